@@ -1,0 +1,89 @@
+"""`traindoc` command line. Each sub-command lives in its stage's `command.py` and is imported lazily, so
+`traindoc diagnose` never pays for (or depends on) plan/apply code, and nothing imports torch up front.
+
+Exit codes: 0 success; 1 a check failed (verify) or apply refused / rolled back; 2 usage error or nothing
+readable. Errors are one line on stderr; set TRAINDOC_DEBUG=1 to see the traceback instead.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import os
+import sys
+
+from traindoc import __version__
+
+
+class UsageError(Exception):
+    """Bad arguments or unreadable input: one line on stderr, exit 2."""
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="traindoc", description="Diagnose and fix failing training runs.")
+    p.add_argument("--version", action="version", version=f"traindoc {__version__}")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    d = sub.add_parser("diagnose", help="read a run's artifacts and rank root causes")
+    d.add_argument("paths", nargs="+", help="run directory or files (logs, metrics, configs, checkpoints, samples)")
+    fmt = d.add_mutually_exclusive_group()
+    fmt.add_argument("--json", action="store_true", help="print the JSON diagnosis (schema-validated)")
+    fmt.add_argument("--md", action="store_true", help="print the markdown report (default on a terminal)")
+    fmt.add_argument("--html", metavar="FILE", help="write an HTML report with plots to FILE")
+    d.add_argument("-o", "--output", metavar="FILE", help="also write the JSON diagnosis to FILE")
+    d.add_argument("--config", action="append", default=[], metavar="FILE", help="extra config file to read")
+    d.add_argument("--code", action="append", default=[], metavar="DIR", help="source folder to locate fixes in")
+
+    pl = sub.add_parser("plan", help="turn a diagnosis into a reviewable plan")
+    pl.add_argument("diagnosis", help="DIAGNOSIS.json")
+    pl.add_argument("--fix", metavar="N[,N...]", help="root-cause ranks to fix (default: all above 0.5)")
+    pl.add_argument("-o", "--output", metavar="PLAN.json", help="write the plan JSON here")
+    pl.add_argument("--json", action="store_true", help="print the plan JSON instead of markdown")
+    pl.add_argument("--root", metavar="DIR", help="project root (default: common root of the diagnosed run)")
+
+    a = sub.add_parser("apply", help="apply an approved plan, all or nothing, then run the tests")
+    a.add_argument("plan", help="PLAN.json")
+    a.add_argument("--approve", metavar="PLAN_ID", help="the plan_id printed by `traindoc plan`")
+    a.add_argument("--dry-run", action="store_true", help="show the diff, change nothing")
+    a.add_argument("--test-cmd", metavar="CMD", help="test command (default: the plan's, else pytest)")
+    a.add_argument("--no-tests", action="store_true", help="apply without running tests")
+
+    v = sub.add_parser("verify", help="check a new run against the expected outcomes of a diagnosis")
+    v.add_argument("diagnosis", help="DIAGNOSIS.json of the original run")
+    v.add_argument("new_run", nargs="+", help="the new run's directory or files")
+    v.add_argument("--json", action="store_true", help="print the verification as JSON")
+    return p
+
+
+# sub-command -> module whose `command(args) -> int` runs it
+_COMMANDS = {
+    "diagnose": "traindoc.diagnosis.command",
+    "plan": "traindoc.plan.command",
+    "apply": "traindoc.apply.command",
+    "verify": "traindoc.verify.command",
+}
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        module = importlib.import_module(_COMMANDS[args.command])
+        return int(module.command(args) or 0)
+    except UsageError as e:
+        print(f"traindoc {args.command}: {e}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"traindoc {args.command}: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 0
+    except Exception as e:  # last line of defence: never a traceback for users
+        if os.environ.get("TRAINDOC_DEBUG"):
+            raise
+        print(f"traindoc {args.command}: internal error: {type(e).__name__}: {e} "
+              "(set TRAINDOC_DEBUG=1 for details)", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,1 @@
+"""One module per cause family; each exposes DETECTORS: list of `detect_*(run) -> list[Finding]`."""

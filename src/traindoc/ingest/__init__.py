@@ -1,0 +1,1 @@
+"""Stage 1: read a run's artifacts, in whatever format they are, into one `Run` (see model.py)."""

@@ -1,0 +1,192 @@
+"""The in-memory picture of one training run: what every reader produces and every detector consumes.
+
+Readers fill a `Run`; they never interpret. Metric names are canonicalised (see `CANONICAL_METRICS`) so that a
+detector asks for "grad_norm" whether the run logged `train/gradient_norm`, `grad_norm` or `total_norm`; the name
+the run itself used is kept in `Series.raw_name` so evidence can quote it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+# Canonical metric names. Readers map their own names onto these (ingest/names.py); anything unmapped is kept
+# under its raw name. Per-group learning rates are "lr/<group>" (e.g. "lr/muon", "lr/adam"); per-rank series are
+# "<name>@rank<k>" (e.g. "loss@rank1").
+CANONICAL_METRICS = {
+    "loss": "training loss (per step, or per logging interval)",
+    "eval_loss": "validation / held-out loss",
+    "grad_norm": "global gradient norm, before clipping when the run logs both",
+    "grad_norm_clipped": "global gradient norm after clipping",
+    "lr": "learning rate of the main (or only) parameter group",
+    "epoch": "epoch index (float allowed) at each step",
+    "accuracy": "training accuracy",
+    "eval_accuracy": "validation accuracy",
+    "act_halt_mean": "ACT halting probability, mean over tokens",
+    "act_halt_var": "ACT halting probability, variance over tokens",
+    "act_steps_mean": "ACT refinement steps used, mean over tokens",
+    "tokens_per_s": "throughput",
+    "loss_scale": "fp16 dynamic loss scale",
+    "param_norm": "global parameter norm",
+    "update_ratio": "update norm / parameter norm",
+    "max_attn_logit": "largest attention logit",
+    "output_logit_mean": "mean output logit (or log-partition z)",
+}
+
+
+@dataclass
+class Series:
+    """One scalar metric over steps. NaN and +/-Inf are kept as they were logged: they are evidence."""
+
+    name: str  # canonical name, or the raw one when no mapping exists
+    steps: np.ndarray  # int64, ascending after Run.finalize()
+    values: np.ndarray  # float64, same length as steps
+    source: str = ""  # path of the file it came from
+    raw_name: str = ""  # the name as the run logged it
+
+    def __post_init__(self) -> None:
+        self.steps = np.asarray(self.steps, dtype=np.int64)
+        self.values = np.asarray(self.values, dtype=np.float64)
+        if not self.raw_name:
+            self.raw_name = self.name
+
+    def __len__(self) -> int:
+        return int(self.steps.shape[0])
+
+    def finite(self) -> tuple[np.ndarray, np.ndarray]:
+        """Steps and values where the value is finite."""
+        ok = np.isfinite(self.values)
+        return self.steps[ok], self.values[ok]
+
+    def value_at(self, step: int) -> float | None:
+        """Value at the last logged step <= `step`, or None before the first."""
+        i = int(np.searchsorted(self.steps, step, side="right")) - 1
+        return float(self.values[i]) if i >= 0 else None
+
+
+@dataclass
+class Source:
+    """A file or folder that was read (or tried), with its detected format."""
+
+    path: str
+    format: str  # e.g. "phase1_jsonl", "hf_trainer_state", "tensorboard", "text_log:nanogpt", "yaml_config"
+    metrics: list[str] = field(default_factory=list)  # canonical names this source contributed
+    records: int = 0
+    warnings: list[str] = field(default_factory=list)
+
+
+@dataclass
+class LogEvent:
+    """A warning, error or notable line from a log, with the step it belongs to when that is known.
+
+    `tag` is a catalogue id (ingest/catalogue.py), e.g. "var_dof", "grad_overflow", "nan_loss",
+    "scheduler_before_optimizer", "oom", "nccl_error", "stage_change"; `None` for uncatalogued lines.
+    """
+
+    kind: str  # "warning" | "error" | "info" | "stage_change" | "eval"
+    message: str
+    step: int | None = None
+    tag: str | None = None
+    source: str = ""
+    line: int | None = None  # 1-based line in `source`
+    count: int = 1  # identical consecutive repeats are folded
+
+
+@dataclass
+class ConfigValue:
+    """A configuration value and exactly where it is written, so a fix can name file:line or the key."""
+
+    key: str  # dotted key, e.g. "optim.muon_lr", "training_args.learning_rate", "GPTConfig.n_layer"
+    value: Any
+    file: str = ""
+    line: int | None = None  # 1-based
+    kind: str = "yaml"  # "yaml" | "json" | "python_assign" | "dataclass_default" | "argparse_default" | "hparams" | "meta"
+    text: str = ""  # the exact source text of the value as written ("1e-2"), when known
+
+
+@dataclass
+class ParamCounts:
+    """Parameter counts by role, from a checkpoint, a model probe or the run's own meta record."""
+
+    total: int
+    embedding: int = 0  # token (+ position) embeddings
+    unembedding: int = 0  # output head, 0 when tied
+    blocks: int = 0  # transformer / recurrent blocks
+    other: int = 0
+    trainable: int | None = None
+    tied: bool | None = None
+    by_group: dict[str, int] = field(default_factory=dict)
+    source: str = ""
+
+    @property
+    def embedding_share(self) -> float:
+        return (self.embedding + self.unembedding) / self.total if self.total else 0.0
+
+
+@dataclass
+class Sample:
+    """A generated text sample."""
+
+    text: str
+    step: int | None = None
+    prompt: str | None = None
+    source: str = ""
+
+
+@dataclass
+class Run:
+    """Everything read from one run. Readers append; `finalize()` sorts and merges."""
+
+    metrics: dict[str, Series] = field(default_factory=dict)
+    events: list[LogEvent] = field(default_factory=list)
+    config: dict[str, ConfigValue] = field(default_factory=dict)
+    params: ParamCounts | None = None
+    samples: list[Sample] = field(default_factory=list)
+    sources: list[Source] = field(default_factory=list)
+    code_files: list[str] = field(default_factory=list)  # .py files found with the run (for locating fixes)
+    # Stage / curriculum boundaries: (first step of the stage, stage name). Epoch boundaries: first step of each.
+    stages: list[tuple[int, str]] = field(default_factory=list)
+    epoch_starts: list[tuple[int, int]] = field(default_factory=list)  # (first step, epoch index)
+    meta: dict[str, Any] = field(default_factory=dict)  # optimizer family, precision, world_size, seed, versions ...
+    warnings: list[str] = field(default_factory=list)  # problems met while reading; never fatal
+
+    def add_series(self, series: Series) -> None:
+        """Add or merge a series (same name from several files: concatenated, sorted, later duplicate wins)."""
+        old = self.metrics.get(series.name)
+        if old is None or len(old) == 0:
+            self.metrics[series.name] = series
+            return
+        steps = np.concatenate([old.steps, series.steps])
+        values = np.concatenate([old.values, series.values])
+        self.metrics[series.name] = Series(series.name, steps, values, old.source, old.raw_name)
+
+    def finalize(self) -> Run:
+        """Sort every series by step, dropping duplicate steps (the last logged value wins, as after a resume)."""
+        for name, s in list(self.metrics.items()):
+            if len(s) == 0:
+                del self.metrics[name]
+                continue
+            order = np.argsort(s.steps, kind="stable")
+            steps, values = s.steps[order], s.values[order]
+            keep = np.ones(len(steps), dtype=bool)
+            keep[:-1] = steps[1:] != steps[:-1]
+            s.steps, s.values = steps[keep], values[keep]
+        self.stages.sort()
+        self.epoch_starts.sort()
+        return self
+
+    def series(self, name: str) -> Series | None:
+        s = self.metrics.get(name)
+        return s if s is not None and len(s) else None
+
+    def config_value(self, *names: str) -> ConfigValue | None:
+        """First config value whose full key, or last dotted component, matches one of `names` (in order)."""
+        for want in names:
+            if want in self.config:
+                return self.config[want]
+            for key, cv in self.config.items():
+                if key.rsplit(".", 1)[-1] == want:
+                    return cv
+        return None

@@ -1,0 +1,1 @@
+"""One module per format family; each exposes READERS (see ingest/registry.py)."""
