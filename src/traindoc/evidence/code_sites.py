@@ -1,0 +1,484 @@
+"""Locate the places in a run's Python files where a code fix for a cause would go.
+
+Each locator is one rule (smdebug style): it parses a file with `ast`, looks for one construct that is known to
+produce a cause (an attention call without a causal mask, a Grokfast filter in its high-pass form, a training loop
+without `zero_grad`...), and returns `CodeSite`s: file, 1-based line span, the exact text of those lines, the id of
+the fix template that repairs it (src/traindoc/templates/fixes/<template>.py.j2) and the parameters that template
+needs (the optimiser's expression, the argument to guard...).
+
+The rules look at the *shape* of user code, not at our bundled trainer's names, so they work on any training script
+of the same shape. They only read files; they never import the code they inspect. This module is evidence-stage
+code: it must not import traindoc.plan / apply / verify.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+
+@dataclass
+class CodeSite:
+    """One place in one file where a code fix applies."""
+
+    cause: str  # id from causes.md
+    template: str  # fix template id (templates/fixes/<template>.py.j2)
+    file: str
+    line: int  # 1-based first line of `snippet`
+    end_line: int  # 1-based last line of `snippet`
+    snippet: str  # exact text of lines line..end_line, without the final newline
+    description: str
+    function: str | None = None  # enclosing function, when there is one
+    params: dict[str, Any] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+    def to_change(self) -> dict[str, Any]:
+        """The diagnosis schema's `change` object for this site (`after` is rendered later by `traindoc plan`)."""
+        return {"target": "code", "file": self.file, "line": self.line, "key": None, "before": self.snippet,
+                "after": None, "template": self.template, "params": dict(self.params),
+                "description": self.description}
+
+
+class _Source:
+    """A parsed file: its text, lines and tree, plus helpers every locator needs."""
+
+    def __init__(self, path: str, text: str, tree: ast.Module):
+        self.path, self.text, self.tree = path, text, tree
+        self.lines = text.splitlines()
+        self.parents: dict[ast.AST, ast.AST] = {}
+        for node in ast.walk(tree):
+            for child in ast.iter_child_nodes(node):
+                self.parents[child] = node
+
+    def segment(self, node: ast.AST) -> str:
+        return ast.get_source_segment(self.text, node) or ast.unparse(node)
+
+    def span(self, first: int, last: int) -> str:
+        return "\n".join(self.lines[first - 1:last])
+
+    def statement(self, node: ast.AST) -> ast.stmt:
+        """The statement that contains `node`."""
+        while not isinstance(node, ast.stmt):
+            node = self.parents[node]
+        return node
+
+    def function_of(self, node: ast.AST) -> ast.FunctionDef | ast.AsyncFunctionDef | None:
+        while node in self.parents:
+            node = self.parents[node]
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+                return node
+        return None
+
+    def site(self, node: ast.AST, cause: str, template: str, description: str, **params: Any) -> CodeSite:
+        stmt = self.statement(node)
+        first, last = stmt.lineno, stmt.end_lineno or stmt.lineno
+        func = self.function_of(node)
+        indent = re.match(r"\s*", self.lines[first - 1]).group(0)
+        return CodeSite(cause, template, self.path, first, last, self.span(first, last), description,
+                        func.name if func else None, {"indent": indent, **params})
+
+
+def _call_name(call: ast.Call) -> str:
+    """`torch.nn.functional.scaled_dot_product_attention(...)` -> "scaled_dot_product_attention"."""
+    f = call.func
+    if isinstance(f, ast.Attribute):
+        return f.attr
+    if isinstance(f, ast.Name):
+        return f.id
+    return ""
+
+
+def _receiver(call: ast.Call) -> ast.expr | None:
+    return call.func.value if isinstance(call.func, ast.Attribute) else None
+
+
+def _kw(call: ast.Call, name: str) -> ast.keyword | None:
+    return next((k for k in call.keywords if k.arg == name), None)
+
+
+def _walk_no_defs(nodes: Iterable[ast.AST]) -> Iterable[ast.AST]:
+    """ast.walk over statements, not descending into nested function or class definitions."""
+    stack = list(nodes)
+    while stack:
+        node = stack.pop()
+        yield node
+        for child in ast.iter_child_nodes(node):
+            if not isinstance(child, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef | ast.Lambda):
+                stack.append(child)
+
+
+def _calls(nodes: Iterable[ast.AST]) -> list[ast.Call]:
+    return [n for n in _walk_no_defs(nodes) if isinstance(n, ast.Call)]
+
+
+# ---------------------------------------------------------------------------------------------------- label_leakage
+def locate_noncausal_attention(src: _Source) -> list[CodeSite]:
+    """`scaled_dot_product_attention` with `is_causal=False` (or neither is_causal nor a mask) in a language model,
+    and hand-written attention that takes a softmax of q·kᵀ scores without any masking in the function."""
+    sites = []
+    for call in (n for n in ast.walk(src.tree) if isinstance(n, ast.Call)):
+        name = _call_name(call)
+        if name == "scaled_dot_product_attention":
+            causal = _kw(call, "is_causal")
+            has_mask = _kw(call, "attn_mask") is not None or len(call.args) >= 4
+            if causal is not None and isinstance(causal.value, ast.Constant) and causal.value.value is False:
+                sites.append(src.site(call, "label_leakage", "causal_mask",
+                                      "scaled_dot_product_attention is called with is_causal=False: every position "
+                                      "attends to the future tokens it must predict",
+                                      call_text=src.segment(call), causal_text=src.segment(causal)))
+            elif causal is None and not has_mask:
+                sites.append(src.site(call, "label_leakage", "causal_mask",
+                                      "scaled_dot_product_attention is called without is_causal or a mask: "
+                                      "attention is bidirectional", call_text=src.segment(call), causal_text=""))
+        elif name == "softmax":
+            # manual attention: softmax(scores) where scores came from q @ k.transpose(...) in the same function
+            func = src.function_of(call)
+            arg = call.args[0] if call.args else (call.func.value if isinstance(call.func, ast.Attribute) else None)
+            if func is None or not isinstance(arg, ast.Name):
+                continue
+            body = src.segment(func)
+            if re.search(r"mask|tril|triu|is_causal|masked_fill", body):
+                continue
+            made_from_qk = any(
+                isinstance(n, ast.Assign) and any(isinstance(t, ast.Name) and t.id == arg.id for t in n.targets)
+                and re.search(r"(@|matmul|einsum|bmm).*(transpose|\.T\b|mT)|(transpose|\.T\b|mT).*(@|matmul)",
+                              src.segment(n.value))
+                for n in ast.walk(func))
+            if made_from_qk:
+                sites.append(src.site(call, "label_leakage", "causal_mask_manual",
+                                      f"attention scores `{arg.id}` go through softmax with no causal mask",
+                                      scores=arg.id))
+    return sites
+
+
+# ----------------------------------------------------------------------------------------------- optimizer_misconfig
+def locate_grokfast_highpass(src: _Source) -> list[CodeSite]:
+    """`grad.add_(grad - ema, alpha=lamb)`: g + λ(g − ema) is a high-pass filter; Grokfast adds the slow
+    component (g + λ·ema, Lee et al. 2024)."""
+    sites = []
+    for call in (n for n in ast.walk(src.tree) if isinstance(n, ast.Call)):
+        recv = _receiver(call)
+        if _call_name(call) not in ("add_", "add") or recv is None or not call.args:
+            continue
+        arg = call.args[0]
+        if isinstance(arg, ast.BinOp) and isinstance(arg.op, ast.Sub) and ast.dump(arg.left) == ast.dump(recv):
+            sites.append(src.site(call, "optimizer_misconfig", "grokfast_lowpass",
+                                  f"`{src.segment(call)}` adds λ·(g − ema), a high-pass filter; Grokfast amplifies "
+                                  "the slow component: g + λ·ema",
+                                  arg_text=src.segment(arg), ema_text=src.segment(arg.right)))
+    return sites
+
+
+# -------------------------------------------------------------------------------------------------- scheduler_misuse
+def _string_keys_read(sources: list[_Source]) -> set[str]:
+    """Every string used as a subscript in a Load, as a .get()/.setdefault() key or in a comparison, in any file."""
+    keys: set[str] = set()
+    for s in sources:
+        for n in ast.walk(s.tree):
+            if isinstance(n, ast.Subscript) and isinstance(n.ctx, ast.Load | ast.Del):
+                if isinstance(n.slice, ast.Constant) and isinstance(n.slice.value, str):
+                    keys.add(n.slice.value)
+            elif isinstance(n, ast.Call) and _call_name(n) in ("get", "setdefault", "pop") and n.args:
+                if isinstance(n.args[0], ast.Constant) and isinstance(n.args[0].value, str):
+                    keys.add(n.args[0].value)
+            elif isinstance(n, ast.AugAssign) and isinstance(n.target, ast.Subscript):
+                if isinstance(n.target.slice, ast.Constant) and isinstance(n.target.slice.value, str):
+                    keys.add(n.target.slice.value)
+    return keys
+
+
+def locate_unread_lr_key(src: _Source, all_sources: list[_Source]) -> list[CodeSite]:
+    """A schedule that writes `group["<something>_lr"] = ...` into a param group under a key that no code ever
+    reads: the optimiser's step reads `group["lr"]`, so the schedule silently does nothing."""
+    read = _string_keys_read(all_sources)
+    sites = []
+    for n in ast.walk(src.tree):
+        if not isinstance(n, ast.Assign):
+            continue
+        for t in n.targets:
+            if not (isinstance(t, ast.Subscript) and isinstance(t.slice, ast.Constant)):
+                continue
+            key = t.slice.value
+            if not isinstance(key, str) or key == "lr" or "lr" not in key.lower() or key in read:
+                continue
+            if "lr" not in src.segment(n.value) and "initial_lr" not in src.segment(n.value):
+                continue
+            sites.append(src.site(n, "scheduler_misuse", "lr_key",
+                                  f'the schedule writes param_group["{key}"], which nothing reads; the optimiser '
+                                  'steps with param_group["lr"], so the LR never changes',
+                                  key=key, key_text=src.segment(t.slice)))
+    return sites
+
+
+# ------------------------------------------------------------------------------------------------- training loops
+def _is_optimizer_step(call: ast.Call) -> bool:
+    recv = _receiver(call)
+    if _call_name(call) != "step" or recv is None:
+        return False
+    text = ast.unparse(recv).lower()
+    return "sched" not in text and "lr" != text.rsplit(".", 1)[-1]
+
+
+def _optimizer_text(src: _Source, call: ast.Call) -> str:
+    """`optimizer.step()` -> "optimizer"; `scaler.step(optimizer)` -> "optimizer"."""
+    recv = _receiver(call)
+    if "scaler" in ast.unparse(recv).lower() and call.args:
+        return src.segment(call.args[0])
+    return src.segment(recv)
+
+
+def _training_loops(src: _Source) -> list[tuple[ast.For | ast.While, ast.Call, ast.Call]]:
+    """Innermost loops whose body (without nested defs) calls `.backward()` and an optimiser's `.step()`."""
+    found = []
+    for loop in (n for n in ast.walk(src.tree) if isinstance(n, ast.For | ast.While | ast.AsyncFor)):
+        calls = _calls(loop.body)
+        backward = next((c for c in calls if _call_name(c) == "backward"), None)
+        step = next((c for c in calls if _is_optimizer_step(c)), None)
+        if backward is None or step is None:
+            continue
+        inner = [lp for lp in ast.walk(loop) if lp is not loop and isinstance(lp, ast.For | ast.While)
+                 and any(_call_name(c) == "backward" for c in _calls(lp.body))
+                 and any(_is_optimizer_step(c) for c in _calls(lp.body))]
+        if not inner:
+            found.append((loop, backward, step))
+    return found
+
+
+def locate_missing_zero_grad(src: _Source) -> list[CodeSite]:
+    """A loop that calls `.backward()` and `optimizer.step()` but never clears the gradients: they accumulate
+    across steps and the grad norm grows step after step."""
+    sites = []
+    for loop, _backward, step in _training_loops(src):
+        calls = _calls(loop.body)
+        if any(_call_name(c) in ("zero_grad", "clear_grad", "zero_") for c in calls):
+            continue
+        if any(isinstance(n, ast.Attribute) and n.attr == "grad" and isinstance(src.parents.get(n), ast.Assign)
+               for n in _walk_no_defs(loop.body)):  # p.grad = None done by hand
+            continue
+        opt = _optimizer_text(src, step)
+        sites.append(src.site(step, "zero_grad_missing", "zero_grad",
+                              f"the training loop calls backward() and {opt}.step() but never "
+                              f"{opt}.zero_grad(): gradients accumulate across steps", optimizer=opt))
+    return sites
+
+
+def locate_step_without_clip(src: _Source) -> list[CodeSite]:
+    """An optimiser step with no gradient clipping anywhere in its function: nothing bounds an exploding step."""
+    sites = []
+    for loop, _backward, step in _training_loops(src):
+        func = src.function_of(loop)
+        scope = func.body if func else loop.body
+        if any("clip_grad" in _call_name(c) or "clip" in _call_name(c).lower() for c in _calls(scope)):
+            continue
+        opt = _optimizer_text(src, step)
+        scaler = _receiver(step)
+        scaler_text = src.segment(scaler) if scaler is not None and "scaler" in ast.unparse(scaler).lower() else ""
+        sites.append(src.site(step, "grad_explosion", "clip_grad_norm",
+                              f"{opt}.step() runs with no gradient clipping", optimizer=opt, scaler=scaler_text,
+                              max_norm=1.0))
+    return sites
+
+
+def locate_constant_lr_loop(src: _Source) -> list[CodeSite]:
+    """An optimiser step with no LR schedule anywhere in the file (no scheduler, no param-group LR writes): the
+    site where a warmup + cosine schedule goes (no_warmup)."""
+    if re.search(r"lr_scheduler|scheduler|set_lr|\[[\"']lr[\"']\]\s*=|warmup", src.text):
+        return []
+    sites = []
+    for _loop, _backward, step in _training_loops(src):
+        opt = _optimizer_text(src, step)
+        sites.append(src.site(step, "no_warmup", "warmup_cosine",
+                              f"{opt}.step() runs at the full LR from step 0, with no warmup or decay",
+                              optimizer=opt))
+    return sites
+
+
+# ---------------------------------------------------------------------------------------------------------- nan_inf
+_GUARD = re.compile(r"clamp|clip|eps|\+\s*1e-|max\(|maximum|softmax|sigmoid|exp\(|abs\(\)\s*\+")
+
+
+def locate_unguarded_log(src: _Source) -> list[CodeSite]:
+    """`torch.log(x)` / `x.log()` / `torch.sqrt(x)` whose argument is not clamped or offset by an eps: log(0) = -inf
+    and sqrt(<0) = nan then flow into the loss."""
+    sites = []
+    for call in (n for n in ast.walk(src.tree) if isinstance(n, ast.Call)):
+        name, recv = _call_name(call), _receiver(call)
+        if name not in ("log", "log2", "log10", "sqrt"):
+            continue
+        recv_text = ast.unparse(recv) if recv is not None else ""
+        if recv_text in ("torch", "th") and len(call.args) == 1:
+            arg = call.args[0]
+        elif recv is not None and not call.args and recv_text not in ("math", "np", "numpy", "logging", "logger",
+                                                                      "self", "log"):
+            arg = recv  # x.log()
+        else:
+            continue
+        arg_text = src.segment(arg)
+        if _GUARD.search(arg_text):
+            continue
+        sites.append(src.site(call, "nan_inf", "nan_guard",
+                              f"`{src.segment(call)}` is unguarded: a zero (or negative) argument gives -inf/nan",
+                              call_text=src.segment(call), arg_text=arg_text, op=name,
+                              method_form=recv_text not in ("torch", "th"), eps=1e-8))
+    return sites
+
+
+# ------------------------------------------------------------------------------------------- act_variance_collapse
+_NON_DIFFERENTIABLE = re.compile(r"\.item\(\)|\.detach\(\)|\.long\(\)|\.int\(\)|torch\.round|\.round\(\)|argmax|"
+                                 r"torch\.no_grad|\.sum\(\)\s*\.float\(\)|>=|<=|>\s|<\s")
+
+
+def locate_act_loss(src: _Source) -> list[CodeSite]:
+    """An ACT / ponder loss function (`compute_act_loss`, `*ponder*loss*`, `*halt*loss*`) that has no diversity
+    term, or whose loss is built from non-differentiable quantities (step counts, .item(), detach, thresholds):
+    the halting head then gets no gradient and every token halts alike."""
+    sites = []
+    for func in (n for n in ast.walk(src.tree) if isinstance(n, ast.FunctionDef)):
+        name = func.name.lower()
+        if not (("act" in name or "ponder" in name or "halt" in name) and "loss" in name):
+            continue
+        body = src.segment(func)
+        has_diversity = bool(re.search(r"divers|\.var\(|\.std\(|variance", body))
+        non_diff = [m.group(0) for m in _NON_DIFFERENTIABLE.finditer(body)]
+        var_over_singleton = bool(re.search(r"\.var\([^)]*keepdim|\.var\(\s*dim\s*=\s*-?\d", body)) and bool(
+            re.search(r"keepdim=True|unsqueeze|\[:,\s*None\]", body))
+        if has_diversity and not non_diff and not var_over_singleton:
+            continue
+        args = [a.arg for a in func.args.args if a.arg != "self"]
+        first, last = func.lineno, func.end_lineno or func.lineno
+        if func.decorator_list:
+            first = min(d.lineno for d in func.decorator_list)
+        indent = re.match(r"\s*", src.lines[func.lineno - 1]).group(0)
+        why = []
+        if non_diff:
+            why.append(f"the loss goes through non-differentiable ops ({', '.join(sorted(set(non_diff))[:4])})")
+        if not has_diversity:
+            why.append("there is no diversity term")
+        sites.append(CodeSite("act_variance_collapse", "act_loss", src.path, first, last, src.span(first, last),
+                              f"{func.name}(): " + " and ".join(why) + ", so the halting head cannot learn to "
+                              "halt tokens differently", func.name,
+                              {"indent": indent, "function": func.name, "args": args,
+                               "is_method": bool(func.args.args and func.args.args[0].arg == "self")}))
+    return sites
+
+
+# ----------------------------------------------------------------------------- output logits / attention logits
+def locate_cross_entropy(src: _Source) -> list[CodeSite]:
+    """`loss = F.cross_entropy(logits, ...)`: where a z-loss on the log-partition function goes
+    (output_logit_divergence)."""
+    sites = []
+    for n in ast.walk(src.tree):
+        if not (isinstance(n, ast.Assign) and len(n.targets) == 1 and isinstance(n.targets[0], ast.Name)):
+            continue
+        call = n.value
+        if not (isinstance(call, ast.Call) and _call_name(call) == "cross_entropy" and call.args):
+            continue
+        logits = call.args[0]
+        base = logits
+        while isinstance(base, ast.Call) and _call_name(base) in ("view", "reshape", "flatten", "float"):
+            base = _receiver(base) or base
+            if not isinstance(base, ast.Call):
+                break
+        sites.append(src.site(n, "output_logit_divergence", "z_loss",
+                              "cross-entropy on the output logits without a z-loss term",
+                              loss=n.targets[0].id, logits=src.segment(logits), weight=1e-4))
+    return sites
+
+
+def locate_attention_qk(src: _Source) -> list[CodeSite]:
+    """`scaled_dot_product_attention(q, k, v, ...)` with plain names for q and k: where QK-norm goes
+    (attention_logit_growth)."""
+    sites = []
+    for call in (n for n in ast.walk(src.tree) if isinstance(n, ast.Call)):
+        if _call_name(call) != "scaled_dot_product_attention" or len(call.args) < 2:
+            continue
+        q, k = call.args[0], call.args[1]
+        if isinstance(q, ast.Name) and isinstance(k, ast.Name):
+            body = src.segment(src.function_of(call)) if src.function_of(call) else ""
+            if re.search(r"q_norm|qk_norm|layer_norm\(\s*" + q.id, body):
+                continue
+            sites.append(src.site(call, "attention_logit_growth", "qk_norm",
+                                  "attention logits q·kᵀ are unnormalised", q=q.id, k=k.id))
+    return sites
+
+
+# ------------------------------------------------------------------------------------------------------ registry
+_LOCAL: list[Callable[[_Source], list[CodeSite]]] = [
+    locate_noncausal_attention, locate_grokfast_highpass, locate_missing_zero_grad, locate_step_without_clip,
+    locate_constant_lr_loop, locate_unguarded_log, locate_act_loss, locate_cross_entropy, locate_attention_qk,
+]
+_GLOBAL: list[Callable[[_Source, list[_Source]], list[CodeSite]]] = [locate_unread_lr_key]
+
+# cause -> template ids that fix it, in preference order (documentation and planning use this)
+TEMPLATES_BY_CAUSE: dict[str, list[str]] = {
+    "label_leakage": ["causal_mask", "causal_mask_manual"],
+    "optimizer_misconfig": ["grokfast_lowpass"],
+    "scheduler_misuse": ["lr_key"],
+    "zero_grad_missing": ["zero_grad"],
+    "grad_explosion": ["clip_grad_norm"],
+    "no_warmup": ["warmup_cosine"],
+    "lr_too_high": ["clip_grad_norm", "warmup_cosine"],
+    "curriculum_shock": ["warmup_cosine"],
+    "nan_inf": ["nan_guard"],
+    "act_variance_collapse": ["act_loss"],
+    "output_logit_divergence": ["z_loss"],
+    "attention_logit_growth": ["qk_norm"],
+}
+
+
+def _parse(path: str) -> _Source | None:
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+        return _Source(path, text, ast.parse(text, filename=path))
+    except (OSError, UnicodeDecodeError, SyntaxError, ValueError):
+        return None  # unreadable or not Python: nothing to locate, never an error
+
+
+def python_files(paths: Iterable[str]) -> list[str]:
+    """Expand folders to the .py files under them (skipping virtualenvs, caches and run outputs)."""
+    out: list[str] = []
+    for p in paths:
+        path = Path(p)
+        if path.is_dir():
+            for f in sorted(path.rglob("*.py")):
+                parts = set(f.parts)
+                if parts & {".venv", "venv", "site-packages", "__pycache__", ".git", ".traindoc"}:
+                    continue
+                out.append(str(f))
+        elif path.suffix == ".py" and path.is_file():
+            out.append(str(path))
+    return list(dict.fromkeys(out))
+
+
+def locate(code_paths: Iterable[str], causes: Iterable[str] | None = None) -> list[CodeSite]:
+    """All code sites in the given files/folders, optionally only those for `causes`. Test files are skipped:
+    a fix belongs in the code under test, not in its tests."""
+    wanted = set(causes) if causes is not None else None
+    files = [f for f in python_files(code_paths) if not Path(f).name.startswith("test_")]
+    sources = [s for s in (_parse(f) for f in files) if s is not None]
+    sites: list[CodeSite] = []
+    for src in sources:
+        for rule in _LOCAL:
+            sites.extend(rule(src))
+        for grule in _GLOBAL:
+            sites.extend(grule(src, sources))
+    if wanted is not None:
+        sites = [s for s in sites if s.cause in wanted]
+    seen: set[tuple[str, int, str]] = set()
+    unique = []
+    for s in sites:
+        if (s.file, s.line, s.template) not in seen:
+            seen.add((s.file, s.line, s.template))
+            unique.append(s)
+    return unique
+
+
+def locate_for_cause(code_paths: Iterable[str], cause: str) -> list[CodeSite]:
+    """Sites for one cause (what the diagnosis calls to put file:line into a root cause's fix)."""
+    return locate(code_paths, [cause])
