@@ -1,0 +1,250 @@
+"""Canonical metric names: one vocabulary for every logging library.
+
+Detectors ask for "loss", "eval_loss", "grad_norm", "lr" ... (see `CANONICAL_METRICS` in model.py) whatever the run
+called them. `canonical_metric(raw)` maps a library's name onto that vocabulary; a name it does not know is returned
+unchanged, so nothing is lost (readers keep the raw name in `Series.raw_name` either way).
+
+The rules, in the order they are tried:
+1. per-rank suffixes/prefixes (`loss_rank1`, `rank1/loss`, `[rank 1] loss`) become `<canonical>@rank<k>`;
+2. learning rates: `lr`, `learning_rate`, `learning-rate`, Lightning's `lr-AdamW` (the optimiser class is not a
+   group), per-group `lr/muon`, `lr-AdamW/pg2`, `lr_adam` become `lr` or `lr/<group>`;
+3. an exact alias table over a normalised spelling (lower case; spaces, `-`, `/`, `.` folded to `_`), so
+   `train/loss`, `Train loss`, `lm loss` and `train_loss` all land on "loss";
+4. split prefixes: `eval_`, `eval/`, `val_`, `validation `, `valid_`, `test_` turn the base name into its eval form
+   (`eval_loss`, `eval_accuracy`, else `eval_<base>`); `train_`/`training_`/`train/` are dropped;
+5. Lightning's `_step` suffix (per-step value of an on_step+on_epoch metric) is dropped; `_epoch` aggregates are
+   kept under their own name, because an epoch mean is not a step value.
+
+The text-log reader of helper "ingest-text" calls `canonical_metric` too, so console logs and structured logs agree.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+# Normalised spelling -> canonical name. Only names whose meaning is unambiguous across libraries are listed;
+# e.g. "train_loss" at the END of an HF run is a run-mean and is filtered by the HF reader, not here.
+_ALIASES: dict[str, str] = {
+    # training loss
+    "loss": "loss",
+    "train_loss": "loss",
+    "training_loss": "loss",
+    "lm_loss": "loss",  # Megatron
+    "total_loss": "loss",  # detectron2, mmcv
+    "loss_metrics_global_avg_loss": "loss",  # torchtitan
+    "epoch_loss": "loss",  # Keras TensorBoard callback (train/ folder; the validation/ folder gives eval_loss)
+    "batch_loss": "loss",
+    "avg_loss": "loss",
+    "step_loss": "loss",
+    "reduced_train_loss": "loss",  # NeMo
+    # validation loss
+    "eval_loss": "eval_loss",
+    "val_loss": "eval_loss",
+    "valid_loss": "eval_loss",
+    "validation_loss": "eval_loss",
+    "lm_loss_validation": "eval_loss",  # Megatron
+    "validation_metrics_loss": "eval_loss",  # torchtitan
+    "evaluation_loss_vs_iterations": "eval_loss",  # Keras validation/ folder
+    "test_loss": "test_loss",
+    # gradient norm (before clipping, which is what libraries log unless they say otherwise)
+    "grad_norm": "grad_norm",
+    "gradnorm": "grad_norm",
+    "grad_norm_before_clip": "grad_norm",
+    "grad_norm_pre_clip": "grad_norm",
+    "gnorm": "grad_norm",  # fairseq
+    "gradient_norm": "grad_norm",
+    "grad_norm_total": "grad_norm",
+    "total_norm": "grad_norm",  # torch.nn.utils.clip_grad_norm_ return value, as people name it
+    "total_grad_norm": "grad_norm",
+    "global_grad_norm": "grad_norm",
+    "grad_norm_clipped": "grad_norm_clipped",
+    "clipped_grad_norm": "grad_norm_clipped",
+    "grad_norm_after_clip": "grad_norm_clipped",
+    "grad_norm_post_clip": "grad_norm_clipped",
+    # epoch
+    "epoch": "epoch",
+    "epochs": "epoch",
+    # accuracy
+    "accuracy": "accuracy",
+    "acc": "accuracy",
+    "train_accuracy": "accuracy",
+    "train_acc": "accuracy",
+    "epoch_accuracy": "accuracy",  # Keras
+    "eval_accuracy": "eval_accuracy",
+    "eval_acc": "eval_accuracy",
+    "val_accuracy": "eval_accuracy",
+    "val_acc": "eval_accuracy",
+    "valid_acc": "eval_accuracy",
+    "validation_accuracy": "eval_accuracy",
+    "validation_acc": "eval_accuracy",
+    # ACT halting statistics (the bundled trainer)
+    "act_halt_mean": "act_halt_mean",
+    "halt_mean": "act_halt_mean",
+    "act_halt_var": "act_halt_var",
+    "halt_var": "act_halt_var",
+    "act_steps_mean": "act_steps_mean",
+    "steps_mean": "act_steps_mean",
+    # throughput (the unit differs by library; readers keep the raw name for quoting)
+    "tokens_per_s": "tokens_per_s",
+    "tokens_per_sec": "tokens_per_s",
+    "tokens_per_second": "tokens_per_s",
+    "train_tokens_per_second": "tokens_per_s",
+    "tok_s": "tokens_per_s",
+    "tps": "tokens_per_s",
+    "throughput_tps": "tokens_per_s",
+    "throughput(tps)": "tokens_per_s",
+    # numerics and model health
+    "loss_scale": "loss_scale",
+    "lossscale": "loss_scale",
+    "scaler_scale": "loss_scale",
+    "grad_scale": "loss_scale",
+    "param_norm": "param_norm",
+    "params_norm": "param_norm",
+    "parameter_norm": "param_norm",
+    "weight_norm": "param_norm",
+    "update_ratio": "update_ratio",
+    "update_to_param_ratio": "update_ratio",
+    "max_attn_logit": "max_attn_logit",
+    "max_attention_logit": "max_attn_logit",
+    "attn_logit_max": "max_attn_logit",
+    "output_logit_mean": "output_logit_mean",
+    "logit_mean": "output_logit_mean",
+    "z_loss": "z_loss",
+    # HF's end-of-training mean over the whole run, logged at the last step: not a step value, so not "loss"
+    "train_train_loss": "train_loss_run_mean",
+}
+
+# Split prefixes (on the normalised name). Eval-like ones turn the base into its eval form.
+_EVAL_PREFIXES = ("eval_", "val_", "valid_", "validation_", "evaluation_")
+_TRAIN_PREFIXES = ("train_", "training_", "trainer_")
+_EVAL_FORM = {"loss": "eval_loss", "accuracy": "eval_accuracy"}
+
+_RANK_SUFFIX = re.compile(r"^(?P<base>.+?)(?:[@_/ .:-]|\s*[\[(])rank[_ -]?(?P<rank>\d+)[\])]?$", re.I)
+_RANK_PREFIX = re.compile(r"^[\[(]?rank[_ -]?(?P<rank>\d+)[\])]?[/_ .:-]*(?P<base>.+)$", re.I)
+# lr, learning_rate, learning-rate, "learning rate", optionally prefixed by train/ and followed by a group.
+_LR = re.compile(
+    r"^(?:(?:train|training|trainer|optim|optimizer)[/_ ])?(?:lr|learning[_ -]?rate)(?P<rest>(?:[-/_ ].*)?)$", re.I
+)
+_SEP = re.compile(r"[\s\-/.]+")
+
+
+def normalise(raw: str) -> str:
+    """Lower case with spaces, '-', '/' and '.' folded to '_' (the form the alias table is keyed on)."""
+    return _SEP.sub("_", raw.strip().lower()).strip("_")
+
+
+def split_rank(raw: str) -> tuple[str, int | None]:
+    """`loss_rank1` -> ("loss", 1); `rank0/loss` -> ("loss", 0); `loss` -> ("loss", None)."""
+    m = _RANK_SUFFIX.match(raw.strip()) or _RANK_PREFIX.match(raw.strip())
+    if m and m.group("base"):
+        return m.group("base").strip(" /_.:-"), int(m.group("rank"))
+    return raw, None
+
+
+def _lr_name(raw: str) -> str | None:
+    m = _LR.match(raw.strip())
+    if not m:
+        return None
+    rest = m.group("rest")
+    if not rest:
+        return "lr"
+    # Lightning's LearningRateMonitor: "lr-<OptimizerClass>", "lr-<OptimizerClass>/pg<k>", "lr-<Class>-<k>".
+    # The class name says which optimiser, not which group, so it is dropped; a "/pg<k>" part is the group.
+    if rest.startswith("-") and rest[1:2].isupper():
+        group = rest.split("/", 1)[1] if "/" in rest else ""
+        return f"lr/{normalise(group)}" if group else "lr"
+    group = normalise(rest)
+    if not group:
+        return "lr"
+    if group in ("pg0", "group0", "0", "main"):  # the first parameter group is the main one
+        return "lr"
+    return f"lr/{group}"
+
+
+def _base_canonical(n: str) -> str | None:
+    """Canonical name of a normalised name without split prefixes, or None."""
+    if n in _ALIASES:
+        return _ALIASES[n]
+    if n.endswith("_step") and n[:-5] in _ALIASES:  # Lightning on_step copy
+        return _ALIASES[n[:-5]]
+    return None
+
+
+@lru_cache(maxsize=4096)
+def canonical_metric(raw: str, split: str | None = None) -> str:
+    """Canonical name for a metric the run logged as `raw`; `raw` itself when unknown.
+
+    `split="eval"` says the value comes from a validation context the name does not show (a Keras `validation/`
+    TensorBoard folder, an mmcv record with mode "val"): "loss" then becomes "eval_loss".
+    """
+    if not raw or not raw.strip():
+        return raw
+    base, rank = split_rank(raw)
+    if rank is not None:
+        return f"{canonical_metric(base, split)}@rank{rank}"
+    name = _canonical_no_rank(raw)
+    if split == "eval" and not name.startswith(("eval_", "test_")):
+        if name == raw and _base_canonical(normalise(raw)) is None and _lr_name(raw) is None:
+            return f"eval_{normalise(raw)}"
+        if name.startswith("lr") or name == "epoch":
+            return name  # a learning rate or epoch is the same thing in either split
+        return _EVAL_FORM.get(name, f"eval_{name}")
+    return name
+
+
+def _canonical_no_rank(raw: str) -> str:
+    lr = _lr_name(raw)
+    if lr is not None:
+        return lr
+    n = normalise(raw)
+    found = _base_canonical(n)
+    if found is not None:
+        return found
+    for prefix in _EVAL_PREFIXES:
+        if n.startswith(prefix):
+            rest = n[len(prefix) :]
+            base = _base_canonical(rest)
+            if base is not None:
+                return _EVAL_FORM.get(base, f"eval_{base}")
+            return raw
+    for prefix in _TRAIN_PREFIXES:
+        if n.startswith(prefix):
+            rest_raw = raw.strip()[len(prefix) :]
+            lr = _lr_name(rest_raw)
+            if lr is not None:
+                return lr
+            base = _base_canonical(n[len(prefix) :])
+            if base is not None:
+                return base
+            return raw
+    return raw
+
+
+def is_eval_metric(name: str) -> bool:
+    """True for canonical names of validation-side metrics."""
+    return name.startswith("eval_") or name.startswith("test_")
+
+
+# Keys that hold the optimiser step in structured logs, most specific first. `_step` (W&B) counts log calls and
+# `epoch` is per-epoch, so both come last.
+STEP_KEYS = (
+    "train/global_step",
+    "trainer/global_step",
+    "global_step",
+    "step",
+    "iteration",
+    "iter",
+    "current_steps",
+    "num_updates",
+    "Step",
+    "_step",
+)
+
+
+def pick_step_key(keys) -> str | None:
+    """The step key among a record's keys (see STEP_KEYS), or None."""
+    for k in STEP_KEYS:
+        if k in keys:
+            return k
+    return None

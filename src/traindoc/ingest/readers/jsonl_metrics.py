@@ -1,0 +1,388 @@
+"""JSON-lines metric logs: the bundled trainer's metrics.jsonl, and every other "one JSON object per line" dump
+(LLaMA-Factory trainer_log.jsonl, ms-swift logging.jsonl, detectron2 metrics.json, mmcv *.log.json, legacy W&B
+wandb-history.jsonl, and ad-hoc `json.dumps(metrics)` prints).
+
+Both stream the file in 1 MiB blocks (see _structured.line_blocks) and keep values in compact arrays, so a 1 GB log
+costs memory in proportion to the metrics it holds, not to its text. Non-finite values arrive as Python's bare
+NaN/Infinity tokens (json.loads accepts them) or as quoted strings; both are kept as NaN/Inf, since they are
+evidence. A line that is not valid JSON (a truncated tail, binary garbage) is counted and skipped; only a file with
+no valid record at all is a ReadError.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+from traindoc.ingest.model import LogEvent, ParamCounts, Run, Sample, Source
+from traindoc.ingest.names import canonical_metric, pick_step_key
+from traindoc.ingest.readers._structured import (
+    Columns,
+    LineStats,
+    add_config,
+    flatten,
+    head_lines,
+    is_text,
+    line_blocks,
+    tag_line,
+    to_float,
+    to_step,
+)
+from traindoc.ingest.registry import Reader, ReadError
+
+_NAN = math.nan
+_PHASE1_TYPES = {"meta", "step", "eval", "sample", "warning", "stage", "end"}
+
+
+def _head_records(head: bytes, n: int = 10) -> list[dict]:
+    recs = []
+    for line in head_lines(head, n + 2)[:n]:
+        try:
+            obj = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(obj, dict):
+            recs.append(obj)
+    return recs
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# The bundled trainer's metrics.jsonl (format pinned in the project brief)
+
+
+def sniff_phase1(path: Path, head: bytes) -> float:
+    if not head.lstrip().startswith(b"{") or not is_text(head):
+        return 0.0
+    recs = _head_records(head)
+    typed = [r for r in recs if r.get("type") in _PHASE1_TYPES]
+    if not typed:
+        return 0.0
+    if any(r.get("type") == "meta" and "params" in r for r in typed) or any(
+        r.get("type") == "step" and isinstance(r.get("lr"), dict) for r in typed
+    ):
+        return 0.97
+    return 0.7 if len(typed) == len(recs) else 0.4
+
+
+def _warn_bad_lines(source: Source, bad: int, first_bad: int, stats: LineStats) -> None:
+    if stats.overlong:
+        source.warnings.append(f"{stats.overlong} line(s) longer than 1 MiB skipped")
+    if bad:
+        where = f" (first at line {first_bad})" if first_bad else ""
+        tail = "; the last line is cut off (run interrupted or still writing)" if stats.unterminated_tail else ""
+        source.warnings.append(f"{bad} line(s) are not valid JSON and were skipped{where}{tail}")
+
+
+def read_phase1(path: Path, run: Run) -> Source:
+    source = Source(str(path), "phase1_jsonl")
+    cols = Columns()
+    add = cols.add
+    loads = json.loads
+    # Pre-created columns for the fields every step record has: the hot loop then only appends.
+    s_steps, s_loss, _ = cols.col("loss")
+    g_steps, g_vals, _ = cols.col("grad_norm")
+    records = bad = first_bad = 0
+    lineno = 0
+    last_epoch: object = None
+    last_stage: object = None
+    derived_stages: list[tuple[int, str]] = []
+    stats = LineStats()
+    try:
+        f = open(path, "rb")
+    except OSError as e:
+        raise ReadError(f"cannot open ({e.strerror})") from None
+    with f:
+        for block in line_blocks(f, stats):
+            for raw in block:
+                lineno += 1
+                try:
+                    rec = loads(raw)
+                    kind = rec["type"]
+                except (ValueError, KeyError, TypeError, IndexError):
+                    if raw.strip():
+                        bad += 1
+                        first_bad = first_bad or lineno
+                    continue
+                records += 1
+                if kind == "step":
+                    step = rec.get("step")
+                    if step.__class__ is not int:
+                        step = to_step(step)
+                        if step is None:
+                            bad += 1
+                            continue
+                    v = rec.get("loss")
+                    if v is not None:
+                        s_steps.append(step)
+                        s_loss.append(v if v.__class__ is float else (to_float(v) if to_float(v) is not None else _NAN))
+                    v = rec.get("grad_norm")
+                    if v is not None:
+                        g_steps.append(step)
+                        g_vals.append(v if v.__class__ is float else (to_float(v) if to_float(v) is not None else _NAN))
+                    lr = rec.get("lr")
+                    if lr.__class__ is dict:
+                        first = True
+                        for group, v in lr.items():
+                            fv = v if v.__class__ is float else to_float(v)
+                            if fv is None:
+                                continue
+                            add("lr/" + group, step, fv)
+                            if first:  # the first group (muon: the blocks' matrices) doubles as the main "lr"
+                                add("lr", step, fv)
+                                first = False
+                    elif lr is not None:
+                        fv = to_float(lr)
+                        if fv is not None:
+                            add("lr", step, fv)
+                    act = rec.get("act")
+                    if act.__class__ is dict:
+                        for key, v in act.items():
+                            fv = v if v.__class__ is float else to_float(v)
+                            if fv is not None:
+                                add("act_" + key, step, fv)
+                    v = rec.get("tokens_per_s")
+                    if v is not None and (fv := to_float(v)) is not None:
+                        add("tokens_per_s", step, fv)
+                    v = rec.get("time")
+                    if v is not None and (fv := to_float(v)) is not None:
+                        add("time", step, fv)
+                    epoch = rec.get("epoch")
+                    if epoch != last_epoch:
+                        if epoch is not None and (fe := to_float(epoch)) is not None:
+                            add("epoch", step, fe)
+                            if fe == int(fe):
+                                run.epoch_starts.append((step, int(fe)))
+                        last_epoch = epoch
+                    stage = rec.get("stage")
+                    if stage != last_stage:
+                        if stage is not None:
+                            derived_stages.append((step, str(stage)))
+                        last_stage = stage
+                elif kind == "eval":
+                    step = to_step(rec.get("step"))
+                    if step is None:
+                        continue
+                    for key, name in (("val_loss", "eval_loss"), ("train_loss", "eval_train_loss")):
+                        fv = to_float(rec.get(key))
+                        if fv is not None:
+                            add(name, step, fv, key)
+                    for key, v in rec.items():
+                        if key not in ("type", "step", "epoch", "stage", "val_loss", "train_loss"):
+                            fv = to_float(v)
+                            if fv is not None:
+                                add(canonical_metric(key, "eval"), step, fv, key)
+                elif kind == "meta":
+                    _read_meta(rec, run, path)
+                elif kind == "stage":
+                    step = to_step(rec.get("step"))
+                    if step is not None:
+                        run.stages.append((step, str(rec.get("stage"))))
+                        run.events.append(
+                            LogEvent("stage_change", f"curriculum stage -> {rec.get('stage')}", step, "stage_change",
+                                     str(path), lineno)
+                        )
+                elif kind == "sample":
+                    text = rec.get("text")
+                    if isinstance(text, str):
+                        prompt = rec.get("prompt")
+                        run.samples.append(
+                            Sample(text, to_step(rec.get("step")), prompt if isinstance(prompt, str) else None,
+                                   str(path))
+                        )
+                elif kind == "warning":
+                    msg = str(rec.get("message", ""))
+                    category = rec.get("category")
+                    full = f"{category}: {msg}" if category else msg
+                    _, tag = tag_line(full)
+                    _add_event(run, "warning", full, to_step(rec.get("step")), tag, str(path), lineno)
+                elif kind == "end":
+                    status = rec.get("status")
+                    run.meta["end_status"] = status
+                    run.meta["end_step"] = to_step(rec.get("step"))
+                    if rec.get("message"):
+                        run.meta["end_message"] = str(rec.get("message"))[:2000]
+                    if status in ("diverged", "error"):
+                        run.events.append(
+                            LogEvent("error", f"run ended: {status}: {rec.get('message', '')}"[:2000],
+                                     to_step(rec.get("step")), None, str(path), lineno)
+                        )
+    if not records:
+        raise ReadError("no valid JSON record (empty, binary or not this format)")
+    # Stage records mark switches; the step records' "stage" field also gives the first stage. Keep both, once.
+    known = {s for s, _ in run.stages}
+    run.stages.extend(st for st in derived_stages if st[0] not in known)
+    if "end_status" not in run.meta:
+        run.meta.setdefault("end_status", "unfinished")  # no "end" record: crashed, killed or still running
+    source.records = records
+    source.metrics = cols.flush(run, str(path))
+    _warn_bad_lines(source, bad, first_bad, stats)
+    return source
+
+
+def _add_event(run: Run, kind: str, message: str, step: int | None, tag: str | None, src: str, line: int) -> None:
+    """Append an event, folding an identical consecutive repeat into the previous one's count."""
+    if run.events:
+        last = run.events[-1]
+        if last.message == message and last.kind == kind and last.source == src:
+            last.count += 1
+            return
+    run.events.append(LogEvent(kind, message[:2000], step, tag, src, line))
+
+
+def _read_meta(rec: dict, run: Run, path: Path) -> None:
+    for key in ("seed", "device", "precision", "world_size", "optimizer", "model", "versions"):
+        if key in rec:
+            run.meta[key] = rec[key]
+    config = rec.get("config")
+    if isinstance(config, dict):
+        # The effective config as the run saw it. Without a file it has no location, so a real config file read
+        # before or after (ingest-text's YAML reader) keeps or takes its place.
+        for key, value in flatten(config).items():
+            add_config(run, key, value, "", None, "meta", overwrite=False)
+    params = rec.get("params")
+    if isinstance(params, dict) and to_step(params.get("total")) is not None:
+        def n(key: str) -> int:
+            return to_step(params.get(key)) or 0
+
+        trainable = to_step(params.get("trainable"))
+        tied = params.get("tied")
+        run.params = ParamCounts(
+            total=n("total"), embedding=n("embedding"), unembedding=n("unembedding"), blocks=n("blocks"),
+            other=n("other") + n("act_head"), trainable=trainable, tied=tied if isinstance(tied, bool) else None,
+            by_group={k: int(v) for k, v in params.items() if to_step(v) is not None and not isinstance(v, bool)},
+            source=str(path),
+        )
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Any other JSON-lines metric dump
+
+_SPLIT_KEYS = ("mode", "split", "phase", "subset")
+_EVAL_SPLITS = {"val", "valid", "validation", "eval", "evaluation", "test", "dev"}
+_NOT_METRICS = {"type", "time", "timestamp", "_timestamp", "_runtime", "elapsed_time", "remaining_time", "data_time",
+                "percentage", "total_steps", "max_steps", "memory", "eta"}
+
+
+def sniff_jsonl(path: Path, head: bytes) -> float:
+    if not head.lstrip().startswith(b"{") or not is_text(head):
+        return 0.0
+    recs = _head_records(head, 10)
+    if not recs:
+        return 0.0
+    numeric = sum(1 for r in recs if any(to_float(v) is not None for v in r.values()))
+    if numeric == 0:
+        return 0.0
+    name = path.name.lower()
+    keys = set().union(*(r.keys() for r in recs))
+    metricish = any(canonical_metric(str(k)) in ("loss", "eval_loss", "lr", "grad_norm", "accuracy") for k in keys)
+    known_name = name in ("trainer_log.jsonl", "logging.jsonl", "metrics.json", "wandb-history.jsonl") or name.endswith(
+        (".log.json", ".jsonl")
+    )
+    if len(recs) == 1 and not known_name:
+        return 0.3 if metricish else 0.1  # one dict: may be a results/summary file
+    score = 0.5 + (0.2 if metricish else 0) + (0.15 if known_name else 0) + (0.05 if pick_step_key(keys) else 0)
+    return min(score, 0.9)
+
+
+def read_jsonl(path: Path, run: Run) -> Source:
+    source = Source(str(path), "jsonl_metrics")
+    cols = Columns()
+    add = cols.add
+    names: dict[tuple[str, str | None], str] = {}  # (raw key, split) -> canonical, computed once per key
+    records = bad = first_bad = lineno = 0
+    row = 0
+    offset = 0  # for epoch-local iteration counters (mmcv "iter" restarts at each epoch)
+    last_step: int | None = None
+    last_epoch: float | None = None
+    masked_nan = 0
+    stats = LineStats()
+    try:
+        f = open(path, "rb")
+    except OSError as e:
+        raise ReadError(f"cannot open ({e.strerror})") from None
+    with f:
+        for block in line_blocks(f, stats):
+            for raw in block:
+                lineno += 1
+                if not raw.strip():
+                    continue
+                try:
+                    rec = json.loads(raw)
+                except ValueError:
+                    bad += 1
+                    first_bad = first_bad or lineno
+                    continue
+                if not isinstance(rec, dict):
+                    bad += 1
+                    first_bad = first_bad or lineno
+                    continue
+                records += 1
+                row += 1
+                split = None
+                for k in _SPLIT_KEYS:
+                    sv = rec.get(k)
+                    if isinstance(sv, str) and sv.lower() in _EVAL_SPLITS:
+                        split = "eval"
+                        break
+                key = pick_step_key(rec)
+                step = to_step(rec[key]) if key else None
+                if step is None and "global_step/max_steps" in rec:  # ms-swift
+                    step = to_step(rec["global_step/max_steps"])
+                epoch = to_float(rec.get("epoch"))
+                if step is None:
+                    # Per-epoch logs (Keras-like) use the epoch; otherwise the row number is the only clock.
+                    step = int(epoch) if epoch is not None and math.isfinite(epoch) and epoch == int(epoch) else row
+                else:
+                    if (
+                        last_step is not None
+                        and step + offset < last_step
+                        and epoch is not None
+                        and last_epoch is not None
+                        and epoch > last_epoch
+                    ):
+                        offset = last_step  # counter restarted with the new epoch: make steps global
+                    step += offset
+                flat = rec
+                if any(v.__class__ is dict for v in rec.values()):
+                    flat = flatten(rec)
+                values: dict[str, float] = {}
+                for k, v in flat.items():
+                    if k == key or k in _NOT_METRICS or k in _SPLIT_KEYS:
+                        continue
+                    fv = to_float(v)
+                    if fv is None:
+                        continue
+                    nk = (k, split)
+                    name = names.get(nk)
+                    if name is None:
+                        name = names[nk] = canonical_metric(k, split)
+                    values[name] = fv
+                    add(name, step, fv, k)
+                # HF's logging_nan_inf_filter: a NaN step loss is logged as exactly 0.0, with a NaN grad_norm.
+                if values.get("loss") == 0.0 and "grad_norm" in values and not math.isfinite(values["grad_norm"]):
+                    cols.cols["loss"][1][-1] = _NAN
+                    masked_nan += 1
+                if epoch is not None and math.isfinite(epoch):
+                    if last_epoch is None or int(epoch) != int(last_epoch):
+                        run.epoch_starts.append((step, int(epoch)))
+                    last_epoch = epoch
+                last_step = step
+    if not records:
+        raise ReadError("no valid JSON record (empty, binary or not JSON lines)")
+    if masked_nan:
+        source.warnings.append(
+            f"{masked_nan} row(s) log loss 0.0 with a non-finite grad_norm: read as NaN (HF NaN filter)"
+        )
+    source.records = records
+    source.metrics = cols.flush(run, str(path))
+    if not source.metrics:
+        source.warnings.append("JSON lines without numeric metrics")
+    _warn_bad_lines(source, bad, first_bad, stats)
+    return source
+
+
+READERS = [
+    Reader("phase1_jsonl", sniff_phase1, read_phase1),
+    Reader("jsonl_metrics", sniff_jsonl, read_jsonl),
+]
