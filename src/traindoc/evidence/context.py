@@ -1,0 +1,385 @@
+"""Facts about a run that many detectors need: optimiser family, configured learning rates against reference
+ranges, shared symptoms (spikes, divergence, progress), and how to cite a value's source.
+
+Reference LR ranges (shared/spec/causes.md, shared/reference/trainer-algorithms.md §1.4):
+- AdamW/Adam on transformers: ~1e-4 .. 3e-3 (GPT-2/nanoGPT 6e-4, HF default 5e-5, LLaMA 3e-4).
+- SGD (with momentum): ~1e-3 .. 0.5; the usable range depends on batch size, so only extremes are flagged.
+- Muon: ~0.02 with its own scaling (KellerJordan/Muon default, modded-nanogpt 0.023-0.05).
+- MuGrokfast (the bundled phase1 trainer): Muon with a Grokfast filter that amplifies the slow gradient, so its
+  healthy muon_lr is lower: 5e-3 (the trainer's default; the seed calls 1e-2 "2x recommended 5e-3").
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from traindoc.evidence import stats
+from traindoc.ingest.model import ConfigValue, Run, Series
+
+# family -> (low, reference, high). "reference" is the value we recommend when lowering/raising.
+LR_REFERENCE: dict[str, tuple[float, float, float]] = {
+    "adamw": (1e-4, 3e-4, 3e-3),
+    "adam": (1e-4, 3e-4, 3e-3),
+    "sgd": (1e-3, 0.05, 0.5),
+    "muon": (5e-3, 0.02, 0.05),
+    "mugrokfast_muon": (1e-3, 5e-3, 5e-3),
+    "mugrokfast_adam": (1e-4, 1e-3, 3e-3),
+    "unknown": (1e-5, 1e-3, 1e-2),  # wide: an unknown optimiser is flagged only at extremes
+}
+
+
+def optimizer_family(run: Run) -> str:
+    """Best guess of the optimiser family from meta and config (never from a label)."""
+    names = []
+    for k in ("optimizer", "optim", "optimizer_name"):
+        v = run.meta.get(k)
+        if isinstance(v, str):
+            names.append(v.lower())
+    for key in ("optimizer", "optim", "optimizer_name", "optimizer.name", "optimizer_type", "opt"):
+        cv = run.config_value(key)
+        if cv is not None and isinstance(cv.value, str):
+            names.append(cv.value.lower())
+    if run.config_value("muon_lr") is not None:
+        names.append("mugrokfast" if run.config_value("grokfast_lambda", "grokfast_alpha") else "muon")
+    joined = " ".join(names)
+    if "mugrokfast" in joined or "grokfast" in joined:
+        return "mugrokfast"
+    if "muon" in joined:
+        return "muon"
+    if "sgd" in joined:
+        return "sgd"
+    if "adam" in joined or "lamb" in joined:
+        return "adamw"
+    if any(s.format.startswith("hf_") or "transformers" in s.format for s in run.sources):
+        return "adamw"  # HF Trainer's default optimiser
+    return "unknown"
+
+
+@dataclass
+class ConfiguredLR:
+    group: str  # "muon", "adam", "main"
+    value: float
+    family: str  # key into LR_REFERENCE
+    cv: ConfigValue | None  # where it is written, when known
+    logged: bool = False  # taken from the logged LR series rather than a config
+
+    @property
+    def reference(self) -> tuple[float, float, float]:
+        return LR_REFERENCE.get(self.family, LR_REFERENCE["unknown"])
+
+
+def _as_float(v: Any) -> float | None:
+    try:
+        f = float(v)
+    except (TypeError, ValueError):
+        return None
+    return f if math.isfinite(f) else None
+
+
+def configured_lrs(run: Run) -> list[ConfiguredLR]:
+    """Learning rates the run was configured with (config first, else the peak of the logged LR series)."""
+    return stats.cached(run, "configured_lrs", lambda: _configured_lrs(run))
+
+
+def _configured_lrs(run: Run) -> list[ConfiguredLR]:
+    fam = optimizer_family(run)
+    out: list[ConfiguredLR] = []
+    if fam in ("mugrokfast", "muon"):
+        for group, key in (("muon", "muon_lr"), ("adam", "adam_lr")):
+            cv = run.config_value(key)
+            v = _as_float(cv.value) if cv else None
+            if v is not None:
+                rf = f"mugrokfast_{group}" if fam == "mugrokfast" else ("muon" if group == "muon" else "adamw")
+                out.append(ConfiguredLR(group, v, rf, cv))
+    if not out:
+        cv = run.config_value("learning_rate", "lr", "base_lr", "max_lr", "peak_lr", "optimizer.lr")
+        v = _as_float(cv.value) if cv else None
+        if v is not None and v > 0:
+            out.append(ConfiguredLR("main", v, fam if fam in LR_REFERENCE else "unknown", cv))
+    if not out:
+        # no config: the peak logged LR is what the run used
+        for name in ("lr", "lr/muon", "lr/adam"):
+            s = run.series(name)
+            if s is None:
+                continue
+            _, vals = s.finite()
+            if vals.size and vals.max() > 0:
+                group = name.split("/")[-1] if "/" in name else "main"
+                rf = fam
+                if fam == "mugrokfast":
+                    rf = f"mugrokfast_{group}" if group in ("muon", "adam") else "mugrokfast_muon"
+                out.append(ConfiguredLR(group, float(vals.max()), rf if rf in LR_REFERENCE else "unknown",
+                                        None, logged=True))
+    return out
+
+
+def cite_source(path: str) -> str:
+    """Short citation of a file: its last two path components ("run/metrics.jsonl")."""
+    if not path:
+        return "run"
+    parts = os.path.normpath(path).split(os.sep)
+    return "/".join(parts[-2:])
+
+
+def cite_series(s: Series) -> str:
+    return f"[{cite_source(s.source)}]"
+
+
+def cite_config(cv: ConfigValue | None) -> str:
+    if cv is None:
+        return "[logged LR]"
+    where = cite_source(cv.file) if cv.file else "config"
+    if cv.file:
+        where = os.path.basename(cv.file)
+    return f"[{where}:{cv.line}]" if cv.line else f"[{where}]"
+
+
+def fix_site(cv: ConfigValue | None, after: str, key: str | None = None) -> dict[str, Any]:
+    """A config fix site with before/after in the file's own notation."""
+    if cv is None:
+        return {"key": key, "after": after}
+    return {"key": cv.key, "file": cv.file or None, "line": cv.line, "before": cv.text or str(cv.value),
+            "after": after}
+
+
+def format_like(before: str | None, value: float) -> str:
+    """Write `value` in the style of `before` ("1e-2" -> "5e-3", "0.01" -> "0.005")."""
+    if before and ("e" in before.lower()) and not before.lower().startswith(("true", "false")):
+        m, e = f"{value:.1e}".split("e")
+        m = m.rstrip("0").rstrip(".")
+        return f"{m}e{int(e)}"
+    return f"{value:.6g}"
+
+
+# ----------------------------------------------------------------------------------------------------- symptoms
+
+
+@dataclass
+class Spike:
+    step: int
+    value: float
+    median: float  # median of the reference block before it
+    z: float
+    index: int
+
+
+def spikes(run: Run, name: str, z_min: float = 8.0, ratio_min: float = 3.0) -> list[Spike]:
+    """Points whose log value is > z_min robust sigmas above the previous block AND >= ratio_min x its median.
+
+    z 8 on log scale: the monitor script in anchors §10.7 found at most 4.5 on six healthy runs and alerts at 8.
+    The ratio floor keeps very smooth series (tiny MAD) from turning 20 % wiggles into spikes.
+    """
+    return stats.cached(run, f"spikes:{name}:{z_min}:{ratio_min}", lambda: _spikes(run, name, z_min, ratio_min))
+
+
+def _spikes(run: Run, name: str, z_min: float, ratio_min: float) -> list[Spike]:
+    s = run.series(name)
+    if s is None or len(s) < 16:
+        return []
+    v = s.values
+    w = stats.choose_window(len(s))
+    z = stats.robust_z_trailing(v, w, log=True)
+    cand = np.nonzero((z > z_min) & np.isfinite(v))[0]
+    out: list[Spike] = []
+    if cand.size == 0:
+        return out
+    nblocks = len(v) // w
+    blocks = v[: nblocks * w].reshape(nblocks, w)
+    with np.errstate(all="ignore"):
+        import warnings
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            med = np.nanmedian(np.where(np.isfinite(blocks), blocks, np.nan), axis=1)
+    for i in cand[:2000]:
+        b = min(int(i) // w - 1, nblocks - 1)
+        m = float(med[b]) if b >= 0 else float("nan")
+        if not math.isfinite(m) or m <= 0 or v[i] / m < ratio_min:
+            continue
+        out.append(Spike(int(s.steps[i]), float(v[i]), m, float(z[i]), int(i)))
+    return out
+
+
+@dataclass
+class Divergence:
+    min_step: int
+    min_value: float
+    end_value: float
+    rise: float  # end/min - 1 of the smoothed curve
+    onset_step: int  # first step after the minimum where the smoothed loss is 10% above it
+    nonfinite_step: int | None
+
+
+def first_nonfinite(s: Series | None) -> int | None:
+    if s is None:
+        return None
+    bad = ~np.isfinite(s.values)
+    if not bad.any():
+        return None
+    return int(s.steps[int(np.argmax(bad))])
+
+
+def divergence(run: Run, name: str = "loss") -> Divergence | None:
+    """Loss that fell and then rose for good: smoothed end >= 1.1x its smoothed minimum, minimum not at the end.
+
+    10 % matches smdebug's Overfit ratio 0.1 and the seed's "loss increased 15% at epoch 7" case. A curve with
+    a late NaN after finite values also counts (it diverged past representable numbers).
+    """
+    return stats.cached(run, f"divergence:{name}", lambda: _divergence(run, name))
+
+
+def _divergence(run: Run, name: str) -> Divergence | None:
+    s = run.series(name)
+    if s is None or len(s) < 8:
+        return None
+    steps, vals = s.finite()
+    nf = first_nonfinite(s)
+    if vals.size < 8:
+        if nf is not None and vals.size >= 2:
+            return Divergence(int(steps[0]), float(vals.min()), float("nan"), float("inf"), nf, nf)
+        return None
+    steps, vals = stats.downsample(steps, vals, 4000, "mean")
+    k = max(3, vals.size // 20)
+    sm = stats.smooth(vals, k)
+    imin = int(np.argmin(sm))
+    mn = float(sm[imin])
+    tail = sm[-max(2, vals.size // 10):]
+    end = float(np.median(tail))
+    # relative rise; on losses near zero use an absolute floor so 0.001 -> 0.002 is not a "100 % rise"
+    denom = max(abs(mn), 1e-2 * (abs(float(np.median(vals))) + 1e-12), 1e-8)
+    rise = (end - mn) / denom
+    # the curve must have *fallen* first (otherwise it is a stuck/rising-from-start run)
+    first = float(np.median(sm[: max(2, vals.size // 10)]))
+    fell = first > mn * 1.02
+    nf_after_finite = nf is not None and nf > int(steps[0])
+    if nf_after_finite:
+        return Divergence(int(steps[imin]), mn, float("nan"), float("inf"), nf, nf)
+    if imin >= vals.size - max(2, vals.size // 20) or rise < 0.10 or not fell:
+        return None
+    above = np.nonzero(sm[imin:] > mn + 0.10 * denom)[0]
+    onset = int(steps[imin + int(above[0])]) if above.size else int(steps[imin])
+    return Divergence(int(steps[imin]), mn, end, float(rise), onset, None)
+
+
+def progress(run: Run, name: str = "loss") -> float | None:
+    """Relative loss decrease from the first 10 % of points to the last 10 % (1 = fell to 0, 0 = flat)."""
+    s = run.series(name)
+    if s is None:
+        return None
+    _, v = s.finite()
+    if v.size < 8:
+        return None
+    k = max(2, v.size // 10)
+    a, b = float(np.median(v[:k])), float(np.median(v[-k:]))
+    if a == 0:
+        return 0.0
+    return (a - b) / abs(a)
+
+
+def stage_boundaries(run: Run) -> list[tuple[int, str]]:
+    """Stage switches after the start (the first stage beginning at the first step is not a switch)."""
+    if not run.stages:
+        return []
+    first_step = min((int(s.steps[0]) for s in run.metrics.values() if len(s)), default=0)
+    return [(st, nm) for st, nm in run.stages if st > first_step]
+
+
+def near_boundary(run: Run, step: int, tolerance_frac: float = 0.05) -> tuple[int, str] | None:
+    """The stage boundary at or shortly before `step` (within 5 % of the run's length), if any."""
+    last = max((int(s.steps[-1]) for s in run.metrics.values() if len(s)), default=0)
+    tol = max(5, int(last * tolerance_frac))
+    best = None
+    for st, nm in stage_boundaries(run):
+        if st - 2 <= step <= st + tol:
+            best = (st, nm)
+    return best
+
+
+def config_number(run: Run, *names: str) -> tuple[float | None, ConfigValue | None]:
+    cv = run.config_value(*names)
+    if cv is None:
+        return None, None
+    if isinstance(cv.value, bool):
+        return float(cv.value), cv
+    return _as_float(cv.value), cv
+
+
+def config_bool(run: Run, *names: str) -> tuple[bool | None, ConfigValue | None]:
+    cv = run.config_value(*names)
+    if cv is None:
+        return None, None
+    v = cv.value
+    if isinstance(v, bool):
+        return v, cv
+    if isinstance(v, (int, float)):
+        return bool(v), cv
+    if isinstance(v, str):
+        if v.strip().lower() in ("true", "yes", "1", "on"):
+            return True, cv
+        if v.strip().lower() in ("false", "no", "0", "off", "none", "null"):
+            return False, cv
+    return None, cv
+
+
+def run_length(run: Run) -> int:
+    return max((int(s.steps[-1]) for s in run.metrics.values() if len(s)), default=0)
+
+
+# ------------------------------------------------------------------------------------------------------ samples
+
+
+def text_degenerate(text: str) -> bool:
+    """A generated sample that is one repeated token or a short loop ("::::", "the the the ...").
+
+    Rules: empty output; the most common character covers >= 60 % of the text; character entropy < 1.5 bits
+    (English text has ~4 bits/char); or fewer than 25 % of its character 4-grams are distinct (a short loop).
+    Texts shorter than 8 characters are only judged by the first two rules.
+    """
+    t = "".join(text.split())
+    if not t:
+        return True
+    from collections import Counter
+
+    c = Counter(t)
+    n = len(t)
+    if c.most_common(1)[0][1] / n >= 0.6 and n >= 4:
+        return True
+    if n < 8:
+        return False
+    p = np.array(list(c.values()), dtype=np.float64) / n
+    if float(-(p * np.log2(p)).sum()) < 1.5:
+        return True
+    grams = [t[i:i + 4] for i in range(n - 3)]
+    return len(set(grams)) / len(grams) < 0.25
+
+
+@dataclass
+class SampleReport:
+    late_share: float  # degenerate share among the latest samples
+    early_share: float
+    late_count: int
+    example: str
+    example_step: int | None
+    source: str
+
+
+def sample_report(run: Run) -> SampleReport | None:
+    """Degenerate share of the latest samples (the last quarter by order, at least 3) vs the earliest."""
+    def compute() -> SampleReport | None:
+        samples = [s for s in run.samples if s.text is not None]
+        if not samples:
+            return None
+        samples = sorted(samples, key=lambda s: (s.step if s.step is not None else -1))
+        k = max(3, len(samples) // 4)
+        late, early = samples[-k:], samples[:k]
+        deg_late = [s for s in late if text_degenerate(s.text)]
+        ls = len(deg_late) / len(late)
+        es = sum(text_degenerate(s.text) for s in early) / len(early)
+        ex = deg_late[-1] if deg_late else late[-1]
+        return SampleReport(ls, es, len(late), ex.text[:60], ex.step, ex.source)
+    return stats.cached(run, "sample_report", compute)

@@ -1,0 +1,171 @@
+"""Architecture / model-behaviour detectors: parameter imbalance, ACT halting collapse, logit growth,
+mode collapse."""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+
+from traindoc.evidence import stats
+from traindoc.evidence.context import cite_config, cite_series, config_bool, config_number, fix_site, sample_report
+from traindoc.evidence.finding import Finding
+from traindoc.evidence.stats import fmt
+from traindoc.ingest.model import Run
+
+
+def _embedding_share(run: Run) -> tuple[float | None, str, dict]:
+    p = run.params
+    if p is not None and p.total:
+        return p.embedding_share, f"[{p.source or 'param counts'}]", {
+            "embedding": p.embedding, "unembedding": p.unembedding, "total": p.total}
+    # estimate from the config: vocab x d (x2 untied) vs 12 d^2 per layer (causes.md)
+    vocab, _ = config_number(run, "vocab_size", "n_vocab", "vocab")
+    d, _ = config_number(run, "d_model", "n_embd", "hidden_size", "dim")
+    layers, _ = config_number(run, "n_layers", "n_layer", "num_hidden_layers", "num_layers", "depth")
+    if not (vocab and d and layers):
+        return None, "", {}
+    tied, _ = config_bool(run, "tie_embeddings", "tie_word_embeddings", "tied_embeddings")
+    emb = vocab * d * (1 if tied else 2)
+    blocks = 12 * d * d * layers
+    return emb / (emb + blocks), "[config estimate: vocab x d_model vs 12 x d_model^2 x layers]", {
+        "vocab": vocab, "d_model": d, "layers": layers, "tied": tied}
+
+
+def detect_param_imbalance(run: Run) -> list[Finding]:
+    """Embedding + unembedding hold >= 50 % of the parameters (causes.md), leaving the blocks little capacity."""
+    share, where, nums = _embedding_share(run)
+    if share is None or share < 0.5:
+        return []
+    ev = [f"embeddings hold {share:.0%} of the parameters {where}"]
+    sites = []
+    tied, tcv = config_bool(run, "tie_embeddings", "tie_word_embeddings", "tied_embeddings")
+    if tied is False and tcv is not None:
+        ev.append(f"{tcv.key}={tcv.text or tcv.value}: input and output embeddings are separate {cite_config(tcv)}")
+        sites.append(fix_site(tcv, "true" if (tcv.text or "x").islower() else "True"))
+    _, vcv = config_number(run, "vocab_size", "n_vocab")
+    if vcv is not None:
+        ev.append(f"{vcv.key}={vcv.text or vcv.value} {cite_config(vcv)}")
+    strength = min(1.0, 0.5 + (share - 0.5) * 1.5)
+    return [Finding("detect_param_imbalance", "param_imbalance", strength,
+                    "parameters sit mostly in the embeddings", ev, None, {"embedding_share": share, **nums}, sites)]
+
+
+_VAR_DOF = re.compile(r"degrees of freedom is <= ?0", re.I)
+
+
+def detect_act_variance_collapse(run: Run) -> list[Finding]:
+    """The ACT halting head gives every token the same decision.
+
+    - act_halt_var below 1e-6 over the second half of the run (a sigmoid halting head with any per-token signal
+      has variance >= 1e-3; 1e-6 is float noise around a constant);
+    - 'var(): degrees of freedom is <= 0' warnings (variance over a size-1 dim: computed as NaN/0);
+    - act_steps_mean identical at every logged step.
+    """
+    ev: list[str] = []
+    strength = 0.0
+    step = None
+    s = run.series("act_halt_var")
+    if s is not None and len(s) >= 4:
+        v = s.values
+        half = v[len(v) // 2:]
+        fin = half[np.isfinite(half)]
+        nonfin = int((~np.isfinite(half)).sum())
+        med = float(np.median(fin)) if fin.size else None
+        if (med is not None and med < 1e-6) or (fin.size == 0 and nonfin):
+            step = int(s.steps[len(v) // 2])
+            ev.append(f"act_halt_var is {fmt(med) if med is not None else 'nan'} over the second half of the run "
+                      f"(steps {int(s.steps[len(v) // 2])}..{int(s.steps[-1])}) {cite_series(s)}")
+            strength = 0.7
+    warns = [e for e in run.events if e.tag == "var_dof" or _VAR_DOF.search(e.message or "")]
+    if warns:
+        n = sum(e.count for e in warns)
+        w = warns[0]
+        ev.append(f"Warning: {w.message.strip()[:80]} ({n}x, first at step {w.step}) "
+                  f"[{w.source}{':' + str(w.line) if w.line else ''}]")
+        strength = strength + 0.25 if strength else 0.6
+        step = step if step is not None else w.step
+    sm = run.series("act_steps_mean")
+    if sm is not None and len(sm) >= 10 and ev:
+        _, v = sm.finite()
+        if v.size >= 10 and float(np.ptp(v[v.size // 2:])) == 0:
+            ev.append(f"act_steps_mean is exactly {fmt(float(v[-1]))} at every step: every token uses the same "
+                      f"number of steps {cite_series(sm)}")
+            strength += 0.05
+    if not ev:
+        return []
+    return [Finding("detect_act_variance_collapse", "act_variance_collapse", float(min(1.0, strength)),
+                    "the ACT halting head outputs the same decision for every token", ev, step, {})]
+
+
+def _growth(run: Run, name: str) -> tuple[float, float, float, object] | None:
+    s = run.series(name)
+    if s is None or len(s) < 10:
+        return None
+    st, v = s.finite()
+    if v.size < 10:
+        return None
+    k = max(2, v.size // 10)
+    return float(np.median(np.abs(v[:k]))), float(np.median(np.abs(v[-k:]))), float(np.abs(v).max()), s
+
+
+def detect_attention_logit_growth(run: Run) -> list[Finding]:
+    """Max attention logit grows >= 3x over the run and ends above 50 (Wortsman et al. 2023: stable runs stay
+    in the tens, diverging ones grow to 1e3+), or attention entropy falls to < 25 % of its start."""
+    ev: list[str] = []
+    strength = 0.0
+    g = _growth(run, "max_attn_logit")
+    if g is not None:
+        early, late, mx, s = g
+        if early > 0 and late / early >= 3 and late > 50:
+            ev.append(f"max attention logit grew from {fmt(early)} to {fmt(late)} (max {fmt(mx)}) {cite_series(s)}")
+            strength = 0.55 + min(0.35, 0.1 * np.log2(late / early / 3 + 1))
+    for name in ("attn_entropy", "attention_entropy"):
+        e = _growth(run, name)
+        if e is not None and e[0] > 0 and e[1] < 0.25 * e[0]:
+            ev.append(f"attention entropy fell from {fmt(e[0])} to {fmt(e[1])} {cite_series(e[3])}")
+            strength = max(strength, 0.5) + 0.15
+    if not ev:
+        return []
+    return [Finding("detect_attention_logit_growth", "attention_logit_growth", float(min(1.0, strength)),
+                    "attention logits grow until attention collapses", ev, None, {})]
+
+
+def detect_output_logit_divergence(run: Run) -> list[Finding]:
+    """Output logit mean / log-partition z drifts away from zero: |late| >= max(10, 3 |early|)."""
+    g = _growth(run, "output_logit_mean")
+    if g is None:
+        return []
+    early, late, mx, s = g
+    if late < max(10.0, 3 * early):
+        return []
+    strength = 0.55 + min(0.35, 0.1 * np.log2(late / max(early, 1.0)))
+    return [Finding("detect_output_logit_divergence", "output_logit_divergence", float(min(1.0, strength)),
+                    "output logits drift away from zero",
+                    [f"|output logit mean| drifted from {fmt(early)} to {fmt(late)} {cite_series(s)}"], None,
+                    {"early": early, "late": late})]
+
+
+def detect_mode_collapse(run: Run) -> list[Finding]:
+    """Generation degenerates to one token or a short loop (see context.text_degenerate for the rules).
+
+    Its strength is the degenerate share of the latest samples; the ranking lowers it when another cause
+    (divergence, leakage, NaN) explains the degenerate samples (causes.md: 'with no other cause found').
+    """
+    rep = sample_report(run)
+    if rep is None or rep.late_share < 0.5:
+        return []
+    ev = [f"{rep.late_share:.0%} of the latest {rep.late_count} samples are degenerate, e.g. {rep.example!r} "
+          f"at step {rep.example_step} [{rep.source}]"]
+    if rep.early_share < rep.late_share:
+        ev.append(f"earlier samples were not ({rep.early_share:.0%} degenerate)")
+    strength = 0.45 + 0.35 * rep.late_share
+    return [Finding("detect_mode_collapse", "mode_collapse", float(min(1.0, strength)),
+                    "generation degenerates to a repeated token", ev, rep.example_step,
+                    {"late_degenerate_share": rep.late_share, "early_degenerate_share": rep.early_share})]
+
+
+DETECTORS = [detect_param_imbalance, detect_act_variance_collapse, detect_attention_logit_growth,
+             detect_output_logit_divergence, detect_mode_collapse]
+
+_ = stats  # shared helpers are imported for detectors added later

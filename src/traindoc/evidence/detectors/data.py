@@ -1,0 +1,222 @@
+"""Data and label detectors: leakage, pipeline bugs, curriculum shocks, overfitting."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from traindoc.evidence import stats
+from traindoc.evidence.context import (
+    cite_config,
+    cite_series,
+    config_number,
+    configured_lrs,
+    fix_site,
+    run_length,
+    sample_report,
+    stage_boundaries,
+)
+from traindoc.evidence.finding import Finding
+from traindoc.evidence.stats import fmt
+from traindoc.ingest.model import Run
+
+
+def detect_label_leakage(run: Run) -> list[Finding]:
+    """Train loss collapses to ~0 implausibly fast, far below what held-out data reaches, or while the model
+    generates garbage (a model that truly predicts its targets does not emit '::::').
+
+    - collapse: the smoothed loss falls below 2 % of its initial value (and < 0.05 nats) within the first 30 % of
+      the run; real learning of a non-trivial distribution keeps a floor of its entropy;
+    - train << val: eval/train >= 5 with train < 0.1 at the end;
+    - degenerate samples (>= 50 % of the latest) while train loss is tiny.
+    """
+    loss = run.series("loss")
+    if loss is None or len(loss) < 10:
+        return []
+    st, v = loss.finite()
+    if v.size < 10:
+        return []
+    st, v = stats.downsample(st, v, 4000, "mean")
+    sm = stats.smooth(v, max(3, v.size // 30))
+    init = float(np.median(v[: max(2, v.size // 20)]))
+    if init <= 0:
+        return []
+    floor = min(0.02 * init, 0.05)
+    below = np.nonzero(sm < floor)[0]
+    ev: list[str] = []
+    strength = 0.0
+    step = None
+    end_train = float(np.median(v[-max(2, v.size // 10):]))
+    if below.size:
+        i = int(below[0])
+        frac = i / v.size
+        if frac <= 0.3:
+            step = int(st[i])
+            ev.append(f"train loss fell from {fmt(init)} to below {fmt(floor)} by step {step} ({frac:.0%} of the run) "
+                      f"and ends at {fmt(end_train)} {cite_series(loss)}")
+            strength = 0.4
+    ev_s = run.series("eval_loss")
+    if ev_s is not None:
+        _, evv = ev_s.finite()
+        if evv.size >= 1 and end_train < 0.1:
+            e_end = float(np.median(evv[-max(1, evv.size // 4):]))
+            if e_end / max(end_train, 1e-6) >= 5 and e_end > 0.2:
+                ev.append(f"eval_loss ends at {fmt(e_end)}, {e_end / max(end_train, 1e-6):.3g}x the train loss "
+                          f"{fmt(end_train)} {cite_series(ev_s)}")
+                strength = strength + 0.3 if strength else 0.35
+    rep = sample_report(run)
+    if rep is not None and rep.late_share >= 0.5 and end_train < 0.1 * init and strength > 0:
+        ev.append(f"{rep.late_share:.0%} of the latest samples are degenerate although train loss is "
+                  f"{fmt(end_train)}, e.g. {rep.example!r} at step {rep.example_step}")
+        strength += 0.25
+    if strength == 0:
+        return []
+    return [Finding("detect_label_leakage", "label_leakage", float(min(1.0, strength)),
+                    "the model sees its targets: train loss is implausibly low", ev, step,
+                    {"initial_loss": init, "final_train_loss": end_train})]
+
+
+def detect_data_pipeline_bug(run: Run) -> list[Finding]:
+    """Loss ~0 from the very start (1e-4 nats: no real task starts solved), a loss that never changes
+    (identical batches / a constant target), or a loss periodic with the epoch (unshuffled or repeated data)."""
+    loss = run.series("loss")
+    if loss is None or len(loss) < 10:
+        return []
+    st, v = loss.finite()
+    if v.size < 10:
+        return []
+    ev: list[str] = []
+    strength = 0.0
+    k = max(3, v.size // 10)
+    first = float(np.median(np.abs(v[:k])))
+    if first < 1e-4:
+        ev.append(f"loss is {fmt(first)} from the first steps: nothing to learn {cite_series(loss)}")
+        strength = 0.8
+    elif v.size >= 20 and float(np.ptp(v)) == 0.0:
+        ev.append(f"loss is exactly {fmt(float(v[0]))} at all {v.size} points {cite_series(loss)}")
+        strength = 0.6
+    # epoch periodicity
+    if len(run.epoch_starts) >= 4 and v.size >= 40:
+        starts = [s for s, _ in run.epoch_starts]
+        per = int(np.median(np.diff(starts)))
+        idx_per = int(np.searchsorted(st, st[0] + per))
+        if 4 <= idx_per <= v.size // 3:
+            resid = np.log(np.maximum(v, 1e-12)) - stats.smooth(np.log(np.maximum(v, 1e-12)), idx_per)
+            a, b = resid[:-idx_per], resid[idx_per:]
+            if a.std() > 0 and b.std() > 0:
+                r = float(np.corrcoef(a, b)[0, 1])
+                if r >= 0.7:
+                    ev.append(f"loss repeats with the epoch: lag-{per}-step autocorrelation {r:.2f} after detrending "
+                              f"{cite_series(loss)}")
+                    strength = max(strength, 0.4 + 0.4 * (r - 0.7) / 0.3)
+    if not ev:
+        return []
+    return [Finding("detect_data_pipeline_bug", "data_pipeline_bug", float(min(1.0, strength)),
+                    "the data fed is not the data intended", ev, int(st[0]), {"initial_loss": first})]
+
+
+def detect_curriculum_shock(run: Run) -> list[Finding]:
+    """Loss and grad norm jump right after a stage boundary while the steps before were smooth.
+
+    Jump: the max over the first max(5, 2 %) points after the boundary is >= 1.3x (loss) or >= 3x (grad norm)
+    the median of the same number of points before it. Loss jumps are smaller than grad jumps: a new
+    distribution raises the loss by tens of percent, the gradient by multiples.
+    """
+    out: list[Finding] = []
+    bounds = stage_boundaries(run)
+    if not bounds:
+        return out
+    total = max(1, run_length(run))
+    best: tuple[float, list[str], int, str] | None = None
+    for b, name in bounds:
+        ev: list[str] = []
+        score = 0.0
+        for metric, ratio_min in (("loss", 1.3), ("grad_norm", 3.0)):
+            s = run.series(metric)
+            if s is None or len(s) < 20:
+                continue
+            st, v = s.finite()
+            i = int(np.searchsorted(st, b))
+            w = max(5, v.size // 50)
+            if i < w or i + 1 >= v.size:
+                continue
+            before = v[i - w: i]
+            after = v[i: i + w]
+            med = float(np.median(before))
+            if med <= 0:
+                continue
+            j = int(np.argmax(after))
+            r = float(after[j]) / med
+            # smooth before: no point of the previous window exceeds 2x its median
+            smooth_before = float(before.max()) <= 2 * med
+            if r >= ratio_min:
+                ev.append(f"{metric} jumped from a median {fmt(med)} to {fmt(float(after[j]))} "
+                          f"at step {int(st[i + j])}, "
+                          f"{int(st[i + j]) - b} steps after the switch to stage '{name}' at step {b} {cite_series(s)}")
+                score += 0.3 + 0.1 * min(3.0, math.log2(r)) + (0.1 if smooth_before else 0)
+        if ev and (best is None or score > best[0]):
+            best = (score, ev, b, name)
+    if best is None:
+        return out
+    score, ev, b, name = best
+    lrs = configured_lrs(run)
+    sites = []
+    for c in lrs:
+        if c.cv is not None:
+            sites.append({"key": c.cv.key, "file": c.cv.file or None, "line": c.cv.line,
+                          "before": c.cv.text or str(c.value), "after": None, "note": "re-warm / lower at boundary"})
+    return [Finding("detect_curriculum_shock", "curriculum_shock", float(min(1.0, score)),
+                    f"the switch to stage '{name}' shocked training", ev, b,
+                    {"boundary_step": b, "boundary_frac": b / total, "stage": name}, sites)]
+
+
+def detect_overfitting(run: Run) -> list[Finding]:
+    """Validation loss turns up while training loss keeps falling (smdebug Overfit: ratio 0.1).
+
+    Needs >= 4 eval points; the last eval is >= 10 % above the minimum with >= 2 evals after it, and the train
+    loss at the end is below the train loss at the best-eval step.
+    """
+    ev_s, loss = run.series("eval_loss"), run.series("loss")
+    if ev_s is None:
+        return []
+    est, evv = ev_s.finite()
+    if evv.size < 4:
+        return []
+    imin = int(np.argmin(evv))
+    if evv.size - 1 - imin < 2:
+        return []
+    mn = float(evv[imin])
+    end = float(np.median(evv[-2:])) if evv.size - imin > 3 else float(evv[-1])
+    rise = (end - mn) / max(abs(mn), 1e-8)
+    if rise < 0.1:
+        return []
+    ev = [f"eval_loss reached its minimum {fmt(mn)} at step {int(est[imin])} then rose {rise:.0%} to "
+          f"{fmt(float(evv[-1]))} by step {int(est[-1])} {cite_series(ev_s)}"]
+    strength = 0.45 + min(0.35, rise / 2)
+    train_falls = None
+    if loss is not None:
+        lst, lv = loss.finite()
+        if lv.size >= 4:
+            at = lv[lst <= est[imin]]
+            t_at = float(np.median(at[-max(1, at.size // 10):])) if at.size else float(lv[0])
+            t_end = float(np.median(lv[-max(1, lv.size // 10):]))
+            train_falls = t_end < t_at
+            if train_falls:
+                ev.append(f"train loss kept falling: {fmt(t_at)} -> {fmt(t_end)} over the same steps "
+                          f"{cite_series(loss)}")
+                strength += 0.15
+            else:
+                strength -= 0.3  # both rise: divergence, not overfitting
+    sites = []
+    pat, pcv = config_number(run, "early_stopping_patience", "patience")
+    if pcv is not None and pat == 0:
+        ev.append(f"early stopping is off: {pcv.key}={pcv.text or pcv.value} {cite_config(pcv)}")
+        sites.append(fix_site(pcv, "3"))
+    return [Finding("detect_overfitting", "overfitting", float(max(0.0, min(1.0, strength))),
+                    "the model memorises the training set: validation loss turns up", ev, int(est[imin]),
+                    {"eval_min": mn, "eval_min_step": int(est[imin]), "eval_rise": rise,
+                     "train_keeps_falling": train_falls}, sites)]
+
+
+DETECTORS = [detect_label_leakage, detect_data_pipeline_bug, detect_curriculum_shock, detect_overfitting]

@@ -1,0 +1,198 @@
+"""Robust statistics the detectors share. Everything is O(n) numpy so a 1M-step run costs milliseconds.
+
+Why these choices (see shared/reference/anchors.md §10, §15):
+- LLM stacks flag spikes with relative statistics, not absolute constants: OLMo/Levanter use mean + 6 sigma over a
+  rolling 128-step window, an unnamed monitor uses a robust z (median / MAD) of log-loss > 8 over 100 points. We use
+  the robust version (median and MAD are not dragged by the spike itself) on log values, over trailing *blocks*
+  instead of a sliding window: the reference for a point is the block before it, which keeps the cost linear.
+- Loss and grad norm are multiplicative quantities, so spikes are measured on log scale.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+MAD_TO_SIGMA = 1.4826  # MAD * 1.4826 estimates sigma for normal data
+
+
+def cached(run: Any, key: str, compute: Callable[[], Any]) -> Any:
+    """Memoise a statistic on the Run object, so ten detectors asking for the grad-norm spikes pay once."""
+    cache = run.__dict__.setdefault("_traindoc_cache", {})
+    if key not in cache:
+        cache[key] = compute()
+    return cache[key]
+
+
+def mad(x: np.ndarray) -> float:
+    """Median absolute deviation (unscaled)."""
+    if x.size == 0:
+        return 0.0
+    return float(np.median(np.abs(x - np.median(x))))
+
+
+def safe_log(x: np.ndarray, floor: float = 1e-12) -> np.ndarray:
+    return np.log(np.maximum(np.abs(x), floor))
+
+
+def robust_z_trailing(values: np.ndarray, window: int = 100, log: bool = True,
+                      min_scale: float = 0.05) -> np.ndarray:
+    """Robust z-score of each point against the median/MAD of the previous block of `window` finite points.
+
+    Points in the first block get z = 0 (no reference yet: OLMo waits for 64 samples, we wait one block).
+    `min_scale` floors the MAD (in log units ~5 %), so a perfectly flat series does not make every wiggle a spike.
+    """
+    v = np.asarray(values, dtype=np.float64)
+    n = v.size
+    z = np.zeros(n)
+    if n <= window:
+        return z
+    x = safe_log(v) if log else v.copy()
+    finite = np.isfinite(x)
+    if not finite.all():
+        x = np.where(finite, x, np.nan)
+    nblocks = n // window
+    blocks = x[: nblocks * window].reshape(nblocks, window)
+    with np.errstate(all="ignore"):
+        import warnings
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            med = np.nanmedian(blocks, axis=1)
+            dev = np.nanmedian(np.abs(blocks - med[:, None]), axis=1) * MAD_TO_SIGMA
+    dev = np.maximum(np.nan_to_num(dev, nan=min_scale), min_scale)
+    med = np.nan_to_num(med, nan=0.0)
+    # point i (in block b >= 1) is compared with block b-1
+    ref_block = np.arange(n) // window - 1
+    has_ref = ref_block >= 0
+    rb = np.clip(ref_block, 0, nblocks - 1)
+    z[has_ref] = (x[has_ref] - med[rb[has_ref]]) / dev[rb[has_ref]]
+    z[~np.isfinite(z)] = 0.0
+    return z
+
+
+def choose_window(n: int) -> int:
+    """A reference window: 100 points like the monitor script / LLM Foundry, smaller for short runs (>= 5)."""
+    return int(max(5, min(100, n // 8)))
+
+
+def downsample(steps: np.ndarray, values: np.ndarray, max_points: int = 4000,
+               how: str = "mean") -> tuple[np.ndarray, np.ndarray]:
+    """Block-reduce a long series to at most `max_points` (mean, max or median per block); short ones unchanged."""
+    n = values.size
+    if n <= max_points:
+        return steps, values
+    k = int(math.ceil(n / max_points))
+    m = n // k
+    v = values[: m * k].reshape(m, k)
+    s = steps[: m * k].reshape(m, k)[:, 0]
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        if how == "max":
+            r = np.nanmax(v, axis=1)
+        elif how == "median":
+            r = np.nanmedian(v, axis=1)
+        else:
+            r = np.nanmean(v, axis=1)
+    return s, r
+
+
+def smooth(values: np.ndarray, k: int) -> np.ndarray:
+    """Centred moving median-ish smoother: moving mean of width k over finite values (edges shrink)."""
+    if k <= 1 or values.size < 3:
+        return values.copy()
+    k = min(k, values.size)
+    c = np.cumsum(np.insert(values, 0, 0.0))
+    half = k // 2
+    idx = np.arange(values.size)
+    lo = np.clip(idx - half, 0, values.size)
+    hi = np.clip(idx + half + 1, 0, values.size)
+    return (c[hi] - c[lo]) / (hi - lo)
+
+
+def ema(values: np.ndarray, alpha: float) -> np.ndarray:
+    """Exponential moving average (weight `alpha` on the past), vectorised by blocks of 256 to stay O(n)."""
+    out = np.empty_like(values, dtype=np.float64)
+    if values.size == 0:
+        return out
+    acc = float(values[0])
+    block = 256
+    w = alpha ** np.arange(1, block + 1)
+    for start in range(0, values.size, block):
+        seg = values[start:start + block]
+        m = seg.size
+        # y_j = alpha^(j+1) * acc + (1-alpha) * sum_{i<=j} alpha^(j-i) x_i
+        pw = alpha ** np.arange(m)
+        conv = np.cumsum(seg / pw) * pw * (1 - alpha)
+        out[start:start + m] = w[:m] * acc + conv
+        acc = float(out[start + m - 1])
+    return out
+
+
+def change_point(values: np.ndarray) -> tuple[int, float]:
+    """Best single mean-shift split (binary segmentation, one step): index of the first point of the second
+    segment and the t-like statistic |mean2 - mean1| / pooled sd. O(n) with cumulative sums."""
+    x = np.asarray(values, dtype=np.float64)
+    n = x.size
+    if n < 6:
+        return 0, 0.0
+    c1 = np.cumsum(x)
+    c2 = np.cumsum(x * x)
+    k = np.arange(2, n - 1)  # split before index k (both sides >= 2 points)
+    n1 = k.astype(np.float64)
+    n2 = n - n1
+    m1 = c1[k - 1] / n1
+    m2 = (c1[-1] - c1[k - 1]) / n2
+    ss1 = c2[k - 1] - n1 * m1 * m1
+    ss2 = (c2[-1] - c2[k - 1]) - n2 * m2 * m2
+    sd = np.sqrt(np.maximum(ss1 + ss2, 0) / max(n - 2, 1)) + 1e-12
+    t = np.abs(m2 - m1) / sd * np.sqrt(n1 * n2 / n)
+    i = int(np.argmax(t))
+    return int(k[i]), float(t[i])
+
+
+def slope(x: np.ndarray, y: np.ndarray) -> tuple[float, float]:
+    """Least-squares slope and R^2 of y over x."""
+    if x.size < 3:
+        return 0.0, 0.0
+    xm = x - x.mean()
+    ym = y - y.mean()
+    sxx = float(np.dot(xm, xm))
+    if sxx == 0:
+        return 0.0, 0.0
+    b = float(np.dot(xm, ym)) / sxx
+    syy = float(np.dot(ym, ym))
+    r2 = (b * b * sxx / syy) if syy > 0 else 0.0
+    return b, r2
+
+
+def window_slice(steps: np.ndarray, start_frac: float, end_frac: float) -> slice:
+    """Index slice covering the fraction [start_frac, end_frac) of the points."""
+    n = steps.size
+    return slice(int(n * start_frac), max(int(n * start_frac) + 1, int(math.ceil(n * end_frac))))
+
+
+def fmt(v: float | int | None) -> str:
+    """Short human number: 45.2, 0.0031, 1.2e-07, nan."""
+    if v is None:
+        return "n/a"
+    if isinstance(v, (int, np.integer)):
+        return str(int(v))
+    v = float(v)
+    if not math.isfinite(v):
+        return "nan" if math.isnan(v) else ("inf" if v > 0 else "-inf")
+    a = abs(v)
+    if a == 0:
+        return "0"
+    if a >= 1e5 or a < 1e-3:
+        return f"{v:.2g}".replace("e-0", "e-").replace("e+0", "e+").replace("e+", "e")
+    if a >= 100:
+        return f"{v:.0f}"
+    if a >= 1:
+        return f"{v:.3g}" if a < 10 else f"{v:.1f}"
+    return f"{v:.3g}"
