@@ -1,0 +1,349 @@
+"""Reader for captured training consoles (.log / .txt / .out): metrics by step plus every warning and error line.
+
+The file is streamed in 1 MiB blocks and split into *frames* on both "\\n" and "\\r" (a tqdm bar rewrites itself
+with "\\r"; each rewrite is a frame, the last one is what the terminal finally showed). Frames longer than
+`MAX_FRAME` bytes are cut, so one 75 MB progress-bar line costs no more memory than a short one. The first
+`HEAD_FRAMES` frames decide the format family (the one with the most parsed lines, log-formats.md §11); the rest is
+parsed with that family first and the other families seen in the head as fall-backs (a HF log can carry DeepSpeed
+step lines, a Megatron log DeepSpeed overflow lines).
+
+Events: each line the catalogue (ingest/catalogue.py) knows, and each line that looks like a warning or error,
+becomes a LogEvent with the step it belongs to, i.e. the last step seen before it. Identical events at the same
+step (one per rank, or a warning printed every iteration until the step changes) are folded into one with a count.
+"""
+
+from __future__ import annotations
+
+import re
+from array import array
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import BinaryIO
+
+from traindoc.ingest.catalogue import classify, strip_triggered
+from traindoc.ingest.model import LogEvent, Run, Series, Source
+from traindoc.ingest.readers.textlog_formats import (
+    FORMAT_BY_NAME,
+    FORMATS,
+    HF_DICT,
+    Format,
+    Record,
+    State,
+    canonical,
+    normalise,
+)
+from traindoc.ingest.registry import Reader, ReadError
+
+MAX_FRAME = 64 * 1024  # bytes kept of one frame; the rest of an over-long frame is skipped
+HEAD_FRAMES = 2000  # frames used to pick the format family
+MAX_EVENTS = 20000  # distinct events kept per file; later new ones are only counted (a warning storm is one event)
+MAX_MESSAGE = 2000  # characters kept of an event's message
+
+TEXT_SUFFIXES = {".log", ".txt", ".out", ".err", ".stdout", ".stderr", ".text", ""}
+_NOT_TEXT_LOG = {".json", ".jsonl", ".csv", ".tsv", ".yaml", ".yml", ".py", ".pt", ".pth", ".ckpt", ".bin",
+                 ".safetensors", ".db", ".wandb", ".toml", ".md", ".html", ".ipynb", ".npz", ".npy", ".pkl"}
+_SEP = re.compile(rb"\r\n|\n|\r")
+
+
+def iter_frames(f: BinaryIO, block_size: int = 1 << 20) -> Iterator[tuple[int, bytes]]:
+    """(1-based physical line number, frame bytes) for every non-empty frame, streaming."""
+    line_no = 1
+    buf = b""
+    skipping = False
+    while True:
+        block = f.read(block_size)
+        if not block:
+            break
+        buf += block
+        start = 0
+        for m in _SEP.finditer(buf):
+            frame = buf[start:m.start()]
+            start = m.end()
+            if skipping:
+                skipping = False
+            elif frame.strip():
+                yield line_no, frame[:MAX_FRAME]
+            if m.group() != b"\r":
+                line_no += 1
+        buf = buf[start:]
+        if len(buf) > MAX_FRAME:
+            if not skipping:
+                yield line_no, buf[:MAX_FRAME]
+            skipping = True
+            buf = b""
+    if buf.strip() and not skipping:
+        yield line_no, buf[:MAX_FRAME]
+
+
+def _decode(frame: bytes) -> str:
+    return frame.decode("utf-8", errors="replace")
+
+
+def _looks_binary(head: bytes) -> bool:
+    sample = head[:8192]
+    if not sample:
+        return False
+    if b"\x00" in sample:
+        return True
+    bad = sum(1 for b in sample if b < 8 or 13 < b < 27 or 27 < b < 32)  # \b and ESC are console text
+    return bad > len(sample) * 0.05
+
+
+def detect(lines: Iterable[str]) -> tuple[dict[str, int], int]:
+    """Hits per format family over normalised lines, and the number of HF console dict lines."""
+    hits = {f.name: 0 for f in FORMATS}
+    states = {f.name: State() for f in FORMATS}
+    hf = 0
+    for raw in lines:
+        line = normalise(raw)
+        for text in (line.text, line.after_bar):
+            if not text:
+                continue
+            if HF_DICT.search(text):
+                hf += 1
+                continue
+            for f in FORMATS:
+                try:
+                    rec = f.parse(text, states[f.name])
+                except Exception:  # noqa: BLE001 - a parser bug must not stop detection
+                    rec = None
+                if rec is not None and rec.metrics:
+                    hits[f.name] += 1
+    return hits, hf
+
+
+def _choose(hits: dict[str, int]) -> list[Format]:
+    """Parsers to try per line, best first: the winning family, then others seen in the head, generic last."""
+    specific = sorted((f for f in FORMATS if f.specific and hits[f.name] > 0), key=lambda f: -hits[f.name])
+    order = list(specific)
+    if "deepspeed" not in {f.name for f in order}:
+        order.append(FORMAT_BY_NAME["deepspeed"])  # overflow lines carry the loss scale in any fp16 log
+    # The generic parser reads anything with "key: number" in it; trust it only when no family matched, or when it
+    # clearly dominates (a log of plain prints that happens to contain one detectron2-looking line).
+    best = max((hits[f.name] for f in specific), default=0)
+    if best == 0 or hits["generic"] > 5 * best:
+        order.append(FORMAT_BY_NAME["generic"])
+    return order
+
+
+def sniff(path: Path, head: bytes) -> float:
+    if path.is_dir() or not head.strip():
+        return 0.0
+    suffix = path.suffix.lower()
+    if suffix in _NOT_TEXT_LOG or _looks_binary(head):
+        return 0.0
+    frames = [_decode(fr) for _, fr in _take(iter_frames(_BytesReader(head)), 400)]
+    hits, hf = detect(frames)
+    best_specific = max((n for name, n in hits.items() if FORMAT_BY_NAME[name].specific), default=0)
+    # HF Trainer console logs belong to the structured reader (it knows the step inference and the NaN filter).
+    if hf and hf >= best_specific:
+        return 0.15
+    known_suffix = suffix in TEXT_SUFFIXES or "log" in path.name.lower()
+    if best_specific >= 3:
+        return 0.8 if known_suffix else 0.6
+    if best_specific >= 1 or hits["generic"] >= 3:
+        return 0.55 if known_suffix else 0.4
+    if any(classify(normalise(fr).text) for fr in frames[:400]):
+        return 0.3 if known_suffix else 0.15
+    return 0.1 if known_suffix else 0.0
+
+
+class _BytesReader:
+    def __init__(self, data: bytes) -> None:
+        self.data, self.pos = data, 0
+
+    def read(self, n: int) -> bytes:
+        out = self.data[self.pos:self.pos + n]
+        self.pos += len(out)
+        return out
+
+
+def _take(it: Iterator, n: int) -> list:
+    out = []
+    for x in it:
+        out.append(x)
+        if len(out) >= n:
+            break
+    return out
+
+
+_STAGE_NAME = re.compile(r"(?:->|→|to|entering|moving to)\s+(?:stage\s+)?['\"]?([\w.-]+)", re.IGNORECASE)
+_PY_WARNING = re.compile(r"\.py:\d+: \w*Warning: ")
+
+
+class _Collector:
+    """Accumulates one file's series (in compact arrays) and events."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self.steps: dict[str, array] = {}
+        self.values: dict[str, array] = {}
+        self.raw_of: dict[str, str] = {}  # final series name -> raw name
+        self.name_of: dict[str, str] = {}  # raw name -> final series name
+        self.events: list[LogEvent] = []
+        self.same_step: dict[tuple[str, str], LogEvent] = {}  # (kind, message) -> event at the current step
+        self.dropped_events = 0
+
+    def name(self, raw: str) -> str:
+        got = self.name_of.get(raw)
+        if got is not None:
+            return got
+        name = canonical(raw)
+        if name in self.raw_of and self.raw_of[name] != raw:
+            name = raw  # a second raw name for the same canonical metric keeps its own name (no silent merge)
+        self.name_of[raw] = name
+        self.raw_of.setdefault(name, raw)
+        return name
+
+    def add(self, name: str, step: int, value: float) -> None:
+        if name not in self.steps:
+            self.steps[name] = array("q")
+            self.values[name] = array("d")
+        self.steps[name].append(step)
+        self.values[name].append(value)
+
+    def event(self, kind: str, message: str, step: int | None, tag: str | None, line_no: int) -> None:
+        message = message[:MAX_MESSAGE]
+        key = (kind, message)
+        prev = self.same_step.get(key)
+        if prev is not None and prev.step == step:
+            prev.count += 1
+            return
+        if len(self.events) >= MAX_EVENTS:
+            self.dropped_events += 1
+            return
+        ev = LogEvent(kind=kind, message=message, step=step, tag=tag, source=self.path, line=line_no)
+        self.events.append(ev)
+        self.same_step[key] = ev
+
+    def new_step(self) -> None:
+        self.same_step.clear()
+
+
+def read(path: Path, run: Run) -> Source:
+    spath = str(path)
+    try:
+        f = open(path, "rb")  # noqa: SIM115 - closed in finally; streamed
+    except OSError as exc:
+        raise ReadError(f"{path}: cannot open ({exc.strerror or exc})") from None
+    try:
+        head_bytes = f.read(8192)
+        if _looks_binary(head_bytes):
+            raise ReadError(f"{path}: binary data, not a text log")
+        f.seek(0)
+        frames = iter_frames(f)
+        head = _take(frames, HEAD_FRAMES)
+        hits, hf = detect(_decode(fr) for _, fr in head)
+        order = _choose(hits)
+        primary = order[0].name if hits.get(order[0].name) else "generic"
+        col = _Collector(spath)
+        src = Source(path=spath, format=f"text_log:{primary}")
+        _parse(_chain(head, frames), order, col, run, src)
+    except OSError as exc:
+        raise ReadError(f"{path}: read failed ({exc.strerror or exc})") from None
+    finally:
+        f.close()
+
+    for name, steps in col.steps.items():
+        run.add_series(Series(name, steps, col.values[name], source=spath, raw_name=col.raw_of.get(name, name)))
+        src.metrics.append(name)
+    run.events.extend(col.events)
+    if col.dropped_events:
+        src.warnings.append(f"{col.dropped_events} further distinct warning/error lines not kept (limit {MAX_EVENTS})")
+    if not col.steps and not col.events:
+        src.warnings.append("no metric, warning or error lines recognised")
+    if hf:
+        src.warnings.append(f"{hf} HF Trainer console dict lines left to the HF console reader")
+    run.warnings.extend(f"{path.name}: {w}" for w in src.warnings)
+    run.sources.append(src)
+    return src
+
+
+def _chain(head: list, rest: Iterator) -> Iterator[tuple[int, bytes]]:
+    yield from head
+    yield from rest
+
+
+def _parse(frames: Iterable[tuple[int, bytes]], order: list[Format], col: _Collector, run: Run, src: Source) -> None:
+    states = {f.name: State() for f in order}
+    last_step: int | None = None
+    implicit_step = 0  # used when lines carry metrics but the log prints no step at all
+    used_implicit = False
+    last_epoch: int | None = None
+    in_traceback = False
+    skip_next_indented = False
+    truncated = 0
+    for line_no, frame in frames:
+        if len(frame) >= MAX_FRAME:
+            truncated += 1
+        raw = _decode(frame)
+        indented = raw[:1] in (" ", "\t")
+        if skip_next_indented and indented:  # the source line Python prints under a warning ("  warnings.warn(")
+            skip_next_indented = False
+            continue
+        skip_next_indented = False
+        line = normalise(raw)
+        if in_traceback:
+            if indented or not line.text:
+                continue  # stack frames and source lines; the exception line after them is what matters
+            in_traceback = False
+        for text in (line.text, line.after_bar):
+            if not text:
+                continue
+            if text.startswith("Traceback (most recent call last)"):
+                in_traceback = True
+                continue
+            rec: Record | None = None
+            for fmt in order:
+                try:
+                    rec = fmt.parse(text, states[fmt.name])
+                except Exception:  # noqa: BLE001 - one odd line must not lose the file
+                    rec = None
+                if rec is not None and rec.metrics:
+                    break
+                rec = None
+            step_before = last_step
+            if rec is not None:
+                step = rec.step
+                if step is None:
+                    if last_step is None:
+                        implicit_step += 1
+                        used_implicit = True
+                        step = implicit_step
+                    else:
+                        step = last_step
+                if not rec.eval:
+                    if last_step is not None and step < last_step:
+                        col.event("info", f"step went back from {last_step} to {step} (restart or resume)", step,
+                                  "restart", line_no)
+                    if step != last_step:
+                        col.new_step()
+                    last_step = step
+                if rec.epoch is not None and rec.epoch != last_epoch:
+                    run.epoch_starts.append((step, rec.epoch))
+                    last_epoch = rec.epoch
+                for raw_name, value in rec.metrics.items():
+                    col.add(col.name(raw_name), step, value)
+                src.records += 1
+            got = classify(strip_triggered(text))
+            if got is None and line.level in ("WARNING", "WARN", "ERROR", "CRITICAL", "FATAL"):
+                got = ("error" if line.level != "WARNING" and line.level != "WARN" else "warning", None, None)
+            if got is None:
+                continue
+            kind, tag, _cause = got
+            if tag is None and rec is not None:
+                continue  # a metric line that merely mentions "error" is not an event
+            message = strip_triggered(text)
+            col.event(kind, message, step_before if rec is None else last_step, tag, line_no)
+            if tag == "stage_change":
+                m = _STAGE_NAME.search(message)
+                run.stages.append((step_before if step_before is not None else 0, m.group(1) if m else message[:80]))
+            if _PY_WARNING.search(message):
+                skip_next_indented = True
+    if used_implicit:
+        src.warnings.append("some metric lines carry no step; their line order is used as the step")
+    if truncated:
+        src.warnings.append(f"{truncated} over-long lines cut to {MAX_FRAME} bytes")
+
+
+READERS = [Reader(name="text_log", sniff=sniff, read=read)]

@@ -1,0 +1,588 @@
+"""Line formats of training consoles: normalisation of captured text, and one parser per trainer family.
+
+Every parser takes one *normalised* line (see `normalise`) and returns a `Record` (the step the line belongs to,
+its metrics under the names the run printed, whether it is an evaluation line) or None. Parsers are small regex
+tables written from each library's own format strings (shared/reference/log-formats.md §7); the reader in
+text_log.py picks the family with the most hits in the head of a file and streams the rest.
+
+Pure functions, no I/O: the fuzz tests call them directly.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from traindoc.ingest.names import canonical_metric
+
+# --- numbers ---------------------------------------------------------------------------------------------------------
+
+# A number as training consoles print them: plain, %.6E, thousands separators (torchtitan "tps: 7,282"), and the
+# non-finite spellings of Python, C and JSON. Non-finite values are evidence and must survive.
+NUM = (
+    r"[-+]?(?:(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d*)?(?:[eE][-+]?\d+)?|\.\d+(?:[eE][-+]?\d+)?"
+    r"|nan|NaN|NAN|inf|Inf|INF|Infinity)"
+)
+_NUM_RE = re.compile(NUM)
+
+
+def parse_number(text: str) -> float | None:
+    """A float from a printed number ("1.3E+00", "7,282", "nan", "-Infinity", "12%"), or None."""
+    t = text.strip().rstrip("%").replace(",", "")
+    if not t:
+        return None
+    low = t.lower().lstrip("+")
+    if low in ("nan", "-nan"):
+        return math.nan
+    if low in ("inf", "infinity"):
+        return math.inf
+    if low in ("-inf", "-infinity"):
+        return -math.inf
+    try:
+        return float(t)
+    except ValueError:
+        return None
+
+
+# --- normalisation ---------------------------------------------------------------------------------------------------
+
+_ANSI = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?|\x1b[@-Z\\-_]")
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# Rank prefixes added by launchers: torchrun --tee "[rank0]:", multi-node "[default0]:", srun -l "0: ",
+# mpirun --tag-output "[1,0]<stdout>:", torchtune "[trainer0|0]:".
+_RANK_PREFIX = re.compile(
+    r"^\s*(?:\[(?:rank|default)(?P<r1>\d+)\]:|\[\d+,(?P<r2>\d+)\]<std(?:out|err)>:|\[\w+\|(?P<r3>\d+)\]:"
+    r"|(?P<r4>\d{1,4}): )\s*"
+)
+_LEVEL = r"(?P<level>DEBUG|INFO|WARNING|WARN|ERROR|CRITICAL|FATAL)"
+_TIMESTAMP = (
+    r"\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}:\d{2}(?:[.,]\d+)?(?:Z|[+-]\d{2}:?\d{2})?"
+    r"|\d{2}/\d{2}(?:/\d{2,4})? \d{2}:\d{2}:\d{2}(?:[.,]\d+)?"
+)
+# Logger prefixes, stripped one after another (a line can carry several: "[rank0]:[titan] <date> - root - INFO - ").
+_PREFIXES = [
+    re.compile(r"^\[titan\]\s*"),
+    # "[2023-04-28 06:51:29,903] ", "[11/28 10:00:00 d2.utils.events]: "
+    re.compile(rf"^\[(?:{_TIMESTAMP})(?: [\w.]+)?\]:?\s*"),
+    re.compile(rf"^(?:{_TIMESTAMP})\s*(?:[-|:]\s*)?"),
+    re.compile(rf"^[\w.]+\s+-\s+{_LEVEL}\s+-\s+"),  # "root - INFO - ", "mmengine - INFO - "
+    re.compile(rf"^\|?\s*{_LEVEL}\s*\|\s*"),  # fairseq "| INFO | "
+    re.compile(rf"^\[{_LEVEL}\]\s*"),
+    re.compile(r"^\[[\w./-]+\.py:\d+(?::[\w<>]+)?\]\s*"),  # DeepSpeed "[loss_scaler.py:188:update_scale] "
+    re.compile(r"^\[Rank (?P<rank>\d+)\]\s*"),
+    re.compile(r"^\[PID:\d+\]\s*(?:\[RANK:(?P<rank>\d+)\]\s*)?"),  # axolotl
+    re.compile(rf"^{_LEVEL}:[\w.]*:\s*"),  # logging.basicConfig "WARNING:root:"
+]
+# A tqdm bar with text glued after it: "  8%|███  | 1999/24128 [1:52:09<20:27:23,  3.33s/it][2021-11-26 ...".
+_TQDM_HEAD = re.compile(r"^.*?\d+%\|[^|]*\|\s*[\d.]+[kMG]?/[\d.?]+[kMG]?\s*\[[^\]]*\]")
+
+
+@dataclass
+class Line:
+    text: str  # normalised text
+    level: str | None = None  # logging level from a stripped prefix
+    rank: int | None = None
+    after_bar: str | None = None  # text glued after a progress bar on the same frame, normalised separately
+
+
+def normalise(raw: str) -> Line:
+    """Strip ANSI codes, control characters, backspaces, rank and logger prefixes and timestamps."""
+    text = _ANSI.sub("", raw)
+    if "\b" in text:
+        text = text.replace("\b", "")
+    text = _CONTROL.sub("", text).strip()
+    rank = None
+    level = None
+    m = _RANK_PREFIX.match(text)
+    if m:
+        r = m.group("r1") or m.group("r2") or m.group("r3") or m.group("r4")
+        rank = int(r)
+        text = text[m.end():]
+    for _ in range(6):
+        for p in _PREFIXES:
+            m = p.match(text)
+            if m and m.end() > 0:
+                gd = m.groupdict()
+                if gd.get("level"):
+                    level = gd["level"]
+                if gd.get("rank"):
+                    rank = int(gd["rank"])
+                text = text[m.end():]
+                break
+        else:
+            break
+    line = Line(text.strip(), level, rank)
+    if "%|" in line.text:
+        bar = _TQDM_HEAD.match(line.text)
+        if bar and bar.end() < len(line.text):
+            rest = line.text[bar.end():].strip()
+            if rest and not rest.startswith(","):
+                line.after_bar = rest
+    return line
+
+
+# --- canonical metric names -----------------------------------------------------------------------------------------
+
+
+# Console-only spellings the shared table does not list ("Epoch: 0005 cost = 0.12" is the classic tutorial print).
+_CONSOLE_ALIASES = {"cost": "loss", "train cost": "loss", "val cost": "eval_loss", "learning rate": "lr"}
+
+
+def canonical(raw: str) -> str:
+    """Canonical metric name for a name as printed: the same table the structured readers use."""
+    try:
+        name = canonical_metric(raw) or raw
+    except Exception:  # noqa: BLE001 - a naming problem must never lose the series
+        name = raw
+    if name == raw:
+        name = _CONSOLE_ALIASES.get(raw.strip().lower(), raw)
+    return name
+
+
+# --- records and parsers ---------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Record:
+    step: int | None  # None: the line has no step of its own (the reader then uses the last step seen)
+    metrics: dict[str, float] = field(default_factory=dict)  # name as printed -> value
+    eval: bool = False
+    epoch: int | None = None
+
+
+@dataclass
+class State:
+    """What a parser remembers between lines of one file (current epoch, batches per epoch, last step)."""
+
+    epoch: int | None = None
+    steps_per_epoch: int | None = None
+    last_step: int | None = None
+    extra: dict = field(default_factory=dict)
+
+
+def _num(s: str | None) -> float | None:
+    return None if s is None else parse_number(s)
+
+
+def _put(metrics: dict[str, float], key: str, raw: str | None) -> None:
+    v = _num(raw)
+    if v is not None:
+        metrics[key.strip()] = v
+
+
+# key: value pairs with single-token keys ("loss: 0.52", "lr=1e-3", "grad_norm:  0.83", "memory:  9.46GiB").
+_PAIR = re.compile(rf"(?<![\w./])([A-Za-z_][\w./@\-\[\]]*)\s*[:=]\s*({NUM})(?:%|ms|s|GiB|GB|MiB|MB|M|K|k)?(?![\w.:])")
+# "key value" inside a pipe-separated segment ("loss 7.1", "valid_loss 8.11425").
+_SEG_SPACE = re.compile(rf"^\s*([A-Za-z_][\w./\- ()]*?)\s+({NUM})(?:%|ms|s|GiB|GB)?\s*$")
+_SEG_COLON = re.compile(rf"^\s*([A-Za-z_][\w./\- ()]*?)\s*[:=]\s*({NUM})(?:%|ms|s|GiB|GB)?\s*$")
+
+
+def pairs(text: str) -> dict[str, float]:
+    out: dict[str, float] = {}
+    for m in _PAIR.finditer(text):
+        _put(out, m.group(1), m.group(2))
+    return out
+
+
+def pipe_pairs(text: str) -> dict[str, float]:
+    """`a: 1 | b c: 2 | d 3` -> {a: 1, 'b c': 2, d: 3}: multi-word keys are safe between pipes."""
+    out: dict[str, float] = {}
+    for seg in text.split("|"):
+        m = _SEG_COLON.match(seg) or _SEG_SPACE.match(seg)
+        if m:
+            _put(out, m.group(1), m.group(2))
+    return out
+
+
+# nanoGPT: "iter 100: loss 4.2312, time 152.33ms, mfu 31.02%"; "step 500: train loss 3.21, val loss 3.30".
+_NANO_ITER = re.compile(rf"^iter (\d+): loss ({NUM})(?:, time ({NUM})ms)?(?:, mfu ({NUM})%)?")
+_NANO_EVAL = re.compile(rf"^step (\d+): train loss ({NUM}), val loss ({NUM})")
+
+
+def parse_nanogpt(line: str, st: State) -> Record | None:
+    m = _NANO_ITER.match(line)
+    if m:
+        metrics: dict[str, float] = {}
+        _put(metrics, "loss", m.group(2))
+        _put(metrics, "time_ms", m.group(3))
+        mfu = _num(m.group(4))
+        if mfu is not None and mfu > -100.0:  # -100.00% is nanoGPT's "not measured yet" sentinel
+            metrics["mfu"] = mfu
+        return Record(int(m.group(1)), metrics)
+    m = _NANO_EVAL.match(line)
+    if m:
+        metrics = {}
+        _put(metrics, "train_loss_at_eval", m.group(2))  # estimate over eval_iters batches
+        _put(metrics, "val_loss", m.group(3))
+        return Record(int(m.group(1)), metrics, eval=True)
+    return None
+
+
+# modded-nanogpt: "step:1390/1390 val_loss:3.2773 train_time:79740ms step_avg:57.37ms"
+_MODDED = re.compile(r"^step:(\d+)/(\d+)\s")
+_MODDED_PAIR = re.compile(rf"(\w+):({NUM})(?:ms)?")
+
+
+def parse_modded_nanogpt(line: str, st: State) -> Record | None:
+    m = _MODDED.match(line)
+    if not m:
+        return None
+    metrics: dict[str, float] = {}
+    for k, v in _MODDED_PAIR.findall(line[m.end():]):
+        _put(metrics, k, v)
+    return Record(int(m.group(1)), metrics, eval="val_loss" in metrics)
+
+
+# Megatron: " iteration       71/     100 | consumed samples: 9088 | ... | lm loss: 1.818812E+00 | grad norm: 1.300 |"
+_MEGATRON = re.compile(r"^iteration\s+(\d+)\s*/\s*(\d+)\s*\|")
+_MEGATRON_VAL = re.compile(r"validation loss at iteration (\d+)")
+
+
+def parse_megatron(line: str, st: State) -> Record | None:
+    m = _MEGATRON.match(line)
+    if m:
+        return Record(int(m.group(1)), pipe_pairs(line[m.end():]))
+    m = _MEGATRON_VAL.search(line)
+    if m:
+        metrics: dict[str, float] = {}
+        for k, v in pipe_pairs(line[m.end():]).items():  # "lm loss value" -> "lm loss validation"
+            if k.endswith(" value"):
+                metrics[k[: -len(" value")] + " validation"] = v
+            elif k.endswith(" PPL"):
+                metrics[k[: -len(" PPL")] + " validation ppl"] = v
+            else:
+                metrics[k] = v
+        return Record(int(m.group(1)), metrics, eval=True)
+    return None
+
+
+# DeepSpeed: "step=2000, skipped=1995, lr=[0.001, 0.001], mom=[0.0, 0.0]" and the timer line.
+_DS_STEP = re.compile(r"\bstep=(\d+), skipped=(\d+), lr=\[([^\]]*)\]")
+_DS_TIMER = re.compile(
+    rf"epoch=(\d+)/micro_step=(\d+)/global_step=(\d+), RunningAvgSamplesPerSec=({NUM}), CurrSamplesPerSec=({NUM})"
+)
+_DS_SCALE = re.compile(
+    rf"(?:Attempted loss scale: ({NUM}), reducing to ({NUM})|Reducing dynamic loss scale from ({NUM}) to ({NUM}))"
+)
+
+
+def parse_deepspeed(line: str, st: State) -> Record | None:
+    m = _DS_STEP.search(line)
+    if m:
+        metrics: dict[str, float] = {"skipped": float(m.group(2))}
+        lrs = [parse_number(x) for x in m.group(3).split(",") if x.strip()]
+        lrs = [x for x in lrs if x is not None]
+        if lrs:
+            metrics["lr"] = lrs[0]
+            if len(set(lrs)) > 1:  # distinct groups: keep each, as "lr/<group index>"
+                for i, v in enumerate(lrs):
+                    metrics[f"lr/{i}"] = v
+        return Record(int(m.group(1)), metrics)
+    m = _DS_TIMER.search(line)
+    if m:
+        return Record(int(m.group(3)), {"samples_per_s": float(parse_number(m.group(5)) or 0.0)}, epoch=int(m.group(1)))
+    m = _DS_SCALE.search(line)
+    if m:  # an overflow line carries the new loss scale; it belongs to the last step seen
+        new = m.group(2) or m.group(4)
+        v = _num(new)
+        if v is not None:
+            return Record(None, {"loss_scale": v})
+    return None
+
+
+# fairseq: "train_inner | epoch 001:   3615 / 6547 loss=0.439, ..., num_updates=3600, lr=9e-06, gnorm=3.952, ...",
+# "valid | epoch 001 | valid on 'valid' subset | loss 8.1 | ... | num_updates 600", json lines with string values,
+# and the legacy "| epoch 001 | loss 7.1 | ..." form.
+_FS_INNER = re.compile(r"^(?:(?:train_inner|train)\s*\|\s*)?\|?\s*epoch (\d+):\s+(\d+)\s*/\s*(\d+)\s+(.*)$")
+_FS_EPOCH = re.compile(r"^(?:(train_inner|train|valid)\s*\|\s*)?\|?\s*epoch (\d+)\s*\|(.*)$")
+_FS_JSON = re.compile(r"^(?:(train_inner|train|valid)\s*\|\s*)?(\{\s*\"epoch\".*\})\s*$")
+
+
+def parse_fairseq(line: str, st: State) -> Record | None:
+    m = _FS_INNER.match(line)
+    if m:
+        metrics = pairs(m.group(4))
+        ep = int(m.group(1))
+        st.steps_per_epoch = int(m.group(3)) or st.steps_per_epoch
+        step = metrics.pop("num_updates", None)
+        if step is None:
+            step = (ep - 1) * int(m.group(3)) + int(m.group(2))
+        return Record(int(step), metrics, epoch=ep)
+    m = _FS_JSON.match(line)
+    if m:
+        try:
+            obj = json.loads(m.group(2))
+        except ValueError:
+            return None
+        if not isinstance(obj, dict):
+            return None
+        metrics = {}
+        for k, v in obj.items():
+            val = parse_number(str(v)) if isinstance(v, (str, int, float)) and not isinstance(v, bool) else None
+            if val is not None:
+                metrics[k] = val
+        is_valid = m.group(1) == "valid" or any(k.startswith("valid_") for k in metrics)
+        step = metrics.pop("num_updates", metrics.pop("valid_num_updates", None))
+        ep = metrics.pop("epoch", None)
+        metrics.pop("update", None)
+        if is_valid:
+            metrics = {(k if k.startswith("valid_") else "valid_" + k): v for k, v in metrics.items()}
+        return Record(int(step) if step is not None and math.isfinite(step) else None, metrics, eval=is_valid,
+                      epoch=int(ep) if ep is not None and math.isfinite(ep) else None)
+    m = _FS_EPOCH.match(line)
+    if m:
+        body = m.group(3)
+        is_valid = m.group(1) == "valid" or "valid on" in body
+        metrics = pipe_pairs(body)
+        step = metrics.pop("num_updates", None) or metrics.pop("valid_num_updates", None)
+        if is_valid:
+            metrics = {(k if k.startswith("valid_") else "valid_" + k): v for k, v in metrics.items()}
+        else:  # the end-of-epoch summary repeats the running means under the same names: keep them apart
+            metrics = {("epoch_" + k): v for k, v in metrics.items()}
+        if not metrics:
+            return None
+        return Record(int(step) if step is not None and math.isfinite(step) else None, metrics, eval=is_valid,
+                      epoch=int(m.group(2)))
+    return None
+
+
+# Keras: "Epoch 3/10" then "422/422 [====] - 13s 29ms/step - loss: 0.7840 - accuracy: 0.7643 - val_loss: ..."
+# (Keras 3: "469/469 ━━━━ 8s 17ms/step - accuracy: ... - loss: ..."; verbose=2: "239/239 - 6s - 27ms/step - ...").
+_KERAS_EPOCH = re.compile(r"^Epoch (\d+)/(\d+)\s*$")
+_KERAS_PROG = re.compile(r"^\s*(\d+)/(\d+|Unknown)\b.*?\s-\s")
+_KERAS_METRIC = re.compile(rf"\s-\s([A-Za-z_][\w]*): ({NUM})")
+
+
+def parse_keras(line: str, st: State) -> Record | None:
+    m = _KERAS_EPOCH.match(line)
+    if m:
+        st.epoch = int(m.group(1))
+        return None
+    if st.epoch is None:
+        return None
+    m = _KERAS_PROG.match(line)
+    if not m:
+        return None
+    metrics = {k: v for k, v in ((k, parse_number(v)) for k, v in _KERAS_METRIC.findall(line)) if v is not None}
+    if not metrics:
+        return None
+    # Keras logs per epoch: the step is the epoch number; only the epoch's last progress line is final, and a later
+    # line of the same epoch replaces an earlier one (Run.finalize keeps the last value of a step).
+    return Record(st.epoch, metrics, epoch=st.epoch)
+
+
+# detectron2: " eta: 0:10:02  iter: 19  total_loss: 1.923  loss_cls: 0.7  time: 0.2540  data_time: 0.0084  lr: 0.0071"
+_D2 = re.compile(r"(?:^|\s)iter: (\d+)\s")
+
+
+def parse_detectron2(line: str, st: State) -> Record | None:
+    m = _D2.search(line)
+    if not m or line.startswith("Train:"):
+        return None
+    metrics = pairs(line[m.end():])
+    if not metrics:
+        return None
+    return Record(int(m.group(1)), metrics)
+
+
+# mmcv / MMEngine: "Epoch [1][50/1000]\tlr: 1.000e-02, eta: ..., loss: 0.7", "Epoch(train) [1][10/25]  lr: ...",
+# "Iter(train) [100/2000]  lr: ...", "Epoch(val) [1][25/25]  accuracy/top1: 70.1".
+_MM_EPOCH = re.compile(r"^Epoch(?:\((train|val|test)\))?\s*\[(\d+)\]\[\s*(\d+)(?:/(\d+))?\]")
+_MM_ITER = re.compile(r"^Iter(?:\((train|val|test)\))?\s*\[\s*(\d+)(?:/(\d+))?\]")
+
+
+def parse_mmcv(line: str, st: State) -> Record | None:
+    m = _MM_EPOCH.match(line)
+    if m:
+        mode, ep, i, n = m.group(1), int(m.group(2)), int(m.group(3)), m.group(4)
+        metrics = pairs(line[m.end():])
+        if mode in ("val", "test"):
+            return Record(None, {f"val_{k}" if not k.startswith("val") else k: v for k, v in metrics.items()},
+                          eval=True, epoch=ep)
+        if n:
+            st.steps_per_epoch = int(n)
+        per = st.steps_per_epoch or 0
+        return Record((ep - 1) * per + i if per else i, metrics, epoch=ep)
+    m = _MM_ITER.match(line)
+    if m:
+        metrics = pairs(line[m.end():])
+        if m.group(1) in ("val", "test"):
+            return Record(None, {f"val_{k}": v for k, v in metrics.items()}, eval=True)
+        return Record(int(m.group(2)), metrics)
+    return None
+
+
+# timm: "Train: 3 [ 100/500 ( 20%)]  Loss: 3.127 (3.21)  Time: ...  LR: 1.000e-03  Data: ..." and
+# "Test: [  50/78]  Time: ...  Loss:  1.2345 (1.3000)  Acc@1: 70.1 (69.8)  Acc@5: ...".
+_TIMM_TRAIN = re.compile(r"^Train: (\d+) \[\s*(\d+)/(\d+)\s*\(\s*\d+%\)\]")
+_TIMM_TEST = re.compile(r"^Test(?: \(EMA\))?: \[\s*(\d+)/(\d+)\]")
+_TIMM_VAL = re.compile(rf"([A-Za-z@\d]+):\s+({NUM})\s*\(\s*({NUM})\s*\)")
+
+
+def parse_timm(line: str, st: State) -> Record | None:
+    m = _TIMM_TRAIN.match(line)
+    if m:
+        ep, i, n = int(m.group(1)), int(m.group(2)), int(m.group(3))
+        st.steps_per_epoch = n + 1 if n else None
+        metrics: dict[str, float] = {}
+        for k, cur, avg in _TIMM_VAL.findall(line):
+            if k == "Loss":  # the value before the parentheses is the current batch, inside: the running mean
+                _put(metrics, "loss", cur)
+                _put(metrics, "loss_avg", avg)
+        lr = re.search(rf"LR: ({NUM})", line)
+        if lr:
+            _put(metrics, "lr", lr.group(1))
+        return Record(ep * (st.steps_per_epoch or 1) + i, metrics, epoch=ep)
+    m = _TIMM_TEST.match(line)
+    if m:
+        metrics = {}
+        for k, _cur, avg in _TIMM_VAL.findall(line):
+            if k != "Time":
+                _put(metrics, "val_" + k.lower().replace("@", "_top"), avg)  # running mean over the eval set so far
+        return Record(None, metrics, eval=True) if metrics else None
+    return None
+
+
+# torchtitan: "step: 14  loss:  3.24405  grad_norm:  0.8319  memory:  9.46GiB(64.99%)  tps: 7,282  tflops: 0.52
+# mfu: 0.17%" (colour codes around each field unless disabled)
+_TITAN = re.compile(r"^(validate )?step:\s*(\d+)\s+loss:")
+
+
+def parse_torchtitan(line: str, st: State) -> Record | None:
+    m = _TITAN.match(line)
+    if not m:
+        return None
+    metrics = pairs(line[len("validate "):] if m.group(1) else line)
+    metrics.pop("step", None)
+    if m.group(1):
+        return Record(int(m.group(2)), {"val_" + k: v for k, v in metrics.items()}, eval=True)
+    return Record(int(m.group(2)), metrics)
+
+
+# litgpt: "Epoch 1 | iter 40 step 10 | loss train: 2.1, val: n/a | iter time: 181.34 ms (step) remaining time: ..."
+# fine-tune: "Ep 1 | iter 4 | step 1: loss train (curr): 1.585, val (prev val iter): None | iter time: ..."
+# older lit-gpt: "iter 40 step 10: loss 2.1234, iter time: 181.34ms (optimizer.step)"
+_LIT = re.compile(r"^(?:Epoch|Ep) (\d+) \| iter (\d+)(?: \|)? step (\d+)\s*[:|]")
+_LIT_OLD = re.compile(rf"^iter (\d+) step (\d+): loss ({NUM}), iter time: ({NUM}) ?ms")
+_LIT_TRAIN = re.compile(rf"loss train(?: \(curr\))?: ({NUM})")
+_LIT_VAL = re.compile(rf"val(?: \(prev val iter\))?: ({NUM})")
+_LIT_TIME = re.compile(rf"iter time: ({NUM}) ?ms")
+
+
+def parse_litgpt(line: str, st: State) -> Record | None:
+    m = _LIT.match(line)
+    if m:
+        metrics: dict[str, float] = {}
+        for rx, name in ((_LIT_TRAIN, "loss"), (_LIT_VAL, "val_loss"), (_LIT_TIME, "iter_time_ms")):
+            mm = rx.search(line)
+            if mm:
+                _put(metrics, name, mm.group(1))
+        return Record(int(m.group(3)), metrics, epoch=int(m.group(1))) if metrics else None
+    m = _LIT_OLD.match(line)
+    if m:
+        metrics = {}
+        _put(metrics, "loss", m.group(3))
+        _put(metrics, "iter_time_ms", m.group(4))
+        return Record(int(m.group(2)), metrics)
+    return None
+
+
+# Lightning / tqdm postfix: "Epoch 0:   6%|██ | 32040/500150 [6:28:43<94:39:17,  1.37it/s, loss=2.6, v_num=95nc,
+# reduced_train_loss=2.590, global_step=3.2e+4]". The step is global_step when printed, else epoch*total + batch.
+_LIGHTNING = re.compile(
+    r"^(?:Epoch|Training|Validation)[ :]*(\d+)?:?\s*\d+%\|[^|]*\|\s*(\d+)/(\d+)\s*"
+    r"\[[^\]]*?,\s*[\d.?]+\s*(?:it/s|s/it)(.*)\]"
+)
+
+
+def parse_lightning_bar(line: str, st: State) -> Record | None:
+    m = _LIGHTNING.match(line)
+    if not m:
+        return None
+    metrics = {k: v for k, v in pairs(m.group(4)).items() if k != "v_num"}
+    if not metrics:
+        return None
+    gs = metrics.pop("global_step", None)
+    ep = int(m.group(1)) if m.group(1) else (st.epoch or 0)
+    if gs is not None and math.isfinite(gs):
+        step = int(gs)
+    else:
+        step = ep * int(m.group(3)) + int(m.group(2))
+    return Record(step, metrics, epoch=ep)
+
+
+# Generic prints: "iter 100: loss 2.3", "Epoch: 0005 cost = 0.123", "step 100 | loss 2.3 | lr 1e-3",
+# "Iter 860: Train loss 0.413, Learning Rate 1.000e-06" (mlx-lm), "step=10 loss=2.1 lr=0.001", "loss: 0.5, acc: 0.9".
+_GEN_PAIR = re.compile(
+    rf"(?<![\w./])([A-Za-z_][\w./@\-]*(?: [A-Za-z_][\w./@\-]*){{0,2}}?)\s*(?:[:=]\s*|\s+)({NUM})"
+    r"(?:%|ms|s|GiB|GB|MiB|MB)?(?![\w.:])"
+)
+STEP_KEYS = {"step", "iter", "iteration", "it", "global_step", "update", "num_updates", "batch", "global step",
+             "steps", "iters", "train step", "optimizer step", "trainer/global_step", "_step"}
+EPOCH_KEYS = {"epoch", "ep", "epochs"}
+# A generic line counts only when it names something metric-like; otherwise "Saving 3 files to disk" is a metric.
+_METRICY = re.compile(r"loss|cost|lr\b|learning|grad|norm|acc|ppl|perplexity|score|reward|error|mfu|tps|tok", re.I)
+
+
+def parse_generic(line: str, st: State) -> Record | None:
+    found = _GEN_PAIR.findall(line)
+    if not found:
+        return None
+    step: int | None = None
+    epoch: int | None = None
+    metrics: dict[str, float] = {}
+    for raw_key, raw_val in found:
+        key = raw_key.strip()
+        low = key.lower()
+        words = low.split()
+        if low in STEP_KEYS or (words and words[-1] in ("step", "iter", "iteration") and len(words) <= 2):
+            v = parse_number(raw_val)
+            if v is not None and math.isfinite(v) and step is None:
+                step = int(v)
+            continue
+        if low in EPOCH_KEYS or (words and words[-1] == "epoch"):
+            v = parse_number(raw_val)
+            if v is not None and math.isfinite(v) and epoch is None:
+                epoch = int(v)
+            continue
+        v = parse_number(raw_val)
+        if v is not None:
+            metrics[key] = v
+    if not any(_METRICY.search(k) for k in metrics):
+        return None
+    if step is None and epoch is not None:
+        step = epoch  # per-epoch logs ("Epoch: 0005 cost = 0.12"): the epoch is the step
+    evalish = any(re.match(r"(?:val|valid|eval|test)\b|validation", k, re.I) for k in metrics)
+    return Record(step, metrics, eval=evalish, epoch=epoch)
+
+
+@dataclass(frozen=True)
+class Format:
+    name: str
+    parse: Callable[[str, State], Record | None]
+    specific: bool = True  # False: the generic fallback
+
+
+FORMATS: list[Format] = [
+    Format("nanogpt", parse_nanogpt),
+    Format("modded_nanogpt", parse_modded_nanogpt),
+    Format("megatron", parse_megatron),
+    Format("deepspeed", parse_deepspeed),
+    Format("fairseq", parse_fairseq),
+    Format("keras", parse_keras),
+    Format("detectron2", parse_detectron2),
+    Format("mmcv", parse_mmcv),
+    Format("timm", parse_timm),
+    Format("torchtitan", parse_torchtitan),
+    Format("litgpt", parse_litgpt),
+    Format("lightning_bar", parse_lightning_bar),
+    Format("generic", parse_generic, specific=False),
+]
+FORMAT_BY_NAME = {f.name: f for f in FORMATS}
+
+# HF Trainer console dicts ("{'loss': 2.05, ...}") belong to ingest-structured's reader; we only count them so that a
+# file made of them is left to that reader.
+HF_DICT = re.compile(r"\{'(?:loss|eval_loss|train_runtime|learning_rate|grad_norm|epoch)'\s*:")
