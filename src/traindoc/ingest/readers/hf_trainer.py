@@ -1,0 +1,321 @@
+"""Hugging Face Trainer: `trainer_state.json` and the console's printed log dicts.
+
+trainer_state.json (`json.dumps(asdict(state), indent=2, sort_keys=True)`) holds `log_history`: train rows (loss,
+grad_norm, learning_rate, epoch, step), eval rows (eval_*), and one end-of-training row (train_runtime, train_loss =
+the mean over the run, which is NOT a step loss and goes to run.meta). Non-finite values are the bare tokens NaN /
+Infinity, which Python's json accepts.
+
+Console lines are `str(logs)`: transformers 4.x prints Python floats and a bare `nan` (so `ast.literal_eval` fails),
+5.x quotes every float as '4.547'. The dict can be glued after a tqdm bar, so dicts are searched anywhere in a line,
+after splitting on `\\r` and removing ANSI codes. The console never prints the step: it is taken from the tqdm bar
+(`1999/24128 [`) when the log has one, else from epoch x (total steps / epochs) when the banner gives both, else the
+row number.
+
+Both apply HF's NaN filter rule (`logging_nan_inf_filter`, on by default): a step whose loss is NaN/Inf adds 0 to
+the interval's accumulator, so a diverged run logs `loss 0.0` with `grad_norm nan`. Such a 0.0 is read as NaN and
+the source carries a warning saying so.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from pathlib import Path
+
+from traindoc.ingest.model import LogEvent, Run, Source
+from traindoc.ingest.names import canonical_metric
+from traindoc.ingest.readers._structured import Columns, LineStats, is_text, line_blocks, tag_line, to_float, to_step
+from traindoc.ingest.registry import Reader, ReadError
+
+MAX_STATE_BYTES = 2 << 30  # a trainer_state.json is one JSON document; past 2 GiB it is not one we can hold
+
+_SUMMARY_KEYS = {"train_runtime", "train_samples_per_second", "train_steps_per_second", "total_flos", "train_loss"}
+
+
+def _is_masked_nan(loss: float | None, grad_norm: float | None, eval_nan_seen: bool) -> bool:
+    """HF NaN filter: logged loss exactly 0.0 with a non-finite grad_norm (or, before grad_norm was logged, after
+    an eval loss already went NaN) means the real loss was NaN/Inf."""
+    if loss != 0.0:
+        return False
+    if grad_norm is not None:
+        return not math.isfinite(grad_norm)
+    return eval_nan_seen
+
+
+class _Rows:
+    """Shared row handling for trainer_state log_history and console dicts."""
+
+    def __init__(self, run: Run, source: Source) -> None:
+        self.run = run
+        self.source = source
+        self.cols = Columns()
+        self.masked = 0
+        self.eval_nan_seen = False
+        self.last_epoch_int: int | None = None
+        self.first_masked_step: int | None = None
+
+    def add(self, row: dict, step: int) -> str:
+        """Add one log row at `step`; returns its kind: "train", "eval" or "summary"."""
+        if "train_runtime" in row:
+            for k in _SUMMARY_KEYS:
+                v = to_float(row.get(k))
+                if v is not None:
+                    self.run.meta[f"hf_{k}"] = v
+            self.run.meta["hf_finished"] = True
+            return "summary"
+        is_eval = any(k.startswith("eval_") for k in row)
+        values: dict[str, float] = {}
+        for k, v in row.items():
+            if k == "step":
+                continue
+            fv = to_float(v)
+            if fv is None:
+                continue
+            name = canonical_metric(k)
+            values[name] = fv
+        if is_eval:
+            if any(not math.isfinite(v) for n, v in values.items() if n == "eval_loss"):
+                self.eval_nan_seen = True
+        elif "loss" in values and _is_masked_nan(values["loss"], values.get("grad_norm"), self.eval_nan_seen):
+            values["loss"] = math.nan
+            self.masked += 1
+            if self.first_masked_step is None:
+                self.first_masked_step = step
+        raw_of = {canonical_metric(k): k for k in row}
+        for name, fv in values.items():
+            if is_eval and name == "epoch":
+                continue  # the train rows carry the epoch clock
+            self.cols.add(name, step, fv, raw_of.get(name, name))
+        epoch = values.get("epoch")
+        if not is_eval and epoch is not None and math.isfinite(epoch):
+            e = int(epoch)
+            if self.last_epoch_int is None or e != self.last_epoch_int:
+                # HF's epoch is the fraction done: a row at exactly 1.0 closes epoch 0, so epoch 1 starts after it;
+                # otherwise the first row past an integer is the first logged step of that epoch.
+                start = step + 1 if epoch == e and e > 0 else step
+                self.run.epoch_starts.append((start, e))
+                self.last_epoch_int = e
+        return "eval" if is_eval else "train"
+
+    def finish(self, path: Path) -> None:
+        if self.masked:
+            self.source.warnings.append(
+                f"{self.masked} train row(s) log loss 0.0 with grad_norm NaN/Inf: read as NaN (HF "
+                f"logging_nan_inf_filter masks a non-finite loss; first at step {self.first_masked_step})"
+            )
+            self.run.events.append(
+                LogEvent("warning", "loss logged as 0.0 with non-finite grad_norm: NaN loss masked by HF's "
+                         "logging_nan_inf_filter", self.first_masked_step, "nan_loss", str(path))
+            )
+        self.source.metrics = self.cols.flush(self.run, str(path))
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# trainer_state.json
+
+
+def sniff_state(path: Path, head: bytes) -> float:
+    if not head.lstrip().startswith(b"{"):
+        return 0.0
+    if b'"log_history"' in head:
+        return 0.97
+    if path.name == "trainer_state.json":
+        return 0.9
+    return 0.0
+
+
+def read_state(path: Path, run: Run) -> Source:
+    source = Source(str(path), "hf_trainer_state")
+    try:
+        if path.stat().st_size > MAX_STATE_BYTES:
+            raise ReadError("trainer_state.json larger than 2 GiB; not read")
+        with open(path, "rb") as f:
+            state = json.load(f)
+    except OSError as e:
+        raise ReadError(f"cannot open ({e.strerror})") from None
+    except (ValueError, RecursionError) as e:
+        msg = str(e).splitlines()[0][:120] if str(e) else "invalid JSON"
+        raise ReadError(f"not valid JSON, file truncated or corrupted ({msg})") from None
+    if not isinstance(state, dict) or not isinstance(state.get("log_history"), list):
+        raise ReadError("no log_history list: not a Hugging Face trainer_state.json")
+    for key in ("global_step", "max_steps", "num_train_epochs", "logging_steps", "eval_steps", "save_steps",
+                "train_batch_size", "best_metric", "best_global_step", "best_model_checkpoint", "epoch"):
+        if key in state and isinstance(state[key], (int, float, str)):
+            run.meta[f"hf_{key}"] = state[key]
+    run.meta.setdefault("hf_finished", False)
+    rows = _Rows(run, source)
+    bad = 0
+    last_step = 0
+    for entry in state["log_history"]:
+        if not isinstance(entry, dict):
+            bad += 1
+            continue
+        step = to_step(entry.get("step"))
+        if step is None:
+            step = last_step  # very old files: rows without a step belong to the last one seen
+        rows.add(entry, step)
+        last_step = step
+        source.records += 1
+    rows.finish(path)
+    if bad:
+        source.warnings.append(f"{bad} log_history entries are not objects and were skipped")
+    if not source.records:
+        source.warnings.append("log_history is empty: nothing was logged (logging_steps larger than the run?)")
+    return source
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Console dict lines
+
+_ANSI = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b[()][A-Z0-9]|[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_DICT = re.compile(r"\{'[^{}]*\}")
+_PAIR = re.compile(r"'((?:[^'\\]|\\.)*)'\s*:\s*('(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\\.)*\"|[^,}]+)")
+_KEYS = re.compile(r"\{'(?:loss|eval_loss|train_runtime|learning_rate|grad_norm|epoch|eval_runtime)'\s*:")
+_TQDM = re.compile(r"\|\s*(\d+)/(\d+)\s*\[")
+_TOTAL_STEPS = re.compile(r"Total optimization steps\s*=\s*([\d,]+)")
+_NUM_EPOCHS = re.compile(r"Num [Ee]pochs\s*=\s*([\d,]+)")
+_BANNER = "***** Running training *****"
+
+
+def parse_log_dict(text: str) -> dict[str, object]:
+    """`{'loss': '4.547', 'grad_norm': nan, 'x': 'a/b'}` -> {'loss': 4.547, 'grad_norm': nan, 'x': 'a/b'}."""
+    out: dict[str, object] = {}
+    for m in _PAIR.finditer(text):
+        key, raw = m.group(1), m.group(2).strip()
+        if raw[:1] in "'\"":
+            inner = raw[1:-1]
+            fv = to_float(inner)
+            out[key] = fv if fv is not None else inner
+        else:
+            fv = to_float(raw)
+            if fv is not None:
+                out[key] = fv
+    return out
+
+
+def sniff_console(path: Path, head: bytes) -> float:
+    if not head or not is_text(head):
+        return 0.0
+    hits = len(_KEYS.findall(head.decode("utf-8", errors="replace")))
+    if hits >= 2:
+        return 0.85
+    return 0.6 if hits == 1 else 0.0
+
+
+def read_console(path: Path, run: Run) -> Source:
+    source = Source(str(path), "hf_console")
+    stats = LineStats()
+    bar_counts: dict[int, int] = {}  # tqdm total -> largest count seen; the largest total is the training bar
+    total_steps = num_epochs = None
+    banners = 0
+    lineno = 0
+    parsed: list[tuple[int, dict]] = []  # (line, row); steps are assigned once the whole log has been seen
+    pending_events: list[tuple[int, LogEvent]] = []  # (index of the next row, event)
+    try:
+        f = open(path, "rb")
+    except OSError as e:
+        raise ReadError(f"cannot open ({e.strerror})") from None
+    with f:
+        for block in line_blocks(f, stats):
+            for raw in block:
+                lineno += 1
+                text = raw.decode("utf-8", errors="replace")
+                for seg in text.split("\r"):
+                    seg = _ANSI.sub("", seg)
+                    if not seg.strip():
+                        continue
+                    for m in _TQDM.finditer(seg):
+                        n, total = int(m.group(1)), int(m.group(2))
+                        if n <= total and bar_counts.get(total, -1) < n:
+                            bar_counts[total] = n
+                    if _BANNER in seg:
+                        banners += 1
+                    if (m := _TOTAL_STEPS.search(seg)) is not None:
+                        total_steps = int(m.group(1).replace(",", ""))
+                    if (m := _NUM_EPOCHS.search(seg)) is not None:
+                        num_epochs = int(m.group(1).replace(",", ""))
+                    found_dict = False
+                    for dm in _DICT.finditer(seg):
+                        row = parse_log_dict(dm.group(0))
+                        if row:
+                            found_dict = True
+                            parsed.append((lineno, row))
+                    if not found_dict:
+                        kind, tag = tag_line(seg.strip())
+                        if kind in ("warning", "error"):
+                            pending_events.append(
+                                (len(parsed), LogEvent(kind, seg.strip()[:2000], None, tag, str(path), lineno))
+                            )
+    if not parsed:
+        raise ReadError("no Hugging Face log dict found")
+    steps, clock = _console_steps(parsed, bar_counts, total_steps, num_epochs)
+    run.meta["hf_step_clock"] = clock
+    rows = _Rows(run, source)
+    for (_, row), step in zip(parsed, steps, strict=True):
+        rows.add(row, step)
+        source.records += 1
+    rows.finish(path)
+    for index, event in pending_events:
+        event.step = steps[index - 1] if index > 0 else None  # the step of the last row printed before it
+        _fold(run, event)
+    if clock == "row":
+        source.warnings.append("console log has no step counter: steps are log-row numbers")
+    if banners > 1:
+        source.warnings.append(f"{banners} training banners: the run was restarted (steps may overlap)")
+    if stats.overlong:
+        source.warnings.append(f"{stats.overlong} line(s) longer than 1 MiB skipped")
+    return source
+
+
+def _console_steps(
+    parsed: list[tuple[int, dict]], bar_counts: dict[int, int], total_steps: int | None, num_epochs: int | None
+) -> tuple[list[int], str]:
+    """Steps of the console rows. The printed `epoch` is the fraction of training done, so step = epoch x steps per
+    epoch, where steps per epoch comes from the banner (total steps / epochs) or, more robustly (a crashed run never
+    reaches its last epoch), from the training bar: its largest count over the largest epoch printed."""
+    epochs = [to_float(row.get("epoch")) for _, row in parsed]
+    finite = [e for e in epochs if e is not None and math.isfinite(e) and e > 0]
+    per_epoch = None
+    clock = "row"
+    if bar_counts and finite:
+        train_total = max(bar_counts)
+        per_epoch = bar_counts[train_total] / max(finite)
+        clock = "tqdm+epoch"
+    elif total_steps and num_epochs:
+        per_epoch = total_steps / num_epochs
+        clock = "banner+epoch"
+    steps: list[int] = []
+    last = 0
+    train_rows = 0
+    for (_, row), epoch in zip(parsed, epochs, strict=True):
+        is_train = not any(k.startswith("eval_") for k in row) and "train_runtime" not in row
+        if per_epoch and epoch is not None and math.isfinite(epoch):
+            step = round(epoch * per_epoch)
+        elif is_train:
+            train_rows += 1
+            step = train_rows
+        else:
+            step = last
+        if is_train and step <= last and steps:
+            step = last + 1  # keep train rows strictly ordered when the clock is coarse
+        elif not is_train:
+            step = max(step, last) if per_epoch else last
+        steps.append(step)
+        last = step
+    return steps, clock
+
+
+def _fold(run: Run, event: LogEvent) -> None:
+    if run.events:
+        last = run.events[-1]
+        if last.message == event.message and last.source == event.source:
+            last.count += 1
+            return
+    run.events.append(event)
+
+
+READERS = [
+    Reader("hf_trainer_state", sniff_state, read_state),
+    Reader("hf_console", sniff_console, read_console),
+]
