@@ -127,7 +127,7 @@ CATALOGUE: list[CatalogueEntry] = [
     _e("early_stopping", "info", r"Early ?stopping|EarlyStopping|stopping early", None, "early stopping triggered",
        re.IGNORECASE),
     _e("stage_change", "stage_change",
-       r"(?:curriculum|stage)\b.*\b(?:->|→|switch(?:ed|ing)? to|advanc(?:ed|ing) to|entering|moving to)\b"
+       r"(?:curriculum|stage)\b.*(?:->|→|\bswitch(?:ed|ing)? to\b|\badvanc(?:ed|ing) to\b|\bentering\b|\bmoving to\b)"
        r"|\bentering stage\b|\bnew (?:curriculum )?stage\b", "curriculum_shock",
        "a curriculum / data stage boundary", re.IGNORECASE),
 ]

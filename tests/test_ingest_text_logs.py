@@ -1,0 +1,296 @@
+"""Text-log reader: every console family on a handmade fixture (tests/data/text_logs/README.md), plus the noise
+handling (ANSI, \\r frames, rank prefixes, timestamps) and the catalogue of warning lines."""
+
+from __future__ import annotations
+
+import io
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from traindoc.ingest import catalogue
+from traindoc.ingest.model import Run
+from traindoc.ingest.readers import text_log
+from traindoc.ingest.readers.textlog_formats import normalise, parse_number
+
+DATA = Path(__file__).parent / "data" / "text_logs"
+
+
+def load(name: str) -> tuple[Run, object]:
+    run = Run()
+    path = DATA / name
+    src = text_log.read(path, run)
+    run.finalize()
+    return run, src
+
+
+def values(run: Run, name: str) -> dict[int, float]:
+    s = run.series(name)
+    assert s is not None, f"missing series {name}: have {sorted(run.metrics)}"
+    return dict(zip(s.steps.tolist(), s.values.tolist(), strict=True))
+
+
+def events(run: Run, tag: str):
+    return [e for e in run.events if e.tag == tag]
+
+
+@pytest.mark.parametrize(
+    "name, family",
+    [
+        ("nanogpt_diverged.log", "nanogpt"),
+        ("megatron_fp16.log", "megatron"),
+        ("deepspeed_overflow.log", "deepspeed"),
+        ("fairseq_train.log", "fairseq"),
+        ("keras2_fit.log", "keras"),
+        ("keras3_progbar.log", "keras"),
+        ("detectron2_nan.log", "detectron2"),
+        ("mmengine_train.log", "mmcv"),
+        ("mmcv_epoch.log", "mmcv"),
+        ("timm_train.log", "timm"),
+        ("torchtitan_rank0.log", "torchtitan"),
+        ("litgpt_pretrain.log", "litgpt"),
+        ("generic_prints.log", "generic"),
+        ("lightning_bar.log", "lightning_bar"),
+    ],
+)
+def test_family_is_detected_and_sniffed(name, family):
+    path = DATA / name
+    assert text_log.sniff(path, path.read_bytes()[:65536]) >= 0.5
+    _, src = load(name)
+    assert src.format == f"text_log:{family}"
+    assert src.records > 0
+
+
+def test_nanogpt_loss_nan_and_var_warning_step():
+    run, _ = load("nanogpt_diverged.log")
+    loss = values(run, "loss")
+    assert loss[0] == pytest.approx(3.906)
+    assert all(math.isnan(loss[s]) for s in range(140, 200, 10))
+    assert math.isfinite(loss[130])
+    assert values(run, "eval_loss")[100] == pytest.approx(3.415, abs=1e-3)
+    assert "train_loss_at_eval" in run.metrics
+    mfu = values(run, "mfu")
+    assert 0 not in mfu and 10 not in mfu  # -100.00% sentinel dropped
+    (ev,) = events(run, "var_dof")
+    assert ev.step == 50 and ev.kind == "warning"  # printed between iter 50 and iter 60: belongs to 50
+    assert "Triggered internally" not in ev.message
+    assert ev.line == 11
+    assert not [e for e in run.events if "halt_var = p.var" in e.message]  # the source line under the warning
+
+
+def test_megatron_fields_nan_window_and_validation():
+    run, _ = load("megatron_fp16.log")
+    loss = values(run, "loss")
+    assert 80 not in loss and loss[10] == pytest.approx(5.429, abs=1e-3)  # NaN window prints no lm loss
+    assert math.isnan(values(run, "grad_norm")[80])
+    assert values(run, "loss_scale")[10] == 8388608.0
+    assert values(run, "lr")[100] == pytest.approx(1.42e-5)
+    assert values(run, "eval_loss") == {50: pytest.approx(3.712)}
+    assert values(run, "number of skipped iterations")[10] == 3
+    (ev,) = events(run, "megatron_nan")
+    assert ev.step == 80 and ev.kind == "error"
+
+
+def test_deepspeed_bar_glued_step_lines_and_loss_scale():
+    run, _ = load("deepspeed_overflow.log")
+    assert values(run, "skipped")[600] == 5
+    assert values(run, "lr")[800] == 0.001
+    assert values(run, "loss_scale") == {100: 32768, 200: 16384, 300: 8192, 400: 4096, 500: 2048}
+    overflow = events(run, "grad_overflow")
+    assert [e.step for e in overflow] == [100, 200, 300, 400, 500]
+
+
+def test_fairseq_simple_json_and_legacy():
+    run, _ = load("fairseq_train.log")
+    loss = values(run, "loss")
+    assert loss[100] == pytest.approx(8.5) and loss[600] == pytest.approx(6.206)  # json line with string values
+    assert values(run, "grad_norm")[300] == pytest.approx(1.8)
+    assert values(run, "eval_loss") == {500: pytest.approx(6.911), 700: pytest.approx(6.5)}
+    assert events(run, "grad_overflow")[0].step == 300
+    assert (600, 2) in run.epoch_starts
+
+
+def test_keras_per_epoch_and_progbar_frames():
+    run, _ = load("keras2_fit.log")
+    assert values(run, "loss") == {1: pytest.approx(0.78), 2: pytest.approx(0.39), 3: pytest.approx(0.26)}
+    assert values(run, "eval_loss")[3] == pytest.approx(0.24)
+    run, _ = load("keras3_progbar.log")
+    assert values(run, "loss")[1] == pytest.approx(2.3 - 469 / 400, abs=1e-4)  # the last \r frame wins
+    assert values(run, "eval_loss")[1] == pytest.approx(5.1156e-04)
+    assert math.isnan(values(run, "eval_loss")[2])
+
+
+def test_detectron2_traceback_is_one_event():
+    run, _ = load("detectron2_nan.log")
+    assert values(run, "loss")[19] == pytest.approx(1.805)
+    assert values(run, "lr")[99] == pytest.approx(0.00693)
+    assert [e.tag for e in run.events] == ["nan_loss"]
+    assert run.events[0].step == 119
+
+
+def test_mmengine_epoch_steps_and_val():
+    run, _ = load("mmengine_train.log")
+    assert values(run, "loss") == {10: pytest.approx(1.6388), 20: pytest.approx(1.5388), 25: pytest.approx(1.4888),
+                                   35: pytest.approx(1.5)}
+    assert "val_accuracy/top1" in run.metrics or "eval_accuracy/top1" in run.metrics
+    assert events(run, "scheduler_before_optimizer")[0].step == 35
+    run, _ = load("mmcv_epoch.log")
+    assert values(run, "grad_norm")[100] == 2.5
+    assert "eta" not in run.metrics  # "eta: 1:00:00" is a duration, not a number
+
+
+def test_timm_global_steps_and_eval():
+    run, _ = load("timm_train.log")
+    loss = values(run, "loss")
+    assert loss[0] == pytest.approx(6.9) and loss[391] == pytest.approx(5.9)
+    assert values(run, "eval_loss") == {390: pytest.approx(5.45), 781: pytest.approx(4.45)}
+    assert values(run, "lr")[391] == pytest.approx(2e-3)
+
+
+def test_torchtitan_ansi_rank_prefix_and_rank_folding():
+    run, _ = load("torchtitan_rank0.log")
+    assert values(run, "loss")[3] == pytest.approx(6.5)
+    assert values(run, "tokens_per_s")[1] == 7282  # thousands separator
+    (ev,) = events(run, "scheduler_before_optimizer")
+    assert ev.count == 2 and ev.step == 5
+
+
+def test_litgpt_and_generic():
+    run, _ = load("litgpt_pretrain.log")
+    assert values(run, "loss") == {1: pytest.approx(2.9), 2: pytest.approx(2.8), 3: pytest.approx(2.7), 4: 2.5}
+    assert values(run, "eval_loss") == {3: pytest.approx(2.104)}
+    run, src = load("generic_prints.log")
+    loss = values(run, "loss")
+    assert loss[5] == pytest.approx(0.2) and loss[200] == pytest.approx(2.1)
+    assert math.isinf(values(run, "grad_norm")[300])
+    (oom,) = events(run, "oom")
+    assert oom.step == 300 and oom.kind == "error"
+    assert "Saving" not in " ".join(run.metrics)
+
+
+def test_lightning_bar_every_frame_counts():
+    run, _ = load("lightning_bar.log")
+    loss = values(run, "loss")
+    assert loss[0] == 3.0 and loss[100] == pytest.approx(2.0) and loss[200] == pytest.approx(1.0)
+    assert (100, 1) in run.epoch_starts
+
+
+def test_normalise_strips_noise():
+    line = normalise("\x1b[32m[rank3]:[titan] 2026-05-18 16:04:46,338 - root - WARNING - hello\x1b[0m")
+    assert (line.text, line.rank, line.level) == ("hello", 3, "WARNING")
+    line = normalise("[2023-04-28 06:51:29,903] [INFO] [loss_scaler.py:188:update_scale] [Rank 2] step=1")
+    assert line.text == "step=1" and line.rank == 2
+    line = normalise(" 12%|██  | 100/800 [0:01:00<0:10:00,  3.33s/it][2024-01-01 00:00:00,000] [INFO] x=1")
+    assert line.after_bar is not None and "x=1" in line.after_bar
+    assert normalise("0: iter 5: loss 1.0").text == "iter 5: loss 1.0"
+
+
+@pytest.mark.parametrize("text, want", [("1.818812E+00", 1.818812), ("7,282", 7282), ("nan", math.nan),
+                                        ("-inf", -math.inf), ("Infinity", math.inf), ("12%", 12.0), ("N/A", None)])
+def test_parse_number(text, want):
+    got = parse_number(text)
+    if want is None:
+        assert got is None
+    elif isinstance(want, float) and math.isnan(want):
+        assert got is not None and math.isnan(got)
+    else:
+        assert got == pytest.approx(want)
+
+
+def test_frames_split_on_cr_and_cut_long_lines():
+    data = b"a\rb\r\nc\n" + b"x" * (text_log.MAX_FRAME * 3) + b"\nlast\n"
+    frames = list(text_log.iter_frames(io.BytesIO(data), block_size=1000))
+    assert [(n, f) for n, f in frames[:3]] == [(1, b"a"), (1, b"b"), (2, b"c")]
+    assert len(frames[3][1]) == text_log.MAX_FRAME and frames[3][0] == 3
+    assert frames[4] == (4, b"last")
+
+
+def test_restart_is_an_event(tmp_path):
+    p = tmp_path / "train.log"
+    p.write_text("iter 0: loss 2.0\niter 10: loss 1.5\niter 20: loss 1.2\niter 10: loss 1.4\niter 20: loss 1.1\n")
+    run = Run()
+    text_log.read(p, run)
+    run.finalize()
+    assert [e.step for e in events(run, "restart")] == [10]
+    assert values(run, "loss")[20] == pytest.approx(1.1)  # the resumed value wins
+
+
+def test_long_log_streams_with_bounded_events(tmp_path):
+    p = tmp_path / "big.log"
+    with open(p, "w") as f:
+        for i in range(20000):
+            f.write(f"iter {i}: loss {1.0 + (i % 7) / 10:.4f}, time 10.00ms, mfu 1.00%\n")
+            if i % 1000 == 0:
+                f.write("UserWarning: something odd\n")
+    run = Run()
+    src = text_log.read(p, run)
+    run.finalize()
+    assert len(run.series("loss")) == 20000 and src.records == 20000
+    assert isinstance(run.series("loss").steps, np.ndarray)
+    assert len([e for e in run.events if e.kind == "warning"]) == 20
+
+
+# --- catalogue: one positive and one silent line per tag family ------------------------------------------------------
+
+CATALOGUE_CASES = [
+    ("UserWarning: var(): degrees of freedom is <= 0. Correction should be strictly less than the reduction factor",
+     "var_dof"),
+    ("Gradient overflow.  Skipping step, loss scaler 0 reducing loss scale to 32768.0", "grad_overflow"),
+    ("[deepspeed] OVERFLOW! Rank 0 Skipping step. Attempted loss scale: 65536, reducing to 32768", "grad_overflow"),
+    ("Current loss scale already at minimum - cannot decrease scale anymore. Exiting run.", "loss_scale_min"),
+    ("FloatingPointError: Minimum loss scale reached (0.0001). Your loss is probably exploding.", "loss_scale_min"),
+    ("Loss is nan, stopping training", "nan_loss"),
+    ("Loss is inf, stopping training", "inf_loss"),
+    ("Batch 12: Invalid loss, terminating training", "nan_loss"),
+    ("RuntimeError: Function 'LogSoftmaxBackward0' returned nan values in its 0th output.", "detect_anomaly_nan"),
+    ("RuntimeError: The total norm of order 2.0 for gradients from `parameters` is non-finite, so it cannot be "
+     "clipped.", "clip_nonfinite"),
+    ("UserWarning: Detected call of `lr_scheduler.step()` before `optimizer.step()`. In PyTorch 1.1.0 and later, you "
+     "should call them in the opposite order.  Failure to do this will result", "scheduler_before_optimizer"),
+    ("torch.OutOfMemoryError: CUDA out of memory. Tried to allocate 22.00 MiB.", "oom"),
+    ("RuntimeError: CUDA out of memory. Tried to allocate 2.26 GiB (GPU 0; 6.00 GiB total capacity)", "oom"),
+    ("[Rank 0] Watchdog caught collective operation timeout: WorkNCCL(SeqNum=1580, OpType=ALLREDUCE)", "nccl_timeout"),
+    ("RuntimeError: NCCL error in: ../torch/csrc/distributed/c10d/ProcessGroupNCCL.cpp:1191, unhandled system error",
+     "nccl_error"),
+    ("UserWarning: None of the inputs have requires_grad=True. Gradients will be None", "no_grad_inputs"),
+    ("UserWarning: Using a target size (torch.Size([8])) that is different to the input size (torch.Size([8, 1]))",
+     "target_size_mismatch"),
+    ("Monitored metric val_loss = nan is not finite. Previous best value was 0.500. Signaling Trainer to stop.",
+     "nan_loss"),
+    ("NOTE: gradient overflow detected, ignoring gradient, setting loss scale to: 64.0", "grad_overflow"),
+    ("Killed", "killed"),
+    ("Switching curriculum stage: basic -> advanced", "stage_change"),
+]
+
+
+@pytest.mark.parametrize("line, tag", CATALOGUE_CASES)
+def test_catalogue_tags(line, tag):
+    got = catalogue.classify(line)
+    assert got is not None and got[1] == tag
+    assert catalogue.entry(tag) is not None
+
+
+@pytest.mark.parametrize("line", ["iter 100: loss 4.2312, time 152.33ms, mfu 31.02%", "step 5 | val error 0.1",
+                                  "Saving checkpoint to out/", "number of parameters: 10.65M",
+                                  "Killed 3 zombie workers and restarted them", "loss scale: 65536.0"])
+def test_catalogue_silent_on_ordinary_lines(line):
+    assert catalogue.classify(line) is None
+
+
+def test_catalogue_generic_warnings_and_errors():
+    assert catalogue.classify("ValueError: bad shape") == ("error", None, None)
+    assert catalogue.classify("/x.py:3: DeprecationWarning: old api") == ("warning", None, None)
+    assert catalogue.classify("WARNING: something") == ("warning", None, None)
+
+
+def test_tags_are_unique_and_causes_are_known():
+    import re
+
+    causes_md = Path(__file__).resolve().parents[2] / "shared" / "spec" / "causes.md"
+    assert len(set(catalogue.TAGS)) == len(catalogue.TAGS)
+    if causes_md.exists():
+        ids = set(re.findall(r"^\| `([a-z0-9_]+)` \|", causes_md.read_text(), flags=re.M))
+        for e in catalogue.CATALOGUE:
+            assert e.cause is None or e.cause in ids, e.tag
