@@ -42,11 +42,12 @@ def _parser() -> argparse.ArgumentParser:
     pl.add_argument("--root", metavar="DIR", help="project root (default: common root of the diagnosed run)")
 
     a = sub.add_parser("apply", help="apply an approved plan, all or nothing, then run the tests")
-    a.add_argument("plan", help="PLAN.json")
+    a.add_argument("plan", nargs="?", help="PLAN.json (with --recover: the plan or the project root)")
     a.add_argument("--approve", metavar="PLAN_ID", help="the plan_id printed by `traindoc plan`")
     a.add_argument("--dry-run", action="store_true", help="show the diff, change nothing")
     a.add_argument("--test-cmd", metavar="CMD", help="test command (default: the plan's, else pytest)")
     a.add_argument("--no-tests", action="store_true", help="apply without running tests")
+    a.add_argument("--recover", action="store_true", help="finish or undo an interrupted apply, then exit")
 
     v = sub.add_parser("verify", help="check a new run against the expected outcomes of a diagnosis")
     v.add_argument("diagnosis", help="DIAGNOSIS.json of the original run")
