@@ -254,7 +254,7 @@ def locate_missing_zero_grad(src: _Source) -> list[CodeSite]:
     """A loop that calls `.backward()` and `optimizer.step()` but never clears the gradients: they accumulate
     across steps and the grad norm grows step after step."""
     sites = []
-    for loop, _backward, step in _training_loops(src):
+    for loop, backward, step in _training_loops(src):
         calls = _calls(loop.body)
         if any(_call_name(c) in ("zero_grad", "clear_grad", "zero_") for c in calls):
             continue
@@ -262,9 +262,14 @@ def locate_missing_zero_grad(src: _Source) -> list[CodeSite]:
                for n in _walk_no_defs(loop.body)):  # p.grad = None done by hand
             continue
         opt = _optimizer_text(src, step)
-        sites.append(src.site(step, "zero_grad_missing", "zero_grad",
+        back_stmt, step_stmt = src.statement(backward), src.statement(step)
+        # Backward and step in the same block: clear just before backward (the usual place). Step inside an `if`
+        # (gradient accumulation): clear right after the step, so the accumulated micro-batches are kept.
+        same_block = src.parents.get(back_stmt) is src.parents.get(step_stmt)
+        anchor, mode = (backward, "before") if same_block else (step, "after")
+        sites.append(src.site(anchor, "zero_grad_missing", "zero_grad",
                               f"the training loop calls backward() and {opt}.step() but never "
-                              f"{opt}.zero_grad(): gradients accumulate across steps", optimizer=opt))
+                              f"{opt}.zero_grad(): gradients accumulate across steps", optimizer=opt, mode=mode))
     return sites
 
 
@@ -432,14 +437,6 @@ TEMPLATES_BY_CAUSE: dict[str, list[str]] = {
 }
 
 
-def _parse(path: str) -> _Source | None:
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-        return _Source(path, text, ast.parse(text, filename=path))
-    except (OSError, UnicodeDecodeError, SyntaxError, ValueError):
-        return None  # unreadable or not Python: nothing to locate, never an error
-
-
 def python_files(paths: Iterable[str]) -> list[str]:
     """Expand folders to the .py files under them (skipping virtualenvs, caches and run outputs)."""
     out: list[str] = []
@@ -459,9 +456,25 @@ def python_files(paths: Iterable[str]) -> list[str]:
 def locate(code_paths: Iterable[str], causes: Iterable[str] | None = None) -> list[CodeSite]:
     """All code sites in the given files/folders, optionally only those for `causes`. Test files are skipped:
     a fix belongs in the code under test, not in its tests."""
-    wanted = set(causes) if causes is not None else None
     files = [f for f in python_files(code_paths) if not Path(f).name.startswith("test_")]
-    sources = [s for s in (_parse(f) for f in files) if s is not None]
+    texts: dict[str, str] = {}
+    for f in files:
+        try:
+            texts[f] = Path(f).read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError):
+            continue
+    return locate_in_texts(texts, causes)
+
+
+def locate_in_texts(texts: dict[str, str], causes: Iterable[str] | None = None) -> list[CodeSite]:
+    """Like `locate`, on file texts held in memory (path -> text), e.g. files a plan is still editing."""
+    wanted = set(causes) if causes is not None else None
+    sources = []
+    for path, text in texts.items():
+        try:
+            sources.append(_Source(path, text, ast.parse(text, filename=path)))
+        except (SyntaxError, ValueError):
+            continue
     sites: list[CodeSite] = []
     for src in sources:
         for rule in _LOCAL:

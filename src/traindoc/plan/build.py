@@ -1,0 +1,707 @@
+"""Turn a diagnosis into an implementation plan: concrete, reviewable edits to the user's own files.
+
+How a plan is made, per chosen root cause (best rank first):
+1. the diagnosis's own `fix.changes` are tried first (a config key and its new value, or a code template at a
+   file:line found by traindoc.evidence.code_sites);
+2. if none of them can be realised (key not in any config file, site gone), the cause's default fixer runs: a config
+   policy (e.g. `warmup_steps` 0 -> ~5% of the run) and/or the code sites for the cause, rendered from jinja2 templates.
+
+All edits are made on in-memory copies of the files, in order, so two fixes that touch the same file compose. The
+plan's `changes` are then the hunks between each original file and its final text (file, first line, exact `before`
+lines, `after` lines), which is exactly what `traindoc apply` replays and checks. `plan_id` hashes the plan and the
+current bytes of every touched file, so an approval binds to what the person saw and a later edit makes it stale.
+"""
+
+from __future__ import annotations
+
+import ast
+import difflib
+import hashlib
+import json
+import os
+import re
+import shlex
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import jinja2
+
+from traindoc.evidence import code_sites
+from traindoc.plan.config_edit import ConfigEditError, edit_value, find_value, parse_value_text
+
+SCHEMA_VERSION = "1.0"
+TEMPLATE_DIR = Path(__file__).resolve().parent.parent / "templates" / "fixes"
+RUN_OUTPUT_MARKERS = ("metrics.jsonl", "trainer_state.json", "checkpoints", "hparams.yaml")
+SKIP_DIRS = {".venv", "venv", ".git", "__pycache__", ".traindoc", "node_modules", "site-packages", ".pytest_cache"}
+
+
+class PlanError(ValueError):
+    """The diagnosis cannot be turned into a plan (unreadable, nothing chosen). One line for the user."""
+
+
+# ------------------------------------------------------------------------------------------------- edit tracking
+@dataclass
+class Edit:
+    """One logical edit, kept to describe the hunks it produced."""
+
+    file: str  # absolute path
+    cause: str
+    kind: str  # config | code | new_file
+    description: str
+    impact: str
+    effort: str
+    risk: str
+    new_lines: list[str]
+    old_lines: list[str]
+    template: str | None = None
+
+
+@dataclass
+class Workspace:
+    """In-memory texts of the files a plan edits; originals kept for the final diff."""
+
+    root: Path
+    texts: dict[str, str] = field(default_factory=dict)
+    originals: dict[str, str | None] = field(default_factory=dict)  # None: the file does not exist yet
+    edits: list[Edit] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    edited_keys: set[str] = field(default_factory=set)
+
+    def text(self, path: str) -> str:
+        if path not in self.texts:
+            p = Path(path)
+            self.originals[path] = p.read_text(encoding="utf-8") if p.exists() else None
+            self.texts[path] = self.originals[path] or ""
+        return self.texts[path]
+
+    def set_text(self, path: str, new: str, edit: Edit) -> None:
+        self.text(path)
+        self.texts[path] = new
+        self.edits.append(edit)
+
+
+@dataclass
+class Context:
+    ws: Workspace
+    diagnosis: dict[str, Any]
+    config_files: list[str]
+    code_files: list[str]
+    total_steps: int | None
+    base: Path  # where relative paths in the diagnosis are resolved from
+
+
+def _level(rc: dict[str, Any], name: str, default: str = "medium") -> str:
+    v = rc.get(name)
+    return v if v in ("low", "medium", "high", "critical") else default
+
+
+# --------------------------------------------------------------------------------------------------- file finding
+def is_run_output(path: str) -> bool:
+    """A file that a training run wrote (its config dump): editing it would not change the next run."""
+    d = Path(path).resolve().parent
+    return any((d / m).exists() for m in RUN_OUTPUT_MARKERS)
+
+
+def discover_config_files(root: Path, max_depth: int = 2) -> list[str]:
+    """YAML/JSON config files under the root (shallow), run outputs last."""
+    found = []
+    for dirpath, dirnames, filenames in os.walk(root):
+        depth = len(Path(dirpath).relative_to(root).parts)
+        dirnames[:] = [d for d in dirnames if d not in SKIP_DIRS and not d.startswith(".") and depth < max_depth]
+        for f in filenames:
+            if f.endswith((".yaml", ".yml", ".json")) and not f.startswith("."):
+                found.append(str(Path(dirpath) / f))
+    return sorted(found, key=lambda p: (is_run_output(p), len(Path(p).parts), p))
+
+
+def _resolve(ctx: Context, path: str | None) -> str | None:
+    if not path:
+        return None
+    p = Path(path)
+    for cand in ([p] if p.is_absolute() else [ctx.base / p, ctx.ws.root / p, Path.cwd() / p]):
+        if cand.exists():
+            return str(cand.resolve())
+    return None
+
+
+def _key_candidates(key: str) -> list[str]:
+    parts = key.split(".")
+    out = [key]
+    if len(parts) > 1:
+        out.append(parts[-1])
+    return out
+
+
+def resolve_config_site(ctx: Context, key: str, named_file: str | None) -> tuple[str, str] | None:
+    """(file, key as written there) holding `key`, preferring what the next run will read: a named config that is
+    not a run's own dump, then YAML/JSON configs under the root, then Python defaults, and a run dump last."""
+    named = _resolve(ctx, named_file)
+    ordered: list[str] = []
+    if named and not is_run_output(named):
+        ordered.append(named)
+    ordered += [f for f in ctx.config_files if not is_run_output(f)]
+    ordered += [f for f in ctx.code_files if f.endswith(".py")]
+    if named:
+        ordered.append(named)
+    ordered += ctx.config_files
+    seen: set[str] = set()
+    for f in ordered:
+        if f in seen or not Path(f).exists():
+            continue
+        seen.add(f)
+        if Path(f).resolve().is_relative_to(ctx.ws.root) is False:
+            continue
+        text = ctx.ws.text(f)
+        for k in _key_candidates(key):
+            try:
+                if find_value(f, k, text) is not None:
+                    return f, k
+            except (ValueError, RecursionError):
+                break
+    return None
+
+
+# ------------------------------------------------------------------------------------------------------ config
+def apply_config(ctx: Context, rc: dict[str, Any], key: str, value: Any, named_file: str | None = None,
+                 why: str = "") -> bool:
+    site = resolve_config_site(ctx, key, named_file)
+    if site is None:
+        return False
+    path, k = site
+    ident = f"{path}::{k}"
+    if ident in ctx.ws.edited_keys:
+        ctx.ws.notes.append(f"{k} in {_rel(ctx, path)} is already changed by an earlier fix; kept that change")
+        return True
+    text = ctx.ws.text(path)
+    try:
+        new_text, span = edit_value(path, text, k, value)
+    except ConfigEditError as e:
+        ctx.ws.notes.append(str(e))
+        return False
+    if new_text == text:
+        return True
+    old_line = text.splitlines()[span.line - 1]
+    new_line = new_text.splitlines()[span.line - 1]
+    desc = why or f"{k}: {span.text} -> {new_line.strip()}"
+    ctx.ws.set_text(path, new_text, Edit(path, rc["cause"], "config", desc, _level(rc, "impact", "high"),
+                                         _level(rc, "effort", "low"), _level(rc, "risk", "low"),
+                                         [new_line], [old_line]))
+    ctx.ws.edited_keys.add(ident)
+    return True
+
+
+def _current_value(ctx: Context, key: str) -> tuple[Any, str] | None:
+    site = resolve_config_site(ctx, key, None)
+    if site is None:
+        return None
+    path, k = site
+    span = find_value(path, k, ctx.ws.text(path))
+    return (parse_value_text(span.text), k) if span else None
+
+
+# --------------------------------------------------------------------------------------------------------- code
+_env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(TEMPLATE_DIR)), keep_trailing_newline=False,
+                          undefined=jinja2.StrictUndefined, autoescape=False)
+
+
+def render_template(name: str, **ctx: Any) -> str:
+    return _env.get_template(f"{name}.py.j2").render(**ctx)
+
+
+def _rel(ctx: Context, path: str) -> str:
+    try:
+        return str(Path(path).resolve().relative_to(ctx.ws.root))
+    except ValueError:
+        return path
+
+
+def _code_texts(ctx: Context) -> dict[str, str]:
+    return {f: ctx.ws.text(f) for f in ctx.code_files if f.endswith(".py") and not Path(f).name.startswith("test_")}
+
+
+def _extra_params(ctx: Context, site: code_sites.CodeSite) -> dict[str, Any] | None:
+    """Template parameters that need more than the site itself (None: this site cannot be fixed by template)."""
+    p = site.params
+    if site.template == "nan_guard":
+        arg = p["arg_text"]
+        simple = re.fullmatch(r"[\w.]+(\[[^\]]*\])?(\([^()]*\))?", arg) is not None
+        a = arg if simple else f"({arg})"
+        eps = p.get("eps", 1e-8)
+        if p["op"] == "sqrt":
+            guarded = f"{a}.clamp_min(0.0).sqrt()" if p["method_form"] else f"torch.sqrt({a}.clamp_min(0.0))"
+        elif p["method_form"]:
+            guarded = f"{a}.clamp_min({eps}).{p['op']}()"
+        else:
+            guarded = p["call_text"].split("(", 1)[0] + f"({a}.clamp_min({eps}))"
+        return {"guarded": guarded}
+    if site.template == "warmup_cosine":
+        total = max(ctx.total_steps or 1000, 2)
+        return {"warmup": max(1, round(0.05 * total)), "total": total, "min_ratio": 0.1}
+    if site.template == "act_loss":
+        return _act_params(ctx, site)
+    return {}
+
+
+def _act_params(ctx: Context, site: code_sites.CodeSite) -> dict[str, Any] | None:
+    """The Graves/PonderNet template needs the state object's field names: find a class (any code file) with
+    fields for the remainder, the steps used and the per-step weights."""
+    args = site.params.get("args", [])
+    if not args or len(args) > 3:
+        return None
+    fields: list[str] = []
+    for text in _code_texts(ctx).values():
+        try:
+            tree = ast.parse(text)
+        except SyntaxError:
+            continue
+        for cls in (n for n in ast.walk(tree) if isinstance(n, ast.ClassDef)):
+            names = [s.target.id for s in cls.body if isinstance(s, ast.AnnAssign) and isinstance(s.target, ast.Name)]
+            if any("remainder" in n for n in names):
+                fields = names
+                break
+        if fields:
+            break
+
+    def pick(*pats: str) -> str | None:
+        return next((f for pat in pats for f in fields if re.search(pat, f)), None)
+
+    remainders, n_updates = pick(r"remainder"), pick(r"n_updates|n_steps|steps_used|ponder")
+    step_weights = pick(r"step_weights|weights|step_dist|probs_per_step")
+    if not (remainders and n_updates and step_weights):
+        return None
+    text = ctx.ws.text(site.file)
+    tree = ast.parse(text)
+    func = next(n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef) and n.name == site.params["function"]
+                and n.lineno >= site.line)
+    header_end = func.body[0].lineno - 1
+    lines = text.splitlines()
+    def_line = "\n".join(lines[site.line - 1:header_end])
+    state_args = [a for a in args]
+    path = Path(site.file).resolve()
+    pkg_dir = path.parent
+    while (pkg_dir / "__init__.py").exists() and pkg_dir != ctx.ws.root:
+        pkg_dir = pkg_dir.parent
+    module_name = ".".join(path.relative_to(pkg_dir).with_suffix("").parts)
+    return {"def_line": def_line, "state": state_args[0], "cfg": state_args[1] if len(state_args) > 1 else "None",
+            "remainders": remainders, "n_updates": n_updates, "step_weights": step_weights,
+            "module_name": module_name, "import_root": str(pkg_dir.relative_to(ctx.ws.root)) or "."}
+
+
+def apply_site(ctx: Context, rc: dict[str, Any], site: code_sites.CodeSite) -> bool:
+    extra = _extra_params(ctx, site)
+    if extra is None:
+        ctx.ws.notes.append(f"{_rel(ctx, site.file)}:{site.line}: no template fits this {site.template} site")
+        return False
+    params = {**site.params, **extra, "snippet": site.snippet}
+    try:
+        after = render_template(site.template, **params)
+    except jinja2.TemplateError as e:
+        ctx.ws.notes.append(f"template {site.template}: {e}")
+        return False
+    text = ctx.ws.text(site.file)
+    lines = text.splitlines(keepends=True)
+    old = "".join(lines[site.line - 1:site.end_line])
+    if old.rstrip("\r\n") != site.snippet:
+        return False
+    newline = "\n" if old.endswith("\n") or site.end_line < len(lines) else ""
+    new_block = after + newline
+    new_text = "".join(lines[:site.line - 1]) + new_block + "".join(lines[site.end_line:])
+    if "torch." in after and not re.search(r"^\s*import torch\b", new_text, re.M):
+        new_text = _add_import(new_text, "import torch")
+    if "math." in after and not re.search(r"^\s*import math\b", new_text, re.M):
+        new_text = _add_import(new_text, "import math")
+    try:
+        ast.parse(new_text)
+    except SyntaxError as e:
+        ctx.ws.notes.append(f"{_rel(ctx, site.file)}:{site.line}: the {site.template} fix would not parse ({e.msg})")
+        return False
+    ctx.ws.set_text(site.file, new_text, Edit(site.file, rc["cause"], "code", site.description + " — fixed",
+                                              _level(rc, "impact", "high"), _level(rc, "effort", "medium"),
+                                              _level(rc, "risk", "low"), after.splitlines(),
+                                              site.snippet.splitlines(), site.template))
+    _add_regression_test(ctx, rc, site, params)
+    return True
+
+
+def _add_import(text: str, stmt: str) -> str:
+    """Insert an import after the module's last top-level import (after a docstring / __future__ at least)."""
+    tree = ast.parse(text)
+    last = 0
+    for node in tree.body:
+        if isinstance(node, ast.Import | ast.ImportFrom):
+            last = node.end_lineno or node.lineno
+        elif isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant) and last == 0 and node is tree.body[0]:
+            last = node.end_lineno or node.lineno
+        elif last:
+            break
+    lines = text.splitlines(keepends=True)
+    return "".join(lines[:last]) + stmt + "\n" + "".join(lines[last:])
+
+
+def _add_regression_test(ctx: Context, rc: dict[str, Any], site: code_sites.CodeSite, params: dict[str, Any]) -> None:
+    tests_dir = ctx.ws.root / "tests"
+    base = f"test_traindoc_{site.template}"
+    n, path = 1, tests_dir / f"{base}.py"
+    while str(path) in ctx.ws.texts or path.exists():
+        n += 1
+        path = tests_dir / f"{base}_{n}.py"
+    rel = _rel(ctx, site.file)
+    content = render_template("regression_test", cause=rc["cause"], template=site.template,
+                              description=site.description, rel_file=rel, depth=1,
+                              function=site.function or "", **{k: v for k, v in params.items()
+                                                                if k not in ("function", "description")})
+    content = content.rstrip() + "\n"
+    ctx.ws.text(str(path))
+    ctx.ws.set_text(str(path), content, Edit(str(path), rc["cause"], "new_file",
+                                             f"regression test for the {site.template} fix in {rel}",
+                                             "medium", "low", "low", content.splitlines(), [], site.template))
+
+
+def apply_sites_for(ctx: Context, rc: dict[str, Any], cause: str, templates: list[str] | None = None,
+                    first_only: bool = False) -> bool:
+    done = False
+    for _ in range(20):  # re-locate after each edit: line numbers move
+        sites = [s for s in code_sites.locate_in_texts(_code_texts(ctx), [cause])
+                 if templates is None or s.template in templates]
+        todo = [s for s in sites if (s.file, s.template, s.snippet) not in ctx.ws.__dict__.setdefault("_tried", set())]
+        if not todo:
+            break
+        site = todo[0]
+        ctx.ws.__dict__["_tried"].add((site.file, site.template, site.snippet))
+        if apply_site(ctx, rc, site):
+            done = True
+            if first_only:
+                break
+    return done
+
+
+# ------------------------------------------------------------------------------------------- per-cause defaults
+LR_KEYS = ["muon_lr", "learning_rate", "lr", "max_lr", "base_lr", "adam_lr"]
+
+
+def _scale_lr(factor: float, why: str) -> Callable[[Context, dict[str, Any]], bool]:
+    def fixer(ctx: Context, rc: dict[str, Any]) -> bool:
+        for key in LR_KEYS:
+            cur = _current_value(ctx, key)
+            if cur and isinstance(cur[0], int | float) and not isinstance(cur[0], bool) and cur[0] > 0:
+                new = float(f"{cur[0] * factor:.3g}")
+                return apply_config(ctx, rc, key, new, why=f"{cur[1]}: {cur[0]:g} -> {new:g} ({why})")
+        return False
+    return fixer
+
+
+def _set_first(keys: list[str], value: Callable[[Context, Any], Any], why: str) -> Callable[[Context, dict], bool]:
+    def fixer(ctx: Context, rc: dict[str, Any]) -> bool:
+        for key in keys:
+            cur = _current_value(ctx, key)
+            if cur is not None:
+                new = value(ctx, cur[0])
+                return apply_config(ctx, rc, key, new, why=f"{cur[1]}: {cur[0]!r} -> {new!r} ({why})")
+        return False
+    return fixer
+
+
+def _warmup_steps(ctx: Context, _old: Any) -> int:
+    # ~5% of the run (causes.md: 1-5%), at least 10 steps so the first updates are really damped
+    return max(10, round(0.05 * (ctx.total_steps or 200)))
+
+
+def _code(cause: str, templates: list[str] | None = None, first_only: bool = False) -> Callable[[Context, dict], bool]:
+    def fixer(ctx: Context, rc: dict[str, Any]) -> bool:
+        return apply_sites_for(ctx, rc, cause, templates, first_only)
+    return fixer
+
+
+def _either(*fixers: Callable[[Context, dict], bool]) -> Callable[[Context, dict], bool]:
+    def fixer(ctx: Context, rc: dict[str, Any]) -> bool:
+        return any(f(ctx, rc) for f in fixers)
+    return fixer
+
+
+def _both(*fixers: Callable[[Context, dict], bool]) -> Callable[[Context, dict], bool]:
+    def fixer(ctx: Context, rc: dict[str, Any]) -> bool:
+        return any([f(ctx, rc) for f in fixers])
+    return fixer
+
+
+def _manual(advice: str) -> Callable[[Context, dict], bool]:
+    def fixer(ctx: Context, rc: dict[str, Any]) -> bool:
+        ctx.ws.notes.append(f"{rc['cause']}: no automatic edit; {advice}")
+        return False
+    return fixer
+
+
+def _tie_and_balance(ctx: Context, rc: dict[str, Any]) -> bool:
+    return _set_first(["tie_embeddings", "tie_word_embeddings", "tied_embeddings"], lambda c, v: True,
+                      "share the input and output embedding: halves the embedding parameters")(ctx, rc)
+
+
+DEFAULT_FIXERS: dict[str, Callable[[Context, dict], bool]] = {
+    "lr_too_high": _scale_lr(0.5, "halve the LR: back into the stable range"),
+    "lr_too_low": _scale_lr(10.0, "10x: updates large enough to make progress"),
+    "no_warmup": _either(_set_first(["warmup_steps", "num_warmup_steps", "warmup_iters", "warmup"], _warmup_steps,
+                                    "linear warmup over ~5% of the steps"),
+                         _set_first(["warmup_ratio"], lambda c, v: 0.05, "warm up over 5% of the steps"),
+                         _code("no_warmup", first_only=True)),
+    "scheduler_misuse": _code("scheduler_misuse"),
+    "grad_explosion": _either(_set_first(["grad_clip", "max_grad_norm", "gradient_clip_val", "clip_grad_norm",
+                                          "clip_grad"], lambda c, v: 1.0, "clip the global grad norm at 1.0"),
+                              _code("grad_explosion", first_only=True)),
+    "vanishing_gradients": _manual("add normalisation/residuals or a better init; raise the LR if grads are tiny"),
+    "optimizer_misconfig": _code("optimizer_misconfig"),
+    "zero_grad_missing": _code("zero_grad_missing"),
+    "grad_accum_bug": _manual("divide the loss by the number of accumulation steps exactly once"),
+    "frozen_params": _set_first(["freeze_backbone", "freeze", "freeze_encoder", "freeze_embeddings"],
+                                lambda c, v: False, "train the backbone again"),
+    "dead_units": _scale_lr(0.5, "lower the LR so units are not pushed into saturation"),
+    "nan_inf": _code("nan_inf"),
+    "fp16_overflow": _either(_set_first(["precision", "mixed_precision"], lambda c, v: "bf16",
+                                        "bf16 has fp32's range: no overflow"),
+                             _set_first(["fp16"], lambda c, v: False, "leave fp16")),
+    "label_leakage": _code("label_leakage"),
+    "data_pipeline_bug": _manual("inspect a batch by eye and fix the loader"),
+    "curriculum_shock": _scale_lr(0.5, "a lower LR absorbs the stage change"),
+    "overfitting": _set_first(["early_stopping_patience", "patience"], lambda c, v: 2,
+                              "stop after 2 evaluations without improvement and keep the best checkpoint"),
+    "param_imbalance": _tie_and_balance,
+    "act_variance_collapse": _code("act_variance_collapse"),
+    "attention_logit_growth": _code("attention_logit_growth", first_only=True),
+    "output_logit_divergence": _code("output_logit_divergence", first_only=True),
+    "mode_collapse": _manual("retrain from the last healthy checkpoint once the cause behind it is fixed"),
+    "distributed_desync": _manual("use the same seed and data sharding on every rank; find the bad rank"),
+}
+
+
+def apply_diagnosis_changes(ctx: Context, rc: dict[str, Any]) -> bool:
+    """Realise the diagnosis's own proposed changes; True if at least one became an edit."""
+    any_done = False
+    for ch in (rc.get("fix") or {}).get("changes") or []:
+        if ch.get("target") == "config" and ch.get("key") and ch.get("after") not in (None, ""):
+            any_done |= apply_config(ctx, rc, ch["key"], parse_value_text(ch["after"]), ch.get("file"),
+                                     why=ch.get("description", ""))
+        elif ch.get("target") == "code" and ch.get("template"):
+            file = _resolve(ctx, ch.get("file"))
+            if file and file not in ctx.code_files:
+                ctx.code_files.append(file)
+            sites = [s for s in code_sites.locate_in_texts(_code_texts(ctx), [rc["cause"]])
+                     if s.template == ch["template"] and (file is None or s.file == file)]
+            if ch.get("line"):
+                sites.sort(key=lambda s: abs(s.line - int(ch["line"])))
+            for s in sites[:1]:
+                any_done |= apply_site(ctx, rc, s)
+    return any_done
+
+
+# --------------------------------------------------------------------------------------------------- the plan
+def choose_root_causes(diagnosis: dict[str, Any], fix: str | None) -> list[dict[str, Any]]:
+    rcs = diagnosis.get("root_causes") or []
+    if fix:
+        try:
+            ranks = [int(x) for x in fix.split(",") if x.strip()]
+        except ValueError as e:
+            raise PlanError(f"--fix takes root-cause ranks like 1,2 (got {fix!r})") from e
+        by_rank = {rc.get("rank"): rc for rc in rcs}
+        missing = [r for r in ranks if r not in by_rank]
+        if missing:
+            raise PlanError(f"no root cause with rank {missing[0]} (the diagnosis has {sorted(by_rank)})")
+        return [by_rank[r] for r in ranks]
+    return [rc for rc in rcs if float(rc.get("confidence", 0)) > 0.5]
+
+
+def default_root(diagnosis: dict[str, Any], base: Path) -> Path:
+    """The common folder of everything the diagnosis read, lifted out of a run's output folder."""
+    run = diagnosis.get("run") or {}
+    paths = list(run.get("paths") or []) + [s.get("path") for s in run.get("sources") or [] if s.get("path")]
+    paths += list(run.get("code_files") or [])
+    resolved = [str((base / p).resolve()) for p in paths if p]
+    if not resolved:
+        return base.resolve()
+    root = Path(os.path.commonpath(resolved))
+    if root.is_file():
+        root = root.parent
+    while any((root / m).exists() for m in RUN_OUTPUT_MARKERS) and root.parent != root:
+        root = root.parent
+    return root
+
+
+def _hunks(root: Path, ws: Workspace) -> list[dict[str, Any]]:
+    changes = []
+    for path, new in ws.texts.items():
+        old = ws.originals.get(path)
+        if old == new:
+            continue
+        rel = str(Path(path).resolve().relative_to(root))
+        file_edits = [e for e in ws.edits if e.file == path]
+        if old is None:
+            e = file_edits[0]
+            changes.append({"file": rel, "line": 1, "before": "", "after": new, "description": e.description,
+                            "cause": e.cause, "kind": "new_file", "impact": e.impact, "effort": e.effort,
+                            "risk": e.risk, "file_sha256": ""})
+            continue
+        a, b = old.splitlines(keepends=True), new.splitlines(keepends=True)
+        sha = hashlib.sha256(old.encode("utf-8")).hexdigest()
+        for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes():
+            if tag == "equal":
+                continue
+            before, after = "".join(a[i1:i2]), "".join(b[j1:j2])
+            line = i1 + 1
+            if tag == "insert":  # anchor an insertion on the line before it (or after, at the top)
+                if i1 > 0:
+                    before, after, line = a[i1 - 1], a[i1 - 1] + after, i1
+                else:
+                    before, after, line = a[0], after + a[0], 1
+            owner = _owner(file_edits, before, after)
+            changes.append({"file": rel, "line": line, "before": before, "after": after,
+                            "description": owner.description, "cause": owner.cause, "kind": owner.kind,
+                            "impact": owner.impact, "effort": owner.effort, "risk": owner.risk,
+                            "file_sha256": sha})
+    return changes
+
+
+def _owner(edits: list[Edit], before: str, after: str) -> Edit:
+    """The edit that produced a hunk: the one sharing the most distinctive new (else removed) lines with it."""
+    def lines(text: str | list[str]) -> set[str]:
+        items = text.splitlines() if isinstance(text, str) else text
+        return {ln.strip() for ln in items if len(ln.strip()) > 3}
+
+    added = lines(after) - lines(before)
+    best = max(edits, key=lambda e: (len(lines(e.new_lines) & added), len(lines(e.old_lines) & lines(before))))
+    return best
+
+
+def file_state_bytes(root: Path, rel: str) -> bytes:
+    p = root / rel
+    try:
+        return b"present\0" + p.read_bytes()
+    except FileNotFoundError:
+        return b"absent\0"
+
+
+def compute_plan_id(plan: dict[str, Any]) -> str:
+    """sha256 over the canonical plan (without plan_id) and the current bytes of every file it touches."""
+    body = {k: v for k, v in plan.items() if k != "plan_id"}
+    h = hashlib.sha256(json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8"))
+    root = Path(plan["root"])
+    for rel in sorted({c["file"] for c in plan["changes"]}):
+        h.update(b"\0file\0" + rel.encode("utf-8") + b"\0")
+        h.update(file_state_bytes(root, rel))
+    return h.hexdigest()[:16]
+
+
+def test_command(root: Path) -> str:
+    target = "tests" if (root / "tests").is_dir() else "."
+    return f"{shlex.quote(sys.executable)} -m pytest -q -p no:cacheprovider {target}"
+
+
+def build_plan(diagnosis: dict[str, Any], diagnosis_path: str, fix: str | None = None,
+               root: str | None = None) -> dict[str, Any]:
+    base = Path(diagnosis_path).resolve().parent if diagnosis_path else Path.cwd()
+    base = Path.cwd() if not diagnosis_path else base
+    root_path = Path(root).resolve() if root else default_root(diagnosis, Path.cwd())
+    if not root_path.is_dir():
+        raise PlanError(f"project root {root_path} is not a folder")
+    chosen = choose_root_causes(diagnosis, fix)
+    run = diagnosis.get("run") or {}
+    code_paths = [str((Path.cwd() / p).resolve()) for p in run.get("code_files") or []]
+    code_paths.append(str(root_path))
+    code_files = [str(Path(f).resolve()) for f in code_sites.python_files(code_paths)]
+    code_files = [f for f in dict.fromkeys(code_files) if Path(f).resolve().is_relative_to(root_path)
+                  and "tests" not in Path(f).relative_to(root_path).parts[:1]]
+    step_range = run.get("step_range") or [None, None]
+    total = step_range[1] if len(step_range) > 1 and isinstance(step_range[1], int) else None
+    ws = Workspace(root_path)
+    ctx = Context(ws, diagnosis, discover_config_files(root_path), code_files, total, Path.cwd())
+    fixes = []
+    for rc in chosen:
+        cause = rc.get("cause", "")
+        n_before = len(ws.edits)
+        done = apply_diagnosis_changes(ctx, rc)
+        if not done and cause in DEFAULT_FIXERS:
+            done = DEFAULT_FIXERS[cause](ctx, rc)
+        if not done and len(ws.edits) == n_before:
+            ws.notes.append(f"rank {rc.get('rank')} {cause}: no change could be planned automatically")
+        fixes.append({"rank": rc.get("rank"), "cause": cause, "summary": (rc.get("fix") or {}).get("summary", ""),
+                      "confidence": rc.get("confidence"), "planned": len(ws.edits) > n_before})
+    changes = _hunks(root_path, ws)
+    tests_add = [{"file": c["file"], "content": c["after"], "description": c["description"]}
+                 for c in changes if c["kind"] == "new_file"]
+    expected = [p for rc in chosen for p in rc.get("expected_outcome") or []]
+    retrain = None
+    if (root_path / "train.py").exists():
+        retrain = f"python {shlex.quote(str(root_path / 'train.py'))} --out {shlex.quote(str(root_path / 'run-fixed'))}"
+    diag_abs = str(Path(diagnosis_path).resolve()) if diagnosis_path else ""
+    plan: dict[str, Any] = {
+        "schema_version": SCHEMA_VERSION,
+        "plan_id": "",
+        "root": str(root_path),
+        "diagnosis": str(Path(diagnosis_path).resolve()) if diagnosis_path else "",
+        "fixes": fixes,
+        "changes": changes,
+        "tests": {"add": tests_add, "run": test_command(root_path)},
+        "verification": {
+            "retrain": retrain,
+            "verify": f"traindoc verify {shlex.quote(diag_abs) if diag_abs else 'DIAGNOSIS.json'} "
+                      f"{shlex.quote(str(root_path / 'run-fixed')) if retrain else 'NEW_RUN'}",
+            "expected_outcome": expected,
+        },
+        "notes": ws.notes,
+    }
+    plan["plan_id"] = compute_plan_id(plan)
+    return plan
+
+
+# ------------------------------------------------------------------------------------------------ markdown
+def _short(text: str) -> str:
+    return " ".join(text.strip().split())
+
+
+def render_markdown(plan: dict[str, Any]) -> str:
+    out = ["## Implementation Plan", ""]
+    by_cause: dict[str, list[dict[str, Any]]] = {}
+    for c in plan["changes"]:
+        by_cause.setdefault(c.get("cause", ""), []).append(c)
+    n = 0
+    for fx in plan.get("fixes", []):
+        conf = fx.get("confidence")
+        conf_s = f", confidence {conf:.0%}" if isinstance(conf, int | float) else ""
+        out.append(f"### Fix for root cause {fx.get('rank')}: `{fx['cause']}`{conf_s}")
+        if fx.get("summary"):
+            out.append(fx["summary"])
+        out.append("")
+        for c in by_cause.get(fx["cause"], []):
+            n += 1
+            out.append(f"{n}. File: `{c['file']}`" + (f"  Line: {c['line']}" if c["kind"] != "new_file" else
+                                                      " (new file)"))
+            if c["kind"] == "new_file":
+                out.append(f"   Adds: {c['description']}")
+            elif "\n" not in c["before"].rstrip("\n") and "\n" not in c["after"].rstrip("\n"):
+                out.append(f"   Change: `{_short(c['before'])}` → `{_short(c['after'])}`")
+                out.append(f"   Why: {c['description']}")
+            else:
+                out.append(f"   Why: {c['description']}")
+                diff = difflib.unified_diff(c["before"].splitlines(), c["after"].splitlines(), lineterm="", n=1)
+                out += ["   ```diff"] + [f"   {ln}" for ln in list(diff)[2:]] + ["   ```"]
+            out.append(f"   Impact: {c['impact'].upper()} · Effort: {c['effort'].upper()} · Risk: {c['risk'].upper()}")
+            out.append("")
+        if not by_cause.get(fx["cause"]):
+            out += ["   (no automatic change: see notes)", ""]
+    out.append("Testing:")
+    for t in plan["tests"]["add"]:
+        out.append(f"- Add `{t['file']}`: {t['description']}")
+    out.append(f"- Run `{plan['tests']['run']}` (every file is restored byte for byte if it fails)")
+    out.append("")
+    ver = plan["verification"]
+    out.append("Verification:")
+    if ver.get("retrain"):
+        out.append(f"- Retrain: `{ver['retrain']}`")
+    out.append(f"- Then: `{ver['verify']}`, which checks:")
+    for p in ver.get("expected_outcome", []):
+        out.append(f"  - {p.get('description', p)}")
+    if plan.get("notes"):
+        out += ["", "Notes:"] + [f"- {n}" for n in plan["notes"]]
+    out += ["", f"Plan id: `{plan['plan_id']}` (root `{plan['root']}`)", "",
+            f"Proceed? Approve with: `traindoc apply PLAN.json --approve {plan['plan_id']}`"]
+    return "\n".join(out) + "\n"
