@@ -171,6 +171,9 @@ def load_run(
             run.warnings.append(f"{path}: config file not found")
     for p in code_dirs:
         _collect_code(Path(p), run)
+    # Several sources can report the same boundary (trainer_state.json and the console log, CSV and TensorBoard).
+    run.epoch_starts = sorted(set(run.epoch_starts))
+    run.stages = sorted(set(run.stages))
     if not run.sources and walker.tried:
         run.meta["tried"] = walker.tried[:50]
         shown = ", ".join(walker.tried[:5]) + (f" and {len(walker.tried) - 5} more" if len(walker.tried) > 5 else "")

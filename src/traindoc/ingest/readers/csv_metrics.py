@@ -1,0 +1,301 @@
+"""CSV metric logs: Lightning CSVLogger `metrics.csv` (+ its `hparams.yaml`), W&B UI exports, and generic CSV
+dumps (Keras CSVLogger, YOLO results.csv, timm summary.csv, pandas `to_csv` of a metrics frame).
+
+Lightning's file is sparse: each `log_metrics` call is a row with the keys it logged and empty cells elsewhere,
+validation metrics sit on their own rows, and `<name>_step` / `<name>_epoch` columns appear for metrics logged both
+ways. Empty cells are simply "no value at this step". The file is flushed every 100 logging calls, so a crashed run
+loses its tail: the last complete row is the last evidence.
+
+W&B exports name columns `"<run> - <key>"`, plus `__MIN` / `__MAX` band columns; the export is DOWNSAMPLED by the UI
+(wandb/wandb#5349), which the source's warning says, so a detector knows a spike may be missing.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+import re
+from pathlib import Path
+
+from traindoc.ingest.model import Run, Source
+from traindoc.ingest.names import STEP_KEYS, canonical_metric
+from traindoc.ingest.readers._structured import (
+    Columns,
+    LineStats,
+    add_config,
+    coerce_yaml_scalar,
+    head_lines,
+    is_text,
+    line_blocks,
+    to_float,
+    to_step,
+    yaml_with_lines,
+)
+from traindoc.ingest.registry import Reader, ReadError
+
+_STEP_COLUMNS = {k.lower() for k in STEP_KEYS} | {"global step", "iterations", "batch", "update", "updates"}
+_SKIP_COLUMNS = {"time", "timestamp", "wall time", "wall_time", "relative time (process)", "relative time (wall)",
+                 "created", "created_at", "_timestamp", "_runtime", "date", "datetime", "epoch_time"}
+
+
+def _header(head: bytes) -> list[str]:
+    lines = head_lines(head, 3)
+    if not lines:
+        return []
+    try:
+        return [c.strip() for c in next(csv.reader([lines[0]]))]
+    except (csv.Error, StopIteration):
+        return []
+
+
+def _numeric_rows(head: bytes) -> int:
+    n = 0
+    for line in head_lines(head, 12)[1:]:
+        try:
+            cells = next(csv.reader([line]))
+        except (csv.Error, StopIteration):
+            continue
+        if any(to_float(c) is not None for c in cells):
+            n += 1
+    return n
+
+
+def _rows(path: Path, source: Source):
+    """Stream parsed CSV rows (lists of cells), lines capped at 1 MiB, undecodable bytes replaced."""
+    stats = LineStats()
+    try:
+        f = open(path, "rb")
+    except OSError as e:
+        raise ReadError(f"cannot open ({e.strerror})") from None
+    bad = 0
+    with f:
+        for block in line_blocks(f, stats):
+            text_lines = [b.decode("utf-8", errors="replace").rstrip("\r") for b in block]
+            try:
+                yield from csv.reader(text_lines)
+            except csv.Error:
+                bad += 1
+    if stats.overlong:
+        source.warnings.append(f"{stats.overlong} line(s) longer than 1 MiB skipped")
+    if bad:
+        source.warnings.append(f"{bad} block(s) of malformed CSV skipped")
+    if stats.unterminated_tail:
+        source.warnings.append("the last line has no newline: the file may be cut off")
+
+
+def _read_table(path: Path, run: Run, source: Source, *, step_col: str | None, split_of=None) -> list[str]:
+    """Read a wide CSV (one column per metric). Returns the header."""
+    rows = _rows(path, source)
+    header = None
+    for row in rows:
+        if any(c.strip() for c in row):
+            header = [c.strip() for c in row]
+            break
+    if header is None:
+        raise ReadError("empty CSV")
+    lower = [h.lower() for h in header]
+    if step_col is None:
+        for cand in STEP_KEYS:
+            if cand.lower() in lower:
+                step_col = header[lower.index(cand.lower())]
+                break
+    step_i = header.index(step_col) if step_col in header else None
+    epoch_i = lower.index("epoch") if "epoch" in lower else None
+    if step_i is None and epoch_i is not None:
+        step_i = epoch_i  # per-epoch logs (Keras CSVLogger, YOLO): the epoch is the clock
+    cols = Columns()
+    targets: list[tuple[int, str, str]] = []  # (column index, canonical name, raw name)
+    for i, h in enumerate(header):
+        if i == step_i or not h or h.lower() in _SKIP_COLUMNS:
+            continue
+        split = split_of(h) if split_of else None
+        targets.append((i, canonical_metric(h, split), h))
+    row_no = 0
+    last_epoch: int | None = None
+    bad = 0
+    for row in rows:
+        if not row:
+            continue
+        row_no += 1
+        if step_i is None:
+            step = row_no - 1
+        else:
+            step = to_step(row[step_i]) if step_i < len(row) else None
+            if step is None:
+                bad += 1
+                continue
+        n = len(row)
+        for i, name, raw in targets:
+            if i < n:
+                cell = row[i]
+                if cell:
+                    v = to_float(cell)
+                    if v is not None:
+                        cols.add(name, step, v, raw)
+        if epoch_i is not None and epoch_i < n:
+            e = to_float(row[epoch_i])
+            if e is not None and math.isfinite(e) and int(e) != last_epoch:
+                run.epoch_starts.append((step, int(e)))
+                last_epoch = int(e)
+        source.records += 1
+    if bad:
+        source.warnings.append(f"{bad} row(s) without a valid {step_col or 'step'} value skipped")
+    source.metrics = cols.flush(run, str(path))
+    if not source.records:
+        raise ReadError("CSV has a header but no data rows")
+    return header
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Lightning CSVLogger
+
+
+def sniff_lightning(path: Path, head: bytes) -> float:
+    if not is_text(head):
+        return 0.0
+    cols = {c.lower() for c in _header(head)}
+    if "step" not in cols or len(cols) < 2:
+        return 0.0
+    score = 0.6
+    if path.name == "metrics.csv":
+        score += 0.2
+    if "epoch" in cols:
+        score += 0.1
+    if (path.parent / "hparams.yaml").exists() or path.parent.name.startswith("version_"):
+        score += 0.1
+    return min(score, 0.95)
+
+
+def read_lightning(path: Path, run: Run) -> Source:
+    source = Source(str(path), "lightning_csv")
+    _read_table(path, run, source, step_col="step")
+    return source
+
+
+def sniff_hparams(path: Path, head: bytes) -> float:
+    if path.name != "hparams.yaml" or not is_text(head):
+        return 0.0
+    sib = path.parent
+    if (sib / "metrics.csv").exists() or any(sib.glob("events.out.tfevents.*")) or sib.name.startswith("version_"):
+        return 0.95  # Lightning's logger folder
+    return 0.5
+
+
+def read_hparams(path: Path, run: Run) -> Source:
+    source = Source(str(path), "lightning_hparams")
+    try:
+        text = path.read_text(encoding="utf-8", errors="replace")
+    except OSError as e:
+        raise ReadError(f"cannot open ({e.strerror})") from None
+    if len(text) > 16 << 20:
+        raise ReadError("hparams.yaml larger than 16 MiB; not read")
+    try:
+        items = yaml_with_lines(text)
+    except ValueError as e:
+        raise ReadError(str(e)) from None
+    for key, value, line, src in items:
+        add_config(run, key, coerce_yaml_scalar(value), path, line, "hparams", src)
+        source.records += 1
+    return source
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# W&B UI export
+
+_WB_BAND = re.compile(r"__(MIN|MAX)$")
+
+
+def _wandb_columns(header: list[str]) -> bool:
+    return sum(1 for h in header if " - " in h) >= 1 and any(h.lower() in _STEP_COLUMNS for h in header[:1])
+
+
+def sniff_wandb_csv(path: Path, head: bytes) -> float:
+    if not is_text(head):
+        return 0.0
+    header = _header(head)
+    if path.name.startswith("wandb_export_") and header:
+        return 0.95
+    return 0.9 if _wandb_columns(header) else 0.0
+
+
+def read_wandb_csv(path: Path, run: Run) -> Source:
+    source = Source(str(path), "wandb_csv")
+    rows = _rows(path, source)
+    header = next((r for r in rows if any(c.strip() for c in r)), None)
+    if header is None:
+        raise ReadError("empty CSV")
+    header = [h.strip() for h in header]
+    step_i = 0
+    runs: dict[str, list[tuple[int, str]]] = {}
+    bands = 0
+    for i, h in enumerate(header):
+        if i == step_i:
+            continue
+        if _WB_BAND.search(h):
+            bands += 1
+            continue
+        run_name, _, key = h.rpartition(" - ")
+        if not key:
+            run_name, key = "", h
+        runs.setdefault(run_name, []).append((i, key))
+    if not runs:
+        raise ReadError("W&B export without metric columns")
+    chosen = next(iter(runs))
+    if len(runs) > 1:
+        others = ", ".join(list(runs)[1:4])
+        source.warnings.append(f"export holds {len(runs)} runs; read '{chosen}' (others: {others})")
+    run.meta["wandb_run_name"] = chosen
+    cols = Columns()
+    targets = [(i, canonical_metric(k), k) for i, k in runs[chosen]]
+    for row in rows:
+        if not row or step_i >= len(row):
+            continue
+        step = to_step(row[step_i])
+        if step is None:
+            continue
+        n = len(row)
+        for i, name, raw in targets:
+            if i < n and row[i]:
+                v = to_float(row[i])
+                if v is not None:
+                    cols.add(name, step, v, raw)
+        source.records += 1
+    source.metrics = cols.flush(run, str(path))
+    source.warnings.append(
+        "W&B UI exports are downsampled: short spikes may be missing"
+        + (" (the __MIN/__MAX band columns were ignored)" if bands else "")
+    )
+    run.meta["downsampled"] = True
+    return source
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Generic CSV
+
+
+def sniff_csv(path: Path, head: bytes) -> float:
+    if not is_text(head) or path.suffix.lower() not in (".csv", ".txt", ""):
+        return 0.0
+    header = _header(head)
+    if len(header) < 2 or any(to_float(h) is not None for h in header):
+        return 0.0  # no header row
+    if _numeric_rows(head) == 0:
+        return 0.0
+    names = {canonical_metric(h) for h in header}
+    metricish = bool(names & {"loss", "eval_loss", "lr", "grad_norm", "accuracy", "eval_accuracy"})
+    clock = any(h.lower() in _STEP_COLUMNS or h.lower() == "epoch" for h in header)
+    return 0.35 + (0.25 if metricish else 0) + (0.1 if clock else 0) + (0.05 if path.suffix == ".csv" else 0)
+
+
+def read_csv(path: Path, run: Run) -> Source:
+    source = Source(str(path), "csv_metrics")
+    _read_table(path, run, source, step_col=None)
+    return source
+
+
+READERS = [
+    Reader("lightning_csv", sniff_lightning, read_lightning),
+    Reader("lightning_hparams", sniff_hparams, read_hparams),
+    Reader("wandb_csv", sniff_wandb_csv, read_wandb_csv),
+    Reader("csv_metrics", sniff_csv, read_csv),
+]
