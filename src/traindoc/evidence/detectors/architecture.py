@@ -8,7 +8,15 @@ import re
 import numpy as np
 
 from traindoc.evidence import stats
-from traindoc.evidence.context import cite_config, cite_series, config_bool, config_number, fix_site, sample_report
+from traindoc.evidence.context import (
+    cite_config,
+    cite_series,
+    cite_source,
+    config_bool,
+    config_number,
+    fix_site,
+    sample_report,
+)
 from traindoc.evidence.finding import Finding
 from traindoc.evidence.stats import fmt
 from traindoc.ingest.model import Run
@@ -82,7 +90,7 @@ def detect_act_variance_collapse(run: Run) -> list[Finding]:
         n = sum(e.count for e in warns)
         w = warns[0]
         ev.append(f"Warning: {w.message.strip()[:80]} ({n}x, first at step {w.step}) "
-                  f"[{w.source}{':' + str(w.line) if w.line else ''}]")
+                  f"[{cite_source(w.source)}{':' + str(w.line) if w.line else ''}]")
         strength = strength + 0.25 if strength else 0.6
         step = step if step is not None else w.step
     sm = run.series("act_steps_mean")

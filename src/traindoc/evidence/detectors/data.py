@@ -189,7 +189,8 @@ def detect_overfitting(run: Run) -> list[Finding]:
     mn = float(evv[imin])
     end = float(np.median(evv[-2:])) if evv.size - imin > 3 else float(evv[-1])
     rise = (end - mn) / max(abs(mn), 1e-8)
-    if rise < 0.1:
+    # an absolute floor too: eval losses of ~1e-6 wobble by 100 % without meaning anything
+    if rise < 0.1 or end - mn < 1e-3:
         return []
     ev = [f"eval_loss reached its minimum {fmt(mn)} at step {int(est[imin])} then rose {rise:.0%} to "
           f"{fmt(float(evv[-1]))} by step {int(est[-1])} {cite_series(ev_s)}"]
@@ -207,7 +208,7 @@ def detect_overfitting(run: Run) -> list[Finding]:
                           f"{cite_series(loss)}")
                 strength += 0.15
             else:
-                strength -= 0.3  # both rise: divergence, not overfitting
+                strength *= 0.4  # both rise: divergence, not overfitting
     sites = []
     pat, pcv = config_number(run, "early_stopping_patience", "patience")
     if pcv is not None and pat == 0:

@@ -6,7 +6,7 @@ import re
 
 import numpy as np
 
-from traindoc.evidence.context import cite_series, first_nonfinite, run_length
+from traindoc.evidence.context import cite_series, cite_source, first_nonfinite, run_length
 from traindoc.evidence.finding import Finding
 from traindoc.evidence.stats import fmt
 from traindoc.ingest.model import Run
@@ -58,7 +58,7 @@ def detect_nan_inf(run: Run) -> list[Finding]:
         ev.append(f"loss logged as 0.0 at step {masked} where grad_norm is nan: HF Trainer's NaN filter hides a "
                   f"NaN loss")
     for e in evts[:2]:
-        ev.append(f"log at step {e.step}: {e.message[:120]} [{e.source}:{e.line}]")
+        ev.append(f"log at step {e.step}: {e.message[:120]} [{cite_source(e.source)}:{e.line}]")
     strength = 0.85 if (nf_loss is not None or masked is not None) else 0.65
     blowup = False
     for s in (g, loss):
@@ -95,7 +95,7 @@ def detect_fp16_overflow(run: Run) -> list[Finding]:
     if over:
         n = sum(e.count for e in over)
         ev.append(f"{n} overflow/skip messages, first at step {over[0].step}: {over[0].message[:100]} "
-                  f"[{over[0].source}:{over[0].line}]")
+                  f"[{cite_source(over[0].source)}:{over[0].line}]")
         strength = 0.5 + min(0.4, 0.05 * n)
         step = over[0].step
     ls = run.series("loss_scale")

@@ -11,6 +11,7 @@ from traindoc.evidence.context import (
     LR_REFERENCE,
     cite_config,
     cite_series,
+    cite_source,
     config_bool,
     config_number,
     configured_lrs,
@@ -261,7 +262,7 @@ def detect_scheduler_misuse(run: Run) -> list[Finding]:
         strength = max(strength, 0.7)
     for e in run.events:
         if e.tag == "scheduler_before_optimizer":
-            ev.append(f"warning at step {e.step}: {e.message[:120]} [{e.source}:{e.line}]")
+            ev.append(f"warning at step {e.step}: {e.message[:120]} [{cite_source(e.source)}:{e.line}]")
             strength = max(strength, 0.6)
             step = step if step is not None else e.step
             break

@@ -7,7 +7,7 @@ from collections import defaultdict
 
 import numpy as np
 
-from traindoc.evidence.context import cite_series, first_nonfinite
+from traindoc.evidence.context import cite_series, cite_source, first_nonfinite
 from traindoc.evidence.finding import Finding
 from traindoc.evidence.stats import fmt
 from traindoc.ingest.model import Run
@@ -83,7 +83,7 @@ def detect_distributed_desync(run: Run) -> list[Finding]:
                     strength = max(strength, 0.6)
     for e in run.events:
         if e.tag in ("nccl_error", "nccl_timeout", "rank_desync", "straggler"):
-            ev.append(f"log at step {e.step}: {e.message[:120]} [{e.source}:{e.line}]")
+            ev.append(f"log at step {e.step}: {e.message[:120]} [{cite_source(e.source)}:{e.line}]")
             strength = max(strength, 0.5) + 0.1
             break
     if not ev:

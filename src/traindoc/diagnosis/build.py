@@ -1,0 +1,246 @@
+"""Assemble the diagnosis document (schemas/diagnosis.schema.json) from a Run."""
+
+from __future__ import annotations
+
+import math
+import os
+import sys
+from typing import Any
+
+import numpy as np
+
+from traindoc import __version__
+from traindoc.diagnosis.ranking import RankedCause, rank_causes
+from traindoc.diagnosis.remedies import REMEDIES, expected_outcomes
+from traindoc.evidence import run_detectors
+from traindoc.evidence.finding import Finding
+from traindoc.ingest.model import Run
+
+REPORT_THRESHOLD = 0.5  # causes.md: healthy = no cause above 0.5
+MIN_POINTS = 8  # fewer logged points than this in every series: not enough to judge dynamics
+LISTED_BELOW = 0.2  # causes between 0.2 and 0.5 are listed (as "possible") after the confirmed ones
+
+
+def _jsonable(x: Any) -> Any:
+    """Findings' numbers with numpy scalars, NaN and Inf made JSON-safe (NaN -> None, Inf -> string)."""
+    if isinstance(x, dict):
+        return {str(k): _jsonable(v) for k, v in x.items()}
+    if isinstance(x, (list, tuple)):
+        return [_jsonable(v) for v in x]
+    if isinstance(x, (np.integer,)):
+        return int(x)
+    if isinstance(x, (np.floating, float)):
+        f = float(x)
+        if math.isnan(f):
+            return None
+        if math.isinf(f):
+            return "inf" if f > 0 else "-inf"
+        return f
+    if isinstance(x, np.bool_):
+        return bool(x)
+    if isinstance(x, np.ndarray):
+        return _jsonable(x.tolist())
+    return x
+
+
+def run_summary(run: Run, paths: list[str]) -> dict[str, Any]:
+    metrics = {}
+    lo, hi = None, None
+    for name, s in sorted(run.metrics.items()):
+        nf = int((~np.isfinite(s.values)).sum())
+        metrics[name] = {"points": len(s), "first_step": int(s.steps[0]) if len(s) else None,
+                         "last_step": int(s.steps[-1]) if len(s) else None, "raw_name": s.raw_name,
+                         "non_finite": nf}
+        if len(s):
+            lo = int(s.steps[0]) if lo is None else min(lo, int(s.steps[0]))
+            hi = int(s.steps[-1]) if hi is None else max(hi, int(s.steps[-1]))
+    return {
+        "paths": list(paths),
+        "sources": [{"path": s.path, "format": s.format, "metrics": list(s.metrics), "records": int(s.records),
+                     "warnings": list(s.warnings)} for s in run.sources],
+        "metrics": metrics,
+        "step_range": [lo, hi],
+        "config_keys": sorted(run.config),
+        "code_files": list(run.code_files),
+        "samples": len(run.samples),
+        "warnings": list(run.warnings),
+    }
+
+
+def _code_changes(run: Run, cause: str) -> list[dict[str, Any]]:
+    """Code fix sites from helper 'expert''s locator (optional: absent or failing -> no code change)."""
+    if not run.code_files:
+        return []
+    try:
+        from traindoc.evidence import code_sites
+    except ImportError:
+        return []
+    try:
+        sites = code_sites.locate_for_cause(run.code_files, cause)
+    except Exception as e:  # noqa: BLE001 - a locator bug must not sink the diagnosis
+        run.warnings.append(f"code_sites failed for {cause}: {type(e).__name__}: {e}")
+        return []
+    out = []
+    for s in sites[:3]:
+        out.append({"target": "code", "file": s.file, "line": int(s.line), "key": None, "before": s.snippet,
+                    "after": None, "template": s.template, "params": _jsonable(dict(s.params)),
+                    "description": s.description})
+    return out
+
+
+def _config_changes(rc: RankedCause) -> list[dict[str, Any]]:
+    out = []
+    seen = set()
+    for f in rc.findings:
+        for site in f.fix_sites:
+            if site.get("template"):  # code site from a code-lint finding
+                ch = {"target": "code", "file": site.get("file"), "line": site.get("line"), "key": None,
+                      "before": site.get("before"), "after": site.get("after"), "template": site["template"],
+                      "description": f.summary}
+            else:
+                if site.get("after") is None:
+                    continue
+                ch = {"target": "config", "file": site.get("file"), "line": site.get("line"), "key": site.get("key"),
+                      "before": None if site.get("before") is None else str(site.get("before")),
+                      "after": str(site["after"]),
+                      "description": f"set {site.get('key')} from {site.get('before')} to {site['after']}"}
+            ident = (ch["target"], ch.get("file"), ch.get("line"), ch.get("key"))
+            if ident in seen:
+                continue
+            seen.add(ident)
+            out.append(ch)
+    return out
+
+
+def _root_cause(run: Run, rc: RankedCause, rank: int, metric_names: set[str]) -> dict[str, Any]:
+    rem = REMEDIES[rc.cause]
+    evidence: list[str] = []
+    for f in rc.findings:
+        for e in f.evidence:
+            if e not in evidence:
+                evidence.append(e)
+    if rc.explained_by:
+        evidence.append(f"(confidence lowered: {rc.explained_by} explains part of this evidence)")
+    if not evidence:
+        evidence = [rc.findings[0].summary if rc.findings else rem.issue]
+    changes = _config_changes(rc)
+    code = _code_changes(run, rc.cause)
+    known = {(c.get("file"), c.get("line")) for c in changes}
+    changes += [c for c in code if (c.get("file"), c.get("line")) not in known]
+    if not changes:
+        changes = [dict(c) for c in rem.default_changes]
+    for c in changes:
+        c.setdefault("description", rem.fix)
+        for k in ("file", "line", "key", "before", "after", "template"):
+            c.setdefault(k, None)
+        if c.get("line") is not None and int(c["line"]) < 1:
+            c["line"] = None
+    numbers: dict[str, Any] = {}
+    for f in rc.findings:
+        numbers.update({k: v for k, v in f.numbers.items() if k not in numbers})
+    preds = expected_outcomes(rc.cause, numbers, metric_names)
+    from traindoc.evidence.predicates import evaluate
+
+    for p in preds:
+        if p["kind"] == "cause_absent":
+            p["observed"] = round(rc.confidence, 4)
+            continue
+        try:
+            _, obs = evaluate(p, run)
+        except (ValueError, KeyError):
+            obs = None
+        p["observed"] = None if obs is None or not math.isfinite(obs) else obs
+    issue = rem.issue
+    return {
+        "rank": rank,
+        "cause": rc.cause,
+        "issue": issue,
+        "confidence": round(rc.confidence, 4),
+        "evidence": evidence,
+        "fix": {"summary": rem.fix, "changes": changes},
+        "impact": rem.impact,
+        "effort": "low" if changes and all(c["target"] == "config" for c in changes) else rem.effort,
+        "risk": rem.risk,
+        "expected_outcome": preds,
+        "detectors": [f.detector for f in rc.findings],
+        "step": next((f.step for f in rc.findings if f.step is not None), None),
+    }
+
+
+def needs_for(run: Run) -> list[str]:
+    needs = []
+    if not any(len(s) >= MIN_POINTS for s in run.metrics.values()):
+        needs.append(f"a metrics log with at least {MIN_POINTS} logged steps of the training loss (JSONL, CSV, "
+                     "TensorBoard events, trainer_state.json or a text log with 'step ... loss ...' lines)")
+    if run.series("grad_norm") is None:
+        needs.append("the gradient norm per step (grad_norm) to tell LR, explosion and accumulation problems apart")
+    if run.series("eval_loss") is None:
+        needs.append("a validation loss to detect overfitting and leakage")
+    if not run.config:
+        needs.append("the run's config (YAML/JSON/training_args) to compare settings with reference values")
+    return needs
+
+
+def diagnose(run: Run, paths: list[str] | None = None, findings: list[Finding] | None = None) -> dict[str, Any]:
+    """The diagnosis document for a loaded run."""
+    findings = run_detectors(run) if findings is None else findings
+    ranked = rank_causes(findings, run)
+    metric_names = set(run.metrics)
+    enough = any(int(np.isfinite(s.values).sum()) >= MIN_POINTS or (~np.isfinite(s.values)).any()
+                 for s in run.metrics.values())
+    confirmed = [r for r in ranked if r.confidence >= REPORT_THRESHOLD]
+    possible = [r for r in ranked if LISTED_BELOW <= r.confidence < REPORT_THRESHOLD]
+    if confirmed:
+        verdict = "problems_found"
+    elif not enough:
+        verdict = "insufficient_data"
+    else:
+        verdict = "healthy"
+    shown = confirmed + possible[:3]
+    roots = [_root_cause(run, rc, i + 1, metric_names) for i, rc in enumerate(shown)]
+    quick: list[str] = []
+    for rc in confirmed:
+        for q in REMEDIES[rc.cause].quick_wins:
+            if q not in quick:
+                quick.append(q)
+    if verdict == "healthy":
+        conf = 1 - max((r.confidence for r in ranked), default=0.0)
+        summary = "No significant problem found: no cause reaches confidence 0.5."
+    elif verdict == "insufficient_data":
+        conf = 0.0
+        summary = "Not enough data to diagnose the run."
+    else:
+        conf = confirmed[0].confidence
+        summary = f"{REMEDIES[confirmed[0].cause].issue} (confidence {conf:.0%})."
+    doc: dict[str, Any] = {
+        "schema_version": "1.0",
+        "tool": {"name": "traindoc", "version": __version__},
+        "verdict": verdict,
+        "confidence": round(float(conf), 4),
+        "summary": summary,
+        "run": run_summary(run, paths or []),
+        "root_causes": roots,
+        "quick_wins": quick[:6],
+        "findings": [_jsonable(f.to_json()) for f in findings],
+    }
+    if verdict == "insufficient_data":
+        doc["needs"] = needs_for(run)
+    return _jsonable(doc)
+
+
+def validate(doc: dict[str, Any]) -> None:
+    """Validate against schemas/diagnosis.schema.json (raises jsonschema.ValidationError)."""
+    import json
+    from importlib import resources
+
+    import jsonschema
+
+    schema = json.loads(resources.files("traindoc").joinpath("schemas/diagnosis.schema.json").read_text())
+    jsonschema.validate(doc, schema)
+
+
+def warn(msg: str) -> None:
+    print(f"traindoc diagnose: warning: {msg}", file=sys.stderr)
+
+
+_ = os

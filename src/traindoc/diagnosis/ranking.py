@@ -1,0 +1,128 @@
+"""From findings to ranked causes with calibrated confidence.
+
+1. Aggregate: a cause's score is the noisy-or of its findings' strengths (independent pieces of evidence add up,
+   but never past 1): s = 1 - prod(1 - s_i).
+2. Explain away: symptoms are evidence, causes are ranked (causes.md). When a cause with specific evidence
+   explains the symptoms another cause was raised on, the weaker explanation is discounted, e.g.
+   - a curriculum-boundary shock under an LR above its reference is the LR's fault (the seed's case);
+   - degenerate '::::' samples are mode_collapse only "with no other cause found";
+   - train << val with leakage evidence is leakage, not overfitting;
+   - linear grad growth (never-zeroed grads) explains the 'explosion'.
+3. Calibrate: confidence = sigmoid(a_c * logit(s) + b_c), a Platt model per cause (shared one when a cause had
+   too few labelled examples), fitted by tools/fit_calibration.py; coefficients in traindoc/data/calibration.json.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass, field
+from functools import lru_cache
+from importlib import resources
+from typing import Any
+
+from traindoc.evidence.finding import Finding
+from traindoc.ingest.model import Run
+
+EPS = 1e-4
+
+
+@dataclass
+class RankedCause:
+    cause: str
+    score: float  # aggregated, explained-away detector score (uncalibrated)
+    confidence: float  # calibrated
+    findings: list[Finding] = field(default_factory=list)
+    explained_by: str | None = None
+
+
+def aggregate(findings: list[Finding]) -> dict[str, float]:
+    scores: dict[str, float] = {}
+    for f in findings:
+        s = min(max(float(f.strength), 0.0), 1.0)
+        scores[f.cause] = 1 - (1 - scores.get(f.cause, 0.0)) * (1 - s)
+    return scores
+
+
+def _num(findings: list[Finding], cause: str, key: str, default: float = 0.0) -> float:
+    vals = [f.numbers.get(key) for f in findings if f.cause == cause and isinstance(f.numbers.get(key), (int, float))]
+    return float(max(vals)) if vals else default
+
+
+def explain_away(scores: dict[str, float], findings: list[Finding]) -> tuple[dict[str, float], dict[str, str]]:
+    """Discount causes whose evidence a stronger, more specific cause explains. Returns new scores and, for each
+    discounted cause, the cause that explains it."""
+    s = dict(scores)
+    why: dict[str, str] = {}
+
+    def discount(victim: str, by: str, factor: float) -> None:
+        if victim in s and by in scores and scores[by] >= 0.5 and by != victim:
+            new = s[victim] * factor
+            if new < s[victim]:
+                s[victim] = new
+                why.setdefault(victim, by)
+
+    lr_above = _num(findings, "lr_too_high", "lr_over_reference_high") > 1.25
+    if lr_above:
+        discount("curriculum_shock", "lr_too_high", 0.5)
+    else:
+        # an unstable run with the LR in range: the specific mechanisms explain the symptoms better
+        for spec in ("grad_explosion", "zero_grad_missing", "curriculum_shock", "nan_inf", "optimizer_misconfig",
+                     "no_warmup", "fp16_overflow", "label_leakage", "overfitting", "attention_logit_growth",
+                     "output_logit_divergence", "scheduler_misuse", "distributed_desync"):
+            discount("lr_too_high", spec, 0.5)
+    # mode collapse only when nothing else explains the degenerate samples
+    for other in ("lr_too_high", "label_leakage", "nan_inf", "grad_explosion", "act_variance_collapse",
+                  "overfitting", "zero_grad_missing", "optimizer_misconfig", "fp16_overflow", "data_pipeline_bug",
+                  "curriculum_shock", "frozen_params", "dead_units", "lr_too_low"):
+        discount("mode_collapse", other, 0.4)
+    discount("overfitting", "label_leakage", 0.5)
+    discount("overfitting", "lr_too_high", 0.6)
+    discount("overfitting", "data_pipeline_bug", 0.5)
+    discount("grad_explosion", "zero_grad_missing", 0.5)
+    discount("grad_explosion", "lr_too_high", 0.7 if lr_above else 1.0)
+    discount("nan_inf", "fp16_overflow", 0.6)
+    discount("vanishing_gradients", "frozen_params", 0.5)
+    discount("vanishing_gradients", "lr_too_low", 0.7)
+    discount("dead_units", "frozen_params", 0.5)
+    discount("lr_too_low", "frozen_params", 0.6)
+    discount("lr_too_low", "vanishing_gradients", 0.6)
+    discount("no_warmup", "lr_too_high", 0.8)
+    return s, why
+
+
+# ------------------------------------------------------------------------------------------------ calibration
+
+
+@lru_cache(maxsize=1)
+def load_calibration() -> dict[str, Any]:
+    """Platt coefficients fitted by tools/fit_calibration.py; identity-ish defaults when the file is absent."""
+    try:
+        text = resources.files("traindoc").joinpath("data/calibration.json").read_text(encoding="utf-8")
+        return json.loads(text)
+    except (OSError, ValueError, ModuleNotFoundError):
+        return {"method": "platt", "shared": {"a": 1.0, "b": 0.0}, "per_cause": {}}
+
+
+def logit(p: float) -> float:
+    p = min(max(p, EPS), 1 - EPS)
+    return math.log(p / (1 - p))
+
+
+def calibrate(cause: str, score: float, table: dict[str, Any] | None = None) -> float:
+    table = table or load_calibration()
+    coef = table.get("per_cause", {}).get(cause) or table.get("shared") or {"a": 1.0, "b": 0.0}
+    z = coef["a"] * logit(score) + coef["b"]
+    return 1 / (1 + math.exp(-max(min(z, 50), -50)))
+
+
+def rank_causes(findings: list[Finding], run: Run | None = None,
+                table: dict[str, Any] | None = None) -> list[RankedCause]:
+    """Causes best first, with calibrated confidence."""
+    scores, why = explain_away(aggregate(findings), findings)
+    out = []
+    for cause, sc in scores.items():
+        fs = sorted((f for f in findings if f.cause == cause), key=lambda f: -f.strength)
+        out.append(RankedCause(cause, sc, calibrate(cause, sc, table), fs, why.get(cause)))
+    out.sort(key=lambda r: (-r.confidence, -r.score))
+    return out
