@@ -175,7 +175,7 @@ def _coerce(current: Any, value: Any, key: str) -> Any:
     if isinstance(current, (int, float)) and not isinstance(current, bool):
         if isinstance(value, str):
             try:
-                value = float(value) if isinstance(current, float) else int(float(value))
+                value = float(value)
             except ValueError as exc:
                 raise ConfigError(f"{key}: expected a number, got {value!r}") from exc
         if isinstance(current, int) and isinstance(value, float) and not value.is_integer():
