@@ -36,7 +36,9 @@ SKIP_SUFFIXES = {
 }
 # Inside a folder that a folder reader consumed, these parts are still offered to the file readers: they are
 # artifacts of their own (W&B's captured console, MLflow artifacts such as logs, configs and checkpoints).
-FOLDER_PASSTHROUGH = ("files/output.log", "artifacts", "*/artifacts", "*/*/artifacts")
+FOLDER_PASSTHROUGH = (
+    "files/output.log", "latest-run/files/output.log", "artifacts", "*/artifacts", "*/*/artifacts",
+)
 # Safety valve for a mistaken `traindoc diagnose /` : stop walking after this many files.
 MAX_FILES = 20_000
 

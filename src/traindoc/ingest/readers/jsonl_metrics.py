@@ -260,8 +260,8 @@ def _read_meta(rec: dict, run: Run, path: Path) -> None:
 
 _SPLIT_KEYS = ("mode", "split", "phase", "subset")
 _EVAL_SPLITS = {"val", "valid", "validation", "eval", "evaluation", "test", "dev"}
-_NOT_METRICS = {"type", "time", "timestamp", "_timestamp", "_runtime", "elapsed_time", "remaining_time", "data_time",
-                "percentage", "total_steps", "max_steps", "memory", "eta"}
+_NOT_METRICS = {"type", "time", "timestamp", "_timestamp", "_runtime", "_step", "elapsed_time", "remaining_time",
+                "data_time", "percentage", "total_steps", "max_steps", "memory", "eta"}
 
 
 def sniff_jsonl(path: Path, head: bytes) -> float:
