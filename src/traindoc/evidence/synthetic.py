@@ -291,8 +291,10 @@ def curriculum_shock(rng: np.random.Generator) -> Run:
     b = int(n * rng.uniform(0.3, 0.7))
     run.stages = [(0, "foundation"), (b, "advanced")]
     j = rng.uniform(1.4, 3)
-    a["loss"][b:] *= 1 + (j - 1) * np.exp(-(a["t"][b:] - b) / (0.05 * n))
-    a["grad_norm"][b: b + 5] *= rng.uniform(4, 15)
+    keep = rng.uniform(0.3, 1.0)  # share of the jump that never recovers
+    decay = np.exp(-(a["t"][b:] - b) / (0.05 * n))
+    a["loss"][b:] *= 1 + (j - 1) * (keep + (1 - keep) * decay)
+    a["grad_norm"][b:] *= 1 + rng.uniform(3, 14) * (keep + (1 - keep) * decay)
     return _finish(run, a, rng)
 
 

@@ -167,7 +167,8 @@ def detect_mode_collapse(run: Run) -> list[Finding]:
           f"at step {rep.example_step} [{rep.source}]"]
     if rep.early_share < rep.late_share:
         ev.append(f"earlier samples were not ({rep.early_share:.0%} degenerate)")
-    strength = 0.45 + 0.35 * rep.late_share
+    # few samples are weak evidence: full weight from 6 late samples on
+    strength = 0.45 + 0.35 * rep.late_share * min(1.0, rep.late_count / 6)
     return [Finding("detect_mode_collapse", "mode_collapse", float(min(1.0, strength)),
                     "generation degenerates to a repeated token", ev, rep.example_step,
                     {"late_degenerate_share": rep.late_share, "early_degenerate_share": rep.early_share})]

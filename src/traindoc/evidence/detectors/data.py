@@ -122,6 +122,12 @@ def detect_curriculum_shock(run: Run) -> list[Finding]:
     Jump: the max over the first max(5, 2 %) points after the boundary is >= 1.3x (loss) or >= 3x (grad norm)
     the median of the same number of points before it. Loss jumps are smaller than grad jumps: a new
     distribution raises the loss by tens of percent, the gradient by multiples.
+
+    A jump alone is expected: a new stage is new data, and a healthy run (our trainer's own --test run: loss
+    1.2 -> 4.8, grad 1.3 -> 11.7 at the Advanced switch) recovers within a few dozen steps. It is a *shock* when
+    the stage does not recover: by the end of the stage (or run) the loss has won back less than half of the jump
+    (recovery = (peak - end) / (peak - before)), or the grad norm stays >= 3x its pre-boundary median.
+    A jump that recovers 50-80 % counts at reduced strength; one that recovers more is not reported.
     """
     out: list[Finding] = []
     bounds = stage_boundaries(run)
@@ -150,11 +156,23 @@ def detect_curriculum_shock(run: Run) -> list[Finding]:
             r = float(after[j]) / med
             # smooth before: no point of the previous window exceeds 2x its median
             smooth_before = float(before.max()) <= 2 * med
-            if r >= ratio_min:
+            # recovery over the rest of the stage
+            nxt = [bb for bb, _ in bounds if bb > b]
+            end_i = int(np.searchsorted(st, nxt[0])) if nxt else v.size
+            rest = v[i:end_i]
+            tail = float(np.median(rest[-max(3, rest.size // 10):])) if rest.size >= 6 else float(after[-1])
+            peak = float(after[j])
+            recovery = (peak - tail) / (peak - med) if peak > med else 1.0
+            if metric == "grad_norm":
+                recovery = 0.0 if tail >= 3 * med else max(recovery, 0.8)
+            if r >= ratio_min and recovery < 0.8:
+                weight = 1.0 if recovery < 0.5 else 0.5
                 ev.append(f"{metric} jumped from a median {fmt(med)} to {fmt(float(after[j]))} "
                           f"at step {int(st[i + j])}, "
                           f"{int(st[i + j]) - b} steps after the switch to stage '{name}' at step {b} {cite_series(s)}")
-                score += 0.3 + 0.1 * min(3.0, math.log2(r)) + (0.1 if smooth_before else 0)
+                ev.append(f"{metric} recovered only {max(recovery, 0):.0%} of the jump by the end of the stage "
+                          f"({fmt(tail)})")
+                score += weight * (0.3 + 0.1 * min(3.0, math.log2(r)) + (0.1 if smooth_before else 0))
         if ev and (best is None or score > best[0]):
             best = (score, ev, b, name)
     if best is None:

@@ -316,8 +316,10 @@ def detect_grad_explosion(run: Run) -> list[Finding]:
         strength += 0.1
     site = fix_site(clip_cv, "1.0", key="max_grad_norm") if clip_cv is not None else {"key": "max_grad_norm",
                                                                                        "after": "1.0"}
+    # it fires where the norm first leaves its early range by an order of magnitude
+    onset = int(st[int(np.argmax(v > 10 * early))])
     return [Finding("detect_grad_explosion", "grad_explosion", float(max(0.0, min(1.0, strength))),
-                    "gradient norm grows by orders of magnitude without clipping", ev, int(st[imax]),
+                    "gradient norm grows by orders of magnitude without clipping", ev, onset,
                     {"growth": growth, "early_median": early, "clip": clip}, [site])]
 
 

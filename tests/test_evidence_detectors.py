@@ -1,0 +1,454 @@
+"""smdebug-style detector tests: a synthetic series where each detector must fire at a known step, and a
+near-miss / healthy series where it must stay silent."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from traindoc.evidence import all_detectors, run_detectors
+from traindoc.evidence.detectors import architecture, code_lint, data, numerics, optimisation, systems
+from traindoc.ingest.model import ConfigValue, LogEvent, ParamCounts, Run, Sample, Series
+
+N = 1000
+T = np.arange(N)
+
+
+def healthy_arrays(seed: int = 0) -> dict[str, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    loss = (4.0 - 0.8) * np.exp(-T / 150) + 0.8
+    loss = loss * np.exp(0.03 * rng.standard_normal(N))
+    grad = 1.5 * (1 + np.exp(-T / 100)) * np.exp(0.15 * rng.standard_normal(N))
+    lr = 5e-3 * np.minimum(1, (T + 1) / 20) * (0.1 + 0.45 * (1 + np.cos(np.pi * T / N)))
+    return {"loss": loss, "grad_norm": grad, "lr/muon": lr}
+
+
+def make_run(arrays: dict[str, np.ndarray] | None = None, config: dict[str, tuple[object, str]] | None = None,
+             eval_loss: np.ndarray | None = None, **extra: object) -> Run:
+    arrays = arrays if arrays is not None else healthy_arrays()
+    run = Run()
+    for name, v in arrays.items():
+        run.add_series(Series(name, T[: len(v)], v, "run/metrics.jsonl"))
+    if eval_loss is not None:
+        idx = np.arange(49, N, 50)
+        run.add_series(Series("eval_loss", T[idx], eval_loss[idx], "run/metrics.jsonl", "val_loss"))
+    cfg = {"optim.muon_lr": (5e-3, "5e-3"), "optim.adam_lr": (3e-3, "3e-3"), "optim.grokfast_lambda": (0.5, "0.5"),
+           "optim.grokfast_alpha": (0.98, "0.98"), "optim.warmup_steps": (20, "20"), "optim.grad_clip": (1.0, "1.0")}
+    cfg.update(config or {})
+    for i, (k, (v, text)) in enumerate(cfg.items(), 1):
+        run.config[k] = ConfigValue(k, v, "ws/config.yaml", i, "yaml", text)
+    run.meta["optimizer"] = "mugrokfast"
+    for k, v in extra.items():
+        setattr(run, k, v)
+    return run.finalize()
+
+
+def fire(detector, run: Run):
+    out = detector(run)
+    assert out, f"{detector.__name__} stayed silent"
+    return out[0]
+
+
+def test_every_detector_silent_on_healthy_runs() -> None:
+    for seed in range(3):
+        run = make_run(healthy_arrays(seed), eval_loss=healthy_arrays(seed)["loss"] * 1.05)
+        run.samples = [Sample("the sum of two and three is five", s, "Q:", "s.jsonl") for s in (100, 500, 900)]
+        loud = [f for f in run_detectors(run) if f.strength >= 0.3]
+        assert not loud, [(f.detector, f.strength, f.evidence) for f in loud]
+
+
+def test_all_causes_have_a_detector() -> None:
+    import json
+    from importlib import resources
+
+    schema = json.loads(resources.files("traindoc").joinpath("schemas/diagnosis.schema.json").read_text())
+    causes = set(schema["$defs"]["cause"]["enum"])
+    covered = set()
+    from traindoc.evidence import synthetic
+
+    for label in synthetic.BUILDERS:
+        if label == "healthy":
+            continue
+        for f in run_detectors(synthetic.make(label, 1)):
+            covered.add(f.cause)
+    assert causes <= covered, causes - covered
+    assert len(all_detectors()) >= 23
+
+
+# --------------------------------------------------------------------------------------------- optimisation
+
+
+def test_lr_too_high_fires_at_the_spike_after_the_stage_switch() -> None:
+    a = healthy_arrays()
+    a["grad_norm"][600] = 45.2
+    a["loss"][600:] *= np.linspace(1, 1.6, N - 600)
+    run = make_run(a, {"optim.muon_lr": (1e-2, "1e-2")}, stages=[(0, "foundation"), (597, "advanced")])
+    f = fire(optimisation.detect_lr_too_high, run)
+    assert f.step == 600
+    assert f.strength > 0.7
+    assert any("45.2 at step 600" in e for e in f.evidence)
+    assert any("muon_lr=1e-2 is 2x the reference 5e-3" in e and "config.yaml:1" in e for e in f.evidence)
+    assert any("advanced" in e for e in f.evidence)
+    assert f.fix_sites[0]["before"] == "1e-2" and f.fix_sites[0]["after"] == "5e-3"
+
+
+def test_lr_too_high_silent_at_reference_lr_and_mild_bump() -> None:
+    a = healthy_arrays()
+    a["grad_norm"][600] *= 2.0  # a 2x blip is within the noise of a healthy run
+    assert optimisation.detect_lr_too_high(make_run(a)) == []
+
+
+def test_lr_too_low_fires() -> None:
+    a = healthy_arrays()
+    a["loss"] = 4.0 * np.exp(0.01 * np.random.default_rng(1).standard_normal(N))
+    f = fire(optimisation.detect_lr_too_low, make_run(a, {"optim.muon_lr": (5e-6, "5e-6"),
+                                                           "optim.adam_lr": (3e-6, "3e-6")}))
+    assert f.strength >= 0.6
+    assert f.fix_sites[0]["after"] == "5e-3"
+
+
+def test_lr_too_low_silent_when_learning() -> None:
+    assert optimisation.detect_lr_too_low(make_run()) == []
+
+
+def test_no_warmup_fires_at_the_early_jump() -> None:
+    a = healthy_arrays()
+    a["lr/muon"] = np.full(N, 5e-3)
+    a["grad_norm"][5] = 60.0
+    f = fire(optimisation.detect_no_warmup, make_run(a, {"optim.warmup_steps": (0, "0")}))
+    assert f.step == 5 and f.strength >= 0.6
+
+
+def test_no_warmup_silent_with_warmup() -> None:
+    a = healthy_arrays()
+    a["grad_norm"][5] = 60.0
+    assert optimisation.detect_no_warmup(make_run(a)) == []
+
+
+def test_scheduler_misuse_fires_on_constant_logged_lr() -> None:
+    a = healthy_arrays()
+    a["lr/muon"] = np.full(N, 5e-3)
+    f = fire(optimisation.detect_scheduler_misuse, make_run(a))
+    assert f.step == 0 and f.strength >= 0.8
+
+
+def test_scheduler_misuse_silent_when_lr_follows_schedule() -> None:
+    assert optimisation.detect_scheduler_misuse(make_run()) == []
+
+
+def test_grad_explosion_fires_without_clipping() -> None:
+    a = healthy_arrays()
+    a["grad_norm"][500:] *= np.exp(np.arange(N - 500) / 50)
+    f = fire(optimisation.detect_grad_explosion, make_run(a, {"optim.grad_clip": (0.0, "0")}))
+    expected = int(np.argmax(a["grad_norm"] > 10 * np.median(a["grad_norm"][:100])))
+    assert 500 < expected < N and f.step == expected and f.strength >= 0.7
+    assert any("clipping is off" in e for e in f.evidence)
+
+
+def test_grad_explosion_silent_on_bounded_norm() -> None:
+    a = healthy_arrays()
+    a["grad_norm"][500:] *= 5
+    assert optimisation.detect_grad_explosion(make_run(a, {"optim.grad_clip": (0.0, "0")})) == []
+
+
+def test_vanishing_gradients_fires() -> None:
+    a = healthy_arrays()
+    a["grad_norm"] *= 1e-6
+    a["loss"] = np.full(N, 4.0)
+    f = fire(optimisation.detect_vanishing_gradients, make_run(a))
+    assert f.step == 0 and f.strength >= 0.7
+
+
+def test_vanishing_gradients_silent_on_small_but_healthy_norm() -> None:
+    a = healthy_arrays()
+    a["grad_norm"] *= 1e-2
+    assert optimisation.detect_vanishing_gradients(make_run(a)) == []
+
+
+def test_optimizer_misconfig_fires_on_grokfast_lambda() -> None:
+    f = fire(optimisation.detect_optimizer_misconfig, make_run(config={"optim.grokfast_lambda": (20.0, "20.0")}))
+    assert "grokfast_lambda=20.0" in f.evidence[0]
+
+
+def test_optimizer_misconfig_silent_on_reference_settings() -> None:
+    assert optimisation.detect_optimizer_misconfig(make_run()) == []
+
+
+def test_zero_grad_missing_fires_on_linear_growth() -> None:
+    a = healthy_arrays()
+    a["grad_norm"] = 1.0 + 0.05 * T * np.exp(0.02 * np.random.default_rng(2).standard_normal(N))
+    f = fire(optimisation.detect_zero_grad_missing, make_run(a))
+    assert f.step == 100  # the fit starts after the first 10 % of points
+    assert f.numbers["linear_r2"] > 0.9
+
+
+def test_zero_grad_missing_silent_on_geometric_or_flat() -> None:
+    assert optimisation.detect_zero_grad_missing(make_run()) == []
+
+
+def test_grad_accum_bug_fires_when_train_loss_is_k_times_eval() -> None:
+    a = healthy_arrays()
+    ev = a["loss"].copy()
+    a["loss"] = a["loss"] * 4
+    f = fire(optimisation.detect_grad_accum_bug,
+             make_run(a, {"train.gradient_accumulation_steps": (4, "4")}, eval_loss=ev))
+    assert f.numbers["accumulation"] == 4
+
+
+def test_grad_accum_bug_silent_when_losses_agree() -> None:
+    a = healthy_arrays()
+    run = make_run(a, {"train.gradient_accumulation_steps": (4, "4")}, eval_loss=a["loss"] * 1.05)
+    assert optimisation.detect_grad_accum_bug(run) == []
+
+
+def test_frozen_params_fires() -> None:
+    run = make_run(config={"train.freeze_backbone": (True, "true")},
+                   params=ParamCounts(1_000_000, 100_000, 0, 890_000, trainable=20_000, source="ckpt"))
+    f = fire(optimisation.detect_frozen_params, run)
+    assert f.strength >= 0.6 and f.fix_sites[0]["after"] == "false"
+
+
+def test_frozen_params_silent_when_all_train() -> None:
+    run = make_run(params=ParamCounts(1_000_000, 100_000, 0, 890_000, trainable=1_000_000))
+    assert optimisation.detect_frozen_params(run) == []
+
+
+def test_dead_units_fires_at_the_collapse() -> None:
+    a = healthy_arrays()
+    a["grad_norm"][300:] = 1e-7
+    a["loss"][300:] = a["loss"][300]
+    f = fire(optimisation.detect_dead_units, make_run(a))
+    assert f.step == 300
+
+
+def test_dead_units_silent_on_decaying_norm() -> None:
+    assert optimisation.detect_dead_units(make_run()) == []
+
+
+# --------------------------------------------------------------------------------------------------- numerics
+
+
+def test_nan_inf_fires_at_first_nan() -> None:
+    a = healthy_arrays()
+    a["loss"][700:] = np.nan
+    f = fire(numerics.detect_nan_inf, make_run(a))
+    assert f.step == 700 and f.strength >= 0.8
+
+
+def test_nan_inf_hf_filter_loss_zero_with_nan_grad() -> None:
+    a = healthy_arrays()
+    a["loss"][700:] = 0.0
+    a["grad_norm"][700:] = np.nan
+    f = fire(numerics.detect_nan_inf, make_run(a))
+    assert f.step == 700 and any("NaN filter" in e for e in f.evidence)
+
+
+def test_nan_inf_silent_on_finite_run() -> None:
+    assert numerics.detect_nan_inf(make_run()) == []
+
+
+def test_nan_inf_weak_after_a_blowup() -> None:
+    a = healthy_arrays()
+    a["grad_norm"][690:700] = 500.0
+    a["loss"][700:] = np.nan
+    f = fire(numerics.detect_nan_inf, make_run(a))
+    assert f.strength < 0.5 and f.numbers["preceded_by_blowup"]
+
+
+def test_fp16_overflow_fires_on_overflow_messages() -> None:
+    ev = [LogEvent("warning", "Gradient overflow. Skipping step", 40 + i, "grad_overflow", "train.log", 10 + i)
+          for i in range(5)]
+    f = fire(numerics.detect_fp16_overflow, make_run(events=ev))
+    assert f.step == 40
+
+
+def test_fp16_overflow_silent_without_messages() -> None:
+    assert numerics.detect_fp16_overflow(make_run()) == []
+
+
+# ------------------------------------------------------------------------------------------------------- data
+
+
+def test_label_leakage_fires_on_fast_collapse_and_val_gap() -> None:
+    a = healthy_arrays()
+    a["loss"] = 4.0 * np.exp(-T / 20) + 1e-3
+    run = make_run(a, eval_loss=np.full(N, 3.0))
+    run.samples = [Sample("::::::::::::", 900, "Q:", "s.jsonl")] * 4
+    f = fire(data.detect_label_leakage, run)
+    assert f.strength >= 0.8
+    assert f.step == int(np.argmax(4.0 * np.exp(-T / 20) + 1e-3 < 0.05)) or f.step < 120
+
+
+def test_label_leakage_silent_on_normal_learning() -> None:
+    a = healthy_arrays()
+    assert data.detect_label_leakage(make_run(a, eval_loss=a["loss"] * 1.1)) == []
+
+
+def test_data_pipeline_bug_fires_on_zero_loss_from_start() -> None:
+    a = healthy_arrays()
+    a["loss"] = np.full(N, 1e-7)
+    f = fire(data.detect_data_pipeline_bug, make_run(a))
+    assert f.step == 0
+
+
+def test_data_pipeline_bug_silent_on_healthy() -> None:
+    assert data.detect_data_pipeline_bug(make_run()) == []
+
+
+def test_curriculum_shock_fires_at_the_boundary() -> None:
+    a = healthy_arrays()
+    a["loss"][500:] *= 1.8  # the new stage never recovers
+    a["grad_norm"][502:] *= 8
+    run = make_run(a, stages=[(0, "foundation"), (500, "advanced")])
+    f = fire(data.detect_curriculum_shock, run)
+    assert f.step == 500 and f.numbers["stage"] == "advanced"
+
+
+def test_curriculum_shock_silent_on_smooth_switch() -> None:
+    run = make_run(stages=[(0, "foundation"), (500, "advanced")])
+    assert data.detect_curriculum_shock(run) == []
+
+
+def test_curriculum_shock_silent_when_the_new_stage_recovers() -> None:
+    # the healthy trainer's own pattern: loss x4 and grad x9 at the switch, recovered within ~30 steps
+    a = healthy_arrays()
+    a["loss"][500:] *= 1 + 3 * np.exp(-(T[500:] - 500) / 30)
+    a["grad_norm"][500:] *= 1 + 8 * np.exp(-(T[500:] - 500) / 10)
+    run = make_run(a, stages=[(0, "foundation"), (500, "advanced")])
+    assert data.detect_curriculum_shock(run) == []
+
+
+def test_overfitting_fires_at_best_eval() -> None:
+    a = healthy_arrays()
+    ev = a["loss"] * 1.05
+    ev[400:] = ev[400] * (1 + (T[400:] - 400) / 600)
+    a["loss"][400:] *= np.linspace(1, 0.5, N - 400)
+    f = fire(data.detect_overfitting, make_run(a, {"train.early_stopping_patience": (0, "0")}, eval_loss=ev))
+    assert f.step in (399, 449)  # best eval at the evaluation just before the turn
+    assert f.fix_sites and f.fix_sites[0]["after"] == "3"
+
+
+def test_overfitting_silent_when_eval_tracks_train() -> None:
+    a = healthy_arrays()
+    assert data.detect_overfitting(make_run(a, eval_loss=a["loss"] * 1.05)) == []
+
+
+# ----------------------------------------------------------------------------------------------- architecture
+
+
+def test_param_imbalance_fires() -> None:
+    run = make_run(params=ParamCounts(40_000_000, 16_000_000, 16_000_000, 8_000_000, tied=False))
+    f = fire(architecture.detect_param_imbalance, run)
+    assert f.numbers["embedding_share"] == pytest.approx(0.8)
+
+
+def test_param_imbalance_silent_on_block_heavy_model() -> None:
+    run = make_run(params=ParamCounts(40_000_000, 2_000_000, 0, 38_000_000, tied=True))
+    assert architecture.detect_param_imbalance(run) == []
+
+
+def test_act_variance_collapse_fires_with_warning() -> None:
+    a = healthy_arrays()
+    a["act_halt_var"] = np.where(T < 200, 0.02, 0.0)
+    ev = [LogEvent("warning", "var(): degrees of freedom is <= 0.", 1, "var_dof", "run/metrics.jsonl", 3, 999)]
+    f = fire(architecture.detect_act_variance_collapse, make_run(a, events=ev))
+    assert f.step == 500 and f.strength >= 0.9
+
+
+def test_act_variance_collapse_silent_on_diverse_halting() -> None:
+    a = healthy_arrays()
+    a["act_halt_var"] = 0.02 + 0.005 * np.random.default_rng(3).random(N)
+    assert architecture.detect_act_variance_collapse(make_run(a)) == []
+
+
+def test_attention_logit_growth_fires() -> None:
+    a = healthy_arrays()
+    a["max_attn_logit"] = 10 * np.exp(4 * T / N)
+    fire(architecture.detect_attention_logit_growth, make_run(a))
+
+
+def test_attention_logit_growth_silent_when_bounded() -> None:
+    a = healthy_arrays()
+    a["max_attn_logit"] = 12 + np.sin(T / 50)
+    assert architecture.detect_attention_logit_growth(make_run(a)) == []
+
+
+def test_output_logit_divergence_fires() -> None:
+    a = healthy_arrays()
+    a["output_logit_mean"] = -2 - 50 * T / N
+    fire(architecture.detect_output_logit_divergence, make_run(a))
+
+
+def test_output_logit_divergence_silent() -> None:
+    a = healthy_arrays()
+    a["output_logit_mean"] = -2 + 0.1 * np.sin(T / 30)
+    assert architecture.detect_output_logit_divergence(make_run(a)) == []
+
+
+def test_mode_collapse_fires_at_the_degenerate_sample() -> None:
+    run = make_run()
+    run.samples = [Sample("the answer is 12", s, "Q:", "s.jsonl") for s in (100, 200, 300, 400)] + \
+                  [Sample("::::::::::::::", s, "Q:", "s.jsonl") for s in (600, 700, 800, 900)]
+    f = fire(architecture.detect_mode_collapse, run)
+    assert f.step == 900
+
+
+def test_mode_collapse_silent_on_varied_text() -> None:
+    run = make_run()
+    run.samples = [Sample(f"sample {i}: seven plus {i} is {7 + i}", i * 100, "Q:", "s") for i in range(8)]
+    assert architecture.detect_mode_collapse(run) == []
+
+
+# ----------------------------------------------------------------------------------------------------- systems
+
+
+def test_distributed_desync_fires_on_one_nan_rank() -> None:
+    a = healthy_arrays()
+    for k in range(4):
+        v = a["loss"].copy()
+        if k == 2:
+            v[450:] = np.nan
+        a[f"loss@rank{k}"] = v
+    f = fire(systems.detect_distributed_desync, make_run(a))
+    assert f.step == 450
+
+
+def test_distributed_desync_silent_when_ranks_agree() -> None:
+    a = healthy_arrays()
+    rng = np.random.default_rng(5)
+    for k in range(4):
+        a[f"loss@rank{k}"] = a["loss"] * np.exp(0.02 * rng.standard_normal(N))
+    assert systems.detect_distributed_desync(make_run(a)) == []
+
+
+# --------------------------------------------------------------------------------------------------- code lint
+
+
+def test_code_lint_rules_fire_and_stay_silent(tmp_path) -> None:
+    bad = tmp_path / "model.py"
+    bad.write_text(
+        "import torch\nimport torch.nn.functional as F\n\n"
+        "def attn(q, k, v):\n    return F.scaled_dot_product_attention(q, k, v, is_causal=False)\n\n"
+        "def generate(m):\n    pass\n\n"
+        "def filt(grad, ema, lamb):\n    grad.add_(grad - ema, alpha=lamb)\n\n"
+        "def set_lr(optimizer, factor):\n    for group in optimizer.param_groups:\n"
+        "        group[\"scheduled_lr\"] = group[\"initial_lr\"] * factor\n\n"
+        "def train(model, opt, batches):\n    for b in batches:\n        loss = model(b)\n"
+        "        loss.backward()\n        opt.step()\n")
+    run = make_run(code_files=[str(bad)])
+    assert code_lint.detect_code_noncausal_attention(run)[0].cause == "label_leakage"
+    assert code_lint.detect_code_inverted_grokfast(run)[0].fix_sites[0]["line"] == 11
+    assert code_lint.detect_code_dead_schedule_key(run)[0].cause == "scheduler_misuse"
+    assert code_lint.detect_code_zero_grad_missing(run)[0].cause == "zero_grad_missing"
+    good = tmp_path / "good.py"
+    good.write_text(
+        "import torch.nn.functional as F\n\ndef attn(q, k, v):\n"
+        "    return F.scaled_dot_product_attention(q, k, v, is_causal=True)\n\n"
+        "def filt(grad, ema, lamb):\n    grad.add_(ema, alpha=lamb)\n\n"
+        "def set_lr(optimizer, factor):\n    for group in optimizer.param_groups:\n"
+        "        group[\"lr\"] = group[\"initial_lr\"] * factor\n\n"
+        "def train(model, opt, batches):\n    for b in batches:\n        opt.zero_grad(set_to_none=True)\n"
+        "        model(b).backward()\n        opt.step()\n")
+    run = make_run(code_files=[str(good)])
+    for det in code_lint.DETECTORS:
+        assert det(run) == [], det.__name__
