@@ -7,17 +7,14 @@ exact source text of the value (`text`, quotes included when the file quotes it)
 position marks: PyYAML's node marks, a small position-keeping JSON scanner, Python's `ast` offsets.
 
 Nothing here imports torch at module level; `training_args.bin` is a pickle inside a torch zip archive, read with a
-restricted unpickler that never imports or calls anything (see `_read_training_args_bin`).
+restricted unpickler that never imports or calls anything (readers/_safe_pickle.py).
 """
 
 from __future__ import annotations
 
 import ast
-import io
 import json
-import pickle
 import re
-import zipfile
 from bisect import bisect_right
 from pathlib import Path
 from typing import Any
@@ -25,6 +22,8 @@ from typing import Any
 import yaml
 
 from traindoc.ingest.model import ConfigValue, Run, Source
+from traindoc.ingest.readers import _safe_pickle
+from traindoc.ingest.readers._safe_pickle import plain
 from traindoc.ingest.registry import Reader, ReadError
 
 MAX_CONFIG_BYTES = 8 << 20  # a config bigger than this is not a config (a dataset, a dump): refuse, don't load
@@ -459,82 +458,18 @@ def sniff_training_args_bin(path: Path, head: bytes) -> float:
     return 0.9 if path.name == "training_args.bin" and not path.is_dir() else 0.0
 
 
-class _Stub:
-    """Stands in for any class named in the pickle; records constructor args and state, runs nothing."""
-
-    def __new__(cls, *args: Any, **kwargs: Any) -> _Stub:  # NEWOBJ calls __new__ only, REDUCE calls both
-        obj = object.__new__(cls)
-        obj.args = args
-        obj.state = None
-        return obj
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        pass
-
-    def __setstate__(self, state: Any) -> None:
-        self.state = state
-
-    def __call__(self, *args: Any, **kwargs: Any) -> _Stub:  # a reduce of a "callable" class returns a stub
-        return _Stub(*args)
-
-
-class _RestrictedUnpickler(pickle.Unpickler):
-    """find_class never imports: every global becomes a stub class, so no code in the file can run."""
-
-    def find_class(self, module: str, name: str) -> Any:
-        return type(name, (_Stub,), {"__module__": "stub." + module})
-
-    def persistent_load(self, pid: Any) -> None:  # tensor storages in a torch archive: not needed here
-        return None
-
-
-def _read_training_args_bin(path: Path) -> dict[str, Any]:
-    try:
-        with zipfile.ZipFile(path) as zf:
-            names = [n for n in zf.namelist() if n.endswith("data.pkl")]
-            if not names:
-                raise ReadError(f"{path.name}: torch archive without data.pkl")
-            data = zf.read(names[0])
-    except zipfile.BadZipFile:
-        data = path.read_bytes()[:MAX_CONFIG_BYTES]  # legacy (pre-1.6) torch.save: a bare pickle stream
-    except OSError as exc:
-        raise ReadError(f"{path.name}: cannot read ({exc.strerror or exc})") from None
-    try:
-        obj = _RestrictedUnpickler(io.BytesIO(data)).load()
-    except Exception as exc:  # noqa: BLE001 - any malformed pickle is one line for the user
-        raise ReadError(f"{path.name}: not a readable pickle ({type(exc).__name__})") from None
-    state = getattr(obj, "state", None) if isinstance(obj, _Stub) else obj
-    if not isinstance(state, dict):
-        raise ReadError(f"{path.name}: no argument fields found in the pickle")
-    return state
-
-
-def _plain(value: Any, depth: int = 0) -> Any:
-    if depth > 4:
-        return None
-    if isinstance(value, (str, int, float, bool)) or value is None:
-        return value
-    if isinstance(value, (list, tuple)):
-        return [_plain(v, depth + 1) for v in value][:100]
-    if isinstance(value, dict):
-        return {str(k): _plain(v, depth + 1) for k, v in list(value.items())[:100]}
-    if isinstance(value, _Stub):  # enums pickle as Class(value): keep the value ("linear", "steps")
-        if value.args:
-            return _plain(value.args[0], depth + 1)
-        return _plain(value.state, depth + 1) if isinstance(value.state, dict) else None
-    return None
-
-
 def read_training_args_bin(path: Path, run: Run) -> Source:
     src = Source(str(path), "hf_training_args_bin")
-    state = _read_training_args_bin(path)
+    try:
+        obj = _safe_pickle.load_file(path)
+    except (ValueError, OSError) as exc:
+        raise ReadError(f"{path.name}: {exc}") from None
+    state = plain(obj)
+    if not isinstance(state, dict):
+        raise ReadError(f"{path.name}: no argument fields found in the pickle")
     for k, v in state.items():
         if isinstance(k, str) and not k.startswith("_"):
-            try:
-                value = _plain(v)
-            except Exception:  # noqa: BLE001 - an odd field is skipped, not the file
-                continue
-            _add(run, src, f"training_args.{k}", value, str(path), None, "pickle", "")
+            _add(run, src, f"training_args.{k}", v, str(path), None, "pickle", "")
     src.warnings.append("values from a pickled TrainingArguments: no line numbers; edit the script that built it")
     run.sources.append(src)
     return src

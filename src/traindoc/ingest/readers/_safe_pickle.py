@@ -1,0 +1,171 @@
+"""A pickle loader that never imports a module and never calls anything from the file.
+
+Checkpoints (`torch.save`) and `training_args.bin` are pickles; `pickle.load` on a user's file can run arbitrary
+code, and `torch.load(weights_only=True)` refuses most of them (custom config classes, TrainingArguments). What we
+need from them is structure: names, shapes and plain values. So every global the pickle names becomes a `Stub`
+class that records its constructor arguments and state, and tensor storages (torch's persistent ids) become
+`StorageRef`s that say which storage and how many elements, without reading any tensor data. The result can be
+walked like plain data (see `tensors_in`).
+"""
+
+from __future__ import annotations
+
+import io
+import pickle
+import zipfile
+from dataclasses import dataclass
+from typing import Any
+
+MAX_PICKLE_BYTES = 256 << 20  # data.pkl of a huge model is still a few MB; refuse anything absurd
+
+
+class Stub:
+    """Stands in for any class or function named in the pickle."""
+
+    stub_module = ""
+    stub_name = ""
+
+    def __new__(cls, *args: Any, **kwargs: Any) -> Stub:  # NEWOBJ calls only __new__; REDUCE calls both
+        obj = object.__new__(cls)
+        obj.args = args
+        obj.state = None
+        obj.items = {}
+        obj.list = []
+        return obj
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        pass
+
+    def __setstate__(self, state: Any) -> None:
+        self.state = state
+
+    def __setitem__(self, key: Any, value: Any) -> None:  # OrderedDict and dict subclasses fill via SETITEMS
+        self.items[key] = value
+
+    def append(self, value: Any) -> None:
+        self.list.append(value)
+
+    def extend(self, values: Any) -> None:
+        self.list.extend(values)
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Stub:
+        return type(self)(*args)
+
+    @property
+    def qualname(self) -> str:
+        return f"{self.stub_module}.{self.stub_name}"
+
+
+@dataclass(frozen=True)
+class StorageRef:
+    key: str  # storage id inside the archive: tensors sharing it share memory (tied weights)
+    numel: int | None
+
+
+class _Unpickler(pickle.Unpickler):
+    def find_class(self, module: str, name: str) -> Any:
+        return type(name, (Stub,), {"stub_module": module, "stub_name": name})
+
+    def persistent_load(self, pid: Any) -> Any:
+        # torch zip format: ('storage', storage_type, key, location, numel); legacy: (..., key, location, size, view)
+        if isinstance(pid, tuple) and len(pid) >= 3 and pid[0] == "storage":
+            numel = pid[4] if len(pid) > 4 and isinstance(pid[4], int) else None
+            return StorageRef(str(pid[2]), numel)
+        return None
+
+
+def load_bytes(data: bytes) -> Any:
+    return _Unpickler(io.BytesIO(data)).load()
+
+
+def load_file(path: Any) -> Any:
+    """Unpickle a torch archive's data.pkl (or a bare pickle) safely. Raises ValueError with one line."""
+    try:
+        with zipfile.ZipFile(path) as zf:
+            names = [n for n in zf.namelist() if n.endswith("data.pkl")]
+            if not names:
+                raise ValueError("torch archive without data.pkl")
+            info = zf.getinfo(names[0])
+            if info.file_size > MAX_PICKLE_BYTES:
+                raise ValueError("pickle inside the archive is too large")
+            data = zf.read(names[0])
+    except zipfile.BadZipFile:
+        with open(path, "rb") as f:
+            data = f.read(MAX_PICKLE_BYTES + 1)
+        if len(data) > MAX_PICKLE_BYTES:
+            raise ValueError("bare pickle too large") from None
+    try:
+        return load_bytes(data)
+    except Exception as exc:  # noqa: BLE001 - any malformed pickle is one line for the user
+        raise ValueError(f"not a readable pickle ({type(exc).__name__})") from None
+
+
+@dataclass
+class TensorInfo:
+    shape: tuple[int, ...]
+    storage: str | None
+    offset: int
+    requires_grad: bool | None = None
+
+    @property
+    def numel(self) -> int:
+        n = 1
+        for d in self.shape:
+            n *= int(d)
+        return n
+
+
+def as_tensor(obj: Any) -> TensorInfo | None:
+    """TensorInfo for a rebuilt-tensor stub (`torch._utils._rebuild_tensor_v2` & co), else None."""
+    if not isinstance(obj, Stub):
+        return None
+    name = obj.stub_name
+    args = obj.args
+    if name == "_rebuild_parameter" or name == "_rebuild_parameter_with_state":
+        inner = as_tensor(args[0]) if args else None
+        if inner is not None and len(args) > 1 and isinstance(args[1], bool):
+            inner.requires_grad = args[1]
+        return inner
+    if name in ("_rebuild_tensor_v2", "_rebuild_tensor", "_rebuild_tensor_v3") and len(args) >= 3:
+        storage, offset, size = args[0], args[1], args[2]
+        if isinstance(size, (tuple, list)) and all(isinstance(d, int) and d >= 0 for d in size):
+            return TensorInfo(tuple(size), storage.key if isinstance(storage, StorageRef) else None,
+                              offset if isinstance(offset, int) else 0)
+    if name == "_rebuild_from_type_v2" and len(args) >= 3 and isinstance(args[2], tuple) and args[2]:
+        return as_tensor(args[2][0])  # tensor subclasses (Parameter subclasses, DTensor-free wrappers)
+    return None
+
+
+def children(obj: Any) -> list[tuple[str, Any]]:
+    """(name, child) pairs of a container: dicts, stub-dicts (OrderedDict), lists, stub state dicts."""
+    if isinstance(obj, dict):
+        return [(str(k), v) for k, v in obj.items()]
+    if isinstance(obj, (list, tuple)):
+        return [(str(i), v) for i, v in enumerate(obj)]
+    if isinstance(obj, Stub):
+        out = [(str(k), v) for k, v in obj.items.items()]
+        if isinstance(obj.state, dict):
+            out.extend((str(k), v) for k, v in obj.state.items())
+        out.extend((str(i), v) for i, v in enumerate(obj.list))
+        return out
+    return []
+
+
+def plain(value: Any, depth: int = 0) -> Any:
+    """Plain Python data (for config values) from an unpickled tree; stubs become their args/state or None."""
+    if depth > 6:
+        return None
+    if isinstance(value, (str, int, float, bool)) or value is None:
+        return value
+    if isinstance(value, (list, tuple)):
+        return [plain(v, depth + 1) for v in value[:200]]
+    if isinstance(value, dict):
+        return {str(k): plain(v, depth + 1) for k, v in list(value.items())[:500]}
+    if isinstance(value, Stub):
+        if value.items:
+            return {str(k): plain(v, depth + 1) for k, v in list(value.items.items())[:500]}
+        if isinstance(value.state, dict):
+            return {str(k): plain(v, depth + 1) for k, v in list(value.state.items())[:500]}
+        if len(value.args) == 1:  # enums pickle as Class(value): keep the value ("linear", "steps")
+            return plain(value.args[0], depth + 1)
+    return None
