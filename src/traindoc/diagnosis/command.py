@@ -33,13 +33,13 @@ def command(args: Any) -> int:
         raise UsageError(f"no such file or folder: {', '.join(missing)}; give a run directory or its log/metrics "
                          f"files")
     run = _load(args)
-    for w in run.warnings:
-        warn(w)
     if not run.sources and not run.metrics and not run.config:
         tried = run.meta.get("tried") or []
         what = f"tried {len(tried)} file(s), none in a known format" if tried else "found no files"
         raise UsageError(f"nothing readable in {' '.join(args.paths)}: {what}; need a metrics log (JSONL/CSV, "
                          f"TensorBoard events, trainer_state.json, Lightning metrics.csv or a text training log)")
+    for w in run.warnings:
+        warn(w)
     doc = diagnose(run, [str(p) for p in args.paths])
     validate(doc)
     text = json.dumps(doc, indent=2, allow_nan=False)

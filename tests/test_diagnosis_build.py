@@ -1,0 +1,188 @@
+"""The diagnosis stage: ranking, calibration, verdicts, schema validity, renderers and the diagnose command."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from traindoc.diagnosis.build import diagnose, validate
+from traindoc.diagnosis.ranking import calibrate, load_calibration, rank_causes
+from traindoc.diagnosis.render import to_html, to_markdown
+from traindoc.evidence import run_detectors, synthetic
+from traindoc.evidence.finding import Finding
+from traindoc.evidence.predicates import evaluate
+from traindoc.ingest.model import Run, Series
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.mark.parametrize("label", sorted(synthetic.BUILDERS))
+def test_synthetic_runs_diagnose_to_their_label_and_validate(label: str) -> None:
+    hits = 0
+    for seed in range(3):
+        run = synthetic.make(label, 500 + seed)
+        doc = diagnose(run, ["synthetic"])
+        validate(doc)
+        top = doc["root_causes"][0]["cause"] if doc["verdict"] == "problems_found" else "healthy"
+        hits += top == label
+        if label == "healthy":
+            assert all(rc["confidence"] < 0.5 for rc in doc["root_causes"])
+    assert hits >= 2, label
+
+
+def test_root_cause_fields_cite_evidence_fix_and_predicates() -> None:
+    doc = diagnose(synthetic.make("lr_too_high", 3))
+    rc = doc["root_causes"][0]
+    assert rc["cause"] == "lr_too_high" and rc["rank"] == 1
+    assert any("step" in e for e in rc["evidence"])
+    change = rc["fix"]["changes"][0]
+    if change.get("key"):
+        assert change["before"] and change["after"] and change["line"]
+    kinds = {p["kind"] for p in rc["expected_outcome"]}
+    assert "cause_absent" in kinds and "metric" in kinds
+    assert doc["quick_wins"]
+
+
+def test_explain_away_curriculum_shock_under_high_lr() -> None:
+    f_lr = Finding("detect_lr_too_high", "lr_too_high", 0.9, "lr", ["x"], 10, {"lr_over_reference_high": 2.0})
+    f_cs = Finding("detect_curriculum_shock", "curriculum_shock", 0.7, "cs", ["y"], 10)
+    f_mc = Finding("detect_mode_collapse", "mode_collapse", 0.8, "mc", ["z"], 10)
+    ranked = rank_causes([f_lr, f_cs, f_mc])
+    assert ranked[0].cause == "lr_too_high"
+    by = {r.cause: r for r in ranked}
+    assert by["curriculum_shock"].explained_by == "lr_too_high"
+    assert by["mode_collapse"].score < 0.8
+
+
+def test_calibration_is_monotone_and_loaded() -> None:
+    table = load_calibration()
+    assert "shared" in table
+    for cause in ("lr_too_high", "mode_collapse", "distributed_desync"):
+        vals = [calibrate(cause, s) for s in (0.1, 0.3, 0.5, 0.7, 0.9)]
+        assert vals == sorted(vals)
+
+
+def test_insufficient_data_says_what_it_needs() -> None:
+    run = Run()
+    run.add_series(Series("loss", np.arange(3), np.array([2.0, 1.9, 1.8]), "m.csv"))
+    doc = diagnose(run.finalize())
+    validate(doc)
+    assert doc["verdict"] == "insufficient_data" and doc["needs"]
+
+
+def test_predicates() -> None:
+    run = Run()
+    steps = np.arange(100)
+    g = np.full(100, 2.0)
+    g[60] = 45.0
+    run.add_series(Series("grad_norm", steps, g))
+    run.add_series(Series("loss", steps, np.linspace(3, 1, 100)))
+    run.finalize()
+    ok, v = evaluate({"kind": "metric", "metric": "grad_norm", "stat": "max_over_median", "op": "<", "value": 10,
+                      "description": ""}, run)
+    assert not ok and v == pytest.approx(22.5)
+    ok, v = evaluate({"kind": "metric", "metric": "grad_norm", "stat": "max", "op": "<", "value": 10,
+                      "window": {"end_step": 50}, "description": ""}, run)
+    assert ok and v == 2.0
+    ok, _ = evaluate({"kind": "metric", "metric": "loss", "stat": "final_over_min", "op": "<=", "value": 1.1,
+                      "description": ""}, run)
+    assert ok
+    ok, v = evaluate({"kind": "metric", "metric": "missing", "stat": "max", "op": "<", "value": 1,
+                      "description": ""}, run)
+    assert not ok and v is None
+    ok, _ = evaluate({"kind": "no_warning", "tag": "var_dof", "description": ""}, run)
+    assert ok
+
+
+def test_markdown_has_the_seed_layout() -> None:
+    md = to_markdown(diagnose(synthetic.make("lr_too_high", 3)))
+    for heading in ("## Diagnosis Complete (Confidence: ", "### Root Cause", "### Evidence",
+                    "### Recommended Fixes (Prioritized)", "### Expected Outcome", "- Impact: ", "- Effort: ",
+                    "- Risk: "):
+        assert heading in md, heading
+
+
+def test_html_escapes_log_text_and_has_plots() -> None:
+    run = synthetic.make("act_variance_collapse", 2)
+    run.events[0].message = "<script>alert(1)</script> var(): degrees of freedom is <= 0"  # type: ignore[index]
+    run.warnings.append("<img src=x onerror=alert(1)>")
+    doc = diagnose(run)
+    html = to_html(doc, run)
+    assert "<script>alert" not in html and "<img src=x" not in html
+    assert "&lt;script&gt;" in html
+    assert html.count("<svg") >= 2 and "polyline" in html
+
+
+def _write_phase1_run(d: Path, muon_lr: str = "1e-2", n: int = 400, spike: bool = True) -> None:
+    d.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(0)
+    (d / "config.yaml").write_text(f"optim:\n  muon_lr: {muon_lr}\n  adam_lr: 3e-3\n  warmup_steps: 10\n"
+                                   "  grad_clip: 1.0\n  grokfast_lambda: 0.5\n")
+    with open(d / "metrics.jsonl", "w") as f:
+        f.write(json.dumps({"type": "meta", "config": {"optim": {"muon_lr": float(muon_lr)}},
+                            "optimizer": "mugrokfast", "model": "reasoning"}) + "\n")
+        for t in range(1, n + 1):
+            loss = 3 * np.exp(-t / 60) + 0.5 + 0.02 * rng.standard_normal()
+            g = 1.5 + 0.1 * rng.standard_normal()
+            stage = "Foundation" if t <= n // 2 else "Advanced"
+            if t == n // 2 + 1:
+                f.write(json.dumps({"type": "stage", "step": t, "epoch": 2, "stage": "Advanced"}) + "\n")
+            if spike and t > n // 2:
+                loss += (t - n // 2) / n
+                if t == n // 2 + 3:
+                    g = 45.2
+            lr = 5e-3 * min(1, t / 10)
+            f.write(json.dumps({"type": "step", "step": t, "epoch": 1 + (t > n // 2), "stage": stage, "loss": loss,
+                                "grad_norm": g, "lr": {"muon": lr, "adam": lr * 0.6},
+                                "act": {"halt_mean": 0.5, "halt_var": 0.02, "steps_mean": 2.0}}) + "\n")
+        f.write(json.dumps({"type": "warning", "step": 5, "category": "UserWarning",
+                            "message": "<b>odd</b> warning", "filename": "x.py", "lineno": 1}) + "\n")
+
+
+def _cli(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "traindoc", "diagnose", *args], capture_output=True, text=True,
+                          cwd=ROOT, timeout=120)
+
+
+def test_cli_json_when_piped_and_md_html(tmp_path: Path) -> None:
+    run_dir = tmp_path / "run"
+    _write_phase1_run(run_dir)
+    p = _cli(str(run_dir))
+    assert p.returncode == 0, p.stderr
+    doc = json.loads(p.stdout)  # exactly one JSON document when piped
+    validate(doc)
+    assert doc["root_causes"][0]["cause"] == "lr_too_high"
+    assert any("45.2" in e for e in doc["root_causes"][0]["evidence"])
+    assert any("muon_lr=1e-2 is 2x the reference 5e-3" in e for e in doc["root_causes"][0]["evidence"])
+    md = _cli(str(run_dir), "--md", "-o", str(tmp_path / "d.json"))
+    assert md.returncode == 0 and md.stdout.startswith("## Diagnosis Complete (Confidence: ")
+    assert json.loads((tmp_path / "d.json").read_text())["verdict"] == "problems_found"
+    h = _cli(str(run_dir), "--html", str(tmp_path / "r.html"))
+    assert h.returncode == 0 and h.stdout == ""
+    assert "<svg" in (tmp_path / "r.html").read_text()
+
+
+def test_cli_exit_2_with_one_line_when_nothing_readable(tmp_path: Path) -> None:
+    (tmp_path / "notes.bin").write_bytes(b"\x00\x01\x02garbage")
+    p = _cli(str(tmp_path))
+    assert p.returncode == 2
+    assert len(p.stderr.strip().splitlines()) == 1 and "need" in p.stderr
+    p = _cli(str(tmp_path / "missing"))
+    assert p.returncode == 2 and len(p.stderr.strip().splitlines()) == 1
+
+
+def test_detectors_never_raise_on_odd_series() -> None:
+    run = Run()
+    run.add_series(Series("loss", np.arange(50), np.full(50, np.nan)))
+    run.add_series(Series("grad_norm", np.arange(50), np.concatenate([np.full(25, np.inf), np.zeros(25)])))
+    run.add_series(Series("lr", np.arange(2), np.array([0.0, -1.0])))
+    run.add_series(Series("act_halt_var", np.arange(50), np.full(50, -np.inf)))
+    run.finalize()
+    run_detectors(run)
+    assert not any("failed" in w for w in run.warnings), run.warnings
+    validate(diagnose(run))
