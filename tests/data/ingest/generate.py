@@ -1,0 +1,134 @@
+"""Regenerate the real-library fixtures in this folder (run from the repository root):
+
+    OMP_NUM_THREADS=1 .venv/bin/python tests/data/ingest/generate.py hf|lightning|mlflow|wandb
+
+Each writes into a temporary folder and copies back only the small files the tests read. The outputs are committed
+so the ingest tests run without these libraries; tests that need a library to make a fresh file skip without it.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+
+
+def hf(out: Path) -> None:
+    """A tiny GPT-2 (random init, no download) trained by the real transformers Trainer at lr=1e6: it diverges, so
+    trainer_state.json holds NaN grad norms and the NaN-filtered `loss 0.0` rows; the console is captured too."""
+    code = r'''
+import sys, torch
+from transformers import GPT2Config, GPT2LMHeadModel, Trainer, TrainingArguments
+torch.manual_seed(0)
+model = GPT2LMHeadModel(GPT2Config(vocab_size=32, n_positions=16, n_embd=16, n_layer=1, n_head=2))
+class DS(torch.utils.data.Dataset):
+    def __len__(self): return 32
+    def __getitem__(self, i):
+        x = torch.arange(16) % 32
+        return {"input_ids": x, "labels": x}
+args = TrainingArguments(sys.argv[1], per_device_train_batch_size=4, num_train_epochs=2, logging_steps=2,
+    eval_strategy="epoch", learning_rate=float(sys.argv[2]), report_to=[], save_strategy="no", use_cpu=True)
+t = Trainer(model=model, args=args, train_dataset=DS(), eval_dataset=DS())
+t.train(); t.save_state()
+'''
+    with tempfile.TemporaryDirectory() as tmp:
+        for lr, name in (("1e6", "diverged"), ("1e-3", "healthy")):
+            run = Path(tmp) / name
+            with open(out / f"hf_console_{name}.log", "wb") as log:
+                subprocess.run([sys.executable, "-c", code, str(run), lr], stdout=log, stderr=subprocess.STDOUT,
+                               check=True)
+            shutil.copy(run / "trainer_state.json", out / f"hf_trainer_state_{name}.json")
+
+
+def lightning(out: Path) -> None:
+    """A real Lightning fit (linear regression, 3 epochs) with CSVLogger + LearningRateMonitor."""
+    import pytorch_lightning as pl
+    import torch
+    from pytorch_lightning.callbacks import LearningRateMonitor
+    from pytorch_lightning.loggers import CSVLogger
+
+    class Model(pl.LightningModule):
+        def __init__(self, lr: float = 0.05) -> None:
+            super().__init__()
+            self.save_hyperparameters()
+            self.net = torch.nn.Linear(4, 1)
+
+        def training_step(self, batch, _):
+            x, y = batch
+            loss = torch.nn.functional.mse_loss(self.net(x), y)
+            self.log("train_loss", loss, on_step=True, on_epoch=True)
+            return loss
+
+        def validation_step(self, batch, _):
+            x, y = batch
+            self.log("val_loss", torch.nn.functional.mse_loss(self.net(x), y))
+
+        def configure_optimizers(self):
+            return torch.optim.SGD(self.parameters(), lr=self.hparams.lr)
+
+    torch.manual_seed(0)
+    x = torch.randn(64, 4)
+    dl = torch.utils.data.DataLoader(torch.utils.data.TensorDataset(x, x.sum(1, keepdim=True)), batch_size=8)
+    with tempfile.TemporaryDirectory() as tmp:
+        trainer = pl.Trainer(max_epochs=3, logger=CSVLogger(tmp), log_every_n_steps=2, accelerator="cpu",
+                             callbacks=[LearningRateMonitor()], enable_progress_bar=False,
+                             enable_model_summary=False, enable_checkpointing=False)
+        trainer.fit(Model(), dl, dl)
+        version = Path(tmp) / "lightning_logs" / "version_0"
+        dest = out / "lightning" / "version_0"
+        dest.mkdir(parents=True, exist_ok=True)
+        for name in ("metrics.csv", "hparams.yaml"):
+            shutil.copy(version / name, dest / name)
+
+
+def mlflow(out: Path) -> None:
+    """A real MLflow file store (mlflow-skinny; the file store needs MLFLOW_ALLOW_FILE_STORE since 3.13)."""
+    os.environ["MLFLOW_ALLOW_FILE_STORE"] = "true"
+    import mlflow as mlf
+
+    dest = out / "mlruns"
+    shutil.rmtree(dest, ignore_errors=True)
+    mlf.set_tracking_uri(dest.as_uri())
+    mlf.set_experiment("exp")
+    with mlf.start_run(run_name="r1"):
+        mlf.log_params({"learning_rate": 0.001, "optimizer": "adamw"})
+        for s in range(20):
+            mlf.log_metric("train/loss", float("nan") if s == 10 else 1.0 / (s + 1), step=s)
+            mlf.log_metric("grad_norm", float("inf") if s == 11 else 1.0, step=s)
+        mlf.log_metric("val_loss", 0.5, step=19)
+    # artifact_location/artifact_uri are absolute paths of this machine; the readers never use them.
+
+
+def wandb(out: Path) -> None:
+    """A real wandb offline run: history (with a NaN at step 150), config, a console warning, exit record."""
+    code = r'''
+import os
+os.environ["WANDB_MODE"] = "offline"; os.environ["WANDB_SILENT"] = "true"
+import wandb
+run = wandb.init(project="p", config={"learning_rate": 5e-05, "optim": {"name": "adamw"}}, dir=os.getcwd())
+for s in range(0, 200, 10):
+    run.log({"train/loss": float("nan") if s == 150 else 5.0 - s / 100, "train/grad_norm": 1.0,
+             "train/learning_rate": 3e-4, "train/global_step": s})
+print("UserWarning: Detected call of `lr_scheduler.step()` before `optimizer.step()`.")
+run.finish()
+'''
+    with tempfile.TemporaryDirectory() as tmp:
+        subprocess.run([sys.executable, "-c", code], cwd=tmp, check=True, capture_output=True)
+        run_dir = next((Path(tmp) / "wandb").glob("offline-run-*"))
+        dest = out / "wandb" / run_dir.name
+        shutil.rmtree(out / "wandb", ignore_errors=True)
+        (dest / "files").mkdir(parents=True)
+        shutil.copy(next(run_dir.glob("run-*.wandb")), dest)
+        shutil.copy(run_dir / "files" / "output.log", dest / "files" / "output.log")
+
+
+if __name__ == "__main__":
+    for what in sys.argv[1:] or ["hf", "lightning", "mlflow", "wandb"]:
+        globals()[what](HERE)
+        print("wrote", what)
