@@ -235,6 +235,8 @@ def recover(root: Path) -> list[str]:
         if d.name.startswith(".tmp-") or d.name.startswith(".done-"):
             # a journal never completed (nothing was touched yet) or one already finished: just delete it
             shutil.rmtree(d, ignore_errors=True)
+            if d.name.startswith(".tmp-"):
+                actions.append("discarded an apply interrupted before it changed any file")
             continue
         if not (d / "intent.json").exists():
             shutil.rmtree(d, ignore_errors=True)

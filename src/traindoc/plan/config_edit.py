@@ -80,6 +80,7 @@ def find_yaml_value(text: str, key: str) -> tuple[int, int] | None:
     key (`optim.muon_lr: 1e-2`), or any mix (`optim:` / `  muon.lr: ...`)."""
     parts = key.split(".")
     stack: list[tuple[int, str]] = []  # (indent, key) of the open mappings
+    suffix_hits: list[tuple[int, int]] = []
     offset = 0
     for raw in text.splitlines(keepends=True):
         line = raw.rstrip("\r\n")
@@ -102,9 +103,12 @@ def find_yaml_value(text: str, key: str) -> tuple[int, int] | None:
         has_scalar = vstart < len(line) and line[vstart] != "#"
         if path == parts and has_scalar:
             return line_start + vstart, line_start + _yaml_value_end(line, vstart)
+        if has_scalar and path[-len(parts):] == parts:
+            suffix_hits.append((line_start + vstart, line_start + _yaml_value_end(line, vstart)))
         if not has_scalar:
             stack.append((indent, k))
-    return None
+    # a short key ("warmup_steps") names a nested one ("optim.warmup_steps") when exactly one matches
+    return suffix_hits[0] if len(suffix_hits) == 1 else None
 
 
 # ------------------------------------------------------------------------------------------------------------ JSON
@@ -184,7 +188,10 @@ def find_json_value(text: str, key: str) -> tuple[int, int] | None:
         scanner.value("")
     except (AssertionError, IndexError):
         return None
-    return scanner.spans.get(key)
+    if key in scanner.spans:
+        return scanner.spans[key]
+    hits = [span for path, span in scanner.spans.items() if path.endswith("." + key)]
+    return hits[0] if len(hits) == 1 else None
 
 
 # ---------------------------------------------------------------------------------------------------------- Python
@@ -343,12 +350,12 @@ def format_like(old_text: str, value: Any, kind: str) -> str:
 def read_key(path: str, text: str, key: str) -> Any:
     """The value at `key` after parsing the whole file (for checking an edit)."""
     kind = config_kind(path)
-    if kind == "yaml":
-        data: Any = yaml.safe_load(text)
-        flat = _flatten(data)
-        return flat.get(key, _MISSING)
-    if kind == "json":
-        return _flatten(json.loads(text)).get(key, _MISSING)
+    if kind in ("yaml", "json"):
+        flat = _flatten(yaml.safe_load(text) if kind == "yaml" else json.loads(text))
+        if key in flat:
+            return flat[key]
+        hits = [v for k, v in flat.items() if k.endswith("." + key)]
+        return hits[0] if len(hits) == 1 else _MISSING
     found = find_python_value(text, key)
     if not found:
         return _MISSING

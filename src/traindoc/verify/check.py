@@ -1,0 +1,81 @@
+"""`traindoc verify`: did the fix work? Re-diagnose the new run and check the original diagnosis's promises.
+
+Passes only when (a) every expected_outcome predicate of every reported root cause (confidence > 0.5) holds on the
+new run, and (b) none of those causes is reported again above 0.5. Causes that were only listed as "possible"
+(below 0.5) are shown for information but do not decide the verdict: the diagnosis never claimed them.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from traindoc.diagnosis.build import diagnose
+from traindoc.evidence.predicates import evaluate
+from traindoc.ingest.loader import load_run
+
+REPORTED = 0.5  # the causes.md threshold for "reported"
+
+
+def _fmt(v: Any) -> str:
+    if v is None:
+        return "—"
+    if isinstance(v, float):
+        if not math.isfinite(v):
+            return str(v)
+        return f"{v:.4g}"
+    return str(v)
+
+
+def verify(original: dict[str, Any], new_paths: list[str], configs: tuple[str, ...] = (),
+           code_dirs: tuple[str, ...] = ()) -> dict[str, Any]:
+    run = load_run(new_paths, configs=configs, code_dirs=code_dirs)
+    new_diag = diagnose(run, [str(p) for p in new_paths])
+    new_conf = {rc["cause"]: float(rc["confidence"]) for rc in new_diag.get("root_causes", [])}
+    checks, causes = [], []
+    reported = [rc for rc in original.get("root_causes", []) if float(rc.get("confidence", 0)) > REPORTED]
+    for rc in reported:
+        for pred in rc.get("expected_outcome") or []:
+            try:
+                holds, after = evaluate(pred, run)
+            except (ValueError, KeyError, TypeError) as e:
+                holds, after = False, None
+                pred = {**pred, "description": f"{pred.get('description', '')} (cannot evaluate: {e})"}
+            target = f"{pred.get('stat', '')} {pred.get('op', '')} {_fmt(pred.get('value'))}".strip() \
+                if pred.get("kind") == "metric" else ("< 0.5" if pred.get("kind") == "cause_absent" else "0")
+            checks.append({"cause": rc["cause"], "description": pred.get("description", ""),
+                           "kind": pred.get("kind"), "metric": pred.get("metric"), "target": target,
+                           "before": pred.get("observed"), "after": after, "holds": bool(holds)})
+        after_conf = new_conf.get(rc["cause"], 0.0)
+        causes.append({"cause": rc["cause"], "before": float(rc["confidence"]), "after": after_conf,
+                       "gone": after_conf <= REPORTED})
+    passed = bool(reported) and all(c["holds"] for c in checks) and all(c["gone"] for c in causes)
+    if not reported:
+        passed = new_diag.get("verdict") == "healthy"
+    return {"passed": passed, "checks": checks, "causes": causes, "new_verdict": new_diag.get("verdict"),
+            "new_root_causes": [{"rank": r["rank"], "cause": r["cause"], "confidence": r["confidence"]}
+                                for r in new_diag.get("root_causes", [])],
+            "new_run": [str(p) for p in new_paths]}
+
+
+def render(result: dict[str, Any]) -> str:
+    ok = "✓" if result["passed"] else "✗"
+    out = [f"## Verification {'PASSED' if result['passed'] else 'FAILED'} {ok}", "",
+           f"New run: {', '.join(result['new_run'])} (new verdict: {result['new_verdict']})", ""]
+    if result["checks"]:
+        out += ["| expected outcome | target | before | after | holds |", "|---|---|---|---|---|"]
+        for c in result["checks"]:
+            out.append(f"| {c['description']} | {c['target']} | {_fmt(c['before'])} | {_fmt(c['after'])} | "
+                       f"{'✓' if c['holds'] else '✗'} |")
+        out.append("")
+    if result["causes"]:
+        out += ["| original cause | confidence before | after | gone |", "|---|---|---|---|"]
+        for c in result["causes"]:
+            out.append(f"| {c['cause']} | {c['before']:.2f} | {c['after']:.2f} | {'✓' if c['gone'] else '✗'} |")
+        out.append("")
+    others = [r for r in result["new_root_causes"] if r["cause"] not in {c["cause"] for c in result["causes"]}
+              and r["confidence"] > REPORTED]
+    if others:
+        out.append("New problems in the new run: " + ", ".join(f"{r['cause']} ({r['confidence']:.0%})"
+                                                             for r in others))
+    return "\n".join(out) + "\n"

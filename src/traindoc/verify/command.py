@@ -1,0 +1,34 @@
+"""`traindoc verify DIAGNOSIS.json NEW_RUN... [--json]`: exit 0 only when every expected outcome holds and the
+original causes are gone; 1 otherwise; 2 when the inputs cannot be read."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from traindoc.cli import UsageError
+
+
+def command(args: Any) -> int:
+    try:
+        original = json.loads(Path(args.diagnosis).read_text(encoding="utf-8"))
+    except FileNotFoundError as e:
+        raise UsageError(f"diagnosis {args.diagnosis} not found") from e
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
+        raise UsageError(f"diagnosis {args.diagnosis} is not readable JSON ({e})") from e
+    if not isinstance(original, dict) or "root_causes" not in original:
+        raise UsageError(f"{args.diagnosis} is not a traindoc diagnosis")
+    missing = [p for p in args.new_run if not Path(p).exists()]
+    if missing:
+        raise UsageError(f"new run {missing[0]} not found")
+    from traindoc.verify.check import render, verify
+
+    result = verify(original, list(args.new_run))
+    if args.json:
+        json.dump(result, sys.stdout, indent=2, default=str)
+        sys.stdout.write("\n")
+    else:
+        sys.stdout.write(render(result))
+    return 0 if result["passed"] else 1

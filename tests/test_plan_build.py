@@ -1,0 +1,72 @@
+"""`traindoc plan` on a user-style project: the right edits, valid against the schema, bound to the files."""
+
+from __future__ import annotations
+
+import json
+from importlib import resources
+from pathlib import Path
+
+import jsonschema
+import pytest
+
+from test_plan_fixtures import make_project
+from traindoc.cli import main
+from traindoc.plan.build import PlanError, build_plan, compute_plan_id, render_markdown
+
+
+def schema(name: str) -> dict:
+    return json.loads(resources.files("traindoc").joinpath(f"schemas/{name}").read_text())
+
+
+def test_plan_covers_config_and_code_and_validates(tmp_path: Path) -> None:
+    root, diag = make_project(tmp_path)
+    plan = build_plan(json.loads(diag.read_text()), str(diag), root=str(root))
+    jsonschema.validate(plan, schema("plan.schema.json"))
+    by_file = {}
+    for c in plan["changes"]:
+        by_file.setdefault(c["file"], []).append(c)
+    (cfg,) = by_file["config.yaml"]  # two adjacent lines: one hunk
+    assert cfg["line"] == 3
+    assert cfg["before"] == "  lr: 1.0e-2   # tried 3e-3 before\n  warmup_steps: 0\n"
+    assert cfg["after"] == "  lr: 5.0e-3   # tried 3e-3 before\n  warmup_steps: 20\n"  # 5% of the 400 steps
+    code = "".join(c["after"] for c in by_file["train.py"])
+    assert "is_causal=True" in code and "opt.zero_grad(set_to_none=True)" in code
+    new_tests = {c["file"] for c in plan["changes"] if c["kind"] == "new_file"}
+    assert new_tests == {"tests/test_traindoc_zero_grad.py", "tests/test_traindoc_causal_mask.py"}
+    assert plan["plan_id"] == compute_plan_id(plan)
+    md = render_markdown(plan)
+    assert md.startswith("## Implementation Plan") and "Proceed?" in md and plan["plan_id"] in md
+
+
+def test_plan_id_binds_the_file_bytes(tmp_path: Path) -> None:
+    root, diag = make_project(tmp_path)
+    plan = build_plan(json.loads(diag.read_text()), str(diag), fix="1", root=str(root))
+    assert [f["cause"] for f in plan["fixes"]] == ["lr_too_high"]
+    first = plan["plan_id"]
+    (root / "config.yaml").write_text((root / "config.yaml").read_text() + "\n")
+    assert compute_plan_id(plan) != first
+
+
+def test_default_root_leaves_the_run_folder(tmp_path: Path) -> None:
+    root, diag = make_project(tmp_path)
+    plan = build_plan(json.loads(diag.read_text()), str(diag), fix="1")
+    assert Path(plan["root"]) == root.resolve()
+
+
+def test_bad_fix_rank_is_a_usage_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    _, diag = make_project(tmp_path)
+    with pytest.raises(PlanError):
+        build_plan(json.loads(diag.read_text()), str(diag), fix="9")
+    assert main(["plan", str(diag), "--fix", "x"]) == 2
+    assert "ranks" in capsys.readouterr().err
+
+
+def test_cli_writes_plan_and_prints_markdown(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    root, diag = make_project(tmp_path)
+    out = tmp_path / "plan.json"
+    assert main(["plan", str(diag), "-o", str(out), "--root", str(root)]) == 0
+    printed = capsys.readouterr().out
+    plan = json.loads(out.read_text())
+    assert f"--approve {plan['plan_id']}" in printed
+    assert main(["plan", str(diag), "--json", "--root", str(root)]) == 0
+    assert json.loads(capsys.readouterr().out)["plan_id"] == plan["plan_id"]
