@@ -75,6 +75,7 @@ class DataConfig:
     reasoning_epoch: int = 4
     advanced_epoch: int = 7
     max_number: int = 99  # operand range of the arithmetic tasks
+    stage_mix: float = 0.2  # share of each stage's examples drawn from the other stages (0 = pure stages)
 
 
 @dataclass

@@ -3,12 +3,13 @@
 Nothing here touches the network. The curriculum tasks are generated from a seeded RNG, so every run (and every
 resume) sees the same examples in the same order. Each task has a real, learnable answer:
 
-  Foundation  copy / reverse / count a random string          "Q: reverse kqzt A: tzqk"
-  Reasoning   two-operand arithmetic and comparisons          "Q: 23+45 A: 68"
-  Advanced    multi-step arithmetic with worked steps, sorting "Q: 12+7-5 A: 12+7=19, 19-5=14, so 14"
+  Foundation  copy / reverse / count a random string, 1-digit sums  "Q: reverse kq7t A: t7qk"
+  Reasoning   two-operand arithmetic and comparisons                "Q: 23+45 A: 68"
+  Advanced    multi-step arithmetic with worked steps, sorting      "Q: 12+7-5 A: 12+7=19, 19-5=14, so 14"
 
-A stage's data is 80% its own tasks and 20% replay of the earlier stages. Examples are packed back to back into
-rows of seq_len + 1 tokens (inputs = row[:-1], targets = row[1:]): no padding, every position is a prediction.
+A stage's data is (1 - data.stage_mix) its own tasks and data.stage_mix tasks of the other stages. Examples are
+packed back to back into rows of seq_len + 1 tokens (inputs = row[:-1], targets = row[1:]): no padding, every
+position is a prediction.
 """
 
 from __future__ import annotations
@@ -95,8 +96,14 @@ def build_tokenizer(cfg: DataConfig) -> ByteTokenizer | GPT2Tokenizer:
 
 
 # ---- curriculum tasks ----------------------------------------------------------------------------------------
+# Foundation strings mix letters, digits and the operators of later stages, so a stage switch changes the task,
+# not the alphabet: otherwise the first Reasoning batch meets never-seen byte embeddings and the loss jumps back
+# to its initial value in every run, healthy or not.
+ALPHABET = string.ascii_lowercase + string.digits + "+-=*,"
+
+
 def _word(rng: random.Random, lo: int = 3, hi: int = 6) -> str:
-    return "".join(rng.choice(string.ascii_lowercase) for _ in range(rng.randint(lo, hi)))
+    return "".join(rng.choice(ALPHABET) for _ in range(rng.randint(lo, hi)))
 
 
 def task_copy(rng: random.Random, n: int) -> str:
@@ -113,6 +120,11 @@ def task_count(rng: random.Random, n: int) -> str:
     c = rng.choice(string.ascii_lowercase)
     k = rng.randint(1, 9)
     return f"Q: count {c * k} A: {k}"
+
+
+def task_add_digit(rng: random.Random, n: int) -> str:
+    a, b = rng.randint(0, 9), rng.randint(0, 9)
+    return f"Q: {a}+{b} A: {a + b}"
 
 
 def task_add(rng: random.Random, n: int) -> str:
@@ -149,7 +161,7 @@ def task_sort(rng: random.Random, n: int) -> str:
 
 
 TASKS: dict[str, list[Callable[[random.Random, int], str]]] = {
-    "Foundation": [task_copy, task_reverse, task_count],
+    "Foundation": [task_copy, task_reverse, task_count, task_add_digit],
     "Reasoning": [task_add, task_sub, task_max],
     "Advanced": [task_chain, task_double_add, task_sort],
 }
@@ -163,11 +175,14 @@ SAMPLE_PROMPTS: dict[str, list[str]] = {
 }
 
 
-def stage_example(stage: str, rng: random.Random, max_number: int) -> str:
-    """80% this stage's tasks, 20% replay of earlier stages (Foundation has nothing earlier)."""
-    idx = STAGES.index(stage)
-    if idx > 0 and rng.random() < 0.2:
-        stage = STAGES[rng.randrange(idx)]
+def stage_example(stage: str, rng: random.Random, max_number: int, mix: float) -> str:
+    """A stage's own tasks with probability 1 - mix, otherwise a task of another stage (earlier or later).
+
+    Mixing keeps every task format in view from the start, so a stage switch shifts the task distribution
+    (Foundation-heavy -> Advanced-heavy) instead of confronting the model with text it has never seen; mix=0 gives
+    pure stages and the sharpest possible switch."""
+    if mix > 0 and rng.random() < mix:
+        stage = rng.choice([s for s in STAGES if s != stage])
     return rng.choice(TASKS[stage])(rng, max_number)
 
 
@@ -201,10 +216,10 @@ class Phase1Data:
                 # separate seeds per stage and split: validation examples are drawn independently of training ones
                 rng_t = random.Random(cfg.train.seed * 7919 + i)
                 rng_v = random.Random(cfg.train.seed * 7919 + 1000 + i)
-                self.train[stage] = pack(lambda r=rng_t, s=stage: stage_example(s, r, d.max_number), self.tok,
-                                         d.train_size, row)
-                self.val[stage] = pack(lambda r=rng_v, s=stage: stage_example(s, r, d.max_number), self.tok,
-                                       d.val_size, row)
+                self.train[stage] = pack(lambda r=rng_t, s=stage: stage_example(s, r, d.max_number, d.stage_mix),
+                                         self.tok, d.train_size, row)
+                self.val[stage] = pack(lambda r=rng_v, s=stage: stage_example(s, r, d.max_number, d.stage_mix),
+                                       self.tok, d.val_size, row)
         else:
             self.stages = ("File",)
             ids = torch.tensor(self._read_file(Path(d.source)), dtype=torch.long)
