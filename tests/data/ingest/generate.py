@@ -1,6 +1,6 @@
 """Regenerate the real-library fixtures in this folder (run from the repository root):
 
-    OMP_NUM_THREADS=1 .venv/bin/python tests/data/ingest/generate.py hf|lightning|mlflow|wandb
+    OMP_NUM_THREADS=1 .venv/bin/python tests/data/ingest/generate.py hf|lightning|mlflow|mlflow_db|wandb
 
 Each writes into a temporary folder and copies back only the small files the tests read. The outputs are committed
 so the ingest tests run without these libraries; tests that need a library to make a fresh file skip without it.
@@ -105,6 +105,43 @@ def mlflow(out: Path) -> None:
     # artifact_location/artifact_uri are absolute paths of this machine; the readers never use them.
 
 
+def mlflow_db(out: Path) -> None:
+    """A real mlflow.db (mlflow-skinny + SQLAlchemy + alembic), then slimmed for the repository: MLflow's own schema
+    is ~1 MB of tables we never read, so the runs / metrics / params tables are copied with MLflow's exact CREATE
+    statements and the rows exactly as MLflow wrote them (NaN as value 0 + is_nan 1, Inf as DBL_MAX)."""
+    import sqlite3
+
+    import mlflow as mlf
+
+    with tempfile.TemporaryDirectory() as tmp:
+        full = Path(tmp) / "mlflow.db"
+        mlf.set_tracking_uri(f"sqlite:///{full}")
+        mlf.set_experiment("exp")
+        for name, nan_at in (("older", None), ("latest", 3)):
+            with mlf.start_run(run_name=name):
+                mlf.log_params({"learning_rate": 0.01, "optimizer": "adamw"})
+                for s in range(6):
+                    mlf.log_metric("train/loss", float("nan") if s == nan_at else 1.0 - s / 10, step=s)
+                mlf.log_metric("grad_norm", float("inf"), step=5)
+                mlf.log_metric("grad_norm", float("-inf"), step=6)
+        dest = out / "mlflow_db" / "mlflow.db"
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        dest.unlink(missing_ok=True)
+        src = sqlite3.connect(full)
+        slim = sqlite3.connect(dest)
+        for table in ("runs", "metrics", "params"):
+            (ddl,) = src.execute("SELECT sql FROM sqlite_master WHERE type='table' AND name=?", (table,)).fetchone()
+            slim.execute(ddl)
+            rows = src.execute(f"SELECT * FROM {table}").fetchall()
+            if rows:
+                marks = ", ".join("?" * len(rows[0]))
+                slim.executemany(f"INSERT INTO {table} VALUES ({marks})", rows)
+        slim.commit()
+        slim.execute("VACUUM")
+        slim.close()
+        src.close()
+
+
 def wandb(out: Path) -> None:
     """A real wandb offline run: history (with a NaN at step 150), config, a console warning, exit record."""
     code = r'''
@@ -129,6 +166,6 @@ run.finish()
 
 
 if __name__ == "__main__":
-    for what in sys.argv[1:] or ["hf", "lightning", "mlflow", "wandb"]:
+    for what in sys.argv[1:] or ["hf", "lightning", "mlflow", "mlflow_db", "wandb"]:
         globals()[what](HERE)
         print("wrote", what)
