@@ -51,6 +51,7 @@ _EMBED = re.compile(r"(?:^|\.)(?:wte|wpe|embed_tokens|embed_positions|tok_embedd
                     r"|embed|emb|pos_embedding|positional_embedding|shared)(?:\.weight)?(?:$|\.)", re.I)
 _BLOCK = re.compile(r"(?:^|\.)(?:h|layers?|blocks?|block_list|resblocks|stages?|encoder\.layer|decoder\.layers?"
                     r"|transformer\.h|transformer\.layers|encoder_layers|decoder_layers)\.\d+\.")
+_LM_HEAD = re.compile(r"(?:^|\.)(?:lm_head|embed_out|output)\.weight$")  # heads of language models only
 _ACT = re.compile(r"halt|act_head|ponder", re.I)
 
 
@@ -76,8 +77,10 @@ def _strip(name: str) -> str:
     return name
 
 
-def count_params(tensors: dict[str, TensorInfo], source: str = "") -> ParamCounts:
-    """ParamCounts from named tensors (shape + storage id), counting shared storage once."""
+def count_params(tensors: dict[str, TensorInfo], source: str = "", guess_ties: bool = True) -> ParamCounts:
+    """ParamCounts from named tensors (shape + storage id), counting shared storage once.
+
+    `guess_ties=False` for one shard of a sharded model: the embedding may sit in another shard."""
     counts = {"embedding": 0, "unembedding": 0, "blocks": 0, "other": 0, "act_head": 0}
     seen: dict[tuple, str] = {}  # (storage, offset, shape) -> role of the first name on it
     tied = False
@@ -87,9 +90,9 @@ def count_params(tensors: dict[str, TensorInfo], source: str = "") -> ParamCount
     # A tied output head saved once under the head's name (safetensors' save_model keeps one name per storage):
     # no token embedding of the head's shape remains, so the head IS the embedding.
     embed_shapes = {t.shape for raw, t in tensors.items() if roles[raw] == "embedding"}
-    for raw, t in tensors.items():
+    for raw, t in tensors.items() if guess_ties else ():
         if roles[raw] == "unembedding" and len(t.shape) == 2 and t.shape not in embed_shapes \
-                and t.shape[::-1] not in embed_shapes and embed_shapes:
+                and t.shape[::-1] not in embed_shapes and (embed_shapes or _LM_HEAD.search(_strip(raw))):
             roles[raw] = "embedding"
             tied = True
     for raw_name, t in tensors.items():
@@ -276,7 +279,7 @@ def read(path: Path, run: Run) -> Source:
                 tensors = {k.split(".", 1)[1]: v for k, v in tensors.items() if k.split(".", 1)[0] in MODEL_KEYS}
     if not tensors:
         raise ReadError(f"{path.name}: no tensors found (not a model checkpoint)")
-    counts = count_params(tensors, source=str(path))
+    counts = count_params(tensors, source=str(path), guess_ties=not _SHARD.search(path.name))
     if top is not None and counts.trainable is None:
         counts.trainable = _trainable_from_optimizer(top)
     src.records = len(tensors)
