@@ -335,25 +335,38 @@ def locate_unguarded_log(src: _Source) -> list[CodeSite]:
 
 
 # ------------------------------------------------------------------------------------------- act_variance_collapse
-_NON_DIFFERENTIABLE = re.compile(r"\.item\(\)|\.detach\(\)|\.long\(\)|\.int\(\)|torch\.round|\.round\(\)|argmax|"
-                                 r"torch\.no_grad|\.sum\(\)\s*\.float\(\)|>=|<=|>\s|<\s")
+_NON_DIFF_CALLS = {"item", "detach", "long", "int", "round", "argmax", "argmin", "floor", "ceil", "no_grad", "bool",
+                   "nonzero", "tolist"}
+_DIVERSITY = re.compile(r"divers|kl|entropy|prior|ponder|remainder", re.I)
+
+
+def _code_nodes(func: ast.FunctionDef) -> list[ast.AST]:
+    """The function's body without its docstring."""
+    body = func.body
+    if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant) \
+            and isinstance(body[0].value.value, str):
+        body = body[1:]
+    return list(_walk_no_defs(body))
 
 
 def locate_act_loss(src: _Source) -> list[CodeSite]:
-    """An ACT / ponder loss function (`compute_act_loss`, `*ponder*loss*`, `*halt*loss*`) that has no diversity
-    term, or whose loss is built from non-differentiable quantities (step counts, .item(), detach, thresholds):
-    the halting head then gets no gradient and every token halts alike."""
+    """An ACT / ponder loss function (`compute_act_loss`, `*ponder*loss*`, `*halt*loss*`) built from
+    non-differentiable quantities (thresholded step counts, .item(), .detach(), argmax) or with no diversity /
+    ponder term: the halting head then gets no gradient and every token halts alike."""
     sites = []
     for func in (n for n in ast.walk(src.tree) if isinstance(n, ast.FunctionDef)):
         name = func.name.lower()
         if not (("act" in name or "ponder" in name or "halt" in name) and "loss" in name):
             continue
-        body = src.segment(func)
-        has_diversity = bool(re.search(r"divers|\.var\(|\.std\(|variance", body))
-        non_diff = [m.group(0) for m in _NON_DIFFERENTIABLE.finditer(body)]
-        var_over_singleton = bool(re.search(r"\.var\([^)]*keepdim|\.var\(\s*dim\s*=\s*-?\d", body)) and bool(
-            re.search(r"keepdim=True|unsqueeze|\[:,\s*None\]", body))
-        if has_diversity and not non_diff and not var_over_singleton:
+        nodes = _code_nodes(func)
+        non_diff = sorted({_call_name(n) + "()" for n in nodes if isinstance(n, ast.Call)
+                           and _call_name(n) in _NON_DIFF_CALLS}
+                          | {"a comparison" for n in nodes if isinstance(n, ast.Compare)})
+        words = {n.id for n in nodes if isinstance(n, ast.Name)} | {n.attr for n in nodes
+                                                                    if isinstance(n, ast.Attribute)}
+        has_diversity = any(_DIVERSITY.search(w) for w in words) or any(
+            isinstance(n, ast.Call) and _call_name(n) in ("var", "std") for n in nodes)
+        if has_diversity and not non_diff:
             continue
         args = [a.arg for a in func.args.args if a.arg != "self"]
         first, last = func.lineno, func.end_lineno or func.lineno
@@ -362,7 +375,7 @@ def locate_act_loss(src: _Source) -> list[CodeSite]:
         indent = re.match(r"\s*", src.lines[func.lineno - 1]).group(0)
         why = []
         if non_diff:
-            why.append(f"the loss goes through non-differentiable ops ({', '.join(sorted(set(non_diff))[:4])})")
+            why.append(f"the loss goes through non-differentiable ops ({', '.join(non_diff[:4])})")
         if not has_diversity:
             why.append("there is no diversity term")
         sites.append(CodeSite("act_variance_collapse", "act_loss", src.path, first, last, src.span(first, last),
