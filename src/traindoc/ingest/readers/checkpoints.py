@@ -286,7 +286,6 @@ def read(path: Path, run: Run) -> Source:
     if top is not None:
         _config_from_checkpoint(top, path, run, src)
     _merge_params(run, counts, path)
-    run.sources.append(src)
     return src
 
 

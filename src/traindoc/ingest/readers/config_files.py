@@ -143,7 +143,6 @@ def read_yaml(path: Path, run: Run) -> Source:
     for node in nodes:
         if node is not None:
             _walk_yaml(node, prefix, text, lines, run, src, str(path), 0)
-    run.sources.append(src)
     return src
 
 
@@ -306,7 +305,6 @@ def read_json(path: Path, run: Run) -> Source:
     lines = _Lines(text)
     for key, value, start, stop in scanner.out:
         _add(run, src, prefix + key, value, str(path), lines.line(start), "json", text[start:stop])
-    run.sources.append(src)
     return src
 
 
@@ -447,7 +445,6 @@ def read_python(path: Path, run: Run) -> Source:
             put(f"args.{dest}", default, "argparse_default")
     if not src.records:
         src.warnings.append("no literal config values found")
-    run.sources.append(src)
     return src
 
 
@@ -471,7 +468,6 @@ def read_training_args_bin(path: Path, run: Run) -> Source:
         if isinstance(k, str) and not k.startswith("_"):
             _add(run, src, f"training_args.{k}", v, str(path), None, "pickle", "")
     src.warnings.append("values from a pickled TrainingArguments: no line numbers; edit the script that built it")
-    run.sources.append(src)
     return src
 
 

@@ -166,8 +166,6 @@ def read(path: Path, run: Run) -> Source:
         raise ReadError(f"{path.name}: cannot read ({exc.strerror or exc})") from None
     if not src.records:
         src.warnings.append("no samples found")
-    run.warnings.extend(f"{path.name}: {w}" for w in src.warnings)
-    run.sources.append(src)
     return src
 
 

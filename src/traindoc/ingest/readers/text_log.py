@@ -254,8 +254,6 @@ def read(path: Path, run: Run) -> Source:
         src.warnings.append("no metric, warning or error lines recognised")
     if hf:
         src.warnings.append(f"{hf} HF Trainer console dict lines left to the HF console reader")
-    run.warnings.extend(f"{path.name}: {w}" for w in src.warnings)
-    run.sources.append(src)
     return src
 
 
