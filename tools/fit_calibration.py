@@ -69,12 +69,16 @@ def reallib_runs():
         return
     from traindoc.ingest.loader import load_run
 
-    for label_file in sorted(base.glob("*/label.json")):
+    # helper "reallib" stores each run as <lib>-<fault>-<hash>/ next to <lib>-<fault>-<hash>.json {"lib", "fault"}
+    for label_file in sorted(base.glob("*.json")):
+        run_dir = label_file.with_suffix("")
         try:
-            label = json.loads(label_file.read_text())["cause"]
-        except (OSError, ValueError, KeyError):
+            label = json.loads(label_file.read_text())["fault"]
+        except (OSError, ValueError, KeyError, TypeError):
             continue
-        yield "reallib", label or "healthy", load_run([str(label_file.parent)])
+        if not run_dir.is_dir():
+            continue
+        yield "reallib", label or "healthy", load_run([str(run_dir)])
 
 
 def platt(x: np.ndarray, y: np.ndarray, w: np.ndarray, l2: float = 1.0, prior=(1.0, 0.0)) -> tuple[float, float]:

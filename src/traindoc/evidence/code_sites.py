@@ -337,7 +337,7 @@ def locate_unguarded_log(src: _Source) -> list[CodeSite]:
 # ------------------------------------------------------------------------------------------- act_variance_collapse
 _NON_DIFF_CALLS = {"item", "detach", "long", "int", "round", "argmax", "argmin", "floor", "ceil", "no_grad", "bool",
                    "nonzero", "tolist"}
-_DIVERSITY = re.compile(r"divers|kl|entropy|prior|ponder|remainder", re.I)
+_DIVERSITY = re.compile(r"divers|^kl$|_kl|kl_|entropy|prior|variance", re.I)
 
 
 def _code_nodes(func: ast.FunctionDef) -> list[ast.AST]:

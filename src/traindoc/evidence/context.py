@@ -215,6 +215,27 @@ class Divergence:
     nonfinite_step: int | None
 
 
+def loss_series(run: Run) -> Series | None:
+    """The training loss, with HF Trainer's NaN filter undone: a loss logged as exactly 0.0 on a step whose grad
+    norm is NaN was a NaN (the Trainer replaces non-finite losses before logging), not a perfect model."""
+    def compute() -> Series | None:
+        s, g = run.series("loss"), run.series("grad_norm")
+        if s is None or g is None:
+            return s
+        bad = g.steps[~np.isfinite(g.values)]
+        if bad.size == 0:
+            return s
+        mask = (s.values == 0) & np.isin(s.steps, bad)
+        if not mask.any():
+            return s
+        return Series(s.name, s.steps, np.where(mask, np.nan, s.values), s.source, s.raw_name)
+    return stats.cached(run, "loss_series", compute)
+
+
+def metric(run: Run, name: str) -> Series | None:
+    return loss_series(run) if name == "loss" else run.series(name)
+
+
 def first_nonfinite(s: Series | None) -> int | None:
     if s is None:
         return None
@@ -234,7 +255,7 @@ def divergence(run: Run, name: str = "loss") -> Divergence | None:
 
 
 def _divergence(run: Run, name: str) -> Divergence | None:
-    s = run.series(name)
+    s = metric(run, name)
     if s is None or len(s) < 8:
         return None
     steps, vals = s.finite()
@@ -268,7 +289,7 @@ def _divergence(run: Run, name: str) -> Divergence | None:
 
 def progress(run: Run, name: str = "loss") -> float | None:
     """Relative loss decrease from the first 10 % of points to the last 10 % (1 = fell to 0, 0 = flat)."""
-    s = run.series(name)
+    s = metric(run, name)
     if s is None:
         return None
     _, v = s.finite()

@@ -13,6 +13,7 @@ from traindoc.evidence.context import (
     config_number,
     configured_lrs,
     fix_site,
+    loss_series,
     run_length,
     sample_report,
     stage_boundaries,
@@ -31,7 +32,7 @@ def detect_label_leakage(run: Run) -> list[Finding]:
     - train << val: eval/train >= 5 with train < 0.1 at the end;
     - degenerate samples (>= 50 % of the latest) while train loss is tiny.
     """
-    loss = run.series("loss")
+    loss = loss_series(run)
     if loss is None or len(loss) < 10:
         return []
     st, v = loss.finite()
@@ -80,7 +81,7 @@ def detect_label_leakage(run: Run) -> list[Finding]:
 def detect_data_pipeline_bug(run: Run) -> list[Finding]:
     """Loss ~0 from the very start (1e-4 nats: no real task starts solved), a loss that never changes
     (identical batches / a constant target), or a loss periodic with the epoch (unshuffled or repeated data)."""
-    loss = run.series("loss")
+    loss = loss_series(run)
     if loss is None or len(loss) < 10:
         return []
     st, v = loss.finite()
@@ -195,7 +196,7 @@ def detect_overfitting(run: Run) -> list[Finding]:
     Needs >= 4 eval points; the last eval is >= 10 % above the minimum with >= 2 evals after it, and the train
     loss at the end is below the train loss at the best-eval step.
     """
-    ev_s, loss = run.series("eval_loss"), run.series("loss")
+    ev_s, loss = run.series("eval_loss"), loss_series(run)
     if ev_s is None:
         return []
     est, evv = ev_s.finite()

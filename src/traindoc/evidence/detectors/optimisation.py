@@ -19,6 +19,7 @@ from traindoc.evidence.context import (
     first_nonfinite,
     fix_site,
     format_like,
+    loss_series,
     near_boundary,
     optimizer_family,
     progress,
@@ -48,11 +49,12 @@ def _instability_evidence(run: Run) -> tuple[list[str], int | None, float, dict]
             ev.append(f"the spike follows the switch to curriculum stage '{b[1]}' at step {b[0]}")
             nums["stage_boundary"] = b[0]
         first = gs[0].step
-        sev = max(sev, min(1.0, 0.5 + 0.1 * math.log2(top.value / top.median)))
+        # a spike alone is moderate evidence (healthy LLM runs have recovered spikes, PaLM §5.1)
+        sev = max(sev, min(0.6, 0.3 + 0.05 * math.log2(top.value / top.median)))
         nums.update(grad_spike_step=top.step, grad_spike_value=top.value, grad_median=top.median,
                     grad_spikes=len(gs))
     d = divergence(run, "loss")
-    loss = run.series("loss")
+    loss = loss_series(run)
     if d is not None and loss is not None:
         if d.nonfinite_step is not None:
             ev.append(f"loss became non-finite at step {d.nonfinite_step} after reaching {fmt(d.min_value)} "
@@ -84,6 +86,12 @@ def detect_lr_too_high(run: Run) -> list[Finding]:
     lrs = configured_lrs(run)
     sym, first, sev, nums = _instability_evidence(run)
     above = [c for c in lrs if c.value > c.reference[2] * 1.25]
+    prog = progress(run, "loss")
+    loss_s = loss_series(run)
+    if above and not sym and prog is not None and prog < 0.1 and loss_s is not None:
+        # "loss stuck well above what the model reaches at a normal LR" (causes.md)
+        sym.append(f"loss decreased only {max(prog, 0):.1%} over the run {cite_series(loss_s)}")
+        sev = 0.5
     ev: list[str] = []
     sites = []
     ratio = 0.0
@@ -103,9 +111,10 @@ def detect_lr_too_high(run: Run) -> list[Finding]:
     elif above:
         strength = min(0.9, 0.25 + 0.2 * math.log10(max(ratio, 1.0)) * 2)
     else:
-        # instability with the LR in range or unknown: lr_too_high stays a candidate but others may explain it
+        # instability with the LR in range or unknown: lr_too_high stays a candidate (the most common cause of a
+        # divergence a priori) but never a confident one without the LR itself as evidence
         in_range = bool(lrs)
-        strength = (0.2 if in_range else 0.35) * (0.5 + sev)
+        strength = (0.2 if in_range else 0.15) + (0.15 if in_range else 0.4) * sev
     return [Finding(
         detector="detect_lr_too_high", cause="lr_too_high", strength=float(min(1.0, strength)),
         summary=("learning rate above the stable range for its optimiser" if above
@@ -139,7 +148,7 @@ def detect_lr_too_low(run: Run) -> list[Finding]:
         ev.append(f"{name}={format_like(t, c.value)} is {ref / c.value:.3g}x below the reference "
                   f"{format_like(t, ref)} for {c.family.replace('_', ' ')} {cite_config(c.cv)}")
         sites.append(fix_site(c.cv, format_like(t, ref), key=f"lr.{c.group}"))
-    loss = run.series("loss")
+    loss = loss_series(run)
     flat = prog is not None and prog < 0.10
     if prog is not None and loss is not None:
         ev.append(f"loss decreased only {max(prog, 0):.1%} over the run {cite_series(loss)}")
@@ -200,7 +209,9 @@ def detect_no_warmup(run: Run) -> list[Finding]:
         if ref <= 0:
             continue
         r = float(early.max()) / ref
-        if r >= 3 and r > jump:
+        # a *jump*: the early max is >= 2x the very first value too (grad norms and losses that simply start
+        # high and fall are normal initialisation, not a missing warmup)
+        if r >= 3 and r > jump and float(early.max()) >= 2 * float(early[0]):
             # only a jump *after* the first points counts (initial loss is always high): the early max must
             # not be the very first point unless the series then rises again
             i = int(np.argmax(early))
@@ -445,7 +456,7 @@ def detect_grad_accum_bug(run: Run) -> list[Finding]:
     """
     k, kcv = config_number(run, "gradient_accumulation_steps", "accumulate_grad_batches", "grad_accum_steps",
                            "gradient_accumulation", "accum_steps")
-    loss, ev_s = run.series("loss"), run.series("eval_loss")
+    loss, ev_s = loss_series(run), run.series("eval_loss")
     if k is None or k < 2 or loss is None or ev_s is None:
         return []
     _, lv = loss.finite()
@@ -490,13 +501,31 @@ def detect_frozen_params(run: Run) -> list[Finding]:
             ev.append(f"grad_norm median {fmt(float(np.median(v)))}: no gradient reaches the parameters "
                       f"{cite_series(g)}")
             strength = max(strength, 0.6) + 0.1
-    if not ev:
-        return []
     prog = progress(run, "loss")
-    if prog is not None:
+    if prog is not None and ev:
         ev.append(f"loss decreased {max(prog, 0):.1%} over the run")
         if prog < 0.15:
             strength += 0.1
+    elif prog is not None and prog < 0.1 and g is not None and len(g) >= 20:
+        # no parameter counts or flags: a loss that does not move while the LR is in its normal range (not below
+        # reference/3: that is lr_too_low) and nothing blew up means the updates do not reach the weights
+        lrs = configured_lrs(run)
+        in_range = bool(lrs) and all(c.value >= c.reference[0] / 3 for c in lrs)
+        _, gv = g.finite()
+        unstable = bool(spikes(run, "grad_norm")) or divergence(run, "loss") is not None
+        gmed = float(np.median(gv)) if gv.size else 0.0
+        # grads below 1e-4 from the start are vanishing_gradients' signature (it checks freeze flags itself)
+        if in_range and not unstable and gmed >= 1e-4:
+            loss = loss_series(run)
+            ev.append(f"loss decreased only {max(prog, 0):.1%} over {len(loss) if loss else 0} logged points while "
+                      f"the LR is in its normal range ({', '.join(format_like(None, c.value) for c in lrs)})"
+                      f"{' ' + cite_series(loss) if loss else ''}")
+            strength = 0.4
+            if gmed < 0.1:
+                ev.append(f"grad_norm median {fmt(gmed)}: little gradient reaches trainable weights {cite_series(g)}")
+                strength += 0.2
+    if not ev:
+        return []
     return [Finding("detect_frozen_params", "frozen_params", float(min(1.0, strength)),
                     "parameters that should train are frozen", ev, None,
                     {"trainable_share": (p.trainable / p.total) if p and p.trainable is not None and p.total else None,
@@ -529,7 +558,7 @@ def detect_dead_units(run: Run) -> list[Finding]:
                 ev.append(f"grad_norm collapsed from {fmt(early)} to {fmt(late)} around step {step} "
                           f"{cite_series(g)}")
                 prog_late = None
-                loss = run.series("loss")
+                loss = loss_series(run)
                 if loss is not None:
                     ls, lv = loss.finite()
                     after = lv[ls >= step]
