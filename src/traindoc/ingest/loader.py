@@ -68,11 +68,12 @@ def _run_reader(reader: Reader, path: Path, run: Run) -> None:
     try:
         source = reader.read(path, run)
     except ReadError as e:
-        source = Source(str(path), reader.name, warnings=[str(e) or "unreadable"])
+        source = Source(str(path), reader.name, warnings=[" ".join(str(e).split())[:300] or "unreadable"])
     except MemoryError:
         source = Source(str(path), reader.name, warnings=["out of memory while reading; file skipped"])
     except Exception as e:  # last line of defence: a reader bug is a warning, not a crash
-        source = Source(str(path), reader.name, warnings=[f"could not be read ({type(e).__name__}: {e})"[:300]])
+        detail = " ".join(str(e).split())
+        source = Source(str(path), reader.name, warnings=[f"could not be read ({type(e).__name__}: {detail})"[:300]])
     if source is None:
         source = Source(str(path), reader.name)
     run.sources.append(source)

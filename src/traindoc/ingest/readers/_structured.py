@@ -214,7 +214,10 @@ def yaml_with_lines(text: str) -> list[tuple[str, Any, int, str]]:
     """Flatten a YAML mapping: [(dotted key, value, 1-based line, source text of the value)]. Raises ValueError."""
     import yaml
 
-    loader = _tolerant_loader()(text)
+    try:
+        loader = _tolerant_loader()(text)
+    except yaml.YAMLError as e:  # the reader rejects control characters up front
+        raise ValueError(f"invalid YAML ({str(e).splitlines()[0]})") from None
     try:
         try:
             node = loader.get_single_node()

@@ -187,8 +187,8 @@ def read_hparams(path: Path, run: Run) -> Source:
         text = path.read_text(encoding="utf-8", errors="replace")
     except OSError as e:
         raise ReadError(f"cannot open ({e.strerror})") from None
-    if len(text) > 16 << 20:
-        raise ReadError("hparams.yaml larger than 16 MiB; not read")
+    if len(text) > 1 << 20:  # PyYAML parses ~1 MB/s; real hparams files are a few KB
+        raise ReadError("hparams.yaml larger than 1 MiB; not read")
     try:
         items = yaml_with_lines(text)
     except ValueError as e:

@@ -28,6 +28,8 @@ from traindoc.ingest.registry import Reader, ReadError
 
 _STATUS = {1: "RUNNING", 2: "SCHEDULED", 3: "FINISHED", 4: "FAILED", 5: "KILLED"}
 _DBL_MAX = 1.7976931348623157e308
+# A damaged database can fail in sqlite itself, or while Python decodes its text (schema, messages, values).
+_DB_ERRORS = (sqlite3.Error, UnicodeDecodeError, ValueError, OverflowError)
 MAX_METRIC_LINE = 512
 
 
@@ -189,7 +191,13 @@ def _connect(path: Path) -> sqlite3.Connection:
     # immutable=1: no locks, no journal, no WAL files created next to the user's database.
     quoted = Path(os.path.abspath(path)).as_posix().replace("%", "%25").replace("?", "%3f").replace("#", "%23")
     uri = f"file:{quoted}?mode=ro&immutable=1"
-    return sqlite3.connect(uri, uri=True)
+    con = sqlite3.connect(uri, uri=True)
+    con.text_factory = lambda b: b.decode("utf-8", "replace")  # a damaged row must not raise UnicodeDecodeError
+    return con
+
+
+def _one_line(e: Exception) -> str:
+    return " ".join(str(e).split())[:200]
 
 
 def sniff_db(path: Path, head: bytes) -> float:
@@ -201,7 +209,7 @@ def sniff_db(path: Path, head: bytes) -> float:
             tables = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type='table'")}
         finally:
             con.close()
-    except sqlite3.Error:
+    except _DB_ERRORS:
         return 0.3 if "mlflow" in path.name else 0.0  # let the reader report the broken database
     return 0.97 if {"metrics", "runs", "params"} <= tables else 0.0
 
@@ -210,16 +218,16 @@ def read_db(path: Path, run: Run) -> Source:
     source = Source(str(path), "mlflow_db")
     try:
         con = _connect(path)
-    except sqlite3.Error as e:
-        raise ReadError(f"cannot open the SQLite database ({e})") from None
+    except _DB_ERRORS as e:
+        raise ReadError(f"cannot open the SQLite database ({_one_line(e)})") from None
     try:
         try:
             runs = con.execute(
                 "SELECT run_uuid, name, status, start_time, end_time, lifecycle_stage FROM runs "
                 "ORDER BY start_time DESC"
             ).fetchall()
-        except sqlite3.Error as e:
-            raise ReadError(f"not a readable MLflow database ({e})") from None
+        except _DB_ERRORS as e:
+            raise ReadError(f"not a readable MLflow database ({_one_line(e)})") from None
         runs = [r for r in runs if r[5] != "deleted"] or runs
         if not runs:
             raise ReadError("the MLflow database holds no run")
@@ -252,8 +260,8 @@ def read_db(path: Path, run: Run) -> Source:
                 source.records += 1
             for key, value in con.execute("SELECT key, value FROM params WHERE run_uuid = ?", (run_uuid,)):
                 add_config(run, str(key), coerce_yaml_scalar(str(value)), path, None, "mlflow_param", str(value))
-        except sqlite3.Error as e:
-            source.warnings.append(f"database read stopped early ({e}); values before it were kept")
+        except _DB_ERRORS as e:
+            source.warnings.append(f"database read stopped early ({_one_line(e)}); values before it were kept")
         source.metrics = cols.flush(run, str(path))
     finally:
         con.close()

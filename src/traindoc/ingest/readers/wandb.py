@@ -350,7 +350,9 @@ def read_dir(path: Path, run: Run) -> Source:
 
 def _read_config_yaml(path: Path, run: Run, source: Source) -> None:
     try:
-        text = path.read_text(encoding="utf-8", errors="replace")[: 16 << 20]
+        text = path.read_text(encoding="utf-8", errors="replace")
+        if len(text) > 4 << 20:  # PyYAML parses ~1 MB/s; a config this size is not one
+            raise ValueError("larger than 4 MiB")
         items = yaml_with_lines(text)
     except (OSError, ValueError) as e:
         source.warnings.append(f"config.yaml unreadable ({e})")
