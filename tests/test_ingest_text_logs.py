@@ -53,6 +53,13 @@ def events(run: Run, tag: str):
         ("litgpt_pretrain.log", "litgpt"),
         ("generic_prints.log", "generic"),
         ("lightning_bar.log", "lightning_bar"),
+        ("pytorch_mnist.log", "pytorch_examples"),
+        ("fastai_table.log", "table"),
+        ("yolo_table.log", "table"),
+        ("tutorial_loop.log", "generic"),
+        ("torchtune_bar.log", "lightning_bar"),
+        ("ranks_generic.log", "generic"),
+        ("absl_jax.log", "generic"),
     ],
 )
 def test_family_is_detected_and_sniffed(name, family):
@@ -175,6 +182,31 @@ def test_lightning_bar_every_frame_counts():
     loss = values(run, "loss")
     assert loss[0] == 3.0 and loss[100] == pytest.approx(2.0) and loss[200] == pytest.approx(1.0)
     assert (100, 1) in run.epoch_starts
+
+
+def test_pytorch_examples_and_tables():
+    run, _ = load("pytorch_mnist.log")
+    assert values(run, "loss")[61280] == pytest.approx(1.022)  # epoch 2: steps count samples across epochs
+    assert values(run, "eval_accuracy") == {1280: pytest.approx(0.94), 61280: pytest.approx(0.98)}
+    run, _ = load("fastai_table.log")
+    assert values(run, "eval_loss") == {0: pytest.approx(0.31), 1: pytest.approx(0.22), 2: pytest.approx(0.25)}
+    assert "time" not in run.metrics
+    run, _ = load("yolo_table.log")
+    assert values(run, "box_loss")[2] == pytest.approx(0.08)
+
+
+def test_tutorial_loop_torchtune_ranks_and_absl():
+    run, _ = load("tutorial_loop.log")
+    assert values(run, "loss")[400] == pytest.approx(0.4)  # "Epoch [2/5], Step [100/300]" -> step 300 + 100
+    assert not events(run, "restart")
+    run, _ = load("torchtune_bar.log")
+    assert values(run, "loss")[20] == pytest.approx(1.0)  # description "2|20|Loss: 1.0000"
+    run, _ = load("ranks_generic.log")
+    assert values(run, "loss")[200] == pytest.approx(1.8)
+    assert values(run, "loss@rank1")[200] == pytest.approx(6.8)  # the rank that disagrees stays visible
+    run, _ = load("absl_jax.log")
+    assert values(run, "lr")[100] == 0.001
+    assert events(run, "tbx_nan")[0].step == 200
 
 
 def test_normalise_strips_noise():

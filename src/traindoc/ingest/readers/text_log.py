@@ -310,7 +310,8 @@ def _parse(frames: Iterable[tuple[int, bytes]], order: list[Format], col: _Colle
                         step = implicit_step
                     else:
                         step = last_step
-                if not rec.eval:
+                other_rank = line.rank is not None and line.rank > 0
+                if not rec.eval and not other_rank:
                     if last_step is not None and step < last_step:
                         col.event("info", f"step went back from {last_step} to {step} (restart or resume)", step,
                                   "restart", line_no)
@@ -321,7 +322,9 @@ def _parse(frames: Iterable[tuple[int, bytes]], order: list[Format], col: _Colle
                     run.epoch_starts.append((step, rec.epoch))
                     last_epoch = rec.epoch
                 for raw_name, value in rec.metrics.items():
-                    col.add(col.name(raw_name), step, value)
+                    name = col.name(raw_name)
+                    # per-rank copies of a metric stay apart, so a desync between ranks remains visible
+                    col.add(f"{name}@rank{line.rank}" if other_rank else name, step, value)
                 src.records += 1
             got = classify(strip_triggered(text))
             if got is None and line.level in ("WARNING", "WARN", "ERROR", "CRITICAL", "FATAL"):

@@ -65,6 +65,8 @@ _TIMESTAMP = (
 # Logger prefixes, stripped one after another (a line can carry several: "[rank0]:[titan] <date> - root - INFO - ").
 _PREFIXES = [
     re.compile(r"^\[titan\]\s*"),
+    # absl / glog (JAX, TF, T5X): "I1128 10:00:00.123456 140000 train.py:123] "
+    re.compile(r"^(?P<glog>[IWEF])\d{4} \d{2}:\d{2}:\d{2}\.\d+\s+\d+\s+[\w./-]+:\d+\]\s*"),
     # "[2023-04-28 06:51:29,903] ", "[11/28 10:00:00 d2.utils.events]: "
     re.compile(rf"^\[(?:{_TIMESTAMP})(?: [\w.]+)?\]:?\s*"),
     re.compile(rf"^(?:{_TIMESTAMP})\s*(?:[-|:]\s*)?"),
@@ -108,6 +110,8 @@ def normalise(raw: str) -> Line:
                 gd = m.groupdict()
                 if gd.get("level"):
                     level = gd["level"]
+                elif gd.get("glog"):
+                    level = {"I": "INFO", "W": "WARNING", "E": "ERROR", "F": "FATAL"}[gd["glog"]]
                 if gd.get("rank"):
                     rank = int(gd["rank"])
                 text = text[m.end():]
@@ -490,28 +494,112 @@ def parse_litgpt(line: str, st: State) -> Record | None:
     return None
 
 
-# Lightning / tqdm postfix: "Epoch 0:   6%|██ | 32040/500150 [6:28:43<94:39:17,  1.37it/s, loss=2.6, v_num=95nc,
-# reduced_train_loss=2.590, global_step=3.2e+4]". The step is global_step when printed, else epoch*total + batch.
-_LIGHTNING = re.compile(
-    r"^(?:Epoch|Training|Validation)[ :]*(\d+)?:?\s*\d+%\|[^|]*\|\s*(\d+)/(\d+)\s*"
-    r"\[[^\]]*?,\s*[\d.?]+\s*(?:it/s|s/it)(.*)\]"
+# tqdm bars with a metrics postfix (Lightning, accelerate loops, torchtune): "Epoch 0:   6%|██ | 32040/500150
+# [6:28:43<94:39:17,  1.37it/s, loss=2.6, v_num=95nc, reduced_train_loss=2.590, global_step=3.2e+4]". The step is
+# global_step when printed, else epoch*total + batch; a bar without an epoch that restarts from 0 continues the count.
+_BAR = re.compile(
+    r"^(?P<desc>.{0,200}?):?\s*\d+%\|[^|]*\|\s*(?P<n>\d+)/(?P<total>\d+)\s*"
+    r"\[[^\]]*?,\s*[\d.?]+\s*(?:it/s|s/it)(?P<post>.*)\]"
 )
+_DESC_EPOCH = re.compile(r"(?:Epoch|epoch|Ep)\s*[:#]?\s*(\d+)")
+# torchtune's bar description: "1|5|Loss: 1.2345"
+_TORCHTUNE_DESC = re.compile(rf"^(\d+)\|(\d+)\|Loss: ({NUM})")
 
 
 def parse_lightning_bar(line: str, st: State) -> Record | None:
-    m = _LIGHTNING.match(line)
+    m = _BAR.match(line)
     if not m:
         return None
-    metrics = {k: v for k, v in pairs(m.group(4)).items() if k != "v_num"}
+    desc = m.group("desc").strip()
+    metrics = {k: v for k, v in pairs(m.group("post")).items() if k != "v_num"}
+    tune = _TORCHTUNE_DESC.match(desc)
+    if tune:
+        _put(metrics, "loss", tune.group(3))
+        return Record(int(tune.group(2)), metrics, epoch=int(tune.group(1)))
     if not metrics:
         return None
+    n, total = int(m.group("n")), int(m.group("total"))
     gs = metrics.pop("global_step", None)
-    ep = int(m.group(1)) if m.group(1) else (st.epoch or 0)
+    em = _DESC_EPOCH.search(desc)
     if gs is not None and math.isfinite(gs):
-        step = int(gs)
-    else:
-        step = ep * int(m.group(3)) + int(m.group(2))
-    return Record(step, metrics, epoch=ep)
+        return Record(int(gs), metrics, epoch=int(em.group(1)) if em else None)
+    if desc.lower().startswith(("val", "test", "eval", "predict")):
+        return Record(None, metrics, eval=True)
+    if em:
+        ep = int(em.group(1))
+        return Record(ep * total + n, metrics, epoch=ep)
+    # No epoch in the description: a new bar (n going back) continues after the previous one.
+    offset = st.extra.get("bar_offset", 0)
+    last_n = st.extra.get("bar_last_n")
+    if last_n is not None and n < last_n:
+        offset += st.extra.get("bar_total", total)
+        st.extra["bar_offset"] = offset
+    st.extra["bar_last_n"], st.extra["bar_total"] = n, total
+    return Record(offset + n, metrics)
+
+
+# PyTorch examples (mnist & co): "Train Epoch: 1 [640/60000 (1%)]\tLoss: 2.279" and
+# "Test set: Average loss: 0.0363, Accuracy: 9877/10000 (99%)". The step counts samples seen, as the line does.
+_PT_TRAIN = re.compile(rf"^Train Epoch: (\d+) \[(\d+)/(\d+) \(\s*\d+%\)\]\s+Loss: ({NUM})")
+_PT_TEST = re.compile(rf"^Test set: Average loss: ({NUM}), Accuracy: (\d+)/(\d+)")
+
+
+def parse_pytorch_examples(line: str, st: State) -> Record | None:
+    m = _PT_TRAIN.match(line)
+    if m:
+        ep, seen, total = int(m.group(1)), int(m.group(2)), int(m.group(3))
+        metrics: dict[str, float] = {}
+        _put(metrics, "loss", m.group(4))
+        return Record((ep - 1) * total + seen, metrics, epoch=ep)
+    m = _PT_TEST.match(line)
+    if m:
+        metrics = {}
+        _put(metrics, "val_loss", m.group(1))
+        if int(m.group(3)):
+            metrics["val_accuracy"] = int(m.group(2)) / int(m.group(3))
+        return Record(None, metrics, eval=True)
+    return None
+
+
+# Tables printed once per epoch: fastai ("epoch  train_loss  valid_loss  accuracy  time" then rows), Ultralytics
+# YOLO ("Epoch  GPU_mem  box_loss  cls_loss ..." then "1/100  2.1G  0.05 ..."). The header is remembered.
+_TABLE_HEADER = re.compile(
+    r"^\s*(epoch|Epoch|step|Step|iter)\s{2,}[A-Za-z_][\w/()%-]*(?:\s{2,}[A-Za-z_][\w/()%-]*)+\s*$"
+)
+_TABLE_CELL = re.compile(rf"^(?:{NUM}|\d+/\d+)[A-Za-z%]*$|^\d\d:\d\d(?::\d\d)?$|^#na#$")
+
+
+_TABLE_BAR = re.compile(r":?\s*\d+%\|")
+
+
+def parse_table(line: str, st: State) -> Record | None:
+    if _TABLE_HEADER.match(line):
+        cols = line.split()
+        if any(_METRICY.search(c) for c in cols[1:]):
+            st.extra["table"] = cols
+        return None
+    cols = st.extra.get("table")
+    if not cols:
+        return None
+    bar = _TABLE_BAR.search(line)  # YOLO prints each row as the description of a tqdm bar
+    cells = (line[: bar.start()] if bar else line).split()
+    if len(cells) != len(cols) or not all(_TABLE_CELL.match(c) for c in cells):
+        return None
+    first = cells[0].split("/")[0]
+    if not first.isdigit():
+        return None
+    metrics: dict[str, float] = {}
+    for name, cell in zip(cols[1:], cells[1:], strict=True):
+        if ":" in cell or cell == "#na#":  # "00:12" is a duration, "#na#" fastai's missing value
+            continue
+        v = parse_number(re.sub(r"[A-Za-z]+$", "", cell))
+        if v is not None and name.lower() not in ("time", "instances", "size", "gpu_mem"):
+            metrics[name] = v
+    if not metrics:
+        return None
+    idx = int(first)
+    is_epoch = cols[0].lower() == "epoch"
+    return Record(idx, metrics, epoch=idx if is_epoch else None)
 
 
 # Generic prints: "iter 100: loss 2.3", "Epoch: 0005 cost = 0.123", "step 100 | loss 2.3 | lr 1e-3",
@@ -527,23 +615,52 @@ EPOCH_KEYS = {"epoch", "ep", "epochs"}
 _METRICY = re.compile(r"loss|cost|lr\b|learning|grad|norm|acc|ppl|perplexity|score|reward|error|mfu|tps|tok", re.I)
 
 
+# "Epoch [1/10], Step [100/600], Loss: 0.2" (the classic tutorial loop), "epoch 3/10 step 50/100 ...",
+# "[1,  2000] loss: 2.182" (the CIFAR tutorial), "[10]\ttrain-rmse:0.3" (xgboost).
+_FRACTION = re.compile(r"\b(epoch|step|iter|iteration|batch)\s*[:#]?\s*[\[(]?\s*(\d+)\s*/\s*(\d+)\s*[\])]?", re.I)
+_BRACKET_PAIR = re.compile(r"^\[\s*(\d+),\s*(\d+)\]")
+_BRACKET_STEP = re.compile(r"^\[(\d+)\]\s")
+
+
 def parse_generic(line: str, st: State) -> Record | None:
     found = _GEN_PAIR.findall(line)
     if not found:
         return None
     step: int | None = None
     epoch: int | None = None
+    fr = {m.group(1).lower(): (int(m.group(2)), int(m.group(3))) for m in _FRACTION.finditer(line)}
+    if "epoch" in fr:
+        epoch = fr["epoch"][0]
+    inner = fr.get("step") or fr.get("iter") or fr.get("iteration") or fr.get("batch")
+    m = _BRACKET_PAIR.match(line) or _BRACKET_STEP.match(line)
+    if inner is None and m is not None and m.re is _BRACKET_PAIR:
+        epoch = int(m.group(1))
+        # the per-epoch counter's largest value so far stands in for batches per epoch
+        inner = (int(m.group(2)), st.extra.get("bracket_max", 0))
+        st.extra["bracket_max"] = max(st.extra.get("bracket_max", 0), int(m.group(2)))
+    if epoch == 0:
+        st.extra["zero_based_epochs"] = True
+    if inner is not None:
+        # a per-epoch counter becomes a global step that keeps rising across epochs (0- or 1-based epochs)
+        done = 0 if epoch is None else (epoch if st.extra.get("zero_based_epochs") else max(epoch - 1, 0))
+        step = done * inner[1] + inner[0]
+    elif m is not None and m.re is _BRACKET_STEP:
+        step = int(m.group(1))
     metrics: dict[str, float] = {}
     for raw_key, raw_val in found:
         key = raw_key.strip()
         low = key.lower()
         words = low.split()
         if low in STEP_KEYS or (words and words[-1] in ("step", "iter", "iteration") and len(words) <= 2):
+            if fr:
+                continue  # already taken from "step [i/n]"
             v = parse_number(raw_val)
             if v is not None and math.isfinite(v) and step is None:
                 step = int(v)
             continue
         if low in EPOCH_KEYS or (words and words[-1] == "epoch"):
+            if fr:
+                continue
             v = parse_number(raw_val)
             if v is not None and math.isfinite(v) and epoch is None:
                 epoch = int(v)
@@ -579,6 +696,8 @@ FORMATS: list[Format] = [
     Format("torchtitan", parse_torchtitan),
     Format("litgpt", parse_litgpt),
     Format("lightning_bar", parse_lightning_bar),
+    Format("pytorch_examples", parse_pytorch_examples),
+    Format("table", parse_table),
     Format("generic", parse_generic, specific=False),
 ]
 FORMAT_BY_NAME = {f.name: f for f in FORMATS}
