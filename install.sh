@@ -9,6 +9,7 @@
 #   ./install.sh --dry-run       print every action, change nothing
 #   ./install.sh --force         replace same-named skills/agents we did not install (after backing them up)
 #   ./install.sh --uninstall     remove exactly what the manifest says we installed
+#   ./install.sh --no-backend    skills and agents only: traindoc is already installed (pip install), on PATH
 #
 # What lands in the target (TARGET):
 #   TARGET/skills/ml-training-debugger/, TARGET/skills/ml-expert/     one folder per skill: the commands are the
@@ -31,9 +32,9 @@ SKILLS=(ml-training-debugger ml-expert)
 MIN_PY_MINOR=10
 MIN_FREE_MB="${TRAINDOC_INSTALL_MIN_FREE_MB:-400}"  # venv + numpy + jsonschema is ~150 MB; keep a margin
 
-TARGET="" ; MODE=copy ; DRY=0 ; FORCE=0 ; ACTION=install
+TARGET="" ; MODE=copy ; DRY=0 ; FORCE=0 ; ACTION=install ; BACKEND=1
 
-usage() { sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'; }
 die() { echo "install.sh: error: $*" >&2; exit 1; }
 say() { echo "$*"; }
 # run CMD...: print it, and execute it unless --dry-run
@@ -49,6 +50,7 @@ while [ $# -gt 0 ]; do
         --dry-run) DRY=1 ;;
         --force) FORCE=1 ;;
         --uninstall) ACTION=uninstall ;;
+        --no-backend) BACKEND=0 ;;
         -h|--help) usage; exit 0 ;;
         *) echo "install.sh: unknown option '$1' (see --help)" >&2; exit 2 ;;
     esac
@@ -212,53 +214,63 @@ for s in "${SKILLS[@]}"; do install_skill "$s"; done
 for f in "$SRC"/agents/*.md; do [ -e "$f" ] && install_agent "$f"; done
 
 # ---------------------------------------------------------------------------------------------- backend
-# Re-installing is skipped when the venv already holds this exact source (hash of the package sources and
-# pyproject.toml) and still runs: re-runs are fast and idempotent.
-src_hash() {
-    (cd "$SRC" && find pyproject.toml src -type f \( -name '*.py' -o -name '*.json' -o -name '*.toml' \
-        -o -name '*.yaml' -o -name '*.j2' -o -name '*.html' -o -name '*.css' -o -name '*.js' \) \
-        -not -path '*/__pycache__/*' -not -path '*.egg-info/*' | LC_ALL=C sort | xargs sha256sum | sha256sum | cut -c1-16)
-}
-HASH="$(src_hash)"
-VENV="$TD/venv"
-record dir traindoc/venv
-record dir traindoc/bin
-if [ -x "$VENV/bin/traindoc" ] && [ "$(manifest_get backend)" = "$MODE $HASH" ] \
-        && "$VENV/bin/traindoc" --version >/dev/null 2>&1; then
-    say "  backend: up to date ($VENV)"
-else
-    say "  backend: $VENV (core dependencies only, no torch)"
-    if [ -e "$VENV" ] && ! [ -f "$MANIFEST" ]; then make_room "$VENV" dir traindoc/venv; fi
-    run rm -rf "$VENV"
-    run "$PY" -m venv "$VENV" || die "could not create a venv at $VENV with '$PY' (python3-venv missing, or disk full?)"
-    PIP=("$VENV/bin/python" -m pip install --quiet --disable-pip-version-check)
-    if [ "$MODE" = link ]; then
-        run "${PIP[@]}" -e "$SRC" || die "pip could not install the backend from $SRC (editable); see the messages above"
+backend_install() {
+    # Re-installing is skipped when the venv already holds this exact source (hash of the package sources and
+    # pyproject.toml) and still runs: re-runs are fast and idempotent.
+    src_hash() {
+        (cd "$SRC" && find pyproject.toml src -type f \( -name '*.py' -o -name '*.json' -o -name '*.toml' \
+            -o -name '*.yaml' -o -name '*.j2' -o -name '*.html' -o -name '*.css' -o -name '*.js' \) \
+            -not -path '*/__pycache__/*' -not -path '*.egg-info/*' | LC_ALL=C sort | xargs sha256sum | sha256sum | cut -c1-16)
+    }
+    HASH="$(src_hash)"
+    VENV="$TD/venv"
+    record dir traindoc/venv
+    record dir traindoc/bin
+    if [ -x "$VENV/bin/traindoc" ] && [ "$(manifest_get backend)" = "$MODE $HASH" ] \
+            && "$VENV/bin/traindoc" --version >/dev/null 2>&1; then
+        say "  backend: up to date ($VENV)"
     else
-        # build from a clean staging copy: nothing is written into the checkout, and nothing large (.venv,
-        # runs) is copied into the build
-        stage="$SRC"
-        if [ "$DRY" = 0 ]; then
-            stage="$(mktemp -d "${TMPDIR:-/tmp}/traindoc-build.XXXXXX")"
-            trap 'rm -rf "$stage"' EXIT
-            cp "$SRC/pyproject.toml" "$SRC/README.md" "$stage/"
-            cp -R "$SRC/src" "$stage/src"
-            find "$stage/src" \( -name __pycache__ -o -name '*.egg-info' \) -prune -exec rm -rf {} + 2>/dev/null || true
+        say "  backend: $VENV (core dependencies only, no torch)"
+        if [ -e "$VENV" ] && ! [ -f "$MANIFEST" ]; then make_room "$VENV" dir traindoc/venv; fi
+        run rm -rf "$VENV"
+        run "$PY" -m venv "$VENV" || die "could not create a venv at $VENV with '$PY' (python3-venv missing, or disk full?)"
+        PIP=("$VENV/bin/python" -m pip install --quiet --disable-pip-version-check)
+        if [ "$MODE" = link ]; then
+            run "${PIP[@]}" -e "$SRC" || die "pip could not install the backend from $SRC (editable); see the messages above"
+        else
+            # build from a clean staging copy: nothing is written into the checkout, and nothing large (.venv,
+            # runs) is copied into the build
+            stage="$SRC"
+            if [ "$DRY" = 0 ]; then
+                stage="$(mktemp -d "${TMPDIR:-/tmp}/traindoc-build.XXXXXX")"
+                trap 'rm -rf "$stage"' EXIT
+                cp "$SRC/pyproject.toml" "$SRC/README.md" "$stage/"
+                cp -R "$SRC/src" "$stage/src"
+                find "$stage/src" \( -name __pycache__ -o -name '*.egg-info' \) -prune -exec rm -rf {} + 2>/dev/null || true
+            fi
+            run "${PIP[@]}" "$stage" || die "pip could not install the backend (needs numpy, pyyaml, jinja2, jsonschema from your package index); see the messages above"
         fi
-        run "${PIP[@]}" "$stage" || die "pip could not install the backend (needs numpy, pyyaml, jinja2, jsonschema from your package index); see the messages above"
+        if [ "$DRY" = 0 ]; then
+            "$VENV/bin/traindoc" --version >/dev/null 2>&1 || die "the backend was installed but '$VENV/bin/traindoc --version' fails"
+        fi
     fi
+    run mkdir -p "$TD/bin"
     if [ "$DRY" = 0 ]; then
-        "$VENV/bin/traindoc" --version >/dev/null 2>&1 || die "the backend was installed but '$VENV/bin/traindoc --version' fails"
+        printf '%s\n' '#!/usr/bin/env bash' \
+            "# traindoc launcher written by install.sh $VERSION: put $TD/bin on PATH to use traindoc in any shell." \
+            "exec \"$VENV/bin/traindoc\" \"\$@\"" > "$TD/bin/traindoc"
+        chmod +x "$TD/bin/traindoc"
     fi
-fi
-run mkdir -p "$TD/bin"
-if [ "$DRY" = 0 ]; then
-    cat > "$TD/bin/traindoc" <<EOF
-#!/usr/bin/env bash
-# traindoc launcher written by install.sh $VERSION: put $TD/bin on PATH to use traindoc in any shell.
-exec "$VENV/bin/traindoc" "\$@"
-EOF
-    chmod +x "$TD/bin/traindoc"
+}
+if [ "$BACKEND" = 1 ]; then
+    backend_install
+elif manifest_has dir traindoc/venv; then
+    record dir traindoc/venv; record dir traindoc/bin  # keep owning a backend an earlier run installed
+    say "  backend: left as installed earlier (--no-backend)"
+elif command -v traindoc >/dev/null 2>&1; then
+    say "  backend: not installed (--no-backend); the skills will use $(command -v traindoc)"
+else
+    say "  backend: not installed (--no-backend) and no traindoc on PATH: the skills need one (pip install traindoc)"
 fi
 
 # ---------------------------------------------------------------------------------------------- manifest
@@ -269,7 +281,8 @@ if [ "$DRY" = 0 ]; then
         echo "mode $MODE"
         echo "source $SRC"
         echo "installed $STAMP"
-        echo "backend $MODE $HASH"
+        if [ -n "${HASH:-}" ]; then echo "backend $MODE $HASH"
+        elif [ -n "$(manifest_get backend)" ]; then echo "backend $(manifest_get backend)"; fi
         printf '%s\n' "${NEW_MANIFEST[@]}"
     } > "$MANIFEST.tmp"
     mv "$MANIFEST.tmp" "$MANIFEST"
@@ -278,6 +291,6 @@ fi
 if [ "$DRY" = 1 ]; then
     say "dry run complete: nothing was changed"
 else
-    say "traindoc $VERSION installed: skills /ml-training-debugger and /ml-expert, backend $("$VENV/bin/traindoc" --version 2>/dev/null)"
+    say "traindoc $VERSION installed: skills /ml-training-debugger and /ml-expert, backend $("$TD/venv/bin/traindoc" --version 2>/dev/null || echo 'from PATH')"
     say "Restart Claude Code (or start a new session), then type /ml-training-debugger in a folder with a training run."
 fi
