@@ -386,6 +386,72 @@ def locate_act_loss(src: _Source) -> list[CodeSite]:
     return sites
 
 
+def _int(node: ast.AST | None) -> int | None:
+    """An int literal, negative ones included (`-1` is a UnaryOp in the AST)."""
+    if node is None:
+        return None
+    try:
+        v = ast.literal_eval(node)
+    except (ValueError, TypeError, SyntaxError):
+        return None
+    return v if isinstance(v, int) and not isinstance(v, bool) else None
+
+
+def _singleton_dim(expr: ast.expr) -> int | None:
+    """The dim of size 1 that `expr` visibly creates: x.reshape(-1, 1) / x.view(n, 1) -> 1, x.unsqueeze(d) -> d,
+    x[:, None] -> 1, x.mean(d, keepdim=True) -> d. None when nothing visible."""
+    if isinstance(expr, ast.Call):
+        name = _call_name(expr)
+        if name in ("reshape", "view") and expr.args and _int(expr.args[-1]) == 1:
+            return len(expr.args) - 1
+        if name == "unsqueeze" and expr.args and _int(expr.args[0]) is not None:
+            return _int(expr.args[0])
+        keep = _kw(expr, "keepdim")
+        if keep is not None and isinstance(keep.value, ast.Constant) and keep.value.value is True:
+            d = _kw(expr, "dim")
+            node = d.value if d is not None else (expr.args[0] if expr.args else None)
+            if _int(node) is not None:
+                return _int(node)
+    if isinstance(expr, ast.Subscript) and isinstance(expr.slice, ast.Tuple):
+        for i, el in enumerate(expr.slice.elts):
+            if isinstance(el, ast.Constant) and el.value is None:
+                return i
+    return None
+
+
+def locate_variance_over_singleton(src: _Source) -> list[CodeSite]:
+    """`x.reshape(-1, 1).var(dim=1)` and the like: a variance over a dim of size 1 is NaN and warns
+    "var(): degrees of freedom is <= 0", so the logged halting variance says nothing (act_variance_collapse)."""
+    sites = []
+    for call in (n for n in ast.walk(src.tree) if isinstance(n, ast.Call)):
+        if _call_name(call) not in ("var", "std") or _receiver(call) is None:
+            continue
+        recv = _receiver(call)
+        d = _kw(call, "dim")
+        dim_node = d.value if d is not None else (call.args[0] if call.args else None)
+        want = _int(dim_node)
+        if want is None:
+            continue
+        origin = recv
+        if isinstance(recv, ast.Name):  # one step back: halt = x.reshape(-1, 1); halt.var(dim=1)
+            func = src.function_of(call)
+            for n in ast.walk(func) if func else []:
+                if isinstance(n, ast.Assign) and any(isinstance(t, ast.Name) and t.id == recv.id for t in n.targets) \
+                        and n.lineno < call.lineno:
+                    origin = n.value
+        sdim = _singleton_dim(origin)
+        if sdim is None:
+            continue
+        if want != sdim and not (want == -1 and isinstance(origin, ast.Call) and _call_name(origin) in (
+                "reshape", "view")):
+            continue
+        sites.append(src.site(call, "act_variance_collapse", "var_over_all",
+                              f"`{src.segment(call)}` takes a variance over a dim of size 1: NaN plus the warning "
+                              "'var(): degrees of freedom is <= 0'", call_text=src.segment(call),
+                              base=src.segment(recv), op=_call_name(call)))
+    return sites
+
+
 # ----------------------------------------------------------------------------- output logits / attention logits
 def locate_cross_entropy(src: _Source) -> list[CodeSite]:
     """`loss = F.cross_entropy(logits, ...)`: where a z-loss on the log-partition function goes
@@ -429,7 +495,8 @@ def locate_attention_qk(src: _Source) -> list[CodeSite]:
 # ------------------------------------------------------------------------------------------------------ registry
 _LOCAL: list[Callable[[_Source], list[CodeSite]]] = [
     locate_noncausal_attention, locate_grokfast_highpass, locate_missing_zero_grad, locate_step_without_clip,
-    locate_constant_lr_loop, locate_unguarded_log, locate_act_loss, locate_cross_entropy, locate_attention_qk,
+    locate_constant_lr_loop, locate_unguarded_log, locate_act_loss, locate_variance_over_singleton,
+    locate_cross_entropy, locate_attention_qk,
 ]
 _GLOBAL: list[Callable[[_Source, list[_Source]], list[CodeSite]]] = [locate_unread_lr_key]
 
@@ -444,7 +511,7 @@ TEMPLATES_BY_CAUSE: dict[str, list[str]] = {
     "lr_too_high": ["clip_grad_norm", "warmup_cosine"],
     "curriculum_shock": ["warmup_cosine"],
     "nan_inf": ["nan_guard"],
-    "act_variance_collapse": ["act_loss"],
+    "act_variance_collapse": ["act_loss", "var_over_all"],
     "output_logit_divergence": ["z_loss"],
     "attention_logit_growth": ["qk_norm"],
 }

@@ -301,6 +301,8 @@ def apply_site(ctx: Context, rc: dict[str, Any], site: code_sites.CodeSite) -> b
     except jinja2.TemplateError as e:
         ctx.ws.notes.append(f"template {site.template}: {e}")
         return False
+    if after == site.snippet:
+        return False  # already in the fixed form: nothing to do (and no second regression test)
     text = ctx.ws.text(site.file)
     lines = text.splitlines(keepends=True)
     old = "".join(lines[site.line - 1:site.end_line])
