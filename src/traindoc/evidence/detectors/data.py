@@ -14,6 +14,7 @@ from traindoc.evidence.context import (
     configured_lrs,
     fix_site,
     loss_series,
+    progress,
     run_length,
     sample_report,
     stage_boundaries,
@@ -97,8 +98,10 @@ def detect_data_pipeline_bug(run: Run) -> list[Finding]:
     elif v.size >= 20 and float(np.ptp(v)) == 0.0:
         ev.append(f"loss is exactly {fmt(float(v[0]))} at all {v.size} points {cite_series(loss)}")
         strength = 0.6
-    # epoch periodicity
-    if len(run.epoch_starts) >= 4 and v.size >= 40:
+    # epoch periodicity; only in a model that learns: one whose weights barely move sees the same loss for the
+    # same batch every epoch, which is a symptom of not learning, not of the loader
+    prog = progress(run, "loss")
+    if len(run.epoch_starts) >= 4 and v.size >= 40 and prog is not None and prog >= 0.1:
         starts = [s for s, _ in run.epoch_starts]
         per = int(np.median(np.diff(starts)))
         idx_per = int(np.searchsorted(st, st[0] + per))

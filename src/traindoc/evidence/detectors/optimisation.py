@@ -31,6 +31,10 @@ from traindoc.evidence.stats import fmt
 from traindoc.ingest.model import Run
 
 
+def _family_name(family: str) -> str:
+    return "an unknown optimiser (wide range)" if family == "unknown" else family.replace("_", " ")
+
+
 def _instability_evidence(run: Run) -> tuple[list[str], int | None, float, dict]:
     """Symptoms of an unstable optimisation: grad-norm spikes, loss divergence, NaN after a blow-up.
     Returns evidence strings, the first step, a 0..1 severity and numbers."""
@@ -101,7 +105,7 @@ def detect_lr_too_high(run: Run) -> list[Finding]:
         ratio = max(ratio, c.value / hi)
         name = c.cv.key.rsplit(".", 1)[-1] if c.cv else f"lr ({c.group})"
         ev.append(f"{name}={format_like(c.cv.text if c.cv else None, c.value)} is {r:.3g}x the reference "
-                  f"{format_like(c.cv.text if c.cv else None, ref)} for {c.family.replace('_', ' ')} "
+                  f"{format_like(c.cv.text if c.cv else None, ref)} for {_family_name(c.family)} "
                   f"{cite_config(c.cv)}")
         sites.append(fix_site(c.cv, format_like(c.cv.text if c.cv else None, ref), key=f"lr.{c.group}"))
     if not above and not sym:
@@ -146,7 +150,7 @@ def detect_lr_too_low(run: Run) -> list[Finding]:
         name = c.cv.key.rsplit(".", 1)[-1] if c.cv else f"lr ({c.group})"
         t = c.cv.text if c.cv else None
         ev.append(f"{name}={format_like(t, c.value)} is {ref / c.value:.3g}x below the reference "
-                  f"{format_like(t, ref)} for {c.family.replace('_', ' ')} {cite_config(c.cv)}")
+                  f"{format_like(t, ref)} for {_family_name(c.family)} {cite_config(c.cv)}")
         sites.append(fix_site(c.cv, format_like(t, ref), key=f"lr.{c.group}"))
     loss = loss_series(run)
     flat = prog is not None and prog < 0.10
