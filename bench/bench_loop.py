@@ -1,0 +1,106 @@
+"""Benchmark: the whole fix loop (diagnose -> plan -> apply -> retrain -> verify) per fault-zoo scenario on CPU.
+
+Goal: <= 2 minutes per scenario. Baseline, measured in the same run on the same workspace: one plain retrain
+(`python WS/train.py`), the floor for any loop that fixes by retraining. The ratio loop / retrain shows what
+traindoc's own stages (diagnose, plan, apply + the project's tests, verify) add on top of the training itself.
+
+    .venv/bin/python bench/bench_loop.py [SCENARIO ...] [--no-write]
+
+Writes the "## Fix loop" section of bench/RESULTS.md (other sections are left as they are).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "tests"))
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+
+from test_loop_zoo import materialise, scenario_names  # noqa: E402
+from traindoc.verify.loop import run_loop  # noqa: E402
+
+SECTION = "## Fix loop"
+GOAL_S = 120.0
+
+
+def bench_one(name: str, scratch: Path) -> dict:
+    src = materialise(name)
+    ws = scratch / name
+    shutil.copytree(src, ws, symlinks=True, ignore=shutil.ignore_patterns("run-fixed", ".traindoc", "__pycache__"))
+    t = time.perf_counter()
+    subprocess.run([sys.executable, str(ws / "train.py"), "--out", str(ws / "run-baseline")], cwd=ws,
+                   capture_output=True, check=False, timeout=900)
+    baseline = time.perf_counter() - t
+    shutil.rmtree(ws / "run-baseline", ignore_errors=True)
+    r = run_loop(ws)
+    return {"scenario": name, "passed": r["passed"], "times": r["times"], "baseline_retrain": baseline,
+            "diagnosis": r["diagnosis"], "apply": r["apply"], "tests": r.get("tests")}
+
+
+def table(rows: list[dict]) -> str:
+    out = ["| scenario | loop total (s) | diagnose | plan | apply+tests | retrain | verify | plain retrain (s) | "
+           "loop / retrain | verify passed |", "|---|---|---|---|---|---|---|---|---|---|"]
+    for r in rows:
+        t = r["times"]
+        out.append(f"| {r['scenario']} | {t['total']:.1f} | {t['diagnose']:.1f} | {t['plan']:.1f} | {t['apply']:.1f} | "
+                   f"{t['retrain']:.1f} | {t['verify']:.1f} | {r['baseline_retrain']:.1f} | "
+                   f"{t['total'] / max(r['baseline_retrain'], 1e-9):.2f} | {'✓' if r['passed'] else '✗'} |")
+    return "\n".join(out)
+
+
+def write_section(text: str) -> None:
+    path = REPO / "bench" / "RESULTS.md"
+    old = path.read_text() if path.exists() else "# Benchmark results\n"
+    pattern = re.compile(rf"^{re.escape(SECTION)}\n.*?(?=^## |\Z)", re.S | re.M)
+    new = pattern.sub(text, old) if pattern.search(old) else old.rstrip("\n") + "\n\n" + text
+    path.write_text(new)
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("scenarios", nargs="*")
+    ap.add_argument("--no-write", action="store_true")
+    args = ap.parse_args()
+    names = args.scenarios or scenario_names()
+    if not names:
+        print("bench_loop: no fault-zoo scenarios (phase1.scenarios) found", file=sys.stderr)
+        return 2
+    rows = []
+    with tempfile.TemporaryDirectory(prefix="bench-loop-") as scratch:
+        for n in names:
+            rows.append(bench_one(n, Path(scratch)))
+            r = rows[-1]
+            print(f"{n}: loop {r['times']['total']:.1f}s (retrain {r['times']['retrain']:.1f}s, plain retrain "
+                  f"{r['baseline_retrain']:.1f}s) passed={r['passed']}", file=sys.stderr)
+    passed = sum(r["passed"] for r in rows)
+    worst = max(r["times"]["total"] for r in rows)
+    mean = sum(r["times"]["total"] for r in rows) / len(rows)
+    text = (f"{SECTION}\n\n`python bench/bench_loop.py` — {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, "
+            f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, OMP_NUM_THREADS="
+            f"{os.environ.get('OMP_NUM_THREADS')}, shared machine.\n\n"
+            f"Loop = diagnose → plan → apply (+ the workspace's tests) → retrain → verify, no human edit. Baseline: "
+            f"one plain retrain of the same workspace in the same run. Goal: ≤ {GOAL_S:.0f} s per scenario.\n\n"
+            f"{table(rows)}\n\n"
+            f"Verify passed on {passed}/{len(rows)} scenarios; mean loop {mean:.1f} s, worst {worst:.1f} s "
+            f"({'within' if worst <= GOAL_S else 'over'} the {GOAL_S:.0f} s goal).\n")
+    print(text)
+    if not args.no_write:
+        write_section(text)
+    (REPO / ".cache").mkdir(exist_ok=True)
+    (REPO / ".cache" / "bench_loop.json").write_text(json.dumps(rows, indent=1, default=str))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
