@@ -70,3 +70,18 @@ def test_cli_writes_plan_and_prints_markdown(tmp_path: Path, capsys: pytest.Capt
     assert f"--approve {plan['plan_id']}" in printed
     assert main(["plan", str(diag), "--json", "--root", str(root)]) == 0
     assert json.loads(capsys.readouterr().out)["plan_id"] == plan["plan_id"]
+
+
+def test_param_imbalance_ties_then_adds_layers(tmp_path: Path) -> None:
+    root = tmp_path / "proj"
+    root.mkdir()
+    (root / "config.yaml").write_text("model:\n  vocab_size: 50257\n  d_model: 512\n  n_layers: 8  # depth\n"
+                                      "  tie_embeddings: false\n")
+    diag = {"root_causes": [{"rank": 1, "cause": "param_imbalance", "confidence": 0.9,
+                             "fix": {"summary": "tie", "changes": [{"target": "config", "key": "model.tie_embeddings",
+                                                                    "after": "true", "description": "tie"}]},
+                             "expected_outcome": []}], "run": {"paths": [], "code_files": []}}
+    plan = build_plan(diag, "", root=str(root))
+    (change,) = plan["changes"]
+    # tied: 50257*512 vs 12*512^2*8 -> 50% embeddings; 10 layers bring it to 45%
+    assert change["after"] == "  n_layers: 10  # depth\n  tie_embeddings: true\n"

@@ -436,9 +436,39 @@ def _manual(advice: str) -> Callable[[Context, dict], bool]:
     return fixer
 
 
+TARGET_EMBEDDING_SHARE = 0.45  # causes.md flags >= 50%; aim a margin below so the next run is clearly balanced
+
+
 def _tie_and_balance(ctx: Context, rc: dict[str, Any]) -> bool:
-    return _set_first(["tie_embeddings", "tie_word_embeddings", "tied_embeddings"], lambda c, v: True,
+    """Tie the embeddings; if the estimated embedding share (vocab·d vs 12·d²·layers, the causes.md estimate)
+    is still >= 45%, add layers (at most 2x: capacity moves into the blocks without changing the tokenizer)."""
+    done = _set_first(["tie_embeddings", "tie_word_embeddings", "tied_embeddings"], lambda c, v: True,
                       "share the input and output embedding: halves the embedding parameters")(ctx, rc)
+    vocab = _current_value(ctx, "vocab_size") or _current_value(ctx, "n_vocab")
+    d = _current_value(ctx, "d_model") or _current_value(ctx, "n_embd") or _current_value(ctx, "hidden_size")
+    layers = _current_value(ctx, "n_layers") or _current_value(ctx, "n_layer") or _current_value(
+        ctx, "num_hidden_layers")
+    tied = _current_value(ctx, "tie_embeddings") or _current_value(ctx, "tie_word_embeddings")
+    nums = [x[0] if x else None for x in (vocab, d, layers)]
+    if not all(isinstance(n, int) and n > 0 for n in nums):
+        return done
+    v, dm, n_layers = nums
+    emb = v * dm * (1 if (tied and tied[0] is True) else 2)
+
+    def share(n: int) -> float:
+        return emb / (emb + 12 * dm * dm * n)
+
+    if share(n_layers) < TARGET_EMBEDDING_SHARE:
+        return done
+    need = n_layers
+    while share(need) >= TARGET_EMBEDDING_SHARE and need < 2 * n_layers:
+        need += 1
+    why = (f"{layers[1]}: {n_layers} -> {need}: estimated embedding share {share(n_layers):.0%} -> {share(need):.0%}"
+           " (more capacity in the blocks)")
+    if share(need) >= TARGET_EMBEDDING_SHARE:
+        ctx.ws.notes.append(f"param_imbalance: even {need} layers leave the embeddings {share(need):.0%} of the "
+                            "parameters; a smaller vocabulary (tokenizer) is the remaining fix")
+    return apply_config(ctx, rc, layers[1], need, why=why) or done
 
 
 DEFAULT_FIXERS: dict[str, Callable[[Context, dict], bool]] = {
@@ -474,6 +504,15 @@ DEFAULT_FIXERS: dict[str, Callable[[Context, dict], bool]] = {
     "output_logit_divergence": _code("output_logit_divergence", first_only=True),
     "mode_collapse": _manual("retrain from the last healthy checkpoint once the cause behind it is fixed"),
     "distributed_desync": _manual("use the same seed and data sharding on every rank; find the bad rank"),
+}
+
+
+# Run after the diagnosis's own changes too: every remaining site of these causes is a bug on its own (their
+# locators go silent once fixed), and param_imbalance may need layers on top of tying.
+COMPLETE_AFTER_DIAGNOSIS: dict[str, Callable[[Context, dict], bool]] = {
+    **{c: _code(c) for c in ("label_leakage", "optimizer_misconfig", "scheduler_misuse", "zero_grad_missing",
+                             "nan_inf", "act_variance_collapse")},
+    "param_imbalance": _tie_and_balance,
 }
 
 
@@ -623,6 +662,8 @@ def build_plan(diagnosis: dict[str, Any], diagnosis_path: str, fix: str | None =
         done = apply_diagnosis_changes(ctx, rc)
         if not done and cause in DEFAULT_FIXERS:
             done = DEFAULT_FIXERS[cause](ctx, rc)
+        elif done and cause in COMPLETE_AFTER_DIAGNOSIS:
+            COMPLETE_AFTER_DIAGNOSIS[cause](ctx, rc)  # the diagnosis may cite one site of several
         if not done and len(ws.edits) == n_before:
             ws.notes.append(f"rank {rc.get('rank')} {cause}: no change could be planned automatically")
         fixes.append({"rank": rc.get("rank"), "cause": cause, "summary": (rc.get("fix") or {}).get("summary", ""),
