@@ -49,18 +49,31 @@ def synthetic_runs(seeds: int):
 
 
 def zoo_runs():
+    """Fault-zoo workspaces: scenario names from phase1.scenarios, workspaces from tests/zoo_cache.py."""
+    import importlib
+
+    sys.path.insert(0, str(ROOT / "tests"))
     try:
-        import tests.zoo_cache as zc  # type: ignore[import-not-found]
+        scen = importlib.import_module("phase1.scenarios")
+        zoo_cache = importlib.import_module("zoo_cache")
     except Exception as e:  # noqa: BLE001
         print(f"fit_calibration: no zoo ({e})", file=sys.stderr)
         return
+    names: list[str] = []
+    for attr in ("SCENARIOS", "scenarios", "NAMES"):
+        obj = getattr(scen, attr, None)
+        if obj:
+            names = sorted(obj() if callable(obj) else obj)
+            break
+    get = next((getattr(zoo_cache, a) for a in ("workspace", "scenario_workspace", "materialise", "materialize",
+                                                "get_workspace") if callable(getattr(zoo_cache, a, None))), None)
+    if get is None:
+        print("fit_calibration: zoo_cache has no workspace(name)", file=sys.stderr)
+        return
     from traindoc.ingest.loader import load_run
 
-    for label, ws in zc.iter_labelled_workspaces():
-        code = [str(Path(ws) / "phase1")] if (Path(ws) / "phase1").is_dir() else []
-        yield "zoo", ("healthy" if label == "healthy" else label), load_run([str(Path(ws) / "run")],
-                                                                              configs=[str(Path(ws) / "config.yaml")],
-                                                                              code_dirs=code)
+    for name in names:
+        yield "zoo", name, load_run([str(get(name))])
 
 
 def reallib_runs():

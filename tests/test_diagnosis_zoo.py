@@ -1,0 +1,57 @@
+"""Acceptance (issue 3): on every fault-zoo scenario the top cause is the scenario's own; the healthy scenario gets
+no cause >= 0.5 and the verdict `healthy`. Diagnosed as a user would: the CLI on the workspace folder (its run/,
+config.yaml and phase1/ code), nothing else passed; the scenario label is never given to the diagnosis.
+
+Workspaces come from the zoo's cache (tests/zoo_cache.py); without the zoo the test is skipped.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.slow
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _scenarios() -> list[str]:
+    try:
+        mod = importlib.import_module("phase1.scenarios")
+    except ImportError:
+        return []
+    for attr in ("SCENARIOS", "scenarios", "NAMES"):
+        obj = getattr(mod, attr, None)
+        if obj:
+            return sorted(obj() if callable(obj) else obj)
+    return []
+
+
+def _workspace(name: str) -> Path:
+    zoo_cache = pytest.importorskip("zoo_cache")
+    for attr in ("workspace", "scenario_workspace", "materialise", "materialize", "get_workspace"):
+        fn = getattr(zoo_cache, attr, None)
+        if callable(fn):
+            return Path(fn(name))
+    pytest.skip("tests/zoo_cache.py has no workspace(name) function")
+
+
+@pytest.mark.parametrize("scenario", _scenarios() or ["(no zoo)"])
+def test_zoo_scenario_top_cause_is_its_own(scenario: str) -> None:
+    if scenario == "(no zoo)":
+        pytest.skip("phase1.scenarios is not available")
+    ws = _workspace(scenario)
+    proc = subprocess.run([sys.executable, "-m", "traindoc", "diagnose", str(ws), "--json"], capture_output=True,
+                          text=True, timeout=300, cwd=ROOT)
+    assert proc.returncode == 0, proc.stderr[-500:]
+    doc = json.loads(proc.stdout)
+    got = [(rc["cause"], rc["confidence"]) for rc in doc["root_causes"]]
+    if scenario == "healthy":
+        assert doc["verdict"] == "healthy", got
+        assert all(c < 0.5 for _, c in got), got
+    else:
+        assert doc["verdict"] == "problems_found" and got[0][0] == scenario, got
