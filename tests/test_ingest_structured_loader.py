@@ -186,3 +186,24 @@ def test_code_dirs_and_configs(tmp_path):
     (code / "__pycache__" / "x.py").write_text("")
     run = load_run([], code_dirs=[code])
     assert run.code_files == [str(code / "pkg" / "model.py")]
+
+
+def test_phase1_irregular_step_records(tmp_path):
+    """Fields that appear, vanish or change shape mid-run: a missing value is absent, a NaN stays a NaN."""
+    recs = [
+        {"type": "step", "step": 1, "loss": 2.0, "lr": {"muon": 0.01}},
+        {"type": "step", "step": 2, "loss": float("nan"), "grad_norm": 3, "lr": {"muon": 0.01, "adam": 0.001}},
+        {"type": "step", "step": 3, "lr": 0.5, "act": {"halt_var": "nan"}},
+        {"type": "step", "step": 4, "loss": "1.5", "grad_norm": None, "lr": {"muon": 0.02, "adam": 0.002}},
+        {"type": "step", "step": "x"},
+    ]
+    p = tmp_path / "metrics.jsonl"
+    p.write_text('{"type": "meta", "params": {"total": 5}}\n' + "\n".join(json.dumps(r) for r in recs) + "\n")
+    run = load_run([p])
+    loss = run.series("loss")
+    assert loss.steps.tolist() == [1, 2, 4] and math.isnan(loss.values[1]) and loss.values[2] == 1.5
+    assert run.series("grad_norm").steps.tolist() == [2] and run.series("grad_norm").values[0] == 3.0
+    assert run.series("lr/muon").steps.tolist() == [1, 2, 4]
+    assert run.series("lr/adam").steps.tolist() == [2, 4]
+    assert run.series("lr").steps.tolist() == [3] and run.series("lr").values[0] == 0.5  # a scalar lr wins "lr"
+    assert run.series("act_halt_var").steps.tolist() == [3] and math.isnan(run.series("act_halt_var").values[0])

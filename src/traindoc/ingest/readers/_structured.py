@@ -33,8 +33,10 @@ class LineStats:
     unterminated_tail: bool = False  # the last line has no newline: a writer was cut off (or still writing)
 
 
-def line_blocks(f: IO[bytes], stats: LineStats, block: int = BLOCK_BYTES) -> Iterator[list[bytes]]:
-    """Yield lists of lines (bytes, without b"\\n"). Lines over MAX_LINE_BYTES are skipped and counted."""
+def line_blocks(f: IO[bytes], stats: LineStats, block: int = BLOCK_BYTES, text: bool = False) -> Iterator[list]:
+    """Yield lists of lines without their newline: bytes, or str when `text` (decoded once per block as UTF-8 with
+    replacement, which is much cheaper than decoding line by line). Lines over MAX_LINE_BYTES are skipped and
+    counted."""
     rest = b""
     skipping = False  # inside an overlong line: drop bytes until its newline
     while True:
@@ -49,19 +51,22 @@ def line_blocks(f: IO[bytes], stats: LineStats, block: int = BLOCK_BYTES) -> Ite
             skipping = False
         if rest:
             chunk = rest + chunk
-        lines = chunk.split(b"\n")
-        rest = lines.pop()
+        nl = chunk.rfind(b"\n")
+        if nl < 0:
+            rest = chunk
+        else:
+            body, rest = chunk[:nl], chunk[nl + 1 :]
+            lines = body.decode("utf-8", "replace").split("\n") if text else body.split(b"\n")
+            stats.lines += len(lines)
+            yield lines
         if len(rest) > MAX_LINE_BYTES:
             stats.overlong += 1
             rest = b""
             skipping = True
-        if lines:
-            stats.lines += len(lines)
-            yield lines
     if rest.strip():
         stats.unterminated_tail = True
         stats.lines += 1
-        yield [rest]
+        yield [rest.decode("utf-8", "replace")] if text else [rest]
 
 
 _NUM_CLEAN = re.compile(r"[,_%]|\s+|(?<=\d)(?:ms|s|GiB|MiB|GB|MB|it/s|x)$")

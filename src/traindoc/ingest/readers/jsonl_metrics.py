@@ -12,10 +12,13 @@ no valid record at all is a ReadError.
 from __future__ import annotations
 
 import json
+import json.scanner
 import math
+import struct
+from array import array
 from pathlib import Path
 
-from traindoc.ingest.model import LogEvent, ParamCounts, Run, Sample, Source
+from traindoc.ingest.model import LogEvent, ParamCounts, Run, Sample, Series, Source
 from traindoc.ingest.names import canonical_metric, pick_step_key
 from traindoc.ingest.readers._structured import (
     Columns,
@@ -74,32 +77,107 @@ def _warn_bad_lines(source: Source, bad: int, first_bad: int, stats: LineStats) 
         source.warnings.append(f"{bad} line(s) are not valid JSON and were skipped{where}{tail}")
 
 
+# A NaN with a payload no arithmetic produces marks "this step record had no such field" in the dense step table,
+# so that a real NaN (evidence) and a missing value stay distinct.
+_MISSING_BITS = 0x7FF8_0000_DEAD_BEEF
+_MISSING = struct.unpack("<d", struct.pack("<Q", _MISSING_BITS))[0]
+_SCAN = json.scanner.make_scanner(json.JSONDecoder())  # the C scanner json.loads ends in, minus its wrappers
+
+
+def _value(v: object) -> float:
+    """A step-record field as a float for the dense table: missing -> _MISSING, unparsable -> NaN."""
+    if v is None:
+        return _MISSING
+    f = to_float(v)
+    return _NAN if f is None else f
+
+
+def _parse(line: str) -> object:
+    try:
+        obj, end = _SCAN(line, 0)
+    except StopIteration:
+        raise ValueError("not JSON") from None
+    if end != len(line) and line[end:].strip():
+        raise ValueError("trailing data")
+    return obj
+
+
+class _StepTable:
+    """The step records as one shared step column plus one value column per field: one append per field per
+    record and one step array for all of them (a 1M-step run stores 1M steps once, not once per metric)."""
+
+    def __init__(self) -> None:
+        self.steps = array("q")
+        self.cols: dict[str, array] = {}
+        self.order: list[str] = []
+
+    def column(self, name: str) -> array:
+        col = self.cols.get(name)
+        if col is None:
+            # A field first seen in the record being read (its step is already appended): earlier records lack it.
+            col = self.cols[name] = array("d", [_MISSING]) * max(len(self.steps) - 1, 0)
+            self.order.append(name)
+        return col
+
+    def pad(self) -> None:
+        """After an irregular record: give every column that did not get a value this record a MISSING."""
+        n = len(self.steps)
+        for col in self.cols.values():
+            if len(col) < n:
+                col.append(_MISSING)
+
+    def flush(self, run: Run, source: str, aliases: dict[str, str]) -> list[str]:
+        import numpy as np
+
+        steps = np.frombuffer(self.steps, dtype=np.int64) if self.steps else np.zeros(0, np.int64)
+        names = []
+        for name in self.order:
+            values = np.frombuffer(self.cols[name], dtype=np.float64)
+            missing = values.view(np.int64) == _MISSING_BITS
+            if missing.all():
+                continue
+            st, vals = (steps[~missing], values[~missing]) if missing.any() else (steps, values)
+            for canonical in (name, aliases.get(name)):
+                if canonical:
+                    run.add_series(Series(canonical, st, vals, source, name))
+                    names.append(canonical)
+        return names
+
+
 def read_phase1(path: Path, run: Run) -> Source:
     source = Source(str(path), "phase1_jsonl")
-    cols = Columns()
+    cols = Columns()  # sparse records: eval metrics
     add = cols.add
-    loads = json.loads
-    # Pre-created columns for the fields every step record has: the hot loop then only appends.
-    s_steps, s_loss, _ = cols.col("loss")
-    g_steps, g_vals, _ = cols.col("grad_norm")
+    table = _StepTable()
+    steps_append = table.steps.append
+    loss_append = table.column("loss").append
+    grad_append = table.column("grad_norm").append
+    tps_append = table.column("tokens_per_s").append
+    time_append = table.column("time").append
+    lr_keys: set = set()
+    lr_appends: dict[str, object] = {}
+    act_keys: set = set()
+    act_appends: dict[str, object] = {}
     records = bad = first_bad = 0
     lineno = 0
     last_epoch: object = None
     last_stage: object = None
     derived_stages: list[tuple[int, str]] = []
     stats = LineStats()
+    parse = _parse
+    missing = _MISSING
     try:
         f = open(path, "rb")
     except OSError as e:
         raise ReadError(f"cannot open ({e.strerror})") from None
     with f:
-        for block in line_blocks(f, stats):
+        for block in line_blocks(f, stats, text=True):
             for raw in block:
                 lineno += 1
                 try:
-                    rec = loads(raw)
+                    rec = parse(raw)
                     kind = rec["type"]
-                except (ValueError, KeyError, TypeError, IndexError):
+                except (ValueError, KeyError, TypeError, IndexError, RecursionError):
                     if raw.strip():
                         bad += 1
                         first_bad = first_bad or lineno
@@ -112,46 +190,50 @@ def read_phase1(path: Path, run: Run) -> Source:
                         if step is None:
                             bad += 1
                             continue
-                    v = rec.get("loss")
-                    if v is not None:
-                        s_steps.append(step)
-                        s_loss.append(v if v.__class__ is float else (to_float(v) if to_float(v) is not None else _NAN))
-                    v = rec.get("grad_norm")
-                    if v is not None:
-                        g_steps.append(step)
-                        g_vals.append(v if v.__class__ is float else (to_float(v) if to_float(v) is not None else _NAN))
+                    steps_append(step)
+                    v = rec.get("loss", missing)
+                    loss_append(v if v.__class__ is float else _value(v) if v is not missing else v)
+                    v = rec.get("grad_norm", missing)
+                    grad_append(v if v.__class__ is float else _value(v) if v is not missing else v)
+                    v = rec.get("tokens_per_s", missing)
+                    tps_append(v if v.__class__ is float else _value(v) if v is not missing else v)
+                    v = rec.get("time", missing)
+                    time_append(v if v.__class__ is float else _value(v) if v is not missing else v)
+                    regular = True
                     lr = rec.get("lr")
-                    if lr.__class__ is dict:
-                        first = True
+                    if lr.__class__ is dict and lr.keys() == lr_keys:
                         for group, v in lr.items():
-                            fv = v if v.__class__ is float else to_float(v)
-                            if fv is None:
-                                continue
-                            add("lr/" + group, step, fv)
-                            if first:  # the first group (muon: the blocks' matrices) doubles as the main "lr"
-                                add("lr", step, fv)
-                                first = False
-                    elif lr is not None:
-                        fv = to_float(lr)
-                        if fv is not None:
-                            add("lr", step, fv)
+                            lr_appends[group](v if v.__class__ is float else _value(v))
+                    else:
+                        regular = False
+                        if lr.__class__ is dict:
+                            for group, v in lr.items():
+                                name = "lr/" + str(group)
+                                if group not in lr_appends:
+                                    lr_appends[group] = table.column(name).append
+                                    lr_keys.add(group)
+                                lr_appends[group](_value(v))
+                        elif lr is not None:
+                            table.column("lr").append(_value(lr))
                     act = rec.get("act")
-                    if act.__class__ is dict:
+                    if act.__class__ is dict and act.keys() == act_keys:
                         for key, v in act.items():
-                            fv = v if v.__class__ is float else to_float(v)
-                            if fv is not None:
-                                add("act_" + key, step, fv)
-                    v = rec.get("tokens_per_s")
-                    if v is not None and (fv := to_float(v)) is not None:
-                        add("tokens_per_s", step, fv)
-                    v = rec.get("time")
-                    if v is not None and (fv := to_float(v)) is not None:
-                        add("time", step, fv)
+                            act_appends[key](v if v.__class__ is float else _value(v))
+                    else:
+                        regular = False
+                        if act.__class__ is dict:
+                            for key, v in act.items():
+                                if key not in act_appends:
+                                    act_appends[key] = table.column("act_" + str(key)).append
+                                    act_keys.add(key)
+                                act_appends[key](_value(v))
+                    if not regular:
+                        table.pad()
                     epoch = rec.get("epoch")
                     if epoch != last_epoch:
                         if epoch is not None and (fe := to_float(epoch)) is not None:
                             add("epoch", step, fe)
-                            if fe == int(fe):
+                            if math.isfinite(fe) and fe == int(fe):
                                 run.epoch_starts.append((step, int(fe)))
                         last_epoch = epoch
                     stage = rec.get("stage")
@@ -159,65 +241,73 @@ def read_phase1(path: Path, run: Run) -> Source:
                         if stage is not None:
                             derived_stages.append((step, str(stage)))
                         last_stage = stage
-                elif kind == "eval":
-                    step = to_step(rec.get("step"))
-                    if step is None:
-                        continue
-                    for key, name in (("val_loss", "eval_loss"), ("train_loss", "eval_train_loss")):
-                        fv = to_float(rec.get(key))
-                        if fv is not None:
-                            add(name, step, fv, key)
-                    for key, v in rec.items():
-                        if key not in ("type", "step", "epoch", "stage", "val_loss", "train_loss"):
-                            fv = to_float(v)
-                            if fv is not None:
-                                add(canonical_metric(key, "eval"), step, fv, key)
-                elif kind == "meta":
-                    _read_meta(rec, run, path)
-                elif kind == "stage":
-                    step = to_step(rec.get("step"))
-                    if step is not None:
-                        run.stages.append((step, str(rec.get("stage"))))
-                        run.events.append(
-                            LogEvent("stage_change", f"curriculum stage -> {rec.get('stage')}", step, "stage_change",
-                                     str(path), lineno)
-                        )
-                elif kind == "sample":
-                    text = rec.get("text")
-                    if isinstance(text, str):
-                        prompt = rec.get("prompt")
-                        run.samples.append(
-                            Sample(text, to_step(rec.get("step")), prompt if isinstance(prompt, str) else None,
-                                   str(path))
-                        )
-                elif kind == "warning":
-                    msg = str(rec.get("message", ""))
-                    category = rec.get("category")
-                    full = f"{category}: {msg}" if category else msg
-                    _, tag = tag_line(full)
-                    _add_event(run, "warning", full, to_step(rec.get("step")), tag, str(path), lineno)
-                elif kind == "end":
-                    status = rec.get("status")
-                    run.meta["end_status"] = status
-                    run.meta["end_step"] = to_step(rec.get("step"))
-                    if rec.get("message"):
-                        run.meta["end_message"] = str(rec.get("message"))[:2000]
-                    if status in ("diverged", "error"):
-                        run.events.append(
-                            LogEvent("error", f"run ended: {status}: {rec.get('message', '')}"[:2000],
-                                     to_step(rec.get("step")), None, str(path), lineno)
-                        )
+                elif kind.__class__ is str:
+                    _other_record(kind, rec, run, path, lineno, add)
     if not records:
         raise ReadError("no valid JSON record (empty, binary or not this format)")
     # Stage records mark switches; the step records' "stage" field also gives the first stage. Keep both, once.
     known = {s for s, _ in run.stages}
     run.stages.extend(st for st in derived_stages if st[0] not in known)
     if "end_status" not in run.meta:
-        run.meta.setdefault("end_status", "unfinished")  # no "end" record: crashed, killed or still running
+        run.meta["end_status"] = "unfinished"  # no "end" record: crashed, killed or still running
     source.records = records
-    source.metrics = cols.flush(run, str(path))
+    # The first LR group (muon: the blocks' matrices) doubles as the main "lr" series, sharing its arrays.
+    first_group = next((n for n in table.order if n.startswith("lr/")), None)
+    aliases = {first_group: "lr"} if first_group and "lr" not in table.cols else {}
+    source.metrics = table.flush(run, str(path), aliases) + cols.flush(run, str(path))
     _warn_bad_lines(source, bad, first_bad, stats)
     return source
+
+
+def _other_record(kind: str, rec: dict, run: Run, path: Path, lineno: int, add) -> None:
+    """Everything but step records: rare, so clarity over speed."""
+    if kind == "eval":
+        step = to_step(rec.get("step"))
+        if step is None:
+            return
+        for key, name in (("val_loss", "eval_loss"), ("train_loss", "eval_train_loss")):
+            fv = to_float(rec.get(key))
+            if fv is not None:
+                add(name, step, fv, key)
+        for key, v in rec.items():
+            if key not in ("type", "step", "epoch", "stage", "val_loss", "train_loss"):
+                fv = to_float(v)
+                if fv is not None:
+                    add(canonical_metric(str(key), "eval"), step, fv, key)
+    elif kind == "meta":
+        _read_meta(rec, run, path)
+    elif kind == "stage":
+        step = to_step(rec.get("step"))
+        if step is not None:
+            run.stages.append((step, str(rec.get("stage"))))
+            run.events.append(
+                LogEvent("stage_change", f"curriculum stage -> {rec.get('stage')}", step, "stage_change", str(path),
+                         lineno)
+            )
+    elif kind == "sample":
+        text = rec.get("text")
+        if isinstance(text, str):
+            prompt = rec.get("prompt")
+            run.samples.append(
+                Sample(text, to_step(rec.get("step")), prompt if isinstance(prompt, str) else None, str(path))
+            )
+    elif kind == "warning":
+        msg = str(rec.get("message", ""))
+        category = rec.get("category")
+        full = f"{category}: {msg}" if category else msg
+        _, tag = tag_line(full)
+        _add_event(run, "warning", full, to_step(rec.get("step")), tag, str(path), lineno)
+    elif kind == "end":
+        status = rec.get("status")
+        run.meta["end_status"] = status if isinstance(status, str) else "unknown"
+        run.meta["end_step"] = to_step(rec.get("step"))
+        if rec.get("message"):
+            run.meta["end_message"] = str(rec.get("message"))[:2000]
+        if status in ("diverged", "error"):
+            run.events.append(
+                LogEvent("error", f"run ended: {status}: {rec.get('message', '')}"[:2000], to_step(rec.get("step")),
+                         None, str(path), lineno)
+            )
 
 
 def _add_event(run: Run, kind: str, message: str, step: int | None, tag: str | None, src: str, line: int) -> None:
