@@ -1,0 +1,84 @@
+"""`traindoc verify`: a real diagnosis of a broken run, checked against a healthy re-run (passes, exit 0) and
+against the broken run itself (fails, exit 1), with before/after side by side."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from traindoc.cli import main
+
+
+def write_run(folder: Path, nan_from: int | None, seed: int = 0, n: int = 300) -> Path:
+    """A phase1-format metrics.jsonl: loss decaying with noise, warmup + cosine LR, evals; NaN from `nan_from`."""
+    folder.mkdir(parents=True)
+    rng = np.random.default_rng(seed)
+    lines = [{"type": "meta", "config": {"optim": {"muon_lr": 5e-3, "warmup_steps": 10, "grad_clip": 1.0}},
+              "seed": seed, "optimizer": "mugrokfast", "model": "reasoning", "precision": "fp32",
+              "device": "cpu", "world_size": 1}]
+    for step in range(1, n + 1):
+        loss = 1.0 + 3.0 * math.exp(-step / 60) * 1.0
+        loss *= float(np.exp(0.02 * rng.standard_normal()))
+        grad = 1.5 * float(np.exp(0.1 * rng.standard_normal()))
+        if nan_from is not None and step >= nan_from:
+            loss, grad = float("nan"), float("nan")
+        f = min(1.0, step / 10) * (0.1 + 0.45 * (1 + math.cos(math.pi * step / n)))
+        lines.append({"type": "step", "step": step, "epoch": 1 + 3 * (step - 1) // n, "stage": "Foundation",
+                      "loss": loss, "grad_norm": grad, "lr": {"muon": 5e-3 * f, "adam": 3e-3 * f},
+                      "act": {"halt_mean": 0.4, "halt_var": 0.02, "steps_mean": 2.5}, "tokens_per_s": 5000.0,
+                      "time": step * 0.1})
+        if step % 50 == 0:
+            lines.append({"type": "eval", "step": step, "epoch": 1, "stage": "Foundation",
+                          "val_loss": loss * 1.05, "train_loss": loss})
+    status = "diverged" if nan_from is not None else "completed"
+    lines.append({"type": "end", "step": n, "status": status, "message": ""})
+    (folder / "metrics.jsonl").write_text("\n".join(json.dumps(x) for x in lines) + "\n")
+    return folder
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory: pytest.TempPathFactory):
+    tmp = tmp_path_factory.mktemp("verify")
+    bad = write_run(tmp / "bad", nan_from=200)
+    good = write_run(tmp / "good", nan_from=None, seed=1)
+    diag = tmp / "diagnosis.json"
+    assert main(["diagnose", str(bad), "--json", "-o", str(diag)]) == 0
+    return tmp, bad, good, diag
+
+
+def test_broken_run_is_diagnosed_with_checkable_outcomes(runs) -> None:
+    *_, diag = runs
+    doc = json.loads(diag.read_text())
+    reported = [rc for rc in doc["root_causes"] if rc["confidence"] > 0.5]
+    assert reported and any(rc["cause"] == "nan_inf" for rc in reported), doc["root_causes"]
+    assert all(rc["expected_outcome"] for rc in reported)
+
+
+def test_verify_passes_on_the_healthy_rerun(runs, capsys: pytest.CaptureFixture[str]) -> None:
+    _, _, good, diag = runs
+    assert main(["verify", str(diag), str(good)]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("## Verification PASSED") and "| no NaN/Inf loss |" in out
+    assert main(["verify", str(diag), str(good), "--json"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    nan_check = next(c for c in result["checks"] if c["description"] == "no NaN/Inf loss")
+    assert nan_check["before"] > 0 and nan_check["after"] == 0 and nan_check["holds"]
+
+
+def test_verify_fails_on_the_broken_run_itself(runs, capsys: pytest.CaptureFixture[str]) -> None:
+    _, bad, _, diag = runs
+    assert main(["verify", str(diag), str(bad)]) == 1
+    out = capsys.readouterr().out
+    assert out.startswith("## Verification FAILED") and "✗" in out
+
+
+def test_verify_bad_inputs_are_one_line_errors(runs, capsys: pytest.CaptureFixture[str]) -> None:
+    tmp, _, good, diag = runs
+    assert main(["verify", str(tmp / "nope.json"), str(good)]) == 2
+    assert main(["verify", str(diag), str(tmp / "no-run")]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 2 and all(line.startswith("traindoc verify:") for line in err)
