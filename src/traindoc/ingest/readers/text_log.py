@@ -168,6 +168,10 @@ def _take(it: Iterator, n: int) -> list:
 
 
 _STAGE_NAME = re.compile(r"(?:->|→|to|entering|moving to)\s+(?:stage\s+)?['\"]?([\w.-]+)", re.IGNORECASE)
+# Words without which a line that already parsed as metrics cannot be a catalogued event.
+_EVENTY = re.compile(r"[Ww]arn|WARN|[Ee]rror|ERROR|[Ee]xception|nan values|Skipping|OVERFLOW|[Oo]verflow|Killed"
+                     r"|[Ss]tage|curriculum|[Ss]topping|terminat|not finite|non-finite|degrees of freedom"
+                     r"|Unexpected result|Loss is|became|educing")
 _PY_WARNING = re.compile(r"\.py:\d+: \w*Warning: ")
 
 
@@ -326,7 +330,10 @@ def _parse(frames: Iterable[tuple[int, bytes]], order: list[Format], col: _Colle
                     # per-rank copies of a metric stay apart, so a desync between ranks remains visible
                     col.add(f"{name}@rank{line.rank}" if other_rank else name, step, value)
                 src.records += 1
-            got = classify(strip_triggered(text))
+            if rec is not None and not _EVENTY.search(text):
+                continue  # a metric line with no warning-ish word: skip the catalogue (most lines of a big log)
+            message = strip_triggered(text) if "Triggered" in text else text
+            got = classify(message)
             if got is None and line.level in ("WARNING", "WARN", "ERROR", "CRITICAL", "FATAL"):
                 got = ("error" if line.level != "WARNING" and line.level != "WARN" else "warning", None, None)
             if got is None:
@@ -334,7 +341,6 @@ def _parse(frames: Iterable[tuple[int, bytes]], order: list[Format], col: _Colle
             kind, tag, _cause = got
             if tag is None and rec is not None:
                 continue  # a metric line that merely mentions "error" is not an event
-            message = strip_triggered(text)
             col.event(kind, message, step_before if rec is None else last_step, tag, line_no)
             if tag == "stage_change":
                 m = _STAGE_NAME.search(message)

@@ -31,6 +31,10 @@ _NUM_RE = re.compile(NUM)
 
 def parse_number(text: str) -> float | None:
     """A float from a printed number ("1.3E+00", "7,282", "nan", "-Infinity", "12%"), or None."""
+    try:  # fast path: plain numbers and Python's own nan/inf spellings
+        return float(text)
+    except ValueError:
+        pass
     t = text.strip().rstrip("%").replace(",", "")
     if not t:
         return None
@@ -82,6 +86,10 @@ _PREFIXES = [
 _TQDM_HEAD = re.compile(r"^.*?\d+%\|[^|]*\|\s*[\d.]+[kMG]?/[\d.?]+[kMG]?\s*\[[^\]]*\]")
 
 
+# One C-level test whether any prefix could start the line, so plain lines skip the per-prefix loop.
+_ANY_PREFIX = re.compile("|".join(re.sub(r"\(\?P<\w+>", "(?:", p.pattern) for p in _PREFIXES))
+
+
 @dataclass
 class Line:
     text: str  # normalised text
@@ -92,10 +100,12 @@ class Line:
 
 def normalise(raw: str) -> Line:
     """Strip ANSI codes, control characters, backspaces, rank and logger prefixes and timestamps."""
-    text = _ANSI.sub("", raw)
+    text = _ANSI.sub("", raw) if "\x1b" in raw else raw
     if "\b" in text:
         text = text.replace("\b", "")
-    text = _CONTROL.sub("", text).strip()
+    if not text.isprintable():
+        text = _CONTROL.sub("", text)
+    text = text.strip()
     rank = None
     level = None
     m = _RANK_PREFIX.match(text)
@@ -103,7 +113,7 @@ def normalise(raw: str) -> Line:
         r = m.group("r1") or m.group("r2") or m.group("r3") or m.group("r4")
         rank = int(r)
         text = text[m.end():]
-    for _ in range(6):
+    for _ in range(6 if _ANY_PREFIX.match(text) else 0):
         for p in _PREFIXES:
             m = p.match(text)
             if m and m.end() > 0:
