@@ -359,3 +359,16 @@ def test_wandb_real_offline_run(tmp_path):
     loss = run.series("loss")
     assert loss.steps.tolist() == list(range(30)) and math.isinf(loss.value_at(7))
     assert run.series("nested.a").values[-1] == 29.0 and run.config["lr"].value == 0.1
+
+
+def test_hf_checkpoint_copies_are_not_read_twice(tmp_path):
+    out = tmp_path / "output"
+    for sub in ("checkpoint-8", "checkpoint-16", ""):
+        (out / sub).mkdir(parents=True, exist_ok=True)
+        shutil.copy(DATA / "hf_trainer_state_diverged.json", out / sub / "trainer_state.json")
+    run = load_run([out])
+    assert [s.path for s in run.sources] == [str(out / "trainer_state.json")]
+    shutil.rmtree(out / "checkpoint-16")
+    (out / "trainer_state.json").unlink()
+    run = load_run([out])
+    assert [s.path for s in run.sources] == [str(out / "checkpoint-8" / "trainer_state.json")]

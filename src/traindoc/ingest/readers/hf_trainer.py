@@ -115,8 +115,25 @@ class _Rows:
 # trainer_state.json
 
 
+def _superseded(path: Path) -> bool:
+    """A checkpoint-N/trainer_state.json whose history a later copy also holds (the output folder's own copy, or a
+    later checkpoint's): reading it again would only duplicate rows and events."""
+    parent = path.parent
+    if not parent.name.startswith("checkpoint-"):
+        return False
+    if (parent.parent / "trainer_state.json").is_file():
+        return True
+    try:
+        n = int(parent.name.split("-", 1)[1])
+        later = [int(p.name.split("-", 1)[1]) for p in parent.parent.glob("checkpoint-*")
+                 if p.name.split("-", 1)[1].isdigit() and (p / "trainer_state.json").is_file()]
+    except (ValueError, OSError):
+        return False
+    return any(m > n for m in later)
+
+
 def sniff_state(path: Path, head: bytes) -> float:
-    if not head.lstrip().startswith(b"{"):
+    if not head.lstrip().startswith(b"{") or _superseded(path):
         return 0.0
     if b'"log_history"' in head:
         return 0.97
