@@ -312,14 +312,15 @@ def train(cfg: Config, out_dir: Path, resume: bool = False, model_name: str = "r
     elif master:
         dump_yaml(cfg, out_dir / "config.yaml")
 
-    def checkpoint_payload(finished: bool = False) -> dict[str, Any]:
+    def checkpoint_payload(next_epoch: int, next_step_in_epoch: int, finished: bool = False) -> dict[str, Any]:
+        """Everything a resume needs to continue exactly where this checkpoint was taken."""
         return {
             "model": raw_model.state_dict(),
             "optimizer": optimizer.state_dict(),
             "config": cfg.to_dict(),
             "step": step,
-            "epoch": epoch,
-            "step_in_epoch": step_in_epoch,
+            "epoch": next_epoch,
+            "step_in_epoch": next_step_in_epoch,
             "epoch_loss_sum": epoch_loss_sum,
             "epoch_loss_count": epoch_loss_count,
             "best_val": best_val,
@@ -390,7 +391,7 @@ def train(cfg: Config, out_dir: Path, resume: bool = False, model_name: str = "r
                         break
                     if (cfg.train.ckpt_every and step % cfg.train.ckpt_every == 0 and master
                             and step_in_epoch < steps_per_epoch):
-                        save_checkpoint(ckpt_dir / "last.pt", checkpoint_payload())
+                        save_checkpoint(ckpt_dir / "last.pt", checkpoint_payload(epoch, step_in_epoch))
                 if status != "completed":
                     break
 
@@ -410,11 +411,8 @@ def train(cfg: Config, out_dir: Path, resume: bool = False, model_name: str = "r
                     bad_epochs += 1
                 stop_early = 0 < cfg.train.early_stopping_patience <= bad_epochs
                 step_in_epoch, epoch_loss_sum, epoch_loss_count = 0, 0.0, 0
-                if master:
-                    finished = stop_early or epoch == cfg.train.epochs
-                    epoch += 1  # the checkpoint resumes at the next epoch
-                    payload = checkpoint_payload(finished=finished)
-                    epoch -= 1
+                if master:  # the epoch is done: a resume starts the next one
+                    payload = checkpoint_payload(epoch + 1, 0, finished=stop_early or epoch == cfg.train.epochs)
                     save_checkpoint(ckpt_dir / "last.pt", payload)
                     if improved:
                         save_checkpoint(ckpt_dir / "best.pt", payload)
