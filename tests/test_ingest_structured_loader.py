@@ -207,3 +207,16 @@ def test_phase1_irregular_step_records(tmp_path):
     assert run.series("lr/adam").steps.tolist() == [2, 4]
     assert run.series("lr").steps.tolist() == [3] and run.series("lr").values[0] == 0.5  # a scalar lr wins "lr"
     assert run.series("act_halt_var").steps.tolist() == [3] and math.isnan(run.series("act_halt_var").values[0])
+
+
+def test_phase1_real_trainer_run():
+    """metrics.jsonl + config.yaml written by the bundled trainer itself (tests/data/ingest/generate.py phase1)."""
+    run = load_run([DATA / "phase1_run"])
+    assert any(s.format == "phase1_jsonl" for s in run.sources)
+    assert len(run.series("loss")) == 48 and run.series("eval_loss").steps.tolist()[-1] == 48
+    assert [name for _, name in run.stages] == ["Foundation", "Reasoning", "Advanced"]
+    assert run.epoch_starts[0] == (1, 1) and len(run.epoch_starts) == 8  # the trainer's epochs are 1-based
+    assert run.params.total == run.params.embedding + run.params.unembedding + run.params.blocks + run.params.other
+    assert run.meta["end_status"] == "completed" and len(run.samples) == 16
+    cv = run.config_value("optim.muon_lr")
+    assert cv.value == 0.005 and (cv.kind == "meta" or cv.file.endswith("config.yaml"))

@@ -1,6 +1,6 @@
 """Regenerate the real-library fixtures in this folder (run from the repository root):
 
-    OMP_NUM_THREADS=1 .venv/bin/python tests/data/ingest/generate.py hf|lightning|mlflow|mlflow_db|wandb
+    OMP_NUM_THREADS=1 .venv/bin/python tests/data/ingest/generate.py phase1|hf|lightning|mlflow|mlflow_db|wandb
 
 Each writes into a temporary folder and copies back only the small files the tests read. The outputs are committed
 so the ingest tests run without these libraries; tests that need a library to make a fresh file skip without it.
@@ -17,6 +17,24 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 os.environ.setdefault("OMP_NUM_THREADS", "1")
+
+
+def phase1(out: Path) -> None:
+    """The bundled trainer itself, shrunk to ~20 s on CPU: 8 epochs x 6 steps through all three curriculum stages."""
+    sets = ["model.d_model=32", "model.n_layers=2", "model.n_heads=2", "train.epochs=8", "train.steps_per_epoch=6",
+            "data.train_size=64", "data.val_size=8", "train.eval_batches=1", "data.seq_len=32", "train.batch_size=4",
+            "data.reasoning_epoch=3", "data.advanced_epoch=6"]
+    root = HERE.parents[2]
+    with tempfile.TemporaryDirectory() as tmp:
+        cmd = [sys.executable, str(root / "src" / "phase1" / "train_phase1.py"), "--model", "reasoning", "--test",
+               "--out", tmp]
+        for s in sets:
+            cmd += ["--set", s]
+        subprocess.run(cmd, check=True, capture_output=True)
+        dest = out / "phase1_run"
+        dest.mkdir(exist_ok=True)
+        for name in ("metrics.jsonl", "config.yaml"):
+            shutil.copy(Path(tmp) / name, dest / name)
 
 
 def hf(out: Path) -> None:
@@ -166,6 +184,6 @@ run.finish()
 
 
 if __name__ == "__main__":
-    for what in sys.argv[1:] or ["hf", "lightning", "mlflow", "mlflow_db", "wandb"]:
+    for what in sys.argv[1:] or ["phase1", "hf", "lightning", "mlflow", "mlflow_db", "wandb"]:
         globals()[what](HERE)
         print("wrote", what)
