@@ -26,7 +26,7 @@ FIXTURE_VALUES = {
     "config-file": "config.yaml",
     "code-dir": "code",
     "diagnosis-json": ".traindoc/diagnosis.json",
-    "ranks": "1",
+    "ranks": None,  # the rank of lr_too_high (the seed's fix, which the fixture's config can take), as a user picks it
     "test-cmd": "python3 check_config.py",
     "new-run-dir": "run",
     "plan-id": None,  # read from .traindoc/plan.json when the command runs, as Claude reads it from the summary
@@ -43,6 +43,11 @@ def _fill(command: str, skill_dir: Path, project: Path) -> str:
         value = FIXTURE_VALUES[name]
         if name == "plan-id":
             value = json.loads((project / ".traindoc" / "plan.json").read_text())["plan_id"]
+        elif name == "ranks":
+            causes = json.loads((project / ".traindoc" / "diagnosis.json").read_text())["root_causes"]
+            ranks = [str(c["rank"]) for c in causes if c["cause"] == "lr_too_high"]
+            assert ranks, f"the fixture's divergence was not diagnosed as lr_too_high: {causes}"
+            value = ranks[0]
         command = command.replace(f"<{name}>", value)
     return command
 
