@@ -186,6 +186,21 @@ def test_zero_grad_missing_silent_on_geometric_or_flat() -> None:
     assert optimisation.detect_zero_grad_missing(make_run()) == []
 
 
+def test_zero_grad_sawtooth_fires_at_the_first_ramp() -> None:
+    a = healthy_arrays()
+    phase = (T % 100) / 100
+    a["grad_norm"] = 1.0 + 6 * phase + 0.05 * np.random.default_rng(4).standard_normal(N)
+    f = fire(optimisation.detect_zero_grad_sawtooth, make_run(a))
+    assert f.step == 0 and f.numbers["ramps"] >= 9
+
+
+def test_zero_grad_sawtooth_silent_on_noisy_level_norm() -> None:
+    a = healthy_arrays()
+    a["grad_norm"] = 2.0 * np.exp(0.4 * np.random.default_rng(6).standard_normal(N))
+    assert optimisation.detect_zero_grad_sawtooth(make_run(a)) == []
+    assert optimisation.detect_zero_grad_sawtooth(make_run()) == []
+
+
 def test_grad_accum_bug_fires_when_train_loss_is_k_times_eval() -> None:
     a = healthy_arrays()
     ev = a["loss"].copy()

@@ -117,7 +117,9 @@ def detect_lr_too_high(run: Run) -> list[Finding]:
     else:
         # instability with the LR in range or unknown: lr_too_high stays a candidate (the most common cause of a
         # divergence a priori) but never a confident one without the LR itself as evidence
-        in_range = bool(lrs)
+        # an LR known to be in range for a *known* optimiser makes lr_too_high unlikely; an unknown family's
+        # wide range says little, so it counts as no LR information
+        in_range = any(c.family != "unknown" for c in lrs)
         strength = (0.2 if in_range else 0.15) + (0.15 if in_range else 0.4) * sev
     return [Finding(
         detector="detect_lr_too_high", cause="lr_too_high", strength=float(min(1.0, strength)),
@@ -452,6 +454,42 @@ def detect_zero_grad_missing(run: Run) -> list[Finding]:
                     {"linear_r2": r2, "log_r2": lr2, "growth": growth, "increasing_share": inc})]
 
 
+def detect_zero_grad_sawtooth(run: Run) -> list[Finding]:
+    """Grad norm that ramps up and falls back again and again: gradients summed over steps and cleared only now
+    and then (e.g. Lightning's manual optimisation without zero_grad, cleared by the validation loop).
+
+    Segments are cut where the norm falls below half its previous value; a *ramp* is a segment of >= 3 points
+    that rises on >= 75 % of its steps and ends >= 2x where it began. Three or more ramps covering >= half the
+    points fire: noise does not produce repeated monotone doublings, and a healthy norm falls or stays level.
+    """
+    g = run.series("grad_norm")
+    if g is None or len(g) < 12:
+        return []
+    st, v = g.finite()
+    if v.size < 12:
+        return []
+    st, v = stats.downsample(st, v, 4000, "mean")
+    cuts = [0] + [i for i in range(1, v.size) if v[i] < 0.5 * v[i - 1]] + [v.size]
+    ramps = []
+    for a, b in zip(cuts, cuts[1:], strict=False):
+        seg = v[a:b]
+        if seg.size >= 3 and seg[0] > 0 and (np.diff(seg) > 0).mean() >= 0.75 and seg[-1] >= 2 * seg[0]:
+            ramps.append((a, b))
+    covered = sum(b - a for a, b in ramps)
+    if len(ramps) < 3 or covered < 0.5 * v.size:
+        return []
+    resets = [int(st[a]) for a, _ in ramps[1:4]]
+    period = float(np.median(np.diff([st[a] for a, _ in ramps]))) if len(ramps) > 1 else None
+    ev = [f"grad_norm ramps up and resets {len(ramps)} times (e.g. {fmt(float(v[ramps[0][0]]))} -> "
+          f"{fmt(float(v[ramps[0][1] - 1]))}; resets at steps {', '.join(map(str, resets))}"
+          f"{f', every ~{period:.0f} steps' if period else ''}): gradients accumulate between clears "
+          f"{cite_series(g)}"]
+    strength = min(0.85, 0.55 + 0.05 * (len(ramps) - 3))
+    return [Finding("detect_zero_grad_sawtooth", "zero_grad_missing", strength,
+                    "gradients are summed across steps and cleared only occasionally", ev, int(st[ramps[0][0]]),
+                    {"ramps": len(ramps), "ramp_coverage": covered / v.size, "period": period})]
+
+
 def detect_grad_accum_bug(run: Run) -> list[Finding]:
     """Training loss off from eval loss by ~ the accumulation factor k (loss not divided, or divided twice).
 
@@ -578,6 +616,7 @@ def detect_dead_units(run: Run) -> list[Finding]:
 
 DETECTORS = [detect_lr_too_high, detect_lr_too_low, detect_no_warmup, detect_scheduler_misuse,
              detect_grad_explosion, detect_vanishing_gradients, detect_optimizer_misconfig,
-             detect_zero_grad_missing, detect_grad_accum_bug, detect_frozen_params, detect_dead_units]
+             detect_zero_grad_missing, detect_zero_grad_sawtooth, detect_grad_accum_bug, detect_frozen_params,
+             detect_dead_units]
 
 __all__ = ["DETECTORS", "LR_REFERENCE"]
