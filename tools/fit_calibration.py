@@ -59,12 +59,7 @@ def zoo_runs():
     except Exception as e:  # noqa: BLE001
         print(f"fit_calibration: no zoo ({e})", file=sys.stderr)
         return
-    names: list[str] = []
-    for attr in ("SCENARIOS", "scenarios", "NAMES"):
-        obj = getattr(scen, attr, None)
-        if obj:
-            names = sorted(obj() if callable(obj) else obj)
-            break
+    names = {name: sc.cause for name, sc in scen.SCENARIOS.items()}
     get = next((getattr(zoo_cache, a) for a in ("workspace", "scenario_workspace", "materialise", "materialize",
                                                 "get_workspace") if callable(getattr(zoo_cache, a, None))), None)
     if get is None:
@@ -72,8 +67,21 @@ def zoo_runs():
         return
     from traindoc.ingest.loader import load_run
 
-    for name in names:
-        yield "zoo", name, load_run([str(get(name))])
+    for name, cause in sorted(names.items()):
+        yield "zoo", cause, load_run([str(get(name))])
+
+
+def zoo_dir_runs(base: Path):
+    """Workspaces built by hand: base/<scenario>/ (phase1-train --scenario NAME --out base/NAME)."""
+    import importlib
+
+    from traindoc.ingest.loader import load_run
+
+    scen = importlib.import_module("phase1.scenarios")
+    for name, sc in sorted(scen.SCENARIOS.items()):
+        ws = base / name
+        if (ws / "run").is_dir():
+            yield "zoo", sc.cause, load_run([str(ws)])
 
 
 def reallib_runs():
@@ -156,11 +164,14 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seeds", type=int, default=30, help="synthetic runs per label")
     ap.add_argument("--no-zoo", action="store_true")
     ap.add_argument("--no-reallib", action="store_true")
+    ap.add_argument("--zoo-dir", help="a folder of zoo workspaces (one per scenario name) instead of zoo_cache")
     ap.add_argument("--out", default=str(ROOT / "src" / "traindoc" / "data" / "calibration.json"))
     args = ap.parse_args(argv)
     os.environ.setdefault("OMP_NUM_THREADS", "1")
     sources = [synthetic_runs(args.seeds)]
-    if not args.no_zoo:
+    if args.zoo_dir:
+        sources.append(zoo_dir_runs(Path(args.zoo_dir)))
+    elif not args.no_zoo:
         sources.append(zoo_runs())
     if not args.no_reallib:
         sources.append(reallib_runs())
