@@ -33,8 +33,8 @@ def test_unknown_names_are_refused():
 
 
 def test_code_version_is_stable_and_short():
-    assert code_version() == code_version()
-    assert re.fullmatch(r"[0-9a-f]{12}", code_version())
+    assert code_version("hf") == code_version("hf") != code_version("lightning")
+    assert re.fullmatch(r"[0-9a-f]{12}", code_version("lightning"))
 
 
 @pytest.mark.slow

@@ -3,13 +3,13 @@
     from reallib import LABELS, reallib_run
     run_dir = reallib_run("hf", "lr_too_high")     # -> .cache/reallib/hf-lr_too_high-<hash>/
 
-Each (library, fault) run is trained once per code version: the cache key hashes the generator sources (tasks.py,
-hf_runs.py, lightning_runs.py) and the installed torch / transformers / accelerate / pytorch-lightning versions, so
-editing a generator or upgrading a library retrains, and nothing else does. Generation happens in a subprocess (a
-fresh interpreter, as a user's script would run) whose stdout and stderr are the run's `train.log`, under an
-exclusive fcntl lock per run, into a temporary folder renamed into place when complete: pytest-xdist workers and
-other helpers' processes that ask for the same run wait for the one that is training it and then share its folder;
-a crashed generation leaves nothing that looks finished.
+Each (library, fault) run is trained once per code version: the cache key hashes that library's generator sources
+(tasks.py plus hf_runs.py or lightning_runs.py) and the installed torch / transformers / accelerate /
+pytorch-lightning versions, so editing a generator or upgrading a library retrains, and nothing else does.
+Generation happens in a subprocess (a fresh interpreter, as a user's script would run) whose stdout and stderr are
+the run's `train.log`, under an exclusive fcntl lock per run, into a temporary folder renamed into place when
+complete: pytest-xdist workers and other helpers' processes that ask for the same run wait for the one that is
+training it and then share its folder; a crashed generation leaves nothing that looks finished.
 
 LABELS maps (lib, fault) to the cause id a correct diagnosis names first (`causes.md`), or None for `healthy`.
 Fault names are the cause ids themselves. A sidecar `<lib>-<fault>-<hash>.json` next to each run records how long
@@ -48,9 +48,10 @@ _MODULES = {"hf": "reallib.hf_runs", "lightning": "reallib.lightning_runs"}
 _PACKAGE_DIR = Path(__file__).resolve().parent
 _TESTS_DIR = _PACKAGE_DIR.parent
 REPO_ROOT = _TESTS_DIR.parent
-# What the cache key hashes: the modules whose code shapes the files a run writes. Bump _CACHE_EPOCH when the
-# generation mechanics in this file change (environment, console capture) so stale runs are retrained.
-_GENERATOR_FILES = ("tasks.py", "hf_runs.py", "lightning_runs.py")
+# What the cache key hashes, per library: the modules whose code shapes the files its runs write (editing the HF
+# generator does not retrain the Lightning runs). Bump _CACHE_EPOCH when the generation mechanics in this file
+# change (environment, console capture) so stale runs are retrained.
+_GENERATOR_FILES = {"hf": ("tasks.py", "hf_runs.py"), "lightning": ("tasks.py", "lightning_runs.py")}
 _CACHE_EPOCH = 1
 # One run trains in ~10 s; allow for a box loaded by other people's tests before calling it hung.
 GENERATION_TIMEOUT_S = 600
@@ -62,11 +63,11 @@ def cache_root() -> Path:
     return Path(override) if override else REPO_ROOT / ".cache" / "reallib"
 
 
-def code_version() -> str:
-    """12 hex digits over the generator sources and the library versions that shape the files they write."""
+def code_version(lib: str) -> str:
+    """12 hex digits over lib's generator sources and the library versions that shape the files they write."""
     digest = hashlib.sha256()
     digest.update(f"epoch={_CACHE_EPOCH}\0".encode())
-    for name in _GENERATOR_FILES:
+    for name in _GENERATOR_FILES[lib]:
         digest.update(name.encode() + b"\0" + (_PACKAGE_DIR / name).read_bytes() + b"\0")
     for dist in ("torch", "transformers", "accelerate", "pytorch-lightning", "tensorboard"):
         try:
@@ -86,7 +87,7 @@ def reallib_run(lib: str, fault: str) -> Path:
         raise ValueError(f"unknown fault {fault!r}; known: {', '.join(FAULTS)}")
     root = cache_root()
     root.mkdir(parents=True, exist_ok=True)
-    name = f"{lib}-{fault}-{code_version()}"
+    name = f"{lib}-{fault}-{code_version(lib)}"
     final = root / name
     if final.is_dir():
         return final
@@ -124,7 +125,7 @@ def _generate(lib: str, fault: str, root: Path, name: str) -> None:
 
 def generation_seconds(lib: str, fault: str) -> float | None:
     """Wall time the cached run took to generate (None if it is not generated yet)."""
-    sidecar = cache_root() / f"{lib}-{fault}-{code_version()}.json"
+    sidecar = cache_root() / f"{lib}-{fault}-{code_version(lib)}.json"
     return json.loads(sidecar.read_text())["seconds"] if sidecar.is_file() else None
 
 

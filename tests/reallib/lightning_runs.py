@@ -25,7 +25,10 @@ Faults:
                      the batch of step 42) has count 0 -> NaN, and the NaN gradient poisons every weight
   label_leakage      the training collate builds inputs from ids[1:] like the targets (one slice typo), so every
                      target is the current input; validation uses the correct collate
-  zero_grad_missing  manual optimisation (automatic_optimization = False) with optimizer.zero_grad() left out
+  zero_grad_missing  manual optimisation (automatic_optimization = False) with optimizer.zero_grad() left out.
+                     Lightning itself clears gradients before every validation (on_validation_model_zero_grad), so
+                     the summed gradient, and grad_norm, ramps up linearly between validations (every 25 steps
+                     here) and drops back after each: a sawtooth, not one long ramp as in the HF run
 """
 
 from __future__ import annotations
