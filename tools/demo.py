@@ -52,7 +52,9 @@ def run(cmd: list[str], cwd: Path, *, allowed: tuple[int, ...] = (0,), show: boo
     print(f"\n$ {shlex.join(shown)}{redirect}", flush=True)
     env = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}", "OMP_NUM_THREADS": "1",
            "PYTHONUNBUFFERED": "1"}
+    t0 = time.monotonic()
     out = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True)
+    took = time.monotonic() - t0
     if stdout_file:
         stdout_file.write_text(out.stdout, encoding="utf-8")
     text = (out.stdout if not stdout_file else "") + out.stderr
@@ -62,6 +64,7 @@ def run(cmd: list[str], cwd: Path, *, allowed: tuple[int, ...] = (0,), show: boo
             print(f"  [... {len(lines) - tail} lines above not shown]")
             lines = lines[-tail:]
         print("\n".join(lines), flush=True)
+    print(f"  [exit {out.returncode}, {took:.1f} s]", flush=True)
     if out.returncode not in allowed:
         raise StepFailed(f"`{shlex.join(shown)}` exited {out.returncode}")
     return out
@@ -169,11 +172,16 @@ def main(argv: list[str] | None = None) -> int:
         run([traindoc, "diagnose", *inputs, "--html", ".traindoc/report.html"], ws)
         diagnosis = json.loads((td / "diagnosis.json").read_text())
         print(f"\nHTML report: {td / 'report.html'}")
+        if not any(c["confidence"] > 0.5 for c in diagnosis["root_causes"]):
+            raise StepFailed(f"the scenario did not reproduce a failure (verdict {diagnosis['verdict']}): there is "
+                             "nothing to fix, so the story stops here")
 
         banner(3, total, "Plan the fixes: what /ml-expert shows before asking for approval")
         run([traindoc, "plan", ".traindoc/diagnosis.json", "-o", ".traindoc/plan.json"], ws)
         plan = json.loads((td / "plan.json").read_text())
         plan_id = plan["plan_id"]
+        if not plan["changes"]:
+            raise StepFailed("the plan has no change to apply (see its notes above)")
 
         banner(4, total, f"Apply plan {plan_id}, as a user who answered 'yes, proceed'")
         applied = run([traindoc, "apply", ".traindoc/plan.json", "--approve", plan_id], ws, allowed=(0, 1),
@@ -189,7 +197,8 @@ def main(argv: list[str] | None = None) -> int:
 
         banner(5, total, "Retrain from the fixed workspace")
         new_run = ws / "run-2"
-        retrain = [sys.executable, str(ws / "train.py"), "--out", str(new_run), *size]
+        # the workspace's config.yaml already holds the scenario's (reduced, with --quick) size: no --test here
+        retrain = [sys.executable, str(ws / "train.py"), "--out", str(new_run)]
         run(retrain, ws, tail=OUTPUT_TAIL)
 
         banner(6, total, "Verify the new run against the diagnosis's expected outcomes")
