@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -53,7 +54,7 @@ def test_install_layout(tmp_path: Path):
     assert probe.returncode == 0, probe.stderr
     no_torch, location = probe.stdout.split()
     assert no_torch == "True" and str(ROOT) not in location
-    check = subprocess.run([str(ROOT / ".venv" / "bin" / "python"), str(ROOT / "tools" / "validate_skills.py"),
+    check = subprocess.run([sys.executable, str(ROOT / "tools" / "validate_skills.py"),
                             "--installed", str(target)], capture_output=True, text=True)
     assert check.returncode == 0, check.stdout
 

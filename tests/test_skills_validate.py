@@ -173,3 +173,20 @@ def test_find_runs_lists_run_folders(tmp_path: Path):
     empty.mkdir()
     none = subprocess.run([sys.executable, str(script)], cwd=empty, capture_output=True, text=True)
     assert none.returncode == 1 and "no training artifacts" in none.stdout
+
+
+def test_launcher_without_backend_says_what_to_do(tmp_path: Path):
+    """No venv beside the skills, none in ~/.claude, none on PATH: one line naming install.sh, exit 2."""
+    launcher = ROOT / "skills/ml-expert/scripts/traindoc"
+    env = {"HOME": str(tmp_path), "PATH": "/usr/bin:/bin"}
+    out = subprocess.run([str(launcher), "--version"], env=env, capture_output=True, text=True)
+    assert out.returncode == 2
+    assert out.stderr.count("\n") == 1 and "run ./install.sh" in out.stderr
+
+
+def test_launcher_honours_traindoc_venv(tmp_path: Path):
+    venv = Path(sys.executable).parent.parent  # the dev venv has bin/traindoc and bin/python
+    env = {"HOME": str(tmp_path), "PATH": "/usr/bin:/bin", "TRAINDOC_VENV": str(venv)}
+    out = subprocess.run([str(ROOT / "skills/ml-expert/scripts/traindoc"), "--version"], env=env,
+                         capture_output=True, text=True)
+    assert out.returncode == 0 and out.stdout.startswith("traindoc ")
