@@ -220,3 +220,47 @@ def test_phase1_real_trainer_run():
     assert run.meta["end_status"] == "completed" and len(run.samples) == 16
     cv = run.config_value("optim.muon_lr")
     assert cv.value == 0.005 and (cv.kind == "meta" or cv.file.endswith("config.yaml"))
+
+
+def test_phase1_text_template_matches_json_path(tmp_path, monkeypatch):
+    """The fast path (step lines matched as text against the learned layout) gives exactly what JSON parsing gives:
+    on the real trainer's log, and on lines with odd formatting, a layout change, int/float changes, NaN/Infinity,
+    escaped strings and a missing field."""
+    import numpy as np
+
+    from traindoc.ingest.readers import jsonl_metrics
+
+    odd = tmp_path / "odd" / "metrics.jsonl"
+    odd.parent.mkdir()
+    lines = [
+        '{"type": "step", "step": 1, "epoch": 1, "stage": "A", "loss": 2, "grad_norm": 1.000000, "lr": {"muon": 1e-3}}',
+        '{"type": "step", "step": 2, "epoch": 1, "stage": "A", "loss": 2.5, "grad_norm": NaN, "lr": {"muon": 1e-3}}',
+        '{"type":"step","step":3,"epoch":1,"stage":"A","loss":-Infinity,"grad_norm":3,"lr":{"muon":0.001}}',
+        '{"type": "step", "step": 4, "epoch": 2, "stage": "B\\"x", "loss": 1.0, "grad_norm": 2.0, "lr": {"muon": 5}}',
+        '{"type": "step", "step": 5, "epoch": 2, "stage": "B", "loss": 1.0, "grad_norm": 2.0, "extra": 7, '
+        '"lr": {"muon": 5}}',
+        '{"type": "step", "step": 6, "epoch": 2, "stage": "B", "loss": 0.5, "grad_norm": 2.0, "extra": 8, '
+        '"lr": {"muon": 4}}',
+        '{"type": "step", "step": 7, "epoch": 2, "stage": "B", "grad_norm": 2.0, "lr": {"muon": 4}}',
+        '{"type": "step", "step": 8, "epoch": 2.5, "stage": "B", "loss": 1e400, "grad_norm": 2.0, "extra": 9, '
+        '"lr": {"muon": 4}}',
+    ]
+    odd.write_text("\n".join(lines) + "\n")
+
+    class NoTemplate:
+        def __init__(self, *args):
+            raise ValueError("disabled")
+
+    for folder in (DATA / "phase1_run", odd.parent):
+        fast = load_run([folder / "metrics.jsonl"])
+        with monkeypatch.context() as m:
+            m.setattr(jsonl_metrics, "_Template", NoTemplate)
+            slow = load_run([folder / "metrics.jsonl"])
+        assert fast.metrics.keys() == slow.metrics.keys()
+        for name, series in fast.metrics.items():
+            other = slow.metrics[name]
+            assert series.steps.tolist() == other.steps.tolist(), name
+            assert np.array_equal(series.values, other.values, equal_nan=True), name
+        assert fast.stages == slow.stages and fast.epoch_starts == slow.epoch_starts
+    assert fast.series("extra").steps.tolist() == [5, 6, 8]
+    assert fast.series("loss").steps.tolist() == [1, 2, 3, 4, 5, 6, 8]

@@ -14,6 +14,8 @@ from __future__ import annotations
 import json
 import json.scanner
 import math
+import operator
+import re
 import struct
 from array import array
 from pathlib import Path
@@ -144,20 +146,106 @@ class _StepTable:
         return names
 
 
+_STEP_FIELDS = ("type", "step", "epoch", "stage")
+_NUMBER = r"([-+0-9.eEINaNfity]+)"  # JSON numbers and Python's NaN/Infinity tokens; float() has the last word
+_STRING = r'"([^"\\]*)"'  # a string without escapes (escaped ones take the JSON path)
+
+
+def _column_name(key: str, sub: str | None = None) -> str:
+    """Column of a step-record field: lr groups -> lr/<group>, other dicts -> <key>_<sub>, else canonical."""
+    if sub is not None:
+        return f"lr/{sub}" if key == "lr" else f"{key}_{sub}"
+    return key if key in ("loss", "grad_norm", "tokens_per_s", "time", "lr") else canonical_metric(key)
+
+
+class _Template:
+    """The text layout of a step record (its keys in order), as a regex with one group per value.
+
+    A trainer writes every step record with the same keys in the same order, so after the first one each line can
+    be matched as text and only its numbers converted, which costs about half of a JSON parse. A template is kept
+    only when matching the record it was made from gives exactly the values the JSON parser gave, and only for
+    numbers and escape-free strings; a line that does not match, or whose numbers do not convert, takes the JSON
+    path, so the result is the same either way."""
+
+    def __init__(self, rec: dict, table: _StepTable) -> None:
+        parts: list[str] = []
+        paths: dict[int, tuple[str, str | None]] = {}  # group index -> (key, nested key) it captures
+        self.floats: list[tuple[int, object]] = []  # (group index, column append)
+        self.step_i = self.epoch_i = self.stage_i = -1
+        group = 0
+        for i, (key, value) in enumerate(rec.items()):
+            parts.append((r"\s*,\s*" if i else r"\{\s*") + re.escape(json.dumps(key)) + r"\s*:\s*")
+            if key == "type":
+                parts.append(re.escape(json.dumps(value)))
+                continue
+            if value.__class__ is dict:
+                inner = []
+                for j, (k2, v2) in enumerate(value.items()):
+                    if v2.__class__ not in (int, float):
+                        raise ValueError("nested non-number")
+                    inner.append((r"\s*,\s*" if j else "") + re.escape(json.dumps(k2)) + r"\s*:\s*" + _NUMBER)
+                    group += 1
+                    paths[group] = (key, k2)
+                    self.floats.append((group, table.column(_column_name(key, str(k2))).append))
+                parts.append(r"\{\s*" + "".join(inner) + r"\s*\}")
+                continue
+            if value.__class__ is str:
+                parts.append(_STRING)
+            elif value.__class__ in (int, float):
+                parts.append(_NUMBER)
+            else:
+                raise ValueError("not templatable")
+            group += 1
+            paths[group] = (key, None)
+            if key == "step":
+                self.step_i = group
+            elif key == "epoch":
+                self.epoch_i = group
+            elif key == "stage":
+                self.stage_i = group
+            elif value.__class__ is str:
+                raise ValueError("string metric")
+            else:
+                self.floats.append((group, table.column(_column_name(key)).append))
+        if self.step_i < 0:
+            raise ValueError("no step")
+        self.match = re.compile("".join(parts) + r"\s*\}\s*").fullmatch
+        self.columns = len(self.floats)
+        # C-level helpers for the hot loop: the value strings in column order, and the columns' appends
+        idx = [i - 1 for i, _ in self.floats]
+        getter = operator.itemgetter(*idx) if idx else (lambda g: ())
+        self.get_floats = getter if len(idx) != 1 else (lambda g, _i=idx[0]: (g[_i],))
+        self.appends = [append for _, append in self.floats]
+        self.paths = paths
+
+    def reproduces(self, line: str, rec: dict) -> bool:
+        """True when matching `line` as text gives exactly the values JSON parsing gave (NaN equal to NaN)."""
+        m = self.match(line)
+        if m is None:
+            return False
+        g = m.groups()
+        for i, (key, sub) in self.paths.items():
+            want = rec[key] if sub is None else rec[key][sub]
+            try:
+                got = float(g[i - 1]) if not isinstance(want, str) else g[i - 1]
+            except ValueError:
+                return False
+            if isinstance(want, str) or isinstance(got, str):
+                if got != want:
+                    return False
+            elif not (got == want or (math.isnan(got) and math.isnan(want))):
+                return False
+        return True
+
+
 def read_phase1(path: Path, run: Run) -> Source:
     source = Source(str(path), "phase1_jsonl")
     cols = Columns()  # sparse records: eval metrics
     add = cols.add
     table = _StepTable()
     steps_append = table.steps.append
-    loss_append = table.column("loss").append
-    grad_append = table.column("grad_norm").append
-    tps_append = table.column("tokens_per_s").append
-    time_append = table.column("time").append
-    lr_keys: set = set()
-    lr_appends: dict[str, object] = {}
-    act_keys: set = set()
-    act_appends: dict[str, object] = {}
+    template: _Template | None = None
+    tried_layouts = 0
     records = bad = first_bad = 0
     lineno = 0
     last_epoch: object = None
@@ -165,7 +253,6 @@ def read_phase1(path: Path, run: Run) -> Source:
     derived_stages: list[tuple[int, str]] = []
     stats = LineStats()
     parse = _parse
-    missing = _MISSING
     try:
         f = open(path, "rb")
     except OSError as e:
@@ -174,6 +261,33 @@ def read_phase1(path: Path, run: Run) -> Source:
         for block in line_blocks(f, stats, text=True):
             for raw in block:
                 lineno += 1
+                if template is not None:
+                    m = template.match(raw)
+                    if m is not None:
+                        g = m.groups()
+                        try:
+                            step = int(g[template.step_i - 1])
+                            values = list(map(float, template.get_floats(g)))
+                        except ValueError:
+                            pass  # e.g. a float where the template had an int: the JSON path decides
+                        else:
+                            records += 1
+                            steps_append(step)
+                            for append, v in zip(template.appends, values, strict=True):
+                                append(v)
+                            if len(table.cols) != template.columns:
+                                table.pad()
+                            if template.epoch_i > 0:
+                                epoch = g[template.epoch_i - 1]
+                                if epoch != last_epoch:
+                                    _epoch_change(epoch, step, add, run)
+                                    last_epoch = epoch
+                            if template.stage_i > 0:
+                                stage = g[template.stage_i - 1]
+                                if stage != last_stage:
+                                    derived_stages.append((step, stage))
+                                    last_stage = stage
+                            continue
                 try:
                     rec = parse(raw)
                     kind = rec["type"]
@@ -184,63 +298,30 @@ def read_phase1(path: Path, run: Run) -> Source:
                     continue
                 records += 1
                 if kind == "step":
-                    step = rec.get("step")
-                    if step.__class__ is not int:
-                        step = to_step(step)
-                        if step is None:
-                            bad += 1
-                            continue
-                    steps_append(step)
-                    v = rec.get("loss", missing)
-                    loss_append(v if v.__class__ is float else _value(v) if v is not missing else v)
-                    v = rec.get("grad_norm", missing)
-                    grad_append(v if v.__class__ is float else _value(v) if v is not missing else v)
-                    v = rec.get("tokens_per_s", missing)
-                    tps_append(v if v.__class__ is float else _value(v) if v is not missing else v)
-                    v = rec.get("time", missing)
-                    time_append(v if v.__class__ is float else _value(v) if v is not missing else v)
-                    regular = True
-                    lr = rec.get("lr")
-                    if lr.__class__ is dict and lr.keys() == lr_keys:
-                        for group, v in lr.items():
-                            lr_appends[group](v if v.__class__ is float else _value(v))
-                    else:
-                        regular = False
-                        if lr.__class__ is dict:
-                            for group, v in lr.items():
-                                name = "lr/" + str(group)
-                                if group not in lr_appends:
-                                    lr_appends[group] = table.column(name).append
-                                    lr_keys.add(group)
-                                lr_appends[group](_value(v))
-                        elif lr is not None:
-                            table.column("lr").append(_value(lr))
-                    act = rec.get("act")
-                    if act.__class__ is dict and act.keys() == act_keys:
-                        for key, v in act.items():
-                            act_appends[key](v if v.__class__ is float else _value(v))
-                    else:
-                        regular = False
-                        if act.__class__ is dict:
-                            for key, v in act.items():
-                                if key not in act_appends:
-                                    act_appends[key] = table.column("act_" + str(key)).append
-                                    act_keys.add(key)
-                                act_appends[key](_value(v))
-                    if not regular:
-                        table.pad()
+                    step = to_step(rec.get("step"))
+                    if step is None:
+                        bad += 1
+                        continue
+                    _json_step(rec, step, table)
                     epoch = rec.get("epoch")
-                    if epoch != last_epoch:
-                        if epoch is not None and (fe := to_float(epoch)) is not None:
-                            add("epoch", step, fe)
-                            if math.isfinite(fe) and fe == int(fe):
-                                run.epoch_starts.append((step, int(fe)))
-                        last_epoch = epoch
+                    epoch_key = json.dumps(epoch) if isinstance(epoch, (int, float)) else epoch
+                    if epoch_key != last_epoch:
+                        if epoch is not None:
+                            _epoch_change(epoch, step, add, run)
+                        last_epoch = epoch_key
                     stage = rec.get("stage")
                     if stage != last_stage:
                         if stage is not None:
                             derived_stages.append((step, str(stage)))
                         last_stage = stage
+                    if tried_layouts < 8 and (template is None or template.match(raw) is None):
+                        tried_layouts += 1  # a new layout (first record, or the fields changed): learn it
+                        try:
+                            candidate = _Template(rec, table)
+                            if candidate.reproduces(raw, rec):
+                                template = candidate
+                        except (ValueError, TypeError):
+                            pass
                 elif kind.__class__ is str:
                     _other_record(kind, rec, run, path, lineno, add)
     if not records:
@@ -257,6 +338,30 @@ def read_phase1(path: Path, run: Run) -> Source:
     source.metrics = table.flush(run, str(path), aliases) + cols.flush(run, str(path))
     _warn_bad_lines(source, bad, first_bad, stats)
     return source
+
+
+def _json_step(rec: dict, step: int, table: _StepTable) -> None:
+    """A step record through the general path: every number is a column, nested dicts one level deep."""
+    table.steps.append(step)
+    for key, v in rec.items():
+        if key in _STEP_FIELDS:
+            continue
+        if v.__class__ is dict:
+            for k2, v2 in v.items():
+                if v2 is not None and not isinstance(v2, (dict, list)):
+                    table.column(_column_name(key, str(k2))).append(_value(v2))
+        elif v is not None and not isinstance(v, (list, bool)) and (v.__class__ is not str or to_float(v) is not None):
+            table.column(_column_name(key)).append(_value(v))
+    table.pad()
+
+
+def _epoch_change(epoch: object, step: int, add, run: Run) -> None:
+    fe = to_float(epoch)
+    if fe is None:
+        return
+    add("epoch", step, fe)
+    if math.isfinite(fe) and fe == int(fe):
+        run.epoch_starts.append((step, int(fe)))
 
 
 def _other_record(kind: str, rec: dict, run: Run, path: Path, lineno: int, add) -> None:
