@@ -70,6 +70,7 @@ def _edit(path: Path, old: str, new: str) -> None:
     (lambda b: _edit(b / "skills/ml-expert/SKILL.md", "name: ml-expert", "name: ml-expert\ncontext: fork"),
      "cannot ask the user"),
     (lambda b: (b / "skills/ml-expert/README.md").write_text("# hi\n"), "does not belong inside a skill folder"),
+    (lambda b: (b / "skills/ml-expert/notes.txt").write_text("scratch\n"), "unexpected in a skill folder"),
     (lambda b: _edit(b / "skills/ml-expert/scripts/validate_json.py", "MAX_ERRORS = 20", "MAX_ERRORS = 21"),
      "keep the copies identical"),
     (lambda b: _edit(b / "agents/ml-fix-implementer.md", "name: ml-fix-implementer", "name: traindoc:fixer"),

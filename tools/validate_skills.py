@@ -40,6 +40,8 @@ MAX_LISTING = 1536  # Claude Code truncates description + when_to_use at this le
 MAX_BODY_LINES = 500  # Anthropic's authoring guidance for SKILL.md bodies
 TOC_OVER_LINES = 100  # long reference files open with a table of contents
 FORBIDDEN_IN_SKILL = ("README.md", "CHANGELOG.md", "INSTALLATION_GUIDE.md", ".claude-plugin")
+# What a skill folder may hold (progressive disclosure layout); install.sh's ownership marker is allowed too.
+SKILL_ENTRIES = {"SKILL.md", "scripts", "references", "assets", "LICENSE.txt", ".traindoc-install", "__pycache__"}
 MIN_EVALS_EACH_WAY = 3  # "at least three evaluations", for both should-trigger and should-not-trigger
 
 SKILL_DIR_REF = re.compile(r"\$\{CLAUDE_SKILL_DIR\}/([^\s`'\")*]+)")
@@ -103,6 +105,9 @@ def check_skill(skill: Path) -> list[str]:
     for bad in FORBIDDEN_IN_SKILL:
         if (skill / bad).exists():
             errs.append(f"{skill / bad}: does not belong inside a skill folder")
+    for entry in sorted(p.name for p in skill.iterdir()):
+        if entry not in SKILL_ENTRIES and entry not in FORBIDDEN_IN_SKILL:
+            errs.append(f"{skill / entry}: unexpected in a skill folder (allowed: {', '.join(sorted(SKILL_ENTRIES))})")
     errs += check_references(skill, md, body + "\n" + yaml.safe_dump(meta.get("allowed-tools", "")))
     for ref in sorted((skill / "references").glob("*.md")) if (skill / "references").is_dir() else []:
         text = ref.read_text(encoding="utf-8")
