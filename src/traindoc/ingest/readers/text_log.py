@@ -168,10 +168,18 @@ def _take(it: Iterator, n: int) -> list:
 
 
 _STAGE_NAME = re.compile(r"(?:->|→|to|entering|moving to)\s+(?:stage\s+)?['\"]?([\w.-]+)", re.IGNORECASE)
-# Words without which a line that already parsed as metrics cannot be a catalogued event.
-_EVENTY = re.compile(r"[Ww]arn|WARN|[Ee]rror|ERROR|[Ee]xception|nan values|Skipping|OVERFLOW|[Oo]verflow|Killed"
-                     r"|[Ss]tage|curriculum|[Ss]topping|terminat|not finite|non-finite|degrees of freedom"
-                     r"|Unexpected result|Loss is|became|educing")
+# Words without which a line that already parsed as metrics cannot be a catalogued event (lower case; substring
+# tests are much cheaper than one regex alternation on long Megatron lines).
+_EVENT_WORDS = ("warn", "error", "exception", "nan values", "skipping", "overflow", "killed", "stage", "curriculum",
+                "stopping", "terminat", "not finite", "non-finite", "degrees of freedom", "unexpected result",
+                "loss is", "became", "educing")
+
+
+def _eventy(text: str) -> bool:
+    low = text.lower()
+    return any(w in low for w in _EVENT_WORDS)
+
+
 _PY_WARNING = re.compile(r"\.py:\d+: \w*Warning: ")
 
 
@@ -330,7 +338,7 @@ def _parse(frames: Iterable[tuple[int, bytes]], order: list[Format], col: _Colle
                     # per-rank copies of a metric stay apart, so a desync between ranks remains visible
                     col.add(f"{name}@rank{line.rank}" if other_rank else name, step, value)
                 src.records += 1
-            if rec is not None and not _EVENTY.search(text):
+            if rec is not None and not _eventy(text):
                 continue  # a metric line with no warning-ish word: skip the catalogue (most lines of a big log)
             message = strip_triggered(text) if "Triggered" in text else text
             got = classify(message)

@@ -201,13 +201,35 @@ def pairs(text: str) -> dict[str, float]:
     return out
 
 
+_UNIT_CHARS = "%abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+
+
 def pipe_pairs(text: str) -> dict[str, float]:
-    """`a: 1 | b c: 2 | d 3` -> {a: 1, 'b c': 2, d: 3}: multi-word keys are safe between pipes."""
+    """`a: 1 | b c: 2 | d 3` -> {a: 1, 'b c': 2, d: 3}: multi-word keys are safe between pipes.
+
+    Plain string operations, not a regex: Megatron lines carry a dozen segments and this runs on each of them."""
     out: dict[str, float] = {}
     for seg in text.split("|"):
-        m = _SEG_COLON.match(seg) or _SEG_SPACE.match(seg)
-        if m:
-            _put(out, m.group(1), m.group(2))
+        seg = seg.strip()
+        if not seg:
+            continue
+        if ":" in seg:
+            key, _, val = seg.rpartition(":")
+        elif "=" in seg:
+            key, _, val = seg.rpartition("=")
+        else:
+            parts = seg.rsplit(None, 1)
+            if len(parts) != 2:
+                continue
+            key, val = parts
+        key, val = key.strip(), val.strip()
+        if not key or not (key[0].isalpha() or key[0] == "_") or not val:
+            continue
+        v = parse_number(val)
+        if v is None and val[-1] in _UNIT_CHARS:  # "5.2ms", "9.46GiB", "10%"
+            v = parse_number(val.rstrip(_UNIT_CHARS))
+        if v is not None:
+            out[key] = v
     return out
 
 
