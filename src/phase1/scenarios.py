@@ -1,0 +1,676 @@
+"""The fault zoo: failing (and one healthy) Phase 1 runs reproduced on demand, each with a known cause and fix.
+
+    phase1-train --scenario seed_divergence --out WS          # normal form (CPU, about a minute or less)
+    phase1-train --scenario seed_divergence --out WS --test   # reduced form, for tests (seconds)
+    phase1-train --list-scenarios
+
+A scenario materialises a self-contained workspace WS (layout pinned in the project brief):
+
+    WS/config.yaml   the full effective config, one dotted key per line: config faults live here
+    WS/phase1/       a copy of the trainer package; code faults are injected into this copy only
+    WS/train.py      retrains from WS's own files (`python WS/train.py [--out DIR]`)
+    WS/tests/        quick pytest tests of the workspace trainer that a correct fix keeps passing
+    WS/run/          the artifacts of the first training (metrics.jsonl, config.yaml, checkpoints/)
+
+Nothing in WS names the scenario or its cause: a diagnosis must find the cause from the artifacts. The metadata
+(cause id, where the fault lives, the known fix, how to measure the symptom) lives here only. The known fix is data
+for the zoo's own tests (tests/test_zoo_*.py): traindoc never reads it.
+
+Code faults are exact text edits of pinned healthy constructs (see the project brief). If the healthy text is not
+found exactly the expected number of times, materialisation fails loudly: a trainer change can never silently
+turn a fault off.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+# Files of the package that know about faults: never copied into a workspace (they would leak the label).
+ZOO_ONLY = {"scenarios.py"}
+
+
+class ScenarioError(RuntimeError):
+    """A scenario cannot be built (unknown name, healthy text of a code fault not found, ...): one line."""
+
+
+# ---- scenario description ------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class CodeEdit:
+    """Replace `healthy` by `faulty` in phase1/<file> of the workspace. `count` occurrences must exist."""
+
+    file: str
+    healthy: str
+    faulty: str
+    count: int = 1
+
+
+@dataclass(frozen=True)
+class Scenario:
+    name: str
+    cause: str  # id from causes.md
+    summary: str  # one line: what goes wrong
+    where: str  # where the fault lives: config key(s) or file/construct
+    config: dict[str, Any] = field(default_factory=dict)  # config overrides on top of the zoo base (normal form)
+    reduced: dict[str, Any] = field(default_factory=dict)  # extra overrides for the reduced (--test) form
+    edits: tuple[CodeEdit, ...] = ()
+    fix_config: dict[str, Any] = field(default_factory=dict)  # the known fix: config values ...
+    fix_code: bool = True  # ... and, for code faults, the healthy text restored
+    fix_summary: str = ""
+
+
+# The zoo's base: the trainer's --test size (d_model 96, 3 layers, seq 64, batch 16), three curriculum stages,
+# single-threaded so that a run is bit-for-bit reproducible on any CPU. Normal form: 3 epochs x 60 steps per stage
+# switch layout of --test but 2 epochs per stage; reduced form: one epoch per stage, 40 steps each.
+BASE: dict[str, Any] = {
+    "train.threads": 1,
+    "train.device": "cpu",
+    "train.epochs": 6,
+    "train.steps_per_epoch": 60,
+    "data.reasoning_epoch": 3,
+    "data.advanced_epoch": 5,
+}
+BASE_REDUCED: dict[str, Any] = {
+    "train.epochs": 3,
+    "train.steps_per_epoch": 40,
+    "data.reasoning_epoch": 2,
+    "data.advanced_epoch": 3,
+}
+
+_ACT_LOSS_FAULTY = '''def compute_act_loss(act: ActState, cfg: ModelConfig) -> torch.Tensor:
+    """ACT loss: ponder cost on the number of refinement steps each token used, with a halting-variance check."""
+    halting_steps = act.n_updates.float()  # (B, T) steps per token
+    per_sequence = halting_steps.mean(dim=1, keepdim=True)  # (B, 1) mean steps of each sequence
+    halting_variance = torch.nan_to_num(per_sequence.var(dim=1)).mean()  # spread of halting (0 = no spread)
+    return cfg.act_ponder_weight * halting_steps.mean() - cfg.act_diversity_weight * halting_variance
+'''
+
+SCENARIO_LIST: list[Scenario] = [
+    Scenario(
+        name="healthy",
+        cause="healthy",
+        summary="the baseline: no fault; the loss falls through all three curriculum stages",
+        where="-",
+        fix_summary="nothing to fix",
+    ),
+    Scenario(
+        name="seed_divergence",
+        cause="lr_too_high",
+        summary="Muon LR 1e-2 (the seed's run): stable through Foundation and Reasoning, then the grad norm spikes "
+        "and the loss rises after the switch to the Advanced stage",
+        where="config.yaml: optim.muon_lr",
+        config={"optim.muon_lr": 1e-2},
+        fix_config={"optim.muon_lr": 5e-3},
+        fix_summary="optim.muon_lr 1e-2 -> 5e-3",
+    ),
+    Scenario(
+        name="act_variance_collapse",
+        cause="act_variance_collapse",
+        summary="the ACT halting head gets no gradient (loss on the integer step count, output not p-weighted, "
+        "head initialised to a constant): every token runs every step, halting variance 0, var() warning",
+        where="phase1/model.py: compute_act_loss(), Phase1Model.refine() output mix, halt_head init",
+        edits=(
+            CodeEdit("model.py", "__ACT_LOSS__", _ACT_LOSS_FAULTY),
+            CodeEdit("model.py", "            out = out + w.unsqueeze(-1).to(h.dtype) * h\n",
+                     "            out = h  # the output is the last refined state\n"),
+            CodeEdit("model.py", "        nn.init.constant_(self.halt_head.bias, cfg.act_init_bias)\n",
+                     "        nn.init.zeros_(self.halt_head.weight)\n"
+                     "        nn.init.constant_(self.halt_head.bias, cfg.act_init_bias)\n"),
+        ),
+        fix_summary="restore the differentiable ACT loss (ponder N+R plus the KL diversity term), the p-weighted "
+        "output mix and the random halting-head init",
+    ),
+    Scenario(
+        name="embedding_heavy",
+        cause="param_imbalance",
+        summary="GPT-2 vocabulary (50257) at d_model 320, 8 layers, untied: over 75% of the parameters sit in "
+        "the two embedding tables (and the byte data uses 260 of the 50257 rows)",
+        where="config.yaml: model.vocab_size, model.d_model, model.n_layers, model.tie_embeddings",
+        config={"model.vocab_size": 50257, "model.d_model": 320, "model.n_layers": 8, "model.n_heads": 5,
+                "model.tie_embeddings": False, "train.epochs": 1, "train.steps_per_epoch": 8,
+                "train.batch_size": 4, "data.seq_len": 32, "train.sample_tokens": 8},
+        reduced={"train.epochs": 1, "train.steps_per_epoch": 3, "train.batch_size": 2},
+        fix_config={"model.vocab_size": 260, "model.tie_embeddings": True},
+        fix_summary="model.vocab_size 50257 -> 260 (the byte tokenizer's size) and model.tie_embeddings true",
+    ),
+    Scenario(
+        name="future_leak",
+        cause="label_leakage",
+        summary="non-causal attention: every position reads the token it must predict, so the teacher-forced "
+        "loss falls far below what a causal model can reach while free-running samples are garbage",
+        where="phase1/model.py: CausalSelfAttention.forward, is_causal=False",
+        edits=(CodeEdit("model.py", "F.scaled_dot_product_attention(q, k, v, is_causal=True)",
+                        "F.scaled_dot_product_attention(q, k, v, is_causal=False)"),),
+        fix_summary="is_causal=False -> is_causal=True",
+    ),
+    Scenario(
+        name="grokfast_sign",
+        cause="optimizer_misconfig",
+        summary="inverted Grokfast filter g + lambda*(g - ema) (the original code's high-pass form) amplifies "
+        "the fast, noisy gradient components instead of the slow ones",
+        where="phase1/optim.py: grokfast_ema_(), grad.add_(grad - ema, alpha=lamb)",
+        edits=(CodeEdit("optim.py", "grad.add_(ema, alpha=lamb)", "grad.add_(grad - ema, alpha=lamb)"),),
+        fix_summary="grad.add_(grad - ema, alpha=lamb) -> grad.add_(ema, alpha=lamb)",
+    ),
+    Scenario(
+        name="scheduler_key",
+        cause="scheduler_misuse",
+        summary="the LR schedule writes group['scheduled_lr'], a key the optimiser never reads: no warmup, no "
+        "decay, the logged LR is constant although a warmup + cosine schedule is configured",
+        where="phase1/optim.py: set_lr()",
+        edits=(CodeEdit("optim.py", 'group["lr"] = group["initial_lr"] * factor',
+                        'group["scheduled_lr"] = group["initial_lr"] * factor'),),
+        fix_summary='group["scheduled_lr"] = ... -> group["lr"] = ...',
+    ),
+    Scenario(
+        name="no_warmup",
+        cause="no_warmup",
+        summary="full learning rate from step 0: large loss and grad-norm jumps in the first steps",
+        where="config.yaml: optim.warmup_steps",
+        config={"optim.warmup_steps": 0},
+        fix_config={"optim.warmup_steps": 50},
+        fix_summary="optim.warmup_steps 0 -> 50",
+    ),
+    Scenario(
+        name="grad_explosion",
+        cause="grad_explosion",
+        summary="no gradient clipping: the gradient norm grows by orders of magnitude",
+        where="config.yaml: optim.grad_clip",
+        config={"optim.grad_clip": 0.0},
+        fix_config={"optim.grad_clip": 1.0},
+        fix_summary="optim.grad_clip 0 -> 1.0",
+    ),
+    Scenario(
+        name="lr_too_low",
+        cause="lr_too_low",
+        summary="learning rates 1000x below the defaults: the loss barely moves while grad norms are healthy",
+        where="config.yaml: optim.muon_lr, optim.adam_lr",
+        config={"optim.muon_lr": 5e-6, "optim.adam_lr": 3e-6},
+        fix_config={"optim.muon_lr": 5e-3, "optim.adam_lr": 3e-3},
+        fix_summary="optim.muon_lr 5e-6 -> 5e-3, optim.adam_lr 3e-6 -> 3e-3",
+    ),
+    Scenario(
+        name="frozen_params",
+        cause="frozen_params",
+        summary="train.freeze_backbone true: embeddings and all blocks but the refinement block never train",
+        where="config.yaml: train.freeze_backbone",
+        config={"train.freeze_backbone": True},
+        fix_config={"train.freeze_backbone": False},
+        fix_summary="train.freeze_backbone true -> false",
+    ),
+    Scenario(
+        name="zero_grad_missing",
+        cause="zero_grad_missing",
+        summary="optimizer.zero_grad() removed from the loop: gradients accumulate step after step",
+        where="phase1/train_phase1.py: the training loop, optimizer.zero_grad(set_to_none=True) removed",
+        # Without clipping, so that the accumulation shows in the logged (pre-clip) norm: clipping rescales the
+        # accumulated .grad in place every step and would bound it. The fix keeps grad_clip 0 (a healthy run does
+        # not need clipping: Muon and AdamW updates do not scale with the gradient norm).
+        config={"optim.grad_clip": 0.0},
+        edits=(CodeEdit("train_phase1.py",
+                        " " * 20 + "optimizer.zero_grad(set_to_none=True)\n" + " " * 20 + "with autocast():",
+                        " " * 20 + "with autocast():"),),
+        fix_summary="put optimizer.zero_grad(set_to_none=True) back before the forward pass",
+    ),
+    Scenario(
+        name="nan_log",
+        cause="nan_inf",
+        summary="an unguarded torch.log in the ACT diversity term: log(0) as soon as a token halts early, so the "
+        "loss becomes NaN and the run stops as diverged",
+        where="phase1/model.py: compute_act_loss(), torch.log(q)",
+        edits=(CodeEdit("model.py", "torch.log(q.clamp_min(LOG_EPS))", "torch.log(q)"),),
+        fix_summary="torch.log(q) -> torch.log(q.clamp_min(LOG_EPS))",
+    ),
+    Scenario(
+        name="overfitting",
+        cause="overfitting",
+        summary="8 training rows and 20 epochs without early stopping: the training loss keeps falling while "
+        "the validation loss turns up",
+        where="config.yaml: data.train_size, train.epochs, train.early_stopping_patience",
+        config={"data.train_size": 8, "train.epochs": 20, "train.steps_per_epoch": 15,
+                "data.reasoning_epoch": 100, "data.advanced_epoch": 100, "train.early_stopping_patience": 0},
+        reduced={"train.epochs": 14, "train.steps_per_epoch": 12},
+        fix_config={"data.train_size": 2048},
+        fix_summary="data.train_size 8 -> 2048 (more data; early stopping would also stop at the best epoch)",
+    ),
+]
+SCENARIOS: dict[str, Scenario] = {s.name: s for s in SCENARIO_LIST}
+
+
+def get(name: str) -> Scenario:
+    if name not in SCENARIOS:
+        raise ScenarioError(f"unknown scenario {name!r}; choose one of: {', '.join(SCENARIOS)}")
+    return SCENARIOS[name]
+
+
+# ---- workspace materialisation ---------------------------------------------------------------------------------
+def effective_config(scenario: Scenario, reduced: bool = False, extra: dict[str, Any] | None = None):
+    """The scenario's full Config: trainer defaults -> --test size -> zoo base -> scenario (-> reduced)."""
+    from .config import apply_overrides, build_config, validate
+
+    cfg = build_config("reasoning", test=True)
+    apply_overrides(cfg, BASE)
+    if reduced:
+        apply_overrides(cfg, BASE_REDUCED)
+    apply_overrides(cfg, scenario.config)
+    if reduced:
+        apply_overrides(cfg, scenario.reduced)
+    if extra:
+        apply_overrides(cfg, extra)
+    validate(cfg)
+    return cfg
+
+
+def _yaml_scalar(value: Any) -> str:
+    """One YAML scalar (or flow list) that yaml.safe_load reads back to the same value and type."""
+    text = yaml.safe_dump(value, default_flow_style=True, width=1000).strip()
+    if text.endswith("\n..."):
+        text = text[: -len("\n...")]
+    return text.removesuffix("...").strip()
+
+
+def render_config_yaml(cfg) -> str:
+    """Flat dotted keys, one per line, so that a fix can cite config.yaml:LINE for a key."""
+    from .config import _flatten
+
+    lines = ["# Effective config of this run: one dotted key per line. Edit it, then retrain: python train.py"]
+    section = None
+    for key, value in _flatten(cfg.to_dict()).items():
+        head = key.split(".", 1)[0]
+        if head != section:
+            section = head
+        lines.append(f"{key}: {_yaml_scalar(value)}")
+    return "\n".join(lines) + "\n"
+
+
+def trainer_sources() -> list[Path]:
+    """The trainer package files copied into a workspace (the zoo's own files are left out)."""
+    files = []
+    for p in sorted(PACKAGE_DIR.iterdir()):
+        if p.is_file() and p.suffix in (".py", ".yaml") and p.name not in ZOO_ONLY:
+            files.append(p)
+    configs = PACKAGE_DIR / "configs"
+    if configs.is_dir():
+        files += sorted(p for p in configs.glob("*.yaml") if p.is_file())
+    return files
+
+
+def _act_loss_source(text: str) -> str:
+    """The exact source of the healthy `def compute_act_loss(...)` function, found with ast (fails loudly)."""
+    import ast
+
+    tree = ast.parse(text)
+    found = [n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name == "compute_act_loss"]
+    if len(found) != 1:
+        raise ScenarioError(f"expected one top-level def compute_act_loss in model.py, found {len(found)}")
+    lines = text.splitlines(keepends=True)
+    return "".join(lines[found[0].lineno - 1 : found[0].end_lineno])
+
+
+def inject(pkg_dir: Path, edits: tuple[CodeEdit, ...], reverse: bool = False) -> None:
+    """Apply (or, with reverse=True, undo) exact text edits in a copy of the package. Fails loudly when the text
+    to replace does not occur exactly `count` times."""
+    for edit in edits:
+        path = pkg_dir / edit.file
+        text = path.read_text(encoding="utf-8")
+        healthy = _act_loss_source(text) if edit.healthy == "__ACT_LOSS__" and not reverse else edit.healthy
+        old, new = (edit.faulty, edit.healthy) if reverse else (healthy, edit.faulty)
+        if reverse and edit.healthy == "__ACT_LOSS__":
+            new = _act_loss_source((PACKAGE_DIR / edit.file).read_text(encoding="utf-8"))
+        n = text.count(old)
+        if n != edit.count:
+            raise ScenarioError(f"{edit.file}: expected {edit.count} occurrence(s) of {old.strip()[:70]!r}, found {n}"
+                                " (the trainer changed: update phase1/scenarios.py)")
+        path.write_text(text.replace(old, new), encoding="utf-8")
+
+
+TRAIN_PY = '''#!/usr/bin/env python3
+"""Retrain this workspace from its own files: config.yaml and the trainer copy in phase1/.
+
+    python train.py               # writes the next free run folder: run/, then run-2/, run-3/, ...
+    python train.py --out DIR     # or a folder of your choice
+    python train.py --set optim.muon_lr=5e-3   # any phase1-train option is passed through
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))  # this workspace's phase1/ wins over any installed copy
+
+
+def next_run_dir() -> Path:
+    if not (HERE / "run").exists():
+        return HERE / "run"
+    n = 2
+    while (HERE / f"run-{n}").exists():
+        n += 1
+    return HERE / f"run-{n}"
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description="Retrain this workspace from its own config.yaml and phase1/ code.")
+    ap.add_argument("--out", type=Path, help="run folder (default: the next free run/, run-2/, ...)")
+    ap.add_argument("--config", type=Path, default=HERE / "config.yaml", help="config file (default: config.yaml)")
+    args, rest = ap.parse_known_args(argv)
+    import phase1
+    from phase1 import train_phase1
+
+    if Path(phase1.__file__).resolve().parent != HERE / "phase1":
+        print(f"train.py: imported phase1 from {phase1.__file__}, not from this workspace", file=sys.stderr)
+        return 2
+    out = args.out if args.out is not None else next_run_dir()
+    print(f"train.py: training with {args.config} into {out}", flush=True)
+    return train_phase1.main(["--config", str(args.config), "--out", str(out), *rest])
+
+
+if __name__ == "__main__":
+    sys.exit(main())
+'''
+
+TESTS_CONFTEST = '''"""Make this workspace's phase1/ copy the one that is imported (never an installed phase1)."""
+
+import sys
+from pathlib import Path
+
+WORKSPACE = Path(__file__).resolve().parents[1]
+for name in [m for m in sys.modules if m == "phase1" or m.startswith("phase1.")]:
+    del sys.modules[name]
+sys.path.insert(0, str(WORKSPACE))
+'''
+
+TESTS_WORKSPACE = '''"""Quick checks of this workspace's trainer that any correct fix keeps passing (seconds, CPU)."""
+
+from pathlib import Path
+
+import torch
+
+WORKSPACE = Path(__file__).resolve().parents[1]
+
+
+def small_config():
+    """The workspace config at a small size, so the checks stay fast whatever the model size is."""
+    from phase1.config import apply_overrides, build_config
+
+    cfg = build_config(yaml_path=WORKSPACE / "config.yaml")
+    cfg.model.vocab_size = min(cfg.model.vocab_size, 512)
+    apply_overrides(cfg, {"train.device": "cpu"})
+    return cfg
+
+
+def test_phase1_is_the_workspace_copy():
+    import phase1
+
+    assert Path(phase1.__file__).resolve().parent == WORKSPACE / "phase1"
+
+
+def test_config_loads_and_validates():
+    from phase1.config import build_config
+
+    cfg = build_config(yaml_path=WORKSPACE / "config.yaml")
+    assert cfg.model.d_model % cfg.model.n_heads == 0
+    assert cfg.train.epochs >= 1
+
+
+def test_forward_shapes_and_finite_loss():
+    from phase1.model import Phase1Model
+
+    cfg = small_config()
+    torch.manual_seed(0)
+    model = Phase1Model(cfg.model)
+    x = torch.randint(0, 256, (2, 16))
+    out = model(x, x)
+    assert out.logits.shape == (2, 16, cfg.model.vocab_size)
+    assert torch.isfinite(out.loss)
+
+
+def test_one_optimiser_step_changes_the_weights():
+    from phase1.model import Phase1Model
+    from phase1.optim import build_optimizer
+
+    cfg = small_config()
+    torch.manual_seed(0)
+    model = Phase1Model(cfg.model)
+    opt = build_optimizer(model, cfg.optim)
+    before = [p.detach().clone() for p in model.parameters()]
+    x = torch.randint(0, 256, (2, 16))
+    model(x, x).loss.backward()
+    opt.step()
+    assert any(not torch.equal(a, p.detach()) for a, p in zip(before, model.parameters()))
+'''
+
+PYTEST_INI = "[pytest]\naddopts = -q -p no:cacheprovider\ntestpaths = tests\n"
+
+
+def materialise(name: str, out: str | Path, reduced: bool = False, fixed: bool = False,
+                extra: dict[str, Any] | None = None) -> Path:
+    """Write the scenario's workspace (no training). fixed=True applies the known fix (zoo tests only)."""
+    scenario = get(name)
+    ws = Path(out)
+    if ws.exists() and any(ws.iterdir()):
+        raise ScenarioError(f"{ws} exists and is not empty: choose a new --out folder")
+    cfg_extra = dict(extra or {})
+    if fixed:
+        cfg_extra = {**scenario.fix_config, **cfg_extra}
+    cfg = effective_config(scenario, reduced=reduced, extra=cfg_extra)
+    pkg = ws / "phase1"
+    pkg.mkdir(parents=True, exist_ok=True)
+    for src in trainer_sources():
+        dest = pkg / src.relative_to(PACKAGE_DIR)
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(src, dest)
+    inject(pkg, scenario.edits)
+    if fixed and scenario.fix_code:
+        inject(pkg, scenario.edits, reverse=True)
+    (ws / "config.yaml").write_text(render_config_yaml(cfg), encoding="utf-8")
+    (ws / "train.py").write_text(TRAIN_PY, encoding="utf-8")
+    (ws / "tests").mkdir()
+    (ws / "tests" / "conftest.py").write_text(TESTS_CONFTEST, encoding="utf-8")
+    (ws / "tests" / "test_workspace.py").write_text(TESTS_WORKSPACE, encoding="utf-8")
+    (ws / "pytest.ini").write_text(PYTEST_INI, encoding="utf-8")
+    return ws
+
+
+def apply_known_fix(ws: str | Path, name: str) -> None:
+    """Edit an existing workspace's files as the known fix says (for the zoo's tests; traindoc never calls this)."""
+    scenario = get(name)
+    ws = Path(ws)
+    if scenario.fix_config:
+        lines = (ws / "config.yaml").read_text(encoding="utf-8").splitlines()
+        for key, value in scenario.fix_config.items():
+            hits = [i for i, line in enumerate(lines) if line.split(":", 1)[0].strip() == key]
+            if len(hits) != 1:
+                raise ScenarioError(f"config.yaml: expected one line for {key}, found {len(hits)}")
+            lines[hits[0]] = f"{key}: {_yaml_scalar(value)}"
+        (ws / "config.yaml").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    if scenario.fix_code and scenario.edits:
+        inject(ws / "phase1", scenario.edits, reverse=True)
+
+
+def train_workspace(ws: str | Path, out: str | Path | None = None, timeout: float | None = None,
+                    quiet: bool = False) -> int:
+    """Run WS/train.py in a fresh interpreter (single-threaded BLAS: deterministic), the way a user retrains."""
+    ws = Path(ws)
+    cmd = [sys.executable, str(ws / "train.py")]
+    if out is not None:
+        cmd += ["--out", str(out)]
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "PYTHONHASHSEED": "0"}
+    env.pop("PYTHONPATH", None)  # nothing may shadow the workspace's own phase1/
+    kwargs: dict[str, Any] = {"cwd": ws, "env": env, "timeout": timeout}
+    if quiet:
+        kwargs.update(stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return subprocess.run(cmd, check=False, **kwargs).returncode
+
+
+# ---- reading a run and measuring symptoms ----------------------------------------------------------------------
+def read_records(run_dir: str | Path) -> list[dict[str, Any]]:
+    """metrics.jsonl records (bare NaN/Infinity are read as floats, as json does)."""
+    path = Path(run_dir) / "metrics.jsonl"
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def _finite(xs) -> list[float]:
+    return [float(x) for x in xs if x is not None and math.isfinite(float(x))]
+
+
+def _median(xs: list[float]) -> float:
+    return statistics.median(xs) if xs else math.nan
+
+
+def measure(records: list[dict[str, Any]]) -> dict[str, float]:
+    """The figures every scenario's symptom is judged on (all computed from metrics.jsonl alone)."""
+    meta = next((r for r in records if r["type"] == "meta"), {})
+    steps = [r for r in records if r["type"] == "step"]
+    evals = [r for r in records if r["type"] == "eval"]
+    stages = [r for r in records if r["type"] == "stage"]
+    end = next((r for r in records if r["type"] == "end"), {})
+    losses = [r["loss"] for r in steps]
+    gnorms = [r["grad_norm"] for r in steps]
+    fin_loss = _finite(losses)
+    fin_gn = _finite(gnorms)
+    n = len(steps)
+    k = max(1, n // 10)
+    m: dict[str, float] = {"steps": float(n), "completed": float(end.get("status") == "completed")}
+    m["nonfinite_loss_steps"] = float(sum(1 for x in losses if not math.isfinite(x)))
+    first_bad = next((r["step"] for r in steps if not math.isfinite(r["loss"])), None)
+    m["first_nonfinite_step"] = float(first_bad) if first_bad is not None else math.nan
+    m["loss_first"] = _median(_finite(losses[:k]))
+    m["loss_last"] = _median(_finite(losses[-k:]))
+    m["loss_min"] = min(fin_loss) if fin_loss else math.nan
+    m["loss_drop"] = 1 - m["loss_last"] / m["loss_first"] if fin_loss else math.nan  # share of the loss gone
+    m["gn_median"] = _median(fin_gn)
+    m["gn_max"] = max(fin_gn) if fin_gn else math.nan
+    m["gn_first_max"] = max(_finite(gnorms[:10])) if fin_gn else math.nan  # first 10 steps
+    m["gn_first_vs_median"] = m["gn_first_max"] / m["gn_median"] if fin_gn else math.nan
+    m["gn_last_vs_first"] = _median(_finite(gnorms[-k:])) / _median(_finite(gnorms[:k])) if fin_gn else math.nan
+    # the Advanced stage switch (the seed's divergence point)
+    adv = next((r["step"] for r in stages if r["stage"] == "Advanced"), None)
+    if adv is not None:
+        before = _finite(r["grad_norm"] for r in steps if r["step"] < adv)
+        after = _finite(r["grad_norm"] for r in steps if r["step"] >= adv)
+        m["switch_step"] = float(adv)
+        m["gn_after_switch_max_vs_median"] = (max(after) / _median(before)) if after and before else math.nan
+        after_loss = [r["loss"] for r in steps if r["step"] >= adv]
+        fa = _finite(after_loss)
+        m["loss_after_switch_rise"] = (_median(_finite(after_loss[-k:])) - min(fa)) if fa else math.nan
+    # learning rates actually used
+    muon_lrs = _finite(r["lr"].get("muon", math.nan) for r in steps)
+    m["lr_muon_max_over_min"] = (max(muon_lrs) / min(muon_lrs)) if muon_lrs and min(muon_lrs) > 0 else math.nan
+    # ACT halting
+    hv = [r["act"]["halt_var"] for r in steps]
+    sm = _finite(r["act"]["steps_mean"] for r in steps)
+    m["halt_var_median_2nd_half"] = _median(_finite(hv[n // 2 :]))
+    m["steps_mean_range_2nd_half"] = (max(sm[n // 2 :]) - min(sm[n // 2 :])) if sm[n // 2 :] else math.nan
+    warns = [r for r in records if r["type"] == "warning"]
+    m["var_dof_warnings"] = float(sum(1 for w in warns if "degrees of freedom" in w.get("message", "")))
+    m["warnings"] = float(len(warns))
+    # generalisation
+    if evals:
+        vals = [e["val_loss"] for e in evals]
+        trains = [e["train_loss"] for e in evals]
+        fv = _finite(vals)
+        m["val_first"], m["val_last"], m["val_min"] = vals[0], vals[-1], (min(fv) if fv else math.nan)
+        m["val_rise_from_min"] = vals[-1] - m["val_min"]
+        m["train_last_epoch"] = trains[-1]
+        m["val_minus_train_last"] = vals[-1] - trains[-1]
+    # parameters
+    params = meta.get("params", {})
+    if params.get("total"):
+        m["embedding_share"] = (params["embedding"] + params["unembedding"]) / params["total"]
+        m["trainable_share"] = params["trainable"] / params["total"]
+    # samples: share of the last epoch's sample text taken by its most frequent character
+    samples = [r for r in records if r["type"] == "sample"]
+    if samples:
+        last_step = samples[-1]["step"]
+        text = "".join(s["text"] for s in samples if s["step"] == last_step)
+        m["sample_top_char_share"] = (max(text.count(c) for c in set(text)) / len(text)) if text else 1.0
+    return m
+
+
+# A symptom: (figure, present when ..., absent when ...). Thresholds leave a wide gap between the faulty and the
+# fixed run on purpose (a borderline symptom makes a useless test and a useless demo).
+Check = tuple[str, Callable[[float], bool], Callable[[float], bool]]
+
+
+def _lt(x: float) -> Callable[[float], bool]:
+    return lambda v: math.isfinite(v) and v < x
+
+
+def _gt(x: float) -> Callable[[float], bool]:
+    return lambda v: math.isfinite(v) and v > x
+
+
+def _isnan() -> Callable[[float], bool]:
+    return lambda v: not math.isfinite(v)
+
+
+SYMPTOMS: dict[str, list[Check]] = {
+    "healthy": [("loss_drop", _gt(0.5), _lt(0.2)), ("nonfinite_loss_steps", _lt(0.5), _gt(0.5))],
+    "seed_divergence": [("gn_after_switch_max_vs_median", _gt(10.0), _lt(5.0))],
+    "act_variance_collapse": [("halt_var_median_2nd_half", _lt(1e-6), _gt(1e-4)),
+                              ("steps_mean_range_2nd_half", _lt(1e-9), _gt(0.01)),
+                              ("var_dof_warnings", _gt(0.5), _lt(0.5))],
+    "embedding_heavy": [("embedding_share", _gt(0.75), _lt(0.5))],
+    "future_leak": [("loss_last", _lt(0.3), _gt(0.6))],
+    "grokfast_sign": [],
+    "scheduler_key": [("lr_muon_max_over_min", _lt(1.0 + 1e-9), _gt(5.0))],
+    "no_warmup": [("gn_first_vs_median", _gt(5.0), _lt(3.0))],
+    "grad_explosion": [("gn_last_vs_first", _gt(100.0), _lt(10.0))],
+    "lr_too_low": [("loss_drop", _lt(0.1), _gt(0.5))],
+    "frozen_params": [("trainable_share", _lt(0.5), _gt(0.99))],
+    "zero_grad_missing": [("gn_last_vs_first", _gt(10.0), _lt(3.0))],
+    "nan_log": [("nonfinite_loss_steps", _gt(0.5), _lt(0.5))],
+    "overfitting": [("val_rise_from_min", _gt(0.3), _lt(0.1)), ("val_minus_train_last", _gt(0.5), _lt(0.3))],
+}
+
+
+def judge(name: str, figures: dict[str, float]) -> tuple[bool, bool]:
+    """(symptom present, symptom clearly absent) for a scenario's figures."""
+    checks = SYMPTOMS[name]
+    present = all(ok(figures.get(key, math.nan)) for key, ok, _ in checks)
+    absent = all(gone(figures.get(key, math.nan)) for key, _, gone in checks)
+    return present, absent
+
+
+# ---- command line (reached through `phase1-train --scenario NAME --out DIR [--test]`) --------------------------
+def main(args: argparse.Namespace) -> int:
+    """Entry point called by train_phase1.main with its parsed arguments."""
+    if getattr(args, "list_scenarios", False):
+        for s in SCENARIO_LIST:
+            print(f"{s.name:24s} {s.cause:24s} {s.summary}")
+        return 0
+    if not args.out:
+        print("phase1-train: --scenario needs --out DIR (a new folder for the workspace)", file=sys.stderr)
+        return 2
+    try:
+        from .config import parse_set
+
+        extra = parse_set(getattr(args, "set", []) or [])
+        ws = materialise(args.scenario, args.out, reduced=bool(getattr(args, "test", False)), extra=extra)
+    except (ScenarioError, ValueError) as exc:
+        print(f"phase1-train: {exc}", file=sys.stderr)
+        return 2
+    print(f"phase1-train: workspace {ws} (config.yaml, phase1/, train.py, tests/); training into {ws / 'run'}",
+          flush=True)
+    rc = train_workspace(ws, out=ws / "run")
+    # A failing run (diverged, NaN) is the expected outcome of most scenarios: the workspace is still good.
+    if not (ws / "run" / "metrics.jsonl").exists():
+        print(f"phase1-train: the scenario's training wrote no metrics (exit {rc})", file=sys.stderr)
+        return 1
+    return 0
