@@ -89,6 +89,7 @@ class TrainConfig:
     compile: bool = False
     log_every: int = 10  # plain-text progress line every N steps (the JSONL log has every step)
     eval_batches: int = 4  # validation batches per evaluation (0 = the whole validation set)
+    eval_mode: str = "prefix"  # prefix: each position scored from its prefix alone (as in generation) | teacher_forced
     ckpt_every: int = 0  # also write last.pt every N steps (0 = at the end of each epoch only)
     sample_tokens: int = 32
     freeze_backbone: bool = False
@@ -277,6 +278,8 @@ def validate(cfg: Config) -> None:
         raise ConfigError(f"optim.muon_scaling must be match_rms_adamw or original, got {o.muon_scaling!r}")
     if t.epochs < 1 or t.batch_size < 1:
         raise ConfigError("train.epochs and train.batch_size must be >= 1")
+    if t.eval_mode not in ("prefix", "teacher_forced"):
+        raise ConfigError(f"train.eval_mode must be prefix or teacher_forced, got {t.eval_mode!r}")
     if d.tokenizer not in ("byte", "gpt2"):
         raise ConfigError(f"data.tokenizer must be byte or gpt2, got {d.tokenizer!r}")
 

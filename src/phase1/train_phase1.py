@@ -39,6 +39,7 @@ from typing import Any
 
 import torch
 import torch.distributed as dist
+import torch.nn.functional as F
 
 from . import __version__
 from .config import Config, ConfigError, apply_overrides, build_config, config_from_dict, dump_yaml, parse_set
@@ -181,13 +182,24 @@ def param_checksum(model: torch.nn.Module) -> float:
 # ---- evaluation ------------------------------------------------------------------------------------------------
 @torch.no_grad()
 def evaluate(model: Phase1Model, data: Phase1Data, stage: str, device: torch.device, autocast) -> float:
-    """Mean validation cross-entropy (nats/token) of the stage's held-out rows: really computed, every epoch."""
+    """Mean validation cross-entropy (nats/token) of the stage's held-out rows: really computed, every epoch.
+
+    train.eval_mode=prefix (default) scores each position from its prefix alone, one forward pass per prefix
+    length, which is how the model is used when it generates. For a causal model this equals the teacher-forced
+    loss (up to float rounding); a model that peeks at future tokens during training scores far worse here than
+    in training, which is exactly the gap that exposes the leak. teacher_forced = one pass per batch."""
     model.eval()
     total, count = 0.0, 0
+    prefix = data.cfg.train.eval_mode == "prefix"
     for x, y in data.val_batches(stage, data.cfg.train.eval_batches):
+        x, y = x.to(device), y.to(device)
         with autocast():
-            out = model(x.to(device), y.to(device))
-        total += out.lm_loss.item() * y.numel()
+            if prefix:
+                for t in range(x.shape[1]):
+                    logits = model(x[:, : t + 1]).logits[:, -1, :].float()
+                    total += F.cross_entropy(logits, y[:, t], reduction="sum").item()
+            else:
+                total += model(x, y).lm_loss.item() * y.numel()
         count += y.numel()
     model.train()
     return total / max(1, count)
