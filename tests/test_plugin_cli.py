@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from skills_support import ROOT, SKILLS
+from skills_support import ROOT, SKILLS, fresh_env, installed_home
 
 pytestmark = [pytest.mark.cli, pytest.mark.slow]
 
@@ -107,6 +107,12 @@ def test_marketplace_install_list_uninstall(cli, tmp_path: Path):
     for skill in SKILLS:
         assert (install_path / "skills" / skill / "SKILL.md").exists()
         assert os.access(install_path / "skills" / skill / "scripts" / "traindoc", os.X_OK)  # exec bit kept
+    # a plugin's skills find the backend install.sh put in the user's config folder (launcher search path 3)
+    backend_home, _ = installed_home()
+    launcher = install_path / "skills" / "ml-training-debugger" / "scripts" / "traindoc"
+    found = subprocess.run([str(launcher), "--version"], capture_output=True, text=True,
+                           env=fresh_env(tmp_path, CLAUDE_CONFIG_DIR=str(backend_home / ".claude")))
+    assert found.returncode == 0 and found.stdout.startswith("traindoc "), found.stderr
     details = cli("plugin", "details", PLUGIN)
     assert details.returncode == 0, details.stderr
     skills_line = next(line for line in details.stdout.splitlines() if line.strip().startswith("Skills ("))
