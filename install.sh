@@ -34,7 +34,7 @@ MIN_FREE_MB="${TRAINDOC_INSTALL_MIN_FREE_MB:-400}"  # venv + numpy + jsonschema 
 
 TARGET="" ; MODE=copy ; DRY=0 ; FORCE=0 ; ACTION=install ; BACKEND=1
 
-usage() { sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'; }
 die() { echo "install.sh: error: $*" >&2; exit 1; }
 say() { echo "$*"; }
 # run CMD...: print it, and execute it unless --dry-run
