@@ -326,3 +326,23 @@ def test_tags_are_unique_and_causes_are_known():
         ids = set(re.findall(r"^\| `([a-z0-9_]+)` \|", causes_md.read_text(), flags=re.M))
         for e in catalogue.CATALOGUE:
             assert e.cause is None or e.cause in ids, e.tag
+
+
+def test_logging_prefixes_pending_steps_and_tensor_reprs(tmp_path):
+    p = tmp_path / "out.log"
+    p.write_text(
+        "2024-01-01 12:00:00,123 - INFO - Step 100: loss=2.3\n"
+        "12/28/2024 10:00:00 - INFO - __main__ - step 200 loss 2.2\n"
+        "2024-01-01 12:00:00.123 | INFO     | __main__:train:42 - step 300 loss 2.1\n"
+        "[INFO|trainer.py:2128] 2024-04-02 15:18:49,118 >> step 400 loss 2.0\n"
+        "INFO: step 500 loss 1.9\n"
+        "step: 600\n"
+        "loss: 1.8\n"
+        "epoch 1 step 700 loss=tensor(1.7000, device='cuda:0', grad_fn=<NllLossBackward0>)\n"
+        "eta: 1:00:00, loss: 1.6\n"
+        "wandb: train/loss 9.9\n"
+    )
+    run = Run()
+    text_log.read(p, run)
+    run.finalize()
+    assert values(run, "loss") == {100: 2.3, 200: 2.2, 300: 2.1, 400: 2.0, 500: 1.9, 600: 1.8, 700: 1.6}

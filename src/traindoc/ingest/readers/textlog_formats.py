@@ -75,12 +75,17 @@ _PREFIXES = [
     re.compile(rf"^\[(?:{_TIMESTAMP})(?: [\w.]+)?\]:?\s*"),
     re.compile(rf"^(?:{_TIMESTAMP})\s*(?:[-|:]\s*)?"),
     re.compile(rf"^[\w.]+\s+-\s+{_LEVEL}\s+-\s+"),  # "root - INFO - ", "mmengine - INFO - "
+    re.compile(rf"^{_LEVEL}\s+-\s+(?:[\w.]+\s+-\s+)?"),  # HF examples "INFO - __main__ - ", "INFO - "
+    re.compile(rf"^{_LEVEL}\s*\|\s*[\w.:<>-]+\s+-\s+"),  # loguru "INFO     | __main__:train:42 - "
+    re.compile(rf"^\[{_LEVEL}\|[\w./-]+:\d+\]\s*"),  # transformers "[INFO|trainer.py:2128] "
+    re.compile(r"^>>\s*"),  # ... "<date> >> "
     re.compile(rf"^\|?\s*{_LEVEL}\s*\|\s*"),  # fairseq "| INFO | "
     re.compile(rf"^\[{_LEVEL}\]\s*"),
     re.compile(r"^\[[\w./-]+\.py:\d+(?::[\w<>]+)?\]\s*"),  # DeepSpeed "[loss_scaler.py:188:update_scale] "
     re.compile(r"^\[Rank (?P<rank>\d+)\]\s*"),
     re.compile(r"^\[PID:\d+\]\s*(?:\[RANK:(?P<rank>\d+)\]\s*)?"),  # axolotl
     re.compile(rf"^{_LEVEL}:[\w.]*:\s*"),  # logging.basicConfig "WARNING:root:"
+    re.compile(rf"^{_LEVEL}:\s+"),  # "INFO: "
 ]
 # A tqdm bar with text glued after it: "  8%|███  | 1999/24128 [1:52:09<20:27:23,  3.33s/it][2021-11-26 ...".
 _TQDM_HEAD = re.compile(r"^.*?\d+%\|[^|]*\|\s*[\d.]+[kMG]?/[\d.?]+[kMG]?\s*\[[^\]]*\]")
@@ -188,10 +193,9 @@ def _put(metrics: dict[str, float], key: str, raw: str | None) -> None:
 
 
 # key: value pairs with single-token keys ("loss: 0.52", "lr=1e-3", "grad_norm:  0.83", "memory:  9.46GiB").
-_PAIR = re.compile(rf"(?<![\w./])([A-Za-z_][\w./@\-\[\]]*)\s*[:=]\s*({NUM})(?:%|ms|s|GiB|GB|MiB|MB|M|K|k)?(?![\w.:])")
-# "key value" inside a pipe-separated segment ("loss 7.1", "valid_loss 8.11425").
-_SEG_SPACE = re.compile(rf"^\s*([A-Za-z_][\w./\- ()]*?)\s+({NUM})(?:%|ms|s|GiB|GB)?\s*$")
-_SEG_COLON = re.compile(rf"^\s*([A-Za-z_][\w./\- ()]*?)\s*[:=]\s*({NUM})(?:%|ms|s|GiB|GB)?\s*$")
+_PAIR = re.compile(
+    rf"(?<![\w./])([A-Za-z_][\w./@\-\[\]]*)\s*[:=]\s*({NUM})(?:%|ms|s|GiB|GB|MiB|MB|M|K|k)?(?![\w.]|:\d)"
+)
 
 
 def pairs(text: str) -> dict[str, float]:
@@ -638,7 +642,7 @@ def parse_table(line: str, st: State) -> Record | None:
 # "Iter 860: Train loss 0.413, Learning Rate 1.000e-06" (mlx-lm), "step=10 loss=2.1 lr=0.001", "loss: 0.5, acc: 0.9".
 _GEN_PAIR = re.compile(
     rf"(?<![\w./])([A-Za-z_][\w./@\-]*(?: [A-Za-z_][\w./@\-]*){{0,2}}?)\s*(?:[:=]\s*|\s+)({NUM})"
-    r"(?:%|ms|s|GiB|GB|MiB|MB)?(?![\w.:])"
+    r"(?:%|ms|s|GiB|GB|MiB|MB)?(?![\w.]|:\d)"
 )
 STEP_KEYS = {"step", "iter", "iteration", "it", "global_step", "update", "num_updates", "batch", "global step",
              "steps", "iters", "train step", "optimizer step", "trainer/global_step", "_step"}
@@ -654,7 +658,19 @@ _BRACKET_PAIR = re.compile(r"^\[\s*(\d+),\s*(\d+)\]")
 _BRACKET_STEP = re.compile(r"^\[(\d+)\]\s")
 
 
+_TENSOR_REPR = re.compile(rf"tensor\(\[?\s*({NUM})\]?[^)]*\)")  # printing a tensor: "loss=tensor(2.3456, device=...)"
+_ONLY_STEP = re.compile(r"^\W*(?:global[_ ]step|step|iter|iteration)\W+(\d+)\W*$", re.I)
+
+
 def parse_generic(line: str, st: State) -> Record | None:
+    if line.startswith("wandb:"):
+        return None  # W&B's end-of-run summary table repeats last values without steps
+    if "tensor(" in line:
+        line = _TENSOR_REPR.sub(r"\1", line)
+    only = _ONLY_STEP.match(line)
+    if only:  # "step: 100" on its own line: the metric lines that follow belong to it
+        st.extra["pending_step"] = int(only.group(1))
+        return None
     found = _GEN_PAIR.findall(line)
     if not found:
         return None
@@ -702,6 +718,9 @@ def parse_generic(line: str, st: State) -> Record | None:
             metrics[key] = v
     if not any(_METRICY.search(k) for k in metrics):
         return None
+    pending = st.extra.pop("pending_step", None)  # used once: the reader then carries it as the last step
+    if step is None and pending is not None:
+        step = pending
     if step is None and epoch is not None:
         step = epoch  # per-epoch logs ("Epoch: 0005 cost = 0.12"): the epoch is the step
     evalish = any(re.match(r"(?:val|valid|eval|test)\b|validation", k, re.I) for k in metrics)
