@@ -276,7 +276,7 @@ CATALOGUE_CASES = [
     ("Loss is nan, stopping training", "nan_loss"),
     ("Loss is inf, stopping training", "inf_loss"),
     ("Batch 12: Invalid loss, terminating training", "nan_loss"),
-    ("RuntimeError: Function 'LogSoftmaxBackward0' returned nan values in its 0th output.", "detect_anomaly_nan"),
+    ("RuntimeError: Function 'LogSoftmaxBackward0' returned nan values in its 0th output.", "anomaly_nan"),
     ("RuntimeError: The total norm of order 2.0 for gradients from `parameters` is non-finite, so it cannot be "
      "clipped.", "clip_nonfinite"),
     ("UserWarning: Detected call of `lr_scheduler.step()` before `optimizer.step()`. In PyTorch 1.1.0 and later, you "
@@ -346,3 +346,9 @@ def test_logging_prefixes_pending_steps_and_tensor_reprs(tmp_path):
     text_log.read(p, run)
     run.finalize()
     assert values(run, "loss") == {100: 2.3, 200: 2.2, 300: 2.1, 400: 2.0, 500: 1.9, 600: 1.8, 700: 1.6}
+
+
+def test_tags_for_cause():
+    assert {"nan_loss", "inf_loss", "anomaly_nan", "clip_nonfinite"} <= catalogue.tags_for_cause("nan_inf")
+    assert "grad_overflow" in catalogue.tags_for_cause("fp16_overflow")
+    assert catalogue.tags_for_cause("no_such_cause") == frozenset()

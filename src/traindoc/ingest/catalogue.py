@@ -54,7 +54,7 @@ CATALOGUE: list[CatalogueEntry] = [
     _e("loss_scale_reduced", "info", r"Reducing dynamic loss scale from|reducing loss scale to", "fp16_overflow",
        "dynamic loss scale reduced"),
     # --- NaN / Inf in loss or gradients ----------------------------------------------------------------------------
-    _e("detect_anomaly_nan", "error", r"Function '\w+' returned nan values in its \d+(?:st|nd|rd|th) output", "nan_inf",
+    _e("anomaly_nan", "error", r"Function '\w+' returned nan values in its \d+(?:st|nd|rd|th) output", "nan_inf",
        "torch.autograd.detect_anomaly found the backward op that produced NaN (named in the line)"),
     _e("detect_anomaly_enabled", "info", r"Anomaly Detection has been enabled", None,
        "autograd anomaly detection is on (slow; a NaN hunt was in progress)"),
@@ -177,3 +177,9 @@ def entry(tag: str) -> CatalogueEntry | None:
 
 
 TAGS: tuple[str, ...] = tuple(e.tag for e in CATALOGUE)
+
+
+def tags_for_cause(cause: str) -> frozenset[str]:
+    """Every tag whose lines are evidence for `cause` (e.g. "nan_inf" -> nan_loss, inf_loss, anomaly_nan, ...), so a
+    detector can ask for all of them instead of listing tag names that may grow."""
+    return frozenset(e.tag for e in CATALOGUE if e.cause == cause)
