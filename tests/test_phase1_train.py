@@ -183,3 +183,42 @@ def test_prefix_validation_equals_teacher_forced_for_the_causal_model():
     cfg.train.eval_mode = "teacher_forced"
     forced = tp.evaluate(model, data, "Foundation", torch.device("cpu"), contextlib.nullcontext)
     assert prefix == pytest.approx(forced, rel=1e-5)
+
+
+def test_local_text_with_a_local_bpe_vocabulary_trains_offline(tmp_path):
+    """GPT-2-format BPE files given locally (a tiny byte-level vocabulary here) are used; nothing is downloaded."""
+    # GPT-2's byte -> printable-character table: printable Latin-1 bytes map to themselves, the rest to 256+n
+    printable = [*range(ord("!"), ord("~") + 1), *range(ord("\xa1"), ord("\xac") + 1), *range(ord("\xae"), 256)]
+    sym, extra = {}, 0
+    for b in range(256):
+        if b in printable:
+            sym[b] = chr(b)
+        else:
+            sym[b] = chr(256 + extra)
+            extra += 1
+    vocab = {sym[b]: i for i, b in enumerate(range(256))}
+    merges = [("t", "h"), ("th", "e"), ("\u0120", "the")]
+    for a, b in merges:
+        vocab[a + b] = len(vocab)
+    vocab["<|endoftext|>"] = len(vocab)
+    (tmp_path / "encoder.json").write_text(json.dumps(vocab))
+    (tmp_path / "vocab.bpe").write_text("#version: 0.2\n" + "".join(f"{a} {b}\n" for a, b in merges))
+    (tmp_path / "text.txt").write_text("the cat saw the dog and the bird.\n" * 200)
+    cfg = build_config(sets=TINY + ["train.epochs=1", "train.steps_per_epoch=4", "data.tokenizer=gpt2",
+                                    f"data.bpe_vocab={tmp_path / 'encoder.json'}",
+                                    f"data.bpe_merges={tmp_path / 'vocab.bpe'}",
+                                    f"data.source={tmp_path / 'text.txt'}"])
+    data = tp.Phase1Data(cfg)
+    assert data.tok.vocab_size == 260 and data.tok.encode(" the") == [258]
+    assert data.tok.decode(data.tok.encode("the cat")) == "the cat"
+    assert tp.train(cfg, tmp_path / "run") == 0
+    log = read_log(tmp_path / "run")
+    assert log[-1]["status"] == "completed" and {r.get("stage") for r in log if r["type"] == "step"} == {"File"}
+
+
+def test_bad_data_source_is_one_line_and_writes_nothing(tmp_path, capsys):
+    out = tmp_path / "run"
+    assert tp.main(["--set", f"data.source={tmp_path / 'missing.txt'}", "--out", str(out)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("phase1-train: cannot read data.source") and "\n" not in err
+    assert not out.exists()

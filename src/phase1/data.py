@@ -47,9 +47,11 @@ class ByteTokenizer:
 
 
 class GPT2Tokenizer:
-    """GPT-2 BPE from local vocab/merges files (tiktoken if installed, else transformers). Never downloads."""
+    """GPT-2 BPE from local vocab/merges files (tiktoken if installed, else tokenizers). Never downloads.
 
-    vocab_size = 50257
+    The real GPT-2 files give 50257 ids with <|endoftext|> = 50256; any byte-level BPE pair in the same format
+    works, its size read from the vocabulary file."""
+
     name = "gpt2"
 
     def __init__(self, vocab_path: str, merges_path: str) -> None:
@@ -59,34 +61,45 @@ class GPT2Tokenizer:
                     "data.tokenizer=gpt2 needs local files: set data.bpe_vocab (encoder.json) and data.bpe_merges "
                     f"(vocab.bpe); {path or 'an empty path'} is not a file (nothing is ever downloaded)"
                 )
-        self.EOS = self.BOS = self.PAD = 50256
+        try:
+            vocab = json.loads(Path(vocab_path).read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise DataError(f"data.bpe_vocab {vocab_path} is not a JSON vocabulary: {exc}") from exc
+        if not isinstance(vocab, dict) or not vocab:
+            raise DataError(f"data.bpe_vocab {vocab_path} must map tokens to ids")
+        self.vocab_size = max(vocab.values()) + 1
+        self.EOS = self.BOS = self.PAD = vocab.get("<|endoftext|>", self.vocab_size - 1)
         try:
             import tiktoken
             from tiktoken.load import data_gym_to_mergeable_bpe_ranks
 
             ranks = data_gym_to_mergeable_bpe_ranks(vocab_bpe_file=merges_path, encoder_json_file=vocab_path)
-            self._enc = tiktoken.Encoding(
+            enc = tiktoken.Encoding(
                 name="gpt2-local",
-                explicit_n_vocab=50257,
                 pat_str=r"""'(?:[sdmt]|ll|ve|re)| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+""",
                 mergeable_ranks=ranks,
-                special_tokens={"<|endoftext|>": 50256},
+                special_tokens={"<|endoftext|>": self.EOS},
             )
-            self._encode, self._decode = self._enc.encode_ordinary, self._enc.decode
+            self._encode, self._decode = enc.encode_ordinary, enc.decode
         except ImportError:
-            try:
-                from transformers import GPT2TokenizerFast
+            try:  # Hugging Face `tokenizers` (installed with transformers): the same byte-level BPE
+                from tokenizers import Tokenizer, decoders, models, pre_tokenizers
             except ImportError as exc:
-                raise DataError("data.tokenizer=gpt2 needs tiktoken or transformers installed") from exc
-            tok = GPT2TokenizerFast(vocab_file=vocab_path, merges_file=merges_path)
-            self._encode = lambda text: tok.encode(text)
+                raise DataError("data.tokenizer=gpt2 needs tiktoken or tokenizers installed") from exc
+            try:
+                tok = Tokenizer(models.BPE.from_file(vocab_path, merges_path))
+            except Exception as exc:  # noqa: BLE001 - the library raises plain Exceptions on malformed files
+                raise DataError(f"cannot load BPE files {vocab_path}, {merges_path}: {exc}") from exc
+            tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+            tok.decoder = decoders.ByteLevel()
+            self._encode = lambda text: tok.encode(text).ids
             self._decode = lambda ids: tok.decode(ids)
 
     def encode(self, text: str) -> list[int]:
         return list(self._encode(text))
 
     def decode(self, ids: list[int]) -> str:
-        return self._decode([i for i in ids if i < 50256])
+        return self._decode([i for i in ids if i != self.EOS])
 
 
 def build_tokenizer(cfg: DataConfig) -> ByteTokenizer | GPT2Tokenizer:

@@ -152,6 +152,8 @@ SCENARIO_LIST: list[Scenario] = [
         summary="non-causal attention: every position reads the token it must predict, so the teacher-forced "
         "loss falls far below what a causal model can reach while free-running samples are garbage",
         where="phase1/model.py: CausalSelfAttention.forward, is_causal=False",
+        # The memorisation that the leak enables takes ~170 steps to set in: the reduced form keeps the full size.
+        reduced={"train.epochs": 6, "train.steps_per_epoch": 60, "data.reasoning_epoch": 3, "data.advanced_epoch": 5},
         edits=(CodeEdit("model.py", "F.scaled_dot_product_attention(q, k, v, is_causal=True)",
                         "F.scaled_dot_product_attention(q, k, v, is_causal=False)"),),
         fix_summary="is_causal=False -> is_causal=True",
@@ -178,9 +180,12 @@ SCENARIO_LIST: list[Scenario] = [
     Scenario(
         name="no_warmup",
         cause="no_warmup",
-        summary="full learning rate from step 0: large loss and grad-norm jumps in the first steps",
+        summary="full learning rate from step 0 at LRs that need a warmup: the grad norm doubles right after the "
+        "first update, then recovers",
         where="config.yaml: optim.warmup_steps",
-        config={"optim.warmup_steps": 0},
+        # LRs at the top of the range this model trains well at (with warmup it reaches a lower loss than the
+        # defaults); without warmup the very first full-size Muon/Adam steps kick the grad norm up.
+        config={"optim.warmup_steps": 0, "optim.muon_lr": 2e-2, "optim.adam_lr": 1e-2},
         fix_config={"optim.warmup_steps": 50},
         fix_summary="optim.warmup_steps 0 -> 50",
     ),
@@ -558,6 +563,8 @@ def measure(records: list[dict[str, Any]]) -> dict[str, float]:
     m["gn_max"] = max(fin_gn) if fin_gn else math.nan
     m["gn_first_max"] = max(_finite(gnorms[:10])) if fin_gn else math.nan  # first 10 steps
     m["gn_first_vs_median"] = m["gn_first_max"] / m["gn_median"] if fin_gn else math.nan
+    # jump of the grad norm right after the first update, relative to its value at initialisation
+    m["gn_early_jump"] = max(_finite(gnorms[1:10])) / gnorms[0] if n > 1 and math.isfinite(gnorms[0]) else math.nan
     m["gn_last_vs_first"] = _median(_finite(gnorms[-k:])) / _median(_finite(gnorms[:k])) if fin_gn else math.nan
     # the Advanced stage switch (the seed's divergence point)
     adv = next((r["step"] for r in stages if r["stage"] == "Advanced"), None)
@@ -627,10 +634,10 @@ SYMPTOMS: dict[str, list[Check]] = {
                               ("steps_mean_range_2nd_half", _lt(1e-9), _gt(0.01)),
                               ("var_dof_warnings", _gt(0.5), _lt(0.5))],
     "embedding_heavy": [("embedding_share", _gt(0.75), _lt(0.5))],
-    "future_leak": [("loss_last", _lt(0.3), _gt(0.6))],
+    "future_leak": [("loss_last", _lt(0.3), _gt(0.6)), ("val_minus_train_last", _gt(1.0), _lt(0.5))],
     "grokfast_sign": [],
     "scheduler_key": [("lr_muon_max_over_min", _lt(1.0 + 1e-9), _gt(5.0))],
-    "no_warmup": [("gn_first_vs_median", _gt(5.0), _lt(3.0))],
+    "no_warmup": [("gn_early_jump", _gt(1.8), _lt(1.3))],
     "grad_explosion": [("gn_last_vs_first", _gt(100.0), _lt(10.0))],
     "lr_too_low": [("loss_drop", _lt(0.1), _gt(0.5))],
     "frozen_params": [("trainable_share", _lt(0.5), _gt(0.99))],

@@ -248,6 +248,7 @@ def train(cfg: Config, out_dir: Path, resume: bool = False, model_name: str = "r
     def autocast():
         return torch.autocast("cuda", dtype=torch.bfloat16) if use_bf16 else contextlib.nullcontext()
 
+    data = Phase1Data(cfg)  # first: a bad data source fails before anything is written
     out_dir = Path(out_dir)
     ckpt_dir = out_dir / "checkpoints"
     if master:
@@ -265,7 +266,6 @@ def train(cfg: Config, out_dir: Path, resume: bool = False, model_name: str = "r
 
     # -- data, model, optimiser (same seed on every rank: identical initial weights)
     torch.manual_seed(cfg.train.seed)
-    data = Phase1Data(cfg)
     model = Phase1Model(cfg.model).to(device)
     if cfg.train.freeze_backbone:
         # the backbone (embeddings and all blocks but the refinement block) stops training
