@@ -70,8 +70,9 @@ def materialise(name: str) -> Path:
         if not final.is_dir():
             tmp = root / f".tmp-{name}-{os.getpid()}"
             shutil.rmtree(tmp, ignore_errors=True)
-            subprocess.run([sys.executable, "-m", "phase1.train_phase1", "--scenario", name, "--out", str(tmp)],
-                           check=True, capture_output=True, env={**os.environ, "OMP_NUM_THREADS": "1"}, timeout=900)
+            cmd = [sys.executable, "-m", "phase1.train_phase1", "--scenario", name, "--out", str(tmp), "--test"]
+            env = {**os.environ, "OMP_NUM_THREADS": "1"}
+            subprocess.run(cmd, check=True, capture_output=True, env=env, timeout=900)
             os.replace(tmp, final)
     return final
 

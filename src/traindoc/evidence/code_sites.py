@@ -193,10 +193,12 @@ def _string_keys_read(sources: list[_Source]) -> set[str]:
     return keys
 
 
-def locate_unread_lr_key(src: _Source, all_sources: list[_Source]) -> list[CodeSite]:
+def locate_unread_lr_key(src: _Source, all_sources: list[_Source], memo: dict[str, Any]) -> list[CodeSite]:
     """A schedule that writes `group["<something>_lr"] = ...` into a param group under a key that no code ever
     reads: the optimiser's step reads `group["lr"]`, so the schedule silently does nothing."""
-    read = _string_keys_read(all_sources)
+    if "read_keys" not in memo:
+        memo["read_keys"] = _string_keys_read(all_sources)
+    read = memo["read_keys"]
     sites = []
     for n in ast.walk(src.tree):
         if not isinstance(n, ast.Assign):
@@ -207,8 +209,12 @@ def locate_unread_lr_key(src: _Source, all_sources: list[_Source]) -> list[CodeS
             key = t.slice.value
             if not isinstance(key, str) or key == "lr" or "lr" not in key.lower() or key in read:
                 continue
-            if "lr" not in src.segment(n.value) and "initial_lr" not in src.segment(n.value):
+            if "lr" not in src.segment(n.value):
                 continue
+            func = src.function_of(n)
+            scope = src.segment(func) if func else src.text
+            if "param_groups" not in scope and "group" not in ast.unparse(t.value).lower():
+                continue  # only a write into an optimiser's param group can be a schedule's LR
             sites.append(src.site(n, "scheduler_misuse", "lr_key",
                                   f'the schedule writes param_group["{key}"], which nothing reads; the optimiser '
                                   'steps with param_group["lr"], so the LR never changes',
@@ -349,23 +355,47 @@ def _code_nodes(func: ast.FunctionDef) -> list[ast.AST]:
     return list(_walk_no_defs(body))
 
 
-def locate_act_loss(src: _Source) -> list[CodeSite]:
-    """An ACT / ponder loss function (`compute_act_loss`, `*ponder*loss*`, `*halt*loss*`) built from
-    non-differentiable quantities (thresholded step counts, .item(), .detach(), argmax) or with no diversity /
-    ponder term: the halting head then gets no gradient and every token halts alike."""
+def _detached_fields(sources: list[_Source]) -> set[str]:
+    """Keyword arguments passed as `x.detach()` (or `.item()`) to any constructor call: fields without gradient,
+    e.g. `ActState(n_updates=n_updates.detach(), ...)`."""
+    out: set[str] = set()
+    for s in sources:
+        for n in ast.walk(s.tree):
+            if isinstance(n, ast.Call):
+                for k in n.keywords:
+                    if k.arg and isinstance(k.value, ast.Call) and _call_name(k.value) in ("detach", "item"):
+                        out.add(k.arg)
+    return out
+
+
+def locate_act_loss(src: _Source, all_sources: list[_Source], memo: dict[str, Any]) -> list[CodeSite]:
+    """An ACT / ponder loss function (`compute_act_loss`, `*ponder*loss*`, `*halt*loss*`) with no gradient path
+    (built only from fields stored detached, or through .item() / thresholds / argmax), without a diversity term,
+    or with a variance over a size-1 dim: the halting head then gets no gradient and every token halts alike."""
     sites = []
+    if "detached" not in memo:
+        memo["detached"] = _detached_fields(all_sources)
+    detached = memo["detached"]
     for func in (n for n in ast.walk(src.tree) if isinstance(n, ast.FunctionDef)):
         name = func.name.lower()
-        if not (("act" in name or "ponder" in name or "halt" in name) and "loss" in name):
+        if not re.search(r"(act|ponder|halt)\w*loss$|^loss\w*(act|ponder|halt)", name):
             continue
         nodes = _code_nodes(func)
         non_diff = sorted({_call_name(n) + "()" for n in nodes if isinstance(n, ast.Call)
                            and _call_name(n) in _NON_DIFF_CALLS}
                           | {"a comparison" for n in nodes if isinstance(n, ast.Compare)})
+        state = func.args.args[0].arg if func.args.args and func.args.args[0].arg != "self" else None
+        used = {n.attr for n in nodes if isinstance(n, ast.Attribute) and isinstance(n.value, ast.Name)
+                and n.value.id == state}
+        if used and used <= detached:
+            non_diff.append(f"only gradient-free fields ({', '.join(sorted(used))})")
         words = {n.id for n in nodes if isinstance(n, ast.Name)} | {n.attr for n in nodes
                                                                     if isinstance(n, ast.Attribute)}
-        has_diversity = any(_DIVERSITY.search(w) for w in words) or any(
-            isinstance(n, ast.Call) and _call_name(n) in ("var", "std") for n in nodes)
+        singleton_var = any(isinstance(n, ast.Call) and _call_name(n) in ("var", "std")
+                            and _singleton_dim(_receiver(n) or n) is not None for n in nodes) or bool(
+            [s for s in locate_variance_over_singleton(src) if func.lineno <= s.line <= (func.end_lineno or 0)])
+        has_diversity = (any(_DIVERSITY.search(w) for w in words) or any(
+            isinstance(n, ast.Call) and _call_name(n) in ("var", "std") for n in nodes)) and not singleton_var
         if has_diversity and not non_diff:
             continue
         args = [a.arg for a in func.args.args if a.arg != "self"]
@@ -377,7 +407,7 @@ def locate_act_loss(src: _Source) -> list[CodeSite]:
         if non_diff:
             why.append(f"the loss goes through non-differentiable ops ({', '.join(non_diff[:4])})")
         if not has_diversity:
-            why.append("there is no diversity term")
+            why.append("there is no working diversity term")
         sites.append(CodeSite("act_variance_collapse", "act_loss", src.path, first, last, src.span(first, last),
                               f"{func.name}(): " + " and ".join(why) + ", so the halting head cannot learn to "
                               "halt tokens differently", func.name,
@@ -452,6 +482,62 @@ def locate_variance_over_singleton(src: _Source) -> list[CodeSite]:
     return sites
 
 
+_HALT_NAME = re.compile(r"halt|ponder|act_head|q_head", re.I)
+
+
+def locate_constant_halting_init(src: _Source) -> list[CodeSite]:
+    """A halting head whose *weight* is initialised to a constant (`nn.init.zeros_(halt_head.weight)`,
+    `.weight.data.zero_()`): every token then gets the same halting probability at the start, and with a weak
+    gradient it stays that way. The fix drops the line so the layer keeps its random init."""
+    sites = []
+    for call in (n for n in ast.walk(src.tree) if isinstance(n, ast.Call)):
+        name = _call_name(call)
+        target = None
+        if name in ("zeros_", "constant_", "ones_") and call.args:
+            target = call.args[0]
+        elif name in ("zero_", "fill_") and _receiver(call) is not None:
+            target = _receiver(call)
+            if isinstance(target, ast.Attribute) and target.attr == "data":
+                target = target.value
+        if not (isinstance(target, ast.Attribute) and target.attr == "weight"):
+            continue
+        if not _HALT_NAME.search(ast.unparse(target.value)):
+            continue
+        stmt = src.statement(call)
+        if not isinstance(stmt, ast.Expr):
+            continue
+        sites.append(src.site(call, "act_variance_collapse", "drop_line",
+                              f"`{src.segment(call)}` initialises the halting head's weight to a constant: every "
+                              "token starts with the same halting decision"))
+    return sites
+
+
+def locate_unweighted_act_output(src: _Source) -> list[CodeSite]:
+    """An ACT loop that computes per-step halting weights (appended to a list) but overwrites its output
+    accumulator with the last state (`out = h`) instead of mixing `out = out + w * h`: the LM loss then gives the
+    halting head no gradient."""
+    sites = []
+    for loop in (n for n in ast.walk(src.tree) if isinstance(n, ast.For)):
+        func = src.function_of(loop)
+        if func is None:
+            continue
+        appended = [c.args[0].id for c in _calls(loop.body) if _call_name(c) == "append" and c.args
+                    and isinstance(c.args[0], ast.Name)]
+        if not appended or not _HALT_NAME.search(src.segment(func)):
+            continue
+        zero_init = {t.id for n in func.body if isinstance(n, ast.Assign) and isinstance(n.value, ast.Call)
+                     and _call_name(n.value) in ("zeros_like", "zeros") for t in n.targets if isinstance(t, ast.Name)}
+        for n in loop.body:
+            if isinstance(n, ast.Assign) and len(n.targets) == 1 and isinstance(n.targets[0], ast.Name) \
+                    and n.targets[0].id in zero_init and isinstance(n.value, ast.Name):
+                acc, state, weight = n.targets[0].id, n.value.id, appended[0]
+                sites.append(src.site(n, "act_variance_collapse", "act_weighted_output",
+                                      f"`{src.segment(n)}` keeps only the last refinement state; the halting "
+                                      f"weights `{weight}` never mix the output, so the LM loss cannot teach "
+                                      "the halting head", acc=acc, state=state, weight=weight))
+    return sites
+
+
 # ----------------------------------------------------------------------------- output logits / attention logits
 def locate_cross_entropy(src: _Source) -> list[CodeSite]:
     """`loss = F.cross_entropy(logits, ...)`: where a z-loss on the log-partition function goes
@@ -495,10 +581,23 @@ def locate_attention_qk(src: _Source) -> list[CodeSite]:
 # ------------------------------------------------------------------------------------------------------ registry
 _LOCAL: list[Callable[[_Source], list[CodeSite]]] = [
     locate_noncausal_attention, locate_grokfast_highpass, locate_missing_zero_grad, locate_step_without_clip,
-    locate_constant_lr_loop, locate_unguarded_log, locate_act_loss, locate_variance_over_singleton,
-    locate_cross_entropy, locate_attention_qk,
+    locate_constant_lr_loop, locate_unguarded_log, locate_variance_over_singleton, locate_constant_halting_init,
+    locate_unweighted_act_output, locate_cross_entropy, locate_attention_qk,
 ]
-_GLOBAL: list[Callable[[_Source, list[_Source]], list[CodeSite]]] = [locate_unread_lr_key]
+_GLOBAL: list[Callable[[_Source, list[_Source], dict[str, Any]], list[CodeSite]]] = [
+    locate_unread_lr_key, locate_act_loss]
+# which causes each rule can report (so a request for one cause runs only its rules)
+_RULE_CAUSES: dict[str, set[str]] = {
+    "locate_noncausal_attention": {"label_leakage"}, "locate_grokfast_highpass": {"optimizer_misconfig"},
+    "locate_missing_zero_grad": {"zero_grad_missing"}, "locate_step_without_clip": {"grad_explosion"},
+    "locate_constant_lr_loop": {"no_warmup"}, "locate_unguarded_log": {"nan_inf"},
+    "locate_variance_over_singleton": {"act_variance_collapse"},
+    "locate_constant_halting_init": {"act_variance_collapse"},
+    "locate_unweighted_act_output": {"act_variance_collapse"}, "locate_cross_entropy": {"output_logit_divergence"},
+    "locate_attention_qk": {"attention_logit_growth"}, "locate_unread_lr_key": {"scheduler_misuse"},
+    "locate_act_loss": {"act_variance_collapse"},
+}
+_PARSED: dict[tuple[str, int], _Source] = {}  # (path, hash of text) -> parsed file: plans re-locate after each edit
 
 # cause -> template ids that fix it, in preference order (documentation and planning use this)
 TEMPLATES_BY_CAUSE: dict[str, list[str]] = {
@@ -511,7 +610,7 @@ TEMPLATES_BY_CAUSE: dict[str, list[str]] = {
     "lr_too_high": ["clip_grad_norm", "warmup_cosine"],
     "curriculum_shock": ["warmup_cosine"],
     "nan_inf": ["nan_guard"],
-    "act_variance_collapse": ["act_loss", "var_over_all"],
+    "act_variance_collapse": ["act_loss", "var_over_all", "drop_line", "act_weighted_output"],
     "output_logit_divergence": ["z_loss"],
     "attention_logit_growth": ["qk_norm"],
 }
@@ -551,16 +650,27 @@ def locate_in_texts(texts: dict[str, str], causes: Iterable[str] | None = None) 
     wanted = set(causes) if causes is not None else None
     sources = []
     for path, text in texts.items():
-        try:
-            sources.append(_Source(path, text, ast.parse(text, filename=path)))
-        except (SyntaxError, ValueError):
-            continue
+        key = (path, hash(text))
+        if key not in _PARSED:
+            try:
+                _PARSED[key] = _Source(path, text, ast.parse(text, filename=path))
+            except (SyntaxError, ValueError):
+                continue
+            if len(_PARSED) > 512:
+                _PARSED.pop(next(iter(_PARSED)))
+        sources.append(_PARSED[key])
     sites: list[CodeSite] = []
+    memo: dict[str, Any] = {}
+    local = [r for r in _LOCAL if wanted is None or _RULE_CAUSES[r.__name__] & wanted]
+    global_ = [r for r in _GLOBAL if wanted is None or _RULE_CAUSES[r.__name__] & wanted]
     for src in sources:
-        for rule in _LOCAL:
-            sites.extend(rule(src))
-        for grule in _GLOBAL:
-            sites.extend(grule(src, sources))
+        for rule in local:  # a local rule's result depends on the file alone: cached with the parse
+            cached = src.__dict__.setdefault("_rule_results", {})
+            if rule.__name__ not in cached:
+                cached[rule.__name__] = rule(src)
+            sites.extend(cached[rule.__name__])
+        for grule in global_:
+            sites.extend(grule(src, sources, memo))
     if wanted is not None:
         sites = [s for s in sites if s.cause in wanted]
     seen: set[tuple[str, int, str]] = set()

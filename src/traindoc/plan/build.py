@@ -309,7 +309,7 @@ def apply_site(ctx: Context, rc: dict[str, Any], site: code_sites.CodeSite) -> b
     if old.rstrip("\r\n") != site.snippet:
         return False
     newline = "\n" if old.endswith("\n") or site.end_line < len(lines) else ""
-    new_block = after + newline
+    new_block = after + newline if after.strip() else ""  # an empty template deletes the lines
     new_text = "".join(lines[:site.line - 1]) + new_block + "".join(lines[site.end_line:])
     if "torch." in after and not re.search(r"^\s*import torch\b", new_text, re.M):
         new_text = _add_import(new_text, "import torch")
@@ -436,7 +436,40 @@ def _manual(advice: str) -> Callable[[Context, dict], bool]:
     return fixer
 
 
+BYTE_TOKENIZERS = {"byte", "bytes", "char", "character", "utf8", "utf-8"}
+BYTE_VOCAB_MAX = 512  # 256 byte values plus a generous allowance for special tokens
+
+
+def _code_default(ctx: Context, key: str) -> Any:
+    """The value the project's own Python code gives `key` (a dataclass / argparse default), if any."""
+    for f in ctx.code_files:
+        if not f.endswith(".py"):
+            continue
+        span = find_value(f, key, ctx.ws.text(f))
+        if span is not None:
+            return parse_value_text(span.text)
+    return None
+
+
 TARGET_EMBEDDING_SHARE = 0.45  # causes.md flags >= 50%; aim a margin below so the next run is clearly balanced
+
+
+TRAIN_CAP_KEYS = ["train_size", "max_train_samples", "num_train_samples", "n_train", "train_samples",
+                  "limit_train_batches"]
+SMALL_TRAIN_SET = 1024  # rows; a cap below this on a model that memorises it is the overfitting's direct cause
+
+
+def _raise_train_cap(ctx: Context, rc: dict[str, Any]) -> bool:
+    """A config key that caps the training set at a handful of rows: let the model see more data (x256, at least
+    2048 rows), which the data source must provide; the note says so."""
+    for key in TRAIN_CAP_KEYS:
+        cur = _current_value(ctx, key)
+        if cur and isinstance(cur[0], int) and not isinstance(cur[0], bool) and 0 < cur[0] < SMALL_TRAIN_SET:
+            new = max(2048, cur[0] * 256)
+            return apply_config(ctx, rc, cur[1], new,
+                                why=f"{cur[1]}: {cur[0]} -> {new}: the model memorises {cur[0]} rows; more data is "
+                                    "the first cure for overfitting")
+    return False
 
 
 def _tie_and_balance(ctx: Context, rc: dict[str, Any]) -> bool:
@@ -453,6 +486,14 @@ def _tie_and_balance(ctx: Context, rc: dict[str, Any]) -> bool:
     if not all(isinstance(n, int) and n > 0 for n in nums):
         return done
     v, dm, n_layers = nums
+    tok = _current_value(ctx, "tokenizer")
+    if tok and str(tok[0]).lower() in BYTE_TOKENIZERS and v > BYTE_VOCAB_MAX:
+        # a byte/char tokenizer only ever emits ~256 ids: every row above that is an embedding nothing uses
+        small = _code_default(ctx, vocab[1])
+        new_v = small if isinstance(small, int) and 256 <= small <= BYTE_VOCAB_MAX else 260
+        return apply_config(ctx, rc, vocab[1], new_v,
+                            why=f"{vocab[1]}: {v} -> {new_v}: the {tok[0]} tokenizer uses only ~256 ids, the other "
+                                f"{v - new_v} embedding rows are never read") or done
     emb = v * dm * (1 if (tied and tied[0] is True) else 2)
 
     def share(n: int) -> float:
@@ -496,8 +537,9 @@ DEFAULT_FIXERS: dict[str, Callable[[Context, dict], bool]] = {
     "label_leakage": _code("label_leakage"),
     "data_pipeline_bug": _manual("inspect a batch by eye and fix the loader"),
     "curriculum_shock": _scale_lr(0.5, "a lower LR absorbs the stage change"),
-    "overfitting": _set_first(["early_stopping_patience", "patience"], lambda c, v: 2,
-                              "stop after 2 evaluations without improvement and keep the best checkpoint"),
+    "overfitting": _both(_set_first(["early_stopping_patience", "patience"], lambda c, v: 2 if not v else v,
+                                    "stop after 2 evaluations without improvement and keep the best checkpoint"),
+                         lambda ctx, rc: _raise_train_cap(ctx, rc)),
     "param_imbalance": _tie_and_balance,
     "act_variance_collapse": _code("act_variance_collapse"),
     "attention_logit_growth": _code("attention_logit_growth", first_only=True),
@@ -513,6 +555,7 @@ COMPLETE_AFTER_DIAGNOSIS: dict[str, Callable[[Context, dict], bool]] = {
     **{c: _code(c) for c in ("label_leakage", "optimizer_misconfig", "scheduler_misuse", "zero_grad_missing",
                              "nan_inf", "act_variance_collapse")},
     "param_imbalance": _tie_and_balance,
+    "overfitting": _raise_train_cap,
 }
 
 
@@ -521,8 +564,13 @@ def apply_diagnosis_changes(ctx: Context, rc: dict[str, Any]) -> bool:
     any_done = False
     for ch in (rc.get("fix") or {}).get("changes") or []:
         if ch.get("target") == "config" and ch.get("key") and ch.get("after") not in (None, ""):
-            any_done |= apply_config(ctx, rc, ch["key"], parse_value_text(ch["after"]), ch.get("file"),
-                                     why=ch.get("description", ""))
+            value = parse_value_text(ch["after"])
+            why = ch.get("description", "")
+            if rc.get("cause") == "no_warmup" and "warmup" in ch["key"] and isinstance(value, int) \
+                    and value < _warmup_steps(ctx, None):
+                value = _warmup_steps(ctx, None)  # a warmup of a handful of steps does not damp anything
+                why = f"{ch['key']} -> {value} (~5% of the steps, at least 10)"
+            any_done |= apply_config(ctx, rc, ch["key"], value, ch.get("file"), why=why)
         elif ch.get("target") == "code" and ch.get("template"):
             file = _resolve(ctx, ch.get("file"))
             if file and file not in ctx.code_files:
@@ -634,7 +682,8 @@ def compute_plan_id(plan: dict[str, Any]) -> str:
 
 def test_command(root: Path) -> str:
     target = "tests" if (root / "tests").is_dir() else "."
-    return f"{shlex.quote(sys.executable)} -m pytest -q -p no:cacheprovider {target}"
+    # no -q: a project's own addopts may already add one, and -qq drops the "N passed" summary apply reports
+    return f"{shlex.quote(sys.executable)} -m pytest -p no:cacheprovider {target}"
 
 
 def build_plan(diagnosis: dict[str, Any], diagnosis_path: str, fix: str | None = None,

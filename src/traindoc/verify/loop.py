@@ -29,9 +29,9 @@ def run_loop(ws: Path, run_dir: str = "run", new_run_dir: str = "run-fixed", ret
     result: dict[str, Any] = {"workspace": str(ws), "times": times}
 
     t = time.perf_counter()
-    configs = [str(ws / "config.yaml")] if (ws / "config.yaml").exists() else []
-    run = load_run([str(ws / run_dir)], configs=configs, code_dirs=[str(ws)])
-    diag = diagnose(run, [str(ws / run_dir)])
+    # diagnosed as a user would: the whole project folder (its run, config and code), nothing else
+    run = load_run([str(ws)])
+    diag = diagnose(run, [str(ws)])
     diag_path = ws / "diagnosis.json"
     diag_path.write_text(json.dumps(diag, indent=1))
     times["diagnose"] = time.perf_counter() - t
