@@ -1,10 +1,11 @@
 """Benchmark: the whole fix loop (diagnose -> plan -> apply -> retrain -> verify) per fault-zoo scenario on CPU.
 
-Goal: <= 2 minutes per scenario. Baseline, measured in the same run on the same workspace: one plain retrain
-(`python WS/train.py`), the floor for any loop that fixes by retraining. The ratio loop / retrain shows what
-traindoc's own stages (diagnose, plan, apply + the project's tests, verify) add on top of the training itself.
+Goal: <= 2 minutes per scenario. Baseline, measured in the same run on the same workspace: a plain retrain
+(`python WS/train.py`), the floor for any loop that fixes by retraining; by default the loop's own retrain step,
+with --separate-baseline an extra retrain of the unfixed workspace. The ratio loop / retrain shows what traindoc's
+own stages (diagnose, plan, apply + the project's tests, verify) add on top of the training itself.
 
-    .venv/bin/python bench/bench_loop.py [SCENARIO ...] [--no-write]
+    .venv/bin/python bench/bench_loop.py [SCENARIO ...] [--workspaces DIR] [--separate-baseline] [--no-write]
 
 Writes the "## Fix loop" section of bench/RESULTS.md (other sections are left as they are).
 """
@@ -34,18 +35,30 @@ SECTION = "## Fix loop"
 GOAL_S = 120.0
 
 
-def bench_one(name: str, scratch: Path) -> dict:
-    src = materialise(name)
+def source_workspace(name: str, workspaces: Path | None) -> Path:
+    """A materialised (already trained) workspace: from --workspaces DIR/<name> when given, else the zoo cache."""
+    if workspaces is not None and (workspaces / name / "run" / "metrics.jsonl").is_file():
+        return workspaces / name
+    return materialise(name)
+
+
+def bench_one(name: str, scratch: Path, workspaces: Path | None, separate_baseline: bool) -> dict:
+    src = source_workspace(name, workspaces)
     ws = scratch / name
-    shutil.copytree(src, ws, symlinks=True, ignore=shutil.ignore_patterns("run-fixed", ".traindoc", "__pycache__"))
-    t = time.perf_counter()
-    subprocess.run([sys.executable, str(ws / "train.py"), "--out", str(ws / "run-baseline")], cwd=ws,
-                   capture_output=True, check=False, timeout=900)
-    baseline = time.perf_counter() - t
-    shutil.rmtree(ws / "run-baseline", ignore_errors=True)
+    shutil.copytree(src, ws, symlinks=True, ignore=shutil.ignore_patterns("run-*", ".traindoc", "__pycache__",
+                                                                          "diagnosis.json", "plan.json"))
+    baseline = None
+    if separate_baseline:  # a plain retrain of the unfixed workspace, timed on its own
+        t = time.perf_counter()
+        subprocess.run([sys.executable, str(ws / "train.py"), "--out", str(ws / "run-baseline")], cwd=ws,
+                       capture_output=True, check=False, timeout=900)
+        baseline = time.perf_counter() - t
+        shutil.rmtree(ws / "run-baseline", ignore_errors=True)
     r = run_loop(ws)
+    if baseline is None:
+        baseline = r["times"]["retrain"]  # the loop's own retrain: a plain training run, timed in the same run
     return {"scenario": name, "passed": r["passed"], "times": r["times"], "baseline_retrain": baseline,
-            "diagnosis": r["diagnosis"], "apply": r["apply"], "tests": r.get("tests")}
+            "diagnosis": r["diagnosis"], "apply": r["apply"], "tests": r.get("tests"), "result": r}
 
 
 def table(rows: list[dict]) -> str:
@@ -71,6 +84,9 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("scenarios", nargs="*")
     ap.add_argument("--no-write", action="store_true")
+    ap.add_argument("--workspaces", type=Path, help="folder of already materialised zoo workspaces (DIR/<name>)")
+    ap.add_argument("--separate-baseline", action="store_true",
+                    help="time a plain retrain of each workspace separately (doubles the run time)")
     args = ap.parse_args()
     names = args.scenarios or scenario_names()
     if not names:
@@ -79,7 +95,7 @@ def main() -> int:
     rows = []
     with tempfile.TemporaryDirectory(prefix="bench-loop-") as scratch:
         for n in names:
-            rows.append(bench_one(n, Path(scratch)))
+            rows.append(bench_one(n, Path(scratch), args.workspaces, args.separate_baseline))
             r = rows[-1]
             print(f"{n}: loop {r['times']['total']:.1f}s (retrain {r['times']['retrain']:.1f}s, plain retrain "
                   f"{r['baseline_retrain']:.1f}s) passed={r['passed']}", file=sys.stderr)
@@ -89,8 +105,10 @@ def main() -> int:
     text = (f"{SECTION}\n\n`python bench/bench_loop.py` — {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, "
             f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, OMP_NUM_THREADS="
             f"{os.environ.get('OMP_NUM_THREADS')}, shared machine.\n\n"
-            f"Loop = diagnose → plan → apply (+ the workspace's tests) → retrain → verify, no human edit. Baseline: "
-            f"one plain retrain of the same workspace in the same run. Goal: ≤ {GOAL_S:.0f} s per scenario.\n\n"
+            f"Loop = diagnose → plan → apply (+ the workspace's tests) → retrain → verify, no human edit, on the "
+            f"zoo's reduced workspaces. Baseline: the plain training run inside the same loop (`python train.py`), "
+            f"so loop / retrain is what traindoc adds on top of retraining. Goal: ≤ {GOAL_S:.0f} s per "
+            f"scenario.\n\n"
             f"{table(rows)}\n\n"
             f"Verify passed on {passed}/{len(rows)} scenarios; mean loop {mean:.1f} s, worst {worst:.1f} s "
             f"({'within' if worst <= GOAL_S else 'over'} the {GOAL_S:.0f} s goal).\n")
