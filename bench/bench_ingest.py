@@ -165,8 +165,10 @@ def bench_memory(tmp: Path, gb: float) -> dict:
     path = tmp / "big.jsonl"
     steps = int(gb * 1e9 / 248)  # ~248 bytes per step record in this format
     write_phase1_log(path, steps)
-    out = subprocess.run([sys.executable, "-c", _MEMORY_CHILD, str(path), str(ROOT / "src")], check=True,
-                         capture_output=True, text=True).stdout.split()
+    raw = subprocess.run([sys.executable, "-c", _MEMORY_CHILD, str(path), str(ROOT / "src")], check=True,
+                         capture_output=True, text=True).stdout
+    print(f"memory child: {raw.strip()}", file=sys.stderr)
+    out = raw.split()
     before_kb, after_kb, dt, n, payload = int(out[0]), int(out[1]), float(out[2]), int(out[3]), int(out[4])
     size = path.stat().st_size
     path.unlink()

@@ -310,9 +310,9 @@ def _scan(buf: bytes, pos: int, st: _State) -> int:
                                 k, r = _varint(buf, r - 1)
                             r = _skip(buf, r, k & 7)
                     q = v_end
-                    if meta is not None:
+                    if meta is not None and tag not in plugins:
                         plugin, data_class = _plugin(buf, meta[0], meta[1])
-                        if plugin and tag not in plugins:
+                        if plugin:
                             plugins[tag] = "scalars" if data_class == 1 else plugin
                             tags.pop(tag, None)
                     if value is None:
@@ -321,9 +321,21 @@ def _scan(buf: bytes, pos: int, st: _State) -> int:
                         plugin = plugins.get(tag)
                         if plugin is not None and plugin != "scalars":
                             continue
-                        value = _tensor_scalar(buf, tensor[0], tensor[1])
-                        if value is None:
-                            continue
+                        t0, t1 = tensor
+                        # Fast paths for the layouts scalar writers produce: dtype FLOAT (1) or DOUBLE (2), no shape,
+                        # one value in float_val/double_val (torch new_style) or tensor_content (TF2 / Keras).
+                        if t1 - t0 == 8 and buf[t0] == 0x08 and buf[t0 + 1] == 1 and buf[t0 + 3] == 4 and (
+                            buf[t0 + 2] == 0x2A or buf[t0 + 2] == 0x22
+                        ):
+                            value = _F32(buf, t0 + 4)[0]
+                        elif t1 - t0 == 12 and buf[t0] == 0x08 and buf[t0 + 1] == 2 and buf[t0 + 3] == 8 and (
+                            buf[t0 + 2] == 0x32 or buf[t0 + 2] == 0x22
+                        ):
+                            value = _F64(buf, t0 + 4)[0]
+                        else:
+                            value = _tensor_scalar(buf, t0, t1)
+                            if value is None:
+                                continue
                     arrs = tags.get(tag)
                     if arrs is None:
                         arrs = tags[tag] = st.arrays(tag)
