@@ -352,3 +352,20 @@ def test_tags_for_cause():
     assert {"nan_loss", "inf_loss", "anomaly_nan", "clip_nonfinite"} <= catalogue.tags_for_cause("nan_inf")
     assert "grad_overflow" in catalogue.tags_for_cause("fp16_overflow")
     assert catalogue.tags_for_cause("no_such_cause") == frozenset()
+
+
+def test_param_summaries(tmp_path):
+    p = tmp_path / "fit.log"
+    p.write_text("  | Name  | Type   | Params\n---\n0 | model | GPT    | 1.2 M\n---\n0         Trainable params\n"
+                 "1.2 M     Non-trainable params\n1.2 M     Total params\n"
+                 "Epoch 0: 100%|██████████| 10/10 [00:01<00:00,  9.50it/s, v_num=0, train_loss_step=3.000]\n")
+    run = Run()
+    text_log.read(p, run)
+    assert run.meta["param_summary"]["trainable"] == 0 and run.meta["param_summary"]["total"] == 1_200_000
+    assert [e.tag for e in run.events] == ["no_trainable_params"]
+    q = tmp_path / "peft.log"
+    q.write_text("trainable params: 294,912 || all params: 124,734,720 || trainable%: 0.2364\nstep 1 loss 2.0\n")
+    run = Run()
+    text_log.read(q, run)
+    assert run.meta["param_summary"] == {"trainable": 294912, "total": 124734720, "source": str(q)}
+    assert not run.events

@@ -86,6 +86,9 @@ CATALOGUE: list[CatalogueEntry] = [
        "scheduler_misuse", "scheduler.step(epoch) is deprecated and may skip values"),
     _e("no_grad_inputs", "warning", r"None of the inputs have requires_grad=True", "frozen_params",
        "reentrant checkpointing with frozen inputs: the segment gets no gradient"),
+    _e("no_trainable_params", "warning",
+       r"^\s*0\s+Trainable params$|trainable params: 0 \|\||Number of trainable parameters = 0$", "frozen_params",
+       "the model has no trainable parameter"),
     _e("no_grad_fn", "error",
        r"element 0 of tensors does not require grad and does not have a grad_fn", "frozen_params",
        "nothing trainable in the graph"),
@@ -124,7 +127,9 @@ CATALOGUE: list[CatalogueEntry] = [
     _e("killed", "error", r"^Killed$", None, "the process was killed (often the host OOM killer)"),
     # --- Run state --------------------------------------------------------------------------------------------------
     _e("keyboard_interrupt", "info", r"KeyboardInterrupt", None, "training was interrupted by hand"),
-    _e("early_stopping", "info", r"Early ?stopping|EarlyStopping|stopping early", None, "early stopping triggered",
+    _e("early_stopping", "info",
+       r"Early ?stopping|EarlyStopping|stopping early|did not improve in the last \d+ records", None,
+       "early stopping triggered",
        re.IGNORECASE),
     _e("stage_change", "stage_change",
        r"(?:curriculum|stage)\b.*(?:->|→|\bswitch(?:ed|ing)? to\b|\badvanc(?:ed|ing) to\b|\bentering\b|\bmoving to\b)"
