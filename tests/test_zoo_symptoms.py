@@ -1,0 +1,73 @@
+"""Every fault-zoo scenario really shows its symptom in its own metrics.jsonl, and the run with the known fix
+applied does not (reduced forms, trained once per code version by tests/zoo_cache.py and shared).
+
+The thresholds live in phase1.scenarios.SYMPTOMS, with a wide gap between "present" and "absent" so that neither
+test is borderline; docs/fault-zoo.md lists the figures measured.
+"""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from zoo_cache import figures, scenarios, zoo_workspace
+
+pytestmark = pytest.mark.slow
+FAULTS = [n for n in scenarios.SCENARIOS if n != "healthy"]
+
+
+def _describe(name: str, figs: dict[str, float]) -> str:
+    keys = [key for key, _, _ in scenarios.SYMPTOMS[name]]
+    return ", ".join(f"{k}={figs.get(k, math.nan):.4g}" for k in keys)
+
+
+@pytest.mark.parametrize("name", FAULTS)
+def test_faulty_run_shows_the_symptom(name: str) -> None:
+    figs = figures(name)
+    present, _ = scenarios.judge(name, figs)
+    assert present, f"{name}: symptom not shown ({_describe(name, figs)})"
+
+
+@pytest.mark.parametrize("name", FAULTS)
+def test_fixed_run_does_not(name: str) -> None:
+    figs = figures(name, fixed=True)
+    _, absent = scenarios.judge(name, figs)
+    assert absent, f"{name}: symptom still there after the known fix ({_describe(name, figs)})"
+
+
+def test_healthy_run_learns_and_stays_finite() -> None:
+    figs = figures("healthy")
+    present, _ = scenarios.judge("healthy", figs)
+    assert present and figs["completed"] == 1.0, _describe("healthy", figs)
+
+
+def test_healthy_run_shows_none_of_the_training_dynamics_symptoms() -> None:
+    """The healthy baseline is clear of the symptoms that do not depend on a scenario-specific config."""
+    figs = figures("healthy")
+    for name in ("act_variance_collapse", "scheduler_key", "nan_log", "zero_grad_missing", "future_leak",
+                 "frozen_params", "embedding_heavy", "lr_too_low"):
+        _, absent = scenarios.judge(name, figs)
+        assert absent, f"healthy run shows {name}'s symptom ({_describe(name, figs)})"
+
+
+def test_runs_are_deterministic_and_the_workspace_trainer_was_used() -> None:
+    """Same code, same config -> the same numbers; warnings cite files inside the workspace, not src/phase1."""
+    ws = zoo_workspace("act_variance_collapse")
+    recs = scenarios.read_records(ws / "run")
+    warn_files = {r["filename"] for r in recs if r["type"] == "warning"}
+    assert warn_files and all(f.startswith(str(ws / "phase1")) for f in warn_files), warn_files
+    again = ws.parent / (ws.name + "-rerun-check")
+    import shutil
+
+    shutil.rmtree(again, ignore_errors=True)
+    shutil.copytree(ws, again, ignore=shutil.ignore_patterns("run", "__pycache__"))
+    try:
+        cfg = again / "config.yaml"
+        cfg.write_text(cfg.read_text().replace("train.epochs: 3", "train.epochs: 1"))
+        assert scenarios.train_workspace(again, out=again / "run", quiet=True, timeout=600) == 0
+        first = [r["loss"] for r in recs if r["type"] == "step"][:8]
+        second = [r["loss"] for r in scenarios.read_records(again / "run") if r["type"] == "step"][:8]
+        assert first == second
+    finally:
+        shutil.rmtree(again, ignore_errors=True)
