@@ -372,3 +372,35 @@ def test_hf_checkpoint_copies_are_not_read_twice(tmp_path):
     (out / "trainer_state.json").unlink()
     run = load_run([out])
     assert [s.path for s in run.sources] == [str(out / "checkpoint-8" / "trainer_state.json")]
+
+
+def test_tensorboard_other_dtypes_and_shapes(tmp_path):
+    """bf16 / half / int64 scalars, a [1]-shaped tensor; vectors and text tensors are not scalars."""
+    pytest.importorskip("tensorboard")
+    from tensorboard.compat.proto.event_pb2 import Event
+    from tensorboard.compat.proto.summary_pb2 import Summary, SummaryMetadata
+    from tensorboard.compat.proto.tensor_pb2 import TensorProto
+    from tensorboard.compat.proto.tensor_shape_pb2 import TensorShapeProto
+    from tensorboard.summary.writer.event_file_writer import EventFileWriter
+
+    md = SummaryMetadata(plugin_data=SummaryMetadata.PluginData(plugin_name="scalars"), data_class=1)
+    half = struct.unpack("<H", struct.pack("<e", 0.25))[0]
+
+    def shape(n):
+        return TensorShapeProto(dim=[TensorShapeProto.Dim(size=n)])
+
+    values = [
+        Summary.Value(tag="bf16", metadata=md, tensor=TensorProto(dtype=14, tensor_content=struct.pack("<f", 1.5)[2:])),
+        Summary.Value(tag="half", metadata=md, tensor=TensorProto(dtype=19, half_val=[half])),
+        Summary.Value(tag="int64", metadata=md, tensor=TensorProto(dtype=9, int64_val=[-7])),
+        Summary.Value(tag="shaped", metadata=md, tensor=TensorProto(dtype=1, tensor_shape=shape(1), float_val=[3.0])),
+        Summary.Value(tag="vector", metadata=md, tensor=TensorProto(dtype=1, tensor_shape=shape(2), float_val=[3, 4])),
+        Summary.Value(tag="text", metadata=SummaryMetadata(plugin_data=SummaryMetadata.PluginData(plugin_name="text")),
+                      tensor=TensorProto(dtype=7, string_val=[b"hi"])),
+    ]
+    w = EventFileWriter(str(tmp_path))
+    w.add_event(Event(step=3, summary=Summary(value=values)))
+    w.close()
+    run = load_run([tmp_path])
+    got = {name: s.values.tolist() for name, s in run.metrics.items()}
+    assert got == {"bf16": [1.5], "half": [0.25], "int64": [-7.0], "shaped": [3.0]}
