@@ -183,3 +183,53 @@ def test_unparsable_and_test_files_are_skipped(tmp_path: Path) -> None:
     write(tmp_path, "broken.py", "def (:\n")
     write(tmp_path, "test_x.py", "import torch\ndef f(p):\n    return torch.log(p)\n")
     assert locate([str(tmp_path)]) == []
+
+
+ACT_MODEL = """
+    import torch
+    from dataclasses import dataclass
+    from torch import nn
+
+
+    @dataclass
+    class PonderState:
+        weights: torch.Tensor
+        n_updates: torch.Tensor
+        remainders: torch.Tensor
+
+
+    class Ponder(nn.Module):
+        def __init__(self, d):
+            super().__init__()
+            self.halt_head = nn.Linear(d, 1)
+            nn.init.zeros_(self.halt_head.weight)
+
+        def forward(self, h, steps):
+            out = torch.zeros_like(h)
+            weights = []
+            for _ in range(steps):
+                p = torch.sigmoid(self.halt_head(h)).squeeze(-1)
+                w = p
+                out = h
+                weights.append(w)
+            n = torch.ones_like(p) * steps
+            return out, PonderState(weights=torch.stack(weights, -1), n_updates=n.detach(), remainders=1 - p)
+
+
+    def ponder_loss(state, cfg):
+        per_seq = state.n_updates.float().mean(dim=1, keepdim=True)
+        spread = per_seq.var(dim=1).mean()
+        return 0.01 * state.n_updates.float().mean() - 0.01 * spread
+    """
+
+
+def test_act_collapse_shapes_in_user_code(tmp_path: Path) -> None:
+    f = write(tmp_path, "ponder.py", ACT_MODEL)
+    got = {(s.template, s.line) for s in locate_for_cause([f], "act_variance_collapse")}
+    assert got == {("drop_line", 17), ("act_weighted_output", 25), ("act_loss", 31), ("var_over_all", 33)}, got
+    healthy = ACT_MODEL.replace("            nn.init.zeros_(self.halt_head.weight)\n", "").replace(
+        "out = h\n", "out = out + w.unsqueeze(-1) * h\n").replace(
+        "        spread = per_seq.var(dim=1).mean()\n", "        kl_div = (state.weights * state.weights.log()).sum()\n"
+    ).replace("- 0.01 * spread", "+ 0.01 * (state.remainders.mean() + kl_div)")
+    g = write(tmp_path, "ponder_ok.py", healthy)
+    assert locate_for_cause([g], "act_variance_collapse") == []
