@@ -139,7 +139,8 @@ def normalise(raw: str) -> Line:
         if bar and bar.end() < len(line.text):
             rest = line.text[bar.end():].strip()
             if rest and not rest.startswith(","):
-                line.after_bar = rest
+                line.after_bar = normalise(rest).text  # its own prefixes ("[<date>] [INFO] ...") go too
+                line.text = line.text[:bar.end()]
     return line
 
 
@@ -535,7 +536,7 @@ def parse_litgpt(line: str, st: State) -> Record | None:
 # global_step when printed, else epoch*total + batch; a bar without an epoch that restarts from 0 continues the count.
 _BAR = re.compile(
     r"^(?P<desc>.{0,200}?):?\s*\d+%\|[^|]*\|\s*(?P<n>\d+)/(?P<total>\d+)\s*"
-    r"\[[^\]]*?,\s*[\d.?]+\s*(?:it/s|s/it)(?P<post>.*)\]"
+    r"\[[^\]]*?,\s*[\d.?]+\s*(?:it/s|s/it)(?P<post>(?:,[^\]]*)?)\]"
 )
 _DESC_EPOCH = re.compile(r"(?:Epoch|epoch|Ep)\s*[:#]?\s*(\d+)")
 # torchtune's bar description: "1|5|Loss: 1.2345"
@@ -662,9 +663,16 @@ _TENSOR_REPR = re.compile(rf"tensor\(\[?\s*({NUM})\]?[^)]*\)")  # printing a ten
 _ONLY_STEP = re.compile(r"^\W*(?:global[_ ]step|step|iter|iteration)\W+(\d+)\W*$", re.I)
 
 
+# Warning and error lines carry numbers ("Attempted loss scale: 65536 ... Reducing hysteresis to 1") that are not
+# metrics: the catalogue owns them.
+_GEN_SKIP = re.compile(
+    r"overflow|OVERFLOW|[Ww]arning|WARNING|\b[A-Z]\w*Error\b|^Error\b|ERROR|Exception|Traceback|Skipping"
+)
+
+
 def parse_generic(line: str, st: State) -> Record | None:
-    if line.startswith("wandb:"):
-        return None  # W&B's end-of-run summary table repeats last values without steps
+    if line.startswith("wandb:") or _GEN_SKIP.search(line):
+        return None  # W&B's end-of-run summary repeats last values without steps; warnings are events
     if "tensor(" in line:
         line = _TENSOR_REPR.sub(r"\1", line)
     only = _ONLY_STEP.match(line)
