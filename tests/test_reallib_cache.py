@@ -56,3 +56,17 @@ def test_concurrent_requests_generate_once(tmp_path):
     assert (run / "lightning_logs" / "version_0" / "metrics.csv").is_file()
     assert (run / "train.log").read_text(errors="replace").count("Trainable params") == 1
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".tmp-")]
+
+
+def test_stale_versions_are_pruned_but_not_temporary_folders(tmp_path):
+    from reallib import _prune_stale
+
+    keep = "hf-nan_inf-0123456789ab"
+    for name in (keep, "hf-nan_inf-ba9876543210", ".tmp-hf-nan_inf-ba9876543210-77", "hf-nan_inf_x-ba9876543210"):
+        (tmp_path / name).mkdir()
+    for name in (f"{keep}.json", f"{keep}.lock", "hf-nan_inf-ba9876543210.json", "hf-nan_inf-ba9876543210.lock"):
+        (tmp_path / name).write_text("{}")
+    _prune_stale(tmp_path, "hf", "nan_inf", keep=keep)
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
+        [keep, f"{keep}.json", f"{keep}.lock", ".tmp-hf-nan_inf-ba9876543210-77", "hf-nan_inf_x-ba9876543210"]
+    )

@@ -121,6 +121,19 @@ def _generate(lib: str, fault: str, root: Path, name: str) -> None:
         raise RuntimeError(f"generating {lib}/{fault} failed (exit {proc.returncode}):\n{tail}")
     (root / f"{name}.json").write_text(json.dumps({"lib": lib, "fault": fault, "seconds": round(seconds, 2)}))
     os.replace(tmp, root / name)
+    _prune_stale(root, lib, fault, keep=name)
+
+
+def _prune_stale(root: Path, lib: str, fault: str, keep: str) -> None:
+    """Drop finished runs of this (lib, fault) from older code versions so the cache stays ~50 MB. Temporary
+    folders are left alone: another process may still be writing one."""
+    for old in root.glob(f"{lib}-{fault}-*"):
+        if old.name.startswith(keep) or len(old.name.split(".")[0]) != len(keep):
+            continue  # the current run, or a name that is not ours (e.g. "hf-nan_inf-x" vs "hf-nan_inf-x-y")
+        if old.is_dir():
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            old.unlink(missing_ok=True)
 
 
 def generation_seconds(lib: str, fault: str) -> float | None:
