@@ -48,3 +48,10 @@ def test_unseparated_file_is_one_sample(tmp_path):
     src = samples.read(p, run)
     assert len(run.samples) == 1 and "there was a model" in run.samples[0].text
     assert src.warnings
+
+
+def test_console_named_output_is_left_to_the_log_reader(tmp_path):
+    p = tmp_path / "output.txt"
+    p.write_text("iter 0: loss 4.2, time 10ms, mfu 1%\niter 10: loss 4.0, time 10ms, mfu 1%\n"
+                 "iter 20: loss 3.9, time 10ms, mfu 1%\n")
+    assert samples.sniff(p, p.read_bytes()) < 0.2

@@ -34,6 +34,8 @@ _STEP_HEADER = re.compile(
     r"^\s*\[?(?:step|iter|iteration|global[_ ]step)\s*[:=#]?\s*(\d+)\]?\s*(?:sample\w*)?\s*:?\s*$", re.I
 )
 _STEP_IN_TITLE = re.compile(r"(?:step|iter|iteration|global[_ ]step)\s*[:=#]?\s*(\d+)", re.I)
+_LOGGY = re.compile(r"\b(?:loss|lr|learning.rate|grad.norm)\b\s*[:=]?\s*[-+]?\d|\b(?:step|iter|epoch)\b\s*[:=]?\s*\d+",
+                    re.I)
 _PROMPT = re.compile(r"^\s*(?:prompt|input)\s*:\s?(.*)$", re.I)
 
 
@@ -54,7 +56,14 @@ def sniff(path: Path, head: bytes) -> float:
             has_metrics = any(k in obj for k in ("loss", "train_loss", "eval_loss", "type"))
             return 0.0 if has_metrics else (0.85 if named else 0.45)
         return 0.0
-    return 0.85 if named else 0.0
+    if not named:
+        return 0.0
+    # "output.txt" is as often a captured console (python train.py > output.txt) as generations: a head full of
+    # loss/step lines says log, and the text-log reader should have it.
+    text = head[:16384].decode("utf-8", errors="replace")
+    if len(_LOGGY.findall(text)) >= 3:
+        return 0.15
+    return 0.85
 
 
 def _lines(f):
