@@ -58,7 +58,7 @@ def materialise(name: str) -> Path:
     except ImportError:
         zoo_cache = None
     if zoo_cache is not None:
-        for attr in ("workspace", "scenario_workspace", "materialise", "materialize", "get_workspace"):
+        for attr in ("zoo_workspace", "workspace", "scenario_workspace", "materialise", "get_workspace"):
             fn = getattr(zoo_cache, attr, None)
             if callable(fn):
                 return Path(fn(name))
