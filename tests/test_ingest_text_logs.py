@@ -261,7 +261,8 @@ def test_long_log_streams_with_bounded_events(tmp_path):
     run.finalize()
     assert len(run.series("loss")) == 20000 and src.records == 20000
     assert isinstance(run.series("loss").steps, np.ndarray)
-    assert len([e for e in run.events if e.kind == "warning"]) == 20
+    (warning,) = [e for e in run.events if e.kind == "warning"]  # a repeated warning is one event with a count
+    assert (warning.step, warning.count) == (0, 20)
 
 
 # --- catalogue: one positive and one silent line per tag family ------------------------------------------------------
@@ -369,3 +370,20 @@ def test_param_summaries(tmp_path):
     text_log.read(q, run)
     assert run.meta["param_summary"] == {"trainable": 294912, "total": 124734720, "source": str(q)}
     assert not run.events
+
+
+def test_repeated_warning_folds_into_first_step(tmp_path):
+    p = tmp_path / "act.log"
+    lines = []
+    for i in range(0, 50, 10):
+        lines.append(f"iter {i}: loss 2.0, time 1.00ms, mfu 1.00%")
+        lines.append("model.py:88: UserWarning: var(): degrees of freedom is <= 0. Correction should be strictly less")
+        lines.append("  halt_var = halt.var(dim=-1)")
+    lines.append("iter 50: loss nan, time 1.00ms, mfu 1.00%")
+    lines.append("Loss is nan, stopping training")
+    p.write_text("\n".join(lines) + "\n")
+    run = Run()
+    text_log.read(p, run)
+    (var,) = events(run, "var_dof")
+    assert (var.step, var.count, var.line) == (0, 5, 2)
+    assert events(run, "nan_loss")[0].step == 50

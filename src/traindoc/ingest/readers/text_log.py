@@ -9,7 +9,8 @@ step lines, a Megatron log DeepSpeed overflow lines).
 
 Events: each line the catalogue (ingest/catalogue.py) knows, and each line that looks like a warning or error,
 becomes a LogEvent with the step it belongs to, i.e. the last step seen before it. Identical events at the same
-step (one per rank, or a warning printed every iteration until the step changes) are folded into one with a count.
+step (one per rank) and identical consecutive events (a warning printed every step) are folded into the first
+occurrence, with a count.
 """
 
 from __future__ import annotations
@@ -257,8 +258,12 @@ class _Collector:
         message = message[:MAX_MESSAGE]
         key = (kind, message)
         prev = self.same_step.get(key)
-        if prev is not None and prev.step == step:
+        if prev is not None and prev.step == step:  # the same line from several ranks, or repeated in one step
             prev.count += 1
+            return
+        last = self.events[-1] if self.events else None
+        if last is not None and last.kind == kind and last.message == message:
+            last.count += 1  # consecutive repeats (a warning printed every step) fold into the first occurrence
             return
         if len(self.events) >= MAX_EVENTS:
             self.dropped_events += 1
