@@ -387,3 +387,21 @@ def test_repeated_warning_folds_into_first_step(tmp_path):
     (var,) = events(run, "var_dof")
     assert (var.step, var.count, var.line) == (0, 5, 2)
     assert events(run, "nan_loss")[0].step == 50
+
+
+def test_source_code_preamble_is_not_metrics(tmp_path):
+    """modded-nanogpt logs open with the training script's source; metrics come thousands of lines later."""
+    p = tmp_path / "3f2a.txt"
+    code = ["import torch", "class Hyperparameters:", "    lr: float = 0.0036", "    warmup_iters: int = 0",
+            "def train(model):", "    loss = model(x)", "    if loss > 2.0:", "        lr = lr * 0.5 # decay"]
+    lines = code * 400 + ["=" * 100]
+    lines += [f"step:{s}/100 train_loss:{4 - s / 50:.4f} train_time:{s * 50}ms step_avg:50.00ms" for s in range(1, 101)]
+    lines += ["step:100/100 val_loss:3.2773 train_time:5000ms step_avg:50.00ms"]
+    p.write_text("\n".join(lines) + "\n")
+    run = Run()
+    src = text_log.read(p, run)
+    run.finalize()
+    assert src.format == "text_log:modded_nanogpt"
+    assert sorted(run.metrics) == ["eval_loss", "loss", "step_avg", "train_time"]
+    assert values(run, "eval_loss") == {100: pytest.approx(3.2773)}
+    assert len(run.series("loss")) == 100

@@ -37,6 +37,7 @@ from traindoc.ingest.registry import Reader, ReadError
 
 MAX_FRAME = 64 * 1024  # bytes kept of one frame; the rest of an over-long frame is skipped
 HEAD_FRAMES = 2000  # frames used to pick the format family
+MAX_HEAD_BYTES = 4 << 20  # how far to look for a known family when the first frames match none
 MAX_EVENTS = 20000  # distinct events kept per file; later new ones are only counted (a warning storm is one event)
 MAX_MESSAGE = 2000  # characters kept of an event's message
 
@@ -290,6 +291,18 @@ def read(path: Path, run: Run) -> Source:
         frames = iter_frames(f)
         head = _take(frames, HEAD_FRAMES)
         hits, hf = detect(_decode(fr) for _, fr in head)
+        # Some logs open with thousands of lines that are not metrics (modded-nanogpt writes its whole source and
+        # nvidia-smi first): when nothing specific matched, look further, up to a byte budget.
+        size = sum(len(fr) for _, fr in head)
+        while not any(n for name, n in hits.items() if FORMAT_BY_NAME[name].specific) and size < MAX_HEAD_BYTES:
+            more = _take(frames, HEAD_FRAMES)
+            if not more:
+                break
+            head.extend(more)
+            size += sum(len(fr) for _, fr in more)
+            more_hits, more_hf = detect(_decode(fr) for _, fr in more)
+            hits = {k: hits[k] + more_hits[k] for k in hits}
+            hf += more_hf
         order = _choose(hits)
         primary = order[0].name if hits.get(order[0].name) else "generic"
         col = _Collector(spath)

@@ -660,6 +660,9 @@ _BRACKET_STEP = re.compile(r"^\[(\d+)\]\s")
 
 
 _TENSOR_REPR = re.compile(rf"tensor\(\[?\s*({NUM})\]?[^)]*\)")  # printing a tensor: "loss=tensor(2.3456, device=...)"
+_CODE = re.compile(r"^\s*(?:def|class|import|from|return|if|elif|else|for|while|with|try|except|assert|raise|@)\b"
+                   r"|\bself\.|\s=\s*(?!(?:nan|NaN|inf|Inf|Infinity|None|N/A)\b)[A-Za-z_(\[{'\"]|^\s*#"
+                   r"|:\s*(?:int|float|str|bool)\s*=|==|\+=|-=")
 _ONLY_STEP = re.compile(r"^\W*(?:global[_ ]step|step|iter|iteration)\W+(\d+)\W*$", re.I)
 
 
@@ -675,6 +678,8 @@ def parse_generic(line: str, st: State) -> Record | None:
         return None  # W&B's end-of-run summary repeats last values without steps; warnings are events
     if "tensor(" in line:
         line = _TENSOR_REPR.sub(r"\1", line)
+    if _CODE.search(line):
+        return None  # source code echoed into the log ("lr: float = 0.0036", "loss = model(x)")
     only = _ONLY_STEP.match(line)
     if only:  # "step: 100" on its own line: the metric lines that follow belong to it
         st.extra["pending_step"] = int(only.group(1))
