@@ -405,3 +405,7 @@ def test_source_code_preamble_is_not_metrics(tmp_path):
     assert sorted(run.metrics) == ["eval_loss", "loss", "step_avg", "train_time"]
     assert values(run, "eval_loss") == {100: pytest.approx(3.2773)}
     assert len(run.series("loss")) == 100
+    assert text_log.sniff(p, p.read_bytes()[:65536]) >= 0.2  # the loader's threshold: it gets read at all
+    readme = tmp_path / "README.txt"
+    readme.write_text("This folder holds the run.\n")
+    assert text_log.sniff(readme, readme.read_bytes()) < 0.2

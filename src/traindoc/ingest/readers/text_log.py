@@ -147,6 +147,11 @@ def sniff(path: Path, head: bytes) -> float:
         return 0.55 if known_suffix else 0.4
     if any(classify(normalise(fr).text) for fr in frames[:400]):
         return 0.3 if known_suffix else 0.15
+    # Nothing recognised in the first 64 KiB, but a console capture (.log/.out) or a log that opens with echoed
+    # source code (modded-nanogpt's logs/<uuid>.txt) may have its metrics further on: read() looks up to 4 MiB.
+    if suffix in (".log", ".out", ".err", ".stdout", ".stderr") or (
+            suffix == ".txt" and (b"import " in head or "log" in path.name.lower())):
+        return 0.25
     return 0.1 if known_suffix else 0.0
 
 
