@@ -149,3 +149,13 @@ def test_broken_configs_raise_one_line(tmp_path, reader, name, content):
     with pytest.raises(ReadError) as err:
         reader(p, Run())
     assert "\n" not in str(err.value)
+
+
+def test_yaml_merge_keys_and_block_lists(tmp_path):
+    p = tmp_path / "exp.yaml"
+    p.write_text("defaults: &d\n  lr: 1.0e-3\n  warmup: 100\nrun:\n  <<: *d\n  lr: 5.0e-3\n  betas:\n    - 0.9\n"
+                 "    - 0.95\n")
+    run = read(cf.read_yaml, p)
+    assert run.config["run.lr"].value == 5e-3 and run.config["run.lr"].line == 6  # explicit key beats the merge
+    assert run.config["run.warmup"].value == 100 and run.config["run.warmup"].line == 3
+    assert run.config["run.betas"].value == [0.9, 0.95]

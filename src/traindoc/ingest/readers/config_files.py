@@ -162,6 +162,11 @@ def _walk_yaml(node: yaml.Node, key: str, text: str, lines: _Lines, run: Run, sr
             return
         for k, v in items:
             name = str(getattr(k, "value", k)) if isinstance(k, yaml.ScalarNode) else "?"
+            if name == "<<":  # merge key (`<<: *defaults`): the merged values belong to this mapping
+                merged = v.value if isinstance(v, yaml.SequenceNode) else [v]
+                for m in merged:
+                    _walk_yaml(m, key, text, lines, run, src, file, depth + 1)
+                continue
             _walk_yaml(v, f"{key}.{name}" if key else name, text, lines, run, src, file, depth + 1)
         return
     if not key:
