@@ -190,6 +190,7 @@ _DICT = re.compile(r"\{'[^{}]*\}")
 _PAIR = re.compile(r"'((?:[^'\\]|\\.)*)'\s*:\s*('(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\\.)*\"|[^,}]+)")
 _KEYS = re.compile(r"\{'(?:loss|eval_loss|train_runtime|learning_rate|grad_norm|epoch|eval_runtime)'\s*:")
 _TQDM = re.compile(r"\|\s*(\d+)/(\d+)\s*\[")
+_BAR = re.compile(r"\s*(?:[^|\n]{0,80}:\s*)?\d+%\|[^|]*\|\s*\d+/\d+\s*\[[^\]]*\]")
 _TOTAL_STEPS = re.compile(r"Total optimization steps\s*=\s*([\d,]+)")
 _NUM_EPOCHS = re.compile(r"Num [Ee]pochs\s*=\s*([\d,]+)")
 _BANNER = "***** Running training *****"
@@ -259,6 +260,11 @@ def read_console(path: Path, run: Run) -> Source:
                             found_dict = True
                             parsed.append((lineno, row))
                     if not found_dict:
+                        bar = _BAR.match(seg)
+                        if bar is not None:  # a progress bar: only text glued after it can be a warning
+                            seg = seg[bar.end() :]
+                            if not seg.strip():
+                                continue
                         kind, tag = tag_line(seg.strip())
                         if kind in ("warning", "error"):
                             pending_events.append(
