@@ -159,3 +159,22 @@ def test_yaml_merge_keys_and_block_lists(tmp_path):
     assert run.config["run.lr"].value == 5e-3 and run.config["run.lr"].line == 6  # explicit key beats the merge
     assert run.config["run.warmup"].value == 100 and run.config["run.warmup"].line == 3
     assert run.config["run.betas"].value == [0.9, 0.95]
+
+
+def test_python_dicts_calls_absl_and_click(tmp_path):
+    p = tmp_path / "exp_config.py"
+    p.write_text(
+        "import click\nfrom absl import flags\n"
+        "config = {\n    'optim': {'lr': 3e-4, 'betas': (0.9, 0.95)},\n    'warmup': 0,\n}\n"
+        "model_cfg = GPTConfig(n_layer=12, vocab_size=50257)\n"
+        "flags.DEFINE_float('learning_rate', 1e-3, 'peak LR')\n"
+        "@click.command()\n@click.option('--grad-clip', default=0.0)\ndef main(grad_clip):\n    pass\n")
+    run = read(cf.read_python, p)
+    lr = run.config["config.optim.lr"]
+    assert (lr.value, lr.line, lr.text) == (3e-4, 4, "3e-4")
+    assert run.config["config.warmup"].line == 5
+    assert run.config["model_cfg.vocab_size"].value == 50257 and run.config["model_cfg.vocab_size"].text == "50257"
+    assert run.config["flags.learning_rate"].value == 1e-3
+    assert run.config["args.grad_clip"].value == 0.0
+    for cv in run.config.values():
+        assert_exact(cv, p)

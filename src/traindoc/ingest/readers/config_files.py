@@ -315,7 +315,8 @@ def read_json(path: Path, run: Run) -> Source:
 
 # ---------------------------------------------------------------------------------------------------------- Python
 
-_PY_CONFIG_HINT = re.compile(rb"add_argument\(|@(?:dataclasses\.)?dataclass|^[A-Za-z_]\w*\s*(?::\s*[\w\[\]., ]+)?="
+_PY_CONFIG_HINT = re.compile(rb"add_argument\(|DEFINE_\w+\(|click\.option\(|@(?:dataclasses\.)?dataclass"
+                             rb"|^[A-Za-z_]\w*\s*(?::\s*[\w\[\]., ]+)?="
                              rb"\s*(?:[-+]?[\d.]|True|False|None|['\"])", re.M)
 
 
@@ -413,14 +414,29 @@ def read_python(path: Path, run: Run) -> Source:
             return
         _add(run, src, key, value, file, value_node.lineno, kind, _segment(lines, value_node))
 
+    def put_tree(name: str, value: ast.AST, depth: int = 0) -> None:
+        """A module-level value; dict literals, dict(...) and Config(...) calls are opened so each inner value
+        keeps its own position: `config = {"lr": 1e-3}` -> config.lr, `cfg = GPTConfig(n_layer=12)` -> cfg.n_layer."""
+        if isinstance(value, ast.Dict) and depth < 6 and value.keys and all(
+                isinstance(k, ast.Constant) and isinstance(k.value, str) for k in value.keys):
+            for k, v in zip(value.keys, value.values, strict=True):
+                put_tree(f"{name}.{k.value}", v, depth + 1)  # type: ignore[union-attr]
+            return
+        if isinstance(value, ast.Call) and depth < 6 and value.keywords and not value.args:
+            for kw in value.keywords:
+                if kw.arg:
+                    put_tree(f"{name}.{kw.arg}", kw.value, depth + 1)
+            return
+        put(name, value, "python_assign" if depth == 0 else "python_kwarg")
+
     # Module-level assignments: nanoGPT's config/*.py and the globals at the top of its train.py.
     for stmt in tree.body:
         if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name):
             name = stmt.targets[0].id
             if not name.startswith("__"):
-                put(name, stmt.value, "python_assign")
+                put_tree(name, stmt.value)
         elif isinstance(stmt, ast.AnnAssign) and isinstance(stmt.target, ast.Name) and stmt.value is not None:
-            put(stmt.target.id, stmt.value, "python_assign")
+            put_tree(stmt.target.id, stmt.value)
 
     for node in ast.walk(tree):
         # Dataclass-style field defaults: `muon_lr: float = 1e-2`, `lr: float = field(default=1e-3)`.
@@ -434,7 +450,14 @@ def read_python(path: Path, run: Run) -> Source:
                 if target and value is not None and not target.startswith("_"):
                     put(f"{node.name}.{target}", value, "dataclass_default")
         # argparse: `parser.add_argument("--lr", "--learning-rate", type=float, default=1e-3)`.
-        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "add_argument":
+        # absl: `flags.DEFINE_float("learning_rate", 1e-3, "help")`.
+        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and \
+                node.func.attr.startswith("DEFINE_") and len(node.args) >= 2 and \
+                isinstance(node.args[0], ast.Constant) and isinstance(node.args[0].value, str):
+            put(f"flags.{node.args[0].value}", node.args[1], "argparse_default")
+        # argparse `add_argument("--lr", default=...)` and click `@click.option("--lr", default=...)`.
+        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and \
+                node.func.attr in ("add_argument", "option"):
             default = next((kw.value for kw in node.keywords if kw.arg == "default"), None)
             if default is None:
                 continue
