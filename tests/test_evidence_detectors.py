@@ -148,7 +148,10 @@ def test_grad_explosion_fires_without_clipping() -> None:
 def test_grad_explosion_silent_on_bounded_norm() -> None:
     a = healthy_arrays()
     a["grad_norm"][500:] *= 5
-    assert optimisation.detect_grad_explosion(make_run(a, {"optim.grad_clip": (0.0, "0")})) == []
+    # clipping off without an explosion is only a weak risk-factor finding
+    found = optimisation.detect_grad_explosion(make_run(a, {"optim.grad_clip": (0.0, "0")}))
+    assert len(found) == 1 and found[0].strength < 0.5 and found[0].numbers["risk_only"]
+    assert optimisation.detect_grad_explosion(make_run(a)) == []
 
 
 def test_vanishing_gradients_fires() -> None:

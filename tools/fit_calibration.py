@@ -60,7 +60,7 @@ def zoo_runs():
         print(f"fit_calibration: no zoo ({e})", file=sys.stderr)
         return
     names = {name: sc.cause for name, sc in scen.SCENARIOS.items()}
-    get = next((getattr(zoo_cache, a) for a in ("workspace", "scenario_workspace", "materialise", "materialize",
+    get = next((getattr(zoo_cache, a) for a in ("zoo_workspace", "workspace", "scenario_workspace", "materialise",
                                                 "get_workspace") if callable(getattr(zoo_cache, a, None))), None)
     if get is None:
         print("fit_calibration: zoo_cache has no workspace(name)", file=sys.stderr)

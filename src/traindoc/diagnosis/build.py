@@ -18,7 +18,7 @@ from traindoc.ingest.model import Run
 
 REPORT_THRESHOLD = 0.5  # causes.md: healthy = no cause above 0.5
 MIN_POINTS = 8  # fewer logged points than this in every series: not enough to judge dynamics
-LISTED_BELOW = 0.2  # causes between 0.2 and 0.5 are listed (as "possible") after the confirmed ones
+LISTED_BELOW = 0.03  # up to 3 causes between 0.03 and 0.5 are listed (as "possible") after the confirmed ones
 
 
 def _jsonable(x: Any) -> Any:

@@ -161,7 +161,7 @@ def detect_mode_collapse(run: Run) -> list[Finding]:
     (divergence, leakage, NaN) explains the degenerate samples (causes.md: 'with no other cause found').
     """
     rep = sample_report(run)
-    if rep is None or rep.late_share < 0.5:
+    if rep is None or rep.late_share < 0.5 or len(run.samples) < 3:
         return []
     ev = [f"{rep.late_share:.0%} of the latest {rep.late_count} samples are degenerate, e.g. {rep.example!r} "
           f"at step {rep.example_step} [{rep.source}]"]

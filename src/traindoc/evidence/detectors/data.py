@@ -68,6 +68,19 @@ def detect_label_leakage(run: Run) -> list[Finding]:
                           f"{fmt(end_train)} {cite_series(ev_s)}")
                 strength = strength + 0.3 if strength else 0.35
     rep = sample_report(run)
+    # teacher-forced train loss clearly below held-out loss while free-running generation is garbage: the model
+    # scores well only when it can see the targets. Healthy runs (zoo, HF, Lightning) end with eval/train
+    # 1.0-1.15; 1.25 plus degenerate samples is the combination, neither alone.
+    if ev_s is not None and rep is not None and rep.late_share >= 0.5 and rep.late_count >= 3:
+        _, evv = ev_s.finite()
+        if evv.size and end_train > 0:
+            gap = float(evv[-1]) / end_train
+            if gap >= 1.25:
+                ev.append(f"eval_loss {fmt(float(evv[-1]))} is {gap:.2f}x the final train loss {fmt(end_train)} while "
+                          f"{rep.late_share:.0%} of the latest samples are degenerate, e.g. {rep.example!r} "
+                          f"{cite_series(ev_s)}")
+                strength = max(strength, 0.35 + min(0.2, gap - 1.25))
+                step = step if step is not None else rep.example_step
     if rep is not None and rep.late_share >= 0.5 and end_train < 0.1 * init and strength > 0:
         ev.append(f"{rep.late_share:.0%} of the latest samples are degenerate although train loss is "
                   f"{fmt(end_train)}, e.g. {rep.example!r} at step {rep.example_step}")
