@@ -35,15 +35,29 @@ SECTION = "## Fix loop"
 GOAL_S = 120.0
 
 
-def source_workspace(name: str, workspaces: Path | None) -> Path:
-    """A materialised (already trained) workspace: from --workspaces DIR/<name> when given, else the zoo cache."""
-    if workspaces is not None and (workspaces / name / "run" / "metrics.jsonl").is_file():
-        return workspaces / name
+def _finished(ws: Path) -> bool:
+    """The workspace's first training has ended (the trainer's last record is {"type": "end", ...})."""
+    log = ws / "run" / "metrics.jsonl"
+    if not log.is_file():
+        return False
+    lines = log.read_text(encoding="utf-8", errors="replace").strip().splitlines()
+    return bool(lines) and '"type": "end"' in lines[-1].replace('"type":"end"', '"type": "end"')
+
+
+def source_workspace(name: str, workspaces: Path | None, wait_s: float = 0) -> Path:
+    """A materialised (already trained) workspace: from --workspaces DIR/<name> when given (waiting up to
+    `wait_s` for a training still running there), else the zoo cache."""
+    if workspaces is not None:
+        deadline = time.time() + wait_s
+        while not _finished(workspaces / name) and time.time() < deadline:
+            time.sleep(5)
+        if _finished(workspaces / name):
+            return workspaces / name
     return materialise(name)
 
 
-def bench_one(name: str, scratch: Path, workspaces: Path | None, separate_baseline: bool) -> dict:
-    src = source_workspace(name, workspaces)
+def bench_one(name: str, scratch: Path, workspaces: Path | None, separate_baseline: bool, wait_s: float) -> dict:
+    src = source_workspace(name, workspaces, wait_s)
     ws = scratch / name
     shutil.copytree(src, ws, symlinks=True, ignore=shutil.ignore_patterns("run-*", ".traindoc", "__pycache__",
                                                                           "diagnosis.json", "plan.json"))
@@ -87,6 +101,7 @@ def main() -> int:
     ap.add_argument("scenarios", nargs="*")
     ap.add_argument("--no-write", action="store_true")
     ap.add_argument("--workspaces", type=Path, help="folder of already materialised zoo workspaces (DIR/<name>)")
+    ap.add_argument("--wait", type=float, default=0, help="seconds to wait for a --workspaces training to finish")
     ap.add_argument("--separate-baseline", action="store_true",
                     help="time a plain retrain of each workspace separately (doubles the run time)")
     args = ap.parse_args()
@@ -94,33 +109,37 @@ def main() -> int:
     if not names:
         print("bench_loop: no fault-zoo scenarios (phase1.scenarios) found", file=sys.stderr)
         return 2
-    rows = []
+    rows: list[dict] = []
     with tempfile.TemporaryDirectory(prefix="bench-loop-") as scratch:
         for n in names:
-            rows.append(bench_one(n, Path(scratch), args.workspaces, args.separate_baseline))
+            rows.append(bench_one(n, Path(scratch), args.workspaces, args.separate_baseline, args.wait))
             r = rows[-1]
             print(f"{n}: loop {r['times']['total']:.1f}s (retrain {r['times']['retrain']:.1f}s, plain retrain "
-                  f"{r['baseline_retrain']:.1f}s) passed={r['passed']}", file=sys.stderr)
+                  f"{r['baseline_retrain']:.1f}s) fixed={r['passed']}", file=sys.stderr)
+            report(rows, len(names), write=not args.no_write)  # after every scenario: a cut-off run keeps its rows
+    return 0
+
+
+def report(rows: list[dict], planned: int, write: bool) -> None:
     passed = sum(r["passed"] for r in rows)
     worst = max(r["times"]["total"] for r in rows)
     mean = sum(r["times"]["total"] for r in rows) / len(rows)
+    partial = f"Partial: {len(rows)} of the {planned} scenarios measured so far.\n\n" if len(rows) < planned else ""
     text = (f"{SECTION}\n\n`python bench/bench_loop.py` — {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, "
             f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, OMP_NUM_THREADS="
-            f"{os.environ.get('OMP_NUM_THREADS')}, shared machine.\n\n"
+            f"{os.environ.get('OMP_NUM_THREADS')}, shared machine (other people's trainings ran at the same time).\n\n"
             f"Loop = diagnose → plan → apply (+ the workspace's tests) → retrain → verify, no human edit, on the "
             f"zoo's reduced workspaces. Baseline: the plain training run inside the same loop (`python train.py`), "
             f"so loop / retrain is what traindoc adds on top of retraining. Goal: ≤ {GOAL_S:.0f} s per "
-            f"scenario.\n\n"
-            f"{table(rows)}\n\n"
+            f"scenario.\n\n{table(rows)}\n\n{partial}"
             f"Fixed (verify passed and the diagnosis had named the scenario's own cause, or healthy stayed healthy): "
             f"{passed}/{len(rows)} scenarios; mean loop {mean:.1f} s, worst {worst:.1f} s "
             f"({'within' if worst <= GOAL_S else 'over'} the {GOAL_S:.0f} s goal).\n")
     print(text)
-    if not args.no_write:
+    if write:
         write_section(text)
     (REPO / ".cache").mkdir(exist_ok=True)
     (REPO / ".cache" / "bench_loop.json").write_text(json.dumps(rows, indent=1, default=str))
-    return 0
 
 
 if __name__ == "__main__":
