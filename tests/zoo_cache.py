@@ -35,15 +35,20 @@ sys.path.insert(0, str(REPO / "src"))
 from phase1 import scenarios  # noqa: E402
 
 NAMES: list[str] = list(scenarios.SCENARIOS)
+# scenarios.py as THIS process loaded it: a long-running test session must not file workspaces built from its
+# in-memory (older) scenario definitions under the hash of a newer scenarios.py on disk.
+_SCENARIOS_SOURCE = Path(scenarios.__file__).read_bytes()
 
 
 def code_version() -> str:
-    """Hash of everything that decides what a zoo run produces."""
+    """Hash of everything that decides what a zoo run produces: the trainer sources as they are now on disk (they
+    are copied at build time), the scenario definitions this process loaded, and the torch version."""
     import torch
 
     digest = hashlib.sha256(torch.__version__.encode())
-    for path in [*scenarios.trainer_sources(), scenarios.PACKAGE_DIR / "scenarios.py"]:
+    for path in scenarios.trainer_sources():
         digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+    digest.update(b"scenarios.py\0" + _SCENARIOS_SOURCE)
     return digest.hexdigest()[:12]
 
 
