@@ -79,35 +79,6 @@ def test_hf_console_4x_floats_bare_nan(tmp_path):
         "global_step/max_steps": "5/3766", "loss": 4.547, "x": -math.inf}
 
 
-@pytest.mark.slow
-def test_hf_trainer_real_run_roundtrip(tmp_path):
-    """A fresh tiny HF Trainer run (a few seconds) read back from its own trainer_state.json."""
-    transformers = pytest.importorskip("transformers")
-    torch = pytest.importorskip("torch")
-    torch.manual_seed(0)
-    model = transformers.GPT2LMHeadModel(
-        transformers.GPT2Config(vocab_size=32, n_positions=16, n_embd=16, n_layer=1, n_head=2))
-
-    class DS(torch.utils.data.Dataset):
-        def __len__(self):
-            return 16
-
-        def __getitem__(self, i):
-            x = torch.arange(16) % 32
-            return {"input_ids": x, "labels": x}
-
-    args = transformers.TrainingArguments(str(tmp_path), per_device_train_batch_size=4, num_train_epochs=2,
-                                          logging_steps=1, report_to=[], save_strategy="no", use_cpu=True,
-                                          disable_tqdm=True)
-    trainer = transformers.Trainer(model=model, args=args, train_dataset=DS())
-    trainer.train()
-    trainer.save_state()
-    run = load_run([tmp_path])
-    assert run.series("loss").steps.tolist() == list(range(1, 9))
-    assert np.allclose(run.series("loss").values,
-                       [h["loss"] for h in trainer.state.log_history if "loss" in h])
-
-
 # ---------------------------------------------------------------------------------------------------------------
 # TensorBoard
 
