@@ -149,3 +149,21 @@ def test_committed_fixtures_read_without_torch_load():
         run, src = read(data / name)
         assert (run.params.total, run.params.embedding, run.params.blocks, run.params.tied) == (80, 40, 40, True)
         assert not src.warnings  # the structural reader handled it: no torch.load fallback
+
+
+def test_hf_checkpoint_folder_trainable_from_optimizer_pt(tmp_path):
+    """HF Trainer layout: checkpoint-N/model.safetensors + optimizer.pt; the frozen block has no Adam state."""
+    safetensors_torch = pytest.importorskip("safetensors.torch")
+    m = TinyGPT(tie=True)
+    for p in m.transformer.h.parameters():
+        p.requires_grad_(False)
+    opt = torch.optim.AdamW(m.parameters(), lr=1e-3)  # all params passed, as HF does; frozen ones get no state
+    m(torch.randint(0, V, (2, 8))).backward()
+    opt.step()
+    ckpt = tmp_path / "checkpoint-10"
+    ckpt.mkdir()
+    safetensors_torch.save_model(m, str(ckpt / "model.safetensors"))
+    torch.save(opt.state_dict(), ckpt / "optimizer.pt")
+    run, src = read(ckpt / "model.safetensors")
+    assert run.params.trainable == run.params.total - BLOCKS
+    assert ck.sniff(ckpt / "optimizer.pt", (ckpt / "optimizer.pt").read_bytes()[:64]) == 0.0

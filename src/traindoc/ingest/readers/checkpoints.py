@@ -211,6 +211,24 @@ def _trainable_from_optimizer(top: Any) -> int | None:
     return None
 
 
+def _trainable_from_sibling_optimizer(path: Path, src: Source) -> int | None:
+    """HF Trainer / accelerate checkpoints keep the optimizer next to the weights (checkpoint-N/optimizer.pt).
+    Only its pickle is read (the structure), never the moment tensors themselves."""
+    for name in ("optimizer.pt", "optimizer.bin", "optimizer.pth"):
+        opt = path.parent / name
+        if not opt.is_file():
+            continue
+        try:
+            top = _safe_pickle.load_file(opt)
+        except (ValueError, OSError):
+            return None
+        found = _trainable_from_optimizer({"optimizer": top})
+        if found is not None:
+            src.warnings.append(f"trainable count from the optimizer state in {name}")
+        return found
+    return None
+
+
 def _torch_load_tensors(path: Path) -> tuple[dict[str, TensorInfo], Any]:
     """Fallback: torch.load(weights_only=True), imported lazily. Returns (tensors, top object)."""
     try:
@@ -282,6 +300,8 @@ def read(path: Path, run: Run) -> Source:
     counts = count_params(tensors, source=str(path), guess_ties=not _SHARD.search(path.name))
     if top is not None and counts.trainable is None:
         counts.trainable = _trainable_from_optimizer(top)
+    if counts.trainable is None:
+        counts.trainable = _trainable_from_sibling_optimizer(path, src)
     src.records = len(tensors)
     if top is not None:
         _config_from_checkpoint(top, path, run, src)
