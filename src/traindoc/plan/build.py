@@ -369,6 +369,9 @@ def apply_sites_for(ctx: Context, rc: dict[str, Any], cause: str, templates: lis
         sites = [s for s in code_sites.locate_in_texts(_code_texts(ctx), [cause])
                  if templates is None or s.template in templates]
         todo = [s for s in sites if (s.file, s.template, s.snippet) not in ctx.ws.__dict__.setdefault("_tried", set())]
+        # the most encompassing template first (e.g. a rewritten ACT loss makes a fix inside it moot)
+        order = code_sites.TEMPLATES_BY_CAUSE.get(cause, [])
+        todo.sort(key=lambda s: order.index(s.template) if s.template in order else len(order))
         if not todo:
             break
         site = todo[0]
@@ -551,9 +554,10 @@ DEFAULT_FIXERS: dict[str, Callable[[Context, dict], bool]] = {
 
 # Run after the diagnosis's own changes too: every remaining site of these causes is a bug on its own (their
 # locators go silent once fixed), and param_imbalance may need layers on top of tying.
+CODE_CAUSES_FIX_ALL = ("label_leakage", "optimizer_misconfig", "scheduler_misuse", "zero_grad_missing", "nan_inf",
+                       "act_variance_collapse")
 COMPLETE_AFTER_DIAGNOSIS: dict[str, Callable[[Context, dict], bool]] = {
-    **{c: _code(c) for c in ("label_leakage", "optimizer_misconfig", "scheduler_misuse", "zero_grad_missing",
-                             "nan_inf", "act_variance_collapse")},
+    **{c: _code(c) for c in CODE_CAUSES_FIX_ALL},
     "param_imbalance": _tie_and_balance,
     "overfitting": _raise_train_cap,
 }
@@ -561,8 +565,11 @@ COMPLETE_AFTER_DIAGNOSIS: dict[str, Callable[[Context, dict], bool]] = {
 
 def apply_diagnosis_changes(ctx: Context, rc: dict[str, Any]) -> bool:
     """Realise the diagnosis's own proposed changes; True if at least one became an edit."""
-    any_done = False
-    for ch in (rc.get("fix") or {}).get("changes") or []:
+    any_done = defer_all = False
+    order = code_sites.TEMPLATES_BY_CAUSE.get(rc.get("cause", ""), [])
+    changes = sorted((rc.get("fix") or {}).get("changes") or [], key=lambda ch: (
+        ch.get("target") != "config", order.index(ch.get("template")) if ch.get("template") in order else len(order)))
+    for ch in changes:
         if ch.get("target") == "config" and ch.get("key") and ch.get("after") not in (None, ""):
             value = parse_value_text(ch["after"])
             why = ch.get("description", "")
@@ -575,12 +582,17 @@ def apply_diagnosis_changes(ctx: Context, rc: dict[str, Any]) -> bool:
             file = _resolve(ctx, ch.get("file"))
             if file and file not in ctx.code_files:
                 ctx.code_files.append(file)
+            if rc.get("cause") in CODE_CAUSES_FIX_ALL:
+                defer_all = True  # every site of the cause is fixed below, most encompassing template first
+                continue
             sites = [s for s in code_sites.locate_in_texts(_code_texts(ctx), [rc["cause"]])
                      if s.template == ch["template"] and (file is None or s.file == file)]
             if ch.get("line"):
                 sites.sort(key=lambda s: abs(s.line - int(ch["line"])))
             for s in sites[:1]:
                 any_done |= apply_site(ctx, rc, s)
+    if defer_all:
+        any_done |= apply_sites_for(ctx, rc, rc["cause"])
     return any_done
 
 
@@ -769,6 +781,9 @@ def render_markdown(plan: dict[str, Any]) -> str:
                                                       " (new file)"))
             if c["kind"] == "new_file":
                 out.append(f"   Adds: {c['description']}")
+            elif not c["after"].strip():
+                out.append(f"   Remove: `{_short(c['before'])}`")
+                out.append(f"   Why: {c['description']}")
             elif "\n" not in c["before"].rstrip("\n") and "\n" not in c["after"].rstrip("\n"):
                 out.append(f"   Change: `{_short(c['before'])}` → `{_short(c['after'])}`")
                 out.append(f"   Why: {c['description']}")
