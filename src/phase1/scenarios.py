@@ -109,12 +109,17 @@ SCENARIO_LIST: list[Scenario] = [
     Scenario(
         name="seed_divergence",
         cause="lr_too_high",
-        summary="Muon LR 1e-2 (the seed's run): stable through Foundation and Reasoning, then the grad norm spikes "
-        "and the loss rises after the switch to the Advanced stage",
+        summary="Muon LR far above its stable range (the seed's failing run): grad-norm spikes that grow into the "
+        "Advanced stage, the loss stuck far above a healthy run's, samples degenerating to 'A: A: A:'",
         where="config.yaml: optim.muon_lr",
-        config={"optim.muon_lr": 1e-2},
+        # The seed's value was 1e-2 against a broken orthogonalisation whose update size tracked the gradient norm.
+        # This trainer's Muon is the real one (Newton-Schulz, RMS matched to AdamW), which is stable at 1e-2 and
+        # even 3e-2 at this size (measured), so the scenario uses 1e-1 (20x the default) to reproduce the seed's
+        # symptoms. The spikes build up over ~200 steps, so the reduced form keeps the full size.
+        config={"optim.muon_lr": 1e-1},
+        reduced={"train.epochs": 6, "train.steps_per_epoch": 60, "data.reasoning_epoch": 3, "data.advanced_epoch": 5},
         fix_config={"optim.muon_lr": 5e-3},
-        fix_summary="optim.muon_lr 1e-2 -> 5e-3",
+        fix_summary="optim.muon_lr 1e-1 -> 5e-3 (the default)",
     ),
     Scenario(
         name="act_variance_collapse",
@@ -164,6 +169,8 @@ SCENARIO_LIST: list[Scenario] = [
         summary="inverted Grokfast filter g + lambda*(g - ema) (the original code's high-pass form) amplifies "
         "the fast, noisy gradient components instead of the slow ones",
         where="phase1/optim.py: grokfast_ema_(), grad.add_(grad - ema, alpha=lamb)",
+        # lambda 2 is Grokfast's own default (ironjr/grokfast): at the trainer's 0.5 the sign barely shows.
+        config={"optim.grokfast_lambda": 2.0},
         edits=(CodeEdit("optim.py", "grad.add_(ema, alpha=lamb)", "grad.add_(grad - ema, alpha=lamb)"),),
         fix_summary="grad.add_(grad - ema, alpha=lamb) -> grad.add_(ema, alpha=lamb)",
     ),
@@ -188,15 +195,6 @@ SCENARIO_LIST: list[Scenario] = [
         config={"optim.warmup_steps": 0, "optim.muon_lr": 2e-2, "optim.adam_lr": 1e-2},
         fix_config={"optim.warmup_steps": 50},
         fix_summary="optim.warmup_steps 0 -> 50",
-    ),
-    Scenario(
-        name="grad_explosion",
-        cause="grad_explosion",
-        summary="no gradient clipping: the gradient norm grows by orders of magnitude",
-        where="config.yaml: optim.grad_clip",
-        config={"optim.grad_clip": 0.0},
-        fix_config={"optim.grad_clip": 1.0},
-        fix_summary="optim.grad_clip 0 -> 1.0",
     ),
     Scenario(
         name="lr_too_low",
@@ -561,6 +559,7 @@ def measure(records: list[dict[str, Any]]) -> dict[str, float]:
     m["loss_drop"] = 1 - m["loss_last"] / m["loss_first"] if fin_loss else math.nan  # share of the loss gone
     m["gn_median"] = _median(fin_gn)
     m["gn_max"] = max(fin_gn) if fin_gn else math.nan
+    m["gn_max_vs_median"] = m["gn_max"] / m["gn_median"] if fin_gn else math.nan
     m["gn_first_max"] = max(_finite(gnorms[:10])) if fin_gn else math.nan  # first 10 steps
     m["gn_first_vs_median"] = m["gn_first_max"] / m["gn_median"] if fin_gn else math.nan
     # jump of the grad norm right after the first update, relative to its value at initialisation
@@ -629,16 +628,15 @@ def _isnan() -> Callable[[float], bool]:
 
 SYMPTOMS: dict[str, list[Check]] = {
     "healthy": [("loss_drop", _gt(0.5), _lt(0.2)), ("nonfinite_loss_steps", _lt(0.5), _gt(0.5))],
-    "seed_divergence": [("gn_after_switch_max_vs_median", _gt(10.0), _lt(5.0))],
+    "seed_divergence": [("gn_after_switch_max_vs_median", _gt(10.0), _lt(5.0)), ("loss_last", _gt(1.4), _lt(1.25))],
     "act_variance_collapse": [("halt_var_median_2nd_half", _lt(1e-6), _gt(1e-4)),
                               ("steps_mean_range_2nd_half", _lt(1e-9), _gt(0.01)),
                               ("var_dof_warnings", _gt(0.5), _lt(0.5))],
     "embedding_heavy": [("embedding_share", _gt(0.75), _lt(0.5))],
     "future_leak": [("loss_last", _lt(0.3), _gt(0.6)), ("val_minus_train_last", _gt(1.0), _lt(0.5))],
-    "grokfast_sign": [],
+    "grokfast_sign": [("gn_max_vs_median", _gt(6.0), _lt(4.0))],
     "scheduler_key": [("lr_muon_max_over_min", _lt(1.0 + 1e-9), _gt(5.0))],
     "no_warmup": [("gn_early_jump", _gt(1.8), _lt(1.3))],
-    "grad_explosion": [("gn_last_vs_first", _gt(100.0), _lt(10.0))],
     "lr_too_low": [("loss_drop", _lt(0.1), _gt(0.5))],
     "frozen_params": [("trainable_share", _lt(0.5), _gt(0.99))],
     "zero_grad_missing": [("gn_last_vs_first", _gt(10.0), _lt(3.0))],
