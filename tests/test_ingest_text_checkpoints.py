@@ -167,3 +167,14 @@ def test_hf_checkpoint_folder_trainable_from_optimizer_pt(tmp_path):
     run, src = read(ckpt / "model.safetensors")
     assert run.params.trainable == run.params.total - BLOCKS
     assert ck.sniff(ckpt / "optimizer.pt", (ckpt / "optimizer.pt").read_bytes()[:64]) == 0.0
+
+
+def test_rnn_lm_roles_and_plain_head():
+    """A Lightning LSTM LM: 'embed', 'lstm.*', 'head' (vocab rows): the head is the (untied) output layer."""
+    from traindoc.ingest.readers._safe_pickle import TensorInfo
+
+    t = {"embed.weight": TensorInfo((21, 32), "0", 0), "lstm.weight_ih_l0": TensorInfo((512, 32), "1", 0),
+         "lstm.weight_hh_l0": TensorInfo((512, 128), "2", 0), "head.weight": TensorInfo((21, 128), "3", 0),
+         "head.bias": TensorInfo((21,), "4", 0)}
+    pc = ck.count_params(t)
+    assert (pc.embedding, pc.unembedding, pc.blocks, pc.tied) == (672, 21 * 128 + 21, 512 * 160, False)

@@ -50,7 +50,8 @@ _EMBED = re.compile(r"(?:^|\.)(?:wte|wpe|embed_tokens|embed_positions|tok_embedd
                     r"|pos_emb|position_embeddings?|word_embeddings|token_type_embeddings|embedding|embeddings"
                     r"|embed|emb|pos_embedding|positional_embedding|shared)(?:\.weight)?(?:$|\.)", re.I)
 _BLOCK = re.compile(r"(?:^|\.)(?:h|layers?|blocks?|block_list|resblocks|stages?|encoder\.layer|decoder\.layers?"
-                    r"|transformer\.h|transformer\.layers|encoder_layers|decoder_layers)\.\d+\.")
+                    r"|transformer\.h|transformer\.layers|encoder_layers|decoder_layers)\.\d+\."
+                    r"|(?:^|\.)(?:lstm|gru|rnn)\d*\.")  # recurrent cores are the "blocks" of an RNN LM
 _LM_HEAD = re.compile(r"(?:^|\.)(?:lm_head|embed_out|output)\.weight$")  # heads of language models only
 _ACT = re.compile(r"halt|act_head|ponder", re.I)
 
@@ -90,8 +91,14 @@ def count_params(tensors: dict[str, TensorInfo], source: str = "", guess_ties: b
     # A tied output head saved once under the head's name (safetensors' save_model keeps one name per storage):
     # no token embedding of the head's shape remains, so the head IS the embedding.
     embed_shapes = {t.shape for raw, t in tensors.items() if roles[raw] == "embedding"}
+    vocab_rows = {sh[0] for sh in embed_shapes if len(sh) == 2}
+    # A plain "head" projecting onto the vocabulary (its rows = the token embedding's rows) is the output head.
+    for raw, t in tensors.items():
+        if roles[raw] == "other" and re.search(r"(?:^|\.)head\.weight$", raw) and len(t.shape) == 2 \
+                and t.shape[0] in vocab_rows:
+            roles[raw] = "unembedding"
     for raw, t in tensors.items() if guess_ties else ():
-        if roles[raw] == "unembedding" and len(t.shape) == 2 and t.shape not in embed_shapes \
+        if roles[raw] == "unembedding" and len(t.shape) == 2 and t.shape[0] not in vocab_rows \
                 and t.shape[::-1] not in embed_shapes and (embed_shapes or _LM_HEAD.search(_strip(raw))):
             roles[raw] = "embedding"
             tied = True
@@ -222,10 +229,7 @@ def _trainable_from_sibling_optimizer(path: Path, src: Source) -> int | None:
             top = _safe_pickle.load_file(opt)
         except (ValueError, OSError):
             return None
-        found = _trainable_from_optimizer({"optimizer": top})
-        if found is not None:
-            src.warnings.append(f"trainable count from the optimizer state in {name}")
-        return found
+        return _trainable_from_optimizer({"optimizer": top})
     return None
 
 
@@ -317,6 +321,12 @@ def _merge_params(run: Run, counts: ParamCounts, path: Path) -> None:
     old = run.params
     if old is None:
         run.params = counts
+        return
+    if old.total == counts.total and not _SHARD.search(path.name):  # the same model saved again: fill what is unknown
+        if old.trainable is None and counts.trainable is not None:
+            old.trainable = counts.trainable
+        if old.tied is None and counts.tied is not None:
+            old.tied = counts.tied
         return
     if _SHARD.search(path.name) and _SHARD.search(Path(old.source).name) and \
             _SHARD.sub("", Path(old.source).name) == _SHARD.sub("", path.name):

@@ -495,7 +495,7 @@ def read_training_args_bin(path: Path, run: Run) -> Source:
     for k, v in state.items():
         if isinstance(k, str) and not k.startswith("_"):
             _add(run, src, f"training_args.{k}", v, str(path), None, "pickle", "")
-    src.warnings.append("values from a pickled TrainingArguments: no line numbers; edit the script that built it")
+    # No line numbers here (kind "pickle"): a fix goes to the script that built TrainingArguments.
     return src
 
 

@@ -194,6 +194,9 @@ _PARAM_LINES = [
     (re.compile(r"^([\d.,]+\s*[KMBT]?)\s+Trainable params$"), "trainable"),
     (re.compile(r"^([\d.,]+\s*[KMBT]?)\s+Non-trainable params$"), "non_trainable"),
     (re.compile(r"^([\d.,]+\s*[KMBT]?)\s+Total params$"), "total"),
+    (re.compile(r"^Trainable params: ([\d.,]+\s*[KMBT]?)$"), "trainable"),  # Lightning's rich summary
+    (re.compile(r"^Non-trainable params: ([\d.,]+\s*[KMBT]?)$"), "non_trainable"),
+    (re.compile(r"^Total params: ([\d.,]+\s*[KMBT]?)$"), "total"),
     (re.compile(r"trainable params: ([\d,]+) \|\| all params: ([\d,]+)"), "peft"),
     (re.compile(r"Number of trainable parameters = ([\d,]+)"), "trainable"),
     (re.compile(r"^number of parameters: ([\d.]+[KMB]?)$"), "total"),
