@@ -79,7 +79,7 @@ def explain_away(scores: dict[str, float], findings: list[Finding]) -> tuple[dic
     discount("overfitting", "label_leakage", 0.5)
     discount("overfitting", "lr_too_high", 0.6)
     discount("overfitting", "data_pipeline_bug", 0.5)
-    discount("grad_explosion", "zero_grad_missing", 0.5)
+    discount("grad_explosion", "zero_grad_missing", 0.4)
     discount("grad_explosion", "lr_too_high", 0.7 if lr_above else 1.0)
     discount("nan_inf", "fp16_overflow", 0.6)
     discount("vanishing_gradients", "frozen_params", 0.5)

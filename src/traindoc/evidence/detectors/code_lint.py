@@ -125,10 +125,25 @@ def detect_code_zero_grad_missing(run: Run) -> list[Finding]:
     if _find(run, _ZERO):
         return []
     p, ln, txt = step[0]
-    return [Finding("detect_code_zero_grad_missing", "zero_grad_missing", 0.5,
-                    "the training loop never clears gradients",
-                    [f"`{txt[:80]}` {_cite(p, ln)} steps the optimiser after .backward() but no zero_grad() is "
-                     f"called anywhere in the code"], None, {},
+    ev = [f"`{txt[:80]}` {_cite(p, ln)} steps the optimiser after .backward() but no zero_grad() is called "
+          f"anywhere in the code"]
+    strength = 0.5
+    # the symptom it predicts: a grad norm that keeps growing (linearly with plain SGD/Adam, geometrically when
+    # a filter such as Grokfast feeds the accumulated buffer back). Code + symptom together are decisive.
+    g = run.series("grad_norm")
+    if g is not None:
+        vals = g.values[__import__("numpy").isfinite(g.values)]
+        if vals.size >= 10:
+            k = max(2, vals.size // 10)
+            import numpy as np
+
+            early, late = float(np.median(vals[:k])), float(np.median(vals[-k:]))
+            if early > 0 and late / early >= 10:
+                ev.append(f"grad_norm grew {late / early:.3g}x over the run ({early:.3g} -> {late:.3g}): the "
+                          f"gradients of every step are summed")
+                strength = 0.8
+    return [Finding("detect_code_zero_grad_missing", "zero_grad_missing", strength,
+                    "the training loop never clears gradients", ev, None, {},
                     [{"file": p, "line": ln, "template": "zero_grad", "before": txt, "after": None}])]
 
 
