@@ -409,3 +409,14 @@ def test_source_code_preamble_is_not_metrics(tmp_path):
     readme = tmp_path / "README.txt"
     readme.write_text("This folder holds the run.\n")
     assert text_log.sniff(readme, readme.read_bytes()) < 0.2
+
+
+def test_log_without_steps_uses_line_order(tmp_path):
+    p = tmp_path / "plain.log"
+    p.write_text("loss: 2.0, acc: 0.1\nloss: 1.5, acc: 0.3\nUserWarning: odd\nloss: 1.2, acc: 0.5\n")
+    run = Run()
+    src = text_log.read(p, run)
+    run.finalize()
+    assert values(run, "loss") == {1: 2.0, 2: 1.5, 3: 1.2}
+    assert run.events[0].step == 2
+    assert any("line order" in w for w in src.warnings)

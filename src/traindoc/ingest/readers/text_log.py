@@ -344,6 +344,7 @@ def _parse(frames: Iterable[tuple[int, bytes]], order: list[Format], col: _Colle
     last_step: int | None = None
     implicit_step = 0  # used when lines carry metrics but the log prints no step at all
     used_implicit = False
+    explicit_seen = False
     last_epoch: int | None = None
     in_traceback = False
     skip_next_indented = False
@@ -380,13 +381,15 @@ def _parse(frames: Iterable[tuple[int, bytes]], order: list[Format], col: _Colle
             step_before = last_step
             if rec is not None:
                 step = rec.step
+                if step is not None and not rec.eval:
+                    explicit_seen = True
                 if step is None:
-                    if last_step is None:
+                    if not explicit_seen:  # a log that never prints a step: each metric line is the next one
                         implicit_step += 1
                         used_implicit = True
                         step = implicit_step
                     else:
-                        step = last_step
+                        step = last_step if last_step is not None else 0
                 other_rank = line.rank is not None and line.rank > 0
                 if not rec.eval and not other_rank:
                     if last_step is not None and step < last_step:
