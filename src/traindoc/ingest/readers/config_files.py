@@ -82,7 +82,8 @@ def _coerce_number(value: Any) -> Any:
 
 _NOT_CONFIG_YAML = {"environment.yml", "environment.yaml", "docker-compose.yml", "docker-compose.yaml",
                     ".pre-commit-config.yaml", "mkdocs.yml", "mkdocs.yaml", "codecov.yml", ".readthedocs.yaml",
-                    "pubspec.yaml", "action.yml", "action.yaml"}
+                    "pubspec.yaml", "action.yml", "action.yaml",
+                    "hydra.yaml", "overrides.yaml"}  # Hydra's own settings; .hydra/config.yaml is the run's config
 
 
 def sniff_yaml(path: Path, head: bytes) -> float:
