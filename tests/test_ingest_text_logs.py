@@ -60,6 +60,7 @@ def events(run: Run, tag: str):
         ("torchtune_bar.log", "lightning_bar"),
         ("ranks_generic.log", "generic"),
         ("absl_jax.log", "generic"),
+        ("lightning_rich.log", "rich_bar"),
     ],
 )
 def test_family_is_detected_and_sniffed(name, family):
@@ -420,3 +421,11 @@ def test_log_without_steps_uses_line_order(tmp_path):
     assert values(run, "loss") == {1: 2.0, 2: 1.5, 3: 1.2}
     assert run.events[0].step == 2
     assert any("line order" in w for w in src.warnings)
+
+
+def test_lightning_rich_bar_wrapped_metrics():
+    run, _ = load("lightning_rich.log")
+    assert values(run, "loss") == {300: pytest.approx(2.104)}
+    assert math.isnan(values(run, "eval_loss")[300])
+    assert values(run, "train_loss_epoch") == {300: pytest.approx(2.215)}
+    assert run.meta["param_summary"]["total"] == 86300

@@ -575,6 +575,31 @@ def parse_lightning_bar(line: str, st: State) -> Record | None:
     return Record(offset + n, metrics)
 
 
+# Lightning's RichProgressBar, as written to a file (no TTY): the final state of the bar, its metrics wrapped onto
+# the following indented lines: "Epoch 3/3  ━━━━━━━━ 75/75 0:00:01 • 0:00:00 37.80it/s v_num: 0 train_loss_step: "
+# then "1.492 val_loss:", "1.428", ... The epoch is 0-based, so the step is epoch*total + n.
+_RICH = re.compile(r"^Epoch (\d+)/(\d+)\s+[━─╸╺╍ ]+\s*(\d+)/(\d+)\s+[\d:]+\s*•\s*[\d:-]+\s*[\d.]+\s*(?:it/s|s/it)(.*)$")
+_RICH_PART = re.compile(rf"^(?:{NUM})?\s*(?:[A-Za-z_][\w/.\-]*:)?\s*(?:{NUM})?$")
+
+
+def parse_rich_bar(line: str, st: State) -> Record | None:
+    m = _RICH.match(line)
+    if m:
+        ep, n, total = int(m.group(1)), int(m.group(3)), int(m.group(4))
+        st.extra["rich"] = {"step": ep * total + n, "epoch": ep, "buf": m.group(5)}
+    else:
+        cur = st.extra.get("rich")
+        if cur is None:
+            return None
+        if not line.strip() or not _RICH_PART.match(line.strip()):
+            st.extra.pop("rich", None)  # the wrapped metrics ended
+            return None
+        cur["buf"] += " " + line.strip()
+    cur = st.extra["rich"]
+    metrics = {k: v for k, v in pairs(cur["buf"]).items() if k != "v_num"}
+    return Record(cur["step"], metrics, epoch=cur["epoch"]) if metrics else None
+
+
 # PyTorch examples (mnist & co): "Train Epoch: 1 [640/60000 (1%)]\tLoss: 2.279" and
 # "Test set: Average loss: 0.0363, Accuracy: 9877/10000 (99%)". The step counts samples seen, as the line does.
 _PT_TRAIN = re.compile(rf"^Train Epoch: (\d+) \[(\d+)/(\d+) \(\s*\d+%\)\]\s+Loss: ({NUM})")
@@ -760,6 +785,7 @@ FORMATS: list[Format] = [
     Format("torchtitan", parse_torchtitan),
     Format("litgpt", parse_litgpt),
     Format("lightning_bar", parse_lightning_bar),
+    Format("rich_bar", parse_rich_bar),
     Format("pytorch_examples", parse_pytorch_examples),
     Format("table", parse_table),
     Format("generic", parse_generic, specific=False),
