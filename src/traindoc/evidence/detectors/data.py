@@ -87,6 +87,18 @@ def detect_label_leakage(run: Run) -> list[Finding]:
         strength += 0.25
     if strength == 0:
         return []
+    # memorisation looks the same on the train curve; what differs is the held-out curve: with memorisation it
+    # first improves and then turns up (a U), with leakage it never tracks the train loss at all
+    if ev_s is not None:
+        est_, evv_ = ev_s.finite()
+        if evv_.size >= 4:
+            i = int(np.argmin(evv_))
+            first_drop = (float(evv_[0]) - float(evv_[i])) / max(abs(float(evv_[0])), 1e-8)
+            rise = (float(evv_[-1]) - float(evv_[i])) / max(abs(float(evv_[i])), 1e-8)
+            if 0 < i < evv_.size - 2 and first_drop >= 0.1 and rise >= 0.25:
+                ev.append(f"but eval_loss first improved ({fmt(float(evv_[0]))} -> {fmt(float(evv_[i]))} at step "
+                          f"{int(est_[i])}) then rose {rise:.0%}: the pattern of memorisation, not of leakage")
+                strength *= 0.4
     return [Finding("detect_label_leakage", "label_leakage", float(min(1.0, strength)),
                     "the model sees its targets: train loss is implausibly low", ev, step,
                     {"initial_loss": init, "final_train_loss": end_train})]

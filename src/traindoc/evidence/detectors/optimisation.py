@@ -608,19 +608,27 @@ def detect_dead_units(run: Run) -> list[Finding]:
             early = float(np.median(v[:k]))
             late = float(np.median(v[-k:]))
             if early > 1e-6 and late < early / 1000:
+                n_before = len(ev)
                 idx = int(np.argmax(v < early / 100))
                 step = int(st[idx])
                 ev.append(f"grad_norm collapsed from {fmt(early)} to {fmt(late)} around step {step} "
                           f"{cite_series(g)}")
                 prog_late = None
                 loss = loss_series(run)
+                converged = False
                 if loss is not None:
                     ls, lv = loss.finite()
                     after = lv[ls >= step]
+                    # gradients also vanish when the loss reaches ~0 (a memorised training set): that is
+                    # convergence, not dead units
+                    converged = bool(after.size and lv.size and float(np.median(after)) < 0.05 * abs(float(lv[0])))
                     if after.size >= 5:
                         prog_late = (after[0] - after[-1]) / max(abs(after[0]), 1e-12)
                         ev.append(f"loss moved {prog_late:.1%} after the collapse")
-                strength = max(strength, 0.5 + (0.2 if prog_late is not None and prog_late < 0.05 else 0))
+                if converged:
+                    del ev[n_before:]
+                else:
+                    strength = max(strength, 0.5 + (0.2 if prog_late is not None and prog_late < 0.05 else 0))
     if not ev:
         return []
     return [Finding("detect_dead_units", "dead_units", strength, "units are dead or saturated: no signal passes",
