@@ -375,3 +375,19 @@ def test_tensorboard_other_dtypes_and_shapes(tmp_path):
     run = load_run([tmp_path])
     got = {name: s.values.tolist() for name, s in run.metrics.items()}
     assert got == {"bf16": [1.5], "half": [0.25], "int64": [-7.0], "shaped": [3.0]}
+
+
+def test_tensorboard_resume_into_same_file_is_kept_and_marked(tmp_path):
+    pytest.importorskip("tensorboard")
+    from tensorboard.compat.proto.event_pb2 import Event
+    from tensorboard.compat.proto.summary_pb2 import Summary
+    from tensorboard.summary.writer.event_file_writer import EventFileWriter
+
+    w = EventFileWriter(str(tmp_path))
+    for s in [*range(10), *range(5, 12)]:  # crashed at 9, resumed from the step-5 checkpoint
+        w.add_event(Event(step=s, summary=Summary(value=[Summary.Value(tag="loss", simple_value=float(s))])))
+    w.close()
+    run = load_run([tmp_path])
+    assert run.series("loss").steps.tolist() == list(range(12))  # later values win at repeated steps
+    [event] = [e for e in run.events if e.tag == "restart"]
+    assert event.step == 5 and "from 9 to 5" in event.message

@@ -22,7 +22,7 @@ from __future__ import annotations
 import struct
 from pathlib import Path
 
-from traindoc.ingest.model import Run, Source
+from traindoc.ingest.model import LogEvent, Run, Source
 from traindoc.ingest.names import canonical_metric
 from traindoc.ingest.readers._structured import Columns
 from traindoc.ingest.registry import Reader, ReadError
@@ -400,9 +400,25 @@ def read(path: Path, run: Run) -> Source:
         source.warnings.append(f"non-scalar tags skipped: {shown}" + (" ..." if len(st.skipped_tags) > 5 else ""))
     if st.last_wall:
         run.meta["tensorboard_last_wall_time"] = max(st.last_wall, run.meta.get("tensorboard_last_wall_time", 0.0))
+    _restarts(st, run, path)
     source.records = st.records
     source.metrics = st.cols.flush(run, str(path))
     return source
+
+
+def _restarts(st: _State, run: Run, path: Path) -> None:
+    """A step that goes backwards in the busiest tag means the run was restarted or resumed into the same file
+    (EventAccumulator would purge the 'orphaned' values; we keep them and say where it happened)."""
+    import numpy as np
+
+    busiest = max(st.cols.cols.values(), key=lambda c: len(c[0]), default=None)
+    if busiest is None or len(busiest[0]) < 2:
+        return
+    steps = np.frombuffer(busiest[0], dtype=np.int64)
+    back = np.flatnonzero(steps[1:] < steps[:-1])
+    for i in back[:20]:
+        run.events.append(LogEvent("info", f"step went back from {int(steps[i])} to {int(steps[i + 1])} in "
+                                   f"'{busiest[2]}' (restart or resume)", int(steps[i + 1]), "restart", str(path)))
 
 
 READERS = [Reader("tensorboard", sniff, read)]
