@@ -28,7 +28,7 @@ from traindoc.ingest.names import canonical_metric
 from traindoc.ingest.readers._structured import Columns, LineStats, is_text, line_blocks, tag_line, to_float, to_step
 from traindoc.ingest.registry import Reader, ReadError
 
-MAX_STATE_BYTES = 2 << 30  # a trainer_state.json is one JSON document; past 2 GiB it is not one we can hold
+MAX_STATE_BYTES = 512 << 20  # one JSON document, parsed whole (~10x its size as Python objects): cap it
 
 _SUMMARY_KEYS = {"train_runtime", "train_samples_per_second", "train_steps_per_second", "total_flos", "train_loss"}
 
@@ -146,7 +146,7 @@ def read_state(path: Path, run: Run) -> Source:
     source = Source(str(path), "hf_trainer_state")
     try:
         if path.stat().st_size > MAX_STATE_BYTES:
-            raise ReadError("trainer_state.json larger than 2 GiB; not read")
+            raise ReadError("trainer_state.json larger than 512 MiB; not read (too large to parse whole)")
         with open(path, "rb") as f:
             state = json.load(f)
     except OSError as e:

@@ -23,7 +23,14 @@ from pathlib import Path
 
 from traindoc.ingest.model import Run, Source
 from traindoc.ingest.names import canonical_metric
-from traindoc.ingest.readers._structured import Columns, add_config, coerce_yaml_scalar, to_float
+from traindoc.ingest.readers._structured import (
+    Columns,
+    LineStats,
+    add_config,
+    coerce_yaml_scalar,
+    line_blocks,
+    to_float,
+)
 from traindoc.ingest.registry import Reader, ReadError
 
 _STATUS = {1: "RUNNING", 2: "SCHEDULED", 3: "FINISHED", 4: "FAILED", 5: "KILLED"}
@@ -123,9 +130,10 @@ def read_store(path: Path, run: Run) -> Source:
                 file = Path(dirpath) / name
                 key = file.relative_to(metrics_dir).as_posix()
                 canon = canonical_metric(key)
+                stats = LineStats()
                 try:
                     with open(file, "rb") as f:
-                        for raw in f:
+                        for raw in (line for block in line_blocks(f, stats) for line in block):
                             if len(raw) > MAX_METRIC_LINE:
                                 bad += 1
                                 continue
@@ -144,6 +152,7 @@ def read_store(path: Path, run: Run) -> Source:
                             source.records += 1
                 except OSError as e:
                     source.warnings.append(f"metric {key}: cannot read ({e.strerror})")
+                bad += stats.overlong
     if bad:
         source.warnings.append(f"{bad} malformed metric line(s) skipped (expected '<timestamp> <value> <step>')")
     params_dir = run_dir / "params"
