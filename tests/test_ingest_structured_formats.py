@@ -391,3 +391,18 @@ def test_tensorboard_resume_into_same_file_is_kept_and_marked(tmp_path):
     assert run.series("loss").steps.tolist() == list(range(12))  # later values win at repeated steps
     [event] = [e for e in run.events if e.tag == "restart"]
     assert event.step == 5 and "from 9 to 5" in event.message
+
+
+def test_hf_console_eval_bar_longer_than_training(tmp_path):
+    """HF draws its evaluation bar nested (cursor-up codes); a long eval set must not be taken for the training."""
+    log = tmp_path / "out.log"
+    text = ""
+    for step in (10, 20):
+        text += f"\r {step * 5}%|#####     | {step}/20 [00:01<00:01,  9.5it/s]"
+        text += f"{{'loss': '{3 - step / 10}', 'learning_rate': '1e-05', 'epoch': '{step / 20}'}}\n"
+        text += "\r  0%|          | 0/500 [00:00<?, ?it/s]\x1b[A\r100%|##########| 500/500 [00:09<00:00]\x1b[A\n"
+        text += f"{{'eval_loss': '2.5', 'eval_runtime': '9.1', 'epoch': '{step / 20}'}}\n"
+    log.write_text(text)
+    run = load_run([log])
+    assert run.series("loss").steps.tolist() == [10, 20]
+    assert run.series("eval_loss").steps.tolist() == [10, 20]

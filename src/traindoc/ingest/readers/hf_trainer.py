@@ -240,10 +240,11 @@ def read_console(path: Path, run: Run) -> Source:
                 lineno += 1
                 text = raw.decode("utf-8", errors="replace")
                 for seg in text.split("\r"):
+                    nested = "\x1b[A" in seg  # tqdm draws nested bars (HF's evaluation bar) with cursor-up codes
                     seg = _ANSI.sub("", seg)
                     if not seg.strip():
                         continue
-                    for m in _TQDM.finditer(seg):
+                    for m in () if nested else _TQDM.finditer(seg):
                         n, total = int(m.group(1)), int(m.group(2))
                         if n <= total and bar_counts.get(total, -1) < n:
                             bar_counts[total] = n
@@ -302,7 +303,8 @@ def _console_steps(
     per_epoch = None
     clock = "row"
     if bar_counts and finite:
-        train_total = max(bar_counts)
+        # the training bar: the one whose total the banner names, else the longest one
+        train_total = total_steps if total_steps in bar_counts else max(bar_counts)
         per_epoch = bar_counts[train_total] / max(finite)
         clock = "tqdm+epoch"
     elif total_steps and num_epochs:
