@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from reallib import FAULTS, LABELS, LIBS, code_version, reallib_run
+from reallib import FAULTS, LABELS, LIBS, VARIANT_LABELS, VARIANTS, code_version, reallib_run, variant_run
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -23,6 +23,9 @@ def test_labels_cover_every_run_and_are_cause_ids():
     assert set(LABELS) == {(lib, fault) for lib in LIBS for fault in FAULTS}
     for (_, fault), label in LABELS.items():
         assert label is None if fault == "healthy" else label in causes, (fault, label)
+    for key, (fault, overrides) in VARIANTS.items():
+        assert key[0] in LIBS and fault in FAULTS and overrides, key
+        assert VARIANT_LABELS[key] == LABELS[(key[0], fault)]
 
 
 def test_unknown_names_are_refused():
@@ -30,6 +33,8 @@ def test_unknown_names_are_refused():
         reallib_run("keras", "healthy")
     with pytest.raises(ValueError, match="unknown fault"):
         reallib_run("hf", "cosmic_rays")
+    with pytest.raises(ValueError, match="unknown variant"):
+        variant_run("lightning", "healthy-cosine")  # an HF variant
 
 
 def test_code_version_is_stable_and_short():

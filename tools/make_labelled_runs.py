@@ -1,13 +1,17 @@
 """Materialise every labelled real-library run (HF Trainer and Lightning, one per injected fault) and list them.
 
-    .venv/bin/python tools/make_labelled_runs.py [--json | --summary] [--workers 2]
+    .venv/bin/python tools/make_labelled_runs.py [--json | --summary | --diagnose] [--variants] [--workers 2]
 
 Runs are produced by tests/reallib (the same cache the tests use: `.cache/reallib/`, once per code version), so
 calibration fitting and the acceptance tests see the same files. Output: one line per run, `lib fault label path`
-(label `-` for healthy), or with --json a list of {"lib", "fault", "label", "path", "seconds"} objects, where
-label is the cause id a correct diagnosis names first and seconds is how long that run took to generate.
+(label `-` for healthy), or with --json a list of {"lib", "run", "fault", "label", "variant", "path", "seconds"}
+objects, where label is the cause id a correct diagnosis names first (null: healthy), run is the fault or the
+variant's name, and seconds is how long that run took to generate. --variants adds the VARIANTS of
+tests/reallib (same faults, other severities and recipes: more diverse calibration data).
 --summary prints each run's headline figures instead, read from the raw files (not through traindoc): peak LR,
 train loss first -> last, validation best (step) -> last, grad norm first / median / max, first non-finite step.
+--diagnose runs `traindoc diagnose RUN --json` on each and prints the top cause against the label (scored as the
+acceptance test scores: top-1 cause = label; healthy = verdict healthy and no cause >= 0.5).
 """
 
 from __future__ import annotations
@@ -15,13 +19,14 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import subprocess
 import sys
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
-from reallib import LABELS, all_runs, generation_seconds  # noqa: E402
+from reallib import LABELS, VARIANT_LABELS, VARIANTS, all_runs, generation_seconds  # noqa: E402
 from reallib.rawread import hf_history, lightning_metrics, values  # noqa: E402
 
 
@@ -52,34 +57,64 @@ def headline(lib: str, run: Path) -> str:
     )
 
 
+def diagnose_line(label: str | None, run: Path) -> tuple[bool, str]:
+    """Top-1 of `traindoc diagnose --json` against the label, scored like tests/test_reallib_acceptance.py."""
+    proc = subprocess.run(
+        [sys.executable, "-m", "traindoc", "diagnose", str(run), "--json"], capture_output=True, text=True
+    )
+    if proc.returncode != 0:
+        return False, f"exit {proc.returncode}: {proc.stderr.strip().splitlines()[-1:] or ''}"
+    diagnosis = json.loads(proc.stdout)
+    causes = diagnosis.get("root_causes") or []
+    top = ", ".join(f"{c['cause']} {c['confidence']:.2f}" for c in causes[:3]) or "none"
+    if label is None:
+        ok = diagnosis["verdict"] == "healthy" and all(c["confidence"] < 0.5 for c in causes)
+    else:
+        ok = bool(causes) and causes[0]["cause"] == label
+    return ok, f"{diagnosis['verdict']}; {top}"
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     out = parser.add_mutually_exclusive_group()
     out.add_argument("--json", action="store_true", help="print a JSON list instead of text lines")
     out.add_argument("--summary", action="store_true", help="print each run's headline figures")
+    out.add_argument("--diagnose", action="store_true", help="diagnose each run and score the top cause")
+    parser.add_argument("--variants", action="store_true", help="also the variants (other severities, recipes)")
     parser.add_argument("--workers", type=int, default=2, help="runs generated in parallel (default 2)")
     ns = parser.parse_args(argv)
     start = time.perf_counter()
-    runs = all_runs(workers=max(1, ns.workers))
+    runs = all_runs(workers=max(1, ns.workers), variants=ns.variants)
     elapsed = time.perf_counter() - start
+    labels = {**LABELS, **VARIANT_LABELS}
     rows = [
         {
             "lib": lib,
-            "fault": fault,
-            "label": LABELS[(lib, fault)],
+            "run": name,
+            "fault": VARIANTS[(lib, name)][0] if (lib, name) in VARIANTS else name,
+            "label": labels[(lib, name)],
+            "variant": (lib, name) in VARIANTS,
             "path": str(path),
-            "seconds": generation_seconds(lib, fault),
+            "seconds": generation_seconds(lib, name),
         }
-        for (lib, fault), path in runs.items()
+        for (lib, name), path in runs.items()
     ]
     if ns.json:
         print(json.dumps(rows, indent=2))
     elif ns.summary:
         for row in rows:
-            print(f"{row['lib']:<10} {row['fault']:<18} {headline(row['lib'], Path(row['path']))}")
+            print(f"{row['lib']:<10} {row['run']:<28} {headline(row['lib'], Path(row['path']))}")
+    elif ns.diagnose:
+        correct = 0
+        for row in rows:
+            ok, detail = diagnose_line(row["label"], Path(row["path"]))
+            correct += ok
+            expected = row["label"] or "healthy"
+            print(f"{'ok  ' if ok else 'MISS'} {row['lib']:<10} {row['run']:<28} expected {expected:<18} {detail}")
+        print(f"top-1 {correct}/{len(rows)} = {correct / len(rows):.1%}")
     else:
         for row in rows:
-            print(f"{row['lib']:<10} {row['fault']:<18} {row['label'] or '-':<18} {row['path']}")
+            print(f"{row['lib']:<10} {row['run']:<28} {row['label'] or '-':<18} {row['path']}")
     print(f"{len(rows)} runs ready in {elapsed:.1f} s", file=sys.stderr)
     return 0
 

@@ -12,8 +12,10 @@ complete: pytest-xdist workers and other helpers' processes that ask for the sam
 training it and then share its folder; a crashed generation leaves nothing that looks finished.
 
 LABELS maps (lib, fault) to the cause id a correct diagnosis names first (`causes.md`), or None for `healthy`.
-Fault names are the cause ids themselves. A sidecar `<lib>-<fault>-<hash>.json` next to each run records how long
-generation took (it is not inside the run folder, so diagnosis never sees it).
+Fault names are the cause ids themselves. VARIANTS / VARIANT_LABELS / variant_run(lib, name) add the same faults
+at other severities and recipes, for calibration (not part of the acceptance set). A sidecar
+`<lib>-<fault>-<hash>.json` next to each run records how long generation took (it is not inside the run folder,
+so diagnosis never sees it).
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ import fcntl
 import hashlib
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -43,6 +46,33 @@ FAULTS = (
 )
 LABELS: dict[tuple[str, str], str | None] = {
     (lib, fault): (None if fault == "healthy" else fault) for lib in LIBS for fault in FAULTS
+}
+# Variants: the same faults at another severity or with another recipe (schedule, seed, evaluation by epoch,
+# validation cadence), so calibration and detector thresholds are not fitted to one instance per cause. Not used
+# by the acceptance test; materialised by `tools/make_labelled_runs.py --variants`. (lib, name) -> (fault, recipe
+# overrides), the keys being those of hf_runs.recipe / lightning_runs.recipe.
+VARIANTS: dict[tuple[str, str], tuple[str, dict]] = {
+    ("hf", "healthy-cosine"): (
+        "healthy",
+        {"lr": 1e-3, "scheduler": "cosine", "seed": 1, "batch": 32, "steps": 180, "eval_steps": 20,
+         "tensorboard": True},
+    ),
+    ("hf", "lr_too_high-stuck"): ("lr_too_high", {"lr": 1.0}),
+    ("hf", "overfitting-by-epoch"): ("overfitting", {"train_lines": 32, "epochs": 60}),
+    ("hf", "label_leakage-eval-too"): ("label_leakage", {"leak_eval": True}),
+    ("lightning", "healthy-epoch-val"): (
+        "healthy",
+        {"train_lines": 1600, "epochs": 6, "val_check_interval": 1.0, "seed": 1},
+    ),
+    ("lightning", "lr_too_high-explode"): ("lr_too_high", {"lr": 3.0}),
+    ("lightning", "lr_too_low-1e-6"): ("lr_too_low", {"lr": 1e-6}),
+    ("lightning", "zero_grad_missing-epoch-val"): (
+        "zero_grad_missing",
+        {"train_lines": 1600, "epochs": 6, "val_check_interval": 1.0},
+    ),
+}
+VARIANT_LABELS: dict[tuple[str, str], str | None] = {
+    key: (None if fault == "healthy" else fault) for key, (fault, _) in VARIANTS.items()
 }
 _MODULES = {"hf": "reallib.hf_runs", "lightning": "reallib.lightning_runs"}
 _PACKAGE_DIR = Path(__file__).resolve().parent
@@ -85,9 +115,27 @@ def reallib_run(lib: str, fault: str) -> Path:
         raise ValueError(f"unknown library {lib!r}; known: {', '.join(LIBS)}")
     if fault not in FAULTS:
         raise ValueError(f"unknown fault {fault!r}; known: {', '.join(FAULTS)}")
+    return _cached(lib, fault, fault, {})
+
+
+def variant_run(lib: str, variant: str) -> Path:
+    """The run folder of one of VARIANTS (same cache, same lock discipline as reallib_run)."""
+    if (lib, variant) not in VARIANTS:
+        raise ValueError(f"unknown variant {lib}/{variant}; known: {', '.join(f'{k[0]}/{k[1]}' for k in VARIANTS)}")
+    fault, overrides = VARIANTS[(lib, variant)]
+    return _cached(lib, variant, fault, overrides)
+
+
+def _run_key(lib: str, overrides: dict) -> str:
+    if not overrides:
+        return code_version(lib)
+    return hashlib.sha256(f"{code_version(lib)}{json.dumps(overrides, sort_keys=True)}".encode()).hexdigest()[:12]
+
+
+def _cached(lib: str, run_name: str, fault: str, overrides: dict) -> Path:
     root = cache_root()
     root.mkdir(parents=True, exist_ok=True)
-    name = f"{lib}-{fault}-{code_version(lib)}"
+    name = f"{lib}-{run_name}-{_run_key(lib, overrides)}"
     final = root / name
     if final.is_dir():
         return final
@@ -95,11 +143,12 @@ def reallib_run(lib: str, fault: str) -> Path:
         fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes, also if this process dies
         if final.is_dir():  # another process finished it while we waited
             return final
-        _generate(lib, fault, root, name)
+        _generate(lib, fault, overrides, root, name)
+        _prune_stale(root, lib, run_name, keep=name)
     return final
 
 
-def _generate(lib: str, fault: str, root: Path, name: str) -> None:
+def _generate(lib: str, fault: str, overrides: dict, root: Path, name: str) -> None:
     tmp = root / f".tmp-{name}-{os.getpid()}"
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir()
@@ -108,6 +157,8 @@ def _generate(lib: str, fault: str, root: Path, name: str) -> None:
     env.update(OMP_NUM_THREADS="1", MKL_NUM_THREADS="1", PYTHONUNBUFFERED="1", TOKENIZERS_PARALLELISM="false")
     env.pop("TENSORBOARD_LOGGING_DIR", None)
     cmd = [sys.executable, "-m", _MODULES[lib], "--fault", fault, "--out", str(tmp)]
+    if overrides:
+        cmd += ["--overrides", json.dumps(overrides, sort_keys=True)]
     start = time.perf_counter()
     with open(tmp / "train.log", "wb") as console:
         # One file for both streams, unbuffered, like a terminal: dict lines land between progress-bar updates.
@@ -118,33 +169,38 @@ def _generate(lib: str, fault: str, root: Path, name: str) -> None:
     if proc.returncode != 0:
         tail = (tmp / "train.log").read_text(errors="replace")[-2000:]
         shutil.rmtree(tmp, ignore_errors=True)
-        raise RuntimeError(f"generating {lib}/{fault} failed (exit {proc.returncode}):\n{tail}")
-    (root / f"{name}.json").write_text(json.dumps({"lib": lib, "fault": fault, "seconds": round(seconds, 2)}))
+        raise RuntimeError(f"generating {name} failed (exit {proc.returncode}):\n{tail}")
+    meta = {"lib": lib, "fault": fault, "overrides": overrides, "seconds": round(seconds, 2)}
+    (root / f"{name}.json").write_text(json.dumps(meta))
     os.replace(tmp, root / name)
-    _prune_stale(root, lib, fault, keep=name)
 
 
-def _prune_stale(root: Path, lib: str, fault: str, keep: str) -> None:
-    """Drop finished runs of this (lib, fault) from older code versions so the cache stays ~50 MB. Temporary
+def _prune_stale(root: Path, lib: str, run_name: str, keep: str) -> None:
+    """Drop finished runs of this (lib, run) from older code versions so the cache stays ~50 MB. Temporary
     folders are left alone: another process may still be writing one."""
-    for old in root.glob(f"{lib}-{fault}-*"):
-        if old.name.startswith(keep) or len(old.name.split(".")[0]) != len(keep):
-            continue  # the current run, or a name that is not ours (e.g. "hf-nan_inf-x" vs "hf-nan_inf-x-y")
+    ours = re.compile(rf"{re.escape(lib)}-{re.escape(run_name)}-[0-9a-f]{{12}}(\.json|\.lock)?")
+    for old in root.iterdir():
+        if old.name.startswith(keep) or not ours.fullmatch(old.name):
+            continue
         if old.is_dir():
             shutil.rmtree(old, ignore_errors=True)
         else:
             old.unlink(missing_ok=True)
 
 
-def generation_seconds(lib: str, fault: str) -> float | None:
-    """Wall time the cached run took to generate (None if it is not generated yet)."""
-    sidecar = cache_root() / f"{lib}-{fault}-{code_version(lib)}.json"
+def generation_seconds(lib: str, run_name: str) -> float | None:
+    """Wall time the cached run (a fault, or a variant name) took to generate; None if not generated yet."""
+    overrides = VARIANTS[(lib, run_name)][1] if (lib, run_name) in VARIANTS else {}
+    sidecar = cache_root() / f"{lib}-{run_name}-{_run_key(lib, overrides)}.json"
     return json.loads(sidecar.read_text())["seconds"] if sidecar.is_file() else None
 
 
-def all_runs(workers: int = 2) -> dict[tuple[str, str], Path]:
-    """Every labelled run, generating the missing ones `workers` at a time (2: this box's core count)."""
-    keys = list(LABELS)
+def all_runs(workers: int = 2, variants: bool = False) -> dict[tuple[str, str], Path]:
+    """Every labelled run (and with variants=True every variant too), generating the missing ones `workers` at a
+    time (2: this box's core count). Keys are (lib, fault) or (lib, variant name)."""
+    jobs = [(key, lambda k=key: reallib_run(*k)) for key in LABELS]
+    if variants:
+        jobs += [(key, lambda k=key: variant_run(*k)) for key in VARIANTS]
     with ThreadPoolExecutor(max_workers=workers) as pool:
-        paths = list(pool.map(lambda key: reallib_run(*key), keys))
-    return dict(zip(keys, paths, strict=True))
+        paths = list(pool.map(lambda job: job[1](), jobs))
+    return dict(zip([key for key, _ in jobs], paths, strict=True))

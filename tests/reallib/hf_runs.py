@@ -28,6 +28,7 @@ Faults (the healthy recipe is AdamW at 3e-3 with 20 warmup steps, linear decay, 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 from pathlib import Path
 
@@ -132,52 +133,74 @@ def make_trainer_class(fault: str):
     return PerLineMeanTrainer
 
 
-def train(fault: str, out: Path) -> None:
+def recipe(fault: str, overrides: dict) -> dict:
+    """The training recipe of a fault: the healthy one with the fault's settings, then any variant's overrides."""
+    r = {
+        "lr": 3e-3,
+        "steps": 300,
+        "epochs": None,
+        "batch": 16,
+        "weight_decay": 0.01,
+        "scheduler": "linear",
+        "max_grad_norm": 1.0,
+        "train_lines": 6000,
+        "eval_steps": 25,
+        "seed": 0,
+        "tensorboard": fault in TENSORBOARD_FAULTS,
+        "leak_eval": False,
+    }
+    if fault == "lr_too_high":
+        r["lr"] = 0.1  # warmup to 0.1: the loss falls while the LR is small, then rises and stalls near 2 nats
+    elif fault == "lr_too_low":
+        r["lr"] = 1e-7
+    elif fault == "overfitting":
+        # 24 lines, batch 8: 3 steps per epoch, 100 epochs. Enough capacity (~105k params) to memorise them.
+        r.update(train_lines=24, batch=8, weight_decay=0.0, eval_steps=15)
+    elif fault == "zero_grad_missing":
+        # Trainer clips in place: a clipped buffer plus one new gradient stays near the clip norm, which hides the
+        # accumulation. This user's loop does not clip (max_grad_norm 0; the Trainer still logs the norm).
+        r["max_grad_norm"] = 0.0
+    unknown = set(overrides) - set(r)
+    if unknown:
+        raise SystemExit(f"unknown recipe keys {sorted(unknown)}; known: {sorted(r)}")
+    r.update(overrides)
+    return r
+
+
+def train(fault: str, out: Path, overrides: dict | None = None) -> None:
     from transformers import TrainingArguments, set_seed
 
     if fault not in FAULTS:
         raise SystemExit(f"unknown fault {fault!r}; known: {', '.join(FAULTS)}")
     torch.set_num_threads(1)
-    set_seed(0)
+    set_seed((overrides or {}).get("seed", 0))
 
-    lr, steps, batch, weight_decay = 3e-3, 300, 16, 0.01
-    train_lines = make_lines(6000, seed=1, blank_rate=BLANK_RATE)
+    r = recipe(fault, overrides or {})
+    train_lines = make_lines(r["train_lines"], seed=1, blank_rate=BLANK_RATE if r["train_lines"] >= 1000 else 0.0)
     eval_lines = make_lines(256, seed=2)
-    eval_steps, logging_steps = 25, 5
-    max_grad_norm = 1.0
-    if fault == "lr_too_high":
-        lr = 0.1  # warmup to 0.1: the loss falls while the LR is small, then rises and stalls near 2 nats
-    elif fault == "lr_too_low":
-        lr = 1e-7
-    elif fault == "overfitting":
-        # 24 lines, batch 8: 3 steps per epoch, 100 epochs. Enough capacity (~110k params) to memorise them.
-        train_lines, batch, weight_decay, eval_steps = make_lines(24, seed=1), 8, 0.0, 15
-    elif fault == "zero_grad_missing":
-        # Trainer clips in place: a clipped buffer plus one new gradient stays near the clip norm, which hides the
-        # accumulation. This user's loop does not clip (max_grad_norm 0; the Trainer still logs the norm).
-        max_grad_norm = 0.0
-
+    by_epoch = r["epochs"] is not None  # the variant that trains and evaluates by epoch instead of by step
     args = TrainingArguments(
         output_dir=str(out),
-        max_steps=steps,
-        per_device_train_batch_size=batch,
+        max_steps=-1 if by_epoch else r["steps"],
+        num_train_epochs=r["epochs"] or 1,
+        per_device_train_batch_size=r["batch"],
         per_device_eval_batch_size=64,
-        learning_rate=lr,
-        weight_decay=weight_decay,
+        learning_rate=r["lr"],
+        weight_decay=r["weight_decay"],
         warmup_steps=20,
-        lr_scheduler_type="linear",
-        max_grad_norm=max_grad_norm,
-        logging_steps=logging_steps,
+        lr_scheduler_type=r["scheduler"],
+        max_grad_norm=r["max_grad_norm"],
+        logging_steps=5,
         logging_first_step=True,
-        eval_strategy="steps",
-        eval_steps=eval_steps,
+        eval_strategy="epoch" if by_epoch else "steps",
+        eval_steps=None if by_epoch else r["eval_steps"],
         save_strategy="steps",
         save_steps=100,
-        report_to=["tensorboard"] if fault in TENSORBOARD_FAULTS else "none",
+        report_to=["tensorboard"] if r["tensorboard"] else "none",
         log_level="info",  # the "***** Running training *****" banner with the trainable-parameter count
         disable_tqdm=False,
-        seed=0,
-        data_seed=0,
+        seed=r["seed"],
+        data_seed=r["seed"],
         use_cpu=True,
         dataloader_num_workers=0,
     )
@@ -189,7 +212,7 @@ def train(fault: str, out: Path) -> None:
         eval_dataset=LinesDataset(eval_lines),
         data_collator=collate_preshifted if fault == "label_leakage" else collate,
     )
-    if fault == "label_leakage":
+    if fault == "label_leakage" and not r["leak_eval"]:
         # The held-out set goes through the stock, correct collation (a separate evaluation script in real life).
         trainer.get_eval_dataloader = _correct_eval_loader(trainer)
     trainer.train()
@@ -209,9 +232,10 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--fault", required=True, choices=FAULTS)
     parser.add_argument("--out", required=True, type=Path)
+    parser.add_argument("--overrides", default="{}", help="JSON object of recipe keys to change (a variant)")
     ns = parser.parse_args(argv)
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-    train(ns.fault, ns.out)
+    train(ns.fault, ns.out, json.loads(ns.overrides))
 
 
 if __name__ == "__main__":

@@ -34,6 +34,7 @@ Faults:
 from __future__ import annotations
 
 import argparse
+import json
 from pathlib import Path
 
 import torch
@@ -134,27 +135,46 @@ def make_grad_norm_callback():
     return GradNormLogger()
 
 
-def train(fault: str, out: Path) -> None:
+def recipe(fault: str, overrides: dict) -> dict:
+    """The training recipe of a fault: the healthy one with the fault's settings, then any variant's overrides."""
+    r = {
+        "lr": 3e-3,
+        "hidden": 128,
+        "epochs": 4,
+        "batch": 32,
+        "train_lines": 2400,
+        "val_check_interval": 25,  # validate every 25 training steps (1.0: once per epoch)
+        "check_val_every_n_epoch": 1,
+        "seed": 0,
+    }
+    if fault == "lr_too_high":
+        r["lr"] = 1.0  # loss falls to ~2.3 during warmup, then oscillates up to ~3 (above its start), never settles
+    elif fault == "lr_too_low":
+        r["lr"] = 1e-7
+    elif fault == "overfitting":
+        # 16 lines, batch 8: 2 steps per epoch, 150 epochs; validate every 5 epochs.
+        r.update(train_lines=16, hidden=256, epochs=150, batch=8, val_check_interval=1.0, check_val_every_n_epoch=5)
+    unknown = set(overrides) - set(r)
+    if unknown:
+        raise SystemExit(f"unknown recipe keys {sorted(unknown)}; known: {sorted(r)}")
+    r.update(overrides)
+    return r
+
+
+def train(fault: str, out: Path, overrides: dict | None = None) -> None:
     import pytorch_lightning as pl
     from pytorch_lightning.callbacks import LearningRateMonitor
     from pytorch_lightning.loggers import CSVLogger, TensorBoardLogger
 
     if fault not in FAULTS:
         raise SystemExit(f"unknown fault {fault!r}; known: {', '.join(FAULTS)}")
+    r = recipe(fault, overrides or {})
     torch.set_num_threads(1)
-    pl.seed_everything(0, workers=True)
+    pl.seed_everything(r["seed"], workers=True)
 
-    lr, hidden, epochs, batch, warmup = 3e-3, 128, 4, 32, 20
-    train_lines = make_lines(2400, seed=3, blank_rate=BLANK_RATE)
+    lr, hidden, epochs, batch, warmup = r["lr"], r["hidden"], r["epochs"], r["batch"], 20
+    train_lines = make_lines(r["train_lines"], seed=3, blank_rate=BLANK_RATE if r["train_lines"] >= 1000 else 0.0)
     val_lines = make_lines(256, seed=2)
-    val_check_interval: int | float = 25
-    if fault == "lr_too_high":
-        lr = 1.0  # loss falls to ~2.3 during warmup, then oscillates up to ~3 (above its start) and never settles
-    elif fault == "lr_too_low":
-        lr = 1e-7
-    elif fault == "overfitting":
-        # 16 lines, batch 8: 2 steps per epoch, 150 epochs; validate every 5 epochs.
-        train_lines, hidden, epochs, batch, val_check_interval = make_lines(16, seed=3), 256, 150, 8, 1.0
     freeze_encoder = fault == "frozen_params"
 
     module = build_module(fault, lr, hidden, freeze_encoder, warmup)
@@ -174,8 +194,8 @@ def train(fault: str, out: Path) -> None:
         logger=loggers,
         callbacks=[make_grad_norm_callback(), LearningRateMonitor(logging_interval="step")],
         log_every_n_steps=5,
-        val_check_interval=val_check_interval,
-        check_val_every_n_epoch=5 if fault == "overfitting" else 1,
+        val_check_interval=r["val_check_interval"],
+        check_val_every_n_epoch=r["check_val_every_n_epoch"],
         num_sanity_val_steps=0,
         deterministic=True,
         enable_progress_bar=True,
@@ -187,8 +207,9 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--fault", required=True, choices=FAULTS)
     parser.add_argument("--out", required=True, type=Path)
+    parser.add_argument("--overrides", default="{}", help="JSON object of recipe keys to change (a variant)")
     ns = parser.parse_args(argv)
-    train(ns.fault, ns.out)
+    train(ns.fault, ns.out, json.loads(ns.overrides))
 
 
 if __name__ == "__main__":
