@@ -264,3 +264,16 @@ def test_phase1_text_template_matches_json_path(tmp_path, monkeypatch):
         assert fast.stages == slow.stages and fast.epoch_starts == slow.epoch_starts
     assert fast.series("extra").steps.tolist() == [5, 6, 8]
     assert fast.series("loss").steps.tolist() == [1, 2, 3, 4, 5, 6, 8]
+
+
+def test_plain_jsonl_fairseq_style_quoted_numbers_and_stepless_valid_rows(tmp_path):
+    rows = [{"epoch": 1, "update": 0.5, "loss": "9.874", "gnorm": "2.345", "lr": "1.25e-05", "num_updates": "100"},
+            {"epoch": 1, "update": 1.0, "loss": "8.5", "gnorm": "nan", "lr": "2.5e-05", "num_updates": "200"},
+            {"epoch": 1, "valid_loss": "8.9", "valid_ppl": "477.1"}]
+    p = tmp_path / "train.jsonl"
+    p.write_text('{"env_info": "sys.platform: linux", "seed": 1}\n' + "\n".join(json.dumps(r) for r in rows) + "\n")
+    run = load_run([p])
+    assert run.series("loss").steps.tolist() == [100, 200] and run.series("loss").values[0] == pytest.approx(9.874)
+    assert math.isnan(run.series("grad_norm").values[1]) and run.series("lr").values[1] == pytest.approx(2.5e-05)
+    assert run.series("eval_loss").steps.tolist() == [200]  # the stepless valid row belongs to the last update
+    assert run.series("seed") is None

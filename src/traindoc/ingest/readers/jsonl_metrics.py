@@ -456,7 +456,7 @@ def _read_meta(rec: dict, run: Run, path: Path) -> None:
 _SPLIT_KEYS = ("mode", "split", "phase", "subset")
 _EVAL_SPLITS = {"val", "valid", "validation", "eval", "evaluation", "test", "dev"}
 _NOT_METRICS = {"type", "time", "timestamp", "_timestamp", "_runtime", "_step", "elapsed_time", "remaining_time",
-                "data_time", "percentage", "total_steps", "max_steps", "memory", "eta"}
+                "data_time", "percentage", "total_steps", "max_steps", "memory", "eta", "eta_seconds", "seed"}
 
 
 def sniff_jsonl(path: Path, head: bytes) -> float:
@@ -491,6 +491,7 @@ def read_jsonl(path: Path, run: Run) -> Source:
     last_step: int | None = None
     last_epoch: float | None = None
     masked_nan = 0
+    seen_step_key = False
     stats = LineStats()
     try:
         f = open(path, "rb")
@@ -525,7 +526,9 @@ def read_jsonl(path: Path, run: Run) -> Source:
                 if step is None and "global_step/max_steps" in rec:  # ms-swift
                     step = to_step(rec["global_step/max_steps"])
                 epoch = to_float(rec.get("epoch"))
-                if step is None:
+                if step is None and seen_step_key and last_step is not None:
+                    step = last_step  # a row without the step key (fairseq's valid lines): it belongs to the last one
+                elif step is None:
                     # Per-epoch logs (Keras-like) use the epoch; otherwise the row number is the only clock.
                     step = int(epoch) if epoch is not None and math.isfinite(epoch) and epoch == int(epoch) else row
                 else:
@@ -538,6 +541,7 @@ def read_jsonl(path: Path, run: Run) -> Source:
                     ):
                         offset = last_step  # counter restarted with the new epoch: make steps global
                     step += offset
+                    seen_step_key = True
                 flat = rec
                 if any(v.__class__ is dict for v in rec.values()):
                     flat = flatten(rec)
