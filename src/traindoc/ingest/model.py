@@ -168,6 +168,8 @@ class Run:
             if len(s) == 0:
                 del self.metrics[name]
                 continue
+            if len(s) < 2 or bool(np.all(s.steps[1:] > s.steps[:-1])):
+                continue  # the common case: already sorted and unique; copying would double peak memory
             order = np.argsort(s.steps, kind="stable")
             steps, values = s.steps[order], s.values[order]
             keep = np.ones(len(steps), dtype=bool)
