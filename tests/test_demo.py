@@ -42,5 +42,7 @@ def test_quick_demo_tells_the_story(tmp_path: Path):
     import demo
 
     before, after = demo.read_metrics(ws / "run"), demo.read_metrics(ws / "run-2")
-    # the fix must show in the figures: the retrained run ends nearer its best loss than the diverged one did
-    assert after["final_loss"] / after["min_loss"] < before["final_loss"] / before["min_loss"]
+    # the fix must show in the figures the seed cares about: no grad-norm blow-up in the last curriculum stage, and
+    # a better model at the end
+    assert after["max_grad_norm_last_stage"] < before["max_grad_norm_last_stage"]
+    assert after["final_val_loss"] < before["final_val_loss"]

@@ -1,6 +1,6 @@
 """`make demo`: the seed's story end to end on CPU, with the real trainer and the real traindoc commands.
 
-    1. train the bundled trainer's seed_divergence scenario (Muon LR 1e-2: it diverges at the Advanced stage)
+    1. train the bundled trainer's seed_divergence scenario (Muon LR too high: it diverges at the Advanced stage)
     2. diagnose it, as /ml-training-debugger does (markdown on screen, HTML report and JSON on disk)
     3. plan the fixes, as /ml-expert shows them
     4. apply the plan with its plan id, as a user approving it would (the command is printed)
@@ -161,7 +161,7 @@ def main(argv: list[str] | None = None) -> int:
     total = 6
     try:
         ws = prepare_workspace(args.workspace.resolve())
-        banner(1, total, f"Train the seed's failing run (scenario {SCENARIO}: Muon LR 1e-2, curriculum stages)")
+        banner(1, total, f"Train the seed's failing run (scenario {SCENARIO}: Muon LR far too high)")
         run([str(BIN / "phase1-train"), "--scenario", SCENARIO, "--out", str(ws), *size], ROOT, tail=OUTPUT_TAIL)
         td = ws / ".traindoc"
         td.mkdir(exist_ok=True)
