@@ -18,6 +18,8 @@ import torch
 import phase1.train_phase1 as tp
 from phase1.config import build_config
 
+pytestmark = pytest.mark.slow  # every test here trains (reduced form, seconds each)
+
 REPO = Path(__file__).resolve().parents[1]
 SCRIPT = REPO / "src" / "phase1" / "train_phase1.py"
 TINY = ["model.d_model=32", "model.n_layers=2", "model.n_heads=2", "model.max_seq_len=32", "model.act_max_steps=2",
