@@ -102,8 +102,10 @@ def reallib_runs():
         yield "reallib", label or "healthy", load_run([str(run_dir)])
 
 
-def platt(x: np.ndarray, y: np.ndarray, w: np.ndarray, l2: float = 1.0, prior=(1.0, 0.0)) -> tuple[float, float]:
-    """Weighted logistic regression of y on x (Newton), L2 pull towards `prior`."""
+def platt(x: np.ndarray, y: np.ndarray, w: np.ndarray, l2: float = 5.0, prior=(1.0, 0.0)) -> tuple[float, float]:
+    """Weighted logistic regression of y on x (Newton), L2 pull towards `prior`. A cause whose labelled examples
+    separate perfectly would otherwise get an infinite slope (a step function that says 100 % just above the
+    threshold); the pull and the clamp (a in [0.3, 8], b in [-6, 6]) keep the curve a curve."""
     a, b = prior
     for _ in range(50):
         z = np.clip(a * x + b, -30, 30)
@@ -122,7 +124,7 @@ def platt(x: np.ndarray, y: np.ndarray, w: np.ndarray, l2: float = 1.0, prior=(1
         a, b = a - da, b - db
         if abs(da) + abs(db) < 1e-8:
             break
-    return float(a), float(b)
+    return float(min(max(a, 0.3), 8.0)), float(min(max(b, -6.0), 6.0))
 
 
 def fit(rows: list[dict]) -> dict:

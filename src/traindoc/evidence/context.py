@@ -30,7 +30,7 @@ LR_REFERENCE: dict[str, tuple[float, float, float]] = {
     "mugrokfast_muon": (1e-3, 5e-3, 5e-3),
     "mugrokfast_adam": (3e-4, 3e-3, 3e-3),  # the trainer's AdamW side for embeddings/1-D params: 3e-3
     # wide: an unknown optimiser may be SGD (0.1 is a standard ResNet LR) or Adam; only extremes are flagged
-    "unknown": (1e-6, 1e-3, 0.3),
+    "unknown": (1e-5, 1e-3, 0.3),
 }
 
 
