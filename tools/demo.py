@@ -137,6 +137,19 @@ def before_after(before: dict, after: dict) -> str:
 
 
 # ------------------------------------------------------------------------------------------------ the story
+def retrain_command(plan: dict, ws: Path) -> tuple[list[str], Path]:
+    """The plan's `verification.retrain` command when it names its --out folder (what /ml-expert runs), else the
+    workspace's own `train.py --out run-2`. The workspace config already holds the scenario's size: no --test."""
+    text = (plan.get("verification") or {}).get("retrain") or ""
+    argv = shlex.split(text)
+    if "--out" in argv[:-1]:
+        if argv[0] in ("python", "python3"):
+            argv[0] = sys.executable  # the environment that has torch, whatever `python` is on PATH
+        return argv, (ws / argv[argv.index("--out") + 1]).resolve()
+    new_run = ws / "run-2"
+    return [sys.executable, str(ws / "train.py"), "--out", str(new_run)], new_run
+
+
 def prepare_workspace(demo_dir: Path) -> Path:
     """A fresh scratch folder; the trainer builds the scenario's workspace inside it."""
     if demo_dir.exists() and any(demo_dir.iterdir()):
@@ -195,14 +208,13 @@ def main(argv: list[str] | None = None) -> int:
                   f"{', '.join(report.get('restored_files', []))}")
             raise StepFailed("the plan did not apply, so there is nothing to retrain")
 
-        banner(5, total, "Retrain from the fixed workspace")
-        new_run = ws / "run-2"
-        # the workspace's config.yaml already holds the scenario's (reduced, with --quick) size: no --test here
-        retrain = [sys.executable, str(ws / "train.py"), "--out", str(new_run)]
+        banner(5, total, "Retrain from the fixed workspace, with the plan's retrain command")
+        retrain, new_run = retrain_command(plan, ws)
         run(retrain, ws, tail=OUTPUT_TAIL)
 
         banner(6, total, "Verify the new run against the diagnosis's expected outcomes")
-        verified = run([traindoc, "verify", ".traindoc/diagnosis.json", "run-2"], ws, allowed=(0, 1))
+        verified = run([traindoc, "verify", ".traindoc/diagnosis.json", os.path.relpath(new_run, ws)], ws,
+                       allowed=(0, 1))
 
         print(f"\n{'=' * 100}\n== Before / after\n{'=' * 100}\n")
         causes = ", ".join(f"#{c['rank']} {c['cause']} ({c['confidence']:.0%})" for c in diagnosis["root_causes"])
