@@ -115,7 +115,12 @@ def detect_lr_too_high(run: Run) -> list[Finding]:
     if above and sym:
         strength = min(1.0, 0.55 + 0.15 * math.log2(max(ratio, 1.0)) + 0.3 * sev)
     elif above:
-        strength = min(0.9, 0.25 + 0.2 * math.log10(max(ratio, 1.0)) * 2)
+        # the LR alone, with a run that shows no instability: a risk, not a diagnosis, unless it is an order of
+        # magnitude out (the zoo's no_warmup run trains fine at 4x with a warmup; HF's lr=0.1 is 33x)
+        if ratio < 10:
+            strength = min(0.35, 0.2 + 0.15 * math.log10(max(ratio, 1.0)))
+        else:
+            strength = min(0.7, 0.45 + 0.25 * math.log10(ratio / 10))
     else:
         # instability with the LR in range or unknown: lr_too_high stays a candidate (the most common cause of a
         # divergence a priori) but never a confident one without the LR itself as evidence
