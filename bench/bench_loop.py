@@ -92,6 +92,7 @@ def write_section(text: str) -> None:
     path = REPO / "bench" / "RESULTS.md"
     old = path.read_text() if path.exists() else "# Benchmark results\n"
     pattern = re.compile(rf"^{re.escape(SECTION)}\n.*?(?=^## |\Z)", re.S | re.M)
+    text = text.rstrip("\n") + "\n\n"
     new = pattern.sub(text, old) if pattern.search(old) else old.rstrip("\n") + "\n\n" + text
     path.write_text(new)
 
@@ -120,6 +121,25 @@ def main() -> int:
     return 0
 
 
+def failure_reason(row: dict) -> str:
+    """One line: the diagnosis missed the scenario's cause, or which verify checks failed (before -> after)."""
+    r = row["result"]
+    cause = scenario_cause(row["scenario"])
+    named = [c for c, p in r["diagnosis"] if p > 0.5]
+    parts = []
+    if cause != "healthy" and cause not in named:
+        parts.append(f"the diagnosis did not name `{cause}` (it reported {', '.join(named) or 'nothing'} above 0.5)")
+    v = r.get("verify") or {}
+    for c in v.get("checks", []):
+        if not c["holds"]:
+            parts.append(f"verify check failed: {c['description']} (before {c['before']:.4g}, after {c['after']:.4g})"
+                         if isinstance(c["before"], int | float) and isinstance(c["after"], int | float)
+                         else f"verify check failed: {c['description']}")
+    if r.get("apply") not in ("applied", "nothing to apply"):
+        parts.append(f"apply: {r.get('apply')} ({r.get('apply_reason')})")
+    return "; ".join(parts) or "see .cache/bench_loop.json"
+
+
 def report(rows: list[dict], planned: int, write: bool) -> None:
     passed = sum(r["passed"] for r in rows)
     worst = max(r["times"]["total"] for r in rows)
@@ -135,6 +155,9 @@ def report(rows: list[dict], planned: int, write: bool) -> None:
             f"Fixed (verify passed and the diagnosis had named the scenario's own cause, or healthy stayed healthy): "
             f"{passed}/{len(rows)} scenarios; mean loop {mean:.1f} s, worst {worst:.1f} s "
             f"({'within' if worst <= GOAL_S else 'over'} the {GOAL_S:.0f} s goal).\n")
+    why = [f"- {r['scenario']}: {failure_reason(r)}" for r in rows if not r["passed"]]
+    if why:
+        text += "\nNot fixed, and why (from the loop's own records):\n" + "\n".join(why) + "\n"
     print(text)
     if write:
         write_section(text)
