@@ -79,7 +79,7 @@ def test_config_fix_edits_exactly_the_keyed_lines(tmp_path: Path) -> None:
     scenarios.apply_known_fix(ws, "seed_divergence")
     after = (ws / "config.yaml").read_text().splitlines()
     diff = [(a, b) for a, b in zip(before, after, strict=True) if a != b]
-    assert len(before) == len(after) and diff == [("optim.muon_lr: 0.01", "optim.muon_lr: 0.005")]
+    assert len(before) == len(after) and diff == [("optim.muon_lr: 0.1", "optim.muon_lr: 0.005")]
 
 
 def test_unknown_scenario_and_non_empty_out_are_one_line_errors(tmp_path: Path) -> None:
