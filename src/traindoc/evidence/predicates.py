@@ -3,8 +3,8 @@
 `verify` checks a diagnosis's predicates against the new run; the diagnosis also evaluates them on the run it
 diagnosed to record `observed` (the before value). Kinds:
 - metric: stat(metric over window) op value;
-- cause_absent: the cause is not among the findings above 0.5 strength (verify re-diagnoses for the calibrated
-  version; here the raw detector strength is used);
+- cause_absent: the cause is not reported above 0.5 (verify passes the calibrated confidences of its re-diagnosis;
+  without them the raw detector strength is used);
 - no_warning: no event with this tag.
 """
 
@@ -96,8 +96,12 @@ def metric_stat(pred: dict, run: Run) -> float | None:
     raise ValueError(f"unknown stat {stat!r}")
 
 
-def evaluate(pred: dict, run: Run) -> tuple[bool, float | None]:
-    """(holds, observed value). A metric the run lacks does not hold (observed None): verification needs it."""
+def evaluate(pred: dict, run: Run, confidences: dict[str, float] | None = None) -> tuple[bool, float | None]:
+    """(holds, observed value). A metric the run lacks does not hold (observed None): verification needs it.
+
+    `confidences` (cause -> calibrated confidence) comes from a later stage that re-diagnosed the run (verify);
+    without it, cause_absent falls back to the raw detector strengths, which this stage can compute itself.
+    """
     kind = pred.get("kind")
     if kind == "metric":
         v = metric_stat(pred, run)
@@ -109,12 +113,9 @@ def evaluate(pred: dict, run: Run) -> tuple[bool, float | None]:
         from traindoc.evidence import run_detectors
 
         cause = pred.get("cause")
-        try:
-            from traindoc.diagnosis.ranking import rank_causes
-
-            ranked = rank_causes(run_detectors(run), run)
-            conf = max((c.confidence for c in ranked if c.cause == cause), default=0.0)
-        except ImportError:  # pragma: no cover - diagnosis stage missing
+        if confidences is not None:
+            conf = float(confidences.get(cause, 0.0))
+        else:
             conf = max((f.strength for f in run_detectors(run) if f.cause == cause), default=0.0)
         return conf < 0.5, conf
     if kind == "no_warning":

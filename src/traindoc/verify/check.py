@@ -37,7 +37,7 @@ def verify(original: dict[str, Any], new_paths: list[str], configs: tuple[str, .
     for rc in reported:
         for pred in rc.get("expected_outcome") or []:
             try:
-                holds, after = evaluate(pred, run)
+                holds, after = evaluate(pred, run, new_conf)
             except (ValueError, KeyError, TypeError) as e:
                 holds, after = False, None
                 pred = {**pred, "description": f"{pred.get('description', '')} (cannot evaluate: {e})"}
