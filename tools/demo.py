@@ -165,6 +165,9 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--workspace", type=Path, default=DEFAULT_WORKSPACE,
                     help="scratch folder, deleted and rebuilt (default: demo-workspace/)")
+    ap.add_argument("--reuse-workspace", type=Path, metavar="WS",
+                    help="start from a copy of an already trained seed_divergence workspace instead of training it "
+                         "(tests pass the fault zoo's cached one)")
     ap.add_argument("--quick", action="store_true", default=os.environ.get("TRAINDOC_DEMO_QUICK") == "1",
                     help="reduced training size (the trainer's --test), for tests")
     args = ap.parse_args(argv)
@@ -175,7 +178,16 @@ def main(argv: list[str] | None = None) -> int:
     try:
         ws = prepare_workspace(args.workspace.resolve())
         banner(1, total, f"Train the seed's failing run (scenario {SCENARIO}: Muon LR far too high)")
-        run([str(BIN / "phase1-train"), "--scenario", SCENARIO, "--out", str(ws), *size], ROOT, tail=OUTPUT_TAIL)
+        if args.reuse_workspace:
+            src = args.reuse_workspace.resolve()
+            if not (src / "run" / "metrics.jsonl").exists():
+                raise StepFailed(f"{src} is not a trained workspace (no run/metrics.jsonl)")
+            print(f"\n(reusing the trained workspace {src} instead of running: "
+                  f"phase1-train --scenario {SCENARIO} --out {ws}{' --test' if args.quick else ''})")
+            shutil.copytree(src, ws, ignore=shutil.ignore_patterns("__pycache__", ".pytest_cache"))
+        else:
+            run([str(BIN / "phase1-train"), "--scenario", SCENARIO, "--out", str(ws), *size], ROOT,
+                tail=OUTPUT_TAIL)
         td = ws / ".traindoc"
         td.mkdir(exist_ok=True)
 
