@@ -24,6 +24,17 @@ def _load(args: Any):
     return load_run(args.paths, configs=args.config or (), code_dirs=args.code or ())
 
 
+def _write(path: str, content: str) -> None:
+    """Write an output file, creating its folder; a path that cannot be written is a usage error, not a crash."""
+    try:
+        os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+        with open(path, "w", encoding="utf-8") as f:
+            f.write(content)
+    except OSError as e:
+        raise UsageError(f"cannot write {path}: {e.strerror or e}") from None
+    print(f"traindoc diagnose: wrote {path}", file=sys.stderr)
+
+
 def command(args: Any) -> int:
     from traindoc.diagnosis.build import diagnose, validate, warn
     from traindoc.diagnosis.render import to_html, to_markdown
@@ -44,13 +55,9 @@ def command(args: Any) -> int:
     validate(doc)
     text = json.dumps(doc, indent=2, allow_nan=False)
     if args.output:
-        with open(args.output, "w", encoding="utf-8") as f:
-            f.write(text + "\n")
-        print(f"traindoc diagnose: wrote {args.output}", file=sys.stderr)
+        _write(args.output, text + "\n")
     if args.html:
-        with open(args.html, "w", encoding="utf-8") as f:
-            f.write(to_html(doc, run))
-        print(f"traindoc diagnose: wrote {args.html}", file=sys.stderr)
+        _write(args.html, to_html(doc, run))
         if not (args.json or args.md):
             return 0
     if args.json or (not args.md and not sys.stdout.isatty()):
