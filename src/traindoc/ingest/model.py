@@ -7,6 +7,7 @@ the run itself used is kept in `Series.raw_name` so evidence can quote it.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -102,7 +103,8 @@ class ConfigValue:
     value: Any
     file: str = ""
     line: int | None = None  # 1-based
-    kind: str = "yaml"  # "yaml" | "json" | "python_assign" | "dataclass_default" | "argparse_default" | "hparams" | "meta"
+    # "yaml" | "json" | "python_assign" | "dataclass_default" | "argparse_default" | "hparams" | "meta"
+    kind: str = "yaml"
     text: str = ""  # the exact source text of the value as written ("1e-2"), when known
 
 
@@ -142,6 +144,9 @@ class Run:
     metrics: dict[str, Series] = field(default_factory=dict)
     events: list[LogEvent] = field(default_factory=list)
     config: dict[str, ConfigValue] = field(default_factory=dict)
+    # Every place a key was found (a project config and the copy a run saved beside its logs, say); `config` holds
+    # the one a fix should edit (see finalize). Readers add values through put_config().
+    config_sites: dict[str, list[ConfigValue]] = field(default_factory=dict)
     params: ParamCounts | None = None
     samples: list[Sample] = field(default_factory=list)
     sources: list[Source] = field(default_factory=list)
@@ -162,8 +167,40 @@ class Run:
         values = np.concatenate([old.values, series.values])
         self.metrics[series.name] = Series(series.name, steps, values, old.source, old.raw_name)
 
+    def put_config(self, cv: ConfigValue) -> None:
+        """Record a config value; the last one read is the effective value until finalize() picks the site."""
+        self.config_sites.setdefault(cv.key, []).append(cv)
+        self.config[cv.key] = cv
+
+    def _pick_config_sites(self) -> None:
+        """Where a key is written in several files with the same value, point `config` at the one a person edits.
+
+        A run usually saves a copy of its effective config beside its logs and checkpoints; editing that copy
+        changes nothing the next training reads. So among the sites that agree with the effective value, prefer a
+        file outside every folder that holds the run's outputs (metrics, checkpoints), then the shallowest path.
+        """
+        output_dirs = {
+            os.path.dirname(os.path.abspath(s.path))
+            for s in self.sources
+            if s.metrics or "checkpoint" in s.format
+        }
+
+        def rank(cv: ConfigValue) -> tuple[int, int]:
+            path = os.path.abspath(cv.file)
+            inside_outputs = any(path.startswith(d + os.sep) for d in output_dirs)
+            return (1 if inside_outputs else 0, path.count(os.sep))
+
+        for key, sites in self.config_sites.items():
+            if len(sites) < 2:
+                continue
+            effective = self.config[key]
+            same = [cv for cv in sites if cv.file and cv.line and _same_value(cv.value, effective.value)]
+            if same:
+                self.config[key] = min(same, key=rank)
+
     def finalize(self) -> Run:
         """Sort every series by step, dropping duplicate steps (the last logged value wins, as after a resume)."""
+        self._pick_config_sites()
         for name, s in list(self.metrics.items()):
             if len(s) == 0:
                 del self.metrics[name]
@@ -192,3 +229,13 @@ class Run:
                 if key.rsplit(".", 1)[-1] == want:
                     return cv
         return None
+
+
+def _same_value(a: Any, b: Any) -> bool:
+    """Config values equal across notations (1e-2 in YAML and 0.01 in a JSON dump)."""
+    if a == b:
+        return True
+    try:
+        return float(a) == float(b)
+    except (TypeError, ValueError):
+        return str(a) == str(b)

@@ -271,7 +271,7 @@ def add_config(run: Run, key: str, value: Any, file: str | Path = "", line: int 
                text: str = "", overwrite: bool = True) -> None:
     if not overwrite and key in run.config:
         return
-    run.config[key] = ConfigValue(key, value, str(file), line, kind, text)
+    run.put_config(ConfigValue(key, value, str(file), line, kind, text))
 
 
 def flatten(d: dict, prefix: str = "", out: dict | None = None, depth: int = 0) -> dict:

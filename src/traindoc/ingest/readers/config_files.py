@@ -60,7 +60,7 @@ class _Lines:
 def _add(run: Run, src: Source, key: str, value: Any, file: str, line: int | None, kind: str, text: str) -> None:
     if len(run.config) >= MAX_VALUES and key not in run.config:
         return
-    run.config[key] = ConfigValue(key=key, value=value, file=file, line=line, kind=kind, text=text)
+    run.put_config(ConfigValue(key=key, value=value, file=file, line=line, kind=kind, text=text))
     src.records += 1
 
 
