@@ -51,11 +51,12 @@ FAULTS = {
             return -(y * torch.log(p) + (1 - y) * torch.log(1 - p)).mean()
         """,
     "grad_explosion": """
-        def fit(model, opt, loader):
+        def fit(model, opt, scheduler, loader):
             for x in loader:
                 opt.zero_grad()
                 model(x).sum().backward()
                 opt.step()
+                scheduler.step()
         """,
     "act_variance_collapse": """
         from dataclasses import dataclass
@@ -78,6 +79,20 @@ FAULTS = {
         def halting_stats(state):
             halt = state.n_updates.float().reshape(-1, 1)
             return halt.var(dim=1).mean().item()
+        """,
+    "no_warmup": """
+        def fit(model, optimizer, loader):
+            for x in loader:
+                optimizer.zero_grad()
+                model(x).sum().backward()
+                optimizer.step()
+        """,
+    "attention_logit_growth": """
+        import torch.nn.functional as F
+
+
+        def attend(q, k, v):
+            return F.scaled_dot_product_attention(q, k, v, is_causal=True)
         """,
     "output_logit_divergence": """
         import torch.nn.functional as F
@@ -124,7 +139,7 @@ def test_every_fault_gets_a_planned_fix(fixed_project) -> None:
 @pytest.mark.parametrize("cause", list(FAULTS))
 def test_locator_silent_after_the_fix(fixed_project, cause: str) -> None:
     root, *_ = fixed_project
-    if cause in ("grad_explosion", "output_logit_divergence"):
+    if cause in ("grad_explosion", "output_logit_divergence", "attention_logit_growth"):
         return  # these locators mark where a guard goes; after it is added the site stays (by design)
     assert locate_for_cause([str(root / f"user_{cause}.py")], cause) == []
 
