@@ -54,6 +54,10 @@ def measure(records: list[dict[str, Any]]) -> dict[str, float]:
     m["gn_median"] = _median(fin_gn)
     m["gn_max"] = max(fin_gn) if fin_gn else math.nan
     m["gn_max_vs_median"] = m["gn_max"] / m["gn_median"] if fin_gn else math.nan
+    # spikiness of the grad norm over steps 6-40, after the initialisation transient and before the LR decays:
+    # where an inverted (high-pass) Grokfast filter shows as oscillation
+    early = _finite(gnorms[5:40])
+    m["gn_early_spikiness"] = max(early) / _median(early) if len(early) >= 10 else math.nan
     m["gn_first_max"] = max(_finite(gnorms[:10])) if fin_gn else math.nan  # first 10 steps
     m["gn_first_vs_median"] = m["gn_first_max"] / m["gn_median"] if fin_gn else math.nan
     # jump of the grad norm right after the first update, relative to its value at initialisation
@@ -128,7 +132,7 @@ SYMPTOMS: dict[str, list[Check]] = {
                               ("var_dof_warnings", _gt(0.5), _lt(0.5))],
     "embedding_heavy": [("embedding_share", _gt(0.75), _lt(0.5))],
     "future_leak": [("loss_last", _lt(0.3), _gt(0.6)), ("val_minus_train_last", _gt(1.0), _lt(0.5))],
-    "grokfast_sign": [("gn_max_vs_median", _gt(6.0), _lt(4.0))],
+    "grokfast_sign": [("gn_early_spikiness", _gt(4.5), _lt(3.5))],
     "scheduler_key": [("lr_muon_max_over_min", _lt(1.0 + 1e-9), _gt(5.0))],
     "no_warmup": [("gn_early_jump", _gt(1.8), _lt(1.3))],
     "lr_too_low": [("loss_drop", _lt(0.1), _gt(0.5))],
