@@ -72,8 +72,8 @@ class Scenario:
 
 
 # The zoo's base: the trainer's --test size (d_model 96, 3 layers, seq 64, batch 16), three curriculum stages,
-# single-threaded so that a run is bit-for-bit reproducible on any CPU. Normal form: 3 epochs x 60 steps per stage
-# switch layout of --test but 2 epochs per stage; reduced form: one epoch per stage, 40 steps each.
+# single-threaded so that a run is bit-for-bit reproducible on any CPU. Normal form: 6 epochs x 60 steps, two
+# epochs per stage (switches at epochs 3 and 5); reduced form: 3 epochs x 40 steps, one epoch per stage.
 BASE: dict[str, Any] = {
     "train.threads": 1,
     "train.device": "cpu",
@@ -153,8 +153,8 @@ SCENARIO_LIST: list[Scenario] = [
     Scenario(
         name="future_leak",
         cause="label_leakage",
-        summary="non-causal attention: every position reads the token it must predict, so the teacher-forced "
-        "loss falls far below what a causal model can reach while free-running samples are garbage",
+        summary="non-causal attention: every position also sees the tokens after it, which lets the model "
+        "memorise its training rows (train loss ~0.01) while validation scored from prefixes rises to ~5.8",
         where="phase1/model.py: CausalSelfAttention.forward, is_causal=False",
         # The memorisation that the leak enables takes ~170 steps to set in: the reduced form keeps the full size.
         reduced={"train.epochs": 6, "train.steps_per_epoch": 60, "data.reasoning_epoch": 3, "data.advanced_epoch": 5},
@@ -278,10 +278,8 @@ def effective_config(scenario: Scenario, reduced: bool = False, extra: dict[str,
 
 def _yaml_scalar(value: Any) -> str:
     """One YAML scalar (or flow list) that yaml.safe_load reads back to the same value and type."""
-    text = yaml.safe_dump(value, default_flow_style=True, width=1000).strip()
-    if text.endswith("\n..."):
-        text = text[: -len("\n...")]
-    return text.removesuffix("...").strip()
+    text = yaml.safe_dump(value, default_flow_style=True, width=1000)
+    return text.replace("\n...\n", "\n").strip()  # a bare scalar document ends with "..."
 
 
 def render_config_yaml(cfg) -> str:
@@ -289,12 +287,7 @@ def render_config_yaml(cfg) -> str:
     from .config import _flatten
 
     lines = ["# Effective config of this run: one dotted key per line. Edit it, then retrain: python train.py"]
-    section = None
-    for key, value in _flatten(cfg.to_dict()).items():
-        head = key.split(".", 1)[0]
-        if head != section:
-            section = head
-        lines.append(f"{key}: {_yaml_scalar(value)}")
+    lines += [f"{key}: {_yaml_scalar(value)}" for key, value in _flatten(cfg.to_dict()).items()]
     return "\n".join(lines) + "\n"
 
 
