@@ -85,3 +85,20 @@ def test_param_imbalance_ties_then_adds_layers(tmp_path: Path) -> None:
     (change,) = plan["changes"]
     # tied: 50257*512 vs 12*512^2*8 -> 50% embeddings; 10 layers bring it to 45%
     assert change["after"] == "  n_layers: 10  # depth\n  tie_embeddings: true\n"
+
+
+def test_default_test_command_prefers_the_projects_own_python(tmp_path):
+    """The backend's venv may have no pytest (install.sh): the project's .venv runs its tests when it has one."""
+    import sys
+
+    from traindoc.plan.build import test_command
+
+    (tmp_path / "tests").mkdir()
+    venv = tmp_path / ".venv"
+    (venv / "bin").mkdir(parents=True)
+    # the project's interpreter: a launcher for one that has pytest (a real venv would depend on the base Python)
+    (venv / "bin" / "python").write_text(f'#!/bin/sh\nexec "{sys.executable}" "$@"\n')
+    (venv / "bin" / "python").chmod(0o755)
+    cmd = test_command(tmp_path)
+    assert cmd.startswith(str(venv / "bin" / "python")), cmd
+    assert cmd.endswith(" tests")

@@ -692,10 +692,40 @@ def compute_plan_id(plan: dict[str, Any]) -> str:
     return h.hexdigest()[:16]
 
 
+def _python_with_pytest(root: Path) -> str:
+    """The interpreter that should run the project's tests: the project's own environment first.
+
+    traindoc's backend may live in a small venv of its own (install.sh: no torch, no pytest), so its interpreter
+    is a last resort, not the default. Order: the project's .venv/venv, the active virtualenv, the interpreter
+    running traindoc, then python3 on PATH; the first that can import pytest wins.
+    """
+    import shutil
+    import subprocess
+
+    candidates = [root / ".venv" / "bin" / "python", root / "venv" / "bin" / "python"]
+    if os.environ.get("VIRTUAL_ENV"):
+        candidates.append(Path(os.environ["VIRTUAL_ENV"]) / "bin" / "python")
+    candidates.append(Path(sys.executable))
+    for name in ("python3", "python"):
+        found = shutil.which(name)
+        if found:
+            candidates.append(Path(found))
+    for exe in candidates:
+        if not exe.exists():
+            continue
+        try:
+            ok = subprocess.run([str(exe), "-c", "import pytest"], capture_output=True, timeout=60).returncode == 0
+        except (OSError, subprocess.TimeoutExpired):
+            ok = False
+        if ok:
+            return str(exe)
+    return sys.executable  # nothing has pytest: apply reports the failure and restores the files
+
+
 def test_command(root: Path) -> str:
     target = "tests" if (root / "tests").is_dir() else "."
     # no -q: a project's own addopts may already add one, and -qq drops the "N passed" summary apply reports
-    return f"{shlex.quote(sys.executable)} -m pytest -p no:cacheprovider {target}"
+    return f"{shlex.quote(_python_with_pytest(root))} -m pytest -p no:cacheprovider {target}"
 
 
 def build_plan(diagnosis: dict[str, Any], diagnosis_path: str, fix: str | None = None,
