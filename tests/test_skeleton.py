@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 import jsonschema
+import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 CAUSES_MD = ROOT.parent / "shared" / "spec" / "causes.md"
@@ -27,6 +28,8 @@ def test_schemas_are_valid_json_schema():
 def test_cause_enum_matches_causes_md():
     schema = json.loads((ROOT / "schemas" / "diagnosis.schema.json").read_text())
     enum = schema["$defs"]["cause"]["enum"]
+    if not CAUSES_MD.exists():  # CI lays shared/ beside the clone; a bare clone elsewhere has no spec to compare
+        pytest.skip(f"{CAUSES_MD} not present: cannot compare the schema's cause enum with the spec")
     ids = re.findall(r"^\| `([a-z0-9_]+)` \|", CAUSES_MD.read_text(), flags=re.M)
     assert ids, "causes.md not found or not parsed"
     assert enum == ids
