@@ -87,12 +87,19 @@ def _svg_plot(steps: np.ndarray, values: np.ndarray, title: str, marks: list[tup
              f'<text x="{PAD}" y="{H - 8}" font-size="10">{int(x0)}</text>',
              f'<text x="{W - 60}" y="{H - 8}" font-size="10">{int(x1)}</text>',
              f'<polyline fill="none" stroke="#1f77b4" stroke-width="1.2" points="{pts}"/>']
-    for step, label in marks:
+    label_rows: list[float] = []  # right end of the last label in each text row, so labels never overlap
+    for step, label in sorted(marks, key=lambda m: m[0]):
         if x0 <= step <= x1:
             x = PAD + (step - x0) / max(x1 - x0, 1e-12) * (W - PAD - 10)
             parts.append(f'<line x1="{x:.1f}" y1="20" x2="{x:.1f}" y2="{H - 25}" stroke="#d62728" '
                          f'stroke-dasharray="4,3"><title>{escape(label)}</title></line>')
-            parts.append(f'<text x="{x + 2:.1f}" y="32" font-size="9" fill="#d62728">{escape(label[:24])}</text>')
+            text = label[:24]
+            row = next((i for i, end in enumerate(label_rows) if end < x), len(label_rows))
+            if row == len(label_rows):
+                label_rows.append(0.0)
+            label_rows[row] = x + 2 + 5.5 * len(text)  # ~5.5 px per character at font-size 9
+            parts.append(f'<text x="{x + 2:.1f}" y="{32 + 11 * row}" font-size="9" fill="#d62728">'
+                         f'{escape(text)}</text>')
     for step in bad_steps[:200]:
         x = PAD + (float(step) - x0) / max(x1 - x0, 1e-12) * (W - PAD - 10)
         parts.append(f'<line x1="{x:.1f}" y1="20" x2="{x:.1f}" y2="26" stroke="red"/>')
