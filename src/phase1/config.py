@@ -42,7 +42,9 @@ class ModelConfig:
 
 @dataclass
 class OptimConfig:
-    name: str = "mugrokfast"  # mugrokfast | adamw (AdamW everywhere: the benchmark baseline and a safe fallback)
+    # mugrokfast | adamw (AdamW everywhere: the benchmark baseline and a safe fallback) | sgd (torch SGD everywhere
+    # at adam_lr with momentum/nesterov below: its step scales with the gradient, so grad_clip matters under it)
+    name: str = "mugrokfast"
     muon_lr: float = 5e-3
     adam_lr: float = 3e-3
     momentum: float = 0.95
@@ -272,8 +274,8 @@ def validate(cfg: Config) -> None:
         raise ConfigError("model.n_layers and model.act_max_steps must be >= 1")
     if d.seq_len > m.max_seq_len:
         raise ConfigError(f"data.seq_len ({d.seq_len}) exceeds model.max_seq_len ({m.max_seq_len})")
-    if o.name not in ("mugrokfast", "adamw"):
-        raise ConfigError(f"optim.name must be mugrokfast or adamw, got {o.name!r}")
+    if o.name not in ("mugrokfast", "adamw", "sgd"):
+        raise ConfigError(f"optim.name must be mugrokfast, adamw or sgd, got {o.name!r}")
     if o.muon_scaling not in ("match_rms_adamw", "original"):
         raise ConfigError(f"optim.muon_scaling must be match_rms_adamw or original, got {o.muon_scaling!r}")
     if t.epochs < 1 or t.batch_size < 1:

@@ -204,6 +204,18 @@ def build_optimizer(model: nn.Module, cfg: OptimConfig) -> torch.optim.Optimizer
         groups = [g for g in groups if g["params"]]
         return torch.optim.AdamW(groups, lr=cfg.adam_lr, betas=tuple(cfg.adam_betas), eps=cfg.adam_eps,
                                  weight_decay=cfg.weight_decay)
+    if cfg.name == "sgd":
+        # Plain SGD with (Nesterov) momentum on every parameter, at optim.adam_lr with optim.momentum/nesterov.
+        # Unlike Muon and AdamW, its update scales with the raw gradient, so it is the optimiser under which
+        # grad-norm clipping really matters (the fault zoo's grad_explosion scenario). Two named groups so logs
+        # keep one shape; set_lr drives group["lr"] from group["initial_lr"] as for the others.
+        groups = [
+            {"params": muon, "name": "muon", "lr": cfg.adam_lr, "initial_lr": cfg.adam_lr},
+            {"params": adam, "name": "adam", "lr": cfg.adam_lr, "initial_lr": cfg.adam_lr},
+        ]
+        groups = [g for g in groups if g["params"]]
+        return torch.optim.SGD(groups, lr=cfg.adam_lr, momentum=cfg.momentum, nesterov=cfg.nesterov,
+                               weight_decay=cfg.weight_decay)
     groups = [
         {"params": muon, "name": "muon", "use_muon": True},
         {"params": adam, "name": "adam", "use_muon": False},

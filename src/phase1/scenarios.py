@@ -228,6 +228,21 @@ SCENARIO_LIST: list[Scenario] = [
         fix_summary="put optimizer.zero_grad(set_to_none=True) back before the forward pass",
     ),
     Scenario(
+        name="grad_explosion",
+        cause="grad_explosion",
+        summary="plain SGD (momentum 0.95) at LR 0.5 without grad-norm clipping: as the warmup raises the LR the "
+        "grad norm grows by three orders of magnitude, then the loss turns NaN and the run stops as diverged",
+        where="config.yaml: optim.grad_clip",
+        # SGD, not MuGrokfast: Muon and AdamW normalise their updates, so clipping cannot change those runs. SGD's
+        # step is lr * gradient, so one large gradient makes a large step, which makes a larger gradient. The same
+        # LR with the clip at 1.0 bounds every step to lr * 1 and the run trains (measured, docs/fault-zoo.md).
+        # A 100-step warmup lets plain SGD's initialisation transient settle while the LR is small, so the clipped
+        # run's grad norm stays within ~8x of its median and the blow-up is the LR's, not the initialisation's.
+        config={"optim.name": "sgd", "optim.adam_lr": 0.5, "optim.grad_clip": 0.0, "optim.warmup_steps": 100},
+        fix_config={"optim.grad_clip": 1.0},
+        fix_summary="optim.grad_clip 0 -> 1.0 (the default; same LR)",
+    ),
+    Scenario(
         name="nan_log",
         cause="nan_inf",
         summary="an unguarded torch.log in the ACT diversity term: log(0) as soon as a token halts early, so the "

@@ -62,6 +62,9 @@ def measure(records: list[dict[str, Any]]) -> dict[str, float]:
     m["gn_first_vs_median"] = m["gn_first_max"] / m["gn_median"] if fin_gn else math.nan
     # jump of the grad norm right after the first update, relative to its value at initialisation
     m["gn_early_jump"] = max(_finite(gnorms[1:10])) / gnorms[0] if n > 1 and math.isfinite(gnorms[0]) else math.nan
+    # growth of the grad norm: its largest finite value over the median of the first 10 steps (an explosion)
+    first10 = _finite(gnorms[:10])
+    m["gn_max_vs_first10_median"] = m["gn_max"] / _median(first10) if first10 else math.nan
     m["gn_last_vs_first"] = _median(_finite(gnorms[-k:])) / _median(_finite(gnorms[:k])) if fin_gn else math.nan
     # the Advanced stage switch (the seed's divergence point)
     adv = next((r["step"] for r in stages if r["stage"] == "Advanced"), None)
@@ -138,6 +141,8 @@ SYMPTOMS: dict[str, list[Check]] = {
     "lr_too_low": [("loss_drop", _lt(0.1), _gt(0.5))],
     "frozen_params": [("trainable_share", _lt(0.5), _gt(0.99))],
     "zero_grad_missing": [("gn_last_vs_first", _gt(10.0), _lt(3.0))],
+    # the exploded run peaks ~2600x above its first steps' norm, then turns NaN; clipped at 1.0, ~5x
+    "grad_explosion": [("gn_max_vs_first10_median", _gt(100.0), _lt(30.0))],
     "nan_log": [("nonfinite_loss_steps", _gt(0.5), _lt(0.5))],
     "overfitting": [("val_rise_from_min", _gt(0.3), _lt(0.1)), ("val_minus_train_last", _gt(0.5), _lt(0.3))],
 }

@@ -45,8 +45,23 @@ def optimizer_family(run: Run) -> str:
         cv = run.config_value(key)
         if cv is not None and isinstance(cv.value, str):
             names.append(cv.value.lower())
-    if run.config_value("muon_lr") is not None and not any("adam" in n for n in names):
+    # An optimiser the run names (meta or config) wins; only when it names none we know do we infer it from its
+    # keys. A trainer may keep muon_lr/grokfast_* in its config while running another optimiser (phase1's
+    # optim.name=sgd or adamw), and judging that run's LR against Muon's range would be wrong by orders of magnitude.
+    named = _family_from_names(names)
+    if named != "unknown":
+        return named
+    if run.config_value("muon_lr") is not None:
         names.append("mugrokfast" if run.config_value("grokfast_lambda", "grokfast_alpha") else "muon")
+    named = _family_from_names(names)
+    if named != "unknown":
+        return named
+    if any(s.format.startswith("hf_") or "transformers" in s.format for s in run.sources):
+        return "adamw"  # HF Trainer's default optimiser
+    return "unknown"
+
+
+def _family_from_names(names: list[str]) -> str:
     joined = " ".join(names)
     if "mugrokfast" in joined or "grokfast" in joined:
         return "mugrokfast"
@@ -56,8 +71,6 @@ def optimizer_family(run: Run) -> str:
         return "sgd"
     if "adam" in joined or "lamb" in joined:
         return "adamw"
-    if any(s.format.startswith("hf_") or "transformers" in s.format for s in run.sources):
-        return "adamw"  # HF Trainer's default optimiser
     return "unknown"
 
 

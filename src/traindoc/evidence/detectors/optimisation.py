@@ -280,8 +280,10 @@ def detect_scheduler_misuse(run: Run) -> list[Finding]:
                 strength = max(strength, 0.7)
                 step = int(st[z0])
         break
-    # (a run of < 20 steps is a smoke test: its schedule says nothing)
-    if wv is not None and wv > 0 and run_length(run) >= 20 and wv > 1.0 * run_length(run):
+    # (a run of < 20 steps is a smoke test: its schedule says nothing; a run whose loss went non-finite stopped
+    # early, so its logged length is not the length it was configured for, and a warmup longer than it says nothing)
+    stopped_early = first_nonfinite(loss_series(run)) is not None
+    if wv is not None and wv > 0 and run_length(run) >= 20 and wv > 1.0 * run_length(run) and not stopped_early:
         ev.append(f"warmup_steps={wcv.text or wcv.value} is longer than the run ({run_length(run)} steps) "
                   f"{cite_config(wcv)}")
         strength = max(strength, 0.7)
