@@ -1,0 +1,60 @@
+"""The optimiser a run names decides which LR reference applies, and a run cut short by NaN is not a short schedule.
+
+Both rules came out of the fault zoo's grad_explosion scenario (phase1 with optim.name=sgd keeps Muon/Grokfast keys
+in its config) but are general: a trainer's config often carries keys of optimisers it is not running.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from traindoc.evidence.context import configured_lrs, optimizer_family
+from traindoc.evidence.detectors import optimisation
+from traindoc.ingest.model import ConfigValue, Run, Series
+
+N = 120
+T = np.arange(N)
+
+
+def make_run(config: dict[str, object], meta_optimizer: str | None = None,
+             loss: np.ndarray | None = None, lr: np.ndarray | None = None) -> Run:
+    run = Run()
+    loss = loss if loss is not None else 4.0 * np.exp(-T / 60) + 1.0
+    lr = lr if lr is not None else 0.5 * np.minimum(1.0, (T + 1) / 100)
+    run.add_series(Series("loss", T, loss, "run/metrics.jsonl"))
+    run.add_series(Series("lr", T, lr, "run/metrics.jsonl"))
+    for i, (k, v) in enumerate(config.items(), 1):
+        run.config[k] = ConfigValue(k, v, "ws/config.yaml", i, "yaml", str(v))
+    if meta_optimizer is not None:
+        run.meta["optimizer"] = meta_optimizer
+    return run.finalize()
+
+
+PHASE1_KEYS = {"optim.muon_lr": 5e-3, "optim.adam_lr": 0.5, "optim.grokfast_lambda": 0.5,
+               "optim.grokfast_alpha": 0.98, "optim.warmup_steps": 100}
+
+
+def test_named_sgd_wins_over_muon_keys_in_the_config() -> None:
+    run = make_run({**PHASE1_KEYS, "optim.name": "sgd"}, meta_optimizer="sgd")
+    assert optimizer_family(run) == "sgd"
+    # an SGD LR of 0.5 is inside SGD's reference range, not "100x Adam's 3e-3"
+    assert all(c.family == "sgd" for c in configured_lrs(run))
+    assert optimisation.detect_lr_too_high(run) == []
+
+
+def test_muon_keys_still_identify_mugrokfast_when_nothing_is_named() -> None:
+    assert optimizer_family(make_run(PHASE1_KEYS)) == "mugrokfast"
+    assert optimizer_family(make_run(PHASE1_KEYS, meta_optimizer="mugrokfast")) == "mugrokfast"
+
+
+def test_warmup_longer_than_a_completed_run_fires() -> None:
+    run = make_run({"optim.warmup_steps": 500}, meta_optimizer="adamw")
+    f = optimisation.detect_scheduler_misuse(run)
+    assert f and any("longer than the run" in e for e in f[0].evidence)
+
+
+def test_warmup_longer_than_a_run_stopped_by_nan_is_silent() -> None:
+    loss = 4.0 * np.exp(-T / 60) + 1.0
+    loss[76:] = np.nan  # the run diverged and stopped: its length is not the configured one
+    run = make_run({"optim.warmup_steps": 500}, meta_optimizer="adamw", loss=loss)
+    assert optimisation.detect_scheduler_misuse(run) == []
