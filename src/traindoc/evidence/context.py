@@ -49,6 +49,8 @@ def optimizer_family(run: Run) -> str:
     # keys. A trainer may keep muon_lr/grokfast_* in its config while running another optimiser (phase1's
     # optim.name=sgd or adamw), and judging that run's LR against Muon's range would be wrong by orders of magnitude.
     named = _family_from_names(names)
+    if named == "muon" and run.config_value("grokfast_lambda", "grokfast_alpha"):
+        return "mugrokfast"  # Muon behind a Grokfast filter: its healthy LR is lower than plain Muon's
     if named != "unknown":
         return named
     if run.config_value("muon_lr") is not None:
