@@ -137,6 +137,7 @@ def _outcomes(names: list[str], tmp_path: Path) -> list[dict]:
 
 
 @pytest.mark.skipif(not scenario_names(), reason="the fault zoo (phase1.scenarios) is not installed")
+@pytest.mark.timeout(1800)  # 14 retrains; the suite-wide 600 s limit is per ordinary test
 def test_fix_loop_passes_on_the_fault_zoo(tmp_path: Path) -> None:
     names = selected_scenarios()
     assert names, "no selected scenario exists in the zoo"
