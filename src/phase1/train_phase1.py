@@ -458,6 +458,12 @@ def train(cfg: Config, out_dir: Path, resume: bool = False, model_name: str = "r
         print(f"phase1-train: {status} at step {step}{': ' + message if message else ''} ({out_dir})",
               file=sys.stderr if status != "completed" else sys.stdout)
     if ddp:
+        # Rank 0 still writes checkpoints and logs when the others reach this line; tearing gloo down while a peer
+        # is busy aborts the process under load ("terminate called without an active exception"), so meet first.
+        try:
+            dist.barrier()
+        except Exception:  # noqa: BLE001 - a peer already gone: nothing left to wait for
+            pass
         dist.destroy_process_group()
     return 0 if status == "completed" else 1
 
