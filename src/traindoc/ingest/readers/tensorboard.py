@@ -24,6 +24,9 @@ from pathlib import Path
 
 from traindoc.ingest.model import LogEvent, Run, Source
 from traindoc.ingest.names import canonical_metric
+from traindoc.ingest.readers._protobuf import Corrupt as _Corrupt
+from traindoc.ingest.readers._protobuf import skip as _skip
+from traindoc.ingest.readers._protobuf import varint as _varint
 from traindoc.ingest.readers._structured import Columns
 from traindoc.ingest.registry import Reader, ReadError
 
@@ -38,37 +41,6 @@ _EVAL_DIRS = {"validation", "val", "valid", "eval", "evaluation", "test"}
 # TensorProto dtypes that can hold a scalar, with their struct code and size in tensor_content.
 _DTYPES = {1: ("<f", 4), 2: ("<d", 8), 3: ("<i", 4), 4: ("<B", 1), 5: ("<h", 2), 6: ("<b", 1), 9: ("<q", 8),
            10: ("<?", 1), 17: ("<H", 2), 19: ("<e", 2), 14: ("bf16", 2), 22: ("<I", 4), 23: ("<Q", 8)}
-
-
-class _Corrupt(Exception):
-    pass
-
-
-def _varint(buf: bytes, p: int) -> tuple[int, int]:
-    result = 0
-    shift = 0
-    while True:
-        b = buf[p]
-        p += 1
-        result |= (b & 0x7F) << shift
-        if b < 0x80:
-            return result, p
-        shift += 7
-        if shift > 63:
-            raise _Corrupt("varint too long")
-
-
-def _skip(buf: bytes, p: int, wire: int) -> int:
-    if wire == 0:
-        return _varint(buf, p)[1]
-    if wire == 1:
-        return p + 8
-    if wire == 2:
-        n, p = _varint(buf, p)
-        return p + n
-    if wire == 5:
-        return p + 4
-    raise _Corrupt(f"wire type {wire}")
 
 
 def _bf16(raw: bytes) -> float:

@@ -26,6 +26,8 @@ from pathlib import Path
 
 from traindoc.ingest.model import Run, Source
 from traindoc.ingest.names import canonical_metric, pick_step_key
+from traindoc.ingest.readers._protobuf import Corrupt as _Corrupt
+from traindoc.ingest.readers._protobuf import varint as _varint
 from traindoc.ingest.readers._structured import (
     Columns,
     add_config,
@@ -42,23 +44,6 @@ BLOCK = 32 * 1024
 HEADER = b":W&B"
 _HDR = struct.Struct("<IHB")
 _NOT_METRICS = {"_timestamp", "_runtime", "_wandb", "_step"}
-
-
-class _Corrupt(Exception):
-    pass
-
-
-def _varint(buf: bytes, p: int) -> tuple[int, int]:
-    result = shift = 0
-    while True:
-        b = buf[p]
-        p += 1
-        result |= (b & 0x7F) << shift
-        if b < 0x80:
-            return result, p
-        shift += 7
-        if shift > 63:
-            raise _Corrupt("varint too long")
 
 
 def _fields(buf: bytes):
