@@ -5,6 +5,8 @@ checks that nothing outside the project (and no file in it) was touched, and tha
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 import os
 import subprocess
@@ -14,12 +16,16 @@ from pathlib import Path
 import pytest
 
 from test_plan_fixtures import make_project, snapshot
+from traindoc.cli import main
 from traindoc.plan.build import build_plan, compute_plan_id
 
 
-def traindoc(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "traindoc", *args], capture_output=True, text=True, cwd=cwd,
-                          timeout=120)
+def traindoc(*args: str) -> subprocess.CompletedProcess:
+    """The command line, in this process (a fresh interpreter per call would make this file slow)."""
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = main(list(args))
+    return subprocess.CompletedProcess(args, code, out.getvalue(), err.getvalue())
 
 
 def tree(path: Path) -> dict[str, bytes]:

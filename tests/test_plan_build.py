@@ -88,17 +88,14 @@ def test_param_imbalance_ties_then_adds_layers(tmp_path: Path) -> None:
 
 
 def test_default_test_command_prefers_the_projects_own_python(tmp_path):
-    """The backend's venv may have no pytest (install.sh): the project's .venv runs its tests when it has one."""
-    import sys
-
-    from traindoc.plan.build import test_command
+    """The backend's venv may have no pytest (install.sh): the project's .venv runs its tests when it has one.
+    It is chosen by where it lies: plan never runs it (tests/test_apply_hostile.py)."""
+    from traindoc.plan.test_command import argv_for_tests
 
     (tmp_path / "tests").mkdir()
     venv = tmp_path / ".venv"
     (venv / "bin").mkdir(parents=True)
-    # the project's interpreter: a launcher for one that has pytest (a real venv would depend on the base Python)
-    (venv / "bin" / "python").write_text(f'#!/bin/sh\nexec "{sys.executable}" "$@"\n')
-    (venv / "bin" / "python").chmod(0o755)
-    cmd = test_command(tmp_path)
-    assert cmd.startswith(str(venv / "bin" / "python")), cmd
-    assert cmd.endswith(" tests")
+    (venv / "bin" / "python").write_text("#!/bin/sh\nexit 1\n")
+    argv = argv_for_tests(tmp_path)
+    assert argv[0] == str(venv / "bin" / "python") and argv[1:3] == ["-m", "pytest"], argv
+    assert argv[-1] == "tests" and "no:cacheprovider" in argv

@@ -47,6 +47,8 @@ def _parser() -> argparse.ArgumentParser:
     a.add_argument("--dry-run", action="store_true", help="show the diff, change nothing")
     a.add_argument("--test-cmd", metavar="CMD", help="test command (default: the plan's, else pytest)")
     a.add_argument("--no-tests", action="store_true", help="apply without running tests")
+    a.add_argument("--allow-failing-baseline", action="store_true",
+                   help="apply even if tests already fail before the change (only new failures roll back)")
     a.add_argument("--recover", action="store_true", help="finish or undo an interrupted apply, then exit")
 
     v = sub.add_parser("verify", help="check a new run against the expected outcomes of a diagnosis")

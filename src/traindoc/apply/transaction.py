@@ -1,18 +1,26 @@
-"""All-or-nothing replacement of several files, safe against a crash (kill -9) at any instant.
+"""All-or-nothing replacement of several files, safe against a crash (kill -9) at any instant and against a
+project someone else prepared.
 
 Protocol (journal in `<root>/.traindoc/journal/`):
 1. prepare: in a fresh folder `journal/.tmp-<id>/` write a backup of every original, the new content of every
-   file and `intent.json` (paths, sha256 old/new, which files did not exist), all fsync'ed; then rename the folder
-   to `journal/<id>/` (atomic). From this instant recovery knows everything it needs.
+   file and `intent.json` (paths relative to the root, sha256 old/new, which files did not exist, the phase), all
+   fsync'ed; then rename the folder to `journal/<id>/` (atomic). From this instant recovery knows everything.
 2. apply: for each file, write the new bytes to a temp file next to it, fsync, `os.replace` onto the target (atomic
    on POSIX), fsync the folder. A target is therefore always either its old bytes or its new bytes.
-3. commit: rewrite `intent.json` with state "committed" (temp + fsync + rename), then remove the journal.
-   Rollback instead restores every backup the same atomic way and removes the journal.
+3. the caller moves the phase on ("testing" while the tests run, "restoring" while it rolls back), then commit:
+   phase "committed", then the journal is removed. Rollback restores every backup the same atomic way.
 
-Recovery (`recover(root)`, run at the start of every apply and by `traindoc apply --recover`): a journal in state
-"applying" is undone (every file restored to its backup, files that did not exist removed), one in state
-"committed" is finished (every file made new); leftover temp files named in the intent are deleted. A half-written
-`.tmp-*` journal folder (crash during prepare, before anything was touched) is simply deleted.
+Recovery (`recover(root)`, under the same lock as apply): a journal in phase "committed" is finished (every file
+made new); any other phase is undone (every file restored to its backup, files that did not exist removed), and
+the report names each file and the phase the apply died in. A half-written `.tmp-*` folder (crash during prepare,
+before anything was touched) is deleted.
+
+Hostile projects: a journal is only honoured if `intent.json` carries an HMAC-SHA256, keyed by a secret kept
+outside every project (`$XDG_CONFIG_HOME/traindoc/secret`, 0600), over the intent and the project's real path, so a
+planted journal, or one copied from another project, is refused. Every path in it is re-validated before any read,
+write or delete: relative, no `..`, no symlink on the way, inside the root; backups must hash to the signed sha256.
+`.traindoc`, `journal/` and the lock must be real folders / a real file, never symlinks. Temp files are opened with
+O_EXCL | O_NOFOLLOW, so a planted symlink cannot redirect a write.
 
 `TRAINDOC_CRASH_AFTER=N` makes the process SIGKILL itself at its N-th file operation: the kill tests use it to hit
 every instant of the protocol.
@@ -21,20 +29,40 @@ every instant of the protocol.
 from __future__ import annotations
 
 import contextlib
+import errno
 import fcntl
 import hashlib
+import hmac
 import json
 import os
+import re
 import shutil
 import signal
+import stat
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
-from pathlib import Path
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
 
+STATE_DIR = ".traindoc"
 JOURNAL_DIR = ".traindoc/journal"
+MAX_INTENT_BYTES = 16 << 20  # an intent lists paths and hashes: far below this for any real plan
+_ID = re.compile(r"[0-9a-f]{12}")
+
+# what the apply was doing when it stopped, as the recovery report says it
+PHASES = {"applying": "while it was writing the files", "testing": "while its tests ran, before they passed",
+          "restoring": "while it restored the files after its tests failed",
+          "committed": "after its tests passed, while it finished"}
 
 _ops = 0
+
+
+class JournalError(Exception):
+    """A journal, `.traindoc` folder or lock that cannot be trusted or used. One line for the user."""
+
+
+class Busy(JournalError):
+    """Another traindoc apply holds this project's lock."""
 
 
 def _checkpoint() -> None:
@@ -55,6 +83,60 @@ def sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
+# ------------------------------------------------------------------------------------------------ safe paths
+def state_dir(root: Path, sub: str = "", create: bool = False) -> Path | None:
+    """`root/.traindoc[/sub]` if it is a real folder (not a symlink); None if absent and not created."""
+    path = root
+    for part in (STATE_DIR, *([sub] if sub else [])):
+        path = path / part
+        try:
+            st = os.lstat(path)
+        except FileNotFoundError:
+            if not create:
+                return None
+            os.mkdir(path, 0o755)
+            continue
+        if stat.S_ISLNK(st.st_mode):
+            raise JournalError(f"{path.relative_to(root)} is a symlink: traindoc keeps its journal only in a real "
+                               "folder inside the project (remove the link)")
+        if not stat.S_ISDIR(st.st_mode):
+            raise JournalError(f"{path.relative_to(root)} is not a real folder (remove it)")
+    return path
+
+
+def safe_target(root: Path, rel: str) -> Path:
+    """`root/rel` if `rel` is a plain relative path with no symlink anywhere on the way (the file itself
+    included) and nothing but folders above it; JournalError otherwise. Missing parts are fine (created later)."""
+    parts = PurePosixPath(rel).parts if isinstance(rel, str) else ()
+    if not parts or PurePosixPath(rel).is_absolute() or "\0" in rel or any(p in ("..", ".") for p in parts):
+        raise JournalError(f"path {rel!r} is not a plain path relative to the project root")
+    path = root
+    for i, part in enumerate(parts):
+        path = path / part
+        try:
+            st = os.lstat(path)
+        except FileNotFoundError:
+            break
+        if stat.S_ISLNK(st.st_mode):
+            raise JournalError(f"{'/'.join(parts[:i + 1])} is a symlink: refusing to write through it")
+        if i < len(parts) - 1 and not stat.S_ISDIR(st.st_mode):
+            raise JournalError(f"{'/'.join(parts[:i + 1])} is not a folder")
+    return path
+
+
+def _read_nofollow(path: Path, limit: int | None = None) -> bytes:
+    fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise JournalError(f"{path.name} is not a regular file")
+        if limit is not None and os.fstat(fd).st_size > limit:
+            raise JournalError(f"{path.name} is larger than {limit} bytes")
+        with os.fdopen(os.dup(fd), "rb") as f:
+            return f.read()
+    finally:
+        os.close(fd)
+
+
 def _fsync_dir(path: Path) -> None:
     try:
         fd = os.open(path, os.O_RDONLY)
@@ -69,7 +151,9 @@ def _fsync_dir(path: Path) -> None:
 
 
 def _write_durable(path: Path, data: bytes, mode: int | None = None) -> None:
-    with open(path, "wb") as f:
+    """Create `path` (which must not exist: O_EXCL, and O_NOFOLLOW so a planted link is never followed)."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600 if mode is None else mode)
+    with os.fdopen(fd, "wb") as f:
         _checkpoint()
         f.write(data)
         f.flush()
@@ -79,41 +163,141 @@ def _write_durable(path: Path, data: bytes, mode: int | None = None) -> None:
     _checkpoint()
 
 
+def _remove(path: Path) -> bool:
+    try:
+        path.unlink()  # unlink never follows a symlink: it removes the link itself
+    except FileNotFoundError:
+        return False
+    _checkpoint()
+    return True
+
+
 def atomic_write(target: Path, data: bytes, tmp: Path) -> None:
     """Replace `target` by `data`: temp file in the same folder, fsync, rename, fsync the folder."""
-    mode = target.stat().st_mode & 0o7777 if target.exists() else None
+    mode = os.lstat(target).st_mode & 0o7777 if os.path.lexists(target) else 0o644
+    _remove(tmp)
     _write_durable(tmp, data, mode)
     os.replace(tmp, target)
     _checkpoint()
     _fsync_dir(target.parent)
 
 
-def _remove(path: Path) -> None:
-    with contextlib.suppress(FileNotFoundError):
-        path.unlink()
-        _checkpoint()
+def _makedirs(root: Path, rel_dir: PurePosixPath) -> None:
+    """Create the missing folders of `rel_dir` one by one (safe_target has checked the existing ones)."""
+    path = root
+    for part in rel_dir.parts:
+        path = path / part
+        with contextlib.suppress(FileExistsError):
+            os.mkdir(path)
 
 
-@dataclass
-class FileChange:
-    path: Path  # absolute, already checked to be inside the root
-    new: bytes | None  # None: delete (used by rollback of a created file)
+# ------------------------------------------------------------------------------------------------ signing
+def secret_path() -> Path:
+    base = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
+    return Path(base) / "traindoc" / "secret"
 
 
+def _secret(create: bool) -> bytes | None:
+    """This user's signing key, kept outside every project; created (0600) on first use."""
+    path = secret_path()
+    try:
+        data = _read_nofollow(path, 4096)
+    except FileNotFoundError:
+        if not create:
+            return None
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            tmp = path.parent / f".secret-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+            with os.fdopen(fd, "wb") as f:
+                f.write(os.urandom(32))
+                f.flush()
+                os.fsync(f.fileno())
+            with contextlib.suppress(FileExistsError):  # another process made it first: use theirs
+                os.link(tmp, path)
+            tmp.unlink()
+            data = _read_nofollow(path, 4096)
+        except OSError as e:
+            raise JournalError(f"cannot create traindoc's signing key {path} ({e.strerror or e})") from e
+    except OSError as e:
+        raise JournalError(f"cannot read traindoc's signing key {path} ({e.strerror or e})") from e
+    if len(data) < 32:
+        raise JournalError(f"traindoc's signing key {path} is damaged (delete it; no apply is pending then)")
+    return data
+
+
+def _mac(key: bytes, root: Path, intent: dict) -> str:
+    body = {k: v for k, v in intent.items() if k != "mac"}
+    msg = json.dumps({"root": str(root), "intent": body}, sort_keys=True, separators=(",", ":")).encode()
+    return hmac.new(key, msg, hashlib.sha256).hexdigest()
+
+
+def _write_intent(jdir: Path, root: Path, intent: dict, name: str = "intent.json") -> None:
+    key = _secret(create=True)
+    assert key is not None
+    signed = {**intent, "mac": _mac(key, root, intent)}
+    _write_durable(jdir / name, json.dumps(signed, indent=1).encode())
+
+
+def _read_intent(root: Path, jdir: Path) -> dict:
+    """The journal's intent if it is signed by this user's key for this very project; JournalError otherwise."""
+    where = f"{JOURNAL_DIR}/{jdir.name}"
+    unsigned = JournalError(f"journal {where} is not signed by your traindoc (planted, copied from elsewhere or "
+                            "damaged): ignored, no file was touched; delete that folder if you did not leave it there")
+    try:
+        intent = json.loads(_read_nofollow(jdir / "intent.json", MAX_INTENT_BYTES))
+    except (OSError, ValueError, JournalError) as e:
+        raise unsigned from e
+    key = _secret(create=False)
+    if key is None or not isinstance(intent, dict) or not isinstance(intent.get("mac"), str) \
+            or not hmac.compare_digest(intent["mac"], _mac(key, root, intent)):
+        raise unsigned
+    if intent.get("id") != jdir.name or intent.get("state") not in PHASES or not isinstance(intent.get("files"), list):
+        raise unsigned
+    return intent
+
+
+# ------------------------------------------------------------------------------------------------ the lock
 @contextlib.contextmanager
 def lock(root: Path) -> Iterator[None]:
-    """One apply at a time per project (flock is released by the kernel even on kill -9)."""
-    d = root / ".traindoc"
-    d.mkdir(exist_ok=True)
-    with open(d / "lock", "a+") as f:
+    """One apply (or recovery) at a time per project; the kernel releases a flock even on kill -9."""
+    d = state_dir(root, create=True)
+    assert d is not None
+    try:
+        fd = os.open(d / "lock", os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o600)
+    except OSError as e:
+        if e.errno == errno.ELOOP:
+            raise JournalError(f"{STATE_DIR}/lock is a symlink: remove it (traindoc's lock is a real file)") from e
+        raise JournalError(f"cannot open {STATE_DIR}/lock ({e.strerror})") from e
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise JournalError(f"{STATE_DIR}/lock is not a real file: remove it")
         try:
-            fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError as e:
-            raise RuntimeError("another traindoc apply is running in this project") from e
+            holder = os.pread(fd, 32, 0).decode("ascii", "replace").strip()
+            who = f" (pid {holder})" if holder.isdigit() else ""
+            raise Busy(f"another traindoc apply is running in this project{who}; nothing was touched: run this "
+                       "again when it has finished") from e
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
         try:
             yield
         finally:
-            fcntl.flock(f, fcntl.LOCK_UN)
+            fcntl.flock(fd, fcntl.LOCK_UN)
+    finally:
+        os.close(fd)
+
+
+# ------------------------------------------------------------------------------------------------ transaction
+@dataclass
+class FileChange:
+    path: Path  # absolute and real (no symlink on the way), already checked to be inside the root
+    new: bytes | None  # None: delete
+
+
+def _tmp_name(target: Path, jid: str) -> Path:
+    return target.parent / f".{target.name}.traindoc-{jid}.tmp"
 
 
 class Transaction:
@@ -122,60 +306,66 @@ class Transaction:
     def __init__(self, root: Path, changes: list[FileChange], label: str = ""):
         self.root = root
         self.changes = changes
+        self.rels = [str(ch.path.relative_to(root)) for ch in changes]
         self.id = uuid.uuid4().hex[:12]
-        self.dir = root / JOURNAL_DIR / self.id
+        journal = state_dir(root, "journal", create=True)
+        assert journal is not None
+        self.dir = journal / self.id
         self.label = label
 
-    def _tmp_name(self, target: Path) -> Path:
-        return target.parent / f".{target.name}.traindoc-{self.id}.tmp"
-
     def prepare(self) -> None:
-        journal = self.root / JOURNAL_DIR
-        journal.mkdir(parents=True, exist_ok=True)
-        staging = journal / f".tmp-{self.id}"
+        _secret(create=True)  # fail here, before anything is written, if the key cannot be made
+        staging = self.dir.parent / f".tmp-{self.id}"
         staging.mkdir()
         _checkpoint()
         entries = []
-        for i, ch in enumerate(self.changes):
-            existed = ch.path.exists()
-            old = ch.path.read_bytes() if existed else b""
+        for i, (ch, rel) in enumerate(zip(self.changes, self.rels, strict=True)):
+            target = safe_target(self.root, rel)
+            existed = os.path.lexists(target)
+            old = _read_nofollow(target) if existed else b""
             if existed:
                 _write_durable(staging / f"{i}.orig", old)
             if ch.new is not None:
                 _write_durable(staging / f"{i}.new", ch.new)
-            entries.append({"path": str(ch.path), "existed": existed, "old_sha256": sha256(old) if existed else "",
-                            "new_sha256": sha256(ch.new) if ch.new is not None else "",
-                            "tmp": str(self._tmp_name(ch.path))})
+            entries.append({"path": rel, "existed": existed, "old_sha256": sha256(old) if existed else "",
+                            "new_sha256": sha256(ch.new) if ch.new is not None else ""})
         intent = {"id": self.id, "state": "applying", "label": self.label, "files": entries}
-        _write_durable(staging / "intent.json", json.dumps(intent, indent=1).encode())
+        _write_intent(staging, self.root, intent)
         _fsync_dir(staging)
         os.rename(staging, self.dir)  # the commit point of the journal itself
         _checkpoint()
-        _fsync_dir(journal)
+        _fsync_dir(self.dir.parent)
 
     def apply(self) -> None:
-        for i, ch in enumerate(self.changes):
+        for i, (ch, rel) in enumerate(zip(self.changes, self.rels, strict=True)):
+            target = safe_target(self.root, rel)
             if ch.new is None:
-                _remove(ch.path)
+                _remove(target)
                 continue
-            ch.path.parent.mkdir(parents=True, exist_ok=True)
-            atomic_write(ch.path, (self.dir / f"{i}.new").read_bytes(), self._tmp_name(ch.path))
+            _makedirs(self.root, PurePosixPath(rel).parent)
+            atomic_write(target, _read_nofollow(self.dir / f"{i}.new"), _tmp_name(target, self.id))
+
+    def set_phase(self, state: str) -> None:
+        _set_state(self.root, self.dir, state)
 
     def commit(self) -> None:
-        _set_state(self.dir, "committed")
+        _set_state(self.root, self.dir, "committed")
         _discard(self.dir)
 
-    def rollback(self) -> list[str]:
-        restored = _undo(self.dir)
+    def rollback(self) -> Recovered:
+        """Restore every file (the journal is first marked "restoring", so a crash here is finished later)."""
+        _set_state(self.root, self.dir, "restoring")
+        done = _undo(self.root, self.dir, _read_intent(self.root, self.dir))
         _discard(self.dir)
-        return restored
+        return done
 
 
-def _set_state(jdir: Path, state: str) -> None:
-    intent = json.loads((jdir / "intent.json").read_text())
+def _set_state(root: Path, jdir: Path, state: str) -> None:
+    intent = _read_intent(root, jdir)
     intent["state"] = state
     tmp = jdir / "intent.json.tmp"
-    _write_durable(tmp, json.dumps(intent, indent=1).encode())
+    _remove(tmp)
+    _write_intent(jdir, root, intent, tmp.name)
     os.replace(tmp, jdir / "intent.json")
     _checkpoint()
     _fsync_dir(jdir)
@@ -190,67 +380,134 @@ def _discard(jdir: Path) -> None:
     shutil.rmtree(trash, ignore_errors=True)
 
 
-def _undo(jdir: Path) -> list[str]:
-    intent = json.loads((jdir / "intent.json").read_text())
-    restored = []
-    for i, e in enumerate(intent["files"]):
-        target, tmp = Path(e["path"]), Path(e["tmp"])
-        _remove(tmp)
-        if e["existed"]:
-            old = (jdir / f"{i}.orig").read_bytes()
-            if not target.exists() or target.read_bytes() != old:
-                atomic_write(target, old, tmp)
-            restored.append(str(target))
-        elif target.exists():
-            _remove(target)
-            restored.append(str(target))
-    return restored
+@dataclass
+class Recovered:
+    """What a rollback or recovery did, file by file (paths relative to the root)."""
+
+    restored: list[str] = field(default_factory=list)  # rewritten with their original bytes
+    removed: list[str] = field(default_factory=list)  # created by the apply, deleted again
+    finished: list[str] = field(default_factory=list)  # made new (a committed apply finished)
+    unchanged: list[str] = field(default_factory=list)  # already in the wanted state
+
+    @property
+    def touched(self) -> list[str]:
+        return self.restored + self.removed + self.finished
 
 
-def _redo(jdir: Path) -> list[str]:
-    intent = json.loads((jdir / "intent.json").read_text())
-    done = []
+def _checked_entries(root: Path, jdir: Path, intent: dict, want: str) -> list[tuple[dict, Path, bytes | None]]:
+    """(entry, target, bytes to put there or None to delete), every path and backup validated before anything
+    is touched: the recovery of a journal is all or nothing too."""
+    out = []
     for i, e in enumerate(intent["files"]):
-        target, tmp = Path(e["path"]), Path(e["tmp"])
-        _remove(tmp)
-        new_path = jdir / f"{i}.new"
-        if new_path.exists():
-            new = new_path.read_bytes()
-            if not target.exists() or target.read_bytes() != new:
-                target.parent.mkdir(parents=True, exist_ok=True)
-                atomic_write(target, new, tmp)
+        if not isinstance(e, dict) or not isinstance(e.get("path"), str):
+            raise JournalError(f"journal {jdir.name}: entry {i} is malformed")
+        target = safe_target(root, e["path"])
+        if want == "old":
+            data = _read_nofollow(jdir / f"{i}.orig") if e.get("existed") else None
+            expected = e.get("old_sha256")
         else:
-            _remove(target)
-        done.append(str(target))
-    return done
+            data = _read_nofollow(jdir / f"{i}.new") if e.get("new_sha256") else None
+            expected = e.get("new_sha256")
+        if data is not None and sha256(data) != expected:
+            raise JournalError(f"journal {jdir.name}: the backup of {e['path']} does not match its signed hash")
+        out.append((e, target, data))
+    return out
 
 
-def recover(root: Path) -> list[str]:
-    """Finish or undo any interrupted apply under `root`; returns one line per action taken."""
-    journal = root / JOURNAL_DIR
-    actions: list[str] = []
-    if not journal.is_dir():
-        return actions
+def _put(root: Path, jid: str, rel: str, target: Path, data: bytes | None, done: list[str],
+         unchanged: list[str], removed: list[str]) -> None:
+    tmp = _tmp_name(target, jid)
+    _remove(tmp)
+    if data is None:
+        (removed if _remove(target) else unchanged).append(rel)
+        return
+    if os.path.lexists(target) and _read_nofollow(target) == data:
+        unchanged.append(rel)
+        return
+    _makedirs(root, PurePosixPath(rel).parent)
+    atomic_write(target, data, tmp)
+    done.append(rel)
+
+
+def _undo(root: Path, jdir: Path, intent: dict) -> Recovered:
+    out = Recovered()
+    for e, target, data in _checked_entries(root, jdir, intent, "old"):
+        _put(root, jdir.name, e["path"], target, data, out.restored, out.unchanged, out.removed)
+    return out
+
+
+def _redo(root: Path, jdir: Path, intent: dict) -> Recovered:
+    out = Recovered()
+    for e, target, data in _checked_entries(root, jdir, intent, "new"):
+        _put(root, jdir.name, e["path"], target, data, out.finished, out.unchanged, out.removed)
+    return out
+
+
+def _describe(intent: dict, done: Recovered) -> str:
+    plan = f" of plan {intent['label']}" if intent.get("label") else ""
+    why = PHASES.get(intent["state"], "")
+    if intent["state"] == "committed":
+        what = f"finished an apply{plan} interrupted {why}: " + (
+            f"wrote the new content of {', '.join(done.finished)}" if done.finished else "every file already new")
+    else:
+        parts = []
+        if done.restored:
+            parts.append(f"restored {', '.join(done.restored)} to their original bytes")
+        if done.removed:
+            parts.append(f"removed {', '.join(done.removed)} (created by it)")
+        if not parts:
+            parts.append("no file had been changed yet")
+        what = f"undid an apply{plan} interrupted {why}: " + "; ".join(parts)
+    return what
+
+
+@dataclass
+class Recovery:
+    actions: list[str] = field(default_factory=list)  # one line per journal finished or undone
+    problems: list[str] = field(default_factory=list)  # one line per journal that was not honoured
+    files: list[str] = field(default_factory=list)  # every file recovery rewrote or deleted
+
+
+def pending(root: Path) -> list[str]:
+    """Names of journals left under `root` (nothing is read or touched)."""
+    journal = state_dir(root, "journal")
+    return [] if journal is None else sorted(p.name for p in journal.iterdir() if _ID.fullmatch(p.name))
+
+
+def recover_locked(root: Path) -> Recovery:
+    """Finish or undo every interrupted apply under `root`. The caller holds `lock(root)`."""
+    out = Recovery()
+    journal = state_dir(root, "journal")
+    if journal is None:
+        return out
     for d in sorted(journal.iterdir()):
-        if d.name.startswith(".tmp-") or d.name.startswith(".done-"):
+        if d.name.startswith((".tmp-", ".done-")) and not d.is_symlink():
             # a journal never completed (nothing was touched yet) or one already finished: just delete it
             shutil.rmtree(d, ignore_errors=True)
             if d.name.startswith(".tmp-"):
-                actions.append("discarded an apply interrupted before it changed any file")
-            continue
-        if not (d / "intent.json").exists():
-            shutil.rmtree(d, ignore_errors=True)
+                out.actions.append("discarded an apply interrupted before it changed any file")
             continue
         try:
-            state = json.loads((d / "intent.json").read_text())["state"]
-        except (OSError, ValueError, KeyError):
-            # intent.json is only ever replaced atomically, so this cannot be half-written; be safe anyway
-            state = "applying"
-        if state == "committed":
-            files = _redo(d)
-            actions.append(f"finished an interrupted apply ({len(files)} files now hold the new content)")
-        else:
-            files = _undo(d)
-            actions.append(f"undid an interrupted apply ({len(files)} files restored to their original content)")
+            if d.is_symlink() or not d.is_dir() or not _ID.fullmatch(d.name):
+                raise JournalError(f"{JOURNAL_DIR}/{d.name} is not a traindoc journal: ignored, no file was "
+                                   "touched; delete it if you did not leave it there")
+            intent = _read_intent(root, d)
+            done = _redo(root, d, intent) if intent["state"] == "committed" else _undo(root, d, intent)
+        except JournalError as e:
+            out.problems.append(str(e))
+            continue
+        except OSError as e:
+            out.problems.append(f"journal {d.name}: {e.strerror or e}; left as it is")
+            continue
+        out.actions.append(_describe(intent, done))
+        out.files += done.touched
         _discard(d)
-    return actions
+    return out
+
+
+def recover(root: Path) -> Recovery:
+    """`recover_locked` under the project's lock (Busy if an apply is running)."""
+    if state_dir(root) is None:
+        return Recovery()  # traindoc never applied here: nothing to do, and nothing is created
+    with lock(root):
+        return recover_locked(root)

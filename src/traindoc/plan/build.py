@@ -21,7 +21,6 @@ import json
 import os
 import re
 import shlex
-import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,6 +30,8 @@ import jinja2
 
 from traindoc.evidence import code_sites
 from traindoc.plan.config_edit import ConfigEditError, edit_value, find_value, parse_value_text
+from traindoc.plan.manual import manual_steps
+from traindoc.plan.test_command import argv_for_tests, shown_command
 
 SCHEMA_VERSION = "1.0"
 TEMPLATE_DIR = Path(__file__).resolve().parent.parent / "templates" / "fixes"
@@ -674,10 +675,13 @@ def _owner(edits: list[Edit], before: str, after: str) -> Edit:
 
 
 def file_state_bytes(root: Path, rel: str) -> bytes:
+    """The file's bytes for the plan id; a path that leaves the root is never read (apply refuses it anyway)."""
     p = root / rel
+    if Path(rel).is_absolute() or not Path(os.path.realpath(p)).is_relative_to(os.path.realpath(root)):
+        return b"outside\0"
     try:
         return b"present\0" + p.read_bytes()
-    except FileNotFoundError:
+    except (FileNotFoundError, NotADirectoryError):
         return b"absent\0"
 
 
@@ -690,42 +694,6 @@ def compute_plan_id(plan: dict[str, Any]) -> str:
         h.update(b"\0file\0" + rel.encode("utf-8") + b"\0")
         h.update(file_state_bytes(root, rel))
     return h.hexdigest()[:16]
-
-
-def _python_with_pytest(root: Path) -> str:
-    """The interpreter that should run the project's tests: the project's own environment first.
-
-    traindoc's backend may live in a small venv of its own (install.sh: no torch, no pytest), so its interpreter
-    is a last resort, not the default. Order: the project's .venv/venv, the active virtualenv, the interpreter
-    running traindoc, then python3 on PATH; the first that can import pytest wins.
-    """
-    import shutil
-    import subprocess
-
-    candidates = [root / ".venv" / "bin" / "python", root / "venv" / "bin" / "python"]
-    if os.environ.get("VIRTUAL_ENV"):
-        candidates.append(Path(os.environ["VIRTUAL_ENV"]) / "bin" / "python")
-    candidates.append(Path(sys.executable))
-    for name in ("python3", "python"):
-        found = shutil.which(name)
-        if found:
-            candidates.append(Path(found))
-    for exe in candidates:
-        if not exe.exists():
-            continue
-        try:
-            ok = subprocess.run([str(exe), "-c", "import pytest"], capture_output=True, timeout=60).returncode == 0
-        except (OSError, subprocess.TimeoutExpired):
-            ok = False
-        if ok:
-            return str(exe)
-    return sys.executable  # nothing has pytest: apply reports the failure and restores the files
-
-
-def test_command(root: Path) -> str:
-    target = "tests" if (root / "tests").is_dir() else "."
-    # no -q: a project's own addopts may already add one, and -qq drops the "N passed" summary apply reports
-    return f"{shlex.quote(_python_with_pytest(root))} -m pytest -p no:cacheprovider {target}"
 
 
 def build_plan(diagnosis: dict[str, Any], diagnosis_path: str, fix: str | None = None,
@@ -774,7 +742,7 @@ def build_plan(diagnosis: dict[str, Any], diagnosis_path: str, fix: str | None =
         "diagnosis": str(Path(diagnosis_path).resolve()) if diagnosis_path else "",
         "fixes": fixes,
         "changes": changes,
-        "tests": {"add": tests_add, "run": test_command(root_path)},
+        "tests": {"add": tests_add, "run": argv_for_tests(root_path)},
         "verification": {
             "retrain": retrain,
             "verify": f"traindoc verify {shlex.quote(diag_abs) if diag_abs else 'DIAGNOSIS.json'} "
@@ -828,7 +796,8 @@ def render_markdown(plan: dict[str, Any]) -> str:
     out.append("Testing:")
     for t in plan["tests"]["add"]:
         out.append(f"- Add `{t['file']}`: {t['description']}")
-    out.append(f"- Run `{plan['tests']['run']}` (every file is restored byte for byte if it fails)")
+    out.append(f"- Run `{shown_command(plan['tests']['run'])}` before and after the change (every file is restored "
+               "byte for byte if a test fails that passed before)")
     out.append("")
     ver = plan["verification"]
     out.append("Verification:")
@@ -839,6 +808,9 @@ def render_markdown(plan: dict[str, Any]) -> str:
         out.append(f"  - {p.get('description', p)}")
     if plan.get("notes"):
         out += ["", "Notes:"] + [f"- {n}" for n in plan["notes"]]
+    if not plan["changes"]:
+        out += ["", "Nothing to apply automatically; manual steps:"] + [f"- {s}" for s in manual_steps(plan)]
+        return "\n".join(out) + "\n"
     out += ["", f"Plan id: `{plan['plan_id']}` (root `{plan['root']}`)", "",
             f"Proceed? Approve with: `traindoc apply PLAN.json --approve {plan['plan_id']}`"]
     return "\n".join(out) + "\n"
