@@ -85,7 +85,8 @@ def test_allowed_failing_baseline_rolls_back_only_on_new_failures(tmp_path: Path
 
 
 def test_no_tests_ran_is_never_all_pass(tmp_path: Path) -> None:
-    root, plan, path = plan_for(tmp_path, fix="1", tests={"test_basic.py": None})  # a config change only: no regression test is added
+    # a config change only (no regression test is added), in a project with no tests
+    root, plan, path = plan_for(tmp_path, fix="1", tests={"test_basic.py": None})
     code, out, err = cli("apply", str(path), "--approve", plan["plan_id"])
     rep = json.loads(out)
     assert code == 0 and rep["status"] == "applied", err

@@ -16,8 +16,8 @@ from pathlib import Path
 from traindoc.plan.build import compute_plan_id
 
 N_FILES = 6
-LINES = 200_000  # ~8 MB per file: writing and fsyncing six of them leaves a real window for the race
-TRIALS = 3
+LINES = 50_000  # ~1 MB per file; the first apply also holds a 1 s test phase, the widest window for the race
+TRIALS = 2  # one race while the first apply writes its files, one while its tests run
 
 
 def _project(tmp: Path) -> tuple[Path, Path, dict[str, str], dict[str, str], dict[str, str]]:
@@ -52,9 +52,23 @@ def _state(root: Path, old: dict[str, str], new: dict[str, str]) -> list[str]:
     return out
 
 
+# `traindoc ARGS` in a process that has already imported the command line and waits for a line on stdin: the
+# race then starts at a known instant, not after an interpreter start-up of unknown length
+_READY = ("import sys, traindoc.cli, traindoc.apply.command; print('ready', flush=True); sys.stdin.readline(); "
+          "sys.exit(traindoc.cli.main(sys.argv[1:]))")
+
+
 def _start(*args: str) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-m", "traindoc", *args], stdout=subprocess.PIPE,
+    proc = subprocess.Popen([sys.executable, "-c", _READY, *args], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True)
+    assert proc.stdout.readline().strip() == "ready"
+    return proc
+
+
+def _go(*procs: subprocess.Popen) -> None:
+    for p in procs:
+        p.stdin.write("go\n")
+        p.stdin.flush()
 
 
 def test_concurrent_applies_and_recover_serialise(tmp_path: Path) -> None:
@@ -67,14 +81,17 @@ def test_concurrent_applies_and_recover_serialise(tmp_path: Path) -> None:
             (root / rel).write_text(text)
         assert _state(root, old, new) == ["old"] * N_FILES
         first = _start("apply", str(plan_path), "--approve", plan_id, "--test-cmd", slow_tests)
+        second = _start("apply", str(plan_path), "--approve", plan_id, "--no-tests")
+        third = _start("apply", "--recover", str(root))
+        _go(first)
         deadline = time.monotonic() + 60
-        # start the others the moment the first one has a journal (it is then writing the files)
+        # the others start the moment the first one has a journal (it is then writing the files or testing)
         while time.monotonic() < deadline and not (journal.is_dir() and any(
                 not p.name.startswith(".") for p in journal.iterdir())) and first.poll() is None:
             time.sleep(0.001)
-        second = _start("apply", str(plan_path), "--approve", plan_id, "--no-tests")
-        time.sleep(0.3 if trial else 0.0)
-        third = _start("apply", "--recover", str(root))
+        if trial == 1:
+            time.sleep(0.5)  # well into the first one's test phase
+        _go(second, third)
         outs = [p.communicate(timeout=120) for p in (first, second, third)]
         codes = [p.returncode for p in (first, second, third)]
         states = _state(root, old, new)
