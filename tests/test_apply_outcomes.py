@@ -13,8 +13,10 @@ import os
 import signal
 import subprocess
 import sys
+from importlib import resources
 from pathlib import Path
 
+import jsonschema
 import pytest
 
 from test_plan_fixtures import make_project, root_cause, snapshot
@@ -60,7 +62,10 @@ def test_failing_baseline_stops_the_apply_and_names_the_tests(tmp_path: Path) ->
     root, plan, path = plan_for(tmp_path, tests={"test_broken.py": BROKEN})
     before = snapshot(root)
     code, out, err = cli("apply", str(path), "--approve", plan["plan_id"])
-    assert code == 1 and json.loads(out)["status"] == "refused"
+    rep = json.loads(out)
+    assert code == 1 and rep["status"] == "refused"
+    assert rep["baseline"]["failing"] == ["tests/test_broken.py::test_already_broken"]
+    jsonschema.validate(rep, json.loads(resources.files("traindoc").joinpath("schemas/report.schema.json").read_text()))
     assert "already fail before any change" in err and "tests/test_broken.py::test_already_broken" in err, err
     assert "--allow-failing-baseline" in err and len(err.strip().splitlines()) == 1
     assert snapshot(root) == before

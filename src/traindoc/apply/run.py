@@ -253,8 +253,10 @@ def _apply_locked(plan: dict[str, Any], root: Path, contents: dict[Path, tuple[b
     added = _added_tests(plan)
     baseline = run_tests(argv, root) if argv else None
     if baseline is not None and not baseline["ok"] and not allow_failing_baseline:
-        raise Refused(f"the project's tests already fail before any change ({summary(baseline)}); fix them first, or "
-                      "pass --allow-failing-baseline to apply anyway (then only new failures roll back)")
+        reason = (f"the project's tests already fail before any change ({summary(baseline)}); fix them first, or "
+                  "pass --allow-failing-baseline to apply anyway (then only new failures roll back)")
+        return Outcome(_report(plan, "refused", reason=reason, baseline=_detail(baseline, 0), recovered=recovered,
+                               verification={"files_changed": "no file was changed"}), 1, recovered)
     diff = _diff(root, contents)
     tx = Transaction(root, [FileChange(t, new) for t, (_old, new) in contents.items()], label=plan["plan_id"])
     tx.prepare()
