@@ -114,6 +114,33 @@ def test_a_journal_from_another_project_is_not_replayed(project, tmp_path: Path)
     assert snapshot(root) == before and "not signed" in proc.stderr
 
 
+@pytest.mark.parametrize("tamper", ["backup", "path", "phase"])
+def test_a_signed_journal_that_was_tampered_with_is_refused(project, tamper: str) -> None:
+    """Our own journal, edited afterwards: a backup swapped, a path pointed outside, or the phase changed."""
+    root, plan, plan_path, outside = project
+    from traindoc.apply.transaction import FileChange, Transaction
+
+    real = root.resolve()
+    (real / ".traindoc").mkdir()
+    tx = Transaction(real, [FileChange(real / "config.yaml", b"lr: 1\n")])
+    tx.prepare()  # killed right after: recovery would restore config.yaml from 0.orig
+    if tamper == "backup":
+        (tx.dir / "0.orig").write_bytes(b"pwned\n")
+    else:
+        intent = json.loads((tx.dir / "intent.json").read_text())
+        if tamper == "path":
+            intent["files"][0]["path"] = "../outside/victim.txt"
+        else:
+            intent["state"] = "committed"  # would write the new bytes instead of undoing
+        (tx.dir / "intent.json").write_text(json.dumps(intent))
+    before_out, before_root = tree(outside), snapshot(root)
+    proc = traindoc("apply", "--recover", str(root))
+    one_line_error(proc)
+    assert len(proc.stderr.strip().splitlines()) == 1, proc.stderr
+    assert ("not signed" if tamper != "backup" else "does not match its signed hash") in proc.stderr, proc.stderr
+    assert snapshot(root) == before_root and tree(outside) == before_out
+
+
 @pytest.mark.parametrize("what", ["traindoc_dir", "journal_dir", "lock_file"])
 def test_a_traindoc_symlink_out_of_the_project_is_refused(project, what: str) -> None:
     root, plan, plan_path, outside = project

@@ -47,6 +47,7 @@ from pathlib import Path, PurePosixPath
 STATE_DIR = ".traindoc"
 JOURNAL_DIR = ".traindoc/journal"
 MAX_INTENT_BYTES = 16 << 20  # an intent lists paths and hashes: far below this for any real plan
+MAX_PROBLEMS = 20  # untrusted journal entries reported before recovery stops looking (a planted flood)
 _ID = re.compile(r"[0-9a-f]{12}")
 
 # what the apply was doing when it stopped, as the recovery report says it
@@ -246,7 +247,7 @@ def _read_intent(root: Path, jdir: Path) -> dict:
                             "damaged): ignored, no file was touched; delete that folder if you did not leave it there")
     try:
         intent = json.loads(_read_nofollow(jdir / "intent.json", MAX_INTENT_BYTES))
-    except (OSError, ValueError, JournalError) as e:
+    except (OSError, ValueError, RecursionError, JournalError) as e:
         raise unsigned from e
     key = _secret(create=False)
     if key is None or not isinstance(intent, dict) or not isinstance(intent.get("mac"), str) \
@@ -495,6 +496,9 @@ def recover_locked(root: Path) -> Recovery:
             done = _redo(root, d, intent) if intent["state"] == "committed" else _undo(root, d, intent)
         except JournalError as e:
             out.problems.append(str(e))
+            if len(out.problems) >= MAX_PROBLEMS:
+                out.problems.append("... more entries like these: stopped looking")
+                break
             continue
         except OSError as e:
             out.problems.append(f"journal {d.name}: {e.strerror or e}; left as it is")
@@ -507,6 +511,7 @@ def recover_locked(root: Path) -> Recovery:
 
 def recover(root: Path) -> Recovery:
     """`recover_locked` under the project's lock (Busy if an apply is running)."""
+    root = Path(os.path.realpath(root))  # journals are signed for the project's real path
     if state_dir(root) is None:
         return Recovery()  # traindoc never applied here: nothing to do, and nothing is created
     with lock(root):
