@@ -44,8 +44,11 @@ def one_line_error(proc: subprocess.CompletedProcess) -> None:
 
 
 @pytest.fixture
-def project(tmp_path: Path):
+def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     root, diag = make_project(tmp_path)
+    # run from inside the project: a relative path that a vulnerable apply resolved against the working folder
+    # then still lands in this test's own folders, never in the checkout the tests run from
+    monkeypatch.chdir(root)
     plan = build_plan(json.loads(diag.read_text()), str(diag), root=str(root))
     plan_path = tmp_path / "plan.json"
     plan_path.write_text(json.dumps(plan))
