@@ -10,9 +10,12 @@ warning, so the CLI can say what it looked at.
 from __future__ import annotations
 
 import os
+import stat
 from collections.abc import Iterable
 from pathlib import Path
 
+from traindoc.ingest import budget
+from traindoc.ingest.budget import RunBudget
 from traindoc.ingest.model import Run, Source
 from traindoc.ingest.registry import Reader, ReadError, all_readers
 
@@ -39,15 +42,12 @@ SKIP_SUFFIXES = {
 FOLDER_PASSTHROUGH = (
     "files/output.log", "latest-run/files/output.log", "artifacts", "*/artifacts", "*/*/artifacts",
 )
-# Safety valve for a mistaken `traindoc diagnose /` : stop walking after this many files.
-MAX_FILES = 20_000
 
 
 def _read_head(path: Path) -> bytes:
     try:
-        with open(path, "rb") as f:
-            return f.read(HEAD_BYTES)
-    except OSError:
+        return budget.read_head(path, HEAD_BYTES)
+    except (OSError, ReadError):
         return b""
 
 
@@ -64,7 +64,17 @@ def _best_reader(readers: list[Reader], path: Path, head: bytes) -> tuple[Reader
     return best, best_score
 
 
-def _run_reader(reader: Reader, path: Path, run: Run) -> None:
+def _run_reader(reader: Reader, path: Path, run: Run, spend: RunBudget) -> None:
+    """Run one reader on one file under a fresh file budget; what the budget cut becomes the source's warnings."""
+    with budget.reading(spend, path) as fb:
+        source = _call_reader(reader, path, run)
+    source.warnings.extend(n for n in fb.notes if n not in source.warnings)
+    run.sources.append(source)
+    for w in source.warnings:
+        run.warnings.append(f"{path}: {w}")
+
+
+def _call_reader(reader: Reader, path: Path, run: Run) -> Source:
     try:
         source = reader.read(path, run)
     except ReadError as e:
@@ -74,52 +84,80 @@ def _run_reader(reader: Reader, path: Path, run: Run) -> None:
     except Exception as e:  # last line of defence: a reader bug is a warning, not a crash
         detail = " ".join(str(e).split())
         source = Source(str(path), reader.name, warnings=[f"could not be read ({type(e).__name__}: {detail})"[:300]])
-    if source is None:
-        source = Source(str(path), reader.name)
-    run.sources.append(source)
-    for w in source.warnings:
-        run.warnings.append(f"{path}: {w}")
+    return source if source is not None else Source(str(path), reader.name)
+
+
+def add_code_file(run: Run, path: str, spend: RunBudget) -> None:
+    """List a .py file for the fix-site search (evidence/code_sites.py parses it with `ast`), within the code
+    budget: an AST costs up to ~500 bytes per byte of source, so a 20 MB file would need 10 GB."""
+    if path in run.code_files:
+        return
+    lim = spend.limits
+    try:
+        size = os.stat(path).st_size
+    except OSError:
+        return
+    if size > lim.code_file_bytes or spend.code_bytes + size > lim.code_run_bytes:
+        which = f"{size / (1 << 20):.1f} MiB is over the {lim.code_file_bytes >> 20} MiB budget for a parsed file" \
+            if size > lim.code_file_bytes else f"over the {lim.code_run_bytes >> 20} MiB budget of Python per run"
+        run.warnings.append(f"{path}: {which}; not searched for fix sites")
+        return
+    spend.code_bytes += size
+    run.code_files.append(path)
 
 
 class _Walker:
-    def __init__(self, run: Run, readers: list[Reader]) -> None:
+    def __init__(self, run: Run, readers: list[Reader], spend: RunBudget) -> None:
         self.run = run
+        self.spend = spend
         self.file_readers = [r for r in readers if not r.handles_dirs]
         self.dir_readers = [r for r in readers if r.handles_dirs]
-        self.seen: set[str] = set()
         self.tried: list[str] = []
         self.count = 0
 
+    def _admit(self, path: Path) -> bool:
+        """A path is read once (by its real path: symlink loops and aliases end here) and only inside the roots."""
+        if not self.spend.inside(path):
+            self.run.warnings.append(f"{path}: links outside the folders being read; not followed")
+            return False
+        return self.spend.first_visit(path)
+
     def offer_file(self, path: Path, *, as_config: bool = False) -> None:
-        key = os.path.realpath(path)
-        if key in self.seen:
+        if not self._admit(path):
             return
-        self.seen.add(key)
+        try:
+            if not stat.S_ISREG(os.stat(path).st_mode):
+                return  # a FIFO or device would block or never end
+        except OSError:
+            return
         self.count += 1
-        if path.suffix == ".py" and str(path) not in self.run.code_files:
-            self.run.code_files.append(str(path))
+        if path.suffix == ".py":
+            add_code_file(self.run, str(path), self.spend)
         if path.suffix.lower() in SKIP_SUFFIXES and not as_config:
             return
-        head = _read_head(path)
-        reader, score = _best_reader(self.file_readers, path, head)
+        with budget.reading(self.spend, path):
+            head = _read_head(path)
+            reader, score = _best_reader(self.file_readers, path, head)
         if reader is None or score < (0.05 if as_config else MIN_SCORE):
             self.tried.append(str(path))
             return
-        _run_reader(reader, path, self.run)
+        _run_reader(reader, path, self.run, self.spend)
 
     def offer_dir(self, root: Path) -> None:
-        """Walk `root`; a folder claimed by a folder reader is read once and only its passthrough parts descend."""
+        """Walk `root`; a folder claimed by a folder reader is read once and only its passthrough parts descend.
+        Every folder is entered once by its real path, so a symlink loop (`artifacts -> .`) ends at once."""
         stack = [root]
-        while stack and self.count < MAX_FILES:
+        limit = self.spend.limits.files
+        while stack and self.count < limit:
             d = stack.pop()
-            reader, score = _best_reader(self.dir_readers, d, b"")
+            if not self._admit(d):
+                continue
+            with budget.reading(self.spend, d):
+                reader, score = _best_reader(self.dir_readers, d, b"")
             if reader is not None and score >= MIN_SCORE:
-                key = os.path.realpath(d)
-                if key not in self.seen:
-                    self.seen.add(key)
-                    _run_reader(reader, d, self.run)
+                _run_reader(reader, d, self.run, self.spend)
                 for pattern in FOLDER_PASSTHROUGH:
-                    for p in sorted(d.glob(pattern)):
+                    for p in sorted(d.glob(pattern))[:limit]:
                         if p.is_dir():
                             stack.append(p)
                         elif p.is_file():
@@ -140,8 +178,8 @@ class _Walker:
                         self.offer_file(Path(entry.path))
                 except OSError:
                     continue
-                if self.count >= MAX_FILES:
-                    self.run.warnings.append(f"{root}: stopped after {MAX_FILES} files; pass the run folder itself")
+                if self.count >= limit:
+                    self.run.warnings.append(f"{root}: stopped after {limit} files; pass the run folder itself")
                     break
             stack.extend(reversed(subdirs))
 
@@ -150,14 +188,20 @@ def load_run(
     paths: Iterable[str | os.PathLike[str]],
     configs: Iterable[str | os.PathLike[str]] = (),
     code_dirs: Iterable[str | os.PathLike[str]] = (),
+    budget: RunBudget | None = None,
 ) -> Run:
     """Read every artifact under `paths` (files or folders) into one `Run`.
 
     `configs` are extra config files (offered to the readers even when their name says little); `code_dirs` are
-    source folders whose `.py` files are collected into `run.code_files` for locating fixes.
+    source folders whose `.py` files are collected into `run.code_files` for locating fixes. Reading stays inside
+    the folders given (a given file's folder counts) and within `budget` (ingest/budget.py; default limits).
     """
+    paths, configs, code_dirs = list(paths), list(configs), list(code_dirs)
+    spend = budget or RunBudget()
+    for p in [*paths, *configs, *code_dirs]:
+        spend.add_root(p if Path(p).is_dir() else Path(p).parent)
     run = Run()
-    walker = _Walker(run, all_readers())
+    walker = _Walker(run, all_readers(), spend)
     for p in paths:
         path = Path(p)
         if path.is_dir():
@@ -173,7 +217,7 @@ def load_run(
         else:
             run.warnings.append(f"{path}: config file not found")
     for p in code_dirs:
-        _collect_code(Path(p), run)
+        _collect_code(Path(p), run, spend)
     # Several sources can report the same boundary (trainer_state.json and the console log, CSV and TensorBoard).
     run.epoch_starts = sorted(set(run.epoch_starts))
     run.stages = sorted(set(run.stages))
@@ -184,20 +228,17 @@ def load_run(
     return run.finalize()
 
 
-def _collect_code(root: Path, run: Run) -> None:
+def _collect_code(root: Path, run: Run, spend: RunBudget) -> None:
     if root.is_file():
-        if root.suffix == ".py" and str(root) not in run.code_files:
-            run.code_files.append(str(root))
+        if root.suffix == ".py":
+            add_code_file(run, str(root), spend)
         return
     if not root.is_dir():
         run.warnings.append(f"{root}: code folder not found")
         return
-    known = set(run.code_files)
-    for dirpath, dirnames, filenames in os.walk(root):
+    for dirpath, dirnames, filenames in os.walk(root):  # does not follow symlinked folders
         dirnames[:] = sorted(d for d in dirnames if d not in SKIP_DIRS)
         for name in sorted(filenames):
-            if name.endswith(".py"):
-                full = os.path.join(dirpath, name)
-                if full not in known:
-                    known.add(full)
-                    run.code_files.append(full)
+            full = os.path.join(dirpath, name)
+            if name.endswith(".py") and spend.inside(full) and os.path.isfile(full):
+                add_code_file(run, full, spend)

@@ -12,9 +12,13 @@ from __future__ import annotations
 
 import io
 import pickle
+import pickletools
 import zipfile
+import zlib
 from dataclasses import dataclass
 from typing import Any
+
+from traindoc.ingest import budget
 
 MAX_PICKLE_BYTES = 256 << 20  # data.pkl of a huge model is still a few MB; refuse anything absurd
 
@@ -74,28 +78,63 @@ class _Unpickler(pickle.Unpickler):
         return None
 
 
+_MEMO_OPS = {"PUT", "BINPUT", "LONG_BINPUT", "MEMOIZE"}
+
+
+def check_budget(data: bytes) -> None:
+    """Refuse a pickle with more opcodes or memo entries than the file's budget allows (ingest/budget.py), before
+    anything is built: every opcode makes at most one object, so this bounds what unpickling can allocate. A
+    30 KB deflated archive can hold a 30 MB pickle of 30M empty lists (~2 GB once built)."""
+    fb = budget.current()
+    lim = fb.limits
+    ops = memo = 0
+    try:
+        for op, _arg, _pos in pickletools.genops(data):
+            ops += 1
+            if op.name in _MEMO_OPS:
+                memo += 1
+            if ops > lim.pickle_ops or memo > lim.pickle_memo:
+                raise budget.BudgetExceeded(f"pickle has over {lim.pickle_ops:,} opcodes or {lim.pickle_memo:,} "
+                                            "memo entries (over the budget); not unpickled")
+    except budget.BudgetExceeded:
+        raise
+    except Exception as exc:  # noqa: BLE001 - genops raises ValueError & co on garbage: the load says it better
+        raise ValueError(f"not a readable pickle ({type(exc).__name__})") from None
+
+
 def load_bytes(data: bytes) -> Any:
+    check_budget(data)
     return _Unpickler(io.BytesIO(data)).load()
 
 
 def load_file(path: Any) -> Any:
-    """Unpickle a torch archive's data.pkl (or a bare pickle) safely. Raises ValueError with one line."""
+    """Unpickle a torch archive's data.pkl (or a bare pickle) safely. Raises ValueError with one line, or
+    budget.BudgetExceeded (a ReadError) when the pickle is over the file's budget."""
+    cap = min(MAX_PICKLE_BYTES, budget.current().limits.pickle_bytes)
     try:
-        with zipfile.ZipFile(path) as zf:
+        with budget.open_input(path) as raw, zipfile.ZipFile(raw) as zf:
             names = [n for n in zf.namelist() if n.endswith("data.pkl")]
             if not names:
                 raise ValueError("torch archive without data.pkl")
             info = zf.getinfo(names[0])
-            if info.file_size > MAX_PICKLE_BYTES:
-                raise ValueError("pickle inside the archive is too large")
-            data = zf.read(names[0])
+            if info.file_size > cap:
+                raise budget.BudgetExceeded(f"pickle inside the archive is {info.file_size:,} bytes, over the "
+                                            f"{cap:,}-byte budget; not read")
+            with zf.open(info) as member:
+                data = member.read(cap + 1)  # the size in the directory may lie: never inflate past the cap
+            if len(data) > cap:
+                raise budget.BudgetExceeded(f"pickle inside the archive is over the {cap:,}-byte budget; not read")
     except zipfile.BadZipFile:
-        with open(path, "rb") as f:
-            data = f.read(MAX_PICKLE_BYTES + 1)
-        if len(data) > MAX_PICKLE_BYTES:
-            raise ValueError("bare pickle too large") from None
+        with budget.open_input(path) as f:
+            data = f.read(cap + 1)
+        if len(data) > cap:
+            raise budget.BudgetExceeded(f"bare pickle over the {cap:,}-byte budget; not read") from None
+    except (RuntimeError, NotImplementedError, EOFError, zlib.error) as exc:  # encrypted, unknown compression
+        raise ValueError(f"unreadable archive ({type(exc).__name__})") from None
     try:
         return load_bytes(data)
+    except budget.BudgetExceeded:
+        raise
     except Exception as exc:  # noqa: BLE001 - any malformed pickle is one line for the user
         raise ValueError(f"not a readable pickle ({type(exc).__name__})") from None
 
@@ -151,21 +190,29 @@ def children(obj: Any) -> list[tuple[str, Any]]:
     return []
 
 
-def plain(value: Any, depth: int = 0) -> Any:
-    """Plain Python data (for config values) from an unpickled tree; stubs become their args/state or None."""
+def plain(value: Any, depth: int = 0, fb: budget.FileBudget | None = None, path: frozenset[int] = frozenset()
+          ) -> Any:
+    """Plain Python data (for config values) from an unpickled tree; stubs become their args/state or None.
+
+    A pickle can share one object many times or contain itself: a container already on the way down reads as None
+    (a cycle), and every node is charged to the file's node budget (shared references expand)."""
     if depth > 6:
         return None
     if isinstance(value, (str, int, float, bool)) or value is None:
         return value
+    fb = fb or budget.current()
+    if id(value) in path or not fb.spend():
+        return None
+    path = path | {id(value)}
     if isinstance(value, (list, tuple)):
-        return [plain(v, depth + 1) for v in value[:200]]
+        return [plain(v, depth + 1, fb, path) for v in value[:200]]
     if isinstance(value, dict):
-        return {str(k): plain(v, depth + 1) for k, v in list(value.items())[:500]}
+        return {str(k)[:200]: plain(v, depth + 1, fb, path) for k, v in list(value.items())[:500]}
     if isinstance(value, Stub):
         if value.items:
-            return {str(k): plain(v, depth + 1) for k, v in list(value.items.items())[:500]}
+            return {str(k)[:200]: plain(v, depth + 1, fb, path) for k, v in list(value.items.items())[:500]}
         if isinstance(value.state, dict):
-            return {str(k): plain(v, depth + 1) for k, v in list(value.state.items())[:500]}
+            return {str(k)[:200]: plain(v, depth + 1, fb, path) for k, v in list(value.state.items())[:500]}
         if len(value.args) == 1:  # enums pickle as Class(value): keep the value ("linear", "steps")
-            return plain(value.args[0], depth + 1)
+            return plain(value.args[0], depth + 1, fb, path)
     return None

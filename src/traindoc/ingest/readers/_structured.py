@@ -14,7 +14,7 @@ from __future__ import annotations
 import math
 import re
 from array import array
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
@@ -31,15 +31,23 @@ class LineStats:
     lines: int = 0
     overlong: int = 0
     unterminated_tail: bool = False  # the last line has no newline: a writer was cut off (or still writing)
+    stopped: bool = False  # keep_going said stop: the run's budget for kept values is spent
 
 
-def line_blocks(f: IO[bytes], stats: LineStats, block: int = BLOCK_BYTES, text: bool = False) -> Iterator[list]:
+def line_blocks(f: IO[bytes], stats: LineStats, block: int = BLOCK_BYTES, text: bool = False,
+                keep_going: Callable[[], bool] | None = None) -> Iterator[list]:
     """Yield lists of lines without their newline: bytes, or str when `text` (decoded once per block as UTF-8 with
-    replacement, which is much cheaper than decoding line by line). Lines over MAX_LINE_BYTES are skipped and
-    counted."""
+    replacement, which is much cheaper than decoding line by line). A line over MAX_LINE_BYTES is counted in
+    `stats.overlong` and yielded as an empty line, so line numbers stay true. `keep_going`, asked after each
+    block, stops the stream when it returns False (a reader whose kept values reached the run's budget). Files
+    opened with budget.open_input end early by themselves when their read budget is spent."""
     rest = b""
     skipping = False  # inside an overlong line: drop bytes until its newline
+    empty: list = [""] if text else [b""]
     while True:
+        if keep_going is not None and stats.lines and not keep_going():
+            stats.stopped = True
+            return
         chunk = f.read(block)
         if not chunk:
             break
@@ -61,6 +69,8 @@ def line_blocks(f: IO[bytes], stats: LineStats, block: int = BLOCK_BYTES, text: 
             yield lines
         if len(rest) > MAX_LINE_BYTES:
             stats.overlong += 1
+            stats.lines += 1
+            yield empty
             rest = b""
             skipping = True
     if rest.strip():
@@ -69,6 +79,8 @@ def line_blocks(f: IO[bytes], stats: LineStats, block: int = BLOCK_BYTES, text: 
         yield [rest.decode("utf-8", "replace")] if text else [rest]
 
 
+_FLOAT_INT = 1 << 1023  # larger ints overflow float64
+_MAX_STEP = 2**62  # steps are stored as int64; anything near that is garbage, not a step
 _NUM_CLEAN = re.compile(r"[,_%]|\s+|(?<=\d)(?:ms|s|GiB|MiB|GB|MB|it/s|x)$")
 _SPECIAL = {
     "nan": math.nan, "-nan": math.nan, "+nan": math.nan, "inf": math.inf, "+inf": math.inf, "-inf": -math.inf,
@@ -82,7 +94,7 @@ def to_float(v: Any) -> float | None:
     if t is float:
         return v
     if t is int:
-        return float(v)
+        return float(v) if -_FLOAT_INT < v < _FLOAT_INT else None  # a 400-digit integer is no measurement
     if t is bool or v is None:
         return None  # booleans are flags, not metrics
     if t is str:
@@ -104,18 +116,21 @@ def to_float(v: Any) -> float | None:
                 return None
         return None
     if isinstance(v, (int, float)):  # numpy scalars and friends
-        return float(v)
+        try:
+            return float(v)
+        except OverflowError:
+            return None
     return None
 
 
 def to_step(v: Any) -> int | None:
     """A step/iteration value as int (floats that are whole numbers accepted; "5/3766" gives 5)."""
     if v.__class__ is int:
-        return v
+        return v if -_MAX_STEP <= v <= _MAX_STEP else None  # 10**30 is not a step, and no int64 holds it
     if isinstance(v, str) and "/" in v:
         v = v.split("/", 1)[0]
     f = to_float(v)
-    if f is None or not math.isfinite(f) or abs(f) > 2**62:
+    if f is None or not math.isfinite(f) or abs(f) > _MAX_STEP:
         return None
     return int(f) if f == int(f) else None
 
@@ -138,6 +153,10 @@ class Columns:
             c = self.cols[name] = (array("q"), array("d"), raw or name)
         c[0].append(step)
         c[1].append(value)
+
+    def nbytes(self) -> int:
+        """Bytes held by the columns (for the run's budget of kept values)."""
+        return sum(8 * (len(st) + len(v)) for st, v, _ in self.cols.values())
 
     def add_raw(self, raw: str, step: int, value: float, split: str | None = None) -> None:
         self.add(canonical_metric(raw, split), step, value, raw)
@@ -197,10 +216,71 @@ def head_lines(head: bytes, n: int = 20) -> list[str]:
 # YAML with line numbers (hparams.yaml, W&B config.yaml, MLflow meta.yaml)
 
 
+def bounded_loader(base: type) -> type:
+    """A PyYAML loader class that composes within the file's budget (ingest/budget.py).
+
+    An alias costs the size of the tree it repeats: a "billion laughs" of nine aliases of nine aliases costs 9**9
+    nodes and would hang every walk over the document. Each alias is charged its expanded size against the
+    file's node allowance; past that, or past `yaml_aliases` aliases, or when it refers to a node that contains it
+    (a cycle), the alias reads as null and the file's budget notes it: the rest of the document is kept."""
+    import yaml
+
+    from traindoc.ingest import budget
+
+    class Bounded(base):  # type: ignore[misc, valid-type]
+        def __init__(self, stream: str) -> None:
+            super().__init__(stream)
+            self.fb = budget.current()
+            self.aliases = 0
+            self.cut = 0
+            self.expanded_total = 0  # nodes the admitted aliases add once expanded (walks charge their own)
+            self.open: set[str] = set()  # anchors whose node is still being composed
+            self.sizes: dict[int, int] = {}
+
+        def expanded(self, node: yaml.Node) -> int:
+            size = self.sizes.get(id(node))
+            if size is None:
+                size = 1
+                if isinstance(node, yaml.SequenceNode):
+                    size += sum(self.expanded(n) for n in node.value)
+                elif isinstance(node, yaml.MappingNode):
+                    size += sum(self.expanded(k) + self.expanded(v) for k, v in node.value)
+                self.sizes[id(node)] = size
+            return size
+
+        def compose_node(self, parent, index):  # type: ignore[no-untyped-def]
+            event = self.peek_event()
+            if isinstance(event, yaml.AliasEvent):
+                node = self.anchors.get(event.anchor)
+                if node is not None:
+                    self.aliases += 1
+                    cost = self.expanded(node)
+                    if (event.anchor in self.open or self.aliases > self.fb.limits.yaml_aliases
+                            or self.expanded_total + cost > self.fb.limits.nodes):
+                        self.get_event()
+                        self.cut += 1
+                        self.fb.note(f"{self.cut} YAML alias(es) over the budget (a cycle, or more than "
+                                     f"{self.fb.limits.yaml_aliases:,} aliases or {self.fb.limits.nodes:,} nodes "
+                                     "expanded) read as null")
+                        return yaml.ScalarNode("tag:yaml.org,2002:null", "null", event.start_mark, event.end_mark)
+                    self.expanded_total += cost
+                return super().compose_node(parent, index)
+            anchor = getattr(event, "anchor", None)
+            if anchor is None:
+                return super().compose_node(parent, index)
+            self.open.add(anchor)
+            try:
+                return super().compose_node(parent, index)
+            finally:
+                self.open.discard(anchor)
+
+    return Bounded
+
+
 def _tolerant_loader():
     import yaml
 
-    class Loader(yaml.SafeLoader):
+    class Loader(bounded_loader(yaml.SafeLoader)):  # type: ignore[misc]
         """SafeLoader that turns unknown tags (`!!python/object:...` in Lightning hparams) into plain data."""
 
     def _unknown(loader, tag_suffix, node):  # noqa: ARG001
@@ -235,7 +315,9 @@ def yaml_with_lines(text: str) -> list[tuple[str, Any, int, str]]:
 
         def walk(n, prefix: str, depth: int) -> None:
             for k_node, v_node in n.value:
-                key = str(getattr(k_node, "value", k_node))
+                if not loader.fb.spend():
+                    return
+                key = str(getattr(k_node, "value", k_node))[:200]
                 dotted = f"{prefix}.{key}" if prefix else key
                 if isinstance(v_node, yaml.MappingNode) and v_node.value and depth < 8:
                     walk(v_node, dotted, depth + 1)

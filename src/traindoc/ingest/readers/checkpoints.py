@@ -27,6 +27,7 @@ import warnings
 from pathlib import Path
 from typing import Any
 
+from traindoc.ingest import budget
 from traindoc.ingest.model import ConfigValue, ParamCounts, Run, Source
 from traindoc.ingest.readers import _safe_pickle
 from traindoc.ingest.readers._safe_pickle import TensorInfo, as_tensor, children, plain
@@ -134,8 +135,11 @@ def count_params(tensors: dict[str, TensorInfo], source: str = "", guess_ties: b
 
 def read_safetensors_header(path: Path) -> tuple[dict[str, Any], dict[str, str]]:
     """(tensor entries, __metadata__) from a .safetensors file's header. Raises ReadError."""
+    # safetensors allows a 100 MB header, but parsed JSON costs up to ~30 bytes of objects a byte: a header is
+    # held to the budget of a file parsed whole (a 200k-tensor model's header is ~20 MB).
+    cap = min(MAX_HEADER, budget.current().limits.whole_file_bytes)
     try:
-        with open(path, "rb") as f:
+        with budget.open_input(path) as f:
             raw_len = f.read(8)
             if len(raw_len) < 8:
                 raise ReadError(f"{path.name}: truncated safetensors file (no header length)")
@@ -143,12 +147,15 @@ def read_safetensors_header(path: Path) -> tuple[dict[str, Any], dict[str, str]]
             size = path.stat().st_size
             if n == 0 or n > MAX_HEADER or n > size - 8:
                 raise ReadError(f"{path.name}: not a safetensors file (header length {n} for {size} bytes)")
+            if n > cap:
+                raise budget.BudgetExceeded(f"{path.name}: safetensors header of {n:,} bytes is over the "
+                                            f"{cap:,}-byte budget; not read")
             header = f.read(n)
     except OSError as exc:
         raise ReadError(f"{path.name}: cannot read ({exc.strerror or exc})") from None
     try:
         obj = json.loads(header.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError):
+    except (UnicodeDecodeError, ValueError, RecursionError):
         raise ReadError(f"{path.name}: safetensors header is not valid JSON (truncated or corrupted)") from None
     if not isinstance(obj, dict):
         raise ReadError(f"{path.name}: safetensors header is not an object")
@@ -173,20 +180,27 @@ def _safetensors_tensors(entries: dict[str, Any]) -> dict[str, TensorInfo]:
 # ---------------------------------------------------------------------------------------------------- torch
 
 
-def _collect(obj: Any, prefix: str, out: dict[str, TensorInfo], depth: int = 0) -> None:
+def _collect(obj: Any, prefix: str, out: dict[str, TensorInfo], depth: int = 0,
+             fb: budget.FileBudget | None = None, path: frozenset[int] = frozenset()) -> None:
+    """Named tensors under `obj`. A container already on the way down (a cycle) is skipped, and every container
+    is charged to the file's node budget: a pickle may share one list a billion times over."""
     if depth > 12 or len(out) >= MAX_TENSORS:
         return
     t = as_tensor(obj)
     if t is not None:
         out[prefix] = t
         return
+    fb = fb or budget.current()
+    if id(obj) in path or not fb.spend():
+        return
+    path = path | {id(obj)}
     for k, v in children(obj):
         if k == "_buffers":
             continue  # a whole pickled nn.Module: buffers (masks, running stats) are not parameters
         if k in ("_modules", "_parameters"):
-            _collect(v, prefix, out, depth + 1)  # keep state_dict-style names: "h.0.fc.weight"
+            _collect(v, prefix, out, depth + 1, fb, path)  # keep state_dict-style names: "h.0.fc.weight"
             continue
-        _collect(v, f"{prefix}.{k}" if prefix else k, out, depth + 1)
+        _collect(v, f"{prefix}.{k}" if prefix else k, out, depth + 1, fb, path)
 
 
 def _model_subtree(top: Any) -> tuple[Any, str]:
@@ -227,7 +241,7 @@ def _trainable_from_sibling_optimizer(path: Path, src: Source) -> int | None:
             continue
         try:
             top = _safe_pickle.load_file(opt)
-        except (ValueError, OSError):
+        except (ValueError, OSError, ReadError):  # over budget or outside the run's folders: no count
             return None
         return _trainable_from_optimizer({"optimizer": top})
     return None
@@ -247,8 +261,10 @@ def _torch_load_tensors(path: Path) -> tuple[dict[str, TensorInfo], Any]:
         raise ReadError(f"{path.name}: torch.load(weights_only=True) refused it ({type(exc).__name__})") from None
     out: dict[str, TensorInfo] = {}
 
+    fb = budget.current()
+
     def walk(obj: Any, prefix: str, depth: int) -> None:
-        if depth > 12 or len(out) >= MAX_TENSORS:
+        if depth > 12 or len(out) >= MAX_TENSORS or not fb.spend():
             return
         if isinstance(obj, torch.Tensor):
             st = obj.untyped_storage()
@@ -293,6 +309,8 @@ def read(path: Path, run: Run) -> Source:
             subtree, _key = _model_subtree(top)
             tensors = {}
             _collect(subtree, "", tensors)
+        except budget.BudgetExceeded:
+            raise  # over budget is not an unknown format: torch.load would only spend more
         except (ValueError, OSError) as exc:
             src.warnings.append(f"safe structural read failed ({exc}); tried torch.load(weights_only=True)")
             tensors, top = _torch_load_tensors(path)

@@ -21,24 +21,21 @@ from typing import Any
 
 import yaml
 
+from traindoc.ingest import budget
 from traindoc.ingest.model import ConfigValue, Run, Source
 from traindoc.ingest.readers import _safe_pickle
 from traindoc.ingest.readers._safe_pickle import plain
+from traindoc.ingest.readers._structured import bounded_loader
 from traindoc.ingest.registry import Reader, ReadError
 
 MAX_CONFIG_BYTES = 8 << 20  # a config bigger than this is not a config (a dataset, a dump): refuse, don't load
+MAX_YAML_BYTES = 2 << 20  # PyYAML composes ~1 MB/s and ~400 bytes of nodes per node: real YAML configs are KBs
 MAX_DEPTH = 12
 MAX_VALUES = 20000
 
 
-def _read_text(path: Path) -> str:
-    try:
-        size = path.stat().st_size
-        if size > MAX_CONFIG_BYTES:
-            raise ReadError(f"{path.name}: {size // (1 << 20)} MiB is too large for a config file; skipped")
-        data = path.read_bytes()
-    except OSError as exc:
-        raise ReadError(f"{path.name}: cannot read ({exc.strerror or exc})") from None
+def _read_text(path: Path, limit: int = MAX_CONFIG_BYTES) -> str:
+    data = budget.read_whole(path, limit)  # confined to the run's folders, refused past `limit`
     if b"\x00" in data[:8192]:
         raise ReadError(f"{path.name}: binary data, not a text config")
     try:
@@ -112,26 +109,33 @@ def _yaml_scalar(node: yaml.ScalarNode) -> Any:
     return _coerce_number(value)
 
 
-def _yaml_plain(node: yaml.Node, depth: int = 0) -> Any:
+def _yaml_plain(node: yaml.Node, fb: budget.FileBudget, depth: int = 0) -> Any:
     """A node as plain Python data (lists/dicts of scalars), never constructing Python objects."""
-    if depth > MAX_DEPTH:
+    if depth > MAX_DEPTH or not fb.spend():
         return None
     if isinstance(node, yaml.ScalarNode):
         return _yaml_scalar(node)
     if isinstance(node, yaml.SequenceNode):
-        return [_yaml_plain(n, depth + 1) for n in node.value]
+        return [_yaml_plain(n, fb, depth + 1) for n in node.value]
     if isinstance(node, yaml.MappingNode):
-        return {str(getattr(k, "value", k)): _yaml_plain(v, depth + 1) for k, v in node.value}
+        return {str(getattr(k, "value", k)): _yaml_plain(v, fb, depth + 1) for k, v in node.value}
     return None
 
 
 def read_yaml(path: Path, run: Run) -> Source:
-    text = _read_text(path)
+    text = _read_text(path, MAX_YAML_BYTES)
     src = Source(str(path), "yaml_config")
+    fb = budget.current()
     try:
         # compose() builds nodes with positions and never constructs tagged objects, so `!!python/object` tags
-        # (Lightning hparams.yaml) are harmless here.
-        nodes = list(yaml.compose_all(text, Loader=yaml.SafeLoader))
+        # (Lightning hparams.yaml) are harmless here; the bounded loader charges every alias its expanded size.
+        loader = bounded_loader(yaml.SafeLoader)(text)
+        try:
+            nodes = []
+            while loader.check_node():
+                nodes.append(loader.get_node())
+        finally:
+            loader.dispose()
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}" if mark is not None else ""
@@ -143,12 +147,14 @@ def read_yaml(path: Path, run: Run) -> Source:
     prefix = "training_args" if path.stem == "training_args" else ""
     for node in nodes:
         if node is not None:
-            _walk_yaml(node, prefix, text, lines, run, src, str(path), 0)
+            _walk_yaml(node, prefix, text, lines, run, src, str(path), 0, fb)
     return src
 
 
 def _walk_yaml(node: yaml.Node, key: str, text: str, lines: _Lines, run: Run, src: Source, file: str,
-               depth: int) -> None:
+               depth: int, fb: budget.FileBudget) -> None:
+    if not fb.spend():
+        return
     if depth > MAX_DEPTH:
         src.warnings.append(f"nesting deeper than {MAX_DEPTH} at {key}: not read further")
         return
@@ -159,16 +165,16 @@ def _walk_yaml(node: yaml.Node, key: str, text: str, lines: _Lines, run: Run, sr
         if key and "value" in subkeys and subkeys <= {"value", "desc"}:
             for k, v in items:
                 if getattr(k, "value", None) == "value":
-                    _walk_yaml(v, key, text, lines, run, src, file, depth + 1)
+                    _walk_yaml(v, key, text, lines, run, src, file, depth + 1, fb)
             return
         for k, v in items:
             name = str(getattr(k, "value", k)) if isinstance(k, yaml.ScalarNode) else "?"
             if name == "<<":  # merge key (`<<: *defaults`): the merged values belong to this mapping
                 merged = v.value if isinstance(v, yaml.SequenceNode) else [v]
                 for m in merged:
-                    _walk_yaml(m, key, text, lines, run, src, file, depth + 1)
+                    _walk_yaml(m, key, text, lines, run, src, file, depth + 1, fb)
                 continue
-            _walk_yaml(v, f"{key}.{name}" if key else name, text, lines, run, src, file, depth + 1)
+            _walk_yaml(v, f"{key}.{name}" if key else name, text, lines, run, src, file, depth + 1, fb)
         return
     if not key:
         return
@@ -176,9 +182,9 @@ def _walk_yaml(node: yaml.Node, key: str, text: str, lines: _Lines, run: Run, sr
     raw = text[start:end].rstrip() if 0 <= start <= end <= len(text) else ""
     if isinstance(node, yaml.SequenceNode) and any(isinstance(n, yaml.MappingNode) for n in node.value):
         for i, item in enumerate(node.value):
-            _walk_yaml(item, f"{key}.{i}", text, lines, run, src, file, depth + 1)
+            _walk_yaml(item, f"{key}.{i}", text, lines, run, src, file, depth + 1, fb)
         return
-    value = _yaml_plain(node)
+    value = _yaml_plain(node, fb)
     if isinstance(node, yaml.ScalarNode) and node.style in ("|", ">"):
         raw = ""  # block scalars span lines; a byte-exact replacement is not offered for them
     _add(run, src, key, value, file, lines.line(start), "yaml", raw)
@@ -397,7 +403,7 @@ def _field_default(call: ast.AST) -> ast.AST | None:
 
 
 def read_python(path: Path, run: Run) -> Source:
-    text = _read_text(path)
+    text = _read_text(path, budget.current().limits.code_file_bytes)  # an AST costs up to ~500x its source
     src = Source(str(path), "python_config")
     try:
         tree = ast.parse(text, filename=path.name)

@@ -15,8 +15,10 @@ from __future__ import annotations
 import csv
 import math
 import re
+from collections.abc import Callable
 from pathlib import Path
 
+from traindoc.ingest import budget
 from traindoc.ingest.model import Run, Source
 from traindoc.ingest.names import STEP_KEYS, canonical_metric
 from traindoc.ingest.readers._structured import (
@@ -60,32 +62,53 @@ def _numeric_rows(head: bytes) -> int:
     return n
 
 
-def _rows(path: Path, source: Source):
-    """Stream parsed CSV rows (lists of cells), lines capped at 1 MiB, undecodable bytes replaced."""
-    stats = LineStats()
-    try:
-        f = open(path, "rb")
-    except OSError as e:
-        raise ReadError(f"cannot open ({e.strerror})") from None
-    bad = 0
-    with f:
-        for block in line_blocks(f, stats):
-            text_lines = [b.decode("utf-8", errors="replace").rstrip("\r") for b in block]
-            try:
-                yield from csv.reader(text_lines)
-            except csv.Error:
-                bad += 1
-    if stats.overlong:
-        source.warnings.append(f"{stats.overlong} line(s) longer than 1 MiB skipped")
-    if bad:
-        source.warnings.append(f"{bad} block(s) of malformed CSV skipped")
-    if stats.unterminated_tail:
-        source.warnings.append("the last line has no newline: the file may be cut off")
+class _Rows:
+    """Stream parsed CSV rows (lists of cells), one line at a time so that a malformed line costs only itself;
+    lines capped at 1 MiB, undecodable bytes replaced. `lineno` is the 1-based line of the row last yielded;
+    `keep_going` (set by the reader once it holds its columns) stops the stream at the run's budget."""
+
+    def __init__(self, path: Path, source: Source) -> None:
+        self.path, self.source = path, source
+        self.lineno = 0
+        self.keep_going: Callable[[], bool] | None = None
+        self._it = self._iter()
+
+    def __iter__(self) -> _Rows:
+        return self
+
+    def __next__(self) -> list[str]:
+        return next(self._it)
+
+    def _iter(self):  # type: ignore[no-untyped-def]
+        stats = LineStats()
+        try:
+            f = budget.open_input(self.path)  # confined and metered: ends early when the read budget is spent
+        except OSError as e:
+            raise ReadError(f"cannot open ({e.strerror})") from None
+        bad = first_bad = 0
+        with f:
+            for block in line_blocks(f, stats, keep_going=lambda: self.keep_going is None or self.keep_going()):
+                for raw in block:
+                    self.lineno += 1
+                    try:
+                        row = next(csv.reader([raw.decode("utf-8", errors="replace").rstrip("\r")]), None)
+                    except csv.Error:
+                        bad += 1
+                        first_bad = first_bad or self.lineno
+                        continue
+                    if row is not None:
+                        yield row
+        if stats.overlong:
+            self.source.warnings.append(f"{stats.overlong} line(s) longer than 1 MiB skipped")
+        if bad:
+            self.source.warnings.append(f"{bad} malformed CSV line(s) skipped (first at line {first_bad})")
+        if stats.unterminated_tail:
+            self.source.warnings.append("the last line has no newline: the file may be cut off")
 
 
 def _read_table(path: Path, run: Run, source: Source, *, step_col: str | None, split_of=None) -> list[str]:
     """Read a wide CSV (one column per metric). Returns the header."""
-    rows = _rows(path, source)
+    rows = _Rows(path, source)
     header = None
     for row in rows:
         if any(c.strip() for c in row):
@@ -104,6 +127,7 @@ def _read_table(path: Path, run: Run, source: Source, *, step_col: str | None, s
     if step_i is None and epoch_i is not None:
         step_i = epoch_i  # per-epoch logs (Keras CSVLogger, YOLO): the epoch is the clock
     cols = Columns()
+    rows.keep_going = budget.kept_meter(cols.nbytes)
     targets: list[tuple[int, str, str]] = []  # (column index, canonical name, raw name)
     for i, h in enumerate(header):
         if i == step_i or not h or h.lower() in _SKIP_COLUMNS:
@@ -112,7 +136,7 @@ def _read_table(path: Path, run: Run, source: Source, *, step_col: str | None, s
         targets.append((i, canonical_metric(h, split), h))
     row_no = 0
     last_epoch: int | None = None
-    bad = 0
+    bad = first_bad = 0
     for row in rows:
         if not row:
             continue
@@ -123,6 +147,7 @@ def _read_table(path: Path, run: Run, source: Source, *, step_col: str | None, s
             step = to_step(row[step_i]) if step_i < len(row) else None
             if step is None:
                 bad += 1
+                first_bad = first_bad or rows.lineno
                 continue
         n = len(row)
         for i, name, raw in targets:
@@ -139,7 +164,8 @@ def _read_table(path: Path, run: Run, source: Source, *, step_col: str | None, s
                 last_epoch = int(e)
         source.records += 1
     if bad:
-        source.warnings.append(f"{bad} row(s) without a valid {step_col or 'step'} value skipped")
+        source.warnings.append(f"{bad} row(s) without a valid {step_col or 'step'} value skipped "
+                               f"(first at line {first_bad})")
     source.metrics = cols.flush(run, str(path))
     if not source.records:
         raise ReadError("CSV has a header but no data rows")
@@ -184,11 +210,10 @@ def sniff_hparams(path: Path, head: bytes) -> float:
 def read_hparams(path: Path, run: Run) -> Source:
     source = Source(str(path), "lightning_hparams")
     try:
-        text = path.read_text(encoding="utf-8", errors="replace")
+        # PyYAML parses ~1 MB/s; real hparams files are a few KB
+        text = budget.read_whole(path, 1 << 20).decode("utf-8", errors="replace")
     except OSError as e:
         raise ReadError(f"cannot open ({e.strerror})") from None
-    if len(text) > 1 << 20:  # PyYAML parses ~1 MB/s; real hparams files are a few KB
-        raise ReadError("hparams.yaml larger than 1 MiB; not read")
     try:
         items = yaml_with_lines(text)
     except ValueError as e:
@@ -220,7 +245,7 @@ def sniff_wandb_csv(path: Path, head: bytes) -> float:
 
 def read_wandb_csv(path: Path, run: Run) -> Source:
     source = Source(str(path), "wandb_csv")
-    rows = _rows(path, source)
+    rows = _Rows(path, source)
     header = next((r for r in rows if any(c.strip() for c in r)), None)
     if header is None:
         raise ReadError("empty CSV")
@@ -246,6 +271,7 @@ def read_wandb_csv(path: Path, run: Run) -> Source:
         source.warnings.append(f"export holds {len(runs)} runs; read '{chosen}' (others: {others})")
     run.meta["wandb_run_name"] = chosen
     cols = Columns()
+    rows.keep_going = budget.kept_meter(cols.nbytes)
     targets = [(i, canonical_metric(k), k) for i, k in runs[chosen]]
     for row in rows:
         if not row or step_i >= len(row):

@@ -23,12 +23,13 @@ import math
 import re
 from pathlib import Path
 
+from traindoc.ingest import budget
 from traindoc.ingest.model import LogEvent, Run, Source
 from traindoc.ingest.names import canonical_metric
 from traindoc.ingest.readers._structured import Columns, LineStats, is_text, line_blocks, tag_line, to_float, to_step
 from traindoc.ingest.registry import Reader, ReadError
 
-MAX_STATE_BYTES = 512 << 20  # one JSON document, parsed whole (~10x its size as Python objects): cap it
+MAX_STATE_BYTES = 32 << 20  # one JSON document parsed whole (up to ~30x its size as objects): the budget cap
 
 _SUMMARY_KEYS = {"train_runtime", "train_samples_per_second", "train_steps_per_second", "total_flos", "train_loss"}
 
@@ -145,10 +146,7 @@ def sniff_state(path: Path, head: bytes) -> float:
 def read_state(path: Path, run: Run) -> Source:
     source = Source(str(path), "hf_trainer_state")
     try:
-        if path.stat().st_size > MAX_STATE_BYTES:
-            raise ReadError("trainer_state.json larger than 512 MiB; not read (too large to parse whole)")
-        with open(path, "rb") as f:
-            state = json.load(f)
+        state = json.loads(budget.read_whole(path, MAX_STATE_BYTES))
     except OSError as e:
         raise ReadError(f"cannot open ({e.strerror})") from None
     except (ValueError, RecursionError) as e:
@@ -231,7 +229,7 @@ def read_console(path: Path, run: Run) -> Source:
     parsed: list[tuple[int, dict]] = []  # (line, row); steps are assigned once the whole log has been seen
     pending_events: list[tuple[int, LogEvent]] = []  # (index of the next row, event)
     try:
-        f = open(path, "rb")
+        f = budget.open_input(path)
     except OSError as e:
         raise ReadError(f"cannot open ({e.strerror})") from None
     with f:

@@ -20,9 +20,12 @@ import struct
 from array import array
 from pathlib import Path
 
+from traindoc.ingest import budget
 from traindoc.ingest.model import LogEvent, ParamCounts, Run, Sample, Series, Source
 from traindoc.ingest.names import canonical_metric, pick_step_key
 from traindoc.ingest.readers._structured import (
+    _FLOAT_INT,
+    _MAX_STEP,
     Columns,
     LineStats,
     add_config,
@@ -70,13 +73,46 @@ def sniff_phase1(path: Path, head: bytes) -> float:
     return 0.7 if len(typed) == len(recs) else 0.4
 
 
-def _warn_bad_lines(source: Source, bad: int, first_bad: int, stats: LineStats) -> None:
-    if stats.overlong:
-        source.warnings.append(f"{stats.overlong} line(s) longer than 1 MiB skipped")
-    if bad:
-        where = f" (first at line {first_bad})" if first_bad else ""
+class _BadLines:
+    """Lines skipped, by reason, each with the first line number it happened at: one bad line costs one line."""
+
+    def __init__(self) -> None:
+        self.counts: dict[str, list[int]] = {}  # reason -> [count, first line]
+
+    def add(self, reason: str, lineno: int) -> None:
+        c = self.counts.get(reason)
+        if c is None:
+            self.counts[reason] = [1, lineno]
+        else:
+            c[0] += 1
+
+    def __len__(self) -> int:
+        return sum(c for c, _ in self.counts.values())
+
+    def warn(self, source: Source, stats: LineStats) -> None:
+        if stats.overlong:
+            source.warnings.append(f"{stats.overlong} line(s) longer than 1 MiB skipped")
         tail = "; the last line is cut off (run interrupted or still writing)" if stats.unterminated_tail else ""
-        source.warnings.append(f"{bad} line(s) are not valid JSON and were skipped{where}{tail}")
+        for reason, (count, first) in self.counts.items():
+            source.warnings.append(f"{count} line(s) skipped: {reason} (first at line {first}){tail}")
+
+
+_NOT_JSON = "not valid JSON"
+_OUT_OF_RANGE = "a number out of range (an integer beyond float64, a step beyond int64)"
+_TOO_DEEP = "nested too deeply"
+_BAD_STEP = "no usable step value"
+
+
+def _out_of_range(rec: dict) -> bool:
+    """True when a record holds an integer no float64 can hold (json.loads keeps 400 digits exactly)."""
+    for v in rec.values():
+        if v.__class__ is int and not -_FLOAT_INT < v < _FLOAT_INT:
+            return True
+        if v.__class__ is dict:
+            for v2 in v.values():
+                if v2.__class__ is int and not -_FLOAT_INT < v2 < _FLOAT_INT:
+                    return True
+    return False
 
 
 # A NaN with a payload no arithmetic produces marks "this step record had no such field" in the dense step table,
@@ -113,6 +149,9 @@ class _StepTable:
         self.cols: dict[str, array] = {}
         self.order: list[str] = []
 
+    def nbytes(self) -> int:
+        return 8 * (len(self.steps) + sum(len(c) for c in self.cols.values()))
+
     def column(self, name: str) -> array:
         col = self.cols.get(name)
         if col is None:
@@ -147,7 +186,9 @@ class _StepTable:
 
 
 _STEP_FIELDS = ("type", "step", "epoch", "stage")
-_NUMBER = r"([-+0-9.eEINaNfity]+)"  # JSON numbers and Python's NaN/Infinity tokens; float() has the last word
+# JSON numbers and Python's NaN/Infinity tokens; float() has the last word. At most 40 characters: a longer number
+# (400 digits) takes the JSON path, where it is rejected instead of becoming inf.
+_NUMBER = r"([-+0-9.eEINaNfity]{1,40})"
 _STRING = r'"([^"\\]*)"'  # a string without escapes (escaped ones take the JSON path)
 
 
@@ -246,19 +287,20 @@ def read_phase1(path: Path, run: Run) -> Source:
     steps_append = table.steps.append
     template: _Template | None = None
     tried_layouts = 0
-    records = bad = first_bad = 0
-    lineno = 0
+    records = lineno = 0
+    bad = _BadLines()
     last_epoch: object = None
     last_stage: object = None
     derived_stages: list[tuple[int, str]] = []
     stats = LineStats()
     parse = _parse
     try:
-        f = open(path, "rb")
+        f = budget.open_input(path)  # confined and metered: ends early when the read budget is spent
     except OSError as e:
         raise ReadError(f"cannot open ({e.strerror})") from None
+    keep_going = budget.kept_meter(lambda: table.nbytes() + cols.nbytes())
     with f:
-        for block in line_blocks(f, stats, text=True):
+        for block in line_blocks(f, stats, text=True, keep_going=keep_going):
             for raw in block:
                 lineno += 1
                 if template is not None:
@@ -268,6 +310,8 @@ def read_phase1(path: Path, run: Run) -> Source:
                         try:
                             step = int(g[template.step_i - 1])
                             values = list(map(float, template.get_floats(g)))
+                            if not -_MAX_STEP <= step <= _MAX_STEP:
+                                raise ValueError("step out of range")
                         except ValueError:
                             pass  # e.g. a float where the template had an int: the JSON path decides
                         else:
@@ -291,17 +335,23 @@ def read_phase1(path: Path, run: Run) -> Source:
                 try:
                     rec = parse(raw)
                     kind = rec["type"]
-                except (ValueError, KeyError, TypeError, IndexError, RecursionError):
-                    if raw.strip():
-                        bad += 1
-                        first_bad = first_bad or lineno
+                except RecursionError:
+                    bad.add(_TOO_DEEP, lineno)
                     continue
-                records += 1
+                except (ValueError, KeyError, TypeError, IndexError):
+                    if raw.strip():
+                        bad.add(_NOT_JSON, lineno)
+                    continue
+                if _out_of_range(rec):
+                    bad.add(_OUT_OF_RANGE, lineno)
+                    continue
                 if kind == "step":
                     step = to_step(rec.get("step"))
                     if step is None:
-                        bad += 1
+                        bad.add(_BAD_STEP, lineno)
                         continue
+                records += 1
+                if kind == "step":
                     _json_step(rec, step, table)
                     epoch = rec.get("epoch")
                     epoch_key = json.dumps(epoch) if isinstance(epoch, (int, float)) else epoch
@@ -336,7 +386,7 @@ def read_phase1(path: Path, run: Run) -> Source:
     first_group = next((n for n in table.order if n.startswith("lr/")), None)
     aliases = {first_group: "lr"} if first_group and "lr" not in table.cols else {}
     source.metrics = table.flush(run, str(path), aliases) + cols.flush(run, str(path))
-    _warn_bad_lines(source, bad, first_bad, stats)
+    bad.warn(source, stats)
     return source
 
 
@@ -485,7 +535,8 @@ def read_jsonl(path: Path, run: Run) -> Source:
     cols = Columns()
     add = cols.add
     names: dict[tuple[str, str | None], str] = {}  # (raw key, split) -> canonical, computed once per key
-    records = bad = first_bad = lineno = 0
+    records = lineno = 0
+    bad = _BadLines()
     row = 0
     offset = 0  # for epoch-local iteration counters (mmcv "iter" restarts at each epoch)
     last_step: int | None = None
@@ -494,24 +545,35 @@ def read_jsonl(path: Path, run: Run) -> Source:
     seen_step_key = False
     stats = LineStats()
     try:
-        f = open(path, "rb")
+        f = budget.open_input(path)  # confined and metered: ends early when the read budget is spent
     except OSError as e:
         raise ReadError(f"cannot open ({e.strerror})") from None
+    keep_going = budget.kept_meter(cols.nbytes)
     with f:
-        for block in line_blocks(f, stats):
+        for block in line_blocks(f, stats, keep_going=keep_going):
             for raw in block:
                 lineno += 1
                 if not raw.strip():
                     continue
                 try:
                     rec = json.loads(raw)
+                except RecursionError:
+                    bad.add(_TOO_DEEP, lineno)
+                    continue
                 except ValueError:
-                    bad += 1
-                    first_bad = first_bad or lineno
+                    bad.add(_NOT_JSON, lineno)
                     continue
                 if not isinstance(rec, dict):
-                    bad += 1
-                    first_bad = first_bad or lineno
+                    bad.add(_NOT_JSON + " object", lineno)
+                    continue
+                if _out_of_range(rec):
+                    bad.add(_OUT_OF_RANGE, lineno)
+                    continue
+                key = pick_step_key(rec)
+                step = to_step(rec[key]) if key else None
+                sv = rec[key] if key else None
+                if step is None and sv.__class__ in (int, float) and (not math.isfinite(sv) or abs(sv) > _MAX_STEP):
+                    bad.add(_BAD_STEP, lineno)  # a number that is no step (10**30, inf): the line is garbage
                     continue
                 records += 1
                 row += 1
@@ -521,8 +583,6 @@ def read_jsonl(path: Path, run: Run) -> Source:
                     if isinstance(sv, str) and sv.lower() in _EVAL_SPLITS:
                         split = "eval"
                         break
-                key = pick_step_key(rec)
-                step = to_step(rec[key]) if key else None
                 if step is None and "global_step/max_steps" in rec:  # ms-swift
                     step = to_step(rec["global_step/max_steps"])
                 epoch = to_float(rec.get("epoch"))
@@ -577,7 +637,7 @@ def read_jsonl(path: Path, run: Run) -> Source:
     source.metrics = cols.flush(run, str(path))
     if not source.metrics:
         source.warnings.append("JSON lines without numeric metrics")
-    _warn_bad_lines(source, bad, first_bad, stats)
+    bad.warn(source, stats)
     return source
 
 

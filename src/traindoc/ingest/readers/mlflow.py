@@ -21,6 +21,7 @@ import os
 import sqlite3
 from pathlib import Path
 
+from traindoc.ingest import budget
 from traindoc.ingest.model import Run, Source
 from traindoc.ingest.names import canonical_metric
 from traindoc.ingest.readers._structured import (
@@ -43,10 +44,15 @@ MAX_METRIC_LINE = 512
 def _meta(path: Path) -> dict:
     import yaml
 
+    from traindoc.ingest.readers._structured import bounded_loader
+
     try:
-        with open(path, encoding="utf-8", errors="replace") as f:
-            data = yaml.safe_load(f.read(1 << 20))
-    except (OSError, yaml.YAMLError):
+        loader = bounded_loader(yaml.SafeLoader)(budget.read_head(path, 1 << 20).decode("utf-8", "replace"))
+        try:
+            data = loader.get_single_data()
+        finally:
+            loader.dispose()
+    except (OSError, ReadError, yaml.YAMLError, RecursionError):
         return {}
     return data if isinstance(data, dict) else {}
 
@@ -87,11 +93,11 @@ def sniff_store(path: Path, head: bytes) -> float:
     # a store root without the usual name: experiment folders with meta.yaml holding run folders
     try:
         for d1 in path.iterdir():
-            if d1.is_dir() and (d1 / "meta.yaml").is_file() and "artifact_location" in (d1 / "meta.yaml").read_text(
-                errors="replace"
-            )[:4096]:
+            if d1.is_dir() and (d1 / "meta.yaml").is_file() and b"artifact_location" in budget.read_head(
+                d1 / "meta.yaml", 4096
+            ):
                 return 0.85 if _run_dirs(path) else 0.0
-    except OSError:
+    except (OSError, ReadError):
         return 0.0
     return 0.0
 
@@ -132,7 +138,7 @@ def read_store(path: Path, run: Run) -> Source:
                 canon = canonical_metric(key)
                 stats = LineStats()
                 try:
-                    with open(file, "rb") as f:
+                    with budget.open_input(file) as f:
                         for raw in (line for block in line_blocks(f, stats) for line in block):
                             if len(raw) > MAX_METRIC_LINE:
                                 bad += 1
@@ -152,6 +158,8 @@ def read_store(path: Path, run: Run) -> Source:
                             source.records += 1
                 except OSError as e:
                     source.warnings.append(f"metric {key}: cannot read ({e.strerror})")
+                except ReadError as e:
+                    source.warnings.append(f"metric {key}: {e}")
                 bad += stats.overlong
     if bad:
         source.warnings.append(f"{bad} malformed metric line(s) skipped (expected '<timestamp> <value> <step>')")
@@ -161,16 +169,16 @@ def read_store(path: Path, run: Run) -> Source:
             for name in sorted(filenames):
                 file = Path(dirpath) / name
                 try:
-                    text = file.read_bytes()[:4096].decode("utf-8", errors="replace")
-                except OSError:
+                    text = budget.read_head(file, 4096).decode("utf-8", errors="replace")
+                except (OSError, ReadError):
                     continue
                 key = file.relative_to(params_dir).as_posix()
                 add_config(run, key, coerce_yaml_scalar(text.strip()), file, 1, "mlflow_param", text.strip())
     tags_dir = run_dir / "tags"
     if (tags_dir / "mlflow.runName").is_file():
         try:
-            run.meta["mlflow_run_name"] = (tags_dir / "mlflow.runName").read_text(errors="replace")[:200]
-        except OSError:
+            run.meta["mlflow_run_name"] = budget.read_head(tags_dir / "mlflow.runName", 200).decode("utf-8", "replace")
+        except (OSError, ReadError):
             pass
     source.metrics = cols.flush(run, str(run_dir))
     return source

@@ -13,10 +13,12 @@ another name is a log, not samples.
 
 from __future__ import annotations
 
+import io
 import json
 import re
 from pathlib import Path
 
+from traindoc.ingest import budget
 from traindoc.ingest.model import Run, Sample, Source
 from traindoc.ingest.registry import Reader, ReadError
 
@@ -99,7 +101,7 @@ def _read_jsonl(f, path: Path, run: Run, src: Source) -> None:
             continue
         try:
             obj = json.loads(line)
-        except ValueError:
+        except (ValueError, RecursionError):
             bad += 1
             continue
         if not isinstance(obj, dict):
@@ -166,7 +168,7 @@ def _read_text(f, path: Path, run: Run, src: Source) -> None:
 def read(path: Path, run: Run) -> Source:
     src = Source(str(path), "samples_jsonl" if path.suffix.lower() in (".jsonl", ".json") else "samples_text")
     try:
-        with open(path, encoding="utf-8", errors="replace", newline="") as f:
+        with io.TextIOWrapper(budget.open_input(path), encoding="utf-8", errors="replace", newline="") as f:
             if src.format == "samples_jsonl":
                 _read_jsonl(f, path, run, src)
             else:

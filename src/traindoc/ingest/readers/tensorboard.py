@@ -22,6 +22,7 @@ from __future__ import annotations
 import struct
 from pathlib import Path
 
+from traindoc.ingest import budget
 from traindoc.ingest.model import LogEvent, Run, Source
 from traindoc.ingest.names import canonical_metric
 from traindoc.ingest.readers._protobuf import Corrupt as _Corrupt
@@ -334,7 +335,7 @@ def read(path: Path, run: Run) -> Source:
     split = "eval" if path.parent.name.lower() in _EVAL_DIRS else None
     st = _State(split)
     try:
-        f = open(path, "rb")
+        f = budget.open_input(path)
     except OSError as e:
         raise ReadError(f"cannot open ({e.strerror})") from None
     leftover = b""

@@ -21,6 +21,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import BinaryIO
 
+from traindoc.ingest import budget
 from traindoc.ingest.catalogue import classify, strip_triggered
 from traindoc.ingest.model import LogEvent, Run, Series, Source
 from traindoc.ingest.readers.textlog_formats import (
@@ -288,7 +289,7 @@ class _Collector:
 def read(path: Path, run: Run) -> Source:
     spath = str(path)
     try:
-        f = open(path, "rb")  # noqa: SIM115 - closed in finally; streamed
+        f = budget.open_input(path)  # confined to the run's folders and metered (ingest/budget.py)
     except OSError as exc:
         raise ReadError(f"{path}: cannot open ({exc.strerror or exc})") from None
     try:

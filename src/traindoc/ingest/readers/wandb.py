@@ -24,6 +24,7 @@ import struct
 import zlib
 from pathlib import Path
 
+from traindoc.ingest import budget
 from traindoc.ingest.model import Run, Source
 from traindoc.ingest.names import canonical_metric, pick_step_key
 from traindoc.ingest.readers._protobuf import Corrupt as _Corrupt
@@ -89,7 +90,7 @@ def _item(buf: bytes) -> tuple[str, object]:
             text = v.decode("utf-8", "replace")
             try:
                 value = json.loads(text)
-            except ValueError:
+            except (ValueError, RecursionError):
                 value = text
         elif field == 5 and wire == 0:  # integer (sint64, zigzag)
             value = (v >> 1) ^ -(v & 1)
@@ -107,7 +108,7 @@ def _item(buf: bytes) -> tuple[str, object]:
 def iter_records(path: Path, source: Source):
     """Yield the payload of every complete record of a .wandb file; stop with a warning at corruption."""
     try:
-        f = open(path, "rb")
+        f = budget.open_input(path)
     except OSError as e:
         raise ReadError(f"cannot open ({e.strerror})") from None
     with f:
@@ -335,11 +336,10 @@ def read_dir(path: Path, run: Run) -> Source:
 
 def _read_config_yaml(path: Path, run: Run, source: Source) -> None:
     try:
-        text = path.read_text(encoding="utf-8", errors="replace")
-        if len(text) > 4 << 20:  # PyYAML parses ~1 MB/s; a config this size is not one
-            raise ValueError("larger than 4 MiB")
+        # PyYAML parses ~1 MB/s; a config over 2 MiB is not one
+        text = budget.read_whole(path, 2 << 20).decode("utf-8", errors="replace")
         items = yaml_with_lines(text)
-    except (OSError, ValueError) as e:
+    except (OSError, ValueError, ReadError) as e:
         source.warnings.append(f"config.yaml unreadable ({e})")
         return
     for key, value, line, src in items:
@@ -357,9 +357,8 @@ def _read_config_yaml(path: Path, run: Run, source: Source) -> None:
 
 def _read_summary(path: Path, run: Run, source: Source, as_series: bool) -> None:
     try:
-        with open(path, "rb") as f:
-            data = json.loads(f.read(16 << 20))
-    except (OSError, ValueError) as e:
+        data = json.loads(budget.read_whole(path, 16 << 20))
+    except (OSError, ValueError, RecursionError, ReadError) as e:
         source.warnings.append(f"wandb-summary.json unreadable ({str(e)[:80]})")
         return
     if not isinstance(data, dict):
