@@ -229,15 +229,15 @@ def corpus(seed: int, n: int, outside: Path) -> Iterator[tuple[str, Builder]]:
     makers: list[tuple[str, Callable[[random.Random], Builder]]] = [
         ("self_ref_pickle", lambda r: _write("training_args.bin", self_referencing_pickle())),
         ("laughs_pickle", lambda r: _write(r.choice(["training_args.bin", "ckpt.pt"]),
-                                         laughs_pickle(r.randint(6, 14), r.randint(5, 20)))),
+                                         laughs_pickle(r.randint(6, 14), r.randint(5, 12)))),
         ("zip_pickle", lambda r: _write(r.choice(["model.pt", "optimizer.pt", "last.ckpt"]),
-                                      torch_zip(r.choice([expanding_pickle(r.randint(10, 3_000_000)),
+                                      torch_zip(r.choice([expanding_pickle(r.randint(10, 300_000)),
                                                             laughs_pickle(r.randint(6, 12)),
                                                             self_referencing_pickle()])))),
         ("yaml_laughs", lambda r: _write(r.choice(["config.yaml", "hparams.yaml", "files/config.yaml"]),
                                        billion_laughs(r.randint(4, 12), r.randint(5, 12)))),
         ("yaml_deep", lambda r: _write(r.choice(["config.yaml", "hparams.yaml"]),
-                                     "a: " + "[" * r.randint(50, 50_000) + "]" * 10)),
+                                     "a: " + "[" * r.randint(50, 800) + "]" * 10)),
         ("symlinks", lambda r: _symlinks(r, outside)),
         ("fifo", lambda r: _fifo(r)),
         ("bad_lines", lambda r: _bad_lines_file(r)),
@@ -248,9 +248,9 @@ def corpus(seed: int, n: int, outside: Path) -> Iterator[tuple[str, Builder]]:
         ("deep_json", lambda r: _write(r.choice(["config.json", "trainer_state.json", "metrics.jsonl",
                                                  "wandb-summary.json"]), _deep_json(r))),
         ("big_python", lambda r: _write(r.choice(["train.py", "config/train_gpt.py"]),
-                                      big_python(r.randint(10_000, 300_000)))),
+                                      big_python(r.randint(10_000, 100_000)))),
         ("huge_line", lambda r: _write(r.choice(["metrics.jsonl", "train.log", "metrics.csv"]),
-                                     b"{" + b"1" * r.randint(1 << 20, 3 << 20) + b"\n" +
+                                     b"{" + b"1" * r.randint(1 << 20, (1 << 20) + 200_000) + b"\n" +
                                      "\n".join(generic_lines(30)).encode() + b"\n")),
     ]
     rng = random.Random(seed)

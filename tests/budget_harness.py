@@ -114,6 +114,7 @@ def run_pool(tasks: list[dict], workers: int = 2, timeout: float = 60.0) -> dict
     def start(proc: subprocess.Popen | None) -> None:
         if not todo:
             if proc is not None:
+                sel.unregister(proc.stdout)
                 proc.stdin.close()
                 proc.wait()
             return

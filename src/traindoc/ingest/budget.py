@@ -50,13 +50,15 @@ class Limits:
     whole_file_bytes: int = 32 * MiB
     # Bytes of numbers kept per run (value columns: 8-16 bytes per logged value). The 1 GB bench log keeps ~390 MB.
     kept_bytes: int = 1 * GiB
-    # Nodes walked in one file's parsed tree, aliases and shared references expanded (YAML, pickles). Real configs
-    # have a few thousand; a checkpoint's state dict a few thousand tensors.
-    nodes: int = 1_000_000
+    # Nodes (and children visited) walked in one file's parsed tree, shared references expanded (YAML, pickles).
+    # Real configs have a few thousand; a checkpoint's state dict a few thousand tensors, an optimizer state ~10x.
+    nodes: int = 250_000
     # Nesting depth of a JSON record or YAML document that is still read (deeper parts are cut).
     depth: int = 64
-    # YAML aliases per file (real configs use a handful of `<<: *defaults`).
+    # YAML aliases per file (real configs use a handful of `<<: *defaults`), and the nodes they may add once
+    # expanded (a real config has a few thousand nodes in all).
     yaml_aliases: int = 10_000
+    yaml_nodes: int = 100_000
     # A pickle (bare, or data.pkl inside a torch archive): its size and how many opcodes / memo entries it may
     # have. ~1.3 us per opcode to check, ~100 bytes of objects each at most: 2M opcodes is ~3 s and ~200 MB.
     pickle_bytes: int = 16 * MiB

@@ -190,6 +190,15 @@ def children(obj: Any) -> list[tuple[str, Any]]:
     return []
 
 
+def _width(value: Any) -> int:
+    if isinstance(value, (list, tuple, dict)):
+        return min(len(value), 500)
+    if isinstance(value, Stub):
+        return min(len(value.items) + len(value.list) + (len(value.state) if isinstance(value.state, dict) else 0)
+                   + len(value.args), 500)
+    return 0
+
+
 def plain(value: Any, depth: int = 0, fb: budget.FileBudget | None = None, path: frozenset[int] = frozenset()
           ) -> Any:
     """Plain Python data (for config values) from an unpickled tree; stubs become their args/state or None.
@@ -201,7 +210,8 @@ def plain(value: Any, depth: int = 0, fb: budget.FileBudget | None = None, path:
     if isinstance(value, (str, int, float, bool)) or value is None:
         return value
     fb = fb or budget.current()
-    if id(value) in path or not fb.spend():
+    # Each child visited is charged, so the work stays within the budget however wide the shared lists are.
+    if id(value) in path or not fb.spend(1 + _width(value)):
         return None
     path = path | {id(value)}
     if isinstance(value, (list, tuple)):

@@ -256,11 +256,11 @@ def bounded_loader(base: type) -> type:
                     self.aliases += 1
                     cost = self.expanded(node)
                     if (event.anchor in self.open or self.aliases > self.fb.limits.yaml_aliases
-                            or self.expanded_total + cost > self.fb.limits.nodes):
+                            or self.expanded_total + cost > self.fb.limits.yaml_nodes):
                         self.get_event()
                         self.cut += 1
                         self.fb.note(f"{self.cut} YAML alias(es) over the budget (a cycle, or more than "
-                                     f"{self.fb.limits.yaml_aliases:,} aliases or {self.fb.limits.nodes:,} nodes "
+                                     f"{self.fb.limits.yaml_aliases:,} aliases or {self.fb.limits.yaml_nodes:,} nodes "
                                      "expanded) read as null")
                         return yaml.ScalarNode("tag:yaml.org,2002:null", "null", event.start_mark, event.end_mark)
                     self.expanded_total += cost

@@ -191,10 +191,11 @@ def _collect(obj: Any, prefix: str, out: dict[str, TensorInfo], depth: int = 0,
         out[prefix] = t
         return
     fb = fb or budget.current()
-    if id(obj) in path or not fb.spend():
+    kids = children(obj)
+    if id(obj) in path or not fb.spend(1 + len(kids)):  # every child visited is charged: wide shared lists too
         return
     path = path | {id(obj)}
-    for k, v in children(obj):
+    for k, v in kids:
         if k == "_buffers":
             continue  # a whole pickled nn.Module: buffers (masks, running stats) are not parameters
         if k in ("_modules", "_parameters"):

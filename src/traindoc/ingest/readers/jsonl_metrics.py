@@ -31,7 +31,6 @@ from traindoc.ingest.readers._structured import (
     add_config,
     flatten,
     head_lines,
-    is_text,
     line_blocks,
     tag_line,
     to_float,
@@ -48,7 +47,7 @@ def _head_records(head: bytes, n: int = 10) -> list[dict]:
     for line in head_lines(head, n + 2)[:n]:
         try:
             obj = json.loads(line)
-        except ValueError:
+        except (ValueError, RecursionError):  # one bad line in the head must not hide the file
             continue
         if isinstance(obj, dict):
             recs.append(obj)
@@ -60,7 +59,8 @@ def _head_records(head: bytes, n: int = 10) -> list[dict]:
 
 
 def sniff_phase1(path: Path, head: bytes) -> float:
-    if not head.lstrip().startswith(b"{") or not is_text(head):
+    # No is_text(): a NUL or a bad byte on one line must not hide the file; the head's lines must still be JSON.
+    if not head.lstrip().startswith(b"{"):
         return 0.0
     recs = _head_records(head)
     typed = [r for r in recs if r.get("type") in _PHASE1_TYPES]
@@ -510,7 +510,8 @@ _NOT_METRICS = {"type", "time", "timestamp", "_timestamp", "_runtime", "_step", 
 
 
 def sniff_jsonl(path: Path, head: bytes) -> float:
-    if not head.lstrip().startswith(b"{") or not is_text(head):
+    # No is_text(): a NUL or a bad byte on one line must not hide the file; the head's lines must still be JSON.
+    if not head.lstrip().startswith(b"{"):
         return 0.0
     recs = _head_records(head, 10)
     if not recs:
