@@ -226,34 +226,37 @@ def _random_bytes(rng: random.Random) -> Builder:
 
 def corpus(seed: int, n: int, outside: Path) -> Iterator[tuple[str, Builder]]:
     """`n` hostile inputs; the mix, sizes and details vary with `seed`. `outside` is a file no reader may open."""
-    makers: list[tuple[str, Callable[[random.Random], Builder]]] = [
-        ("self_ref_pickle", lambda r: _write("training_args.bin", self_referencing_pickle())),
-        ("laughs_pickle", lambda r: _write(r.choice(["training_args.bin", "ckpt.pt"]),
-                                         laughs_pickle(r.randint(6, 14), r.randint(5, 12)))),
-        ("zip_pickle", lambda r: _write(r.choice(["model.pt", "optimizer.pt", "last.ckpt"]),
-                                      torch_zip(r.choice([expanding_pickle(r.randint(10, 300_000)),
-                                                            laughs_pickle(r.randint(6, 12)),
-                                                            self_referencing_pickle()])))),
-        ("yaml_laughs", lambda r: _write(r.choice(["config.yaml", "hparams.yaml", "files/config.yaml"]),
-                                       billion_laughs(r.randint(4, 12), r.randint(5, 12)))),
-        ("yaml_deep", lambda r: _write(r.choice(["config.yaml", "hparams.yaml"]),
-                                     "a: " + "[" * r.randint(50, 800) + "]" * 10)),
-        ("symlinks", lambda r: _symlinks(r, outside)),
-        ("fifo", lambda r: _fifo(r)),
-        ("bad_lines", lambda r: _bad_lines_file(r)),
-        ("bad_csv", lambda r: _bad_csv(r)),
-        ("truncated", lambda r: _truncated(r)),
-        ("binary", lambda r: _random_bytes(r)),
-        ("safetensors_header", lambda r: _write("model.safetensors", safetensors_bomb(r.randint(100, 200_000)))),
-        ("deep_json", lambda r: _write(r.choice(["config.json", "trainer_state.json", "metrics.jsonl",
-                                                 "wandb-summary.json"]), _deep_json(r))),
-        ("big_python", lambda r: _write(r.choice(["train.py", "config/train_gpt.py"]),
-                                      big_python(r.randint(10_000, 100_000)))),
-        ("huge_line", lambda r: _write(r.choice(["metrics.jsonl", "train.log", "metrics.csv"]),
-                                     b"{" + b"1" * r.randint(1 << 20, (1 << 20) + 200_000) + b"\n" +
-                                     "\n".join(generic_lines(30)).encode() + b"\n")),
+    # (name, weight, maker). Inputs that hit a budget cost seconds each by design (the budget is what bounds them),
+    # so they are drawn less often than the cheap kinds; every kind still appears dozens of times in 1,000.
+    makers: list[tuple[str, int, Callable[[random.Random], Builder]]] = [
+        ("self_ref_pickle", 3, lambda r: _write("training_args.bin", self_referencing_pickle())),
+        ("laughs_pickle", 2, lambda r: _write(r.choice(["training_args.bin", "ckpt.pt"]),
+                                              laughs_pickle(r.randint(3, 14), r.randint(3, 12)))),
+        ("zip_pickle", 2, lambda r: _write(r.choice(["model.pt", "optimizer.pt", "last.ckpt"]),
+                                           torch_zip(r.choice([expanding_pickle(r.randint(10, 300_000)),
+                                                               laughs_pickle(r.randint(3, 12)),
+                                                               self_referencing_pickle()])))),
+        ("yaml_laughs", 3, lambda r: _write(r.choice(["config.yaml", "hparams.yaml", "files/config.yaml"]),
+                                            billion_laughs(r.randint(4, 12), r.randint(5, 12)))),
+        ("yaml_deep", 3, lambda r: _write(r.choice(["config.yaml", "hparams.yaml"]),
+                                          "a: " + "[" * r.randint(50, 800) + "]" * 10)),
+        ("symlinks", 5, lambda r: _symlinks(r, outside)),
+        ("fifo", 3, lambda r: _fifo(r)),
+        ("bad_lines", 5, lambda r: _bad_lines_file(r)),
+        ("bad_csv", 5, lambda r: _bad_csv(r)),
+        ("truncated", 6, lambda r: _truncated(r)),
+        ("binary", 5, lambda r: _random_bytes(r)),
+        ("safetensors_header", 3, lambda r: _write("model.safetensors", safetensors_bomb(r.randint(100, 200_000)))),
+        ("deep_json", 3, lambda r: _write(r.choice(["config.json", "trainer_state.json", "metrics.jsonl",
+                                                    "wandb-summary.json"]), _deep_json(r))),
+        ("big_python", 2, lambda r: _write(r.choice(["train.py", "config/train_gpt.py"]),
+                                           big_python(r.randint(2_000, 40_000)))),
+        ("huge_line", 1, lambda r: _write(r.choice(["metrics.jsonl", "train.log", "metrics.csv"]),
+                                          b"{" + b"1" * r.randint(1 << 20, (1 << 20) + 200_000) + b"\n" +
+                                          "\n".join(generic_lines(30)).encode() + b"\n")),
     ]
+    weights = [w for _, w, _ in makers]
     rng = random.Random(seed)
     for i in range(n):
-        name, make = makers[rng.randrange(len(makers))]
+        name, _, make = rng.choices(makers, weights)[0]
         yield f"{i:04d}_{name}", make(random.Random(rng.getrandbits(64)))

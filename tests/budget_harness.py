@@ -69,6 +69,10 @@ def _worker() -> None:
                 state["writes"].append(target)
 
     sys.addaudithook(hook)
+    try:  # the checkpoint reader's fallback imports torch lazily: pay that once here, not inside an input's time
+        import torch  # noqa: F401
+    except ImportError:
+        pass
     from traindoc.diagnosis.build import diagnose
     from traindoc.ingest import load_run
 

@@ -181,7 +181,7 @@ def _safetensors_tensors(entries: dict[str, Any]) -> dict[str, TensorInfo]:
 
 
 def _collect(obj: Any, prefix: str, out: dict[str, TensorInfo], depth: int = 0,
-             fb: budget.FileBudget | None = None, path: frozenset[int] = frozenset()) -> None:
+             fb: budget.FileBudget | None = None, path: set[int] | None = None) -> None:
     """Named tensors under `obj`. A container already on the way down (a cycle) is skipped, and every container
     is charged to the file's node budget: a pickle may share one list a billion times over."""
     if depth > 12 or len(out) >= MAX_TENSORS:
@@ -191,10 +191,11 @@ def _collect(obj: Any, prefix: str, out: dict[str, TensorInfo], depth: int = 0,
         out[prefix] = t
         return
     fb = fb or budget.current()
+    path = set() if path is None else path  # containers on the way down
     kids = children(obj)
     if id(obj) in path or not fb.spend(1 + len(kids)):  # every child visited is charged: wide shared lists too
         return
-    path = path | {id(obj)}
+    path.add(id(obj))
     for k, v in kids:
         if k == "_buffers":
             continue  # a whole pickled nn.Module: buffers (masks, running stats) are not parameters
@@ -202,6 +203,7 @@ def _collect(obj: Any, prefix: str, out: dict[str, TensorInfo], depth: int = 0,
             _collect(v, prefix, out, depth + 1, fb, path)  # keep state_dict-style names: "h.0.fc.weight"
             continue
         _collect(v, f"{prefix}.{k}" if prefix else k, out, depth + 1, fb, path)
+    path.discard(id(obj))
 
 
 def _model_subtree(top: Any) -> tuple[Any, str]:
