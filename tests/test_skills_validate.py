@@ -177,12 +177,17 @@ def test_find_runs_lists_run_folders(tmp_path: Path):
 
 
 def test_launcher_without_backend_says_what_to_do(tmp_path: Path):
-    """No venv beside the skills, none in ~/.claude, none on PATH: one line naming install.sh, exit 2."""
-    launcher = ROOT / "skills/ml-expert/scripts/traindoc"
+    """A skill copied outside any plugin (as install.sh --no-backend leaves it), no venv beside it, none in ~/.claude,
+    none on PATH: one line naming install.sh, and exit 69, which the skills read as "backend missing" (2 is bad
+    input, 3 insufficient data)."""
+    skill = tmp_path / "claude" / "skills" / "ml-expert"
+    shutil.copytree(ROOT / "skills" / "ml-expert", skill)
     env = {"HOME": str(tmp_path), "PATH": "/usr/bin:/bin"}
-    out = subprocess.run([str(launcher), "--version"], env=env, capture_output=True, text=True)
-    assert out.returncode == 2
-    assert out.stderr.count("\n") == 1 and "run ./install.sh" in out.stderr
+    for script in ("traindoc", "validate-json", "traindoc-preview"):
+        args = ["plan.json"] if script == "traindoc-preview" else ["--version"]
+        out = subprocess.run([str(skill / "scripts" / script), *args], env=env, capture_output=True, text=True)
+        assert out.returncode == 69, (script, out.stderr)
+        assert out.stderr.count("\n") == 1 and "run ./install.sh" in out.stderr
 
 
 def test_launcher_honours_traindoc_venv(tmp_path: Path):

@@ -44,6 +44,13 @@ FORBIDDEN_IN_SKILL = ("README.md", "CHANGELOG.md", "INSTALLATION_GUIDE.md", ".cl
 SKILL_ENTRIES = {"SKILL.md", "scripts", "references", "assets", "LICENSE.txt", ".traindoc-install", "__pycache__"}
 MIN_EVALS_EACH_WAY = 3  # "at least three evaluations", for both should-trigger and should-not-trigger
 
+# Claude Code substitutes these in a SKILL.md body when the skill is invoked with arguments (a backslash before the
+# dollar keeps it literal): $ARGUMENTS, $ARGUMENTS[N], $N, and $name for each name under `arguments:`.
+ARG_PLACEHOLDER = re.compile(r"(?<!\\)\$(ARGUMENTS(?:\[\d+\])?|\d+)(?![\w\[])")
+INLINE_CODE = re.compile(r"`[^`\n]+`")
+FENCED = re.compile(r"^[ \t]*```.*?^[ \t]*```", re.S | re.M)
+# "!`cmd`" in a skill body is run as a shell command by Claude Code when the skill loads (dynamic context)
+SHELL_INJECTION = re.compile(r"!`[^`\n]+`")
 SKILL_DIR_REF = re.compile(r"\$\{CLAUDE_SKILL_DIR\}/([^\s`'\")*]+)")
 MD_LINK = re.compile(r"\]\(([^)#\s]+)(?:#[^)]*)?\)")
 BARE_REF = re.compile(r"(?<![\w/.-])((?:references|scripts|assets)/[\w./-]+\w)")
@@ -108,11 +115,37 @@ def check_skill(skill: Path) -> list[str]:
     for entry in sorted(p.name for p in skill.iterdir()):
         if entry not in SKILL_ENTRIES and entry not in FORBIDDEN_IN_SKILL:
             errs.append(f"{skill / entry}: unexpected in a skill folder (allowed: {', '.join(sorted(SKILL_ENTRIES))})")
+    errs += check_substitutions(where, body, meta)
     errs += check_references(skill, md, body + "\n" + yaml.safe_dump(meta.get("allowed-tools", "")))
     for ref in sorted((skill / "references").glob("*.md")) if (skill / "references").is_dir() else []:
         text = ref.read_text(encoding="utf-8")
         if text.count("\n") > TOC_OVER_LINES and "## Contents" not in text:
             errs.append(f"{ref}: over {TOC_OVER_LINES} lines without a '## Contents' section")
+    return errs
+
+
+def check_substitutions(where: str, body: str, meta: dict) -> list[str]:
+    """What Claude Code would rewrite in the body before Claude reads it. A placeholder inside code (a command, a
+    `quoted` word) is never meant to be replaced: substitution would corrupt the command or, with no arguments,
+    leave a stray word in the prose. `claude plugin validate` does not look at the body at all."""
+    errs = []
+    names = [n for n in (meta.get("arguments") or []) if isinstance(n, str)] if isinstance(
+        meta.get("arguments"), list) else []
+    named = re.compile(r"(?<!\\)\$(" + "|".join(map(re.escape, names)) + r")(?![\w\[])") if names else None
+    code = [m.group(0) for m in FENCED.finditer(body)] + [m.group(0) for m in INLINE_CODE.finditer(
+        FENCED.sub("", body))]
+    for chunk in code:
+        for m in ARG_PLACEHOLDER.finditer(chunk):
+            errs.append(f"{where}: '${m.group(1)}' inside code is substituted by Claude Code with the user's "
+                        f"arguments; escape it as '\\${m.group(1)}' or move it out of the code")
+        for m in named.finditer(chunk) if named else ():
+            errs.append(f"{where}: '${m.group(1)}' inside code is substituted by Claude Code (an `arguments` name)")
+    if len(ARG_PLACEHOLDER.findall(body)) > 1:
+        errs.append(f"{where}: more than one argument placeholder in the body; Claude Code substitutes every one "
+                    "(keep a single line that is meant to receive the arguments)")
+    for m in SHELL_INJECTION.finditer(body):
+        errs.append(f"{where}: '{m.group(0)}' is run as a shell command when the skill loads; write it without the "
+                    "'!' or in a fenced block")
     return errs
 
 

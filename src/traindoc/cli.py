@@ -1,8 +1,10 @@
 """`traindoc` command line. Each sub-command lives in its stage's `command.py` and is imported lazily, so
 `traindoc diagnose` never pays for (or depends on) plan/apply code, and nothing imports torch up front.
 
-Exit codes: 0 success; 1 a check failed (verify) or apply refused / rolled back; 2 usage error or nothing
-readable. Errors are one line on stderr; set TRAINDOC_DEBUG=1 to see the traceback instead.
+Exit codes: 0 success; 1 a check failed (verify) or apply refused / rolled back; 2 bad input (usage error,
+nothing readable); 3 insufficient data (diagnose read something, too little to rank a cause: the diagnosis is
+still written, its `needs` say what would help). The skills' launchers add 69 for "no backend installed".
+Errors are one line on stderr; set TRAINDOC_DEBUG=1 to see the traceback instead.
 """
 
 from __future__ import annotations
@@ -10,13 +12,23 @@ from __future__ import annotations
 import argparse
 import importlib
 import os
+import shlex
 import sys
 
 from traindoc import __version__
 
+EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT, EXIT_INSUFFICIENT_DATA = 0, 1, 2, 3
+
 
 class UsageError(Exception):
     """Bad arguments or unreadable input: one line on stderr, exit 2."""
+
+
+def program() -> str:
+    """The command that runs traindoc for whoever reads our messages: the skills' launcher sets TRAINDOC_PROG to its
+    own path (a user of the skills has no `traindoc` on PATH), a plain install is `traindoc`."""
+    prog = os.environ.get("TRAINDOC_PROG", "").strip()
+    return shlex.quote(prog) if prog else "traindoc"
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -26,10 +38,10 @@ def _parser() -> argparse.ArgumentParser:
 
     d = sub.add_parser("diagnose", help="read a run's artifacts and rank root causes")
     d.add_argument("paths", nargs="+", help="run directory or files (logs, metrics, configs, checkpoints, samples)")
-    fmt = d.add_mutually_exclusive_group()
-    fmt.add_argument("--json", action="store_true", help="print the JSON diagnosis (schema-validated)")
-    fmt.add_argument("--md", action="store_true", help="print the markdown report (default on a terminal)")
-    fmt.add_argument("--html", metavar="FILE", help="write an HTML report with plots to FILE")
+    d.add_argument("--json", action="store_true",
+                   help="the JSON diagnosis (schema-validated): on stdout, or into -o FILE when --md has stdout")
+    d.add_argument("--md", action="store_true", help="print the markdown report (default on a terminal)")
+    d.add_argument("--html", metavar="FILE", help="also write an HTML report with plots to FILE")
     d.add_argument("-o", "--output", metavar="FILE", help="also write the JSON diagnosis to FILE")
     d.add_argument("--config", action="append", default=[], metavar="FILE", help="extra config file to read")
     d.add_argument("--code", action="append", default=[], metavar="DIR", help="source folder to locate fixes in")
@@ -55,6 +67,7 @@ def _parser() -> argparse.ArgumentParser:
     v.add_argument("diagnosis", help="DIAGNOSIS.json of the original run")
     v.add_argument("new_run", nargs="+", help="the new run's directory or files")
     v.add_argument("--json", action="store_true", help="print the verification as JSON")
+    v.add_argument("--html", metavar="FILE", help="also write a before/after report with plots to FILE")
     return p
 
 

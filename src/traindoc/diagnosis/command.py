@@ -1,9 +1,15 @@
-"""`traindoc diagnose PATH... [--json | --md | --html FILE] [-o FILE] [--config FILE] [--code DIR]`.
+"""`traindoc diagnose PATH... [--md] [--json] [--html FILE] [-o FILE] [--config FILE] [--code DIR]`.
 
-Output choice: --json, --md or --html FILE when given; otherwise markdown when stdout is a terminal and JSON when
-it is piped or redirected (scripts and the skills read JSON; people read markdown). Progress and warnings go to
-stderr. Exit 0 whenever a diagnosis is produced (healthy and insufficient_data included when something was
-read); exit 2 with one line when nothing readable was found.
+One diagnosis, every output: the run is read and diagnosed once, then written in each format asked for, e.g.
+`--md --html report.html --json -o diagnosis.json` prints markdown and writes the HTML and JSON files.
+stdout carries one format: markdown with --md; JSON with --json alone; with neither, markdown on a terminal and
+JSON when piped (scripts and the skills read JSON; people read markdown), except that --html alone prints nothing.
+--json together with --md needs -o FILE for the JSON. Files written are named on stderr by their absolute path.
+Progress and warnings go to stderr.
+
+Exit 0 when a diagnosis was produced (healthy included); 3 when something was read but too little to rank a cause
+(insufficient_data: every output is still written, its `needs` say what would help); 2 with one line when the
+arguments are wrong or nothing readable was found.
 """
 
 from __future__ import annotations
@@ -13,7 +19,7 @@ import os
 import sys
 from typing import Any
 
-from traindoc.cli import UsageError
+from traindoc.cli import EXIT_INSUFFICIENT_DATA, EXIT_OK, UsageError
 
 
 def _load(args: Any):
@@ -25,20 +31,38 @@ def _load(args: Any):
 
 
 def _write(path: str, content: str) -> None:
-    """Write an output file, creating its folder; a path that cannot be written is a usage error, not a crash."""
+    """Write an output file, creating its folder; a path that cannot be written is a usage error, not a crash.
+    The absolute path is printed: the reader may be in another directory, or on another machine (see
+    docs/skills.md for opening a report from a remote machine, WSL or a container)."""
+    full = os.path.abspath(path)
     try:
-        os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-        with open(path, "w", encoding="utf-8") as f:
+        os.makedirs(os.path.dirname(full), exist_ok=True)
+        with open(full, "w", encoding="utf-8") as f:
             f.write(content)
     except OSError as e:
         raise UsageError(f"cannot write {path}: {e.strerror or e}") from None
-    print(f"traindoc diagnose: wrote {path}", file=sys.stderr)
+    print(f"traindoc diagnose: wrote {full}", file=sys.stderr)
+
+
+def _check_outputs(args: Any) -> None:
+    """Refuse impossible combinations before the (possibly long) read, not after it."""
+    if args.json and args.md and not args.output:
+        raise UsageError("--md and --json both want stdout: add -o FILE for the JSON (e.g. --md --json -o "
+                         "diagnosis.json)")
+    targets = [os.path.abspath(p) for p in (args.output, args.html) if p]
+    if len(set(targets)) < len(targets):
+        raise UsageError("-o and --html name the same file: give each output its own file")
+    inputs = {os.path.abspath(p) for p in args.paths}
+    clobbered = [p for p in targets if p in inputs]
+    if clobbered:
+        raise UsageError(f"{clobbered[0]} is one of the inputs: an output never overwrites what it reads")
 
 
 def command(args: Any) -> int:
     from traindoc.diagnosis.build import diagnose, validate, warn
     from traindoc.diagnosis.render import to_html, to_markdown
 
+    _check_outputs(args)
     missing = [p for p in args.paths if not os.path.exists(p)]
     if missing and len(missing) == len(args.paths):
         raise UsageError(f"no such file or folder: {', '.join(missing)}; give a run directory or its log/metrics "
@@ -58,10 +82,10 @@ def command(args: Any) -> int:
         _write(args.output, text + "\n")
     if args.html:
         _write(args.html, to_html(doc, run))
-        if not (args.json or args.md):
-            return 0
-    if args.json or (not args.md and not sys.stdout.isatty()):
-        sys.stdout.write(text + "\n")
-    else:
+    if args.md:
         sys.stdout.write(to_markdown(doc))
-    return 0
+    elif args.json or (not args.html and not sys.stdout.isatty()):
+        sys.stdout.write(text + "\n")
+    elif not args.html:
+        sys.stdout.write(to_markdown(doc))
+    return EXIT_INSUFFICIENT_DATA if doc.get("verdict") == "insufficient_data" else EXIT_OK

@@ -1,15 +1,20 @@
-"""Render a diagnosis document: markdown (the seed's layout) and one self-contained HTML page with inline SVG
-plots. Both through jinja2; the HTML environment autoescapes, so log text can never inject markup."""
+"""Render a diagnosis document: markdown (the layout of
+skills/ml-training-debugger/references/output-format.md) and one self-contained HTML page
+with inline SVG plots (diagnosis/svgplot.py). Both through jinja2; the HTML environment autoescapes, so log text can
+never inject markup."""
 
 from __future__ import annotations
 
-import math
+import re
+import warnings
 from typing import Any
 
 import numpy as np
 from jinja2 import Environment, PackageLoader
-from markupsafe import Markup, escape
+from markupsafe import Markup
 
+from traindoc.diagnosis.svgplot import Line, Mark, Plot
+from traindoc.diagnosis.svgplot import render as svg_render
 from traindoc.ingest.model import Run
 
 
@@ -51,90 +56,82 @@ def to_markdown(doc: dict[str, Any]) -> str:
 
 
 # ------------------------------------------------------------------------------------------------------- plots
-
-W, H, PAD = 460, 220, 40
-
-
-def _svg_plot(steps: np.ndarray, values: np.ndarray, title: str, marks: list[tuple[int, str]],
-              log: bool) -> str:
-    """A line plot of one series with vertical marks at evidence steps. Non-finite values are shown as red ticks
-    at the top edge (they are evidence too)."""
-    from traindoc.evidence.stats import downsample
-
-    fin = np.isfinite(values)
-    bad_steps = steps[~fin]
-    s, v = steps[fin], values[fin]
-    if log:
-        pos = v > 0
-        s, v = s[pos], np.log10(v[pos])
-    if v.size < 2:
-        return ""
-    s, v = downsample(s, v, 600, "max" if "grad" in title else "mean")
-    x0, x1 = float(steps.min()), float(steps.max()) or 1.0
-    y0, y1 = float(np.nanmin(v)), float(np.nanmax(v))
-    if y1 == y0:
-        y1 = y0 + 1.0
-    xs = PAD + (s - x0) / max(x1 - x0, 1e-12) * (W - PAD - 10)
-    ys = H - 25 - (v - y0) / (y1 - y0) * (H - 45)
-    pts = " ".join(f"{x:.1f},{y:.1f}" for x, y in zip(xs, ys, strict=False) if math.isfinite(y))
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {W} {H}" role="img" '
-             f'aria-label="{escape(title)}">',
-             f'<text x="{PAD}" y="14" font-size="12">{escape(title)}{" (log10)" if log else ""}</text>',
-             f'<line x1="{PAD}" y1="{H - 25}" x2="{W - 10}" y2="{H - 25}" stroke="#999"/>',
-             f'<line x1="{PAD}" y1="20" x2="{PAD}" y2="{H - 25}" stroke="#999"/>',
-             f'<text x="2" y="24" font-size="10">{escape(_tick(y1, log))}</text>',
-             f'<text x="2" y="{H - 27}" font-size="10">{escape(_tick(y0, log))}</text>',
-             f'<text x="{PAD}" y="{H - 8}" font-size="10">{int(x0)}</text>',
-             f'<text x="{W - 60}" y="{H - 8}" font-size="10">{int(x1)}</text>',
-             f'<polyline fill="none" stroke="#1f77b4" stroke-width="1.2" points="{pts}"/>']
-    label_rows: list[float] = []  # right end of the last label in each text row, so labels never overlap
-    for step, label in sorted(marks, key=lambda m: m[0]):
-        if x0 <= step <= x1:
-            x = PAD + (step - x0) / max(x1 - x0, 1e-12) * (W - PAD - 10)
-            parts.append(f'<line x1="{x:.1f}" y1="20" x2="{x:.1f}" y2="{H - 25}" stroke="#d62728" '
-                         f'stroke-dasharray="4,3"><title>{escape(label)}</title></line>')
-            text = label[:24]
-            row = next((i for i, end in enumerate(label_rows) if end < x), len(label_rows))
-            if row == len(label_rows):
-                label_rows.append(0.0)
-            label_rows[row] = x + 2 + 5.5 * len(text)  # ~5.5 px per character at font-size 9
-            parts.append(f'<text x="{x + 2:.1f}" y="{32 + 11 * row}" font-size="9" fill="#d62728">'
-                         f'{escape(text)}</text>')
-    for step in bad_steps[:200]:
-        x = PAD + (float(step) - x0) / max(x1 - x0, 1e-12) * (W - PAD - 10)
-        parts.append(f'<line x1="{x:.1f}" y1="20" x2="{x:.1f}" y2="26" stroke="red"/>')
-    parts.append("</svg>")
-    return "".join(parts)
+# The series the report plots, in order: (metric, unit, block reduction). A grad norm keeps its block maximum so a
+# spike survives the reduction; the rest keep their block mean.
+PLOTTED = (("loss", "loss", "mean"), ("eval_loss", "loss", "mean"), ("grad_norm", "norm", "max"),
+           ("lr", "learning rate", "mean"), ("lr/muon", "learning rate", "mean"),
+           ("act_halt_var", "variance", "mean"))
+# "at step 243", "from step 255", "(steps 200..399)": the steps an evidence line cites
+STEP_CITE = re.compile(r"\bsteps? (\d+)(?:\s*\.\.\s*(\d+))?")
+LABEL_CHARS = 34  # a mark label longer than this is cut at a word boundary; the tooltip has the whole line
 
 
-def _tick(v: float, log: bool) -> str:
-    from traindoc.evidence.stats import fmt
+def _short(text: str) -> str:
+    """The readable head of an evidence line: its first clause, without the source in brackets."""
+    text = re.sub(r"\s*\[[^\]]*\]\s*$", "", text)
+    text = re.split(r"\s+(?:at|from|by|after|since) steps?\b|[;(]", text, maxsplit=1)[0].strip(" ,:")
+    if len(text) > LABEL_CHARS:
+        text = text[:LABEL_CHARS].rsplit(" ", 1)[0] + "…"
+    return text
 
-    return fmt(10 ** v if log else v)
+
+def evidence_marks(doc: dict[str, Any], metrics: set[str], stage_steps: frozenset[int] = frozenset()
+                   ) -> dict[str, list[Mark]]:
+    """Marks per plotted metric, one at each step an evidence line of a reported cause cites. A line naming a
+    plotted metric is marked on that metric's plot; any other line (a config value, a warning) on the loss plot."""
+    out: dict[str, list[Mark]] = {}
+    for rc in doc.get("root_causes", []):
+        if rc.get("confidence", 0) < 0.5:
+            continue
+        for line in rc.get("evidence", []):
+            if line.startswith("("):  # "(confidence lowered: ...)": a remark, not a measurement
+                continue
+            words = re.findall(r"[\w/]+", line)
+            metric = next((w for w in words[:3] if w in metrics), "loss")
+            for i, m in enumerate(STEP_CITE.finditer(line)):
+                step = int(m.group(1))
+                if "stage" in line and step in stage_steps:
+                    continue  # "follows the switch to stage X at step N": the stage line already marks it
+                label = f"#{rc['rank']} {_short(line)}" if i == 0 else f"#{rc['rank']}"
+                out.setdefault(metric, []).append(Mark(step, label, f"{rc['cause']}: {line}"))
+    return out
+
+
+def has_validation(run: Run) -> bool:
+    return any(run.series(n) is not None for n in ("eval_loss", "val_loss", "eval_accuracy", "val_acc"))
 
 
 def plots(doc: dict[str, Any], run: Run) -> list[dict[str, Any]]:
-    marks: list[tuple[int, str]] = []
-    for rc in doc.get("root_causes", []):
-        if rc.get("step") is not None:
-            marks.append((int(rc["step"]), rc["cause"]))
-    for st, name in run.stages[1:]:
-        marks.append((int(st), f"stage {name}"))
+    names = [n for n, _u, _r in PLOTTED]
+    stages = [Mark(int(st), f"stage {name}", kind="stage") for st, name in run.stages[1:]]
+    marks = evidence_marks(doc, set(names), frozenset(m.step for m in stages))
     out = []
-    for name, log in (("loss", True), ("eval_loss", True), ("grad_norm", True), ("lr", False), ("lr/muon", False),
-                      ("act_halt_var", False)):
+    for name, unit, how in PLOTTED:
         s = run.series(name)
         if s is None or len(s) < 2:
             continue
         if name == "lr/muon" and run.series("lr") is not None:
             continue
-        svg = _svg_plot(s.steps, s.values, name, marks, log and bool((s.values[np.isfinite(s.values)] > 0).all()))
+        plot = Plot(name, [Line(s.steps, s.values, name, reduce=how)], marks.get(name, []) + stages, unit=unit)
+        svg = svg_render(plot)
         if svg:
             out.append({"svg": Markup(svg), "caption": f"{s.raw_name} from {s.source}"})
     return out
 
 
+def fitting_advice(doc: dict[str, Any], run: Run | None) -> list[str]:
+    """The quick wins that apply to this run: advice that needs a validation series (early stopping, the best
+    validation checkpoint) is left out when the run logged none."""
+    wins = list(doc.get("quick_wins") or [])
+    if run is not None and not has_validation(run):
+        wins = [w for w in wins if not re.search(r"validation|early stop", w, re.I)]
+    return wins
+
+
 def to_html(doc: dict[str, Any], run: Run | None) -> str:
     ctx = _split(doc)
-    ctx["plots"] = plots(doc, run) if run is not None else []
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # never leak numpy noise onto the user's terminal
+        ctx["plots"] = plots(doc, run) if run is not None else []
+    ctx["quick_wins"] = fitting_advice(doc, run)
     return _env(True).get_template("diagnosis.html.j2").render(**ctx)

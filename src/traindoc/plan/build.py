@@ -28,6 +28,7 @@ from typing import Any
 
 import jinja2
 
+from traindoc.cli import program
 from traindoc.evidence import code_sites
 from traindoc.plan.config_edit import ConfigEditError, edit_value, find_value, parse_value_text
 from traindoc.plan.manual import manual_steps
@@ -745,7 +746,7 @@ def build_plan(diagnosis: dict[str, Any], diagnosis_path: str, fix: str | None =
         "tests": {"add": tests_add, "run": argv_for_tests(root_path)},
         "verification": {
             "retrain": retrain,
-            "verify": f"traindoc verify {shlex.quote(diag_abs) if diag_abs else 'DIAGNOSIS.json'} "
+            "verify": f"{program()} verify {shlex.quote(diag_abs) if diag_abs else 'DIAGNOSIS.json'} "
                       f"{shlex.quote(str(root_path / 'run-fixed')) if retrain else 'NEW_RUN'}",
             "expected_outcome": expected,
         },
@@ -812,5 +813,5 @@ def render_markdown(plan: dict[str, Any]) -> str:
         out += ["", "Nothing to apply automatically; manual steps:"] + [f"- {s}" for s in manual_steps(plan)]
         return "\n".join(out) + "\n"
     out += ["", f"Plan id: `{plan['plan_id']}` (root `{plan['root']}`)", "",
-            f"Proceed? Approve with: `traindoc apply PLAN.json --approve {plan['plan_id']}`"]
+            f"Proceed? Approve with: `{program()} apply PLAN.json --approve {plan['plan_id']}`"]
     return "\n".join(out) + "\n"

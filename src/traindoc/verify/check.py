@@ -13,6 +13,7 @@ from typing import Any
 from traindoc.diagnosis.build import diagnose
 from traindoc.evidence.predicates import evaluate
 from traindoc.ingest.loader import load_run
+from traindoc.ingest.model import Run
 
 REPORTED = 0.5  # the causes.md threshold for "reported"
 
@@ -28,8 +29,10 @@ def _fmt(v: Any) -> str:
 
 
 def verify(original: dict[str, Any], new_paths: list[str], configs: tuple[str, ...] = (),
-           code_dirs: tuple[str, ...] = ()) -> dict[str, Any]:
-    run = load_run(new_paths, configs=configs, code_dirs=code_dirs)
+           code_dirs: tuple[str, ...] = (), run: Run | None = None) -> dict[str, Any]:
+    """`run`: the new run when the caller already read it (verify --html plots it too), else it is read here."""
+    if run is None:
+        run = load_run(new_paths, configs=configs, code_dirs=code_dirs)
     new_diag = diagnose(run, [str(p) for p in new_paths])
     new_conf = {rc["cause"]: float(rc["confidence"]) for rc in new_diag.get("root_causes", [])}
     checks, causes = [], []

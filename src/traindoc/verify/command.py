@@ -1,9 +1,11 @@
-"""`traindoc verify DIAGNOSIS.json NEW_RUN... [--json]`: exit 0 only when every expected outcome holds and the
-original causes are gone; 1 otherwise; 2 when the inputs cannot be read."""
+"""`traindoc verify DIAGNOSIS.json NEW_RUN... [--json] [--html FILE]`: exit 0 only when every expected outcome
+holds and the original causes are gone; 1 otherwise; 2 when the inputs cannot be read. --html also writes a
+before/after page (verify/report.py), named on stderr by its absolute path."""
 
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -23,9 +25,22 @@ def command(args: Any) -> int:
     missing = [p for p in args.new_run if not Path(p).exists()]
     if missing:
         raise UsageError(f"new run {missing[0]} not found")
+    from traindoc.ingest.loader import load_run
     from traindoc.verify.check import render, verify
 
-    result = verify(original, list(args.new_run))
+    run = load_run(list(args.new_run))
+    result = verify(original, list(args.new_run), run=run)
+    html = getattr(args, "html", None)
+    if html:
+        from traindoc.verify.report import to_html
+
+        full = os.path.abspath(html)
+        try:
+            os.makedirs(os.path.dirname(full), exist_ok=True)
+            Path(full).write_text(to_html(result, original, run), encoding="utf-8")
+        except OSError as e:
+            raise UsageError(f"cannot write {html}: {e.strerror or e}") from None
+        print(f"traindoc verify: wrote {full}", file=sys.stderr)
     if args.json:
         json.dump(result, sys.stdout, indent=2, default=str)
         sys.stdout.write("\n")
