@@ -3,7 +3,7 @@
 # backend they call, for Claude Code.
 #
 #   ./install.sh                 install into ${CLAUDE_CONFIG_DIR:-$HOME/.claude}
-#   ./install.sh --project       install into ./.claude (this project only)
+#   ./install.sh --project       install into ./.claude (this project only; the backend venv goes outside it)
 #   ./install.sh --target DIR    install into DIR
 #   ./install.sh --link          development: symlink the skill folders and agents, editable backend
 #   ./install.sh --dry-run       print every action, change nothing
@@ -19,8 +19,14 @@
 #                                                                      core deps only (numpy, pyyaml, jinja2,
 #                                                                      jsonschema; no torch)
 #   TARGET/traindoc/bin/traindoc                                       a launcher for use outside Claude Code
-#   TARGET/traindoc/install-manifest                                   what was installed, for --uninstall
+#   TARGET/traindoc/install-manifest                                   what was installed, for --uninstall;
+#                                                                      written before anything is copied
 # The skills' scripts/traindoc finds TARGET/traindoc/venv relative to itself, so nothing needs activating.
+# With --project, TARGET/traindoc/venv is a symlink to ${XDG_DATA_HOME:-~/.local/share}/traindoc/venvs/<project>-<id>
+# (~110 MB that must not land in the repository), and /.claude/traindoc/ is added to the project's .gitignore.
+#
+# The Claude Code plugin (claude plugin install traindoc@traindoc-marketplace) needs none of this: it sets up its
+# own backend on first use. install.sh refuses to install a second copy next to it (--force overrides).
 #
 # Environment: PYTHON (interpreter to build the venv from, default: the newest python3.x >= 3.10 on PATH),
 # TRAINDOC_INSTALL_MIN_FREE_MB (free space required in TARGET, default 400).
@@ -32,7 +38,7 @@ SKILLS=(ml-training-debugger ml-expert)
 MIN_PY_MINOR=10
 MIN_FREE_MB="${TRAINDOC_INSTALL_MIN_FREE_MB:-400}"  # venv + numpy + jsonschema is ~150 MB; keep a margin
 
-TARGET="" ; MODE=copy ; DRY=0 ; FORCE=0 ; ACTION=install ; BACKEND=1
+TARGET="" ; MODE=copy ; DRY=0 ; FORCE=0 ; ACTION=install ; BACKEND=1 ; PROJECT=0
 
 usage() { sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'; }
 die() { echo "install.sh: error: $*" >&2; exit 1; }
@@ -42,7 +48,7 @@ run() { if [ "$DRY" = 1 ]; then echo "  would run: $*"; else "$@"; fi; }
 
 while [ $# -gt 0 ]; do
     case "$1" in
-        --project) TARGET="$PWD/.claude" ;;
+        --project) TARGET="$PWD/.claude"; PROJECT=1 ;;
         --target) [ $# -ge 2 ] || { echo "install.sh: --target needs a folder" >&2; exit 2; }
                   TARGET="$2"; shift ;;
         --target=*) TARGET="${1#--target=}" ;;
@@ -65,16 +71,23 @@ MARKER=".traindoc-install"  # written inside each copied skill folder: proves th
 VERSION="$(sed -n 's/^version *= *"\([^"]*\)".*/\1/p' "$SRC/pyproject.toml" | head -n1)"
 [ -n "$VERSION" ] || die "cannot read the version from $SRC/pyproject.toml (run install.sh from the repository)"
 
+VENVS_HOME="${XDG_DATA_HOME:-$HOME/.local/share}/traindoc/venvs"  # where --project venvs live, outside the project
+
 manifest_get() { [ -f "$MANIFEST" ] && sed -n "s/^$1 //p" "$MANIFEST" | head -n1 || true; }
 manifest_has() { [ -f "$MANIFEST" ] && grep -qxF "$1 $2" "$MANIFEST"; }
 
 # ---------------------------------------------------------------------------------------------- uninstall
 if [ "$ACTION" = uninstall ]; then
     say "traindoc $VERSION: uninstalling from $TARGET"
+    [ "$DRY" = 1 ] && say "  (dry run: nothing will be removed)"
     [ -f "$MANIFEST" ] || { say "nothing to uninstall: no manifest at $MANIFEST"; exit 0; }
     while read -r kind path; do
-        case "$kind" in skill|agent|file|dir) ;; *) continue ;; esac
-        full="$TARGET/$path"
+        case "$kind" in
+            skill|agent|file|dir) full="$TARGET/$path" ;;
+            external)  # a --project venv kept outside the project: only ever under our own data folder
+                case "$path" in "$VENVS_HOME"/*) full="$path" ;; *) say "won't remove $path: outside $VENVS_HOME"; continue ;; esac ;;
+            *) continue ;;
+        esac
         if [ "$kind" = skill ] && [ -d "$full" ] && [ ! -L "$full" ] && [ ! -f "$full/$MARKER" ]; then
             say "won't remove $full: it no longer carries traindoc's marker (replaced by someone else?)"
         elif [ -L "$full" ] || [ -e "$full" ]; then
@@ -86,10 +99,12 @@ if [ "$ACTION" = uninstall ]; then
     done < "$MANIFEST"
     say "remove $MANIFEST"
     run rm -f "$MANIFEST"
-    if [ "$DRY" = 0 ]; then
-        rmdir "$TD" 2>/dev/null || say "kept $TD: it holds files traindoc did not install"
-        for d in "$TARGET/skills" "$TARGET/agents"; do rmdir "$d" 2>/dev/null || true; done
+    if [ "$DRY" = 1 ]; then
+        say "dry run complete: nothing was removed"
+        exit 0
     fi
+    rmdir "$TD" 2>/dev/null || say "kept $TD: it holds files traindoc did not install"
+    for d in "$TARGET/skills" "$TARGET/agents"; do rmdir "$d" 2>/dev/null || true; done
     say "traindoc $VERSION uninstalled (backups from --force, if any, are kept in $TARGET/traindoc-backups)"
     exit 0
 fi
@@ -154,26 +169,93 @@ ours() {
     return 1
 }
 
-# make_room PATH KIND REL: PATH may be written; an existing foreign PATH is backed up with --force, else fatal.
+# is_foreign PATH: the preflight below found PATH in the way and not ours
+is_foreign() { local x; for x in "${foreign[@]}"; do [ "$x" = "$1" ] && return 0; done; return 1; }
+
+# make_room PATH REL: PATH may be written; a foreign PATH (only reachable with --force) is backed up first.
 make_room() {
-    local path="$1" kind="$2" rel="$3"
-    if [ ! -e "$path" ] && [ ! -L "$path" ]; then return 0; fi
-    ours "$path" "$kind" "$rel" && return 0
-    if [ "$FORCE" != 1 ]; then
-        die "$path exists and was not installed by traindoc: move it away, or re-run with --force to replace it (it is backed up first)"
-    fi
+    local path="$1" rel="$2"
+    is_foreign "$path" || return 0
     say "  backing up $path to $BACKUP/$rel"
     run mkdir -p "$(dirname "$BACKUP/$rel")"
     run mv "$path" "$BACKUP/$rel"
 }
+
+# ---------------------------------------------------------------------------------------------- plugin
+# The plugin and an install.sh copy side by side give every skill twice (/ml-expert and /traindoc:ml-expert).
+PLUGINS_JSON="${CLAUDE_CONFIG_DIR:-$HOME/.claude}/plugins/installed_plugins.json"
+case "$SRC" in
+    */plugins/cache/*) [ "$FORCE" = 1 ] || die "this is the Claude Code plugin's own copy ($SRC): the plugin sets up its backend on first use, nothing to install" ;;
+esac
+if [ -f "$PLUGINS_JSON" ] && grep -q '"traindoc@' "$PLUGINS_JSON"; then
+    plugin_id="$(grep -o '"traindoc@[^"]*"' "$PLUGINS_JSON" | head -n1 | tr -d '"')"
+    if [ "$FORCE" != 1 ]; then
+        die "traindoc is already installed as the Claude Code plugin $plugin_id (skills /traindoc:ml-training-debugger and /traindoc:ml-expert; it sets up its own backend on first use). Installing here too would give every skill twice: use the plugin, or remove it first (claude plugin uninstall $plugin_id), or re-run with --force"
+    fi
+    say "  note: the plugin $plugin_id is installed too (--force): each skill will appear twice"
+fi
+
+# ---------------------------------------------------------------------------------------------- plan
+# Everything this run will own, known before anything is written: every target is checked first (one foreign
+# folder stops the install before a single file is copied), and the manifest is written next, so an install
+# interrupted half way can still be uninstalled.
+AGENT_FILES=()
+for f in "$SRC"/agents/*.md; do [ -e "$f" ] && AGENT_FILES+=("$f"); done
+foreign=()
+for s in "${SKILLS[@]}"; do
+    record skill "skills/$s"
+    p="$TARGET/skills/$s"
+    if { [ -e "$p" ] || [ -L "$p" ]; } && ! ours "$p" skill "skills/$s"; then foreign+=("$p"); fi
+done
+for f in "${AGENT_FILES[@]}"; do
+    rel="agents/$(basename "$f")"
+    record agent "$rel"
+    p="$TARGET/$rel"
+    if { [ -e "$p" ] || [ -L "$p" ]; } && ! cmp -s "$f" "$p" && ! ours "$p" agent "$rel"; then foreign+=("$p"); fi
+done
+VENV="$TD/venv"
+if [ "$BACKEND" = 1 ] && { [ -e "$VENV" ] || [ -L "$VENV" ]; } && ! manifest_has dir traindoc/venv; then foreign+=("$VENV"); fi
+if [ "${#foreign[@]}" -gt 0 ] && [ "$FORCE" != 1 ]; then
+    die "${foreign[*]}: not installed by traindoc: move it away, or re-run with --force to replace it (backed up first); nothing was changed"
+fi
+if [ "$BACKEND" = 1 ]; then
+    record dir traindoc/venv
+    record dir traindoc/bin
+    if [ "$PROJECT" = 1 ]; then
+        project_id="$(printf '%s' "$PWD" | sha256sum | cut -c1-12)"
+        VENV="$VENVS_HOME/$(basename "$PWD" | tr -c 'A-Za-z0-9._\n-' '_')-$project_id"
+        record external "$VENV"
+    fi
+elif manifest_has dir traindoc/venv; then
+    record dir traindoc/venv; record dir traindoc/bin  # keep owning a backend an earlier run installed
+    ext="$(manifest_get external)"; [ -n "$ext" ] && record external "$ext"
+fi
+
+write_manifest() {  # write_manifest STATE [BACKEND-LINE]
+    [ "$DRY" = 0 ] || return 0
+    mkdir -p "$TD"
+    {
+        echo "# traindoc install manifest: install.sh --uninstall removes exactly the skill/agent/file/dir/external lines"
+        echo "version $VERSION"
+        echo "mode $MODE"
+        echo "source $SRC"
+        echo "installed $STAMP"
+        echo "state $1"
+        [ -n "${2:-}" ] && echo "backend $2"
+        printf '%s\n' "${NEW_MANIFEST[@]}"
+        # while installing, keep what an earlier install owned too: an interruption must not orphan it
+        if [ "$1" = installing ] && [ -f "$MANIFEST" ]; then grep -E '^(skill|agent|file|dir|external) ' "$MANIFEST" || true; fi
+    } | awk '!seen[$0]++' > "$MANIFEST.tmp"
+    mv "$MANIFEST.tmp" "$MANIFEST"
+}
+write_manifest installing "$(manifest_get backend)"
 
 # ---------------------------------------------------------------------------------------------- skills, agents
 run mkdir -p "$TARGET/skills" "$TARGET/agents" "$TD"
 
 install_skill() {
     local s="$1" dest="$TARGET/skills/$1" rel="skills/$1"
-    make_room "$dest" skill "$rel"
-    record skill "$rel"
+    make_room "$dest" "$rel"
     if [ "$MODE" = link ]; then
         if [ -L "$dest" ] && [ "$(readlink "$dest")" = "$SRC/skills/$s" ]; then say "  /$s: link up to date"; return; fi
         say "  /$s: link $dest -> $SRC/skills/$s"
@@ -201,19 +283,27 @@ install_agent() {
     local f="$1" name dest rel
     name="$(basename "$f")"; dest="$TARGET/agents/$name"; rel="agents/$name"
     if [ -f "$dest" ] && [ ! -L "$dest" ] && [ "$MODE" = copy ] && cmp -s "$f" "$dest"; then
-        record agent "$rel"; say "  agent $name: up to date"; return
+        say "  agent $name: up to date"; return
     fi
-    make_room "$dest" agent "$rel"
-    record agent "$rel"
+    make_room "$dest" "$rel"
     say "  agent $name: $MODE to $dest"
     run rm -f "$dest"
     if [ "$MODE" = link ]; then run ln -s "$f" "$dest"; else run cp "$f" "$dest"; fi
 }
 
 for s in "${SKILLS[@]}"; do install_skill "$s"; done
-for f in "$SRC"/agents/*.md; do [ -e "$f" ] && install_agent "$f"; done
+for f in "${AGENT_FILES[@]}"; do install_agent "$f"; done
 
 # ---------------------------------------------------------------------------------------------- backend
+# --project in a git repository: the machine-specific part (manifest, venv link, launcher) stays out of commits.
+project_gitignore() {
+    local line="/.claude/traindoc/"
+    git -C "$PWD" rev-parse --is-inside-work-tree >/dev/null 2>&1 || return 0
+    if [ -f "$PWD/.gitignore" ] && grep -qxF "$line" "$PWD/.gitignore"; then return 0; fi
+    say "  adding $line to $PWD/.gitignore"
+    if [ "$DRY" = 0 ]; then printf '%s\n' "$line" >> "$PWD/.gitignore"; fi
+}
+
 backend_install() {
     # Re-installing is skipped when the venv already holds this exact source (hash of the package sources and
     # pyproject.toml) and still runs: re-runs are fast and idempotent.
@@ -223,15 +313,12 @@ backend_install() {
             -not -path '*/__pycache__/*' -not -path '*.egg-info/*' | LC_ALL=C sort | xargs sha256sum | sha256sum | cut -c1-16)
     }
     HASH="$(src_hash)"
-    VENV="$TD/venv"
-    record dir traindoc/venv
-    record dir traindoc/bin
     if [ -x "$VENV/bin/traindoc" ] && [ "$(manifest_get backend)" = "$MODE $HASH" ] \
             && "$VENV/bin/traindoc" --version >/dev/null 2>&1; then
         say "  backend: up to date ($VENV)"
     else
         say "  backend: $VENV (core dependencies only, no torch)"
-        if [ -e "$VENV" ] && ! [ -f "$MANIFEST" ]; then make_room "$VENV" dir traindoc/venv; fi
+        make_room "$TD/venv" traindoc/venv
         run rm -rf "$VENV"
         run "$PY" -m venv "$VENV" || die "could not create a venv at $VENV with '$PY' (python3-venv missing, or disk full?)"
         PIP=("$VENV/bin/python" -m pip install --quiet --disable-pip-version-check)
@@ -254,6 +341,12 @@ backend_install() {
             "$VENV/bin/traindoc" --version >/dev/null 2>&1 || die "the backend was installed but '$VENV/bin/traindoc --version' fails"
         fi
     fi
+    if [ "$VENV" != "$TD/venv" ]; then  # --project: the venv lives outside the project, a link points to it
+        say "  backend venv kept outside the project: $VENV (linked from $TD/venv)"
+        run rm -rf "$TD/venv"
+        run ln -s "$VENV" "$TD/venv"
+        project_gitignore
+    fi
     run mkdir -p "$TD/bin"
     if [ "$DRY" = 0 ]; then
         printf '%s\n' '#!/usr/bin/env bash' \
@@ -265,7 +358,6 @@ backend_install() {
 if [ "$BACKEND" = 1 ]; then
     backend_install
 elif manifest_has dir traindoc/venv; then
-    record dir traindoc/venv; record dir traindoc/bin  # keep owning a backend an earlier run installed
     say "  backend: left as installed earlier (--no-backend)"
 elif command -v traindoc >/dev/null 2>&1; then
     say "  backend: not installed (--no-backend); the skills will use $(command -v traindoc)"
@@ -274,19 +366,7 @@ else
 fi
 
 # ---------------------------------------------------------------------------------------------- manifest
-if [ "$DRY" = 0 ]; then
-    {
-        echo "# traindoc install manifest: install.sh --uninstall removes exactly the skill/agent/file/dir lines"
-        echo "version $VERSION"
-        echo "mode $MODE"
-        echo "source $SRC"
-        echo "installed $STAMP"
-        if [ -n "${HASH:-}" ]; then echo "backend $MODE $HASH"
-        elif [ -n "$(manifest_get backend)" ]; then echo "backend $(manifest_get backend)"; fi
-        printf '%s\n' "${NEW_MANIFEST[@]}"
-    } > "$MANIFEST.tmp"
-    mv "$MANIFEST.tmp" "$MANIFEST"
-fi
+if [ -n "${HASH:-}" ]; then write_manifest complete "$MODE $HASH"; else write_manifest complete "$(manifest_get backend)"; fi
 
 if [ "$DRY" = 1 ]; then
     say "dry run complete: nothing was changed"

@@ -81,7 +81,14 @@ def test_dry_run_changes_nothing(tmp_path: Path):
     before = _tree(home / ".claude")
     dry_uninstall = run_install(home, "--uninstall", "--dry-run")
     assert dry_uninstall.returncode == 0 and "would run: rm -rf" in dry_uninstall.stdout
+    assert "dry run complete: nothing was removed" in dry_uninstall.stdout
+    assert "uninstalled" not in dry_uninstall.stdout.replace("nothing was removed", "")
     assert _tree(home / ".claude") == before
+    project = tmp_path / "proj"
+    (project / ".git").mkdir(parents=True)
+    dry_project = run_install(tmp_path, "--project", "--dry-run", cwd=project)
+    assert dry_project.returncode == 0 and "dry run complete" in dry_project.stdout
+    assert sorted(p.name for p in project.iterdir()) == [".git"]
 
 
 def test_link_mode_symlinks_and_editable_backend(tmp_path: Path):
@@ -123,8 +130,11 @@ def test_foreign_folder_needs_force_then_backup_and_clean_uninstall(tmp_path: Pa
 
     refused = run_install(tmp_path)
     assert refused.returncode == 1
-    assert "was not installed by traindoc" in refused.stderr and "--force" in refused.stderr
+    assert "not installed by traindoc" in refused.stderr and "--force" in refused.stderr
+    assert "nothing was changed" in refused.stderr
     assert (mine / "SKILL.md").read_text().endswith("mine\n")  # untouched
+    # every target is checked before anything is copied: the other skill was not installed either
+    assert not (target / "skills" / "ml-training-debugger").exists() and not (target / "traindoc").exists()
 
     forced = run_install(tmp_path, "--force")  # full install, backend included: uninstall must remove it too
     assert forced.returncode == 0, forced.stdout + forced.stderr
@@ -143,6 +153,54 @@ def test_foreign_folder_needs_force_then_backup_and_clean_uninstall(tmp_path: Pa
     assert backups[0].exists()  # backups are the user's: kept
     again = run_install(tmp_path, "--uninstall")
     assert again.returncode == 0 and "nothing to uninstall" in again.stdout
+
+
+def test_interrupted_install_can_be_uninstalled(tmp_path: Path):
+    """The manifest is written before anything is copied: an install that dies half way (here: the interpreter
+    passes the preflight but cannot build a venv) leaves a manifest that --uninstall follows."""
+    broken = run_install(tmp_path, env_extra={"PYTHON": str(_fake_python(tmp_path, "3.11", True))})
+    assert broken.returncode == 1 and "Traceback" not in broken.stderr
+    manifest = (tmp_path / ".claude" / "traindoc" / "install-manifest").read_text().splitlines()
+    assert "state installing" in manifest and "skill skills/ml-expert" in manifest
+    assert (tmp_path / ".claude" / "skills" / "ml-expert" / "SKILL.md").exists()
+    gone = run_install(tmp_path, "--uninstall")
+    assert gone.returncode == 0, gone.stdout + gone.stderr
+    assert not (tmp_path / ".claude" / "skills" / "ml-expert").exists()
+    assert not (tmp_path / ".claude" / "traindoc").exists()
+
+
+def test_project_install_keeps_the_venv_out_of_the_repository(tmp_path: Path):
+    project = tmp_path / "proj"
+    project.mkdir()
+    subprocess.run(["git", "init", "-q", str(project)], check=True)
+    out = run_install(tmp_path, "--project", cwd=project)
+    assert out.returncode == 0, out.stdout + out.stderr
+    link = project / ".claude" / "traindoc" / "venv"
+    assert link.is_symlink() and project not in link.resolve().parents
+    assert str(link.resolve()) in out.stdout  # says where it went
+    big = sum(p.stat().st_size for p in project.rglob("*") if p.is_file() and not p.is_symlink())
+    assert big < 2_000_000, big  # the skills and the manifest only
+    assert "/.claude/traindoc/" in (project / ".gitignore").read_text().splitlines()
+    launcher = project / ".claude" / "skills" / "ml-training-debugger" / "scripts" / "traindoc"
+    version = subprocess.run([str(launcher), "--version"], env=fresh_env(tmp_path), capture_output=True, text=True)
+    assert version.returncode == 0 and version.stdout.startswith("traindoc "), version.stderr
+    venv = link.resolve()
+    gone = run_install(tmp_path, "--project", "--uninstall", cwd=project)
+    assert gone.returncode == 0 and not venv.exists() and not link.exists()
+
+
+def test_refuses_to_duplicate_a_plugin_install(tmp_path: Path):
+    plugins = tmp_path / ".claude" / "plugins"
+    plugins.mkdir(parents=True)
+    (plugins / "installed_plugins.json").write_text(
+        '{"version": 2, "plugins": {"traindoc@traindoc-marketplace": [{"scope": "user"}]}}')
+    out = run_install(tmp_path, "--no-backend")
+    assert out.returncode == 1
+    assert "already installed as the Claude Code plugin traindoc@traindoc-marketplace" in out.stderr
+    assert "claude plugin uninstall traindoc@traindoc-marketplace" in out.stderr
+    assert not (tmp_path / ".claude" / "skills").exists()
+    forced = run_install(tmp_path, "--no-backend", "--force")
+    assert forced.returncode == 0 and "each skill will appear twice" in forced.stdout
 
 
 def _fake_python(tmp_path: Path, version: str, has_venv: bool) -> Path:

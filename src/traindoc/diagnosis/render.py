@@ -69,7 +69,8 @@ LABEL_CHARS = 34  # a mark label longer than this is cut at a word boundary; the
 def _short(text: str) -> str:
     """The readable head of an evidence line: its first clause, without the source in brackets."""
     text = re.sub(r"\s*\[[^\]]*\]\s*$", "", text)
-    text = re.split(r"\s+(?:at|from|by|after|since) steps?\b|[;(]", text, maxsplit=1)[0].strip(" ,:")
+    text = re.sub(r"\s*\b(?:at|from|by|after|since) steps? \d+(?:\s*\.\.\s*\d+)?", "", text)  # the mark shows it
+    text = re.split(r"[;(]", text, maxsplit=1)[0].strip(" ,:")
     if len(text) > LABEL_CHARS:
         text = text[:LABEL_CHARS].rsplit(" ", 1)[0] + "…"
     return text
@@ -108,7 +109,7 @@ def plots(doc: dict[str, Any], run: Run) -> list[dict[str, Any]]:
     out = []
     for name, unit, how in PLOTTED:
         s = run.series(name)
-        if s is None or len(s) < 2:
+        if s is None:
             continue
         if name == "lr/muon" and run.series("lr") is not None:
             continue

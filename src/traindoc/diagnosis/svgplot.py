@@ -142,12 +142,15 @@ def _use_log(values: list[np.ndarray]) -> bool:
 
 
 def render(plot: Plot) -> str:
-    """The plot as an SVG string, or "" when no line has two finite points."""
+    """The plot as an SVG string, or "" when there is no point to draw. A series with no finite value at all still
+    gets its plot: its NaN/Inf marks are the evidence."""
     lines = [ln for ln in plot.lines if ln.values.size]
     vr = _finite_range([ln.values for ln in lines] + [np.array([t.value for t in plot.thresholds], dtype=float)])
     sr = _finite_range([ln.steps.astype(float) for ln in lines])
-    if vr is None or sr is None or sum(int(np.isfinite(ln.values).sum()) for ln in lines) < 2:
+    if sr is None or not lines:
         return ""
+    if vr is None:  # nothing finite at all: an empty axis that still shows where the NaN/Inf values are
+        vr = (0.0, 1.0)
     log = _use_log([ln.values for ln in lines])
     x0, x1 = sr
     if x1 == x0:
@@ -206,6 +209,8 @@ def _line(ln: Line, xa: _Axis, ya: _Axis) -> list[str]:
     xs, ys = xa.px(s), ya.px(v)
     ok = np.isfinite(xs) & np.isfinite(ys)
     pts = " ".join(f"{x:.1f},{y:.1f}" for x, y in zip(xs[ok], ys[ok], strict=True))
+    if ok.sum() == 1:  # a lone finite value (the rest NaN): a dot, since a one-point line is invisible
+        out.append(f'<circle cx="{xs[ok][0]:.1f}" cy="{ys[ok][0]:.1f}" r="2.5" fill="{ln.color}"/>')
     if pts:
         out.append(f'<polyline class="series" data-name="{escape(ln.name)}" fill="none" stroke="{ln.color}" '
                    f'stroke-width="1.3" points="{pts}"/>')
