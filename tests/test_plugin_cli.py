@@ -16,11 +16,12 @@ import json
 import os
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
-from skills_support import ROOT, SKILLS, fresh_env, installed_home
+from skills_support import ROOT, SKILLS, fresh_env, run_install, skill_commands, write_fixture_project
 
 pytestmark = [pytest.mark.cli, pytest.mark.slow]
 
@@ -55,6 +56,7 @@ def cli(claude: Path, tmp_path: Path):
     def run(*args: str, cwd: Path = tmp_path) -> subprocess.CompletedProcess[str]:
         return subprocess.run([str(claude), *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=120)
 
+    run.home = str(home)  # type: ignore[attr-defined]
     return run
 
 
@@ -82,6 +84,39 @@ def test_validate_strict_passes(cli):
         assert "Validation passed" in out.stdout
 
 
+def _bundle(dest: Path) -> Path:
+    for name in ("skills", "agents", ".claude-plugin"):
+        shutil.copytree(ROOT / name, dest / name, symlinks=True)
+    shutil.copy(ROOT / "pyproject.toml", dest / "pyproject.toml")
+    return dest
+
+
+def test_which_validation_checks_what(cli, tmp_path: Path):
+    """docs/skills.md, "Validation": the CLI on the repository root reads only marketplace.json, so a skill with
+    broken YAML passes there; on .claude-plugin/plugin.json it parses the skills; neither reads a skill's body or
+    its scripts, which our validator does."""
+    sys.path.insert(0, str(ROOT / "tools"))
+    import validate_skills
+
+    broken = _bundle(tmp_path / "broken_yaml")
+    md = broken / "skills" / "ml-expert" / "SKILL.md"
+    md.write_text(md.read_text().replace("name: ml-expert\n", "name: [ml-expert\n", 1))
+    assert cli("plugin", "validate", str(broken), "--strict").returncode == 0  # the gap
+    on_manifest = cli("plugin", "validate", str(broken / ".claude-plugin" / "plugin.json"), "--strict")
+    assert on_manifest.returncode == 1 and "YAML" in on_manifest.stdout + on_manifest.stderr
+    assert any("not valid YAML" in e for e in validate_skills.validate_repo(broken)[0])
+
+    body = _bundle(tmp_path / "body")
+    md = body / "skills" / "ml-expert" / "SKILL.md"
+    md.write_text(md.read_text() + "\nRun `$ARGUMENTS` now, then !`ls`.\n")
+    (body / "skills" / "ml-expert" / "scripts" / "traindoc-preview").chmod(0o644)
+    for target in (body, body / ".claude-plugin" / "plugin.json"):
+        assert cli("plugin", "validate", str(target), "--strict").returncode == 0  # the CLI misses all three
+    errors = validate_skills.validate_repo(body)[0]
+    for expected in ("inside code is substituted", "run as a shell command", "must be executable"):
+        assert any(expected in e for e in errors), (expected, errors)
+
+
 def test_validate_really_checks(cli, tmp_path: Path):
     broken = tmp_path / "broken"
     (broken / ".claude-plugin").mkdir(parents=True)
@@ -107,12 +142,10 @@ def test_marketplace_install_list_uninstall(cli, tmp_path: Path):
     for skill in SKILLS:
         assert (install_path / "skills" / skill / "SKILL.md").exists()
         assert os.access(install_path / "skills" / skill / "scripts" / "traindoc", os.X_OK)  # exec bit kept
-    # a plugin's skills find the backend install.sh put in the user's config folder (launcher search path 3)
-    backend_home, _ = installed_home()
-    launcher = install_path / "skills" / "ml-training-debugger" / "scripts" / "traindoc"
-    found = subprocess.run([str(launcher), "--version"], capture_output=True, text=True,
-                           env=fresh_env(tmp_path, CLAUDE_CONFIG_DIR=str(backend_home / ".claude")))
-    assert found.returncode == 0 and found.stdout.startswith("traindoc "), found.stderr
+    # install.sh next to the plugin would give every skill twice: it refuses
+    dup = run_install(Path(cli.home), "--no-backend")
+    assert dup.returncode == 1 and f"already installed as the Claude Code plugin {PLUGIN}" in dup.stderr
+    assert not (Path(cli.home) / ".claude" / "skills").exists()
     details = cli("plugin", "details", PLUGIN)
     assert details.returncode == 0, details.stderr
     skills_line = next(line for line in details.stdout.splitlines() if line.strip().startswith("Skills ("))
@@ -124,3 +157,26 @@ def test_marketplace_install_list_uninstall(cli, tmp_path: Path):
     assert PLUGIN not in {p["id"] for p in json.loads(cli("plugin", "list", "--json").stdout)}
     gone = cli("plugin", "marketplace", "remove", "traindoc-marketplace")
     assert gone.returncode == 0, gone.stdout + gone.stderr
+
+
+def test_marketplace_install_alone_runs_the_debugger_commands(cli, tmp_path: Path):
+    """Only the marketplace install, nothing else: the skill's commands, verbatim as SKILL.md gives them, work on a
+    real run; the first call builds the plugin's backend from its own copy (${CLAUDE_PLUGIN_ROOT})."""
+    repo = _export_checkout(tmp_path / "clone")
+    assert cli("plugin", "marketplace", "add", str(repo)).returncode == 0
+    assert cli("plugin", "install", PLUGIN).returncode == 0
+    install_path = Path(json.loads(cli("plugin", "list", "--json").stdout)[0]["installPath"])
+    skill_dir = install_path / "skills" / "ml-training-debugger"
+    project = write_fixture_project(tmp_path / "project")
+    env = fresh_env(Path(cli.home))
+    log = []
+    for raw in skill_commands("ml-training-debugger"):
+        command = (raw.replace("${CLAUDE_SKILL_DIR}", str(skill_dir)).replace("<run-paths>", "run")
+                   .replace("<config-file>", "config.yaml").replace("<code-dir>", "code"))
+        out = subprocess.run(["bash", "-c", command], cwd=project, env=env, capture_output=True, text=True,
+                             timeout=600)
+        log.append(f"$ {command}\n[exit {out.returncode}]\n{out.stdout[-800:]}{out.stderr[-800:]}")
+        assert out.returncode == 0 and "Traceback" not in out.stderr, "\n".join(log)
+    assert "first use of the plugin" in "\n".join(log)  # built once, by the first backend call
+    assert json.loads((project / ".traindoc" / "diagnosis.json").read_text())["verdict"] == "problems_found"
+    assert (project / ".traindoc" / "report.html").stat().st_size > 0
