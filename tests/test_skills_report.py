@@ -156,3 +156,20 @@ def test_advice_fits_the_run():
     assert fitting_advice(doc, _run(loss=np.linspace(3, 1, 50))) == ["Reduce learning rates by 50%"]
     with_val = _run(loss=np.linspace(3, 1, 50), eval_loss=np.linspace(3, 1.2, 50))
     assert fitting_advice(doc, with_val) == doc["quick_wins"]
+
+
+def test_backend_messages_name_the_launcher_the_user_has(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys):
+    """Through a skill, `traindoc` is not on PATH: the plan's approval line names the launcher that ran it."""
+    write_seed_like_run(tmp_path / "run")
+    monkeypatch.chdir(tmp_path)
+    assert main(["diagnose", "run", "--json", "-o", "d.json"]) == 0
+    launcher = "/home/u/.claude/skills/ml-expert/scripts/traindoc"
+    monkeypatch.setenv("TRAINDOC_PROG", launcher)
+    capsys.readouterr()
+    assert main(["plan", "d.json", "-o", "plan.json"]) == 0
+    out = capsys.readouterr().out
+    assert f"Approve with: `{launcher} apply plan.json --approve " in out
+    assert "`traindoc apply" not in out
+    monkeypatch.delenv("TRAINDOC_PROG")
+    assert main(["plan", "d.json"]) == 0
+    assert "Approve with: `traindoc apply" in capsys.readouterr().out

@@ -70,7 +70,8 @@ def _short(text: str) -> str:
     """The readable head of an evidence line: its first clause, without the source in brackets."""
     text = re.sub(r"\s*\[[^\]]*\]\s*$", "", text)
     text = re.sub(r"\s*\b(?:at|from|by|after|since) steps? \d+(?:\s*\.\.\s*\d+)?", "", text)  # the mark shows it
-    text = re.split(r"[;(]", text, maxsplit=1)[0].strip(" ,:")
+    text = re.sub(r"\S*/\S*:\d+:\s*", "", text)  # a warning's file:line prefix: the tooltip keeps it
+    text = re.split(r";| \(", text, maxsplit=1)[0].strip(" ,:")
     if len(text) > LABEL_CHARS:
         text = text[:LABEL_CHARS].rsplit(" ", 1)[0] + "…"
     return text
