@@ -58,21 +58,11 @@ class Plot:
 
 
 def fmt(v: float) -> str:
-    """A short tick or value label: 0.005, 45.2, 1.2e5, 1e308, nan, inf."""
-    if not math.isfinite(v):
-        return "nan" if math.isnan(v) else ("inf" if v > 0 else "-inf")
-    a = abs(v)
-    if a == 0:
-        return "0"
-    if a >= 1e5 or a < 1e-3:
-        text = f"{v:.2g}"
-        if "e" not in text:
-            return text
-        mant, exp = text.split("e")
-        return f"{mant}e{int(exp)}"
-    if a >= 100:
-        return f"{v:.0f}"
-    return f"{v:.3g}"
+    """A short tick or value label: 0.005, 45.2, 20, 2.5e5, 1.8e308, nan, inf."""
+    from traindoc.evidence.stats import fmt as short
+
+    text = short(v)
+    return text[:-2] if text.endswith(".0") else text
 
 
 def nice_ticks(lo: float, hi: float, n: int = 5) -> list[float]:
