@@ -31,12 +31,19 @@ _traindoc_plugin_venv() { echo "${CLAUDE_PLUGIN_DATA:-$1/.traindoc-backend}/venv
 # Build the plugin's backend venv from the plugin's own copy of the package (core dependencies only, no torch).
 # Once: a lock folder keeps two first uses from building at the same time, and a half-built venv is removed.
 _traindoc_bootstrap() {
-    local root="$1" venv py lock i
+    local root="$1" venv py lock i stage candidate got
     venv="$(_traindoc_plugin_venv "$root")"
     lock="$venv.lock"
     mkdir -p "$(dirname "$venv")" || return 1
-    for i in $(seq 1 600); do mkdir "$lock" 2>/dev/null && break; sleep 1; done
-    [ -d "$lock" ] || return 1
+    got=0
+    for i in $(seq 1 600); do  # another first use is building: wait for it (up to 10 min), then reuse its venv
+        if mkdir "$lock" 2>/dev/null; then got=1; break; fi
+        sleep 1
+    done
+    if [ "$got" = 0 ]; then
+        echo "traindoc: another process has been building the backend for 10 minutes ($lock); remove that folder if it died" >&2
+        return 1
+    fi
     if [ ! -x "$venv/bin/traindoc" ]; then
         py=""
         for candidate in python3.14 python3.13 python3.12 python3.11 python3.10 python3; do
@@ -51,12 +58,17 @@ _traindoc_bootstrap() {
         fi
         echo "traindoc: first use of the plugin: building its backend in $venv (about a minute, once)" >&2
         rm -rf "$venv"
+        # build from a staged copy of the package: pip writes nothing into the plugin's own folder
+        stage="$(mktemp -d "${TMPDIR:-/tmp}/traindoc-build.XXXXXX")" || { rmdir "$lock"; return 1; }
+        cp "$root/pyproject.toml" "$root/README.md" "$stage/" 2>/dev/null
+        cp -R "$root/src" "$stage/src"
         if ! { "$py" -m venv "$venv" >&2 && "$venv/bin/python" -m pip install -q --disable-pip-version-check \
-               "$root" >&2; }; then
-            rm -rf "$venv"
+               "$stage" >&2; }; then
+            rm -rf "$venv" "$stage"
             echo "traindoc: building the plugin's backend failed (see pip's message above)" >&2
             rmdir "$lock"; return 1
         fi
+        rm -rf "$stage"
         echo "traindoc: backend ready" >&2
     fi
     rmdir "$lock"
