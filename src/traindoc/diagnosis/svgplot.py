@@ -169,8 +169,8 @@ def render(plot: Plot) -> str:
         out.append(f'<text x="12" y="{(TOP + H - BOTTOM) / 2:.0f}" fill="#555" text-anchor="middle" '
                    f'transform="rotate(-90 12 {(TOP + H - BOTTOM) / 2:.0f})">{escape(plot.unit)}</text>')
     out += _stage_marks(plot.marks, xa)
-    for ln in lines:
-        out += _line(ln, xa, ya)
+    for i, ln in enumerate(lines):
+        out += _line(ln, xa, ya, legend_row=i)
     for t in plot.thresholds:
         y = float(ya.px(t.value))
         if math.isfinite(y) and TOP <= y <= H - BOTTOM:
@@ -179,17 +179,17 @@ def render(plot: Plot) -> str:
                        f'<text x="{W - RIGHT - 3}" y="{y - 3:.1f}" text-anchor="end" fill="#2ca02c">'
                        f'{escape(t.label)}</text>')
     out += _evidence_marks(plot.marks, xa)
-    if len(lines) > 1:
-        for i, ln in enumerate(lines):
-            x = W - RIGHT - 150 + 0 * i
-            y = TOP + 12 + 13 * i
-            out.append(f'<line x1="{x}" y1="{y - 3}" x2="{x + 16}" y2="{y - 3}" stroke="{ln.color}" stroke-width="2"/>'
-                       f'<text x="{x + 20}" y="{y}">{escape(ln.name)}</text>')
+    if len(lines) > 1:  # the legend sits in the title row, right-aligned, clear of the data and the NaN marks
+        x = W - RIGHT
+        for ln in reversed(lines):
+            x -= CHAR_PX * len(ln.name) + 30
+            out.append(f'<line x1="{x:.0f}" y1="11" x2="{x + 16:.0f}" y2="11" stroke="{ln.color}" stroke-width="2"/>'
+                       f'<text x="{x + 20:.0f}" y="14">{escape(ln.name)}</text>')
     out.append("</svg>")
     return "".join(out)
 
 
-def _line(ln: Line, xa: _Axis, ya: _Axis) -> list[str]:
+def _line(ln: Line, xa: _Axis, ya: _Axis, legend_row: int = 0) -> list[str]:
     from traindoc.evidence.stats import downsample
 
     steps = ln.steps.astype(float)
@@ -216,7 +216,8 @@ def _line(ln: Line, xa: _Axis, ya: _Axis) -> list[str]:
                        f'stroke="#d62728" stroke-width="1.5"><title>{escape(ln.name)} = {what} at step {int(st)}'
                        f'</title></path>')
         n_nan = int(np.isnan(bvals).sum())
-        out.append(f'<text class="nonfinite-legend" x="{LEFT + 4}" y="{H - BOTTOM - 4}" fill="#d62728">'
+        out.append(f'<text class="nonfinite-legend" x="{LEFT + 4}" y="{H - BOTTOM - 4 - 11 * legend_row}" '
+                   f'fill="#d62728">'
                    f'× {escape(ln.name)}: {bvals.size} non-finite value(s) ({n_nan} NaN, {bvals.size - n_nan} Inf), '
                    f'first at step {int(bsteps[0])}</text>')
     return out
