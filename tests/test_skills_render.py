@@ -144,3 +144,11 @@ def test_preview_launcher_cannot_apply(tmp_path: Path):
     assert "traindoc-preview *" in allowed and "AskUserQuestion" in allowed
     assert "scripts/traindoc apply" not in allowed  # apply is never pre-approved
     assert not any("traindoc apply" in line and "--dry-run" in line for line in text.splitlines())
+
+
+def test_find_runs_merges_a_long_run_and_its_sparse_console_log(tmp_path: Path):
+    """A long run: metrics.jsonl at every step, the console every 10th; each is read only in part."""
+    write_seed_like_run(tmp_path / "output", steps_per_epoch=2000)
+    _console_log(tmp_path / "output" / "metrics.jsonl", tmp_path / "train.log")
+    lines = _find_runs(tmp_path).stdout.splitlines()
+    assert len(lines) == 1 and "also logged in: ." in lines[0], lines

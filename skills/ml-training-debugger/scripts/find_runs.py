@@ -9,8 +9,8 @@ is seen through several folders. Exit 0 when something was found, 1 when not, 2 
 One run, one line: a run is often visible through several folders - the console log redirected to ./train.log
 next to the metrics its trainer wrote into output/, HF Trainer's checkpoint-N/trainer_state.json snapshots, its
 TensorBoard events under output/runs/<date>/. Folders are merged when
-  - their (step, loss) pairs overlap (at 4 significant digits, at least MIN_SHARED pairs and half of the smaller
-    set): the same numbers at the same steps are the same run, whatever the file format;
+  - at the steps both logged, their losses agree (at 4 significant digits, at least MIN_SHARED steps and half of
+    the common steps): the same numbers at the same steps are the same run, whatever the file format;
   - a checkpoint-N/ folder or a folder holding only TensorBoard events sits inside a run folder with
     trainer_state.json (HF Trainer writes both into its output_dir).
 """
@@ -29,7 +29,7 @@ from pathlib import Path
 
 MAX_DEPTH = 5  # run folders sit a few levels down (runs/exp42/, lightning_logs/version_0/); deeper is noise
 MAX_LISTED = 15  # the skill shows these to the user; more would bury the likely run
-MAX_READ = 4 << 20  # bytes read per file for the fingerprint: enough steps to recognise a run, bounded on huge logs
+MAX_READ = 1 << 20  # bytes read per file for the fingerprint: thousands of steps, bounded on huge logs
 MIN_SHARED = 3  # (step, loss) pairs two folders must share to be called one run; fewer could be coincidence
 SIG_DIGITS = 4  # consoles print loss with 4 decimals (phase1) or 4-6 significant digits (HF, Lightning)
 SKIP_DIRS = {".git", "node_modules", ".venv", "venv", "env", "__pycache__", "site-packages", ".traindoc",
@@ -119,9 +119,19 @@ def fingerprint(path: Path) -> set[tuple[int, str]]:
     return pairs  # type: ignore[return-value]
 
 
-def same_numbers(a: set, b: set) -> bool:
-    shared = len(a & b)
-    return shared >= MIN_SHARED and shared >= 0.5 * min(len(a), len(b))
+def same_numbers(a: set[tuple[int, str]], b: set[tuple[int, str]]) -> bool:
+    """Half the pairs both files could share (those in the step range both cover: one file may log every step,
+    the other every 10th, and each is read only to MAX_READ) are equal."""
+    if not a or not b:
+        return False
+    lo = max(min(s for s, _ in a), min(s for s, _ in b))
+    hi = min(max(s for s, _ in a), max(s for s, _ in b))
+    a2 = {p for p in a if lo <= p[0] <= hi}
+    b2 = {p for p in b if lo <= p[0] <= hi}
+    # steps both files logged: one logging every step and one every 10th can only agree on the common steps
+    common_steps = {s for s, _ in a2} & {s for s, _ in b2}
+    shared = len(a2 & b2)
+    return shared >= MIN_SHARED and shared >= 0.5 * len(common_steps)
 
 
 # ----------------------------------------------------------------------------------------------- the walk
