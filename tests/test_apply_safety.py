@@ -52,6 +52,8 @@ def test_refuses_without_or_with_a_wrong_approval(project) -> None:
         out = apply_plan(plan, approve, run_the_tests=False)
         assert out.report["status"] == "refused" and out.exit_code == 1
         jsonschema.validate(out.report, report_schema())
+        # the refusal must not hand the expected id to whoever runs the command
+        assert plan["plan_id"] not in json.dumps(out.report)
     assert snapshot(root) == before
 
 

@@ -48,6 +48,10 @@ class Refused(Exception):
     """The plan cannot be applied as it stands; one line saying why."""
 
 
+class NotApproved(Refused):
+    """No or the wrong `--approve` id: the report then carries no plan id at all."""
+
+
 @dataclass
 class Outcome:
     report: dict[str, Any]
@@ -209,8 +213,10 @@ def apply_plan(plan: dict[str, Any], approve: str | None, dry_run: bool = False,
             return Outcome(_report(plan, "nothing_applied", reason="nothing applied; manual steps: " + "; ".join(steps),
                                    manual_steps=steps, verification={"files_changed": "no file was changed"}), 1)
         if not dry_run and approve != plan["plan_id"]:
-            raise Refused("not approved: pass --approve with the plan id shown by `traindoc plan`" if not approve
-                          else f"approval {approve!r} does not match this plan's id {plan['plan_id']!r}")
+            # The expected id is never echoed (here or in the report): an approval must come from the person who
+            # read the plan, not be copied out of a refusal by whoever runs the command.
+            raise NotApproved("not approved: pass --approve with the plan id shown to the person who reviewed the plan"
+                              if not approve else f"approval {approve!r} does not match this plan's id")
         argv = _test_argv(plan, root, test_cmd) if run_the_tests else None
         if dry_run:
             return _dry_run(plan, root, argv)
@@ -224,7 +230,8 @@ def apply_plan(plan: dict[str, Any], approve: str | None, dry_run: bool = False,
                 raise Refused("stale plan: the plan or a file it touches changed since it was made (plan again)")
             return _apply_locked(plan, root, contents, argv, allow_failing_baseline, recovered)
     except (Refused, JournalError) as e:
-        return Outcome(_report(plan if isinstance(plan, dict) else {}, "refused", reason=str(e),
+        shown = {} if isinstance(e, NotApproved) or not isinstance(plan, dict) else plan
+        return Outcome(_report(shown, "refused", reason=str(e),
                                recovered=recovered), 1, recovered)
 
 
