@@ -14,6 +14,7 @@ import operator
 
 import numpy as np
 
+from traindoc.evidence import stats
 from traindoc.ingest.model import Run
 
 _OPS = {"<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge, "==": operator.eq}
@@ -72,8 +73,7 @@ def metric_stat(pred: dict, run: Run) -> float | None:
     if stat == "final_over_min":
         # on a curve smoothed over 10 % of its points: the minimum of a noisy per-step loss is one lucky batch,
         # and a healthy run's tail sits ~10 % above it (seen on the zoo's fixed runs); a smoothed minimum is not
-        k = max(1, fin.size // 10)
-        sm = np.convolve(fin, np.ones(k) / k, mode="valid") if k > 1 else fin
+        sm = stats.moving_mean(fin, max(1, fin.size // 10))
         mn = float(sm.min())
         tail = float(sm[-1])
         return tail / mn if mn > 0 else (1.0 if tail == mn else float("inf"))
@@ -86,13 +86,13 @@ def metric_stat(pred: dict, run: Run) -> float | None:
         ss = s.steps[m][np.isfinite(vals)]
         starts = [st for st, _ in run.epoch_starts] or []
         if len(starts) < 2:
+            # no epochs logged: ten blocks of the points stand in for them
             k = max(1, fin.size // 10)
-            means = [float(fin[i:i + k].mean()) for i in range(0, fin.size, k)]
+            means = stats.group_means(fin, np.arange(fin.size) // k)
         else:
-            idx = np.searchsorted(starts, ss, side="right")
-            means = [float(fin[idx == e].mean()) for e in np.unique(idx)]
-        inc = [b - a for a, b in zip(means, means[1:], strict=False)]
-        return float(max(inc)) if inc else 0.0
+            means = stats.group_means(fin, np.searchsorted(starts, ss, side="right"))
+        inc = np.diff(means)
+        return float(inc.max()) if inc.size else 0.0
     raise ValueError(f"unknown stat {stat!r}")
 
 

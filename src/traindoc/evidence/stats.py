@@ -115,6 +115,56 @@ def smooth(values: np.ndarray, k: int) -> np.ndarray:
     return (c[hi] - c[lo]) / (hi - lo)
 
 
+def moving_mean(values: np.ndarray, k: int) -> np.ndarray:
+    """Mean of every run of `k` consecutive values (what `np.convolve(values, ones(k) / k, "valid")` returns),
+    in O(n) from one cumulative sum instead of O(n k): with k a fraction of n the convolution is quadratic
+    (a 400k-point loss smoothed over 10 % of its points took 6.5 s). The values are centred on their mean first
+    so the running sum stays small and the differences lose no precision."""
+    x = np.asarray(values, dtype=np.float64)
+    if k <= 1 or x.size == 0:
+        return x.copy()
+    k = min(k, x.size)
+    centre = float(x.mean())
+    c = np.concatenate(([0.0], np.cumsum(x - centre)))
+    return (c[k:] - c[:-k]) / k + centre
+
+
+def group_means(values: np.ndarray, groups: np.ndarray) -> np.ndarray:
+    """Mean of `values` per group id, in increasing order of the ids that occur; the same as
+    `[values[groups == g].mean() for g in np.unique(groups)]`, which is O(n x groups). Ids that are already in
+    order (epochs of a sorted series) cost one pass; others one stable sort."""
+    g = np.asarray(groups)
+    v = np.asarray(values, dtype=np.float64)
+    if g.size == 0:
+        return np.zeros(0)
+    if bool(np.any(g[1:] < g[:-1])):
+        order = np.argsort(g, kind="stable")
+        g, v = g[order], v[order]
+    starts = np.flatnonzero(np.concatenate(([True], g[1:] != g[:-1])))
+    counts = np.diff(np.append(starts, g.size))
+    return np.add.reduceat(v, starts) / counts
+
+
+def sorted_unique(a: np.ndarray) -> np.ndarray:
+    """The distinct values of `a`, sorted. np.unique on int64 goes through a hash table in numpy 2.x that measured
+    0.05 s at 100k steps and 0.5 s at 400k (super-linear); a sort is O(n log n) and nearly free on the sorted
+    step columns every Run holds."""
+    a = np.sort(np.asarray(a))
+    if a.size < 2:
+        return a
+    return a[np.concatenate(([True], a[1:] != a[:-1]))]
+
+
+def intersect_sorted(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Values of sorted-unique `a` that also occur in sorted-unique `b` (binary search, O(len(a) log len(b)))."""
+    if a.size == 0 or b.size == 0:
+        return a[:0]
+    if a.size == b.size and bool(np.array_equal(a, b)):
+        return a  # series logged on the same steps, the usual case: no search
+    i = np.minimum(np.searchsorted(b, a), b.size - 1)
+    return a[b[i] == a]
+
+
 def ema(values: np.ndarray, alpha: float) -> np.ndarray:
     """Exponential moving average (weight `alpha` on the past), vectorised by blocks of 256 to stay O(n)."""
     out = np.empty_like(values, dtype=np.float64)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 import math
 
 import numpy as np
@@ -169,14 +170,18 @@ def detect_curriculum_shock(run: Run) -> list[Finding]:
         return out
     total = max(1, run_length(run))
     best: tuple[float, list[str], int, str] | None = None
-    for b, name in bounds:
+    # each boundary costs two windows of n/50 points, so a log with a "stage" per epoch or per line would make this
+    # O(n x stages): a curriculum has a handful of stages, the first 64 switches are judged
+    judged = bounds[:64]
+    bound_steps = [bb for bb, _ in bounds]
+    for b, name in judged:
         ev: list[str] = []
         score = 0.0
         for metric, ratio_min in (("loss", 1.3), ("grad_norm", 3.0)):
             s = run.series(metric)
             if s is None or len(s) < 20:
                 continue
-            st, v = s.finite()
+            st, v = stats.cached(run, f"finite:{metric}", s.finite)
             i = int(np.searchsorted(st, b))
             w = max(5, v.size // 50)
             if i < w or i + 1 >= v.size:
@@ -191,8 +196,8 @@ def detect_curriculum_shock(run: Run) -> list[Finding]:
             # smooth before: no point of the previous window exceeds 2x its median
             smooth_before = float(before.max()) <= 2 * med
             # recovery over the rest of the stage
-            nxt = [bb for bb, _ in bounds if bb > b]
-            end_i = int(np.searchsorted(st, nxt[0])) if nxt else v.size
+            k_next = bisect.bisect_right(bound_steps, b)  # the next switch after b (bounds are sorted)
+            end_i = int(np.searchsorted(st, bound_steps[k_next])) if k_next < len(bound_steps) else v.size
             rest = v[i:end_i]
             tail = float(np.median(rest[-max(3, rest.size // 10):])) if rest.size >= 6 else float(after[-1])
             peak = float(after[j])
