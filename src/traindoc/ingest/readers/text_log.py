@@ -7,6 +7,12 @@ with "\\r"; each rewrite is a frame, the last one is what the terminal finally s
 parsed with that family first and the other families seen in the head as fall-backs (a HF log can carry DeepSpeed
 step lines, a Megatron log DeepSpeed overflow lines).
 
+Speed: a big log repeats one line shape (nanoGPT's "iter N: loss ...", Megatron's "iteration N/ M | ..."). After the
+head, the primary family may offer a whole-line layout of that shape (textlog_formats.Layout); the file is then read
+in 1 MiB blocks, every line of the layout taken by one `findall` per block and its numbers parsed in one numpy call,
+while every other line goes through the per-line rules below, in file order. Both paths give the same result
+(tests/test_ingest_text_fastpath.py reads every fixture both ways).
+
 Events: each line the catalogue (ingest/catalogue.py) knows, and each line that looks like a warning or error,
 becomes a LogEvent with the step it belongs to, i.e. the last step seen before it. Identical events at the same
 step (one per rank) and identical consecutive events (a warning printed every step) are folded into the first
@@ -16,10 +22,15 @@ occurrence, with a count.
 from __future__ import annotations
 
 import re
+import warnings
 from array import array
 from collections.abc import Iterable, Iterator
+from itertools import chain
+from operator import itemgetter
 from pathlib import Path
 from typing import BinaryIO
+
+import numpy as np
 
 from traindoc.ingest import budget
 from traindoc.ingest.catalogue import classify, strip_triggered
@@ -28,7 +39,10 @@ from traindoc.ingest.readers.textlog_formats import (
     FORMAT_BY_NAME,
     FORMATS,
     HF_DICT,
+    STEP,
     Format,
+    Layout,
+    Line,
     Record,
     State,
     canonical,
@@ -83,11 +97,11 @@ def _decode(frame: bytes) -> str:
 
 
 def _looks_binary(head: bytes) -> bool:
+    """Mostly control bytes: a binary file. A few NULs or other control bytes in a text log (a crashed writer, a
+    stray terminal code) are not: those lines lose the bytes (normalise drops them), the log stays readable."""
     sample = head[:8192]
     if not sample:
         return False
-    if b"\x00" in sample:
-        return True
     bad = sum(1 for b in sample if b < 8 or 13 < b < 27 or 27 < b < 32)  # \b and ESC are console text
     return bad > len(sample) * 0.05
 
@@ -264,6 +278,14 @@ class _Collector:
         self.steps[name].append(step)
         self.values[name].append(value)
 
+    def extend(self, name: str, steps: bytes, values: bytes) -> None:
+        """Many points at once, as the native int64 / float64 bytes of numpy arrays."""
+        if name not in self.steps:
+            self.steps[name] = array("q")
+            self.values[name] = array("d")
+        self.steps[name].frombytes(steps)
+        self.values[name].frombytes(values)
+
     def event(self, kind: str, message: str, step: int | None, tag: str | None, line_no: int) -> None:
         message = message[:MAX_MESSAGE]
         key = (kind, message)
@@ -316,7 +338,11 @@ def read(path: Path, run: Run) -> Source:
         primary = order[0].name if hits.get(order[0].name) else "generic"
         col = _Collector(spath)
         src = Source(path=spath, format=f"text_log:{primary}")
-        _parse(_chain(head, frames), order, col, run, src)
+        parser = _Parser(order, col, run, src)
+        fast = _FastLines.learn(order[0], (_decode(fr) for _, fr in head)) if FAST_PATH else None
+        f.seek(0)  # the head was only for choosing: the whole file is parsed in one pass from the start
+        _stream(f, parser, fast)
+        parser.finish()
     except OSError as exc:
         raise ReadError(f"{path}: read failed ({exc.strerror or exc})") from None
     finally:
@@ -335,73 +361,296 @@ def read(path: Path, run: Run) -> Source:
     return src
 
 
-def _chain(head: list, rest: Iterator) -> Iterator[tuple[int, bytes]]:
-    yield from head
-    yield from rest
+# --- streaming: blocks of whole lines, the commonest line shape in bulk, every other line one by one ---------------
+
+FAST_PATH = True  # tests turn it off to check that both paths read every fixture the same way
+BLOCK = 1 << 20
+_STRIP = b" \t\n\r\x0b\x0c".decode()  # what bytes.strip() removes: a frame of other whitespace is still a frame
 
 
-def _parse(frames: Iterable[tuple[int, bytes]], order: list[Format], col: _Collector, run: Run, src: Source) -> None:
-    states = {f.name: State() for f in order}
-    last_step: int | None = None
-    implicit_step = 0  # used when lines carry metrics but the log prints no step at all
-    used_implicit = False
-    explicit_seen = False
-    last_epoch: int | None = None
-    in_traceback = False
-    skip_next_indented = False
-    truncated = 0
-    for line_no, frame in frames:
-        if len(frame) >= MAX_FRAME:
-            truncated += 1
-        raw = _decode(frame)
-        indented = raw[:1] in (" ", "\t")
-        if skip_next_indented and indented:  # the source line Python prints under a warning ("  warnings.warn(")
-            skip_next_indented = False
-            continue
-        skip_next_indented = False
+def _stream(f: BinaryIO, parser: _Parser, fast: _FastLines | None) -> None:
+    """Read the file in 1 MiB blocks cut after the last line separator; frames exactly as `iter_frames` yields
+    them (same line numbers, same cut of over-long frames), but a block's lines of the learned layout go in bulk."""
+    buf = b""
+    line_no = 1
+    skipping = False  # inside an over-long frame whose first MAX_FRAME bytes were already used
+    while True:
+        block = f.read(BLOCK)
+        if not block:
+            break
+        buf += block
+        cut = max(buf.rfind(b"\n"), buf.rfind(b"\r"))
+        if cut >= 0:
+            chunk, buf = buf[:cut + 1], buf[cut + 1:]
+            if skipping:  # the rest of the over-long frame runs to the first separator: dropped
+                ends = [i for i in (chunk.find(b"\n"), chunk.find(b"\r")) if i >= 0]
+                chunk = chunk[min(ends):]
+                skipping = False
+            line_no = parser.chunk(chunk.decode("utf-8", errors="replace"), line_no, fast)
+        if len(buf) > MAX_FRAME:
+            if not skipping:
+                parser.frame(line_no, _decode(buf[:MAX_FRAME]), cut_off=True)
+            skipping = True
+            buf = b""
+    if buf.strip() and not skipping:
+        parser.frame(line_no, _decode(buf[:MAX_FRAME]), cut_off=len(buf) >= MAX_FRAME)
+
+
+class _FastLines:
+    """The learned whole-line regex of the primary family's commonest line: a literal (or digit-shaped) prefix as
+    this log prints it (rank tag, timestamp), then the family's Layout. One `findall` per block returns a row per
+    line: the layout's groups for a line of that shape, else the raw line in the last group."""
+
+    def __init__(self, prefix: str, layout: Layout, rank: int | None, indented: bool) -> None:
+        self.roles = layout.roles
+        self.step = layout.roles.index(STEP)
+        self.rank = rank
+        self.indented = indented
+        # each match runs to the end of its line, so the next one starts on the next line: no scan for "^"
+        self.regex = re.compile(rf"(?:{prefix}{layout.body}[ \t]*\r?|(.*))(?:\n|\Z)")
+
+    @classmethod
+    def learn(cls, fmt: Format, head: Iterable[str]) -> _FastLines | None:
+        """From the first head line the primary family parses into plain step metrics (no event, no epoch)."""
+        if fmt.layout is None:
+            return None
+        for raw in head:
+            try:
+                got = cls._learn_line(fmt, raw)
+            except Exception:  # noqa: BLE001 - no fast path is always a correct answer
+                got = None
+            if got is not None:
+                return got
+        return None
+
+    @classmethod
+    def _learn_line(cls, fmt: Format, raw: str) -> _FastLines | None:
+        if "\r" in raw or "\n" in raw:
+            return None
         line = normalise(raw)
-        if in_traceback:
+        rec = fmt.parse(line.text, State()) if line.text else None
+        if (rec is None or not rec.metrics or rec.step is None or rec.eval or rec.epoch is not None
+                or line.after_bar is not None or _eventy(_NUMBER.sub("nan", line.text))):
+            return None
+        layout = fmt.layout(line.text, rec) if fmt.layout else None
+        at = raw.find(line.text)
+        if layout is None or at < 0 or raw[at + len(line.text):].strip(" \t"):
+            return None
+        prefix = _prefix_regex(raw[:at], line)
+        if prefix is None:
+            return None
+        return cls(prefix, layout, line.rank, raw[:1] in (" ", "\t"))
+
+
+_NUMBER = re.compile(r"[-+]?(?:\d[\d,.]*(?:[eE][-+]?\d+)?)")
+_DIGITS = re.compile(r"\d+")
+
+
+def _prefix_regex(prefix: str, line: Line) -> str | None:
+    """The prefix as a regex: literal text, except digit runs that `normalise` reads as shapes (timestamps), which
+    become "\\d{n}". A digit run is shape-only when changing its digits leaves the text, rank and level unchanged
+    (a rank number does not)."""
+    parts: list[str] = []
+    pos = 0
+    shifted = prefix
+    for m in _DIGITS.finditer(prefix):
+        parts.append(re.escape(prefix[pos:m.start()]))
+        run = m.group()
+        other = "".join(str((int(c) + 1) % 10) for c in run)
+        trial = normalise(prefix[:m.start()] + other + prefix[m.end():] + line.text)
+        if (trial.text, trial.rank, trial.level) == (line.text, line.rank, line.level):
+            parts.append(rf"\d{{{len(run)}}}")
+            shifted = shifted[:m.start()] + other + shifted[m.end():]
+        else:
+            parts.append(re.escape(run))
+        pos = m.end()
+    parts.append(re.escape(prefix[pos:]))
+    trial = normalise(shifted + line.text)  # every shape-only run changed at once
+    if (trial.text, trial.rank, trial.level) != (line.text, line.rank, line.level):
+        return None
+    return "".join(parts)
+
+
+class _Parser:
+    """One file's parse state: the last step, traceback and warning-source skipping, implicit steps."""
+
+    def __init__(self, order: list[Format], col: _Collector, run: Run, src: Source) -> None:
+        self.order, self.col, self.run, self.src = order, col, run, src
+        self.states = {f.name: State() for f in order}
+        self.last_step: int | None = None
+        self.implicit_step = 0  # used when lines carry metrics but the log prints no step at all
+        self.used_implicit = False
+        self.explicit_seen = False
+        self.last_epoch: int | None = None
+        self.in_traceback = False
+        self.skip_next_indented = False
+        self.truncated = 0
+        self.bad_lines = 0
+        self.first_bad: int | None = None
+
+    def finish(self) -> None:
+        if self.used_implicit:
+            self.src.warnings.append("some metric lines carry no step; their line order is used as the step")
+        if self.truncated:
+            self.src.warnings.append(f"{self.truncated} over-long lines cut to {MAX_FRAME} bytes")
+        if self.bad_lines:
+            self.src.warnings.append(f"{self.bad_lines} lines could not be read and were skipped (first: line "
+                                     f"{self.first_bad})")
+
+    def chunk(self, text: str, line_no: int, fast: _FastLines | None) -> int:
+        """Every line of `text` (whole lines; it may end inside a line at a "\r"). Returns the next line number."""
+        complete = text.endswith("\n")
+        body = text[:-1] if complete else text
+        n_lines = body.count("\n") + 1
+        rows = fast.regex.findall(text) if fast is not None else None
+        if rows is not None and len(rows) == n_lines + 1 and not any(rows[-1]):
+            rows.pop()  # the empty match at the very end
+        if rows is None or len(rows) != n_lines:
+            for i, row in enumerate(body.split("\n")):
+                self.row(line_no + i, row)
+        else:
+            steps = list(map(itemgetter(fast.step), rows))
+            start = 0
+            while start < len(rows):
+                try:
+                    other = steps.index("", start)
+                except ValueError:
+                    other = len(rows)
+                if other > start and not self.bulk(fast, rows[start:other], line_no + start):
+                    lines = body.split("\n")  # a number the layout cannot vouch for: these lines one by one
+                    for i in range(start, other):
+                        self.row(line_no + i, lines[i])
+                if other < len(rows):
+                    self.row(line_no + other, rows[other][-1])
+                start = other + 1
+        return line_no + n_lines - (0 if complete else 1)
+
+    def row(self, line_no: int, row: str) -> None:
+        """One physical line: its frames are its "\r"-separated parts."""
+        for frame in row.split("\r") if "\r" in row else (row,):
+            if frame.strip(_STRIP):
+                cut = len(frame) >= MAX_FRAME
+                self.frame(line_no, frame[:MAX_FRAME] if cut else frame, cut_off=cut)
+
+    def bulk(self, fast: _FastLines, rows: list[tuple[str, ...]], line_no: int) -> bool:
+        """Lines of the learned layout, in order: what `frame` would do for each, one column at a time. False (and
+        nothing done) when a number is not one the family's parser reads: the caller then reads them line by line."""
+        # every number of every line in one C-level parse (the rows' last group, the raw-line one, is empty here)
+        k = len(fast.roles)
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("error", DeprecationWarning)  # numpy's "could not read to the end"
+                table = np.fromstring(" ".join(chain.from_iterable(rows)), sep=" ")
+        except (ValueError, DeprecationWarning):
+            return False
+        if table.size != k * len(rows):
+            return False
+        table = table.reshape(len(rows), k)
+        steps_f = table[:, fast.step]
+        if float(steps_f.max()) < 2 ** 53:  # exact in float64
+            steps = steps_f.astype(np.int64)
+        else:
+            steps = np.array([int(r[fast.step]) for r in rows], dtype=np.int64)
+        values = [(role, table[:, g]) for g, role in enumerate(fast.roles) if role is not None and role != STEP]
+        if fast.indented:  # the per-line rules that skip indented lines (warning source lines, tracebacks)
+            if self.in_traceback:
+                return True
+            if self.skip_next_indented:
+                self.skip_next_indented = False
+                steps, values, line_no = steps[1:], [(r, v[1:]) for r, v in values], line_no + 1
+                if not steps.size:
+                    return True
+        self.skip_next_indented = False
+        self.in_traceback = False
+        col = self.col
+        other_rank = fast.rank is not None and fast.rank > 0
+        self.explicit_seen = True
+        if not other_rank:
+            prev = self.last_step
+            if (prev is None or steps[0] >= prev) and bool((steps[1:] >= steps[:-1]).all()):
+                if prev is None or bool((steps != prev).any()):
+                    col.new_step()
+                self.last_step = int(steps[-1])
+            else:  # a restart inside the block: the per-line rule, step by step
+                last = prev
+                for k, step in enumerate(steps.tolist()):
+                    if last is not None and step < last:
+                        col.event("info", f"step went back from {last} to {step} (restart or resume)", step,
+                                  "restart", line_no + k)
+                    if step != last:
+                        col.new_step()
+                    last = step
+                self.last_step = last
+        step_bytes = steps.tobytes()
+        for role, v in values:
+            name = col.name(role)
+            col.extend(f"{name}@rank{fast.rank}" if other_rank else name, step_bytes, v.tobytes())
+        self.src.records += int(steps.size)
+        return True
+
+    def frame(self, line_no: int, raw: str, cut_off: bool = False) -> None:
+        """One frame by the per-line rules; a line that breaks them is skipped and counted, never the file."""
+        if cut_off:
+            self.truncated += 1
+        try:
+            self._frame(line_no, raw)
+        except Exception:  # noqa: BLE001 - one odd line must not lose the file
+            self.bad_lines += 1
+            if self.first_bad is None:
+                self.first_bad = line_no
+
+    def _frame(self, line_no: int, raw: str) -> None:
+        col, run, src = self.col, self.run, self.src
+        indented = raw[:1] in (" ", "\t")
+        if self.skip_next_indented and indented:  # the source line Python prints under a warning ("  warnings.warn(")
+            self.skip_next_indented = False
+            return
+        self.skip_next_indented = False
+        line = normalise(raw)
+        if self.in_traceback:
             if indented or not line.text:
-                continue  # stack frames and source lines; the exception line after them is what matters
-            in_traceback = False
+                return  # stack frames and source lines; the exception line after them is what matters
+            self.in_traceback = False
         for text in (line.text, line.after_bar):
             if not text:
                 continue
             if text.startswith("Traceback (most recent call last)"):
-                in_traceback = True
+                self.in_traceback = True
                 continue
             rec: Record | None = None
-            for fmt in order:
+            for fmt in self.order:
                 try:
-                    rec = fmt.parse(text, states[fmt.name])
+                    rec = fmt.parse(text, self.states[fmt.name])
                 except Exception:  # noqa: BLE001 - one odd line must not lose the file
                     rec = None
                 if rec is not None and rec.metrics:
                     break
                 rec = None
-            step_before = last_step
+            if rec is not None and rec.step is not None and not _INT64[0] <= rec.step <= _INT64[1]:
+                raise ValueError(f"step {rec.step} out of range")
+            step_before = self.last_step
             if rec is not None:
                 step = rec.step
                 if step is not None and not rec.eval:
-                    explicit_seen = True
+                    self.explicit_seen = True
                 if step is None:
-                    if not explicit_seen:  # a log that never prints a step: each metric line is the next one
-                        implicit_step += 1
-                        used_implicit = True
-                        step = implicit_step
+                    if not self.explicit_seen:  # a log that never prints a step: each metric line is the next one
+                        self.implicit_step += 1
+                        self.used_implicit = True
+                        step = self.implicit_step
                     else:
-                        step = last_step if last_step is not None else 0
+                        step = self.last_step if self.last_step is not None else 0
                 other_rank = line.rank is not None and line.rank > 0
                 if not rec.eval and not other_rank:
-                    if last_step is not None and step < last_step:
-                        col.event("info", f"step went back from {last_step} to {step} (restart or resume)", step,
-                                  "restart", line_no)
-                    if step != last_step:
+                    if self.last_step is not None and step < self.last_step:
+                        col.event("info", f"step went back from {self.last_step} to {step} (restart or resume)",
+                                  step, "restart", line_no)
+                    if step != self.last_step:
                         col.new_step()
-                    last_step = step
-                if rec.epoch is not None and rec.epoch != last_epoch:
+                    self.last_step = step
+                if rec.epoch is not None and rec.epoch != self.last_epoch:
                     run.epoch_starts.append((step, rec.epoch))
-                    last_epoch = rec.epoch
+                    self.last_epoch = rec.epoch
                 for raw_name, value in rec.metrics.items():
                     name = col.name(raw_name)
                     # per-rank copies of a metric stay apart, so a desync between ranks remains visible
@@ -420,16 +669,16 @@ def _parse(frames: Iterable[tuple[int, bytes]], order: list[Format], col: _Colle
             kind, tag, _cause = got
             if tag is None and rec is not None:
                 continue  # a metric line that merely mentions "error" is not an event
-            col.event(kind, message, step_before if rec is None else last_step, tag, line_no)
+            col.event(kind, message, step_before if rec is None else self.last_step, tag, line_no)
             if tag == "stage_change":
                 m = _STAGE_NAME.search(message)
-                run.stages.append((step_before if step_before is not None else 0, m.group(1) if m else message[:80]))
+                run.stages.append((step_before if step_before is not None else 0,
+                                   m.group(1) if m else message[:80]))
             if _PY_WARNING.search(message):
-                skip_next_indented = True
-    if used_implicit:
-        src.warnings.append("some metric lines carry no step; their line order is used as the step")
-    if truncated:
-        src.warnings.append(f"{truncated} over-long lines cut to {MAX_FRAME} bytes")
+                self.skip_next_indented = True
+
+
+_INT64 = (-(2 ** 63), 2 ** 63 - 1)
 
 
 READERS = [Reader(name="text_log", sniff=sniff, read=read)]

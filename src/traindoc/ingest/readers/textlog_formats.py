@@ -262,6 +262,77 @@ def parse_nanogpt(line: str, st: State) -> Record | None:
     return None
 
 
+# --- whole-line layouts (the reader's fast path) ----------------------------------------------------------------------
+#
+# A big log repeats one line shape hundreds of thousands of times. For the commonest shape of a family, `layout`
+# returns a regex for the whole normalised line whose groups are exactly what the family's parser reads from it,
+# so the reader can take every such line of a block in one C-level `findall` and convert columns at once. A layout
+# only ever matches lines its parser reads the same way: any other line (other fields, units, a negative mfu, extra
+# text, odd whitespace) fails to match and takes the per-line path.
+
+STEP = "\x00step"  # role of the group holding the step
+_INT = r"(\d{1,18})"  # a step that fits int64; longer digit runs take the per-line path
+# The numbers a layout takes: a cheap character class (the block scan stays near the cost of a bare regex), or one of
+# NUM's non-finite words. The reader converts the column with numpy's float parsing, which is Python's float(); for
+# strings of this class float() accepts exactly NUM's plain numbers, and a block with any other string (like "1-2" or
+# "--5") goes line by line, so a layout never reads a number the parser would not.
+_FNUM = r"([-+0-9.eE]+|[-+]?(?:nan|NaN|NAN|inf|Inf|INF|Infinity))"
+_NUM_FULL = re.compile(rf"(?:{NUM})\Z")
+
+
+@dataclass(frozen=True)
+class Layout:
+    body: str  # regex source matching the whole normalised text (no "\s": it must never cross a line end)
+    roles: tuple[str | None, ...]  # per group: STEP, the metric name as printed, or None (read but not kept)
+
+
+def _same(a: float, b: float) -> bool:
+    return a == b or (math.isnan(a) and math.isnan(b))
+
+
+def layout_nanogpt(text: str, rec: Record) -> Layout | None:
+    m = _NANO_ITER.match(text)
+    if not m or m.end() != len(text) or rec.eval:
+        return None
+    body, roles = rf"iter {_INT}: loss {_FNUM}", [STEP, "loss"]
+    if m.group(3) is not None:
+        body += rf", time {_FNUM}ms"
+        roles.append("time_ms")
+    if m.group(4) is not None:
+        # only plain non-negative mfu: the parser drops nanoGPT's -100 % "not measured yet" sentinel
+        body += r", mfu ([0-9.]+)%"
+        roles.append("mfu")
+    return Layout(body, tuple(roles))
+
+
+def layout_megatron(text: str, rec: Record) -> Layout | None:
+    """The step line with its own sequence of "key: number" segments, e.g. "iteration 71/ 100 | lm loss: 1.8E+00 |"."""
+    m = _MEGATRON.match(text)
+    if not m or rec.eval:
+        return None
+    body, roles = rf"iteration[ \t]+{_INT}[ \t]*/[ \t]*\d+[ \t]*\|", [STEP]
+    segments = text[m.end():].split("|")
+    seen: set[str] = set()
+    for i, seg in enumerate(segments):
+        last = i == len(segments) - 1
+        if not seg.strip():
+            body += r"[ \t]*" if last else r"[ \t]*\|"
+            continue
+        key, colon, val = seg.rpartition(":")
+        key, val = key.strip(), val.strip()
+        if not colon or key in seen or key not in rec.metrics or not _NUM_FULL.match(val):
+            return None
+        got = parse_number(val)
+        if got is None or not _same(got, rec.metrics[key]):
+            return None
+        seen.add(key)
+        body += rf"[ \t]*{re.escape(key)}[ \t]*:[ \t]*{_FNUM}[ \t]*" + ("" if last else r"\|")
+        roles.append(key)
+    if seen != set(rec.metrics):
+        return None
+    return Layout(body, tuple(roles))
+
+
 # modded-nanogpt: "step:1390/1390 val_loss:3.2773 train_time:79740ms step_avg:57.37ms"
 _MODDED = re.compile(r"^step:(\d+)/(\d+)\s")
 _MODDED_PAIR = re.compile(rf"(\w+):({NUM})(?:ms)?")
@@ -770,12 +841,14 @@ class Format:
     name: str
     parse: Callable[[str, State], Record | None]
     specific: bool = True  # False: the generic fallback
+    # whole-line layout of the family's commonest line (only for parsers that keep no state between such lines)
+    layout: Callable[[str, Record], Layout | None] | None = None
 
 
 FORMATS: list[Format] = [
-    Format("nanogpt", parse_nanogpt),
+    Format("nanogpt", parse_nanogpt, layout=layout_nanogpt),
     Format("modded_nanogpt", parse_modded_nanogpt),
-    Format("megatron", parse_megatron),
+    Format("megatron", parse_megatron, layout=layout_megatron),
     Format("deepspeed", parse_deepspeed),
     Format("fairseq", parse_fairseq),
     Format("keras", parse_keras),
