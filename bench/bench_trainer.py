@@ -6,7 +6,9 @@
 2. MuGrokfast vs AdamW: the time of one full training step (forward, backward, optimiser) of the same model with
    each optimiser, and the optimiser step alone. Goal: full step <= 1.5x AdamW's.
 
-Runs alternate (A, B, A, B, ...) and report medians, because this machine is shared and its speed drifts.
+Runs alternate (A, B, then B, A, ...) and every repeat yields one ratio per measure; the script repeats until each
+ratio's interquartile range is within 10 % of its median (or its budget runs out) and reports median and IQR,
+because this machine is shared and its speed drifts: 3 repeats of 30 steps once printed 51.2x for a ratio.
 
     OMP_NUM_THREADS=1 .venv/bin/python bench/bench_trainer.py            # a few minutes on 2 shared cores
     .venv/bin/python bench/bench_trainer.py --quick                      # smoke run, seconds
@@ -17,8 +19,10 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -99,59 +103,110 @@ def step_times(cfg: Config, optimizer: str) -> tuple[float, float]:
     return statistics.median(full), statistics.median(opt_only)
 
 
+def quartiles(xs: list[float]) -> tuple[float, float, float]:
+    """(q1, median, q3) of a sample (inclusive method: defined from 2 points on)."""
+    if len(xs) == 1:
+        return xs[0], xs[0], xs[0]
+    q1, q2, q3 = statistics.quantiles(xs, n=4, method="inclusive")
+    return q1, q2, q3
+
+
+def stable(ratios: list[float], rel_iqr: float) -> bool:
+    """A ratio is stable when the middle half of its repeats spans <= rel_iqr of its median."""
+    q1, med, q3 = quartiles(ratios)
+    return med > 0 and (q3 - q1) / med <= rel_iqr
+
+
+def one_repeat(steps: int, quick: bool, flip: bool) -> dict[str, float]:
+    """Every measure once, baseline and subject back to back (order flipped every other repeat, so a drift in
+    machine load does not always fall on the same side). Returns this repeat's ratios and raw figures."""
+    cfg = bench_config(steps, quick)
+    out: dict[str, float] = {}
+    order = ["plain_adamw", "trainer_adamw", "trainer_mugrokfast"]
+    for name in (reversed(order) if flip else order):
+        if name == "plain_adamw":
+            out[name] = plain_loop_tokens_per_s(cfg)
+        else:
+            cfg.optim.name = name.split("_", 1)[1]
+            out[name] = trainer_tokens_per_s(cfg)
+    for name in (("mugrokfast", "adamw") if flip else ("adamw", "mugrokfast")):
+        out[f"full_{name}"], out[f"opt_{name}"] = step_times(bench_config(steps, quick), name)
+    out["overhead"] = out["trainer_adamw"] / out["plain_adamw"]
+    out["mugrokfast_vs_plain"] = out["trainer_mugrokfast"] / out["plain_adamw"]
+    out["step_ratio"] = out["full_mugrokfast"] / out["full_adamw"]
+    out["opt_ratio"] = out["opt_mugrokfast"] / out["opt_adamw"]
+    return out
+
+
+RATIOS = ("overhead", "mugrokfast_vs_plain", "step_ratio", "opt_ratio")
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="tiny sizes: checks the script, not the numbers")
-    ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--repeats", type=int, default=5, help="repeats at least this many times")
+    ap.add_argument("--max-repeats", type=int, default=15)
+    ap.add_argument("--rel-iqr", type=float, default=0.10,
+                    help="stop once every ratio's interquartile range is <= this share of its median")
+    ap.add_argument("--budget-s", type=float, default=1200, help="stop repeating after this many seconds")
     ap.add_argument("--steps", type=int, default=30)
     ap.add_argument("--write", help="update the '## Trainer' section of this RESULTS.md")
     args = ap.parse_args()
-    repeats, steps = (1, 10) if args.quick else (args.repeats, args.steps)
+    min_rep, max_rep, steps = (1, 1, 10) if args.quick else (args.repeats, args.max_repeats, args.steps)
 
-    tps = {"trainer_adamw": [], "trainer_mugrokfast": [], "plain_adamw": []}
-    for _ in range(repeats):  # interleaved so that drift in machine load hits every variant alike
-        cfg = bench_config(steps, args.quick)
-        tps["plain_adamw"].append(plain_loop_tokens_per_s(cfg))
-        cfg.optim.name = "adamw"
-        tps["trainer_adamw"].append(trainer_tokens_per_s(cfg))
-        cfg.optim.name = "mugrokfast"
-        tps["trainer_mugrokfast"].append(trainer_tokens_per_s(cfg))
-    med = {k: statistics.median(v) for k, v in tps.items()}
-
-    times = {"adamw": [], "mugrokfast": []}
-    for _ in range(repeats):
-        for name in times:
-            times[name].append(step_times(bench_config(steps, args.quick), name))
-    full = {k: statistics.median(t[0] for t in v) for k, v in times.items()}
-    opt_only = {k: statistics.median(t[1] for t in v) for k, v in times.items()}
+    t_start = time.perf_counter()
+    load_before = os.getloadavg()
+    reps: list[dict[str, float]] = []
+    while len(reps) < max_rep:
+        reps.append(one_repeat(steps, args.quick, flip=len(reps) % 2 == 1))
+        r = reps[-1]
+        print(f"repeat {len(reps)}: " + ", ".join(f"{k} {r[k]:.3f}" for k in RATIOS), file=sys.stderr, flush=True)
+        if len(reps) >= max(min_rep, 3) and all(stable([x[k] for x in reps], args.rel_iqr) for k in RATIOS):
+            break
+        if time.perf_counter() - t_start > args.budget_s and len(reps) >= min_rep:
+            break
+    load_after = os.getloadavg()
+    is_stable = len(reps) >= 3 and all(stable([x[k] for x in reps], args.rel_iqr) for k in RATIOS)
+    q = {k: quartiles([x[k] for x in reps]) for k in RATIOS}
+    med = {k: statistics.median(x[k] for x in reps) for k in reps[0] if k not in RATIOS}
 
     cfg = bench_config(steps, args.quick)
     m = cfg.model
     shape = (f"d_model {m.d_model}, {m.n_layers} layers, {m.act_max_steps} refinement steps, batch "
              f"{cfg.train.batch_size} x seq {cfg.data.seq_len}, {Phase1Model(m).param_counts()['total']:,} params")
-    overhead = med["trainer_adamw"] / med["plain_adamw"]
-    full_ratio = med["trainer_mugrokfast"] / med["plain_adamw"]
-    step_ratio = full["mugrokfast"] / full["adamw"]
-    opt_ratio = opt_only["mugrokfast"] / opt_only["adamw"]
+
+    def ratio(k: str, digits: int = 3) -> str:
+        lo, mid, hi = q[k]
+        return f"{mid:.{digits}f}x (IQR {lo:.{digits}f}-{hi:.{digits}f})"
+
+    overhead, step_ratio = q["overhead"][1], q["step_ratio"][1]
     lines = [
         "## Trainer",
         "",
-        f"`bench/bench_trainer.py` ({'quick' if args.quick else 'full'}; CPU, torch {torch.__version__}, "
-        f"{torch.get_num_threads()} threads, Python {platform.python_version()}; {shape}; {repeats} interleaved "
-        f"repeats x {steps} steps, medians, first {SKIP} steps excluded; measured {time.strftime('%Y-%m-%d %H:%M')} "
-        "UTC on the shared 2-core box).",
+        f"`python bench/bench_trainer.py --write bench/RESULTS.md` ({'quick' if args.quick else 'full'}; CPU, torch "
+        f"{torch.__version__}, {torch.get_num_threads()} threads, Python {platform.python_version()}; {shape}; "
+        f"measured {time.strftime('%Y-%m-%d %H:%M', time.gmtime())} UTC at commit {commit()} on the shared 2-core box, "
+        f"load average {load_before[0]:.1f} before and {load_after[0]:.1f} after).",
         "",
-        "| Measure | Value | Baseline (same run) | Ratio | Goal |",
+        f"Each repeat runs every variant once, baseline and subject back to back (order flipped every other repeat), "
+        f"{steps} steps each, first {SKIP} excluded, and gives one ratio per measure; repeats continue until every "
+        f"ratio's interquartile range is <= {args.rel_iqr:.0%} of its median (at least {min_rep}, at most {max_rep}, "
+        f"{args.budget_s:.0f} s budget). Here: **{len(reps)} repeats, "
+        f"{'stable' if is_stable else 'NOT stable within the repeats allowed: the spread is the figure'}**. "
+        "Ratios are medians over repeats with their IQR; absolute figures are medians and drift with the load.",
+        "",
+        "| Measure | Value | Baseline (same repeats) | Ratio (median, IQR) | Goal |",
         "|---|---|---|---|---|",
         f"| Trainer tokens/s, AdamW (log, ACT stats, grad-norm, schedule, warnings) | {med['trainer_adamw']:,.0f} | "
-        f"plain PyTorch loop + AdamW: {med['plain_adamw']:,.0f} | {overhead:.3f}x | >= 0.9x "
+        f"plain PyTorch loop + AdamW: {med['plain_adamw']:,.0f} | {ratio('overhead')} | >= 0.9x "
         f"{'met' if overhead >= 0.9 else 'NOT met'} |",
         f"| Trainer tokens/s, MuGrokfast (the default) | {med['trainer_mugrokfast']:,.0f} | "
-        f"plain PyTorch loop + AdamW: {med['plain_adamw']:,.0f} | {full_ratio:.3f}x | (information) |",
-        f"| Full training step, MuGrokfast | {full['mugrokfast'] * 1e3:.1f} ms | AdamW: {full['adamw'] * 1e3:.1f} ms "
-        f"| {step_ratio:.3f}x | <= 1.5x {'met' if step_ratio <= 1.5 else 'NOT met'} |",
-        f"| optimizer.step() alone, MuGrokfast | {opt_only['mugrokfast'] * 1e3:.2f} ms | "
-        f"torch AdamW (foreach): {opt_only['adamw'] * 1e3:.2f} ms | {opt_ratio:.2f}x | (information) |",
+        f"plain PyTorch loop + AdamW: {med['plain_adamw']:,.0f} | {ratio('mugrokfast_vs_plain')} | (information) |",
+        f"| Full training step, MuGrokfast | {med['full_mugrokfast'] * 1e3:.1f} ms | AdamW: "
+        f"{med['full_adamw'] * 1e3:.1f} ms | {ratio('step_ratio')} | <= 1.5x "
+        f"{'met' if step_ratio <= 1.5 else 'NOT met'} |",
+        f"| optimizer.step() alone, MuGrokfast | {med['opt_mugrokfast'] * 1e3:.2f} ms | "
+        f"torch AdamW (foreach): {med['opt_adamw'] * 1e3:.2f} ms | {ratio('opt_ratio', 1)} | (information) |",
         "",
         "Muon's Newton-Schulz iterations (5 x 3 matmuls per hidden matrix) are the optimiser's cost; on a GPU they run",
         "in bf16 (see `bench/gpu_check.py`).",
@@ -162,6 +217,15 @@ def main() -> int:
     if args.write:
         write_section(Path(args.write), text)
     return 0
+
+
+def commit() -> str:
+    try:
+        out = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=Path(__file__).resolve().parent,
+                             capture_output=True, text=True, timeout=10)
+        return out.stdout.strip() or "unknown"
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
 
 
 def write_section(path: Path, section: str) -> None:
