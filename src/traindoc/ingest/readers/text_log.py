@@ -1,6 +1,6 @@
 """Reader for captured training consoles (.log / .txt / .out): metrics by step plus every warning and error line.
 
-The file is streamed in 1 MiB blocks and split into *frames* on both "\\n" and "\\r" (a tqdm bar rewrites itself
+The file is streamed in blocks and split into *frames* on both "\\n" and "\\r" (a tqdm bar rewrites itself
 with "\\r"; each rewrite is a frame, the last one is what the terminal finally showed). Frames longer than
 `MAX_FRAME` bytes are cut, so one 75 MB progress-bar line costs no more memory than a short one. The first
 `HEAD_FRAMES` frames decide the format family (the one with the most parsed lines, log-formats.md §11); the rest is
@@ -9,7 +9,7 @@ step lines, a Megatron log DeepSpeed overflow lines).
 
 Speed: a big log repeats one line shape (nanoGPT's "iter N: loss ...", Megatron's "iteration N/ M | ..."). After the
 head, the primary family may offer a whole-line layout of that shape (textlog_formats.Layout); the file is then read
-in 1 MiB blocks, every line of the layout taken by one `findall` per block and its numbers parsed in one numpy call,
+in 64 KiB blocks, every line of the layout taken by one `findall` per block and its numbers parsed in one numpy call,
 while every other line goes through the per-line rules below, in file order. Both paths give the same result
 (tests/test_ingest_text_fastpath.py reads every fixture both ways).
 
@@ -364,12 +364,12 @@ def read(path: Path, run: Run) -> Source:
 # --- streaming: blocks of whole lines, the commonest line shape in bulk, every other line one by one ---------------
 
 FAST_PATH = True  # tests turn it off to check that both paths read every fixture the same way
-BLOCK = 1 << 20
+BLOCK = 1 << 16  # 64 KiB: the rows of one block stay in cache (measured ~10 % faster than 1 MiB)
 _STRIP = b" \t\n\r\x0b\x0c".decode()  # what bytes.strip() removes: a frame of other whitespace is still a frame
 
 
 def _stream(f: BinaryIO, parser: _Parser, fast: _FastLines | None) -> None:
-    """Read the file in 1 MiB blocks cut after the last line separator; frames exactly as `iter_frames` yields
+    """Read the file in blocks cut after the last line separator; frames exactly as `iter_frames` yields
     them (same line numbers, same cut of over-long frames), but a block's lines of the learned layout go in bulk."""
     buf = b""
     line_no = 1
