@@ -89,6 +89,22 @@ def test_edges_read_the_same_both_ways(tmp_path, monkeypatch):
     assert "loss@rank1" in got["series"] and len(got["series"]["loss"][0]) == 1998  # "5.2ms" is read as 5.2
 
 
+def test_indented_layout_keeps_the_skipping_rules(tmp_path, monkeypatch):
+    """Megatron prints " iteration ..." with a leading space: such lines right after a Python warning (its source
+    line) or inside a traceback are skipped by the per-line rules, and must be by the bulk path too."""
+    rows = [f" iteration {i:8d}/   50000 | lm loss: {2 + i / 1e4:.6E} | grad norm: 1.300 |"
+            for i in range(1, 3000)]
+    rows[100:100] = ["/x/y.py:3: UserWarning: careful"]
+    rows[700:700] = ["Traceback (most recent call last):"]
+    rows[705:705] = ["ValueError: boom"]
+    p = tmp_path / "megatron.log"
+    p.write_text("\n".join(rows) + "\n")
+    got = same_both_ways(p, monkeypatch)
+    steps = got["series"]["loss"][0]
+    # 2999 lines less the one under the warning (its "source line") and the four inside the traceback
+    assert len(steps) == 2999 - 1 - 4 and 101 not in steps and 100 in steps and 102 in steps
+
+
 def test_bulk_path_is_taken_on_big_logs(tmp_path, monkeypatch):
     """Not a timing: the layout is learned, so the bulk path runs (a regression here is the 26x of issue 8)."""
     p = tmp_path / "train.log"

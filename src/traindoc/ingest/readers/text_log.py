@@ -510,6 +510,7 @@ class _Parser:
                 self.row(line_no + i, row)
         else:
             steps = list(map(itemgetter(fast.step), rows))
+            lines: list[str] | None = None
             start = 0
             while start < len(rows):
                 try:
@@ -517,7 +518,8 @@ class _Parser:
                 except ValueError:
                     other = len(rows)
                 if other > start and not self.bulk(fast, rows[start:other], line_no + start):
-                    lines = body.split("\n")  # a number the layout cannot vouch for: these lines one by one
+                    # a number the layout cannot vouch for: these lines one by one
+                    lines = lines if lines is not None else body.split("\n")
                     for i in range(start, other):
                         self.row(line_no + i, lines[i])
                 if other < len(rows):
@@ -553,13 +555,11 @@ class _Parser:
             steps = np.array([int(r[fast.step]) for r in rows], dtype=np.int64)
         values = [(role, table[:, g]) for g, role in enumerate(fast.roles) if role is not None and role != STEP]
         if fast.indented:  # the per-line rules that skip indented lines (warning source lines, tracebacks)
-            if self.in_traceback:
-                return True
             if self.skip_next_indented:
                 self.skip_next_indented = False
                 steps, values, line_no = steps[1:], [(r, v[1:]) for r, v in values], line_no + 1
-                if not steps.size:
-                    return True
+            if self.in_traceback or not steps.size:
+                return True
         self.skip_next_indented = False
         self.in_traceback = False
         col = self.col
