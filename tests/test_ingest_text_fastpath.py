@@ -40,9 +40,14 @@ def same_both_ways(path: Path, monkeypatch: pytest.MonkeyPatch) -> dict:
     return fast
 
 
-@pytest.mark.parametrize("name", sorted(p.name for p in DATA.glob("*.log")))
-def test_fixtures_read_the_same_both_ways(name, monkeypatch):
-    same_both_ways(DATA / name, monkeypatch)
+CORPUS = Path(__file__).parent / "corpus"
+CONSOLE_LOGS = sorted(DATA.glob("*.log")) + sorted(
+    p for p in CORPUS.rglob("*") if p.is_file() and p.suffix in (".log", ".txt", ".out"))
+
+
+@pytest.mark.parametrize("path", CONSOLE_LOGS, ids=lambda p: str(p.relative_to(p.parents[2])))
+def test_fixtures_and_corpus_logs_read_the_same_both_ways(path, monkeypatch):
+    same_both_ways(path, monkeypatch)
 
 
 def nanogpt_lines(n: int, start: int = 0) -> list[str]:
