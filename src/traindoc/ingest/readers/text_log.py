@@ -271,20 +271,22 @@ class _Collector:
         self.raw_of.setdefault(name, raw)
         return name
 
-    def add(self, name: str, step: int, value: float) -> None:
+    def _arrays(self, name: str) -> tuple[array, array]:
         if name not in self.steps:
             self.steps[name] = array("q")
             self.values[name] = array("d")
-        self.steps[name].append(step)
-        self.values[name].append(value)
+        return self.steps[name], self.values[name]
+
+    def add(self, name: str, step: int, value: float) -> None:
+        steps, values = self._arrays(name)
+        steps.append(step)
+        values.append(value)
 
     def extend(self, name: str, steps: bytes, values: bytes) -> None:
         """Many points at once, as the native int64 / float64 bytes of numpy arrays."""
-        if name not in self.steps:
-            self.steps[name] = array("q")
-            self.values[name] = array("d")
-        self.steps[name].frombytes(steps)
-        self.values[name].frombytes(values)
+        have_steps, have_values = self._arrays(name)
+        have_steps.frombytes(steps)
+        have_values.frombytes(values)
 
     def event(self, kind: str, message: str, step: int | None, tag: str | None, line_no: int) -> None:
         message = message[:MAX_MESSAGE]
