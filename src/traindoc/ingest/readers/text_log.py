@@ -388,7 +388,7 @@ def _stream(f: BinaryIO, parser: _Parser, fast: _FastLines | None) -> None:
                 ends = [i for i in (chunk.find(b"\n"), chunk.find(b"\r")) if i >= 0]
                 chunk = chunk[min(ends):]
                 skipping = False
-            line_no = parser.chunk(chunk.decode("utf-8", errors="replace"), line_no, fast)
+            line_no = parser.chunk(chunk, line_no, fast)
         if len(buf) > MAX_FRAME:
             if not skipping:
                 parser.frame(line_no, _decode(buf[:MAX_FRAME]), cut_off=True)
@@ -396,6 +396,11 @@ def _stream(f: BinaryIO, parser: _Parser, fast: _FastLines | None) -> None:
             buf = b""
     if buf.strip() and not skipping:
         parser.frame(line_no, _decode(buf[:MAX_FRAME]), cut_off=len(buf) >= MAX_FRAME)
+
+
+def _lines(data: bytes, complete: bool) -> list[str]:
+    text = data.decode("utf-8", errors="replace")
+    return (text[:-1] if complete else text).split("\n")
 
 
 class _FastLines:
@@ -409,7 +414,9 @@ class _FastLines:
         self.rank = rank
         self.indented = indented
         # each match runs to the end of its line, so the next one starts on the next line: no scan for "^"
-        self.regex = re.compile(rf"(?:{prefix}{layout.body}[ \t]*\r?|(.*))(?:\n|\Z)")
+        # on the undecoded bytes: no str objects for the numbers; a line with bytes that are not UTF-8 cannot match
+        # the layout's literals and digits, so it takes the per-line path, decoded with replacement characters
+        self.regex = re.compile(rf"(?:{prefix}{layout.body}[ \t]*\r?|(.*))(?:\n|\Z)".encode())
 
     @classmethod
     def learn(cls, fmt: Format, head: Iterable[str]) -> _FastLines | None:
@@ -499,33 +506,33 @@ class _Parser:
             self.src.warnings.append(f"{self.bad_lines} lines could not be read and were skipped (first: line "
                                      f"{self.first_bad})")
 
-    def chunk(self, text: str, line_no: int, fast: _FastLines | None) -> int:
-        """Every line of `text` (whole lines; it may end inside a line at a "\r"). Returns the next line number."""
-        complete = text.endswith("\n")
-        body = text[:-1] if complete else text
-        n_lines = body.count("\n") + 1
-        rows = fast.regex.findall(text) if fast is not None else None
+    def chunk(self, data: bytes, line_no: int, fast: _FastLines | None) -> int:
+        """Every line of `data` (whole lines; it may end inside a line at a "\r"). Returns the next line number."""
+        complete = data.endswith(b"\n")
+        n_lines = data.count(b"\n") + (0 if complete else 1)
+        rows = fast.regex.findall(data) if fast is not None else None
         if rows is not None and len(rows) == n_lines + 1 and not any(rows[-1]):
             rows.pop()  # the empty match at the very end
+        lines: list[str] | None = None
         if rows is None or len(rows) != n_lines:
-            for i, row in enumerate(body.split("\n")):
+            lines = _lines(data, complete)
+            for i, row in enumerate(lines):
                 self.row(line_no + i, row)
         else:
             steps = list(map(itemgetter(fast.step), rows))
-            lines: list[str] | None = None
             start = 0
             while start < len(rows):
                 try:
-                    other = steps.index("", start)
+                    other = steps.index(b"", start)
                 except ValueError:
                     other = len(rows)
                 if other > start and not self.bulk(fast, rows[start:other], line_no + start):
                     # a number the layout cannot vouch for: these lines one by one
-                    lines = lines if lines is not None else body.split("\n")
+                    lines = lines if lines is not None else _lines(data, complete)
                     for i in range(start, other):
                         self.row(line_no + i, lines[i])
                 if other < len(rows):
-                    self.row(line_no + other, rows[other][-1])
+                    self.row(line_no + other, rows[other][-1].decode("utf-8", errors="replace"))
                 start = other + 1
         return line_no + n_lines - (0 if complete else 1)
 
@@ -536,7 +543,7 @@ class _Parser:
                 cut = len(frame) >= MAX_FRAME
                 self.frame(line_no, frame[:MAX_FRAME] if cut else frame, cut_off=cut)
 
-    def bulk(self, fast: _FastLines, rows: list[tuple[str, ...]], line_no: int) -> bool:
+    def bulk(self, fast: _FastLines, rows: list[tuple[bytes, ...]], line_no: int) -> bool:
         """Lines of the learned layout, in order: what `frame` would do for each, one column at a time. False (and
         nothing done) when a number is not one the family's parser reads: the caller then reads them line by line."""
         # every number of every line in one C-level parse (the rows' last group, the raw-line one, is empty here)
@@ -544,7 +551,7 @@ class _Parser:
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("error", DeprecationWarning)  # numpy's "could not read to the end"
-                table = np.fromstring(" ".join(chain.from_iterable(rows)), sep=" ")
+                table = np.fromstring(b" ".join(chain.from_iterable(rows)), sep=" ")
         except (ValueError, DeprecationWarning):
             return False
         if table.size != k * len(rows):
