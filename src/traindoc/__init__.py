@@ -5,3 +5,12 @@ later stage. Nothing here imports torch at module level: checkpoints and model p
 """
 
 __version__ = "0.1.0"
+
+
+def __getattr__(name: str):
+    # `traindoc.probe(model, batch, ...)` without importing torch or the probe package up front
+    if name == "probe":
+        import importlib
+
+        return importlib.import_module("traindoc.probe")
+    raise AttributeError(f"module 'traindoc' has no attribute {name!r}")

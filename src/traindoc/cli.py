@@ -45,6 +45,9 @@ def _parser() -> argparse.ArgumentParser:
     d.add_argument("-o", "--output", metavar="FILE", help="also write the JSON diagnosis to FILE")
     d.add_argument("--config", action="append", default=[], metavar="FILE", help="extra config file to read")
     d.add_argument("--code", action="append", default=[], metavar="DIR", help="source folder to locate fixes in")
+    d.add_argument("--probe", metavar="MODULE:FUNCTION", help="also probe the model this factory returns (runs your "
+                   "code; see docs/probe.md)")
+    d.add_argument("--probe-checkpoint", metavar="PATH", help="weights to load into the probed model")
 
     pl = sub.add_parser("plan", help="turn a diagnosis into a reviewable plan")
     pl.add_argument("diagnosis", help="DIAGNOSIS.json")
@@ -63,6 +66,15 @@ def _parser() -> argparse.ArgumentParser:
                    help="apply even if tests already fail before the change (only new failures roll back)")
     a.add_argument("--recover", action="store_true", help="finish or undo an interrupted apply, then exit")
 
+    pr = sub.add_parser("probe", help="run your own model and optimiser on one batch to find what logs cannot show")
+    pr.add_argument("--factory", required=True, metavar="MODULE:FUNCTION",
+                    help="function returning the model, a batch and optionally loss_fn, optimizer, scheduler "
+                    "(importing it runs your code: naming it is your consent; docs/probe.md)")
+    pr.add_argument("--checkpoint", metavar="PATH", help="weights (state dict) to load into the model first")
+    pr.add_argument("--device", metavar="DEV", help="accelerator the probes may use (default: CPU only)")
+    pr.add_argument("--steps", type=int, default=30, metavar="N", help="single-batch overfit steps (default 30)")
+    pr.add_argument("--json", action="store_true", help="print the probe report as JSON")
+
     v = sub.add_parser("verify", help="check a new run against the expected outcomes of a diagnosis")
     v.add_argument("diagnosis", help="DIAGNOSIS.json of the original run")
     v.add_argument("new_run", nargs="+", help="the new run's directory or files")
@@ -74,6 +86,7 @@ def _parser() -> argparse.ArgumentParser:
 # sub-command -> module whose `command(args) -> int` runs it
 _COMMANDS = {
     "diagnose": "traindoc.diagnosis.command",
+    "probe": "traindoc.probe.command",
     "plan": "traindoc.plan.command",
     "apply": "traindoc.apply.command",
     "verify": "traindoc.verify.command",

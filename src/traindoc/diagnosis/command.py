@@ -1,4 +1,5 @@
-"""`traindoc diagnose PATH... [--md] [--json] [--html FILE] [-o FILE] [--config FILE] [--code DIR]`.
+"""`traindoc diagnose PATH... [--md] [--json] [--html FILE] [-o FILE] [--config FILE] [--code DIR]
+[--probe MODULE:FUNCTION [--probe-checkpoint PATH]]`.
 
 One diagnosis, every output: the run is read and diagnosed once, then written in each format asked for, e.g.
 `--md --html report.html --json -o diagnosis.json` prints markdown and writes the HTML and JSON files.
@@ -75,7 +76,14 @@ def command(args: Any) -> int:
                          f"TensorBoard events, trainer_state.json, Lightning metrics.csv or a text training log)")
     for w in run.warnings:
         warn(w)
-    doc = diagnose(run, [str(p) for p in args.paths])
+    findings = None
+    if getattr(args, "probe", None):  # the user named their model factory: probe findings join the log evidence
+        from traindoc.evidence import run_detectors
+        from traindoc.probe.combine import combine
+        from traindoc.probe.command import run_factory
+
+        findings = combine(run_detectors(run), run_factory(args.probe, getattr(args, "probe_checkpoint", None)))
+    doc = diagnose(run, [str(p) for p in args.paths], findings=findings)
     validate(doc)
     text = json.dumps(doc, indent=2, allow_nan=False)
     if args.output:
