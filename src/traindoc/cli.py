@@ -72,7 +72,7 @@ def _parser() -> argparse.ArgumentParser:
                     "(importing it runs your code: naming it is your consent; docs/probe.md)")
     pr.add_argument("--checkpoint", metavar="PATH", help="weights (state dict) to load into the model first")
     pr.add_argument("--device", metavar="DEV", help="accelerator the probes may use (default: CPU only)")
-    pr.add_argument("--steps", type=int, default=30, metavar="N", help="single-batch overfit steps (default 30)")
+    pr.add_argument("--steps", type=int, default=100, metavar="N", help="single-batch overfit steps (default 100)")
     pr.add_argument("--json", action="store_true", help="print the probe report as JSON")
 
     v = sub.add_parser("verify", help="check a new run against the expected outcomes of a diagnosis")

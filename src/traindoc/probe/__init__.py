@@ -19,6 +19,10 @@ import types
 from typing import Any
 
 
+class ProbeError(ValueError):
+    """The model, batch or factory cannot be probed as given (one line for the user)."""
+
+
 def probe(model: Any, batch: Any, **kwargs: Any) -> Any:
     """Run every probe on `model` and `batch`; see `traindoc.probe.run.run_probes` for the arguments."""
     from traindoc.probe.run import run_probes

@@ -11,7 +11,7 @@ import os
 import sys
 from typing import Any
 
-from traindoc.probe.inputs import ProbeError
+from traindoc.probe import ProbeError
 
 KEYS = ("model", "batch", "loss_fn", "optimizer", "scheduler", "forward", "grad_filter")
 

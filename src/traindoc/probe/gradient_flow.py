@@ -1,7 +1,8 @@
 """Gradient flow: one backward pass of the user's loss on a copy of the model.
 
-* every trainable parameter must get a finite, non-zero gradient (none = it never reaches the loss: effectively
-  frozen; for the ACT halting head that is the original code's bug, a head whose loss has no gradient);
+* every trainable parameter must get a finite, non-zero gradient: none = it never reaches the loss (frozen in
+  effect; for the ACT halting head that is the original code's bug, a head whose loss has no gradient); all zero =
+  the signal is blocked on the way back (dead units);
 * per-layer gradient RMS, layers in the order the forward pass runs them: falling by >= 100x (two orders of
   magnitude) from the last third of the layers to the first third is vanishing gradients. Healthy networks (ReLU
   MLPs and CNNs with Kaiming init, pre-norm transformers) stay within ~10x, the output layer's own larger gradient
@@ -70,23 +71,33 @@ def probe_gradient_flow(gp: GradPass) -> list[Finding]:
                            [f"{named(m, n)}: grad has NaN/Inf (loss {fmt(gp.loss)})" for n in nonfinite[:5]], None,
                            {"nonfinite_params": nonfinite[:20]}, [site(m, nonfinite[0])]))
 
-    silent = [n for n, p in trainable if p.grad is None or not bool(p.grad.abs().sum() > 0)]
-    act = [n for n in silent if any(w in n.lower() for w in ACT_WORDS)]
-    other = [n for n in silent if n not in act]
+    # no gradient at all: the parameter is not in the loss's graph (frozen in effect); an all-zero gradient: it is,
+    # but the signal is blocked on the way (units that pass nothing: dead ReLUs, gates stuck shut)
+    none = [n for n, p in trainable if p.grad is None]
+    zero = [n for n, p in trainable if p.grad is not None and not bool(p.grad.abs().sum() > 0)]
     sizes = dict(params)
+    act = [n for n in none + zero if any(w in n.lower() for w in ACT_WORDS)]
     if act:
         out.append(Finding("probe_gradient_flow", "act_variance_collapse", 0.85,
                            "the ACT halting head gets no gradient from the loss: halting can never be learned",
                            [f"{named(m, n)} gets {'no' if sizes[n].grad is None else 'an all-zero'} gradient"
                             for n in act[:5]], None, {"no_grad_params": act}, [site(m, act[0])]))
-    if other:
-        share = sum(sizes[n].numel() for n in other) / max(n_train, 1)
+    none = [n for n in none if n not in act]
+    zero = [n for n in zero if n not in act]
+    if none:
+        share = sum(sizes[n].numel() for n in none) / max(n_train, 1)
         out.append(Finding("probe_gradient_flow", "frozen_params", min(0.9, 0.3 + 0.6 * share),
-                           f"{len(other)} trainable parameter(s) ({share:.1%} of the trainable weights) get no "
-                           f"gradient from the loss: they never learn",
-                           [f"{named(m, n)} gets {'no' if sizes[n].grad is None else 'an all-zero'} gradient"
-                            for n in other[:5]], None, {"no_grad_params": other[:20], "no_grad_share": share},
-                           [site(m, other[0])]))
+                           f"{len(none)} trainable parameter(s) ({share:.1%} of the trainable weights) are not in the "
+                           f"loss's graph: they never learn",
+                           [f"{named(m, n)} gets no gradient (grad is None after backward)" for n in none[:5]], None,
+                           {"no_grad_params": none[:20], "no_grad_share": share}, [site(m, none[0])]))
+    if zero:
+        share = sum(sizes[n].numel() for n in zero) / max(n_train, 1)
+        out.append(Finding("probe_gradient_flow", "dead_units", min(0.8, 0.3 + 0.5 * share),
+                           f"{len(zero)} parameter(s) ({share:.1%} of the trainable weights) get an all-zero gradient: "
+                           f"the signal is blocked on its way back (dead or saturated units)",
+                           [f"{named(m, n)} gets an all-zero gradient" for n in zero[:5]], None,
+                           {"zero_grad_params": zero[:20], "zero_grad_share": share}, [site(m, zero[0])]))
 
     frozen = [(n, p) for n, p in params if not p.requires_grad]
     fshare = sum(p.numel() for _, p in frozen) / max(total, 1)

@@ -23,9 +23,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-
-class ProbeError(ValueError):
-    """The model or batch cannot be probed as given (one line for the user)."""
+from traindoc.probe import ProbeError  # noqa: F401 - re-exported for the probes
 
 
 def logits_of(output: Any) -> torch.Tensor | None:

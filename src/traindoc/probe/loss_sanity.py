@@ -3,9 +3,9 @@
 * initial loss: with C classes (or a vocabulary of C tokens) an untrained model's cross-entropy is ~ln C, plus
   sigma^2/2 for zero-mean logits of std sigma. More than ln C + max(1, 0.2 ln C) (logit std ~1.4 or more) means
   over-confident outputs at init: badly scaled output logits.
-* single-batch overfit: the user's optimiser (a copy, at its current LR, scheduler not stepped) on one batch must
+* single-batch overfit: the user's optimiser (a copy, at the schedule's peak LR, held there) on one batch must
   at least halve the loss within `steps` steps. When it cannot, the probe says why where it can measure it:
-  the same copy with every group's LR raised 10x/100x/1000x does halve it (LR too low; the update size per step is
+  the same copy with every group's LR raised 10x .. 10000x does halve it (LR too low; the update size per step is
   reported), or the other probes' frozen / dead / vanishing findings explain it.
 """
 
@@ -20,6 +20,7 @@ import torch.nn.functional as F
 
 from traindoc.evidence.finding import Finding
 from traindoc.probe.inputs import ModelCall, fmt, logits_of
+from traindoc.probe.optimiser import advance, peak_step
 from traindoc.probe.safety import copies, eval_mode, quiet
 
 LEARNS = 0.5  # the loss on the batch halves: the optimiser and the model can learn
@@ -47,11 +48,13 @@ def probe_initial_loss(model: nn.Module, call: ModelCall) -> list[Finding]:
                     {"initial_loss": ce, "ln_classes": expect, "logit_std": std}, [])]
 
 
-def _train(model: nn.Module, optimizer: Any, call: ModelCall, steps: int, lr_scale: float = 1.0
-           ) -> tuple[list[float], float]:
-    """Losses of `steps` optimiser steps on one batch (on copies), stopping once the loss has halved; and the
-    median relative update size |dw|/|w| of the first step."""
-    m, opt, _ = copies(model, optimizer)
+def _train(model: nn.Module, optimizer: Any, call: ModelCall, steps: int, lr_scale: float = 1.0,
+           scheduler: Any = None, at_step: int = 0) -> tuple[list[float], float]:
+    """Losses of `steps` optimiser steps on one batch (on copies, the LR held where the schedule puts it at
+    `at_step`), stopping once the loss has halved; and the median relative update size |dw|/|w| of the first
+    step."""
+    m, opt, sch = copies(model, optimizer, scheduler)
+    advance(opt, sch, at_step)
     if lr_scale != 1.0:
         for g in opt.param_groups:
             g["lr"] = g["lr"] * lr_scale
@@ -75,12 +78,15 @@ def _train(model: nn.Module, optimizer: Any, call: ModelCall, steps: int, lr_sca
     return losses, rel
 
 
-def probe_overfit(model: nn.Module, call: ModelCall, optimizer: Any, steps: int = 30) -> tuple[list[Finding], str]:
-    """(findings, one-line outcome for the report)."""
+def probe_overfit(model: nn.Module, call: ModelCall, optimizer: Any, steps: int = 100,
+                  explained_by: list[str] | None = None, scheduler: Any = None) -> tuple[list[Finding], str]:
+    """(findings, one-line outcome for the report). `explained_by`: causes other probes found that stop a batch
+    from being fitted whatever the LR (frozen, dead, vanishing): then a higher LR is not tried as the reason."""
     if optimizer is None:
         return [], "overfit: skipped (no optimiser given)"
+    at = peak_step(model, optimizer, scheduler)  # past any warmup: the LR the run trains at
     with quiet():
-        losses, rel = _train(model, optimizer, call, steps)
+        losses, rel = _train(model, optimizer, call, steps, 1.0, scheduler, at)
     if not losses or not math.isfinite(losses[0]) or losses[0] <= 0:
         return [], "overfit: skipped (initial loss not positive and finite)"
     ratio = losses[-1] / losses[0]
@@ -91,13 +97,17 @@ def probe_overfit(model: nn.Module, call: ModelCall, optimizer: Any, steps: int 
     outcome = f"overfit: {steps} steps took the loss only from {fmt(losses[0])} to {fmt(losses[-1])}"
     if ratio < FLAT:
         return [], outcome + " (slow, not flat)"
-    for scale in (10.0, 100.0, 1000.0):
+    if explained_by:
+        return [], outcome + f" (explained by {', '.join(sorted(set(explained_by)))})"
+    for scale in (10.0, 100.0, 1000.0, 10000.0):
         with quiet():
-            hl, _ = _train(model, optimizer, call, steps, scale)
+            hl, _ = _train(model, optimizer, call, steps, scale, scheduler, at)
         if hl and math.isfinite(hl[-1]) and hl[-1] <= LEARNS * hl[0]:
-            lrs = ", ".join(fmt(float(g["lr"])) for g in optimizer.param_groups)
+            m, opt, sch = copies(model, optimizer, scheduler)
+            advance(opt, sch, at)
+            lrs = ", ".join(fmt(float(g["lr"])) for g in opt.param_groups)
             return [Finding(
-                "probe_overfit", "lr_too_low", min(0.9, 0.6 + 0.1 * math.log10(scale)),
+                "probe_overfit", "lr_too_low", min(0.9, 0.5 + 0.1 * math.log10(scale)),
                 "the optimiser cannot fit a single batch at its learning rate, but can at a higher one",
                 [f"on one batch, {steps} steps at lr {lrs} moved the loss {fmt(losses[0])} -> {fmt(losses[-1])} "
                  f"({1 - ratio:.1%}); the first step changed the weights by a median {fmt(rel)} of their norm",

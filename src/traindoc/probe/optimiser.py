@@ -79,6 +79,27 @@ def _fixed_grads(params: list[torch.Tensor], seed: int) -> list[torch.Tensor]:
     return [torch.randn(p.shape, generator=g, dtype=torch.float32).to(p.device, p.dtype) for p in params]
 
 
+def peak_step(model: nn.Module, optimizer: Any, scheduler: Any) -> int:
+    """The schedule point (of POINTS) where the groups' "lr" is highest: past any warmup."""
+    if scheduler is None:
+        return 0
+    keep = {id(p): p for p in model.parameters()}
+    best, at = -1.0, 0
+    with quiet():
+        for s in POINTS:
+            opt, sch = copy.deepcopy((optimizer, scheduler), memo=dict(keep))
+            _advance(opt, sch, s)
+            total = sum(float(g.get("lr", 0.0)) for g in opt.param_groups)
+            if total > best * (1 + 1e-9):
+                best, at = total, s
+    return at
+
+
+def advance(optimizer: Any, scheduler: Any, step: int) -> None:
+    if scheduler is not None:
+        _advance(optimizer, scheduler, step)
+
+
 def _update_sizes(model: nn.Module, optimizer: Any, scheduler: Any, step: int) -> list[float]:
     """Size of each group's update for one optimiser step at schedule point `step`, from fresh optimiser state and
     the same seeded gradient."""

@@ -25,7 +25,7 @@ class ProbeReport:
 
 def run_probes(model: Any, batch: Any, loss_fn: Callable | None = None, optimizer: Any = None,
                scheduler: Any = None, forward: Callable | None = None, grad_filter: Callable | None = None,
-               device: str | None = None, overfit_steps: int = 30) -> ProbeReport:
+               device: str | None = None, overfit_steps: int = 100) -> ProbeReport:
     """model: an nn.Module; batch: one batch as the training loop feeds it (tensor, (inputs, targets), or dict);
     loss_fn(output, batch) -> scalar (default: output.loss, else CE/MSE on the targets); optimizer: the training
     optimiser (its groups, schedule and filter are probed; the overfit test uses a copy of it); scheduler: a torch
@@ -35,7 +35,8 @@ def run_probes(model: Any, batch: Any, loss_fn: Callable | None = None, optimize
     import torch.nn as nn
 
     from traindoc.probe import activations, causality, gradient_flow, leak, loss_sanity, optimiser
-    from traindoc.probe.inputs import ModelCall, ProbeError
+    from traindoc.probe import ProbeError
+    from traindoc.probe.inputs import ModelCall
     from traindoc.probe.safety import check_device, quiet
 
     if not isinstance(model, nn.Module):
@@ -92,7 +93,9 @@ def run_probes(model: Any, batch: Any, loss_fn: Callable | None = None, optimize
         fs = timed("scheduler", lambda: optimiser.probe_scheduler(model, optimizer, scheduler))
         rep.findings += fs
         rep.findings += timed("grad_filter", lambda: optimiser.probe_grad_filter(model, optimizer, grad_filter))
-        fs, note = timed("overfit", lambda: loss_sanity.probe_overfit(model, call, optimizer, overfit_steps))
+        blocked = [f.cause for f in rep.findings if f.cause in ("frozen_params", "dead_units", "vanishing_gradients")]
+        fs, note = timed("overfit", lambda: loss_sanity.probe_overfit(model, call, optimizer, overfit_steps,
+                                                                              blocked, scheduler))
         rep.findings += fs
         rep.notes.append(note)
         if note.startswith("overfit: the loss halved"):

@@ -14,7 +14,7 @@ from typing import Any
 import torch
 import torch.nn as nn
 
-from traindoc.probe.inputs import ProbeError
+from traindoc.probe import ProbeError
 
 
 def check_device(model: nn.Module, batch: Any, device: str | None) -> None:
@@ -23,7 +23,6 @@ def check_device(model: nn.Module, batch: Any, device: str | None) -> None:
     for t in _tensors(batch):
         used.add(t.device.type)
     used.discard("cpu")
-    used.discard("meta")
     if used and (device is None or torch.device(device).type not in used):
         raise ProbeError(f"the model or batch is on {', '.join(sorted(used))}: probes run on CPU unless you name the "
                          f"device (device='cuda' or --device cuda)")
