@@ -16,8 +16,8 @@ from traindoc.cli import UsageError
 
 def run_factory(spec: str, checkpoint: str | None = None, device: str | None = None, overfit_steps: int = 100):
     """Import and call the user's factory, load the checkpoint, run every probe: a ProbeReport."""
-    from traindoc.probe.factory import load_checkpoint, load_factory
     from traindoc.probe import ProbeError
+    from traindoc.probe.factory import load_checkpoint, load_factory
     from traindoc.probe.run import run_probes
 
     try:

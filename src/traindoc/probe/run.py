@@ -34,8 +34,7 @@ def run_probes(model: Any, batch: Any, loss_fn: Callable | None = None, optimize
     gradfilter_ema, for instance); device: the accelerator the user allows (None = CPU only)."""
     import torch.nn as nn
 
-    from traindoc.probe import activations, causality, gradient_flow, leak, loss_sanity, optimiser
-    from traindoc.probe import ProbeError
+    from traindoc.probe import ProbeError, activations, causality, gradient_flow, leak, loss_sanity, optimiser
     from traindoc.probe.inputs import ModelCall
     from traindoc.probe.safety import check_device, quiet
 
