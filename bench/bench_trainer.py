@@ -228,10 +228,10 @@ def commit() -> str:
         return "unknown"
 
 
-def write_section(path: Path, section: str) -> None:
-    """Replace only our '## Trainer' section (up to the next '## ' heading); other sections stay byte for byte."""
+def write_section(path: Path, section: str, heading: str = "## Trainer") -> None:
+    """Replace only the `heading` section (up to the next '## ' heading); other sections stay byte for byte."""
     old = path.read_text() if path.exists() else "# Benchmark results\n\n"
-    start = old.find("## Trainer\n")
+    start = old.find(heading + "\n")
     if start < 0:
         new = old.rstrip("\n") + "\n\n" + section
     else:

@@ -109,6 +109,7 @@ def probe_activations(model: nn.Module, call: ModelCall) -> tuple[list[Finding],
         for h in hooks:
             h.remove()
     logits = logits_of(out)
+    logits = logits.detach() if logits is not None else None
     findings = []
     bad = {n: s for n, s in dead.items() if s >= DEAD_SHARE}
     if bad:
@@ -145,7 +146,7 @@ def probe_activations(model: nn.Module, call: ModelCall) -> tuple[list[Finding],
                                     f"output logits are huge: mean |log Z| = {fmt(z)}",
                                     [f"mean |logsumexp(logits)| {fmt(z)} (> {LOGZ_MAX:g}); max |logit| "
                                      f"{fmt(float(logits.detach().abs().max()))}"], None, {"logz_mean": z}, []))
-    stats: dict[str, Any] = {"dead_share": dead, "saturated_share": sat}
+    stats: dict[str, Any] = {"dead_share": dead, "saturated_share": sat, "logits": logits}
     if attn:
         stats.update(attn_logit_max=max(a for a, _ in attn), attn_entropy=sum(e for _, e in attn) / len(attn))
     if logits is not None and logits.dim() >= 2 and logits.shape[-1] >= 2:

@@ -107,6 +107,26 @@ class ModelCall:
             return {**b, key: new}
         return type(b)([new, *b[1:]]) if isinstance(b, tuple) else [new, *b[1:]]
 
+    def rows(self, n: int) -> ModelCall:
+        """The same call on the first n examples of the batch (every tensor whose first dim is the batch size):
+        probes that only need a few examples stay cheap on big models."""
+        x = self.inputs()
+        if x is None or x.dim() == 0 or x.shape[0] <= n:
+            return self
+        B = x.shape[0]
+
+        def cut(v: Any) -> Any:
+            return v[:n] if isinstance(v, torch.Tensor) and v.dim() and v.shape[0] == B else v
+
+        b = self.batch
+        if isinstance(b, dict):
+            new: Any = {k: cut(v) for k, v in b.items()}
+        elif isinstance(b, (tuple, list)):
+            new = type(b)(cut(v) for v in b)
+        else:
+            new = cut(b)
+        return ModelCall(new, self.forward_fn, self.loss_fn)
+
     def targets(self, batch: Any | None = None) -> torch.Tensor | None:
         b = self.batch if batch is None else batch
         if isinstance(b, dict):

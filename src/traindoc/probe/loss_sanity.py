@@ -3,10 +3,10 @@
 * initial loss: with C classes (or a vocabulary of C tokens) an untrained model's cross-entropy is ~ln C, plus
   sigma^2/2 for zero-mean logits of std sigma. More than ln C + max(1, 0.2 ln C) (logit std ~1.4 or more) means
   over-confident outputs at init: badly scaled output logits.
-* single-batch overfit: the user's optimiser (a copy, at the schedule's peak LR, held there) on one batch must
-  at least halve the loss within `steps` steps. When it cannot, the probe says why where it can measure it:
-  the same copy with every group's LR raised 10x .. 10000x does halve it (LR too low; the update size per step is
-  reported), or the other probes' frozen / dead / vanishing findings explain it.
+* single-batch overfit (the batch's first two examples): the user's optimiser (a copy, at the schedule's peak
+  LR, held there) must at least halve the loss within `steps` steps. When it cannot, the probe says why where it
+  can measure it: the same copy with every group's LR raised 10x .. 10000x does halve it (LR too low; the update
+  size per step is reported), or the other probes' frozen / dead / vanishing findings explain it.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from traindoc.evidence.finding import Finding
-from traindoc.probe.inputs import ModelCall, fmt, logits_of
+from traindoc.probe.inputs import ModelCall, fmt
 from traindoc.probe.optimiser import advance, peak_step
 from traindoc.probe.safety import copies, eval_mode, quiet
 
@@ -27,12 +27,15 @@ LEARNS = 0.5  # the loss on the batch halves: the optimiser and the model can le
 FLAT = 0.9  # less than 10 % down: not learning at all (detect_lr_too_low's 'flat' is < 10 % too)
 
 
-def probe_initial_loss(model: nn.Module, call: ModelCall) -> list[Finding]:
+ROWS = 2  # the overfit test fits the first two examples of the batch (Karpathy's "overfit one batch" in its
+# cheapest form): a model and optimiser that can learn fit two examples quickly
+
+
+def probe_initial_loss(logits: torch.Tensor | None, call: ModelCall) -> list[Finding]:
+    """logits: the model's outputs on the batch (the activation probe's forward pass, reused)."""
     y = call.targets()
     if y is None or y.is_floating_point():
         return []
-    with torch.no_grad(), eval_mode(model):
-        logits = logits_of(call.forward(model))
     if logits is None or logits.dim() < 2 or logits.shape[:-1] != y.shape or logits.shape[-1] < 2:
         return []
     C = logits.shape[-1]
@@ -84,6 +87,7 @@ def probe_overfit(model: nn.Module, call: ModelCall, optimizer: Any, steps: int 
     from being fitted whatever the LR (frozen, dead, vanishing): then a higher LR is not tried as the reason."""
     if optimizer is None:
         return [], "overfit: skipped (no optimiser given)"
+    call = call.rows(ROWS)
     at = peak_step(model, optimizer, scheduler)  # past any warmup: the LR the run trains at
     with quiet():
         losses, rel = _train(model, optimizer, call, steps, 1.0, scheduler, at)

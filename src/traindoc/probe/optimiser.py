@@ -29,6 +29,7 @@ from traindoc.probe.safety import copies, quiet
 # schedule points (steps) compared: wide enough to span any warmup and most of a decay
 POINTS = (0, 1, 3, 10, 30, 100, 300, 1000, 3000)
 MIN_CHANGE = 1.5  # a scheduler change smaller than this factor is not tested (nothing to see)
+SAMPLE = 3  # parameters per group whose updates are measured
 
 
 def _group_name(g: dict, i: int) -> str:
@@ -100,19 +101,30 @@ def advance(optimizer: Any, scheduler: Any, step: int) -> None:
         _advance(optimizer, scheduler, step)
 
 
+def _sample(opt: Any) -> list[list[torch.Tensor]]:
+    """Per group, the (up to) SAMPLE smallest parameters: an update's size and a filter's sign are properties of
+    the group's hyperparameters and code, so a few small tensors measure them as well as all of them, and Muon's
+    Newton-Schulz iterations on a 25M-parameter model's big matrices are skipped. Other parameters keep grad None,
+    which every optimiser skips."""
+    return [sorted(g["params"], key=lambda p: p.numel())[:SAMPLE] for g in opt.param_groups]
+
+
 def _update_sizes(model: nn.Module, optimizer: Any, scheduler: Any, step: int) -> list[float]:
     """Size of each group's update for one optimiser step at schedule point `step`, from fresh optimiser state and
-    the same seeded gradient."""
+    the same seeded gradient on the sampled parameters."""
     m, opt, sch = copies(model, optimizer, scheduler)
     _advance(opt, sch, step)
     opt.state.clear()
-    params = [p for g in opt.param_groups for p in g["params"]]
+    sample = _sample(opt)
+    params = [p for ps in sample for p in ps]
+    for p in (p for g in opt.param_groups for p in g["params"]):
+        p.grad = None
     for p, g in zip(params, _fixed_grads(params, 0), strict=True):
         p.grad = g
-    before = [[p.detach().clone() for p in g["params"]] for g in opt.param_groups]
+    before = [[p.detach().clone() for p in ps] for ps in sample]
     opt.step()
-    return [math.sqrt(sum(float((p.detach() - b).float().pow(2).sum()) for p, b in zip(g["params"], bs, strict=True)))
-            for g, bs in zip(opt.param_groups, before, strict=True)]
+    return [math.sqrt(sum(float((p.detach() - b).float().pow(2).sum()) for p, b in zip(ps, bs, strict=True)))
+            for ps, bs in zip(sample, before, strict=True)]
 
 
 def probe_scheduler(model: nn.Module, optimizer: Any, scheduler: Any) -> list[Finding]:
@@ -176,7 +188,10 @@ def probe_grad_filter(model: nn.Module, optimizer: Any,
     with quiet():
         m, opt, _ = copies(model, optimizer)
         opt.state.clear()
-        params = [p for g in opt.param_groups for p in g["params"]]
+        sample = _sample(opt)
+        for p in (p for g in opt.param_groups for p in g["params"]):
+            p.grad = None
+        params = [p for ps in sample for p in ps]
         slow = _fixed_grads(params, 1)
         fast = []
         for s, n in zip(slow, _fixed_grads(params, 2), strict=True):
@@ -196,9 +211,9 @@ def probe_grad_filter(model: nn.Module, optimizer: Any,
     names = {id(p): n for n, p in m.named_parameters()}
     ev, bad = [], []
     i = 0
-    for gi, g in enumerate(opt.param_groups):
-        k = len(g["params"])
-        rows = list(zip(g["params"], given[i:i + k], slow[i:i + k], fast[i:i + k], strict=True))
+    for gi, (g, ps) in enumerate(zip(opt.param_groups, sample, strict=True)):
+        k = len(ps)
+        rows = list(zip(ps, given[i:i + k], slow[i:i + k], fast[i:i + k], strict=True))
         i += k
         delta = [(p.grad - gv) if p.grad is not None else torch.zeros_like(gv) for p, gv, _, _ in rows]
         dn = math.sqrt(sum(float(d.float().pow(2).sum()) for d in delta))

@@ -79,11 +79,12 @@ def run_probes(model: Any, batch: Any, loss_fn: Callable | None = None, optimize
 
     fs, stats = timed("activations", lambda: activations.probe_activations(model, call))
     rep.findings += fs
+    logits = stats.pop("logits")
     rep.stats.update(stats)
     if (stats["dead_share"] or stats["saturated_share"]) and not any(f.cause == "dead_units" for f in fs):
         rep.cleared.append("dead_units")
 
-    rep.findings += timed("initial_loss", lambda: loss_sanity.probe_initial_loss(model, call))
+    rep.findings += timed("initial_loss", lambda: loss_sanity.probe_initial_loss(logits, call))
     if optimizer is not None:
         gs = timed("optimizer_groups", lambda: optimiser.probe_groups(model, optimizer))
         rep.findings += gs
