@@ -268,3 +268,17 @@ def test_importing_the_probe_package_does_not_load_torch():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                          env={"PYTHONPATH": str(ROOT / "src")})
     assert out.stdout.strip() == "False"
+
+
+@pytest.mark.parametrize("example", ["probe_hf", "probe_lightning"])
+def test_example_factories_run_silent(example, monkeypatch):
+    """The documented HF (its Trainer's optimiser and scheduler) and Lightning (configure_optimizers) factories."""
+    pytest.importorskip("transformers" if example == "probe_hf" else "pytorch_lightning")
+    from traindoc.probe.factory import load_factory
+
+    parts = load_factory(str(ROOT / "examples" / f"{example}.py") + ":factory")
+    before = _snapshot(parts)
+    rep = traindoc.probe(**parts)
+    assert rep.findings == [], [(f.cause, f.summary, f.evidence) for f in rep.findings]
+    assert _same(before, _snapshot(parts))
+    assert "label_leakage" in rep.cleared

@@ -70,6 +70,15 @@ def _advance(optimizer: Any, scheduler: Any, step: int) -> None:
         raise TypeError("scheduler must be a torch LR scheduler or a callable (optimizer, step)")
 
 
+def _reachable(optimizer: Any, scheduler: Any, step: int) -> bool:
+    """Advance a copy to `step`; False when the schedule ends before it (OneCycleLR raises past total_steps)."""
+    try:
+        _advance(optimizer, scheduler, step)
+    except (ValueError, IndexError, ZeroDivisionError):
+        return False
+    return True
+
+
 def _numbers(optimizer: Any) -> list[dict[str, float]]:
     return [{k: float(v) for k, v in g.items() if isinstance(v, (int, float)) and not isinstance(v, bool)}
             for g in optimizer.param_groups]
@@ -89,7 +98,8 @@ def peak_step(model: nn.Module, optimizer: Any, scheduler: Any) -> int:
     with quiet():
         for s in POINTS:
             opt, sch = copy.deepcopy((optimizer, scheduler), memo=dict(keep))
-            _advance(opt, sch, s)
+            if not _reachable(opt, sch, s):
+                break
             total = sum(float(g.get("lr", 0.0)) for g in opt.param_groups)
             if total > best * (1 + 1e-9):
                 best, at = total, s
@@ -135,12 +145,13 @@ def probe_scheduler(model: nn.Module, optimizer: Any, scheduler: Any) -> list[Fi
         snaps = {}
         for s in POINTS:  # the dicts only: parameters are shared (memo), nothing steps
             opt, sch = copy.deepcopy((optimizer, scheduler), memo=dict(keep))
-            _advance(opt, sch, s)
+            if not _reachable(opt, sch, s):
+                break
             snaps[s] = _numbers(opt)
         # the pair of points where some group value changes most
         best = (0.0, 0, 0, 0, "")
-        for a in POINTS:
-            for b in POINTS:
+        for a in snaps:
+            for b in snaps:
                 for gi, (ga, gb) in enumerate(zip(snaps[a], snaps[b], strict=True)):
                     for k, va in ga.items():
                         vb = gb.get(k)
