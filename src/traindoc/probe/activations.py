@@ -72,6 +72,18 @@ def _watch_attention(rows: list[tuple[float, float]]) -> Iterator[None]:
         F.scaled_dot_product_attention = real
 
 
+def _layer_finding(model: nn.Module, shares: dict[str, float], base: float, cap: float, summary: str, what: str,
+                   key: str) -> Finding | None:
+    """One dead_units finding over the layers whose share of stuck units reaches DEAD_SHARE."""
+    bad = {n: s for n, s in shares.items() if s >= DEAD_SHARE}
+    if not bad:
+        return None
+    worst = max(bad, key=bad.get)
+    return Finding("probe_activations", "dead_units", min(cap, base + 0.4 * bad[worst]), summary.format(k=len(bad)),
+                   [f"{named(model, n)}: {s:.0%} {what}" for n, s in sorted(bad.items(), key=lambda kv: -kv[1])[:5]],
+                   None, {key: dict(shares)}, [site(model, worst)])
+
+
 def probe_activations(model: nn.Module, call: ModelCall) -> tuple[list[Finding], dict[str, Any]]:
     """(findings, the raw figures: dead and saturated share per layer, attention and output-logit statistics)."""
     dead: dict[str, float] = {}
@@ -110,25 +122,13 @@ def probe_activations(model: nn.Module, call: ModelCall) -> tuple[list[Finding],
             h.remove()
     logits = logits_of(out)
     logits = logits.detach() if logits is not None else None
-    findings = []
-    bad = {n: s for n, s in dead.items() if s >= DEAD_SHARE}
-    if bad:
-        worst = max(bad, key=bad.get)
-        findings.append(Finding("probe_activations", "dead_units", min(0.9, 0.5 + 0.4 * bad[worst]),
-                                f"dead units: {len(bad)} activation layer(s) with >= {DEAD_SHARE:.0%} units never "
-                                f"positive on the batch",
-                                [f"{named(model, n)}: {s:.0%} of units never positive" for n, s in
-                                 sorted(bad.items(), key=lambda kv: -kv[1])[:5]], None,
-                                {"dead_share": {n: s for n, s in dead.items()}}, [site(model, worst)]))
-    bad = {n: s for n, s in sat.items() if s >= DEAD_SHARE}
-    if bad:
-        worst = max(bad, key=bad.get)
-        findings.append(Finding("probe_activations", "dead_units", min(0.85, 0.45 + 0.4 * bad[worst]),
-                                f"saturated units: {len(bad)} layer(s) with >= {DEAD_SHARE:.0%} units pinned at the "
-                                f"bounds of their squashing function for every example",
-                                [f"{named(model, n)}: {s:.0%} of units saturated (|y| >= {SATURATION})" for n, s in
-                                 sorted(bad.items(), key=lambda kv: -kv[1])[:5]], None,
-                                {"saturated_share": {n: s for n, s in sat.items()}}, [site(model, worst)]))
+    findings = [f for f in (
+        _layer_finding(model, dead, 0.5, 0.9, "dead units: {k} activation layer(s) with >= 50% units never positive "
+                       "on the batch", "of units never positive", "dead_share"),
+        _layer_finding(model, sat, 0.45, 0.85, "saturated units: {k} layer(s) with >= 50% units pinned at the bounds "
+                       "of their squashing function for every example", f"of units saturated (|y| >= {SATURATION})",
+                       "saturated_share"),
+    ) if f is not None]
     if attn:
         top = max(a for a, _ in attn)
         ent = sum(e for _, e in attn) / len(attn)

@@ -84,20 +84,18 @@ def probe_gradient_flow(gp: GradPass) -> list[Finding]:
                             for n in act[:5]], None, {"no_grad_params": act}, [site(m, act[0])]))
     none = [n for n in none if n not in act]
     zero = [n for n in zero if n not in act]
-    if none:
-        share = sum(sizes[n].numel() for n in none) / max(n_train, 1)
-        out.append(Finding("probe_gradient_flow", "frozen_params", min(0.9, 0.3 + 0.6 * share),
-                           f"{len(none)} trainable parameter(s) ({share:.1%} of the trainable weights) are not in the "
-                           f"loss's graph: they never learn",
-                           [f"{named(m, n)} gets no gradient (grad is None after backward)" for n in none[:5]], None,
-                           {"no_grad_params": none[:20], "no_grad_share": share}, [site(m, none[0])]))
-    if zero:
-        share = sum(sizes[n].numel() for n in zero) / max(n_train, 1)
-        out.append(Finding("probe_gradient_flow", "dead_units", min(0.8, 0.3 + 0.5 * share),
-                           f"{len(zero)} parameter(s) ({share:.1%} of the trainable weights) get an all-zero gradient: "
-                           f"the signal is blocked on its way back (dead or saturated units)",
-                           [f"{named(m, n)} gets an all-zero gradient" for n in zero[:5]], None,
-                           {"zero_grad_params": zero[:20], "zero_grad_share": share}, [site(m, zero[0])]))
+    for names_, cause, base, cap, what, key in (
+            (none, "frozen_params", 0.3, 0.9, "are not in the loss's graph: they never learn", "no_grad"),
+            (zero, "dead_units", 0.3, 0.8, "get an all-zero gradient: the signal is blocked on its way back (dead or "
+             "saturated units)", "zero_grad")):
+        if not names_:
+            continue
+        share = sum(sizes[n].numel() for n in names_) / max(n_train, 1)
+        how = "no gradient (grad is None after backward)" if key == "no_grad" else "an all-zero gradient"
+        out.append(Finding("probe_gradient_flow", cause, min(cap, base + (cap - base) * share),
+                           f"{len(names_)} trainable parameter(s) ({share:.1%} of the trainable weights) {what}",
+                           [f"{named(m, n)} gets {how}" for n in names_[:5]], None,
+                           {f"{key}_params": names_[:20], f"{key}_share": share}, [site(m, names_[0])]))
 
     frozen = [(n, p) for n, p in params if not p.requires_grad]
     fshare = sum(p.numel() for _, p in frozen) / max(total, 1)
