@@ -80,6 +80,13 @@ def main() -> int:
         f"Findings on the healthy trainer: {[f.cause for f in rep.findings] or 'none'}; "
         f"{'; '.join(rep.notes)}.",
         "",
+        f"What holds on any machine is the ratio to a training step of the probed model: the whole probe costs "
+        f"{total / step:.1f} steps, of which the single-batch overfit (real optimiser steps until the loss halves) "
+        f"is {rep.seconds.get('overfit', 0) / step:.1f} and everything else "
+        f"{(sum(rep.seconds.values()) - rep.seconds.get('overfit', 0)) / step:.1f}. It therefore meets 30 s "
+        f"wherever one training step of this model takes under {30 / (total / step):.1f} s; here one took "
+        f"{step:.1f} s.",
+        "",
     ]
     text = "\n".join(lines)
     print(text)
