@@ -229,6 +229,10 @@ def healthy():
     return m, tabular(), None, torch.optim.Adam(m.parameters(), lr=1e-3)
 
 
+def broken():
+    raise RuntimeError("no data here")
+
+
 def dead():
     m = MLP(dead=True)
     return {"model": m, "batch": tabular(), "optimizer": torch.optim.Adam(m.parameters(), lr=1e-3)}
@@ -256,6 +260,7 @@ def test_cli_probe_runs_the_named_factory(tmp_path):
     ("no_such_module:f", "cannot import no_such_module"),
     ("my_factory:nope", "has no function nope"),
     ("my_factory", "needs module:function"),
+    ("my_factory:broken", "the factory my_factory:broken raised RuntimeError: no data here"),
 ])
 def test_cli_probe_bad_factory_is_one_line(tmp_path, spec, message):
     (tmp_path / "my_factory.py").write_text(FACTORY)

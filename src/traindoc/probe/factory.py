@@ -29,7 +29,10 @@ def load_factory(spec: str) -> dict[str, Any]:
         module = importlib.util.module_from_spec(loader_spec)
         sys.modules[loader_spec.name] = module
         sys.path.insert(0, os.path.dirname(os.path.abspath(mod_name)))
-        loader_spec.loader.exec_module(module)
+        try:
+            loader_spec.loader.exec_module(module)
+        except Exception as e:  # noqa: BLE001 - the user's module failed to import
+            raise ProbeError(f"importing {mod_name} raised {type(e).__name__}: {e}") from None
     else:
         if os.getcwd() not in sys.path:
             sys.path.insert(0, os.getcwd())
@@ -37,10 +40,15 @@ def load_factory(spec: str) -> dict[str, Any]:
             module = importlib.import_module(mod_name)
         except ModuleNotFoundError as e:
             raise ProbeError(f"cannot import {mod_name}: {e}") from None
+        except Exception as e:  # noqa: BLE001 - the user's module failed to import
+            raise ProbeError(f"importing {mod_name} raised {type(e).__name__}: {e}") from None
     fn = getattr(module, fn_name, None)
     if not callable(fn):
         raise ProbeError(f"{mod_name} has no function {fn_name}")
-    got = fn()
+    try:
+        got = fn()
+    except Exception as e:  # noqa: BLE001 - the user's code failed: one line naming it, not our traceback
+        raise ProbeError(f"the factory {spec} raised {type(e).__name__}: {e}") from None
     if isinstance(got, dict):
         unknown = set(got) - set(KEYS)
         if unknown:
