@@ -13,7 +13,6 @@ import argparse
 import copy
 import platform
 import statistics
-import subprocess
 import sys
 import time
 from datetime import datetime, timezone
@@ -27,7 +26,7 @@ sys.path[:0] = [str(ROOT / "src"), str(ROOT / "examples"), str(ROOT / "bench")]
 from probe_phase1 import phase1_parts  # noqa: E402
 
 import traindoc  # noqa: E402
-from bench_trainer import write_section  # noqa: E402
+from bench_trainer import commit, write_section  # noqa: E402
 
 
 def train_step_seconds(parts: dict, repeat: int) -> float:
@@ -60,13 +59,11 @@ def main() -> int:
         runs.append(time.perf_counter() - t0)
     total = statistics.median(runs)
     rep = reports[runs.index(max(runs))] if len(runs) % 2 == 0 else reports[runs.index(total)]
-    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True,
-                            text=True).stdout.strip() or "unknown"
     when = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     lines = [
         "## Probe",
         "",
-        f"`python bench/bench_probe.py --write` — {when}, commit {commit}, {platform.machine()}, "
+        f"`python bench/bench_probe.py --write` — {when}, commit {commit()}, {platform.machine()}, "
         f"{torch.get_num_threads()} torch threads, torch {torch.__version__}; the bundled trainer at its default "
         f"size ({n_params:,} parameters), batch {args.batch} x {args.seq} tokens; median of {args.repeat} probe "
         f"runs; shared machine (other sessions' work running).",
