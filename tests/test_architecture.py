@@ -11,7 +11,8 @@ import sys
 from pathlib import Path
 
 SRC = Path(__file__).resolve().parents[1] / "src" / "traindoc"
-STAGES = ["ingest", "evidence", "probe", "diagnosis", "plan", "apply", "verify"]
+# the cause registry (traindoc.causes) comes first: every stage reads it, it reads no stage
+STAGES = ["causes", "ingest", "evidence", "probe", "diagnosis", "plan", "apply", "verify"]
 # probe modules that may import torch at module level: only ever imported from inside run_probes()
 PROBE_TORCH = {"inputs.py", "safety.py", "causality.py", "gradient_flow.py", "optimiser.py", "loss_sanity.py",
                "activations.py", "leak.py"}

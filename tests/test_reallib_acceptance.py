@@ -3,7 +3,7 @@ with injected faults, names the injected cause first on at least 90% of them.
 
 Scoring, per run:
 - faulted run: correct when root_causes[0].cause is the injected cause (the label in reallib.LABELS);
-- healthy run: correct when the verdict is `healthy` and no root cause reaches confidence 0.5 (causes.md).
+- healthy run: correct when the verdict is `healthy` and no root cause reaches confidence 0.5 (docs/causes.md).
 The diagnosis is run exactly as a user would: the CLI on the run folder, nothing else passed (no --config/--code),
 and its JSON must validate against schemas/diagnosis.schema.json. On failure the message lists every run with what
 was predicted, so a miss can be traced without rerunning.

@@ -60,7 +60,7 @@ class CodeEdit:
 @dataclass(frozen=True)
 class Scenario:
     name: str
-    cause: str  # id from causes.md
+    cause: str  # cause id (docs/causes.md)
     summary: str  # one line: what goes wrong
     where: str  # where the fault lives: config key(s) or file/construct
     config: dict[str, Any] = field(default_factory=dict)  # config overrides on top of the zoo base (normal form)

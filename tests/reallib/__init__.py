@@ -11,7 +11,7 @@ the run's `train.log`, under an exclusive fcntl lock per run, into a temporary f
 complete: pytest-xdist workers and other helpers' processes that ask for the same run wait for the one that is
 training it and then share its folder; a crashed generation leaves nothing that looks finished.
 
-LABELS maps (lib, fault) to the cause id a correct diagnosis names first (`causes.md`), or None for `healthy`.
+LABELS maps (lib, fault) to the cause id a correct diagnosis names first (`docs/causes.md`), or None for `healthy`.
 Fault names are the cause ids themselves. VARIANTS / VARIANT_LABELS / variant_run(lib, name) add the same faults
 at other severities and recipes, for calibration (not part of the acceptance set). A sidecar
 `<lib>-<fault>-<hash>.json` next to each run records how long generation took (it is not inside the run folder,

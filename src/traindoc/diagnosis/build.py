@@ -16,7 +16,7 @@ from traindoc.evidence import run_detectors
 from traindoc.evidence.finding import Finding
 from traindoc.ingest.model import Run
 
-REPORT_THRESHOLD = 0.5  # causes.md: healthy = no cause above 0.5
+REPORT_THRESHOLD = 0.5  # docs/causes.md: healthy = no cause above 0.5
 MIN_POINTS = 8  # fewer logged points than this in every series: not enough to judge dynamics
 LISTED_BELOW = 0.03  # up to 3 causes between 0.03 and 0.5 are listed (as "possible") after the confirmed ones
 
@@ -93,10 +93,10 @@ def _config_changes(rc: RankedCause) -> list[dict[str, Any]]:
     seen = set()
     for f in rc.findings:
         for site in f.fix_sites:
-            if site.get("template"):  # code site from a code-lint finding
+            if site.get("template"):  # code site from a code-lint finding (an AST locator's site)
                 ch = {"target": "code", "file": site.get("file"), "line": site.get("line"), "key": None,
                       "before": site.get("before"), "after": site.get("after"), "template": site["template"],
-                      "description": f.summary}
+                      "params": _jsonable(dict(site.get("params") or {})), "description": f.summary}
             else:
                 if site.get("after") is None:
                     continue

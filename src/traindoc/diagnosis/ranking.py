@@ -2,8 +2,9 @@
 
 1. Aggregate: a cause's score is the noisy-or of its findings' strengths (independent pieces of evidence add up,
    but never past 1): s = 1 - prod(1 - s_i).
-2. Explain away: symptoms are evidence, causes are ranked (causes.md). When a cause with specific evidence
-   explains the symptoms another cause was raised on, the weaker explanation is discounted, e.g.
+2. Explain away: symptoms are evidence, causes are ranked (docs/causes.md). When a cause with specific evidence
+   explains the symptoms another cause was raised on, the weaker explanation is discounted (each cause's
+   `explained_by` rules in src/traindoc/causes/<id>.py), e.g.
    - a curriculum-boundary shock under an LR above its reference is the LR's fault (the seed's case);
    - degenerate '::::' samples are mode_collapse only "with no other cause found";
    - train << val with leakage evidence is leakage, not overfitting;
@@ -21,6 +22,7 @@ from functools import lru_cache
 from importlib import resources
 from typing import Any
 
+from traindoc.causes import CAUSES
 from traindoc.evidence.finding import Finding
 from traindoc.ingest.model import Run
 
@@ -62,32 +64,12 @@ def explain_away(scores: dict[str, float], findings: list[Finding]) -> tuple[dic
                 s[victim] = new
                 why.setdefault(victim, by)
 
+    # "is the configured LR above its reference range?" decides which way the LR rules point
     lr_above = _num(findings, "lr_too_high", "lr_over_reference_high") > 1.25
-    if lr_above:
-        discount("curriculum_shock", "lr_too_high", 0.5)
-    else:
-        # an unstable run with the LR in range: the specific mechanisms explain the symptoms better
-        for spec in ("grad_explosion", "zero_grad_missing", "curriculum_shock", "nan_inf", "optimizer_misconfig",
-                     "no_warmup", "fp16_overflow", "label_leakage", "overfitting", "attention_logit_growth",
-                     "output_logit_divergence", "scheduler_misuse", "distributed_desync"):
-            discount("lr_too_high", spec, 0.5)
-    # mode collapse only when nothing else explains the degenerate samples
-    for other in ("lr_too_high", "label_leakage", "nan_inf", "grad_explosion", "act_variance_collapse",
-                  "overfitting", "zero_grad_missing", "optimizer_misconfig", "fp16_overflow", "data_pipeline_bug",
-                  "curriculum_shock", "frozen_params", "dead_units", "lr_too_low"):
-        discount("mode_collapse", other, 0.4)
-    discount("overfitting", "label_leakage", 0.5)
-    discount("overfitting", "lr_too_high", 0.6)
-    discount("overfitting", "data_pipeline_bug", 0.5)
-    discount("grad_explosion", "zero_grad_missing", 0.4)
-    discount("grad_explosion", "lr_too_high", 0.7 if lr_above else 1.0)
-    discount("nan_inf", "fp16_overflow", 0.6)
-    discount("vanishing_gradients", "frozen_params", 0.5)
-    discount("vanishing_gradients", "lr_too_low", 0.7)
-    discount("dead_units", "frozen_params", 0.5)
-    discount("lr_too_low", "frozen_params", 0.6)
-    discount("lr_too_low", "vanishing_gradients", 0.6)
-    discount("no_warmup", "lr_too_high", 0.8)
+    for victim, cause in CAUSES.items():
+        for rule in cause.explained_by:
+            if rule.when == "always" or (rule.when == "lr_above") == lr_above:
+                discount(victim, rule.by, rule.factor)
     return s, why
 
 

@@ -4,7 +4,8 @@ Each locator is one rule (smdebug style): it parses a file with `ast`, looks for
 produce a cause (an attention call without a causal mask, a Grokfast filter in its high-pass form, a training loop
 without `zero_grad`...), and returns `CodeSite`s: file, 1-based line span, the exact text of those lines, the id of
 the fix template that repairs it (src/traindoc/templates/fixes/<template>.py.j2) and the parameters that template
-needs (the optimiser's expression, the argument to guard...).
+needs (the optimiser's expression, the argument to guard...). Which rules serve which cause, and which templates
+fix it in what order, is each cause's `locators` / `templates` in src/traindoc/causes/<id>.py.
 
 The rules look at the *shape* of user code, not at our bundled trainer's names, so they work on any training script
 of the same shape. They only read files; they never import the code they inspect. This module is evidence-stage
@@ -20,12 +21,14 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from traindoc.causes import CAUSES
+
 
 @dataclass
 class CodeSite:
     """One place in one file where a code fix applies."""
 
-    cause: str  # id from causes.md
+    cause: str  # a cause id (src/traindoc/causes/, docs/causes.md)
     template: str  # fix template id (templates/fixes/<template>.py.j2)
     file: str
     line: int  # 1-based first line of `snippet`
@@ -586,34 +589,10 @@ _LOCAL: list[Callable[[_Source], list[CodeSite]]] = [
 ]
 _GLOBAL: list[Callable[[_Source, list[_Source], dict[str, Any]], list[CodeSite]]] = [
     locate_unread_lr_key, locate_act_loss]
-# which causes each rule can report (so a request for one cause runs only its rules)
-_RULE_CAUSES: dict[str, set[str]] = {
-    "locate_noncausal_attention": {"label_leakage"}, "locate_grokfast_highpass": {"optimizer_misconfig"},
-    "locate_missing_zero_grad": {"zero_grad_missing"}, "locate_step_without_clip": {"grad_explosion"},
-    "locate_constant_lr_loop": {"no_warmup"}, "locate_unguarded_log": {"nan_inf"},
-    "locate_variance_over_singleton": {"act_variance_collapse"},
-    "locate_constant_halting_init": {"act_variance_collapse"},
-    "locate_unweighted_act_output": {"act_variance_collapse"}, "locate_cross_entropy": {"output_logit_divergence"},
-    "locate_attention_qk": {"attention_logit_growth"}, "locate_unread_lr_key": {"scheduler_misuse"},
-    "locate_act_loss": {"act_variance_collapse"},
-}
+# which causes each rule can report (so a request for one cause runs only its rules): each cause's `locators`
+_RULE_CAUSES: dict[str, set[str]] = {rule.__name__: {c.id for c in CAUSES.values() if rule.__name__ in c.locators}
+                                      for rule in [*_LOCAL, *_GLOBAL]}
 _PARSED: dict[tuple[str, int], _Source] = {}  # (path, hash of text) -> parsed file: plans re-locate after each edit
-
-# cause -> template ids that fix it, in preference order (documentation and planning use this)
-TEMPLATES_BY_CAUSE: dict[str, list[str]] = {
-    "label_leakage": ["causal_mask", "causal_mask_manual"],
-    "optimizer_misconfig": ["grokfast_lowpass"],
-    "scheduler_misuse": ["lr_key"],
-    "zero_grad_missing": ["zero_grad"],
-    "grad_explosion": ["clip_grad_norm"],
-    "no_warmup": ["warmup_cosine"],
-    "lr_too_high": ["clip_grad_norm", "warmup_cosine"],
-    "curriculum_shock": ["warmup_cosine"],
-    "nan_inf": ["nan_guard"],
-    "act_variance_collapse": ["act_loss", "var_over_all", "drop_line", "act_weighted_output"],
-    "output_logit_divergence": ["z_loss"],
-    "attention_logit_growth": ["qk_norm"],
-}
 
 
 def python_files(paths: Iterable[str]) -> list[str]:

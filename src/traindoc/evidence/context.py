@@ -1,7 +1,7 @@
 """Facts about a run that many detectors need: optimiser family, configured learning rates against reference
 ranges, shared symptoms (spikes, divergence, progress), and how to cite a value's source.
 
-Reference LR ranges (shared/spec/causes.md, shared/reference/trainer-algorithms.md §1.4):
+Reference LR ranges (docs/causes.md; sources in docs/references.md):
 - AdamW/Adam on transformers: ~1e-4 .. 3e-3 (GPT-2/nanoGPT 6e-4, HF default 5e-5, LLaMA 3e-4).
 - SGD (with momentum): ~1e-3 .. 0.5; the usable range depends on batch size, so only extremes are flagged.
 - Muon: ~0.02 with its own scaling (KellerJordan/Muon default, modded-nanogpt 0.023-0.05).
@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from traindoc.causes.keys import KEYS
 from traindoc.evidence import stats
 from traindoc.ingest.model import ConfigValue, Run, Series
 
@@ -49,12 +50,12 @@ def optimizer_family(run: Run) -> str:
     # keys. A trainer may keep muon_lr/grokfast_* in its config while running another optimiser (phase1's
     # optim.name=sgd or adamw), and judging that run's LR against Muon's range would be wrong by orders of magnitude.
     named = _family_from_names(names)
-    if named == "muon" and run.config_value("grokfast_lambda", "grokfast_alpha"):
+    if named == "muon" and run.config_value(*KEYS["grokfast_lambda"], *KEYS["grokfast_alpha"]):
         return "mugrokfast"  # Muon behind a Grokfast filter: its healthy LR is lower than plain Muon's
     if named != "unknown":
         return named
     if run.config_value("muon_lr") is not None:
-        names.append("mugrokfast" if run.config_value("grokfast_lambda", "grokfast_alpha") else "muon")
+        names.append("mugrokfast" if run.config_value(*KEYS["grokfast_lambda"], *KEYS["grokfast_alpha"]) else "muon")
     named = _family_from_names(names)
     if named != "unknown":
         return named
@@ -113,7 +114,7 @@ def _configured_lrs(run: Run) -> list[ConfiguredLR]:
                 rf = f"mugrokfast_{group}" if fam == "mugrokfast" else ("muon" if group == "muon" else "adamw")
                 out.append(ConfiguredLR(group, v, rf, cv))
     if not out:
-        cv = run.config_value("learning_rate", "lr", "base_lr", "max_lr", "peak_lr", "optimizer.lr")
+        cv = run.config_value(*KEYS["learning_rate"])
         v = _as_float(cv.value) if cv else None
         if v is not None and v > 0:
             out.append(ConfiguredLR("main", v, fam if fam in LR_REFERENCE else "unknown", cv))
@@ -187,7 +188,7 @@ class Spike:
 def spikes(run: Run, name: str, z_min: float = 8.0, ratio_min: float = 3.0) -> list[Spike]:
     """Points whose log value is > z_min robust sigmas above the previous block AND >= ratio_min x its median.
 
-    z 8 on log scale: the monitor script in anchors §10.7 found at most 4.5 on six healthy runs and alerts at 8.
+    z 8 on log scale: the monitor script of docs/references.md (Spike statistics) found at most 4.5 on six healthy runs and alerts at 8.
     The ratio floor keeps very smooth series (tiny MAD) from turning 20 % wiggles into spikes.
     """
     return stats.cached(run, f"spikes:{name}:{z_min}:{ratio_min}", lambda: _spikes(run, name, z_min, ratio_min))

@@ -9,7 +9,7 @@ from typing import Any
 @dataclass
 class Finding:
     detector: str  # the detector function's name, e.g. "detect_grad_norm_spike"
-    cause: str  # an id from shared/spec/causes.md (diagnosis.schema.json's enum)
+    cause: str  # a cause id: src/traindoc/causes/, docs/causes.md
     strength: float  # 0..1, how strongly the raw statistic deviates; NOT the calibrated confidence
     summary: str  # one sentence
     evidence: list[str] = field(default_factory=list)  # cite steps, values and sources

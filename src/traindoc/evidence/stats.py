@@ -1,6 +1,6 @@
 """Robust statistics the detectors share. Everything is O(n) numpy so a 1M-step run costs milliseconds.
 
-Why these choices (see shared/reference/anchors.md §10, §15):
+Why these choices (see docs/references.md, Spike statistics):
 - LLM stacks flag spikes with relative statistics, not absolute constants: OLMo/Levanter use mean + 6 sigma over a
   rolling 128-step window, an unnamed monitor uses a robust z (median / MAD) of log-loss > 8 over 100 points. We use
   the robust version (median and MAD are not dragged by the spike itself) on log values, over trailing *blocks*

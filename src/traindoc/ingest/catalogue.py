@@ -2,8 +2,8 @@
 
 Each entry is one regular expression over a *normalised* log line (ANSI codes, timestamps and rank prefixes already
 stripped, see readers/text_log.py) mapped to a stable tag, the event kind and the root cause (an id from
-shared/spec/causes.md) it hints at. The strings come from the libraries that print them (PyTorch, apex, DeepSpeed,
-fairseq, Megatron, transformers, Lightning, detectron2, Keras ...; catalogued in shared/reference/log-formats.md §9).
+docs/causes.md) it hints at. The strings come from the libraries that print them (PyTorch, apex, DeepSpeed,
+fairseq, Megatron, transformers, Lightning, detectron2, Keras ...; listed in docs/references.md, Log formats).
 
 A hint is not a diagnosis: "Gradient overflow" a few times at the start of an fp16 run is normal loss-scale search,
 and a single "lr_scheduler.step() before optimizer.step()" can be AMP skipping step 0. Detectors weigh counts and
@@ -24,7 +24,7 @@ class CatalogueEntry:
     tag: str  # stable id, used as LogEvent.tag
     kind: str  # "warning" | "error" | "info" (LogEvent.kind)
     pattern: re.Pattern[str]
-    cause: str | None  # cause id from causes.md this line is evidence for, if any
+    cause: str | None  # cause id (docs/causes.md) this line is evidence for, if any
     meaning: str  # one line for humans (shown in evidence)
 
 

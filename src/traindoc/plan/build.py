@@ -28,6 +28,9 @@ from typing import Any
 
 import jinja2
 
+from traindoc.causes import CAUSES
+from traindoc.causes.keys import KEYS
+from traindoc.causes.model import FixCode, Manual, ScaleKey, SetKey, Step, Strategy
 from traindoc.cli import program
 from traindoc.evidence import code_sites
 from traindoc.plan.config_edit import ConfigEditError, edit_value, find_value, parse_value_text
@@ -372,7 +375,7 @@ def apply_sites_for(ctx: Context, rc: dict[str, Any], cause: str, templates: lis
                  if templates is None or s.template in templates]
         todo = [s for s in sites if (s.file, s.template, s.snippet) not in ctx.ws.__dict__.setdefault("_tried", set())]
         # the most encompassing template first (e.g. a rewritten ACT loss makes a fix inside it moot)
-        order = code_sites.TEMPLATES_BY_CAUSE.get(cause, [])
+        order = _templates(cause)
         todo.sort(key=lambda s: order.index(s.template) if s.template in order else len(order))
         if not todo:
             break
@@ -386,12 +389,27 @@ def apply_sites_for(ctx: Context, rc: dict[str, Any], cause: str, templates: lis
 
 
 # ------------------------------------------------------------------------------------------- per-cause defaults
-LR_KEYS = ["muon_lr", "learning_rate", "lr", "max_lr", "base_lr", "adam_lr"]
+def _templates(cause: str) -> list[str]:
+    """The cause's fix templates, most encompassing first (its registry module's `templates`)."""
+    return list(CAUSES[cause].templates) if cause in CAUSES else []
 
 
-def _scale_lr(factor: float, why: str) -> Callable[[Context, dict[str, Any]], bool]:
+def _fixes_all_sites(cause: str | None) -> bool:
+    return cause in CAUSES and CAUSES[cause].plan.fix_all_sites
+
+
+def _first_value(ctx: Context, keys: str) -> tuple[Any, str] | None:
+    """(value, key as written) of the first key of alias group `keys` (causes/keys.py) the project sets."""
+    for key in KEYS[keys]:
+        cur = _current_value(ctx, key)
+        if cur is not None:
+            return cur
+    return None
+
+
+def _scale_lr(factor: float, why: str, keys: str = "lr_to_scale") -> Callable[[Context, dict[str, Any]], bool]:
     def fixer(ctx: Context, rc: dict[str, Any]) -> bool:
-        for key in LR_KEYS:
+        for key in KEYS[keys]:
             cur = _current_value(ctx, key)
             if cur and isinstance(cur[0], int | float) and not isinstance(cur[0], bool) and cur[0] > 0:
                 new = float(f"{cur[0] * factor:.3g}")
@@ -400,9 +418,9 @@ def _scale_lr(factor: float, why: str) -> Callable[[Context, dict[str, Any]], bo
     return fixer
 
 
-def _set_first(keys: list[str], value: Callable[[Context, Any], Any], why: str) -> Callable[[Context, dict], bool]:
+def _set_first(keys: str, value: Callable[[Context, Any], Any], why: str) -> Callable[[Context, dict], bool]:
     def fixer(ctx: Context, rc: dict[str, Any]) -> bool:
-        for key in keys:
+        for key in KEYS[keys]:
             cur = _current_value(ctx, key)
             if cur is not None:
                 new = value(ctx, cur[0])
@@ -412,7 +430,7 @@ def _set_first(keys: list[str], value: Callable[[Context, Any], Any], why: str) 
 
 
 def _warmup_steps(ctx: Context, _old: Any) -> int:
-    # ~5% of the run (causes.md: 1-5%), at least 10 steps so the first updates are really damped
+    # ~5% of the run (docs/causes.md: 1-5%), at least 10 steps so the first updates are really damped
     return max(10, round(0.05 * (ctx.total_steps or 200)))
 
 
@@ -456,18 +474,16 @@ def _code_default(ctx: Context, key: str) -> Any:
     return None
 
 
-TARGET_EMBEDDING_SHARE = 0.45  # causes.md flags >= 50%; aim a margin below so the next run is clearly balanced
+TARGET_EMBEDDING_SHARE = 0.45  # docs/causes.md flags >= 50%; aim a margin below so the next run is balanced
 
 
-TRAIN_CAP_KEYS = ["train_size", "max_train_samples", "num_train_samples", "n_train", "train_samples",
-                  "limit_train_batches"]
 SMALL_TRAIN_SET = 1024  # rows; a cap below this on a model that memorises it is the overfitting's direct cause
 
 
 def _raise_train_cap(ctx: Context, rc: dict[str, Any]) -> bool:
     """A config key that caps the training set at a handful of rows: let the model see more data (x256, at least
     2048 rows), which the data source must provide; the note says so."""
-    for key in TRAIN_CAP_KEYS:
+    for key in KEYS["train_cap"]:
         cur = _current_value(ctx, key)
         if cur and isinstance(cur[0], int) and not isinstance(cur[0], bool) and 0 < cur[0] < SMALL_TRAIN_SET:
             new = max(2048, cur[0] * 256)
@@ -478,20 +494,17 @@ def _raise_train_cap(ctx: Context, rc: dict[str, Any]) -> bool:
 
 
 def _tie_and_balance(ctx: Context, rc: dict[str, Any]) -> bool:
-    """Tie the embeddings; if the estimated embedding share (vocab·d vs 12·d²·layers, the causes.md estimate)
+    """Tie the embeddings; if the estimated embedding share (vocab·d vs 12·d²·layers, the docs/causes.md estimate)
     is still >= 45%, add layers (at most 2x: capacity moves into the blocks without changing the tokenizer)."""
-    done = _set_first(["tie_embeddings", "tie_word_embeddings", "tied_embeddings"], lambda c, v: True,
+    done = _set_first("tie_embeddings", lambda c, v: True,
                       "share the input and output embedding: halves the embedding parameters")(ctx, rc)
-    vocab = _current_value(ctx, "vocab_size") or _current_value(ctx, "n_vocab")
-    d = _current_value(ctx, "d_model") or _current_value(ctx, "n_embd") or _current_value(ctx, "hidden_size")
-    layers = _current_value(ctx, "n_layers") or _current_value(ctx, "n_layer") or _current_value(
-        ctx, "num_hidden_layers")
-    tied = _current_value(ctx, "tie_embeddings") or _current_value(ctx, "tie_word_embeddings")
+    vocab, d, layers = _first_value(ctx, "vocab_size"), _first_value(ctx, "d_model"), _first_value(ctx, "n_layers")
+    tied = _first_value(ctx, "tie_embeddings")
     nums = [x[0] if x else None for x in (vocab, d, layers)]
     if not all(isinstance(n, int) and n > 0 for n in nums):
         return done
     v, dm, n_layers = nums
-    tok = _current_value(ctx, "tokenizer")
+    tok = _first_value(ctx, "tokenizer")
     if tok and str(tok[0]).lower() in BYTE_TOKENIZERS and v > BYTE_VOCAB_MAX:
         # a byte/char tokenizer only ever emits ~256 ids: every row above that is an embedding nothing uses
         small = _code_default(ctx, vocab[1])
@@ -517,58 +530,51 @@ def _tie_and_balance(ctx: Context, rc: dict[str, Any]) -> bool:
     return apply_config(ctx, rc, layers[1], need, why=why) or done
 
 
+# Named rules a cause's plan policy refers to (src/traindoc/causes/<id>.py: SetKey(computed=True), Strategy)
+COMPUTED: dict[str, Callable[[Context, Any], Any]] = {
+    "warmup_5pct": _warmup_steps,
+    "patience_or_2": lambda ctx, old: 2 if not old else old,  # a patience of 0 stops nothing; keep a real one
+}
+STRATEGIES: dict[str, Callable[[Context, dict], bool]] = {
+    "tie_and_balance": _tie_and_balance,
+    "raise_train_cap": _raise_train_cap,
+}
+
+
+def _step_fixer(cause: str, step: Step) -> Callable[[Context, dict], bool]:
+    if isinstance(step, ScaleKey):
+        return _scale_lr(step.factor, step.why, step.keys)
+    if isinstance(step, SetKey):
+        value = COMPUTED[step.value] if step.computed else (lambda c, v, const=step.value: const)
+        return _set_first(step.keys, value, step.why)
+    if isinstance(step, FixCode):
+        return _code(cause, first_only=step.first_only)
+    if isinstance(step, Strategy):
+        return STRATEGIES[step.name]
+    if isinstance(step, Manual):
+        return _manual(step.advice)
+    raise TypeError(f"{cause}: unknown plan step {step!r}")
+
+
+def _policy_fixer(cause: str, steps: tuple[Step, ...], mode: str) -> Callable[[Context, dict], bool]:
+    fixers = [_step_fixer(cause, st) for st in steps]
+    return _both(*fixers) if mode == "all" else _either(*fixers)
+
+
+# the cause's default fixer, when none of the diagnosis's own changes can be realised
 DEFAULT_FIXERS: dict[str, Callable[[Context, dict], bool]] = {
-    "lr_too_high": _scale_lr(0.5, "halve the LR: back into the stable range"),
-    "lr_too_low": _scale_lr(10.0, "10x: updates large enough to make progress"),
-    "no_warmup": _either(_set_first(["warmup_steps", "num_warmup_steps", "warmup_iters", "warmup"], _warmup_steps,
-                                    "linear warmup over ~5% of the steps"),
-                         _set_first(["warmup_ratio"], lambda c, v: 0.05, "warm up over 5% of the steps"),
-                         _code("no_warmup", first_only=True)),
-    "scheduler_misuse": _code("scheduler_misuse"),
-    "grad_explosion": _either(_set_first(["grad_clip", "max_grad_norm", "gradient_clip_val", "clip_grad_norm",
-                                          "clip_grad"], lambda c, v: 1.0, "clip the global grad norm at 1.0"),
-                              _code("grad_explosion", first_only=True)),
-    "vanishing_gradients": _manual("add normalisation/residuals or a better init; raise the LR if grads are tiny"),
-    "optimizer_misconfig": _code("optimizer_misconfig"),
-    "zero_grad_missing": _code("zero_grad_missing"),
-    "grad_accum_bug": _manual("divide the loss by the number of accumulation steps exactly once"),
-    "frozen_params": _set_first(["freeze_backbone", "freeze", "freeze_encoder", "freeze_embeddings"],
-                                lambda c, v: False, "train the backbone again"),
-    "dead_units": _scale_lr(0.5, "lower the LR so units are not pushed into saturation"),
-    "nan_inf": _code("nan_inf"),
-    "fp16_overflow": _either(_set_first(["precision", "mixed_precision"], lambda c, v: "bf16",
-                                        "bf16 has fp32's range: no overflow"),
-                             _set_first(["fp16"], lambda c, v: False, "leave fp16")),
-    "label_leakage": _code("label_leakage"),
-    "data_pipeline_bug": _manual("inspect a batch by eye and fix the loader"),
-    "curriculum_shock": _scale_lr(0.5, "a lower LR absorbs the stage change"),
-    "overfitting": _both(_set_first(["early_stopping_patience", "patience"], lambda c, v: 2 if not v else v,
-                                    "stop after 2 evaluations without improvement and keep the best checkpoint"),
-                         lambda ctx, rc: _raise_train_cap(ctx, rc)),
-    "param_imbalance": _tie_and_balance,
-    "act_variance_collapse": _code("act_variance_collapse"),
-    "attention_logit_growth": _code("attention_logit_growth", first_only=True),
-    "output_logit_divergence": _code("output_logit_divergence", first_only=True),
-    "mode_collapse": _manual("retrain from the last healthy checkpoint once the cause behind it is fixed"),
-    "distributed_desync": _manual("use the same seed and data sharding on every rank; find the bad rank"),
-}
-
-
-# Run after the diagnosis's own changes too: every remaining site of these causes is a bug on its own (their
-# locators go silent once fixed), and param_imbalance may need layers on top of tying.
-CODE_CAUSES_FIX_ALL = ("label_leakage", "optimizer_misconfig", "scheduler_misuse", "zero_grad_missing", "nan_inf",
-                       "act_variance_collapse")
+    cid: _policy_fixer(cid, c.plan.steps, c.plan.mode) for cid, c in CAUSES.items()}
+# run after the diagnosis's own changes too: every remaining code site of a `fix_all_sites` cause is a bug on its
+# own (its locators go silent once fixed), and a `complete` step may add what the diagnosis's one change missed
 COMPLETE_AFTER_DIAGNOSIS: dict[str, Callable[[Context, dict], bool]] = {
-    **{c: _code(c) for c in CODE_CAUSES_FIX_ALL},
-    "param_imbalance": _tie_and_balance,
-    "overfitting": _raise_train_cap,
-}
+    cid: _policy_fixer(cid, c.plan.complete + ((FixCode(),) if c.plan.fix_all_sites else ()), "all")
+    for cid, c in CAUSES.items() if c.plan.complete or c.plan.fix_all_sites}
 
 
 def apply_diagnosis_changes(ctx: Context, rc: dict[str, Any]) -> bool:
     """Realise the diagnosis's own proposed changes; True if at least one became an edit."""
     any_done = defer_all = False
-    order = code_sites.TEMPLATES_BY_CAUSE.get(rc.get("cause", ""), [])
+    order = _templates(rc.get("cause", ""))
     changes = sorted((rc.get("fix") or {}).get("changes") or [], key=lambda ch: (
         ch.get("target") != "config", order.index(ch.get("template")) if ch.get("template") in order else len(order)))
     for ch in changes:
@@ -584,7 +590,7 @@ def apply_diagnosis_changes(ctx: Context, rc: dict[str, Any]) -> bool:
             file = _resolve(ctx, ch.get("file"))
             if file and file not in ctx.code_files:
                 ctx.code_files.append(file)
-            if rc.get("cause") in CODE_CAUSES_FIX_ALL:
+            if _fixes_all_sites(rc.get("cause")):
                 defer_all = True  # every site of the cause is fixed below, most encompassing template first
                 continue
             sites = [s for s in code_sites.locate_in_texts(_code_texts(ctx), [rc["cause"]])

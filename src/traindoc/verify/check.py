@@ -15,7 +15,7 @@ from traindoc.evidence.predicates import evaluate
 from traindoc.ingest.loader import load_run
 from traindoc.ingest.model import Run
 
-REPORTED = 0.5  # the causes.md threshold for "reported"
+REPORTED = 0.5  # the docs/causes.md threshold for "reported"
 
 
 def _fmt(v: Any) -> str:

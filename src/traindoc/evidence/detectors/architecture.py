@@ -7,6 +7,7 @@ import re
 
 import numpy as np
 
+from traindoc.causes.keys import KEYS
 from traindoc.evidence import stats
 from traindoc.evidence.context import (
     cite_config,
@@ -27,13 +28,13 @@ def _embedding_share(run: Run) -> tuple[float | None, str, dict]:
     if p is not None and p.total:
         return p.embedding_share, f"[{p.source or 'param counts'}]", {
             "embedding": p.embedding, "unembedding": p.unembedding, "total": p.total}
-    # estimate from the config: vocab x d (x2 untied) vs 12 d^2 per layer (causes.md)
-    vocab, _ = config_number(run, "vocab_size", "n_vocab", "vocab")
-    d, _ = config_number(run, "d_model", "n_embd", "hidden_size", "dim")
-    layers, _ = config_number(run, "n_layers", "n_layer", "num_hidden_layers", "num_layers", "depth")
+    # estimate from the config: vocab x d (x2 untied) vs 12 d^2 per layer (docs/causes.md)
+    vocab, _ = config_number(run, *KEYS["vocab_size"])
+    d, _ = config_number(run, *KEYS["d_model"])
+    layers, _ = config_number(run, *KEYS["n_layers"])
     if not (vocab and d and layers):
         return None, "", {}
-    tied, _ = config_bool(run, "tie_embeddings", "tie_word_embeddings", "tied_embeddings")
+    tied, _ = config_bool(run, *KEYS["tie_embeddings"])
     emb = vocab * d * (1 if tied else 2)
     blocks = 12 * d * d * layers
     return emb / (emb + blocks), "[config estimate: vocab x d_model vs 12 x d_model^2 x layers]", {
@@ -41,17 +42,17 @@ def _embedding_share(run: Run) -> tuple[float | None, str, dict]:
 
 
 def detect_param_imbalance(run: Run) -> list[Finding]:
-    """Embedding + unembedding hold >= 50 % of the parameters (causes.md), leaving the blocks little capacity."""
+    """Embedding + unembedding hold >= 50 % of the parameters (docs/causes.md), leaving the blocks little capacity."""
     share, where, nums = _embedding_share(run)
     if share is None or share < 0.5:
         return []
     ev = [f"embeddings hold {share:.0%} of the parameters {where}"]
     sites = []
-    tied, tcv = config_bool(run, "tie_embeddings", "tie_word_embeddings", "tied_embeddings")
+    tied, tcv = config_bool(run, *KEYS["tie_embeddings"])
     if tied is False and tcv is not None:
         ev.append(f"{tcv.key}={tcv.text or tcv.value}: input and output embeddings are separate {cite_config(tcv)}")
         sites.append(fix_site(tcv, "true" if (tcv.text or "x").islower() else "True"))
-    _, vcv = config_number(run, "vocab_size", "n_vocab")
+    _, vcv = config_number(run, *KEYS["vocab_size"])
     if vcv is not None:
         ev.append(f"{vcv.key}={vcv.text or vcv.value} {cite_config(vcv)}")
     strength = min(1.0, 0.5 + (share - 0.5) * 1.5)
@@ -160,7 +161,7 @@ def detect_mode_collapse(run: Run) -> list[Finding]:
     """Generation degenerates to one token or a short loop (see context.text_degenerate for the rules).
 
     Its strength is the degenerate share of the latest samples; the ranking lowers it when another cause
-    (divergence, leakage, NaN) explains the degenerate samples (causes.md: 'with no other cause found').
+    (divergence, leakage, NaN) explains the degenerate samples (docs/causes.md: 'with no other cause found').
     """
     rep = sample_report(run)
     if rep is None or rep.late_share < 0.5 or len(run.samples) < 3:

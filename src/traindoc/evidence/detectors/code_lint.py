@@ -1,169 +1,140 @@
-"""Static checks of the training code found with the run (NeuraLint / DeepFD style: evidence from the AST-free
-text of the code). Each rule matches one known anti-pattern and cites file:line. Code evidence alone is kept
-moderate: a pattern can be intended (an encoder is legitimately non-causal); the metrics decide the rank."""
+"""Code evidence: the AST locators of evidence/code_sites.py, read as findings (NeuraLint / DeepFD style: evidence
+from the code found with the run). There is one mechanism: a locator finds an anti-pattern and the place its fix
+goes; the detectors here only weigh what it found and cite file:line. Code evidence alone is kept moderate: a
+pattern can be intended (an encoder is legitimately non-causal); the metrics decide the rank."""
 
 from __future__ import annotations
 
 import os
 import re
 
-from traindoc.evidence import stats
+import numpy as np
+
+from traindoc.evidence import code_sites, stats
 from traindoc.evidence.finding import Finding
 from traindoc.ingest.model import Run
 
-_MAX_BYTES = 2_000_000
+_MAX_BYTES = 2_000_000  # a training script is far below this; bigger .py files are generated or vendored
 _MAX_FILES = 400
 
 
-def _code(run: Run) -> list[tuple[str, list[str]]]:
-    def load() -> list[tuple[str, list[str]]]:
-        out = []
-        for path in run.code_files[:_MAX_FILES]:
+def _files(run: Run) -> list[str]:
+    """The run's code files a lint may read: no test files (a fix belongs in the code under test), bounded size."""
+    out = []
+    for path in run.code_files[:_MAX_FILES]:
+        base = os.path.basename(path)
+        if base.startswith("test_") or "/tests/" in path.replace(os.sep, "/"):
+            continue
+        try:
+            if os.path.getsize(path) <= _MAX_BYTES:
+                out.append(path)
+        except OSError:
+            continue
+    return out
+
+
+def _sites(run: Run, cause: str) -> list[code_sites.CodeSite]:
+    every = stats.cached(run, "code_sites", lambda: code_sites.locate(_files(run)))
+    return [s for s in every if s.cause == cause]
+
+
+def _text(run: Run) -> str:
+    def load() -> str:
+        parts = []
+        for path in _files(run):
             try:
-                if os.path.getsize(path) > _MAX_BYTES:
-                    continue
                 with open(path, encoding="utf-8", errors="replace") as f:
-                    out.append((path, f.read().splitlines()))
+                    parts.append(f.read())
             except OSError:
                 continue
-        return out
-    return stats.cached(run, "code_lines", load)
+        return "\n".join(parts)
+    return stats.cached(run, "code_text", load)
 
 
-def _is_test(path: str) -> bool:
-    base = os.path.basename(path)
-    return base.startswith("test_") or "/tests/" in path.replace(os.sep, "/")
+def _cite(site: code_sites.CodeSite) -> str:
+    return f"`{site.snippet.strip().splitlines()[0][:100]}` [{os.path.basename(site.file)}:{site.line}]"
 
 
-def _find(run: Run, pattern: re.Pattern[str]) -> list[tuple[str, int, str]]:
-    hits = []
-    for path, lines in _code(run):
-        if _is_test(path):
-            continue
-        for i, line in enumerate(lines, 1):
-            code = line.split("#", 1)[0]
-            if pattern.search(code):
-                hits.append((path, i, line.strip()))
-    return hits
-
-
-def _cite(path: str, line: int) -> str:
-    return f"[{os.path.basename(path)}:{line}]"
-
-
-_NONCAUSAL = re.compile(r"scaled_dot_product_attention\([^)]*is_causal\s*=\s*False")
+def _fix_site(site: code_sites.CodeSite) -> dict:
+    """Where the fix goes, with a template id that exists (templates/fixes/) and the parameters it needs."""
+    return {"file": site.file, "line": site.line, "template": site.template, "before": site.snippet, "after": None,
+            "params": dict(site.params)}
 
 
 def detect_code_noncausal_attention(run: Run) -> list[Finding]:
-    """`scaled_dot_product_attention(..., is_causal=False)` without a mask in a model that generates text."""
-    hits = _find(run, _NONCAUSAL)
-    if not hits:
+    """`scaled_dot_product_attention(..., is_causal=False)` in code that generates text. Only the explicit flag
+    counts as evidence: a call with neither flag nor mask may be an encoder's (the locator still offers its fix)."""
+    hits = [s for s in _sites(run, "label_leakage") if s.template == "causal_mask" and s.params.get("causal_text")]
+    if not hits or not re.search(r"def generate|causal|next.token|lm_head", _text(run)):
         return []
-    gen = any(re.search(r"def generate|causal|next.token|lm_head", "\n".join(lines)) for _, lines in _code(run))
-    if not gen:
-        return []
-    p, ln, txt = hits[0]
+    s = hits[0]
     return [Finding("detect_code_noncausal_attention", "label_leakage", 0.45,
                     "attention is not causal in a model trained to predict the next token",
-                    [f"`{txt[:100]}` {_cite(p, ln)}: every position attends to future tokens"], None, {},
-                    [{"file": p, "line": ln, "template": "causal_attention", "before": "is_causal=False",
-                      "after": "is_causal=True"}])]
-
-
-_INVERTED_GROKFAST = re.compile(r"\.add_\(\s*\w+\s*-\s*\w*ema\w*\s*,\s*alpha")
+                    [f"{_cite(s)}: every position attends to future tokens"], None, {}, [_fix_site(s)])]
 
 
 def detect_code_inverted_grokfast(run: Run) -> list[Finding]:
     """Grokfast adds the slow EMA component (g + lambda*ema); `g.add_(g - ema, alpha=lambda)` adds the *fast*
-    component instead (a high-pass filter: the inverted form of the original code, trainer-algorithms §2)."""
-    hits = _find(run, _INVERTED_GROKFAST)
+    component instead (a high-pass filter: the inverted form of the original code, Lee et al. 2024)."""
+    hits = _sites(run, "optimizer_misconfig")
     if not hits:
         return []
-    p, ln, txt = hits[0]
+    s = hits[0]
     return [Finding("detect_code_inverted_grokfast", "optimizer_misconfig", 0.6,
                     "the Grokfast filter amplifies the fast gradient component instead of the slow one",
-                    [f"`{txt[:100]}` {_cite(p, ln)}: adds (grad - ema), a high-pass filter; Grokfast adds "
-                     f"lambda*ema"], None, {},
-                    [{"file": p, "line": ln, "template": "grokfast_lowpass", "before": txt, "after": None}])]
-
-
-_LR_WRITE = re.compile(r"""\[\s*["'](\w*lr\w*)["']\s*\]\s*=(?!=)""")
+                    [f"{_cite(s)}: adds (grad - ema), a high-pass filter; Grokfast adds lambda*ema"], None, {},
+                    [_fix_site(s)])]
 
 
 def detect_code_dead_schedule_key(run: Run) -> list[Finding]:
     """The schedule writes an LR key into param groups that nothing reads (the optimiser reads group['lr'])."""
-    writes = _find(run, _LR_WRITE)
-    for p, ln, txt in writes:
-        key = _LR_WRITE.search(txt.split("#", 1)[0]).group(1)  # type: ignore[union-attr]
-        if key in ("lr", "initial_lr"):
-            continue
-        reads = 0
-        for _, lines in _code(run):
-            for line in lines:
-                code = line.split("#", 1)[0]
-                if re.search(rf"""["']{key}["']""", code) and not _LR_WRITE.search(code):
-                    reads += 1
-        if reads == 0:
-            return [Finding("detect_code_dead_schedule_key", "scheduler_misuse", 0.5,
-                            f"the schedule writes group['{key}'], which the optimiser never reads",
-                            [f"`{txt[:100]}` {_cite(p, ln)}: '{key}' is written but never read"], None, {},
-                            [{"file": p, "line": ln, "template": "schedule_writes_lr", "before": key,
-                              "after": "lr"}])]
-    return []
-
-
-_BACKWARD = re.compile(r"\.backward\(")
-_STEP = re.compile(r"optim\w*\.step\(|opt\.step\(")
-_ZERO = re.compile(r"zero_grad|\.grad\s*=\s*None|grad\.zero_\(")
+    hits = _sites(run, "scheduler_misuse")
+    if not hits:
+        return []
+    s = hits[0]
+    key = s.params.get("key", "?")
+    return [Finding("detect_code_dead_schedule_key", "scheduler_misuse", 0.5,
+                    f"the schedule writes group['{key}'], which the optimiser never reads",
+                    [f"{_cite(s)}: '{key}' is written but never read"], None, {}, [_fix_site(s)])]
 
 
 def detect_code_zero_grad_missing(run: Run) -> list[Finding]:
-    """A loop that calls .backward() and optimizer.step() with no zero_grad (or grad = None) anywhere."""
-    back, step = _find(run, _BACKWARD), _find(run, _STEP)
-    if not back or not step:
+    """A training loop that calls .backward() and optimizer.step() with no zero_grad (or grad = None)."""
+    hits = _sites(run, "zero_grad_missing")
+    if not hits:
         return []
-    if _find(run, _ZERO):
-        return []
-    p, ln, txt = step[0]
-    ev = [f"`{txt[:80]}` {_cite(p, ln)} steps the optimiser after .backward() but no zero_grad() is called "
-          f"anywhere in the code"]
+    s = hits[0]
+    ev = [f"{_cite(s)}: the loop steps the optimiser after .backward() but never clears the gradients"]
     strength = 0.5
     # the symptom it predicts: a grad norm that keeps growing (linearly with plain SGD/Adam, geometrically when
     # a filter such as Grokfast feeds the accumulated buffer back). Code + symptom together are decisive.
     g = run.series("grad_norm")
     if g is not None:
-        vals = g.values[__import__("numpy").isfinite(g.values)]
+        vals = g.values[np.isfinite(g.values)]
         if vals.size >= 10:
             k = max(2, vals.size // 10)
-            import numpy as np
-
             early, late = float(np.median(vals[:k])), float(np.median(vals[-k:]))
             if early > 0 and late / early >= 10:
                 ev.append(f"grad_norm grew {late / early:.3g}x over the run ({early:.3g} -> {late:.3g}): the "
                           f"gradients of every step are summed")
                 strength = 0.8
     return [Finding("detect_code_zero_grad_missing", "zero_grad_missing", strength,
-                    "the training loop never clears gradients", ev, None, {},
-                    [{"file": p, "line": ln, "template": "zero_grad", "before": txt, "after": None}])]
-
-
-_UNGUARDED_LOG = re.compile(r"torch\.log\((?![^()]*(clamp|eps|\+|softmax|exp))")
+                    "the training loop never clears gradients", ev, None, {}, [_fix_site(s)])]
 
 
 def detect_code_unguarded_log(run: Run) -> list[Finding]:
-    """`torch.log(x)` with no clamp/eps: log(0) = -inf, its gradient NaN (weak alone; NaN in the metrics
-    makes it decisive)."""
-    hits = _find(run, _UNGUARDED_LOG)
+    """`torch.log(x)` / `x.log()` with no clamp/eps: log(0) = -inf, its gradient NaN (weak alone; NaN in the
+    metrics makes it stronger). Unguarded sqrt sites get a fix from the locator but are not counted here: a
+    negative argument is rarer than a zero one, and the NaN detectors weigh the metrics."""
+    hits = [s for s in _sites(run, "nan_inf") if s.params.get("op", "").startswith("log")]
     if not hits:
         return []
-    p, ln, txt = hits[0]
-    nan_seen = any(not __import__("numpy").isfinite(s.values).all() for s in
-                   (run.series("loss"), run.series("grad_norm")) if s is not None)
+    s = hits[0]
+    nan_seen = any(not np.isfinite(x.values).all() for x in (run.series("loss"), run.series("grad_norm"))
+                   if x is not None)
     return [Finding("detect_code_unguarded_log", "nan_inf", 0.35 if nan_seen else 0.15,
                     "an unguarded torch.log can produce -inf/NaN",
-                    [f"`{txt[:100]}` {_cite(p, ln)}: log without a clamp/eps guard"], None,
-                    {"sites": len(hits)},
-                    [{"file": p, "line": ln, "template": "guard_log", "before": txt, "after": None}])]
+                    [f"{_cite(s)}: log without a clamp/eps guard"], None, {"sites": len(hits)}, [_fix_site(s)])]
 
 
 DETECTORS = [detect_code_noncausal_attention, detect_code_inverted_grokfast, detect_code_dead_schedule_key,

@@ -7,6 +7,7 @@ import math
 
 import numpy as np
 
+from traindoc.causes.keys import KEYS
 from traindoc.evidence import stats
 from traindoc.evidence.context import (
     cite_config,
@@ -272,7 +273,7 @@ def detect_overfitting(run: Run) -> list[Finding]:
             else:
                 strength *= 0.4  # both rise: divergence, not overfitting
     sites = []
-    pat, pcv = config_number(run, "early_stopping_patience", "patience")
+    pat, pcv = config_number(run, *KEYS["early_stopping_patience"])
     if pcv is not None and pat == 0:
         ev.append(f"early stopping is off: {pcv.key}={pcv.text or pcv.value} {cite_config(pcv)}")
         sites.append(fix_site(pcv, "3"))

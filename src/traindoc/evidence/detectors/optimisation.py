@@ -6,6 +6,7 @@ import math
 
 import numpy as np
 
+from traindoc.causes.keys import KEYS
 from traindoc.evidence import stats
 from traindoc.evidence.context import (
     LR_REFERENCE,
@@ -87,7 +88,7 @@ def detect_lr_too_high(run: Run) -> list[Finding]:
     """LR above its optimiser's reference range, made a cause when the run shows instability.
 
     The LR alone is weak evidence (many runs train well above a reference), so strength is <= 0.45 without a
-    symptom; a 10x excess is strong on its own (causes.md: lower by a factor of 2-10 is the usual fix).
+    symptom; a 10x excess is strong on its own (docs/causes.md: lower by a factor of 2-10 is the usual fix).
     """
     lrs = configured_lrs(run)
     sym, first, sev, nums = _instability_evidence(run)
@@ -95,7 +96,7 @@ def detect_lr_too_high(run: Run) -> list[Finding]:
     prog = progress(run, "loss")
     loss_s = loss_series(run)
     if above and not sym and prog is not None and prog < 0.1 and loss_s is not None:
-        # "loss stuck well above what the model reaches at a normal LR" (causes.md)
+        # "loss stuck well above what the model reaches at a normal LR" (docs/causes.md)
         sym.append(f"loss decreased only {max(prog, 0):.1%} over the run {cite_series(loss_s)}")
         sev = 0.5
     ev: list[str] = []
@@ -140,7 +141,7 @@ def detect_lr_too_high(run: Run) -> list[Finding]:
 def detect_lr_too_low(run: Run) -> list[Finding]:
     """LR far below its reference (>= 10x under the low end) with a flat loss while grads are not tiny.
 
-    "orders of magnitude below reference" (causes.md); a flat loss is < 10 % decrease over the run.
+    "orders of magnitude below reference" (docs/causes.md); a flat loss is < 10 % decrease over the run.
     """
     lrs = configured_lrs(run)
     below = [c for c in lrs if c.value > 0 and c.value < c.reference[0] / 3]
@@ -185,11 +186,10 @@ def detect_no_warmup(run: Run) -> list[Finding]:
     """warmup = 0 (config) or a logged LR already at its peak at the first step, plus an early jump.
 
     Early jump: the max of loss or grad norm in the first 5 % of steps (>= 5 points) is >= 3x the median of the
-    next 20 % (the run partially recovers), the pattern of causes.md's 'large jumps in the first steps'.
+    next 20 % (the run partially recovers), the pattern of docs/causes.md's 'large jumps in the first steps'.
     """
-    wv, wcv = config_number(run, "warmup_steps", "warmup_iters", "lr_warmup_steps", "num_warmup_steps",
-                            "warmup")
-    wr, wrcv = config_number(run, "warmup_ratio")
+    wv, wcv = config_number(run, *KEYS["warmup_steps"])
+    wr, wrcv = config_number(run, *KEYS["warmup_ratio"])
     no_warm_cfg = (wv is not None and wv == 0) and not (wr is not None and wr > 0)
     lr = run.series("lr") or run.series("lr/muon") or run.series("lr/adam")
     logged_flat_start = False
@@ -249,9 +249,8 @@ def detect_scheduler_misuse(run: Run) -> list[Finding]:
     ev: list[str] = []
     strength = 0.0
     step = None
-    wv, wcv = config_number(run, "warmup_steps", "warmup_iters", "lr_warmup_steps", "num_warmup_steps")
-    sched_cv = run.config_value("lr_scheduler_type", "scheduler", "lr_scheduler", "schedule", "lr_schedule",
-                                "decay_lr")
+    wv, wcv = config_number(run, *KEYS["warmup_steps"])
+    sched_cv = run.config_value(*KEYS["lr_schedule"])
     sched_val = str(sched_cv.value).lower() if sched_cv is not None else ""
     schedule_configured = (wv is not None and wv > 0) or (
         sched_cv is not None and sched_val not in ("constant", "none", "false", "", "null", "0"))
@@ -301,15 +300,14 @@ def detect_scheduler_misuse(run: Run) -> list[Finding]:
 
 
 def _clip_config(run: Run) -> tuple[float | None, object]:
-    return config_number(run, "grad_clip", "max_grad_norm", "gradient_clip_val", "clip_grad_norm", "clip_grad",
-                         "grad_clip_norm")
+    return config_number(run, *KEYS["grad_clip"])
 
 
 def detect_grad_explosion(run: Run) -> list[Finding]:
     """Grad norm grows by >= 2 orders of magnitude (late max vs early median) with no clipping configured.
 
     Orders of magnitude, not sigma: a grad norm that is spiky but bounded is lr/noise; explosion is unbounded
-    growth (causes.md). Co-occurring loss spikes raise strength (anchors §15: co-spike).
+    growth (docs/causes.md). Co-occurring loss spikes raise strength (docs/references.md: co-spike).
     """
     g = run.series("grad_norm")
     if g is None or len(g) < 10:
@@ -361,7 +359,7 @@ def detect_grad_explosion(run: Run) -> list[Finding]:
 
 
 def detect_vanishing_gradients(run: Run) -> list[Finding]:
-    """Grad norm below 1e-4 from the start (causes.md) but not exactly zero, with a loss plateau.
+    """Grad norm below 1e-4 from the start (docs/causes.md) but not exactly zero, with a loss plateau.
 
     1e-4 on the *global* norm: smdebug's VanishingGradient uses 1e-7 on mean |grad| per tensor, which for a
     model with ~1e5-1e8 parameters corresponds to a global L2 norm around 1e-5..1e-3.
@@ -376,7 +374,7 @@ def detect_vanishing_gradients(run: Run) -> list[Finding]:
     med = float(np.median(v[:k]))
     if not (0 < med < 1e-4) and not (med == 0 and float(np.median(v)) > 0):
         return []
-    frozen, _ = config_bool(run, "freeze_backbone", "freeze", "freeze_base")
+    frozen, _ = config_bool(run, *KEYS["freeze"])
     p = run.params
     if frozen or (p is not None and p.trainable is not None and p.total and p.trainable / p.total < 0.5):
         return []  # frozen parameters explain tiny grads
@@ -394,7 +392,7 @@ def detect_vanishing_gradients(run: Run) -> list[Finding]:
 def detect_optimizer_misconfig(run: Run) -> list[Finding]:
     """Optimiser settings other than the LR outside their reference ranges.
 
-    - Grokfast lambda > 5 (the largest published setting, trainer-algorithms §2.3) or alpha outside (0.5, 1);
+    - Grokfast lambda > 5 (the largest published setting, docs/references.md: Grokfast) or alpha outside (0.5, 1);
     - Adam eps > 1e-4 (default 1e-8; Wortsman et al.: eps reaching the grad RMS stalls updates);
     - beta/momentum >= 1 (the average no longer forgets);
     - decoupled weight decay > 0.5 (published settings are 0..0.1; Grokfast's larger values are paired with
@@ -403,18 +401,18 @@ def detect_optimizer_misconfig(run: Run) -> list[Finding]:
     ev: list[str] = []
     sites = []
     strength = 0.0
-    lam, lam_cv = config_number(run, "grokfast_lambda", "grokfast_lamb", "lamb")
+    lam, lam_cv = config_number(run, *KEYS["grokfast_lambda"])
     if lam is not None and lam > 5:
         ev.append(f"grokfast_lambda={lam_cv.text or lam} is above the largest published value 5 {cite_config(lam_cv)}")
         sites.append(fix_site(lam_cv, format_like(lam_cv.text, 2.0)))
         strength = max(strength, 0.6)
-    alpha, a_cv = config_number(run, "grokfast_alpha")
+    alpha, a_cv = config_number(run, *KEYS["grokfast_alpha"])
     if alpha is not None and not (0.5 <= alpha < 1):
         ev.append(f"grokfast_alpha={a_cv.text or alpha} outside [0.5, 1): the EMA does not low-pass "
                   f"{cite_config(a_cv)}")
         sites.append(fix_site(a_cv, "0.98"))
         strength = max(strength, 0.6)
-    eps, e_cv = config_number(run, "adam_epsilon", "adam_eps", "eps", "epsilon")
+    eps, e_cv = config_number(run, *KEYS["adam_eps"])
     if eps is not None and eps > 1e-4:
         ev.append(f"{e_cv.key.rsplit('.', 1)[-1]}={e_cv.text or eps} is larger than typical gradients; Adam's "
                   f"update shrinks to ~grad/eps {cite_config(e_cv)}")
@@ -426,7 +424,7 @@ def detect_optimizer_misconfig(run: Run) -> list[Finding]:
             ev.append(f"{key}={b_cv.text or b} >= 1: the moving average never forgets {cite_config(b_cv)}")
             sites.append(fix_site(b_cv, "0.9" if "2" not in key else "0.999"))
             strength = max(strength, 0.7)
-    wd, wd_cv = config_number(run, "weight_decay", "wd")
+    wd, wd_cv = config_number(run, *KEYS["weight_decay"])
     if wd is not None and wd > 0.5 and optimizer_family(run) in ("adamw", "adam", "muon", "mugrokfast"):
         ev.append(f"weight_decay={wd_cv.text or wd} is far above the usual 0..0.1 {cite_config(wd_cv)}")
         sites.append(fix_site(wd_cv, "0.01" if not wd_cv.text or "e" not in wd_cv.text else "1e-2"))
@@ -525,8 +523,7 @@ def detect_grad_accum_bug(run: Run) -> list[Finding]:
     With k >= 2 configured, median(train)/median(eval) over the same steps within 25 % of k or 1/k. Healthy runs
     have train/eval within a factor ~1.5 (dropout, overfitting), so a factor 2+ that matches k is telling.
     """
-    k, kcv = config_number(run, "gradient_accumulation_steps", "accumulate_grad_batches", "grad_accum_steps",
-                           "gradient_accumulation", "accum_steps")
+    k, kcv = config_number(run, *KEYS["grad_accum"])
     loss, ev_s = loss_series(run), run.series("eval_loss")
     if k is None or k < 2 or loss is None or ev_s is None:
         return []
@@ -560,7 +557,7 @@ def detect_frozen_params(run: Run) -> list[Finding]:
             ev.append(f"only {p.trainable:,} of {p.total:,} parameters ({share:.1%}) are trainable "
                       f"[{p.source or 'params'}]")
             strength = max(strength, 0.45 + 0.4 * (0.5 - share) / 0.5)
-    fz, fcv = config_bool(run, "freeze_backbone", "freeze", "freeze_base", "freeze_encoder", "freeze_layers")
+    fz, fcv = config_bool(run, *KEYS["freeze"])
     if fz:
         ev.append(f"{fcv.key}={fcv.text or fcv.value} {cite_config(fcv)}")
         sites.append(fix_site(fcv, "false" if (fcv.text or "").islower() else "False"))

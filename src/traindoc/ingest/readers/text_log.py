@@ -3,7 +3,7 @@
 The file is streamed in blocks and split into *frames* on both "\\n" and "\\r" (a tqdm bar rewrites itself
 with "\\r"; each rewrite is a frame, the last one is what the terminal finally showed). Frames longer than
 `MAX_FRAME` bytes are cut, so one 75 MB progress-bar line costs no more memory than a short one. The first
-`HEAD_FRAMES` frames decide the format family (the one with the most parsed lines, log-formats.md §11); the rest is
+`HEAD_FRAMES` frames decide the format family (the one with the most parsed lines, docs/references.md); the rest is
 parsed with that family first and the other families seen in the head as fall-backs (a HF log can carry DeepSpeed
 step lines, a Megatron log DeepSpeed overflow lines).
 

@@ -2,7 +2,7 @@
 
 Every parser takes one *normalised* line (see `normalise`) and returns a `Record` (the step the line belongs to,
 its metrics under the names the run printed, whether it is an evaluation line) or None. Parsers are small regex
-tables written from each library's own format strings (shared/reference/log-formats.md §7); the reader in
+tables written from each library's own format strings (docs/references.md, Log formats); the reader in
 text_log.py picks the family with the most hits in the head of a file and streams the rest.
 
 Pure functions, no I/O: the fuzz tests call them directly.

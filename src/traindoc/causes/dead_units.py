@@ -1,0 +1,23 @@
+"""`dead_units`: activations dead or saturated so no signal passes."""
+
+from traindoc.causes.model import Cause, ExplainedBy, MetricOutcome, PlanPolicy, Remedy, ScaleKey
+
+CAUSE = Cause(
+    id="dead_units",
+    group="Optimisation dynamics",
+    what="activations dead or saturated so no signal passes",
+    evidence="loss stalls early; many zero activations or gradients; large negative biases",
+    typical_fix="fix init, use leaky/GELU, lower the LR",
+    detectors=("detect_dead_units",),
+    remedy=Remedy(
+        "Units are dead or saturated, so no signal passes",
+        "Fix the init, use GELU/leaky activations, lower the LR",
+        "medium",
+        "medium",
+        "medium",
+        quick_wins=("Switch ReLU to GELU",),
+    ),
+    explained_by=(ExplainedBy("frozen_params", 0.5),),
+    outcomes=(MetricOutcome("loss", "loss falls by at least 10% over the run", "rel_change", "<", -0.1),),
+    plan=PlanPolicy((ScaleKey("lr_to_scale", 0.5, "lower the LR so units are not pushed into saturation"),)),
+)

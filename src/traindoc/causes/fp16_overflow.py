@@ -1,0 +1,35 @@
+"""`fp16_overflow`: half-precision range is exceeded."""
+
+from traindoc.causes.model import Cause, MetricOutcome, NoWarning, PlanPolicy, Remedy, SetKey
+
+CAUSE = Cause(
+    id="fp16_overflow",
+    group="Numerics",
+    what="half-precision range is exceeded",
+    evidence=(
+        '"Gradient overflow. Skipping step", loss scale falling to its minimum, NaN in fp16/`16-true` runs that '
+        "bf16/fp32 runs do not show"
+    ),
+    typical_fix="bf16 or fp32 master weights, dynamic loss scaling, lower LR",
+    tell_apart=(
+        "Needs half precision in the run (precision fp16 / 16-mixed) and overflow or loss-scale messages; the "
+        "same NaN in a bf16/fp32 run is `nan_inf`."
+    ),
+    detectors=("detect_fp16_overflow",),
+    remedy=Remedy(
+        "Half precision overflows",
+        "Train in bf16 (or fp32 master weights) with dynamic loss scaling",
+        "high",
+        "low",
+        "low",
+        quick_wins=("Switch fp16 to bf16",),
+    ),
+    outcomes=(
+        MetricOutcome("loss", "no NaN/Inf loss", "count_nonfinite", "==", 0),
+        MetricOutcome("grad_norm", "no NaN/Inf grad norm", "count_nonfinite", "==", 0),
+        NoWarning("grad_overflow", "no gradient-overflow messages"),
+    ),
+    plan=PlanPolicy(
+        (SetKey("precision", "bf16", "bf16 has fp32's range: no overflow"), SetKey("fp16", False, "leave fp16"))
+    ),
+)

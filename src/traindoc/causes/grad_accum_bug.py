@@ -1,0 +1,21 @@
+"""`grad_accum_bug`: gradient accumulation scales the loss wrongly."""
+
+from traindoc.causes.model import Cause, Manual, PlanPolicy, Remedy
+
+CAUSE = Cause(
+    id="grad_accum_bug",
+    group="Optimisation dynamics",
+    what="gradient accumulation scales the loss wrongly",
+    evidence="loss or grad norm off by the accumulation factor; loss jumps when accumulation changes",
+    typical_fix="divide by the accumulation steps / by the token count once",
+    detectors=("detect_grad_accum_bug",),
+    remedy=Remedy(
+        "Gradient accumulation scales the loss wrongly",
+        "Divide the loss by the accumulation steps exactly once",
+        "medium",
+        "low",
+        "low",
+        quick_wins=("Check loss / accumulation_steps is applied once",),
+    ),
+    plan=PlanPolicy((Manual("divide the loss by the number of accumulation steps exactly once"),)),
+)

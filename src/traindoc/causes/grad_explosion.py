@@ -1,0 +1,40 @@
+"""`grad_explosion`: gradients grow without bound while the LR is in range."""
+
+from traindoc.causes.model import Cause, ExplainedBy, FixCode, MetricOutcome, PlanPolicy, Remedy, SetKey
+
+CAUSE = Cause(
+    id="grad_explosion",
+    group="Optimisation dynamics",
+    what="gradients grow without bound while the LR is in range",
+    evidence="grad norm rises by orders of magnitude, no clipping configured, loss spikes follow",
+    typical_fix="clip the global grad norm (e.g. 1.0); find the layer whose grads grow",
+    tell_apart=(
+        "Growth over orders of magnitude with clipping off (`grad_clip` 0) and an LR in range; a single spike "
+        "that recovers is evidence, not this cause."
+    ),
+    detectors=("detect_grad_explosion",),
+    locators=("locate_step_without_clip",),
+    templates=("clip_grad_norm",),
+    remedy=Remedy(
+        "Gradients explode: the norm grows by orders of magnitude with no clipping",
+        "Clip the global gradient norm (1.0) and find the layer whose gradients grow",
+        "high",
+        "low",
+        "low",
+        quick_wins=("Enable gradient clipping at 1.0",),
+        default_changes=(
+            {"target": "config", "key": "max_grad_norm", "after": "1.0", "description": "clip the global grad norm"},
+        ),
+    ),
+    explained_by=(ExplainedBy("zero_grad_missing", 0.4), ExplainedBy("lr_too_high", 0.7, "lr_above")),
+    outcomes=(
+        MetricOutcome(
+            "grad_norm", "grad_norm stays below 10x its median{where}", "max_over_median", "<", 10, "boundary"
+        ),
+        MetricOutcome(
+            "loss", "training loss ends within 10% of its minimum (no divergence)", "final_over_min", "<=", 1.1
+        ),
+        MetricOutcome("loss", "no NaN/Inf loss", "count_nonfinite", "==", 0),
+    ),
+    plan=PlanPolicy((SetKey("grad_clip", 1.0, "clip the global grad norm at 1.0"), FixCode(first_only=True))),
+)

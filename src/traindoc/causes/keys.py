@@ -1,0 +1,50 @@
+"""The one table of config-key synonyms. Detectors read config values through these groups and `traindoc plan`
+edits the same keys, so what a detector cites is what the plan changes.
+
+A name matches a config key when it equals the whole dotted key or its last component (`optim.warmup_steps`
+matches "warmup_steps", see ingest/model.py: Run.config_value). Within a group the first name present wins, so
+the more specific spelling comes first.
+"""
+
+from __future__ import annotations
+
+KEYS: dict[str, tuple[str, ...]] = {
+    # learning rate of a single-optimiser run (HF `learning_rate`, Lightning/timm `lr`, schedules' peak/base/max)
+    "learning_rate": ("learning_rate", "lr", "base_lr", "max_lr", "peak_lr"),
+    # the LR to scale when lowering/raising it: a Muon/Grokfast trainer's muon_lr is its main LR, adam_lr (the
+    # embeddings' and norms' AdamW group) last
+    "lr_to_scale": ("muon_lr", "learning_rate", "lr", "base_lr", "max_lr", "peak_lr", "adam_lr"),
+    "warmup_steps": ("warmup_steps", "num_warmup_steps", "warmup_iters", "lr_warmup_steps", "warmup"),
+    "warmup_ratio": ("warmup_ratio",),
+    "lr_schedule": ("lr_scheduler_type", "scheduler", "lr_scheduler", "schedule", "lr_schedule", "decay_lr"),
+    "grad_clip": ("grad_clip", "max_grad_norm", "gradient_clip_val", "clip_grad_norm", "clip_grad", "grad_clip_norm"),
+    "freeze": ("freeze_backbone", "freeze", "freeze_base", "freeze_encoder", "freeze_embeddings", "freeze_layers"),
+    "grad_accum": (
+        "gradient_accumulation_steps",
+        "accumulate_grad_batches",
+        "grad_accum_steps",
+        "gradient_accumulation",
+        "accum_steps",
+    ),
+    "grokfast_lambda": ("grokfast_lambda", "grokfast_lamb", "lamb"),
+    "grokfast_alpha": ("grokfast_alpha",),
+    "adam_eps": ("adam_epsilon", "adam_eps", "eps", "epsilon"),
+    "weight_decay": ("weight_decay", "wd"),
+    "early_stopping_patience": ("early_stopping_patience", "patience"),
+    "precision": ("precision", "mixed_precision"),
+    "fp16": ("fp16",),
+    "vocab_size": ("vocab_size", "n_vocab", "vocab"),
+    "d_model": ("d_model", "n_embd", "hidden_size", "dim"),
+    "n_layers": ("n_layers", "n_layer", "num_hidden_layers", "num_layers", "depth"),
+    "tie_embeddings": ("tie_embeddings", "tie_word_embeddings", "tied_embeddings"),
+    "tokenizer": ("tokenizer",),
+    # caps on the number of training rows (a tiny cap is what makes a model memorise)
+    "train_cap": (
+        "train_size",
+        "max_train_samples",
+        "num_train_samples",
+        "n_train",
+        "train_samples",
+        "limit_train_batches",
+    ),
+}

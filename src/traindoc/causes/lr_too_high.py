@@ -1,0 +1,62 @@
+"""`lr_too_high`: the learning rate (of some parameter group) is above the stable range for its optimiser and model."""
+
+from traindoc.causes.model import Cause, ExplainedBy, MetricOutcome, PlanPolicy, Remedy, ScaleKey
+
+CAUSE = Cause(
+    id="lr_too_high",
+    group="Optimisation dynamics",
+    what="the learning rate (of some parameter group) is above the stable range for its optimiser and model",
+    evidence=(
+        "loss falls then rises / diverges; grad-norm spikes; NaN after a blow-up; loss stuck well above what "
+        "the model reaches at a normal LR; LR far above reference ranges (AdamW on transformers ~1e-4..3e-3; "
+        "Muon ~0.02 with its own scaling; SGD depends on batch)"
+    ),
+    typical_fix="lower the LR (a factor of 2-10), add warmup and clipping",
+    tell_apart=(
+        "vs `grad_explosion`: here the configured LR is above the optimiser's reference range and lowering it "
+        "alone cures the run; vs `curriculum_shock`: when the jump sits at a stage boundary AND the LR is "
+        "above its reference (the seed: Muon 1e-2 against 5e-3), the LR is the root cause and the boundary "
+        "only its trigger."
+    ),
+    detectors=("detect_lr_too_high",),
+    templates=("clip_grad_norm", "warmup_cosine"),
+    remedy=Remedy(
+        "Learning rate too high for the optimiser: training becomes unstable",
+        "Lower the learning rate to its reference value (a factor 2-10), keep warmup and gradient clipping on",
+        "high",
+        "low",
+        "low",
+        quick_wins=(
+            "Reduce learning rates by 50%",
+            "Enable gradient clipping at 1.0",
+            "Enable early stopping on validation loss",
+        ),
+        default_changes=({"target": "config", "key": "learning_rate", "description": "lower the learning rate 2-10x"},),
+    ),
+    explained_by=(
+        ExplainedBy("grad_explosion", 0.5, "lr_in_range"),
+        ExplainedBy("zero_grad_missing", 0.5, "lr_in_range"),
+        ExplainedBy("curriculum_shock", 0.5, "lr_in_range"),
+        ExplainedBy("nan_inf", 0.5, "lr_in_range"),
+        ExplainedBy("optimizer_misconfig", 0.5, "lr_in_range"),
+        ExplainedBy("no_warmup", 0.5, "lr_in_range"),
+        ExplainedBy("fp16_overflow", 0.5, "lr_in_range"),
+        ExplainedBy("label_leakage", 0.5, "lr_in_range"),
+        ExplainedBy("overfitting", 0.5, "lr_in_range"),
+        ExplainedBy("attention_logit_growth", 0.5, "lr_in_range"),
+        ExplainedBy("output_logit_divergence", 0.5, "lr_in_range"),
+        ExplainedBy("scheduler_misuse", 0.5, "lr_in_range"),
+        ExplainedBy("distributed_desync", 0.5, "lr_in_range"),
+    ),
+    outcomes=(
+        MetricOutcome(
+            "grad_norm", "grad_norm stays below 10x its median{where}", "max_over_median", "<", 10, "boundary"
+        ),
+        MetricOutcome(
+            "loss", "training loss ends within 10% of its minimum (no divergence)", "final_over_min", "<=", 1.1
+        ),
+        MetricOutcome("eval_loss", "eval loss ends within 10% of its minimum", "final_over_min", "<=", 1.1),
+        MetricOutcome("loss", "no NaN/Inf loss", "count_nonfinite", "==", 0),
+    ),
+    plan=PlanPolicy((ScaleKey("lr_to_scale", 0.5, "halve the LR: back into the stable range"),)),
+)

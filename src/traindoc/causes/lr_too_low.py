@@ -1,0 +1,25 @@
+"""`lr_too_low`: updates are too small to make progress."""
+
+from traindoc.causes.model import Cause, ExplainedBy, MetricOutcome, PlanPolicy, Remedy, ScaleKey
+
+CAUSE = Cause(
+    id="lr_too_low",
+    group="Optimisation dynamics",
+    what="updates are too small to make progress",
+    evidence="loss almost flat while grad norms are healthy; LR orders of magnitude below reference",
+    typical_fix="raise the LR",
+    tell_apart="Flat loss with healthy grad norms; frozen parameters instead show grad norms near 0.",
+    detectors=("detect_lr_too_low",),
+    remedy=Remedy(
+        "Learning rate far too low: updates are too small to make progress",
+        "Raise the learning rate to the reference range for the optimiser",
+        "high",
+        "low",
+        "low",
+        quick_wins=("Raise the learning rate 10x and watch the first 100 steps",),
+        default_changes=({"target": "config", "key": "learning_rate", "description": "raise the learning rate"},),
+    ),
+    explained_by=(ExplainedBy("frozen_params", 0.6), ExplainedBy("vanishing_gradients", 0.6)),
+    outcomes=(MetricOutcome("loss", "loss falls by at least 10% over the run", "rel_change", "<", -0.1),),
+    plan=PlanPolicy((ScaleKey("lr_to_scale", 10.0, "10x: updates large enough to make progress"),)),
+)

@@ -1,0 +1,35 @@
+"""`nan_inf`: NaN/Inf appear in the loss or gradients from an unguarded operation."""
+
+from traindoc.causes.model import Cause, ExplainedBy, FixCode, MetricOutcome, PlanPolicy, Remedy
+
+CAUSE = Cause(
+    id="nan_inf",
+    group="Numerics",
+    what="NaN/Inf appear in the loss or gradients from an unguarded operation",
+    evidence=(
+        "loss nan/inf (HF Trainer logs `loss 0` with `grad_norm nan`); no overflow-scaler messages; log(0), "
+        "division by zero, sqrt of negative"
+    ),
+    typical_fix="guard the op (clamp/eps), find the first bad step",
+    tell_apart=(
+        "The first non-finite step matters: NaN with no preceding grad-norm growth points at an unguarded op "
+        "(log, division, sqrt); NaN after a blow-up points at `lr_too_high` or `grad_explosion`."
+    ),
+    detectors=("detect_nan_inf", "detect_code_unguarded_log"),
+    locators=("locate_unguarded_log",),
+    templates=("nan_guard",),
+    remedy=Remedy(
+        "NaN/Inf from an unguarded numerical operation",
+        "Guard the operation (clamp/eps) and stop at the first non-finite step",
+        "high",
+        "low",
+        "low",
+        quick_wins=("Clamp inputs of log/sqrt/div with an eps", "Enable anomaly detection for one run to find the op"),
+    ),
+    explained_by=(ExplainedBy("fp16_overflow", 0.6),),
+    outcomes=(
+        MetricOutcome("loss", "no NaN/Inf loss", "count_nonfinite", "==", 0),
+        MetricOutcome("grad_norm", "no NaN/Inf grad norm", "count_nonfinite", "==", 0),
+    ),
+    plan=PlanPolicy((FixCode(),), fix_all_sites=True),
+)

@@ -1,0 +1,46 @@
+"""`overfitting`: the model memorises the training set."""
+
+from traindoc.causes.model import Cause, ExplainedBy, MetricOutcome, PlanPolicy, Remedy, SetKey, Strategy
+
+CAUSE = Cause(
+    id="overfitting",
+    group="Data and labels",
+    what="the model memorises the training set",
+    evidence="train loss keeps falling while validation loss turns up; growing gap",
+    typical_fix="more data/regularisation, early stopping at the best validation step",
+    tell_apart=(
+        "Validation loss turns up while train loss keeps falling, after a healthy start; leakage instead "
+        "shows an implausibly low train loss from early on."
+    ),
+    detectors=("detect_overfitting",),
+    remedy=Remedy(
+        "The model memorises the training set: validation loss turns up",
+        "Stop at the best validation step (early stopping) and add data or regularisation",
+        "medium",
+        "low",
+        "low",
+        quick_wins=("Enable early stopping on validation loss", "Keep the best-validation checkpoint"),
+        default_changes=(
+            {"target": "config", "key": "early_stopping_patience", "after": "3", "description": "stop early"},
+        ),
+    ),
+    explained_by=(
+        ExplainedBy("label_leakage", 0.5),
+        ExplainedBy("lr_too_high", 0.6),
+        ExplainedBy("data_pipeline_bug", 0.5),
+    ),
+    outcomes=(MetricOutcome("eval_loss", "eval loss ends within 10% of its minimum", "final_over_min", "<=", 1.1),),
+    plan=PlanPolicy(
+        (
+            SetKey(
+                "early_stopping_patience",
+                "patience_or_2",
+                "stop after 2 evaluations without improvement and keep the best checkpoint",
+                computed=True,
+            ),
+            Strategy("raise_train_cap"),
+        ),
+        mode="all",
+        complete=(Strategy("raise_train_cap"),),
+    ),
+)

@@ -1,0 +1,26 @@
+"""`vanishing_gradients`: gradients too small to train the early layers."""
+
+from traindoc.causes.model import Cause, ExplainedBy, Manual, MetricOutcome, PlanPolicy, Remedy
+
+CAUSE = Cause(
+    id="vanishing_gradients",
+    group="Optimisation dynamics",
+    what="gradients too small to train the early layers",
+    evidence="grad norm tiny (<1e-4) from the start; loss plateau; deep saturating activations",
+    typical_fix="normalisation layers, residuals, better init, non-saturating activations",
+    detectors=("detect_vanishing_gradients",),
+    remedy=Remedy(
+        "Gradients vanish before they reach the early layers",
+        "Add normalisation/residual connections, use a better init and non-saturating activations",
+        "high",
+        "high",
+        "medium",
+        quick_wins=("Check the init scale and add LayerNorm",),
+    ),
+    explained_by=(ExplainedBy("frozen_params", 0.5), ExplainedBy("lr_too_low", 0.7)),
+    outcomes=(
+        MetricOutcome("loss", "loss falls by at least 10% over the run", "rel_change", "<", -0.1),
+        MetricOutcome("grad_norm", "grad_norm median above 1e-4", "median", ">", 1e-4),
+    ),
+    plan=PlanPolicy((Manual("add normalisation/residuals or a better init; raise the LR if grads are tiny"),)),
+)

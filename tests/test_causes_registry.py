@@ -1,0 +1,162 @@
+"""The cause registry (src/traindoc/causes/) is the one place a cause is described: what is generated from it is
+up to date, and every detector, locator, template, config-key group and explain-away rule it names exists."""
+
+from __future__ import annotations
+
+import ast
+import inspect
+import sys
+from pathlib import Path
+
+import pytest
+
+from traindoc import causes
+from traindoc.causes import CAUSES, IDS, VOCABULARY
+from traindoc.causes.keys import KEYS
+from traindoc.causes.model import MetricOutcome, NoWarning, ScaleKey, SetKey
+from traindoc.evidence import all_detectors, code_sites, run_detectors, synthetic
+from traindoc.ingest.model import Run
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tools"))
+import gen_cause_docs  # noqa: E402
+
+NOT_CAUSES = {"__init__", "model", "keys", "docs"}  # the registry's own modules
+
+
+def test_generated_texts_are_up_to_date():
+    """docs/causes.md, the failure-mode guide and the schema enum equal a fresh generation from the registry."""
+    assert gen_cause_docs.main(["--check"]) == 0, "run python tools/gen_cause_docs.py"
+
+
+def test_every_cause_module_is_in_the_vocabulary_once():
+    modules = {p.stem for p in Path(causes.__file__).parent.glob("*.py")} - NOT_CAUSES
+    listed = [cid for ids in VOCABULARY.values() for cid in ids]
+    assert len(listed) == len(set(listed))
+    assert modules == set(listed) == set(IDS)
+    for cid, c in CAUSES.items():
+        assert c.what and c.evidence and c.typical_fix and c.remedy.issue and c.remedy.fix, cid
+
+
+def test_detectors_are_registered_exactly_once():
+    by_name = {d.__name__: d for d in all_detectors()}
+    owners: dict[str, list[str]] = {}
+    for cid, c in CAUSES.items():
+        for name in c.detectors:
+            owners.setdefault(name, []).append(cid)
+    assert set(owners) == set(by_name), "detectors named in the registry vs detectors that run"
+    assert all(len(v) == 1 for v in owners.values()), {k: v for k, v in owners.items() if len(v) > 1}
+
+
+def test_findings_carry_the_cause_that_registers_their_detector():
+    owner = {name: cid for cid, c in CAUSES.items() for name in c.detectors}
+    seen = set()
+    for label in synthetic.BUILDERS:
+        for f in run_detectors(synthetic.make(label, 1)):
+            assert owner[f.detector] == f.cause, (label, f.detector, f.cause)
+            seen.add(f.detector)
+    assert len(seen) >= len(owner) // 2  # the check really ran over most detectors
+
+
+def _locator_emits() -> dict[str, set[tuple[str, str]]]:
+    """locate_* function -> the (cause, template) pairs its CodeSites are built with, read from the source."""
+    tree = ast.parse(inspect.getsource(code_sites))
+    out: dict[str, set[tuple[str, str]]] = {}
+    for fn in (n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name.startswith("locate_")):
+        pairs = set()
+        for call in (n for n in ast.walk(fn) if isinstance(n, ast.Call)):
+            name = call.func.attr if isinstance(call.func, ast.Attribute) else getattr(call.func, "id", "")
+            args = call.args[1:3] if name == "site" else call.args[0:2] if name == "CodeSite" else []
+            if len(args) == 2 and all(isinstance(a, ast.Constant) for a in args):
+                pairs.add((args[0].value, args[1].value))
+        if pairs:
+            out[fn.name] = pairs
+    return out
+
+
+def test_locators_and_templates_match_the_registry():
+    rules = {r.__name__ for r in [*code_sites._LOCAL, *code_sites._GLOBAL]}
+    named = {name for c in CAUSES.values() for name in c.locators}
+    assert named == rules, "locators named in the registry vs locators code_sites runs"
+    emits = _locator_emits()
+    assert set(emits) == rules
+    template_dir = ROOT / "src" / "traindoc" / "templates" / "fixes"
+    for cid, c in CAUSES.items():
+        for t in c.templates:
+            assert (template_dir / f"{t}.py.j2").is_file(), (cid, t)
+        for rule in c.locators:
+            for cause, template in emits[rule]:
+                assert cause == cid, (rule, cause, cid)
+                assert template in c.templates, (rule, template, cid)
+
+
+def test_code_lint_fix_sites_use_templates_that_exist(tmp_path):
+    code = tmp_path / "model.py"
+    code.write_text(
+        "import torch\nimport torch.nn.functional as F\n\n"
+        "def attn(q, k, v):\n    return F.scaled_dot_product_attention(q, k, v, is_causal=False)\n\n"
+        "def generate(m):\n    pass\n\n"
+        "def filt(grad, ema, lamb):\n    grad.add_(grad - ema, alpha=lamb)\n\n"
+        "def set_lr(optimizer, factor):\n    for group in optimizer.param_groups:\n"
+        "        group[\"scheduled_lr\"] = group[\"initial_lr\"] * factor\n\n"
+        "def nll(p):\n    return -torch.log(p).mean()\n\n"
+        "def train(model, opt, batches):\n    for b in batches:\n        loss = model(b)\n"
+        "        loss.backward()\n        opt.step()\n")
+    run = Run()
+    run.code_files = [str(code)]
+    from traindoc.evidence.detectors import code_lint
+
+    template_dir = ROOT / "src" / "traindoc" / "templates" / "fixes"
+    fired = [f for det in code_lint.DETECTORS for f in det(run)]
+    assert {f.cause for f in fired} == {"label_leakage", "optimizer_misconfig", "scheduler_misuse",
+                                        "zero_grad_missing", "nan_inf"}
+    for f in fired:
+        for site in f.fix_sites:
+            assert (template_dir / f"{site['template']}.py.j2").is_file(), (f.detector, site["template"])
+            assert site["template"] in CAUSES[f.cause].templates
+
+
+def test_plan_policies_and_alias_groups_resolve():
+    from traindoc.plan import build
+
+    for cid, c in CAUSES.items():
+        assert cid in build.DEFAULT_FIXERS
+        for step in (*c.plan.steps, *c.plan.complete):
+            if isinstance(step, SetKey | ScaleKey):
+                assert step.keys in KEYS, (cid, step.keys)
+            if isinstance(step, SetKey) and step.computed:
+                assert step.value in build.COMPUTED, (cid, step.value)
+        if c.plan.fix_all_sites:
+            assert c.locators, f"{cid}: fix_all_sites without a locator"
+    for group, names in KEYS.items():
+        assert names and len(names) == len(set(names)), group
+
+
+def test_explain_away_rules_and_outcomes_name_real_things():
+    from traindoc.ingest.catalogue import TAGS
+
+    for cid, c in CAUSES.items():
+        for rule in c.explained_by:
+            assert rule.by in CAUSES and rule.by != cid and 0 < rule.factor < 1, (cid, rule)
+        for o in c.outcomes:
+            if isinstance(o, NoWarning):
+                assert o.tag in TAGS, (cid, o.tag)
+            else:
+                assert isinstance(o, MetricOutcome)
+
+
+def test_synthetic_builders_cover_every_cause():
+    assert set(synthetic.BUILDERS) == {"healthy", *IDS}
+
+
+@pytest.mark.parametrize("folder", ["src", "tests", "tools", "docs", "skills", "bench"])
+def test_nothing_cites_a_path_outside_the_repository(folder):
+    """The vocabulary and references live in docs/; no committed file points at the workspace beside the clone."""
+    outside = ("shared" + "/spec", "shared" + "/reference", "../" + "shared")
+    bad = []
+    for path in (ROOT / folder).rglob("*"):
+        if path.suffix not in {".py", ".md", ".j2", ".json", ".yaml", ".toml", ".sh"} or not path.is_file():
+            continue
+        text = path.read_text(encoding="utf-8", errors="replace")
+        bad += [f"{path.relative_to(ROOT)}: {o}" for o in outside if o in text]
+    assert not bad
