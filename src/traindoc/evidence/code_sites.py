@@ -196,6 +196,11 @@ def _string_keys_read(sources: list[_Source]) -> set[str]:
     return keys
 
 
+# param-group keys torch itself reads: the optimiser's step reads "lr", torch.optim.lr_scheduler's schedulers read
+# "initial_lr" (and set it on their first step), so a write to either is never dead
+_READ_BY_TORCH = {"lr", "initial_lr"}
+
+
 def locate_unread_lr_key(src: _Source, all_sources: list[_Source], memo: dict[str, Any]) -> list[CodeSite]:
     """A schedule that writes `group["<something>_lr"] = ...` into a param group under a key that no code ever
     reads: the optimiser's step reads `group["lr"]`, so the schedule silently does nothing."""
@@ -210,7 +215,7 @@ def locate_unread_lr_key(src: _Source, all_sources: list[_Source], memo: dict[st
             if not (isinstance(t, ast.Subscript) and isinstance(t.slice, ast.Constant)):
                 continue
             key = t.slice.value
-            if not isinstance(key, str) or key == "lr" or "lr" not in key.lower() or key in read:
+            if not isinstance(key, str) or key in _READ_BY_TORCH or "lr" not in key.lower() or key in read:
                 continue
             if "lr" not in src.segment(n.value):
                 continue
