@@ -3,7 +3,7 @@ group, description, detectors, code locators, fix templates, remedy, plan policy
 it apart from its look-alikes. Config-key synonyms live in one table (causes/keys.py).
 
 Everything else is derived from here: the schema's cause enum, docs/causes.md and the skill's failure-mode guide
-are generated (tools/gen_failure_guide.py; tests/test_causes_registry.py fails when they drift), diagnosis reads
+are generated (tools/gen_cause_docs.py; tests/test_causes_registry.py fails when they drift), diagnosis reads
 remedies and explain-away rules, code_sites reads which locators serve which cause, plan reads the fix policy.
 
 This package imports no stage (it sits before ingest), so every stage may import it. Adding a cause = writing its

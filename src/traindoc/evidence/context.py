@@ -188,7 +188,8 @@ class Spike:
 def spikes(run: Run, name: str, z_min: float = 8.0, ratio_min: float = 3.0) -> list[Spike]:
     """Points whose log value is > z_min robust sigmas above the previous block AND >= ratio_min x its median.
 
-    z 8 on log scale: the monitor script of docs/references.md (Spike statistics) found at most 4.5 on six healthy runs and alerts at 8.
+    z 8 on log scale: the monitor script of docs/references.md (Spike statistics) saw at most 4.5 on six healthy
+    runs and alerts at 8.
     The ratio floor keeps very smooth series (tiny MAD) from turning 20 % wiggles into spikes.
     """
     return stats.cached(run, f"spikes:{name}:{z_min}:{ratio_min}", lambda: _spikes(run, name, z_min, ratio_min))
