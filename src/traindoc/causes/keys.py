@@ -10,6 +10,8 @@ from __future__ import annotations
 
 KEYS: dict[str, tuple[str, ...]] = {
     # learning rate of a single-optimiser run (HF `learning_rate`, Lightning/timm `lr`, schedules' peak/base/max)
+    # where a run names its optimiser (every one present is read, not only the first)
+    "optimizer_name": ("optim.name", "optimizer", "optim", "optimizer_name", "optimizer.name", "optimizer_type", "opt"),
     "learning_rate": ("learning_rate", "lr", "base_lr", "max_lr", "peak_lr"),
     # the LR to scale when lowering/raising it: a Muon/Grokfast trainer's muon_lr is its main LR, adam_lr (the
     # embeddings' and norms' AdamW group) last

@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from traindoc.causes import CAUSES
-from traindoc.causes.model import MetricOutcome, NoWarning, Remedy
+from traindoc.causes.model import NoWarning, Remedy
 
 REMEDIES: dict[str, Remedy] = {cid: c.remedy for cid, c in CAUSES.items()}
 LR_METRICS = ("lr", "lr/muon", "lr/adam")  # what "lr*" in an outcome stands for: the first of these the run logs
@@ -28,7 +28,6 @@ def expected_outcomes(cause: str, numbers: dict[str, Any], metrics: set[str]) ->
         if isinstance(o, NoWarning):
             out.append(_pred("no_warning", o.description, tag=o.tag))
             continue
-        assert isinstance(o, MetricOutcome)
         metric = next((m for m in LR_METRICS if m in metrics), None) if o.metric == "lr*" else o.metric
         if metric is None or metric not in metrics:
             continue

@@ -42,7 +42,7 @@ def optimizer_family(run: Run) -> str:
         v = run.meta.get(k)
         if isinstance(v, str):
             names.append(v.lower())
-    for key in ("optim.name", "optimizer", "optim", "optimizer_name", "optimizer.name", "optimizer_type", "opt"):
+    for key in KEYS["optimizer_name"]:
         cv = run.config_value(key)
         if cv is not None and isinstance(cv.value, str):
             names.append(cv.value.lower())
