@@ -1,6 +1,7 @@
 """`curriculum_shock`: a data/curriculum stage change shifts the distribution too sharply for the current LR."""
 
-from traindoc.causes.model import Cause, ExplainedBy, MetricOutcome, PlanPolicy, Remedy, ScaleKey
+from traindoc.causes.model import Cause, ExplainedBy, PlanPolicy, Remedy, ScaleKey
+from traindoc.causes.outcomes import EVAL_LOSS_NEAR_MIN, GRAD_NORM_BOUNDED, LOSS_NOT_DIVERGED
 
 CAUSE = Cause(
     id="curriculum_shock",
@@ -22,15 +23,12 @@ CAUSE = Cause(
         "low",
         quick_wins=("Re-warm the LR for a few hundred steps at each stage switch",),
     ),
+    # a jump at a stage boundary under an LR above its reference is the LR's fault, the boundary only its trigger
     explained_by=(ExplainedBy("lr_too_high", 0.5, "lr_above"),),
     outcomes=(
-        MetricOutcome(
-            "grad_norm", "grad_norm stays below 10x its median{where}", "max_over_median", "<", 10, "boundary"
-        ),
-        MetricOutcome(
-            "loss", "training loss ends within 10% of its minimum (no divergence)", "final_over_min", "<=", 1.1
-        ),
-        MetricOutcome("eval_loss", "eval loss ends within 10% of its minimum", "final_over_min", "<=", 1.1),
+        GRAD_NORM_BOUNDED,
+        LOSS_NOT_DIVERGED,
+        EVAL_LOSS_NEAR_MIN,
     ),
     plan=PlanPolicy((ScaleKey("lr_to_scale", 0.5, "a lower LR absorbs the stage change"),)),
 )

@@ -1,6 +1,7 @@
 """`dead_units`: activations dead or saturated so no signal passes."""
 
-from traindoc.causes.model import Cause, ExplainedBy, MetricOutcome, PlanPolicy, Remedy, ScaleKey
+from traindoc.causes.model import Cause, ExplainedBy, PlanPolicy, Remedy, ScaleKey
+from traindoc.causes.outcomes import LOSS_FALLS
 
 CAUSE = Cause(
     id="dead_units",
@@ -18,6 +19,6 @@ CAUSE = Cause(
         quick_wins=("Switch ReLU to GELU",),
     ),
     explained_by=(ExplainedBy("frozen_params", 0.5),),
-    outcomes=(MetricOutcome("loss", "loss falls by at least 10% over the run", "rel_change", "<", -0.1),),
+    outcomes=(LOSS_FALLS,),
     plan=PlanPolicy((ScaleKey("lr_to_scale", 0.5, "lower the LR so units are not pushed into saturation"),)),
 )

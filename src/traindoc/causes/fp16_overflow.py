@@ -1,6 +1,7 @@
 """`fp16_overflow`: half-precision range is exceeded."""
 
-from traindoc.causes.model import Cause, MetricOutcome, NoWarning, PlanPolicy, Remedy, SetKey
+from traindoc.causes.model import Cause, NoWarning, PlanPolicy, Remedy, SetKey
+from traindoc.causes.outcomes import GRAD_NORM_FINITE, LOSS_FINITE
 
 CAUSE = Cause(
     id="fp16_overflow",
@@ -25,8 +26,8 @@ CAUSE = Cause(
         quick_wins=("Switch fp16 to bf16",),
     ),
     outcomes=(
-        MetricOutcome("loss", "no NaN/Inf loss", "count_nonfinite", "==", 0),
-        MetricOutcome("grad_norm", "no NaN/Inf grad norm", "count_nonfinite", "==", 0),
+        LOSS_FINITE,
+        GRAD_NORM_FINITE,
         NoWarning("grad_overflow", "no gradient-overflow messages"),
     ),
     plan=PlanPolicy(

@@ -1,6 +1,7 @@
 """`frozen_params`: parameters that should train do not."""
 
-from traindoc.causes.model import Cause, MetricOutcome, PlanPolicy, Remedy, SetKey
+from traindoc.causes.model import Cause, PlanPolicy, Remedy, SetKey
+from traindoc.causes.outcomes import LOSS_FALLS
 
 CAUSE = Cause(
     id="frozen_params",
@@ -21,6 +22,6 @@ CAUSE = Cause(
         quick_wins=("Print the trainable parameter count before training",),
         default_changes=({"target": "config", "key": "freeze_backbone", "after": "false", "description": "unfreeze"},),
     ),
-    outcomes=(MetricOutcome("loss", "loss falls by at least 10% over the run", "rel_change", "<", -0.1),),
+    outcomes=(LOSS_FALLS,),
     plan=PlanPolicy((SetKey("freeze", False, "train the backbone again"),)),
 )

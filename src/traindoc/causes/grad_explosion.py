@@ -1,6 +1,7 @@
 """`grad_explosion`: gradients grow without bound while the LR is in range."""
 
-from traindoc.causes.model import Cause, ExplainedBy, FixCode, MetricOutcome, PlanPolicy, Remedy, SetKey
+from traindoc.causes.model import Cause, ExplainedBy, FixCode, PlanPolicy, Remedy, SetKey
+from traindoc.causes.outcomes import GRAD_NORM_BOUNDED, LOSS_FINITE, LOSS_NOT_DIVERGED
 
 CAUSE = Cause(
     id="grad_explosion",
@@ -28,13 +29,9 @@ CAUSE = Cause(
     ),
     explained_by=(ExplainedBy("zero_grad_missing", 0.4), ExplainedBy("lr_too_high", 0.7, "lr_above")),
     outcomes=(
-        MetricOutcome(
-            "grad_norm", "grad_norm stays below 10x its median{where}", "max_over_median", "<", 10, "boundary"
-        ),
-        MetricOutcome(
-            "loss", "training loss ends within 10% of its minimum (no divergence)", "final_over_min", "<=", 1.1
-        ),
-        MetricOutcome("loss", "no NaN/Inf loss", "count_nonfinite", "==", 0),
+        GRAD_NORM_BOUNDED,
+        LOSS_NOT_DIVERGED,
+        LOSS_FINITE,
     ),
     plan=PlanPolicy((SetKey("grad_clip", 1.0, "clip the global grad norm at 1.0"), FixCode(first_only=True))),
 )

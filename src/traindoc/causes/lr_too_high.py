@@ -1,6 +1,7 @@
 """`lr_too_high`: the learning rate (of some parameter group) is above the stable range for its optimiser and model."""
 
-from traindoc.causes.model import Cause, ExplainedBy, MetricOutcome, PlanPolicy, Remedy, ScaleKey
+from traindoc.causes.model import Cause, ExplainedBy, PlanPolicy, Remedy, ScaleKey
+from traindoc.causes.outcomes import EVAL_LOSS_NEAR_MIN, GRAD_NORM_BOUNDED, LOSS_FINITE, LOSS_NOT_DIVERGED
 
 CAUSE = Cause(
     id="lr_too_high",
@@ -33,30 +34,20 @@ CAUSE = Cause(
         ),
         default_changes=({"target": "config", "key": "learning_rate", "description": "lower the learning rate 2-10x"},),
     ),
-    explained_by=(
-        ExplainedBy("grad_explosion", 0.5, "lr_in_range"),
-        ExplainedBy("zero_grad_missing", 0.5, "lr_in_range"),
-        ExplainedBy("curriculum_shock", 0.5, "lr_in_range"),
-        ExplainedBy("nan_inf", 0.5, "lr_in_range"),
-        ExplainedBy("optimizer_misconfig", 0.5, "lr_in_range"),
-        ExplainedBy("no_warmup", 0.5, "lr_in_range"),
-        ExplainedBy("fp16_overflow", 0.5, "lr_in_range"),
-        ExplainedBy("label_leakage", 0.5, "lr_in_range"),
-        ExplainedBy("overfitting", 0.5, "lr_in_range"),
-        ExplainedBy("attention_logit_growth", 0.5, "lr_in_range"),
-        ExplainedBy("output_logit_divergence", 0.5, "lr_in_range"),
-        ExplainedBy("scheduler_misuse", 0.5, "lr_in_range"),
-        ExplainedBy("distributed_desync", 0.5, "lr_in_range"),
+    # an unstable run with the LR in its reference range: the specific mechanism explains the symptoms better
+    explained_by=tuple(
+        ExplainedBy(by, 0.5, "lr_in_range")
+        for by in (
+            "grad_explosion", "zero_grad_missing", "curriculum_shock", "nan_inf", "optimizer_misconfig", "no_warmup",
+            "fp16_overflow", "label_leakage", "overfitting", "attention_logit_growth", "output_logit_divergence",
+            "scheduler_misuse", "distributed_desync",
+        )
     ),
     outcomes=(
-        MetricOutcome(
-            "grad_norm", "grad_norm stays below 10x its median{where}", "max_over_median", "<", 10, "boundary"
-        ),
-        MetricOutcome(
-            "loss", "training loss ends within 10% of its minimum (no divergence)", "final_over_min", "<=", 1.1
-        ),
-        MetricOutcome("eval_loss", "eval loss ends within 10% of its minimum", "final_over_min", "<=", 1.1),
-        MetricOutcome("loss", "no NaN/Inf loss", "count_nonfinite", "==", 0),
+        GRAD_NORM_BOUNDED,
+        LOSS_NOT_DIVERGED,
+        EVAL_LOSS_NEAR_MIN,
+        LOSS_FINITE,
     ),
     plan=PlanPolicy((ScaleKey("lr_to_scale", 0.5, "halve the LR: back into the stable range"),)),
 )

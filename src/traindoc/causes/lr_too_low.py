@@ -1,6 +1,7 @@
 """`lr_too_low`: updates are too small to make progress."""
 
-from traindoc.causes.model import Cause, ExplainedBy, MetricOutcome, PlanPolicy, Remedy, ScaleKey
+from traindoc.causes.model import Cause, ExplainedBy, PlanPolicy, Remedy, ScaleKey
+from traindoc.causes.outcomes import LOSS_FALLS
 
 CAUSE = Cause(
     id="lr_too_low",
@@ -20,6 +21,6 @@ CAUSE = Cause(
         default_changes=({"target": "config", "key": "learning_rate", "description": "raise the learning rate"},),
     ),
     explained_by=(ExplainedBy("frozen_params", 0.6), ExplainedBy("vanishing_gradients", 0.6)),
-    outcomes=(MetricOutcome("loss", "loss falls by at least 10% over the run", "rel_change", "<", -0.1),),
+    outcomes=(LOSS_FALLS,),
     plan=PlanPolicy((ScaleKey("lr_to_scale", 10.0, "10x: updates large enough to make progress"),)),
 )

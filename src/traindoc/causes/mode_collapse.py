@@ -21,21 +21,14 @@ CAUSE = Cause(
         "low",
         quick_wins=("Sample with temperature 0.8 and a repetition penalty",),
     ),
-    explained_by=(
-        ExplainedBy("lr_too_high", 0.4),
-        ExplainedBy("label_leakage", 0.4),
-        ExplainedBy("nan_inf", 0.4),
-        ExplainedBy("grad_explosion", 0.4),
-        ExplainedBy("act_variance_collapse", 0.4),
-        ExplainedBy("overfitting", 0.4),
-        ExplainedBy("zero_grad_missing", 0.4),
-        ExplainedBy("optimizer_misconfig", 0.4),
-        ExplainedBy("fp16_overflow", 0.4),
-        ExplainedBy("data_pipeline_bug", 0.4),
-        ExplainedBy("curriculum_shock", 0.4),
-        ExplainedBy("frozen_params", 0.4),
-        ExplainedBy("dead_units", 0.4),
-        ExplainedBy("lr_too_low", 0.4),
+    # degenerate samples are mode collapse only "with no other cause found" (docs/causes.md)
+    explained_by=tuple(
+        ExplainedBy(by, 0.4)
+        for by in (
+            "lr_too_high", "label_leakage", "nan_inf", "grad_explosion", "act_variance_collapse", "overfitting",
+            "zero_grad_missing", "optimizer_misconfig", "fp16_overflow", "data_pipeline_bug", "curriculum_shock",
+            "frozen_params", "dead_units", "lr_too_low",
+        )
     ),
     plan=PlanPolicy((Manual("retrain from the last healthy checkpoint once the cause behind it is fixed"),)),
 )

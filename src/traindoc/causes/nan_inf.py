@@ -1,6 +1,7 @@
 """`nan_inf`: NaN/Inf appear in the loss or gradients from an unguarded operation."""
 
-from traindoc.causes.model import Cause, ExplainedBy, FixCode, MetricOutcome, PlanPolicy, Remedy
+from traindoc.causes.model import Cause, ExplainedBy, FixCode, PlanPolicy, Remedy
+from traindoc.causes.outcomes import GRAD_NORM_FINITE, LOSS_FINITE
 
 CAUSE = Cause(
     id="nan_inf",
@@ -28,8 +29,8 @@ CAUSE = Cause(
     ),
     explained_by=(ExplainedBy("fp16_overflow", 0.6),),
     outcomes=(
-        MetricOutcome("loss", "no NaN/Inf loss", "count_nonfinite", "==", 0),
-        MetricOutcome("grad_norm", "no NaN/Inf grad norm", "count_nonfinite", "==", 0),
+        LOSS_FINITE,
+        GRAD_NORM_FINITE,
     ),
     plan=PlanPolicy((FixCode(),), fix_all_sites=True),
 )

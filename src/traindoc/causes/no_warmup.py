@@ -1,6 +1,7 @@
 """`no_warmup`: full LR from step 0 on an optimiser/model that needs warmup."""
 
-from traindoc.causes.model import Cause, ExplainedBy, FixCode, MetricOutcome, PlanPolicy, Remedy, SetKey
+from traindoc.causes.model import Cause, ExplainedBy, FixCode, PlanPolicy, Remedy, SetKey
+from traindoc.causes.outcomes import GRAD_NORM_BOUNDED
 
 CAUSE = Cause(
     id="no_warmup",
@@ -22,9 +23,7 @@ CAUSE = Cause(
     ),
     explained_by=(ExplainedBy("lr_too_high", 0.8),),
     outcomes=(
-        MetricOutcome(
-            "grad_norm", "grad_norm stays below 10x its median{where}", "max_over_median", "<", 10, "boundary"
-        ),
+        GRAD_NORM_BOUNDED,
     ),
     plan=PlanPolicy(
         (

@@ -1,6 +1,7 @@
 """`overfitting`: the model memorises the training set."""
 
-from traindoc.causes.model import Cause, ExplainedBy, MetricOutcome, PlanPolicy, Remedy, SetKey, Strategy
+from traindoc.causes.model import Cause, ExplainedBy, PlanPolicy, Remedy, SetKey, Strategy
+from traindoc.causes.outcomes import EVAL_LOSS_NEAR_MIN
 
 CAUSE = Cause(
     id="overfitting",
@@ -29,7 +30,7 @@ CAUSE = Cause(
         ExplainedBy("lr_too_high", 0.6),
         ExplainedBy("data_pipeline_bug", 0.5),
     ),
-    outcomes=(MetricOutcome("eval_loss", "eval loss ends within 10% of its minimum", "final_over_min", "<=", 1.1),),
+    outcomes=(EVAL_LOSS_NEAR_MIN,),
     plan=PlanPolicy(
         (
             SetKey(

@@ -1,6 +1,7 @@
 """`vanishing_gradients`: gradients too small to train the early layers."""
 
 from traindoc.causes.model import Cause, ExplainedBy, Manual, MetricOutcome, PlanPolicy, Remedy
+from traindoc.causes.outcomes import LOSS_FALLS
 
 CAUSE = Cause(
     id="vanishing_gradients",
@@ -19,7 +20,7 @@ CAUSE = Cause(
     ),
     explained_by=(ExplainedBy("frozen_params", 0.5), ExplainedBy("lr_too_low", 0.7)),
     outcomes=(
-        MetricOutcome("loss", "loss falls by at least 10% over the run", "rel_change", "<", -0.1),
+        LOSS_FALLS,
         MetricOutcome("grad_norm", "grad_norm median above 1e-4", "median", ">", 1e-4),
     ),
     plan=PlanPolicy((Manual("add normalisation/residuals or a better init; raise the LR if grads are tiny"),)),

@@ -1,6 +1,7 @@
 """`zero_grad_missing`: gradients accumulate across steps because they are never cleared."""
 
-from traindoc.causes.model import Cause, FixCode, MetricOutcome, PlanPolicy, Remedy
+from traindoc.causes.model import Cause, FixCode, PlanPolicy, Remedy
+from traindoc.causes.outcomes import GRAD_NORM_BOUNDED, LOSS_NOT_DIVERGED
 
 CAUSE = Cause(
     id="zero_grad_missing",
@@ -24,12 +25,8 @@ CAUSE = Cause(
         quick_wins=("Call optimizer.zero_grad() every step",),
     ),
     outcomes=(
-        MetricOutcome(
-            "grad_norm", "grad_norm stays below 10x its median{where}", "max_over_median", "<", 10, "boundary"
-        ),
-        MetricOutcome(
-            "loss", "training loss ends within 10% of its minimum (no divergence)", "final_over_min", "<=", 1.1
-        ),
+        GRAD_NORM_BOUNDED,
+        LOSS_NOT_DIVERGED,
     ),
     plan=PlanPolicy((FixCode(),), fix_all_sites=True),
 )
