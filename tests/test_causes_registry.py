@@ -21,7 +21,6 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tools"))
 import gen_cause_docs  # noqa: E402
 
-NOT_CAUSES = {"__init__", "model", "keys", "docs"}  # the registry's own modules
 
 
 def test_generated_texts_are_up_to_date():
@@ -30,7 +29,8 @@ def test_generated_texts_are_up_to_date():
 
 
 def test_every_cause_module_is_in_the_vocabulary_once():
-    modules = {p.stem for p in Path(causes.__file__).parent.glob("*.py")} - NOT_CAUSES
+    # a cause module is one that defines CAUSE; the others (model, keys, outcomes, docs) are the registry's own
+    modules = {p.stem for p in Path(causes.__file__).parent.glob("*.py") if "\nCAUSE = Cause(" in p.read_text()}
     listed = [cid for ids in VOCABULARY.values() for cid in ids]
     assert len(listed) == len(set(listed))
     assert modules == set(listed) == set(IDS)
