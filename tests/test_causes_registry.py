@@ -22,7 +22,6 @@ sys.path.insert(0, str(ROOT / "tools"))
 import gen_cause_docs  # noqa: E402
 
 
-
 def test_generated_texts_are_up_to_date():
     """docs/causes.md, the failure-mode guide and the schema enum equal a fresh generation from the registry."""
     assert gen_cause_docs.main(["--check"]) == 0, "run python tools/gen_cause_docs.py"
