@@ -47,6 +47,24 @@ def test_detectors_are_registered_exactly_once():
     assert all(len(v) == 1 for v in owners.values()), {k: v for k, v in owners.items() if len(v) > 1}
 
 
+def test_detectors_report_the_cause_that_registers_them():
+    """Read from the source: every Finding a detect_* function builds with a literal cause names its owner."""
+    import traindoc.evidence.detectors as pkg
+
+    owner = {name: cid for cid, c in CAUSES.items() for name in c.detectors}
+    checked = 0
+    for path in Path(pkg.__file__).parent.glob("*.py"):
+        for fn in ast.parse(path.read_text()).body:
+            if not (isinstance(fn, ast.FunctionDef) and fn.name in owner):
+                continue
+            for call in (n for n in ast.walk(fn) if isinstance(n, ast.Call)):
+                if getattr(call.func, "id", "") == "Finding" and len(call.args) > 1 \
+                        and isinstance(call.args[1], ast.Constant):
+                    assert call.args[1].value == owner[fn.name], (path.name, fn.name, call.args[1].value)
+                    checked += 1
+    assert checked >= len(owner) - 2  # nearly every detector names its cause as a literal
+
+
 def test_findings_carry_the_cause_that_registers_their_detector():
     owner = {name: cid for cid, c in CAUSES.items() for name in c.detectors}
     seen = set()
