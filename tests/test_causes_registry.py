@@ -177,3 +177,14 @@ def test_nothing_cites_a_path_outside_the_repository(folder):
         text = path.read_text(encoding="utf-8", errors="replace")
         bad += [f"{path.relative_to(ROOT)}: {o}" for o in outside if o in text]
     assert not bad
+
+
+def test_probe_findings_name_registered_causes():
+    """Probes (src/traindoc/probe/) report evidence-format findings too: every cause they name is in the registry."""
+    named = set()
+    for path in (ROOT / "src" / "traindoc" / "probe").glob("*.py"):
+        for call in (n for n in ast.walk(ast.parse(path.read_text())) if isinstance(n, ast.Call)):
+            if getattr(call.func, "id", "") == "Finding" and len(call.args) > 1 \
+                    and isinstance(call.args[1], ast.Constant):
+                named.add(call.args[1].value)
+    assert named <= set(IDS), named - set(IDS)
