@@ -83,7 +83,7 @@ def command(args: Any) -> int:
         from traindoc.probe.command import run_factory
 
         findings = combine(run_detectors(run), run_factory(args.probe, getattr(args, "probe_checkpoint", None)))
-    doc = diagnose(run, [str(p) for p in args.paths], findings=findings)
+    doc = diagnose(run, sorted(str(p) for p in args.paths), findings=findings)  # named in any order: one doc
     validate(doc)
     text = json.dumps(doc, indent=2, allow_nan=False)
     if args.output:

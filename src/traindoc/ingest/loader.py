@@ -17,6 +17,7 @@ from pathlib import Path
 from traindoc.ingest import budget
 from traindoc.ingest.budget import RunBudget
 from traindoc.ingest.model import Run, Source
+from traindoc.ingest.own_outputs import OWN_DIR, is_own_output
 from traindoc.ingest.registry import Reader, ReadError, all_readers
 
 HEAD_BYTES = 64 * 1024
@@ -27,7 +28,7 @@ MIN_SCORE = 0.2
 SKIP_DIRS = {
     ".git", ".hg", ".svn", ".venv", "venv", "env", ".env", "node_modules", "__pycache__", ".mypy_cache",
     ".pytest_cache", ".ruff_cache", ".tox", ".nox", ".ipynb_checkpoints", "site-packages", ".hypothesis", ".idea",
-    ".vscode", ".cache",
+    ".vscode", ".cache", OWN_DIR,
 }
 # File types that are never training artifacts we read (media, archives, compiled code, datasets). Checkpoints
 # (.pt, .pth, .bin, .safetensors, .ckpt) are NOT here: the checkpoint reader wants them.
@@ -107,6 +108,15 @@ def add_code_file(run: Run, path: str, spend: RunBudget) -> None:
 
 
 class _Walker:
+    """Find what to read, then read it in one canonical order.
+
+    The walk only decides which reader takes which file (sniffing heads); the reads happen afterwards, sorted by
+    real path, so the `Run` is a function of the set of files and not of the order the paths were named in, nor of
+    whether a folder or its files were given (issue 8: the same run scored 1.00 or 0.62 by the order of its paths).
+    Everything a reader leaves first-seen or last-wins (series merged from two files, config values, meta) then
+    comes out the same every time.
+    """
+
     def __init__(self, run: Run, readers: list[Reader], spend: RunBudget) -> None:
         self.run = run
         self.spend = spend
@@ -114,15 +124,19 @@ class _Walker:
         self.dir_readers = [r for r in readers if r.handles_dirs]
         self.tried: list[str] = []
         self.count = 0
+        self.jobs: list[tuple[str, Path, Reader]] = []  # (real path, path as named, reader)
+        self.code: list[str] = []  # .py files met, admitted under the code budget in sorted order at the end
+        self.notes: list[str] = []  # what the walk itself has to say (sorted at the end)
 
     def _admit(self, path: Path) -> bool:
         """A path is read once (by its real path: symlink loops and aliases end here) and only inside the roots."""
         if not self.spend.inside(path):
-            self.run.warnings.append(f"{path}: links outside the folders being read; not followed")
+            self.notes.append(f"{path}: links outside the folders being read; not followed")
             return False
         return self.spend.first_visit(path)
 
-    def offer_file(self, path: Path, *, as_config: bool = False) -> None:
+    def offer_file(self, path: Path, *, as_config: bool = False, named: bool = False) -> None:
+        """Sniff one file and queue it for its reader. `named`: the user gave this file itself (not met in a walk)."""
         if not self._admit(path):
             return
         try:
@@ -132,16 +146,21 @@ class _Walker:
             return
         self.count += 1
         if path.suffix == ".py":
-            add_code_file(self.run, str(path), self.spend)
+            self.code.append(str(path))
         if path.suffix.lower() in SKIP_SUFFIXES and not as_config:
             return
         with budget.reading(self.spend, path):
             head = _read_head(path)
+            if is_own_output(head):  # our own diagnosis/plan/report: never evidence about the run
+                if named:
+                    self.notes.append(f"{path}: a traindoc output (diagnosis, plan or report), not a run artifact; "
+                                      "not read")
+                return
             reader, score = _best_reader(self.file_readers, path, head)
         if reader is None or score < (0.05 if as_config else MIN_SCORE):
             self.tried.append(str(path))
             return
-        _run_reader(reader, path, self.run, self.spend)
+        self.jobs.append((os.path.realpath(path), path, reader))
 
     def offer_dir(self, root: Path) -> None:
         """Walk `root`; a folder claimed by a folder reader is read once and only its passthrough parts descend.
@@ -155,7 +174,7 @@ class _Walker:
             with budget.reading(self.spend, d):
                 reader, score = _best_reader(self.dir_readers, d, b"")
             if reader is not None and score >= MIN_SCORE:
-                _run_reader(reader, d, self.run, self.spend)
+                self.jobs.append((os.path.realpath(d), d, reader))
                 for pattern in FOLDER_PASSTHROUGH:
                     for p in sorted(d.glob(pattern))[:limit]:
                         if p.is_dir():
@@ -166,7 +185,7 @@ class _Walker:
             try:
                 entries = sorted(os.scandir(d), key=lambda e: e.name)
             except OSError as e:
-                self.run.warnings.append(f"{d}: cannot list folder ({e.strerror or e})")
+                self.notes.append(f"{d}: cannot list folder ({e.strerror or e})")
                 continue
             subdirs = []
             for entry in entries:
@@ -179,9 +198,26 @@ class _Walker:
                 except OSError:
                     continue
                 if self.count >= limit:
-                    self.run.warnings.append(f"{root}: stopped after {limit} files; pass the run folder itself")
+                    self.notes.append(f"{root}: stopped after {limit} files; pass the run folder itself")
                     break
             stack.extend(reversed(subdirs))
+
+    def read_all(self) -> None:
+        """Run the queued readers in real-path order, then admit the code files in the same order."""
+        for _, path, reader in sorted(self.jobs, key=lambda j: (j[0], str(j[1]), j[2].name)):
+            _run_reader(reader, path, self.run, self.spend)
+        for path in sorted(set(self.code), key=lambda p: (os.path.realpath(p), p)):
+            add_code_file(self.run, path, self.spend)
+        # The walk's own notes first, sorted and once each; then each file's warnings in reading order.
+        self.run.warnings[:0] = sorted(set(self.notes))
+
+
+def _canonical(paths: list[str | os.PathLike[str]]) -> list[Path]:
+    """The paths as given, once each, in real-path order (the order they were named in must not matter)."""
+    seen: dict[str, Path] = {}
+    for p in paths:
+        seen.setdefault(os.path.realpath(p), Path(p))
+    return [seen[k] for k in sorted(seen)]
 
 
 def load_run(
@@ -195,50 +231,52 @@ def load_run(
     `configs` are extra config files (offered to the readers even when their name says little); `code_dirs` are
     source folders whose `.py` files are collected into `run.code_files` for locating fixes. Reading stays inside
     the folders given (a given file's folder counts) and within `budget` (ingest/budget.py; default limits).
+    The result does not depend on the order of the paths (see `_Walker`); traindoc's own outputs (the `.traindoc/`
+    folder, and a diagnosis, plan or report wherever it was written: ingest/own_outputs.py) are never read.
     """
-    paths, configs, code_dirs = list(paths), list(configs), list(code_dirs)
+    paths, configs, code_dirs = _canonical(list(paths)), _canonical(list(configs)), _canonical(list(code_dirs))
     spend = budget or RunBudget()
     for p in [*paths, *configs, *code_dirs]:
-        spend.add_root(p if Path(p).is_dir() else Path(p).parent)
+        spend.add_root(p if p.is_dir() else p.parent)
     run = Run()
     walker = _Walker(run, all_readers(), spend)
-    for p in paths:
-        path = Path(p)
+    for path in paths:
         if path.is_dir():
             walker.offer_dir(path)
         elif path.is_file():
-            walker.offer_file(path)
+            walker.offer_file(path, named=True)
         else:
-            run.warnings.append(f"{path}: no such file or folder")
-    for p in configs:
-        path = Path(p)
+            walker.notes.append(f"{path}: no such file or folder")
+    for path in configs:
         if path.is_file():
-            walker.offer_file(path, as_config=True)
+            walker.offer_file(path, as_config=True, named=True)
         else:
-            run.warnings.append(f"{path}: config file not found")
-    for p in code_dirs:
-        _collect_code(Path(p), run, spend)
+            walker.notes.append(f"{path}: config file not found")
+    for path in code_dirs:
+        _collect_code(path, walker)
+    walker.read_all()
     # Several sources can report the same boundary (trainer_state.json and the console log, CSV and TensorBoard).
     run.epoch_starts = sorted(set(run.epoch_starts))
     run.stages = sorted(set(run.stages))
     if not run.sources and walker.tried:
-        run.meta["tried"] = walker.tried[:50]
-        shown = ", ".join(walker.tried[:5]) + (f" and {len(walker.tried) - 5} more" if len(walker.tried) > 5 else "")
+        tried = sorted(walker.tried)
+        run.meta["tried"] = tried[:50]
+        shown = ", ".join(tried[:5]) + (f" and {len(tried) - 5} more" if len(tried) > 5 else "")
         run.warnings.append(f"no file in a known format among: {shown}")
     return run.finalize()
 
 
-def _collect_code(root: Path, run: Run, spend: RunBudget) -> None:
+def _collect_code(root: Path, walker: _Walker) -> None:
     if root.is_file():
         if root.suffix == ".py":
-            add_code_file(run, str(root), spend)
+            walker.code.append(str(root))
         return
     if not root.is_dir():
-        run.warnings.append(f"{root}: code folder not found")
+        walker.notes.append(f"{root}: code folder not found")
         return
     for dirpath, dirnames, filenames in os.walk(root):  # does not follow symlinked folders
         dirnames[:] = sorted(d for d in dirnames if d not in SKIP_DIRS)
         for name in sorted(filenames):
             full = os.path.join(dirpath, name)
-            if name.endswith(".py") and spend.inside(full) and os.path.isfile(full):
-                add_code_file(run, full, spend)
+            if name.endswith(".py") and walker.spend.inside(full) and os.path.isfile(full):
+                walker.code.append(full)

@@ -156,51 +156,89 @@ class Run:
     epoch_starts: list[tuple[int, int]] = field(default_factory=list)  # (first step, epoch index)
     meta: dict[str, Any] = field(default_factory=dict)  # optimizer family, precision, world_size, seed, versions ...
     warnings: list[str] = field(default_factory=list)  # problems met while reading; never fatal
+    # Series of one name from several files, merged by finalize() (add_series).
+    _parts: dict[str, list[Series]] = field(default_factory=dict, repr=False)
 
     def add_series(self, series: Series) -> None:
-        """Add or merge a series (same name from several files: concatenated, sorted, later duplicate wins)."""
-        old = self.metrics.get(series.name)
-        if old is None or len(old) == 0:
-            self.metrics[series.name] = series
-            return
-        steps = np.concatenate([old.steps, series.steps])
-        values = np.concatenate([old.values, series.values])
-        self.metrics[series.name] = Series(series.name, steps, values, old.source, old.raw_name)
+        """Add a series. Parts of one name from one file are concatenated as logged; parts from other files are
+        kept apart until finalize() merges them by a rule that does not depend on which file was read first."""
+        parts = self._parts.setdefault(series.name, [])
+        same = next((i for i, p in enumerate(parts) if p.source == series.source), None)
+        if same is None:
+            parts.append(series)
+        else:
+            old = parts[same]
+            parts[same] = Series(series.name, np.concatenate([old.steps, series.steps]),
+                                 np.concatenate([old.values, series.values]), old.source, old.raw_name)
+        self.metrics[series.name] = parts[0] if len(parts) == 1 else _richest(parts)
 
     def put_config(self, cv: ConfigValue) -> None:
-        """Record a config value; the last one read is the effective value until finalize() picks the site."""
+        """Record a config value; finalize() picks the effective one among the sites (see _pick_config_sites)."""
         self.config_sites.setdefault(cv.key, []).append(cv)
         self.config[cv.key] = cv
 
-    def _pick_config_sites(self) -> None:
-        """Where a key is written in several files with the same value, point `config` at the one a person edits.
-
-        A run usually saves a copy of its effective config beside its logs and checkpoints; editing that copy
-        changes nothing the next training reads. So among the sites that agree with the effective value, prefer a
-        file outside every folder that holds the run's outputs (metrics, checkpoints), then the shallowest path.
-        """
-        output_dirs = {
+    def _output_dirs(self) -> set[str]:
+        """Folders that hold the run's outputs (metrics, checkpoints): a config there is the copy the run saved."""
+        return {
             os.path.dirname(os.path.abspath(s.path))
             for s in self.sources
             if s.metrics or "checkpoint" in s.format
         }
 
-        def rank(cv: ConfigValue) -> tuple[int, int]:
+    def _merge_series(self) -> None:
+        """One series per name from every file that logged it (trainer_state.json and the console log, CSV and
+        TensorBoard, two resumed logs). Steps only one file has are all kept; at a step several files have, the
+        value of the richest file wins (most finite points, then most points, then path: never reading order),
+        and within one file the last value logged wins (as after a resume)."""
+        for name, parts in self._parts.items():
+            if len(parts) < 2:
+                continue
+            parts = sorted(parts, key=_richness)  # the richest last: its value survives a duplicate step
+            best = parts[-1]
+            self.metrics[name] = Series(name, np.concatenate([p.steps for p in parts]),
+                                        np.concatenate([p.values for p in parts]), best.source, best.raw_name)
+        self._parts.clear()
+
+    def _pick_config_sites(self) -> None:
+        """Choose, for each key written in several files, the effective value and the site a fix should edit.
+
+        The effective value must not depend on which file was read first. Where the sites disagree, the copy the
+        run saved beside its outputs wins (the run was launched with that value, e.g. after a command-line
+        override), then an explicit config over a default in code (a dataclass or argparse default is what a
+        config overrides), then the later path. Editing that saved copy changes nothing the next training reads,
+        so among the sites that agree with the effective value `config` points at a file outside every output
+        folder, then the shallowest path.
+        """
+        output_dirs = self._output_dirs()
+
+        def inside_outputs(cv: ConfigValue) -> bool:
             path = os.path.abspath(cv.file)
-            inside_outputs = any(path.startswith(d + os.sep) for d in output_dirs)
-            return (1 if inside_outputs else 0, path.count(os.sep))
+            return any(path.startswith(d + os.sep) for d in output_dirs)
+
+        def authority(cv: ConfigValue) -> tuple[int, int, str, int]:
+            return (1 if inside_outputs(cv) else 0, 0 if cv.kind in _CODE_DEFAULTS else 1, cv.file, cv.line or 0)
+
+        def editable(cv: ConfigValue) -> tuple[int, int, str, int]:
+            return (1 if inside_outputs(cv) else 0, os.path.abspath(cv.file).count(os.sep), cv.file, cv.line or 0)
 
         for key, sites in self.config_sites.items():
             if len(sites) < 2:
                 continue
-            effective = self.config[key]
+            effective = max(sites, key=authority)
+            self.config[key] = effective
             same = [cv for cv in sites if cv.file and cv.line and _same_value(cv.value, effective.value)]
             if same:
-                self.config[key] = min(same, key=rank)
+                self.config[key] = min(same, key=editable)
 
     def finalize(self) -> Run:
-        """Sort every series by step, dropping duplicate steps (the last logged value wins, as after a resume)."""
+        """Merge and sort every series by step, dropping duplicate steps (see _merge_series); order what readers
+        appended (sources, events, samples, code files) so that nothing depends on the order files were read."""
+        self._merge_series()
         self._pick_config_sites()
+        self.sources.sort(key=lambda s: (s.path, s.format))
+        self.events.sort(key=lambda e: e.source)  # stable: each file's events stay in their logged order
+        self.samples.sort(key=lambda x: x.source)
+        self.code_files.sort()
         for name, s in list(self.metrics.items()):
             if len(s) == 0:
                 del self.metrics[name]
@@ -229,6 +267,20 @@ class Run:
                 if key.rsplit(".", 1)[-1] == want:
                     return cv
         return None
+
+
+# Config kinds that are defaults written in code: any explicit config file overrides them.
+_CODE_DEFAULTS = {"dataclass_default", "argparse_default"}
+
+
+def _richness(s: Series) -> tuple[int, int, str, str]:
+    """How much a file tells about one metric: finite points, then points, then its path and name (a fixed order
+    for a tie, so that the winner never depends on which file was read first)."""
+    return (int(np.isfinite(s.values).sum()), len(s), s.source, s.raw_name)
+
+
+def _richest(parts: list[Series]) -> Series:
+    return max(parts, key=_richness)
 
 
 def _same_value(a: Any, b: Any) -> bool:
