@@ -105,6 +105,51 @@ def lightning(out: Path) -> None:
             shutil.copy(version / name, dest / name)
 
 
+def lightning_tb(out: Path) -> None:
+    """One real Lightning fit seen through three files: CSVLogger and TensorBoardLogger into the same version folder
+    (metrics.csv, events.out.tfevents.*, hparams.yaml), with a LearningRateMonitor. For the order tests: the same
+    metrics reach the run from two files."""
+    import pytorch_lightning as pl
+    import torch
+    from pytorch_lightning.callbacks import LearningRateMonitor
+    from pytorch_lightning.loggers import CSVLogger, TensorBoardLogger
+
+    class Model(pl.LightningModule):
+        def __init__(self, lr: float = 0.05) -> None:
+            super().__init__()
+            self.save_hyperparameters()
+            self.net = torch.nn.Sequential(torch.nn.Linear(4, 16), torch.nn.Tanh(), torch.nn.Linear(16, 1))
+
+        def training_step(self, batch, _):
+            x, y = batch
+            loss = torch.nn.functional.mse_loss(self.net(x), y)
+            self.log("train_loss", loss, on_step=True, on_epoch=True)
+            return loss
+
+        def validation_step(self, batch, _):
+            x, y = batch
+            self.log("val_loss", torch.nn.functional.mse_loss(self.net(x), y))
+
+        def configure_optimizers(self):
+            return torch.optim.SGD(self.parameters(), lr=self.hparams.lr)
+
+    torch.manual_seed(0)
+    x = torch.randn(128, 4)
+    dl = torch.utils.data.DataLoader(torch.utils.data.TensorDataset(x, x.sum(1, keepdim=True)), batch_size=8)
+    with tempfile.TemporaryDirectory() as tmp:
+        loggers = [CSVLogger(tmp), TensorBoardLogger(tmp)]
+        trainer = pl.Trainer(max_epochs=4, logger=loggers, log_every_n_steps=2, accelerator="cpu",
+                             callbacks=[LearningRateMonitor()], enable_progress_bar=False,
+                             enable_model_summary=False, enable_checkpointing=False)
+        trainer.fit(Model(), dl, dl)
+        dest = out / "lightning_tb" / "version_0"
+        dest.mkdir(parents=True, exist_ok=True)
+        # Both loggers pick the next free version: CSV takes version_0, TensorBoard version_1; one folder here.
+        for f in sorted((Path(tmp) / "lightning_logs").glob("version_*/*")):
+            if f.name in ("metrics.csv", "hparams.yaml") or f.name.startswith("events.out.tfevents."):
+                shutil.copy(f, dest / ("events.out.tfevents.0.host" if f.name.startswith("events.") else f.name))
+
+
 def mlflow(out: Path) -> None:
     """A real MLflow file store (mlflow-skinny; the file store needs MLFLOW_ALLOW_FILE_STORE since 3.13)."""
     os.environ["MLFLOW_ALLOW_FILE_STORE"] = "true"
