@@ -1,6 +1,6 @@
 """Regenerate the real-library fixtures in this folder (run from the repository root):
 
-    OMP_NUM_THREADS=1 .venv/bin/python tests/data/ingest/generate.py phase1|hf|lightning|mlflow|mlflow_db|wandb
+    OMP_NUM_THREADS=1 .venv/bin/python tests/data/ingest/generate.py phase1|hf|lightning|lightning_tb|mlflow|mlflow_db|wandb
 
 Each writes into a temporary folder and copies back only the small files the tests read. The outputs are committed
 so the ingest tests run without these libraries; tests that need a library to make a fresh file skip without it.
@@ -64,51 +64,9 @@ t.train(); t.save_state()
             shutil.copy(run / "trainer_state.json", out / f"hf_trainer_state_{name}.json")
 
 
-def lightning(out: Path) -> None:
-    """A real Lightning fit (linear regression, 3 epochs) with CSVLogger + LearningRateMonitor."""
-    import pytorch_lightning as pl
-    import torch
-    from pytorch_lightning.callbacks import LearningRateMonitor
-    from pytorch_lightning.loggers import CSVLogger
-
-    class Model(pl.LightningModule):
-        def __init__(self, lr: float = 0.05) -> None:
-            super().__init__()
-            self.save_hyperparameters()
-            self.net = torch.nn.Linear(4, 1)
-
-        def training_step(self, batch, _):
-            x, y = batch
-            loss = torch.nn.functional.mse_loss(self.net(x), y)
-            self.log("train_loss", loss, on_step=True, on_epoch=True)
-            return loss
-
-        def validation_step(self, batch, _):
-            x, y = batch
-            self.log("val_loss", torch.nn.functional.mse_loss(self.net(x), y))
-
-        def configure_optimizers(self):
-            return torch.optim.SGD(self.parameters(), lr=self.hparams.lr)
-
-    torch.manual_seed(0)
-    x = torch.randn(64, 4)
-    dl = torch.utils.data.DataLoader(torch.utils.data.TensorDataset(x, x.sum(1, keepdim=True)), batch_size=8)
-    with tempfile.TemporaryDirectory() as tmp:
-        trainer = pl.Trainer(max_epochs=3, logger=CSVLogger(tmp), log_every_n_steps=2, accelerator="cpu",
-                             callbacks=[LearningRateMonitor()], enable_progress_bar=False,
-                             enable_model_summary=False, enable_checkpointing=False)
-        trainer.fit(Model(), dl, dl)
-        version = Path(tmp) / "lightning_logs" / "version_0"
-        dest = out / "lightning" / "version_0"
-        dest.mkdir(parents=True, exist_ok=True)
-        for name in ("metrics.csv", "hparams.yaml"):
-            shutil.copy(version / name, dest / name)
-
-
-def lightning_tb(out: Path) -> None:
-    """One real Lightning fit seen through three files: CSVLogger and TensorBoardLogger into the same version folder
-    (metrics.csv, events.out.tfevents.*, hparams.yaml), with a LearningRateMonitor. For the order tests: the same
-    metrics reach the run from two files."""
+def _lightning_fit(tmp: str, *, hidden: int, samples: int, epochs: int, tensorboard: bool) -> Path:
+    """A real Lightning fit of a small regression (a linear layer, or an MLP with `hidden` units) with CSVLogger
+    (and TensorBoardLogger) + LearningRateMonitor into `tmp`; returns its `lightning_logs` folder."""
     import pytorch_lightning as pl
     import torch
     from pytorch_lightning.callbacks import LearningRateMonitor
@@ -118,7 +76,8 @@ def lightning_tb(out: Path) -> None:
         def __init__(self, lr: float = 0.05) -> None:
             super().__init__()
             self.save_hyperparameters()
-            self.net = torch.nn.Sequential(torch.nn.Linear(4, 16), torch.nn.Tanh(), torch.nn.Linear(16, 1))
+            self.net = torch.nn.Sequential(torch.nn.Linear(4, hidden), torch.nn.Tanh(), torch.nn.Linear(hidden, 1)) \
+                if hidden else torch.nn.Linear(4, 1)
 
         def training_step(self, batch, _):
             x, y = batch
@@ -134,18 +93,35 @@ def lightning_tb(out: Path) -> None:
             return torch.optim.SGD(self.parameters(), lr=self.hparams.lr)
 
     torch.manual_seed(0)
-    x = torch.randn(128, 4)
+    x = torch.randn(samples, 4)
     dl = torch.utils.data.DataLoader(torch.utils.data.TensorDataset(x, x.sum(1, keepdim=True)), batch_size=8)
+    loggers = [CSVLogger(tmp), TensorBoardLogger(tmp)] if tensorboard else CSVLogger(tmp)
+    trainer = pl.Trainer(max_epochs=epochs, logger=loggers, log_every_n_steps=2, accelerator="cpu",
+                         callbacks=[LearningRateMonitor()], enable_progress_bar=False,
+                         enable_model_summary=False, enable_checkpointing=False)
+    trainer.fit(Model(), dl, dl)
+    return Path(tmp) / "lightning_logs"
+
+
+def lightning(out: Path) -> None:
+    """A real Lightning fit (linear regression, 3 epochs) with CSVLogger + LearningRateMonitor."""
     with tempfile.TemporaryDirectory() as tmp:
-        loggers = [CSVLogger(tmp), TensorBoardLogger(tmp)]
-        trainer = pl.Trainer(max_epochs=4, logger=loggers, log_every_n_steps=2, accelerator="cpu",
-                             callbacks=[LearningRateMonitor()], enable_progress_bar=False,
-                             enable_model_summary=False, enable_checkpointing=False)
-        trainer.fit(Model(), dl, dl)
+        version = _lightning_fit(tmp, hidden=0, samples=64, epochs=3, tensorboard=False) / "version_0"
+        dest = out / "lightning" / "version_0"
+        dest.mkdir(parents=True, exist_ok=True)
+        for name in ("metrics.csv", "hparams.yaml"):
+            shutil.copy(version / name, dest / name)
+
+
+def lightning_tb(out: Path) -> None:
+    """One real Lightning fit seen through three files: CSVLogger and TensorBoardLogger into one version folder
+    (metrics.csv, events.out.tfevents.*, hparams.yaml). For the order tests: the same metrics from two files."""
+    with tempfile.TemporaryDirectory() as tmp:
+        logs = _lightning_fit(tmp, hidden=16, samples=128, epochs=4, tensorboard=True)
         dest = out / "lightning_tb" / "version_0"
         dest.mkdir(parents=True, exist_ok=True)
         # Both loggers pick the next free version: CSV takes version_0, TensorBoard version_1; one folder here.
-        for f in sorted((Path(tmp) / "lightning_logs").glob("version_*/*")):
+        for f in sorted(logs.glob("version_*/*")):
             if f.name in ("metrics.csv", "hparams.yaml") or f.name.startswith("events.out.tfevents."):
                 shutil.copy(f, dest / ("events.out.tfevents.0.host" if f.name.startswith("events.") else f.name))
 
@@ -229,6 +205,6 @@ run.finish()
 
 
 if __name__ == "__main__":
-    for what in sys.argv[1:] or ["phase1", "hf", "lightning", "mlflow", "mlflow_db", "wandb"]:
+    for what in sys.argv[1:] or ["phase1", "hf", "lightning", "lightning_tb", "mlflow", "mlflow_db", "wandb"]:
         globals()[what](HERE)
         print("wrote", what)
