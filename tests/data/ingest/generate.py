@@ -1,6 +1,6 @@
 """Regenerate the real-library fixtures in this folder (run from the repository root):
 
-    OMP_NUM_THREADS=1 .venv/bin/python tests/data/ingest/generate.py phase1|hf|lightning|lightning_tb|mlflow|mlflow_db|wandb
+    OMP_NUM_THREADS=1 .venv/bin/python tests/data/ingest/generate.py [phase1|hf|lightning|lightning_tb|mlflow|...]
 
 Each writes into a temporary folder and copies back only the small files the tests read. The outputs are committed
 so the ingest tests run without these libraries; tests that need a library to make a fresh file skip without it.
