@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import math
 import statistics
-from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -65,6 +65,10 @@ def measure(records: list[dict[str, Any]]) -> dict[str, float]:
     # growth of the grad norm: its largest finite value over the median of the first 10 steps (an explosion)
     first10 = _finite(gnorms[:10])
     m["gn_max_vs_first10_median"] = m["gn_max"] / _median(first10) if first10 else math.nan
+    # the same growth, where a grad norm that overflowed (inf/NaN) counts as unbounded: an explosion that ends in
+    # NaN within a few steps of leaving its range may have only ~100x of finite values to show for it
+    overflowed = any(x is None or not math.isfinite(float(x)) for x in gnorms)
+    m["gn_growth"] = math.inf if overflowed and first10 else m["gn_max_vs_first10_median"]
     m["gn_last_vs_first"] = _median(_finite(gnorms[-k:])) / _median(_finite(gnorms[:k])) if fin_gn else math.nan
     # the Advanced stage switch (the seed's divergence point)
     adv = next((r["step"] for r in stages if r["stage"] == "Advanced"), None)
@@ -110,47 +114,62 @@ def measure(records: list[dict[str, Any]]) -> dict[str, float]:
     return m
 
 
-# A symptom: (figure, present when ..., absent when ...). Thresholds leave a wide gap between the faulty and the
-# fixed run on purpose (a borderline symptom makes a useless test and a useless demo).
-Check = tuple[str, Callable[[float], bool], Callable[[float], bool]]
+# A symptom check: the figure, when the symptom is present (op, threshold) and when it is clearly absent. Thresholds
+# sit far inside the values measured on every seed in both forms (docs/fault-zoo.md, "Margins"; reproduce with
+# tools/zoo_margins.py), with a wide gap between "present" and "absent": a borderline symptom makes a useless test
+# and a useless demo.
+@dataclass(frozen=True)
+class Check:
+    figure: str
+    present: tuple[str, float]  # (">", 100.0): the symptom is there when figure > 100
+    absent: tuple[str, float]  # ("<", 30.0): the symptom is clearly gone when figure < 30
 
 
-def _lt(x: float) -> Callable[[float], bool]:
-    return lambda v: math.isfinite(v) and v < x
+def holds(rule: tuple[str, float], value: float) -> bool:
+    """Whether a value satisfies (op, threshold). NaN (a figure the run could not produce) never does; inf (gn_growth
+    of an overflowed run) compares as a number."""
+    op, threshold = rule
+    if math.isnan(value):
+        return False
+    return value > threshold if op == ">" else value < threshold
 
 
-def _gt(x: float) -> Callable[[float], bool]:
-    return lambda v: math.isfinite(v) and v > x
-
-
-def _isnan() -> Callable[[float], bool]:
-    return lambda v: not math.isfinite(v)
+def margin(rule: tuple[str, float], value: float) -> float:
+    """How far a value sits inside (op, threshold), as a factor: value / threshold for ">", threshold / value for
+    "<" (inf for a value of 0 or below against a positive "<" threshold). Below 1 the rule does not hold."""
+    op, threshold = rule
+    if math.isnan(value):
+        return math.nan
+    if op == ">":
+        return value / threshold if threshold > 0 else (math.inf if value > threshold else 0.0)
+    return threshold / value if value > 0 else (math.inf if value < threshold else 0.0)
 
 
 SYMPTOMS: dict[str, list[Check]] = {
-    "healthy": [("loss_drop", _gt(0.5), _lt(0.2)), ("nonfinite_loss_steps", _lt(0.5), _gt(0.5))],
-    "seed_divergence": [("gn_after_switch_max_vs_median", _gt(10.0), _lt(5.0)), ("loss_last", _gt(1.4), _lt(1.25))],
-    "act_variance_collapse": [("halt_var_median_2nd_half", _lt(1e-6), _gt(1e-4)),
-                              ("steps_mean_range_2nd_half", _lt(1e-9), _gt(1e-3)),
-                              ("var_dof_warnings", _gt(0.5), _lt(0.5))],
-    "embedding_heavy": [("embedding_share", _gt(0.75), _lt(0.5))],
-    "future_leak": [("loss_last", _lt(0.3), _gt(0.6)), ("val_minus_train_last", _gt(1.0), _lt(0.5))],
-    "grokfast_sign": [("gn_early_spikiness", _gt(4.5), _lt(3.5))],
-    "scheduler_key": [("lr_muon_max_over_min", _lt(1.0 + 1e-9), _gt(5.0))],
-    "no_warmup": [("gn_early_jump", _gt(1.8), _lt(1.3))],
-    "lr_too_low": [("loss_drop", _lt(0.1), _gt(0.5))],
-    "frozen_params": [("trainable_share", _lt(0.5), _gt(0.99))],
-    "zero_grad_missing": [("gn_last_vs_first", _gt(10.0), _lt(3.0))],
-    # the exploded run peaks ~2600x above its first steps' norm, then turns NaN; clipped at 1.0, ~5x
-    "grad_explosion": [("gn_max_vs_first10_median", _gt(100.0), _lt(30.0))],
-    "nan_log": [("nonfinite_loss_steps", _gt(0.5), _lt(0.5))],
-    "overfitting": [("val_rise_from_min", _gt(0.3), _lt(0.1)), ("val_minus_train_last", _gt(0.5), _lt(0.3))],
+    "healthy": [Check("loss_drop", (">", 0.5), ("<", 0.2)), Check("nonfinite_loss_steps", ("<", 0.5), (">", 0.5))],
+    "seed_divergence": [Check("gn_after_switch_max_vs_median", (">", 10.0), ("<", 5.0)),
+                        Check("loss_last", (">", 1.4), ("<", 1.25))],
+    "act_variance_collapse": [Check("halt_var_median_2nd_half", ("<", 1e-6), (">", 1e-4)),
+                              Check("steps_mean_range_2nd_half", ("<", 1e-9), (">", 1e-3)),
+                              Check("var_dof_warnings", (">", 0.5), ("<", 0.5))],
+    "embedding_heavy": [Check("embedding_share", (">", 0.75), ("<", 0.5))],
+    "future_leak": [Check("loss_last", ("<", 0.3), (">", 0.6)), Check("val_minus_train_last", (">", 1.0), ("<", 0.5))],
+    "grokfast_sign": [Check("gn_early_spikiness", (">", 4.5), ("<", 3.5))],
+    "scheduler_key": [Check("lr_muon_max_over_min", ("<", 1.0 + 1e-9), (">", 5.0))],
+    "no_warmup": [Check("gn_early_jump", (">", 1.8), ("<", 1.3))],
+    "lr_too_low": [Check("loss_drop", ("<", 0.1), (">", 0.5))],
+    "frozen_params": [Check("trainable_share", ("<", 0.5), (">", 0.99))],
+    "zero_grad_missing": [Check("gn_last_vs_first", (">", 10.0), ("<", 3.0))],
+    "grad_explosion": [Check("gn_growth", (">", 100.0), ("<", 30.0))],
+    "nan_log": [Check("nonfinite_loss_steps", (">", 0.5), ("<", 0.5))],
+    "overfitting": [Check("val_rise_from_min", (">", 0.3), ("<", 0.1)),
+                    Check("val_minus_train_last", (">", 0.5), ("<", 0.3))],
 }
 
 
 def judge(name: str, figures: dict[str, float]) -> tuple[bool, bool]:
     """(symptom present, symptom clearly absent) for a scenario's figures."""
     checks = SYMPTOMS[name]
-    present = all(ok(figures.get(key, math.nan)) for key, ok, _ in checks)
-    absent = all(gone(figures.get(key, math.nan)) for key, _, gone in checks)
+    present = all(holds(c.present, figures.get(c.figure, math.nan)) for c in checks)
+    absent = all(holds(c.absent, figures.get(c.figure, math.nan)) for c in checks)
     return present, absent
