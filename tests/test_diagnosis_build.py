@@ -99,6 +99,26 @@ def test_predicates() -> None:
     assert ok
 
 
+def test_growth_predicate_passes_a_run_that_learns_and_fails_an_explosion() -> None:
+    """max_over_early_median: a grad norm that falls 10x as the run learns (clipped SGD) holds "< 30"; one that
+    grows 100x over its first steps' median does not (grad_explosion's verify check)."""
+    pred = {"kind": "metric", "metric": "grad_norm", "stat": "max_over_early_median", "op": "<", "value": 30,
+            "description": ""}
+    steps = np.arange(120)
+    learns = np.concatenate([np.full(12, 4.0), np.full(108, 0.3)])
+    learns[15] = 40.0  # the early transient of a clipped run: 10x its early median
+    run = Run()
+    run.add_series(Series("grad_norm", steps, learns))
+    ok, v = evaluate(pred, run.finalize())
+    assert ok and v == pytest.approx(10.0)
+    assert not evaluate({**pred, "stat": "max_over_median", "value": 10}, run)[0]  # the whole-run median fails it
+    explodes = np.concatenate([np.full(100, 4.0), np.geomspace(4.0, 400.0, 20)])
+    run = Run()
+    run.add_series(Series("grad_norm", steps, explodes))
+    ok, v = evaluate(pred, run.finalize())
+    assert not ok and v == pytest.approx(100.0)
+
+
 def test_markdown_has_the_seed_layout() -> None:
     md = to_markdown(diagnose(synthetic.make("lr_too_high", 3)))
     for heading in ("## Diagnosis Complete (Confidence: ", "### Root Cause", "### Evidence",

@@ -53,7 +53,8 @@ def metric_stat(pred: dict, run: Run) -> float | None:
     if fin.size == 0:
         # a window full of NaN: every stat but the count is "as bad as it gets"
         return float("inf") if stat not in ("min",) else float("-inf")
-    if not np.isfinite(vals).all() and stat in ("max", "max_over_median", "final_over_min", "last", "mean"):
+    if not np.isfinite(vals).all() and stat in ("max", "max_over_median", "max_over_early_median",
+                                                "final_over_min", "last", "mean"):
         return float("inf")  # a NaN in the window fails "stays below" style checks
     if stat == "max":
         return float(fin.max())
@@ -70,6 +71,12 @@ def metric_stat(pred: dict, run: Run) -> float | None:
     if stat == "max_over_median":
         med = float(np.median(fin))
         return float(fin.max() / med) if med > 0 else float("inf")
+    if stat == "max_over_early_median":
+        # growth: the largest value over the median of the first 10 % (>= 3 points), the measure of an explosion
+        # (detect_grad_explosion). Unlike max_over_median it does not fail a run that learns: a grad norm that
+        # falls 10x from its first steps, as it does in clipped SGD, has a small whole-run median.
+        early = float(np.median(fin[: max(3, fin.size // 10)]))
+        return float(fin.max() / early) if early > 0 else float("inf")
     if stat == "final_over_min":
         # on a curve smoothed over 10 % of its points: the minimum of a noisy per-step loss is one lucky batch,
         # and a healthy run's tail sits ~10 % above it (seen on the zoo's fixed runs); a smoothed minimum is not
