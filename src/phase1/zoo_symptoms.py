@@ -154,13 +154,17 @@ SYMPTOMS: dict[str, list[Check]] = {
                               Check("var_dof_warnings", (">", 0.5), ("<", 0.5))],
     "embedding_heavy": [Check("embedding_share", (">", 0.75), ("<", 0.5))],
     "future_leak": [Check("loss_last", ("<", 0.3), (">", 0.6)), Check("val_minus_train_last", (">", 1.0), ("<", 0.5))],
+    # KNOWN KNIFE EDGE (docs/fault-zoo.md, "Margins"): faulty 2.7-6.7 over 5 seeds, so seeds 2 and 3 miss "> 4.5";
+    # fixed 1.6-2.3. No figure of metrics.jsonl separates this fault by a wide margin: it needs a redesign
     "grokfast_sign": [Check("gn_early_spikiness", (">", 4.5), ("<", 3.5))],
     "scheduler_key": [Check("lr_muon_max_over_min", ("<", 1.0 + 1e-9), (">", 5.0))],
     "no_warmup": [Check("gn_early_jump", (">", 1.8), ("<", 1.3))],
     "lr_too_low": [Check("loss_drop", ("<", 0.1), (">", 0.5))],
     "frozen_params": [Check("trainable_share", ("<", 0.5), (">", 0.99))],
     "zero_grad_missing": [Check("gn_last_vs_first", (">", 10.0), ("<", 3.0))],
-    "grad_explosion": [Check("gn_growth", (">", 100.0), ("<", 30.0))],
+    # every faulty seed overflows (inf) in both forms; the clipped runs' early transient peaks at 16.6x
+    # (worst of 5 seeds x 2 forms): "< 50" leaves it a 3.0x margin, "> 100" is detect_grad_explosion's growth
+    "grad_explosion": [Check("gn_growth", (">", 100.0), ("<", 50.0))],
     "nan_log": [Check("nonfinite_loss_steps", (">", 0.5), ("<", 0.5))],
     "overfitting": [Check("val_rise_from_min", (">", 0.3), ("<", 0.1)),
                     Check("val_minus_train_last", (">", 0.5), ("<", 0.3))],
