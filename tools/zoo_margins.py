@@ -160,7 +160,7 @@ def table(path: Path) -> str:
                         continue
                     worst = min((margin(rule, v) for v in vals), key=lambda m: -1 if math.isnan(m) else m)
                     cells += [f"{_fmt(min(vals))} / {_fmt(max(vals))} ({len(vals)})", f"{rule[0]} {_fmt(rule[1])}",
-                              f"{_fmt(worst)}x"]
+                              _fmt(worst) if math.isinf(worst) else f"{_fmt(worst)}x"]
                 rows.append(f"| `{name}` | {form} | {check.figure} | " + " | ".join(cells) + " |")
     return "\n".join(rows)
 
