@@ -55,6 +55,8 @@ def _parser() -> argparse.ArgumentParser:
     pl.add_argument("-o", "--output", metavar="PLAN.json", help="write the plan JSON here")
     pl.add_argument("--json", action="store_true", help="print the plan JSON instead of markdown")
     pl.add_argument("--root", metavar="DIR", help="project root (default: common root of the diagnosed run)")
+    pl.add_argument("--retrain-cmd", metavar="CMD",
+                    help="the command you train with, when the plan cannot recover it (run from the project root)")
 
     a = sub.add_parser("apply", help="apply an approved plan, all or nothing, then run the tests")
     a.add_argument("plan", nargs="?", help="PLAN.json (with --recover: the plan or the project root)")

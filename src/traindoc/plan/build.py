@@ -20,7 +20,6 @@ import hashlib
 import json
 import os
 import re
-import shlex
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -33,8 +32,12 @@ from traindoc.causes.keys import KEYS
 from traindoc.causes.model import FixCode, Manual, ScaleKey, SetKey, Step, Strategy
 from traindoc.cli import program
 from traindoc.evidence import code_sites
-from traindoc.plan.config_edit import ConfigEditError, edit_value, find_value, parse_value_text
+from traindoc.plan import targets
+from traindoc.plan.config_edit import ConfigEditError, find_value, parse_value_text
+from traindoc.plan.launch import Launch
+from traindoc.plan.launch import find as find_launch
 from traindoc.plan.manual import manual_steps
+from traindoc.plan.retrain import plan_retrain
 from traindoc.plan.test_command import argv_for_tests, shown_command
 
 SCHEMA_VERSION = "1.0"
@@ -96,6 +99,8 @@ class Context:
     code_files: list[str]
     total_steps: int | None
     base: Path  # where relative paths in the diagnosis are resolved from
+    outputs: targets.RunOutputs | None = None  # folders a run wrote: never edited
+    launch: Launch | None = None  # how the user launched training (its flags win over every file)
 
 
 def _level(rc: dict[str, Any], name: str, default: str = "medium") -> str:
@@ -132,41 +137,12 @@ def _resolve(ctx: Context, path: str | None) -> str | None:
     return None
 
 
-def _key_candidates(key: str) -> list[str]:
-    parts = key.split(".")
-    out = [key]
-    if len(parts) > 1:
-        out.append(parts[-1])
-    return out
-
-
-def resolve_config_site(ctx: Context, key: str, named_file: str | None) -> tuple[str, str] | None:
-    """(file, key as written there) holding `key`, preferring what the next run will read: a named config that is
-    not a run's own dump, then YAML/JSON configs under the root, then Python defaults, and a run dump last."""
-    named = _resolve(ctx, named_file)
-    ordered: list[str] = []
-    if named and not is_run_output(named):
-        ordered.append(named)
-    ordered += [f for f in ctx.config_files if not is_run_output(f)]
-    ordered += [f for f in ctx.code_files if f.endswith(".py")]
-    if named:
-        ordered.append(named)
-    ordered += ctx.config_files
-    seen: set[str] = set()
-    for f in ordered:
-        if f in seen or not Path(f).exists():
-            continue
-        seen.add(f)
-        if Path(f).resolve().is_relative_to(ctx.ws.root) is False:
-            continue
-        text = ctx.ws.text(f)
-        for k in _key_candidates(key):
-            try:
-                if find_value(f, k, text) is not None:
-                    return f, k
-            except (ValueError, RecursionError):
-                break
-    return None
+def resolve_config_site(ctx: Context, key: str, named_file: str | None) -> targets.Site | None:
+    """Where the next run reads `key` (plan/targets.py: launch flags, the config the launch loads, the project's
+    configs, code defaults; never a file a run wrote)."""
+    outputs = ctx.outputs or targets.RunOutputs(ctx.ws.root, [])
+    return targets.resolve(key, ctx.launch, _resolve(ctx, named_file), ctx.config_files, ctx.code_files, outputs,
+                           ctx.ws.text)
 
 
 # ------------------------------------------------------------------------------------------------------ config
@@ -174,23 +150,35 @@ def apply_config(ctx: Context, rc: dict[str, Any], key: str, value: Any, named_f
                  why: str = "") -> bool:
     site = resolve_config_site(ctx, key, named_file)
     if site is None:
+        named = _resolve(ctx, named_file)
+        if named and ctx.outputs is not None and ctx.outputs.contains(named):
+            ctx.ws.notes.append(targets.manual_for_run_copy(key, value, _rel(ctx, named)))
         return False
-    path, k = site
+    k = site.key
+    if site.file is None:  # a flag of a recorded launch command: the fix travels in the retrain command
+        assert ctx.launch is not None
+        old = targets.current(site, ctx.launch, None)
+        ctx.launch.overrides[k] = value
+        ctx.ws.notes.append(f"{k}: {old!r} -> {value!r} in the retrain command ({site.why}; no project file "
+                            "holds that command, so launch training with the retrain command below)")
+        return True
+    path = site.file
     ident = f"{path}::{k}"
     if ident in ctx.ws.edited_keys:
         ctx.ws.notes.append(f"{k} in {_rel(ctx, path)} is already changed by an earlier fix; kept that change")
         return True
     text = ctx.ws.text(path)
     try:
-        new_text, span = edit_value(path, text, k, value)
+        new_text, line, old_value = targets.edit_site(site, text, value, ctx.launch.line if ctx.launch else None)
     except ConfigEditError as e:
         ctx.ws.notes.append(str(e))
         return False
     if new_text == text:
         return True
-    old_line = text.splitlines()[span.line - 1]
-    new_line = new_text.splitlines()[span.line - 1]
-    desc = why or f"{k}: {span.text} -> {new_line.strip()}"
+    old_line = text.splitlines()[line - 1]
+    new_line = new_text.splitlines()[line - 1]
+    desc = why or f"{k}: {old_value} -> {new_line.strip()}"
+    desc += f" (in {_rel(ctx, path)}: {site.why})"
     ctx.ws.set_text(path, new_text, Edit(path, rc["cause"], "config", desc, _level(rc, "impact", "high"),
                                          _level(rc, "effort", "low"), _level(rc, "risk", "low"),
                                          [new_line], [old_line]))
@@ -202,9 +190,9 @@ def _current_value(ctx: Context, key: str) -> tuple[Any, str] | None:
     site = resolve_config_site(ctx, key, None)
     if site is None:
         return None
-    path, k = site
-    span = find_value(path, k, ctx.ws.text(path))
-    return (parse_value_text(span.text), k) if span else None
+    text = ctx.ws.text(site.file) if site.file else None
+    value = targets.current(site, ctx.launch, text)
+    return (value, site.key) if value is not None else None
 
 
 # --------------------------------------------------------------------------------------------------------- code
@@ -704,7 +692,7 @@ def compute_plan_id(plan: dict[str, Any]) -> str:
 
 
 def build_plan(diagnosis: dict[str, Any], diagnosis_path: str, fix: str | None = None,
-               root: str | None = None) -> dict[str, Any]:
+               root: str | None = None, retrain_cmd: str | None = None) -> dict[str, Any]:
     base = Path(diagnosis_path).resolve().parent if diagnosis_path else Path.cwd()
     base = Path.cwd() if not diagnosis_path else base
     root_path = Path(root).resolve() if root else default_root(diagnosis, Path.cwd())
@@ -720,7 +708,13 @@ def build_plan(diagnosis: dict[str, Any], diagnosis_path: str, fix: str | None =
     step_range = run.get("step_range") or [None, None]
     total = step_range[1] if len(step_range) > 1 and isinstance(step_range[1], int) else None
     ws = Workspace(root_path)
-    ctx = Context(ws, diagnosis, discover_config_files(root_path), code_files, total, Path.cwd())
+    outputs = targets.RunOutputs.from_diagnosis(diagnosis, root_path, Path.cwd())
+    try:
+        launch, launch_notes = find_launch(root_path, diagnosis, outputs, code_files, retrain_cmd)
+    except ValueError as e:
+        raise PlanError(str(e)) from e
+    ws.notes += launch_notes
+    ctx = Context(ws, diagnosis, discover_config_files(root_path), code_files, total, Path.cwd(), outputs, launch)
     fixes = []
     for rc in chosen:
         cause = rc.get("cause", "")
@@ -738,10 +732,8 @@ def build_plan(diagnosis: dict[str, Any], diagnosis_path: str, fix: str | None =
     tests_add = [{"file": c["file"], "content": c["after"], "description": c["description"]}
                  for c in changes if c["kind"] == "new_file"]
     expected = [p for rc in chosen for p in rc.get("expected_outcome") or []]
-    retrain = None
-    if (root_path / "train.py").exists():
-        retrain = f"python {shlex.quote(str(root_path / 'train.py'))} --out {shlex.quote(str(root_path / 'run-fixed'))}"
     diag_abs = str(Path(diagnosis_path).resolve()) if diagnosis_path else ""
+    retrain = plan_retrain(ctx.launch, outputs.runs, ws.text, diag_abs)
     plan: dict[str, Any] = {
         "schema_version": SCHEMA_VERSION,
         "plan_id": "",
@@ -750,12 +742,7 @@ def build_plan(diagnosis: dict[str, Any], diagnosis_path: str, fix: str | None =
         "fixes": fixes,
         "changes": changes,
         "tests": {"add": tests_add, "run": argv_for_tests(root_path)},
-        "verification": {
-            "retrain": retrain,
-            "verify": f"{program()} verify {shlex.quote(diag_abs) if diag_abs else 'DIAGNOSIS.json'} "
-                      f"{shlex.quote(str(root_path / 'run-fixed')) if retrain else 'NEW_RUN'}",
-            "expected_outcome": expected,
-        },
+        "verification": {**retrain, "expected_outcome": expected},
         "notes": ws.notes,
     }
     plan["plan_id"] = compute_plan_id(plan)
@@ -809,7 +796,10 @@ def render_markdown(plan: dict[str, Any]) -> str:
     ver = plan["verification"]
     out.append("Verification:")
     if ver.get("retrain"):
-        out.append(f"- Retrain: `{ver['retrain']}`")
+        out.append(f"- Retrain as you launched it ({ver.get('retrain_source')}), with the fix: `{ver['retrain']}`")
+        out += [f"  ({n})" for n in ver.get("retrain_notes") or []]
+    elif ver.get("retrain_missing"):
+        out.append(f"- Retrain: {ver['retrain_missing']}")
     out.append(f"- Then: `{ver['verify']}`, which checks:")
     for p in ver.get("expected_outcome", []):
         out.append(f"  - {p.get('description', p)}")

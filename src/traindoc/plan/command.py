@@ -28,7 +28,8 @@ def command(args: Any) -> int:
     if "root_causes" not in diagnosis:
         raise UsageError(f"{args.diagnosis} is not a traindoc diagnosis (no root_causes)")
     try:
-        plan = build_plan(diagnosis, args.diagnosis, getattr(args, "fix", None), getattr(args, "root", None))
+        plan = build_plan(diagnosis, args.diagnosis, getattr(args, "fix", None), getattr(args, "root", None),
+                          getattr(args, "retrain_cmd", None))
     except PlanError as e:
         raise UsageError(str(e)) from e
     text = json.dumps(plan, indent=2, ensure_ascii=False) + "\n"

@@ -1,0 +1,322 @@
+"""How the user launched training: the command, recovered from evidence, never guessed.
+
+Sources, in order (the first that yields a command wins; each is read as text, nothing is run):
+1. launch scripts and Makefiles in the project (`*.sh`, `Makefile`, `*.mk`, at the root and one folder down):
+   a line that runs python / accelerate / torchrun / deepspeed on a script that exists in the project;
+2. the argv a tracker recorded with the run: W&B's `wandb-metadata.json` (`program` + `args`);
+3. a command echoed in the first lines of a text log the diagnosis read (`$ python train.py ...`,
+   `command: ...`);
+4. the project's single entry script, when its own argparse options say how to name the output folder (the
+   bundled trainer's workspaces: `python train.py --out DIR`); labelled as derived from the code.
+The user's shell history is never read. When none applies, the plan says so and takes `--retrain-cmd`.
+
+A command is kept as words with their character spans in the file they came from, so a fix to a flag is a
+one-word edit of that file, keeping everything else byte for byte.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shlex
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+MAX_SCRIPT_BYTES = 256_000  # a launch script or Makefile larger than this is not read
+MAX_LOG_HEAD = 8_000  # characters read from the start of a text log
+LOG_HEAD_LINES = 20
+SKIP_DIRS = {".venv", "venv", ".git", "__pycache__", ".traindoc", "node_modules", "site-packages", "tests"}
+LAUNCHERS = ("accelerate", "torchrun", "deepspeed")
+PYTHON_WORD = re.compile(r"(^|/)python[\d.]*$|^\$[({]?PYTHON[)}]?$")
+ECHO = re.compile(r"^\s*(?:\$|\+|>>>?|(?:command|cmd|launch(?:ed)?(?: with)?|running|argv)\s*[:=])\s*(?P<cmd>.+)$",
+                  re.I)
+CONFIG_FLAGS = ("config", "config_file", "config-file", "c", "cfg", "deepspeed", "deepspeed_config_file",
+                "deepspeed_config")
+OUTPUT_FLAGS = ("output_dir", "output-dir", "out_dir", "out", "save_dir", "default_root_dir",
+                "trainer.default_root_dir", "hydra.run.dir", "log_dir", "logdir")
+
+
+@dataclass
+class Launch:
+    argv: list[str]
+    script: int  # index of the training script in argv
+    cwd: Path  # where the command runs
+    source: str  # human-readable origin ("run.sh:4", "W&B metadata", ...)
+    file: str | None = None  # the editable file that holds it (None: only recorded)
+    line: int | None = None
+    overrides: dict[str, Any] = field(default_factory=dict)  # values a fix sets on a recorded-only command
+
+    @property
+    def script_path(self) -> Path:
+        return (self.cwd / self.argv[self.script]).resolve()
+
+
+# ------------------------------------------------------------------------------------------------ shell words
+_WORD = re.compile(r"""(?:[^\s"'\\;&|#]|\\.|"(?:[^"\\]|\\.)*"|'[^']*')+""")
+
+
+def command_words(text: str, start: int) -> list[tuple[int, int, str]]:
+    """(start, end, raw) of each word of the command beginning at offset `start` (continuation lines joined), up
+    to the end of the command (newline, `;`, `&&`, `|`, a comment)."""
+    flat = text.replace("\\\r\n", "   ").replace("\\\n", "  ")
+    out: list[tuple[int, int, str]] = []
+    pos = start
+    for m in _WORD.finditer(flat, start):
+        gap = flat[pos:m.start()]
+        if "\n" in gap or any(c in gap for c in ";&|#"):
+            break
+        out.append((m.start(), m.end(), m.group(0)))
+        pos = m.end()
+    return out
+
+
+def unquote(raw: str) -> str:
+    try:
+        parts = shlex.split(raw)
+    except ValueError:
+        return raw
+    return parts[0] if len(parts) == 1 else raw
+
+
+def _script_index(argv: list[str], cwd: Path, root: Path) -> int | None:
+    """Index of the .py script a command trains with, when the command is a python / launcher invocation."""
+    i = 0
+    while i < len(argv) and re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*=.*", argv[i]):
+        i += 1  # env assignments
+    if i < len(argv) and argv[i] in ("uv", "poetry", "pipenv") and i + 1 < len(argv) and argv[i + 1] == "run":
+        i += 2
+    if i >= len(argv):
+        return None
+    prog = argv[i].lstrip("@")
+    if not (PYTHON_WORD.search(prog) or Path(prog).name in LAUNCHERS):
+        return None
+    for j in range(i + 1, len(argv)):
+        if argv[j].endswith(".py"):
+            p = (cwd / argv[j]).resolve()
+            return j if p.is_file() and p.is_relative_to(root) else None
+    return None
+
+
+def _read(path: Path, limit: int) -> str | None:
+    try:
+        if path.is_symlink() or not path.is_file() or path.stat().st_size > limit:
+            return None
+        return path.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return None
+
+
+# ---------------------------------------------------------------------------------------------------- sources
+def _script_files(root: Path) -> list[Path]:
+    out = []
+    for d in [root] + sorted(p for p in root.iterdir() if p.is_dir() and p.name not in SKIP_DIRS
+                             and not p.name.startswith(".")):
+        try:
+            for f in sorted(d.iterdir()):
+                if f.is_file() and (f.suffix in (".sh", ".mk") or f.name in ("Makefile", "makefile", "GNUmakefile")):
+                    out.append(f)
+        except OSError:
+            continue
+    return out
+
+
+def from_scripts(root: Path, outputs: Any) -> list[Launch]:
+    found = []
+    for f in _script_files(root):
+        if outputs.contains(f):
+            continue
+        text = _read(f, MAX_SCRIPT_BYTES)
+        if text is None:
+            continue
+        offset = 0
+        for n, raw in enumerate(text.splitlines(keepends=True), 1):
+            body = raw.lstrip(" \t@")
+            start = offset + len(raw) - len(body)
+            offset += len(raw)
+            if not body.strip() or body.startswith("#"):
+                continue
+            words = command_words(text, start)
+            argv = [unquote(w[2]) for w in words]
+            if f.name.lower().endswith("makefile") or f.suffix == ".mk":
+                argv = [re.sub(r"\$\((CURDIR|PWD)\)/?", "", a) for a in argv]
+            cwd = f.parent
+            idx = _script_index(argv, cwd, root)
+            if idx is not None:
+                found.append(Launch(argv, idx, cwd, f"{f.relative_to(root)}:{n}", str(f), n))
+    return found
+
+
+def from_wandb(run_dirs: list[Path], root: Path) -> Launch | None:
+    """W&B writes the program and its argv to files/wandb-metadata.json (offline and online runs alike)."""
+    for d in run_dirs:
+        for meta in sorted(d.glob("**/wandb-metadata.json"))[:20]:
+            text = _read(meta, MAX_SCRIPT_BYTES)
+            try:
+                data = json.loads(text or "")
+            except json.JSONDecodeError:
+                continue
+            program, args = data.get("program") or data.get("codePath"), data.get("args")
+            if not isinstance(program, str) or not isinstance(args, list) or not all(isinstance(a, str) for a in args):
+                continue
+            script = Path(program)
+            cand = [script] if script.is_absolute() else [root / script, root / script.name]
+            hit = next((c for c in cand if c.is_file() and c.resolve().is_relative_to(root)), None)
+            if hit is None:
+                continue
+            return Launch(["python", os.path.relpath(hit, root), *args], 1, root, f"W&B metadata {meta.name}")
+    return None
+
+
+def from_log_head(sources: list[Path], root: Path) -> Launch | None:
+    for src in sources:
+        if src.suffix not in (".log", ".txt", ".out", "") or not src.is_file():
+            continue
+        try:
+            with open(src, encoding="utf-8", errors="replace") as fh:
+                head = fh.read(MAX_LOG_HEAD)
+        except OSError:
+            continue
+        for n, line in enumerate(head.splitlines()[:LOG_HEAD_LINES], 1):
+            m = ECHO.match(line)
+            if not m:
+                continue
+            try:
+                argv = shlex.split(m.group("cmd"))
+            except ValueError:
+                continue
+            idx = _script_index(argv, root, root)
+            if idx is not None:
+                return Launch(argv, idx, root, f"echoed in {src.name}:{n}")
+    return None
+
+
+def from_code(root: Path, code_files: list[str]) -> Launch | None:
+    """The project's one entry script whose argparse names an output folder option (and nothing required)."""
+    entries = []
+    for f in code_files:
+        p = Path(f)
+        if p.parent != root:
+            continue
+        text = _read(p, MAX_SCRIPT_BYTES) or ""
+        if "__main__" not in text or "add_argument" not in text or "required=True" in text:
+            continue
+        if re.search(r"LightningCLI|hydra\.main|HfArgumentParser|accelerate|deepspeed", text):
+            return None  # launched through a framework's own CLI: its arguments cannot be derived this way
+        out = next((o for o in OUTPUT_FLAGS if re.search(rf"add_argument\(\s*['\"]--{re.escape(o)}['\"]", text)),
+                   None)
+        if out:
+            entries.append((p, out))
+    if len(entries) != 1:
+        return None
+    p, _ = entries[0]
+    return Launch(["python", p.name], 1, root, f"derived from {p.name}'s own options (no launch command recorded)")
+
+
+def recover(root: Path, run_dirs: list[Path], sources: list[Path], code_files: list[str], outputs: Any
+            ) -> tuple[Launch | None, list[str]]:
+    """The launch command and notes on how it was chosen."""
+    notes: list[str] = []
+    scripts = from_scripts(root, outputs)
+    if scripts:
+        # several commands: the one that writes the diagnosed run, else the first
+        def writes_run(lc: Launch) -> bool:
+            val = output_value(lc)
+            return val is not None and any((lc.cwd / val).resolve() == d for d in run_dirs)
+        best = next((lc for lc in scripts if writes_run(lc)), scripts[0])
+        if len(scripts) > 1:
+            notes.append(f"{len(scripts)} launch commands in the project; using {best.source} "
+                         f"({'it writes the diagnosed run' if writes_run(best) else 'the first one'})")
+        return best, notes
+    for lc in (from_wandb(run_dirs, root), from_log_head(sources, root), from_code(root, code_files)):
+        if lc is not None:
+            return lc, notes
+    return None, notes
+
+
+# ------------------------------------------------------------------------------------------------ flags
+def flag_span(argv: list[str], key: str) -> tuple[int, int] | None:
+    """(word index, offset of the value in that word) where `key` is set: `--key v`, `--key=v`, `--ke-y v`, or a
+    Hydra override `key=v` / `+key=v` / `group.key=v` (a dotted override matches on its last part)."""
+    dashed = key.replace("_", "-")
+    for i, w in enumerate(argv[1:], 1):
+        for name in (key, dashed):
+            if w == f"--{name}" and i + 1 < len(argv):
+                return i + 1, 0
+            if w.startswith(f"--{name}="):
+                return i, len(name) + 3
+        if not w.startswith("-") and "=" in w:
+            k = w.split("=", 1)[0].lstrip("+~")
+            if k == key or k.endswith("." + key):
+                return i, w.index("=") + 1
+    return None
+
+
+def output_value(lc: Launch) -> str | None:
+    for o in OUTPUT_FLAGS:
+        hit = flag_span(lc.argv, o)
+        if hit is not None:
+            return lc.argv[hit[0]][hit[1]:]
+    return None
+
+
+def launch_config_files(lc: Launch | None) -> list[str]:
+    """Config files the command makes the run load, in the order given (later ones override earlier ones for
+    most parsers, so the last is tried first)."""
+    if lc is None:
+        return []
+    found: list[str] = []
+    argv = lc.argv
+    for name in CONFIG_FLAGS:
+        hit = flag_span(argv, name)
+        if hit is not None:
+            found.append(argv[hit[0]][hit[1]:])
+    for w in argv[1:]:
+        if w != argv[lc.script] and not w.startswith("-") and "=" not in w and w.endswith((".json", ".yaml",
+                                                                                            ".yml", ".py")):
+            found.append(w)
+    found += _hydra_config(lc)
+    out = []
+    for f in reversed(found):
+        p = (lc.cwd / f).resolve()
+        if p.is_file() and str(p) not in out:
+            out.append(str(p))
+    return out
+
+
+def _hydra_config(lc: Launch) -> list[str]:
+    """Hydra's primary config: `--config-path/--config-name` on the command, else the script's `@hydra.main`."""
+    text = _read(lc.script_path, MAX_SCRIPT_BYTES) or ""
+    m = re.search(r"@hydra\.main\(([^)]*)\)", text)
+    if not m:
+        return []
+    args = dict(re.findall(r"(config_path|config_name)\s*=\s*['\"]([^'\"]*)['\"]", m.group(1)))
+    for flag, k in (("config-path", "config_path"), ("config-name", "config_name"), ("cp", "config_path"),
+                    ("cn", "config_name")):
+        hit = flag_span(lc.argv, flag)
+        if hit is not None:
+            args[k] = lc.argv[hit[0]][hit[1]:]
+    if "config_name" not in args:
+        return []
+    rel = Path(lc.argv[lc.script]).parent / args.get("config_path", ".") / args["config_name"]
+    return [str(rel) if rel.suffix in (".yaml", ".yml") else str(rel) + ".yaml"]
+
+
+def find(root: Path, diagnosis: dict[str, Any], outputs: Any, code_files: list[str], given: str | None
+         ) -> tuple[Launch | None, list[str]]:
+    """The command given with `--retrain-cmd` (run from the root), else the one recovered from the evidence."""
+    if given:
+        try:
+            argv = shlex.split(given)
+        except ValueError as e:
+            raise ValueError(f"--retrain-cmd is not a valid command line ({e})") from e
+        if not argv:
+            raise ValueError("--retrain-cmd is empty")
+        idx = _script_index(argv, root, root)
+        return Launch(argv, idx if idx is not None else 0, root, "given with --retrain-cmd"), []
+    sources = []
+    for s in (diagnosis.get("run") or {}).get("sources") or []:
+        if isinstance(s, dict) and isinstance(s.get("path"), str):
+            sources.append(Path(s["path"]).resolve())
+    return recover(root, outputs.runs, sources, code_files, outputs)
