@@ -82,6 +82,8 @@ def _parser() -> argparse.ArgumentParser:
     v.add_argument("new_run", nargs="+", help="the new run's directory or files")
     v.add_argument("--json", action="store_true", help="print the verification as JSON")
     v.add_argument("--html", metavar="FILE", help="also write a before/after report with plots to FILE")
+    v.add_argument("--plan", metavar="PLAN.json",
+                   help="the applied plan (default: plan.json next to the diagnosis): a run older than it is refused")
     return p
 
 

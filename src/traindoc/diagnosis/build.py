@@ -14,6 +14,7 @@ from traindoc.diagnosis.ranking import RankedCause, rank_causes
 from traindoc.diagnosis.remedies import REMEDIES, expected_outcomes
 from traindoc.evidence import run_detectors
 from traindoc.evidence.finding import Finding
+from traindoc.ingest.fingerprint import fingerprint
 from traindoc.ingest.model import Run
 
 REPORT_THRESHOLD = 0.5  # docs/causes.md: healthy = no cause above 0.5
@@ -57,7 +58,7 @@ def run_summary(run: Run, paths: list[str]) -> dict[str, Any]:
     return {
         "paths": list(paths),
         "sources": [{"path": s.path, "format": s.format, "metrics": list(s.metrics), "records": int(s.records),
-                     "warnings": list(s.warnings)} for s in run.sources],
+                     "warnings": list(s.warnings), **fingerprint(s.path)} for s in run.sources],
         "metrics": metrics,
         "step_range": [lo, hi],
         "config_keys": sorted(run.config),

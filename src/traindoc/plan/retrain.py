@@ -110,7 +110,8 @@ def plan_retrain(lc: Launch | None, run_dirs: list[Path], text_of: Any, diagnosi
                 "verify": f"{program()} verify {diag} NEW_RUN"}
     rt = retrain_command(lc, run_dirs, text_of)
     cmd = rt["command"] if Path(rt["cwd"]) == Path.cwd() else f"cd {shlex.quote(rt['cwd'])} && {rt['command']}"
-    out = {"retrain": cmd, "retrain_source": rt["source"], "new_run": rt["new_run"],
+    out = {"retrain": cmd, "retrain_argv": rt["argv"], "retrain_cwd": rt["cwd"], "retrain_source": rt["source"],
+           "new_run": rt["new_run"],
            "verify": f"{program()} verify {diag} {shlex.quote(rt['new_run']) if rt['new_run'] else 'NEW_RUN'}"}
     if rt["notes"]:
         out["retrain_notes"] = rt["notes"]

@@ -14,6 +14,7 @@ from traindoc.diagnosis.build import diagnose
 from traindoc.evidence.predicates import evaluate
 from traindoc.ingest.loader import load_run
 from traindoc.ingest.model import Run
+from traindoc.verify import freshness
 
 REPORTED = 0.5  # the docs/causes.md threshold for "reported"
 
@@ -28,12 +29,22 @@ def _fmt(v: Any) -> str:
     return str(v)
 
 
+class NotANewRun(ValueError):
+    """The "new run" is the diagnosed run, a copy of it, or older than the fix (verify/freshness.py)."""
+
+
 def verify(original: dict[str, Any], new_paths: list[str], configs: tuple[str, ...] = (),
-           code_dirs: tuple[str, ...] = (), run: Run | None = None) -> dict[str, Any]:
-    """`run`: the new run when the caller already read it (verify --html plots it too), else it is read here."""
+           code_dirs: tuple[str, ...] = (), run: Run | None = None, diagnosis_path: str | None = None,
+           plan_path: str | None = None) -> dict[str, Any]:
+    """`run`: the new run when the caller already read it (verify --html plots it too), else it is read here.
+    `diagnosis_path` / `plan_path` locate the applied plan (a run older than it is refused)."""
     if run is None:
         run = load_run(new_paths, configs=configs, code_dirs=code_dirs)
     new_diag = diagnose(run, [str(p) for p in new_paths])
+    refusal = freshness.check(original, new_diag["run"]["sources"], [str(p) for p in new_paths], diagnosis_path,
+                              plan_path)
+    if refusal:
+        raise NotANewRun(refusal)
     new_conf = {rc["cause"]: float(rc["confidence"]) for rc in new_diag.get("root_causes", [])}
     checks, causes = [], []
     reported = [rc for rc in original.get("root_causes", []) if float(rc.get("confidence", 0)) > REPORTED]
@@ -58,12 +69,14 @@ def verify(original: dict[str, Any], new_paths: list[str], configs: tuple[str, .
     return {"passed": passed, "checks": checks, "causes": causes, "new_verdict": new_diag.get("verdict"),
             "new_root_causes": [{"rank": r["rank"], "cause": r["cause"], "confidence": r["confidence"]}
                                 for r in new_diag.get("root_causes", [])],
-            "new_run": [str(p) for p in new_paths]}
+            "new_run": [str(p) for p in new_paths],
+            "diagnosed_run": [str(p) for p in (original.get("run") or {}).get("paths") or []]}
 
 
 def render(result: dict[str, Any]) -> str:
     ok = "✓" if result["passed"] else "✗"
     out = [f"## Verification {'PASSED' if result['passed'] else 'FAILED'} {ok}", "",
+           f"Diagnosed run: {', '.join(result.get('diagnosed_run') or ['?'])}",
            f"New run: {', '.join(result['new_run'])} (new verdict: {result['new_verdict']})", ""]
     if result["checks"]:
         out += ["| expected outcome | target | before | after | holds |", "|---|---|---|---|---|"]

@@ -1,6 +1,7 @@
-"""`traindoc verify DIAGNOSIS.json NEW_RUN... [--json] [--html FILE]`: exit 0 only when every expected outcome
-holds and the original causes are gone; 1 otherwise; 2 when the inputs cannot be read. --html also writes a
-before/after page (verify/report.py), named on stderr by its absolute path."""
+"""`traindoc verify DIAGNOSIS.json NEW_RUN... [--json] [--html FILE] [--plan PLAN.json]`: exit 0 only when every
+expected outcome holds and the original causes are gone; 1 otherwise; 2 when the inputs cannot be read, or the new
+run is not new (the diagnosed run itself, a copy of it, or older than the applied fix: the message names both
+runs). --html also writes a before/after page (verify/report.py), named on stderr by its absolute path."""
 
 from __future__ import annotations
 
@@ -26,10 +27,14 @@ def command(args: Any) -> int:
     if missing:
         raise UsageError(f"new run {missing[0]} not found")
     from traindoc.ingest.loader import load_run
-    from traindoc.verify.check import render, verify
+    from traindoc.verify.check import NotANewRun, render, verify
 
     run = load_run(list(args.new_run))
-    result = verify(original, list(args.new_run), run=run)
+    try:
+        result = verify(original, list(args.new_run), run=run, diagnosis_path=args.diagnosis,
+                        plan_path=getattr(args, "plan", None))
+    except NotANewRun as e:
+        raise UsageError(f"refused: {e}") from e
     html = getattr(args, "html", None)
     if html:
         from traindoc.verify.report import to_html

@@ -1,14 +1,16 @@
 """The whole fix loop on one project folder, with no human edit: diagnose -> plan -> apply -> retrain -> verify.
 
-Used by the acceptance tests (every fault-zoo scenario) and by bench/bench_loop.py. The folder follows the fault
-zoo's workspace layout: `run/` (the failed run), `config.yaml` (the editable config), `train.py` (retrains from the
-folder's own files: `python train.py --out DIR`), `tests/` (the project's tests, run by apply) and the code.
+Used by the acceptance tests (every fault-zoo scenario, the user-project layouts of tests/userproj) and by
+bench/. Retraining runs the plan's own retrain command (the user's launch command with the fix, recovered by
+plan/launch.py, or `retrain_cmd` when given), in its folder, with `python` meaning this interpreter; the new run
+is the folder the plan names. With no retrain command the loop fails and says so: it never invents one.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import time
@@ -22,16 +24,18 @@ from traindoc.plan.build import build_plan
 from traindoc.verify.check import verify
 
 
-def run_loop(ws: Path, run_dir: str = "run", new_run_dir: str = "run-fixed", retrain_timeout: float = 900,
-             test_cmd: str | None = None) -> dict[str, Any]:
+def run_loop(ws: Path, run_dir: str = "run", retrain_timeout: float = 900, test_cmd: str | None = None,
+             retrain_cmd: str | None = None, diagnose_paths: list[str] | None = None) -> dict[str, Any]:
+    """`diagnose_paths` (relative to ws): what the diagnosis reads (default: the whole project folder)."""
     ws = ws.resolve()
     times: dict[str, float] = {}
     result: dict[str, Any] = {"workspace": str(ws), "times": times}
 
     t = time.perf_counter()
     # diagnosed as a user would: the whole project folder (its run, config and code), nothing else
-    run = load_run([str(ws)])
-    diag = diagnose(run, [str(ws)])
+    paths = [str(ws / p) for p in diagnose_paths] if diagnose_paths else [str(ws)]
+    run = load_run(paths)
+    diag = diagnose(run, paths)
     diag_path = ws / "diagnosis.json"
     diag_path.write_text(json.dumps(diag, indent=1))
     times["diagnose"] = time.perf_counter() - t
@@ -39,7 +43,7 @@ def run_loop(ws: Path, run_dir: str = "run", new_run_dir: str = "run-fixed", ret
     result["verdict"] = diag["verdict"]
 
     t = time.perf_counter()
-    plan = build_plan(diag, str(diag_path), root=str(ws))
+    plan = build_plan(diag, str(diag_path), root=str(ws), retrain_cmd=retrain_cmd)
     (ws / "plan.json").write_text(json.dumps(plan, indent=1))
     times["plan"] = time.perf_counter() - t
     result["changes"] = len(plan["changes"])
@@ -57,17 +61,26 @@ def run_loop(ws: Path, run_dir: str = "run", new_run_dir: str = "run-fixed", ret
         result["apply"] = "nothing to apply"
     times["apply"] = time.perf_counter() - t
 
+    ver_plan = plan["verification"]
+    if not ver_plan.get("retrain_argv") or not ver_plan.get("new_run"):
+        result["retrain_exit"] = None
+        result["retrain_tail"] = ver_plan.get("retrain_missing") or "the retrain command names no new run folder"
+        result["passed"] = False
+        return result
+    argv = [sys.executable if re.fullmatch(r"python[\d.]*", a) else a for a in ver_plan["retrain_argv"]]
+    new_run = Path(ver_plan["new_run"])
+    result["retrain_cmd"] = ver_plan["retrain"]
     t = time.perf_counter()
     env = {**os.environ, "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS", "1")}
-    proc = subprocess.run([sys.executable, str(ws / "train.py"), "--out", str(ws / new_run_dir)], cwd=ws, env=env,
-                          capture_output=True, text=True, timeout=retrain_timeout)
+    proc = subprocess.run(argv, cwd=ver_plan["retrain_cwd"], env=env, capture_output=True, text=True,
+                          timeout=retrain_timeout)
     times["retrain"] = time.perf_counter() - t
     result["retrain_exit"] = proc.returncode
     if proc.returncode != 0:
         result["retrain_tail"] = (proc.stdout + proc.stderr)[-1500:]
 
     t = time.perf_counter()
-    ver = verify(diag, [str(ws / new_run_dir)])
+    ver = verify(diag, [str(new_run)], diagnosis_path=str(diag_path), plan_path=str(ws / "plan.json"))
     times["verify"] = time.perf_counter() - t
     result["verify"] = ver
     result["passed"] = bool(ver["passed"]) and result["apply"] in ("applied", "nothing to apply")
