@@ -69,11 +69,22 @@ def test_verify_passes_on_the_healthy_rerun(runs, capsys: pytest.CaptureFixture[
     assert nan_check["before"] > 0 and nan_check["after"] == 0 and nan_check["holds"]
 
 
-def test_verify_fails_on_the_broken_run_itself(runs, capsys: pytest.CaptureFixture[str]) -> None:
-    _, bad, _, diag = runs
-    assert main(["verify", str(diag), str(bad)]) == 1
+def test_verify_fails_on_a_new_run_that_still_breaks(runs, capsys: pytest.CaptureFixture[str]) -> None:
+    tmp, _, _, diag = runs
+    again = write_run(tmp / "bad-again", nan_from=180, seed=2)
+    assert main(["verify", str(diag), str(again)]) == 1
     out = capsys.readouterr().out
     assert out.startswith("## Verification FAILED") and "✗" in out
+
+
+def test_verify_refuses_the_diagnosed_run_itself(runs, capsys: pytest.CaptureFixture[str]) -> None:
+    """Grading the old run would say nothing about the fix (tests/test_userproj_loop.py covers copies and runs
+    older than the applied fix)."""
+    _, bad, _, diag = runs
+    assert main(["verify", str(diag), str(bad)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("traindoc verify: refused: the new run is the diagnosed run's own folder")
+    assert f"diagnosed run: {bad}; new run: {bad}" in err
 
 
 def test_verify_bad_inputs_are_one_line_errors(runs, capsys: pytest.CaptureFixture[str]) -> None:

@@ -621,7 +621,7 @@ def default_root(diagnosis: dict[str, Any], base: Path) -> Path:
         root = root.parent
     while any((root / m).exists() for m in RUN_OUTPUT_MARKERS) and root.parent != root:
         root = root.parent
-    return root
+    return targets.project_above(root)
 
 
 def _hunks(root: Path, ws: Workspace) -> list[dict[str, Any]]:

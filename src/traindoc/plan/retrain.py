@@ -15,7 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from traindoc.cli import program
-from traindoc.plan.launch import OUTPUT_FLAGS, Launch, command_words, flag_span, unquote
+from traindoc.plan.config_edit import find_value, parse_value_text
+from traindoc.plan.launch import OUTPUT_FLAGS, Launch, command_words, flag_span, launch_config_files, unquote
 from traindoc.plan.targets import shell_text
 
 
@@ -47,6 +48,25 @@ def _fresh(path: Path) -> Path:
     return cand
 
 
+def _flags_override_configs(lc: Launch, text_of: Any) -> bool:
+    """nanoGPT's configurator applies `--key=value` after the config files; HfArgumentParser's JSON form ignores
+    every flag."""
+    return lc.script_path.is_file() and "configurator" in text_of(str(lc.script_path))
+
+
+def _output_in_config(lc: Launch, text_of: Any) -> tuple[str, str] | None:
+    """(config file, value) when a config the command loads names the output folder (HfArgumentParser's JSON)."""
+    for f in launch_config_files(lc):
+        for o in OUTPUT_FLAGS:
+            try:
+                span = find_value(f, o, text_of(f))
+            except (ValueError, RecursionError):
+                continue
+            if span is not None:
+                return Path(f).name, str(parse_value_text(span.text))
+    return None
+
+
 def _defines_output(script_text: str) -> str | None:
     """An output option the script itself defines (argparse flag, HF's TrainingArguments, nanoGPT global)."""
     for o in OUTPUT_FLAGS:
@@ -75,6 +95,14 @@ def retrain_command(lc: Launch, run_dirs: list[Path], text_of: Any) -> dict[str,
             rel = Path(argv[i][off:]).parent / fresh.name
             argv[i] = argv[i][:off] + str(rel)
             new_run = fresh
+        else:
+            new_run = target
+    elif not _flags_override_configs(lc, text_of) and (in_config := _output_in_config(lc, text_of)) is not None:
+        cfg, value = in_config
+        target = (lc.cwd / value).resolve()
+        if any(target == d or d.is_relative_to(target) for d in runs):
+            notes.append(f"{cfg} writes the run into {value}, the diagnosed run's folder: change its output folder "
+                         "or move the diagnosed run aside before retraining")
         else:
             new_run = target
     else:

@@ -26,8 +26,8 @@ from traindoc.plan.launch import Launch, command_words, flag_span, launch_config
 # Files and folders that only a run writes. A folder holding one of them is a run's output folder.
 RUN_OUTPUT_FILES = ("metrics.jsonl", "trainer_state.json", "training_args.bin", "hparams.yaml", "wandb-metadata.json",
                     "wandb-summary.json", "meta.yaml", "metrics.csv", "all_results.json", "train_results.json")
-RUN_OUTPUT_DIRS = ("checkpoints", "wandb", "mlruns", "lightning_logs", "tb_logs")
-RUN_OUTPUT_GLOBS = ("checkpoint-*", "events.out.tfevents.*", "*.wandb", "run-*.wandb", "version_*")
+RUN_OUTPUT_DIRS = ("checkpoints", "wandb", "mlruns", "lightning_logs", "tb_logs", ".hydra")
+RUN_OUTPUT_GLOBS = ("checkpoint-*", "events.out.tfevents.*", "*.wandb")
 LAUNCH_KIND = "launch_flag"
 
 
@@ -42,8 +42,10 @@ class Site:
 
 
 def _has_output_marker(d: Path) -> bool:
+    """`d` holds a file only a run writes (a folder named like a tracker's store is checked by name instead: a
+    project that holds `wandb/` or `lightning_logs/` is not itself a run's output)."""
     try:
-        if any((d / m).exists() for m in RUN_OUTPUT_FILES) or any((d / m).is_dir() for m in RUN_OUTPUT_DIRS):
+        if any((d / m).exists() for m in RUN_OUTPUT_FILES):
             return True
         return any(next(d.glob(g), None) is not None for g in RUN_OUTPUT_GLOBS)
     except OSError:
@@ -90,30 +92,69 @@ class RunOutputs:
         p = Path(path).resolve()
         if any(p == d or p.is_relative_to(d) for d in self.run_dirs if d != self.root):
             return True
+        if not p.is_relative_to(self.root):
+            return False
+        if any(part in RUN_OUTPUT_DIRS for part in p.relative_to(self.root).parts[:-1]):
+            return True
         d = p.parent
-        while True:
+        while d != self.root and d.is_relative_to(self.root):  # the project root itself is never a run's output
             if d not in self._cache:
-                self._cache[d] = _has_output_marker(d) or d.name in RUN_OUTPUT_DIRS
+                self._cache[d] = _has_output_marker(d)
             if self._cache[d]:
                 return True
-            if d == self.root or d.parent == d or not d.is_relative_to(self.root):
-                return False
             d = d.parent
+        return False
+
+
+PROJECT_FILES = ("pyproject.toml", "setup.py", "setup.cfg", "requirements.txt", "Makefile", ".git")
+PROJECT_LIFT = 3  # a run usually sits at most runs/<name>/ or outputs/<date>/<time>/ below its project
+
+
+def project_above(folder: Path) -> Path:
+    """The project a run folder sits in: `folder` itself if it holds code, a launch script or a project file, else
+    the nearest ancestor (at most PROJECT_LIFT levels up) that does; `folder` when none does."""
+    d = folder
+    for _ in range(PROJECT_LIFT + 1):
+        try:
+            if any((d / m).exists() for m in PROJECT_FILES) or next(d.glob("*.py"), None) or next(d.glob("*.sh"),
+                                                                                                   None):
+                return d
+        except OSError:
+            break
+        if d.parent == d:
+            break
+        d = d.parent
+    return folder
+
+
+# One setting, the names frameworks give it: HF TrainingArguments, plain scripts, nanoGPT, Lightning, DeepSpeed.
+ALIASES = (
+    ("learning_rate", "lr"),
+    ("max_grad_norm", "grad_clip", "gradient_clipping", "gradient_clip_val", "clip_grad_norm"),
+    ("warmup_steps", "warmup_iters", "num_warmup_steps"),
+)
 
 
 def key_candidates(key: str) -> list[str]:
-    """`training_args.learning_rate` -> itself, then `learning_rate` (a dump's prefix is not the source's)."""
+    """`training_args.learning_rate` -> itself, `learning_rate`, then the setting's other names (`lr`): a dump's
+    prefix is not the source's, and the same setting has another name in another framework."""
     parts = key.split(".")
-    return [key, parts[-1]] if len(parts) > 1 else [key]
+    out = [key, parts[-1]] if len(parts) > 1 else [key]
+    for group in ALIASES:
+        if parts[-1] in group:
+            out += [a for a in group if a not in out]
+    return out
 
 
 def _find_in(path: str, text: str, key: str) -> str | None:
     for k in key_candidates(key):
         try:
-            if find_value(path, k, text) is not None:
-                return k
+            span = find_value(path, k, text)
         except (ValueError, RecursionError):
             return None
+        # DeepSpeed's "auto" means "take it from the launch arguments": the value lives elsewhere
+        if span is not None and span.text.strip("\"'") != "auto":
+            return k
     return None
 
 

@@ -4,9 +4,8 @@ import argparse
 from pathlib import Path
 
 import torch
-from transformers import GPT2Config, GPT2LMHeadModel, Trainer, TrainingArguments, set_seed
-
 from chardata import PAD, VOCAB_SIZE, batch_ids, make_lines
+from transformers import GPT2Config, GPT2LMHeadModel, Trainer, TrainingArguments, set_seed
 
 
 def collate(lines):

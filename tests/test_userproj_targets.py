@@ -1,0 +1,304 @@
+"""Where the next run reads each value, on realistic project layouts (tests/userproj/<layout>/), without training.
+
+Each layout is copied into a temporary folder with the run folder its library leaves (the saved copy of the
+settings a diagnosis cites). A diagnosis of that run is turned into a plan, which must edit the place the framework
+reads first (launch flag > the config the launch loads > project configs > code default), keep every other byte,
+never touch the run's folder, and show the user's own launch command with the fix and a fresh output folder.
+"""
+
+from __future__ import annotations
+
+import json
+import shlex
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from traindoc.plan.build import build_plan, render_markdown
+
+FIXTURES = Path(__file__).resolve().parent / "userproj"
+
+
+def project(layout: str, tmp: Path, run: str, dump: dict[str, str], log: str = "metrics.jsonl") -> Path:
+    """The layout's files plus the run folder `run` holding `dump` (name -> text) and a log the diagnosis read."""
+    root = tmp / layout
+    shutil.copytree(FIXTURES / layout, root)
+    shutil.copy(FIXTURES / "common" / "chardata.py", root / "chardata.py")
+    (root / run).mkdir(parents=True, exist_ok=True)
+    for name, text in dump.items():
+        (root / run / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / run / name).write_text(text)
+    (root / run / log).write_text('{"step": 1, "loss": 3.0}\n')
+    return root
+
+
+def diagnosis(root: Path, run: str, cause: str, key: str, after: str, cited: str | None,
+              log: str = "metrics.jsonl", fmt: str = "jsonl") -> tuple[dict[str, Any], Path]:
+    change = {"target": "config", "key": key, "after": after, "description": f"{key} -> {after}"}
+    if cited:
+        change.update(file=str(root / run / cited), line=2)
+    diag = {
+        "schema_version": "1.0", "verdict": "problems_found", "quick_wins": [], "findings": [],
+        "run": {"paths": [str(root / run)], "metrics": {}, "step_range": [0, 200], "config_keys": [key],
+                "code_files": [], "sources": [{"path": str(root / run / log), "format": fmt}]},
+        "root_causes": [{"rank": 1, "cause": cause, "issue": cause, "confidence": 0.9, "evidence": ["e"],
+                         "fix": {"summary": f"fix {cause}", "changes": [change]},
+                         "impact": "high", "effort": "low", "risk": "low",
+                         "expected_outcome": [{"kind": "cause_absent", "cause": cause, "description": "gone"}]}],
+    }
+    path = root.parent / f"{root.name}-diagnosis.json"
+    path.write_text(json.dumps(diag))
+    return diag, path
+
+
+def plan_for(root: Path, diag: dict[str, Any], path: Path, **kw: Any) -> dict[str, Any]:
+    plan = build_plan(diag, str(path), root=str(root), **kw)
+    render_markdown(plan)  # renders without error
+    return plan
+
+
+def edited(plan: dict[str, Any]) -> dict[str, list[tuple[str, str]]]:
+    out: dict[str, list[tuple[str, str]]] = {}
+    for c in plan["changes"]:
+        out.setdefault(c["file"], []).append((c["before"].strip(), c["after"].strip()))
+    return out
+
+
+def assert_run_untouched(plan: dict[str, Any], run: str) -> None:
+    assert not [c["file"] for c in plan["changes"] if Path(c["file"]).parts[:len(Path(run).parts)]
+                == Path(run).parts], plan["changes"]
+
+
+def test_hf_script_with_only_the_run_folder_never_edits_the_saved_args(tmp_path: Path) -> None:
+    """The measured bug: only output/ (trainer_state.json + training_args.json) at hand; the plan edited
+    output/training_args.json. Now: no edit, a manual step naming where to change it, no invented command."""
+    root = tmp_path / "only-run"
+    (root / "output").mkdir(parents=True)
+    (root / "output" / "trainer_state.json").write_text('{"log_history": []}')
+    (root / "output" / "training_args.json").write_text('{\n  "learning_rate": 0.1,\n  "max_steps": 160\n}\n')
+    diag, path = diagnosis(root, "output", "lr_too_high", "training_args.learning_rate", "0.0003",
+                           "training_args.json", log="trainer_state.json", fmt="hf_trainer_state")
+    plan = plan_for(root, diag, path)
+    assert plan["changes"] == []
+    notes = " ".join(plan["notes"])
+    assert "output/training_args.json is the finished run's own copy" in notes and "--learning_rate 0.0003" in notes
+    assert plan["verification"]["retrain"] is None
+    assert "--retrain-cmd" in plan["verification"]["retrain_missing"]
+    md = render_markdown(plan)
+    assert "Nothing to apply automatically" in md and "could not be recovered" in md
+
+
+def test_hf_script_edits_training_arguments_in_the_script(tmp_path: Path) -> None:
+    root = project("hf_script", tmp_path, "output", {"trainer_state.json": "{}",
+                                                      "training_args.json": '{\n  "learning_rate": 0.1\n}\n'},
+                   log="trainer_state.json")
+    diag, path = diagnosis(root, "output", "lr_too_high", "training_args.learning_rate", "0.0003",
+                           "training_args.json", log="trainer_state.json", fmt="hf_trainer_state")
+    plan = plan_for(root, diag, path)
+    assert edited(plan) == {"train.py": [("learning_rate=0.1,  # bigger steps, faster training?",
+                                          "learning_rate=0.0003,  # bigger steps, faster training?")]}
+    ver = plan["verification"]
+    assert ver["retrain_source"] == "run.sh:4"
+    assert ver["retrain_argv"] == ["python", "train.py", "--output_dir", "output-fixed"]
+    assert ver["new_run"] == str(root / "output-fixed")
+
+
+def test_plain_argparse_flag_in_the_launch_script_wins_over_the_default(tmp_path: Path) -> None:
+    root = project("plain_argparse", tmp_path, "runs/exp1", {"args.json": '{\n  "lr": 0.5\n}\n'})
+    diag, path = diagnosis(root, "runs/exp1", "lr_too_high", "lr", "0.0003", "args.json")
+    plan = plan_for(root, diag, path)
+    assert edited(plan) == {"train.sh": [("python train.py --lr 0.5 --steps 150 --out runs/exp1",
+                                          "python train.py --lr 0.0003 --steps 150 --out runs/exp1")]}
+    assert plan["verification"]["retrain_argv"][-2:] == ["--out", "runs/exp1-fixed"]
+    assert "--lr 0.0003" in plan["verification"]["retrain"]
+
+
+def test_plain_argparse_without_the_flag_edits_the_argparse_default(tmp_path: Path) -> None:
+    root = project("plain_argparse", tmp_path, "runs/exp1", {"args.json": '{\n  "grad_clip": 0.0\n}\n'})
+    diag, path = diagnosis(root, "runs/exp1", "grad_explosion", "grad_clip", "0.5", "args.json")
+    plan = plan_for(root, diag, path)
+    assert edited(plan) == {"train.py": [('p.add_argument("--grad_clip", type=float, default=1.0)',
+                                          'p.add_argument("--grad_clip", type=float, default=0.5)')]}
+
+
+def test_hf_argparser_json_edits_the_json_the_command_loads(tmp_path: Path) -> None:
+    root = project("hf_argparser_json", tmp_path, "output", {"trainer_state.json": "{}",
+                                                              "training_args.json": '{\n "learning_rate": 0.1\n}'},
+                   log="trainer_state.json")
+    diag, path = diagnosis(root, "output", "lr_too_high", "learning_rate", "0.0003", "training_args.json",
+                           log="trainer_state.json", fmt="hf_trainer_state")
+    plan = plan_for(root, diag, path)
+    assert edited(plan) == {"configs/train.json": [('"learning_rate": 0.1,', '"learning_rate": 0.0003,')]}
+    ver = plan["verification"]
+    assert ver["retrain_argv"] == ["python", "train.py", "configs/train.json"]
+    # the JSON sends the output to the diagnosed run's folder: said, not silently overwritten
+    assert ver["new_run"] is None and "train.json writes the run into output" in ver["retrain_notes"][0]
+
+
+def test_hf_argparser_flags_edit_a_continued_launch_line(tmp_path: Path) -> None:
+    root = project("hf_argparser_flags", tmp_path, "output", {"trainer_state.json": "{}"}, log="trainer_state.json")
+    diag, path = diagnosis(root, "output", "grad_explosion", "max_grad_norm", "1.0", None, log="trainer_state.json",
+                           fmt="hf_trainer_state")
+    plan = plan_for(root, diag, path)
+    assert edited(plan) == {"launch.sh": [("--max_grad_norm 0.0 \\", "--max_grad_norm 1.0 \\")]}
+    argv = plan["verification"]["retrain_argv"]
+    assert argv[argv.index("--max_grad_norm") + 1] == "1.0"
+    assert argv[argv.index("--output_dir") + 1] == "output-fixed"
+
+
+def test_hf_argparser_flags_keep_the_value_style(tmp_path: Path) -> None:
+    root = project("hf_argparser_flags", tmp_path, "output", {"trainer_state.json": "{}"}, log="trainer_state.json")
+    diag, path = diagnosis(root, "output", "lr_too_high", "learning_rate", "3e-4", None, log="trainer_state.json",
+                           fmt="hf_trainer_state")
+    plan = plan_for(root, diag, path)
+    assert edited(plan) == {"launch.sh": [("--learning_rate 1e-1 \\", "--learning_rate 3e-4 \\")]}
+
+
+def test_nanogpt_config_file_beats_the_default_in_train_py(tmp_path: Path) -> None:
+    root = project("nanogpt", tmp_path, "out-letters", {"config.json": '{"learning_rate": 0.1}'}, log="log.txt")
+    diag, path = diagnosis(root, "out-letters", "lr_too_high", "learning_rate", "6e-4", "config.json",
+                           log="log.txt", fmt="text_log:nanogpt")
+    plan = plan_for(root, diag, path)
+    comment = "  # a small model tolerates a large LR?"
+    assert edited(plan) == {"config/train_letters.py": [("learning_rate = 1e-1" + comment,
+                                                          "learning_rate = 6e-4" + comment)]}
+    assert plan["verification"]["retrain_argv"] == ["python", "train.py", "config/train_letters.py",
+                                                     "--max_iters=200", "--out_dir=out-letters-fixed"]
+
+
+def test_nanogpt_override_on_the_command_beats_the_config_file(tmp_path: Path) -> None:
+    root = project("nanogpt", tmp_path, "out-letters", {"config.json": '{"learning_rate": 0.1}'}, log="log.txt")
+    (root / "Makefile").write_text("train:\n\tpython train.py config/train_letters.py --learning_rate=0.1\n")
+    diag, path = diagnosis(root, "out-letters", "lr_too_high", "learning_rate", "6e-4", "config.json",
+                           log="log.txt", fmt="text_log:nanogpt")
+    plan = plan_for(root, diag, path)
+    assert edited(plan) == {"Makefile": [("python train.py config/train_letters.py --learning_rate=0.1",
+                                          "python train.py config/train_letters.py --learning_rate=0.0006")]}
+
+
+def test_hydra_override_then_primary_config_never_the_hydra_dump(tmp_path: Path) -> None:
+    dump = {".hydra/config.yaml": "optim:\n  lr: 0.1\n"}
+    root = project("hydra", tmp_path, "outputs/2026-12-04/21-00-00", dump, log="train.log")
+    diag, path = diagnosis(root, "outputs/2026-12-04/21-00-00", "lr_too_high", "optim.lr", "3.0e-3",
+                           ".hydra/config.yaml", log="train.log", fmt="text_log:generic")
+    plan = plan_for(root, diag, path)
+    assert edited(plan) == {"run.sh": [("python train.py optim.lr=0.1 trainer.max_steps=200",
+                                        "python train.py optim.lr=0.003 trainer.max_steps=200")]}
+    assert plan["verification"]["new_run"] is None  # Hydra picks a new dated folder itself: not known in advance
+
+
+def test_hydra_primary_config_named_by_hydra_main(tmp_path: Path) -> None:
+    root = project("hydra", tmp_path, "outputs/2026-12-04/21-00-00", {".hydra/config.yaml": "optim:\n  lr: 0.1\n"},
+                   log="train.log")
+    (root / "run.sh").write_text("#!/bin/sh\npython train.py trainer.max_steps=200\n")
+    diag, path = diagnosis(root, "outputs/2026-12-04/21-00-00", "grad_explosion", "optim.grad_clip", "1.0",
+                           ".hydra/config.yaml", log="train.log", fmt="text_log:generic")
+    plan = plan_for(root, diag, path)
+    assert edited(plan) == {"conf/config.yaml": [("grad_clip: 0.0", "grad_clip: 1.0")]}
+
+
+def test_dataclass_config_module_default(tmp_path: Path) -> None:
+    root = project("dataclass_config", tmp_path, "runs/latest", {"config.json": '{"lr": 0.1, "warmup_steps": 0}'})
+    diag, path = diagnosis(root, "runs/latest", "no_warmup", "warmup_steps", "10", "config.json")
+    plan = plan_for(root, diag, path)
+    assert edited(plan) == {"config.py": [("warmup_steps: int = 0", "warmup_steps: int = 10")]}
+    # `python train.py` derived from the code is not offered: the script has no output option and no launch
+    # command was recorded
+    assert plan["verification"]["retrain"] is None
+
+
+def test_accelerate_deepspeed_flag_for_lr_ds_config_for_clipping(tmp_path: Path) -> None:
+    root = project("accelerate_deepspeed", tmp_path, "output", {"trainer_state.json": "{}"}, log="trainer_state.json")
+    diag, path = diagnosis(root, "output", "lr_too_high", "learning_rate", "0.0003", None, log="trainer_state.json",
+                           fmt="hf_trainer_state")
+    plan = plan_for(root, diag, path)
+    assert edited(plan) == {"Makefile": [("--output_dir output --learning_rate 0.1 --max_steps 160",
+                                          "--output_dir output --learning_rate 0.0003 --max_steps 160")]}
+    argv = plan["verification"]["retrain_argv"]
+    assert argv[:4] == ["accelerate", "launch", "--config_file", "accelerate_config.yaml"]
+    assert argv[argv.index("--output_dir") + 1] == "output-fixed"
+    # DeepSpeed's own gradient_clipping is what the engine uses (HF fills only its "auto" values)
+    diag, path = diagnosis(root, "output", "grad_explosion", "max_grad_norm", "1.0", None, log="trainer_state.json",
+                           fmt="hf_trainer_state")
+    plan = plan_for(root, diag, path)
+    assert edited(plan) == {"ds_config.json": [('"gradient_clipping": 0.0,', '"gradient_clipping": 1.0,')]}
+
+
+def test_lightning_hparams_in_code_not_the_logger_hparams_yaml(tmp_path: Path) -> None:
+    root = project("lightning_code", tmp_path, "logs/lightning_logs/version_0",
+                   {"hparams.yaml": "lr: 0.1\nwidth: 64\n"}, log="metrics.csv")
+    diag, path = diagnosis(root, "logs/lightning_logs/version_0", "lr_too_high", "lr", "0.003", "hparams.yaml",
+                           log="metrics.csv", fmt="lightning_csv")
+    plan = plan_for(root, diag, path)
+    assert edited(plan) == {"train.py": [("model = LetterModel(lr=0.1, width=64)",
+                                          "model = LetterModel(lr=0.003, width=64)")]}
+
+
+def test_lightning_cli_yaml_the_makefile_loads(tmp_path: Path) -> None:
+    saved = "model:\n  lr: 0.1\n  width: 64\ntrainer:\n  max_steps: 200\n"
+    root = project("lightning_cli", tmp_path, "lightning_logs/version_0", {"config.yaml": saved,
+                                                                         "hparams.yaml": "lr: 0.1\n"},
+                   log="metrics.csv")
+    diag, path = diagnosis(root, "lightning_logs/version_0", "lr_too_high", "model.lr", "0.003", "config.yaml",
+                           log="metrics.csv", fmt="lightning_csv")
+    plan = plan_for(root, diag, path)
+    assert edited(plan) == {"configs/fit.yaml": [("lr: 0.1", "lr: 0.003")]}
+    assert plan["verification"]["retrain_argv"] == ["python", "main.py", "fit", "--config", "configs/fit.yaml"]
+
+
+def test_notebook_export_with_wandb_metadata_argv(tmp_path: Path) -> None:
+    meta = json.dumps({"program": "letters_notebook.py", "args": ["--seed", "1"], "python": "3.12"})
+    root = project("notebook_export", tmp_path, "wandb/offline-run-20261204_210000-abc",
+                   {"files/wandb-metadata.json": meta}, log="run-abc.wandb")
+    diag, path = diagnosis(root, "wandb/offline-run-20261204_210000-abc", "lr_too_high", "lr", "0.003", None,
+                           log="run-abc.wandb", fmt="wandb")
+    plan = plan_for(root, diag, path)
+    assert edited(plan) == {"letters_notebook.py": [("lr = 0.1", "lr = 0.003")]}
+    ver = plan["verification"]
+    assert ver["retrain_argv"] == ["python", "letters_notebook.py", "--seed", "1"]
+    assert ver["retrain_source"].startswith("W&B metadata")
+
+
+def test_command_echoed_in_the_log_carries_the_fix_when_no_file_holds_it(tmp_path: Path) -> None:
+    root = project("plain_argparse", tmp_path, "runs/exp1", {"args.json": '{\n  "lr": 0.5\n}\n'}, log="train.log")
+    (root / "train.sh").unlink()
+    (root / "runs/exp1/train.log").write_text("command: python train.py --lr 0.5 --out runs/exp1\nstep 1 loss 3.0\n")
+    diag, path = diagnosis(root, "runs/exp1", "lr_too_high", "lr", "0.0003", "args.json", log="train.log",
+                           fmt="text_log:generic")
+    plan = plan_for(root, diag, path)
+    assert plan["changes"] == []  # train.py's default is not what this run used: the command's flag is
+    ver = plan["verification"]
+    assert ver["retrain_argv"] == ["python", "train.py", "--lr", "0.0003", "--out", "runs/exp1-fixed"]
+    assert ver["retrain_source"] == "echoed in train.log:1"
+    assert any("in the retrain command" in n for n in plan["notes"])
+
+
+def test_retrain_cmd_given_by_the_user(tmp_path: Path) -> None:
+    root = tmp_path / "only-run"
+    (root / "output").mkdir(parents=True)
+    (root / "output" / "trainer_state.json").write_text("{}")
+    (root / "train.py").write_text("import argparse\n")
+    diag, path = diagnosis(root, "output", "lr_too_high", "learning_rate", "0.0003", None, log="trainer_state.json",
+                           fmt="hf_trainer_state")
+    plan = plan_for(root, diag, path, retrain_cmd="python train.py --learning_rate 0.1 --output_dir output")
+    ver = plan["verification"]
+    assert ver["retrain_source"] == "given with --retrain-cmd"
+    assert ver["retrain_argv"] == ["python", "train.py", "--learning_rate", "0.0003", "--output_dir", "output-fixed"]
+    assert shlex.split(ver["retrain"])[:3] == ["cd", str(root), "&&"]  # shown runnable from anywhere
+
+
+@pytest.mark.parametrize("bad", ["", "python 'unclosed"])
+def test_bad_retrain_cmd_is_one_line(tmp_path: Path, bad: str) -> None:
+    from traindoc.plan.build import PlanError
+
+    root = tmp_path / "p"
+    (root / "output").mkdir(parents=True)
+    diag, path = diagnosis(root, "output", "lr_too_high", "learning_rate", "0.0003", None)
+    if bad == "":
+        plan = plan_for(root, diag, path, retrain_cmd=bad)  # empty: as if not given
+        assert plan["verification"]["retrain"] is None
+        return
+    with pytest.raises(PlanError, match="--retrain-cmd"):
+        plan_for(root, diag, path, retrain_cmd=bad)

@@ -1,0 +1,76 @@
+"""Train a small next-letter model on our letter corpus (plain PyTorch, argparse options)."""
+
+import argparse
+import json
+import math
+from pathlib import Path
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+from chardata import VOCAB_SIZE, batch_ids, make_lines
+
+
+def get_args():
+    p = argparse.ArgumentParser()
+    p.add_argument("--lr", type=float, default=3e-3)
+    p.add_argument("--optimizer", default="adamw")
+    p.add_argument("--steps", type=int, default=150)
+    p.add_argument("--batch_size", type=int, default=32)
+    p.add_argument("--grad_clip", type=float, default=1.0)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--out", default="runs/exp")
+    return p.parse_args()
+
+
+class NextLetter(nn.Module):
+    def __init__(self, vocab, width=64):
+        super().__init__()
+        self.emb = nn.Embedding(vocab, width)
+        self.mlp = nn.Sequential(nn.Linear(width, 4 * width), nn.GELU(), nn.Linear(4 * width, vocab))
+
+    def forward(self, ids):
+        return self.mlp(self.emb(ids))
+
+
+def loss_on(model, lines):
+    ids, mask = batch_ids(lines)
+    ids, mask = torch.tensor(ids), torch.tensor(mask)
+    logits = model(ids[:, :-1])
+    targets = ids[:, 1:].masked_fill(mask[:, 1:] == 0, -100)
+    return F.cross_entropy(logits.reshape(-1, logits.size(-1)), targets.reshape(-1), ignore_index=-100)
+
+
+def main():
+    args = get_args()
+    torch.manual_seed(args.seed)
+    torch.set_num_threads(1)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "args.json").write_text(json.dumps(vars(args), indent=2))
+    train, held_out = make_lines(4000, seed=1), make_lines(256, seed=2)
+    model = NextLetter(VOCAB_SIZE)
+    opt = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=0.01)
+    warmup = 10
+    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: min(1.0, (s + 1) / warmup) * 0.5 * (
+        1 + math.cos(math.pi * min(s, args.steps) / args.steps)))
+    g = torch.Generator().manual_seed(args.seed)
+    with open(out / "metrics.jsonl", "w") as log:
+        for step in range(1, args.steps + 1):
+            idx = torch.randint(len(train), (args.batch_size,), generator=g).tolist()
+            loss = loss_on(model, [train[i] for i in idx])
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            grad_norm = torch.nn.utils.clip_grad_norm_(model.parameters(), args.grad_clip)
+            opt.step()
+            sched.step()
+            rec = {"step": step, "loss": loss.item(), "lr": opt.param_groups[0]["lr"], "grad_norm": grad_norm.item()}
+            if step % 25 == 0:
+                with torch.no_grad():
+                    rec["eval_loss"] = loss_on(model, held_out).item()
+            log.write(json.dumps(rec) + "\n")
+    print(f"done: {args.steps} steps, final loss {loss.item():.3f}")
+
+
+if __name__ == "__main__":
+    main()
