@@ -15,7 +15,15 @@ from pathlib import Path
 
 import pytest
 
-from skills_support import PLACEHOLDER, SKILLS, fresh_env, installed_home, skill_commands, write_fixture_project
+from skills_support import (
+    PLACEHOLDER,
+    SKILLS,
+    fresh_env,
+    installed_home,
+    skill_commands,
+    write_fixture_project,
+    write_seed_like_run,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -28,7 +36,8 @@ FIXTURE_VALUES = {
     "diagnosis-json": ".traindoc/diagnosis.json",
     "ranks": None,  # the rank of lr_too_high (the seed's fix, which the fixture's config can take), as a user picks it
     "test-cmd": "python3 check_config.py",
-    "new-run-dir": "run",
+    "new-run-dir": "run-2",  # written when the verify command runs: a new run after the apply (the old one is refused)
+    "launch-cmd": "python3 code/train.py",
     "plan-id": None,  # read from .traindoc/plan.json when the command runs, as Claude reads it from the summary
 }
 # Exit codes a command may legitimately return here (everything else fails): apply/verify report a refusal, a
@@ -48,6 +57,8 @@ def _fill(command: str, skill_dir: Path, project: Path) -> str:
             ranks = [str(c["rank"]) for c in causes if c["cause"] == "lr_too_high"]
             assert ranks, f"the fixture's divergence was not diagnosed as lr_too_high: {causes}"
             value = ranks[0]
+        elif name == "new-run-dir" and not (project / value).exists():
+            write_seed_like_run(project / value, steps_per_epoch=39)  # the retrained run: new bytes, written now
         command = command.replace(f"<{name}>", value)
     return command
 

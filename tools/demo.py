@@ -137,17 +137,17 @@ def before_after(before: dict, after: dict) -> str:
 
 
 # ------------------------------------------------------------------------------------------------ the story
-def retrain_command(plan: dict, ws: Path) -> tuple[list[str], Path]:
-    """The plan's `verification.retrain` command when it names its --out folder (what /ml-expert runs), else the
-    workspace's own `train.py --out run-2`. The workspace config already holds the scenario's size: no --test."""
-    text = (plan.get("verification") or {}).get("retrain") or ""
-    argv = shlex.split(text)
-    if "--out" in argv[:-1]:
-        if argv[0] in ("python", "python3"):
-            argv[0] = sys.executable  # the environment that has torch, whatever `python` is on PATH
-        return argv, (ws / argv[argv.index("--out") + 1]).resolve()
+def retrain_command(plan: dict, ws: Path) -> tuple[list[str], Path, Path]:
+    """The plan's retrain command (what /ml-expert runs: the workspace's launch command, recovered by the plan),
+    its folder and the new run it writes; `python` is this interpreter (the environment that has torch).
+    The workspace's own `train.py --out run-2` only when the plan gives no command."""
+    ver = plan.get("verification") or {}
+    argv, new_run = ver.get("retrain_argv"), ver.get("new_run")
+    if argv and new_run:
+        argv = [sys.executable if a in ("python", "python3") else a for a in argv]
+        return argv, Path(ver.get("retrain_cwd") or ws), Path(new_run)
     new_run = ws / "run-2"
-    return [sys.executable, str(ws / "train.py"), "--out", str(new_run)], new_run
+    return [sys.executable, str(ws / "train.py"), "--out", str(new_run)], ws, new_run
 
 
 def prepare_workspace(demo_dir: Path) -> Path:
@@ -221,8 +221,8 @@ def main(argv: list[str] | None = None) -> int:
             raise StepFailed("the plan did not apply, so there is nothing to retrain")
 
         banner(5, total, "Retrain from the fixed workspace, with the plan's retrain command")
-        retrain, new_run = retrain_command(plan, ws)
-        run(retrain, ws, tail=OUTPUT_TAIL)
+        retrain, cwd, new_run = retrain_command(plan, ws)
+        run(retrain, cwd, tail=OUTPUT_TAIL)
 
         banner(6, total, "Verify the new run against the diagnosis's expected outcomes")
         verified = run([traindoc, "verify", ".traindoc/diagnosis.json", os.path.relpath(new_run, ws)], ws,
