@@ -302,3 +302,22 @@ def test_bad_retrain_cmd_is_one_line(tmp_path: Path, bad: str) -> None:
         return
     with pytest.raises(PlanError, match="--retrain-cmd"):
         plan_for(root, diag, path, retrain_cmd=bad)
+
+
+def test_launch_lines_outside_the_project_or_through_symlinks_are_not_used(tmp_path: Path) -> None:
+    """A project from someone else: a launch script that is a symlink out of the project, or a command whose script
+    lies outside it, gives no retrain command (and nothing is edited through them)."""
+    root = project("plain_argparse", tmp_path, "runs/exp1", {"args.json": '{\n  "lr": 0.5\n}\n'})
+    outside = tmp_path / "elsewhere.sh"
+    outside.write_text("python train.py --lr 0.5 --out runs/exp1\n")
+    (root / "train.sh").unlink()
+    (root / "train.sh").symlink_to(outside)
+    (root / "other.sh").write_text("python ../evil.py --lr 0.5\n")
+    (tmp_path / "evil.py").write_text("print('never')\n")
+    diag, path = diagnosis(root, "runs/exp1", "lr_too_high", "lr", "0.0003", "args.json")
+    plan = plan_for(root, diag, path)
+    assert plan["verification"]["retrain_source"] == "derived from train.py's own options (no launch command " \
+                                                     "recorded)"
+    assert plan["verification"]["retrain_argv"] == ["python", "train.py", "--out", "runs/exp1-fixed"]
+    assert "elsewhere.sh" not in json.dumps(plan) and "evil" not in json.dumps(plan)
+    assert outside.read_text() == "python train.py --lr 0.5 --out runs/exp1\n"

@@ -34,6 +34,8 @@ ECHO = re.compile(r"^\s*(?:\$|\+|>>>?|(?:command|cmd|launch(?:ed)?(?: with)?|run
                   re.I)
 CONFIG_FLAGS = ("config", "config_file", "config-file", "c", "cfg", "deepspeed", "deepspeed_config_file",
                 "deepspeed_config")
+WANDB_METADATA = ("wandb-metadata.json", "files/wandb-metadata.json", "*/files/wandb-metadata.json",
+                  "wandb/*/files/wandb-metadata.json")
 OUTPUT_FLAGS = ("output_dir", "output-dir", "out_dir", "out", "save_dir", "default_root_dir",
                 "trainer.default_root_dir", "hydra.run.dir", "log_dir", "logdir")
 
@@ -151,7 +153,9 @@ def from_scripts(root: Path, outputs: Any) -> list[Launch]:
 def from_wandb(run_dirs: list[Path], root: Path) -> Launch | None:
     """W&B writes the program and its argv to files/wandb-metadata.json (offline and online runs alike)."""
     for d in run_dirs:
-        for meta in sorted(d.glob("**/wandb-metadata.json"))[:20]:
+        # where W&B puts it: <run>/files/, or the run folder given is wandb/ or the project holding it
+        metas = [m for pat in WANDB_METADATA for m in sorted(d.glob(pat))[:20]]
+        for meta in metas:
             text = _read(meta, MAX_SCRIPT_BYTES)
             try:
                 data = json.loads(text or "")
