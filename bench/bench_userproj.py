@@ -15,7 +15,6 @@ from __future__ import annotations
 import argparse
 import os
 import platform
-import re
 import shlex
 import shutil
 import subprocess
@@ -26,7 +25,9 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 os.environ.setdefault("OMP_NUM_THREADS", "1")
+sys.path[:0] = [str(REPO / "src"), str(REPO / "bench")]
 
+from bench_trainer import commit, write_section  # noqa: E402
 from traindoc.verify.loop import run_loop  # noqa: E402
 
 SECTION = "## User-project loop"
@@ -34,14 +35,6 @@ GOAL_S = 120.0
 FIXTURES = REPO / "tests" / "userproj"
 # layout -> (launch script, the run folder its command writes)
 LAYOUTS = {"plain_argparse": ("train.sh", "runs/exp1"), "hf_script": ("run.sh", "output")}
-
-
-def commit() -> str:
-    try:
-        return subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=REPO, capture_output=True, text=True,
-                              check=True).stdout.strip()
-    except (OSError, subprocess.CalledProcessError):
-        return "unknown"
 
 
 def bench_one(layout: str, scratch: Path) -> dict:
@@ -71,15 +64,6 @@ def table(rows: list[dict]) -> str:
     return "\n".join(out)
 
 
-def write_section(text: str) -> None:
-    path = REPO / "bench" / "RESULTS.md"
-    old = path.read_text() if path.exists() else "# Benchmark results\n"
-    pattern = re.compile(rf"^{re.escape(SECTION)}\n.*?(?=^## |\Z)", re.S | re.M)
-    text = text.rstrip("\n") + "\n\n"
-    new = pattern.sub(lambda _: text, old) if pattern.search(old) else old.rstrip("\n") + "\n\n" + text
-    path.write_text(new)
-
-
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("layouts", nargs="*", help=f"some of {', '.join(LAYOUTS)} (default: all)")
@@ -102,10 +86,10 @@ def main() -> int:
             "measured in the same process; loop / first run is what traindoc adds on top of one training "
             "(the retrain itself is about one first run).\n\n"
             f"{table(rows)}\n\nWorst loop {worst:.1f} s ({'within' if worst <= GOAL_S else 'over'} the "
-            f"{GOAL_S:.0f} s goal).\n")
+            f"{GOAL_S:.0f} s goal).\n\n")
     print(text)
     if not args.no_write:
-        write_section(text)
+        write_section(REPO / "bench" / "RESULTS.md", text, SECTION)
     return 0 if all(r["passed"] for r in rows) else 1
 
 
