@@ -161,6 +161,8 @@ def test_advice_fits_the_run():
 def test_backend_messages_name_the_launcher_the_user_has(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys):
     """Through a skill, `traindoc` is not on PATH: the plan's approval line names the launcher that ran it."""
     write_seed_like_run(tmp_path / "run")
+    # the config a person edits (the run's own copy is never a fix target), so the plan has a change to approve
+    (tmp_path / "config.yaml").write_text((tmp_path / "run" / "config.yaml").read_text())
     monkeypatch.chdir(tmp_path)
     assert main(["diagnose", "run", "--json", "-o", "d.json"]) == 0
     launcher = "/home/u/.claude/skills/ml-expert/scripts/traindoc"

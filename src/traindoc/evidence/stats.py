@@ -107,12 +107,14 @@ def smooth(values: np.ndarray, k: int) -> np.ndarray:
     if k <= 1 or values.size < 3:
         return values.copy()
     k = min(k, values.size)
-    c = np.cumsum(np.insert(values, 0, 0.0))
-    half = k // 2
-    idx = np.arange(values.size)
-    lo = np.clip(idx - half, 0, values.size)
-    hi = np.clip(idx + half + 1, 0, values.size)
-    return (c[hi] - c[lo]) / (hi - lo)
+    scale = _magnitude(np.asarray(values, dtype=np.float64))  # see moving_mean: sums near 1e308 overflow
+    with np.errstate(all="ignore"):
+        c = np.cumsum(np.insert(values / scale, 0, 0.0))
+        half = k // 2
+        idx = np.arange(values.size)
+        lo = np.clip(idx - half, 0, values.size)
+        hi = np.clip(idx + half + 1, 0, values.size)
+        return (c[hi] - c[lo]) / (hi - lo) * scale
 
 
 def moving_mean(values: np.ndarray, k: int) -> np.ndarray:
@@ -124,9 +126,21 @@ def moving_mean(values: np.ndarray, k: int) -> np.ndarray:
     if k <= 1 or x.size == 0:
         return x.copy()
     k = min(k, x.size)
-    centre = float(x.mean())
-    c = np.concatenate(([0.0], np.cumsum(x - centre)))
-    return (c[k:] - c[:-k]) / k + centre
+    # Work in units of the largest magnitude: a running sum of values near 1e308 would overflow (and numpy would
+    # print a RuntimeWarning on the user's terminal). Non-finite values stay non-finite, quietly.
+    scale = _magnitude(x)
+    with np.errstate(all="ignore"):
+        y = x / scale
+        centre = float(y.mean())
+        c = np.concatenate(([0.0], np.cumsum(y - centre)))
+        return ((c[k:] - c[:-k]) / k + centre) * scale
+
+
+def _magnitude(x: np.ndarray) -> float:
+    """The largest finite |value| (1.0 when there is none): a divisor that keeps sums of x within range."""
+    finite = np.abs(x[np.isfinite(x)])
+    top = float(finite.max()) if finite.size else 0.0
+    return top if top > 0.0 else 1.0
 
 
 def group_means(values: np.ndarray, groups: np.ndarray) -> np.ndarray:

@@ -212,7 +212,14 @@ def _rel(ctx: Context, path: str) -> str:
 
 
 def _code_texts(ctx: Context) -> dict[str, str]:
-    return {f: ctx.ws.text(f) for f in ctx.code_files if f.endswith(".py") and not Path(f).name.startswith("test_")}
+    texts = {}
+    for f in ctx.code_files:
+        if f.endswith(".py") and not Path(f).name.startswith("test_"):
+            try:
+                texts[f] = ctx.ws.text(f)
+            except (UnicodeDecodeError, OSError):
+                continue  # not text we could edit byte-exactly: never a fix site
+    return texts
 
 
 def _extra_params(ctx: Context, site: code_sites.CodeSite) -> dict[str, Any] | None:
@@ -621,7 +628,8 @@ def default_root(diagnosis: dict[str, Any], base: Path) -> Path:
         root = root.parent
     while any((root / m).exists() for m in RUN_OUTPUT_MARKERS) and root.parent != root:
         root = root.parent
-    return targets.project_above(root)
+    base = base.resolve()
+    return targets.project_above(root, stop=base if root.is_relative_to(base) else None)
 
 
 def _hunks(root: Path, ws: Workspace) -> list[dict[str, Any]]:

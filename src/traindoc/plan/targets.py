@@ -110,9 +110,11 @@ PROJECT_FILES = ("pyproject.toml", "setup.py", "setup.cfg", "requirements.txt", 
 PROJECT_LIFT = 3  # a run usually sits at most runs/<name>/ or outputs/<date>/<time>/ below its project
 
 
-def project_above(folder: Path) -> Path:
+def project_above(folder: Path, stop: Path | None = None) -> Path:
     """The project a run folder sits in: `folder` itself if it holds code, a launch script or a project file, else
-    the nearest ancestor (at most PROJECT_LIFT levels up) that does; `folder` when none does."""
+    the nearest ancestor (at most PROJECT_LIFT levels up, and never above `stop`, the folder the user works in)
+    that does; `folder` when none does. Without the stop, a run in a scratch folder would be "lifted" into /tmp or
+    the home folder because some stray script lies there, and the plan would scan and edit files far outside it."""
     d = folder
     for _ in range(PROJECT_LIFT + 1):
         try:
@@ -121,7 +123,7 @@ def project_above(folder: Path) -> Path:
                 return d
         except OSError:
             break
-        if d.parent == d:
+        if d.parent == d or (stop is not None and d == stop):
             break
         d = d.parent
     return folder
