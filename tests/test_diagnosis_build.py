@@ -69,7 +69,7 @@ def test_calibration_is_monotone_and_loaded() -> None:
 
 def test_insufficient_data_says_what_it_needs() -> None:
     run = Run()
-    run.add_series(Series("loss", np.arange(3), np.array([2.0, 1.9, 1.8]), "m.csv"))
+    run.add_series(Series("loss", np.arange(2), np.array([2.0, 1.9]), "m.csv"))
     doc = diagnose(run.finalize())
     validate(doc)
     assert doc["verdict"] == "insufficient_data" and doc["needs"]

@@ -60,7 +60,7 @@ def test_exit_codes_bad_input_and_insufficient_data(tmp_path: Path):
     assert _cli("diagnose", "missing", cwd=tmp_path).returncode == 2
     (tmp_path / "short").mkdir()
     (tmp_path / "short" / "metrics.jsonl").write_text(
-        "".join(json.dumps({"step": s, "loss": 2.0 - 0.1 * s}) + "\n" for s in range(3)))
+        "".join(json.dumps({"step": s, "loss": 2.0 - 0.1 * s}) + "\n" for s in range(2)))
     p = _cli("diagnose", "short", "--json", "--html", "r.html", cwd=tmp_path)
     assert p.returncode == 3, p.stderr
     assert json.loads(p.stdout)["verdict"] == "insufficient_data"

@@ -18,7 +18,10 @@ from traindoc.ingest.fingerprint import fingerprint
 from traindoc.ingest.model import Run
 
 REPORT_THRESHOLD = 0.5  # docs/causes.md: healthy = no cause above 0.5
-MIN_POINTS = 8  # fewer logged points than this in every series: not enough to judge dynamics
+# Fewer finite points than this in every series: not enough to say anything (issue 8: people paste excerpts of a few
+# lines; three points already show a trend or a plateau). Detectors that need longer series check their own length;
+# NaN/Inf and a blow-up (evidence/context.py) are judged from the first few points.
+MIN_POINTS = 3
 LISTED_BELOW = 0.03  # up to 3 causes between 0.03 and 0.5 are listed (as "possible") after the confirmed ones
 
 
