@@ -58,7 +58,13 @@ MAX_MESSAGE = 2000  # characters kept of an event's message
 
 TEXT_SUFFIXES = {".log", ".txt", ".out", ".err", ".stdout", ".stderr", ".text", ""}
 _NOT_TEXT_LOG = {".json", ".jsonl", ".csv", ".tsv", ".yaml", ".yml", ".py", ".pt", ".pth", ".ckpt", ".bin",
-                 ".safetensors", ".db", ".wandb", ".toml", ".md", ".html", ".ipynb", ".npz", ".npy", ".pkl"}
+                 ".safetensors", ".db", ".wandb", ".toml", ".html", ".ipynb", ".npz", ".npy", ".pkl"}
+# Documents: read only when they are a console capture saved under that name (people save `python train.py | tee
+# out.md`), i.e. most of their head is lines of one console family. Tables in them do not count: a README's results
+# table is a document, not a run's log.
+_DOC_SUFFIXES = {".md", ".markdown", ".rst"}
+_DOC_FAMILIES_NOT_COUNTED = {"table", "md_table"}
+DOC_LOG_SHARE = 0.25  # at least this share of a document's non-empty head lines must be console metric lines
 _SEP = re.compile(rb"\r\n|\n|\r")
 
 
@@ -151,6 +157,10 @@ def sniff(path: Path, head: bytes) -> float:
         return 0.0
     frames = [_decode(fr) for _, fr in _take(iter_frames(_BytesReader(head)), 400)]
     hits, hf = detect(frames)
+    if suffix in _DOC_SUFFIXES:
+        console = max((n for name, n in hits.items()
+                       if FORMAT_BY_NAME[name].specific and name not in _DOC_FAMILIES_NOT_COUNTED), default=0)
+        return 0.4 if console >= 3 and console >= DOC_LOG_SHARE * len(frames) else 0.0
     best_specific = max((n for name, n in hits.items() if FORMAT_BY_NAME[name].specific), default=0)
     # HF Trainer console logs belong to the structured reader (it knows the step inference and the NaN filter).
     if hf and hf >= best_specific:

@@ -81,6 +81,8 @@ _PREFIXES = [
     re.compile(r"^>>\s*"),  # ... "<date> >> "
     re.compile(rf"^\|?\s*{_LEVEL}\s*\|\s*"),  # fairseq "| INFO | "
     re.compile(rf"^\[{_LEVEL}\]\s*"),
+    # Swin Transformer & co: "[<date> <logger name>](main.py 221): INFO " (the date part goes with the rule above)
+    re.compile(rf"^\([\w./-]+\.py[ :]\d+\):\s*(?:{_LEVEL}\s+)?"),
     re.compile(r"^\[[\w./-]+\.py:\d+(?::[\w<>]+)?\]\s*"),  # DeepSpeed "[loss_scaler.py:188:update_scale] "
     re.compile(r"^\[Rank (?P<rank>\d+)\]\s*"),
     re.compile(r"^\[PID:\d+\]\s*(?:\[RANK:(?P<rank>\d+)\]\s*)?"),  # axolotl
@@ -408,7 +410,11 @@ def parse_deepspeed(line: str, st: State) -> Record | None:
 # fairseq: "train_inner | epoch 001:   3615 / 6547 loss=0.439, ..., num_updates=3600, lr=9e-06, gnorm=3.952, ...",
 # "valid | epoch 001 | valid on 'valid' subset | loss 8.1 | ... | num_updates 600", json lines with string values,
 # and the legacy "| epoch 001 | loss 7.1 | ..." form.
-_FS_INNER = re.compile(r"^(?:(?:train_inner|train)\s*\|\s*)?\|?\s*epoch (\d+):\s+(\d+)\s*/\s*(\d+)\s+(.*)$")
+# The Lua-era/0.x form prints no colon after the epoch: "| epoch 005  1000 / 8223 loss=2.17 (3.20), wps=959, ...".
+_FS_INNER = re.compile(r"^(?:(?:train_inner|train)\s*\|\s*)?\|?\s*epoch (\d+):?\s+(\d+)\s*/\s*(\d+)\s+(.*)$")
+# "| epoch 004 | valid on 'valid' subset  1000 / 1311 loss=3.24": a running mean part-way through validation; the
+# line "| epoch 004 | valid on 'valid' subset | valid loss 3.69 | ..." that follows holds the result.
+_FS_VALID_PROGRESS = re.compile(r"valid on '[^']*' subset\s+\d+\s*/\s*\d+")
 _FS_EPOCH = re.compile(r"^(?:(train_inner|train|valid)\s*\|\s*)?\|?\s*epoch (\d+)\s*\|(.*)$")
 _FS_JSON = re.compile(r"^(?:(train_inner|train|valid)\s*\|\s*)?(\{\s*\"epoch\".*\})\s*$")
 
@@ -447,6 +453,8 @@ def parse_fairseq(line: str, st: State) -> Record | None:
     m = _FS_EPOCH.match(line)
     if m:
         body = m.group(3)
+        if _FS_VALID_PROGRESS.search(body):
+            return None
         is_valid = m.group(1) == "valid" or "valid on" in body
         metrics = pipe_pairs(body)
         step = metrics.pop("num_updates", None) or metrics.pop("valid_num_updates", None)
@@ -468,19 +476,35 @@ _KERAS_PROG = re.compile(r"^\s*(\d+)/(\d+|Unknown)\b.*?\s-\s")
 _KERAS_METRIC = re.compile(rf"\s-\s([A-Za-z_][\w]*): ({NUM})")
 
 
+# Pasted with the header joined to its progress line: "Epoch 1/10 235/235 [====] - 1s 3ms/step - loss: 0.5015".
+_KERAS_EPOCH_INLINE = re.compile(r"^Epoch (\d+)/(\d+)\s+(?=\d+/(?:\d+|Unknown)\b)")
+
+
 def parse_keras(line: str, st: State) -> Record | None:
     m = _KERAS_EPOCH.match(line)
     if m:
         st.epoch = int(m.group(1))
+        st.extra.pop("keras_counted", None)  # headers from here on: they number the epochs
         return None
-    if st.epoch is None:
-        return None
+    m = _KERAS_EPOCH_INLINE.match(line)
+    if m:
+        st.epoch = int(m.group(1))
+        st.extra.pop("keras_counted", None)
+        line = line[m.end():]
     m = _KERAS_PROG.match(line)
     if not m:
         return None
     metrics = {k: v for k, v in ((k, parse_number(v)) for k, v in _KERAS_METRIC.findall(line)) if v is not None}
     if not metrics:
         return None
+    if st.epoch is None or st.extra.get("keras_counted"):
+        # Progress lines without "Epoch i/N" headers (cut from the paste, or printed by a callback that swallowed
+        # them): a bar that reaches its total ends an epoch, so the epochs are counted from 1.
+        st.extra["keras_counted"] = True
+        done = st.extra.get("keras_done", 0)
+        if m.group(2) != "Unknown" and int(m.group(1)) >= int(m.group(2)):
+            st.extra["keras_done"] = done + 1
+        st.epoch = done + 1
     # Keras logs per epoch: the step is the epoch number; only the epoch's last progress line is final, and a later
     # line of the same epoch replaces an earlier one (Run.finalize keeps the last value of a step).
     return Record(st.epoch, metrics, epoch=st.epoch)
@@ -556,6 +580,39 @@ def parse_timm(line: str, st: State) -> Record | None:
                 _put(metrics, "val_" + k.lower().replace("@", "_top"), avg)  # running mean over the eval set so far
         return Record(None, metrics, eval=True) if metrics else None
     return None
+
+# pytorch/examples imagenet (and the many scripts copied from it): "Epoch: [83][200/10010]\tTime 0.401 (0.418)\tData
+# ...\tLoss 1.9176 (1.6593)\tPrec@1 55.469 (61.979)" (newer: "Acc@1  0.00 ( 0.10)"), "Test: [0/196]\t...". Each meter
+# prints the current batch, then the running mean in parentheses. Epochs count from 0. Swin Transformer's copy:
+# "Train: [3/300][370/1251]  eta 0:08:57 lr 0.000166 time 0.6068 (0.6098)  loss 6.3568 (6.1324)  grad_norm 2.03 (inf)".
+_IMNET_TRAIN = re.compile(r"^(?:Epoch|Train): \[(\d+)(?:/\d+)?\]\[\s*(\d+)/(\d+)\]\s")
+_IMNET_LR = re.compile(rf"\blr ({NUM})\s")
+_IMNET_TEST = re.compile(r"^Test: \[\s*(\d+)/(\d+)\]\s")
+_IMNET_METER = re.compile(rf"([A-Za-z][\w@]*)\s+({NUM})\s+\(\s*({NUM})\s*\)")
+
+
+def parse_imagenet_example(line: str, st: State) -> Record | None:
+    m = _IMNET_TRAIN.match(line) or _IMNET_TEST.match(line)
+    if not m:
+        return None
+    metrics: dict[str, float] = {}
+    for k, cur, avg in _IMNET_METER.findall(line, m.end()):
+        if k.lower() in ("time", "data"):
+            continue
+        if k.lower() == "loss":
+            _put(metrics, "loss", cur)
+            _put(metrics, "loss_avg", avg)
+        else:
+            _put(metrics, k, cur)
+    lr = _IMNET_LR.search(line, m.end())
+    if lr:
+        _put(metrics, "lr", lr.group(1))
+    if not metrics:
+        return None
+    if m.re is _IMNET_TEST:  # the running means over the validation set so far: the last line holds the result
+        return Record(None, {"val_" + k: v for k, v in metrics.items() if k != "loss"}, eval=True)
+    ep, i, n = int(m.group(1)), int(m.group(2)), int(m.group(3))
+    return Record(ep * n + i, metrics, epoch=ep)
 
 
 # torchtitan: "step: 14  loss:  3.24405  grad_norm:  0.8319  memory:  9.46GiB(64.99%)  tps: 7,282  tflops: 0.52
@@ -673,7 +730,8 @@ def parse_rich_bar(line: str, st: State) -> Record | None:
 
 # PyTorch examples (mnist & co): "Train Epoch: 1 [640/60000 (1%)]\tLoss: 2.279" and
 # "Test set: Average loss: 0.0363, Accuracy: 9877/10000 (99%)". The step counts samples seen, as the line does.
-_PT_TRAIN = re.compile(rf"^Train Epoch: (\d+) \[(\d+)/(\d+) \(\s*\d+%\)\]\s+Loss: ({NUM})")
+# Copies of the loop add text inside the brackets ("[7007/7010 Srno: 1 (100%)]") and count epochs from 0.
+_PT_TRAIN = re.compile(rf"^Train Epoch: (\d+) \[(\d+)/(\d+)[^\]\[]*?\(\s*\d+%\)\]\s+Loss: ({NUM})")
 _PT_TEST = re.compile(rf"^Test set: Average loss: ({NUM}), Accuracy: (\d+)/(\d+)")
 
 
@@ -681,9 +739,12 @@ def parse_pytorch_examples(line: str, st: State) -> Record | None:
     m = _PT_TRAIN.match(line)
     if m:
         ep, seen, total = int(m.group(1)), int(m.group(2)), int(m.group(3))
+        if ep == 0:
+            st.extra["zero_based_epochs"] = True
+        done = ep if st.extra.get("zero_based_epochs") else ep - 1
         metrics: dict[str, float] = {}
         _put(metrics, "loss", m.group(4))
-        return Record((ep - 1) * total + seen, metrics, epoch=ep)
+        return Record(done * total + seen, metrics, epoch=ep)
     m = _PT_TEST.match(line)
     if m:
         metrics = {}
@@ -697,18 +758,23 @@ def parse_pytorch_examples(line: str, st: State) -> Record | None:
 # Tables printed once per epoch: fastai ("epoch  train_loss  valid_loss  accuracy  time" then rows), Ultralytics
 # YOLO ("Epoch  GPU_mem  box_loss  cls_loss ..." then "1/100  2.1G  0.05 ..."). The header is remembered.
 _TABLE_HEADER = re.compile(
-    r"^\s*(epoch|Epoch|step|Step|iter)\s{2,}[A-Za-z_][\w/()%-]*(?:\s{2,}[A-Za-z_][\w/()%-]*)+\s*$"
+    r"^\s*(?i:epoch|step|iter|iteration|it|batch)(?:\s+[A-Za-z_][\w/()%@.:-]*){2,}\s*$"
 )
+# Columns a header may name instead of "loss": YOLOv5/YOLOR print their loss parts bare ("box obj cls total").
+_TABLE_LOSS_PARTS = {"box", "obj", "cls", "total", "dfl", "seg", "giou", "l1"}
+# Columns that are counts or sizes, not metrics.
+_TABLE_NOT_METRIC = {"time", "instances", "size", "gpu_mem", "targets", "img_size", "labels"}
 _TABLE_CELL = re.compile(rf"^(?:{NUM}|\d+/\d+)[A-Za-z%]*$|^\d\d:\d\d(?::\d\d)?$|^#na#$")
 
 
-_TABLE_BAR = re.compile(r":?\s*\d+%\|")
+# the bar after a row: "...: 100%|####| 1626/1626" or, without a TTY's bar characters, "448: 100% 1626/1626 [...]"
+_TABLE_BAR = re.compile(r":?\s*\d+%(?:\||\s+\d+/\d+)")
 
 
 def parse_table(line: str, st: State) -> Record | None:
     if _TABLE_HEADER.match(line):
         cols = line.split()
-        if any(_METRICY.search(c) for c in cols[1:]):
+        if any(_METRICY.search(c) or c.lower() in _TABLE_LOSS_PARTS for c in cols[1:]):
             st.extra["table"] = cols
         return None
     cols = st.extra.get("table")
@@ -726,13 +792,133 @@ def parse_table(line: str, st: State) -> Record | None:
         if ":" in cell or cell == "#na#":  # "00:12" is a duration, "#na#" fastai's missing value
             continue
         v = parse_number(re.sub(r"[A-Za-z]+$", "", cell))
-        if v is not None and name.lower() not in ("time", "instances", "size", "gpu_mem"):
+        if v is not None and name.lower() not in _TABLE_NOT_METRIC:
             metrics[name] = v
     if not metrics:
         return None
     idx = int(first)
     is_epoch = cols[0].lower() == "epoch"
     return Record(idx, metrics, epoch=idx if is_epoch else None)
+
+# PyTorch's word_language_model example (and its many copies): "| epoch   1 |   200/ 2983 batches | lr 20.00 |
+# ms/batch 11.61 | loss  6.90 | ppl   992.1", then "| end of epoch   1 | time: 35.13s | valid loss  5.53 | valid ppl
+# 251.30" and "| End of training | test loss  4.87 | test ppl   130.37". The step counts batches over epochs.
+_WLM_BATCH = re.compile(r"^\|\s*epoch\s+(\d+)\s*\|\s*(\d+)\s*/\s*(\d+)\s+batches\s*\|(.*)$")
+_WLM_END = re.compile(r"^\|\s*(?:end of epoch\s+(\d+)|(End of training))\s*\|(.*)$", re.I)
+
+
+def parse_word_lm(line: str, st: State) -> Record | None:
+    m = _WLM_BATCH.match(line)
+    if m:
+        ep, i, n = int(m.group(1)), int(m.group(2)), int(m.group(3))
+        metrics = pipe_pairs(m.group(4))
+        return Record(max(ep - 1, 0) * n + i, metrics, epoch=ep) if metrics else None
+    m = _WLM_END.match(line)
+    if m:
+        metrics = {k: v for k, v in pipe_pairs(m.group(3)).items() if k != "time"}
+        return Record(None, metrics, eval=True, epoch=int(m.group(1)) if m.group(1) else None) if metrics else None
+    return None
+
+
+# llm.c's main.log (also written by the nanoGPT speedrun baselines built on it): "s:120 trl:3.4521" (training loss),
+# "s:250 tel:3.3811" (validation loss), "s:250 eval:0.2950" (HellaSwag accuracy).
+_LLMC = re.compile(rf"^s:(\d+)((?:\s+[a-z_]+:{NUM})+)\s*$")
+_LLMC_PAIR = re.compile(rf"([a-z_]+):({NUM})")
+_LLMC_NAMES = {"trl": "loss", "tel": "val_loss"}
+
+
+def parse_llmc(line: str, st: State) -> Record | None:
+    m = _LLMC.match(line)
+    if not m:
+        return None
+    metrics: dict[str, float] = {}
+    for k, v in _LLMC_PAIR.findall(m.group(2)):
+        _put(metrics, _LLMC_NAMES.get(k, k), v)
+    return Record(int(m.group(1)), metrics, eval="loss" not in metrics) if metrics else None
+
+
+# Caffe's solver (glog prefix stripped by normalise): "Iteration 2380, loss = 2.04238",
+# "Iteration 2380 (1.2 iter/s, 16.6s/20 iters), loss = 2.04", "Iteration 2380, lr = 0.001",
+# "    Train net output #0: loss = 2.04 (* 1 = 2.04 loss)", "    Test net output #0: accuracy = 0.51".
+_CAFFE_ITER = re.compile(rf"^Iteration (\d+)(?: \([^)]*\))?, (loss|lr) = ({NUM})\s*$")
+_CAFFE_OUT = re.compile(rf"^(Train|Test) net output #\d+: ([\w/.-]+) = ({NUM})")
+
+
+def parse_caffe(line: str, st: State) -> Record | None:
+    m = _CAFFE_ITER.match(line)
+    if m:
+        return Record(int(m.group(1)), {m.group(2): float(parse_number(m.group(3)) or 0.0)})
+    m = _CAFFE_OUT.match(line)
+    if m:
+        v = parse_number(m.group(3))
+        if v is None:
+            return None
+        if m.group(1) == "Test":
+            return Record(None, {"test_" + m.group(2): v}, eval=True)
+        return Record(None, {"train_" + m.group(2): v})
+    return None
+
+
+# YOLOv5's results.txt (one row per epoch, no header): epoch/last, GPU memory, then "%10.4g" cells: train box, obj,
+# cls and total loss, targets, image size, then precision, recall, mAP@0.5, a fourth metric (mAP@0.5:0.95 in YOLOv5,
+# F1 in ultralytics/yolov3), and validation box, obj and cls loss. Names as Ultralytics' results.csv spells them.
+_YOLO_ROW = re.compile(rf"^\s*(\d+)/(\d+)\s+[\d.]+[KMG]?((?:\s+{NUM}){{13}})\s*$")
+_YOLO_COLS = ("train/box_loss", "train/obj_loss", "train/cls_loss", "loss", None, None, "metrics/precision",
+              "metrics/recall", "metrics/mAP_0.5", None, "val/box_loss", "val/obj_loss", "val/cls_loss")
+
+
+def parse_yolo_results(line: str, st: State) -> Record | None:
+    m = _YOLO_ROW.match(line)
+    if not m:
+        return None
+    metrics: dict[str, float] = {}
+    for name, cell in zip(_YOLO_COLS, m.group(3).split(), strict=True):
+        if name is not None:
+            _put(metrics, name, cell)
+    ep = int(m.group(1))
+    return Record(ep, metrics, epoch=ep)
+
+
+# Markdown tables as people paste them: "| epoch | train loss | val loss |", "| :--- | ---: |", "| 5 | 2.24 | 2.89 |".
+# A header (names, one metric-like) counts only once the separator row under it is seen; a row then needs a number in
+# every cell. The step is the first column when it is a step or epoch column, else the row's number.
+_MD_SEP = re.compile(r"^\|?(?:\s*:?-{2,}:?\s*\|)+(?:\s*:?-{2,}:?\s*)?$")
+_STEPISH = re.compile(r"^(?:epoch|epochs|step|steps|iter|iteration|it|batch|update|global[_ ]step)$", re.I)
+
+
+def _md_cells(line: str) -> list[str] | None:
+    if not (line.startswith("|") and line.endswith("|")) or len(line) < 3:
+        return None
+    return [c.strip() for c in line[1:-1].split("|")]
+
+
+def parse_md_table(line: str, st: State) -> Record | None:
+    if _MD_SEP.match(line):
+        cand = st.extra.pop("md_candidate", None)
+        if cand:
+            st.extra["md_table"], st.extra["md_rows"] = cand, 0
+        return None
+    cells = _md_cells(line)
+    if cells is None:
+        st.extra.pop("md_table", None)  # a table ends at the first line that is not a row
+        return None
+    header = st.extra.get("md_table")
+    values = [parse_number(c) for c in cells]
+    if header is None or len(cells) != len(header) or any(v is None for v in values):
+        st.extra.pop("md_table", None)
+        if all(c and c[0].isalpha() for c in cells) and any(_METRICY.search(c) for c in cells):
+            st.extra["md_candidate"] = cells
+        return None
+    st.extra["md_rows"] += 1
+    first = values[0]
+    stepish = _STEPISH.match(header[0]) is not None and first is not None and first.is_integer()
+    metrics = {name: v for name, v in zip(header, values, strict=True) if v is not None}
+    if stepish:
+        metrics.pop(header[0], None)
+    step = int(first) if stepish and first is not None else st.extra["md_rows"]
+    is_epoch = header[0].lower().startswith("epoch") and stepish
+    return Record(step, metrics, epoch=step if is_epoch else None) if metrics else None
+
 
 
 # Generic prints: "iter 100: loss 2.3", "Epoch: 0005 cost = 0.123", "step 100 | loss 2.3 | lr 1e-3",
@@ -758,8 +944,9 @@ _BRACKET_STEP = re.compile(r"^\[(\d+)\]\s")
 _TENSOR_REPR = re.compile(rf"tensor\(\[?\s*({NUM})\]?[^)]*\)")  # printing a tensor: "loss=tensor(2.3456, device=...)"
 _CODE = re.compile(r"^\s*(?:def|class|import|from|return|if|elif|else|for|while|with|try|except|assert|raise|@)\b"
                    r"|\bself\.|\s=\s*(?!(?:nan|NaN|inf|Inf|Infinity|None|N/A)\b)[A-Za-z_(\[{'\"]|^\s*#"
-                   r"|:\s*(?:int|float|str|bool)\s*=|==|\+=|-=")
-_ONLY_STEP = re.compile(r"^\W*(?:global[_ ]step|step|iter|iteration)\W+(\d+)\W*$", re.I)
+                   r"|:\s*(?:int|float|str|bool)\s*=|(?<![=<>!])==(?![=>])|\+=|-=")
+# "step: 100", "Epoch 3:", "Epoch 3/10" on a line of their own: the metric lines that follow belong to that step.
+_ONLY_STEP = re.compile(r"^\W*(?:global[_ ]step|step|iter|iteration|epoch)\W+(\d+)(?:\s*/\s*\d+)?\W*$", re.I)
 
 
 # Warning and error lines carry numbers ("Attempted loss scale: 65536 ... Reducing hysteresis to 1") that are not
@@ -855,12 +1042,18 @@ FORMATS: list[Format] = [
     Format("detectron2", parse_detectron2),
     Format("mmcv", parse_mmcv),
     Format("timm", parse_timm),
+    Format("imagenet_example", parse_imagenet_example),
     Format("torchtitan", parse_torchtitan),
     Format("litgpt", parse_litgpt),
     Format("lightning_bar", parse_lightning_bar),
     Format("rich_bar", parse_rich_bar),
     Format("pytorch_examples", parse_pytorch_examples),
+    Format("word_lm", parse_word_lm),
+    Format("llmc", parse_llmc),
+    Format("caffe", parse_caffe),
+    Format("yolo_results", parse_yolo_results),
     Format("table", parse_table),
+    Format("md_table", parse_md_table),
     Format("generic", parse_generic, specific=False),
 ]
 FORMAT_BY_NAME = {f.name: f for f in FORMATS}
