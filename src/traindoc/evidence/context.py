@@ -277,16 +277,38 @@ def divergence(run: Run, name: str = "loss") -> Divergence | None:
     return stats.cached(run, f"divergence:{name}", lambda: _divergence(run, name))
 
 
+BLOW_UP = 10.0  # a short excerpt's loss this many times its minimum after falling to it: a blow-up, not noise
+
+
+def _blow_up(steps: np.ndarray, vals: np.ndarray) -> Divergence | None:
+    """3-7 points (a pasted excerpt): too few to smooth, but a loss that fell and then jumped an order of magnitude
+    above its minimum has blown up (issue 8: short series still feed the blow-up check). Minibatch noise and a new
+    epoch's first batches move a loss by tens of percent, not 10x; losses near zero need the absolute floor below."""
+    if vals.size < 3:
+        return None
+    imin = int(np.argmin(vals))
+    mn = float(vals[imin])
+    if imin == 0 or imin == vals.size - 1 or not float(vals[0]) > mn:
+        return None
+    floor = max(abs(mn), 1e-2 * abs(float(np.median(vals))), 1e-8)
+    high = mn + (BLOW_UP - 1.0) * floor
+    end = float(vals[-1])
+    if end < high:  # it must stay up: one outlier batch that came back down is not a blow-up
+        return None
+    jump = np.nonzero(vals[imin + 1:] >= high)[0]
+    return Divergence(int(steps[imin]), mn, end, float((end - mn) / floor), int(steps[imin + 1 + int(jump[0])]), None)
+
+
 def _divergence(run: Run, name: str) -> Divergence | None:
     s = metric(run, name)
-    if s is None or len(s) < 8:
+    if s is None or len(s) < 3:
         return None
     steps, vals = s.finite()
     nf = first_nonfinite(s)
     if vals.size < 8:
         if nf is not None and vals.size >= 2:
             return Divergence(int(steps[0]), float(vals.min()), float("nan"), float("inf"), nf, nf)
-        return None
+        return _blow_up(steps, vals)
     steps, vals = stats.downsample(steps, vals, 4000, "mean")
     k = max(3, vals.size // 20)
     sm = stats.smooth(vals, k)

@@ -458,8 +458,8 @@ def parse_fairseq(line: str, st: State) -> Record | None:
         is_valid = m.group(1) == "valid" or "valid on" in body
         metrics = pipe_pairs(body)
         step = metrics.pop("num_updates", None) or metrics.pop("valid_num_updates", None)
-        if is_valid:
-            metrics = {(k if k.startswith("valid_") else "valid_" + k): v for k, v in metrics.items()}
+        if is_valid:  # "valid_loss" (json/simple) or "valid loss" (0.x legacy) already say it
+            metrics = {(k if k.startswith(("valid_", "valid ")) else "valid_" + k): v for k, v in metrics.items()}
         else:  # the end-of-epoch summary repeats the running means under the same names: keep them apart
             metrics = {("epoch_" + k): v for k, v in metrics.items()}
         if not metrics:
@@ -494,7 +494,8 @@ def parse_keras(line: str, st: State) -> Record | None:
     m = _KERAS_PROG.match(line)
     if not m:
         return None
-    metrics = {k: v for k, v in ((k, parse_number(v)) for k, v in _KERAS_METRIC.findall(line)) if v is not None}
+    metrics = {k: v for k, v in ((k, parse_number(v)) for k, v in _KERAS_METRIC.findall(line))
+               if v is not None and k != "ETA"}  # "- ETA: 0s" is the time left, not a metric
     if not metrics:
         return None
     if st.epoch is None or st.extra.get("keras_counted"):
