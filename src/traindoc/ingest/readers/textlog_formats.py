@@ -62,8 +62,9 @@ _RANK_PREFIX = re.compile(
     r"|(?P<r4>\d{1,4}): )\s*"
 )
 _LEVEL = r"(?P<level>DEBUG|INFO|WARNING|WARN|ERROR|CRITICAL|FATAL)"
+# ISO dates, and MMEngine's "2024/05/10 15:46:31"
 _TIMESTAMP = (
-    r"\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}:\d{2}(?:[.,]\d+)?(?:Z|[+-]\d{2}:?\d{2})?"
+    r"\d{4}(?:-\d{2}-\d{2}|/\d{2}/\d{2})[ T]\d{2}:\d{2}:\d{2}(?:[.,]\d+)?(?:Z|[+-]\d{2}:?\d{2})?"
     r"|\d{2}/\d{2}(?:/\d{2,4})? \d{2}:\d{2}:\d{2}(?:[.,]\d+)?"
 )
 # Logger prefixes, stripped one after another (a line can carry several: "[rank0]:[titan] <date> - root - INFO - ").
