@@ -7,7 +7,7 @@ BIN        := $(VENV)/bin
 TORCH_SPEC ?= torch==2.13.0
 PYTEST_ARGS ?=
 
-.PHONY: setup demo test lint bench clean browser
+.PHONY: setup demo test lint bench eval clean browser
 
 setup: $(VENV)/.setup-done
 
@@ -64,6 +64,11 @@ lint: setup
 
 bench: setup
 	$(BIN)/python bench/run_all.py
+
+# Held-out accuracy and calibration on the committed corpora (tests/corpus/), leave one family out
+# (tools/evaluate.py; each run is diagnosed once, cached in .cache/eval/).
+eval: setup
+	$(BIN)/python tools/evaluate.py --compare
 
 clean:
 	rm -rf $(VENV) .cache .pytest_cache test-artifacts

@@ -1,17 +1,20 @@
 """Fit the confidence calibration (Platt scaling per cause) on labelled runs and write
 src/traindoc/data/calibration.json.
 
-Labelled runs, three sources:
+Labelled runs, four sources:
 - synthetic: traindoc.evidence.synthetic (every cause + healthy, random severity; some faults too mild to see);
-- zoo: the bundled trainer's fault-zoo scenarios (tests/zoo_cache.py materialises them; skipped when absent);
+- corpus: every committed corpus under tests/corpus/ (real-world logs, real-library runs; tools/labelled_runs.py
+  reads each once and caches its detector scores); --no-corpora leaves them out;
+- zoo: the bundled trainer's fault-zoo scenarios (tests/zoo_cache.py materialises them, training them when absent);
 - reallib: real HF Trainer / Lightning runs with labels under .cache/reallib/ (skipped when absent).
+Whether a fit generalises is measured by tools/evaluate.py (leave one family out), not by the in-sample fit here.
 
 For every run, every cause that has a finding gives one example: x = logit(explained-away score), y = 1 when the
 cause is the run's label. A cause with >= 8 positives and >= 8 negatives gets its own (a, b); the others use the
 shared fit over all examples. A small L2 pull towards (a=1, b=0) keeps sparse causes sane.
 ECE is measured out of sample (5-fold over runs) and written with the coefficients.
 
-Usage: python tools/fit_calibration.py [--seeds 30] [--no-zoo] [--no-reallib] [--out PATH]
+Usage: python tools/fit_calibration.py [--seeds 30] [--no-corpora] [--no-zoo] [--no-reallib] [--out PATH]
 """
 
 from __future__ import annotations
@@ -29,11 +32,14 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tools"))
 
 from traindoc.diagnosis.ranking import aggregate, explain_away, logit  # noqa: E402
 from traindoc.evidence import run_detectors, synthetic  # noqa: E402
 
 MIN_PER_CLASS = 8
+# real runs count more than synthetic ones: they are what users have
+WEIGHT = {"synthetic": 1.0, "zoo": 5.0, "reallib": 5.0, "corpus": 5.0}
 
 
 def examples_for(run, label: str) -> list[tuple[str, float, int]]:
@@ -164,6 +170,7 @@ def ece(p: np.ndarray, y: np.ndarray, bins: int = 10) -> float:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--seeds", type=int, default=30, help="synthetic runs per label")
+    ap.add_argument("--no-corpora", action="store_true", help="leave out the committed corpora (tests/corpus/)")
     ap.add_argument("--no-zoo", action="store_true")
     ap.add_argument("--no-reallib", action="store_true")
     ap.add_argument("--zoo-dir", help="a folder of zoo workspaces (one per scenario name) instead of zoo_cache")
@@ -177,8 +184,6 @@ def main(argv: list[str] | None = None) -> int:
         sources.append(zoo_runs())
     if not args.no_reallib:
         sources.append(reallib_runs())
-    # real runs count more than synthetic ones: they are what users have
-    weight = {"synthetic": 1.0, "zoo": 5.0, "reallib": 5.0}
     rows: list[dict] = []
     runs: list[tuple[str, str]] = []
     for src in sources:
@@ -187,7 +192,17 @@ def main(argv: list[str] | None = None) -> int:
             runs.append((source, label))
             for cause, score, y in examples_for(run, label):
                 rows.append({"run": rid, "source": source, "label": label, "cause": cause, "score": score, "y": y,
-                             "weight": weight[source]})
+                             "weight": WEIGHT[source]})
+    corpora: dict[str, int] = {}
+    if not args.no_corpora:
+        from labelled_runs import load_corpora
+
+        for lr in load_corpora():
+            rid = len(runs)
+            runs.append(("corpus", lr.label))
+            corpora[lr.corpus] = corpora.get(lr.corpus, 0) + 1
+            rows += [{"run": rid, "source": "corpus", "label": lr.label, "cause": c, "score": sc,
+                      "y": int(c == lr.label), "weight": WEIGHT["corpus"]} for c, sc in lr.scores.items()]
     if not rows:
         print("fit_calibration: no labelled runs", file=sys.stderr)
         return 2
@@ -222,6 +237,7 @@ def main(argv: list[str] | None = None) -> int:
         "fitted": _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "examples": len(rows),
         "runs": {s: sum(1 for r in runs if r[0] == s) for s in sorted({s for s, _ in runs})},
+        "corpora": corpora,  # tools/evaluate.py labels this table's figures on these corpora "in-sample"
         "ece_out_of_sample": round(ece(preds, y), 4),
         "ece_reported_causes": round(ece(preds[reported], y[reported]), 4) if reported.any() else None,
         "precision_reported": round(float(y[reported].mean()), 4) if reported.any() else None,
