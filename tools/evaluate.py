@@ -214,6 +214,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"\nleave one {dim} out ({len(folds)} fits)")
         for corpus, rows in sorted(by_corpus(pooled).items()):
             print(f"  all {corpus:30s} {fmt(summary(rows))}")
+            faulty = [r for r in rows if r["truth"] != "healthy"]
+            print(f"  faulty {corpus:27s} {fmt(summary(faulty))}")
         report["lofo"][dim] = {"all": {c: summary(rs) for c, rs in by_corpus(pooled).items()}, "families": {}}
         for f in sorted(folds, key=lambda f: -len(f.rows)):
             s = summary(f.rows)

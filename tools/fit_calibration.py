@@ -38,8 +38,11 @@ from traindoc.diagnosis.ranking import aggregate, explain_away, logit  # noqa: E
 from traindoc.evidence import run_detectors, synthetic  # noqa: E402
 
 MIN_PER_CLASS = 8
-# real runs count more than synthetic ones: they are what users have
-WEIGHT = {"synthetic": 1.0, "zoo": 5.0, "reallib": 5.0, "corpus": 5.0}
+# real runs count more than synthetic ones: they are what users have. A corpus run weighs 2: at 5, the 100
+# real-world logs outweighed the 720 synthetic series and pulled nan_inf's slope to 0.67, so that plain NaN
+# fixtures no longer reached 0.5; 2 is the largest of {1, 2, 5} whose fit keeps them, and its held-out figures
+# (tools/evaluate.py, bench/RESULTS.md) beat the fit without the corpora.
+WEIGHT = {"synthetic": 1.0, "zoo": 5.0, "reallib": 5.0, "corpus": 2.0}
 
 
 def examples_for(run, label: str) -> list[tuple[str, float, int]]:
