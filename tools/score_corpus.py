@@ -1,7 +1,8 @@
 """Score `traindoc diagnose` on the real-world corpus (tests/corpus/realworld/): held-out figures.
 
-Nothing in traindoc was fitted on this corpus, so these are out-of-sample numbers. For every entry the diagnosis
-is run on its `run/` folder only (never on SOURCE.md or label.json) and compared with label.json:
+These figures use the shipped calibration, which is fitted on the committed corpora (tools/fit_calibration.py):
+they are IN-SAMPLE. Held-out figures come from tools/evaluate.py (leave one family out). For every entry the
+diagnosis is run on its `run/` folder only (never on SOURCE.md or label.json) and compared with label.json:
 
 - top-1: the first root cause is the labelled cause (for a healthy label: no cause reaches 0.5);
 - confident top-1: top-1 right and its confidence >= 0.5 (for healthy: verdict healthy);
