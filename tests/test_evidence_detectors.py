@@ -273,11 +273,38 @@ def test_nan_inf_weak_after_a_blowup() -> None:
     assert f.strength < 0.5 and f.numbers["preceded_by_blowup"]
 
 
-def test_fp16_overflow_fires_on_overflow_messages() -> None:
+def _overflow(scales: list[float], first_step: int = 40) -> list[LogEvent]:
+    """DeepSpeed-style overflow lines, one a step, halving the scale each time."""
+    return [LogEvent("info", f"[deepspeed] OVERFLOW! Rank 0 Skipping step. Attempted loss scale: {2 * s:g}, reducing "
+                     f"to {s:g}", first_step + i, "grad_overflow", "train.log", 10 + i) for i, s in enumerate(scales)]
+
+
+def test_fp16_overflow_fires_when_the_scale_reaches_its_floor() -> None:
+    f = fire(numerics.detect_fp16_overflow, make_run(events=_overflow([2.0 ** -k for k in range(-3, 4)])))
+    assert f.step == 40 and f.strength >= 0.8 and f.numbers["lowest_loss_scale"] == 0.125
+
+
+def test_fp16_overflow_fires_when_the_scale_is_driven_low() -> None:
+    f = fire(numerics.detect_fp16_overflow, make_run(events=_overflow([64, 32, 16, 8, 4])))
+    assert f.step == 40 and 0.5 <= f.strength < 0.8
+
+
+def test_fp16_overflow_fires_on_nan_with_overflow_messages() -> None:
+    a = healthy_arrays()
+    a["loss"][700:] = np.nan
     ev = [LogEvent("warning", "Gradient overflow. Skipping step", 40 + i, "grad_overflow", "train.log", 10 + i)
           for i in range(5)]
-    f = fire(numerics.detect_fp16_overflow, make_run(events=ev))
-    assert f.step == 40
+    f = fire(numerics.detect_fp16_overflow, make_run(a, events=ev))
+    assert f.step == 40 and f.strength >= 0.7
+
+
+def test_fp16_overflow_routine_scale_search_is_context() -> None:
+    # the initial search: 2^16 halved three times in the first steps, then the loss keeps falling
+    f = fire(numerics.detect_fp16_overflow, make_run(events=_overflow([32768, 16384, 8192], first_step=1)))
+    assert f.strength < 0.3 and f.numbers["routine_search"]
+    few = [LogEvent("warning", "Gradient overflow. Skipping step", 40 + i, "grad_overflow", "train.log", 10 + i)
+           for i in range(5)]
+    assert fire(numerics.detect_fp16_overflow, make_run(events=few)).strength < 0.3
 
 
 def test_fp16_overflow_silent_without_messages() -> None:

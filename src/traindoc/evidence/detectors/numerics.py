@@ -86,36 +86,88 @@ def detect_nan_inf(run: Run) -> list[Finding]:
                     {"first_nonfinite_step": first, "preceded_by_blowup": blowup, "run_length": total})]
 
 
-def detect_fp16_overflow(run: Run) -> list[Finding]:
-    """'Gradient overflow. Skipping step' messages, a loss scale that keeps falling, NaN under fp16."""
-    ev: list[str] = []
-    strength = 0.0
-    step = None
-    over = _overflow_events(run)
-    if over:
-        n = sum(e.count for e in over)
-        ev.append(f"{n} overflow/skip messages, first at step {over[0].step}: {over[0].message[:100]} "
-                  f"[{cite_source(over[0].source)}:{over[0].line}]")
-        strength = 0.5 + min(0.4, 0.05 * n)
-        step = over[0].step
+# Where a dynamic loss scaler's scale ends tells routine search from real overflow. fp16's largest finite value is
+# 65504 (~2^16). Every scaler starts high (torch GradScaler and apex 2^16, DeepSpeed up to 2^32) and halves on each
+# overflow until scaled gradients fit: a handful of "overflow, skipping step, reducing loss scale" lines early in
+# a run is that search, and the run is healthy (Micikevicius et al. 2018, "Mixed Precision Training", §3.2).
+# - scale <= 1 (DeepSpeed's default min_loss_scale; fairseq stops at 1e-4 with "loss is probably exploding"): the
+#   unscaled gradients themselves overflow fp16; the scaler can no longer help;
+# - scale < 2^8: some gradient element exceeds 65504 / 2^8 ~ 256, orders of magnitude above the per-element
+#   gradients of a network that trains (<< 1): the overflow is a symptom of a real fault, not the search.
+SCALE_FLOOR = 1.0
+SCALE_LOW = 2.0 ** 8
+_SCALE_RE = re.compile(r"(?:reduc\w*(?: the)?(?: loss)?(?: scale)? to|loss scale to)\s*:?\s*([0-9][0-9.]*(?:e[+-]?\d+)?)",
+                       re.I)
+_MINIMUM_RE = re.compile(r"\bminimum\b", re.I)
+
+
+def _scales(run: Run, over: list) -> list[float]:
+    """Loss-scale values the scaler reported (from its messages and any logged loss_scale series)."""
+    out: list[float] = []
+    for e in over:
+        m = _SCALE_RE.search(e.message or "")
+        if m:
+            try:
+                out.append(float(m.group(1)))
+            except ValueError:
+                continue
     ls = run.series("loss_scale")
-    if ls is not None and len(ls) >= 5:
+    if ls is not None:
         _, v = ls.finite()
-        if v.size >= 5 and v[0] > 0 and v.min() < v[0] / 2 ** 8:
-            ev.append(f"loss scale fell from {fmt(float(v[0]))} to {fmt(float(v.min()))} {cite_series(ls)}")
-            strength = max(strength, 0.6) + 0.15
+        out.extend(float(x) for x in v if x > 0)
+    return out
+
+
+def detect_fp16_overflow(run: Run) -> list[Finding]:
+    """Half precision overflows: the loss scale stuck at its floor or driven low, NaN with overflow messages or in
+    an fp16 run, or skipping that never stops. Routine loss-scale search is reported as weak context only."""
+    ev: list[str] = []
+    over = _overflow_events(run)
+    n = sum(e.count for e in over)
+    scales = _scales(run, over)
+    lowest = min(scales) if scales else None
+    at_minimum = any(_MINIMUM_RE.search(e.message or "") for e in over)
+    loss = run.series("loss")
+    nan_loss = first_nonfinite(loss) is not None
     prec = str(run.meta.get("precision", "")).lower()
     fp16 = "16" in prec and "bf" not in prec
-    if fp16 and ev:
+    step = over[0].step if over else None
+    if over:
+        ev.append(f"{n} overflow/skip messages, first at step {over[0].step}: {over[0].message[:100]} "
+                  f"[{cite_source(over[0].source)}:{over[0].line}]")
+    strength = 0.0
+    if at_minimum or (lowest is not None and lowest <= SCALE_FLOOR):
+        ev.append(f"loss scale fell to {fmt(lowest) if lowest is not None else 'its minimum'}: the unscaled "
+                  "gradients overflow fp16 (max 65504); the scaler cannot help")
+        strength = 0.85
+    elif lowest is not None and lowest < SCALE_LOW and n >= 2:
+        ev.append(f"loss scale driven down to {fmt(lowest)} (< 2^8): gradient elements above ~{65504 / lowest:.0f} "
+                  "overflow, far beyond a healthy network's gradients")
+        strength = 0.65
+    elif over and nan_loss:
+        ev.append("the loss went non-finite in a run whose scaler reports overflows")
+        strength = 0.7
+    elif over and not scales and n >= 20:
+        # no scale value to read: skipping that goes on for 20+ steps is not a search that settles
+        ev.append(f"{n} skipped steps: the scaler never settles")
+        strength = 0.55
+    elif over:
+        ev.append(f"routine dynamic loss-scale search: the scale settles at {fmt(lowest)} (>= 2^8); context, not "
+                  "a cause" if lowest is not None else "a few overflow messages while the scaler searches its "
+                  "scale: routine, context rather than a cause")
+        strength = 0.2
+    if fp16 and strength >= 0.5:
         ev.append(f"precision is {prec}")
         strength += 0.1
-    if fp16 and not ev and (first_nonfinite(run.series("loss")) is not None):
-        ev.append(f"non-finite loss in a {prec} run")
-        strength = 0.45
+    if fp16 and not over and nan_loss:
+        ev.append(f"non-finite loss in a {prec} run (bf16/fp32 have fp32's range)")
+        strength = 0.5
     if not ev:
         return []
     return [Finding("detect_fp16_overflow", "fp16_overflow", float(min(1.0, strength)),
-                    "half-precision range exceeded", ev, step, {"precision": prec})]
+                    "half-precision range exceeded", ev, step,
+                    {"precision": prec, "lowest_loss_scale": lowest, "overflow_messages": n,
+                     "routine_search": 0 < strength < 0.5})]
 
 
 DETECTORS = [detect_nan_inf, detect_fp16_overflow]
