@@ -373,6 +373,23 @@ def test_overfitting_fires_at_best_eval() -> None:
     assert f.fix_sites and f.fix_sites[0]["after"] == "3"
 
 
+def test_overfitting_is_context_while_the_task_metric_improves() -> None:
+    # the same turn of the validation loss, but held-out accuracy keeps climbing: over-confidence, not a cause
+    a = healthy_arrays()
+    ev = a["loss"] * 1.05
+    ev[400:] = ev[400] * (1 + (T[400:] - 400) / 600)
+    a["loss"][400:] *= np.linspace(1, 0.5, N - 400)
+    run = make_run(a, eval_loss=ev)
+    idx = np.arange(49, N, 50)
+    run.add_series(Series("eval_accuracy", T[idx], 0.5 + 0.4 * idx / N, "run/metrics.jsonl"))
+    f = fire(data.detect_overfitting, run.finalize())
+    assert f.strength <= 0.25 and any("eval_accuracy kept improving" in e for e in f.evidence)
+    # and a metric that got worse leaves it a cause
+    run = make_run(a, eval_loss=ev)
+    run.add_series(Series("eval_accuracy", T[idx], 0.9 - 0.4 * idx / N, "run/metrics.jsonl"))
+    assert fire(data.detect_overfitting, run.finalize()).strength >= 0.5
+
+
 def test_overfitting_silent_when_eval_tracks_train() -> None:
     a = healthy_arrays()
     assert data.detect_overfitting(make_run(a, eval_loss=a["loss"] * 1.05)) == []
@@ -385,6 +402,16 @@ def test_param_imbalance_fires() -> None:
     run = make_run(params=ParamCounts(40_000_000, 16_000_000, 16_000_000, 8_000_000, tied=False))
     f = fire(architecture.detect_param_imbalance, run)
     assert f.numbers["embedding_share"] == pytest.approx(0.8)
+
+
+def test_param_imbalance_is_context_for_a_published_checkpoint() -> None:
+    # a multilingual checkpoint's large vocabulary is its design: fine-tuning it is not a fault
+    counts = ParamCounts(40_000_000, 16_000_000, 16_000_000, 8_000_000, tied=False)
+    run = make_run(config={"_name_or_path": ("google/mt5-small", '"google/mt5-small"')}, params=counts)
+    f = fire(architecture.detect_param_imbalance, run)
+    assert f.strength < 0.3 and f.numbers["pretrained"]
+    run = make_run(config={"model_type": ("whisper", '"whisper"')}, params=counts)
+    assert fire(architecture.detect_param_imbalance, run).strength < 0.3
 
 
 def test_param_imbalance_silent_on_block_heavy_model() -> None:

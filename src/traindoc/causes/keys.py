@@ -40,6 +40,11 @@ KEYS: dict[str, tuple[str, ...]] = {
     "n_layers": ("n_layers", "n_layer", "num_hidden_layers", "num_layers", "depth"),
     "tie_embeddings": ("tie_embeddings", "tie_word_embeddings", "tied_embeddings"),
     "tokenizer": ("tokenizer",),
+    # the published checkpoint a run starts from (HF config.json / training args): its architecture is a given
+    "pretrained_checkpoint": ("_name_or_path", "model_name_or_path", "pretrained_model_name_or_path",
+                              "base_model_name_or_path"),
+    # a transformers config.json names the library architecture family it instantiates (t5, whisper, m2m_100)
+    "model_family_id": ("model_type",),
     # caps on the number of training rows (a tiny cap is what makes a model memorise)
     "train_cap": (
         "train_size",

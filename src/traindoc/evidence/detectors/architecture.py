@@ -16,6 +16,7 @@ from traindoc.evidence.context import (
     config_bool,
     config_number,
     fix_site,
+    progress,
     sample_report,
 )
 from traindoc.evidence.finding import Finding
@@ -42,7 +43,13 @@ def _embedding_share(run: Run) -> tuple[float | None, str, dict]:
 
 
 def detect_param_imbalance(run: Run) -> list[Finding]:
-    """Embedding + unembedding hold >= 50 % of the parameters (docs/causes.md), leaving the blocks little capacity."""
+    """Embedding + unembedding hold >= 50 % of the parameters (docs/causes.md), leaving the blocks little capacity.
+
+    The share is a design choice before it is a fault: multilingual and speech models (mT5, NLLB, Whisper) put most
+    of their parameters in large vocabularies on purpose, and a run that fine-tunes such a published checkpoint
+    cannot change it. Fine-tuning a published checkpoint (config `_name_or_path` & co., or a transformers `model_type`) is therefore context (weak);
+    the share is a cause for a model designed in the project, more so when its loss plateaus (< 10 % decrease).
+    """
     share, where, nums = _embedding_share(run)
     if share is None or share < 0.5:
         return []
@@ -56,8 +63,21 @@ def detect_param_imbalance(run: Run) -> list[Finding]:
     if vcv is not None:
         ev.append(f"{vcv.key}={vcv.text or vcv.value} {cite_config(vcv)}")
     strength = min(1.0, 0.5 + (share - 0.5) * 1.5)
+    # a published checkpoint, or else the library architecture family a transformers config.json instantiates
+    ckpt = run.config_value(*KEYS["pretrained_checkpoint"]) or run.config_value(*KEYS["model_family_id"])
+    published = ckpt is not None and isinstance(ckpt.value, str) and bool(ckpt.value.strip())
+    prog = progress(run, "loss")
+    if published:
+        # a fine-tune that plateaus is not explained by the checkpoint's design: it starts near its floor anyway
+        ev.append(f"the model is the published {'checkpoint' if ckpt.key.endswith('path') else 'architecture'} {ckpt.value} {cite_config(ckpt)}: a large "
+                  "vocabulary by design that fine-tuning cannot change; context, not a cause")
+        strength = 0.25
+    elif prog is not None and prog < 0.1:
+        ev.append(f"loss decreased only {max(prog, 0):.1%} over the run: the small blocks may be what limits it")
+        strength = min(1.0, strength + 0.1)
     return [Finding("detect_param_imbalance", "param_imbalance", strength,
-                    "parameters sit mostly in the embeddings", ev, None, {"embedding_share": share, **nums}, sites)]
+                    "parameters sit mostly in the embeddings", ev, None,
+                    {"embedding_share": share, "pretrained": published, "loss_progress": prog, **nums}, sites)]
 
 
 _VAR_DOF = re.compile(r"degrees of freedom is <= ?0", re.I)

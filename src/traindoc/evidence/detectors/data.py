@@ -229,11 +229,44 @@ def detect_curriculum_shock(run: Run) -> list[Finding]:
                     {"boundary_step": b, "boundary_frac": b / total, "stage": name}, sites)]
 
 
+# Held-out task metrics, and which way is better. A validation loss (cross-entropy) that edges up while accuracy,
+# F1, BLEU, ROUGE, mAP or WER keeps improving is the model growing over-confident on the examples it gets wrong,
+# not memorisation that hurts the task (Guo et al. 2017, "On Calibration of Modern Neural Networks", §3): an
+# engineer keeps training, or picks the checkpoint by the task metric.
+_HIGHER_BETTER = ("acc", "f1", "bleu", "rouge", "map", "auc", "precision", "recall", "iou", "dice", "exact_match",
+                  "top1", "top5", "chrf", "meteor")
+_LOWER_BETTER = ("wer", "cer", "error", "perplexity", "ppl")
+
+
+def _task_metric_improves(run: Run, since_step: int) -> tuple[str, float, float] | None:
+    """The first held-out task metric that is better at the end than at `since_step` (name, then, end)."""
+    for name, s in sorted(run.metrics.items()):
+        low = name.lower()
+        if not low.startswith(("eval", "val", "test")) or "loss" in low:
+            continue
+        tail = low.split("_", 1)[-1].split("/", 1)[-1]
+        up = any(t in tail for t in _HIGHER_BETTER)
+        down = any(t in tail for t in _LOWER_BETTER)
+        if up == down:
+            continue
+        st, v = s.finite()
+        if v.size < 3:
+            continue
+        at = v[st <= since_step]
+        if not at.size:
+            continue
+        then, end = float(at[-1]), float(np.median(v[-2:]))
+        if (end > then) if up else (end < then):
+            return name, then, end
+    return None
+
+
 def detect_overfitting(run: Run) -> list[Finding]:
     """Validation loss turns up while training loss keeps falling (smdebug Overfit: ratio 0.1).
 
     Needs >= 4 eval points; the last eval is >= 10 % above the minimum with >= 2 evals after it, and the train
-    loss at the end is below the train loss at the best-eval step.
+    loss at the end is below the train loss at the best-eval step. A held-out task metric (accuracy, F1, BLEU,
+    WER ...) that keeps improving past the eval-loss minimum makes it context (weak), not a cause.
     """
     ev_s, loss = run.series("eval_loss"), loss_series(run)
     if ev_s is None:
@@ -272,6 +305,12 @@ def detect_overfitting(run: Run) -> list[Finding]:
                 strength += 0.15
             else:
                 strength *= 0.4  # both rise: divergence, not overfitting
+    better = _task_metric_improves(run, int(est[imin]))
+    if better is not None:
+        name, then, now = better
+        ev.append(f"{name} kept improving after the eval-loss minimum ({fmt(then)} -> {fmt(now)}): the task is not "
+                  f"hurt; over-confidence, not memorisation {cite_series(run.metrics[name])}")
+        strength = min(strength, 0.25)
     sites = []
     pat, pcv = config_number(run, *KEYS["early_stopping_patience"])
     if pcv is not None and pat == 0:
