@@ -47,8 +47,9 @@ def detect_param_imbalance(run: Run) -> list[Finding]:
 
     The share is a design choice before it is a fault: multilingual and speech models (mT5, NLLB, Whisper) put most
     of their parameters in large vocabularies on purpose, and a run that fine-tunes such a published checkpoint
-    cannot change it. Fine-tuning a published checkpoint (config `_name_or_path` & co., or a transformers `model_type`) is therefore context (weak);
-    the share is a cause for a model designed in the project, more so when its loss plateaus (< 10 % decrease).
+    cannot change it. Fine-tuning a published checkpoint (config `_name_or_path` & co., or a transformers
+    `model_type`) is therefore context (weak); the share is a cause for a model designed in the project, more so
+    when its loss plateaus (< 10 % decrease).
     """
     share, where, nums = _embedding_share(run)
     if share is None or share < 0.5:
@@ -69,7 +70,8 @@ def detect_param_imbalance(run: Run) -> list[Finding]:
     prog = progress(run, "loss")
     if published:
         # a fine-tune that plateaus is not explained by the checkpoint's design: it starts near its floor anyway
-        ev.append(f"the model is the published {'checkpoint' if ckpt.key.endswith('path') else 'architecture'} {ckpt.value} {cite_config(ckpt)}: a large "
+        kind = "checkpoint" if ckpt.key.endswith("path") else "architecture"
+        ev.append(f"the model is the published {kind} {ckpt.value} {cite_config(ckpt)}: a large "
                   "vocabulary by design that fine-tuning cannot change; context, not a cause")
         strength = 0.25
     elif prog is not None and prog < 0.1:

@@ -96,8 +96,8 @@ def detect_nan_inf(run: Run) -> list[Finding]:
 #   gradients of a network that trains (<< 1): the overflow is a symptom of a real fault, not the search.
 SCALE_FLOOR = 1.0
 SCALE_LOW = 2.0 ** 8
-_SCALE_RE = re.compile(r"(?:reduc\w*(?: the)?(?: loss)?(?: scale)? to|loss scale to)\s*:?\s*([0-9][0-9.]*(?:e[+-]?\d+)?)",
-                       re.I)
+_SCALE_RE = re.compile(
+    r"(?:reduc\w*(?: the)?(?: loss)?(?: scale)? to|loss scale to)\s*:?\s*([0-9][0-9.]*(?:e[+-]?\d+)?)", re.I)
 _MINIMUM_RE = re.compile(r"\bminimum\b", re.I)
 
 
