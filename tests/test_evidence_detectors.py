@@ -309,6 +309,10 @@ def test_fp16_overflow_routine_scale_search_is_context() -> None:
 
 def test_fp16_overflow_silent_without_messages() -> None:
     assert numerics.detect_fp16_overflow(make_run()) == []
+    # a constant "loss scale: 1.0" column (Megatron in bf16) is no scaler at all
+    a = healthy_arrays()
+    a["loss_scale"] = np.ones(N)
+    assert numerics.detect_fp16_overflow(make_run(a)) == []
 
 
 # ------------------------------------------------------------------------------------------------------- data

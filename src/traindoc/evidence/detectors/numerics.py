@@ -102,7 +102,7 @@ _MINIMUM_RE = re.compile(r"\bminimum\b", re.I)
 
 
 def _scales(run: Run, over: list) -> list[float]:
-    """Loss-scale values the scaler reported (from its messages and any logged loss_scale series)."""
+    """Loss-scale values the scaler reported (from its messages, and a logged loss_scale series that fell)."""
     out: list[float] = []
     for e in over:
         m = _SCALE_RE.search(e.message or "")
@@ -114,7 +114,9 @@ def _scales(run: Run, over: list) -> list[float]:
     ls = run.series("loss_scale")
     if ls is not None:
         _, v = ls.finite()
-        out.extend(float(x) for x in v if x > 0)
+        # a constant scale is no dynamic scaling at all (Megatron logs "loss scale: 1.0" in bf16 runs)
+        if v.size >= 2 and float(v.min()) < float(v[0]):
+            out.extend(float(x) for x in v if x > 0)
     return out
 
 
