@@ -450,3 +450,93 @@ def sample_report(run: Run) -> SampleReport | None:
         ex = deg_late[-1] if deg_late else late[-1]
         return SampleReport(ls, es, len(late), ex.text[:60], ex.step, ex.source)
     return stats.cached(run, "sample_report", compute)
+
+
+# ------------------------------------------------------------------------------------------ what preceded a NaN
+FIRST_LOG_STEP = 500
+
+
+@dataclass(frozen=True)
+class NanContext:
+    """What the logs show around the first non-finite loss or grad norm: NaN is a symptom (docs/causes.md), and
+    these are the leads to its cause. Thresholds:
+    - blow-up: in the 20 points before, grad norm or loss > 10x its earlier median (an order of magnitude);
+    - loss rising: >= 3 finite losses before it, the last >= 1.25x their minimum (a 25 % climb is beyond the
+      step-to-step noise of a logged training loss, which smdebug's Overfit already flags at 10 %);
+    - LR rising: the logged LR grew over the last 3 points up to the NaN (warmup still raising it);
+    - LR raised: the logged LR jumped >= 2x between two consecutive points after the first 3 (a schedule never
+      doubles from one log line to the next past warmup's start; a resume with a new LR does);
+    - from the start: no finite loss before it, and the first logged loss is at step <= 500 (HF Trainer's default
+      logging interval, the largest common one): an excerpt that starts late in a run is not its start;
+    - recovers: >= half the losses after it are finite again (the NaN never reached the weights: the update was
+      skipped, which is what a dynamic loss scaler does; a NaN applied to the weights keeps every later loss NaN).
+    """
+
+    step: int
+    loss_nan: bool  # the loss itself (not only the grad norm) went non-finite
+    finite_before: int
+    from_start: bool
+    blowup: str | None
+    loss_rising: str | None
+    lr_rising: str | None
+    lr_raised: str | None
+    recovers: bool
+
+    @property
+    def lr_lead(self) -> list[str]:
+        return [x for x in (self.blowup, self.loss_rising, self.lr_rising, self.lr_raised) if x]
+
+
+def nan_context(run: Run) -> NanContext | None:
+    return stats.cached(run, "nan_context", lambda: _nan_context(run))
+
+
+def _nan_context(run: Run) -> NanContext | None:
+    loss, g = loss_series(run), run.series("grad_norm")
+    nf_loss, nf_grad = first_nonfinite(loss), first_nonfinite(g)
+    cands = [s for s in (nf_loss, nf_grad) if s is not None]
+    if not cands:
+        return None
+    first = min(cands)
+    blowup = None
+    for s in (g, loss):
+        if s is None:
+            continue
+        i = int(np.searchsorted(s.steps, first))
+        before, earlier = s.values[max(0, i - 20): i], s.values[: max(0, i - 20)]
+        before, earlier = before[np.isfinite(before)], earlier[np.isfinite(earlier)]
+        if before.size and earlier.size >= 5:
+            med = float(np.median(np.abs(earlier)))
+            if med > 0 and float(np.abs(before).max()) > 10 * med:
+                blowup = (f"{s.name} reached {stats.fmt(float(np.abs(before).max()))} (10x+ its median "
+                          f"{stats.fmt(med)}) just before the first NaN: a blow-up preceded it")
+                break
+    finite_before, loss_rising, recovers, from_start = 0, None, False, False
+    if loss is not None:
+        i = int(np.searchsorted(loss.steps, first))
+        prior = loss.values[:i][np.isfinite(loss.values[:i])]
+        finite_before = int(prior.size)
+        if prior.size >= 3 and float(prior.min()) > 0 and prior[-1] >= 1.25 * float(prior.min()):
+            loss_rising = (f"the loss climbed from {stats.fmt(float(prior.min()))} to {stats.fmt(float(prior[-1]))} "
+                           f"before the NaN at step {first}")
+        if nf_loss is not None:
+            # after the first non-finite *loss*: a NaN grad norm on the step before does not count
+            after = loss.values[int(np.searchsorted(loss.steps, nf_loss)) + 1:]
+            recovers = after.size >= 2 and float(np.isfinite(after).mean()) >= 0.5
+        else:
+            recovers = True  # only the grad norm went non-finite: the loss stayed finite
+        from_start = finite_before == 0 and int(loss.steps[0]) <= FIRST_LOG_STEP
+    lr_rising = lr_raised = None
+    lr = run.series("lr") or run.series("lr/muon") or run.series("lr/adam")
+    if lr is not None:
+        st, v = lr.finite()
+        upto = v[st <= first]
+        if upto.size >= 3 and upto[-1] > upto[-2] > upto[-3]:
+            lr_rising = (f"the LR was still rising at the NaN ({float(upto[-3]):.3g} -> {float(upto[-1]):.3g} by step "
+                         f"{first}): warmup had not ended")
+        for j in range(3, upto.size):
+            if upto[j - 1] > 0 and upto[j] >= 2 * upto[j - 1]:
+                lr_raised = (f"the LR jumped from {stats.fmt(float(upto[j - 1]))} to {stats.fmt(float(upto[j]))} at "
+                             f"step {int(st[j])} before the NaN (raised on resume?)")
+    return NanContext(first, nf_loss is not None, finite_before, from_start, blowup, loss_rising, lr_rising,
+                      lr_raised, recovers)

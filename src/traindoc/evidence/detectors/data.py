@@ -16,6 +16,7 @@ from traindoc.evidence.context import (
     configured_lrs,
     fix_site,
     loss_series,
+    nan_context,
     progress,
     run_length,
     sample_report,
@@ -150,6 +151,23 @@ def detect_data_pipeline_bug(run: Run) -> list[Finding]:
         return []
     return [Finding("detect_data_pipeline_bug", "data_pipeline_bug", float(min(1.0, strength)),
                     "the data fed is not the data intended", ev, int(st[0]), {"initial_loss": first})]
+
+
+def detect_nan_from_start(run: Run) -> list[Finding]:
+    """The loss is non-finite from its first logged point: nothing has trained yet, so neither the LR nor a
+    growing weight explains it. Inputs or labels holding NaN/Inf, constant or unnormalised columns (a division by
+    a zero std) are the first suspect (docs/causes.md: data_pipeline_bug, "NaN in inputs"). A blow-up in the very
+    first steps (an LR far too high) is the other reading, so the finding is moderate and says so."""
+    ctx = nan_context(run)
+    if ctx is None or not ctx.loss_nan or not ctx.from_start or ctx.recovers:
+        return []
+    loss = loss_series(run)
+    ev = [f"the loss is non-finite from its first logged point (step {ctx.step}) {cite_series(loss)}",
+          "no finite loss was ever logged: check a batch for NaN/Inf, constant or unnormalised columns first; an LR "
+          "far too high from step 0 is the other reading"]
+    return [Finding("detect_nan_from_start", "data_pipeline_bug", 0.55,
+                    "non-finite loss from the first step: the data fed is the first suspect", ev, ctx.step,
+                    {"first_nonfinite_step": ctx.step})]
 
 
 def detect_curriculum_shock(run: Run) -> list[Finding]:
@@ -322,4 +340,5 @@ def detect_overfitting(run: Run) -> list[Finding]:
                      "train_keeps_falling": train_falls}, sites)]
 
 
-DETECTORS = [detect_label_leakage, detect_data_pipeline_bug, detect_curriculum_shock, detect_overfitting]
+DETECTORS = [detect_label_leakage, detect_data_pipeline_bug, detect_nan_from_start, detect_curriculum_shock,
+             detect_overfitting]

@@ -6,7 +6,14 @@ import re
 
 import numpy as np
 
-from traindoc.evidence.context import cite_series, cite_source, first_nonfinite, run_length
+from traindoc.evidence.context import (
+    cite_series,
+    cite_source,
+    first_nonfinite,
+    loss_series,
+    nan_context,
+    run_length,
+)
 from traindoc.evidence.finding import Finding
 from traindoc.evidence.stats import fmt
 from traindoc.ingest.model import Run
@@ -33,19 +40,25 @@ def _hf_masked_nan(run: Run) -> int | None:
 
 
 def detect_nan_inf(run: Run) -> list[Finding]:
-    """First non-finite loss or grad norm, not preceded by a blow-up and without fp16 overflow messages.
+    """First non-finite loss or grad norm, weighed by what preceded it (evidence/context.py: NanContext).
 
-    'Preceded by a blow-up': in the 20 points before the NaN, the grad norm (or loss) exceeds 10x its earlier
-    median. Then NaN is the end of a divergence (lr_too_high / grad_explosion explain it) and strength drops.
+    NaN is a symptom; this cause (an unguarded op) is only a confident answer with an op located in the code
+    (detect_code_unguarded_log adds that). From the logs alone:
+    - a blow-up, a climbing loss, an LR still rising or just raised: the NaN ends an instability (lr_too_high /
+      grad_explosion explain it): weak;
+    - NaN from the first logged step: inputs/labels first (data_pipeline_bug): weak;
+    - NaN on some steps with training going on, or a NaN grad norm with a finite loss: the update was skipped
+      (a dynamic loss scaler at work, fp16_overflow): weak;
+    - NaN at once after a stretch of finite training with none of these: fits an unguarded log/div/sqrt, but also
+      fp16 overflow or one bad batch: 0.6, and the evidence says that the logs cannot tell.
     """
-    loss, g = run.series("loss"), run.series("grad_norm")
-    nf_loss, nf_grad = first_nonfinite(loss), first_nonfinite(g)
-    masked = _hf_masked_nan(run)
+    loss, g = loss_series(run), run.series("grad_norm")
+    ctx = nan_context(run)
     evts = [e for e in run.events if e.tag in ("nan_loss", "nan_inf", "anomaly_nan")]
-    cands = [s for s in (nf_loss, nf_grad, masked) if s is not None]
-    if not cands and not evts:
+    if ctx is None and not evts:
         return []
-    first = min(cands) if cands else evts[0].step
+    first = ctx.step if ctx is not None else evts[0].step
+    nf_loss, nf_grad = first_nonfinite(loss), first_nonfinite(g)
     ev: list[str] = []
     if nf_loss is not None and loss is not None:
         nbad = int((~np.isfinite(loss.values)).sum())
@@ -54,28 +67,33 @@ def detect_nan_inf(run: Run) -> list[Finding]:
     if nf_grad is not None and g is not None:
         ev.append(f"grad_norm is {fmt(float(g.values[np.searchsorted(g.steps, nf_grad)]))} at step {nf_grad} "
                   f"{cite_series(g)}")
+    masked = _hf_masked_nan(run)
     if masked is not None:
         ev.append(f"loss logged as 0.0 at step {masked} where grad_norm is nan: HF Trainer's NaN filter hides a "
                   f"NaN loss")
     for e in evts[:2]:
         ev.append(f"log at step {e.step}: {e.message[:120]} [{cite_source(e.source)}:{e.line}]")
-    strength = 0.85 if (nf_loss is not None or masked is not None) else 0.65
-    blowup = False
-    for s in (g, loss):
-        if s is None or first is None:
-            continue
-        i = int(np.searchsorted(s.steps, first))
-        before = s.values[max(0, i - 20): i]
-        earlier = s.values[: max(0, i - 20)]
-        before, earlier = before[np.isfinite(before)], earlier[np.isfinite(earlier)]
-        if before.size and earlier.size >= 5:
-            med = float(np.median(np.abs(earlier)))
-            if med > 0 and float(np.abs(before).max()) > 10 * med:
-                blowup = True
-                ev.append(f"{s.name} reached {fmt(float(np.abs(before).max()))} (10x+ its median {fmt(med)}) "
-                          f"just before the first NaN: a blow-up preceded it")
-    if blowup:
-        strength -= 0.4
+    if ctx is not None and ctx.lr_lead:
+        ev.extend(ctx.lr_lead)
+        ev.append("the NaN ends an instability: the LR or exploding gradients explain it better than an op")
+        strength = 0.25
+    elif ctx is not None and not ctx.loss_nan and ctx.recovers:
+        ev.append("grad_norm is non-finite while the loss stays finite: the update was skipped (a loss scaler's "
+                  "overflow skip), context rather than a cause")
+        strength = 0.2
+    elif ctx is not None and ctx.from_start:
+        ev.append("non-finite from the first logged step, before anything trained: inputs or labels (NaN, constant "
+                  "or unnormalised columns) are the first suspect, an unguarded op the next")
+        strength = 0.35
+    elif ctx is not None and ctx.recovers:
+        ev.append("non-finite on some steps while training goes on: those updates were skipped (a dynamic loss "
+                  "scaler does that), so half-precision overflow or a few bad batches, not an op failing each step")
+        strength = 0.35
+    else:
+        ev.append("the NaN came at once, with no blow-up and no LR change before it: this fits an unguarded "
+                  "log/div/sqrt, but also fp16 overflow or one bad batch; the logs alone cannot tell (an unguarded "
+                  "op located in the code would)")
+        strength = 0.6
     if _overflow_events(run):
         strength -= 0.3  # fp16 overflow explains it better
     else:
@@ -83,7 +101,9 @@ def detect_nan_inf(run: Run) -> list[Finding]:
     total = run_length(run)
     return [Finding("detect_nan_inf", "nan_inf", float(max(0.05, min(1.0, strength))),
                     "NaN/Inf appeared in the loss or gradients", ev, first,
-                    {"first_nonfinite_step": first, "preceded_by_blowup": blowup, "run_length": total})]
+                    {"first_nonfinite_step": first, "preceded_by_blowup": bool(ctx and ctx.blowup),
+                     "lr_lead": bool(ctx and ctx.lr_lead), "nan_from_start": bool(ctx and ctx.from_start),
+                     "nan_recovers": bool(ctx and ctx.recovers), "run_length": total})]
 
 
 # Where a dynamic loss scaler's scale ends tells routine search from real overflow. fp16's largest finite value is
@@ -164,6 +184,14 @@ def detect_fp16_overflow(run: Run) -> list[Finding]:
     if fp16 and not over and nan_loss:
         ev.append(f"non-finite loss in a {prec} run (bf16/fp32 have fp32's range)")
         strength = 0.5
+    ctx = nan_context(run)
+    if not over and ctx is not None and ctx.loss_nan and ctx.recovers and not ctx.lr_lead:
+        # a NaN update reaches the weights and every later loss is NaN; finite losses after it mean the update
+        # was skipped, which is the dynamic loss scaler of fp16 training (bf16/fp32 loops apply it)
+        ev.append(f"the loss is non-finite on some steps from step {ctx.step} yet finite again after: those "
+                  "updates were skipped, as fp16's dynamic loss scaler does")
+        strength = max(strength, 0.55)
+        step = ctx.step if step is None else step
     if not ev:
         return []
     return [Finding("detect_fp16_overflow", "fp16_overflow", float(min(1.0, strength)),

@@ -21,6 +21,7 @@ from traindoc.evidence.context import (
     fix_site,
     format_like,
     loss_series,
+    nan_context,
     near_boundary,
     optimizer_family,
     progress,
@@ -77,6 +78,16 @@ def _instability_evidence(run: Run) -> tuple[list[str], int | None, float, dict]
                 nums["stage_boundary"] = b[0]
         first = d.onset_step if first is None else min(first, d.onset_step)
         nums.update(loss_min=d.min_value, loss_min_step=d.min_step, loss_rise=d.rise)
+    # what preceded a NaN (context.NanContext): a climbing loss, an LR still warming up or just raised point at
+    # the LR as the NaN's cause (docs/causes.md: "NaN after a blow-up"); a blow-up is reported by the spikes above
+    ctx = nan_context(run)
+    if ctx is not None:
+        leads = [x for x in (ctx.loss_rising, ctx.lr_rising, ctx.lr_raised) if x and x not in ev]
+        if leads:
+            ev.extend(leads)
+            sev = max(sev, 0.9)
+            first = ctx.step if first is None else min(first, ctx.step)
+            nums["nan_step"] = ctx.step
     e = divergence(run, "eval_loss")
     ev_s = run.series("eval_loss")
     if e is not None and ev_s is not None and d is not None:
