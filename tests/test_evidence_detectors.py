@@ -239,6 +239,27 @@ def test_dead_units_fires_at_the_collapse() -> None:
     assert f.step == 300
 
 
+def test_loss_at_chance_fires_where_the_loss_pins_to_ln_k() -> None:
+    a = healthy_arrays()
+    a["loss"][:300] = np.log(10) * np.exp(0.05 * np.random.default_rng(1).standard_normal(300))
+    a["loss"][300:] = round(np.log(10), 4)  # a ten-class classifier printing 2.3026 from step 300 on
+    f = fire(optimisation.detect_loss_at_chance, make_run(a))
+    assert f.step == 300 and f.numbers["chance_classes"] == 10 and f.strength >= 0.5
+    # a 1000-class count read from the config (beyond what the loss alone can tell)
+    a["loss"][300:] = round(np.log(1000), 4)
+    f = fire(optimisation.detect_loss_at_chance, make_run(a, {"model.num_classes": (1000, "1000")}))
+    assert f.numbers["classes_from_config"] and f.numbers["chance_classes"] == 1000
+
+
+def test_loss_at_chance_silent_on_plateaus_that_are_not_chance() -> None:
+    assert optimisation.detect_loss_at_chance(make_run()) == []
+    a = healthy_arrays()
+    a["loss"][300:] = 0.8  # flat, but not ln of any class count
+    assert optimisation.detect_loss_at_chance(make_run(a)) == []
+    a["loss"][300:] = np.log(2) * np.exp(0.03 * np.random.default_rng(2).standard_normal(N - 300))
+    assert optimisation.detect_loss_at_chance(make_run(a)) == []  # near ln 2 but still moving: learning
+
+
 def test_dead_units_silent_on_decaying_norm() -> None:
     assert optimisation.detect_dead_units(make_run()) == []
 

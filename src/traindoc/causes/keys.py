@@ -40,6 +40,8 @@ KEYS: dict[str, tuple[str, ...]] = {
     "n_layers": ("n_layers", "n_layer", "num_hidden_layers", "num_layers", "depth"),
     "tie_embeddings": ("tie_embeddings", "tie_word_embeddings", "tied_embeddings"),
     "tokenizer": ("tokenizer",),
+    # the number of classes a classifier's loss is taken over (chance level = ln of it)
+    "num_classes": ("num_labels", "num_classes", "n_classes", "nb_classes", "num_class", "classes"),
     # the published checkpoint a run starts from (HF config.json / training args): its architecture is a given
     "pretrained_checkpoint": ("_name_or_path", "model_name_or_path", "pretrained_model_name_or_path",
                               "base_model_name_or_path"),

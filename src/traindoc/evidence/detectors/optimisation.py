@@ -659,9 +659,62 @@ def detect_dead_units(run: Run) -> list[Finding]:
                     ev, step, {})]
 
 
+# A loss pinned at ln(k) is a model predicting the uniform distribution over k classes: its output no longer
+# depends on the input. The tolerance is the 4 decimals logs print; ln(k) and ln(k+1) are >= 20x that apart for
+# k <= 50, so a match there is no accident (beyond 50 the class count must come from the config).
+CHANCE_TOL = 1e-3
+CHANCE_MAX_INFERRED_K = 50
+
+
+def detect_loss_at_chance(run: Run) -> list[Finding]:
+    """The loss sits flat at chance level, ln(k) for the class count (config num_labels / vocab_size, else the k
+    whose ln the loss matches to log precision), over >= 5 points and >= 30 % of the run: no signal passes.
+
+    Reported as dead_units, the usual reason a network's output goes constant (ReLUs dead, saturated units); the
+    evidence names the look-alikes, which their own detectors separate where the logs allow (frozen_params: grad
+    norm exactly 0 or a small trainable share; vanishing_gradients: grad norm < 1e-4 from the start; lr_too_low:
+    gradients flowing at an LR far below reference). A run that does not learn at all is never healthy.
+    """
+    loss = loss_series(run)
+    if loss is None:
+        return []
+    st, v = loss.finite()
+    if v.size < 5:
+        return []
+    tail = v[-max(5, int(0.3 * v.size)):]
+    level = float(np.median(tail))
+    if level <= 0 or float(tail.max() - tail.min()) > 2 * CHANCE_TOL:
+        return []
+    k_cfg = None
+    for group in ("num_classes", "vocab_size"):
+        val, _ = config_number(run, *KEYS[group])
+        if val is not None and val >= 2:
+            k_cfg = int(val)
+            break
+    k = k_cfg if k_cfg is not None else int(round(math.exp(level)))
+    if k < 2 or (k_cfg is None and k > CHANCE_MAX_INFERRED_K) or abs(level - math.log(k)) > CHANCE_TOL:
+        return []
+    # where the pinned stretch begins: the first point from which every loss stays at the level
+    off = np.nonzero(np.abs(v - level) > CHANCE_TOL)[0]
+    j0 = int(off[-1]) + 1 if off.size else 0
+    i0 = int(st[j0])
+    ev = [f"the loss sits at {fmt(level)} = ln({k}) from step {i0} to {int(st[-1])} ({v.size - j0} points, spread "
+          f"{float(tail.max() - tail.min()):.1g}): the model predicts the uniform distribution over {k} classes, "
+          f"its output no longer depends on the input {cite_series(loss)}",
+          "a network that does not learn at all: dead or saturated units most often; no gradient reaching the "
+          "weights (frozen_params, vanishing_gradients) or an LR far too low are the look-alikes"]
+    g = run.series("grad_norm")
+    if g is not None:
+        _, gv = g.finite()
+        if gv.size:
+            ev.append(f"grad_norm median {fmt(float(np.median(gv)))} {cite_series(g)}")
+    return [Finding("detect_loss_at_chance", "dead_units", 0.55, "the loss sits flat at chance level", ev, i0,
+                    {"chance_classes": k, "chance_level": level, "classes_from_config": k_cfg is not None})]
+
+
 DETECTORS = [detect_lr_too_high, detect_lr_too_low, detect_no_warmup, detect_scheduler_misuse,
              detect_grad_explosion, detect_vanishing_gradients, detect_optimizer_misconfig,
              detect_zero_grad_missing, detect_zero_grad_sawtooth, detect_grad_accum_bug, detect_frozen_params,
-             detect_dead_units]
+             detect_dead_units, detect_loss_at_chance]
 
 __all__ = ["DETECTORS", "LR_REFERENCE"]
