@@ -119,6 +119,23 @@ def test_no_warmup_fires_at_the_early_jump() -> None:
     assert f.step == 5 and f.strength >= 0.6
 
 
+def test_no_warmup_grad_transient_alone_is_context() -> None:
+    # no warmup key in the config; the logged LR is at its peak at the first point and the grad norm has an early
+    # transient: ordinary in the first steps of a healthy run, so at most context
+    a = healthy_arrays()
+    a["lr/muon"] = np.full(N, 5e-3)
+    a["grad_norm"][5] = 60.0
+    run = make_run(a)
+    del run.config["optim.warmup_steps"]
+    assert fire(optimisation.detect_no_warmup, run).strength < 0.5
+    # the loss itself jumps in the first steps: that is the harm a missing warmup does
+    a["loss"][5] = 40.0
+    run = make_run(a)
+    del run.config["optim.warmup_steps"]
+    f = fire(optimisation.detect_no_warmup, run)
+    assert f.step == 5 and f.strength >= 0.5
+
+
 def test_no_warmup_silent_with_warmup() -> None:
     a = healthy_arrays()
     a["grad_norm"][5] = 60.0
