@@ -92,6 +92,23 @@ def test_lr_too_high_fires_at_the_spike_after_the_stage_switch() -> None:
     assert f.fix_sites[0]["before"] == "1e-2" and f.fix_sites[0]["after"] == "5e-3"
 
 
+def _epochs_run(loss: list[float]) -> Run:
+    """A ten-epoch log with no LR and no config: one loss point per epoch."""
+    run = Run()
+    run.add_series(Series("loss", np.arange(1, len(loss) + 1), np.array(loss), "run/train.log"))
+    return run.finalize()
+
+
+def test_lr_too_high_a_last_point_bump_is_not_instability() -> None:
+    # ten epochs falling, the last one twice the one before: one point is noise as often as a trend
+    bump = [1.6, 1.1, 0.8, 0.6, 0.5, 0.42, 0.36, 0.3, 0.26, 0.55]
+    assert fire(optimisation.detect_lr_too_high, _epochs_run(bump)).strength < 0.3
+    # the same rise sustained over four epochs is the divergence the rule is for
+    rise = [1.6, 1.1, 0.8, 0.6, 0.5, 0.42, 0.5, 0.62, 0.8, 1.05]
+    f = fire(optimisation.detect_lr_too_high, _epochs_run(rise))
+    assert f.strength >= 0.45 and f.step == 8  # the smoothed rise begins at epoch 8
+
+
 def test_lr_too_high_silent_at_reference_lr_and_mild_bump() -> None:
     a = healthy_arrays()
     a["grad_norm"][600] *= 2.0  # a 2x blip is within the noise of a healthy run

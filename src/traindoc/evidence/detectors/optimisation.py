@@ -71,7 +71,10 @@ def _instability_evidence(run: Run) -> tuple[list[str], int | None, float, dict]
         else:
             ev.append(f"loss fell to {fmt(d.min_value)} by step {d.min_step} then rose {d.rise:.0%} to "
                       f"{fmt(d.end_value)} (rising from step {d.onset_step}) {cite_series(loss)}")
-            sev = max(sev, min(1.0, 0.4 + d.rise))
+            # a rise that rests on one or two logged points (the last epoch of ten) is noise as often as a trend:
+            # an engineer wants it sustained over >= 3 points before calling the run unstable
+            after = int((loss.steps > d.min_step).sum())
+            sev = max(sev, min(1.0, 0.4 + d.rise) if after >= 3 else 0.3)
             b = near_boundary(run, d.onset_step, 0.1)
             if b and "stage_boundary" not in nums:
                 ev.append(f"the rise starts at the switch to curriculum stage '{b[1]}' at step {b[0]}")
