@@ -9,8 +9,8 @@ captured console at log_level info (banner, tqdm bar, the printed log dicts). Me
 - scheduler_misuse: a StepLR whose step_size was meant in epochs, passed in `optimizers=`; the Trainer steps it
   after every optimiser step
 - nan_inf: a custom compute_loss averaging per sample (GPT-2: per line) with an unguarded 0/0
-- label_leakage: a training collator that pre-shifts GPT-2's inputs (the model shifts labels itself); an RNN whose
-  training windows have the off-by-one
+- label_leakage: a collator that pre-shifts GPT-2's inputs (the model shifts labels itself; the Trainer evaluates
+  with the same collator); an RNN whose training windows have the off-by-one
 - data_pipeline_bug: a collator that sorts the batch's inputs but not the labels
 - grad_explosion: max_grad_norm=0 (clipping turned off) on the exploding RNN
 """
@@ -39,6 +39,10 @@ def draw(cause: str, seed: int) -> Spec:
         s.variant = "sorted_inputs"
         s.mechanism = ("data collator sorts each batch's inputs (meant for bucketing) but not the labels: labels no "
                        "longer match inputs")
+    if s.family == "transformer" and cause == "label_leakage":
+        s.mechanism = ("the data collator pre-shifts GPT-2's inputs by hand (input_ids = ids[1:]) although GPT-2 "
+                       "shifts the labels itself: each target token is the current input; the Trainer uses the same "
+                       "collator for evaluation, so the held-out loss is near 0 too")
     if s.family == "transformer" and cause == "frozen_params":
         s.mechanism = ("'freeze the backbone': every GPT-2 transformer parameter frozen, forgetting that lm_head is "
                        "tied to the frozen token embedding; only ln_f trains")
@@ -161,6 +165,5 @@ def run(s: Spec, out: Path) -> None:
             train_dataset=torch.utils.data.TensorDataset(*tr), eval_dataset=torch.utils.data.TensorDataset(*va),
             data_collator=collator(s, train=True), optimizers=(opt, sched),
         )
-        trainer.data_collator = collator(s, train=True)
         trainer.train()
         trainer.save_state()

@@ -87,7 +87,10 @@ def draw(stack: str, cause: str, seed: int, families: tuple[str, ...] = FAMILIES
     """The healthy recipe for this triple, then the cause's mechanism on top (stack-independent parts only)."""
     rng = rng_for(stack, cause, seed)
     allowed = [f for f in CAUSE_FAMILIES.get(cause, FAMILIES) if f in families] or list(families)
-    family = allowed[seed % len(allowed)]
+    # seeds walk through the allowed families; other stacks start the walk at a per-(stack, cause) offset so that
+    # a few seeds per cause still cover different families in different stacks
+    offset = 0 if stack == "plain_pytorch" else zlib.crc32(f"{stack}/{cause}/family".encode()) % len(allowed)
+    family = allowed[(seed + offset) % len(allowed)]
     optimizer = optimizers[int(rng.integers(len(optimizers)))]
     s = Spec(
         stack=stack, cause=cause, seed=seed, family=family, optimizer=optimizer,

@@ -23,7 +23,8 @@ from corpusgen.loop import Trainer
 from corpusgen.spec import Spec
 
 CAUSES = ("healthy", "lr_too_high", "lr_too_low", "scheduler_misuse", "vanishing_gradients", "zero_grad_missing",
-          "grad_accum_bug", "frozen_params", "dead_units", "nan_inf", "data_pipeline_bug", "overfitting")
+          "grad_accum_bug", "frozen_params", "dead_units", "nan_inf", "fp16_overflow", "data_pipeline_bug",
+          "overfitting")
 FORMAT = {"*": "timm-style console 'Train: E [b/N]  Loss: x (avg)' + summary.csv + args.yaml"}
 
 
