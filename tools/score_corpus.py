@@ -1,4 +1,5 @@
-"""Score `traindoc diagnose` on the real-world corpus (tests/corpus/realworld/): held-out figures.
+"""Score `traindoc diagnose` on the development corpora (tests/corpus/realworld/, tests/corpus/reallib/): held-out
+figures.
 
 These figures use the shipped calibration, which is fitted on the committed corpora (tools/fit_calibration.py):
 they are IN-SAMPLE. Held-out figures come from tools/evaluate.py (leave one family out). For every entry the
@@ -10,10 +11,11 @@ diagnosis is run on its `run/` folder only (never on SOURCE.md or label.json) an
 - false alarm: a healthy run that gets a cause >= 0.5;
 - unreadable: nothing readable, or verdict insufficient_data.
 
-Figures are printed overall, for faulty and healthy entries, and per family (source kind, stack, model family).
-`--json FILE` also writes one row per entry.
+Figures are printed overall, for faulty and healthy entries, per corpus, and per family (source kind, stack,
+model family, optimiser where the label gives one) and per labelled cause. `--json FILE` also writes one row per
+entry.
 
-    PYTHONPATH=src .venv/bin/python tools/score_corpus.py [--corpus DIR] [--json FILE] [-v]
+    PYTHONPATH=src .venv/bin/python tools/score_corpus.py [--corpus DIR ...] [--json FILE] [-v]
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ from collections import defaultdict
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-DEFAULT_CORPUS = ROOT / "tests" / "corpus" / "realworld"
+DEFAULT_CORPORA = (ROOT / "tests" / "corpus" / "realworld", ROOT / "tests" / "corpus" / "reallib")
 CONFIDENT = 0.5  # the report threshold of the cause vocabulary: a cause "reaches" 0.5
 
 
@@ -85,18 +87,22 @@ def summarise(rows: list[dict]) -> str:
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS)
+    ap.add_argument("--corpus", type=Path, action="append", help="a corpus folder (repeatable; default: both)")
     ap.add_argument("--json", type=Path, help="write per-entry rows to this file")
     ap.add_argument("-v", "--verbose", action="store_true", help="print one line per entry")
     args = ap.parse_args()
+    corpora = args.corpus or [c for c in DEFAULT_CORPORA if c.is_dir()]
     rows: list[dict] = []
-    for entry in sorted(p for p in args.corpus.iterdir() if p.is_dir()):
+    # names starting with "." are runs still being generated (tools/make_reallib_corpus.py renames them when done)
+    entries = sorted(p for c in corpora for p in c.iterdir() if p.is_dir() and not p.name.startswith("."))
+    for entry in entries:
         label = json.loads((entry / "label.json").read_text(encoding="utf-8"))
         try:
             doc = diagnose_entry(entry / "run")
         except Exception as e:  # a crash on real input is itself a finding: count it as unreadable
             doc = {"error": f"{type(e).__name__}: {e}"}
-        row = score(label, doc) | {"id": entry.name, "family": label["family"], "format": label["format"]}
+        row = score(label, doc) | {"id": entry.name, "family": label["family"], "format": label["format"],
+                                   "corpus": entry.parent.name}
         if "error" in doc:
             row["error"] = doc["error"]
         rows.append(row)
@@ -107,10 +113,10 @@ def main() -> int:
     print(f"\nall      {summarise(rows)}")
     print(f"faulty   {summarise([r for r in rows if r['truth'] != 'healthy'])}")
     print(f"healthy  {summarise([r for r in rows if r['truth'] == 'healthy'])}")
-    for key in ("source", "stack", "model_family"):
+    for key in ("corpus", "source", "stack", "model_family", "optimizer", "truth"):
         groups: dict[str, list[dict]] = defaultdict(list)
         for r in rows:
-            groups[r["family"][key]].append(r)
+            groups[r.get(key) or r["family"].get(key, "-")].append(r)
         print(f"\nper {key}")
         for name, members in sorted(groups.items(), key=lambda kv: -len(kv[1])):
             print(f"  {name:28s} {summarise(members)}")
