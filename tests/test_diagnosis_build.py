@@ -206,3 +206,19 @@ def test_detectors_never_raise_on_odd_series() -> None:
     run_detectors(run)
     assert not any("failed" in w for w in run.warnings), run.warnings
     validate(diagnose(run))
+
+
+def test_no_early_stopping_advice_without_a_validation_series() -> None:
+    """Quick wins that need a validation series (early stopping, best-validation checkpoint) are left out of the
+    diagnosis itself when the run logged none, so JSON, markdown and HTML all agree."""
+    from traindoc.diagnosis.build import has_validation, needs_validation
+
+    run = synthetic.make("lr_too_high", 3)
+    with_val = diagnose(run, ["synthetic"])
+    assert has_validation(run) and any(needs_validation(q) for q in with_val["quick_wins"])
+    for name in [n for n in run.metrics if n.startswith(("eval_", "val_"))]:
+        del run.metrics[name]
+    assert not has_validation(run)
+    doc = diagnose(run, ["synthetic"])
+    assert doc["root_causes"][0]["cause"] == "lr_too_high"
+    assert doc["quick_wins"] and not any(needs_validation(q) for q in doc["quick_wins"])

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import os
+import re
 import sys
 from typing import Any
 
@@ -185,6 +186,15 @@ def needs_for(run: Run) -> list[str]:
     return needs
 
 
+def has_validation(run: Run) -> bool:
+    return any(run.series(n) is not None for n in ("eval_loss", "val_loss", "eval_accuracy", "val_acc"))
+
+
+def needs_validation(advice: str) -> bool:
+    """Advice that only makes sense with a validation series (early stopping, the best-validation checkpoint)."""
+    return bool(re.search(r"validation|early stop", advice, re.I))
+
+
 def diagnose(run: Run, paths: list[str] | None = None, findings: list[Finding] | None = None) -> dict[str, Any]:
     """The diagnosis document for a loaded run."""
     findings = run_detectors(run) if findings is None else findings
@@ -205,7 +215,7 @@ def diagnose(run: Run, paths: list[str] | None = None, findings: list[Finding] |
     quick: list[str] = []
     for rc in confirmed:
         for q in REMEDIES[rc.cause].quick_wins:
-            if q not in quick:
+            if q not in quick and (has_validation(run) or not needs_validation(q)):
                 quick.append(q)
     if verdict == "healthy":
         conf = 1 - max((r.confidence for r in ranked), default=0.0)

@@ -13,6 +13,7 @@ import numpy as np
 from jinja2 import Environment, PackageLoader
 from markupsafe import Markup
 
+from traindoc.diagnosis.build import has_validation, needs_validation
 from traindoc.diagnosis.svgplot import Line, Mark, Plot
 from traindoc.diagnosis.svgplot import render as svg_render
 from traindoc.ingest.model import Run
@@ -99,10 +100,6 @@ def evidence_marks(doc: dict[str, Any], metrics: set[str], stage_steps: frozense
     return out
 
 
-def has_validation(run: Run) -> bool:
-    return any(run.series(n) is not None for n in ("eval_loss", "val_loss", "eval_accuracy", "val_acc"))
-
-
 def plots(doc: dict[str, Any], run: Run) -> list[dict[str, Any]]:
     names = [n for n, _u, _r in PLOTTED]
     stages = [Mark(int(st), f"stage {name}", kind="stage") for st, name in run.stages[1:]]
@@ -126,7 +123,7 @@ def fitting_advice(doc: dict[str, Any], run: Run | None) -> list[str]:
     validation checkpoint) is left out when the run logged none."""
     wins = list(doc.get("quick_wins") or [])
     if run is not None and not has_validation(run):
-        wins = [w for w in wins if not re.search(r"validation|early stop", w, re.I)]
+        wins = [w for w in wins if not needs_validation(w)]
     return wins
 
 
