@@ -14,7 +14,8 @@ cause is the run's label. A cause with >= 8 positives and >= 8 negatives gets it
 shared fit over all examples. A small L2 pull towards (a=1, b=0) keeps sparse causes sane.
 ECE is measured out of sample (5-fold over runs) and written with the coefficients.
 
-Usage: python tools/fit_calibration.py [--seeds 30] [--no-corpora] [--corpora realworld,reallib] [--no-zoo] [--no-reallib] [--out PATH]
+Usage: python tools/fit_calibration.py [--seeds 30] [--no-corpora] [--corpora realworld,reallib] [--no-zoo]
+       [--no-reallib] [--out PATH]
 """
 
 from __future__ import annotations
