@@ -48,8 +48,6 @@ def _measured() -> list[str]:
 KNIFE_EDGE = {
     "grokfast_sign": "the inverted filter's grad-norm spikiness is 2.7-6.7 over 5 seeds against > 4.5: a chaotic "
                      "figure; the scenario needs a structural redesign (docs/fault-zoo.md)",
-    "no_warmup": "the grad-norm jump after the first update is 1.53-2.17 over 3 seeds against > 1.8 (fixed "
-                 "1.03-1.08): the threshold sits inside the faulty range (docs/fault-zoo.md)",
 }
 
 
