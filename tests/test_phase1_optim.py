@@ -7,7 +7,16 @@ import torch
 
 from phase1.config import Config, OptimConfig
 from phase1.model import Phase1Model
-from phase1.optim import MuGrokfast, build_optimizer, lr_factor, newton_schulz5, set_lr, split_params
+from phase1.optim import (
+    MuGrokfast,
+    build_optimizer,
+    filter_alignment,
+    grokfast_ema_,
+    lr_factor,
+    newton_schulz5,
+    set_lr,
+    split_params,
+)
 
 
 @pytest.mark.parametrize("shape", [(64, 64), (32, 128), (128, 32)])
@@ -61,6 +70,33 @@ def test_grokfast_ema_low_passes_an_alternating_gradient():
     opt.step()  # ema = 0.5*1 + 0.5*(-1) = 0 -> filtered = -1 + 0
     assert torch.allclose(opt.state[p]["grokfast_ema"], torch.tensor([0.0]))
     assert torch.allclose(p.grad, torch.tensor([-1.0]))
+
+
+def test_filter_alignment_shows_which_way_the_filter_turns_the_gradient():
+    """Grokfast (+lamb*ema) turns every noisy gradient towards the slow EMA; the inverted form g + lamb*(g - ema)
+    (the original Cognate code, the zoo's grokfast_sign) turns every one away: a sign, not a matter of degree."""
+    torch.manual_seed(0)
+    drift = torch.randn(50)
+    p = torch.nn.Parameter(torch.zeros(50))
+    opt = MuGrokfast([{"params": [p]}], grokfast_alpha=0.9, grokfast_lambda=2.0)
+    state: dict = {}
+    for step in range(30):
+        g = drift + 3 * torch.randn(50)
+        p.grad = g.clone()
+        opt.step()
+        real = opt.filter_alignment
+        align = torch.zeros(5, dtype=torch.float64)
+        grokfast_ema_(g.clone(), state, 0.9, 2.0, align)  # the same EMA as the optimiser's, and the raw sums
+        ema = state["grokfast_ema"].double()
+        inverted = g.double() + 2.0 * (g.double() - ema)
+        ge, gg, ee = align[:3].tolist()
+        fe, ff = float(inverted @ ema), float(inverted.square().sum())
+        if step == 0:  # the EMA starts at the first gradient: nothing to turn
+            assert real["cos_raw"] == pytest.approx(1.0) and real["cos_filtered"] == pytest.approx(1.0)
+            continue
+        assert real["cos_filtered"] > real["cos_raw"]
+        assert fe / (ff * ee) ** 0.5 < ge / (gg * ee) ** 0.5
+    assert filter_alignment(None) is None
 
 
 def test_schedule_writes_exactly_what_the_step_reads():

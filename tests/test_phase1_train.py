@@ -28,7 +28,7 @@ TINY = ["model.d_model=32", "model.n_layers=2", "model.n_heads=2", "model.max_se
 
 KEYS = {
     "meta": ["type", "config", "params", "versions", "seed", "device", "precision", "world_size", "optimizer", "model"],
-    "step": ["type", "step", "epoch", "stage", "loss", "grad_norm", "lr", "act", "tokens_per_s", "time"],
+    "step": ["type", "step", "epoch", "stage", "loss", "grad_norm", "lr", "act", "tokens_per_s", "time", "grokfast"],
     "eval": ["type", "step", "epoch", "stage", "val_loss", "train_loss"],
     "sample": ["type", "step", "epoch", "prompt", "text"],
     "warning": ["type", "step", "category", "message", "filename", "lineno"],

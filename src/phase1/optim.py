@@ -43,14 +43,37 @@ def newton_schulz5(G: torch.Tensor, steps: int = 5, eps: float = 1e-7) -> torch.
     return X.to(G.dtype)
 
 
-def grokfast_ema_(grad: torch.Tensor, state: dict, alpha: float, lamb: float) -> None:
-    """Grokfast EMA filter, in place on grad: ema tracks the slow gradient, which is then added lamb times."""
+def grokfast_ema_(
+    grad: torch.Tensor, state: dict, alpha: float, lamb: float, align: torch.Tensor | None = None
+) -> None:
+    """Grokfast EMA filter, in place on grad: ema tracks the slow gradient, which is then added lamb times.
+
+    align (5 float64 sums, see filter_alignment) accumulates how the raw and the filtered gradient line up with ema."""
     if "grokfast_ema" not in state:
         state["grokfast_ema"] = grad.detach().clone()  # mu_1 = g_1, as in the reference implementation
     else:
         state["grokfast_ema"].mul_(alpha).add_(grad, alpha=1 - alpha)
     ema = state["grokfast_ema"]
+    if align is not None:  # the raw gradient against the slow EMA, before the filter touches it
+        g, e = grad.float(), ema.float()
+        align[:3] += torch.stack([(g * e).sum(), g.square().sum(), e.square().sum()]).double()
     grad.add_(ema, alpha=lamb)
+    if align is not None:  # and the gradient the optimiser will apply
+        g = grad.float()
+        align[3:] += torch.stack([(g * e).sum(), g.square().sum()]).double()
+
+
+def filter_alignment(align: torch.Tensor | None) -> dict[str, float] | None:
+    """Cosine of the raw and of the filtered gradient (all filtered parameters as one vector) with the slow EMA.
+
+    A diagnostic of the filter itself: adding lamb*ema to g (lamb > 0) always turns g towards ema, so cos_filtered >
+    cos_raw at every step after the first (where g = ema and both are 1); a filter that amplifies anything else does
+    not. None when no gradient was filtered (grokfast_lambda 0)."""
+    if align is None:
+        return None
+    ge, gg, ee, fe, ff = align.tolist()
+    return {"cos_raw": ge / math.sqrt(gg * ee) if gg * ee > 0 else math.nan,
+            "cos_filtered": fe / math.sqrt(ff * ee) if ff * ee > 0 else math.nan}
 
 
 def set_lr(optimizer: torch.optim.Optimizer, factor: float) -> None:
@@ -122,6 +145,7 @@ class MuGrokfast(torch.optim.Optimizer):
         if closure is not None:
             with torch.enable_grad():
                 loss = closure()
+        align = None  # sums for filter_alignment, over every filtered parameter
         for group in self.param_groups:
             lr = group["lr"]
             alpha, lamb = group["grokfast_alpha"], group["grokfast_lambda"]
@@ -131,11 +155,14 @@ class MuGrokfast(torch.optim.Optimizer):
                 state = self.state[p]
                 grad = p.grad
                 if lamb != 0:
-                    grokfast_ema_(grad, state, alpha, lamb)
+                    if align is None:
+                        align = torch.zeros(5, dtype=torch.float64, device=grad.device)
+                    grokfast_ema_(grad, state, alpha, lamb, align)
                 if group["use_muon"]:
                     self._muon_update(p, grad, state, group, lr)
                 else:
                     self._adamw_update(p, grad, state, group, lr)
+        self.filter_alignment = filter_alignment(align)  # the trainer logs it with the step
         return loss
 
     @staticmethod

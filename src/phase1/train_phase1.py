@@ -394,6 +394,8 @@ def train(cfg: Config, out_dir: Path, resume: bool = False, model_name: str = "r
                         "act": halting_stats(out.act),
                         "tokens_per_s": x.numel() * world_size / dt,
                         "time": elapsed_before + time.time() - t_start,
+                        # MuGrokfast's filter diagnostic (None for another optimiser or with the filter off)
+                        "grokfast": getattr(optimizer, "filter_alignment", None),
                     }
                     log.write(rec)
                     progress.update(rec)
