@@ -65,6 +65,12 @@ def measure(records: list[dict[str, Any]]) -> dict[str, float]:
     # the same jump as its excess over "no jump" (1): a ratio's null value is 1, so thresholds and margins are only
     # meaningful on what lies above it (1.3 vs 1.8 is a 1.4x factor, but 0.3 vs 0.8 is the 2.7x it really is)
     m["gn_early_jump_excess"] = m["gn_early_jump"] - 1
+    # the Grokfast filter's own diagnostic (docs/phase1-log-format.md, step "grokfast"): the share of steps after the
+    # first where filtering turned the gradient AWAY from the slow EMA. Grokfast adds lamb*ema, which always turns
+    # it towards the EMA (share 0); a filter that amplifies g - ema turns it away at every step (share 1)
+    turns = [r["grokfast"]["cos_filtered"] - r["grokfast"]["cos_raw"] for r in steps[1:] if r.get("grokfast")]
+    turns = _finite(turns)
+    m["grokfast_turned_away_share"] = sum(1 for t in turns if t <= 0) / len(turns) if turns else math.nan
     # growth of the grad norm: its largest finite value over the median of the first 10 steps (an explosion)
     first10 = _finite(gnorms[:10])
     m["gn_max_vs_first10_median"] = m["gn_max"] / _median(first10) if first10 else math.nan
@@ -157,9 +163,10 @@ SYMPTOMS: dict[str, list[Check]] = {
                               Check("var_dof_warnings", (">", 0.5), ("<", 0.5))],
     "embedding_heavy": [Check("embedding_share", (">", 0.75), ("<", 0.5))],
     "future_leak": [Check("loss_last", ("<", 0.3), (">", 0.6)), Check("val_minus_train_last", (">", 1.0), ("<", 0.5))],
-    # KNOWN KNIFE EDGE (docs/fault-zoo.md, "Margins"): faulty 2.7-6.7 over 5 seeds, so seeds 2 and 3 miss "> 4.5";
-    # fixed 1.6-2.3. No figure of metrics.jsonl separates this fault by a wide margin: it needs a redesign
-    "grokfast_sign": [Check("gn_early_spikiness", (">", 4.5), ("<", 3.5))],
+    # structural, not dynamic: the inverted filter turns the gradient away from the slow EMA at every step, Grokfast
+    # towards it (share 1 vs 0 by construction; measured on 5 seeds in docs/fault-zoo.md, "Margins"). The old figure,
+    # grad-norm spikiness over steps 6-40, was 2.7-6.7 faulty vs 1.6-2.3 fixed: a knife edge
+    "grokfast_sign": [Check("grokfast_turned_away_share", (">", 0.8), ("<", 0.2))],
     "scheduler_key": [Check("lr_muon_max_over_min", ("<", 1.0 + 1e-9), (">", 5.0))],
     # the jump above 1 over 5 seeds (docs/fault-zoo.md, "Margins"): faulty 0.53-1.38, fixed 0.03-0.13. "> 0.3" and
     # "< 0.2" sit between them with >= 1.5x on both sides (the old "> 1.8" on the ratio missed 2 of 5 faulty seeds)
