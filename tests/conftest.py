@@ -5,6 +5,10 @@ from __future__ import annotations
 
 import pytest
 
+# Fixture projects (tests/userproj/*) carry their own tests, run by apply inside a copy of the project; the corpora
+# hold users' artifacts. Neither is part of this suite.
+collect_ignore_glob = ["userproj/*", "corpus/*"]
+
 
 @pytest.fixture(autouse=True)
 def _private_config_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
