@@ -321,3 +321,19 @@ def test_launch_lines_outside_the_project_or_through_symlinks_are_not_used(tmp_p
     assert plan["verification"]["retrain_argv"] == ["python", "train.py", "--out", "runs/exp1-fixed"]
     assert "elsewhere.sh" not in json.dumps(plan) and "evil" not in json.dumps(plan)
     assert outside.read_text() == "python train.py --lr 0.5 --out runs/exp1\n"
+
+
+def test_derived_output_folder_sits_beside_the_run_not_inside_it(tmp_path: Path) -> None:
+    """A run's own sub-folders (checkpoints/) are diagnosed too: the new run goes beside the outermost run folder,
+    never inside it (verify would rightly refuse a "new run" inside the diagnosed one)."""
+    from traindoc.plan.launch import Launch
+    from traindoc.plan.retrain import retrain_command
+
+    ws = tmp_path / "ws"
+    (ws / "run" / "checkpoints").mkdir(parents=True)
+    (ws / "train.py").write_text("import argparse\np = argparse.ArgumentParser()\np.add_argument('--out')\n")
+    lc = Launch(argv=["python", "train.py"], script=1, cwd=ws, source="derived")
+    for dirs in ([ws / "run" / "checkpoints", ws / "run"], [ws / "run", ws / "run" / "checkpoints"]):
+        rt = retrain_command(lc, dirs, lambda p: Path(p).read_text())
+        assert rt["new_run"] == str((ws / "run-fixed").resolve()), rt
+        assert rt["argv"][-2:] == ["--out", "run-fixed"]

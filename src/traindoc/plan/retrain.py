@@ -108,7 +108,10 @@ def retrain_command(lc: Launch, run_dirs: list[Path], text_of: Any) -> dict[str,
     else:
         script_text = text_of(str(lc.script_path)) if lc.script_path.is_file() else ""
         flag = _defines_output(script_text)
-        base = runs[0] if runs else lc.cwd / "run"
+        # the outermost diagnosed folder: a run's own sub-folders (checkpoints/, logs/) are diagnosed too, and a
+        # new run named after one of them would land inside the diagnosed run
+        outer = sorted(d for d in runs if not any(e != d and d.is_relative_to(e) for e in runs))
+        base = outer[0] if outer else lc.cwd / "run"
         fresh = _fresh(base)
         try:
             rel = str(fresh.relative_to(lc.cwd))
