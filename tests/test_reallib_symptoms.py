@@ -55,13 +55,13 @@ def test_hf_healthy_learns_to_the_floor():
     assert "{'loss': '" in (run / "train.log").read_text()  # the 5.x console dict lines
 
 
-def test_hf_lr_too_high_falls_then_rises_and_stalls():
+def test_hf_lr_too_high_stalls_far_above_the_floor():
     _, train, evals = _hf("lr_too_high")
     lrs, losses = _train(train, "learning_rate"), _train(train)
     assert max(lrs) >= 0.05  # 0.1, vs ~1e-4..3e-3 for AdamW on transformers
-    early_min = min(r["loss"] for r in train if r["step"] <= 40)
-    later = [r["loss"] for r in train if r["step"] > 40]
-    assert max(later) > early_min + 0.15  # measured: 1.92 at step 30, 2.17 at step 75
+    # Whether the loss visibly rises again after its early minimum depends on the trajectory (1.92 at step 30 then
+    # 2.17 at step 75 on one machine; +0.03 on another): what every run shows is the stall far above the floor.
+    assert min(losses) > 1.5  # never gets near the ~1.07 floor; measured minima 1.69-1.92
     assert mean(losses[-5:]) > 1.5 and _train(evals, "eval_loss")[-1] > 1.5  # healthy reaches ~1.05
 
 
