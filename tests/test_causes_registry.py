@@ -13,7 +13,7 @@ import pytest
 from traindoc import causes
 from traindoc.causes import CAUSES, IDS, VOCABULARY
 from traindoc.causes.keys import KEYS
-from traindoc.causes.model import MetricOutcome, NoWarning, ScaleKey, SetKey
+from traindoc.causes.model import MetricOutcome, NoWarning, ScaleKey, SetKey, Strategy
 from traindoc.evidence import all_detectors, code_sites, run_detectors, synthetic
 from traindoc.ingest.model import Run
 
@@ -134,15 +134,19 @@ def test_code_lint_fix_sites_use_templates_that_exist(tmp_path):
 
 
 def test_plan_policies_and_alias_groups_resolve():
-    from traindoc.plan import build
+    from traindoc.plan import policy, strategies
 
     for cid, c in CAUSES.items():
-        assert cid in build.DEFAULT_FIXERS
+        assert cid in policy.DEFAULT_FIXERS
         for step in (*c.plan.steps, *c.plan.complete):
             if isinstance(step, SetKey | ScaleKey):
                 assert step.keys in KEYS, (cid, step.keys)
             if isinstance(step, SetKey) and step.computed:
-                assert step.value in build.COMPUTED, (cid, step.value)
+                assert step.value in strategies.COMPUTED, (cid, step.value)
+            if isinstance(step, Strategy):
+                assert step.name in strategies.STRATEGIES, (cid, step.name)
+        for group, rule in c.plan.at_least:
+            assert group in KEYS and rule in strategies.COMPUTED, (cid, group, rule)
         if c.plan.fix_all_sites:
             assert c.locators, f"{cid}: fix_all_sites without a locator"
     for group, names in KEYS.items():

@@ -66,7 +66,7 @@ class NoWarning:
 @dataclass(frozen=True)
 class SetKey:
     """Set the first key of alias group `keys` (causes/keys.py) found in the project's config to `value`.
-    `value` is a literal, or the name of a rule plan/build.py computes ("warmup_5pct", "patience_or_2")."""
+    `value` is a literal, or the name of a rule plan/strategies.py computes ("warmup_5pct", "patience_or_2")."""
 
     keys: str
     value: Any
@@ -92,7 +92,7 @@ class FixCode:
 
 @dataclass(frozen=True)
 class Strategy:
-    """A fixer that needs more than one key: implemented by name in plan/build.py ("tie_and_balance",
+    """A fixer that needs more than one key: implemented by name in plan/strategies.py ("tie_and_balance",
     "raise_train_cap")."""
 
     name: str
@@ -115,12 +115,15 @@ class PlanPolicy:
     mode "first": the steps are tried in order until one edits something; "all": every step runs.
     `fix_all_sites`: every remaining code site of the cause is a bug on its own (its locators go silent once fixed),
     so they are all fixed even after the diagnosis's own change. `complete`: steps run after the diagnosis's own
-    changes too (the diagnosis may cite one fix of several)."""
+    changes too (the diagnosis may cite one fix of several). `at_least`: (alias group, computed rule) pairs; a value
+    the diagnosis proposes for a key of that group is raised to the rule's value when below it (a warmup of a
+    handful of steps damps nothing)."""
 
     steps: tuple[Step, ...]
     mode: Literal["first", "all"] = "first"
     fix_all_sites: bool = False
     complete: tuple[Step, ...] = ()
+    at_least: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)

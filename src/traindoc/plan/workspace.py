@@ -1,0 +1,96 @@
+"""The plan's edit workspace: in-memory copies of the files a plan edits, the edits made to them, and the context
+every fixer reads (the diagnosis, the project's config and code files, the run's outputs, the launch command).
+
+All edits are made on these copies, in order, so two fixes that touch the same file compose; the plan's hunks are
+the differences between each original and its final text (plan/hunks.py).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from traindoc.plan import targets
+from traindoc.plan.launch import Launch
+
+
+@dataclass
+
+
+class Edit:
+    """One logical edit, kept to describe the hunks it produced."""
+
+    file: str  # absolute path
+    cause: str
+    kind: str  # config | code | new_file
+    description: str
+    impact: str
+    effort: str
+    risk: str
+    new_lines: list[str]
+    old_lines: list[str]
+    template: str | None = None
+
+
+@dataclass
+
+
+class Workspace:
+    """In-memory texts of the files a plan edits; originals kept for the final diff."""
+
+    root: Path
+    texts: dict[str, str] = field(default_factory=dict)
+    originals: dict[str, str | None] = field(default_factory=dict)  # None: the file does not exist yet
+    edits: list[Edit] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    edited_keys: set[str] = field(default_factory=set)
+
+    def text(self, path: str) -> str:
+        if path not in self.texts:
+            p = Path(path)
+            self.originals[path] = p.read_text(encoding="utf-8") if p.exists() else None
+            self.texts[path] = self.originals[path] or ""
+        return self.texts[path]
+
+    def set_text(self, path: str, new: str, edit: Edit) -> None:
+        self.text(path)
+        self.texts[path] = new
+        self.edits.append(edit)
+
+
+@dataclass
+
+
+class Context:
+    ws: Workspace
+    diagnosis: dict[str, Any]
+    config_files: list[str]
+    code_files: list[str]
+    total_steps: int | None
+    base: Path  # where relative paths in the diagnosis are resolved from
+    outputs: targets.RunOutputs | None = None  # folders a run wrote: never edited
+    launch: Launch | None = None  # how the user launched training (its flags win over every file)
+
+
+def level(rc: dict[str, Any], name: str, default: str = "medium") -> str:
+    v = rc.get(name)
+    return v if v in ("low", "medium", "high", "critical") else default
+
+
+def rel(ctx: Context, path: str) -> str:
+    try:
+        return str(Path(path).resolve().relative_to(ctx.ws.root))
+    except ValueError:
+        return path
+
+
+def code_texts(ctx: Context) -> dict[str, str]:
+    texts = {}
+    for f in ctx.code_files:
+        if f.endswith(".py") and not Path(f).name.startswith("test_"):
+            try:
+                texts[f] = ctx.ws.text(f)
+            except (UnicodeDecodeError, OSError):
+                continue  # not text we could edit byte-exactly: never a fix site
+    return texts
