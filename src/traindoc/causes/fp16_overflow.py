@@ -1,6 +1,6 @@
 """`fp16_overflow`: half-precision range is exceeded."""
 
-from traindoc.causes.model import Cause, NoWarning, PlanPolicy, Remedy, SetKey
+from traindoc.causes.model import Cause, NoWarning, PlanPolicy, Remedy, Strategy
 from traindoc.causes.outcomes import GRAD_NORM_FINITE, LOSS_FINITE
 
 CAUSE = Cause(
@@ -30,7 +30,7 @@ CAUSE = Cause(
         GRAD_NORM_FINITE,
         NoWarning("grad_overflow", "no gradient-overflow messages"),
     ),
-    plan=PlanPolicy(
-        (SetKey("precision", "bf16", "bf16 has fp32's range: no overflow"), SetKey("fp16", False, "leave fp16"))
-    ),
+    # precision "16-mixed" -> "bf16-mixed", mixed_precision fp16 -> bf16, fp16: true -> bf16: true
+    # (plan/fix_precision.py)
+    plan=PlanPolicy((Strategy("half_to_bf16"),)),
 )

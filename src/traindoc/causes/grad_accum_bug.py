@@ -1,6 +1,6 @@
 """`grad_accum_bug`: gradient accumulation scales the loss wrongly."""
 
-from traindoc.causes.model import Cause, Manual, PlanPolicy, Remedy
+from traindoc.causes.model import Cause, Manual, PlanPolicy, Remedy, Strategy
 
 CAUSE = Cause(
     id="grad_accum_bug",
@@ -17,5 +17,7 @@ CAUSE = Cause(
         "low",
         quick_wins=("Check loss / accumulation_steps is applied once",),
     ),
-    plan=PlanPolicy((Manual("divide the loss by the number of accumulation steps exactly once"),)),
+    # `(loss / N).backward()` in a loop that steps every N-th micro-batch (plan/fix_accum.py)
+    plan=PlanPolicy((Strategy("scale_accum_loss"),
+                     Manual("divide the loss by the number of accumulation steps exactly once"))),
 )

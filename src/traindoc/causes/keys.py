@@ -35,6 +35,16 @@ KEYS: dict[str, tuple[str, ...]] = {
     "early_stopping_patience": ("early_stopping_patience", "patience"),
     "precision": ("precision", "mixed_precision"),
     "fp16": ("fp16",),
+    "bf16": ("bf16",),
+    # the length a run is configured for (a schedule's warmup and decay must fit inside it)
+    "max_steps": ("max_steps", "max_iters", "num_train_steps", "total_steps", "train_steps", "num_steps", "steps"),
+    # the steps a decaying schedule takes to reach its floor (nanoGPT's lr_decay_iters, CosineAnnealingLR's T_max)
+    "decay_steps": ("lr_decay_iters", "lr_decay_steps", "decay_steps", "num_decay_steps", "T_max", "t_max"),
+    # switches that put normalisation layers or residual connections into a model (the standard cures for
+    # vanishing gradients when a project exposes them as config)
+    "norm_switch": ("use_layernorm", "use_layer_norm", "layer_norm", "use_batchnorm", "batch_norm", "use_norm",
+                    "norm"),
+    "residual_switch": ("use_residual", "residual", "residual_connections", "use_skip", "skip_connections"),
     "vocab_size": ("vocab_size", "n_vocab", "vocab"),
     "d_model": ("d_model", "n_embd", "hidden_size", "dim"),
     "n_layers": ("n_layers", "n_layer", "num_hidden_layers", "num_layers", "depth"),

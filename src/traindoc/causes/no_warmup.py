@@ -1,6 +1,6 @@
 """`no_warmup`: full LR from step 0 on an optimiser/model that needs warmup."""
 
-from traindoc.causes.model import Cause, ExplainedBy, FixCode, PlanPolicy, Remedy, SetKey
+from traindoc.causes.model import Cause, ExplainedBy, FixCode, PlanPolicy, Remedy, SetKey, Strategy
 from traindoc.causes.outcomes import GRAD_NORM_BOUNDED
 
 CAUSE = Cause(
@@ -29,6 +29,7 @@ CAUSE = Cause(
         (
             SetKey("warmup_steps", "warmup_5pct", "linear warmup over ~5% of the steps", computed=True),
             SetKey("warmup_ratio", 0.05, "warm up over 5% of the steps"),
+            Strategy("add_warmup"),
             FixCode(first_only=True),
         ),
         at_least=(("warmup_steps", "warmup_5pct"),),

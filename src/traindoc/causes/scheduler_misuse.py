@@ -1,6 +1,6 @@
 """`scheduler_misuse`: the LR schedule is not what was configured or intended."""
 
-from traindoc.causes.model import Cause, FixCode, MetricOutcome, PlanPolicy, Remedy
+from traindoc.causes.model import Cause, FixCode, MetricOutcome, PlanPolicy, Remedy, Strategy
 
 CAUSE = Cause(
     id="scheduler_misuse",
@@ -29,5 +29,6 @@ CAUSE = Cause(
     outcomes=(
         MetricOutcome("lr*", "{metric} follows a decaying schedule (changes over the run)", "rel_change", "<", -0.01),
     ),
-    plan=PlanPolicy((FixCode(),), fix_all_sites=True),
+    # the code fix for a schedule key nobody reads, and config edits for a schedule that does not fit the run
+    plan=PlanPolicy((FixCode(), Strategy("fit_schedule_to_run")), mode="all", fix_all_sites=True),
 )

@@ -1,6 +1,6 @@
 """`vanishing_gradients`: gradients too small to train the early layers."""
 
-from traindoc.causes.model import Cause, ExplainedBy, Manual, MetricOutcome, PlanPolicy, Remedy
+from traindoc.causes.model import Cause, ExplainedBy, Manual, MetricOutcome, PlanPolicy, Remedy, Strategy
 from traindoc.causes.outcomes import LOSS_FALLS
 
 CAUSE = Cause(
@@ -23,5 +23,7 @@ CAUSE = Cause(
         LOSS_FALLS,
         MetricOutcome("grad_norm", "grad_norm median above 1e-4", "median", ">", 1e-4),
     ),
-    plan=PlanPolicy((Manual("add normalisation/residuals or a better init; raise the LR if grads are tiny"),)),
+    # a norm / residual switch the project's config offers is turned on (plan/strategies.py)
+    plan=PlanPolicy((Strategy("enable_norm_residual"),
+                     Manual("add normalisation/residuals or a better init; raise the LR if grads are tiny"))),
 )

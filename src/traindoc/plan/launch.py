@@ -246,7 +246,8 @@ def flag_span(argv: list[str], key: str) -> tuple[int, int] | None:
     dashed = key.replace("_", "-")
     for i, w in enumerate(argv[1:], 1):
         for name in (key, dashed):
-            if w == f"--{name}" and i + 1 < len(argv):
+            # a bare boolean flag (`--fp16 --output_dir x`) has no value word: the next flag is not its value
+            if w == f"--{name}" and i + 1 < len(argv) and not argv[i + 1].startswith("--"):
                 return i + 1, 0
             if w.startswith(f"--{name}="):
                 return i, len(name) + 3

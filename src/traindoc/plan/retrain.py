@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from traindoc.cli import program
+from traindoc.plan.add_setting import flag_text
 from traindoc.plan.config_edit import find_value, parse_value_text
 from traindoc.plan.launch import OUTPUT_FLAGS, Launch, command_words, flag_span, launch_config_files, unquote
 from traindoc.plan.targets import shell_text
@@ -28,6 +29,8 @@ def _current_argv(lc: Launch, text_of: Any) -> list[str]:
             if hit is not None:
                 i, off = hit
                 argv[i] = argv[i][:off] + shell_text(argv[i][off:], value)
+            else:  # a setting the command did not pass (plan/add_setting.py): appended as a flag
+                argv += [f"--{key}", flag_text(value)]
         return argv
     text = text_of(lc.file)
     start = sum(len(x) for x in text.splitlines(keepends=True)[:(lc.line or 1) - 1])

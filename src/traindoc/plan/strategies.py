@@ -8,13 +8,10 @@ from typing import Any
 
 from traindoc.causes.keys import KEYS
 from traindoc.plan.config_sites import apply_config, code_default, current_value, first_value, set_first
+from traindoc.plan.fix_accum import scale_accum_loss
+from traindoc.plan.fix_precision import half_to_bf16
+from traindoc.plan.fix_schedule import add_warmup, fit_schedule_to_run, warmup_steps
 from traindoc.plan.workspace import Context
-
-
-def warmup_steps(ctx: Context, _old: Any) -> int:
-    # ~5% of the run (docs/causes.md: 1-5%), at least 10 steps so the first updates are really damped
-    return max(10, round(0.05 * (ctx.total_steps or 200)))
-
 
 BYTE_TOKENIZERS = {"byte", "bytes", "char", "character", "utf8", "utf-8"}
 BYTE_VOCAB_MAX = 512  # 256 byte values plus a generous allowance for special tokens
@@ -75,6 +72,21 @@ def tie_and_balance(ctx: Context, rc: dict[str, Any]) -> bool:
     return apply_config(ctx, rc, layers[1], need, why=why) or done
 
 
+SWITCHES = (("norm_switch", "normalisation layers keep every layer's activations and gradients near unit scale"),
+            ("residual_switch", "residual connections give the gradient an identity path back to the early layers"))
+
+
+def enable_norm_residual(ctx: Context, rc: dict[str, Any]) -> bool:
+    """vanishing_gradients: switch on the normalisation layers / residual connections the project's config offers
+    (a boolean that is off); nothing is guessed when the project has no such switch."""
+    done = False
+    for group, what in SWITCHES:
+        cur = first_value(ctx, group)
+        if cur is not None and cur[0] is False:
+            done |= apply_config(ctx, rc, cur[1], True, why=f"{cur[1]}: False -> True: {what}")
+    return done
+
+
 # Named rules a cause's plan policy refers to (src/traindoc/causes/<id>.py: SetKey(computed=True), Strategy)
 COMPUTED: dict[str, Callable[[Context, Any], Any]] = {
     "warmup_5pct": warmup_steps,
@@ -84,4 +96,9 @@ RULE_WHY = {"warmup_5pct": "~5% of the steps, at least 10", "patience_or_2": "a 
 STRATEGIES: dict[str, Callable[[Context, dict], bool]] = {
     "tie_and_balance": tie_and_balance,
     "raise_train_cap": raise_train_cap,
+    "add_warmup": add_warmup,
+    "fit_schedule_to_run": fit_schedule_to_run,
+    "half_to_bf16": half_to_bf16,
+    "scale_accum_loss": scale_accum_loss,
+    "enable_norm_residual": enable_norm_residual,
 }

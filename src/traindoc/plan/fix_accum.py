@@ -1,0 +1,146 @@
+"""grad_accum_bug as a code edit: a loop that accumulates gradients over N micro-batches (`optimizer.step()` only
+every N-th iteration) but back-propagates each micro-batch's mean loss undivided, so every update is N times the
+gradient of the mean over the accumulated batch (as if the LR were N times higher).
+
+The standard fix: divide the loss by the accumulation steps exactly once, `(loss / N).backward()`. A loop whose
+loss is already divided by N (in the backward call, an assignment or `/=`) is left alone. A summed loss
+(`reduction="sum"`) is normalised by the number of target tokens in the whole accumulated batch instead (the
+Hugging Face `num_items_in_batch` way); that needs the token count of every micro-batch before the first backward,
+so it is a manual step, said in the plan's notes.
+"""
+
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass
+from typing import Any
+
+from traindoc.plan.workspace import Context, Edit, code_texts, level, rel
+
+
+@dataclass
+class AccumSite:
+    file: str
+    start: int  # character offsets of the backward call's receiver (the loss expression)
+    end: int
+    line: int
+    loss: str
+    divisor: str
+    summed: bool  # the loss is a sum (reduction="sum"): divide by the token count, not by N
+
+
+def _offsets(text: str) -> list[int]:
+    out, pos = [0], 0
+    for line in text.splitlines(keepends=True):
+        pos += len(line)
+        out.append(pos)
+    return out
+
+
+def _char(text: str, starts: list[int], lineno: int, col_bytes: int) -> int:
+    line = text[starts[lineno - 1]:starts[lineno]]
+    return starts[lineno - 1] + len(line.encode("utf-8")[:col_bytes].decode("utf-8", errors="ignore"))
+
+
+def _divisor(test: ast.expr) -> ast.expr | None:
+    """N in an `if (i + 1) % N == 0:` test (a name, an attribute or an integer above 1)."""
+    for n in ast.walk(test):
+        if isinstance(n, ast.BinOp) and isinstance(n.op, ast.Mod):
+            r = n.right
+            if isinstance(r, ast.Name | ast.Attribute) or (isinstance(r, ast.Constant) and isinstance(r.value, int)
+                                                            and not isinstance(r.value, bool) and r.value > 1):
+                return r
+    return None
+
+
+def _calls(node: ast.AST, attr: str) -> list[ast.Call]:
+    return [n for n in ast.walk(node) if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute)
+            and n.func.attr == attr]
+
+
+def _divided(loop: ast.AST, loss: ast.expr, n: ast.expr) -> bool:
+    """The loss is already divided by N somewhere in the loop."""
+    want = ast.dump(n)
+
+    def by_n(e: ast.AST) -> bool:
+        return any(isinstance(b, ast.BinOp) and isinstance(b.op, ast.Div) and ast.dump(b.right) == want
+                   for b in ast.walk(e))
+
+    if by_n(loss):
+        return True
+    name = loss.id if isinstance(loss, ast.Name) else None
+    for s in ast.walk(loop):
+        if isinstance(s, ast.AugAssign) and isinstance(s.op, ast.Div) and ast.dump(s.value) == want:
+            return True
+        if isinstance(s, ast.Assign) and name and any(isinstance(t, ast.Name) and t.id == name for t in s.targets) \
+                and by_n(s.value):
+            return True
+    return False
+
+
+def find_sites(path: str, text: str) -> list[AccumSite]:
+    try:
+        tree = ast.parse(text)
+    except SyntaxError:
+        return []
+    starts = _offsets(text)
+    seen: set[int] = set()
+    out = []
+    for loop in (n for n in ast.walk(tree) if isinstance(n, ast.For | ast.While)):
+        gated = [i for i in ast.walk(loop) if isinstance(i, ast.If) and _divisor(i.test) is not None
+                 and any(_calls(s, "step") for s in i.body)]
+        if not gated:
+            continue
+        n = _divisor(gated[0].test)
+        assert n is not None
+        summed = any(k.arg == "reduction" and isinstance(k.value, ast.Constant) and k.value.value == "sum"
+                     for c in ast.walk(loop) if isinstance(c, ast.Call) for k in c.keywords)
+        for call in _calls(loop, "backward"):
+            if id(call) in seen or call.args or call.keywords:
+                continue
+            seen.add(id(call))
+            loss = call.func.value  # type: ignore[attr-defined]
+            if _divided(loop, loss, n) or loss.end_lineno is None or loss.end_col_offset is None:
+                continue
+            s = _char(text, starts, loss.lineno, loss.col_offset)
+            e = _char(text, starts, loss.end_lineno, loss.end_col_offset)
+            out.append(AccumSite(path, s, e, loss.lineno, text[s:e], ast.unparse(n), summed))
+    return out
+
+
+def scale_accum_loss(ctx: Context, rc: dict[str, Any]) -> bool:
+    done = False
+    for path in code_texts(ctx):
+        for _ in range(10):  # one edit at a time: offsets move
+            sites = find_sites(path, ctx.ws.text(path))
+            todo = [s for s in sites if not s.summed]
+            for s in sites:
+                if s.summed:
+                    note = (f"{rel(ctx, path)}:{s.line}: the summed loss is back-propagated every micro-batch: divide "
+                            "it once by the number of target tokens in the whole accumulated batch (HF's "
+                            "num_items_in_batch)")
+                    if note not in ctx.ws.notes:
+                        ctx.ws.notes.append(note)
+            if not todo:
+                break
+            s = todo[0]
+            text = ctx.ws.text(path)
+            simple = isinstance(ast.parse(s.loss, mode="eval").body, ast.Name | ast.Attribute | ast.Subscript)
+            divisor = s.divisor if isinstance(ast.parse(s.divisor, mode="eval").body,
+                                              ast.Name | ast.Attribute | ast.Constant) else f"({s.divisor})"
+            new_loss = f"({s.loss if simple else f'({s.loss})'} / {divisor})"
+            new = text[:s.start] + new_loss + text[s.end:]
+            try:
+                ast.parse(new)
+            except SyntaxError:
+                break
+            line = s.line - 1
+            old_line, new_line = text.splitlines()[line], new.splitlines()[line]
+            ctx.ws.set_text(path, new, Edit(path, rc["cause"], "code",
+                                            f"{s.loss}.backward() -> {new_loss}.backward(): each of the {s.divisor} "
+                                            "accumulated micro-batches adds 1/N of the gradient, so the update is the "
+                                            f"mean over the accumulated batch, not {s.divisor} times it",
+                                            level(rc, "impact", "high"), level(rc, "effort", "low"),
+                                            level(rc, "risk", "low"), [new_line], [old_line]))
+            done = True
+    return done
