@@ -26,8 +26,9 @@ from traindoc.plan.config_edit import format_like, read_key
 from traindoc.plan.launch import Launch, command_words, flag_span, launch_config_files
 from traindoc.plan.workspace import Context, Edit, level, rel
 
-# TrainingArguments fields a fix may add (transformers' TrainingArguments; all exist since v4.x)
-HF_TRAINING_ARGS = frozenset({"warmup_steps", "warmup_ratio", "bf16", "fp16", "lr_scheduler_type", "max_grad_norm"})
+# TrainingArguments fields a fix may add: present in every transformers release since v4 (warmup_ratio is not:
+# v5 removed it, warmup_steps < 1 is a ratio there)
+HF_TRAINING_ARGS = frozenset({"warmup_steps", "bf16", "fp16", "lr_scheduler_type", "max_grad_norm"})
 HF_ARGS_CALL = "TrainingArguments"
 
 

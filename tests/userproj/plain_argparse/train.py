@@ -18,6 +18,7 @@ def get_args():
     p.add_argument("--steps", type=int, default=150)
     p.add_argument("--batch_size", type=int, default=32)
     p.add_argument("--grad_clip", type=float, default=1.0)
+    p.add_argument("--warmup_steps", type=int, default=10)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--out", default="runs/exp")
     return p.parse_args()
@@ -51,7 +52,7 @@ def main():
     train, held_out = make_lines(4000, seed=1), make_lines(256, seed=2)
     model = NextLetter(VOCAB_SIZE)
     opt = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=0.01)
-    warmup = 10
+    warmup = max(args.warmup_steps, 1)
     sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: min(1.0, (s + 1) / warmup) * 0.5 * (
         1 + math.cos(math.pi * min(s, args.steps) / args.steps)))
     g = torch.Generator().manual_seed(args.seed)
