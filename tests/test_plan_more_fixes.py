@@ -249,14 +249,34 @@ def test_no_warmup_notebook_export(tmp_path: Path) -> None:
     assert module_assignments(root / "letters_notebook.py")["warmup_steps"] == 10
 
 
-@pytest.mark.parametrize("name", ["lightning_code", "lightning_cli"])
-def test_no_warmup_lightning_without_a_warmup_option_is_a_manual_step(tmp_path: Path, name: str) -> None:
-    """Neither Lightning layout has a warmup setting (configure_optimizers returns a bare optimizer): nothing is
-    invented; the plan says what to do by hand."""
+@pytest.mark.parametrize(("name", "module"), [("lightning_code", "train.py"),
+                                               ("lightning_cli", "lightning_code_model.py")])
+def test_no_warmup_lightning_configure_optimizers_gets_a_step_warmup(tmp_path: Path, name: str, module: str) -> None:
+    """Neither Lightning layout has a warmup setting (configure_optimizers returns a bare optimizer): the optimizer
+    is wrapped with a per-step linear warmup, and Lightning really steps it (a 3-step fit on the code layout)."""
+    import pytorch_lightning as pl
+    import torch
+
     root = layout(name, tmp_path)
     plan = fix(root, "no_warmup")
-    assert plan["changes"] == []
-    assert "Nothing to apply automatically" in render_markdown(plan)
+    assert list(changed(plan)) == [module]
+    mod = import_file(root / module, f"{name}_fixed")
+    model = mod.LetterModel(lr=0.1)
+    conf = model.configure_optimizers()
+    assert conf["lr_scheduler"]["interval"] == "step"
+    sched, opt = conf["lr_scheduler"]["scheduler"], conf["optimizer"]
+    lrs = []
+    for _ in range(12):
+        lrs.append(opt.param_groups[0]["lr"])
+        opt.step()
+        sched.step()
+    assert lrs[0] == pytest.approx(0.01) and lrs[9:] == pytest.approx([0.1] * 3)  # 10 warmup steps, then the LR
+    if name == "lightning_code":
+        model = mod.LetterModel(lr=0.1)
+        trainer = pl.Trainer(max_steps=3, accelerator="cpu", logger=False, enable_checkpointing=False,
+                             enable_progress_bar=False, enable_model_summary=False)
+        trainer.fit(model, torch.utils.data.DataLoader(torch.randint(1, 21, (12, 8)), batch_size=4))
+        assert trainer.optimizers[0].param_groups[0]["lr"] == pytest.approx(0.1 * 4 / 10)
 
 
 # ---------------------------------------------------------------------------------------------- scheduler_misuse

@@ -30,6 +30,7 @@ CAUSE = Cause(
             SetKey("warmup_steps", "warmup_5pct", "linear warmup over ~5% of the steps", computed=True),
             SetKey("warmup_ratio", 0.05, "warm up over 5% of the steps"),
             Strategy("add_warmup"),
+            Strategy("lightning_warmup"),
             FixCode(first_only=True),
         ),
         at_least=(("warmup_steps", "warmup_5pct"),),
