@@ -482,3 +482,49 @@ def test_vanishing_gradients_without_a_switch_is_a_manual_step(tmp_path: Path) -
     root = layout("dataclass_config", tmp_path)
     plan = fix(root, "vanishing_gradients")
     assert plan["changes"] == [] and any("normalisation" in n for n in plan["notes"])
+
+
+def test_fp16_nanogpt_dtype_string(tmp_path: Path) -> None:
+    root = layout("nanogpt", tmp_path, {"config/train_letters.py": ("warmup_iters = 0", "warmup_iters = 0\n"
+                                                                    "dtype = 'float16'"),
+                                        "train.py": ("n_embd = 64\n", "n_embd = 64\ndtype = 'bfloat16'\n")})
+    plan = fix(root, "fp16_overflow")
+    assert changed(plan) == {"config/train_letters.py": [("dtype = 'float16'", "dtype = 'bfloat16'")]}
+    assert module_assignments(root / "config/train_letters.py")["dtype"] == "bfloat16"
+
+
+AUTOCAST_STEP = '''import torch
+
+
+def forward(a):
+    with torch.autocast(device_type="cpu", dtype=torch.float16):
+        return a @ a
+'''
+
+
+def test_fp16_autocast_dtype_in_code_no_longer_overflows(tmp_path: Path) -> None:
+    """A real forward under autocast: 300 * 300 * 4 = 360000 is above float16's 65504 (inf), within bfloat16's
+    range (finite after the fix)."""
+    import torch
+
+    root = layout("dataclass_config", tmp_path)
+    (root / "step.py").write_text(AUTOCAST_STEP)
+    a = torch.full((4, 4), 300.0)
+    assert torch.isinf(import_file(root / "step.py", "autocast_before").forward(a)).all()
+    plan = fix(root, "fp16_overflow")
+    assert changed(plan) == {"step.py": [('with torch.autocast(device_type="cpu", dtype=torch.float16):',
+                                          'with torch.autocast(device_type="cpu", dtype=torch.bfloat16):')]}
+    out = import_file(root / "step.py", "autocast_after").forward(a)
+    assert torch.isfinite(out).all() and out.dtype == torch.bfloat16
+
+
+def test_scheduler_warmup_longer_than_the_run_launch_flag_and_notebook(tmp_path: Path) -> None:
+    root = layout("hf_argparser_flags", tmp_path, {"launch.sh": ("--warmup_steps 0", "--warmup_steps 400")})
+    plan = fix(root, "scheduler_misuse")
+    assert changed(plan) == {"launch.sh": [("--warmup_steps 400 \\", "--warmup_steps 10 \\")]}
+    assert hf_args(launch_argv(root / "launch.sh")).warmup_steps == 10
+
+    nb = {"letters_notebook.py": ("warmup_steps = 0", "warmup_steps = 300")}
+    root = layout("notebook_export", tmp_path / "nb", nb)
+    plan = fix(root, "scheduler_misuse")
+    assert changed(plan) == {"letters_notebook.py": [("warmup_steps = 300", "warmup_steps = 15")]}

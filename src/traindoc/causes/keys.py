@@ -36,6 +36,8 @@ KEYS: dict[str, tuple[str, ...]] = {
     "precision": ("precision", "mixed_precision"),
     "fp16": ("fp16",),
     "bf16": ("bf16",),
+    # the autocast dtype a script names as a string (nanoGPT's dtype = 'float16')
+    "amp_dtype": ("dtype", "amp_dtype", "autocast_dtype", "mixed_precision_dtype"),
     # the length a run is configured for (a schedule's warmup and decay must fit inside it)
     "max_steps": ("max_steps", "max_iters", "num_train_steps", "total_steps", "train_steps", "num_steps", "steps"),
     # the steps a decaying schedule takes to reach its floor (nanoGPT's lr_decay_iters, CosineAnnealingLR's T_max)

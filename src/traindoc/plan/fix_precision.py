@@ -2,9 +2,10 @@
 and gradients above 65504 no longer overflow) and needs no loss scaling.
 
 Where the project says how it trains: Lightning's / Fabric's `precision` ("16-mixed" -> "bf16-mixed", "16-true"
--> "bf16-true"), accelerate's `mixed_precision` ("fp16" -> "bf16"), a HF `fp16: true` (-> `fp16: false` and
-`bf16: true`, the `bf16` key set where it exists, else added beside the training arguments; a bare `--fp16`
-launch flag becomes `--bf16`).
+-> "bf16-true"), accelerate's `mixed_precision` ("fp16" -> "bf16"), a string autocast dtype (nanoGPT's
+`dtype = 'float16'` -> 'bfloat16'), a HF `fp16: true` (-> `fp16: false` and `bf16: true`, the `bf16` key set
+where it exists, else added beside the training arguments; a bare `--fp16` launch flag becomes `--bf16`), and in
+code, `torch.autocast(..., dtype=torch.float16)` -> `torch.bfloat16` (a GradScaler beside it stays harmless).
 
 bf16 needs a GPU that supports it (Ampere or newer: `torch.cuda.is_bf16_supported()`) or the CPU; the plan cannot
 see the machine the next run uses, so its note says to turn bf16 off too (fp32) on an older GPU.
@@ -12,12 +13,13 @@ see the machine the next run uses, so its note says to turn bf16 off too (fp32) 
 
 from __future__ import annotations
 
+import ast
 from typing import Any
 
 from traindoc.plan.add_setting import add_setting
 from traindoc.plan.config_sites import apply_config, first_value
 from traindoc.plan.launch import command_words
-from traindoc.plan.workspace import Context, Edit, level
+from traindoc.plan.workspace import Context, Edit, code_texts, level, rel
 
 # half-precision spellings -> the bfloat16 spelling of the same framework
 TO_BF16 = {"16": "bf16-mixed", "16-mixed": "bf16-mixed", "16-true": "bf16-true", "fp16": "bf16",
@@ -32,7 +34,11 @@ def half_to_bf16(ctx: Context, rc: dict[str, Any]) -> bool:
     if p is not None and not isinstance(p[0], bool) and str(p[0]).lower() in TO_BF16:
         new = TO_BF16[str(p[0]).lower()]
         done |= apply_config(ctx, rc, p[1], new, why=f"{p[1]}: {p[0]!r} -> {new!r}: bf16 has fp32's range")
+    d = first_value(ctx, "amp_dtype")
+    if d is not None and isinstance(d[0], str) and d[0].lower() in ("float16", "fp16", "half"):
+        done |= apply_config(ctx, rc, d[1], "bfloat16", why=f"{d[1]}: {d[0]!r} -> 'bfloat16': fp32's range")
     done |= _bare_flag(ctx, rc) or _fp16_key(ctx, rc)
+    done |= _autocast_dtype(ctx, rc)
     if done:
         ctx.ws.notes.append(SUPPORT_NOTE)
     return done
@@ -76,3 +82,47 @@ def _bare_flag(ctx: Context, rc: dict[str, Any]) -> bool:
                                        f"(in the launch command, {lc.source})", level(rc, "impact", "high"),
                                        level(rc, "effort", "low"), level(rc, "risk", "low"), [new_line], [old_line]))
     return True
+
+
+HALF_DTYPES = ("float16", "half")
+
+
+def _autocast_dtype(ctx: Context, rc: dict[str, Any]) -> bool:
+    """`torch.autocast(..., dtype=torch.float16)` / `torch.cuda.amp.autocast(dtype=torch.half)` -> torch.bfloat16."""
+    done = False
+    for path, text in code_texts(ctx).items():
+        try:
+            tree = ast.parse(text)
+        except SyntaxError:
+            continue
+        spans = []
+        for call in (n for n in ast.walk(tree) if isinstance(n, ast.Call)
+                     and (getattr(n.func, "attr", None) or getattr(n.func, "id", None)) == "autocast"):
+            for k in call.keywords:
+                v = k.value
+                if k.arg == "dtype" and isinstance(v, ast.Attribute) and v.attr in HALF_DTYPES and \
+                        isinstance(v.value, ast.Name) and v.value.id == "torch":
+                    spans.append(v)
+        if not spans:
+            continue
+        lines = text.splitlines(keepends=True)
+        new_lines = list(lines)
+        for v in sorted(spans, key=lambda s: (s.lineno, s.col_offset), reverse=True):  # right to left
+            i = v.lineno - 1
+            raw = new_lines[i].encode("utf-8")
+            new_lines[i] = (raw[:v.col_offset] + b"torch.bfloat16" + raw[v.end_col_offset:]).decode("utf-8")
+        new = "".join(new_lines)
+        try:
+            ast.parse(new)
+        except SyntaxError:
+            continue
+        for v in spans:
+            i = v.lineno - 1
+            ctx.ws.set_text(path, new, Edit(path, rc["cause"], "code",
+                                            f"autocast dtype torch.{v.attr} -> torch.bfloat16 in {rel(ctx, path)}: "
+                                            "fp32's exponent range, no overflow above 65504",
+                                            level(rc, "impact", "high"), level(rc, "effort", "low"),
+                                            level(rc, "risk", "low"), [new_lines[i].rstrip("\n")],
+                                            [lines[i].rstrip("\n")]))
+        done = True
+    return done
