@@ -528,3 +528,55 @@ def test_scheduler_warmup_longer_than_the_run_launch_flag_and_notebook(tmp_path:
     root = layout("notebook_export", tmp_path / "nb", nb)
     plan = fix(root, "scheduler_misuse")
     assert changed(plan) == {"letters_notebook.py": [("warmup_steps = 300", "warmup_steps = 15")]}
+
+
+HF_GA_TRAINER = '''"""Our Trainer: the language-model loss computed here, as many projects do."""
+
+import torch.nn.functional as F
+from transformers import Trainer
+
+
+class LetterTrainer(Trainer):
+    def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
+        outputs = model(input_ids=inputs["input_ids"], attention_mask=inputs["attention_mask"])
+        logits, labels = outputs.logits[:, :-1], inputs["labels"][:, 1:]
+        loss = F.cross_entropy(logits.reshape(-1, logits.size(-1)), labels.reshape(-1), ignore_index=-100)
+        return (loss, outputs) if return_outputs else loss
+'''
+
+
+def _hf_update(root: Path, module: Any, batch: int, accum: int) -> Any:
+    """The parameter change of one optimiser step (SGD, no clipping, no dropout) of the project's Trainer class."""
+    import torch
+    from transformers import GPT2Config, GPT2LMHeadModel, TrainingArguments
+
+    collate = import_file(root / "train.py", f"hf_train_{batch}_{accum}").collate
+    lines = ["".join("abcdefghijklmnopqrst"[(7 * i + 3 * j) % 20] for j in range(32)) for i in range(8)]
+    torch.manual_seed(0)
+    model = GPT2LMHeadModel(GPT2Config(vocab_size=21, n_positions=32, n_embd=16, n_layer=1, n_head=2,
+                                       resid_pdrop=0.0, embd_pdrop=0.0, attn_pdrop=0.0))
+    before = torch.cat([p.detach().flatten().clone() for p in model.parameters()])
+    args = TrainingArguments(output_dir=str(root / "ga-out"), max_steps=1, per_device_train_batch_size=batch,
+                             gradient_accumulation_steps=accum, learning_rate=0.1, optim="sgd", weight_decay=0.0,
+                             lr_scheduler_type="constant", warmup_steps=0, max_grad_norm=0.0, use_cpu=True,
+                             report_to="none", save_strategy="no", logging_strategy="no", seed=0,
+                             remove_unused_columns=False, dataloader_num_workers=0)
+    module.LetterTrainer(model=model, args=args, train_dataset=lines, data_collator=collate).train()
+    return torch.cat([p.detach().flatten() for p in model.parameters()]) - before
+
+
+def test_grad_accum_hf_trainer_subclass_divides_once(tmp_path: Path) -> None:
+    """A real HF Trainer step: 2 accumulated micro-batches of 4 must move the weights as one batch of 8 does.
+    Before the fix the subclass's mean loss is not divided by the accumulation steps (twice the update)."""
+    import torch
+
+    root = layout("hf_script", tmp_path)
+    (root / "ga_trainer.py").write_text(HF_GA_TRAINER)
+    full = _hf_update(root, import_file(root / "ga_trainer.py", "ga_full"), 8, 1)
+    buggy = _hf_update(root, import_file(root / "ga_trainer.py", "ga_before"), 4, 2)
+    assert torch.linalg.norm(buggy) / torch.linalg.norm(full) == pytest.approx(2.0, rel=0.05)
+    plan = fix(root, "grad_accum_bug")
+    assert list(changed(plan)) == ["ga_trainer.py"]
+    fixed = _hf_update(root, import_file(root / "ga_trainer.py", "ga_after"), 4, 2)
+    assert torch.allclose(fixed, full, atol=1e-6)
+    assert fix(root, "grad_accum_bug")["changes"] == []  # once

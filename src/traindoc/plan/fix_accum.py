@@ -7,6 +7,13 @@ loss is already divided by N (in the backward call, an assignment or `/=`) is le
 (`reduction="sum"`) is normalised by the number of target tokens in the whole accumulated batch instead (the
 Hugging Face `num_items_in_batch` way); that needs the token count of every micro-batch before the first backward,
 so it is a manual step, said in the plan's notes.
+
+The Hugging Face Trainer form of the bug: a Trainer subclass whose `compute_loss` accepts `num_items_in_batch` but
+returns its own mean loss without using it. The Trainer then takes the loss as already normalised over the
+accumulated batch (the model accepts loss kwargs) and does not divide it by the accumulation steps. The fix sets
+the class attribute the Trainer reads for exactly this case, `loss_is_scaled_for_ga = False`
+(templates/fixes/hf_loss_scaled.py.j2), so the Trainer divides once; on a transformers release without that
+attribute the note says to divide by `num_items_in_batch` instead.
 """
 
 from __future__ import annotations
@@ -15,6 +22,7 @@ import ast
 from dataclasses import dataclass
 from typing import Any
 
+from traindoc.plan.code_fix import render_template
 from traindoc.plan.workspace import Context, Edit, code_texts, level, rel
 
 
@@ -109,7 +117,7 @@ def find_sites(path: str, text: str) -> list[AccumSite]:
 
 
 def scale_accum_loss(ctx: Context, rc: dict[str, Any]) -> bool:
-    done = False
+    done = _hf_loss_scaled(ctx, rc)
     for path in code_texts(ctx):
         for _ in range(10):  # one edit at a time: offsets move
             sites = find_sites(path, ctx.ws.text(path))
@@ -143,4 +151,68 @@ def scale_accum_loss(ctx: Context, rc: dict[str, Any]) -> bool:
                                             level(rc, "impact", "high"), level(rc, "effort", "low"),
                                             level(rc, "risk", "low"), [new_line], [old_line]))
             done = True
+    return done
+
+
+def _uses(fn: ast.FunctionDef, name: str) -> bool:
+    return any(isinstance(n, ast.Name) and n.id == name for n in ast.walk(fn))
+
+
+def hf_trainer_sites(tree: ast.Module) -> list[ast.ClassDef]:
+    """Trainer subclasses whose compute_loss takes num_items_in_batch (by name or **kwargs) and never uses it."""
+    out = []
+    for cls in (n for n in ast.walk(tree) if isinstance(n, ast.ClassDef)):
+        if not any(str(getattr(b, "attr", None) or getattr(b, "id", "")).endswith("Trainer") for b in cls.bases):
+            continue
+        if any(isinstance(s, ast.Assign | ast.AnnAssign) and "loss_is_scaled_for_ga" in ast.unparse(s)
+               for s in cls.body):
+            continue
+        for fn in cls.body:
+            if not (isinstance(fn, ast.FunctionDef) and fn.name == "compute_loss"):
+                continue
+            names = [a.arg for a in fn.args.args + fn.args.kwonlyargs]
+            takes = "num_items_in_batch" in names or fn.args.kwarg is not None
+            used = _uses(fn, "num_items_in_batch") or (fn.args.kwarg is not None and _uses(fn, fn.args.kwarg.arg))
+            if takes and not used and not _uses(fn, "gradient_accumulation_steps") and \
+                    "gradient_accumulation_steps" not in ast.unparse(fn):
+                out.append(cls)
+    return out
+
+
+def _hf_loss_scaled(ctx: Context, rc: dict[str, Any]) -> bool:
+    done = False
+    for path in code_texts(ctx):
+        text = ctx.ws.text(path)
+        try:
+            sites = hf_trainer_sites(ast.parse(text))
+        except SyntaxError:
+            continue
+        lines = text.splitlines(keepends=True)
+        for cls in sorted(sites, key=lambda c: c.lineno, reverse=True):  # bottom up: line numbers stay valid
+            first = cls.body[0]
+            doc = isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant) and isinstance(
+                first.value.value, str)
+            at = (first.end_lineno or first.lineno) if doc else first.lineno - 1  # insert after this many lines
+            anchor = cls.body[1] if doc and len(cls.body) > 1 else first
+            indent = lines[anchor.lineno - 1][:anchor.col_offset]
+            block = render_template("hf_loss_scaled", indent=indent) + ("\n" if doc else "\n\n")
+            lines = lines[:at] + [block] + lines[at:]
+        if not sites:
+            continue
+        new = "".join(lines)
+        try:
+            ast.parse(new)
+        except SyntaxError:
+            continue
+        for cls in sites:
+            ctx.ws.set_text(path, new, Edit(path, rc["cause"], "code",
+                                            f"{cls.name}.compute_loss in {rel(ctx, path)} returns a mean that ignores "
+                                            "num_items_in_batch: loss_is_scaled_for_ga = False makes the Trainer "
+                                            "divide it by the gradient accumulation steps once",
+                                            level(rc, "impact", "high"), level(rc, "effort", "low"),
+                                            level(rc, "risk", "low"), ["loss_is_scaled_for_ga = False"], []))
+        ctx.ws.notes.append(f"grad_accum_bug: loss_is_scaled_for_ga is read by the Trainer of recent transformers "
+                            f"releases; on one without it, divide {sites[0].name}.compute_loss's loss by "
+                            "num_items_in_batch (a summed loss) instead")
+        done = True
     return done
