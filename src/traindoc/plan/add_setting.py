@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from traindoc.plan.config_edit import format_like, read_key
-from traindoc.plan.launch import Launch, command_words, flag_span, launch_config_files
+from traindoc.plan.launch import Launch, command_at, flag_span, launch_config_files
 from traindoc.plan.workspace import Context, Edit, level, rel
 
 # TrainingArguments fields a fix may add: present in every transformers release since v4 (warmup_ratio is not:
@@ -97,10 +97,7 @@ def _add_flag(ctx: Context, rc: dict[str, Any], key: str, value: Any, why: str) 
                             "the launch command)")
         return True
     text = ctx.ws.text(lc.file)
-    start = sum(len(x) for x in text.splitlines(keepends=True)[:(lc.line or 1) - 1])
-    body = text[start:]
-    start += len(body) - len(body.lstrip(" \t@"))
-    words = command_words(text, start)
+    words = command_at(text, lc.line or 1)
     if not words:
         return False
     end = words[-1][1]

@@ -18,7 +18,7 @@ from typing import Any
 
 from traindoc.plan.add_setting import add_setting
 from traindoc.plan.config_sites import apply_config, first_value
-from traindoc.plan.launch import command_words
+from traindoc.plan.launch import command_at
 from traindoc.plan.workspace import Context, Edit, code_texts, level, rel
 
 # half-precision spellings -> the bfloat16 spelling of the same framework
@@ -69,10 +69,7 @@ def _bare_flag(ctx: Context, rc: dict[str, Any]) -> bool:
         ctx.ws.notes.append("--fp16 -> --bf16 in the retrain command (no project file holds the launch command)")
         return True
     text = ctx.ws.text(lc.file)
-    start = sum(len(x) for x in text.splitlines(keepends=True)[:(lc.line or 1) - 1])
-    body = text[start:]
-    start += len(body) - len(body.lstrip(" \t@"))
-    word = next((w for w in command_words(text, start) if w[2] == "--fp16"), None)
+    word = next((w for w in command_at(text, lc.line or 1) if w[2] == "--fp16"), None)
     if word is None:
         return False
     new = text[:word[0]] + "--bf16" + text[word[1]:]

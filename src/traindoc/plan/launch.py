@@ -74,6 +74,14 @@ def command_words(text: str, start: int) -> list[tuple[int, int, str]]:
     return out
 
 
+def command_at(text: str, line: int) -> list[tuple[int, int, str]]:
+    """The words of the command that starts at 1-based `line` of a launch script or Makefile (a recipe's leading
+    tab and `@` skipped)."""
+    start = sum(len(x) for x in text.splitlines(keepends=True)[:line - 1])
+    body = text[start:]
+    return command_words(text, start + len(body) - len(body.lstrip(" \t@")))
+
+
 def unquote(raw: str) -> str:
     try:
         parts = shlex.split(raw)

@@ -17,7 +17,7 @@ from typing import Any
 from traindoc.cli import program
 from traindoc.plan.add_setting import flag_text
 from traindoc.plan.config_edit import find_value, parse_value_text
-from traindoc.plan.launch import OUTPUT_FLAGS, Launch, command_words, flag_span, launch_config_files, unquote
+from traindoc.plan.launch import OUTPUT_FLAGS, Launch, command_at, flag_span, launch_config_files, unquote
 from traindoc.plan.targets import shell_text
 
 
@@ -33,10 +33,7 @@ def _current_argv(lc: Launch, text_of: Any) -> list[str]:
                 argv += [f"--{key}", flag_text(value)]
         return argv
     text = text_of(lc.file)
-    start = sum(len(x) for x in text.splitlines(keepends=True)[:(lc.line or 1) - 1])
-    body = text[start:]
-    start += len(body) - len(body.lstrip(" \t@"))
-    argv = [unquote(w[2]) for w in command_words(text, start)]
+    argv = [unquote(w[2]) for w in command_at(text, lc.line or 1)]
     if Path(lc.file).name.lower().endswith("makefile") or lc.file.endswith(".mk"):
         argv = [re.sub(r"\$\((CURDIR|PWD)\)/?", "", a) for a in argv]
     return argv

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from traindoc.plan.config_edit import ConfigEditError, ValueSpan, edit_value, find_value, format_like, parse_value_text
-from traindoc.plan.launch import Launch, command_words, flag_span, launch_config_files, unquote
+from traindoc.plan.launch import Launch, command_at, flag_span, launch_config_files, unquote
 
 # Files and folders that only a run writes. A folder holding one of them is a run's output folder.
 RUN_OUTPUT_FILES = ("metrics.jsonl", "trainer_state.json", "training_args.bin", "hparams.yaml", "wandb-metadata.json",
@@ -195,10 +195,7 @@ def resolve(key: str, launch: Launch | None, named: str | None, configs: list[st
 def find_in_script(text: str, line: int, key: str) -> ValueSpan | None:
     """The span of `key`'s value in the launch command that starts at `line` of a script (continuation lines
     joined with a trailing backslash belong to it)."""
-    start = sum(len(x) for x in text.splitlines(keepends=True)[:line - 1])
-    body = text[start:]
-    start += len(body) - len(body.lstrip(" \t@"))
-    words = command_words(text, start)
+    words = command_at(text, line)
     hit = flag_span([unquote(w[2]) for w in words], key)
     if hit is None:
         return None
