@@ -580,3 +580,30 @@ def test_grad_accum_hf_trainer_subclass_divides_once(tmp_path: Path) -> None:
     fixed = _hf_update(root, import_file(root / "ga_trainer.py", "ga_after"), 4, 2)
     assert torch.allclose(fixed, full, atol=1e-6)
     assert fix(root, "grad_accum_bug")["changes"] == []  # once
+
+
+def test_fp16_precision_in_hydra_yaml_and_argparse_default(tmp_path: Path) -> None:
+    root = layout("hydra", tmp_path, {"conf/config.yaml": ("trainer:\n", "trainer:\n  precision: 16-mixed\n")})
+    plan = fix(root, "fp16_overflow")
+    assert changed(plan) == {"conf/config.yaml": [("precision: 16-mixed", "precision: bf16-mixed")]}
+    assert yaml.safe_load((root / "conf/config.yaml").read_text())["trainer"]["precision"] == "bf16-mixed"
+
+    seed = '    p.add_argument("--seed", type=int, default=0)\n'
+    root = layout("plain_argparse", tmp_path / "p",
+                  {"train.py": (seed, seed + '    p.add_argument("--precision", default="fp16")\n')})
+    fix(root, "fp16_overflow")
+    mod = import_file(root / "train.py", "plain_precision_fixed")
+    sys.argv, old = ["train.py"], sys.argv
+    try:
+        assert mod.get_args().precision == "bf16"
+    finally:
+        sys.argv = old
+
+
+def test_scheduler_warmup_longer_than_the_run_accelerate_flag(tmp_path: Path) -> None:
+    root = layout("accelerate_deepspeed", tmp_path,
+                  {"Makefile": ("--max_steps 160", "--max_steps 160 --warmup_steps 1000")})
+    plan = fix(root, "scheduler_misuse")
+    assert changed(plan)["Makefile"][0][1].endswith("--max_steps 160 --warmup_steps 10")
+    args = hf_args(launch_argv(root / "Makefile"))
+    assert (args.warmup_steps, args.max_steps) == (10, 160)
