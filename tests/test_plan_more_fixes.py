@@ -607,3 +607,16 @@ def test_scheduler_warmup_longer_than_the_run_accelerate_flag(tmp_path: Path) ->
     assert changed(plan)["Makefile"][0][1].endswith("--max_steps 160 --warmup_steps 10")
     args = hf_args(launch_argv(root / "Makefile"))
     assert (args.warmup_steps, args.max_steps) == (10, 160)
+
+
+def test_settings_are_never_added_outside_the_project_or_to_unreadable_code(tmp_path: Path) -> None:
+    """A launch command that hands HfArgumentParser a JSON outside the project, and a .py file that is not text:
+    nothing outside is read for editing or changed, and the plan is made without a traceback."""
+    outside = tmp_path / "outside.json"
+    outside.write_text('{\n  "output_dir": "output",\n  "max_steps": 160\n}\n')
+    root = layout("hf_argparser_json", tmp_path / "p", {"Makefile": ("configs/train.json", "../../outside.json")})
+    (root / "configs/train.json").unlink()
+    (root / "blob.py").write_bytes(b"\xff\xfe\x00 not text \x81")
+    plan = fix(root, "no_warmup")
+    assert plan["changes"] == []
+    assert outside.read_text() == '{\n  "output_dir": "output",\n  "max_steps": 160\n}\n'

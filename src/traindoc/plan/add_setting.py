@@ -24,7 +24,7 @@ from typing import Any
 
 from traindoc.plan.config_edit import format_like, read_key
 from traindoc.plan.launch import Launch, command_at, flag_span, launch_config_files
-from traindoc.plan.workspace import Context, Edit, level, rel
+from traindoc.plan.workspace import Context, Edit, code_texts, level, rel
 
 # TrainingArguments fields a fix may add: present in every transformers release since v4 (warmup_ratio is not:
 # v5 removed it, warmup_steps < 1 is a ratio there)
@@ -36,15 +36,15 @@ def _reads_hf_args(text: str) -> bool:
     return HF_ARGS_CALL in text and "HfArgumentParser" in text
 
 
-def _args_json(lc: Launch) -> list[str]:
+def _args_json(lc: Launch, root: Path) -> list[str]:
     """The JSON file HfArgumentParser reads: a positional `.json` argument of the script (not the value of a flag
-    such as `--deepspeed ds.json`, which configures another library)."""
+    such as `--deepspeed ds.json`, which configures another library), inside the project."""
     out = []
     for j in range(lc.script + 1, len(lc.argv)):
         w, prev = lc.argv[j], lc.argv[j - 1]
         if w.endswith(".json") and not w.startswith("-") and (j == lc.script + 1 or not prev.startswith("-")):
             p = (lc.cwd / w).resolve()
-            if p.is_file() and str(p) in launch_config_files(lc):
+            if p.is_file() and p.is_relative_to(root.resolve()) and str(p) in launch_config_files(lc):
                 out.append(str(p))
     return out
 
@@ -55,19 +55,14 @@ def add_setting(ctx: Context, rc: dict[str, Any], key: str, value: Any, why: str
     if key not in HF_TRAINING_ARGS:
         return False
     lc = ctx.launch
-    if lc is not None:
-        script = ctx.ws.text(str(lc.script_path)) if lc.script_path.is_file() else ""
-        if _reads_hf_args(script):
-            for f in _args_json(lc):
-                if not (ctx.outputs and ctx.outputs.contains(f)):
-                    return _add_json_key(ctx, rc, f, key, value, why)
-            if any(w.startswith("--") for w in lc.argv[lc.script + 1:]):
-                return _add_flag(ctx, rc, key, value, why)
-    for f in ctx.code_files:
-        if f.endswith(".py") and HF_ARGS_CALL in ctx.ws.text(f):
-            if _add_kwarg(ctx, rc, f, key, value, why):
-                return True
-    return False
+    texts = code_texts(ctx)  # the project's own Python files, readable as text
+    if lc is not None and _reads_hf_args(texts.get(str(lc.script_path), "")):
+        for f in _args_json(lc, ctx.ws.root):
+            if not (ctx.outputs and ctx.outputs.contains(f)):
+                return _add_json_key(ctx, rc, f, key, value, why)
+        if any(w.startswith("--") for w in lc.argv[lc.script + 1:]):
+            return _add_flag(ctx, rc, key, value, why)
+    return any(HF_ARGS_CALL in text and _add_kwarg(ctx, rc, f, key, value, why) for f, text in texts.items())
 
 
 def _record(ctx: Context, rc: dict[str, Any], path: str, old: str, new: str, why: str, where: str) -> bool:
@@ -160,9 +155,3 @@ def _add_kwarg(ctx: Context, rc: dict[str, Any], path: str, key: str, value: Any
     if len(added) != 1 or ast.literal_eval(added[0].value) != value:
         return False
     return _record(ctx, rc, path, text, new, why, f"the {HF_ARGS_CALL}(...) call that configures the Trainer")
-
-
-def hf_project(ctx: Context) -> bool:
-    """The project trains with the HF Trainer (a TrainingArguments call or parser in its code)."""
-    return any(f.endswith(".py") and HF_ARGS_CALL in ctx.ws.text(f) for f in ctx.code_files
-               if Path(f).is_file())

@@ -120,7 +120,10 @@ def code_default(ctx: Context, key: str) -> Any:
     for f in ctx.code_files:
         if not f.endswith(".py"):
             continue
-        span = find_value(f, key, ctx.ws.text(f))
+        try:
+            span = find_value(f, key, ctx.ws.text(f))
+        except (OSError, UnicodeDecodeError):
+            continue
         if span is not None:
             return parse_value_text(span.text)
     return None

@@ -183,9 +183,10 @@ def resolve(key: str, launch: Launch | None, named: str | None, configs: list[st
         try:
             if not Path(f).resolve().is_relative_to(outputs.root):
                 continue
-        except OSError:
-            continue
-        k = _find_in(f, text_of(f), key)
+            text = text_of(f)
+        except (OSError, UnicodeDecodeError):
+            continue  # not a file we could edit byte-exactly: never a site
+        k = _find_in(f, text, key)
         if k is not None:
             return Site(f, k, "config", why)
     return None
