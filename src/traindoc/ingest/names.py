@@ -38,6 +38,8 @@ _ALIASES: dict[str, str] = {
     "avg_loss": "loss",
     "step_loss": "loss",
     "reduced_train_loss": "loss",  # NeMo
+    "trn_loss": "loss",  # fastai 0.7 tables ("epoch  trn_loss  val_loss")
+    "xent": "loss",  # OpenNMT, tensor2tensor: the token cross-entropy the trainer minimises
     # validation loss
     "eval_loss": "eval_loss",
     "val_loss": "eval_loss",

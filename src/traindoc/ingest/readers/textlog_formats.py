@@ -89,6 +89,11 @@ _PREFIXES = [
     re.compile(r"^\[PID:\d+\]\s*(?:\[RANK:(?P<rank>\d+)\]\s*)?"),  # axolotl
     re.compile(rf"^{_LEVEL}:[\w.]*:\s*"),  # logging.basicConfig "WARNING:root:"
     re.compile(rf"^{_LEVEL}:\s+"),  # "INFO: "
+    # yacs/PaddleSpeech-style loggers: "[INFO 2021/06/19 16:01:34 model.py:61] "
+    re.compile(rf"^\[{_LEVEL}\s+(?:{_TIMESTAMP})\s+[\w./-]+:\d+\]\s*"),
+    # NVIDIA DLLogger's stdout backend (DeepLearningExamples): "DLL 2020-05-30 07:35:01.358301 - " and, on the lines
+    # it logs with step="PARAMETER" (settings, and the loss scale whenever it changes), that marker too.
+    re.compile(rf"^DLL (?:{_TIMESTAMP}) - (?:PARAMETER\s+)?"),
 ]
 # A tqdm bar with text glued after it: "  8%|███  | 1999/24128 [1:52:09<20:27:23,  3.33s/it][2021-11-26 ...".
 _TQDM_HEAD = re.compile(r"^.*?\d+%\|[^|]*\|\s*[\d.]+[kMG]?/[\d.?]+[kMG]?\s*\[[^\]]*\]")
@@ -773,10 +778,20 @@ _TABLE_CELL = re.compile(rf"^(?:{NUM}|\d+/\d+)[A-Za-z%]*$|^\d\d:\d\d(?::\d\d)?$|
 _TABLE_BAR = re.compile(r":?\s*\d+%(?:\||\s+\d+/\d+)")
 
 
+# fastai computes its metrics on the validation set only (Learner.validate); its tables are the ones that print both a
+# train and a validation loss column, so there the other metric columns are validation metrics.
+_TABLE_TRAIN_LOSS = {"train_loss", "trn_loss"}
+_TABLE_VALID_LOSS = {"valid_loss", "val_loss"}
+
+
 def parse_table(line: str, st: State) -> Record | None:
     if _TABLE_HEADER.match(line):
         cols = line.split()
         if any(_METRICY.search(c) or c.lower() in _TABLE_LOSS_PARTS for c in cols[1:]):
+            low = {c.lower() for c in cols}
+            if low & _TABLE_TRAIN_LOSS and low & _TABLE_VALID_LOSS:
+                cols = cols[:1] + [c if "loss" in c.lower() or c.lower() in _TABLE_NOT_METRIC else f"valid_{c}"
+                                   for c in cols[1:]]
             st.extra["table"] = cols
         return None
     cols = st.extra.get("table")
@@ -820,6 +835,141 @@ def parse_word_lm(line: str, st: State) -> Record | None:
         metrics = {k: v for k, v in pipe_pairs(m.group(3)).items() if k != "time"}
         return Record(None, metrics, eval=True, epoch=int(m.group(1)) if m.group(1) else None) if metrics else None
     return None
+
+
+# OpenNMT. OpenNMT-py 0.1-0.3: "Epoch  1,    50/21692; acc:   0.41; ppl: 992.10; 3324 src tok/s; ...; 22 s elapsed";
+# 0.4 on: "Step 5350/50000; acc:  51.25; ppl:  8.43; xent: 2.13; lr: 0.00066; 1320/1445 tok/s;  19995 sec", then
+# "Validation perplexity: 9.1" and "Validation accuracy: 48.2". OpenNMT-tf: "Step = 435100 ; steps/s = 2.97, source
+# words/s = 12176 ; Learning rate = 1.202480 ; Loss = 185912.781250" and "Evaluation result for step 435000: loss =
+# 148890.718750 ; perplexity = inf".
+_ONMT_EPOCH = re.compile(r"^Epoch\s+(\d+),\s+(\d+)\s*/\s*(\d+);\s*(.*)$")
+_ONMT_STEP = re.compile(r"^Step\s+(\d+)\s*/\s*(\d+);\s*(.*)$")
+_ONMT_VALID = re.compile(rf"^Validation (perplexity|accuracy|xent|loss):\s*({NUM})\s*$")
+_ONMT_TF_STEP = re.compile(r"^Step = (\d+)\s*;(.*)$")
+_ONMT_TF_EVAL = re.compile(r"^Evaluation result for step (\d+):(.*)$")
+_ONMT_TF_PAIR = re.compile(rf"([A-Za-z][\w/ ]*?)\s*=\s*({NUM})")
+_ONMT_NAMES = {"xent": "loss", "acc": "accuracy", "ppl": "ppl", "lr": "lr", "learning rate": "lr", "loss": "loss",
+               "perplexity": "ppl", "accuracy": "accuracy"}
+
+
+def _onmt_metrics(pairs_: dict[str, float]) -> dict[str, float]:
+    out = {_ONMT_NAMES[k.lower()]: v for k, v in pairs_.items() if k.lower() in _ONMT_NAMES}
+    if "loss" not in out and "ppl" in out and out["ppl"] > 0:
+        # OpenNMT-py before 0.4 prints only ppl = exp(min(xent, 100)) (onmt/Trainer.py, Statistics.ppl); its log is
+        # the token cross-entropy the trainer minimises, i.e. the training loss the later versions print as xent
+        out["loss"] = math.log(out["ppl"])
+    return out
+
+
+def parse_opennmt(line: str, st: State) -> Record | None:
+    m = _ONMT_STEP.match(line)
+    if m:
+        metrics = _onmt_metrics(pairs(m.group(3)))
+        return Record(int(m.group(1)), metrics) if metrics else None
+    m = _ONMT_EPOCH.match(line)
+    if m:
+        ep, i, n = int(m.group(1)), int(m.group(2)), int(m.group(3))
+        metrics = _onmt_metrics(pairs(m.group(4)))
+        return Record(max(ep - 1, 0) * n + i, metrics, epoch=ep) if metrics else None
+    m = _ONMT_VALID.match(line)
+    if m:
+        name = _ONMT_NAMES[m.group(1)]
+        return Record(None, {f"eval_{name}": float(parse_number(m.group(2)) or 0.0)}, eval=True)
+    m = _ONMT_TF_STEP.match(line) or _ONMT_TF_EVAL.match(line)
+    if m:
+        found = {k.strip(): parse_number(v) for k, v in _ONMT_TF_PAIR.findall(m.group(2))}
+        metrics = _onmt_metrics({k: v for k, v in found.items() if v is not None})
+        if m.re is _ONMT_TF_EVAL:
+            return Record(int(m.group(1)), {f"eval_{k}": v for k, v in metrics.items() if k != "lr"},
+                          eval=True) if metrics else None
+        return Record(int(m.group(1)), metrics) if metrics else None
+    return None
+
+
+# MXNet (Module.fit, the image-classification examples, gluon-cv): "Epoch[101] Batch [250]\tSpeed: 581.56 samples/sec
+# \taccuracy=1.000000", "Epoch[101] Train-accuracy=1.000000", "Epoch[101] Validation-accuracy=0.808193",
+# "Epoch[10] Validation-cross-entropy=0.515972"; gluon-cv also writes "[Epoch 3] ...". Epochs count from 0.
+_MX_BATCH = re.compile(r"^\[?Epoch\s*\[?\s*(\d+)\]?\]?\s*Batch\s*\[\s*(\d+)\]\s*(.*)$")
+_MX_EPOCH = re.compile(rf"^\[?Epoch\s*\[?\s*(\d+)\]?\]?\s*(Train|Validation)-([\w-]+)=({NUM})\s*$")
+_MX_PAIR = re.compile(rf"(?<![\w-])([A-Za-z][\w-]*)=({NUM})")
+# MXNet's metric names that are the loss the example optimises (mx.metric.CrossEntropy, Perplexity's log, NLL)
+_MX_LOSS = {"cross-entropy", "ce", "nll-loss", "nll_loss", "loss", "softmaxcrossentropyloss"}
+
+
+def _mx_name(name: str) -> str:
+    return "loss" if name.lower() in _MX_LOSS else name
+
+
+def parse_mxnet(line: str, st: State) -> Record | None:
+    m = _MX_BATCH.match(line)
+    if m:
+        ep, batch = int(m.group(1)), int(m.group(2))
+        # batches per epoch: the last batch index logged in an epoch (the log prints every N batches)
+        last = st.extra.get("mx_last")
+        if last is not None and ep != last[0]:
+            st.extra["mx_per_epoch"] = max(st.extra.get("mx_per_epoch", 0), last[1])
+        st.extra["mx_last"] = (ep, batch)
+        metrics = {_mx_name(k): v for k, v in ((k, parse_number(v)) for k, v in _MX_PAIR.findall(m.group(3)))
+                   if v is not None}
+        if not metrics:
+            return None
+        return Record(ep * st.extra.get("mx_per_epoch", 0) + batch, metrics, epoch=ep)
+    m = _MX_EPOCH.match(line)
+    if m:
+        ep = int(m.group(1))
+        v = parse_number(m.group(4))
+        if v is None:
+            return None
+        name = _mx_name(m.group(3))
+        is_eval = m.group(2) == "Validation"
+        # after batch lines the epoch's result belongs to the last step seen; a log of epoch lines only counts epochs
+        step = None if "mx_last" in st.extra else ep
+        return Record(step, {(f"eval_{name}" if is_eval else name): v}, eval=is_eval, epoch=ep)
+    return None
+
+
+# spaCy's training tables. v3: "E    #       LOSS TOK2VEC  LOSS NER  ENTS_F  ENTS_P  ENTS_R  SCORE" then rows
+# "  0     200         120.55    5192.01    56.22    59.73    53.10     0.56"; v2: "Itn.  Dep Loss  NER Loss  UAS
+# NER P. ..." (or tab-separated "Itn.\tP.Loss\tN.Loss\t..."). Columns are named with single spaces inside, so the
+# header splits on tabs and runs of spaces. LOSS columns are the components' training losses summed since the last
+# row; the others score the dev set.
+_SPACY_HEADER = re.compile(r"^(?:E\s+#|Itn\.?)(?:\t|\s{2,})(?=.*loss)", re.I)
+_SPACY_SPLIT = re.compile(r"\t|\s{2,}")
+
+
+def parse_spacy(line: str, st: State) -> Record | None:
+    if _SPACY_HEADER.match(line):
+        st.extra["spacy_cols"] = [c.strip() for c in _SPACY_SPLIT.split(line.strip()) if c.strip()]
+        return None
+    cols = st.extra.get("spacy_cols")
+    if not cols:
+        return None
+    cells = line.split()
+    if len(cells) != len(cols) or not cells[0].isdigit():
+        return None
+    nums = [parse_number(c) for c in cells]
+    if any(v is None for v in nums):
+        return None
+    metrics: dict[str, float] = {}
+    losses: list[float] = []
+    for name, v in zip(cols, nums, strict=True):
+        low = name.lower()
+        if low in ("e", "#", "itn", "itn.") or "wps" in low:
+            continue  # counters and words-per-second throughput
+        if "loss" in low:
+            losses.append(v)
+            metrics["loss_" + re.sub(r"\W+", "_", low.replace("loss", "")).strip("_")] = v
+        else:
+            metrics["eval_" + re.sub(r"\W+", "_", low).strip("_")] = v
+    if losses:
+        # spaCy's update minimises the sum of its components' losses; that sum is the run's training loss
+        metrics["loss"] = math.fsum(losses)
+    if cols[0] == "#" or cols[1] == "#":
+        step = int(nums[1])
+        epoch: int | None = int(nums[0])
+    else:  # v2 counts iterations over the data (epochs) only
+        step = epoch = int(nums[0])
+    return Record(step, metrics, epoch=epoch)
 
 
 # llm.c's main.log (also written by the nanoGPT speedrun baselines built on it): "s:120 trl:3.4521" (training loss),
@@ -944,6 +1094,11 @@ _BRACKET_STEP = re.compile(r"^\[(\d+)\]\s")
 
 
 _TENSOR_REPR = re.compile(rf"tensor\(\[?\s*({NUM})\]?[^)]*\)")  # printing a tensor: "loss=tensor(2.3456, device=...)"
+# A one-element array printed as the value (PaddlePaddle fetches numpy arrays: "loss: [10.000229]"). Arrays of
+# several values (per-device losses) stay unread: which element is the run's loss is not for us to choose.
+_ONE_ELEMENT = re.compile(rf"([:=]\s*)\[\s*({NUM})\s*\](?!\s*[\[\d])")
+# Keys that name a process, not a measurement ("Train: Rank: 0, epoch: 1, step: 5310, ...").
+_GEN_NOT_METRIC = {"rank", "local_rank", "global_rank", "world_size", "pid"}
 _CODE = re.compile(r"^\s*(?:def|class|import|from|return|if|elif|else|for|while|with|try|except|assert|raise|@)\b"
                    r"|\bself\.|\s=\s*(?!(?:nan|NaN|inf|Inf|Infinity|None|N/A)\b)[A-Za-z_(\[{'\"]|^\s*#"
                    r"|:\s*(?:int|float|str|bool)\s*=|(?<![=<>!])==(?![=>])|\+=|-=")
@@ -963,6 +1118,8 @@ def parse_generic(line: str, st: State) -> Record | None:
         return None  # W&B's end-of-run summary repeats last values without steps; warnings are events
     if "tensor(" in line:
         line = _TENSOR_REPR.sub(r"\1", line)
+    if "[" in line:
+        line = _ONE_ELEMENT.sub(r"\1\2", line)
     if _CODE.search(line):
         return None  # source code echoed into the log ("lr: float = 0.0036", "loss = model(x)")
     only = _ONLY_STEP.match(line)
@@ -993,27 +1150,34 @@ def parse_generic(line: str, st: State) -> Record | None:
     elif m is not None and m.re is _BRACKET_STEP:
         step = int(m.group(1))
     metrics: dict[str, float] = {}
+    explicit: int | None = None
     for raw_key, raw_val in found:
         key = raw_key.strip()
         low = key.lower()
         words = low.split()
         if low in STEP_KEYS or (words and words[-1] in ("step", "iter", "iteration") and len(words) <= 2):
-            if fr:
+            if words and words[-1] in fr:
                 continue  # already taken from "step [i/n]"
             v = parse_number(raw_val)
-            if v is not None and math.isfinite(v) and step is None:
-                step = int(v)
+            if v is not None and math.isfinite(v) and explicit is None:
+                # a counter printed on its own ("iter: 72630" beside "epoch: [6/6]", "step: 5310" beside
+                # "batch : 1559/1876") is the run's global step: it wins over one made from a per-epoch fraction
+                explicit = int(v)
             continue
         if low in EPOCH_KEYS or (words and words[-1] == "epoch"):
-            if fr:
+            if "epoch" in fr:
                 continue
             v = parse_number(raw_val)
             if v is not None and math.isfinite(v) and epoch is None:
                 epoch = int(v)
             continue
+        if low in _GEN_NOT_METRIC:
+            continue
         v = parse_number(raw_val)
         if v is not None:
             metrics[key] = v
+    if explicit is not None:
+        step = explicit
     if not any(_METRICY.search(k) for k in metrics):
         return None
     pending = st.extra.pop("pending_step", None)  # used once: the reader then carries it as the last step
@@ -1053,6 +1217,9 @@ FORMATS: list[Format] = [
     Format("word_lm", parse_word_lm),
     Format("llmc", parse_llmc),
     Format("caffe", parse_caffe),
+    Format("opennmt", parse_opennmt),
+    Format("mxnet", parse_mxnet),
+    Format("spacy", parse_spacy),
     Format("yolo_results", parse_yolo_results),
     Format("table", parse_table),
     Format("md_table", parse_md_table),
