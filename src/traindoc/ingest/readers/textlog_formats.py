@@ -94,6 +94,7 @@ _PREFIXES = [
     # NVIDIA DLLogger's stdout backend (DeepLearningExamples): "DLL 2020-05-30 07:35:01.358301 - " and, on the lines
     # it logs with step="PARAMETER" (settings, and the loss scale whenever it changes), that marker too.
     re.compile(rf"^DLL (?:{_TIMESTAMP}) - (?:PARAMETER\s+)?"),
+    re.compile(rf"^{_LEVEL}\s+"),  # "%(asctime)s %(levelname)s %(message)s" (MXNet's examples): the level left bare
 ]
 # A tqdm bar with text glued after it: "  8%|███  | 1999/24128 [1:52:09<20:27:23,  3.33s/it][2021-11-26 ...".
 _TQDM_HEAD = re.compile(r"^.*?\d+%\|[^|]*\|\s*[\d.]+[kMG]?/[\d.?]+[kMG]?\s*\[[^\]]*\]")

@@ -1,0 +1,206 @@
+"""Text-log families and generic rules added for real-world consoles. Each test reads a few lines in the format of
+a corpus entry (tests/corpus/realworld/<entry>/, named in the test) and checks the steps and values read."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import pytest
+
+from traindoc.ingest.model import Run
+from traindoc.ingest.readers import text_log
+
+
+def read(tmp_path: Path, text: str, name: str = "train.log") -> tuple[Run, object]:
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    run = Run()
+    src = text_log.read(path, run)
+    run.finalize()
+    return run, src
+
+
+def values(run: Run, name: str) -> dict[int, float]:
+    s = run.series(name)
+    assert s is not None, f"missing series {name}: have {sorted(run.metrics)}"
+    return dict(zip(s.steps.tolist(), s.values.tolist(), strict=True))
+
+
+def test_opennmt_py_old_ppl_gives_the_loss(tmp_path):
+    # opennmt-py-253-adam-lr1-ppl-overflow: OpenNMT-py 0.1 prints only ppl = exp(min(xent, 100))
+    run, src = read(tmp_path, (
+        "Epoch  1,    50/21692; acc:   0.41; ppl: 26881171418161356094253400435962903554686976.00; 3324 src tok/s; "
+        "4592 tgt tok/s;     22 s elapsed\n"
+        "Epoch  1,   100/21692; acc:   0.28; ppl: 26881171418161356094253400435962903554686976.00; 3974 src tok/s; "
+        "5744 tgt tok/s;     37 s elapsed\n"
+        "Epoch  2,    50/21692; acc:   1.11; ppl: 992.10; 4017 src tok/s; 5668 tgt tok/s;     70 s elapsed\n"
+    ))
+    assert src.format == "text_log:opennmt"
+    loss = values(run, "loss")
+    assert sorted(loss) == [50, 100, 21692 + 50]  # epoch 2 continues the step count
+    assert loss[50] == pytest.approx(100.0)
+    assert loss[21742] == pytest.approx(math.log(992.10))
+    assert values(run, "accuracy")[100] == pytest.approx(0.28)
+
+
+def test_opennmt_py_steps_xent_and_validation(tmp_path):
+    # opennmt-py 0.4+ "Step i/N; ... xent" lines as in OpenNMT/OpenNMT-py#1072 (the corpus' OpenNMT-py entries)
+    run, src = read(tmp_path, (
+        "[2018-11-26 14:47:26,759 INFO] Step 5350/50000; acc:  51.25; ppl:  8.43; xent: 2.13; lr: 0.00066; "
+        "1320/1445 tok/s;  19995 sec\n"
+        "[2018-11-26 15:06:01,481 INFO] Step 5650/50000; acc:   0.19; ppl:   nan; xent:  nan; lr: 0.00070; "
+        "1928/2310 tok/s;  21110 sec\n"
+        "[2018-11-26 15:07:00,000 INFO] Validation perplexity: 9.73\n"
+    ))
+    assert src.format == "text_log:opennmt"
+    assert values(run, "loss")[5350] == pytest.approx(2.13)  # xent is the loss; ppl does not overwrite it
+    assert math.isnan(values(run, "loss")[5650])
+    assert values(run, "lr")[5650] == pytest.approx(0.0007)
+    assert values(run, "eval_ppl") == {5650: pytest.approx(9.73)}
+
+
+def test_opennmt_tf_steps_and_evaluation(tmp_path):
+    # opennmt-tf-744-gpt2small-lr2-loss-1e5
+    run, src = read(tmp_path, (
+        "INFO:tensorflow:Evaluation result for step 435000: loss = 148890.718750 ; perplexity = inf\n"
+        "INFO:tensorflow:Step = 435100 ; steps/s = 2.97, source words/s = 12176 ; Learning rate = 1.202480 ; "
+        "Loss = 185912.781250\n"
+        "INFO:tensorflow:Step = 435200 ; steps/s = 2.93, source words/s = 12020 ; Learning rate = 1.202172 ; "
+        "Loss = 158771.156250\n"
+    ))
+    assert src.format == "text_log:opennmt"
+    assert values(run, "loss") == {435100: pytest.approx(185912.78125), 435200: pytest.approx(158771.15625)}
+    assert values(run, "lr")[435200] == pytest.approx(1.202172)
+    assert values(run, "eval_loss") == {435000: pytest.approx(148890.71875)}
+    assert math.isinf(values(run, "eval_ppl")[435000])
+
+
+def test_mxnet_batches_epochs_and_validation(tmp_path):
+    # the format of apache/mxnet#15962 (Module.fit with Speedometer); cross-entropy is the loss
+    run, src = read(tmp_path, (
+        "2019-08-21 14:56:44,024 INFO Epoch[0] Batch [50]\tSpeed: 581.56 samples/sec\taccuracy=0.300000\t"
+        "cross-entropy=1.900000\n"
+        "2019-08-21 14:56:54,971 INFO Epoch[0] Batch [100]\tSpeed: 584.65 samples/sec\taccuracy=0.400000\t"
+        "cross-entropy=1.600000\n"
+        "2019-08-21 14:57:14,472 INFO Epoch[0] Train-accuracy=0.410000\n"
+        "2019-08-21 14:57:18,638 INFO Epoch[0] Validation-accuracy=0.450000\n"
+        "2019-08-21 14:57:29,825 INFO Epoch[1] Batch [50]\tSpeed: 580.51 samples/sec\taccuracy=0.500000\t"
+        "cross-entropy=1.400000\n"
+    ))
+    assert src.format == "text_log:mxnet"
+    assert values(run, "loss") == {50: pytest.approx(1.9), 100: pytest.approx(1.6), 150: pytest.approx(1.4)}
+    assert values(run, "eval_accuracy") == {100: pytest.approx(0.45)}  # the epoch's result: its last step
+
+
+def test_mxnet_epoch_lines_only(tmp_path):
+    # mxnet-9185-tornadomeet-resnet20-cifar10-epochs-10-11: no batch lines, the epoch is the step
+    run, src = read(tmp_path, (
+        "INFO:root:Epoch[10] Resetting Data Iterator\n"
+        "INFO:root:Epoch[10] Time cost=24.303\n"
+        "INFO:root:Epoch[10] Validation-accuracy=0.825040\n"
+        "INFO:root:Epoch[10] Validation-cross-entropy=0.515972\n"
+        "INFO:root:Epoch[11] Validation-accuracy=0.814988\n"
+        "INFO:root:Epoch[11] Validation-cross-entropy=0.543225\n"
+    ))
+    assert src.format == "text_log:mxnet"
+    assert values(run, "eval_loss") == {10: pytest.approx(0.515972), 11: pytest.approx(0.543225)}
+    assert "Time cost" not in run.metrics
+
+
+def test_spacy_v3_and_v2_tables(tmp_path):
+    # spacy-6233-tok2vec-ner-v3-table
+    run, src = read(tmp_path, (
+        "E     #        LOSS TOK2VEC   LOSS NER   ENTS_F   ENTS_P   ENTS_R   SCORE \n"
+        "---   ------   ------------   --------   ------   ------   ------   ------\n"
+        "  0        0           0.00      41.00     3.71     5.72     2.75     0.04\n"
+        "  0      200         120.55    5192.01    56.22    59.73    53.10     0.56\n"
+        "  1      400         138.67    4601.48    59.48    65.31    54.60     0.59\n"
+    ))
+    assert src.format == "text_log:spacy"
+    assert values(run, "loss")[200] == pytest.approx(120.55 + 5192.01)  # the components' losses add up
+    assert values(run, "loss_ner")[400] == pytest.approx(4601.48)
+    assert values(run, "eval_ents_f")[400] == pytest.approx(59.48)
+    assert (400, 1) in run.epoch_starts
+    # spaCy 2 (explosion/spaCy#3166): iterations are the step, WPS columns are throughput
+    run, src = read(tmp_path, (
+        "Itn.  Dep Loss  NER Loss  UAS     NER P.  NER R.  NER F.  Tag %   Token %  CPU WPS  GPU WPS\n"
+        "0     0.000     12.500    0.000   5.882   40.000  10.256  100.000 100.000  349.7    0.0\n"
+        "1     0.000     8.250     0.000   7.000   41.000  11.956  100.000 100.000  350.1    0.0\n"
+    ), name="spacy2.log")
+    assert src.format == "text_log:spacy"
+    assert values(run, "loss") == {0: pytest.approx(12.5), 1: pytest.approx(8.25)}
+    assert not any("wps" in name.lower() for name in run.metrics)
+
+
+def test_dllogger_prefix_and_parameter_lines(tmp_path):
+    # dle-543-bert-pytorch-loss-scale-to-1e-13 (loss scale logged with step="PARAMETER"); FastPitch-style step lines
+    run, _ = read(tmp_path, (
+        "DLL 2020-05-30 07:35:01.358301 - PARAMETER SEED : 1234 \n"
+        "DLL 2020-05-30 07:35:01.358301 - PARAMETER loss_scale : 3.725290298461914e-09 \n"
+        "DLL 2020-05-30 07:35:53.788120 - PARAMETER loss_scale : 1.862645149230957e-09 \n"
+        "DLL 2020-05-30 07:36:46.038493 - PARAMETER loss_scale : 9.313225746154785e-10 \n"
+    ))
+    assert list(values(run, "loss_scale").values()) == pytest.approx([3.725290298461914e-09, 1.862645149230957e-09,
+                                                                     9.313225746154785e-10])
+    assert "DLL" not in run.metrics and "SEED" not in run.metrics
+    run, _ = read(tmp_path, (
+        "DLL 2021-06-14 23:08:53.659718 - epoch    1 | iter   1/48 | loss 40.97 | mel loss 35.04 | lrate 3.16e-06\n"
+        "DLL 2021-06-14 23:09:28.449961 - epoch    1 | iter   2/48 | loss 41.07 | mel loss 35.12 | lrate 3.2e-06\n"
+        "DLL 2021-06-14 23:10:02.101010 - epoch    1 | iter   3/48 | loss 39.50 | mel loss 34.00 | lrate 3.3e-06\n"
+    ), name="fastpitch.log")
+    assert values(run, "loss") == {1: pytest.approx(40.97), 2: pytest.approx(41.07), 3: pytest.approx(39.5)}
+
+
+def test_yacs_prefix_and_explicit_step_over_a_fraction(tmp_path):
+    # paddlespeech-675-lr-zero-from-epoch2: "step: N" is the global step, "batch : i/n" only the place in the epoch
+    run, _ = read(tmp_path, (
+        "[INFO 2021/06/19 16:01:34 model.py:61] Train: Rank: 0, epoch: 1, step: 5310, batch : 1559/1876, "
+        "lr: 0.00000000, data time: 0.000s, train time: 3.019s, batch size: 64, train_loss: 16.030918\n"
+        "[INFO 2021/06/19 16:01:37 model.py:61] Train: Rank: 0, epoch: 1, step: 5311, batch : 1560/1876, "
+        "lr: 0.00000000, data time: 0.000s, train time: 2.954s, batch size: 64, train_loss: 15.383665\n"
+    ))
+    assert values(run, "loss") == {5310: pytest.approx(16.030918), 5311: pytest.approx(15.383665)}
+    assert values(run, "lr") == {5310: 0.0, 5311: 0.0}
+    assert not {"INFO", "model.py", "Rank"} & set(run.metrics)
+
+
+def test_epoch_fraction_with_iteration_counter(tmp_path):
+    # paddleocr-4045-cosine-lr-reaches-zero: "epoch: [6/6]" is not the step when "iter: N" is printed
+    run, _ = read(tmp_path, (
+        "[2021/09/08 13:16:19] root INFO: epoch: [6/6], iter: 72630, lr: 0.000001, acc: 0.919922, "
+        "loss: 0.728784, reader_cost: 0.00461 s\n"
+        "[2021/09/08 13:18:12] root INFO: epoch: [6/6], iter: 72660, lr: 0.000000, acc: 0.919922, "
+        "loss: 0.620143, reader_cost: 0.00429 s\n"
+    ))
+    assert values(run, "loss") == {72630: pytest.approx(0.728784), 72660: pytest.approx(0.620143)}
+    assert (72630, 6) in run.epoch_starts
+
+
+def test_one_element_arrays_are_values(tmp_path):
+    # paddleslim-1582-loss-nan-after-iter0: Paddle fetches print as numpy arrays
+    run, _ = read(tmp_path, (
+        "2022-12-08 17:57:31,371-INFO: Total iter: 0, epoch: 0, batch: 0, loss: [10.000229]\n"
+        "2022-12-08 17:57:32,672-INFO: Total iter: 10, epoch: 0, batch: 10, loss: [nan]\n"
+        "2022-12-08 17:57:33,992-INFO: Total iter: 20, epoch: 0, batch: 20, loss: [nan]\n"
+    ))
+    loss = values(run, "loss")
+    assert loss[0] == pytest.approx(10.000229) and math.isnan(loss[10]) and math.isnan(loss[20])
+    # several per-device values: which one is "the" loss is not ours to choose, so none is read
+    run, _ = read(tmp_path, "Pass 0, batch 100, loss [9.212549  9.2083845 9.087779]\n"
+                            "Pass 0, batch 200, loss [9.291733 9.210005 8.988502]\n", name="multi.log")
+    assert run.series("loss") is None
+
+
+def test_fastai_table_metrics_are_validation_metrics(tmp_path):
+    # fastai-forum-lesson4-lstm-lr-too-high-epoch10 (fastai 0.7 "trn_loss"); fastai computes metrics on valid only
+    run, src = read(tmp_path, (
+        "epoch trn_loss val_loss accuracy\n"
+        "0 0.465021 0.354633 0.915533\n"
+        "1 0.413693 0.325593 0.923896\n"
+        "2 0.71977 0.759003 0.737836\n"
+    ))
+    assert src.format == "text_log:table"
+    assert values(run, "loss")[2] == pytest.approx(0.71977)
+    assert values(run, "eval_accuracy")[2] == pytest.approx(0.737836)
+    assert "accuracy" not in run.metrics
