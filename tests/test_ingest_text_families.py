@@ -204,3 +204,23 @@ def test_fastai_table_metrics_are_validation_metrics(tmp_path):
     assert values(run, "loss")[2] == pytest.approx(0.71977)
     assert values(run, "eval_accuracy")[2] == pytest.approx(0.737836)
     assert "accuracy" not in run.metrics
+
+
+def test_marian_updates_cost_and_validation(tmp_path):
+    # marian-s2s-europarl-encs-early-stop-overfit
+    run, src = read(tmp_path, (
+        "[2018-12-07 21:41:48] Ep. 1 : Up. 500 : Sen. 180,689 : Cost 6.78076077 : Time 621.39s : 8698.01 words/s : "
+        "L.r. 3.0000e-04\n"
+        "[2018-12-07 21:56:24] Ep. 1 : Up. 1000 : Sen. 362,643 : Cost 5.02112103 : Time 875.55s : 6163.35 words/s : "
+        "L.r. 3.0000e-04\n"
+        "[2018-12-07 23:12:56] [valid] Ep. 1 : Up. 1000 : ce-mean-words : 1.89655 : new best\n"
+        "[2018-12-07 23:13:10] [valid] Ep. 1 : Up. 1000 : perplexity : 6.66287 : new best\n"
+        "[2021-05-26 23:22:42] Ep. 1 : Up. 1500 : Sen. 15,203 : Cost 6.01253986 * 414,436 after 414,436 : "
+        "Time 609.91s : 679.50 words/s\n"
+    ))
+    assert src.format == "text_log:marian"
+    assert values(run, "loss") == {500: pytest.approx(6.78076077), 1000: pytest.approx(5.02112103),
+                                   1500: pytest.approx(6.01253986)}
+    assert values(run, "lr")[1000] == pytest.approx(3e-4)
+    assert values(run, "eval_loss") == {1000: pytest.approx(1.89655)}
+    assert values(run, "eval_ppl") == {1000: pytest.approx(6.66287)}

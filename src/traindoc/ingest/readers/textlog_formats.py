@@ -887,6 +887,38 @@ def parse_opennmt(line: str, st: State) -> Record | None:
     return None
 
 
+# Marian NMT: "Ep. 1 : Up. 500 : Sen. 180,689 : Cost 6.78076077 : Time 621.39s : 8698.01 words/s : L.r. 3.0000e-04"
+# (the cost may read "Cost 6.01253986 * 414,436 after 414,436": mean * labels), and validation lines "[valid] Ep. 3 :
+# Up. 5000 : ce-mean-words : 1.89655 : new best" (also cross-entropy, perplexity, translation = the validation
+# script's score, bleu, ...). "Up." counts updates: the step.
+_MARIAN_TRAIN = re.compile(rf"^Ep\. (\d+) : Up\. (\d+) : .*?\bCost ({NUM})(.*)$")
+_MARIAN_LR = re.compile(rf": L\.r\. ({NUM})")
+_MARIAN_VALID = re.compile(rf"^\[valid\] Ep\. (\d+) : Up\. (\d+) : ([\w-]+) : ({NUM})\b")
+# ce-mean-words is per target word, like the training cost; cross-entropy (Marian's ce-mean) sums over a sentence
+_MARIAN_VALID_NAMES = {"ce-mean-words": "eval_loss", "perplexity": "eval_ppl"}
+
+
+def parse_marian(line: str, st: State) -> Record | None:
+    m = _MARIAN_TRAIN.match(line)
+    if m:
+        v = parse_number(m.group(3))
+        if v is None:
+            return None
+        metrics = {"loss": v}
+        lr = _MARIAN_LR.search(m.group(4))
+        if lr and parse_number(lr.group(1)) is not None:
+            metrics["lr"] = parse_number(lr.group(1))
+        return Record(int(m.group(2)), metrics, epoch=int(m.group(1)))
+    m = _MARIAN_VALID.match(line)
+    if m:
+        v = parse_number(m.group(4))
+        if v is None:
+            return None
+        name = _MARIAN_VALID_NAMES.get(m.group(3), "eval_" + m.group(3).replace("-", "_"))
+        return Record(int(m.group(2)), {name: v}, eval=True, epoch=int(m.group(1)))
+    return None
+
+
 # MXNet (Module.fit, the image-classification examples, gluon-cv): "Epoch[101] Batch [250]\tSpeed: 581.56 samples/sec
 # \taccuracy=1.000000", "Epoch[101] Train-accuracy=1.000000", "Epoch[101] Validation-accuracy=0.808193",
 # "Epoch[10] Validation-cross-entropy=0.515972"; gluon-cv also writes "[Epoch 3] ...". Epochs count from 0.
@@ -1219,6 +1251,7 @@ FORMATS: list[Format] = [
     Format("llmc", parse_llmc),
     Format("caffe", parse_caffe),
     Format("opennmt", parse_opennmt),
+    Format("marian", parse_marian),
     Format("mxnet", parse_mxnet),
     Format("spacy", parse_spacy),
     Format("yolo_results", parse_yolo_results),
