@@ -224,3 +224,41 @@ def test_marian_updates_cost_and_validation(tmp_path):
     assert values(run, "lr")[1000] == pytest.approx(3e-4)
     assert values(run, "eval_loss") == {1000: pytest.approx(1.89655)}
     assert values(run, "eval_ppl") == {1000: pytest.approx(6.66287)}
+
+
+def test_flair_iterations_and_dev_lines(tmp_path):
+    # flair-docs-upos-tagger-epoch1: the DEV line is validation, the "EPOCH n done" mean adds nothing
+    run, src = read(tmp_path, (
+        "2023-02-27 17:07:39,128 epoch 1 - iter 4/40 - loss 3.28409882 - time (sec): 1.10 - samples/sec: 2611.84 - "
+        "lr: 0.100000\n"
+        "2023-02-27 17:07:41,972 epoch 1 - iter 40/40 - loss 2.58915523 - time (sec): 3.95 - samples/sec: 5394.33 - "
+        "lr: 0.100000\n"
+        "2023-02-27 17:07:41,977 EPOCH 1 done: loss 2.5892 - lr 0.100000\n"
+        "2023-02-27 17:07:42,567 DEV : loss 2.009714126586914 - f1-score (micro avg)  0.41\n"
+        "2023-02-27 17:07:43,128 epoch 2 - iter 4/40 - loss 2.40000000 - time (sec): 0.30 - samples/sec: 2611.84 - "
+        "lr: 0.100000\n"
+    ))
+    assert src.format == "text_log:flair"
+    assert values(run, "loss") == {4: pytest.approx(3.28409882), 40: pytest.approx(2.58915523),
+                                   44: pytest.approx(2.4)}
+    assert values(run, "eval_loss") == {40: pytest.approx(2.009714126586914)}
+    assert values(run, "eval_f1_score_micro_avg") == {40: pytest.approx(0.41)}
+    assert not [e for e in run.events if e.tag == "restart"]
+
+
+def test_running_mean_qualifiers_keep_the_metric(tmp_path):
+    # kglids-int-column-embedding-100ep: "Avg Train Loss" is the training loss, "Avg Valid Loss" the validation loss
+    from traindoc.ingest.names import canonical_metric
+
+    assert canonical_metric("Avg Train Loss") == "loss"
+    assert canonical_metric("Avg Valid Loss") == "eval_loss"
+    assert canonical_metric("average_loss") == "loss"
+    assert canonical_metric("avg_widgets") == "avg_widgets"  # an unknown name stays as printed
+    run, _ = read(tmp_path, (
+        "2023-01-23 15:03:49.000378: Epoch: 1 done: Avg Train Loss: 0.3942 Avg Valid Loss: 0.3828 --- "
+        "Valid Accuracy: 0.7919\n"
+        "2023-01-23 16:02:38.838288: Epoch: 2 done: Avg Train Loss: 0.3798 Avg Valid Loss: 0.3758 --- "
+        "Valid Accuracy: 0.7930\n"
+    ))
+    assert values(run, "loss") == {1: pytest.approx(0.3942), 2: pytest.approx(0.3798)}
+    assert values(run, "eval_loss") == {1: pytest.approx(0.3828), 2: pytest.approx(0.3758)}

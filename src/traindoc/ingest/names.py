@@ -195,6 +195,11 @@ def canonical_metric(raw: str, split: str | None = None) -> str:
     return name
 
 
+# A running-mean qualifier in front of a name ("Avg Train Loss", "Average Loss", "mean_loss") does not change what
+# it measures: consoles print their per-interval means under such names.
+_MEAN_PREFIXES = ("avg_", "average_", "mean_", "running_")
+
+
 def _canonical_no_rank(raw: str) -> str:
     lr = _lr_name(raw)
     if lr is not None:
@@ -203,6 +208,12 @@ def _canonical_no_rank(raw: str) -> str:
     found = _base_canonical(n)
     if found is not None:
         return found
+    for prefix in _MEAN_PREFIXES:
+        if n.startswith(prefix) and len(n) > len(prefix):
+            rest = n[len(prefix):]
+            inner = _canonical_no_rank(rest)
+            if inner != rest or _base_canonical(rest) is not None:
+                return inner
     for prefix in _EVAL_PREFIXES:
         if n.startswith(prefix):
             rest = n[len(prefix) :]

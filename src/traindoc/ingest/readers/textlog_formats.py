@@ -919,6 +919,38 @@ def parse_marian(line: str, st: State) -> Record | None:
     return None
 
 
+# Flair's ModelTrainer: "epoch 1 - iter 4/40 - loss 3.28409882 - time (sec): 1.10 - samples/sec: 2611.84 - lr:
+# 0.100000", "EPOCH 1 done: loss 2.5892 - lr 0.100000" (the epoch's mean, already in the iter lines), then "DEV : loss
+# 2.0097 - f1-score (micro avg)  0.41" and "TEST : loss ... - score ...": evaluation lines, never the training loss.
+_FLAIR_ITER = re.compile(rf"^epoch (\d+) - iter (\d+)/(\d+) - loss ({NUM})(.*)$")
+_FLAIR_LR = re.compile(rf"\blr: ({NUM})")
+_FLAIR_EVAL = re.compile(rf"^(DEV|TEST) : loss ({NUM})(?: - (.*?)\s+({NUM}))?\s*$")
+_FLAIR_DONE = re.compile(r"^EPOCH \d+ done: loss ")
+
+
+def parse_flair(line: str, st: State) -> Record | None:
+    m = _FLAIR_ITER.match(line)
+    if m:
+        ep, i, n = int(m.group(1)), int(m.group(2)), int(m.group(3))
+        metrics: dict[str, float] = {}
+        _put(metrics, "loss", m.group(4))
+        lr = _FLAIR_LR.search(m.group(5))
+        if lr:
+            _put(metrics, "lr", lr.group(1))
+        return Record(max(ep - 1, 0) * n + i, metrics, epoch=ep) if metrics else None
+    m = _FLAIR_EVAL.match(line)
+    if m:
+        split = "eval" if m.group(1) == "DEV" else "test"
+        metrics = {}
+        _put(metrics, f"{split}_loss", m.group(2))
+        if m.group(3):
+            _put(metrics, f"{split}_" + re.sub(r"\W+", "_", m.group(3).lower()).strip("_"), m.group(4))
+        return Record(None, metrics, eval=True) if metrics else None
+    if _FLAIR_DONE.match(line):
+        st.extra["flair_done"] = True  # counted for detection; the epoch mean repeats the iter lines
+    return None
+
+
 # MXNet (Module.fit, the image-classification examples, gluon-cv): "Epoch[101] Batch [250]\tSpeed: 581.56 samples/sec
 # \taccuracy=1.000000", "Epoch[101] Train-accuracy=1.000000", "Epoch[101] Validation-accuracy=0.808193",
 # "Epoch[10] Validation-cross-entropy=0.515972"; gluon-cv also writes "[Epoch 3] ...". Epochs count from 0.
@@ -1252,6 +1284,7 @@ FORMATS: list[Format] = [
     Format("caffe", parse_caffe),
     Format("opennmt", parse_opennmt),
     Format("marian", parse_marian),
+    Format("flair", parse_flair),
     Format("mxnet", parse_mxnet),
     Format("spacy", parse_spacy),
     Format("yolo_results", parse_yolo_results),
