@@ -262,3 +262,16 @@ def test_running_mean_qualifiers_keep_the_metric(tmp_path):
     ))
     assert values(run, "loss") == {1: pytest.approx(0.3942), 2: pytest.approx(0.3798)}
     assert values(run, "eval_loss") == {1: pytest.approx(0.3828), 2: pytest.approx(0.3758)}
+
+
+def test_chainer_printreport_names(tmp_path):
+    # chainer-blog-mnist-trainer-10ep: "main" is the reporter's target, "validation/" its evaluation copy
+    run, src = read(tmp_path, (
+        "    epoch       main/loss   main/accuracy  validation/main/loss  validation/main/accuracy  elapsed_time\n"
+        "    \x1b[J1           0.529012    0.854044       0.244404              0.930083                  4.24566\n"
+        "    \x1b[J2           0.225027    0.934935       0.180788              0.947389                  6.22003\n"
+    ))
+    assert src.format == "text_log:table"
+    assert values(run, "loss") == {1: pytest.approx(0.529012), 2: pytest.approx(0.225027)}
+    assert values(run, "eval_loss")[2] == pytest.approx(0.180788)
+    assert values(run, "eval_accuracy")[2] == pytest.approx(0.947389)

@@ -40,6 +40,8 @@ _ALIASES: dict[str, str] = {
     "reduced_train_loss": "loss",  # NeMo
     "trn_loss": "loss",  # fastai 0.7 tables ("epoch  trn_loss  val_loss")
     "xent": "loss",  # OpenNMT, tensor2tensor: the token cross-entropy the trainer minimises
+    "main_loss": "loss",  # Chainer reports under the optimizer's target name: "main/loss", "validation/main/loss"
+    "main_accuracy": "accuracy",
     # validation loss
     "eval_loss": "eval_loss",
     "val_loss": "eval_loss",
