@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from test_ingest_text_logs import values
 from traindoc.ingest.model import Run
 from traindoc.ingest.readers import text_log
 
@@ -19,12 +20,6 @@ def read(tmp_path: Path, text: str, name: str = "train.log") -> tuple[Run, objec
     src = text_log.read(path, run)
     run.finalize()
     return run, src
-
-
-def values(run: Run, name: str) -> dict[int, float]:
-    s = run.series(name)
-    assert s is not None, f"missing series {name}: have {sorted(run.metrics)}"
-    return dict(zip(s.steps.tolist(), s.values.tolist(), strict=True))
 
 
 def test_opennmt_py_old_ppl_gives_the_loss(tmp_path):
