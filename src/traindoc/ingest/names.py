@@ -59,6 +59,7 @@ _ALIASES: dict[str, str] = {
     "gnorm": "grad_norm",  # fairseq
     "gradient_norm": "grad_norm",
     "grad_norm_total": "grad_norm",
+    "grad_2_0_norm_total": "grad_norm",  # Lightning's grad_norm(module, norm_type=2) utility: "grad_2.0_norm_total"
     "total_norm": "grad_norm",  # torch.nn.utils.clip_grad_norm_ return value, as people name it
     "total_grad_norm": "grad_norm",
     "global_grad_norm": "grad_norm",

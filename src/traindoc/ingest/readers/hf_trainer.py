@@ -26,6 +26,7 @@ from pathlib import Path
 from traindoc.ingest import budget
 from traindoc.ingest.model import LogEvent, Run, Source
 from traindoc.ingest.names import canonical_metric
+from traindoc.ingest.readers._param_lines import param_line
 from traindoc.ingest.readers._structured import Columns, LineStats, is_text, line_blocks, tag_line, to_float, to_step
 from traindoc.ingest.registry import Reader, ReadError
 
@@ -264,6 +265,8 @@ def read_console(path: Path, run: Run) -> Source:
                             seg = seg[bar.end() :]
                             if not seg.strip():
                                 continue
+                        if param_line(seg, run, str(path)):  # "Number of trainable parameters = N"
+                            continue
                         kind, tag = tag_line(seg.strip())
                         if kind in ("warning", "error"):
                             pending_events.append(

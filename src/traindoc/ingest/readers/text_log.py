@@ -35,6 +35,9 @@ import numpy as np
 from traindoc.ingest import budget
 from traindoc.ingest.catalogue import classify, strip_triggered
 from traindoc.ingest.model import LogEvent, Run, Series, Source
+from traindoc.ingest.readers._config_line import config_pairs
+from traindoc.ingest.readers._config_line import record as record_config
+from traindoc.ingest.readers._param_lines import param_line
 from traindoc.ingest.readers.textlog_formats import (
     FORMAT_BY_NAME,
     FORMATS,
@@ -210,48 +213,6 @@ _EVENT_WORDS = ("warn", "error", "exception", "nan values", "skipping", "overflo
 def _eventy(text: str) -> bool:
     low = text.lower()
     return any(w in low for w in _EVENT_WORDS)
-
-
-# Parameter-count summaries printed by trainers: Lightning's model summary ("1.2 M     Trainable params"), PEFT
-# ("trainable params: 294,912 || all params: 124,734,720"), HF's banner ("Number of trainable parameters = N"),
-# nanoGPT ("number of parameters: 10.65M"). Kept in run.meta["param_summary"]: they give totals, not roles.
-_PARAM_LINES = [
-    (re.compile(r"^([\d.,]+\s*[KMBT]?)\s+Trainable params$"), "trainable"),
-    (re.compile(r"^([\d.,]+\s*[KMBT]?)\s+Non-trainable params$"), "non_trainable"),
-    (re.compile(r"^([\d.,]+\s*[KMBT]?)\s+Total params$"), "total"),
-    (re.compile(r"^Trainable params: ([\d.,]+\s*[KMBT]?)$"), "trainable"),  # Lightning's rich summary
-    (re.compile(r"^Non-trainable params: ([\d.,]+\s*[KMBT]?)$"), "non_trainable"),
-    (re.compile(r"^Total params: ([\d.,]+\s*[KMBT]?)$"), "total"),
-    (re.compile(r"trainable params: ([\d,]+) \|\| all params: ([\d,]+)"), "peft"),
-    (re.compile(r"Number of trainable parameters = ([\d,]+)"), "trainable"),
-    (re.compile(r"^number of parameters: ([\d.]+[KMB]?)$"), "total"),
-]
-_SCALE = {"K": 1e3, "M": 1e6, "B": 1e9, "T": 1e12}
-
-
-def _count(text: str) -> int | None:
-    t = text.replace(",", "").replace(" ", "")
-    mult = _SCALE.get(t[-1:], 1.0)
-    try:
-        return int(round(float(t.rstrip("KMBT")) * mult))
-    except ValueError:
-        return None
-
-
-def _param_summary(text: str, run: Run, col: _Collector) -> None:
-    if "params" not in text and "parameters" not in text:
-        return
-    for rx, field in _PARAM_LINES:
-        m = rx.search(text)
-        if not m:
-            continue
-        summary = run.meta.setdefault("param_summary", {})
-        if field == "peft":
-            summary["trainable"], summary["total"] = _count(m.group(1)), _count(m.group(2))
-        else:
-            summary[field] = _count(m.group(1))
-        summary["source"] = col.path  # "0 Trainable params" itself is a catalogue event (no_trainable_params)
-        return
 
 
 _PY_WARNING = re.compile(r"\.py:\d+: \w*Warning: ")
@@ -636,6 +597,10 @@ class _Parser:
             if text.startswith("Traceback (most recent call last)"):
                 self.in_traceback = True
                 continue
+            hyper = config_pairs(text)
+            if hyper is not None:  # printed hyperparameters are configuration, not one-point metric series
+                record_config(hyper, run, col.path, line_no)
+                continue
             rec: Record | None = None
             for fmt in self.order:
                 try:
@@ -676,7 +641,7 @@ class _Parser:
                     col.add(f"{name}@rank{line.rank}" if other_rank else name, step, value)
                 src.records += 1
             if rec is None:
-                _param_summary(text, run, col)
+                param_line(text, run, col.path)
             if rec is not None and not _eventy(text):
                 continue  # a metric line with no warning-ish word: skip the catalogue (most lines of a big log)
             message = strip_triggered(text) if "Triggered" in text else text

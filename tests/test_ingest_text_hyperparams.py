@@ -1,0 +1,84 @@
+"""A printed line of hyperparameters is configuration, and printed parameter counts are read from every stack's
+banner (Lightning, Keras, HF Trainer, timm): what frozen_params and the not-learning detectors compare against."""
+
+from __future__ import annotations
+
+from traindoc.ingest.loader import load_run
+from traindoc.ingest.model import Run
+from traindoc.ingest.readers import hf_trainer, text_log
+
+METRIC_LINES = "".join(f"INFO:train:step={s} loss={2.0 - s / 100:.4f} lr=0.0003 grad_norm=0.5\n" for s in range(1, 21))
+
+
+def test_config_line_is_configuration_not_metrics(tmp_path):
+    p = tmp_path / "train.log"
+    p.write_text("INFO:train:config seed=0 optimizer=rmsprop lr=0.0003 act=relu bias_init=-3.0 depth=2 "
+                 "schedule=step warmup=0 norm=None use_bn=False\n" + METRIC_LINES)
+    run = Run()
+    text_log.read(p, run)
+    run.finalize()
+    assert sorted(run.metrics) == ["grad_norm", "loss", "lr"]  # no "rmsprop lr", no "relu bias_init"
+    assert len(run.series("loss")) == 20
+    cfg = {k: cv.value for k, cv in run.config.items()}
+    assert cfg == {"seed": 0, "optimizer": "rmsprop", "lr": 0.0003, "act": "relu", "bias_init": -3.0, "depth": 2,
+                   "schedule": "step", "warmup": 0, "norm": None, "use_bn": False}
+    cv = run.config["bias_init"]
+    assert (cv.line, cv.text, cv.kind) == (1, "-3.0", "log_line")
+
+
+def test_argparse_namespace_is_configuration(tmp_path):
+    p = tmp_path / "out.log"
+    p.write_text("Namespace(arch='resnet18', batch_size=32, lr=0.1, momentum=0.9, pretrained=False)\n" + METRIC_LINES)
+    run = Run()
+    text_log.read(p, run)
+    run.finalize()
+    assert {k: cv.value for k, cv in run.config.items()} == {"arch": "resnet18", "batch_size": 32, "lr": 0.1,
+                                                            "momentum": 0.9, "pretrained": False}
+    assert "lr" in run.metrics and len(run.series("lr")) == 20
+
+
+def test_metric_line_mentioning_config_words_stays_metrics(tmp_path):
+    p = tmp_path / "m.log"
+    p.write_text("".join(f"step={s} loss={1.0 / s:.4f} options_loss=0.5\n" for s in range(1, 11)))
+    run = Run()
+    text_log.read(p, run)
+    run.finalize()
+    assert len(run.series("loss")) == 10 and not run.config
+
+
+def test_keras_and_timm_param_counts(tmp_path):
+    k = tmp_path / "keras.log"
+    k.write_text(" Total params: 5,770 (22.54 KB)\n Trainable params: 8 (32.00 B)\n"
+                 " Non-trainable params: 5,762 (22.51 KB)\nEpoch 1/2\n"
+                 "32/32 - 0s - 3ms/step - loss: 2.0794 - val_loss: 2.0794\nEpoch 2/2\n"
+                 "32/32 - 0s - 3ms/step - loss: 2.0794 - val_loss: 2.0794\n")
+    run = Run()
+    text_log.read(k, run)
+    assert {f: run.meta["param_summary"][f] for f in ("total", "trainable", "non_trainable")} == \
+        {"total": 5770, "trainable": 8, "non_trainable": 5762}
+    t = tmp_path / "timm.log"
+    t.write_text("Model resnet50 created, param count:25557032\n"
+                 "Train: 0 [   0/100 (  0%)]  Loss: 6.93 (6.93)  Time: 1.0s  LR: 1.000e-04  Data: 0.1 (0.1)\n")
+    run = Run()
+    text_log.read(t, run)
+    assert run.meta["param_summary"]["total"] == 25557032
+
+
+def test_hf_console_trainable_count(tmp_path):
+    p = tmp_path / "train.log"
+    p.write_text("[transformers] ***** Running training *****\n[transformers]   Num examples = 1,024\n"
+                 "[transformers]   Number of trainable parameters = 1,102\n"
+                 "{'loss': '1.791', 'grad_norm': '0.1369', 'learning_rate': '0.0002154', 'epoch': '0.0625'}\n"
+                 "{'loss': '1.792', 'grad_norm': '0.214', 'learning_rate': '0.001077', 'epoch': '0.3125'}\n")
+    run = Run()
+    hf_trainer.read_console(p, run)
+    assert run.meta["param_summary"]["trainable"] == 1102
+
+
+def test_lightning_grad_norm_utility_name(tmp_path):
+    """Lightning's grad_norm(module, norm_type=2) logs the total as grad_2.0_norm_total."""
+    p = tmp_path / "metrics.csv"
+    p.write_text("epoch,step,grad_2.0_norm_total,train_loss\n" + "".join(f"0,{s},0.5,{2 - s / 50}\n"
+                                                                          for s in range(10)))
+    run = load_run([p])
+    assert run.series("grad_norm") is not None and len(run.series("grad_norm")) == 10
