@@ -52,6 +52,13 @@ KEYS: dict[str, tuple[str, ...]] = {
     "n_layers": ("n_layers", "n_layer", "num_hidden_layers", "num_layers", "depth"),
     "tie_embeddings": ("tie_embeddings", "tie_word_embeddings", "tied_embeddings"),
     "tokenizer": ("tokenizer",),
+    # the hidden activation and the bias init of a network (a saturating or dead activation is read from them)
+    "activation": ("activation", "act", "hidden_act", "activation_fn", "act_fn", "nonlinearity",
+                   "hidden_activation", "activation_function"),
+    "bias_init": ("bias_init", "init_bias", "bias_init_value", "bias_fill", "initial_bias"),
+    # normalisation layers in the network (batch/layer norm): what keeps a deep saturating net trainable
+    "normalization": ("normalization", "norm", "norm_layer", "norm_type", "use_bn", "batch_norm", "batchnorm",
+                      "use_batch_norm", "use_batchnorm", "layer_norm", "use_layer_norm"),
     # the number of classes a classifier's loss is taken over (chance level = ln of it)
     "num_classes": ("num_labels", "num_classes", "n_classes", "nb_classes", "num_class", "classes"),
     # the published checkpoint a run starts from (HF config.json / training args): its architecture is a given

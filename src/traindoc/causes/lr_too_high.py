@@ -42,7 +42,9 @@ CAUSE = Cause(
             "fp16_overflow", "label_leakage", "overfitting", "attention_logit_growth", "output_logit_divergence",
             "scheduler_misuse", "distributed_desync",
         )
-    ),
+    )
+    # parameters that cannot train explain a loss that does not move, whatever the LR (the "loss stuck" symptom)
+    + (ExplainedBy("frozen_params", 0.5),),
     outcomes=(
         GRAD_NORM_BOUNDED,
         LOSS_NOT_DIVERGED,

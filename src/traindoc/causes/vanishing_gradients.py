@@ -9,7 +9,7 @@ CAUSE = Cause(
     what="gradients too small to train the early layers",
     evidence="grad norm tiny (<1e-4) from the start; loss plateau; deep saturating activations",
     typical_fix="normalisation layers, residuals, better init, non-saturating activations",
-    detectors=("detect_vanishing_gradients",),
+    detectors=("detect_vanishing_gradients", "detect_saturating_depth"),
     remedy=Remedy(
         "Gradients vanish before they reach the early layers",
         "Add normalisation/residual connections, use a better init and non-saturating activations",

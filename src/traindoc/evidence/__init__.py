@@ -13,10 +13,18 @@ from traindoc.ingest.model import Run
 
 
 def all_detectors() -> list[Callable[[Run], list[Finding]]]:
-    from traindoc.evidence.detectors import architecture, code_lint, data, numerics, optimisation, systems
+    from traindoc.evidence.detectors import (
+        architecture,
+        code_lint,
+        data,
+        not_learning,
+        numerics,
+        optimisation,
+        systems,
+    )
 
     out: list[Callable[[Run], list[Finding]]] = []
-    for mod in (optimisation, numerics, data, architecture, systems, code_lint):
+    for mod in (optimisation, not_learning, numerics, data, architecture, systems, code_lint):
         out.extend(mod.DETECTORS)
     return out
 

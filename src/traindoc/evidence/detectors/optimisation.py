@@ -12,8 +12,6 @@ from traindoc.evidence.context import (
     LR_REFERENCE,
     cite_config,
     cite_series,
-    cite_source,
-    config_bool,
     config_number,
     configured_lrs,
     divergence,
@@ -152,50 +150,6 @@ def detect_lr_too_high(run: Run) -> list[Finding]:
         fix_sites=sites)]
 
 
-def detect_lr_too_low(run: Run) -> list[Finding]:
-    """LR far below its reference (>= 10x under the low end) with a flat loss while grads are not tiny.
-
-    "orders of magnitude below reference" (docs/causes.md); a flat loss is < 10 % decrease over the run.
-    """
-    lrs = configured_lrs(run)
-    below = [c for c in lrs if c.value > 0 and c.value < c.reference[0] / 3]
-    prog = progress(run, "loss")
-    g = run.series("grad_norm")
-    gfin = g.values[np.isfinite(g.values)] if g is not None else np.array([])
-    gmed = float(np.median(gfin)) if gfin.size else None
-    if not below and not (prog is not None and prog < 0.02 and gmed is not None and gmed > 1e-3 and lrs):
-        return []
-    ev: list[str] = []
-    sites = []
-    factor = 1.0
-    for c in below:
-        lo, ref, _ = c.reference
-        factor = max(factor, ref / c.value)
-        name = c.cv.key.rsplit(".", 1)[-1] if c.cv else f"lr ({c.group})"
-        t = c.cv.text if c.cv else None
-        ev.append(f"{name}={format_like(t, c.value)} is {ref / c.value:.3g}x below the reference "
-                  f"{format_like(t, ref)} for {_family_name(c.family)} {cite_config(c.cv)}")
-        sites.append(fix_site(c.cv, format_like(t, ref), key=f"lr.{c.group}"))
-    loss = loss_series(run)
-    flat = prog is not None and prog < 0.10
-    if prog is not None and loss is not None:
-        ev.append(f"loss decreased only {max(prog, 0):.1%} over the run {cite_series(loss)}")
-    if gmed is not None and g is not None:
-        ev.append(f"grad_norm median {fmt(gmed)} (gradients are flowing) {cite_series(g)}")
-    healthy_grads = gmed is not None and gmed > 1e-4
-    if below:
-        strength = 0.3 + 0.1 * min(3.0, math.log10(factor))
-        if flat:
-            strength += 0.35
-        if healthy_grads:
-            strength += 0.05
-    else:
-        strength = 0.25  # flat loss with grads flowing and an LR in range: weak
-    return [Finding("detect_lr_too_low", "lr_too_low", float(min(1.0, strength)),
-                    "learning rate far below the reference range; the loss barely moves", ev, None,
-                    {"lr_under_reference": factor, "loss_progress": prog, "grad_norm_median": gmed}, sites)]
-
-
 def detect_no_warmup(run: Run) -> list[Finding]:
     """warmup = 0 (config) or a logged LR already at its peak at the first step, plus an early jump.
 
@@ -266,62 +220,6 @@ def detect_no_warmup(run: Run) -> list[Finding]:
                     {"early_jump_ratio": jump, "warmup_steps": wv}, [site])]
 
 
-def detect_scheduler_misuse(run: Run) -> list[Finding]:
-    """A schedule is configured (warmup > 0, decay/cosine scheduler) but the logged LR never changes; or the LR
-    hits 0 early; or warmup is longer than the run; or the 'scheduler before optimizer' warning."""
-    ev: list[str] = []
-    strength = 0.0
-    step = None
-    wv, wcv = config_number(run, *KEYS["warmup_steps"])
-    sched_cv = run.config_value(*KEYS["lr_schedule"])
-    sched_val = str(sched_cv.value).lower() if sched_cv is not None else ""
-    schedule_configured = (wv is not None and wv > 0) or (
-        sched_cv is not None and sched_val not in ("constant", "none", "false", "", "null", "0"))
-    for name in ("lr", "lr/muon", "lr/adam"):
-        s = run.series(name)
-        if s is None or len(s) < 10:
-            continue
-        st, v = s.finite()
-        if v.size < 10:
-            continue
-        vmax = float(np.abs(v).max())
-        spread = float(v.max() - v.min()) / vmax if vmax > 0 else 0.0
-        if schedule_configured and spread < 1e-6 and run_length(run) > 20:
-            what = f"warmup_steps={wcv.text or wcv.value} {cite_config(wcv)}" if wv else \
-                f"{sched_cv.key}={sched_cv.value} {cite_config(sched_cv)}"
-            ev.append(f"logged {name} stays exactly {fmt(float(v[0]))} for all {v.size} points "
-                      f"({int(st[0])}..{int(st[-1])}) although a schedule is configured ({what}) {cite_series(s)}")
-            strength = max(strength, 0.85)
-            step = int(st[0])
-        zero = np.nonzero(v <= 0)[0]
-        if zero.size and vmax > 0:
-            z0 = int(zero[0])
-            if z0 < 0.9 * v.size and (v[z0:] <= 0).mean() > 0.9 and z0 > 0:
-                ev.append(f"{name} reaches 0 at step {int(st[z0])}, {1 - z0 / v.size:.0%} of the run before its end "
-                          f"{cite_series(s)}")
-                strength = max(strength, 0.7)
-                step = int(st[z0])
-        break
-    # (a run of < 20 steps is a smoke test: its schedule says nothing; a run whose loss went non-finite stopped
-    # early, so its logged length is not the length it was configured for, and a warmup longer than it says nothing)
-    stopped_early = first_nonfinite(loss_series(run)) is not None
-    if wv is not None and wv > 0 and run_length(run) >= 20 and wv > 1.0 * run_length(run) and not stopped_early:
-        ev.append(f"warmup_steps={wcv.text or wcv.value} is longer than the run ({run_length(run)} steps) "
-                  f"{cite_config(wcv)}")
-        strength = max(strength, 0.7)
-    for e in run.events:
-        if e.tag == "scheduler_before_optimizer":
-            ev.append(f"warning at step {e.step}: {e.message[:120]} [{cite_source(e.source)}:{e.line}]")
-            strength = max(strength, 0.6)
-            step = step if step is not None else e.step
-            break
-    if not ev:
-        return []
-    return [Finding("detect_scheduler_misuse", "scheduler_misuse", strength,
-                    "the learning-rate schedule is not the one configured", ev, step,
-                    {"schedule_configured": schedule_configured})]
-
-
 def _clip_config(run: Run) -> tuple[float | None, object]:
     return config_number(run, *KEYS["grad_clip"])
 
@@ -379,37 +277,6 @@ def detect_grad_explosion(run: Run) -> list[Finding]:
     return [Finding("detect_grad_explosion", "grad_explosion", float(max(0.0, min(1.0, strength))),
                     "gradient norm grows by orders of magnitude without clipping", ev, onset,
                     {"growth": growth, "early_median": early, "clip": clip}, [site])]
-
-
-def detect_vanishing_gradients(run: Run) -> list[Finding]:
-    """Grad norm below 1e-4 from the start (docs/causes.md) but not exactly zero, with a loss plateau.
-
-    1e-4 on the *global* norm: smdebug's VanishingGradient uses 1e-7 on mean |grad| per tensor, which for a
-    model with ~1e5-1e8 parameters corresponds to a global L2 norm around 1e-5..1e-3.
-    """
-    g = run.series("grad_norm")
-    if g is None or len(g) < 5:
-        return []
-    _, v = g.finite()
-    if v.size < 5:
-        return []
-    k = max(3, v.size // 5)
-    med = float(np.median(v[:k]))
-    if not (0 < med < 1e-4) and not (med == 0 and float(np.median(v)) > 0):
-        return []
-    frozen, _ = config_bool(run, *KEYS["freeze"])
-    p = run.params
-    if frozen or (p is not None and p.trainable is not None and p.total and p.trainable / p.total < 0.5):
-        return []  # frozen parameters explain tiny grads
-    prog = progress(run, "loss")
-    ev = [f"grad_norm median {fmt(med)} over the first {k} points (< 1e-4) {cite_series(g)}"]
-    strength = 0.5
-    if prog is not None and prog < 0.1:
-        ev.append(f"loss decreased only {max(prog, 0):.1%}")
-        strength += 0.25
-    return [Finding("detect_vanishing_gradients", "vanishing_gradients", strength,
-                    "gradients are vanishingly small from the start", ev, int(g.steps[0]),
-                    {"grad_norm_median_early": med, "loss_progress": prog})]
 
 
 def detect_optimizer_misconfig(run: Run) -> list[Finding]:
@@ -565,168 +432,7 @@ def detect_grad_accum_bug(run: Run) -> list[Finding]:
     return []
 
 
-def detect_frozen_params(run: Run) -> list[Finding]:
-    """Parameters that should train do not: trainable share < 50 %, a freeze flag set, or grad norm ~0.
-
-    The trainable share comes from the checkpoint / meta counts; grad norm < 1e-8 is 'no gradient' in float32.
-    """
-    ev: list[str] = []
-    strength = 0.0
-    sites = []
-    p = run.params
-    if p is not None and p.trainable is not None and p.total:
-        share = p.trainable / p.total
-        if share < 0.5:
-            ev.append(f"only {p.trainable:,} of {p.total:,} parameters ({share:.1%}) are trainable "
-                      f"[{p.source or 'params'}]")
-            strength = max(strength, 0.45 + 0.4 * (0.5 - share) / 0.5)
-    fz, fcv = config_bool(run, *KEYS["freeze"])
-    if fz:
-        ev.append(f"{fcv.key}={fcv.text or fcv.value} {cite_config(fcv)}")
-        sites.append(fix_site(fcv, "false" if (fcv.text or "").islower() else "False"))
-        strength = max(strength, 0.5) + (0.2 if strength else 0)
-    g = run.series("grad_norm")
-    if g is not None:
-        _, v = g.finite()
-        if v.size >= 5 and float(np.median(v)) < 1e-8:
-            ev.append(f"grad_norm median {fmt(float(np.median(v)))}: no gradient reaches the parameters "
-                      f"{cite_series(g)}")
-            strength = max(strength, 0.6) + 0.1
-    prog = progress(run, "loss")
-    if prog is not None and ev:
-        ev.append(f"loss decreased {max(prog, 0):.1%} over the run")
-        if prog < 0.15:
-            strength += 0.1
-    elif prog is not None and prog < 0.1 and g is not None and len(g) >= 20:
-        # no parameter counts or flags: a loss that does not move while the LR is in its normal range (not below
-        # reference/3: that is lr_too_low) and nothing blew up means the updates do not reach the weights
-        lrs = configured_lrs(run)
-        in_range = bool(lrs) and all(c.value >= c.reference[0] / 3 for c in lrs)
-        _, gv = g.finite()
-        unstable = bool(spikes(run, "grad_norm")) or divergence(run, "loss") is not None
-        gmed = float(np.median(gv)) if gv.size else 0.0
-        # grads below 1e-4 from the start are vanishing_gradients' signature (it checks freeze flags itself)
-        if in_range and not unstable and gmed >= 1e-4:
-            loss = loss_series(run)
-            ev.append(f"loss decreased only {max(prog, 0):.1%} over {len(loss) if loss else 0} logged points while "
-                      f"the LR is in its normal range ({', '.join(format_like(None, c.value) for c in lrs)})"
-                      f"{' ' + cite_series(loss) if loss else ''}")
-            strength = 0.4
-            if gmed < 0.1:
-                ev.append(f"grad_norm median {fmt(gmed)}: little gradient reaches trainable weights {cite_series(g)}")
-                strength += 0.2
-    if not ev:
-        return []
-    return [Finding("detect_frozen_params", "frozen_params", float(min(1.0, strength)),
-                    "parameters that should train are frozen", ev, None,
-                    {"trainable_share": (p.trainable / p.total) if p and p.trainable is not None and p.total else None,
-                     "loss_progress": prog}, sites)]
-
-
-def detect_dead_units(run: Run) -> list[Finding]:
-    """Dead/saturated units: a logged dead fraction >= 50 % (smdebug DeadRelu's layer share), or a grad norm
-    that collapses by >= 1000x within the run and stays there while the loss stops improving."""
-    ev: list[str] = []
-    strength = 0.0
-    step = None
-    for name, s in run.metrics.items():
-        low = name.lower()
-        if any(t in low for t in ("dead", "zero_frac", "frac_zero", "inactive", "saturat")):
-            _, v = s.finite()
-            if v.size and float(np.median(v[-max(1, v.size // 4):])) >= 0.5:
-                ev.append(f"{name} = {fmt(float(v[-1]))} at step {int(s.steps[-1])} {cite_series(s)}")
-                strength = max(strength, 0.75)
-    g = run.series("grad_norm")
-    if g is not None and len(g) >= 20:
-        st, v = g.finite()
-        if v.size >= 20:
-            k = max(3, v.size // 10)
-            early = float(np.median(v[:k]))
-            late = float(np.median(v[-k:]))
-            if early > 1e-6 and late < early / 1000:
-                n_before = len(ev)
-                idx = int(np.argmax(v < early / 100))
-                step = int(st[idx])
-                ev.append(f"grad_norm collapsed from {fmt(early)} to {fmt(late)} around step {step} "
-                          f"{cite_series(g)}")
-                prog_late = None
-                loss = loss_series(run)
-                converged = False
-                if loss is not None:
-                    ls, lv = loss.finite()
-                    after = lv[ls >= step]
-                    # gradients also vanish when the loss reaches ~0 (a memorised training set): that is
-                    # convergence, not dead units
-                    converged = bool(after.size and lv.size and float(np.median(after)) < 0.05 * abs(float(lv[0])))
-                    if after.size >= 5:
-                        prog_late = (after[0] - after[-1]) / max(abs(after[0]), 1e-12)
-                        ev.append(f"loss moved {prog_late:.1%} after the collapse")
-                if converged:
-                    del ev[n_before:]
-                else:
-                    strength = max(strength, 0.5 + (0.2 if prog_late is not None and prog_late < 0.05 else 0))
-    if not ev:
-        return []
-    return [Finding("detect_dead_units", "dead_units", strength, "units are dead or saturated: no signal passes",
-                    ev, step, {})]
-
-
-# A loss pinned at ln(k) is a model predicting the uniform distribution over k classes: its output no longer
-# depends on the input. The tolerance is the 4 decimals logs print; ln(k) and ln(k+1) are >= 20x that apart for
-# k <= 50, so a match there is no accident (beyond 50 the class count must come from the config).
-CHANCE_TOL = 1e-3
-CHANCE_MAX_INFERRED_K = 50
-
-
-def detect_loss_at_chance(run: Run) -> list[Finding]:
-    """The loss sits flat at chance level, ln(k) for the class count (config num_labels / vocab_size, else the k
-    whose ln the loss matches to log precision), over >= 5 points and >= 30 % of the run: no signal passes.
-
-    Reported as dead_units, the usual reason a network's output goes constant (ReLUs dead, saturated units); the
-    evidence names the look-alikes, which their own detectors separate where the logs allow (frozen_params: grad
-    norm exactly 0 or a small trainable share; vanishing_gradients: grad norm < 1e-4 from the start; lr_too_low:
-    gradients flowing at an LR far below reference). A run that does not learn at all is never healthy.
-    """
-    loss = loss_series(run)
-    if loss is None:
-        return []
-    st, v = loss.finite()
-    if v.size < 5:
-        return []
-    tail = v[-max(5, int(0.3 * v.size)):]
-    level = float(np.median(tail))
-    if level <= 0 or float(tail.max() - tail.min()) > 2 * CHANCE_TOL:
-        return []
-    k_cfg = None
-    for group in ("num_classes", "vocab_size"):
-        val, _ = config_number(run, *KEYS[group])
-        if val is not None and val >= 2:
-            k_cfg = int(val)
-            break
-    k = k_cfg if k_cfg is not None else int(round(math.exp(level)))
-    if k < 2 or (k_cfg is None and k > CHANCE_MAX_INFERRED_K) or abs(level - math.log(k)) > CHANCE_TOL:
-        return []
-    # where the pinned stretch begins: the first point from which every loss stays at the level
-    off = np.nonzero(np.abs(v - level) > CHANCE_TOL)[0]
-    j0 = int(off[-1]) + 1 if off.size else 0
-    i0 = int(st[j0])
-    ev = [f"the loss sits at {fmt(level)} = ln({k}) from step {i0} to {int(st[-1])} ({v.size - j0} points, spread "
-          f"{float(tail.max() - tail.min()):.1g}): the model predicts the uniform distribution over {k} classes, "
-          f"its output no longer depends on the input {cite_series(loss)}",
-          "a network that does not learn at all: dead or saturated units most often; no gradient reaching the "
-          "weights (frozen_params, vanishing_gradients) or an LR far too low are the look-alikes"]
-    g = run.series("grad_norm")
-    if g is not None:
-        _, gv = g.finite()
-        if gv.size:
-            ev.append(f"grad_norm median {fmt(float(np.median(gv)))} {cite_series(g)}")
-    return [Finding("detect_loss_at_chance", "dead_units", 0.55, "the loss sits flat at chance level", ev, i0,
-                    {"chance_classes": k, "chance_level": level, "classes_from_config": k_cfg is not None})]
-
-
-DETECTORS = [detect_lr_too_high, detect_lr_too_low, detect_no_warmup, detect_scheduler_misuse,
-             detect_grad_explosion, detect_vanishing_gradients, detect_optimizer_misconfig,
-             detect_zero_grad_missing, detect_zero_grad_sawtooth, detect_grad_accum_bug, detect_frozen_params,
-             detect_dead_units, detect_loss_at_chance]
+DETECTORS = [detect_lr_too_high, detect_no_warmup, detect_grad_explosion, detect_optimizer_misconfig,
+             detect_zero_grad_missing, detect_zero_grad_sawtooth, detect_grad_accum_bug]
 
 __all__ = ["DETECTORS", "LR_REFERENCE"]

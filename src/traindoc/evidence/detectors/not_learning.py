@@ -1,0 +1,717 @@
+"""Runs that do not learn, and the look-alike causes told apart (docs/diagnose.md, "Runs that do not learn").
+
+A loss that never leaves chance level says *that* nothing is learned, not *why*. Each look-alike leaves its own
+trace in a log an engineer reads: the LR collapsing to ~0 early (scheduler_misuse), an LR orders of magnitude
+under its optimiser's range (lr_too_low), a small trainable share or no gradient at all (frozen_params), a deep
+sigmoid/tanh net without normalisation or grads ~0 from the start (vanishing_gradients), ReLUs with a negative
+bias init, a logged dead fraction or a grad norm that collapses (dead_units). When one of those is in the log its
+detector names the cause; when none is, every look-alike is listed below 0.5 and the evidence says the log cannot
+tell them apart (a run that does not learn at all is never healthy, issue 8).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+
+import numpy as np
+
+from traindoc.causes.keys import KEYS
+from traindoc.evidence import stats
+from traindoc.evidence.context import (
+    cite_config,
+    cite_series,
+    cite_source,
+    config_bool,
+    config_number,
+    configured_lrs,
+    first_nonfinite,
+    fix_site,
+    format_like,
+    loss_series,
+    progress,
+    run_length,
+)
+from traindoc.evidence.finding import Finding
+from traindoc.evidence.stats import fmt
+from traindoc.ingest.model import ConfigValue, Run, Series
+
+# ---------------------------------------------------------------------------------------------- never learned
+
+# Chance level: a classifier that outputs the uniform distribution over k classes has cross-entropy ln(k). A late
+# loss within 3 % of ln(k) is at chance: minibatch noise at chance is ~1-2 % (2.06-2.13 around ln 8 = 2.079 in the
+# dev runs' raw points; their medians sit within 0.5 %), while a run that learns even slowly leaves it by more (a
+# healthy run 4 % below ln 8 after 60 points). A class count only inferred from the loss is accepted for k <= 10,
+# where ln(k) and ln(k+1) are >= 4 % apart, and within 1.5 %; it must then be confirmed by a second series (the
+# first loss, the validation loss or an accuracy near 1/k), since a regression loss can sit near ln(k) by accident.
+CHANCE_REL_TOL = 0.03
+INFERRED_REL_TOL = 0.015
+MAX_INFERRED_K = 10
+# "Never left": the late median is < 5 % below the early median and the late half shows no downward trend beyond
+# twice its robust noise (or 2 % of the level). Healthy dev runs fall >= 4.5 % and trend down; at-chance runs
+# relax by <= 3 % from a slightly-off initial output and then stay.
+MAX_DROP = 0.05
+MIN_POINTS = 8
+# A loss *pinned* at ln(k) (the last 30 %, >= 5 points, spread <= 2e-3) is chance whatever came before (a run can
+# blow up and then pin): the tolerance is the 4 decimals logs print, and ln(k), ln(k+1) are >= 20x that apart for
+# k <= 50, so the match is no accident.
+PIN_TOL = 1e-3
+MAX_PINNED_K = 50
+
+
+@dataclass
+class NotLearning:
+    level: float  # late median loss
+    start: float  # early median loss
+    k: int  # the class count whose chance level ln(k) the loss sits at
+    k_source: str  # "config" | "accuracy" | "loss"
+    first_step: int
+    last_step: int
+    evidence: list[str]
+
+
+def never_learned(run: Run) -> NotLearning | None:
+    """The loss never leaves chance level (memoised): None when the run learns or the chance level is unknown."""
+    return stats.cached(run, "never_learned", lambda: _never_learned(run))
+
+
+def _late_median(s: Series | None, share: float = 0.3) -> tuple[float, int] | None:
+    if s is None:
+        return None
+    _, v = s.finite()
+    if v.size == 0:
+        return None
+    tail = v[-max(1, int(math.ceil(share * v.size))):]
+    return float(np.median(tail)), v.size
+
+
+_ACC_NAME = re.compile(r"accuracy|(?:^|[_ /])acc(?:$|[_ /@])", re.IGNORECASE)
+
+
+def _accuracy(run: Run) -> tuple[float, Series] | None:
+    """Late median accuracy as a fraction (logs print 0.18 or 18 %): the canonical names first, then any metric
+    named like an accuracy ("Accuracy score", "top1_acc")."""
+    others = sorted(n for n in run.metrics if n not in ("eval_accuracy", "accuracy") and _ACC_NAME.search(n))
+    for name in ("eval_accuracy", "accuracy", *others):
+        s = run.series(name)
+        got = _late_median(s)
+        if got is None:
+            continue
+        _, v = s.finite()
+        acc = got[0] / 100 if float(np.max(v)) > 1.0 else got[0]
+        return acc, s
+    return None
+
+
+def _near(value: float, k: int, tol: float) -> bool:
+    return k >= 2 and abs(value - math.log(k)) <= tol * math.log(k)
+
+
+def _config_classes(run: Run) -> int | None:
+    for group in ("num_classes", "vocab_size"):
+        val, _ = config_number(run, *KEYS[group])
+        if val is not None and val >= 2:
+            return int(val)
+    return None
+
+
+def _pinned(loss: Series, k_cfg: int | None) -> NotLearning | None:
+    st, v = loss.finite()
+    if v.size < 5:
+        return None
+    tail = v[-max(5, int(0.3 * v.size)):]
+    level = float(np.median(tail))
+    if level <= 0 or float(tail.max() - tail.min()) > 2 * PIN_TOL:
+        return None
+    k = k_cfg if k_cfg is not None else int(round(math.exp(level)))
+    if k < 2 or (k_cfg is None and k > MAX_PINNED_K) or abs(level - math.log(k)) > PIN_TOL:
+        return None
+    off = np.nonzero(np.abs(v - level) > PIN_TOL)[0]
+    j0 = int(off[-1]) + 1 if off.size else 0
+    return NotLearning(level, float(v[0]), k, "config" if k_cfg is not None else "loss", int(st[j0]), int(st[-1]),
+                       [f"the loss is pinned at {fmt(level)} = ln({k}) from step {int(st[j0])} to {int(st[-1])} "
+                        f"({v.size - j0} points, spread {float(tail.max() - tail.min()):.1g}): the model predicts the "
+                        f"uniform distribution over {k} classes, its output no longer depends on the input "
+                        f"{cite_series(loss)}"])
+
+
+def _constant_accuracy(run: Run) -> NotLearning | None:
+    """No loss logged, an accuracy identical (to the digits printed) at every one of >= 3 evaluations from the
+    first: the predictions never change (a model that learns moves its accuracy, if only in the last digit);
+    k is read from the accuracy when it is ~1/k."""
+    got = _accuracy(run)
+    if got is None:
+        return None
+    st, v = got[1].finite()
+    if v.size < 3 or float(v.max() - v.min()) > 1e-12 * max(1.0, float(abs(v).max())):
+        return None
+    acc = got[0]
+    k = int(round(1 / acc)) if acc > 0 else 0
+    if not (2 <= k and abs(acc - 1 / k) <= 0.5 / k):
+        return None
+    return NotLearning(float("nan"), float("nan"), k, "accuracy", int(st[0]), int(st[-1]),
+                       [f"{got[1].name} is exactly {acc:.4g} at all {v.size} points ({int(st[0])}..{int(st[-1])}), "
+                        f"~1/{k}: the predictions never change {cite_series(got[1])}"])
+
+
+def _never_learned(run: Run) -> NotLearning | None:
+    loss = loss_series(run)
+    if loss is None:
+        return _constant_accuracy(run)
+    k_cfg = _config_classes(run)
+    pinned = _pinned(loss, k_cfg)
+    if pinned is not None:
+        return pinned
+    st, v = loss.finite()
+    if v.size < MIN_POINTS:
+        return None
+    early = v[:max(3, v.size // 10)]
+    late = v[-max(5, int(0.3 * v.size)):]
+    a, b = float(np.median(early)), float(np.median(late))
+    if b <= 0 or (a - b) / abs(a) >= MAX_DROP:
+        return None
+    half = v.size // 2
+    slope, _ = stats.slope(st[half:].astype(np.float64), v[half:])
+    noise = 1.4826 * stats.mad(late)
+    if -slope * float(st[-1] - st[half]) > max(0.02 * b, 2 * noise):
+        return None  # still falling: a slow learner, not a run at chance
+    ev_loss = _late_median(run.series("eval_loss"))
+    acc = _accuracy(run)
+    k, source = None, ""
+    if k_cfg is not None:
+        if _near(b, k_cfg, CHANCE_REL_TOL):
+            k, source = k_cfg, "config"
+    else:
+        cand = int(round(math.exp(b)))
+        if 2 <= cand <= MAX_INFERRED_K and _near(b, cand, INFERRED_REL_TOL):
+            if acc is not None and abs(acc[0] - 1 / cand) <= 0.5 / cand:
+                k, source = cand, "accuracy"
+            elif (ev_loss is not None and _near(ev_loss[0], cand, CHANCE_REL_TOL)) or _near(a, cand, CHANCE_REL_TOL):
+                k, source = cand, "loss"
+    if k is None:
+        return None
+    if ev_loss is not None and not _near(ev_loss[0], k, CHANCE_REL_TOL):
+        return None  # the held-out loss left chance: the model does learn something
+    j0 = int(np.argmax(np.abs(v - b) <= max(CHANCE_REL_TOL * b, 3 * noise)))
+    where = {"config": "the configured class count", "accuracy": f"accuracy ~1/{k}",
+             "loss": "the first and held-out losses"}[source]
+    ev = [f"the loss sits at chance from step {int(st[j0])} to {int(st[-1])}: late median {fmt(b)} vs ln({k}) = "
+          f"{math.log(k):.4g} (k from {where}); it started at {fmt(a)} and moved {max((a - b) / abs(a), 0):.1%}: "
+          f"the output does not depend on the input {cite_series(loss)}"]
+    if ev_loss is not None:
+        ev.append(f"validation loss also at chance: {fmt(ev_loss[0])}")
+    if acc is not None:
+        ev.append(f"accuracy {acc[0]:.3g} vs chance 1/{k} = {1 / k:.3g} {cite_series(acc[1])}")
+    return NotLearning(b, a, k, source, int(st[j0]), int(st[-1]), ev)
+
+
+# ------------------------------------------------------------------------------------------ look-alike traces
+
+
+def _lr_series(run: Run) -> Series | None:
+    for name in ("lr", "lr/muon", "lr/adam"):
+        s = run.series(name)
+        if s is not None:
+            return s
+    return None
+
+
+# A schedule decays the LR over the run: a linear or cosine decay is > 1e-3 x its peak until the last ~2 % of
+# steps; the classic 3-drop step schedule (ResNet's 0.1 -> 1e-4) gets there after ~90 % of the run. An LR under
+# 1e-3 x its peak with half the run still to go is a schedule stepped far too often (per batch instead of per
+# epoch), not a decay anyone plans.
+COLLAPSE_RATIO = 1e-3
+COLLAPSE_REMAINING = 0.5
+
+
+@dataclass
+class LRCollapse:
+    peak: float
+    peak_step: int
+    step: int  # first logged step under COLLAPSE_RATIO x peak
+    value: float
+    floor: float
+    remaining: float  # share of the logged run after the collapse
+    series: Series
+
+
+def lr_collapse(run: Run) -> LRCollapse | None:
+    return stats.cached(run, "lr_collapse", lambda: _lr_collapse(run))
+
+
+def _lr_collapse(run: Run) -> LRCollapse | None:
+    s = _lr_series(run)
+    if s is None or len(s) < 5:
+        return None
+    st, v = s.finite()
+    if v.size < 5:
+        return None
+    p = int(np.argmax(v))
+    peak = float(v[p])
+    if peak <= 0:
+        return None
+    below = np.nonzero(v[p:] < COLLAPSE_RATIO * peak)[0]
+    if not below.size:
+        return None
+    c = p + int(below[0])
+    span = float(st[-1] - st[0])
+    remaining = float(st[-1] - st[c]) / span if span > 0 else 0.0
+    after = v[c:]
+    # it must stay down (a warm restart back to the peak is a schedule, not a collapse)
+    if remaining < COLLAPSE_REMAINING or float((after < 1e-2 * peak).mean()) < 0.9:
+        return None
+    return LRCollapse(peak, int(st[p]), int(st[c]), float(v[c]), float(after.min()), remaining, s)
+
+
+def lrs_below_reference(run: Run) -> list:
+    """Configured LRs under a third of their optimiser's low end (docs/causes.md: orders of magnitude below)."""
+    return [c for c in configured_lrs(run) if 0 < c.value < c.reference[0] / 3]
+
+
+@dataclass
+class Trainable:
+    trainable: int
+    total: int | None
+    source: str
+
+
+def trainable_counts(run: Run) -> Trainable | None:
+    """Trainable / total parameter counts: a checkpoint or meta record first, else the counts the trainer printed
+    (Lightning/Keras summaries, HF's "Number of trainable parameters", PEFT)."""
+    p = run.params
+    if p is not None and p.trainable is not None and p.total:
+        return Trainable(p.trainable, p.total, p.source or "params")
+    summ = run.meta.get("param_summary") or {}
+    tr = summ.get("trainable")
+    if not isinstance(tr, int):
+        return None
+    total = summ.get("total")
+    if not isinstance(total, int) and isinstance(summ.get("non_trainable"), int):
+        total = tr + summ["non_trainable"]
+    return Trainable(tr, total if isinstance(total, int) and total > 0 else None, str(summ.get("source", "")))
+
+
+# A trainable count this small is a bias vector or a single scalar, not a network: the smallest weight matrix any
+# model learns features with (inputs x classes) holds more. Used only when the total is not printed (HF's banner).
+TINY_TRAINABLE = 100
+
+
+def frozen_share(run: Run) -> tuple[float | None, Trainable] | None:
+    """(trainable share, counts) when the counts say most parameters are frozen; share None for a tiny count."""
+    t = trainable_counts(run)
+    if t is None:
+        return None
+    if t.total:
+        share = t.trainable / t.total
+        return (share, t) if share < 0.5 else None
+    return (None, t) if t.trainable < TINY_TRAINABLE else None
+
+
+_SATURATING = ("sigmoid", "tanh", "softsign", "hard_sigmoid", "hardsigmoid", "logistic")
+_RELU_LIKE = ("relu", "relu6")  # leaky/elu/gelu pass a gradient below 0: they do not die
+# depth at which a saturating net without normalisation stops training: sigmoid' <= 1/4, so L layers scale the
+# gradient reaching the first layer by <= 4^-L (6 layers: 2.4e-4; Glorot & Bengio 2010 saw sigmoid nets of 4-5
+# layers saturate); tanh' <= 1 vanishes only once units saturate, so a deeper net is needed.
+SATURATING_DEPTH = {"tanh": 10, "softsign": 10}
+SIGMOID_DEPTH = 6
+# a ReLU whose bias starts at b <= -1 is off for pre-activations below |b|: >= 84 % of unit-variance inputs, and the
+# unit gets no gradient to climb back (He et al. 2015 initialise biases to 0 for this reason)
+DEAD_BIAS = -1.0
+
+
+def _activation(run: Run) -> tuple[str, ConfigValue] | None:
+    cv = run.config_value(*KEYS["activation"])
+    if cv is None or not isinstance(cv.value, str):
+        return None
+    return cv.value.strip().lower().replace("-", "_"), cv
+
+
+def _has_norm(run: Run) -> bool | None:
+    cv = run.config_value(*KEYS["normalization"])
+    if cv is None:
+        return None
+    if isinstance(cv.value, str):
+        return cv.value.strip().lower() not in ("", "none", "null", "false", "no", "off", "0", "identity")
+    return bool(cv.value)
+
+
+def saturating_depth(run: Run) -> tuple[str, list[str]] | None:
+    """(activation, evidence) for a deep sigmoid/tanh network configured without normalisation."""
+    act = _activation(run)
+    if act is None or not any(a in act[0] for a in _SATURATING):
+        return None
+    depth, dcv = config_number(run, *KEYS["n_layers"])
+    need = SIGMOID_DEPTH
+    for name, d in SATURATING_DEPTH.items():
+        if name in act[0]:
+            need = d
+    if depth is None or depth < need or _has_norm(run):
+        return None
+    return act[0], [f"{act[1].key}={act[1].text or act[1].value} {cite_config(act[1])}",
+                    f"{dcv.key}={dcv.text or dcv.value} {cite_config(dcv)} (>= {need} saturating layers; their "
+                    f"derivative <= {0.25 if need == SIGMOID_DEPTH else 1} shrinks the gradient layer by layer)",
+                    "no normalisation layer configured"]
+
+
+def dead_init(run: Run) -> list[str] | None:
+    """Evidence for ReLUs initialised dead: a ReLU activation with bias init <= DEAD_BIAS."""
+    act = _activation(run)
+    b, bcv = config_number(run, *KEYS["bias_init"])
+    if act is None or act[0] not in _RELU_LIKE or b is None or b > DEAD_BIAS:
+        return None
+    return [f"{act[1].key}={act[1].text or act[1].value} {cite_config(act[1])}",
+            f"{bcv.key}={bcv.text or bcv.value} {cite_config(bcv)}: a ReLU with bias {fmt(b)} is off for every "
+            f"pre-activation below {fmt(-b)}, and a unit that is off gets no gradient to recover"]
+
+
+def _explained(run: Run) -> list[str]:
+    """The look-alikes whose own trace is in the log (each detector below reads the same facts)."""
+    out = []
+    if lr_collapse(run) is not None:
+        out.append("scheduler_misuse")
+    if lrs_below_reference(run):
+        out.append("lr_too_low")
+    if frozen_share(run) is not None or config_bool(run, *KEYS["freeze"])[0] or _grad_median(run, zero=True):
+        out.append("frozen_params")
+    if saturating_depth(run) is not None or _grad_median(run, tiny=True):
+        out.append("vanishing_gradients")
+    if dead_init(run) is not None or _dead_fraction(run):
+        out.append("dead_units")
+    return out
+
+
+def _grad_median(run: Run, zero: bool = False, tiny: bool = False) -> bool:
+    g = run.series("grad_norm")
+    if g is None:
+        return False
+    _, v = g.finite()
+    if v.size < 5:
+        return False
+    med = float(np.median(v[:max(3, v.size // 5)]))
+    return (zero and float(np.median(v)) < 1e-8) or (tiny and 0 < med < 1e-4)
+
+
+# When nothing in the log separates them, the look-alikes are listed in this order, each below 0.5 (docs/causes.md
+# gives dead/saturated units as the commonest reason a network's output goes constant).
+UNEXPLAINED = {"dead_units": 0.42, "frozen_params": 0.4, "vanishing_gradients": 0.38, "lr_too_low": 0.36}
+
+
+def unexplained_candidate(run: Run, cause: str, detector: str) -> list[Finding]:
+    """A look-alike listed (below 0.5) for a run that does not learn when nothing in the log tells them apart."""
+    nl = never_learned(run)
+    if nl is None or _explained(run):
+        return []
+    if cause == "lr_too_low" and configured_lrs(run):
+        return []  # the LR is known and within its range: a too-low LR is not a candidate
+    others = ", ".join(c for c in UNEXPLAINED if c != cause)
+    ev = [*nl.evidence, f"nothing in the log tells the look-alikes apart ({cause}, {others}): no trainable count, "
+          "no activation/bias/depth config, no LR collapse or LR far under its range"]
+    return [Finding(detector, cause, UNEXPLAINED[cause], "the run does not learn; the log cannot say why", ev,
+                    nl.first_step, {"chance_classes": nl.k, "chance_level": nl.level, "ambiguous": True})]
+
+
+# ------------------------------------------------------------------------------------------------- detectors
+
+
+def detect_lr_too_low(run: Run) -> list[Finding]:
+    """LR far below its reference (under a third of the low end) with a flat loss while grads are not tiny.
+
+    "orders of magnitude below reference" (docs/causes.md); a flat loss is < 10 % decrease over the run.
+    """
+    below = lrs_below_reference(run)
+    if not below:
+        return unexplained_candidate(run, "lr_too_low", "detect_lr_too_low")
+    prog = progress(run, "loss")
+    g = run.series("grad_norm")
+    gfin = g.values[np.isfinite(g.values)] if g is not None else np.array([])
+    gmed = float(np.median(gfin)) if gfin.size else None
+    ev: list[str] = []
+    sites = []
+    factor = 1.0
+    for c in below:
+        lo, ref, _ = c.reference
+        factor = max(factor, ref / c.value)
+        name = c.cv.key.rsplit(".", 1)[-1] if c.cv else f"lr ({c.group})"
+        t = c.cv.text if c.cv else None
+        fam = "an unknown optimiser (wide range)" if c.family == "unknown" else c.family.replace("_", " ")
+        ev.append(f"{name}={format_like(t, c.value)} is {ref / c.value:.3g}x below the reference "
+                  f"{format_like(t, ref)} for {fam} {cite_config(c.cv)}")
+        sites.append(fix_site(c.cv, format_like(t, ref), key=f"lr.{c.group}"))
+    loss = loss_series(run)
+    flat = (prog is not None and prog < 0.10) or never_learned(run) is not None
+    if prog is not None and loss is not None:
+        ev.append(f"loss decreased only {max(prog, 0):.1%} over the run {cite_series(loss)}")
+    if gmed is not None and g is not None:
+        ev.append(f"grad_norm median {fmt(gmed)} (gradients are flowing) {cite_series(g)}")
+    strength = 0.3 + 0.1 * min(3.0, math.log10(factor))
+    if flat:
+        strength += 0.35
+    if gmed is not None and gmed > 1e-4:
+        strength += 0.05
+    return [Finding("detect_lr_too_low", "lr_too_low", float(min(1.0, strength)),
+                    "learning rate far below the reference range; the loss barely moves", ev, None,
+                    {"lr_under_reference": factor, "loss_progress": prog, "grad_norm_median": gmed}, sites)]
+
+
+def detect_scheduler_misuse(run: Run) -> list[Finding]:
+    """A schedule is configured (warmup > 0, decay/cosine scheduler) but the logged LR never changes; or the LR
+    hits 0 early; or warmup is longer than the run; or the 'scheduler before optimizer' warning."""
+    ev: list[str] = []
+    strength = 0.0
+    step = None
+    wv, wcv = config_number(run, *KEYS["warmup_steps"])
+    sched_cv = run.config_value(*KEYS["lr_schedule"])
+    sched_val = str(sched_cv.value).lower() if sched_cv is not None else ""
+    schedule_configured = (wv is not None and wv > 0) or (
+        sched_cv is not None and sched_val not in ("constant", "none", "false", "", "null", "0"))
+    s = _lr_series(run)
+    if s is not None and len(s) >= 10:
+        st, v = s.finite()
+        if v.size >= 10:
+            vmax = float(np.abs(v).max())
+            spread = float(v.max() - v.min()) / vmax if vmax > 0 else 0.0
+            if schedule_configured and spread < 1e-6 and run_length(run) > 20:
+                what = f"warmup_steps={wcv.text or wcv.value} {cite_config(wcv)}" if wv else \
+                    f"{sched_cv.key}={sched_cv.value} {cite_config(sched_cv)}"
+                ev.append(f"logged {s.name} stays exactly {fmt(float(v[0]))} for all {v.size} points "
+                          f"({int(st[0])}..{int(st[-1])}) although a schedule is configured ({what}) {cite_series(s)}")
+                strength = max(strength, 0.85)
+                step = int(st[0])
+            zero = np.nonzero(v <= 0)[0]
+            if zero.size and vmax > 0:
+                z0 = int(zero[0])
+                if z0 < 0.9 * v.size and (v[z0:] <= 0).mean() > 0.9 and z0 > 0:
+                    ev.append(f"{s.name} reaches 0 at step {int(st[z0])}, {1 - z0 / v.size:.0%} of the run before "
+                              f"its end {cite_series(s)}")
+                    strength = max(strength, 0.7)
+                    step = int(st[z0])
+    # (a run of < 20 steps is a smoke test: its schedule says nothing; a run whose loss went non-finite stopped
+    # early, so its logged length is not the length it was configured for, and a warmup longer than it says nothing)
+    stopped_early = first_nonfinite(loss_series(run)) is not None
+    if wv is not None and wv > 0 and run_length(run) >= 20 and wv > 1.0 * run_length(run) and not stopped_early:
+        ev.append(f"warmup_steps={wcv.text or wcv.value} is longer than the run ({run_length(run)} steps) "
+                  f"{cite_config(wcv)}")
+        strength = max(strength, 0.7)
+    for e in run.events:
+        if e.tag == "scheduler_before_optimizer":
+            ev.append(f"warning at step {e.step}: {e.message[:120]} [{cite_source(e.source)}:{e.line}]")
+            strength = max(strength, 0.6)
+            step = step if step is not None else e.step
+            break
+    if not ev:
+        return []
+    return [Finding("detect_scheduler_misuse", "scheduler_misuse", strength,
+                    "the learning-rate schedule is not the one configured", ev, step,
+                    {"schedule_configured": schedule_configured})]
+
+
+def detect_lr_collapse(run: Run) -> list[Finding]:
+    """The LR falls under 1e-3 x its peak with >= half the run still to go and stays there: a scheduler stepped
+    per batch instead of per epoch (or a decay far too fast); training goes on at an LR of ~0."""
+    c = lr_collapse(run)
+    if c is None:
+        return []
+    ev = [f"{c.series.name} fell from its peak {fmt(c.peak)} (step {c.peak_step}) to {fmt(c.value)} by step "
+          f"{c.step} and to {fmt(c.floor)} later ({c.peak / max(c.floor, 1e-300):.2g}x down), with {c.remaining:.0%} "
+          f"of the run still to go: the schedule decays orders of magnitude too fast (a per-epoch scheduler stepped "
+          f"every batch) {cite_series(c.series)}"]
+    strength = 0.75
+    loss = loss_series(run)
+    if loss is not None:
+        ls, lv = loss.finite()
+        after = lv[ls >= c.step]
+        if after.size >= 5:
+            m = max(2, after.size // 5)
+            moved = (float(np.median(after[:m])) - float(np.median(after[-m:]))) / max(abs(float(np.median(after))),
+                                                                                      1e-12)
+            ev.append(f"the loss moved {moved:.1%} after step {c.step} {cite_series(loss)}")
+            if moved < 0.05:
+                strength += 0.1  # training stalled with the LR: the collapse is what stopped it
+    return [Finding("detect_lr_collapse", "scheduler_misuse", strength,
+                    "the learning rate collapses to ~0 early in the run", ev, c.step,
+                    {"lr_peak": c.peak, "lr_floor": c.floor, "remaining_share": c.remaining})]
+
+
+def detect_vanishing_gradients(run: Run) -> list[Finding]:
+    """Grad norm below 1e-4 from the start (docs/causes.md) but not exactly zero, with a loss plateau.
+
+    1e-4 on the *global* norm: smdebug's VanishingGradient uses 1e-7 on mean |grad| per tensor, which for a
+    model with ~1e5-1e8 parameters corresponds to a global L2 norm around 1e-5..1e-3.
+    """
+    g = run.series("grad_norm")
+    if g is None or len(g) < 5:
+        return unexplained_candidate(run, "vanishing_gradients", "detect_vanishing_gradients")
+    _, v = g.finite()
+    if v.size < 5:
+        return []
+    k = max(3, v.size // 5)
+    med = float(np.median(v[:k]))
+    if not (0 < med < 1e-4) and not (med == 0 and float(np.median(v)) > 0):
+        return unexplained_candidate(run, "vanishing_gradients", "detect_vanishing_gradients")
+    frozen, _ = config_bool(run, *KEYS["freeze"])
+    if frozen or frozen_share(run) is not None:
+        return []  # frozen parameters explain tiny grads
+    prog = progress(run, "loss")
+    ev = [f"grad_norm median {fmt(med)} over the first {k} points (< 1e-4) {cite_series(g)}"]
+    strength = 0.5
+    if prog is not None and prog < 0.1:
+        ev.append(f"loss decreased only {max(prog, 0):.1%}")
+        strength += 0.25
+    return [Finding("detect_vanishing_gradients", "vanishing_gradients", strength,
+                    "gradients are vanishingly small from the start", ev, int(g.steps[0]),
+                    {"grad_norm_median_early": med, "loss_progress": prog})]
+
+
+def detect_saturating_depth(run: Run) -> list[Finding]:
+    """A deep sigmoid/tanh network without normalisation (config) whose loss never leaves chance: the gradient
+    dies on its way back through the saturating layers. The config alone is a risk (0.3): such nets can train."""
+    sat = saturating_depth(run)
+    if sat is None:
+        return []
+    nl = never_learned(run)
+    ev = list(sat[1])
+    if nl is not None:
+        ev += nl.evidence
+    return [Finding("detect_saturating_depth", "vanishing_gradients", 0.7 if nl is not None else 0.3,
+                    "a deep saturating network without normalisation: gradients vanish before the first layers",
+                    ev, nl.first_step if nl else None, {"activation": sat[0], "not_learning": nl is not None})]
+
+
+def detect_frozen_params(run: Run) -> list[Finding]:
+    """Parameters that should train do not: trainable share < 50 % (checkpoint counts or the counts the trainer
+    printed), a trainable count under 100 (a bias vector, not a network), a freeze flag set, or grad norm ~0.
+
+    Grad norm < 1e-8 is 'no gradient' in float32.
+    """
+    ev: list[str] = []
+    strength = 0.0
+    sites = []
+    fs = frozen_share(run)
+    if fs is not None:
+        share, t = fs
+        src = f"[{cite_source(t.source)}]" if t.source else "[params]"
+        if share is not None:
+            ev.append(f"only {t.trainable:,} of {t.total:,} parameters ({share:.1%}) are trainable {src}")
+            strength = max(strength, 0.45 + 0.4 * (0.5 - share) / 0.5)
+        else:
+            ev.append(f"only {t.trainable:,} trainable parameters: a bias vector, not a network (< {TINY_TRAINABLE}) "
+                      f"{src}")
+            strength = max(strength, 0.6)
+    fz, fcv = config_bool(run, *KEYS["freeze"])
+    if fz:
+        ev.append(f"{fcv.key}={fcv.text or fcv.value} {cite_config(fcv)}")
+        sites.append(fix_site(fcv, "false" if (fcv.text or "").islower() else "False"))
+        strength = max(strength, 0.5) + (0.2 if strength else 0)
+    g = run.series("grad_norm")
+    if g is not None:
+        _, v = g.finite()
+        if v.size >= 5 and float(np.median(v)) < 1e-8:
+            ev.append(f"grad_norm median {fmt(float(np.median(v)))}: no gradient reaches the parameters "
+                      f"{cite_series(g)}")
+            strength = max(strength, 0.6) + 0.1
+    if not ev:
+        return unexplained_candidate(run, "frozen_params", "detect_frozen_params")
+    prog = progress(run, "loss")
+    nl = never_learned(run)
+    if nl is not None:
+        ev += nl.evidence
+        strength += 0.1
+    elif prog is not None:
+        ev.append(f"loss decreased {max(prog, 0):.1%} over the run")
+        if prog < 0.15:
+            strength += 0.1
+    return [Finding("detect_frozen_params", "frozen_params", float(min(1.0, strength)),
+                    "parameters that should train are frozen", ev, None,
+                    {"trainable_share": fs[0] if fs else None, "loss_progress": prog}, sites)]
+
+
+def _dead_fraction(run: Run) -> list[str]:
+    """A logged dead/zero-activation fraction >= 50 % late in the run (smdebug DeadRelu's layer share)."""
+    ev = []
+    for name, s in run.metrics.items():
+        low = name.lower()
+        if any(t in low for t in ("dead", "zero_frac", "frac_zero", "inactive", "saturat")):
+            _, v = s.finite()
+            if v.size and float(np.median(v[-max(1, v.size // 4):])) >= 0.5:
+                ev.append(f"{name} = {fmt(float(v[-1]))} at step {int(s.steps[-1])} {cite_series(s)}")
+    return ev
+
+
+def detect_dead_units(run: Run) -> list[Finding]:
+    """Dead/saturated units: a logged dead fraction >= 50 %, or a grad norm that collapses by >= 1000x within the
+    run and stays there while the loss stops improving."""
+    ev = _dead_fraction(run)
+    strength = 0.75 if ev else 0.0
+    step = None
+    g = run.series("grad_norm")
+    if g is not None and len(g) >= 20:
+        st, v = g.finite()
+        if v.size >= 20:
+            k = max(3, v.size // 10)
+            early = float(np.median(v[:k]))
+            late = float(np.median(v[-k:]))
+            if early > 1e-6 and late < early / 1000:
+                n_before = len(ev)
+                idx = int(np.argmax(v < early / 100))
+                step = int(st[idx])
+                ev.append(f"grad_norm collapsed from {fmt(early)} to {fmt(late)} around step {step} "
+                          f"{cite_series(g)}")
+                prog_late = None
+                loss = loss_series(run)
+                converged = False
+                if loss is not None:
+                    ls, lv = loss.finite()
+                    after = lv[ls >= step]
+                    # gradients also vanish when the loss reaches ~0 (a memorised training set): that is
+                    # convergence, not dead units
+                    converged = bool(after.size and lv.size and float(np.median(after)) < 0.05 * abs(float(lv[0])))
+                    if after.size >= 5:
+                        prog_late = (after[0] - after[-1]) / max(abs(after[0]), 1e-12)
+                        ev.append(f"loss moved {prog_late:.1%} after the collapse")
+                if converged:
+                    del ev[n_before:]
+                else:
+                    strength = max(strength, 0.5 + (0.2 if prog_late is not None and prog_late < 0.05 else 0))
+    if not ev:
+        return []
+    return [Finding("detect_dead_units", "dead_units", strength, "units are dead or saturated: no signal passes",
+                    ev, step, {})]
+
+
+def detect_dead_init(run: Run) -> list[Finding]:
+    """ReLUs initialised with a negative bias (config) and a loss that never leaves chance: the units start dead
+    and get no gradient to recover. The config alone is a risk (0.3): some units may still be alive."""
+    init = dead_init(run)
+    if init is None:
+        return []
+    nl = never_learned(run)
+    ev = init + (nl.evidence if nl is not None else [])
+    return [Finding("detect_dead_init", "dead_units", 0.7 if nl is not None else 0.3,
+                    "ReLU units initialised dead by a negative bias", ev, nl.first_step if nl else None,
+                    {"not_learning": nl is not None})]
+
+
+def detect_loss_at_chance(run: Run) -> list[Finding]:
+    """The loss never leaves chance level ln(k) (see never_learned): the output no longer depends on the input.
+
+    Reported as dead_units, the usual reason a network's output goes constant, at 0.42 (listed, below 0.5) when
+    nothing in the log tells the look-alikes apart: then frozen_params, vanishing_gradients and lr_too_low are
+    listed beside it by their own detectors. When a look-alike's trace is in the log, its detector carries the
+    diagnosis and this stays context (0.15) for dead_units.
+    """
+    nl = never_learned(run)
+    if nl is None:
+        return []
+    explained = _explained(run)
+    if not explained:
+        return unexplained_candidate(run, "dead_units", "detect_loss_at_chance")
+    if "dead_units" in explained:
+        return []  # detect_dead_init / detect_dead_units carry it
+    return [Finding("detect_loss_at_chance", "dead_units", 0.15, "the loss sits at chance level",
+                    [*nl.evidence, f"explained by the trace of {', '.join(explained)} in the log"], nl.first_step,
+                    {"chance_classes": nl.k, "chance_level": nl.level, "explained_by": explained})]
+
+
+DETECTORS = [detect_lr_too_low, detect_scheduler_misuse, detect_lr_collapse, detect_vanishing_gradients,
+             detect_saturating_depth, detect_frozen_params, detect_dead_units, detect_dead_init, detect_loss_at_chance]
