@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from traindoc.evidence.context import configured_lrs, optimizer_family
-from traindoc.evidence.detectors import optimisation
+from traindoc.evidence.detectors import not_learning, optimisation
 from traindoc.ingest.model import ConfigValue, Run, Series
 
 N = 120
@@ -49,7 +49,7 @@ def test_muon_keys_still_identify_mugrokfast_when_nothing_is_named() -> None:
 
 def test_warmup_longer_than_a_completed_run_fires() -> None:
     run = make_run({"optim.warmup_steps": 500}, meta_optimizer="adamw")
-    f = optimisation.detect_scheduler_misuse(run)
+    f = not_learning.detect_scheduler_misuse(run)
     assert f and any("longer than the run" in e for e in f[0].evidence)
 
 
@@ -57,4 +57,4 @@ def test_warmup_longer_than_a_run_stopped_by_nan_is_silent() -> None:
     loss = 4.0 * np.exp(-T / 60) + 1.0
     loss[76:] = np.nan  # the run diverged and stopped: its length is not the configured one
     run = make_run({"optim.warmup_steps": 500}, meta_optimizer="adamw", loss=loss)
-    assert optimisation.detect_scheduler_misuse(run) == []
+    assert not_learning.detect_scheduler_misuse(run) == []

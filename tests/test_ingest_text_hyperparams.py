@@ -82,3 +82,16 @@ def test_lightning_grad_norm_utility_name(tmp_path):
                                                                           for s in range(10)))
     run = load_run([p])
     assert run.series("grad_norm") is not None and len(run.series("grad_norm")) == 10
+
+
+def test_print_glued_to_a_progress_bar_is_read(tmp_path):
+    """`print(f"lr={sched.get_last_lr()} ...")` glued after Lightning's bar: a one-element list is the number."""
+    p = tmp_path / "train.log"
+    p.write_text("".join(f"Epoch 0:   0%|          | {s}/1000 [00:02<10:00,  1.00it/s, v_num=1, train_loss=10.90]"
+                         f"lr=[0.0] mean=-0.000124 std=0.024048\n" for s in range(1, 11)))
+    run = Run()
+    text_log.read(p, run)
+    run.finalize()
+    assert dict(zip(run.series("lr").steps.tolist(), run.series("lr").values.tolist(), strict=True)) == \
+        {s: 0.0 for s in range(1, 11)}
+    assert len(run.series("loss")) == 10

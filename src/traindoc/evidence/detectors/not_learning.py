@@ -124,6 +124,8 @@ def _pinned(loss: Series, k_cfg: int | None) -> NotLearning | None:
     level = float(np.median(tail))
     if level <= 0 or float(tail.max() - tail.min()) > 2 * PIN_TOL:
         return None
+    if k_cfg is None and level > math.log(MAX_PINNED_K + 1):
+        return None
     k = k_cfg if k_cfg is not None else int(round(math.exp(level)))
     if k < 2 or (k_cfg is None and k > MAX_PINNED_K) or abs(level - math.log(k)) > PIN_TOL:
         return None
@@ -169,7 +171,7 @@ def _never_learned(run: Run) -> NotLearning | None:
     early = v[:max(3, v.size // 10)]
     late = v[-max(5, int(0.3 * v.size)):]
     a, b = float(np.median(early)), float(np.median(late))
-    if b <= 0 or (a - b) / abs(a) >= MAX_DROP:
+    if a <= 0 or b <= 0 or (a - b) / a >= MAX_DROP:  # chance ln(k) > 0: a loss <= 0 is not cross-entropy
         return None
     half = v.size // 2
     slope, _ = stats.slope(st[half:].astype(np.float64), v[half:])
@@ -183,7 +185,7 @@ def _never_learned(run: Run) -> NotLearning | None:
         if _near(b, k_cfg, CHANCE_REL_TOL):
             k, source = k_cfg, "config"
     else:
-        cand = int(round(math.exp(b)))
+        cand = int(round(math.exp(min(b, math.log(MAX_INFERRED_K + 1)))))
         if 2 <= cand <= MAX_INFERRED_K and _near(b, cand, INFERRED_REL_TOL):
             if acc is not None and abs(acc[0] - 1 / cand) <= 0.5 / cand:
                 k, source = cand, "accuracy"
@@ -455,8 +457,9 @@ def detect_lr_too_low(run: Run) -> list[Finding]:
 
 
 def detect_scheduler_misuse(run: Run) -> list[Finding]:
-    """A schedule is configured (warmup > 0, decay/cosine scheduler) but the logged LR never changes; or the LR
-    hits 0 early; or warmup is longer than the run; or the 'scheduler before optimizer' warning."""
+    """A schedule is configured (warmup > 0, decay/cosine scheduler) but the logged LR never changes; or the LR is
+    0 at every logged point while training runs; or it hits 0 early; or warmup is longer than the run; or the
+    'scheduler before optimizer' warning."""
     ev: list[str] = []
     strength = 0.0
     step = None
@@ -466,26 +469,35 @@ def detect_scheduler_misuse(run: Run) -> list[Finding]:
     schedule_configured = (wv is not None and wv > 0) or (
         sched_cv is not None and sched_val not in ("constant", "none", "false", "", "null", "0"))
     s = _lr_series(run)
-    if s is not None and len(s) >= 10:
-        st, v = s.finite()
-        if v.size >= 10:
-            vmax = float(np.abs(v).max())
-            spread = float(v.max() - v.min()) / vmax if vmax > 0 else 0.0
-            if schedule_configured and spread < 1e-6 and run_length(run) > 20:
-                what = f"warmup_steps={wcv.text or wcv.value} {cite_config(wcv)}" if wv else \
-                    f"{sched_cv.key}={sched_cv.value} {cite_config(sched_cv)}"
-                ev.append(f"logged {s.name} stays exactly {fmt(float(v[0]))} for all {v.size} points "
-                          f"({int(st[0])}..{int(st[-1])}) although a schedule is configured ({what}) {cite_series(s)}")
-                strength = max(strength, 0.85)
-                step = int(st[0])
-            zero = np.nonzero(v <= 0)[0]
-            if zero.size and vmax > 0:
-                z0 = int(zero[0])
-                if z0 < 0.9 * v.size and (v[z0:] <= 0).mean() > 0.9 and z0 > 0:
-                    ev.append(f"{s.name} reaches 0 at step {int(st[z0])}, {1 - z0 / v.size:.0%} of the run before "
-                              f"its end {cite_series(s)}")
-                    strength = max(strength, 0.7)
-                    step = int(st[z0])
+    st, v = s.finite() if s is not None else (np.array([], dtype=np.int64), np.array([]))
+    if s is not None and v.size >= 5 and float(np.abs(v).max()) == 0 and loss_series(run) is not None:
+        # nobody configures an LR of 0: a schedule that starts at 0 and is never stepped (warmup from 0, a LambdaLR
+        # returning 0) leaves the optimiser without a step size while training goes on
+        cfg = [c for c in configured_lrs(run) if c.cv is not None]
+        said = (f" although {cfg[0].cv.key}={format_like(cfg[0].cv.text, cfg[0].value)} is configured "
+                f"{cite_config(cfg[0].cv)}") if cfg else ""
+        ev.append(f"logged {s.name} is 0 at all {v.size} points ({int(st[0])}..{int(st[-1])}): the optimiser never "
+                  f"moves the weights{said} {cite_series(s)}")
+        strength = max(strength, 0.8 if cfg else 0.7)
+        step = int(st[0])
+    elif s is not None and v.size >= 10:
+        vmax = float(np.abs(v).max())
+        spread = float(v.max() - v.min()) / vmax if vmax > 0 else 0.0
+        if schedule_configured and spread < 1e-6 and run_length(run) > 20:
+            what = f"warmup_steps={wcv.text or wcv.value} {cite_config(wcv)}" if wv else \
+                f"{sched_cv.key}={sched_cv.value} {cite_config(sched_cv)}"
+            ev.append(f"logged {s.name} stays exactly {fmt(float(v[0]))} for all {v.size} points "
+                      f"({int(st[0])}..{int(st[-1])}) although a schedule is configured ({what}) {cite_series(s)}")
+            strength = max(strength, 0.85)
+            step = int(st[0])
+        zero = np.nonzero(v <= 0)[0]
+        if zero.size and vmax > 0:
+            z0 = int(zero[0])
+            if z0 < 0.9 * v.size and (v[z0:] <= 0).mean() > 0.9 and z0 > 0:
+                ev.append(f"{s.name} reaches 0 at step {int(st[z0])}, {1 - z0 / v.size:.0%} of the run before its "
+                          f"end {cite_series(s)}")
+                strength = max(strength, 0.7)
+                step = int(st[z0])
     # (a run of < 20 steps is a smoke test: its schedule says nothing; a run whose loss went non-finite stopped
     # early, so its logged length is not the length it was configured for, and a warmup longer than it says nothing)
     stopped_early = first_nonfinite(loss_series(run)) is not None

@@ -456,7 +456,9 @@ class _Parser:
 
     def __init__(self, order: list[Format], col: _Collector, run: Run, src: Source) -> None:
         self.order, self.col, self.run, self.src = order, col, run, src
-        self.states = {f.name: State() for f in order}
+        self.generic_in_order = any(f.name == "generic" for f in order)
+        self.with_generic = order if self.generic_in_order else [*order, FORMAT_BY_NAME["generic"]]
+        self.states = {f.name: State() for f in self.with_generic}
         self.last_step: int | None = None
         self.implicit_step = 0  # used when lines carry metrics but the log prints no step at all
         self.used_implicit = False
@@ -602,7 +604,10 @@ class _Parser:
                 record_config(hyper, run, col.path, line_no)
                 continue
             rec: Record | None = None
-            for fmt in self.order:
+            # what a script prints right after a progress bar (`lr=[0.0] ...` glued to Lightning's bar) is its own
+            # print, whatever family the bar is: the generic reader gets it too
+            order = self.order if text is not line.after_bar or self.generic_in_order else self.with_generic
+            for fmt in order:
                 try:
                     rec = fmt.parse(text, self.states[fmt.name])
                 except Exception:  # noqa: BLE001 - one odd line must not lose the file

@@ -1,0 +1,133 @@
+"""Runs that do not learn and their look-alikes (evidence/detectors/not_learning.py): each rule fires at a known
+step on a constructed series or a real corpus run, and stays silent on a run that learns."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+
+from traindoc.evidence.detectors import not_learning as nl
+from traindoc.ingest.loader import load_run
+from traindoc.ingest.model import ConfigValue, Run, Series
+
+CORPUS = Path(__file__).parent / "corpus" / "reallib"
+STEPS = np.arange(1, 301, 5)  # 60 logged points, every 5 steps, as the small trainers print
+
+
+def chance_loss(k: int = 8, seed: int = 0) -> np.ndarray:
+    """Minibatch losses of a model at chance: ln k with the ~1 % noise of a 16-sample batch."""
+    return math.log(k) * (1 + 0.01 * np.random.default_rng(seed).standard_normal(STEPS.size))
+
+
+def learning_loss(seed: int = 0) -> np.ndarray:
+    """A slow but real learner: from ln 8 to 1.99 (4 % below chance), noise as above."""
+    base = math.log(8) - (math.log(8) - 1.99) * (1 - np.exp(-STEPS / 100))
+    return base * (1 + 0.005 * np.random.default_rng(seed).standard_normal(STEPS.size))
+
+
+def build(loss: np.ndarray, config: dict[str, object] | None = None, lr: np.ndarray | None = None,
+          accuracy: float | None = None, summary: dict | None = None) -> Run:
+    run = Run()
+    run.add_series(Series("loss", STEPS, loss, "run/train.log"))
+    run.add_series(Series("grad_norm", STEPS, np.full(STEPS.size, 0.2), "run/train.log"))
+    if lr is not None:
+        run.add_series(Series("lr", STEPS, lr, "run/train.log"))
+    if accuracy is not None:
+        ev = STEPS[5::6]
+        run.add_series(Series("eval_accuracy", ev, np.full(ev.size, accuracy), "run/train.log"))
+    for k, v in (config or {"lr": 3e-4, "optimizer": "adam"}).items():
+        run.put_config(ConfigValue(k, v, "run/train.log", 1, "log_line", str(v)))
+    if summary:
+        run.meta["param_summary"] = {**summary, "source": "run/train.log"}
+    return run.finalize()
+
+
+def causes(run: Run) -> dict[str, float]:
+    out: dict[str, float] = {}
+    for det in nl.DETECTORS:
+        for f in det(run):
+            out[f.cause] = max(out.get(f.cause, 0.0), f.strength)
+    return out
+
+
+def test_never_learned_on_a_noisy_loss_at_chance():
+    got = nl.never_learned(build(chance_loss(8), accuracy=0.129))
+    assert got is not None and got.k == 8 and got.k_source == "accuracy"
+    assert got.first_step == 1  # at chance from the first logged step
+
+
+def test_never_learned_silent_on_a_slow_learner_and_off_chance_plateaus():
+    assert nl.never_learned(build(learning_loss(), accuracy=0.3)) is None
+    flat = 1.87 * (1 + 0.01 * np.random.default_rng(3).standard_normal(STEPS.size))  # between ln 6 and ln 7
+    assert nl.never_learned(build(flat)) is None
+
+
+def test_ambiguous_not_learning_lists_the_look_alikes_below_half():
+    got = causes(build(chance_loss(6), accuracy=0.17))
+    assert set(got) == {"dead_units", "frozen_params", "vanishing_gradients"}  # the LR is known and in range
+    assert all(0.3 <= s < 0.5 for s in got.values())
+    assert got["dead_units"] > got["frozen_params"] > got["vanishing_gradients"]
+    assert causes(build(learning_loss())) == {}
+
+
+def test_lr_collapse_fires_where_a_per_batch_step_lr_drops_below_1e3_of_its_peak():
+    lr = 1e-3 * 0.1 ** np.floor(STEPS / 5)  # StepLR(step_size=5, gamma=0.1) stepped every batch
+    (f,) = nl.detect_lr_collapse(build(chance_loss(), lr=lr))
+    assert f.step == int(STEPS[np.argmax(lr < nl.COLLAPSE_RATIO * lr.max())]) == 21 and f.strength >= 0.8
+    assert causes(build(chance_loss(), lr=lr))["dead_units"] < 0.2  # explained: dead_units stays context
+
+
+def test_lr_collapse_silent_on_schedules_people_plan():
+    t = (STEPS - 1) / (STEPS[-1] - 1)
+    cosine = 1e-3 * 0.5 * (1 + np.cos(np.pi * t))  # to exactly 0 at the last step
+    linear = 1e-3 * (1 - t)
+    resnet = 0.1 * 0.1 ** np.searchsorted([0.33, 0.67, 0.89], t, side="right")  # drops at 30/60/80 of 90 epochs
+    for lr in (cosine, linear, resnet):
+        assert nl.detect_lr_collapse(build(learning_loss(), lr=lr)) == []
+
+
+def test_saturating_depth_fires_on_a_deep_sigmoid_net_at_chance():
+    cfg = {"lr": 3e-4, "optimizer": "adam", "act": "sigmoid", "depth": 12, "norm": "none"}
+    (f,) = nl.detect_saturating_depth(build(chance_loss(), cfg, accuracy=0.125))
+    assert f.strength >= 0.7 and f.step == 1
+    assert nl.detect_saturating_depth(build(learning_loss(), cfg))[0].strength <= 0.3  # a risk only
+    for change in ({"act": "relu"}, {"depth": 3}, {"norm": "batch"}, {"act": "tanh", "depth": 8}):
+        assert nl.detect_saturating_depth(build(chance_loss(), {**cfg, **change})) == []
+
+
+def test_dead_init_fires_on_relu_with_negative_bias_at_chance():
+    cfg = {"lr": 3e-4, "optimizer": "adam", "act": "relu", "bias_init": -3.0}
+    (f,) = nl.detect_dead_init(build(chance_loss(), cfg, accuracy=0.125))
+    assert f.strength >= 0.7 and any("bias_init=-3.0" in e for e in f.evidence)
+    for change in ({"bias_init": 0.0}, {"act": "gelu"}):
+        assert nl.detect_dead_init(build(chance_loss(), {**cfg, **change})) == []
+
+
+def test_frozen_params_from_printed_counts():
+    (f,) = nl.detect_frozen_params(build(chance_loss(), summary={"trainable": 8, "total": 5800}))
+    assert f.strength >= 0.9 and f.numbers["trainable_share"] < 0.01
+    (f,) = nl.detect_frozen_params(build(chance_loss(), summary={"trainable": 6}))  # HF prints no total
+    assert f.strength >= 0.6 and "bias vector" in f.evidence[0]
+    assert nl.detect_frozen_params(build(learning_loss(), summary={"trainable": 5800, "total": 5800})) == []
+    assert nl.detect_frozen_params(build(learning_loss(), summary={"trainable": 1102})) == []
+
+
+def test_real_runs_told_apart():
+    """Real runs of the corpus (tools/make_reallib_corpus.py): each look-alike named by its own trace."""
+    def top(name: str) -> str:
+        got = causes(load_run([CORPUS / name / "run"]))
+        return max(got, key=got.get) if got else "none"
+
+    assert top("plain_pytorch-dead_units-s0") == "dead_units"  # act=relu bias_init=-3.0 in the config line
+    assert top("plain_pytorch-scheduler_misuse-s4") == "scheduler_misuse"
+    assert top("lightning-frozen_params-s2") == "frozen_params"  # "Trainable params: 8" of 5.8 K
+    assert top("lightning-vanishing_gradients-s0") == "vanishing_gradients"
+    assert causes(load_run([CORPUS / "plain_pytorch-healthy-s16" / "run"])) == {}
+
+
+def test_scheduler_misuse_fires_on_an_lr_of_zero_throughout():
+    (f,) = nl.detect_scheduler_misuse(build(chance_loss(), lr=np.zeros(STEPS.size)))
+    assert f.step == 1 and f.strength >= 0.8 and "lr=0.0003 is configured" in f.evidence[0]
+    assert nl.detect_scheduler_misuse(build(learning_loss(), lr=np.full(STEPS.size, 3e-4))) == []
