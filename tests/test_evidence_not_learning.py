@@ -131,3 +131,15 @@ def test_scheduler_misuse_fires_on_an_lr_of_zero_throughout():
     (f,) = nl.detect_scheduler_misuse(build(chance_loss(), lr=np.zeros(STEPS.size)))
     assert f.step == 1 and f.strength >= 0.8 and "lr=0.0003 is configured" in f.evidence[0]
     assert nl.detect_scheduler_misuse(build(learning_loss(), lr=np.full(STEPS.size, 3e-4))) == []
+
+
+def test_frozen_share_by_design_stays_quiet():
+    """A head trained on a frozen backbone that learns, and a LoRA adapter, are designs, not faults."""
+    (f,) = nl.detect_frozen_params(build(learning_loss() * np.linspace(1, 0.6, STEPS.size),
+                                         summary={"trainable": 5_000, "total": 11_000_000}))
+    assert f.strength <= 0.25
+    peft = build(chance_loss(), summary={"trainable": 294_912, "total": 124_734_720, "adapter": True})
+    assert nl.frozen_share(peft) is None  # PEFT's "trainable params: ... || all params: ..." line
+    lora = build(chance_loss(), {"lr": 3e-4, "optimizer": "adam", "lora_r": 8},
+                 summary={"trainable": 294_912, "total": 124_734_720})
+    assert nl.frozen_share(lora) is None

@@ -366,7 +366,7 @@ def test_param_summaries(tmp_path):
     q.write_text("trainable params: 294,912 || all params: 124,734,720 || trainable%: 0.2364\nstep 1 loss 2.0\n")
     run = Run()
     text_log.read(q, run)
-    assert run.meta["param_summary"] == {"trainable": 294912, "total": 124734720, "source": str(q)}
+    assert run.meta["param_summary"] == {"trainable": 294912, "total": 124734720, "adapter": True, "source": str(q)}
     assert not run.events
 
 

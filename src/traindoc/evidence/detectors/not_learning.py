@@ -299,10 +299,19 @@ def trainable_counts(run: Run) -> Trainable | None:
 TINY_TRAINABLE = 100
 
 
+# Adapter fine-tuning (LoRA, PEFT) trains a small share by design: its counts say nothing about frozen parameters.
+_ADAPTER_KEYS = ("lora_r", "lora_rank", "lora_alpha", "lora_dropout", "peft_type", "target_modules", "use_lora",
+                 "adapter", "lora")
+
+
+def _adapter(run: Run) -> bool:
+    return bool((run.meta.get("param_summary") or {}).get("adapter")) or run.config_value(*_ADAPTER_KEYS) is not None
+
+
 def frozen_share(run: Run) -> tuple[float | None, Trainable] | None:
     """(trainable share, counts) when the counts say most parameters are frozen; share None for a tiny count."""
     t = trainable_counts(run)
-    if t is None:
+    if t is None or _adapter(run):
         return None
     if t.total:
         share = t.trainable / t.total
@@ -615,15 +624,15 @@ def detect_frozen_params(run: Run) -> list[Finding]:
         ev.append(f"{fcv.key}={fcv.text or fcv.value} {cite_config(fcv)}")
         sites.append(fix_site(fcv, "false" if (fcv.text or "").islower() else "False"))
         strength = max(strength, 0.5) + (0.2 if strength else 0)
-    g = run.series("grad_norm")
-    if g is not None:
-        _, v = g.finite()
-        if v.size >= 5 and float(np.median(v)) < 1e-8:
-            ev.append(f"grad_norm median {fmt(float(np.median(v)))}: no gradient reaches the parameters "
-                      f"{cite_series(g)}")
-            strength = max(strength, 0.6) + 0.1
+    no_grad = _grad_median(run, zero=True)
+    if no_grad:
+        g = run.series("grad_norm")
+        med = float(np.median(g.finite()[1]))
+        ev.append(f"grad_norm median {fmt(med)}: no gradient reaches the parameters {cite_series(g)}")
+        strength = max(strength, 0.6) + 0.1
     if not ev:
         return unexplained_candidate(run, "frozen_params", "detect_frozen_params")
+    only_counts = fs is not None and not fz and not no_grad
     prog = progress(run, "loss")
     nl = never_learned(run)
     if nl is not None:
@@ -633,6 +642,10 @@ def detect_frozen_params(run: Run) -> list[Finding]:
         ev.append(f"loss decreased {max(prog, 0):.1%} over the run")
         if prog < 0.15:
             strength += 0.1
+        elif only_counts:
+            # only the counts, and the loss learns: training a head on a frozen backbone is a design, not a fault
+            ev.append("a small trainable share is how a head is fine-tuned on a frozen backbone, and the loss learns")
+            strength = min(strength, 0.25)
     return [Finding("detect_frozen_params", "frozen_params", float(min(1.0, strength)),
                     "parameters that should train are frozen", ev, None,
                     {"trainable_share": fs[0] if fs else None, "loss_progress": prog}, sites)]

@@ -52,6 +52,7 @@ def param_line(text: str, run: Run, path: str) -> bool:
         summary = run.meta.setdefault("param_summary", {})
         if field == "peft":
             summary["trainable"], summary["total"] = _count(m.group(1)), _count(m.group(2))
+            summary["adapter"] = True  # an adapter trains a small share by design
         else:
             summary[field] = _count(m.group(1))
         summary["source"] = path  # "0 Trainable params" itself is a catalogue event (no_trainable_params)
