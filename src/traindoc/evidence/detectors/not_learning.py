@@ -86,7 +86,8 @@ def _late_median(s: Series | None, share: float = 0.3) -> tuple[float, int] | No
     return float(np.median(tail)), v.size
 
 
-_ACC_NAME = re.compile(r"accuracy|(?:^|[_ /])acc(?:$|[_ /@])", re.IGNORECASE)
+# top-1 accuracy under its other names (timm's summary.csv "eval_top1", torchvision's "Acc@1"); top-5 is not chance 1/k
+_ACC_NAME = re.compile(r"accuracy|(?:^|[_ /])acc(?:$|[_ /](?!step))|top[-_ ]?1(?!\d)|acc@1(?!\d)", re.IGNORECASE)
 
 
 def _accuracy(run: Run) -> tuple[float, Series] | None:
