@@ -406,7 +406,10 @@ def _grad_median(run: Run, zero: bool = False, tiny: bool = False) -> bool:
 
 # When nothing in the log separates them, the look-alikes are listed in this order, each below 0.5 (docs/causes.md
 # gives dead/saturated units as the commonest reason a network's output goes constant).
-UNEXPLAINED = {"dead_units": 0.42, "frozen_params": 0.4, "vanishing_gradients": 0.38, "lr_too_low": 0.36}
+# Labels that do not belong to their inputs (shuffled or sorted apart from them) give the same flat curve at chance:
+# "verify the labels" is the first check of a net that does not learn, so data_pipeline_bug is listed too.
+UNEXPLAINED = {"dead_units": 0.42, "frozen_params": 0.4, "data_pipeline_bug": 0.39, "vanishing_gradients": 0.38,
+               "lr_too_low": 0.36}
 
 
 def unexplained_candidate(run: Run, cause: str, detector: str) -> list[Finding]:
@@ -718,6 +721,12 @@ def detect_dead_init(run: Run) -> list[Finding]:
                     {"not_learning": nl is not None})]
 
 
+def detect_chance_labels(run: Run) -> list[Finding]:
+    """A run that never left chance with nothing in the log to tell why: labels detached from their inputs are one
+    of the look-alikes (listed below 0.5 beside dead_units, frozen_params, vanishing_gradients)."""
+    return unexplained_candidate(run, "data_pipeline_bug", "detect_chance_labels")
+
+
 def detect_loss_at_chance(run: Run) -> list[Finding]:
     """The loss never leaves chance level ln(k) (see never_learned): the output no longer depends on the input.
 
@@ -740,4 +749,5 @@ def detect_loss_at_chance(run: Run) -> list[Finding]:
 
 
 DETECTORS = [detect_lr_too_low, detect_scheduler_misuse, detect_lr_collapse, detect_vanishing_gradients,
-             detect_saturating_depth, detect_frozen_params, detect_dead_units, detect_dead_init, detect_loss_at_chance]
+             detect_saturating_depth, detect_frozen_params, detect_dead_units, detect_dead_init, detect_loss_at_chance,
+             detect_chance_labels]
