@@ -144,3 +144,11 @@ def test_frozen_share_by_design_stays_quiet():
     lora = build(chance_loss(), {"lr": 3e-4, "optimizer": "adam", "lora_r": 8},
                  summary={"trainable": 294_912, "total": 124_734_720})
     assert nl.frozen_share(lora) is None
+
+
+def test_lr_too_low_is_only_a_risk_when_the_loss_learns():
+    cfg = {"learning_rate": 1e-5, "optimizer": "adamw"}  # whisper/BERT fine-tuning LRs
+    (f,) = nl.detect_lr_too_low(build(learning_loss() * np.linspace(1, 0.5, STEPS.size), cfg))
+    assert f.strength <= 0.25
+    (f,) = nl.detect_lr_too_low(build(chance_loss(), {"learning_rate": 1e-7, "optimizer": "adamw"}, accuracy=0.125))
+    assert f.strength >= 0.9

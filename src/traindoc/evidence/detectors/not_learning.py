@@ -429,6 +429,9 @@ def unexplained_candidate(run: Run, cause: str, detector: str) -> list[Finding]:
 # ------------------------------------------------------------------------------------------------- detectors
 
 
+LEARNS = 0.3  # a loss that fell by >= 30 % from its first 10 % to its last 10 % is learning
+
+
 def detect_lr_too_low(run: Run) -> list[Finding]:
     """LR far below its reference (under a third of the low end) with a flat loss while grads are not tiny.
 
@@ -464,6 +467,11 @@ def detect_lr_too_low(run: Run) -> list[Finding]:
         strength += 0.35
     if gmed is not None and gmed > 1e-4:
         strength += 0.05
+    if prog is not None and prog >= LEARNS and never_learned(run) is None:
+        # the loss fell by a third or more: the run learns at this LR (fine-tuning a pretrained model at 1e-5 is
+        # the norm), so a low LR is a risk to mention, not what is wrong
+        ev.append("the loss learns at this LR: a risk, not the fault")
+        strength = min(strength, 0.25)
     return [Finding("detect_lr_too_low", "lr_too_low", float(min(1.0, strength)),
                     "learning rate far below the reference range; the loss barely moves", ev, None,
                     {"lr_under_reference": factor, "loss_progress": prog, "grad_norm_median": gmed}, sites)]
