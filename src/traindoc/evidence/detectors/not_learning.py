@@ -213,7 +213,9 @@ def _never_learned(run: Run) -> NotLearning | None:
 
 
 def _lr_series(run: Run) -> Series | None:
-    for name in ("lr", "lr/muon", "lr/adam"):
+    """The logged LR: the main series, else the first parameter group's (lr/muon, lr/group_0, ...)."""
+    groups = sorted(n for n in run.metrics if n.startswith("lr/"))
+    for name in ("lr", "lr/muon", "lr/adam", *groups):
         s = run.series(name)
         if s is not None:
             return s
