@@ -406,8 +406,9 @@ def _grad_median(run: Run, zero: bool = False, tiny: bool = False) -> bool:
     return (zero and float(np.median(v)) < 1e-8) or (tiny and 0 < med < 1e-4)
 
 
-# When nothing in the log separates them, the look-alikes are listed in this order, each below 0.5 (docs/causes.md
-# gives dead/saturated units as the commonest reason a network's output goes constant).
+# When nothing in the log separates them, the look-alikes are listed in this order, each below 0.5. The order is a
+# prior on what to check first (an init that kills units and a freeze loop are one-line checks), not evidence; the
+# calibration fitted on labelled runs, not these numbers, sets how confident each one is reported.
 # Labels that do not belong to their inputs (shuffled or sorted apart from them) give the same flat curve at chance:
 # "verify the labels" is the first check of a net that does not learn, so data_pipeline_bug is listed too.
 UNEXPLAINED = {"dead_units": 0.42, "frozen_params": 0.4, "data_pipeline_bug": 0.39, "vanishing_gradients": 0.38,
