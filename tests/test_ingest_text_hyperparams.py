@@ -85,7 +85,7 @@ def test_lightning_grad_norm_utility_name(tmp_path):
 
 
 def test_print_glued_to_a_progress_bar_is_read(tmp_path):
-    """`print(f"lr={sched.get_last_lr()} ...")` glued after Lightning's bar: a one-element list is the number."""
+    """`print(f"lr={sched.get_last_lr()} ...")` glued after Lightning's bar is read (the generic reader)."""
     p = tmp_path / "train.log"
     p.write_text("".join(f"Epoch 0:   0%|          | {s}/1000 [00:02<10:00,  1.00it/s, v_num=1, train_loss=10.90]"
                          f"lr=[0.0] mean=-0.000124 std=0.024048\n" for s in range(1, 11)))

@@ -1140,9 +1140,8 @@ def parse_md_table(line: str, st: State) -> Record | None:
 
 # Generic prints: "iter 100: loss 2.3", "Epoch: 0005 cost = 0.123", "step 100 | loss 2.3 | lr 1e-3",
 # "Iter 860: Train loss 0.413, Learning Rate 1.000e-06" (mlx-lm), "step=10 loss=2.1 lr=0.001", "loss: 0.5, acc: 0.9".
-# A value printed as a one-element list is the number: `lr=[0.001]` is how `scheduler.get_last_lr()` prints.
 _GEN_PAIR = re.compile(
-    rf"(?<![\w./])([A-Za-z_][\w./@\-]*(?: [A-Za-z_][\w./@\-]*){{0,2}}?)\s*(?:[:=]\s*\[?|\s+)({NUM})\]?"
+    rf"(?<![\w./])([A-Za-z_][\w./@\-]*(?: [A-Za-z_][\w./@\-]*){{0,2}}?)\s*(?:[:=]\s*|\s+)({NUM})"
     r"(?:%|ms|s|GiB|GB|MiB|MB)?(?![\w.]|:\d)"
 )
 STEP_KEYS = {"step", "iter", "iteration", "it", "global_step", "update", "num_updates", "batch", "global step",
