@@ -7,6 +7,15 @@ from traindoc.ingest.loader import load_run
 from traindoc.ingest.model import Run
 from traindoc.ingest.readers import hf_trainer, text_log
 
+
+def read(reader, path, text: str) -> Run:
+    """Write `text` to `path` and read it with one reader, as the loader would."""
+    path.write_text(text)
+    run = Run()
+    reader(path, run)
+    return run.finalize()
+
+
 METRIC_LINES = "".join(f"INFO:train:step={s} loss={2.0 - s / 100:.4f} lr=0.0003 grad_norm=0.5\n" for s in range(1, 21))
 
 
@@ -56,22 +65,17 @@ def test_keras_and_timm_param_counts(tmp_path):
     text_log.read(k, run)
     assert {f: run.meta["param_summary"][f] for f in ("total", "trainable", "non_trainable")} == \
         {"total": 5770, "trainable": 8, "non_trainable": 5762}
-    t = tmp_path / "timm.log"
-    t.write_text("Model resnet50 created, param count:25557032\n"
-                 "Train: 0 [   0/100 (  0%)]  Loss: 6.93 (6.93)  Time: 1.0s  LR: 1.000e-04  Data: 0.1 (0.1)\n")
-    run = Run()
-    text_log.read(t, run)
+    run = read(text_log.read, tmp_path / "timm.log", "Model resnet50 created, param count:25557032\n"
+               "Train: 0 [   0/100 (  0%)]  Loss: 6.93 (6.93)  Time: 1.0s  LR: 1.000e-04  Data: 0.1 (0.1)\n")
     assert run.meta["param_summary"]["total"] == 25557032
 
 
 def test_hf_console_trainable_count(tmp_path):
-    p = tmp_path / "train.log"
-    p.write_text("[transformers] ***** Running training *****\n[transformers]   Num examples = 1,024\n"
-                 "[transformers]   Number of trainable parameters = 1,102\n"
-                 "{'loss': '1.791', 'grad_norm': '0.1369', 'learning_rate': '0.0002154', 'epoch': '0.0625'}\n"
-                 "{'loss': '1.792', 'grad_norm': '0.214', 'learning_rate': '0.001077', 'epoch': '0.3125'}\n")
-    run = Run()
-    hf_trainer.read_console(p, run)
+    run = read(hf_trainer.read_console, tmp_path / "train.log",
+               "[transformers] ***** Running training *****\n[transformers]   Num examples = 1,024\n"
+               "[transformers]   Number of trainable parameters = 1,102\n"
+               "{'loss': '1.791', 'grad_norm': '0.1369', 'learning_rate': '0.0002154', 'epoch': '0.0625'}\n"
+               "{'loss': '1.792', 'grad_norm': '0.214', 'learning_rate': '0.001077', 'epoch': '0.3125'}\n")
     assert run.meta["param_summary"]["trainable"] == 1102
 
 
