@@ -152,3 +152,19 @@ def test_lr_too_low_is_only_a_risk_when_the_loss_learns():
     assert f.strength <= 0.25
     (f,) = nl.detect_lr_too_low(build(chance_loss(), {"learning_rate": 1e-7, "optimizer": "adamw"}, accuracy=0.125))
     assert f.strength >= 0.9
+
+
+def test_a_run_that_never_learns_is_never_healthy_even_when_no_cause_reaches_half():
+    """Issue 8: with nothing in the log to tell the look-alikes apart, every candidate stays below 0.5, but the
+    verdict says the run does not learn and lists what to check; a slow learner stays healthy."""
+    from traindoc.diagnosis.build import diagnose
+
+    doc = diagnose(build(chance_loss(6), accuracy=0.17))
+    assert doc["verdict"] == "problems_found"
+    assert doc["root_causes"] and all(rc["confidence"] < 0.5 for rc in doc["root_causes"])
+    assert "does not learn" in doc["summary"]
+    assert diagnose(build(learning_loss(), accuracy=0.3))["verdict"] == "healthy"
+    from traindoc.diagnosis.render import to_markdown
+
+    text = to_markdown(doc)
+    assert "does not learn" in text and "`dead_units`" in text and "Healthy" not in text

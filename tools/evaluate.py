@@ -16,7 +16,8 @@ Per family, printed:
 - top-1: the first listed cause is the label (healthy label: verdict healthy, no cause >= 0.5);
 - confident: top-1 right and its confidence >= 0.5;
 - top-3: the label among the first three listed causes (healthy: as top-1);
-- false alarm: share of the family's healthy runs that get a cause >= 0.5;
+- false alarm: share of the family's healthy runs that get a cause >= 0.5 or a problems_found verdict (a run judged
+  not to learn at all, with its candidate causes below 0.5);
 - unreadable: share of runs whose files hold >= 3 numeric points (lines with a decimal, exponent, nan or inf)
   that end unreadable, crashed or `insufficient_data`;
 - ECE: expected calibration error (10 equal-width bins) over every (run, cause with a finding) pair, outcome 1
@@ -80,7 +81,10 @@ def rescore(run: LabelledRun, table: dict) -> dict:
     ranked = sorted(run.scores, key=lambda c: (-conf[c], -run.scores[c]))
     confirmed = [c for c in ranked if conf[c] >= REPORT_THRESHOLD]
     possible = [c for c in ranked if LISTED_BELOW <= conf[c] < REPORT_THRESHOLD]
-    verdict = "problems_found" if confirmed else ("healthy" if run.enough else "insufficient_data")
+    if confirmed or (run.enough and run.stalled):  # diagnose: a run that never learned is never healthy
+        verdict = "problems_found"
+    else:
+        verdict = "healthy" if run.enough else "insufficient_data"
     shown = confirmed + possible[:3]
     return {"verdict": verdict, "root_causes": [{"cause": c, "confidence": conf[c]} for c in shown],
             "confidences": conf}

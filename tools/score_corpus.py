@@ -62,7 +62,7 @@ def score(label: dict, doc: dict) -> dict:
     }
     if truth == "healthy":
         row["top1"] = row["confident"] = row["top3"] = not confirmed and verdict == "healthy"
-        row["false_alarm"] = bool(confirmed)
+        row["false_alarm"] = bool(confirmed) or verdict == "problems_found"  # a stalled verdict counts too
     else:
         row["top1"] = top[0] == truth
         row["confident"] = row["top1"] and top[1] >= CONFIDENT

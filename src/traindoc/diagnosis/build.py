@@ -195,6 +195,12 @@ def needs_validation(advice: str) -> bool:
     return bool(re.search(r"validation|early stop", advice, re.I))
 
 
+def does_not_learn(findings: list[Finding]) -> bool:
+    """A detector found the loss at chance level from start to end (evidence/detectors/not_learning.py): such a
+    run is never healthy (issue 8), even when the log cannot say which cause is behind it."""
+    return any(f.numbers.get("chance_classes") is not None for f in findings)
+
+
 def diagnose(run: Run, paths: list[str] | None = None, findings: list[Finding] | None = None) -> dict[str, Any]:
     """The diagnosis document for a loaded run."""
     findings = run_detectors(run) if findings is None else findings
@@ -204,7 +210,8 @@ def diagnose(run: Run, paths: list[str] | None = None, findings: list[Finding] |
                  for s in run.metrics.values())
     confirmed = [r for r in ranked if r.confidence >= REPORT_THRESHOLD]
     possible = [r for r in ranked if LISTED_BELOW <= r.confidence < REPORT_THRESHOLD]
-    if confirmed:
+    stalled = not confirmed and enough and does_not_learn(findings)
+    if confirmed or stalled:
         verdict = "problems_found"
     elif not enough:
         verdict = "insufficient_data"
@@ -223,6 +230,11 @@ def diagnose(run: Run, paths: list[str] | None = None, findings: list[Finding] |
     elif verdict == "insufficient_data":
         conf = 0.0
         summary = "Not enough data to diagnose the run."
+    elif stalled:
+        conf = ranked[0].confidence if ranked else 0.0
+        names = ", ".join(f"{r.cause} ({r.confidence:.0%})" for r in shown) or "none listed"
+        summary = ("The run does not learn: its loss stays at chance level. The evidence cannot tell which cause is "
+                   f"behind it; check, in this order: {names}.")
     else:
         conf = confirmed[0].confidence
         summary = f"{REMEDIES[confirmed[0].cause].issue} (confidence {conf:.0%})."
