@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from traindoc.evidence import all_detectors, run_detectors
+from traindoc.evidence import all_detectors, precision, run_detectors
 from traindoc.evidence.detectors import architecture, code_lint, data, not_learning, numerics, optimisation, systems
 from traindoc.ingest.model import ConfigValue, LogEvent, ParamCounts, Run, Sample, Series
 
@@ -188,6 +188,54 @@ def test_grad_explosion_silent_on_bounded_norm() -> None:
     assert optimisation.detect_grad_explosion(make_run(a)) == []
 
 
+def _sparse_run(grad: np.ndarray, loss: np.ndarray, lr: float = 0.07) -> Run:
+    """A run logged every 5 steps (the sparse logging of most real loops), LR constant, no config."""
+    run = Run()
+    st = np.arange(len(grad)) * 5 + 1
+    run.add_series(Series("grad_norm", st, grad, "run/metrics.jsonl"))
+    run.add_series(Series("loss", st, loss, "run/metrics.jsonl"))
+    run.add_series(Series("lr", st, np.full(len(grad), lr), "run/metrics.jsonl"))
+    run.finalize()
+    return run
+
+
+def test_grad_explosion_fires_on_compounding_growth_before_a_nan() -> None:
+    # a tanh RNN whose recurrence amplifies: the grad norm multiplies log point after log point, then NaN
+    grad = np.array([3.0, 2.5, 2.8, 3.1, 40.0, 900.0, 3e4, 8e5, 2e7, 6e8, np.nan, np.nan, np.nan])
+    loss = np.array([0.9, 0.8, 0.85, 0.8, 2.0, 30.0, 700.0, 1e4, 3e5, 8e6, np.nan, np.nan, np.nan])
+    f = fire(optimisation.detect_grad_explosion, _sparse_run(grad, loss))
+    assert f.step == 16 and f.strength >= 0.6 and any("compounds" in e for e in f.evidence)
+
+
+def test_grad_explosion_silent_on_linear_growth_and_one_jump() -> None:
+    # accumulated gradients grow linearly (n, n+1, ...): ratios shrink towards 1, no compounding
+    lin = 1.0 + np.arange(12, dtype=float)
+    assert optimisation.detect_grad_explosion(_sparse_run(lin, np.full(12, 1.0))) == []
+    # an LR overshoot: one jump, then it settles back: a spike, at most a weak candidate
+    jump = np.array([1.0, 1.2, 900.0, 40.0, 5.0, 2.0, 1.5, 1.2, 1.1, 1.0, 1.0, 0.9])
+    f = fire(optimisation.detect_grad_explosion, _sparse_run(jump, np.full(12, 1.0)))
+    assert f.strength < 0.5 and not any("compounds" in e for e in f.evidence)
+
+
+def test_nan_with_the_lr_above_its_range_is_the_lr_even_from_the_start() -> None:
+    # an LR 60x the top of even the wide unknown-optimiser range, NaN from the first logged point
+    run = _sparse_run(np.full(12, np.nan), np.full(12, np.nan), lr=20.0)
+    f = fire(optimisation.detect_lr_too_high, run)
+    assert f.step == 1 and f.strength >= 0.9 and any("non-finite" in e for e in f.evidence)
+    assert fire(numerics.detect_nan_inf, run).strength < 0.3
+
+
+def test_nan_after_a_climbing_loss_with_no_lr_reference_is_confident() -> None:
+    loss = np.array([2.0, 1.5, 1.2, 1.0, 0.95, 1.1, 1.4, 1.9, np.nan, np.nan, np.nan, np.nan])
+    grad = np.array([1.0, 0.9, 0.8, 0.8, 0.9, 1.0, 1.1, 1.2, np.nan, np.nan, np.nan, np.nan])
+    f = fire(optimisation.detect_lr_too_high, _sparse_run(grad, loss, lr=6e-4))
+    assert f.step == 41 and f.strength >= 0.7 and any("first suspect" in e for e in f.evidence)
+    # the same NaN at once, after a falling loss: no lead to the LR, no confident lr_too_high
+    loss2 = np.array([2.0, 1.5, 1.2, 1.0, 0.95, 0.9, 0.88, 0.85, np.nan, np.nan, np.nan, np.nan])
+    found = optimisation.detect_lr_too_high(_sparse_run(grad, loss2, lr=6e-4))
+    assert not found or found[0].strength < 0.5
+
+
 def test_vanishing_gradients_fires() -> None:
     a = healthy_arrays()
     a["grad_norm"] *= 1e-6
@@ -308,9 +356,54 @@ def test_nan_inf_fires_at_first_nan() -> None:
     a = healthy_arrays()
     a["loss"][700:] = np.nan
     f = fire(numerics.detect_nan_inf, make_run(a))
-    # NaN at once with nothing before it: the most likely cause, but the logs alone cannot tell, and say so
-    assert f.step == 700 and 0.5 <= f.strength <= 0.7
+    # NaN at once with nothing before it and no stated precision: an op, fp16 or a bad batch; the logs cannot tell,
+    # say so, and list it (with fp16_overflow) below the report threshold
+    assert f.step == 700 and 0.35 <= f.strength < 0.5
     assert any("cannot tell" in e for e in f.evidence)
+    g = fire(numerics.detect_fp16_overflow, make_run(a))
+    assert g.step == 700 and 0.2 <= g.strength < f.strength
+
+
+def test_nan_at_once_is_the_op_when_the_precision_rules_fp16_out() -> None:
+    a = healthy_arrays()
+    a["loss"][700:] = np.nan
+    run = make_run(a, {"trainer.precision": ("bf16-mixed", "bf16-mixed")})
+    f = fire(numerics.detect_nan_inf, run)
+    assert f.step == 700 and f.strength >= 0.5 and any("overflow is ruled out" in e for e in f.evidence)
+    assert numerics.detect_fp16_overflow(run) == []
+
+
+def test_nan_at_once_in_an_fp16_run_is_the_overflow() -> None:
+    a = healthy_arrays()
+    a["loss"][700:] = np.nan
+    run = make_run(a, {"training_args.fp16": (True, "true")})
+    f = fire(numerics.detect_fp16_overflow, run)
+    assert f.step == 700 and f.strength >= 0.6
+    assert fire(numerics.detect_nan_inf, run).strength < 0.5
+
+
+def test_nan_inf_named_by_autograd_anomaly_is_confident() -> None:
+    a = healthy_arrays()
+    a["loss"][700:] = np.nan
+    ev = [LogEvent("error", "Function 'LogBackward0' returned nan values in its 0th output.", 700, "anomaly_nan",
+                   "train.log", 33)]
+    f = fire(numerics.detect_nan_inf, make_run(a, events=ev))
+    assert f.step == 700 and f.strength >= 0.7 and any("LogBackward0" in e for e in f.evidence)
+
+
+def test_fp16_grad_values_show_half_precision() -> None:
+    a = healthy_arrays()
+    # exact float16 numbers printed at full precision (11-bit significands), as a .half() model's grad norms are
+    a["grad_norm"] = np.float16(a["grad_norm"]).astype(np.float64)
+    p = precision.training_precision(make_run(a))
+    assert p.half is True and "float16" in p.evidence
+    # the same values rounded through fp32 arithmetic are not float16; bfloat16 values (8-bit significands) are
+    # exact float16 numbers too, but say nothing about fp16's range
+    assert precision.training_precision(make_run()).half is None
+    b = healthy_arrays()
+    m, e = np.frexp(b["grad_norm"])
+    b["grad_norm"] = np.ldexp(np.round(m * 256) / 256, e)
+    assert precision.training_precision(make_run(b)).half is None
 
 
 def test_nan_inf_hf_filter_loss_zero_with_nan_grad() -> None:

@@ -239,6 +239,8 @@ def dead_units(rng: np.random.Generator) -> Run:
 
 def nan_inf(rng: np.random.Generator) -> Run:
     run, a = _base(rng)
+    # an unguarded op is told apart from fp16 overflow by the run's precision: these runs state one with fp32's range
+    run.meta["precision"] = str(rng.choice(["32-true", "bf16-mixed"]))
     n = a["t"].size
     t0 = int(n * rng.uniform(0.2, 0.9))
     a["loss"][t0:] = np.nan

@@ -7,14 +7,17 @@ import re
 import numpy as np
 
 from traindoc.evidence.context import (
+    cite_config,
     cite_series,
     cite_source,
+    configured_lrs,
     first_nonfinite,
     loss_series,
     nan_context,
     run_length,
 )
 from traindoc.evidence.finding import Finding
+from traindoc.evidence.precision import training_precision
 from traindoc.evidence.stats import fmt
 from traindoc.ingest.model import Run
 
@@ -39,18 +42,30 @@ def _hf_masked_nan(run: Run) -> int | None:
     return hits[0] if hits else None
 
 
+def _lr_above(run: Run) -> str | None:
+    """The configured LR above its optimiser's reference range (the rule of detect_lr_too_high): a NaN in such a run
+    is the LR's before anything else."""
+    for c in configured_lrs(run):
+        if c.value > c.reference[2] * 1.25:
+            return (f"the LR {fmt(c.value)} is {c.value / c.reference[2]:.3g}x the top of the reference range for "
+                    f"{'an unknown optimiser' if c.family == 'unknown' else c.family} {cite_config(c.cv)}")
+    return None
+
+
 def detect_nan_inf(run: Run) -> list[Finding]:
     """First non-finite loss or grad norm, weighed by what preceded it (evidence/context.py: NanContext).
 
-    NaN is a symptom; this cause (an unguarded op) is only a confident answer with an op located in the code
-    (detect_code_unguarded_log adds that). From the logs alone:
-    - a blow-up, a climbing loss, an LR still rising or just raised: the NaN ends an instability (lr_too_high /
-      grad_explosion explain it): weak;
+    NaN is a symptom; this cause (an unguarded op) is a confident answer only with evidence that points at an op:
+    one located in the code (detect_code_unguarded_log adds that), an autograd anomaly line naming it, or a NaN at
+    once in a run whose stated precision rules fp16 out. From the logs alone:
+    - a blow-up, a climbing loss, an LR still rising or just raised, or an LR above its reference: the NaN ends an
+      instability (lr_too_high / grad_explosion explain it): weak;
     - NaN from the first logged step: inputs/labels first (data_pipeline_bug): weak;
     - NaN on some steps with training going on, or a NaN grad norm with a finite loss: the update was skipped
       (a dynamic loss scaler at work, fp16_overflow): weak;
-    - NaN at once after a stretch of finite training with none of these: fits an unguarded log/div/sqrt, but also
-      fp16 overflow or one bad batch: 0.6, and the evidence says that the logs cannot tell.
+    - NaN at once after finite training with none of these: an unguarded log/div/sqrt, fp16 overflow or one bad
+      batch. Precision decides: bf16/fp32 stated -> 0.6 (fp16 ruled out); fp16 -> 0.3 (fp16_overflow is first);
+      not stated -> 0.45, below the report threshold, and the evidence says the logs cannot tell.
     """
     loss, g = loss_series(run), run.series("grad_norm")
     ctx = nan_context(run)
@@ -59,6 +74,7 @@ def detect_nan_inf(run: Run) -> list[Finding]:
         return []
     first = ctx.step if ctx is not None else evts[0].step
     nf_loss, nf_grad = first_nonfinite(loss), first_nonfinite(g)
+    prec = training_precision(run)
     ev: list[str] = []
     if nf_loss is not None and loss is not None:
         nbad = int((~np.isfinite(loss.values)).sum())
@@ -73,9 +89,13 @@ def detect_nan_inf(run: Run) -> list[Finding]:
                   f"NaN loss")
     for e in evts[:2]:
         ev.append(f"log at step {e.step}: {e.message[:120]} [{cite_source(e.source)}:{e.line}]")
-    if ctx is not None and ctx.lr_lead:
+    lr_above = _lr_above(run)
+    if ctx is not None and (ctx.lr_lead or lr_above):
         ev.extend(ctx.lr_lead)
-        ev.append("the NaN ends an instability: the LR or exploding gradients explain it better than an op")
+        if lr_above:
+            ev.append(lr_above)
+        ev.append("the NaN ends an instability or follows an LR above its range: the LR or exploding gradients "
+                  "explain it better than an op")
         strength = 0.25
     elif ctx is not None and not ctx.loss_nan and ctx.recovers:
         ev.append("grad_norm is non-finite while the loss stays finite: the update was skipped (a loss scaler's "
@@ -84,16 +104,32 @@ def detect_nan_inf(run: Run) -> list[Finding]:
     elif ctx is not None and ctx.from_start:
         ev.append("non-finite from the first logged step, before anything trained: inputs or labels (NaN, constant "
                   "or unnormalised columns) are the first suspect, an unguarded op the next")
-        strength = 0.35
+        # below data_pipeline_bug's reading of the same fact (detect_nan_from_start): the data comes first
+        strength = 0.2 if prec.half else 0.25
     elif ctx is not None and ctx.recovers:
         ev.append("non-finite on some steps while training goes on: those updates were skipped (a dynamic loss "
                   "scaler does that), so half-precision overflow or a few bad batches, not an op failing each step")
         strength = 0.35
-    else:
-        ev.append("the NaN came at once, with no blow-up and no LR change before it: this fits an unguarded "
-                  "log/div/sqrt, but also fp16 overflow or one bad batch; the logs alone cannot tell (an unguarded "
-                  "op located in the code would)")
+    elif prec.half is False:
+        ev.append(f"the NaN came at once, with no blow-up and no LR change before it, in a run that is not float16 "
+                  f"({prec.evidence}): overflow is ruled out, an unguarded log/div/sqrt (or one bad batch) is the "
+                  f"first suspect")
         strength = 0.6
+    elif prec.half:
+        ev.append(f"the NaN came at once in a float16 run ({prec.evidence}): fp16 overflow is the first suspect, "
+                  f"an unguarded op the next")
+        strength = 0.3
+    else:
+        ev.append("the NaN came at once, with no blow-up and no LR change before it: an unguarded log/div/sqrt, "
+                  "fp16 overflow (the run does not state its precision) or one bad batch; the logs alone cannot "
+                  "tell, so the candidates are listed below the report threshold (an op located in the code, or "
+                  "the precision, would decide)")
+        strength = 0.45
+    anomaly = [e for e in evts if e.tag == "anomaly_nan"]
+    if anomaly and not (ctx is not None and (ctx.lr_lead or lr_above)):
+        # torch.autograd.detect_anomaly names the backward op that produced the NaN: the op is located
+        ev.append(f"autograd anomaly detection names the op: {anomaly[0].message[:120]}")
+        strength = max(strength, 0.75)
     if _overflow_events(run):
         strength -= 0.3  # fp16 overflow explains it better
     else:
@@ -102,8 +138,8 @@ def detect_nan_inf(run: Run) -> list[Finding]:
     return [Finding("detect_nan_inf", "nan_inf", float(max(0.05, min(1.0, strength))),
                     "NaN/Inf appeared in the loss or gradients", ev, first,
                     {"first_nonfinite_step": first, "preceded_by_blowup": bool(ctx and ctx.blowup),
-                     "lr_lead": bool(ctx and ctx.lr_lead), "nan_from_start": bool(ctx and ctx.from_start),
-                     "nan_recovers": bool(ctx and ctx.recovers), "run_length": total})]
+                     "lr_lead": bool(ctx and (ctx.lr_lead or lr_above)), "nan_from_start": bool(ctx and ctx.from_start),
+                     "nan_recovers": bool(ctx and ctx.recovers), "half_precision": prec.half, "run_length": total})]
 
 
 # Where a dynamic loss scaler's scale ends tells routine search from real overflow. fp16's largest finite value is
@@ -151,8 +187,8 @@ def detect_fp16_overflow(run: Run) -> list[Finding]:
     at_minimum = any(_MINIMUM_RE.search(e.message or "") for e in over)
     loss = run.series("loss")
     nan_loss = first_nonfinite(loss) is not None
-    prec = str(run.meta.get("precision", "")).lower()
-    fp16 = "16" in prec and "bf" not in prec
+    precision = training_precision(run)
+    fp16 = bool(precision.half)
     step = over[0].step if over else None
     if over:
         ev.append(f"{n} overflow/skip messages, first at step {over[0].step}: {over[0].message[:100]} "
@@ -179,12 +215,26 @@ def detect_fp16_overflow(run: Run) -> list[Finding]:
                   "scale: routine, context rather than a cause")
         strength = 0.2
     if fp16 and strength >= 0.5:
-        ev.append(f"precision is {prec}")
+        ev.append(f"the run is float16: {precision.evidence}")
         strength += 0.1
-    if fp16 and not over and nan_loss:
-        ev.append(f"non-finite loss in a {prec} run (bf16/fp32 have fp32's range)")
-        strength = 0.5
     ctx = nan_context(run)
+    lead = ctx is not None and bool(ctx.lr_lead or _lr_above(run))
+    if not over and ctx is not None and not ctx.recovers:
+        # a NaN that stays, with no scaler messages: where the precision is known it decides (bf16/fp32 share fp32's
+        # range, Kalamkar et al. 2019); where it is not, fp16 stays a candidate below the report threshold
+        if fp16:
+            ev.append(f"non-finite {'loss' if ctx.loss_nan else 'gradients'} from step {ctx.step} in a float16 run "
+                      f"({precision.evidence}); bf16/fp32 have fp32's range")
+            if lead:
+                ev.append("an instability or an LR above its range came first: the overflow may be its symptom")
+            strength = max(strength, 0.4 if lead else 0.65)
+            step = ctx.step if step is None else step
+        elif precision.half is None and not lead:
+            ev.append(f"non-finite from step {ctx.step} with no blow-up and no LR change before it; the run does not "
+                      f"state its precision: in float16 this is the range overflow (max 65504), so fp16 stays a "
+                      f"candidate the logs cannot confirm")
+            strength = max(strength, 0.3)
+            step = ctx.step if step is None else step
     if not over and ctx is not None and ctx.loss_nan and ctx.recovers and not ctx.lr_lead:
         # a NaN update reaches the weights and every later loss is NaN; finite losses after it mean the update
         # was skipped, which is the dynamic loss scaler of fp16 training (bf16/fp32 loops apply it)
@@ -196,8 +246,8 @@ def detect_fp16_overflow(run: Run) -> list[Finding]:
         return []
     return [Finding("detect_fp16_overflow", "fp16_overflow", float(min(1.0, strength)),
                     "half-precision range exceeded", ev, step,
-                    {"precision": prec, "lowest_loss_scale": lowest, "overflow_messages": n,
-                     "routine_search": 0 < strength < 0.5})]
+                    {"precision": precision.evidence, "half": precision.half, "lowest_loss_scale": lowest,
+                     "overflow_messages": n, "routine_search": 0 < strength < 0.5})]
 
 
 DETECTORS = [detect_nan_inf, detect_fp16_overflow]

@@ -107,6 +107,17 @@ def detect_lr_too_high(run: Run) -> list[Finding]:
     above = [c for c in lrs if c.value > c.reference[2] * 1.25]
     prog = progress(run, "loss")
     loss_s = loss_series(run)
+    ctx = nan_context(run)
+    # what preceded a NaN that stays (a skipped-update NaN that recovers is the loss scaler's): a climbing loss, an
+    # LR still warming up or just raised, a blow-up (context.NanContext) are the LR's signature (issue 8)
+    nan_lead = ctx is not None and not ctx.recovers and bool(ctx.lr_lead)
+    if above and ctx is not None and ctx.loss_nan and not ctx.recovers and "nan_step" not in nums:
+        # a NaN with the LR above its range is the LR's before anything else, even a NaN from the first logged
+        # point (an LR far too high diverges within the first updates, before the first log line)
+        sym.append(f"the loss went non-finite at step {ctx.step} with the LR above its reference range")
+        sev = max(sev, 0.6)
+        first = ctx.step if first is None else min(first, ctx.step)
+        nums["nan_step"] = ctx.step
     if above and not sym and prog is not None and prog < 0.1 and loss_s is not None:
         # "loss stuck well above what the model reaches at a normal LR" (docs/causes.md)
         sym.append(f"loss decreased only {max(prog, 0):.1%} over the run {cite_series(loss_s)}")
@@ -141,6 +152,13 @@ def detect_lr_too_high(run: Run) -> list[Finding]:
         # wide range says little, so it counts as no LR information
         in_range = any(c.family != "unknown" for c in lrs)
         strength = (0.2 if in_range else 0.15) + (0.15 if in_range else 0.4) * sev
+        if nan_lead and not in_range:
+            # a NaN right after the loss climbed or while the LR was still rising, with no reference to clear the
+            # LR: the divergence is the LR's until something else is shown (Goyal et al. 2017 warm up because the
+            # full LR diverges early; a loss that climbs into a NaN is a divergence, not an op failing)
+            sym.append("the NaN followed a climbing loss or a rising LR, and no known LR range clears the LR: the "
+                       "LR is the first suspect")
+            strength = max(strength, 0.75)
     return [Finding(
         detector="detect_lr_too_high", cause="lr_too_high", strength=float(min(1.0, strength)),
         summary=("learning rate above the stable range for its optimiser" if above
@@ -224,25 +242,57 @@ def _clip_config(run: Run) -> tuple[float | None, object]:
     return config_number(run, *KEYS["grad_clip"])
 
 
+# Compounding growth: >= 5 consecutive log points (4 ratios), each >= 1.5x the one before, >= 1000x in all (three
+# orders of magnitude). A healthy grad norm is noisy around a level, so 4 rises in a row are ~1/24 by chance and 1.5x
+# each is far beyond its step-to-step noise; linear accumulation (zero_grad_missing: n, n+1, ...) rises by ratios
+# that shrink towards 1 and fails the 1.5x floor after a few points; an LR overshoot jumps in one or two points.
+_COMPOUND_POINTS = 5
+_COMPOUND_RATIO = 1.5
+_COMPOUND_TOTAL = 1e3
+
+
+def _compounding_growth(st: np.ndarray, v: np.ndarray) -> tuple[int, int, int, float, float] | None:
+    """Longest stretch of consecutive log points that each grow >= 1.5x: (first step, last step, points, total
+    factor, geometric mean factor per point), or None below 5 points or 1000x."""
+    best = None
+    i = 0
+    n = v.size
+    while i < n - 1:
+        j = i
+        while j + 1 < n and v[j] > 0 and v[j + 1] >= _COMPOUND_RATIO * v[j]:
+            j += 1
+        npts = j - i + 1
+        if npts >= _COMPOUND_POINTS and v[i] > 0:
+            factor = float(v[j] / v[i])
+            if factor >= _COMPOUND_TOTAL and (best is None or factor > best[3]):
+                best = (int(st[i]), int(st[j]), npts, factor, factor ** (1.0 / (npts - 1)))
+        i = max(j, i + 1)
+    return best
+
+
 def detect_grad_explosion(run: Run) -> list[Finding]:
     """Grad norm grows by >= 2 orders of magnitude (late max vs early median) with no clipping configured.
 
     Orders of magnitude, not sigma: a grad norm that is spiky but bounded is lr/noise; explosion is unbounded
     growth (docs/causes.md). Co-occurring loss spikes raise strength (docs/references.md: co-spike).
     """
-    g = run.series("grad_norm")
-    if g is None or len(g) < 10:
+    g = run.series("grad_norm") or run.series("grad_2.0_norm_total")
+    if g is None or len(g) < 5:
         return []
     st, v = g.finite()
     nf = first_nonfinite(g)
-    if v.size < 10:
+    compounding = _compounding_growth(st, v)
+    if v.size < 10 and compounding is None:
         return []
     k = max(3, v.size // 10)
     early = float(np.median(v[:k]))
     imax = int(np.argmax(v))
     growth = float(v[imax]) / early if early > 0 else 0.0
     clip, clip_cv = _clip_config(run)
-    if growth < 100 and not (nf is not None and growth >= 20):
+    if compounding is not None:
+        # measured from where the compounding starts: an early median taken inside the blow-up says nothing
+        growth = max(growth, compounding[3])
+    if growth < 100 and not (nf is not None and growth >= 20) and compounding is None:
         if clip == 0 and clip_cv is not None:
             # clipping explicitly off is a risk factor, not a failure: listed weakly so the fix is at hand
             return [Finding("detect_grad_explosion", "grad_explosion", 0.3,
@@ -258,7 +308,21 @@ def detect_grad_explosion(run: Run) -> list[Finding]:
           f"{int(st[imax])} ({growth:.3g}x) {cite_series(g)}"]
     if nf is not None:
         ev.append(f"grad_norm became non-finite at step {nf} {cite_series(g)}")
-    strength = 0.35 + 0.1 * min(4.0, math.log10(growth) - 1)
+    strength = 0.35 + 0.1 * min(4.0, math.log10(max(growth, 10.0)) - 1)
+    after = v[imax + 1:]
+    settled = compounding is None and nf is None and after.size >= 3 and float(np.median(after)) <= 10 * early
+    if settled:
+        # the norm came back to within an order of magnitude of its early level and stayed finite: a spike that
+        # settled (an LR overshoot, one bad batch), not the unbounded growth an explosion is
+        ev.append(f"after the peak the grad norm settled back (median {fmt(float(np.median(after)))} over the "
+                  f"{after.size} points after it): bounded, so a spike more than an explosion")
+    if compounding is not None:
+        s0, s1, npts, factor, per = compounding
+        ev.append(f"grad_norm grew at every one of {npts} log points from step {s0} to {s1} ({factor:.3g}x, "
+                  f"{per:.3g}x per point): growth that compounds step after step, the signature of gradients "
+                  f"exploding through the network (Pascanu et al. 2013), where an LR overshoot jumps at once and "
+                  f"then settles or stops")
+        strength = max(strength, 0.65)
     if clip is not None and clip == 0:
         ev.append(f"gradient clipping is off: {clip_cv.key}={clip_cv.text or clip_cv.value} {cite_config(clip_cv)}")
         strength += 0.3
@@ -272,8 +336,10 @@ def detect_grad_explosion(run: Run) -> list[Finding]:
         strength += 0.1
     site = fix_site(clip_cv, "1.0", key="max_grad_norm") if clip_cv is not None else {"key": "max_grad_norm",
                                                                                        "after": "1.0"}
-    # it fires where the norm first leaves its early range by an order of magnitude
-    onset = int(st[int(np.argmax(v > 10 * early))])
+    if settled:
+        strength = min(strength, 0.45)
+    # it fires where the norm first leaves its early range by an order of magnitude (or where compounding starts)
+    onset = compounding[0] if compounding is not None else int(st[int(np.argmax(v > 10 * early))])
     return [Finding("detect_grad_explosion", "grad_explosion", float(max(0.0, min(1.0, strength))),
                     "gradient norm grows by orders of magnitude without clipping", ev, onset,
                     {"growth": growth, "early_median": early, "clip": clip}, [site])]

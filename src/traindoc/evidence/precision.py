@@ -1,0 +1,130 @@
+"""Which floating-point format a run trains in: what it states (meta, config) and what its numbers show.
+
+fp16 overflow is only a cause in a run whose tensors are float16; bf16 and fp32 share fp32's exponent range
+(max ~3.4e38) and never overflow where fp16 (max 65504) does (Micikevicius et al. 2018, "Mixed Precision Training";
+Kalamkar et al. 2019, "A Study of BFLOAT16 for Deep Learning Training"). A NaN's causes therefore split on this
+one fact, and a run that does not state its precision cannot rule fp16 out.
+
+Stated: `precision` / `mixed_precision` (Lightning "16-mixed", "bf16-mixed", "32"; accelerate "fp16", "bf16",
+"no"), HF's `fp16` / `bf16` flags, a `dtype` (nanoGPT "float16" / "bfloat16"), apex's `fp16_opt_level`, an `amp`
+flag (torch.autocast on CUDA defaults to float16).
+
+Shown: a float16 number has an 11-bit significand, so a value printed at full precision (>= 6 significant
+digits) that is exactly a float16 is one by construction; an fp32 value is by chance with probability 2^-13 per
+value. Gradients live in their parameters' dtype, so grad norms that are all exact float16 values (and at least
+one is not a bfloat16, whose 8-bit significand float16 also holds) show float16 parameters: a model cast with
+`.half()`, without fp32 master weights.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from traindoc.causes.keys import KEYS
+from traindoc.evidence import stats
+from traindoc.evidence.context import cite_config
+from traindoc.ingest.model import Run
+
+_HALF = ("16", "16-mixed", "16-true", "fp16", "float16", "half", "torch.float16", "o1", "o2", "o3", "amp")
+_FULL_RANGE = ("bf16", "bf16-mixed", "bf16-true", "bfloat16", "torch.bfloat16", "32", "32-true", "fp32",
+               "float32", "64", "64-true", "fp64", "float64", "no", "torch.float32")
+_DIGITS_MIN = 6  # significant digits a printed value needs before its bit pattern says anything
+_FP16_MAX = 65504.0
+_FP16_MIN_NORMAL = 2.0 ** -14
+
+
+@dataclass(frozen=True)
+class Precision:
+    half: bool | None  # True: float16 tensors (overflow possible); False: bf16/fp32 stated; None: not known
+    evidence: str  # what says so, with its source
+
+
+def training_precision(run: Run) -> Precision:
+    return stats.cached(run, "training_precision", lambda: _training_precision(run))
+
+
+def _classify(value: object) -> bool | None:
+    v = str(value).strip().lower()
+    if v in _FULL_RANGE:
+        return False
+    if v in _HALF:
+        return True
+    return None
+
+
+def _training_precision(run: Run) -> Precision:
+    meta = run.meta.get("precision")
+    if meta is not None and _classify(meta) is not None:
+        return Precision(_classify(meta), f"the run reports precision {meta}")
+    # (a model config's `torch_dtype` is the dtype its checkpoint was saved in, not the training precision)
+    for key in (*KEYS["precision"], "dtype", "amp_dtype"):
+        cv = run.config_value(key)
+        if cv is not None and _classify(cv.value) is not None:
+            return Precision(_classify(cv.value), f"{cv.key}={cv.value} {cite_config(cv)}")
+    flags = {k: run.config_value(k) for k in (*KEYS["fp16"], "bf16", "fp16_opt_level", "amp", "use_amp")}
+    on = {k: _truthy(cv.value) for k, cv in flags.items() if cv is not None}
+    if on.get("bf16"):
+        cv = flags["bf16"]
+        return Precision(False, f"{cv.key}={cv.value} {cite_config(cv)}")
+    for k in (*KEYS["fp16"], "fp16_opt_level", "amp", "use_amp"):
+        if on.get(k):
+            cv = flags[k]
+            return Precision(True, f"{cv.key}={cv.value} {cite_config(cv)}")
+    if any(k in on for k in KEYS["fp16"]) and "bf16" in on:
+        cv = flags[KEYS["fp16"][0]]
+        return Precision(False, f"{cv.key}={cv.value} and bf16={flags['bf16'].value}: fp32 {cite_config(cv)}")
+    shown = _half_grad_values(run)
+    if shown:
+        return Precision(True, shown)
+    return Precision(None, "")
+
+
+def _truthy(v: object) -> bool:
+    if isinstance(v, bool):
+        return v
+    if isinstance(v, (int, float)):
+        return v != 0
+    s = str(v).strip().lower()
+    return s not in ("", "false", "no", "0", "off", "none", "null")
+
+
+def _significant_digits(v: float) -> int:
+    """Significant digits of the shortest repr that round-trips (what a full-precision print shows)."""
+    mant = repr(abs(v)).lower().split("e")[0].replace(".", "").lstrip("0")
+    return len(mant)
+
+
+def _bits(v: float) -> int:
+    """Significand bits `v` needs (1 for a power of two)."""
+    m, _ = math.frexp(abs(v))
+    n = 0
+    while m != int(m) and n < 64:
+        m *= 2
+        n += 1
+    return max(1, n)
+
+
+def _half_grad_values(run: Run) -> str:
+    """Evidence that the logged gradient norms are float16 numbers, or ''."""
+    vals: list[tuple[str, float]] = []
+    for name, s in run.metrics.items():
+        if "grad" not in name.lower():
+            continue
+        _, v = s.finite()
+        for x in v[:200].tolist():
+            if _FP16_MIN_NORMAL <= abs(x) <= _FP16_MAX and _significant_digits(x) >= _DIGITS_MIN:
+                vals.append((name, x))
+    if len(vals) < 2:
+        return ""
+    if not all(float(np.float16(x)) == x for _, x in vals):
+        return ""
+    # a bfloat16 (8-bit significand) is also an exact float16 within fp16's range: one value needing more bits
+    # tells float16 apart
+    if all(_bits(x) <= 8 for _, x in vals):
+        return ""
+    ex = ", ".join(f"{n}={x!r}" for n, x in vals[:3])
+    return (f"all {len(vals)} full-precision grad-norm values are exact float16 numbers ({ex}): the gradients, "
+            f"and so the parameters, are float16")
