@@ -153,6 +153,15 @@ def test_no_warmup_grad_transient_alone_is_context() -> None:
     assert f.step == 5 and f.strength >= 0.5
 
 
+def test_no_warmup_small_grad_transient_with_warmup_zero_stays_a_candidate() -> None:
+    # warmup = 0 stated, the grad norm 4x its later level at step 5 (it falls as the loss falls), the loss smooth
+    a = healthy_arrays()
+    a["lr/muon"] = np.full(N, 5e-3)
+    a["grad_norm"][5] = 4 * float(np.median(a["grad_norm"][50:250]))
+    f = fire(optimisation.detect_no_warmup, make_run(a, {"optim.warmup_steps": (0, "0")}))
+    assert f.step == 5 and f.strength < 0.5
+
+
 def test_no_warmup_silent_with_warmup() -> None:
     a = healthy_arrays()
     a["grad_norm"][5] = 60.0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 
 import numpy as np
@@ -104,9 +105,26 @@ def detect_lr_too_high(run: Run) -> list[Finding]:
     """
     lrs = configured_lrs(run)
     sym, first, sev, nums = _instability_evidence(run)
-    above = [c for c in lrs if c.value > c.reference[2] * 1.25]
     prog = progress(run, "loss")
+    named = run.config_value("muon_lr") is not None or any(
+        isinstance(run.meta.get(k), str) for k in ("optimizer", "optim", "optimizer_name")) or any(
+        cv is not None and isinstance(cv.value, str) for cv in (run.config_value(k) for k in KEYS["optimizer_name"]))
+    assumed: list[str] = []
     loss_s = loss_series(run)
+    lv = loss_s.finite()[1] if loss_s is not None else np.array([])
+    # trained well: the end of the run at most half its first loss, and never 3x above it on the way (no blow-up)
+    learned = lv.size >= 8 and lv[0] > 0 and float(np.median(lv[-max(2, lv.size // 10):])) <= 0.5 * lv[0] \
+        and float(lv.max()) <= 3 * lv[0]
+    if not named and learned:
+        # the family is only the stack's default (HF Trainer -> AdamW): a run that halves its loss without a blow-up
+        # at an LR far above that family's range is evidence that it runs another optimiser (a custom one passed in
+        # code), so the LR is judged against the wide range of an unknown optimiser instead
+        wide = [dataclasses.replace(c, family="unknown") for c in lrs]
+        assumed = [f"the run does not name its optimiser and trains without a blow-up (loss {fmt(float(lv[0]))} -> "
+                   f"{fmt(float(lv[-1]))}): {_family_name(c.family)}, the stack's default, is not assumed"
+                   for c in lrs if c.family != "unknown"]
+        lrs = wide
+    above = [c for c in lrs if c.value > c.reference[2] * 1.25]
     ctx = nan_context(run)
     # what preceded a NaN that stays (a skipped-update NaN that recovers is the loss scaler's): a climbing loss, an
     # LR still warming up or just raised, a blow-up (context.NanContext) are the LR's signature (issue 8)
@@ -163,7 +181,7 @@ def detect_lr_too_high(run: Run) -> list[Finding]:
         detector="detect_lr_too_high", cause="lr_too_high", strength=float(min(1.0, strength)),
         summary=("learning rate above the stable range for its optimiser" if above
                  else "training became unstable (spikes/divergence) with no LR information to rule it out"),
-        evidence=sym + ev, step=first,
+        evidence=sym + ev + assumed[:1], step=first,
         numbers={**nums, "lr_over_reference_high": ratio, "configured_lrs": [c.value for c in lrs]},
         fix_sites=sites)]
 
@@ -231,6 +249,12 @@ def detect_no_warmup(run: Run) -> list[Finding]:
         # than the logging interval is invisible: HF logs every 500 steps) and a grad-norm transient, which is
         # ordinary in the first steps of a healthy run: context, not a cause
         strength = min(strength, 0.35)
+    elif not loss_jump and jump < 10:
+        # warmup = 0 stated, but only the grad norm moved, and by less than an order of magnitude: a grad norm also
+        # falls as the loss does, so its first steps stand several times above the later median in runs that train
+        # well; the harm a missing warmup does is the loss jumping (Goyal et al. 2017; Liu et al. 2020, RAdam) or a
+        # grad norm 10x its later level (the blow-up scale of context.NanContext), so short of that a candidate
+        strength = min(strength, 0.4)
     site = fix_site(wcv, str(max(1, run_length(run) // 50)), key="warmup_steps") if wcv else \
         {"key": "warmup_steps", "after": str(max(1, run_length(run) // 50))}
     return [Finding("detect_no_warmup", "no_warmup", float(min(1.0, strength)),
