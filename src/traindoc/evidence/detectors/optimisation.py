@@ -73,7 +73,8 @@ def _instability_evidence(run: Run) -> tuple[list[str], int | None, float, dict]
             # a rise that rests on one or two logged points (the last epoch of ten) is noise as often as a trend:
             # an engineer wants it sustained over >= 3 points before calling the run unstable
             after = int((loss.steps > d.min_step).sum())
-            sev = max(sev, min(1.0, 0.4 + d.rise) if after >= 3 else 0.3)
+            # ... unless the rise is an order of magnitude or more: no noise climbs 10x, one point is enough
+            sev = max(sev, min(1.0, 0.4 + d.rise) if after >= 3 or d.rise >= 9 else 0.3)
             b = near_boundary(run, d.onset_step, 0.1)
             if b and "stage_boundary" not in nums:
                 ev.append(f"the rise starts at the switch to curriculum stage '{b[1]}' at step {b[0]}")
@@ -136,6 +137,17 @@ def detect_lr_too_high(run: Run) -> list[Finding]:
         sev = max(sev, 0.6)
         first = ctx.step if first is None else min(first, ctx.step)
         nums["nan_step"] = ctx.step
+    if above and lv.size >= 8 and lv[0] > 0:
+        # the first updates overshoot: the loss climbs to >= 3x its first logged value within the first 10 % of the
+        # points (a loss that starts high and falls is initialisation; one that rises at once is the step size)
+        k = max(3, lv.size // 10)
+        j = int(np.argmax(lv[:k]))
+        if j > 0 and lv[j] >= 3 * lv[0]:
+            st_l = loss_s.finite()[0]
+            sym.append(f"the loss rose from {fmt(float(lv[0]))} to {fmt(float(lv[j]))} by step {int(st_l[j])}, "
+                       f"{lv[j] / lv[0]:.3g}x its first value: the first updates overshoot {cite_series(loss_s)}")
+            sev = max(sev, 0.6)
+            first = int(st_l[j]) if first is None else min(first, int(st_l[j]))
     if above and not sym and prog is not None and prog < 0.1 and loss_s is not None:
         # "loss stuck well above what the model reaches at a normal LR" (docs/causes.md)
         sym.append(f"loss decreased only {max(prog, 0):.1%} over the run {cite_series(loss_s)}")
