@@ -14,7 +14,9 @@ CAUSE = Cause(
     typical_fix="guard the op (clamp/eps), find the first bad step",
     tell_apart=(
         "The first non-finite step matters: NaN with no preceding grad-norm growth points at an unguarded op "
-        "(log, division, sqrt); NaN after a blow-up points at `lr_too_high` or `grad_explosion`."
+        "(log, division, sqrt) only where the run's precision rules fp16 out (bf16/fp32 stated) or the op is "
+        "located; without the precision the logs cannot tell it from `fp16_overflow`. NaN after a blow-up, a "
+        "climbing loss or a rising LR points at `lr_too_high` or `grad_explosion`; NaN from the first step at the data."
     ),
     detectors=("detect_nan_inf", "detect_code_unguarded_log"),
     locators=("locate_unguarded_log",),
