@@ -8,7 +8,7 @@ import pytest
 
 from traindoc.evidence import all_detectors, precision, run_detectors
 from traindoc.evidence.detectors import architecture, code_lint, data, not_learning, numerics, optimisation, systems
-from traindoc.ingest.model import ConfigValue, LogEvent, ParamCounts, Run, Sample, Series
+from traindoc.ingest.model import ConfigValue, LogEvent, ParamCounts, Run, Sample, Series, Source
 
 N = 1000
 T = np.arange(N)
@@ -113,6 +113,44 @@ def test_lr_too_high_silent_at_reference_lr_and_mild_bump() -> None:
     a = healthy_arrays()
     a["grad_norm"][600] *= 2.0  # a 2x blip is within the noise of a healthy run
     assert optimisation.detect_lr_too_high(make_run(a)) == []
+
+
+def _hf_like_run(loss: list[float], lr: float) -> Run:
+    """An HF Trainer state (no optimiser named: its default is AdamW) with a constant logged LR."""
+    run = Run()
+    st = np.arange(1, len(loss) + 1) * 5
+    run.add_series(Series("loss", st, np.array(loss), "run/trainer_state.json"))
+    run.add_series(Series("lr", st, np.full(len(loss), lr), "run/trainer_state.json"))
+    run.sources.append(Source("run/trainer_state.json", "hf_trainer_state"))
+    return run.finalize()
+
+
+def test_lr_too_high_does_not_assume_the_stack_default_for_a_run_that_trains() -> None:
+    # lr 0.06 would be 20x AdamW's range, but the loss falls 1.9 -> 0.4 with no blow-up and a late 60 % bump:
+    # the run evidently uses another optimiser, and 0.06 is within the wide unknown range
+    trains = [1.9, 1.8, 1.6, 1.3, 1.0, 0.8, 0.6, 0.5, 0.42, 0.35, 0.3, 0.33, 0.42, 0.5, 0.48]
+    f = fire(optimisation.detect_lr_too_high, _hf_like_run(trains, 0.06))
+    assert f.strength < 0.6 and f.numbers["lr_over_reference_high"] == 0.0
+    assert any("not assumed" in e for e in f.evidence)
+    # the same LR in a run that blows up is judged against the default: AdamW at 0.06 is the first suspect
+    blows = [1.9, 1.8, 40.0, 900.0, 3e4, 2e5, 1e5, 8e4, 5e4, 6e4, 4e4, 3e4, 5e4, 4e4, 3e4]
+    g = fire(optimisation.detect_lr_too_high, _hf_like_run(blows, 0.06))
+    assert g.strength >= 0.9 and g.numbers["lr_over_reference_high"] > 10
+
+
+def test_lr_too_high_overshoot_in_the_first_steps() -> None:
+    # LR 13.5 (45x even the wide range): the loss climbs 8x its first value at the third point, then hovers
+    loss = [8.0, 20.0, 65.0, 21.0, 9.5, 20.0, 19.0, 15.0, 9.8, 15.0, 11.0, 13.0, 14.0, 16.0, 12.0]
+    f = fire(optimisation.detect_lr_too_high, _hf_like_run(loss, 13.5))
+    assert f.step == 15 and f.strength >= 0.9 and any("overshoot" in e for e in f.evidence)
+    # a loss that starts high and falls is initialisation, not an overshoot
+    falls = [8.0, 5.0, 3.0, 2.5, 2.2, 2.0, 1.9, 1.8, 1.7, 1.6, 1.5, 1.45, 1.4, 1.35, 1.3]
+    assert not any("overshoot" in e for e in fire(optimisation.detect_lr_too_high, _hf_like_run(falls, 13.5)).evidence)
+
+
+def test_lr_too_high_a_tenfold_rise_on_one_point_is_a_divergence() -> None:
+    blowup = [1.6, 1.1, 0.8, 0.6, 0.5, 0.42, 0.36, 0.3, 0.26, 1.6e18]
+    assert fire(optimisation.detect_lr_too_high, _epochs_run(blowup)).strength >= 0.5
 
 
 def test_lr_too_low_fires() -> None:
