@@ -429,6 +429,21 @@ def test_nan_at_once_in_an_fp16_run_is_the_overflow() -> None:
     assert fire(numerics.detect_nan_inf, run).strength < 0.5
 
 
+def test_precision_read_from_the_config() -> None:
+    def half(cfg: dict[str, tuple[object, str]]) -> bool | None:
+        return precision.training_precision(make_run(config=cfg)).half
+
+    assert half({"trainer.precision": ("16-mixed", "16-mixed")}) is True
+    assert half({"trainer.precision": ("bf16-mixed", "bf16-mixed")}) is False
+    assert half({"accelerate.mixed_precision": ("no", "no")}) is False
+    assert half({"GPTConfig.dtype": ("float16", "'float16'")}) is True
+    # HF writes fp16_opt_level "O1" whether or not fp16 is on: the explicit fp16 flag decides
+    assert half({"args.fp16": (False, "false"), "args.fp16_opt_level": ("O1", "O1")}) is False
+    assert half({"amp.fp16_opt_level": ("O2", "O2")}) is True
+    assert half({"args.fp16": (True, "true"), "args.bf16": (False, "false")}) is True
+    assert half({}) is None
+
+
 def test_nan_inf_named_by_autograd_anomaly_is_confident() -> None:
     a = healthy_arrays()
     a["loss"][700:] = np.nan

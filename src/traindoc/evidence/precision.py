@@ -69,13 +69,15 @@ def _training_precision(run: Run) -> Precision:
     if on.get("bf16"):
         cv = flags["bf16"]
         return Precision(False, f"{cv.key}={cv.value} {cite_config(cv)}")
-    for k in (*KEYS["fp16"], "fp16_opt_level", "amp", "use_amp"):
+    for k in KEYS["fp16"]:
+        # an explicit fp16 flag decides (HF's TrainingArguments always write fp16_opt_level "O1", used or not)
+        if k in on:
+            cv = flags[k]
+            return Precision(on[k], f"{cv.key}={cv.value} {cite_config(cv)}")
+    for k in ("fp16_opt_level", "amp", "use_amp"):
         if on.get(k):
             cv = flags[k]
             return Precision(True, f"{cv.key}={cv.value} {cite_config(cv)}")
-    if any(k in on for k in KEYS["fp16"]) and "bf16" in on:
-        cv = flags[KEYS["fp16"][0]]
-        return Precision(False, f"{cv.key}={cv.value} and bf16={flags['bf16'].value}: fp32 {cite_config(cv)}")
     shown = _half_grad_values(run)
     if shown:
         return Precision(True, shown)
