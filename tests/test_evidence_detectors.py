@@ -437,6 +437,8 @@ def test_precision_read_from_the_config() -> None:
     assert half({"trainer.precision": ("bf16-mixed", "bf16-mixed")}) is False
     assert half({"accelerate.mixed_precision": ("no", "no")}) is False
     assert half({"GPTConfig.dtype": ("float16", "'float16'")}) is True
+    assert half({"model.dtype_policy": ("mixed_float16", "mixed_float16")}) is True
+    assert half({"args.amp": (True, "true"), "args.amp_dtype": ("bfloat16", "bfloat16")}) is False
     # HF writes fp16_opt_level "O1" whether or not fp16 is on: the explicit fp16 flag decides
     assert half({"args.fp16": (False, "false"), "args.fp16_opt_level": ("O1", "O1")}) is False
     assert half({"amp.fp16_opt_level": ("O2", "O2")}) is True

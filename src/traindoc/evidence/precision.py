@@ -6,8 +6,9 @@ Kalamkar et al. 2019, "A Study of BFLOAT16 for Deep Learning Training"). A NaN's
 one fact, and a run that does not state its precision cannot rule fp16 out.
 
 Stated: `precision` / `mixed_precision` (Lightning "16-mixed", "bf16-mixed", "32"; accelerate "fp16", "bf16",
-"no"), HF's `fp16` / `bf16` flags, a `dtype` (nanoGPT "float16" / "bfloat16"), apex's `fp16_opt_level`, an `amp`
-flag (torch.autocast on CUDA defaults to float16).
+"no"), HF's `fp16` / `bf16` flags, a `dtype` (nanoGPT "float16" / "bfloat16"), Keras's `dtype_policy`
+("mixed_float16" / "mixed_bfloat16"), timm's `amp_dtype`, apex's `fp16_opt_level`, an `amp` flag (torch.autocast
+on CUDA defaults to float16).
 
 Shown: a float16 number has an 11-bit significand, so a value printed at full precision (>= 6 significant
 digits) that is exactly a float16 is one by construction; an fp32 value is by chance with probability 2^-13 per
@@ -28,9 +29,10 @@ from traindoc.evidence import stats
 from traindoc.evidence.context import cite_config
 from traindoc.ingest.model import Run
 
-_HALF = ("16", "16-mixed", "16-true", "fp16", "float16", "half", "torch.float16", "o1", "o2", "o3", "amp")
+_HALF = ("16", "16-mixed", "16-true", "fp16", "float16", "half", "torch.float16", "o1", "o2", "o3", "amp",
+         "mixed_float16")
 _FULL_RANGE = ("bf16", "bf16-mixed", "bf16-true", "bfloat16", "torch.bfloat16", "32", "32-true", "fp32",
-               "float32", "64", "64-true", "fp64", "float64", "no", "torch.float32")
+               "float32", "64", "64-true", "fp64", "float64", "no", "torch.float32", "mixed_bfloat16")
 _DIGITS_MIN = 6  # significant digits a printed value needs before its bit pattern says anything
 _FP16_MAX = 65504.0
 _FP16_MIN_NORMAL = 2.0 ** -14
@@ -60,7 +62,7 @@ def _training_precision(run: Run) -> Precision:
     if meta is not None and _classify(meta) is not None:
         return Precision(_classify(meta), f"the run reports precision {meta}")
     # (a model config's `torch_dtype` is the dtype its checkpoint was saved in, not the training precision)
-    for key in (*KEYS["precision"], "dtype", "amp_dtype"):
+    for key in (*KEYS["precision"], "dtype", "amp_dtype", "dtype_policy"):
         cv = run.config_value(key)
         if cv is not None and _classify(cv.value) is not None:
             return Precision(_classify(cv.value), f"{cv.key}={cv.value} {cite_config(cv)}")
