@@ -264,6 +264,14 @@ def test_grad_explosion_silent_on_linear_growth_and_one_jump() -> None:
     assert f.strength < 0.5 and not any("compounds" in e for e in f.evidence)
 
 
+def test_grad_explosion_from_a_compounding_loss_when_no_grad_norm_is_logged() -> None:
+    loss = [0.9, 0.8, 0.85, 60.0, 3e6, 1e12, 5e17, 2e23, 9e28, np.nan, np.nan, np.nan]
+    f = fire(optimisation.detect_grad_explosion, _epochs_run(loss))
+    assert f.step == 3 and 0.5 <= f.strength < 0.65 and f.numbers["loss_only"]
+    # a loss that jumps once and comes back is no compounding
+    assert optimisation.detect_grad_explosion(_epochs_run([0.9, 0.8, 60.0, 5.0, 2.0, 1.0, 0.9, 0.8, 0.7, 0.6])) == []
+
+
 def test_nan_with_the_lr_above_its_range_is_the_lr_even_from_the_start() -> None:
     # an LR 60x the top of even the wide unknown-optimiser range, NaN from the first logged point
     run = _sparse_run(np.full(12, np.nan), np.full(12, np.nan), lr=20.0)

@@ -307,6 +307,29 @@ def _compounding_growth(st: np.ndarray, v: np.ndarray) -> tuple[int, int, int, f
     return best
 
 
+def _loss_compounding(run: Run) -> list[Finding]:
+    """No grad norm logged: a loss that compounds the same way (>= 1.5x at each of >= 5 log points, >= 1000x) is
+    the explosion seen through its effect on the weights; a candidate, weaker than the grad norm's own growth."""
+    loss = loss_series(run)
+    if loss is None:
+        return []
+    st, v = loss.finite()
+    c = _compounding_growth(st, v)
+    if c is None:
+        return []
+    s0, s1, npts, factor, per = c
+    clip, clip_cv = _clip_config(run)
+    ev = [f"the loss grew at every one of {npts} log points from step {s0} to {s1} ({factor:.3g}x, {per:.3g}x per "
+          f"point) {cite_series(loss)}: compounding growth, the way exploding gradients feed back into the weights "
+          f"(no grad norm is logged to confirm it)"]
+    strength = 0.55 if not clip else 0.35
+    site = fix_site(clip_cv, "1.0", key="max_grad_norm") if clip_cv is not None else {"key": "max_grad_norm",
+                                                                                       "after": "1.0"}
+    return [Finding("detect_grad_explosion", "grad_explosion", strength,
+                    "the loss compounds step after step (grad norm not logged)", ev, s0,
+                    {"growth": factor, "early_median": float(v[0]), "clip": clip, "loss_only": True}, [site])]
+
+
 def detect_grad_explosion(run: Run) -> list[Finding]:
     """Grad norm grows by >= 2 orders of magnitude (late max vs early median) with no clipping configured.
 
@@ -314,7 +337,9 @@ def detect_grad_explosion(run: Run) -> list[Finding]:
     growth (docs/causes.md). Co-occurring loss spikes raise strength (docs/references.md: co-spike).
     """
     g = run.series("grad_norm") or run.series("grad_2.0_norm_total")
-    if g is None or len(g) < 5:
+    if g is None:
+        return _loss_compounding(run)
+    if len(g) < 5:
         return []
     st, v = g.finite()
     nf = first_nonfinite(g)
