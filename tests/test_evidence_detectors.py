@@ -132,10 +132,14 @@ def test_lr_too_high_does_not_assume_the_stack_default_for_a_run_that_trains() -
     f = fire(optimisation.detect_lr_too_high, _hf_like_run(trains, 0.06))
     assert f.strength < 0.6 and f.numbers["lr_over_reference_high"] == 0.0
     assert any("not assumed" in e for e in f.evidence)
-    # the same LR in a run that blows up is judged against the default: AdamW at 0.06 is the first suspect
+    # the same LR in a run that blows up: 20x AdamW's range if the default ran, inside SGD's if not; the log does
+    # not say which, so a candidate below the report threshold
     blows = [1.9, 1.8, 40.0, 900.0, 3e4, 2e5, 1e5, 8e4, 5e4, 6e4, 4e4, 3e4, 5e4, 4e4, 3e4]
     g = fire(optimisation.detect_lr_too_high, _hf_like_run(blows, 0.06))
-    assert g.strength >= 0.9 and g.numbers["lr_over_reference_high"] > 10
+    assert 0.3 <= g.strength < 0.5 and g.numbers["lr_over_reference_high"] > 10
+    assert any("does not name its optimiser" in e for e in g.evidence)
+    # an LR above what any common optimiser uses blows up: the LR, whatever the optimiser
+    assert fire(optimisation.detect_lr_too_high, _hf_like_run(blows, 2.0)).strength >= 0.9
 
 
 def test_lr_too_high_overshoot_in_the_first_steps() -> None:

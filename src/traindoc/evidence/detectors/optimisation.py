@@ -190,6 +190,13 @@ def detect_lr_too_high(run: Run) -> list[Finding]:
             sym.append("the NaN followed a climbing loss or a rising LR, and no known LR range clears the LR: the "
                        "LR is the first suspect")
             strength = max(strength, 0.75)
+    wide_top = LR_REFERENCE["unknown"][2] * 1.25
+    if above and not named and all(c.value <= wide_top for c in above):
+        # above only the range of a family the run never named (the stack's default), and inside what some common
+        # optimiser uses (SGD's 0.01..0.5): which optimiser ran decides, and the log does not say, so a candidate
+        ev.append(f"the run does not name its optimiser: the LR is above the range of {_family_name(above[0].family)}"
+                  f" (the stack's default) but within SGD's; a candidate until the optimiser is known")
+        strength = min(strength, 0.45)
     return [Finding(
         detector="detect_lr_too_high", cause="lr_too_high", strength=float(min(1.0, strength)),
         summary=("learning rate above the stable range for its optimiser" if above
