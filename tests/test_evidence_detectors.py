@@ -276,6 +276,19 @@ def test_grad_explosion_from_a_compounding_loss_when_no_grad_norm_is_logged() ->
     assert optimisation.detect_grad_explosion(_epochs_run([0.9, 0.8, 60.0, 5.0, 2.0, 1.0, 0.9, 0.8, 0.7, 0.6])) == []
 
 
+def test_grad_explosion_chaotic_norm_with_a_compounding_loss() -> None:
+    # the grad norm jumps two orders of magnitude and then thrashes around 1e3 (no clean compounding), while the
+    # loss compounds at every point: the same explosion, read through the loss
+    grad = np.array([20.0, 3.4, 4.0, 46.0, 990.0, 1240.0, 500.0, 3000.0, 930.0, 4900.0, 1960.0, 840.0, 2100.0])
+    loss = np.array([0.8, 0.7, 0.75, 7.9, 707.0, 7650.0, 1.9e4, 1.8e5, 1e5, 1.2e5, 1e5, 4e4, 6e4])
+    f = fire(optimisation.detect_grad_explosion, _sparse_run(grad, loss))
+    assert f.strength >= 0.6 and any("loss grew at every one" in e for e in f.evidence)
+    # the same grad norm with a loss that does not compound: no loss evidence added
+    calm = np.array([0.8, 0.7, 0.75, 0.9, 1.2, 1.1, 1.0, 0.95, 0.9, 0.92, 0.9, 0.85, 0.8])
+    g = fire(optimisation.detect_grad_explosion, _sparse_run(grad, calm))
+    assert not any("loss grew at every one" in e for e in g.evidence)
+
+
 def test_nan_with_the_lr_above_its_range_is_the_lr_even_from_the_start() -> None:
     # an LR 60x the top of even the wide unknown-optimiser range, NaN from the first logged point
     run = _sparse_run(np.full(12, np.nan), np.full(12, np.nan), lr=20.0)

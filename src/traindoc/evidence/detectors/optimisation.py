@@ -385,6 +385,15 @@ def detect_grad_explosion(run: Run) -> list[Finding]:
         # settled (an LR overshoot, one bad batch), not the unbounded growth an explosion is
         ev.append(f"after the peak the grad norm settled back (median {fmt(float(np.median(after)))} over the "
                   f"{after.size} points after it): bounded, so a spike more than an explosion")
+    loss = loss_series(run)
+    loss_comp = _compounding_growth(*loss.finite()) if loss is not None and compounding is None else None
+    if loss_comp is not None and growth >= 100:
+        # the grad norm's own record is noisy (a chaotic regime after the blow-up), but it rose two orders of
+        # magnitude while the loss compounded: the same explosion, read through the loss
+        ls0, ls1, lnpts, lfactor, lper = loss_comp
+        ev.append(f"the loss grew at every one of {lnpts} log points from step {ls0} to {ls1} ({lfactor:.3g}x, "
+                  f"{lper:.3g}x per point) {cite_series(loss)}: compounding growth")
+        strength = max(strength, 0.6)
     if compounding is not None:
         s0, s1, npts, factor, per = compounding
         ev.append(f"grad_norm grew at every one of {npts} log points from step {s0} to {s1} ({factor:.3g}x, "
