@@ -28,6 +28,7 @@ from traindoc.evidence.context import (
     spikes,
 )
 from traindoc.evidence.finding import Finding
+from traindoc.evidence.growth import compounding_growth
 from traindoc.evidence.stats import fmt
 from traindoc.ingest.model import Run
 
@@ -104,6 +105,9 @@ def detect_lr_too_high(run: Run) -> list[Finding]:
 
     The LR alone is weak evidence (many runs train well above a reference), so strength is <= 0.45 without a
     symptom; a 10x excess is strong on its own (docs/causes.md: lower by a factor of 2-10 is the usual fix).
+    For a NaN (issue 8): the LR above its range, a loss climbing before it, an LR still warming up or raised make
+    it the LR's; a stack's default optimiser (HF -> AdamW) is an assumption, not evidence: a run that trains without
+    a blow-up is judged against the wide range, and an LR above only the assumed family's range is a candidate.
     """
     lrs = configured_lrs(run)
     sym, first, sev, nums = _instability_evidence(run)
@@ -286,81 +290,45 @@ def _clip_config(run: Run) -> tuple[float | None, object]:
     return config_number(run, *KEYS["grad_clip"])
 
 
-# Compounding growth: >= 5 consecutive log points (4 ratios), each >= 1.5x the one before, >= 1000x in all (three
-# orders of magnitude). A healthy grad norm is noisy around a level, so 4 rises in a row are ~1/24 by chance and 1.5x
-# each is far beyond its step-to-step noise; linear accumulation (zero_grad_missing: n, n+1, ...) rises by ratios
-# that shrink towards 1 and fails the 1.5x floor after a few points; an LR overshoot jumps in one or two points.
-_COMPOUND_POINTS = 5
-_COMPOUND_RATIO = 1.5
-_COMPOUND_TOTAL = 1e3
-
-
-def _compounding_growth(st: np.ndarray, v: np.ndarray) -> tuple[int, int, int, float, float] | None:
-    """Longest stretch of consecutive log points that each grow >= 1.5x: (first step, last step, points, total
-    factor, geometric mean factor per point), or None below 5 points or 1000x."""
-    best = None
-    i = 0
-    n = v.size
-    while i < n - 1:
-        j = i
-        while j + 1 < n and v[j] > 0 and v[j + 1] >= _COMPOUND_RATIO * v[j]:
-            j += 1
-        npts = j - i + 1
-        if npts >= _COMPOUND_POINTS and v[i] > 0:
-            factor = float(v[j] / v[i])
-            if factor >= _COMPOUND_TOTAL and (best is None or factor > best[3]):
-                best = (int(st[i]), int(st[j]), npts, factor, factor ** (1.0 / (npts - 1)))
-        i = max(j, i + 1)
-    return best
-
-
-def _loss_compounding(run: Run) -> list[Finding]:
-    """No grad norm logged: a loss that compounds the same way (>= 1.5x at each of >= 5 log points, >= 1000x) is
-    the explosion seen through its effect on the weights; a candidate, weaker than the grad norm's own growth."""
-    loss = loss_series(run)
-    if loss is None:
-        return []
-    st, v = loss.finite()
-    c = _compounding_growth(st, v)
-    if c is None:
-        return []
-    s0, s1, npts, factor, per = c
-    clip, clip_cv = _clip_config(run)
-    ev = [f"the loss grew at every one of {npts} log points from step {s0} to {s1} ({factor:.3g}x, {per:.3g}x per "
-          f"point) {cite_series(loss)}: compounding growth, the way exploding gradients feed back into the weights "
-          f"(no grad norm is logged to confirm it)"]
-    strength = 0.55 if not clip else 0.35
-    site = fix_site(clip_cv, "1.0", key="max_grad_norm") if clip_cv is not None else {"key": "max_grad_norm",
-                                                                                       "after": "1.0"}
-    return [Finding("detect_grad_explosion", "grad_explosion", strength,
-                    "the loss compounds step after step (grad norm not logged)", ev, s0,
-                    {"growth": factor, "early_median": float(v[0]), "clip": clip, "loss_only": True}, [site])]
-
-
 def detect_grad_explosion(run: Run) -> list[Finding]:
-    """Grad norm grows by >= 2 orders of magnitude (late max vs early median) with no clipping configured.
+    """Grad norm grows by >= 2 orders of magnitude (late max vs early median) with no clipping configured, or
+    compounds (evidence/growth.py) over >= 5 log points.
 
     Orders of magnitude, not sigma: a grad norm that is spiky but bounded is lr/noise; explosion is unbounded
-    growth (docs/causes.md). Co-occurring loss spikes raise strength (docs/references.md: co-spike).
+    growth (docs/causes.md). A peak that settles back is a spike (<= 0.45); compounding growth is the explosion's
+    own shape (>= 0.65); with no grad norm logged, a compounding loss is a candidate (0.55).
     """
     g = run.series("grad_norm") or run.series("grad_2.0_norm_total")
+    clip, clip_cv = _clip_config(run)
+    site = fix_site(clip_cv, "1.0", key="max_grad_norm") if clip_cv is not None else {"key": "max_grad_norm",
+                                                                                       "after": "1.0"}
+    loss = loss_series(run)
     if g is None:
-        return _loss_compounding(run)
+        # no grad norm logged: a loss that compounds (evidence/growth.py) is the explosion seen through its effect
+        # on the weights; a candidate, weaker than the grad norm's own growth
+        lc = compounding_growth(*loss.finite()) if loss is not None else None
+        if lc is None:
+            return []
+        ev = [f"the loss grew at every one of {lc.points} log points from step {lc.first_step} to {lc.last_step} "
+              f"({lc.factor:.3g}x, {lc.per_point:.3g}x per point) {cite_series(loss)}: compounding growth, the way "
+              f"exploding gradients feed back into the weights (no grad norm is logged to confirm it)"]
+        return [Finding("detect_grad_explosion", "grad_explosion", 0.35 if clip else 0.55,
+                        "the loss compounds step after step (grad norm not logged)", ev, lc.first_step,
+                        {"growth": lc.factor, "clip": clip, "loss_only": True}, [site])]
     if len(g) < 5:
         return []
     st, v = g.finite()
     nf = first_nonfinite(g)
-    compounding = _compounding_growth(st, v)
+    compounding = compounding_growth(st, v)
     if v.size < 10 and compounding is None:
         return []
     k = max(3, v.size // 10)
     early = float(np.median(v[:k]))
     imax = int(np.argmax(v))
     growth = float(v[imax]) / early if early > 0 else 0.0
-    clip, clip_cv = _clip_config(run)
     if compounding is not None:
         # measured from where the compounding starts: an early median taken inside the blow-up says nothing
-        growth = max(growth, compounding[3])
+        growth = max(growth, compounding.factor)
     if growth < 100 and not (nf is not None and growth >= 20) and compounding is None:
         if clip == 0 and clip_cv is not None:
             # clipping explicitly off is a risk factor, not a failure: listed weakly so the fix is at hand
@@ -385,21 +353,20 @@ def detect_grad_explosion(run: Run) -> list[Finding]:
         # settled (an LR overshoot, one bad batch), not the unbounded growth an explosion is
         ev.append(f"after the peak the grad norm settled back (median {fmt(float(np.median(after)))} over the "
                   f"{after.size} points after it): bounded, so a spike more than an explosion")
-    loss = loss_series(run)
-    loss_comp = _compounding_growth(*loss.finite()) if loss is not None and compounding is None else None
-    if loss_comp is not None and growth >= 100:
+    lc = compounding_growth(*loss.finite()) if loss is not None and compounding is None else None
+    if lc is not None and growth >= 100:
         # the grad norm's own record is noisy (a chaotic regime after the blow-up), but it rose two orders of
         # magnitude while the loss compounded: the same explosion, read through the loss
-        ls0, ls1, lnpts, lfactor, lper = loss_comp
-        ev.append(f"the loss grew at every one of {lnpts} log points from step {ls0} to {ls1} ({lfactor:.3g}x, "
-                  f"{lper:.3g}x per point) {cite_series(loss)}: compounding growth")
+        ev.append(f"the loss grew at every one of {lc.points} log points from step {lc.first_step} to "
+                  f"{lc.last_step} ({lc.factor:.3g}x, {lc.per_point:.3g}x per point) {cite_series(loss)}: "
+                  f"compounding growth")
         strength = max(strength, 0.6)
     if compounding is not None:
-        s0, s1, npts, factor, per = compounding
-        ev.append(f"grad_norm grew at every one of {npts} log points from step {s0} to {s1} ({factor:.3g}x, "
-                  f"{per:.3g}x per point): growth that compounds step after step, the signature of gradients "
-                  f"exploding through the network (Pascanu et al. 2013), where an LR overshoot jumps at once and "
-                  f"then settles or stops")
+        c = compounding
+        ev.append(f"grad_norm grew at every one of {c.points} log points from step {c.first_step} to {c.last_step} "
+                  f"({c.factor:.3g}x, {c.per_point:.3g}x per point): growth that compounds step after step, the "
+                  f"signature of gradients exploding through the network (Pascanu et al. 2013), where an LR "
+                  f"overshoot jumps at once and then settles or stops")
         strength = max(strength, 0.65)
     if clip is not None and clip == 0:
         ev.append(f"gradient clipping is off: {clip_cv.key}={clip_cv.text or clip_cv.value} {cite_config(clip_cv)}")
@@ -412,12 +379,10 @@ def detect_grad_explosion(run: Run) -> list[Finding]:
     lrs = configured_lrs(run)
     if lrs and all(c.value <= c.reference[2] * 1.25 for c in lrs):
         strength += 0.1
-    site = fix_site(clip_cv, "1.0", key="max_grad_norm") if clip_cv is not None else {"key": "max_grad_norm",
-                                                                                       "after": "1.0"}
     if settled:
         strength = min(strength, 0.45)
     # it fires where the norm first leaves its early range by an order of magnitude (or where compounding starts)
-    onset = compounding[0] if compounding is not None else int(st[int(np.argmax(v > 10 * early))])
+    onset = compounding.first_step if compounding is not None else int(st[int(np.argmax(v > 10 * early))])
     return [Finding("detect_grad_explosion", "grad_explosion", float(max(0.0, min(1.0, strength))),
                     "gradient norm grows by orders of magnitude without clipping", ev, onset,
                     {"growth": growth, "early_median": early, "clip": clip}, [site])]
