@@ -125,11 +125,12 @@ def detect_lr_too_high(run: Run) -> list[Finding]:
         # the family is only the stack's default (HF Trainer -> AdamW): a run that halves its loss without a blow-up
         # at an LR far above that family's range is evidence that it runs another optimiser (a custom one passed in
         # code), so the LR is judged against the wide range of an unknown optimiser instead
-        wide = [dataclasses.replace(c, family="unknown") for c in lrs]
+        # (an LR inside the assumed family's range is low for any common optimiser: that family still clears it)
+        high = [c.value > c.reference[2] * 1.25 and c.family != "unknown" for c in lrs]
         assumed = [f"the run does not name its optimiser and trains without a blow-up (loss {fmt(float(lv[0]))} -> "
                    f"{fmt(float(lv[-1]))}): {_family_name(c.family)}, the stack's default, is not assumed"
-                   for c in lrs if c.family != "unknown"]
-        lrs = wide
+                   for c, h in zip(lrs, high, strict=True) if h]
+        lrs = [dataclasses.replace(c, family="unknown") if h else c for c, h in zip(lrs, high, strict=True)]
     above = [c for c in lrs if c.value > c.reference[2] * 1.25]
     ctx = nan_context(run)
     # what preceded a NaN that stays (a skipped-update NaN that recovers is the loss scaler's): a climbing loss, an
