@@ -95,33 +95,33 @@ def detect_nan_inf(run: Run) -> list[Finding]:
         ev.extend(ctx.lr_lead)
         if lr_above:
             ev.append(lr_above)
-        ev.append("the NaN ends an instability or follows an LR above its range: the LR or exploding gradients "
+        reading = ("the NaN ends an instability or follows an LR above its range: the LR or exploding gradients "
                   "explain it better than an op")
         strength = 0.25
     elif ctx is not None and not ctx.loss_nan and ctx.recovers:
-        ev.append("grad_norm is non-finite while the loss stays finite: the update was skipped (a loss scaler's "
+        reading = ("grad_norm is non-finite while the loss stays finite: the update was skipped (a loss scaler's "
                   "overflow skip), context rather than a cause")
         strength = 0.2
     elif ctx is not None and ctx.from_start:
-        ev.append("non-finite from the first logged step, before anything trained: inputs or labels (NaN, constant "
+        reading = ("non-finite from the first logged step, before anything trained: inputs or labels (NaN, constant "
                   "or unnormalised columns) are the first suspect, an unguarded op the next")
         # below data_pipeline_bug's reading of the same fact (detect_nan_from_start): the data comes first
         strength = 0.2 if prec.half else 0.25
     elif ctx is not None and ctx.recovers:
-        ev.append("non-finite on some steps while training goes on: those updates were skipped (a dynamic loss "
+        reading = ("non-finite on some steps while training goes on: those updates were skipped (a dynamic loss "
                   "scaler does that), so half-precision overflow or a few bad batches, not an op failing each step")
         strength = 0.35
     elif prec.half is False:
-        ev.append(f"the NaN came at once, with no blow-up and no LR change before it, in a run that is not float16 "
+        reading = (f"the NaN came at once, with no blow-up and no LR change before it, in a run that is not float16 "
                   f"({prec.evidence}): overflow is ruled out, an unguarded log/div/sqrt (or one bad batch) is the "
                   f"first suspect")
         strength = 0.6
     elif prec.half:
-        ev.append(f"the NaN came at once in a float16 run ({prec.evidence}): fp16 overflow is the first suspect, "
+        reading = (f"the NaN came at once in a float16 run ({prec.evidence}): fp16 overflow is the first suspect, "
                   f"an unguarded op the next")
         strength = 0.3
     else:
-        ev.append("the NaN came at once, with no blow-up and no LR change before it: an unguarded log/div/sqrt, "
+        reading = ("the NaN came at once, with no blow-up and no LR change before it: an unguarded log/div/sqrt, "
                   "fp16 overflow (the run does not state its precision) or one bad batch; the logs alone cannot "
                   "tell, so the candidates are listed below the report threshold (an op located in the code, or "
                   "the precision, would decide)")
@@ -135,6 +135,8 @@ def detect_nan_inf(run: Run) -> list[Finding]:
         strength -= 0.3  # fp16 overflow explains it better
     else:
         ev.append("no fp16 overflow / loss-scaler messages in the logs")
+    # the reading first: it is what a one-line summary of this finding shows
+    ev.insert(0, f"non-finite from step {first}: {reading}")
     total = run_length(run)
     return [Finding("detect_nan_inf", "nan_inf", float(max(0.05, min(1.0, strength))),
                     "NaN/Inf appeared in the loss or gradients", ev, first,
