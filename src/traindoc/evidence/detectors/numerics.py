@@ -197,10 +197,18 @@ def detect_fp16_overflow(run: Run) -> list[Finding]:
         ev.append(f"{n} overflow/skip messages, first at step {over[0].step}: {over[0].message[:100]} "
                   f"[{cite_source(over[0].source)}:{over[0].line}]")
     strength = 0.0
-    if at_minimum or (lowest is not None and lowest <= SCALE_FLOOR):
+    # at the floor: the scaler says so, or the scale kept halving there (>= 3 overflows), or the loss went NaN;
+    # one or two reductions to <= 1 with a finite loss are single skipped steps of a scaler that still copes
+    # (fairseq runs for days at a scale of 0.5: its own floor is 1e-4)
+    floor = lowest is not None and lowest <= SCALE_FLOOR
+    if at_minimum or (floor and (n >= 3 or nan_loss)):
         ev.append(f"loss scale fell to {fmt(lowest) if lowest is not None else 'its minimum'}: the unscaled "
                   "gradients overflow fp16 (max 65504); the scaler cannot help")
         strength = 0.85
+    elif floor:
+        ev.append(f"loss scale at {fmt(lowest)} after {n} overflow message(s) and a finite loss: gradients close to "
+                  "fp16's range, but the scaler still copes; a risk to watch, not yet a cause")
+        strength = 0.35
     elif lowest is not None and lowest < SCALE_LOW and n >= 2:
         ev.append(f"loss scale driven down to {fmt(lowest)} (< 2^8): gradient elements above ~{65504 / lowest:.0f} "
                   "overflow, far beyond a healthy network's gradients")
