@@ -244,7 +244,8 @@ def detect_fp16_overflow(run: Run) -> list[Finding]:
             ev.append(f"non-finite from step {ctx.step} with no blow-up and no LR change before it; the run does not "
                       f"state its precision: in float16 this is the range overflow (max 65504), so fp16 stays a "
                       f"candidate the logs cannot confirm")
-            strength = max(strength, 0.3)
+            # from the first logged point the data comes first (detect_nan_from_start), an op next, fp16 last
+            strength = max(strength, 0.2 if ctx.from_start else 0.3)
             step = ctx.step if step is None else step
     if not over and ctx is not None and ctx.loss_nan and ctx.recovers and not ctx.lr_lead:
         # a NaN update reaches the weights and every later loss is NaN; finite losses after it mean the update
