@@ -157,6 +157,24 @@ def test_lr_too_high_a_tenfold_rise_on_one_point_is_a_divergence() -> None:
     assert fire(optimisation.detect_lr_too_high, _epochs_run(blowup)).strength >= 0.5
 
 
+def _ppl_run(loss: np.ndarray, ppl: np.ndarray) -> Run:
+    run = Run()
+    st = np.arange(1, len(loss) + 1) * 50
+    run.add_series(Series("loss", st, loss, "run/train.log"))
+    run.add_series(Series("ppl", st, ppl, "run/train.log"))
+    return run.finalize()
+
+
+def test_lr_too_high_a_per_token_loss_beyond_any_vocabulary_is_a_divergence() -> None:
+    # OpenNMT prints perplexity at its cap exp(100) from the first report: 100 nats per token, worse than uniform
+    # guessing over any vocabulary
+    f = fire(optimisation.detect_lr_too_high, _ppl_run(np.full(6, 100.0), np.full(6, np.exp(100.0))))
+    assert f.step == 50 and f.strength >= 0.5 and any("beyond ln of any vocabulary" in e for e in f.evidence)
+    # a summed cost (Marian's ce-sum) is large but is not ln(perplexity): no divergence read from its level
+    cost = np.linspace(120.0, 80.0, 6)
+    assert optimisation.detect_lr_too_high(_ppl_run(cost, np.exp(cost / 30))) == []
+
+
 def test_lr_too_low_fires() -> None:
     a = healthy_arrays()
     a["loss"] = 4.0 * np.exp(0.01 * np.random.default_rng(1).standard_normal(N))

@@ -83,6 +83,26 @@ def _instability_evidence(run: Run) -> tuple[list[str], int | None, float, dict]
                 nums["stage_boundary"] = b[0]
         first = d.onset_step if first is None else min(first, d.onset_step)
         nums.update(loss_min=d.min_value, loss_min_step=d.min_step, loss_rise=d.rise)
+    # a per-token cross-entropy (the run logs a perplexity = exp(loss)) of >= 25 nats: ln of any vocabulary is
+    # below 14 (ln 1e6 = 13.8), so the model does far worse than guessing uniformly, which only a diverged model
+    # does (its logits pushed to extremes); perplexity printed at a framework's cap (OpenNMT's exp(100)) is this
+    # (only where perplexity = exp(loss) at the same steps: a summed cost, Marian's ce-sum, is no per-token loss)
+    for pname, lname in (("ppl", "loss"), ("perplexity", "loss"), ("eval_ppl", "eval_loss")):
+        ppl, ls = run.series(pname), loss_series(run) if lname == "loss" else run.series(lname)
+        if ppl is None or ls is None:
+            continue
+        common, il, ip = np.intersect1d(ls.steps, ppl.steps, return_indices=True)
+        lv, pv = ls.values[il], ppl.values[ip]
+        ok = np.isfinite(lv) & (lv > 0)
+        with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
+            same = np.where(np.isfinite(pv), np.abs(np.log(np.maximum(pv, 1e-300)) - lv) <= 0.05 * lv, lv > 700)
+        if ok.sum() >= 3 and bool(same[ok].all()) and float(np.median(lv[ok])) >= 25:
+            ev.append(f"{ls.name} is a per-token cross-entropy ({pname} = exp of it is logged) at a median "
+                      f"{fmt(float(np.median(lv[ok])))} nats: beyond ln of any vocabulary (ln 1e6 = 13.8), far worse "
+                      f"than uniform guessing, so the model diverged {cite_series(ls)}")
+            sev = max(sev, 0.9)
+            first = int(common[0]) if first is None else first
+            break
     # what preceded a NaN (context.NanContext): a climbing loss, an LR still warming up or just raised point at
     # the LR as the NaN's cause (docs/causes.md: "NaN after a blow-up"); a blow-up is reported by the spikes above
     ctx = nan_context(run)
