@@ -175,6 +175,23 @@ def test_lr_too_high_a_per_token_loss_beyond_any_vocabulary_is_a_divergence() ->
     assert optimisation.detect_lr_too_high(_ppl_run(cost, np.exp(cost / 30))) == []
 
 
+def test_lr_too_high_an_unnamed_optimiser_at_lr_20_that_trains_is_a_candidate() -> None:
+    # PyTorch's word_language_model: plain SGD (not named in its log) at lr 20 with clipping, the loss falling
+    loss = [8.1, 6.8, 6.3, 6.1, 6.0, 5.9, 5.8, 5.7, 5.6, 5.5]
+    run = Run()
+    st = np.arange(1, 11) * 200
+    run.add_series(Series("loss", st, np.array(loss), "run/train.log"))
+    run.add_series(Series("lr", st, np.full(10, 20.0), "run/train.log"))
+    f = fire(optimisation.detect_lr_too_high, run.finalize())
+    assert f.strength < 0.5 and any("not named" in e for e in f.evidence)
+    # the same LR under an optimiser the run names (AdamW at 20) is a cause on its own
+    run2 = Run()
+    run2.add_series(Series("loss", st, np.array(loss), "run/train.log"))
+    run2.add_series(Series("lr", st, np.full(10, 20.0), "run/train.log"))
+    run2.meta["optimizer"] = "adamw"
+    assert fire(optimisation.detect_lr_too_high, run2.finalize()).strength >= 0.5
+
+
 def test_lr_too_low_fires() -> None:
     a = healthy_arrays()
     a["loss"] = 4.0 * np.exp(0.01 * np.random.default_rng(1).standard_normal(N))

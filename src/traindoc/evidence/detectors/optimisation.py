@@ -201,6 +201,12 @@ def detect_lr_too_high(run: Run) -> list[Finding]:
             strength = min(0.35, 0.2 + 0.15 * math.log10(max(ratio, 1.0)))
         else:
             strength = min(0.7, 0.45 + 0.25 * math.log10(ratio / 10))
+        if all(c.family == "unknown" for c in above):
+            # an optimiser the run never names: plain SGD with clipping trains word LMs at lr 20 (PyTorch's
+            # word_language_model default), so with no symptom the value alone stays a candidate
+            ev.append("the optimiser is not named and the run shows no instability: an LR this high is normal for "
+                      "some (SGD with clipping on language models runs at 20), so a candidate, not a cause")
+            strength = min(strength, 0.45)
     else:
         # instability with the LR in range or unknown: lr_too_high stays a candidate (the most common cause of a
         # divergence a priori) but never a confident one without the LR itself as evidence
