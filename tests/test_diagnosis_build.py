@@ -222,3 +222,29 @@ def test_no_early_stopping_advice_without_a_validation_series() -> None:
     doc = diagnose(run, ["synthetic"])
     assert doc["root_causes"][0]["cause"] == "lr_too_high"
     assert doc["quick_wins"] and not any(needs_validation(q) for q in doc["quick_wins"])
+
+
+def test_a_run_that_ends_in_nan_is_never_healthy_even_when_its_cause_is_unclear():
+    """A loss that goes NaN at once and stays NaN, with no precision stated and no LR or blow-up before it: the
+    candidates stay below 0.5 (the logs cannot tell an unguarded op from fp16 overflow), yet the verdict is not
+    healthy. A few NaN steps that training recovers from are a loss scaler's skips, not a broken run (whatever the
+    detectors make of them, this rule does not fire)."""
+    import numpy as np
+
+    from traindoc.ingest.model import Run, Series
+
+    def run_with(values: np.ndarray) -> Run:
+        run = Run()
+        steps = np.arange(1, values.size + 1)
+        run.add_series(Series("loss", steps, values, "train.log"))
+        return run.finalize()
+
+    loss = 3.0 * np.exp(-np.arange(100) / 60) + 0.5
+    ended = loss.copy()
+    ended[70:] = np.nan
+    doc = diagnose(run_with(ended))
+    assert doc["verdict"] == "problems_found" and "non-finite" in doc["summary"]
+    assert all(rc["confidence"] < 0.5 for rc in doc["root_causes"])
+    skipped = loss.copy()
+    skipped[[30, 55]] = np.nan
+    assert "does not learn" not in diagnose(run_with(skipped))["summary"]

@@ -196,9 +196,11 @@ def needs_validation(advice: str) -> bool:
 
 
 def does_not_learn(findings: list[Finding]) -> bool:
-    """A detector found the loss at chance level from start to end (evidence/detectors/not_learning.py): such a
-    run is never healthy (issue 8), even when the log cannot say which cause is behind it."""
-    return any(f.numbers.get("chance_classes") is not None for f in findings)
+    """The run is broken even when the log cannot say which cause is behind it (issue 8: never healthy): its loss
+    sat at chance level from start to end (evidence/detectors/not_learning.py), or it went non-finite and did not
+    recover (detect_nan_inf; a NaN on a few skipped steps while training goes on is a loss scaler at work)."""
+    return any(f.numbers.get("chance_classes") is not None
+               or (f.detector == "detect_nan_inf" and f.numbers.get("nan_recovers") is False) for f in findings)
 
 
 def diagnose(run: Run, paths: list[str] | None = None, findings: list[Finding] | None = None) -> dict[str, Any]:
@@ -233,8 +235,10 @@ def diagnose(run: Run, paths: list[str] | None = None, findings: list[Finding] |
     elif stalled:
         conf = ranked[0].confidence if ranked else 0.0
         names = ", ".join(f"{r.cause} ({r.confidence:.0%})" for r in shown) or "none listed"
-        summary = ("The run does not learn: its loss stays at chance level. The evidence cannot tell which cause is "
-                   f"behind it; check, in this order: {names}.")
+        what = ("its loss stays at chance level" if any(f.numbers.get("chance_classes") is not None for f in findings)
+                else "its loss went non-finite and stayed so")
+        summary = (f"The run does not learn: {what}. The evidence cannot tell which cause is behind it; check, in "
+                   f"this order: {names}.")
     else:
         conf = confirmed[0].confidence
         summary = f"{REMEDIES[confirmed[0].cause].issue} (confidence {conf:.0%})."
