@@ -168,3 +168,17 @@ def test_a_run_that_never_learns_is_never_healthy_even_when_no_cause_reaches_hal
 
     text = to_markdown(doc)
     assert "does not learn" in text and "`dead_units`" in text and "Healthy" not in text
+
+
+def test_scheduler_order_warning_alone_is_a_candidate_below_half():
+    """torch prints "lr_scheduler.step() before optimizer.step()" for a wrong call order and also when an AMP loss
+    scaler skips the first step: alone it lists scheduler_misuse below 0.5; a run without it stays silent."""
+    from traindoc.ingest.model import LogEvent
+
+    quiet = build(learning_loss())
+    assert not [f for f in nl.detect_scheduler_misuse(quiet)]
+    warned = build(learning_loss())
+    warned.events.append(LogEvent("warning", "UserWarning: Detected call of `lr_scheduler.step()` before "
+                                  "`optimizer.step()`.", 12, "scheduler_before_optimizer", "run/train.log", 40))
+    (f,) = nl.detect_scheduler_misuse(warned)
+    assert f.cause == "scheduler_misuse" and 0.3 <= f.strength < 0.5 and f.step == 12
