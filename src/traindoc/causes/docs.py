@@ -73,9 +73,13 @@ def render_vocabulary() -> str:
             out.append(f"| `{cid}` | {c.what} | {c.evidence} | {c.typical_fix} |")
         out.append("")
     out += ["## Verdicts",
-            "`healthy` (no cause above 0.5 confidence), `problems_found`, `insufficient_data` (too few points or no "
-            "readable",
-            "metric; the diagnosis says what it would need).", ""]
+            "`healthy` (no cause above 0.5 confidence and the run learns), `problems_found` (a cause above 0.5, or a "
+            "run",
+            "that does not learn: loss at chance level throughout, or non-finite to the end, with its candidate causes "
+            "listed",
+            "below 0.5 when the logs cannot tell them apart), `insufficient_data` (too few points or no readable "
+            "metric; the",
+            "diagnosis says what it would need).", ""]
     return "\n".join(out)
 
 
@@ -103,8 +107,11 @@ def render_guide() -> str:
                 out.append(f"- **Tell it apart:** {c.tell_apart}")
             out.append("")
     out += ["## Verdicts", "",
-            "- `healthy`: no cause above confidence 0.5. Say so plainly; list minor findings as notes.",
-            "- `problems_found`: at least one root cause above 0.5.",
+            "- `healthy`: no cause above confidence 0.5 and the run learns. Say so plainly; list minor findings as "
+            "notes.",
+            "- `problems_found`: at least one root cause above 0.5, or a run that does not learn (loss at chance level "
+            "throughout, or non-finite to the end): then the candidates are listed below 0.5 when the logs cannot "
+            "tell them apart; say that, and what to check first.",
             "- `insufficient_data`: too few points or no readable metric; the diagnosis's `needs` says what to "
             "collect.", ""]
     return "\n".join(out)
