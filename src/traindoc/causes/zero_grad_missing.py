@@ -13,7 +13,12 @@ CAUSE = Cause(
         "Grad norm rising roughly linearly step after step from the start, not in bursts; look for a training "
         "loop without `zero_grad`."
     ),
-    detectors=("detect_zero_grad_missing", "detect_zero_grad_sawtooth", "detect_code_zero_grad_missing"),
+    detectors=(
+        "detect_zero_grad_missing",
+        "detect_zero_grad_sawtooth",
+        "detect_grad_norm_running_sum",
+        "detect_code_zero_grad_missing",
+    ),
     locators=("locate_missing_zero_grad",),
     templates=("zero_grad",),
     remedy=Remedy(

@@ -14,6 +14,7 @@ from traindoc.ingest.model import Run
 
 def all_detectors() -> list[Callable[[Run], list[Finding]]]:
     from traindoc.evidence.detectors import (
+        accumulation,
         architecture,
         code_lint,
         data,
@@ -21,10 +22,11 @@ def all_detectors() -> list[Callable[[Run], list[Finding]]]:
         numerics,
         optimisation,
         systems,
+        transfer,
     )
 
     out: list[Callable[[Run], list[Finding]]] = []
-    for mod in (optimisation, not_learning, numerics, data, architecture, systems, code_lint):
+    for mod in (optimisation, accumulation, not_learning, numerics, data, transfer, architecture, systems, code_lint):
         out.extend(mod.DETECTORS)
     return out
 

@@ -8,7 +8,7 @@ import math
 import numpy as np
 
 from traindoc.causes.keys import KEYS
-from traindoc.evidence import stats
+from traindoc.evidence import heldout, stats
 from traindoc.evidence.context import (
     cite_config,
     cite_series,
@@ -107,6 +107,19 @@ def detect_label_leakage(run: Run) -> list[Finding]:
                 ev.append(f"but eval_loss first improved ({fmt(float(evv_[0]))} -> {fmt(float(evv_[i]))} at step "
                           f"{int(est_[i])}) then rose {rise:.0%}: the pattern of memorisation, not of leakage")
                 strength *= 0.4
+    # a held-out task metric that got materially better means something learned on train transfers: the model
+    # memorises (or grows over-confident), it does not read its targets from the input (evidence/heldout.py).
+    # Not when the held-out loss collapses too: leaked evaluation batches improve every held-out number.
+    if ev_s is not None and strength > 0:
+        _, evv_ = ev_s.finite()
+        gap = evv_.size and float(np.median(evv_[-max(1, evv_.size // 4):])) >= 2 * max(end_train, 1e-12)
+        improved = next((m for m in heldout.task_metrics(run) if heldout.ever_improved(m)), None)
+        if gap and improved is not None:
+            first, best = float(improved.error[0]), float(np.min(improved.error))
+            ev.append(f"but {improved.name} improved ({fmt(improved.value(first))} -> {fmt(improved.value(best))}): "
+                      f"what the model learned transfers to held-out data, which leaked targets would not "
+                      f"{cite_series(improved.series)}")
+            strength *= 0.4
     return [Finding("detect_label_leakage", "label_leakage", float(min(1.0, strength)),
                     "the model sees its targets: train loss is implausibly low", ev, step,
                     {"initial_loss": init, "final_train_loss": end_train})]
@@ -146,7 +159,19 @@ def detect_data_pipeline_bug(run: Run) -> list[Finding]:
                 if r >= 0.7:
                     ev.append(f"loss repeats with the epoch: lag-{per}-step autocorrelation {r:.2f} after detrending "
                               f"{cite_series(loss)}")
-                    strength = max(strength, 0.4 + 0.4 * (r - 0.7) / 0.3)
+                    periodic = 0.4 + 0.4 * (r - 0.7) / 0.3
+                    # two pictures repeat with the epoch. Data in an order (sorted by class, length or source)
+                    # makes the loss drift with the position in the epoch: neighbouring points agree (lag-1
+                    # autocorrelation of the residual >= 0.5) and the model chases the order. The same shuffled
+                    # batches in a fixed order (a loader with shuffle off) repeat a jagged per-batch pattern whose
+                    # neighbours do not agree; while the loss still halves that is context, not a cause (a
+                    # Lightning MNIST run learning to 97 % does this: lag-1 -0.18)
+                    r1 = float(np.corrcoef(resid[:-1], resid[1:])[0, 1]) if resid.std() > 0 else 0.0
+                    if prog >= 0.5 and r1 < 0.5:
+                        ev.append(f"the loss still fell {prog:.0%} and the repeating pattern is jagged (lag-1 "
+                                  f"autocorrelation {r1:.2f}): the same batches in a fixed order, the model learns")
+                        periodic = min(periodic, 0.3)
+                    strength = max(strength, periodic)
     if not ev:
         return []
     return [Finding("detect_data_pipeline_bug", "data_pipeline_bug", float(min(1.0, strength)),
@@ -247,36 +272,7 @@ def detect_curriculum_shock(run: Run) -> list[Finding]:
                     {"boundary_step": b, "boundary_frac": b / total, "stage": name}, sites)]
 
 
-# Held-out task metrics, and which way is better. A validation loss (cross-entropy) that edges up while accuracy,
-# F1, BLEU, ROUGE, mAP or WER keeps improving is the model growing over-confident on the examples it gets wrong,
-# not memorisation that hurts the task (Guo et al. 2017, "On Calibration of Modern Neural Networks", §3): an
-# engineer keeps training, or picks the checkpoint by the task metric.
-_HIGHER_BETTER = ("acc", "f1", "bleu", "rouge", "map", "auc", "precision", "recall", "iou", "dice", "exact_match",
-                  "top1", "top5", "chrf", "meteor")
-_LOWER_BETTER = ("wer", "cer", "error", "perplexity", "ppl")
-
-
-def _task_metric_improves(run: Run, since_step: int) -> tuple[str, float, float] | None:
-    """The first held-out task metric that is better at the end than at `since_step` (name, then, end)."""
-    for name, s in sorted(run.metrics.items()):
-        low = name.lower()
-        if not low.startswith(("eval", "val", "test")) or "loss" in low:
-            continue
-        tail = low.split("_", 1)[-1].split("/", 1)[-1]
-        up = any(t in tail for t in _HIGHER_BETTER)
-        down = any(t in tail for t in _LOWER_BETTER)
-        if up == down:
-            continue
-        st, v = s.finite()
-        if v.size < 3:
-            continue
-        at = v[st <= since_step]
-        if not at.size:
-            continue
-        then, end = float(at[-1]), float(np.median(v[-2:]))
-        if (end > then) if up else (end < then):
-            return name, then, end
-    return None
+EDGING_UP = 0.6  # a held-out loss up to 60 % above its minimum with the task still improving is over-confidence
 
 
 def detect_overfitting(run: Run) -> list[Finding]:
@@ -323,12 +319,21 @@ def detect_overfitting(run: Run) -> list[Finding]:
                 strength += 0.15
             else:
                 strength *= 0.4  # both rise: divergence, not overfitting
-    better = _task_metric_improves(run, int(est[imin]))
-    if better is not None:
-        name, then, now = better
-        ev.append(f"{name} kept improving after the eval-loss minimum ({fmt(then)} -> {fmt(now)}): the task is not "
-                  f"hurt; over-confidence, not memorisation {cite_series(run.metrics[name])}")
-        strength = min(strength, 0.25)
+    # a held-out task metric still improving (materially, and at its best at the end) past the eval-loss minimum:
+    # the cross-entropy edges up from over-confidence, the task is not hurt (evidence/heldout.py). A metric that
+    # moved by noise or already turned down does not excuse a rising held-out loss.
+    for m in heldout.task_metrics(run):
+        better = heldout.still_improving(m, int(est[imin]))
+        if better is not None:
+            then, now = better
+            ev.append(f"{m.name} kept improving after the eval-loss minimum ({fmt(m.value(then))} -> "
+                      f"{fmt(m.value(now))}): the task is not hurt; over-confidence, not memorisation "
+                      f"{cite_series(m.series)}")
+            # "edging up" has a size: whisper fine-tunes whose WER keeps improving end 30-50 % above their best
+            # eval loss; far beyond that the model is confidently wrong on a growing share of held-out examples,
+            # and the metric's small gain only keeps the finding below confirmation (listed as possible)
+            strength = min(strength, 0.25 if rise <= EDGING_UP else 0.45)
+            break
     sites = []
     pat, pcv = config_number(run, *KEYS["early_stopping_patience"])
     if pcv is not None and pat == 0:

@@ -1,0 +1,102 @@
+"""Gradients that accumulate across optimiser steps: a grad norm that behaves like a running sum, and the sawtooth
+of a buffer cleared only every few steps (an accumulation loop that steps on every micro-batch)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from traindoc.causes.keys import KEYS
+from traindoc.evidence.context import cite_config, cite_series, config_number, loss_series
+from traindoc.evidence.detectors.optimisation import detect_zero_grad_sawtooth
+from traindoc.evidence.finding import Finding
+from traindoc.evidence.stats import fmt
+from traindoc.ingest.model import Run
+
+GROWTH = 5.0  # the late grad norm is >= 5x the early one (the linear rule's growth, docs/diagnose.md)
+# A mini-batch gradient's norm changes by 10 % or more from one step to the next (different samples, sampling
+# noise ~ 1/sqrt(batch)); a buffer that sums every step's gradient changes by about 1/n of itself after n steps.
+# Half the run with a median step-to-step change of <= 5 % (half the mini-batch noise) is a sum, not a fresh
+# mini-batch gradient.
+SMOOTH = 0.05
+LOSS_WORSE = 1.5  # the loss ends >= 1.5x its minimum: the growing steps do harm
+
+
+def detect_grad_norm_running_sum(run: Run) -> list[Finding]:
+    """Grad norm that grows >= 5x and then changes by <= 5 % per logged step over the second half of the run:
+    the logged gradient is a running sum of every step's gradient (zero_grad never called), which grows while the
+    steps point the same way and then creeps as new per-step gradients add little to a huge sum. A fresh
+    mini-batch gradient is never that smooth, and exploding gradients grow geometrically (large relative steps).
+
+    0.55 from the grad norm alone; 0.7 when the loss also ends >= 1.5x its minimum (ever larger steps in the same
+    direction make the run worse, whatever the LR).
+    """
+    g = run.series("grad_norm")
+    if g is None:
+        return []
+    st, v = g.finite()
+    if v.size < 12 or v.size < 0.9 * len(g):
+        return []
+    k = max(2, v.size // 10)
+    early = float(np.median(v[:k]))
+    late = float(np.median(v[-max(3, int(0.3 * v.size)):]))
+    if early <= 0 or late < GROWTH * early:
+        return []
+    half = v[v.size // 2:]
+    rel = float(np.median(np.abs(np.diff(half)) / np.maximum(half[:-1], 1e-12)))
+    if rel > SMOOTH:
+        return []
+    ev = [f"grad_norm grew {late / early:.3g}x ({fmt(early)} -> {fmt(late)}) and then changed by a median "
+          f"{rel:.1%} per logged step over the second half: a running sum of gradients, not a fresh mini-batch "
+          f"gradient {cite_series(g)}"]
+    strength = 0.55
+    loss = loss_series(run)
+    if loss is not None:
+        _, lv = loss.finite()
+        if lv.size >= 5:
+            kl = max(2, lv.size // 10)
+            end, low = float(np.median(lv[-kl:])), float(np.min(lv))
+            if low > 0 and end >= LOSS_WORSE * low:
+                ev.append(f"the loss ends at {fmt(end)}, {end / low:.3g}x its minimum {fmt(low)}: ever larger steps "
+                          f"make the run worse {cite_series(loss)}")
+                strength = 0.7
+    return [Finding("detect_grad_norm_running_sum", "zero_grad_missing", strength,
+                    "gradients accumulate across steps (never zeroed): the grad norm is a running sum", ev,
+                    int(st[v.size // 2]), {"growth": late / early, "late_step_change": rel})]
+
+
+def _log_interval(run: Run) -> float | None:
+    g = run.series("grad_norm")
+    if g is None or len(g) < 3:
+        return None
+    return float(np.median(np.diff(g.steps)))
+
+
+def detect_accumulation_sawtooth(run: Run) -> list[Finding]:
+    """A grad-norm sawtooth (repeated monotone ramps that reset: detect_zero_grad_sawtooth's rule) read as an
+    accumulation loop: the gradient buffer is cleared every k micro-batches but the optimiser steps on every one,
+    so the step grows k-fold through each cycle. Missing zero_grad cleared now and then by the framework (a
+    validation loop) draws the same picture, so without the accumulation factor both stay listed (0.4). With
+    gradient_accumulation_steps = k configured and resets every ~k steps (within 30 %, or within one logging
+    interval), the sawtooth has the accumulation period: 0.65."""
+    saw = detect_zero_grad_sawtooth(run)
+    if not saw:
+        return []
+    period = saw[0].numbers.get("period")
+    ev = [saw[0].evidence[0]]
+    k, kcv = config_number(run, *KEYS["grad_accum"])
+    strength = 0.4
+    if k is not None and k >= 2 and period:
+        tol = max(0.3 * k, _log_interval(run) or 0.0)
+        if abs(period - k) <= tol:
+            ev.append(f"the resets come every ~{period:.0f} steps, the accumulation factor {int(k)} "
+                      f"{cite_config(kcv)}: the buffer is cleared once per cycle but stepped on every micro-batch")
+            strength = 0.65
+    if strength < 0.5:
+        ev.append("a buffer cleared every few steps while the optimiser steps on every micro-batch (an accumulation "
+                  "loop with step() inside it) or zero_grad missing and cleared only by validation: check the loop")
+    return [Finding("detect_accumulation_sawtooth", "grad_accum_bug", strength,
+                    "the gradient buffer is cleared only every few steps but applied on every step", ev,
+                    saw[0].step, {"period": period, "accumulation": k})]
+
+
+DETECTORS = [detect_grad_norm_running_sum, detect_accumulation_sawtooth]

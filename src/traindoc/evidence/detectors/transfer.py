@@ -1,0 +1,59 @@
+"""Nothing learned on train transfers: the held-out curves never improve while the train loss collapses."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from traindoc.evidence import heldout
+from traindoc.evidence.context import cite_series, loss_series
+from traindoc.evidence.finding import Finding
+from traindoc.evidence.stats import fmt
+from traindoc.ingest.model import Run
+
+COLLAPSE = 0.1  # train loss ends below 10 % of its start: learning an order of magnitude, on train
+WORSENS = 1.25  # the held-out loss ends >= 25 % above its first evaluation (well past eval-to-eval noise)
+NEVER_BETTER = 0.02  # the best evaluation is within 2 % of the first: held-out loss never really improved
+
+
+def detect_heldout_never_improves(run: Run) -> list[Finding]:
+    """Train loss falls by 10x or more while the held-out loss is at its best at the very first evaluation and
+    only worsens after: nothing the model learns transfers to the held-out set.
+
+    Overfitting first learns what generalises (the held-out loss falls) and memorises after (it turns up: a U).
+    A model that reads its targets from its inputs (an off-by-one window, a hand pre-shift, the answer in a
+    feature) learns a shortcut that is absent from correctly built held-out batches, so the held-out loss never
+    falls at all. A held-out task metric decides it: one that never improves materially (evidence/heldout.py)
+    makes the finding (0.55); one that improved means the model learned something real (memorisation of a tiny
+    training set can also make the first evaluation the best): no finding. Without a task metric the two readings
+    stay open and this rule says nothing (detect_label_leakage and detect_overfitting each list their reading).
+    """
+    loss, ev_s = loss_series(run), run.series("eval_loss")
+    if loss is None or ev_s is None:
+        return []
+    _, lv = loss.finite()
+    est, evv = ev_s.finite()
+    if lv.size < 10 or evv.size < 3:
+        return []
+    k = max(2, lv.size // 10)
+    start, end = float(np.median(lv[:k])), float(np.median(lv[-k:]))
+    if start <= 0 or end > COLLAPSE * start:
+        return []
+    first, best, last = float(evv[0]), float(np.min(evv)), float(np.median(evv[-2:]))
+    if first <= 0 or best < (1 - NEVER_BETTER) * first or last < WORSENS * first:
+        return []
+    ev = [f"train loss fell {start / max(end, 1e-12):.3g}x ({fmt(start)} -> {fmt(end)}) {cite_series(loss)}",
+          f"while eval_loss was at its best at the first evaluation (step {int(est[0])}, {fmt(first)}) and rose to "
+          f"{fmt(last)}: nothing learned on train transfers {cite_series(ev_s)}"]
+    metrics = heldout.task_metrics(run)
+    if not metrics or any(heldout.ever_improved(m) for m in metrics):
+        return []
+    m = metrics[0]
+    ev.append(f"{m.name} never improved ({fmt(m.value(float(m.error[0])))} -> {fmt(m.value(float(m.error[-1])))}): "
+              f"the train-time shortcut is absent from the held-out batches {cite_series(m.series)}")
+    strength = 0.55
+    return [Finding("detect_heldout_never_improves", "label_leakage", strength,
+                    "the model learns a shortcut that held-out data lacks: the target is visible in training",
+                    ev, int(est[0]), {"train_fall": start / max(end, 1e-12), "eval_rise": last / first})]
+
+
+DETECTORS = [detect_heldout_never_improves]

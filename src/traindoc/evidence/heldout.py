@@ -1,0 +1,102 @@
+"""Held-out task metrics (accuracy, F1, BLEU, WER ...): which way is better, and whether a model got better on them.
+
+A held-out task metric answers the question the loss curves cannot: did the model learn anything that transfers?
+Overfitting and label leakage both show a train loss far below the held-out loss; what separates them is whether
+the held-out task ever improved. A validation cross-entropy that edges up while accuracy, F1, BLEU or WER keeps
+improving is over-confidence on the examples the model gets wrong, not memorisation that hurts the task (Guo et
+al. 2017, "On Calibration of Modern Neural Networks", §3).
+
+Improvements are measured on the *error* (1 - accuracy, 100 - a percentage, WER itself), relative to its own size:
+a model at chance moves its accuracy by a point or two between evaluations, which is about 1 % of its error, so an
+error cut by >= MATERIAL (3 %) is learning, not evaluation noise.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from traindoc.ingest.model import Run, Series
+
+HIGHER_BETTER = ("acc", "f1", "bleu", "rouge", "map", "auc", "precision", "recall", "iou", "dice", "exact_match",
+                 "top1", "top5", "chrf", "meteor")
+LOWER_BETTER = ("wer", "cer", "error", "perplexity", "ppl")
+MATERIAL = 0.03  # relative error reduction that counts as learning (module docstring)
+
+
+@dataclass(frozen=True)
+class TaskMetric:
+    """One held-out task metric: its series and its values turned into an error (lower is better)."""
+
+    name: str
+    series: Series
+    steps: np.ndarray
+    error: np.ndarray  # 1 - accuracy, 100 - a percentage, or the lower-better metric itself
+
+    def error_at(self, step: int) -> float | None:
+        at = self.error[self.steps <= step]
+        return float(at[-1]) if at.size else None
+
+    def reduction(self, before: float, after: float) -> float:
+        """Relative error reduction from `before` to `after` (> 0: better)."""
+        return (before - after) / max(abs(before), 1e-12)
+
+    def value(self, err: float) -> float:
+        """The metric as logged, for an error value (for evidence sentences)."""
+        _, v = self.series.finite()
+        higher = bool(v.size) and not _lower_better(self.name)
+        if not higher:
+            return err
+        return (100.0 if float(np.max(v)) > 1.0 else 1.0) - err
+
+
+def _lower_better(name: str) -> bool:
+    tail = name.lower().split("_", 1)[-1].split("/", 1)[-1]
+    return any(t in tail for t in LOWER_BETTER)
+
+
+def task_metrics(run: Run, min_points: int = 3) -> list[TaskMetric]:
+    """Every held-out (eval/val/test-prefixed, not a loss) metric whose direction is known, by name."""
+    out = []
+    for name, s in sorted(run.metrics.items()):
+        low = name.lower()
+        if not low.startswith(("eval", "val", "test")) or "loss" in low:
+            continue
+        tail = low.split("_", 1)[-1].split("/", 1)[-1]
+        up = any(t in tail for t in HIGHER_BETTER)
+        down = any(t in tail for t in LOWER_BETTER)
+        if up == down:
+            continue
+        st, v = s.finite()
+        if v.size < min_points:
+            continue
+        if up:
+            # a percentage (0..100) or a fraction (0..1); anything else is not an accuracy-like score
+            top = 100.0 if float(np.max(v)) > 1.0 else 1.0
+            if float(np.max(v)) > 100.0 or float(np.min(v)) < 0.0:
+                continue
+            err = top - v
+        else:
+            err = v.astype(np.float64)
+        out.append(TaskMetric(name, s, st, err))
+    return out
+
+
+def still_improving(m: TaskMetric, since_step: int) -> tuple[float, float] | None:
+    """(error then, error at the end) when the metric's error at the end is materially below its error at
+    `since_step` and the end keeps >= 90 % of the best gain since then (it has not turned down): the task is
+    still improving. None otherwise."""
+    then = m.error_at(since_step)
+    if then is None:
+        return None
+    end = float(np.median(m.error[-2:]))
+    best = float(np.min(m.error))
+    if m.reduction(then, end) >= MATERIAL and end <= best + 0.1 * (then - best):
+        return then, end
+    return None
+
+
+def ever_improved(m: TaskMetric) -> bool:
+    """The metric's best error is materially below its first: the model learned something that transfers."""
+    return m.reduction(float(m.error[0]), float(np.min(m.error))) >= MATERIAL
