@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from traindoc.evidence import heldout, run_detectors
-from traindoc.evidence.detectors import accumulation, data, no_signal, transfer
+from traindoc.evidence.detectors import accumulation, data, no_signal, optimisation, transfer
 from traindoc.ingest.model import ConfigValue, Run, Series
 
 N = 300
@@ -182,6 +182,26 @@ def test_grad_norm_running_sum_silent_on_healthy_or_exploding_norms() -> None:
     assert accumulation.detect_grad_norm_running_sum(build(boom)) == []
 
 
+def climbing(seed: int = 0) -> dict[str, np.ndarray]:
+    """Loss 2.0 at step 0, then up linearly to ~20 under a decaying LR (no grad norm logged)."""
+    return {"loss": (2.0 + 0.06 * T) * noise(seed, scale=0.1), "lr": np.linspace(0.03, 0.001, N)}
+
+
+def test_loss_climbs_as_lr_decays_fires_at_the_minimum() -> None:
+    (f,) = accumulation.detect_loss_climbs_as_lr_decays(build(climbing()))
+    assert f.cause == "zero_grad_missing" and f.step <= 0.2 * N and f.strength < 0.5
+
+
+def test_loss_climbs_as_lr_decays_silent_on_learning_rising_lr_or_blow_up() -> None:
+    assert accumulation.detect_loss_climbs_as_lr_decays(build(healthy())) == []
+    warm = climbing()
+    warm["lr"] = np.linspace(0.001, 0.03, N)  # the LR rises with the loss: its own explanation
+    assert accumulation.detect_loss_climbs_as_lr_decays(build(warm)) == []
+    boom = climbing()
+    boom["loss"] = 2.0 * 1.05 ** T  # orders of magnitude: the LR or gradient-explosion picture
+    assert accumulation.detect_loss_climbs_as_lr_decays(build(boom)) == []
+
+
 def sawtooth(k: int = 8) -> dict[str, np.ndarray]:
     """A buffer cleared every k steps and applied on every one: the norm ramps 1..k and resets."""
     return {"grad_norm": (1 + (T % k)) * noise(5, scale=0.05), "loss": healthy()["loss"]}
@@ -195,13 +215,25 @@ def test_accumulation_sawtooth_fires_with_the_accumulation_period() -> None:
     assert f.strength < 0.5
 
 
+def test_sawtooth_reading_follows_who_clears_the_buffer() -> None:
+    # resets every 8 steps while validation runs every 20: the code clears the buffer itself (accumulation loop)
+    evals = {"eval_loss": np.linspace(2.0, 0.7, EVAL_STEPS.size)}
+    run = build(sawtooth(8), evals=evals)
+    assert accumulation.detect_accumulation_sawtooth(run)[0].strength >= 0.55
+    assert optimisation.detect_zero_grad_sawtooth(run)[0].strength < 0.5
+    # resets every 20 steps, with validation: validation clears it, zero_grad is missing
+    run = build(sawtooth(20), evals=evals)
+    assert optimisation.detect_zero_grad_sawtooth(run)[0].strength >= 0.55
+    assert accumulation.detect_accumulation_sawtooth(run)[0].strength < 0.5
+
+
 def test_accumulation_sawtooth_silent_on_healthy_norms() -> None:
     assert accumulation.detect_accumulation_sawtooth(build(healthy())) == []
 
 
 def test_new_rules_silent_on_healthy_runs() -> None:
     names = {"detect_heldout_never_improves", "detect_labels_carry_no_signal", "detect_grad_norm_running_sum",
-             "detect_accumulation_sawtooth"}
+             "detect_loss_climbs_as_lr_decays", "detect_accumulation_sawtooth"}
     for seed in range(3):
         evals = {"eval_loss": np.linspace(2.0, 0.7, EVAL_STEPS.size), "eval_accuracy": np.linspace(0.3, 0.8, 15)}
         loud = [f for f in run_detectors(build(healthy(seed), evals=evals)) if f.detector in names]

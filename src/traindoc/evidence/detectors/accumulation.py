@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from traindoc.causes.keys import KEYS
+from traindoc.evidence import stats
 from traindoc.evidence.context import cite_config, cite_series, config_number, loss_series
 from traindoc.evidence.detectors.optimisation import detect_zero_grad_sawtooth
 from traindoc.evidence.finding import Finding
@@ -64,6 +65,47 @@ def detect_grad_norm_running_sum(run: Run) -> list[Finding]:
                     int(st[v.size // 2]), {"growth": late / early, "late_step_change": rel})]
 
 
+CLIMB = 3.0  # the loss ends >= 3x its early minimum
+STEADY = 0.7  # the smoothed loss rises on >= 70 % of the logged steps after its minimum
+NOT_A_BLOW_UP = 100.0  # and stays within 100x of it: a geometric blow-up is the LR's or the gradients' picture
+
+
+def detect_loss_climbs_as_lr_decays(run: Run) -> list[Finding]:
+    """The loss reaches its minimum early (first 20 % of the run) and then climbs steadily to >= 3x it while the
+    LR stays level or decays: the updates grow although the LR does not, which is what a gradient buffer that is
+    never cleared does (each step applies the sum of every gradient so far). An LR too high diverges from the
+    first steps or oscillates, and a decaying schedule calms it; a blow-up by orders of magnitude is left to the
+    LR and gradient-explosion rules. Without a grad norm the log cannot show the sum itself, so this stays listed
+    (0.45) next to lr_too_high."""
+    loss = loss_series(run)
+    if loss is None:
+        return []
+    st, v = loss.finite()
+    if v.size < 12 or v.size < 0.9 * len(loss):
+        return []
+    sm = stats.smooth(v, max(3, v.size // 10))  # a tenth of the run: mini-batch noise out, the trend kept
+    i = int(np.argmin(sm))
+    low, end = float(sm[i]), float(np.median(v[-max(2, v.size // 10):]))
+    if i > 0.2 * v.size or low <= 0 or not CLIMB * low <= end <= NOT_A_BLOW_UP * low:
+        return []
+    after = sm[i:]
+    if after.size < 6 or float((np.diff(after) > 0).mean()) < STEADY:
+        return []
+    lr = run.series("lr")
+    if lr is not None:
+        _, lrv = lr.finite()
+        if lrv.size >= 2 and float(lrv[-1]) > 1.05 * float(np.median(lrv[: max(2, lrv.size // 5)])):
+            return []  # a rising LR explains a rising loss
+    ev = [f"the loss reached {fmt(low)} by step {int(st[i])} and then climbed steadily to {fmt(end)} "
+          f"({end / low:.3g}x; the smoothed loss rose on {float((np.diff(after) > 0).mean()):.0%} of the steps) "
+          f"{cite_series(loss)}",
+          "while the LR stayed level or decayed: the updates grow by themselves, as when gradients are summed "
+          "across steps (zero_grad missing); an LR too high is the other reading"]
+    return [Finding("detect_loss_climbs_as_lr_decays", "zero_grad_missing", 0.45,
+                    "the loss climbs steadily while the LR does not grow: gradients may accumulate", ev,
+                    int(st[i]), {"climb": end / low})]
+
+
 def _log_interval(run: Run) -> float | None:
     g = run.series("grad_norm")
     if g is None or len(g) < 3:
@@ -75,9 +117,10 @@ def detect_accumulation_sawtooth(run: Run) -> list[Finding]:
     """A grad-norm sawtooth (repeated monotone ramps that reset: detect_zero_grad_sawtooth's rule) read as an
     accumulation loop: the gradient buffer is cleared every k micro-batches but the optimiser steps on every one,
     so the step grows k-fold through each cycle. Missing zero_grad cleared now and then by the framework (a
-    validation loop) draws the same picture, so without the accumulation factor both stay listed (0.4). With
-    gradient_accumulation_steps = k configured and resets every ~k steps (within 30 %, or within one logging
-    interval), the sawtooth has the accumulation period: 0.65."""
+    validation loop) draws the same picture, so without more both stay listed (0.4). Resets at a cadence other
+    than validation's are the user's code clearing every N steps: 0.55 (detect_zero_grad_sawtooth then drops to
+    0.4). With gradient_accumulation_steps = k configured and resets every ~k steps (within 30 %, or within one
+    logging interval), the sawtooth has the accumulation period: 0.65."""
     saw = detect_zero_grad_sawtooth(run)
     if not saw:
         return []
@@ -85,6 +128,9 @@ def detect_accumulation_sawtooth(run: Run) -> list[Finding]:
     ev = [saw[0].evidence[0]]
     k, kcv = config_number(run, *KEYS["grad_accum"])
     strength = 0.4
+    if saw[0].numbers.get("at_validation") is False:
+        ev.append(saw[0].evidence[-1])
+        strength = 0.55
     if k is not None and k >= 2 and period:
         tol = max(0.3 * k, _log_interval(run) or 0.0)
         if abs(period - k) <= tol:
@@ -99,4 +145,4 @@ def detect_accumulation_sawtooth(run: Run) -> list[Finding]:
                     saw[0].step, {"period": period, "accumulation": k})]
 
 
-DETECTORS = [detect_grad_norm_running_sum, detect_accumulation_sawtooth]
+DETECTORS = [detect_grad_norm_running_sum, detect_loss_climbs_as_lr_decays, detect_accumulation_sawtooth]

@@ -538,9 +538,34 @@ def detect_zero_grad_sawtooth(run: Run) -> list[Finding]:
           f"{f', every ~{period:.0f} steps' if period else ''}): gradients accumulate between clears "
           f"{cite_series(g)}"]
     strength = min(0.85, 0.55 + 0.05 * (len(ramps) - 3))
+    # who clears the buffer? Frameworks clear gradients before validating (Lightning's
+    # on_validation_model_zero_grad), so a loop that never calls zero_grad resets at the validation cadence. Resets
+    # at another cadence come from the user's own code clearing every N steps: an accumulation loop that steps
+    # on every micro-batch (grad_accum_bug, detectors/accumulation.py), so this reading drops below 0.5.
+    cadence = _validation_cadence(run)
+    at_validation = None
+    if period and cadence:
+        tol = max(0.15 * cadence, 0.5 * float(np.median(np.diff(st))))
+        at_validation = abs(period - cadence) <= tol
+        if at_validation:
+            ev.append(f"the resets follow the validation cadence (every ~{cadence:.0f} steps): validation clears "
+                      f"the gradients, nothing else does")
+        else:
+            ev.append(f"the resets (every ~{period:.0f} steps) do not follow validation (every ~{cadence:.0f}): "
+                      f"the code clears the buffer every few steps itself, as an accumulation loop does")
+            strength = 0.4
     return [Finding("detect_zero_grad_sawtooth", "zero_grad_missing", strength,
                     "gradients are summed across steps and cleared only occasionally", ev, int(st[ramps[0][0]]),
-                    {"ramps": len(ramps), "ramp_coverage": covered / v.size, "period": period})]
+                    {"ramps": len(ramps), "ramp_coverage": covered / v.size, "period": period,
+                     "validation_cadence": cadence, "at_validation": at_validation})]
+
+
+def _validation_cadence(run: Run) -> float | None:
+    """Median steps between evaluations (eval_loss), None with fewer than three."""
+    e = run.series("eval_loss")
+    if e is None or len(e) < 3:
+        return None
+    return float(np.median(np.diff(e.steps)))
 
 
 def detect_grad_accum_bug(run: Run) -> list[Finding]:
