@@ -232,9 +232,26 @@ def test_accumulation_sawtooth_silent_on_healthy_norms() -> None:
 
 
 def test_new_rules_silent_on_healthy_runs() -> None:
-    names = {"detect_heldout_never_improves", "detect_labels_carry_no_signal", "detect_grad_norm_running_sum",
+    names = {"detect_heldout_never_improves", "detect_heldout_metric_degrades", "detect_labels_carry_no_signal",
+             "detect_grad_norm_running_sum",
              "detect_loss_climbs_as_lr_decays", "detect_accumulation_sawtooth"}
     for seed in range(3):
         evals = {"eval_loss": np.linspace(2.0, 0.7, EVAL_STEPS.size), "eval_accuracy": np.linspace(0.3, 0.8, 15)}
         loud = [f for f in run_detectors(build(healthy(seed), evals=evals)) if f.detector in names]
         assert not loud, [(f.detector, f.evidence) for f in loud]
+
+
+def test_heldout_metric_degrades_fires_at_the_best_evaluation() -> None:
+    a = healthy()
+    acc = np.concatenate([np.linspace(0.90, 0.973, 5), np.full(10, 0.96)])  # error 0.027 -> 0.04
+    (f,) = transfer.detect_heldout_metric_degrades(build(a, evals={"val_acc": acc}))
+    assert f.cause == "overfitting" and f.step == int(EVAL_STEPS[4]) and f.strength < 0.5
+
+
+def test_heldout_metric_degrades_silent_on_an_end_of_run_wobble_or_a_falling_train_loss() -> None:
+    a = healthy()
+    wobble = np.concatenate([np.linspace(0.5, 0.871, 12), [0.865, 0.863, 0.863]])  # error +6 %: noise
+    assert transfer.detect_heldout_metric_degrades(build(a, evals={"val_acc": wobble})) == []
+    rising = {"loss": a["loss"][::-1].copy()}  # train loss rising too: divergence, not overfitting
+    acc = np.concatenate([np.linspace(0.90, 0.973, 5), np.full(10, 0.96)])
+    assert transfer.detect_heldout_metric_degrades(build(rising, evals={"val_acc": acc})) == []

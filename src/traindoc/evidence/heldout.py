@@ -33,6 +33,7 @@ class TaskMetric:
     series: Series
     steps: np.ndarray
     error: np.ndarray  # 1 - accuracy, 100 - a percentage, or the lower-better metric itself
+    top: float | None = None  # 1 or 100 for an accuracy-like score, None for a lower-better metric
 
     def error_at(self, step: int) -> float | None:
         at = self.error[self.steps <= step]
@@ -44,16 +45,7 @@ class TaskMetric:
 
     def value(self, err: float) -> float:
         """The metric as logged, for an error value (for evidence sentences)."""
-        _, v = self.series.finite()
-        higher = bool(v.size) and not _lower_better(self.name)
-        if not higher:
-            return err
-        return (100.0 if float(np.max(v)) > 1.0 else 1.0) - err
-
-
-def _lower_better(name: str) -> bool:
-    tail = name.lower().split("_", 1)[-1].split("/", 1)[-1]
-    return any(t in tail for t in LOWER_BETTER)
+        return err if self.top is None else self.top - err
 
 
 def task_metrics(run: Run, min_points: int = 3) -> list[TaskMetric]:
@@ -71,6 +63,7 @@ def task_metrics(run: Run, min_points: int = 3) -> list[TaskMetric]:
         st, v = s.finite()
         if v.size < min_points:
             continue
+        top = None
         if up:
             # a percentage (0..100) or a fraction (0..1); anything else is not an accuracy-like score
             top = 100.0 if float(np.max(v)) > 1.0 else 1.0
@@ -79,7 +72,7 @@ def task_metrics(run: Run, min_points: int = 3) -> list[TaskMetric]:
             err = top - v
         else:
             err = v.astype(np.float64)
-        out.append(TaskMetric(name, s, st, err))
+        out.append(TaskMetric(name, s, st, err, top))
     return out
 
 

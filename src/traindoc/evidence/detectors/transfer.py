@@ -1,4 +1,5 @@
-"""Nothing learned on train transfers: the held-out curves never improve while the train loss collapses."""
+"""What the held-out curves say about transfer: nothing learned on train transfers (held-out never improves while
+the train loss collapses), or held-out task performance turns down while train keeps improving."""
 
 from __future__ import annotations
 
@@ -56,4 +57,37 @@ def detect_heldout_never_improves(run: Run) -> list[Finding]:
                     ev, int(est[0]), {"train_fall": start / max(end, 1e-12), "eval_rise": last / first})]
 
 
-DETECTORS = [detect_heldout_never_improves]
+METRIC_WORSE = 1.25  # the held-out error ends >= 25 % above its best (healthy runs wobble by <= ~7 % at the end)
+
+
+def detect_heldout_metric_degrades(run: Run) -> list[Finding]:
+    """A held-out task metric peaks and then loses ground (its error ends >= 25 % above its best, by >= 1 point on
+    a 0-1 or 0-100 scale, with >= 2 evaluations after the best) while the train loss keeps falling: the model
+    trades held-out performance for the training set, which is overfitting as the task sees it, whatever the
+    held-out cross-entropy does (it can stay flat while a few examples flip). 0.45: listed, not confirmed; the
+    evaluation set's size, which decides how many examples a point is, is rarely in the log."""
+    loss = loss_series(run)
+    if loss is None:
+        return []
+    lst, lv = loss.finite()
+    for m in heldout.task_metrics(run, min_points=4):
+        ib = int(np.argmin(m.error))
+        if m.error.size - 1 - ib < 2:
+            continue
+        best, end = float(m.error[ib]), float(np.median(m.error[-2:]))
+        if end < METRIC_WORSE * max(best, 1e-12) or (m.top is not None and end - best < 0.01 * m.top):
+            continue
+        at = lv[lst <= m.steps[ib]]
+        if at.size == 0 or lv.size < 4 or float(np.median(lv[-max(1, lv.size // 10):])) >= float(at[-1]):
+            continue
+        ev = [f"{m.name} was best at step {int(m.steps[ib])} ({fmt(m.value(best))}) and ends at "
+              f"{fmt(m.value(end))}: the held-out error is {end / max(best, 1e-12):.2f}x its best "
+              f"{cite_series(m.series)}",
+              f"while the train loss kept falling ({fmt(float(at[-1]))} -> {fmt(float(lv[-1]))}) {cite_series(loss)}"]
+        return [Finding("detect_heldout_metric_degrades", "overfitting", 0.45,
+                        "held-out task performance falls while the training loss keeps improving", ev,
+                        int(m.steps[ib]), {"error_ratio": end / max(best, 1e-12)})]
+    return []
+
+
+DETECTORS = [detect_heldout_never_improves, detect_heldout_metric_degrades]
