@@ -255,3 +255,14 @@ def test_heldout_metric_degrades_silent_on_an_end_of_run_wobble_or_a_falling_tra
     rising = {"loss": a["loss"][::-1].copy()}  # train loss rising too: divergence, not overfitting
     acc = np.concatenate([np.linspace(0.90, 0.973, 5), np.full(10, 0.96)])
     assert transfer.detect_heldout_metric_degrades(build(rising, evals={"val_acc": acc})) == []
+
+
+def test_zero_loss_from_the_start_fires_on_a_short_log() -> None:
+    # five log lines of a detector that never sees a box: 0.2365 once, then 0.0000
+    run = Run()
+    run.add_series(Series("loss", np.arange(50, 300, 50), np.array([0.2365, 0.0, 0.0, 0.0, 0.0]), "run/train.log"))
+    f = data.detect_data_pipeline_bug(run.finalize())[0]
+    assert f.cause == "data_pipeline_bug" and f.strength >= 0.5 and f.step == 50
+    run = Run()
+    run.add_series(Series("loss", np.arange(50, 300, 50), np.array([2.3, 2.2, 2.1, 2.0, 1.9]), "run/train.log"))
+    assert data.detect_data_pipeline_bug(run.finalize()) == []
