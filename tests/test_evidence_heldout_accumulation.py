@@ -234,7 +234,7 @@ def test_accumulation_sawtooth_silent_on_healthy_norms() -> None:
 def test_new_rules_silent_on_healthy_runs() -> None:
     names = {"detect_heldout_never_improves", "detect_heldout_metric_degrades", "detect_labels_carry_no_signal",
              "detect_grad_norm_running_sum",
-             "detect_loss_climbs_as_lr_decays", "detect_accumulation_sawtooth"}
+             "detect_loss_climbs_as_lr_decays", "detect_accumulation_sawtooth", "detect_loss_summed_over_accumulation"}
     for seed in range(3):
         evals = {"eval_loss": np.linspace(2.0, 0.7, EVAL_STEPS.size), "eval_accuracy": np.linspace(0.3, 0.8, 15)}
         loud = [f for f in run_detectors(build(healthy(seed), evals=evals)) if f.detector in names]
@@ -266,3 +266,19 @@ def test_zero_loss_from_the_start_fires_on_a_short_log() -> None:
     run = Run()
     run.add_series(Series("loss", np.arange(50, 300, 50), np.array([2.3, 2.2, 2.1, 2.0, 1.9]), "run/train.log"))
     assert data.detect_data_pipeline_bug(run.finalize()) == []
+
+
+def test_loss_summed_over_accumulation_fires_at_the_first_step() -> None:
+    # 10 classes, accumulation 4: an untrained model logs ~4 x ln(10) = 9.2 when the loss is summed
+    summed = {"loss": (4 * np.log(10) * np.exp(-T / 80) + 1.0) * noise(0)}
+    cfg = {"gradient_accumulation_steps": (4, "4"), "num_labels": (10, "10")}
+    (f,) = accumulation.detect_loss_summed_over_accumulation(build(summed, cfg))
+    assert f.cause == "grad_accum_bug" and f.step == 0 and f.strength >= 0.6
+
+
+def test_loss_summed_over_accumulation_silent_on_an_averaged_loss_or_without_the_factor() -> None:
+    averaged = {"loss": (np.log(10) * np.exp(-T / 80) + 0.3) * noise(0)}
+    cfg = {"gradient_accumulation_steps": (4, "4"), "num_labels": (10, "10")}
+    assert accumulation.detect_loss_summed_over_accumulation(build(averaged, cfg)) == []
+    summed = {"loss": (4 * np.log(10) * np.exp(-T / 80) + 1.0) * noise(0)}
+    assert accumulation.detect_loss_summed_over_accumulation(build(summed, {"num_labels": (10, "10")})) == []

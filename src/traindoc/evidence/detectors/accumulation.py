@@ -106,6 +106,45 @@ def detect_loss_climbs_as_lr_decays(run: Run) -> list[Finding]:
                     int(st[i]), {"climb": end / low})]
 
 
+SUM_MATCH = 0.25  # the first loss within 25 % of k x chance: the same tolerance as the train/eval ratio rule
+ABOVE_CHANCE = 1.5  # and >= 1.5x chance: an honest mean cross-entropy of an untrained model sits near ln(C)
+
+
+def detect_loss_summed_over_accumulation(run: Run) -> list[Finding]:
+    """The first logged loss is ~k times chance level, ln(C) for the C classes (num_labels / num_classes, or
+    vocab_size for a language model), with gradient_accumulation_steps = k configured: the loss is summed over the
+    k micro-batches instead of averaged, so the logged loss and the gradient (the LR, in effect) are k times too
+    large. An untrained model's mean cross-entropy is close to ln(C) (near-uniform outputs at a standard init);
+    one k times that, with k the accumulation factor, is the sum of k such means."""
+    k, kcv = config_number(run, *KEYS["grad_accum"])
+    if k is None or k < 2:
+        return []
+    classes = None
+    for group in ("num_classes", "vocab_size"):
+        val, ccv = config_number(run, *KEYS[group])
+        if val is not None and val >= 2:
+            classes, cls_cv = int(val), ccv
+            break
+    loss = loss_series(run)
+    if classes is None or loss is None:
+        return []
+    st, v = loss.finite()
+    if v.size < 3:
+        return []
+    first = float(np.median(v[:3]))
+    chance = float(np.log(classes))
+    r = first / chance
+    if r < ABOVE_CHANCE or abs(r / k - 1) > SUM_MATCH:
+        return []
+    ev = [f"the first logged loss {fmt(first)} is {r:.3g}x chance level ln({classes}) = {fmt(chance)} "
+          f"{cite_config(cls_cv)} {cite_series(loss)}",
+          f"and gradient accumulation is {int(k)} {cite_config(kcv)}: the loss is summed over the micro-batches, "
+          f"not averaged (the gradient is {int(k)}x too large as well)"]
+    return [Finding("detect_loss_summed_over_accumulation", "grad_accum_bug", 0.65,
+                    "the loss is summed over the accumulation steps instead of averaged", ev, int(st[0]),
+                    {"first_over_chance": r, "accumulation": k})]
+
+
 def _log_interval(run: Run) -> float | None:
     g = run.series("grad_norm")
     if g is None or len(g) < 3:
@@ -145,4 +184,5 @@ def detect_accumulation_sawtooth(run: Run) -> list[Finding]:
                     saw[0].step, {"period": period, "accumulation": k})]
 
 
-DETECTORS = [detect_grad_norm_running_sum, detect_loss_climbs_as_lr_decays, detect_accumulation_sawtooth]
+DETECTORS = [detect_grad_norm_running_sum, detect_loss_climbs_as_lr_decays, detect_accumulation_sawtooth,
+             detect_loss_summed_over_accumulation]
