@@ -143,6 +143,10 @@ def test_labels_carry_no_signal_silent_on_learning_pinned_or_low_lr() -> None:
     vanished = stuck()
     vanished["grad_norm"] = np.full(N, 1e-6)
     assert no_signal.detect_labels_carry_no_signal(build(vanished)) == []
+    # a plateau logged from the middle of a long run (steps 5000..5299) is not "never left its start"
+    run = Run()
+    run.add_series(Series("loss", T + 5000, stuck()["loss"], "run/train.log"))
+    assert no_signal.detect_labels_carry_no_signal(run.finalize()) == []
 
 
 def test_epoch_periodicity_is_context_while_the_model_learns() -> None:
