@@ -505,6 +505,8 @@ def detect_zero_grad_sawtooth(run: Run) -> list[Finding]:
     Segments are cut where the norm falls below half its previous value; a *ramp* is a segment of >= 3 points
     that rises on >= 75 % of its steps and ends >= 2x where it began. Three or more ramps covering >= half the
     points fire: noise does not produce repeated monotone doublings, and a healthy norm falls or stays level.
+    Resets at the validation cadence keep it a cause (validation clears the buffer, nothing else does); resets at
+    another cadence drop it to 0.4 (the user's code clears every few steps: an accumulation loop).
     """
     g = run.series("grad_norm")
     if g is None or len(g) < 12:
