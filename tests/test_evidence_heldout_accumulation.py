@@ -1,4 +1,4 @@
-"""Fires / silent tests for the held-out-transfer, no-signal and accumulation rules (issue 8), on small
+"""Fires / silent tests for the held-out-transfer, data-pipeline and accumulation rules (issue 8), on small
 constructed series with wide margins (no chaotic trajectory, no float detail decides them)."""
 
 from __future__ import annotations
@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from traindoc.evidence import heldout, run_detectors
-from traindoc.evidence.detectors import accumulation, data, no_signal, optimisation, transfer
+from traindoc.evidence.detectors import accumulation, data, optimisation, transfer
 from traindoc.ingest.model import ConfigValue, Run, Series
 
 N = 300
@@ -115,38 +115,7 @@ def test_overfitting_is_context_only_while_the_held_out_loss_edges_up() -> None:
     assert data.detect_overfitting(overfit_run(0.3, peaked))[0].strength >= 0.5
 
 
-# --------------------------------------------------------------------------------- no signal (data bug)
-
-
-def stuck(seed: int = 0) -> dict[str, np.ndarray]:
-    """Loss at ln 8 with mini-batch noise, gradients flowing: labels unrelated to the inputs."""
-    return {"loss": np.log(8) * noise(seed, scale=0.01), "grad_norm": 0.4 * noise(seed + 1, scale=0.2),
-            "lr": np.full(N, 1e-3)}
-
-
-def test_labels_carry_no_signal_fires_from_the_first_step() -> None:
-    run = build(stuck(), {"optimizer": ("adam", "adam")},
-                evals={"eval_loss": np.full(EVAL_STEPS.size, 2.08), "eval_accuracy": np.full(15, 0.125)})
-    (f,) = no_signal.detect_labels_carry_no_signal(run)
-    assert f.cause == "data_pipeline_bug" and f.step == 0 and f.strength < 0.5
-    assert any("print a batch" in e for e in f.evidence)
-
-
-def test_labels_carry_no_signal_silent_on_learning_pinned_or_low_lr() -> None:
-    assert no_signal.detect_labels_carry_no_signal(build(healthy())) == []
-    pinned = stuck()
-    pinned["loss"] = np.full(N, np.log(8))  # a constant output: dead units' rule
-    assert no_signal.detect_labels_carry_no_signal(build(pinned)) == []
-    slow = stuck()
-    slow["lr"] = np.full(N, 1e-8)  # an LR far below its range explains a flat loss
-    assert no_signal.detect_labels_carry_no_signal(build(slow)) == []
-    vanished = stuck()
-    vanished["grad_norm"] = np.full(N, 1e-6)
-    assert no_signal.detect_labels_carry_no_signal(build(vanished)) == []
-    # a plateau logged from the middle of a long run (steps 5000..5299) is not "never left its start"
-    run = Run()
-    run.add_series(Series("loss", T + 5000, stuck()["loss"], "run/train.log"))
-    assert no_signal.detect_labels_carry_no_signal(run.finalize()) == []
+# ------------------------------------------------------------------------------------------ data pipeline
 
 
 def test_epoch_periodicity_is_context_while_the_model_learns() -> None:
@@ -236,8 +205,7 @@ def test_accumulation_sawtooth_silent_on_healthy_norms() -> None:
 
 
 def test_new_rules_silent_on_healthy_runs() -> None:
-    names = {"detect_heldout_never_improves", "detect_heldout_metric_degrades", "detect_labels_carry_no_signal",
-             "detect_grad_norm_running_sum",
+    names = {"detect_heldout_never_improves", "detect_heldout_metric_degrades", "detect_grad_norm_running_sum",
              "detect_loss_climbs_as_lr_decays", "detect_accumulation_sawtooth", "detect_loss_summed_over_accumulation"}
     for seed in range(3):
         evals = {"eval_loss": np.linspace(2.0, 0.7, EVAL_STEPS.size), "eval_accuracy": np.linspace(0.3, 0.8, 15)}
