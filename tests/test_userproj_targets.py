@@ -564,3 +564,23 @@ def test_mlflow_source_script_without_an_output_option_is_not_guessed(tmp_path: 
     plan = mlflow_plan(root, run)
     assert plan["verification"]["retrain"] is None  # not train.py, which MLflow did not name
     assert any("recorded the entry script fit.py but not its arguments" in n for n in plan["notes"]), plan["notes"]
+
+
+@pytest.mark.parametrize("makefile", [False, True])
+def test_lightning_clipping_switched_off_by_null_is_the_setting_changed(tmp_path: Path, makefile: bool) -> None:
+    """grad_explosion's own fix (no change named by the diagnosis): `gradient_clip_val: null` is Lightning's
+    clipping switched off, so it is the setting set to 1.0, on the replayed command or in the config the Makefile
+    loads."""
+    root = lightning_cli_run(tmp_path)
+    if makefile:
+        (root / "Makefile").write_text("fit:\n\tpython main.py fit --config configs/fit.yaml\n")
+    diag, path = diagnosis(root, "lightning_logs/version_0", "grad_explosion", "grad_clip", "1.0", None,
+                           log="metrics.csv", fmt="lightning_csv")
+    diag["root_causes"][0]["fix"]["changes"] = []
+    plan = plan_for(root, diag, path)
+    argv = plan["verification"]["retrain_argv"]
+    if makefile:
+        assert edited(plan) == {"configs/fit.yaml": [("gradient_clip_val: null", "gradient_clip_val: 1.0")]}
+        assert argv == ["python", "main.py", "fit", "--config", "configs/fit.yaml"]
+    else:
+        assert plan["changes"] == [] and argv[-1] == "--trainer.gradient_clip_val=1.0"

@@ -133,10 +133,16 @@ def code_default(ctx: Context, key: str) -> Any:
     return None
 
 
-def set_first(keys: str, value: Callable[[Context, Any], Any], why: str) -> Callable[[Context, dict], bool]:
+def set_first(keys: str, value: Callable[[Context, Any], Any], why: str, null_ok: bool = False
+              ) -> Callable[[Context, dict], bool]:
+    """Set the first key of alias group `keys` the project sets. With `null_ok` (a constant new value), a key
+    written as null counts as set: Lightning's `gradient_clip_val: null` is clipping switched off, the setting to
+    change, not a missing one."""
     def fixer(ctx: Context, rc: dict[str, Any]) -> bool:
         for key in KEYS[keys]:
             cur = current_value(ctx, key)
+            if cur is None and null_ok and (site := resolve_config_site(ctx, key, None)) is not None:
+                cur = (None, site.key)
             if cur is not None:
                 new = value(ctx, cur[0])
                 return apply_config(ctx, rc, key, new, why=f"{cur[1]}: {cur[0]!r} -> {new!r} ({why})")
