@@ -584,3 +584,49 @@ def test_lightning_clipping_switched_off_by_null_is_the_setting_changed(tmp_path
         assert argv == ["python", "main.py", "fit", "--config", "configs/fit.yaml"]
     else:
         assert plan["changes"] == [] and argv[-1] == "--trainer.gradient_clip_val=1.0"
+
+
+def mlflow_db(path: Path, runs: list[tuple[str, int, str, dict[str, str], dict[str, str]]]) -> None:
+    """An MLflow SQLite store with the columns MLflow's tables have (runs, tags, params), written with sqlite3:
+    (run id, start time, lifecycle stage, tags, params) per run."""
+    import sqlite3
+
+    con = sqlite3.connect(path)
+    con.executescript(
+        "CREATE TABLE runs (run_uuid VARCHAR(32) NOT NULL PRIMARY KEY, name VARCHAR(250), source_type VARCHAR(20), "
+        "source_name VARCHAR(500), entry_point_name VARCHAR(50), user_id VARCHAR(256), status VARCHAR(9), "
+        "start_time BIGINT, end_time BIGINT, deleted_time BIGINT, source_version VARCHAR(50), "
+        "lifecycle_stage VARCHAR(20), artifact_uri VARCHAR(200), experiment_id INTEGER);"
+        "CREATE TABLE tags (key VARCHAR(250) NOT NULL, value VARCHAR(8000), run_uuid VARCHAR(32) NOT NULL, "
+        "PRIMARY KEY (key, run_uuid));"
+        "CREATE TABLE params (key VARCHAR(250) NOT NULL, value VARCHAR(8000) NOT NULL, run_uuid VARCHAR(32) NOT NULL,"
+        " PRIMARY KEY (key, run_uuid));")
+    for run_id, start, stage, tags, params in runs:
+        con.execute("INSERT INTO runs VALUES (?, 'r', 'UNKNOWN', '', '', 'me', 'FINISHED', ?, ?, NULL, '', ?, "
+                    "'mlflow-artifacts:/0', 0)", (run_id, start, start + 600_000, stage))
+        con.executemany("INSERT INTO tags VALUES (?, ?, ?)", [(k, v, run_id) for k, v in tags.items()])
+        con.executemany("INSERT INTO params VALUES (?, ?, ?)", [(k, v, run_id) for k, v in params.items()])
+    con.commit()
+    con.close()
+
+
+def test_mlflow_sqlite_store_newest_live_run(tmp_path: Path) -> None:
+    """MLflow >= 3.7 keeps runs in mlflow.db by default: the newest run that is not deleted gives the command."""
+    root = project("plain_argparse", tmp_path, "runs/unused", {})
+    (root / "train.sh").unlink()
+    (root / "MLproject").write_text(MLPROJECT)
+    project_tags = {"mlflow.source.type": "PROJECT", "mlflow.project.entryPoint": "main",
+                    "mlflow.source.name": str(root)}
+    mlflow_db(root / "mlflow.db", [("a" * 32, 1_000, "active", project_tags, {"lr": "0.5", "out": "runs/old"}),
+                                   ("b" * 32, 2_000, "active", project_tags, {"lr": "0.5", "out": "runs/exp1"}),
+                                   ("c" * 32, 3_000, "deleted", project_tags, {"lr": "0.9", "out": "runs/gone"})])
+    before = (root / "mlflow.db").read_bytes()
+    diag, path = diagnosis(root, "runs/unused", "lr_too_high", "lr", "0.0003", None)
+    diag["run"]["sources"] = [{"path": str(root / "mlflow.db"), "format": "mlflow_db"}]
+    diag["run"]["paths"] = [str(root / "mlflow.db")]
+    plan = plan_for(root, diag, path)
+    ver = plan["verification"]
+    assert ver["retrain_argv"] == ["python", "train.py", "--lr", "0.0003", "--steps", "150", "--out", "runs/exp1"]
+    assert ver["retrain_source"].startswith(f"MLflow run {'b' * 32}: entry point 'main'")
+    assert (root / "mlflow.db").read_bytes() == before and sorted(p.name for p in root.glob("mlflow.db*")) == [
+        "mlflow.db"]  # read-only: no journal or WAL beside it

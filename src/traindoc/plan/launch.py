@@ -273,7 +273,7 @@ def recover(root: Path, run_dirs: list[Path], sources: list[Path], code_files: l
         lc = find_one()
         if lc is not None:
             return lc, notes
-    lc, ml_notes, ml_run = from_mlflow(run_dirs, root)
+    lc, ml_notes, ml_run = from_mlflow(run_dirs, sources, root)
     notes += ml_notes
     if ml_run:  # MLflow named how the run was launched: never replaced by a guess from the code
         return lc, notes

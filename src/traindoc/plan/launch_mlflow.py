@@ -11,13 +11,19 @@ run was launched:
   (`sys.argv[0]`) but not its arguments. `python <script>` is offered only when the script's own options say how
   to name the output folder (as launch.from_code); otherwise the plan asks for `--retrain-cmd`.
 Params the script logged itself are not part of the command: only the template's placeholders are filled.
+MLflow's SQLite store (`mlflow.db`, the default since MLflow 3.7) holds the same params and tags in its `params` and
+`tags` tables; its most recently started run that is not deleted is read, opened read-only and immutable (nothing
+is written next to the user's database).
 """
 
 from __future__ import annotations
 
 import re
 import shlex
+import sqlite3
 import string
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 from traindoc.plan.launch import MAX_SCRIPT_BYTES, Launch, _read, _script_index, derivable
@@ -58,6 +64,43 @@ def _value(folder: Path, name: str) -> str | None:
     return _read(folder / name, MAX_VALUE)
 
 
+@dataclass
+class RunRecord:
+    """What MLflow recorded about one run: its id and its tags and params by name."""
+
+    name: str
+    tag: Callable[[str], str | None]
+    param: Callable[[str], str | None]
+
+
+def _folder_record(run: Path) -> RunRecord:
+    return RunRecord(run.name, lambda n: _value(run / "tags", n), lambda n: _value(run / "params", n))
+
+
+def _db_record(db: Path) -> RunRecord | None:
+    """The newest run of an MLflow SQLite store (None when the file is not one)."""
+    if db.suffix != ".db" or not db.is_file() or db.is_symlink():
+        return None
+    # mode=ro and immutable=1: no lock, journal or WAL file is created beside the user's database
+    uri = "file:" + str(db.resolve()).replace("%", "%25").replace("?", "%3f").replace("#", "%23") + \
+        "?mode=ro&immutable=1"
+    try:
+        con = sqlite3.connect(uri, uri=True)
+        try:
+            con.text_factory = lambda b: b.decode("utf-8", "replace")
+            row = con.execute("SELECT run_uuid FROM runs WHERE lifecycle_stage IS NOT 'deleted' "
+                              "ORDER BY start_time DESC LIMIT 1").fetchone()
+            if row is None:
+                return None
+            tags = dict(con.execute("SELECT key, value FROM tags WHERE run_uuid = ?", row).fetchmany(1000))
+            params = dict(con.execute("SELECT key, value FROM params WHERE run_uuid = ?", row).fetchmany(1000))
+        finally:
+            con.close()
+    except (sqlite3.Error, ValueError):
+        return None
+    return RunRecord(str(row[0]), tags.get, params.get)
+
+
 def _mlproject(folder: Path) -> Path | None:
     """MLflow finds the project file by name, in any case (`MLproject`)."""
     try:
@@ -66,7 +109,7 @@ def _mlproject(folder: Path) -> Path | None:
         return None
 
 
-def _entry_command(mlproject: Path, entry: str, params: Path) -> tuple[str | None, str]:
+def _entry_command(mlproject: Path, entry: str, param: Callable[[str], str | None]) -> tuple[str | None, str]:
     """(the entry point's command with its placeholders filled, why not when None)."""
     import yaml
 
@@ -86,7 +129,7 @@ def _entry_command(mlproject: Path, entry: str, params: Path) -> tuple[str | Non
     except ValueError as e:
         return None, f"the entry point {entry!r} command is not a template MLflow can fill ({e})"
     for name in names:
-        value = _value(params, name)
+        value = param(name) if _NAME.fullmatch(name) else None
         if value is None:  # not logged: the declared default was used
             spec = declared.get(name)
             value = spec.get("default") if isinstance(spec, dict) else None
@@ -100,7 +143,7 @@ def _entry_command(mlproject: Path, entry: str, params: Path) -> tuple[str | Non
         return None, f"the entry point {entry!r} command is not a template MLflow can fill ({e})"
 
 
-def _project(run: Path, source: str | None, entry: str, root: Path) -> tuple[Launch | None, list[str]]:
+def _project(run: RunRecord, source: str | None, entry: str, root: Path) -> tuple[Launch | None, list[str]]:
     """The command of an MLflow Project run: its MLproject entry point filled with the run's params."""
     src = Path(source) if source and not re.match(r"^[a-z][a-z0-9+.\-]*://", source) else None
     folder = src if src is not None and src.is_absolute() and src.is_dir() and src.resolve().is_relative_to(root) \
@@ -113,7 +156,7 @@ def _project(run: Path, source: str | None, entry: str, root: Path) -> tuple[Lau
     if mlproject is None:
         return None, notes + [f"MLflow run {run.name} was launched as an MLflow Project (entry point {entry!r}) but "
                               f"no MLproject file is in {folder}: {ask}"]
-    command, why = _entry_command(mlproject, entry, run / "params")
+    command, why = _entry_command(mlproject, entry, run.param)
     if command is None:
         return None, notes + [f"MLflow run {run.name}: {why}: {ask}"]
     try:
@@ -129,7 +172,7 @@ def _project(run: Path, source: str | None, entry: str, root: Path) -> tuple[Lau
                                      "params"), notes
 
 
-def _source_script(run: Path, source: str, root: Path) -> tuple[Launch | None, list[str]]:
+def _source_script(run: RunRecord, source: str, root: Path) -> tuple[Launch | None, list[str]]:
     """The entry script MLflow recorded, when its own options name the output folder (MLflow keeps no argv)."""
     path = Path(source) if Path(source).is_absolute() else root / source
     ok = path.suffix == ".py" and path.is_file() and path.resolve().is_relative_to(root)
@@ -142,12 +185,14 @@ def _source_script(run: Path, source: str, root: Path) -> tuple[Launch | None, l
                   "pass --retrain-cmd 'THE COMMAND YOU TRAIN WITH'"]
 
 
-def from_mlflow(run_dirs: list[Path], root: Path) -> tuple[Launch | None, list[str], bool]:
+def from_mlflow(run_dirs: list[Path], sources: list[Path], root: Path) -> tuple[Launch | None, list[str], bool]:
     """(command, notes, whether an MLflow run said how it was launched: then no other guess replaces it)."""
-    run = run_folder(run_dirs)
+    folder = run_folder(run_dirs)
+    run = _folder_record(folder) if folder is not None else next(
+        (r for r in map(_db_record, sources[:20]) if r is not None), None)
     if run is None:
         return None, [], False
-    source, entry = _value(run / "tags", TAG_SOURCE), _value(run / "tags", TAG_ENTRY)
+    source, entry = run.tag(TAG_SOURCE), run.tag(TAG_ENTRY)
     if entry:
         return (*_project(run, source, entry, root), True)
     if source:
