@@ -206,3 +206,61 @@ def test_behaviour_probe_only_for_code_a_test_can_run() -> None:
     assert probe("causal_mask", params, method, "attend") is None
     nan = "import torch\n\n\ndef loss(state, cfg):\n    return torch.log(state.p)\n"
     assert probe("nan_guard", {"op": "log"}, nan, "loss") is None
+
+
+NANOGPT_ATTENTION = """
+    from dataclasses import dataclass
+
+    import torch.nn as nn
+    import torch.nn.functional as F
+
+
+    @dataclass
+    class GPTConfig:
+        n_embd: int = 16
+        n_head: int = 2
+
+
+    class CausalSelfAttention(nn.Module):
+        def __init__(self, config: GPTConfig):
+            super().__init__()
+            self.n_head = config.n_head
+            self.c_attn = nn.Linear(config.n_embd, 3 * config.n_embd)
+            self.c_proj = nn.Linear(config.n_embd, config.n_embd)
+
+        def forward(self, x):
+            B, T, C = x.size()
+            q, k, v = self.c_attn(x).split(C, dim=2)
+            q, k, v = (t.view(B, T, self.n_head, C // self.n_head).transpose(1, 2) for t in (q, k, v))
+            y = F.scaled_dot_product_attention(q, k, v, attn_mask=None, is_causal=False)
+            return self.c_proj(y.transpose(1, 2).contiguous().view(B, T, C))
+    """
+
+
+def test_attention_module_regression_test_builds_the_module(tmp_path: Path) -> None:
+    """nanoGPT's attention is a method: the test builds the module from its config (a dataclass with defaults) and
+    checks that a later token leaves earlier outputs unchanged; it passes on the fix and fails on the original."""
+    root = tmp_path / "proj"
+    (root / "tests").mkdir(parents=True)
+    original = textwrap.dedent(NANOGPT_ATTENTION).lstrip()
+    (root / "model.py").write_text(original)
+    diagnosis = {"root_causes": [{"rank": 1, "cause": "label_leakage", "confidence": 0.9, "expected_outcome": [],
+                                  "fix": {"summary": "causal", "changes": []}}],
+                 "run": {"paths": [], "code_files": [], "step_range": [0, 100]}}
+    (tmp_path / "diagnosis.json").write_text(json.dumps(diagnosis))
+    plan = build_plan(diagnosis, str(tmp_path / "diagnosis.json"), root=str(root))
+    assert apply_plan(plan, plan["plan_id"]).report["status"] == "applied"
+    test = root / "tests" / "test_traindoc_causal_mask.py"
+    assert "def test_fixed_forward_behaves" in test.read_text()
+    test.write_text(test.read_text().replace("def _source_check():", "def _source_check():\n    raise AssertionError("
+                                             "'fell back')\n\n\ndef _unused():", 1))
+
+    def outcome() -> str:
+        proc = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(test)], cwd=root,
+                              capture_output=True, text=True)
+        return proc.stdout
+
+    assert outcome().strip().splitlines()[-1].startswith("1 passed")
+    (root / "model.py").write_text(original)
+    failed = outcome()
+    assert failed.strip().splitlines()[-1].startswith("1 failed") and "not causal" in failed, failed[-2000:]

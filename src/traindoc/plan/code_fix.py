@@ -163,7 +163,7 @@ def add_regression_test(ctx: Context, rc: dict[str, Any], site: code_sites.CodeS
         path = tests_dir / f"{base}_{n}.py"
     rel_file = rel(ctx, site.file)
     # the test runs the fixed function when its signature lets a test build the arguments (plan/regression_probe.py)
-    probe = regression_probe.probe(site.template, params, ctx.ws.text(site.file), site.function)
+    probe = regression_probe.probe(site.template, params, ctx.ws.text(site.file), site.function, site.line)
     if probe is not None:
         probe["import_root"], probe["module"] = regression_probe.import_name(Path(site.file), ctx.ws.root)
     content = render_template("regression_test", cause=rc["cause"], template=site.template,

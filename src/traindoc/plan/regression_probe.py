@@ -75,15 +75,37 @@ def import_name(path: Path, root: Path) -> tuple[str, str]:
     return str(top.relative_to(root)) or ".", ".".join(path.relative_to(top).with_suffix("").parts)
 
 
-def probe(template: str, params: dict[str, Any], text: str, function: str | None) -> dict[str, Any] | None:
+WIDTH_FIELDS = ("d_model", "n_embd", "hidden_size", "embed_dim", "dim")  # a config's model width, by its usual names
+
+
+def _module_probe(tree: ast.Module, template: str, function: str | None, line: int) -> dict[str, Any] | None:
+    """A causal-attention fix inside `forward(self, x)` of an nn.Module built from one config object the module
+    names (a dataclass with defaults, as nanoGPT's GPTConfig): the test builds it and feeds it random activations."""
+    if template != "causal_mask" or function != "forward":
+        return None
+    cls = next((c for c in tree.body if isinstance(c, ast.ClassDef) and c.lineno <= line <= (c.end_lineno or 0)), None)
+    methods = {f.name: f for f in (cls.body if cls else []) if isinstance(f, ast.FunctionDef)}
+    init, fwd = methods.get("__init__"), methods.get("forward")
+    if cls is None or init is None or fwd is None or _required(fwd) != ["self", fwd.args.args[1].arg]:
+        return None
+    init_args = _required(init)
+    if init_args is None or len(init_args) != 2 or not isinstance(init.args.args[1].annotation, ast.Name):
+        return None
+    return {"probe": "module", "cls": cls.name, "config": init.args.args[1].annotation.id, "widths": WIDTH_FIELDS}
+
+
+def probe(template: str, params: dict[str, Any], text: str, function: str | None, line: int = 0
+          ) -> dict[str, Any] | None:
     """{"probe": kind, "args": [...], ...} for the fixed module's text, or None (the test reads the source)."""
     try:
         tree = ast.parse(text)
     except SyntaxError:
         return None
-    fn = next((n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name == function), None)
-    if fn is None or not _importable(tree):
+    if not _importable(tree):
         return None
+    fn = next((n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name == function), None)
+    if fn is None:
+        return _module_probe(tree, template, function, line)
     args = _required(fn)
     if not args:
         return None
