@@ -98,7 +98,7 @@ def unquote(raw: str) -> str:
     return parts[0] if len(parts) == 1 else raw
 
 
-def _script_index(argv: list[str], cwd: Path, root: Path) -> int | None:
+def script_index(argv: list[str], cwd: Path, root: Path) -> int | None:
     """Index of the .py script a command trains with, when the command is a python / launcher invocation."""
     i = 0
     while i < len(argv) and re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*=.*", argv[i]):
@@ -117,7 +117,7 @@ def _script_index(argv: list[str], cwd: Path, root: Path) -> int | None:
     return None
 
 
-def _read(path: Path, limit: int) -> str | None:
+def read_small(path: Path, limit: int) -> str | None:
     try:
         if path.is_symlink() or not path.is_file() or path.stat().st_size > limit:
             return None
@@ -145,7 +145,7 @@ def from_scripts(root: Path, outputs: Any) -> list[Launch]:
     for f in _script_files(root):
         if outputs.contains(f):
             continue
-        text = _read(f, MAX_SCRIPT_BYTES)
+        text = read_small(f, MAX_SCRIPT_BYTES)
         if text is None:
             continue
         offset = 0
@@ -160,7 +160,7 @@ def from_scripts(root: Path, outputs: Any) -> list[Launch]:
             if f.name.lower().endswith("makefile") or f.suffix == ".mk":
                 argv = [re.sub(r"\$\((CURDIR|PWD)\)/?", "", a) for a in argv]
             cwd = f.parent
-            idx = _script_index(argv, cwd, root)
+            idx = script_index(argv, cwd, root)
             if idx is not None:
                 found.append(Launch(argv, idx, cwd, f"{f.relative_to(root)}:{n}", str(f), n))
     return found
@@ -172,7 +172,7 @@ def from_wandb(run_dirs: list[Path], root: Path) -> Launch | None:
         # where W&B puts it: <run>/files/, or the run folder given is wandb/ or the project holding it
         metas = [m for pat in WANDB_METADATA for m in sorted(d.glob(pat))[:20]]
         for meta in metas:
-            text = _read(meta, MAX_SCRIPT_BYTES)
+            text = read_small(meta, MAX_SCRIPT_BYTES)
             try:
                 data = json.loads(text or "")
             except json.JSONDecodeError:
@@ -206,7 +206,7 @@ def from_log_head(sources: list[Path], root: Path) -> Launch | None:
                 argv = shlex.split(m.group("cmd"))
             except ValueError:
                 continue
-            idx = _script_index(argv, root, root)
+            idx = script_index(argv, root, root)
             if idx is not None:
                 return Launch(argv, idx, root, f"echoed in {src.name}:{n}")
     return None
@@ -228,7 +228,7 @@ def _output_option(text: str) -> str | None | bool:
 
 def derivable(p: Path) -> bool:
     """`python <p>` is a command we may derive: the script names its output folder by its own options."""
-    return bool(_output_option(_read(p, MAX_SCRIPT_BYTES) or ""))
+    return bool(_output_option(read_small(p, MAX_SCRIPT_BYTES) or ""))
 
 
 def from_code(root: Path, code_files: list[str]) -> Launch | None:
@@ -238,7 +238,7 @@ def from_code(root: Path, code_files: list[str]) -> Launch | None:
         p = Path(f)
         if p.parent != root:
             continue
-        out = _output_option(_read(p, MAX_SCRIPT_BYTES) or "")
+        out = _output_option(read_small(p, MAX_SCRIPT_BYTES) or "")
         if out is False:
             return None
         if out:
@@ -333,7 +333,7 @@ def launch_config_files(lc: Launch | None) -> list[str]:
 
 def _hydra_config(lc: Launch) -> list[str]:
     """Hydra's primary config: `--config-path/--config-name` on the command, else the script's `@hydra.main`."""
-    text = _read(lc.script_path, MAX_SCRIPT_BYTES) or ""
+    text = read_small(lc.script_path, MAX_SCRIPT_BYTES) or ""
     m = re.search(r"@hydra\.main\(([^)]*)\)", text)
     if not m:
         return []
@@ -359,7 +359,7 @@ def find(root: Path, diagnosis: dict[str, Any], outputs: Any, code_files: list[s
             raise ValueError(f"--retrain-cmd is not a valid command line ({e})") from e
         if not argv:
             raise ValueError("--retrain-cmd is empty")
-        idx = _script_index(argv, root, root)
+        idx = script_index(argv, root, root)
         return Launch(argv, idx if idx is not None else 0, root, "given with --retrain-cmd"), []
     sources = []
     for s in (diagnosis.get("run") or {}).get("sources") or []:

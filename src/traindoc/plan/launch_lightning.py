@@ -19,7 +19,7 @@ import re
 from pathlib import Path
 
 from traindoc.plan.config_edit import find_value, parse_value_text
-from traindoc.plan.launch import MAX_SCRIPT_BYTES, Launch, _read
+from traindoc.plan.launch import MAX_SCRIPT_BYTES, Launch, read_small
 
 SAVED_NAME = "config.yaml"
 MAX_VERSIONS = 50  # version folders looked at below one diagnosed folder
@@ -46,7 +46,7 @@ def saved_config(run_dirs: list[Path], root: Path) -> Path | None:
         for cand in [d / SAVED_NAME, *below]:
             if not cand.resolve().is_relative_to(root):
                 continue
-            text = _read(cand, MAX_SCRIPT_BYTES)
+            text = read_small(cand, MAX_SCRIPT_BYTES)
             if text is not None and is_saved_config(text):
                 return cand
     return None
@@ -75,7 +75,7 @@ def entry_script(root: Path, code_files: list[str]) -> tuple[Path, ast.Call] | N
     found = []
     for f in code_files:
         p = Path(f)
-        call = _cli_call(_read(p, MAX_SCRIPT_BYTES) or "") if p.resolve().is_relative_to(root) else None
+        call = _cli_call(read_small(p, MAX_SCRIPT_BYTES) or "") if p.resolve().is_relative_to(root) else None
         if call is not None:
             found.append((p, call))
     return found[0] if len(found) == 1 else None
@@ -85,7 +85,7 @@ def next_version(saved: Path, cwd: Path) -> Path | None:
     """The folder the replayed run will write: Lightning's default logger (TensorBoard or CSV) saves under
     `<default_root_dir or cwd>/lightning_logs/version_<max existing + 1>`. None when the saved config names another
     logger or root, so the next folder cannot be known in advance."""
-    text = _read(saved, MAX_SCRIPT_BYTES) or ""
+    text = read_small(saved, MAX_SCRIPT_BYTES) or ""
     vdir = saved.parent
     if _version_key(saved) < 0 or vdir.parent.name != "lightning_logs":
         return None

@@ -26,7 +26,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from traindoc.plan.launch import MAX_SCRIPT_BYTES, Launch, _read, _script_index, derivable
+from traindoc.plan.launch import MAX_SCRIPT_BYTES, Launch, derivable, read_small, script_index
 
 TAG_SOURCE = "mlflow.source.name"
 TAG_ENTRY = "mlflow.project.entryPoint"
@@ -40,7 +40,7 @@ def _is_run(d: Path) -> bool:
 
 
 def _start_time(d: Path) -> int:
-    m = re.search(r"^start_time:\s*(\d+)", _read(d / "meta.yaml", MAX_VALUE) or "", re.M)
+    m = re.search(r"^start_time:\s*(\d+)", read_small(d / "meta.yaml", MAX_VALUE) or "", re.M)
     return int(m.group(1)) if m else 0
 
 
@@ -61,7 +61,7 @@ def _value(folder: Path, name: str) -> str | None:
     """A param or tag as MLflow wrote it (the file's whole text, no trailing newline added)."""
     if not _NAME.fullmatch(name) or name in (".", ".."):
         return None
-    return _read(folder / name, MAX_VALUE)
+    return read_small(folder / name, MAX_VALUE)
 
 
 @dataclass
@@ -114,7 +114,7 @@ def _entry_command(mlproject: Path, entry: str, param: Callable[[str], str | Non
     import yaml
 
     try:
-        data = yaml.safe_load(_read(mlproject, MAX_SCRIPT_BYTES) or "")
+        data = yaml.safe_load(read_small(mlproject, MAX_SCRIPT_BYTES) or "")
     except yaml.YAMLError as e:
         return None, f"{mlproject.name} is not valid YAML ({str(e).splitlines()[0]})"
     points = data.get("entry_points") if isinstance(data, dict) else None
@@ -163,7 +163,7 @@ def _project(run: RunRecord, source: str | None, entry: str, root: Path) -> tupl
         argv = shlex.split(command)
     except ValueError as e:
         return None, notes + [f"MLflow run {run.name}: the filled command is not a command line ({e}): {ask}"]
-    idx = _script_index(argv, folder, root)
+    idx = script_index(argv, folder, root)
     if idx is None:
         return None, notes + [f"MLflow run {run.name}: the entry point {entry!r} does not run a Python script of "
                               f"the project ({command}): {ask}"]
