@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import ast
 import re
+from itertools import islice
 from pathlib import Path
 
 from traindoc.plan.config_edit import find_value, parse_value_text
@@ -41,8 +42,9 @@ def saved_config(run_dirs: list[Path], root: Path) -> Path | None:
     """The config LightningCLI saved for the diagnosed run: in its folder, or in the newest version folder below
     it (the diagnosis may name `lightning_logs/` or the folder holding it)."""
     for d in run_dirs:
-        below = [*d.glob(f"version_*/{SAVED_NAME}"), *d.glob(f"lightning_logs/version_*/{SAVED_NAME}")]
-        below = sorted(below[:MAX_VERSIONS], key=_version_key, reverse=True)
+        below = [*islice(d.glob(f"version_*/{SAVED_NAME}"), MAX_VERSIONS),
+                 *islice(d.glob(f"lightning_logs/version_*/{SAVED_NAME}"), MAX_VERSIONS)]
+        below = sorted(below, key=_version_key, reverse=True)
         for cand in [d / SAVED_NAME, *below]:
             if not cand.resolve().is_relative_to(root):
                 continue
@@ -98,7 +100,7 @@ def next_version(saved: Path, cwd: Path) -> Path | None:
     base = cwd / values["trainer.default_root_dir"] if isinstance(values["trainer.default_root_dir"], str) else cwd
     if (base / "lightning_logs").resolve() != vdir.parent.resolve():
         return None
-    versions = [_version_key(p / SAVED_NAME) for p in vdir.parent.glob("version_*")]
+    versions = [_version_key(p / SAVED_NAME) for p in islice(vdir.parent.glob("version_*"), 10_000)]
     return vdir.parent / f"version_{max(versions) + 1}"
 
 

@@ -24,6 +24,7 @@ import sqlite3
 import string
 from collections.abc import Callable
 from dataclasses import dataclass
+from itertools import islice
 from pathlib import Path
 
 from traindoc.plan.launch import MAX_SCRIPT_BYTES, Launch, derivable, read_small, script_index
@@ -51,7 +52,8 @@ def run_folder(run_dirs: list[Path]) -> Path | None:
         for r in (d, d.parent):  # the run, or a folder of it the diagnosis read (metrics/)
             if _is_run(r):
                 return r
-        below = [r for pat in ("*", "*/*") for r in sorted(d.glob(pat))[:MAX_RUN_FOLDERS] if r.is_dir() and _is_run(r)]
+        below = [r for pat in ("*", "*/*") for r in sorted(islice(d.glob(pat), MAX_RUN_FOLDERS))
+                 if r.is_dir() and _is_run(r)]
         if below:
             return max(below, key=_start_time)
     return None
