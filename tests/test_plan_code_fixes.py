@@ -159,7 +159,8 @@ def test_regression_tests_fail_on_the_original_code(fixed_project, tmp_path: Pat
 
 
 # the faults above whose fixed function a regression test can call with arguments it builds itself
-RUN_BY_THEIR_TESTS = {"causal_mask", "qk_norm", "z_loss", "nan_guard", "zero_grad", "lr_key"}
+RUN_BY_THEIR_TESTS = {"causal_mask", "qk_norm", "z_loss", "nan_guard", "zero_grad", "lr_key", "clip_grad_norm",
+                      "warmup_cosine"}
 
 
 def test_regression_tests_run_the_fixed_function(fixed_project, tmp_path: Path) -> None:

@@ -94,6 +94,22 @@ def _module_probe(tree: ast.Module, template: str, function: str | None, line: i
     return {"probe": "module", "cls": cls.name, "config": init.args.args[1].annotation.id, "widths": WIDTH_FIELDS}
 
 
+def _loop_roles(fn: ast.FunctionDef, args: list[str], params: dict[str, Any]) -> dict[str, Any] | None:
+    """A training loop function whose every parameter the test can build: the model (one of MODEL's names), the
+    optimizer the fix names, the loader its `for` iterates, and optionally an LR scheduler."""
+    loop = _loop(fn)
+    opt = params.get("optimizer")
+    if loop is None or opt not in args or not isinstance(loop.iter, ast.Name) or loop.iter.id not in args:
+        return None
+    model = [a for a in args if MODEL.match(a)]
+    sched = [a for a in args if re.search(r"sched", a)]
+    if len(model) != 1 or len(sched) > 1 or len(args) != 3 + len(sched):
+        return None
+    width = len(loop.target.elts) if isinstance(loop.target, ast.Tuple) else 0
+    return {"model": model[0], "optimizer": opt, "loader": loop.iter.id, "scheduler": sched[0] if sched else "",
+            "width": width}
+
+
 def probe(template: str, params: dict[str, Any], text: str, function: str | None, line: int = 0
           ) -> dict[str, Any] | None:
     """{"probe": kind, "args": [...], ...} for the fixed module's text, or None (the test reads the source)."""
@@ -120,17 +136,15 @@ def probe(template: str, params: dict[str, Any], text: str, function: str | None
         return {"probe": "z_loss", "args": args}
     if template == "nan_guard" and len(args) <= 4 and not any(NOT_TENSOR.match(a) for a in args):
         return {"probe": "finite", "args": args, "edge": [0.0, -1.0] if params.get("op") == "sqrt" else [0.0, 1.0]}
-    if template == "zero_grad" and params.get("mode") == "before":
-        loop = _loop(fn)
-        opt = params.get("optimizer")
-        if loop is None or opt not in args or loop.iter.id not in args:  # type: ignore[union-attr]
-            return None
-        model = [a for a in args if MODEL.match(a)]
-        if len(args) != 3 or len(model) != 1:
-            return None
-        width = len(loop.target.elts) if isinstance(loop.target, ast.Tuple) else 0
-        return {"probe": "zero_grad", "args": args, "model": model[0], "optimizer": opt,
-                "loader": loop.iter.id, "width": width}  # type: ignore[union-attr]
+    loop_probe = {"zero_grad": "zero_grad", "clip_grad_norm": "clip", "warmup_cosine": "warmup"}.get(template)
+    if loop_probe and (roles := _loop_roles(fn, args, params)) is not None:
+        if template == "zero_grad" and params.get("mode") != "before":
+            return None  # cleared after an accumulated step: one batch's gradient is not what it leaves
+        if template == "warmup_cosine" and int(params.get("warmup", 0)) < 2:
+            return None  # a 1-step warmup leaves the LR at its base after the first step: nothing to observe
+        if template == "clip_grad_norm" and params.get("scaler"):
+            return None  # the loop takes a grad scaler the test does not build
+        return {"probe": loop_probe, "args": args, **roles, "max_norm": params.get("max_norm", 1.0)}
     if template == "lr_key":
         opt = [a for a in args if re.search(r"opt", a)]
         if len(opt) == 1:
