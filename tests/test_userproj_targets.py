@@ -630,3 +630,25 @@ def test_mlflow_sqlite_store_newest_live_run(tmp_path: Path) -> None:
     assert ver["retrain_source"].startswith(f"MLflow run {'b' * 32}: entry point 'main'")
     assert (root / "mlflow.db").read_bytes() == before and sorted(p.name for p in root.glob("mlflow.db*")) == [
         "mlflow.db"]  # read-only: no journal or WAL beside it
+
+
+def test_a_command_that_loads_a_runs_own_copy_gets_a_manual_step_not_an_edit_elsewhere(tmp_path: Path) -> None:
+    """The echoed command hands HfArgumentParser the finished run's saved JSON: that file is never edited, and
+    neither is configs/train.json (which this command does not load) nor a default in code (the JSON sets the
+    value); HfArgumentParser's JSON form takes no flag, so the plan says what to set, by hand."""
+    root = project("hf_argparser_json", tmp_path, "output", {"training_args.json": '{\n "learning_rate": 0.1\n}\n',
+                                                              "trainer_state.json": "{}"}, log="train.log")
+    (root / "Makefile").unlink()
+    (root / "output/train.log").write_text("$ python train.py output/training_args.json\nstep 1 loss 3.0\n")
+    diag, path = diagnosis(root, "output", "lr_too_high", "learning_rate", "0.0003", "training_args.json",
+                           log="train.log", fmt="text_log:generic")
+    plan = plan_for(root, diag, path)
+    assert plan["changes"] == []
+    manual = [n for n in plan["notes"] if "output/training_args.json is the finished run's own copy" in n]
+    assert len(manual) == 1 and "the launch command loads output/training_args.json" in manual[0], plan["notes"]
+    assert plan["verification"]["retrain_argv"] == ["python", "train.py", "output/training_args.json"]
+    assert "takes no other flag" in plan["verification"]["retrain_notes"][0]
+    # the real saved arguments name the output folder: the diagnosed run's, said before retraining
+    (root / "output/training_args.json").write_text('{\n "learning_rate": 0.1,\n "output_dir": "output"\n}\n')
+    ver = plan_for(root, diag, path)["verification"]
+    assert ver["new_run"] is None and "writes the run into output" in ver["retrain_notes"][0]

@@ -68,7 +68,10 @@ def apply_config(ctx: Context, rc: dict[str, Any], key: str, value: Any, named_f
     k = site.key
     if site.kind == targets.RUN_COPY_KIND:  # only a file the run wrote sets it for the command: said, not edited
         assert site.file is not None
-        ctx.ws.notes.append(f"{targets.manual_for_run_copy(key, value, rel(ctx, site.file))} ({site.why})")
+        ident = f"manual::{site.file}::{k}"
+        if ident not in ctx.ws.edited_keys:  # the diagnosis's change first; the cause's own fix adds no second one
+            ctx.ws.edited_keys.add(ident)
+            ctx.ws.notes.append(f"{targets.manual_for_run_copy(key, value, rel(ctx, site.file))} ({site.why})")
         return False
     if site.file is None:  # a flag of a recorded launch command: the fix travels in the retrain command
         assert ctx.launch is not None

@@ -135,7 +135,11 @@ def retrain_command(lc: Launch, run_dirs: list[Path], text_of: Any) -> dict[str,
             rel = str(fresh.relative_to(lc.cwd))
         except ValueError:
             rel = str(fresh)
-        if flag and flag.endswith("="):
+        json_form = len(argv) == lc.script + 2 and argv[-1].endswith(".json") and "HfArgumentParser" in script_text
+        if json_form:  # HfArgumentParser reads a lone JSON argument and takes no flag beside it
+            notes.append(f"the command hands HfArgumentParser {argv[-1]} alone, which takes no other flag: set its "
+                         "output_dir to a new folder before retraining")
+        elif flag and flag.endswith("="):
             argv.append(f"{flag}{rel}")
             new_run = fresh
         elif flag:
