@@ -337,3 +337,318 @@ def test_derived_output_folder_sits_beside_the_run_not_inside_it(tmp_path: Path)
         rt = retrain_command(lc, dirs, lambda p: Path(p).read_text())
         assert rt["new_run"] == str((ws / "run-fixed").resolve()), rt
         assert rt["argv"][-2:] == ["--out", "run-fixed"]
+
+
+# The config LightningCLI 2.6 saves in the run's log folder (SaveConfigCallback, `skip_none=False`): every Trainer
+# argument in signature order, then the model's and the data module's init arguments. Written by hand in that exact
+# layout: jsonargparse (LightningCLI's parser) is not installed here.
+TRAINER_DEFAULTS = """\
+  accelerator: cpu
+  strategy: auto
+  devices: auto
+  num_nodes: 1
+  precision: null
+  logger: null
+  callbacks: null
+  fast_dev_run: false
+  max_epochs: null
+  min_epochs: null
+  max_steps: 200
+  min_steps: null
+  max_time: null
+  limit_train_batches: null
+  limit_val_batches: null
+  limit_test_batches: null
+  limit_predict_batches: null
+  overfit_batches: 0.0
+  val_check_interval: null
+  check_val_every_n_epoch: 1
+  num_sanity_val_steps: null
+  log_every_n_steps: null
+  enable_checkpointing: null
+  enable_progress_bar: null
+  enable_model_summary: null
+  accumulate_grad_batches: 1
+  gradient_clip_val: null
+  gradient_clip_algorithm: null
+  deterministic: null
+  benchmark: null
+  inference_mode: true
+  use_distributed_sampler: true
+  profiler: null
+  detect_anomaly: false
+  barebones: false
+  plugins: null
+  sync_batchnorm: false
+  reload_dataloaders_every_n_epochs: 0
+  default_root_dir: null
+  enable_autolog_hparams: true
+  model_registry: null
+"""
+LIGHTNING_SAVED = ("seed_everything: 0\ntrainer:\n" + TRAINER_DEFAULTS + "model:\n  lr: 0.1\n  width: 64\n"
+                   "data:\n  batch_size: 32\noptimizer: null\nlr_scheduler: null\nckpt_path: null\n")
+
+
+def lightning_cli_run(tmp: Path) -> Path:
+    """The LightningCLI layout launched by hand (no Makefile), its run folder holding the saved config."""
+    root = project("lightning_cli", tmp, "lightning_logs/version_0", {"config.yaml": LIGHTNING_SAVED,
+                                                                     "hparams.yaml": "lr: 0.1\nwidth: 64\n"},
+                   log="metrics.csv")
+    (root / "Makefile").unlink()
+    return root
+
+
+@pytest.mark.parametrize(("cause", "key", "after", "flag"), [
+    ("lr_too_high", "model.lr", "0.003", "--model.lr=0.003"),
+    ("lr_too_high", "lr", "0.003", "--model.lr=0.003"),  # a short key names one nested key of the saved config
+    ("grad_explosion", "max_grad_norm", "1.0", "--trainer.gradient_clip_val=1.0"),  # HF's name for the setting
+])
+def test_lightning_cli_replays_the_saved_config_with_a_dotted_override(tmp_path: Path, cause: str, key: str,
+                                                                       after: str, flag: str) -> None:
+    root = lightning_cli_run(tmp_path)
+    project_cfg = (root / "configs/fit.yaml").read_text()
+    diag, path = diagnosis(root, "lightning_logs/version_0", cause, key, after, "config.yaml", log="metrics.csv",
+                           fmt="lightning_csv")
+    plan = plan_for(root, diag, path)
+    # configs/fit.yaml also sets it, but the replayed command does not load it (and the saved config sets every
+    # value, so a code default would not count either): nothing in the project is edited
+    assert plan["changes"] == []
+    ver = plan["verification"]
+    assert ver["retrain_argv"] == ["python", "main.py", "fit", "--config", "lightning_logs/version_0/config.yaml",
+                                   flag]
+    assert ver["retrain_source"] == "the config LightningCLI saved in lightning_logs/version_0, replayed by main.py"
+    assert ver["new_run"] == str(root / "lightning_logs/version_1")  # the default logger's next version
+    assert any("in the retrain command" in n and "never edited" in n for n in plan["notes"]), plan["notes"]
+    assert (root / "configs/fit.yaml").read_text() == project_cfg
+    assert (root / "lightning_logs/version_0/config.yaml").read_text() == LIGHTNING_SAVED
+
+
+def test_lightning_cli_a_launch_makefile_still_wins_over_the_saved_config(tmp_path: Path) -> None:
+    root = lightning_cli_run(tmp_path)
+    (root / "Makefile").write_text("fit:\n\tpython main.py fit --config configs/fit.yaml\n")
+    diag, path = diagnosis(root, "lightning_logs/version_0", "lr_too_high", "model.lr", "0.003", "config.yaml",
+                           log="metrics.csv", fmt="lightning_csv")
+    plan = plan_for(root, diag, path)
+    assert edited(plan) == {"configs/fit.yaml": [("lr: 0.1", "lr: 0.003")]}
+
+
+def test_lightning_cli_without_a_saved_config_or_entry_script_is_not_invented(tmp_path: Path) -> None:
+    root = lightning_cli_run(tmp_path)
+    (root / "lightning_logs/version_0/config.yaml").unlink()  # a run without SaveConfigCallback: only hparams.yaml
+    diag, path = diagnosis(root, "lightning_logs/version_0", "lr_too_high", "model.lr", "0.003", None,
+                           log="metrics.csv", fmt="lightning_csv")
+    assert plan_for(root, diag, path)["verification"]["retrain"] is None
+    root = lightning_cli_run(tmp_path / "second")
+    (root / "main.py").write_text("print('no CLI here')\n")
+    diag, path = diagnosis(root, "lightning_logs/version_0", "lr_too_high", "model.lr", "0.003", "config.yaml",
+                           log="metrics.csv", fmt="lightning_csv")
+    plan = plan_for(root, diag, path)
+    assert plan["verification"]["retrain"] is None
+    assert "--retrain-cmd" in plan["verification"]["retrain_missing"]
+
+
+def test_lightning_cli_subclass_mode_and_run_false(tmp_path: Path) -> None:
+    """`model: {class_path, init_args}` (subclass mode) takes the full dotted path; `LightningCLI(run=False)` has no
+    subcommand."""
+    root = lightning_cli_run(tmp_path)
+    saved = LIGHTNING_SAVED.replace("model:\n  lr: 0.1\n  width: 64\n", "model:\n  class_path: lightning_code_model"
+                                    ".LetterModel\n  init_args:\n    lr: 0.1\n    width: 64\n")
+    (root / "lightning_logs/version_0/config.yaml").write_text(saved)
+    (root / "main.py").write_text((root / "main.py").read_text().replace("LightningCLI(LetterModel, LetterData)",
+                                                                         "LightningCLI(LetterModel, LetterData, "
+                                                                         "run=False)"))
+    diag, path = diagnosis(root, "lightning_logs/version_0", "lr_too_high", "lr", "0.003", "config.yaml",
+                           log="metrics.csv", fmt="lightning_csv")
+    plan = plan_for(root, diag, path)
+    assert plan["verification"]["retrain_argv"] == ["python", "main.py", "--config",
+                                                     "lightning_logs/version_0/config.yaml",
+                                                     "--model.init_args.lr=0.003"]
+
+
+# MLflow's file store, written by hand exactly as MLflow's FileStore lays it out (mlflow is not installed here):
+# mlruns/<experiment id>/<run id>/meta.yaml, params/<name> and tags/<name> each holding the raw value (no newline),
+# metrics/<name> one "<timestamp ms> <value> <step>" line per logged value.
+RUN_ID = "3f2a9c0d5b7e4e0f8a1b2c3d4e5f6a7b"
+MLPROJECT = """\
+name: letters
+python_env: python_env.yaml
+entry_points:
+  main:
+    parameters:
+      lr: {type: float, default: 0.003}
+      steps: {type: int, default: 150}
+      out: {type: string, default: runs/exp}
+    command: "python train.py --lr {lr} --steps {steps} --out {out}"
+"""
+
+
+def mlflow_run(tmp: Path, tags: dict[str, str], params: dict[str, str]) -> tuple[Path, str]:
+    """The plain_argparse project with no launch script, and one MLflow run of it in mlruns/0/."""
+    root = project("plain_argparse", tmp, "runs/unused", {})
+    (root / "train.sh").unlink()
+    shutil.rmtree(root / "runs")
+    run = f"mlruns/0/{RUN_ID}"
+    exp, d = root / "mlruns/0", root / run
+    (d / "metrics").mkdir(parents=True)
+    (exp / "meta.yaml").write_text(f"artifact_location: file://{exp}\ncreation_time: 1764882000000\nexperiment_id: "
+                                   "'0'\nlast_update_time: 1764882000000\nlifecycle_stage: active\nname: Default\n")
+    (d / "meta.yaml").write_text(
+        f"artifact_uri: file://{d}/artifacts\nend_time: 1764882600000\nentry_point_name: ''\nexperiment_id: '0'\n"
+        f"lifecycle_stage: active\nrun_id: {RUN_ID}\nrun_name: bright-fox-42\nrun_uuid: {RUN_ID}\nsource_name: ''\n"
+        "source_type: 4\nsource_version: ''\nstart_time: 1764882000000\nstatus: 3\ntags: []\nuser_id: me\n")
+    (d / "metrics/loss").write_text("1764882001000 3.0 1\n1764882002000 9.5 2\n")
+    for folder, values in (("params", params), ("tags", {"mlflow.user": "me", "mlflow.runName": "bright-fox-42",
+                                                         **tags})):
+        (d / folder).mkdir()
+        for k, v in values.items():
+            (d / folder / k).write_text(v)
+    return root, run
+
+
+def mlflow_plan(root: Path, run: str, **kw: Any) -> dict[str, Any]:
+    diag, path = diagnosis(root, run, "lr_too_high", "lr", "0.0003", None, log="metrics/loss", fmt="mlflow_store")
+    diag["run"]["sources"] = [{"path": str(root / run), "format": "mlflow_store"}]  # the reader's source: the run
+    path.write_text(json.dumps(diag))
+    return plan_for(root, diag, path, **kw)
+
+
+def test_mlflow_project_entry_point_filled_with_the_runs_params(tmp_path: Path) -> None:
+    root, run = mlflow_run(tmp_path, {"mlflow.source.type": "PROJECT", "mlflow.project.entryPoint": "main",
+                                      "mlflow.project.backend": "local", "mlflow.project.env": "virtualenv"},
+                           {"lr": "0.5", "out": "runs/exp1", "batch_size": "32"})
+    (root / "MLproject").write_text(MLPROJECT)
+    (tmp_path / "plain_argparse/mlruns/0" / RUN_ID / "tags/mlflow.source.name").write_text(str(root))
+    plan = mlflow_plan(root, run)
+    ver = plan["verification"]
+    # steps was not logged: the entry point's default; batch_size was logged by the script, not a placeholder
+    assert ver["retrain_argv"] == ["python", "train.py", "--lr", "0.0003", "--steps", "150", "--out", "runs/exp1"]
+    assert ver["retrain_source"] == f"MLflow run {RUN_ID}: entry point 'main' of MLproject with the run's params"
+    assert plan["changes"] == []  # the command's --lr wins over train.py's default: the fix is on the command
+    assert any("in the retrain command" in n for n in plan["notes"])
+    assert not any((root / run).rglob("*-fixed*")) and (root / run / "params/lr").read_text() == "0.5"
+
+
+@pytest.mark.parametrize(("mlproject", "why"), [
+    (None, "no MLproject file is in"),
+    (MLPROJECT.replace("main:", "train:"), "declares no command for the entry point 'main'"),
+    (MLPROJECT.replace("      out: {type: string, default: runs/exp}\n", ""), "no value for the parameter 'out'"),
+    (MLPROJECT.replace("python train.py", "bash go.sh"), "does not run a Python script of the project"),
+])
+def test_mlflow_project_that_cannot_be_filled_asks_for_the_command(tmp_path: Path, mlproject: str | None,
+                                                                   why: str) -> None:
+    root, run = mlflow_run(tmp_path, {"mlflow.source.type": "PROJECT", "mlflow.project.entryPoint": "main",
+                                      "mlflow.source.name": "https://github.com/someone/letters"}, {"lr": "0.5"})
+    if mlproject:
+        (root / "MLproject").write_text(mlproject)
+    plan = mlflow_plan(root, run)
+    assert plan["verification"]["retrain"] is None  # train.py's own --out is not offered instead
+    assert any(why in n and "--retrain-cmd" in n for n in plan["notes"]), plan["notes"]
+
+
+def test_mlflow_source_script_with_an_output_option(tmp_path: Path) -> None:
+    root, run = mlflow_run(tmp_path, {"mlflow.source.type": "LOCAL", "mlflow.source.name": "train.py"},
+                           {"lr": "0.5"})
+    plan = mlflow_plan(root, run)
+    ver = plan["verification"]
+    assert ver["retrain_source"].startswith("derived from train.py's own options, the entry script MLflow run")
+    # the new run's output beside the store, never a stray folder inside mlruns/0/
+    assert ver["retrain_argv"] == ["python", "train.py", "--out", f"{RUN_ID}-fixed"]
+    assert edited(plan) == {"train.py": [('p.add_argument("--lr", type=float, default=3e-3)',
+                                          'p.add_argument("--lr", type=float, default=3e-4)')]}
+
+
+def test_mlflow_source_script_without_an_output_option_is_not_guessed(tmp_path: Path) -> None:
+    root, run = mlflow_run(tmp_path, {"mlflow.source.type": "LOCAL", "mlflow.source.name": "fit.py"}, {"lr": "0.5"})
+    (root / "fit.py").write_text("import argparse\n\nif __name__ == '__main__':\n    p = argparse.ArgumentParser()\n"
+                                 "    p.add_argument('--lr', type=float, default=0.5)\n    p.parse_args()\n")
+    plan = mlflow_plan(root, run)
+    assert plan["verification"]["retrain"] is None  # not train.py, which MLflow did not name
+    assert any("recorded the entry script fit.py but not its arguments" in n for n in plan["notes"]), plan["notes"]
+
+
+@pytest.mark.parametrize("makefile", [False, True])
+def test_lightning_clipping_switched_off_by_null_is_the_setting_changed(tmp_path: Path, makefile: bool) -> None:
+    """grad_explosion's own fix (no change named by the diagnosis): `gradient_clip_val: null` is Lightning's
+    clipping switched off, so it is the setting set to 1.0, on the replayed command or in the config the Makefile
+    loads."""
+    root = lightning_cli_run(tmp_path)
+    if makefile:
+        (root / "Makefile").write_text("fit:\n\tpython main.py fit --config configs/fit.yaml\n")
+    diag, path = diagnosis(root, "lightning_logs/version_0", "grad_explosion", "grad_clip", "1.0", None,
+                           log="metrics.csv", fmt="lightning_csv")
+    diag["root_causes"][0]["fix"]["changes"] = []
+    plan = plan_for(root, diag, path)
+    argv = plan["verification"]["retrain_argv"]
+    if makefile:
+        assert edited(plan) == {"configs/fit.yaml": [("gradient_clip_val: null", "gradient_clip_val: 1.0")]}
+        assert argv == ["python", "main.py", "fit", "--config", "configs/fit.yaml"]
+    else:
+        assert plan["changes"] == [] and argv[-1] == "--trainer.gradient_clip_val=1.0"
+
+
+def mlflow_db(path: Path, runs: list[tuple[str, int, str, dict[str, str], dict[str, str]]]) -> None:
+    """An MLflow SQLite store with the columns MLflow's tables have (runs, tags, params), written with sqlite3:
+    (run id, start time, lifecycle stage, tags, params) per run."""
+    import sqlite3
+
+    con = sqlite3.connect(path)
+    con.executescript(
+        "CREATE TABLE runs (run_uuid VARCHAR(32) NOT NULL PRIMARY KEY, name VARCHAR(250), source_type VARCHAR(20), "
+        "source_name VARCHAR(500), entry_point_name VARCHAR(50), user_id VARCHAR(256), status VARCHAR(9), "
+        "start_time BIGINT, end_time BIGINT, deleted_time BIGINT, source_version VARCHAR(50), "
+        "lifecycle_stage VARCHAR(20), artifact_uri VARCHAR(200), experiment_id INTEGER);"
+        "CREATE TABLE tags (key VARCHAR(250) NOT NULL, value VARCHAR(8000), run_uuid VARCHAR(32) NOT NULL, "
+        "PRIMARY KEY (key, run_uuid));"
+        "CREATE TABLE params (key VARCHAR(250) NOT NULL, value VARCHAR(8000) NOT NULL, run_uuid VARCHAR(32) NOT NULL,"
+        " PRIMARY KEY (key, run_uuid));")
+    for run_id, start, stage, tags, params in runs:
+        con.execute("INSERT INTO runs VALUES (?, 'r', 'UNKNOWN', '', '', 'me', 'FINISHED', ?, ?, NULL, '', ?, "
+                    "'mlflow-artifacts:/0', 0)", (run_id, start, start + 600_000, stage))
+        con.executemany("INSERT INTO tags VALUES (?, ?, ?)", [(k, v, run_id) for k, v in tags.items()])
+        con.executemany("INSERT INTO params VALUES (?, ?, ?)", [(k, v, run_id) for k, v in params.items()])
+    con.commit()
+    con.close()
+
+
+def test_mlflow_sqlite_store_newest_live_run(tmp_path: Path) -> None:
+    """MLflow >= 3.7 keeps runs in mlflow.db by default: the newest run that is not deleted gives the command."""
+    root = project("plain_argparse", tmp_path, "runs/unused", {})
+    (root / "train.sh").unlink()
+    (root / "MLproject").write_text(MLPROJECT)
+    project_tags = {"mlflow.source.type": "PROJECT", "mlflow.project.entryPoint": "main",
+                    "mlflow.source.name": str(root)}
+    mlflow_db(root / "mlflow.db", [("a" * 32, 1_000, "active", project_tags, {"lr": "0.5", "out": "runs/old"}),
+                                   ("b" * 32, 2_000, "active", project_tags, {"lr": "0.5", "out": "runs/exp1"}),
+                                   ("c" * 32, 3_000, "deleted", project_tags, {"lr": "0.9", "out": "runs/gone"})])
+    before = (root / "mlflow.db").read_bytes()
+    diag, path = diagnosis(root, "runs/unused", "lr_too_high", "lr", "0.0003", None)
+    diag["run"]["sources"] = [{"path": str(root / "mlflow.db"), "format": "mlflow_db"}]
+    diag["run"]["paths"] = [str(root / "mlflow.db")]
+    plan = plan_for(root, diag, path)
+    ver = plan["verification"]
+    assert ver["retrain_argv"] == ["python", "train.py", "--lr", "0.0003", "--steps", "150", "--out", "runs/exp1"]
+    assert ver["retrain_source"].startswith(f"MLflow run {'b' * 32}: entry point 'main'")
+    assert (root / "mlflow.db").read_bytes() == before and sorted(p.name for p in root.glob("mlflow.db*")) == [
+        "mlflow.db"]  # read-only: no journal or WAL beside it
+
+
+def test_a_command_that_loads_a_runs_own_copy_gets_a_manual_step_not_an_edit_elsewhere(tmp_path: Path) -> None:
+    """The echoed command hands HfArgumentParser the finished run's saved JSON: that file is never edited, and
+    neither is configs/train.json (which this command does not load) nor a default in code (the JSON sets the
+    value); HfArgumentParser's JSON form takes no flag, so the plan says what to set, by hand."""
+    root = project("hf_argparser_json", tmp_path, "output", {"training_args.json": '{\n "learning_rate": 0.1\n}\n',
+                                                              "trainer_state.json": "{}"}, log="train.log")
+    (root / "Makefile").unlink()
+    (root / "output/train.log").write_text("$ python train.py output/training_args.json\nstep 1 loss 3.0\n")
+    diag, path = diagnosis(root, "output", "lr_too_high", "learning_rate", "0.0003", "training_args.json",
+                           log="train.log", fmt="text_log:generic")
+    plan = plan_for(root, diag, path)
+    assert plan["changes"] == []
+    manual = [n for n in plan["notes"] if "output/training_args.json is the finished run's own copy" in n]
+    assert len(manual) == 1 and "the launch command loads output/training_args.json" in manual[0], plan["notes"]
+    assert plan["verification"]["retrain_argv"] == ["python", "train.py", "output/training_args.json"]
+    assert "takes no other flag" in plan["verification"]["retrain_notes"][0]
+    # the real saved arguments name the output folder: the diagnosed run's, said before retraining
+    (root / "output/training_args.json").write_text('{\n "learning_rate": 0.1,\n "output_dir": "output"\n}\n')
+    ver = plan_for(root, diag, path)["verification"]
+    assert ver["new_run"] is None and "writes the run into output" in ver["retrain_notes"][0]

@@ -12,6 +12,7 @@ import jinja2
 
 from traindoc.causes import CAUSES
 from traindoc.evidence import code_sites
+from traindoc.plan import regression_probe
 from traindoc.plan.workspace import Context, Edit, code_texts, level, rel
 
 TEMPLATE_DIR = Path(__file__).resolve().parent.parent / "templates" / "fixes"
@@ -112,11 +113,10 @@ def apply_site(ctx: Context, rc: dict[str, Any], site: code_sites.CodeSite) -> b
     newline = "\n" if old.endswith("\n") or site.end_line < len(lines) else ""
     new_block = after + newline if after.strip() else ""  # an empty template deletes the lines
     new_text = "".join(lines[:site.line - 1]) + new_block + "".join(lines[site.end_line:])
-    if "torch." in after and not re.search(r"^\s*import torch\b", new_text, re.M):
-        new_text = add_import(new_text, "import torch")
-    if "math." in after and not re.search(r"^\s*import math\b", new_text, re.M):
-        new_text = add_import(new_text, "import math")
     try:
+        for module in ("torch", "math"):
+            if f"{module}." in after and not binds(new_text, module):
+                new_text = add_import(new_text, f"import {module}")
         ast.parse(new_text)
     except SyntaxError as e:
         ctx.ws.notes.append(f"{rel(ctx, site.file)}:{site.line}: the {site.template} fix would not parse ({e.msg})")
@@ -127,6 +127,16 @@ def apply_site(ctx: Context, rc: dict[str, Any], site: code_sites.CodeSite) -> b
                                               site.snippet.splitlines(), site.template))
     add_regression_test(ctx, rc, site, params)
     return True
+
+
+def binds(text: str, module: str) -> bool:
+    """The module's top level binds the name `module` (`import torch`, `import torch as torch`); `import
+    torch.nn.functional as F` binds only F, so code the fix adds that says `torch.` would raise NameError."""
+    for node in ast.parse(text).body:
+        if isinstance(node, ast.Import) and any((a.asname or a.name.split(".")[0]) == module and
+                                                (a.asname is None or a.asname == module) for a in node.names):
+            return True
+    return False
 
 
 def add_import(text: str, stmt: str) -> str:
@@ -152,8 +162,12 @@ def add_regression_test(ctx: Context, rc: dict[str, Any], site: code_sites.CodeS
         n += 1
         path = tests_dir / f"{base}_{n}.py"
     rel_file = rel(ctx, site.file)
+    # the test runs the fixed function when its signature lets a test build the arguments (plan/regression_probe.py)
+    probe = regression_probe.probe(site.template, params, ctx.ws.text(site.file), site.function, site.line)
+    if probe is not None:
+        probe["import_root"], probe["module"] = regression_probe.import_name(Path(site.file), ctx.ws.root)
     content = render_template("regression_test", cause=rc["cause"], template=site.template,
-                              description=site.description, rel_file=rel_file, depth=1,
+                              description=site.description, rel_file=rel_file, depth=1, probe=probe,
                               function=site.function or "", **{k: v for k, v in params.items()
                                                                 if k not in ("function", "description")})
     content = content.rstrip() + "\n"

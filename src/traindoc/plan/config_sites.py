@@ -66,6 +66,13 @@ def apply_config(ctx: Context, rc: dict[str, Any], key: str, value: Any, named_f
             ctx.ws.notes.append(targets.manual_for_run_copy(key, value, rel(ctx, named)))
         return False
     k = site.key
+    if site.kind == targets.RUN_COPY_KIND:  # only a file the run wrote sets it for the command: said, not edited
+        assert site.file is not None
+        ident = f"manual::{site.file}::{k}"
+        if ident not in ctx.ws.edited_keys:  # the diagnosis's change first; the cause's own fix adds no second one
+            ctx.ws.edited_keys.add(ident)
+            ctx.ws.notes.append(f"{targets.manual_for_run_copy(key, value, rel(ctx, site.file))} ({site.why})")
+        return False
     if site.file is None:  # a flag of a recorded launch command: the fix travels in the retrain command
         assert ctx.launch is not None
         old = targets.current(site, ctx.launch, None)
@@ -129,10 +136,16 @@ def code_default(ctx: Context, key: str) -> Any:
     return None
 
 
-def set_first(keys: str, value: Callable[[Context, Any], Any], why: str) -> Callable[[Context, dict], bool]:
+def set_first(keys: str, value: Callable[[Context, Any], Any], why: str, null_ok: bool = False
+              ) -> Callable[[Context, dict], bool]:
+    """Set the first key of alias group `keys` the project sets. With `null_ok` (a constant new value), a key
+    written as null counts as set: Lightning's `gradient_clip_val: null` is clipping switched off, the setting to
+    change, not a missing one."""
     def fixer(ctx: Context, rc: dict[str, Any]) -> bool:
         for key in KEYS[keys]:
             cur = current_value(ctx, key)
+            if cur is None and null_ok and (site := resolve_config_site(ctx, key, None)) is not None:
+                cur = (None, site.key)
             if cur is not None:
                 new = value(ctx, cur[0])
                 return apply_config(ctx, rc, key, new, why=f"{cur[1]}: {cur[0]!r} -> {new!r} ({why})")

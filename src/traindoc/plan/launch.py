@@ -6,7 +6,11 @@ Sources, in order (the first that yields a command wins; each is read as text, n
 2. the argv a tracker recorded with the run: W&B's `wandb-metadata.json` (`program` + `args`);
 3. a command echoed in the first lines of a text log the diagnosis read (`$ python train.py ...`,
    `command: ...`);
-4. the project's single entry script, when its own argparse options say how to name the output folder (the
+4. the config LightningCLI saved in the run folder, replayed by the script that calls LightningCLI
+   (plan/launch_lightning.py);
+5. an MLflow run's records: an MLflow Project's entry-point command filled with the run's params, or the entry
+   script MLflow named when its own options name the output (plan/launch_mlflow.py);
+6. the project's single entry script, when its own argparse options say how to name the output folder (the
    bundled trainer's workspaces: `python train.py --out DIR`); labelled as derived from the code.
 The user's shell history is never read. When none applies, the plan says so and takes `--retrain-cmd`.
 
@@ -49,6 +53,10 @@ class Launch:
     file: str | None = None  # the editable file that holds it (None: only recorded)
     line: int | None = None
     overrides: dict[str, Any] = field(default_factory=dict)  # values a fix sets on a recorded-only command
+    # the command's CLI reads dotted `--group.key=value` flags after its config (LightningCLI / jsonargparse): a fix
+    # to a value of the run's saved config travels as such a flag
+    dotted: bool = False
+    next_run: Path | None = None  # the folder the framework writes next when the command names none (Lightning)
 
     @property
     def script_path(self) -> Path:
@@ -90,7 +98,7 @@ def unquote(raw: str) -> str:
     return parts[0] if len(parts) == 1 else raw
 
 
-def _script_index(argv: list[str], cwd: Path, root: Path) -> int | None:
+def script_index(argv: list[str], cwd: Path, root: Path) -> int | None:
     """Index of the .py script a command trains with, when the command is a python / launcher invocation."""
     i = 0
     while i < len(argv) and re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*=.*", argv[i]):
@@ -109,7 +117,7 @@ def _script_index(argv: list[str], cwd: Path, root: Path) -> int | None:
     return None
 
 
-def _read(path: Path, limit: int) -> str | None:
+def read_small(path: Path, limit: int) -> str | None:
     try:
         if path.is_symlink() or not path.is_file() or path.stat().st_size > limit:
             return None
@@ -137,7 +145,7 @@ def from_scripts(root: Path, outputs: Any) -> list[Launch]:
     for f in _script_files(root):
         if outputs.contains(f):
             continue
-        text = _read(f, MAX_SCRIPT_BYTES)
+        text = read_small(f, MAX_SCRIPT_BYTES)
         if text is None:
             continue
         offset = 0
@@ -152,7 +160,7 @@ def from_scripts(root: Path, outputs: Any) -> list[Launch]:
             if f.name.lower().endswith("makefile") or f.suffix == ".mk":
                 argv = [re.sub(r"\$\((CURDIR|PWD)\)/?", "", a) for a in argv]
             cwd = f.parent
-            idx = _script_index(argv, cwd, root)
+            idx = script_index(argv, cwd, root)
             if idx is not None:
                 found.append(Launch(argv, idx, cwd, f"{f.relative_to(root)}:{n}", str(f), n))
     return found
@@ -164,7 +172,7 @@ def from_wandb(run_dirs: list[Path], root: Path) -> Launch | None:
         # where W&B puts it: <run>/files/, or the run folder given is wandb/ or the project holding it
         metas = [m for pat in WANDB_METADATA for m in sorted(d.glob(pat))[:20]]
         for meta in metas:
-            text = _read(meta, MAX_SCRIPT_BYTES)
+            text = read_small(meta, MAX_SCRIPT_BYTES)
             try:
                 data = json.loads(text or "")
             except json.JSONDecodeError:
@@ -198,10 +206,29 @@ def from_log_head(sources: list[Path], root: Path) -> Launch | None:
                 argv = shlex.split(m.group("cmd"))
             except ValueError:
                 continue
-            idx = _script_index(argv, root, root)
+            idx = script_index(argv, root, root)
             if idx is not None:
                 return Launch(argv, idx, root, f"echoed in {src.name}:{n}")
     return None
+
+
+FRAMEWORK_CLI = re.compile(r"LightningCLI|hydra\.main|HfArgumentParser|accelerate|deepspeed")
+
+
+def _output_option(text: str) -> str | None | bool:
+    """For an entry script's text: its output option when its own argparse options name the output folder and
+    nothing is required; None when it is not such a script; False when a framework's CLI launches it (its
+    arguments cannot be derived this way)."""
+    if "__main__" not in text or "add_argument" not in text or "required=True" in text:
+        return None
+    if FRAMEWORK_CLI.search(text):
+        return False
+    return next((o for o in OUTPUT_FLAGS if re.search(rf"add_argument\(\s*['\"]--{re.escape(o)}['\"]", text)), None)
+
+
+def derivable(p: Path) -> bool:
+    """`python <p>` is a command we may derive: the script names its output folder by its own options."""
+    return bool(_output_option(read_small(p, MAX_SCRIPT_BYTES) or ""))
 
 
 def from_code(root: Path, code_files: list[str]) -> Launch | None:
@@ -211,18 +238,14 @@ def from_code(root: Path, code_files: list[str]) -> Launch | None:
         p = Path(f)
         if p.parent != root:
             continue
-        text = _read(p, MAX_SCRIPT_BYTES) or ""
-        if "__main__" not in text or "add_argument" not in text or "required=True" in text:
-            continue
-        if re.search(r"LightningCLI|hydra\.main|HfArgumentParser|accelerate|deepspeed", text):
-            return None  # launched through a framework's own CLI: its arguments cannot be derived this way
-        out = next((o for o in OUTPUT_FLAGS if re.search(rf"add_argument\(\s*['\"]--{re.escape(o)}['\"]", text)),
-                   None)
+        out = _output_option(read_small(p, MAX_SCRIPT_BYTES) or "")
+        if out is False:
+            return None
         if out:
-            entries.append((p, out))
+            entries.append(p)
     if len(entries) != 1:
         return None
-    p, _ = entries[0]
+    p = entries[0]
     return Launch(["python", p.name], 1, root, f"derived from {p.name}'s own options (no launch command recorded)")
 
 
@@ -241,10 +264,20 @@ def recover(root: Path, run_dirs: list[Path], sources: list[Path], code_files: l
             notes.append(f"{len(scripts)} launch commands in the project; using {best.source} "
                          f"({'it writes the diagnosed run' if writes_run(best) else 'the first one'})")
         return best, notes
-    for lc in (from_wandb(run_dirs, root), from_log_head(sources, root), from_code(root, code_files)):
+    # the run's own records; imported here because they build on this module's Launch and readers
+    from traindoc.plan.launch_lightning import from_lightning_cli
+    from traindoc.plan.launch_mlflow import from_mlflow
+
+    for find_one in (lambda: from_wandb(run_dirs, root), lambda: from_log_head(sources, root),
+                     lambda: from_lightning_cli(run_dirs, root, code_files)):
+        lc = find_one()
         if lc is not None:
             return lc, notes
-    return None, notes
+    lc, ml_notes, ml_run = from_mlflow(run_dirs, sources, root)
+    notes += ml_notes
+    if ml_run:  # MLflow named how the run was launched: never replaced by a guess from the code
+        return lc, notes
+    return from_code(root, code_files), notes
 
 
 # ------------------------------------------------------------------------------------------------ flags
@@ -300,7 +333,7 @@ def launch_config_files(lc: Launch | None) -> list[str]:
 
 def _hydra_config(lc: Launch) -> list[str]:
     """Hydra's primary config: `--config-path/--config-name` on the command, else the script's `@hydra.main`."""
-    text = _read(lc.script_path, MAX_SCRIPT_BYTES) or ""
+    text = read_small(lc.script_path, MAX_SCRIPT_BYTES) or ""
     m = re.search(r"@hydra\.main\(([^)]*)\)", text)
     if not m:
         return []
@@ -326,7 +359,7 @@ def find(root: Path, diagnosis: dict[str, Any], outputs: Any, code_files: list[s
             raise ValueError(f"--retrain-cmd is not a valid command line ({e})") from e
         if not argv:
             raise ValueError("--retrain-cmd is empty")
-        idx = _script_index(argv, root, root)
+        idx = script_index(argv, root, root)
         return Launch(argv, idx if idx is not None else 0, root, "given with --retrain-cmd"), []
     sources = []
     for s in (diagnosis.get("run") or {}).get("sources") or []:

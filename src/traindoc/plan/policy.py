@@ -62,7 +62,7 @@ def _step_fixer(cause: str, step: Step) -> Callable[[Context, dict], bool]:
         return _scale_lr(step.factor, step.why, step.keys)
     if isinstance(step, SetKey):
         value = COMPUTED[step.value] if step.computed else (lambda c, v, const=step.value: const)
-        return set_first(step.keys, value, step.why)
+        return set_first(step.keys, value, step.why, null_ok=not step.computed)
     if isinstance(step, FixCode):
         return _code(cause, first_only=step.first_only)
     if isinstance(step, Strategy):

@@ -29,6 +29,8 @@ def _current_argv(lc: Launch, text_of: Any) -> list[str]:
             if hit is not None:
                 i, off = hit
                 argv[i] = argv[i][:off] + shell_text(argv[i][off:], value)
+            elif lc.dotted:  # a value of the run's saved config: a dotted flag after --config (LightningCLI)
+                argv.append(f"--{key}={dotted_text(value)}")
             else:  # a setting the command did not pass (plan/add_setting.py): appended as a flag
                 argv += [f"--{key}", flag_text(value)]
         return argv
@@ -37,6 +39,13 @@ def _current_argv(lc: Launch, text_of: Any) -> list[str]:
     if Path(lc.file).name.lower().endswith("makefile") or lc.file.endswith(".mk"):
         argv = [re.sub(r"\$\((CURDIR|PWD)\)/?", "", a) for a in argv]
     return argv
+
+
+def dotted_text(value: Any) -> str:
+    """A value as jsonargparse reads it from a `--group.key=value` flag (YAML: true, null, 0.003)."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return "null" if value is None else str(value)
 
 
 def _fresh(path: Path) -> Path:
@@ -97,6 +106,13 @@ def retrain_command(lc: Launch, run_dirs: list[Path], text_of: Any) -> dict[str,
             new_run = fresh
         else:
             new_run = target
+    elif lc.next_run is not None:  # the framework picks a new folder itself (Lightning's next version_N)
+        new_run = lc.next_run.resolve()
+        notes.append(f"Lightning's logger writes the new run to the next version folder, {new_run.name}, beside the "
+                     "diagnosed one")
+    elif lc.dotted:
+        notes.append("the replayed LightningCLI config names its own logger or root folder, which picks the new run's "
+                     "folder: pass that folder to verify")
     elif not _flags_override_configs(lc, text_of) and (in_config := _output_in_config(lc, text_of)) is not None:
         cfg, value = in_config
         target = (lc.cwd / value).resolve()
@@ -112,12 +128,18 @@ def retrain_command(lc: Launch, run_dirs: list[Path], text_of: Any) -> dict[str,
         # new run named after one of them would land inside the diagnosed run
         outer = sorted(d for d in runs if not any(e != d and d.is_relative_to(e) for e in runs))
         base = outer[0] if outer else lc.cwd / "run"
+        if any(p.name in ("mlruns", "wandb") for p in base.parents):  # a tracker's store holds only its own runs
+            base = lc.cwd / base.name
         fresh = _fresh(base)
         try:
             rel = str(fresh.relative_to(lc.cwd))
         except ValueError:
             rel = str(fresh)
-        if flag and flag.endswith("="):
+        json_form = len(argv) == lc.script + 2 and argv[-1].endswith(".json") and "HfArgumentParser" in script_text
+        if json_form:  # HfArgumentParser reads a lone JSON argument and takes no flag beside it
+            notes.append(f"the command hands HfArgumentParser {argv[-1]} alone, which takes no other flag: set its "
+                         "output_dir to a new folder before retraining")
+        elif flag and flag.endswith("="):
             argv.append(f"{flag}{rel}")
             new_run = fresh
         elif flag:
@@ -136,8 +158,9 @@ def plan_retrain(lc: Launch | None, run_dirs: list[Path], text_of: Any, diagnosi
     if lc is None:
         return {"retrain": None, "retrain_source": None, "new_run": None,
                 "retrain_missing": "the launch command could not be recovered (no launch script or Makefile in the "
-                                   "project, no command recorded by W&B or echoed in the log): rerun `traindoc plan` "
-                                   "with --retrain-cmd 'THE COMMAND YOU TRAIN WITH'",
+                                   "project, no command recorded by W&B or MLflow, saved by LightningCLI or "
+                                   "echoed in the log): rerun `traindoc plan` with --retrain-cmd "
+                                   "'THE COMMAND YOU TRAIN WITH'",
                 "verify": f"{program()} verify {diag} NEW_RUN"}
     rt = retrain_command(lc, run_dirs, text_of)
     cmd = rt["command"] if Path(rt["cwd"]) == Path.cwd() else f"cd {shlex.quote(rt['cwd'])} && {rt['command']}"

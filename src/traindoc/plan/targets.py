@@ -5,7 +5,10 @@ A training framework resolves a setting in a fixed order, and the plan edits the
    `optim.lr=3e-4`): edited in the launch script or Makefile that holds the command, or, when the command was only
    recorded (W&B metadata, a log line), carried by the plan's retrain command;
 2. the config file the command loads (`--config x.yaml`, `--deepspeed ds.json`, HfArgumentParser's `args.json`,
-   nanoGPT's `config/train_x.py`, Hydra's `config_path`/`config_name`);
+   nanoGPT's `config/train_x.py`, Hydra's `config_path`/`config_name`); when that file is a run's own output (the
+   config LightningCLI saved, which a recovered command replays) and sets the key, nothing below it can change the
+   next run: the value goes on the command as a dotted override when the CLI takes one (LightningCLI), else the
+   plan's manual step says where to set it;
 3. the project's other config files, then the defaults in its code (dataclass fields, argparse defaults,
    `TrainingArguments(...)` keywords, module-level assignments).
 
@@ -22,6 +25,7 @@ from typing import Any
 
 from traindoc.plan.config_edit import ConfigEditError, ValueSpan, edit_value, find_value, format_like, parse_value_text
 from traindoc.plan.launch import Launch, command_at, flag_span, launch_config_files, unquote
+from traindoc.plan.launch_lightning import dotted_path
 
 # Files and folders that only a run writes. A folder holding one of them is a run's output folder.
 RUN_OUTPUT_FILES = ("metrics.jsonl", "trainer_state.json", "training_args.bin", "hparams.yaml", "wandb-metadata.json",
@@ -29,6 +33,7 @@ RUN_OUTPUT_FILES = ("metrics.jsonl", "trainer_state.json", "training_args.bin", 
 RUN_OUTPUT_DIRS = ("checkpoints", "wandb", "mlruns", "lightning_logs", "tb_logs", ".hydra")
 RUN_OUTPUT_GLOBS = ("checkpoint-*", "events.out.tfevents.*", "*.wandb")
 LAUNCH_KIND = "launch_flag"
+RUN_COPY_KIND = "run_copy"  # the command loads a file a run wrote that sets the key: a manual step, no edit
 
 
 @dataclass
@@ -37,8 +42,9 @@ class Site:
 
     file: str | None  # None: the flag is in a recorded command only (no file to edit)
     key: str  # the key as written there
-    kind: str  # "config" | "launch_flag"
+    kind: str  # "config" | "launch_flag" | "run_copy"
     why: str  # the precedence rule that picked it, for the plan's notes
+    copy: str | None = None  # a flag not on the command yet: the run's saved config that holds its current value
 
 
 def _has_output_marker(d: Path) -> bool:
@@ -170,6 +176,9 @@ def resolve(key: str, launch: Launch | None, named: str | None, configs: list[st
                 return Site(launch.file, k, LAUNCH_KIND, f"the launch command ({launch.source}) sets {k}, which "
                                                          "overrides every config file and default")
     loaded = launch_config_files(launch) if launch else []
+    saved = _in_loaded_run_copy(key, launch, loaded, outputs, text_of)
+    if saved is not None:
+        return saved
     ordered = [(f, "the config file the launch command loads") for f in loaded]
     if named:
         ordered.append((named, "the config file the diagnosis cites"))
@@ -189,6 +198,29 @@ def resolve(key: str, launch: Launch | None, named: str | None, configs: list[st
         k = _find_in(f, text, key)
         if k is not None:
             return Site(f, k, "config", why)
+    return None
+
+
+def _in_loaded_run_copy(key: str, launch: Launch | None, loaded: list[str], outputs: RunOutputs, text_of: Any
+                        ) -> Site | None:
+    """The site of `key` when the command loads a file a run wrote (LightningCLI's saved config) that sets it."""
+    for f in loaded:
+        if launch is None or not outputs.contains(f):
+            continue
+        try:
+            text = text_of(f)
+        except (OSError, UnicodeDecodeError):
+            continue
+        k = _find_in(f, text, key)
+        if k is None:
+            continue
+        name = Path(f).relative_to(outputs.root) if Path(f).is_relative_to(outputs.root) else Path(f)
+        span = find_value(f, k, text)
+        path = dotted_path(text, span.start) if span is not None and launch.dotted else None
+        if launch.file is None and path is not None:
+            return Site(None, path, LAUNCH_KIND, f"the recovered command replays {name}, the run's saved config, "
+                        f"which sets {path} and is never edited; a flag after --config overrides it", copy=f)
+        return Site(f, k, RUN_COPY_KIND, f"the launch command loads {name}, a file the run wrote")
     return None
 
 
@@ -252,7 +284,15 @@ def current(site: Site, launch: Launch | None, text: str | None) -> Any:
             span = find_in_script(text, launch.line or 1, site.key)
             return parse_value_text(span.text.strip("\"'")) if span else None
         found = flag_span(launch.argv, site.key)
-        return parse_value_text(launch.argv[found[0]][found[1]:]) if found else None
+        if found:
+            return parse_value_text(launch.argv[found[0]][found[1]:])
+        site = Site(site.copy, site.key, "config", site.why) if site.copy else site
+        if site.file is None:
+            return None
+        try:
+            text = Path(site.file).read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError):
+            return None
     assert site.file is not None
     span = find_value(site.file, site.key, text)
     return parse_value_text(span.text) if span else None
