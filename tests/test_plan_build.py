@@ -99,3 +99,16 @@ def test_default_test_command_prefers_the_projects_own_python(tmp_path):
     argv = argv_for_tests(tmp_path)
     assert argv[0] == str(venv / "bin" / "python") and argv[1:3] == ["-m", "pytest"], argv
     assert argv[-1] == "tests" and "no:cacheprovider" in argv
+
+
+def test_candidates_below_half_are_planned_only_when_picked(tmp_path: Path) -> None:
+    """Every cause below 0.5: nothing is planned by default and the plan says how to pick one; --fix 1 plans it."""
+    root, diag = make_project(tmp_path)
+    doc = json.loads(diag.read_text())
+    for rc in doc["root_causes"]:
+        rc["confidence"] = 0.3
+    plan = build_plan(doc, str(diag), root=str(root))
+    assert plan["changes"] == [] and plan["fixes"] == []
+    assert any("no cause reaches confidence 0.5" in n and "--fix N" in n for n in plan["notes"])
+    picked = build_plan(doc, str(diag), fix="1", root=str(root))
+    assert picked["changes"] and not any("no cause reaches" in n for n in picked["notes"])

@@ -136,7 +136,8 @@ def test_diagnose_cli_with_probe(tmp_path):
                             env=env, timeout=300)
     assert plain.returncode == 0 and probed.returncode == 0, probed.stderr
     before, after = json.loads(plain.stdout), json.loads(probed.stdout)
-    assert not before["root_causes"] or before["root_causes"][0]["cause"] != "dead_units"
+    # from the logs alone dead units are at most a candidate among the look-alikes of a run that does not learn
+    assert all(rc["confidence"] < 0.5 for rc in before["root_causes"] if rc["cause"] == "dead_units")
     top = after["root_causes"][0]
     assert top["cause"] == "dead_units" and "probe_activations" in top["detectors"]
     # the module is named with the file:line of the class that creates it

@@ -96,6 +96,13 @@ def build_plan(diagnosis: dict[str, Any], diagnosis_path: str, fix: str | None =
     except ValueError as e:
         raise PlanError(str(e)) from e
     ws.notes += launch_notes
+    listed = diagnosis.get("root_causes") or []
+    if not chosen and listed:
+        # every cause is below 0.5 (a candidate, not a diagnosis): nothing is planned unless the person picks one
+        names = ", ".join(f"{rc.get('rank')}. {rc.get('cause')} ({float(rc.get('confidence') or 0):.0%})"
+                          for rc in listed)
+        ws.notes.append(f"no cause reaches confidence 0.5, so none is planned by default; the diagnosis lists "
+                        f"{names}: to plan one, run `traindoc plan` again with --fix N (its rank)")
     ctx = Context(ws, diagnosis, discover_config_files(root_path), code_files, total, Path.cwd(), outputs, launch)
     fixes = []
     for rc in chosen:

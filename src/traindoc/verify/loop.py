@@ -25,8 +25,10 @@ from traindoc.verify.check import verify
 
 
 def run_loop(ws: Path, run_dir: str = "run", retrain_timeout: float = 900, test_cmd: str | None = None,
-             retrain_cmd: str | None = None, diagnose_paths: list[str] | None = None) -> dict[str, Any]:
-    """`diagnose_paths` (relative to ws): what the diagnosis reads (default: the whole project folder)."""
+             retrain_cmd: str | None = None, diagnose_paths: list[str] | None = None,
+             fix: str | None = None) -> dict[str, Any]:
+    """`diagnose_paths` (relative to ws): what the diagnosis reads (default: the whole project folder); `fix`: the
+    root-cause ranks to fix, as `traindoc plan --fix` takes them (default: every cause above 0.5)."""
     ws = ws.resolve()
     times: dict[str, float] = {}
     result: dict[str, Any] = {"workspace": str(ws), "times": times}
@@ -43,7 +45,7 @@ def run_loop(ws: Path, run_dir: str = "run", retrain_timeout: float = 900, test_
     result["verdict"] = diag["verdict"]
 
     t = time.perf_counter()
-    plan = build_plan(diag, str(diag_path), root=str(ws), retrain_cmd=retrain_cmd)
+    plan = build_plan(diag, str(diag_path), fix=fix, root=str(ws), retrain_cmd=retrain_cmd)
     (ws / "plan.json").write_text(json.dumps(plan, indent=1))
     times["plan"] = time.perf_counter() - t
     result["changes"] = len(plan["changes"])
