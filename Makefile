@@ -5,7 +5,7 @@ BIN        := $(VENV)/bin
 # Overridable: `make setup TORCH_SPEC="torch==2.5.1"`. The default is the CPU build that lies on this machine's
 # disk; pinning it stops pip from resolving a multi-GB CUDA wheel in CI.
 TORCH_SPEC ?= torch==2.13.0
-PYTEST_ARGS ?=
+PYTEST_ARGS ?= -n 2
 
 .PHONY: setup demo test lint bench eval clean browser
 
