@@ -102,6 +102,34 @@ def _five_seeds(name: str, form: str = "reduced") -> list[dict]:
     return recs
 
 
+# Normal forms not yet measured over 5 seeds (docs/fault-zoo.md, "Margins", says why and how to continue). An entry
+# here must go the day its runs are recorded: the test below fails on a scenario listed here that has them.
+NORMAL_NOT_YET: set[str] = set()
+
+
+@pytest.mark.parametrize("name", list(SYMPTOMS))
+def test_every_scenario_is_measured_on_five_seeds_in_both_forms(name: str) -> None:
+    """Issue 12: every scenario, faulty and fixed, >= 5 seeds in the reduced form (what make test trains) and in the
+    normal form (the same runs where the two forms share one config)."""
+    from zoo_margins import same_forms
+
+    check = _five_seeds if _has_fix(name) else _five_faulty
+    check(name, "reduced")
+    if same_forms(name):
+        return
+    if name in NORMAL_NOT_YET:
+        recs = [r for r in _records() if r["scenario"] == name and r["form"] == "normal" and not r.get("extra")]
+        assert len({r["seed"] for r in recs}) < 5, f"{name}: normal form measured; drop it from NORMAL_NOT_YET"
+        pytest.skip(f"{name}: normal form not yet measured over 5 seeds")
+    check(name, "normal")
+
+
+def _five_faulty(name: str, form: str) -> None:
+    recs = [r for r in _records() if r["scenario"] == name and r["form"] == form and not r.get("extra")]
+    seeds = {r["seed"] for r in recs if r["variant"] == "faulty"}
+    assert len(seeds) >= 5, f"{name} {form}: seeds {sorted(seeds)}"
+
+
 def test_no_warmup_jump_clears_both_thresholds_by_half_again_on_every_seed() -> None:
     """The grad-norm jump above 1 (issue 12: on the ratio, "> 1.8" missed 2 of 5 faulty seeds): every faulty seed
     >= 1.5x above "> 0.3", every fixed seed >= 1.5x below "< 0.2"."""
