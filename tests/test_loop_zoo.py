@@ -18,6 +18,7 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -93,21 +94,36 @@ def materialise(name: str) -> Path:
 
 
 def loop_outcome(name: str, tmp_path: Path) -> dict:
-    """Run (or read from the code-version cache) the loop for one scenario."""
+    """Run (or read from the code-version cache) the loop for one scenario. A lock per scenario: the per-scenario
+    tests and the pass-rate test may ask for the same loop from two pytest-xdist workers at once, and the second
+    must wait for the first's result rather than retrain it."""
     CACHE.mkdir(parents=True, exist_ok=True)
-    cached = CACHE / f"{name}-{loop_code_version()}.json"
-    if cached.is_file() and not os.environ.get("TRAINDOC_LOOP_FRESH"):
-        return json.loads(cached.read_text())
-    from traindoc.verify.loop import run_loop
+    version = loop_code_version()
+    cached = CACHE / f"{name}-{version}.json"
+    with open(CACHE / f"{name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        fresh = os.environ.get("TRAINDOC_LOOP_FRESH") and not _fresh_this_session(cached)
+        if cached.is_file() and not fresh:
+            return json.loads(cached.read_text())
+        from traindoc.verify.loop import run_loop
 
-    ws = tmp_path / name
-    shutil.copytree(materialise(name), ws, symlinks=True,
-                    ignore=shutil.ignore_patterns("run-fixed", ".traindoc", "__pycache__", "diagnosis.json",
-                                                  "plan.json"))
-    result = run_loop(ws)
-    result["scenario"] = name
-    cached.write_text(json.dumps(result, indent=1, default=str))
-    return result
+        ws = tmp_path / name
+        shutil.copytree(materialise(name), ws, symlinks=True,
+                        ignore=shutil.ignore_patterns("run-fixed", ".traindoc", "__pycache__", "diagnosis.json",
+                                                      "plan.json"))
+        result = run_loop(ws)
+        result["scenario"] = name
+        cached.write_text(json.dumps(result, indent=1, default=str))
+        return result
+
+
+_SESSION_START = time.time()
+
+
+def _fresh_this_session(cached: Path) -> bool:
+    """With TRAINDOC_LOOP_FRESH, a result written during this pytest session is already fresh (another test of
+    this session computed it); anything older is ignored."""
+    return cached.is_file() and cached.stat().st_mtime >= _SESSION_START
 
 
 # The acceptance is over the whole zoo, so `make test` runs every scenario (reduced form; the faulty runs come
@@ -124,20 +140,38 @@ def selected_scenarios() -> list[str]:
 
 
 def _outcomes(names: list[str], tmp_path: Path) -> list[dict]:
-    """Run the loops, two at a time on two cores. Separate processes (spawned, not forked: the test process may
-    hold torch's thread pools), because the zoo cache serialises builds with fcntl locks, which are per process."""
+    """Run the loops, two at a time on two cores when this is the only pytest process (under pytest-xdist the
+    per-scenario tests below already spread them over the workers). Separate processes (spawned, not forked: the
+    test process may hold torch's thread pools), because the zoo cache serialises builds with fcntl locks, which
+    are per process."""
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
-    workers = int(os.environ.get("TRAINDOC_LOOP_WORKERS", min(2, os.cpu_count() or 1)))
+    default = 1 if os.environ.get("PYTEST_XDIST_WORKER") else min(2, os.cpu_count() or 1)
+    workers = int(os.environ.get("TRAINDOC_LOOP_WORKERS", default))
     if workers <= 1 or len(names) <= 1:
         return [loop_outcome(n, tmp_path) for n in names]
     with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
         return list(pool.map(loop_outcome, names, [tmp_path] * len(names)))
 
 
+# One test per scenario, so pytest-xdist spreads the 14 retrains over its workers; each says what broke in its own
+# loop. The pass rate over the whole zoo is the acceptance and is asserted by the test after these (it reads their
+# cached results, or runs what is missing).
+@pytest.mark.parametrize("name", selected_scenarios())
+@pytest.mark.timeout(900)
+def test_fix_loop_completes_for_scenario(name: str, tmp_path: Path) -> None:
+    result = loop_outcome(name, tmp_path)
+    assert result.get("retrain_exit") == 0, f"{name}: retrain failed: " + json.dumps(
+        {k: result.get(k) for k in ("retrain_cmd", "retrain_exit", "retrain_tail", "apply", "apply_reason")},
+        default=str)
+    if scenario_cause(name) != "healthy":
+        assert result.get("apply") == "applied", f"{name}: apply {result.get('apply')}: " + json.dumps(
+            {k: result.get(k) for k in ("diagnosis", "apply_reason", "tests_tail", "plan_notes")}, default=str)
+
+
 @pytest.mark.skipif(not scenario_names(), reason="the fault zoo (phase1.scenarios) is not installed")
-@pytest.mark.timeout(1800)  # 14 retrains; the suite-wide 600 s limit is per ordinary test
+@pytest.mark.timeout(1800)  # 14 retrains when run alone; the suite-wide 600 s limit is per ordinary test
 def test_fix_loop_passes_on_the_fault_zoo(tmp_path: Path) -> None:
     names = selected_scenarios()
     assert names, "no selected scenario exists in the zoo"
@@ -145,8 +179,8 @@ def test_fix_loop_passes_on_the_fault_zoo(tmp_path: Path) -> None:
     passed = [r["scenario"] for r in results if loop_fixed(r, scenario_cause(r["scenario"]))]
     failed = {r["scenario"]: {k: r.get(k) for k in ("diagnosis", "apply", "apply_reason", "retrain_exit",
                                                      "plan_notes")}
-              | {"checks": [c for c in r["verify"]["checks"] if not c["holds"]],
-                 "causes": [c for c in r["verify"]["causes"] if not c["gone"]]}
+              | {"checks": [c for c in r.get("verify", {}).get("checks", []) if not c["holds"]],
+                 "causes": [c for c in r.get("verify", {}).get("causes", []) if not c["gone"]]}
               for r in results if r["scenario"] not in passed}
     rate = len(passed) / len(results)
     assert rate >= MIN_PASS_RATE, f"loop pass rate {rate:.0%} ({len(passed)}/{len(results)}); failures: " + \
