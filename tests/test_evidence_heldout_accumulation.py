@@ -254,3 +254,33 @@ def test_loss_summed_over_accumulation_silent_on_an_averaged_loss_or_without_the
     assert accumulation.detect_loss_summed_over_accumulation(build(averaged, cfg)) == []
     summed = {"loss": (4 * np.log(10) * np.exp(-T / 80) + 1.0) * noise(0)}
     assert accumulation.detect_loss_summed_over_accumulation(build(summed, {"num_labels": (10, "10")})) == []
+
+
+def ramp_then_blow_up() -> dict[str, np.ndarray]:
+    """Never-cleared gradients from step 1 (logged every 5 steps): the norm climbs with the step count, then the
+    summed steps blow the weights up and the loss goes non-finite."""
+    steps = np.arange(1, 61)
+    g = 0.4 * steps * noise(7, n=60, scale=0.01)
+    g[12:] = g[11] * 4.0 ** np.arange(1, 49)  # the blow-up the sum drives: compounding, past any linear bound
+    loss = np.concatenate([2.0 + 0.02 * steps[:14], np.full(46, np.nan)])
+    return {"grad_norm": g, "loss": loss}
+
+
+def test_grad_norm_ramp_from_start_fires_at_the_first_logged_step() -> None:
+    (f,) = accumulation.detect_grad_norm_ramp_from_start(build(ramp_then_blow_up()))
+    assert f.cause == "zero_grad_missing" and f.step == 0 and f.strength >= 0.6
+    assert f.numbers["ramp_points"] == 12  # the compounding points after the ramp are not part of it
+
+
+def test_grad_norm_ramp_from_start_silent_on_healthy_exploding_or_cleared_norms() -> None:
+    assert accumulation.detect_grad_norm_ramp_from_start(build(healthy())) == []
+    boom = healthy()
+    boom["grad_norm"] = 3.0 ** np.arange(N, dtype=float)  # compounding from the start: explosion, not a sum
+    assert accumulation.detect_grad_norm_ramp_from_start(build(boom)) == []
+    # ramps cleared by the code every 8 steps (no validation there): an accumulation loop, the sawtooth's reading
+    assert accumulation.detect_grad_norm_ramp_from_start(build(sawtooth(8))) == []
+    # a ramp that never harms the loss stays a candidate (a warmup can lift a fresh gradient's norm)
+    mild = healthy()
+    mild["grad_norm"] = 0.4 * (1 + T)
+    (f,) = accumulation.detect_grad_norm_ramp_from_start(build(mild))
+    assert f.strength < 0.5

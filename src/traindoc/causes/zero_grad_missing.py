@@ -17,6 +17,7 @@ CAUSE = Cause(
         "detect_zero_grad_missing",
         "detect_zero_grad_sawtooth",
         "detect_grad_norm_running_sum",
+        "detect_grad_norm_ramp_from_start",
         "detect_loss_climbs_as_lr_decays",
         "detect_code_zero_grad_missing",
     ),

@@ -7,7 +7,7 @@ import numpy as np
 
 from traindoc.causes.keys import KEYS
 from traindoc.evidence import stats
-from traindoc.evidence.context import cite_config, cite_series, config_number, loss_series
+from traindoc.evidence.context import cite_config, cite_series, config_number, first_nonfinite, loss_series
 from traindoc.evidence.detectors.optimisation import detect_zero_grad_sawtooth
 from traindoc.evidence.finding import Finding
 from traindoc.evidence.stats import fmt
@@ -63,6 +63,81 @@ def detect_grad_norm_running_sum(run: Run) -> list[Finding]:
     return [Finding("detect_grad_norm_running_sum", "zero_grad_missing", strength,
                     "gradients accumulate across steps (never zeroed): the grad norm is a running sum", ev,
                     int(st[v.size // 2]), {"growth": late / early, "late_step_change": rel})]
+
+
+# A buffer that is never cleared holds the sum of every gradient so far: after t steps its norm is at most t times
+# the largest per-step gradient, so from the first logged step it climbs at most in proportion to the step count.
+# RAMP_POINTS consecutive rises from the first logged point are ~1/24 by chance for noise (4 points in order),
+# and a fresh mini-batch gradient falls or stays level as the loss falls (healthy dev runs: <= 3.2x over their
+# first six points). RAMP_SLACK lets the per-step gradient itself double as the run degrades; compounding growth
+# (exploding gradients, Pascanu et al. 2013) leaves any linear bound within two or three points, which is where
+# the ramp is cut: what follows is the blow-up the sum drives, not evidence of its own.
+RAMP_POINTS = 4
+RAMP_SLACK = 2.0
+
+
+def _ramp_from_start(st: np.ndarray, v: np.ndarray) -> int:
+    """Length of the strictly rising prefix whose growth stays within RAMP_SLACK x the step-count ratio."""
+    c = max(float(st[0]), 1.0)  # gradients summed by the first logged step (a log at step 0 holds one)
+    n = 1
+    while n < v.size and v[n] > v[n - 1] and v[n] / v[0] <= RAMP_SLACK * (float(st[n] - st[0]) + c) / c:
+        n += 1
+    return n
+
+
+def _reset_after(run: Run, st: np.ndarray, v: np.ndarray, n: int) -> bool:
+    """The buffer is cleared after the ramp by the user's code: the norm falls under half the ramp's top at a step
+    that no validation precedes within one logging interval (frameworks clear gradients before validating, so a
+    never-cleared loop resets there; a reset elsewhere is code clearing every N steps, the accumulation loop that
+    steps on every micro-batch, which the sawtooth rules read)."""
+    low = np.nonzero(v[n:] < 0.5 * v[n - 1])[0]
+    if not low.size:
+        return False
+    i = n + int(low[0])
+    e = run.series("eval_loss")
+    gap = float(st[i] - st[i - 1])
+    return e is None or not bool(np.any((e.steps < st[i]) & (e.steps >= st[i] - gap)))
+
+
+def detect_grad_norm_ramp_from_start(run: Run) -> list[Finding]:
+    """The grad norm climbs from the first logged step, every logged point above the one before, >= 5x within a
+    bound linear in the step count: gradients summed since step 0 (zero_grad never called). 0.65 when the loss
+    then ends >= 1.5x its minimum or non-finite (the growing steps do harm; the blow-up that often follows is the
+    sum's doing, and grad_explosion is explained away by it); 0.4 otherwise (a warmup can raise a fresh gradient's
+    norm for a while)."""
+    g = run.series("grad_norm")
+    if g is None or len(g) < RAMP_POINTS or not np.isfinite(g.values[0]) or g.values[0] <= 0:
+        return []
+    ok = np.isfinite(g.values)
+    stop = int(np.argmin(ok)) if not ok.all() else len(g)
+    st, v = g.steps[:stop], g.values[:stop]
+    n = _ramp_from_start(st, v)
+    if n < RAMP_POINTS or v[n - 1] < GROWTH * v[0] or _reset_after(run, st, v, n):
+        return []  # (a reset by the code itself, every few steps, is the sawtooth rules' picture)
+    ev = [f"grad_norm rises at every logged point from the first: {fmt(float(v[0]))} at step {int(st[0])} -> "
+          f"{fmt(float(v[n - 1]))} at step {int(st[n - 1])} ({v[n - 1] / v[0]:.3g}x over {n} points, no faster than "
+          f"the step count): the logged gradient is a sum of every step's gradient {cite_series(g)}"]
+    strength = 0.4
+    loss = loss_series(run)
+    if loss is not None:
+        ls, lv = loss.finite()
+        bad = first_nonfinite(loss)
+        if bad is not None and lv.size and bad > int(ls[0]):
+            ev.append(f"the loss then goes non-finite at step {bad}: the summed steps blow the weights up "
+                      f"{cite_series(loss)}")
+            strength = 0.65
+        elif lv.size >= 5:
+            kl = max(2, lv.size // 10)
+            end, low = float(np.median(lv[-kl:])), float(np.min(lv))
+            if low > 0 and end >= LOSS_WORSE * low:
+                ev.append(f"the loss ends at {fmt(end)}, {end / low:.3g}x its minimum {fmt(low)}: ever larger steps "
+                          f"make the run worse {cite_series(loss)}")
+                strength = 0.65
+    if strength < 0.5:
+        ev.append("the loss does not suffer: a warmup can raise a fresh gradient's norm for a while")
+    return [Finding("detect_grad_norm_ramp_from_start", "zero_grad_missing", strength,
+                    "gradients accumulate from the first step (never zeroed): the grad norm climbs with the step "
+                    "count", ev, int(st[0]), {"growth": float(v[n - 1] / v[0]), "ramp_points": n})]
 
 
 CLIMB = 3.0  # the loss ends >= 3x its early minimum
@@ -184,5 +259,5 @@ def detect_accumulation_sawtooth(run: Run) -> list[Finding]:
                     saw[0].step, {"period": period, "accumulation": k})]
 
 
-DETECTORS = [detect_grad_norm_running_sum, detect_loss_climbs_as_lr_decays, detect_accumulation_sawtooth,
-             detect_loss_summed_over_accumulation]
+DETECTORS = [detect_grad_norm_running_sum, detect_grad_norm_ramp_from_start, detect_loss_climbs_as_lr_decays,
+             detect_accumulation_sawtooth, detect_loss_summed_over_accumulation]
