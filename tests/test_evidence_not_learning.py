@@ -182,3 +182,61 @@ def test_scheduler_order_warning_alone_is_a_candidate_below_half():
                                   "`optimizer.step()`.", 12, "scheduler_before_optimizer", "run/train.log", 40))
     (f,) = nl.detect_scheduler_misuse(warned)
     assert f.cause == "scheduler_misuse" and 0.3 <= f.strength < 0.5 and f.step == 12
+
+
+def test_look_alikes_the_log_rules_out_are_not_listed():
+    """All parameters trainable by the printed counts: not frozen; ReLU over 2 layers: no vanishing gradient;
+    GELU: no dead units. What is left (and labels detached from inputs) stays listed below 0.5."""
+    cfg = {"lr": 3e-4, "optimizer": "adam", "act": "relu", "depth": 2}
+    run = build(chance_loss(6), cfg, accuracy=0.17, summary={"trainable": 5800, "total": 5800})
+    assert set(nl.ruled_out(run)) == {"frozen_params", "vanishing_gradients"}
+    got = causes(run)
+    assert set(got) == {"dead_units", "data_pipeline_bug"} and all(0.3 <= s < 0.5 for s in got.values())
+    assert set(causes(build(chance_loss(6), {**cfg, "act": "gelu"}, accuracy=0.17))) == {
+        "frozen_params", "data_pipeline_bug"}
+
+
+def test_look_alikes_stay_listed_when_the_log_cannot_rule_them_out():
+    for cfg, summary in (({"lr": 3e-4, "optimizer": "adam", "act": "sigmoid", "depth": 12}, {"trainable": 1102}),
+                         ({"lr": 3e-4, "optimizer": "adam", "act": "relu"}, {"trainable": 8, "total": 5800}),
+                         ({"lr": 3e-4, "optimizer": "adam", "act": "relu", "depth": 30}, None)):
+        assert "vanishing_gradients" not in nl.ruled_out(build(chance_loss(6), cfg, summary=summary))
+        assert "frozen_params" not in nl.ruled_out(build(chance_loss(6), cfg, summary=summary))
+
+
+EVALS = STEPS[5::6]  # 10 evaluations, the first at step 26
+
+
+def memorising(k: int = 8, seed: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Random labels fitted slowly: train loss from ln k to 12 % below it; held-out loss a touch above ln k and
+    held-out accuracy at 1/k with evaluation noise."""
+    rng = np.random.default_rng(seed)
+    train = math.log(k) * (1 - 0.12 * (STEPS - 1) / (STEPS[-1] - 1)) * (1 + 0.01 * rng.standard_normal(STEPS.size))
+    held = math.log(k) * (1.005 + 0.01 * np.linspace(0, 1, EVALS.size))
+    acc = 1 / k + 0.01 * rng.standard_normal(EVALS.size)
+    return train, held, acc
+
+
+def with_evals(loss: np.ndarray, held: np.ndarray, acc: np.ndarray) -> Run:
+    run = build(loss)
+    run.add_series(Series("eval_loss", EVALS, held, "run/train.log"))
+    run.add_series(Series("eval_accuracy", EVALS, acc, "run/train.log"))
+    return run.finalize()
+
+
+def test_memorised_noise_labels_fire_at_the_first_evaluation():
+    (f,) = nl.detect_memorised_noise_labels(with_evals(*memorising()))
+    assert f.cause == "data_pipeline_bug" and f.step == int(EVALS[0]) and f.strength >= 0.6
+    train, held, acc = memorising(6, seed=1)
+    assert nl.detect_memorised_noise_labels(with_evals(train, held, acc))[0].strength >= 0.6
+
+
+def test_memorised_noise_labels_silent_when_something_transfers_or_nothing_is_fitted():
+    train, held, acc = memorising()
+    learns = np.linspace(0.125, 0.6, EVALS.size)  # held-out accuracy leaves chance: the labels mean something
+    assert nl.detect_memorised_noise_labels(with_evals(train, held, learns)) == []
+    assert nl.detect_memorised_noise_labels(with_evals(chance_loss(8), held, acc)) == []  # train at chance too
+    lower = held * np.linspace(1.0, 0.8, EVALS.size)  # held-out loss falls below chance
+    assert nl.detect_memorised_noise_labels(with_evals(train, lower, acc)) == []
+    collapsed = train * np.maximum(np.exp(-(STEPS - 1) / 20), 0.005)  # ~0: the shortcut (leakage) reading first
+    assert nl.detect_memorised_noise_labels(with_evals(collapsed, held, acc))[0].strength < 0.5

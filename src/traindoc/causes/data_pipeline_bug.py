@@ -8,7 +8,8 @@ CAUSE = Cause(
     what="the data fed is not the data intended",
     evidence="loss zero from the start; one class only; identical batches; loss periodic with the epoch; NaN in inputs",
     typical_fix="fix the loader, check a batch by eye",
-    detectors=("detect_data_pipeline_bug", "detect_nan_from_start", "detect_chance_labels"),
+    detectors=("detect_data_pipeline_bug", "detect_nan_from_start", "detect_chance_labels",
+               "detect_memorised_noise_labels"),
     remedy=Remedy(
         "The data fed is not the data intended",
         "Fix the loader and check a batch by eye",

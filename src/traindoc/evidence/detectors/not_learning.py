@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from traindoc.causes.keys import KEYS
-from traindoc.evidence import stats
+from traindoc.evidence import heldout, stats
 from traindoc.evidence.context import (
     cite_config,
     cite_series,
@@ -207,6 +207,71 @@ def _never_learned(run: Run) -> NotLearning | None:
     if acc is not None:
         ev.append(f"accuracy {acc[0]:.3g} vs chance 1/{k} = {1 / k:.3g} {cite_series(acc[1])}")
     return NotLearning(b, a, k, source, int(st[j0]), int(st[-1]), ev)
+
+
+# ---------------------------------------------------------------------------------------- memorised noise labels
+
+# Labels that carry no information about their inputs (shuffled apart from them, a fixed random permutation) can
+# only be memorised: the train loss creeps below chance while held-out predictions stay at chance (Zhang et al.
+# 2017, "Understanding deep learning requires rethinking generalization": networks fit random labels, slowly, and
+# score chance on held-out data). A model that learns anything real lifts its held-out accuracy above 1/k first, so
+# a best held-out accuracy under 1.5/k at every evaluation (a third of the way to 2/k: chance plus evaluation
+# noise) says nothing learned transfers; a held-out loss never more than 3 % under ln(k) (CHANCE_REL_TOL) says the
+# same from the loss.
+HELDOUT_CHANCE_ACC = 1.5
+
+
+def _heldout_accuracy(run: Run) -> heldout.TaskMetric | None:
+    for m in heldout.task_metrics(run):
+        if m.top is not None and _ACC_NAME.search(m.name) and "top5" not in m.name.lower():
+            return m
+    return None
+
+
+def detect_memorised_noise_labels(run: Run) -> list[Finding]:
+    """The train loss falls below chance ln(k) while the held-out loss and accuracy stay at chance at every
+    evaluation: the labels the model fits carry nothing about the inputs (data_pipeline_bug, 0.6). k from the
+    config, else from the held-out loss (ln k within 1.5 %, k <= 50), confirmed by a held-out accuracy ~1/k.
+    A train loss that collapses to ~0 instead is the shortcut picture (label_leakage): 0.35 then."""
+    loss, ev_loss, acc = loss_series(run), run.series("eval_loss"), _heldout_accuracy(run)
+    if loss is None or ev_loss is None or acc is None:
+        return []
+    ls, lv = loss.finite()
+    es, evv = ev_loss.finite()
+    if lv.size < MIN_POINTS or evv.size < 3 or evv.size < len(ev_loss) or acc.error.size < 3:
+        return []
+    ev_late = float(np.median(evv[-max(2, int(math.ceil(0.3 * evv.size))):]))
+    k = _config_classes(run)
+    if k is None:
+        cand = int(round(math.exp(ev_late))) if ev_late < math.log(51) else 0
+        k = cand if 2 <= cand <= 50 and _near(ev_late, cand, INFERRED_REL_TOL) else None
+    if k is None or not _near(ev_late, k, CHANCE_REL_TOL):
+        return []
+    chance = math.log(k)
+    accs = acc.top - acc.error if acc.top is not None else acc.error
+    frac = accs / acc.top
+    if float(frac.max()) > HELDOUT_CHANCE_ACC / k or abs(float(np.median(frac)) - 1 / k) > 0.5 / k:
+        return []  # the held-out accuracy left chance: something transfers
+    if float(evv.min()) < (1 - CHANCE_REL_TOL) * chance:
+        return []  # the held-out loss went below chance at some evaluation
+    late = lv[-max(5, int(0.3 * lv.size)):]
+    level = float(np.median(late))
+    noise = 1.4826 * stats.mad(late)
+    if level > (1 - CHANCE_REL_TOL) * chance or level > ev_late - 2 * noise:
+        return []  # the train loss did not leave chance either: a run that does not learn (never_learned)
+    collapsed = level < 0.1 * chance
+    ev = [f"the train loss ends at {fmt(level)}, {1 - level / chance:.0%} below chance ln({k}) = {chance:.4g} "
+          f"{cite_series(loss)}",
+          f"while the held-out loss stays at chance at all {evv.size} evaluations ({fmt(float(evv.min()))}.."
+          f"{fmt(float(evv.max()))}) {cite_series(ev_loss)}",
+          f"and {acc.name} never leaves chance 1/{k} = {1 / k:.3g} (best {fmt(float(accs.max()))}) "
+          f"{cite_series(acc.series)}: the model memorises training labels that say nothing about their inputs "
+          "(labels shuffled apart from the inputs, or random)"]
+    if collapsed:
+        ev.append("the train loss collapsed to ~0: a shortcut present only in the training batches reads the same")
+    return [Finding("detect_memorised_noise_labels", "data_pipeline_bug", 0.35 if collapsed else 0.6,
+                    "the model fits training labels that carry no information about the inputs", ev, int(es[0]),
+                    {"chance_level": chance, "train_level": level, "heldout_level": ev_late})]
 
 
 # ------------------------------------------------------------------------------------------ look-alike traces
@@ -415,16 +480,57 @@ UNEXPLAINED = {"dead_units": 0.42, "frozen_params": 0.4, "data_pipeline_bug": 0.
                "lr_too_low": 0.36}
 
 
+# Activations that neither die (ReLU's flat zero side) nor saturate (sigmoid/tanh): a unit with one of them always
+# passes a gradient, so "dead or saturated units" cannot be why the output is constant.
+_NEVER_DEAD = ("gelu", "silu", "swish", "leaky_relu", "leakyrelu", "elu", "selu", "celu", "mish", "prelu",
+               "identity", "linear")
+# Plain (no residual, no normalisation) ReLU-family nets of up to 22-30 layers train from scratch with a standard
+# init (He et al. 2015); below 20 layers of a non-saturating activation the gradient does not vanish. Any
+# activation over <= 3 layers keeps >= 4^-3 = 1/64 of the gradient (sigmoid' <= 1/4), enough to train (Glorot &
+# Bengio 2010 saw saturation from 4-5 sigmoid layers).
+SAFE_DEPTH_NON_SATURATING = 20
+SAFE_DEPTH_ANY = 3
+
+
+def ruled_out(run: Run) -> dict[str, str]:
+    """Look-alikes the log rules out, with the reason: every parameter trainable by the printed counts (not
+    frozen_params), a shallow or non-saturating net by its config (not vanishing_gradients), an activation that
+    neither dies nor saturates (not dead_units). An engineer crosses these off before guessing among the rest."""
+    out: dict[str, str] = {}
+    t = trainable_counts(run)
+    if t is not None and t.total and t.trainable >= t.total and not _adapter(run):
+        out["frozen_params"] = f"all {t.total:,} parameters are trainable [{cite_source(t.source)}]"
+    act = _activation(run)
+    depth, dcv = config_number(run, *KEYS["n_layers"])
+    if depth is not None and act is not None:
+        saturating = any(a in act[0] for a in _SATURATING)
+        if depth <= SAFE_DEPTH_ANY or (not saturating and depth < SAFE_DEPTH_NON_SATURATING):
+            out["vanishing_gradients"] = (f"{act[1].key}={act[1].text or act[1].value} over {dcv.key}="
+                                          f"{dcv.text or dcv.value} layers {cite_config(dcv)}: too shallow for the "
+                                          "gradient to vanish")
+    if act is not None and act[0] in _NEVER_DEAD:
+        out["dead_units"] = (f"{act[1].key}={act[1].text or act[1].value} {cite_config(act[1])} neither dies nor "
+                             "saturates")
+    return out
+
+
 def unexplained_candidate(run: Run, cause: str, detector: str) -> list[Finding]:
-    """A look-alike listed (below 0.5) for a run that does not learn when nothing in the log tells them apart."""
+    """A look-alike listed (below 0.5) for a run that does not learn when nothing in the log tells them apart;
+    none for a look-alike the log rules out (`ruled_out`)."""
     nl = never_learned(run)
     if nl is None or _explained(run):
         return []
     if cause == "lr_too_low" and configured_lrs(run):
         return []  # the LR is known and within its range: a too-low LR is not a candidate
-    others = ", ".join(c for c in UNEXPLAINED if c != cause)
+    out = ruled_out(run)
+    if cause in out:
+        return []
+    others = ", ".join(c for c in UNEXPLAINED if c != cause and c not in out)
     ev = [*nl.evidence, f"nothing in the log tells the look-alikes apart ({cause}, {others}): no trainable count, "
           "no activation/bias/depth config, no LR collapse or LR far under its range"]
+    if out:
+        ev[-1] = (f"the log cannot tell the remaining look-alikes apart ({cause}, {others}); ruled out: "
+                  + "; ".join(f"{c} ({why})" for c, why in out.items()))
     return [Finding(detector, cause, UNEXPLAINED[cause], "the run does not learn; the log cannot say why", ev,
                     nl.first_step, {"chance_classes": nl.k, "chance_level": nl.level, "ambiguous": True})]
 
@@ -765,4 +871,4 @@ def detect_loss_at_chance(run: Run) -> list[Finding]:
 
 DETECTORS = [detect_lr_too_low, detect_scheduler_misuse, detect_lr_collapse, detect_vanishing_gradients,
              detect_saturating_depth, detect_frozen_params, detect_dead_units, detect_dead_init, detect_loss_at_chance,
-             detect_chance_labels]
+             detect_chance_labels, detect_memorised_noise_labels]
