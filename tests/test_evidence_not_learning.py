@@ -240,3 +240,15 @@ def test_memorised_noise_labels_silent_when_something_transfers_or_nothing_is_fi
     assert nl.detect_memorised_noise_labels(with_evals(train, lower, acc)) == []
     collapsed = train * np.maximum(np.exp(-(STEPS - 1) / 20), 0.005)  # ~0: the shortcut (leakage) reading first
     assert nl.detect_memorised_noise_labels(with_evals(collapsed, held, acc))[0].strength < 0.5
+
+
+def test_an_output_constant_for_every_input_reads_as_dead_units():
+    """A loss pinned at ln 2 to the printed digits: the output ignores the input. Detached labels or frozen random
+    weights leave a loss that varies batch to batch, so only dead (or saturated) units and their kin stay listed."""
+    pinned = np.concatenate([[0.68, 2.46, 5.34, 1.02, 10.7, 1.99], np.full(STEPS.size - 6, 0.6931)])
+    run = build(pinned, {"lr": 3e-4, "optimizer": "adam"})
+    assert nl.never_learned(run).constant
+    got = causes(run)
+    assert "data_pipeline_bug" not in got and "frozen_params" not in got
+    assert got["dead_units"] == max(got.values()) and got["dead_units"] < 0.5
+    assert not nl.never_learned(build(chance_loss(6), accuracy=0.17)).constant  # noisy chance: any look-alike

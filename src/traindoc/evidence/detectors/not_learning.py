@@ -69,6 +69,7 @@ class NotLearning:
     first_step: int
     last_step: int
     evidence: list[str]
+    constant: bool = False  # the output is the same for every input (pinned loss, unchanging predictions)
 
 
 def never_learned(run: Run) -> NotLearning | None:
@@ -136,7 +137,7 @@ def _pinned(loss: Series, k_cfg: int | None) -> NotLearning | None:
                        [f"the loss is pinned at {fmt(level)} = ln({k}) from step {int(st[j0])} to {int(st[-1])} "
                         f"({v.size - j0} points, spread {float(tail.max() - tail.min()):.1g}): the model predicts the "
                         f"uniform distribution over {k} classes, its output no longer depends on the input "
-                        f"{cite_series(loss)}"])
+                        f"{cite_series(loss)}"], constant=True)
 
 
 def _constant_accuracy(run: Run) -> NotLearning | None:
@@ -155,7 +156,7 @@ def _constant_accuracy(run: Run) -> NotLearning | None:
         return None
     return NotLearning(float("nan"), float("nan"), k, "accuracy", int(st[0]), int(st[-1]),
                        [f"{got[1].name} is exactly {acc:.4g} at all {v.size} points ({int(st[0])}..{int(st[-1])}), "
-                        f"~1/{k}: the predictions never change {cite_series(got[1])}"])
+                        f"~1/{k}: the predictions never change {cite_series(got[1])}"], constant=True)
 
 
 def _never_learned(run: Run) -> NotLearning | None:
@@ -476,6 +477,10 @@ def _grad_median(run: Run, zero: bool = False, tiny: bool = False) -> bool:
 # calibration fitted on labelled runs, not these numbers, sets how confident each one is reported.
 # Labels that do not belong to their inputs (shuffled or sorted apart from them) give the same flat curve at chance:
 # "verify the labels" is the first check of a net that does not learn, so data_pipeline_bug is listed too.
+# An output that is the same for every input (loss pinned at ln k to the printed digits, predictions that never
+# change) is what units passing no signal give: dead_units is then the reading, still below 0.5 (the log does not
+# show the units).
+CONSTANT_OUTPUT = 0.46
 UNEXPLAINED = {"dead_units": 0.42, "frozen_params": 0.4, "data_pipeline_bug": 0.39, "vanishing_gradients": 0.38,
                "lr_too_low": 0.36}
 
@@ -511,6 +516,14 @@ def ruled_out(run: Run) -> dict[str, str]:
     if act is not None and act[0] in _NEVER_DEAD:
         out["dead_units"] = (f"{act[1].key}={act[1].text or act[1].value} {cite_config(act[1])} neither dies nor "
                              "saturates")
+    nl = never_learned(run)
+    if nl is not None and nl.constant and "dead_units" not in out:
+        # the same output for every input: labels detached from their inputs, or frozen random weights, still leave
+        # an output that follows the input (the loss varies from batch to batch); units that no longer pass any
+        # signal give exactly this
+        why = "the output is the same for every input, which a network still responding to its input never gives"
+        out["data_pipeline_bug"] = why
+        out["frozen_params"] = why
     return out
 
 
@@ -531,7 +544,10 @@ def unexplained_candidate(run: Run, cause: str, detector: str) -> list[Finding]:
     if out:
         ev[-1] = (f"the log cannot tell the remaining look-alikes apart ({cause}, {others}); ruled out: "
                   + "; ".join(f"{c} ({why})" for c, why in out.items()))
-    return [Finding(detector, cause, UNEXPLAINED[cause], "the run does not learn; the log cannot say why", ev,
+    strength = UNEXPLAINED[cause]
+    if cause == "dead_units" and nl.constant:
+        strength = CONSTANT_OUTPUT  # dead (or saturated) units are what makes an output ignore its input
+    return [Finding(detector, cause, strength, "the run does not learn; the log cannot say why", ev,
                     nl.first_step, {"chance_classes": nl.k, "chance_level": nl.level, "ambiguous": True})]
 
 
