@@ -284,3 +284,13 @@ def test_grad_norm_ramp_from_start_silent_on_healthy_exploding_or_cleared_norms(
     mild["grad_norm"] = 0.4 * (1 + T)
     (f,) = accumulation.detect_grad_norm_ramp_from_start(build(mild))
     assert f.strength < 0.5
+
+
+def test_a_three_point_ramp_before_the_blow_up_is_listed_not_confirmed() -> None:
+    g = np.array([5.5, 8.0, 29.3, 3000.0, np.nan, np.nan, np.nan, np.nan])  # summed, then blown up
+    loss = np.array([2.4, 2.7, 11.6, 8760.0, np.nan, np.nan, np.nan, np.nan])
+    run = Run()
+    for name, v in (("grad_norm", g), ("loss", loss)):
+        run.add_series(Series(name, np.arange(4, 44, 5), v, "run/metrics.csv"))
+    (f,) = accumulation.detect_grad_norm_ramp_from_start(run.finalize())
+    assert f.step == 4 and f.numbers["ramp_points"] == 3 and 0.4 <= f.strength < 0.5

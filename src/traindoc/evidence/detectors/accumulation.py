@@ -72,7 +72,10 @@ def detect_grad_norm_running_sum(run: Run) -> list[Finding]:
 # first six points). RAMP_SLACK lets the per-step gradient itself double as the run degrades; compounding growth
 # (exploding gradients, Pascanu et al. 2013) leaves any linear bound within two or three points, which is where
 # the ramp is cut: what follows is the blow-up the sum drives, not evidence of its own.
+# Three points (two rises, ~1/6 by chance) with the same growth are a shorter ramp, often all a log shows before the
+# blow-up: listed (<= 0.45), not confirmed.
 RAMP_POINTS = 4
+SHORT_RAMP_POINTS = 3
 RAMP_SLACK = 2.0
 
 
@@ -104,7 +107,7 @@ def detect_grad_norm_ramp_from_start(run: Run) -> list[Finding]:
     bound linear in the step count: gradients summed since step 0 (zero_grad never called). 0.65 when the loss
     then ends >= 1.5x its minimum or non-finite (the growing steps do harm; the blow-up that often follows is the
     sum's doing, and grad_explosion is explained away by it); 0.4 otherwise (a warmup can raise a fresh gradient's
-    norm for a while)."""
+    norm for a while); a three-point ramp at most 0.45."""
     g = run.series("grad_norm")
     if g is None or len(g) < RAMP_POINTS or not np.isfinite(g.values[0]) or g.values[0] <= 0:
         return []
@@ -112,7 +115,7 @@ def detect_grad_norm_ramp_from_start(run: Run) -> list[Finding]:
     stop = int(np.argmin(ok)) if not ok.all() else len(g)
     st, v = g.steps[:stop], g.values[:stop]
     n = _ramp_from_start(st, v)
-    if n < RAMP_POINTS or v[n - 1] < GROWTH * v[0] or _reset_after(run, st, v, n):
+    if n < SHORT_RAMP_POINTS or v[n - 1] < GROWTH * v[0] or _reset_after(run, st, v, n):
         return []  # (a reset by the code itself, every few steps, is the sawtooth rules' picture)
     ev = [f"grad_norm rises at every logged point from the first: {fmt(float(v[0]))} at step {int(st[0])} -> "
           f"{fmt(float(v[n - 1]))} at step {int(st[n - 1])} ({v[n - 1] / v[0]:.3g}x over {n} points, no faster than "
@@ -135,6 +138,9 @@ def detect_grad_norm_ramp_from_start(run: Run) -> list[Finding]:
                 strength = 0.65
     if strength < 0.5:
         ev.append("the loss does not suffer: a warmup can raise a fresh gradient's norm for a while")
+    if n < RAMP_POINTS:
+        ev.append(f"only {n} points before the ramp ends: a short ramp, listed rather than confirmed")
+        strength = min(strength, 0.45)
     return [Finding("detect_grad_norm_ramp_from_start", "zero_grad_missing", strength,
                     "gradients accumulate from the first step (never zeroed): the grad norm climbs with the step "
                     "count", ev, int(st[0]), {"growth": float(v[n - 1] / v[0]), "ramp_points": n})]
