@@ -252,3 +252,22 @@ def test_an_output_constant_for_every_input_reads_as_dead_units():
     assert "data_pipeline_bug" not in got and "frozen_params" not in got
     assert got["dead_units"] == max(got.values()) and got["dead_units"] < 0.5
     assert not nl.never_learned(build(chance_loss(6), accuracy=0.17)).constant  # noisy chance: any look-alike
+
+
+def test_learned_then_lost_fires_at_the_lowest_loss_and_rules_out_the_never_learners():
+    """The loss falls to 0.8 (55 % under ln 6) by step 56, then blows up and settles at chance: it learned, so
+    frozen weights, vanishing gradients, detached labels and a too-low LR are crossed off; oversized steps are
+    listed."""
+    low = np.concatenate([np.linspace(math.log(6), 0.8, 12), [3.0, 6.0]])
+    loss = np.concatenate([low, chance_loss(6)[low.size:]])
+    run = build(loss, accuracy=0.17)
+    (f,) = nl.detect_learned_then_lost(run)
+    # the 3-point smoothed minimum: one point before the spike pulls the mean of the lowest point up
+    assert f.cause == "grad_accum_bug" and f.step == int(STEPS[10]) == 51 and 0.3 <= f.strength < 0.5
+    assert {"frozen_params", "vanishing_gradients", "data_pipeline_bug"} <= set(nl.ruled_out(run))
+    assert set(causes(run)) == {"dead_units", "grad_accum_bug"}
+
+
+def test_learned_then_lost_silent_on_runs_that_never_learned_or_still_learn():
+    assert nl.detect_learned_then_lost(build(chance_loss(6), accuracy=0.17)) == []
+    assert nl.detect_learned_then_lost(build(learning_loss(), accuracy=0.3)) == []

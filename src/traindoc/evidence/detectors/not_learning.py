@@ -210,6 +210,53 @@ def _never_learned(run: Run) -> NotLearning | None:
     return NotLearning(b, a, k, source, int(st[j0]), int(st[-1]), ev)
 
 
+# ------------------------------------------------------------------------------------------ learned, then lost
+
+# A run whose (3-point smoothed) loss went >= 25 % under chance ln(k) before it came back to chance did learn: the
+# chance band is 3 % wide (CHANCE_REL_TOL), and 25 % below it is a model that predicts its labels far better than
+# the uniform guess. Frozen weights, vanishing gradients, labels detached from their inputs or an LR too low to
+# move cannot do that; what came later destroyed it.
+LEFT_CHANCE = 0.75
+
+
+def learned_then_lost(run: Run) -> tuple[float, int] | None:
+    """(lowest smoothed loss, its step) when a run now at chance had first learned (LEFT_CHANCE), else None."""
+    nl = never_learned(run)
+    loss = loss_series(run)
+    if nl is None or loss is None:
+        return None
+    st, v = loss.finite()
+    if v.size < MIN_POINTS:
+        return None
+    sm = stats.smooth(v, 3)
+    i = int(np.argmin(sm))
+    if float(sm[i]) > LEFT_CHANCE * math.log(nl.k):
+        return None
+    return float(sm[i]), int(st[i])
+
+
+def detect_learned_then_lost(run: Run) -> list[Finding]:
+    """A run at chance that had first learned (its loss >= 25 % under chance): steps too large for what was learned
+    wiped it out. With an LR the log does not flag, one reading is steps larger than configured: an accumulation
+    loop that calls step() on every micro-batch applies up to k summed gradients each time (grad_accum_bug),
+    listed (0.4) beside dead units killed by the big updates and never-cleared gradients, which their own
+    detectors weigh."""
+    got = learned_then_lost(run)
+    if got is None:
+        return []
+    nl = never_learned(run)
+    low, step = got
+    loss = loss_series(run)
+    ev = [f"the loss fell to {fmt(low)} by step {step}, {1 - low / math.log(nl.k):.0%} under chance ln({nl.k}), "
+          f"and then returned to chance: the run learned and lost it {cite_series(loss)}",
+          "steps far larger than the configured LR implies destroy a trained model: gradients summed across "
+          "micro-batches and applied on each one (an accumulation loop with step() inside), gradients never "
+          "cleared, or an explosion; the units the big updates killed stay dead"]
+    return [Finding("detect_learned_then_lost", "grad_accum_bug", 0.4,
+                    "the run learned and then fell back to chance: oversized steps destroyed it", ev, step,
+                    {"lowest_loss": low, "chance_level": math.log(nl.k)})]
+
+
 # ---------------------------------------------------------------------------------------- memorised noise labels
 
 # Labels that carry no information about their inputs (shuffled apart from them, a fixed random permutation) can
@@ -516,6 +563,12 @@ def ruled_out(run: Run) -> dict[str, str]:
     if act is not None and act[0] in _NEVER_DEAD:
         out["dead_units"] = (f"{act[1].key}={act[1].text or act[1].value} {cite_config(act[1])} neither dies nor "
                              "saturates")
+    lost = learned_then_lost(run)
+    if lost is not None:
+        why = (f"the loss first fell to {fmt(lost[0])} at step {lost[1]}, far under chance: the network learned from "
+               "these labels at this LR")
+        for cause in ("frozen_params", "vanishing_gradients", "data_pipeline_bug", "lr_too_low"):
+            out.setdefault(cause, why)
     nl = never_learned(run)
     if nl is not None and nl.constant and "dead_units" not in out:
         # the same output for every input: labels detached from their inputs, or frozen random weights, still leave
@@ -887,4 +940,4 @@ def detect_loss_at_chance(run: Run) -> list[Finding]:
 
 DETECTORS = [detect_lr_too_low, detect_scheduler_misuse, detect_lr_collapse, detect_vanishing_gradients,
              detect_saturating_depth, detect_frozen_params, detect_dead_units, detect_dead_init, detect_loss_at_chance,
-             detect_chance_labels, detect_memorised_noise_labels]
+             detect_chance_labels, detect_memorised_noise_labels, detect_learned_then_lost]
