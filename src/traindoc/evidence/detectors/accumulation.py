@@ -22,6 +22,22 @@ SMOOTH = 0.05
 LOSS_WORSE = 1.5  # the loss ends >= 1.5x its minimum: the growing steps do harm
 
 
+def _loss_worsened(run: Run) -> str | None:
+    """Evidence that the finite loss ends >= LOSS_WORSE x its minimum (the growing steps do harm), or None."""
+    loss = loss_series(run)
+    if loss is None:
+        return None
+    _, lv = loss.finite()
+    if lv.size < 5:
+        return None
+    kl = max(2, lv.size // 10)
+    end, low = float(np.median(lv[-kl:])), float(np.min(lv))
+    if low <= 0 or end < LOSS_WORSE * low:
+        return None
+    return (f"the loss ends at {fmt(end)}, {end / low:.3g}x its minimum {fmt(low)}: ever larger steps make the run "
+            f"worse {cite_series(loss)}")
+
+
 def detect_grad_norm_running_sum(run: Run) -> list[Finding]:
     """Grad norm that grows >= 5x and then changes by <= 5 % per logged step over the second half of the run:
     the logged gradient is a running sum of every step's gradient (zero_grad never called), which grows while the
@@ -50,16 +66,10 @@ def detect_grad_norm_running_sum(run: Run) -> list[Finding]:
           f"{rel:.1%} per logged step over the second half: a running sum of gradients, not a fresh mini-batch "
           f"gradient {cite_series(g)}"]
     strength = 0.55
-    loss = loss_series(run)
-    if loss is not None:
-        _, lv = loss.finite()
-        if lv.size >= 5:
-            kl = max(2, lv.size // 10)
-            end, low = float(np.median(lv[-kl:])), float(np.min(lv))
-            if low > 0 and end >= LOSS_WORSE * low:
-                ev.append(f"the loss ends at {fmt(end)}, {end / low:.3g}x its minimum {fmt(low)}: ever larger steps "
-                          f"make the run worse {cite_series(loss)}")
-                strength = 0.7
+    worse = _loss_worsened(run)
+    if worse:
+        ev.append(worse)
+        strength = 0.7
     return [Finding("detect_grad_norm_running_sum", "zero_grad_missing", strength,
                     "gradients accumulate across steps (never zeroed): the grad norm is a running sum", ev,
                     int(st[v.size // 2]), {"growth": late / early, "late_step_change": rel})]
@@ -122,20 +132,16 @@ def detect_grad_norm_ramp_from_start(run: Run) -> list[Finding]:
           f"the step count): the logged gradient is a sum of every step's gradient {cite_series(g)}"]
     strength = 0.4
     loss = loss_series(run)
-    if loss is not None:
-        ls, lv = loss.finite()
-        bad = first_nonfinite(loss)
-        if bad is not None and lv.size and bad > int(ls[0]):
-            ev.append(f"the loss then goes non-finite at step {bad}: the summed steps blow the weights up "
-                      f"{cite_series(loss)}")
-            strength = 0.65
-        elif lv.size >= 5:
-            kl = max(2, lv.size // 10)
-            end, low = float(np.median(lv[-kl:])), float(np.min(lv))
-            if low > 0 and end >= LOSS_WORSE * low:
-                ev.append(f"the loss ends at {fmt(end)}, {end / low:.3g}x its minimum {fmt(low)}: ever larger steps "
-                          f"make the run worse {cite_series(loss)}")
-                strength = 0.65
+    bad = first_nonfinite(loss)
+    ls = loss.finite()[0] if loss is not None else np.array([], dtype=np.int64)
+    worse = _loss_worsened(run)
+    if bad is not None and ls.size and bad > int(ls[0]):  # finite first, then non-finite
+        ev.append(f"the loss then goes non-finite at step {bad}: the summed steps blow the weights up "
+                  f"{cite_series(loss)}")
+        strength = 0.65
+    elif worse:
+        ev.append(worse)
+        strength = 0.65
     if strength < 0.5:
         ev.append("the loss does not suffer: a warmup can raise a fresh gradient's norm for a while")
     if n < RAMP_POINTS:
