@@ -530,6 +530,20 @@ def test_fp16_grad_values_show_half_precision() -> None:
     assert precision.training_precision(make_run(b)).half is None
 
 
+def test_fp16_grad_value_printed_to_six_digits_shows_half_precision() -> None:
+    """A .half() run that NaNs after its first step leaves one grad norm, printed with 6 digits by a CSV logger:
+    0.414307 is float16 1697 x 2^-12 = 0.4143066... rounded (a float32 lands that close by chance 0.4 %)."""
+    a = healthy_arrays()
+    a["grad_norm"][:] = np.nan
+    a["grad_norm"][0] = float(f"{float(np.float16(0.4143)):.6g}")
+    assert a["grad_norm"][0] == 0.414307
+    assert precision.training_precision(make_run(a)).half is True
+    a["grad_norm"][0] = 0.414377  # 6 digits, 0.29 float16 spacings from the nearest float16: not one
+    assert precision.training_precision(make_run(a)).half is None
+    a["grad_norm"][0] = 0.4143  # 4 digits say nothing
+    assert precision.training_precision(make_run(a)).half is None
+
+
 def test_nan_inf_hf_filter_loss_zero_with_nan_grad() -> None:
     a = healthy_arrays()
     a["loss"][700:] = 0.0

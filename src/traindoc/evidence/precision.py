@@ -12,9 +12,10 @@ on CUDA defaults to float16).
 
 Shown: a float16 number has an 11-bit significand, so a value printed at full precision (>= 6 significant
 digits) that is exactly a float16 is one by construction; an fp32 value is by chance with probability 2^-13 per
-value. Gradients live in their parameters' dtype, so grad norms that are all exact float16 values (and at least
-one is not a bfloat16, whose 8-bit significand float16 also holds) show float16 parameters: a model cast with
-`.half()`, without fp32 master weights.
+value. A value printed to 6 digits shows a float16 when the nearest float16 is within its rounding (chance ~0.4 %).
+Gradients live in their parameters' dtype, so grad norms that are all float16 values (and at least one is not a
+bfloat16, whose 8-bit significand float16 also holds) show float16 parameters: a model cast with `.half()`,
+without fp32 master weights.
 """
 
 from __future__ import annotations
@@ -111,8 +112,27 @@ def _bits(v: float) -> int:
     return max(1, n)
 
 
+# A value printed with d significant digits stands for anything within half a unit of its last digit: it shows a
+# float16 when the nearest float16 lies within that half unit. A float32 value lands that close by chance with
+# probability 2 x half-unit / float16 spacing (~0.4 % at 6 digits), and never below 2^-13 (its 13 extra significand
+# bits all zero, the full-print case). The values together must be that close with a joint chance under 1 %:
+# one 6-digit value (a log that NaNs after its first step) or several exact ones.
+_CHANCE_MAX = 0.01
+_FP32_EXTRA_BITS = 2.0 ** -13
+
+
+def _half_unit(x: float) -> float:
+    """Half a unit of the last significant digit of the shortest repr of `x`."""
+    return 0.5 * 10.0 ** (math.floor(math.log10(abs(x))) - _significant_digits(x) + 1)
+
+
+def _fp16_spacing(h: float) -> float:
+    """Distance between consecutive float16 numbers around a normal float16 `h` (10 stored significand bits)."""
+    return 2.0 ** (math.floor(math.log2(abs(h))) - 10)
+
+
 def _half_grad_values(run: Run) -> str:
-    """Evidence that the logged gradient norms are float16 numbers, or ''."""
+    """Evidence that the logged gradient norms are float16 numbers (to the digits printed), or ''."""
     vals: list[tuple[str, float]] = []
     for name, s in run.metrics.items():
         if "grad" not in name.lower():
@@ -121,14 +141,20 @@ def _half_grad_values(run: Run) -> str:
         for x in v[:200].tolist():
             if _FP16_MIN_NORMAL <= abs(x) <= _FP16_MAX and _significant_digits(x) >= _DIGITS_MIN:
                 vals.append((name, x))
-    if len(vals) < 2:
+    if not vals:
         return ""
-    if not all(float(np.float16(x)) == x for _, x in vals):
+    chance = 1.0
+    for _, x in vals:
+        h = float(np.float16(x))
+        if abs(h - x) > _half_unit(x):
+            return ""
+        chance *= min(1.0, max(2 * _half_unit(x) / _fp16_spacing(h), _FP32_EXTRA_BITS))
+    if chance > _CHANCE_MAX:
         return ""
     # a bfloat16 (8-bit significand) is also an exact float16 within fp16's range: one value needing more bits
     # tells float16 apart
-    if all(_bits(x) <= 8 for _, x in vals):
+    if all(_bits(float(np.float16(x))) <= 8 for _, x in vals):
         return ""
     ex = ", ".join(f"{n}={x!r}" for n, x in vals[:3])
-    return (f"all {len(vals)} full-precision grad-norm values are exact float16 numbers ({ex}): the gradients, "
-            f"and so the parameters, are float16")
+    return (f"all {len(vals)} full-precision grad-norm values are float16 numbers to the digits printed ({ex}; "
+            f"chance for float32 values {chance:.1g}): the gradients, and so the parameters, are float16")
