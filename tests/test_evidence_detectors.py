@@ -744,6 +744,48 @@ def test_overfitting_silent_when_eval_tracks_train() -> None:
     assert data.detect_overfitting(make_run(a, eval_loss=a["loss"] * 1.05)) == []
 
 
+def _noisy_eval_run(level: np.ndarray, seed: int = 0) -> Run:
+    """300 evaluations, one per 10 steps, of a validation loss that swings +-20 % around `level` (a small
+    held-out set), with training loss falling throughout."""
+    rng = np.random.default_rng(seed)
+    steps = np.arange(1, 301) * 10
+    run = Run()
+    run.add_series(Series("loss", steps, 40 * np.exp(-steps / 800) + 3.5, "run/train.log"))
+    run.add_series(Series("eval_loss", steps, level * np.exp(0.2 * rng.standard_normal(300)), "run/train.log"))
+    return run.finalize()
+
+
+def test_overfitting_silent_on_a_level_noisy_validation_curve() -> None:
+    # the curve is level from evaluation 150 on; one lucky low point late and one unlucky high last point make a
+    # point-wise +50 % "turn" that the windowed level does not show (cgcnn2-mof-regression-300ep-aws's pattern)
+    level = np.concatenate([np.linspace(40, 14, 150), np.full(150, 14.0)])
+    for seed in range(3):
+        run = _noisy_eval_run(level, seed)
+        ev = run.metrics["eval_loss"].values
+        ev[264], ev[-1] = 0.75 * 14, 1.5 * 14
+        assert data.detect_overfitting(run) == []
+
+
+def test_overfitting_silent_on_a_healthy_noisy_regression_run() -> None:
+    # a real crystal-graph regression run (test R2 0.94): its validation MSE swings 11..21 around a level of ~13
+    # over the last 50 epochs while it keeps reaching new bests until epoch 265
+    from pathlib import Path
+
+    from traindoc.ingest.loader import load_run
+
+    folder = Path(__file__).parent / "corpus" / "realworld" / "cgcnn2-mof-regression-300ep-aws" / "run"
+    assert data.detect_overfitting(load_run([folder])) == []
+
+
+def test_overfitting_fires_on_a_noisy_validation_curve_that_turns() -> None:
+    # the same noise, but the level itself climbs 60 % over the last 120 evaluations: a real turn
+    level = np.concatenate([np.linspace(40, 14, 150), np.full(30, 14.0), np.linspace(14, 22.4, 120)])
+    for seed in range(3):
+        f = fire(data.detect_overfitting, _noisy_eval_run(level, seed))
+        assert f.strength >= 0.5
+        assert 1300 <= f.step <= 2100  # the level is lowest between evaluation 150 and the start of the climb
+
+
 # ----------------------------------------------------------------------------------------------- architecture
 
 

@@ -277,6 +277,34 @@ def detect_curriculum_shock(run: Run) -> list[Finding]:
 
 
 EDGING_UP = 0.6  # a held-out loss up to 60 % above its minimum with the task still improving is over-confidence
+# a validation curve with this many points is long enough to measure its level robustly (a window of >= 3 points,
+# 5 % of the curve); shorter ones keep the point-wise reading, since a window there would blur a real turn
+LONG_EVAL = 20
+
+
+def _eval_level(steps: np.ndarray, values: np.ndarray) -> tuple[int, float, float, int, float] | None:
+    """(index of the lowest windowed median, that median, median of the last window, window, noise bound) for a
+    long curve.
+
+    Validation losses of small held-out sets swing by tens of percent from one evaluation to the next (a regression
+    run's MSE over a few hundred examples is dominated by its worst ones); a single lucky low point followed by a
+    single unlucky high one then reads as a 50 % turn although the curve is level. Medians over windows of 5 % of
+    the curve (>= 3 points) measure where it sits; a real turn moves the level itself, not only its extremes.
+    The lowest of many windowed medians is itself lucky, so a rise counts only beyond the noise of two such medians:
+    3 standard errors of their difference, the median's standard error being 1.25 sigma / sqrt(window) and sigma
+    the robust scatter (1.4826 MAD) of the points around the running median.
+    """
+    if values.size < LONG_EVAL:
+        return None
+    _, v = stats.downsample(steps, values, 2000, "median")
+    scale = values.size / v.size
+    w = max(3, v.size // 20) | 1
+    med = np.median(np.lib.stride_tricks.sliding_window_view(v, w), axis=1)
+    i = int(np.argmin(med))
+    centre = min(values.size - 1, int(round((i + w // 2) * scale)))
+    sigma = 1.4826 * stats.mad(v[w // 2: w // 2 + med.size] - med)
+    bound = 3 * math.sqrt(2) * 1.2533 * sigma / math.sqrt(w)
+    return centre, float(med[i]), float(med[-1]), int(round(w * scale)), bound
 
 
 def detect_overfitting(run: Run) -> list[Finding]:
@@ -292,17 +320,29 @@ def detect_overfitting(run: Run) -> list[Finding]:
     est, evv = ev_s.finite()
     if evv.size < 4:
         return []
-    imin = int(np.argmin(evv))
-    if evv.size - 1 - imin < 2:
-        return []
-    mn = float(evv[imin])
-    end = float(np.median(evv[-2:])) if evv.size - imin > 3 else float(evv[-1])
+    level = _eval_level(est, evv)
+    if level is not None:
+        # a long, noisy validation curve: its best single point is partly luck, so the turn is measured between
+        # robust levels (the lowest windowed median against the median of the last window)
+        imin, mn, end, width, noise = level
+        if est.size - 1 - imin < 2 or end - mn < noise:
+            return []
+    else:
+        imin = int(np.argmin(evv))
+        if evv.size - 1 - imin < 2:
+            return []
+        mn = float(evv[imin])
+        end = float(np.median(evv[-2:])) if evv.size - imin > 3 else float(evv[-1])
     rise = (end - mn) / max(abs(mn), 1e-8)
     # an absolute floor too: eval losses of ~1e-6 wobble by 100 % without meaning anything
     if rise < 0.1 or end - mn < 1e-3:
         return []
-    ev = [f"eval_loss reached its minimum {fmt(mn)} at step {int(est[imin])} then rose {rise:.0%} to "
-          f"{fmt(float(evv[-1]))} by step {int(est[-1])} {cite_series(ev_s)}"]
+    if level is None:
+        ev = [f"eval_loss reached its minimum {fmt(mn)} at step {int(est[imin])} then rose {rise:.0%} to "
+              f"{fmt(float(evv[-1]))} by step {int(est[-1])} {cite_series(ev_s)}"]
+    else:
+        ev = [f"eval_loss (median over {width} evaluations) was lowest at {fmt(mn)} around step {int(est[imin])} "
+              f"and rose {rise:.0%} to {fmt(end)} over the last {width} evaluations {cite_series(ev_s)}"]
     strength = 0.45 + min(0.35, rise / 2)
     if imin == 0:
         # the first evaluation is already the best: held-out loss never improved, which fits a train/eval
