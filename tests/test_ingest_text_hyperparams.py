@@ -99,3 +99,90 @@ def test_print_glued_to_a_progress_bar_is_read(tmp_path):
     assert dict(zip(run.series("lr").steps.tolist(), run.series("lr").values.tolist(), strict=True)) == \
         {s: 0.0 for s in range(1, 11)}
     assert len(run.series("loss")) == 10
+
+
+def test_worded_run_announcement_is_configuration(tmp_path):
+    p = tmp_path / "train.log"
+    p.write_text("training mlp with adam lr=0.000607 batch=32 steps=300\n" + METRIC_LINES)
+    run = Run()
+    text_log.read(p, run)
+    run.finalize()
+    assert sorted(run.metrics) == ["grad_norm", "loss", "lr"]  # no "with adam lr" series
+    assert {k: cv.value for k, cv in run.config.items()} == {"optimizer": "adam", "lr": 0.000607, "batch": 32,
+                                                            "steps": 300}
+
+
+def test_worded_metric_lines_stay_metrics(tmp_path):
+    # "training" followed by the step, or by a loss: a metric line, not an announcement
+    p = tmp_path / "train.log"
+    p.write_text("".join(f"training step={s} loss={2 - s / 100:.4f} lr=0.001\n" for s in range(1, 11))
+                 + "".join(f"training epoch {e}: lr=0.001 batch=32 loss=1.0\n" for e in range(3)))
+    run = Run()
+    text_log.read(p, run)
+    run.finalize()
+    assert len(run.series("loss")) >= 10 and not run.config
+
+
+def test_command_line_in_a_log_is_configuration(tmp_path):
+    # OpenNMT-py's single-dash long flags after a `set -x` mark, and a console script wrapped onto a second line
+    p = tmp_path / "train.log"
+    p.write_text("+ python train.py -data d -gpuid 0 -brnn -layers 2 -optim adam -dropout 0.2 -learning_rate 1.0\n"
+                 "cgcnn-tr -as cif/ --train-ratio 0.8 --epoch\n 300 --batch-size 32 --workers 10\n" + METRIC_LINES)
+    run = Run()
+    text_log.read(p, run)
+    run.finalize()
+    assert sorted(run.metrics) == ["grad_norm", "loss", "lr"]  # no "batch-size" or "workers" series
+    cfg = {k: cv.value for k, cv in run.config.items()}
+    assert cfg["learning_rate"] == 1.0 and cfg["optim"] == "adam" and cfg["brnn"] is True and cfg["layers"] == 2
+    assert cfg["batch_size"] == 32 and cfg["workers"] == 10 and cfg["train_ratio"] == 0.8
+    cv = run.config["learning_rate"]
+    assert (cv.line, cv.text, cv.kind) == (1, "1.0", "command_line")
+
+
+def test_a_negative_number_is_a_flag_value_and_a_lone_dash_word_is_not_a_flag(tmp_path):
+    p = tmp_path / "train.log"
+    p.write_text("python train.py --bias-init -3.0 --amp --lr 1e-3\nloss - acc --- not flags\n" + METRIC_LINES)
+    run = Run()
+    text_log.read(p, run)
+    run.finalize()
+    assert {k: cv.value for k, cv in run.config.items()} == {"bias_init": -3.0, "amp": True, "lr": 0.001}
+
+
+def test_command_file_beside_the_log(tmp_path):
+    (tmp_path / "command.txt").write_text("python -u train_resnet.py --depth 20 --batch-size 64 --gpus=0,1\n")
+    (tmp_path / "run.sh").write_text("#!/bin/bash\nCUDA_VISIBLE_DEVICES=0 torchrun --nproc_per_node 4 train.py \\\n"
+                                     "    --lr 0.1 \\\n    --optimizer sgd\n")
+    (tmp_path / "train.log").write_text(METRIC_LINES)
+    run = load_run([tmp_path])
+    cfg = {k: cv.value for k, cv in run.config.items()}
+    assert cfg["depth"] == 20 and cfg["batch_size"] == 64 and cfg["gpus"] == "0,1"
+    assert cfg["nproc_per_node"] == 4 and cfg["optimizer"] == "sgd"
+    assert {s.format for s in run.sources} >= {"command_line"}
+    assert run.config["optimizer"].line == 2  # the logical line's first physical line
+
+
+def test_lightning_and_hf_precision_announcements(tmp_path):
+    from traindoc.evidence.precision import training_precision
+
+    for line, value, half in (("Using 16bit Automatic Mixed Precision (AMP)", "16-mixed", True),
+                              ("Using 16bit native Automatic Mixed Precision (AMP)", "16-mixed", True),
+                              ("Using native 16bit precision.", "16-mixed", True),
+                              ("Using bfloat16 Automatic Mixed Precision (AMP)", "bf16-mixed", False)):
+        p = tmp_path / "train.log"
+        p.write_text("GPU available: True (cuda), used: True\n" + line + "\n" + METRIC_LINES)
+        run = load_run([p])
+        assert run.meta.get("precision") == value, line
+        assert training_precision(run).half is half
+    run = read(hf_trainer.read_console, tmp_path / "hf.log",
+               "[transformers] Using cuda_amp half precision backend\n"
+               "{'loss': '1.791', 'grad_norm': '0.1369', 'learning_rate': '0.0002154', 'epoch': '0.0625'}\n")
+    assert run.meta.get("precision") == "16-mixed"
+
+
+def test_loss_spellings_of_plain_prints(tmp_path):
+    p = tmp_path / "train.log"
+    p.write_text("".join(f"Loss error: {1 / s:.6f}\n" for s in range(1, 11)))
+    assert len(load_run([p]).series("loss")) == 10
+    p.write_text("".join(f"Training Phase: Epoch: [ {e}][ 0/ 3]      Iteration Loss: {1 / (e + 1):.3f}\n"
+                         for e in range(8)))
+    assert len(load_run([p]).series("loss")) == 8

@@ -40,6 +40,11 @@ _ALIASES: dict[str, str] = {
     "reduced_train_loss": "loss",  # NeMo
     "trn_loss": "loss",  # fastai 0.7 tables ("epoch  trn_loss  val_loss")
     "xent": "loss",  # OpenNMT, tensor2tensor: the token cross-entropy the trainer minimises
+    "iteration_loss": "loss",  # "Iteration Loss: x", a per-iteration print
+    "iter_loss": "loss",
+    "loss_error": "loss",  # "Loss error: x" (aihwkit examples): the criterion's value
+    "running_loss": "loss",  # the PyTorch tutorial loop's averaged print
+    "minibatch_loss": "loss",
     "main_loss": "loss",  # Chainer reports under the optimizer's target name: "main/loss", "validation/main/loss"
     "main_accuracy": "accuracy",
     # validation loss

@@ -7,6 +7,12 @@ the detectors compare against reference ranges (the LR, the activation, the bias
 
 A line counts only when it *starts* with one of those words and holds >= 2 `key=value` pairs: a metric line starts
 with a step, an epoch or a metric name, never with "config".
+
+Scripts also announce a run in words: `training mlp with adam lr=0.0006 batch=32 steps=300`, `Starting training
+with sgd: lr=0.1 batch_size=128`. Such a line counts when it starts with a verb of starting a run, its words before
+the first pair hold no number (a metric line names its step or epoch there), it has >= 2 pairs, one of them is a
+learning rate or a batch size, and none is a loss, an accuracy or the current step (what a metric line carries).
+An optimiser named in its words ("with adam") is recorded as `optimizer`.
 """
 
 from __future__ import annotations
@@ -22,10 +28,20 @@ _HEAD = re.compile(
 # key=value, the value quoted ('resnet18', "x y") or a bare token up to a separator
 _KV = re.compile(r"(?<![\w.])([A-Za-z_][\w.\-]*)\s*=\s*('[^']*'|\"[^\"]*\"|[^\s,()\[\]{}]+)")
 _MIN_PAIRS = 2
+_PROSE_HEAD = re.compile(r"^(?:start(?:ing)?\s+|begin(?:ning)?\s+)?(?:training|train|fitting|running|launching)\b",
+                         re.IGNORECASE)
+# keys that make a worded line a run announcement, and keys only a metric line carries
+_HYPER_KEYS = {"lr", "learning_rate", "learning-rate", "base_lr", "max_lr", "peak_lr", "batch", "batch_size",
+               "batch-size", "bs", "global_batch_size", "micro_batch_size"}
+_METRIC_KEYS = re.compile(r"(?:^|_)(?:loss|acc|accuracy|step|iter|iteration|epoch)$", re.IGNORECASE)
+# optimisers named in words ("training mlp with adam"): the common torch.optim / optax / Keras class names
+_OPTIMISERS = ("adamw", "adam", "sgd", "rmsprop", "adagrad", "adadelta", "adamax", "nadam", "radam", "lamb", "lars",
+               "lion", "adafactor", "muon", "sophia", "shampoo")
+_WITH_OPTIMISER = re.compile(rf"\bwith\s+({'|'.join(_OPTIMISERS)})\b", re.IGNORECASE)
 MAX_PAIRS = 500  # a hostile line cannot make one config with unbounded keys
 
 
-def _value(text: str) -> Any:
+def scalar(text: str) -> Any:
     """The value as a config file would hold it: number, bool, None, else the string without its quotes."""
     if len(text) >= 2 and text[0] == text[-1] and text[0] in "'\"":
         return text[1:-1]
@@ -48,11 +64,28 @@ def config_pairs(text: str) -> list[tuple[str, str]] | None:
     """The (key, value text) pairs of a hyperparameter line, or None when the line is not one."""
     m = _HEAD.match(text)
     if m is None:
-        return None
+        return _announcement_pairs(text)
     found = _KV.findall(text, m.end())
     return found[:MAX_PAIRS] if len(found) >= _MIN_PAIRS else None
 
 
+def _announcement_pairs(text: str) -> list[tuple[str, str]] | None:
+    """Pairs of a worded run announcement (`training mlp with adam lr=... batch=...`), see the module docstring."""
+    if _PROSE_HEAD.match(text) is None:
+        return None
+    first = _KV.search(text)
+    if first is None or any(ch.isdigit() for ch in text[: first.start()]):
+        return None
+    found = _KV.findall(text, first.start())[:MAX_PAIRS]
+    keys = [k.lower() for k, _ in found]
+    if len(found) < _MIN_PAIRS or not _HYPER_KEYS.intersection(keys) or any(_METRIC_KEYS.search(k) for k in keys):
+        return None
+    named = _WITH_OPTIMISER.search(text, 0, first.start())
+    if named is not None and "optimizer" not in keys and "optim" not in keys:
+        found.insert(0, ("optimizer", named.group(1).lower()))
+    return found
+
+
 def record(pairs: list[tuple[str, str]], run: Run, path: str, line_no: int) -> None:
     for key, raw in pairs:
-        run.put_config(ConfigValue(key=key, value=_value(raw), file=path, line=line_no, kind="log_line", text=raw))
+        run.put_config(ConfigValue(key=key, value=scalar(raw), file=path, line=line_no, kind="log_line", text=raw))

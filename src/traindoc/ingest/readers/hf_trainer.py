@@ -27,6 +27,7 @@ from traindoc.ingest import budget
 from traindoc.ingest.model import LogEvent, Run, Source
 from traindoc.ingest.names import canonical_metric
 from traindoc.ingest.readers._param_lines import param_line
+from traindoc.ingest.readers._precision_line import precision_line
 from traindoc.ingest.readers._structured import Columns, LineStats, is_text, line_blocks, tag_line, to_float, to_step
 from traindoc.ingest.registry import Reader, ReadError
 
@@ -266,6 +267,8 @@ def read_console(path: Path, run: Run) -> Source:
                             if not seg.strip():
                                 continue
                         if param_line(seg, run, str(path)):  # "Number of trainable parameters = N"
+                            continue
+                        if precision_line(seg, run):  # "Using cuda_amp half precision backend"
                             continue
                         kind, tag = tag_line(seg.strip())
                         if kind in ("warning", "error"):

@@ -35,9 +35,12 @@ import numpy as np
 from traindoc.ingest import budget
 from traindoc.ingest.catalogue import classify, strip_triggered
 from traindoc.ingest.model import LogEvent, Run, Series, Source
+from traindoc.ingest.readers._command_line import command_flags
+from traindoc.ingest.readers._command_line import record as record_flags
 from traindoc.ingest.readers._config_line import config_pairs
 from traindoc.ingest.readers._config_line import record as record_config
 from traindoc.ingest.readers._param_lines import param_line
+from traindoc.ingest.readers._precision_line import precision_line
 from traindoc.ingest.readers.textlog_formats import (
     FORMAT_BY_NAME,
     FORMATS,
@@ -603,6 +606,10 @@ class _Parser:
             if hyper is not None:  # printed hyperparameters are configuration, not one-point metric series
                 record_config(hyper, run, col.path, line_no)
                 continue
+            flags = command_flags(text)
+            if flags is not None:  # so is the command line that launched the run
+                record_flags(flags, run, col.path, line_no)
+                continue
             rec: Record | None = None
             # what a script prints right after a progress bar (`lr=[0.0] ...` glued to Lightning's bar) is its own
             # print, whatever family the bar is: the generic reader gets it too
@@ -645,8 +652,8 @@ class _Parser:
                     # per-rank copies of a metric stay apart, so a desync between ranks remains visible
                     col.add(f"{name}@rank{line.rank}" if other_rank else name, step, value)
                 src.records += 1
-            if rec is None:
-                param_line(text, run, col.path)
+            if rec is None and not param_line(text, run, col.path):
+                precision_line(text, run)
             if rec is not None and not _eventy(text):
                 continue  # a metric line with no warning-ish word: skip the catalogue (most lines of a big log)
             message = strip_triggered(text) if "Triggered" in text else text

@@ -1,0 +1,63 @@
+"""Reader for a file that holds the command which launched the run (`command.txt`, `cmd.txt`, `run.sh`,
+`train.sh`): its flags are the run's configuration (readers/_command_line.py says which lines count and how they
+are read). A shell script's backslash continuations are joined first, so a command spread over lines is one.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from traindoc.ingest import budget
+from traindoc.ingest.model import Run, Source
+from traindoc.ingest.readers._command_line import command_flags, record
+from traindoc.ingest.registry import Reader, ReadError
+
+MAX_BYTES = 256 * 1024  # a launch command or script is a few KiB; anything larger is not one
+_NAMES = {"command", "commands", "cmd", "cmdline", "command_line", "launch", "run", "train", "args"}
+
+
+def _lines(text: str) -> list[tuple[int, str]]:
+    """(first line number, logical line) with backslash continuations joined."""
+    out: list[tuple[int, str]] = []
+    start, parts = 0, []
+    for i, raw in enumerate(text.splitlines(), 1):
+        if not parts:
+            start = i
+        stripped = raw.rstrip()
+        if stripped.endswith("\\"):
+            parts.append(stripped[:-1])
+            continue
+        parts.append(stripped)
+        out.append((start, " ".join(p.strip() for p in parts)))
+        parts = []
+    if parts:
+        out.append((start, " ".join(p.strip() for p in parts)))
+    return out
+
+
+def sniff(path: Path, head: bytes) -> float:
+    if path.is_dir() or b"\x00" in head:
+        return 0.0
+    suffix = path.suffix.lower()
+    if not (suffix == ".sh" or (suffix in (".txt", "") and path.stem.lower() in _NAMES)):
+        return 0.0
+    text = head.decode("utf-8", "replace")
+    return 0.5 if any(command_flags(line) for _, line in _lines(text)) else 0.0
+
+
+def read(path: Path, run: Run) -> Source:
+    data = budget.read_whole(path, MAX_BYTES)
+    if b"\x00" in data:
+        raise ReadError(f"{path.name}: binary data, not a command")
+    src = Source(str(path), "command_line")
+    for line_no, line in _lines(data.decode("utf-8", "replace")):
+        flags = command_flags(line)
+        if flags is not None:
+            record(flags, run, str(path), line_no)
+            src.records += 1
+    if not src.records:
+        src.warnings.append("no command line with flags found")
+    return src
+
+
+READERS = [Reader(name="command_line", sniff=sniff, read=read)]
