@@ -744,6 +744,24 @@ def test_overfitting_silent_when_eval_tracks_train() -> None:
     assert data.detect_overfitting(make_run(a, eval_loss=a["loss"] * 1.05)) == []
 
 
+def test_overfitting_is_context_when_the_held_out_loss_edges_up_near_its_best_with_no_gap() -> None:
+    # 19 epochs: validation tracks training (1.1x), bottoms at epoch 14 and edges up 11 % by the end
+    steps = np.arange(1, 20)
+    train = 0.8 * np.exp(-steps / 2) + 0.02
+    val = 1.1 * train
+    val[14:] = val[13] * np.array([1.05, 1.15, 1.08, 1.1, 1.12])
+    run = Run()
+    run.add_series(Series("loss", steps, train, "run/train.log"))
+    run.add_series(Series("eval_loss", steps, val, "run/train.log"))
+    f = fire(data.detect_overfitting, run.finalize())
+    assert f.strength <= 0.3 and any("no material generalisation gap" in e for e in f.evidence)
+    # the same edge-up with validation far above training (a gap that opened): a cause
+    run = Run()
+    run.add_series(Series("loss", steps, train, "run/train.log"))
+    run.add_series(Series("eval_loss", steps, 2 * val, "run/train.log"))
+    assert fire(data.detect_overfitting, run.finalize()).strength >= 0.5
+
+
 def _noisy_eval_run(level: np.ndarray, seed: int = 0) -> Run:
     """300 evaluations, one per 10 steps, of a validation loss that swings +-20 % around `level` (a small
     held-out set), with training loss falling throughout."""

@@ -277,6 +277,9 @@ def detect_curriculum_shock(run: Run) -> list[Finding]:
 
 
 EDGING_UP = 0.6  # a held-out loss up to 60 % above its minimum with the task still improving is over-confidence
+# a late edge-up that stays near the best (< 25 % above it) with eval/train < 1.5 at the end is context (see below)
+NEAR_BEST = 0.25
+SMALL_GAP = 1.5
 # a validation curve with this many points is long enough to measure its level robustly (a window of >= 3 points,
 # 5 % of the curve); shorter ones keep the point-wise reading, since a window there would blur a real turn
 LONG_EVAL = 20
@@ -363,6 +366,14 @@ def detect_overfitting(run: Run) -> list[Finding]:
                 strength += 0.15
             else:
                 strength *= 0.4  # both rise: divergence, not overfitting
+            gap = end / t_end if t_end > 0 and end > 0 else None
+            if gap is not None and rise < NEAR_BEST and gap < SMALL_GAP:
+                # memorisation is a generalisation gap that opens; a held-out loss still within 25 % of its best
+                # and within 1.5x of the training loss has not opened one: the late wobble of a converged run
+                # (what early stopping with patience waits out), context to mention, not a cause
+                ev.append(f"the held-out loss is still within {rise:.0%} of its best and {gap:.2f}x the training "
+                          f"loss: no material generalisation gap, a late edge-up rather than memorisation")
+                strength = min(strength, 0.3)
     # a held-out task metric still improving (materially, and at its best at the end) past the eval-loss minimum:
     # the cross-entropy edges up from over-confidence, the task is not hurt (evidence/heldout.py). A metric that
     # moved by noise or already turned down does not excuse a rising held-out loss.
