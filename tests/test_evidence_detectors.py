@@ -192,6 +192,47 @@ def test_lr_too_high_an_unnamed_optimiser_at_lr_20_that_trains_is_a_candidate() 
     assert fire(optimisation.detect_lr_too_high, run2.finalize()).strength >= 0.5
 
 
+def _sgd_run(lr: float, config: dict[str, object], loss: np.ndarray) -> Run:
+    """A plain loop's log with its settings on the command line: SGD, the LR and whatever batch flags are given."""
+    run = Run()
+    run.add_series(Series("loss", np.arange(1, loss.size + 1) * 10, loss, "run/train.log"))
+    for k, v in {"optimizer": "sgd", "lr": lr, **config}.items():
+        run.put_config(ConfigValue(k, v, "run/train.log", 1, "command_line", str(v)))
+    return run.finalize()
+
+
+def test_lr_reference_scales_linearly_with_the_sgd_batch() -> None:
+    # a detector's 0.02 belongs to 16 images (8 GPUs x 2); on one GPU with 2 images the reference is 1/8 of it
+    blows = np.array([2.0, 1.8, 1.7, 1.9, 2.6, 4.0, 6.5, 9.0, 14.0, 20.0])
+    f = fire(optimisation.detect_lr_too_high, _sgd_run(0.02, {"samples_per_gpu": 2}, blows))
+    assert f.strength >= 0.5 and f.step is not None
+    assert any("at batch 2 (samples_per_gpu=2" in e and "scaled linearly" in e for e in f.evidence)
+    # the same LR and divergence at 8 GPUs x 2 images: the LR is in its range, lr_too_high stays a candidate
+    g = fire(optimisation.detect_lr_too_high, _sgd_run(0.02, {"samples_per_gpu": 2, "num_gpus": 8}, blows))
+    assert g.strength < 0.5 and not g.fix_sites
+
+
+def test_lr_reference_scales_by_the_square_root_of_the_adam_batch() -> None:
+    falls = 2.0 * np.exp(-np.arange(10) / 4) + 0.2
+    run = _sgd_run(8e-3, {"optimizer": "adamw", "batch_size": 64, "gradient_accumulation_steps": 8}, falls)
+    # 512 samples per update: the ceiling 3e-3 at batch 32 becomes 1.2e-2, so 8e-3 is inside it
+    assert optimisation.detect_lr_too_high(run) == []
+    f = fire(optimisation.detect_lr_too_high, _sgd_run(8e-3, {"optimizer": "adamw"}, falls))  # batch unknown
+    assert f.strength < 0.5  # above the unscaled ceiling, a risk only: the run trains
+
+
+def test_lr_floor_falls_with_a_small_batch_and_is_never_raised() -> None:
+    flat = np.full(10, 2.0) * (1 - 0.001 * np.arange(10))
+    # SGD at 1e-4 with batch 8: the floor 1e-3 at batch 128 falls to 6.25e-5, so 1e-4 is not far below it
+    assert not_learning.detect_lr_too_low(_sgd_run(1e-4, {"batch_size": 8}, flat)) == [] or \
+        fire(not_learning.detect_lr_too_low, _sgd_run(1e-4, {"batch_size": 8}, flat)).strength < 0.3
+    assert fire(not_learning.detect_lr_too_low, _sgd_run(1e-4, {}, flat)).strength >= 0.5
+    # a very large batch does not raise the floor: 3e-4 at 4096 samples is judged against the unscaled 1e-3 floor
+    big = fire(not_learning.detect_lr_too_low, _sgd_run(3e-4, {"global_batch_size": 4096}, flat))
+    unknown = fire(not_learning.detect_lr_too_low, _sgd_run(3e-4, {}, flat))
+    assert big.strength == unknown.strength
+
+
 def test_lr_too_low_fires() -> None:
     a = healthy_arrays()
     a["loss"] = 4.0 * np.exp(0.01 * np.random.default_rng(1).standard_normal(N))

@@ -28,6 +28,15 @@ KEYS: dict[str, tuple[str, ...]] = {
         "gradient_accumulation",
         "accum_steps",
     ),
+    # the batch one device takes per forward pass (HF per_device_train_batch_size, mmdet samples_per_gpu, a script's
+    # --batch-size); multiplied by the device count and the accumulation factor for the batch one update sees
+    "batch_size": ("per_device_train_batch_size", "micro_batch_size", "train_micro_batch_size_per_gpu",
+                   "samples_per_gpu", "imgs_per_gpu", "batch_size", "batch", "bs"),
+    # a batch already counted over every device (and accumulation): detectron2's SOLVER.IMS_PER_BATCH, Megatron's
+    # global_batch_size
+    "global_batch_size": ("global_batch_size", "total_batch_size", "ims_per_batch", "effective_batch_size"),
+    # how many devices train data-parallel (`gpus` is left out: an id list in some launchers, a count in others)
+    "devices": ("world_size", "num_gpus", "n_gpu", "n_gpus", "ngpus", "num_devices", "nproc_per_node", "devices"),
     "grokfast_lambda": ("grokfast_lambda", "grokfast_lamb", "lamb"),
     "grokfast_alpha": ("grokfast_alpha",),
     "adam_eps": ("adam_epsilon", "adam_eps", "eps", "epsilon"),

@@ -7,6 +7,15 @@ Reference LR ranges (docs/causes.md; sources in docs/references.md):
 - Muon: ~0.02 with its own scaling (KellerJordan/Muon default, modded-nanogpt 0.023-0.05).
 - MuGrokfast (the bundled phase1 trainer): Muon with a Grokfast filter that amplifies the slow gradient, so its
   healthy muon_lr is lower: 5e-3 (the trainer's default; the seed calls 1e-2 "2x recommended 5e-3").
+
+A reference LR belongs to a batch size (docs/diagnose.md, "LR references and the batch size"). When the run states
+its batch (per device x devices x accumulation, through the alias table) the reference is scaled to it before an LR
+is judged: linearly for SGD (Goyal et al. 2017: 0.1 x batch/256, so our 0.05 is the LR of a 128 batch) and by the
+square root for the Adam family (Hoffer et al. 2017; Malladi et al. 2022), from a 32 batch (Keras' default batch,
+at which its Adam default 1e-3 is set). The ceiling and the reference follow the batch both ways; the floor only
+falls with a smaller batch and is never raised: past the critical batch size (McCandlish et al. 2018) the best LR
+stops growing, so a large batch allows a larger LR but does not require one. Muon normalises its update (its LR is
+per-update spectral norm, batch-independent to first order) and an unknown optimiser has no rule: neither scales.
 """
 
 from __future__ import annotations
@@ -33,6 +42,65 @@ LR_REFERENCE: dict[str, tuple[float, float, float]] = {
     # wide: an unknown optimiser may be SGD (0.1 is a standard ResNet LR) or Adam; only extremes are flagged
     "unknown": (1e-5, 1e-3, 0.3),
 }
+
+
+# family -> (batch the reference belongs to, exponent of the scaling rule): linear for SGD, square root for Adam
+BATCH_RULE: dict[str, tuple[int, float]] = {
+    "sgd": (128, 1.0),
+    "adamw": (32, 0.5),
+    "adam": (32, 0.5),
+}
+# a stated batch beyond this is no per-update sample count (a token count, a dataset size): no scaling from it
+MAX_BATCH = 1 << 20
+
+
+@dataclass(frozen=True)
+class Batch:
+    size: int  # samples per optimiser update
+    how: str  # how it was read, for evidence ("batch_size=2 x 4 devices")
+    cv: ConfigValue | None
+
+
+def effective_batch(run: Run) -> Batch | None:
+    """Samples one optimiser update sees, from the config (per device x devices x accumulation, or a global
+    batch), None when the run does not state its batch."""
+    return stats.cached(run, "effective_batch", lambda: _effective_batch(run))
+
+
+def _count(cv: ConfigValue | None) -> int | None:
+    if cv is None or isinstance(cv.value, bool):
+        return None
+    v = _as_float(cv.value)
+    return int(v) if v is not None and v >= 1 and v == int(v) else None
+
+
+def _effective_batch(run: Run) -> Batch | None:
+    gcv = run.config_value(*KEYS["global_batch_size"])
+    g = _count(gcv)
+    if g is not None and g <= MAX_BATCH:
+        return Batch(g, f"{gcv.key.rsplit('.', 1)[-1]}={g}", gcv)
+    bcv = run.config_value(*KEYS["batch_size"])
+    b = _count(bcv)
+    if b is None or b > MAX_BATCH:
+        return None
+    parts = [f"{bcv.key.rsplit('.', 1)[-1]}={b}"]
+    dcv = run.config_value(*KEYS["devices"])
+    d = _count(dcv) or _as_int(run.meta.get("world_size"))
+    acv = run.config_value(*KEYS["grad_accum"])
+    a = _count(acv)
+    size = b
+    if d and d > 1:
+        size *= d
+        parts.append(f"{d} devices")
+    if a and a > 1:
+        size *= a
+        parts.append(f"{a} accumulation steps")
+    return Batch(size, " x ".join(parts), bcv) if size <= MAX_BATCH else None
+
+
+def _as_int(v: Any) -> int | None:
+    f = _as_float(v)
+    return int(f) if f is not None and f >= 1 and f == int(f) else None
 
 
 def optimizer_family(run: Run) -> str:
@@ -84,10 +152,40 @@ class ConfiguredLR:
     family: str  # key into LR_REFERENCE
     cv: ConfigValue | None  # where it is written, when known
     logged: bool = False  # taken from the logged LR series rather than a config
+    batch: Batch | None = None  # the run's batch, when stated (the reference is scaled to it)
+
+    @property
+    def scale(self) -> float:
+        """Factor from the family's reference batch to the run's (1 when either is unknown)."""
+        rule = BATCH_RULE.get(self.family)
+        if rule is None or self.batch is None:
+            return 1.0
+        ref_batch, power = rule
+        return (self.batch.size / ref_batch) ** power
 
     @property
     def reference(self) -> tuple[float, float, float]:
-        return LR_REFERENCE.get(self.family, LR_REFERENCE["unknown"])
+        lo, ref, hi = LR_REFERENCE.get(self.family, LR_REFERENCE["unknown"])
+        k = self.scale
+        return lo * min(1.0, k), ref * k, hi * k
+
+    @property
+    def floor_reference(self) -> tuple[float, float]:
+        """(floor, reference) for judging an LR as too low: both follow a smaller batch down, neither is raised by
+        a larger one (a large batch allows a larger LR, it does not require one)."""
+        lo, ref, _ = LR_REFERENCE.get(self.family, LR_REFERENCE["unknown"])
+        k = min(1.0, self.scale)
+        return lo * k, ref * k
+
+    def batch_note(self, low_side: bool = False) -> str:
+        """How the reference was scaled to the batch, for evidence ('' when it was not)."""
+        if self.scale == 1.0 or self.batch is None or (low_side and self.scale > 1.0):
+            return ""
+        ref_batch, power = BATCH_RULE[self.family]
+        rule = "linearly (Goyal et al. 2017)" if power == 1.0 else "by the square root (Malladi et al. 2022)"
+        base = LR_REFERENCE[self.family][1]
+        return (f" at batch {self.batch.size} ({self.batch.how} {cite_config(self.batch.cv)}; "
+                f"{fmt_lr(base)} at batch {ref_batch}, scaled {rule})")
 
 
 def _as_float(v: Any) -> float | None:
@@ -132,7 +230,17 @@ def _configured_lrs(run: Run) -> list[ConfiguredLR]:
                     rf = f"mugrokfast_{group}" if group in ("muon", "adam") else "mugrokfast_muon"
                 out.append(ConfiguredLR(group, float(vals.max()), rf if rf in LR_REFERENCE else "unknown",
                                         None, logged=True))
+    # the batch scales the reference of a single-optimiser run; a Muon trainer's groups keep their own references
+    # (its batch is counted in tokens, and the AdamW side of embeddings and norms follows Muon's batch)
+    batch = effective_batch(run)
+    for c in out:
+        if c.group == "main":
+            c.batch = batch
     return out
+
+
+def fmt_lr(v: float) -> str:
+    return f"{v:.3g}"
 
 
 def cite_source(path: str) -> str:

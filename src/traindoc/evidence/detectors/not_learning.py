@@ -626,13 +626,13 @@ def detect_lr_too_low(run: Run) -> list[Finding]:
     sites = []
     factor = 1.0
     for c in below:
-        lo, ref, _ = c.reference
+        lo, ref = c.floor_reference
         factor = max(factor, ref / c.value)
         name = c.cv.key.rsplit(".", 1)[-1] if c.cv else f"lr ({c.group})"
         t = c.cv.text if c.cv else None
         fam = "an unknown optimiser (wide range)" if c.family == "unknown" else c.family.replace("_", " ")
         ev.append(f"{name}={format_like(t, c.value)} is {ref / c.value:.3g}x below the reference "
-                  f"{format_like(t, ref)} for {fam} {cite_config(c.cv)}")
+                  f"{format_like(t, ref)} for {fam}{c.batch_note(low_side=True)} {cite_config(c.cv)}")
         sites.append(fix_site(c.cv, format_like(t, ref), key=f"lr.{c.group}"))
     loss = loss_series(run)
     flat = (prog is not None and prog < 0.10) or never_learned(run) is not None

@@ -187,7 +187,7 @@ def detect_lr_too_high(run: Run) -> list[Finding]:
         ratio = max(ratio, c.value / hi)
         name = c.cv.key.rsplit(".", 1)[-1] if c.cv else f"lr ({c.group})"
         ev.append(f"{name}={format_like(c.cv.text if c.cv else None, c.value)} is {r:.3g}x the reference "
-                  f"{format_like(c.cv.text if c.cv else None, ref)} for {_family_name(c.family)} "
+                  f"{format_like(c.cv.text if c.cv else None, ref)} for {_family_name(c.family)}{c.batch_note()} "
                   f"{cite_config(c.cv)}")
         sites.append(fix_site(c.cv, format_like(c.cv.text if c.cv else None, ref), key=f"lr.{c.group}"))
     if not above and not sym:
