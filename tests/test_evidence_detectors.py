@@ -202,14 +202,16 @@ def _sgd_run(lr: float, config: dict[str, object], loss: np.ndarray) -> Run:
 
 
 def test_lr_reference_scales_linearly_with_the_sgd_batch() -> None:
-    # a detector's 0.02 belongs to 16 images (8 GPUs x 2); on one GPU with 2 images the reference is 1/8 of it
+    # SGD at 0.1 on one GPU with 2 images: the reference 0.05 at 128 is 0.00078 there, the ceiling 0.5 / 8
     blows = np.array([2.0, 1.8, 1.7, 1.9, 2.6, 4.0, 6.5, 9.0, 14.0, 20.0])
-    f = fire(optimisation.detect_lr_too_high, _sgd_run(0.02, {"samples_per_gpu": 2}, blows))
+    f = fire(optimisation.detect_lr_too_high, _sgd_run(0.1, {"samples_per_gpu": 2}, blows))
     assert f.strength >= 0.5 and f.step is not None
     assert any("at batch 2 (samples_per_gpu=2" in e and "scaled linearly" in e for e in f.evidence)
     # the same LR and divergence at 8 GPUs x 2 images: the LR is in its range, lr_too_high stays a candidate
-    g = fire(optimisation.detect_lr_too_high, _sgd_run(0.02, {"samples_per_gpu": 2, "num_gpus": 8}, blows))
+    g = fire(optimisation.detect_lr_too_high, _sgd_run(0.1, {"samples_per_gpu": 2, "num_gpus": 8}, blows))
     assert g.strength < 0.5 and not g.fix_sites
+    # and with no batch stated, 0.1 is inside SGD's unscaled range
+    assert fire(optimisation.detect_lr_too_high, _sgd_run(0.1, {}, blows)).strength < 0.5
 
 
 def test_lr_reference_scales_by_the_square_root_of_the_adam_batch() -> None:

@@ -12,9 +12,11 @@ A reference LR belongs to a batch size (docs/diagnose.md, "LR references and the
 its batch (per device x devices x accumulation, through the alias table) the reference is scaled to it before an LR
 is judged: linearly for SGD (Goyal et al. 2017: 0.1 x batch/256, so our 0.05 is the LR of a 128 batch) and by the
 square root for the Adam family (Hoffer et al. 2017; Malladi et al. 2022), from a 32 batch (Keras' default batch,
-at which its Adam default 1e-3 is set). The ceiling and the reference follow the batch both ways; the floor only
-falls with a smaller batch and is never raised: past the critical batch size (McCandlish et al. 2018) the best LR
-stops growing, so a large batch allows a larger LR but does not require one. Muon normalises its update (its LR is
+at which its Adam default 1e-3 is set). The reference follows the batch both ways and the ceiling rises with it;
+below the reference batch the ceiling falls by the square root of the rule's factor only (divergence is bounded by
+curvature as well as by gradient noise). The floor only falls with a smaller batch and is never raised: past the
+critical batch size (McCandlish et al. 2018) the best LR stops growing, so a large batch allows a larger LR but does
+not require one. Muon normalises its update (its LR is
 per-update spectral norm, batch-independent to first order) and an unknown optimiser has no rule: neither scales.
 """
 
@@ -167,7 +169,10 @@ class ConfiguredLR:
     def reference(self) -> tuple[float, float, float]:
         lo, ref, hi = LR_REFERENCE.get(self.family, LR_REFERENCE["unknown"])
         k = self.scale
-        return lo * min(1.0, k), ref * k, hi * k
+        # below the reference batch the ceiling falls by the square root of the rule's factor only: divergence is
+        # bounded by curvature (Cohen et al. 2021), which the batch does not change, as well as by gradient noise,
+        # which it does (McCandlish et al. 2018), so the ceiling falls more slowly than the best LR
+        return lo * min(1.0, k), ref * k, hi * (k if k >= 1.0 else math.sqrt(k))
 
     @property
     def floor_reference(self) -> tuple[float, float]:
