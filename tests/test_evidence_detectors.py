@@ -235,6 +235,33 @@ def test_lr_floor_falls_with_a_small_batch_and_is_never_raised() -> None:
     assert big.strength == unknown.strength
 
 
+def _corpus_run(name: str, config: dict[str, object] | None = None) -> Run:
+    from pathlib import Path
+
+    from traindoc.ingest.loader import load_run
+
+    run = load_run([Path(__file__).parent / "corpus" / "realworld" / name / "run"])
+    for k, v in (config or {}).items():
+        run.put_config(ConfigValue(k, v, "run/train.log", 1, "log_line", str(v)))
+    return run
+
+
+def test_lr_too_high_is_listed_for_a_nan_nothing_explains() -> None:
+    # PaddleSlim: loss 2.3 at iteration 0, NaN from iteration 10 on, no LR, optimiser or precision in the log
+    f = fire(optimisation.detect_lr_too_high, _corpus_run("paddleslim-1582-loss-nan-after-iter0"))
+    assert 0.35 <= f.strength < 0.5 and f.step == 10
+    assert any("commonest reading of an unexplained NaN" in e for e in f.evidence)
+    # float16 stated: overflow comes first, the LR stays listed lower
+    half = _corpus_run("paddleslim-1582-loss-nan-after-iter0", {"precision": "16-mixed"})
+    assert fire(optimisation.detect_lr_too_high, half).strength <= 0.3
+
+
+def test_lr_too_high_not_listed_for_a_nan_an_lr_in_range_or_full_precision_rules_out() -> None:
+    for config in ({"optimizer": "adamw", "lr": 3e-4}, {"precision": "bf16-mixed"}):
+        run = _corpus_run("paddleslim-1582-loss-nan-after-iter0", config)
+        assert optimisation.detect_lr_too_high(run) == []
+
+
 def test_lr_too_low_fires() -> None:
     a = healthy_arrays()
     a["loss"] = 4.0 * np.exp(0.01 * np.random.default_rng(1).standard_normal(N))

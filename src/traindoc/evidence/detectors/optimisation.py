@@ -29,6 +29,7 @@ from traindoc.evidence.context import (
 )
 from traindoc.evidence.finding import Finding
 from traindoc.evidence.growth import compounding_growth
+from traindoc.evidence.precision import training_precision
 from traindoc.evidence.stats import fmt
 from traindoc.ingest.model import Run
 
@@ -120,6 +121,38 @@ def _instability_evidence(run: Run) -> tuple[list[str], int | None, float, dict]
     return ev, first, sev, nums
 
 
+def _unexplained_nan(run: Run, lrs: list) -> tuple[float, str, int | None] | None:
+    """(strength, evidence, step) for a NaN that nothing in the logs explains and no known LR range clears.
+
+    A training loss that turns NaN for good with no blow-up, no LR information and no stated precision cannot be
+    told apart from the logs (detect_nan_inf lists an unguarded op at 0.4 and fp16 overflow at 0.3). An LR too high
+    for the run is the commonest of those readings and the first remedy an engineer tries, so it is listed beside
+    them, never confirmed: 0.42 with nothing stated; 0.3 where a stated float16 precision puts overflow first or the
+    NaN is there from the first logged point (the data first, detect_nan_from_start). An LR known to sit inside a
+    named optimiser's range, or a stated bf16/fp32 precision with an unguarded op as the reading, rule it out here.
+    """
+    if any(c.family != "unknown" and c.value <= c.reference[2] * 1.25 for c in lrs):
+        return None
+    ctx = nan_context(run)
+    evts = [e for e in run.events if e.tag in ("nan_loss", "nan_inf")]
+    if ctx is not None and (not ctx.loss_nan or ctx.recovers or ctx.lr_lead):
+        return None  # a skipped update (loss scaler), or a NaN the instability evidence already reads
+    if ctx is None and not evts:
+        return None
+    half = training_precision(run).half
+    if half is False:
+        return None
+    step = ctx.step if ctx is not None else evts[0].step
+    where = f"at step {step}" if step is not None else f"({evts[0].message[:80]})"
+    what = ("no LR is stated for a known optimiser" if not lrs else
+            "the LR is stated for no named optimiser, so no reference range clears it")
+    strength = 0.3 if half or (ctx is not None and ctx.from_start) else 0.42
+    why = (f"the loss went non-finite {where} with no blow-up before it and {what}: an LR too high is the commonest "
+           f"reading of an unexplained NaN, listed beside an unguarded op and fp16 overflow, which the logs cannot "
+           f"tell apart")
+    return strength, why, step
+
+
 def detect_lr_too_high(run: Run) -> list[Finding]:
     """LR above its optimiser's reference range, made a cause when the run shows instability.
 
@@ -190,6 +223,10 @@ def detect_lr_too_high(run: Run) -> list[Finding]:
                   f"{format_like(c.cv.text if c.cv else None, ref)} for {_family_name(c.family)}{c.batch_note()} "
                   f"{cite_config(c.cv)}")
         sites.append(fix_site(c.cv, format_like(c.cv.text if c.cv else None, ref), key=f"lr.{c.group}"))
+    lone_nan = _unexplained_nan(run, lrs) if not above and not sym else None
+    if lone_nan is not None:
+        sym.append(lone_nan[1])
+        first = lone_nan[2]
     if not above and not sym:
         return []
     if above and sym:
@@ -221,6 +258,8 @@ def detect_lr_too_high(run: Run) -> list[Finding]:
             sym.append("the NaN followed a climbing loss or a rising LR, and no known LR range clears the LR: the "
                        "LR is the first suspect")
             strength = max(strength, 0.75)
+        if lone_nan is not None:
+            strength = max(strength, lone_nan[0])
     wide_top = LR_REFERENCE["unknown"][2] * 1.25
     if above and not named and all(c.value <= wide_top for c in above):
         # above only the range of a family the run never named (the stack's default), and inside what some common
