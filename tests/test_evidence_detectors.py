@@ -175,6 +175,15 @@ def test_lr_too_high_a_per_token_loss_beyond_any_vocabulary_is_a_divergence() ->
     assert optimisation.detect_lr_too_high(_ppl_run(cost, np.exp(cost / 30))) == []
 
 
+def test_lr_too_high_one_overflowed_perplexity_is_a_divergence() -> None:
+    # OpenNMT-tf: one evaluation with loss 148890.7 and perplexity inf (exp overflows above 709): only exp of that
+    # very loss prints inf, so the per-token reading holds from one point
+    f = fire(optimisation.detect_lr_too_high, _ppl_run(np.array([148890.71875]), np.array([np.inf])))
+    assert any("beyond ln of any vocabulary" in e for e in f.evidence)
+    # a finite perplexity beside one large loss proves nothing from a single point
+    assert optimisation.detect_lr_too_high(_ppl_run(np.array([148890.71875]), np.array([5.0]))) == []
+
+
 def test_lr_too_high_an_unnamed_optimiser_at_lr_20_that_trains_is_a_candidate() -> None:
     # PyTorch's word_language_model: plain SGD (not named in its log) at lr 20 with clipping, the loss falling
     loss = [8.1, 6.8, 6.3, 6.1, 6.0, 5.9, 5.8, 5.7, 5.6, 5.5]

@@ -97,7 +97,10 @@ def _instability_evidence(run: Run) -> tuple[list[str], int | None, float, dict]
         ok = np.isfinite(lv) & (lv > 0)
         with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
             same = np.where(np.isfinite(pv), np.abs(np.log(np.maximum(pv, 1e-300)) - lv) <= 0.05 * lv, lv > 700)
-        if ok.sum() >= 3 and bool(same[ok].all()) and float(np.median(lv[ok])) >= 25:
+        # the identity ppl = exp(loss) needs >= 3 points to rule out chance, except where the perplexity printed
+        # as inf beside a loss above 709 (exp overflows float64 there): only exp of that very loss gives inf
+        overflowed = bool((np.isinf(pv) & (lv > 709)).any())
+        if (ok.sum() >= 3 or overflowed) and bool(same[ok].all()) and float(np.median(lv[ok])) >= 25:
             ev.append(f"{ls.name} is a per-token cross-entropy ({pname} = exp of it is logged) at a median "
                       f"{fmt(float(np.median(lv[ok])))} nats: beyond ln of any vocabulary (ln 1e6 = 13.8), far worse "
                       f"than uniform guessing, so the model diverged {cite_series(ls)}")
