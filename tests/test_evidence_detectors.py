@@ -335,6 +335,24 @@ def test_scheduler_misuse_silent_when_lr_follows_schedule() -> None:
     assert not_learning.detect_scheduler_misuse(make_run()) == []
 
 
+def _two_lines(grad: list[float], loss: list[float]) -> Run:
+    """Two mmengine log lines 50 iterations apart (an excerpt pasted into an issue)."""
+    run = Run()
+    run.add_series(Series("grad_norm", np.array([838, 888]), np.array(grad), "run/train.log"))
+    run.add_series(Series("loss", np.array([838, 888]), np.array(loss), "run/train.log"))
+    return run.finalize()
+
+
+def test_grad_explosion_a_thousandfold_jump_between_two_lines() -> None:
+    f = fire(optimisation.detect_grad_explosion, _two_lines([3.4572, 31101415.5974], [1.5043, 63.1261]))
+    assert f.step == 888 and f.strength >= 0.6 and any("loss jumped with it" in e for e in f.evidence)
+
+
+def test_grad_explosion_silent_on_a_spike_two_lines_cannot_call_an_explosion() -> None:
+    # a 50x spike: large, but within what healthy runs show (PaLM's recovered spikes)
+    assert optimisation.detect_grad_explosion(_two_lines([3.4572, 172.86], [1.5043, 1.62])) == []
+
+
 def test_grad_explosion_fires_without_clipping() -> None:
     a = healthy_arrays()
     a["grad_norm"][500:] *= np.exp(np.arange(N - 500) / 50)

@@ -359,6 +359,39 @@ def _clip_config(run: Run) -> tuple[float | None, object]:
     return config_number(run, *KEYS["grad_clip"])
 
 
+JUMP = 1e3  # three orders of magnitude between two log lines: no noise or healthy spike (<= ~100x, PaLM §5.1) does it
+
+
+def _short_jump(run: Run, g, loss, clip: float | None, site: dict) -> Finding | None:
+    """A short excerpt (< 10 grad-norm points) whose grad norm jumps >= 1000x from one log line to the next: too
+    few points for growth statistics, but a thousandfold jump is an explosion on its face. 0.55, 0.65 with the loss
+    jumping >= 10x at the same line; clipping on keeps it a candidate (0.4: updates stay bounded)."""
+    st, v = g.finite()
+    if v.size < 2:
+        return None
+    with np.errstate(divide="ignore", invalid="ignore"):
+        r = np.where(v[:-1] > 0, v[1:] / v[:-1], 0.0)
+    i = int(np.argmax(r))
+    if r[i] < JUMP:
+        return None
+    step = int(st[i + 1])
+    ev = [f"grad_norm jumped from {fmt(float(v[i]))} at step {int(st[i])} to {fmt(float(v[i + 1]))} at step {step} "
+          f"({r[i]:.3g}x between two log lines) {cite_series(g)}: a thousandfold jump is an explosion, not noise"]
+    strength = 0.55
+    if loss is not None:
+        ls, lv = loss.finite()
+        before, at = lv[ls <= st[i]], lv[ls == step]
+        if before.size and at.size and before[-1] > 0 and at[0] >= 10 * before[-1]:
+            ev.append(f"the loss jumped with it, {fmt(float(before[-1]))} -> {fmt(float(at[0]))} {cite_series(loss)}")
+            strength = 0.65
+    if clip:
+        ev.append("gradient clipping is on: the updates stay bounded, so a candidate")
+        strength = 0.4
+    return Finding("detect_grad_explosion", "grad_explosion", strength,
+                   "the gradient norm jumps by orders of magnitude between two log lines", ev, step,
+                   {"growth": float(r[i]), "clip": clip, "short_excerpt": True}, [site])
+
+
 def detect_grad_explosion(run: Run) -> list[Finding]:
     """Grad norm grows by >= 2 orders of magnitude (late max vs early median) with no clipping configured, or
     compounds (evidence/growth.py) over >= 5 log points.
@@ -384,6 +417,10 @@ def detect_grad_explosion(run: Run) -> list[Finding]:
         return [Finding("detect_grad_explosion", "grad_explosion", 0.35 if clip else 0.55,
                         "the loss compounds step after step (grad norm not logged)", ev, lc.first_step,
                         {"growth": lc.factor, "clip": clip, "loss_only": True}, [site])]
+    if len(g) < 10:
+        jump = _short_jump(run, g, loss, clip, site)
+        if jump is not None:
+            return [jump]
     if len(g) < 5:
         return []
     st, v = g.finite()
