@@ -280,6 +280,26 @@ def test_lr_too_low_fires() -> None:
     assert f.fix_sites[0]["after"] == "5e-3"
 
 
+def test_lr_too_low_needs_the_logged_peak_and_a_loss_left_to_learn() -> None:
+    def hf(lr: list[float], loss: list[float]) -> Run:
+        run = Run()
+        st = np.arange(1, len(lr) + 1) * 10
+        run.add_series(Series("lr", st, np.array(lr), "run/trainer_state.json"))
+        run.add_series(Series("loss", st, np.array(loss), "run/trainer_state.json"))
+        run.sources.append(Source("run/trainer_state.json", "hf_trainer_state"))
+        return run.finalize()
+
+    flat = [2.3, 2.3, 2.29, 2.3, 2.3, 2.29]
+    # a constant logged LR 1e-7 with a flat loss: the LR is what the run used
+    assert fire(not_learning.detect_lr_too_low, hf([1e-7] * 6, flat)).strength >= 0.5
+    # one logged point 3 steps into a warmup, or a warmup still climbing at the end: the peak is not in the log
+    for lr, loss in (([3.3e-7], [2.3]), ([1e-8, 2e-8, 3e-8, 4e-8, 5e-8, 6e-8], flat)):
+        assert not any("below the reference" in e for f in not_learning.detect_lr_too_low(hf(lr, loss))
+                       for e in f.evidence)
+    # a loss of exactly 0 throughout: nothing to learn, no LR explains it
+    assert fire(not_learning.detect_lr_too_low, hf([6.7e-6, 0.0], [0.0, 0.0])).strength <= 0.2
+
+
 def test_lr_too_low_silent_when_learning() -> None:
     assert not_learning.detect_lr_too_low(make_run()) == []
 

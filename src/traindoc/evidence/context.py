@@ -154,6 +154,9 @@ class ConfiguredLR:
     family: str  # key into LR_REFERENCE
     cv: ConfigValue | None  # where it is written, when known
     logged: bool = False  # taken from the logged LR series rather than a config
+    # for a logged LR: the series shows its peak (>= 2 points and not still rising at its last one); a single point
+    # or a warmup still climbing is only a lower bound of the peak, evidence for "too high" but not for "too low"
+    peak_seen: bool = True
     batch: Batch | None = None  # the run's batch, when stated (the reference is scaled to it)
 
     @property
@@ -233,8 +236,9 @@ def _configured_lrs(run: Run) -> list[ConfiguredLR]:
                 rf = fam
                 if fam == "mugrokfast":
                     rf = f"mugrokfast_{group}" if group in ("muon", "adam") else "mugrokfast_muon"
+                rising = vals.size < 2 or (vals[-1] >= vals.max() and vals[-1] > vals[0])
                 out.append(ConfiguredLR(group, float(vals.max()), rf if rf in LR_REFERENCE else "unknown",
-                                        None, logged=True))
+                                        None, logged=True, peak_seen=not rising))
     # the batch scales the reference of a single-optimiser run; a Muon trainer's groups keep their own references
     # (its batch is counted in tokens, and the AdamW side of embeddings and norms follows Muon's batch)
     batch = effective_batch(run)

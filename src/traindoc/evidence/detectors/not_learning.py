@@ -383,8 +383,9 @@ def _lr_collapse(run: Run) -> LRCollapse | None:
 
 
 def lrs_below_reference(run: Run) -> list:
-    """Configured LRs under a third of their optimiser's low end (docs/causes.md: orders of magnitude below)."""
-    return [c for c in configured_lrs(run) if 0 < c.value < c.reference[0] / 3]
+    """Configured LRs under a third of their optimiser's low end (docs/causes.md: orders of magnitude below). A logged
+    LR whose peak the log does not show (one point, or a warmup still climbing) is no evidence of a low LR."""
+    return [c for c in configured_lrs(run) if 0 < c.value < c.reference[0] / 3 and c.peak_seen]
 
 
 @dataclass
@@ -650,6 +651,13 @@ def detect_lr_too_low(run: Run) -> list[Finding]:
         # the norm), so a low LR is a risk to mention, not what is wrong
         ev.append("the loss learns at this LR: a risk, not the fault")
         strength = min(strength, 0.25)
+    lv = loss.finite()[1] if loss is not None else np.array([])
+    if lv.size and float(np.abs(lv).max()) == 0:
+        # a too-low LR leaves the loss where it started (chance level for a fresh head); a loss of exactly 0 at every
+        # logged point has nothing left to learn, so no LR explains it (a masked or empty target does: the data)
+        ev.append("the loss is exactly 0 at every logged point: nothing is left to learn, so a small LR does not "
+                  "explain it")
+        strength = min(strength, 0.2)
     return [Finding("detect_lr_too_low", "lr_too_low", float(min(1.0, strength)),
                     "learning rate far below the reference range; the loss barely moves", ev, None,
                     {"lr_under_reference": factor, "loss_progress": prog, "grad_norm_median": gmed}, sites)]
