@@ -290,8 +290,9 @@ def test_lr_too_low_needs_the_logged_peak_and_a_loss_left_to_learn() -> None:
         return run.finalize()
 
     flat = [2.3, 2.3, 2.29, 2.3, 2.3, 2.29]
-    # a constant logged LR 1e-7 with a flat loss: the LR is what the run used
+    # a constant logged LR 1e-7 with a flat loss, or a warmup that reached its plateau: the LR is what the run used
     assert fire(not_learning.detect_lr_too_low, hf([1e-7] * 6, flat)).strength >= 0.5
+    assert fire(not_learning.detect_lr_too_low, hf([1e-8, 5e-8, 1e-7, 1e-7, 1e-7, 1e-7], flat)).strength >= 0.5
     # one logged point 3 steps into a warmup, or a warmup still climbing at the end: the peak is not in the log
     for lr, loss in (([3.3e-7], [2.3]), ([1e-8, 2e-8, 3e-8, 4e-8, 5e-8, 6e-8], flat)):
         assert not any("below the reference" in e for f in not_learning.detect_lr_too_low(hf(lr, loss))

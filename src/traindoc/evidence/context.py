@@ -236,7 +236,9 @@ def _configured_lrs(run: Run) -> list[ConfiguredLR]:
                 rf = fam
                 if fam == "mugrokfast":
                     rf = f"mugrokfast_{group}" if group in ("muon", "adam") else "mugrokfast_muon"
-                rising = vals.size < 2 or (vals[-1] >= vals.max() and vals[-1] > vals[0])
+                # still climbing: the last point is above every earlier one (a warmup that reached a plateau, even
+                # of two points, has shown its peak)
+                rising = vals.size < 2 or bool(vals[-1] > vals[:-1].max())
                 out.append(ConfiguredLR(group, float(vals.max()), rf if rf in LR_REFERENCE else "unknown",
                                         None, logged=True, peak_seen=not rising))
     # the batch scales the reference of a single-optimiser run; a Muon trainer's groups keep their own references
