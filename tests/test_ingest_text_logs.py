@@ -426,3 +426,15 @@ def test_lightning_rich_bar_wrapped_metrics():
     assert math.isnan(values(run, "eval_loss")[300])
     assert values(run, "train_loss_epoch") == {300: pytest.approx(2.215)}
     assert run.meta["param_summary"]["total"] == 86300
+
+
+def test_a_metric_named_like_an_exception_is_a_metric_and_an_exception_is_not(tmp_path):
+    from traindoc.ingest.loader import load_run
+
+    p = tmp_path / "train.log"
+    p.write_text("".join(f"[2019/06/24 16:19:46 __main__ INFO] - Epoch 1 Step {s}/1500 Loss {2 - s / 1000:.4f} "
+                         f"(2.0) AngleError {27 - s / 100:.2f} (27.60)\n" for s in range(0, 1000, 100))
+                 + "ValueError: 3 is not a valid shape\n")
+    run = load_run([p])
+    assert len(run.series("loss")) == 10 and len(run.series("AngleError")) == 10
+    assert run.series("ValueError") is None

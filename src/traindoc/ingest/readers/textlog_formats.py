@@ -1172,9 +1172,11 @@ _ONLY_STEP = re.compile(r"^\W*(?:global[_ ]step|step|iter|iteration|epoch)\W+(\d
 
 
 # Warning and error lines carry numbers ("Attempted loss scale: 65536 ... Reducing hysteresis to 1") that are not
-# metrics: the catalogue owns them.
+# metrics: the catalogue owns them. An exception name is followed by a colon ("ValueError: 3 is not ..."); a metric
+# named like one is followed by its value ("AngleError 27.60").
 _GEN_SKIP = re.compile(
-    r"overflow|OVERFLOW|[Ww]arning|WARNING|\b[A-Z]\w*Error\b|^Error\b|ERROR|Exception|Traceback|Skipping"
+    r"overflow|OVERFLOW|[Ww]arning|WARNING|\b[A-Z]\w*Error\b(?!\s+[-+]?(?:\d|\.\d|nan\b|inf\b))|^Error\b|ERROR"
+    r"|Exception|Traceback|Skipping"
 )
 
 
