@@ -102,11 +102,8 @@ def test_print_glued_to_a_progress_bar_is_read(tmp_path):
 
 
 def test_worded_run_announcement_is_configuration(tmp_path):
-    p = tmp_path / "train.log"
-    p.write_text("training mlp with adam lr=0.000607 batch=32 steps=300\n" + METRIC_LINES)
-    run = Run()
-    text_log.read(p, run)
-    run.finalize()
+    run = read(text_log.read, tmp_path / "train.log",
+               "training mlp with adam lr=0.000607 batch=32 steps=300\n" + METRIC_LINES)
     assert sorted(run.metrics) == ["grad_norm", "loss", "lr"]  # no "with adam lr" series
     assert {k: cv.value for k, cv in run.config.items()} == {"optimizer": "adam", "lr": 0.000607, "batch": 32,
                                                             "steps": 300}
@@ -114,23 +111,17 @@ def test_worded_run_announcement_is_configuration(tmp_path):
 
 def test_worded_metric_lines_stay_metrics(tmp_path):
     # "training" followed by the step, or by a loss: a metric line, not an announcement
-    p = tmp_path / "train.log"
-    p.write_text("".join(f"training step={s} loss={2 - s / 100:.4f} lr=0.001\n" for s in range(1, 11))
-                 + "".join(f"training epoch {e}: lr=0.001 batch=32 loss=1.0\n" for e in range(3)))
-    run = Run()
-    text_log.read(p, run)
-    run.finalize()
+    run = read(text_log.read, tmp_path / "train.log",
+               "".join(f"training step={s} loss={2 - s / 100:.4f} lr=0.001\n" for s in range(1, 11))
+               + "".join(f"training epoch {e}: lr=0.001 batch=32 loss=1.0\n" for e in range(3)))
     assert len(run.series("loss")) >= 10 and not run.config
 
 
 def test_command_line_in_a_log_is_configuration(tmp_path):
     # OpenNMT-py's single-dash long flags after a `set -x` mark, and a console script wrapped onto a second line
-    p = tmp_path / "train.log"
-    p.write_text("+ python train.py -data d -gpuid 0 -brnn -layers 2 -optim adam -dropout 0.2 -learning_rate 1.0\n"
-                 "cgcnn-tr -as cif/ --train-ratio 0.8 --epoch\n 300 --batch-size 32 --workers 10\n" + METRIC_LINES)
-    run = Run()
-    text_log.read(p, run)
-    run.finalize()
+    run = read(text_log.read, tmp_path / "train.log",
+               "+ python train.py -data d -gpuid 0 -brnn -layers 2 -optim adam -dropout 0.2 -learning_rate 1.0\n"
+               "cgcnn-tr -as cif/ --train-ratio 0.8 --epoch\n 300 --batch-size 32 --workers 10\n" + METRIC_LINES)
     assert sorted(run.metrics) == ["grad_norm", "loss", "lr"]  # no "batch-size" or "workers" series
     cfg = {k: cv.value for k, cv in run.config.items()}
     assert cfg["learning_rate"] == 1.0 and cfg["optim"] == "adam" and cfg["brnn"] is True and cfg["layers"] == 2
@@ -140,11 +131,8 @@ def test_command_line_in_a_log_is_configuration(tmp_path):
 
 
 def test_a_negative_number_is_a_flag_value_and_a_lone_dash_word_is_not_a_flag(tmp_path):
-    p = tmp_path / "train.log"
-    p.write_text("python train.py --bias-init -3.0 --amp --lr 1e-3\nloss - acc --- not flags\n" + METRIC_LINES)
-    run = Run()
-    text_log.read(p, run)
-    run.finalize()
+    run = read(text_log.read, tmp_path / "train.log",
+               "python train.py --bias-init -3.0 --amp --lr 1e-3\nloss - acc --- not flags\n" + METRIC_LINES)
     assert {k: cv.value for k, cv in run.config.items()} == {"bias_init": -3.0, "amp": True, "lr": 0.001}
 
 
