@@ -174,3 +174,9 @@ def test_loss_spellings_of_plain_prints(tmp_path):
     p.write_text("".join(f"Training Phase: Epoch: [ {e}][ 0/ 3]      Iteration Loss: {1 / (e + 1):.3f}\n"
                          for e in range(8)))
     assert len(load_run([p]).series("loss")) == 8
+
+
+def test_separator_lines_and_prose_dashes_are_not_command_lines(tmp_path):
+    run = read(text_log.read, tmp_path / "train.log",
+               "-------- epoch 1 --------\nloss went up -- see below -- nothing to do\n" + METRIC_LINES)
+    assert not run.config and len(run.series("loss")) == 20

@@ -27,6 +27,7 @@ _PROMPT = r"(?:[+$>#!]+\s*)?"
 _ENV = r"(?:[A-Z_][A-Z0-9_]*=\S*\s+)*"
 _LAUNCHER = re.compile(
     rf"^{_PROMPT}{_ENV}(?:(?:python[\d.]*|torchrun|accelerate\s+launch|deepspeed|horovodrun|th)\s|\S*\.(?:py|lua)\s)")
+_LONG_IN_TEXT = re.compile(r"(?:^|\s)--[A-Za-z]")
 _LONG = re.compile(r"^--[A-Za-z][\w.-]*(?:=.*)?$")
 _SINGLE = re.compile(r"^-[A-Za-z][A-Za-z_][\w.-]*$")  # -learning_rate, -optim (not -v, not -1e-3)
 _NUMBER = re.compile(r"^-?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?$")
@@ -39,7 +40,8 @@ def command_flags(text: str) -> list[tuple[str, str | None]] | None:
     if "-" not in text:
         return None
     launched = _LAUNCHER.match(text) is not None
-    if not launched and text.count("--") < _MIN_BARE_FLAGS:
+    # a separator line ("-------") is not two flags: only "--" starting a word and followed by a letter counts
+    if not launched and len(_LONG_IN_TEXT.findall(text, 0, 4096)) < _MIN_BARE_FLAGS:
         return None
     try:
         tokens = shlex.split(text, comments=False, posix=True)
