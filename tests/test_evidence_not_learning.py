@@ -271,3 +271,18 @@ def test_learned_then_lost_fires_at_the_lowest_loss_and_rules_out_the_never_lear
 def test_learned_then_lost_silent_on_runs_that_never_learned_or_still_learn():
     assert nl.detect_learned_then_lost(build(chance_loss(6), accuracy=0.17)) == []
     assert nl.detect_learned_then_lost(build(learning_loss(), accuracy=0.3)) == []
+
+
+def test_lr_collapse_against_the_planned_epochs_a_log_prints(tmp_path):
+    # the log ends where the LR reaches 0, at epoch 5 of the 50 its counter announces: 88 % of the run is left
+    lines = [f"TRAIN [epoch: {e}/50] || train_loss: {400 / (e + 1):.3f} || lr: {4e-5 * (1 - e / 5):.0e} || time: 190"
+             for e in range(6)]
+    p = tmp_path / "train.log"
+    p.write_text("\n".join(lines) + "\n")
+    run = load_run([p])
+    assert run.meta["planned_epochs"] == 50
+    (f,) = nl.detect_lr_collapse(run)
+    assert f.step == 5 and f.strength >= 0.5 and any("88% of the 50 planned epochs" in e for e in f.evidence)
+    # the same log planned for 6 epochs: a schedule that ends with the run
+    p.write_text("\n".join(s.replace("/50]", "/6]") for s in lines) + "\n")
+    assert nl.detect_lr_collapse(load_run([p])) == []

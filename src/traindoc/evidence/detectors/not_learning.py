@@ -350,7 +350,8 @@ class LRCollapse:
     step: int  # first logged step under COLLAPSE_RATIO x peak
     value: float
     floor: float
-    remaining: float  # share of the logged run after the collapse
+    remaining: float  # share of the run after the collapse (the planned run when the log says how long it is)
+    logged_remaining: float  # share of the logged run after the collapse
     series: Series
 
 
@@ -375,11 +376,28 @@ def _lr_collapse(run: Run) -> LRCollapse | None:
     c = p + int(below[0])
     span = float(st[-1] - st[0])
     remaining = float(st[-1] - st[c]) / span if span > 0 else 0.0
+    # a log that stops where the LR reaches its floor shows no "remaining" run, but its progress counter may say
+    # how long the run is planned for ("epoch 5/50"): the share of planned epochs still to go then counts
+    logged = remaining
+    remaining = max(remaining, _planned_remaining(run, int(st[c])))
     after = v[c:]
     # it must stay down (a warm restart back to the peak is a schedule, not a collapse)
     if remaining < COLLAPSE_REMAINING or float((after < 1e-2 * peak).mean()) < 0.9:
         return None
-    return LRCollapse(peak, int(st[p]), int(st[c]), float(v[c]), float(after.min()), remaining, s)
+    return LRCollapse(peak, int(st[p]), int(st[c]), float(v[c]), float(after.min()), remaining, logged, s)
+
+
+def _planned_remaining(run: Run, step: int) -> float:
+    """Share of the planned epochs (run.meta["planned_epochs"], from an "epoch e/n" counter) still to go after the
+    epoch that holds `step`; 0 when the log does not say how long the run is planned for."""
+    planned = run.meta.get("planned_epochs")
+    if not isinstance(planned, int) or planned <= 0 or not run.epoch_starts:
+        return 0.0
+    starts = sorted(run.epoch_starts)
+    first_epoch = min(e for _, e in starts)
+    epoch = next((e for s, e in reversed(starts) if s <= step), starts[0][1])
+    done = epoch + 1 if first_epoch == 0 else epoch  # epochs finished by the end of this one
+    return max(0.0, (planned - done) / planned)
 
 
 def lrs_below_reference(run: Run) -> list:
@@ -735,10 +753,14 @@ def detect_lr_collapse(run: Run) -> list[Finding]:
     c = lr_collapse(run)
     if c is None:
         return []
+    down = "" if c.floor == c.value else (" and to exactly 0 later" if c.floor == 0 else
+                                          f" and to {fmt(c.floor)} later ({c.peak / c.floor:.2g}x down)")
+    planned = run.meta.get("planned_epochs")
+    whose = f"of the {planned} planned epochs" if planned and c.remaining > c.logged_remaining else "of the run"
     ev = [f"{c.series.name} fell from its peak {fmt(c.peak)} (step {c.peak_step}) to {fmt(c.value)} by step "
-          f"{c.step} and to {fmt(c.floor)} later ({c.peak / max(c.floor, 1e-300):.2g}x down), with {c.remaining:.0%} "
-          f"of the run still to go: the schedule decays orders of magnitude too fast (a per-epoch scheduler stepped "
-          f"every batch) {cite_series(c.series)}"]
+          f"{c.step}{down}, with {c.remaining:.0%} {whose} still to go: the schedule decays orders of "
+          f"magnitude too fast (a per-epoch scheduler stepped every batch, or a schedule sized for a shorter run) "
+          f"{cite_series(c.series)}"]
     strength = 0.75
     loss = loss_series(run)
     if loss is not None:

@@ -59,6 +59,7 @@ from traindoc.ingest.registry import Reader, ReadError
 MAX_FRAME = 64 * 1024  # bytes kept of one frame; the rest of an over-long frame is skipped
 HEAD_FRAMES = 2000  # frames used to pick the format family
 MAX_HEAD_BYTES = 4 << 20  # how far to look for a known family when the first frames match none
+MAX_PLANNED_EPOCHS = 1_000_000  # an "epoch e/n" total beyond this is no epoch count
 MAX_EVENTS = 20000  # distinct events kept per file; later new ones are only counted (a warning storm is one event)
 MAX_MESSAGE = 2000  # characters kept of an event's message
 
@@ -474,6 +475,11 @@ class _Parser:
         self.first_bad: int | None = None
 
     def finish(self) -> None:
+        # the length the run is planned for, as its own progress counter prints it ("epoch 5/50"): a schedule that
+        # ends long before it is visible only against this
+        planned = max((st.extra.get("planned_epochs", 0) for st in self.states.values()), default=0)
+        if 0 < planned <= MAX_PLANNED_EPOCHS:
+            self.run.meta["planned_epochs"] = max(planned, self.run.meta.get("planned_epochs", 0))
         if self.used_implicit:
             self.src.warnings.append("some metric lines carry no step; their line order is used as the step")
         if self.truncated:

@@ -1201,6 +1201,8 @@ def parse_generic(line: str, st: State) -> Record | None:
     fr = {m.group(1).lower(): (int(m.group(2)), int(m.group(3))) for m in _FRACTION.finditer(line)}
     if "epoch" in fr:
         epoch = fr["epoch"][0]
+        # "epoch 5/50": the run is planned for 50 epochs (the reader hands the largest total on to run.meta)
+        st.extra["planned_epochs"] = max(st.extra.get("planned_epochs", 0), fr["epoch"][1])
     inner = fr.get("step") or fr.get("iter") or fr.get("iteration") or fr.get("batch")
     m = _BRACKET_PAIR.match(line) or _BRACKET_STEP.match(line)
     if inner is None and m is not None and m.re is _BRACKET_PAIR:
