@@ -438,3 +438,13 @@ def test_a_metric_named_like_an_exception_is_a_metric_and_an_exception_is_not(tm
     run = load_run([p])
     assert len(run.series("loss")) == 10 and len(run.series("AngleError")) == 10
     assert run.series("ValueError") is None
+
+
+def test_a_progress_percentage_is_not_the_step(tmp_path):
+    from traindoc.ingest.loader import load_run
+
+    p = tmp_path / "train.log"
+    p.write_text("".join(f"> Epoch [{e:03d}/210] | Loss {0.003 + e / 1000:.4f} | LR 0.00100000 | Step: 100%|#####| "
+                         f"1827/1827 [03:38<00:00,  8.38it/s]\n" for e in range(4)))
+    run = load_run([p])
+    assert run.series("loss").steps.tolist() == [0, 1, 2, 3] and run.meta["planned_epochs"] == 210

@@ -1193,7 +1193,8 @@ def parse_generic(line: str, st: State) -> Record | None:
     if only:  # "step: 100" on its own line: the metric lines that follow belong to it
         st.extra["pending_step"] = int(only.group(1))
         return None
-    found = _GEN_PAIR.findall(line)
+    # a percentage is progress, never a step or epoch counter ("Step: 100%|####| 1827/1827" is a tqdm bar)
+    found = [(m.group(1), m.group(2), m.group(0).endswith("%")) for m in _GEN_PAIR.finditer(line)]
     if not found:
         return None
     step: int | None = None
@@ -1220,13 +1221,13 @@ def parse_generic(line: str, st: State) -> Record | None:
         step = int(m.group(1))
     metrics: dict[str, float] = {}
     explicit: int | None = None
-    for raw_key, raw_val in found:
+    for raw_key, raw_val, percent in found:
         key = raw_key.strip()
         low = key.lower()
         words = low.split()
         if low in STEP_KEYS or (words and words[-1] in ("step", "iter", "iteration") and len(words) <= 2):
-            if words and words[-1] in fr:
-                continue  # already taken from "step [i/n]"
+            if percent or (words and words[-1] in fr):
+                continue  # a progress percentage, or already taken from "step [i/n]"
             v = parse_number(raw_val)
             if v is not None and math.isfinite(v) and explicit is None:
                 # a counter printed on its own ("iter: 72630" beside "epoch: [6/6]", "step: 5310" beside
