@@ -221,6 +221,11 @@ def test_lr_reference_scales_linearly_with_the_sgd_batch() -> None:
     assert g.strength < 0.5 and not g.fix_sites
     # and with no batch stated, 0.1 is inside SGD's unscaled range
     assert fire(optimisation.detect_lr_too_high, _sgd_run(0.1, {}, blows)).strength < 0.5
+    # a run that trains without instability at batch 2: the lowered ceiling is contradicted, the LR alone weighs
+    # what it weighs against the batch-free range (a risk below 0.35)
+    falls = 2.0 * np.exp(-np.arange(10) / 4) + 0.2
+    quiet = fire(optimisation.detect_lr_too_high, _sgd_run(1.0, {"samples_per_gpu": 2}, falls))
+    assert quiet.strength == fire(optimisation.detect_lr_too_high, _sgd_run(1.0, {}, falls)).strength <= 0.35
 
 
 def test_lr_reference_scales_by_the_square_root_of_the_adam_batch() -> None:

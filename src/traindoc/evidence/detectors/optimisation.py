@@ -237,6 +237,9 @@ def detect_lr_too_high(run: Run) -> list[Finding]:
     elif above:
         # the LR alone, with a run that shows no instability: a risk, not a diagnosis, unless it is an order of
         # magnitude out (the zoo's no_warmup run trains fine at 4x with a warmup; HF's lr=0.1 is 33x)
+        # a ceiling lowered for a small batch is a prediction that a run training without instability contradicts:
+        # the LR alone is weighed against the batch-free range (the scaled one still names it in the evidence)
+        ratio = min(ratio, max(c.value / LR_REFERENCE.get(c.family, LR_REFERENCE["unknown"])[2] for c in above))
         if ratio < 10:
             strength = min(0.35, 0.2 + 0.15 * math.log10(max(ratio, 1.0)))
         else:
