@@ -248,3 +248,33 @@ def test_a_run_that_ends_in_nan_is_never_healthy_even_when_its_cause_is_unclear(
     skipped = loss.copy()
     skipped[[30, 55]] = np.nan
     assert "does not learn" not in diagnose(run_with(skipped))["summary"]
+
+
+def test_a_nan_the_log_cannot_explain_says_so_and_lists_lr_precision_and_op():
+    """Issue 8: every NaN names its cause or says plainly that the evidence cannot tell. A loss that trains, then
+    turns NaN for good with no blow-up, no LR change and no stated precision: the summary says the log cannot tell
+    an LR too high, float16 overflow and an unguarded op apart, and all three are in the root causes. With the loss
+    blowing up 100x before the NaN the LR is named instead and the sentence is not used."""
+    def run_with(values: np.ndarray, lr: float | None = None) -> Run:
+        run = Run()
+        steps = np.arange(1, values.size + 1)
+        run.add_series(Series("loss", steps, values, "train.log"))
+        if lr is not None:
+            run.add_series(Series("lr", steps, np.full(values.size, lr), "train.log"))
+        return run.finalize()
+
+    loss = 3.0 * np.exp(-np.arange(100) / 60) + 0.5
+    quiet = loss.copy()
+    quiet[70:] = np.nan
+    doc = diagnose(run_with(quiet))
+    assert "cannot tell the cause behind the NaN" in doc["summary"]
+    assert "step 71" in doc["summary"]
+    listed = {rc["cause"] for rc in doc["root_causes"]}
+    assert {"lr_too_high", "fp16_overflow", "nan_inf"} <= listed
+    assert all(rc["confidence"] < 0.5 for rc in doc["root_causes"] if rc["cause"] == "nan_inf")
+    blown = loss.copy()
+    blown[60:70] = loss[59] * np.geomspace(3, 300, 10)
+    blown[70:] = np.nan
+    doc = diagnose(run_with(blown, lr=1.0))
+    assert "cannot tell the cause behind the NaN" not in doc["summary"]
+    assert doc["root_causes"][0]["cause"] == "lr_too_high"

@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 
 from traindoc import __version__
+from traindoc.diagnosis import unexplained_nan
 from traindoc.diagnosis.ranking import RankedCause, rank_causes
 from traindoc.diagnosis.remedies import REMEDIES, expected_outcomes
 from traindoc.evidence import run_detectors
@@ -220,6 +221,9 @@ def diagnose(run: Run, paths: list[str] | None = None, findings: list[Finding] |
     else:
         verdict = "healthy"
     shown = confirmed + possible[:3]
+    nan_open = unexplained_nan.unexplained(findings, confirmed)
+    if nan_open is not None:
+        shown = unexplained_nan.listed(shown, ranked, nan_open)  # every reading the log leaves open is listed
     roots = [_root_cause(run, rc, i + 1, metric_names) for i, rc in enumerate(shown)]
     quick: list[str] = []
     for rc in confirmed:
@@ -242,6 +246,8 @@ def diagnose(run: Run, paths: list[str] | None = None, findings: list[Finding] |
     else:
         conf = confirmed[0].confidence
         summary = f"{REMEDIES[confirmed[0].cause].issue} (confidence {conf:.0%})."
+    if nan_open is not None and verdict == "problems_found":
+        summary = unexplained_nan.summary(nan_open, ranked)  # a NaN the log cannot explain says so (issue 8)
     doc: dict[str, Any] = {
         "schema_version": "1.0",
         "tool": {"name": "traindoc", "version": __version__},

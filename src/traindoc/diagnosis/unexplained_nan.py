@@ -1,0 +1,67 @@
+"""The sentence for a NaN whose cause the log cannot establish (issue 8: every NaN names its cause or says plainly
+that the evidence cannot tell).
+
+A non-finite loss is a symptom. What the log shows before it decides its cause (evidence/context.py: NanContext):
+a blow-up, a climbing loss or a rising LR point at the LR (lr_too_high is then confirmed and its own sentence is the
+summary); an op located in the code or named by autograd's anomaly mode, or a precision that rules float16 out, points
+at an unguarded op (detect_nan_inf reaches 0.5). With none of these a learning rate too high (divergence can happen
+within one logging interval), float16 overflow and an unguarded log/div/sqrt leave the same trace: a finite loss,
+then NaN for good. The diagnosis then says so, lists all three (top-3: the reader checks them in order) and never
+picks one confidently.
+"""
+
+from __future__ import annotations
+
+from traindoc.diagnosis.ranking import RankedCause
+from traindoc.evidence.finding import Finding
+
+# raw strength of detect_nan_inf at which the evidence points at an op (detectors/numerics.py: an op in the code or
+# an anomaly line 0.75, a stated bf16/fp32 precision with a NaN at once 0.6); below it the reading is "cannot tell"
+OP_EVIDENCE = 0.5
+# the candidates a NaN with no lead leaves open, in the order an engineer checks them (cheapest first: lower the LR,
+# then the precision, then the code); inputs come first when the loss was never finite
+CANDIDATES = ("lr_too_high", "fp16_overflow", "nan_inf")
+FROM_START = "data_pipeline_bug"
+WORDS = {"lr_too_high": "a learning rate too high", "fp16_overflow": "float16 overflow",
+         "nan_inf": "an unguarded op (log/div/sqrt of 0)", "data_pipeline_bug": "NaN/Inf in the inputs or labels"}
+
+
+def nan_finding(findings: list[Finding]) -> Finding | None:
+    return next((f for f in findings if f.detector == "detect_nan_inf"), None)
+
+
+def unexplained(findings: list[Finding], confirmed: list[RankedCause]) -> Finding | None:
+    """detect_nan_inf's finding when the NaN stayed and nothing in the log names its cause: no op located, no LR lead
+    (with one lr_too_high would have its own evidence) and no confirmed cause other than nan_inf itself."""
+    f = nan_finding(findings)
+    if f is None or f.numbers.get("nan_recovers") or f.numbers.get("lr_lead") or f.strength >= OP_EVIDENCE:
+        return None
+    if any(rc.cause != "nan_inf" for rc in confirmed):
+        return None
+    return f
+
+
+def candidates(f: Finding) -> list[str]:
+    """The causes the log leaves open, in checking order. A stated bf16/fp32 precision rules overflow out."""
+    out = [FROM_START] if f.numbers.get("nan_from_start") else []
+    out += [c for c in CANDIDATES if not (c == "fp16_overflow" and f.numbers.get("half_precision") is False)]
+    return out
+
+
+def listed(shown: list[RankedCause], ranked: list[RankedCause], f: Finding) -> list[RankedCause]:
+    """`shown` plus every open candidate that ranked below the listing cut: each must be in the root causes."""
+    have = {rc.cause for rc in shown}
+    extra = [rc for rc in ranked if rc.cause in candidates(f) and rc.cause not in have]
+    return shown + extra
+
+
+def summary(f: Finding, ranked: list[RankedCause]) -> str:
+    conf = {rc.cause: rc.confidence for rc in ranked}
+    names = candidates(f)
+    words = ", ".join(WORDS[c] for c in names[:-1]) + f" and {WORDS[names[-1]]}"
+    before = ("no finite loss before it" if f.numbers.get("nan_from_start")
+              else "no blow-up or LR change before it")
+    order = ", ".join(f"{c} ({conf.get(c, 0.0):.0%})" for c in sorted(names, key=lambda c: -conf.get(c, 0.0)))
+    return (f"The loss went non-finite at step {f.step} and stayed so, and the log cannot tell the cause behind the "
+            f"NaN: {words} leave the same trace ({before}, no op located in the code). "
+            f"Check, in this order: {order}.")
