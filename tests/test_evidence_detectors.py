@@ -885,6 +885,22 @@ def test_overfitting_is_context_when_the_held_out_loss_edges_up_near_its_best_wi
     assert fire(data.detect_overfitting, run.finalize()).strength >= 0.5
 
 
+def test_overfitting_without_a_task_metric_is_moderate_unless_the_gap_opens() -> None:
+    # CenterNet issue 160 (labelled healthy: the maintainer says check the AP): val loss 2.88 -> 3.60 (+25 %) while
+    # train falls 1.86 -> 1.41; no task metric logged, the val/train ratio grows 1.55 -> 2.55 (< 2x): moderate
+    f = fire(data.detect_overfitting, _corpus_run("centernet-160-val-loss-rises-ap-fine"))
+    assert f.step == 10 and f.strength == data.UNJUDGED <= 0.6
+    assert any("no held-out task metric" in e for e in f.evidence)
+    # the same +25 % held-out rise while the training loss falls 4x after the minimum: the gap opened, a cause
+    steps = np.arange(1, 15) * 5
+    val = np.array([2.89, 2.88, 2.90, 3.08, 3.08, 3.06, 3.07, 3.18, 3.26, 3.36, 3.50, 3.57, 3.60, 3.60])
+    train = np.concatenate([[2.24, 1.86], 1.86 * np.geomspace(0.9, 0.25, 12)])
+    run = Run()
+    run.add_series(Series("loss", steps, train, "run/train.log"))
+    run.add_series(Series("eval_loss", steps, val, "run/train.log"))
+    assert fire(data.detect_overfitting, run.finalize()).strength > 0.6
+
+
 def _noisy_eval_run(level: np.ndarray, seed: int = 0) -> Run:
     """300 evaluations, one per 10 steps, of a validation loss that swings +-20 % around `level` (a small
     held-out set), with training loss falling throughout."""
