@@ -58,3 +58,15 @@ def test_warmup_longer_than_a_run_stopped_by_nan_is_silent() -> None:
     loss[76:] = np.nan  # the run diverged and stopped: its length is not the configured one
     run = make_run({"optim.warmup_steps": 500}, meta_optimizer="adamw", loss=loss)
     assert not_learning.detect_scheduler_misuse(run) == []
+
+
+def test_yolo_lr0_is_the_configured_lr_not_the_bias_groups_warmup_peak() -> None:
+    # Ultralytics/YOLOv5 write the LR as lr0; the first logged group (biases) warms down from warmup_bias_lr=0.1,
+    # so the logged peak 0.07 is not the LR the run trained at
+    lr = np.where(T < 3, 0.1 - 0.03 * (T + 1), 0.01 * (1 - T / N))
+    run = make_run({"lr0": 0.01, "optimizer": "Adam"}, lr=lr)
+    (c,) = configured_lrs(run)
+    assert c.value == 0.01 and c.cv is not None and c.cv.key == "lr0"
+    # the run trains without a blow-up at 3.3x Adam's top: a risk listed below 0.3, not a cause
+    f = optimisation.detect_lr_too_high(run)
+    assert f and f[0].strength < 0.3
