@@ -448,3 +448,24 @@ def test_a_progress_percentage_is_not_the_step(tmp_path):
                          f"1827/1827 [03:38<00:00,  8.38it/s]\n" for e in range(4)))
     run = load_run([p])
     assert run.series("loss").steps.tolist() == [0, 1, 2, 3] and run.meta["planned_epochs"] == 210
+
+
+def test_a_scripts_own_eval_prints_between_tqdm_refreshes_are_read(tmp_path: Path) -> None:
+    # a plain loop: a tqdm bar rewritten with "\r" (postfix loss/lr), cleared, then the script prints its evaluation
+    # line; a bar the terminal cut short is still a bar (its "train: 12%" is no metric)
+    bar = "train: {p:3d}%|##   | {n}/60 [00:00<00:00, 90.00it/s, loss={loss:.4f}, lr=1.00e-02]"
+    data = ""
+    for k, n in enumerate((15, 30, 45, 60)):
+        for j in (n - 10, n - 5, n):
+            data += "\r" + bar.format(p=100 * j // 60, n=j, loss=2.0 - j / 60)
+        data += "\r" + " " * 40 + f"\reval @ {n}: val_loss={1.9 - 0.1 * k:.4f} val_acc={0.4 + 0.1 * k:.4f}\n"
+    data += "\rtrain:  12%| | 7/60 [00:00<00:03, 85.88it/s, loss=1.5"
+    path = tmp_path / "train.log"
+    path.write_text(data)
+    run = Run()
+    text_log.read(path, run)
+    run.finalize()
+    assert values(run, "eval_loss") == {15: pytest.approx(1.9), 30: pytest.approx(1.8), 45: pytest.approx(1.7),
+                                        60: pytest.approx(1.6)}
+    assert values(run, "eval_accuracy")[60] == pytest.approx(0.7)
+    assert len(values(run, "loss")) == 12 and run.series("train") is None

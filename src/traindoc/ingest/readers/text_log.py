@@ -73,6 +73,7 @@ _DOC_SUFFIXES = {".md", ".markdown", ".rst"}
 _DOC_FAMILIES_NOT_COUNTED = {"table", "md_table"}
 DOC_LOG_SHARE = 0.25  # at least this share of a document's non-empty head lines must be console metric lines
 _SEP = re.compile(rb"\r\n|\n|\r")
+_BAR_FRAME = re.compile(r"\d%\|")  # a tqdm bar's percentage and left edge, even when the terminal cut its end
 
 
 def iter_frames(f: BinaryIO, block_size: int = 1 << 20) -> Iterator[tuple[int, bytes]]:
@@ -462,6 +463,9 @@ class _Parser:
         self.order, self.col, self.run, self.src = order, col, run, src
         self.generic_in_order = any(f.name == "generic" for f in order)
         self.with_generic = order if self.generic_in_order else [*order, FORMAT_BY_NAME["generic"]]
+        # a console whose commonest line is a tqdm bar is a script's own loop (accelerate, plain PyTorch): the lines
+        # it prints between bar refreshes ("eval @ 15: val_loss=... val_acc=...") are its own prints, in no family
+        self.bar_console = bool(order) and order[0].name == "lightning_bar"
         self.states = {f.name: State() for f in self.with_generic}
         self.last_step: int | None = None
         self.implicit_step = 0  # used when lines carry metrics but the log prints no step at all
@@ -619,7 +623,8 @@ class _Parser:
             rec: Record | None = None
             # what a script prints right after a progress bar (`lr=[0.0] ...` glued to Lightning's bar) is its own
             # print, whatever family the bar is: the generic reader gets it too
-            order = self.order if text is not line.after_bar or self.generic_in_order else self.with_generic
+            order = self.with_generic if text is line.after_bar or (
+                self.bar_console and not _BAR_FRAME.search(text)) else self.order  # a cut bar is still a bar
             for fmt in order:
                 try:
                     rec = fmt.parse(text, self.states[fmt.name])
