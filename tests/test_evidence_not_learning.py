@@ -134,6 +134,25 @@ def test_scheduler_misuse_fires_on_an_lr_of_zero_throughout():
     assert nl.detect_scheduler_misuse(build(learning_loss(), lr=np.full(STEPS.size, 3e-4))) == []
 
 
+def test_scheduler_misuse_an_lr_of_zero_on_two_epoch_lines_is_enough():
+    # ViTPose issue 9: two epoch lines, "LR 0.00000000" on both; a warmup from 0 is above 0 after one update
+    run = Run()
+    run.add_series(Series("loss", np.array([0, 1]), np.array([0.0029, 0.0037]), "run/train.log"))
+    run.add_series(Series("lr", np.array([0, 1]), np.zeros(2), "run/train.log"))
+    (f,) = nl.detect_scheduler_misuse(run.finalize())
+    assert f.step == 0 and 0.5 <= f.strength < 0.7
+    # one point at 0 is where a warmup from 0 starts: silent
+    one = Run()
+    one.add_series(Series("loss", np.array([0]), np.array([2.3]), "run/train.log"))
+    one.add_series(Series("lr", np.array([0]), np.zeros(1), "run/train.log"))
+    assert nl.detect_scheduler_misuse(one.finalize()) == []
+    # and 0 then a positive LR is that warmup moving
+    up = Run()
+    up.add_series(Series("loss", np.array([0, 1]), np.array([2.3, 2.2]), "run/train.log"))
+    up.add_series(Series("lr", np.array([0, 1]), np.array([0.0, 1e-4]), "run/train.log"))
+    assert nl.detect_scheduler_misuse(up.finalize()) == []
+
+
 def test_frozen_share_by_design_stays_quiet():
     """A head trained on a frozen backbone that learns, and a LoRA adapter, are designs, not faults."""
     (f,) = nl.detect_frozen_params(build(learning_loss() * np.linspace(1, 0.6, STEPS.size),

@@ -695,15 +695,18 @@ def detect_scheduler_misuse(run: Run) -> list[Finding]:
         sched_cv is not None and sched_val not in ("constant", "none", "false", "", "null", "0"))
     s = _lr_series(run)
     st, v = s.finite() if s is not None else (np.array([], dtype=np.int64), np.array([]))
-    if s is not None and v.size >= 5 and float(np.abs(v).max()) == 0 and loss_series(run) is not None:
+    if s is not None and v.size >= 2 and st[-1] > st[0] and float(np.abs(v).max()) == 0 \
+            and loss_series(run) is not None:
         # nobody configures an LR of 0: a schedule that starts at 0 and is never stepped (warmup from 0, a LambdaLR
-        # returning 0) leaves the optimiser without a step size while training goes on
+        # returning 0) leaves the optimiser without a step size while training goes on. Two points at distinct steps
+        # already show it: a warmup from 0 is above 0 after its first update, so a second 0 means updates ran at 0
+        # (a short excerpt, e.g. two epoch lines, is weaker only in having fewer witnesses: 0.6 below 5 points)
         cfg = [c for c in configured_lrs(run) if c.cv is not None]
         said = (f" although {cfg[0].cv.key}={format_like(cfg[0].cv.text, cfg[0].value)} is configured "
                 f"{cite_config(cfg[0].cv)}") if cfg else ""
         ev.append(f"logged {s.name} is 0 at all {v.size} points ({int(st[0])}..{int(st[-1])}): the optimiser never "
                   f"moves the weights{said} {cite_series(s)}")
-        strength = max(strength, 0.8 if cfg else 0.7)
+        strength = max(strength, (0.8 if cfg else 0.7) if v.size >= 5 else 0.6)
         step = int(st[0])
     elif s is not None and v.size >= 10:
         vmax = float(np.abs(v).max())
