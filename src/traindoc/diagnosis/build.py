@@ -222,8 +222,6 @@ def diagnose(run: Run, paths: list[str] | None = None, findings: list[Finding] |
         verdict = "healthy"
     shown = confirmed + possible[:3]
     nan_open = unexplained_nan.unexplained(findings, confirmed)
-    if nan_open is not None:
-        shown = unexplained_nan.listed(shown, ranked, nan_open)  # every reading the log leaves open is listed
     roots = [_root_cause(run, rc, i + 1, metric_names) for i, rc in enumerate(shown)]
     quick: list[str] = []
     for rc in confirmed:

@@ -6,8 +6,8 @@ a blow-up, a climbing loss or a rising LR point at the LR (lr_too_high is then c
 summary); an op located in the code or named by autograd's anomaly mode, or a precision that rules float16 out, points
 at an unguarded op (detect_nan_inf reaches 0.5). With none of these a learning rate too high (divergence can happen
 within one logging interval), float16 overflow and an unguarded log/div/sqrt leave the same trace: a finite loss,
-then NaN for good. The diagnosis then says so, lists all three (top-3: the reader checks them in order) and never
-picks one confidently.
+then NaN for good. The summary then says so and names every one with its confidence, in checking order (the root
+causes list them too: each has its own finding), and nothing is picked confidently.
 """
 
 from __future__ import annotations
@@ -46,13 +46,6 @@ def candidates(f: Finding) -> list[str]:
     out = [FROM_START] if f.numbers.get("nan_from_start") else []
     out += [c for c in CANDIDATES if not (c == "fp16_overflow" and f.numbers.get("half_precision") is False)]
     return out
-
-
-def listed(shown: list[RankedCause], ranked: list[RankedCause], f: Finding) -> list[RankedCause]:
-    """`shown` plus every open candidate that ranked below the listing cut: each must be in the root causes."""
-    have = {rc.cause for rc in shown}
-    extra = [rc for rc in ranked if rc.cause in candidates(f) and rc.cause not in have]
-    return shown + extra
 
 
 def summary(f: Finding, ranked: list[RankedCause]) -> str:
