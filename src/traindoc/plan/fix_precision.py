@@ -77,7 +77,8 @@ def _bare_flag(ctx: Context, rc: dict[str, Any]) -> bool:
     old_line, new_line = text.splitlines()[line], new.splitlines()[line]
     ctx.ws.set_text(lc.file, new, Edit(lc.file, rc["cause"], "config", f"--fp16 -> --bf16: bfloat16 has fp32's range "
                                        f"(in the launch command, {lc.source})", level(rc, "impact", "high"),
-                                       level(rc, "effort", "low"), level(rc, "risk", "low"), [new_line], [old_line]))
+                                       level(rc, "effort", "low"), level(rc, "risk", "low"), [new_line], [old_line],
+                                       setting={"key": "bf16", "value": True}))
     return True
 
 

@@ -26,7 +26,7 @@ NOT_TENSOR = re.compile(r"^(self|cls|cfg|config|conf|args|opts?|state|model|modu
 LOADER_ITER = (ast.Name,)
 
 
-def _required(fn: ast.FunctionDef) -> list[str] | None:
+def required(fn: ast.FunctionDef) -> list[str] | None:
     """Positional parameters without a default (None when it needs keyword-only or *args values)."""
     a = fn.args
     if any(d is None for d in a.kw_defaults) or a.posonlyargs:
@@ -35,7 +35,7 @@ def _required(fn: ast.FunctionDef) -> list[str] | None:
     return [p.arg for p in pos]
 
 
-def _importable(tree: ast.Module) -> bool:
+def importable(tree: ast.Module) -> bool:
     """Importing the module only defines things: imports, defs, classes, constant-ish assignments, a main guard."""
     for node in tree.body:
         if isinstance(node, ast.Import | ast.ImportFrom | ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
@@ -86,9 +86,9 @@ def _module_probe(tree: ast.Module, template: str, function: str | None, line: i
     cls = next((c for c in tree.body if isinstance(c, ast.ClassDef) and c.lineno <= line <= (c.end_lineno or 0)), None)
     methods = {f.name: f for f in (cls.body if cls else []) if isinstance(f, ast.FunctionDef)}
     init, fwd = methods.get("__init__"), methods.get("forward")
-    if cls is None or init is None or fwd is None or _required(fwd) != ["self", fwd.args.args[1].arg]:
+    if cls is None or init is None or fwd is None or required(fwd) != ["self", fwd.args.args[1].arg]:
         return None
-    init_args = _required(init)
+    init_args = required(init)
     if init_args is None or len(init_args) != 2 or not isinstance(init.args.args[1].annotation, ast.Name):
         return None
     return {"probe": "module", "cls": cls.name, "config": init.args.args[1].annotation.id, "widths": WIDTH_FIELDS}
@@ -117,12 +117,12 @@ def probe(template: str, params: dict[str, Any], text: str, function: str | None
         tree = ast.parse(text)
     except SyntaxError:
         return None
-    if not _importable(tree):
+    if not importable(tree):
         return None
     fn = next((n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name == function), None)
     if fn is None:
         return _module_probe(tree, template, function, line)
-    args = _required(fn)
+    args = required(fn)
     if not args:
         return None
     if template in ("causal_mask", "qk_norm"):

@@ -31,6 +31,9 @@ class Edit:
     new_lines: list[str]
     old_lines: list[str]
     template: str | None = None
+    # a setting the edit gives its value ({"key": as written, "value": new}): its regression test loads it back
+    # the way the project does (plan/setting_test.py)
+    setting: dict[str, Any] | None = None
 
 
 @dataclass
