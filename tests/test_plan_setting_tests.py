@@ -112,3 +112,70 @@ def test_grad_clip_setting_clips_a_huge_gradient(tmp_path: Path, check: str) -> 
     root = layout("hf_argparser_flags", tmp_path / "p")
     plan, kinds = fixed_and_unfixed(root, "grad_explosion", tmp_path)
     assert kinds == ["launch:hf"]
+
+
+# ------------------------------------------------------------------------------- gradient accumulation, run
+GLOBAL_ACCUM = '''"""Accumulation set at module level."""
+
+import torch.nn.functional as F
+
+ACCUM = 4
+
+
+def train(model, optimizer, loader):
+    for step, (x, y) in enumerate(loader):
+        F.mse_loss(model(x), y).backward()
+        if (step + 1) % ACCUM == 0:
+            optimizer.step()
+            optimizer.zero_grad()
+'''
+
+
+@pytest.mark.parametrize("source", ["argument", "module"])
+def test_accumulation_test_runs_two_micro_steps_against_the_whole_batch(tmp_path: Path, source: str) -> None:
+    """The added test runs the fixed loop: N=2 on two halves of a batch must equal N=1 on the whole batch. It
+    passes on the fixed code, fails on the original, and still passes with its source check made to fail."""
+    from test_plan_more_fixes import ACCUM_TRAIN
+
+    root = layout("dataclass_config", tmp_path / "p")
+    (root / "train.py").write_text(ACCUM_TRAIN if source == "argument" else GLOBAL_ACCUM)
+    original = tmp_path / "original"
+    shutil.copytree(root, original)
+    plan = fix(root, "grad_accum_bug")
+    (added,) = [c["file"] for c in plan["changes"] if c["kind"] == "new_file"]
+    text = (root / added).read_text()
+    assert "def test_fixed_" in text and "run_accum" in text
+    assert _pytest(root, [added]).startswith("1 passed"), text
+    unfixed = tmp_path / "unfixed"
+    shutil.copytree(root, unfixed, ignore=shutil.ignore_patterns(".traindoc", "__pycache__"))
+    shutil.copyfile(original / "train.py", unfixed / "train.py")
+    assert _pytest(unfixed, [added]).startswith("1 failed")
+    (root / added).write_text(text.replace("def _source_check():", "def _source_check():\n    raise AssertionError("
+                                           "'fell back')\n\n\ndef _unused():", 1))
+    assert _pytest(root, [added]).startswith("1 passed"), "the verdict came from the source check"
+
+
+def test_a_new_file_in_a_missing_folder_is_written_at_its_path(tmp_path: Path) -> None:
+    """The journal's target for `tests/x.py` when tests/ does not exist yet is tests/x.py (it was `tests`, so the
+    first regression test added to a project without a tests folder was written as a file named tests)."""
+    from traindoc.apply.transaction import safe_target
+
+    assert safe_target(tmp_path, "tests/sub/x.py") == tmp_path / "tests" / "sub" / "x.py"
+
+
+def test_autocast_in_code_test_runs_the_function_on_overflowing_values(tmp_path: Path) -> None:
+    from test_plan_more_fixes import AUTOCAST_STEP
+
+    root = layout("dataclass_config", tmp_path / "p")
+    (root / "step.py").write_text(AUTOCAST_STEP)
+    plan = fix(root, "fp16_overflow")
+    (added,) = [c["file"] for c in plan["changes"] if c["kind"] == "new_file"]
+    text = (root / added).read_text()
+    assert _pytest(root, [added]).startswith("1 passed"), text
+    unfixed = tmp_path / "unfixed"
+    shutil.copytree(root, unfixed, ignore=shutil.ignore_patterns(".traindoc", "__pycache__"))
+    (unfixed / "step.py").write_text(AUTOCAST_STEP)
+    assert _pytest(unfixed, [added]).startswith("1 failed")
+    (root / added).write_text(text.replace("def _source_check():", "def _source_check():\n    raise AssertionError("
+                                           "'fell back')\n\n\ndef _unused():", 1))
+    assert _pytest(root, [added]).startswith("1 passed"), "the verdict came from the source check"

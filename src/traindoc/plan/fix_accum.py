@@ -20,9 +20,11 @@ from __future__ import annotations
 
 import ast
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
-from traindoc.plan.code_fix import render_template
+from traindoc.plan import regression_probe
+from traindoc.plan.code_fix import add_test_file, render_template
 from traindoc.plan.workspace import Context, Edit, code_texts, level, rel
 
 
@@ -149,9 +151,28 @@ def scale_accum_loss(ctx: Context, rc: dict[str, Any]) -> bool:
                                             "accumulated micro-batches adds 1/N of the gradient, so the update is the "
                                             f"mean over the accumulated batch, not {s.divisor} times it",
                                             level(rc, "impact", "high"), level(rc, "effort", "low"),
-                                            level(rc, "risk", "low"), [new_line], [old_line]))
+                                            level(rc, "risk", "low"), [new_line], [old_line], "accum_scale"))
+            _add_test(ctx, rc, path, s)
             done = True
     return done
+
+
+def _add_test(ctx: Context, rc: dict[str, Any], path: str, s: AccumSite) -> None:
+    """The regression test runs the fixed loop on a tiny model: two accumulated halves of a batch must make the
+    whole batch's update (plan/regression_probe.accum_probe), else it reads the division in the source."""
+    text = ctx.ws.text(path)
+    probe = regression_probe.accum_probe(text, s.line, s.divisor)
+    if probe is not None:
+        probe["import_root"], probe["module"] = regression_probe.import_name(Path(path), ctx.ws.root)
+    tree = ast.parse(text)
+    fn = next((n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef)
+               and n.lineno <= s.line <= (n.end_lineno or 0)), None)
+    description = f"the loss back-propagated every micro-batch is divided by {s.divisor}"
+    content = render_template("regression_test", cause=rc["cause"], template="accum_scale", depth=1,
+                              description=description, rel_file=rel(ctx, path), probe=probe,
+                              function=fn.name if fn else "", divisor=s.divisor)
+    add_test_file(ctx, rc["cause"], "test_traindoc_accum_scale", content,
+                  f"regression test for the accumulation loss scaling in {rel(ctx, path)}", "accum_scale")
 
 
 def _uses(fn: ast.FunctionDef, name: str) -> bool:
