@@ -1,0 +1,198 @@
+"""Automatic fixes where a standard one exists for data_pipeline_bug, distributed_desync and mode_collapse (issue 9
+item 5), on small real projects run with real torch.
+
+Each test writes a project with the fault, shows the fault with torch, plans and applies the cause's own policy
+(src/traindoc/causes/<id>.py), shows with torch that the fault is gone, and runs the regression test the plan
+added: it passes on the fixed project and fails on the original. Where no standard fix applies, the plan makes no
+edit and its manual step names the exact place.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import shutil
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from traindoc.apply.run import apply_plan
+from traindoc.plan.build import build_plan, render_markdown
+
+
+def project(tmp: Path, files: dict[str, str]) -> Path:
+    root = tmp / "proj"
+    (root / "tests").mkdir(parents=True)
+    for name, text in files.items():
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_text(textwrap.dedent(text).lstrip())
+    return root
+
+
+def diagnosis(root: Path, cause: str, **extra: Any) -> tuple[dict[str, Any], Path]:
+    diag = {"schema_version": "1.0", "verdict": "problems_found", "quick_wins": [], "findings": [],
+            "run": {"paths": [], "metrics": {}, "step_range": [0, 200], "config_keys": [], "code_files": [],
+                    "sources": []},
+            "root_causes": [{"rank": 1, "cause": cause, "issue": cause, "confidence": 0.9, "evidence": ["e"],
+                             "fix": {"summary": f"fix {cause}", "changes": []}, "impact": "high", "effort": "low",
+                             "risk": "low", "expected_outcome": []}]}
+    for k, v in extra.items():
+        diag[k] = v
+    path = root.parent / "diagnosis.json"
+    path.write_text(json.dumps(diag))
+    return diag, path
+
+
+def plan_and_apply(root: Path, cause: str, **extra: Any) -> dict[str, Any]:
+    diag, path = diagnosis(root, cause, **extra)
+    plan = build_plan(diag, str(path), root=str(root))
+    render_markdown(plan)
+    if plan["changes"]:
+        out = apply_plan(plan, plan["plan_id"], run_the_tests=False)
+        assert out.report["status"] == "applied", out.report
+    return plan
+
+
+def load(path: Path, name: str) -> Any:
+    spec = importlib.util.spec_from_file_location(name, path)
+    assert spec and spec.loader
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def pytest_summary(root: Path, files: list[str]) -> str:
+    env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
+    proc = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "no:randomly",
+                           *files], cwd=root, capture_output=True, text=True, env=env, timeout=600)
+    return proc.stdout.strip().splitlines()[-1] if proc.stdout.strip() else proc.stderr[-2000:]
+
+
+def added_tests_guard(root: Path, plan: dict[str, Any], originals: dict[str, str], tmp: Path) -> None:
+    """The added tests pass on the fixed project and fail on a copy with the original code."""
+    added = [c["file"] for c in plan["changes"] if c["kind"] == "new_file"]
+    assert added
+    assert pytest_summary(root, added).startswith(f"{len(added)} passed"), [(root / f).read_text() for f in added]
+    unfixed = tmp / "unfixed"
+    shutil.copytree(root, unfixed, ignore=shutil.ignore_patterns(".traindoc", "__pycache__"))
+    for name, text in originals.items():
+        (unfixed / name).write_text(textwrap.dedent(text).lstrip())
+    assert pytest_summary(unfixed, added).startswith(f"{len(added)} failed")
+
+
+# ----------------------------------------------------------------------------------------------- data_pipeline_bug
+SORTED_LOADER = '''
+    """Two-class data stored sorted by class (as many datasets on disk are), a logistic model."""
+
+    import torch
+    from torch.utils.data import DataLoader, TensorDataset
+
+
+    def make_data(n=256):
+        g = torch.Generator().manual_seed(0)
+        x = torch.randn(n, 4, generator=g)
+        y = (x[:, 0] > 0).long()
+        order = torch.argsort(y, stable=True)
+        return x[order], y[order]
+
+
+    def make_loader(x, y):
+        train_ds = TensorDataset(x, y)
+        return DataLoader(train_ds, batch_size=32, shuffle=False)
+
+
+    def train(epochs=2):
+        x, y = make_data()
+        model = torch.nn.Linear(4, 2)
+        opt = torch.optim.SGD(model.parameters(), lr=0.5)
+        for _ in range(epochs):
+            for xb, yb in make_loader(x, y):
+                loss = torch.nn.functional.cross_entropy(model(xb), yb)
+                opt.zero_grad()
+                loss.backward()
+                opt.step()
+        return model
+
+
+    if __name__ == "__main__":
+        train()
+'''
+
+
+def _classes_per_batch(module: Any) -> list[int]:
+    torch.manual_seed(0)
+    x, y = module.make_data()
+    return [len(set(yb.tolist())) for _, yb in module.make_loader(x, y)]
+
+
+def test_training_loader_that_never_shuffles_gets_shuffle_true(tmp_path: Path) -> None:
+    root = project(tmp_path, {"train.py": SORTED_LOADER})
+    before = _classes_per_batch(load(root / "train.py", "sorted_before"))
+    assert before.count(2) <= 1  # every batch one class but the one across the class boundary
+    plan = plan_and_apply(root, "data_pipeline_bug")
+    code = [c for c in plan["changes"] if c["kind"] != "new_file"]
+    assert [c["after"].strip() for c in code] == ["return DataLoader(train_ds, batch_size=32, shuffle=True)"]
+    fixed = load(root / "train.py", "sorted_after")
+    assert set(_classes_per_batch(fixed)) == {2}  # every batch of 32 from a shuffled 50/50 set holds both
+    fixed.train(epochs=1)  # the fixed project still trains
+    added_tests_guard(root, plan, {"train.py": SORTED_LOADER}, tmp_path)
+
+
+def test_validation_and_sampler_loaders_are_left_alone(tmp_path: Path) -> None:
+    code = '''
+        from torch.utils.data import DataLoader
+
+
+        def loaders(train_ds, val_ds, sampler):
+            val_loader = DataLoader(val_ds, batch_size=8, shuffle=False)
+            train_loader = DataLoader(train_ds, batch_size=8, sampler=sampler)
+            return train_loader, val_loader
+    '''
+    root = project(tmp_path, {"data.py": code})
+    plan = plan_and_apply(root, "data_pipeline_bug")
+    assert plan["changes"] == [] and any("inspect a batch" in n for n in plan["notes"])
+
+
+SEPARATE_PERMS = '''
+    import torch
+
+
+    def shuffled(x, y):
+        x = x[torch.randperm(len(x))]
+        y = y[torch.randperm(len(y))]
+        return x, y
+'''
+
+
+def test_inputs_and_labels_permuted_by_two_draws_share_one(tmp_path: Path) -> None:
+    root = project(tmp_path, {"data.py": SEPARATE_PERMS})
+    x = torch.arange(64, dtype=torch.float32)
+    torch.manual_seed(0)
+    xs, ys = load(root / "data.py", "perm_before").shuffled(x, x * 10)
+    assert not torch.equal(ys, xs * 10)  # the labels no longer belong to their inputs
+    plan = plan_and_apply(root, "data_pipeline_bug")
+    torch.manual_seed(0)
+    xs, ys = load(root / "data.py", "perm_after").shuffled(x, x * 10)
+    assert torch.equal(ys, xs * 10) and not torch.equal(xs, x)  # permuted, and still paired
+    added_tests_guard(root, plan, {"data.py": SEPARATE_PERMS}, tmp_path)
+
+
+def test_separate_random_shuffles_are_a_manual_step_with_their_lines(tmp_path: Path) -> None:
+    code = '''
+        import random
+
+
+        def shuffle_both(texts, labels):
+            random.shuffle(texts)
+            random.shuffle(labels)
+    '''
+    root = project(tmp_path, {"prep.py": code})
+    plan = plan_and_apply(root, "data_pipeline_bug")
+    assert plan["changes"] == []
+    assert any("prep.py:5, 6: random.shuffle(texts) and random.shuffle(labels)" in n for n in plan["notes"]), \
+        plan["notes"]
