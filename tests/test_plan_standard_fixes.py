@@ -196,3 +196,56 @@ def test_separate_random_shuffles_are_a_manual_step_with_their_lines(tmp_path: P
     assert plan["changes"] == []
     assert any("prep.py:5, 6: random.shuffle(texts) and random.shuffle(labels)" in n for n in plan["notes"]), \
         plan["notes"]
+
+
+# ---------------------------------------------------------------------------------------------- distributed_desync
+NO_SET_EPOCH = '''
+    """Data-parallel epochs over a DistributedSampler (rank and world size given: no process group needed)."""
+
+    import torch
+    from torch.utils.data import DataLoader, TensorDataset
+    from torch.utils.data.distributed import DistributedSampler
+
+
+    def epoch_orders(epochs=3, rank=0, world=2):
+        ds = TensorDataset(torch.arange(32))
+        sampler = DistributedSampler(ds, num_replicas=world, rank=rank, shuffle=True, seed=0)
+        train_loader = DataLoader(ds, batch_size=4, sampler=sampler)
+        orders = []
+        for epoch in range(epochs):
+            seen = []
+            for (xb,) in train_loader:
+                seen += xb.tolist()
+            orders.append(seen)
+        return orders
+'''
+
+
+def test_distributed_sampler_without_set_epoch_gets_it(tmp_path: Path) -> None:
+    root = project(tmp_path, {"ddp_train.py": NO_SET_EPOCH})
+    before = load(root / "ddp_train.py", "ddp_before").epoch_orders()
+    assert before[0] == before[1] == before[2]  # every epoch the same order
+    plan = plan_and_apply(root, "distributed_desync")
+    (code,) = [c for c in plan["changes"] if c["kind"] != "new_file"]
+    assert "sampler.set_epoch(epoch)" in code["after"]
+    fixed = load(root / "ddp_train.py", "ddp_after")
+    r0, r1 = fixed.epoch_orders(rank=0), fixed.epoch_orders(rank=1)
+    assert r0[0] != r0[1] and r0[1] != r0[2]  # a new order every epoch
+    for e in range(3):  # still a partition of the data across the ranks, each epoch
+        assert sorted(r0[e] + r1[e]) == list(range(32))
+    added_tests_guard(root, plan, {"ddp_train.py": NO_SET_EPOCH}, tmp_path)
+
+
+def test_rank_dependent_seed_is_a_manual_step_with_its_line(tmp_path: Path) -> None:
+    code = '''
+        import torch
+
+
+        def setup(seed, rank):
+            torch.manual_seed(seed + rank)
+            return torch.nn.Linear(4, 4)
+    '''
+    root = project(tmp_path, {"dist.py": code})
+    plan = plan_and_apply(root, "distributed_desync")
+    assert plan["changes"] == []
+    assert any("dist.py:5: torch.manual_seed(seed + rank)" in n for n in plan["notes"]), plan["notes"]
