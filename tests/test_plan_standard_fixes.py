@@ -249,3 +249,105 @@ def test_rank_dependent_seed_is_a_manual_step_with_its_line(tmp_path: Path) -> N
     plan = plan_and_apply(root, "distributed_desync")
     assert plan["changes"] == []
     assert any("dist.py:5: torch.manual_seed(seed + rank)" in n for n in plan["notes"]), plan["notes"]
+
+
+# --------------------------------------------------------------------------------------------------- mode_collapse
+RESUMABLE = '''
+    """A tiny regression trained with SGD; checkpoints every 20 steps; --resume loads one."""
+
+    import argparse
+    import json
+    from pathlib import Path
+
+    import torch
+
+
+    def get_args():
+        p = argparse.ArgumentParser()
+        p.add_argument("--lr", type=float, default=0.4)
+        p.add_argument("--steps", type=int, default=60)
+        p.add_argument("--resume", default="")
+        p.add_argument("--out", default="runs/exp")
+        return p.parse_args()
+
+
+    def main():
+        args = get_args()
+        out = Path(args.out)
+        out.mkdir(parents=True, exist_ok=True)
+        torch.manual_seed(0)
+        model = torch.nn.Linear(4, 1)
+        start = 0
+        if args.resume:
+            state = torch.load(args.resume, weights_only=True)
+            model.load_state_dict(state["model"])
+            start = state["step"]
+        opt = torch.optim.SGD(model.parameters(), lr=args.lr)
+        x = torch.randn(64, 4)
+        y = x.sum(1, keepdim=True)
+        with open(out / "metrics.jsonl", "w") as f:
+            for step in range(start + 1, args.steps + 1):
+                loss = ((model(x) - y) ** 2).mean()
+                opt.zero_grad()
+                loss.backward()
+                opt.step()
+                f.write(json.dumps({"step": step, "loss": loss.item(), "lr": args.lr}) + "\\n")
+                if step % 20 == 0:
+                    torch.save({"model": model.state_dict(), "step": step}, out / f"ckpt_step{step}.pt")
+
+
+    if __name__ == "__main__":
+        main()
+'''
+
+
+def trained_run(tmp: Path, script: str = RESUMABLE) -> Path:
+    root = project(tmp, {"train.py": script, "train.sh": "python train.py --lr 0.4 --steps 60 --out runs/exp\n"})
+    subprocess.run([sys.executable, "train.py", "--lr", "0.4", "--steps", "60", "--out", "runs/exp"], cwd=root,
+                   check=True, timeout=300)
+    assert sorted(p.name for p in (root / "runs/exp").glob("*.pt")) == [
+        "ckpt_step20.pt", "ckpt_step40.pt", "ckpt_step60.pt"]
+    return root
+
+
+def collapse_at(root: Path, step: int) -> dict[str, Any]:
+    run = root / "runs/exp"
+    return {"run": {"paths": [str(run)], "metrics": {}, "step_range": [1, 60], "config_keys": [], "code_files": [],
+                    "sources": [{"path": str(run / "metrics.jsonl"), "format": "jsonl"}]},
+            "findings": [{"detector": "detect_mode_collapse", "cause": "mode_collapse", "strength": 0.8,
+                          "summary": "generation degenerates", "evidence": [], "step": 58,
+                          "numbers": {"first_degenerate_step": step}}]}
+
+
+def test_mode_collapse_resumes_from_the_last_checkpoint_before_it_with_a_lower_lr(tmp_path: Path) -> None:
+    root = trained_run(tmp_path)
+    plan = plan_and_apply(root, "mode_collapse", **collapse_at(root, 50))
+    ver = plan["verification"]
+    argv = ver["retrain_argv"]
+    assert argv[argv.index("--resume") + 1] == "runs/exp/ckpt_step40.pt"  # step 40 < 50; step 60 is after it
+    assert (root / "train.sh").read_text() == "python train.py --lr 0.2 --steps 60 --out runs/exp\n"
+    assert "--resume" not in (root / "train.sh").read_text()  # a one-off for this retrain, not the project's launch
+    assert argv[0] == "python"  # the user's python; here, the one with torch
+    subprocess.run([sys.executable, *argv[1:]], cwd=ver["retrain_cwd"], check=True, timeout=300)
+    new_run = Path(ver["retrain_cwd"]) / ver["new_run"]  # relative to where the command runs (or absolute)
+    rows = [json.loads(line) for line in (new_run / "metrics.jsonl").read_text().splitlines()]
+    assert rows[0]["step"] == 41 and rows[0]["lr"] == 0.2  # resumed after step 40, at the halved LR
+    assert (root / "runs/exp/metrics.jsonl").read_text().count("\n") == 60  # the diagnosed run is untouched
+    added_tests_guard(root, plan, {"train.sh": "python train.py --lr 0.4 --steps 60 --out runs/exp\n"}, tmp_path)
+
+
+def test_mode_collapse_before_every_checkpoint_is_a_manual_step_saying_so(tmp_path: Path) -> None:
+    root = trained_run(tmp_path)
+    plan = plan_and_apply(root, "mode_collapse", **collapse_at(root, 15))
+    assert plan["changes"] == [] and "--resume" not in plan["verification"]["retrain_argv"]
+    assert any("no checkpoint predates the collapse at step 15 (checkpoints at steps: 20, 40, 60)" in n
+               for n in plan["notes"]), plan["notes"]
+
+
+def test_mode_collapse_without_a_resume_option_names_the_checkpoint(tmp_path: Path) -> None:
+    script = RESUMABLE.replace('p.add_argument("--resume", default="")', 'p.add_argument("--note", default="")')
+    root = trained_run(tmp_path, script.replace("args.resume", "args.note"))
+    plan = plan_and_apply(root, "mode_collapse", **collapse_at(root, 50))
+    assert plan["changes"] == []
+    assert any("resume from runs/exp/ckpt_step40.pt (step 40" in n and "no resume option" in n
+               for n in plan["notes"]), plan["notes"]

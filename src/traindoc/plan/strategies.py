@@ -13,6 +13,7 @@ from traindoc.plan.fix_data import fix_data_pipeline
 from traindoc.plan.fix_distributed import fix_distributed
 from traindoc.plan.fix_lightning import lightning_warmup
 from traindoc.plan.fix_precision import half_to_bf16
+from traindoc.plan.fix_resume import resume_healthy_checkpoint
 from traindoc.plan.fix_schedule import add_warmup, fit_schedule_to_run, warmup_steps
 from traindoc.plan.workspace import Context
 
@@ -107,4 +108,5 @@ STRATEGIES: dict[str, Callable[[Context, dict], bool]] = {
     "enable_norm_residual": enable_norm_residual,
     "fix_data_pipeline": fix_data_pipeline,
     "fix_distributed": fix_distributed,
+    "resume_healthy_checkpoint": resume_healthy_checkpoint,
 }
