@@ -179,3 +179,16 @@ def test_autocast_in_code_test_runs_the_function_on_overflowing_values(tmp_path:
     (root / added).write_text(text.replace("def _source_check():", "def _source_check():\n    raise AssertionError("
                                            "'fell back')\n\n\ndef _unused():", 1))
     assert _pytest(root, [added]).startswith("1 passed"), "the verdict came from the source check"
+
+
+def test_fp16_bare_flag_and_json_key_run_the_autocast_they_select(tmp_path: Path) -> None:
+    """`--fp16` -> `--bf16` on the launch line, parsed by HfArgumentParser; `"fp16": true` -> false with `"bf16":
+    true` added to the JSON: the unfixed values select float16, whose autocast overflows."""
+    flag = {"launch.sh": ("    --use_cpu", "    --fp16 \\\n    --use_cpu")}
+    root = layout("hf_argparser_flags", tmp_path / "a", flag)
+    _, kinds = fixed_and_unfixed(root, "fp16_overflow", tmp_path / "a")
+    assert kinds == ["launch:hf"]
+    root = layout("hf_argparser_json", tmp_path / "b", {"configs/train.json": ('"use_cpu": true', '"use_cpu": true,\n'
+                                                                                '  "fp16": true')})
+    _, kinds = fixed_and_unfixed(root, "fp16_overflow", tmp_path / "b")
+    assert kinds == ["json:", "json:"]

@@ -15,7 +15,7 @@ is sane:
   `--key=value` configurator (nanoGPT), read as it reads it.
 The sanity checks run what the setting drives: a precision or autocast dtype runs a matmul under that autocast
 (300·300·4 overflows float16, not bfloat16 or float32), a clip value clips a huge gradient, an LR or warmup must fit
-the run (0 < lr < 1, 0 < warmup < the run's steps).
+the run (0 < lr <= 10, 0 < warmup < the run's steps).
 
 Where a loader cannot run (a module that trains when imported, a call to the project's own class), the test reads
 the literal value from the file, and its check says so. Decided by reading the code (ast), never by running it.
