@@ -192,3 +192,9 @@ def test_fp16_bare_flag_and_json_key_run_the_autocast_they_select(tmp_path: Path
                                                                                 '  "fp16": true')})
     _, kinds = fixed_and_unfixed(root, "fp16_overflow", tmp_path / "b")
     assert kinds == ["json:", "json:"]
+
+
+def test_accelerate_launch_flag_parsed_by_hf_argument_parser(tmp_path: Path) -> None:
+    """`accelerate launch ... train.py --deepspeed ds_config.json --learning_rate ...` in a Makefile."""
+    _, kinds = fixed_and_unfixed(layout("accelerate_deepspeed", tmp_path / "p"), "lr_too_high", tmp_path)
+    assert kinds == ["launch:hf"]

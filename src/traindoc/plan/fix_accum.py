@@ -25,7 +25,7 @@ from typing import Any
 
 from traindoc.plan import regression_probe
 from traindoc.plan.code_fix import add_test_file, render_template
-from traindoc.plan.workspace import Context, Edit, code_texts, level, rel
+from traindoc.plan.workspace import Context, Edit, char_at, code_texts, level, line_starts, rel
 
 
 @dataclass
@@ -37,19 +37,6 @@ class AccumSite:
     loss: str
     divisor: str
     summed: bool  # the loss is a sum (reduction="sum"): divide by the token count, not by N
-
-
-def _offsets(text: str) -> list[int]:
-    out, pos = [0], 0
-    for line in text.splitlines(keepends=True):
-        pos += len(line)
-        out.append(pos)
-    return out
-
-
-def _char(text: str, starts: list[int], lineno: int, col_bytes: int) -> int:
-    line = text[starts[lineno - 1]:starts[lineno]]
-    return starts[lineno - 1] + len(line.encode("utf-8")[:col_bytes].decode("utf-8", errors="ignore"))
 
 
 def _divisor(test: ast.expr) -> ast.expr | None:
@@ -93,7 +80,7 @@ def find_sites(path: str, text: str) -> list[AccumSite]:
         tree = ast.parse(text)
     except SyntaxError:
         return []
-    starts = _offsets(text)
+    starts = line_starts(text)
     seen: set[int] = set()
     out = []
     for loop in (n for n in ast.walk(tree) if isinstance(n, ast.For | ast.While)):
@@ -112,8 +99,8 @@ def find_sites(path: str, text: str) -> list[AccumSite]:
             loss = call.func.value  # type: ignore[attr-defined]
             if _divided(loop, loss, n) or loss.end_lineno is None or loss.end_col_offset is None:
                 continue
-            s = _char(text, starts, loss.lineno, loss.col_offset)
-            e = _char(text, starts, loss.end_lineno, loss.end_col_offset)
+            s = char_at(text, starts, loss.lineno, loss.col_offset)
+            e = char_at(text, starts, loss.end_lineno, loss.end_col_offset)
             out.append(AccumSite(path, s, e, loss.lineno, text[s:e], ast.unparse(n), summed))
     return out
 

@@ -25,25 +25,12 @@ from typing import Any
 
 from traindoc.plan import regression_probe
 from traindoc.plan.code_fix import add_test_file, render_template
-from traindoc.plan.workspace import Context, Edit, code_texts, level, rel
+from traindoc.plan.workspace import Context, Edit, char_at, code_texts, code_trees, level, line_starts, rel
 
 TRAIN = re.compile(r"train", re.I)
 NOT_TRAIN = re.compile(r"val|test|eval|dev|holdout|iter|stream", re.I)
 PERM_CALLS = ("randperm", "permutation")  # torch.randperm(n), np.random.permutation(n)
 SEPARATE_SHUFFLE = ("shuffle",)  # random.shuffle(x) / np.random.shuffle(x): in place, one draw per call
-
-
-def _offsets(text: str) -> list[int]:
-    out, pos = [0], 0
-    for line in text.splitlines(keepends=True):
-        pos += len(line)
-        out.append(pos)
-    return out
-
-
-def _char(text: str, starts: list[int], lineno: int, col_bytes: int) -> int:
-    line = text[starts[lineno - 1]:starts[lineno]]
-    return starts[lineno - 1] + len(line.encode("utf-8")[:col_bytes].decode("utf-8", errors="ignore"))
 
 
 def _name(call: ast.Call) -> str:
@@ -133,15 +120,15 @@ def shuffle_loader(ctx: Context, rc: dict[str, Any]) -> bool:
             if not sites:
                 break
             call, kw = sites[0]
-            starts = _offsets(text)
+            starts = line_starts(text)
             if kw is not None:
-                s = _char(text, starts, kw.value.lineno, kw.value.col_offset)
-                e = _char(text, starts, kw.value.end_lineno or kw.value.lineno, kw.value.end_col_offset or 0)
+                s = char_at(text, starts, kw.value.lineno, kw.value.col_offset)
+                e = char_at(text, starts, kw.value.end_lineno or kw.value.lineno, kw.value.end_col_offset or 0)
                 new = text[:s] + "True" + text[e:]
             else:
                 last = max(call.args + [k.value for k in call.keywords],
                            key=lambda n: (n.end_lineno or 0, n.end_col_offset or 0))
-                e = _char(text, starts, last.end_lineno or last.lineno, last.end_col_offset or 0)
+                e = char_at(text, starts, last.end_lineno or last.lineno, last.end_col_offset or 0)
                 new = text[:e] + ", shuffle=True" + text[e:]
             try:
                 ast.parse(new)
@@ -207,18 +194,16 @@ def pair_permutations(ctx: Context, rc: dict[str, Any]) -> bool:
 
 def _add_pair_test(ctx: Context, rc: dict[str, Any], path: str, line: int) -> None:
     text = ctx.ws.text(path)
-    tree = ast.parse(text)
-    fn = next((n for n in tree.body if isinstance(n, ast.FunctionDef) and n.lineno <= line <= (n.end_lineno or 0)),
-              None)
-    args = regression_probe.required(fn) if fn is not None and regression_probe.importable(tree) else None
-    probe = None
-    if fn is not None and args and 2 <= len(args) <= 4 and not any(regression_probe.NOT_TENSOR.match(a)
-                                                                     for a in args):
-        probe = {"probe": "paired", "args": args}
+    probe = regression_probe.tensor_function(text, line, most=4, least=2)  # (x, y[, ...]) handed back permuted
+    if probe is not None:
+        probe["probe"] = "paired"
         probe["import_root"], probe["module"] = regression_probe.import_name(Path(path), ctx.ws.root)
+    function = probe["function"] if probe else next(
+        (n.name for n in ast.parse(text).body if isinstance(n, ast.FunctionDef) and n.lineno <= line <=
+         (n.end_lineno or 0)), "")
     content = render_template("regression_test", cause=rc["cause"], template="paired_perm", depth=1,
                               description="inputs and labels are permuted together", rel_file=rel(ctx, path),
-                              probe=probe, function=fn.name if fn else "")
+                              probe=probe, function=function)
     add_test_file(ctx, rc["cause"], "test_traindoc_paired_perm", content,
                   f"regression test: inputs and labels in {rel(ctx, path)} stay paired", "paired_perm")
 
@@ -226,11 +211,7 @@ def _add_pair_test(ctx: Context, rc: dict[str, Any], path: str, line: int) -> No
 def separate_shuffles(ctx: Context) -> list[str]:
     """`random.shuffle(x)` and `random.shuffle(y)` in one block: the exact lines, for the manual step."""
     out = []
-    for path, text in code_texts(ctx).items():
-        try:
-            tree = ast.parse(text)
-        except SyntaxError:
-            continue
+    for path, tree in code_trees(ctx):
         for node in ast.walk(tree):
             body = getattr(node, "body", None)
             if not isinstance(body, list):

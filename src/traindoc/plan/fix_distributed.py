@@ -19,7 +19,7 @@ import re
 from typing import Any
 
 from traindoc.plan.code_fix import add_test_file, render_template
-from traindoc.plan.workspace import Context, Edit, code_texts, level, rel
+from traindoc.plan.workspace import Context, Edit, code_texts, code_trees, level, rel
 
 RANK = re.compile(r"rank", re.I)
 
@@ -72,11 +72,7 @@ def set_epoch_sites(text: str) -> list[tuple[ast.For, str]]:
 
 def rank_seeds(ctx: Context) -> list[str]:
     out = []
-    for path, text in code_texts(ctx).items():
-        try:
-            tree = ast.parse(text)
-        except SyntaxError:
-            continue
+    for path, tree in code_trees(ctx):
         for call in (n for n in ast.walk(tree) if isinstance(n, ast.Call) and _name(n) in ("manual_seed", "seed")):
             if call.args and RANK.search(ast.unparse(call.args[0])):
                 out.append(f"{rel(ctx, path)}:{call.lineno}: {ast.unparse(call)} seeds each rank differently: the "

@@ -121,31 +121,46 @@ def _loader_of(loop: ast.For) -> tuple[str, int] | None:
     return it.id, len(target.elts) if isinstance(target, ast.Tuple) else 0
 
 
-def accum_probe(text: str, line: int, divisor: str) -> dict[str, Any] | None:
-    """The accumulation loop around `line` as a module-level function the test can run twice, once with N=1 on the
-    whole batch and once with N=2 on its halves: (model, optimizer, loader, N), N a parameter or a module-level
-    name the test sets. None: the test reads the source."""
+def runnable_function(text: str, line: int) -> tuple[ast.Module, ast.FunctionDef, list[str]] | None:
+    """(module, function, its required parameters) for the module-level `def` around `line` of an importable
+    module, when it has required parameters a test can fill; None otherwise."""
     try:
         tree = ast.parse(text)
     except SyntaxError:
         return None
-    if not importable(tree):
-        return None
     fn = next((n for n in tree.body if isinstance(n, ast.FunctionDef) and n.lineno <= line <= (n.end_lineno or 0)),
               None)
-    args = required(fn) if fn is not None else None
+    args = required(fn) if fn is not None and importable(tree) else None
+    return (tree, fn, args) if fn is not None and args else None
+
+
+def tensor_function(text: str, line: int, most: int, least: int = 1) -> dict[str, Any] | None:
+    """{"args", "function"} when the function around `line` takes only plain tensors (least..most of them)."""
+    found = runnable_function(text, line)
+    if found is None or not least <= len(found[2]) <= most or any(NOT_TENSOR.match(a) for a in found[2]):
+        return None
+    return {"args": found[2], "function": found[1].name}
+
+
+def accum_probe(text: str, line: int, divisor: str) -> dict[str, Any] | None:
+    """The accumulation loop around `line` as a module-level function the test can run twice, once with N=1 on the
+    whole batch and once with N=2 on its halves: (model, optimizer, loader, N), N a parameter or a module-level
+    name the test sets. None: the test reads the source."""
+    found = runnable_function(text, line)
+    if found is None:
+        return None
+    tree, fn, args = found
     loop = next((n for n in ast.walk(fn) if isinstance(n, ast.For) and n.lineno <= line <= (n.end_lineno or 0)),
-                None) if fn is not None else None
+                None)
     loader = _loader_of(loop) if loop is not None else None
-    if fn is None or not args or loader is None or loader[0] not in args or loader[1] > 3:
+    if loader is None or loader[0] not in args or loader[1] > 3:
         return None
     model = [a for a in args if MODEL.match(a)]
     opt = [a for a in args if re.search(r"opt", a)]
     module_level = any(isinstance(n, ast.Assign) and any(isinstance(t, ast.Name) and t.id == divisor
                                                          for t in n.targets) for n in tree.body)
     by_arg = divisor in args
-    if len(model) != 1 or len(opt) != 1 or not (by_arg or module_level) or \
-            len(args) != 3 + by_arg:
+    if len(model) != 1 or len(opt) != 1 or not (by_arg or module_level) or len(args) != 3 + by_arg:
         return None
     return {"probe": "accum", "args": args, "model": model[0], "optimizer": opt[0], "loader": loader[0],
             "width": loader[1], "divisor": divisor, "divisor_arg": by_arg, "function": fn.name}
@@ -154,16 +169,8 @@ def accum_probe(text: str, line: int, divisor: str) -> dict[str, Any] | None:
 def autocast_probe(text: str, line: int) -> dict[str, Any] | None:
     """The module-level function holding the autocast at `line`, when it takes only plain tensors (at most 4): the
     test calls it on 4x4 tensors of 300 (products of 360000 overflow float16's 65504, not bfloat16's range)."""
-    try:
-        tree = ast.parse(text)
-    except SyntaxError:
-        return None
-    fn = next((n for n in tree.body if isinstance(n, ast.FunctionDef) and n.lineno <= line <= (n.end_lineno or 0)),
-              None)
-    args = required(fn) if fn is not None and importable(tree) else None
-    if fn is None or not args or len(args) > 4 or any(NOT_TENSOR.match(a) for a in args):
-        return None
-    return {"probe": "autocast", "args": args, "function": fn.name}
+    found = tensor_function(text, line, most=4)
+    return {"probe": "autocast", **found} if found else None
 
 
 def probe(template: str, params: dict[str, Any], text: str, function: str | None, line: int = 0
