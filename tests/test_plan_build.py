@@ -32,7 +32,8 @@ def test_plan_covers_config_and_code_and_validates(tmp_path: Path) -> None:
     code = "".join(c["after"] for c in by_file["train.py"])
     assert "is_causal=True" in code and "opt.zero_grad(set_to_none=True)" in code
     new_tests = {c["file"] for c in plan["changes"] if c["kind"] == "new_file"}
-    assert new_tests == {"tests/test_traindoc_zero_grad.py", "tests/test_traindoc_causal_mask.py"}
+    assert new_tests == {"tests/test_traindoc_zero_grad.py", "tests/test_traindoc_causal_mask.py",  # code fixes
+                         "tests/test_traindoc_lr_too_high_settings.py", "tests/test_traindoc_no_warmup_settings.py"}
     assert plan["plan_id"] == compute_plan_id(plan)
     md = render_markdown(plan)
     assert md.startswith("## Implementation Plan") and "Proceed?" in md and plan["plan_id"] in md
@@ -82,7 +83,7 @@ def test_param_imbalance_ties_then_adds_layers(tmp_path: Path) -> None:
                                                                     "after": "true", "description": "tie"}]},
                              "expected_outcome": []}], "run": {"paths": [], "code_files": []}}
     plan = build_plan(diag, "", root=str(root))
-    (change,) = plan["changes"]
+    (change,) = [c for c in plan["changes"] if c["kind"] != "new_file"]
     # tied: 50257*512 vs 12*512^2*8 -> 50% embeddings; 10 layers bring it to 45%
     assert change["after"] == "  n_layers: 10  # depth\n  tie_embeddings: true\n"
 

@@ -62,7 +62,8 @@ def plan_for(root: Path, diag: dict[str, Any], path: Path, **kw: Any) -> dict[st
 def edited(plan: dict[str, Any]) -> dict[str, list[tuple[str, str]]]:
     out: dict[str, list[tuple[str, str]]] = {}
     for c in plan["changes"]:
-        out.setdefault(c["file"], []).append((c["before"].strip(), c["after"].strip()))
+        if c["kind"] != "new_file":  # the settings' regression tests: tests/test_plan_setting_tests.py
+            out.setdefault(c["file"], []).append((c["before"].strip(), c["after"].strip()))
     return out
 
 

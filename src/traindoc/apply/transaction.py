@@ -122,7 +122,7 @@ def safe_target(root: Path, rel: str) -> Path:
             raise JournalError(f"{'/'.join(parts[:i + 1])} is a symlink: refusing to write through it")
         if i < len(parts) - 1 and not stat.S_ISDIR(st.st_mode):
             raise JournalError(f"{'/'.join(parts[:i + 1])} is not a folder")
-    return path
+    return root.joinpath(*parts)  # the whole path, also when a folder on the way is still missing
 
 
 def _read_nofollow(path: Path, limit: int | None = None) -> bytes:

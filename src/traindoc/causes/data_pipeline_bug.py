@@ -1,6 +1,6 @@
 """`data_pipeline_bug`: the data fed is not the data intended."""
 
-from traindoc.causes.model import Cause, Manual, PlanPolicy, Remedy
+from traindoc.causes.model import Cause, Manual, PlanPolicy, Remedy, Strategy
 
 CAUSE = Cause(
     id="data_pipeline_bug",
@@ -18,5 +18,7 @@ CAUSE = Cause(
         "low",
         quick_wins=("Print and inspect one batch", "Shuffle the training set every epoch"),
     ),
-    plan=PlanPolicy((Manual("inspect a batch by eye and fix the loader"),)),
+    # the standard switches where the code shows them (a training DataLoader that does not shuffle, inputs and
+    # labels permuted by separate draws: plan/fix_data.py); else the manual step, with the exact lines it found
+    plan=PlanPolicy((Strategy("fix_data_pipeline"), Manual("inspect a batch by eye and fix the loader"))),
 )

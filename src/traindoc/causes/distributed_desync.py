@@ -1,6 +1,6 @@
 """`distributed_desync`: ranks of a data-parallel job disagree."""
 
-from traindoc.causes.model import Cause, Manual, PlanPolicy, Remedy
+from traindoc.causes.model import Cause, Manual, PlanPolicy, Remedy, Strategy
 
 CAUSE = Cause(
     id="distributed_desync",
@@ -17,5 +17,8 @@ CAUSE = Cause(
         "medium",
         quick_wins=("Compare per-rank losses at step 0",),
     ),
-    plan=PlanPolicy((Manual("use the same seed and data sharding on every rank; find the bad rank"),)),
+    # the standard edit where the code shows it (a DistributedSampler whose epoch is never set: plan/
+    # fix_distributed.py; a rank-dependent seed is named as a manual step); else the manual step
+    plan=PlanPolicy((Strategy("fix_distributed"),
+                     Manual("use the same seed and data sharding on every rank; find the bad rank"))),
 )

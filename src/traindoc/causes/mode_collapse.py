@@ -1,6 +1,6 @@
 """`mode_collapse`: generation degenerates to one token or a short loop, with no other cause found."""
 
-from traindoc.causes.model import Cause, ExplainedBy, Manual, PlanPolicy, Remedy
+from traindoc.causes.model import Cause, ExplainedBy, Manual, PlanPolicy, Remedy, Strategy
 
 CAUSE = Cause(
     id="mode_collapse",
@@ -30,5 +30,8 @@ CAUSE = Cause(
             "frozen_params", "dead_units", "lr_too_low",
         )
     ),
-    plan=PlanPolicy((Manual("retrain from the last healthy checkpoint once the cause behind it is fixed"),)),
+    # resume from the last checkpoint saved before the first degenerate sample, with the LR halved, where the
+    # entry script can resume (plan/fix_resume.py); else the manual step names that checkpoint, or says none is
+    plan=PlanPolicy((Strategy("resume_healthy_checkpoint"),
+                     Manual("retrain from the last healthy checkpoint once the cause behind it is fixed"))),
 )

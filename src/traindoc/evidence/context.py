@@ -552,6 +552,7 @@ class SampleReport:
     example: str
     example_step: int | None
     source: str
+    first_step: int | None = None  # the first degenerate sample's step: a checkpoint before it predates the collapse
 
 
 def sample_report(run: Run) -> SampleReport | None:
@@ -567,7 +568,8 @@ def sample_report(run: Run) -> SampleReport | None:
         ls = len(deg_late) / len(late)
         es = sum(text_degenerate(s.text) for s in early) / len(early)
         ex = deg_late[-1] if deg_late else late[-1]
-        return SampleReport(ls, es, len(late), ex.text[:60], ex.step, ex.source)
+        first = next((s.step for s in samples if text_degenerate(s.text)), None)
+        return SampleReport(ls, es, len(late), ex.text[:60], ex.step, ex.source, first)
     return stats.cached(run, "sample_report", compute)
 
 

@@ -65,12 +65,13 @@ def add_setting(ctx: Context, rc: dict[str, Any], key: str, value: Any, why: str
     return any(HF_ARGS_CALL in text and _add_kwarg(ctx, rc, f, key, value, why) for f, text in texts.items())
 
 
-def _record(ctx: Context, rc: dict[str, Any], path: str, old: str, new: str, why: str, where: str) -> bool:
+def _record(ctx: Context, rc: dict[str, Any], path: str, old: str, new: str, why: str, where: str,
+            setting: dict[str, Any]) -> bool:
     old_lines, new_lines = old.splitlines(), new.splitlines()
     added = [ln for ln in new_lines if ln not in old_lines] or new_lines[:1]
     ctx.ws.set_text(path, new, Edit(path, rc["cause"], "config", f"{why} (added to {rel(ctx, path)}: {where})",
                                     level(rc, "impact", "high"), level(rc, "effort", "low"), level(rc, "risk", "low"),
-                                    added, []))
+                                    added, [], setting=setting))
     return True
 
 
@@ -98,7 +99,7 @@ def _add_flag(ctx: Context, rc: dict[str, Any], key: str, value: Any, why: str) 
     end = words[-1][1]
     new = text[:end] + f" --{key} {flag_text(value)}" + text[end:]
     return _record(ctx, rc, lc.file, text, new, why, f"the launch command ({lc.source}), which HfArgumentParser "
-                                                     "reads into TrainingArguments")
+                                                     "reads into TrainingArguments", {"key": key, "value": value})
 
 
 def _add_json_key(ctx: Context, rc: dict[str, Any], path: str, key: str, value: Any, why: str) -> bool:
@@ -120,7 +121,8 @@ def _add_json_key(ctx: Context, rc: dict[str, Any], path: str, key: str, value: 
         new = text[:last] + (", " if data else "") + entry + text[last:]
     if read_key(path, new, key) != value:
         return False
-    return _record(ctx, rc, path, text, new, why, "the JSON file the launch command loads into TrainingArguments")
+    return _record(ctx, rc, path, text, new, why, "the JSON file the launch command loads into TrainingArguments",
+                   {"key": key, "value": value})
 
 
 def _add_kwarg(ctx: Context, rc: dict[str, Any], path: str, key: str, value: Any, why: str) -> bool:
@@ -154,4 +156,5 @@ def _add_kwarg(ctx: Context, rc: dict[str, Any], path: str, key: str, value: Any
         return False
     if len(added) != 1 or ast.literal_eval(added[0].value) != value:
         return False
-    return _record(ctx, rc, path, text, new, why, f"the {HF_ARGS_CALL}(...) call that configures the Trainer")
+    return _record(ctx, rc, path, text, new, why, f"the {HF_ARGS_CALL}(...) call that configures the Trainer",
+                   {"key": key, "value": value})

@@ -27,6 +27,7 @@ from traindoc.plan.launch import find as find_launch
 from traindoc.plan.policy import COMPLETE_AFTER_DIAGNOSIS, DEFAULT_FIXERS, apply_diagnosis_changes
 from traindoc.plan.render import render_markdown
 from traindoc.plan.retrain import plan_retrain
+from traindoc.plan.setting_test import add_setting_tests
 from traindoc.plan.test_command import argv_for_tests
 from traindoc.plan.workspace import Context, Workspace
 
@@ -117,6 +118,7 @@ def build_plan(diagnosis: dict[str, Any], diagnosis_path: str, fix: str | None =
             ws.notes.append(f"rank {rc.get('rank')} {cause}: no change could be planned automatically")
         fixes.append({"rank": rc.get("rank"), "cause": cause, "summary": (rc.get("fix") or {}).get("summary", ""),
                       "confidence": rc.get("confidence"), "planned": len(ws.edits) > n_before})
+    add_setting_tests(ctx)  # each changed setting, loaded back as the project loads it
     changes = hunks(root_path, ws)
     tests_add = [{"file": c["file"], "content": c["after"], "description": c["description"]}
                  for c in changes if c["kind"] == "new_file"]

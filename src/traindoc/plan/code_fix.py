@@ -154,13 +154,20 @@ def add_import(text: str, stmt: str) -> str:
     return "".join(lines[:last]) + stmt + "\n" + "".join(lines[last:])
 
 
-def add_regression_test(ctx: Context, rc: dict[str, Any], site: code_sites.CodeSite, params: dict[str, Any]) -> None:
+def add_test_file(ctx: Context, cause: str, base: str, content: str, description: str, template: str) -> None:
+    """A new test file `tests/<base>.py` (`<base>_2.py`, ... when taken) in the plan's workspace."""
     tests_dir = ctx.ws.root / "tests"
-    base = f"test_traindoc_{site.template}"
     n, path = 1, tests_dir / f"{base}.py"
     while str(path) in ctx.ws.texts or path.exists():
         n += 1
         path = tests_dir / f"{base}_{n}.py"
+    content = content.rstrip() + "\n"
+    ctx.ws.text(str(path))
+    ctx.ws.set_text(str(path), content, Edit(str(path), cause, "new_file", description, "medium", "low", "low",
+                                             content.splitlines(), [], template))
+
+
+def add_regression_test(ctx: Context, rc: dict[str, Any], site: code_sites.CodeSite, params: dict[str, Any]) -> None:
     rel_file = rel(ctx, site.file)
     # the test runs the fixed function when its signature lets a test build the arguments (plan/regression_probe.py)
     probe = regression_probe.probe(site.template, params, ctx.ws.text(site.file), site.function, site.line)
@@ -170,11 +177,8 @@ def add_regression_test(ctx: Context, rc: dict[str, Any], site: code_sites.CodeS
                               description=site.description, rel_file=rel_file, depth=1, probe=probe,
                               function=site.function or "", **{k: v for k, v in params.items()
                                                                 if k not in ("function", "description")})
-    content = content.rstrip() + "\n"
-    ctx.ws.text(str(path))
-    ctx.ws.set_text(str(path), content, Edit(str(path), rc["cause"], "new_file",
-                                             f"regression test for the {site.template} fix in {rel_file}",
-                                             "medium", "low", "low", content.splitlines(), [], site.template))
+    add_test_file(ctx, rc["cause"], f"test_traindoc_{site.template}", content,
+                  f"regression test for the {site.template} fix in {rel_file}", site.template)
 
 
 def apply_sites_for(ctx: Context, rc: dict[str, Any], cause: str, templates: list[str] | None = None,

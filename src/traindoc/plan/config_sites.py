@@ -99,7 +99,7 @@ def apply_config(ctx: Context, rc: dict[str, Any], key: str, value: Any, named_f
     desc += f" (in {rel(ctx, path)}: {site.why})"
     ctx.ws.set_text(path, new_text, Edit(path, rc["cause"], "config", desc, level(rc, "impact", "high"),
                                          level(rc, "effort", "low"), level(rc, "risk", "low"),
-                                         [new_line], [old_line]))
+                                         [new_line], [old_line], setting={"key": k, "value": value}))
     ctx.ws.edited_keys.add(ident)
     return True
 

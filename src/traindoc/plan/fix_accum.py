@@ -20,10 +20,12 @@ from __future__ import annotations
 
 import ast
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
-from traindoc.plan.code_fix import render_template
-from traindoc.plan.workspace import Context, Edit, code_texts, level, rel
+from traindoc.plan import regression_probe
+from traindoc.plan.code_fix import add_test_file, render_template
+from traindoc.plan.workspace import Context, Edit, char_at, code_texts, level, line_starts, rel
 
 
 @dataclass
@@ -35,19 +37,6 @@ class AccumSite:
     loss: str
     divisor: str
     summed: bool  # the loss is a sum (reduction="sum"): divide by the token count, not by N
-
-
-def _offsets(text: str) -> list[int]:
-    out, pos = [0], 0
-    for line in text.splitlines(keepends=True):
-        pos += len(line)
-        out.append(pos)
-    return out
-
-
-def _char(text: str, starts: list[int], lineno: int, col_bytes: int) -> int:
-    line = text[starts[lineno - 1]:starts[lineno]]
-    return starts[lineno - 1] + len(line.encode("utf-8")[:col_bytes].decode("utf-8", errors="ignore"))
 
 
 def _divisor(test: ast.expr) -> ast.expr | None:
@@ -91,7 +80,7 @@ def find_sites(path: str, text: str) -> list[AccumSite]:
         tree = ast.parse(text)
     except SyntaxError:
         return []
-    starts = _offsets(text)
+    starts = line_starts(text)
     seen: set[int] = set()
     out = []
     for loop in (n for n in ast.walk(tree) if isinstance(n, ast.For | ast.While)):
@@ -110,8 +99,8 @@ def find_sites(path: str, text: str) -> list[AccumSite]:
             loss = call.func.value  # type: ignore[attr-defined]
             if _divided(loop, loss, n) or loss.end_lineno is None or loss.end_col_offset is None:
                 continue
-            s = _char(text, starts, loss.lineno, loss.col_offset)
-            e = _char(text, starts, loss.end_lineno, loss.end_col_offset)
+            s = char_at(text, starts, loss.lineno, loss.col_offset)
+            e = char_at(text, starts, loss.end_lineno, loss.end_col_offset)
             out.append(AccumSite(path, s, e, loss.lineno, text[s:e], ast.unparse(n), summed))
     return out
 
@@ -149,9 +138,28 @@ def scale_accum_loss(ctx: Context, rc: dict[str, Any]) -> bool:
                                             "accumulated micro-batches adds 1/N of the gradient, so the update is the "
                                             f"mean over the accumulated batch, not {s.divisor} times it",
                                             level(rc, "impact", "high"), level(rc, "effort", "low"),
-                                            level(rc, "risk", "low"), [new_line], [old_line]))
+                                            level(rc, "risk", "low"), [new_line], [old_line], "accum_scale"))
+            _add_test(ctx, rc, path, s)
             done = True
     return done
+
+
+def _add_test(ctx: Context, rc: dict[str, Any], path: str, s: AccumSite) -> None:
+    """The regression test runs the fixed loop on a tiny model: two accumulated halves of a batch must make the
+    whole batch's update (plan/regression_probe.accum_probe), else it reads the division in the source."""
+    text = ctx.ws.text(path)
+    probe = regression_probe.accum_probe(text, s.line, s.divisor)
+    if probe is not None:
+        probe["import_root"], probe["module"] = regression_probe.import_name(Path(path), ctx.ws.root)
+    tree = ast.parse(text)
+    fn = next((n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef)
+               and n.lineno <= s.line <= (n.end_lineno or 0)), None)
+    description = f"the loss back-propagated every micro-batch is divided by {s.divisor}"
+    content = render_template("regression_test", cause=rc["cause"], template="accum_scale", depth=1,
+                              description=description, rel_file=rel(ctx, path), probe=probe,
+                              function=fn.name if fn else "", divisor=s.divisor)
+    add_test_file(ctx, rc["cause"], "test_traindoc_accum_scale", content,
+                  f"regression test for the accumulation loss scaling in {rel(ctx, path)}", "accum_scale")
 
 
 def _uses(fn: ast.FunctionDef, name: str) -> bool:

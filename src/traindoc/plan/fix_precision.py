@@ -14,9 +14,12 @@ see the machine the next run uses, so its note says to turn bf16 off too (fp32) 
 from __future__ import annotations
 
 import ast
+from pathlib import Path
 from typing import Any
 
+from traindoc.plan import regression_probe
 from traindoc.plan.add_setting import add_setting
+from traindoc.plan.code_fix import add_test_file, render_template
 from traindoc.plan.config_sites import apply_config, first_value
 from traindoc.plan.launch import command_at
 from traindoc.plan.workspace import Context, Edit, code_texts, level, rel
@@ -77,7 +80,8 @@ def _bare_flag(ctx: Context, rc: dict[str, Any]) -> bool:
     old_line, new_line = text.splitlines()[line], new.splitlines()[line]
     ctx.ws.set_text(lc.file, new, Edit(lc.file, rc["cause"], "config", f"--fp16 -> --bf16: bfloat16 has fp32's range "
                                        f"(in the launch command, {lc.source})", level(rc, "impact", "high"),
-                                       level(rc, "effort", "low"), level(rc, "risk", "low"), [new_line], [old_line]))
+                                       level(rc, "effort", "low"), level(rc, "risk", "low"), [new_line], [old_line],
+                                       setting={"key": "bf16", "value": True}))
     return True
 
 
@@ -120,6 +124,20 @@ def _autocast_dtype(ctx: Context, rc: dict[str, Any]) -> bool:
                                             "fp32's exponent range, no overflow above 65504",
                                             level(rc, "impact", "high"), level(rc, "effort", "low"),
                                             level(rc, "risk", "low"), [new_lines[i].rstrip("\n")],
-                                            [lines[i].rstrip("\n")]))
+                                            [lines[i].rstrip("\n")], "autocast_bf16"))
+        _add_test(ctx, rc, path, new, spans[0].lineno)
         done = True
     return done
+
+
+def _add_test(ctx: Context, rc: dict[str, Any], path: str, text: str, line: int) -> None:
+    """The regression test runs the function holding the autocast on values whose products overflow float16
+    (regression_probe.autocast_probe), else it reads the autocast dtypes in the source."""
+    probe = regression_probe.autocast_probe(text, line)
+    if probe is not None:
+        probe["import_root"], probe["module"] = regression_probe.import_name(Path(path), ctx.ws.root)
+    content = render_template("regression_test", cause=rc["cause"], template="autocast_bf16", depth=1,
+                              description="autocast computes in bfloat16, not float16", rel_file=rel(ctx, path),
+                              probe=probe, function=probe["function"] if probe else "")
+    add_test_file(ctx, rc["cause"], "test_traindoc_autocast_bf16", content,
+                  f"regression test for the autocast dtype in {rel(ctx, path)}", "autocast_bf16")

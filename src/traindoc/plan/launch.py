@@ -57,6 +57,7 @@ class Launch:
     # to a value of the run's saved config travels as such a flag
     dotted: bool = False
     next_run: Path | None = None  # the folder the framework writes next when the command names none (Lightning)
+    extra: list[str] = field(default_factory=list)  # words a fix adds to the retrain command only (a resume flag)
 
     @property
     def script_path(self) -> Path:

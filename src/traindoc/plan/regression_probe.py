@@ -26,7 +26,7 @@ NOT_TENSOR = re.compile(r"^(self|cls|cfg|config|conf|args|opts?|state|model|modu
 LOADER_ITER = (ast.Name,)
 
 
-def _required(fn: ast.FunctionDef) -> list[str] | None:
+def required(fn: ast.FunctionDef) -> list[str] | None:
     """Positional parameters without a default (None when it needs keyword-only or *args values)."""
     a = fn.args
     if any(d is None for d in a.kw_defaults) or a.posonlyargs:
@@ -35,7 +35,7 @@ def _required(fn: ast.FunctionDef) -> list[str] | None:
     return [p.arg for p in pos]
 
 
-def _importable(tree: ast.Module) -> bool:
+def importable(tree: ast.Module) -> bool:
     """Importing the module only defines things: imports, defs, classes, constant-ish assignments, a main guard."""
     for node in tree.body:
         if isinstance(node, ast.Import | ast.ImportFrom | ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
@@ -86,9 +86,9 @@ def _module_probe(tree: ast.Module, template: str, function: str | None, line: i
     cls = next((c for c in tree.body if isinstance(c, ast.ClassDef) and c.lineno <= line <= (c.end_lineno or 0)), None)
     methods = {f.name: f for f in (cls.body if cls else []) if isinstance(f, ast.FunctionDef)}
     init, fwd = methods.get("__init__"), methods.get("forward")
-    if cls is None or init is None or fwd is None or _required(fwd) != ["self", fwd.args.args[1].arg]:
+    if cls is None or init is None or fwd is None or required(fwd) != ["self", fwd.args.args[1].arg]:
         return None
-    init_args = _required(init)
+    init_args = required(init)
     if init_args is None or len(init_args) != 2 or not isinstance(init.args.args[1].annotation, ast.Name):
         return None
     return {"probe": "module", "cls": cls.name, "config": init.args.args[1].annotation.id, "widths": WIDTH_FIELDS}
@@ -110,6 +110,69 @@ def _loop_roles(fn: ast.FunctionDef, args: list[str], params: dict[str, Any]) ->
             "width": width}
 
 
+def _loader_of(loop: ast.For) -> tuple[str, int] | None:
+    """(loader name, items per batch) of `for x, y in loader` or `for i, (x, y) in enumerate(loader)`."""
+    it, target = loop.iter, loop.target
+    if isinstance(it, ast.Call) and getattr(it.func, "id", "") == "enumerate" and it.args and \
+            isinstance(target, ast.Tuple) and len(target.elts) == 2:
+        it, target = it.args[0], target.elts[1]
+    if not isinstance(it, ast.Name):
+        return None
+    return it.id, len(target.elts) if isinstance(target, ast.Tuple) else 0
+
+
+def runnable_function(text: str, line: int) -> tuple[ast.Module, ast.FunctionDef, list[str]] | None:
+    """(module, function, its required parameters) for the module-level `def` around `line` of an importable
+    module, when it has required parameters a test can fill; None otherwise."""
+    try:
+        tree = ast.parse(text)
+    except SyntaxError:
+        return None
+    fn = next((n for n in tree.body if isinstance(n, ast.FunctionDef) and n.lineno <= line <= (n.end_lineno or 0)),
+              None)
+    args = required(fn) if fn is not None and importable(tree) else None
+    return (tree, fn, args) if fn is not None and args else None
+
+
+def tensor_function(text: str, line: int, most: int, least: int = 1) -> dict[str, Any] | None:
+    """{"args", "function"} when the function around `line` takes only plain tensors (least..most of them)."""
+    found = runnable_function(text, line)
+    if found is None or not least <= len(found[2]) <= most or any(NOT_TENSOR.match(a) for a in found[2]):
+        return None
+    return {"args": found[2], "function": found[1].name}
+
+
+def accum_probe(text: str, line: int, divisor: str) -> dict[str, Any] | None:
+    """The accumulation loop around `line` as a module-level function the test can run twice, once with N=1 on the
+    whole batch and once with N=2 on its halves: (model, optimizer, loader, N), N a parameter or a module-level
+    name the test sets. None: the test reads the source."""
+    found = runnable_function(text, line)
+    if found is None:
+        return None
+    tree, fn, args = found
+    loop = next((n for n in ast.walk(fn) if isinstance(n, ast.For) and n.lineno <= line <= (n.end_lineno or 0)),
+                None)
+    loader = _loader_of(loop) if loop is not None else None
+    if loader is None or loader[0] not in args or loader[1] > 3:
+        return None
+    model = [a for a in args if MODEL.match(a)]
+    opt = [a for a in args if re.search(r"opt", a)]
+    module_level = any(isinstance(n, ast.Assign) and any(isinstance(t, ast.Name) and t.id == divisor
+                                                         for t in n.targets) for n in tree.body)
+    by_arg = divisor in args
+    if len(model) != 1 or len(opt) != 1 or not (by_arg or module_level) or len(args) != 3 + by_arg:
+        return None
+    return {"probe": "accum", "args": args, "model": model[0], "optimizer": opt[0], "loader": loader[0],
+            "width": loader[1], "divisor": divisor, "divisor_arg": by_arg, "function": fn.name}
+
+
+def autocast_probe(text: str, line: int) -> dict[str, Any] | None:
+    """The module-level function holding the autocast at `line`, when it takes only plain tensors (at most 4): the
+    test calls it on 4x4 tensors of 300 (products of 360000 overflow float16's 65504, not bfloat16's range)."""
+    found = tensor_function(text, line, most=4)
+    return {"probe": "autocast", **found} if found else None
+
+
 def probe(template: str, params: dict[str, Any], text: str, function: str | None, line: int = 0
           ) -> dict[str, Any] | None:
     """{"probe": kind, "args": [...], ...} for the fixed module's text, or None (the test reads the source)."""
@@ -117,12 +180,12 @@ def probe(template: str, params: dict[str, Any], text: str, function: str | None
         tree = ast.parse(text)
     except SyntaxError:
         return None
-    if not _importable(tree):
+    if not importable(tree):
         return None
     fn = next((n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name == function), None)
     if fn is None:
         return _module_probe(tree, template, function, line)
-    args = _required(fn)
+    args = required(fn)
     if not args:
         return None
     if template in ("causal_mask", "qk_norm"):

@@ -33,12 +33,12 @@ def _current_argv(lc: Launch, text_of: Any) -> list[str]:
                 argv.append(f"--{key}={dotted_text(value)}")
             else:  # a setting the command did not pass (plan/add_setting.py): appended as a flag
                 argv += [f"--{key}", flag_text(value)]
-        return argv
+        return argv + lc.extra
     text = text_of(lc.file)
     argv = [unquote(w[2]) for w in command_at(text, lc.line or 1)]
     if Path(lc.file).name.lower().endswith("makefile") or lc.file.endswith(".mk"):
         argv = [re.sub(r"\$\((CURDIR|PWD)\)/?", "", a) for a in argv]
-    return argv
+    return argv + lc.extra  # a one-off flag for this retrain (plan/fix_resume.py), never written into the script
 
 
 def dotted_text(value: Any) -> str:

@@ -9,8 +9,11 @@ from typing import Any
 from traindoc.causes.keys import KEYS
 from traindoc.plan.config_sites import apply_config, code_default, current_value, first_value, set_first
 from traindoc.plan.fix_accum import scale_accum_loss
+from traindoc.plan.fix_data import fix_data_pipeline
+from traindoc.plan.fix_distributed import fix_distributed
 from traindoc.plan.fix_lightning import lightning_warmup
 from traindoc.plan.fix_precision import half_to_bf16
+from traindoc.plan.fix_resume import resume_healthy_checkpoint
 from traindoc.plan.fix_schedule import add_warmup, fit_schedule_to_run, warmup_steps
 from traindoc.plan.workspace import Context
 
@@ -103,4 +106,7 @@ STRATEGIES: dict[str, Callable[[Context, dict], bool]] = {
     "half_to_bf16": half_to_bf16,
     "scale_accum_loss": scale_accum_loss,
     "enable_norm_residual": enable_norm_residual,
+    "fix_data_pipeline": fix_data_pipeline,
+    "fix_distributed": fix_distributed,
+    "resume_healthy_checkpoint": resume_healthy_checkpoint,
 }

@@ -7,6 +7,8 @@ the differences between each original and its final text (plan/hunks.py).
 
 from __future__ import annotations
 
+import ast
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -31,6 +33,9 @@ class Edit:
     new_lines: list[str]
     old_lines: list[str]
     template: str | None = None
+    # a setting the edit gives its value ({"key": as written, "value": new}): its regression test loads it back
+    # the way the project does (plan/setting_test.py)
+    setting: dict[str, Any] | None = None
 
 
 @dataclass
@@ -94,3 +99,27 @@ def code_texts(ctx: Context) -> dict[str, str]:
             except (UnicodeDecodeError, OSError):
                 continue  # not text we could edit byte-exactly: never a fix site
     return texts
+
+
+def code_trees(ctx: Context) -> Iterator[tuple[str, ast.Module]]:
+    """(path, parsed module) of each code file that parses."""
+    for path, text in code_texts(ctx).items():
+        try:
+            yield path, ast.parse(text)
+        except SyntaxError:
+            continue
+
+
+def line_starts(text: str) -> list[int]:
+    """Character offset at which each line of `text` starts (and the end of the text, last)."""
+    out, pos = [0], 0
+    for line in text.splitlines(keepends=True):
+        pos += len(line)
+        out.append(pos)
+    return out
+
+
+def char_at(text: str, starts: list[int], lineno: int, col_bytes: int) -> int:
+    """The character offset of ast's (lineno, col_offset): ast counts the column in UTF-8 bytes."""
+    line = text[starts[lineno - 1]:starts[lineno]]
+    return starts[lineno - 1] + len(line.encode("utf-8")[:col_bytes].decode("utf-8", errors="ignore"))

@@ -196,7 +196,8 @@ def detect_mode_collapse(run: Run) -> list[Finding]:
     strength = 0.45 + 0.35 * rep.late_share * min(1.0, rep.late_count / 6)
     return [Finding("detect_mode_collapse", "mode_collapse", float(min(1.0, strength)),
                     "generation degenerates to a repeated token", ev, rep.example_step,
-                    {"late_degenerate_share": rep.late_share, "early_degenerate_share": rep.early_share})]
+                    {"late_degenerate_share": rep.late_share, "early_degenerate_share": rep.early_share,
+                     "first_degenerate_step": rep.first_step})]
 
 
 DETECTORS = [detect_param_imbalance, detect_act_variance_collapse, detect_attention_logit_growth,
