@@ -228,6 +228,20 @@ def test_lr_reference_scales_linearly_with_the_sgd_batch() -> None:
     assert quiet.strength == fire(optimisation.detect_lr_too_high, _sgd_run(1.0, {}, falls)).strength <= 0.35
 
 
+def test_lr_above_only_the_batch_lowered_ceiling_with_clipping_off_is_a_candidate() -> None:
+    # SGD at 0.5 with 16 samples diverging: above the ceiling lowered for the batch (0.5 x sqrt(16/128) = 0.18)
+    # but inside SGD's batch-free range; clipping stated off makes the missing clipping the located cause
+    blows = np.array([2.0, 1.8, 1.7, 1.9, 2.6, 4.0, 6.5, 9.0, 14.0, 20.0])
+    off = fire(optimisation.detect_lr_too_high, _sgd_run(0.5, {"batch_size": 16, "max_grad_norm": 0.0}, blows))
+    assert off.strength <= 0.45
+    assert any("gradient clipping is off" in e for e in off.evidence)
+    # the same run with no word on clipping: the scaled ceiling decides, the LR is the cause
+    assert fire(optimisation.detect_lr_too_high, _sgd_run(0.5, {"batch_size": 16}, blows)).strength >= 0.5
+    # clipping off does not excuse an LR above even the batch-free range (2.0 > 0.5 x 1.25)
+    far = fire(optimisation.detect_lr_too_high, _sgd_run(2.0, {"batch_size": 16, "max_grad_norm": 0.0}, blows))
+    assert far.strength >= 0.5
+
+
 def test_lr_reference_scales_by_the_square_root_of_the_adam_batch() -> None:
     falls = 2.0 * np.exp(-np.arange(10) / 4) + 0.2
     run = _sgd_run(8e-3, {"optimizer": "adamw", "batch_size": 64, "gradient_accumulation_steps": 8}, falls)

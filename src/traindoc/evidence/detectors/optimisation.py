@@ -234,6 +234,17 @@ def detect_lr_too_high(run: Run) -> list[Finding]:
         return []
     if above and sym:
         strength = min(1.0, 0.55 + 0.15 * math.log2(max(ratio, 1.0)) + 0.3 * sev)
+        clip, clip_cv = _clip_config(run)
+        if clip == 0 and clip_cv is not None and all(
+                c.value <= LR_REFERENCE.get(c.family, LR_REFERENCE["unknown"])[2] * 1.25 for c in above):
+            # above only the ceiling lowered for a small batch, with gradient clipping switched off: the blow-up is
+            # the one clipping exists to stop (Pascanu et al. 2013), and the lowered ceiling is a prediction (SGD
+            # with clipping trains word LMs at lr 20 on batches of 20, Zaremba et al. 2014). The LR is listed; the
+            # switched-off clipping is the located cause (grad_explosion)
+            ev.append(f"gradient clipping is off ({clip_cv.key}={clip_cv.text or clip_cv.value}) and the LR is "
+                      f"inside {_family_name(above[0].family)}'s range before batch scaling: the LR is a candidate "
+                      f"beside the missing clipping")
+            strength = min(strength, 0.45)
     elif above:
         # the LR alone, with a run that shows no instability: a risk, not a diagnosis, unless it is an order of
         # magnitude out (the zoo's no_warmup run trains fine at 4x with a warmup; HF's lr=0.1 is 33x)
