@@ -530,6 +530,16 @@ def test_zero_grad_sawtooth_silent_on_noisy_level_norm() -> None:
     assert optimisation.detect_zero_grad_sawtooth(make_run()) == []
 
 
+def test_zero_grad_sawtooth_silent_on_heavy_tailed_noise_that_draws_ramps_by_chance() -> None:
+    # one parameter's gradient (a bias) is pure heavy-tailed noise: 40 draws of it hold 6 doubling runs covering
+    # 24 points, as many as the sawtooth asks for, but shuffled draws hold as many: the order says nothing
+    v = np.exp(1.2 * np.random.default_rng(7).standard_normal(40))
+    ramps = optimisation._ramps(v)
+    assert len(ramps) >= 3 and sum(b - a for a, b in ramps) >= 20
+    a = {"loss": healthy_arrays()["loss"][:40], "grad_norm": v}
+    assert optimisation.detect_zero_grad_sawtooth(make_run(a)) == []
+
+
 def test_grad_accum_bug_fires_when_train_loss_is_k_times_eval() -> None:
     a = healthy_arrays()
     ev = a["loss"].copy()
