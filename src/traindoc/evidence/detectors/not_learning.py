@@ -571,6 +571,14 @@ def ruled_out(run: Run) -> dict[str, str]:
     t = trainable_counts(run)
     if t is not None and t.total and t.trainable >= t.total and not _adapter(run):
         out["frozen_params"] = f"all {t.total:,} parameters are trainable [{cite_source(t.source)}]"
+    elif t is not None and not t.total and t.trainable >= TINY_TRAINABLE:
+        # only the trainable count is printed (HF's banner): whether the rest is frozen the log cannot say, but a
+        # network's worth of weights trains, and freezing the rest would not pin the loss at chance: a linear head
+        # trained on frozen random features already does far better than chance (Jarrett et al. 2009; Saxe et al.
+        # 2011, "On random weights and unsupervised feature learning"), so chance means the features or the
+        # labels carry nothing
+        out["frozen_params"] = (f"{t.trainable:,} parameters train (>= {TINY_TRAINABLE}, a network's worth) "
+                                f"[{cite_source(t.source)}]: a head trained on frozen features would still learn")
     act = _activation(run)
     depth, dcv = config_number(run, *KEYS["n_layers"])
     if depth is not None and act is not None:
