@@ -315,3 +315,33 @@ def test_lr_collapse_against_the_planned_epochs_a_log_prints(tmp_path):
     # the same log planned for 6 epochs: a schedule that ends with the run
     p.write_text("\n".join(s.replace("/50]", "/6]") for s in lines) + "\n")
     assert nl.detect_lr_collapse(load_run([p])) == []
+
+
+def with_heldout(loss: np.ndarray, held: np.ndarray) -> Run:
+    run = build(loss, {"lr": 3e-4, "optimizer": "adam"})
+    run.add_series(Series("eval_loss", EVALS, held, "run/train.log"))
+    return run.finalize()
+
+
+def test_heldout_loss_above_chance_is_still_not_learning_and_rules_out_constant_outputs():
+    """Train loss at ln 2, held-out loss 10-15 % above it at every evaluation: worse than the uniform guess, which
+    an output that ignores its input cannot score; dead and saturated units are crossed off, detached labels and
+    frozen random weights stay listed."""
+    held = math.log(2) * np.linspace(1.10, 1.15, EVALS.size)
+    run = with_heldout(chance_loss(2), held)
+    got = nl.never_learned(run)
+    assert got is not None and got.k == 2 and got.heldout_above and got.first_step == 1
+    assert {"dead_units", "vanishing_gradients"} <= set(nl.ruled_out(run))
+    assert set(causes(run)) == {"frozen_params", "data_pipeline_bug"}
+
+
+def test_heldout_loss_under_chance_or_that_first_learned_is_not_above_chance():
+    # held-out loss falls under chance: the model learns (never_learned stays silent)
+    assert nl.never_learned(with_heldout(chance_loss(2), math.log(2) * np.linspace(0.95, 0.8, EVALS.size))) is None
+    # held-out loss first under chance, then far above it (memorisation after learning): not "above chance"
+    dipped = math.log(2) * np.r_[0.9, np.full(EVALS.size - 1, 1.2)]
+    got = nl.never_learned(with_heldout(chance_loss(2), dipped))
+    assert got is None or not got.heldout_above
+    # held-out loss at chance: the constant-output look-alikes stay listed
+    at = nl.never_learned(with_heldout(chance_loss(2), math.log(2) * np.full(EVALS.size, 1.005)))
+    assert at is not None and not at.heldout_above

@@ -70,6 +70,7 @@ class NotLearning:
     last_step: int
     evidence: list[str]
     constant: bool = False  # the output is the same for every input (pinned loss, unchanging predictions)
+    heldout_above: bool = False  # the held-out loss sits above chance: an output that follows its input, wrongly
 
 
 def never_learned(run: Run) -> NotLearning | None:
@@ -195,19 +196,27 @@ def _never_learned(run: Run) -> NotLearning | None:
                 k, source = cand, "loss"
     if k is None:
         return None
-    if ev_loss is not None and not _near(ev_loss[0], k, CHANCE_REL_TOL):
-        return None  # the held-out loss left chance: the model does learn something
+    # a held-out loss under chance means the model learns something; one *above* chance is worse than the uniform
+    # guess ln(k), which an output that ignores its input cannot be (a balanced train loss at ln(k) makes the
+    # constant output uniform, and a uniform output scores exactly ln(k) on any held-out set)
+    above = (ev_loss is not None and ev_loss[1] >= 3 and ev_loss[0] > math.log(k) * (1 + CHANCE_REL_TOL)
+             and float(run.series("eval_loss").finite()[1].min()) >= math.log(k) * (1 - CHANCE_REL_TOL))
+    if ev_loss is not None and not above and not _near(ev_loss[0], k, CHANCE_REL_TOL):
+        return None  # the held-out loss left chance downwards: the model does learn something
     j0 = int(np.argmax(np.abs(v - b) <= max(CHANCE_REL_TOL * b, 3 * noise)))
     where = {"config": "the configured class count", "accuracy": f"accuracy ~1/{k}",
-             "loss": "the first and held-out losses"}[source]
+             "loss": "the first loss" if above else "the first and held-out losses"}[source]
     ev = [f"the loss sits at chance from step {int(st[j0])} to {int(st[-1])}: late median {fmt(b)} vs ln({k}) = "
           f"{math.log(k):.4g} (k from {where}); it started at {fmt(a)} and moved {max((a - b) / abs(a), 0):.1%}: "
-          f"the output does not depend on the input {cite_series(loss)}"]
-    if ev_loss is not None:
+          f"{'nothing is learned' if above else 'the output does not depend on the input'} {cite_series(loss)}"]
+    if above:
+        ev.append(f"validation loss above chance: {fmt(ev_loss[0])} > ln({k}) = {math.log(k):.4g}, worse than the "
+                  f"uniform guess: the output follows the input, but nothing it follows transfers")
+    elif ev_loss is not None:
         ev.append(f"validation loss also at chance: {fmt(ev_loss[0])}")
     if acc is not None:
         ev.append(f"accuracy {acc[0]:.3g} vs chance 1/{k} = {1 / k:.3g} {cite_series(acc[1])}")
-    return NotLearning(b, a, k, source, int(st[j0]), int(st[-1]), ev)
+    return NotLearning(b, a, k, source, int(st[j0]), int(st[-1]), ev, heldout_above=above)
 
 
 # ------------------------------------------------------------------------------------------ learned, then lost
@@ -604,6 +613,14 @@ def ruled_out(run: Run) -> dict[str, str]:
         why = "the output is the same for every input, which a network still responding to its input never gives"
         out["data_pipeline_bug"] = why
         out["frozen_params"] = why
+    if nl is not None and nl.heldout_above:
+        # worse than guessing on held-out data takes an output that varies with the input: dead units and saturated
+        # (vanishing-gradient) nets give a near-constant output, which scores ln(k); labels detached from their
+        # inputs (memorised noise, Zhang et al. 2017) or frozen random weights give exactly this
+        why = (f"the held-out loss sits above chance ln({nl.k}): the output varies with its input, which dead or "
+               "saturated units do not give")
+        out.setdefault("dead_units", why)
+        out.setdefault("vanishing_gradients", why)
     return out
 
 
