@@ -345,3 +345,21 @@ def test_heldout_loss_under_chance_or_that_first_learned_is_not_above_chance():
     # held-out loss at chance: the constant-output look-alikes stay listed
     at = nl.never_learned(with_heldout(chance_loss(2), math.log(2) * np.full(EVALS.size, 1.005)))
     assert at is not None and not at.heldout_above
+
+
+def test_heldout_loss_repeating_from_the_first_evaluation_means_the_weights_never_change():
+    """No LR logged; the held-out loss is 2.8646 at all 10 evaluations while the train batches' loss moves: no
+    update reaches the weights (an LR decayed to 0), listed below 0.5 from the first evaluation."""
+    run = with_heldout(chance_loss(17), np.full(EVALS.size, 2.8646))
+    (f,) = nl.detect_heldout_unchanged(run)
+    assert f.cause == "scheduler_misuse" and f.step == int(EVALS[0]) and 0.3 <= f.strength < 0.5
+
+
+def test_heldout_unchanged_silent_when_the_weights_move_or_the_lr_is_logged():
+    moving = 2.8646 - 1e-4 * np.arange(EVALS.size)  # changes in the 4th decimal: the weights move
+    assert nl.detect_heldout_unchanged(with_heldout(chance_loss(17), moving)) == []
+    late = np.r_[2.9, 2.88, np.full(EVALS.size - 2, 2.8646)]  # a plateau reached later is a converged model
+    assert nl.detect_heldout_unchanged(with_heldout(chance_loss(17), late)) == []
+    logged = with_heldout(chance_loss(17), np.full(EVALS.size, 2.8646))
+    logged.add_series(Series("lr", STEPS, np.full(STEPS.size, 3e-4), "run/train.log"))
+    assert nl.detect_heldout_unchanged(logged.finalize()) == []

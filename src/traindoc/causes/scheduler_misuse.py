@@ -15,7 +15,8 @@ CAUSE = Cause(
         "Logged LR flat although warmup or decay is configured; check which key the schedule writes and which "
         "the optimiser reads."
     ),
-    detectors=("detect_scheduler_misuse", "detect_lr_collapse", "detect_code_dead_schedule_key"),
+    detectors=("detect_scheduler_misuse", "detect_lr_collapse", "detect_code_dead_schedule_key",
+               "detect_heldout_unchanged"),
     locators=("locate_unread_lr_key",),
     templates=("lr_key",),
     remedy=Remedy(

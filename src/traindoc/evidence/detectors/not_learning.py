@@ -775,6 +775,36 @@ def detect_scheduler_misuse(run: Run) -> list[Finding]:
                     {"schedule_configured": schedule_configured})]
 
 
+# A held-out loss identical to every digit printed at each of >= 4 evaluations from the first: the held-out set is
+# fixed and evaluation deterministic, so the same number means the same weights. A model that trains changes them
+# every step (even a converged one moves its loss in the 4th-6th digit; the dev runs' healthy evaluations never
+# repeat from the first). With the train loss still moving (its batches differ), no update reached the weights:
+# an LR at 0, most often a schedule that decayed to nothing (a per-epoch scheduler stepped per batch), or an LR so
+# small that nothing moves. Only without a logged LR: with one, the LR rules read the schedule directly.
+UNCHANGED_EVALS = 4
+
+
+def detect_heldout_unchanged(run: Run) -> list[Finding]:
+    """The held-out loss repeats exactly from the first evaluation on while the train loss moves: the weights never
+    change. Listed (scheduler_misuse 0.45), never confirmed: an LR far too small, frozen parameters or dead units
+    that reach the output also leave it unchanged."""
+    ev_s, loss = run.series("eval_loss"), loss_series(run)
+    if ev_s is None or loss is None or _lr_series(run) is not None:
+        return []
+    est, ev_v = ev_s.finite()
+    _, lv = loss.finite()
+    if ev_v.size < UNCHANGED_EVALS or ev_v.size != len(ev_s) or not np.all(ev_v == ev_v[0]):
+        return []
+    if lv.size < MIN_POINTS or np.unique(lv).size < lv.size // 2:
+        return []  # a train loss that does not move is another rule's (a constant loss, a pinned chance level)
+    ev = [f"the held-out loss is {fmt(float(ev_v[0]))} at every one of {ev_v.size} evaluations (steps {int(est[0])}"
+          f"-{int(est[-1])}) while the train loss moves: the weights never change {cite_series(ev_s)}",
+          "no update reaches the weights: an LR at 0 (a schedule decayed to nothing, e.g. a per-epoch scheduler "
+          "stepped every batch) or far too small; frozen parameters or dead units look the same; log the LR to tell"]
+    return [Finding("detect_heldout_unchanged", "scheduler_misuse", 0.45, "the weights never change", ev,
+                    int(est[0]), {"evaluations": int(ev_v.size)})]
+
+
 def detect_lr_collapse(run: Run) -> list[Finding]:
     """The LR falls under 1e-3 x its peak with >= half the run still to go and stays there: a scheduler stepped
     per batch instead of per epoch (or a decay far too fast); training goes on at an LR of ~0."""
@@ -998,4 +1028,4 @@ def detect_loss_at_chance(run: Run) -> list[Finding]:
 
 DETECTORS = [detect_lr_too_low, detect_scheduler_misuse, detect_lr_collapse, detect_vanishing_gradients,
              detect_saturating_depth, detect_frozen_params, detect_dead_units, detect_dead_init, detect_loss_at_chance,
-             detect_chance_labels, detect_memorised_noise_labels, detect_learned_then_lost]
+             detect_chance_labels, detect_memorised_noise_labels, detect_learned_then_lost, detect_heldout_unchanged]
