@@ -332,6 +332,17 @@ def test_no_warmup_fires_at_the_early_jump() -> None:
     assert f.step == 5 and f.strength >= 0.6
 
 
+def test_no_warmup_early_jump_that_recurs_later_is_the_runs_instability() -> None:
+    # warmup = 0 and the loss and grad norm jump at step 5, but they jump as high again at steps 400 and 700: the
+    # whole run is unstable, which warmup would not fix; the early jump alone no longer makes no_warmup a cause
+    a = healthy_arrays()
+    a["lr/muon"] = np.full(N, 5e-3)
+    for i in (5, 400, 700):
+        a["grad_norm"][i], a["loss"][i] = 60.0, 20.0
+    f = fire(optimisation.detect_no_warmup, make_run(a, {"optim.warmup_steps": (0, "0")}))
+    assert f.strength < 0.5 and f.step is None and any("jumps as high later" in e for e in f.evidence)
+
+
 def test_no_warmup_grad_transient_alone_is_context() -> None:
     # no warmup key in the config; the logged LR is at its peak at the first point and the grad norm has an early
     # transient: ordinary in the first steps of a healthy run, so at most context

@@ -293,11 +293,16 @@ def detect_lr_too_high(run: Run) -> list[Finding]:
         fix_sites=sites)]
 
 
+# An early jump counts for a missing warmup only when nothing later reaches half its height.
+RECURS = 0.5
+
+
 def detect_no_warmup(run: Run) -> list[Finding]:
     """warmup = 0 (config) or a logged LR already at its peak at the first step, plus an early jump.
 
     Early jump: the max of loss or grad norm in the first 5 % of steps (>= 5 points) is >= 3x the median of the
-    next 20 % (the run partially recovers), the pattern of docs/causes.md's 'large jumps in the first steps'.
+    next 20 % (the run partially recovers), the pattern of docs/causes.md's 'large jumps in the first steps', and
+    nothing after the first 5 % reaches half its height (a jump that recurs is the whole run's instability).
     """
     wv, wcv = config_number(run, *KEYS["warmup_steps"])
     wr, wrcv = config_number(run, *KEYS["warmup_ratio"])
@@ -320,6 +325,7 @@ def detect_no_warmup(run: Run) -> list[Finding]:
     jump = 0.0
     jump_step = None
     loss_jump = False
+    recurs: list[str] = []
     for name in ("grad_norm", "loss"):
         s = run.series(name)
         if s is None or len(s) < 40:
@@ -342,6 +348,14 @@ def detect_no_warmup(run: Run) -> list[Finding]:
             i = int(np.argmax(early))
             if i == 0 and name == "loss":
                 continue
+            # warmup tames the first steps only (Goyal et al. 2017): a jump that recurs later at half its height
+            # or more is a sample of an instability the whole run has (exploding gradients, an LR too high)
+            later = float(v[k:].max())
+            if later >= RECURS * float(early.max()):
+                recurs.append(f"{name} jumps as high later ({fmt(later)} after step {int(st[k])} vs "
+                              f"{fmt(float(early.max()))} early): the instability is not the first steps' "
+                              f"{cite_series(s)}")
+                continue
             loss_jump = loss_jump or name == "loss"
             if r <= jump:
                 continue
@@ -362,6 +376,7 @@ def detect_no_warmup(run: Run) -> list[Finding]:
         # well; the harm a missing warmup does is the loss jumping (Goyal et al. 2017; Liu et al. 2020, RAdam) or a
         # grad norm 10x its later level (the blow-up scale of context.NanContext), so short of that a candidate
         strength = min(strength, 0.4)
+    ev += recurs
     site = fix_site(wcv, str(max(1, run_length(run) // 50)), key="warmup_steps") if wcv else \
         {"key": "warmup_steps", "after": str(max(1, run_length(run) // 50))}
     return [Finding("detect_no_warmup", "no_warmup", float(min(1.0, strength)),
