@@ -1107,3 +1107,19 @@ def test_code_lint_rules_fire_and_stay_silent(tmp_path) -> None:
     run = make_run(code_files=[str(good)])
     for det in code_lint.DETECTORS:
         assert det(run) == [], det.__name__
+
+
+def test_heldout_nonfinite_fires_where_validation_goes_nan_while_training_stays_finite() -> None:
+    held = 0.9 + 0.1 * np.exp(-T / 300)
+    held[T >= 300] = np.nan  # every evaluation from step 349 on (make_run evaluates every 50 steps from 49)
+    (f,) = data.detect_heldout_nonfinite(make_run(eval_loss=held))
+    assert f.cause == "data_pipeline_bug" and f.step == 349 and f.strength == 0.5
+
+
+def test_heldout_nonfinite_silent_when_training_goes_nan_too_or_validation_is_finite() -> None:
+    held = 0.9 + 0.1 * np.exp(-T / 300)
+    assert data.detect_heldout_nonfinite(make_run(eval_loss=held)) == []
+    a = healthy_arrays()
+    a["loss"][600:] = np.nan  # the train loss follows: an op or an overflow, not the held-out data
+    held[T >= 300] = np.nan
+    assert data.detect_heldout_nonfinite(make_run(a, eval_loss=held)) == []

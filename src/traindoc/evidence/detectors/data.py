@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import bisect
 import math
+import re
 
 import numpy as np
 
@@ -197,6 +198,39 @@ def detect_nan_from_start(run: Run) -> list[Finding]:
     return [Finding("detect_nan_from_start", "data_pipeline_bug", 0.55,
                     "non-finite loss from the first step: the data fed is the first suspect", ev, ctx.step,
                     {"first_nonfinite_step": ctx.step})]
+
+
+# A held-out loss under any of the names trainers print it (val_loss, eval_loss, "Vali Loss", test_loss, ...)
+_HELDOUT_LOSS = re.compile(r"^(?:eval|val|vali|valid|validation|test|dev)[_ /.-]?loss$", re.IGNORECASE)
+
+
+def detect_heldout_nonfinite(run: Run) -> list[Finding]:
+    """A held-out loss non-finite while the train loss is finite at every logged point, up to and past that
+    evaluation: the weights are finite (every train batch's loss is), so the held-out inputs themselves make the
+    NaN: NaN/Inf or empty batches in the validation/test data, or a per-item average over zero items. An op that
+    fails on some inputs, or an overflow, would sooner or later hit a train batch too. 0.5: an engineer checks the
+    held-out data first."""
+    loss = loss_series(run)
+    if loss is None or not np.all(np.isfinite(loss.values)):
+        return []
+    for name, s in run.metrics.items():
+        if not (name == "eval_loss" or _HELDOUT_LOSS.match(name.strip())) or not len(s):
+            continue
+        bad = ~np.isfinite(s.values)
+        if not bad.any():
+            continue
+        first = int(s.steps[int(np.argmax(bad))])
+        if int(loss.steps[-1]) < first:
+            continue  # no train loss logged after it: the train side may have gone the same way unseen
+        ev = [f"{name} is {fmt(float(s.values[int(np.argmax(bad))]))} from step {first} ({int(bad.sum())} of "
+              f"{len(s)} evaluations) {cite_series(s)}",
+              f"while the train loss is finite at every one of its {len(loss)} points, through step "
+              f"{int(loss.steps[-1])} {cite_series(loss)}: the weights are finite, so the held-out inputs make the "
+              "NaN (NaN/Inf or empty batches in the held-out data, an average over zero items)"]
+        return [Finding("detect_heldout_nonfinite", "data_pipeline_bug", 0.5,
+                        "the held-out loss is non-finite while training stays finite", ev, first,
+                        {"first_nonfinite_step": first})]
+    return []
 
 
 def detect_curriculum_shock(run: Run) -> list[Finding]:
@@ -419,5 +453,5 @@ def detect_overfitting(run: Run) -> list[Finding]:
                      "train_keeps_falling": train_falls}, sites)]
 
 
-DETECTORS = [detect_label_leakage, detect_data_pipeline_bug, detect_nan_from_start, detect_curriculum_shock,
-             detect_overfitting]
+DETECTORS = [detect_label_leakage, detect_data_pipeline_bug, detect_nan_from_start, detect_heldout_nonfinite,
+             detect_curriculum_shock, detect_overfitting]
