@@ -363,3 +363,6 @@ def test_heldout_unchanged_silent_when_the_weights_move_or_the_lr_is_logged():
     logged = with_heldout(chance_loss(17), np.full(EVALS.size, 2.8646))
     logged.add_series(Series("lr", STEPS, np.full(STEPS.size, 3e-4), "run/train.log"))
     assert nl.detect_heldout_unchanged(logged.finalize()) == []
+    tiny = build(chance_loss(17), {"lr": 1e-9, "optimizer": "adam"})  # an LR far under Adam's range explains it
+    tiny.add_series(Series("eval_loss", EVALS, np.full(EVALS.size, 2.8646), "run/train.log"))
+    assert nl.detect_heldout_unchanged(tiny.finalize()) == []

@@ -789,8 +789,8 @@ def detect_heldout_unchanged(run: Run) -> list[Finding]:
     change. Listed (scheduler_misuse 0.45), never confirmed: an LR far too small, frozen parameters or dead units
     that reach the output also leave it unchanged."""
     ev_s, loss = run.series("eval_loss"), loss_series(run)
-    if ev_s is None or loss is None or _lr_series(run) is not None:
-        return []
+    if ev_s is None or loss is None or _lr_series(run) is not None or lrs_below_reference(run):
+        return []  # a logged LR is read by the LR rules; a configured LR far under its range explains it already
     est, ev_v = ev_s.finite()
     _, lv = loss.finite()
     if ev_v.size < UNCHANGED_EVALS or ev_v.size != len(ev_s) or not np.all(ev_v == ev_v[0]):
