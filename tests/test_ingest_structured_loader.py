@@ -27,7 +27,8 @@ DATA = Path(__file__).parent / "data" / "ingest"
         ("train/epoch", "epoch"), ("eval/accuracy", "eval_accuracy"), ("val_acc", "eval_accuracy"),
         ("loss-scale", "loss_scale"), ("train/train_loss", "train_loss_run_mean"), ("eval_runtime", "eval_runtime"),
         ("loss_rank1", "loss@rank1"), ("rank0/loss", "loss@rank0"), ("grad_norm@rank3", "grad_norm@rank3"),
-        ("my_custom_metric", "my_custom_metric"),
+        ("my_custom_metric", "my_custom_metric"), ("Vali Loss", "eval_loss"), ("dev_loss", "eval_loss"),
+        ("dev_acc", "eval_accuracy"), ("device_loss", "device_loss"),
     ],
 )
 def test_canonical_names(raw, canonical):

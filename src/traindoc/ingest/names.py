@@ -126,7 +126,8 @@ _ALIASES: dict[str, str] = {
 }
 
 # Split prefixes (on the normalised name). Eval-like ones turn the base into its eval form.
-_EVAL_PREFIXES = ("eval_", "val_", "valid_", "validation_", "evaluation_")
+# "vali_": the Informer / Autoformer time-series family prints "Vali Loss"; "dev_": the NLP name of the held-out set
+_EVAL_PREFIXES = ("eval_", "val_", "valid_", "validation_", "evaluation_", "vali_", "dev_")
 _TRAIN_PREFIXES = ("train_", "training_", "trainer_")
 _EVAL_FORM = {"loss": "eval_loss", "accuracy": "eval_accuracy"}
 
