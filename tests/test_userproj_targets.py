@@ -163,10 +163,10 @@ def test_nanogpt_config_file_beats_the_default_in_train_py(tmp_path: Path) -> No
                            log="log.txt", fmt="text_log:nanogpt")
     plan = plan_for(root, diag, path)
     comment = "  # a small model tolerates a large LR?"
-    assert edited(plan) == {"config/train_letters.py": [("learning_rate = 1e-1" + comment,
-                                                          "learning_rate = 6e-4" + comment)]}
+    assert edited(plan) == {"config/train_letters.py": [("learning_rate = 1.0" + comment,
+                                                          "learning_rate = 0.0006" + comment)]}
     assert plan["verification"]["retrain_argv"] == ["python", "train.py", "config/train_letters.py",
-                                                     "--max_iters=200", "--out_dir=out-letters-fixed"]
+                                                     "--max_iters=100", "--out_dir=out-letters-fixed"]
 
 
 def test_nanogpt_override_on_the_command_beats_the_config_file(tmp_path: Path) -> None:
@@ -185,8 +185,8 @@ def test_hydra_override_then_primary_config_never_the_hydra_dump(tmp_path: Path)
     diag, path = diagnosis(root, "outputs/2026-12-04/21-00-00", "lr_too_high", "optim.lr", "3.0e-3",
                            ".hydra/config.yaml", log="train.log", fmt="text_log:generic")
     plan = plan_for(root, diag, path)
-    assert edited(plan) == {"run.sh": [("python train.py optim.lr=0.1 trainer.max_steps=200",
-                                        "python train.py optim.lr=0.003 trainer.max_steps=200")]}
+    assert edited(plan) == {"run.sh": [("python train.py optim.lr=1.0 trainer.max_steps=100",
+                                        "python train.py optim.lr=0.003 trainer.max_steps=100")]}
     assert plan["verification"]["new_run"] is None  # Hydra picks a new dated folder itself: not known in advance
 
 
@@ -233,7 +233,7 @@ def test_lightning_hparams_in_code_not_the_logger_hparams_yaml(tmp_path: Path) -
     diag, path = diagnosis(root, "logs/lightning_logs/version_0", "lr_too_high", "lr", "0.003", "hparams.yaml",
                            log="metrics.csv", fmt="lightning_csv")
     plan = plan_for(root, diag, path)
-    assert edited(plan) == {"train.py": [("model = LetterModel(lr=0.1, width=64)",
+    assert edited(plan) == {"train.py": [("model = LetterModel(lr=1.0, width=64)",
                                           "model = LetterModel(lr=0.003, width=64)")]}
 
 
@@ -245,7 +245,7 @@ def test_lightning_cli_yaml_the_makefile_loads(tmp_path: Path) -> None:
     diag, path = diagnosis(root, "lightning_logs/version_0", "lr_too_high", "model.lr", "0.003", "config.yaml",
                            log="metrics.csv", fmt="lightning_csv")
     plan = plan_for(root, diag, path)
-    assert edited(plan) == {"configs/fit.yaml": [("lr: 0.1", "lr: 0.003")]}
+    assert edited(plan) == {"configs/fit.yaml": [("lr: 1.0", "lr: 0.003")]}
     assert plan["verification"]["retrain_argv"] == ["python", "main.py", "fit", "--config", "configs/fit.yaml"]
 
 
@@ -256,7 +256,7 @@ def test_notebook_export_with_wandb_metadata_argv(tmp_path: Path) -> None:
     diag, path = diagnosis(root, "wandb/offline-run-20261204_210000-abc", "lr_too_high", "lr", "0.003", None,
                            log="run-abc.wandb", fmt="wandb")
     plan = plan_for(root, diag, path)
-    assert edited(plan) == {"letters_notebook.py": [("lr = 0.1", "lr = 0.003")]}
+    assert edited(plan) == {"letters_notebook.py": [("lr = 1.0", "lr = 0.003")]}
     ver = plan["verification"]
     assert ver["retrain_argv"] == ["python", "letters_notebook.py", "--seed", "1"]
     assert ver["retrain_source"].startswith("W&B metadata")
@@ -430,7 +430,7 @@ def test_lightning_cli_a_launch_makefile_still_wins_over_the_saved_config(tmp_pa
     diag, path = diagnosis(root, "lightning_logs/version_0", "lr_too_high", "model.lr", "0.003", "config.yaml",
                            log="metrics.csv", fmt="lightning_csv")
     plan = plan_for(root, diag, path)
-    assert edited(plan) == {"configs/fit.yaml": [("lr: 0.1", "lr: 0.003")]}
+    assert edited(plan) == {"configs/fit.yaml": [("lr: 1.0", "lr: 0.003")]}
 
 
 def test_lightning_cli_without_a_saved_config_or_entry_script_is_not_invented(tmp_path: Path) -> None:

@@ -13,8 +13,8 @@ from chardata import VOCAB_SIZE, batch_ids, make_lines
 # In[2]:
 
 
-lr = 0.1
-steps = 300
+lr = 1.0
+steps = 100
 warmup_steps = 0
 
 
