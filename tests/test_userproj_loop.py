@@ -9,7 +9,7 @@ setting (an AdamW learning rate 30-3000x its reference) realised in training, so
 run's real artifacts: HF Trainer script, HfArgumentParser JSON and flags, accelerate (on CPU: DeepSpeed itself is
 not installed here), Lightning hparams in code and LightningCLI YAML, nanoGPT config + overrides, Hydra overrides,
 plain argparse + launch script, dataclass config module, a notebook export logging to W&B offline, and an MLflow
-Project launched by `mlflow run`. Each loop trains twice for 60-100 steps of a tiny model (a few seconds each).
+Project launched by `mlflow run`. Each loop trains a tiny model twice (60-300 steps, a few seconds each).
 """
 
 from __future__ import annotations

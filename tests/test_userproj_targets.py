@@ -166,7 +166,7 @@ def test_nanogpt_config_file_beats_the_default_in_train_py(tmp_path: Path) -> No
     assert edited(plan) == {"config/train_letters.py": [("learning_rate = 1.0" + comment,
                                                           "learning_rate = 0.0006" + comment)]}
     assert plan["verification"]["retrain_argv"] == ["python", "train.py", "config/train_letters.py",
-                                                     "--max_iters=100", "--out_dir=out-letters-fixed"]
+                                                     "--max_iters=200", "--out_dir=out-letters-fixed"]
 
 
 def test_nanogpt_override_on_the_command_beats_the_config_file(tmp_path: Path) -> None:
@@ -185,8 +185,8 @@ def test_hydra_override_then_primary_config_never_the_hydra_dump(tmp_path: Path)
     diag, path = diagnosis(root, "outputs/2026-12-04/21-00-00", "lr_too_high", "optim.lr", "3.0e-3",
                            ".hydra/config.yaml", log="train.log", fmt="text_log:generic")
     plan = plan_for(root, diag, path)
-    assert edited(plan) == {"run.sh": [("python train.py optim.lr=1.0 trainer.max_steps=100",
-                                        "python train.py optim.lr=0.003 trainer.max_steps=100")]}
+    assert edited(plan) == {"run.sh": [("python train.py optim.lr=1.0 trainer.max_steps=200",
+                                        "python train.py optim.lr=0.003 trainer.max_steps=200")]}
     assert plan["verification"]["new_run"] is None  # Hydra picks a new dated folder itself: not known in advance
 
 

@@ -59,9 +59,9 @@ LAYOUTS = {
     "lightning_cli": Layout("make fit", "lightning_logs/version_0", ("configs/fit.yaml", "  lr: 0.001\n"),
                             "python main.py fit --config configs/fit.yaml"),
     "nanogpt": Layout("make train", "out-letters", ("config/train_letters.py", "learning_rate = 0.001  #"),
-                      "python train.py config/train_letters.py --max_iters=100 --out_dir=out-letters-fixed"),
-    "hydra": Layout("sh run.sh", "outputs/*/*", ("run.sh", "python train.py optim.lr=0.001 trainer.max_steps=100"),
-                    "python train.py optim.lr=0.001 trainer.max_steps=100"),
+                      "python train.py config/train_letters.py --max_iters=200 --out_dir=out-letters-fixed"),
+    "hydra": Layout("sh run.sh", "outputs/*/*", ("run.sh", "python train.py optim.lr=0.001 trainer.max_steps=200"),
+                    "python train.py optim.lr=0.001 trainer.max_steps=200"),
     # TrainConfig's out_dir is the one folder every run writes: the user moved the first run aside
     "dataclass_config": Layout("python train.py", "runs/first", ("config.py", "lr: float = 0.001"),
                                "python train.py", retrain_cmd="python train.py", archive="runs/latest:runs/first"),

@@ -9,5 +9,5 @@ class TrainConfig:
     weight_decay: float = 0.01
     warmup_steps: int = 0
     grad_clip: float = 0.0
-    steps: int = 100
+    steps: int = 300
     out_dir: str = "runs/latest"

@@ -2,7 +2,7 @@
 # GPT-2 letters, run 3
 python train.py \
     --output_dir output \
-    --max_steps 60 \
+    --max_steps 160 \
     --per_device_train_batch_size 16 \
     --learning_rate 1e-1 \
     --warmup_steps 0 \

@@ -25,7 +25,7 @@ def main():
     model = GPT2LMHeadModel(config)
     args = TrainingArguments(
         output_dir=cli.output_dir,
-        max_steps=60,
+        max_steps=160,
         per_device_train_batch_size=16,
         per_device_eval_batch_size=64,
         learning_rate=0.1,  # bigger steps, faster training?

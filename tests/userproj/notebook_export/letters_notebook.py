@@ -14,7 +14,7 @@ from chardata import VOCAB_SIZE, batch_ids, make_lines
 
 
 lr = 1.0
-steps = 100
+steps = 300
 warmup_steps = 0
 
 
