@@ -341,8 +341,9 @@ def test_derived_output_folder_sits_beside_the_run_not_inside_it(tmp_path: Path)
 
 
 # The config LightningCLI 2.6 saves in the run's log folder (SaveConfigCallback, `skip_none=False`): every Trainer
-# argument in signature order, then the model's and the data module's init arguments. Written by hand in that exact
-# layout: jsonargparse (LightningCLI's parser) is not installed here.
+# argument in signature order, then the model's and the data module's init arguments. Written out here so these
+# plan tests need no training; test_the_hand_copy_matches_what_lightning_cli_saves checks it against the file the
+# installed LightningCLI (jsonargparse) writes, and tests/test_userproj_loop.py replans from a real one.
 TRAINER_DEFAULTS = """\
   accelerator: cpu
   strategy: auto
@@ -397,6 +398,26 @@ def lightning_cli_run(tmp: Path) -> Path:
                    log="metrics.csv")
     (root / "Makefile").unlink()
     return root
+
+
+@pytest.mark.slow
+def test_the_hand_copy_matches_what_lightning_cli_saves(tmp_path: Path) -> None:
+    """The real LightningCLI (2 steps) saves the same groups, and every Trainer argument of the hand copy, in the
+    same order."""
+    import subprocess
+    import sys
+
+    import yaml
+
+    root = project("lightning_cli", tmp_path, "unused", {})
+    proc = subprocess.run([sys.executable, "main.py", "fit", "--config", "configs/fit.yaml", "--trainer.max_steps=2",
+                           "--trainer.enable_progress_bar=false"], cwd=root, capture_output=True, text=True,
+                          timeout=600)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    real = yaml.safe_load((root / "lightning_logs/version_0/config.yaml").read_text())
+    hand = yaml.safe_load(LIGHTNING_SAVED)
+    assert list(real) == list(hand)
+    assert [k for k in real["trainer"] if k in hand["trainer"]] == list(hand["trainer"])
 
 
 @pytest.mark.parametrize(("cause", "key", "after", "flag"), [
@@ -466,9 +487,11 @@ def test_lightning_cli_subclass_mode_and_run_false(tmp_path: Path) -> None:
                                                      "--model.init_args.lr=0.003"]
 
 
-# MLflow's file store, written by hand exactly as MLflow's FileStore lays it out (mlflow is not installed here):
-# mlruns/<experiment id>/<run id>/meta.yaml, params/<name> and tags/<name> each holding the raw value (no newline),
-# metrics/<name> one "<timestamp ms> <value> <step>" line per logged value.
+# MLflow's file store, written out exactly as MLflow's FileStore lays it out, for the cases a real `mlflow run` is
+# not made to show (a missing MLproject, an entry point without a command ...): mlruns/<experiment id>/<run id>/
+# meta.yaml, params/<name> and tags/<name> each holding the raw value (no newline), metrics/<name> one
+# "<timestamp ms> <value> <step>" line per logged value. tests/test_userproj_loop.py recovers the launch from a store
+# `mlflow run` wrote itself.
 RUN_ID = "3f2a9c0d5b7e4e0f8a1b2c3d4e5f6a7b"
 MLPROJECT = """\
 name: letters
