@@ -340,7 +340,7 @@ def test_derived_output_folder_sits_beside_the_run_not_inside_it(tmp_path: Path)
         assert rt["argv"][-2:] == ["--out", "run-fixed"]
 
 
-# The config LightningCLI 2.6 saves in the run's log folder (SaveConfigCallback, `skip_none=False`): every Trainer
+# The config LightningCLI 2.6.6 saves in the run's log folder (SaveConfigCallback, `skip_none=False`): every Trainer
 # argument in signature order, then the model's and the data module's init arguments. Written out here so these
 # plan tests need no training; test_the_hand_copy_matches_what_lightning_cli_saves checks it against the file the
 # installed LightningCLI (jsonargparse) writes, and tests/test_userproj_loop.py replans from a real one.
@@ -388,7 +388,8 @@ TRAINER_DEFAULTS = """\
   model_registry: null
 """
 LIGHTNING_SAVED = ("seed_everything: 0\ntrainer:\n" + TRAINER_DEFAULTS + "model:\n  lr: 0.1\n  width: 64\n"
-                   "data:\n  batch_size: 32\noptimizer: null\nlr_scheduler: null\nckpt_path: null\n")
+                   "data:\n  batch_size: 32\noptimizer: null\nlr_scheduler: null\nckpt_path: null\n"
+                   "weights_only: null\n")
 
 
 def lightning_cli_run(tmp: Path) -> Path:
