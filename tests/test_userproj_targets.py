@@ -9,8 +9,11 @@ never touch the run's folder, and show the user's own launch command with the fi
 from __future__ import annotations
 
 import json
+import os
 import shlex
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -262,6 +265,37 @@ def test_notebook_export_with_wandb_metadata_argv(tmp_path: Path) -> None:
     assert ver["retrain_source"].startswith("W&B metadata")
 
 
+@pytest.mark.slow
+def test_wandb_offline_run_record_gives_the_command_even_after_the_project_moved(tmp_path: Path) -> None:
+    """wandb >= 0.19 offline runs write no files/wandb-metadata.json: the program and its argv are only in the run's
+    environment record, inside run-<id>.wandb. Its `code_path` (relative) still finds the script when the project
+    was copied elsewhere after the run, where the recorded absolute `program` no longer exists."""
+    pytest.importorskip("wandb")
+    first = tmp_path / "first"
+    first.mkdir()
+    (first / "fit.py").write_text(
+        "import argparse, os\nimport wandb\np = argparse.ArgumentParser()\np.add_argument('--seed', type=int)\n"
+        "p.add_argument('--lr', type=float)\na = p.parse_args()\n"
+        "run = wandb.init(project='t', mode='offline', dir=os.getcwd(), config=vars(a))\n"
+        "for s in range(20): run.log({'loss': 3.0 / (s + 1)}, step=s)\nrun.finish()\n")
+    env = {**os.environ, "WANDB_SILENT": "true", "WANDB_MODE": "offline"}
+    proc = subprocess.run([sys.executable, "fit.py", "--seed", "1", "--lr", "0.5"], cwd=first, env=env,
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert not list(first.glob("wandb/*/files/wandb-metadata.json"))  # the record is the only place
+    root = tmp_path / "moved"
+    shutil.copytree(first, root)
+    shutil.rmtree(first)
+    run = str(next(root.glob("wandb/offline-run-*")).relative_to(root))
+    diag, path = diagnosis(root, run, "lr_too_high", "lr", "0.003", None, log="unused.log", fmt="wandb")
+    diag["run"]["sources"] = [{"path": str(root / run), "format": "wandb_run"}]
+    plan = plan_for(root, diag, path)
+    ver = plan["verification"]
+    assert ver["retrain_argv"] == ["python", "fit.py", "--seed", "1", "--lr", "0.003"]
+    assert ver["retrain_source"].startswith("W&B run record run-") and plan["changes"] == []
+    assert [f.get("in_retrain_command") for f in plan["fixes"]] == [True]
+
+
 def test_command_echoed_in_the_log_carries_the_fix_when_no_file_holds_it(tmp_path: Path) -> None:
     root = project("plain_argparse", tmp_path, "runs/exp1", {"args.json": '{\n  "lr": 0.5\n}\n'}, log="train.log")
     (root / "train.sh").unlink()
@@ -405,9 +439,6 @@ def lightning_cli_run(tmp: Path) -> Path:
 def test_the_hand_copy_matches_what_lightning_cli_saves(tmp_path: Path) -> None:
     """The real LightningCLI (2 steps) saves the same groups, and every Trainer argument of the hand copy, in the
     same order."""
-    import subprocess
-    import sys
-
     import yaml
 
     root = project("lightning_cli", tmp_path, "unused", {})
