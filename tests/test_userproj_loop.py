@@ -15,6 +15,7 @@ Project launched by `mlflow run`. Each loop trains a tiny model twice (60-300 st
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import time
 from pathlib import Path
@@ -23,7 +24,7 @@ import pytest
 
 from traindoc.cli import main
 from traindoc.verify.loop import run_loop
-from userproj.layouts import LAYOUTS, prepare, tool_env
+from userproj.layouts import LAYOUTS, pattern, prepare, recommended_lr, tool_env
 
 pytestmark = pytest.mark.slow
 
@@ -113,12 +114,17 @@ def test_whole_loop_on_every_layout(name: str, tmp_path: Path, monkeypatch: pyte
     root, run = prepare(name, tmp_path)
     result = check_loop(root, run, fix=lay.fix, retrain_cmd=lay.retrain_cmd)
     assert result["diagnosis"][0][0] == "lr_too_high" and result["fixed_causes"] == ["lr_too_high"]
+    lr = recommended_lr(root)
+    assert lr <= 0.01  # 10-3000x below the faulty 0.1 / 1.0, whatever reference the diagnosis uses
     if lay.edited is None:
         assert result["changes"] == 0 and result["apply"] == "nothing to apply"
         assert any("in the retrain command" in n for n in result["plan_notes"]), result["plan_notes"]
     else:
         file, text = lay.edited
         assert result["changes"] >= 1 and result["apply"] == "applied"
-        assert text in (root / file).read_text(), (root / file).read_text()
-    assert result["retrain_cmd"].endswith(lay.retrain), result["retrain_cmd"]
+        m = pattern(text).search((root / file).read_text())
+        assert m and float(m.group(1)) == pytest.approx(lr, rel=1e-4), (root / file).read_text()
+    m = re.search(pattern(lay.retrain).pattern + r"\Z", result["retrain_cmd"])
+    assert m, result["retrain_cmd"]
+    assert all(float(v) == pytest.approx(lr, rel=1e-4) for v in m.groups()), result["retrain_cmd"]
     assert Path(result["new_run"]).is_relative_to(root) and Path(result["new_run"]) != root / run

@@ -8,7 +8,9 @@ command), and what the user adds where the evidence cannot: `plan --fix N`, `--r
 
 from __future__ import annotations
 
+import json
 import os
+import re
 import shlex
 import shutil
 import subprocess
@@ -23,9 +25,11 @@ FIXTURES = Path(__file__).resolve().parent
 class Layout:
     launch: str  # how the user trained (run by sh in the project folder)
     run: str  # the run folder it wrote (a glob where the framework names it at run time)
-    edited: tuple[str, str] | None  # (file, text it holds after the fix): the place the next run reads; None: no
-    # project file holds the value, the recovered command carries the fix
-    retrain: str  # the end of the retrain command the loop ran
+    # (file, what it holds after the fix): the place the next run reads, LR written as {lr} (the diagnosis's
+    # recommended value, in whatever notation the site uses); None: no project file holds the value, the recovered
+    # command carries the fix
+    edited: tuple[str, str] | None
+    retrain: str  # the end of the retrain command the loop ran (also with {lr})
     fix: str | None = None  # `plan --fix` (a cause listed below 0.5 that the user picks)
     retrain_cmd: str | None = None  # given with --retrain-cmd: nothing in the project or the run records it
     archive: str | None = None  # "from:to": the user moved the run aside first (the next run writes the same folder)
@@ -37,41 +41,41 @@ LAYOUTS = {
     # lr_too_high the top cause, listed below 0.5 by the corpus-fitted calibration; the user picks it (plan --fix 1),
     # and verify then requires it no longer listed at all. The other layouts' AdamW at lr 1.0 overshoots 12x within
     # 3 steps: lr_too_high at 1.0, planned by default.
-    "plain_argparse": Layout("bash train.sh", "runs/exp1", ("train.sh", "python train.py --lr 0.0003 --steps 150"),
-                             "python train.py --lr 0.0003 --steps 150 --out runs/exp1-fixed"),
-    "hf_script": Layout("sh run.sh", "output", ("train.py", "learning_rate=0.0003,"),
+    "plain_argparse": Layout("bash train.sh", "runs/exp1", ("train.sh", "python train.py --lr {lr} --steps 150"),
+                             "python train.py --lr {lr} --steps 150 --out runs/exp1-fixed"),
+    "hf_script": Layout("sh run.sh", "output", ("train.py", "learning_rate={lr},"),
                         "python train.py --output_dir output-fixed", fix="1"),
     # the JSON names output/ as the output folder: the user moved the first run aside, as the plan tells them
-    "hf_argparser_json": Layout("make train", "output-run1", ("configs/train.json", '"learning_rate": 0.0003,'),
+    "hf_argparser_json": Layout("make train", "output-run1", ("configs/train.json", '"learning_rate": {lr},'),
                                 "python train.py configs/train.json", fix="1", archive="output:output-run1"),
-    "hf_argparser_flags": Layout("bash launch.sh", "output", ("launch.sh", "--learning_rate 3e-4 \\"),
+    "hf_argparser_flags": Layout("bash launch.sh", "output", ("launch.sh", "--learning_rate {lr} \\"),
                                  "--use_cpu", fix="1"),
     # DeepSpeed is not installed (no GPU here): the Makefile's CPU target, `accelerate launch --cpu` reading the
     # same accelerate_config.yaml (accelerate then uses its simple launcher, not DeepSpeed's)
-    "accelerate_deepspeed": Layout("make cpu-check", "output-cpu", ("Makefile", "--learning_rate 0.0003 "),
-                                   "--output_dir output-cpu-fixed --learning_rate 0.0003 --max_steps 60 "
+    "accelerate_deepspeed": Layout("make cpu-check", "output-cpu", ("Makefile", "--learning_rate {lr} --max_steps 60"),
+                                   "--output_dir output-cpu-fixed --learning_rate {lr} --max_steps 60 "
                                    "--max_grad_norm 0.0", fix="1"),
     # hparams in code, `python train.py` with no launch script: nothing records the command, the user gives it;
     # the new run is the logger's next version folder
     "lightning_code": Layout("python train.py", "logs/lightning_logs/version_0",
-                             ("train.py", "model = LetterModel(lr=0.001, width=64)"), "python train.py",
+                             ("train.py", "model = LetterModel(lr={lr}, width=64)"), "python train.py",
                              retrain_cmd="python train.py"),
-    "lightning_cli": Layout("make fit", "lightning_logs/version_0", ("configs/fit.yaml", "  lr: 0.001\n"),
+    "lightning_cli": Layout("make fit", "lightning_logs/version_0", ("configs/fit.yaml", "  lr: {lr}\n"),
                             "python main.py fit --config configs/fit.yaml"),
-    "nanogpt": Layout("make train", "out-letters", ("config/train_letters.py", "learning_rate = 0.001  #"),
+    "nanogpt": Layout("make train", "out-letters", ("config/train_letters.py", "learning_rate = {lr}  #"),
                       "python train.py config/train_letters.py --max_iters=200 --out_dir=out-letters-fixed"),
-    "hydra": Layout("sh run.sh", "outputs/*/*", ("run.sh", "python train.py optim.lr=0.001 trainer.max_steps=200"),
-                    "python train.py optim.lr=0.001 trainer.max_steps=200"),
+    "hydra": Layout("sh run.sh", "outputs/*/*", ("run.sh", "python train.py optim.lr={lr} trainer.max_steps=200"),
+                    "python train.py optim.lr={lr} trainer.max_steps=200"),
     # TrainConfig's out_dir is the one folder every run writes: the user moved the first run aside
-    "dataclass_config": Layout("python train.py", "runs/first", ("config.py", "lr: float = 0.001"),
+    "dataclass_config": Layout("python train.py", "runs/first", ("config.py", "lr: float = {lr}"),
                                "python train.py", retrain_cmd="python train.py", archive="runs/latest:runs/first"),
     # the command comes from the W&B offline run's own record of how it was launched
     "notebook_export": Layout("python letters_notebook.py", "wandb/offline-run-*",
-                              ("letters_notebook.py", "lr = 0.001\n"), "python letters_notebook.py"),
+                              ("letters_notebook.py", "lr = {lr}\n"), "python letters_notebook.py"),
     # `mlflow run` (its file store: mlflow-skinny has no SQL store here) records the entry point and the params;
     # `-P lr=1.0` was given on the command line, so the fix travels in the command refilled from MLproject
     "mlflow_project": Layout("mlflow run . -P lr=1.0 --env-manager local", "mlruns/0/*", None,
-                             "python train.py --lr 0.0003 --steps 100"),
+                             "python train.py --lr {lr} --steps 100"),
 }
 
 
@@ -116,3 +120,18 @@ def prepare(name: str, tmp: Path) -> tuple[Path, str]:
     if "*" not in lay.run:
         return root, lay.run
     return root, str(next(p for p in sorted(root.glob(lay.run)) if p.is_dir()).relative_to(root))
+
+
+NUMBER = r"([0-9][0-9.eE+-]*)"
+
+
+def pattern(text: str) -> re.Pattern[str]:
+    """`text` with {lr} standing for a number in any notation (3e-4, 0.0003, 2.12132e-4)."""
+    return re.compile(re.escape(text).replace(re.escape("{lr}"), NUMBER))
+
+
+def recommended_lr(root: Path) -> float:
+    """The LR the diagnosis (root/diagnosis.json, written by the loop) recommends for its top cause."""
+    diag = json.loads((root / "diagnosis.json").read_text())
+    return next(float(c["after"]) for c in diag["root_causes"][0]["fix"]["changes"]
+                if c.get("key", "").rsplit(".", 1)[-1] in ("lr", "learning_rate"))
