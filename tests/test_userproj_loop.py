@@ -1,18 +1,22 @@
-"""The whole loop on user projects with their real library, reduced: the user's first run (launched as their
-launch script says), diagnose that run's folder only, plan, apply, retrain with the command the plan recovered,
-verify. Also: nothing ever writes into the diagnosed run's folder, and verify refuses a "new run" that is not one.
+"""The whole loop on user projects with their real library, reduced: the user's first run (launched as they do:
+their launch script, Makefile target or plain `python` line, run by the real shell or make), diagnose that run's
+folder only, plan, apply, retrain with the command the plan recovered (or the one given with --retrain-cmd when
+nothing recorded it), verify. Also: nothing ever writes into the diagnosed run's folder, and verify refuses a
+"new run" that is not one.
 
-Layouts: tests/userproj/plain_argparse (plain PyTorch, argparse defaults, `train.sh` passing `--lr 0.5`) and
-tests/userproj/hf_script (Hugging Face Trainer, `TrainingArguments(learning_rate=0.1)` in the script, `run.sh`).
+Every layout of tests/userproj (docs/plan-apply-verify.md, "Layouts covered") runs once, each with its faulty
+setting (an AdamW learning rate 30-3000x its reference) realised in training, so lr_too_high is diagnosed from the
+run's real artifacts: HF Trainer script, HfArgumentParser JSON and flags, accelerate (on CPU: DeepSpeed itself is
+not installed here), Lightning hparams in code and LightningCLI YAML, nanoGPT config + overrides, Hydra overrides,
+plain argparse + launch script, dataclass config module, a notebook export logging to W&B offline, and an MLflow
+Project launched by `mlflow run`. Each loop trains a tiny model twice (60-300 steps, a few seconds each).
 """
 
 from __future__ import annotations
 
 import os
-import shlex
+import re
 import shutil
-import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -20,25 +24,9 @@ import pytest
 
 from traindoc.cli import main
 from traindoc.verify.loop import run_loop
+from userproj.layouts import LAYOUTS, pattern, prepare, recommended_lr, tool_env
 
 pytestmark = pytest.mark.slow
-FIXTURES = Path(__file__).resolve().parent / "userproj"
-
-
-def user_project(layout: str, tmp: Path) -> Path:
-    root = tmp / layout
-    shutil.copytree(FIXTURES / layout, root)
-    shutil.copy(FIXTURES / "common" / "chardata.py", root / "chardata.py")
-    return root
-
-
-def first_run(root: Path, script: str) -> None:
-    """Train as the user did: the python line of their launch script, with this interpreter."""
-    line = next(ln for ln in (root / script).read_text().splitlines() if ln.startswith("python "))
-    argv = [sys.executable, *shlex.split(line)[1:]]
-    env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONDONTWRITEBYTECODE": "1"}
-    proc = subprocess.run(argv, cwd=root, env=env, capture_output=True, text=True, timeout=600)
-    assert proc.returncode == 0, proc.stderr[-2000:]
 
 
 def snapshot(folder: Path) -> dict[str, tuple[bytes, float]]:
@@ -46,20 +34,25 @@ def snapshot(folder: Path) -> dict[str, tuple[bytes, float]]:
             if p.is_file()}
 
 
-def check_loop(root: Path, run: str, fix: str | None = None) -> dict:
+def check_loop(root: Path, run: str, fix: str | None = None, retrain_cmd: str | None = None) -> dict:
     before = snapshot(root / run)
-    result = run_loop(root, run_dir=run, diagnose_paths=[run], retrain_timeout=600, fix=fix)
+    result = run_loop(root, run_dir=run, diagnose_paths=[run], retrain_timeout=600, fix=fix, retrain_cmd=retrain_cmd)
     assert result["passed"], {k: result.get(k) for k in ("diagnosis", "changes", "plan_notes", "apply",
-                                                          "apply_reason", "retrain_exit", "retrain_tail")}
+                                                          "apply_reason", "retrain_exit", "retrain_tail", "verify")}
     assert snapshot(root / run) == before, "something wrote into the diagnosed run's folder"
+    assert result["fixed_causes"] and all(c["gone"] for c in result["verify"]["causes"])
+    assert {c["cause"] for c in result["verify"]["causes"]} >= set(result["fixed_causes"])
     return result
 
 
 @pytest.fixture(scope="module")
 def plain(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict]:
-    root = user_project("plain_argparse", tmp_path_factory.mktemp("plain"))
-    first_run(root, "train.sh")
-    return root, check_loop(root, "runs/exp1")
+    tmp = tmp_path_factory.mktemp("plain")
+    with pytest.MonkeyPatch.context() as mp:
+        for k, v in tool_env(tmp / "plain_argparse").items():
+            mp.setenv(k, v)
+        root, run = prepare("plain_argparse", tmp)
+        return root, check_loop(root, run)
 
 
 def test_plain_argparse_loop_edits_the_launch_flag_and_retrains_with_it(plain: tuple[Path, dict]) -> None:
@@ -113,14 +106,25 @@ def test_verify_refuses_a_run_older_than_the_applied_fix(plain: tuple[Path, dict
     assert "Diagnosed run:" in capsys.readouterr().out
 
 
-def test_hf_trainer_loop_edits_training_arguments_and_retrains_into_a_new_folder(tmp_path: Path) -> None:
-    root = user_project("hf_script", tmp_path)
-    first_run(root, "run.sh")
-    # AdamW at lr 0.1 trains here without a blow-up (loss 2.7 -> 2.0): the LR alone, 33x over AdamW's range, makes
-    # lr_too_high the top cause, listed below 0.5 by the corpus-fitted calibration; the user picks it (plan --fix 1)
-    result = check_loop(root, "output", fix="1")
-    assert result["diagnosis"][0][0] == "lr_too_high"
-    assert "learning_rate=0.0003," in (root / "train.py").read_text()
-    assert not (root / "output" / "training_args.json").read_text().count('"learning_rate": 0.0003')
-    assert result["retrain_cmd"].endswith("python train.py --output_dir output-fixed")
-    assert (root / "output-fixed" / "trainer_state.json").exists()
+@pytest.mark.parametrize("name", sorted(set(LAYOUTS) - {"plain_argparse"}))  # plain_argparse: the fixture above
+def test_whole_loop_on_every_layout(name: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    lay = LAYOUTS[name]
+    for k, v in tool_env(tmp_path / name).items():
+        monkeypatch.setenv(k, v)
+    root, run = prepare(name, tmp_path)
+    result = check_loop(root, run, fix=lay.fix, retrain_cmd=lay.retrain_cmd)
+    assert result["diagnosis"][0][0] == "lr_too_high" and result["fixed_causes"] == ["lr_too_high"]
+    lr = recommended_lr(root)
+    assert lr <= 0.01  # 10-3000x below the faulty 0.1 / 1.0, whatever reference the diagnosis uses
+    if lay.edited is None:
+        assert result["changes"] == 0 and result["apply"] == "nothing to apply"
+        assert any("in the retrain command" in n for n in result["plan_notes"]), result["plan_notes"]
+    else:
+        file, text = lay.edited
+        assert result["changes"] >= 1 and result["apply"] == "applied"
+        m = pattern(text).search((root / file).read_text())
+        assert m and float(m.group(1)) == pytest.approx(lr, rel=1e-4), (root / file).read_text()
+    m = re.search(pattern(lay.retrain).pattern + r"\Z", result["retrain_cmd"])
+    assert m, result["retrain_cmd"]
+    assert all(float(v) == pytest.approx(lr, rel=1e-4) for v in m.groups()), result["retrain_cmd"]
+    assert Path(result["new_run"]).is_relative_to(root) and Path(result["new_run"]) != root / run

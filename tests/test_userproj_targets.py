@@ -9,8 +9,11 @@ never touch the run's folder, and show the user's own launch command with the fi
 from __future__ import annotations
 
 import json
+import os
 import shlex
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -163,8 +166,8 @@ def test_nanogpt_config_file_beats_the_default_in_train_py(tmp_path: Path) -> No
                            log="log.txt", fmt="text_log:nanogpt")
     plan = plan_for(root, diag, path)
     comment = "  # a small model tolerates a large LR?"
-    assert edited(plan) == {"config/train_letters.py": [("learning_rate = 1e-1" + comment,
-                                                          "learning_rate = 6e-4" + comment)]}
+    assert edited(plan) == {"config/train_letters.py": [("learning_rate = 1.0" + comment,
+                                                          "learning_rate = 0.0006" + comment)]}
     assert plan["verification"]["retrain_argv"] == ["python", "train.py", "config/train_letters.py",
                                                      "--max_iters=200", "--out_dir=out-letters-fixed"]
 
@@ -185,7 +188,7 @@ def test_hydra_override_then_primary_config_never_the_hydra_dump(tmp_path: Path)
     diag, path = diagnosis(root, "outputs/2026-12-04/21-00-00", "lr_too_high", "optim.lr", "3.0e-3",
                            ".hydra/config.yaml", log="train.log", fmt="text_log:generic")
     plan = plan_for(root, diag, path)
-    assert edited(plan) == {"run.sh": [("python train.py optim.lr=0.1 trainer.max_steps=200",
+    assert edited(plan) == {"run.sh": [("python train.py optim.lr=1.0 trainer.max_steps=200",
                                         "python train.py optim.lr=0.003 trainer.max_steps=200")]}
     assert plan["verification"]["new_run"] is None  # Hydra picks a new dated folder itself: not known in advance
 
@@ -233,7 +236,7 @@ def test_lightning_hparams_in_code_not_the_logger_hparams_yaml(tmp_path: Path) -
     diag, path = diagnosis(root, "logs/lightning_logs/version_0", "lr_too_high", "lr", "0.003", "hparams.yaml",
                            log="metrics.csv", fmt="lightning_csv")
     plan = plan_for(root, diag, path)
-    assert edited(plan) == {"train.py": [("model = LetterModel(lr=0.1, width=64)",
+    assert edited(plan) == {"train.py": [("model = LetterModel(lr=1.0, width=64)",
                                           "model = LetterModel(lr=0.003, width=64)")]}
 
 
@@ -245,7 +248,7 @@ def test_lightning_cli_yaml_the_makefile_loads(tmp_path: Path) -> None:
     diag, path = diagnosis(root, "lightning_logs/version_0", "lr_too_high", "model.lr", "0.003", "config.yaml",
                            log="metrics.csv", fmt="lightning_csv")
     plan = plan_for(root, diag, path)
-    assert edited(plan) == {"configs/fit.yaml": [("lr: 0.1", "lr: 0.003")]}
+    assert edited(plan) == {"configs/fit.yaml": [("lr: 1.0", "lr: 0.003")]}
     assert plan["verification"]["retrain_argv"] == ["python", "main.py", "fit", "--config", "configs/fit.yaml"]
 
 
@@ -256,10 +259,41 @@ def test_notebook_export_with_wandb_metadata_argv(tmp_path: Path) -> None:
     diag, path = diagnosis(root, "wandb/offline-run-20261204_210000-abc", "lr_too_high", "lr", "0.003", None,
                            log="run-abc.wandb", fmt="wandb")
     plan = plan_for(root, diag, path)
-    assert edited(plan) == {"letters_notebook.py": [("lr = 0.1", "lr = 0.003")]}
+    assert edited(plan) == {"letters_notebook.py": [("lr = 1.0", "lr = 0.003")]}
     ver = plan["verification"]
     assert ver["retrain_argv"] == ["python", "letters_notebook.py", "--seed", "1"]
     assert ver["retrain_source"].startswith("W&B metadata")
+
+
+@pytest.mark.slow
+def test_wandb_offline_run_record_gives_the_command_even_after_the_project_moved(tmp_path: Path) -> None:
+    """wandb >= 0.19 offline runs write no files/wandb-metadata.json: the program and its argv are only in the run's
+    environment record, inside run-<id>.wandb. Its `code_path` (relative) still finds the script when the project
+    was copied elsewhere after the run, where the recorded absolute `program` no longer exists."""
+    pytest.importorskip("wandb")
+    first = tmp_path / "first"
+    first.mkdir()
+    (first / "fit.py").write_text(
+        "import argparse, os\nimport wandb\np = argparse.ArgumentParser()\np.add_argument('--seed', type=int)\n"
+        "p.add_argument('--lr', type=float)\na = p.parse_args()\n"
+        "run = wandb.init(project='t', mode='offline', dir=os.getcwd(), config=vars(a))\n"
+        "for s in range(20): run.log({'loss': 3.0 / (s + 1)}, step=s)\nrun.finish()\n")
+    env = {**os.environ, "WANDB_SILENT": "true", "WANDB_MODE": "offline"}
+    proc = subprocess.run([sys.executable, "fit.py", "--seed", "1", "--lr", "0.5"], cwd=first, env=env,
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert not list(first.glob("wandb/*/files/wandb-metadata.json"))  # the record is the only place
+    root = tmp_path / "moved"
+    shutil.copytree(first, root)
+    shutil.rmtree(first)
+    run = str(next(root.glob("wandb/offline-run-*")).relative_to(root))
+    diag, path = diagnosis(root, run, "lr_too_high", "lr", "0.003", None, log="unused.log", fmt="wandb")
+    diag["run"]["sources"] = [{"path": str(root / run), "format": "wandb_run"}]
+    plan = plan_for(root, diag, path)
+    ver = plan["verification"]
+    assert ver["retrain_argv"] == ["python", "fit.py", "--seed", "1", "--lr", "0.003"]
+    assert ver["retrain_source"].startswith("W&B run record run-") and plan["changes"] == []
+    assert [f.get("in_retrain_command") for f in plan["fixes"]] == [True]
 
 
 def test_command_echoed_in_the_log_carries_the_fix_when_no_file_holds_it(tmp_path: Path) -> None:
@@ -340,9 +374,10 @@ def test_derived_output_folder_sits_beside_the_run_not_inside_it(tmp_path: Path)
         assert rt["argv"][-2:] == ["--out", "run-fixed"]
 
 
-# The config LightningCLI 2.6 saves in the run's log folder (SaveConfigCallback, `skip_none=False`): every Trainer
-# argument in signature order, then the model's and the data module's init arguments. Written by hand in that exact
-# layout: jsonargparse (LightningCLI's parser) is not installed here.
+# The config LightningCLI 2.6.6 saves in the run's log folder (SaveConfigCallback, `skip_none=False`): every Trainer
+# argument in signature order, then the model's and the data module's init arguments. Written out here so these
+# plan tests need no training; test_the_hand_copy_matches_what_lightning_cli_saves checks it against the file the
+# installed LightningCLI (jsonargparse) writes, and tests/test_userproj_loop.py replans from a real one.
 TRAINER_DEFAULTS = """\
   accelerator: cpu
   strategy: auto
@@ -387,7 +422,8 @@ TRAINER_DEFAULTS = """\
   model_registry: null
 """
 LIGHTNING_SAVED = ("seed_everything: 0\ntrainer:\n" + TRAINER_DEFAULTS + "model:\n  lr: 0.1\n  width: 64\n"
-                   "data:\n  batch_size: 32\noptimizer: null\nlr_scheduler: null\nckpt_path: null\n")
+                   "data:\n  batch_size: 32\noptimizer: null\nlr_scheduler: null\nckpt_path: null\n"
+                   "weights_only: null\n")
 
 
 def lightning_cli_run(tmp: Path) -> Path:
@@ -397,6 +433,23 @@ def lightning_cli_run(tmp: Path) -> Path:
                    log="metrics.csv")
     (root / "Makefile").unlink()
     return root
+
+
+@pytest.mark.slow
+def test_the_hand_copy_matches_what_lightning_cli_saves(tmp_path: Path) -> None:
+    """The real LightningCLI (2 steps) saves the same groups, and every Trainer argument of the hand copy, in the
+    same order."""
+    import yaml
+
+    root = project("lightning_cli", tmp_path, "unused", {})
+    proc = subprocess.run([sys.executable, "main.py", "fit", "--config", "configs/fit.yaml", "--trainer.max_steps=2",
+                           "--trainer.enable_progress_bar=false"], cwd=root, capture_output=True, text=True,
+                          timeout=600)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    real = yaml.safe_load((root / "lightning_logs/version_0/config.yaml").read_text())
+    hand = yaml.safe_load(LIGHTNING_SAVED)
+    assert list(real) == list(hand)
+    assert [k for k in real["trainer"] if k in hand["trainer"]] == list(hand["trainer"])
 
 
 @pytest.mark.parametrize(("cause", "key", "after", "flag"), [
@@ -430,7 +483,7 @@ def test_lightning_cli_a_launch_makefile_still_wins_over_the_saved_config(tmp_pa
     diag, path = diagnosis(root, "lightning_logs/version_0", "lr_too_high", "model.lr", "0.003", "config.yaml",
                            log="metrics.csv", fmt="lightning_csv")
     plan = plan_for(root, diag, path)
-    assert edited(plan) == {"configs/fit.yaml": [("lr: 0.1", "lr: 0.003")]}
+    assert edited(plan) == {"configs/fit.yaml": [("lr: 1.0", "lr: 0.003")]}
 
 
 def test_lightning_cli_without_a_saved_config_or_entry_script_is_not_invented(tmp_path: Path) -> None:
@@ -466,9 +519,11 @@ def test_lightning_cli_subclass_mode_and_run_false(tmp_path: Path) -> None:
                                                      "--model.init_args.lr=0.003"]
 
 
-# MLflow's file store, written by hand exactly as MLflow's FileStore lays it out (mlflow is not installed here):
-# mlruns/<experiment id>/<run id>/meta.yaml, params/<name> and tags/<name> each holding the raw value (no newline),
-# metrics/<name> one "<timestamp ms> <value> <step>" line per logged value.
+# MLflow's file store, written out exactly as MLflow's FileStore lays it out, for the cases a real `mlflow run` is
+# not made to show (a missing MLproject, an entry point without a command ...): mlruns/<experiment id>/<run id>/
+# meta.yaml, params/<name> and tags/<name> each holding the raw value (no newline), metrics/<name> one
+# "<timestamp ms> <value> <step>" line per logged value. tests/test_userproj_loop.py recovers the launch from a store
+# `mlflow run` wrote itself.
 RUN_ID = "3f2a9c0d5b7e4e0f8a1b2c3d4e5f6a7b"
 MLPROJECT = """\
 name: letters

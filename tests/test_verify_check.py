@@ -93,3 +93,38 @@ def test_verify_bad_inputs_are_one_line_errors(runs, capsys: pytest.CaptureFixtu
     assert main(["verify", str(diag), str(tmp / "no-run")]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 2 and all(line.startswith("traindoc verify:") for line in err)
+
+
+def hf_run(folder: Path, lr: float) -> Path:
+    """An HF Trainer output folder (trainer_state.json + training_args.json) of a smooth run under AdamW with a
+    linear warmup-decay schedule: at lr 0.1 the LR alone (333x AdamW's reference) lists lr_too_high below 0.5."""
+    folder.mkdir(parents=True)
+    hist = [{"step": s, "loss": 1.0 + 2.0 * math.exp(-s / 40) + 0.01 * ((s * 7) % 5), "grad_norm": 0.5 + 0.01 * (s % 3),
+             "learning_rate": lr * min(s / 16, (160 - s) / 144)} for s in range(5, 165, 5)]
+    (folder / "trainer_state.json").write_text(json.dumps({"log_history": hist, "global_step": 160, "max_steps": 160}))
+    (folder / "training_args.json").write_text(json.dumps({"learning_rate": lr, "optim": "adamw_torch",
+                                                           "warmup_steps": 16, "max_grad_norm": 1.0,
+                                                           "lr_scheduler_type": "linear", "max_steps": 160}))
+    return folder
+
+
+def test_a_candidate_the_plan_chose_is_checked_and_gone_only_when_no_longer_listed(tmp_path: Path) -> None:
+    """`plan --fix 1` on a cause listed below 0.5: verify grades it (it used to check nothing and pass on any
+    healthy-looking run), and "gone" means no longer listed, since "below 0.5" held before the fix already."""
+    from traindoc.verify.check import verify
+
+    old = hf_run(tmp_path / "output", 0.1)
+    diag = tmp_path / "diagnosis.json"
+    assert main(["diagnose", str(old), "--json", "-o", str(diag)]) == 0
+    doc = json.loads(diag.read_text())
+    assert [(rc["cause"], rc["confidence"] < 0.5) for rc in doc["root_causes"]] == [("lr_too_high", True)]
+    still, fixed = hf_run(tmp_path / "output-same-lr", 0.1), hf_run(tmp_path / "output-fixed", 3e-4)
+    (still / "trainer_state.json").write_text((still / "trainer_state.json").read_text() + "\n")  # not a byte copy
+    # no plan: a candidate decides nothing, the verdict is the new run's health
+    assert verify(doc, [str(still)], diagnosis_path=str(diag))["causes"] == []
+    (tmp_path / "plan.json").write_text(json.dumps({"diagnosis": str(diag), "root": str(tmp_path), "changes": [],
+                                                    "fixes": [{"rank": 1, "cause": "lr_too_high", "planned": True}]}))
+    same = verify(doc, [str(still)], diagnosis_path=str(diag))
+    assert not same["passed"] and [(c["cause"], c["gone"]) for c in same["causes"]] == [("lr_too_high", False)]
+    ok = verify(doc, [str(fixed)], diagnosis_path=str(diag))
+    assert ok["passed"] and [(c["cause"], c["gone"], c["after"]) for c in ok["causes"]] == [("lr_too_high", True, 0.0)]

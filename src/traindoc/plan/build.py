@@ -109,6 +109,7 @@ def build_plan(diagnosis: dict[str, Any], diagnosis_path: str, fix: str | None =
     for rc in chosen:
         cause = rc.get("cause", "")
         n_before = len(ws.edits)
+        overrides_before = dict(launch.overrides) if launch is not None else {}
         done = apply_diagnosis_changes(ctx, rc)
         if not done and cause in DEFAULT_FIXERS:
             done = DEFAULT_FIXERS[cause](ctx, rc)
@@ -116,8 +117,13 @@ def build_plan(diagnosis: dict[str, Any], diagnosis_path: str, fix: str | None =
             COMPLETE_AFTER_DIAGNOSIS[cause](ctx, rc)  # the diagnosis may cite one site of several
         if not done and len(ws.edits) == n_before:
             ws.notes.append(f"rank {rc.get('rank')} {cause}: no change could be planned automatically")
-        fixes.append({"rank": rc.get("rank"), "cause": cause, "summary": (rc.get("fix") or {}).get("summary", ""),
-                      "confidence": rc.get("confidence"), "planned": len(ws.edits) > n_before})
+        fix = {"rank": rc.get("rank"), "cause": cause, "summary": (rc.get("fix") or {}).get("summary", ""),
+               "confidence": rc.get("confidence"), "planned": len(ws.edits) > n_before}
+        if launch is not None and launch.overrides != overrides_before:
+            # the value is set on a recorded-only launch command (W&B, MLflow, a log line, --retrain-cmd): no file
+            # holds it, the retrain command carries it; verify checks this cause like a planned one
+            fix["in_retrain_command"] = True
+        fixes.append(fix)
     add_setting_tests(ctx)  # each changed setting, loaded back as the project loads it
     changes = hunks(root_path, ws)
     tests_add = [{"file": c["file"], "content": c["after"], "description": c["description"]}

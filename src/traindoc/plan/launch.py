@@ -40,6 +40,7 @@ CONFIG_FLAGS = ("config", "config_file", "config-file", "c", "cfg", "deepspeed",
                 "deepspeed_config")
 WANDB_METADATA = ("wandb-metadata.json", "files/wandb-metadata.json", "*/files/wandb-metadata.json",
                   "wandb/*/files/wandb-metadata.json")
+WANDB_BINARY = ("run-*.wandb", "*/run-*.wandb", "wandb/*/run-*.wandb")
 OUTPUT_FLAGS = ("output_dir", "output-dir", "out_dir", "out", "save_dir", "default_root_dir",
                 "trainer.default_root_dir", "hydra.run.dir", "log_dir", "logdir")
 
@@ -167,8 +168,22 @@ def from_scripts(root: Path, outputs: Any) -> list[Launch]:
     return found
 
 
+def _wandb_launch(program: object, args: object, root: Path, origin: str) -> Launch | None:
+    if not isinstance(program, str) or not isinstance(args, list) or not all(isinstance(a, str) for a in args):
+        return None
+    script = Path(program)
+    cand = [script] if script.is_absolute() else [root / script, root / script.name]
+    hit = next((c for c in cand if c.is_file() and c.resolve().is_relative_to(root)), None)
+    if hit is None:
+        return None
+    return Launch(["python", os.path.relpath(hit, root), *args], 1, root, origin)
+
+
 def from_wandb(run_dirs: list[Path], root: Path) -> Launch | None:
-    """W&B writes the program and its argv to files/wandb-metadata.json (offline and online runs alike)."""
+    """W&B records the program and its argv: files/wandb-metadata.json (online runs, older offline runs), or the
+    environment record inside the run's `run-<id>.wandb` (offline runs of wandb >= 0.19)."""
+    from traindoc.ingest.readers.wandb import environment  # the binary record format lives with its reader
+
     for d in run_dirs:
         # where W&B puts it: <run>/files/, or the run folder given is wandb/ or the project holding it
         metas = [m for pat in WANDB_METADATA for m in sorted(d.glob(pat))[:20]]
@@ -178,15 +193,18 @@ def from_wandb(run_dirs: list[Path], root: Path) -> Launch | None:
                 data = json.loads(text or "")
             except json.JSONDecodeError:
                 continue
-            program, args = data.get("program") or data.get("codePath"), data.get("args")
-            if not isinstance(program, str) or not isinstance(args, list) or not all(isinstance(a, str) for a in args):
+            if isinstance(data, dict) and (lc := _wandb_launch(data.get("program") or data.get("codePath"),
+                                                               data.get("args"), root, f"W&B metadata {meta.name}")):
+                return lc
+        for binary in [b for pat in WANDB_BINARY for b in sorted(d.glob(pat))[:20]]:
+            env = environment(binary)
+            if env is None:
                 continue
-            script = Path(program)
-            cand = [script] if script.is_absolute() else [root / script, root / script.name]
-            hit = next((c for c in cand if c.is_file() and c.resolve().is_relative_to(root)), None)
-            if hit is None:
-                continue
-            return Launch(["python", os.path.relpath(hit, root), *args], 1, root, f"W&B metadata {meta.name}")
+            # code_path is relative to the run's root (as recorded where it ran); program is absolute there
+            for program in (env.get("code_path"), env.get("program")):
+                lc = _wandb_launch(program, env.get("args"), root, f"W&B run record {binary.name}")
+                if lc is not None:
+                    return lc
     return None
 
 

@@ -9,7 +9,7 @@ def manual_steps(plan: dict[str, Any]) -> list[str]:
     """One line per chosen cause with no automatic change (its fix summary), then the plan's notes."""
     steps = []
     for fx in plan.get("fixes") or []:
-        if isinstance(fx, dict) and not fx.get("planned"):
+        if isinstance(fx, dict) and not fx.get("planned") and not fx.get("in_retrain_command"):
             summary = fx.get("summary") or "see the diagnosis for what to change"
             steps.append(f"{fx.get('cause', '?')}: {summary}")
     # the notes' "no change could be planned" lines only repeat the causes listed above

@@ -2,7 +2,9 @@
 
 Passes only when (a) every expected_outcome predicate of every reported root cause (confidence > 0.5) holds on the
 new run, and (b) none of those causes is reported again above 0.5. Causes that were only listed as "possible"
-(below 0.5) are shown for information but do not decide the verdict: the diagnosis never claimed them.
+(below 0.5) do not decide the verdict (the diagnosis never claimed them), except one the applied plan chose to fix
+(`traindoc plan --fix N`): the fix was made for it, so it is checked too, and it is gone only when the new run's
+diagnosis no longer lists it at all (below 0.5 it already was, so "below 0.5" would grade nothing).
 """
 
 from __future__ import annotations
@@ -17,6 +19,15 @@ from traindoc.ingest.model import Run
 from traindoc.verify import freshness
 
 REPORTED = 0.5  # the docs/causes.md threshold for "reported"
+
+
+def planned_causes(diagnosis_path: str | None, plan_path: str | None) -> set[str]:
+    """Causes the plan fixed (its `fixes` planned as a file change or carried by the retrain command), whatever
+    their confidence."""
+    plan, _ = freshness.applied_plan(diagnosis_path, plan_path)
+    fixes = plan.get("fixes") if plan else None
+    return {str(f["cause"]) for f in fixes or [] if isinstance(f, dict) and f.get("cause")
+            and (f.get("planned") or f.get("in_retrain_command"))}
 
 
 def _fmt(v: Any) -> str:
@@ -47,7 +58,9 @@ def verify(original: dict[str, Any], new_paths: list[str], configs: tuple[str, .
         raise NotANewRun(refusal)
     new_conf = {rc["cause"]: float(rc["confidence"]) for rc in new_diag.get("root_causes", [])}
     checks, causes = [], []
-    reported = [rc for rc in original.get("root_causes", []) if float(rc.get("confidence", 0)) > REPORTED]
+    chosen = planned_causes(diagnosis_path, plan_path)
+    reported = [rc for rc in original.get("root_causes", []) if float(rc.get("confidence", 0)) > REPORTED
+                or rc.get("cause") in chosen]
     for rc in reported:
         for pred in rc.get("expected_outcome") or []:
             try:
@@ -61,8 +74,10 @@ def verify(original: dict[str, Any], new_paths: list[str], configs: tuple[str, .
                            "kind": pred.get("kind"), "metric": pred.get("metric"), "target": target,
                            "before": pred.get("observed"), "after": after, "holds": bool(holds)})
         after_conf = new_conf.get(rc["cause"], 0.0)
-        causes.append({"cause": rc["cause"], "before": float(rc["confidence"]), "after": after_conf,
-                       "gone": after_conf <= REPORTED})
+        before = float(rc["confidence"])
+        # a candidate chosen below 0.5 is gone only when no longer listed (the new diagnosis lists causes >= 0.03)
+        gone = after_conf <= REPORTED if before > REPORTED else rc["cause"] not in new_conf
+        causes.append({"cause": rc["cause"], "before": before, "after": after_conf, "gone": gone})
     passed = bool(reported) and all(c["holds"] for c in checks) and all(c["gone"] for c in causes)
     if not reported:
         passed = new_diag.get("verdict") == "healthy"

@@ -34,9 +34,9 @@ def _run_dirs(sources: list[dict[str, Any]]) -> list[Path]:
     return list(dict.fromkeys(out))
 
 
-def applied_at(diagnosis_path: str | None, plan_path: str | None = None) -> tuple[float | None, str | None]:
-    """When the fix was applied: the newest mtime of the files an applied plan changed (they now hold its new
-    text). The plan is the one given, else `plan.json` next to the diagnosis when it names this diagnosis."""
+def applied_plan(diagnosis_path: str | None, plan_path: str | None = None) -> tuple[dict[str, Any] | None,
+                                                                                  str | None]:
+    """The plan given, else `plan.json` next to the diagnosis when it names this diagnosis: (plan, its path)."""
     cands = [Path(plan_path)] if plan_path else [Path(diagnosis_path).resolve().parent / n for n in PLAN_NAMES] \
         if diagnosis_path else []
     for c in cands:
@@ -48,18 +48,28 @@ def applied_at(diagnosis_path: str | None, plan_path: str | None = None) -> tupl
                                           and Path(str(plan["diagnosis"])).resolve()
                                           != Path(diagnosis_path).resolve()):
             continue
-        root = Path(str(plan.get("root", ".")))
-        times = []
-        for ch in plan.get("changes") or []:
-            f = root / str(ch.get("file", ""))
-            try:
-                if ch.get("after") and ch["after"] in f.read_text(encoding="utf-8"):
-                    times.append(f.stat().st_mtime)
-            except (OSError, UnicodeDecodeError):
-                continue
-        if times:
-            return max(times), str(c)
+        return plan, str(c)
     return None, None
+
+
+def applied_at(diagnosis_path: str | None, plan_path: str | None = None) -> tuple[float | None, str | None]:
+    """When the fix was applied: the newest mtime of the files an applied plan changed (they now hold its new
+    text)."""
+    plan, where = applied_plan(diagnosis_path, plan_path)
+    if plan is None:
+        return None, None
+    root = Path(str(plan.get("root", ".")))
+    times = []
+    for ch in plan.get("changes") or []:
+        if not isinstance(ch, dict):
+            continue
+        f = root / str(ch.get("file", ""))
+        try:
+            if ch.get("after") and ch["after"] in f.read_text(encoding="utf-8"):
+                times.append(f.stat().st_mtime)
+        except (OSError, UnicodeDecodeError):
+            continue
+    return (max(times), where) if times else (None, None)
 
 
 def check(original: dict[str, Any], new_sources: list[dict[str, Any]], new_paths: list[str],

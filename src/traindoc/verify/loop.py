@@ -2,8 +2,14 @@
 
 Used by the acceptance tests (every fault-zoo scenario, the user-project layouts of tests/userproj) and by
 bench/. Retraining runs the plan's own retrain command (the user's launch command with the fix, recovered by
-plan/launch.py, or `retrain_cmd` when given), in its folder, with `python` meaning this interpreter; the new run
-is the folder the plan names. With no retrain command the loop fails and says so: it never invents one.
+plan/launch.py, or `retrain_cmd` when given), in its folder, with `python` meaning this interpreter and the
+interpreter's own folder first on PATH (so `accelerate launch` is this environment's accelerate). The new run is the
+folder the plan names; when the framework picks it at run time (Hydra's dated folder, a W&B run, the next
+`version_N` of a logger the plan cannot read), it is the one new folder the retrain wrote that holds files
+(`new_folder`), and the loop says so. With no retrain command the loop fails and says so: it never invents one.
+The loop passes only when the retrain succeeded and verify passed, and either the plan fixed at least one cause
+and verify found each gone, or the run was diagnosed healthy, nothing was planned and the new run is healthy too:
+a loop that could not diagnose the run, or retrained nothing, fixed nothing.
 """
 
 from __future__ import annotations
@@ -22,6 +28,30 @@ from traindoc.diagnosis.build import diagnose
 from traindoc.ingest.loader import load_run
 from traindoc.plan.build import build_plan
 from traindoc.verify.check import verify
+
+SCAN_LIMIT = 20_000  # folders looked at when finding the retrain's new folder (a project tree, not a disk)
+
+
+def folders(top: Path) -> set[Path]:
+    """Every folder under `top` (links not followed), up to SCAN_LIMIT."""
+    out: set[Path] = set()
+    for d, subdirs, _ in os.walk(top):
+        subdirs[:] = [s for s in subdirs if s not in (".git", ".traindoc", "__pycache__", ".venv")]
+        out.add(Path(d))
+        if len(out) >= SCAN_LIMIT:
+            break
+    return out
+
+
+def new_folder(before: set[Path], after: set[Path]) -> tuple[Path | None, str]:
+    """The outermost new folder that holds files itself (a dated Hydra folder's `outputs/<day>/` holds only the
+    time folder): the new run; (None, why) when there is none or several."""
+    fresh = sorted(after - before)
+    holding = [d for d in fresh if any(p.is_file() for p in d.iterdir())]
+    outer = [d for d in holding if not any(e != d and d.is_relative_to(e) for e in holding)]
+    if len(outer) == 1:
+        return outer[0], ""
+    return None, f"the retrain wrote {len(outer)} new folders holding files ({', '.join(map(str, outer[:5]))})"
 
 
 def run_loop(ws: Path, run_dir: str = "run", retrain_timeout: float = 900, test_cmd: str | None = None,
@@ -64,27 +94,47 @@ def run_loop(ws: Path, run_dir: str = "run", retrain_timeout: float = 900, test_
     times["apply"] = time.perf_counter() - t
 
     ver_plan = plan["verification"]
-    if not ver_plan.get("retrain_argv") or not ver_plan.get("new_run"):
+    result["fixed_causes"] = [f["cause"] for f in plan.get("fixes", []) if f.get("planned")
+                              or f.get("in_retrain_command")]
+    if not ver_plan.get("retrain_argv"):
         result["retrain_exit"] = None
-        result["retrain_tail"] = ver_plan.get("retrain_missing") or "the retrain command names no new run folder"
+        result["retrain_tail"] = ver_plan.get("retrain_missing") or "the plan has no retrain command"
         result["passed"] = False
         return result
     argv = [sys.executable if re.fullmatch(r"python[\d.]*", a) else a for a in ver_plan["retrain_argv"]]
-    new_run = Path(ver_plan["new_run"])
     result["retrain_cmd"] = ver_plan["retrain"]
+    cwd = Path(ver_plan["retrain_cwd"])
+    before = folders(cwd) if not ver_plan.get("new_run") else set()
     t = time.perf_counter()
-    env = {**os.environ, "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS", "1")}
-    proc = subprocess.run(argv, cwd=ver_plan["retrain_cwd"], env=env, capture_output=True, text=True,
-                          timeout=retrain_timeout)
+    env = {**os.environ, "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS", "1"),
+           "PATH": os.pathsep.join([os.path.dirname(sys.executable), os.environ.get("PATH", "")])}
+    proc = subprocess.run(argv, cwd=cwd, env=env, capture_output=True, text=True, timeout=retrain_timeout)
     times["retrain"] = time.perf_counter() - t
     result["retrain_exit"] = proc.returncode
     if proc.returncode != 0:
         result["retrain_tail"] = (proc.stdout + proc.stderr)[-1500:]
+        result["passed"] = False
+        return result
+    if ver_plan.get("new_run"):
+        new_run = Path(ver_plan["new_run"])
+        result["new_run_source"] = "named by the plan"
+    else:
+        found, why = new_folder(before, folders(cwd))
+        if found is None:
+            result["retrain_tail"] = f"the plan names no new run folder and {why}"
+            result["passed"] = False
+            return result
+        new_run = found
+        result["new_run_source"] = "the one new folder the retrain wrote (the plan could not name it in advance)"
+    result["new_run"] = str(new_run)
 
     t = time.perf_counter()
     ver = verify(diag, [str(new_run)], diagnosis_path=str(diag_path), plan_path=str(ws / "plan.json"))
     times["verify"] = time.perf_counter() - t
     result["verify"] = ver
-    result["passed"] = bool(ver["passed"]) and result["apply"] in ("applied", "nothing to apply")
+    # nothing planned passes only for a run diagnosed healthy that stays so (the zoo's healthy scenario)
+    fixed_or_healthy = bool(ver["causes"]) if result["fixed_causes"] else diag["verdict"] == "healthy"
+    result["passed"] = bool(ver["passed"]) and fixed_or_healthy and result["apply"] in ("applied",
+                                                                                       "nothing to apply")
     times["total"] = sum(v for k, v in times.items() if k != "total")
     return result

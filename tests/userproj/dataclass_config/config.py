@@ -5,7 +5,7 @@ from dataclasses import dataclass
 
 @dataclass
 class TrainConfig:
-    lr: float = 0.1
+    lr: float = 1.0
     weight_decay: float = 0.01
     warmup_steps: int = 0
     grad_clip: float = 0.0

@@ -1,2 +1,2 @@
 #!/bin/sh
-python train.py optim.lr=0.1 trainer.max_steps=200
+python train.py optim.lr=1.0 trainer.max_steps=200

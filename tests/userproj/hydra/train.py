@@ -1,10 +1,14 @@
 """Letter model trained from a Hydra config (conf/config.yaml), overridable on the command line."""
 
+import logging
+
 import hydra
 import torch
 import torch.nn.functional as F
 from chardata import VOCAB_SIZE, batch_ids, make_lines
 from omegaconf import DictConfig
+
+log = logging.getLogger(__name__)  # Hydra writes it to the run's folder (train.log) and the console
 
 
 @hydra.main(version_base=None, config_path="conf", config_name="config")
@@ -23,7 +27,7 @@ def main(cfg: DictConfig) -> None:
         if cfg.optim.grad_clip:
             torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.optim.grad_clip)
         opt.step()
-        print(f"step {step} loss {loss.item():.4f}")
+        log.info(f"step {step} loss {loss.item():.4f}")
 
 
 if __name__ == "__main__":

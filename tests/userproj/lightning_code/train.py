@@ -29,7 +29,7 @@ def loader():
 
 
 if __name__ == "__main__":
-    model = LetterModel(lr=0.1, width=64)
-    trainer = pl.Trainer(max_steps=200, gradient_clip_val=0.0, accelerator="cpu", log_every_n_steps=5,
+    model = LetterModel(lr=1.0, width=64)
+    trainer = pl.Trainer(max_steps=200, gradient_clip_val=0.0, accelerator="cpu", log_every_n_steps=1,
                          logger=pl.loggers.CSVLogger("logs"), enable_checkpointing=False)
     trainer.fit(model, loader())

@@ -13,7 +13,7 @@ from chardata import VOCAB_SIZE, batch_ids, make_lines
 # In[2]:
 
 
-lr = 0.1
+lr = 1.0
 steps = 300
 warmup_steps = 0
 

@@ -9,6 +9,8 @@ padding. Each full payload is a `wandb_internal.Record` protobuf; we decode by h
   summary (3), config (5) and run.config (17 -> 4): items {key 1 | nested_key 2, value_json 16}
   output (4) / output_raw (13): console line 3 -> warning events via the catalogue
   exit (18): exit_code 1; no exit record means the run did not finish cleanly.
+  environment (26): args 5 (repeated), program 6, code_path 7 (relative to root 11): how the run was launched,
+  where wandb >= 0.19 offline runs keep it (they write no files/wandb-metadata.json); read by `environment()`.
 A CRC mismatch or short read ends the read with a warning (crashed or live writer), keeping what came before.
 
 The folder reader also takes `files/config.yaml` (every key wrapped in `value:`; YAML 1.1 reads `5e-05` as a string,
@@ -250,6 +252,32 @@ def read_wandb_file(path: Path, run: Run, source: Source) -> None:
     if summary:
         run.meta["wandb_summary"] = {k: v for k, v in list(summary.items())[:200] if not k.startswith("_wandb")}
     source.metrics.extend(cols.flush(run, str(path)))
+
+
+ENV_RECORDS = 50  # the environment record comes among the first records of a run; a file without it is not scanned on
+
+
+def environment(path: Path) -> dict[str, object] | None:
+    """{program, code_path, root, args} of the run's environment record (the launch the run recorded), or None."""
+    source = Source(str(path), "wandb")
+    try:
+        for n, payload in enumerate(iter_records(path, source)):
+            if n >= ENV_RECORDS:
+                return None
+            for field, wire, v in _fields(payload):
+                if field != 26 or wire != 2:
+                    continue
+                env: dict[str, object] = {"args": []}
+                names = {6: "program", 7: "code_path", 11: "root"}
+                for f2, w2, v2 in _fields(v):
+                    if w2 == 2 and f2 == 5:
+                        env["args"].append(v2.decode("utf-8", "replace"))  # type: ignore[union-attr]
+                    elif w2 == 2 and f2 in names:
+                        env[names[f2]] = v2.decode("utf-8", "replace")
+                return env
+    except (ReadError, _Corrupt, IndexError, struct.error):
+        return None
+    return None
 
 
 def _config(run: Run, key: str, value: object, file: Path, line: int | None = None, text: str = "",
