@@ -19,6 +19,12 @@ from traindoc.cli import main
 from traindoc.plan.build import build_plan, compute_plan_id
 
 
+def added_tests(plan: dict) -> int:
+    """Test functions in the files the plan adds: a regression test per code fix, a settings test per changed
+    setting (plan/setting_test.py)."""
+    return sum(c["after"].count("\ndef test_") for c in plan["changes"] if c["kind"] == "new_file")
+
+
 def report_schema() -> dict:
     return json.loads(resources.files("traindoc").joinpath("schemas/report.schema.json").read_text())
 
@@ -37,7 +43,9 @@ def test_applies_everything_runs_tests_and_reports(project) -> None:
     rep = out.report
     jsonschema.validate(rep, report_schema())
     assert out.exit_code == 0 and rep["status"] == "applied", rep
-    assert rep["tests"] == "3/3 passing (added 2 new tests)"
+    n = added_tests(plan)
+    assert n == 4  # zero_grad and causal-mask regression tests, the LR and warmup settings tests
+    assert rep["tests"] == f"{n + 1}/{n + 1} passing (added {n} new tests)"
     after = snapshot(root)
     assert after["config.yaml"] != before["config.yaml"] and after["train.py"] != before["train.py"]
     assert "tests/test_traindoc_zero_grad.py" in after
@@ -113,7 +121,8 @@ def test_failing_tests_restore_every_file_byte_for_byte(project) -> None:
     rep = out.report
     jsonschema.validate(rep, report_schema())
     assert rep["status"] == "rolled_back" and out.exit_code == 1
-    assert rep["tests"].endswith("failing (added 2 new tests)") and rep["tests_detail"]["failed"] == 1
+    assert rep["tests"].endswith(f"failing (added {added_tests(plan)} new tests)")
+    assert rep["tests_detail"]["failed"] == 1
     assert snapshot(root) == before  # byte for byte, and the new test files are gone again
     assert set(rep["restored_files"]) >= {"config.yaml", "train.py"}
 
