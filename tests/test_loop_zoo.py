@@ -93,15 +93,19 @@ def materialise(name: str) -> Path:
     return final
 
 
-def loop_outcome(name: str, tmp_path: Path) -> dict:
+def loop_outcome(name: str, tmp_path: Path, wait: bool = True) -> dict | None:
     """Run (or read from the code-version cache) the loop for one scenario. A lock per scenario: the per-scenario
     tests and the pass-rate test may ask for the same loop from two pytest-xdist workers at once, and the second
-    must wait for the first's result rather than retrain it."""
+    must wait for the first's result rather than retrain it. With wait=False a scenario another process is running
+    gives None at once (the caller does the others first)."""
     CACHE.mkdir(parents=True, exist_ok=True)
     version = loop_code_version()
     cached = CACHE / f"{name}-{version}.json"
     with open(CACHE / f"{name}.lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
+        except BlockingIOError:
+            return None
         fresh = os.environ.get("TRAINDOC_LOOP_FRESH") and not _fresh_this_session(cached)
         if cached.is_file() and not fresh:
             return json.loads(cached.read_text())
@@ -150,7 +154,10 @@ def _outcomes(names: list[str], tmp_path: Path) -> list[dict]:
     default = 1 if os.environ.get("PYTEST_XDIST_WORKER") else min(2, os.cpu_count() or 1)
     workers = int(os.environ.get("TRAINDOC_LOOP_WORKERS", default))
     if workers <= 1 or len(names) <= 1:
-        return [loop_outcome(n, tmp_path) for n in names]
+        # scenarios another worker is running now are left for last, so the two walk the zoo side by side instead
+        # of one waiting on the other's lock at every scenario
+        done = {n: loop_outcome(n, tmp_path, wait=False) for n in names}
+        return [done[n] or loop_outcome(n, tmp_path) for n in names]
     with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
         return list(pool.map(loop_outcome, names, [tmp_path] * len(names)))
 
