@@ -5,7 +5,9 @@ BIN        := $(VENV)/bin
 # Overridable: `make setup TORCH_SPEC="torch==2.5.1"`. The default is the CPU build that lies on this machine's
 # disk; pinning it stops pip from resolving a multi-GB CUDA wheel in CI.
 TORCH_SPEC ?= torch==2.13.0
-PYTEST_ARGS ?= -n 2
+# Two pytest-xdist workers; worksteal lets an idle worker take queued tests from the busy one (with the default
+# load scheduling the run ended with one worker idle and the other's queue of subprocess-waiting tests left).
+PYTEST_ARGS ?= -n 2 --dist worksteal
 
 .PHONY: setup demo test lint bench eval clean browser
 
