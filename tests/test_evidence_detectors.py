@@ -277,7 +277,9 @@ def _corpus_run(name: str, config: dict[str, object] | None = None) -> Run:
 def test_lr_too_high_is_listed_for_a_nan_nothing_explains() -> None:
     # PaddleSlim: loss 2.3 at iteration 0, NaN from iteration 10 on, no LR, optimiser or precision in the log
     f = fire(optimisation.detect_lr_too_high, _corpus_run("paddleslim-1582-loss-nan-after-iter0"))
-    assert 0.35 <= f.strength < 0.5 and f.step == 10
+    # an early NaN with nothing stated: the LR is the first reading, listed above fp16 and the op (0.25 each) but
+    # not a confident one from the log alone (evidence/nan_prior.py)
+    assert 0.45 <= f.strength <= 0.55 and f.step == 10
     assert any("commonest reading of an unexplained NaN" in e for e in f.evidence)
     # float16 stated: overflow comes first, the LR stays listed lower
     half = _corpus_run("paddleslim-1582-loss-nan-after-iter0", {"precision": "16-mixed"})

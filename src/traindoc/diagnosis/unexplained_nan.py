@@ -7,7 +7,8 @@ summary); an op located in the code or named by autograd's anomaly mode, or a pr
 at an unguarded op (detect_nan_inf reaches 0.5). With none of these a learning rate too high (divergence can happen
 within one logging interval), float16 overflow and an unguarded log/div/sqrt leave the same trace: a finite loss,
 then NaN for good. The summary then says so and names every one with its confidence, in checking order (the root
-causes list them too: each has its own finding), and nothing is picked confidently.
+causes list them too: each has its own finding), and nothing is picked confidently. Which comes first follows an
+engineer's prior (evidence/nan_prior.py): the LR for an early NaN, unless a stated LR clears it.
 """
 
 from __future__ import annotations
@@ -42,9 +43,11 @@ def unexplained(findings: list[Finding], confirmed: list[RankedCause]) -> Findin
 
 
 def candidates(f: Finding) -> list[str]:
-    """The causes the log leaves open, in checking order. A stated bf16/fp32 precision rules overflow out."""
+    """The causes the log leaves open, in checking order. A stated bf16/fp32 precision rules overflow out; a stated
+    LR low enough for any optimiser rules the LR out (evidence/nan_prior.py)."""
     out = [FROM_START] if f.numbers.get("nan_from_start") else []
-    out += [c for c in CANDIDATES if not (c == "fp16_overflow" and f.numbers.get("half_precision") is False)]
+    out += [c for c in CANDIDATES if not (c == "fp16_overflow" and f.numbers.get("half_precision") is False)
+            and not (c == "lr_too_high" and f.numbers.get("lr_cleared"))]
     return out
 
 

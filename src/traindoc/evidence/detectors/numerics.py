@@ -17,6 +17,7 @@ from traindoc.evidence.context import (
     run_length,
 )
 from traindoc.evidence.finding import Finding
+from traindoc.evidence.nan_prior import lr_cleared, lr_first
 from traindoc.evidence.precision import training_precision
 from traindoc.evidence.stats import fmt
 from traindoc.ingest.model import Run
@@ -66,7 +67,8 @@ def detect_nan_inf(run: Run) -> list[Finding]:
     - NaN at once after finite training with none of these: an unguarded log/div/sqrt, fp16 overflow or one bad
       batch. Precision decides: bf16/fp32 stated -> 0.6 (fp16 ruled out); fp16 -> 0.3 (fp16_overflow is first);
       not stated -> 0.4, below the report threshold (the calibrated confidence of that mixed cluster stays under
-      0.5 too), and the evidence says the logs cannot tell.
+      0.5 too), and the evidence says the logs cannot tell; 0.3 where the LR is the first reading
+      (evidence/nan_prior.py: an early NaN with no stated LR that clears it), the op being the last of the three.
     """
     loss, g = loss_series(run), run.series("grad_norm")
     ctx = nan_context(run)
@@ -120,12 +122,23 @@ def detect_nan_inf(run: Run) -> list[Finding]:
         reading = (f"the NaN came at once in a float16 run ({prec.evidence}): fp16 overflow is the first suspect, "
                   f"an unguarded op the next")
         strength = 0.3
+    elif lr_first(run):
+        reading = ("the NaN came within the first logged points, with no blow-up before it, no stated precision and "
+                   "no stated LR that clears it: an LR too high is the first suspect (it diverges within a few "
+                   "updates, faster than a log interval), fp16 overflow the next, an unguarded log/div/sqrt the last "
+                   "(it needs the code to confirm); the logs alone cannot tell them apart")
+        # the op is the last of the three readings (evidence/nan_prior.py), level with fp16 overflow's 0.25 (whose
+        # calibration puts it above an op's at the same strength)
+        strength = 0.25
     else:
         reading = ("the NaN came at once, with no blow-up and no LR change before it: an unguarded log/div/sqrt, "
                   "fp16 overflow (the run does not state its precision) or one bad batch; the logs alone cannot "
                   "tell, so the candidates are listed below the report threshold (an op located in the code, or "
                   "the precision, would decide)")
         strength = 0.4
+        cleared = lr_cleared(run)
+        if cleared:
+            ev.append(f"{cleared}: the LR does not explain it")
     anomaly = [e for e in evts if e.tag == "anomaly_nan"]
     if anomaly and not (ctx is not None and (ctx.lr_lead or lr_above)):
         # torch.autograd.detect_anomaly names the backward op that produced the NaN: the op is located
@@ -142,7 +155,8 @@ def detect_nan_inf(run: Run) -> list[Finding]:
                     "NaN/Inf appeared in the loss or gradients", ev, first,
                     {"first_nonfinite_step": first, "preceded_by_blowup": bool(ctx and ctx.blowup),
                      "lr_lead": bool(ctx and (ctx.lr_lead or lr_above)), "nan_from_start": bool(ctx and ctx.from_start),
-                     "nan_recovers": bool(ctx and ctx.recovers), "half_precision": prec.half, "run_length": total})]
+                     "nan_recovers": bool(ctx and ctx.recovers), "half_precision": prec.half, "run_length": total,
+                     "lr_cleared": lr_cleared(run) is not None})]
 
 
 # Where a dynamic loss scaler's scale ends tells routine search from real overflow. fp16's largest finite value is
@@ -244,8 +258,9 @@ def detect_fp16_overflow(run: Run) -> list[Finding]:
             ev.append(f"non-finite from step {ctx.step} with no blow-up and no LR change before it; the run does not "
                       f"state its precision: in float16 this is the range overflow (max 65504), so fp16 stays a "
                       f"candidate the logs cannot confirm")
-            # from the first logged point the data comes first (detect_nan_from_start), an op next, fp16 last
-            strength = max(strength, 0.2 if ctx.from_start else 0.3)
+            # from the first logged point the data comes first (detect_nan_from_start), an op next, fp16 last; an
+            # early NaN with no LR that clears it is the LR's first, fp16 next (evidence/nan_prior.py)
+            strength = max(strength, 0.2 if ctx.from_start else 0.25 if lr_first(run) else 0.3)
             step = ctx.step if step is None else step
     if not over and ctx is not None and ctx.loss_nan and ctx.recovers and not ctx.lr_lead:
         # a NaN update reaches the weights and every later loss is NaN; finite losses after it mean the update

@@ -29,6 +29,7 @@ from traindoc.evidence.context import (
 )
 from traindoc.evidence.finding import Finding
 from traindoc.evidence.growth import compounding_growth
+from traindoc.evidence.nan_prior import lr_cleared, lr_first
 from traindoc.evidence.precision import training_precision
 from traindoc.evidence.stats import fmt
 from traindoc.ingest.model import Run
@@ -130,11 +131,13 @@ def _unexplained_nan(run: Run, lrs: list) -> tuple[float, str, int | None] | Non
     A training loss that turns NaN for good with no blow-up, no LR information and no stated precision cannot be
     told apart from the logs (detect_nan_inf lists an unguarded op at 0.4 and fp16 overflow at 0.3). An LR too high
     for the run is the commonest of those readings and the first remedy an engineer tries, so it is listed beside
-    them, never confirmed: 0.42 with nothing stated; 0.3 where a stated float16 precision puts overflow first or the
-    NaN is there from the first logged point (the data first, detect_nan_from_start). An LR known to sit inside a
-    named optimiser's range, or a stated bf16/fp32 precision with an unguarded op as the reading, rule it out here.
+    them, never confirmed: 0.55 where it is the first reading (evidence/nan_prior.py: an early NaN, nothing stated);
+    0.3 where a stated float16 precision puts overflow first, the NaN is there from the first logged point (the
+    data first, detect_nan_from_start) or the loss was steady for many points before it. An LR that clears it
+    (inside a named optimiser's range, or <= 1e-3 for any), or a stated bf16/fp32 precision with an unguarded op as
+    the reading, rule it out here.
     """
-    if any(c.family != "unknown" and c.value <= c.reference[2] * 1.25 for c in lrs):
+    if lr_cleared(run) is not None:
         return None
     ctx = nan_context(run)
     evts = [e for e in run.events if e.tag in ("nan_loss", "nan_inf")]
@@ -149,7 +152,7 @@ def _unexplained_nan(run: Run, lrs: list) -> tuple[float, str, int | None] | Non
     where = f"at step {step}" if step is not None else f"({evts[0].message[:80]})"
     what = ("no LR is stated for a known optimiser" if not lrs else
             "the LR is stated for no named optimiser, so no reference range clears it")
-    strength = 0.3 if half or (ctx is not None and ctx.from_start) else 0.42
+    strength = 0.55 if lr_first(run) else 0.3
     why = (f"the loss went non-finite {where} with no blow-up before it and {what}: an LR too high is the commonest "
            f"reading of an unexplained NaN, listed beside an unguarded op and fp16 overflow, which the logs cannot "
            f"tell apart")
@@ -226,7 +229,8 @@ def detect_lr_too_high(run: Run) -> list[Finding]:
                   f"{format_like(c.cv.text if c.cv else None, ref)} for {_family_name(c.family)}{c.batch_note()} "
                   f"{cite_config(c.cv)}")
         sites.append(fix_site(c.cv, format_like(c.cv.text if c.cv else None, ref), key=f"lr.{c.group}"))
-    lone_nan = _unexplained_nan(run, lrs) if not above and not sym else None
+    # (a NaN that puts the LR first is read so even beside the divergence line its own non-finite point adds)
+    lone_nan = _unexplained_nan(run, lrs) if not above and (not sym or lr_first(run)) else None
     if lone_nan is not None:
         sym.append(lone_nan[1])
         first = lone_nan[2]
@@ -266,7 +270,10 @@ def detect_lr_too_high(run: Run) -> list[Finding]:
         # divergence a priori) but never a confident one without the LR itself as evidence
         # an LR known to be in range for a *known* optimiser makes lr_too_high unlikely; an unknown family's
         # wide range says little, so it counts as no LR information
-        in_range = any(c.family != "unknown" for c in lrs)
+        # for a NaN with nothing leading into it, an LR of an unnamed optimiser low enough for any of them clears
+        # it too (evidence/nan_prior.py)
+        lone = ctx is not None and ctx.loss_nan and not ctx.recovers and not nan_lead
+        in_range = any(c.family != "unknown" for c in lrs) or (lone and lr_cleared(run) is not None)
         strength = (0.2 if in_range else 0.15) + (0.15 if in_range else 0.4) * sev
         if nan_lead and not in_range:
             # a NaN right after the loss climbed or while the LR was still rising, with no reference to clear the

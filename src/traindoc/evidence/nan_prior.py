@@ -1,0 +1,64 @@
+"""Which cause a NaN points at first when nothing before it leads anywhere (issue 8; docs/diagnose.md, "A NaN with
+no lead").
+
+A loss that turns NaN for good with no blow-up, no climbing loss and no LR change before it (evidence/context.py:
+NanContext) leaves an LR too high, fp16 overflow and an unguarded log/div/sqrt as readings the log cannot tell
+apart. What an experienced engineer answers such a thread with is not a coin toss: "lower the LR" first (a step
+beyond the stable range diverges within a few updates, Lewkowycz et al. 2020, faster than a log interval), "are you
+in fp16?" where half precision may be on, an unguarded op last, because it needs the code to confirm. Two things a
+log can show overturn that prior:
+- the LR is stated and low enough to clear it (`lr_cleared`): inside its optimiser's range, or at most 1e-3 when the
+  optimiser is not named (the wide range's reference, a third of Adam's ceiling of 3e-3, the lowest ceiling of
+  the common optimisers: SGD's is 0.5, Muon's 0.05);
+- the loss was logged steady for STABLE_POINTS or more points before the NaN, none of them climbing: the run was
+  stable at its LR, and a NaN out of a steady loss is the signature of a range overflow or of one bad batch.
+Neither present: the LR comes first (`lr_first`), listed beside the others, never confirmed from the log alone.
+"""
+
+from __future__ import annotations
+
+from traindoc.evidence import stats
+from traindoc.evidence.context import configured_lrs, fmt_lr, nan_context
+from traindoc.evidence.precision import training_precision
+from traindoc.ingest.model import Run
+
+LR_CLEAR_ANY = 1e-3
+# finite logged losses before the NaN that show a stable stretch: the blow-up test (context.NanContext) wants 5
+# points of history to set a median; 8 is that plus the 3 of its climbing-loss test, so a loss this steady has been
+# checked for both leads and shown neither
+STABLE_POINTS = 8
+
+
+def lr_cleared(run: Run) -> str | None:
+    """Why every configured LR rules out an LR too high (for the evidence), or None when one does not or none is
+    stated. A known optimiser's range is scaled to the run's batch (context.ConfiguredLR.reference)."""
+    lrs = configured_lrs(run)
+    if not lrs:
+        return None
+    why = []
+    for c in lrs:
+        hi = c.reference[2] if c.family != "unknown" else LR_CLEAR_ANY
+        if c.value > (hi * 1.25 if c.family != "unknown" else hi):
+            return None
+        where = (f"inside {c.family}'s range (top {fmt_lr(hi)})" if c.family != "unknown"
+                 else f"at most {fmt_lr(LR_CLEAR_ANY)}, low for every common optimiser")
+        why.append(f"the LR {fmt_lr(c.value)} is {where}")
+    return "; ".join(why)
+
+
+def lr_first(run: Run) -> bool:
+    """A NaN that stays, with no lead before it, no stated precision, no LR that clears it and no stable stretch:
+    an LR too high is the first reading (module docstring)."""
+    return stats.cached(run, "nan_lr_first", lambda: _lr_first(run))
+
+
+def _lr_first(run: Run) -> bool:
+    ctx = nan_context(run)
+    if ctx is None:
+        # no series to read it from, only a trainer's NaN message (detectron2's FloatingPointError): nothing shows a
+        # stable stretch either
+        if not any(e.tag in ("nan_loss", "nan_inf") for e in run.events):
+            return False
+    elif not ctx.loss_nan or ctx.recovers or ctx.lr_lead or ctx.from_start or ctx.finite_before >= STABLE_POINTS:
+        return False
+    return training_precision(run).half is None and lr_cleared(run) is None

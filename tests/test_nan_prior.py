@@ -1,0 +1,107 @@
+"""Which cause a NaN with no lead points at first (evidence/nan_prior.py): the LR for an early NaN, unless a stated LR
+clears it, a stated precision decides, or the loss was steady for many points before it. Fires/silent tests on small
+constructed runs and on real-world logs from tests/corpus/realworld."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from traindoc.diagnosis import unexplained_nan
+from traindoc.evidence import nan_prior
+from traindoc.evidence.detectors import numerics, optimisation
+from traindoc.ingest.loader import load_run
+from traindoc.ingest.model import ConfigValue, Run, Series
+
+REALWORLD = Path(__file__).parent / "corpus" / "realworld"
+
+
+def nan_run(finite: int, total: int = 30, config: dict[str, object] | None = None, start: int = 10) -> Run:
+    """A loss logged every 10 steps from `start`: `finite` slowly falling points, then NaN for good."""
+    steps = start + 10 * np.arange(total)
+    loss = 2.5 * np.exp(-np.arange(total) / 40.0)
+    loss[finite:] = np.nan
+    run = Run()
+    run.add_series(Series("loss", steps, loss, "run/train.log"))
+    for i, (k, v) in enumerate((config or {}).items(), 1):
+        run.config[k] = ConfigValue(k, v, "run/config.yaml", i, "yaml", str(v))
+    return run.finalize()
+
+
+def corpus_run(name: str, config: dict[str, object] | None = None) -> Run:
+    run = load_run([REALWORLD / name / "run"])
+    for k, v in (config or {}).items():
+        run.put_config(ConfigValue(k, v, "run/train.log", 1, "log_line", str(v)))
+    return run
+
+
+def lr_strength(run: Run) -> float:
+    out = optimisation.detect_lr_too_high(run)
+    return out[0].strength if out else 0.0
+
+
+def test_lr_cleared_by_an_lr_inside_its_range_or_low_for_any_optimiser() -> None:
+    why = nan_prior.lr_cleared(nan_run(2, config={"optimizer": "adamw", "lr": 3e-4}))
+    assert why is not None and "inside adamw's range" in why
+    why = nan_prior.lr_cleared(nan_run(2, config={"lr": 5e-4}))  # no optimiser named
+    assert why is not None and "low for every common optimiser" in why
+
+
+def test_lr_not_cleared_when_unstated_above_its_range_or_high_for_some_optimiser() -> None:
+    assert nan_prior.lr_cleared(nan_run(2)) is None
+    assert nan_prior.lr_cleared(nan_run(2, config={"optimizer": "adamw", "lr": 0.1})) is None
+    # 0.02 is a normal SGD LR and far above Adam's: with no optimiser named it clears nothing
+    assert nan_prior.lr_cleared(nan_run(2, config={"lr": 0.02})) is None
+
+
+def test_an_early_nan_with_nothing_stated_puts_the_lr_first() -> None:
+    run = nan_run(2)
+    assert nan_prior.lr_first(run)
+    lr = optimisation.detect_lr_too_high(run)[0]
+    op = numerics.detect_nan_inf(run)[0]
+    fp16 = numerics.detect_fp16_overflow(run)[0]
+    assert lr.step == op.step == fp16.step == 30
+    # the LR first, listed, not confirmed from the log alone; fp16 and the op stay listed below it
+    assert lr.strength <= 0.55 and lr.strength > fp16.strength >= op.strength > 0.2
+    assert any("first suspect" in e for e in op.evidence)
+
+
+def test_the_lr_is_not_first_when_the_log_clears_it_or_states_the_precision() -> None:
+    stable = nan_run(12)  # 12 steady points before the NaN: the run was stable at its LR
+    assert not nan_prior.lr_first(stable)
+    assert numerics.detect_nan_inf(stable)[0].strength == 0.4
+    cleared = nan_run(2, config={"optimizer": "adamw", "lr": 3e-4})
+    assert not nan_prior.lr_first(cleared)
+    op = numerics.detect_nan_inf(cleared)[0]
+    assert op.strength == 0.4 and op.numbers["lr_cleared"] and lr_strength(cleared) <= 0.3
+    assert "lr_too_high" not in unexplained_nan.candidates(op)
+    assert not nan_prior.lr_first(nan_run(2, config={"precision": "16-mixed"}))  # fp16 stated: overflow first
+    assert not nan_prior.lr_first(nan_run(2, config={"precision": "bf16-mixed"}))  # an op first
+    assert not nan_prior.lr_first(nan_run(0))  # NaN from the first logged point: the data first
+
+
+def test_a_nan_that_recovers_or_follows_a_climbing_loss_is_not_this_rule() -> None:
+    run = nan_run(30)
+    loss = run.series("loss")
+    loss.values[[5, 9]] = np.nan  # two skipped updates, training goes on: a loss scaler's, not an unexplained NaN
+    assert not nan_prior.lr_first(run.finalize())
+    climbing = nan_run(5)
+    climbing.series("loss").values[:5] = [1.0, 1.1, 1.4, 1.9, 2.6]
+    assert not nan_prior.lr_first(climbing.finalize())  # a lead: the instability rules read it (lr_too_high 0.75+)
+
+
+def test_real_world_early_nans_list_the_lr_first_and_keep_fp16_and_the_op() -> None:
+    # Keras sentence CNN: one finite epoch then NaN; MPII gaze: loss 48.96 at step 0, NaN at step 100; no LR,
+    # optimiser or precision in either log (maintainers' answer in both threads: lower the LR)
+    for name, step in (("keras-cnn-sentence-nan-epoch2", 2), ("mpii-face-gaze-3-nan-step100-batch1", 100)):
+        run = corpus_run(name)
+        assert nan_prior.lr_first(run), name
+        lr = optimisation.detect_lr_too_high(run)[0].strength
+        op = numerics.detect_nan_inf(run)[0]
+        fp16 = numerics.detect_fp16_overflow(run)[0].strength
+        assert op.step == step and lr > fp16 >= op.strength, name
+        # a stated LR inside its optimiser's range turns the reading to fp16 and the op
+        inside = corpus_run(name, {"optimizer": "adam", "lr": 1e-4})
+        assert not nan_prior.lr_first(inside) and lr_strength(inside) <= 0.3
+        assert numerics.detect_nan_inf(inside)[0].strength == 0.4
