@@ -70,11 +70,11 @@ def test_an_early_nan_with_nothing_stated_puts_the_lr_first() -> None:
 def test_the_lr_is_not_first_when_the_log_clears_it_or_states_the_precision() -> None:
     stable = nan_run(12)  # 12 steady points before the NaN: the run was stable at its LR
     assert not nan_prior.lr_first(stable)
-    assert numerics.detect_nan_inf(stable)[0].strength == 0.4
+    assert numerics.detect_nan_inf(stable)[0].strength == 0.35
     cleared = nan_run(2, config={"optimizer": "adamw", "lr": 3e-4})
     assert not nan_prior.lr_first(cleared)
     op = numerics.detect_nan_inf(cleared)[0]
-    assert op.strength == 0.4 and op.numbers["lr_cleared"] and lr_strength(cleared) <= 0.3
+    assert op.strength == 0.35 and op.numbers["lr_cleared"] and lr_strength(cleared) <= 0.3
     assert "lr_too_high" not in unexplained_nan.candidates(op)
     assert not nan_prior.lr_first(nan_run(2, config={"precision": "16-mixed"}))  # fp16 stated: overflow first
     assert not nan_prior.lr_first(nan_run(2, config={"precision": "bf16-mixed"}))  # an op first
@@ -104,4 +104,14 @@ def test_real_world_early_nans_list_the_lr_first_and_keep_fp16_and_the_op() -> N
         # a stated LR inside its optimiser's range turns the reading to fp16 and the op
         inside = corpus_run(name, {"optimizer": "adam", "lr": 1e-4})
         assert not nan_prior.lr_first(inside) and lr_strength(inside) <= 0.3
-        assert numerics.detect_nan_inf(inside)[0].strength == 0.4
+        assert numerics.detect_nan_inf(inside)[0].strength == 0.35
+
+
+def test_a_nan_from_the_first_logged_point_lists_the_lr_after_the_data_unless_cleared() -> None:
+    from traindoc.evidence.detectors import data
+
+    run = nan_run(0)
+    inputs = data.detect_nan_from_start(run)[0]
+    lr = optimisation.detect_lr_too_high(run)[0]
+    assert inputs.step == lr.step == 10 and inputs.strength > lr.strength >= 0.4
+    assert lr_strength(nan_run(0, config={"optimizer": "adamw", "lr": 3e-4})) == 0.0

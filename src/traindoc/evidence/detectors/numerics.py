@@ -66,9 +66,10 @@ def detect_nan_inf(run: Run) -> list[Finding]:
       (a dynamic loss scaler at work, fp16_overflow): weak;
     - NaN at once after finite training with none of these: an unguarded log/div/sqrt, fp16 overflow or one bad
       batch. Precision decides: bf16/fp32 stated -> 0.6 (fp16 ruled out); fp16 -> 0.3 (fp16_overflow is first);
-      not stated -> 0.4, below the report threshold (the calibrated confidence of that mixed cluster stays under
-      0.5 too), and the evidence says the logs cannot tell; 0.3 where the LR is the first reading
-      (evidence/nan_prior.py: an early NaN with no stated LR that clears it), the op being the last of the three.
+      not stated -> 0.35, level with fp16_overflow's 0.35 and below the report threshold (no op is located, so
+      neither is confirmed whatever the corpus the calibration saw), and the evidence says the logs cannot tell;
+      0.25 where the LR is the first reading (evidence/nan_prior.py: an early NaN with no stated LR that clears
+      it), the op being the last of the three.
     """
     loss, g = loss_series(run), run.series("grad_norm")
     ctx = nan_context(run)
@@ -135,7 +136,7 @@ def detect_nan_inf(run: Run) -> list[Finding]:
                   "fp16 overflow (the run does not state its precision) or one bad batch; the logs alone cannot "
                   "tell, so the candidates are listed below the report threshold (an op located in the code, or "
                   "the precision, would decide)")
-        strength = 0.4
+        strength = 0.35
         cleared = lr_cleared(run)
         if cleared:
             ev.append(f"{cleared}: the LR does not explain it")
@@ -259,8 +260,9 @@ def detect_fp16_overflow(run: Run) -> list[Finding]:
                       f"state its precision: in float16 this is the range overflow (max 65504), so fp16 stays a "
                       f"candidate the logs cannot confirm")
             # from the first logged point the data comes first (detect_nan_from_start), an op next, fp16 last; an
-            # early NaN with no LR that clears it is the LR's first, fp16 next (evidence/nan_prior.py)
-            strength = max(strength, 0.2 if ctx.from_start else 0.25 if lr_first(run) else 0.3)
+            # early NaN with no LR that clears it is the LR's first, fp16 next (evidence/nan_prior.py); otherwise
+            # level with an unguarded op (detect_nan_inf 0.35): the logs cannot tell them apart
+            strength = max(strength, 0.2 if ctx.from_start else 0.25 if lr_first(run) else 0.35)
             step = ctx.step if step is None else step
     if not over and ctx is not None and ctx.loss_nan and ctx.recovers and not ctx.lr_lead:
         # a NaN update reaches the weights and every later loss is NaN; finite losses after it mean the update
