@@ -132,8 +132,8 @@ def _unexplained_nan(run: Run, lrs: list) -> tuple[float, str, int | None] | Non
     told apart from the logs (detect_nan_inf lists an unguarded op and fp16 overflow at 0.35 each). An LR too high
     for the run is the commonest of those readings and the first remedy an engineer tries, so it is listed beside
     them, never confirmed: 0.55 where it is the first reading (evidence/nan_prior.py: an early NaN, nothing stated);
-    0.42 from the first logged point (the data first, detect_nan_from_start; the LR next: that loss is already an
-    average over updates in most trainers); 0.3 where a stated float16 precision puts overflow first or the loss was
+    0.45 from the first logged point (the data first, detect_nan_from_start; the LR next, at the cap of a candidate
+    never confirmed: that loss is already an average over updates in most trainers); 0.3 where a stated float16 precision puts overflow first or the loss was
     steady for many points before it. An LR that clears it
     (inside a named optimiser's range, or <= 1e-3 for any), or a stated bf16/fp32 precision with an unguarded op as
     the reading, rule it out here.
@@ -154,7 +154,7 @@ def _unexplained_nan(run: Run, lrs: list) -> tuple[float, str, int | None] | Non
     what = ("no LR is stated for a known optimiser" if not lrs else
             "the LR is stated for no named optimiser, so no reference range clears it")
     from_start = ctx is not None and ctx.from_start and not half
-    strength = 0.55 if lr_first(run) else 0.42 if from_start else 0.3
+    strength = 0.55 if lr_first(run) else 0.45 if from_start else 0.3
     why = (f"the loss went non-finite {where} with no blow-up before it and {what}: an LR too high is the commonest "
            f"reading of an unexplained NaN, listed beside an unguarded op and fp16 overflow, which the logs cannot "
            f"tell apart")
