@@ -76,6 +76,8 @@ def test_the_lr_is_not_first_when_the_log_clears_it_or_states_the_precision() ->
     op = numerics.detect_nan_inf(cleared)[0]
     assert op.strength == 0.35 and op.numbers["lr_cleared"] and lr_strength(cleared) <= 0.3
     assert "lr_too_high" not in unexplained_nan.candidates(op)
+    said = unexplained_nan.summary(op, [])
+    assert "a stated LR low enough to rule the LR out" in said and "a learning rate too high" not in said
     assert not nan_prior.lr_first(nan_run(2, config={"precision": "16-mixed"}))  # fp16 stated: overflow first
     assert not nan_prior.lr_first(nan_run(2, config={"precision": "bf16-mixed"}))  # an op first
     assert not nan_prior.lr_first(nan_run(0))  # NaN from the first logged point: the data first

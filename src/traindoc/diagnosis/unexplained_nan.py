@@ -57,6 +57,8 @@ def summary(f: Finding, ranked: list[RankedCause]) -> str:
     words = ", ".join(WORDS[c] for c in names[:-1]) + f" and {WORDS[names[-1]]}"
     before = ("no finite loss before it" if f.numbers.get("nan_from_start")
               else "no blow-up or LR change before it")
+    if f.numbers.get("lr_cleared"):
+        before += ", a stated LR low enough to rule the LR out"
     order = ", ".join(f"{c} ({conf.get(c, 0.0):.0%})" for c in sorted(names, key=lambda c: -conf.get(c, 0.0)))
     return (f"The loss went non-finite at step {f.step} and stayed so, and the log cannot tell the cause behind the "
             f"NaN: {words} leave the same trace ({before}, no op located in the code). "

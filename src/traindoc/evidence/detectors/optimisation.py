@@ -133,10 +133,10 @@ def _unexplained_nan(run: Run, lrs: list) -> tuple[float, str, int | None] | Non
     for the run is the commonest of those readings and the first remedy an engineer tries, so it is listed beside
     them, never confirmed: 0.55 where it is the first reading (evidence/nan_prior.py: an early NaN, nothing stated);
     0.45 from the first logged point (the data first, detect_nan_from_start; the LR next, at the cap of a candidate
-    never confirmed: that loss is already an average over updates in most trainers); 0.3 where a stated float16 precision puts overflow first or the loss was
-    steady for many points before it. An LR that clears it
-    (inside a named optimiser's range, or <= 1e-3 for any), or a stated bf16/fp32 precision with an unguarded op as
-    the reading, rule it out here.
+    never confirmed: that loss is already an average over updates in most trainers); 0.3 where a stated float16
+    precision puts overflow first or the loss was steady for many points before it. An LR that clears it (inside a
+    named optimiser's range, or <= 1e-3 for any), or a stated bf16/fp32 precision with an unguarded op as the
+    reading, rule it out here.
     """
     if lr_cleared(run) is not None:
         return None
