@@ -849,6 +849,62 @@ def test_data_pipeline_bug_silent_on_healthy() -> None:
     assert data.detect_data_pipeline_bug(make_run()) == []
 
 
+def _zero_loss_excerpt(steps: list[int], epochs: list[float], loss: float = 0.0,
+                       events: tuple[LogEvent, ...] = ()) -> Run:
+    """A pasted excerpt of HF-style dict lines: a few losses with their epoch counter."""
+    run = Run()
+    st = np.array(steps)
+    run.add_series(Series("loss", st, np.full(st.size, loss), "run/train.log"))
+    run.add_series(Series("epoch", st, np.array(epochs), "run/train.log"))
+    run.events = list(events)
+    return run.finalize()
+
+
+def test_loss_exactly_zero_fires_early_and_with_a_witness() -> None:
+    f = fire(data.detect_loss_exactly_zero, _zero_loss_excerpt([3], [0.01]))
+    assert f.cause == "data_pipeline_bug" and f.step == 3 and f.strength == pytest.approx(0.65)
+    masked = LogEvent("warning", "### Label: complaint This instance will be ignored in loss calculation.", None,
+                      "labels_all_masked", "run/train.log", 2)
+    f = fire(data.detect_loss_exactly_zero, _zero_loss_excerpt([10, 20], [2.04, 5.0], events=(masked,)))
+    assert f.strength == pytest.approx(0.7)  # late in the run, but the collator says every label is masked
+    f = fire(data.detect_loss_exactly_zero, _zero_loss_excerpt([3], [0.01], events=(masked,)))
+    assert f.strength == pytest.approx(0.8)
+
+
+def test_loss_exactly_zero_stays_below_half_or_silent_otherwise() -> None:
+    # late in the run with nothing else: a converged model's rounding is possible, listed only
+    assert fire(data.detect_loss_exactly_zero, _zero_loss_excerpt([100, 200], [4.0, 5.0])).strength < 0.5
+    assert data.detect_loss_exactly_zero(_zero_loss_excerpt([3, 6], [0.01, 0.02], loss=1e-3)) == []
+    assert data.detect_loss_exactly_zero(make_run()) == []  # a long, healthy loss
+    a = healthy_arrays()
+    a["loss"] = np.zeros(N)  # a long zero loss is detect_data_pipeline_bug's
+    assert data.detect_loss_exactly_zero(make_run(a)) == []
+
+
+def _epoch_curves(train: list[float], val: list[float]) -> Run:
+    """A Keras-style per-epoch log: one train and one held-out loss per epoch."""
+    run = Run()
+    st = np.arange(1, len(train) + 1)
+    run.add_series(Series("loss", st, np.array(train), "run/train.log"))
+    run.add_series(Series("eval_loss", st, np.array(val), "run/train.log", "val_loss"))
+    return run.finalize()
+
+
+def test_overfitting_small_steady_rise_is_listed() -> None:
+    # the held-out loss rose at each of the last two epochs (3.8 % above its best) while the train loss fell
+    f = fire(data.detect_overfitting, _epoch_curves([1.608, 1.531, 1.481, 1.451], [1.556, 1.529, 1.551, 1.586]))
+    assert f.cause == "overfitting" and f.step == 2 and 0 < f.strength < 0.5
+
+
+def test_overfitting_small_rise_silent_on_an_uptick_or_when_train_rises() -> None:
+    # one uptick at the end is noise (UP_s needs two successive rises)
+    assert data.detect_overfitting(_epoch_curves([1.6, 1.5, 1.45, 1.42, 1.40], [1.56, 1.53, 1.55, 1.54, 1.57])) == []
+    # a rise under 2 % of the best is within what a converged run wobbles
+    assert data.detect_overfitting(_epoch_curves([1.6, 1.5, 1.45, 1.42], [1.56, 1.53, 1.535, 1.54])) == []
+    # both losses rise: not memorisation
+    assert data.detect_overfitting(_epoch_curves([1.6, 1.5, 1.55, 1.6], [1.56, 1.53, 1.56, 1.59])) == []
+
+
 def test_curriculum_shock_fires_at_the_boundary() -> None:
     a = healthy_arrays()
     a["loss"][500:] *= 1.8  # the new stage never recovers

@@ -295,6 +295,10 @@ CATALOGUE_CASES = [
      "nan_loss"),
     ("NOTE: gradient overflow detected, ignoring gradient, setting loss scale to: 64.0", "grad_overflow"),
     ("Killed", "killed"),
+    ("### Label: complaint This instance will be ignored in loss calculation. Note, if this happens often, consider "
+     "increasing the `max_seq_length`.", "labels_all_masked"),
+    ("RuntimeError: The size of tensor a (15968) must match the size of tensor b (52736) at non-singleton dimension 0",
+     "shape_mismatch"),
     ("Switching curriculum stage: basic -> advanced", "stage_change"),
 ]
 

@@ -8,7 +8,7 @@ CAUSE = Cause(
     what="the data fed is not the data intended",
     evidence="loss zero from the start; one class only; identical batches; loss periodic with the epoch; NaN in inputs",
     typical_fix="fix the loader, check a batch by eye",
-    detectors=("detect_data_pipeline_bug", "detect_nan_from_start", "detect_chance_labels",
+    detectors=("detect_data_pipeline_bug", "detect_loss_exactly_zero", "detect_nan_from_start", "detect_chance_labels",
                "detect_memorised_noise_labels", "detect_heldout_nonfinite"),
     remedy=Remedy(
         "The data fed is not the data intended",

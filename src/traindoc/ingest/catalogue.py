@@ -99,6 +99,15 @@ CATALOGUE: list[CatalogueEntry] = [
        "data_pipeline_bug", "loss target broadcast against a different input shape: a silent shape bug"),
     _e("token_length_exceeded", "warning", r"Token indices sequence length is longer than the specified maximum",
        "data_pipeline_bug", "inputs longer than the model's context; truncation missing"),
+    # TRL's completion-only collator found no response template in the example (truncated by max_seq_length, or the
+    # template tokenises differently in context): it sets every label to the ignore index, so the example adds nothing
+    # to the loss; when every example does, the loss is exactly 0
+    _e("labels_all_masked", "warning", r"This instance will be ignored in loss calculation", "data_pipeline_bug",
+       "every label of an example is masked out: it adds nothing to the loss"),
+    # torch's broadcasting error: two tensors that must align element by element (tokens and their embeddings,
+    # predictions and targets) do not; often caught and printed as a warning by model code that then goes on
+    _e("shape_mismatch", "error", r"The size of tensor a \(\d+\) must match the size of tensor b \(\d+\)", None,
+       "two tensors that must align element by element have different sizes"),
     _e("empty_epoch_iterator", "error", r"There seems not to be a single sample in your epoch_iterator",
        "data_pipeline_bug", "the dataloader yielded nothing"),
     _e("weights_newly_initialized", "warning", r"were not initialized from the model checkpoint|LOAD REPORT from:",
