@@ -903,6 +903,10 @@ def test_overfitting_small_rise_silent_on_an_uptick_or_when_train_rises() -> Non
     assert data.detect_overfitting(_epoch_curves([1.6, 1.5, 1.45, 1.42], [1.56, 1.53, 1.535, 1.54])) == []
     # both losses rise: not memorisation
     assert data.detect_overfitting(_epoch_curves([1.6, 1.5, 1.55, 1.6], [1.56, 1.53, 1.56, 1.59])) == []
+    # the held-out accuracy keeps improving past the loss minimum: over-confidence, the task is not hurt
+    run = _epoch_curves([1.608, 1.531, 1.481, 1.451], [1.556, 1.529, 1.551, 1.586])
+    run.add_series(Series("eval_accuracy", np.arange(1, 5), np.array([0.60, 0.64, 0.70, 0.70]), "run/train.log"))
+    assert data.detect_overfitting(run.finalize()) == []
 
 
 def test_curriculum_shock_fires_at_the_boundary() -> None:

@@ -413,11 +413,15 @@ UP_S = 2
 STEADY_SMALL_RISE = 0.25
 
 
-def _steady_small_rise(est: np.ndarray, evv: np.ndarray, loss, ev_s) -> list[Finding]:
+def _steady_small_rise(run: Run, est: np.ndarray, evv: np.ndarray, loss, ev_s) -> list[Finding]:
     """A short held-out curve (< LONG_EVAL points) whose last >= UP_S evaluations each rose, ending >= SMALL_GL above
-    its minimum (not the first evaluation), while the train loss kept falling: the turn early stopping acts on."""
+    its minimum (not the first evaluation), while the train loss kept falling: the turn early stopping acts on.
+    Silent when a held-out task metric is still improving past the minimum: over-confidence, the task is not hurt
+    (as in detect_overfitting)."""
     imin = int(np.argmin(evv))
     if imin == 0 or loss is None:
+        return []
+    if any(heldout.still_improving(m, int(est[imin])) for m in heldout.task_metrics(run)):
         return []
     after = evv[imin:]
     ups = int(np.argmax(np.diff(after)[::-1] <= 0)) if np.any(np.diff(after) <= 0) else after.size - 1
@@ -469,7 +473,7 @@ def detect_overfitting(run: Run) -> list[Finding]:
     if end - mn < 1e-3:
         return []
     if rise < 0.1:
-        return _steady_small_rise(est, evv, loss, ev_s) if level is None else []
+        return _steady_small_rise(run, est, evv, loss, ev_s) if level is None else []
     if level is None:
         ev = [f"eval_loss reached its minimum {fmt(mn)} at step {int(est[imin])} then rose {rise:.0%} to "
               f"{fmt(float(evv[-1]))} by step {int(est[-1])} {cite_series(ev_s)}"]
