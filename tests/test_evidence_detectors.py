@@ -881,6 +881,26 @@ def test_loss_exactly_zero_stays_below_half_or_silent_otherwise() -> None:
     assert data.detect_loss_exactly_zero(make_run(a)) == []
 
 
+def _segmentation_run(miou: list[float]) -> Run:
+    """An mmseg-style log: a train loss and a held-out mIoU (percent) every 100 iterations."""
+    run = Run()
+    st = np.arange(1, len(miou) + 1) * 100
+    run.add_series(Series("loss", st, np.linspace(0.5, 0.04, st.size), "run/train.log"))
+    run.add_series(Series("val_mIoU", st, np.array(miou), "run/train.log", "mIoU"))
+    return run.finalize()
+
+
+def test_perfect_overlap_fires_on_a_perfect_held_out_miou() -> None:
+    f = fire(data.detect_perfect_overlap, _segmentation_run([100.0, 100.0, 100.0]))
+    assert f.cause == "data_pipeline_bug" and f.step == 100 and f.strength >= 0.5
+
+
+def test_perfect_overlap_silent_on_a_real_segmentation_score() -> None:
+    assert data.detect_perfect_overlap(_segmentation_run([61.2, 70.4, 74.9])) == []
+    assert data.detect_perfect_overlap(_segmentation_run([99.2, 100.0, 99.9])) == []  # perfect once: not every time
+    assert data.detect_perfect_overlap(make_run()) == []
+
+
 def _epoch_curves(train: list[float], val: list[float]) -> Run:
     """A Keras-style per-epoch log: one train and one held-out loss per epoch."""
     run = Run()

@@ -252,6 +252,37 @@ def detect_nan_from_start(run: Run) -> list[Finding]:
                     {"first_nonfinite_step": ctx.step})]
 
 
+# A held-out overlap score (mIoU, IoU, Dice: mmseg's val_mIoU, segmentation_models' val_dice) by name
+_HELDOUT_OVERLAP = re.compile(r"^(?:eval|val|valid|validation|test|dev)[_ /.-]?\w*(?:iou|dice)\w*$", re.IGNORECASE)
+
+
+def detect_perfect_overlap(run: Run) -> list[Finding]:
+    """A held-out segmentation overlap score (IoU, Dice) exactly at its top (100 % or 1.0) at every evaluation.
+
+    Predicted masks never match real annotations at every boundary pixel (annotators themselves disagree there), so
+    a perfect overlap to every digit printed says the targets hold one class only: every mask is background (label
+    values the loader maps to "ignore" or to 0, e.g. a 0/255 mask read as 0/1 with reduce_zero_label), which a
+    model predicts trivially from the first iterations. 0.6 (docs/causes.md: data_pipeline_bug, "one class only").
+    """
+    for name, s in sorted(run.metrics.items()):
+        if not _HELDOUT_OVERLAP.match(name.strip()):
+            continue
+        st, v = s.finite()
+        if v.size == 0 or v.size < len(s):
+            continue
+        top = 100.0 if float(v.max()) > 1.0 else 1.0
+        if not np.all(v == top):
+            continue
+        ev = [f"{name} is exactly {fmt(top)} at all {v.size} evaluation(s) from step {int(st[0])} "
+              f"{cite_series(s)}: no real segmentation matches its annotation at every boundary pixel",
+              "a perfect overlap means the targets hold one class only (every mask background): check the label "
+              "values the loader reads (0/255 vs 0/1, an ignore index that swallows the foreground)"]
+        return [Finding("detect_perfect_overlap", "data_pipeline_bug", 0.6,
+                        "a perfect held-out overlap: the targets hold one class only", ev, int(st[0]),
+                        {"metric": name, "top": top})]
+    return []
+
+
 # A held-out loss under any of the names trainers print it (val_loss, eval_loss, "Vali Loss", test_loss, ...)
 _HELDOUT_LOSS = re.compile(r"^(?:eval|val|vali|valid|validation|test|dev)[_ /.-]?loss$", re.IGNORECASE)
 
@@ -547,4 +578,4 @@ def detect_overfitting(run: Run) -> list[Finding]:
 
 
 DETECTORS = [detect_label_leakage, detect_data_pipeline_bug, detect_loss_exactly_zero, detect_nan_from_start,
-             detect_heldout_nonfinite, detect_curriculum_shock, detect_overfitting]
+             detect_heldout_nonfinite, detect_perfect_overlap, detect_curriculum_shock, detect_overfitting]
