@@ -901,34 +901,6 @@ def test_perfect_overlap_silent_on_a_real_segmentation_score() -> None:
     assert data.detect_perfect_overlap(make_run()) == []
 
 
-def _epoch_curves(train: list[float], val: list[float]) -> Run:
-    """A Keras-style per-epoch log: one train and one held-out loss per epoch."""
-    run = Run()
-    st = np.arange(1, len(train) + 1)
-    run.add_series(Series("loss", st, np.array(train), "run/train.log"))
-    run.add_series(Series("eval_loss", st, np.array(val), "run/train.log", "val_loss"))
-    return run.finalize()
-
-
-def test_overfitting_small_steady_rise_is_listed() -> None:
-    # the held-out loss rose at each of the last two epochs (3.8 % above its best) while the train loss fell
-    f = fire(data.detect_overfitting, _epoch_curves([1.608, 1.531, 1.481, 1.451], [1.556, 1.529, 1.551, 1.586]))
-    assert f.cause == "overfitting" and f.step == 2 and 0 < f.strength < 0.5
-
-
-def test_overfitting_small_rise_silent_on_an_uptick_or_when_train_rises() -> None:
-    # one uptick at the end is noise (UP_s needs two successive rises)
-    assert data.detect_overfitting(_epoch_curves([1.6, 1.5, 1.45, 1.42, 1.40], [1.56, 1.53, 1.55, 1.54, 1.57])) == []
-    # a rise under 2 % of the best is within what a converged run wobbles
-    assert data.detect_overfitting(_epoch_curves([1.6, 1.5, 1.45, 1.42], [1.56, 1.53, 1.535, 1.54])) == []
-    # both losses rise: not memorisation
-    assert data.detect_overfitting(_epoch_curves([1.6, 1.5, 1.55, 1.6], [1.56, 1.53, 1.56, 1.59])) == []
-    # the held-out accuracy keeps improving past the loss minimum: over-confidence, the task is not hurt
-    run = _epoch_curves([1.608, 1.531, 1.481, 1.451], [1.556, 1.529, 1.551, 1.586])
-    run.add_series(Series("eval_accuracy", np.arange(1, 5), np.array([0.60, 0.64, 0.70, 0.70]), "run/train.log"))
-    assert data.detect_overfitting(run.finalize()) == []
-
-
 def test_curriculum_shock_fires_at_the_boundary() -> None:
     a = healthy_arrays()
     a["loss"][500:] *= 1.8  # the new stage never recovers

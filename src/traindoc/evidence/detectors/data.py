@@ -434,45 +434,6 @@ def _eval_level(steps: np.ndarray, values: np.ndarray) -> tuple[int, float, floa
     return centre, float(med[i]), float(med[-1]), int(round(w * scale)), bound
 
 
-# Below a 10 % rise, Prechelt's early-stopping criteria (1998, "Early stopping - but when?") still read a turn: the
-# generalisation loss GL = E_val / E_val_min - 1 past a few percent (his GL_2..GL_5) together with the held-out loss
-# rising at each of s successive evaluations (his UP_s, s >= 2: one uptick is noise, a run of them is a trend).
-SMALL_GL = 0.02
-UP_S = 2
-# Listed, never confirmed, and below the 0.3 of a late edge-up within NEAR_BEST: a held-out loss within 10 % of its
-# best has opened no material gap
-STEADY_SMALL_RISE = 0.25
-
-
-def _steady_small_rise(run: Run, est: np.ndarray, evv: np.ndarray, loss, ev_s) -> list[Finding]:
-    """A short held-out curve (< LONG_EVAL points) whose last >= UP_S evaluations each rose, ending >= SMALL_GL above
-    its minimum (not the first evaluation), while the train loss kept falling: the turn early stopping acts on.
-    Silent when a held-out task metric is still improving past the minimum: over-confidence, the task is not hurt
-    (as in detect_overfitting)."""
-    imin = int(np.argmin(evv))
-    if imin == 0 or loss is None:
-        return []
-    if any(heldout.still_improving(m, int(est[imin])) for m in heldout.task_metrics(run)):
-        return []
-    after = evv[imin:]
-    ups = int(np.argmax(np.diff(after)[::-1] <= 0)) if np.any(np.diff(after) <= 0) else after.size - 1
-    gl = float(evv[-1]) / float(evv[imin]) - 1 if evv[imin] > 0 else 0.0
-    if ups < UP_S or gl < SMALL_GL:
-        return []
-    lst, lv = loss.finite()
-    at, later = lv[lst <= est[imin]], lv[lst >= est[-1 - ups]]
-    if at.size == 0 or later.size == 0 or not float(later[-1]) < float(at[-1]):
-        return []
-    ev = [f"eval_loss rose at each of the last {ups} evaluations, from its minimum {fmt(float(evv[imin]))} at step "
-          f"{int(est[imin])} to {fmt(float(evv[-1]))} ({gl:.1%} above it) {cite_series(ev_s)}",
-          f"while the train loss kept falling ({fmt(float(at[-1]))} -> {fmt(float(lv[-1]))}) {cite_series(loss)}: "
-          f"the turn early stopping acts on (Prechelt's GL/UP criteria), small so far"]
-    return [Finding("detect_overfitting", "overfitting", STEADY_SMALL_RISE,
-                    "the held-out loss has turned up while training keeps improving", ev, int(est[imin]),
-                    {"eval_min": float(evv[imin]), "eval_min_step": int(est[imin]), "eval_rise": gl,
-                     "train_keeps_falling": True})]
-
-
 def detect_overfitting(run: Run) -> list[Finding]:
     """Validation loss turns up while training loss keeps falling (smdebug Overfit: ratio 0.1).
 
@@ -501,10 +462,8 @@ def detect_overfitting(run: Run) -> list[Finding]:
         end = float(np.median(evv[-2:])) if evv.size - imin > 3 else float(evv[-1])
     rise = (end - mn) / max(abs(mn), 1e-8)
     # an absolute floor too: eval losses of ~1e-6 wobble by 100 % without meaning anything
-    if end - mn < 1e-3:
+    if rise < 0.1 or end - mn < 1e-3:
         return []
-    if rise < 0.1:
-        return _steady_small_rise(run, est, evv, loss, ev_s) if level is None else []
     if level is None:
         ev = [f"eval_loss reached its minimum {fmt(mn)} at step {int(est[imin])} then rose {rise:.0%} to "
               f"{fmt(float(evv[-1]))} by step {int(est[-1])} {cite_series(ev_s)}"]
