@@ -294,3 +294,39 @@ def test_a_three_point_ramp_before_the_blow_up_is_listed_not_confirmed() -> None
         run.add_series(Series(name, np.arange(4, 44, 5), v, "run/metrics.csv"))
     (f,) = accumulation.detect_grad_norm_ramp_from_start(run.finalize())
     assert f.step == 4 and f.numbers["ramp_points"] == 3 and 0.4 <= f.strength < 0.5
+
+
+# ------------------------------------------------------------------------- accuracy gap (overfitting)
+
+TRAIN_ACC = np.concatenate([np.linspace(0.2, 1.0, 120), np.full(N - 120, 1.0)])  # memorised by step 119
+
+
+def test_accuracy_gap_fires_when_training_accuracy_is_perfect_and_held_out_far_below() -> None:
+    learned = np.concatenate([np.linspace(0.30, 0.57, 5), np.full(10, 0.54)])  # learned some, then memorised
+    (f,) = transfer.detect_accuracy_gap(build({"accuracy": TRAIN_ACC}, evals={"val_acc": learned}))
+    assert f.cause == "overfitting" and f.strength >= 0.7 and f.step == N - 1
+    # held-out never improved (a tiny memorised training set, or a target only the training batches carry)
+    (f,) = transfer.detect_accuracy_gap(build({"accuracy": 100 * TRAIN_ACC}, evals={"val_acc": np.full(15, 13.1)}))
+    assert f.strength < 0.5
+
+
+def test_accuracy_gap_fires_on_a_real_log() -> None:
+    # CS231n's "overfit 50 training examples" exercise (tests/corpus/realworld, transcribed with its source)
+    from pathlib import Path
+
+    from traindoc.ingest.loader import load_run
+    root = Path(__file__).resolve().parent / "corpus" / "realworld" / "cs231n-solver-3layer-overfit-50-examples"
+    (f,) = transfer.detect_accuracy_gap(load_run([root / "run"]))
+    assert f.numbers["train_accuracy"] == 1.0 and f.numbers["heldout_accuracy"] < 0.2
+
+
+def test_accuracy_gap_silent_on_a_normal_generalisation_gap_or_an_unfinished_fit() -> None:
+    # CIFAR-100-like: ~100 % train, ~78 % held out (within a normal gap)
+    assert transfer.detect_accuracy_gap(build({"accuracy": TRAIN_ACC},
+                                              evals={"val_acc": np.linspace(0.4, 0.78, 15)})) == []
+    # training accuracy far from perfect: underfit or still learning, whatever the gap
+    assert transfer.detect_accuracy_gap(build({"accuracy": 0.64 * TRAIN_ACC},
+                                              evals={"val_acc": np.linspace(0.2, 0.30, 15)})) == []
+    # a held-out loss is logged: detect_overfitting reads the curves instead
+    evals = {"val_acc": np.full(15, 0.3), "eval_loss": np.linspace(2.0, 0.7, 15)}
+    assert transfer.detect_accuracy_gap(build({"accuracy": TRAIN_ACC}, evals=evals)) == []

@@ -90,4 +90,59 @@ def detect_heldout_metric_degrades(run: Run) -> list[Finding]:
     return []
 
 
-DETECTORS = [detect_heldout_never_improves, detect_heldout_metric_degrades]
+MEMORISED = 0.95  # training accuracy at >= 95 % of its scale: the training set is (nearly) memorised
+ACC_GAP = 0.3  # held-out accuracy a third of the scale below it
+
+
+def _train_accuracy(run: Run) -> tuple[str, np.ndarray, np.ndarray, float] | None:
+    """(name, steps, values, top) of the training accuracy: an accuracy-named series that is not held-out."""
+    for name, s in sorted(run.metrics.items()):
+        low = name.lower()
+        if low.startswith(("eval", "val", "test")) or "loss" in low or "acc" not in low.rsplit("/", 1)[-1]:
+            continue
+        st, v = s.finite()
+        if v.size < 3 or float(np.min(v)) < 0.0 or float(np.max(v)) > 100.0:
+            continue
+        return name, st, v, (100.0 if float(np.max(v)) > 1.0 else 1.0)
+    return None
+
+
+def detect_accuracy_gap(run: Run) -> list[Finding]:
+    """Training accuracy at >= 95 % of its scale while held-out accuracy ends >= 30 points (of 100) below it, in a
+    log with no held-out loss (where detect_overfitting judges the curves): the model memorised its training set.
+
+    Over-parameterised models that generalise well keep their held-out accuracy within ~20 points of a perfect
+    training accuracy (CIFAR-100 ResNets: ~100 % train, ~78 % test; Zhang et al. 2017, "Understanding deep
+    learning requires rethinking generalization", Table 1); a 30-point gap is beyond the normal generalisation
+    gap of a tuned model. 0.7 when the held-out accuracy improved at some point (learned, then memorised); 0.4
+    when it never did, where a shortcut only the training batches carry (label_leakage) reads the same.
+    """
+    if run.series("eval_loss") is not None:
+        return []
+    train = _train_accuracy(run)
+    if train is None:
+        return []
+    name, st, v, top = train
+    end = float(np.median(v[-max(1, v.size // 10):]))
+    if end < MEMORISED * top:
+        return []
+    for m in heldout.task_metrics(run):
+        if m.top is None or "acc" not in m.name.lower() or m.top != top:
+            continue
+        held = m.value(float(np.median(m.error[-2:])))
+        if end - held < ACC_GAP * top:
+            continue
+        learned = heldout.ever_improved(m)
+        ev = [f"training accuracy ({name}) ends at {fmt(end)} {cite_series(run.metrics[name])}",
+              f"while {m.name} ends at {fmt(held)} (best {fmt(m.value(float(np.min(m.error))))}): a gap of "
+              f"{(end - held) / top:.0%} of the scale, beyond a normal generalisation gap {cite_series(m.series)}"]
+        if not learned:
+            ev.append(f"{m.name} never improved materially: memorisation of a tiny training set and a target only "
+                      "the training batches carry read the same")
+        return [Finding("detect_accuracy_gap", "overfitting", 0.7 if learned else 0.4,
+                        "the model memorised its training set: near-perfect training accuracy, far lower held-out",
+                        ev, int(st[-1]), {"train_accuracy": end, "heldout_accuracy": held})]
+    return []
+
+
+DETECTORS = [detect_heldout_never_improves, detect_heldout_metric_degrades, detect_accuracy_gap]
