@@ -22,15 +22,11 @@ occurrence, with a count.
 from __future__ import annotations
 
 import re
-import warnings
 from array import array
 from collections.abc import Iterable, Iterator
-from itertools import chain
 from operator import itemgetter
 from pathlib import Path
 from typing import BinaryIO
-
-import numpy as np
 
 from traindoc.ingest import budget
 from traindoc.ingest.catalogue import classify, strip_triggered
@@ -39,6 +35,7 @@ from traindoc.ingest.readers._command_line import command_flags
 from traindoc.ingest.readers._command_line import record as record_flags
 from traindoc.ingest.readers._config_line import config_pairs
 from traindoc.ingest.readers._config_line import record as record_config
+from traindoc.ingest.readers._number_columns import number_columns
 from traindoc.ingest.readers._param_lines import param_line
 from traindoc.ingest.readers._precision_line import precision_line
 from traindoc.ingest.readers.textlog_formats import (
@@ -532,23 +529,12 @@ class _Parser:
     def bulk(self, fast: _FastLines, rows: list[tuple[bytes, ...]], line_no: int) -> bool:
         """Lines of the learned layout, in order: what `frame` would do for each, one column at a time. False (and
         nothing done) when a number is not one the family's parser reads: the caller then reads them line by line."""
-        # every number of every line in one C-level parse (the rows' last group, the raw-line one, is empty here)
-        k = len(fast.roles)
-        try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("error", DeprecationWarning)  # numpy's "could not read to the end"
-                table = np.fromstring(b" ".join(chain.from_iterable(rows)), sep=" ")
-        except (ValueError, DeprecationWarning):
+        # every number of every line, one column per group, exactly as float() reads it (the step as int())
+        columns = number_columns(rows, [int if role == STEP else float for role in fast.roles])
+        if columns is None:
             return False
-        if table.size != k * len(rows):
-            return False
-        table = table.reshape(len(rows), k)
-        steps_f = table[:, fast.step]
-        if float(steps_f.max()) < 2 ** 53:  # exact in float64
-            steps = steps_f.astype(np.int64)
-        else:
-            steps = np.array([int(r[fast.step]) for r in rows], dtype=np.int64)
-        values = [(role, table[:, g]) for g, role in enumerate(fast.roles) if role is not None and role != STEP]
+        steps = columns[fast.step]
+        values = [(role, columns[g]) for g, role in enumerate(fast.roles) if role is not None and role != STEP]
         if fast.indented:  # the per-line rules that skip indented lines (warning source lines, tracebacks)
             if self.skip_next_indented:
                 self.skip_next_indented = False
