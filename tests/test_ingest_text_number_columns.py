@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from traindoc.ingest.readers._number_columns import number_columns
+from traindoc.ingest.readers._number_columns import MIN_FIXED_ROWS, number_columns
 
 FUZZ = settings(max_examples=300, deadline=None)
 
@@ -33,16 +33,15 @@ def expected(column: list[bytes], kind: type) -> list | None:
 
 def check(column: list[bytes], kind: type) -> None:
     rows = [(s, b"") for s in column]  # the bulk path's rows end with the empty raw-line group
-    got = number_columns(rows, [kind])
     want = expected(column, kind)
-    if want is None:
-        assert got is None
-        return
-    assert got is not None
-    if kind is int:
-        assert got[0].dtype == np.int64 and got[0].tolist() == want
-    else:
-        assert got[0].dtype == np.float64 and bits(got[0]) == bits(want)
+    for min_fixed_rows in (1, MIN_FIXED_ROWS):  # the numpy read on these few rows, and float() per value
+        got = number_columns(rows, [kind], min_fixed_rows)
+        if want is None:
+            assert got is None
+        elif kind is int:
+            assert got is not None and got[0].dtype == np.int64 and got[0].tolist() == want
+        else:
+            assert got is not None and got[0].dtype == np.float64 and bits(got[0]) == bits(want)
 
 
 @FUZZ
@@ -66,6 +65,24 @@ def test_any_string_of_the_layout_characters(column):
     check([s[:width].ljust(width, b"0") for s in column], float)  # the same width: the numpy read's checks
 
 
+@st.composite
+def one_width_column(draw) -> list[bytes]:
+    """Strings of one width: digits with the point anywhere or nowhere, so the first string's point place need
+    not be the others'."""
+    width = draw(st.integers(1, 17))
+    points = st.one_of(st.none(), st.integers(0, width - 1))
+    return [b"".join(b"." if i == at else b"%d" % d for i, d in enumerate(digits)) for digits, at in draw(
+        st.lists(st.tuples(st.lists(st.integers(0, 9), min_size=width, max_size=width), points), min_size=1,
+                 max_size=20))]
+
+
+@FUZZ
+@given(column=one_width_column())
+def test_one_width_columns_with_points_anywhere(column):
+    check(column, float)
+    check(column, int)
+
+
 @FUZZ
 @given(values=st.lists(st.integers(0, 10 ** 19), min_size=1, max_size=40), width=st.integers(1, 20))
 def test_integer_columns_read_as_int_does(values, width):
@@ -75,7 +92,7 @@ def test_integer_columns_read_as_int_does(values, width):
 
 @pytest.mark.parametrize("column", [
     [b"1.234", b"1.23", b"12.345"],  # the right total length for three of width 5, but not one width
-    [b"1.5", b"2.5", b"3.x"],
+    [b"1.5", b"2.5", b"3.x"], [b"1.5", b"125"], [b"1.5", b"1-5"], [b"125", b"1.5"],
     [b"0.1", b"0.2", b"0.3"],
     [b"123456789012345", b"999999999999999"],  # 15 digits: the numpy read
     [b"9007199254740993", b"9007199254740995"],  # 16 digits: past 2**53, float() per value
@@ -88,13 +105,16 @@ def test_edge_columns(column):
 
 
 def test_steps_beyond_int64_refuse_the_block():
+    check([b"9223372036854775808"], int)
     assert number_columns([(b"9223372036854775808", b"")], [int]) is None
     assert number_columns([(b"9223372036854775807", b"")], [int])[0].tolist() == [2 ** 63 - 1]
 
 
-def test_several_columns_and_kinds():
-    rows = [(b"%d" % i, b"%.4f" % (2 + i / 7), b"152.33", b"", b"") for i in range(95, 105)]
+@pytest.mark.parametrize("n", [10, 1000])
+def test_several_columns_and_kinds(n):
+    """A block of nanoGPT lines: steps crossing a power of ten (two widths), one varying and one constant column."""
+    rows = [(b"%d" % i, b"%.4f" % (2 + i / 7e4), b"152.33", b"", b"") for i in range(995, 995 + n)]
     steps, loss, time_ms = number_columns(rows, [int, float, float])
-    assert steps.tolist() == list(range(95, 105))
-    assert bits(loss) == bits(float(r[1]) for r in rows) and time_ms.tolist() == [152.33] * 10
+    assert steps.tolist() == list(range(995, 995 + n))
+    assert bits(loss) == bits(float(r[1]) for r in rows) and time_ms.tolist() == [152.33] * n
     assert math.isnan(number_columns([(b"nan", b"")], [float])[0][0])

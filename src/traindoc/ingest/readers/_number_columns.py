@@ -22,16 +22,21 @@ import numpy as np
 Kind = type  # `int` or `float`: what each string is read with
 _MAX_DIGITS = {float: 15, int: 18}  # float: every mantissa an exact double; int: every value fits int64
 _DTYPE = {float: np.float64, int: np.int64}
+# Below this many rows the numpy read's fixed cost per column (some 20 numpy calls, ~30 us) exceeds float() per value
+# (~0.25 us each): a log whose common lines alternate with others gives many short runs of rows.
+MIN_FIXED_ROWS = 128
 _ZERO, _POINT = ord("0"), ord(".")
 
 
-def number_columns(rows: Sequence[tuple[bytes, ...]], kinds: Sequence[Kind]) -> list[np.ndarray] | None:
+def number_columns(rows: Sequence[tuple[bytes, ...]], kinds: Sequence[Kind],
+                   min_fixed_rows: int = MIN_FIXED_ROWS) -> list[np.ndarray] | None:
     """The first len(kinds) groups of every row as arrays, int64 for `int` and float64 for `float`, or None.
-    Later groups are not read (the bulk path's rows end with the group of the raw line, empty in its rows)."""
+    Later groups are not read (the bulk path's rows end with the group of the raw line, empty in its rows).
+    The numpy read is tried on columns of at least `min_fixed_rows` rows."""
     columns = list(zip(*rows, strict=True)) if rows else [()] * len(kinds)
     out = []
     for column, kind in zip(columns, kinds, strict=False):
-        got = _fixed_width(column, kind)
+        got = _fixed_width(column, kind) if len(column) >= min_fixed_rows else None
         if got is None:
             try:
                 got = np.fromiter(map(kind, column), _DTYPE[kind], len(column))
