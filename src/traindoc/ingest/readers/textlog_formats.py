@@ -282,7 +282,7 @@ def parse_nanogpt(line: str, st: State) -> Record | None:
 STEP = "\x00step"  # role of the group holding the step
 _INT = r"(\d{1,18})"  # a step that fits int64; longer digit runs take the per-line path
 # The numbers a layout takes: a cheap character class (the block scan stays near the cost of a bare regex), or one of
-# NUM's non-finite words. The reader converts the column with numpy's float parsing, which is Python's float(); for
+# NUM's non-finite words. The reader converts each column exactly as Python's float() would (_number_columns.py); for
 # strings of this class float() accepts exactly NUM's plain numbers, and a block with any other string (like "1-2" or
 # "--5") goes line by line, so a layout never reads a number the parser would not.
 _FNUM = r"([-+0-9.eE]+|[-+]?(?:nan|NaN|NAN|inf|Inf|INF|Infinity))"
