@@ -22,7 +22,7 @@ import numpy as np
 Kind = type  # `int` or `float`: what each string is read with
 _MAX_DIGITS = {float: 15, int: 18}  # float: every mantissa an exact double; int: every value fits int64
 _DTYPE = {float: np.float64, int: np.int64}
-# Below this many rows the numpy read's fixed cost per column (some 20 numpy calls, ~30 us) exceeds float() per value
+# Below this many rows the numpy read's fixed cost per column (a dozen numpy calls, ~30 us) exceeds float() per value
 # (~0.25 us each): a log whose common lines alternate with others gives many short runs of rows.
 MIN_FIXED_ROWS = 128
 _ZERO, _POINT = ord("0"), ord(".")
