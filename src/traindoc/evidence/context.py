@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import math
 import os
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -357,11 +358,53 @@ class Divergence:
     nonfinite_step: int | None
 
 
+# A training loss term: a name that ends in "loss" ("seg_loss", "train/box_loss", "kl loss") or a detectron2/mmdet
+# "loss_<part>" ("loss_cls", "loss_rpn_bbox"). Not a term: the split forms (eval_/val_/test_: their own curves),
+# and loss-scaler bookkeeping ("loss_scale", the fp16 scaler's value, no loss at all).
+_TERM_RE = re.compile(r"(?:^|[_/ .-])loss$|^loss[_/ .-]\w", re.I)
+_NOT_TERM_RE = re.compile(r"^(?:eval|val|valid|validation|test)[_/ .-]|[_/ .-](?:val|valid|eval|test)[_/ .-]"
+                          r"|loss[_/ .-]?scal|weight|coef", re.I)
+# The two players of an adversarial game ("d_loss"/"g_loss", "loss_D"/"loss_G", "disc_loss"/"gen_loss") minimise
+# opposing objectives (Goodfellow et al. 2014): their sum is no objective that training should lower.
+_PLAYER_RE = re.compile(r"(?:^|[_/ .-])(?:d|g|disc|gen|discriminator|generator|critic)(?:[_/ .-]|$)", re.I)
+
+
+def loss_terms(run: Run) -> list[Series]:
+    """The training loss's named parts, for a run that logs no total loss (a multi-task or detection head that
+    prints "seg_loss: x grade_loss: y" or "loss_cls: x loss_bbox: y"). Empty when a total loss is logged."""
+    if run.series("loss") is not None:
+        return []
+    return [s for name, s in sorted(run.metrics.items())
+            if len(s) and _TERM_RE.search(name) and not _NOT_TERM_RE.search(name)]
+
+
+def _summed_terms(run: Run) -> Series | None:
+    """The total a run without a `loss` series minimises: the sum of its loss terms at the steps they share. A NaN
+    in any term is a NaN total (the backward pass runs through the sum). The weights of the terms are unknown, so
+    the sum stands in for the total's shape (falls, rises, goes non-finite), not for its value. An adversarial pair
+    gives no total (see _PLAYER_RE)."""
+    terms = loss_terms(run)
+    if not terms or sum(1 for t in terms if _PLAYER_RE.search(t.name)) >= 2:
+        return None
+    steps = terms[0].steps
+    for t in terms[1:]:
+        steps = np.intersect1d(steps, t.steps)
+    if steps.size == 0:
+        return None
+    total = np.zeros(steps.size)
+    for t in terms:
+        total = total + t.values[np.searchsorted(t.steps, steps)]
+    return Series("loss", steps, total, terms[0].source, " + ".join(t.raw_name for t in terms))
+
+
 def loss_series(run: Run) -> Series | None:
     """The training loss, with HF Trainer's NaN filter undone: a loss logged as exactly 0.0 on a step whose grad
-    norm is NaN was a NaN (the Trainer replaces non-finite losses before logging), not a perfect model."""
+    norm is NaN was a NaN (the Trainer replaces non-finite losses before logging), not a perfect model. A run that
+    logs only named loss terms gets their sum (_summed_terms)."""
     def compute() -> Series | None:
         s, g = run.series("loss"), run.series("grad_norm")
+        if s is None:
+            return _summed_terms(run)
         if s is None or g is None:
             return s
         bad = g.steps[~np.isfinite(g.values)]
@@ -612,6 +655,9 @@ def nan_context(run: Run) -> NanContext | None:
     return stats.cached(run, "nan_context", lambda: _nan_context(run))
 
 
+CLIMB_POINTS = 5  # the blow-up test's history (5 points to set a median) serves the climbing-loss test too
+
+
 def _nan_context(run: Run) -> NanContext | None:
     loss, g = loss_series(run), run.series("grad_norm")
     nf_loss, nf_grad = first_nonfinite(loss), first_nonfinite(g)
@@ -637,7 +683,11 @@ def _nan_context(run: Run) -> NanContext | None:
         i = int(np.searchsorted(loss.steps, first))
         prior = loss.values[:i][np.isfinite(loss.values[:i])]
         finite_before = int(prior.size)
-        if prior.size >= 3 and float(prior.min()) > 0 and prior[-1] >= 1.25 * float(prior.min()):
+        # a climb of 25 % needs CLIMB_POINTS of history: over three or four minibatch losses such a rise is within
+        # their noise (three noisy points come out rising one time in six); a shorter excerpt shows a climb only
+        # when it is a blow-up (BLOW_UP x its minimum), which no sampling noise draws
+        rise = float(prior[-1]) / float(prior.min()) if prior.size and float(prior.min()) > 0 else 0.0
+        if (prior.size >= CLIMB_POINTS and rise >= 1.25) or (prior.size >= 3 and rise >= BLOW_UP):
             loss_rising = (f"the loss climbed from {stats.fmt(float(prior.min()))} to {stats.fmt(float(prior[-1]))} "
                            f"before the NaN at step {first}")
         if nf_loss is not None:

@@ -158,3 +158,26 @@ def _half_grad_values(run: Run) -> str:
     ex = ", ".join(f"{n}={x!r}" for n, x in vals[:3])
     return (f"all {len(vals)} full-precision grad-norm values are float16 numbers to the digits printed ({ex}; "
             f"chance for float32 values {chance:.1g}): the gradients, and so the parameters, are float16")
+
+
+# Bytes per parameter from a printed size and count. Lightning's model summary sizes the parameters at the trainer's
+# precision (16 bits for "16-true"/"bf16-true" and the legacy "16"/"bf16"; 32 for "32" and for the mixed modes,
+# whose weights stay fp32), so 2 bytes per parameter means the weights themselves are 16-bit: float16 or bfloat16,
+# the size does not say which. Counts print rounded ("5.8 K") and sizes to 3 decimals ("0.012"): a total of at
+# least SIZE_MIN_PARAMS and a size of at least SIZE_MIN_MB keep that rounding within ~5 %, far inside the 1.5..2.5
+# bytes window around 2 (fp32 is 4, fp64 8).
+SIZE_MIN_PARAMS = 1000
+SIZE_MIN_MB = 0.005
+
+
+def sixteen_bit_weights(run: Run) -> str | None:
+    """Why the run's weights are 16-bit (a printed size of 2 bytes per parameter), or None when nothing says so."""
+    summ = run.meta.get("param_summary") or {}
+    size, total = summ.get("size_mb"), summ.get("total")
+    if not isinstance(size, float) or not isinstance(total, int) or total < SIZE_MIN_PARAMS or size < SIZE_MIN_MB:
+        return None
+    per = size * 1e6 / total
+    if not 1.5 <= per <= 2.5:
+        return None
+    return (f"the model summary sizes {total:,} parameters at {size:g} MB, {per:.2g} bytes each: 16-bit weights "
+            f"(float16 or bfloat16; Lightning sizes them at the trainer's precision) [{summ.get('source', 'log')}]")

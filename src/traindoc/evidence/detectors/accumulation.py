@@ -8,7 +8,7 @@ import numpy as np
 from traindoc.causes.keys import KEYS
 from traindoc.evidence import stats
 from traindoc.evidence.context import cite_config, cite_series, config_number, first_nonfinite, loss_series
-from traindoc.evidence.detectors.optimisation import detect_zero_grad_sawtooth
+from traindoc.evidence.detectors.optimisation import _validation_cadence, detect_zero_grad_sawtooth
 from traindoc.evidence.finding import Finding
 from traindoc.evidence.stats import fmt
 from traindoc.ingest.model import Run
@@ -271,5 +271,96 @@ def detect_accumulation_sawtooth(run: Run) -> list[Finding]:
                     saw[0].step, {"period": period, "accumulation": k})]
 
 
+# Phase-locked grad norm (docs/diagnose.md, "An accumulation period the log samples off-beat"). A loop that clears
+# the buffer every k micro-batches but steps on each one logs, at micro-batch j of a cycle, the sum of j gradients:
+# the norm is a rising function of the step's phase in the cycle, (step - offset) mod k, up to ~k times its
+# one-gradient value. A log every d steps with d not dividing k samples the cycle off-beat (k = 8, d = 5: phases 1,
+# 6, 3, 0, 5 ...), so no monotone ramps show, but folding the steps on k lines the points up again. Folding on every
+# candidate period and offset is a search; its best correlation is compared with the best the same search finds in
+# shuffled copies of the same values (order destroyed, values kept), so the test's false-positive rate is that of a
+# permutation test, whatever the series' distribution: FOLD_SHUFFLES copies, all beaten by FOLD_MARGIN.
+FOLD_MAX_POINTS = 256  # the first points of the run: a cycle shows from the start; bounds the search's cost
+FOLD_MIN_POINTS = 20
+FOLD_MAX_PERIOD = 64  # accumulation factors in use are 2..64 (HF/Lightning examples 2-32; LLM recipes up to 64)
+FOLD_MIN_CYCLES = 4  # a period must repeat at least 4 times in the folded stretch
+FOLD_SHUFFLES = 19  # beating all 19 shuffles: p < 0.05
+FOLD_MARGIN = 0.1  # and by 0.1 of correlation, so a value at the edge of the null does not count
+FOLD_RISE = 2.0  # the last third of the cycle >= 2x its first third: j summed gradients, not sampling noise
+
+
+def _fold_scores(st: np.ndarray, ranks: np.ndarray) -> tuple[np.ndarray, list[tuple[int, int]]]:
+    """Best correlation of the step's phase with each column of `ranks` (n x m), over periods and offsets."""
+    span = float(st[-1] - st[0])
+    rc = ranks - ranks.mean(axis=0)
+    rn = np.linalg.norm(rc, axis=0)
+    best = np.full(ranks.shape[1], -1.0)
+    where: list[tuple[int, int]] = [(0, 0)] * ranks.shape[1]
+    for p in range(3, FOLD_MAX_PERIOD + 1):
+        if span < FOLD_MIN_CYCLES * p:
+            break
+        ph = (st[None, :] - np.arange(p)[:, None]) % p  # (offsets x points)
+        ph = ph - ph.mean(axis=1, keepdims=True)
+        pn = np.linalg.norm(ph, axis=1)
+        ok = pn > 0
+        if not ok.any():
+            continue
+        c = (ph[ok] @ rc) / (pn[ok][:, None] * rn[None, :])
+        i = np.argmax(c, axis=0)
+        top = c[i, np.arange(c.shape[1])]
+        for j in np.flatnonzero(top > best):
+            best[j], where[j] = float(top[j]), (p, int(np.flatnonzero(ok)[i[j]]))
+    return best, where
+
+
+def detect_grad_norm_phase_locked(run: Run) -> list[Finding]:
+    """The grad norm rises with the step's phase in a fixed cycle of k steps (see the constants above): the buffer
+    is cleared every k steps while the optimiser steps on every one (an accumulation loop with step() inside it).
+    0.55, the reading of a sawtooth whose resets are the code's own (detect_accumulation_sawtooth); 0.65 when the
+    period matches a configured gradient_accumulation_steps; 0.4 when it matches the validation cadence (validation
+    clears the buffer of a loop that never does: zero_grad_missing draws the same). Silent where the ramps show
+    directly (detect_zero_grad_sawtooth reads them)."""
+    g = run.series("grad_norm")
+    if g is None:
+        return []
+    st, v = g.finite()
+    st, v = st[:FOLD_MAX_POINTS], v[:FOLD_MAX_POINTS]
+    if v.size < FOLD_MIN_POINTS or float(v.min()) <= 0 or detect_zero_grad_sawtooth(run):
+        return []
+    rng = np.random.default_rng(0)
+    cols = [v] + [rng.permutation(v) for _ in range(FOLD_SHUFFLES)]
+    ranks = np.stack([np.argsort(np.argsort(c, kind="stable"), kind="stable") for c in cols], axis=1).astype(float)
+    best, where = _fold_scores(st.astype(np.int64), ranks)
+    if best[0] < float(best[1:].max()) + FOLD_MARGIN:
+        return []
+    p, o = where[0]
+    phase = (st - o) % p
+    lo, hi = v[phase < p / 3], v[phase >= 2 * p / 3]
+    if not lo.size or not hi.size:
+        return []
+    rise = float(np.median(hi)) / float(np.median(lo))
+    if rise < FOLD_RISE:
+        return []
+    ev = [f"grad_norm rises with the step's phase in a {p}-step cycle (folded on (step - {o}) mod {p}: correlation "
+          f"{best[0]:.2f}, above the {float(best[1:].max()):.2f} the same search finds in {FOLD_SHUFFLES} shuffled "
+          f"copies; the cycle's last third {rise:.3g}x its first) {cite_series(g)}",
+          f"a buffer cleared every {p} steps while the optimiser steps on every one sums 1..{p} gradients through "
+          f"the cycle: an accumulation loop with optimizer.step() inside it"]
+    strength = 0.55
+    k, kcv = config_number(run, *KEYS["grad_accum"])
+    cadence = _validation_cadence(run)
+    dt = float(np.median(np.diff(st)))
+    if k is not None and k >= 2 and abs(p - k) <= max(0.3 * k, dt):
+        ev.append(f"the cycle is the accumulation factor {int(k)} {cite_config(kcv)}")
+        strength = 0.65
+    elif cadence and abs(p - cadence) <= max(0.15 * cadence, dt):
+        ev.append(f"the cycle is the validation cadence (~{cadence:.0f} steps): validation clears the gradients of "
+                  f"a loop that never does, so zero_grad missing draws the same picture")
+        strength = 0.4
+    return [Finding("detect_grad_norm_phase_locked", "grad_accum_bug", strength,
+                    "the grad norm follows a fixed cycle of steps: gradients are summed through it and applied on "
+                    "every step", ev, int(st[0]), {"period": p, "offset": o, "fold_correlation": float(best[0]),
+                                                   "null_best": float(best[1:].max()), "phase_rise": rise})]
+
+
 DETECTORS = [detect_grad_norm_running_sum, detect_grad_norm_ramp_from_start, detect_loss_climbs_as_lr_decays,
-             detect_accumulation_sawtooth, detect_loss_summed_over_accumulation]
+             detect_accumulation_sawtooth, detect_loss_summed_over_accumulation, detect_grad_norm_phase_locked]

@@ -18,7 +18,7 @@ from traindoc.evidence.context import (
 )
 from traindoc.evidence.finding import Finding
 from traindoc.evidence.nan_prior import lr_cleared, lr_first
-from traindoc.evidence.precision import training_precision
+from traindoc.evidence.precision import sixteen_bit_weights, training_precision
 from traindoc.evidence.stats import fmt
 from traindoc.ingest.model import Run
 
@@ -203,7 +203,7 @@ def detect_fp16_overflow(run: Run) -> list[Finding]:
     scales = _scales(run, over)
     lowest = min(scales) if scales else None
     at_minimum = any(_MINIMUM_RE.search(e.message or "") for e in over)
-    loss = run.series("loss")
+    loss = loss_series(run)
     nan_loss = first_nonfinite(loss) is not None
     precision = training_precision(run)
     fp16 = bool(precision.half)
@@ -254,6 +254,16 @@ def detect_fp16_overflow(run: Run) -> list[Finding]:
             if lead:
                 ev.append("an instability or an LR above its range came first: the overflow may be its symptom")
             strength = max(strength, 0.4 if lead else 0.65)
+            step = ctx.step if step is None else step
+        elif precision.half is None and not lead and (sixteen := sixteen_bit_weights(run)):
+            # 16-bit weights (float16 or bfloat16: the size does not say which) and a NaN that stays with nothing
+            # leading into it: float16 weights overflow (max 65504) where bfloat16's fp32 range does not, so fp16
+            # overflow is a reading the log supports directly, listed with the data's (detect_nan_from_start) but
+            # not confirmed over it: the format is not stated
+            ev.append(f"non-finite from step {ctx.step} with no blow-up and no LR change before it, in a run whose "
+                      f"weights are 16-bit: {sixteen}; in float16 they overflow (max 65504), in bfloat16 they would "
+                      f"not, so fp16 overflow is a first suspect the logs cannot confirm")
+            strength = max(strength, 0.45)
             step = ctx.step if step is None else step
         elif precision.half is None and not lead:
             ev.append(f"non-finite from step {ctx.step} with no blow-up and no LR change before it; the run does not "

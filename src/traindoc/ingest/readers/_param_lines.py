@@ -4,7 +4,9 @@ Lightning's model summary ("1.2 M     Trainable params", or the rich "Trainable 
 model.summary() ("Trainable params: 1,234 (4.82 KB)"), PEFT ("trainable params: 294,912 || all params:
 124,734,720"), HF Trainer's banner ("Number of trainable parameters = N"), timm's train.py ("param count:
 25557032"), nanoGPT ("number of parameters: 10.65M"). They give totals, not roles: the trainable share is what
-frozen_params reads from them.
+frozen_params reads from them. Lightning also prints the parameters' size ("Total estimated model params size (MB)"),
+which it computes at the trainer's precision: with the total count it gives the bytes per parameter
+(evidence/precision.py: sixteen_bit_weights).
 """
 
 from __future__ import annotations
@@ -27,6 +29,9 @@ _PARAM_LINES = [
     (re.compile(r"Number of trainable parameters = ([\d,]+)"), "trainable"),
     (re.compile(r"\bparam count:\s*([\d.,]+[KMB]?)$"), "total"),
     (re.compile(r"^number of parameters: ([\d.]+[KMB]?)$"), "total"),
+    # Lightning's summary sizes the parameters at the trainer's precision: total x bits / 8 / 1e6
+    (re.compile(r"^([\d.,]+)\s+Total estimated model params size \(MB\)$"), "size_mb"),
+    (re.compile(r"^Total estimated model params size \(MB\):\s*([\d.,]+)$"), "size_mb"),
 ]
 _SCALE = {"K": 1e3, "M": 1e6, "B": 1e9, "T": 1e12}
 
@@ -53,6 +58,11 @@ def param_line(text: str, run: Run, path: str) -> bool:
         if field == "peft":
             summary["trainable"], summary["total"] = _count(m.group(1)), _count(m.group(2))
             summary["adapter"] = True  # an adapter trains a small share by design
+        elif field == "size_mb":
+            try:
+                summary[field] = float(m.group(1).replace(",", ""))
+            except ValueError:
+                return False
         else:
             summary[field] = _count(m.group(1))
         summary["source"] = path  # "0 Trainable params" itself is a catalogue event (no_trainable_params)

@@ -1167,6 +1167,9 @@ _GEN_NOT_METRIC = {"rank", "local_rank", "global_rank", "world_size", "pid"}
 _CODE = re.compile(r"^\s*(?:def|class|import|from|return|if|elif|else|for|while|with|try|except|assert|raise|@)\b"
                    r"|\bself\.|\s=\s*(?!(?:nan|NaN|inf|Inf|Infinity|None|N/A)\b)[A-Za-z_(\[{'\"]|^\s*#"
                    r"|:\s*(?:int|float|str|bool)\s*=|(?<![=<>!])==(?![=>])|\+=|-=")
+# An epoch and its inner counter glued by "_" ("Epoch: 4_Iter:8", a custom print): split into the spaced form the
+# pair regex reads ("Epoch: 4 Iter:8"). Only after an epoch number, so metric names with digits stay whole.
+_GLUED_COUNTER = re.compile(r"(\bepoch\s*[:=]?\s*\d+)_(?=(?:iter|iteration|step|batch)\s*[:=]?\s*\d)", re.I)
 # "step: 100", "Epoch 3:", "Epoch 3/10" on a line of their own: the metric lines that follow belong to that step.
 _ONLY_STEP = re.compile(r"^\W*(?:global[_ ]step|step|iter|iteration|epoch)\W+(\d+)(?:\s*/\s*\d+)?\W*$", re.I)
 
@@ -1189,6 +1192,8 @@ def parse_generic(line: str, st: State) -> Record | None:
         line = _ONE_ELEMENT.sub(r"\1\2", line)
     if _CODE.search(line):
         return None  # source code echoed into the log ("lr: float = 0.0036", "loss = model(x)")
+    if "_" in line:
+        line = _GLUED_COUNTER.sub(r"\1 ", line)
     only = _ONLY_STEP.match(line)
     if only:  # "step: 100" on its own line: the metric lines that follow belong to it
         st.extra["pending_step"] = int(only.group(1))

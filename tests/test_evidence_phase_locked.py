@@ -1,0 +1,115 @@
+"""The grad norm phase-locked to an accumulation cycle (evidence/detectors/accumulation.py:
+detect_grad_norm_phase_locked), and 16-bit weights read from a printed model size (evidence/precision.py:
+sixteen_bit_weights). Fires/silent tests on constructed runs and on development corpus runs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from traindoc.evidence.detectors import accumulation, numerics
+from traindoc.evidence.precision import sixteen_bit_weights
+from traindoc.ingest.loader import load_run
+from traindoc.ingest.model import ConfigValue, Run, Series
+
+REALLIB = Path(__file__).parent / "corpus" / "reallib"
+
+
+def accum_norms(k: int, steps: int, seed: int) -> np.ndarray:
+    """Per-step grad norms of a loop that clears the buffer every k micro-batches and steps on each one: the norm of
+    the sum of the cycle's gradients so far (a shared direction plus per-batch noise)."""
+    rng = np.random.default_rng(seed)
+    mean = np.array([1.0, 0.0, 0.0, 0.0])
+    out, buf = [], np.zeros(4)
+    for t in range(steps):
+        if t % k == 0:
+            buf = np.zeros(4)
+        buf = buf + mean + 0.6 * rng.standard_normal(4)
+        out.append(float(np.linalg.norm(buf)))
+    return np.array(out)
+
+
+def grad_run(norms: np.ndarray, every: int, config: dict[str, object] | None = None,
+             eval_every: int | None = None) -> Run:
+    steps = np.arange(1, norms.size + 1)
+    keep = (steps % every == 0) | (steps == 1)
+    run = Run()
+    run.add_series(Series("grad_norm", steps[keep], norms[keep], "run/metrics.jsonl"))
+    run.add_series(Series("loss", steps[keep], np.linspace(2.0, 1.5, int(keep.sum())), "run/metrics.jsonl"))
+    if eval_every:
+        e = np.arange(eval_every, norms.size + 1, eval_every)
+        run.add_series(Series("eval_loss", e, np.linspace(2.0, 1.6, e.size), "run/metrics.jsonl"))
+    for i, (k, v) in enumerate((config or {}).items(), 1):
+        run.config[k] = ConfigValue(k, v, "run/config.yaml", i, "yaml", str(v))
+    return run.finalize()
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_phase_locked_fires_on_an_off_beat_accumulation_cycle(seed: int) -> None:
+    # k = 8 sampled every 5 steps: phases 0, 5, 2, 7, 4 ... no monotone ramp shows, the fold lines them up
+    f = accumulation.detect_grad_norm_phase_locked(grad_run(accum_norms(8, 300, seed), 5))
+    assert f and f[0].cause == "grad_accum_bug" and f[0].numbers["period"] == 8
+    assert f[0].strength == pytest.approx(0.55) and f[0].step == 1
+
+
+def test_phase_locked_confirms_a_stated_accumulation_factor_and_defers_to_validation() -> None:
+    norms = accum_norms(12, 500, 0)  # k = 12 sampled every 7 steps: off-beat
+    f = accumulation.detect_grad_norm_phase_locked(grad_run(norms, 7, {"gradient_accumulation_steps": 12}))
+    assert f and f[0].numbers["period"] == 12 and f[0].strength == pytest.approx(0.65)
+    f = accumulation.detect_grad_norm_phase_locked(grad_run(norms, 7, eval_every=12))
+    assert f and f[0].strength == pytest.approx(0.4)  # validation every 12 clears a never-cleared loop the same way
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_phase_locked_silent_on_a_fresh_minibatch_gradient(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    noisy = np.exp(0.5 * rng.standard_normal(300)) * (1 + np.exp(-np.arange(300) / 60))
+    assert accumulation.detect_grad_norm_phase_locked(grad_run(noisy, 5)) == []
+    growing = np.exp(np.arange(300) / 40.0) * np.exp(0.3 * rng.standard_normal(300))  # an explosion: a trend
+    assert accumulation.detect_grad_norm_phase_locked(grad_run(growing, 5)) == []
+
+
+def test_phase_locked_silent_where_the_ramps_show_directly() -> None:
+    # logged every step, the sawtooth's ramps are visible: detect_zero_grad_sawtooth reads them, not the fold
+    assert accumulation.detect_grad_norm_phase_locked(grad_run(accum_norms(8, 300, 0), 1)) == []
+
+
+def test_phase_locked_on_development_corpus_runs() -> None:
+    f = accumulation.detect_grad_norm_phase_locked(load_run([REALLIB / "plain_pytorch-grad_accum_bug-s4" / "run"]))
+    assert f and f[0].numbers["period"] == 8
+    for name in ("plain_pytorch-healthy-s1", "lightning-healthy-s0", "plain_pytorch-zero_grad_missing-s3"):
+        assert accumulation.detect_grad_norm_phase_locked(load_run([REALLIB / name / "run"])) == []
+
+
+def size_run(total: int, size_mb: float, nan_from: int | None = None) -> Run:
+    run = Run()
+    run.meta["param_summary"] = {"total": total, "size_mb": size_mb, "source": "run/train.log"}
+    loss = np.linspace(2.0, 1.5, 30)
+    if nan_from is not None:
+        loss[nan_from:] = np.nan
+    run.add_series(Series("loss", np.arange(4, 154, 5), loss, "run/metrics.csv"))
+    return run.finalize()
+
+
+def test_sixteen_bit_weights_from_the_printed_size() -> None:
+    assert sixteen_bit_weights(size_run(5800, 0.012)) is not None  # 2.1 bytes per parameter
+    assert sixteen_bit_weights(size_run(5800, 0.023)) is None  # 4 bytes: fp32 (or a mixed mode)
+    assert sixteen_bit_weights(size_run(500, 0.001)) is None  # too small for the rounding to allow a reading
+
+
+def test_fp16_overflow_lists_a_nan_in_16_bit_weights_and_not_in_32_bit_ones() -> None:
+    f = numerics.detect_fp16_overflow(size_run(5800, 0.012, nan_from=0))
+    assert f and f[0].strength == pytest.approx(0.45) and f[0].step == 4
+    f = numerics.detect_fp16_overflow(size_run(5800, 0.023, nan_from=0))
+    assert f and f[0].strength < 0.45
+    assert numerics.detect_fp16_overflow(size_run(5800, 0.012)) == []  # 16-bit weights that train: no finding
+
+
+def test_lightning_summary_size_is_read() -> None:
+    run = load_run([REALLIB / "lightning-fp16_overflow-s0" / "run"])
+    assert run.meta["param_summary"]["size_mb"] == pytest.approx(0.012)
+    assert sixteen_bit_weights(run) is not None
+    run = load_run([REALLIB / "lightning-grad_accum_bug-s0" / "run"])
+    assert run.meta["param_summary"]["size_mb"] == pytest.approx(0.023) and sixteen_bit_weights(run) is None
