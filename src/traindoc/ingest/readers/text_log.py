@@ -49,7 +49,10 @@ from traindoc.ingest.readers.textlog_formats import (
     Record,
     State,
     canonical,
+    comment_marker,
+    held_out_line,
     normalise,
+    uncomment,
 )
 from traindoc.ingest.registry import Reader, ReadError
 
@@ -161,6 +164,9 @@ def sniff(path: Path, head: bytes) -> float:
     if suffix in _NOT_TEXT_LOG or _looks_binary(head):
         return 0.0
     frames = [_decode(fr) for _, fr in _take(iter_frames(_BytesReader(head)), 400)]
+    marker = comment_marker(frames)
+    if marker is not None:  # a capture pasted as comments: its lines without the marker
+        frames = [uncomment(fr, marker) for fr in frames]
     hits, hf = detect(frames)
     if suffix in _DOC_SUFFIXES:
         console = max((n for name, n in hits.items()
@@ -193,6 +199,10 @@ class _BytesReader:
         out = self.data[self.pos:self.pos + n]
         self.pos += len(out)
         return out
+
+
+def _uncommented(lines: Iterable[str], marker: str | None) -> Iterable[str]:
+    return lines if marker is None else (uncomment(line, marker) for line in lines)
 
 
 def _take(it: Iterator, n: int) -> list:
@@ -296,7 +306,8 @@ def read(path: Path, run: Run) -> Source:
         f.seek(0)
         frames = iter_frames(f)
         head = _take(frames, HEAD_FRAMES)
-        hits, hf = detect(_decode(fr) for _, fr in head)
+        marker = comment_marker(_decode(fr) for _, fr in head)
+        hits, hf = detect(_uncommented((_decode(fr) for _, fr in head), marker))
         # Some logs open with thousands of lines that are not metrics (modded-nanogpt writes its whole source and
         # nvidia-smi first): when nothing specific matched, look further, up to a byte budget.
         size = sum(len(fr) for _, fr in head)
@@ -306,15 +317,15 @@ def read(path: Path, run: Run) -> Source:
                 break
             head.extend(more)
             size += sum(len(fr) for _, fr in more)
-            more_hits, more_hf = detect(_decode(fr) for _, fr in more)
+            more_hits, more_hf = detect(_uncommented((_decode(fr) for _, fr in more), marker))
             hits = {k: hits[k] + more_hits[k] for k in hits}
             hf += more_hf
         order = _choose(hits)
         primary = order[0].name if hits.get(order[0].name) else "generic"
         col = _Collector(spath)
         src = Source(path=spath, format=f"text_log:{primary}")
-        parser = _Parser(order, col, run, src)
-        fast = _FastLines.learn(order[0], (_decode(fr) for _, fr in head)) if FAST_PATH else None
+        parser = _Parser(order, col, run, src, marker)
+        fast = _FastLines.learn(order[0], (_decode(fr) for _, fr in head)) if FAST_PATH and not marker else None
         f.seek(0)  # the head was only for choosing: the whole file is parsed in one pass from the start
         _stream(f, parser, fast)
         parser.finish()
@@ -456,8 +467,10 @@ def _prefix_regex(prefix: str, line: Line) -> str | None:
 class _Parser:
     """One file's parse state: the last step, traceback and warning-source skipping, implicit steps."""
 
-    def __init__(self, order: list[Format], col: _Collector, run: Run, src: Source) -> None:
+    def __init__(self, order: list[Format], col: _Collector, run: Run, src: Source, marker: str | None = None
+                 ) -> None:
         self.order, self.col, self.run, self.src = order, col, run, src
+        self.comment = marker  # the comment marker every line of a pasted capture opens with (comment_marker)
         self.generic_in_order = any(f.name == "generic" for f in order)
         self.with_generic = order if self.generic_in_order else [*order, FORMAT_BY_NAME["generic"]]
         # a console whose commonest line is a tqdm bar is a script's own loop (accelerate, plain PyTorch): the lines
@@ -569,6 +582,20 @@ class _Parser:
         self.src.records += int(steps.size)
         return True
 
+    def _held_out(self, text: str) -> Record | None:
+        """A held-out line ("[Epoch 0] validation: err-top1=0.93") that the log's family does not read, by the generic
+        rules. Its epoch is no position in the family's step count: without a counter of its own it belongs to the
+        last step seen."""
+        try:
+            rec = FORMAT_BY_NAME["generic"].parse(text, self.states["generic"])
+        except Exception:  # noqa: BLE001 - one odd line must not lose the file
+            return None
+        if rec is None or not rec.metrics or not rec.eval:
+            return None
+        if rec.from_epoch:
+            rec.step = None
+        return rec
+
     def frame(self, line_no: int, raw: str, cut_off: bool = False) -> None:
         """One frame by the per-line rules; a line that breaks them is skipped and counted, never the file."""
         if cut_off:
@@ -582,6 +609,8 @@ class _Parser:
 
     def _frame(self, line_no: int, raw: str) -> None:
         col, run, src = self.col, self.run, self.src
+        if self.comment is not None:
+            raw = uncomment(raw, self.comment)
         indented = raw[:1] in (" ", "\t")
         if self.skip_next_indented and indented:  # the source line Python prints under a warning ("  warnings.warn(")
             self.skip_next_indented = False
@@ -619,6 +648,8 @@ class _Parser:
                 if rec is not None and rec.metrics:
                     break
                 rec = None
+            if rec is None and not self.generic_in_order and held_out_line(text):
+                rec = self._held_out(text)
             if rec is not None and rec.step is not None and not _INT64[0] <= rec.step <= _INT64[1]:
                 raise ValueError(f"step {rec.step} out of range")
             step_before = self.last_step

@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import math
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from traindoc.ingest.names import canonical_metric
@@ -153,6 +153,39 @@ def normalise(raw: str) -> Line:
     return line
 
 
+# A console capture pasted as comments or quotes (a README's code block after "python mnist.py": "# Training Step:
+# 860  | total loss: 0.29368"; an issue's "> Epoch 1/10"): when most non-empty lines of a file's head open with the
+# same marker, it is stripped from every line of that file. A file only some of whose lines are comments (echoed
+# source code, a script) keeps them as they are.
+_COMMENT_MARKER = re.compile(r"^\s*(#|//|>)(?=\s|$)")
+COMMENTED_SHARE = 0.8  # share of the head's non-empty lines that must carry the marker
+COMMENTED_MIN_LINES = 3
+
+
+def comment_marker(lines: Iterable[str]) -> str | None:
+    """The comment marker that opens (nearly) every non-empty line, or None."""
+    counts: dict[str, int] = {}
+    total = 0
+    for line in lines:
+        if not line.strip():
+            continue
+        total += 1
+        m = _COMMENT_MARKER.match(line)
+        if m:
+            counts[m.group(1)] = counts.get(m.group(1), 0) + 1
+    marker, n = max(counts.items(), key=lambda kv: kv[1], default=(None, 0))
+    return marker if n >= COMMENTED_MIN_LINES and n >= COMMENTED_SHARE * total else None
+
+
+def uncomment(line: str, marker: str) -> str:
+    """The line without its leading marker and the one space after it."""
+    m = _COMMENT_MARKER.match(line)
+    if m is None or m.group(1) != marker:
+        return line
+    rest = line[m.end():]
+    return rest[1:] if rest[:1] == " " else rest
+
+
 # --- canonical metric names -----------------------------------------------------------------------------------------
 
 
@@ -180,6 +213,7 @@ class Record:
     metrics: dict[str, float] = field(default_factory=dict)  # name as printed -> value
     eval: bool = False
     epoch: int | None = None
+    from_epoch: bool = False  # the step is only the line's epoch number (no counter of its own)
 
 
 @dataclass
@@ -1138,17 +1172,89 @@ def parse_md_table(line: str, st: State) -> Record | None:
 
 
 
+# Key/value tables a logger prints once per iteration between dashed rules: stable-baselines3 and OpenAI baselines
+# ("| rollout/ |  |", "|    ep_rew_mean | 1.67 |", "| time/ |  |", "|    total_timesteps | 6144 |"), Spinning Up
+# ("|      AverageEpRet |  -1.23 |", "| TotalEnvInteracts |  4000 |"). A row with an empty value names the section of
+# the rows under it ("train/" + "loss"); the table is one record, read when its closing rule comes. Its step is the
+# counter it prints: environment or global steps first, then iterations or updates, then the epoch. A table without
+# any counter is a table of settings, not a log record, and is not read.
+_KV_RULE = re.compile(r"^[-=+|]*[-=]{3,}[-=+|]*$")
+_KV_ROW = re.compile(r"^\|([^|]*)\|([^|]*)\|$")
+_KV_COUNTERS = (
+    re.compile(r"^(?:global_?step|steps?|total_?steps|num_?steps|env_?steps|(?:total_?|num_?)?timesteps(?:_?total)?"
+               r"|total_?env_?(?:steps|interacts))$", re.I),
+    re.compile(r"^(?:iterations?|iters?|n_?updates|num_?updates|updates|nupdates)$", re.I),
+    re.compile(r"^epochs?$", re.I),
+)
+_KV_OTHER_COUNTERS = re.compile(r"^(?:episodes|n_?episodes|time_?elapsed)$", re.I)
+_KV_MAX_ROWS = 1000  # a longer "table" is no per-iteration record: dropped, so the state stays small
+
+
+def parse_kv_table(line: str, st: State) -> Record | None:
+    first = line[:1]
+    if first not in "|-=+":
+        st.extra.pop("kv", None)  # a table ends at the first line that is neither a row nor a rule
+        return None
+    table = st.extra.get("kv")
+    row = _KV_ROW.match(line)
+    if row is None:
+        if not _KV_RULE.match(line):
+            st.extra.pop("kv", None)
+            return None
+        st.extra["kv"] = {"rows": [], "section": ""}  # a rule closes the table before it and opens the next one
+        return _kv_record(table["rows"]) if table and table["rows"] else None
+    if table is None:
+        return None
+    key, value = row.group(1).strip(), row.group(2).strip()
+    if not key:
+        return None
+    if not value:  # "| rollout/ |  |": the section of the rows below
+        table["section"] = key.rstrip("/")
+        return None
+    v = parse_number(value)
+    if v is None or not key[0].isalpha() and key[0] != "_":
+        return None
+    if len(table["rows"]) >= _KV_MAX_ROWS:
+        st.extra.pop("kv", None)
+        return None
+    table["rows"].append((table["section"], key, v))
+    return None
+
+
+def _kv_record(rows: list[tuple[str, str, float]]) -> Record | None:
+    counters: list[dict[str, float]] = [{} for _ in _KV_COUNTERS]
+    metrics: dict[str, float] = {}
+    for section, key, v in rows:
+        kind = next((i for i, rx in enumerate(_KV_COUNTERS) if rx.match(key)), None)
+        if kind is not None:
+            counters[kind].setdefault(key, v)
+        elif not _KV_OTHER_COUNTERS.match(key):
+            metrics[f"{section}/{key}" if section else key] = v
+    found = next((c for c in counters if c), None)
+    if found is None or not metrics:
+        return None
+    step = next(iter(found.values()))
+    epoch = next(iter(counters[2].values()), None)
+    if not (math.isfinite(step) and (epoch is None or math.isfinite(epoch))):
+        return None
+    # a table of only evaluation sections ("eval/mean_reward" and the counters) is an evaluation record
+    held_out = all(_ALREADY_HELD_OUT.match(name) for name in metrics)
+    return Record(int(step), metrics, eval=held_out, epoch=int(epoch) if epoch is not None else None)
+
+
+
 # Generic prints: "iter 100: loss 2.3", "Epoch: 0005 cost = 0.123", "step 100 | loss 2.3 | lr 1e-3",
 # "Iter 860: Train loss 0.413, Learning Rate 1.000e-06" (mlx-lm), "step=10 loss=2.1 lr=0.001", "loss: 0.5, acc: 0.9".
 _GEN_PAIR = re.compile(
     rf"(?<![\w./])([A-Za-z_][\w./@\-]*(?: [A-Za-z_][\w./@\-]*){{0,2}}?)\s*(?:[:=]\s*|\s+)({NUM})"
-    r"(?:%|ms|s|GiB|GB|MiB|MB)?(?![\w.]|:\d)"
+    r"(?:%|ms|s|GiB|GB|MiB|MB)?(?![\w.]|:\d|-\d)"  # "2021-03-16", "00:16": a date or a time, not a value
 )
 STEP_KEYS = {"step", "iter", "iteration", "it", "global_step", "update", "num_updates", "batch", "global step",
              "steps", "iters", "train step", "optimizer step", "trainer/global_step", "_step"}
 EPOCH_KEYS = {"epoch", "ep", "epochs"}
 # A generic line counts only when it names something metric-like; otherwise "Saving 3 files to disk" is a metric.
-_METRICY = re.compile(r"loss|cost|lr\b|learning|grad|norm|acc|ppl|perplexity|score|reward|error|mfu|tps|tok", re.I)
+_METRICY = re.compile(r"loss|cost|lr\b|learning|grad|norm|acc|ppl|perplexity|score|reward|error|mfu|tps|tok"
+                      r"|(?<![a-z])err(?![a-z])", re.I)  # "err-top1", "top5_err": an error rate
 
 
 # "Epoch [1/10], Step [100/600], Loss: 0.2" (the classic tutorial loop), "epoch 3/10 step 50/100 ...",
@@ -1183,6 +1289,94 @@ _GEN_SKIP = re.compile(
 )
 
 
+# Sentences instead of pairs (TF1 tutorials and the scripts that copy them): "After 1001 training step(s), loss on
+# training batch is 0.2329." The step phrase becomes "step=1001" and "<metric> on <split> batch is <value>" becomes
+# "loss=0.2329" (or "val_loss=", "test_loss=" for a held-out split), so that the pair scan reads them as it reads any
+# "key=value".
+_STEP_PHRASE = re.compile(
+    r"\b(?:after|at)\s+(\d+)\s+(?:(?:training|train|global|optimi[sz]ation|gradient)\s+)?"
+    r"(step|iteration|iter|update|batch|epoch)(?:\(s\)|s|es)?\b", re.I)
+_IS_PHRASE = re.compile(
+    rf"\b([A-Za-z][\w-]*)(?:\s+on\s+(?:the\s+)?(\w+)(?:\s+(?:batch|set|data|dataset|split|examples))?)?"
+    rf"\s+(?:is|was|equals)\s+({NUM})\.?(?=[\s,;]|$)", re.I)
+_TRAIN_WORDS = {"train", "training"}
+_HELD_OUT_PREFIX = {"valid": "val_", "validation": "val_", "val": "val_", "eval": "val_", "evaluation": "val_",
+                    "dev": "val_", "test": "test_", "testing": "test_"}
+
+
+def _step_phrase(m: re.Match) -> str:
+    return f"{'epoch' if m.group(2).lower() == 'epoch' else 'step'}={m.group(1)}"
+
+
+def _is_phrase(m: re.Match) -> str:
+    word, split = m.group(1), (m.group(2) or "").lower()
+    if not _METRICY.search(word):
+        return m.group(0)  # "the model is 3": no measurement named, left as printed
+    return f"{_HELD_OUT_PREFIX.get(split, '')}{word}={m.group(3)} "
+
+
+def _sentences(line: str) -> str:
+    if " is " in line or " was " in line or " equals " in line:
+        line = _IS_PHRASE.sub(_is_phrase, line)
+    return _STEP_PHRASE.sub(_step_phrase, line)
+
+
+# Phase markers: the metrics after "(valid)", "[test]" or "validation:" (a marker word, a colon, then a name, not a
+# number) are measured on held-out data, those after "(train)" or "training:" on the training data, up to the next
+# marker ("1/4 * Epoch 1 (valid): ... loss=2.339" in Catalyst, "[Epoch 0] validation: err-top1=0.93" in gluon-cv,
+# "train: loss 0.5 valid: loss 0.6"). A held-out metric is named with the split's prefix, so it never joins the
+# training series of the same name.
+_PHASE_WORDS = r"train|training|valid|validation|val|eval|evaluation|test|testing|dev"
+_PHASE = re.compile(rf"[(\[]({_PHASE_WORDS})[)\]]|(?<![\w/.-])({_PHASE_WORDS})\s*:\s*(?=[A-Za-z_])", re.I)
+# Settings and timers a held-out line repeats are no measurement of the held-out split ("_base/lr", "_timers/_fps").
+_PROCESS_KEY = re.compile(r"(?<![a-z])(?:lr|learning[_ ]?rate|momentum|fps|speed|time|timers?|throughput)(?![a-z])",
+                          re.I)
+_ALREADY_HELD_OUT = re.compile(r"(?:val|valid|validation|eval|test|dev)(?![a-z])", re.I)
+
+
+def held_out_line(text: str) -> bool:
+    """Whether a line marks its metrics as held-out ("(valid)", "validation: acc=..."): the reader gives such lines to
+    the generic rules even in a log whose family parser does not read them."""
+    return any((m.group(1) or m.group(2)).lower() not in _TRAIN_WORDS for m in _PHASE.finditer(text))
+
+
+def _phase_prefixes(line: str) -> list[tuple[int, str | None]]:
+    """(position, metric-name prefix) per phase marker: "" for training, "val_"/"test_" for held-out."""
+    out: list[tuple[int, str | None]] = []
+    for m in _PHASE.finditer(line):
+        word = (m.group(1) or m.group(2)).lower()
+        out.append((m.end(), "" if word in _TRAIN_WORDS else _HELD_OUT_PREFIX[word]))
+    return out
+
+
+def _epoch_position(st: State, epoch: int, count: int, update: bool) -> int:
+    """A step counter printed beside the epoch ("Epoch 00003 | Step 00020 | Loss ...", DGL's examples) is either the
+    run's global step or one that restarts every epoch. Restarting shows when the epoch goes up and the counter goes
+    down; from then on each epoch starts where the previous one ended: its largest count plus one logging interval
+    (the smallest rise between two lines of one epoch), so the position rises monotonically. The first epoch keeps its
+    counts, and a counter that never goes back is the global step, unchanged."""
+    x = st.extra
+    last_epoch = x.get("ep_epoch")
+    if last_epoch is None or epoch < last_epoch:  # first counted line, or the run started over
+        if update:
+            x.update(ep_epoch=epoch, ep_count=count, ep_max=count, ep_gap=0, ep_offset=0)
+        return count
+    if epoch > last_epoch:
+        offset = x["ep_offset"]
+        if x.get("ep_restarts") or count < x["ep_count"]:
+            # epochs that printed nothing in between still took their steps
+            offset += (x["ep_max"] + (x["ep_gap"] or 1)) * (epoch - last_epoch)
+        if update:
+            x["ep_restarts"] = x.get("ep_restarts") or count < x["ep_count"]
+            x.update(ep_epoch=epoch, ep_count=count, ep_max=count, ep_offset=offset)
+        return offset + count
+    if update:
+        if count > x["ep_count"]:
+            x["ep_gap"] = min(x["ep_gap"] or count - x["ep_count"], count - x["ep_count"])
+        x.update(ep_count=count, ep_max=max(x["ep_max"], count))
+    return x["ep_offset"] + count
+
+
 def parse_generic(line: str, st: State) -> Record | None:
     if line.startswith("wandb:") or _GEN_SKIP.search(line):
         return None  # W&B's end-of-run summary repeats last values without steps; warnings are events
@@ -1194,14 +1388,16 @@ def parse_generic(line: str, st: State) -> Record | None:
         return None  # source code echoed into the log ("lr: float = 0.0036", "loss = model(x)")
     if "_" in line:
         line = _GLUED_COUNTER.sub(r"\1 ", line)
+    line = _sentences(line)
     only = _ONLY_STEP.match(line)
     if only:  # "step: 100" on its own line: the metric lines that follow belong to it
         st.extra["pending_step"] = int(only.group(1))
         return None
     # a percentage is progress, never a step or epoch counter ("Step: 100%|####| 1827/1827" is a tqdm bar)
-    found = [(m.group(1), m.group(2), m.group(0).endswith("%")) for m in _GEN_PAIR.finditer(line)]
+    found = [(m.group(1), m.group(2), m.group(0).endswith("%"), m.start()) for m in _GEN_PAIR.finditer(line)]
     if not found:
         return None
+    phases = _phase_prefixes(line) if ":" in line or ")" in line or "]" in line else []
     step: int | None = None
     epoch: int | None = None
     fr = {m.group(1).lower(): (int(m.group(2)), int(m.group(3))) for m in _FRACTION.finditer(line)}
@@ -1226,7 +1422,8 @@ def parse_generic(line: str, st: State) -> Record | None:
         step = int(m.group(1))
     metrics: dict[str, float] = {}
     explicit: int | None = None
-    for raw_key, raw_val, percent in found:
+    held_out = 0  # metrics named for a held-out phase marker
+    for raw_key, raw_val, percent, at in found:
         key = raw_key.strip()
         low = key.lower()
         words = low.split()
@@ -1249,19 +1446,37 @@ def parse_generic(line: str, st: State) -> Record | None:
         if low in _GEN_NOT_METRIC:
             continue
         v = parse_number(raw_val)
-        if v is not None:
-            metrics[key] = v
-    if explicit is not None:
-        step = explicit
+        if v is None:
+            continue
+        prefix = next((pre for pos, pre in reversed(phases) if pos <= at), "")
+        if prefix:
+            if _PROCESS_KEY.search(key):
+                continue
+            if not _ALREADY_HELD_OUT.match(key):
+                key = prefix + key
+            held_out += 1
+        metrics[key] = v
     if not any(_METRICY.search(k) for k in metrics):
         return None
+    marked_eval = held_out == len(metrics)
+    if explicit is not None:
+        step = explicit
+        if epoch is None:
+            st.extra["global_counter"] = True
+        elif inner is None:  # a counter beside the epoch: global, or restarting every epoch
+            step = _epoch_position(st, epoch, explicit, update=not marked_eval)
+    elif inner is not None and st.extra.get("global_counter"):
+        # the log prints the run's global step on lines of its own ("Training Step: 860 | total loss ..."): a
+        # within-epoch "iter: 55000/55000" is the position inside the epoch, and the line belongs to the last step
+        return Record(None, metrics, eval=marked_eval, epoch=epoch)
     pending = st.extra.pop("pending_step", None)  # used once: the reader then carries it as the last step
     if step is None and pending is not None:
         step = pending
-    if step is None and epoch is not None:
+    from_epoch = step is None and epoch is not None
+    if from_epoch:
         step = epoch  # per-epoch logs ("Epoch: 0005 cost = 0.12"): the epoch is the step
-    evalish = any(re.match(r"(?:val|valid|eval|test)\b|validation", k, re.I) for k in metrics)
-    return Record(step, metrics, eval=evalish, epoch=epoch)
+    evalish = marked_eval or any(re.match(r"(?:val|valid|eval|test)\b|validation", k, re.I) for k in metrics)
+    return Record(step, metrics, eval=evalish, epoch=epoch, from_epoch=from_epoch)
 
 
 @dataclass(frozen=True)
@@ -1300,6 +1515,7 @@ FORMATS: list[Format] = [
     Format("yolo_results", parse_yolo_results),
     Format("table", parse_table),
     Format("md_table", parse_md_table),
+    Format("kv_table", parse_kv_table),
     Format("generic", parse_generic, specific=False),
 ]
 FORMAT_BY_NAME = {f.name: f for f in FORMATS}
