@@ -1297,7 +1297,8 @@ _STEP_PHRASE = re.compile(
     r"\b(?:after|at)\s+(\d+)\s+(?:(?:training|train|global|optimi[sz]ation|gradient)\s+)?"
     r"(step|iteration|iter|update|batch|epoch)(?:\(s\)|s|es)?\b", re.I)
 _IS_PHRASE = re.compile(
-    rf"\b([A-Za-z][\w-]*)(?:\s+on\s+(?:the\s+)?(\w+)(?:\s+(?:batch|set|data|dataset|split|examples))?)?"
+    r"\b(?:(train|training|valid|validation|val|eval|evaluation|test|testing|dev)\s+)?([A-Za-z][\w-]*)"
+    rf"(?:\s+on\s+(?:the\s+)?(\w+)(?:\s+(?:batch|set|data|dataset|split|examples))?)?"
     rf"\s+(?:is|was|equals)\s+({NUM})\.?(?=[\s,;]|$)", re.I)
 _TRAIN_WORDS = {"train", "training"}
 _HELD_OUT_PREFIX = {"valid": "val_", "validation": "val_", "val": "val_", "eval": "val_", "evaluation": "val_",
@@ -1309,16 +1310,19 @@ def _step_phrase(m: re.Match) -> str:
 
 
 def _is_phrase(m: re.Match) -> str:
-    word, split = m.group(1), (m.group(2) or "").lower()
+    word, split = m.group(2), (m.group(1) or m.group(3) or "").lower()
     if not _METRICY.search(word):
         return m.group(0)  # "the model is 3": no measurement named, left as printed
-    return f"{_HELD_OUT_PREFIX.get(split, '')}{word}={m.group(3)} "
+    # "; " ends the words before it, which would otherwise join the name ("the validation loss is 0.4")
+    return f"; {_HELD_OUT_PREFIX.get(split, '')}{word}={m.group(4)} "
 
 
 def _sentences(line: str) -> str:
     if " is " in line or " was " in line or " equals " in line:
         line = _IS_PHRASE.sub(_is_phrase, line)
-    return _STEP_PHRASE.sub(_step_phrase, line)
+    if "fter " in line or "at " in line or "At " in line or "AT " in line:  # most lines have no step phrase
+        line = _STEP_PHRASE.sub(_step_phrase, line)
+    return line
 
 
 # Phase markers: the metrics after "(valid)", "[test]" or "validation:" (a marker word, a colon, then a name, not a
@@ -1334,10 +1338,17 @@ _PROCESS_KEY = re.compile(r"(?<![a-z])(?:lr|learning[_ ]?rate|momentum|fps|speed
 _ALREADY_HELD_OUT = re.compile(r"(?:val|valid|validation|eval|test|dev)(?![a-z])", re.I)
 
 
+def _may_mark_phase(line: str) -> bool:
+    """Cheap test before the marker regex (most lines name no phase): every phase word holds one of these."""
+    low = line.lower()
+    return "val" in low or "train" in low or "test" in low or "dev" in low
+
+
 def held_out_line(text: str) -> bool:
     """Whether a line marks its metrics as held-out ("(valid)", "validation: acc=..."): the reader gives such lines to
     the generic rules even in a log whose family parser does not read them."""
-    return any((m.group(1) or m.group(2)).lower() not in _TRAIN_WORDS for m in _PHASE.finditer(text))
+    return _may_mark_phase(text) and any((m.group(1) or m.group(2)).lower() not in _TRAIN_WORDS
+                                         for m in _PHASE.finditer(text))
 
 
 def _phase_prefixes(line: str) -> list[tuple[int, str | None]]:
@@ -1397,7 +1408,7 @@ def parse_generic(line: str, st: State) -> Record | None:
     found = [(m.group(1), m.group(2), m.group(0).endswith("%"), m.start()) for m in _GEN_PAIR.finditer(line)]
     if not found:
         return None
-    phases = _phase_prefixes(line) if ":" in line or ")" in line or "]" in line else []
+    phases = _phase_prefixes(line) if _may_mark_phase(line) else []
     step: int | None = None
     epoch: int | None = None
     fr = {m.group(1).lower(): (int(m.group(2)), int(m.group(3))) for m in _FRACTION.finditer(line)}

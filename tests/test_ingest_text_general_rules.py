@@ -1,0 +1,197 @@
+"""Text-log reader: the general rules that take formats no family parser knows (tests/corpus/realworld logs and
+constructed variants of the same kind): key|value logger tables, step counters that restart every epoch, train /
+held-out phase markers, sentence prints, captures pasted as comments, dates that are not values."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from traindoc.ingest.model import Run
+from traindoc.ingest.readers import text_log
+from traindoc.ingest.readers.textlog_formats import State, comment_marker, held_out_line, parse_generic
+
+REALWORLD = Path(__file__).parent / "corpus" / "realworld"
+
+
+def read(path: Path) -> Run:
+    run = Run()
+    text_log.read(path, run)
+    run.finalize()
+    return run
+
+
+def read_text(tmp_path: Path, text: str, name: str = "train.log") -> Run:
+    path = tmp_path / name
+    path.write_text(text)
+    return read(path)
+
+
+def points(run: Run, name: str) -> dict[int, float]:
+    s = run.series(name)
+    assert s is not None, f"missing series {name}: have {sorted(run.metrics)}"
+    return dict(zip(s.steps.tolist(), s.values.tolist(), strict=True))
+
+
+# --- a step counter that restarts every epoch ---------------------------------------------------------------------
+
+
+def test_dgl_step_restarting_per_epoch_becomes_a_monotone_position():
+    run = read(REALWORLD / "dgl-graphsage-multigpu-4gpu-30ep" / "run" / "train.log")
+    loss = run.series("loss")
+    assert len(loss) == 60  # 30 epochs x "Step 00000" and "Step 00020", none merged
+    steps = loss.steps
+    assert bool((np.diff(steps) > 0).all())
+    # each epoch starts one logging interval (20) after the previous one's last count
+    assert points(run, "loss")[0] == 6.1411 and points(run, "loss")[20] == 2.6650 and points(run, "loss")[40] == 2.0791
+    assert [e for _, e in run.epoch_starts[:3]] == [0, 1, 2]
+    assert not [e for e in run.events if e.tag == "restart"]
+
+
+def test_epoch_restarting_counter_constructed_variant(tmp_path):
+    lines = [f"epoch {e} step {s} loss {5 - e - s / 1000:.3f}" for e in range(1, 4) for s in (0, 100, 200, 300)]
+    run = read_text(tmp_path, "\n".join(lines) + "\n")
+    steps = sorted(points(run, "loss"))
+    assert steps == [0, 100, 200, 300, 400, 500, 600, 700, 800, 900, 1000, 1100]
+
+
+def test_global_counter_beside_epoch_is_unchanged(tmp_path):
+    # silent: a counter that keeps rising across epochs is the run's global step
+    lines = [f"epoch {e} step {e * 300 + s} loss {5 - e:.3f}" for e in range(3) for s in (0, 100, 200)]
+    run = read_text(tmp_path, "\n".join(lines) + "\n")
+    assert sorted(points(run, "loss")) == [0, 100, 200, 300, 400, 500, 600, 700, 800]
+
+
+# --- key | value logger tables --------------------------------------------------------------------------------------
+
+
+def test_sb3_ppo_tables_read_with_total_timesteps_as_step():
+    run = read(REALWORLD / "sb3-ppo-breakout-100k-capstone" / "run" / "train.log")
+    rew = points(run, "rollout/ep_rew_mean")
+    assert rew[2048] == 1.8 and rew[6144] == 1.67
+    assert points(run, "loss")[4096] == -0.0199  # train/loss
+    assert points(run, "lr")[4096] == 0.0003  # train/learning_rate
+    assert run.series("time/total_timesteps") is None and run.series("time/iterations") is None  # counters
+
+
+def test_sb3_dqn_tables_read():
+    run = read(REALWORLD / "sb3-dqn-breakout-lr-5e-3-plateau" / "run" / "train.log")
+    assert points(run, "rollout/ep_rew_mean")[8356] == 1.9
+    assert points(run, "loss")[16675] == 0.019 and points(run, "lr")[16675] == 0.005
+
+
+def test_kv_table_constructed_eval_and_unsectioned(tmp_path):
+    text = "\n".join([
+        "-----------------------------",
+        "|       AverageEpRet |  -1.23 |",
+        "|              Epoch |      0 |",
+        "|  TotalEnvInteracts |   4000 |",
+        "|             LossPi | 0.0123 |",
+        "-----------------------------",
+        "-----------------------------",
+        "|       AverageEpRet |  -0.50 |",
+        "|              Epoch |      1 |",
+        "|  TotalEnvInteracts |   8000 |",
+        "|             LossPi | 0.0100 |",
+        "-----------------------------",
+        "------------------------------",
+        "| eval/              |       |",
+        "|    mean_reward     | 3.5   |",
+        "| time/              |       |",
+        "|    total_timesteps | 8000  |",
+        "------------------------------",
+    ]) + "\n"
+    run = read_text(tmp_path, text)
+    assert points(run, "AverageEpRet") == {4000: -1.23, 8000: -0.5}
+    assert points(run, "eval/mean_reward") == {8000: 3.5}
+
+
+def test_settings_table_without_counter_is_not_a_record(tmp_path):
+    text = "\n".join(["+-----------+--------+", "| lr        | 0.001  |", "| batch_sz  | 64     |",
+                      "+-----------+--------+", "step 1 loss 2.0", "step 2 loss 1.9"]) + "\n"
+    run = read_text(tmp_path, text)
+    assert run.series("lr") is None and points(run, "loss") == {1: 2.0, 2: 1.9}
+
+
+# --- train / held-out phase markers ---------------------------------------------------------------------------------
+
+
+def test_catalyst_train_and_valid_lines_are_separate_series():
+    run = read(REALWORLD / "catalyst-290-check-dl-cifar-smoke" / "run" / "train.log")
+    assert points(run, "loss") == {1: 2.0389, 2: 1.8742}
+    assert points(run, "eval_loss") == {0: 2.1521, 1: 2.3390, 2: 1.4724}
+    assert points(run, "val_accuracy01")[2] == 55.4688
+    assert not [n for n in run.metrics if n.startswith("val_") and ("lr" in n or "timers" in n)]
+
+
+def test_phase_markers_on_one_line_and_bracketed(tmp_path):
+    run = read_text(tmp_path, "epoch 1 train: loss 0.9 acc 0.5 valid: loss 1.1 acc 0.4\n"
+                              "epoch 2 train: loss 0.7 acc 0.6 valid: loss 1.0 acc 0.5\n"
+                              "epoch 3 [test] loss=1.2\n")
+    assert points(run, "loss") == {1: 0.9, 2: 0.7}
+    assert points(run, "eval_loss") == {1: 1.1, 2: 1.0}
+    assert points(run, "test_loss") == {3: 1.2}
+
+
+def test_phase_marker_needs_a_name_after_the_colon():
+    # "Validation: 0.93" is a metric named Validation, "Training: 2021-..." a date; neither is a phase marker
+    assert held_out_line("[Epoch 0] validation: err-top1=0.927560 err-top5=0.802080")
+    assert held_out_line("1/4 * Epoch 1 (valid): loss=2.3390")
+    assert not held_out_line("Validation: 0.93")
+    assert not held_out_line("1/4 * Epoch 1 (train): loss=2.0389")
+    assert not held_out_line("Eval Acc 0.9248")
+
+
+def test_gluoncv_validation_lines_in_an_mxnet_log_at_the_epoch_end():
+    run = read(REALWORLD / "gluoncv-822-mobilenet025-lr04-one-gpu" / "run" / "mobilenet0.25.log")
+    err = points(run, "val_err-top1")
+    acc = run.series("accuracy")
+    first = min(err)
+    assert err[first] == 0.927560
+    # the validation of epoch 0 belongs to the last batch line of epoch 0, before the first of epoch 1
+    assert first == max(s for s in acc.steps.tolist() if s <= first)
+    assert first < min(s for s, e in run.epoch_starts if e == 1)
+
+
+# --- sentences, dates, comment-pasted captures ----------------------------------------------------------------------
+
+
+def test_tf1_sentence_prints():
+    run = read(REALWORLD / "tf1-session-mnist-book-train-eval-30k" / "run" / "train.log")
+    assert run.series("After") is None
+    loss = points(run, "loss")
+    assert loss[1] == 3.08818 and loss[1001] == 0.232921
+    assert points(run, "eval_accuracy")[29001] == 0.9844
+
+
+def test_sentence_variants():
+    st = State()
+    rec = parse_generic("after 200 steps, the validation loss is 0.41", st)
+    assert rec is not None and rec.step == 200 and rec.metrics == {"val_loss": 0.41}
+    rec = parse_generic("At 5 epochs accuracy on test set is 0.97.", st)
+    assert rec is not None and rec.step == 5 and rec.metrics == {"test_accuracy": 0.97}
+    assert parse_generic("After 3 retries the model is 3", st) is None  # nothing measured
+
+
+def test_insightface_date_after_a_word_is_no_metric():
+    run = read(REALWORLD / "insightface-1430-arcface-torch-r100-maintainer-steps" / "run" / "train.log")
+    assert run.series("Training") is None
+    assert points(run, "loss")[1250] == 34.2626
+
+
+def test_tflearn_comment_pasted_capture():
+    run = read(REALWORLD / "tflearn-lenet5-mnist-7ep-readme" / "run" / "train.log")
+    loss = points(run, "loss")
+    assert loss[860] == 0.29368 and loss[6020] == 0.15956
+    # "iter: 55000/55000" counts samples inside the epoch: the line belongs to the global step printed before it
+    assert points(run, "eval_loss") == {860 * k: v for k, v in zip(range(1, 8), (
+        0.27808, 0.15631, 0.09246, 0.07896, 0.07004, 0.05673, 0.05277), strict=True)}
+
+
+def test_quoted_capture_constructed_and_partial_comments_kept(tmp_path):
+    run = read_text(tmp_path, "".join(f"> iter {i}: loss {3 - i / 10:.2f}\n" for i in range(5)))
+    assert points(run, "loss")[4] == 2.6
+    # a file only some of whose lines are comments keeps them: commented-out prints are not the run's output
+    assert comment_marker(["# step 1 loss 2.0", "step 1 loss 2.5", "step 2 loss 2.4", "step 3 loss 2.3"]) is None
+    assert comment_marker(["# a", "# b", "#", "# c", "plain"]) == "#"
