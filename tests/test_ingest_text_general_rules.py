@@ -195,3 +195,19 @@ def test_quoted_capture_constructed_and_partial_comments_kept(tmp_path):
     # a file only some of whose lines are comments keeps them: commented-out prints are not the run's output
     assert comment_marker(["# step 1 loss 2.0", "step 1 loss 2.5", "step 2 loss 2.4", "step 3 loss 2.3"]) is None
     assert comment_marker(["# a", "# b", "#", "# c", "plain"]) == "#"
+
+
+def test_kv_table_with_a_section_column(tmp_path):
+    rows = []
+    for step, (loss, val) in zip((100, 200), ((2.0, 2.2), (1.5, 1.9)), strict=True):
+        rows += ["+-------+----------+-------+", f"| train | loss     | {loss} |", "|       | accuracy | 0.5   |",
+                 f"| eval  | loss     | {val} |", f"| time  | step     | {step} |", "+-------+----------+-------+"]
+    run = read_text(tmp_path, "\n".join(rows) + "\n")
+    assert points(run, "loss") == {100: 2.0, 200: 1.5}  # train/loss
+    assert points(run, "accuracy") == {100: 0.5, 200: 0.5}  # train/accuracy
+    assert points(run, "eval_loss") == {100: 2.2, 200: 1.9}  # eval/loss
+
+
+def test_step_phrase_after_the_word():
+    rec = parse_generic("loss is inf, stopping training at step 48", State())
+    assert rec is not None and rec.step == 48 and rec.metrics == {"loss": float("inf")}

@@ -1175,11 +1175,12 @@ def parse_md_table(line: str, st: State) -> Record | None:
 # Key/value tables a logger prints once per iteration between dashed rules: stable-baselines3 and OpenAI baselines
 # ("| rollout/ |  |", "|    ep_rew_mean | 1.67 |", "| time/ |  |", "|    total_timesteps | 6144 |"), Spinning Up
 # ("|      AverageEpRet |  -1.23 |", "| TotalEnvInteracts |  4000 |"). A row with an empty value names the section of
-# the rows under it ("train/" + "loss"); the table is one record, read when its closing rule comes. Its step is the
-# counter it prints: environment or global steps first, then iterations or updates, then the epoch. A table without
-# any counter is a table of settings, not a log record, and is not read.
+# the rows under it ("train/" + "loss"), as does the first cell of a three-cell row ("| train | loss | 0.5 |", an
+# empty first cell keeping the section above); the table is one record, read when its closing rule comes. Its step
+# is the counter it prints: environment or global steps first, then iterations or updates, then the epoch. A table
+# without any counter is a table of settings, not a log record, and is not read.
 _KV_RULE = re.compile(r"^[-=+|]*[-=]{3,}[-=+|]*$")
-_KV_ROW = re.compile(r"^\|([^|]*)\|([^|]*)\|$")
+_KV_ROW = re.compile(r"^\|([^|]*)\|([^|]*)\|(?:([^|]*)\|)?$")
 _KV_COUNTERS = (
     re.compile(r"^(?:global_?step|steps?|total_?steps|num_?steps|env_?steps|(?:total_?|num_?)?timesteps(?:_?total)?"
                r"|total_?env_?(?:steps|interacts))$", re.I),
@@ -1206,6 +1207,10 @@ def parse_kv_table(line: str, st: State) -> Record | None:
     if table is None:
         return None
     key, value = row.group(1).strip(), row.group(2).strip()
+    if row.group(3) is not None:  # "| section | key | value |"
+        if key:
+            table["section"] = key.rstrip("/")
+        key, value = value, row.group(3).strip()
     if not key:
         return None
     if not value:  # "| rollout/ |  |": the section of the rows below
@@ -1290,12 +1295,13 @@ _GEN_SKIP = re.compile(
 
 
 # Sentences instead of pairs (TF1 tutorials and the scripts that copy them): "After 1001 training step(s), loss on
-# training batch is 0.2329." The step phrase becomes "step=1001" and "<metric> on <split> batch is <value>" becomes
-# "loss=0.2329" (or "val_loss=", "test_loss=" for a held-out split), so that the pair scan reads them as it reads any
-# "key=value".
+# training batch is 0.2329.", "loss is inf, stopping training at step 48". The step phrase becomes "step=1001" and
+# "<metric> on <split> batch is <value>" becomes "loss=0.2329" (or "val_loss=", "test_loss=" for a held-out split), so
+# that the pair scan reads them as it reads any "key=value".
 _STEP_PHRASE = re.compile(
-    r"\b(?:after|at)\s+(\d+)\s+(?:(?:training|train|global|optimi[sz]ation|gradient)\s+)?"
-    r"(step|iteration|iter|update|batch|epoch)(?:\(s\)|s|es)?\b", re.I)
+    r"\b(?:after|at)\s+(?:(\d+)\s+(?:(?:training|train|global|optimi[sz]ation|gradient)\s+)?"
+    r"(step|iteration|iter|update|batch|epoch)(?:\(s\)|s|es)?"
+    r"|(step|iteration|iter|update|batch|epoch)\s+(\d+))\b", re.I)  # "after 1001 training step(s)", "at step 48"
 _IS_PHRASE = re.compile(
     r"\b(?:(train|training|valid|validation|val|eval|evaluation|test|testing|dev)\s+)?([A-Za-z][\w-]*)"
     rf"(?:\s+on\s+(?:the\s+)?(\w+)(?:\s+(?:batch|set|data|dataset|split|examples))?)?"
@@ -1306,7 +1312,8 @@ _HELD_OUT_PREFIX = {"valid": "val_", "validation": "val_", "val": "val_", "eval"
 
 
 def _step_phrase(m: re.Match) -> str:
-    return f"{'epoch' if m.group(2).lower() == 'epoch' else 'step'}={m.group(1)}"
+    unit, n = (m.group(2), m.group(1)) if m.group(1) else (m.group(3), m.group(4))
+    return f"; {'epoch' if unit.lower() == 'epoch' else 'step'}={n}"  # "; ": no word before it joins the name
 
 
 def _is_phrase(m: re.Match) -> str:
