@@ -3,7 +3,9 @@
 Every parser takes one *normalised* line (see `normalise`) and returns a `Record` (the step the line belongs to,
 its metrics under the names the run printed, whether it is an evaluation line) or None. Parsers are small regex
 tables written from each library's own format strings (docs/references.md, Log formats); the reader in
-text_log.py picks the family with the most hits in the head of a file and streams the rest.
+text_log.py picks the family with the most hits in the head of a file and streams the rest. Formats no family knows
+go through general rules instead (the key | value table, and the generic parser's epoch-restarting counters, phase
+markers and sentences; docs/references.md says what each rests on).
 
 Pure functions, no I/O: the fuzz tests call them directly.
 """
