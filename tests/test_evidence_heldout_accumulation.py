@@ -330,3 +330,12 @@ def test_accuracy_gap_silent_on_a_normal_generalisation_gap_or_an_unfinished_fit
     # a held-out loss is logged: detect_overfitting reads the curves instead
     evals = {"val_acc": np.full(15, 0.3), "eval_loss": np.linspace(2.0, 0.7, 15)}
     assert transfer.detect_accuracy_gap(build({"accuracy": TRAIN_ACC}, evals=evals)) == []
+
+
+def test_an_error_rate_named_with_top1_is_an_error() -> None:
+    # GluonCV prints "validation: err-top1=0.927560": an error rate, though its name holds "top1"
+    run = build({"loss": healthy()["loss"]},
+                evals={"val_err-top1": np.linspace(0.93, 0.84, 15), "val_top1": np.linspace(0.07, 0.16, 15)})
+    by_name = {m.name: m for m in heldout.task_metrics(run)}
+    assert by_name["val_err-top1"].top is None and by_name["val_err-top1"].error[0] == np.float64(0.93)
+    assert by_name["val_top1"].top == 1.0

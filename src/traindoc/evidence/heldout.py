@@ -13,6 +13,7 @@ error cut by >= MATERIAL (3 %) is learning, not evaluation noise.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import numpy as np
@@ -22,6 +23,7 @@ from traindoc.ingest.model import Run, Series
 HIGHER_BETTER = ("acc", "f1", "bleu", "rouge", "map", "auc", "precision", "recall", "iou", "dice", "exact_match",
                  "top1", "top5", "chrf", "meteor")
 LOWER_BETTER = ("wer", "cer", "error", "perplexity", "ppl")
+ERR = re.compile(r"(?:^|[^a-z])err(?:[^a-z]|or|$)")  # "err", "err-top1", "top1_err", "error"
 MATERIAL = 0.03  # relative error reduction that counts as learning (module docstring)
 
 
@@ -56,8 +58,9 @@ def task_metrics(run: Run, min_points: int = 3) -> list[TaskMetric]:
         if not low.startswith(("eval", "val", "test")) or "loss" in low:
             continue
         tail = low.split("_", 1)[-1].split("/", 1)[-1]
-        up = any(t in tail for t in HIGHER_BETTER)
-        down = any(t in tail for t in LOWER_BETTER)
+        down = any(t in tail for t in LOWER_BETTER) or ERR.search(tail) is not None
+        # an error rate named after what it counts ("err-top1", "top1_err") is an error, whatever else it names
+        up = any(t in tail for t in HIGHER_BETTER) and not ERR.search(tail)
         if up == down:
             continue
         st, v = s.finite()
