@@ -3,6 +3,8 @@ never in the real user's ~/.config."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pytest
 
 # Fixture projects (tests/userproj/*) carry their own tests, run by apply inside a copy of the project; the corpora
@@ -20,3 +22,16 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 @pytest.fixture(autouse=True)
 def _private_config_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path_factory.getbasetemp() / "xdg-config"))
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _child_pytests_skip_our_plugins() -> Iterator[None]:
+    """The suite starts many child pytest runs: apply's baseline and after-change runs of a project's tests,
+    the regression tests a plan adds, the fault-zoo workspaces' own tests. Those projects are plain pytest suites that
+    use none of the plugins installed for traindoc's own tests (hypothesis, xdist, pytest-timeout, anyio, hydra's),
+    and autoloading them costs each child about 2 CPU-seconds (an empty suite: 2.2 s with them, 0.3 s without).
+    Set here, inside each worker once its own plugins are loaded, so this session keeps its timeouts and hypothesis
+    settings; a test whose child run needs a plugin deletes the variable (test_apply_outcomes' hypothesis project)."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("PYTEST_DISABLE_PLUGIN_AUTOLOAD", "1")
+        yield

@@ -104,9 +104,10 @@ def test_no_tests_ran_is_never_all_pass(tmp_path: Path) -> None:
     assert "no tests ran" in rep["verification"]["tests"] and "all tests pass" not in out
 
 
-def test_running_the_tests_leaves_no_new_file(tmp_path: Path) -> None:
+def test_running_the_tests_leaves_no_new_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The project's tests write bytecode, a hypothesis database and a .benchmarks folder in the working folder,
     as real suites do; after apply only the plan's own files are new."""
+    monkeypatch.delenv("PYTEST_DISABLE_PLUGIN_AUTOLOAD", raising=False)  # hypothesis' pytest plugin, as installed
     prop = ("import os\nfrom hypothesis import given, strategies as st\n\n\n@given(st.integers())\n"
             "def test_prop(n):\n    os.makedirs('.benchmarks', exist_ok=True)\n    assert n == n\n")
     root, plan, path = plan_for(tmp_path, tests={"test_prop.py": prop})
