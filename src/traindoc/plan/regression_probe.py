@@ -173,6 +173,23 @@ def autocast_probe(text: str, line: int) -> dict[str, Any] | None:
     return {"probe": "autocast", **found} if found else None
 
 
+def set_epoch_probe(text: str, line: int) -> dict[str, Any] | None:
+    """The module-level function holding the epoch loop at `line`, in an importable module, when it takes nothing
+    required (its own defaults build the sampler, as a script's `train()` or `main()` does): the test calls it with
+    every DistributedSampler's order recorded and each epoch cut to one index (three epochs at most), and checks that
+    the epochs draw different orders. A function that needs arguments or a process group: the test reads the
+    source."""
+    try:
+        tree = ast.parse(text)
+    except SyntaxError:
+        return None
+    fn = next((n for n in tree.body if isinstance(n, ast.FunctionDef) and n.lineno <= line <= (n.end_lineno or 0)),
+              None)
+    if fn is None or not importable(tree) or required(fn) != []:
+        return None
+    return {"probe": "set_epoch", "function": fn.name}
+
+
 def probe(template: str, params: dict[str, Any], text: str, function: str | None, line: int = 0
           ) -> dict[str, Any] | None:
     """{"probe": kind, "args": [...], ...} for the fixed module's text, or None (the test reads the source)."""
