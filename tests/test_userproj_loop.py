@@ -106,16 +106,20 @@ def test_verify_refuses_a_run_older_than_the_applied_fix(plain: tuple[Path, dict
     assert "Diagnosed run:" in capsys.readouterr().out
 
 
-@pytest.mark.parametrize("name", sorted(set(LAYOUTS) - {"plain_argparse"}))  # plain_argparse: the fixture above
-def test_whole_loop_on_every_layout(name: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def whole_loop(name: str, cause: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The layout's project with `cause`'s faulty LR, trained as its user did, then the whole loop: the cause is
+    diagnosed first and fixed where the next run reads the LR, and the retrain carries the diagnosis's LR."""
     lay = LAYOUTS[name]
     for k, v in tool_env(tmp_path / name).items():
         monkeypatch.setenv(k, v)
-    root, run = prepare(name, tmp_path)
-    result = check_loop(root, run, fix=lay.fix, retrain_cmd=lay.retrain_cmd)
-    assert result["diagnosis"][0][0] == "lr_too_high" and result["fixed_causes"] == ["lr_too_high"]
+    root, run = prepare(name, tmp_path, cause)
+    result = check_loop(root, run, fix=lay.fix if cause == "lr_too_high" else None, retrain_cmd=lay.retrain_cmd)
+    assert result["diagnosis"][0][0] == cause and result["fixed_causes"] == [cause]
     lr = recommended_lr(root)
-    assert lr <= 0.01  # 10-3000x below the faulty 0.1 / 1.0, whatever reference the diagnosis uses
+    if cause == "lr_too_high":
+        assert lr <= 0.01  # 10-3000x below the faulty 0.1 / 1.0, whatever reference the diagnosis uses
+    else:
+        assert 1e-5 <= lr <= 0.01  # at least 10x above the faulty 1e-6, inside AdamW's usual range
     if lay.edited is None:
         assert result["changes"] == 0 and result["apply"] == "nothing to apply"
         assert any("in the retrain command" in n for n in result["plan_notes"]), result["plan_notes"]
@@ -128,3 +132,16 @@ def test_whole_loop_on_every_layout(name: str, tmp_path: Path, monkeypatch: pyte
     assert m, result["retrain_cmd"]
     assert all(float(v) == pytest.approx(lr, rel=1e-4) for v in m.groups()), result["retrain_cmd"]
     assert Path(result["new_run"]).is_relative_to(root) and Path(result["new_run"]) != root / run
+
+
+@pytest.mark.parametrize("name", sorted(set(LAYOUTS) - {"plain_argparse"}))  # plain_argparse: the fixture above
+def test_whole_loop_on_every_layout(name: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    whole_loop(name, "lr_too_high", tmp_path, monkeypatch)
+
+
+@pytest.mark.parametrize("name", sorted(LAYOUTS))
+def test_whole_loop_fixes_a_too_low_lr_on_every_layout(name: str, tmp_path: Path,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    """The same place at fault the other way (AdamW at 1e-6: the loss stays at chance): lr_too_low is diagnosed,
+    planned by default (no --fix on any layout) and fixed where the next run reads the LR, with the real library."""
+    whole_loop(name, "lr_too_low", tmp_path, monkeypatch)

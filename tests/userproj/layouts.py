@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 FIXTURES = Path(__file__).resolve().parent
+NUMBER = r"([0-9][0-9.eE+-]*)"
 
 
 @dataclass(frozen=True)
@@ -33,6 +34,9 @@ class Layout:
     fix: str | None = None  # `plan --fix` (a cause listed below 0.5 that the user picks)
     retrain_cmd: str | None = None  # given with --retrain-cmd: nothing in the project or the run records it
     archive: str | None = None  # "from:to": the user moved the run aside first (the next run writes the same folder)
+    # (file, its text holding the faulty LR as the layout ships it; "launch": the launch command itself): where
+    # `prepare` writes another cause's faulty LR (FAULT_LR) before the first run, so the same place is at fault
+    lr_at: tuple[str, str] = ("", "")
 
 
 LAYOUTS = {
@@ -42,40 +46,47 @@ LAYOUTS = {
     # and verify then requires it no longer listed at all. The other layouts' AdamW at lr 1.0 overshoots 12x within
     # 3 steps: lr_too_high at 1.0, planned by default.
     "plain_argparse": Layout("bash train.sh", "runs/exp1", ("train.sh", "python train.py --lr {lr} --steps 150"),
-                             "python train.py --lr {lr} --steps 150 --out runs/exp1-fixed"),
+                             "python train.py --lr {lr} --steps 150 --out runs/exp1-fixed",
+                             lr_at=("train.sh", "--lr 0.5")),
     "hf_script": Layout("sh run.sh", "output", ("train.py", "learning_rate={lr},"),
-                        "python train.py --output_dir output-fixed", fix="1"),
+                        "python train.py --output_dir output-fixed", fix="1",
+                        lr_at=("train.py", "learning_rate=0.1,")),
     # the JSON names output/ as the output folder: the user moved the first run aside, as the plan tells them
     "hf_argparser_json": Layout("make train", "output-run1", ("configs/train.json", '"learning_rate": {lr},'),
-                                "python train.py configs/train.json", fix="1", archive="output:output-run1"),
+                                "python train.py configs/train.json", fix="1", archive="output:output-run1",
+                                lr_at=("configs/train.json", '"learning_rate": 0.1,')),
     "hf_argparser_flags": Layout("bash launch.sh", "output", ("launch.sh", "--learning_rate {lr} \\"),
-                                 "--use_cpu", fix="1"),
+                                 "--use_cpu", fix="1", lr_at=("launch.sh", "--learning_rate 1e-1")),
     # DeepSpeed is not installed (no GPU here): the Makefile's CPU target, `accelerate launch --cpu` reading the
     # same accelerate_config.yaml (accelerate then uses its simple launcher, not DeepSpeed's)
     "accelerate_deepspeed": Layout("make cpu-check", "output-cpu", ("Makefile", "--learning_rate {lr} --max_steps 60"),
                                    "--output_dir output-cpu-fixed --learning_rate {lr} --max_steps 60 "
-                                   "--max_grad_norm 0.0", fix="1"),
+                                   "--max_grad_norm 0.0", fix="1",
+                                   lr_at=("Makefile", "--learning_rate 0.1 --max_steps 60")),
     # hparams in code, `python train.py` with no launch script: nothing records the command, the user gives it;
     # the new run is the logger's next version folder
     "lightning_code": Layout("python train.py", "logs/lightning_logs/version_0",
                              ("train.py", "model = LetterModel(lr={lr}, width=64)"), "python train.py",
-                             retrain_cmd="python train.py"),
+                             retrain_cmd="python train.py", lr_at=("train.py", "LetterModel(lr=1.0,")),
     "lightning_cli": Layout("make fit", "lightning_logs/version_0", ("configs/fit.yaml", "  lr: {lr}\n"),
-                            "python main.py fit --config configs/fit.yaml"),
+                            "python main.py fit --config configs/fit.yaml", lr_at=("configs/fit.yaml", "lr: 1.0")),
     "nanogpt": Layout("make train", "out-letters", ("config/train_letters.py", "learning_rate = {lr}  #"),
-                      "python train.py config/train_letters.py --max_iters=200 --out_dir=out-letters-fixed"),
+                      "python train.py config/train_letters.py --max_iters=200 --out_dir=out-letters-fixed",
+                      lr_at=("config/train_letters.py", "learning_rate = 1.0")),
     "hydra": Layout("sh run.sh", "outputs/*/*", ("run.sh", "python train.py optim.lr={lr} trainer.max_steps=200"),
-                    "python train.py optim.lr={lr} trainer.max_steps=200"),
+                    "python train.py optim.lr={lr} trainer.max_steps=200", lr_at=("run.sh", "optim.lr=1.0")),
     # TrainConfig's out_dir is the one folder every run writes: the user moved the first run aside
     "dataclass_config": Layout("python train.py", "runs/first", ("config.py", "lr: float = {lr}"),
-                               "python train.py", retrain_cmd="python train.py", archive="runs/latest:runs/first"),
+                               "python train.py", retrain_cmd="python train.py", archive="runs/latest:runs/first",
+                               lr_at=("config.py", "lr: float = 1.0")),
     # the command comes from the W&B offline run's own record of how it was launched
     "notebook_export": Layout("python letters_notebook.py", "wandb/offline-run-*",
-                              ("letters_notebook.py", "lr = {lr}\n"), "python letters_notebook.py"),
+                              ("letters_notebook.py", "lr = {lr}\n"), "python letters_notebook.py",
+                              lr_at=("letters_notebook.py", "lr = 1.0")),
     # `mlflow run` (its file store: mlflow-skinny has no SQL store here) records the entry point and the params;
     # `-P lr=1.0` was given on the command line, so the fix travels in the command refilled from MLproject
     "mlflow_project": Layout("mlflow run . -P lr=1.0 --env-manager local", "mlruns/0/*", None,
-                             "python train.py --lr {lr} --steps 100"),
+                             "python train.py --lr {lr} --steps 100", lr_at=("launch", "-P lr=1.0")),
 }
 
 
@@ -107,11 +118,36 @@ def first_run(root: Path, command: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(["sh", "-c", command], cwd=root, env=env, capture_output=True, text=True, timeout=900)
 
 
-def prepare(name: str, tmp: Path) -> tuple[Path, str]:
-    """The layout's project after the user's first run (moved aside where they must): (root, run folder)."""
+# The faulty LR of each cause's loop other than lr_too_high (the layouts as shipped: AdamW at 0.1-1.0), written where
+# the layout holds its LR. lr_too_low: AdamW at 1e-6, 100x under the low end (1e-4) of its reference range
+# (evidence/context.py): the loss stays within a few % of chance over the layouts' 60-300 steps, and the fix (the
+# reference 3e-4) learns in them.
+FAULT_LR = {"lr_too_low": "1e-6"}
+CAUSES = ("lr_too_high", *FAULT_LR)
+
+
+def realise(root: Path, lay: Layout, cause: str) -> str:
+    """Write `cause`'s faulty LR where the layout holds it (a file of the project, or the launch command): the
+    launch command the user then runs."""
+    if cause == "lr_too_high":
+        return lay.launch
+    file, text = lay.lr_at
+    faulty = re.sub(NUMBER, FAULT_LR[cause], text, count=1)
+    if file == "launch":
+        assert text in lay.launch, (lay.launch, text)
+        return lay.launch.replace(text, faulty)
+    old = (root / file).read_text()
+    assert old.count(text) == 1, (file, text)
+    (root / file).write_text(old.replace(text, faulty))
+    return lay.launch
+
+
+def prepare(name: str, tmp: Path, cause: str = "lr_too_high") -> tuple[Path, str]:
+    """The layout's project, its LR made `cause`'s fault, after the user's first run (moved aside where they must):
+    (root, run folder)."""
     lay = LAYOUTS[name]
     root = user_project(name, tmp)
-    proc = first_run(root, lay.launch)
+    proc = first_run(root, realise(root, lay, cause))
     if proc.returncode != 0:
         raise RuntimeError(f"{name}: the first run failed: {(proc.stdout + proc.stderr)[-2000:]}")
     if lay.archive:
@@ -120,9 +156,6 @@ def prepare(name: str, tmp: Path) -> tuple[Path, str]:
     if "*" not in lay.run:
         return root, lay.run
     return root, str(next(p for p in sorted(root.glob(lay.run)) if p.is_dir()).relative_to(root))
-
-
-NUMBER = r"([0-9][0-9.eE+-]*)"
 
 
 def pattern(text: str) -> re.Pattern[str]:
