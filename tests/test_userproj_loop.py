@@ -24,7 +24,7 @@ import pytest
 
 from traindoc.cli import main
 from traindoc.verify.loop import run_loop
-from userproj.layouts import LAYOUTS, pattern, prepare, recommended_lr, tool_env
+from userproj.layouts import LAYOUTS, layouts_for, pattern, prepare, recommended_lr, tool_env
 
 pytestmark = pytest.mark.slow
 
@@ -115,6 +115,13 @@ def whole_loop(name: str, cause: str, tmp_path: Path, monkeypatch: pytest.Monkey
     root, run = prepare(name, tmp_path, cause)
     result = check_loop(root, run, fix=lay.fix if cause == "lr_too_high" else None, retrain_cmd=lay.retrain_cmd)
     assert result["diagnosis"][0][0] == cause and result["fixed_causes"] == [cause]
+    assert Path(result["new_run"]).is_relative_to(root) and Path(result["new_run"]) != root / run
+    if cause == "scheduler_misuse":
+        # the warmup, where the layout sets it, now fits the run (5% of it, from the WARMUP_STEPS it exceeded)
+        file, _, text = lay.warmup_at
+        m = pattern(text.replace("{n}", "{lr}")).search((root / file).read_text())
+        assert m and 1 <= float(m.group(1)) <= 16, (root / file).read_text()
+        return
     lr = recommended_lr(root)
     if cause == "lr_too_high":
         assert lr <= 0.01  # 10-3000x below the faulty 0.1 / 1.0, whatever reference the diagnosis uses
@@ -131,7 +138,6 @@ def whole_loop(name: str, cause: str, tmp_path: Path, monkeypatch: pytest.Monkey
     m = re.search(pattern(lay.retrain).pattern + r"\Z", result["retrain_cmd"])
     assert m, result["retrain_cmd"]
     assert all(float(v) == pytest.approx(lr, rel=1e-4) for v in m.groups()), result["retrain_cmd"]
-    assert Path(result["new_run"]).is_relative_to(root) and Path(result["new_run"]) != root / run
 
 
 @pytest.mark.parametrize("name", sorted(set(LAYOUTS) - {"plain_argparse"}))  # plain_argparse: the fixture above
@@ -145,3 +151,14 @@ def test_whole_loop_fixes_a_too_low_lr_on_every_layout(name: str, tmp_path: Path
     """The same place at fault the other way (AdamW at 1e-6: the loss stays at chance): lr_too_low is diagnosed,
     planned by default (no --fix on any layout) and fixed where the next run reads the LR, with the real library."""
     whole_loop(name, "lr_too_low", tmp_path, monkeypatch)
+
+
+@pytest.mark.parametrize("name", layouts_for("scheduler_misuse"))
+def test_whole_loop_fits_a_warmup_longer_than_the_run(name: str, tmp_path: Path,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """A sound LR under a warmup of 1000 steps in a 150-160-step run (the LR only climbs), on the four layouts whose
+    code runs a schedule and whose run logs the LR (plain argparse's cosine, the HF Trainer's linear decay):
+    scheduler_misuse is diagnosed and the warmup cut to 5% of the run where the next run reads it; the retrained LR
+    decays. The other layouts train at a constant LR (no scheduler in their code: a warmup there is a key nothing
+    reads), and accelerate's 60-step CPU run logs no LR (layouts.py)."""
+    whole_loop(name, "scheduler_misuse", tmp_path, monkeypatch)

@@ -37,6 +37,10 @@ class Layout:
     # (file, its text holding the faulty LR as the layout ships it; "launch": the launch command itself): where
     # `prepare` writes another cause's faulty LR (FAULT_LR) before the first run, so the same place is at fault
     lr_at: tuple[str, str] = ("", "")
+    # (file or "launch", its text as shipped, the same text with a warmup of {n} steps): where `prepare` makes the
+    # warmup longer than the run for scheduler_misuse; None where the layout's code runs no LR schedule (the warmup
+    # key of its config, if any, is read by nothing, and a constant LR cannot show the decay the fix promises)
+    warmup_at: tuple[str, str, str] | None = None
 
 
 LAYOUTS = {
@@ -47,16 +51,22 @@ LAYOUTS = {
     # 3 steps: lr_too_high at 1.0, planned by default.
     "plain_argparse": Layout("bash train.sh", "runs/exp1", ("train.sh", "python train.py --lr {lr} --steps 150"),
                              "python train.py --lr {lr} --steps 150 --out runs/exp1-fixed",
-                             lr_at=("train.sh", "--lr 0.5")),
+                             lr_at=("train.sh", "--lr 0.5"),
+                             warmup_at=("train.sh", "--steps 150", "--steps 150 --warmup_steps {n}")),
     "hf_script": Layout("sh run.sh", "output", ("train.py", "learning_rate={lr},"),
                         "python train.py --output_dir output-fixed", fix="1",
-                        lr_at=("train.py", "learning_rate=0.1,")),
+                        lr_at=("train.py", "learning_rate=0.1,"),
+                        warmup_at=("train.py", "warmup_steps=16,", "warmup_steps={n},")),
     # the JSON names output/ as the output folder: the user moved the first run aside, as the plan tells them
     "hf_argparser_json": Layout("make train", "output-run1", ("configs/train.json", '"learning_rate": {lr},'),
                                 "python train.py configs/train.json", fix="1", archive="output:output-run1",
-                                lr_at=("configs/train.json", '"learning_rate": 0.1,')),
+                                lr_at=("configs/train.json", '"learning_rate": 0.1,'),
+                                warmup_at=("configs/train.json", '"warmup_steps": 0,', '"warmup_steps": {n},')),
     "hf_argparser_flags": Layout("bash launch.sh", "output", ("launch.sh", "--learning_rate {lr} \\"),
-                                 "--use_cpu", fix="1", lr_at=("launch.sh", "--learning_rate 1e-1")),
+                                 "--use_cpu", fix="1", lr_at=("launch.sh", "--learning_rate 1e-1"),
+                                 warmup_at=("launch.sh", "--warmup_steps 0 ", "--warmup_steps {n} ")),
+    # No scheduler_misuse: its 60-step run logs no LR (the Trainer logs every 500 steps by default; trainer_state.json
+    # holds one summary line), so a warmup longer than the run leaves no trace in the run folder the loop diagnoses.
     # DeepSpeed is not installed (no GPU here): the Makefile's CPU target, `accelerate launch --cpu` reading the
     # same accelerate_config.yaml (accelerate then uses its simple launcher, not DeepSpeed's)
     "accelerate_deepspeed": Layout("make cpu-check", "output-cpu", ("Makefile", "--learning_rate {lr} --max_steps 60"),
@@ -118,12 +128,30 @@ def first_run(root: Path, command: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(["sh", "-c", command], cwd=root, env=env, capture_output=True, text=True, timeout=900)
 
 
-# The faulty LR of each cause's loop other than lr_too_high (the layouts as shipped: AdamW at 0.1-1.0), written where
-# the layout holds its LR. lr_too_low: AdamW at 1e-6, 100x under the low end (1e-4) of its reference range
+# The LR of each cause's loop other than lr_too_high (the layouts as shipped: AdamW at 0.1-1.0), written where the
+# layout holds its LR. lr_too_low: AdamW at 1e-6, 100x under the low end (1e-4) of its reference range
 # (evidence/context.py): the loss stays within a few % of chance over the layouts' 60-300 steps, and the fix (the
-# reference 3e-4) learns in them.
-FAULT_LR = {"lr_too_low": "1e-6"}
+# reference 3e-4) learns in them. scheduler_misuse: a sound LR (1e-3, inside AdamW's range) under a warmup of
+# WARMUP_STEPS, longer than every layout's run (60-300 steps): the LR only ever climbs.
+FAULT_LR = {"lr_too_low": "1e-6", "scheduler_misuse": "1e-3"}
+WARMUP_STEPS = 1000
 CAUSES = ("lr_too_high", *FAULT_LR)
+
+
+def layouts_for(cause: str) -> list[str]:
+    """The layouts whose project can be given `cause` (a schedule fault needs code that runs a schedule)."""
+    return [n for n, lay in LAYOUTS.items() if cause != "scheduler_misuse" or lay.warmup_at is not None]
+
+
+def _write(root: Path, launch: str, file: str, old: str, new: str) -> str:
+    """`old` -> `new` in the project file (which must hold it once), or in the launch command: the launch command."""
+    if file == "launch":
+        assert old in launch, (launch, old)
+        return launch.replace(old, new)
+    text = (root / file).read_text()
+    assert text.count(old) == 1, (file, old)
+    (root / file).write_text(text.replace(old, new))
+    return launch
 
 
 def realise(root: Path, lay: Layout, cause: str) -> str:
@@ -132,14 +160,12 @@ def realise(root: Path, lay: Layout, cause: str) -> str:
     if cause == "lr_too_high":
         return lay.launch
     file, text = lay.lr_at
-    faulty = re.sub(NUMBER, FAULT_LR[cause], text, count=1)
-    if file == "launch":
-        assert text in lay.launch, (lay.launch, text)
-        return lay.launch.replace(text, faulty)
-    old = (root / file).read_text()
-    assert old.count(text) == 1, (file, text)
-    (root / file).write_text(old.replace(text, faulty))
-    return lay.launch
+    launch = _write(root, lay.launch, file, text, re.sub(NUMBER, FAULT_LR[cause], text, count=1))
+    if cause == "scheduler_misuse":
+        assert lay.warmup_at is not None, "this layout runs no LR schedule"
+        file, old, new = lay.warmup_at
+        launch = _write(root, launch, file, old, new.format(n=WARMUP_STEPS))
+    return launch
 
 
 def prepare(name: str, tmp: Path, cause: str = "lr_too_high") -> tuple[Path, str]:
