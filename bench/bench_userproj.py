@@ -1,10 +1,10 @@
 """Benchmark: the whole fix loop on every user-project layout (tests/userproj/), with its real library, on CPU.
 
 Per layout and cause (tests/userproj/layouts.py, the same table the whole-loop test runs: lr_too_high and lr_too_low
-on every layout, scheduler_misuse on the four whose code runs a schedule and logs the LR): the user's first run with
-that cause's fault (launched as they do, through sh or make: the baseline, a plain training run measured in the same
-process), then diagnose that run's folder -> plan -> apply (+ the project's tests) -> retrain with the recovered (or
-given) command -> verify.
+on every layout, scheduler_misuse on the four whose code runs a schedule and logs the LR, fp16_overflow on the two
+Lightning ones): the user's first run with that cause's fault (launched as they do, through sh or make: the
+baseline, a plain training run measured in the same process), then diagnose that run's folder -> plan -> apply
+(+ the project's tests) -> retrain with the recovered (or given) command -> verify.
 The ratio loop / first run is what traindoc adds on top of one training.
 Goal (issue 9): <= 2 min per layout on the project's 2-core machine.
 
@@ -29,7 +29,7 @@ sys.path[:0] = [str(REPO / "src"), str(REPO / "bench"), str(REPO / "tests")]
 
 from bench_trainer import commit, write_section  # noqa: E402
 from traindoc.verify.loop import run_loop  # noqa: E402
-from userproj.layouts import CAUSES, LAYOUTS, layouts_for, prepare, tool_env  # noqa: E402
+from userproj.layouts import CAUSES, LAYOUTS, fix_for, layouts_for, prepare, tool_env  # noqa: E402
 
 SECTION = "## User-project loop"
 GOAL_S = 120.0
@@ -43,7 +43,7 @@ def bench_one(layout: str, cause: str, scratch: Path) -> dict:
     t = time.perf_counter()
     root, run = prepare(layout, scratch, cause)
     first = time.perf_counter() - t
-    fix = lay.fix if cause == "lr_too_high" else None
+    fix = fix_for(lay, cause)
     r = run_loop(root, run_dir=run, diagnose_paths=[run], retrain_timeout=900, fix=fix,
                  retrain_cmd=lay.retrain_cmd)
     if r["apply"] == "applied":
@@ -108,7 +108,8 @@ def main() -> int:
             "the same accelerate config); DeepSpeed itself is not installed and was not exercised. Fault: "
             "lr_too_high = the layouts as shipped (AdamW at 0.1-1.0); lr_too_low = AdamW at 1e-6 in the same place; "
             "scheduler_misuse = AdamW at 1e-3 under a warmup of 1000 steps, longer than the run (only the four "
-            "layouts whose code runs an LR schedule and whose run logs the LR).\n\n"
+            "layouts whose code runs an LR schedule and whose run logs the LR); fp16_overflow = Lightning's "
+            "\"16-true\" (float16 weights and AdamW state) at lr 3e-3 (only the two Lightning layouts).\n\n"
             f"{table(rows)}\n\n{len(rows)} loops, {sum(r['passed'] for r in rows)} fixed. "
             f"Worst loop {worst:.1f} s ({'within' if worst <= GOAL_S else 'over'} the "
             f"{GOAL_S:.0f} s goal).\n\n")

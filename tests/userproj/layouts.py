@@ -41,6 +41,10 @@ class Layout:
     # warmup longer than the run for scheduler_misuse; None where the layout's code runs no LR schedule (the warmup
     # key of its config, if any, is read by nothing, and a constant LR cannot show the decay the fix promises)
     warmup_at: tuple[str, str, str] | None = None
+    # (file, its text as shipped, the same text with the precision written {p}): where `prepare` makes the run pure
+    # float16 for fp16_overflow; None where the layout's library cannot train in float16 on a CPU (below)
+    precision_at: tuple[str, str, str] | None = None
+    fix_fp16: str | None = None  # `plan --fix` for fp16_overflow, as `fix` for lr_too_high
 
 
 LAYOUTS = {
@@ -74,12 +78,18 @@ LAYOUTS = {
                                    "--max_grad_norm 0.0", fix="1",
                                    lr_at=("Makefile", "--learning_rate 0.1 --max_steps 60")),
     # hparams in code, `python train.py` with no launch script: nothing records the command, the user gives it;
-    # the new run is the logger's next version folder
+    # the new run is the logger's next version folder. fp16: the CSV logger's hparams.yaml holds the model's
+    # arguments only, so the run folder does not say the Trainer ran in float16: the NaN reads as nan_inf first
+    # (0.48) and fp16_overflow second (0.34); the user, who knows the precision, picks it (--fix 2)
     "lightning_code": Layout("python train.py", "logs/lightning_logs/version_0",
                              ("train.py", "model = LetterModel(lr={lr}, width=64)"), "python train.py",
-                             retrain_cmd="python train.py", lr_at=("train.py", "LetterModel(lr=1.0,")),
+                             retrain_cmd="python train.py", lr_at=("train.py", "LetterModel(lr=1.0,"),
+                             precision_at=("train.py", 'accelerator="cpu",', 'accelerator="cpu", precision="{p}",'),
+                             fix_fp16="2"),
     "lightning_cli": Layout("make fit", "lightning_logs/version_0", ("configs/fit.yaml", "  lr: {lr}\n"),
-                            "python main.py fit --config configs/fit.yaml", lr_at=("configs/fit.yaml", "lr: 1.0")),
+                            "python main.py fit --config configs/fit.yaml", lr_at=("configs/fit.yaml", "lr: 1.0"),
+                            precision_at=("configs/fit.yaml", "  accelerator: cpu\n",
+                                          "  accelerator: cpu\n  precision: {p}\n")),
     "nanogpt": Layout("make train", "out-letters", ("config/train_letters.py", "learning_rate = {lr}  #"),
                       "python train.py config/train_letters.py --max_iters=200 --out_dir=out-letters-fixed",
                       lr_at=("config/train_letters.py", "learning_rate = 1.0")),
@@ -133,14 +143,26 @@ def first_run(root: Path, command: str) -> subprocess.CompletedProcess[str]:
 # (evidence/context.py): the loss stays within a few % of chance over the layouts' 60-300 steps, and the fix (the
 # reference 3e-4) learns in them. scheduler_misuse: a sound LR (1e-3, inside AdamW's range) under a warmup of
 # WARMUP_STEPS, longer than every layout's run (60-300 steps): the LR only ever climbs.
-FAULT_LR = {"lr_too_low": "1e-6", "scheduler_misuse": "1e-3"}
+# fp16_overflow: AdamW at 3e-3 (Lightning's usual, inside its range) with the model and optimizer state in float16
+# (Lightning's "16-true", which a CPU runs as it is; its "16-mixed" becomes bf16-mixed on a CPU): AdamW's eps 1e-8
+# is 0 in float16 and a squared gradient under 6e-8 is too, so every parameter with a zero gradient in a step (the
+# embedding rows of letters absent from a batch) is updated by 0/0: NaN from the first steps, on any machine. The fix
+# (bf16-true) has float32's range.
+FAULT_LR = {"lr_too_low": "1e-6", "scheduler_misuse": "1e-3", "fp16_overflow": "3e-3"}
 WARMUP_STEPS = 1000
 CAUSES = ("lr_too_high", *FAULT_LR)
 
 
 def layouts_for(cause: str) -> list[str]:
-    """The layouts whose project can be given `cause` (a schedule fault needs code that runs a schedule)."""
-    return [n for n, lay in LAYOUTS.items() if cause != "scheduler_misuse" or lay.warmup_at is not None]
+    """The layouts whose project can be given `cause` (a schedule fault needs code that runs a schedule, a float16
+    fault a library that trains in float16 on a CPU)."""
+    need = {"scheduler_misuse": "warmup_at", "fp16_overflow": "precision_at"}.get(cause)
+    return [n for n, lay in LAYOUTS.items() if need is None or getattr(lay, need) is not None]
+
+
+def fix_for(lay: Layout, cause: str) -> str | None:
+    """What the user passes as `plan --fix` for the cause in this layout (None: the plan's default)."""
+    return {"lr_too_high": lay.fix, "fp16_overflow": lay.fix_fp16}.get(cause)
 
 
 def _write(root: Path, launch: str, file: str, old: str, new: str) -> str:
@@ -165,6 +187,10 @@ def realise(root: Path, lay: Layout, cause: str) -> str:
         assert lay.warmup_at is not None, "this layout runs no LR schedule"
         file, old, new = lay.warmup_at
         launch = _write(root, launch, file, old, new.format(n=WARMUP_STEPS))
+    if cause == "fp16_overflow":
+        assert lay.precision_at is not None, "this layout cannot train in float16 on a CPU"
+        file, old, new = lay.precision_at
+        launch = _write(root, launch, file, old, new.format(p="16-true"))
     return launch
 
 
