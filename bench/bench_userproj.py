@@ -106,7 +106,7 @@ def main() -> int:
             "evidence cannot: picking a cause listed below 0.5 (--fix 1), the launch command, moving a run that the "
             "next run would overwrite. accelerate_deepspeed runs its CPU target (`accelerate launch --cpu` with "
             "the same accelerate config); DeepSpeed itself is not installed and was not exercised. Fault: "
-            "lr_too_high = the layouts as shipped (AdamW at 0.1-1.0); lr_too_low = AdamW at 1e-6 in the same place; "
+            "lr_too_high = the layouts as shipped (AdamW at 0.1-1.0); lr_too_low = AdamW at 1e-7 in the same place; "
             "scheduler_misuse = AdamW at 1e-3 under a warmup of 1000 steps, longer than the run (only the four "
             "layouts whose code runs an LR schedule and whose run logs the LR); fp16_overflow = Lightning's "
             "\"16-true\" (float16 weights and AdamW state) at lr 3e-3 (only the two Lightning layouts).\n\n"
