@@ -102,6 +102,24 @@ def test_no_tests_ran_is_never_all_pass(tmp_path: Path) -> None:
     assert code == 0 and rep["status"] == "applied", err
     assert rep["tests"].startswith("no tests ran") and rep["tests_detail"]["no_tests"] is True
     assert "no tests ran" in rep["verification"]["tests"] and "all tests pass" not in out
+    # nothing for pytest to collect: the tests were not started at all, and the report says "no tests found"
+    assert rep["tests"].startswith("no tests ran: no tests found")
+    assert rep["baseline"]["not_run"].startswith("no tests found") and rep["baseline"]["exit_code"] is None
+    assert "no tests found" in rep["verification"]["tests"]
+    jsonschema.validate(rep, json.loads(resources.files("traindoc").joinpath("schemas/report.schema.json").read_text()))
+
+
+def test_a_project_whose_tests_pytest_would_collect_runs_them(tmp_path: Path) -> None:
+    """A test file under another name, named by a pytest configuration: pytest is started (and finds it)."""
+    root, plan, path = plan_for(tmp_path, fix="1", tests={"test_basic.py": None})
+    plan["changes"] = [c for c in plan["changes"] if c["kind"] != "new_file"]
+    plan["tests"]["add"] = []
+    (root / "tests" / "check_lr.py").write_text("def test_one():\n    assert True\n")
+    (root / "pytest.ini").write_text("[pytest]\npython_files = check_*.py\n")
+    plan["plan_id"] = compute_plan_id(plan)
+    rep = apply_plan(plan, plan["plan_id"]).report
+    assert rep["status"] == "applied" and rep["tests"] == "1/1 passing (added 0 new tests)", rep
+    assert rep["baseline"]["passed"] == 1 and "not_run" not in rep["baseline"]
 
 
 def test_running_the_tests_leaves_no_new_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -9,7 +9,7 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from test_plan_fixtures import make_project
+from test_plan_fixtures import make_project, root_cause
 from traindoc.cli import main
 from traindoc.plan.build import PlanError, build_plan, compute_plan_id, render_markdown
 
@@ -113,3 +113,24 @@ def test_candidates_below_half_are_planned_only_when_picked(tmp_path: Path) -> N
     assert any("no cause reaches confidence 0.5" in n and "--fix N" in n for n in plan["notes"])
     picked = build_plan(doc, str(diag), fix="1", root=str(root))
     assert picked["changes"] and not any("no cause reaches" in n for n in picked["notes"])
+
+
+def test_traindocs_own_documents_in_the_project_are_never_configs(tmp_path: Path) -> None:
+    """`traindoc diagnose -o diagnosis.json` run in the project folder (as the whole loop does): the diagnosis quotes
+    `precision` (here as the run's precision), and used to be taken for the project's config holding it, so the fix
+    found nothing to change there and planned nothing; the Trainer call in the code is where the next run reads it."""
+    root = tmp_path / "proj"
+    root.mkdir()
+    (root / "train.py").write_text('import pytorch_lightning as pl\n\ntrainer = pl.Trainer(max_steps=10, '
+                                   'precision="16-true")\n')
+    diag = {"schema_version": "1.0", "verdict": "problems_found", "quick_wins": [], "findings": [],
+            "run": {"paths": [], "sources": [], "metrics": {}, "step_range": [0, 10], "config_keys": [],
+                    "code_files": [], "precision": "float16"},
+            "root_causes": [root_cause(1, "fp16_overflow")]}
+    path = root / "diagnosis.json"
+    path.write_text(json.dumps(diag))
+    (root / "plan.json").write_text(json.dumps({"schema_version": "1.0", "plan_id": "0", "precision": "16-true"}))
+    plan = build_plan(diag, str(path), root=str(root))
+    edits = [c for c in plan["changes"] if c["kind"] != "new_file"]
+    assert [(c["file"], c["after"].strip()) for c in edits] == [
+        ("train.py", 'trainer = pl.Trainer(max_steps=10, precision="bf16-true")')], plan["changes"]

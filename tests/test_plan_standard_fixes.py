@@ -234,6 +234,29 @@ def test_distributed_sampler_without_set_epoch_gets_it(tmp_path: Path) -> None:
     for e in range(3):  # still a partition of the data across the ranks, each epoch
         assert sorted(r0[e] + r1[e]) == list(range(32))
     added_tests_guard(root, plan, {"ddp_train.py": NO_SET_EPOCH}, tmp_path)
+    # the added test runs the fixed epoch loop (its orders differ), not a source check: on a copy whose loop calls
+    # set_epoch with a constant, which a source check of "set_epoch(<the loop's variable>)" would also catch but by
+    # reading, it fails on the orders it recorded
+    (test,) = [c["file"] for c in plan["changes"] if c["kind"] == "new_file"]
+    assert "def test_fixed_epoch_orders_behaves():" in (root / test).read_text()
+    constant = tmp_path / "constant"
+    shutil.copytree(root, constant, ignore=shutil.ignore_patterns(".traindoc", "__pycache__"))
+    fixed = (root / "ddp_train.py").read_text()
+    (constant / "ddp_train.py").write_text(fixed.replace("sampler.set_epoch(epoch)", "sampler.set_epoch(0)"))
+    env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
+    proc = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "no:randomly", test],
+                          cwd=constant, capture_output=True, text=True, env=env, timeout=600)
+    assert proc.returncode == 1 and "every epoch draws the same order" in proc.stdout, proc.stdout[-2000:]
+
+
+def test_set_epoch_test_reads_the_source_when_the_loop_needs_a_process_group(tmp_path: Path) -> None:
+    """A sampler that asks the process group for its rank: the added test cannot run the loop here, so it reads the
+    source (and still passes on the fixed code)."""
+    code = NO_SET_EPOCH.replace("num_replicas=world, rank=rank, ", "")
+    root = project(tmp_path, {"ddp_train.py": code})
+    plan = plan_and_apply(root, "distributed_desync")
+    (test,) = [c["file"] for c in plan["changes"] if c["kind"] == "new_file"]
+    assert pytest_summary(root, [test]).startswith("1 passed")
 
 
 def test_rank_dependent_seed_is_a_manual_step_with_its_line(tmp_path: Path) -> None:

@@ -24,7 +24,7 @@ import pytest
 
 from traindoc.cli import main
 from traindoc.verify.loop import run_loop
-from userproj.layouts import LAYOUTS, pattern, prepare, recommended_lr, tool_env
+from userproj.layouts import LAYOUTS, fix_for, layouts_for, pattern, prepare, recommended_lr, tool_env
 
 pytestmark = pytest.mark.slow
 
@@ -106,16 +106,32 @@ def test_verify_refuses_a_run_older_than_the_applied_fix(plain: tuple[Path, dict
     assert "Diagnosed run:" in capsys.readouterr().out
 
 
-@pytest.mark.parametrize("name", sorted(set(LAYOUTS) - {"plain_argparse"}))  # plain_argparse: the fixture above
-def test_whole_loop_on_every_layout(name: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def whole_loop(name: str, cause: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The layout's project with `cause`'s faulty LR, trained as its user did, then the whole loop: the cause is
+    diagnosed first and fixed where the next run reads the LR, and the retrain carries the diagnosis's LR."""
     lay = LAYOUTS[name]
     for k, v in tool_env(tmp_path / name).items():
         monkeypatch.setenv(k, v)
-    root, run = prepare(name, tmp_path)
-    result = check_loop(root, run, fix=lay.fix, retrain_cmd=lay.retrain_cmd)
-    assert result["diagnosis"][0][0] == "lr_too_high" and result["fixed_causes"] == ["lr_too_high"]
+    root, run = prepare(name, tmp_path, cause)
+    result = check_loop(root, run, fix=fix_for(lay, cause), retrain_cmd=lay.retrain_cmd)
+    assert result["fixed_causes"] == [cause]
+    assert result["diagnosis"][int(fix_for(lay, cause) or 1) - 1][0] == cause, result["diagnosis"]
+    assert Path(result["new_run"]).is_relative_to(root) and Path(result["new_run"]) != root / run
+    if cause == "scheduler_misuse":
+        # the warmup, where the layout sets it, now fits the run (5% of it, from the WARMUP_STEPS it exceeded)
+        file, _, text = lay.warmup_at
+        m = pattern(text.replace("{n}", "{lr}")).search((root / file).read_text())
+        assert m and 1 <= float(m.group(1)) <= 16, (root / file).read_text()
+        return
+    if cause == "fp16_overflow":  # float16 -> bfloat16, where the layout sets the precision
+        file, _, text = lay.precision_at
+        assert text.format(p="bf16-true") in (root / file).read_text(), (root / file).read_text()
+        return
     lr = recommended_lr(root)
-    assert lr <= 0.01  # 10-3000x below the faulty 0.1 / 1.0, whatever reference the diagnosis uses
+    if cause == "lr_too_high":
+        assert lr <= 0.01  # 10-3000x below the faulty 0.1 / 1.0, whatever reference the diagnosis uses
+    else:
+        assert 1e-5 <= lr <= 0.01  # at least 100x above the faulty 1e-7, inside AdamW's usual range
     if lay.edited is None:
         assert result["changes"] == 0 and result["apply"] == "nothing to apply"
         assert any("in the retrain command" in n for n in result["plan_notes"]), result["plan_notes"]
@@ -127,4 +143,39 @@ def test_whole_loop_on_every_layout(name: str, tmp_path: Path, monkeypatch: pyte
     m = re.search(pattern(lay.retrain).pattern + r"\Z", result["retrain_cmd"])
     assert m, result["retrain_cmd"]
     assert all(float(v) == pytest.approx(lr, rel=1e-4) for v in m.groups()), result["retrain_cmd"]
-    assert Path(result["new_run"]).is_relative_to(root) and Path(result["new_run"]) != root / run
+
+
+@pytest.mark.parametrize("name", sorted(set(LAYOUTS) - {"plain_argparse"}))  # plain_argparse: the fixture above
+def test_whole_loop_on_every_layout(name: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    whole_loop(name, "lr_too_high", tmp_path, monkeypatch)
+
+
+@pytest.mark.parametrize("name", sorted(LAYOUTS))
+def test_whole_loop_fixes_a_too_low_lr_on_every_layout(name: str, tmp_path: Path,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    """The same place at fault the other way (AdamW at 1e-7: the loss stays at chance): lr_too_low is diagnosed,
+    planned by default (no --fix on any layout) and fixed where the next run reads the LR, with the real library."""
+    whole_loop(name, "lr_too_low", tmp_path, monkeypatch)
+
+
+@pytest.mark.parametrize("name", layouts_for("scheduler_misuse"))
+def test_whole_loop_fits_a_warmup_longer_than_the_run(name: str, tmp_path: Path,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """A sound LR under a warmup of 1000 steps in a 150-160-step run (the LR only climbs), on the four layouts whose
+    code runs a schedule and whose run logs the LR (plain argparse's cosine, the HF Trainer's linear decay):
+    scheduler_misuse is diagnosed and the warmup cut to 5% of the run where the next run reads it; the retrained LR
+    decays. The other layouts train at a constant LR (no scheduler in their code: a warmup there is a key nothing
+    reads), and accelerate's 60-step CPU run logs no LR (layouts.py)."""
+    whole_loop(name, "scheduler_misuse", tmp_path, monkeypatch)
+
+
+@pytest.mark.parametrize("name", layouts_for("fp16_overflow"))
+def test_whole_loop_moves_a_float16_run_to_bfloat16(name: str, tmp_path: Path,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    """Lightning's "16-true" (model and AdamW state in float16: its eps underflows to 0, NaN from the first steps) on
+    the two Lightning layouts, the only ones whose library trains in float16 on a CPU: fp16_overflow is fixed by
+    bf16-true where the next run reads the precision (the LightningCLI YAML; the Trainer call in code), and the
+    retrained run is finite. Not realisable here: the HF Trainer layouts (fp16 is mixed precision with float32
+    weights and optimizer state: a tiny model's activations never reach float16's 65504, so no overflow to
+    diagnose), nanoGPT and the plain PyTorch layouts (no precision setting in their code)."""
+    whole_loop(name, "fp16_overflow", tmp_path, monkeypatch)

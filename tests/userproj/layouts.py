@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 FIXTURES = Path(__file__).resolve().parent
+NUMBER = r"([0-9][0-9.eE+-]*)"
 
 
 @dataclass(frozen=True)
@@ -33,6 +34,17 @@ class Layout:
     fix: str | None = None  # `plan --fix` (a cause listed below 0.5 that the user picks)
     retrain_cmd: str | None = None  # given with --retrain-cmd: nothing in the project or the run records it
     archive: str | None = None  # "from:to": the user moved the run aside first (the next run writes the same folder)
+    # (file, its text holding the faulty LR as the layout ships it; "launch": the launch command itself): where
+    # `prepare` writes another cause's faulty LR (FAULT_LR) before the first run, so the same place is at fault
+    lr_at: tuple[str, str] = ("", "")
+    # (file or "launch", its text as shipped, the same text with a warmup of {n} steps): where `prepare` makes the
+    # warmup longer than the run for scheduler_misuse; None where the layout's code runs no LR schedule (the warmup
+    # key of its config, if any, is read by nothing, and a constant LR cannot show the decay the fix promises)
+    warmup_at: tuple[str, str, str] | None = None
+    # (file, its text as shipped, the same text with the precision written {p}): where `prepare` makes the run pure
+    # float16 for fp16_overflow; None where the layout's library cannot train in float16 on a CPU (below)
+    precision_at: tuple[str, str, str] | None = None
+    fix_fp16: str | None = None  # `plan --fix` for fp16_overflow, as `fix` for lr_too_high
 
 
 LAYOUTS = {
@@ -42,40 +54,59 @@ LAYOUTS = {
     # and verify then requires it no longer listed at all. The other layouts' AdamW at lr 1.0 overshoots 12x within
     # 3 steps: lr_too_high at 1.0, planned by default.
     "plain_argparse": Layout("bash train.sh", "runs/exp1", ("train.sh", "python train.py --lr {lr} --steps 150"),
-                             "python train.py --lr {lr} --steps 150 --out runs/exp1-fixed"),
+                             "python train.py --lr {lr} --steps 150 --out runs/exp1-fixed",
+                             lr_at=("train.sh", "--lr 0.5"),
+                             warmup_at=("train.sh", "--steps 150", "--steps 150 --warmup_steps {n}")),
     "hf_script": Layout("sh run.sh", "output", ("train.py", "learning_rate={lr},"),
-                        "python train.py --output_dir output-fixed", fix="1"),
+                        "python train.py --output_dir output-fixed", fix="1",
+                        lr_at=("train.py", "learning_rate=0.1,"),
+                        warmup_at=("train.py", "warmup_steps=16,", "warmup_steps={n},")),
     # the JSON names output/ as the output folder: the user moved the first run aside, as the plan tells them
     "hf_argparser_json": Layout("make train", "output-run1", ("configs/train.json", '"learning_rate": {lr},'),
-                                "python train.py configs/train.json", fix="1", archive="output:output-run1"),
+                                "python train.py configs/train.json", fix="1", archive="output:output-run1",
+                                lr_at=("configs/train.json", '"learning_rate": 0.1,'),
+                                warmup_at=("configs/train.json", '"warmup_steps": 0,', '"warmup_steps": {n},')),
     "hf_argparser_flags": Layout("bash launch.sh", "output", ("launch.sh", "--learning_rate {lr} \\"),
-                                 "--use_cpu", fix="1"),
+                                 "--use_cpu", fix="1", lr_at=("launch.sh", "--learning_rate 1e-1"),
+                                 warmup_at=("launch.sh", "--warmup_steps 0 ", "--warmup_steps {n} ")),
+    # No scheduler_misuse: its 60-step run logs no LR (the Trainer logs every 500 steps by default; trainer_state.json
+    # holds one summary line), so a warmup longer than the run leaves no trace in the run folder the loop diagnoses.
     # DeepSpeed is not installed (no GPU here): the Makefile's CPU target, `accelerate launch --cpu` reading the
     # same accelerate_config.yaml (accelerate then uses its simple launcher, not DeepSpeed's)
     "accelerate_deepspeed": Layout("make cpu-check", "output-cpu", ("Makefile", "--learning_rate {lr} --max_steps 60"),
                                    "--output_dir output-cpu-fixed --learning_rate {lr} --max_steps 60 "
-                                   "--max_grad_norm 0.0", fix="1"),
+                                   "--max_grad_norm 0.0", fix="1",
+                                   lr_at=("Makefile", "--learning_rate 0.1 --max_steps 60")),
     # hparams in code, `python train.py` with no launch script: nothing records the command, the user gives it;
-    # the new run is the logger's next version folder
+    # the new run is the logger's next version folder. fp16: the CSV logger's hparams.yaml holds the model's
+    # arguments only, so the run folder does not say the Trainer ran in float16: the NaN reads as nan_inf first
+    # (0.48) and fp16_overflow second (0.34); the user, who knows the precision, picks it (--fix 2)
     "lightning_code": Layout("python train.py", "logs/lightning_logs/version_0",
                              ("train.py", "model = LetterModel(lr={lr}, width=64)"), "python train.py",
-                             retrain_cmd="python train.py"),
+                             retrain_cmd="python train.py", lr_at=("train.py", "LetterModel(lr=1.0,"),
+                             precision_at=("train.py", 'accelerator="cpu",', 'accelerator="cpu", precision="{p}",'),
+                             fix_fp16="2"),
     "lightning_cli": Layout("make fit", "lightning_logs/version_0", ("configs/fit.yaml", "  lr: {lr}\n"),
-                            "python main.py fit --config configs/fit.yaml"),
+                            "python main.py fit --config configs/fit.yaml", lr_at=("configs/fit.yaml", "lr: 1.0"),
+                            precision_at=("configs/fit.yaml", "  accelerator: cpu\n",
+                                          "  accelerator: cpu\n  precision: {p}\n")),
     "nanogpt": Layout("make train", "out-letters", ("config/train_letters.py", "learning_rate = {lr}  #"),
-                      "python train.py config/train_letters.py --max_iters=200 --out_dir=out-letters-fixed"),
+                      "python train.py config/train_letters.py --max_iters=200 --out_dir=out-letters-fixed",
+                      lr_at=("config/train_letters.py", "learning_rate = 1.0")),
     "hydra": Layout("sh run.sh", "outputs/*/*", ("run.sh", "python train.py optim.lr={lr} trainer.max_steps=200"),
-                    "python train.py optim.lr={lr} trainer.max_steps=200"),
+                    "python train.py optim.lr={lr} trainer.max_steps=200", lr_at=("run.sh", "optim.lr=1.0")),
     # TrainConfig's out_dir is the one folder every run writes: the user moved the first run aside
     "dataclass_config": Layout("python train.py", "runs/first", ("config.py", "lr: float = {lr}"),
-                               "python train.py", retrain_cmd="python train.py", archive="runs/latest:runs/first"),
+                               "python train.py", retrain_cmd="python train.py", archive="runs/latest:runs/first",
+                               lr_at=("config.py", "lr: float = 1.0")),
     # the command comes from the W&B offline run's own record of how it was launched
     "notebook_export": Layout("python letters_notebook.py", "wandb/offline-run-*",
-                              ("letters_notebook.py", "lr = {lr}\n"), "python letters_notebook.py"),
+                              ("letters_notebook.py", "lr = {lr}\n"), "python letters_notebook.py",
+                              lr_at=("letters_notebook.py", "lr = 1.0")),
     # `mlflow run` (its file store: mlflow-skinny has no SQL store here) records the entry point and the params;
     # `-P lr=1.0` was given on the command line, so the fix travels in the command refilled from MLproject
     "mlflow_project": Layout("mlflow run . -P lr=1.0 --env-manager local", "mlruns/0/*", None,
-                             "python train.py --lr {lr} --steps 100"),
+                             "python train.py --lr {lr} --steps 100", lr_at=("launch", "-P lr=1.0")),
 }
 
 
@@ -107,11 +138,70 @@ def first_run(root: Path, command: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(["sh", "-c", command], cwd=root, env=env, capture_output=True, text=True, timeout=900)
 
 
-def prepare(name: str, tmp: Path) -> tuple[Path, str]:
-    """The layout's project after the user's first run (moved aside where they must): (root, run folder)."""
+# The LR of each cause's loop other than lr_too_high (the layouts as shipped: AdamW at 0.1-1.0), written where the
+# layout holds its LR. lr_too_low: AdamW at 1e-7, 1000x under the low end (1e-4) of its reference range
+# (evidence/context.py): the loss stays within a few % of chance over the layouts' 60-300 steps, and the fix (the
+# reference 3e-4) learns in them; where the run logs no loss curve (accelerate's 60 steps: one summary line) the LR
+# alone carries the diagnosis, and 1e-7 keeps it well above 0.5 (0.73; 1e-6 gave 0.53). scheduler_misuse: a sound
+# LR (1e-3, inside AdamW's range) under a warmup of WARMUP_STEPS, longer than every layout's run (60-300 steps): the
+# LR only ever climbs.
+# fp16_overflow: AdamW at 3e-3 (Lightning's usual, inside its range) with the model and optimizer state in float16
+# (Lightning's "16-true", which a CPU runs as it is; its "16-mixed" becomes bf16-mixed on a CPU): AdamW's eps 1e-8
+# is 0 in float16 and a squared gradient under 6e-8 is too, so every parameter with a zero gradient in a step (the
+# embedding rows of letters absent from a batch) is updated by 0/0: NaN from the first steps, on any machine. The fix
+# (bf16-true) has float32's range.
+FAULT_LR = {"lr_too_low": "1e-7", "scheduler_misuse": "1e-3", "fp16_overflow": "3e-3"}
+WARMUP_STEPS = 1000
+CAUSES = ("lr_too_high", *FAULT_LR)
+
+
+def layouts_for(cause: str) -> list[str]:
+    """The layouts whose project can be given `cause` (a schedule fault needs code that runs a schedule, a float16
+    fault a library that trains in float16 on a CPU)."""
+    need = {"scheduler_misuse": "warmup_at", "fp16_overflow": "precision_at"}.get(cause)
+    return [n for n, lay in LAYOUTS.items() if need is None or getattr(lay, need) is not None]
+
+
+def fix_for(lay: Layout, cause: str) -> str | None:
+    """What the user passes as `plan --fix` for the cause in this layout (None: the plan's default)."""
+    return {"lr_too_high": lay.fix, "fp16_overflow": lay.fix_fp16}.get(cause)
+
+
+def _write(root: Path, launch: str, file: str, old: str, new: str) -> str:
+    """`old` -> `new` in the project file (which must hold it once), or in the launch command: the launch command."""
+    if file == "launch":
+        assert old in launch, (launch, old)
+        return launch.replace(old, new)
+    text = (root / file).read_text()
+    assert text.count(old) == 1, (file, old)
+    (root / file).write_text(text.replace(old, new))
+    return launch
+
+
+def realise(root: Path, lay: Layout, cause: str) -> str:
+    """Write `cause`'s faulty LR where the layout holds it (a file of the project, or the launch command): the
+    launch command the user then runs."""
+    if cause == "lr_too_high":
+        return lay.launch
+    file, text = lay.lr_at
+    launch = _write(root, lay.launch, file, text, re.sub(NUMBER, FAULT_LR[cause], text, count=1))
+    if cause == "scheduler_misuse":
+        assert lay.warmup_at is not None, "this layout runs no LR schedule"
+        file, old, new = lay.warmup_at
+        launch = _write(root, launch, file, old, new.format(n=WARMUP_STEPS))
+    if cause == "fp16_overflow":
+        assert lay.precision_at is not None, "this layout cannot train in float16 on a CPU"
+        file, old, new = lay.precision_at
+        launch = _write(root, launch, file, old, new.format(p="16-true"))
+    return launch
+
+
+def prepare(name: str, tmp: Path, cause: str = "lr_too_high") -> tuple[Path, str]:
+    """The layout's project, its LR made `cause`'s fault, after the user's first run (moved aside where they must):
+    (root, run folder)."""
     lay = LAYOUTS[name]
     root = user_project(name, tmp)
-    proc = first_run(root, lay.launch)
+    proc = first_run(root, realise(root, lay, cause))
     if proc.returncode != 0:
         raise RuntimeError(f"{name}: the first run failed: {(proc.stdout + proc.stderr)[-2000:]}")
     if lay.archive:
@@ -120,9 +210,6 @@ def prepare(name: str, tmp: Path) -> tuple[Path, str]:
     if "*" not in lay.run:
         return root, lay.run
     return root, str(next(p for p in sorted(root.glob(lay.run)) if p.is_dir()).relative_to(root))
-
-
-NUMBER = r"([0-9][0-9.eE+-]*)"
 
 
 def pattern(text: str) -> re.Pattern[str]:

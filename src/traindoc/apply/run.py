@@ -26,7 +26,7 @@ from typing import Any
 
 import jsonschema
 
-from traindoc.apply.testrun import new_failures, run_tests, summary
+from traindoc.apply.testrun import new_failures, none_found, run_tests, summary, tests_found
 from traindoc.apply.transaction import (
     FileChange,
     JournalError,
@@ -154,7 +154,8 @@ def _tests_line(t: dict[str, Any] | None, added: int) -> str:
     if t is None:
         return f"not run (added {added} new test{plural})"
     if t["no_tests"]:
-        return f"no tests ran (added {added} new test{plural})"
+        found = ": no tests found" if t.get("not_run") else ""
+        return f"no tests ran{found} (added {added} new test{plural})"
     total = t["passed"] + t["failed"]
     state = "passing" if t["ok"] else "failing"
     return f"{t['passed']}/{total} {state} (added {added} new test{plural})"
@@ -258,7 +259,10 @@ def _added_tests(plan: dict[str, Any]) -> int:
 def _apply_locked(plan: dict[str, Any], root: Path, contents: dict[Path, tuple[bytes | None, bytes]],
                   argv: list[str] | None, allow_failing_baseline: bool, recovered: list[str]) -> Outcome:
     added = _added_tests(plan)
-    baseline = run_tests(argv, root) if argv else None
+    # traindoc's own pytest command on a project with no test to collect: "no tests found" is known without starting
+    # pytest (a start-up with the project's imports, seconds); a command the person chose always runs
+    default = argv is not None and argv == argv_for_tests(root)
+    baseline = (none_found(argv) if default and not tests_found(root) else run_tests(argv, root)) if argv else None
     if baseline is not None and not baseline["ok"] and not allow_failing_baseline:
         reason = (f"the project's tests already fail before any change ({summary(baseline)}); fix them first, or "
                   "pass --allow-failing-baseline to apply anyway (then only new failures roll back)")
@@ -275,7 +279,7 @@ def _apply_locked(plan: dict[str, Any], root: Path, contents: dict[Path, tuple[b
     tests = None
     if argv:
         tx.set_phase("testing")  # killed from here on, the next call undoes the change and says so
-        tests = run_tests(argv, root)
+        tests = none_found(argv) if default and not tests_found(root) else run_tests(argv, root)
     broken = new_failures(baseline, tests) if tests is not None else []
     if broken != []:
         done = tx.rollback()
@@ -290,7 +294,9 @@ def _apply_locked(plan: dict[str, Any], root: Path, contents: dict[Path, tuple[b
     tx.commit()
     ver = {"files_changed": f"✓ {len(contents)} files changed atomically (all or nothing)"}
     if tests is not None:
-        if tests["no_tests"]:
+        if tests.get("not_run"):
+            ver["tests"] = f"⚠ no tests ran: {tests['not_run']}; nothing tested the change"
+        elif tests["no_tests"]:
             ver["tests"] = f"⚠ no tests ran (exit {tests['exit_code']}): nothing tested the change"
         elif tests["ok"]:
             ver["tests"] = f"✓ all tests pass ({tests['passed']} passed)"

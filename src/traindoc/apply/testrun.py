@@ -66,6 +66,42 @@ def _clean_new(root: Path, before: set[str] | None) -> tuple[list[str], list[str
     return removed, created[:50]
 
 
+TEST_FILE = re.compile(r"(test_.*|.*_test)\.py")  # pytest's default python_files
+CONFIGS = ("pytest.ini", ".pytest.ini", "pyproject.toml", "setup.cfg", "tox.ini")
+PYTEST_SECTION = re.compile(r"^\[(pytest|tool:pytest|tool\.pytest[.\w]*)\]", re.M)
+NO_TESTS_FOUND = ("no tests found (no test_*.py or *_test.py file, no conftest.py and no pytest configuration in "
+                  "the project): pytest was not started")
+
+
+def tests_found(root: Path) -> bool:
+    """Whether pytest's default discovery could collect anything in `root`, decided by reading names only: a
+    test_*.py / *_test.py file or a conftest.py (a plugin may collect other files) anywhere in it, or a pytest
+    configuration (it may name other files) in it or a folder above, as pytest looks for its rootdir. A tree too big
+    to walk counts as having tests: pytest runs and says."""
+    for folder in (root, *root.parents):
+        for name in CONFIGS:
+            cfg = folder / name
+            if cfg.is_file() and (name in ("pytest.ini", ".pytest.ini") or PYTEST_SECTION.search(
+                    cfg.read_text(encoding="utf-8", errors="replace")[:1_000_000])):
+                return True
+    seen = 0
+    for dirpath, dirnames, filenames in os.walk(root):
+        if dirpath == str(root):
+            dirnames[:] = [d for d in dirnames if d not in SKIP_WALK]
+        seen += len(dirnames) + len(filenames)
+        if seen > MAX_WALK or any(TEST_FILE.fullmatch(f) or f == "conftest.py" for f in filenames):
+            return True
+    return False
+
+
+def none_found(argv: list[str]) -> dict[str, Any]:
+    """The outcome of a test run that was not started because the project has no tests (tests_found): said as
+    "no tests found", which is never a pass (ok only in that it blocks nothing)."""
+    return {"command": shown_command(argv), "passed": 0, "failed": 0, "failing": [], "exit_code": None,
+            "no_tests": True, "ok": True, "not_run": NO_TESTS_FOUND, "removed_byproducts": [], "created_files": [],
+            "output_tail": ""}
+
+
 def run_tests(argv: list[str], root: Path) -> dict[str, Any]:
     """Run `argv` in `root` (its own process group, killed whole on time-out) and summarise the outcome."""
     timeout = float(os.environ.get("TRAINDOC_TEST_TIMEOUT", "1800"))
@@ -124,6 +160,8 @@ def new_failures(baseline: dict[str, Any] | None, after: dict[str, Any]) -> list
 
 def summary(t: dict[str, Any]) -> str:
     """'3 passed', '2 passed, 1 failed (tests/test_x.py::test_y)', 'no tests ran (pytest exit 5)'."""
+    if t.get("not_run"):
+        return "no tests found"
     if t["no_tests"]:
         return f"no tests ran (exit {t['exit_code']})"
     text = f"{t['passed']} passed, {t['failed']} failed"

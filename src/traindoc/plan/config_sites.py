@@ -4,6 +4,7 @@ value there, keeping the file's formatting."""
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Callable
 from pathlib import Path
@@ -24,14 +25,32 @@ def is_run_output(path: str) -> bool:
     return any((d / m).exists() for m in RUN_OUTPUT_MARKERS)
 
 
+TRAINDOC_DOC_MAX = 8 << 20  # bytes read to tell a JSON document of traindoc's own from a config
+
+
+def traindoc_document(path: str) -> bool:
+    """A diagnosis, plan or apply report traindoc wrote (`traindoc diagnose -o diagnosis.json` in the project folder,
+    as a person or the loop does): no run reads it, and the words it quotes (`precision`, `lr`, ...) are not
+    settings. Told by its top-level fields, never by its name."""
+    if not path.endswith(".json") or os.path.getsize(path) > TRAINDOC_DOC_MAX:
+        return False
+    try:
+        doc = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError):
+        return False
+    return isinstance(doc, dict) and "schema_version" in doc and (
+        {"root_causes", "verdict"} <= doc.keys() or "plan_id" in doc)
+
+
 def discover_config_files(root: Path, max_depth: int = 2) -> list[str]:
-    """YAML/JSON config files under the root (shallow), run outputs last."""
+    """YAML/JSON config files under the root (shallow), run outputs last; traindoc's own documents left out."""
     found = []
     for dirpath, dirnames, filenames in os.walk(root):
         depth = len(Path(dirpath).relative_to(root).parts)
         dirnames[:] = [d for d in dirnames if d not in SKIP_DIRS and not d.startswith(".") and depth < max_depth]
         for f in filenames:
-            if f.endswith((".yaml", ".yml", ".json")) and not f.startswith("."):
+            if f.endswith((".yaml", ".yml", ".json")) and not f.startswith(".") and \
+                    not traindoc_document(str(Path(dirpath) / f)):
                 found.append(str(Path(dirpath) / f))
     return sorted(found, key=lambda p: (is_run_output(p), len(Path(p).parts), p))
 

@@ -205,20 +205,12 @@ def _hf_loss_scaled(ctx: Context, rc: dict[str, Any]) -> bool:
             indent = lines[anchor.lineno - 1][:anchor.col_offset]
             block = render_template("hf_loss_scaled", indent=indent) + ("\n" if doc else "\n\n")
             lines = lines[:at] + [block] + lines[at:]
-        if not sites:
+        edits = [Edit(path, rc["cause"], "code", f"{cls.name}.compute_loss in {rel(ctx, path)} returns a mean that "
+                      "ignores num_items_in_batch: loss_is_scaled_for_ga = False makes the Trainer divide it by the "
+                      "gradient accumulation steps once", level(rc, "impact", "high"), level(rc, "effort", "low"),
+                      level(rc, "risk", "low"), ["loss_is_scaled_for_ga = False"], []) for cls in sites]
+        if not sites or not ctx.ws.set_lines(path, lines, edits):
             continue
-        new = "".join(lines)
-        try:
-            ast.parse(new)
-        except SyntaxError:
-            continue
-        for cls in sites:
-            ctx.ws.set_text(path, new, Edit(path, rc["cause"], "code",
-                                            f"{cls.name}.compute_loss in {rel(ctx, path)} returns a mean that ignores "
-                                            "num_items_in_batch: loss_is_scaled_for_ga = False makes the Trainer "
-                                            "divide it by the gradient accumulation steps once",
-                                            level(rc, "impact", "high"), level(rc, "effort", "low"),
-                                            level(rc, "risk", "low"), ["loss_is_scaled_for_ga = False"], []))
         ctx.ws.notes.append(f"grad_accum_bug: loss_is_scaled_for_ga is read by the Trainer of recent transformers "
                             f"releases; on one without it, divide {sites[0].name}.compute_loss's loss by "
                             "num_items_in_batch (a summed loss) instead")

@@ -16,8 +16,10 @@ from __future__ import annotations
 
 import ast
 import re
+from pathlib import Path
 from typing import Any
 
+from traindoc.plan import regression_probe
 from traindoc.plan.code_fix import add_test_file, render_template
 from traindoc.plan.workspace import Context, Edit, code_texts, code_trees, level, rel
 
@@ -93,22 +95,20 @@ def add_set_epoch(ctx: Context, rc: dict[str, Any]) -> bool:
             assert isinstance(loop.target, ast.Name)
             stmt = f"{indent}{sampler}.set_epoch({loop.target.id})  # a new shuffle per epoch, the same on every rank\n"
             lines = lines[:first.lineno - 1] + [stmt] + lines[first.lineno - 1:]
-        if not sites:
+        edits = [Edit(path, rc["cause"], "code", f"{rel(ctx, path)}:{loop.lineno}: {sampler}.set_epoch(...) at the "
+                      "start of every epoch: without it the DistributedSampler repeats one order",
+                      level(rc, "impact", "high"), level(rc, "effort", "low"), level(rc, "risk", "low"),
+                      [f"{sampler}.set_epoch(...)"], [], "set_epoch") for loop, sampler in sites]
+        if not sites or not ctx.ws.set_lines(path, lines, edits):
             continue
-        new = "".join(lines)
-        try:
-            ast.parse(new)
-        except SyntaxError:
-            continue
-        for loop, sampler in sites:
-            ctx.ws.set_text(path, new, Edit(path, rc["cause"], "code",
-                                            f"{rel(ctx, path)}:{loop.lineno}: {sampler}.set_epoch(...) at the start of "
-                                            "every epoch: without it the DistributedSampler repeats one order",
-                                            level(rc, "impact", "high"), level(rc, "effort", "low"),
-                                            level(rc, "risk", "low"), [f"{sampler}.set_epoch(...)"], [], "set_epoch"))
+        # the test runs the fixed epoch loop when its function takes nothing required (the first loop: the ones
+        # below it moved down by the lines inserted above them), else it reads the source
+        probe = regression_probe.set_epoch_probe(ctx.ws.text(path), min(loop.lineno for loop, _ in sites))
+        if probe is not None:
+            probe["import_root"], probe["module"] = regression_probe.import_name(Path(path), ctx.ws.root)
         content = render_template("regression_test", cause=rc["cause"], template="set_epoch", depth=1,
                                   description="the DistributedSampler's epoch is set every epoch",
-                                  rel_file=rel(ctx, path), probe=None, function="")
+                                  rel_file=rel(ctx, path), probe=probe, function=probe["function"] if probe else "")
         add_test_file(ctx, rc["cause"], "test_traindoc_set_epoch", content,
                       f"regression test: set_epoch in every epoch loop of {rel(ctx, path)}", "set_epoch")
         done = True

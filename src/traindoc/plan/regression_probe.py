@@ -121,17 +121,24 @@ def _loader_of(loop: ast.For) -> tuple[str, int] | None:
     return it.id, len(target.elts) if isinstance(target, ast.Tuple) else 0
 
 
-def runnable_function(text: str, line: int) -> tuple[ast.Module, ast.FunctionDef, list[str]] | None:
-    """(module, function, its required parameters) for the module-level `def` around `line` of an importable
-    module, when it has required parameters a test can fill; None otherwise."""
+def function_at(text: str, line: int) -> tuple[ast.Module, ast.FunctionDef] | None:
+    """(module, the module-level `def` around `line`) when the module parses and imports without running anything
+    but definitions; None otherwise."""
     try:
         tree = ast.parse(text)
     except SyntaxError:
         return None
     fn = next((n for n in tree.body if isinstance(n, ast.FunctionDef) and n.lineno <= line <= (n.end_lineno or 0)),
               None)
-    args = required(fn) if fn is not None and importable(tree) else None
-    return (tree, fn, args) if fn is not None and args else None
+    return (tree, fn) if fn is not None and importable(tree) else None
+
+
+def runnable_function(text: str, line: int) -> tuple[ast.Module, ast.FunctionDef, list[str]] | None:
+    """(module, function, its required parameters) for the module-level `def` around `line` of an importable
+    module, when it has required parameters a test can fill; None otherwise."""
+    found = function_at(text, line)
+    args = required(found[1]) if found is not None else None
+    return (*found, args) if found is not None and args else None
 
 
 def tensor_function(text: str, line: int, most: int, least: int = 1) -> dict[str, Any] | None:
@@ -171,6 +178,18 @@ def autocast_probe(text: str, line: int) -> dict[str, Any] | None:
     test calls it on 4x4 tensors of 300 (products of 360000 overflow float16's 65504, not bfloat16's range)."""
     found = tensor_function(text, line, most=4)
     return {"probe": "autocast", **found} if found else None
+
+
+def set_epoch_probe(text: str, line: int) -> dict[str, Any] | None:
+    """The module-level function holding the epoch loop at `line`, in an importable module, when it takes nothing
+    required (its own defaults build the sampler, as a script's `train()` or `main()` does): the test calls it with
+    every DistributedSampler's order recorded and each epoch cut to one index (three epochs at most), and checks that
+    the epochs draw different orders. A function that needs arguments or a process group: the test reads the
+    source."""
+    found = function_at(text, line)
+    if found is None or required(found[1]) != []:
+        return None
+    return {"probe": "set_epoch", "function": found[1].name}
 
 
 def probe(template: str, params: dict[str, Any], text: str, function: str | None, line: int = 0

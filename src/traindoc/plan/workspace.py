@@ -63,6 +63,18 @@ class Workspace:
         self.texts[path] = new
         self.edits.append(edit)
 
+    def set_lines(self, path: str, lines: list[str], edits: list[Edit]) -> bool:
+        """`lines` joined as `path`'s new text, recorded under every edit that made it, only if it still parses: a
+        code fix that breaks the file's syntax is dropped whole (False), never half recorded."""
+        new = "".join(lines)
+        try:
+            ast.parse(new)
+        except SyntaxError:
+            return False
+        for edit in edits:
+            self.set_text(path, new, edit)
+        return True
+
 
 @dataclass
 
