@@ -1,10 +1,11 @@
 """Benchmark: the whole fix loop on every user-project layout (tests/userproj/), with its real library, on CPU.
 
-Per layout and cause (tests/userproj/layouts.py, the same table the whole-loop test runs: lr_too_high and lr_too_low
-on every layout, scheduler_misuse on the four whose code runs a schedule and logs the LR, fp16_overflow on the two
-Lightning ones): the user's first run with that cause's fault (launched as they do, through sh or make: the
-baseline, a plain training run measured in the same process), then diagnose that run's folder -> plan -> apply
-(+ the project's tests) -> retrain with the recovered (or given) command -> verify.
+Per layout and cause (tests/userproj/layouts.py, the table the whole-loop test runs; make test loops lr_too_low on
+five of the twelve): lr_too_high and lr_too_low on every layout, scheduler_misuse on the four whose code runs a
+schedule and logs the LR, fp16_overflow on the two Lightning ones. The user's first run with that cause's fault
+(launched as they do, through sh or make: the baseline, a plain training run measured in the same process), then
+diagnose that run's folder -> plan -> apply (+ the project's tests) -> retrain with the recovered (or given)
+command -> verify.
 The ratio loop / first run is what traindoc adds on top of one training.
 Goal (issue 9): <= 2 min per layout on the project's 2-core machine.
 

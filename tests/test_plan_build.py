@@ -59,7 +59,16 @@ def test_bad_fix_rank_is_a_usage_error(tmp_path: Path, capsys: pytest.CaptureFix
     with pytest.raises(PlanError):
         build_plan(json.loads(diag.read_text()), str(diag), fix="9")
     assert main(["plan", str(diag), "--fix", "x"]) == 2
-    assert "ranks" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "--fix x: no root cause with that cause" in err and "1:lr_too_high" in err
+
+
+def test_fix_by_cause_id_picks_the_same_cause_as_its_rank(tmp_path: Path) -> None:
+    root, diag = make_project(tmp_path)
+    doc = json.loads(diag.read_text())
+    by_id = build_plan(doc, str(diag), fix="lr_too_high", root=str(root))
+    assert [f["cause"] for f in by_id["fixes"]] == ["lr_too_high"]
+    assert by_id["plan_id"] == build_plan(doc, str(diag), fix="1", root=str(root))["plan_id"]
 
 
 def test_cli_writes_plan_and_prints_markdown(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -115,7 +115,9 @@ def whole_loop(name: str, cause: str, tmp_path: Path, monkeypatch: pytest.Monkey
     root, run = prepare(name, tmp_path, cause)
     result = check_loop(root, run, fix=fix_for(lay, cause), retrain_cmd=lay.retrain_cmd)
     assert result["fixed_causes"] == [cause]
-    assert result["diagnosis"][int(fix_for(lay, cause) or 1) - 1][0] == cause, result["diagnosis"]
+    # picked by the user by its id (--fix CAUSE), or the diagnosis's first cause when nothing is passed
+    assert cause in [c for c, _ in result["diagnosis"]] if fix_for(lay, cause) else \
+        result["diagnosis"][0][0] == cause, result["diagnosis"]
     assert Path(result["new_run"]).is_relative_to(root) and Path(result["new_run"]) != root / run
     if cause == "scheduler_misuse":
         # the warmup, where the layout sets it, now fits the run (5% of it, from the WARMUP_STEPS it exceeded)
@@ -150,11 +152,16 @@ def test_whole_loop_on_every_layout(name: str, tmp_path: Path, monkeypatch: pyte
     whole_loop(name, "lr_too_high", tmp_path, monkeypatch)
 
 
-@pytest.mark.parametrize("name", sorted(LAYOUTS))
-def test_whole_loop_fixes_a_too_low_lr_on_every_layout(name: str, tmp_path: Path,
-                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+# lr_too_low edits the same setting as lr_too_high, which loops on all 12 layouts above; make test loops it on one
+# layout per kind of place the LR lives in (a launch flag, a JSON file, a YAML file, a dataclass default, and
+# accelerate's run that logs no loss curve) to keep the suite's time; bench/bench_userproj.py loops all 12
+LOW_LR_LAYOUTS = ("plain_argparse", "hf_argparser_json", "lightning_cli", "dataclass_config", "accelerate_deepspeed")
+
+
+@pytest.mark.parametrize("name", LOW_LR_LAYOUTS)
+def test_whole_loop_fixes_a_too_low_lr(name: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The same place at fault the other way (AdamW at 1e-7: the loss stays at chance): lr_too_low is diagnosed,
-    planned by default (no --fix on any layout) and fixed where the next run reads the LR, with the real library."""
+    planned by default (no --fix) and fixed where the next run reads the LR, with the real library."""
     whole_loop(name, "lr_too_low", tmp_path, monkeypatch)
 
 

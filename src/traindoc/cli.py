@@ -51,7 +51,8 @@ def _parser() -> argparse.ArgumentParser:
 
     pl = sub.add_parser("plan", help="turn a diagnosis into a reviewable plan")
     pl.add_argument("diagnosis", help="DIAGNOSIS.json")
-    pl.add_argument("--fix", metavar="N[,N...]", help="root-cause ranks to fix (default: all above 0.5)")
+    pl.add_argument("--fix", metavar="N|CAUSE[,...]",
+                    help="root causes to fix, by rank or cause id, e.g. 2 or fp16_overflow (default: all above 0.5)")
     pl.add_argument("-o", "--output", metavar="PLAN.json", help="write the plan JSON here")
     pl.add_argument("--json", action="store_true", help="print the plan JSON instead of markdown")
     pl.add_argument("--root", metavar="DIR", help="project root (default: common root of the diagnosed run)")

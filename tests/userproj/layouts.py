@@ -31,7 +31,7 @@ class Layout:
     # command carries the fix
     edited: tuple[str, str] | None
     retrain: str  # the end of the retrain command the loop ran (also with {lr})
-    fix: str | None = None  # `plan --fix` (a cause listed below 0.5 that the user picks)
+    fix: str | None = None  # `plan --fix` (a cause listed below 0.5 that the user picks, by its id)
     retrain_cmd: str | None = None  # given with --retrain-cmd: nothing in the project or the run records it
     archive: str | None = None  # "from:to": the user moved the run aside first (the next run writes the same folder)
     # (file, its text holding the faulty LR as the layout ships it; "launch": the launch command itself): where
@@ -58,16 +58,16 @@ LAYOUTS = {
                              lr_at=("train.sh", "--lr 0.5"),
                              warmup_at=("train.sh", "--steps 150", "--steps 150 --warmup_steps {n}")),
     "hf_script": Layout("sh run.sh", "output", ("train.py", "learning_rate={lr},"),
-                        "python train.py --output_dir output-fixed", fix="1",
+                        "python train.py --output_dir output-fixed", fix="lr_too_high",
                         lr_at=("train.py", "learning_rate=0.1,"),
                         warmup_at=("train.py", "warmup_steps=16,", "warmup_steps={n},")),
     # the JSON names output/ as the output folder: the user moved the first run aside, as the plan tells them
     "hf_argparser_json": Layout("make train", "output-run1", ("configs/train.json", '"learning_rate": {lr},'),
-                                "python train.py configs/train.json", fix="1", archive="output:output-run1",
+                                "python train.py configs/train.json", fix="lr_too_high", archive="output:output-run1",
                                 lr_at=("configs/train.json", '"learning_rate": 0.1,'),
                                 warmup_at=("configs/train.json", '"warmup_steps": 0,', '"warmup_steps": {n},')),
     "hf_argparser_flags": Layout("bash launch.sh", "output", ("launch.sh", "--learning_rate {lr} \\"),
-                                 "--use_cpu", fix="1", lr_at=("launch.sh", "--learning_rate 1e-1"),
+                                 "--use_cpu", fix="lr_too_high", lr_at=("launch.sh", "--learning_rate 1e-1"),
                                  warmup_at=("launch.sh", "--warmup_steps 0 ", "--warmup_steps {n} ")),
     # No scheduler_misuse: its 60-step run logs no LR (the Trainer logs every 500 steps by default; trainer_state.json
     # holds one summary line), so a warmup longer than the run leaves no trace in the run folder the loop diagnoses.
@@ -75,7 +75,7 @@ LAYOUTS = {
     # same accelerate_config.yaml (accelerate then uses its simple launcher, not DeepSpeed's)
     "accelerate_deepspeed": Layout("make cpu-check", "output-cpu", ("Makefile", "--learning_rate {lr} --max_steps 60"),
                                    "--output_dir output-cpu-fixed --learning_rate {lr} --max_steps 60 "
-                                   "--max_grad_norm 0.0", fix="1",
+                                   "--max_grad_norm 0.0", fix="lr_too_high",
                                    lr_at=("Makefile", "--learning_rate 0.1 --max_steps 60")),
     # hparams in code, `python train.py` with no launch script: nothing records the command, the user gives it;
     # the new run is the logger's next version folder. fp16: the CSV logger's hparams.yaml holds the model's
@@ -85,7 +85,7 @@ LAYOUTS = {
                              ("train.py", "model = LetterModel(lr={lr}, width=64)"), "python train.py",
                              retrain_cmd="python train.py", lr_at=("train.py", "LetterModel(lr=1.0,"),
                              precision_at=("train.py", 'accelerator="cpu",', 'accelerator="cpu", precision="{p}",'),
-                             fix_fp16="2"),
+                             fix_fp16="fp16_overflow"),
     "lightning_cli": Layout("make fit", "lightning_logs/version_0", ("configs/fit.yaml", "  lr: {lr}\n"),
                             "python main.py fit --config configs/fit.yaml", lr_at=("configs/fit.yaml", "lr: 1.0"),
                             precision_at=("configs/fit.yaml", "  accelerator: cpu\n",

@@ -43,18 +43,24 @@ class PlanError(ValueError):
 
 
 def choose_root_causes(diagnosis: dict[str, Any], fix: str | None) -> list[dict[str, Any]]:
+    """The root causes `--fix` names, by rank (1,2) or by cause id (fp16_overflow), in the order given; without
+    `--fix`, every cause above 0.5. A cause id reads the same whatever rank the diagnosis gave it."""
     rcs = diagnosis.get("root_causes") or []
-    if fix:
-        try:
-            ranks = [int(x) for x in fix.split(",") if x.strip()]
-        except ValueError as e:
-            raise PlanError(f"--fix takes root-cause ranks like 1,2 (got {fix!r})") from e
-        by_rank = {rc.get("rank"): rc for rc in rcs}
-        missing = [r for r in ranks if r not in by_rank]
-        if missing:
-            raise PlanError(f"no root cause with rank {missing[0]} (the diagnosis has {sorted(by_rank)})")
-        return [by_rank[r] for r in ranks]
-    return [rc for rc in rcs if float(rc.get("confidence", 0)) > 0.5]
+    if not fix:
+        return [rc for rc in rcs if float(rc.get("confidence", 0)) > 0.5]
+    by_rank = {str(rc.get("rank")): rc for rc in rcs}
+    by_cause = {str(rc.get("cause")): rc for rc in rcs}
+    chosen = []
+    for token in (t.strip() for t in fix.split(",")):
+        if not token:
+            continue
+        rc = by_rank.get(token) or by_cause.get(token)
+        if rc is None:
+            what = "rank" if token.isdigit() else "cause"
+            listed = ", ".join(f"{r.get('rank')}:{r.get('cause')}" for r in rcs) or "none"
+            raise PlanError(f"--fix {token}: no root cause with that {what} (the diagnosis lists {listed})")
+        chosen.append(rc)
+    return chosen
 
 
 def default_root(diagnosis: dict[str, Any], base: Path) -> Path:
