@@ -4,13 +4,14 @@ value there, keeping the file's formatting."""
 
 from __future__ import annotations
 
-import json
 import os
+import stat
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from traindoc.causes.keys import KEYS
+from traindoc.ingest.own_outputs import is_own_output
 from traindoc.plan import targets
 from traindoc.plan.config_edit import ConfigEditError, find_value, parse_value_text
 from traindoc.plan.workspace import Context, Edit, level, rel
@@ -25,21 +26,22 @@ def is_run_output(path: str) -> bool:
     return any((d / m).exists() for m in RUN_OUTPUT_MARKERS)
 
 
-TRAINDOC_DOC_MAX = 8 << 20  # bytes read to tell a JSON document of traindoc's own from a config
+OWN_HEAD_BYTES = 64 * 1024  # what ingest reads to recognise its own outputs (ingest/loader.py HEAD_BYTES)
 
 
 def traindoc_document(path: str) -> bool:
     """A diagnosis, plan or apply report traindoc wrote (`traindoc diagnose -o diagnosis.json` in the project folder,
     as a person or the loop does): no run reads it, and the words it quotes (`precision`, `lr`, ...) are not
-    settings. Told by its top-level fields, never by its name."""
-    if not path.endswith(".json") or os.path.getsize(path) > TRAINDOC_DOC_MAX:
+    settings. Told by its content, as ingest tells it (ingest/own_outputs.py), never by its name."""
+    if not path.endswith(".json"):
         return False
     try:
-        doc = json.loads(Path(path).read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, ValueError):
+        if not stat.S_ISREG(os.stat(path).st_mode):
+            return False  # a FIFO would block
+        with open(path, "rb") as f:
+            return is_own_output(f.read(OWN_HEAD_BYTES))
+    except OSError:
         return False
-    return isinstance(doc, dict) and "schema_version" in doc and (
-        {"root_causes", "verdict"} <= doc.keys() or "plan_id" in doc)
 
 
 def discover_config_files(root: Path, max_depth: int = 2) -> list[str]:
