@@ -631,7 +631,9 @@ class NanContext:
     - LR raised: the logged LR jumped >= 2x between two consecutive points after the first 3 (a schedule never
       doubles from one log line to the next past warmup's start; a resume with a new LR does);
     - from the start: no finite loss before it, and the first logged loss is at step <= 500 (HF Trainer's default
-      logging interval, the largest common one): an excerpt that starts late in a run is not its start;
+      logging interval, the largest common one) and within one logging interval of step 0 (a logger printing every
+      k steps prints its first line by step k, +1 for a 1-based counter; the interval is the median spacing of the
+      first logged points): an excerpt that starts late in a run ("Epoch 8/250" first) is not its start;
     - recovers: >= half the losses after it are finite again (the NaN never reached the weights: the update was
       skipped, which is what a dynamic loss scaler does; a NaN applied to the weights keeps every later loss NaN).
     """
@@ -656,6 +658,17 @@ def nan_context(run: Run) -> NanContext | None:
 
 
 CLIMB_POINTS = 5  # the blow-up test's history (5 points to set a median) serves the climbing-loss test too
+
+
+def _starts_at_first_interval(s: Series) -> bool:
+    """The first logged point is the run's first log line: at most one logging interval (the median spacing of the
+    first logged points) past step 0, +1 for a 1-based counter. With fewer than 3 points the spacing is unknown and
+    only FIRST_LOG_STEP applies."""
+    steps = s.steps[:11]
+    if steps.size < 3:
+        return True
+    gap = float(np.median(np.diff(steps)))
+    return gap > 0 and float(steps[0]) <= gap + 1
 
 
 def _nan_context(run: Run) -> NanContext | None:
@@ -696,7 +709,7 @@ def _nan_context(run: Run) -> NanContext | None:
             recovers = after.size >= 2 and float(np.isfinite(after).mean()) >= 0.5
         else:
             recovers = True  # only the grad norm went non-finite: the loss stayed finite
-        from_start = finite_before == 0 and int(loss.steps[0]) <= FIRST_LOG_STEP
+        from_start = finite_before == 0 and int(loss.steps[0]) <= FIRST_LOG_STEP and _starts_at_first_interval(loss)
     lr_rising = lr_raised = None
     lr = run.series("lr") or run.series("lr/muon") or run.series("lr/adam")
     if lr is not None:

@@ -277,6 +277,15 @@ def read_console(path: Path, run: Run) -> Source:
                             )
     if not parsed:
         raise ReadError("no Hugging Face log dict found")
+    keep = _not_echoes(parsed)
+    if not all(keep):
+        kept_before = [0]
+        for k in keep:
+            kept_before.append(kept_before[-1] + k)
+        pending_events = [(kept_before[index], event) for index, event in pending_events]
+        source.warnings.append(f"{len(keep) - sum(keep)} row(s) echoed by a second logger (same epoch and values, "
+                               f"fewer fields) were read once")
+        parsed = [row for row, k in zip(parsed, keep, strict=True) if k]
     steps, clock = _console_steps(parsed, bar_counts, total_steps, num_epochs)
     run.meta["hf_step_clock"] = clock
     rows = _Rows(run, source)
@@ -294,6 +303,41 @@ def read_console(path: Path, run: Run) -> Source:
     if stats.overlong:
         source.warnings.append(f"{stats.overlong} line(s) longer than 1 MiB skipped")
     return source
+
+
+ECHO_RTOL = 1e-3  # a value echoed at 4 significant digits ("4.9999e-02" for 0.0499987...) agrees to this
+
+
+def _echo(a: dict, b: dict) -> bool:
+    """b repeats a (or a repeats b): one row's keys are a strict subset of the other's and every shared value
+    agrees to the shorter print's precision."""
+    small, big = (a, b) if len(a) < len(b) else (b, a)
+    if len(small) == len(big) or not set(small) < set(big) or "epoch" not in small:
+        return False
+    for k, v in small.items():
+        w = big[k]
+        if isinstance(v, float) and isinstance(w, float):
+            if not (v == w or (math.isnan(v) and math.isnan(w)) or math.isclose(v, w, rel_tol=ECHO_RTOL)):
+                return False
+        elif v != w:
+            return False
+    return True
+
+
+def _not_echoes(parsed: list[tuple[int, dict]]) -> list[bool]:
+    """Which rows to keep. A second logger can echo the Trainer's dict on the line beside it (LLaMA-Factory's
+    callback prints `{'loss': 0.0000, 'learning_rate': 4.9999e-02, 'epoch': 0.01}` next to the Trainer's
+    `{'loss': 0.0, 'grad_norm': nan, 'learning_rate': 0.0499987..., 'epoch': 0.01}`): one log event printed twice.
+    Read twice it would be two steps, and the echo, lacking grad_norm, would undo the Trainer's NaN filter on its
+    step (a 0.0 loss beside a NaN grad norm is a NaN, evidence/context.py loss_series). Adjacent rows are one event
+    when one holds a strict subset of the other's keys, both print the epoch, and every shared value agrees to the
+    shorter print's precision; the fuller row is kept. Rows of one logger share their key set, so they never merge."""
+    keep = [True] * len(parsed)
+    for i in range(1, len(parsed)):
+        a, b = parsed[i - 1][1], parsed[i][1]
+        if keep[i - 1] and _echo(a, b):
+            keep[i - 1 if len(a) < len(b) else i] = False
+    return keep
 
 
 def _console_steps(

@@ -38,6 +38,7 @@ from traindoc.ingest.readers._config_line import record as record_config
 from traindoc.ingest.readers._number_columns import number_columns
 from traindoc.ingest.readers._param_lines import param_line
 from traindoc.ingest.readers._precision_line import precision_line
+from traindoc.ingest.readers._quoted_numbers import unquote_numbers
 from traindoc.ingest.readers.textlog_formats import (
     FORMAT_BY_NAME,
     FORMATS,
@@ -627,6 +628,8 @@ class _Parser:
             if text.startswith("Traceback (most recent call last)"):
                 self.in_traceback = True
                 continue
+            after_bar = text is line.after_bar
+            text = unquote_numbers(text)  # PaddleDetection's "'loss': '1.02'": the number, not a string
             hyper = config_pairs(text)
             if hyper is not None:  # printed hyperparameters are configuration, not one-point metric series
                 record_config(hyper, run, col.path, line_no)
@@ -638,7 +641,7 @@ class _Parser:
             rec: Record | None = None
             # what a script prints right after a progress bar (`lr=[0.0] ...` glued to Lightning's bar) is its own
             # print, whatever family the bar is: the generic reader gets it too
-            order = self.with_generic if text is line.after_bar or (
+            order = self.with_generic if after_bar or (
                 self.bar_console and not _BAR_FRAME.search(text)) else self.order  # a cut bar is still a bar
             for fmt in order:
                 try:

@@ -1499,6 +1499,26 @@ def parse_generic(line: str, st: State) -> Record | None:
     return Record(step, metrics, eval=evalish, epoch=epoch, from_epoch=from_epoch)
 
 
+# Bare "step value" lines, the commonest print of a hand-written loop (`print(step, loss.item())`; yanmtt's
+# pretraining prints "76930 2.6496577"): an integer counter and one number, nothing else on the line. The value of
+# such a loop print is its training loss (what a loop prints when it prints one number), read under that name.
+# Guards against tables of numbers: the value has a decimal point or is non-finite (integer pairs are counts), and
+# the counter rises strictly (a line whose counter does not is no step of this log).
+_STEP_VALUE = re.compile(r"^(\d{1,12})\s+([-+]?(?:\d+\.\d*(?:[eE][-+]?\d+)?|\d+[eE][-+]?\d+|nan|NaN|inf|-inf|Inf))$")
+
+
+def parse_step_value(line: str, st: State) -> Record | None:
+    m = _STEP_VALUE.match(line.strip())
+    if not m:
+        return None
+    step = int(m.group(1))
+    last = st.extra.get("step_value_last")
+    if last is not None and step <= last:
+        return None
+    st.extra["step_value_last"] = step
+    return Record(step, {"loss": float(m.group(2))})
+
+
 @dataclass(frozen=True)
 class Format:
     name: str
@@ -1536,6 +1556,7 @@ FORMATS: list[Format] = [
     Format("table", parse_table),
     Format("md_table", parse_md_table),
     Format("kv_table", parse_kv_table),
+    Format("step_value", parse_step_value),
     Format("generic", parse_generic, specific=False),
 ]
 FORMAT_BY_NAME = {f.name: f for f in FORMATS}
