@@ -124,3 +124,12 @@ def test_nan_in_an_excerpt_that_starts_late_is_not_from_the_start() -> None:
         ctx = nan_context(_nan_run(steps))
         assert ctx is not None and not ctx.from_start, steps
         assert data.detect_nan_from_start(_nan_run(steps)) == [], steps
+
+
+# --- the LR of this step under another name ------------------------------------------------------------------------
+
+def test_current_lr_names_are_the_lr() -> None:
+    from traindoc.ingest.names import canonical_metric
+
+    assert canonical_metric("cur_lr") == "lr" and canonical_metric("current_lr") == "lr"
+    assert canonical_metric("curriculum_lr") != "lr" and canonical_metric("cur_loss") != "lr"

@@ -133,9 +133,11 @@ _EVAL_FORM = {"loss": "eval_loss", "accuracy": "eval_accuracy"}
 
 _RANK_SUFFIX = re.compile(r"^(?P<base>.+?)(?:[@_/ .:-]|\s*[\[(])rank[_ -]?(?P<rank>\d+)[\])]?$", re.I)
 _RANK_PREFIX = re.compile(r"^[\[(]?rank[_ -]?(?P<rank>\d+)[\])]?[/_ .:-]*(?P<base>.+)$", re.I)
-# lr, learning_rate, learning-rate, "learning rate", optionally prefixed by train/ and followed by a group.
+# lr, learning_rate, learning-rate, "learning rate", optionally prefixed by train/ (or cur_/current_: the LR of
+# this step, MindYOLO's "cur_lr") and followed by a group.
 _LR = re.compile(
-    r"^(?:(?:train|training|trainer|optim|optimizer)[/_ ])?(?:lr|learning[_ -]?rate)(?P<rest>(?:[-/_ ].*)?)$", re.I
+    r"^(?:(?:train|training|trainer|optim|optimizer|cur|current)[/_ ])?(?:lr|learning[_ -]?rate)(?P<rest>(?:[-/_ ].*)?)$",
+    re.I,
 )
 _SEP = re.compile(r"[\s\-/.]+")
 
