@@ -136,7 +136,8 @@ _RANK_PREFIX = re.compile(r"^[\[(]?rank[_ -]?(?P<rank>\d+)[\])]?[/_ .:-]*(?P<bas
 # lr, learning_rate, learning-rate, "learning rate", optionally prefixed by train/ (or cur_/current_: the LR of
 # this step, MindYOLO's "cur_lr") and followed by a group.
 _LR = re.compile(
-    r"^(?:(?:train|training|trainer|optim|optimizer|cur|current)[/_ ])?(?:lr|learning[_ -]?rate)(?P<rest>(?:[-/_ ].*)?)$",
+    r"^(?:(?:train|training|trainer|optim|optimizer|cur|current)[/_ ])?(?:lr|learning[_ -]?rate)"
+    r"(?P<rest>(?:[-/_ ].*)?)$",
     re.I,
 )
 _SEP = re.compile(r"[\s\-/.]+")
