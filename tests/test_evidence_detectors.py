@@ -109,6 +109,22 @@ def test_lr_too_high_a_last_point_bump_is_not_instability() -> None:
     assert f.strength >= 0.45 and f.step == 8  # the smoothed rise begins at epoch 8
 
 
+def test_lr_too_high_a_rebound_that_keeps_most_of_the_progress_is_weak() -> None:
+    # 2.0 -> 0.3, then up 60 % to ~0.48 over the last quarter: a rise, but the run keeps ~90 % of its progress
+    fall = list(np.linspace(2.0, 0.3, 30))
+    rebound = fall + list(np.linspace(0.3, 0.48, 10))
+    f = fire(optimisation.detect_lr_too_high, _epochs_run(rebound))
+    assert f.strength < 0.45 and any("keeps most of what it learned" in e for e in f.evidence)
+    # the same fall, then back above the first loss: training undone, the LR's textbook signature
+    undone = fall + list(np.linspace(0.3, 2.6, 10))
+    g = fire(optimisation.detect_lr_too_high, _epochs_run(undone))
+    assert g.strength > 0.55 and g.numbers.get("undone") and any("undid the training" in e for e in g.evidence)
+    # in between (a third of the progress given back): a divergence, no more
+    third = fall + list(np.linspace(0.3, 0.9, 10))
+    h = fire(optimisation.detect_lr_too_high, _epochs_run(third))
+    assert f.strength < h.strength <= 0.55 and not h.numbers.get("undone")
+
+
 def test_lr_too_high_silent_at_reference_lr_and_mild_bump() -> None:
     a = healthy_arrays()
     a["grad_norm"][600] *= 2.0  # a 2x blip is within the noise of a healthy run
@@ -173,6 +189,18 @@ def test_lr_too_high_a_per_token_loss_beyond_any_vocabulary_is_a_divergence() ->
     # a summed cost (Marian's ce-sum) is large but is not ln(perplexity): no divergence read from its level
     cost = np.linspace(120.0, 80.0, 6)
     assert optimisation.detect_lr_too_high(_ppl_run(cost, np.exp(cost / 30))) == []
+
+
+def test_lr_too_high_a_stretch_beyond_any_vocabulary_is_a_divergence() -> None:
+    # a word LM that climbs from ~12 to 15-17 nats per token mid-run (median ~13): three points in a row above
+    # ln 1e6 = 13.8 are worse than uniform over any vocabulary
+    loss = np.array([12.3, 12.0, 12.3, 12.8, 12.2, 12.9, 14.9, 15.0, 15.1, 13.2, 12.5, 12.4])
+    f = fire(optimisation.detect_lr_too_high, _ppl_run(loss, np.exp(loss)))
+    assert f.step == 350 and f.numbers.get("undone") and any("consecutive points" in e for e in f.evidence)
+    # one batch past 13.8 between ordinary ones is no stretch
+    spike = np.array([12.3, 12.0, 12.3, 12.8, 12.2, 14.9, 12.2, 12.1, 12.0, 11.9, 11.8, 11.7])
+    found = optimisation.detect_lr_too_high(_ppl_run(spike, np.exp(spike)))
+    assert not any("vocabulary" in e for fd in found for e in fd.evidence)
 
 
 def test_lr_too_high_one_overflowed_perplexity_is_a_divergence() -> None:
@@ -733,6 +761,20 @@ def _overflow(scales: list[float], first_step: int = 40) -> list[LogEvent]:
 def test_fp16_overflow_fires_when_the_scale_reaches_its_floor() -> None:
     f = fire(numerics.detect_fp16_overflow, make_run(events=_overflow([2.0 ** -k for k in range(-3, 4)])))
     assert f.step == 40 and f.strength >= 0.8 and f.numbers["lowest_loss_scale"] == 0.125
+
+
+def test_fp16_overflow_fires_when_a_logged_scale_keeps_halving_without_messages() -> None:
+    # NVIDIA's DLLogger prints only "PARAMETER loss_scale : x": the scale halves at every logged point from step 600
+    # down to ~1e-13, each drop an overflow of the dynamic scaler, though no overflow line is printed
+    a = healthy_arrays()
+    a["loss_scale"] = np.full(N, 65536.0)
+    a["loss_scale"][600:] = 65536.0 * 0.5 ** np.arange(1, N - 599)
+    f = fire(numerics.detect_fp16_overflow, make_run(a))
+    assert f.strength >= 0.8 and f.numbers["overflow_messages"] >= 3
+    # one drop to 0.5 in the logged scale, the loss finite: the scaler copes, a risk only
+    b = healthy_arrays()
+    b["loss_scale"] = np.where(T < 600, 1.0, 0.5)
+    assert fire(numerics.detect_fp16_overflow, make_run(b)).strength < 0.5
 
 
 def test_fp16_overflow_one_reduction_to_a_low_scale_is_a_risk_only() -> None:

@@ -194,12 +194,24 @@ def _scales(run: Run, over: list) -> list[float]:
     return out
 
 
+def _scale_drops(run: Run) -> int:
+    """Reductions in a logged loss_scale series: a dynamic scaler (torch GradScaler, apex, DeepSpeed) lowers its scale
+    only on an overflow, so each logged drop is at least one overflow, whether or not it printed a message."""
+    ls = run.series("loss_scale")
+    if ls is None:
+        return 0
+    _, v = ls.finite()
+    return int((np.diff(v) < 0).sum()) if v.size >= 2 else 0
+
+
 def detect_fp16_overflow(run: Run) -> list[Finding]:
     """Half precision overflows: the loss scale stuck at its floor or driven low, NaN with overflow messages or in
     an fp16 run, or skipping that never stops. Routine loss-scale search is reported as weak context only."""
     ev: list[str] = []
     over = _overflow_events(run)
-    n = sum(e.count for e in over)
+    # overflows: the scaler's messages, or the drops of its logged scale when it prints none (NVIDIA's DLLogger
+    # logs only "PARAMETER loss_scale : x")
+    n = max(sum(e.count for e in over), _scale_drops(run))
     scales = _scales(run, over)
     lowest = min(scales) if scales else None
     at_minimum = any(_MINIMUM_RE.search(e.message or "") for e in over)
@@ -221,7 +233,7 @@ def detect_fp16_overflow(run: Run) -> list[Finding]:
                   "gradients overflow fp16 (max 65504); the scaler cannot help")
         strength = 0.85
     elif floor:
-        ev.append(f"loss scale at {fmt(lowest)} after {n} overflow message(s) and a finite loss: gradients close to "
+        ev.append(f"loss scale at {fmt(lowest)} after {n} overflow(s) and a finite loss: gradients close to "
                   "fp16's range, but the scaler still copes; a risk to watch, not yet a cause")
         strength = 0.35
     elif lowest is not None and lowest < SCALE_LOW and n >= 2:

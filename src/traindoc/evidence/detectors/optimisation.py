@@ -10,6 +10,7 @@ import numpy as np
 from traindoc.causes.keys import KEYS
 from traindoc.evidence import stats
 from traindoc.evidence.context import (
+    BLOW_UP,
     LR_REFERENCE,
     cite_config,
     cite_series,
@@ -37,6 +38,38 @@ from traindoc.ingest.model import Run
 
 def _family_name(family: str) -> str:
     return "an unknown optimiser (wide range)" if family == "unknown" else family.replace("_", " ")
+
+
+# A rise that gives back less than this share of the fall from the first logged loss to the minimum leaves the run
+# with >= 3/4 of its progress: a rebound (minibatch noise on a small loss, a late overfit, a data-order effect), not
+# the divergence of a step size beyond the stable range, which undoes training (Goodfellow et al. 2016, §11.4.1:
+# an LR too large makes gradient descent increase the training error). Real-library healthy runs rebound by
+# 10-13 % of their fall, the divergences of the real-world logs by 40 % to many times it.
+REBOUND = 0.25
+
+
+ANY_VOCAB_NATS = math.log(1e6)  # uniform guessing over a million tokens; real vocabularies are 256k or fewer
+
+
+def _first_stretch(mask: np.ndarray, n: int) -> int | None:
+    """Index where the first run of n consecutive True values starts, or None."""
+    count = 0
+    for i, m in enumerate(mask):
+        count = count + 1 if m else 0
+        if count == n:
+            return i - n + 1
+    return None
+
+
+def _given_back(loss, d) -> float:
+    """Share of the fall (first logged loss -> minimum) that the rise to the end gave back; inf for a non-finite end
+    or a curve that never fell. >= 1: the loss ended above where it started."""
+    _, v = loss.finite()
+    if v.size == 0 or not np.isfinite(d.end_value):
+        return math.inf
+    head = float(np.median(v[:max(1, v.size // 10)]))
+    fall = head - d.min_value
+    return (d.end_value - d.min_value) / fall if fall > 0 else math.inf
 
 
 def _instability_evidence(run: Run) -> tuple[list[str], int | None, float, dict]:
@@ -78,7 +111,17 @@ def _instability_evidence(run: Run) -> tuple[list[str], int | None, float, dict]
             # an engineer wants it sustained over >= 3 points before calling the run unstable
             after = int((loss.steps > d.min_step).sum())
             # ... unless the rise is an order of magnitude or more: no noise climbs 10x, one point is enough
-            sev = max(sev, min(1.0, 0.4 + d.rise) if after >= 3 or d.rise >= 9 else 0.3)
+            rise_sev = min(1.0, 0.4 + d.rise) if after >= 3 or d.rise >= 9 else 0.3
+            back = _given_back(loss, d)
+            if back < REBOUND and d.rise < BLOW_UP - 1:
+                # the run keeps most of what it learned: a rebound, not a divergence
+                ev.append(f"the rise gives back {back:.0%} of the fall from the first logged loss to the minimum: "
+                          f"the run keeps most of what it learned, a rebound as often as a step size too large")
+                rise_sev = min(rise_sev, 0.5)
+            elif back >= 1 or d.rise >= BLOW_UP - 1:
+                # the loss ended above where it started, or 10x its minimum: training was undone, not disturbed
+                nums["undone"] = True
+            sev = max(sev, rise_sev)
             b = near_boundary(run, d.onset_step, 0.1)
             if b and "stage_boundary" not in nums:
                 ev.append(f"the rise starts at the switch to curriculum stage '{b[1]}' at step {b[0]}")
@@ -101,12 +144,21 @@ def _instability_evidence(run: Run) -> tuple[list[str], int | None, float, dict]
         # the identity ppl = exp(loss) needs >= 3 points to rule out chance, except where the perplexity printed
         # as inf beside a loss above 709 (exp overflows float64 there): only exp of that very loss gives inf
         overflowed = bool((np.isinf(pv) & (lv > 709)).any())
-        if (ok.sum() >= 3 or overflowed) and bool(same[ok].all()) and float(np.median(lv[ok])) >= 25:
-            ev.append(f"{ls.name} is a per-token cross-entropy ({pname} = exp of it is logged) at a median "
-                      f"{fmt(float(np.median(lv[ok])))} nats: beyond ln of any vocabulary (ln 1e6 = 13.8), far worse "
-                      f"than uniform guessing, so the model diverged {cite_series(ls)}")
+        if not ((ok.sum() >= 3 or overflowed) and bool(same[ok].all())):
+            continue
+        # a run that climbs there mid-training shows it as a stretch of consecutive points above ln 1e6 rather than
+        # as its median: three in a row, as for a sustained rise (a single batch spiking past it can be one bad batch)
+        stretch = _first_stretch(ok & (lv > ANY_VOCAB_NATS), 3)
+        if float(np.median(lv[ok])) >= 25 or stretch is not None:
+            at = (f"at a median {fmt(float(np.median(lv[ok])))} nats" if stretch is None else
+                  f"above {ANY_VOCAB_NATS:.1f} nats for 3+ consecutive points from step {int(common[stretch])}")
+            ev.append(f"{ls.name} is a per-token cross-entropy ({pname} = exp of it is logged) {at}: beyond ln of any "
+                      f"vocabulary (ln 1e6 = 13.8), far worse than uniform guessing, so the model diverged "
+                      f"{cite_series(ls)}")
             sev = max(sev, 0.9)
-            first = int(common[0]) if first is None else first
+            nums["undone"] = True  # worse than knowing nothing: whatever the run learned is gone
+            hit = int(common[0] if stretch is None else common[stretch])
+            first = hit if first is None else min(first, hit)
             break
     # what preceded a NaN (context.NanContext): a climbing loss, an LR still warming up or just raised point at
     # the LR as the NaN's cause (docs/causes.md: "NaN after a blow-up"); a blow-up is reported by the spikes above
@@ -277,6 +329,13 @@ def detect_lr_too_high(run: Run) -> list[Finding]:
         lone = ctx is not None and ctx.loss_nan and not ctx.recovers and not nan_lead
         in_range = any(c.family != "unknown" for c in lrs) or (lone and lr_cleared(run) is not None)
         strength = (0.2 if in_range else 0.15) + (0.15 if in_range else 0.4) * sev
+        if not in_range and nums.get("undone"):
+            # the loss ended above its first value, 10x its minimum or beyond any vocabulary: a step size beyond the
+            # stable range is the textbook reading of training undone (an op failing gives NaN, not a climb; missing
+            # zero_grad and exploding gradients, its look-alikes, are named by their own evidence)
+            sym.append("the loss undid the training (it ended above its first value, 10x its minimum or beyond any "
+                       "vocabulary): the first reading is a step size beyond the stable range")
+            strength += 0.1
         if nan_lead and not in_range:
             # a NaN right after the loss climbed or while the LR was still rising, with no reference to clear the
             # LR: the divergence is the LR's until something else is shown (Goyal et al. 2017 warm up because the
