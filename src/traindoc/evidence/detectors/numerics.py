@@ -194,14 +194,16 @@ def _scales(run: Run, over: list) -> list[float]:
     return out
 
 
-def _scale_drops(run: Run) -> int:
-    """Reductions in a logged loss_scale series: a dynamic scaler (torch GradScaler, apex, DeepSpeed) lowers its scale
-    only on an overflow, so each logged drop is at least one overflow, whether or not it printed a message."""
+def _scale_drops(run: Run) -> tuple[int, int | None]:
+    """Reductions in a logged loss_scale series and the step of the first: a dynamic scaler (torch GradScaler, apex,
+    DeepSpeed) lowers its scale only on an overflow, so each logged drop is at least one overflow, whether or not it
+    printed a message."""
     ls = run.series("loss_scale")
     if ls is None:
-        return 0
-    _, v = ls.finite()
-    return int((np.diff(v) < 0).sum()) if v.size >= 2 else 0
+        return 0, None
+    st, v = ls.finite()
+    fell = np.nonzero(np.diff(v) < 0)[0] if v.size >= 2 else np.array([], dtype=int)
+    return int(fell.size), (int(st[fell[0] + 1]) if fell.size else None)
 
 
 def detect_fp16_overflow(run: Run) -> list[Finding]:
@@ -211,7 +213,8 @@ def detect_fp16_overflow(run: Run) -> list[Finding]:
     over = _overflow_events(run)
     # overflows: the scaler's messages, or the drops of its logged scale when it prints none (NVIDIA's DLLogger
     # logs only "PARAMETER loss_scale : x")
-    n = max(sum(e.count for e in over), _scale_drops(run))
+    drops, first_drop = _scale_drops(run)
+    n = max(sum(e.count for e in over), drops)
     scales = _scales(run, over)
     lowest = min(scales) if scales else None
     at_minimum = any(_MINIMUM_RE.search(e.message or "") for e in over)
@@ -219,7 +222,7 @@ def detect_fp16_overflow(run: Run) -> list[Finding]:
     nan_loss = first_nonfinite(loss) is not None
     precision = training_precision(run)
     fp16 = bool(precision.half)
-    step = over[0].step if over else None
+    step = over[0].step if over else first_drop
     if over:
         ev.append(f"{n} overflow/skip messages, first at step {over[0].step}: {over[0].message[:100]} "
                   f"[{cite_source(over[0].source)}:{over[0].line}]")
