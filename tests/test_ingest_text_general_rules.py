@@ -211,3 +211,76 @@ def test_kv_table_with_a_section_column(tmp_path):
 def test_step_phrase_after_the_word():
     rec = parse_generic("loss is inf, stopping training at step 48", State())
     assert rec is not None and rec.step == 48 and rec.metrics == {"loss": float("inf")}
+
+
+# --- durations, training epoch summaries, held-out sentences, the planned length ----------------------------------
+
+
+def test_durations_are_never_metrics(tmp_path):
+    # InsightFace's "Required: 31 hours" is the time left: no series, while the loss on the same line is read
+    run = read(REALWORLD / "insightface-1430-arcface-torch-r100-maintainer-steps" / "run" / "train.log")
+    assert run.series("Required") is None
+    assert points(run, "loss")[1600] == 32.0923
+    run = read_text(tmp_path, "step 10 loss 0.50 eta: 3 hours\nstep 20 loss 0.40 time left: 12 min\n"
+                              "step 30 loss 0.30 elapsed: 310.5 epoch time cost: 3.9\n")
+    assert points(run, "loss") == {10: 0.5, 20: 0.4, 30: 0.3}
+    assert sorted(run.metrics) == ["loss"]
+
+
+def test_a_unit_word_that_is_the_next_key_is_no_duration(tmp_path):
+    # "min=" is the next key of an activation-statistics print, not "0.02 minutes"; a rate is no duration either
+    run = read_text(tmp_path, "step 1 loss 2.0 std=0.02 min=-0.04 max=0.04\nstep 2 loss 1.9 std=0.03 min=-0.05 "
+                              "max=0.05 speed: 310.2 samples/sec\n")
+    assert points(run, "std") == {1: 0.02, 2: 0.03}
+    assert points(run, "min") == {1: -0.04, 2: -0.05}
+    assert points(run, "speed") == {2: 310.2}
+
+
+def test_gluoncv_training_epoch_summary_in_an_mxnet_log():
+    # "[Epoch 0] training: accuracy=0.026305" (a bracketed epoch, then "phase: name=value") belongs to the last batch
+    # line of that epoch, as MXNet's own "Epoch[0] Train-accuracy=" line does
+    run = read(REALWORLD / "gluoncv-822-mobilenet025-lr04-one-gpu" / "run" / "mobilenet0.25.log")
+    acc = points(run, "accuracy")
+    start = {e: s for s, e in run.epoch_starts}
+    assert acc[max(s for s in acc if s < start[1])] == 0.026305  # the batch lines' running value there: 0.025210
+    assert acc[max(s for s in acc if s < start[8])] == 0.158966
+
+
+def test_a_training_line_with_its_own_counter_is_not_taken_beside_a_family(tmp_path):
+    # in a family's log, a phase-marked training line that the family does not read and that carries its own step
+    # would start a second step count: it stays unread (an epoch summary without a counter is taken)
+    lines = "".join(f"Epoch[0] Batch [{b}]\tSpeed: 100.0 samples/sec\taccuracy={b / 1000:.3f}\n"
+                    for b in range(100, 600, 100))
+    run = read_text(tmp_path, lines + "training: step 7 accuracy=0.9\n")
+    assert points(run, "accuracy")[500] == 0.5 and 7 not in points(run, "accuracy")
+
+
+def test_a_held_out_metric_named_by_a_sentence_is_an_eval_record():
+    st = State()
+    assert parse_generic("after 200 steps, the validation loss is 0.53", st).eval
+    assert parse_generic("val_loss: 0.5 val_acc: 0.9", st).eval  # every metric named for a held-out split
+    assert not parse_generic("step 3 loss: 0.4 val_loss: 0.5", st).eval  # a training metric beside it
+
+
+def test_held_out_sentences_do_not_move_the_step(tmp_path):
+    run = read_text(tmp_path, "step 100: loss 2.0\nthe validation loss is 2.5\nstep 200: loss 1.8\n"
+                              "the validation loss is 2.4\n")
+    assert points(run, "loss") == {100: 2.0, 200: 1.8}
+    assert points(run, "eval_loss") == {100: 2.5, 200: 2.4}
+
+
+def test_planned_steps_from_the_progress_counter(tmp_path):
+    # detectron2 prints eta = (max_iter - iter - 1) x its per-iteration time: d2go-19's run is planned for ~300
+    run = read(REALWORLD / "d2go-19-warmup-equals-max-iter" / "run" / "train.log")
+    assert 270 <= run.meta["planned_steps"] <= 310
+    run = read_text(tmp_path, "".join(f"iter {i}/5000 loss {3 - i / 100:.2f}\n" for i in range(10, 60, 10)))
+    assert run.meta["planned_steps"] == 5000
+
+
+def test_no_planned_steps_from_a_per_epoch_counter(tmp_path):
+    # "Step [100/600]" beside an epoch counts batches inside the epoch: no planned length in steps
+    run = read_text(tmp_path, "".join(f"Epoch [1/5], Step [{i}/600], Loss: {2 - i / 1000:.3f}\n"
+                                      for i in range(100, 700, 100)))
+    assert "planned_steps" not in run.meta and run.meta["planned_epochs"] == 5
+    run = read_text(tmp_path, "".join(f"iter {i}: loss {3 - i / 100:.2f}\n" for i in range(10, 60, 10)))
+    assert "planned_steps" not in run.meta

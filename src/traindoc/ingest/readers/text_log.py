@@ -51,8 +51,8 @@ from traindoc.ingest.readers.textlog_formats import (
     State,
     canonical,
     comment_marker,
-    held_out_line,
     normalise,
+    phase_line,
     uncomment,
 )
 from traindoc.ingest.registry import Reader, ReadError
@@ -61,6 +61,7 @@ MAX_FRAME = 64 * 1024  # bytes kept of one frame; the rest of an over-long frame
 HEAD_FRAMES = 2000  # frames used to pick the format family
 MAX_HEAD_BYTES = 4 << 20  # how far to look for a known family when the first frames match none
 MAX_PLANNED_EPOCHS = 1_000_000  # an "epoch e/n" total beyond this is no epoch count
+MAX_PLANNED_STEPS = 10**12  # nor a step total beyond this (a sample or token count)
 MAX_EVENTS = 20000  # distinct events kept per file; later new ones are only counted (a warning storm is one event)
 MAX_MESSAGE = 2000  # characters kept of an event's message
 
@@ -495,6 +496,10 @@ class _Parser:
         planned = max((st.extra.get("planned_epochs", 0) for st in self.states.values()), default=0)
         if 0 < planned <= MAX_PLANNED_EPOCHS:
             self.run.meta["planned_epochs"] = max(planned, self.run.meta.get("planned_epochs", 0))
+        # ... and in steps, where its counter prints a total ("iter 100/5000", detectron2's eta beside "iter: i")
+        steps = max((st.extra.get("planned_steps", 0) for st in self.states.values()), default=0)
+        if 0 < steps <= MAX_PLANNED_STEPS:
+            self.run.meta["planned_steps"] = max(steps, self.run.meta.get("planned_steps", 0))
         if self.used_implicit:
             self.src.warnings.append("some metric lines carry no step; their line order is used as the step")
         if self.truncated:
@@ -583,15 +588,19 @@ class _Parser:
         self.src.records += int(steps.size)
         return True
 
-    def _held_out(self, text: str) -> Record | None:
-        """A held-out line ("[Epoch 0] validation: err-top1=0.93") that the log's family does not read, by the generic
-        rules. Its epoch is no position in the family's step count: without a counter of its own it belongs to the
-        last step seen."""
+    def _phase(self, text: str) -> Record | None:
+        """A phase-marked line ("[Epoch 0] validation: err-top1=0.93", "[Epoch 0] training: accuracy=0.03") that the
+        log's family does not read, by the generic rules. Its epoch is no position in the family's step count:
+        without a counter of its own it belongs to the last step seen. A training line is taken only then (an epoch
+        summary, like MXNet's own "Epoch[3] Train-accuracy=" line): one with a counter of its own would be a second
+        step count beside the family's."""
         try:
             rec = FORMAT_BY_NAME["generic"].parse(text, self.states["generic"])
         except Exception:  # noqa: BLE001 - one odd line must not lose the file
             return None
-        if rec is None or not rec.metrics or not rec.eval:
+        if rec is None or not rec.metrics:
+            return None
+        if not rec.eval and rec.step is not None and not rec.from_epoch:
             return None
         if rec.from_epoch:
             rec.step = None
@@ -651,8 +660,8 @@ class _Parser:
                 if rec is not None and rec.metrics:
                     break
                 rec = None
-            if rec is None and not self.generic_in_order and held_out_line(text):
-                rec = self._held_out(text)
+            if rec is None and not self.generic_in_order and phase_line(text):
+                rec = self._phase(text)
             if rec is not None and rec.step is not None and not _INT64[0] <= rec.step <= _INT64[1]:
                 raise ValueError(f"step {rec.step} out of range")
             step_before = self.last_step

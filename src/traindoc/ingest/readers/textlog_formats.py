@@ -239,8 +239,11 @@ def _put(metrics: dict[str, float], key: str, raw: str | None) -> None:
 
 
 # key: value pairs with single-token keys ("loss: 0.52", "lr=1e-3", "grad_norm:  0.83", "memory:  9.46GiB").
+# (a value followed by a time unit word is a duration: MMEngine's "eta: 1 day, 2:03:04"; a unit word that is the
+# next key, "std=0.02 min=-0.04", is not)
 _PAIR = re.compile(
     rf"(?<![\w./])([A-Za-z_][\w./@\-\[\]]*)\s*[:=]\s*({NUM})(?:%|ms|s|GiB|GB|MiB|MB|M|K|k)?(?![\w.]|:\d)"
+    r"(?!\s+(?:days?|hours?|hrs?|minutes?|mins?|seconds?|secs?)(?![\w/]|\s*[=:]))"
 )
 
 
@@ -383,10 +386,19 @@ _MODDED = re.compile(r"^step:(\d+)/(\d+)\s")
 _MODDED_PAIR = re.compile(rf"(\w+):({NUM})(?:ms)?")
 
 
+def plan_steps(st: State, total: int) -> None:
+    """The run's planned length in steps, as its own progress counter prints it ("iter 100/5000"): the reader hands
+    the largest total on to run.meta["planned_steps"] (a schedule that ends long before it, or a warmup longer than
+    it, is visible only against this when the log is an excerpt)."""
+    if total > 0:
+        st.extra["planned_steps"] = max(st.extra.get("planned_steps", 0), total)
+
+
 def parse_modded_nanogpt(line: str, st: State) -> Record | None:
     m = _MODDED.match(line)
     if not m:
         return None
+    plan_steps(st, int(m.group(2)))
     metrics: dict[str, float] = {}
     for k, v in _MODDED_PAIR.findall(line[m.end():]):
         _put(metrics, k, v)
@@ -556,6 +568,7 @@ def parse_keras(line: str, st: State) -> Record | None:
 
 # detectron2: " eta: 0:10:02  iter: 19  total_loss: 1.923  loss_cls: 0.7  time: 0.2540  data_time: 0.0084  lr: 0.0071"
 _D2 = re.compile(r"(?:^|\s)iter: (\d+)\s")
+_D2_ETA = re.compile(r"\beta: (?:(\d+) days?, )?(\d+):(\d\d):(\d\d)")
 
 
 def parse_detectron2(line: str, st: State) -> Record | None:
@@ -565,7 +578,17 @@ def parse_detectron2(line: str, st: State) -> Record | None:
     metrics = pairs(line[m.end():])
     if not metrics:
         return None
-    return Record(int(m.group(1)), metrics)
+    it = int(m.group(1))
+    eta = _D2_ETA.search(line, 0, m.start())
+    t = metrics.get("time")
+    if eta and t and t > 0:
+        # detectron2 prints eta = (max_iter - iter - 1) x seconds per iteration (its "time"): the planned length is
+        # iter + 1 + eta / time. The latest line's estimate is the closest (the least time left to extrapolate).
+        d, h, mi, sec = (int(g or 0) for g in eta.groups())
+        total = it + 1 + round((((d * 24 + h) * 60 + mi) * 60 + sec) / t)
+        if total > it:
+            st.extra["planned_steps"] = total
+    return Record(it, metrics)
 
 
 # mmcv / MMEngine: "Epoch [1][50/1000]\tlr: 1.000e-02, eta: ..., loss: 0.7", "Epoch(train) [1][10/25]  lr: ...",
@@ -591,6 +614,8 @@ def parse_mmcv(line: str, st: State) -> Record | None:
         metrics = pairs(line[m.end():])
         if m.group(1) in ("val", "test"):
             return Record(None, {f"val_{k}": v for k, v in metrics.items()}, eval=True)
+        if m.group(3):
+            plan_steps(st, int(m.group(3)))  # "Iter(train) [100/2000]": max_iters
         return Record(int(m.group(2)), metrics)
     return None
 
@@ -1277,6 +1302,19 @@ _TENSOR_REPR = re.compile(rf"tensor\(\[?\s*({NUM})\]?[^)]*\)")  # printing a ten
 _ONE_ELEMENT = re.compile(rf"([:=]\s*)\[\s*({NUM})\s*\](?!\s*[\[\d])")
 # Keys that name a process, not a measurement ("Train: Rank: 0, epoch: 1, step: 5310, ...").
 _GEN_NOT_METRIC = {"rank", "local_rank", "global_rank", "world_size", "pid"}
+# Durations are the clock, not the training: an ETA ("eta: 31", InsightFace's "Required: 31 hours"), the time left or
+# spent ("time left", "remaining", "elapsed", "time cost: 1194.5" per epoch). Their value follows the wall clock and
+# the run's length, so as a series they would read as a metric that "falls" or "climbs" with no meaning for the
+# model. A key is a duration when one of its words says so; a value is one when a time unit word follows it ("31
+# hours", "12 min"); a rate ("3262 samples/sec", "0.3 sec/it") is not.
+_DURATION_WORDS = {"eta", "required", "remaining", "elapsed", "left", "duration"}
+_TIME_UNIT = re.compile(r"\s*(?:hours?|hrs?|h|minutes?|mins?|seconds?|secs?|days?)(?![\w/]|\s*[=:])", re.I)
+
+
+def duration_key(key: str) -> bool:
+    """Whether a printed key names a duration (an ETA, the time left or spent), never a metric."""
+    words = set(re.split(r"[\s_/.-]+", key.lower()))
+    return bool(words & _DURATION_WORDS) or ("time" in words and "cost" in words)
 _CODE = re.compile(r"^\s*(?:def|class|import|from|return|if|elif|else|for|while|with|try|except|assert|raise|@)\b"
                    r"|\bself\.|\s=\s*(?!(?:nan|NaN|inf|Inf|Infinity|None|N/A)\b)[A-Za-z_(\[{'\"]|^\s*#"
                    r"|:\s*(?:int|float|str|bool)\s*=|(?<![=<>!])==(?![=>])|\+=|-=")
@@ -1360,6 +1398,12 @@ def held_out_line(text: str) -> bool:
                                          for m in _PHASE.finditer(text))
 
 
+def phase_line(text: str) -> bool:
+    """Whether a line carries any phase marker, training included ("[Epoch 3] training: accuracy=0.16" in gluon-cv):
+    a line a family parser does not read may still be read by the generic rules (text_log.py says when)."""
+    return _may_mark_phase(text) and _PHASE.search(text) is not None
+
+
 def _phase_prefixes(line: str) -> list[tuple[int, str | None]]:
     """(position, metric-name prefix) per phase marker: "" for training, "val_"/"test_" for held-out."""
     out: list[tuple[int, str | None]] = []
@@ -1414,7 +1458,8 @@ def parse_generic(line: str, st: State) -> Record | None:
         st.extra["pending_step"] = int(only.group(1))
         return None
     # a percentage is progress, never a step or epoch counter ("Step: 100%|####| 1827/1827" is a tqdm bar)
-    found = [(m.group(1), m.group(2), m.group(0).endswith("%"), m.start()) for m in _GEN_PAIR.finditer(line)]
+    found = [(m.group(1), m.group(2), m.group(0).endswith("%"), m.start()) for m in _GEN_PAIR.finditer(line)
+             if not _TIME_UNIT.match(line, m.end())]  # "Required: 31 hours": a duration, not a value
     if not found:
         return None
     phases = _phase_prefixes(line) if _may_mark_phase(line) else []
@@ -1426,6 +1471,8 @@ def parse_generic(line: str, st: State) -> Record | None:
         # "epoch 5/50": the run is planned for 50 epochs (the reader hands the largest total on to run.meta)
         st.extra["planned_epochs"] = max(st.extra.get("planned_epochs", 0), fr["epoch"][1])
     inner = fr.get("step") or fr.get("iter") or fr.get("iteration") or fr.get("batch")
+    if inner is not None and inner is not fr.get("batch") and "epoch" not in line.lower():
+        plan_steps(st, inner[1])  # "iter 100/5000" with no epoch: a global counter and its planned total
     m = _BRACKET_PAIR.match(line) or _BRACKET_STEP.match(line)
     if inner is None and m is not None and m.re is _BRACKET_PAIR:
         epoch = int(m.group(1))
@@ -1463,7 +1510,7 @@ def parse_generic(line: str, st: State) -> Record | None:
             if v is not None and math.isfinite(v) and epoch is None:
                 epoch = int(v)
             continue
-        if low in _GEN_NOT_METRIC:
+        if low in _GEN_NOT_METRIC or duration_key(low):
             continue
         v = parse_number(raw_val)
         if v is None:
@@ -1495,7 +1542,11 @@ def parse_generic(line: str, st: State) -> Record | None:
     from_epoch = step is None and epoch is not None
     if from_epoch:
         step = epoch  # per-epoch logs ("Epoch: 0005 cost = 0.12"): the epoch is the step
-    evalish = marked_eval or any(re.match(r"(?:val|valid|eval|test)\b|validation", k, re.I) for k in metrics)
+    # held-out: marked by a phase, or a metric named for a held-out split ("val loss"), or every metric named with a
+    # split prefix, however it was printed ("val_loss: 0.53", or "the validation loss is 0.53", which the sentence
+    # rule writes as "val_loss=0.53")
+    evalish = marked_eval or any(re.match(r"(?:val|valid|eval|test)\b|validation", k, re.I) for k in metrics) \
+        or all(_ALREADY_HELD_OUT.match(k) for k in metrics)
     return Record(step, metrics, eval=evalish, epoch=epoch, from_epoch=from_epoch)
 
 
