@@ -317,6 +317,42 @@ def test_lr_collapse_against_the_planned_epochs_a_log_prints(tmp_path):
     assert nl.detect_lr_collapse(load_run([p])) == []
 
 
+def test_lr_collapse_against_the_planned_steps_a_log_prints(tmp_path):
+    # "iter i/2000": the log stops at step 100 where the LR reached 0, with 95 % of the planned run still to go
+    lines = [f"iter {i}/2000 loss {3 - i / 100:.3f} lr {max(0.0, 1e-3 * (1 - i / 60)):.2e}" for i in range(10, 110, 10)]
+    p = tmp_path / "train.log"
+    p.write_text("\n".join(lines) + "\n")
+    run = load_run([p])
+    assert run.meta["planned_steps"] == 2000
+    (f,) = nl.detect_lr_collapse(run)
+    assert f.step == 60 and any("of the 2000 planned steps" in e for e in f.evidence)
+    p.write_text("\n".join(s.replace("/2000", "/100") for s in lines) + "\n")  # planned for 100: it ends with the run
+    assert nl.detect_lr_collapse(load_run([p])) == []
+
+
+def _warmup_excerpt(planned: int | None, warmup: int) -> Run:
+    """100 logged steps of a run whose counter prints its planned length (or not), warmup_steps configured."""
+    run = build(learning_loss(), config={"lr": 3e-4, "optimizer": "adam", "warmup_steps": warmup},
+                lr=3e-4 * np.minimum(1.0, STEPS / warmup))
+    if planned is not None:
+        run.meta["planned_steps"] = planned
+    return run
+
+
+def test_warmup_longer_than_the_planned_run_fires():
+    # the log is an excerpt (300 steps) of a run planned for 400, with a warmup of 500: it never finishes
+    (f,) = nl.detect_scheduler_misuse(_warmup_excerpt(400, 500))
+    assert f.strength >= 0.7 and any("planned run (400 steps" in e for e in f.evidence)
+    # without the planned length, the logged run (296 steps) is what it is compared to
+    (f,) = nl.detect_scheduler_misuse(_warmup_excerpt(None, 500))
+    assert any("longer than the run (296 steps)" in e for e in f.evidence)
+
+
+def test_warmup_shorter_than_the_planned_run_is_silent_on_an_excerpt():
+    # the first 300 steps of a 10k-step run with a 500-step warmup: a normal warmup the excerpt does not reach
+    assert nl.detect_scheduler_misuse(_warmup_excerpt(10_000, 500)) == []
+
+
 def with_heldout(loss: np.ndarray, held: np.ndarray) -> Run:
     run = build(loss, {"lr": 3e-4, "optimizer": "adam"})
     run.add_series(Series("eval_loss", EVALS, held, "run/train.log"))

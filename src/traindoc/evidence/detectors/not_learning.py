@@ -396,17 +396,29 @@ def _lr_collapse(run: Run) -> LRCollapse | None:
     return LRCollapse(peak, int(st[p]), int(st[c]), float(v[c]), float(after.min()), remaining, logged, s)
 
 
+def planned_steps(run: Run) -> int | None:
+    """The run's planned length in steps, as its progress counter prints it (run.meta["planned_steps"]: "iter
+    100/5000", detectron2's eta beside "iter: i"), when it is at least the logged length; else None."""
+    planned = run.meta.get("planned_steps")
+    if not isinstance(planned, int) or planned <= 0 or planned < run_length(run):
+        return None
+    return planned
+
+
 def _planned_remaining(run: Run, step: int) -> float:
-    """Share of the planned epochs (run.meta["planned_epochs"], from an "epoch e/n" counter) still to go after the
-    epoch that holds `step`; 0 when the log does not say how long the run is planned for."""
+    """Share of the planned run still to go after `step`: from the planned steps (planned_steps) or the planned
+    epochs (run.meta["planned_epochs"], from an "epoch e/n" counter; counted after the epoch that holds `step`);
+    0 when the log does not say how long the run is planned for."""
+    steps = planned_steps(run)
+    by_steps = max(0.0, (steps - step) / steps) if steps else 0.0
     planned = run.meta.get("planned_epochs")
     if not isinstance(planned, int) or planned <= 0 or not run.epoch_starts:
-        return 0.0
+        return by_steps
     starts = sorted(run.epoch_starts)
     first_epoch = min(e for _, e in starts)
     epoch = next((e for s, e in reversed(starts) if s <= step), starts[0][1])
     done = epoch + 1 if first_epoch == 0 else epoch  # epochs finished by the end of this one
-    return max(0.0, (planned - done) / planned)
+    return max(by_steps, (planned - done) / planned)
 
 
 def lrs_below_reference(run: Run) -> list:
@@ -754,9 +766,14 @@ def detect_scheduler_misuse(run: Run) -> list[Finding]:
     # (a run of < 20 steps is a smoke test: its schedule says nothing; a run whose loss went non-finite stopped
     # early, so its logged length is not the length it was configured for, and a warmup longer than it says nothing)
     stopped_early = first_nonfinite(loss_series(run)) is not None
-    if wv is not None and wv > 0 and run_length(run) >= 20 and wv > 1.0 * run_length(run) and not stopped_early:
-        ev.append(f"warmup_steps={wcv.text or wcv.value} is longer than the run ({run_length(run)} steps) "
-                  f"{cite_config(wcv)}")
+    # the run's length is the planned one when its progress counter prints it: a log excerpt (the first 100 steps of
+    # a 10k run) is shorter than a normal warmup, and a warmup longer than the planned run shows before it ends
+    planned = planned_steps(run)
+    length = planned or run_length(run)
+    if wv is not None and wv > 0 and length >= 20 and wv > length and (not stopped_early or planned):
+        of = f"the planned run ({planned} steps, as its progress counter prints it)" if planned else \
+            f"the run ({length} steps)"
+        ev.append(f"warmup_steps={wcv.text or wcv.value} is longer than {of} {cite_config(wcv)}")
         strength = max(strength, 0.7)
     for e in run.events:
         if e.tag == "scheduler_before_optimizer":
@@ -814,7 +831,9 @@ def detect_lr_collapse(run: Run) -> list[Finding]:
     down = "" if c.floor == c.value else (" and to exactly 0 later" if c.floor == 0 else
                                           f" and to {fmt(c.floor)} later ({c.peak / c.floor:.2g}x down)")
     planned = run.meta.get("planned_epochs")
-    whose = f"of the {planned} planned epochs" if planned and c.remaining > c.logged_remaining else "of the run"
+    steps = planned_steps(run)
+    whose = "of the run" if c.remaining <= c.logged_remaining else (
+        f"of the {planned} planned epochs" if planned else f"of the {steps} planned steps")
     ev = [f"{c.series.name} fell from its peak {fmt(c.peak)} (step {c.peak_step}) to {fmt(c.value)} by step "
           f"{c.step}{down}, with {c.remaining:.0%} {whose} still to go: the schedule decays orders of "
           f"magnitude too fast (a per-epoch scheduler stepped every batch, or a schedule sized for a shorter run) "
