@@ -284,3 +284,26 @@ def test_no_planned_steps_from_a_per_epoch_counter(tmp_path):
     assert "planned_steps" not in run.meta and run.meta["planned_epochs"] == 5
     run = read_text(tmp_path, "".join(f"iter {i}: loss {3 - i / 100:.2f}\n" for i in range(10, 60, 10)))
     assert "planned_steps" not in run.meta
+
+
+def test_pytorch_nlp_tutorial_positional_prints():
+    # the char-RNN classification tutorial: "5000  5% (0m12s) 2.9460 Jigalev / Portuguese ✗ (Russian)"
+    run = read(REALWORLD / "practical-pytorch-21-optimizer-on-other-rnn-instance" / "run" / "train.log")
+    loss = points(run, "loss")
+    assert loss[5000] == 2.9460 and loss[50000] == 2.9550 and len(loss) == 10
+    assert sorted(run.metrics) == ["loss"]  # the sample's guess is one example, not a metric
+
+
+def test_pytorch_nlp_tutorial_time_first_variants(tmp_path):
+    # char-RNN generation "0m 5s (5000 5%) 2.9460" and seq2seq "1m 40s (- 7m 23s) (5000 6%) 2.8801"
+    run = read_text(tmp_path, "0m 5s (5000 5%) 2.9460\n0m 10s (10000 10%) 2.5112\n0m 15s (15000 15%) 2.3020\n")
+    assert points(run, "loss") == {5000: 2.946, 10000: 2.5112, 15000: 2.302}
+    run = read_text(tmp_path, "1m 40s (- 7m 23s) (5000 6%) 2.8801\n3m 17s (- 6m 1s) (10000 13%) 2.2958\n"
+                              "4m 55s (- 4m 30s) (15000 20%) 1.9905\n")
+    assert points(run, "loss") == {5000: 2.8801, 10000: 2.2958, 15000: 1.9905}
+
+
+def test_a_percentage_and_a_time_alone_are_no_tutorial_line(tmp_path):
+    # a progress line with no loss after the counter, and a duration with no counter, are not read as a loss
+    run = read_text(tmp_path, "5000 5% (0m12s) done\n0m 5s elapsed 2.9\nstep 1 loss 3.0\nstep 2 loss 2.9\n")
+    assert points(run, "loss") == {1: 3.0, 2: 2.9}

@@ -1137,6 +1137,23 @@ def parse_caffe(line: str, st: State) -> Record | None:
     return None
 
 
+# PyTorch's "NLP From Scratch" tutorials (char-RNN classification and generation, seq2seq translation) and the many
+# scripts copied from them print positional numbers with no names: "5000  5% (0m12s) 2.9460 Jigalev / Portuguese ✗
+# (Russian)" (iter, progress, elapsed, average loss, one sample) and "0m 5s (5000 5%) 2.9460" or "1m 40s (- 7m 23s)
+# (5000 6%) 2.8801" (elapsed [and left], then iter and progress, then the average loss). The decimal after the
+# counter and its percentage is the loss; the sample's guess is one example, not an accuracy.
+_TUTORIAL_ITER = re.compile(rf"^(\d+)\s+\d{{1,3}}%\s+\(\d+m\s?\d+s\)\s+({NUM})(?=\s|$)")
+_TUTORIAL_TIME = re.compile(rf"^\d+m\s?\d+s\b[^()]*(?:\(-\s*\d+m\s?\d+s\)\s*)?\((\d+)\s+\d{{1,3}}%\)\s+({NUM})\s*$")
+
+
+def parse_nlp_tutorial(line: str, st: State) -> Record | None:
+    m = _TUTORIAL_ITER.match(line) or _TUTORIAL_TIME.match(line)
+    if not m:
+        return None
+    v = parse_number(m.group(2))
+    return Record(int(m.group(1)), {"loss": v}) if v is not None else None
+
+
 # YOLOv5's results.txt (one row per epoch, no header): epoch/last, GPU memory, then "%10.4g" cells: train box, obj,
 # cls and total loss, targets, image size, then precision, recall, mAP@0.5, a fourth metric (mAP@0.5:0.95 in YOLOv5,
 # F1 in ultralytics/yolov3), and validation box, obj and cls loss. Names as Ultralytics' results.csv spells them.
@@ -1598,6 +1615,7 @@ FORMATS: list[Format] = [
     Format("word_lm", parse_word_lm),
     Format("llmc", parse_llmc),
     Format("caffe", parse_caffe),
+    Format("nlp_tutorial", parse_nlp_tutorial),
     Format("opennmt", parse_opennmt),
     Format("marian", parse_marian),
     Format("flair", parse_flair),
