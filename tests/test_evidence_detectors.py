@@ -1033,6 +1033,32 @@ def test_overfitting_without_a_task_metric_is_moderate_unless_the_gap_opens() ->
     assert fire(data.detect_overfitting, run.finalize()).strength > 0.6
 
 
+def _plateau_run(train_end: float, val_end: float) -> Run:
+    """18 evaluations: both losses fall together to step 50 (val 6.1, train 3.0), then the held-out loss edges up to
+    `val_end` (< 10 %) while the training loss goes to `train_end`."""
+    steps = np.arange(0, 90, 5)
+    train = np.concatenate([np.linspace(9.8, 3.0, 11), np.geomspace(3.0, train_end, 8)[1:]])
+    val = np.concatenate([np.linspace(9.9, 6.1, 11), np.linspace(6.1, val_end, 8)[1:]])
+    run = Run()
+    run.add_series(Series("loss", steps, train, "run/train.log"))
+    run.add_series(Series("eval_loss", steps, val, "run/train.log"))
+    return run.finalize()
+
+
+def test_overfitting_fires_when_training_fits_far_beyond_a_held_out_loss_that_stopped_improving() -> None:
+    # the held-out loss edges up 4 % after step 50 while the training loss falls 5x: the gap opens 2x -> 11x
+    f = fire(data.detect_overfitting, _plateau_run(0.57, 6.35))
+    assert f.step == 50 and f.strength >= 0.55 and any("ratio opened" in e for e in f.evidence)
+    # on a real log: LLMs-from-scratch ch. 5, GPT-2 trained on one short story (the author calls it overfitting)
+    f = fire(data.detect_overfitting, _corpus_run("llms-from-scratch-ch05-gpt-overfits-short-story"))
+    assert f.step == 50 and f.strength >= 0.55
+
+
+def test_overfitting_silent_on_a_small_edge_up_without_a_fit_beyond_it() -> None:
+    # the same 4 % edge-up while the training loss falls only 1.3x after the held-out best: not judged
+    assert data.detect_overfitting(_plateau_run(2.3, 6.35)) == []
+
+
 def _noisy_eval_run(level: np.ndarray, seed: int = 0) -> Run:
     """300 evaluations, one per 10 steps, of a validation loss that swings +-20 % around `level` (a small
     held-out set), with training loss falling throughout."""
