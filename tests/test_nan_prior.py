@@ -117,3 +117,18 @@ def test_a_nan_from_the_first_logged_point_lists_the_lr_after_the_data_unless_cl
     lr = optimisation.detect_lr_too_high(run)[0]
     assert inputs.step == lr.step == 10 and inputs.strength > lr.strength >= 0.4
     assert lr_strength(nan_run(0, config={"optimizer": "adamw", "lr": 3e-4})) == 0.0
+
+
+def test_a_nan_in_an_excerpt_that_starts_epochs_into_the_run_is_not_an_early_nan() -> None:
+    # the same 2 finite points, but the log's first line is in epoch 4: the run trained >= 1 whole epoch at its LR
+    late = nan_run(2)
+    late.epoch_starts = [(10, 4)]
+    assert not nan_prior.lr_first(late)
+    assert numerics.detect_nan_inf(late)[0].strength == 0.35
+    early = nan_run(2)
+    early.epoch_starts = [(10, 1)]  # epoch 1 (or 0) at the first line: it may be the run's first epoch
+    assert nan_prior.lr_first(early)
+    # PCGrad multi-task: "Epoch: 4_Iter:8 ... Iter:11 seg_loss: nan" (a 0/0 in the projection, the reporter found)
+    run = corpus_run("pytorch-pcgrad-7-zero-grad-norm-division-nan")
+    assert not nan_prior.lr_first(run)
+    assert numerics.detect_nan_inf(run)[0].strength == 0.35 and lr_strength(run) < 0.45  # was 0.25 and 0.55

@@ -11,7 +11,10 @@ log can show overturn that prior:
   optimiser is not named (the wide range's reference, a third of Adam's ceiling of 3e-3, the lowest ceiling of
   the common optimisers: SGD's is 0.5, Muon's 0.05);
 - the loss was logged steady for STABLE_POINTS or more points before the NaN, none of them climbing: the run was
-  stable at its LR, and a NaN out of a steady loss is the signature of a range overflow or of one bad batch.
+  stable at its LR, and a NaN out of a steady loss is the signature of a range overflow or of one bad batch;
+- or the log is an excerpt whose first finite line is already in epoch LATE_EPOCH or later (`epoch 4, iter 8`): at
+  least one whole epoch (whether the count starts at 0 or 1), far more updates than STABLE_POINTS log lines, ran at
+  that LR without diverging before the log begins.
 Neither present: the LR comes first (`lr_first`), listed beside the others, never confirmed from the log alone.
 """
 
@@ -27,6 +30,7 @@ LR_CLEAR_ANY = 1e-3
 # points of history to set a median; 8 is that plus the 3 of its climbing-loss test, so a loss this steady has been
 # checked for both leads and shown neither
 STABLE_POINTS = 8
+LATE_EPOCH = 2
 
 
 def lr_cleared(run: Run) -> str | None:
@@ -61,4 +65,11 @@ def _lr_first(run: Run) -> bool:
             return False
     elif not ctx.loss_nan or ctx.recovers or ctx.lr_lead or ctx.from_start or ctx.finite_before >= STABLE_POINTS:
         return False
+    elif ctx.finite_before and _first_epoch(run) >= LATE_EPOCH:
+        return False
     return training_precision(run).half is None and lr_cleared(run) is None
+
+
+def _first_epoch(run: Run) -> int:
+    """The epoch the log's first epoch marker names (-1 when the log names none)."""
+    return min(run.epoch_starts)[1] if run.epoch_starts else -1
