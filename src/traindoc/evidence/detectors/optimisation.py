@@ -801,7 +801,77 @@ def detect_grad_accum_bug(run: Run) -> list[Finding]:
     return []
 
 
+# Training that stops improving while a warmup is still raising the LR, and never improves again: the reading of an
+# LR range test (Smith 2017, "Cyclical learning rates for training neural networks", section 3.3): a model's training
+# metric improves as the LR grows until the LR passes the largest one it can use, then it stalls or gets worse. A
+# warmup is such a test; a metric whose best comes while the LR is still rising, with the LR going on to >= 1.5x that
+# value and the rest of the run (>= 30 % of its logged points, past the LR's peak) bringing nothing better, says the
+# peak LR is beyond the usable range. Only while the model is far from trained (an accuracy under half its scale, or
+# a loss not yet halved from its first value) and after it did learn first (+5 points of accuracy, or -10 % loss): a
+# converged run that levels off during a warmup, or one that never learned, is not this reading.
+STALL_LR_RISE = 1.5
+STALL_REST = 0.3
+
+
+def _training_metric(run: Run) -> tuple[str, np.ndarray, np.ndarray, bool] | None:
+    """(name, steps, values, higher_is_better): the training loss, else a training accuracy (not held-out)."""
+    loss = loss_series(run)
+    if loss is not None:
+        st, v = loss.finite()
+        return loss.name, st, v, False
+    for name, s in sorted(run.metrics.items()):
+        low = name.lower()
+        if low.startswith(("eval", "val", "test")) or "acc" not in low.rsplit("/", 1)[-1]:
+            continue
+        st, v = s.finite()
+        if v.size and float(v.min()) >= 0.0 and float(v.max()) <= 100.0:
+            return name, st, v, True
+    return None
+
+
+def detect_stall_during_warmup(run: Run) -> list[Finding]:
+    """The training metric's best comes while the warmup still raises the LR; after it nothing improves while the
+    LR climbs >= 1.5x further (module comment above: an LR range test reading)."""
+    lr, got = run.series("lr"), _training_metric(run)
+    if lr is None or got is None:
+        return []
+    lst, lv = lr.finite()
+    name, st, v, higher = got
+    if lv.size < 8 or v.size < 10 or float(lv.max()) <= 0:
+        return []
+    peak = float(lv.max())
+    w = int(np.argmax(lv >= 0.99 * peak))
+    if w < 3 or float(lv[0]) > 0.5 * peak or bool((np.diff(lv[: w + 1]) < -1e-9 * peak).any()):
+        return []  # no warmup: the LR does not rise monotonically to its peak from at most half of it
+    g = stats.smooth(v if higher else -v, max(3, v.size // 20))
+    b = int(np.argmax(g))
+    at = np.searchsorted(lst, st[b], side="right") - 1
+    if at < 0 or st[b] >= lst[w]:
+        return []  # the best came after the warmup (or before any LR was logged)
+    lr_b = float(lv[at])
+    rest = v.size - 1 - b
+    if lr_b <= 0 or peak < STALL_LR_RISE * lr_b or rest < STALL_REST * v.size or st[-1] <= lst[w]:
+        return []
+    best, start = (float(g[b]), float(g[0])) if higher else (float(-g[b]), float(-g[0]))
+    if higher:
+        top = 100.0 if float(v.max()) > 1.0 else 1.0
+        if best > 0.5 * top or best - start < 0.05 * top:
+            return []  # nearly trained already, or never learned
+    elif start <= 0 or best < 0.5 * start or start - best < 0.1 * start:
+        return []
+    s = run.metrics.get(name) or loss_series(run)
+    cites = cite_series(s) if s.source == lr.source else f"{cite_series(s)} {cite_series(lr)}"
+    ev = [f"{name} was best ({fmt(best)}) at step {int(st[b])}, while the warmup had the LR at {fmt(lr_b)}; the LR "
+          f"went on rising to {fmt(peak)} ({peak / lr_b:.3g}x, step {int(lst[w])}) and in the {rest} logged points "
+          f"after it {name} never improved (ends at {fmt(float(np.median(v[-max(1, v.size // 10):])))}) {cites}",
+          "the LR range test's reading (Smith 2017): training improves as the LR grows until it passes the largest "
+          "usable LR, then stalls; the peak LR is beyond it"]
+    return [Finding("detect_stall_during_warmup", "lr_too_high", 0.5,
+                    "training stopped improving while the warmup raised the LR, and never recovered", ev,
+                    int(st[b]), {"lr_at_best": lr_b, "lr_peak": peak, "best": best})]
+
+
 DETECTORS = [detect_lr_too_high, detect_no_warmup, detect_grad_explosion, detect_optimizer_misconfig,
-             detect_zero_grad_missing, detect_zero_grad_sawtooth, detect_grad_accum_bug]
+             detect_zero_grad_missing, detect_zero_grad_sawtooth, detect_grad_accum_bug, detect_stall_during_warmup]
 
 __all__ = ["DETECTORS", "LR_REFERENCE"]
