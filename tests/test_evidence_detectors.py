@@ -3,6 +3,8 @@ near-miss / healthy series where it must stay silent."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -1246,3 +1248,39 @@ def test_heldout_nonfinite_silent_when_training_goes_nan_too_or_validation_is_fi
     a["loss"][600:] = np.nan  # the train loss follows: an op or an overflow, not the held-out data
     held[T >= 300] = np.nan
     assert data.detect_heldout_nonfinite(make_run(a, eval_loss=held)) == []
+
+
+# ------------------------------------------------------------------------- a stall while the warmup raises the LR
+
+
+def _warmup_run(acc: np.ndarray, peak: float = 0.4, warm: int = 500) -> Run:
+    """An SGD-like run: the LR warms up linearly to `peak` over `warm` steps then stays; a training accuracy."""
+    run = Run()
+    run.add_series(Series("lr", T, peak * np.minimum(1.0, (T + 1) / warm), "run/train.log"))
+    run.add_series(Series("accuracy", T, acc, "run/train.log"))
+    return run.finalize()
+
+
+def test_stall_during_warmup_fires_where_training_stops_improving() -> None:
+    # accuracy climbs to 0.16 by step 250 (LR 0.2), then slips to 0.15 while the LR goes on to 0.4 and stays
+    acc = np.concatenate([np.linspace(0.01, 0.16, 250), np.linspace(0.16, 0.15, 250), np.full(N - 500, 0.15)])
+    acc = acc + 0.003 * np.sin(T / 7.0)
+    f = fire(optimisation.detect_stall_during_warmup, _warmup_run(acc))
+    assert f.cause == "lr_too_high" and 240 <= f.step <= 300 and f.strength == 0.5
+    # the real log: GluonCV MobileNet0.25 on ImageNet, one GPU with the 8-GPU LR 0.4 (maintainer: use 0.05)
+    from traindoc.ingest.loader import load_run
+    root = Path(__file__).parent / "corpus" / "realworld" / "gluoncv-822-mobilenet025-lr04-one-gpu"
+    f = fire(optimisation.detect_stall_during_warmup, load_run([root / "run"]))
+    assert f.numbers["lr_peak"] == pytest.approx(0.4, abs=1e-3) and f.numbers["best"] < 0.2
+
+
+def test_stall_during_warmup_silent_when_training_goes_on_or_is_done() -> None:
+    # a healthy run keeps improving through and after the warmup
+    assert optimisation.detect_stall_during_warmup(_warmup_run(0.8 * (1 - np.exp(-T / 300)))) == []
+    # a fine-tune that is already trained (97 %) levels off during the warmup: nothing left to learn
+    done = np.concatenate([np.linspace(0.90, 0.97, 200), np.full(N - 200, 0.97)])
+    assert optimisation.detect_stall_during_warmup(_warmup_run(done)) == []
+    # the same stall with no warmup (the LR constant from the start) is not this reading
+    acc = np.concatenate([np.linspace(0.01, 0.16, 250), np.linspace(0.16, 0.15, 250), np.full(N - 500, 0.15)])
+    run = _warmup_run(acc, warm=1)
+    assert optimisation.detect_stall_during_warmup(run) == []
