@@ -402,3 +402,40 @@ def test_heldout_unchanged_silent_when_the_weights_move_or_the_lr_is_logged():
     tiny = build(chance_loss(17), {"lr": 1e-9, "optimizer": "adam"})  # an LR far under Adam's range explains it
     tiny.add_series(Series("eval_loss", EVALS, np.full(EVALS.size, 2.8646), "run/train.log"))
     assert nl.detect_heldout_unchanged(tiny.finalize()) == []
+
+
+def _linear_warmup(slope: float, planned: int | None, last: int = 100, fmt: str = "text_log:detectron2") -> Run:
+    """LR = slope x step logged every 20 steps up to `last`, a falling loss, the log's planned length."""
+    from traindoc.ingest.model import Source
+
+    steps = np.arange(19, last + 1, 20)
+    run = Run()
+    run.add_series(Series("lr", steps, slope * (steps + 1), "run/train.log"))
+    run.add_series(Series("loss", steps, 1.5 - steps / 1000, "run/train.log"))
+    run.sources.append(Source(path="run/train.log", format=fmt))
+    if planned is not None:
+        run.meta["planned_steps"] = planned
+    return run.finalize()
+
+
+def test_warmup_outlasts_the_planned_run_fires():
+    # d2go #19 (WARMUP_ITERS == MAX_ITER): the LR creeps up linearly, 3.1e-5 at iter 99 of the ~300 planned
+    (f,) = nl.detect_warmup_outlasts_run(load_run([Path(__file__).parent / "corpus" / "realworld" /
+                                                  "d2go-19-warmup-equals-max-iter" / "run"]))
+    assert f.cause == "scheduler_misuse" and f.step == 19 and f.strength == 0.5
+    assert f.numbers["lr_at_planned_end"] < 1e-3 / 3
+    # still rising linearly at 95 % of the planned run: the warmup spans it, whatever the optimiser
+    (f,) = nl.detect_warmup_outlasts_run(_linear_warmup(1e-6, 105, last=100, fmt="text_log:generic"))
+    assert f.strength == 0.7
+
+
+def test_warmup_outlasts_run_silent_on_a_normal_warmup_or_an_unknown_length():
+    # a 1000-step warmup to 0.02 seen in an excerpt of a 90k-step run: it reaches SGD's range long before the end
+    assert nl.detect_warmup_outlasts_run(_linear_warmup(2e-5, 90_000)) == []
+    # the same slow ramp with no planned length, or with an optimiser the log does not tell: no reading
+    assert nl.detect_warmup_outlasts_run(_linear_warmup(3e-7, None)) == []
+    assert nl.detect_warmup_outlasts_run(_linear_warmup(3e-7, 300, fmt="text_log:generic")) == []
+    # an LR that stops rising is not a warmup still in progress
+    run = _linear_warmup(3e-7, 300)
+    run.series("lr").values[-1] = run.series("lr").values[-2]
+    assert nl.detect_warmup_outlasts_run(run) == []
