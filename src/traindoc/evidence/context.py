@@ -135,22 +135,6 @@ def optimizer_family(run: Run) -> str:
     return "unknown"
 
 
-# The optimiser a log format's trainer builds when its config names none: detectron2's (and d2go's, and
-# maskrcnn-benchmark's, whose console detectron2 kept) default trainer builds SGD with momentum. Only for a rule that
-# needs an order of magnitude (the lowest LR an optimiser trains with), never to judge an LR as in or out of range:
-# a project may pass another optimiser in code.
-FORMAT_DEFAULT_FAMILY = {"text_log:detectron2": "sgd"}
-
-
-def default_family(run: Run) -> str:
-    """The optimiser family the run names, else its log format's default trainer's, else "unknown"."""
-    fam = optimizer_family(run)
-    if fam != "unknown":
-        return fam
-    return next((FORMAT_DEFAULT_FAMILY[s.format] for s in run.sources if s.format in FORMAT_DEFAULT_FAMILY),
-                "unknown")
-
-
 def _family_from_names(names: list[str]) -> str:
     joined = " ".join(names)
     if "mugrokfast" in joined or "grokfast" in joined:

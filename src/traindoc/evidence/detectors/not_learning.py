@@ -20,14 +20,12 @@ import numpy as np
 from traindoc.causes.keys import KEYS
 from traindoc.evidence import heldout, stats
 from traindoc.evidence.context import (
-    LR_REFERENCE,
     cite_config,
     cite_series,
     cite_source,
     config_bool,
     config_number,
     configured_lrs,
-    default_family,
     first_nonfinite,
     fix_site,
     format_like,
@@ -794,54 +792,6 @@ def detect_scheduler_misuse(run: Run) -> list[Finding]:
                     {"schedule_configured": schedule_configured})]
 
 
-# A warmup as long as the run: the logged LR rises linearly from ~0 at every logged point (the step-to-step slope
-# within 10 % of its median, the line through them crossing 0 within 10 % of the last value of step 0: a linear
-# warmup, detectron2's and HF's), and the run's planned length is known from its progress counter (planned_steps).
-# Still rising at >= 90 % of the planned run: the warmup spans the run (0.7, as a configured warmup longer than the
-# run). An excerpt that stops earlier: at the slope shown, the LR reaches at the planned end a third or less of the
-# lowest LR its optimiser trains with (LR_REFERENCE's low end, the same factor as lrs_below_reference): either the
-# warmup outlasts the run or the LR it warms up to is far too low; 0.5, since the log cannot tell which.
-WARMUP_LINEAR_TOL = 0.1
-WARMUP_SPANS = 0.9
-
-
-def detect_warmup_outlasts_run(run: Run) -> list[Finding]:
-    """The logged LR is a linear warmup from 0 that the planned run ends before it completes (comment above)."""
-    s, planned = _lr_series(run), planned_steps(run)
-    if s is None or planned is None:
-        return []
-    st, v = s.finite()
-    if v.size < 4 or bool((np.diff(st) <= 0).any()) or bool((np.diff(v) <= 0).any()):
-        return []
-    rate = np.diff(v) / np.diff(st).astype(np.float64)
-    k = float(np.median(rate))
-    if k <= 0 or bool((np.abs(rate - k) > WARMUP_LINEAR_TOL * k).any()):
-        return []
-    a0 = float(v[0]) - k * float(st[0])
-    if abs(a0) > WARMUP_LINEAR_TOL * float(v[-1]):
-        return []
-    end = a0 + k * planned
-    ev = [f"{s.name} rises linearly from ~0 at every logged point ({fmt(float(v[0]))} at step {int(st[0])} to "
-          f"{fmt(float(v[-1]))} at step {int(st[-1])}, {fmt(k)} per step) {cite_series(s)}"]
-    if st[-1] >= WARMUP_SPANS * planned:
-        ev.append(f"it is still rising at step {int(st[-1])} of the {planned} planned: the warmup spans the run")
-        strength = 0.7
-    else:
-        fam = default_family(run)
-        if fam not in LR_REFERENCE or fam == "unknown":
-            return []
-        floor = LR_REFERENCE[fam][0]
-        if end > floor / 3:
-            return []
-        ev.append(f"at that slope it reaches only {fmt(end)} by the planned end (step {planned}, as the progress "
-                  f"counter says), {floor / end:.3g}x under the lowest LR {fam} trains with ({fmt(floor)}): "
-                  f"the warmup outlasts the run, or the LR it warms up to is far too low")
-        strength = 0.5
-    return [Finding("detect_warmup_outlasts_run", "scheduler_misuse", strength,
-                    "the warmup is longer than the run: the LR never reaches its configured value", ev, int(st[0]),
-                    {"planned_steps": planned, "lr_at_planned_end": end, "lr_slope": k})]
-
-
 # A held-out loss identical to every digit printed at each of >= 4 evaluations from the first: the held-out set is
 # fixed and evaluation deterministic, so the same number means the same weights. A model that trains changes them
 # every step (even a converged one moves its loss in the 4th-6th digit; the dev runs' healthy evaluations never
@@ -1097,5 +1047,4 @@ def detect_loss_at_chance(run: Run) -> list[Finding]:
 
 DETECTORS = [detect_lr_too_low, detect_scheduler_misuse, detect_lr_collapse, detect_vanishing_gradients,
              detect_saturating_depth, detect_frozen_params, detect_dead_units, detect_dead_init, detect_loss_at_chance,
-             detect_chance_labels, detect_memorised_noise_labels, detect_learned_then_lost, detect_heldout_unchanged,
-             detect_warmup_outlasts_run]
+             detect_chance_labels, detect_memorised_noise_labels, detect_learned_then_lost, detect_heldout_unchanged]
