@@ -243,7 +243,7 @@ def _put(metrics: dict[str, float], key: str, raw: str | None) -> None:
 # next key, "std=0.02 min=-0.04", is not)
 _PAIR = re.compile(
     rf"(?<![\w./])([A-Za-z_][\w./@\-\[\]]*)\s*[:=]\s*({NUM})(?:%|ms|s|GiB|GB|MiB|MB|M|K|k)?(?![\w.]|:\d)"
-    r"(?!\s+(?:days?|hours?|hrs?|minutes?|mins?|seconds?|secs?)(?![\w/]|\s*[=:]))"
+    r"(?!\s+(?:days?|hours?|hrs?|minutes?|mins?)(?![\w/]|\s*[=:]))"
 )
 
 
@@ -1322,10 +1322,11 @@ _GEN_NOT_METRIC = {"rank", "local_rank", "global_rank", "world_size", "pid"}
 # Durations are the clock, not the training: an ETA ("eta: 31", InsightFace's "Required: 31 hours"), the time left or
 # spent ("time left", "remaining", "elapsed", "time cost: 1194.5" per epoch). Their value follows the wall clock and
 # the run's length, so as a series they would read as a metric that "falls" or "climbs" with no meaning for the
-# model. A key is a duration when one of its words says so; a value is one when a time unit word follows it ("31
-# hours", "12 min"); a rate ("3262 samples/sec", "0.3 sec/it") is not.
+# model. A key is a duration when one of its words says so; a value is one when a time unit word of minutes or more
+# follows it ("31 hours", "12 min"); seconds are left alone (a per-iteration cost, "batch_cost: 0.32 sec", is the
+# timing every trainer prints), and so is a rate ("3262 samples/sec").
 _DURATION_WORDS = {"eta", "required", "remaining", "elapsed", "left", "duration"}
-_TIME_UNIT = re.compile(r"\s*(?:hours?|hrs?|h|minutes?|mins?|seconds?|secs?|days?)(?![\w/]|\s*[=:])", re.I)
+_TIME_UNIT = re.compile(r"\s*(?:hours?|hrs?|h|minutes?|mins?|days?)(?![\w/]|\s*[=:])", re.I)
 
 
 def duration_key(key: str) -> bool:
