@@ -1056,6 +1056,24 @@ def test_overfitting_fires_when_training_fits_far_beyond_a_held_out_loss_that_st
     assert f.step == 50 and f.strength >= 0.55
 
 
+def test_overfitting_is_weak_when_the_training_loss_diverged() -> None:
+    # an exploding RNN: the training loss goes 0.8 -> 4000 and falls back to 1700 while the held-out loss rises
+    # 38 % from its minimum; the model fitted nothing, so the held-out rise is no memorisation
+    steps = np.arange(20, 220, 20)
+    train = np.array([0.8, 700.0, 3000.0, 4500.0, 4400.0, 4300.0, 4339.0, 3000.0, 2000.0, 1689.0])
+    val = np.array([1500.0, 1400.0, 1300.0, 1200.0, 1100.0, 1050.0, 1020.0, 1011.0, 1200.0, 1391.0])
+    run = Run()
+    run.add_series(Series("loss", steps, train, "run/train.log"))
+    run.add_series(Series("eval_loss", steps, val, "run/train.log"))
+    f = fire(data.detect_overfitting, run.finalize())
+    assert f.strength < 0.4 and any("it diverged" in e for e in f.evidence)
+    # the same held-out curve with a training loss that falls from its start: memorisation (a cause)
+    run = Run()
+    run.add_series(Series("loss", steps, np.geomspace(2.0, 0.2, 10), "run/train.log"))
+    run.add_series(Series("eval_loss", steps, val / 1000, "run/train.log"))
+    assert fire(data.detect_overfitting, run.finalize()).strength >= 0.5
+
+
 def test_overfitting_silent_on_a_small_edge_up_without_a_fit_beyond_it() -> None:
     # the same 4 % edge-up while the training loss falls only 1.3x after the held-out best: not judged
     assert data.detect_overfitting(_plateau_run(2.3, 6.35)) == []

@@ -440,6 +440,7 @@ def _eval_level(steps: np.ndarray, values: np.ndarray) -> tuple[int, float, floa
 # keep the two within a normal generalisation gap while the training loss still falls that much (a pre-training run
 # has train ~ held-out; a fine-tune that halves its training loss also improves its held-out loss). 0.55: a
 # confident reading of the curves, which a held-out task metric still improving brings down (below).
+DIVERGED = 3.0  # a training loss >= 3x its first value (the "first updates overshoot" factor of lr_too_high)
 FIT_BEYOND = 0.5  # the training loss at the end at most half of its value at the held-out best
 FIT_BEYOND_GAP = 2.0
 FIT_BEYOND_STRENGTH = 0.55
@@ -532,6 +533,13 @@ def detect_overfitting(run: Run) -> list[Finding]:
                 strength += 0.15
             else:
                 strength *= 0.4  # both rise: divergence, not overfitting
+            first = float(np.median(lv[:max(1, min(3, lv.size // 10))]))
+            if first > 0 and min(t_at, t_end) > DIVERGED * first:
+                # memorising is fitting the training set: a training loss that stays far above where it started has
+                # fitted nothing (it blew up, and the held-out loss follows it), whatever the held-out curve does
+                ev.append(f"but the training loss is {min(t_at, t_end) / first:.3g}x its first value "
+                          f"({fmt(first)}): it diverged, it did not fit the training set")
+                strength *= 0.4
             gap = end / t_end if t_end > 0 and end > 0 else None
             if gap is not None and t_at > 0 and mn > 0:
                 opened = gap / (mn / t_at)
