@@ -20,6 +20,7 @@ import re
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -54,11 +55,21 @@ def new_folder(before: set[Path], after: set[Path]) -> tuple[Path | None, str]:
     return None, f"the retrain wrote {len(outer)} new folders holding files ({', '.join(map(str, outer[:5]))})"
 
 
+Retrainer = Callable[[list[str], Path, dict[str, str], float], subprocess.CompletedProcess]
+
+
+def run_retrain(argv: list[str], cwd: Path, env: dict[str, str], timeout: float) -> subprocess.CompletedProcess[str]:
+    """Run the retrain command as it is, its output captured (run_loop's default `retrain`)."""
+    return subprocess.run(argv, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout)
+
+
 def run_loop(ws: Path, run_dir: str = "run", retrain_timeout: float = 900, test_cmd: str | None = None,
              retrain_cmd: str | None = None, diagnose_paths: list[str] | None = None,
-             fix: str | None = None) -> dict[str, Any]:
+             fix: str | None = None, retrain: Retrainer = run_retrain) -> dict[str, Any]:
     """`diagnose_paths` (relative to ws): what the diagnosis reads (default: the whole project folder); `fix`: the
-    root-cause ranks to fix, as `traindoc plan --fix` takes them (default: every cause above 0.5)."""
+    root-cause ranks to fix, as `traindoc plan --fix` takes them (default: every cause above 0.5); `retrain`: what
+    runs the retrain command (argv, cwd, env, timeout) -> its completed process (the fault-zoo tests pass one that
+    trains each distinct set of inputs once and shares the run: tests/zoo_cache.py)."""
     ws = ws.resolve()
     times: dict[str, float] = {}
     result: dict[str, Any] = {"workspace": str(ws), "times": times}
@@ -108,7 +119,7 @@ def run_loop(ws: Path, run_dir: str = "run", retrain_timeout: float = 900, test_
     t = time.perf_counter()
     env = {**os.environ, "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS", "1"),
            "PATH": os.pathsep.join([os.path.dirname(sys.executable), os.environ.get("PATH", "")])}
-    proc = subprocess.run(argv, cwd=cwd, env=env, capture_output=True, text=True, timeout=retrain_timeout)
+    proc = retrain(argv, cwd, env, retrain_timeout)
     times["retrain"] = time.perf_counter() - t
     result["retrain_exit"] = proc.returncode
     if proc.returncode != 0:
