@@ -143,6 +143,14 @@ def _runs_dir() -> Path:
     return runs
 
 
+def _link_or_copy(src: str | Path, dest: str | Path) -> None:
+    """A hard link where both lie on one file system (a pytest tmp folder may be on another one: then a copy)."""
+    try:
+        os.link(src, dest)
+    except OSError:
+        shutil.copyfile(src, dest)
+
+
 def _place_run(src: Path, src_ws: str, dest: Path, dest_ws: Path, link: bool) -> None:
     """Copy a trained run folder to dest, its metrics' warnings citing dest_ws's files instead of src_ws's (what a
     training there would have written). link=True hard-links the other files (cache to cache: both read-only)."""
@@ -157,10 +165,7 @@ def _place_run(src: Path, src_ws: str, dest: Path, dest_ws: Path, link: bool) ->
                               encoding="utf-8")
         else:
             target.parent.mkdir(parents=True, exist_ok=True)
-            if link:
-                os.link(path, target)
-            else:
-                shutil.copyfile(path, target)
+            (_link_or_copy if link else shutil.copyfile)(path, target)
 
 
 def shared_training(ws: Path, args: list[str], env: dict[str, str] | None = None, timeout: float = 1200,
@@ -197,7 +202,7 @@ def shared_training(ws: Path, args: list[str], env: dict[str, str] | None = None
         if (run / "metrics.jsonl").is_file():
             tmp = runs / f".tmp-{key}-{os.getpid()}"
             shutil.rmtree(tmp, ignore_errors=True)
-            shutil.copytree(run, tmp / "run", copy_function=os.link)  # nothing edits a finished run in place
+            shutil.copytree(run, tmp / "run", copy_function=_link_or_copy)  # nothing edits a finished run in place
             done = {"workspace": str(ws), "returncode": proc.returncode, "output": proc.stdout + proc.stderr,
                     # what sharing saves each later asker (CPU seconds of the training process)
                     "cpu_s": round(after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime, 1)}
