@@ -45,7 +45,22 @@ class Layout:
     # float16 for fp16_overflow; None where the layout's library cannot train in float16 on a CPU (below)
     precision_at: tuple[str, str, str] | None = None
     fix_fp16: str | None = None  # `plan --fix` for fp16_overflow, as `fix` for lr_too_high
+    # no_warmup: the user continues training from a checkpoint of an earlier run (the base run) with the warmup
+    # removed. Each edit: (file or "launch", its text as shipped, its text in the base run, its text in the run that
+    # continues from the base run's checkpoint); None where the layout's code cannot start from a checkpoint or its
+    # run does not log the first steps' grad norm (below)
+    resume: tuple[tuple[str, str, str, str], ...] | None = None
 
+
+# no_warmup: the base run trains AdamW at 3e-3 with a warmup (16 steps) and leaves its model where the HF Trainer
+# checkpoints its last step (160); the user then continues from that checkpoint at 1e-2 with the warmup removed.
+# 1e-2 is a sound LR for these tiny GPT-2s when warmed up (from scratch they end at loss 1.09-1.10 over seeds 0-4,
+# against 1.11-1.13 at 3e-3; the continuation warmed up over 8 steps ends where the unwarmed one ends, 1.03); without
+# the warmup the fresh AdamW state makes the first updates sign-like, the full LR on every weight (Liu et al. 2020,
+# RAdam), and the trained model's loss jumps ~2.2x and its grad norm ~5x in the first 2 steps before it settles
+# back at the same LR (docs/plan-apply-verify.md, "no_warmup", for the measured seeds)
+BASE_CKPT = "base/checkpoint-160"
+BASE_LR, RESUME_LR = "3e-3", "1e-2"
 
 LAYOUTS = {
     # The tiny GPT-2 under the HF Trainer at learning_rate 0.1 trains without a reliable blow-up (loss 2.7 -> 2.0;
@@ -60,15 +75,37 @@ LAYOUTS = {
     "hf_script": Layout("sh run.sh", "output", ("train.py", "learning_rate={lr},"),
                         "python train.py --output_dir output-fixed", fix="lr_too_high",
                         lr_at=("train.py", "learning_rate=0.1,"),
-                        warmup_at=("train.py", "warmup_steps=16,", "warmup_steps={n},")),
+                        warmup_at=("train.py", "warmup_steps=16,", "warmup_steps={n},"),
+                        resume=(("train.py", "learning_rate=0.1,", f"learning_rate={BASE_LR},",
+                                 f"learning_rate={RESUME_LR},"),
+                                ("run.sh", "--output_dir output", "--output_dir base",
+                                 f"--output_dir output --init_from {BASE_CKPT}"),
+                                ("train.py", "warmup_steps=16,", "warmup_steps=16,", "warmup_steps=0,"),
+                                ("train.py", "logging_steps=5,", "logging_steps=5,", "logging_steps=1,"),
+                                ("train.py", 'save_strategy="no",', 'save_strategy="steps",', 'save_strategy="no",'))),
     # the JSON names output/ as the output folder: the user moved the first run aside, as the plan tells them
     "hf_argparser_json": Layout("make train", "output-run1", ("configs/train.json", '"learning_rate": {lr},'),
                                 "python train.py configs/train.json", fix="lr_too_high", archive="output:output-run1",
                                 lr_at=("configs/train.json", '"learning_rate": 0.1,'),
-                                warmup_at=("configs/train.json", '"warmup_steps": 0,', '"warmup_steps": {n},')),
+                                warmup_at=("configs/train.json", '"warmup_steps": 0,', '"warmup_steps": {n},'),
+                                resume=(("configs/train.json", '"learning_rate": 0.1,', f'"learning_rate": {BASE_LR},',
+                                         f'"learning_rate": {RESUME_LR},'),
+                                        ("configs/train.json", '"output_dir": "output",', '"output_dir": "base",',
+                                         f'"output_dir": "output",\n  "model_name_or_path": "{BASE_CKPT}",'),
+                                        ("configs/train.json", '"warmup_steps": 0,', '"warmup_steps": 16,',
+                                         '"warmup_steps": 0,'),
+                                        ("configs/train.json", '"logging_steps": 5,', '"logging_steps": 5,',
+                                         '"logging_steps": 1,'))),
     "hf_argparser_flags": Layout("bash launch.sh", "output", ("launch.sh", "--learning_rate {lr} \\"),
                                  "--use_cpu", fix="lr_too_high", lr_at=("launch.sh", "--learning_rate 1e-1"),
-                                 warmup_at=("launch.sh", "--warmup_steps 0 ", "--warmup_steps {n} ")),
+                                 warmup_at=("launch.sh", "--warmup_steps 0 ", "--warmup_steps {n} "),
+                                 resume=(("launch.sh", "--learning_rate 1e-1", f"--learning_rate {BASE_LR}",
+                                          f"--learning_rate {RESUME_LR}"),
+                                         ("launch.sh", "--output_dir output ", "--output_dir base ",
+                                          f"--output_dir output --model_name_or_path {BASE_CKPT} "),
+                                         ("launch.sh", "--warmup_steps 0 ", "--warmup_steps 16 ", "--warmup_steps 0 "),
+                                         ("launch.sh", "--logging_steps 5 ", "--logging_steps 5 ",
+                                          "--logging_steps 1 "))),
     # No scheduler_misuse: its 60-step run logs no LR (the Trainer logs every 500 steps by default; trainer_state.json
     # holds one summary line), so a warmup longer than the run leaves no trace in the run folder the loop diagnoses.
     # DeepSpeed is not installed (no GPU here): the Makefile's CPU target, `accelerate launch --cpu` reading the
@@ -150,21 +187,22 @@ def first_run(root: Path, command: str) -> subprocess.CompletedProcess[str]:
 # is 0 in float16 and a squared gradient under 6e-8 is too, so every parameter with a zero gradient in a step (the
 # embedding rows of letters absent from a batch) is updated by 0/0: NaN from the first steps, on any machine. The fix
 # (bf16-true) has float32's range.
+# no_warmup: two runs, both LRs written with the rest of the scenario (Layout.resume, BASE_LR above).
 FAULT_LR = {"lr_too_low": "1e-7", "scheduler_misuse": "1e-3", "fp16_overflow": "3e-3"}
 WARMUP_STEPS = 1000
-CAUSES = ("lr_too_high", *FAULT_LR)
+CAUSES = ("lr_too_high", *FAULT_LR, "no_warmup")
 
 
 def layouts_for(cause: str) -> list[str]:
     """The layouts whose project can be given `cause` (a schedule fault needs code that runs a schedule, a float16
     fault a library that trains in float16 on a CPU)."""
-    need = {"scheduler_misuse": "warmup_at", "fp16_overflow": "precision_at"}.get(cause)
+    need = {"scheduler_misuse": "warmup_at", "fp16_overflow": "precision_at", "no_warmup": "resume"}.get(cause)
     return [n for n, lay in LAYOUTS.items() if need is None or getattr(lay, need) is not None]
 
 
 def fix_for(lay: Layout, cause: str) -> str | None:
     """What the user passes as `plan --fix` for the cause in this layout (None: the plan's default)."""
-    return {"lr_too_high": lay.fix, "fp16_overflow": lay.fix_fp16}.get(cause)
+    return {"lr_too_high": lay.fix, "fp16_overflow": lay.fix_fp16, "no_warmup": "no_warmup"}.get(cause)
 
 
 def _write(root: Path, launch: str, file: str, old: str, new: str) -> str:
@@ -181,7 +219,7 @@ def _write(root: Path, launch: str, file: str, old: str, new: str) -> str:
 def realise(root: Path, lay: Layout, cause: str) -> str:
     """Write `cause`'s faulty LR where the layout holds it (a file of the project, or the launch command): the
     launch command the user then runs."""
-    if cause == "lr_too_high":
+    if cause in ("lr_too_high", "no_warmup"):  # as shipped; no_warmup's two runs: base_run
         return lay.launch
     file, text = lay.lr_at
     launch = _write(root, lay.launch, file, text, re.sub(NUMBER, FAULT_LR[cause], text, count=1))
@@ -196,12 +234,29 @@ def realise(root: Path, lay: Layout, cause: str) -> str:
     return launch
 
 
+def base_run(root: Path, lay: Layout, launch: str) -> str:
+    """no_warmup's earlier run (with a warmup, saving its checkpoint), then the edits that make the next run continue
+    from that checkpoint with the warmup removed: the launch command the user then runs."""
+    assert lay.resume is not None, "this layout's code cannot continue from a checkpoint"
+    for file, shipped, base, _ in lay.resume:
+        launch = _write(root, launch, file, shipped, base)
+    proc = first_run(root, launch)
+    if proc.returncode != 0 or not (root / BASE_CKPT).is_dir():
+        raise RuntimeError(f"the base run left no checkpoint: {(proc.stdout + proc.stderr)[-2000:]}")
+    for file, _, base, resumed in lay.resume:
+        launch = _write(root, launch, file, base, resumed)
+    return launch
+
+
 def prepare(name: str, tmp: Path, cause: str = "lr_too_high") -> tuple[Path, str]:
     """The layout's project, its LR made `cause`'s fault, after the user's first run (moved aside where they must):
     (root, run folder)."""
     lay = LAYOUTS[name]
     root = user_project(name, tmp)
-    proc = first_run(root, realise(root, lay, cause))
+    launch = realise(root, lay, cause)
+    if cause == "no_warmup":
+        launch = base_run(root, lay, launch)
+    proc = first_run(root, launch)
     if proc.returncode != 0:
         raise RuntimeError(f"{name}: the first run failed: {(proc.stdout + proc.stderr)[-2000:]}")
     if lay.archive:

@@ -17,12 +17,13 @@ def collate(lines):
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--output_dir", default="output")
+    parser.add_argument("--init_from", help="a checkpoint folder of an earlier run: continue from its model")
     cli = parser.parse_args()
     torch.set_num_threads(1)
     set_seed(0)
     config = GPT2Config(vocab_size=VOCAB_SIZE, n_positions=MAX_POSITIONS, n_embd=64, n_layer=2, n_head=2,
                         bos_token_id=PAD, eos_token_id=PAD, pad_token_id=PAD)
-    model = GPT2LMHeadModel(config)
+    model = GPT2LMHeadModel.from_pretrained(cli.init_from) if cli.init_from else GPT2LMHeadModel(config)
     args = TrainingArguments(
         output_dir=cli.output_dir,
         max_steps=160,
