@@ -15,6 +15,7 @@ three times (a base run whose checkpoint the faulty run continues).
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -133,6 +134,10 @@ def whole_loop(name: str, cause: str, tmp_path: Path, monkeypatch: pytest.Monkey
         m = pattern(re.sub(r"\b0\b", "{lr}", text, count=1)).search((root / file).read_text())
         assert m and 1 <= float(m.group(1)) <= 16, (root / file).read_text()
         assert BASE_CKPT in result["retrain_cmd"] + (root / file).read_text(), result["retrain_cmd"]
+        # listed for the jump, not for the config alone
+        diag = json.loads((root / "diagnosis.json").read_text())
+        evidence = next(rc for rc in diag["root_causes"] if rc["cause"] == "no_warmup")["evidence"]
+        assert any(e.startswith("grad_norm jumped to") for e in evidence), evidence
         return
     if cause == "fp16_overflow":  # float16 -> bfloat16, where the layout sets the precision
         file, _, text = lay.precision_at
