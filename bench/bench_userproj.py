@@ -2,11 +2,11 @@
 
 Per layout and cause (tests/userproj/layouts.py, the table the whole-loop test runs; make test loops lr_too_low on
 five of the twelve): lr_too_high and lr_too_low on every layout, scheduler_misuse on the four whose code runs a
-schedule and logs the LR, fp16_overflow on the two Lightning ones, no_warmup on the three HF Trainer layouts whose
-code can continue from a checkpoint (its first run: the base run and the run continued from it). The user's first
-run with that cause's fault (launched as they do, through sh or make: the baseline, a plain training run measured in
-the same process), then diagnose that run's folder -> plan -> apply (+ the project's tests) -> retrain with the
-recovered (or given) command -> verify.
+schedule and logs the LR, fp16_overflow on the two Lightning ones, no_warmup on the four layouts (plain argparse, the
+three HF Trainer ones) whose code can continue from a checkpoint (its first run: the base run and the run continued
+from it). The user's first run with that cause's fault (launched as they do, through sh or make: the baseline, a
+plain training run measured in the same process), then diagnose that run's folder -> plan -> apply (+ the project's
+tests) -> retrain with the recovered (or given) command -> verify.
 The ratio loop / first run is what traindoc adds on top of one training.
 Goal (issue 9): <= 2 min per layout on the project's 2-core machine.
 
@@ -112,9 +112,9 @@ def main() -> int:
             "scheduler_misuse = AdamW at 1e-3 under a warmup of 1000 steps, longer than the run (only the four "
             "layouts whose code runs an LR schedule and whose run logs the LR); fp16_overflow = Lightning's "
             "\"16-true\" (float16 weights and AdamW state) at lr 3e-3 (only the two Lightning layouts); no_warmup = "
-            "a base run (AdamW 3e-3, 16 warmup steps) whose checkpoint the next run continues at 1e-2 with no "
-            "warmup, logging every step (only the three HF Trainer layouts that can start from a checkpoint; "
-            "\"first run\" is both runs).\n\n"
+            "a base run (AdamW 3e-3 with a warmup) whose checkpoint the next run continues at 1e-2 with no warmup, "
+            "logging every step (only plain argparse and the three HF Trainer layouts, which can start from a "
+            "checkpoint; \"first run\" is both runs).\n\n"
             f"{table(rows)}\n\n{len(rows)} loops, {sum(r['passed'] for r in rows)} fixed. "
             f"Worst loop {worst:.1f} s ({'within' if worst <= GOAL_S else 'over'} the "
             f"{GOAL_S:.0f} s goal).\n\n")

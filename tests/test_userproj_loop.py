@@ -26,7 +26,7 @@ import pytest
 
 from traindoc.cli import main
 from traindoc.verify.loop import run_loop
-from userproj.layouts import BASE_CKPT, LAYOUTS, fix_for, layouts_for, pattern, prepare, recommended_lr, tool_env
+from userproj.layouts import LAYOUTS, fix_for, layouts_for, pattern, prepare, recommended_lr, tool_env
 
 pytestmark = pytest.mark.slow
 
@@ -130,10 +130,10 @@ def whole_loop(name: str, cause: str, tmp_path: Path, monkeypatch: pytest.Monkey
     if cause == "no_warmup":
         # a warmup (5% of the 160 steps) where the run that continued from the checkpoint had none, and the retrain
         # still continues from that checkpoint
-        file, _, _, text = next(e for e in lay.resume if "warmup" in e[1])
+        file, _, _, text = next(e for e in lay.resume if "warmup" in e[3])
         m = pattern(re.sub(r"\b0\b", "{lr}", text, count=1)).search((root / file).read_text())
         assert m and 1 <= float(m.group(1)) <= 16, (root / file).read_text()
-        assert BASE_CKPT in result["retrain_cmd"] + (root / file).read_text(), result["retrain_cmd"]
+        assert lay.base_ckpt in result["retrain_cmd"] + (root / file).read_text(), result["retrain_cmd"]
         # listed for the jump, not for the config alone
         diag = json.loads((root / "diagnosis.json").read_text())
         evidence = next(rc for rc in diag["root_causes"] if rc["cause"] == "no_warmup")["evidence"]
@@ -208,7 +208,7 @@ def test_whole_loop_adds_a_missing_warmup(name: str, tmp_path: Path, monkeypatch
     with the warmup removed: the fresh AdamW state's first updates knock the trained model off (loss ~2x, grad norm
     4-7x in the first 1-2 steps, then back at the same LR). no_warmup is listed with that evidence (a candidate: the
     user picks it, --fix no_warmup), the warmup set to 5% of the run where the next run reads it, and the retrain,
-    from the same checkpoint, keeps its grad norm bounded. Only the three HF Trainer layouts whose run logs every
-    step can show it (a 1-2-step spike is invisible in a log averaged over 5 steps or more; the other layouts'
-    code cannot start from a checkpoint: docs/plan-apply-verify.md)."""
+    from the same checkpoint, keeps its grad norm bounded. On plain argparse and the three HF Trainer layouts, whose
+    code can start from a checkpoint and whose run logs every step (a 1-2-step spike is invisible in a log averaged
+    over 5 steps or more; the other layouts start from a fresh model or log no grad norm: docs/plan-apply-verify.md)."""
     whole_loop(name, "no_warmup", tmp_path, monkeypatch)

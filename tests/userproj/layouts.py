@@ -20,6 +20,7 @@ from pathlib import Path
 
 FIXTURES = Path(__file__).resolve().parent
 NUMBER = r"([0-9][0-9.eE+-]*)"
+BASE_CKPT = "base/checkpoint-160"  # no_warmup's base run leaves its model there (the HF Trainer's last checkpoint)
 
 
 @dataclass(frozen=True)
@@ -50,16 +51,17 @@ class Layout:
     # continues from the base run's checkpoint); None where the layout's code cannot start from a checkpoint or its
     # run does not log the first steps' grad norm (below)
     resume: tuple[tuple[str, str, str, str], ...] | None = None
+    base_ckpt: str = BASE_CKPT  # where no_warmup's base run leaves its model
 
 
 # no_warmup: the base run trains AdamW at 3e-3 with a warmup (16 steps) and leaves its model where the HF Trainer
-# checkpoints its last step (160); the user then continues from that checkpoint at 1e-2 with the warmup removed.
+# checkpoints its last step (160; plain argparse: 150 steps, warmup 10, its --save_to); the user then continues from
+# that checkpoint at 1e-2 with the warmup removed.
 # 1e-2 is a sound LR for these tiny GPT-2s when warmed up (from scratch they end at loss 1.09-1.10 over seeds 0-4,
 # against 1.11-1.13 at 3e-3; the continuation warmed up over 8 steps ends where the unwarmed one ends, 1.03); without
 # the warmup the fresh AdamW state makes the first updates sign-like, the full LR on every weight (Liu et al. 2020,
 # RAdam), and the trained model's loss jumps ~2.2x and its grad norm ~5x in the first 2 steps before it settles
 # back at the same LR (docs/plan-apply-verify.md, "no_warmup", for the measured seeds)
-BASE_CKPT = "base/checkpoint-160"
 BASE_LR, RESUME_LR = "3e-3", "1e-2"
 
 LAYOUTS = {
@@ -71,7 +73,12 @@ LAYOUTS = {
     "plain_argparse": Layout("bash train.sh", "runs/exp1", ("train.sh", "python train.py --lr {lr} --steps 150"),
                              "python train.py --lr {lr} --steps 150 --out runs/exp1-fixed",
                              lr_at=("train.sh", "--lr 0.5"),
-                             warmup_at=("train.sh", "--steps 150", "--steps 150 --warmup_steps {n}")),
+                             warmup_at=("train.sh", "--steps 150", "--steps 150 --warmup_steps {n}"),
+                             resume=(("train.sh", "--lr 0.5 --steps 150 --out runs/exp1",
+                                      f"--lr {BASE_LR} --steps 150 --out runs/base --save_to base/model.pt",
+                                      f"--lr {RESUME_LR} --steps 150 --warmup_steps 0 --out runs/exp1 "
+                                      "--init_from base/model.pt"),),
+                             base_ckpt="base/model.pt"),
     "hf_script": Layout("sh run.sh", "output", ("train.py", "learning_rate={lr},"),
                         "python train.py --output_dir output-fixed", fix="lr_too_high",
                         lr_at=("train.py", "learning_rate=0.1,"),
@@ -241,7 +248,7 @@ def base_run(root: Path, lay: Layout, launch: str) -> str:
     for file, shipped, base, _ in lay.resume:
         launch = _write(root, launch, file, shipped, base)
     proc = first_run(root, launch)
-    if proc.returncode != 0 or not (root / BASE_CKPT).is_dir():
+    if proc.returncode != 0 or not (root / lay.base_ckpt).exists():
         raise RuntimeError(f"the base run left no checkpoint: {(proc.stdout + proc.stderr)[-2000:]}")
     for file, _, base, resumed in lay.resume:
         launch = _write(root, launch, file, base, resumed)

@@ -21,6 +21,8 @@ def get_args():
     p.add_argument("--warmup_steps", type=int, default=10)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--out", default="runs/exp")
+    p.add_argument("--init_from", help="weights saved by an earlier run (--save_to): continue from them")
+    p.add_argument("--save_to", help="save the trained weights here")
     return p.parse_args()
 
 
@@ -51,6 +53,8 @@ def main():
     (out / "args.json").write_text(json.dumps(vars(args), indent=2))
     train, held_out = make_lines(4000, seed=1), make_lines(256, seed=2)
     model = NextLetter(VOCAB_SIZE)
+    if args.init_from:
+        model.load_state_dict(torch.load(args.init_from, weights_only=True))
     opt = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=0.01)
     warmup = max(args.warmup_steps, 1)
     sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: min(1.0, (s + 1) / warmup) * 0.5 * (
@@ -70,6 +74,9 @@ def main():
                 with torch.no_grad():
                     rec["eval_loss"] = loss_on(model, held_out).item()
             log.write(json.dumps(rec) + "\n")
+    if args.save_to:
+        Path(args.save_to).parent.mkdir(parents=True, exist_ok=True)
+        torch.save(model.state_dict(), args.save_to)
     print(f"done: {args.steps} steps, final loss {loss.item():.3f}")
 
 
