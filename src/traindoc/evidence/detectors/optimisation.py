@@ -363,14 +363,19 @@ def detect_lr_too_high(run: Run) -> list[Finding]:
 
 # An early jump counts for a missing warmup only when no two later points reach half its height.
 RECURS = 0.5
+# A grad norm routinely stands 3x its later level in a healthy run's first steps (it falls as the loss falls); a
+# loss is already a log-scale quantity (nats), so twice its settled level is a large loss of progress. Either jump is
+# still checked against the rest of the run (RECURS), which is what keeps batch-to-batch noise from making one.
+JUMP_RATIO = {"grad_norm": 3.0, "loss": 2.0}
 
 
 def detect_no_warmup(run: Run) -> list[Finding]:
     """warmup = 0 (config) or a logged LR already at its peak at the first step, plus an early jump.
 
     Early jump: the max of loss or grad norm in the first 5 % of steps (>= 5 points) is >= 3x the median of the
-    next 20 % (the run partially recovers), the pattern of docs/causes.md's 'large jumps in the first steps', and
-    no two points after the first 5 % reach half its height (a jump that recurs is the whole run's instability).
+    next 20 % (the run partially recovers; 2x for the loss, JUMP_RATIO), the pattern of docs/causes.md's 'large
+    jumps in the first steps', and no two points after the first 5 % reach half its height above that median (a jump
+    that recurs is the whole run's instability, or batch noise).
     """
     wv, wcv = config_number(run, *KEYS["warmup_steps"])
     wr, wrcv = config_number(run, *KEYS["warmup_ratio"])
@@ -394,6 +399,7 @@ def detect_no_warmup(run: Run) -> list[Finding]:
     jump_step = None
     loss_jump = False
     recurs: list[str] = []
+    jumped: list[str] = []
     for name in ("grad_norm", "loss"):
         s = run.series(name)
         if s is None or len(s) < 40:
@@ -410,7 +416,7 @@ def detect_no_warmup(run: Run) -> list[Finding]:
         r = float(early.max()) / ref
         # a *jump*: the early max is >= 2x the very first value too (grad norms and losses that simply start
         # high and fall are normal initialisation, not a missing warmup)
-        if r >= 3 and float(early.max()) >= 2 * float(early[0]):
+        if r >= JUMP_RATIO[name] and float(early.max()) >= 2 * float(early[0]):
             # only a jump *after* the first points counts (initial loss is always high): the early max must
             # not be the very first point unless the series then rises again
             i = int(np.argmax(early))
@@ -421,9 +427,11 @@ def detect_no_warmup(run: Run) -> list[Finding]:
             # recurs when it shows twice: the later height is the second highest point after the first 5 % (one
             # point is one batch: a small-batch run's grad norm has single blips at 2-3x its median, and a trained
             # model continued without warmup jumps 4-5x, docs/plan-apply-verify.md)
+            # heights are measured above the settled level `ref`, so a loss that doubles is compared with the
+            # later excursions of the same loss, not with its floor
             rest = v[k:]
             later = float(np.partition(rest, -2)[-2])
-            if later >= RECURS * float(early.max()):
+            if later - ref >= RECURS * (float(early.max()) - ref):
                 recurs.append(f"{name} jumps as high later (twice to {fmt(later)} or more after step {int(st[k])} vs "
                               f"{fmt(float(early.max()))} early): the instability is not the first steps' "
                               f"{cite_series(s)}")
@@ -432,8 +440,13 @@ def detect_no_warmup(run: Run) -> list[Finding]:
             if r <= jump:
                 continue
             jump, jump_step = r, int(st[i])
-            ev.append(f"{name} jumped to {fmt(float(early.max()))} at step {jump_step}, {r:.3g}x the median "
-                      f"{fmt(ref)} of the steps after {cite_series(s)}")
+            jumped.append(f"{name} jumped to {fmt(float(early.max()))} at step {jump_step}, {r:.3g}x the median "
+                          f"{fmt(ref)} of the steps after {cite_series(s)}")
+    if recurs:
+        # one tracked quantity jumping again later shows the run's instability (a loss that settles while its grad
+        # norm keeps spiking is exploding gradients, not the first steps): the early jump is not the warmup's
+        jump, jump_step, loss_jump, jumped = 0.0, None, False, []
+    ev += jumped
     strength = 0.3 if no_warm_cfg else 0.15
     if jump:
         strength += min(0.6, 0.3 + 0.1 * math.log2(jump))
