@@ -506,6 +506,37 @@ def test_grad_explosion_silent_on_bounded_norm() -> None:
     assert optimisation.detect_grad_explosion(make_run(a)) == []
 
 
+def test_grad_explosion_a_large_first_grad_norm_is_not_growth() -> None:
+    # the network's gradient at initialisation is its largest; the run then trains at a steady norm: no growth
+    rng = np.random.default_rng(0)
+    grad = np.concatenate([[3000.0], 5.0 * np.exp(0.2 * rng.standard_normal(40))])
+    loss = np.concatenate([[2.0], np.linspace(1.0, 0.3, 40)])
+    assert optimisation.detect_grad_explosion(_sparse_run(grad, loss)) == []
+
+
+def test_grad_explosion_after_a_large_first_grad_norm_names_the_later_burst() -> None:
+    # a 600x gradient at initialisation and a 16x burst later at log point 20 (step 101): the finding is the burst
+    rng = np.random.default_rng(1)
+    grad = np.concatenate([[3000.0], 5.0 * np.exp(0.1 * rng.standard_normal(40))])
+    grad[20:23] = [60.0, 80.0, 30.0]
+    loss = np.concatenate([[2.0], np.linspace(1.0, 0.3, 40)])
+    f = fire(optimisation.detect_grad_explosion, _sparse_run(grad, loss))
+    assert f.step == 101 and f.numbers["growth"] > 10 and f.strength <= 0.45
+    assert any("at initialisation, not growth" in e for e in f.evidence)
+
+
+def test_grad_explosion_reallib_rnn_names_the_burst_not_the_first_step() -> None:
+    # plain_pytorch-grad_explosion-s0 (development corpus): grad norm 3724 at step 1, ~5 at steps 5-20, then a burst
+    # to 118 at step 45 (crossing 10x its level at step 40) while the loss climbs 0.43 -> 132
+    from pathlib import Path
+
+    from traindoc.ingest.loader import load_run
+
+    run = load_run([Path(__file__).parent / "corpus" / "reallib" / "plain_pytorch-grad_explosion-s0" / "run"])
+    f = fire(optimisation.detect_grad_explosion, run)
+    assert f.step == 40 and "118 at step 45" in f.evidence[0]
+
+
 def _sparse_run(grad: np.ndarray, loss: np.ndarray, lr: float = 0.07) -> Run:
     """A run logged every 5 steps (the sparse logging of most real loops), LR constant, no config."""
     run = Run()

@@ -546,10 +546,30 @@ def detect_grad_explosion(run: Run) -> list[Finding]:
     early = float(np.median(v[:k]))
     imax = int(np.argmax(v))
     growth = float(v[imax]) / early if early > 0 else 0.0
+    base = 0  # where the run's own early level starts (after a leading transient, below)
+    lead: str | None = None
+    lead_burst = False
+    if compounding is None and imax == 0 and v.size > k + 1:
+        # the largest norm is the first logged point: the gradient of the initialised network before (or within) its
+        # first updates, with nothing before it to grow from. A fresh network's gradients are commonly its largest
+        # (its loss is), so that point is no growth: the early level is read after it, and the burst, if any, is the
+        # largest norm after it
+        base = 1
+        lead_value = float(v[imax])
+        early = float(np.median(v[base:base + k]))
+        imax = base + int(np.argmax(v[base:]))
+        growth = float(v[imax]) / early if early > 0 else 0.0
+        lead_ratio = lead_value / early if early > 0 else 0.0
+        lead = (f"the largest grad norm, {fmt(lead_value)} at step {int(st[0])}, is the first logged point "
+                f"({lead_ratio:.3g}x the level after it): the gradient at initialisation, not growth")
+        # two departures by orders of magnitude, an initial gradient >= 100x the trained level and a later burst
+        # >= 10x it (the blow-up scale of context.NanContext), are one network repeatedly leaving its range, as an
+        # RNN whose recurrent gain is above 1 does (Pascanu et al. 2013); either alone is a transient
+        lead_burst = lead_ratio >= 100 and growth >= BLOW_UP
     if compounding is not None:
         # measured from where the compounding starts: an early median taken inside the blow-up says nothing
         growth = max(growth, compounding.factor)
-    if growth < 100 and not (nf is not None and growth >= 20) and compounding is None:
+    if growth < 100 and not (nf is not None and growth >= 20) and compounding is None and not lead_burst:
         if clip == 0 and clip_cv is not None:
             # clipping explicitly off is a risk factor, not a failure: listed weakly so the fix is at hand
             return [Finding("detect_grad_explosion", "grad_explosion", 0.3,
@@ -561,8 +581,11 @@ def detect_grad_explosion(run: Run) -> list[Finding]:
                             {"growth": growth, "early_median": early, "clip": clip, "risk_only": True},
                             [fix_site(clip_cv, "1.0")])]
         return []
-    ev = [f"grad_norm grew from a median {fmt(early)} over the first {k} points to {fmt(float(v[imax]))} at step "
+    span = f"the first {k} points" if lead is None else f"the {k} points after step {int(st[0])}"
+    ev = [f"grad_norm grew from a median {fmt(early)} over {span} to {fmt(float(v[imax]))} at step "
           f"{int(st[imax])} ({growth:.3g}x) {cite_series(g)}"]
+    if lead is not None:
+        ev.append(lead)
     if nf is not None:
         ev.append(f"grad_norm became non-finite at step {nf} {cite_series(g)}")
     strength = 0.35 + 0.1 * min(4.0, math.log10(max(growth, 10.0)) - 1)
@@ -602,7 +625,8 @@ def detect_grad_explosion(run: Run) -> list[Finding]:
     if settled:
         strength = min(strength, 0.45)
     # it fires where the norm first leaves its early range by an order of magnitude (or where compounding starts)
-    onset = compounding.first_step if compounding is not None else int(st[int(np.argmax(v > 10 * early))])
+    onset = compounding.first_step if compounding is not None else \
+        int(st[base + int(np.argmax(v[base:] > min(10 * early, float(v[imax]))))])
     return [Finding("detect_grad_explosion", "grad_explosion", float(max(0.0, min(1.0, strength))),
                     "gradient norm grows by orders of magnitude without clipping", ev, onset,
                     {"growth": growth, "early_median": early, "clip": clip}, [site])]
