@@ -161,6 +161,74 @@ def test_lr_too_high_does_not_assume_the_stack_default_for_a_run_that_trains() -
     assert fire(optimisation.detect_lr_too_high, _hf_like_run(blows, 2.0)).strength >= 0.9
 
 
+def _hf_finetune_run(loss: list[float] | np.ndarray, lr: float, config: dict[str, object]) -> Run:
+    """An HF Trainer state with a constant logged LR, no optimiser named, and the given keys in its config.json."""
+    run = Run()
+    st = np.arange(1, len(loss) + 1) * 5
+    run.add_series(Series("loss", st, np.asarray(loss, dtype=float), "run/trainer_state.json"))
+    run.add_series(Series("lr", st, np.full(len(loss), lr), "run/trainer_state.json"))
+    run.sources.append(Source("run/trainer_state.json", "hf_trainer_state"))
+    for i, (k, v) in enumerate(config.items(), 1):
+        run.put_config(ConfigValue(k, v, "run/config.json", i, "json", str(v)))
+    return run.finalize()
+
+
+def test_lr_too_high_a_fine_tune_on_the_hf_trainer_runs_its_default_adamw() -> None:
+    # lr 0.06 that blows up: with no sign of a fine-tune the optimiser may be one passed in code (a candidate,
+    # test above); fine-tuning a published checkpoint runs the Trainer's default AdamW, 0.06 is far above its range
+    blows = [1.9, 1.8, 40.0, 900.0, 3e4, 2e5, 1e5, 8e4, 5e4, 6e4, 4e4, 3e4, 5e4, 4e4, 3e4]
+    f = fire(optimisation.detect_lr_too_high, _hf_finetune_run(blows, 0.06, {"model_name_or_path": "gpt2"}))
+    assert f.strength >= 0.9 and f.step == 15
+    assert any("HF Trainer's default" in e and "model_name_or_path=gpt2" in e for e in f.evidence)
+    assert not any("does not name its optimiser" in e for e in f.evidence)
+
+
+def test_lr_too_high_the_llamafactory_lora_at_lr_005_is_the_lr() -> None:
+    # LLaMA-Factory #2810 (development corpus): the log's `llmtuner.extras.callbacks` logger names a fine-tuning stack
+    # on the HF Trainer, so AdamW at 0.05 is 50x the top of a fine-tune's range, with a NaN from the first line
+    run = _corpus_run("llamafactory-2810-lora-lr-0.05-loss0-gradnan")
+    assert run.meta["finetune_stack"] == "LLaMA-Factory"
+    f = fire(optimisation.detect_lr_too_high, run)
+    assert f.strength >= 0.9 and f.step == 1
+    assert any("AdamW fine-tuning a pretrained model" in e for e in f.evidence)
+
+
+def test_lr_too_high_fine_tune_ranges() -> None:
+    # 1e-3 is inside AdamW's from-scratch range; for the whole of a pretrained transformer it is 3x the top of the
+    # fine-tuning range (Devlin et al. 2019 fine-tune BERT at 2e-5..5e-5), and a run that climbs with it is the LR's
+    climbs = np.array([2.0, 1.8, 1.7, 1.9, 2.6, 4.0, 6.5, 9.0, 14.0, 20.0])
+    full = fire(optimisation.detect_lr_too_high, _hf_finetune_run(climbs, 1e-3, {"_name_or_path": "bert-base-cased"}))
+    assert full.strength >= 0.5 and any("AdamW fine-tuning a pretrained model" in e for e in full.evidence)
+    scratch = fire(optimisation.detect_lr_too_high, _hf_finetune_run(climbs, 1e-3, {}))
+    assert scratch.strength < 0.5 and scratch.numbers["lr_over_reference_high"] == 0.0
+    # LoRA adapters train at 1e-4..1e-3 (Hu et al. 2021): 1e-3 is in their range
+    lora = fire(optimisation.detect_lr_too_high, _hf_finetune_run(climbs, 1e-3, {"_name_or_path": "bert-base-cased",
+                                                                                 "lora_r": 8}))
+    assert lora.strength < 0.5 and lora.numbers["lr_over_reference_high"] == 0.0
+
+
+def test_lr_too_low_fine_tune_ranges() -> None:
+    # a flat loss at 2e-5: far under AdamW's from-scratch range (1e-4..3e-3), inside a full fine-tune's (Devlin et
+    # al. 2019), under LoRA's (Hu et al. 2021: 1e-4..5e-4) by 5x
+    flat = np.full(20, 2.0) * (1 - 0.001 * np.arange(20))
+    assert fire(not_learning.detect_lr_too_low, _hf_finetune_run(flat, 2e-5, {})).strength >= 0.5
+    full = not_learning.detect_lr_too_low(_hf_finetune_run(flat, 2e-5, {"model_name_or_path": "bert-base-cased"}))
+    assert full == [] or full[0].strength < 0.3
+    lora = fire(not_learning.detect_lr_too_low, _hf_finetune_run(flat, 2e-5, {"model_name_or_path": "llama",
+                                                                              "lora_r": 8}))
+    assert lora.strength >= 0.5 and any("AdamW training LoRA/PEFT adapters" in e for e in lora.evidence)
+
+
+def test_lr_too_low_a_short_log_whose_loss_halves_learns() -> None:
+    # ChatGLM-Tuning #89 (development corpus): four lines, the loss 6.48 -> 2.06 -> 0.63 -> 0.20 at lr 2e-5: too few
+    # points for the progress measure, but a loss that falls at every point to under half is learning
+    f = fire(not_learning.detect_lr_too_low, _corpus_run("chatglm-tuning-89-lora-loss-0.2-at-epoch-16"))
+    assert f.strength <= 0.25 and any("fell at every logged point" in e for e in f.evidence)
+    # four flat points at the same LR stay a finding
+    flat = fire(not_learning.detect_lr_too_low, _hf_finetune_run([2.0, 2.01, 1.99, 2.0], 2e-6, {}))
+    assert flat.strength > 0.25
+
+
 def test_lr_too_high_overshoot_in_the_first_steps() -> None:
     # LR 13.5 (45x even the wide range): the loss climbs 8x its first value at the third point, then hovers
     loss = [8.0, 20.0, 65.0, 21.0, 9.5, 20.0, 19.0, 15.0, 9.8, 15.0, 11.0, 13.0, 14.0, 16.0, 12.0]

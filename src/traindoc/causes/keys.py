@@ -74,6 +74,13 @@ KEYS: dict[str, tuple[str, ...]] = {
     # the published checkpoint a run starts from (HF config.json / training args): its architecture is a given
     "pretrained_checkpoint": ("_name_or_path", "model_name_or_path", "pretrained_model_name_or_path",
                               "base_model_name_or_path"),
+    # a base model's own name in a fine-tuning config (axolotl's base_model)
+    "base_model": ("base_model",),
+    # adapter fine-tuning (LoRA, PEFT): its keys in a training config or a PEFT adapter_config.json
+    "adapter": ("lora_r", "lora_rank", "lora_alpha", "lora_dropout", "peft_type", "target_modules", "use_lora",
+                "adapter", "lora"),
+    # LLaMA-Factory's choice of what a fine-tune trains: lora / qlora (adapters), full / freeze (the model's weights)
+    "finetuning_type": ("finetuning_type",),
     # a transformers config.json names the library architecture family it instantiates (t5, whisper, m2m_100)
     "model_family_id": ("model_type",),
     # caps on the number of training rows (a tiny cap is what makes a model memorise)

@@ -44,6 +44,13 @@ LR_REFERENCE: dict[str, tuple[float, float, float]] = {
     "mugrokfast_adam": (3e-4, 3e-3, 3e-3),  # the trainer's AdamW side for embeddings/1-D params: 3e-3
     # wide: an unknown optimiser may be SGD (0.1 is a standard ResNet LR) or Adam; only extremes are flagged
     "unknown": (1e-5, 1e-3, 0.3),
+    # AdamW fine-tuning a pretrained transformer (`fine_tune`; docs/diagnose.md, "Fine-tuning ranges"). The whole
+    # model: BERT's grid 2e-5..5e-5 (Devlin et al. 2019), LLaMA/Alpaca SFT 1e-5..2e-5, T5 with AdamW up to 3e-4.
+    "adamw_finetune": (1e-5, 3e-5, 3e-4),
+    # LoRA/PEFT adapters: 1e-4..5e-4 (Hu et al. 2021), 1e-4..2e-4 (Dettmers et al. 2023, QLoRA)
+    "adamw_adapter": (1e-4, 2e-4, 1e-3),
+    # a fine-tune whose kind the log does not state: the whole model's floor and the adapters' ceiling
+    "adamw_finetune_any": (1e-5, 1e-4, 1e-3),
 }
 
 
@@ -52,7 +59,23 @@ BATCH_RULE: dict[str, tuple[int, float]] = {
     "sgd": (128, 1.0),
     "adamw": (32, 0.5),
     "adam": (32, 0.5),
+    # fine-tuning recipes are stated at batch 16-32 (Devlin et al. 2019: 32; Hu et al. 2021: 8-32)
+    "adamw_finetune": (32, 0.5),
+    "adamw_adapter": (32, 0.5),
+    "adamw_finetune_any": (32, 0.5),
 }
+
+# how a family is named in evidence
+FAMILY_NAMES = {
+    "unknown": "an unknown optimiser (wide range)",
+    "adamw_finetune": "AdamW fine-tuning a pretrained model",
+    "adamw_adapter": "AdamW training LoRA/PEFT adapters",
+    "adamw_finetune_any": "AdamW fine-tuning a pretrained model (adapters or the whole model)",
+}
+
+
+def family_name(family: str) -> str:
+    return FAMILY_NAMES.get(family, family.replace("_", " "))
 # a stated batch beyond this is no per-update sample count (a token count, a dataset size): no scaling from it
 MAX_BATCH = 1 << 20
 
@@ -130,9 +153,93 @@ def optimizer_family(run: Run) -> str:
     named = _family_from_names(names)
     if named != "unknown":
         return named
-    if any(s.format.startswith("hf_") or "transformers" in s.format for s in run.sources):
-        return "adamw"  # HF Trainer's default optimiser
-    return "unknown"
+    default = framework_optimizer(run)
+    return default[0] if default is not None else "unknown"
+
+
+# TrainingArguments fields no other common trainer spells the same way: a config holding two of them was written
+# for the HF Trainer or a stack that passes its arguments through (LLaMA-Factory, TRL, axolotl)
+_HF_TRAINING_ARGS = ("per_device_train_batch_size", "per_device_eval_batch_size", "lr_scheduler_type", "eval_strategy",
+                     "evaluation_strategy", "save_strategy", "logging_strategy")
+
+
+def hf_trainer(run: Run) -> str | None:
+    """How the run shows it was trained by the HF Trainer (its log rows, trainer_state.json, training_args.bin, or
+    TrainingArguments fields in its config), None when it does not."""
+    for s in run.sources:
+        if s.format.startswith("hf_") or "transformers" in s.format:
+            return f"its {s.format} log"
+    keys = [k for k in _HF_TRAINING_ARGS if run.config_value(k) is not None]
+    return f"TrainingArguments fields in its config ({', '.join(keys[:3])})" if len(keys) >= 2 else None
+
+
+def framework_optimizer(run: Run) -> tuple[str, str] | None:
+    """(family, why) of the optimiser the run's framework uses when the run names none (docs/diagnose.md,
+    "Framework defaults"). The HF Trainer builds AdamW unless TrainingArguments.optim says otherwise (its default is
+    adamw_torch, adamw_torch_fused on recent torch; adamw_hf in transformers before 4.x's switch), and so does every
+    stack built on it. Passing an optimiser object in code (`Trainer(optimizers=...)`) overrides it unseen."""
+    how = hf_trainer(run)
+    if how is None:
+        return None
+    return "adamw", f"AdamW, the HF Trainer's default (TrainingArguments.optim), read from {how}"
+
+
+@dataclass(frozen=True)
+class FineTune:
+    adapter: bool | None  # True: LoRA/PEFT adapters; False: the whole model; None: the log does not say
+    why: str
+
+
+_FULL = ("full", "freeze")  # LLaMA-Factory's finetuning_type values that train the model's own weights
+_NONE = ("", "none", "null", "false", "0", "no")
+
+
+def _stated(cv: ConfigValue | None) -> bool:
+    """A config value that says something (not false, 0, empty or none)."""
+    return cv is not None and str(cv.value).strip().lower() not in _NONE
+
+
+def fine_tune(run: Run) -> FineTune | None:
+    """Whether the run fine-tunes a pretrained transformer, and how, from what the log shows: adapter keys (LoRA,
+    PEFT's adapter_config.json or its "trainable params ... || all params" line), a published checkpoint the
+    model starts from (`_name_or_path` in a saved model's config.json: a model built from a config has it empty;
+    `model_name_or_path`, axolotl's `base_model`), LLaMA-Factory's `finetuning_type`, or a fine-tuning stack named
+    by its logger (LLaMA-Factory, TRL, axolotl: `meta.finetune_stack`). None for a run that shows none of these."""
+    return stats.cached(run, "fine_tune", lambda: _fine_tune(run))
+
+
+def _fine_tune(run: Run) -> FineTune | None:
+    ft = run.config_value(*KEYS["finetuning_type"])
+    kind = str(ft.value).strip().lower() if ft is not None else ""
+    acv = run.config_value(*KEYS["adapter"])
+    if kind in _FULL:
+        return FineTune(False, f"{ft.key}={ft.value} {cite_config(ft)}")
+    if kind and kind not in _NONE:
+        return FineTune(True, f"{ft.key}={ft.value} {cite_config(ft)}")
+    if (run.meta.get("param_summary") or {}).get("adapter"):
+        return FineTune(True, "the PEFT parameter summary (trainable params || all params) in the log")
+    if _stated(acv):
+        return FineTune(True, f"adapter key {acv.key}={acv.text or acv.value} {cite_config(acv)}")
+    ckpt = run.config_value(*KEYS["pretrained_checkpoint"], *KEYS["base_model"])
+    if _stated(ckpt):
+        # a saved model's config.json carries `_name_or_path` (what its weights were loaded from); adapters would have
+        # written an adapter_config.json instead, so with no adapter key the whole model was trained
+        full = ckpt.key.rsplit(".", 1)[-1] == "_name_or_path"
+        return FineTune(False if full else None, f"{ckpt.key}={ckpt.value} {cite_config(ckpt)}")
+    stack = run.meta.get("finetune_stack")
+    if isinstance(stack, str) and stack:
+        return FineTune(None, f"the log is written by {stack}, a fine-tuning stack on the HF Trainer")
+    return None
+
+
+def _regime(run: Run, family: str) -> str:
+    """The reference family for an LR: AdamW's from-scratch range, or its fine-tuning range for a fine-tune."""
+    if family not in ("adamw", "adam"):
+        return family
+    ft = fine_tune(run)
+    if ft is None:
+        return family
+    return {True: "adamw_adapter", False: "adamw_finetune", None: "adamw_finetune_any"}[ft.adapter]
 
 
 def _family_from_names(names: list[str]) -> str:
@@ -224,7 +331,7 @@ def _configured_lrs(run: Run) -> list[ConfiguredLR]:
         cv = run.config_value(*KEYS["learning_rate"])
         v = _as_float(cv.value) if cv else None
         if v is not None and v > 0:
-            out.append(ConfiguredLR("main", v, fam if fam in LR_REFERENCE else "unknown", cv))
+            out.append(ConfiguredLR("main", v, _regime(run, fam) if fam in LR_REFERENCE else "unknown", cv))
     if not out:
         # no config: the peak logged LR is what the run used
         for name in ("lr", "lr/muon", "lr/adam"):
@@ -240,7 +347,7 @@ def _configured_lrs(run: Run) -> list[ConfiguredLR]:
                 # still climbing: the last point is above every earlier one (a warmup that reached a plateau, even
                 # of two points, has shown its peak)
                 rising = vals.size < 2 or bool(vals[-1] > vals[:-1].max())
-                out.append(ConfiguredLR(group, float(vals.max()), rf if rf in LR_REFERENCE else "unknown",
+                out.append(ConfiguredLR(group, float(vals.max()), _regime(run, rf) if rf in LR_REFERENCE else "unknown",
                                         None, logged=True, peak_seen=not rising))
     # the batch scales the reference of a single-optimiser run; a Muon trainer's groups keep their own references
     # (its batch is counted in tokens, and the AdamW side of embeddings and norms follows Muon's batch)

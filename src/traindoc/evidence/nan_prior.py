@@ -21,7 +21,7 @@ Neither present: the LR comes first (`lr_first`), listed beside the others, neve
 from __future__ import annotations
 
 from traindoc.evidence import stats
-from traindoc.evidence.context import configured_lrs, fmt_lr, nan_context
+from traindoc.evidence.context import configured_lrs, family_name, fmt_lr, nan_context
 from traindoc.evidence.precision import training_precision
 from traindoc.ingest.model import Run
 
@@ -44,7 +44,7 @@ def lr_cleared(run: Run) -> str | None:
         hi = c.reference[2] if c.family != "unknown" else LR_CLEAR_ANY
         if c.value > (hi * 1.25 if c.family != "unknown" else hi):
             return None
-        where = (f"inside {c.family}'s range (top {fmt_lr(hi)})" if c.family != "unknown"
+        where = (f"inside the range of {family_name(c.family)} (top {fmt_lr(hi)})" if c.family != "unknown"
                  else f"at most {fmt_lr(LR_CLEAR_ANY)}, low for every common optimiser")
         why.append(f"the LR {fmt_lr(c.value)} is {where}")
     return "; ".join(why)

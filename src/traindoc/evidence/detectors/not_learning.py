@@ -26,6 +26,7 @@ from traindoc.evidence.context import (
     config_bool,
     config_number,
     configured_lrs,
+    family_name,
     first_nonfinite,
     fix_site,
     format_like,
@@ -456,12 +457,8 @@ TINY_TRAINABLE = 100
 
 
 # Adapter fine-tuning (LoRA, PEFT) trains a small share by design: its counts say nothing about frozen parameters.
-_ADAPTER_KEYS = ("lora_r", "lora_rank", "lora_alpha", "lora_dropout", "peft_type", "target_modules", "use_lora",
-                 "adapter", "lora")
-
-
 def _adapter(run: Run) -> bool:
-    return bool((run.meta.get("param_summary") or {}).get("adapter")) or run.config_value(*_ADAPTER_KEYS) is not None
+    return bool((run.meta.get("param_summary") or {}).get("adapter")) or run.config_value(*KEYS["adapter"]) is not None
 
 
 def frozen_share(run: Run) -> tuple[float | None, Trainable] | None:
@@ -686,7 +683,7 @@ def detect_lr_too_low(run: Run) -> list[Finding]:
         factor = max(factor, ref / c.value)
         name = c.cv.key.rsplit(".", 1)[-1] if c.cv else f"lr ({c.group})"
         t = c.cv.text if c.cv else None
-        fam = "an unknown optimiser (wide range)" if c.family == "unknown" else c.family.replace("_", " ")
+        fam = family_name(c.family)
         ev.append(f"{name}={format_like(t, c.value)} is {ref / c.value:.3g}x below the reference "
                   f"{format_like(t, ref)} for {fam}{c.batch_note(low_side=True)} {cite_config(c.cv)}")
         sites.append(fix_site(c.cv, format_like(t, ref), key=f"lr.{c.group}"))
@@ -701,12 +698,18 @@ def detect_lr_too_low(run: Run) -> list[Finding]:
         strength += 0.35
     if gmed is not None and gmed > 1e-4:
         strength += 0.05
-    if prog is not None and prog >= LEARNS and never_learned(run) is None:
+    lv = loss.finite()[1] if loss is not None else np.array([])
+    # too few points for `progress` (< 8): a loss that falls at every one of >= 3 logged points to under half its first
+    # value learns just as plainly (three noisy points fall in a row 1 time in 6, and noise does not halve a loss)
+    short_learns = prog is None and 3 <= lv.size < 8 and lv[0] > 0 and bool(np.all(np.diff(lv) < 0)) \
+        and float(lv[-1]) <= 0.5 * float(lv[0])
+    if (prog is not None and prog >= LEARNS or short_learns) and never_learned(run) is None:
         # the loss fell by a third or more: the run learns at this LR (fine-tuning a pretrained model at 1e-5 is
         # the norm), so a low LR is a risk to mention, not what is wrong
+        if short_learns:
+            ev.append(f"the loss fell at every logged point, {fmt(float(lv[0]))} -> {fmt(float(lv[-1]))}")
         ev.append("the loss learns at this LR: a risk, not the fault")
         strength = min(strength, 0.25)
-    lv = loss.finite()[1] if loss is not None else np.array([])
     if lv.size and float(np.abs(lv).max()) == 0:
         # a too-low LR leaves the loss where it started (chance level for a fresh head); a loss of exactly 0 at every
         # logged point has nothing left to learn, so no LR explains it (a masked or empty target does: the data)

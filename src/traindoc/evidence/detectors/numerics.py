@@ -11,6 +11,7 @@ from traindoc.evidence.context import (
     cite_series,
     cite_source,
     configured_lrs,
+    family_name,
     first_nonfinite,
     loss_series,
     nan_context,
@@ -49,7 +50,7 @@ def _lr_above(run: Run) -> str | None:
     for c in configured_lrs(run):
         if c.value > c.reference[2] * 1.25:
             return (f"the LR {fmt(c.value)} is {c.value / c.reference[2]:.3g}x the top of the reference range for "
-                    f"{'an unknown optimiser' if c.family == 'unknown' else c.family} {cite_config(c.cv)}")
+                    f"{family_name(c.family)} {cite_config(c.cv)}")
     return None
 
 

@@ -17,9 +17,12 @@ from traindoc.evidence.context import (
     config_number,
     configured_lrs,
     divergence,
+    family_name,
+    fine_tune,
     first_nonfinite,
     fix_site,
     format_like,
+    framework_optimizer,
     loss_series,
     nan_context,
     near_boundary,
@@ -34,11 +37,6 @@ from traindoc.evidence.nan_prior import lr_cleared, lr_first
 from traindoc.evidence.precision import training_precision
 from traindoc.evidence.stats import fmt
 from traindoc.ingest.model import Run
-
-
-def _family_name(family: str) -> str:
-    return "an unknown optimiser (wide range)" if family == "unknown" else family.replace("_", " ")
-
 
 # A rise that gives back less than this share of the fall from the first logged loss to the minimum leaves the run
 # with >= 3/4 of its progress: a rebound (minibatch noise on a small loss, a late overfit, a data-order effect), not
@@ -228,6 +226,15 @@ def detect_lr_too_high(run: Run) -> list[Finding]:
     named = run.config_value("muon_lr") is not None or any(
         isinstance(run.meta.get(k), str) for k in ("optimizer", "optim", "optimizer_name")) or any(
         cv is not None and isinstance(cv.value, str) for cv in (run.config_value(k) for k in KEYS["optimizer_name"]))
+    default, ft = framework_optimizer(run), fine_tune(run)
+    stated: list[str] = []
+    if not named and default is not None and ft is not None:
+        # a fine-tune on the HF Trainer (LLaMA-Factory, TRL, axolotl, the PEFT and transformers example scripts)
+        # picks its optimiser by TrainingArguments.optim, and one that names none runs the default: an optimiser
+        # object passed in code, which leaves the default in doubt, is the from-scratch experimenter's way
+        # (docs/diagnose.md, "Framework defaults")
+        named = True
+        stated = [f"the run names no optimiser: it fine-tunes a pretrained model ({ft.why}), so it runs {default[1]}"]
     assumed: list[str] = []
     loss_s = loss_series(run)
     lv = loss_s.finite()[1] if loss_s is not None else np.array([])
@@ -241,7 +248,7 @@ def detect_lr_too_high(run: Run) -> list[Finding]:
         # (an LR inside the assumed family's range is low for any common optimiser: that family still clears it)
         high = [c.value > c.reference[2] * 1.25 and c.family != "unknown" for c in lrs]
         assumed = [f"the run does not name its optimiser and trains without a blow-up (loss {fmt(float(lv[0]))} -> "
-                   f"{fmt(float(lv[-1]))}): {_family_name(c.family)}, the stack's default, is not assumed"
+                   f"{fmt(float(lv[-1]))}): {family_name(c.family)}, the stack's default, is not assumed"
                    for c, h in zip(lrs, high, strict=True) if h]
         lrs = [dataclasses.replace(c, family="unknown") if h else c for c, h in zip(lrs, high, strict=True)]
     above = [c for c in lrs if c.value > c.reference[2] * 1.25]
@@ -280,7 +287,7 @@ def detect_lr_too_high(run: Run) -> list[Finding]:
         ratio = max(ratio, c.value / hi)
         name = c.cv.key.rsplit(".", 1)[-1] if c.cv else f"lr ({c.group})"
         ev.append(f"{name}={format_like(c.cv.text if c.cv else None, c.value)} is {r:.3g}x the reference "
-                  f"{format_like(c.cv.text if c.cv else None, ref)} for {_family_name(c.family)}{c.batch_note()} "
+                  f"{format_like(c.cv.text if c.cv else None, ref)} for {family_name(c.family)}{c.batch_note()} "
                   f"{cite_config(c.cv)}")
         sites.append(fix_site(c.cv, format_like(c.cv.text if c.cv else None, ref), key=f"lr.{c.group}"))
     # (a NaN that puts the LR first is read so even beside the divergence line its own non-finite point adds)
@@ -300,7 +307,7 @@ def detect_lr_too_high(run: Run) -> list[Finding]:
             # with clipping trains word LMs at lr 20 on batches of 20, Zaremba et al. 2014). The LR is listed; the
             # switched-off clipping is the located cause (grad_explosion)
             ev.append(f"gradient clipping is off ({clip_cv.key}={clip_cv.text or clip_cv.value}) and the LR is "
-                      f"inside {_family_name(above[0].family)}'s range before batch scaling: the LR is a candidate "
+                      f"inside {family_name(above[0].family)}'s range before batch scaling: the LR is a candidate "
                       f"beside the missing clipping")
             strength = min(strength, 0.45)
     elif above:
@@ -349,14 +356,14 @@ def detect_lr_too_high(run: Run) -> list[Finding]:
     if above and not named and all(c.value <= wide_top for c in above):
         # above only the range of a family the run never named (the stack's default), and inside what some common
         # optimiser uses (SGD's 0.01..0.5): which optimiser ran decides, and the log does not say, so a candidate
-        ev.append(f"the run does not name its optimiser: the LR is above the range of {_family_name(above[0].family)}"
+        ev.append(f"the run does not name its optimiser: the LR is above the range of {family_name(above[0].family)}"
                   f" (the stack's default) but within SGD's; a candidate until the optimiser is known")
         strength = min(strength, 0.45)
     return [Finding(
         detector="detect_lr_too_high", cause="lr_too_high", strength=float(min(1.0, strength)),
         summary=("learning rate above the stable range for its optimiser" if above
                  else "training became unstable (spikes/divergence) with no LR information to rule it out"),
-        evidence=sym + ev + assumed[:1], step=first,
+        evidence=sym + ev + (stated if above else []) + assumed[:1], step=first,
         numbers={**nums, "lr_over_reference_high": ratio, "configured_lrs": [c.value for c in lrs]},
         fix_sites=sites)]
 

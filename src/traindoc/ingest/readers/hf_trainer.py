@@ -194,6 +194,10 @@ _BAR = re.compile(r"\s*(?:[^|\n]{0,80}:\s*)?\d+%\|[^|]*\|\s*\d+/\d+\s*\[[^\]]*\]
 _TOTAL_STEPS = re.compile(r"Total optimization steps\s*=\s*([\d,]+)")
 _NUM_EPOCHS = re.compile(r"Num [Ee]pochs\s*=\s*([\d,]+)")
 _BANNER = "***** Running training *****"
+# a Python logger name (`%(name)s`: a dotted module path, then the format's separator) of a fine-tuning stack built on
+# the HF Trainer: LLaMA-Factory (`llmtuner` before its v0.6 rename, `llamafactory` after), TRL, axolotl
+_FT_LOGGER = re.compile(r"(?:^|[\s\[|])(llmtuner|llamafactory|trl|axolotl)(?:\.[a-z_]\w*)+(?::\d+)?\s*(?:-|>>|\])")
+_FT_STACKS = {"llmtuner": "LLaMA-Factory", "llamafactory": "LLaMA-Factory", "trl": "TRL", "axolotl": "axolotl"}
 
 
 def parse_log_dict(text: str) -> dict[str, object]:
@@ -250,6 +254,8 @@ def read_console(path: Path, run: Run) -> Source:
                             bar_counts[total] = n
                     if _BANNER in seg:
                         banners += 1
+                    if "finetune_stack" not in run.meta and (m := _FT_LOGGER.search(seg)) is not None:
+                        run.meta["finetune_stack"] = _FT_STACKS[m.group(1)]
                     if (m := _TOTAL_STEPS.search(seg)) is not None:
                         total_steps = int(m.group(1).replace(",", ""))
                     if (m := _NUM_EPOCHS.search(seg)) is not None:
