@@ -57,6 +57,17 @@ def test_hf_console_5x_quoted_floats_and_steps():
     assert run.meta["hf_train_loss"] == pytest.approx(0.3045)
 
 
+def test_hf_console_names_the_fine_tuning_stack_from_its_logger(tmp_path):
+    # LLaMA-Factory's `%(name)s` logger (llamafactory.*, llmtuner.* before v0.6) marks a fine-tuning stack on the HF
+    # Trainer; a URL or prose naming a package is no logger
+    log = tmp_path / "train.log"
+    row = "{'loss': 1.9, 'grad_norm': 0.91, 'learning_rate': 0.0001, 'epoch': 0.1}\n"
+    log.write_text("[INFO|2024-05-01 10:00:00] llamafactory.train.tuner:50 >> Training started\n" + row)
+    assert load_run([log]).meta["finetune_stack"] == "LLaMA-Factory"
+    log.write_text("pip install git+https://github.com/huggingface/trl.git, see trl.trainer for details\n" + row)
+    assert "finetune_stack" not in load_run([log]).meta
+
+
 def test_hf_console_4x_floats_bare_nan(tmp_path):
     log = tmp_path / "train.out"
     log.write_text(
