@@ -218,7 +218,8 @@ def detect_lr_too_high(run: Run) -> list[Finding]:
     symptom; a 10x excess is strong on its own (docs/causes.md: lower by a factor of 2-10 is the usual fix).
     For a NaN (issue 8): the LR above its range, a loss climbing before it, an LR still warming up or raised make
     it the LR's; a stack's default optimiser (HF -> AdamW) is an assumption, not evidence: a run that trains without
-    a blow-up is judged against the wide range, and an LR above only the assumed family's range is a candidate.
+    a blow-up is judged against the wide range, and an LR above only the assumed family's range is a candidate,
+    except in a fine-tune of a pretrained model, which runs the default (docs/diagnose.md, "Framework defaults").
     """
     lrs = configured_lrs(run)
     sym, first, sev, nums = _instability_evidence(run)
