@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from traindoc.evidence import all_detectors, precision, run_detectors
+from traindoc.evidence import all_detectors, context, precision, run_detectors
 from traindoc.evidence.detectors import architecture, code_lint, data, not_learning, numerics, optimisation, systems
 from traindoc.ingest.model import ConfigValue, LogEvent, ParamCounts, Run, Sample, Series, Source
 
@@ -672,6 +672,27 @@ def test_nan_after_a_climbing_loss_with_no_lr_reference_is_confident() -> None:
     loss2 = np.array([2.0, 1.5, 1.2, 1.0, 0.95, 0.9, 0.88, 0.85, np.nan, np.nan, np.nan, np.nan])
     found = optimisation.detect_lr_too_high(_sparse_run(grad, loss2, lr=6e-4))
     assert not found or found[0].strength < 0.5
+
+
+def _excerpt_run(loss: list[float], start: int = 1012) -> Run:
+    """A pasted excerpt: the loss only, one point per iteration, no grad norm, no config (a Darknet console)."""
+    run = Run()
+    st = np.arange(len(loss)) + start
+    run.add_series(Series("loss", st, np.array(loss), "run/train.log"))
+    run.finalize()
+    return run
+
+
+def test_nan_after_two_points_three_orders_apart_is_a_blow_up() -> None:
+    # darknet-866-avg-loss-explodes-to-nan: 1.1e11 -> 6.6e21 -> nan; the climb is a lead to the LR at step 1014
+    ctx = context.nan_context(_excerpt_run([1.1e11, 6.6e21, np.nan]))
+    assert ctx is not None and ctx.step == 1014 and ctx.loss_rising and ctx.lr_lead
+
+
+def test_nan_after_two_points_within_noise_has_no_lead() -> None:
+    # two finite points 5x apart say nothing (a new epoch's first batch, a curriculum step): no lead from them
+    ctx = context.nan_context(_excerpt_run([2.0, 10.0, np.nan]))
+    assert ctx is not None and ctx.loss_rising is None and not ctx.lr_lead
 
 
 def test_vanishing_gradients_fires() -> None:

@@ -270,3 +270,58 @@ def test_chainer_printreport_names(tmp_path):
     assert values(run, "loss") == {1: pytest.approx(0.529012), 2: pytest.approx(0.225027)}
     assert values(run, "eval_loss")[2] == pytest.approx(0.180788)
     assert values(run, "eval_accuracy")[2] == pytest.approx(0.947389)
+
+
+def test_darknet_iteration_lines(tmp_path):
+    # darknet-866-avg-loss-explodes-to-nan: "<iter>: <loss>, <avg> avg, <rate> rate, <s> seconds, <n> images", the
+    # per-layer "Region .. Avg IOU" lines between them, C's "-nan"; the leading "1012: " is no srun rank prefix
+    run, src = read(tmp_path, (
+        "Region 106 Avg IOU: 0.172903, Class: 0.473075, Obj: 0.000001, No Obj: 0.000024, .5R: 0.000000, .75R: "
+        "0.000000,  count: 2\n"
+        "1012: 112495697920.000000, 11258310656.000000 avg, 0.001000 rate, 1.947555 seconds, 6072 images\n"
+        "Loaded: 0.000021 seconds\n"
+        "1013: 6639084410529692778496.000000, 663908412905471606784.000000 avg, 0.001000 rate, 1.959194 seconds, "
+        "6078 images\n"
+        "1014: -nan, -nan avg, 0.001000 rate, 1.896905 seconds, 6084 images\n"
+    ))
+    assert src.format == "text_log:darknet"
+    loss = values(run, "loss")
+    assert sorted(loss) == [1012, 1013, 1014]
+    assert loss[1013] == pytest.approx(6.639084410529692e21)
+    assert math.isnan(loss[1014])
+    assert values(run, "loss_avg")[1012] == pytest.approx(11258310656.0)
+    assert values(run, "lr")[1014] == pytest.approx(0.001)
+
+
+def test_darknet_alexeyab_avg_loss_spelling(tmp_path):
+    # darknet-1082-lr-zero-during-burn-in: AlexeyAB's fork prints "avg loss"; burn-in prints the rate as 0.000000
+    run, src = read(tmp_path, (
+        " 1: 412.725830, 412.725830 avg loss, 0.000000 rate, 548.818333 seconds, 128 images\n"
+        " 2: 398.1, 411.2 avg loss, 0.000000 rate, 5.1 seconds, 256 images\n"
+    ))
+    assert src.format == "text_log:darknet"
+    assert values(run, "loss") == {1: pytest.approx(412.72583), 2: pytest.approx(398.1)}
+    assert values(run, "lr")[1] == 0.0
+
+
+def test_srun_rank_prefix_still_stripped_beside_darknet_rule(tmp_path):
+    # the Darknet exception is narrow: "srun -l"'s "0: " before an ordinary line is still a rank prefix
+    run, _ = read(tmp_path, "0: step 10, loss = 2.5\n0: step 20, loss = 2.1\n0: step 30, loss = 1.9\n")
+    assert values(run, "loss") == {10: 2.5, 20: 2.1, 30: 1.9}
+
+
+def test_bracketed_logging_prefix_sockeye(tmp_path):
+    # sockeye-706-epoch0-perplexity-speed-question: "[%(levelname)s:%(name)s] " before MXNet's Speedometer line;
+    # its file log adds the time and function ("[<time>:INFO:sockeye.training:__call__] ")
+    run, src = read(tmp_path, (
+        "[INFO:sockeye.training] Epoch[0] Batch [550]    Speed: 1173.82 samples/sec 36883.65 tokens/sec 6.25 "
+        "updates/sec perplexity=1459.196921  accuracy=0.108554\n"
+        "[INFO:sockeye.training] Epoch[0] Batch [600]    Speed: 1181.29 samples/sec 37021.22 tokens/sec 6.26 "
+        "updates/sec perplexity=1375.478856  accuracy=0.111537\n"
+        "[2019-03-17:14:36:36:INFO:sockeye.training:__call__] Epoch[0] Batch [650]\tSpeed: 71.18 samples/sec "
+        "1971.60 tokens/sec 1.27 updates/sec\tperplexity=1299.467843\n"
+    ))
+    assert src.format == "text_log:mxnet"
+    assert values(run, "perplexity") == {550: pytest.approx(1459.196921), 600: pytest.approx(1375.478856),
+                                         650: pytest.approx(1299.467843)}
+    assert set(run.metrics) == {"perplexity", "accuracy"}  # the throughput figures are no metrics

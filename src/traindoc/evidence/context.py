@@ -732,8 +732,9 @@ class NanContext:
     """What the logs show around the first non-finite loss or grad norm: NaN is a symptom (docs/causes.md), and
     these are the leads to its cause. Thresholds:
     - blow-up: in the 20 points before, grad norm or loss > 10x its earlier median (an order of magnitude);
-    - loss rising: >= 3 finite losses before it, the last >= 1.25x their minimum (a 25 % climb is beyond the
-      step-to-step noise of a logged training loss, which smdebug's Overfit already flags at 10 %);
+    - loss rising: >= 5 finite losses before it, the last >= 1.25x their minimum (a 25 % climb is beyond the
+      step-to-step noise of a logged training loss, which smdebug's Overfit already flags at 10 %); 3-4 losses
+      when the last is >= 10x their minimum, 2 when it is >= 1000x (a blow-up, which no noise draws);
     - LR rising: the logged LR grew over the last 3 points up to the NaN (warmup still raising it);
     - LR raised: the logged LR jumped >= 2x between two consecutive points after the first 3 (a schedule never
       doubles from one log line to the next past warmup's start; a resume with a new LR does);
@@ -805,9 +806,12 @@ def _nan_context(run: Run) -> NanContext | None:
         finite_before = int(prior.size)
         # a climb of 25 % needs CLIMB_POINTS of history: over three or four minibatch losses such a rise is within
         # their noise (three noisy points come out rising one time in six); a shorter excerpt shows a climb only
-        # when it is a blow-up (BLOW_UP x its minimum), which no sampling noise draws
+        # when it is a blow-up (BLOW_UP x its minimum), which no sampling noise draws; two points show it only when
+        # the rise spans three orders of magnitude (BLOW_UP ** 3): no minibatch noise, new epoch or curriculum step
+        # moves a training loss 1000x within one logging interval (Darknet's 1.1e11 -> 6.6e21 -> nan)
         rise = float(prior[-1]) / float(prior.min()) if prior.size and float(prior.min()) > 0 else 0.0
-        if (prior.size >= CLIMB_POINTS and rise >= 1.25) or (prior.size >= 3 and rise >= BLOW_UP):
+        if ((prior.size >= CLIMB_POINTS and rise >= 1.25) or (prior.size >= 3 and rise >= BLOW_UP)
+                or (prior.size == 2 and rise >= BLOW_UP ** 3)):
             loss_rising = (f"the loss climbed from {stats.fmt(float(prior.min()))} to {stats.fmt(float(prior[-1]))} "
                            f"before the NaN at step {first}")
         if nf_loss is not None:

@@ -61,7 +61,7 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 # mpirun --tag-output "[1,0]<stdout>:", torchtune "[trainer0|0]:".
 _RANK_PREFIX = re.compile(
     r"^\s*(?:\[(?:rank|default)(?P<r1>\d+)\]:|\[\d+,(?P<r2>\d+)\]<std(?:out|err)>:|\[\w+\|(?P<r3>\d+)\]:"
-    r"|(?P<r4>\d{1,4}): )\s*"
+    r"|(?P<r4>\d{1,4}): (?!\S+, \S+ avg\b))\s*"  # not Darknet's "<iteration>: <loss>, <avg> avg, ..." line
 )
 _LEVEL = r"(?P<level>DEBUG|INFO|WARNING|WARN|ERROR|CRITICAL|FATAL)"
 # ISO dates, and MMEngine's "2024/05/10 15:46:31"
@@ -90,6 +90,9 @@ _PREFIXES = [
     re.compile(r"^\[Rank (?P<rank>\d+)\]\s*"),
     re.compile(r"^\[PID:\d+\]\s*(?:\[RANK:(?P<rank>\d+)\]\s*)?"),  # axolotl
     re.compile(rf"^{_LEVEL}:[\w.]*:\s*"),  # logging.basicConfig "WARNING:root:"
+    # the same fields in brackets, "[%(levelname)s:%(name)s]" and with the time and function before and after
+    # (Sockeye: "[INFO:sockeye.training] ", "[2019-03-17:14:36:36:INFO:sockeye.training:__call__] ")
+    re.compile(rf"^\[(?:[\d/:. -]+:)?{_LEVEL}:[\w.]+(?::[\w<>]+)?\]\s*"),
     re.compile(rf"^{_LEVEL}:\s+"),  # "INFO: "
     # yacs/PaddleSpeech-style loggers: "[INFO 2021/06/19 16:01:34 model.py:61] "
     re.compile(rf"^\[{_LEVEL}\s+(?:{_TIMESTAMP})\s+[\w./-]+:\d+\]\s*"),
@@ -1137,6 +1140,25 @@ def parse_caffe(line: str, st: State) -> Record | None:
     return None
 
 
+# Darknet (pjreddie/darknet and AlexeyAB/darknet, the YOLO v2-v4 trainer written in C) prints one line per
+# iteration: "1012: 112495697920.000000, 11258310656.000000 avg, 0.001000 rate, 1.947555 seconds, 6072 images"
+# (AlexeyAB: "avg loss", and later ", 3.21 hours left"): the batch loss, its running mean (avg = 0.9 avg + 0.1 loss),
+# the learning rate (burn_in ramps it as lr * (iter/burn_in)^4, so it prints 0.000000 at first), time and images
+# seen. Non-finite values print as C's "-nan"/"nan". The "Region .. Avg IOU" lines are per-layer diagnostics.
+_DARKNET = re.compile(rf"^(\d+): ({NUM}), ({NUM}) avg(?: loss)?, ({NUM}) rate, {NUM} seconds, \d+ images\b")
+
+
+def parse_darknet(line: str, st: State) -> Record | None:
+    m = _DARKNET.match(line)
+    if not m:
+        return None
+    metrics: dict[str, float] = {}
+    _put(metrics, "loss", m.group(2))
+    _put(metrics, "loss_avg", m.group(3))
+    _put(metrics, "lr", m.group(4))
+    return Record(int(m.group(1)), metrics)
+
+
 # PyTorch's "NLP From Scratch" tutorials (char-RNN classification and generation, seq2seq translation) and the many
 # scripts copied from them print positional numbers with no names: "5000  5% (0m12s) 2.9460 Jigalev / Portuguese ✗
 # (Russian)" (iter, progress, elapsed, average loss, one sample) and "0m 5s (5000 5%) 2.9460" or "1m 40s (- 7m 23s)
@@ -1616,6 +1638,7 @@ FORMATS: list[Format] = [
     Format("word_lm", parse_word_lm),
     Format("llmc", parse_llmc),
     Format("caffe", parse_caffe),
+    Format("darknet", parse_darknet),
     Format("nlp_tutorial", parse_nlp_tutorial),
     Format("opennmt", parse_opennmt),
     Format("marian", parse_marian),
