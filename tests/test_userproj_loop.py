@@ -10,7 +10,9 @@ run's real artifacts: HF Trainer script, HfArgumentParser JSON and flags, accele
 not installed here), Lightning hparams in code and LightningCLI YAML, nanoGPT config + overrides, Hydra overrides,
 plain argparse + launch script, dataclass config module, a notebook export logging to W&B offline, and an MLflow
 Project launched by `mlflow run`. Each loop trains a tiny model twice (60-300 steps, a few seconds each); no_warmup's
-three times (a base run whose checkpoint the faulty run continues).
+three times (a base run whose checkpoint the faulty run continues). The first (faulty) training of a layout x cause
+is the same run for every test and session that asks with the same files, fault, libraries and interpreter: it is
+trained once and each test gets its own copy (tests/userproj_cache.py); the retrain always runs.
 """
 
 from __future__ import annotations
@@ -26,7 +28,8 @@ import pytest
 
 from traindoc.cli import main
 from traindoc.verify.loop import run_loop
-from userproj.layouts import LAYOUTS, fix_for, layouts_for, pattern, prepare, recommended_lr, tool_env
+from userproj.layouts import LAYOUTS, fix_for, layouts_for, pattern, recommended_lr, tool_env
+from userproj_cache import shared_prepare
 
 pytestmark = pytest.mark.slow
 
@@ -53,7 +56,7 @@ def plain(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict]:
     with pytest.MonkeyPatch.context() as mp:
         for k, v in tool_env(tmp / "plain_argparse").items():
             mp.setenv(k, v)
-        root, run = prepare("plain_argparse", tmp)
+        root, run = shared_prepare("plain_argparse", tmp)
         return root, check_loop(root, run)
 
 
@@ -114,7 +117,7 @@ def whole_loop(name: str, cause: str, tmp_path: Path, monkeypatch: pytest.Monkey
     lay = LAYOUTS[name]
     for k, v in tool_env(tmp_path / name).items():
         monkeypatch.setenv(k, v)
-    root, run = prepare(name, tmp_path, cause)
+    root, run = shared_prepare(name, tmp_path, cause)
     result = check_loop(root, run, fix=fix_for(lay, cause), retrain_cmd=lay.retrain_cmd)
     assert result["fixed_causes"] == [cause]
     # picked by the user by its id (--fix CAUSE), or the diagnosis's first cause when nothing is passed
