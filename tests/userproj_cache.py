@@ -30,6 +30,7 @@ import json
 import os
 import shutil
 import sys
+import time
 from importlib import metadata
 from pathlib import Path
 
@@ -37,6 +38,7 @@ from userproj.layouts import FIXTURES, prepare
 
 REPO = Path(__file__).resolve().parents[1]
 CACHE = REPO / ".cache" / "userproj"
+STALE_AFTER_S = 3600  # entries of the same layout x cause for other inputs, older than this, go when one is built
 
 
 @functools.cache
@@ -105,6 +107,18 @@ def _store(tmp: Path, name: str, entry: Path, done: dict) -> None:
     (build / "done.json").write_text(json.dumps(done))
     shutil.rmtree(entry, ignore_errors=True)
     os.replace(build, entry)
+    now = time.time()
+    for old in entry.parent.glob("*/done.json"):
+        if old.parent != entry and now - old.stat().st_mtime > STALE_AFTER_S:
+            meta = json.loads(old.read_text())
+            if (meta.get("layout"), meta.get("cause")) != (done["layout"], done["cause"]):
+                continue
+            with open(entry.parent / f".lock-{old.parent.name}", "w") as lock:
+                try:  # an entry in use (another session copying it) is left for later
+                    fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                except BlockingIOError:
+                    continue
+                shutil.rmtree(old.parent, ignore_errors=True)
 
 
 def shared_prepare(name: str, tmp: Path, cause: str = "lr_too_high") -> tuple[Path, str]:
@@ -123,8 +137,8 @@ def shared_prepare(name: str, tmp: Path, cause: str = "lr_too_high") -> tuple[Pa
                                       "shared": movable})
             return root, run
         done = json.loads((entry / "done.json").read_text())
-    if not done["shared"]:  # a path in a binary file: this asker trains its own
-        return prepare(name, tmp, cause)
-    for part in sorted(p.name for p in (entry / "tree").iterdir()):
-        _place(entry / "tree" / part, done["built_at"], tmp / part)
-    return tmp / name, done["run"]
+        if done["shared"]:  # copied under the lock: nothing removes the entry meanwhile
+            for part in sorted(p.name for p in (entry / "tree").iterdir()):
+                _place(entry / "tree" / part, done["built_at"], tmp / part)
+            return tmp / name, done["run"]
+    return prepare(name, tmp, cause)  # a path in a binary file: this asker trains its own
