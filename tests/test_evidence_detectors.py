@@ -456,6 +456,16 @@ def test_no_warmup_loss_jump_with_a_grad_norm_that_keeps_spiking_is_the_runs_ins
     assert f.strength < 0.5 and f.step is None and not any("jumped" in e for e in f.evidence)
 
 
+def test_no_warmup_loss_that_settles_above_its_start_is_the_lr() -> None:
+    # AdamW at lr 1 (a user-project layout): the loss leaps from 3.4 to 43 at step 3 and then settles near 7, twice
+    # where it started: training at that LR undoes progress beyond the first steps, so the jump is not the warmup's
+    a = _continued_run(0.03)
+    a["loss"] = 7.1 * np.exp(0.03 * np.random.default_rng(1).standard_normal(N))
+    a["loss"][0], a["loss"][3] = 3.4, 43.0
+    f = fire(optimisation.detect_no_warmup, make_run(a, {"optim.warmup_steps": (0, "0")}))
+    assert f.strength < 0.5 and f.step is None and any("settles at" in e for e in f.evidence)
+
+
 def test_no_warmup_early_jump_with_one_later_blip_still_counts() -> None:
     # one later point at 0.6x the early jump is one batch, not the run's instability: the jump still counts (a
     # trained model continued without warmup, docs/plan-apply-verify.md: a 2.4x-median blip at step 26)

@@ -375,6 +375,8 @@ RECURS = 0.5
 # loss is already a log-scale quantity (nats), so twice its settled level is a large loss of progress. Either jump is
 # still checked against the rest of the run (RECURS), which is what keeps batch-to-batch noise from making one.
 JUMP_RATIO = {"grad_norm": 3.0, "loss": 2.0}
+# the loss after the first steps may sit this far above its first logged value (one batch) and still count as back
+SETTLED = 1.25
 
 
 def detect_no_warmup(run: Run) -> list[Finding]:
@@ -422,6 +424,13 @@ def detect_no_warmup(run: Run) -> list[Finding]:
         if ref <= 0:
             continue
         r = float(early.max()) / ref
+        if name == "loss" and ref > SETTLED * float(early[0]):
+            # warmup changes the first steps only: at a sound LR the run is back at its first loss or below once they
+            # are over; a loss that settles well above where it started was damaged by the LR itself (lr_too_high's
+            # 'training undone'), so no early jump is the warmup's
+            recurs.append(f"the loss settles at {fmt(ref)} after the first steps, above its first value "
+                          f"{fmt(float(early[0]))}: the LR undoes training beyond the first steps {cite_series(s)}")
+            continue
         # a *jump*: the early max is >= 2x the very first value too (grad norms and losses that simply start
         # high and fall are normal initialisation, not a missing warmup)
         if r >= JUMP_RATIO[name] and float(early.max()) >= 2 * float(early[0]):
