@@ -325,3 +325,80 @@ def test_bracketed_logging_prefix_sockeye(tmp_path):
     assert values(run, "perplexity") == {550: pytest.approx(1459.196921), 600: pytest.approx(1375.478856),
                                          650: pytest.approx(1299.467843)}
     assert set(run.metrics) == {"perplexity", "accuracy"}  # the throughput figures are no metrics
+
+
+def test_cntk_minibatch_lines_with_msvc_nan(tmp_path):
+    # cntk-607-ce-qnan-small-minibatch: the criterion is the first "<node> = <mean> * <samples>" pair; Windows prints
+    # NaN as "1.#QNAN000"; the step is the minibatch range's end
+    run, src = read(tmp_path, (
+        " Epoch[ 1 of 30]-Minibatch[   1- 500]: ce = -0.00000000 * 500; errs = 0.000% * 500; time = 1.6253s; "
+        "samplesPerSecond = 307.6\n"
+        " Epoch[ 1 of 30]-Minibatch[ 501-1000]: ce = 1.#QNAN000 * 500; errs = 12.500% * 500; time = 0.9243s; "
+        "samplesPerSecond = 541.0\n"
+    ))
+    assert src.format == "text_log:cntk"
+    loss = values(run, "loss")
+    assert sorted(loss) == [500, 1000]
+    assert loss[500] == 0.0 and math.isnan(loss[1000])
+    assert values(run, "errs")[1000] == pytest.approx(0.125)
+
+
+def test_cntk_v1_lines_epoch_offset_and_epoch_summary(tmp_path):
+    # cntk-406-trainloss-qnan-second-minibatch (CNTK 1.x "TrainLossPerSample"), with the epoch-start LR line and the
+    # "Finished Epoch" summary; minibatch ranges restart each epoch, so epoch 2's range ends add epoch 1's last one
+    run, src = read(tmp_path, (
+        "Starting Epoch 1: learning rate per sample = 0.020000  effective momentum = 0.900000\n"
+        " Epoch[ 1 of 2]-Minibatch[   1- 500]: SamplesSeen = 500; TrainLossPerSample =  5.87155566; "
+        "EvalErr[0]PerSample = 0.27600000; TotalTime = 2.7641s; SamplesPerSecond = 180.9\n"
+        " Epoch[ 1 of 2]-Minibatch[ 501-1000]: SamplesSeen = 500; TrainLossPerSample =  4.5; "
+        "EvalErr[0]PerSample = 0.2; TotalTime = 2.3504s; SamplesPerSecond = 212.7\n"
+        "Finished Epoch[ 1 of 2]: [Training Set] TrainLossPerSample = 5.1; TotalSamplesSeen = 1000; "
+        "EvalErrPerSample = 0.24; AvgLearningRatePerSample = 0.0046875002; EpochTime=4344.08\n"
+        " Epoch[ 2 of 2]-Minibatch[   1- 500]: SamplesSeen = 500; TrainLossPerSample =  1.#QNAN000; "
+        "EvalErr[0]PerSample = 0.48000000; TotalTime = 2.3504s; SamplesPerSecond = 212.7\n"
+    ))
+    assert src.format == "text_log:cntk"
+    loss = values(run, "loss")
+    assert loss[500] == pytest.approx(5.87155566) and loss[1000] == pytest.approx(5.1)
+    assert math.isnan(loss[1500])
+    assert values(run, "lr")[1000] == pytest.approx(0.0046875002)
+
+
+@pytest.mark.parametrize("line", [
+    # MXNet's Speedometer line has "Epoch[0] Batch [50]", not CNTK's "-Minibatch[a-b]:" range
+    "Epoch[0] Batch [50]\tSpeed: 1000.0 samples/sec\taccuracy=0.5\n",
+    # CNTK's learning-rate search passes are trials, not training steps
+    "AdaptiveLearnRateSearch: Epoch[1002 of 5000]-Minibatch[ 341- 350, 0.00000000000076%]: error = 157926.4 * 1000; "
+    "time = 0.0150s\n",
+    # a minibatch line with no criterion pair carries no loss
+    " Epoch[ 1 of 10]-Minibatch[   1-  10]: time = 0.0769s; SamplesPerSecond = 3251.1\n",
+])
+def test_cntk_silent_on_look_alikes(tmp_path, line):
+    _, src = read(tmp_path, line * 3)
+    assert src is None or src.format != "text_log:cntk"
+
+
+def test_eesen_ctc_objective_is_the_negative_loss(tmp_path):
+    # eesen-73-ctc-obj-explodes-after-batch-change: Obj(log[Pzx]) is log P(z|x), the loss its negative; -1e+30 is the
+    # log(0) floor; TokenAcc is a percentage; the step is the sequence count (also with the URL-escaped "%28%29")
+    run, src = read(tmp_path, (
+        "VLOG[1](train-ctc-parallel:EvalParallel%28%29:ctc-loss.cc:182) After 64000 sequences (35.0689Hr): "
+        "Obj(log[Pzx]) = -8.71485   TokenAcc = 97.4921%\n"
+        "VLOG[1] (train-ctc-parallel:EvalParallel():ctc-loss.cc:182) After 65000 sequences (36.0363Hr): "
+        "Obj(log[Pzx]) = -1e+30   TokenAcc = 19.0128%\n"
+        "VLOG[1](train-ctc-parallel:EvalParallel%28%29:ctc-loss.cc:183) After 66000 sequences (0.00273056Hr): "
+        "Obj(log[Pzx]) = nan   TokenAcc = -nan%\n"
+    ))
+    assert src.format == "text_log:eesen"
+    loss = values(run, "loss")
+    assert loss[64000] == pytest.approx(8.71485) and loss[65000] == pytest.approx(1e30)
+    assert math.isnan(loss[66000])
+    assert values(run, "token_acc")[64000] == pytest.approx(0.974921)
+
+
+def test_eesen_silent_on_kaldi_objective_lines(tmp_path):
+    # Kaldi nnet3's "Average objective function ... is x over n frames" is another format: not read as EESEN's
+    line = ("LOG (nnet3-train:PrintStatsForThisPhase():nnet-training.cc:121) Average objective function for 'output' "
+            "for minibatches 40-49 is -35.0044 over 19538 frames.\n")
+    _, src = read(tmp_path, line * 3)
+    assert src is None or src.format != "text_log:eesen"

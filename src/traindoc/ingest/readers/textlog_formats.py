@@ -1159,6 +1159,103 @@ def parse_darknet(line: str, st: State) -> Record | None:
     return Record(int(m.group(1)), metrics)
 
 
+# CNTK (Microsoft Cognitive Toolkit; BrainScript's cntk.exe and the Python ProgressPrinter) prints the training
+# criterion first on each minibatch line, then the evaluation nodes, each as "<node> = <mean> * <samples>":
+# " Epoch[ 1 of 30]-Minibatch[ 501-1000]: ce = 1.#QNAN000 * 500; errs = 0.000% * 500; time = 0.9243s; ..."; CNTK 1.x
+# wrote "SamplesSeen = 500; TrainLossPerSample =  5.87155566; EvalErr[0]PerSample = 0.276; ...". The epoch summary is
+# "Finished Epoch[ 1 of 30]: [Training Set] TrainLossPerSample = 5.54; ...; AvgLearningRatePerSample = 0.0047" (2.x:
+# "[Training] ce = 0.3 * 5000; ... learningRatePerSample = 0.01"; "[Validate]" for the cross-validation set), and each
+# epoch opens with "Starting Epoch 1: learning rate per sample = 0.020000 ...". Minibatch ranges restart every epoch.
+# On Windows the C runtime prints NaN as "1.#QNAN000" ("-1.#IND000") and infinity as "1.#INF000".
+_MSVC_NONFINITE = r"[-+]?1\.#(?:QNAN|SNAN|IND|INF)\d*"
+_CNTK_NUM = rf"(?:{_MSVC_NONFINITE}|{NUM})"
+_CNTK_MB = re.compile(r"^(?:Epoch\[\s*(\d+) of \d+\]-)?Minibatch\[\s*\d+-\s*(\d+)(?:,\s*[\d.]+%)?\]:\s*(.*)$")
+_CNTK_EPOCH = re.compile(r"^Finished Epoch\[\s*(\d+) of \d+\]:\s*\[(Training Set|Training|Validate)\]\s*(.*)$")
+_CNTK_START = re.compile(rf"^Starting Epoch (\d+): learning rate per sample = ({NUM})\b")
+_CNTK_CRIT = re.compile(rf"(?<![\w\[\]])([A-Za-z_][\w\[\]]*)\s*=\s*({_CNTK_NUM})(%?)\s*\*\s*\d+")
+_CNTK_V1 = re.compile(rf"(?<![\w\[\]])([A-Za-z][\w\[\]]*)\s*=\s*({_CNTK_NUM})")
+# CNTK 1.x names: the per-sample training criterion, the evaluation error, the LR averaged over the epoch
+_CNTK_V1_NAMES = {"TrainLossPerSample": "loss", "EvalErrPerSample": "errs", "EvalErr[0]PerSample": "errs",
+                  "AvgLearningRatePerSample": "lr", "learningRatePerSample": "lr"}
+
+
+def _cntk_number(raw: str) -> float | None:
+    if "#" in raw:  # the MSVC spellings: only "#INF" is infinite, the rest are NaN
+        return (-math.inf if raw.startswith("-") else math.inf) if "#INF" in raw else math.nan
+    return parse_number(raw)
+
+
+def _cntk_metrics(body: str) -> dict[str, float]:
+    metrics: dict[str, float] = {}
+    crit = _CNTK_CRIT.findall(body)
+    for i, (name, raw, pct) in enumerate(crit):
+        v = _cntk_number(raw)
+        if v is not None:
+            metrics["loss" if i == 0 else name] = v / 100.0 if pct else v
+    for name, raw in _CNTK_V1.findall(body):
+        key = _CNTK_V1_NAMES.get(name)
+        v = _cntk_number(raw)
+        if key is not None and v is not None and key not in metrics:
+            metrics[key] = v
+    return metrics
+
+
+def parse_cntk(line: str, st: State) -> Record | None:
+    m = _CNTK_MB.match(line)
+    if m:
+        metrics = _cntk_metrics(m.group(3))
+        if "loss" not in metrics:
+            return None
+        ep, mb = int(m.group(1) or 1), int(m.group(2))
+        # minibatches per epoch: the last range end logged in the previous epoch (the log prints every N)
+        last = st.extra.get("cntk_last")
+        if last is not None and ep != last[0]:
+            st.extra["cntk_per_epoch"] = max(st.extra.get("cntk_per_epoch", 0), last[1])
+        st.extra["cntk_last"] = (ep, mb)
+        return Record((ep - 1) * st.extra.get("cntk_per_epoch", 0) + mb, metrics, epoch=ep)
+    m = _CNTK_EPOCH.match(line)
+    if m:
+        metrics = _cntk_metrics(m.group(3))
+        if not metrics:
+            return None
+        ep, is_eval = int(m.group(1)), m.group(2) == "Validate"
+        if is_eval:
+            metrics = {f"eval_{k}": v for k, v in metrics.items() if k != "lr"}
+        # after minibatch lines the summary belongs to the last step seen; a log of summaries only counts epochs
+        if "cntk_last" in st.extra:
+            return Record(None, metrics, eval=is_eval, epoch=ep)
+        return Record(ep, metrics, eval=is_eval, epoch=ep, from_epoch=True)
+    m = _CNTK_START.match(line)
+    if m:
+        v = parse_number(m.group(2))
+        return Record(None, {"lr": v}, epoch=int(m.group(1))) if v is not None else None
+    return None
+
+
+# EESEN (CTC speech recognition on Kaldi's tooling) logs from train-ctc-parallel every --report-step sequences:
+# "VLOG[1] (train-ctc-parallel:EvalParallel():ctc-loss.cc:182) After 62000 sequences (33.1789Hr): Obj(log[Pzx]) =
+# -8.45854   TokenAcc = 97.4986%". Obj is the mean log-likelihood log P(z|x) of the label sequences, so the CTC loss
+# is its negative; -1e+30 is the floor of its log(0), i.e. a path probability that underflowed. The step is the
+# number of sequences seen, the only counter the line has.
+_EESEN = re.compile(
+    rf"\bAfter (\d+) sequences \({NUM}Hr\):\s*Obj\(log\[Pzx\]\)\s*=\s*({NUM})\s+TokenAcc\s*=\s*({NUM})%"
+)
+
+
+def parse_eesen(line: str, st: State) -> Record | None:
+    m = _EESEN.search(line)
+    if not m:
+        return None
+    obj = parse_number(m.group(2))
+    if obj is None:
+        return None
+    metrics = {"loss": -obj}
+    acc = parse_number(m.group(3))
+    if acc is not None:
+        metrics["token_acc"] = acc / 100.0
+    return Record(int(m.group(1)), metrics)
+
+
 # PyTorch's "NLP From Scratch" tutorials (char-RNN classification and generation, seq2seq translation) and the many
 # scripts copied from them print positional numbers with no names: "5000  5% (0m12s) 2.9460 Jigalev / Portuguese ✗
 # (Russian)" (iter, progress, elapsed, average loss, one sample) and "0m 5s (5000 5%) 2.9460" or "1m 40s (- 7m 23s)
@@ -1639,6 +1736,8 @@ FORMATS: list[Format] = [
     Format("llmc", parse_llmc),
     Format("caffe", parse_caffe),
     Format("darknet", parse_darknet),
+    Format("cntk", parse_cntk),
+    Format("eesen", parse_eesen),
     Format("nlp_tutorial", parse_nlp_tutorial),
     Format("opennmt", parse_opennmt),
     Format("marian", parse_marian),
