@@ -364,6 +364,18 @@ def test_cntk_v1_lines_epoch_offset_and_epoch_summary(tmp_path):
     assert values(run, "lr")[1000] == pytest.approx(0.0046875002)
 
 
+def test_cntk_python_progress_printer_epoch_lines(tmp_path):
+    # the Python API's ProgressPrinter (microsoft/CNTK#1639): epoch summaries only, no "[Training]" bracket, pairs
+    # separated by commas; with no minibatch lines the step is the epoch
+    run, src = read(tmp_path, (
+        "Finished Epoch[935 of 300]: loss = 0.000061 * 512, metric = 0.00% * 512 0.661s (774.6 samples/s);\n"
+        "Finished Epoch[936 of 300]: loss = 0.000055 * 512, metric = 0.00% * 512 0.662s (773.4 samples/s);\n"
+    ))
+    assert src.format == "text_log:cntk"
+    assert values(run, "loss") == {935: pytest.approx(0.000061), 936: pytest.approx(0.000055)}
+    assert values(run, "metric")[936] == 0.0
+
+
 @pytest.mark.parametrize("line", [
     # MXNet's Speedometer line has "Epoch[0] Batch [50]", not CNTK's "-Minibatch[a-b]:" range
     "Epoch[0] Batch [50]\tSpeed: 1000.0 samples/sec\taccuracy=0.5\n",

@@ -1165,12 +1165,14 @@ def parse_darknet(line: str, st: State) -> Record | None:
 # wrote "SamplesSeen = 500; TrainLossPerSample =  5.87155566; EvalErr[0]PerSample = 0.276; ...". The epoch summary is
 # "Finished Epoch[ 1 of 30]: [Training Set] TrainLossPerSample = 5.54; ...; AvgLearningRatePerSample = 0.0047" (2.x:
 # "[Training] ce = 0.3 * 5000; ... learningRatePerSample = 0.01"; "[Validate]" for the cross-validation set), and each
-# epoch opens with "Starting Epoch 1: learning rate per sample = 0.020000 ...". Minibatch ranges restart every epoch.
+# epoch opens with "Starting Epoch 1: learning rate per sample = 0.020000 ...". The Python API's ProgressPrinter writes
+# the summary without the bracket: "Finished Epoch[936 of 300]: loss = 0.000055 * 512, metric = 0.00% * 512 0.662s".
+# Minibatch ranges restart every epoch.
 # On Windows the C runtime prints NaN as "1.#QNAN000" ("-1.#IND000") and infinity as "1.#INF000".
 _MSVC_NONFINITE = r"[-+]?1\.#(?:QNAN|SNAN|IND|INF)\d*"
 _CNTK_NUM = rf"(?:{_MSVC_NONFINITE}|{NUM})"
 _CNTK_MB = re.compile(r"^(?:Epoch\[\s*(\d+) of \d+\]-)?Minibatch\[\s*\d+-\s*(\d+)(?:,\s*[\d.]+%)?\]:\s*(.*)$")
-_CNTK_EPOCH = re.compile(r"^Finished Epoch\[\s*(\d+) of \d+\]:\s*\[(Training Set|Training|Validate)\]\s*(.*)$")
+_CNTK_EPOCH = re.compile(r"^Finished Epoch\[\s*(\d+) of \d+\]:\s*(?:\[(Training Set|Training|Validate)\]\s*)?(.*)$")
 _CNTK_START = re.compile(rf"^Starting Epoch (\d+): learning rate per sample = ({NUM})\b")
 _CNTK_CRIT = re.compile(rf"(?<![\w\[\]])([A-Za-z_][\w\[\]]*)\s*=\s*({_CNTK_NUM})(%?)\s*\*\s*\d+")
 _CNTK_V1 = re.compile(rf"(?<![\w\[\]])([A-Za-z][\w\[\]]*)\s*=\s*({_CNTK_NUM})")
