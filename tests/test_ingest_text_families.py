@@ -328,7 +328,7 @@ def test_bracketed_logging_prefix_sockeye(tmp_path):
 
 
 def test_cntk_minibatch_lines_with_msvc_nan(tmp_path):
-    # cntk-607-ce-qnan-small-minibatch: the criterion is the first "<node> = <mean> * <samples>" pair; Windows prints
+    # a CNTK BrainScript console log: the criterion is the first "<node> = <mean> * <samples>" pair; Windows prints
     # NaN as "1.#QNAN000"; the step is the minibatch range's end
     run, src = read(tmp_path, (
         " Epoch[ 1 of 30]-Minibatch[   1- 500]: ce = -0.00000000 * 500; errs = 0.000% * 500; time = 1.6253s; "
@@ -344,7 +344,7 @@ def test_cntk_minibatch_lines_with_msvc_nan(tmp_path):
 
 
 def test_cntk_v1_lines_epoch_offset_and_epoch_summary(tmp_path):
-    # cntk-406-trainloss-qnan-second-minibatch (CNTK 1.x "TrainLossPerSample"), with the epoch-start LR line and the
+    # a CNTK 1.x console log ("TrainLossPerSample"), with the epoch-start LR line and the
     # "Finished Epoch" summary; minibatch ranges restart each epoch, so epoch 2's range ends add epoch 1's last one
     run, src = read(tmp_path, (
         "Starting Epoch 1: learning rate per sample = 0.020000  effective momentum = 0.900000\n"
@@ -391,7 +391,7 @@ def test_cntk_silent_on_look_alikes(tmp_path, line):
 
 
 def test_eesen_ctc_objective_is_the_negative_loss(tmp_path):
-    # eesen-73-ctc-obj-explodes-after-batch-change: Obj(log[Pzx]) is log P(z|x), the loss its negative; -1e+30 is the
+    # an EESEN train-ctc-parallel log: Obj(log[Pzx]) is log P(z|x), the loss its negative; -1e+30 is the
     # log(0) floor; TokenAcc is a percentage; the step is the sequence count (also with the URL-escaped "%28%29")
     run, src = read(tmp_path, (
         "VLOG[1](train-ctc-parallel:EvalParallel%28%29:ctc-loss.cc:182) After 64000 sequences (35.0689Hr): "

@@ -186,3 +186,24 @@ def test_short_blow_up_fires_and_steady_short_series_is_silent():
     assert d is not None and d.onset_step == 4 and d.min_step == 3
     assert divergence(run_of([0.35, 0.22, 0.18, 0.16, 0.19]), "loss") is None  # a bump, not a blow-up
     assert divergence(run_of([0.35, 0.22, 3.0, 0.16, 0.15]), "loss") is None  # one outlier that came back
+
+
+def test_blow_up_of_three_orders_needs_no_fall_before_it():
+    # an excerpt that starts at its minimum (EESEN's CTC objective, loss = -Obj: 8.46, 8.57, 8.71, then 8.6e29):
+    # three orders of magnitude above the minimum is a blow-up without the fall; a slow creep or a 20x jump from the
+    # first point is not (the excerpt may start before the run learned anything)
+    from traindoc.evidence.context import divergence
+
+    def run_of(values: list[float]) -> Run:
+        run = Run()
+        run.add_series(Series("loss", np.arange(len(values)), np.array(values, dtype=float), "m.log"))
+        return run.finalize()
+
+    d = divergence(run_of([8.46, 8.57, 8.71, 8.6e29, 1e30]), "loss")
+    assert d is not None and d.min_step == 0 and d.onset_step == 3
+    long = [34.1, 35.1, 35.5, 36.0, 33.7, 32.9, 36.1, 3.1e29]  # 8 points: the smoothed path
+    d = divergence(run_of(long), "loss")
+    assert d is not None and d.onset_step >= 6  # the smoothing (3 points) moves the onset one point early
+    assert divergence(run_of([0.5, 0.6, 0.8, 1.1, 1.5]), "loss") is None
+    assert divergence(run_of([0.5, 0.6, 0.7, 10.0, 11.0]), "loss") is None
+    assert divergence(run_of([34.1, 35.1, 35.5, 36.0, 36.7, 37.9, 38.1, 40.2]), "loss") is None

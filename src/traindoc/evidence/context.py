@@ -547,6 +547,10 @@ def divergence(run: Run, name: str = "loss") -> Divergence | None:
 
 
 BLOW_UP = 10.0  # a short excerpt's loss this many times its minimum after falling to it: a blow-up, not noise
+# three orders of magnitude above the minimum: a blow-up even where the excerpt never shows the fall before it (it
+# starts at its minimum, or creeps up first); no stuck or slowly rising loss climbs 1000x without diverging (the same
+# bound NanContext uses for two finite losses before a NaN)
+BLOW_UP_ANYWAY = 1000.0
 
 
 def _blow_up(steps: np.ndarray, vals: np.ndarray) -> Divergence | None:
@@ -557,10 +561,11 @@ def _blow_up(steps: np.ndarray, vals: np.ndarray) -> Divergence | None:
         return None
     imin = int(np.argmin(vals))
     mn = float(vals[imin])
-    if imin == 0 or imin == vals.size - 1 or not float(vals[0]) > mn:
+    if imin == vals.size - 1:
         return None
+    fell = imin > 0 and float(vals[0]) > mn
     floor = max(abs(mn), 1e-2 * abs(float(np.median(vals))), 1e-8)
-    high = mn + (BLOW_UP - 1.0) * floor
+    high = mn + ((BLOW_UP if fell else BLOW_UP_ANYWAY) - 1.0) * floor
     end = float(vals[-1])
     if end < high:  # it must stay up: one outlier batch that came back down is not a blow-up
         return None
@@ -594,7 +599,7 @@ def _divergence(run: Run, name: str) -> Divergence | None:
     nf_after_finite = nf is not None and nf > int(steps[0])
     if nf_after_finite:
         return Divergence(int(steps[imin]), mn, float("nan"), float("inf"), nf, nf)
-    if imin >= vals.size - max(2, vals.size // 20) or rise < 0.10 or not fell:
+    if imin >= vals.size - max(2, vals.size // 20) or rise < 0.10 or not (fell or rise >= BLOW_UP_ANYWAY - 1):
         return None
     above = np.nonzero(sm[imin:] > mn + 0.10 * denom)[0]
     onset = int(steps[imin + int(above[0])]) if above.size else int(steps[imin])

@@ -103,7 +103,8 @@ def _instability_evidence(run: Run) -> tuple[list[str], int | None, float, dict]
             sev = max(sev, 0.6)
         else:
             rise = f"{d.rise + 1:.3g}x" if d.rise >= 9 else f"{d.rise:.0%}"
-            ev.append(f"loss fell to {fmt(d.min_value)} by step {d.min_step} then rose {rise} to "
+            low = "fell to {} by" if d.min_step > int(loss.steps[0]) else "was {} at"
+            ev.append(f"loss {low.format(fmt(d.min_value))} step {d.min_step} then rose {rise} to "
                       f"{fmt(d.end_value)} (rising from step {d.onset_step}) {cite_series(loss)}")
             # a rise that rests on one or two logged points (the last epoch of ten) is noise as often as a trend:
             # an engineer wants it sustained over >= 3 points before calling the run unstable
