@@ -402,3 +402,19 @@ def test_heldout_unchanged_silent_when_the_weights_move_or_the_lr_is_logged():
     tiny = build(chance_loss(17), {"lr": 1e-9, "optimizer": "adam"})  # an LR far under Adam's range explains it
     tiny.add_series(Series("eval_loss", EVALS, np.full(EVALS.size, 2.8646), "run/train.log"))
     assert nl.detect_heldout_unchanged(tiny.finalize()) == []
+
+
+def test_never_learned_widens_the_inferred_band_by_the_medians_own_noise():
+    """A binary loss with batch noise of ~4.5 % whose late median lands 2.4 % under ln 2 (the HF binary run with
+    labels sorted apart from its inputs: 0.677 against 0.693), held-out loss above chance: two standard errors of
+    that median cover the gap, so the run is at chance from the first point. The same level with 0.5 % noise is a
+    real plateau off chance: silent."""
+    level = math.log(2) * 0.976
+    held = np.full(EVALS.size, math.log(2) * 1.09)
+    swing = np.tile([1.0, -1.0], STEPS.size // 2)  # batch-to-batch noise with a known spread, median exactly `level`
+    got = nl.never_learned(with_heldout(level * (1 + 0.045 * swing), held))
+    assert got is not None and got.k == 2 and got.heldout_above and got.first_step == int(STEPS[0])
+    quiet = with_heldout(level * (1 + 0.005 * swing), held)
+    assert nl.never_learned(quiet) is None
+    assert nl._inferred_tol(2, 0.0, 20) == nl.INFERRED_REL_TOL  # no noise: the fixed band
+    assert nl._inferred_tol(10, 1.0, 5) < nl.CHANCE_REL_TOL  # half-way to ln 11 caps it where levels crowd

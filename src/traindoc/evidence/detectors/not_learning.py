@@ -49,6 +49,12 @@ from traindoc.ingest.model import ConfigValue, Run, Series
 CHANCE_REL_TOL = 0.03
 INFERRED_REL_TOL = 0.015
 MAX_INFERRED_K = 10
+# A noisy minibatch loss puts its own uncertainty on the late median: its standard error is ~1.25 sigma / sqrt(n)
+# (the median's asymptotic efficiency against the mean, sigma from the MAD). Two standard errors is how far a median
+# at chance can land from ln(k) by noise alone, so the inferred band widens to that, never beyond the 3 % of a
+# known class count (CHANCE_REL_TOL) and never beyond half the way to ln(k - 1) or ln(k + 1), so k stays the one
+# nearest level. A binary task's batches of a few dozen labels have ~4 % loss noise: its median is ~2 % uncertain.
+MEDIAN_SE = 1.2533
 # "Never left": the late median is < 5 % below the early median and the late half shows no downward trend beyond
 # twice its robust noise (or 2 % of the level). Healthy dev runs fall >= 4.5 % and trend down; at-chance runs
 # relax by <= 3 % from a slightly-off initial output and then stay.
@@ -161,6 +167,16 @@ def _constant_accuracy(run: Run) -> NotLearning | None:
                         f"~1/{k}: the predictions never change {cite_series(got[1])}"], constant=True)
 
 
+def _inferred_tol(k: int, noise: float, n: int) -> float:
+    """Relative band around ln(k) for a class count inferred from the loss (MEDIAN_SE): 1.5 %, or two standard
+    errors of a late median over `n` points of robust noise `noise`, capped at 3 % and at half the gap to the
+    neighbouring chance levels."""
+    se = MEDIAN_SE * noise / math.sqrt(max(n, 1))
+    lk = math.log(k)
+    gap = min(lk - math.log(k - 1) if k > 2 else lk, math.log(k + 1) - lk) / lk
+    return max(INFERRED_REL_TOL, min(2 * se / lk, CHANCE_REL_TOL, gap / 2))
+
+
 def _never_learned(run: Run) -> NotLearning | None:
     loss = loss_series(run)
     if loss is None:
@@ -190,7 +206,7 @@ def _never_learned(run: Run) -> NotLearning | None:
             k, source = k_cfg, "config"
     else:
         cand = int(round(math.exp(min(b, math.log(MAX_INFERRED_K + 1)))))
-        if 2 <= cand <= MAX_INFERRED_K and _near(b, cand, INFERRED_REL_TOL):
+        if 2 <= cand <= MAX_INFERRED_K and _near(b, cand, _inferred_tol(cand, noise, late.size)):
             if acc is not None and abs(acc[0] - 1 / cand) <= 0.5 / cand:
                 k, source = cand, "accuracy"
             elif (ev_loss is not None and _near(ev_loss[0], cand, CHANCE_REL_TOL)) or _near(a, cand, CHANCE_REL_TOL):
