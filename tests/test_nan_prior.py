@@ -109,13 +109,15 @@ def test_real_world_early_nans_list_the_lr_first_and_keep_fp16_and_the_op() -> N
         assert numerics.detect_nan_inf(inside)[0].strength == 0.35
 
 
-def test_a_nan_from_the_first_logged_point_lists_the_lr_after_the_data_unless_cleared() -> None:
+def test_a_nan_from_the_first_logged_point_lists_the_lr_first_unless_cleared() -> None:
+    """No finite loss at all: the data, an op and fp16 are level readings below the LR's candidate cap (an LR that
+    diverges within the first logging interval is NaN there already), which a stated LR in range removes."""
     from traindoc.evidence.detectors import data
 
     run = nan_run(0)
     inputs = data.detect_nan_from_start(run)[0]
     lr = optimisation.detect_lr_too_high(run)[0]
-    assert inputs.step == lr.step == 10 and inputs.strength > lr.strength >= 0.4
+    assert inputs.step == lr.step == 10 and 0.5 > lr.strength > inputs.strength >= 0.3
     assert lr_strength(nan_run(0, config={"optimizer": "adamw", "lr": 3e-4})) == 0.0
 
 

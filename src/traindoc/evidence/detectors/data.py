@@ -235,20 +235,28 @@ def detect_loss_exactly_zero(run: Run) -> list[Finding]:
                     {"zero_points": int(v.size), "early": early, "witnessed": bool(witnesses)})]
 
 
+# A never-finite loss names no cause of its own: listed at the level of an unguarded op's and float16's readings of
+# the same fact (detectors/numerics.py), below the report threshold.
+NAN_FROM_START = 0.35
+
+
 def detect_nan_from_start(run: Run) -> list[Finding]:
-    """The loss is non-finite from its first logged point: nothing has trained yet, so neither the LR nor a
-    growing weight explains it. Inputs or labels holding NaN/Inf, constant or unnormalised columns (a division by
-    a zero std) are the first suspect (docs/causes.md: data_pipeline_bug, "NaN in inputs"). A blow-up in the very
-    first steps (an LR far too high) is the other reading, so the finding is moderate and says so."""
+    """The loss is non-finite from its first logged point: nothing has trained yet, so a growing weight does not
+    explain it. Inputs or labels holding NaN/Inf, constant or unnormalised columns (a division by a zero std) are one
+    reading (docs/causes.md: data_pipeline_bug, "NaN in inputs"); an unguarded op that the data drives to 0/0 or
+    log 0 (nan_inf), a float16 range overflow and a blow-up in the very first steps leave the same never-finite
+    loss. A candidate below the report threshold, level with the op's and fp16's readings (0.35): the log alone
+    cannot tell them apart, and the summary says so (diagnosis/unexplained_nan.py)."""
     ctx = nan_context(run)
     if ctx is None or not ctx.loss_nan or not ctx.from_start or ctx.recovers:
         return []
     loss = loss_series(run)
     ev = [f"the loss is non-finite from its first logged point (step {ctx.step}) {cite_series(loss)}",
-          "no finite loss was ever logged: check a batch for NaN/Inf, constant or unnormalised columns first; an LR "
-          "far too high from step 0 is the other reading"]
-    return [Finding("detect_nan_from_start", "data_pipeline_bug", 0.55,
-                    "non-finite loss from the first step: the data fed is the first suspect", ev, ctx.step,
+          "no finite loss was ever logged: NaN/Inf, constant or unnormalised columns in a batch, an op the data "
+          "drives to 0/0 or log 0, float16 overflow or an LR far too high from step 0 all give this; check a batch "
+          "for NaN/Inf first, it is the cheapest look"]
+    return [Finding("detect_nan_from_start", "data_pipeline_bug", NAN_FROM_START,
+                    "non-finite loss from the first step: the data fed is one suspect", ev, ctx.step,
                     {"first_nonfinite_step": ctx.step})]
 
 

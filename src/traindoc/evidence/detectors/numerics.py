@@ -107,10 +107,11 @@ def detect_nan_inf(run: Run) -> list[Finding]:
                   "overflow skip), context rather than a cause")
         strength = 0.2
     elif ctx is not None and ctx.from_start:
-        reading = ("non-finite from the first logged step, before anything trained: inputs or labels (NaN, constant "
-                  "or unnormalised columns) are the first suspect, an unguarded op the next")
-        # below data_pipeline_bug's reading of the same fact (detect_nan_from_start): the data comes first
-        strength = 0.2 if prec.half else 0.25
+        reading = ("non-finite from the first logged step, before anything trained: inputs or labels holding NaN, an "
+                   "unguarded op the data drives to 0/0 or log 0, or a float16 overflow; the logs alone cannot tell "
+                   "them apart")
+        # level with data_pipeline_bug's reading of the same fact (detect_nan_from_start); below fp16 in a float16 run
+        strength = 0.2 if prec.half else 0.35
     elif ctx is not None and ctx.recovers:
         reading = ("non-finite on some steps while training goes on: those updates were skipped (a dynamic loss "
                   "scaler does that), so half-precision overflow or a few bad batches, not an op failing each step")
@@ -285,10 +286,9 @@ def detect_fp16_overflow(run: Run) -> list[Finding]:
             ev.append(f"non-finite from step {ctx.step} with no blow-up and no LR change before it; the run does not "
                       f"state its precision: in float16 this is the range overflow (max 65504), so fp16 stays a "
                       f"candidate the logs cannot confirm")
-            # from the first logged point the data comes first (detect_nan_from_start), an op next, fp16 last; an
-            # early NaN with no LR that clears it is the LR's first, fp16 next (evidence/nan_prior.py); otherwise
-            # level with an unguarded op (detect_nan_inf 0.35): the logs cannot tell them apart
-            strength = max(strength, 0.2 if ctx.from_start else 0.25 if lr_first(run) else 0.35)
+            # an early NaN with no LR that clears it is the LR's first, fp16 next (evidence/nan_prior.py); otherwise
+            # (from the first logged point too) level with an unguarded op and the data (0.35): the logs cannot tell
+            strength = max(strength, 0.25 if lr_first(run) else 0.35)
             step = ctx.step if step is None else step
     if not over and ctx is not None and ctx.loss_nan and ctx.recovers and not ctx.lr_lead:
         # a NaN update reaches the weights and every later loss is NaN; finite losses after it mean the update
