@@ -295,6 +295,11 @@ def test_learned_then_lost_fires_at_the_lowest_loss_and_rules_out_the_never_lear
     assert f.cause == "grad_accum_bug" and f.step == int(STEPS[10]) == 51 and 0.3 <= f.strength < 0.5
     assert {"frozen_params", "vanishing_gradients", "data_pipeline_bug"} <= set(nl.ruled_out(run))
     assert set(causes(run)) == {"dead_units", "grad_accum_bug"}
+    # the grad norm far above the output bias's level over batches of 256 crosses dead units off too: the run is
+    # still one that does not learn (the finding carries its chance level), never healthy
+    big = build(loss, {"lr": 3e-4, "optimizer": "adam", "batch_size": 256}, accuracy=0.17)
+    assert set(causes(big)) == {"grad_accum_bug"}
+    assert nl.detect_learned_then_lost(big)[0].numbers["chance_classes"] == 6
 
 
 def test_learned_then_lost_silent_on_runs_that_never_learned_or_still_learn():
@@ -418,3 +423,38 @@ def test_never_learned_widens_the_inferred_band_by_the_medians_own_noise():
     assert nl.never_learned(quiet) is None
     assert nl._inferred_tol(2, 0.0, 20) == nl.INFERRED_REL_TOL  # no noise: the fixed band
     assert nl._inferred_tol(10, 1.0, 5) < nl.CHANCE_REL_TOL  # half-way to ln 11 caps it where levels crowd
+
+
+def test_a_grad_norm_at_the_output_bias_level_reads_as_units_that_pass_nothing():
+    """At chance over batches of 32 labels in 8 classes the output bias alone gets a gradient of RMS norm
+    sqrt(7/8 / 32) = 0.165; a grad norm of 0.2 (1.2x) leaves the weights none: detached labels, saturated units and
+    a small LR are crossed off, dead units lead (0.46) beside frozen-all-but-the-bias. With a network's worth of
+    trainable parameters printed, dead units are the one reading left."""
+    cfg = {"lr": 3e-4, "optimizer": "adam", "batch_size": 32}
+    run = build(chance_loss(8), cfg, accuracy=0.129)
+    gl = nl.grad_level(run)
+    assert gl is not None and nl.BIAS_ONLY_BAND[0] <= gl.ratio <= nl.BIAS_ONLY_BAND[1] and gl.batch == 32
+    assert {"data_pipeline_bug", "vanishing_gradients", "lr_too_low"} <= set(nl.ruled_out(run))
+    assert causes(run) == {"dead_units": nl.CONSTANT_OUTPUT, "frozen_params": nl.UNEXPLAINED["frozen_params"]}
+    sole = build(chance_loss(8), cfg, accuracy=0.129, summary={"trainable": 5000})
+    (f,) = nl.detect_loss_at_chance(sole)
+    assert f.strength == nl.SOLE_READING and f.step == int(STEPS[0]) and causes(sole) == {"dead_units": 0.5}
+
+
+def test_a_grad_norm_well_above_the_bias_level_crosses_off_dead_and_frozen():
+    """Batches of 256: the bias-only level is 0.058 and a grad norm of 0.2 is 3.4x it: weights get gradient through
+    live activations, so dead units and a freeze are crossed off; detached labels and vanishing gradients stay."""
+    run = build(chance_loss(8), {"lr": 3e-4, "optimizer": "adam", "batch_size": 256}, accuracy=0.129)
+    assert nl.grad_level(run).ratio >= nl.WEIGHTS_GET_GRADIENT
+    assert causes(run) == {"data_pipeline_bug": 0.39, "vanishing_gradients": 0.38}
+
+
+def test_grad_level_silent_without_a_batch_or_under_the_bias_level():
+    look_alikes = {"dead_units", "frozen_params", "data_pipeline_bug", "vanishing_gradients"}
+    no_batch = build(chance_loss(8), accuracy=0.129)
+    assert nl.grad_level(no_batch) is None and set(causes(no_batch)) == look_alikes
+    # batches of 4: the bias alone would get 0.47, more than the 0.2 logged: the loss averages over more than the
+    # stated batch (tokens, a summed loss), so the level says nothing
+    tiny = build(chance_loss(8), {"lr": 3e-4, "optimizer": "adam", "batch_size": 4}, accuracy=0.129)
+    assert nl.grad_level(tiny).ratio < nl.BIAS_ONLY_BAND[0] and set(causes(tiny)) == look_alikes
+    assert nl.grad_level(build(learning_loss(), {"lr": 3e-4, "optimizer": "adam", "batch_size": 32})) is None

@@ -73,10 +73,12 @@ def test_keras_and_timm_param_counts(tmp_path):
 def test_hf_console_trainable_count(tmp_path):
     run = read(hf_trainer.read_console, tmp_path / "train.log",
                "[transformers] ***** Running training *****\n[transformers]   Num examples = 1,024\n"
+               "[transformers]   Total train batch size (w. parallel, distributed & accumulation) = 1,024\n"
                "[transformers]   Number of trainable parameters = 1,102\n"
                "{'loss': '1.791', 'grad_norm': '0.1369', 'learning_rate': '0.0002154', 'epoch': '0.0625'}\n"
                "{'loss': '1.792', 'grad_norm': '0.214', 'learning_rate': '0.001077', 'epoch': '0.3125'}\n")
     assert run.meta["param_summary"]["trainable"] == 1102
+    assert run.meta["hf_total_train_batch_size"] == 1024  # the samples one update sees, accumulation included
 
 
 def test_lightning_grad_norm_utility_name(tmp_path):

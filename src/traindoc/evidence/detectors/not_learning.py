@@ -26,6 +26,7 @@ from traindoc.evidence.context import (
     config_bool,
     config_number,
     configured_lrs,
+    effective_batch,
     family_name,
     first_nonfinite,
     fix_site,
@@ -280,7 +281,7 @@ def detect_learned_then_lost(run: Run) -> list[Finding]:
           "cleared, or an explosion; the units the big updates killed stay dead"]
     return [Finding("detect_learned_then_lost", "grad_accum_bug", 0.4,
                     "the run learned and then fell back to chance: oversized steps destroyed it", ev, step,
-                    {"lowest_loss": low, "chance_level": math.log(nl.k)})]
+                    {"lowest_loss": low, "chance_level": math.log(nl.k), "chance_classes": nl.k})]  # at chance now
 
 
 # ---------------------------------------------------------------------------------------- memorised noise labels
@@ -581,6 +582,9 @@ def _grad_median(run: Run, zero: bool = False, tiny: bool = False) -> bool:
 # change) is what units passing no signal give: dead_units is then the reading, still below 0.5 (the log does not
 # show the units).
 CONSTANT_OUTPUT = 0.46
+# When the log crosses off every look-alike but one (ruled_out), the one left is what an engineer reads: named at the
+# report threshold, no further (the list of look-alikes is what the log can tell apart, not every fault there is).
+SOLE_READING = 0.5
 UNEXPLAINED = {"dead_units": 0.42, "frozen_params": 0.4, "data_pipeline_bug": 0.39, "vanishing_gradients": 0.38,
                "lr_too_low": 0.36}
 
@@ -595,6 +599,63 @@ _NEVER_DEAD = ("gelu", "silu", "swish", "leaky_relu", "leakyrelu", "elu", "selu"
 # Bengio 2010 saw saturation from 4-5 sigmoid layers).
 SAFE_DEPTH_NON_SATURATING = 20
 SAFE_DEPTH_ANY = 3
+
+
+# ---------------------------------------------------------------------------- the gradient a constant output gets
+
+# A network whose output ignores its input still gets a gradient on the output layer's bias. With softmax
+# cross-entropy d loss / d bias = the batch mean of (p - onehot(y)); at chance p = 1/k, each sample's (p - y) has
+# squared norm 1 - 1/k, and B independent labels average it down to an RMS norm of sqrt((1 - 1/k) / B). A weight
+# gets gradient only through the activation h that feeds it (mean of (p - y) h^T): with a constant h of norm >= 1 it
+# adds a factor sqrt(1 + |h|^2) >= 1.41 (a layer of a few O(1) units already has |h| >= 1). So, with the median grad
+# norm over the run at chance read against that bias-only level:
+# - within [0.5, 1.3]x: only the output bias gets gradient (the median of that norm sits at 0.8-1.0x its RMS; 1.3
+#   leaves room for a prior that is not uniform): the units feeding the output pass nothing, or all but the bias is
+#   frozen. Labels detached from their inputs, saturated-but-alive units (sigmoid outputs ~0.5, not 0) and an LR too
+#   small to move a live network all leave the weights a gradient: crossed off;
+# - >= 1.5x: the weights get gradient through activations that are not zero: no dead layer feeds the output, and a
+#   trainable head on frozen features would learn (ruled_out); dead_units and frozen_params are crossed off;
+# - under 0.5x: the stated batch is not what the loss averages over (tokens of a sequence, a summed loss): no reading.
+BIAS_ONLY_BAND = (0.5, 1.3)
+WEIGHTS_GET_GRADIENT = 1.5
+
+
+@dataclass
+class GradLevel:
+    ratio: float  # median grad norm / bias-only level
+    median: float
+    level: float
+    batch: int
+    how: str  # where the batch was read, for evidence
+    series: Series
+
+
+def _update_batch(run: Run) -> tuple[int, str] | None:
+    """Samples per optimiser update: the config (per device x devices x accumulation), else the HF banner's total."""
+    b = effective_batch(run)
+    if b is not None:
+        return b.size, f"{b.how} {cite_config(b.cv)}" if b.cv is not None else b.how
+    tb = run.meta.get("hf_total_train_batch_size")
+    if isinstance(tb, int) and tb >= 1:
+        return tb, "the trainer's banner: total train batch size"
+    return None
+
+
+def grad_level(run: Run) -> GradLevel | None:
+    """The run's grad norm against the bias-only level of a constant output at chance (module notes above), for a
+    run that never learned, with a stated batch and >= 5 finite grad norms at chance."""
+    nl = never_learned(run)
+    g = run.series("grad_norm")
+    if nl is None or g is None:
+        return None
+    batch = _update_batch(run)
+    st, v = g.finite()
+    v = v[st >= nl.first_step]
+    if batch is None or v.size < 5:
+        return None
+    level = math.sqrt((1 - 1 / nl.k) / batch[0])
+    med = float(np.median(v))
+    return GradLevel(med / level, med, level, batch[0], batch[1], g)
 
 
 def ruled_out(run: Run) -> dict[str, str]:
@@ -638,6 +699,21 @@ def ruled_out(run: Run) -> dict[str, str]:
         why = "the output is the same for every input, which a network still responding to its input never gives"
         out["data_pipeline_bug"] = why
         out["frozen_params"] = why
+    gl = grad_level(run) if nl is not None else None
+    if gl is not None and BIAS_ONLY_BAND[0] <= gl.ratio <= BIAS_ONLY_BAND[1]:
+        why = (f"the grad norm (median {fmt(gl.median)}) is {gl.ratio:.2f}x what the output bias alone gets at chance, "
+               f"sqrt((1 - 1/{nl.k}) / {gl.batch}) = {fmt(gl.level)} (batch from {gl.how}) {cite_series(gl.series)}: "
+               "no weight gets gradient, which labels detached from their inputs, saturated units or a small LR "
+               "on a live network never give")
+        for cause in ("data_pipeline_bug", "vanishing_gradients", "lr_too_low"):
+            out.setdefault(cause, why)
+    elif gl is not None and gl.ratio >= WEIGHTS_GET_GRADIENT:
+        why = (f"the grad norm (median {fmt(gl.median)}) is {gl.ratio:.1f}x what the output bias alone gets at chance, "
+               f"sqrt((1 - 1/{nl.k}) / {gl.batch}) = {fmt(gl.level)} (batch from {gl.how}) {cite_series(gl.series)}: "
+               "weights get gradient through live activations, so no dead layer feeds the output and the trainable "
+               "part is more than a bias")
+        for cause in ("dead_units", "frozen_params"):
+            out.setdefault(cause, why)
     if nl is not None and nl.heldout_above:
         # worse than guessing on held-out data takes an output that varies with the input: dead units and saturated
         # (vanishing-gradient) nets give a near-constant output, which scores ln(k); labels detached from their
@@ -667,9 +743,18 @@ def unexplained_candidate(run: Run, cause: str, detector: str) -> list[Finding]:
         ev[-1] = (f"the log cannot tell the remaining look-alikes apart ({cause}, {others}); ruled out: "
                   + "; ".join(f"{c} ({why})" for c, why in out.items()))
     strength = UNEXPLAINED[cause]
-    if cause == "dead_units" and nl.constant:
+    gl = grad_level(run)
+    if cause == "dead_units" and (nl.constant or (gl is not None and BIAS_ONLY_BAND[0] <= gl.ratio
+                                                   <= BIAS_ONLY_BAND[1])):
         strength = CONSTANT_OUTPUT  # dead (or saturated) units are what makes an output ignore its input
-    return [Finding(detector, cause, strength, "the run does not learn; the log cannot say why", ev,
+    left = [c for c in UNEXPLAINED if c not in out and not (c == "lr_too_low" and configured_lrs(run))]
+    if left == [cause]:
+        # every other look-alike is crossed off by what the log shows: the one left is the reading
+        ev[-1] = "the log rules out every other look-alike: " + "; ".join(f"{c} ({why})" for c, why in out.items())
+        strength = SOLE_READING
+    summary = ("the run does not learn; the log rules out the other look-alikes" if strength == SOLE_READING
+               else "the run does not learn; the log cannot say why")
+    return [Finding(detector, cause, strength, summary, ev,
                     nl.first_step, {"chance_classes": nl.k, "chance_level": nl.level, "ambiguous": True})]
 
 

@@ -192,6 +192,8 @@ _KEYS = re.compile(r"\{'(?:loss|eval_loss|train_runtime|learning_rate|grad_norm|
 _TQDM = re.compile(r"\|\s*(\d+)/(\d+)\s*\[")
 _BAR = re.compile(r"\s*(?:[^|\n]{0,80}:\s*)?\d+%\|[^|]*\|\s*\d+/\d+\s*\[[^\]]*\]")
 _TOTAL_STEPS = re.compile(r"Total optimization steps\s*=\s*([\d,]+)")
+# the samples one optimiser update sees, as the banner prints it (devices and accumulation included)
+_TOTAL_BATCH = re.compile(r"Total train batch size \(w\. parallel, distributed & accumulation\)\s*=\s*([\d,]+)")
 _NUM_EPOCHS = re.compile(r"Num [Ee]pochs\s*=\s*([\d,]+)")
 _BANNER = "***** Running training *****"
 # a Python logger name (`%(name)s`: a dotted module path, then the format's separator) of a fine-tuning stack built on
@@ -256,6 +258,8 @@ def read_console(path: Path, run: Run) -> Source:
                         banners += 1
                     if "finetune_stack" not in run.meta and (m := _FT_LOGGER.search(seg)) is not None:
                         run.meta["finetune_stack"] = _FT_STACKS[m.group(1)]
+                    if (m := _TOTAL_BATCH.search(seg)) is not None:
+                        run.meta["hf_total_train_batch_size"] = int(m.group(1).replace(",", ""))
                     if (m := _TOTAL_STEPS.search(seg)) is not None:
                         total_steps = int(m.group(1).replace(",", ""))
                     if (m := _NUM_EPOCHS.search(seg)) is not None:
