@@ -458,3 +458,6 @@ def test_grad_level_silent_without_a_batch_or_under_the_bias_level():
     tiny = build(chance_loss(8), {"lr": 3e-4, "optimizer": "adam", "batch_size": 4}, accuracy=0.129)
     assert nl.grad_level(tiny).ratio < nl.BIAS_ONLY_BAND[0] and set(causes(tiny)) == look_alikes
     assert nl.grad_level(build(learning_loss(), {"lr": 3e-4, "optimizer": "adam", "batch_size": 32})) is None
+    # a vocabulary-sized k is a per-token loss: the stated batch of sequences does not count what it averages over
+    vocab = build(chance_loss(1000), {"lr": 3e-4, "optimizer": "adam", "batch_size": 32, "vocab_size": 1000})
+    assert nl.never_learned(vocab) is not None and nl.grad_level(vocab) is None

@@ -616,6 +616,9 @@ SAFE_DEPTH_ANY = 3
 # - >= 1.5x: the weights get gradient through activations that are not zero: no dead layer feeds the output, and a
 #   trainable head on frozen features would learn (ruled_out); dead_units and frozen_params are crossed off;
 # - under 0.5x: the stated batch is not what the loss averages over (tokens of a sequence, a summed loss): no reading.
+# Only for class counts up to MAX_PINNED_K: a vocabulary-sized k is a per-token loss, averaged over the batch's
+# sequences times their length, which a stated batch of sequences undercounts (the level would be too high and a live
+# network's gradient could pass for the bias's).
 BIAS_ONLY_BAND = (0.5, 1.3)
 WEIGHTS_GET_GRADIENT = 1.5
 
@@ -646,7 +649,7 @@ def grad_level(run: Run) -> GradLevel | None:
     run that never learned, with a stated batch and >= 5 finite grad norms at chance."""
     nl = never_learned(run)
     g = run.series("grad_norm")
-    if nl is None or g is None:
+    if nl is None or g is None or nl.k > MAX_PINNED_K:
         return None
     batch = _update_batch(run)
     st, v = g.finite()
