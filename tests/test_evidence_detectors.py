@@ -1110,6 +1110,63 @@ def test_loss_exactly_zero_stays_below_half_or_silent_otherwise() -> None:
     assert data.detect_loss_exactly_zero(make_run(a)) == []
 
 
+def _early_zero_run(loss: list[float], steps: list[int], epoch_starts: list[tuple[int, int]],
+                    accuracy: list[float] | None = None) -> Run:
+    """A short log printed every 10 updates (pytorch/examples ImageNet style) with its epoch starts."""
+    run = Run()
+    run.add_series(Series("loss", np.array(steps), np.array(loss, dtype=float), "run/train.log"))
+    if accuracy is not None:
+        run.add_series(Series("Acc@1", np.array(steps), np.array(accuracy, dtype=float), "run/train.log"))
+    run.epoch_starts = list(epoch_starts)
+    return run.finalize()
+
+
+def test_data_pipeline_bug_fires_on_a_loss_exactly_zero_within_the_first_updates() -> None:
+    # ln(1000) at the first print, exactly 0 from update 20 on: one class in the data
+    run = _early_zero_run([6.9085, 2.9971, 0.0, 0.0, 0.0], [0, 10, 20, 30, 40], [(0, 0)], [0.0, 100, 100, 100, 100])
+    f = fire(data.detect_data_pipeline_bug, run)
+    assert f.cause == "data_pipeline_bug" and f.step == 20 and f.strength == pytest.approx(0.6)
+
+
+def test_data_pipeline_bug_silent_on_a_late_or_passing_zero() -> None:
+    # per-epoch points (one per epoch): the zero at "step" 2 is epoch 2, not the third update
+    per_epoch = _early_zero_run([2.3, 0.4, 0.0, 0.0, 0.0], [0, 1, 2, 3, 4], [(i, i) for i in range(5)])
+    assert data.detect_data_pipeline_bug(per_epoch) == []
+    # the zero comes after hundreds of updates: a converged easy task's rounding, not this rule's
+    late = _early_zero_run([2.3, 1.0, 0.2, 0.0, 0.0, 0.0], [0, 200, 400, 600, 800, 1000], [(0, 0)])
+    assert data.detect_data_pipeline_bug(late) == []
+    # a single 0 between positive losses: a rounding or a logging slip
+    slip = _early_zero_run([2.3, 1.0, 0.0, 0.8, 0.7], [0, 10, 20, 30, 40], [(0, 0)])
+    assert data.detect_data_pipeline_bug(slip) == []
+
+
+def _negative_loss_run(loss: np.ndarray, with_accuracy: bool) -> Run:
+    run = Run()
+    st = np.arange(1, loss.size + 1)
+    run.add_series(Series("loss", st, loss, "run/train.log"))
+    if with_accuracy:
+        run.add_series(Series("accuracy", st, np.full(loss.size, 0.3268), "run/train.log", "acc"))
+    return run.finalize()
+
+
+def test_data_pipeline_bug_fires_on_a_classifier_loss_below_minus_one() -> None:
+    # a sigmoid U-Net fed 0-4 class masks into binary cross-entropy: -4.41, then stuck at -4.4410
+    f = fire(data.detect_data_pipeline_bug,
+             _negative_loss_run(np.array([-4.4077, -4.4410, -4.4410, -4.4410]), with_accuracy=True))
+    assert f.cause == "data_pipeline_bug" and f.step == 1 and f.strength == pytest.approx(0.6)
+    assert any("stuck at exactly" in e for e in f.evidence)
+
+
+def test_data_pipeline_bug_silent_on_a_negative_loss_within_dice_range_or_without_accuracy() -> None:
+    # nnU-Net's Dice + CE is negative by design, with -1 as its optimum
+    dice_ce = _negative_loss_run(np.linspace(-0.2, -0.75, 50), with_accuracy=True)
+    assert data.detect_data_pipeline_bug(dice_ce) == []
+    # a Gaussian negative log-likelihood (a regression, no accuracy) may go well below -1
+    nll = _negative_loss_run(np.linspace(1.0, -3.0, 50), with_accuracy=False)
+    assert data.detect_data_pipeline_bug(nll) == []
+    assert data.detect_data_pipeline_bug(make_run()) == []
+
+
 def _segmentation_run(miou: list[float]) -> Run:
     """An mmseg-style log: a train loss and a held-out mIoU (percent) every 100 iterations."""
     run = Run()

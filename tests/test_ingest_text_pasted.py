@@ -56,6 +56,8 @@ def points(run: Run, name: str) -> dict[int, float]:
         ("epoch_header_lines.log", "generic", "loss", {0: 0.347656, 1: 0.219913, 2: 0.175050}),
         ("maskrcnn_benchmark.log", "detectron2", "loss", {400: 0.2376, 420: 0.2443, 440: 0.3062}),
         ("epoch_counter_short.log", "generic", "Accuracy score", {0: 0.09547619047619048, 2: 0.09547619047619048}),
+        # pytorch-CycleGAN-and-pix2pix's loss_log.txt: every value after the prefix is a loss (`loss_<name>`)
+        ("cyclegan_loss_log.txt", "gan_visualizer", "loss_D_A", {100: 0.267, 300: 0.388, 500: 0.165}),
     ],
 )
 def test_pasted_format_is_read(name, family, series, want):
@@ -207,3 +209,22 @@ def test_blow_up_of_three_orders_needs_no_fall_before_it():
     assert divergence(run_of([0.5, 0.6, 0.8, 1.1, 1.5]), "loss") is None
     assert divergence(run_of([0.5, 0.6, 0.7, 10.0, 11.0]), "loss") is None
     assert divergence(run_of([34.1, 35.1, 35.5, 36.0, 36.7, 37.9, 38.1, 40.2]), "loss") is None
+
+
+def test_gan_visualizer_steps_run_on_across_epochs_and_the_pair_is_no_total(tmp_path: Path) -> None:
+    """The visualizer's `iters` restarts every epoch (images within the epoch): the steps keep rising, and the
+    generator/discriminator losses are not summed into a training loss (an adversarial pair, evidence/context.py).
+    A synthetic two-epoch document in the format of the fixture above."""
+    doc = tmp_path / "loss_log.txt"
+    doc.write_text("================ Training Loss (Mon May 13 06:36:42 2019) ================\n"
+                   "(epoch: 1, iters: 100, time: 0.181, data: 0.135) D_A: 0.267 G_A: 0.371 cycle_A: 2.511 \n"
+                   "(epoch: 1, iters: 200, time: 0.180, data: 0.002) D_A: 0.205 G_A: 0.636 cycle_A: 2.516 \n"
+                   "(epoch: 2, iters: 4, time: 0.106) , D_A: 0.184, G_A: 0.543, cycle_A: 1.506\n"
+                   "(epoch: 2, iters: 104, time: 0.302) , D_A: 0.133, G_A: 0.277, cycle_A: 1.426\n")
+    run = Run()
+    src = text_log.read(doc, run)
+    run = run.finalize()
+    assert src.format == "text_log:gan_visualizer"
+    assert points(run, "loss_cycle_A") == {100: 2.511, 200: 2.516, 204: 1.506, 304: 1.426}
+    from traindoc.evidence.context import loss_series
+    assert loss_series(run) is None

@@ -128,9 +128,14 @@ def detect_label_leakage(run: Run) -> list[Finding]:
 
 
 def detect_data_pipeline_bug(run: Run) -> list[Finding]:
-    """Loss ~0 from the very start (1e-4 nats: no real task starts solved), a loss that never changes
-    (identical batches / a constant target), or a loss periodic with the epoch (unshuffled or repeated data)."""
+    """Loss ~0 from the very start (1e-4 nats: no real task starts solved), a loss that falls to exactly 0 within
+    its first updates and stays there, a classifier's loss below -1 (targets outside the loss's range), a loss that
+    never changes (identical batches / a constant target), or a loss periodic with the epoch (unshuffled or repeated
+    data)."""
     loss = loss_series(run)
+    negative = _negative_classification_loss(run, loss) if loss is not None else None
+    if negative is not None:
+        return [negative]
     # five points are enough for "zero from the start" (a detector with no boxes to match logs loss_bbox 0.0000
     # from its first line, and the total follows by the second): no real task starts solved, at any log length
     if loss is None or len(loss) < 5:
@@ -142,6 +147,16 @@ def detect_data_pipeline_bug(run: Run) -> list[Finding]:
     strength = 0.0
     k = max(3, v.size // 10)
     first = float(np.median(np.abs(v[:k])))
+    zero_from = _zero_early(run, st, v)
+    if zero_from is not None and not first < 1e-4:
+        i0 = zero_from
+        return [Finding("detect_data_pipeline_bug", "data_pipeline_bug", 0.6,
+                        "the data fed is not the data intended", [
+                            f"loss falls from {fmt(float(v[0]))} to exactly 0 by step {int(st[i0])} and stays exactly "
+                            f"0 at all {v.size - i0} later points {cite_series(loss)}",
+                            "no real task is solved to every printed digit within its first updates: every target is "
+                            "the same (one class in the data, a constant label) or read from the input"],
+                        int(st[i0]), {"initial_loss": float(v[0]), "zero_from_step": int(st[i0])})]
     if v.size < 10 and not first < 1e-4:
         return []
     if first < 1e-4:
@@ -182,6 +197,33 @@ def detect_data_pipeline_bug(run: Run) -> list[Finding]:
         return []
     return [Finding("detect_data_pipeline_bug", "data_pipeline_bug", float(min(1.0, strength)),
                     "the data fed is not the data intended", ev, int(st[0]), {"initial_loss": first})]
+
+
+# Updates within which a loss that reaches exactly 0 (every printed digit) and stays there says the targets are
+# trivial. A fresh classifier starts near ln(k) and a real task takes hundreds of updates to fall by orders of
+# magnitude; 0 to every digit in a float32 cross-entropy needs every target at probability 1 - 1e-7 or more.
+ZERO_EARLY_UPDATES = 100
+ZERO_EARLY_POINTS = 3  # the zero persists: a single 0 is a rounding or a logging slip
+
+
+def _zero_early(run: Run, st: np.ndarray, v: np.ndarray) -> int | None:
+    """Index of the first point of a loss that is exactly 0 from an early step to the end, after a positive start:
+    None unless the zero starts within ZERO_EARLY_UPDATES updates and, in a log with epochs, inside the first epoch
+    with at least ZERO_EARLY_POINTS points logged in that epoch (so the steps count updates, not epochs)."""
+    if not v[0] > 0:
+        return None
+    nz = np.flatnonzero(v != 0)
+    i0 = int(nz[-1]) + 1
+    if i0 >= v.size or v.size - i0 < ZERO_EARLY_POINTS or st[i0] > ZERO_EARLY_UPDATES:
+        return None
+    starts = sorted(s for s, _ in run.epoch_starts)
+    if starts:
+        second = starts[1] if len(starts) > 1 else None
+        if second is not None and st[i0] >= second:
+            return None
+        if int(np.sum(st < (second if second is not None else np.inf))) < ZERO_EARLY_POINTS:
+            return None
+    return i0
 
 
 # Catalogued lines that say the targets and the inputs the loss is computed over do not line up: labels masked out
@@ -258,6 +300,37 @@ def detect_nan_from_start(run: Run) -> list[Finding]:
     return [Finding("detect_nan_from_start", "data_pipeline_bug", NAN_FROM_START,
                     "non-finite loss from the first step: the data fed is one suspect", ev, ctx.step,
                     {"first_nonfinite_step": ctx.step})]
+
+
+# A classifier's loss: a run that logs an accuracy is scored per target, and its cross-entropy (binary or categorical)
+# is -sum(y log p), >= 0 whenever the targets y are probabilities in [0, 1]. Some segmentation losses go negative by
+# design, but not below -1: nnU-Net's Dice + CE and "-Dice" losses have -1 as their optimum. A loss under
+# NEGATIVE_LOSS_FLOOR at most points therefore says the targets are not in [0, 1]: class indices or 0-255 masks fed
+# to binary cross-entropy, whose -y log p then rewards saturating the output (and the model stops learning there).
+NEGATIVE_LOSS_FLOOR = -1.0
+_ACCURACY_NAME = re.compile(r"acc", re.IGNORECASE)
+
+
+def _negative_classification_loss(run: Run, loss: Series) -> Finding | None:
+    """The training loss of a run that logs an accuracy sits below -1 at most of its points (median and the last
+    point): no cross-entropy over targets in [0, 1] can, so the targets fed are not what the loss expects. Two
+    points are enough: the sign says it, not a trend."""
+    st, v = loss.finite()
+    if v.size < 2 or not any(_ACCURACY_NAME.search(n) for n in run.metrics):
+        return None
+    med = float(np.median(v))
+    if not (med < NEGATIVE_LOSS_FLOOR and float(v[-1]) < NEGATIVE_LOSS_FLOOR):
+        return None
+    ev = [f"the training loss is negative, median {fmt(med)} over {v.size} points {cite_series(loss)}, in a run that "
+          "logs an accuracy: a cross-entropy over targets in [0, 1] is never below 0, and no Dice-style term below -1",
+          "the targets are outside the loss's range (class indices or 0-255 masks into binary cross-entropy)"]
+    tail = v[v.size // 2:]
+    if tail.size >= 2 and float(np.ptp(tail)) == 0.0:
+        ev.append(f"the loss is stuck at exactly {fmt(float(tail[-1]))}: the output saturated where the wrong targets "
+                  "reward it, and the model no longer learns")
+    return Finding("detect_data_pipeline_bug", "data_pipeline_bug", 0.6,
+                   "a classifier's loss below zero: the targets are outside the loss's range", ev, int(st[0]),
+                   {"median_loss": med})
 
 
 # A held-out overlap score (mIoU, IoU, Dice: mmseg's val_mIoU, segmentation_models' val_dice) by name

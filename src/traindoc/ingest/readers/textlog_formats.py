@@ -1295,6 +1295,32 @@ def parse_yolo_results(line: str, st: State) -> Record | None:
     return Record(ep, metrics, epoch=ep)
 
 
+# The image-to-image GAN trainers' visualizer (pytorch-CycleGAN-and-pix2pix's loss_log.txt, pix2pixHD, SPADE, CUT
+# and their forks): "(epoch: 3, iters: 400, time: 0.181, data: 0.002) D_A: 0.267 G_A: 0.371 cycle_A: 2.511 ...",
+# newer versions with commas ("(epoch: 1, iters: 100, time: 0.109, data: 0.097) , D_A: 0.306, G_A: 0.446"). Every
+# value after the prefix is a loss: the trainer prints its `get_current_losses()`, whose keys are the `loss_<name>`
+# attributes with the prefix dropped, so the series keep that name (`loss_G_A`; the generator/discriminator pair is
+# then recognised as an adversarial game, evidence/context.py). `iters` counts images within the epoch and restarts
+# every epoch: the step is (epoch - 1) * images per epoch + iters, with the largest count seen so far standing in for
+# the images per epoch (the line does not print it).
+_GANVIS = re.compile(rf"^\(epoch: (\d+), iters: (\d+)(?:, time: {NUM})?(?:, data: {NUM})?\)\s*,?(.*)$")
+_GANVIS_PAIR = re.compile(rf"(?<![\w.])([A-Za-z][\w]*): ({NUM})(?![\w.])")
+
+
+def parse_gan_visualizer(line: str, st: State) -> Record | None:
+    m = _GANVIS.match(line)
+    if not m:
+        return None
+    metrics: dict[str, float] = {}
+    for name, val in _GANVIS_PAIR.findall(m.group(3)):
+        _put(metrics, "loss_" + name, val)
+    if not metrics:
+        return None
+    ep, it = int(m.group(1)), int(m.group(2))
+    per = st.extra["ganvis_images"] = max(st.extra.get("ganvis_images", 0), it)
+    return Record(max(ep - 1, 0) * per + it, metrics, epoch=ep)
+
+
 # Markdown tables as people paste them: "| epoch | train loss | val loss |", "| :--- | ---: |", "| 5 | 2.24 | 2.89 |".
 # A header (names, one metric-like) counts only once the separator row under it is seen; a row then needs a number in
 # every cell. The step is the first column when it is a step or epoch column, else the row's number.
@@ -1747,6 +1773,7 @@ FORMATS: list[Format] = [
     Format("mxnet", parse_mxnet),
     Format("spacy", parse_spacy),
     Format("yolo_results", parse_yolo_results),
+    Format("gan_visualizer", parse_gan_visualizer),
     Format("table", parse_table),
     Format("md_table", parse_md_table),
     Format("kv_table", parse_kv_table),
