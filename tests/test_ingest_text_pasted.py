@@ -56,6 +56,8 @@ def points(run: Run, name: str) -> dict[int, float]:
         ("epoch_header_lines.log", "generic", "loss", {0: 0.347656, 1: 0.219913, 2: 0.175050}),
         ("maskrcnn_benchmark.log", "detectron2", "loss", {400: 0.2376, 420: 0.2443, 440: 0.3062}),
         ("epoch_counter_short.log", "generic", "Accuracy score", {0: 0.09547619047619048, 2: 0.09547619047619048}),
+        # the pytorch/examples loop without the percentage, and the LR printed after the loss (pytorch-cifar100)
+        ("pytorch_cifar100_loop.log", "pytorch_examples", "lr", {3976: 0.00497, 3984: 0.00498, 4000: 0.005}),
         # pytorch-CycleGAN-and-pix2pix's loss_log.txt: every value after the prefix is a loss (`loss_<name>`)
         ("cyclegan_loss_log.txt", "gan_visualizer", "loss_D_A", {100: 0.267, 300: 0.388, 500: 0.165}),
     ],

@@ -802,8 +802,10 @@ def parse_rich_bar(line: str, st: State) -> Record | None:
 
 # PyTorch examples (mnist & co): "Train Epoch: 1 [640/60000 (1%)]\tLoss: 2.279" and
 # "Test set: Average loss: 0.0363, Accuracy: 9877/10000 (99%)". The step counts samples seen, as the line does.
-# Copies of the loop add text inside the brackets ("[7007/7010 Srno: 1 (100%)]") and count epochs from 0.
-_PT_TRAIN = re.compile(rf"^Train Epoch: (\d+) \[(\d+)/(\d+)[^\]\[]*?\(\s*\d+%\)\]\s+Loss: ({NUM})")
+# Copies of the loop add text inside the brackets ("[7007/7010 Srno: 1 (100%)]"), count epochs from 0, drop the
+# percentage and print more after the loss (pytorch-cifar100: "Training Epoch: 1 [3976/8000]\tLoss: 0.3088\tLR:
+# 0.004970"; a NIN CIFAR-10 script: "...(26%)]\tLoss: 2.289754\tLR: 0.1"): those values are read too.
+_PT_TRAIN = re.compile(rf"^Train(?:ing)? Epoch: (\d+) \[(\d+)/(\d+)(?:[^\]\[]*?\(\s*\d+%\))?\]\s+Loss: ({NUM})")
 _PT_TEST = re.compile(rf"^Test set: Average loss: ({NUM}), Accuracy: (\d+)/(\d+)")
 
 
@@ -814,7 +816,7 @@ def parse_pytorch_examples(line: str, st: State) -> Record | None:
         if ep == 0:
             st.extra["zero_based_epochs"] = True
         done = ep if st.extra.get("zero_based_epochs") else ep - 1
-        metrics: dict[str, float] = {}
+        metrics = {k: v for k, v in pairs(line[m.end():]).items() if k.lower() != "loss"}
         _put(metrics, "loss", m.group(4))
         return Record(done * total + seen, metrics, epoch=ep)
     m = _PT_TEST.match(line)
