@@ -1167,6 +1167,32 @@ def test_data_pipeline_bug_silent_on_a_negative_loss_within_dice_range_or_withou
     assert data.detect_data_pipeline_bug(make_run()) == []
 
 
+def _detector_run(box: list[float], cls: list[float], box_name: str = "rpn_loss_box") -> Run:
+    """A two-stage detector's log every 20 iterations: a box-regression term and a classification term."""
+    run = Run()
+    st = np.arange(1, len(box) + 1) * 20
+    run.add_series(Series(box_name, st, np.array(box, dtype=float), "run/train.log"))
+    run.add_series(Series("rpn_loss_cls", st, np.array(cls, dtype=float), "run/train.log"))
+    return run.finalize()
+
+
+def test_data_pipeline_bug_fires_when_a_box_term_alone_goes_non_finite() -> None:
+    # pytorch-faster-rcnn with 0-based annotations: rpn_loss_box nan at iteration 140, the classifier finite
+    run = _detector_run([0.82, 1.03, 1.35, np.nan, np.nan], [0.06, 0.07, 1.0, 0.68, 0.6])
+    f = fire(data.detect_data_pipeline_bug, run)
+    assert f.cause == "data_pipeline_bug" and f.step == 80 and f.strength == pytest.approx(0.45)
+
+
+def test_data_pipeline_bug_silent_when_every_head_goes_non_finite_or_no_box_term() -> None:
+    # an LR blow-up: every head is non-finite at the same step
+    assert data.detect_data_pipeline_bug(_detector_run([0.8, 1.0, np.nan], [0.5, 0.9, np.nan])) == []
+    # the classification term first: not the box targets
+    assert data.detect_data_pipeline_bug(_detector_run([0.8, 1.0, 0.9, np.nan], [0.5, np.nan, np.nan, np.nan])) == []
+    # no box term at all (a classifier's loss terms)
+    assert data.detect_data_pipeline_bug(_detector_run([0.8, np.nan], [0.5, 0.4], box_name="loss_kl")) == []
+    assert data.detect_data_pipeline_bug(make_run()) == []
+
+
 def _segmentation_run(miou: list[float]) -> Run:
     """An mmseg-style log: a train loss and a held-out mIoU (percent) every 100 iterations."""
     run = Run()

@@ -16,6 +16,7 @@ from traindoc.evidence.context import (
     cite_source,
     config_number,
     configured_lrs,
+    first_nonfinite,
     fix_site,
     loss_series,
     nan_context,
@@ -129,13 +130,17 @@ def detect_label_leakage(run: Run) -> list[Finding]:
 
 def detect_data_pipeline_bug(run: Run) -> list[Finding]:
     """Loss ~0 from the very start (1e-4 nats: no real task starts solved), a loss that falls to exactly 0 within
-    its first updates and stays there, a classifier's loss below -1 (targets outside the loss's range), a loss that
+    its first updates and stays there, a classifier's loss below -1 (targets outside the loss's range), a NaN in a
+    detector's box-regression term alone (the box targets), a loss that
     never changes (identical batches / a constant target), or a loss periodic with the epoch (unshuffled or repeated
     data)."""
     loss = loss_series(run)
     negative = _negative_classification_loss(run, loss) if loss is not None else None
     if negative is not None:
         return [negative]
+    boxes = _box_target_nan(run)  # reads the loss terms: runs whether or not a total loss is logged
+    if boxes is not None:
+        return [boxes]
     # five points are enough for "zero from the start" (a detector with no boxes to match logs loss_bbox 0.0000
     # from its first line, and the total follows by the second): no real task starts solved, at any log length
     if loss is None or len(loss) < 5:
@@ -331,6 +336,47 @@ def _negative_classification_loss(run: Run, loss: Series) -> Finding | None:
     return Finding("detect_data_pipeline_bug", "data_pipeline_bug", 0.6,
                    "a classifier's loss below zero: the targets are outside the loss's range", ev, int(st[0]),
                    {"median_loss": med})
+
+
+# A detector's loss terms, by name: the box-regression terms (Faster R-CNN's rpn_loss_box / loss_bbox /
+# loss_rpn_box_reg, SSD's loc loss, YOLO's box_loss, DETR's loss_giou) and the classification terms computed in the
+# same forward pass (rpn_loss_cls, loss_classifier, loss_objectness, cls_loss, obj_loss, loss_ce). A term is a
+# name with "loss" in it or a bare detector head name ("rpn_box", "rcnn_cls"); held-out copies are left out.
+_BOX_TERM = re.compile(r"box|(?:^|[_/ .-])loc(?:[_/ .-]|$)|giou", re.IGNORECASE)
+_CLS_TERM = re.compile(r"cls|class|objectness|(?:^|[_/ .-])obj(?:[_/ .-]|$)|(?:^|[_/ .-])ce(?:[_/ .-]|$)",
+                       re.IGNORECASE)
+_BARE_HEAD = re.compile(r"^(?:rpn_|rcnn_)?(?:box|bbox|cls|obj|loc)$", re.IGNORECASE)
+_HELD_OUT_NAME = re.compile(r"^(?:eval|val|valid|validation|test)[_/ .-]", re.IGNORECASE)
+BOX_NAN_STRENGTH = 0.45  # below 0.5: the term's own op (an IoU loss without an epsilon) reads the same
+
+
+def _box_target_nan(run: Run) -> Finding | None:
+    """In a detector, the first non-finite value is in a box-regression loss term while the classification terms of
+    the same forward pass are finite at that step. An LR blow-up or a float16 overflow reaches every head through the
+    shared backbone; what belongs to the box term alone is its targets, a degenerate or out-of-image box (width or
+    height <= 0, where the box encoding takes log(w_gt / w_anchor)), or its own op. So the data comes first, beside
+    an unguarded op, both listed below 0.5."""
+    terms = [s for name, s in sorted(run.metrics.items())
+             if len(s) and not _HELD_OUT_NAME.match(name) and ("loss" in name.lower() or _BARE_HEAD.match(name))]
+    box = [t for t in terms if _BOX_TERM.search(t.name)]
+    cls = [t for t in terms if _CLS_TERM.search(t.name) and not _BOX_TERM.search(t.name)]
+    firsts = [(f, t) for t in box if (f := first_nonfinite(t)) is not None]
+    if not firsts or not cls:
+        return None
+    step, bad = min(firsts, key=lambda x: x[0])
+    same = [(c, float(c.values[np.searchsorted(c.steps, step)])) for c in cls if step in c.steps]
+    if not same or not all(np.isfinite(v) for _, v in same):
+        return None
+    finite = ", ".join(f"{c.name} {fmt(v)}" for c, v in same)
+    ev = [f"at step {step} {bad.name} is non-finite while the classification terms of the same forward pass are "
+          f"finite ({finite}) {cite_series(bad)}",
+          "an LR blow-up or a float16 overflow reaches every head through the shared backbone; what belongs to the "
+          "box term alone is its targets (a degenerate or out-of-image box: width or height <= 0, 0-based "
+          "coordinates where the loader subtracts 1) or its own op (an IoU loss without an epsilon): check the "
+          "annotations of the batch"]
+    return Finding("detect_data_pipeline_bug", "data_pipeline_bug", BOX_NAN_STRENGTH,
+                   "a NaN in the box regression alone: the box targets are the first suspect", ev, step,
+                   {"term": bad.name})
 
 
 # A held-out overlap score (mIoU, IoU, Dice: mmseg's val_mIoU, segmentation_models' val_dice) by name
