@@ -473,3 +473,22 @@ def test_a_scripts_own_eval_prints_between_tqdm_refreshes_are_read(tmp_path: Pat
                                         60: pytest.approx(1.6)}
     assert values(run, "eval_accuracy")[60] == pytest.approx(0.7)
     assert len(values(run, "loss")) == 12 and run.series("train") is None
+
+
+def test_basicsr_message_logger_steps_lr_and_loss_names():
+    run, src = load("basicsr_train.log")
+    assert src.format == "text_log:basicsr"
+    assert values(run, "loss_g_pix") == {100: 0.042, 200: 0.031, 1100: 0.024}  # "1,100": a thousands separator
+    assert values(run, "lr") == {100: 1e-4, 200: 1e-4, 1100: 5e-5}  # the first optimiser's, from the tuple
+    assert values(run, "out_d_real")[1100] == 1.7  # a discriminator output keeps its printed name
+    from traindoc.evidence.context import loss_series
+    assert loss_series(run) is None  # l_g_* and l_d_* are the two players of a GAN: no total to lower
+
+
+def test_mmsr_logger_psnr_line_is_validation():
+    run, src = load("mmsr_train.log")
+    assert src.format == "text_log:basicsr"
+    assert values(run, "loss_pix") == {100: 0.06, 200: 0.055, 300: 0.05}
+    assert values(run, "val_psnr") == {200: 24.5}
+    from traindoc.evidence.context import loss_series
+    assert loss_series(run).values.tolist() == [0.06, 0.055, 0.05]  # a single loss term is the training loss

@@ -1323,6 +1323,37 @@ def parse_gan_visualizer(line: str, st: State) -> Record | None:
     return Record(max(ep - 1, 0) * per + it, metrics, epoch=ep)
 
 
+# BasicSR's MessageLogger (and the restoration trainers built on it: Real-ESRGAN, GFPGAN, SwinIR/HAT training,
+# traiNNer): "[<name>..][epoch: 14, iter: 135,000, lr:(2.000e-04,)] [eta: 3 days, 16:37:09, time (data): 0.863
+# (0.002)] l_pix: 1.3308e-02", and its mmsr ancestor "<epoch:  1, iter:     100, lr:2.000e-04> l_pix: 6.0063e-02"
+# (whose "<epoch: 86, iter: 107,000> psnr: 1.3831e+01" line, with no lr, is a validation result). The iteration is
+# printed with thousands separators; lr is the first optimiser's (a tuple for several). The loss keys follow the
+# library's `l_<name>` convention (`loss_dict['l_pix']`, `l_g_gan`, `l_d_real`): read back as `loss_<name>`, so that
+# the generator/discriminator pair is known as an adversarial game (evidence/context.py); the discriminator's raw
+# outputs (D_real, out_d_fake) keep their names.
+_BASICSR = re.compile(r"(?:\]\[|<)epoch:\s*(\d+), iter:\s*([\d,]+)(?:, lr:\s*\(?([^)>\]]*)\)?)?[\]>]\s*"
+                      r"(?:\[eta:[^\]]*\]\s*)?(.*)$")
+_BASICSR_PAIR = re.compile(rf"(?<![\w.])([A-Za-z][\w]*): ({NUM})(?![\w.])")
+
+
+def parse_basicsr(line: str, st: State) -> Record | None:
+    m = _BASICSR.search(line)
+    if not m:
+        return None
+    metrics: dict[str, float] = {}
+    for name, val in _BASICSR_PAIR.findall(m.group(4)):
+        _put(metrics, "loss_" + name[2:] if name.startswith("l_") and len(name) > 2 else name, val)
+    if not metrics:
+        return None
+    step = int(m.group(2).replace(",", ""))
+    if m.group(3) is None:  # mmsr's validation line: "<epoch: 86, iter: 107,000> psnr: ..."
+        return Record(step, {"val_" + k: v for k, v in metrics.items()}, eval=True)
+    lr = parse_number(m.group(3).split(",")[0].strip()) if m.group(3).strip() else None
+    if lr is not None:
+        metrics["lr"] = lr
+    return Record(step, metrics, epoch=int(m.group(1)))
+
+
 # Markdown tables as people paste them: "| epoch | train loss | val loss |", "| :--- | ---: |", "| 5 | 2.24 | 2.89 |".
 # A header (names, one metric-like) counts only once the separator row under it is seen; a row then needs a number in
 # every cell. The step is the first column when it is a step or epoch column, else the row's number.
@@ -1776,6 +1807,7 @@ FORMATS: list[Format] = [
     Format("spacy", parse_spacy),
     Format("yolo_results", parse_yolo_results),
     Format("gan_visualizer", parse_gan_visualizer),
+    Format("basicsr", parse_basicsr),
     Format("table", parse_table),
     Format("md_table", parse_md_table),
     Format("kv_table", parse_kv_table),
