@@ -1306,7 +1306,8 @@ def parse_yolo_results(line: str, st: State) -> Record | None:
 # every epoch: the step is (epoch - 1) * images per epoch + iters, with the largest count seen so far standing in for
 # the images per epoch (the line does not print it).
 _GANVIS = re.compile(rf"^\(epoch: (\d+), iters: (\d+)(?:, time: {NUM})?(?:, data: {NUM})?\)\s*,?(.*)$")
-_GANVIS_PAIR = re.compile(rf"(?<![\w.])([A-Za-z][\w]*): ({NUM})(?![\w.])")
+# "name: value" after a fixed prefix (the GAN visualizer's and BasicSR's loss prints)
+_COLON_PAIR = re.compile(rf"(?<![\w.])([A-Za-z][\w]*): ({NUM})(?![\w.])")
 
 
 def parse_gan_visualizer(line: str, st: State) -> Record | None:
@@ -1314,7 +1315,7 @@ def parse_gan_visualizer(line: str, st: State) -> Record | None:
     if not m:
         return None
     metrics: dict[str, float] = {}
-    for name, val in _GANVIS_PAIR.findall(m.group(3)):
+    for name, val in _COLON_PAIR.findall(m.group(3)):
         _put(metrics, "loss_" + name, val)
     if not metrics:
         return None
@@ -1333,7 +1334,6 @@ def parse_gan_visualizer(line: str, st: State) -> Record | None:
 # outputs (D_real, out_d_fake) keep their names.
 _BASICSR = re.compile(r"(?:\]\[|<)epoch:\s*(\d+), iter:\s*([\d,]+)(?:, lr:\s*\(?([^)>\]]*)\)?)?[\]>]\s*"
                       r"(?:\[eta:[^\]]*\]\s*)?(.*)$")
-_BASICSR_PAIR = re.compile(rf"(?<![\w.])([A-Za-z][\w]*): ({NUM})(?![\w.])")
 
 
 def parse_basicsr(line: str, st: State) -> Record | None:
@@ -1341,7 +1341,7 @@ def parse_basicsr(line: str, st: State) -> Record | None:
     if not m:
         return None
     metrics: dict[str, float] = {}
-    for name, val in _BASICSR_PAIR.findall(m.group(4)):
+    for name, val in _COLON_PAIR.findall(m.group(4)):
         _put(metrics, "loss_" + name[2:] if name.startswith("l_") and len(name) > 2 else name, val)
     if not metrics:
         return None
