@@ -478,9 +478,9 @@ def test_a_scripts_own_eval_prints_between_tqdm_refreshes_are_read(tmp_path: Pat
 def test_basicsr_message_logger_steps_lr_and_loss_names():
     run, src = load("basicsr_train.log")
     assert src.format == "text_log:basicsr"
-    assert values(run, "loss_g_pix") == {100: 0.042, 200: 0.031, 1100: 0.024}  # "1,100": a thousands separator
-    assert values(run, "lr") == {100: 1e-4, 200: 1e-4, 1100: 5e-5}  # the first optimiser's, from the tuple
-    assert values(run, "out_d_real")[1100] == 1.7  # a discriminator output keeps its printed name
+    assert values(run, "loss_g_pix") == {20100: 3.1516e-4, 20200: 3.8449e-4, 20300: 3.6667e-4, 20400: 3.3959e-4}
+    assert values(run, "lr") == {20100: 1e-4, 20200: 1e-4, 20300: 1e-4, 20400: 1e-4}  # "20,100": thousands separator
+    assert values(run, "out_d_real")[20400] == 113.26  # a discriminator output keeps its printed name
     from traindoc.evidence.context import loss_series
     assert loss_series(run) is None  # l_g_* and l_d_* are the two players of a GAN: no total to lower
 
@@ -488,7 +488,8 @@ def test_basicsr_message_logger_steps_lr_and_loss_names():
 def test_mmsr_logger_psnr_line_is_validation():
     run, src = load("mmsr_train.log")
     assert src.format == "text_log:basicsr"
-    assert values(run, "loss_pix") == {100: 0.06, 200: 0.055, 300: 0.05}
-    assert values(run, "val_psnr") == {200: 24.5}
+    assert values(run, "loss_g_pix") == {107200: 1.4819e-3, 107400: 1.5971e-3, 107600: 1.9925e-3}
+    assert values(run, "lr") == {107200: 2.5e-5, 107400: 2.5e-5, 107600: 2.5e-5}
+    assert values(run, "val_psnr") == {107000: 13.831}  # the psnr line carries no lr: a validation record
     from traindoc.evidence.context import loss_series
-    assert loss_series(run).values.tolist() == [0.06, 0.055, 0.05]  # a single loss term is the training loss
+    assert loss_series(run) is None  # the generator/discriminator pair again
