@@ -215,3 +215,31 @@ def test_whole_loop_adds_a_missing_warmup(name: str, tmp_path: Path, monkeypatch
     code can start from a checkpoint and whose run logs every step (a 1-2-step spike is invisible in a log averaged
     over 5 steps or more; the other layouts start from a fresh model or log no grad norm: docs/plan-apply-verify.md)."""
     whole_loop(name, "no_warmup", tmp_path, monkeypatch)
+
+
+# vanishing_gradients on the layouts whose model is defined in the user's code; make test loops the two most
+# different places the switch lives in (a keyword of the LightningModule call in code, given --retrain-cmd; Hydra's
+# primary YAML config, the run in a dated folder); bench/bench_userproj.py also loops the LightningCLI YAML
+VANISH_LAYOUTS = ("lightning_code", "hydra")
+
+
+@pytest.mark.parametrize("name", VANISH_LAYOUTS)
+def test_whole_loop_turns_the_layer_norm_back_on(name: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The model made an 8-layer sigmoid stack with its LayerNorm switched off (AdamW at a sound 3e-3): the first
+    layers' gradients vanish and the loss stalls at the letters' frequencies. The config is the evidence (sigmoid,
+    depth 8, no normalisation): vanishing_gradients is listed below 0.5 (first on Lightning; second on Hydra, after
+    grad_explosion for its clipping switched off), and the user picks it by its id; the plan turns the switch back
+    on where the next run reads it, and the retrain learns."""
+    lay = LAYOUTS[name]
+    for k, v in tool_env(tmp_path / name).items():
+        monkeypatch.setenv(k, v)
+    root, run = shared_prepare(name, tmp_path, "vanishing_gradients")
+    result = check_loop(root, run, fix=fix_for(lay, "vanishing_gradients"), retrain_cmd=lay.retrain_cmd)
+    assert result["fixed_causes"] == ["vanishing_gradients"]
+    assert "vanishing_gradients" in [c for c, _ in result["diagnosis"]], result["diagnosis"]
+    diag = json.loads((root / "diagnosis.json").read_text())
+    evidence = next(rc for rc in diag["root_causes"] if rc["cause"] == "vanishing_gradients")["evidence"]
+    assert any("activation=sigmoid" in e for e in evidence) and any("depth=8" in e for e in evidence), evidence
+    file, _, _ = lay.vanish_at
+    assert lay.vanish_fixed in (root / file).read_text(), (root / file).read_text()
+    assert Path(result["new_run"]).is_relative_to(root) and Path(result["new_run"]) != root / run

@@ -52,6 +52,10 @@ class Layout:
     # run does not log the first steps' grad norm (below)
     resume: tuple[tuple[str, str, str, str], ...] | None = None
     base_ckpt: str = BASE_CKPT  # where no_warmup's base run leaves its model
+    # vanishing_gradients: (file, its model options as shipped, the same options made a deep saturating stack without
+    # normalisation) where `prepare` writes the fault; None where the layout's model has no such options
+    vanish_at: tuple[str, str, str] | None = None
+    vanish_fixed: str = ""  # the norm switch as the plan leaves it in that file (turned back on)
 
 
 # no_warmup: the base run trains AdamW at 3e-3 with a warmup (16 steps) and leaves its model where the HF Trainer
@@ -126,19 +130,28 @@ LAYOUTS = {
     # arguments only, so the run folder does not say the Trainer ran in float16: the NaN reads as nan_inf first
     # (0.48) and fp16_overflow second (0.34); the user, who knows the precision, picks it (--fix 2)
     "lightning_code": Layout("python train.py", "logs/lightning_logs/version_0",
-                             ("train.py", "model = LetterModel(lr={lr}, width=64)"), "python train.py",
+                             ("train.py", "model = LetterModel(lr={lr}, width=64,"), "python train.py",
                              retrain_cmd="python train.py", lr_at=("train.py", "LetterModel(lr=1.0,"),
                              precision_at=("train.py", 'accelerator="cpu",', 'accelerator="cpu", precision="{p}",'),
-                             fix_fp16="fp16_overflow"),
+                             fix_fp16="fp16_overflow",
+                             vanish_at=("train.py", 'depth=2, activation="tanh", use_layer_norm=True)',
+                                        'depth=8, activation="sigmoid", use_layer_norm=False)'),
+                             vanish_fixed='depth=8, activation="sigmoid", use_layer_norm=True)'),
     "lightning_cli": Layout("make fit", "lightning_logs/version_0", ("configs/fit.yaml", "  lr: {lr}\n"),
                             "python main.py fit --config configs/fit.yaml", lr_at=("configs/fit.yaml", "lr: 1.0"),
                             precision_at=("configs/fit.yaml", "  accelerator: cpu\n",
-                                          "  accelerator: cpu\n  precision: {p}\n")),
+                                          "  accelerator: cpu\n  precision: {p}\n"),
+                            vanish_at=("configs/fit.yaml", "  depth: 2\n  activation: tanh\n  use_layer_norm: true\n",
+                                       "  depth: 8\n  activation: sigmoid\n  use_layer_norm: false\n"),
+                            vanish_fixed="  depth: 8\n  activation: sigmoid\n  use_layer_norm: true\n"),
     "nanogpt": Layout("make train", "out-letters", ("config/train_letters.py", "learning_rate = {lr}  #"),
                       "python train.py config/train_letters.py --max_iters=200 --out_dir=out-letters-fixed",
                       lr_at=("config/train_letters.py", "learning_rate = 1.0")),
     "hydra": Layout("sh run.sh", "outputs/*/*", ("run.sh", "python train.py optim.lr={lr} trainer.max_steps=200"),
-                    "python train.py optim.lr={lr} trainer.max_steps=200", lr_at=("run.sh", "optim.lr=1.0")),
+                    "python train.py optim.lr={lr} trainer.max_steps=200", lr_at=("run.sh", "optim.lr=1.0"),
+                    vanish_at=("conf/config.yaml", "  depth: 2\n  activation: tanh\n  use_layer_norm: true\n",
+                               "  depth: 8\n  activation: sigmoid\n  use_layer_norm: false\n"),
+                    vanish_fixed="  depth: 8\n  activation: sigmoid\n  use_layer_norm: true\n"),
     # TrainConfig's out_dir is the one folder every run writes: the user moved the first run aside
     "dataclass_config": Layout("python train.py", "runs/first", ("config.py", "lr: float = {lr}"),
                                "python train.py", retrain_cmd="python train.py", archive="runs/latest:runs/first",
@@ -198,17 +211,22 @@ def first_run(root: Path, command: str) -> subprocess.CompletedProcess[str]:
 FAULT_LR = {"lr_too_low": "1e-7", "scheduler_misuse": "1e-3", "fp16_overflow": "3e-3"}
 WARMUP_STEPS = 1000
 CAUSES = ("lr_too_high", *FAULT_LR, "no_warmup")
+CAUSES += ("vanishing_gradients",)
 
 
 def layouts_for(cause: str) -> list[str]:
     """The layouts whose project can be given `cause` (a schedule fault needs code that runs a schedule, a float16
     fault a library that trains in float16 on a CPU)."""
+    if cause == "vanishing_gradients":
+        return [n for n, lay in LAYOUTS.items() if lay.vanish_at is not None]
     need = {"scheduler_misuse": "warmup_at", "fp16_overflow": "precision_at", "no_warmup": "resume"}.get(cause)
     return [n for n, lay in LAYOUTS.items() if need is None or getattr(lay, need) is not None]
 
 
 def fix_for(lay: Layout, cause: str) -> str | None:
     """What the user passes as `plan --fix` for the cause in this layout (None: the plan's default)."""
+    if cause == "vanishing_gradients":
+        return VANISH_FIX
     return {"lr_too_high": lay.fix, "fp16_overflow": lay.fix_fp16, "no_warmup": "no_warmup"}.get(cause)
 
 
@@ -228,6 +246,8 @@ def realise(root: Path, lay: Layout, cause: str) -> str:
     launch command the user then runs."""
     if cause in ("lr_too_high", "no_warmup"):  # as shipped; no_warmup's two runs: base_run
         return lay.launch
+    if cause == "vanishing_gradients":
+        return realise_vanishing(root, lay)
     file, text = lay.lr_at
     launch = _write(root, lay.launch, file, text, re.sub(NUMBER, FAULT_LR[cause], text, count=1))
     if cause == "scheduler_misuse":
@@ -284,3 +304,27 @@ def recommended_lr(root: Path) -> float:
     diag = json.loads((root / "diagnosis.json").read_text())
     return next(float(c["after"]) for c in diag["root_causes"][0]["fix"]["changes"]
                 if c.get("key", "").rsplit(".", 1)[-1] in ("lr", "learning_rate"))
+
+
+# ------------------------------------------------------------------------------------------- vanishing_gradients
+# The model the Lightning and Hydra layouts define in their own code: an embedding, `depth` hidden layers
+# ((LayerNorm) -> Linear -> activation) and the output layer. As shipped, 2 tanh layers with LayerNorm. The fault is
+# the way a user gets it: the stack made deep (8 layers) with sigmoid units and the LayerNorm switched off, at a
+# sound AdamW LR (3e-3). Each sigmoid layer scales the gradient by <= 1/4 and PyTorch's default init shrinks the
+# signal further, so the first hidden layer's gradient is ~1e-6 of the output layer's, the output ignores its input
+# and the loss stalls at the letters' frequencies (~2.0-2.4 against ~1.0 when trained); with the LayerNorm back on
+# the same 8 sigmoid layers train (docs/plan-apply-verify.md, "vanishing_gradients", for seeds 0-4). The detectors
+# read the config (activation, depth, no normalisation: detect_saturating_depth), which alone is a risk, not a
+# proof (0.13: listed first on the Lightning layouts, second on Hydra after grad_explosion at 0.15 for its clipping
+# switched off, grad_clip 0.0): on every layout the user picks the cause by its id (plan --fix vanishing_gradients).
+VANISH_LR = "3e-3"
+VANISH_FIX = "vanishing_gradients"
+
+
+def realise_vanishing(root: Path, lay: Layout) -> str:
+    """A sound LR where the layout holds it, and the model made a deep sigmoid stack without its LayerNorm."""
+    assert lay.vanish_at is not None, "this layout's model has no depth/norm options"
+    file, text = lay.lr_at
+    launch = _write(root, lay.launch, file, text, re.sub(NUMBER, VANISH_LR, text, count=1))
+    file, shipped, faulty = lay.vanish_at
+    return _write(root, launch, file, shipped, faulty)

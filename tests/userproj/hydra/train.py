@@ -10,12 +10,24 @@ from omegaconf import DictConfig
 
 log = logging.getLogger(__name__)  # Hydra writes it to the run's folder (train.log) and the console
 
+ACTIVATIONS = {"tanh": torch.nn.Tanh, "sigmoid": torch.nn.Sigmoid, "gelu": torch.nn.GELU}
+
+
+def build_model(cfg: DictConfig) -> torch.nn.Sequential:
+    """Embedding, `depth` hidden layers ((LayerNorm) -> Linear -> activation, the norm first as in a pre-LN block),
+    then the output layer."""
+    layers: list[torch.nn.Module] = [torch.nn.Embedding(VOCAB_SIZE, cfg.width)]
+    for _ in range(cfg.depth):
+        norm = torch.nn.LayerNorm(cfg.width) if cfg.use_layer_norm else torch.nn.Identity()
+        layers.append(torch.nn.Sequential(norm, torch.nn.Linear(cfg.width, cfg.width), ACTIVATIONS[cfg.activation]()))
+    layers.append(torch.nn.Linear(cfg.width, VOCAB_SIZE))
+    return torch.nn.Sequential(*layers)
+
 
 @hydra.main(version_base=None, config_path="conf", config_name="config")
 def main(cfg: DictConfig) -> None:
     torch.manual_seed(cfg.seed)
-    model = torch.nn.Sequential(torch.nn.Embedding(VOCAB_SIZE, cfg.model.width),
-                                torch.nn.Linear(cfg.model.width, VOCAB_SIZE))
+    model = build_model(cfg.model)
     opt = torch.optim.AdamW(model.parameters(), lr=cfg.optim.lr, weight_decay=cfg.optim.weight_decay)
     lines = make_lines(2000, seed=1)
     for step in range(cfg.trainer.max_steps):
@@ -24,10 +36,10 @@ def main(cfg: DictConfig) -> None:
         loss = F.cross_entropy(model(x[:, :-1]).reshape(-1, VOCAB_SIZE), x[:, 1:].reshape(-1))
         opt.zero_grad()
         loss.backward()
-        if cfg.optim.grad_clip:
-            torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.optim.grad_clip)
+        # the total gradient norm, clipped when grad_clip is set (inf: measured only)
+        norm = torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.optim.grad_clip or float("inf"))
         opt.step()
-        log.info(f"step {step} loss {loss.item():.4f}")
+        log.info(f"step {step} loss {loss.item():.4f} grad_norm {norm.item():.4g}")
 
 
 if __name__ == "__main__":

@@ -4,20 +4,36 @@ import pytorch_lightning as pl
 import torch
 import torch.nn.functional as F
 from chardata import VOCAB_SIZE, batch_ids, make_lines
+from pytorch_lightning.utilities import grad_norm
 from torch.utils.data import DataLoader
+
+ACTIVATIONS = {"tanh": torch.nn.Tanh, "sigmoid": torch.nn.Sigmoid, "gelu": torch.nn.GELU}
+
+
+def hidden_layer(width: int, activation: str, use_layer_norm: bool) -> torch.nn.Sequential:
+    """One hidden layer: (LayerNorm) -> Linear -> activation (the norm first, as in a pre-LN block)."""
+    norm = torch.nn.LayerNorm(width) if use_layer_norm else torch.nn.Identity()
+    return torch.nn.Sequential(norm, torch.nn.Linear(width, width), ACTIVATIONS[activation]())
 
 
 class LetterModel(pl.LightningModule):
-    def __init__(self, lr: float = 3e-3, width: int = 64):
+    def __init__(self, lr: float = 3e-3, width: int = 64, depth: int = 2, activation: str = "tanh",
+                 use_layer_norm: bool = True):
         super().__init__()
         self.save_hyperparameters()
-        self.net = torch.nn.Sequential(torch.nn.Embedding(VOCAB_SIZE, width), torch.nn.Linear(width, VOCAB_SIZE))
+        hidden = [hidden_layer(width, activation, use_layer_norm) for _ in range(depth)]
+        self.net = torch.nn.Sequential(torch.nn.Embedding(VOCAB_SIZE, width), *hidden,
+                                       torch.nn.Linear(width, VOCAB_SIZE))
 
     def training_step(self, batch, _):
         x = batch
         loss = F.cross_entropy(self.net(x[:, :-1]).reshape(-1, VOCAB_SIZE), x[:, 1:].reshape(-1))
         self.log("train_loss", loss)
         return loss
+
+    def on_before_optimizer_step(self, optimizer):
+        # per-layer gradient norms and their total ("grad_2.0_norm_total"), to see whether the first layers learn
+        self.log_dict(grad_norm(self, norm_type=2))
 
     def configure_optimizers(self):
         return torch.optim.AdamW(self.parameters(), lr=self.hparams.lr)
@@ -29,7 +45,7 @@ def loader():
 
 
 if __name__ == "__main__":
-    model = LetterModel(lr=1.0, width=64)
+    model = LetterModel(lr=1.0, width=64, depth=2, activation="tanh", use_layer_norm=True)
     trainer = pl.Trainer(max_steps=200, gradient_clip_val=0.0, accelerator="cpu", log_every_n_steps=1,
                          logger=pl.loggers.CSVLogger("logs"), enable_checkpointing=False)
     trainer.fit(model, loader())
