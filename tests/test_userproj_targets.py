@@ -236,8 +236,9 @@ def test_lightning_hparams_in_code_not_the_logger_hparams_yaml(tmp_path: Path) -
     diag, path = diagnosis(root, "logs/lightning_logs/version_0", "lr_too_high", "lr", "0.003", "hparams.yaml",
                            log="metrics.csv", fmt="lightning_csv")
     plan = plan_for(root, diag, path)
-    assert edited(plan) == {"train.py": [("model = LetterModel(lr=1.0, width=64)",
-                                          "model = LetterModel(lr=0.003, width=64)")]}
+    options = 'width=64, depth=2, activation="tanh", use_layer_norm=True)'
+    assert edited(plan) == {"train.py": [(f"model = LetterModel(lr=1.0, {options}",
+                                          f"model = LetterModel(lr=0.003, {options}")]}
 
 
 def test_lightning_cli_yaml_the_makefile_loads(tmp_path: Path) -> None:
