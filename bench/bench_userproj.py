@@ -6,8 +6,8 @@ schedule and logs the LR, fp16_overflow on the two Lightning ones, no_warmup on 
 three HF Trainer ones) whose code can continue from a checkpoint (its first run: the base run and the run continued
 from it), vanishing_gradients on the three whose model is defined in the user's code with depth/activation/LayerNorm
 options (Lightning in code, LightningCLI, Hydra). The user's first run with that cause's fault (launched as they do,
-through sh or make: the baseline, a plain training run measured in the same process), then diagnose that run's folder -> plan -> apply (+ the project's
-tests) -> retrain with the recovered (or given) command -> verify.
+through sh or make: the baseline, a plain training run measured in the same process), then diagnose that run's
+folder -> plan -> apply (+ the project's tests) -> retrain with the recovered (or given) command -> verify.
 The ratio loop / first run is what traindoc adds on top of one training.
 Goal (issue 9): <= 2 min per layout on the project's 2-core machine.
 
