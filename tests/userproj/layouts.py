@@ -311,12 +311,12 @@ def recommended_lr(root: Path) -> float:
 # ((LayerNorm) -> Linear -> activation) and the output layer. As shipped, 2 tanh layers with LayerNorm. The fault is
 # the way a user gets it: the stack made deep (8 layers) with sigmoid units and the LayerNorm switched off, at a
 # sound AdamW LR (3e-3). Each sigmoid layer scales the gradient by <= 1/4 and PyTorch's default init shrinks the
-# signal further, so the first hidden layer's gradient is ~1e-6 of the output layer's, the output ignores its input
-# and the loss stalls at the letters' frequencies (~2.0-2.4 against ~1.0 when trained); with the LayerNorm back on
-# the same 8 sigmoid layers train (docs/plan-apply-verify.md, "vanishing_gradients", for seeds 0-4). The detectors
-# read the config (activation, depth, no normalisation: detect_saturating_depth), which alone is a risk, not a
-# proof (0.13: listed first on the Lightning layouts, second on Hydra after grad_explosion at 0.15 for its clipping
-# switched off, grad_clip 0.0): on every layout the user picks the cause by its id (plan --fix vanishing_gradients).
+# signal further, so the first hidden layer's gradient is ~1e-6 of the output layer's and the loss stalls at 2.0-2.45
+# (the letters' frequencies alone give 2.43) against 0.97-0.99 for the same 8 sigmoid layers with the LayerNorm back
+# on (docs/plan-apply-verify.md, "vanishing_gradients", for seeds 0-4). The detectors read the config (activation,
+# depth, no normalisation: detect_saturating_depth), which alone is a risk, not a proof (0.13: listed first on the
+# Lightning layouts, second on Hydra after grad_explosion at 0.15 for its clipping switched off, grad_clip 0.0): on
+# every layout the user picks the cause by its id (plan --fix vanishing_gradients).
 VANISH_LR = "3e-3"
 VANISH_FIX = "vanishing_gradients"
 
