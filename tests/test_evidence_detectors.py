@@ -1569,3 +1569,19 @@ def test_stall_during_warmup_silent_when_training_goes_on_or_is_done() -> None:
     acc = np.concatenate([np.linspace(0.01, 0.16, 250), np.linspace(0.16, 0.15, 250), np.full(N - 500, 0.15)])
     run = _warmup_run(acc, warm=1)
     assert optimisation.detect_stall_during_warmup(run) == []
+
+
+def test_lr_too_high_reads_a_trainers_nan_guard_after_the_last_loss() -> None:
+    # fastText#1063: "Progress: 0.2% ... lr: 0.898591 avg.loss: 114.7" then EncounteredNaNError, never a NaN value
+    def guarded(event_step: int) -> Run:
+        run = Run()
+        run.add_series(Series("loss", np.array([2, 4, 6]), np.array([120.0, 118.0, 114.7]), "run/train.log"))
+        run.add_series(Series("lr", np.array([2, 4, 6]), np.array([0.9, 0.9, 0.9]), "run/train.log"))
+        run.events = [LogEvent("error", "what():  Encountered NaN.", event_step, "nan_loss", "run/train.log", 5)]
+        return run.finalize()
+
+    f = fire(optimisation.detect_lr_too_high, guarded(6))
+    assert f.step == 6 and f.strength >= 0.6 and any("non-finite loss" in e for e in f.evidence)
+    # the loss went on after the message: a skipped batch, not a stopped run; the LR alone stays a candidate
+    later = optimisation.detect_lr_too_high(guarded(2))
+    assert later and later[0].strength <= 0.45 and not any("non-finite loss" in e for e in later[0].evidence)

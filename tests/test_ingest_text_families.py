@@ -414,3 +414,61 @@ def test_eesen_silent_on_kaldi_objective_lines(tmp_path):
             "for minibatches 40-49 is -35.0044 over 19538 frames.\n")
     _, src = read(tmp_path, line * 3)
     assert src is None or src.format != "text_log:eesen"
+
+
+def test_fasttext_progress_lines_and_nan_abort(tmp_path):
+    # g1-fasttext-1063-ova-lr-nan: the progress line rewritten with "\r", the C++ abort glued to its last rewrite
+    run, src = read(tmp_path, (
+        "Read 18M words\nNumber of words:  138381\nNumber of labels: 3324\n"
+        "Progress:   0.1% words/sec/thread:    4001 lr:  0.899500 avg.loss: 130.500000 ETA:   2h40m01s\r"
+        "Progress:   0.2% words/sec/thread:    4139 lr:  0.898591 avg.loss: 114.726540 ETA:   2h33m27sterminate "
+        "called after throwing an instance of 'fasttext::DenseMatrix::EncounteredNaNError'\n"
+        "  what():  Encountered NaN.\nAborted\n"
+    ))
+    assert src.format == "text_log:fasttext"
+    assert values(run, "loss") == {1: pytest.approx(130.5), 2: pytest.approx(114.72654)}
+    assert values(run, "lr")[2] == pytest.approx(0.898591)
+    assert run.meta.get("planned_steps") == 1000
+    assert any(e.tag == "nan_loss" for e in run.events)
+    # releases before 0.9: "loss:" and "eta:"
+    run, src = read(tmp_path, "Progress: 0.3%  words/sec/thread: 1802641  lr: 0.099661  loss: 1.386032  eta: 0h11m\n"
+                              "Progress: 0.4%  words/sec/thread: 1802386  lr: 0.099660  loss: 1.386033  eta: 0h11m\n")
+    assert values(run, "loss") == {3: pytest.approx(1.386032), 4: pytest.approx(1.386033)}
+    # a progress line of something else is no fastText line
+    run, src = read(tmp_path, "Progress: 50% of files copied\nProgress: 60% of files copied\n")
+    assert "loss" not in run.metrics
+
+
+def test_hf_metrics_tables(tmp_path):
+    # g1-transformers-10819-mt5-fp16-eval-loss-nan: Trainer.log_metrics' table, process rows left out
+    run, src = read(tmp_path, (
+        "***** eval metrics *****\n"
+        "  epoch                     =     3.0\n"
+        "  eval_bleu                 =  0.0039\n"
+        "  eval_loss                 =     nan\n"
+        "  eval_mem_gpu_peaked_delta =  1080MB\n"
+        "  eval_runtime              = 72.1865\n"
+        "  eval_samples_per_second   =  27.692\n"
+        "Saving model checkpoint to out\n"
+        "  not_a_row                 =     1.0\n"
+    ), name="metrics.txt")
+    assert src.format == "text_log:hf_metrics"
+    assert math.isnan(next(iter(values(run, "eval_loss").values())))
+    assert "eval_bleu" in run.metrics
+    assert not any("mem" in k or "runtime" in k or "per_second" in k or k == "epoch" for k in run.metrics)
+    assert "not_a_row" not in run.metrics  # after the table ended
+
+
+def test_epoch_announcements_give_the_step_and_the_epoch(tmp_path):
+    # g1-deepspeech-238-training-loss-inf: "STARTING Epoch 0009" above the epoch's report line
+    run, _ = read(tmp_path, (
+        "2016-11-25 17:41:55 STARTING Epoch 0009\n2016-11-25 17:41:55 Training model...\n"
+        "2016-11-25 18:29:38 Training loss=inf avg_cer=0.377731130 WER: 0.828431\n"
+    ))
+    assert list(values(run, "loss")) == [9] and run.epoch_starts == [(9, 9)]
+    run, _ = read(tmp_path, "Going into epoch 4\ntrain loss: 0.5 valid loss: 0.7\nGoing into epoch 5\n"
+                            "train loss: 0.4 valid loss: 0.6\n")
+    assert list(values(run, "loss")) == [4, 5]
+    # no number after the word: no step
+    run, _ = read(tmp_path, "Starting training\nloss: 0.5\nloss: 0.4\n")
+    assert list(values(run, "loss")) == [1, 2] and not run.epoch_starts

@@ -134,3 +134,37 @@ def test_a_nan_in_an_excerpt_that_starts_epochs_into_the_run_is_not_an_early_nan
     run = corpus_run("pytorch-pcgrad-7-zero-grad-norm-division-nan")
     assert not nan_prior.lr_first(run)
     assert numerics.detect_nan_inf(run)[0].strength == 0.35 and lr_strength(run) < 0.45  # was 0.25 and 0.55
+
+
+def test_a_nan_with_the_logged_lr_still_zero_clears_the_lr() -> None:
+    # sentence-transformers#2703: "{'loss': 0.0, 'grad_norm': nan, 'learning_rate': 0.0}" at the first log: no update
+    # had moved the weights, so no step size made the NaN
+    run = nan_run(0)
+    run.add_series(Series("lr", np.array([10, 20]), np.array([0.0, 0.0]), "run/train.log"))
+    run.finalize()
+    why = nan_prior.lr_cleared(run)
+    assert why is not None and "logged LR is 0" in why
+    assert lr_strength(run) == 0.0
+    # one non-zero LR up to the NaN: the step size is back among the readings
+    moving = nan_run(0)
+    moving.add_series(Series("lr", np.array([5, 10]), np.array([0.0, 5e-2]), "run/train.log"))
+    moving.finalize()
+    assert nan_prior.lr_cleared(moving) is None and lr_strength(moving) >= 0.4
+    st = corpus_run("g1-sentence-transformers-2703-mt5-fp16-loss0-gradnan")
+    assert nan_prior.lr_cleared(st) is not None and lr_strength(st) == 0.0
+
+
+def test_a_nan_below_a_late_epoch_marker_is_not_from_the_start() -> None:
+    # DeepSpeech#238: "STARTING Epoch 0009" above its only line "Training loss=inf": eight epochs ran before it
+    from traindoc.evidence.detectors import data
+
+    late = nan_run(0, total=1)
+    late.epoch_starts = [(10, 9)]
+    assert data.detect_nan_from_start(late) == []
+    assert nan_prior.lr_first(late)
+    first = nan_run(0, total=1)
+    first.epoch_starts = [(10, 1)]
+    assert data.detect_nan_from_start(first)
+    run = corpus_run("g1-deepspeech-238-training-loss-inf")
+    assert run.epoch_starts and run.epoch_starts[0][1] == 9
+    assert data.detect_nan_from_start(run) == [] and lr_strength(run) == 0.55

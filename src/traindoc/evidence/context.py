@@ -730,6 +730,9 @@ def sample_report(run: Run) -> SampleReport | None:
 
 # ------------------------------------------------------------------------------------------ what preceded a NaN
 FIRST_LOG_STEP = 500
+# An excerpt whose first epoch marker names epoch 2 or later began after at least one whole epoch had run, whether the
+# count starts at 0 or at 1 (evidence/nan_prior.py reads the same marker for a steady stretch).
+LATE_EPOCH = 2
 
 
 @dataclass(frozen=True)
@@ -746,7 +749,8 @@ class NanContext:
     - from the start: no finite loss before it, and the first logged loss is at step <= 500 (HF Trainer's default
       logging interval, the largest common one) and within one logging interval of step 0 (a logger printing every
       k steps prints its first line by step k, +1 for a 1-based counter; the interval is the median spacing of the
-      first logged points): an excerpt that starts late in a run ("Epoch 8/250" first) is not its start;
+      first logged points), and no epoch marker before it names epoch LATE_EPOCH or later: an excerpt that starts
+      late in a run ("Epoch 8/250" first, "STARTING Epoch 0009" above a lone line) is not its start;
     - recovers: >= half the losses after it are finite again (the NaN never reached the weights: the update was
       skipped, which is what a dynamic loss scaler does; a NaN applied to the weights keeps every later loss NaN).
     """
@@ -771,6 +775,11 @@ def nan_context(run: Run) -> NanContext | None:
 
 
 CLIMB_POINTS = 5  # the blow-up test's history (5 points to set a median) serves the climbing-loss test too
+
+
+def first_epoch(run: Run) -> int:
+    """The epoch the log's earliest epoch marker names (-1 when the log names none)."""
+    return min(run.epoch_starts)[1] if run.epoch_starts else -1
 
 
 def _starts_at_first_interval(s: Series) -> bool:
@@ -825,7 +834,8 @@ def _nan_context(run: Run) -> NanContext | None:
             recovers = after.size >= 2 and float(np.isfinite(after).mean()) >= 0.5
         else:
             recovers = True  # only the grad norm went non-finite: the loss stayed finite
-        from_start = finite_before == 0 and int(loss.steps[0]) <= FIRST_LOG_STEP and _starts_at_first_interval(loss)
+        from_start = (finite_before == 0 and int(loss.steps[0]) <= FIRST_LOG_STEP and _starts_at_first_interval(loss)
+                      and first_epoch(run) < LATE_EPOCH)
     lr_rising = lr_raised = None
     lr = run.series("lr") or run.series("lr/muon") or run.series("lr/adam")
     if lr is not None:

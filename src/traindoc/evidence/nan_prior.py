@@ -9,7 +9,9 @@ in fp16?" where half precision may be on, an unguarded op last, because it needs
 log can show overturn that prior:
 - the LR is stated and low enough to clear it (`lr_cleared`): inside its optimiser's range, or at most 1e-3 when the
   optimiser is not named (the wide range's reference, a third of Adam's ceiling of 3e-3, the lowest ceiling of
-  the common optimisers: SGD's is 0.5, Muon's 0.05);
+  the common optimisers: SGD's is 0.5, Muon's 0.05), or logged as exactly 0 at every point up to the first
+  non-finite one (a warmup that starts at 0, a schedule stuck at 0): no update has moved the weights, so the NaN
+  came out of the forward or backward pass itself, never out of a step size;
 - the loss was logged steady for STABLE_POINTS or more points before the NaN, none of them climbing: the run was
   stable at its LR, and a NaN out of a steady loss is the signature of a range overflow or of one bad batch;
 - or the log is an excerpt whose first finite line is already in epoch LATE_EPOCH or later (`epoch 4, iter 8`): at
@@ -21,7 +23,7 @@ Neither present: the LR comes first (`lr_first`), listed beside the others, neve
 from __future__ import annotations
 
 from traindoc.evidence import stats
-from traindoc.evidence.context import configured_lrs, family_name, fmt_lr, nan_context
+from traindoc.evidence.context import LATE_EPOCH, configured_lrs, family_name, first_epoch, fmt_lr, nan_context
 from traindoc.evidence.precision import training_precision
 from traindoc.ingest.model import Run
 
@@ -30,7 +32,6 @@ LR_CLEAR_ANY = 1e-3
 # points of history to set a median; 8 is that plus the 3 of its climbing-loss test, so a loss this steady has been
 # checked for both leads and shown neither
 STABLE_POINTS = 8
-LATE_EPOCH = 2
 
 
 def lr_cleared(run: Run) -> str | None:
@@ -38,7 +39,7 @@ def lr_cleared(run: Run) -> str | None:
     stated. A known optimiser's range is scaled to the run's batch (context.ConfiguredLR.reference)."""
     lrs = configured_lrs(run)
     if not lrs:
-        return None
+        return _zero_lr_until_nan(run)
     why = []
     for c in lrs:
         hi = c.reference[2] if c.family != "unknown" else LR_CLEAR_ANY
@@ -48,6 +49,20 @@ def lr_cleared(run: Run) -> str | None:
                  else f"at most {fmt_lr(LR_CLEAR_ANY)}, low for every common optimiser")
         why.append(f"the LR {fmt_lr(c.value)} is {where}")
     return "; ".join(why)
+
+
+def _zero_lr_until_nan(run: Run) -> str | None:
+    """Why a logged LR of 0 at every point up to the first non-finite loss or grad norm rules an LR too high out."""
+    ctx = nan_context(run)
+    lr = run.series("lr")
+    if ctx is None or lr is None:
+        return None
+    steps, vals = lr.finite()
+    upto = vals[steps <= ctx.step]
+    if upto.size == 0 or bool((upto != 0).any()):
+        return None
+    return (f"the logged LR is 0 at every point up to the first non-finite one (step {ctx.step}): no update had moved "
+            f"the weights, so no step size produced it")
 
 
 def lr_first(run: Run) -> bool:
@@ -65,11 +80,6 @@ def _lr_first(run: Run) -> bool:
             return False
     elif not ctx.loss_nan or ctx.recovers or ctx.lr_lead or ctx.from_start or ctx.finite_before >= STABLE_POINTS:
         return False
-    elif ctx.finite_before and _first_epoch(run) >= LATE_EPOCH:
+    elif ctx.finite_before and first_epoch(run) >= LATE_EPOCH:
         return False
     return training_precision(run).half is None and lr_cleared(run) is None
-
-
-def _first_epoch(run: Run) -> int:
-    """The epoch the log's first epoch marker names (-1 when the log names none)."""
-    return min(run.epoch_starts)[1] if run.epoch_starts else -1

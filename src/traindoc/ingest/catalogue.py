@@ -70,7 +70,7 @@ CATALOGUE: list[CatalogueEntry] = [
     _e("nan_loss", "error",
        r"Loss is nan|Loss became infinite or NaN|Invalid loss, terminating training|loss (?:is|became) NaN"
        r"|NaN loss|nan loss detected|non-finite loss|Monitored metric \S+ = (?:nan|inf|-inf) is not finite"
-       r"|Detected (?:NaN|inf) (?:loss|values)|found NaN in local forward loss",
+       r"|Detected (?:NaN|inf) (?:loss|values)|found NaN in local forward loss|Encountered NaN",
        "nan_inf", "the training loss became NaN (or a NaN guard stopped training)", re.IGNORECASE),
     _e("nan_grad", "error",
        r"(?:NaN|nan|Inf|inf) (?:detected )?in (?:the )?grad(?:ient)?s?\b|grad(?:ient)? norm is (?:nan|inf)",

@@ -212,6 +212,10 @@ def _unexplained_nan(run: Run, lrs: list) -> tuple[float, str, int | None] | Non
     return strength, why, step
 
 
+# catalogued lines in which a trainer reports its training loss non-finite (ingest/catalogue.py)
+NAN_GUARD_TAGS = ("nan_loss", "inf_loss")
+
+
 def detect_lr_too_high(run: Run) -> list[Finding]:
     """LR above its optimiser's reference range, made a cause when the run shows instability.
 
@@ -265,6 +269,20 @@ def detect_lr_too_high(run: Run) -> list[Finding]:
         sev = max(sev, 0.6)
         first = ctx.step if first is None else min(first, ctx.step)
         nums["nan_step"] = ctx.step
+    guard = next((e for e in run.events if e.tag in NAN_GUARD_TAGS), None)
+    last_loss = int(loss_s.finite()[0][-1]) if lv.size else None
+    if guard is not None and guard.step is not None and last_loss is not None and guard.step < last_loss:
+        guard = None  # training went on after it: a batch skipped, not a run stopped
+    if above and guard is not None and (ctx is None or not ctx.loss_nan) and "nan_step" not in nums:
+        # the trainer's own guard stopped on a NaN/Inf it never logged as a value (fastText's EncounteredNaNError,
+        # "Loss is nan, stopping training"), after the last finite loss: the same symptom as a non-finite logged
+        # loss that stays, read the same way
+        sym.append(f"the trainer reported a non-finite loss ({guard.message.strip()[:80]}) with the LR above its "
+                   f"reference range")
+        sev = max(sev, 0.6)
+        if guard.step is not None:
+            first = guard.step if first is None else min(first, guard.step)
+            nums["nan_step"] = guard.step
     if above and lv.size >= 8 and lv[0] > 0:
         # the first updates overshoot: the loss climbs to >= 3x its first logged value within the first 10 % of the
         # points (a loss that starts high and falls is initialisation; one that rises at once is the step size)

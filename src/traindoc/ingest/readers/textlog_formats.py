@@ -1161,6 +1161,62 @@ def parse_darknet(line: str, st: State) -> Record | None:
     return Record(int(m.group(1)), metrics)
 
 
+# The Hugging Face example scripts (run_translation, run_clm, run_glue, ... through Trainer.log_metrics) end with one
+# table per split: "***** eval metrics *****" then "  eval_loss                 =     nan" rows, one metric each, up to
+# the next line of another shape. Each row is read as a point of its metric ("eval_"/"test_"/"predict_" rows as
+# held-out); rows that measure the process, not the model (memory deltas, runtime, samples per second, FLOs, sample
+# counts), and the fractional epoch are left out.
+_HF_BLOCK = re.compile(r"^\*{5} (\w+) metrics \*{5}$")
+_HF_ROW = re.compile(rf"^([A-Za-z_][\w/.-]*)\s*=\s*({NUM})(?:[A-Za-z%]*)\s*$")
+_HF_PROCESS = re.compile(r"(?:^|_)(?:mem|runtime|flos|samples|steps_per_second|samples_per_second)(?:_|$)|^epoch$")
+
+
+def parse_hf_metrics(line: str, st: State) -> Record | None:
+    head = _HF_BLOCK.match(line)
+    if head:
+        st.extra["hf_block"] = head.group(1).lower()
+        return None
+    if "hf_block" not in st.extra:
+        return None
+    m = _HF_ROW.match(line)
+    if not m:
+        del st.extra["hf_block"]  # the table ended
+        return None
+    key = m.group(1)
+    if _HF_PROCESS.search(key):
+        return Record(None, {})  # a row of the table, but no measurement of the model
+    v = parse_number(m.group(2))
+    if v is None:
+        return None
+    held_out = key.startswith(("eval_", "test_", "predict_")) or st.extra["hf_block"] in ("eval", "test", "predict")
+    return Record(None, {key: v}, eval=held_out)
+
+
+# fastText (the C++ CLI and its Python binding) rewrites one progress line with "\r" while it trains: "Progress:  42.3%
+# words/sec/thread:  123456 lr:  0.057700 avg.loss:  0.334556 ETA:   0h 1m 2s" (releases before 0.9 print "loss:" and
+# "eta:"). The only position it prints is the share of the planned words processed, to 0.1 %: that tenth of a percent
+# is the step (the run is 1000 of them), so 100.0 % is step 1000 whatever the corpus size. Its LR decays linearly to 0
+# over the same span, so the LR printed beside it is the schedule's value at that point.
+_FASTTEXT = re.compile(rf"^Progress:\s*({NUM})%\s+words/sec/thread:\s*({NUM})\s+lr:\s*({NUM})\s+"
+                       rf"(?:avg\.)?loss:\s*({NUM})")
+FASTTEXT_STEPS = 1000  # 100 % in tenths of a percent
+
+
+def parse_fasttext(line: str, st: State) -> Record | None:
+    m = _FASTTEXT.match(line)
+    if not m:
+        return None
+    progress = parse_number(m.group(1))
+    if progress is None or not 0 <= progress <= 100:
+        return None
+    plan_steps(st, FASTTEXT_STEPS)
+    metrics: dict[str, float] = {}
+    _put(metrics, "loss", m.group(4))
+    _put(metrics, "lr", m.group(3))
+    _put(metrics, "words_per_sec_thread", m.group(2))
+    return Record(round(progress * 10), metrics)
+
+
 # CNTK (Microsoft Cognitive Toolkit; BrainScript's cntk.exe and the Python ProgressPrinter) prints the training
 # criterion first on each minibatch line, then the evaluation nodes, each as "<node> = <mean> * <samples>":
 # " Epoch[ 1 of 30]-Minibatch[ 501-1000]: ce = 1.#QNAN000 * 500; errs = 0.000% * 500; time = 0.9243s; ..."; CNTK 1.x
@@ -1519,8 +1575,12 @@ _CODE = re.compile(r"^\s*(?:def|class|import|from|return|if|elif|else|for|while|
 # An epoch and its inner counter glued by "_" ("Epoch: 4_Iter:8", a custom print): split into the spaced form the
 # pair regex reads ("Epoch: 4 Iter:8"). Only after an epoch number, so metric names with digits stay whole.
 _GLUED_COUNTER = re.compile(r"(\bepoch\s*[:=]?\s*\d+)_(?=(?:iter|iteration|step|batch)\s*[:=]?\s*\d)", re.I)
-# "step: 100", "Epoch 3:", "Epoch 3/10" on a line of their own: the metric lines that follow belong to that step.
-_ONLY_STEP = re.compile(r"^\W*(?:global[_ ]step|step|iter|iteration|epoch)\W+(\d+)(?:\s*/\s*\d+)?\W*$", re.I)
+# "step: 100", "Epoch 3:", "Epoch 3/10" on a line of their own: the metric lines that follow belong to that step. The
+# announcement a trainer prints before an epoch counts too ("STARTING Epoch 0009" in DeepSpeech, "Going into epoch 4"
+# in SpeechBrain, "Starting epoch 3", "Start of epoch 2"): an epoch it names is also the epoch of those lines, so an
+# excerpt that begins in epoch 9 is known not to begin at the run's start.
+_ONLY_STEP = re.compile(r"^\W*(?:(?:start(?:ing)?|begin(?:ning)?|going\s+into|entering)\s+(?:of\s+)?)?"
+                        r"(global[_ ]step|step|iter|iteration|epoch)\W+(\d+)(?:\s*/\s*\d+)?\W*$", re.I)
 
 
 # Warning and error lines carry numbers ("Attempted loss scale: 65536 ... Reducing hysteresis to 1") that are not
@@ -1653,7 +1713,9 @@ def parse_generic(line: str, st: State) -> Record | None:
     line = _sentences(line)
     only = _ONLY_STEP.match(line)
     if only:  # "step: 100" on its own line: the metric lines that follow belong to it
-        st.extra["pending_step"] = int(only.group(1))
+        st.extra["pending_step"] = int(only.group(2))
+        if only.group(1).lower() == "epoch":
+            st.extra["pending_epoch"] = int(only.group(2))
         return None
     # a percentage is progress, never a step or epoch counter ("Step: 100%|####| 1827/1827" is a tqdm bar)
     found = [(m.group(1), m.group(2), m.group(0).endswith("%"), m.start()) for m in _GEN_PAIR.finditer(line)
@@ -1737,6 +1799,9 @@ def parse_generic(line: str, st: State) -> Record | None:
     pending = st.extra.pop("pending_step", None)  # used once: the reader then carries it as the last step
     if step is None and pending is not None:
         step = pending
+    pending_epoch = st.extra.pop("pending_epoch", None)
+    if epoch is None and pending_epoch is not None:
+        epoch = pending_epoch
     from_epoch = step is None and epoch is not None
     if from_epoch:
         step = epoch  # per-epoch logs ("Epoch: 0005 cost = 0.12"): the epoch is the step
@@ -1797,6 +1862,8 @@ FORMATS: list[Format] = [
     Format("llmc", parse_llmc),
     Format("caffe", parse_caffe),
     Format("darknet", parse_darknet),
+    Format("fasttext", parse_fasttext),
+    Format("hf_metrics", parse_hf_metrics),
     Format("cntk", parse_cntk),
     Format("eesen", parse_eesen),
     Format("nlp_tutorial", parse_nlp_tutorial),
