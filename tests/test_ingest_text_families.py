@@ -472,3 +472,20 @@ def test_epoch_announcements_give_the_step_and_the_epoch(tmp_path):
     # no number after the word: no step
     run, _ = read(tmp_path, "Starting training\nloss: 0.5\nloss: 0.4\n")
     assert list(values(run, "loss")) == [1, 2] and not run.epoch_starts
+
+
+def test_printed_metric_dicts_read_their_quoted_keys(tmp_path):
+    # g1-parlai-2433-two-rank-integration-train: ParlAI's report line, a dict of metrics after the time header;
+    # its global step is total_train_updates
+    run, _ = read(tmp_path, (
+        "[ time:4.0s total_exs:2114 epochs:4.23 time_left:16.0s ] {'exs': 1134, 'loss': 0.949, 'ppl': 2.583, "
+        "'token_acc': 0.6748, 'gnorm': 3.133, 'lr': 0.007, 'total_train_updates': 151}\n"
+        "[ time:4.0s total_exs:2506 epochs:5.01 time_left:15.0s ] {'exs': 392, 'loss': 0.3908, 'ppl': 1.478, "
+        "'token_acc': 0.8959, 'gnorm': 4.156, 'lr': 0.007, 'total_train_updates': 179}\n"
+    ))
+    assert values(run, "loss") == {151: pytest.approx(0.949), 179: pytest.approx(0.3908)}
+    assert values(run, "lr")[179] == pytest.approx(0.007)
+    # a printed settings dict names no measurement: configuration, not a one-point metric series
+    run, _ = read(tmp_path, "{'lr': 0.001, 'batch_size': 32, 'epochs': 10}\nstep 1 loss 2.5\nstep 2 loss 2.4\n"
+                            "step 3 loss 2.3\n")
+    assert "lr" not in run.metrics and sorted(values(run, "loss")) == [1, 2, 3]

@@ -1535,7 +1535,8 @@ _GEN_PAIR = re.compile(
     r"(?:%|ms|s|GiB|GB|MiB|MB)?(?![\w.]|:\d|-\d)"  # "2021-03-16", "00:16": a date or a time, not a value
 )
 STEP_KEYS = {"step", "iter", "iteration", "it", "global_step", "update", "num_updates", "batch", "global step",
-             "steps", "iters", "train step", "optimizer step", "trainer/global_step", "_step"}
+             "steps", "iters", "train step", "optimizer step", "trainer/global_step", "_step",
+             "total_train_updates"}  # ParlAI's count of optimizer updates since the start (its `updates` is per report)
 EPOCH_KEYS = {"epoch", "ep", "epochs"}
 # A generic line counts only when it names something metric-like; otherwise "Saving 3 files to disk" is a metric.
 _METRICY = re.compile(r"loss|cost|lr\b|learning|grad|norm|acc|ppl|perplexity|score|reward|error|mfu|tps|tok"
@@ -1555,6 +1556,13 @@ _TENSOR_REPR = re.compile(rf"tensor\(\[?\s*({NUM})\]?[^)]*\)")  # printing a ten
 _ONE_ELEMENT = re.compile(rf"([:=]\s*)\[\s*({NUM})\s*\](?!\s*[\[\d])")
 # Keys that name a process, not a measurement ("Train: Rank: 0, epoch: 1, step: 5310, ...").
 _GEN_NOT_METRIC = {"rank", "local_rank", "global_rank", "world_size", "pid"}
+# A Python dict of metrics printed as the report (ParlAI's "[ time:4.0s total_exs:2114 epochs:4.23 ] {'exs': 1134,
+# 'loss': 0.949, 'ppl': 2.583, ..., 'total_train_updates': 151}", a script's `print(metrics)`): its quoted keys read as
+# bare ones. Only where a key names a measurement of the model (a loss, an accuracy, a perplexity, a score): a printed
+# settings dict ({'lr': 0.001, 'batch_size': 32}) stays unread, as configuration does.
+_QUOTED_KEY = re.compile(r"['\"]([A-Za-z_][\w./@-]*)['\"]\s*:")
+_QUOTED_METRIC_KEY = re.compile(r"['\"][\w./@-]*(?:loss|acc|ppl|perplexity|score|reward|error)[\w./@-]*['\"]\s*:",
+                                re.I)
 # Durations are the clock, not the training: an ETA ("eta: 31", InsightFace's "Required: 31 hours"), the time left or
 # spent ("time left", "remaining", "elapsed", "time cost: 1194.5" per epoch). Their value follows the wall clock and
 # the run's length, so as a series they would read as a metric that "falls" or "climbs" with no meaning for the
@@ -1708,6 +1716,8 @@ def parse_generic(line: str, st: State) -> Record | None:
         line = _ONE_ELEMENT.sub(r"\1\2", line)
     if _CODE.search(line):
         return None  # source code echoed into the log ("lr: float = 0.0036", "loss = model(x)")
+    if "{" in line and _QUOTED_METRIC_KEY.search(line):
+        line = _QUOTED_KEY.sub(r"\1:", line)
     if "_" in line:
         line = _GLUED_COUNTER.sub(r"\1 ", line)
     line = _sentences(line)
