@@ -466,8 +466,8 @@ def test_epoch_announcements_give_the_step_and_the_epoch(tmp_path):
         "2016-11-25 18:29:38 Training loss=inf avg_cer=0.377731130 WER: 0.828431\n"
     ))
     assert list(values(run, "loss")) == [9] and run.epoch_starts == [(9, 9)]
-    run, _ = read(tmp_path, "Going into epoch 4\ntrain loss: 0.5 valid loss: 0.7\nGoing into epoch 5\n"
-                            "train loss: 0.4 valid loss: 0.6\n")
+    run, _ = read(tmp_path, "speechbrain.utils.epoch_loop - Going into epoch 4\ntrain loss: 0.5 valid loss: 0.7\n"
+                            "speechbrain.utils.epoch_loop - Going into epoch 5\ntrain loss: 0.4 valid loss: 0.6\n")
     assert list(values(run, "loss")) == [4, 5]
     # no number after the word: no step
     run, _ = read(tmp_path, "Starting training\nloss: 0.5\nloss: 0.4\n")

@@ -1587,7 +1587,8 @@ _GLUED_COUNTER = re.compile(r"(\bepoch\s*[:=]?\s*\d+)_(?=(?:iter|iteration|step|
 # announcement a trainer prints before an epoch counts too ("STARTING Epoch 0009" in DeepSpeech, "Going into epoch 4"
 # in SpeechBrain, "Starting epoch 3", "Start of epoch 2"): an epoch it names is also the epoch of those lines, so an
 # excerpt that begins in epoch 9 is known not to begin at the run's start.
-_ONLY_STEP = re.compile(r"^\W*(?:(?:start(?:ing)?|begin(?:ning)?|going\s+into|entering)\s+(?:of\s+)?)?"
+_ONLY_STEP = re.compile(r"^(?:[a-z_]\w*(?:\.[a-z_]\w*)+\s+-\s+)?"  # a Python logger's "%(name)s - " before it
+                        r"\W*(?:(?:start(?:ing)?|begin(?:ning)?|going\s+into|entering)\s+(?:of\s+)?)?"
                         r"(global[_ ]step|step|iter|iteration|epoch)\W+(\d+)(?:\s*/\s*\d+)?\W*$", re.I)
 
 
