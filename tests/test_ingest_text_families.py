@@ -489,3 +489,17 @@ def test_printed_metric_dicts_read_their_quoted_keys(tmp_path):
     run, _ = read(tmp_path, "{'lr': 0.001, 'batch_size': 32, 'epochs': 10}\nstep 1 loss 2.5\nstep 2 loss 2.4\n"
                             "step 3 loss 2.3\n")
     assert "lr" not in run.metrics and sorted(values(run, "loss")) == [1, 2, 3]
+
+
+def test_a_validating_bar_is_held_out(tmp_path):
+    # g1-kur-6-speech-val-loss-766-overfit: kur's validation bar after the epoch's training bar; read into "loss" it
+    # would overwrite the training loss of the same epoch (5.845 -> 766)
+    run, _ = read(tmp_path, (
+        "Epoch 80/inf, loss=5.845: 100%|##########| 2432/2432 [07:04<00:00,  7.80samples/s]\n"
+        "Validating, loss=766.122:  94%|#########4| 256/271 [00:21<00:01, 13.70samples/s]\n"
+    ))
+    assert values(run, "loss") == {80: pytest.approx(5.845)}
+    assert values(run, "eval_loss") == {80: pytest.approx(766.122)}
+    # "Testing" is the test split; a word that merely starts like one is not a phase
+    run, _ = read(tmp_path, "Testing, loss=0.9: 100%|##| 10/10 [00:01<00:00]\n")
+    assert "test_loss" in run.metrics and "loss" not in run.metrics

@@ -1661,19 +1661,28 @@ def _may_mark_phase(line: str) -> bool:
 def held_out_line(text: str) -> bool:
     """Whether a line marks its metrics as held-out ("(valid)", "validation: acc=..."): the reader gives such lines to
     the generic rules even in a log whose family parser does not read them."""
-    return _may_mark_phase(text) and any((m.group(1) or m.group(2)).lower() not in _TRAIN_WORDS
-                                         for m in _PHASE.finditer(text))
+    return _may_mark_phase(text) and (_GERUND_PHASE.match(text) is not None or any(
+        (m.group(1) or m.group(2)).lower() not in _TRAIN_WORDS for m in _PHASE.finditer(text)))
 
 
 def phase_line(text: str) -> bool:
     """Whether a line carries any phase marker, training included ("[Epoch 3] training: accuracy=0.16" in gluon-cv):
     a line a family parser does not read may still be read by the generic rules (text_log.py says when)."""
-    return _may_mark_phase(text) and _PHASE.search(text) is not None
+    return _may_mark_phase(text) and (_PHASE.search(text) is not None or _GERUND_PHASE.match(text) is not None)
+
+
+# A progress bar's description that says what the loop is doing ("Validating, loss=766.122:  94%|####| 256/271", kur;
+# "Evaluating: loss=0.41", "Testing ...") marks the metrics after it as held-out, as "validation:" does: without it a
+# validation pass would be read into the training series of the same name.
+_GERUND_PHASE = re.compile(r"^(validating|evaluating|testing)\b", re.I)
 
 
 def _phase_prefixes(line: str) -> list[tuple[int, str | None]]:
     """(position, metric-name prefix) per phase marker: "" for training, "val_"/"test_" for held-out."""
     out: list[tuple[int, str | None]] = []
+    g = _GERUND_PHASE.match(line)
+    if g:
+        out.append((g.end(), "test_" if g.group(1).lower() == "testing" else "val_"))
     for m in _PHASE.finditer(line):
         word = (m.group(1) or m.group(2)).lower()
         out.append((m.end(), "" if word in _TRAIN_WORDS else _HELD_OUT_PREFIX[word]))
