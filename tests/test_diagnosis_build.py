@@ -75,6 +75,22 @@ def test_insufficient_data_says_what_it_needs() -> None:
     assert doc["verdict"] == "insufficient_data" and doc["needs"]
 
 
+def test_a_last_heldout_loss_nan_is_never_healthy() -> None:
+    """An end-of-run metrics table with eval_loss = nan and no train loss (transformers#10819's mT5 run): the run is
+    broken, and the summary says the log cannot tell why; a finite last evaluation stays healthy."""
+    for evals, verdict in (([float("nan")], "problems_found"), ([2.6, 2.4, 2.31], "healthy")):
+        run = Run()
+        steps = np.arange(1, len(evals) + 1)
+        run.add_series(Series("eval_loss", steps, np.array(evals), "eval_metrics.txt"))
+        run.add_series(Series("eval_bleu", steps, np.full(len(evals), 0.0039), "eval_metrics.txt"))
+        run.finalize()
+        doc = diagnose(run, ["eval_metrics.txt"])
+        validate(doc)
+        assert doc["verdict"] == verdict
+        if verdict == "problems_found":
+            assert "held-out loss is non-finite" in doc["summary"] and "half precision" in doc["summary"]
+
+
 def test_predicates() -> None:
     run = Run()
     steps = np.arange(100)

@@ -52,7 +52,7 @@ class LabelledRun:
     readable: bool = True  # load_run found something
     error: str | None = None  # an exception diagnose raised on this run (counted as unreadable)
     shipped: dict = field(default_factory=dict)  # {"verdict", "causes": [[cause, confidence], ...]} as diagnose gave
-    stalled: bool = False  # diagnose's does_not_learn: the loss never left chance level (never a healthy verdict)
+    stalled: bool = False  # diagnose's never_healthy: never learned, non-finite for good, or a NaN last held-out loss
 
 
 def corpus_entries(root: Path = CORPUS_ROOT) -> list[Path]:
@@ -118,7 +118,7 @@ def scores_of(findings) -> dict[str, float]:
 
 def read_entry(entry: Path) -> LabelledRun:
     """Diagnose one corpus entry's run/ (once) and keep what calibration and scoring need."""
-    from traindoc.diagnosis.build import diagnose, does_not_learn
+    from traindoc.diagnosis.build import diagnose, never_healthy
     from traindoc.evidence import run_detectors
     from traindoc.ingest.loader import load_run
 
@@ -144,7 +144,7 @@ def read_entry(entry: Path) -> LabelledRun:
         return out
     out.scores = scores_of(findings)
     out.enough = _enough(run)
-    out.stalled = does_not_learn(findings)
+    out.stalled = never_healthy(run, findings)
     out.shipped = {"verdict": doc["verdict"],
                    "causes": [[rc["cause"], float(rc["confidence"])] for rc in doc.get("root_causes", [])]}
     return out
@@ -178,7 +178,7 @@ def load_corpora(root: Path = CORPUS_ROOT, use_cache: bool = True, progress: boo
 def load_synthetic(seeds: int, labels: list[str] | None = None) -> list[LabelledRun]:
     """Synthetic series, every cause + healthy (or `labels`), `seeds` each: unit-test fixtures, extra calibration
     data only."""
-    from traindoc.diagnosis.build import does_not_learn
+    from traindoc.diagnosis.build import never_healthy
     from traindoc.evidence import run_detectors, synthetic
 
     out = []
@@ -190,5 +190,5 @@ def load_synthetic(seeds: int, labels: list[str] | None = None) -> list[Labelled
                                    {"source": "synthetic", "stack": "synthetic", "model_family": "synthetic"},
                                    scores_of(findings), _enough(run),
                                    max((len(s.values) for s in run.metrics.values()), default=0),
-                                   stalled=does_not_learn(findings)))
+                                   stalled=never_healthy(run, findings)))
     return out

@@ -15,6 +15,7 @@ from traindoc.diagnosis import unexplained_nan
 from traindoc.diagnosis.ranking import RankedCause, rank_causes
 from traindoc.diagnosis.remedies import REMEDIES, expected_outcomes
 from traindoc.evidence import run_detectors
+from traindoc.evidence.detectors.data import HELDOUT_LOSS
 from traindoc.evidence.finding import Finding
 from traindoc.ingest.fingerprint import fingerprint
 from traindoc.ingest.model import Run
@@ -204,6 +205,22 @@ def does_not_learn(findings: list[Finding]) -> bool:
                or (f.detector == "detect_nan_inf" and f.numbers.get("nan_recovers") is False) for f in findings)
 
 
+def heldout_ends_nonfinite(run: Run) -> bool:
+    """The last held-out loss the log shows is NaN/Inf (an HF end-of-run metrics table with `eval_loss = nan`, a
+    validation line printing nan): whatever made it, the model that run left behind does not evaluate, so the
+    run is not healthy even when no train loss is logged to say more (issue 8)."""
+    for name, s in run.metrics.items():
+        if (name == "eval_loss" or HELDOUT_LOSS.match(name.strip())) and len(s) and not np.isfinite(s.values[-1]):
+            return True
+    return False
+
+
+def never_healthy(run: Run, findings: list[Finding]) -> bool:
+    """A run that is broken whatever the causes' confidences say: it never learned, went non-finite for good, or
+    left a model whose last held-out loss is non-finite."""
+    return does_not_learn(findings) or heldout_ends_nonfinite(run)
+
+
 def diagnose(run: Run, paths: list[str] | None = None, findings: list[Finding] | None = None) -> dict[str, Any]:
     """The diagnosis document for a loaded run."""
     findings = run_detectors(run) if findings is None else findings
@@ -213,7 +230,8 @@ def diagnose(run: Run, paths: list[str] | None = None, findings: list[Finding] |
                  for s in run.metrics.values())
     confirmed = [r for r in ranked if r.confidence >= REPORT_THRESHOLD]
     possible = [r for r in ranked if LISTED_BELOW <= r.confidence < REPORT_THRESHOLD]
-    stalled = not confirmed and enough and does_not_learn(findings)
+    broken_eval = heldout_ends_nonfinite(run)
+    stalled = not confirmed and enough and never_healthy(run, findings)
     if confirmed or stalled:
         verdict = "problems_found"
     elif not enough:
@@ -238,9 +256,16 @@ def diagnose(run: Run, paths: list[str] | None = None, findings: list[Finding] |
         conf = ranked[0].confidence if ranked else 0.0
         names = ", ".join(f"{r.cause} ({r.confidence:.0%})" for r in shown) or "none listed"
         what = ("its loss stays at chance level" if any(f.numbers.get("chance_classes") is not None for f in findings)
-                else "its loss went non-finite and stayed so")
+                else "its loss went non-finite and stayed so" if does_not_learn(findings)
+                else "its last held-out loss is non-finite")
         summary = (f"The run does not learn: {what}. The evidence cannot tell which cause is behind it; check, in "
                    f"this order: {names}.")
+        if not shown and broken_eval:
+            # nothing else in the log to weigh: the causes that make a held-out loss NaN, in the order an engineer
+            # checks them (docs/diagnose.md, "A NaN with no lead")
+            summary = (f"The run is broken: {what}. The log shows nothing else to tell why; check the learning rate "
+                       "against its range, half precision (float16 overflows where bfloat16 or float32 would not), "
+                       "and the held-out data (NaN/Inf values, empty batches).")
     else:
         conf = confirmed[0].confidence
         summary = f"{REMEDIES[confirmed[0].cause].issue} (confidence {conf:.0%})."

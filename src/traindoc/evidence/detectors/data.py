@@ -411,7 +411,7 @@ def detect_perfect_overlap(run: Run) -> list[Finding]:
 
 
 # A held-out loss under any of the names trainers print it (val_loss, eval_loss, "Vali Loss", test_loss, ...)
-_HELDOUT_LOSS = re.compile(r"^(?:eval|val|vali|valid|validation|test|dev)[_ /.-]?loss$", re.IGNORECASE)
+HELDOUT_LOSS = re.compile(r"^(?:eval|val|vali|valid|validation|test|dev)[_ /.-]?loss$", re.IGNORECASE)
 
 
 def detect_heldout_nonfinite(run: Run) -> list[Finding]:
@@ -424,7 +424,7 @@ def detect_heldout_nonfinite(run: Run) -> list[Finding]:
     if loss is None or not np.all(np.isfinite(loss.values)):
         return []
     for name, s in run.metrics.items():
-        if not (name == "eval_loss" or _HELDOUT_LOSS.match(name.strip())) or not len(s):
+        if not (name == "eval_loss" or HELDOUT_LOSS.match(name.strip())) or not len(s):
             continue
         bad = ~np.isfinite(s.values)
         if not bad.any():
