@@ -4,14 +4,16 @@ with the real trainer and the real traindoc commands, and the fix must really he
 It needs the fault zoo's seed_divergence scenario (phase1.scenarios) and every traindoc stage; it fails, rather
 than skips, while one of them is missing. Step 1 starts from the zoo's cached, trained workspace (tests/zoo_cache.py,
 built once per code version with the same materialise + train path as `phase1-train --scenario`), so the suite
-does not train that scenario twice; the retrain of step 5 is real.
+does not train that scenario twice. The retrain of step 5 runs the plan's command on the files apply wrote, through
+the zoo's shared trainings (zoo_cache.shared_retrain, keyed by those files and arguments): they are the fault zoo's
+fixed seed_divergence workspace (optim.muon_lr 5e-3, test_zoo_symptoms) and the fix loop's retrain (test_loop_zoo),
+so the suite trains that run once, whichever test asks first; a plan that wrote anything else trains here. The demo
+runs in this process (tools/demo.py's main; every step it runs is still its own subprocess).
 """
 
 from __future__ import annotations
 
 import json
-import os
-import subprocess
 import sys
 from pathlib import Path
 
@@ -21,17 +23,19 @@ ROOT = Path(__file__).resolve().parents[1]
 pytestmark = pytest.mark.slow
 
 
-def test_quick_demo_tells_the_story(tmp_path: Path):
+def test_quick_demo_tells_the_story(tmp_path: Path, capsys: pytest.CaptureFixture[str]):
     demo_dir = tmp_path / "demo"
-    from zoo_cache import zoo_workspace
+    from zoo_cache import shared_retrain, zoo_workspace
+
+    sys.path.insert(0, str(ROOT / "tools"))
+    import demo
 
     trained = zoo_workspace("seed_divergence")  # reduced form, as --quick
-    out = subprocess.run([sys.executable, str(ROOT / "tools" / "demo.py"), "--quick", "--workspace", str(demo_dir),
-                          "--reuse-workspace", str(trained)],
-                         cwd=ROOT, capture_output=True, text=True, timeout=900,
-                         env={**os.environ, "OMP_NUM_THREADS": "1"})
-    log = out.stdout + out.stderr
-    assert out.returncode == 0, log[-6000:]
+    code = demo.main(["--quick", "--workspace", str(demo_dir), "--reuse-workspace", str(trained)],
+                     retrain_runner=shared_retrain)
+    out = capsys.readouterr()
+    log = out.out + out.err
+    assert code == 0, log[-6000:]
     for step in ("1/6", "2/6", "3/6", "4/6", "5/6", "6/6", "Before / after"):
         assert f"== {step}" in log, f"missing step {step}"
     ws = demo_dir / "seed_divergence"
@@ -44,9 +48,6 @@ def test_quick_demo_tells_the_story(tmp_path: Path):
     assert (ws / ".traindoc" / "report.html").stat().st_size > 1000
     retrained = [p for p in ws.glob("run-*") if (p / "metrics.jsonl").exists()]
     assert len(retrained) == 1, retrained
-
-    sys.path.insert(0, str(ROOT / "tools"))
-    import demo
 
     before, after = demo.read_metrics(ws / "run"), demo.read_metrics(retrained[0])
     # the fix must show in the figures the seed cares about: no grad-norm blow-up in the last curriculum stage, and

@@ -26,6 +26,7 @@ import shutil
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -33,6 +34,8 @@ BIN = Path(sys.executable).parent  # the environment `make setup` built: traindo
 SCENARIO = "seed_divergence"
 DEFAULT_WORKSPACE = ROOT / "demo-workspace"
 MARKER = ".traindoc-demo"  # the demo only ever deletes a workspace that carries this marker
+# run_loop's retrain signature: (argv, cwd, env, timeout) -> the completed process, its output in stdout
+Runner = Callable[[list[str], Path, dict[str, str], float | None], subprocess.CompletedProcess[str]]
 OUTPUT_TAIL = 40  # lines of a training command's output shown; the full log is in the run folder
 
 
@@ -45,15 +48,19 @@ def banner(n: int, total: int, title: str) -> None:
 
 
 def run(cmd: list[str], cwd: Path, *, allowed: tuple[int, ...] = (0,), show: bool = True, tail: int | None = None,
-        stdout_file: Path | None = None) -> subprocess.CompletedProcess[str]:
-    """Print the command as a user would type it, run it, show its output; raise StepFailed on a bad exit."""
+        stdout_file: Path | None = None, runner: Runner | None = None) -> subprocess.CompletedProcess[str]:
+    """Print the command as a user would type it, run it, show its output; raise StepFailed on a bad exit.
+    `runner(cmd, cwd, env, timeout)` runs it instead of subprocess.run (main's `retrain_runner`)."""
     shown = [c if not c.startswith(str(BIN) + "/") else Path(c).name for c in cmd]
     redirect = f" > {stdout_file.relative_to(cwd)}" if stdout_file else ""
     print(f"\n$ {shlex.join(shown)}{redirect}", flush=True)
     env = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}", "OMP_NUM_THREADS": "1",
            "PYTHONUNBUFFERED": "1"}
     t0 = time.monotonic()
-    out = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True)
+    if runner is None:
+        out = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True)
+    else:
+        out = runner(cmd, cwd, env, None)
     took = time.monotonic() - t0
     if stdout_file:
         stdout_file.write_text(out.stdout, encoding="utf-8")
@@ -161,7 +168,10 @@ def prepare_workspace(demo_dir: Path) -> Path:
     return demo_dir / SCENARIO
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: list[str] | None = None, retrain_runner: Runner | None = None) -> int:
+    """The story; `retrain_runner` runs step 5's retrain command in place of subprocess.run, with run_loop's retrain
+    signature (tests/test_demo.py passes the zoo's shared training: this very training, with these very files, is
+    the fault zoo's fixed seed_divergence run)."""
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--workspace", type=Path, default=DEFAULT_WORKSPACE,
                     help="scratch folder, deleted and rebuilt (default: demo-workspace/)")
@@ -222,7 +232,7 @@ def main(argv: list[str] | None = None) -> int:
 
         banner(5, total, "Retrain from the fixed workspace, with the plan's retrain command")
         retrain, cwd, new_run = retrain_command(plan, ws)
-        run(retrain, cwd, tail=OUTPUT_TAIL)
+        run(retrain, cwd, tail=OUTPUT_TAIL, runner=retrain_runner)
 
         banner(6, total, "Verify the new run against the diagnosis's expected outcomes")
         verified = run([traindoc, "verify", ".traindoc/diagnosis.json", os.path.relpath(new_run, ws)], ws,
