@@ -3,9 +3,18 @@ never in the real user's ~/.config."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 
 import pytest
+
+# One intra-op thread per process, for this session's own torch (this module is imported before any test module
+# imports torch) and for every child it starts (apply's test runs of a project, the skills' commands ...). Two
+# pytest-xdist workers already keep both cores busy: a second thread per process only adds OpenMP's busy-waiting
+# (a workspace's own tests: 7.5 CPU-s with torch's default two threads, 6.2 with one). Children that train set it
+# themselves (zoo_cache, the user-project layouts); a value the caller exported is kept.
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+os.environ.setdefault("MKL_NUM_THREADS", "1")
 
 # Fixture projects (tests/userproj/*) carry their own tests, run by apply inside a copy of the project; the corpora
 # hold users' artifacts. Neither is part of this suite.
