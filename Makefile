@@ -40,8 +40,12 @@ demo: setup
 # `browser` first: it installs Debian's chromium package when it is missing and apt-get can run (as root, or
 # through password-less sudo); anywhere else it says why and the browser tests skip with the same message. It never
 # fails the build: a machine without apt still runs every other test.
+# Bytecode is written (git-ignored __pycache__/) even where PYTHONDONTWRITEBYTECODE is set, as on this project's
+# machines, and as it is by default: otherwise every `python -m traindoc` child the suite starts recompiles the
+# package (~0.3 CPU-s each) and, on every later run, each xdist worker recompiles and re-rewrites every test module
+# (collection 10.6 -> 4.7 CPU-s). Projects whose tests apply runs still get none (apply/testrun.py sets it).
 test: setup browser
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	env -u PYTHONDONTWRITEBYTECODE $(BIN)/python -m pytest $(PYTEST_ARGS)
 
 browser:
 	@if command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1; then \
