@@ -6,20 +6,20 @@ Scoring, per run:
 - healthy run: correct when the verdict is `healthy` and no root cause reaches confidence 0.5 (docs/causes.md).
 The diagnosis is run exactly as a user would: the CLI on the run folder, nothing else passed (no --config/--code),
 and its JSON must validate against schemas/diagnosis.schema.json. On failure the message lists every run with what
-was predicted, so a miss can be traced without rerunning.
+was predicted, so a miss can be traced without rerunning. The CLI's main() runs in this process (`python -m
+traindoc` is that function; tests/test_skeleton.py runs the module itself), once per run.
 """
 
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import jsonschema
 import pytest
 
 from reallib import LABELS, all_runs
+from traindoc.cli import main
 
 pytestmark = pytest.mark.slow
 
@@ -27,16 +27,11 @@ ROOT = Path(__file__).resolve().parents[1]
 REQUIRED_ACCURACY = 0.90
 
 
-def diagnose(run: Path) -> dict:
-    proc = subprocess.run(
-        [sys.executable, "-m", "traindoc", "diagnose", str(run), "--json"],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        cwd=ROOT,
-    )
-    assert proc.returncode == 0, f"diagnose {run.name} exit {proc.returncode}: {proc.stderr.strip()[-500:]}"
-    return json.loads(proc.stdout)
+def diagnose(run: Path, capsys: pytest.CaptureFixture[str]) -> dict:
+    code = main(["diagnose", str(run), "--json"])
+    out = capsys.readouterr()
+    assert code == 0, f"diagnose {run.name} exit {code}: {out.err.strip()[-500:]}"
+    return json.loads(out.out)
 
 
 def verdict_line(label: str | None, diagnosis: dict) -> tuple[bool, str]:
@@ -52,17 +47,17 @@ def verdict_line(label: str | None, diagnosis: dict) -> tuple[bool, str]:
 # With a cold cache this test trains all 16 runs (~2.5 CPU-minutes; several wall minutes on a loaded 2-core box),
 # so it gets a longer limit than the suite's default 600 s.
 @pytest.mark.timeout(1800)
-def test_top1_accuracy_on_real_library_runs():
+def test_top1_accuracy_on_real_library_runs(capsys: pytest.CaptureFixture[str]):
     schema = json.loads((ROOT / "schemas" / "diagnosis.schema.json").read_text())
     runs = all_runs()
     lines, correct = [], 0
     for (lib, fault), path in runs.items():
         label = LABELS[(lib, fault)]
         try:
-            diagnosis = diagnose(path)
+            diagnosis = diagnose(path, capsys)
             jsonschema.validate(diagnosis, schema)
             ok, detail = verdict_line(label, diagnosis)
-        except (AssertionError, json.JSONDecodeError, jsonschema.ValidationError, subprocess.TimeoutExpired) as e:
+        except (AssertionError, json.JSONDecodeError, jsonschema.ValidationError) as e:
             ok, detail = False, f"error: {str(e).splitlines()[0][:300]}"
         correct += ok
         lines.append(f"{'ok  ' if ok else 'MISS'} {lib:<9} {fault:<18} expected {label or 'healthy':<18} {detail}")
