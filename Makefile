@@ -42,8 +42,8 @@ demo: setup
 # fails the build: a machine without apt still runs every other test.
 # Bytecode is written (git-ignored __pycache__/) even where PYTHONDONTWRITEBYTECODE is set, as on this project's
 # machines, and as it is by default: otherwise every `python -m traindoc` child the suite starts recompiles the
-# package (~0.3 CPU-s each) and, on every later run, each xdist worker recompiles and re-rewrites every test module
-# (collection 10.6 -> 4.7 CPU-s). Projects whose tests apply runs still get none (apply/testrun.py sets it).
+# package (a diagnose: 0.98 -> 0.87 CPU-s) and, on every later run, each xdist worker recompiles and re-rewrites
+# every test module (collection 10.6 -> 4.7 CPU-s). Projects whose tests apply runs still get none (testrun.py).
 test: setup browser
 	env -u PYTHONDONTWRITEBYTECODE $(BIN)/python -m pytest $(PYTEST_ARGS)
 
