@@ -15,7 +15,7 @@ from traindoc.causes import CAUSES, IDS, VOCABULARY
 from traindoc.causes.keys import KEYS
 from traindoc.causes.model import MetricOutcome, NoWarning, ScaleKey, SetKey, Strategy
 from traindoc.evidence import all_detectors, code_sites, run_detectors, synthetic
-from traindoc.ingest.model import Run
+from traindoc.ingest.model import ConfigValue, Run
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tools"))
@@ -72,6 +72,15 @@ def test_findings_carry_the_cause_that_registers_their_detector():
         for f in run_detectors(synthetic.make(label, 1)):
             assert owner[f.detector] == f.cause, (label, f.detector, f.cause)
             seen.add(f.detector)
+    # a rule that reads a synthetic picture under a setting no synthetic run configures: the blow-up (nan_inf's)
+    # with gradient accumulation 8 (detect_blow_up_under_accumulation)
+    run = synthetic.make("nan_inf", 1)
+    run.config["gradient_accumulation_steps"] = ConfigValue("gradient_accumulation_steps", 8, "run/config.yaml", 1,
+                                                            "yaml", "8")
+    for f in run_detectors(run):
+        assert owner[f.detector] == f.cause, ("nan_inf + accumulation", f.detector, f.cause)
+        seen.add(f.detector)
+    assert "detect_blow_up_under_accumulation" in seen
     assert len(seen) >= len(owner) // 2  # the check really ran over most detectors
 
 

@@ -352,3 +352,31 @@ def test_an_error_rate_named_with_top1_is_an_error() -> None:
     by_name = {m.name: m for m in heldout.task_metrics(run)}
     assert by_name["val_err-top1"].top is None and by_name["val_err-top1"].error[0] == np.float64(0.93)
     assert by_name["val_top1"].top == 1.0
+
+
+def blown_up(nonfinite: bool) -> dict[str, np.ndarray]:
+    """The loss falls for 20 steps, then grows 30 % a step: non-finite from step 60, or capped at 50x its minimum."""
+    loss = np.where(T < 20, 3.0 - 0.07 * T, 1.6 * 1.3 ** np.maximum(T - 20, 0)) * noise(7)
+    loss = np.where(T >= 60, np.nan, loss) if nonfinite else np.minimum(loss, 80.0)
+    return {"loss": loss, "grad_norm": 1.0 * noise(8, scale=0.2)}
+
+
+def test_blow_up_under_accumulation_fires_with_the_factor_at_its_onset() -> None:
+    for nonfinite in (True, False):
+        (f,) = accumulation.detect_blow_up_under_accumulation(
+            build(blown_up(nonfinite), {"grad_accum_steps": (8, "8")}))
+        assert f.cause == "grad_accum_bug" and f.strength == 0.4 and f.numbers["accumulation"] == 8
+        # the first non-finite step, else where the smoothed loss is 10 % above its minimum (near the turn at 20)
+        assert f.step == 60 if nonfinite else 10 <= f.step <= 30
+
+
+def test_blow_up_under_accumulation_silent_without_accumulation_or_blow_up() -> None:
+    assert accumulation.detect_blow_up_under_accumulation(build(blown_up(True))) == []  # nothing configured
+    assert accumulation.detect_blow_up_under_accumulation(
+        build(blown_up(True), {"gradient_accumulation_steps": (1, "1")})) == []  # no accumulation
+    assert accumulation.detect_blow_up_under_accumulation(
+        build(healthy(), {"gradient_accumulation_steps": (8, "8")})) == []
+    # a loss that ends 30 % above its minimum (overfitting's picture), not a blow-up
+    rise = healthy()
+    rise["loss"] = np.where(T < 150, 2.0 - 0.008 * T, 0.8 + 0.0016 * (T - 150)) * noise(9)
+    assert accumulation.detect_blow_up_under_accumulation(build(rise, {"grad_accum_steps": (8, "8")})) == []
