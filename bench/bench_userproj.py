@@ -117,7 +117,11 @@ def main() -> int:
             "logging every step (only plain argparse and the three HF Trainer layouts, which can start from a "
             "checkpoint; \"first run\" is both runs); vanishing_gradients = the model made 8 sigmoid layers with its "
             "LayerNorm switched off, AdamW at 3e-3 (only Lightning in code, LightningCLI and Hydra, whose model has "
-            "those options; the user picks the cause, --fix vanishing_gradients).\n\n"
+            "those options; the user picks the cause, --fix vanishing_gradients); grad_accum_bug = 8 accumulated "
+            "micro-batches with the loss division the project ships removed (plain argparse, the dataclass module, "
+            "the notebook, MLflow: SGD 0.5, the code fix by --fix; the HF script: its Trainer subclass without "
+            "loss_is_scaled_for_ga = False, AdamW 3e-3; not nanoGPT, whose AdamW-only code shows no harm: "
+            "docs/plan-apply-verify.md).\n\n"
             f"{table(rows)}\n\n{len(rows)} loops, {sum(r['passed'] for r in rows)} fixed. "
             f"Worst loop {worst:.1f} s ({'within' if worst <= GOAL_S else 'over'} the "
             f"{GOAL_S:.0f} s goal).\n\n")

@@ -28,7 +28,7 @@ import pytest
 
 from traindoc.cli import main
 from traindoc.verify.loop import run_loop
-from userproj.layouts import LAYOUTS, fix_for, layouts_for, pattern, recommended_lr, tool_env
+from userproj.layouts import ACCUM, LAYOUTS, fix_for, layouts_for, pattern, recommended_lr, tool_env
 from userproj_cache import shared_prepare
 
 pytestmark = pytest.mark.slow
@@ -243,3 +243,30 @@ def test_whole_loop_turns_the_layer_norm_back_on(name: str, tmp_path: Path, monk
     file, _, _ = lay.vanish_at
     assert lay.vanish_fixed in (root / file).read_text(), (root / file).read_text()
     assert Path(result["new_run"]).is_relative_to(root) and Path(result["new_run"]) != root / run
+
+
+# grad_accum_bug: looped in make test on plain argparse (a plain PyTorch loop, code fix by --fix) and the HF Trainer
+# script where realised (the Trainer subclass form); bench/bench_userproj.py loops every layout with Layout.accum
+ACCUM_LAYOUTS = [n for n in ("plain_argparse", "hf_script") if n in layouts_for("grad_accum_bug")]
+
+
+@pytest.mark.parametrize("name", ACCUM_LAYOUTS)
+def test_whole_loop_divides_the_accumulated_loss(name: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Gradients accumulated over 8 micro-batches with each one's mean loss back-propagated undivided (the shipped
+    division removed): every update is 8x the mean's. grad_accum_bug is listed from the run's log (picked by the user
+    where it is below 0.5), the plan divides the loss once in the user's code, the project's tests and the added
+    regression test pass, and the retrain with the same settings trains: the cause is gone."""
+    lay = LAYOUTS[name]
+    for k, v in tool_env(tmp_path / name).items():
+        monkeypatch.setenv(k, v)
+    root, run = shared_prepare(name, tmp_path, "grad_accum_bug")
+    result = check_loop(root, run, fix=fix_for(lay, "grad_accum_bug"), retrain_cmd=lay.retrain_cmd)
+    assert "grad_accum_bug" in result["fixed_causes"]
+    assert "grad_accum_bug" in [c for c, _ in result["diagnosis"]], result["diagnosis"]
+    assert result["apply"] == "applied" and result["changes"] >= 1
+    code = "\n".join(p.read_text() for p in root.glob("*.py"))
+    assert "(loss / args.grad_accum_steps).backward()" in code or "loss_is_scaled_for_ga = False" in code, code
+    assert list(root.glob("tests/test_traindoc_*.py")), "no regression test added"
+    # the retrain kept the faulty run's settings (accumulation and optimizer): only the division changed
+    recorded = "".join(p.read_text() for p in Path(result["new_run"]).glob("*args.json"))
+    assert re.search(rf'"(grad_accum_steps|gradient_accumulation_steps)": {ACCUM}\b', recorded), recorded

@@ -56,6 +56,11 @@ class Layout:
     # normalisation) where `prepare` writes the fault; None where the layout's model has no such options
     vanish_at: tuple[str, str, str] | None = None
     vanish_fixed: str = ""  # the norm switch as the plan leaves it in that file (turned back on)
+    # grad_accum_bug: the edits (file or "launch", its text as shipped, its text in the faulty run) that make the user
+    # accumulate gradients over several micro-batches with the loss no longer divided by their number (the division
+    # the shipped code makes, removed); None where the fault does no harm the run shows (nanoGPT's AdamW)
+    accum: tuple[tuple[str, str, str], ...] | None = None
+    fix_accum: str | None = None  # `plan --fix` for grad_accum_bug, as `fix` for lr_too_high
 
 
 # no_warmup: the base run trains AdamW at 3e-3 with a warmup (16 steps) and leaves its model where the HF Trainer
@@ -67,6 +72,7 @@ class Layout:
 # RAdam), and the trained model's loss jumps ~2.2x and its grad norm ~5x in the first 2 steps before it settles
 # back at the same LR (docs/plan-apply-verify.md, "no_warmup", for the measured seeds)
 BASE_LR, RESUME_LR = "3e-3", "1e-2"
+ACCUM = 8  # grad_accum_bug's accumulation steps (docs/plan-apply-verify.md, "grad_accum_bug")
 
 LAYOUTS = {
     # The tiny GPT-2 under the HF Trainer at learning_rate 0.1 trains without a reliable blow-up (loss 2.7 -> 2.0;
@@ -82,7 +88,16 @@ LAYOUTS = {
                                       f"--lr {BASE_LR} --steps 150 --out runs/base --save_to base/model.pt",
                                       f"--lr {RESUME_LR} --steps 150 --warmup_steps 0 --out runs/exp1 "
                                       "--init_from base/model.pt"),),
-                             base_ckpt="base/model.pt"),
+                             base_ckpt="base/model.pt",
+                             # SGD with momentum 0.9 at 0.5 (the top of SGD's range) over 8 micro-batches of 32,
+                             # unclipped: divided, it trains as well as AdamW; undivided, every update is 8x (an LR of
+                             # 4) and the loss goes non-finite within ~25 steps. The log shows a blow-up
+                             # (grad_explosion first); grad_accum_bug is listed below 0.5 beside it, the user picks it
+                             accum=(("train.sh", "--lr 0.5 --steps 150",
+                                     f"--optimizer sgd --lr 0.5 --grad_accum_steps {ACCUM} --grad_clip 0 --steps 80"),
+                                    ("train.py", "            loss = loss / args.grad_accum_steps  # each micro-batch "
+                                     "adds its share of the accumulated batch's gradient\n", "")),
+                             fix_accum="grad_accum_bug"),
     "hf_script": Layout("sh run.sh", "output", ("train.py", "learning_rate={lr},"),
                         "python train.py --output_dir output-fixed", fix="lr_too_high",
                         lr_at=("train.py", "learning_rate=0.1,"),
@@ -93,7 +108,17 @@ LAYOUTS = {
                                  f"--output_dir output --init_from {BASE_CKPT}"),
                                 ("train.py", "warmup_steps=16,", "warmup_steps=16,", "warmup_steps=0,"),
                                 ("train.py", "logging_steps=5,", "logging_steps=5,", "logging_steps=1,"),
-                                ("train.py", 'save_strategy="no",', 'save_strategy="steps",', 'save_strategy="no",'))),
+                                ("train.py", 'save_strategy="no",', 'save_strategy="steps",', 'save_strategy="no",')),
+                        # the HF form: LetterTrainer computes its own mean loss and ships saying so
+                        # (loss_is_scaled_for_ga = False); without that line the Trainer, told the loss is already
+                        # normalised over the accumulated batch (the model accepts num_items_in_batch), does not
+                        # divide it by the 8 accumulation steps. AdamW at 3e-3 hardly minds a gradient 8x its size
+                        # (m / sqrt(v) does not change with the gradient's scale), but the loss it logs is the sum
+                        # over the 8 micro-batches: 8x the held-out loss, which makes grad_accum_bug the top cause
+                        accum=(("train.py", "    loss_is_scaled_for_ga = False  # a mean over one micro-batch: the "
+                                "Trainer divides it by the accumulation steps\n\n", ""),
+                               ("train.py", "learning_rate=0.1,", "learning_rate=3e-3,"),
+                               ("train.py", "max_steps=160,", f"max_steps=40, gradient_accumulation_steps={ACCUM},"))),
     # the JSON names output/ as the output folder: the user moved the first run aside, as the plan tells them
     "hf_argparser_json": Layout("make train", "output-run1", ("configs/train.json", '"learning_rate": {lr},'),
                                 "python train.py configs/train.json", fix="lr_too_high", archive="output:output-run1",
@@ -212,6 +237,7 @@ FAULT_LR = {"lr_too_low": "1e-7", "scheduler_misuse": "1e-3", "fp16_overflow": "
 WARMUP_STEPS = 1000
 CAUSES = ("lr_too_high", *FAULT_LR, "no_warmup")
 CAUSES += ("vanishing_gradients",)
+CAUSES += ("grad_accum_bug",)
 
 
 def layouts_for(cause: str) -> list[str]:
@@ -219,7 +245,8 @@ def layouts_for(cause: str) -> list[str]:
     fault a library that trains in float16 on a CPU)."""
     if cause == "vanishing_gradients":
         return [n for n, lay in LAYOUTS.items() if lay.vanish_at is not None]
-    need = {"scheduler_misuse": "warmup_at", "fp16_overflow": "precision_at", "no_warmup": "resume"}.get(cause)
+    need = {"scheduler_misuse": "warmup_at", "fp16_overflow": "precision_at", "no_warmup": "resume",
+            "grad_accum_bug": "accum"}.get(cause)
     return [n for n, lay in LAYOUTS.items() if need is None or getattr(lay, need) is not None]
 
 
@@ -227,7 +254,8 @@ def fix_for(lay: Layout, cause: str) -> str | None:
     """What the user passes as `plan --fix` for the cause in this layout (None: the plan's default)."""
     if cause == "vanishing_gradients":
         return VANISH_FIX
-    return {"lr_too_high": lay.fix, "fp16_overflow": lay.fix_fp16, "no_warmup": "no_warmup"}.get(cause)
+    return {"lr_too_high": lay.fix, "fp16_overflow": lay.fix_fp16, "no_warmup": "no_warmup",
+            "grad_accum_bug": lay.fix_accum}.get(cause)
 
 
 def _write(root: Path, launch: str, file: str, old: str, new: str) -> str:
@@ -248,6 +276,12 @@ def realise(root: Path, lay: Layout, cause: str) -> str:
         return lay.launch
     if cause == "vanishing_gradients":
         return realise_vanishing(root, lay)
+    if cause == "grad_accum_bug":  # the layout's own settings for it, and the division removed
+        assert lay.accum is not None, "the undivided loss does no harm this layout's run shows"
+        launch = lay.launch
+        for file, old, new in lay.accum:
+            launch = _write(root, launch, file, old, new)
+        return launch
     file, text = lay.lr_at
     launch = _write(root, lay.launch, file, text, re.sub(NUMBER, FAULT_LR[cause], text, count=1))
     if cause == "scheduler_misuse":

@@ -17,6 +17,7 @@ def get_args():
     p.add_argument("--optimizer", default="adamw")
     p.add_argument("--steps", type=int, default=150)
     p.add_argument("--batch_size", type=int, default=32)
+    p.add_argument("--grad_accum_steps", type=int, default=1, help="micro-batches of --batch_size per optimizer step")
     p.add_argument("--grad_clip", type=float, default=1.0)
     p.add_argument("--warmup_steps", type=int, default=10)
     p.add_argument("--seed", type=int, default=0)
@@ -55,29 +56,38 @@ def main():
     model = NextLetter(VOCAB_SIZE)
     if args.init_from:
         model.load_state_dict(torch.load(args.init_from, weights_only=True))
-    opt = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=0.01)
+    if args.optimizer == "sgd":
+        opt = torch.optim.SGD(model.parameters(), lr=args.lr, momentum=0.9)
+    else:
+        opt = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=0.01)
     warmup = max(args.warmup_steps, 1)
     sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: min(1.0, (s + 1) / warmup) * 0.5 * (
         1 + math.cos(math.pi * min(s, args.steps) / args.steps)))
     g = torch.Generator().manual_seed(args.seed)
     with open(out / "metrics.jsonl", "w") as log:
-        for step in range(1, args.steps + 1):
+        step, step_loss = 0, 0.0
+        for micro in range(args.steps * args.grad_accum_steps):
             idx = torch.randint(len(train), (args.batch_size,), generator=g).tolist()
             loss = loss_on(model, [train[i] for i in idx])
-            opt.zero_grad(set_to_none=True)
+            step_loss += loss.item() / args.grad_accum_steps  # the mean over the accumulated batch, for the log
+            loss = loss / args.grad_accum_steps  # each micro-batch adds its share of the accumulated batch's gradient
             loss.backward()
-            grad_norm = torch.nn.utils.clip_grad_norm_(model.parameters(), args.grad_clip)
-            opt.step()
-            sched.step()
-            rec = {"step": step, "loss": loss.item(), "lr": opt.param_groups[0]["lr"], "grad_norm": grad_norm.item()}
-            if step % 25 == 0:
-                with torch.no_grad():
-                    rec["eval_loss"] = loss_on(model, held_out).item()
-            log.write(json.dumps(rec) + "\n")
+            if (micro + 1) % args.grad_accum_steps == 0:
+                grad_norm = torch.nn.utils.clip_grad_norm_(model.parameters(), args.grad_clip or float("inf"))  # 0: no clipping
+                opt.step()
+                sched.step()
+                opt.zero_grad(set_to_none=True)
+                step += 1
+                rec = {"step": step, "loss": step_loss, "lr": opt.param_groups[0]["lr"], "grad_norm": grad_norm.item()}
+                if step % 25 == 0:
+                    with torch.no_grad():
+                        rec["eval_loss"] = loss_on(model, held_out).item()
+                log.write(json.dumps(rec) + "\n")
+                step_loss = 0.0
     if args.save_to:
         Path(args.save_to).parent.mkdir(parents=True, exist_ok=True)
         torch.save(model.state_dict(), args.save_to)
-    print(f"done: {args.steps} steps, final loss {loss.item():.3f}")
+    print(f"done: {args.steps} steps, final loss {rec['loss']:.3f}")
 
 
 if __name__ == "__main__":
