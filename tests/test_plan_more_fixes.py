@@ -16,6 +16,7 @@ import ast
 import importlib.util
 import json
 import shlex
+import subprocess
 import sys
 from pathlib import Path
 from typing import Any
@@ -580,7 +581,20 @@ def test_grad_accum_hf_trainer_subclass_divides_once(tmp_path: Path) -> None:
     assert list(changed(plan)) == ["ga_trainer.py"]
     fixed = _hf_update(root, import_file(root / "ga_trainer.py", "ga_after"), 4, 2)
     assert torch.allclose(fixed, full, atol=1e-6)
+    # the regression test the plan added imports the class and passes; on the original class it fails
+    added = root / "tests" / "test_traindoc_hf_loss_scaled.py"
+    assert "tests/test_traindoc_hf_loss_scaled.py" in [c["file"] for c in plan["changes"] if c["kind"] == "new_file"]
+
+    def added_test_passes() -> bool:
+        proc = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(added)], cwd=root,
+                              capture_output=True, text=True, timeout=300)
+        assert "1 passed" in proc.stdout or "1 failed" in proc.stdout, proc.stdout + proc.stderr
+        return proc.returncode == 0
+
+    assert "_fixed_module()" in added.read_text() and added_test_passes()
     assert fix(root, "grad_accum_bug")["changes"] == []  # once
+    (root / "ga_trainer.py").write_text(HF_GA_TRAINER)
+    assert not added_test_passes()
 
 
 def test_fp16_precision_in_hydra_yaml_and_argparse_default(tmp_path: Path) -> None:

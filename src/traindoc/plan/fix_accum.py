@@ -211,8 +211,25 @@ def _hf_loss_scaled(ctx: Context, rc: dict[str, Any]) -> bool:
                       level(rc, "risk", "low"), ["loss_is_scaled_for_ga = False"], []) for cls in sites]
         if not sites or not ctx.ws.set_lines(path, lines, edits):
             continue
+        for cls in sites:
+            _add_hf_test(ctx, rc, path, cls.name)
         ctx.ws.notes.append(f"grad_accum_bug: loss_is_scaled_for_ga is read by the Trainer of recent transformers "
                             f"releases; on one without it, divide {sites[0].name}.compute_loss's loss by "
                             "num_items_in_batch (a summed loss) instead")
         done = True
     return done
+
+
+def _add_hf_test(ctx: Context, rc: dict[str, Any], path: str, cls: str) -> None:
+    """The regression test imports the fixed Trainer subclass and checks the attribute the Trainer reads (the class
+    body, where the module does not import without running more than definitions)."""
+    text = ctx.ws.text(path)
+    probe = None
+    if regression_probe.importable(ast.parse(text)):
+        probe = {"probe": "hf_class"}
+        probe["import_root"], probe["module"] = regression_probe.import_name(Path(path), ctx.ws.root)
+    content = render_template("regression_test", cause=rc["cause"], template="hf_loss_scaled", depth=1,
+                              description=f"{cls} says its loss is not yet divided by the accumulation steps",
+                              rel_file=rel(ctx, path), probe=probe, function=cls)
+    add_test_file(ctx, rc["cause"], "test_traindoc_hf_loss_scaled", content,
+                  f"regression test for {cls}'s loss scaling in {rel(ctx, path)}", "hf_loss_scaled")
