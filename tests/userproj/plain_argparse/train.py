@@ -73,7 +73,8 @@ def main():
             loss = loss / args.grad_accum_steps  # each micro-batch adds its share of the accumulated batch's gradient
             loss.backward()
             if (micro + 1) % args.grad_accum_steps == 0:
-                grad_norm = torch.nn.utils.clip_grad_norm_(model.parameters(), args.grad_clip or float("inf"))  # 0: no clipping
+                # --grad_clip 0 turns clipping off; the norm is still measured for the log
+                grad_norm = torch.nn.utils.clip_grad_norm_(model.parameters(), args.grad_clip or float("inf"))
                 opt.step()
                 sched.step()
                 opt.zero_grad(set_to_none=True)
