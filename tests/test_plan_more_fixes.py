@@ -202,7 +202,7 @@ def test_no_warmup_keyword_added_to_training_arguments(tmp_path: Path) -> None:
 def test_no_warmup_training_arguments_on_one_line(tmp_path: Path) -> None:
     root = layout("hf_script", tmp_path)
     text = (root / "train.py").read_text()
-    start, end = text.index("    args = TrainingArguments("), text.index("    trainer = Trainer(")
+    start, end = text.index("    args = TrainingArguments("), text.index("    trainer = LetterTrainer(")
     (root / "train.py").write_text(text[:start] + "    args = TrainingArguments(output_dir=cli.output_dir, "
                                    "max_steps=160, use_cpu=True)\n" + text[end:])
     fix(root, "no_warmup")
