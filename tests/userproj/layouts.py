@@ -180,7 +180,17 @@ LAYOUTS = {
     # TrainConfig's out_dir is the one folder every run writes: the user moved the first run aside
     "dataclass_config": Layout("python train.py", "runs/first", ("config.py", "lr: float = {lr}"),
                                "python train.py", retrain_cmd="python train.py", archive="runs/latest:runs/first",
-                               lr_at=("config.py", "lr: float = 1.0")),
+                               lr_at=("config.py", "lr: float = 1.0"),
+                               # SGD with momentum 0.9 at 0.5 over 8 micro-batches, unclipped: undivided, the loss
+                               # climbs to ~1e11 within the run; its log holds the loss alone, so grad_accum_bug is
+                               # listed first but below 0.5 (the verdict stays healthy) and the user picks it
+                               accum=(("config.py", 'optimizer: str = "adamw"', 'optimizer: str = "sgd"'),
+                                      ("config.py", "lr: float = 1.0", "lr: float = 0.5"),
+                                      ("config.py", "steps: int = 300", "steps: int = 80"),
+                                      ("config.py", "grad_accum_steps: int = 1", f"grad_accum_steps: int = {ACCUM}"),
+                                      ("train.py", "            loss = loss / cfg.grad_accum_steps  # the accumulated "
+                                       "gradient is the mean over the micro-batches\n", "")),
+                               fix_accum="grad_accum_bug"),
     # the command comes from the W&B offline run's own record of how it was launched
     "notebook_export": Layout("python letters_notebook.py", "wandb/offline-run-*",
                               ("letters_notebook.py", "lr = {lr}\n"), "python letters_notebook.py",

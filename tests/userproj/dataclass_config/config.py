@@ -5,9 +5,11 @@ from dataclasses import dataclass
 
 @dataclass
 class TrainConfig:
+    optimizer: str = "adamw"  # or "sgd" (momentum 0.9)
     lr: float = 1.0
     weight_decay: float = 0.01
     warmup_steps: int = 0
     grad_clip: float = 0.0
     steps: int = 300
+    grad_accum_steps: int = 1  # micro-batches of 32 per optimizer step
     out_dir: str = "runs/latest"

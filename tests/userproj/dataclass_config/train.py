@@ -16,17 +16,25 @@ def main(cfg: TrainConfig) -> None:
     (out / "config.json").write_text(json.dumps(asdict(cfg)))
     torch.manual_seed(0)
     model = torch.nn.Sequential(torch.nn.Embedding(VOCAB_SIZE, 64), torch.nn.Linear(64, VOCAB_SIZE))
-    opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+    if cfg.optimizer == "sgd":
+        opt = torch.optim.SGD(model.parameters(), lr=cfg.lr, momentum=0.9, weight_decay=cfg.weight_decay)
+    else:
+        opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
     lines = make_lines(2000, seed=1)
     with open(out / "metrics.jsonl", "w") as log:
-        for step in range(cfg.steps):
-            ids, _ = batch_ids(lines[step % 1900:step % 1900 + 32])
+        step_loss = 0.0
+        for i in range(cfg.steps * cfg.grad_accum_steps):
+            ids, _ = batch_ids(lines[i % 1900:i % 1900 + 32])
             x = torch.tensor(ids)
             loss = F.cross_entropy(model(x[:, :-1]).reshape(-1, VOCAB_SIZE), x[:, 1:].reshape(-1))
-            opt.zero_grad()
+            step_loss += loss.item() / cfg.grad_accum_steps
+            loss = loss / cfg.grad_accum_steps  # the accumulated gradient is the mean over the micro-batches
             loss.backward()
-            opt.step()
-            log.write(json.dumps({"step": step, "loss": loss.item()}) + "\n")
+            if (i + 1) % cfg.grad_accum_steps == 0:
+                opt.step()
+                opt.zero_grad()
+                log.write(json.dumps({"step": i // cfg.grad_accum_steps, "loss": step_loss}) + "\n")
+                step_loss = 0.0
 
 
 if __name__ == "__main__":
