@@ -194,7 +194,15 @@ LAYOUTS = {
     # the command comes from the W&B offline run's own record of how it was launched
     "notebook_export": Layout("python letters_notebook.py", "wandb/offline-run-*",
                               ("letters_notebook.py", "lr = {lr}\n"), "python letters_notebook.py",
-                              lr_at=("letters_notebook.py", "lr = 1.0")),
+                              lr_at=("letters_notebook.py", "lr = 1.0"),
+                              # as the dataclass module: SGD 0.5 over 8 micro-batches, the loss alone logged
+                              accum=(("letters_notebook.py", 'optimizer = "adamw"', 'optimizer = "sgd"'),
+                                     ("letters_notebook.py", "lr = 1.0", "lr = 0.5"),
+                                     ("letters_notebook.py", "steps = 300", "steps = 80"),
+                                     ("letters_notebook.py", "grad_accum_steps = 1 ", f"grad_accum_steps = {ACCUM} "),
+                                     ("letters_notebook.py", "    loss = loss / grad_accum_steps  # the accumulated "
+                                      "gradient is the mean over the micro-batches\n", "")),
+                              fix_accum="grad_accum_bug"),
     # `mlflow run` (its file store: mlflow-skinny has no SQL store here) records the entry point and the params;
     # `-P lr=1.0` was given on the command line, so the fix travels in the command refilled from MLproject
     "mlflow_project": Layout("mlflow run . -P lr=1.0 --env-manager local", "mlruns/0/*", None,

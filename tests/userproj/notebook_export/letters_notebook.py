@@ -16,21 +16,32 @@ from chardata import VOCAB_SIZE, batch_ids, make_lines
 lr = 1.0
 steps = 300
 warmup_steps = 0
+optimizer = "adamw"  # or "sgd" (momentum 0.9)
+grad_accum_steps = 1  # micro-batches of 32 per optimizer step
 
 
 # In[3]:
 
 
-run = wandb.init(project="letters", mode="offline", config={"lr": lr, "steps": steps})
+run = wandb.init(project="letters", mode="offline", config={"lr": lr, "steps": steps, "optimizer": optimizer,
+                                                             "grad_accum_steps": grad_accum_steps})
 model = torch.nn.Sequential(torch.nn.Embedding(VOCAB_SIZE, 64), torch.nn.Linear(64, VOCAB_SIZE))
-opt = torch.optim.AdamW(model.parameters(), lr=lr)
+if optimizer == "sgd":
+    opt = torch.optim.SGD(model.parameters(), lr=lr, momentum=0.9)
+else:
+    opt = torch.optim.AdamW(model.parameters(), lr=lr)
 lines = make_lines(2000, seed=1)
-for step in range(steps):
-    ids, _ = batch_ids(lines[step % 1900:step % 1900 + 32])
+step_loss = 0.0
+for i in range(steps * grad_accum_steps):
+    ids, _ = batch_ids(lines[i % 1900:i % 1900 + 32])
     x = torch.tensor(ids)
     loss = F.cross_entropy(model(x[:, :-1]).reshape(-1, VOCAB_SIZE), x[:, 1:].reshape(-1))
-    opt.zero_grad()
+    step_loss += loss.item() / grad_accum_steps
+    loss = loss / grad_accum_steps  # the accumulated gradient is the mean over the micro-batches
     loss.backward()
-    opt.step()
-    run.log({"loss": loss.item()}, step=step)
+    if (i + 1) % grad_accum_steps == 0:
+        opt.step()
+        opt.zero_grad()
+        run.log({"loss": step_loss}, step=i // grad_accum_steps)
+        step_loss = 0.0
 run.finish()
