@@ -206,7 +206,15 @@ LAYOUTS = {
     # `mlflow run` (its file store: mlflow-skinny has no SQL store here) records the entry point and the params;
     # `-P lr=1.0` was given on the command line, so the fix travels in the command refilled from MLproject
     "mlflow_project": Layout("mlflow run . -P lr=1.0 --env-manager local", "mlruns/0/*", None,
-                             "python train.py --lr {lr} --steps 100", lr_at=("launch", "-P lr=1.0")),
+                             "python train.py --lr {lr} --steps 100 --optimizer adamw --grad_accum_steps 1",
+                             lr_at=("launch", "-P lr=1.0"),
+                             # as the dataclass module, its settings given as -P on the command line (the command
+                             # MLflow recorded keeps them: the retrain trains the same way, with the loss divided)
+                             accum=(("launch", "-P lr=1.0", f"-P lr=0.5 -P steps=80 -P optimizer=sgd "
+                                     f"-P grad_accum_steps={ACCUM}"),
+                                    ("train.py", "            loss = loss / args.grad_accum_steps  # the accumulated "
+                                     "gradient is the mean over the micro-batches\n", "")),
+                             fix_accum="grad_accum_bug"),
 }
 
 
