@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from traindoc.diagnosis.build import diagnose, validate
+from traindoc.diagnosis.build import blew_up, diagnose, validate
 from traindoc.diagnosis.ranking import calibrate, load_calibration, rank_causes
 from traindoc.diagnosis.render import to_html, to_markdown
 from traindoc.evidence import run_detectors, synthetic
@@ -89,6 +89,23 @@ def test_a_last_heldout_loss_nan_is_never_healthy() -> None:
         assert doc["verdict"] == verdict
         if verdict == "problems_found":
             assert "held-out loss is non-finite" in doc["summary"] and "half precision" in doc["summary"]
+
+
+def test_a_loss_that_blows_up_1000x_is_never_healthy() -> None:
+    """A loss climbing from 3 to ~1e11 with nothing else logged (an undivided accumulated loss under SGD, an LR far
+    too high: the log cannot say which) is broken, whatever the causes' confidences; a loss that falls, or rises only
+    10x (below three orders of magnitude), is not called broken by this rule."""
+    steps = np.arange(80)
+    for values, broken in ((3.0 * 1.38 ** steps, True), (np.linspace(3.0, 1.0, 80), False),
+                           (np.concatenate([np.linspace(3.0, 1.0, 40), np.linspace(1.0, 10.0, 40)]), False)):
+        run = Run()
+        run.add_series(Series("loss", steps, values, "metrics.jsonl"))
+        run.finalize()
+        assert blew_up(run) is broken
+        doc = diagnose(run, ["metrics.jsonl"])
+        validate(doc)
+        if broken:  # never healthy, with or without a confirmed cause
+            assert doc["verdict"] == "problems_found"
 
 
 def test_predicates() -> None:

@@ -15,6 +15,7 @@ from traindoc.diagnosis import unexplained_nan
 from traindoc.diagnosis.ranking import RankedCause, rank_causes
 from traindoc.diagnosis.remedies import REMEDIES, expected_outcomes
 from traindoc.evidence import run_detectors
+from traindoc.evidence.context import BLOW_UP_ANYWAY, divergence
 from traindoc.evidence.detectors.data import HELDOUT_LOSS
 from traindoc.evidence.finding import Finding
 from traindoc.ingest.fingerprint import fingerprint
@@ -215,10 +216,18 @@ def heldout_ends_nonfinite(run: Run) -> bool:
     return False
 
 
+def blew_up(run: Run) -> bool:
+    """The training loss ends >= 1000x above its minimum and stays there (context.BLOW_UP_ANYWAY: no stuck or slowly
+    rising loss climbs three orders of magnitude): a divergence, whichever cause the log lets us name (an
+    accumulated update N times too large and an LR N times too high leave the same curve)."""
+    d = divergence(run, "loss")
+    return d is not None and d.nonfinite_step is None and d.rise >= BLOW_UP_ANYWAY - 1
+
+
 def never_healthy(run: Run, findings: list[Finding]) -> bool:
-    """A run that is broken whatever the causes' confidences say: it never learned, went non-finite for good, or
-    left a model whose last held-out loss is non-finite."""
-    return does_not_learn(findings) or heldout_ends_nonfinite(run)
+    """A run that is broken whatever the causes' confidences say: it never learned, went non-finite for good, blew
+    up by three orders of magnitude, or left a model whose last held-out loss is non-finite."""
+    return does_not_learn(findings) or blew_up(run) or heldout_ends_nonfinite(run)
 
 
 def diagnose(run: Run, paths: list[str] | None = None, findings: list[Finding] | None = None) -> dict[str, Any]:
@@ -257,8 +266,10 @@ def diagnose(run: Run, paths: list[str] | None = None, findings: list[Finding] |
         names = ", ".join(f"{r.cause} ({r.confidence:.0%})" for r in shown) or "none listed"
         what = ("its loss stays at chance level" if any(f.numbers.get("chance_classes") is not None for f in findings)
                 else "its loss went non-finite and stayed so" if does_not_learn(findings)
+                else "its loss blew up, ending over 1000x above its minimum" if blew_up(run)
                 else "its last held-out loss is non-finite")
-        summary = (f"The run does not learn: {what}. The evidence cannot tell which cause is behind it; check, in "
+        broken = "is broken" if what.startswith(("its loss blew", "its last held-out")) else "does not learn"
+        summary = (f"The run {broken}: {what}. The evidence cannot tell which cause is behind it; check, in "
                    f"this order: {names}.")
         if not shown and broken_eval:
             # nothing else in the log to weigh: the causes that make a held-out loss NaN, in the order an engineer
