@@ -20,6 +20,7 @@ CAUSE = Cause(
         "detect_grad_norm_ramp_from_start",
         "detect_loss_climbs_as_lr_decays",
         "detect_code_zero_grad_missing",
+        "detect_explosion_zero_grad_lookalike",
     ),
     locators=("locate_missing_zero_grad",),
     templates=("zero_grad",),

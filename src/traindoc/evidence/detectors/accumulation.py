@@ -12,11 +12,16 @@ from traindoc.evidence.context import (
     cite_config,
     cite_series,
     config_number,
+    configured_lrs,
     divergence,
     first_nonfinite,
     loss_series,
 )
-from traindoc.evidence.detectors.optimisation import _validation_cadence, detect_zero_grad_sawtooth
+from traindoc.evidence.detectors.optimisation import (
+    _validation_cadence,
+    detect_grad_explosion,
+    detect_zero_grad_sawtooth,
+)
 from traindoc.evidence.finding import Finding
 from traindoc.evidence.stats import fmt
 from traindoc.ingest.model import Run
@@ -399,6 +404,57 @@ def detect_blow_up_under_accumulation(run: Run) -> list[Finding]:
                     ev, d.onset_step, {"accumulation": k, "rise": d.rise})]
 
 
+# ------------------------------------------------------------------ an explosion the LR does not explain
+
+# Gradients that are never cleared (zero_grad missing), or cleared only every k micro-batches while step() runs on
+# each one (an accumulation loop with step() inside), make every update a sum of many gradients: the step grows
+# with the number of gradients summed, not with the LR, and the weights are driven off until the loss and the grad
+# norm blow up. From the loss and grad norm alone that is the picture of gradients exploding through the network,
+# and the LR cannot tell them apart when it sits inside its optimiser's range (a too-high LR is then not the
+# reading). An engineer reading such a blow-up lists the never-cleared buffer beside the explosion: below the
+# report threshold, since only the loop (or a smooth running-sum / sawtooth grad norm, which their own detectors
+# read) confirms it.
+SUMMED_GRADIENTS = 0.3
+EXPLOSION = 0.5  # detect_grad_explosion's own reading of a blow-up (a settled spike or a risk stays under 0.45)
+
+
+def _explosion_at_sane_lr(run: Run) -> tuple[list[str], int | None] | None:
+    """Evidence and step of a blow-up (detect_grad_explosion >= 0.5) while every configured LR is within its
+    optimiser's range, or None."""
+    boom = [f for f in detect_grad_explosion(run) if f.strength >= EXPLOSION]
+    lrs = configured_lrs(run)
+    if not boom or not lrs or any(c.value > c.reference[2] for c in lrs):
+        return None
+    lr = ", ".join(f"{c.value:.3g}" for c in lrs)
+    ev = [*boom[0].evidence[:2],
+          f"the LR ({lr}) is within its optimiser's range: a too-high LR does not explain the blow-up; updates that "
+          "sum many gradients (a buffer never cleared, or cleared every k micro-batches with step() on each) grow "
+          "the same way at any LR"]
+    return ev, boom[0].step
+
+
+def detect_explosion_zero_grad_lookalike(run: Run) -> list[Finding]:
+    """A blow-up at an LR inside its range: gradients never cleared give the same picture (listed, 0.3)."""
+    got = _explosion_at_sane_lr(run)
+    if got is None:
+        return []
+    return [Finding("detect_explosion_zero_grad_lookalike", "zero_grad_missing", SUMMED_GRADIENTS,
+                    "a blow-up the LR does not explain: gradients summed over every step look the same", got[0],
+                    got[1], {"lookalike": True})]
+
+
+def detect_explosion_accumulation_lookalike(run: Run) -> list[Finding]:
+    """A blow-up at an LR inside its range: an accumulation loop stepping on every micro-batch gives the same picture
+    (listed, 0.3)."""
+    got = _explosion_at_sane_lr(run)
+    if got is None:
+        return []
+    return [Finding("detect_explosion_accumulation_lookalike", "grad_accum_bug", SUMMED_GRADIENTS,
+                    "a blow-up the LR does not explain: stale gradients re-applied on every micro-batch look the same",
+                    got[0], got[1], {"lookalike": True})]
+
+
 DETECTORS = [detect_grad_norm_running_sum, detect_grad_norm_ramp_from_start, detect_loss_climbs_as_lr_decays,
              detect_accumulation_sawtooth, detect_loss_summed_over_accumulation, detect_grad_norm_phase_locked,
-             detect_blow_up_under_accumulation]
+             detect_blow_up_under_accumulation, detect_explosion_zero_grad_lookalike,
+             detect_explosion_accumulation_lookalike]
