@@ -229,6 +229,15 @@ def test_lr_too_low_a_short_log_whose_loss_halves_learns() -> None:
     assert flat.strength > 0.25
 
 
+def test_lr_too_low_is_no_reading_of_a_loss_never_finite() -> None:
+    # Informer #193 (development corpus): "Updating learning rate to 1e-06" each epoch, every loss NaN from the first
+    # epoch: the LR is read (1e-6, far under any range) but a small step does not make a loss NaN
+    f = fire(not_learning.detect_lr_too_low, _corpus_run("informer-193-nan-from-epoch1"))
+    assert f.strength <= 0.2 and any("never finite" in e for e in f.evidence)
+    # the same LR with a flat finite loss stays a finding
+    assert fire(not_learning.detect_lr_too_low, _sgd_run(1e-6, {}, np.full(20, 2.0))).strength >= 0.5
+
+
 def test_lr_too_high_overshoot_in_the_first_steps() -> None:
     # LR 13.5 (45x even the wide range): the loss climbs 8x its first value at the third point, then hovers
     loss = [8.0, 20.0, 65.0, 21.0, 9.5, 20.0, 19.0, 15.0, 9.8, 15.0, 11.0, 13.0, 14.0, 16.0, 12.0]

@@ -29,6 +29,7 @@ DATA = Path(__file__).parent / "data" / "ingest"
         ("loss_rank1", "loss@rank1"), ("rank0/loss", "loss@rank0"), ("grad_norm@rank3", "grad_norm@rank3"),
         ("my_custom_metric", "my_custom_metric"), ("Vali Loss", "eval_loss"), ("dev_loss", "eval_loss"),
         ("dev_acc", "eval_accuracy"), ("device_loss", "device_loss"),
+        ("learning rate to", "lr"), ("lr is", "lr"),  # a scheduler's sentence, not a parameter group
     ],
 )
 def test_canonical_names(raw, canonical):

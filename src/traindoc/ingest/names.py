@@ -141,6 +141,9 @@ _LR = re.compile(
     re.I,
 )
 _SEP = re.compile(r"[\s\-/.]+")
+# what a scheduler's message puts between the name and the value ("Updating learning rate to 1e-06", Keras'
+# "setting learning rate to 0.001", "lr is 0.01"): part of the sentence, not a parameter group's name
+_LR_VERB_TAIL = ("to", "is", "now", "now_is", "set_to", "changed_to", "reduced_to")
 
 
 def normalise(raw: str) -> str:
@@ -169,7 +172,7 @@ def _lr_name(raw: str) -> str | None:
         group = rest.split("/", 1)[1] if "/" in rest else ""
         return f"lr/{normalise(group)}" if group else "lr"
     group = normalise(rest)
-    if not group:
+    if not group or group in _LR_VERB_TAIL:
         return "lr"
     if group in ("pg0", "group0", "0", "main"):  # the first parameter group is the main one
         return "lr"

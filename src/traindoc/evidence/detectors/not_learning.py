@@ -820,6 +820,12 @@ def detect_lr_too_low(run: Run) -> list[Finding]:
         ev.append("the loss is exactly 0 at every logged point: nothing is left to learn, so a small LR does not "
                   "explain it")
         strength = min(strength, 0.2)
+    if loss is not None and len(loss) and not lv.size:
+        # not one finite loss: a smaller step cannot make a loss non-finite, and the first logged value is already
+        # NaN/inf before the LR has moved the weights far, so a low LR explains nothing that is wrong here (the
+        # inputs, an unguarded op or the precision do: detect_nan_from_start, detect_nan_inf, detect_fp16_overflow)
+        ev.append("the loss is never finite: a small LR does not make a loss NaN, so it is not what is wrong")
+        strength = min(strength, 0.2)
     return [Finding("detect_lr_too_low", "lr_too_low", float(min(1.0, strength)),
                     "learning rate far below the reference range; the loss barely moves", ev, None,
                     {"lr_under_reference": factor, "loss_progress": prog, "grad_norm_median": gmed}, sites)]
