@@ -712,5 +712,39 @@ def detect_overfitting(run: Run) -> list[Finding]:
                      "train_keeps_falling": train_falls}, sites)]
 
 
+# A loop that trains on one batch over and over (`batch = next(iter(loader))` inside the loop, a loader that yields a
+# single batch) fits that batch: the train loss falls toward 0 without the batch-to-batch scatter of fresh
+# mini-batches (a fresh batch's mean loss varies by the per-sample spread / sqrt(B), a few % even for B = 256, so
+# a noisy falling curve rises at some logged points), while the held-out loss turns up exactly as in overfitting.
+# A train loss that falls at >= 95 % of >= 20 logged steps next to an overfitting held-out curve is one batch
+# memorised, or a loss averaged over many steps (which the log may not say): the same-batch loop is listed beside
+# overfitting (0.3), never confirmed; the loop or the loader shows which.
+SAME_BATCH_POINTS = 20
+SAME_BATCH_FALLS = 0.95
+SAME_BATCH = 0.3
+
+
+def detect_same_batch_every_step(run: Run) -> list[Finding]:
+    """Overfitting with a train loss that falls at almost every logged step: the model may see one batch only."""
+    over = [f for f in detect_overfitting(run) if f.strength >= 0.5]
+    loss = loss_series(run)
+    if not over or loss is None:
+        return []
+    st, v = loss.finite()
+    if v.size < SAME_BATCH_POINTS:
+        return []
+    falls = float((np.diff(v) < 0).mean())
+    if falls < SAME_BATCH_FALLS:
+        return []
+    ev = [*over[0].evidence[:1],
+          f"the train loss fell at {falls:.0%} of its {v.size - 1} logged steps ({fmt(float(v[0]))} -> "
+          f"{fmt(float(v[-1]))}) {cite_series(loss)}: none of the scatter fresh mini-batches give, the curve of one "
+          "batch fitted over and over (or of a loss averaged over many steps)"]
+    return [Finding("detect_same_batch_every_step", "data_pipeline_bug", SAME_BATCH,
+                    "the train loss has no batch-to-batch scatter: the loop may train on one batch", ev, int(st[0]),
+                    {"falling_share": falls})]
+
+
 DETECTORS = [detect_label_leakage, detect_data_pipeline_bug, detect_loss_exactly_zero, detect_nan_from_start,
-             detect_heldout_nonfinite, detect_perfect_overlap, detect_curriculum_shock, detect_overfitting]
+             detect_heldout_nonfinite, detect_perfect_overlap, detect_curriculum_shock, detect_overfitting,
+             detect_same_batch_every_step]
