@@ -7,9 +7,10 @@ CAUSE = Cause(
     id="vanishing_gradients",
     group="Optimisation dynamics",
     what="gradients too small to train the early layers",
-    evidence="grad norm tiny (<1e-4) from the start; loss plateau; deep saturating activations",
+    evidence="grad norm tiny (<1e-4) from the start; input-side layers' grad norm < 1e-3 of the output side's; "
+             "loss plateau; deep saturating activations",
     typical_fix="normalisation layers, residuals, better init, non-saturating activations",
-    detectors=("detect_vanishing_gradients", "detect_saturating_depth"),
+    detectors=("detect_vanishing_gradients", "detect_layer_grad_decay", "detect_saturating_depth"),
     remedy=Remedy(
         "Gradients vanish before they reach the early layers",
         "Add normalisation/residual connections, use a better init and non-saturating activations",

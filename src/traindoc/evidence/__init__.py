@@ -18,6 +18,7 @@ def all_detectors() -> list[Callable[[Run], list[Finding]]]:
         architecture,
         code_lint,
         data,
+        layer_grads,
         not_learning,
         numerics,
         optimisation,
@@ -26,7 +27,8 @@ def all_detectors() -> list[Callable[[Run], list[Finding]]]:
     )
 
     out: list[Callable[[Run], list[Finding]]] = []
-    for mod in (optimisation, accumulation, not_learning, numerics, data, transfer, architecture, systems, code_lint):
+    for mod in (optimisation, accumulation, not_learning, layer_grads, numerics, data, transfer, architecture, systems,
+                code_lint):
         out.extend(mod.DETECTORS)
     return out
 

@@ -33,6 +33,7 @@ import numpy as np
 from traindoc.causes.keys import KEYS
 from traindoc.evidence import stats
 from traindoc.ingest.model import ConfigValue, Run, Series
+from traindoc.ingest.names import layer_grad_param
 
 # family -> (low, reference, high). "reference" is the value we recommend when lowering/raising.
 LR_REFERENCE: dict[str, tuple[float, float, float]] = {
@@ -850,3 +851,70 @@ def _nan_context(run: Run) -> NanContext | None:
                              f"step {int(st[j])} before the NaN (raised on resume?)")
     return NanContext(first, nf_loss is not None, finite_before, from_start, blowup, loss_rising, lr_rising,
                       lr_raised, recovers)
+
+
+# ------------------------------------------------------------------------------------------ per-layer grad norms
+
+@dataclass
+class LayerGrads:
+    """Per-layer gradient norms of one numbered stack of modules (`net.0` ... `net.9`, `model.layers.0` ...), in
+    layer order: `values[i, j]` is block `blocks[j]`'s norm at `steps[i]` (the root sum of squares of its weights'
+    norms, which is the norm of the block's weights taken together)."""
+
+    stack: str  # the container's path ("net", "model.layers")
+    blocks: list[str]  # block paths in layer order (input side first)
+    steps: np.ndarray
+    values: np.ndarray  # (steps, blocks)
+    series: Series  # one of the family's series, to cite its file
+
+
+# Embedding tables get a gradient only in the rows the batch used: its norm says nothing about depth (the probe
+# skips them the same way, probe/gradient_flow.py).
+_EMBEDDING = re.compile(r"emb|wte|wpe", re.IGNORECASE)
+_BIAS = re.compile(r"(?:^|[._])bias$", re.IGNORECASE)
+
+
+def layer_grad_norms(run: Run) -> LayerGrads | None:
+    """The run's logged per-parameter gradient norms (ingest/names.py, layer_grad_param) as per-layer norms of its
+    longest numbered stack, or None when it logs fewer than 4 such layers. Layer order is the stack's index, which
+    is the order the modules were built in (nn.Sequential, nn.ModuleList): a log's own column order is not to be
+    trusted (Lightning's CSVLogger sorts its columns by name, so `net.10` comes before `net.2`). Biases are left out
+    (a bias's gradient is the layer's error signal summed, not the weights' update) and so are embedding tables."""
+    return stats.cached(run, "layer_grad_norms", lambda: _layer_grad_norms(run))
+
+
+def _layer_grad_norms(run: Run) -> LayerGrads | None:
+    # (norm-type prefix, stack) -> block index -> the block's series
+    families: dict[tuple[str, str], dict[int, list[Series]]] = {}
+    for name, s in run.metrics.items():
+        param = layer_grad_param(name)
+        if param is None or _BIAS.search(param) or _EMBEDDING.search(param):
+            continue
+        parts = param.split(".")
+        at = next((i for i, p in enumerate(parts[:-1]) if p.isdigit()), None)
+        if at is None:
+            continue
+        key = (name[: len(name) - len(param)], ".".join(parts[:at]))
+        families.setdefault(key, {}).setdefault(int(parts[at]), []).append(s)
+    if not families:
+        return None
+    (_, stack), blocks = max(families.items(), key=lambda kv: (len(kv[1]), kv[0]))
+    if len(blocks) < 4:
+        return None
+    order = sorted(blocks)
+    columns: list[dict[int, float]] = []
+    for idx in order:
+        per_step: dict[int, list[float]] = {}
+        for s in blocks[idx]:
+            st, v = s.finite()
+            for a, b in zip(st.tolist(), v.tolist(), strict=True):
+                per_step.setdefault(int(a), []).append(float(b))
+        n_params = len(blocks[idx])
+        columns.append({a: math.sqrt(sum(x * x for x in vals))
+                        for a, vals in per_step.items() if len(vals) == n_params})
+    common = sorted(set.intersection(*(set(c) for c in columns)))
+    if not common:
+        return None
+    values = np.array([[c[a] for c in columns] for a in common], dtype=float)
+    prefix = f"{stack}." if stack else ""
+    return LayerGrads(stack, [f"{prefix}{i}" for i in order], np.array(common), values, blocks[order[0]][0])

@@ -270,6 +270,24 @@ STEP_KEYS = (
 )
 
 
+# Per-parameter gradient norms: Lightning's `grad_norm(module, norm_type)` utility logs "grad_<p>_norm/<param path>"
+# beside its total ("grad_2.0_norm_total", which the alias table maps to grad_norm); custom loops and TensorBoard
+# scalars use "grad_norm/<param>" or "gradient_norm/<param>" (a "train/" prefix allowed). The parameter path is a
+# dotted module path ending in the tensor's own name. Such series keep their raw name in `run.metrics`; detectors
+# read them as one family (evidence/context.py, layer_grad_norms).
+_LAYER_GRAD = re.compile(
+    r"^(?:(?:train|training)/)?(?:grad_(?:[0-9.]+|inf)_norm|grad_norm|gradient_norm|grad_norms|gradient_norms)"
+    r"/(?P<param>[A-Za-z_][\w]*(?:\.[\w]+)*)$"
+)
+
+
+def layer_grad_param(raw: str) -> str | None:
+    """The parameter path of a per-parameter gradient-norm metric ("grad_2.0_norm/net.1.1.weight" ->
+    "net.1.1.weight"), or None when `raw` is not one."""
+    m = _LAYER_GRAD.match(raw.strip())
+    return m.group("param") if m else None
+
+
 def pick_step_key(keys) -> str | None:
     """The step key among a record's keys (see STEP_KEYS), or None."""
     for k in STEP_KEYS:
