@@ -61,6 +61,9 @@ class Layout:
     # the shipped code makes, removed); None where the fault does no harm the run shows (nanoGPT's AdamW)
     accum: tuple[tuple[str, str, str], ...] | None = None
     fix_accum: str | None = None  # `plan --fix` for grad_accum_bug, as `fix` for lr_too_high
+    # what the user passes as `plan --fix` for vanishing_gradients: None where the run's own log makes it the top
+    # cause (the Lightning layouts log per-layer grad norms), its id where only the config hints at it (Hydra)
+    vanish_fix: str | None = None
 
 
 # no_warmup: the base run trains AdamW at 3e-3 with a warmup (16 steps) and leaves its model where the HF Trainer
@@ -176,7 +179,8 @@ LAYOUTS = {
                     "python train.py optim.lr={lr} trainer.max_steps=200", lr_at=("run.sh", "optim.lr=1.0"),
                     vanish_at=("conf/config.yaml", "  depth: 2\n  activation: tanh\n  use_layer_norm: true\n",
                                "  depth: 8\n  activation: sigmoid\n  use_layer_norm: false\n"),
-                    vanish_fixed="  depth: 8\n  activation: sigmoid\n  use_layer_norm: true\n"),
+                    vanish_fixed="  depth: 8\n  activation: sigmoid\n  use_layer_norm: true\n",
+                    vanish_fix="vanishing_gradients"),
     # TrainConfig's out_dir is the one folder every run writes: the user moved the first run aside
     "dataclass_config": Layout("python train.py", "runs/first", ("config.py", "lr: float = {lr}"),
                                "python train.py", retrain_cmd="python train.py", archive="runs/latest:runs/first",
@@ -279,7 +283,7 @@ def layouts_for(cause: str) -> list[str]:
 def fix_for(lay: Layout, cause: str) -> str | None:
     """What the user passes as `plan --fix` for the cause in this layout (None: the plan's default)."""
     if cause == "vanishing_gradients":
-        return VANISH_FIX
+        return lay.vanish_fix
     return {"lr_too_high": lay.fix, "fp16_overflow": lay.fix_fp16, "no_warmup": "no_warmup",
             "grad_accum_bug": lay.fix_accum}.get(cause)
 
@@ -373,12 +377,14 @@ def recommended_lr(root: Path) -> float:
 # sound AdamW LR (3e-3). Each sigmoid layer scales the gradient by <= 1/4 and PyTorch's default init shrinks the
 # signal further, so the first hidden layer's gradient is ~1e-6 of the output layer's and the loss stalls at 2.0-2.45
 # (the letters' frequencies alone give 2.43) against 0.97-0.99 for the same 8 sigmoid layers with the LayerNorm back
-# on (docs/plan-apply-verify.md, "vanishing_gradients", for seeds 0-4). The detectors read the config (activation,
-# depth, no normalisation: detect_saturating_depth), which alone is a risk, not a proof (0.13: listed first on the
-# Lightning layouts, second on Hydra after grad_explosion at 0.15 for its clipping switched off, grad_clip 0.0): on
-# every layout the user picks the cause by its id (plan --fix vanishing_gradients).
+# on (docs/plan-apply-verify.md, "vanishing_gradients", for seeds 0-4). The Lightning layouts log Lightning's per-layer
+# grad norms (grad_norm(self, norm_type=2)): the first layers' norm < 1e-3 of the last layers' over the whole run, with
+# a loss that kept more than half its start, is the evidence (detect_layer_grad_decay, 0.6 before calibration), and
+# vanishing_gradients is the top cause there: the plan's default fixes it. Hydra logs only the total grad norm; its
+# config (activation, depth, no normalisation: detect_saturating_depth) alone is a risk, not a proof (0.13, second
+# after grad_explosion at 0.15 for its clipping switched off, grad_clip 0.0): the user picks the cause by its id
+# (Layout.vanish_fix: plan --fix vanishing_gradients).
 VANISH_LR = "3e-3"
-VANISH_FIX = "vanishing_gradients"
 
 
 def realise_vanishing(root: Path, lay: Layout) -> str:
