@@ -179,14 +179,6 @@ def vanishing_gradients(rng: np.random.Generator) -> Run:
     a["grad_norm"] = a["grad_norm"] * rng.uniform(1e-8, 3e-6)
     n = a["t"].size
     a["loss"] = float(a["loss"][0]) * np.exp(0.01 * rng.standard_normal(n))
-    # the per-layer norms Lightning's grad_norm utility logs: 8 layers, each 4-10x below the one after it
-    # (sigmoid' <= 1/4 and a shrinking init), scaled so the output layer carries the logged total
-    depth = np.arange(8)[::-1]
-    per = rng.uniform(4.0, 10.0) ** -depth.astype(float)
-    for i, share in enumerate(per / np.sqrt((per**2).sum())):
-        v = a["grad_norm"] * share * np.exp(0.2 * rng.standard_normal(n))
-        run.add_series(Series(f"grad_2.0_norm/net.{i}.weight", a["t"].astype(np.int64), v, SRC,
-                              f"grad_2.0_norm/net.{i}.weight"))
     return _finish(run, a, rng)
 
 
