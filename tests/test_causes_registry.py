@@ -15,6 +15,7 @@ from traindoc.causes import CAUSES, IDS, VOCABULARY
 from traindoc.causes.keys import KEYS
 from traindoc.causes.model import MetricOutcome, NoWarning, ScaleKey, SetKey, Strategy
 from traindoc.evidence import all_detectors, code_sites, run_detectors, synthetic
+from traindoc.ingest import load_run
 from traindoc.ingest.model import ConfigValue, Run
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -68,8 +69,11 @@ def test_detectors_report_the_cause_that_registers_them():
 def test_findings_carry_the_cause_that_registers_their_detector():
     owner = {name: cid for cid, c in CAUSES.items() for name in c.detectors}
     seen = set()
-    for label in synthetic.BUILDERS:
-        for f in run_detectors(synthetic.make(label, 1)):
+    # the synthetic series, and a recorded real run for what they do not log (per-layer grad norms: tests/data)
+    runs = [(label, synthetic.make(label, 1)) for label in synthetic.BUILDERS]
+    runs.append(("layer_grads/vanishing", load_run([Path(__file__).parent / "data" / "layer_grads" / "vanishing"])))
+    for label, run in runs:
+        for f in run_detectors(run):
             assert owner[f.detector] == f.cause, (label, f.detector, f.cause)
             seen.add(f.detector)
     # a rule that reads a synthetic picture under a setting no synthetic run configures: the blow-up (nan_inf's)
