@@ -420,10 +420,17 @@ EXPLOSION = 0.5  # detect_grad_explosion's own reading of a blow-up (a settled s
 
 def _explosion_at_sane_lr(run: Run) -> tuple[list[str], int | None] | None:
     """Evidence and step of a blow-up (detect_grad_explosion >= 0.5) while every configured LR is within its
-    optimiser's range, or None."""
-    boom = [f for f in detect_grad_explosion(run) if f.strength >= EXPLOSION]
+    optimiser's range, or None. The LRs first: reading the explosion costs a pass over the grad norm, and both
+    look-alikes ask (memoised on the run)."""
     lrs = configured_lrs(run)
-    if not boom or not lrs or any(c.value > c.reference[2] for c in lrs):
+    if not lrs or any(c.value > c.reference[2] for c in lrs):
+        return None
+    return stats.cached(run, "explosion_at_sane_lr", lambda: _explained_blow_up(run, lrs))
+
+
+def _explained_blow_up(run: Run, lrs: list) -> tuple[list[str], int | None] | None:
+    boom = [f for f in detect_grad_explosion(run) if f.strength >= EXPLOSION]
+    if not boom:
         return None
     lr = ", ".join(f"{c.value:.3g}" for c in lrs)
     ev = [*boom[0].evidence[:2],
