@@ -204,7 +204,42 @@ run.finish()
         shutil.copy(run_dir / "files" / "output.log", dest / "files" / "output.log")
 
 
+def keras(out: Path) -> None:
+    """A real Keras 3 `model.fit` (torch backend) and the ways its per-epoch history is commonly kept: CSVLogger with
+    the file name of Keras's own docstring example (`training.log`, CSV content), `json.dump(history.history)`,
+    `print(history.history)` captured, and pandas `DataFrame(history.history).to_csv()` / `.to_json()`.
+    Needs `pip install keras pandas` (the `corpus` extra)."""
+    code = r"""
+import json, os, sys
+os.environ["KERAS_BACKEND"] = "torch"
+import keras, numpy as np, pandas as pd
+keras.utils.set_random_seed(0)
+rng = np.random.default_rng(0)
+x = rng.normal(size=(600, 20)).astype("float32")
+y = (x[:, :3].sum(axis=1) + 0.8 * rng.normal(size=600) > 0).astype("int32")  # label noise: val loss turns up
+model = keras.Sequential([keras.Input((20,)), keras.layers.Dense(256, activation="relu"),
+                          keras.layers.Dense(256, activation="relu"), keras.layers.Dense(1, activation="sigmoid")])
+model.compile(optimizer=keras.optimizers.Adam(3e-3), loss="binary_crossentropy", metrics=["accuracy"])
+sched = keras.callbacks.LearningRateScheduler(lambda e, lr: 3e-3 * 0.95 ** e)
+hist = model.fit(x, y, epochs=25, batch_size=32, validation_split=0.25, verbose=0,
+                 callbacks=[keras.callbacks.CSVLogger("training.log"), sched])
+json.dump(hist.history, open("history.json", "w"))
+print(hist.history)
+frame = pd.DataFrame(hist.history)
+frame.to_csv("history_frame.csv")
+frame.to_json("history_frame.json")
+"""
+    with tempfile.TemporaryDirectory() as tmp:
+        printed = subprocess.run([sys.executable, "-c", code], cwd=tmp, check=True, capture_output=True,
+                                 text=True).stdout
+        dest = out / "keras_history"
+        dest.mkdir(exist_ok=True)
+        for name in ("training.log", "history.json", "history_frame.csv", "history_frame.json"):
+            shutil.copy(Path(tmp) / name, dest / name)
+        (dest / "printed_history.txt").write_text(printed)
+
+
 if __name__ == "__main__":
-    for what in sys.argv[1:] or ["phase1", "hf", "lightning", "lightning_tb", "mlflow", "mlflow_db", "wandb"]:
+    for what in sys.argv[1:] or ["phase1", "hf", "lightning", "lightning_tb", "mlflow", "mlflow_db", "wandb", "keras"]:
         globals()[what](HERE)
         print("wrote", what)

@@ -299,7 +299,28 @@ def read_wandb_csv(path: Path, run: Run) -> Source:
 # Generic CSV
 
 
+# Keras's CSVLogger writes CSV under whatever name it is given, and its own docstring's example is `training.log`:
+# a `.log` file is a table only when it is one beyond doubt (identifier-like header cells with an epoch/step
+# column, every early row numeric and as wide as the header); it then outranks the text-log reader (0.8).
+_IDENT = re.compile(r"[A-Za-z_][\w./-]*")
+
+
+def _strict_table(head: bytes) -> bool:
+    lines = head_lines(head, 8)
+    try:
+        rows = list(csv.reader(lines))
+    except csv.Error:
+        return False
+    if len(rows) < 3 or len(rows[0]) < 2 or not all(_IDENT.fullmatch(c.strip()) for c in rows[0]):
+        return False
+    if not any(c.strip().lower() in _STEP_COLUMNS or c.strip().lower() == "epoch" for c in rows[0]):
+        return False
+    return all(len(r) == len(rows[0]) and all(to_float(c) is not None for c in r) for r in rows[1:] if r)
+
+
 def sniff_csv(path: Path, head: bytes) -> float:
+    if is_text(head) and path.suffix.lower() == ".log" and _strict_table(head):
+        return 0.85
     if not is_text(head) or path.suffix.lower() not in (".csv", ".txt", ""):
         return 0.0
     header = _header(head)
