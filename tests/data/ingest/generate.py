@@ -239,7 +239,54 @@ frame.to_json("history_frame.json")
         (dest / "printed_history.txt").write_text(printed)
 
 
+_NB_KERAS = [
+    """import os
+os.environ["KERAS_BACKEND"] = "torch"
+import keras, numpy as np
+keras.utils.set_random_seed(0)
+rng = np.random.default_rng(0)
+x = rng.normal(size=(512, 16)).astype("float32")
+y = (x[:, :4].sum(axis=1) > 0).astype("int32")""",
+    """model = keras.Sequential([keras.Input((16,)), keras.layers.Dense(64, activation="relu"),
+                          keras.layers.Dense(2, activation="softmax")])
+model.compile(optimizer=keras.optimizers.SGD(0.05), loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+history = model.fit(x, y, epochs=12, batch_size=32, validation_split=0.25, verbose=1)""",
+    "print(history.history)",
+]
+
+_NB_HF = [
+    """import torch
+from transformers import GPT2Config, GPT2LMHeadModel, Trainer, TrainingArguments
+torch.manual_seed(0)
+ids = torch.randint(0, 64, (256, 32))
+train = [{"input_ids": r, "labels": r} for r in ids[:224]]
+evals = [{"input_ids": r, "labels": r} for r in ids[224:]]
+model = GPT2LMHeadModel(GPT2Config(vocab_size=64, n_positions=32, n_embd=32, n_layer=1, n_head=2))""",
+    """args = TrainingArguments("out", max_steps=40, per_device_train_batch_size=16, learning_rate=3e-3,
+                         logging_steps=5, eval_strategy="steps", eval_steps=10, report_to=[], save_strategy="no",
+                         seed=0, use_cpu=True, disable_tqdm=False)
+Trainer(model=model, args=args, train_dataset=train, eval_dataset=evals).train()""",
+]
+
+
+def notebooks(out: Path) -> None:
+    """Two notebooks executed in a real Jupyter kernel (nbclient + ipykernel): Keras 3 `model.fit` (its epoch lines
+    as stream outputs) and the Hugging Face Trainer (its live progress table as HTML display data). Needs
+    `pip install nbclient nbformat ipykernel keras` (the `corpus` extra plus the notebook packages)."""
+    import nbformat
+    from nbclient import NotebookClient
+
+    dest = out / "notebooks"
+    dest.mkdir(exist_ok=True)
+    for name, cells in (("keras_fit.ipynb", _NB_KERAS), ("hf_trainer.ipynb", _NB_HF)):
+        nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in cells])
+        with tempfile.TemporaryDirectory() as tmp:
+            NotebookClient(nb, timeout=600, kernel_name="python3", resources={"metadata": {"path": tmp}}).execute()
+        nbformat.write(nb, dest / name)
+
+
 if __name__ == "__main__":
-    for what in sys.argv[1:] or ["phase1", "hf", "lightning", "lightning_tb", "mlflow", "mlflow_db", "wandb", "keras"]:
+    every = ["phase1", "hf", "lightning", "lightning_tb", "mlflow", "mlflow_db", "wandb", "keras", "notebooks"]
+    for what in sys.argv[1:] or every:
         globals()[what](HERE)
         print("wrote", what)

@@ -22,6 +22,7 @@ import json
 import math
 import re
 from pathlib import Path
+from typing import BinaryIO
 
 from traindoc.ingest import budget
 from traindoc.ingest.model import LogEvent, Run, Source
@@ -101,7 +102,7 @@ class _Rows:
                 self.last_epoch_int = e
         return "eval" if is_eval else "train"
 
-    def finish(self, path: Path) -> None:
+    def finish(self, path: Path | str) -> None:
         if self.masked:
             self.source.warnings.append(
                 f"{self.masked} train row(s) log loss 0.0 with grad_norm NaN/Inf: read as NaN (HF "
@@ -228,7 +229,17 @@ def sniff_console(path: Path, head: bytes) -> float:
 
 
 def read_console(path: Path, run: Run) -> Source:
-    source = Source(str(path), "hf_console")
+    try:
+        f = budget.open_input(path)
+    except OSError as e:
+        raise ReadError(f"cannot open ({e.strerror})") from None
+    with f:
+        return read_console_stream(f, str(path), run)
+
+
+def read_console_stream(f: BinaryIO, spath: str, run: Run) -> Source:
+    """The console reader on an open binary stream (a file, or the console text of a notebook's outputs)."""
+    source = Source(spath, "hf_console")
     stats = LineStats()
     bar_counts: dict[int, int] = {}  # tqdm total -> largest count seen; the largest total is the training bar
     total_steps = num_epochs = None
@@ -236,55 +247,50 @@ def read_console(path: Path, run: Run) -> Source:
     lineno = 0
     parsed: list[tuple[int, dict]] = []  # (line, row); steps are assigned once the whole log has been seen
     pending_events: list[tuple[int, LogEvent]] = []  # (index of the next row, event)
-    try:
-        f = budget.open_input(path)
-    except OSError as e:
-        raise ReadError(f"cannot open ({e.strerror})") from None
-    with f:
-        for block in line_blocks(f, stats):
-            for raw in block:
-                lineno += 1
-                text = raw.decode("utf-8", errors="replace")
-                for seg in text.split("\r"):
-                    nested = "\x1b[A" in seg  # tqdm draws nested bars (HF's evaluation bar) with cursor-up codes
-                    seg = _ANSI.sub("", seg)
-                    if not seg.strip():
+    for block in line_blocks(f, stats):
+        for raw in block:
+            lineno += 1
+            text = raw.decode("utf-8", errors="replace")
+            for seg in text.split("\r"):
+                nested = "\x1b[A" in seg  # tqdm draws nested bars (HF's evaluation bar) with cursor-up codes
+                seg = _ANSI.sub("", seg)
+                if not seg.strip():
+                    continue
+                for m in () if nested else _TQDM.finditer(seg):
+                    n, total = int(m.group(1)), int(m.group(2))
+                    if n <= total and bar_counts.get(total, -1) < n:
+                        bar_counts[total] = n
+                if _BANNER in seg:
+                    banners += 1
+                if "finetune_stack" not in run.meta and (m := _FT_LOGGER.search(seg)) is not None:
+                    run.meta["finetune_stack"] = _FT_STACKS[m.group(1)]
+                if (m := _TOTAL_BATCH.search(seg)) is not None:
+                    run.meta["hf_total_train_batch_size"] = int(m.group(1).replace(",", ""))
+                if (m := _TOTAL_STEPS.search(seg)) is not None:
+                    total_steps = int(m.group(1).replace(",", ""))
+                if (m := _NUM_EPOCHS.search(seg)) is not None:
+                    num_epochs = int(m.group(1).replace(",", ""))
+                found_dict = False
+                for dm in _DICT.finditer(seg):
+                    row = parse_log_dict(dm.group(0))
+                    if row:
+                        found_dict = True
+                        parsed.append((lineno, row))
+                if not found_dict:
+                    bar = _BAR.match(seg)
+                    if bar is not None:  # a progress bar: only text glued after it can be a warning
+                        seg = seg[bar.end() :]
+                        if not seg.strip():
+                            continue
+                    if param_line(seg, run, spath):  # "Number of trainable parameters = N"
                         continue
-                    for m in () if nested else _TQDM.finditer(seg):
-                        n, total = int(m.group(1)), int(m.group(2))
-                        if n <= total and bar_counts.get(total, -1) < n:
-                            bar_counts[total] = n
-                    if _BANNER in seg:
-                        banners += 1
-                    if "finetune_stack" not in run.meta and (m := _FT_LOGGER.search(seg)) is not None:
-                        run.meta["finetune_stack"] = _FT_STACKS[m.group(1)]
-                    if (m := _TOTAL_BATCH.search(seg)) is not None:
-                        run.meta["hf_total_train_batch_size"] = int(m.group(1).replace(",", ""))
-                    if (m := _TOTAL_STEPS.search(seg)) is not None:
-                        total_steps = int(m.group(1).replace(",", ""))
-                    if (m := _NUM_EPOCHS.search(seg)) is not None:
-                        num_epochs = int(m.group(1).replace(",", ""))
-                    found_dict = False
-                    for dm in _DICT.finditer(seg):
-                        row = parse_log_dict(dm.group(0))
-                        if row:
-                            found_dict = True
-                            parsed.append((lineno, row))
-                    if not found_dict:
-                        bar = _BAR.match(seg)
-                        if bar is not None:  # a progress bar: only text glued after it can be a warning
-                            seg = seg[bar.end() :]
-                            if not seg.strip():
-                                continue
-                        if param_line(seg, run, str(path)):  # "Number of trainable parameters = N"
-                            continue
-                        if precision_line(seg, run):  # "Using cuda_amp half precision backend"
-                            continue
-                        kind, tag = tag_line(seg.strip())
-                        if kind in ("warning", "error"):
-                            pending_events.append(
-                                (len(parsed), LogEvent(kind, seg.strip()[:2000], None, tag, str(path), lineno))
-                            )
+                    if precision_line(seg, run):  # "Using cuda_amp half precision backend"
+                        continue
+                    kind, tag = tag_line(seg.strip())
+                    if kind in ("warning", "error"):
+                        pending_events.append(
+                            (len(parsed), LogEvent(kind, seg.strip()[:2000], None, tag, spath, lineno))
+                        )
     if not parsed:
         raise ReadError("no Hugging Face log dict found")
     keep = _not_echoes(parsed)
@@ -302,7 +308,7 @@ def read_console(path: Path, run: Run) -> Source:
     for (_, row), step in zip(parsed, steps, strict=True):
         rows.add(row, step)
         source.records += 1
-    rows.finish(path)
+    rows.finish(spath)
     for index, event in pending_events:
         event.step = steps[index - 1] if index > 0 else None  # the step of the last row printed before it
         _fold(run, event)

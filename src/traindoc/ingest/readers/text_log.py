@@ -296,11 +296,18 @@ class _Collector:
 
 
 def read(path: Path, run: Run) -> Source:
-    spath = str(path)
     try:
         f = budget.open_input(path)  # confined to the run's folders and metered (ingest/budget.py)
     except OSError as exc:
         raise ReadError(f"{path}: cannot open ({exc.strerror or exc})") from None
+    with f:
+        return read_stream(f, str(path), run)
+
+
+def read_stream(f: BinaryIO, spath: str, run: Run) -> Source:
+    """Read a text log from an open binary stream (a file, or the console text another reader extracted, as the
+    notebook reader does); `spath` names it in citations and warnings."""
+    path = spath
     try:
         head_bytes = f.read(8192)
         if _looks_binary(head_bytes):
@@ -333,8 +340,6 @@ def read(path: Path, run: Run) -> Source:
         parser.finish()
     except OSError as exc:
         raise ReadError(f"{path}: read failed ({exc.strerror or exc})") from None
-    finally:
-        f.close()
 
     for name, steps in col.steps.items():
         run.add_series(Series(name, steps, col.values[name], source=spath, raw_name=col.raw_of.get(name, name)))

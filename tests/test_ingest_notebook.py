@@ -1,0 +1,88 @@
+"""Jupyter notebooks (readers/notebook.py): the training output kept in cell outputs. The fixtures in
+tests/data/ingest/notebooks were executed in a real Jupyter kernel (tests/data/ingest/generate.py notebooks)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from traindoc.ingest.loader import load_run
+from traindoc.ingest.readers import notebook
+
+NOTEBOOKS = Path(__file__).parent / "data" / "ingest" / "notebooks"
+
+
+def _printed_history(nb_path: Path) -> dict[str, list[float]]:
+    """The `print(history.history)` the Keras notebook's last cell shows, as the kernel printed it."""
+    import ast
+
+    cell = json.loads(nb_path.read_text())["cells"][-1]
+    return ast.literal_eval("".join(cell["outputs"][0]["text"]))
+
+
+def test_keras_fit_in_a_notebook_reads_its_epoch_lines() -> None:
+    path = NOTEBOOKS / "keras_fit.ipynb"
+    run = load_run([path])
+    hist = _printed_history(path)
+    assert run.sources[0].format.startswith("notebook:")
+    for key, canon in (("loss", "loss"), ("val_loss", "eval_loss"), ("accuracy", "accuracy"),
+                       ("val_accuracy", "eval_accuracy")):
+        s = run.series(canon)
+        assert s is not None and list(s.steps) == list(range(1, 13)), canon
+        # the epoch line prints 4 decimals of the value the History keeps
+        np.testing.assert_allclose(s.values, hist[key], atol=5e-5)
+
+
+def test_the_hf_trainer_progress_table_of_a_notebook_is_read() -> None:
+    run = load_run([NOTEBOOKS / "hf_trainer.ipynb"])
+    nb = json.loads((NOTEBOOKS / "hf_trainer.ipynb").read_text())
+    html = "".join(next(o for c in nb["cells"] for o in c["outputs"] if o["output_type"] == "display_data")
+                   ["data"]["text/html"])
+    loss, ev = run.series("loss"), run.series("eval_loss")
+    assert loss is not None and ev is not None
+    assert list(loss.steps) == list(ev.steps) == [10, 20, 30, 40]
+    for step, value in zip(ev.steps, ev.values, strict=True):  # each row of the table the Trainer drew
+        assert f"<td>{step}</td>" in html and f"{value:.6f}" in html
+
+
+def _write(tmp_path: Path, outputs: list[dict], name: str = "nb.ipynb") -> Path:
+    nb = {"cells": [{"cell_type": "code", "source": "fit()", "metadata": {}, "execution_count": 1,
+                     "outputs": outputs}], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}
+    path = tmp_path / name
+    path.write_text(json.dumps(nb))
+    return path
+
+
+def test_an_error_output_is_kept_as_an_event(tmp_path: Path) -> None:
+    lines = [f"step {s} loss {2.0 - 0.1 * s:.3f}\n" for s in range(1, 6)]
+    path = _write(tmp_path, [
+        {"output_type": "stream", "name": "stdout", "text": lines},
+        {"output_type": "error", "ename": "RuntimeError", "evalue": "CUDA out of memory. Tried to allocate 2.00 GiB",
+         "traceback": ["\x1b[0;31mRuntimeError\x1b[0m: CUDA out of memory. Tried to allocate 2.00 GiB"]},
+    ])
+    run = load_run([path])
+    assert len(run.series("loss")) == 5
+    assert any("out of memory" in e.message and e.kind == "error" for e in run.events)
+
+
+@pytest.mark.parametrize("content, says", [
+    (None, "keeps no cell output"),
+    ("{not json", "not a readable notebook"),
+])
+def test_a_notebook_without_output_or_broken_says_so_in_one_line(tmp_path: Path, content: str | None,
+                                                                  says: str) -> None:
+    path = _write(tmp_path, []) if content is None else tmp_path / "broken.ipynb"
+    if content is not None:
+        path.write_text('{"cells": ' + content)
+    run = load_run([path])
+    assert run.series("loss") is None
+    assert any(says in w for w in run.warnings), run.warnings
+
+
+def test_only_ipynb_files_are_claimed(tmp_path: Path) -> None:
+    head = b'{"cells": [], "metadata": {}}'
+    assert notebook.sniff(tmp_path / "a.ipynb", head) == 0.9
+    assert notebook.sniff(tmp_path / "a.json", head) == 0.0
