@@ -285,8 +285,43 @@ def notebooks(out: Path) -> None:
         nbformat.write(nb, dest / name)
 
 
+def tensorboard_csv(out: Path) -> None:
+    """TensorBoard's "download CSV" of two scalar tags, produced by TensorBoard's own scalars plugin from a real
+    event file (torch's SummaryWriter), saved under the names the dashboard gives a download
+    (`run-<run>-tag-<tag>.csv`, `/` in the tag as `_`). The curves overfit: the validation loss turns up."""
+    import math
+
+    from tensorboard import context
+    from tensorboard.backend.event_processing import data_provider
+    from tensorboard.backend.event_processing import plugin_event_multiplexer as pem
+    from tensorboard.plugins import base_plugin
+    from tensorboard.plugins.scalar import scalars_plugin
+    from torch.utils.tensorboard import SummaryWriter
+
+    dest = out / "tensorboard_csv"
+    dest.mkdir(exist_ok=True)
+    with tempfile.TemporaryDirectory() as tmp:
+        writer = SummaryWriter(os.path.join(tmp, "version_0"))
+        for epoch in range(30):
+            writer.add_scalar("train/loss", 2.3 * math.exp(-epoch / 6) + 0.05, epoch * 100)
+            writer.add_scalar("val/loss", 2.3 * math.exp(-epoch / 6) + 0.3 + 0.004 * max(0, epoch - 10) ** 2,
+                              epoch * 100)
+        writer.close()
+        mux = pem.EventMultiplexer()
+        mux.AddRunsFromDirectory(tmp)
+        mux.Reload()
+        provider = data_provider.MultiplexerDataProvider(mux, tmp)
+        plugin = scalars_plugin.ScalarsPlugin(base_plugin.TBContext(logdir=tmp, data_provider=provider,
+                                                                    multiplexer=mux))
+        for tag in ("train/loss", "val/loss"):
+            body, _ = plugin.scalars_impl(context.RequestContext(), tag, "version_0", "",
+                                          scalars_plugin.OutputFormat.CSV)
+            (dest / f"run-version_0-tag-{tag.replace('/', '_')}.csv").write_text(body)
+
+
 if __name__ == "__main__":
-    every = ["phase1", "hf", "lightning", "lightning_tb", "mlflow", "mlflow_db", "wandb", "keras", "notebooks"]
+    every = ["phase1", "hf", "lightning", "lightning_tb", "mlflow", "mlflow_db", "wandb", "keras", "notebooks",
+             "tensorboard_csv"]
     for what in sys.argv[1:] or every:
         globals()[what](HERE)
         print("wrote", what)

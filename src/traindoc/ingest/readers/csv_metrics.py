@@ -106,8 +106,10 @@ class _Rows:
             self.source.warnings.append("the last line has no newline: the file may be cut off")
 
 
-def _read_table(path: Path, run: Run, source: Source, *, step_col: str | None, split_of=None) -> list[str]:
-    """Read a wide CSV (one column per metric). Returns the header."""
+def _read_table(path: Path, run: Run, source: Source, *, step_col: str | None, split_of=None,
+                rename: dict[str, str] | None = None) -> list[str]:
+    """Read a wide CSV (one column per metric; `rename` gives a column the metric name it stands for). Returns the
+    header."""
     rows = _Rows(path, source)
     header = None
     for row in rows:
@@ -133,7 +135,8 @@ def _read_table(path: Path, run: Run, source: Source, *, step_col: str | None, s
         if i == step_i or not h or h.lower() in _SKIP_COLUMNS:
             continue
         split = split_of(h) if split_of else None
-        targets.append((i, canonical_metric(h, split), h))
+        raw = rename.get(h, h) if rename else h
+        targets.append((i, canonical_metric(raw, split), raw))
     row_no = 0
     last_epoch: int | None = None
     bad = first_bad = 0
@@ -296,6 +299,33 @@ def read_wandb_csv(path: Path, run: Run) -> Source:
 
 
 # ---------------------------------------------------------------------------------------------------------------
+# TensorBoard's "download CSV": one tag per file, `Wall time,Step,Value`, the tag only in the file name the dashboard
+# gives it (`run-<run>-tag-<tag>.csv`, a `/` in the tag written as `_`), which people often keep or rename to the tag.
+
+_TB_HEADER = ["wall time", "step", "value"]
+_TB_NAME = re.compile(r"-tag-(.+)$")
+
+
+def sniff_tensorboard_csv(path: Path, head: bytes) -> float:
+    if not is_text(head) or path.suffix.lower() != ".csv":
+        return 0.0
+    return 0.95 if [h.lower() for h in _header(head)] == _TB_HEADER else 0.0
+
+
+def read_tensorboard_csv(path: Path, run: Run) -> Source:
+    m = _TB_NAME.search(path.stem)
+    tag = m.group(1) if m else path.stem
+    source = Source(str(path), "tensorboard_csv")
+    header = _read_table(path, run, source, step_col=None, rename={"Value": tag, "value": tag})
+    if [h.lower() for h in header] != _TB_HEADER:
+        raise ReadError(f"{path.name}: not a TensorBoard CSV export (header {header[:3]})")
+    if not m:
+        source.warnings.append(f"the metric's name is taken from the file name ({tag!r}): TensorBoard's export keeps "
+                               "the tag only there")
+    return source
+
+
+# ---------------------------------------------------------------------------------------------------------------
 # Generic CSV
 
 
@@ -344,5 +374,6 @@ READERS = [
     Reader("lightning_csv", sniff_lightning, read_lightning),
     Reader("lightning_hparams", sniff_hparams, read_hparams),
     Reader("wandb_csv", sniff_wandb_csv, read_wandb_csv),
+    Reader("tensorboard_csv", sniff_tensorboard_csv, read_tensorboard_csv),
     Reader("csv_metrics", sniff_csv, read_csv),
 ]
