@@ -33,11 +33,12 @@ SKIP_DIRS = {
 # File types that are never training artifacts we read (media, archives, compiled code, datasets). Checkpoints
 # (.pt, .pth, .bin, .safetensors, .ckpt) are NOT here: the checkpoint reader wants them; nor are pickles, which hold
 # a pickled Keras `History.history` as often as a dataset (readers/history_dict.py claims only the former, by its
-# head; the no-import unpickler reads it, capped).
+# head; the no-import unpickler reads it, capped), nor numpy's .npy/.npz, which hold saved loss curves
+# (readers/numpy_arrays.py reads only 1-D numeric arrays named by a metric word, without unpickling).
 SKIP_SUFFIXES = {
     ".png", ".jpg", ".jpeg", ".gif", ".bmp", ".webp", ".svg", ".ico", ".mp3", ".mp4", ".wav", ".avi", ".mov",
     ".zip", ".tar", ".gz", ".tgz", ".bz2", ".xz", ".7z", ".zst", ".whl", ".so", ".dylib", ".dll", ".o", ".a",
-    ".pyc", ".pyo", ".npy", ".npz", ".parquet", ".arrow", ".feather", ".h5", ".hdf5", ".onnx",
+    ".pyc", ".pyo", ".parquet", ".arrow", ".feather", ".h5", ".hdf5", ".onnx",
     ".lock", ".woff", ".woff2", ".ttf", ".pdf",
 }
 # Inside a folder that a folder reader consumed, these parts are still offered to the file readers: they are

@@ -249,6 +249,28 @@ def _canonical_no_rank(raw: str) -> str:
     return raw
 
 
+# Names people give a metric's history when they keep it themselves (`train_losses`, `val_acc_history`, `lrs`, a
+# checkpoint's "loss_list"): the plural and the container words are not part of what is measured.
+_HISTORY_NOISE = re.compile(r"(?:^|_)(?:history|hist|list|values|log|per_epoch|all|epoch|epochs|batch|batches|"
+                            r"step|steps|iter|iters)(?=_|$)")
+_PLURALS = {"losses": "loss", "accs": "acc", "accuracies": "accuracy", "lrs": "lr", "perplexities": "perplexity",
+            "ppls": "ppl", "errors": "error", "errs": "err", "scores": "score", "f1s": "f1", "bleus": "bleu",
+            "aucs": "auc", "maes": "mae", "mses": "mse", "learning_rates": "learning_rate", "grad_norms": "grad_norm",
+            "norms": "norm"}
+
+
+def history_metric_name(raw: str) -> str:
+    """Canonical name of a metric history named the way people name their own lists (`train_losses` -> `loss`,
+    `val_accs` -> `eval_accuracy`, `lr_history` -> `lr`); `canonical_metric` of what is left."""
+    n = normalise(raw)
+    for plural, single in _PLURALS.items():
+        if n == plural or n.endswith("_" + plural):
+            n = n[: len(n) - len(plural)] + single
+            break
+    n = _HISTORY_NOISE.sub("", n).strip("_") or n
+    return canonical_metric(n)
+
+
 def is_eval_metric(name: str) -> bool:
     """True for canonical names of validation-side metrics."""
     return name.startswith("eval_") or name.startswith("test_")

@@ -29,7 +29,7 @@ from typing import Any
 
 from traindoc.ingest import budget
 from traindoc.ingest.model import ConfigValue, ParamCounts, Run, Source
-from traindoc.ingest.readers import _safe_pickle
+from traindoc.ingest.readers import _safe_pickle, history_dict
 from traindoc.ingest.readers._safe_pickle import TensorInfo, as_tensor, children, plain
 from traindoc.ingest.registry import Reader, ReadError
 
@@ -320,7 +320,16 @@ def read(path: Path, run: Run) -> Source:
             sub = top.get("state_dict") or top.get("model") if isinstance(top, dict) else None
             if isinstance(sub, dict):
                 tensors = {k.split(".", 1)[1]: v for k, v in tensors.items() if k.split(".", 1)[0] in MODEL_KEYS}
+    # metric histories saved with the weights (`torch.save({"model": ..., "train_losses": [...]}, ...)`) or alone
+    # (`torch.save({"loss": [...], "val_loss": [...]}, "history.pt")`): lists of plain numbers under metric names
+    histories = history_dict.add_histories(top, run, str(path), nested=True) if isinstance(top, dict) else []
+    if histories:
+        src.metrics = histories
     if not tensors:
+        if histories:
+            src.format = "torch_saved_history"  # a pickle of metric lists, no model in it
+            src.records = max(len(run.series(n) or ()) for n in histories)
+            return src
         raise ReadError(f"{path.name}: no tensors found (not a model checkpoint)")
     counts = count_params(tensors, source=str(path), guess_ties=not _SHARD.search(path.name))
     if top is not None and counts.trainable is None:

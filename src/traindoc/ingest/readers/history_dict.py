@@ -25,7 +25,7 @@ import numpy as np
 
 from traindoc.ingest import budget
 from traindoc.ingest.model import Run, Series, Source
-from traindoc.ingest.names import STEP_KEYS, canonical_metric
+from traindoc.ingest.names import STEP_KEYS, history_metric_name
 from traindoc.ingest.readers import _safe_pickle
 from traindoc.ingest.registry import Reader, ReadError
 
@@ -113,6 +113,33 @@ def _as_series(value: Any) -> tuple[np.ndarray, np.ndarray] | None:
     return None
 
 
+# containers people keep their histories under inside a larger dict (a checkpoint's "history" or "metrics")
+_NESTED = re.compile(r"^(?:history|histories|metrics|stats|statistics|log|logs|train_history|training_history|"
+                     r"curves|losses)$", re.IGNORECASE)
+
+
+def add_histories(top: dict[Any, Any], run: Run, spath: str, nested: bool = False) -> list[str]:
+    """Add every metric-named history of `top` (name -> list of numbers, or pandas index -> number) to the run, and,
+    with `nested`, those one level down under a container key ("history", "metrics", ...). Returns the canonical
+    names added. Keys that name no metric (a step counter, `tokens`) are not histories."""
+    names: list[str] = []
+    for key, value in top.items():
+        if not isinstance(key, str) or key.strip().lower() in _STEP_NAMES:
+            continue
+        if nested and isinstance(value, dict) and _NESTED.match(key.strip()):
+            names += add_histories(value, run, spath)
+            continue
+        if not _METRIC_KEY.search(key):
+            continue
+        series = _as_series(value)
+        if series is None:
+            continue
+        name = history_metric_name(key)
+        run.add_series(Series(name, series[0], series[1], spath))
+        names.append(name)
+    return names
+
+
 def read(path: Path, run: Run) -> Source:
     with budget.open_input(path) as f:
         data = f.read(MAX_BYTES + 1)
@@ -120,16 +147,7 @@ def read(path: Path, run: Run) -> Source:
         raise ReadError(f"{path.name}: over {MAX_BYTES >> 20} MiB, not a per-epoch metric history")
     top = _mapping(path, data)
     source = Source(str(path), "history_dict")
-    names = []
-    for key, value in top.items():
-        if not isinstance(key, str) or key.strip().lower() in _STEP_NAMES:
-            continue
-        series = _as_series(value)
-        if series is None:
-            continue
-        name = canonical_metric(key)
-        run.add_series(Series(name, series[0], series[1], str(path)))
-        names.append(name)
+    names = add_histories(top, run, str(path))
     if not names:
         raise ReadError(f"{path.name}: no metric with >= {MIN_VALUES} numeric values in the history")
     source.metrics = names
