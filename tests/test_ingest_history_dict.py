@@ -108,3 +108,51 @@ def test_a_log_file_is_a_csv_table_only_beyond_doubt(tmp_path: Path) -> None:
     assert csv_metrics.sniff_csv(tmp_path / "training.log", table) > 0.8  # above the text-log reader
     for head in (prose, no_clock, ragged):
         assert csv_metrics.sniff_csv(tmp_path / "training.log", head) == 0.0
+
+
+INGEST = Path(__file__).parent / "data" / "ingest"
+
+
+def test_a_real_sacred_run_reads_its_logged_scalars_with_their_steps() -> None:
+    metrics = json.loads((INGEST / "sacred_run" / "metrics.json").read_text())
+    run = load_run([INGEST / "sacred_run"])
+    for key, canon in (("training.loss", "loss"), ("validation.loss", "eval_loss")):
+        s = run.series(canon)
+        assert s is not None and list(s.steps) == metrics[key]["steps"]
+        assert list(s.values) == metrics[key]["values"]
+
+
+def test_a_real_dvclive_folder_reads_each_split_from_its_folder() -> None:
+    run = load_run([INGEST / "dvclive"])
+    eval_rows = (INGEST / "dvclive" / "plots" / "metrics" / "eval" / "loss.tsv").read_text().split("\n")[1:]
+    expected = [float(r.split("\t")[1]) for r in eval_rows if r]
+    assert list(run.series("eval_loss").values) == expected
+    assert len(run.series("loss")) == len(expected) == 30
+
+
+def test_per_split_histories_and_record_arrays(tmp_path: Path) -> None:
+    curve = [1.0, 0.8, 0.6, 0.5]
+    (tmp_path / "splits.json").write_text(json.dumps({"train": {"loss": curve, "acc": [0.5, 0.6, 0.7, 0.8]},
+                                                      "val": {"loss": curve[::-1]}}))
+    run = load_run([tmp_path / "splits.json"])
+    assert list(run.series("eval_loss").values) == curve[::-1] and list(run.series("loss").values) == curve
+    # Ludwig-style nesting: split -> output feature -> metric; the first history of a name wins
+    (tmp_path / "stats.json").write_text(json.dumps({"training": {"combined": {"loss": curve}},
+                                                     "validation": {"combined": {"loss": curve[::-1]}}}))
+    run = load_run([tmp_path / "stats.json"])
+    assert list(run.series("loss").values) == curve and list(run.series("eval_loss").values) == curve[::-1]
+    (tmp_path / "results.json").write_text(json.dumps(
+        [{"epoch": e, "train_loss": v, "val_loss": v + 0.1} for e, v in enumerate(curve, start=1)]))
+    run = load_run([tmp_path / "results.json"])
+    assert list(run.series("loss").steps) == [1, 2, 3, 4]
+    assert run.series("eval_loss").values[0] == pytest.approx(1.1)
+
+
+@pytest.mark.parametrize("text", [
+    '{"loss": {"type": "CrossEntropyLoss", "weight": [1, 2, 3]}, "lr": 0.1}',  # a config naming its loss
+    '[{"image_id": 1, "score": 0.9, "bbox": [1, 2, 3, 4]}]',  # detection results: no step, no metric history
+])
+def test_configs_and_results_that_name_a_metric_are_not_histories(tmp_path: Path, text: str) -> None:
+    f = tmp_path / "file.json"
+    f.write_text(text)
+    assert history_dict.sniff(f, f.read_bytes()) == 0.0

@@ -319,9 +319,55 @@ def tensorboard_csv(out: Path) -> None:
             (dest / f"run-version_0-tag-{tag.replace('/', '_')}.csv").write_text(body)
 
 
+def sacred_dvclive(out: Path) -> None:
+    """Two experiment trackers' own files for one overfitting curve (the validation loss turns up after epoch 10):
+    Sacred's FileStorageObserver run folder (`metrics.json` of steps/values/timestamps, `config.json`) and DVCLive's
+    output folder (`plots/metrics/<split>/<name>.tsv`, its summary `metrics.json`, `params.yaml`). Needs
+    `pip install sacred dvclive` (Sacred also needs setuptools' pkg_resources)."""
+    code = r"""
+import math, sys
+from sacred import Experiment
+from sacred.observers import FileStorageObserver
+from dvclive import Live
+
+ex = Experiment("fit")
+ex.observers.append(FileStorageObserver("sacred_runs"))
+
+@ex.config
+def config():
+    lr = 0.01
+    epochs = 30
+
+@ex.main
+def main(_run, lr, epochs):
+    with Live("dvclive", save_dvc_exp=False) as live:
+        live.log_param("lr", lr)
+        for epoch in range(epochs):
+            train = 2.3 * math.exp(-epoch / 6) + 0.05
+            val = 2.3 * math.exp(-epoch / 6) + 0.3 + 0.004 * max(0, epoch - 10) ** 2
+            _run.log_scalar("training.loss", train, epoch)
+            _run.log_scalar("validation.loss", val, epoch)
+            live.log_metric("train/loss", train)
+            live.log_metric("eval/loss", val)
+            live.next_step()
+
+ex.run()
+"""
+    with tempfile.TemporaryDirectory() as tmp:
+        (Path(tmp) / "fit.py").write_text(code)  # Sacred records its main file: it must be one
+        subprocess.run([sys.executable, "fit.py"], cwd=tmp, check=True, capture_output=True)
+        sacred = out / "sacred_run"
+        shutil.rmtree(sacred, ignore_errors=True)
+        sacred.mkdir()
+        for name in ("metrics.json", "config.json"):
+            shutil.copy(Path(tmp) / "sacred_runs" / "1" / name, sacred / name)
+        shutil.rmtree(out / "dvclive", ignore_errors=True)
+        shutil.copytree(Path(tmp) / "dvclive", out / "dvclive", ignore=shutil.ignore_patterns("*.html", "report*"))
+
+
 if __name__ == "__main__":
     every = ["phase1", "hf", "lightning", "lightning_tb", "mlflow", "mlflow_db", "wandb", "keras", "notebooks",
-             "tensorboard_csv"]
+             "tensorboard_csv", "sacred_dvclive"]
     for what in sys.argv[1:] or every:
         globals()[what](HERE)
         print("wrote", what)

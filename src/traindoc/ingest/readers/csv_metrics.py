@@ -40,21 +40,26 @@ _SKIP_COLUMNS = {"time", "timestamp", "wall time", "wall_time", "relative time (
                  "created", "created_at", "_timestamp", "_runtime", "date", "datetime", "epoch_time"}
 
 
-def _header(head: bytes) -> list[str]:
+def _delimiter(path: Path) -> str:
+    """Tab for `.tsv` (DVCLive's plots/metrics files, pandas `to_csv(sep="\\t")`), else the comma."""
+    return "\t" if path.suffix.lower() == ".tsv" else ","
+
+
+def _header(head: bytes, delimiter: str = ",") -> list[str]:
     lines = head_lines(head, 3)
     if not lines:
         return []
     try:
-        return [c.strip() for c in next(csv.reader([lines[0]]))]
+        return [c.strip() for c in next(csv.reader([lines[0]], delimiter=delimiter))]
     except (csv.Error, StopIteration):
         return []
 
 
-def _numeric_rows(head: bytes) -> int:
+def _numeric_rows(head: bytes, delimiter: str = ",") -> int:
     n = 0
     for line in head_lines(head, 12)[1:]:
         try:
-            cells = next(csv.reader([line]))
+            cells = next(csv.reader([line], delimiter=delimiter))
         except (csv.Error, StopIteration):
             continue
         if any(to_float(c) is not None for c in cells):
@@ -91,7 +96,8 @@ class _Rows:
                 for raw in block:
                     self.lineno += 1
                     try:
-                        row = next(csv.reader([raw.decode("utf-8", errors="replace").rstrip("\r")]), None)
+                        row = next(csv.reader([raw.decode("utf-8", errors="replace").rstrip("\r")],
+                                              delimiter=_delimiter(self.path)), None)
                     except csv.Error:
                         bad += 1
                         first_bad = first_bad or self.lineno
@@ -351,12 +357,12 @@ def _strict_table(head: bytes) -> bool:
 def sniff_csv(path: Path, head: bytes) -> float:
     if is_text(head) and path.suffix.lower() == ".log" and _strict_table(head):
         return 0.85
-    if not is_text(head) or path.suffix.lower() not in (".csv", ".txt", ""):
+    if not is_text(head) or path.suffix.lower() not in (".csv", ".tsv", ".txt", ""):
         return 0.0
-    header = _header(head)
+    header = _header(head, _delimiter(path))
     if len(header) < 2 or any(to_float(h) is not None for h in header):
         return 0.0  # no header row
-    if _numeric_rows(head) == 0:
+    if _numeric_rows(head, _delimiter(path)) == 0:
         return 0.0
     names = {canonical_metric(h) for h in header}
     metricish = bool(names & {"loss", "eval_loss", "lr", "grad_norm", "accuracy", "eval_accuracy"})
@@ -364,9 +370,15 @@ def sniff_csv(path: Path, head: bytes) -> float:
     return 0.35 + (0.25 if metricish else 0) + (0.1 if clock else 0) + (0.05 if path.suffix == ".csv" else 0)
 
 
+# A table inside a folder named for a held-out split holds that split's metrics under bare names (DVCLive writes
+# `plots/metrics/eval/loss.tsv` with a `loss` column beside `plots/metrics/train/loss.tsv`).
+_SPLIT_DIRS = {"eval", "val", "valid", "validation", "test", "evaluation"}
+
+
 def read_csv(path: Path, run: Run) -> Source:
     source = Source(str(path), "csv_metrics")
-    _read_table(path, run, source, step_col=None)
+    held_out = path.parent.name.lower() in _SPLIT_DIRS
+    _read_table(path, run, source, step_col=None, split_of=(lambda _h: "eval") if held_out else None)
     return source
 
 

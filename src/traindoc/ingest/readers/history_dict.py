@@ -6,7 +6,12 @@ people save it:
   value may print as `np.float32(0.69)`),
 - `pickle.dump(history.history, f)` (a bare pickle of a dict of float lists; read with the no-import unpickler,
   readers/_safe_pickle.py, so nothing in the file runs),
-- pandas `DataFrame(history.history).to_json()` (each metric a mapping of row index -> value).
+- pandas `DataFrame(history.history).to_json()` (each metric a mapping of row index -> value),
+- the same history kept per split (`{"train": {"loss": [...]}, "val": {"loss": [...]}}`; Ludwig's
+  `training_statistics.json`, `{"training": {"combined": {"loss": [...]}}, "validation": ...}`), the held-out
+  split's names becoming eval metrics,
+- Sacred's `metrics.json` (`{"loss": {"steps": [...], "values": [...], "timestamps": [...]}}`), with its steps,
+- a JSON array of per-epoch records (`json.dump([{"epoch": 1, "train_loss": ...}, ...])`), with its step column.
 
 The mapping has no step column: Keras appends one value per epoch, so a list's position is its epoch (steps 1..n,
 as `Epoch i/N` counts them); a pandas mapping keeps its own integer row index. A name that is a step or epoch
@@ -25,7 +30,7 @@ import numpy as np
 
 from traindoc.ingest import budget
 from traindoc.ingest.model import Run, Series, Source
-from traindoc.ingest.names import STEP_KEYS, history_metric_name
+from traindoc.ingest.names import STEP_KEYS, history_metric_name, pick_step_key
 from traindoc.ingest.readers import _safe_pickle
 from traindoc.ingest.registry import Reader, ReadError
 
@@ -35,12 +40,16 @@ MIN_VALUES = 3
 CONFIDENT = 0.85
 _METRIC_KEY = re.compile(r"loss|acc|error|perplexity|ppl|f1|bleu|auc|dice|iou|psnr|map|mae|mse|rmse|precision|"
                          r"recall|learning_rate|\blr\b", re.IGNORECASE)
-# a metric-named key opening a list or a mapping: what a printed or JSON history starts with, found in the head
-_HEAD_KEY = re.compile(r"""["']([^"'\n]{1,80})["']\s*:\s*[\[{]""")
 _NUMBER = r"[-+]?(?:\d+(?:\.\d*)?(?:[eE][-+]?\d+)?|\.\d+(?:[eE][-+]?\d+)?|nan|inf|NaN|-?Infinity)"
 # one printed entry: 'name': [v, v, ...], each v a number or a numpy scalar's repr np.float32(v)
 _PRINTED_ENTRY = re.compile(rf"""(["'])([^"'\n]{{1,80}})\1\s*:\s*\[\s*((?:(?:np\.\w+\()?{_NUMBER}\)?\s*,?\s*)*)\]""")
 _PRINTED_VALUE = re.compile(rf"(?:np\.\w+\()?({_NUMBER})\)?")
+# what a history shows in its first KiB: a key opening a list of numbers, a pandas index mapping ("0": v) or a Sacred
+# record ({"steps": [...]}); a config's `"loss": {"type": ...}` shows none of these
+_HEAD_ENTRY = re.compile(rf"""["']([^"'\n]{{1,80}})["']\s*:\s*(?:\[\s*(?:np\.\w+\()?{_NUMBER}|"""
+                         r"""\{\s*"-?\d+"\s*:\s*[-\d.N]|\{\s*"(?:steps|values|timestamps)"\s*:\s*\[)""")
+# a JSON array of records: its first record holds a metric-named number and a step-like key
+_HEAD_RECORD = re.compile(r"""^\[\s*\{[^\[\]{}]{0,4000}\}""")
 _STEP_NAMES = {k.lower() for k in STEP_KEYS} | {"epoch", "epochs"}
 _PICKLE_SUFFIXES = (".pkl", ".pickle", ".p")
 
@@ -57,16 +66,25 @@ def sniff(path: Path, head: bytes) -> float:
         # (protocol 2 opens with the dict's `}` right after the header, 4+ after an 8-byte frame length)
         return CONFIDENT if b"}" in head[2:12] and _METRIC_KEY.search(head.decode("latin-1")) else 0.0
     text = head.decode("utf-8", errors="replace").lstrip()
+    if text.startswith("["):
+        first = _HEAD_RECORD.match(text)
+        if first is None:
+            return 0.0
+        try:
+            record = json.loads(first.group(0)[1:].strip())
+        except ValueError:
+            return 0.0
+        keys = {str(k).lower() for k in record} if isinstance(record, dict) else set()
+        numeric = [k for k, v in record.items() if isinstance(v, (int, float))] if keys else []
+        return CONFIDENT if keys & _STEP_NAMES and any(_METRIC_KEY.search(k) for k in numeric) else 0.0
     if not text.startswith("{"):
         return 0.0
-    keys = [m.group(1) for m in _HEAD_KEY.finditer(text[:4096])]
-    if not keys or not any(_METRIC_KEY.search(k) for k in keys):
-        return 0.0
-    return CONFIDENT
+    keys = [m.group(1) for m in _HEAD_ENTRY.finditer(text[:4096])]
+    return CONFIDENT if any(_METRIC_KEY.search(k) for k in keys) else 0.0
 
 
-def _mapping(path: Path, data: bytes) -> dict[str, Any]:
-    """The file's name -> values mapping, or ReadError."""
+def _mapping(path: Path, data: bytes) -> dict[str, Any] | list[Any]:
+    """The file's name -> values mapping (or its list of records), or ReadError."""
     if _is_pickle(path, data[:4]):
         try:
             top = _safe_pickle.load_bytes(data)
@@ -82,7 +100,7 @@ def _mapping(path: Path, data: bytes) -> dict[str, Any]:
         top = json.loads(text)  # Python's json takes NaN / Infinity, as Keras's json.dump writes them
     except (ValueError, RecursionError):
         top = None
-    if isinstance(top, dict):
+    if isinstance(top, (dict, list)):
         return top
     # a printed dict: each 'name': [values] entry (a repr, so no JSON: single quotes, nan, np.float32(...))
     out: dict[str, Any] = {}
@@ -100,6 +118,15 @@ def _as_series(value: Any) -> tuple[np.ndarray, np.ndarray] | None:
         if len(vals) != len(value) or len(vals) < MIN_VALUES:
             return None
         return np.arange(1, len(vals) + 1), np.asarray(vals, dtype=np.float64)
+    if isinstance(value, dict) and isinstance(value.get("values"), list):  # Sacred: steps / values / timestamps
+        vals = _as_series(value["values"])
+        steps = value.get("steps")
+        if vals is None:
+            return None
+        if isinstance(steps, list) and len(steps) == len(vals[1]) and all(
+                isinstance(x, int) and not isinstance(x, bool) for x in steps):
+            return np.asarray(steps), vals[1]
+        return vals
     if isinstance(value, dict):
         pairs = []
         for k, v in value.items():
@@ -118,25 +145,73 @@ _NESTED = re.compile(r"^(?:history|histories|metrics|stats|statistics|log|logs|t
                      r"curves|losses)$", re.IGNORECASE)
 
 
-def add_histories(top: dict[Any, Any], run: Run, spath: str, nested: bool = False) -> list[str]:
-    """Add every metric-named history of `top` (name -> list of numbers, or pandas index -> number) to the run, and,
-    with `nested`, those one level down under a container key ("history", "metrics", ...). Returns the canonical
-    names added. Keys that name no metric (a step counter, `tokens`) are not histories."""
+# the splits a history is kept under: a held-out one makes its metrics eval metrics (`val` / `loss` -> eval_loss)
+_SPLITS = {"train": "", "training": "", "val": "val_", "valid": "val_", "validation": "val_", "eval": "val_",
+           "evaluation": "val_", "dev": "val_", "test": "test_"}
+_MAX_DEPTH = 3
+
+
+def add_histories(top: dict[Any, Any], run: Run, spath: str, nested: bool = False, prefix: str | None = None,
+                  depth: int = 0, seen: set[str] | None = None) -> list[str]:
+    """Add every metric-named history of `top` (name -> list of numbers, a pandas index -> number mapping, or a
+    Sacred steps/values record) to the run. Histories kept per split (`train` / `val` / `validation` / `test` keys,
+    and the levels below one, as Ludwig's output features) are read with the split in their name; with `nested`,
+    those one level down under a container key ("history", "metrics", ...) too. Returns the canonical names
+    added, each once (the first history of a name wins). Keys that name no metric (a step counter, `tokens`) are
+    not histories."""
+    seen = set() if seen is None else seen
     names: list[str] = []
     for key, value in top.items():
         if not isinstance(key, str) or key.strip().lower() in _STEP_NAMES:
             continue
+        split = _SPLITS.get(key.strip().lower())
+        if isinstance(value, dict) and depth < _MAX_DEPTH and (
+                split is not None or prefix is not None and not _METRIC_KEY.search(key)):
+            # a split (`val`), or a group inside one (Ludwig's `combined` / an output feature)
+            names += add_histories(value, run, spath, prefix=prefix if split is None else split, depth=depth + 1,
+                                   seen=seen)
+            continue
         if nested and isinstance(value, dict) and _NESTED.match(key.strip()):
-            names += add_histories(value, run, spath)
+            names += add_histories(value, run, spath, depth=depth + 1, seen=seen)
             continue
         if not _METRIC_KEY.search(key):
             continue
         series = _as_series(value)
-        if series is None:
+        name = history_metric_name((prefix or "") + key)
+        if series is None or name in seen:
             continue
-        name = history_metric_name(key)
         run.add_series(Series(name, series[0], series[1], spath))
+        seen.add(name)
         names.append(name)
+    return names
+
+
+def add_records(records: list[Any], run: Run, spath: str) -> list[str]:
+    """A JSON array of per-epoch records: each numeric, metric-named field a series on the records' step column
+    (`pick_step_key`, else `epoch`, else the record's position)."""
+    rows = [r for r in records if isinstance(r, dict)]
+    if len(rows) < MIN_VALUES:
+        return []
+    keys = {k for r in rows[:100] for k in r if isinstance(k, str)}
+    step_key = pick_step_key(keys) or next((k for k in keys if k.lower() in _STEP_NAMES), None)
+    columns: dict[str, tuple[list[float], list[float]]] = {}
+    for i, r in enumerate(rows):
+        step = r.get(step_key) if step_key else i + 1
+        if not isinstance(step, (int, float)) or isinstance(step, bool):
+            continue
+        for k, v in r.items():
+            if k == step_key or not isinstance(k, str) or not _METRIC_KEY.search(k):
+                continue
+            if isinstance(v, (int, float)) and not isinstance(v, bool):
+                col = columns.setdefault(k, ([], []))
+                col[0].append(step)
+                col[1].append(float(v))
+    names = []
+    for k, (steps, vals) in columns.items():
+        name = history_metric_name(k)
+        if len(vals) >= MIN_VALUES and name not in names:
+            run.add_series(Series(name, np.asarray(steps), np.asarray(vals, dtype=np.float64), spath))
+            names.append(name)
     return names
 
 
@@ -147,11 +222,11 @@ def read(path: Path, run: Run) -> Source:
         raise ReadError(f"{path.name}: over {MAX_BYTES >> 20} MiB, not a per-epoch metric history")
     top = _mapping(path, data)
     source = Source(str(path), "history_dict")
-    names = add_histories(top, run, str(path))
+    names = add_records(top, run, str(path)) if isinstance(top, list) else add_histories(top, run, str(path))
     if not names:
         raise ReadError(f"{path.name}: no metric with >= {MIN_VALUES} numeric values in the history")
     source.metrics = names
-    source.records = max(len(v) if isinstance(v, (list, dict)) else 0 for v in top.values())
+    source.records = max(len(run.series(n) or ()) for n in names)
     return source
 
 
