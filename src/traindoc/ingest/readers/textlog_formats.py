@@ -1423,7 +1423,24 @@ def _md_cells(line: str) -> list[str] | None:
     return [c.strip() for c in line[1:-1].split("|")]
 
 
+# The same tables drawn with box characters, as Rich prints them (`┃ Epoch ┃ Train Loss ┃` under a `┏━━┳━━┓` top,
+# `┡━━╇━━┩` under the header, `│ 1 │ 2.41 │` rows, `├──┼──┤` between rows with show_lines, a `└──┴──┘` bottom):
+# the bars are read as `|`, the rule under a header as the separator row, a rule between rows as nothing.
+_BOX_BARS = str.maketrans({"│": "|", "┃": "|", "║": "|"})
+_BOX_RULE = re.compile(r"^[\u2500-\u257f]+$")
+
+
 def parse_md_table(line: str, st: State) -> Record | None:
+    if _BOX_RULE.match(line):
+        if st.extra.get("md_candidate"):
+            line = "|---|"  # the rule under a header row
+        elif st.extra.get("md_table") is not None and line[0] in "├╟┠":
+            return None  # a rule between rows: the table goes on
+        else:
+            st.extra.pop("md_table", None)
+            return None
+    elif "│" in line or "┃" in line or "║" in line:
+        line = line.translate(_BOX_BARS)
     if _MD_SEP.match(line):
         cand = st.extra.pop("md_candidate", None)
         if cand:
