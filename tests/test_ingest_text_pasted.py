@@ -230,3 +230,17 @@ def test_gan_visualizer_steps_run_on_across_epochs_and_the_pair_is_no_total(tmp_
     assert points(run, "loss_cycle_A") == {100: 2.511, 200: 2.516, 204: 1.506, 304: 1.426}
     from traindoc.evidence.context import loss_series
     assert loss_series(run) is None
+
+
+def test_a_yolo_table_pasted_without_its_step_columns_keeps_its_nan_cells() -> None:
+    run, src = read("yolov7_bare_loss_table.log")
+    assert src.format == "text_log:table"
+    assert math.isnan(run.series("box").values[0]) and math.isnan(run.series("total").values[0])
+    assert run.series("obj").values[0] == 0.007422
+    assert run.series("labels") is None and run.series("img_size") is None  # counts, not metrics
+
+
+def test_a_header_of_words_that_are_not_loss_parts_is_no_bare_table(tmp_path: Path) -> None:
+    f = tmp_path / "notes.log"
+    f.write_text("name  size  labels  img_size\n3  22  22  1280\n")
+    assert not load_run([f]).metrics

@@ -851,7 +851,18 @@ _TABLE_TRAIN_LOSS = {"train_loss", "trn_loss"}
 _TABLE_VALID_LOSS = {"valid_loss", "val_loss"}
 
 
+# YOLOv5/v7 tables pasted without their first columns ("box  obj  cls  total  labels  img_size" over "nan  0.0074
+# 0  nan  22  1280"): a header made only of the loss parts and the count columns, rows numbered by their order.
+def _bare_loss_header(cols: list[str]) -> bool:
+    low = [c.lower() for c in cols]
+    return (len(low) >= 3 and all(c in _TABLE_LOSS_PARTS or c in _TABLE_NOT_METRIC for c in low)
+            and sum(c in _TABLE_LOSS_PARTS for c in low) >= 2)
+
+
 def parse_table(line: str, st: State) -> Record | None:
+    if _bare_loss_header(line.split()):
+        st.extra["table"], st.extra["table_rows"] = ["row", *line.split()], 0
+        return None
     if _TABLE_HEADER.match(line):
         cols = line.split()
         if any(_METRICY.search(c) or c.lower() in _TABLE_LOSS_PARTS for c in cols[1:]):
@@ -860,12 +871,16 @@ def parse_table(line: str, st: State) -> Record | None:
                 cols = cols[:1] + [c if "loss" in c.lower() or c.lower() in _TABLE_NOT_METRIC else f"valid_{c}"
                                    for c in cols[1:]]
             st.extra["table"] = cols
+            st.extra.pop("table_rows", None)
         return None
     cols = st.extra.get("table")
     if not cols:
         return None
     bar = _TABLE_BAR.search(line)  # YOLO prints each row as the description of a tqdm bar
     cells = (line[: bar.start()] if bar else line).split()
+    if cols[0] == "row" and "table_rows" in st.extra:  # a header without its step column: rows count
+        st.extra["table_rows"] += 1
+        cells = [str(st.extra["table_rows"]), *cells]
     if len(cells) != len(cols) or not all(_TABLE_CELL.match(c) for c in cells):
         return None
     first = cells[0].split("/")[0]
@@ -875,7 +890,9 @@ def parse_table(line: str, st: State) -> Record | None:
     for name, cell in zip(cols[1:], cells[1:], strict=True):
         if ":" in cell or cell == "#na#":  # "00:12" is a duration, "#na#" fastai's missing value
             continue
-        v = parse_number(re.sub(r"[A-Za-z]+$", "", cell))
+        v = parse_number(cell)  # "nan" is a value; a unit suffix ("10.2G") is stripped only when it is not one
+        if v is None:
+            v = parse_number(re.sub(r"[A-Za-z]+$", "", cell))
         if v is not None and name.lower() not in _TABLE_NOT_METRIC:
             metrics[name] = v
     if not metrics:
