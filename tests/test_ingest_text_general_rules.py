@@ -307,3 +307,47 @@ def test_a_percentage_and_a_time_alone_are_no_tutorial_line(tmp_path):
     # a progress line with no loss after the counter, and a duration with no counter, are not read as a loss
     run = read_text(tmp_path, "5000 5% (0m12s) done\n0m 5s elapsed 2.9\nstep 1 loss 3.0\nstep 2 loss 2.9\n")
     assert points(run, "loss") == {1: 3.0, 2: 2.9}
+
+
+# --- step counters printed in a logger header, with a number sign, or as a leading column ---------------------------
+
+
+def test_olmo_step_header_carries_the_step_to_its_indented_metric_lines():
+    run = read(REALWORLD / "g1-olmo-1b-aks-first-10-steps" / "run" / "train.log")
+    loss = points(run, "train/CrossEntropyLoss")
+    assert sorted(loss) == list(range(1, 11))  # the "[step=N/739328]" headers, not the line order
+    assert loss[1] == 11.25 and loss[10] == 9.331
+    assert points(run, "train/Perplexity")[2] == 45773  # "45,773": one number, the same step as its loss
+
+
+def test_logger_location_before_a_step_needs_the_step_alone(tmp_path):
+    # silent: a logger header followed by a message with metrics is not a bare step header
+    run = read_text(tmp_path, "[trainer.loop:12, rank=0] step=5 loss=2.0\n[trainer.loop:12, rank=0] step=6 loss=1.9\n")
+    assert points(run, "loss") == {5: 2.0, 6: 1.9}
+
+
+def test_tianshou_epoch_with_number_sign_is_the_step():
+    run = read(REALWORLD / "g1-tianshou-levdoom-dqn-defend-center-50ep" / "run" / "train.log")
+    rew = points(run, "test_reward")
+    assert sorted(rew) == list(range(1, 51))  # 50 epochs, not 100 line-order steps
+    assert rew[1] == 3.9861 and rew[45] == 5.5258
+    assert sorted(points(run, "loss")) == list(range(1, 51))
+
+
+def test_number_sign_elsewhere_is_left_alone():
+    # silent: "#" that follows no counter word ("in #7", "item #3") makes no step
+    rec = parse_generic("best_reward: 4.4556 in #7, loss=0.2", State())
+    assert rec is not None and rec.step is None and rec.epoch is None
+
+
+def test_leading_counter_column_before_a_pipe_is_the_step():
+    run = read(REALWORLD / "g1-modded-llama2-10-initial-result-260-steps" / "run" / "train.log")
+    loss = points(run, "loss")
+    assert min(loss) == 0 and max(loss) == 250 and loss[120] == 4.8438
+
+
+def test_a_row_of_numbers_between_pipes_is_no_counter():
+    # silent: the column needs a name and a value after the pipe ("3 | 4 | 5" is a table row)
+    assert parse_generic("3 | 4 | 5", State()) is None
+    rec = parse_generic("3 | 0.5 | loss 0.7", State())
+    assert rec is None or rec.step != 3

@@ -1584,6 +1584,13 @@ _BRACKET_PAIR = re.compile(r"^\[\s*(\d+),\s*(\d+)\]")
 _BRACKET_STEP = re.compile(r"^\[(\d+)\]\s")
 
 
+# A counter written with a number sign ("Epoch #3:", "Iter #120") and a bare counter column before a pipe
+# ("120 | loss 4.84 | ..."): both read as the step or epoch they print. The column needs a name-value pair after the
+# pipe, so a table row of numbers is not taken for it.
+_NUMBER_SIGN = re.compile(r"\b(epoch|step|iter|iteration|episode)\s*#\s*(\d+)\b", re.I)
+_LEAD_COUNTER = re.compile(r"^(\d{1,12})\s+\|\s+(?=[A-Za-z_][\w/.]*\s*[:=]?\s*[-+]?\d)")
+
+
 _TENSOR_REPR = re.compile(rf"tensor\(\[?\s*({NUM})\]?[^)]*\)")  # printing a tensor: "loss=tensor(2.3456, device=...)"
 # A one-element array printed as the value (PaddlePaddle fetches numpy arrays: "loss: [10.000229]"). Arrays of
 # several values (per-device losses) stay unread: which element is the run's loss is not for us to choose.
@@ -1622,6 +1629,9 @@ _GLUED_COUNTER = re.compile(r"(\bepoch\s*[:=]?\s*\d+)_(?=(?:iter|iteration|step|
 # in SpeechBrain, "Starting epoch 3", "Start of epoch 2"): an epoch it names is also the epoch of those lines, so an
 # excerpt that begins in epoch 9 is known not to begin at the run's start.
 _ONLY_STEP = re.compile(r"^(?:[a-z_]\w*(?:\.[a-z_]\w*)+\s+-\s+)?"  # a Python logger's "%(name)s - " before it
+                        # or its "[%(name)s:%(lineno)d, rank=N] " (OLMo's "[olmo.train:816, rank=0] [step=1/739328]",
+                        # whose metrics follow on indented lines of their own)
+                        r"(?:\[[a-z_][\w.]*:\d+(?:,\s*rank=\d+)?\]\s+)?"
                         r"\W*(?:(?:start(?:ing)?|begin(?:ning)?|going\s+into|entering)\s+(?:of\s+)?)?"
                         r"(global[_ ]step|step|iter|iteration|epoch)\W+(\d+)(?:\s*/\s*\d+)?\W*$", re.I)
 
@@ -1765,6 +1775,11 @@ def parse_generic(line: str, st: State) -> Record | None:
     if "_" in line:
         line = _GLUED_COUNTER.sub(r"\1 ", line)
     line = _sentences(line)
+    if "#" in line:  # "Epoch #3: ..." (tianshou, many RL loops): the number sign is no part of the counter
+        line = _NUMBER_SIGN.sub(r"\1 \2", line)
+    lead = _LEAD_COUNTER.match(line)
+    if lead:  # "120 | loss 4.84 | lr 3e-4 | 13671.82ms": a loop's own step column before the first pipe
+        line = f"step={lead.group(1)} | {line[lead.end():]}"
     only = _ONLY_STEP.match(line)
     if only:  # "step: 100" on its own line: the metric lines that follow belong to it
         st.extra["pending_step"] = int(only.group(2))
