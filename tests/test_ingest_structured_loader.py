@@ -30,6 +30,8 @@ DATA = Path(__file__).parent / "data" / "ingest"
         ("my_custom_metric", "my_custom_metric"), ("Vali Loss", "eval_loss"), ("dev_loss", "eval_loss"),
         ("dev_acc", "eval_accuracy"), ("device_loss", "device_loss"),
         ("learning rate to", "lr"), ("lr is", "lr"),  # a scheduler's sentence, not a parameter group
+        ("train/CrossEntropyLoss", "loss"), ("Train loss/train/total", "loss"),  # OLMo, Composer
+        ("val/CrossEntropyLoss", "eval_loss"), ("train/ZLoss", "train/ZLoss"),  # a z-loss is no training loss
     ],
 )
 def test_canonical_names(raw, canonical):

@@ -314,7 +314,7 @@ def test_a_percentage_and_a_time_alone_are_no_tutorial_line(tmp_path):
 
 def test_olmo_step_header_carries_the_step_to_its_indented_metric_lines():
     run = read(REALWORLD / "g1-olmo-1b-aks-first-10-steps" / "run" / "train.log")
-    loss = points(run, "train/CrossEntropyLoss")
+    loss = points(run, "loss")  # OLMo's train/CrossEntropyLoss is the loss it minimises
     assert sorted(loss) == list(range(1, 11))  # the "[step=N/739328]" headers, not the line order
     assert loss[1] == 11.25 and loss[10] == 9.331
     assert points(run, "train/Perplexity")[2] == 45773  # "45,773": one number, the same step as its loss
@@ -351,3 +351,36 @@ def test_a_row_of_numbers_between_pipes_is_no_counter():
     assert parse_generic("3 | 4 | 5", State()) is None
     rec = parse_generic("3 | 0.5 | loss 0.7", State())
     assert rec is None or rec.step != 3
+
+
+# MosaicML llm-foundry's pretraining quickstart sample output (mosaicml/llm-foundry scripts/train/README.md), exactly:
+# Composer prints "[batch=N/M]:" alone, then one indented "Train <name>: <value>" line per metric
+COMPOSER_SAMPLE = """[batch=1/100]:
+         Train LanguageCrossEntropy: 10.9736
+         Train Perplexity: 58312.0586
+         Train loss/train/total: 10.9736
+[batch=2/100]:
+         Train LanguageCrossEntropy: 10.9724
+         Train Perplexity: 58243.8086
+         Train loss/train/total: 10.9724
+[batch=3/100]:
+         Train LanguageCrossEntropy: 10.9745
+         Train Perplexity: 58365.8047
+         Train loss/train/total: 10.9745
+[batch=4/100]:
+         Train LanguageCrossEntropy: 10.6459
+         Train Perplexity: 42018.5508
+         Train loss/train/total: 10.6459
+"""
+
+
+def test_composer_batch_header_is_the_step_of_its_metric_lines(tmp_path):
+    run = read_text(tmp_path, COMPOSER_SAMPLE)
+    assert points(run, "loss") == {1: 10.9736, 2: 10.9724, 3: 10.9745, 4: 10.6459}  # "loss/train/total" is the loss
+
+
+def test_a_batch_header_needs_its_total():
+    # silent: "[batch=4]" without "/M" is no Composer header (a batch size or index printed in brackets)
+    st = State()
+    parse_generic("[batch=4]:", st)
+    assert "pending_step" not in st.extra

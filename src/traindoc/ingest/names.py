@@ -46,6 +46,9 @@ _ALIASES: dict[str, str] = {
     "running_loss": "loss",  # the PyTorch tutorial loop's averaged print
     "minibatch_loss": "loss",
     "main_loss": "loss",  # Chainer reports under the optimizer's target name: "main/loss", "validation/main/loss"
+    # OLMo's trainer: "train/CrossEntropyLoss" is the loss it minimises (its z-loss, when on, is "train/ZLoss")
+    "crossentropyloss": "loss",
+    "loss_train_total": "loss",  # MosaicML Composer / llm-foundry: "Train loss/train/total", the summed training loss
     "main_accuracy": "accuracy",
     # validation loss
     "eval_loss": "eval_loss",

@@ -1591,6 +1591,12 @@ _NUMBER_SIGN = re.compile(r"\b(epoch|step|iter|iteration|episode)\s*#\s*(\d+)\b"
 _LEAD_COUNTER = re.compile(r"^(\d{1,12})\s+\|\s+(?=[A-Za-z_][\w/.]*\s*[:=]?\s*[-+]?\d)")
 
 
+# MosaicML Composer's console logger (llm-foundry): a header "[batch=12/500]:" (after "[epoch=1]" in some versions)
+# alone on its line, then one indented "Train <name>: <value>" line per metric; the batch is the global batch count
+# (Composer's time/batch), not a position within the epoch
+_COMPOSER_HEADER = re.compile(r"^(?:\[epoch=(\d+)\])?\[batch=(\d+)/\d+\]:?$")
+
+
 _TENSOR_REPR = re.compile(rf"tensor\(\[?\s*({NUM})\]?[^)]*\)")  # printing a tensor: "loss=tensor(2.3456, device=...)"
 # A one-element array printed as the value (PaddlePaddle fetches numpy arrays: "loss: [10.000229]"). Arrays of
 # several values (per-device losses) stay unread: which element is the run's loss is not for us to choose.
@@ -1780,6 +1786,12 @@ def parse_generic(line: str, st: State) -> Record | None:
     lead = _LEAD_COUNTER.match(line)
     if lead:  # "120 | loss 4.84 | lr 3e-4 | 13671.82ms": a loop's own step column before the first pipe
         line = f"step={lead.group(1)} | {line[lead.end():]}"
+    composer = _COMPOSER_HEADER.match(line) if line.startswith("[") else None
+    if composer:  # Composer's "[batch=12/500]:": its "Train <name>: <value>" lines follow, one per line
+        st.extra["pending_step"] = int(composer.group(2))
+        if composer.group(1) is not None:
+            st.extra["pending_epoch"] = int(composer.group(1))
+        return None
     only = _ONLY_STEP.match(line)
     if only:  # "step: 100" on its own line: the metric lines that follow belong to it
         st.extra["pending_step"] = int(only.group(2))
