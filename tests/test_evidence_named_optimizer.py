@@ -70,3 +70,22 @@ def test_yolo_lr0_is_the_configured_lr_not_the_bias_groups_warmup_peak() -> None
     # the run trains without a blow-up at 3.3x Adam's top: a risk listed below 0.3, not a cause
     f = optimisation.detect_lr_too_high(run)
     assert f and f[0].strength < 0.3
+
+
+def test_named_rmsprop_is_judged_on_its_own_range() -> None:
+    """RMSprop's LRs sit on Adam's scale (1e-3 Hinton 2012 and Keras, 1e-2 torch's default): 0.477 is far above
+    them, where the wide range for an unnamed optimiser (top 0.3, SGD's territory) would call it a mere candidate;
+    torch's default 1e-2 stays inside."""
+    flat = np.full(N, 1.0)
+    high = make_run({"optimizer": "rmsprop", "lr": 0.477}, loss=flat, lr=np.full(N, 0.477))
+    assert optimizer_family(high) == "rmsprop"
+    found = optimisation.detect_lr_too_high(high)
+    assert found and found[0].strength >= 0.5 and any("RMSprop" in e for e in found[0].evidence)
+    # the same LR in a run that learns: named RMSprop is still far off its range, an unnamed optimiser a candidate
+    assert optimisation.detect_lr_too_high(make_run({"optimizer": "rmsprop", "lr": 0.477},
+                                                    lr=np.full(N, 0.477)))[0].strength >= 0.5
+    unnamed = make_run({"lr": 0.477}, lr=np.full(N, 0.477))
+    assert optimizer_family(unnamed) == "unknown"
+    assert all(f.strength < 0.5 for f in optimisation.detect_lr_too_high(unnamed))
+    default = make_run({"optimizer": "RMSprop", "lr": 1e-2}, lr=np.full(N, 1e-2))
+    assert optimisation.detect_lr_too_high(default) == []

@@ -9,8 +9,8 @@ CAUSE = Cause(
     evidence="loss zero from the start; one class only; identical batches; loss periodic with the epoch; NaN in inputs",
     typical_fix="fix the loader, check a batch by eye",
     detectors=("detect_data_pipeline_bug", "detect_loss_exactly_zero", "detect_nan_from_start", "detect_chance_labels",
-               "detect_memorised_noise_labels", "detect_heldout_nonfinite", "detect_perfect_overlap",
-               "detect_same_batch_every_step"),
+               "detect_memorised_noise_labels", "detect_heldout_nonfinite", "detect_heldout_nan_first",
+               "detect_perfect_overlap", "detect_same_batch_every_step"),
     remedy=Remedy(
         "The data fed is not the data intended",
         "Fix the loader and check a batch by eye",

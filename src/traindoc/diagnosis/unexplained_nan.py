@@ -45,6 +45,12 @@ def unexplained(findings: list[Finding], confirmed: list[RankedCause]) -> Findin
 def candidates(f: Finding) -> list[str]:
     """The causes the log leaves open, in checking order. A stated bf16/fp32 precision rules overflow out; a stated
     LR low enough for any optimiser rules the LR out (evidence/nan_prior.py)."""
+    if f.numbers.get("inputs_first"):
+        # the held-out loss went NaN first through finite weights (evidence/nan_inputs.py): no step size and no
+        # gradient overflow did that; the inputs, an op they drive to NaN, or (precision not stated) an activation
+        # overflow on them remain
+        out = [FROM_START, "nan_inf"]
+        return out + (["fp16_overflow"] if f.numbers.get("half_precision") is None else [])
     out = [FROM_START] if f.numbers.get("nan_from_start") else []
     out += [c for c in CANDIDATES if not (c == "fp16_overflow" and f.numbers.get("half_precision") is False)
             and not (c == "lr_too_high" and f.numbers.get("lr_cleared"))]
@@ -57,7 +63,9 @@ def summary(f: Finding, ranked: list[RankedCause]) -> str:
     words = ", ".join(WORDS[c] for c in names[:-1]) + f" and {WORDS[names[-1]]}"
     before = ("no finite loss before it" if f.numbers.get("nan_from_start")
               else "no blow-up or LR change before it")
-    if f.numbers.get("lr_cleared"):
+    if f.numbers.get("inputs_first"):
+        before = "the held-out loss non-finite first, through finite weights, and no blow-up or LR change before it"
+    elif f.numbers.get("lr_cleared"):
         before += ", a stated LR low enough to rule the LR out"
     order = ", ".join(f"{c} ({conf.get(c, 0.0):.0%})" for c in sorted(names, key=lambda c: -conf.get(c, 0.0)))
     return (f"The loss went non-finite at step {f.step} and stayed so, and the log cannot tell the cause behind the "

@@ -41,6 +41,10 @@ LR_REFERENCE: dict[str, tuple[float, float, float]] = {
     "adam": (1e-4, 3e-4, 3e-3),
     "sgd": (1e-3, 0.05, 0.5),
     "muon": (5e-3, 0.02, 0.05),
+    # RMSprop scales each step by a running RMS of the gradient, as Adam does, so its LRs sit on Adam's scale: 1e-3
+    # in Hinton's lecture 6e (2012) and Keras's default, 1e-2 torch.optim.RMSprop's default, 1e-4 at the low end
+    # (Graves 2013, "Generating Sequences With Recurrent Neural Networks")
+    "rmsprop": (1e-4, 1e-3, 1e-2),
     "mugrokfast_muon": (1e-3, 5e-3, 5e-3),
     "mugrokfast_adam": (3e-4, 3e-3, 3e-3),  # the trainer's AdamW side for embeddings/1-D params: 3e-3
     # wide: an unknown optimiser may be SGD (0.1 is a standard ResNet LR) or Adam; only extremes are flagged
@@ -68,6 +72,7 @@ BATCH_RULE: dict[str, tuple[int, float]] = {
 
 # how a family is named in evidence
 FAMILY_NAMES = {
+    "rmsprop": "RMSprop",
     "unknown": "an unknown optimiser (wide range)",
     "adamw_finetune": "AdamW fine-tuning a pretrained model",
     "adamw_adapter": "AdamW training LoRA/PEFT adapters",
@@ -253,6 +258,8 @@ def _family_from_names(names: list[str]) -> str:
         return "sgd"
     if "adam" in joined or "lamb" in joined:
         return "adamw"
+    if "rmsprop" in joined:
+        return "rmsprop"
     return "unknown"
 
 

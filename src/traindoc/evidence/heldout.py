@@ -25,6 +25,8 @@ HIGHER_BETTER = ("acc", "f1", "bleu", "rouge", "map", "auc", "precision", "recal
 LOWER_BETTER = ("wer", "cer", "error", "perplexity", "ppl")
 ERR = re.compile(r"(?:^|[^a-z])err(?:[^a-z]|or|$)")  # "err", "err-top1", "top1_err", "error"
 MATERIAL = 0.03  # relative error reduction that counts as learning (module docstring)
+# A held-out loss under any of the names trainers print it (val_loss, eval_loss, "Vali Loss", test_loss, ...)
+HELDOUT_LOSS = re.compile(r"^(?:eval|val|vali|valid|validation|test|dev)[_ /.-]?loss$", re.IGNORECASE)
 
 
 @dataclass(frozen=True)

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 from traindoc.evidence import stats
 from traindoc.evidence.context import LATE_EPOCH, configured_lrs, family_name, first_epoch, fmt_lr, nan_context
+from traindoc.evidence.nan_inputs import inputs_first
 from traindoc.evidence.precision import training_precision
 from traindoc.ingest.model import Run
 
@@ -82,4 +83,6 @@ def _lr_first(run: Run) -> bool:
         return False
     elif ctx.finite_before and first_epoch(run) >= LATE_EPOCH:
         return False
+    if inputs_first(run) is not None:
+        return False  # the held-out loss went NaN first through finite weights: no step size did that
     return training_precision(run).half is None and lr_cleared(run) is None

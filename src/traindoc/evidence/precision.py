@@ -84,6 +84,9 @@ def _training_precision(run: Run) -> Precision:
     shown = _half_grad_values(run)
     if shown:
         return Precision(True, shown)
+    cpu = _lightning_cpu_full_width(run)
+    if cpu:
+        return Precision(False, cpu)
     return Precision(None, "")
 
 
@@ -181,3 +184,31 @@ def sixteen_bit_weights(run: Run) -> str | None:
         return None
     return (f"the model summary sizes {total:,} parameters at {size:g} MB, {per:.2g} bytes each: 16-bit weights "
             f"(float16 or bfloat16; Lightning sizes them at the trainer's precision) [{summ.get('source', 'log')}]")
+
+
+# A Lightning run on the CPU with 4-byte weights trains in no float16 (_device_line.py): Lightning replaces "16-mixed"
+# on a CPU by "bf16-mixed" (1.x raised an error before that), and "16-true", the one float16 mode a CPU runs, sizes
+# the weights at 2 bytes in the model summary. Lightning prints the size to 3 decimals and the count to one
+# ("1.1 K": up to 5 % off), so the reading holds only when even the extremes of that rounding stay above
+# FULL_WIDTH_MIN_BYTES, halfway between 16-bit (2) and 32-bit (4) weights. A float16 cast the module makes by hand
+# (`self.half()` under "32-true") would escape it, as it escapes a configured precision.
+FULL_WIDTH_MIN_BYTES = 3.0
+_SIZE_HALF_UNIT_MB = 0.0005
+_COUNT_ROUNDING = 0.05
+
+
+def _lightning_cpu_full_width(run: Run) -> str:
+    """Why a Lightning run trains without float16 (CPU accelerator, >= 3 bytes per parameter), or ""."""
+    devices = run.meta.get("lightning_devices") or {}
+    if devices.get("GPU") is not False or any(devices.values()):
+        return ""
+    summ = run.meta.get("param_summary") or {}
+    size, total = summ.get("size_mb"), summ.get("total")
+    if not isinstance(size, float) or not isinstance(total, int) or total < SIZE_MIN_PARAMS:
+        return ""
+    low = (size - _SIZE_HALF_UNIT_MB) * 1e6 / (total * (1 + _COUNT_ROUNDING))
+    if low < FULL_WIDTH_MIN_BYTES:
+        return ""
+    return (f"Lightning reports no GPU used and sizes {total:,} parameters at {size:g} MB (at least {low:.2g} bytes "
+            f"each): 32-bit weights on a CPU, where Lightning runs no float16 autocast (\"16-mixed\" becomes "
+            f"\"bf16-mixed\") [{summ.get('source', 'log')}]")

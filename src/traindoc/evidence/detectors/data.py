@@ -26,6 +26,8 @@ from traindoc.evidence.context import (
     stage_boundaries,
 )
 from traindoc.evidence.finding import Finding
+from traindoc.evidence.heldout import HELDOUT_LOSS
+from traindoc.evidence.nan_inputs import inputs_first
 from traindoc.evidence.stats import fmt
 from traindoc.ingest.model import Run, Series
 
@@ -410,8 +412,6 @@ def detect_perfect_overlap(run: Run) -> list[Finding]:
     return []
 
 
-# A held-out loss under any of the names trainers print it (val_loss, eval_loss, "Vali Loss", test_loss, ...)
-HELDOUT_LOSS = re.compile(r"^(?:eval|val|vali|valid|validation|test|dev)[_ /.-]?loss$", re.IGNORECASE)
 
 
 def detect_heldout_nonfinite(run: Run) -> list[Finding]:
@@ -441,6 +441,22 @@ def detect_heldout_nonfinite(run: Run) -> list[Finding]:
                         "the held-out loss is non-finite while training stays finite", ev, first,
                         {"first_nonfinite_step": first})]
     return []
+
+
+def detect_heldout_nan_first(run: Run) -> list[Finding]:
+    """A held-out loss non-finite at an evaluation while the train loss is still finite after it, the train loss
+    going non-finite later with no blow-up, climbing loss or LR change before it (evidence/nan_inputs.py): the
+    weights were finite, so some inputs make the forward pass NaN. NaN/Inf stored in those inputs is one reading, an
+    op they drive to 0/0 the other (detect_nan_inf lists it): level at 0.35, below the report threshold, since the
+    log cannot tell a NaN in a sample from a 0/0 a sample causes."""
+    inputs = inputs_first(run)
+    if inputs is None:
+        return []
+    ev = [inputs.evidence, "check the inputs of the first failing batches for NaN/Inf and for all-zero or empty "
+          "samples (a normalisation without an epsilon turns those into 0/0)"]
+    return [Finding("detect_heldout_nan_first", "data_pipeline_bug", 0.35,
+                    "the held-out loss went non-finite first: some inputs make the NaN", ev, inputs.step,
+                    {"first_nonfinite_step": inputs.step, "train_finite_until": inputs.finite_until})]
 
 
 def detect_curriculum_shock(run: Run) -> list[Finding]:
@@ -746,5 +762,5 @@ def detect_same_batch_every_step(run: Run) -> list[Finding]:
 
 
 DETECTORS = [detect_label_leakage, detect_data_pipeline_bug, detect_loss_exactly_zero, detect_nan_from_start,
-             detect_heldout_nonfinite, detect_perfect_overlap, detect_curriculum_shock, detect_overfitting,
-             detect_same_batch_every_step]
+             detect_heldout_nonfinite, detect_heldout_nan_first, detect_perfect_overlap, detect_curriculum_shock,
+             detect_overfitting, detect_same_batch_every_step]

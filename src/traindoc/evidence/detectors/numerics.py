@@ -18,6 +18,7 @@ from traindoc.evidence.context import (
     run_length,
 )
 from traindoc.evidence.finding import Finding
+from traindoc.evidence.nan_inputs import inputs_first
 from traindoc.evidence.nan_prior import lr_cleared, lr_first
 from traindoc.evidence.precision import sixteen_bit_weights, training_precision
 from traindoc.evidence.stats import fmt
@@ -121,10 +122,20 @@ def detect_nan_inf(run: Run) -> list[Finding]:
                   f"({prec.evidence}): overflow is ruled out, an unguarded log/div/sqrt (or one bad batch) is the "
                   f"first suspect")
         strength = 0.6
+        if (inputs := inputs_first(run)) is not None:
+            ev.append(inputs.evidence)
     elif prec.half:
         reading = (f"the NaN came at once in a float16 run ({prec.evidence}): fp16 overflow is the first suspect, "
                   f"an unguarded op the next")
         strength = 0.3
+    elif (inputs := inputs_first(run)) is not None:
+        reading = ("the held-out loss went non-finite first, through finite weights: some inputs make the forward "
+                   "pass NaN, an op they drive to 0/0 or log 0 or NaN/Inf in the inputs themselves; the logs alone "
+                   "cannot tell which (an op located in the code would)")
+        ev.append(inputs.evidence)
+        # level with the data's reading of the same trace (detect_heldout_nan_first), below the report threshold:
+        # the LR and a gradient overflow are out, but nothing tells a 0/0 from a NaN stored in a sample
+        strength = 0.35
     elif lr_first(run):
         reading = ("the NaN came within the first logged points, with no blow-up before it, no stated precision and "
                    "no stated LR that clears it: an LR too high is the first suspect (it diverges within a few "
@@ -159,6 +170,7 @@ def detect_nan_inf(run: Run) -> list[Finding]:
                     {"first_nonfinite_step": first, "preceded_by_blowup": bool(ctx and ctx.blowup),
                      "lr_lead": bool(ctx and (ctx.lr_lead or lr_above)), "nan_from_start": bool(ctx and ctx.from_start),
                      "nan_recovers": bool(ctx and ctx.recovers), "half_precision": prec.half, "run_length": total,
+                     "inputs_first": inputs_first(run) is not None,
                      "lr_cleared": lr_cleared(run) is not None})]
 
 
@@ -281,6 +293,15 @@ def detect_fp16_overflow(run: Run) -> list[Finding]:
                       f"weights are 16-bit: {sixteen}; in float16 they overflow (max 65504), in bfloat16 they would "
                       f"not, so fp16 overflow is a first suspect the logs cannot confirm")
             strength = max(strength, 0.45)
+            step = ctx.step if step is None else step
+        elif precision.half is None and not lead and (inputs := inputs_first(run)) is not None:
+            # a gradient overflow writes inf/NaN into the weights, so it shows in the train loss first; the held-out
+            # loss going first through finite weights leaves only an activation overflow on some inputs
+            ev.append(f"non-finite from step {ctx.step}, but {inputs.metric} went non-finite first (step "
+                      f"{inputs.step}) through finite weights: a float16 gradient overflow would have reached the "
+                      f"train loss first; only an activation overflow on some inputs fits, and the run does not "
+                      f"state its precision")
+            strength = max(strength, 0.2)
             step = ctx.step if step is None else step
         elif precision.half is None and not lead:
             ev.append(f"non-finite from step {ctx.step} with no blow-up and no LR change before it; the run does not "

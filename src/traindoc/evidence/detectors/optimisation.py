@@ -33,6 +33,7 @@ from traindoc.evidence.context import (
 )
 from traindoc.evidence.finding import Finding
 from traindoc.evidence.growth import compounding_growth
+from traindoc.evidence.nan_inputs import inputs_first
 from traindoc.evidence.nan_prior import lr_cleared, lr_first
 from traindoc.evidence.precision import training_precision
 from traindoc.evidence.stats import fmt
@@ -96,6 +97,10 @@ def _instability_evidence(run: Run) -> tuple[list[str], int | None, float, dict]
                     grad_spikes=len(gs))
     d = divergence(run, "loss")
     loss = loss_series(run)
+    if d is not None and d.nonfinite_step is not None and inputs_first(run) is not None:
+        # the held-out loss went NaN first through finite weights (evidence/nan_inputs.py): some inputs made it, not
+        # a step size, so the NaN is no divergence here
+        d = None
     if d is not None and loss is not None:
         if d.nonfinite_step is not None:
             ev.append(f"loss became non-finite at step {d.nonfinite_step} after reaching {fmt(d.min_value)} "
@@ -195,6 +200,8 @@ def _unexplained_nan(run: Run, lrs: list) -> tuple[float, str, int | None] | Non
     evts = [e for e in run.events if e.tag in ("nan_loss", "nan_inf")]
     if ctx is not None and (not ctx.loss_nan or ctx.recovers or ctx.lr_lead):
         return None  # a skipped update (loss scaler), or a NaN the instability evidence already reads
+    if inputs_first(run) is not None:
+        return None  # the held-out loss went NaN first through finite weights (evidence/nan_inputs.py)
     if ctx is None and not evts:
         return None
     half = training_precision(run).half

@@ -35,6 +35,7 @@ from traindoc.ingest.readers._command_line import command_flags
 from traindoc.ingest.readers._command_line import record as record_flags
 from traindoc.ingest.readers._config_line import config_pairs
 from traindoc.ingest.readers._config_line import record as record_config
+from traindoc.ingest.readers._device_line import device_line
 from traindoc.ingest.readers._number_columns import number_columns
 from traindoc.ingest.readers._param_lines import param_line
 from traindoc.ingest.readers._precision_line import precision_line
@@ -697,8 +698,8 @@ class _Parser:
                     # per-rank copies of a metric stay apart, so a desync between ranks remains visible
                     col.add(f"{name}@rank{line.rank}" if other_rank else name, step, value)
                 src.records += 1
-            if rec is None and not param_line(text, run, col.path):
-                precision_line(text, run)
+            if rec is None and not param_line(text, run, col.path) and not precision_line(text, run):
+                device_line(text, run)
             if rec is not None and not _eventy(text):
                 continue  # a metric line with no warning-ish word: skip the catalogue (most lines of a big log)
             message = strip_triggered(text) if "Triggered" in text else text
