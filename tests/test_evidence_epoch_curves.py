@@ -55,6 +55,10 @@ NOISY_FLAT = [2.6573, 2.6582, 2.6593, 2.6570, 2.6583, 2.6577, 2.6594, 2.6568, 2.
 def test_creeping_heldout_fires_as_lr_too_low():
     f = epoch_curves.detect_creeping_heldout(_run(loss=NOISY_FLAT, eval_loss=CREEP))
     assert [x.cause for x in f] == ["lr_too_low"] and f[0].step == 0 and f[0].strength < 0.5
+    # an epoch history with training-loss gaps (5 points): first against last logged point
+    gappy = _run(eval_loss=CREEP)
+    gappy.metrics["loss"] = Series("loss", np.array([0, 1, 4, 6, 9]), np.array([2.942, 2.946, 2.9415, 2.941, 2.9418]))
+    assert [x.cause for x in epoch_curves.detect_creeping_heldout(gappy)] == ["lr_too_low"]
 
 
 def test_creeping_heldout_is_silent_on_its_look_alikes():
@@ -94,3 +98,31 @@ def test_a_constant_tiny_lr_and_a_normal_step_decay_keep_their_peak():
     assert [c.peak_seen for c in configured_lrs(low)] == [True] and lrs_below_reference(low)
     steps = _run(loss=list(np.linspace(2.0, 0.5, 10)), lr=[0.1, 0.1, 0.1, 0.01, 0.01, 0.01, 1e-3, 1e-3, 1e-3, 1e-3])
     assert [c.peak_seen for c in configured_lrs(steps)] == [True]
+
+
+# HF Trainer with an epoch scheduler stepped per batch: the LR reached 0 within two epochs, the weights froze
+FROZEN = [1.7625648975, 1.7625000477, 1.7625002861, 1.7625002861, 1.7625002861, 1.7625002861, 1.7625002861,
+          1.7625002861, 1.7625002861, 1.7625002861]
+MOVING = [1.7679, 1.7578, 1.7558, 1.7603, 1.7469, 1.7714, 1.7532, 1.7595, 1.7725, 1.7398]
+
+
+def test_heldout_frozen_midrun_fires_at_the_first_frozen_evaluation():
+    f = epoch_curves.detect_heldout_frozen_midrun(_run(loss=MOVING, eval_loss=FROZEN))
+    assert [x.cause for x in f] == ["scheduler_misuse"] and f[0].step == 2
+    # the same freeze is not read as tiny updates
+    assert not epoch_curves.detect_creeping_heldout(_run(loss=MOVING, eval_loss=FROZEN))
+
+
+def test_heldout_frozen_midrun_is_silent_on_its_look_alikes():
+    # a 4-decimal print of a converged model repeats too: no evidence that the weights stopped
+    printed = [1.7914, 1.7913, 1.7913, 1.7912, 1.7912, 1.7912, 1.7912, 1.7912, 1.7912, 1.7912]
+    assert not epoch_curves.detect_heldout_frozen_midrun(_run(loss=MOVING, eval_loss=printed))
+    # frozen only at the very end (a schedule decaying to 0 over the whole run): less than half the evaluations
+    late = FROZEN[:2] + [1.762, 1.7615, 1.761, 1.7605, 1.7601] + [1.7600002861] * 3
+    assert not epoch_curves.detect_heldout_frozen_midrun(_run(loss=MOVING, eval_loss=late))
+    # identical from the first evaluation: detect_heldout_unchanged's reading
+    assert not epoch_curves.detect_heldout_frozen_midrun(_run(loss=MOVING, eval_loss=[1.7625002861] * 10))
+    # a training loss that stopped too: a constant or pinned loss, another rule's
+    assert not epoch_curves.detect_heldout_frozen_midrun(_run(loss=[1.76] * 10, eval_loss=FROZEN))
+    # with the LR logged, the LR rules read the schedule directly
+    assert not epoch_curves.detect_heldout_frozen_midrun(_run(loss=MOVING, eval_loss=FROZEN, lr=[1e-3] * 10))

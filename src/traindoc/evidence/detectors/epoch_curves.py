@@ -8,7 +8,9 @@ or the config; these two read what an engineer reads from the curves themselves:
 - a classifier's first loss far above any cross-entropy a fresh network gives, then falling by an order of magnitude
   into a classifier's range: the first updates blew the weights up (lr_too_high first);
 - a held-out loss that falls at every evaluation by a negligible amount while the training loss does not move: the
-  updates reach the weights but are tiny (lr_too_low first).
+  updates reach the weights but are tiny (lr_too_low first);
+- a held-out loss that moved at first and then repeats to every printed digit for the rest of the run while the
+  training loss still moves: the updates stopped mid-run (an LR decayed to 0: scheduler_misuse first).
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ import math
 import numpy as np
 
 from traindoc.evidence.context import cite_series, configured_lrs, loss_series, progress
-from traindoc.evidence.detectors.not_learning import _ACC_NAME, never_learned
+from traindoc.evidence.detectors.not_learning import _ACC_NAME, _lr_series, lrs_below_reference, never_learned
 from traindoc.evidence.finding import Finding
 from traindoc.evidence.stats import fmt
 from traindoc.ingest.model import Run
@@ -46,6 +48,17 @@ CREEP_MAX_FALL = 0.005
 CREEP_MIN_EVALS = 5
 FLAT_TRAIN = 0.10
 CREEP_STRENGTH = 0.45
+
+# A held-out loss identical to every printed digit from some evaluation on: the same weights scored on the same data
+# (detect_heldout_unchanged's reasoning, not_learning.py). Printed to >= 6 significant digits only (a value that
+# 5 digits already give exactly, 1.7912, is what a 4-decimal print of a converged model shows too). From an
+# evaluation after the first, for >= 4 evaluations and at least half of them, while the training loss still moves
+# (its batches differ): updates reached the weights and then stopped with half the run to go, which is what an LR
+# decayed to 0 gives (a per-epoch scheduler stepped per batch: scheduler_misuse's collapse row, where a planned
+# schedule keeps > 1e-3 x its peak until its last ~2 %). Only without a logged LR (the LR rules read it directly).
+FROZEN_MIN_EVALS = 4
+FROZEN_SHARE = 0.5
+FROZEN_STRENGTH = 0.5
 
 
 def _classifier(run: Run) -> bool:
@@ -92,12 +105,18 @@ def detect_creeping_heldout(run: Run) -> list[Finding]:
     est, v = ev_s.finite()
     if v.size < CREEP_MIN_EVALS or v.size != len(ev_s) or v[0] <= 0:
         return []
+    if _frozen_tail(v) is not None:
+        return []  # updates that stopped, not tiny ones: detect_heldout_frozen_midrun
     d = np.diff(v)
     fall = float(v[0] - v[-1]) / float(v[0])
     if not (bool(np.all(d <= 0)) and int((d < 0).sum()) >= 2 and 0 < fall < CREEP_MAX_FALL):
         return []
-    prog = progress(run, "loss")
     loss = loss_series(run)
+    prog = progress(run, "loss")
+    if prog is None and loss is not None:
+        # too few points for `progress` (< 8, an epoch history with gaps): first against last logged point
+        lv = loss.finite()[1]
+        prog = float(lv[0] - lv[-1]) / abs(float(lv[0])) if lv.size >= 3 and lv[0] != 0 else None
     if loss is None or prog is None or prog >= FLAT_TRAIN:
         return []
     ev = [f"the held-out loss falls at every one of {v.size} evaluations ({int(est[0])}..{int(est[-1])}) but only "
@@ -111,4 +130,41 @@ def detect_creeping_heldout(run: Run) -> list[Finding]:
                     {"heldout_fall": fall, "loss_progress": prog})]
 
 
-DETECTORS = [detect_first_loss_blowup, detect_creeping_heldout]
+def _frozen_tail(v: np.ndarray) -> int | None:
+    """Index of the first evaluation of an identical (>= 6 significant digits) tail covering >= 4 evaluations and
+    at least half of them, after a first evaluation that differs; None otherwise."""
+    j = v.size - 1
+    while j > 0 and v[j - 1] == v[-1]:
+        j -= 1
+    same = v.size - j
+    x = float(v[-1])
+    if j < 1 or same < FROZEN_MIN_EVALS or same < FROZEN_SHARE * v.size or x == float(f"{x:.5g}"):
+        return None
+    return j
+
+
+def detect_heldout_frozen_midrun(run: Run) -> list[Finding]:
+    """The held-out loss moved, then repeats exactly for the rest of the run (>= 4 evaluations, >= half) while the
+    training loss moves: the updates stopped (scheduler_misuse 0.5, no LR logged)."""
+    ev_s, loss = run.series("eval_loss"), loss_series(run)
+    if ev_s is None or loss is None or _lr_series(run) is not None or lrs_below_reference(run):
+        return []
+    est, v = ev_s.finite()
+    if v.size != len(ev_s) or v.size < FROZEN_MIN_EVALS + 1:
+        return []
+    j = _frozen_tail(v)
+    lst, lv = loss.finite()
+    after = lv[lst >= est[j]] if j is not None else lv[:0]
+    if j is None or after.size < 3 or np.unique(after).size < after.size // 2 + 1:
+        return []  # a training loss that stopped moving too is another rule's (a constant or pinned loss)
+    ev = [f"the held-out loss moved until evaluation {j + 1} (step {int(est[j])}) and is {fmt(float(v[-1]))} to "
+          f"every printed digit at all {v.size - j} evaluations since, {v.size - j} of {v.size}, while the training "
+          f"loss still moves: the weights stopped changing with half the run to go {cite_series(ev_s)}",
+          "updates that stop mid-run are what an LR decayed to 0 gives (a per-epoch scheduler stepped every batch); "
+          "log the LR to confirm"]
+    return [Finding("detect_heldout_frozen_midrun", "scheduler_misuse", FROZEN_STRENGTH,
+                    "the weights stop changing mid-run", ev, int(est[j]), {"frozen_from_eval": j,
+                                                                          "frozen_evals": int(v.size - j)})]
+
+
+DETECTORS = [detect_first_loss_blowup, detect_creeping_heldout, detect_heldout_frozen_midrun]
