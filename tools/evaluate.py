@@ -30,6 +30,11 @@ synthetic series; `--in-sample` adds the fit on every run scored on those same r
 
     PYTHONPATH=src .venv/bin/python tools/evaluate.py [--corpus DIR] [--synthetic-seeds 30] [--compare]
         [--in-sample] [--dims corpus,source,stack,model_family] [--json FILE] [--no-cache] [-v]
+        [--sparse curves|curves+lr]
+
+`--sparse VARIANT` prints, instead of the families, the sparse-regime ablation (tools/sparse_ablation.py): the dev
+real-library runs seen as Keras-like epoch-level histories, loss and accuracy curves only (`curves`) or with the
+LR (`curves+lr`), against the same runs as logged, per stack and per cause.
 """
 
 from __future__ import annotations
@@ -192,6 +197,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--json", type=Path, help="write every summary to this file")
     ap.add_argument("--no-cache", action="store_true", help="re-diagnose every run")
     ap.add_argument("-v", "--verbose", action="store_true", help="print one line per held-out run")
+    ap.add_argument("--sparse", choices=("curves", "curves+lr"), help="instead of the families: the sparse-regime "
+                    "ablation, the dev real-library runs as epoch-level histories (tools/sparse_ablation.py)")
     args = ap.parse_args(argv)
     os.environ.setdefault("OMP_NUM_THREADS", "1")
     dims = [d for d in args.dims.split(",") if d]
@@ -211,6 +218,15 @@ def main(argv: list[str] | None = None) -> int:
     if mismatches:
         print(f"WARNING: re-scoring from the cache differs from diagnose on {mismatches} run(s) (see stderr)")
     print("Every line is HELD OUT: the calibration that scored a family was fitted without it.")
+    if args.sparse:
+        import sparse_ablation  # here: it uses this module's scoring
+
+        sparse = sparse_ablation.load_sparse(args.corpus, args.sparse, use_cache=not args.no_cache,
+                                             progress=lambda m: print(m, file=sys.stderr))
+        result = sparse_ablation.report(runs, sparse, synth, args.sparse, sys.modules[__name__], args.verbose)
+        if args.json:
+            args.json.write_text(json.dumps(result, indent=1) + "\n", encoding="utf-8")
+        return 0
     report: dict = {"runs": len(runs), "corpora": corpora, "synthetic_extra": len(synth), "lofo": {}}
     for dim in dims:
         folds = lofo(runs, dim, synth)

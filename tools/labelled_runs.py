@@ -116,8 +116,9 @@ def scores_of(findings) -> dict[str, float]:
     return {c: float(s) for c, s in scores.items()}
 
 
-def read_entry(entry: Path) -> LabelledRun:
-    """Diagnose one corpus entry's run/ (once) and keep what calibration and scoring need."""
+def read_entry(entry: Path, run_dir: Path | None = None) -> LabelledRun:
+    """Diagnose one corpus entry's run/ (once) and keep what calibration and scoring need. `run_dir` replaces the
+    entry's run/ with another view of it (tools/sparse_history.py: the same run as an epoch-level history)."""
     from traindoc.diagnosis.build import diagnose, never_healthy
     from traindoc.evidence import run_detectors
     from traindoc.ingest.loader import load_run
@@ -126,7 +127,7 @@ def read_entry(entry: Path) -> LabelledRun:
     fam = label.get("family") or {}
     corpus = entry.parent.name
     family = {k: str(fam.get(k) or (corpus if k == "source" else "unknown")) for k in FAMILY_KEYS}
-    run_dir = entry / "run"
+    run_dir = run_dir or entry / "run"
     out = LabelledRun(f"{corpus}/{entry.name}", corpus, str(label.get("cause") or "healthy"), family, {}, False,
                       numeric_lines(run_dir))
     try:

@@ -10,7 +10,7 @@ CAUSE = Cause(
     evidence="loss almost flat while grad norms are healthy; LR orders of magnitude below reference",
     typical_fix="raise the LR",
     tell_apart="Flat loss with healthy grad norms; frozen parameters instead show grad norms near 0.",
-    detectors=("detect_lr_too_low",),
+    detectors=("detect_lr_too_low", "detect_creeping_heldout"),
     remedy=Remedy(
         "Learning rate far too low: updates are too small to make progress",
         "Raise the learning rate to the reference range for the optimiser",

@@ -18,6 +18,7 @@ def all_detectors() -> list[Callable[[Run], list[Finding]]]:
         architecture,
         code_lint,
         data,
+        epoch_curves,
         layer_grads,
         not_learning,
         numerics,
@@ -28,7 +29,7 @@ def all_detectors() -> list[Callable[[Run], list[Finding]]]:
 
     out: list[Callable[[Run], list[Finding]]] = []
     for mod in (optimisation, accumulation, not_learning, layer_grads, numerics, data, transfer, architecture, systems,
-                code_lint):
+                code_lint, epoch_curves):
         out.extend(mod.DETECTORS)
     return out
 

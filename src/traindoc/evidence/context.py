@@ -325,6 +325,21 @@ def configured_lrs(run: Run) -> list[ConfiguredLR]:
     return stats.cached(run, "configured_lrs", lambda: _configured_lrs(run))
 
 
+# A logged LR whose largest value is its first and that falls >= 1000x within its first logging interval was
+# already decaying that fast before it was first logged: an epoch-level history (Keras' History, a per-epoch CSV)
+# logs the LR at each epoch's end, after a per-batch-stepped decay has acted for a whole epoch. No planned
+# schedule falls 1000x in one interval (docs/diagnose.md, scheduler_misuse: a linear/cosine decay stays above
+# 1e-3 x its peak until its last ~2 % of steps), so the first value is not the LR the run was configured with:
+# its peak is unseen, evidence for a collapsing schedule (detect_lr_collapse), not for an LR set too low.
+FIRST_INTERVAL_FALL = 1e-3
+
+
+def _falling_from_first(vals: np.ndarray) -> bool:
+    # (a fall to exactly 0 is an LR of 0 or a schedule's end, which the scheduler rows read; a decay stays > 0)
+    return vals.size >= 2 and vals[0] > 0 and float(vals[0]) == float(vals.max()) \
+        and 0 < float(vals[1]) < FIRST_INTERVAL_FALL * float(vals[0])
+
+
 def _configured_lrs(run: Run) -> list[ConfiguredLR]:
     fam = optimizer_family(run)
     out: list[ConfiguredLR] = []
@@ -356,7 +371,7 @@ def _configured_lrs(run: Run) -> list[ConfiguredLR]:
                 # of two points, has shown its peak)
                 rising = vals.size < 2 or bool(vals[-1] > vals[:-1].max())
                 out.append(ConfiguredLR(group, float(vals.max()), _regime(run, rf) if rf in LR_REFERENCE else "unknown",
-                                        None, logged=True, peak_seen=not rising))
+                                        None, logged=True, peak_seen=not rising and not _falling_from_first(vals)))
     # the batch scales the reference of a single-optimiser run; a Muon trainer's groups keep their own references
     # (its batch is counted in tokens, and the AdamW side of embeddings and norms follows Muon's batch)
     batch = effective_batch(run)

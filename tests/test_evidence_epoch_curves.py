@@ -1,0 +1,128 @@
+"""Readings of epoch-level loss/accuracy curves without grad norms (evidence/detectors/epoch_curves.py, and the LR
+collapse seen from an epoch-end LR in evidence/context.py): each fires at its known step and stays silent on the
+look-alikes (docs/diagnose.md, "Epoch-level histories")."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from traindoc.evidence.context import configured_lrs
+from traindoc.evidence.detectors import epoch_curves
+from traindoc.evidence.detectors.not_learning import detect_lr_collapse, detect_lr_too_low, lrs_below_reference
+from traindoc.ingest.model import Run, Series
+
+
+def _run(**series: list[float]) -> Run:
+    """A per-epoch history: epoch i is step i (as a Keras CSVLogger gives it)."""
+    run = Run()
+    for name, vals in series.items():
+        v = np.asarray(vals, dtype=np.float64)
+        run.metrics[name] = Series(name, np.arange(len(v), dtype=np.int64), v)
+    return run
+
+
+# a classifier whose first epoch blew up (mean 27 over the epoch) and that then fell back to chance ln(8) = 2.08
+BLOWN = [27.29, 16.22, 13.34, 11.41, 3.55, 2.26, 2.12, 2.09, 2.08, 2.08]
+ACC = [0.117, 0.125, 0.098, 0.129, 0.125, 0.117, 0.117, 0.125, 0.117, 0.141]
+
+
+def test_first_loss_blowup_fires_at_the_first_epoch():
+    f = epoch_curves.detect_first_loss_blowup(_run(loss=BLOWN, eval_accuracy=ACC))
+    assert [x.cause for x in f] == ["lr_too_high"] and f[0].step == 0
+    assert f[0].numbers["fall"] > 10
+
+
+def test_first_loss_blowup_is_silent_on_its_look_alikes():
+    # no accuracy: the loss may be a regression's or a summed one, whose scale says nothing
+    assert not epoch_curves.detect_first_loss_blowup(_run(loss=BLOWN))
+    # a per-sequence (CTC) loss starts above ln 1e6 and falls a few-fold over a healthy run
+    ctc = [22.9, 12.1, 8.4, 6.9, 5.8, 5.0, 4.6, 4.3, 4.0, 3.9]
+    assert not epoch_curves.detect_first_loss_blowup(_run(loss=ctc, accuracy=list(np.linspace(0.1, 0.8, 10))))
+    # a healthy classifier starts under the bound
+    healthy = [2.1, 1.2, 0.8, 0.6, 0.5, 0.45, 0.42, 0.4, 0.39, 0.38]
+    assert not epoch_curves.detect_first_loss_blowup(_run(loss=healthy, eval_accuracy=ACC))
+    # a loss that climbs to its maximum later is a divergence, read by detect_lr_too_high
+    assert not epoch_curves.detect_first_loss_blowup(_run(loss=[2.1, 40.0, 3.0, 2.5, 2.2], eval_accuracy=ACC[:5]))
+    # with grad norms logged, their rules tell a blow-up's cause apart
+    assert not epoch_curves.detect_first_loss_blowup(_run(loss=BLOWN, eval_accuracy=ACC, grad_norm=[1.0] * 10))
+
+
+# GPT-2 at an LR 1000x too small: the held-out loss falls in the 5th digit at every evaluation
+CREEP = [2.660595, 2.660496, 2.660397, 2.660324, 2.660315, 2.660305, 2.660296, 2.660295, 2.660294, 2.660294]
+NOISY_FLAT = [2.6573, 2.6582, 2.6593, 2.6570, 2.6583, 2.6577, 2.6594, 2.6568, 2.6570, 2.6584]
+
+
+def test_creeping_heldout_fires_as_lr_too_low():
+    f = epoch_curves.detect_creeping_heldout(_run(loss=NOISY_FLAT, eval_loss=CREEP))
+    assert [x.cause for x in f] == ["lr_too_low"] and f[0].step == 0 and f[0].strength < 0.5
+    # an epoch history with training-loss gaps (5 points): first against last logged point
+    gappy = _run(eval_loss=CREEP)
+    gappy.metrics["loss"] = Series("loss", np.array([0, 1, 4, 6, 9]), np.array([2.942, 2.946, 2.9415, 2.941, 2.9418]))
+    assert [x.cause for x in epoch_curves.detect_creeping_heldout(gappy)] == ["lr_too_low"]
+
+
+def test_creeping_heldout_is_silent_on_its_look_alikes():
+    # a healthy held-out curve falls by percents
+    healthy = [0.53, 0.30, 0.21, 0.19, 0.17, 0.168, 0.165, 0.164, 0.1639, 0.1638]
+    assert not epoch_curves.detect_creeping_heldout(_run(loss=NOISY_FLAT, eval_loss=healthy))
+    # weights that move without improving (frozen body, random features) wander up and down
+    wander = [2.0738, 2.0736, 2.0739, 2.0725, 2.0718, 2.0718, 2.0718, 2.0718, 2.0718, 2.0718]
+    assert not epoch_curves.detect_creeping_heldout(_run(loss=NOISY_FLAT, eval_loss=wander))
+    # exactly constant: the weights never change (detect_heldout_unchanged's reading)
+    assert not epoch_curves.detect_creeping_heldout(_run(loss=NOISY_FLAT, eval_loss=[2.6606] * 10))
+    # a training loss that learns: the updates are not negligible
+    falling = list(np.linspace(2.66, 1.2, 10))
+    assert not epoch_curves.detect_creeping_heldout(_run(loss=falling, eval_loss=CREEP))
+    # at chance ln(8) with accuracy 1/8: the look-alikes are listed side by side by not_learning
+    chance = [2.0794 + 0.004 * (-1) ** i for i in range(10)]
+    at_chance = [2.0841, 2.0839, 2.0838, 2.0838, 2.0837, 2.0837, 2.0837, 2.0837, 2.0837, 2.0837]
+    assert not epoch_curves.detect_creeping_heldout(_run(loss=chance, eval_loss=at_chance,
+                                                         eval_accuracy=[0.125] * 10))
+    # grad norms logged: their rules say whether the gradient or the step is tiny
+    assert not epoch_curves.detect_creeping_heldout(_run(loss=NOISY_FLAT, eval_loss=CREEP, grad_norm=[0.1] * 10))
+
+
+def test_an_lr_collapsing_before_its_first_epoch_end_is_a_schedule_not_a_low_lr():
+    # StepLR(step_size=1, gamma=0.1) stepped per batch, 4 batches an epoch: the epoch-end LR falls 1e4x per epoch
+    lr = [4.91e-7 * 1e-4 ** i for i in range(10)]
+    run = _run(loss=[1.93, 1.88, 1.86, 1.87, 1.87, 1.88, 1.87, 1.88, 1.88, 1.88], lr=lr)
+    assert [c.peak_seen for c in configured_lrs(run)] == [False]
+    assert not lrs_below_reference(run)
+    assert all(f.strength < 0.5 for f in detect_lr_too_low(run))
+    f = detect_lr_collapse(run)
+    assert [x.cause for x in f] == ["scheduler_misuse"] and f[0].step == 1 and f[0].strength >= 0.75
+
+
+def test_a_constant_tiny_lr_and_a_normal_step_decay_keep_their_peak():
+    low = _run(loss=[2.08] * 10, lr=[5.9e-8] * 10)
+    assert [c.peak_seen for c in configured_lrs(low)] == [True] and lrs_below_reference(low)
+    steps = _run(loss=list(np.linspace(2.0, 0.5, 10)), lr=[0.1, 0.1, 0.1, 0.01, 0.01, 0.01, 1e-3, 1e-3, 1e-3, 1e-3])
+    assert [c.peak_seen for c in configured_lrs(steps)] == [True]
+
+
+# HF Trainer with an epoch scheduler stepped per batch: the LR reached 0 within two epochs, the weights froze
+FROZEN = [1.7625648975, 1.7625000477, 1.7625002861, 1.7625002861, 1.7625002861, 1.7625002861, 1.7625002861,
+          1.7625002861, 1.7625002861, 1.7625002861]
+MOVING = [1.7679, 1.7578, 1.7558, 1.7603, 1.7469, 1.7714, 1.7532, 1.7595, 1.7725, 1.7398]
+
+
+def test_heldout_frozen_midrun_fires_at_the_first_frozen_evaluation():
+    f = epoch_curves.detect_heldout_frozen_midrun(_run(loss=MOVING, eval_loss=FROZEN))
+    assert [x.cause for x in f] == ["scheduler_misuse"] and f[0].step == 2
+    # the same freeze is not read as tiny updates
+    assert not epoch_curves.detect_creeping_heldout(_run(loss=MOVING, eval_loss=FROZEN))
+
+
+def test_heldout_frozen_midrun_is_silent_on_its_look_alikes():
+    # a 4-decimal print of a converged model repeats too: no evidence that the weights stopped
+    printed = [1.7914, 1.7913, 1.7913, 1.7912, 1.7912, 1.7912, 1.7912, 1.7912, 1.7912, 1.7912]
+    assert not epoch_curves.detect_heldout_frozen_midrun(_run(loss=MOVING, eval_loss=printed))
+    # frozen only at the very end (a schedule decaying to 0 over the whole run): less than half the evaluations
+    late = FROZEN[:2] + [1.762, 1.7615, 1.761, 1.7605, 1.7601] + [1.7600002861] * 3
+    assert not epoch_curves.detect_heldout_frozen_midrun(_run(loss=MOVING, eval_loss=late))
+    # identical from the first evaluation: detect_heldout_unchanged's reading
+    assert not epoch_curves.detect_heldout_frozen_midrun(_run(loss=MOVING, eval_loss=[1.7625002861] * 10))
+    # a training loss that stopped too: a constant or pinned loss, another rule's
+    assert not epoch_curves.detect_heldout_frozen_midrun(_run(loss=[1.76] * 10, eval_loss=FROZEN))
+    # with the LR logged, the LR rules read the schedule directly
+    assert not epoch_curves.detect_heldout_frozen_midrun(_run(loss=MOVING, eval_loss=FROZEN, lr=[1e-3] * 10))
