@@ -71,7 +71,11 @@ def test_findings_carry_the_cause_that_registers_their_detector():
     seen = set()
     # the synthetic series, and a recorded real run for what they do not log (per-layer grad norms: tests/data)
     runs = [(label, synthetic.make(label, 1)) for label in synthetic.BUILDERS]
-    runs.append(("layer_grads/vanishing", load_run([Path(__file__).parent / "data" / "layer_grads" / "vanishing"])))
+    data = Path(__file__).parent / "data"
+    runs.append(("layer_grads/vanishing", load_run([data / "layer_grads" / "vanishing"])))
+    # recorded real-library runs with the per-epoch histories that the epoch-level rules read
+    for rel in ("ingest/keras_history/history.json", "ingest/sacred_run", "ingest/notebooks/keras_fit.ipynb"):
+        runs.append((rel, load_run([data / rel])))
     for label, run in runs:
         for f in run_detectors(run):
             assert owner[f.detector] == f.cause, (label, f.detector, f.cause)
