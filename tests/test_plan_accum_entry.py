@@ -93,10 +93,10 @@ def test_accum_regression_test_runs_the_entry_point(outcomes: dict, name: str) -
     assert "def test_fixed_accumulation_behaves" in text and SET_BY[name] in text, text
     assert not [n for n in plan["notes"] if n.startswith("grad_accum_bug: the regression test")], plan["notes"]
     assert fixed == "passed", fixed
-    # the behavioural assertion fails: 4 undivided micro-batches give ~4x one micro-batch's gradient
+    # the behavioural assertion fails: 4 undivided micro-batches give 4x the mean of 4 micro-batch gradients
     assert original.startswith("failed") and "is not divided by the accumulation steps" in original, original
-    ratio = float(re.search(r"gradient ([0-9.]+)x one micro-batch", original).group(1))
-    assert 3.0 < ratio <= 4.0, original
+    ratio = float(re.search(r"gradient ([0-9.]+)x the mean", original).group(1))
+    assert 3.0 < ratio < 4.5, original
 
 
 def _plan_for(root: Path, files: dict[str, str]) -> dict:

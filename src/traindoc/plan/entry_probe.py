@@ -2,13 +2,13 @@
 not a module-level function it can call (regression_probe.accum_probe): a loop inside `main()` of an argparse or
 dataclass-config script, or at module level in a notebook export.
 
-The test (templates/fixes/regression_test.py.j2, probe "accum_entry") runs the entry script in its own process as
+The test (templates/fixes/accum_entry_test.py.j2, probe "accum_entry") runs the entry script in its own process, as
 `python SCRIPT ARGS` would (`__name__ == "__main__"`, the script's folder first on sys.path), from a temporary
-working folder, twice: with the accumulation setting at 1 and at 4. Each run stops at its first optimizer step, where
-the test records the gradient the loop accumulated (its norm after the last backward, before any clipping). With the
-loss divided once, 4 micro-batches give the mean of their gradients, about the norm of one micro-batch's gradient
-(at initialisation they are strongly correlated); undivided, their sum, ~4 times it (docs/plan-apply-verify.md,
-"grad_accum_bug", for the measured margin).
+working folder, with each optimizer step undone at once so that every gradient is taken at the initial weights:
+once with the accumulation setting at 1 for 4 steps (the reference: the mean of 4 single micro-batch gradients),
+once at 4 for one step. With the loss divided once, that step's gradient is the mean of its 4 micro-batch gradients,
+the reference itself where the script draws the same micro-batches (ratio 1); undivided, their sum (ratio 4)
+(docs/plan-apply-verify.md, "grad_accum_bug", for what was measured and when the test reads the source instead).
 
 Everything the test needs is read here from what the plan located (the code by ast, never run):
 - the entry script and its arguments: the recovered launch command's script (plan/launch.py), without the launcher
@@ -37,7 +37,7 @@ from traindoc.plan.launch import OUTPUT_FLAGS, flag_span
 from traindoc.plan.targets import LAUNCH_KIND
 from traindoc.plan.workspace import Context, rel
 
-STEPS = 4  # the accumulation the test sets: ratio ~1 divided, ~4 undivided (docs/plan-apply-verify.md)
+STEPS = 4  # the accumulation the test sets: gradient ratio 1 divided, 4 undivided (docs/plan-apply-verify.md)
 RUN_OUTPUT = "regression-run"  # the output folder the test's run writes, relative to its temporary working folder
 
 
@@ -117,7 +117,7 @@ def accum_entry_probe(ctx: Context, path: str, line: int, divisor: str) -> tuple
         return None, entry
     script, args = entry
     probe: dict[str, Any] = {"probe": "accum_entry", "entry": rel(ctx, str(script)), "args": args, "name": name,
-                             "steps": STEPS, "flag": [], "source": None}
+                             "steps": STEPS, "flag": [], "source": None, "launched": ctx.launch is not None}
     site = resolve_config_site(ctx, name, None)
     if site is None:
         return None, f"no launch flag, config file or default in the code sets {name}"
