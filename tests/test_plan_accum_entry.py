@@ -61,28 +61,33 @@ def _fixed_and_original(name: str, tmp: Path) -> tuple[Path, Path, dict]:
     return root, original, plan
 
 
+def _run_tests(tmp: Path, files: list[Path], env: dict[str, str] | None = None) -> dict[Path, str]:
+    """pytest on the added tests (one process, as a project's suite runs them): per file, "passed" or "failed: "
+    and the failure's message."""
+    report = tmp / "report.xml"
+    proc = subprocess.run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "--import-mode=importlib", "-q",
+                           f"--junitxml={report}", *map(str, files)], cwd=tmp, capture_output=True, text=True,
+                          timeout=600, env={**os.environ, **(env or {})})
+    assert report.is_file(), proc.stdout[-4000:] + proc.stderr[-2000:]
+    cases = list(ElementTree.parse(report).iter("testcase"))
+    out = {}
+    for f in files:
+        key = ".".join(f.relative_to(tmp).with_suffix("").parts)
+        case = next(c for c in cases if c.get("classname", "").endswith(key))
+        failure = case.find("failure") if case.find("failure") is not None else case.find("error")
+        out[f] = "passed" if failure is None else f"failed: {failure.get('message', '')}"
+    return out
+
+
 @pytest.fixture(scope="module")
 def outcomes(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[str, str, dict, str]]:
     """Per layout: (outcome on the fixed code, outcome on the original, the plan, the added test's text), all the
     added tests run by one pytest (as a project's suite runs them: one process)."""
     tmp = tmp_path_factory.mktemp("accum_entry")
     built = {name: _fixed_and_original(name, tmp) for name in ENTRY_LAYOUTS}
-    files = [str(p / TEST) for root, original, _ in built.values() for p in (root, original)]
-    report = tmp / "report.xml"
-    proc = subprocess.run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "--import-mode=importlib", "-q",
-                           f"--junitxml={report}", *files], cwd=tmp, capture_output=True, text=True, timeout=600,
-                          env={**os.environ, **tool_env(tmp)})
-    assert report.is_file(), proc.stdout[-4000:] + proc.stderr[-2000:]
-    cases = {c.get("classname", ""): c for c in ElementTree.parse(report).iter("testcase")}
-
-    def outcome(root: Path) -> str:
-        """"passed", or "failed: " and the failure's message."""
-        case = next((c for k, c in cases.items() if f"{root.name}.tests.test_traindoc_accum_scale" in k), None)
-        assert case is not None, (sorted(cases), proc.stdout[-4000:])
-        failure = case.find("failure") if case.find("failure") is not None else case.find("error")
-        return "passed" if failure is None else f"failed: {failure.get('message', '')}"
-
-    return {name: (outcome(root), outcome(original), plan, (root / TEST).read_text())
+    got = _run_tests(tmp, [p / TEST for root, original, _ in built.values() for p in (root, original)],
+                     tool_env(tmp))
+    return {name: (got[root / TEST], got[original / TEST], plan, (root / TEST).read_text())
             for name, (root, original, plan) in built.items()}
 
 
@@ -143,3 +148,65 @@ def test_accum_regression_test_reads_the_source_and_says_why(tmp_path: Path, fil
     assert len(notes) == 1 and why in notes[0], plan["notes"]
     test = next(c for c in plan["changes"] if c["file"] == TEST)
     assert "def _source_check" not in str(test) and "def test_accumulated_loss_is_divided_once" in str(test)
+
+
+NOISY = '''
+    """A regression on noise targets (micro-batch gradients nearly uncorrelated), accumulated over
+    --grad_accum_steps micro-batches."""
+
+    import argparse
+
+    import torch
+
+
+    def main():
+        p = argparse.ArgumentParser()
+        p.add_argument("--grad_accum_steps", type=int, default=1)
+        p.add_argument("--batch", type=int, default=32)
+        p.add_argument("--out", default="runs/x")
+        args = p.parse_args()
+        torch.manual_seed(0)
+        model = torch.nn.Sequential(torch.nn.Linear(16, 64), torch.nn.ReLU(), torch.nn.Linear(64, 1))
+        opt = torch.optim.SGD(model.parameters(), lr=0.1)
+        for i in range(40 * args.grad_accum_steps):
+            x, y = torch.randn({micro}, 16), torch.randn({micro}, 1)
+            loss = (model(x) - y).pow(2).mean()
+            loss.backward()
+            if (i + 1) % args.grad_accum_steps == 0:
+                opt.step()
+                opt.zero_grad()
+
+
+    if __name__ == "__main__":
+        main()
+    '''
+
+
+@pytest.mark.slow
+def test_accum_entry_test_on_an_argparse_default_and_its_fallback(tmp_path: Path) -> None:
+    """A script whose accumulation is an argparse default (no launch flag): the test passes `--grad_accum_steps N`.
+    Drawing its micro-batches from a seeded stream, the two runs see the same data and the comparison is exact, even
+    with noise targets; drawing a micro-batch of batch // N, the runs' data differ and the test reads the source
+    (with a warning), which still tells the fixed code from the original."""
+    tests = []
+    for case, micro in (("same", "args.batch"), ("split", "args.batch // args.grad_accum_steps")):
+        root = tmp_path / case / "proj"
+        original = textwrap.dedent(NOISY.format(micro=micro)).lstrip()
+        plan = _plan_for(root, {"train.py": original})
+        assert not plan["notes"], plan["notes"]
+        assert apply_plan(plan, plan["plan_id"], run_the_tests=False).report["status"] == "applied"
+        text = (root / TEST).read_text()
+        assert 'SETTING_ARGS = ["--grad_accum_steps", "{n}"]' in text and 'ARGS = ["--out"' not in text, text
+        unfixed = tmp_path / case / "original"
+        shutil.copytree(root, unfixed)
+        (unfixed / "train.py").write_text(original)
+        strict = tmp_path / case / "strict"  # the fixed code, its source check made to fail
+        shutil.copytree(root, strict)
+        (strict / TEST).write_text(text.replace("def _source_check():", FELL_BACK, 1))
+        tests += [root / TEST, unfixed / TEST, strict / TEST]
+    got = _run_tests(tmp_path, tests)
+    same, same_unfixed, same_strict, split, split_unfixed, split_strict = (got[t] for t in tests)
+    assert same == "passed" and same_strict == "passed", (same, same_strict)
+    assert same_unfixed.startswith("failed") and "4.00x the mean" in same_unfixed, same_unfixed
+    assert split == "passed" and "fell back to the source" in split_strict, (split, split_strict)
+    assert split_unfixed.startswith("failed") and "back-propagated undivided" in split_unfixed, split_unfixed
