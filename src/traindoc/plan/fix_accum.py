@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from traindoc.plan import regression_probe
+from traindoc.plan import entry_probe, regression_probe
 from traindoc.plan.code_fix import add_test_file, render_template
 from traindoc.plan.workspace import Context, Edit, char_at, code_texts, level, line_starts, rel
 
@@ -145,12 +145,19 @@ def scale_accum_loss(ctx: Context, rc: dict[str, Any]) -> bool:
 
 
 def _add_test(ctx: Context, rc: dict[str, Any], path: str, s: AccumSite) -> None:
-    """The regression test runs the fixed loop on a tiny model: two accumulated halves of a batch must make the
-    whole batch's update (plan/regression_probe.accum_probe), else it reads the division in the source."""
+    """The regression test runs the fixed loop: a module-level loop function on a tiny model, where two accumulated
+    halves of a batch must make the whole batch's update (plan/regression_probe.accum_probe); else the project's
+    entry script to its first optimizer step with the accumulation setting at 1 and 4 (plan/entry_probe.py). Where
+    neither can be built it reads the division in the source, and the plan's notes say why."""
     text = ctx.ws.text(path)
     probe = regression_probe.accum_probe(text, s.line, s.divisor)
     if probe is not None:
         probe["import_root"], probe["module"] = regression_probe.import_name(Path(path), ctx.ws.root)
+    else:
+        probe, why = entry_probe.accum_entry_probe(ctx, path, s.line, s.divisor)
+        if probe is None:
+            ctx.ws.notes.append(f"grad_accum_bug: the regression test for {rel(ctx, path)}:{s.line} checks the "
+                                f"division in the source, not by running the loop: {why}")
     tree = ast.parse(text)
     fn = next((n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef)
                and n.lineno <= s.line <= (n.end_lineno or 0)), None)
