@@ -74,6 +74,7 @@ class _Rows:
 
     def __init__(self, path: Path, source: Source) -> None:
         self.path, self.source = path, source
+        self.delimiter = _delimiter(path)
         self.lineno = 0
         self.keep_going: Callable[[], bool] | None = None
         self._it = self._iter()
@@ -97,7 +98,7 @@ class _Rows:
                     self.lineno += 1
                     try:
                         row = next(csv.reader([raw.decode("utf-8", errors="replace").rstrip("\r")],
-                                              delimiter=_delimiter(self.path)), None)
+                                              delimiter=self.delimiter), None)
                     except csv.Error:
                         bad += 1
                         first_bad = first_bad or self.lineno
