@@ -1202,6 +1202,34 @@ def test_data_pipeline_bug_silent_when_every_head_goes_non_finite_or_no_box_term
     assert data.detect_data_pipeline_bug(make_run()) == []
 
 
+def _yolo_run(box: float, dfl: float, cls: list[float]) -> Run:
+    """A YOLOv6-style console: per-epoch means of iou_loss, dfl_loss and cls_loss, no total loss."""
+    run = Run()
+    st = np.arange(43, 43 + len(cls))
+    run.add_series(Series("iou_loss", st, np.full(st.size, box), "run/train.log"))
+    run.add_series(Series("dfl_loss", st, np.full(st.size, dfl), "run/train.log"))
+    run.add_series(Series("cls_loss", st, np.array(cls, dtype=float), "run/train.log"))
+    return run.finalize()
+
+
+def test_data_pipeline_bug_fires_when_every_box_term_is_exactly_zero() -> None:
+    # YOLOv6 #614: iou_loss and dfl_loss 0 at every epoch while cls_loss creeps down: no label reaches the loss
+    f = fire(data.detect_data_pipeline_bug, _yolo_run(0.0, 0.0, [0.01125, 0.01102, 0.01084, 0.01071, 0.01057]))
+    assert f.cause == "data_pipeline_bug" and f.step == 43 and f.strength == pytest.approx(data.BOX_ZERO_STRENGTH)
+
+
+def test_data_pipeline_bug_silent_on_box_terms_that_are_not_zero_throughout() -> None:
+    # a training detector: small but positive box terms
+    assert data.detect_data_pipeline_bug(_yolo_run(0.41, 0.93, [1.4, 1.3, 1.2, 1.1, 1.0])) == []
+    # zero at one point only (a window with no boxes) is not "throughout"
+    run = _detector_run([0.0, 0.31, 0.29, 0.28], [0.5, 0.45, 0.4, 0.38])
+    assert data.detect_data_pipeline_bug(run) == []
+    # too few points to say "every window"
+    assert data.detect_data_pipeline_bug(_detector_run([0.0, 0.0], [0.5, 0.4])) == []
+    # every term 0, the classification one too: not this rule's picture (no term scores anything)
+    assert data.detect_data_pipeline_bug(_yolo_run(0.0, 0.0, [0.0, 0.0, 0.0, 0.0])) == []
+
+
 def _segmentation_run(miou: list[float]) -> Run:
     """An mmseg-style log: a train loss and a held-out mIoU (percent) every 100 iterations."""
     run = Run()

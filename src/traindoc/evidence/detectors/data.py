@@ -143,6 +143,9 @@ def detect_data_pipeline_bug(run: Run) -> list[Finding]:
     boxes = _box_target_nan(run)  # reads the loss terms: runs whether or not a total loss is logged
     if boxes is not None:
         return [boxes]
+    no_boxes = _box_terms_zero(run)  # likewise: YOLO-style consoles log the terms and no total
+    if no_boxes is not None:
+        return [no_boxes]
     # five points are enough for "zero from the start" (a detector with no boxes to match logs loss_bbox 0.0000
     # from its first line, and the total follows by the second): no real task starts solved, at any log length
     if loss is None or len(loss) < 5:
@@ -341,10 +344,11 @@ def _negative_classification_loss(run: Run, loss: Series) -> Finding | None:
 
 
 # A detector's loss terms, by name: the box-regression terms (Faster R-CNN's rpn_loss_box / loss_bbox /
-# loss_rpn_box_reg, SSD's loc loss, YOLO's box_loss, DETR's loss_giou) and the classification terms computed in the
+# loss_rpn_box_reg, SSD's loc loss, YOLO's box_loss, DETR's loss_giou, the IoU-family losses iou/giou/diou/ciou and
+# the distribution focal loss dfl of YOLOv6/v8, which regress box edges) and the classification terms computed in the
 # same forward pass (rpn_loss_cls, loss_classifier, loss_objectness, cls_loss, obj_loss, loss_ce). A term is a
 # name with "loss" in it or a bare detector head name ("rpn_box", "rcnn_cls"); held-out copies are left out.
-_BOX_TERM = re.compile(r"box|(?:^|[_/ .-])loc(?:[_/ .-]|$)|giou", re.IGNORECASE)
+_BOX_TERM = re.compile(r"box|(?:^|[_/ .-])(?:loc|[gdc]?iou|dfl)(?:[_/ .-]|$)", re.IGNORECASE)
 _CLS_TERM = re.compile(r"cls|class|objectness|(?:^|[_/ .-])obj(?:[_/ .-]|$)|(?:^|[_/ .-])ce(?:[_/ .-]|$)",
                        re.IGNORECASE)
 _BARE_HEAD = re.compile(r"^(?:rpn_|rcnn_)?(?:box|bbox|cls|obj|loc)$", re.IGNORECASE)
@@ -379,6 +383,48 @@ def _box_target_nan(run: Run) -> Finding | None:
     return Finding("detect_data_pipeline_bug", "data_pipeline_bug", BOX_NAN_STRENGTH,
                    "a NaN in the box regression alone: the box targets are the first suspect", ev, step,
                    {"term": bad.name})
+
+
+# A detector's box-regression terms are averaged over the anchors (or queries) matched to a ground-truth box; with no
+# box in any image of a logging window they are exactly 0 (YOLOv5: "zero regression loss means that no label
+# candidates are found"; YOLOv6 #614: iou_loss and dfl_loss 0 at every epoch, fixed by making it read its labels),
+# while the classification / objectness term still has every background anchor to score. One positive anchor
+# anywhere in the window makes an IoU or L1 loss > 0, so every box term at exactly 0 over BOX_ZERO_POINTS logged
+# points or more (each a mean over many batches) says no target box reached the loss.
+BOX_ZERO_POINTS = 3
+BOX_ZERO_STRENGTH = 0.6  # a sure data symptom, level with a loss exactly 0 from the start (docs/diagnose.md)
+
+
+def _box_terms_zero(run: Run) -> Finding | None:
+    """In a detector, every box-regression loss term is exactly 0 at every logged point (>= BOX_ZERO_POINTS) while
+    a classification / objectness term of the same log is positive: the box branch never saw a ground-truth box, so
+    the labels are not reaching the loss (a label folder not found, a cache built for another format, annotations
+    dropped by a filter)."""
+    terms = [s for name, s in sorted(run.metrics.items())
+             if len(s) and not _HELD_OUT_NAME.match(name) and ("loss" in name.lower() or _BARE_HEAD.match(name))]
+    box = [t for t in terms if _BOX_TERM.search(t.name)]
+    cls = [t for t in terms if _CLS_TERM.search(t.name) and not _BOX_TERM.search(t.name)]
+    if not box or not cls:
+        return None
+    for t in box:
+        v = t.values
+        if v.size < BOX_ZERO_POINTS or not np.all(np.isfinite(v)) or not np.all(v == 0):
+            return None
+    scored = [c for c in cls if np.all(np.isfinite(c.values)) and float(np.median(c.values)) > 0]
+    if not scored:
+        return None
+    c = scored[0]
+    first = min(int(t.steps[0]) for t in box)
+    names = ", ".join(t.name for t in box)
+    ev = [f"{names} {'is' if len(box) == 1 else 'are'} exactly 0 at every one of {min(t.values.size for t in box)}+ "
+          f"logged points from step {first} {cite_series(box[0])}, while {c.name} is positive (median "
+          f"{fmt(float(np.median(c.values)))}) {cite_series(c)}",
+          "a box-regression loss is averaged over the anchors matched to a ground-truth box: exactly 0 in every "
+          "logging window means no image held a box, so the labels never reached the loss (a label folder not "
+          "found, a cache built for another format, annotations dropped by a filter); check the loader's label count"]
+    return Finding("detect_data_pipeline_bug", "data_pipeline_bug", BOX_ZERO_STRENGTH,
+                   "the box-regression loss is exactly 0 throughout: no ground-truth box reaches the loss", ev, first,
+                   {"box_terms": len(box), "zero_points": int(min(t.values.size for t in box))})
 
 
 # A held-out overlap score (mIoU, IoU, Dice: mmseg's val_mIoU, segmentation_models' val_dice) by name
