@@ -16,8 +16,8 @@ from traindoc.diagnosis.ranking import RankedCause, rank_causes
 from traindoc.diagnosis.remedies import REMEDIES, expected_outcomes
 from traindoc.evidence import run_detectors
 from traindoc.evidence.context import BLOW_UP_ANYWAY, divergence
-from traindoc.evidence.detectors.data import HELDOUT_LOSS
 from traindoc.evidence.finding import Finding
+from traindoc.evidence.heldout import HELDOUT_LOSS
 from traindoc.ingest.fingerprint import fingerprint
 from traindoc.ingest.model import Run
 

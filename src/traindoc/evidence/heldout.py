@@ -98,3 +98,15 @@ def still_improving(m: TaskMetric, since_step: int) -> tuple[float, float] | Non
 def ever_improved(m: TaskMetric) -> bool:
     """The metric's best error is materially below its first: the model learned something that transfers."""
     return m.reduction(float(m.error[0]), float(np.min(m.error))) >= MATERIAL
+
+
+def first_nonfinite_heldout_losses(run: Run) -> list[tuple[str, Series, int]]:
+    """(name, series, index of its first non-finite value) for every held-out loss that goes non-finite."""
+    out = []
+    for name, s in run.metrics.items():
+        if not (name == "eval_loss" or HELDOUT_LOSS.match(name.strip())) or not len(s):
+            continue
+        bad = ~np.isfinite(s.values)
+        if bad.any():
+            out.append((name, s, int(np.argmax(bad))))
+    return out

@@ -25,7 +25,7 @@ import numpy as np
 
 from traindoc.evidence import stats
 from traindoc.evidence.context import cite_series, loss_series, nan_context
-from traindoc.evidence.heldout import HELDOUT_LOSS
+from traindoc.evidence.heldout import first_nonfinite_heldout_losses
 from traindoc.evidence.stats import fmt
 from traindoc.ingest.model import Run
 
@@ -48,13 +48,7 @@ def _inputs_first(run: Run) -> InputsFirst | None:
     if ctx is None or loss is None or not ctx.loss_nan or ctx.recovers or ctx.lr_lead or ctx.from_start:
         return None
     steps, vals = loss.finite()
-    for name, s in run.metrics.items():
-        if not (name == "eval_loss" or HELDOUT_LOSS.match(name.strip())) or not len(s):
-            continue
-        bad = ~np.isfinite(s.values)
-        if not bad.any():
-            continue
-        i = int(np.argmax(bad))
+    for name, s, i in first_nonfinite_heldout_losses(run):
         first = int(s.steps[i])
         after = steps[(steps > first) & (steps <= ctx.step)]
         if after.size == 0 and _finite_update_at(run, first, steps):

@@ -26,7 +26,6 @@ from traindoc.evidence.context import (
     stage_boundaries,
 )
 from traindoc.evidence.finding import Finding
-from traindoc.evidence.heldout import HELDOUT_LOSS
 from traindoc.evidence.nan_inputs import inputs_first
 from traindoc.evidence.stats import fmt
 from traindoc.ingest.model import Run, Series
@@ -469,16 +468,12 @@ def detect_heldout_nonfinite(run: Run) -> list[Finding]:
     loss = loss_series(run)
     if loss is None or not np.all(np.isfinite(loss.values)):
         return []
-    for name, s in run.metrics.items():
-        if not (name == "eval_loss" or HELDOUT_LOSS.match(name.strip())) or not len(s):
-            continue
+    for name, s, i in heldout.first_nonfinite_heldout_losses(run):
         bad = ~np.isfinite(s.values)
-        if not bad.any():
-            continue
-        first = int(s.steps[int(np.argmax(bad))])
+        first = int(s.steps[i])
         if int(loss.steps[-1]) < first:
             continue  # no train loss logged after it: the train side may have gone the same way unseen
-        ev = [f"{name} is {fmt(float(s.values[int(np.argmax(bad))]))} from step {first} ({int(bad.sum())} of "
+        ev = [f"{name} is {fmt(float(s.values[i]))} from step {first} ({int(bad.sum())} of "
               f"{len(s)} evaluations) {cite_series(s)}",
               f"while the train loss is finite at every one of its {len(loss)} points, through step "
               f"{int(loss.steps[-1])} {cite_series(loss)}: the weights are finite, so the held-out inputs make the "
