@@ -32,6 +32,7 @@ STACKS = {
     "hf_trainer": "corpusgen.hf_stack",
     "timm_style": "corpusgen.timm_style",
     "keras": "corpusgen.keras_stack",
+    "flax": "corpusgen.flax_stack",
 }
 
 
