@@ -756,6 +756,10 @@ FIRST_LOG_STEP = 500
 # An excerpt whose first epoch marker names epoch 2 or later began after at least one whole epoch had run, whether the
 # count starts at 0 or at 1 (evidence/nan_prior.py reads the same marker for a steady stretch).
 LATE_EPOCH = 2
+# A first HF row more than this many logging intervals past epoch 0 is not the run's first row (late_window): one
+# interval is where a logger prints its first row, and the HF Trainer rounds the logged epoch to 2 decimals, which
+# can make the first spacing read up to twice the true one.
+LATE_INTERVALS = 3
 
 
 @dataclass(frozen=True)
@@ -803,6 +807,29 @@ CLIMB_POINTS = 5  # the blow-up test's history (5 points to set a median) serves
 def first_epoch(run: Run) -> int:
     """The epoch the log's earliest epoch marker names (-1 when the log names none)."""
     return min(run.epoch_starts)[1] if run.epoch_starts else -1
+
+
+def late_window(run: Run) -> str | None:
+    """The log is a window that starts well after training began, so the early descent of the loss is not in it:
+    - its earliest epoch marker names epoch LATE_EPOCH or later (a whole epoch ran before it, counted from 0 or 1);
+    - or the fractional epoch the HF Trainer logs with each row (progress from 0) is, at the first row, more than
+      LATE_INTERVALS logging intervals past 0 (the median epoch spacing of the first rows): a logger prints its
+      first row by one interval, so a first row at 0.38 with rows 0.006 apart is ~60 intervals into the run.
+    A description of the window, or None when the log may start at the beginning."""
+    if first_epoch(run) >= LATE_EPOCH:
+        return f"the log's first epoch marker names epoch {first_epoch(run)}"
+    s = run.series("epoch")
+    if s is None:
+        return None
+    _, v = s.finite()
+    if v.size < 3 or float(v[0]) <= 0:
+        return None
+    gaps = np.diff(v[:11])
+    gap = float(np.median(gaps[gaps > 0])) if bool((gaps > 0).any()) else 0.0
+    if gap > 0 and float(v[0]) > LATE_INTERVALS * gap:
+        return (f"the first logged row is already at epoch {stats.fmt(float(v[0]))}, {float(v[0]) / gap:.0f} logging "
+                f"intervals ({stats.fmt(gap)} epoch each) into the run {cite_series(s)}")
+    return None
 
 
 def _starts_at_first_interval(s: Series) -> bool:

@@ -93,6 +93,9 @@ class LogEvent:
     source: str = ""
     line: int | None = None  # 1-based line in `source`
     count: int = 1  # identical consecutive repeats are folded
+    # the source line Python's warnings module echoes (indented) under a warning ("  x = r.std(dim=1)"): what the
+    # warning was raised on, so a detector can tell one computation from another (evidence/dof_warning.py)
+    detail: str = ""
 
 
 @dataclass

@@ -19,6 +19,7 @@ from traindoc.evidence.context import (
     progress,
     sample_report,
 )
+from traindoc.evidence.dof_warning import dof_reading
 from traindoc.evidence.finding import Finding
 from traindoc.evidence.stats import fmt
 from traindoc.ingest.model import Run
@@ -90,7 +91,9 @@ def detect_act_variance_collapse(run: Run) -> list[Finding]:
 
     - act_halt_var below 1e-6 over the second half of the run (a sigmoid halting head with any per-token signal
       has variance >= 1e-3; 1e-6 is float noise around a constant);
-    - 'var(): degrees of freedom is <= 0' warnings (variance over a size-1 dim: computed as NaN/0);
+    - 'var(): degrees of freedom is <= 0' warnings (variance over a size-1 dim: computed as NaN/0): ACT evidence
+      where the run logs halting metrics or the warning's echoed source line names a halting computation; a
+      warning raised on another computation is the NaN's op instead (evidence/dof_warning.py, detect_nan_inf);
     - act_steps_mean identical at every logged step.
     """
     ev: list[str] = []
@@ -110,13 +113,28 @@ def detect_act_variance_collapse(run: Run) -> list[Finding]:
             ev.append(f"act_halt_var is {fmt(med) if med is not None else 'nan'} over the second half of the run "
                       f"(steps {int(s.steps[len(v) // 2])}..{int(s.steps[-1])}) {cite_series(s)}")
             strength = 0.7
-    warns = [e for e in run.events if e.tag == "var_dof" or _VAR_DOF.search(e.message or "")]
-    if warns:
+    dof = dof_reading(run)
+    warns = [e for e in dof.warnings if e.tag == "var_dof" or _VAR_DOF.search(e.message or "")] if dof else []
+    if warns and dof is not None:
         n = sum(e.count for e in warns)
         w = warns[0]
         ev.append(f"Warning: {w.message.strip()[:80]} ({n}x, first at step {w.step}) "
                   f"[{cite_source(w.source)}{':' + str(w.line) if w.line else ''}]")
-        strength = strength + 0.25 if strength else 0.6
+        if strength:
+            strength += 0.25
+        elif dof.act_context:
+            strength = 0.6
+        elif dof.elsewhere:
+            # the warning's own source line is not a halting variance (evidence/dof_warning.py): a std over one
+            # element somewhere else, which is the NaN's op (detect_nan_inf), not an ACT head
+            ev.append(f"the warning was raised on `{dof.source_line[:100]}`: not a halting variance, and the run "
+                      f"logs no halting metric")
+            strength = 0.1
+        else:
+            # no halting metric and no source line: a variance over one element, the ACT head one reading of it
+            ev.append("the run logs no halting metric (act_halt_var, act_steps_mean): the warning alone says only "
+                      "that a variance was taken over one element")
+            strength = 0.3
         step = step if step is not None else w.step
     sm = run.series("act_steps_mean")
     if sm is not None and len(sm) >= 10 and ev:

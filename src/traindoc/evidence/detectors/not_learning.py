@@ -31,6 +31,7 @@ from traindoc.evidence.context import (
     first_nonfinite,
     fix_site,
     format_like,
+    late_window,
     loss_series,
     progress,
     run_length,
@@ -793,8 +794,15 @@ def detect_lr_too_low(run: Run) -> list[Finding]:
         sites.append(fix_site(c.cv, format_like(t, ref), key=f"lr.{c.group}"))
     loss = loss_series(run)
     flat = (prog is not None and prog < 0.10) or never_learned(run) is not None
+    late = late_window(run)
     if prog is not None and loss is not None:
-        ev.append(f"loss decreased only {max(prog, 0):.1%} over the run {cite_series(loss)}")
+        ev.append(f"loss decreased only {max(prog, 0):.1%} over the {'logged window' if late else 'run'} "
+                  f"{cite_series(loss)}")
+    if late and flat and never_learned(run) is None:
+        # a window that starts late in a run misses the early descent, where most of the loss is lost: a flat
+        # stretch after it is what any LR gives late in training, so it is not evidence of a step too small
+        ev.append(f"{late}: the early descent is not in the log, so a flat window says nothing about the LR")
+        flat = False
     if gmed is not None and g is not None:
         ev.append(f"grad_norm median {fmt(gmed)} (gradients are flowing) {cite_series(g)}")
     strength = 0.3 + 0.1 * min(3.0, math.log10(factor))

@@ -17,6 +17,7 @@ from traindoc.evidence.context import (
     nan_context,
     run_length,
 )
+from traindoc.evidence.dof_warning import dof_reading
 from traindoc.evidence.finding import Finding
 from traindoc.evidence.nan_inputs import inputs_first
 from traindoc.evidence.nan_prior import lr_cleared, lr_first
@@ -158,6 +159,16 @@ def detect_nan_inf(run: Run) -> list[Finding]:
         # torch.autograd.detect_anomaly names the backward op that produced the NaN: the op is located
         ev.append(f"autograd anomaly detection names the op: {anomaly[0].message[:120]}")
         strength = max(strength, 0.75)
+    dof = dof_reading(run)
+    if dof is not None and dof.elsewhere and not (ctx is not None and (ctx.lr_lead or lr_above)):
+        # torch's own warning names an op that returns NaN by construction (a std/var over one element, unbiased:
+        # n - 1 = 0), raised on a computation that is not an ACT halting variance (evidence/dof_warning.py), in a
+        # run whose loss or gradients are non-finite: the op is located, as with an anomaly line (0.7, just under
+        # anomaly detection's 0.75: the warning names the op, not that its NaN is the one the loss carries)
+        w = dof.warnings[0]
+        ev.append(f"torch warns that a std/var was taken over one element (it returns NaN), raised on "
+                  f"`{(dof.source_line or '')[:100]}` [{cite_source(w.source)}{':' + str(w.line) if w.line else ''}]")
+        strength = max(strength, 0.7)
     if _overflow_events(run):
         strength -= 0.3  # fp16 overflow explains it better
     else:

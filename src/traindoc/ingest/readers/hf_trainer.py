@@ -187,6 +187,8 @@ def read_state(path: Path, run: Run) -> Source:
 # Console dict lines
 
 _ANSI = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b[()][A-Z0-9]|[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# a Python warning category ("UserWarning: ..."): the indented line under such a warning is its echoed source line
+_PY_CATEGORY = re.compile(r"(?:^|\s)\w*Warning: ")
 _DICT = re.compile(r"\{'[^{}]*\}")
 _PAIR = re.compile(r"'((?:[^'\\]|\\.)*)'\s*:\s*('(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\\.)*\"|[^,}]+)")
 _KEYS = re.compile(r"\{'(?:loss|eval_loss|train_runtime|learning_rate|grad_norm|epoch|eval_runtime)'\s*:")
@@ -247,10 +249,17 @@ def read_console_stream(f: BinaryIO, spath: str, run: Run) -> Source:
     lineno = 0
     parsed: list[tuple[int, dict]] = []  # (line, row); steps are assigned once the whole log has been seen
     pending_events: list[tuple[int, LogEvent]] = []  # (index of the next row, event)
+    warned: LogEvent | None = None  # the Python warning whose echoed source line may be the next line
     for block in line_blocks(f, stats):
         for raw in block:
             lineno += 1
             text = raw.decode("utf-8", errors="replace")
+            if warned is not None and text[:1] in (" ", "\t") and text.strip() and "{" not in text:
+                # the source line Python's warnings module prints (indented) under a warning: what it was raised on
+                warned.detail = text.strip()[:2000]
+                warned = None
+                continue
+            warned = None
             for seg in text.split("\r"):
                 nested = "\x1b[A" in seg  # tqdm draws nested bars (HF's evaluation bar) with cursor-up codes
                 seg = _ANSI.sub("", seg)
@@ -288,9 +297,10 @@ def read_console_stream(f: BinaryIO, spath: str, run: Run) -> Source:
                         continue
                     kind, tag = tag_line(seg.strip())
                     if kind in ("warning", "error"):
-                        pending_events.append(
-                            (len(parsed), LogEvent(kind, seg.strip()[:2000], None, tag, spath, lineno))
-                        )
+                        event = LogEvent(kind, seg.strip()[:2000], None, tag, spath, lineno)
+                        pending_events.append((len(parsed), event))
+                        if kind == "warning" and _PY_CATEGORY.search(seg):
+                            warned = event
     if not parsed:
         raise ReadError("no Hugging Face log dict found")
     keep = _not_echoes(parsed)

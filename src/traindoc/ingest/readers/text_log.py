@@ -231,6 +231,9 @@ def _eventy(text: str) -> bool:
 
 
 _PY_WARNING = re.compile(r"\.py:\d+: \w*Warning: ")
+# a Python warning category at the head of a line ("UserWarning: ..."), as a log pasted without its "file.py:N:"
+# prefix still shows it: the indented line under it is the echoed source line all the same
+_PY_CATEGORY = re.compile(r"(?:^|\s)\w*Warning: ")
 
 
 class _Collector:
@@ -492,6 +495,7 @@ class _Parser:
         self.last_epoch: int | None = None
         self.in_traceback = False
         self.skip_next_indented = False
+        self.warning_event: LogEvent | None = None  # the Python warning whose echoed source line may come next
         self.truncated = 0
         self.bad_lines = 0
         self.first_bad: int | None = None
@@ -560,6 +564,7 @@ class _Parser:
             return False
         steps = columns[fast.step]
         values = [(role, columns[g]) for g, role in enumerate(fast.roles) if role is not None and role != STEP]
+        self.warning_event = None  # a metric line is not the source line of the warning before it
         if fast.indented:  # the per-line rules that skip indented lines (warning source lines, tracebacks)
             if self.skip_next_indented:
                 self.skip_next_indented = False
@@ -628,6 +633,12 @@ class _Parser:
         if self.comment is not None:
             raw = uncomment(raw, self.comment)
         indented = raw[:1] in (" ", "\t")
+        warned, self.warning_event = self.warning_event, None
+        if warned is not None and indented and not warned.detail:
+            # the source line Python prints under a warning: kept with the warning (what it was raised on), not parsed
+            warned.detail = raw.strip()[:MAX_MESSAGE]
+            self.skip_next_indented = False
+            return
         if self.skip_next_indented and indented:  # the source line Python prints under a warning ("  warnings.warn(")
             self.skip_next_indented = False
             return
@@ -718,6 +729,9 @@ class _Parser:
                                    m.group(1) if m else message[:80]))
             if _PY_WARNING.search(message):
                 self.skip_next_indented = True
+            if kind == "warning" and _PY_CATEGORY.search(message):
+                last = col.events[-1] if col.events else None
+                self.warning_event = last if last is not None and last.message == message[:MAX_MESSAGE] else None
 
 
 _INT64 = (-(2 ** 63), 2 ** 63 - 1)
