@@ -126,3 +126,42 @@ def test_heldout_frozen_midrun_is_silent_on_its_look_alikes():
     assert not epoch_curves.detect_heldout_frozen_midrun(_run(loss=[1.76] * 10, eval_loss=FROZEN))
     # with the LR logged, the LR rules read the schedule directly
     assert not epoch_curves.detect_heldout_frozen_midrun(_run(loss=MOVING, eval_loss=FROZEN, lr=[1e-3] * 10))
+
+
+# A Keras binary classifier whose output unit died at 0: every positive costs -ln(1e-7) = 16.12 nats, every negative
+# ~0, so loss = 0.2753 x 16.12 with accuracy 0.7247 frozen from the first epoch (the shape of keras-team/keras#4784)
+SAT_LOSS = [4.4380] * 8
+SAT_ACC = [0.7247] * 8
+
+
+def test_saturated_output_fires_as_dead_units_from_the_first_frozen_point():
+    run = _run(loss=SAT_LOSS, accuracy=SAT_ACC)
+    f = epoch_curves.detect_saturated_output(run)
+    assert [x.cause for x in f] == ["dead_units"] and f[0].strength >= 0.5 and f[0].step == 0
+    assert abs(f[0].numbers["nats_per_error"] - 16.12) < 0.05
+    # the origins are listed below it, never confirmed
+    origins = epoch_curves.detect_saturation_blowup(run) + epoch_curves.detect_saturation_inputs(run)
+    assert [x.cause for x in origins] == ["lr_too_high", "data_pipeline_bug"]
+    assert all(x.strength < 0.5 and x.step == 0 for x in origins)
+    # learned first, then saturated at epoch 4 (a blow-up): the freeze is dated where it starts; accuracy in percent
+    later = epoch_curves.detect_saturated_output(_run(loss=[0.9, 0.7, 0.6, 0.5] + [14.5063] * 6,
+                                                      accuracy=[60.0, 70.0, 75.0, 80.0] + [10.0] * 6))
+    assert later[0].cause == "dead_units" and later[0].step == 4
+
+
+def test_saturated_output_is_silent_on_its_look_alikes():
+    assert not epoch_curves.detect_saturation_blowup(_run(loss=[2.3026] * 8, accuracy=[0.1] * 8))
+    assert not epoch_curves.detect_saturation_inputs(_run(loss=[2.3026] * 8, accuracy=[0.1] * 8))
+    # a loss pinned at chance ln(10) with accuracy 1/10: 2.303 / 0.9 = 2.6 nats per error, not saturated
+    assert not epoch_curves.detect_saturated_output(_run(loss=[2.3026] * 8, accuracy=[0.1] * 8))
+    # a converged model repeating its 4 printed digits: errors cost ~2 nats, a soft output
+    assert not epoch_curves.detect_saturated_output(_run(loss=[0.0312] * 8, accuracy=[0.9905] * 8))
+    # a loss that still moves while the ratio happens to pass 16 nats once
+    moving = [4.44, 4.10, 3.80, 3.50, 3.20, 2.90]
+    assert not epoch_curves.detect_saturated_output(_run(loss=moving, accuracy=[0.7247] * 6))
+    # a frozen loss with no accuracy logged: the ratio cannot be read
+    assert not epoch_curves.detect_saturated_output(_run(loss=SAT_LOSS))
+    # a perfect classifier: no errors to cost anything
+    assert not epoch_curves.detect_saturated_output(_run(loss=[0.0001] * 8, accuracy=[1.0] * 8))
+    # beyond float64's clip (ln 1/2.2e-16 = 36): not a clipped probability
+    assert not epoch_curves.detect_saturated_output(_run(loss=[20.0] * 8, accuracy=[0.5] * 8))

@@ -133,3 +133,21 @@ def test_current_lr_names_are_the_lr() -> None:
 
     assert canonical_metric("cur_lr") == "lr" and canonical_metric("current_lr") == "lr"
     assert canonical_metric("curriculum_lr") != "lr" and canonical_metric("cur_loss") != "lr"
+
+
+# --- Keras 0.x's "acc.:" -------------------------------------------------------------------------------------------
+
+def test_keras_0x_abbreviated_accuracy_is_read() -> None:
+    run = load_run([REALWORLD / "g4-keras-255-int-normalised-images-constant-loss" / "run"])
+    acc = run.series("accuracy")
+    assert acc is not None and np.allclose(acc.finite()[1], 0.6562)
+    assert np.allclose(run.series("loss").finite()[1], 11.8727)
+
+
+def test_keras_metric_names_keep_their_other_punctuation(tmp_path: Path) -> None:
+    # a dot inside or before the name is not the abbreviation's full stop: no metric is invented from it
+    (tmp_path / "train.log").write_text("Epoch 1/2\n10/10 [====] - 1s - loss: 0.5 - top.k: 0.3\n"
+                                        "Epoch 2/2\n10/10 [====] - 1s - loss: 0.4 - top.k: 0.4\n")
+    run = load_run([tmp_path])
+    assert np.allclose(run.series("loss").finite()[1], [0.5, 0.4])
+    assert not any("top" in name for name in run.metrics)

@@ -9,7 +9,7 @@ CAUSE = Cause(
     what="activations dead or saturated so no signal passes",
     evidence="loss stalls early; many zero activations or gradients; large negative biases",
     typical_fix="fix init, use leaky/GELU, lower the LR",
-    detectors=("detect_dead_units", "detect_dead_init", "detect_loss_at_chance"),
+    detectors=("detect_dead_units", "detect_dead_init", "detect_loss_at_chance", "detect_saturated_output"),
     remedy=Remedy(
         "Units are dead or saturated, so no signal passes",
         "Fix the init, use GELU/leaky activations, lower the LR",

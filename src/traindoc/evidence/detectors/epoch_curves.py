@@ -10,20 +10,24 @@ or the config; these two read what an engineer reads from the curves themselves:
 - a held-out loss that falls at every evaluation by a negligible amount while the training loss does not move: the
   updates reach the weights but are tiny (lr_too_low first);
 - a held-out loss that moved at first and then repeats to every printed digit for the rest of the run while the
-  training loss still moves: the updates stopped mid-run (an LR decayed to 0: scheduler_misuse first).
+  training loss still moves: the updates stopped mid-run (an LR decayed to 0: scheduler_misuse first);
+- a training loss and accuracy frozen together at loss = (1 - accuracy) x c with c >= ln 1e6 nats: every error is
+  made with a probability clipped at ~0, the output is saturated and passes no gradient (dead_units first).
 """
 
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import numpy as np
 
+from traindoc.evidence import stats
 from traindoc.evidence.context import cite_series, configured_lrs, loss_series, progress
 from traindoc.evidence.detectors.not_learning import _ACC_NAME, _lr_series, lrs_below_reference, never_learned
 from traindoc.evidence.finding import Finding
 from traindoc.evidence.stats import fmt
-from traindoc.ingest.model import Run
+from traindoc.ingest.model import Run, Series
 
 # A fresh classifier's cross-entropy starts near ln(k), and ln of any label set or vocabulary is under ln 1e6 = 13.8
 # (the bound detect_lr_too_high uses for a per-token loss, docs/diagnose.md). A first logged loss above it, in a run
@@ -59,6 +63,25 @@ CREEP_STRENGTH = 0.45
 FROZEN_MIN_EVALS = 4
 FROZEN_SHARE = 0.5
 FROZEN_STRENGTH = 0.5
+
+# A cross-entropy is the mean of -ln p(true class). When the loss equals (1 - accuracy) x c, the correctly classified
+# samples cost ~0 and every misclassified one costs c nats. c >= ln 1e6 = 13.8 (ANY_LABELS_NATS) means each error
+# gives its true class <= 1e-6: the outputs are hard 0/1, a saturated sigmoid or softmax. Keras and TF compute the
+# cross-entropy on probabilities clipped to [eps, 1 - eps] (backend.epsilon() = 1e-7: c = 16.12; float32's 2^-23:
+# 15.94; Keras 0.x's 1e-15: 34.54), and the clip's gradient is 0 outside that range, so such an output gets no
+# gradient and cannot leave; the loss and accuracy then repeat to every printed digit. c is capped at ln(1/2.2e-16)
+# ~ 36.04 (float64's epsilon; no probability is clipped below it) plus a margin: 37. Frozen means spread <= 2e-3 (the
+# 4 decimals logs print, not_learning.PIN_TOL) over >= 3 aligned points, the last 30 % at least; the ratio must hold
+# within 1 % at every one of them (the 4-decimal rounding of a loss >= 0.5 moves it by < 0.02 %). The mechanism is
+# certain, its origin is not (an output ReLU that died, a blow-up that saturated the logits, inputs that push the
+# pre-activation off the scale), so dead_units is reported at 0.6 and the origins are listed below it.
+SATURATED_NATS = ANY_LABELS_NATS
+SATURATED_MAX_NATS = 37.0
+SATURATED_MIN_POINTS = 3
+SATURATED_SPREAD = 2e-3
+SATURATED_RATIO_TOL = 0.01
+SATURATED_STRENGTH = 0.6
+SATURATED_ORIGIN_STRENGTH = 0.3
 
 
 def _classifier(run: Run) -> bool:
@@ -167,4 +190,99 @@ def detect_heldout_frozen_midrun(run: Run) -> list[Finding]:
                                                                           "frozen_evals": int(v.size - j)})]
 
 
-DETECTORS = [detect_first_loss_blowup, detect_creeping_heldout, detect_heldout_frozen_midrun]
+def _aligned_tail(loss: Series, acc: Series) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+    """Steps, loss and accuracy (as a fraction) at the steps both log, finite, in step order."""
+    lst, lv = loss.finite()
+    ast, av = acc.finite()
+    common, li, ai = np.intersect1d(lst, ast, return_indices=True)
+    if common.size < SATURATED_MIN_POINTS:
+        return None
+    a = av[ai] / 100.0 if float(np.max(av)) > 1.0 else av[ai]
+    return common, lv[li], a
+
+
+@dataclass
+class Saturated:
+    first_step: int
+    evidence: list[str]
+    numbers: dict[str, float | int]
+
+
+def saturated_output(run: Run) -> Saturated | None:
+    """Training loss and accuracy frozen together with loss = (1 - accuracy) x c, c in [ln 1e6, 37] nats (memoised):
+    a saturated output clipped by the cross-entropy, passing no gradient; None otherwise."""
+    return stats.cached(run, "saturated_output", lambda: _saturated_output(run))
+
+
+def _saturated_output(run: Run) -> Saturated | None:
+    loss, acc = loss_series(run), run.series("accuracy")
+    if loss is None or acc is None:
+        return None
+    got = _aligned_tail(loss, acc)
+    if got is None:
+        return None
+    st, lv, av = got
+    n = max(SATURATED_MIN_POINTS, int(math.ceil(0.3 * lv.size)))
+    tl, ta = lv[-n:], av[-n:]
+    if float(np.ptp(tl)) > SATURATED_SPREAD or float(np.ptp(ta)) > SATURATED_SPREAD:
+        return None
+    err = 1.0 - ta
+    if float(err.min()) <= 0.01 or float(tl.min()) <= 0:
+        return None  # a perfect (or near-perfect) classifier: the ratio says nothing
+    c = tl / err
+    if not (SATURATED_NATS <= float(c.min()) and float(c.max()) <= SATURATED_MAX_NATS
+            and float(np.ptp(c)) <= SATURATED_RATIO_TOL * float(np.median(c))):
+        return None
+    # how far back the freeze goes: the first aligned point from which loss and accuracy stay within the spread
+    j = lv.size - n
+    while j > 0 and abs(lv[j - 1] - tl[-1]) <= SATURATED_SPREAD and abs(av[j - 1] - ta[-1]) <= SATURATED_SPREAD:
+        j -= 1
+    cm = float(np.median(c))
+    ev = [f"the training loss is {fmt(float(tl[-1]))} and the accuracy {float(ta[-1]):.4g} at every logged point "
+          f"from step {int(st[j])} to {int(st[-1])} ({lv.size - j} points) {cite_series(loss)} {cite_series(acc)}",
+          f"loss / (1 - accuracy) = {cm:.4g} nats at each of them: the correct predictions cost ~0 and every wrong "
+          f"one costs {cm:.4g} nats, a probability of {math.exp(-cm):.1g} on the true class (>= ln 1e6 = "
+          f"{ANY_LABELS_NATS:.1f}): the outputs are hard 0/1, the sigmoid or softmax is saturated",
+          "Keras and TF clip the probabilities inside the cross-entropy (eps 1e-7: 16.1 nats), and the clip passes "
+          "no gradient: the output cannot leave saturation, which is why nothing moves"]
+    return Saturated(int(st[j]), ev, {"nats_per_error": cm, "frozen_points": int(lv.size - j),
+                                      "loss": float(tl[-1]), "accuracy": float(ta[-1])})
+
+
+def detect_saturated_output(run: Run) -> list[Finding]:
+    """A saturated, clipped output frozen with the loss and accuracy (saturated_output): dead_units 0.6."""
+    sat = saturated_output(run)
+    if sat is None:
+        return []
+    return [Finding("detect_saturated_output", "dead_units", SATURATED_STRENGTH,
+                    "the output is saturated and passes no gradient: loss and accuracy are frozen",
+                    [*sat.evidence, "an output ReLU that died, logits blown up by a too-large step or inputs off "
+                                    "their scale put it there (the latter two are listed below)"],
+                    sat.first_step, sat.numbers)]
+
+
+def detect_saturation_blowup(run: Run) -> list[Finding]:
+    """The saturated, frozen output (saturated_output) reached by a step too large: listed (lr_too_high 0.3)."""
+    sat = saturated_output(run)
+    if sat is None:
+        return []
+    return [Finding("detect_saturation_blowup", "lr_too_high", SATURATED_ORIGIN_STRENGTH,
+                    "a saturated, frozen output: a too-large step can put it there",
+                    [sat.evidence[1], "a step too large blows the logits up into saturation, where the clipped "
+                                      "cross-entropy leaves them no gradient"], sat.first_step, sat.numbers)]
+
+
+def detect_saturation_inputs(run: Run) -> list[Finding]:
+    """The saturated, frozen output (saturated_output) reached through the data: listed (data_pipeline_bug 0.3)."""
+    sat = saturated_output(run)
+    if sat is None:
+        return []
+    return [Finding("detect_saturation_inputs", "data_pipeline_bug", SATURATED_ORIGIN_STRENGTH,
+                    "a saturated, frozen output: inputs or labels of the wrong form can put it there",
+                    [sat.evidence[1], "inputs off their expected scale (unnormalised, or all zeros after an integer "
+                                      "division) pin the pre-activations; check a batch by eye"],
+                    sat.first_step, sat.numbers)]
+
+
+DETECTORS = [detect_first_loss_blowup, detect_creeping_heldout, detect_heldout_frozen_midrun,
+             detect_saturated_output, detect_saturation_blowup, detect_saturation_inputs]

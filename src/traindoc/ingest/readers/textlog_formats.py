@@ -531,7 +531,8 @@ def parse_fairseq(line: str, st: State) -> Record | None:
 # (Keras 3: "469/469 ━━━━ 8s 17ms/step - accuracy: ... - loss: ..."; verbose=2: "239/239 - 6s - 27ms/step - ...").
 _KERAS_EPOCH = re.compile(r"^Epoch (\d+)/(\d+)\s*$")
 _KERAS_PROG = re.compile(r"^\s*(\d+)/(\d+|Unknown)\b.*?\s-\s")
-_KERAS_METRIC = re.compile(rf"\s-\s([A-Za-z_][\w]*): ({NUM})")
+# Keras 0.x abbreviated its accuracy with a full stop: "32/32 [====] - 1s - loss: 11.8727 - acc.: 0.6562".
+_KERAS_METRIC = re.compile(rf"\s-\s([A-Za-z_][\w]*)\.?: ({NUM})")
 
 
 # Pasted with the header joined to its progress line: "Epoch 1/10 235/235 [====] - 1s 3ms/step - loss: 0.5015".
