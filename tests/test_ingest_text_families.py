@@ -503,3 +503,36 @@ def test_a_validating_bar_is_held_out(tmp_path):
     # "Testing" is the test split; a word that merely starts like one is not a phase
     run, _ = read(tmp_path, "Testing, loss=0.9: 100%|##| 10/10 [00:01<00:00]\n")
     assert "test_loss" in run.metrics and "loss" not in run.metrics
+
+
+def test_keras2_verbose2_epoch_lines_and_callback_prose(tmp_path):
+    # g3-rmdl-14-text-rnn-val-loss-rises-overfit: Keras 2.0-2.2 fit(verbose=2) prints " - 572s - loss: ..." under
+    # each "Epoch i/N" header; ModelCheckpoint's "val_acc improved from X to Y" lines are prose, not metrics
+    run, src = read(tmp_path, (
+        "Epoch 00028: val_acc improved from 0.68881 to 0.69674, saving model to weights\\weights_RNN_0.hdf5\n"
+        "Epoch 29/100\n"
+        " - 572s - loss: 0.1689 - acc: 0.9452 - val_loss: 2.2266 - val_acc: 0.6800\n"
+        "\n"
+        "Epoch 00029: val_acc did not improve from 0.69674\n"
+        "Epoch 30/100\n"
+        " - 550s - loss: 0.1560 - acc: 0.9530 - val_loss: 2.1155 - val_acc: 0.6984\n"
+        "\n"
+        "Epoch 00030: val_acc improved from 0.69674 to 0.69841, saving model to weights\\weights_RNN_0.hdf5\n"
+        "Epoch 31/100\n"
+        " - 543s - loss: 0.1448 - acc: 0.9552 - val_loss: 2.3955 - val_acc: 0.6546\n"
+    ))
+    assert src.format == "text_log:keras"
+    assert values(run, "loss") == pytest.approx({29: 0.1689, 30: 0.1560, 31: 0.1448})
+    assert values(run, "eval_loss")[31] == pytest.approx(2.3955)
+    assert sorted(run.metrics) == ["accuracy", "eval_accuracy", "eval_loss", "loss"]
+
+
+def test_keras2_verbose2_line_needs_an_epoch_header(tmp_path):
+    # a bulleted " - 5s - loss: x" line with no "Epoch i/N" header anywhere is not taken for a Keras epoch
+    run, src = read(tmp_path, (
+        "summary of the sweep\n"
+        " - 5s - loss: 0.70 - acc: 0.50\n"
+        " - 6s - loss: 0.60 - acc: 0.60\n"
+        " - 7s - loss: 0.50 - acc: 0.70\n"
+    ))
+    assert src.format != "text_log:keras"

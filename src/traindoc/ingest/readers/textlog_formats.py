@@ -537,6 +537,9 @@ _KERAS_METRIC = re.compile(rf"\s-\s([A-Za-z_][\w]*)\.?: ({NUM})")
 
 # Pasted with the header joined to its progress line: "Epoch 1/10 235/235 [====] - 1s 3ms/step - loss: 0.5015".
 _KERAS_EPOCH_INLINE = re.compile(r"^Epoch (\d+)/(\d+)\s+(?=\d+/(?:\d+|Unknown)\b)")
+# Keras 2.0-2.2 with fit(verbose=2) prints no bar, only the epoch's time: " - 572s - loss: 0.1689 - acc: 0.9452". Read
+# only under an "Epoch i/N" header, so a bulleted " - 5s - ..." line elsewhere is not taken for an epoch.
+_KERAS_V2 = re.compile(r"^\s*-\s+\d+(?:\.\d+)?m?s\s+-\s")
 
 
 def parse_keras(line: str, st: State) -> Record | None:
@@ -552,7 +555,10 @@ def parse_keras(line: str, st: State) -> Record | None:
         line = line[m.end():]
     m = _KERAS_PROG.match(line)
     if not m:
-        return None
+        if st.epoch is None or st.extra.get("keras_counted") or not _KERAS_V2.match(line):
+            return None
+        metrics = {k: v for k, v in ((k, parse_number(v)) for k, v in _KERAS_METRIC.findall(line)) if v is not None}
+        return Record(st.epoch, metrics, epoch=st.epoch) if metrics else None
     metrics = {k: v for k, v in ((k, parse_number(v)) for k, v in _KERAS_METRIC.findall(line))
                if v is not None and k != "ETA"}  # "- ETA: 0s" is the time left, not a metric
     if not metrics:
