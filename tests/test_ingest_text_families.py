@@ -201,6 +201,26 @@ def test_fastai_table_metrics_are_validation_metrics(tmp_path):
     assert "accuracy" not in run.metrics
 
 
+def test_fastai_v1_row_duration_cell_is_not_a_column(tmp_path):
+    # g5-blog-oyane806-fastai-error-rate-worse-overfit: fastai 1.0.x printed "(00:13)" after the last metric, outside
+    # the header; the rows are read, the duration is dropped
+    run, src = read(tmp_path, (
+        "Total time: 06:39\n"
+        "epoch train_loss valid_loss error_rate\n"
+        "1 1.513021 1.041628 0.507326 (00:13)\n"
+        "2 1.290093 0.994758 0.443223 (00:09)\n"
+        "3 1.185764 0.936145 0.410256 (00:09)\n"
+    ))
+    assert src.format == "text_log:table"
+    assert values(run, "loss")[3] == pytest.approx(1.185764)
+    assert values(run, "eval_loss")[1] == pytest.approx(1.041628)
+    assert values(run, "valid_error_rate")[2] == pytest.approx(0.443223)
+    # an extra cell that is not a duration still makes the row not a row of this table
+    run, _ = read(tmp_path, "epoch train_loss valid_loss error_rate\n1 1.5 1.0 0.5 extra\n2 1.2 0.9 0.4 extra\n",
+                  name="other.log")
+    assert run.series("loss") is None
+
+
 def test_marian_updates_cost_and_validation(tmp_path):
     # marian-s2s-europarl-encs-early-stop-overfit
     run, src = read(tmp_path, (

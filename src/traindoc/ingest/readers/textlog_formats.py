@@ -850,6 +850,7 @@ _TABLE_CELL = re.compile(rf"^(?:{NUM}|\d+/\d+)[A-Za-z%]*$|^\d\d:\d\d(?::\d\d)?$|
 
 # the bar after a row: "...: 100%|####| 1626/1626" or, without a TTY's bar characters, "448: 100% 1626/1626 [...]"
 _TABLE_BAR = re.compile(r":?\s*\d+%(?:\||\s+\d+/\d+)")
+_TABLE_ROW_DURATION = re.compile(r"\(\d+:\d{2}(?::\d{2})?\)")
 
 
 # fastai computes its metrics on the validation set only (Learner.validate); its tables are the ones that print both a
@@ -885,6 +886,10 @@ def parse_table(line: str, st: State) -> Record | None:
         return None
     bar = _TABLE_BAR.search(line)  # YOLO prints each row as the description of a tqdm bar
     cells = (line[: bar.start()] if bar else line).split()
+    # fastai v1.0.x (before its 'time' column) printed each row's duration after the last metric, outside the header:
+    # "epoch train_loss valid_loss error_rate" over "1 1.513021 1.041628 0.507326 (00:13)"; that cell is not a column.
+    if len(cells) == len(cols) + 1 and _TABLE_ROW_DURATION.fullmatch(cells[-1]):
+        cells = cells[:-1]
     if cols[0] == "row" and "table_rows" in st.extra:  # a header without its step column: rows count
         st.extra["table_rows"] += 1
         cells = [str(st.extra["table_rows"]), *cells]
