@@ -461,3 +461,19 @@ def test_grad_level_silent_without_a_batch_or_under_the_bias_level():
     # a vocabulary-sized k is a per-token loss: the stated batch of sequences does not count what it averages over
     vocab = build(chance_loss(1000), {"lr": 3e-4, "optimizer": "adam", "batch_size": 32, "vocab_size": 1000})
     assert nl.never_learned(vocab) is not None and nl.grad_level(vocab) is None
+
+
+def test_a_pinned_tail_whose_last_point_sits_off_its_median_is_read_without_an_error():
+    """The tail's spread is within 2 x PIN_TOL but its last point is > PIN_TOL off the median: the pinned stretch
+    is the tail (an epoch history's last row, a mean over a shorter epoch, does this)."""
+    loss = np.array([2.3, 2.2, 2.1, 2.0794, 2.0794, 2.0794, 2.0794, 2.0794, 2.0794, 2.0808])
+    run = Run()
+    run.add_series(Series("loss", np.arange(loss.size), loss, "run/training.csv"))
+    got = nl.never_learned(run.finalize())
+    assert got is not None and got.constant and got.k == 8 and got.first_step == 5  # the 5-point tail
+    # off by more than the spread allows: not pinned
+    loss[-1] = 2.0830
+    run = Run()
+    run.add_series(Series("loss", np.arange(loss.size), loss, "run/training.csv"))
+    got = nl.never_learned(run.finalize())
+    assert got is None or not got.constant

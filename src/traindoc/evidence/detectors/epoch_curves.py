@@ -10,7 +10,11 @@ or the config; these two read what an engineer reads from the curves themselves:
 - a held-out loss that falls at every evaluation by a negligible amount while the training loss does not move: the
   updates reach the weights but are tiny (lr_too_low first);
 - a held-out loss that moved at first and then repeats to every printed digit for the rest of the run while the
-  training loss still moves: the updates stopped mid-run (an LR decayed to 0: scheduler_misuse first).
+  training loss still moves: the updates stopped mid-run (an LR decayed to 0: scheduler_misuse first);
+- a loss that starts in a classifier's range and then climbs epoch after epoch, without a jump of an order of
+  magnitude, and stays up: the step grows with every update (gradients never cleared: zero_grad_missing first);
+- a loss that grows by >= 100x at each of two consecutive epochs from a sane start: compounding growth seen at an
+  epoch's resolution (grad_explosion, as the per-step compounding rule reads it).
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ import numpy as np
 from traindoc.evidence.context import cite_series, configured_lrs, loss_series, progress
 from traindoc.evidence.detectors.not_learning import _ACC_NAME, _lr_series, lrs_below_reference, never_learned
 from traindoc.evidence.finding import Finding
+from traindoc.evidence.growth import compounding_growth
 from traindoc.evidence.stats import fmt
 from traindoc.ingest.model import Run
 
@@ -167,4 +172,117 @@ def detect_heldout_frozen_midrun(run: Run) -> list[Finding]:
                                                                           "frozen_evals": int(v.size - j)})]
 
 
-DETECTORS = [detect_first_loss_blowup, detect_creeping_heldout, detect_heldout_frozen_midrun]
+# A loop that never clears the gradient buffer applies lr * (g_1 + ... + g_t) at update t: the step grows with every
+# update, so a run that is stable in its first epoch turns unstable later and worse each epoch after. An LR beyond
+# the stable range overshoots within the first updates instead (the first epoch's mean is the worst: the blow-up
+# rule above); a warmup to a too-high LR shows a rising LR (the LR rules read it). Read in an epoch history (<= 50
+# rows, docs/diagnose.md "Epoch-level histories"): from its lowest point among the first epochs the loss climbs
+# >= 3x (the 3x the LR rule takes for an overshoot) over >= 4 epochs, rising at >= 3/4 of them (a random walk
+# rises 4 of 4 times 1 time in 16), with no single epoch jumping >= 10x (an order of magnitude in one epoch is a
+# blow-up or a compounding explosion, other rules), and the last 30 % of the epochs stay >= 3x above that lowest
+# point (a loss that comes back is a spike). A held-out loss, when logged, must climb too (>= 2x): the weights move
+# away from every solution, not one batch stream. zero_grad_missing first at 0.5; lr_too_high stays listed beside
+# it (an LR just past the edge, with Adam's moments growing, can climb late too).
+CLIMB_MAX_ROWS = 50
+CLIMB_MIN_EPOCHS = 4
+CLIMB_FACTOR = 3.0
+CLIMB_RISE_SHARE = 0.75
+CLIMB_MAX_JUMP = 10.0
+CLIMB_HELDOUT = 2.0
+CLIMB_TAIL = 0.3
+CLIMB_STRENGTH = 0.5
+
+# Compounding growth (evidence/growth.py: >= 5 points each >= 1.5x) needs more rows than an epoch history keeps
+# before a NaN ends it. One epoch holds hundreds of updates, so the same feedback shows as >= 100x (two orders of
+# magnitude) at each of two consecutive epochs, 1e4 in all (above the 1e3 of the per-step rule); no healthy or
+# noisy epoch mean moves 100x, and an LR overshoot at the first updates shows in the first epoch (the blow-up rule),
+# so the start must be in a classifier's range (< ln 1e6). Same strength as the per-step rule without grad norms.
+EPOCH_COMPOUND = 100.0
+EPOCH_COMPOUND_STRENGTH = 0.55
+
+
+def _climb(v: np.ndarray) -> tuple[int, int] | None:
+    """(start, peak) indices of a steady climb (see the constants above), or None."""
+    if v.size < CLIMB_MIN_EPOCHS + 1 or v.size > CLIMB_MAX_ROWS or not bool(np.all(v > 0)):
+        return None
+    p = int(np.argmax(v))
+    if p < CLIMB_MIN_EPOCHS:
+        return None
+    i = int(np.argmin(v[:p]))
+    seg = v[i:p + 1]
+    ratios = seg[1:] / seg[:-1]
+    tail = v[-max(2, int(math.ceil(CLIMB_TAIL * v.size))):]
+    if (p - i < CLIMB_MIN_EPOCHS or v[i] >= ANY_LABELS_NATS or v[p] < CLIMB_FACTOR * v[i]
+            or float((ratios > 1).mean()) < CLIMB_RISE_SHARE or float(ratios.max()) >= CLIMB_MAX_JUMP
+            or float(np.median(tail)) < CLIMB_FACTOR * v[i]):
+        return None
+    return i, p
+
+
+def detect_steady_climb(run: Run) -> list[Finding]:
+    """From a sane start, the loss climbs >= 3x over >= 4 epochs without a 10x jump and stays up: the step grows
+    with every update (zero_grad_missing 0.5, no grad norm logged, an epoch history)."""
+    if run.series("grad_norm") is not None:
+        return []  # the grad norm's own ramp (accumulation rules) reads it directly
+    loss = loss_series(run)
+    if loss is None:
+        return []
+    st, v = loss.finite()
+    got = _climb(v)
+    if got is None:
+        return []
+    i, p = got
+    lr = _lr_series(run)
+    if lr is not None:
+        lst, lrv = lr.finite()
+        during = lrv[(lst >= st[i]) & (lst <= st[p])]
+        if during.size >= 2 and float(during.max()) > float(during[0]) * 1.01:
+            return []  # an LR rising into the climb: a warmup or a raise, the LR rules' reading
+    ev_s = run.series("eval_loss")
+    held = ""
+    if ev_s is not None:
+        _, ev = ev_s.finite()
+        if ev.size >= 3:
+            late = float(np.median(ev[-max(2, int(math.ceil(CLIMB_TAIL * ev.size))):]))
+            if ev[0] <= 0 or late < CLIMB_HELDOUT * float(ev.min()):
+                return []  # the held-out loss did not follow: not weights running away
+            held = f"; the held-out loss climbs with it, {fmt(float(ev[0]))} -> {fmt(late)} (late median)"
+    rises = int((np.diff(v[i:p + 1]) > 0).sum())
+    ev_lines = [f"the loss climbs from {fmt(float(v[i]))} at step {int(st[i])} to {fmt(float(v[p]))} at step "
+                f"{int(st[p])}, {v[p] / v[i]:.3g}x, rising at {rises} of {p - i} epochs with no epoch jumping 10x, "
+                f"and stays up {cite_series(loss)}{held}",
+                "a run stable at first that grows less stable every epoch is what a step growing with every update "
+                "gives: gradients summed across updates because the buffer is never cleared (optimizer.zero_grad() "
+                "missing); an LR just past the stable edge reads alike, so lr_too_high stays listed (log the grad "
+                "norm to tell: an uncleared one ramps up linearly)"]
+    return [Finding("detect_steady_climb", "zero_grad_missing", CLIMB_STRENGTH,
+                    "the loss climbs epoch after epoch from a sane start: the step grows with every update", ev_lines,
+                    int(st[i]), {"climb": float(v[p] / v[i]), "epochs": int(p - i)})]
+
+
+def detect_epoch_compounding(run: Run) -> list[Finding]:
+    """The loss grows >= 100x at each of two consecutive logged points from a start < ln 1e6: an explosion seen at
+    an epoch's resolution (grad_explosion 0.55, no grad norm logged)."""
+    if run.series("grad_norm") is not None or run.series("grad_2.0_norm_total") is not None:
+        return []
+    loss = loss_series(run)
+    if loss is None:
+        return []
+    st, v = loss.finite()
+    if v.size < 3 or compounding_growth(st, v) is not None:
+        return []  # the per-step compounding rule reads it (detect_grad_explosion)
+    for j in range(v.size - 2):
+        if 0 < v[j] < ANY_LABELS_NATS and v[j + 1] >= EPOCH_COMPOUND * v[j] and v[j + 2] >= EPOCH_COMPOUND * v[j + 1]:
+            ev = [f"the loss grows {v[j + 1] / v[j]:.3g}x from step {int(st[j])} to {int(st[j + 1])} and "
+                  f"{v[j + 2] / v[j + 1]:.3g}x again by step {int(st[j + 2])} ({fmt(float(v[j]))} -> "
+                  f"{fmt(float(v[j + 2]))}) {cite_series(loss)}: two orders of magnitude per logged interval twice "
+                  "in a row, from a loss in a classifier's range, is growth that feeds on itself, the way exploding "
+                  "gradients grow the weights (no grad norm is logged to confirm it)"]
+            return [Finding("detect_epoch_compounding", "grad_explosion", EPOCH_COMPOUND_STRENGTH,
+                            "the loss compounds by orders of magnitude per logged interval (grad norm not logged)",
+                            ev, int(st[j + 1]), {"growth": float(v[j + 2] / v[j]), "loss_only": True})]
+    return []
+
+
+DETECTORS = [detect_first_loss_blowup, detect_creeping_heldout, detect_heldout_frozen_midrun, detect_steady_climb,
+             detect_epoch_compounding]

@@ -142,6 +142,10 @@ def _pinned(loss: Series, k_cfg: int | None) -> NotLearning | None:
         return None
     off = np.nonzero(np.abs(v - level) > PIN_TOL)[0]
     j0 = int(off[-1]) + 1 if off.size else 0
+    if j0 >= v.size:
+        # the last point sits > PIN_TOL off the tail's median (inside the tail's 2 x PIN_TOL spread): the pinned
+        # stretch is the tail itself
+        j0 = v.size - tail.size
     return NotLearning(level, float(v[0]), k, "config" if k_cfg is not None else "loss", int(st[j0]), int(st[-1]),
                        [f"the loss is pinned at {fmt(level)} = ln({k}) from step {int(st[j0])} to {int(st[-1])} "
                         f"({v.size - j0} points, spread {float(tail.max() - tail.min()):.1g}): the model predicts the "
