@@ -190,3 +190,34 @@ def test_epoch_compounding_is_silent_on_its_look_alikes():
     assert not epoch_curves.detect_epoch_compounding(_run(loss=[0.5, 12.0, 8e4, 1.5e9, 2.6e13, 4.7e17]))
     # grad norms logged: their rules read the growth itself
     assert not epoch_curves.detect_epoch_compounding(_run(loss=COMPOUND, grad_norm=[1.0] * 10))
+
+
+# hf_trainer-lr_too_high-s2 as an epoch history (4 digits): the first epoch's mean 1635 against a held-out loss of
+# 2.54 at its end, no accuracy logged
+FIRST_ROW = [1635.0, 2.38, 1.943, 2.227, 1.814, 1.808, 1.81, 1.806, 1.788, 1.79]
+FIRST_VAL = [2.538, 2.115, 2.93, 1.798, 1.811, 1.811, 1.814, 1.798, 1.797, 1.799]
+
+
+def test_first_epoch_above_heldout_fires_as_lr_too_high_at_the_first_row():
+    f = epoch_curves.detect_first_epoch_above_heldout(_run(loss=FIRST_ROW, eval_loss=FIRST_VAL))
+    assert [x.cause for x in f] == ["lr_too_high"] and f[0].step == 0 and f[0].strength < 0.5
+    assert f[0].numbers["first_over_heldout"] > 600
+
+
+def test_first_epoch_above_heldout_is_silent_on_its_look_alikes():
+    # a leaked label fits almost perfectly within the first epoch: 0.81 -> 0.002 by learning alone
+    leak = [0.8135, 0.001975, 0.0009095, 0.0007734, 0.0007265, 0.000709, 0.0007033, 0.0006905]
+    leak_val = [0.002302, 0.0005131, 0.0003759, 0.0003318, 0.0003261, 0.0003209, 0.0003168, 0.0003163]
+    assert not epoch_curves.detect_first_epoch_above_heldout(_run(loss=leak, eval_loss=leak_val))
+    # a healthy epoch mean sits a few times above its end-of-epoch held-out loss
+    healthy = [2.1, 1.2, 0.8, 0.6, 0.5, 0.45, 0.42, 0.4, 0.39, 0.38]
+    assert not epoch_curves.detect_first_epoch_above_heldout(_run(loss=healthy, eval_loss=[0.9] + healthy[2:]))
+    # a summed loss far above its held-out mean that falls only a few-fold over the run
+    summed = [161.0, 90.0, 70.0, 55.0, 45.0, 40.0, 36.0, 34.0]
+    assert not epoch_curves.detect_first_epoch_above_heldout(_run(loss=summed, eval_loss=[1.0] * 8))
+    # a classifier: its scale is read by detect_first_loss_blowup; no held-out loss; grad norms logged
+    assert not epoch_curves.detect_first_epoch_above_heldout(_run(loss=FIRST_ROW, eval_loss=FIRST_VAL,
+                                                                  eval_accuracy=ACC))
+    assert not epoch_curves.detect_first_epoch_above_heldout(_run(loss=FIRST_ROW))
+    assert not epoch_curves.detect_first_epoch_above_heldout(_run(loss=FIRST_ROW, eval_loss=FIRST_VAL,
+                                                                  grad_norm=[1.0] * 10))

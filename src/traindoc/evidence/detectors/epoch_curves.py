@@ -41,6 +41,18 @@ ANY_LABELS_NATS = math.log(1e6)
 BLOWUP_FALL = 10.0
 BLOWUP_STRENGTH = 0.5  # the textbook reading, not confirmed alone: grad_explosion and a missing zero_grad read alike
 
+# Without an accuracy the loss's scale is unknown (a regression's MSE can start anywhere), but the held-out loss
+# scored at the end of the same first epoch sets it: a first training row (the epoch's mean) >= 10x that held-out
+# value, and the run's largest, says the loss went far above where the weights ended that epoch, then came back. A
+# healthy epoch mean sits 1-4x above its end-of-epoch held-out loss (the dev corpus's healthy runs <= 3.8x; the
+# real-world ones <= 8x, a transducer's summed loss 161x but falling under 5x over its run). The training loss must
+# then fall >= 10x (as above), and stay >= 0.05 nats: a model that fits its labels almost perfectly (>= 95 % on the
+# right label) can fall 10x within its first epoch by learning alone (a leaked label, an easy task). A candidate
+# only (0.45): the scale is inferred, and exploding gradients and a missing zero_grad read alike.
+HELDOUT_GAP = 10.0
+FIT_FLOOR = 0.05
+HELDOUT_BLOWUP_STRENGTH = 0.45
+
 # A held-out loss is scored on fixed data, so it moves only when the weights do: one that falls at every evaluation
 # (ties allowed at the printed precision, >= 2 strict falls) says every update reaches the weights and points
 # downhill. A total fall under 0.5 % over >= 5 evaluations says those updates are negligible: the dev corpus's
@@ -95,6 +107,38 @@ def detect_first_loss_blowup(run: Run) -> list[Finding]:
     return [Finding("detect_first_loss_blowup", "lr_too_high", BLOWUP_STRENGTH,
                     "the loss blew up in the first updates, then recovered", ev, int(st[0]),
                     {"first_loss": float(v[0]), "fall": float(v[0] / low)})]
+
+
+def detect_first_epoch_above_heldout(run: Run) -> list[Finding]:
+    """No accuracy logged: the first training row is the loss's maximum, >= 10x the held-out loss scored at the end
+    of that epoch, and the loss then falls >= 10x to >= 0.05: the first updates blew up (lr_too_high 0.45)."""
+    ev_s = run.series("eval_loss")
+    if run.series("grad_norm") is not None or _classifier(run) or ev_s is None:
+        return []  # a classifier's scale is read by detect_first_loss_blowup
+    loss = loss_series(run)
+    if loss is None:
+        return []
+    st, v = loss.finite()
+    est, ev = ev_s.finite()
+    if v.size < 3 or v[0] <= 0 or float(v[0]) != float(v.max()):
+        return []
+    after = est >= st[0]
+    if not bool(after.any()):
+        return []
+    j = int(np.nonzero(after)[0][0])
+    held, low = float(ev[j]), float(v.min())
+    if held <= 0 or v[0] < HELDOUT_GAP * held or v[0] < BLOWUP_FALL * low or low < FIT_FLOOR:
+        return []
+    k = int(np.argmin(v))
+    lines = [f"the first logged training loss, {fmt(float(v[0]))} at step {int(st[0])}, is {v[0] / held:.3g}x the "
+             f"held-out loss {fmt(held)} scored at step {int(est[j])} {cite_series(loss)} {cite_series(ev_s)}: over "
+             "the first logged interval the loss went far above where the weights ended it",
+             f"the training loss then fell {v[0] / low:.3g}x to {fmt(low)} by step {int(st[k])}: the weights blew up "
+             "in the first updates and came back; a step size beyond the stable range is the first reading, "
+             "exploding gradients and a missing zero_grad read alike without grad norms"]
+    return [Finding("detect_first_epoch_above_heldout", "lr_too_high", HELDOUT_BLOWUP_STRENGTH,
+                    "the first epoch's loss stood far above the held-out loss at its end: an early blow-up", lines,
+                    int(st[0]), {"first_over_heldout": float(v[0] / held), "fall": float(v[0] / low)})]
 
 
 def detect_creeping_heldout(run: Run) -> list[Finding]:
@@ -284,5 +328,5 @@ def detect_epoch_compounding(run: Run) -> list[Finding]:
     return []
 
 
-DETECTORS = [detect_first_loss_blowup, detect_creeping_heldout, detect_heldout_frozen_midrun, detect_steady_climb,
-             detect_epoch_compounding]
+DETECTORS = [detect_first_loss_blowup, detect_first_epoch_above_heldout, detect_creeping_heldout,
+             detect_heldout_frozen_midrun, detect_steady_climb, detect_epoch_compounding]
