@@ -221,3 +221,27 @@ def test_first_epoch_above_heldout_is_silent_on_its_look_alikes():
     assert not epoch_curves.detect_first_epoch_above_heldout(_run(loss=FIRST_ROW))
     assert not epoch_curves.detect_first_epoch_above_heldout(_run(loss=FIRST_ROW, eval_loss=FIRST_VAL,
                                                                   grad_norm=[1.0] * 10))
+
+
+# plain_pytorch-grad_explosion-s0 as an epoch history: a sane first epoch, then two epochs 37-55x above it, then back
+SPIKE = [0.7218, 26.7, 39.6, 2.797, 0.7046, 0.5852, 0.4582, 0.4102, 0.3125, 0.3935]
+
+
+def test_epoch_spike_fires_as_grad_explosion_at_the_jump():
+    f = epoch_curves.detect_epoch_spike(_run(loss=SPIKE))
+    assert [x.cause for x in f] == ["grad_explosion"] and f[0].step == 1 and f[0].strength < 0.5
+    assert f[0].numbers["recovered_step"] == 4
+
+
+def test_epoch_spike_is_silent_on_its_look_alikes():
+    # a converged loss near 0 jumps 10x by noise without going back above its start
+    assert not epoch_curves.detect_epoch_spike(_run(loss=[1.0, 0.1, 0.01, 0.001, 0.0004, 0.005, 0.0005, 0.0004]))
+    # a jump that stays up: a divergence, the LR rules' and the climb's
+    assert not epoch_curves.detect_epoch_spike(_run(loss=[0.7, 26.7, 39.6, 30.0, 28.0, 35.0]))
+    # the first epoch already the worst: the blow-up rules
+    assert not epoch_curves.detect_epoch_spike(_run(loss=BLOWN, eval_accuracy=ACC))
+    # a jump from a loss already climbing (1.0 -> 3.0 before it): the climb is the reading, not a burst
+    assert not epoch_curves.detect_epoch_spike(_run(loss=[1.0, 2.0, 3.0, 40.0, 1.2, 1.0]))
+    # grad norms logged; a per-step log longer than an epoch history
+    assert not epoch_curves.detect_epoch_spike(_run(loss=SPIKE, grad_norm=[1.0] * 10))
+    assert not epoch_curves.detect_epoch_spike(_run(loss=SPIKE * 6))

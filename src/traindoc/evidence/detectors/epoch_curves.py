@@ -245,6 +245,54 @@ EPOCH_COMPOUND = 100.0
 EPOCH_COMPOUND_STRENGTH = 0.55
 
 
+# A stable run whose epoch mean then jumps >= 10x above the epoch before it and later comes back under 2x that level:
+# a whole epoch of hundreds of updates went unstable and recovered. Epoch means average away single bad batches, so
+# no healthy history moves 10x between rows; the peak must also stand above the first logged loss (it undid all the
+# learning: a converged loss near 0 jumps 10x by noise, 4e-4 -> 5e-3, without going back to the start). A fixed LR
+# beyond the stable range is unstable from the first updates (the first epoch is the worst: the blow-up rules
+# above); a burst after stable epochs is the cliff picture of exploding gradients (Pascanu et al. 2013: a gradient
+# that explodes at a sharp wall throws the weights far, and training then recovers), what gradient clipping exists
+# for. Listed (0.4, under the 0.45 of a grad-norm peak that settles back, detect_grad_explosion): no grad norm shows
+# the burst, and an LR near the edge reads alike.
+SPIKE_JUMP = 10.0
+SPIKE_BACK = 2.0
+SPIKE_STRENGTH = 0.4
+
+
+def detect_epoch_spike(run: Run) -> list[Finding]:
+    """An epoch history (5-50 rows, no grad norm) whose loss jumps >= 10x in one row after stable rows, from a
+    level at its best so far, and comes back under 2x that level: a burst that recovered (grad_explosion 0.4)."""
+    if run.series("grad_norm") is not None or run.series("grad_2.0_norm_total") is not None:
+        return []
+    loss = loss_series(run)
+    if loss is None:
+        return []
+    st, v = loss.finite()
+    if v.size < 5 or v.size > CLIMB_MAX_ROWS or not bool(np.all(v > 0)):
+        return []
+    for j in range(1, v.size - 1):
+        base = float(v[j - 1])
+        if (base >= ANY_LABELS_NATS or v[j] < SPIKE_JUMP * base or v[j] <= v[0]
+                or base > 1.5 * float(v[:j].min())):
+            continue  # not from a stable level at the run's best so far (a climb or a blow-up is read elsewhere)
+        later = v[j + 1:]
+        back = np.nonzero(later <= SPIKE_BACK * base)[0]
+        if back.size == 0:
+            return []
+        r = j + 1 + int(back[0])
+        peak = j + int(np.argmax(v[j:r]))
+        ev = [f"the loss jumps from {fmt(base)} at step {int(st[j - 1])} to {fmt(float(v[j]))} at step {int(st[j])} "
+              f"({v[j] / base:.3g}x in one logged interval), peaks at {fmt(float(v[peak]))} and is back at "
+              f"{fmt(float(v[r]))} by step {int(st[r])} {cite_series(loss)}",
+              "a whole interval of updates went unstable after stable ones and then recovered: a burst of exploding "
+              "gradients (a sharp wall in the loss surface) is the first reading, what clipping stops; an LR near "
+              "the stable edge reads alike, and no grad norm is logged to tell"]
+        return [Finding("detect_epoch_spike", "grad_explosion", SPIKE_STRENGTH,
+                        "the loss spiked by an order of magnitude for an epoch, then recovered", ev, int(st[j]),
+                        {"spike": float(v[peak] / base), "recovered_step": int(st[r]), "loss_only": True})]
+    return []
+
+
 def _climb(v: np.ndarray) -> tuple[int, int] | None:
     """(start, peak) indices of a steady climb (see the constants above), or None."""
     if v.size < CLIMB_MIN_EPOCHS + 1 or v.size > CLIMB_MAX_ROWS or not bool(np.all(v > 0)):
@@ -329,4 +377,4 @@ def detect_epoch_compounding(run: Run) -> list[Finding]:
 
 
 DETECTORS = [detect_first_loss_blowup, detect_first_epoch_above_heldout, detect_creeping_heldout,
-             detect_heldout_frozen_midrun, detect_steady_climb, detect_epoch_compounding]
+             detect_heldout_frozen_midrun, detect_steady_climb, detect_epoch_compounding, detect_epoch_spike]
