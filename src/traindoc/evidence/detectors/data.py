@@ -711,6 +711,13 @@ def detect_overfitting(run: Run) -> list[Finding]:
             t_at = float(np.median(at[-max(1, at.size // 10):])) if at.size else float(lv[0])
             t_end = float(np.median(lv[-max(1, lv.size // 10):]))
             train_falls = t_end < t_at
+            rose = heldout.train_rose_after(lst, lv, int(est[imin]), t_at) if train_falls else None
+            if rose is not None:
+                # lower at the end than at the held-out best, but higher right after it: both got worse together
+                ev.append(f"the training loss rose with the held-out loss after its best ({fmt(t_at)} -> median "
+                          f"{fmt(rose)} over the next third) before it came back: instability rather than "
+                          f"memorisation {cite_series(loss)}")
+                train_falls = False
             if train_falls:
                 ev.append(f"train loss kept falling: {fmt(t_at)} -> {fmt(t_end)} over the same steps "
                           f"{cite_series(loss)}")
