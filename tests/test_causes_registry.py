@@ -8,6 +8,7 @@ import inspect
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from traindoc import causes
@@ -16,7 +17,7 @@ from traindoc.causes.keys import KEYS
 from traindoc.causes.model import MetricOutcome, NoWarning, ScaleKey, SetKey, Strategy
 from traindoc.evidence import all_detectors, code_sites, run_detectors, synthetic
 from traindoc.ingest import load_run
-from traindoc.ingest.model import ConfigValue, Run
+from traindoc.ingest.model import ConfigValue, Run, Series
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tools"))
@@ -76,10 +77,23 @@ def test_findings_carry_the_cause_that_registers_their_detector():
     # recorded real-library runs with the per-epoch histories that the epoch-level rules read
     for rel in ("ingest/keras_history/history.json", "ingest/sacred_run", "ingest/notebooks/keras_fit.ipynb"):
         runs.append((rel, load_run([data / rel])))
+    # dev corpus runs seen as epoch histories (tools/sparse_history.py; the values of tests/test_evidence_epoch_curves)
+    histories = {"climb": {"loss": [2.35, 3.023, 6.932, 16.37, 34.99, 60.62, 43.55, 61.22, 41.28, 58.43]},
+                 "compound": {"loss": [1.217, 2.079e9, 1.533e16, 8.834e16, 4.002e15, 2.444e14, 1.867e13]},
+                 "first row": {"loss": [1635.0, 2.38, 1.943, 2.227, 1.814, 1.808, 1.81, 1.806, 1.788, 1.79],
+                               "eval_loss": [2.538, 2.115, 2.93, 1.798, 1.811, 1.811, 1.814, 1.798, 1.797, 1.799]},
+                 "spike": {"loss": [0.7218, 26.7, 39.6, 2.797, 0.7046, 0.5852, 0.4582, 0.4102, 0.3125, 0.3935]}}
+    for label, cols in histories.items():
+        run = Run()
+        for name, vals in cols.items():
+            run.add_series(Series(name, np.arange(len(vals)), np.asarray(vals, dtype=np.float64), "training.csv"))
+        runs.append((f"epoch history: {label}", run.finalize()))
     for label, run in runs:
         for f in run_detectors(run):
             assert owner[f.detector] == f.cause, (label, f.detector, f.cause)
             seen.add(f.detector)
+    assert {"detect_steady_climb", "detect_epoch_compounding", "detect_first_epoch_above_heldout",
+            "detect_epoch_spike"} <= seen
     # a rule that reads a synthetic picture under a setting no synthetic run configures: the blow-up (nan_inf's)
     # with gradient accumulation 8 (detect_blow_up_under_accumulation)
     run = synthetic.make("nan_inf", 1)

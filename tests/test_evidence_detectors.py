@@ -1300,6 +1300,26 @@ def test_overfitting_is_context_while_the_task_metric_improves() -> None:
     assert fire(data.detect_overfitting, run.finalize()).strength >= 0.5
 
 
+def test_overfitting_is_weak_when_the_turn_is_within_the_heldout_curves_own_scatter() -> None:
+    # hf_trainer-grad_explosion-s2 as an epoch history (4 digits): the held-out loss bounced 28x and 2.6x on its way
+    # to its minimum; the 84 % rise after it is no turn
+    steps = np.arange(10)
+    run = Run()
+    run.add_series(Series("loss", steps, np.array([1674, 1.063e5, 6.233e4, 7.897e4, 2.193e4, 1.827e4, 1.247e4, 5430,
+                                                   2829, 1620]), "run/training.csv"))
+    val = np.array([7052, 1.997e5, 1.459e4, 3.793e4, 1.765e4, 1.729e4, 9193, 1011, 2323, 1391])
+    run.add_series(Series("eval_loss", steps, val, "run/training.csv"))
+    f = fire(data.detect_overfitting, run.finalize())
+    assert f.step == 7 and f.strength < 0.5 and any("within its own scatter" in e for e in f.evidence)
+    # a held-out curve that falls smoothly and then turns, the training loss falling: memorisation, a cause
+    run = Run()
+    run.add_series(Series("loss", steps, np.linspace(2.0, 0.2, 10), "run/training.csv"))
+    run.add_series(Series("eval_loss", steps, np.array([2.0, 1.6, 1.3, 1.2, 1.18, 1.25, 1.35, 1.5, 1.6, 1.7]),
+                          "run/training.csv"))
+    f = fire(data.detect_overfitting, run.finalize())
+    assert f.strength >= 0.5 and not any("scatter" in e for e in f.evidence)
+
+
 def test_overfitting_silent_when_eval_tracks_train() -> None:
     a = healthy_arrays()
     assert data.detect_overfitting(make_run(a, eval_loss=a["loss"] * 1.05)) == []

@@ -165,3 +165,120 @@ def test_saturated_output_is_silent_on_its_look_alikes():
     assert not epoch_curves.detect_saturated_output(_run(loss=[0.0001] * 8, accuracy=[1.0] * 8))
     # beyond float64's clip (ln 1/2.2e-16 = 36): not a clipped probability
     assert not epoch_curves.detect_saturated_output(_run(loss=[20.0] * 8, accuracy=[0.5] * 8))
+# an uncleared gradient buffer seen per epoch (hf_trainer-zero_grad_missing-s0 as an epoch history, 4 digits): the
+# first epoch is sane, every later one less stable, the held-out loss climbs with it
+CLIMB = [2.35, 3.023, 6.932, 16.37, 34.99, 60.62, 43.55, 61.22, 41.28, 58.43]
+CLIMB_VAL = [2.857, 3.172, 12.22, 24.59, 45.1, 59.78, 47.51, 52.63, 50.0, 56.68]
+
+
+def test_steady_climb_fires_as_zero_grad_missing_from_its_lowest_epoch():
+    f = epoch_curves.detect_steady_climb(_run(loss=CLIMB, eval_loss=CLIMB_VAL))
+    assert [x.cause for x in f] == ["zero_grad_missing"] and f[0].step == 0 and f[0].strength == 0.5
+    # a run that learns for two epochs first: the climb is read from its lowest point, epoch 2
+    later = [2.0, 1.5, 1.4, 2.5, 4.2, 6.0, 9.0, 8.5, 9.5, 9.2]
+    f = epoch_curves.detect_steady_climb(_run(loss=later))
+    assert [x.cause for x in f] == ["zero_grad_missing"] and f[0].step == 2
+    # a constant logged LR does not explain a step that grows
+    assert epoch_curves.detect_steady_climb(_run(loss=CLIMB, eval_loss=CLIMB_VAL, lr=[1e-3] * 10))
+
+
+def test_steady_climb_is_silent_on_its_look_alikes():
+    # a first epoch that already blew up and then recovers: an LR beyond the stable range (the blow-up rule)
+    assert not epoch_curves.detect_steady_climb(_run(loss=BLOWN, eval_accuracy=ACC))
+    # one jump of an order of magnitude, then a plateau: an overshoot, not a step that grows every update
+    assert not epoch_curves.detect_steady_climb(_run(loss=[2.0, 1.8, 1.7, 25.0, 24.0, 26.0, 25.5, 26.2, 25.8, 26.0]))
+    # a climb that comes back down: a spike
+    assert not epoch_curves.detect_steady_climb(_run(loss=[2.0, 3.0, 5.0, 8.0, 12.0, 3.0, 2.0, 1.9, 1.8, 1.7]))
+    # up and down by turns: rises at only 5 of 9 epochs
+    assert not epoch_curves.detect_steady_climb(_run(loss=[1.0, 2.0, 1.2, 2.4, 1.4, 2.8, 1.6, 3.2, 1.8, 3.3]))
+    # an LR warming up into the climb: the LR rules read it
+    assert not epoch_curves.detect_steady_climb(_run(loss=CLIMB, lr=[1e-4 * (i + 1) for i in range(10)]))
+    # the held-out loss does not follow
+    assert not epoch_curves.detect_steady_climb(_run(loss=CLIMB, eval_loss=[2.8] * 10))
+    # overfitting: the training loss falls while the held-out loss rises
+    assert not epoch_curves.detect_steady_climb(_run(loss=[2.0, 1.2, 0.8, 0.5, 0.3, 0.2, 0.1, 0.07, 0.05, 0.03],
+                                                     eval_loss=[2.1, 1.5, 1.4, 1.6, 2.0, 2.6, 3.3, 4.1, 5.0, 6.2]))
+    # grad norms logged: the accumulation rules read the ramp itself
+    assert not epoch_curves.detect_steady_climb(_run(loss=CLIMB, grad_norm=[1.0] * 10))
+    # a per-step log longer than an epoch history
+    assert not epoch_curves.detect_steady_climb(_run(loss=list(np.geomspace(1.0, 40.0, 60))))
+
+
+# hf_trainer-grad_explosion-s1 as an epoch history: 1.2, then two orders of magnitude and more per epoch, twice
+COMPOUND = [1.217, 2.079e9, 1.533e16, 8.834e16, 4.002e15, 2.444e14, 1.867e13, 2.058e12, 3.616e11, 8.51e10]
+
+
+def test_epoch_compounding_fires_as_grad_explosion_at_the_first_jump():
+    f = epoch_curves.detect_epoch_compounding(_run(loss=COMPOUND))
+    assert [x.cause for x in f] == ["grad_explosion"] and f[0].step == 1 and f[0].strength == 0.55
+    # ended by a NaN after the two jumps
+    f = epoch_curves.detect_epoch_compounding(_run(loss=[0.9, 1.1, 250.0, 4e5, float("nan"), float("nan")]))
+    assert [x.step for x in f] == [2]
+
+
+def test_epoch_compounding_is_silent_on_its_look_alikes():
+    # the first epoch already beyond any classifier's loss: the first updates blew up (an LR beyond the stable range)
+    assert not epoch_curves.detect_epoch_compounding(_run(loss=[6.6e8, 6.9e35, float("nan"), float("nan")]))
+    # one jump that settles back: a spike
+    assert not epoch_curves.detect_epoch_compounding(_run(loss=[0.72, 26.7, 39.6, 2.8, 0.70, 0.59, 0.46, 0.41]))
+    # a steady climb without orders of magnitude per epoch
+    assert not epoch_curves.detect_epoch_compounding(_run(loss=CLIMB))
+    # >= 5 points each >= 1.5x: the per-step compounding rule (detect_grad_explosion) reads it
+    assert not epoch_curves.detect_epoch_compounding(_run(loss=[0.5, 12.0, 8e4, 1.5e9, 2.6e13, 4.7e17]))
+    # grad norms logged: their rules read the growth itself
+    assert not epoch_curves.detect_epoch_compounding(_run(loss=COMPOUND, grad_norm=[1.0] * 10))
+
+
+# hf_trainer-lr_too_high-s2 as an epoch history (4 digits): the first epoch's mean 1635 against a held-out loss of
+# 2.54 at its end, no accuracy logged
+FIRST_ROW = [1635.0, 2.38, 1.943, 2.227, 1.814, 1.808, 1.81, 1.806, 1.788, 1.79]
+FIRST_VAL = [2.538, 2.115, 2.93, 1.798, 1.811, 1.811, 1.814, 1.798, 1.797, 1.799]
+
+
+def test_first_epoch_above_heldout_fires_as_lr_too_high_at_the_first_row():
+    f = epoch_curves.detect_first_epoch_above_heldout(_run(loss=FIRST_ROW, eval_loss=FIRST_VAL))
+    assert [x.cause for x in f] == ["lr_too_high"] and f[0].step == 0 and f[0].strength < 0.5
+    assert f[0].numbers["first_over_heldout"] > 600
+
+
+def test_first_epoch_above_heldout_is_silent_on_its_look_alikes():
+    # a leaked label fits almost perfectly within the first epoch: 0.81 -> 0.002 by learning alone
+    leak = [0.8135, 0.001975, 0.0009095, 0.0007734, 0.0007265, 0.000709, 0.0007033, 0.0006905]
+    leak_val = [0.002302, 0.0005131, 0.0003759, 0.0003318, 0.0003261, 0.0003209, 0.0003168, 0.0003163]
+    assert not epoch_curves.detect_first_epoch_above_heldout(_run(loss=leak, eval_loss=leak_val))
+    # a healthy epoch mean sits a few times above its end-of-epoch held-out loss
+    healthy = [2.1, 1.2, 0.8, 0.6, 0.5, 0.45, 0.42, 0.4, 0.39, 0.38]
+    assert not epoch_curves.detect_first_epoch_above_heldout(_run(loss=healthy, eval_loss=[0.9] + healthy[2:]))
+    # a summed loss far above its held-out mean that falls only a few-fold over the run
+    summed = [161.0, 90.0, 70.0, 55.0, 45.0, 40.0, 36.0, 34.0]
+    assert not epoch_curves.detect_first_epoch_above_heldout(_run(loss=summed, eval_loss=[1.0] * 8))
+    # a classifier: its scale is read by detect_first_loss_blowup; no held-out loss; grad norms logged
+    assert not epoch_curves.detect_first_epoch_above_heldout(_run(loss=FIRST_ROW, eval_loss=FIRST_VAL,
+                                                                  eval_accuracy=ACC))
+    assert not epoch_curves.detect_first_epoch_above_heldout(_run(loss=FIRST_ROW))
+    assert not epoch_curves.detect_first_epoch_above_heldout(_run(loss=FIRST_ROW, eval_loss=FIRST_VAL,
+                                                                  grad_norm=[1.0] * 10))
+
+
+# plain_pytorch-grad_explosion-s0 as an epoch history: a sane first epoch, then two epochs 37-55x above it, then back
+SPIKE = [0.7218, 26.7, 39.6, 2.797, 0.7046, 0.5852, 0.4582, 0.4102, 0.3125, 0.3935]
+
+
+def test_epoch_spike_fires_as_grad_explosion_at_the_jump():
+    f = epoch_curves.detect_epoch_spike(_run(loss=SPIKE))
+    assert [x.cause for x in f] == ["grad_explosion"] and f[0].step == 1 and f[0].strength < 0.5
+    assert f[0].numbers["recovered_step"] == 4
+
+
+def test_epoch_spike_is_silent_on_its_look_alikes():
+    # a converged loss near 0 jumps 10x by noise without going back above its start
+    assert not epoch_curves.detect_epoch_spike(_run(loss=[1.0, 0.1, 0.01, 0.001, 0.0004, 0.005, 0.0005, 0.0004]))
+    # a jump that stays up: a divergence, the LR rules' and the climb's
+    assert not epoch_curves.detect_epoch_spike(_run(loss=[0.7, 26.7, 39.6, 30.0, 28.0, 35.0]))
+    # the first epoch already the worst: the blow-up rules
+    assert not epoch_curves.detect_epoch_spike(_run(loss=BLOWN, eval_accuracy=ACC))
+    # a jump from a loss already climbing (1.0 -> 3.0 before it): the climb is the reading, not a burst
+    assert not epoch_curves.detect_epoch_spike(_run(loss=[1.0, 2.0, 3.0, 40.0, 1.2, 1.0]))
+    # grad norms logged; a per-step log longer than an epoch history
+    assert not epoch_curves.detect_epoch_spike(_run(loss=SPIKE, grad_norm=[1.0] * 10))
+    assert not epoch_curves.detect_epoch_spike(_run(loss=SPIKE * 6))

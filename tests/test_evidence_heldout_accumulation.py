@@ -380,3 +380,34 @@ def test_blow_up_under_accumulation_silent_without_accumulation_or_blow_up() -> 
     rise = healthy()
     rise["loss"] = np.where(T < 150, 2.0 - 0.008 * T, 0.8 + 0.0016 * (T - 150)) * noise(9)
     assert accumulation.detect_blow_up_under_accumulation(build(rise, {"grad_accum_steps": (8, "8")})) == []
+
+
+# plain_pytorch-grad_accum_bug-s0 as an epoch history (4 digits): the held-out best is the first evaluation, then
+# the training and held-out losses both climb before the training loss comes back under its level at that best
+UNSTABLE_LOSS = np.array([1.672, 1.769, 2.071, 2.22, 1.889, 1.635, 1.961, 1.705, 1.061, 1.305])
+UNSTABLE_VAL = np.array([0.817, 1.31, 2.656, 2.082, 1.815, 1.873, 1.559, 1.528, 1.399, 1.328])
+UNSTABLE_ACC = np.array([0.7812, 0.5625, 0.3281, 0.4141, 0.4062, 0.4531, 0.5625, 0.4531, 0.6211, 0.5391])
+
+
+def _epochs(**series: np.ndarray) -> Run:
+    run = Run()
+    for name, v in series.items():
+        run.add_series(Series(name, np.arange(v.size), v, "run/training.csv"))
+    return run.finalize()
+
+
+def test_train_rose_after_reads_a_training_loss_that_climbed_after_the_heldout_best() -> None:
+    assert heldout.train_rose_after(np.arange(10), UNSTABLE_LOSS, 0, 1.672) == float(np.median(UNSTABLE_LOSS[1:4]))
+    # memorisation: the training loss keeps falling after the held-out best
+    assert heldout.train_rose_after(np.arange(10), np.linspace(1.7, 0.1, 10), 0, 1.7) is None
+
+
+def test_an_unstable_stretch_is_not_read_as_memorisation() -> None:
+    run = _epochs(loss=UNSTABLE_LOSS, eval_loss=UNSTABLE_VAL, eval_accuracy=UNSTABLE_ACC)
+    assert transfer.detect_heldout_metric_degrades(run) == []
+    (f,) = data.detect_overfitting(run)
+    assert f.strength < 0.3 and any("instability rather than memorisation" in e for e in f.evidence)
+    # the same held-out curves over a training loss that keeps falling: memorisation, both rules fire
+    falling = _epochs(loss=np.linspace(1.672, 0.3, 10), eval_loss=UNSTABLE_VAL, eval_accuracy=UNSTABLE_ACC)
+    assert [g.step for g in transfer.detect_heldout_metric_degrades(falling)] == [0]
+    assert not any("instability" in e for e in data.detect_overfitting(falling)[0].evidence)

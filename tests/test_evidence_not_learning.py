@@ -36,7 +36,10 @@ def build(loss: np.ndarray, config: dict[str, object] | None = None, lr: np.ndar
         run.add_series(Series("lr", STEPS, lr, "run/train.log"))
     if accuracy is not None:
         ev = STEPS[5::6]
-        run.add_series(Series("eval_accuracy", ev, np.full(ev.size, accuracy), "run/train.log"))
+        # a held-out accuracy that moves in its last digits: identical at every evaluation is its own reading
+        # (predictions that never change, test_an_unchanging_heldout_accuracy_...)
+        wobble = 0.002 * (-1) ** np.arange(ev.size)
+        run.add_series(Series("eval_accuracy", ev, accuracy + wobble, "run/train.log"))
     for k, v in (config or {"lr": 3e-4, "optimizer": "adam"}).items():
         run.put_config(ConfigValue(k, v, "run/train.log", 1, "log_line", str(v)))
     if summary:
@@ -461,3 +464,59 @@ def test_grad_level_silent_without_a_batch_or_under_the_bias_level():
     # a vocabulary-sized k is a per-token loss: the stated batch of sequences does not count what it averages over
     vocab = build(chance_loss(1000), {"lr": 3e-4, "optimizer": "adam", "batch_size": 32, "vocab_size": 1000})
     assert nl.never_learned(vocab) is not None and nl.grad_level(vocab) is None
+
+
+def test_a_pinned_tail_whose_last_point_sits_off_its_median_is_read_without_an_error():
+    """The tail's spread is within 2 x PIN_TOL but its last point is > PIN_TOL off the median: the pinned stretch
+    is the tail (an epoch history's last row, a mean over a shorter epoch, does this)."""
+    loss = np.array([2.3, 2.2, 2.1, 2.0794, 2.0794, 2.0794, 2.0794, 2.0794, 2.0794, 2.0808])
+    run = Run()
+    run.add_series(Series("loss", np.arange(loss.size), loss, "run/training.csv"))
+    got = nl.never_learned(run.finalize())
+    assert got is not None and got.constant and got.k == 8 and got.first_step == 5  # the 5-point tail
+    # off by more than the spread allows: not pinned
+    loss[-1] = 2.0830
+    run = Run()
+    run.add_series(Series("loss", np.arange(loss.size), loss, "run/training.csv"))
+    got = nl.never_learned(run.finalize())
+    assert got is None or not got.constant
+
+
+def _with_heldout_accuracy(loss: np.ndarray, acc: list[float]) -> Run:
+    run = Run()
+    run.add_series(Series("loss", STEPS, loss, "run/train.log"))
+    ev = STEPS[9::10][:len(acc)]
+    run.add_series(Series("eval_accuracy", ev, np.asarray(acc, dtype=np.float64), "run/train.log"))
+    return run.finalize()
+
+
+def test_an_unchanging_heldout_accuracy_beside_a_loss_at_chance_lists_dead_units_first():
+    """lightning-dead_units-s0's held-out accuracy, 0.16796875 at every evaluation, beside a loss at ln 6: the
+    predicted classes never change. Labels detached from the inputs would flip them (crossed off); a constant output
+    is listed first; a freeze leaving a sliver trainable, or a tiny LR, keep them too (still listed)."""
+    run = _with_heldout_accuracy(chance_loss(6), [0.16796875] * 6)
+    got = nl.never_learned(run)
+    assert got is not None and got.k == 6 and got.unchanging and not got.constant
+    assert any("never change" in e for e in got.evidence)
+    c = causes(run)
+    assert c["dead_units"] == max(c.values()) < 0.5 and "data_pipeline_bug" not in c
+    assert {"frozen_params", "lr_too_low", "vanishing_gradients"} <= set(c)
+
+
+def test_a_heldout_accuracy_that_moves_or_is_too_short_is_not_a_constant_output():
+    # predictions that flip between evaluations: an output that follows its input
+    moving = [0.1289, 0.1289, 0.1367, 0.1328, 0.1445, 0.1367]
+    assert not nl.never_learned(_with_heldout_accuracy(chance_loss(8), moving)).unchanging
+    # four evaluations are too few; an accuracy far from 1/k is not chance
+    assert not nl.never_learned(_with_heldout_accuracy(chance_loss(8), [0.125] * 4)).unchanging
+    got = nl.never_learned(_with_heldout_accuracy(chance_loss(8), [0.3] * 6))
+    assert got is None or not got.unchanging
+
+
+def test_unchanging_heldout_predictions_stand_down_when_the_heldout_loss_is_identical_too():
+    # plain_pytorch-scheduler_misuse-s4 as an epoch history: the held-out loss is 2.092 at every evaluation, so the
+    # weights never changed (detect_heldout_unchanged's reading); the unchanged predictions add nothing
+    run = _with_heldout_accuracy(chance_loss(8), [0.1094] * 6)
+    run.add_series(Series("eval_loss", STEPS[9::10], np.full(6, 2.092), "run/train.log"))
+    got = nl.never_learned(run.finalize())
+    assert got is not None and not got.unchanging

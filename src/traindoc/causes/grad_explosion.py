@@ -13,7 +13,7 @@ CAUSE = Cause(
         "Growth over orders of magnitude with clipping off (`grad_clip` 0) and an LR in range; a single spike "
         "that recovers is evidence, not this cause."
     ),
-    detectors=("detect_grad_explosion",),
+    detectors=("detect_grad_explosion", "detect_epoch_compounding", "detect_epoch_spike"),
     locators=("locate_step_without_clip",),
     templates=("clip_grad_norm",),
     remedy=Remedy(

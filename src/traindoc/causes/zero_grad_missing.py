@@ -15,6 +15,7 @@ CAUSE = Cause(
     ),
     detectors=(
         "detect_zero_grad_missing",
+        "detect_steady_climb",
         "detect_zero_grad_sawtooth",
         "detect_grad_norm_running_sum",
         "detect_grad_norm_ramp_from_start",

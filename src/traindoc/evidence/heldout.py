@@ -95,6 +95,25 @@ def still_improving(m: TaskMetric, since_step: int) -> tuple[float, float] | Non
     return None
 
 
+# The training loss right after a held-out best (median of the next third of its points) this far above its level
+# at that best has not kept falling: the 10 % of smdebug's Overfit ratio that the held-out loss must rise by,
+# applied to the training loss the other way. Memorisation keeps the training loss falling as the held-out side
+# turns; both getting worse together, then coming back, is an unstable stretch (a step too large, gradients summed
+# across updates).
+TRAIN_ROSE = 1.1
+
+
+def train_rose_after(steps: np.ndarray, values: np.ndarray, step: int, level: float) -> float | None:
+    """The median training loss over the next third of its points after `step` when it is > TRAIN_ROSE x `level`
+    (the training loss at the held-out best); None otherwise."""
+    nxt = values[steps > step]
+    nxt = nxt[:max(1, nxt.size // 3)]
+    if nxt.size == 0 or level <= 0:
+        return None
+    med = float(np.median(nxt))
+    return med if med > TRAIN_ROSE * level else None
+
+
 def ever_improved(m: TaskMetric) -> bool:
     """The metric's best error is materially below its first: the model learned something that transfers."""
     return m.reduction(float(m.error[0]), float(np.min(m.error))) >= MATERIAL

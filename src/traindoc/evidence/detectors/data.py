@@ -697,6 +697,16 @@ def detect_overfitting(run: Run) -> list[Finding]:
                   f"while the held-out loss only edged up: the held-out/train ratio opened from {before:.3g} to "
                   f"{after:.3g}, the further training fits only the training set {cite_series(loss)}")
         strength = FIT_BEYOND_STRENGTH
+    if level is None and imin >= 2 and mn > 0 and bool(np.all(evv[:imin + 1] > 0)):
+        jumps = evv[1:imin + 1] / evv[:imin]
+        up = float(jumps.max())
+        if up > 1 and up >= end / mn:
+            # on its way down to the minimum the held-out loss already jumped up by as much as this rise: the turn is
+            # within the curve's own scatter, an unstable run's bouncing (a memorising model's held-out curve falls
+            # and then turns; it does not bounce by more than the turn before it)
+            ev.append(f"on its way to the minimum the held-out loss already jumped {up:.3g}x between two evaluations, "
+                      f"as much as the {rise:.0%} rise: the turn is within its own scatter")
+            strength *= 0.4
     if imin == 0:
         # the first evaluation is already the best: held-out loss never improved, which fits a train/eval
         # mismatch (leakage, a wrong eval set) at least as well as memorisation
@@ -711,6 +721,13 @@ def detect_overfitting(run: Run) -> list[Finding]:
             t_at = float(np.median(at[-max(1, at.size // 10):])) if at.size else float(lv[0])
             t_end = float(np.median(lv[-max(1, lv.size // 10):]))
             train_falls = t_end < t_at
+            rose = heldout.train_rose_after(lst, lv, int(est[imin]), t_at) if train_falls else None
+            if rose is not None:
+                # lower at the end than at the held-out best, but higher right after it: both got worse together
+                ev.append(f"the training loss rose with the held-out loss after its best ({fmt(t_at)} -> median "
+                          f"{fmt(rose)} over the next third) before it came back: instability rather than "
+                          f"memorisation {cite_series(loss)}")
+                train_falls = False
             if train_falls:
                 ev.append(f"train loss kept falling: {fmt(t_at)} -> {fmt(t_end)} over the same steps "
                           f"{cite_series(loss)}")

@@ -13,6 +13,10 @@ or the config; these two read what an engineer reads from the curves themselves:
   training loss still moves: the updates stopped mid-run (an LR decayed to 0: scheduler_misuse first);
 - a training loss and accuracy frozen together at loss = (1 - accuracy) x c with c >= ln 1e6 nats: every error is
   made with a probability clipped at ~0, the output is saturated and passes no gradient (dead_units first).
+- a loss that starts in a classifier's range and then climbs epoch after epoch, without a jump of an order of
+  magnitude, and stays up: the step grows with every update (gradients never cleared: zero_grad_missing first);
+- a loss that grows by >= 100x at each of two consecutive epochs from a sane start: compounding growth seen at an
+  epoch's resolution (grad_explosion, as the per-step compounding rule reads it).
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ from traindoc.evidence import stats
 from traindoc.evidence.context import cite_series, configured_lrs, loss_series, progress
 from traindoc.evidence.detectors.not_learning import _ACC_NAME, _lr_series, lrs_below_reference, never_learned
 from traindoc.evidence.finding import Finding
+from traindoc.evidence.growth import compounding_growth
 from traindoc.evidence.stats import fmt
 from traindoc.ingest.model import Run, Series
 
@@ -39,6 +44,18 @@ from traindoc.ingest.model import Run, Series
 ANY_LABELS_NATS = math.log(1e6)
 BLOWUP_FALL = 10.0
 BLOWUP_STRENGTH = 0.5  # the textbook reading, not confirmed alone: grad_explosion and a missing zero_grad read alike
+
+# Without an accuracy the loss's scale is unknown (a regression's MSE can start anywhere), but the held-out loss
+# scored at the end of the same first epoch sets it: a first training row (the epoch's mean) >= 10x that held-out
+# value, and the run's largest, says the loss went far above where the weights ended that epoch, then came back. A
+# healthy epoch mean sits 1-4x above its end-of-epoch held-out loss (the dev corpus's healthy runs <= 3.8x; the
+# real-world ones <= 8x, a transducer's summed loss 161x but falling under 5x over its run). The training loss must
+# then fall >= 10x (as above), and stay >= 0.05 nats: a model that fits its labels almost perfectly (>= 95 % on the
+# right label) can fall 10x within its first epoch by learning alone (a leaked label, an easy task). A candidate
+# only (0.45): the scale is inferred, and exploding gradients and a missing zero_grad read alike.
+HELDOUT_GAP = 10.0
+FIT_FLOOR = 0.05
+HELDOUT_BLOWUP_STRENGTH = 0.45
 
 # A held-out loss is scored on fixed data, so it moves only when the weights do: one that falls at every evaluation
 # (ties allowed at the printed precision, >= 2 strict falls) says every update reaches the weights and points
@@ -113,6 +130,38 @@ def detect_first_loss_blowup(run: Run) -> list[Finding]:
     return [Finding("detect_first_loss_blowup", "lr_too_high", BLOWUP_STRENGTH,
                     "the loss blew up in the first updates, then recovered", ev, int(st[0]),
                     {"first_loss": float(v[0]), "fall": float(v[0] / low)})]
+
+
+def detect_first_epoch_above_heldout(run: Run) -> list[Finding]:
+    """No accuracy logged: the first training row is the loss's maximum, >= 10x the held-out loss scored at the end
+    of that epoch, and the loss then falls >= 10x to >= 0.05: the first updates blew up (lr_too_high 0.45)."""
+    ev_s = run.series("eval_loss")
+    if run.series("grad_norm") is not None or _classifier(run) or ev_s is None:
+        return []  # a classifier's scale is read by detect_first_loss_blowup
+    loss = loss_series(run)
+    if loss is None:
+        return []
+    st, v = loss.finite()
+    est, ev = ev_s.finite()
+    if v.size < 3 or v[0] <= 0 or float(v[0]) != float(v.max()):
+        return []
+    after = est >= st[0]
+    if not bool(after.any()):
+        return []
+    j = int(np.nonzero(after)[0][0])
+    held, low = float(ev[j]), float(v.min())
+    if held <= 0 or v[0] < HELDOUT_GAP * held or v[0] < BLOWUP_FALL * low or low < FIT_FLOOR:
+        return []
+    k = int(np.argmin(v))
+    lines = [f"the first logged training loss, {fmt(float(v[0]))} at step {int(st[0])}, is {v[0] / held:.3g}x the "
+             f"held-out loss {fmt(held)} scored at step {int(est[j])} {cite_series(loss)} {cite_series(ev_s)}: over "
+             "the first logged interval the loss went far above where the weights ended it",
+             f"the training loss then fell {v[0] / low:.3g}x to {fmt(low)} by step {int(st[k])}: the weights blew up "
+             "in the first updates and came back; a step size beyond the stable range is the first reading, "
+             "exploding gradients and a missing zero_grad read alike without grad norms"]
+    return [Finding("detect_first_epoch_above_heldout", "lr_too_high", HELDOUT_BLOWUP_STRENGTH,
+                    "the first epoch's loss stood far above the held-out loss at its end: an early blow-up", lines,
+                    int(st[0]), {"first_over_heldout": float(v[0] / held), "fall": float(v[0] / low)})]
 
 
 def detect_creeping_heldout(run: Run) -> list[Finding]:
@@ -284,5 +333,166 @@ def detect_saturation_inputs(run: Run) -> list[Finding]:
                     sat.first_step, sat.numbers)]
 
 
-DETECTORS = [detect_first_loss_blowup, detect_creeping_heldout, detect_heldout_frozen_midrun,
-             detect_saturated_output, detect_saturation_blowup, detect_saturation_inputs]
+# A loop that never clears the gradient buffer applies lr * (g_1 + ... + g_t) at update t: the step grows with every
+# update, so a run that is stable in its first epoch turns unstable later and worse each epoch after. An LR beyond
+# the stable range overshoots within the first updates instead (the first epoch's mean is the worst: the blow-up
+# rule above); a warmup to a too-high LR shows a rising LR (the LR rules read it). Read in an epoch history (<= 50
+# rows, docs/diagnose.md "Epoch-level histories"): from its lowest point among the first epochs the loss climbs
+# >= 3x (the 3x the LR rule takes for an overshoot) over >= 4 epochs, rising at >= 3/4 of them (a random walk
+# rises 4 of 4 times 1 time in 16), with no single epoch jumping >= 10x (an order of magnitude in one epoch is a
+# blow-up or a compounding explosion, other rules), and the last 30 % of the epochs stay >= 3x above that lowest
+# point (a loss that comes back is a spike). A held-out loss, when logged, must climb too (>= 2x): the weights move
+# away from every solution, not one batch stream. zero_grad_missing first at 0.5; lr_too_high stays listed beside
+# it (an LR just past the edge, with Adam's moments growing, can climb late too).
+CLIMB_MAX_ROWS = 50
+CLIMB_MIN_EPOCHS = 4
+CLIMB_FACTOR = 3.0
+CLIMB_RISE_SHARE = 0.75
+CLIMB_MAX_JUMP = 10.0
+CLIMB_HELDOUT = 2.0
+CLIMB_TAIL = 0.3
+CLIMB_STRENGTH = 0.5
+
+# Compounding growth (evidence/growth.py: >= 5 points each >= 1.5x) needs more rows than an epoch history keeps
+# before a NaN ends it. One epoch holds hundreds of updates, so the same feedback shows as >= 100x (two orders of
+# magnitude) at each of two consecutive epochs, 1e4 in all (above the 1e3 of the per-step rule); no healthy or
+# noisy epoch mean moves 100x, and an LR overshoot at the first updates shows in the first epoch (the blow-up rule),
+# so the start must be in a classifier's range (< ln 1e6). Same strength as the per-step rule without grad norms.
+EPOCH_COMPOUND = 100.0
+EPOCH_COMPOUND_STRENGTH = 0.55
+
+
+# A stable run whose epoch mean then jumps >= 10x above the epoch before it and later comes back under 2x that level:
+# a whole epoch of hundreds of updates went unstable and recovered. Epoch means average away single bad batches, so
+# no healthy history moves 10x between rows; the peak must also stand above the first logged loss (it undid all the
+# learning: a converged loss near 0 jumps 10x by noise, 4e-4 -> 5e-3, without going back to the start). A fixed LR
+# beyond the stable range is unstable from the first updates (the first epoch is the worst: the blow-up rules
+# above); a burst after stable epochs is the cliff picture of exploding gradients (Pascanu et al. 2013: a gradient
+# that explodes at a sharp wall throws the weights far, and training then recovers), what gradient clipping exists
+# for. Listed (0.4, under the 0.45 of a grad-norm peak that settles back, detect_grad_explosion): no grad norm shows
+# the burst, and an LR near the edge reads alike.
+SPIKE_JUMP = 10.0
+SPIKE_BACK = 2.0
+SPIKE_STRENGTH = 0.4
+
+
+def detect_epoch_spike(run: Run) -> list[Finding]:
+    """An epoch history (5-50 rows, no grad norm) whose loss jumps >= 10x in one row after stable rows, from a
+    level at its best so far, and comes back under 2x that level: a burst that recovered (grad_explosion 0.4)."""
+    if run.series("grad_norm") is not None or run.series("grad_2.0_norm_total") is not None:
+        return []
+    loss = loss_series(run)
+    if loss is None:
+        return []
+    st, v = loss.finite()
+    if v.size < 5 or v.size > CLIMB_MAX_ROWS or not bool(np.all(v > 0)):
+        return []
+    for j in range(1, v.size - 1):
+        base = float(v[j - 1])
+        if (base >= ANY_LABELS_NATS or v[j] < SPIKE_JUMP * base or v[j] <= v[0]
+                or base > 1.5 * float(v[:j].min())):
+            continue  # not from a stable level at the run's best so far (a climb or a blow-up is read elsewhere)
+        later = v[j + 1:]
+        back = np.nonzero(later <= SPIKE_BACK * base)[0]
+        if back.size == 0:
+            return []
+        r = j + 1 + int(back[0])
+        peak = j + int(np.argmax(v[j:r]))
+        ev = [f"the loss jumps from {fmt(base)} at step {int(st[j - 1])} to {fmt(float(v[j]))} at step {int(st[j])} "
+              f"({v[j] / base:.3g}x in one logged interval), peaks at {fmt(float(v[peak]))} and is back at "
+              f"{fmt(float(v[r]))} by step {int(st[r])} {cite_series(loss)}",
+              "a whole interval of updates went unstable after stable ones and then recovered: a burst of exploding "
+              "gradients (a sharp wall in the loss surface) is the first reading, what clipping stops; an LR near "
+              "the stable edge reads alike, and no grad norm is logged to tell"]
+        return [Finding("detect_epoch_spike", "grad_explosion", SPIKE_STRENGTH,
+                        "the loss spiked by an order of magnitude for an epoch, then recovered", ev, int(st[j]),
+                        {"spike": float(v[peak] / base), "recovered_step": int(st[r]), "loss_only": True})]
+    return []
+
+
+def _climb(v: np.ndarray) -> tuple[int, int] | None:
+    """(start, peak) indices of a steady climb (see the constants above), or None."""
+    if v.size < CLIMB_MIN_EPOCHS + 1 or v.size > CLIMB_MAX_ROWS or not bool(np.all(v > 0)):
+        return None
+    p = int(np.argmax(v))
+    if p < CLIMB_MIN_EPOCHS:
+        return None
+    i = int(np.argmin(v[:p]))
+    seg = v[i:p + 1]
+    ratios = seg[1:] / seg[:-1]
+    tail = v[-max(2, int(math.ceil(CLIMB_TAIL * v.size))):]
+    if (p - i < CLIMB_MIN_EPOCHS or v[i] >= ANY_LABELS_NATS or v[p] < CLIMB_FACTOR * v[i]
+            or float((ratios > 1).mean()) < CLIMB_RISE_SHARE or float(ratios.max()) >= CLIMB_MAX_JUMP
+            or float(np.median(tail)) < CLIMB_FACTOR * v[i]):
+        return None
+    return i, p
+
+
+def detect_steady_climb(run: Run) -> list[Finding]:
+    """From a sane start, the loss climbs >= 3x over >= 4 epochs without a 10x jump and stays up: the step grows
+    with every update (zero_grad_missing 0.5, no grad norm logged, an epoch history)."""
+    if run.series("grad_norm") is not None:
+        return []  # the grad norm's own ramp (accumulation rules) reads it directly
+    loss = loss_series(run)
+    if loss is None:
+        return []
+    st, v = loss.finite()
+    got = _climb(v)
+    if got is None:
+        return []
+    i, p = got
+    lr = _lr_series(run)
+    if lr is not None:
+        lst, lrv = lr.finite()
+        during = lrv[(lst >= st[i]) & (lst <= st[p])]
+        if during.size >= 2 and float(during.max()) > float(during[0]) * 1.01:
+            return []  # an LR rising into the climb: a warmup or a raise, the LR rules' reading
+    ev_s = run.series("eval_loss")
+    held = ""
+    if ev_s is not None:
+        _, ev = ev_s.finite()
+        if ev.size >= 3:
+            late = float(np.median(ev[-max(2, int(math.ceil(CLIMB_TAIL * ev.size))):]))
+            if ev[0] <= 0 or late < CLIMB_HELDOUT * float(ev.min()):
+                return []  # the held-out loss did not follow: not weights running away
+            held = f"; the held-out loss climbs with it, {fmt(float(ev[0]))} -> {fmt(late)} (late median)"
+    rises = int((np.diff(v[i:p + 1]) > 0).sum())
+    ev_lines = [f"the loss climbs from {fmt(float(v[i]))} at step {int(st[i])} to {fmt(float(v[p]))} at step "
+                f"{int(st[p])}, {v[p] / v[i]:.3g}x, rising at {rises} of {p - i} epochs with no epoch jumping 10x, "
+                f"and stays up {cite_series(loss)}{held}",
+                "a run stable at first that grows less stable every epoch is what a step growing with every update "
+                "gives: gradients summed across updates because the buffer is never cleared (optimizer.zero_grad() "
+                "missing); an LR just past the stable edge reads alike, so lr_too_high stays listed (log the grad "
+                "norm to tell: an uncleared one ramps up linearly)"]
+    return [Finding("detect_steady_climb", "zero_grad_missing", CLIMB_STRENGTH,
+                    "the loss climbs epoch after epoch from a sane start: the step grows with every update", ev_lines,
+                    int(st[i]), {"climb": float(v[p] / v[i]), "epochs": int(p - i)})]
+
+
+def detect_epoch_compounding(run: Run) -> list[Finding]:
+    """The loss grows >= 100x at each of two consecutive logged points from a start < ln 1e6: an explosion seen at
+    an epoch's resolution (grad_explosion 0.55, no grad norm logged)."""
+    if run.series("grad_norm") is not None or run.series("grad_2.0_norm_total") is not None:
+        return []
+    loss = loss_series(run)
+    if loss is None:
+        return []
+    st, v = loss.finite()
+    if v.size < 3 or compounding_growth(st, v) is not None:
+        return []  # the per-step compounding rule reads it (detect_grad_explosion)
+    for j in range(v.size - 2):
+        if 0 < v[j] < ANY_LABELS_NATS and v[j + 1] >= EPOCH_COMPOUND * v[j] and v[j + 2] >= EPOCH_COMPOUND * v[j + 1]:
+            ev = [f"the loss grows {v[j + 1] / v[j]:.3g}x from step {int(st[j])} to {int(st[j + 1])} and "
+                  f"{v[j + 2] / v[j + 1]:.3g}x again by step {int(st[j + 2])} ({fmt(float(v[j]))} -> "
+                  f"{fmt(float(v[j + 2]))}) {cite_series(loss)}: two orders of magnitude per logged interval twice "
+                  "in a row, from a loss in a classifier's range, is growth that feeds on itself, the way exploding "
+                  "gradients grow the weights (no grad norm is logged to confirm it)"]
+            return [Finding("detect_epoch_compounding", "grad_explosion", EPOCH_COMPOUND_STRENGTH,
+                            "the loss compounds by orders of magnitude per logged interval (grad norm not logged)",
+                            ev, int(st[j + 1]), {"growth": float(v[j + 2] / v[j]), "loss_only": True})]
+    return []
+
+
+DETECTORS = [detect_first_loss_blowup, detect_first_epoch_above_heldout, detect_creeping_heldout,
+             detect_heldout_frozen_midrun, detect_saturated_output, detect_saturation_blowup, detect_saturation_inputs,
+             detect_steady_climb, detect_epoch_compounding, detect_epoch_spike]

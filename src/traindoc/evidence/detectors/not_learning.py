@@ -80,6 +80,7 @@ class NotLearning:
     evidence: list[str]
     constant: bool = False  # the output is the same for every input (pinned loss, unchanging predictions)
     heldout_above: bool = False  # the held-out loss sits above chance: an output that follows its input, wrongly
+    unchanging: bool = False  # the predicted classes on the held-out set never change (_unchanging_heldout_predictions)
 
 
 def never_learned(run: Run) -> NotLearning | None:
@@ -143,6 +144,10 @@ def _pinned(loss: Series, k_cfg: int | None) -> NotLearning | None:
         return None
     off = np.nonzero(np.abs(v - level) > PIN_TOL)[0]
     j0 = int(off[-1]) + 1 if off.size else 0
+    if j0 >= v.size:
+        # the last point sits > PIN_TOL off the tail's median (inside the tail's 2 x PIN_TOL spread): the pinned
+        # stretch is the tail itself
+        j0 = v.size - tail.size
     return NotLearning(level, float(v[0]), k, "config" if k_cfg is not None else "loss", int(st[j0]), int(st[-1]),
                        [f"the loss is pinned at {fmt(level)} = ln({k}) from step {int(st[j0])} to {int(st[-1])} "
                         f"({v.size - j0} points, spread {float(tail.max() - tail.min()):.1g}): the model predicts the "
@@ -235,7 +240,40 @@ def _never_learned(run: Run) -> NotLearning | None:
         ev.append(f"validation loss also at chance: {fmt(ev_loss[0])}")
     if acc is not None:
         ev.append(f"accuracy {acc[0]:.3g} vs chance 1/{k} = {1 / k:.3g} {cite_series(acc[1])}")
-    return NotLearning(b, a, k, source, int(st[j0]), int(st[-1]), ev, heldout_above=above)
+    frozen_pred = None if above else _unchanging_heldout_predictions(run, k)
+    if frozen_pred is not None:
+        ev.append(frozen_pred)
+    return NotLearning(b, a, k, source, int(st[j0]), int(st[-1]), ev, heldout_above=above,
+                       unchanging=frozen_pred is not None)
+
+
+# A held-out accuracy is the share of a fixed set whose predicted class is right: identical to every printed digit at
+# each of >= 5 evaluations (the rows of the shortest epoch history) at ~1/k, beside a loss at chance, says the
+# predicted classes on that set never changed. A network fitting labels detached from its inputs (memorising noise,
+# Zhang et al. 2017) moves its head and flips predictions between evaluations: data_pipeline_bug is crossed off.
+# An output that is the same for every input (the class share, ~1/k) never flips: dead_units is listed first, as for
+# a constant output. Weights that barely move (an LR far too small, a freeze leaving only a bias or a sliver
+# trainable) keep their predicted classes too, so frozen_params and lr_too_low stay listed.
+UNCHANGING_PRED_EVALS = 5
+
+
+def _unchanging_heldout_predictions(run: Run, k: int) -> str | None:
+    ev_loss = run.series("eval_loss")
+    if ev_loss is not None and ev_loss.finite()[1].size >= 2 and np.unique(ev_loss.finite()[1]).size == 1:
+        return None  # the held-out loss is identical too: the weights never changed (detect_heldout_unchanged)
+    for name in sorted(n for n in run.metrics if n.startswith("eval_") and _ACC_NAME.search(n) and "@" not in n):
+        s = run.series(name)
+        if s is None:
+            continue
+        st, v = s.finite()
+        if v.size < UNCHANGING_PRED_EVALS or v.size != len(s) or float(v.max()) != float(v.min()):
+            continue
+        acc = float(v[0]) / 100 if float(v[0]) > 1.0 else float(v[0])
+        if abs(acc - 1 / k) <= 0.5 / k:
+            return (f"{name} is exactly {float(v[0]):.6g} at all {v.size} evaluations ({int(st[0])}..{int(st[-1])}), "
+                    f"~1/{k}: the predicted classes on the held-out set never change, as with an output that is the "
+                    f"same for every input {cite_series(s)}")
+    return None
 
 
 # ------------------------------------------------------------------------------------------ learned, then lost
@@ -703,6 +741,9 @@ def ruled_out(run: Run) -> dict[str, str]:
         why = "the output is the same for every input, which a network still responding to its input never gives"
         out["data_pipeline_bug"] = why
         out["frozen_params"] = why
+    if nl is not None and nl.unchanging and not nl.constant:
+        out.setdefault("data_pipeline_bug", "the predicted classes on the held-out set never change, which a network "
+                                            "fitting labels detached from its inputs (its head moving) never gives")
     gl = grad_level(run) if nl is not None else None
     if gl is not None and BIAS_ONLY_BAND[0] <= gl.ratio <= BIAS_ONLY_BAND[1]:
         why = (f"the grad norm (median {fmt(gl.median)}) is {gl.ratio:.2f}x what the output bias alone gets at chance, "
@@ -748,7 +789,7 @@ def unexplained_candidate(run: Run, cause: str, detector: str) -> list[Finding]:
                   + "; ".join(f"{c} ({why})" for c, why in out.items()))
     strength = UNEXPLAINED[cause]
     gl = grad_level(run)
-    if cause == "dead_units" and (nl.constant or (gl is not None and BIAS_ONLY_BAND[0] <= gl.ratio
+    if cause == "dead_units" and (nl.constant or nl.unchanging or (gl is not None and BIAS_ONLY_BAND[0] <= gl.ratio
                                                    <= BIAS_ONLY_BAND[1])):
         strength = CONSTANT_OUTPUT  # dead (or saturated) units are what makes an output ignore its input
     left = [c for c in UNEXPLAINED if c not in out and not (c == "lr_too_low" and configured_lrs(run))]

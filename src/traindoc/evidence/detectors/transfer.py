@@ -80,6 +80,8 @@ def detect_heldout_metric_degrades(run: Run) -> list[Finding]:
         at = lv[lst <= m.steps[ib]]
         if at.size == 0 or lv.size < 4 or float(np.median(lv[-max(1, lv.size // 10):])) >= float(at[-1]):
             continue
+        if heldout.train_rose_after(lst, lv, int(m.steps[ib]), float(at[-1])) is not None:
+            continue  # the training loss rose with the held-out error first: instability, not a trade for the train set
         ev = [f"{m.name} was best at step {int(m.steps[ib])} ({fmt(m.value(best))}) and ends at "
               f"{fmt(m.value(end))}: the held-out error is {end / max(best, 1e-12):.2f}x its best "
               f"{cite_series(m.series)}",
