@@ -32,11 +32,13 @@ from userproj.layouts import tool_env
 from userproj_cache import shared_prepare
 
 TEST = "tests/test_traindoc_accum_scale.py"
-ENTRY_LAYOUTS = ("plain_argparse", "dataclass_config", "notebook_export", "mlflow_project")
-# what each layout's test sets, as the plan located it: the launch flag, the dataclass field, the notebook's cell
+ENTRY_LAYOUTS = ("plain_argparse", "dataclass_config", "notebook_export", "mlflow_project", "hydra")
+# what each layout's test sets, as the plan located it: the launch flag, the dataclass field, the notebook's cell,
+# the Hydra override of the primary config's key
 SET_BY = {"plain_argparse": 'SETTING_ARGS = ["--grad_accum_steps", "{n}"]',
           "dataclass_config": 'SET_IN = "config.py"', "notebook_export": 'SET_IN = "letters_notebook.py"',
-          "mlflow_project": 'SETTING_ARGS = ["--grad_accum_steps", "{n}"]'}
+          "mlflow_project": 'SETTING_ARGS = ["--grad_accum_steps", "{n}"]',
+          "hydra": 'SETTING_ARGS = ["trainer.grad_accum_steps={n}"]'}
 FELL_BACK = "def _source_check():\n    raise AssertionError('fell back to the source')\n\n\ndef _unused():"
 
 
@@ -66,8 +68,11 @@ def _run_tests(tmp: Path, files: list[Path], env: dict[str, str] | None = None) 
     and the failure's message."""
     report = tmp / "report.xml"
     proc = subprocess.run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "--import-mode=importlib", "-q",
-                           f"--junitxml={report}", *map(str, files)], cwd=tmp, capture_output=True, text=True,
-                          timeout=600, env={**os.environ, **(env or {})})
+                           # rooted above tmp: importlib mode names a test module by its folders from the root and
+                           # registers each folder as a module, so a project copy named like a library (hydra/)
+                           # would stand in for that library
+                           f"--rootdir={tmp.parent}", f"--junitxml={report}", *map(str, files)], cwd=tmp,
+                          capture_output=True, text=True, timeout=600, env={**os.environ, **(env or {})})
     assert report.is_file(), proc.stdout[-4000:] + proc.stderr[-2000:]
     cases = list(ElementTree.parse(report).iter("testcase"))
     out = {}
@@ -135,7 +140,7 @@ LOOP = textwrap.dedent("""
     ({"train.py": "import types\n\nimport torch\nimport yaml\n\ncfg = types.SimpleNamespace(**yaml.safe_load("
                   "open('config.yaml')))\n" + LOOP.format(divisor="cfg.grad_accum_steps") +
       "\n\nif __name__ == '__main__':\n    main()\n", "config.yaml": "grad_accum_steps: 4\n"},
-     "grad_accum_steps is read from config.yaml, which the test cannot set for one run"),
+     "grad_accum_steps is read from config.yaml, which no recovered launch command loads"),
     ({"lib.py": "import torch\n\nSTEPS = 4\n" + LOOP.format(divisor="STEPS")},
      "does not run the loop as a script"),
 ])

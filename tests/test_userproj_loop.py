@@ -249,9 +249,10 @@ def test_whole_loop_turns_the_layer_norm_back_on(name: str, tmp_path: Path, monk
     assert Path(result["new_run"]).is_relative_to(root) and Path(result["new_run"]) != root / run
 
 
-# grad_accum_bug: looped in make test on plain argparse (a plain PyTorch loop, code fix by --fix) and the HF Trainer
-# script where realised (the Trainer subclass form); bench/bench_userproj.py loops every layout with Layout.accum
-ACCUM_LAYOUTS = [n for n in ("plain_argparse", "hf_script") if n in layouts_for("grad_accum_bug")]
+# grad_accum_bug: looped in make test on plain argparse (a plain PyTorch loop, code fix by --fix), the HF Trainer
+# script where realised (the Trainer subclass form) and Hydra (the accumulation read from its primary config);
+# bench/bench_userproj.py loops every layout with Layout.accum
+ACCUM_LAYOUTS = [n for n in ("plain_argparse", "hf_script", "hydra") if n in layouts_for("grad_accum_bug")]
 
 
 @pytest.mark.parametrize("name", ACCUM_LAYOUTS)
@@ -269,8 +270,11 @@ def test_whole_loop_divides_the_accumulated_loss(name: str, tmp_path: Path, monk
     assert "grad_accum_bug" in [c for c, _ in result["diagnosis"]], result["diagnosis"]
     assert result["apply"] == "applied" and result["changes"] >= 1
     code = "\n".join(p.read_text() for p in root.glob("*.py"))
-    assert "(loss / args.grad_accum_steps).backward()" in code or "loss_is_scaled_for_ga = False" in code, code
+    assert re.search(r"\(loss / (args|cfg\.trainer)\.grad_accum_steps\)\.backward\(\)", code) or \
+        "loss_is_scaled_for_ga = False" in code, code
     assert list(root.glob("tests/test_traindoc_*.py")), "no regression test added"
-    # the retrain kept the faulty run's settings (accumulation and optimizer): only the division changed
-    recorded = "".join(p.read_text() for p in Path(result["new_run"]).glob("*args.json"))
-    assert re.search(rf'"(grad_accum_steps|gradient_accumulation_steps)": {ACCUM}\b', recorded), recorded
+    # the retrain kept the faulty run's settings (accumulation and optimizer): only the division changed (the
+    # arguments the run saved, or the config Hydra composed for it)
+    new_run = Path(result["new_run"])
+    recorded = "".join(p.read_text() for p in [*new_run.glob("*args.json"), *new_run.glob(".hydra/config.yaml")])
+    assert re.search(rf'"?(grad_accum_steps|gradient_accumulation_steps)"?: {ACCUM}\b', recorded), recorded

@@ -180,7 +180,16 @@ LAYOUTS = {
                     vanish_at=("conf/config.yaml", "  depth: 2\n  activation: tanh\n  use_layer_norm: true\n",
                                "  depth: 8\n  activation: sigmoid\n  use_layer_norm: false\n"),
                     vanish_fixed="  depth: 8\n  activation: sigmoid\n  use_layer_norm: true\n",
-                    vanish_fix="vanishing_gradients"),
+                    vanish_fix="vanishing_gradients",
+                    # SGD 0.5 (momentum 0.9, unclipped) on the launch command, 8 micro-batches in the config: divided,
+                    # the loss ends at 1.03-1.18; undivided, it never gets under 1.7 and ends at 144-310 (seeds 0-4,
+                    # docs/plan-apply-verify.md, "grad_accum_bug")
+                    accum=(("run.sh", "optim.lr=1.0 trainer.max_steps=200",
+                            "optim.lr=0.5 optim.name=sgd trainer.max_steps=80"),
+                           ("conf/config.yaml", "grad_accum_steps: 1 ", f"grad_accum_steps: {ACCUM} "),
+                           ("train.py", "        loss = loss / cfg.trainer.grad_accum_steps  # the accumulated "
+                            "gradient is the mean over the micro-batches\n", "")),
+                    fix_accum="grad_accum_bug"),
     # TrainConfig's out_dir is the one folder every run writes: the user moved the first run aside
     "dataclass_config": Layout("python train.py", "runs/first", ("config.py", "lr: float = {lr}"),
                                "python train.py", retrain_cmd="python train.py", archive="runs/latest:runs/first",
