@@ -76,6 +76,9 @@ class Layout:
 # back at the same LR (docs/plan-apply-verify.md, "no_warmup", for the measured seeds)
 BASE_LR, RESUME_LR = "3e-3", "1e-2"
 ACCUM = 8  # grad_accum_bug's accumulation steps (docs/plan-apply-verify.md, "grad_accum_bug")
+# the line of the HF layouts' Trainer subclass that makes the Trainer divide its mean loss by the accumulation steps
+HF_SCALED = ("    loss_is_scaled_for_ga = False  # a mean over one micro-batch: the Trainer divides it by the "
+             "accumulation steps\n\n")
 
 LAYOUTS = {
     # The tiny GPT-2 under the HF Trainer at learning_rate 0.1 trains without a reliable blow-up (loss 2.7 -> 2.0;
@@ -118,8 +121,7 @@ LAYOUTS = {
                         # divide it by the 8 accumulation steps. AdamW at 3e-3 hardly minds a gradient 8x its size
                         # (m / sqrt(v) does not change with the gradient's scale), but the loss it logs is the sum
                         # over the 8 micro-batches: 8x the held-out loss, which makes grad_accum_bug the top cause
-                        accum=(("train.py", "    loss_is_scaled_for_ga = False  # a mean over one micro-batch: the "
-                                "Trainer divides it by the accumulation steps\n\n", ""),
+                        accum=(("train.py", HF_SCALED, ""),
                                ("train.py", "learning_rate=0.1,", "learning_rate=3e-3,"),
                                ("train.py", "max_steps=160,", f"max_steps=40, gradient_accumulation_steps={ACCUM},"))),
     # the JSON names output/ as the output folder: the user moved the first run aside, as the plan tells them
@@ -134,7 +136,14 @@ LAYOUTS = {
                                         ("configs/train.json", '"warmup_steps": 0,', '"warmup_steps": 16,',
                                          '"warmup_steps": 0,'),
                                         ("configs/train.json", '"logging_steps": 5,', '"logging_steps": 5,',
-                                         '"logging_steps": 1,'))),
+                                         '"logging_steps": 1,')),
+                                # as the HF script: its LetterTrainer without loss_is_scaled_for_ga = False, AdamW
+                                # 3e-3 over 8 micro-batches, the accumulation in the JSON the Makefile hands it; the
+                                # logged loss is the sum over the 8 (docs/plan-apply-verify.md, "grad_accum_bug")
+                                accum=(("train.py", HF_SCALED, ""),
+                                       ("configs/train.json", '"learning_rate": 0.1,', '"learning_rate": 3e-3,'),
+                                       ("configs/train.json", '"max_steps": 160,',
+                                        f'"max_steps": 40,\n  "gradient_accumulation_steps": {ACCUM},'))),
     "hf_argparser_flags": Layout("bash launch.sh", "output", ("launch.sh", "--learning_rate {lr} \\"),
                                  "--use_cpu", fix="lr_too_high", lr_at=("launch.sh", "--learning_rate 1e-1"),
                                  warmup_at=("launch.sh", "--warmup_steps 0 ", "--warmup_steps {n} "),
@@ -144,7 +153,17 @@ LAYOUTS = {
                                           f"--output_dir output --model_name_or_path {BASE_CKPT} "),
                                          ("launch.sh", "--warmup_steps 0 ", "--warmup_steps 16 ", "--warmup_steps 0 "),
                                          ("launch.sh", "--logging_steps 5 ", "--logging_steps 5 ",
-                                          "--logging_steps 1 "))),
+                                          "--logging_steps 1 ")),
+                                 # as the JSON layout, the accumulation a flag of the launch script; with the
+                                 # held-out loss the JSON layout evaluates (launch.sh as shipped evaluates nothing,
+                                 # and then the summed loss leaves no trace the run folder can name: the first
+                                 # logged loss, 6.8x ln 21, needs the vocabulary size, which it does not record)
+                                 accum=(("train.py", HF_SCALED, ""),
+                                        ("launch.sh", "--learning_rate 1e-1", "--learning_rate 3e-3"),
+                                        ("launch.sh", "--max_steps 160 ",
+                                         f"--max_steps 40 --gradient_accumulation_steps {ACCUM} "),
+                                        ("launch.sh", "--logging_steps 5 ",
+                                         "--logging_steps 5 --eval_strategy steps --eval_steps 20 "))),
     # No scheduler_misuse: its 60-step run logs no LR (the Trainer logs every 500 steps by default; trainer_state.json
     # holds one summary line), so a warmup longer than the run leaves no trace in the run folder the loop diagnoses.
     # DeepSpeed is not installed (no GPU here): the Makefile's CPU target, `accelerate launch --cpu` reading the
