@@ -32,12 +32,21 @@ from userproj.layouts import tool_env
 from userproj_cache import shared_prepare
 
 TEST = "tests/test_traindoc_accum_scale.py"
-ENTRY_LAYOUTS = ("plain_argparse", "dataclass_config", "notebook_export", "mlflow_project")
-# what each layout's test sets, as the plan located it: the launch flag, the dataclass field, the notebook's cell
+HF_TEST = "tests/test_traindoc_hf_loss_scaled.py"  # the HF Trainer form: loss_is_scaled_for_ga = False
+ENTRY_LAYOUTS = ("plain_argparse", "dataclass_config", "notebook_export", "mlflow_project", "hydra",
+                 "hf_argparser_json")
+# what each layout's test sets, as the plan located it: the launch flag, the dataclass field, the notebook's cell,
+# the Hydra override of the primary config's key
 SET_BY = {"plain_argparse": 'SETTING_ARGS = ["--grad_accum_steps", "{n}"]',
           "dataclass_config": 'SET_IN = "config.py"', "notebook_export": 'SET_IN = "letters_notebook.py"',
-          "mlflow_project": 'SETTING_ARGS = ["--grad_accum_steps", "{n}"]'}
+          "mlflow_project": 'SETTING_ARGS = ["--grad_accum_steps", "{n}"]',
+          "hydra": 'SETTING_ARGS = ["trainer.grad_accum_steps={n}"]',
+          "hf_argparser_json": 'CONFIG_FILE = "configs/train.json"'}
 FELL_BACK = "def _source_check():\n    raise AssertionError('fell back to the source')\n\n\ndef _unused():"
+
+
+def _test(name: str) -> str:
+    return HF_TEST if name.startswith("hf_") else TEST
 
 
 def _fixed_and_original(name: str, tmp: Path) -> tuple[Path, Path, dict]:
@@ -54,10 +63,11 @@ def _fixed_and_original(name: str, tmp: Path) -> tuple[Path, Path, dict]:
     plan = build_plan(diag, str(root / "diagnosis.json"), fix="grad_accum_bug", root=str(root))
     assert apply_plan(plan, plan["plan_id"], run_the_tests=False).report["status"] == "applied"
     (original / "tests").mkdir(exist_ok=True)
-    shutil.copy(root / TEST, original / TEST)
+    test = _test(name)
+    shutil.copy(root / test, original / test)
     for copy in (root, original):  # a pass or a failure must come from running the loop, never from the source
-        text = (copy / TEST).read_text()
-        (copy / TEST).write_text(text.replace("def _source_check():", FELL_BACK, 1))
+        text = (copy / test).read_text()
+        (copy / test).write_text(text.replace("def _source_check():", FELL_BACK, 1))
     return root, original, plan
 
 
@@ -66,8 +76,11 @@ def _run_tests(tmp: Path, files: list[Path], env: dict[str, str] | None = None) 
     and the failure's message."""
     report = tmp / "report.xml"
     proc = subprocess.run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "--import-mode=importlib", "-q",
-                           f"--junitxml={report}", *map(str, files)], cwd=tmp, capture_output=True, text=True,
-                          timeout=600, env={**os.environ, **(env or {})})
+                           # rooted above tmp: importlib mode names a test module by its folders from the root and
+                           # registers each folder as a module, so a project copy named like a library (hydra/)
+                           # would stand in for that library
+                           f"--rootdir={tmp.parent}", f"--junitxml={report}", *map(str, files)], cwd=tmp,
+                          capture_output=True, text=True, timeout=600, env={**os.environ, **(env or {})})
     assert report.is_file(), proc.stdout[-4000:] + proc.stderr[-2000:]
     cases = list(ElementTree.parse(report).iter("testcase"))
     out = {}
@@ -85,9 +98,9 @@ def outcomes(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[str, s
     added tests run by one pytest (as a project's suite runs them: one process)."""
     tmp = tmp_path_factory.mktemp("accum_entry")
     built = {name: _fixed_and_original(name, tmp) for name in ENTRY_LAYOUTS}
-    got = _run_tests(tmp, [p / TEST for root, original, _ in built.values() for p in (root, original)],
+    got = _run_tests(tmp, [p / _test(n) for n, (root, original, _) in built.items() for p in (root, original)],
                      tool_env(tmp))
-    return {name: (got[root / TEST], got[original / TEST], plan, (root / TEST).read_text())
+    return {name: (got[root / _test(name)], got[original / _test(name)], plan, (root / _test(name)).read_text())
             for name, (root, original, plan) in built.items()}
 
 
@@ -135,7 +148,7 @@ LOOP = textwrap.dedent("""
     ({"train.py": "import types\n\nimport torch\nimport yaml\n\ncfg = types.SimpleNamespace(**yaml.safe_load("
                   "open('config.yaml')))\n" + LOOP.format(divisor="cfg.grad_accum_steps") +
       "\n\nif __name__ == '__main__':\n    main()\n", "config.yaml": "grad_accum_steps: 4\n"},
-     "grad_accum_steps is read from config.yaml, which the test cannot set for one run"),
+     "grad_accum_steps is read from config.yaml, which no recovered launch command loads"),
     ({"lib.py": "import torch\n\nSTEPS = 4\n" + LOOP.format(divisor="STEPS")},
      "does not run the loop as a script"),
 ])

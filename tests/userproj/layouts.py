@@ -56,6 +56,7 @@ class Layout:
     # normalisation) where `prepare` writes the fault; None where the layout's model has no such options
     vanish_at: tuple[str, str, str] | None = None
     vanish_fixed: str = ""  # the norm switch as the plan leaves it in that file (turned back on)
+    vanish_fixed_in: str = ""  # the file holding that switch, where it is not the vanish_at file (a code default)
     # grad_accum_bug: the edits (file or "launch", its text as shipped, its text in the faulty run) that make the user
     # accumulate gradients over several micro-batches with the loss no longer divided by their number (the division
     # the shipped code makes, removed); None where the fault does no harm the run shows (nanoGPT's AdamW)
@@ -76,6 +77,9 @@ class Layout:
 # back at the same LR (docs/plan-apply-verify.md, "no_warmup", for the measured seeds)
 BASE_LR, RESUME_LR = "3e-3", "1e-2"
 ACCUM = 8  # grad_accum_bug's accumulation steps (docs/plan-apply-verify.md, "grad_accum_bug")
+# the line of the HF layouts' Trainer subclass that makes the Trainer divide its mean loss by the accumulation steps
+HF_SCALED = ("    loss_is_scaled_for_ga = False  # a mean over one micro-batch: the Trainer divides it by the "
+             "accumulation steps\n\n")
 
 LAYOUTS = {
     # The tiny GPT-2 under the HF Trainer at learning_rate 0.1 trains without a reliable blow-up (loss 2.7 -> 2.0;
@@ -100,7 +104,15 @@ LAYOUTS = {
                                      f"--optimizer sgd --lr 0.5 --grad_accum_steps {ACCUM} --grad_clip 0 --steps 80"),
                                     ("train.py", "            loss = loss / args.grad_accum_steps  # each micro-batch "
                                      "adds its share of the accumulated batch's gradient\n", "")),
-                             fix_accum="grad_accum_bug"),
+                             fix_accum="grad_accum_bug",
+                             # the MLP given 8 extra sigmoid layers on the launch line, its LayerNorm switch left at
+                             # the code's default (off): the loss ends at 2.43-2.58 against 1.06-1.10 with the norm
+                             # (seeds 0-4); its log holds the total grad norm only, so the config (args.json) lists
+                             # the cause below 0.5 and the user picks it, as on Hydra
+                             vanish_at=("train.sh", "--steps 150 --out", "--steps 150 --depth 8 --activation sigmoid "
+                                        "--out"),
+                             vanish_fixed='"--use_layer_norm", action=argparse.BooleanOptionalAction, default=True,',
+                             vanish_fixed_in="train.py", vanish_fix="vanishing_gradients"),
     "hf_script": Layout("sh run.sh", "output", ("train.py", "learning_rate={lr},"),
                         "python train.py --output_dir output-fixed", fix="lr_too_high",
                         lr_at=("train.py", "learning_rate=0.1,"),
@@ -118,8 +130,7 @@ LAYOUTS = {
                         # divide it by the 8 accumulation steps. AdamW at 3e-3 hardly minds a gradient 8x its size
                         # (m / sqrt(v) does not change with the gradient's scale), but the loss it logs is the sum
                         # over the 8 micro-batches: 8x the held-out loss, which makes grad_accum_bug the top cause
-                        accum=(("train.py", "    loss_is_scaled_for_ga = False  # a mean over one micro-batch: the "
-                                "Trainer divides it by the accumulation steps\n\n", ""),
+                        accum=(("train.py", HF_SCALED, ""),
                                ("train.py", "learning_rate=0.1,", "learning_rate=3e-3,"),
                                ("train.py", "max_steps=160,", f"max_steps=40, gradient_accumulation_steps={ACCUM},"))),
     # the JSON names output/ as the output folder: the user moved the first run aside, as the plan tells them
@@ -134,7 +145,14 @@ LAYOUTS = {
                                         ("configs/train.json", '"warmup_steps": 0,', '"warmup_steps": 16,',
                                          '"warmup_steps": 0,'),
                                         ("configs/train.json", '"logging_steps": 5,', '"logging_steps": 5,',
-                                         '"logging_steps": 1,'))),
+                                         '"logging_steps": 1,')),
+                                # as the HF script: its LetterTrainer without loss_is_scaled_for_ga = False, AdamW
+                                # 3e-3 over 8 micro-batches, the accumulation in the JSON the Makefile hands it; the
+                                # logged loss is the sum over the 8 (docs/plan-apply-verify.md, "grad_accum_bug")
+                                accum=(("train.py", HF_SCALED, ""),
+                                       ("configs/train.json", '"learning_rate": 0.1,', '"learning_rate": 3e-3,'),
+                                       ("configs/train.json", '"max_steps": 160,',
+                                        f'"max_steps": 40,\n  "gradient_accumulation_steps": {ACCUM},'))),
     "hf_argparser_flags": Layout("bash launch.sh", "output", ("launch.sh", "--learning_rate {lr} \\"),
                                  "--use_cpu", fix="lr_too_high", lr_at=("launch.sh", "--learning_rate 1e-1"),
                                  warmup_at=("launch.sh", "--warmup_steps 0 ", "--warmup_steps {n} "),
@@ -144,7 +162,17 @@ LAYOUTS = {
                                           f"--output_dir output --model_name_or_path {BASE_CKPT} "),
                                          ("launch.sh", "--warmup_steps 0 ", "--warmup_steps 16 ", "--warmup_steps 0 "),
                                          ("launch.sh", "--logging_steps 5 ", "--logging_steps 5 ",
-                                          "--logging_steps 1 "))),
+                                          "--logging_steps 1 ")),
+                                 # as the JSON layout, the accumulation a flag of the launch script; with the
+                                 # held-out loss the JSON layout evaluates (launch.sh as shipped evaluates nothing,
+                                 # and then the summed loss leaves no trace the run folder can name: the first
+                                 # logged loss, 6.8x ln 21, needs the vocabulary size, which it does not record)
+                                 accum=(("train.py", HF_SCALED, ""),
+                                        ("launch.sh", "--learning_rate 1e-1", "--learning_rate 3e-3"),
+                                        ("launch.sh", "--max_steps 160 ",
+                                         f"--max_steps 40 --gradient_accumulation_steps {ACCUM} "),
+                                        ("launch.sh", "--logging_steps 5 ",
+                                         "--logging_steps 5 --eval_strategy steps --eval_steps 20 "))),
     # No scheduler_misuse: its 60-step run logs no LR (the Trainer logs every 500 steps by default; trainer_state.json
     # holds one summary line), so a warmup longer than the run leaves no trace in the run folder the loop diagnoses.
     # DeepSpeed is not installed (no GPU here): the Makefile's CPU target, `accelerate launch --cpu` reading the
@@ -180,7 +208,16 @@ LAYOUTS = {
                     vanish_at=("conf/config.yaml", "  depth: 2\n  activation: tanh\n  use_layer_norm: true\n",
                                "  depth: 8\n  activation: sigmoid\n  use_layer_norm: false\n"),
                     vanish_fixed="  depth: 8\n  activation: sigmoid\n  use_layer_norm: true\n",
-                    vanish_fix="vanishing_gradients"),
+                    vanish_fix="vanishing_gradients",
+                    # SGD 0.5 (momentum 0.9, unclipped) on the launch command, 8 micro-batches in the config: divided,
+                    # the loss ends at 1.03-1.18; undivided, it never gets under 1.7 and ends at 144-310 (seeds 0-4,
+                    # docs/plan-apply-verify.md, "grad_accum_bug")
+                    accum=(("run.sh", "optim.lr=1.0 trainer.max_steps=200",
+                            "optim.lr=0.5 optim.name=sgd trainer.max_steps=80"),
+                           ("conf/config.yaml", "grad_accum_steps: 1 ", f"grad_accum_steps: {ACCUM} "),
+                           ("train.py", "        loss = loss / cfg.trainer.grad_accum_steps  # the accumulated "
+                            "gradient is the mean over the micro-batches\n", "")),
+                    fix_accum="grad_accum_bug"),
     # TrainConfig's out_dir is the one folder every run writes: the user moved the first run aside
     "dataclass_config": Layout("python train.py", "runs/first", ("config.py", "lr: float = {lr}"),
                                "python train.py", retrain_cmd="python train.py", archive="runs/latest:runs/first",

@@ -19,21 +19,26 @@ Everything the test needs is read here from what the plan located (the code by a
   argparse option declared in the code, is passed on the command line (`--name 4`, or `--name=4` as the launch wrote
   it); a dataclass field's default or a module-level assignment is set by running that module's source with that
   one value replaced (the entry script itself, or the module registered under its import name before the entry
-  runs).
-Anything else (a constant N, a YAML/JSON config, a keyword of a library call, no script to run) gives the reason
-instead, and the test checks the division in the source; the plan's notes say why.
+  runs); a key of the config file the launch command makes the run load is set the way that command's framework
+  lets a run override it: Hydra's primary config by the override `group.key=N` on the command line, a JSON file
+  the command names (HfArgumentParser's positional JSON, `--config x.json`) by a copy of it with that one value
+  replaced, named in its place.
+Anything else (a constant N, a YAML file no Hydra entry loads, a keyword of a library call, no script to run) gives
+the reason instead, and the test checks the division in the source; the plan's notes say why.
 """
 
 from __future__ import annotations
 
 import ast
+import json
 from pathlib import Path
 from typing import Any
 
 from traindoc.plan import regression_probe
 from traindoc.plan.config_edit import find_value
 from traindoc.plan.config_sites import resolve_config_site
-from traindoc.plan.launch import OUTPUT_FLAGS, flag_span
+from traindoc.plan.launch import OUTPUT_FLAGS, flag_span, hydra_config, launch_config_files
+from traindoc.plan.launch_lightning import dotted_path
 from traindoc.plan.targets import LAUNCH_KIND
 from traindoc.plan.workspace import Context, rel
 
@@ -117,7 +122,8 @@ def accum_entry_probe(ctx: Context, path: str, line: int, divisor: str) -> tuple
         return None, entry
     script, args = entry
     probe: dict[str, Any] = {"probe": "accum_entry", "entry": rel(ctx, str(script)), "args": args, "name": name,
-                             "steps": STEPS, "flag": [], "source": None, "launched": ctx.launch is not None}
+                             "steps": STEPS, "flag": [], "source": None, "config": None,
+                             "launched": ctx.launch is not None}
     site = resolve_config_site(ctx, name, None)
     if site is None:
         return None, f"no launch flag, config file or default in the code sets {name}"
@@ -133,6 +139,8 @@ def accum_entry_probe(ctx: Context, path: str, line: int, divisor: str) -> tuple
             probe["flag"] = [args[i - 1], "{n}"]
             del args[i - 1:i + 1]
         return probe, ""
+    if site.file is not None and site.file.endswith((".yaml", ".yml", ".json")):
+        return _config_file(ctx, probe, site.file, site.key)
     if site.file is None or not site.file.endswith(".py"):
         where = rel(ctx, site.file) if site.file else "the launch command"
         return None, f"{name} is read from {where}, which the test cannot set for one run"
@@ -150,4 +158,47 @@ def accum_entry_probe(ctx: Context, path: str, line: int, divisor: str) -> tuple
     same = Path(site.file).resolve() == script
     module = "" if same else regression_probe.import_name(Path(site.file), ctx.ws.root)[1]
     probe["source"] = {"file": rel(ctx, site.file), "owner": owner, "name": site.key, "module": module}
+    return probe, ""
+
+
+def _json_keys(text: str, key: str) -> list[str] | None:
+    """The path of keys to the one entry named `key` in a JSON object (None: absent, ambiguous or not JSON)."""
+    try:
+        data = json.loads(text)
+    except ValueError:
+        return None
+    found: list[list[str]] = []
+
+    def walk(node: Any, path: list[str]) -> None:
+        if isinstance(node, dict):
+            for k, v in node.items():
+                if k == key:
+                    found.append([*path, k])
+                walk(v, [*path, k])
+
+    walk(data, [])
+    return found[0] if len(found) == 1 else None
+
+
+def _config_file(ctx: Context, probe: dict[str, Any], path: str, key: str) -> tuple[dict[str, Any] | None, str]:
+    """The probe for a setting read from a YAML/JSON config file: set for one run the way the launch command's
+    framework lets a run override that file (module docstring), or why the test cannot."""
+    lc, name = ctx.launch, rel(ctx, path)
+    where = f"{probe['name']} is read from {name}"
+    resolved = Path(path).resolve()
+    if lc is None or str(resolved) not in launch_config_files(lc):
+        return None, f"{where}, which no recovered launch command loads"
+    text = ctx.ws.text(path)
+    if any((lc.cwd / f).resolve() == resolved for f in hydra_config(lc)):
+        span = find_value(path, key, text)
+        dotted = dotted_path(text, span.start) if span is not None else None
+        if dotted is None:
+            return None, f"{where}, Hydra's primary config, at a place no override reaches"
+        probe["flag"] = [f"{dotted}={{n}}"]  # Hydra's own precedence: an override beats the primary config
+        return probe, ""
+    keys = _json_keys(text, key) if path.endswith(".json") else None
+    index = next((i for i, a in enumerate(probe["args"]) if (lc.cwd / a).resolve() == resolved), None)
+    if keys is None or index is None:
+        return None, f"{where}, which the test cannot set for one run (not a JSON file named on the command line)"
+    probe["config"] = {"file": name, "index": index, "keys": keys}
     return probe, ""

@@ -219,7 +219,7 @@ def _hf_loss_scaled(ctx: Context, rc: dict[str, Any]) -> bool:
         if not sites or not ctx.ws.set_lines(path, lines, edits):
             continue
         for cls in sites:
-            _add_hf_test(ctx, rc, path, cls.name)
+            _add_hf_test(ctx, rc, path, cls.name, cls.lineno)
         ctx.ws.notes.append(f"grad_accum_bug: loss_is_scaled_for_ga is read by the Trainer of recent transformers "
                             f"releases; on one without it, divide {sites[0].name}.compute_loss's loss by "
                             "num_items_in_batch (a summed loss) instead")
@@ -227,14 +227,21 @@ def _hf_loss_scaled(ctx: Context, rc: dict[str, Any]) -> bool:
     return done
 
 
-def _add_hf_test(ctx: Context, rc: dict[str, Any], path: str, cls: str) -> None:
-    """The regression test imports the fixed Trainer subclass and checks the attribute the Trainer reads (the class
-    body, where the module does not import without running more than definitions)."""
+def _add_hf_test(ctx: Context, rc: dict[str, Any], path: str, cls: str, line: int) -> None:
+    """The regression test runs the project's entry script to its first optimizer steps with the Trainer's
+    gradient_accumulation_steps at 1 and 4, set where the next run reads it (a launch flag, the JSON the command
+    hands HfArgumentParser; plan/entry_probe.py), and compares the gradients. Where that run cannot be built (the
+    setting a keyword of the script's own TrainingArguments call, no launch command), it imports the fixed Trainer
+    subclass and checks the attribute the Trainer reads, or reads the class body where the module does not import
+    without running more than definitions."""
     text = ctx.ws.text(path)
-    probe = None
-    if regression_probe.importable(ast.parse(text)):
-        probe = {"probe": "hf_class"}
-        probe["import_root"], probe["module"] = regression_probe.import_name(Path(path), ctx.ws.root)
+    probe, why = entry_probe.accum_entry_probe(ctx, path, line, "args.gradient_accumulation_steps")
+    if probe is None:
+        ctx.ws.notes.append(f"grad_accum_bug: the regression test for {cls} in {rel(ctx, path)} checks the attribute "
+                            f"the Trainer reads, not by running the training: {why}")
+        if regression_probe.importable(ast.parse(text)):
+            probe = {"probe": "hf_class"}
+            probe["import_root"], probe["module"] = regression_probe.import_name(Path(path), ctx.ws.root)
     content = render_template("regression_test", cause=rc["cause"], template="hf_loss_scaled", depth=1,
                               description=f"{cls} says its loss is not yet divided by the accumulation steps",
                               rel_file=rel(ctx, path), probe=probe, function=cls)

@@ -341,7 +341,7 @@ def launch_config_files(lc: Launch | None) -> list[str]:
         if w != argv[lc.script] and not w.startswith("-") and "=" not in w and w.endswith((".json", ".yaml",
                                                                                             ".yml", ".py")):
             found.append(w)
-    found += _hydra_config(lc)
+    found += hydra_config(lc)
     out = []
     for f in reversed(found):
         p = (lc.cwd / f).resolve()
@@ -350,7 +350,7 @@ def launch_config_files(lc: Launch | None) -> list[str]:
     return out
 
 
-def _hydra_config(lc: Launch) -> list[str]:
+def hydra_config(lc: Launch) -> list[str]:
     """Hydra's primary config: `--config-path/--config-name` on the command, else the script's `@hydra.main`."""
     text = read_small(lc.script_path, MAX_SCRIPT_BYTES) or ""
     m = re.search(r"@hydra\.main\(([^)]*)\)", text)

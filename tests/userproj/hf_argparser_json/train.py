@@ -4,6 +4,7 @@ import sys
 from dataclasses import dataclass, field
 
 import torch
+import torch.nn.functional as F
 from chardata import PAD, VOCAB_SIZE, batch_ids, make_lines
 from transformers import GPT2Config, GPT2LMHeadModel, HfArgumentParser, Trainer, TrainingArguments
 
@@ -21,6 +22,18 @@ def collate(lines):
     return {"input_ids": ids, "attention_mask": mask, "labels": ids.masked_fill(mask == 0, -100)}
 
 
+class LetterTrainer(Trainer):
+    """The Trainer with our own loss: next-letter cross-entropy, the mean over this micro-batch's letters."""
+
+    loss_is_scaled_for_ga = False  # a mean over one micro-batch: the Trainer divides it by the accumulation steps
+
+    def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
+        outputs = model(input_ids=inputs["input_ids"], attention_mask=inputs["attention_mask"])
+        logits, labels = outputs.logits[:, :-1], inputs["labels"][:, 1:]
+        loss = F.cross_entropy(logits.reshape(-1, logits.size(-1)), labels.reshape(-1), ignore_index=-100)
+        return (loss, outputs) if return_outputs else loss
+
+
 def main():
     parser = HfArgumentParser((ModelArguments, TrainingArguments))
     if len(sys.argv) == 2 and sys.argv[1].endswith(".json"):
@@ -33,8 +46,8 @@ def main():
         model = GPT2LMHeadModel.from_pretrained(model_args.model_name_or_path)
     else:
         model = GPT2LMHeadModel(config)
-    trainer = Trainer(model=model, args=args, train_dataset=make_lines(3000, seed=1),
-                      eval_dataset=make_lines(128, seed=2), data_collator=collate)
+    trainer = LetterTrainer(model=model, args=args, train_dataset=make_lines(3000, seed=1),
+                            eval_dataset=make_lines(128, seed=2), data_collator=collate)
     trainer.train()
     trainer.save_state()
 

@@ -28,19 +28,26 @@ def build_model(cfg: DictConfig) -> torch.nn.Sequential:
 def main(cfg: DictConfig) -> None:
     torch.manual_seed(cfg.seed)
     model = build_model(cfg.model)
-    opt = torch.optim.AdamW(model.parameters(), lr=cfg.optim.lr, weight_decay=cfg.optim.weight_decay)
+    if cfg.optim.name == "sgd":
+        opt = torch.optim.SGD(model.parameters(), lr=cfg.optim.lr, momentum=0.9, weight_decay=cfg.optim.weight_decay)
+    else:
+        opt = torch.optim.AdamW(model.parameters(), lr=cfg.optim.lr, weight_decay=cfg.optim.weight_decay)
     lines = make_lines(2000, seed=1)
-    for step in range(cfg.trainer.max_steps):
-        ids, _ = batch_ids(lines[step % 1900:step % 1900 + 32])
+    step_loss = 0.0
+    for i in range(cfg.trainer.max_steps * cfg.trainer.grad_accum_steps):
+        ids, _ = batch_ids(lines[i % 1900:i % 1900 + 32])
         x = torch.tensor(ids)
         loss = F.cross_entropy(model(x[:, :-1]).reshape(-1, VOCAB_SIZE), x[:, 1:].reshape(-1))
-        opt.zero_grad()
+        step_loss += loss.item() / cfg.trainer.grad_accum_steps
+        loss = loss / cfg.trainer.grad_accum_steps  # the accumulated gradient is the mean over the micro-batches
         loss.backward()
-        # the total gradient norm, clipped when grad_clip is set (inf: measured only)
-        norm = torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.optim.grad_clip or float("inf"))
-        opt.step()
-        log.info(f"step {step} loss {loss.item():.4f} grad_norm {norm.item():.4g}")
-
+        if (i + 1) % cfg.trainer.grad_accum_steps == 0:
+            # the total gradient norm, clipped when grad_clip is set (inf: measured only)
+            norm = torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.optim.grad_clip or float("inf"))
+            opt.step()
+            opt.zero_grad()
+            log.info(f"step {i // cfg.trainer.grad_accum_steps} loss {step_loss:.4f} grad_norm {norm.item():.4g}")
+            step_loss = 0.0
 
 if __name__ == "__main__":
     main()

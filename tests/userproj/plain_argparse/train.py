@@ -21,17 +21,26 @@ def get_args():
     p.add_argument("--grad_clip", type=float, default=1.0)
     p.add_argument("--warmup_steps", type=int, default=10)
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--depth", type=int, default=0, help="extra hidden layers of the MLP")
+    p.add_argument("--activation", default="sigmoid", choices=sorted(ACTIVATIONS), help="of the extra layers")
+    p.add_argument("--use_layer_norm", action=argparse.BooleanOptionalAction, default=False,
+                   help="a LayerNorm in front of each extra layer")
     p.add_argument("--out", default="runs/exp")
     p.add_argument("--init_from", help="weights saved by an earlier run (--save_to): continue from them")
     p.add_argument("--save_to", help="save the trained weights here")
     return p.parse_args()
 
 
+ACTIVATIONS = {"sigmoid": nn.Sigmoid, "tanh": nn.Tanh, "gelu": nn.GELU}
+
+
 class NextLetter(nn.Module):
-    def __init__(self, vocab, width=64):
+    def __init__(self, vocab, width=64, depth=0, activation="sigmoid", use_layer_norm=False):
         super().__init__()
         self.emb = nn.Embedding(vocab, width)
-        self.mlp = nn.Sequential(nn.Linear(width, 4 * width), nn.GELU(), nn.Linear(4 * width, vocab))
+        hidden = [nn.Sequential(nn.LayerNorm(4 * width) if use_layer_norm else nn.Identity(),
+                                nn.Linear(4 * width, 4 * width), ACTIVATIONS[activation]()) for _ in range(depth)]
+        self.mlp = nn.Sequential(nn.Linear(width, 4 * width), nn.GELU(), *hidden, nn.Linear(4 * width, vocab))
 
     def forward(self, ids):
         return self.mlp(self.emb(ids))
@@ -53,7 +62,8 @@ def main():
     out.mkdir(parents=True, exist_ok=True)
     (out / "args.json").write_text(json.dumps(vars(args), indent=2))
     train, held_out = make_lines(4000, seed=1), make_lines(256, seed=2)
-    model = NextLetter(VOCAB_SIZE)
+    model = NextLetter(VOCAB_SIZE, depth=args.depth, activation=args.activation,
+                       use_layer_norm=args.use_layer_norm)
     if args.init_from:
         model.load_state_dict(torch.load(args.init_from, weights_only=True))
     if args.optimizer == "sgd":
