@@ -239,6 +239,32 @@ frame.to_json("history_frame.json")
         (dest / "printed_history.txt").write_text(printed)
 
 
+def keras_console_csv(out: Path) -> None:
+    """One real Keras 3 `model.fit` (torch backend) seen through two files: CSVLogger's `log.csv` (epoch 0-based)
+    and the console it printed with verbose=2 (`Epoch 1/N`, 1-based), captured to `train.log`. The train loss
+    falls while the held-out loss turns up (label noise). Needs `pip install keras`."""
+    code = r"""
+import os
+os.environ["KERAS_BACKEND"] = "torch"
+import keras, numpy as np
+keras.utils.set_random_seed(1)
+rng = np.random.default_rng(1)
+x = rng.normal(size=(400, 20)).astype("float32")
+y = (x[:, :3].sum(axis=1) + 0.8 * rng.normal(size=400) > 0).astype("int32")
+model = keras.Sequential([keras.Input((20,)), keras.layers.Dense(128, activation="relu"),
+                          keras.layers.Dense(1, activation="sigmoid")])
+model.compile(optimizer=keras.optimizers.Adam(3e-3), loss="binary_crossentropy", metrics=["accuracy"])
+model.fit(x, y, epochs=12, batch_size=32, validation_split=0.25, verbose=2,
+          callbacks=[keras.callbacks.CSVLogger("log.csv")])
+"""
+    with tempfile.TemporaryDirectory() as tmp:
+        dest = out / "keras_console_csv"
+        dest.mkdir(exist_ok=True)
+        with open(dest / "train.log", "wb") as log:
+            subprocess.run([sys.executable, "-c", code], cwd=tmp, stdout=log, stderr=subprocess.STDOUT, check=True)
+        shutil.copy(Path(tmp) / "log.csv", dest / "log.csv")
+
+
 _NB_KERAS = [
     """import os
 os.environ["KERAS_BACKEND"] = "torch"
@@ -389,7 +415,7 @@ def rich_table(out: Path) -> None:
 
 if __name__ == "__main__":
     every = ["phase1", "hf", "lightning", "lightning_tb", "mlflow", "mlflow_db", "wandb", "keras", "notebooks",
-             "tensorboard_csv", "sacred_dvclive", "rich_table"]
+             "tensorboard_csv", "sacred_dvclive", "rich_table", "keras_console_csv"]
     for what in sys.argv[1:] or every:
         globals()[what](HERE)
         print("wrote", what)
