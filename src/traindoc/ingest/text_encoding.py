@@ -32,11 +32,12 @@ def detect(head: bytes) -> str | None:
     """The codec that turns this file into text, when it is not plain UTF-8: "utf-16" (a BOM of either order,
     consumed by the decoder), "utf-16-le" / "utf-16-be" (no BOM, from the NUL pattern), "utf-8-sig" (a UTF-8
     BOM); None for everything else."""
-    if head.startswith(codecs.BOM_UTF16_LE) or head.startswith(codecs.BOM_UTF16_BE):
-        # UTF-32LE's BOM begins like UTF-16LE's; a UTF-32 log is not something tools write by default.
-        return "utf-32" if head.startswith(codecs.BOM_UTF32_LE) else "utf-16"
-    if head.startswith(UTF8_BOM):
-        return "utf-8-sig"
+    # A BOM is two or three bytes that a binary header can begin with by chance (a safetensors header length of
+    # 0x...FFFE), so the text after it must also read as text.
+    for bom, codec in ((codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF16_LE, "utf-16"),
+                       (codecs.BOM_UTF16_BE, "utf-16"), (UTF8_BOM, "utf-8-sig")):
+        if head.startswith(bom):
+            return codec if _reads_as_text(head[:SNIFF_BYTES], codec) else None
     sample = head[:SNIFF_BYTES]
     pairs = len(sample) // 2
     if pairs < MIN_PAIRS:
@@ -47,6 +48,16 @@ def detect(head: bytes) -> str | None:
         if nul >= NUL_PATTERN_SHARE * pairs and text.count(0) == 0 and _mostly_printable(text):
             return codec
     return None
+
+
+def _reads_as_text(sample: bytes, codec: str) -> bool:
+    """The sample decodes (a character cut at the end aside) to text with no NUL and nearly all characters
+    printable or layout (tabs, line ends, the escape and backspace of terminal progress bars)."""
+    text = codecs.getincrementaldecoder(codec)(errors="replace").decode(sample)
+    if not text or "\x00" in text:
+        return False
+    ok = sum(1 for c in text if c.isprintable() or c in "\t\n\r\x1b\b\x0c")
+    return text.count("\ufffd") <= 2 and ok >= NUL_PATTERN_SHARE * len(text)
 
 
 def _mostly_printable(b: bytes) -> bool:
