@@ -265,6 +265,65 @@ model.fit(x, y, epochs=12, batch_size=32, validation_split=0.25, verbose=2,
         shutil.copy(Path(tmp) / "log.csv", dest / "log.csv")
 
 
+def _copy_events(logdir: Path, dest: Path) -> None:
+    """Every event file under `logdir` into the same subfolder of `dest`, under a fixed name (the writer's name holds
+    a time stamp, host and pid)."""
+    shutil.rmtree(dest, ignore_errors=True)
+    for f in sorted(logdir.rglob("events.out.tfevents.*")):
+        target = dest / f.parent.relative_to(logdir) / "events.out.tfevents.0.host"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(f, target)
+
+
+def tb_writers(out: Path) -> None:
+    """The same overfitting curves (the validation loss turns up after step 100) written by PyTorch's
+    `SummaryWriter.add_scalars("loss", {"train": .., "val": ..})` (one subfolder per key, the tag "loss" in each)
+    and by tensorboardX's `add_scalar("train/loss")` / `add_scalar("val/loss")`. Needs torch, tensorboard and
+    tensorboardX."""
+    import math
+
+    from tensorboardX import SummaryWriter as XWriter
+    from torch.utils.tensorboard import SummaryWriter
+
+    def curves(s: int) -> tuple[float, float]:
+        return 2.0 * math.exp(-s / 60) + 0.1, 2.0 * math.exp(-s / 60) + 0.3 + 2e-5 * max(0, s - 100) ** 2
+
+    with tempfile.TemporaryDirectory() as tmp:
+        w = SummaryWriter(os.path.join(tmp, "add_scalars"))
+        x = XWriter(os.path.join(tmp, "tensorboardx"))
+        for s in range(0, 300, 10):
+            train, val = curves(s)
+            w.add_scalars("loss", {"train": train, "val": val}, s)
+            w.add_scalar("learning_rate", 1e-3, s)
+            x.add_scalar("train/loss", train, s)
+            x.add_scalar("val/loss", val, s)
+        w.close()
+        x.close()
+        for name in ("add_scalars", "tensorboardx"):
+            _copy_events(Path(tmp) / name, out / "tb_writers" / name)
+
+
+def sklearn_mlp(out: Path) -> None:
+    """scikit-learn's MLPClassifier with verbose=True (its "Iteration N, loss = x" lines), once plain and once with
+    early_stopping=True ("Validation score: x" after each iteration, and the stopping message). Needs
+    scikit-learn."""
+    code = r"""
+import sys, numpy as np
+from sklearn.neural_network import MLPClassifier
+rng = np.random.default_rng(0)
+x = rng.normal(size=(400, 10))
+y = (x[:, 0] + x[:, 1] + 0.5 * rng.normal(size=400) > 0).astype(int)
+MLPClassifier(hidden_layer_sizes=(32,), max_iter=40, verbose=True, random_state=0,
+              early_stopping=sys.argv[1] == "es").fit(x, y)
+"""
+    dest = out / "sklearn"
+    dest.mkdir(exist_ok=True)
+    for mode, name in (("plain", "mlp_verbose.log"), ("es", "mlp_early_stopping.log")):
+        with open(dest / name, "wb") as log:
+            subprocess.run([sys.executable, "-W", "ignore", "-c", code, mode], stdout=log, stderr=subprocess.STDOUT,
+                           check=True)
+
+
 _NB_KERAS = [
     """import os
 os.environ["KERAS_BACKEND"] = "torch"
@@ -415,7 +474,7 @@ def rich_table(out: Path) -> None:
 
 if __name__ == "__main__":
     every = ["phase1", "hf", "lightning", "lightning_tb", "mlflow", "mlflow_db", "wandb", "keras", "notebooks",
-             "tensorboard_csv", "sacred_dvclive", "rich_table", "keras_console_csv"]
+             "tensorboard_csv", "sacred_dvclive", "rich_table", "keras_console_csv", "tb_writers", "sklearn_mlp"]
     for what in sys.argv[1:] or every:
         globals()[what](HERE)
         print("wrote", what)

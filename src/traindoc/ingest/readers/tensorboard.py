@@ -159,9 +159,26 @@ def _plugin(buf: bytes, p: int, end: int) -> tuple[str | None, int]:
     return name, data_class
 
 
+# The split words a `SummaryWriter.add_scalars(main_tag, {key: value})` key is commonly one of.
+_SPLIT_KEYS = {"train", "training", "val", "valid", "validation", "eval", "evaluation", "test", "dev"}
+
+
+def scalars_name(tag: str, folder: str) -> str | None:
+    """The metric a tag stands for when PyTorch's (or tensorboardX's) `add_scalars(main_tag, {key: v})` wrote it:
+    each key goes to its own writer in the subfolder `<main_tag with / as _>_<key>`, under the tag `main_tag`, so
+    the key (often the split: `add_scalars("loss", {"train": .., "val": ..})`) is only in the folder's name. None
+    for any other tag."""
+    prefix = tag.replace("/", "_") + "_"
+    if not folder.startswith(prefix) or len(folder) == len(prefix):
+        return None
+    key = folder[len(prefix):]
+    return f"{key}/{tag}" if key.lower() in _SPLIT_KEYS else f"{tag}/{key}"
+
+
 class _State:
-    def __init__(self, split: str | None) -> None:
+    def __init__(self, split: str | None, folder: str = "") -> None:
         self.split = split
+        self.folder = folder
         self.cols = Columns()
         self.tags: dict[bytes, tuple] = {}  # tag bytes -> (steps, values) arrays, or () when not a scalar tag
         self.plugins: dict[bytes, str] = {}  # tag -> plugin name from the first metadata that named one
@@ -177,7 +194,8 @@ class _State:
         if plugin is not None and plugin != "scalars":
             self.skipped_tags.add(name_raw)
             return ()
-        c = self.cols.col(canonical_metric(name_raw, self.split), name_raw)
+        name = scalars_name(name_raw, self.folder) or name_raw
+        c = self.cols.col(canonical_metric(name, self.split), name)
         return (c[0], c[1])
 
 
@@ -333,7 +351,7 @@ def sniff(path: Path, head: bytes) -> float:
 def read(path: Path, run: Run) -> Source:
     source = Source(str(path), "tensorboard")
     split = "eval" if path.parent.name.lower() in _EVAL_DIRS else None
-    st = _State(split)
+    st = _State(split, path.parent.name)
     try:
         f = budget.open_input(path)
     except OSError as e:

@@ -1142,6 +1142,10 @@ def parse_llmc(line: str, st: State) -> Record | None:
 # "    Train net output #0: loss = 2.04 (* 1 = 2.04 loss)", "    Test net output #0: accuracy = 0.51".
 _CAFFE_ITER = re.compile(rf"^Iteration (\d+)(?: \([^)]*\))?, (loss|lr) = ({NUM})\s*$")
 _CAFFE_OUT = re.compile(rf"^(Train|Test) net output #\d+: ([\w/.-]+) = ({NUM})")
+# scikit-learn's MLPClassifier/MLPRegressor (verbose=True) print the same "Iteration %d, loss = %.8f" line per epoch,
+# and with early_stopping=True "Validation score: %f" after it: the estimator's `score` on the held-out tenth
+# (accuracy for a classifier, R^2 for a regressor: the log does not say which, so it keeps its own name).
+_SKLEARN_VAL = re.compile(rf"^Validation score: ({NUM})\s*$")
 
 
 def parse_caffe(line: str, st: State) -> Record | None:
@@ -1156,6 +1160,10 @@ def parse_caffe(line: str, st: State) -> Record | None:
         if m.group(1) == "Test":
             return Record(None, {"test_" + m.group(2): v}, eval=True)
         return Record(None, {"train_" + m.group(2): v})
+    m = _SKLEARN_VAL.match(line)
+    if m:
+        v = parse_number(m.group(1))
+        return Record(None, {"val_score": v}, eval=True) if v is not None else None
     return None
 
 

@@ -1,0 +1,56 @@
+"""Logs as real libraries wrote them (tests/data/ingest/generate.py tb_writers, sklearn_mlp): PyTorch's
+`SummaryWriter.add_scalars` (the split only in a subfolder's name), tensorboardX, scikit-learn's verbose MLP."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from traindoc.ingest.loader import load_run
+from traindoc.ingest.readers.tensorboard import scalars_name
+
+DATA = Path(__file__).parent / "data" / "ingest"
+
+
+@pytest.mark.parametrize("writer", ["add_scalars", "tensorboardx"])
+def test_train_and_val_curves_of_a_tensorboard_writer_stay_apart(writer: str) -> None:
+    run = load_run([DATA / "tb_writers" / writer])
+    loss, ev = run.series("loss"), run.series("eval_loss")
+    assert loss is not None and ev is not None
+    assert list(loss.steps) == list(ev.steps) == list(range(0, 300, 10))
+    # the generator's validation curve sits 0.2 above the training one and turns up after step 100
+    assert bool(np.all(ev.values - loss.values >= 0.2 - 1e-6))
+    assert int(ev.steps[np.argmin(ev.values)]) in range(100, 200)
+    assert bool(np.all(np.diff(loss.values) < 0))
+
+
+def test_add_scalars_reads_its_key_from_the_subfolder() -> None:
+    run = load_run([DATA / "tb_writers" / "add_scalars"])
+    assert run.series("loss").raw_name == "train/loss" and run.series("eval_loss").raw_name == "val/loss"
+    assert run.series("lr") is not None  # the parent writer's own add_scalar tag is untouched
+    assert scalars_name("loss", "loss_val") == "val/loss"
+    assert scalars_name("lr", "lr_group1") == "lr/group1"
+    assert scalars_name("train/loss", "train_loss_a") == "train/loss/a"
+    assert scalars_name("loss", "version_0") is None and scalars_name("loss", "loss_") is None
+
+
+def _printed(path: Path, pattern: str) -> list[float]:
+    return [float(v) for v in re.findall(pattern, path.read_text())]
+
+
+@pytest.mark.parametrize("name", ["mlp_verbose.log", "mlp_early_stopping.log"])
+def test_sklearn_mlp_verbose_lines(name: str) -> None:
+    path = DATA / "sklearn" / name
+    run = load_run([path])
+    loss = _printed(path, r"Iteration \d+, loss = ([\d.]+)")
+    assert run.series("loss").values.tolist() == loss
+    assert list(run.series("loss").steps) == list(range(1, len(loss) + 1))
+    scores = _printed(path, r"Validation score: ([\d.]+)")
+    if scores:
+        s = run.series("val_score")
+        assert s.values.tolist() == scores and list(s.steps) == list(range(1, len(scores) + 1))
+    else:
+        assert run.series("val_score") is None
