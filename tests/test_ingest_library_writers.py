@@ -54,3 +54,27 @@ def test_sklearn_mlp_verbose_lines(name: str) -> None:
         assert s.values.tolist() == scores and list(s.steps) == list(range(1, len(scores) + 1))
     else:
         assert run.series("val_score") is None
+
+
+def test_tf2_summary_scalar_tensors_are_read() -> None:
+    run = load_run([DATA / "tf_keras" / "tf2_scalar"])  # TF 2 writes tensor-valued summaries, no simple_value
+    assert list(run.series("loss").steps) == list(range(0, 300, 10))
+    assert bool(np.all(run.series("eval_loss").values - run.series("loss").values >= 0.2 - 1e-6))
+
+
+KERAS_RUN = DATA / "tf_keras" / "keras_run"
+
+
+@pytest.mark.parametrize("part", ["logs", "log.csv", "train.log", None], ids=["tensorboard", "csv", "console", "all"])
+def test_one_keras_fit_through_tensorboard_csv_and_console_is_one_clock(part: str | None) -> None:
+    run = load_run([KERAS_RUN / part if part else KERAS_RUN])
+    with open(KERAS_RUN / "log.csv") as f:
+        epochs = sum(1 for _ in f) - 1
+    assert epochs == 8
+    for name in ("loss", "eval_loss", "accuracy", "eval_accuracy"):
+        s = run.series(name)
+        assert s is not None and list(s.steps) == list(range(1, epochs + 1)), (part, name)
+    if part in ("logs", None):
+        # the validation folder's evaluation_*_vs_iterations copies (at the iteration count) are not a second clock
+        assert not [n for n in run.metrics if "vs_iterations" in n]
+        assert run.series("lr").raw_name == "epoch_learning_rate"

@@ -139,9 +139,10 @@ _KNOWN = frozenset(_ALIASES.values())
 _RANK_SUFFIX = re.compile(r"^(?P<base>.+?)(?:[@_/ .:-]|\s*[\[(])rank[_ -]?(?P<rank>\d+)[\])]?$", re.I)
 _RANK_PREFIX = re.compile(r"^[\[(]?rank[_ -]?(?P<rank>\d+)[\])]?[/_ .:-]*(?P<base>.+)$", re.I)
 # lr, learning_rate, learning-rate, "learning rate", optionally prefixed by train/ (or cur_/current_: the LR of
-# this step, MindYOLO's "cur_lr") and followed by a group.
+# this step, MindYOLO's "cur_lr"; epoch_: Keras's TensorBoard callback writes "epoch_learning_rate") and followed by
+# a group.
 _LR = re.compile(
-    r"^(?:(?:train|training|trainer|optim|optimizer|cur|current)[/_ ])?(?:lr|learning[_ -]?rate)"
+    r"^(?:(?:train|training|trainer|optim|optimizer|cur|current|epoch)[/_ ])?(?:lr|learning[_ -]?rate)"
     r"(?P<rest>(?:[-/_ ].*)?)$",
     re.I,
 )

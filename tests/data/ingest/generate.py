@@ -303,6 +303,45 @@ def tb_writers(out: Path) -> None:
             _copy_events(Path(tmp) / name, out / "tb_writers" / name)
 
 
+def tf_keras_tensorboard(out: Path) -> None:
+    """TensorFlow 2's own `tf.summary.scalar` (tensor-valued summaries, no simple_value), and one Keras 3 fit
+    (TensorFlow backend) seen through three files at once: the TensorBoard callback (train/ and validation/
+    subfolders: `epoch_*` at the epoch index from 0, `evaluation_*_vs_iterations` at the iteration), CSVLogger
+    (epoch from 0) and the verbose=2 console (`Epoch 1/N`). Needs `pip install tensorflow-cpu keras`."""
+    code = r"""
+import math, os, sys
+os.environ["TF_CPP_MIN_LOG_LEVEL"] = "3"
+os.environ["KERAS_BACKEND"] = "tensorflow"
+import tensorflow as tf
+w = tf.summary.create_file_writer("tf2_scalar")
+with w.as_default():
+    for s in range(0, 300, 10):
+        tf.summary.scalar("train/loss", 2.0 * math.exp(-s / 60) + 0.1, step=s)
+        tf.summary.scalar("val/loss", 2.0 * math.exp(-s / 60) + 0.3 + 2e-5 * max(0, s - 100) ** 2, step=s)
+w.close()
+import keras, numpy as np
+keras.utils.set_random_seed(0)
+rng = np.random.default_rng(0)
+x = rng.normal(size=(400, 20)).astype("float32")
+y = (x[:, :3].sum(axis=1) + 0.8 * rng.normal(size=400) > 0).astype("int32")
+model = keras.Sequential([keras.Input((20,)), keras.layers.Dense(64, activation="relu"),
+                          keras.layers.Dense(1, activation="sigmoid")])
+model.compile(optimizer=keras.optimizers.Adam(3e-3), loss="binary_crossentropy", metrics=["accuracy"])
+model.fit(x, y, epochs=8, batch_size=32, validation_split=0.25, verbose=2,
+          callbacks=[keras.callbacks.TensorBoard("keras_run/logs"), keras.callbacks.CSVLogger("keras_run/log.csv")])
+"""
+    with tempfile.TemporaryDirectory() as tmp:
+        (Path(tmp) / "keras_run").mkdir()
+        dest = out / "tf_keras"
+        shutil.rmtree(dest, ignore_errors=True)
+        (dest / "keras_run").mkdir(parents=True)
+        with open(dest / "keras_run" / "train.log", "wb") as log:
+            subprocess.run([sys.executable, "-c", code], cwd=tmp, stdout=log, stderr=subprocess.DEVNULL, check=True)
+        _copy_events(Path(tmp) / "tf2_scalar", dest / "tf2_scalar")
+        _copy_events(Path(tmp) / "keras_run" / "logs", dest / "keras_run" / "logs")
+        shutil.copy(Path(tmp) / "keras_run" / "log.csv", dest / "keras_run" / "log.csv")
+
+
 def sklearn_mlp(out: Path) -> None:
     """scikit-learn's MLPClassifier with verbose=True (its "Iteration N, loss = x" lines), once plain and once with
     early_stopping=True ("Validation score: x" after each iteration, and the stopping message). Needs
@@ -474,7 +513,8 @@ def rich_table(out: Path) -> None:
 
 if __name__ == "__main__":
     every = ["phase1", "hf", "lightning", "lightning_tb", "mlflow", "mlflow_db", "wandb", "keras", "notebooks",
-             "tensorboard_csv", "sacred_dvclive", "rich_table", "keras_console_csv", "tb_writers", "sklearn_mlp"]
+             "tensorboard_csv", "sacred_dvclive", "rich_table", "keras_console_csv", "tb_writers", "sklearn_mlp",
+             "tf_keras_tensorboard"]
     for what in sys.argv[1:] or every:
         globals()[what](HERE)
         print("wrote", what)

@@ -19,7 +19,9 @@ only unusual fields fall back to a generic skipper.
 
 from __future__ import annotations
 
+import re
 import struct
+from array import array
 from pathlib import Path
 
 from traindoc.ingest import budget
@@ -175,6 +177,28 @@ def scalars_name(tag: str, folder: str) -> str | None:
     return f"{key}/{tag}" if key.lower() in _SPLIT_KEYS else f"{tag}/{key}"
 
 
+# Keras's TensorBoard callback writes each metric per epoch as `epoch_<metric>` at step = the epoch index (from 0),
+# and in its validation/ folder the same values again as `evaluation_<metric>_vs_iterations` at step = the training
+# iterations done so far: one run, two clocks.
+_VS_ITERATIONS = re.compile(r"^evaluation_(.+)_vs_iterations$")
+_ITER_SUFFIX = "\x00iterations"
+
+
+def keras_epoch_clock(cols: Columns) -> None:
+    """One clock for a Keras TensorBoard file: epochs completed, 1..n, as its console (`Epoch 1/N`), its CSVLogger
+    and its saved history read (readers/csv_metrics.py). `epoch_*` tags counting from 0 move up by one; an
+    `evaluation_*_vs_iterations` copy is dropped where the file has the `epoch_*` tag of the same metric, and is
+    the metric itself where it has not (a file with only the iteration-clocked copy)."""
+    for key in [k for k in cols.cols if k.endswith(_ITER_SUFFIX)]:
+        steps, values, raw = cols.cols.pop(key)
+        base = key[: -len(_ITER_SUFFIX)]
+        if base not in cols.cols:
+            cols.cols[base] = (steps, values, raw)
+    for key, (steps, values, raw) in list(cols.cols.items()):
+        if raw.startswith("epoch_") and steps and steps[0] == 0:
+            cols.cols[key] = (array("q", [s + 1 for s in steps]), values, raw)
+
+
 class _State:
     def __init__(self, split: str | None, folder: str = "") -> None:
         self.split = split
@@ -195,7 +219,10 @@ class _State:
             self.skipped_tags.add(name_raw)
             return ()
         name = scalars_name(name_raw, self.folder) or name_raw
-        c = self.cols.col(canonical_metric(name, self.split), name)
+        key = canonical_metric(name, self.split)
+        if (m := _VS_ITERATIONS.match(name)) is not None:  # kept apart until the file ends: see keras_epoch_clock
+            key = canonical_metric(f"epoch_{m.group(1)}", "eval") + _ITER_SUFFIX
+        c = self.cols.col(key, name)
         return (c[0], c[1])
 
 
@@ -391,6 +418,7 @@ def read(path: Path, run: Run) -> Source:
         source.warnings.append(f"non-scalar tags skipped: {shown}" + (" ..." if len(st.skipped_tags) > 5 else ""))
     if st.last_wall:
         run.meta["tensorboard_last_wall_time"] = max(st.last_wall, run.meta.get("tensorboard_last_wall_time", 0.0))
+    keras_epoch_clock(st.cols)
     _restarts(st, run, path)
     source.records = st.records
     source.metrics = st.cols.flush(run, str(path))
