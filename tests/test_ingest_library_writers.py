@@ -78,3 +78,56 @@ def test_one_keras_fit_through_tensorboard_csv_and_console_is_one_clock(part: st
         # the validation folder's evaluation_*_vs_iterations copies (at the iteration count) are not a second clock
         assert not [n for n in run.metrics if "vs_iterations" in n]
         assert run.series("lr").raw_name == "epoch_learning_rate"
+
+
+MM = DATA / "mmengine" / "run"
+
+
+def test_mmengine_scalars_json_validation_records_are_held_out_at_the_epochs_last_step() -> None:
+    import json
+
+    rows = [json.loads(line) for line in (MM / "vis_data" / "scalars.json").read_text().splitlines()]
+    train = [r for r in rows if "iter" in r]
+    val = [r for r in rows if "iter" not in r]
+    assert len(val) == 4 and all(r["step"] == e for e, r in enumerate(val, 1))  # MMEngine's "step": the epoch
+    run = load_run([MM / "vis_data" / "scalars.json"])
+    assert run.series("accuracy") is None  # a validation metric, not a training one
+    ev = run.series("eval_accuracy")
+    last_of_epoch = [max(r["step"] for r in train if r["epoch"] == e) for e in range(1, 5)]
+    assert list(ev.steps) == last_of_epoch and ev.values.tolist() == [r["accuracy"] for r in val]
+    assert list(run.series("loss").steps) == [r["step"] for r in train]
+    # the same run's text log places them at the same steps: read together, one series
+    both = load_run([MM])
+    assert list(both.series("eval_accuracy").steps) == last_of_epoch
+
+
+def test_ultralytics_results_csv_with_padded_headers() -> None:
+    # a real runs/detect/train/results.csv (tests/data/ingest/ultralytics/README.md): headers and cells padded with
+    # spaces, epochs counted from 0 (this Ultralytics 8.0 release), train/ and val/ loss components, three lr groups
+    path = DATA / "ultralytics" / "results.csv"
+    run = load_run([path])
+    rows = path.read_text().splitlines()
+    assert len(rows) == 26 and rows[1].split(",")[0].strip() == "0"
+    for name in ("train/box_loss", "val/box_loss", "metrics/mAP50-95(B)", "lr", "lr/pg1"):
+        s = run.series(name)
+        assert s is not None and list(s.steps) == list(range(1, 26)), name
+    assert run.series("val/cls_loss").values[0] == 2.822
+
+
+FASTAI = DATA / "fastai"
+
+
+@pytest.mark.parametrize("part", ["history.csv", "train.log", None], ids=["csvlogger", "console", "both"])
+def test_fastai_history_and_console_are_one_run_with_held_out_metrics(part: str | None) -> None:
+    import csv
+
+    with open(FASTAI / "history.csv", newline="") as f:
+        rows = list(csv.DictReader(f))
+    assert [r["epoch"] for r in rows] == [str(e) for e in range(6)]  # fastai counts epochs from 0
+    run = load_run([FASTAI / part if part else FASTAI])
+    assert run.series("accuracy") is None  # fastai's metrics are validation metrics
+    for name, col in (("loss", "train_loss"), ("eval_loss", "valid_loss"), ("eval_accuracy", "accuracy")):
+        s = run.series(name)
+        assert list(s.steps) == list(range(1, 7)), (part, name)
+        # the console prints 6 decimals of the value the CSV keeps
+        np.testing.assert_allclose(s.values, [float(r[col]) for r in rows], atol=6e-7)

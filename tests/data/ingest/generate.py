@@ -342,6 +342,83 @@ model.fit(x, y, epochs=8, batch_size=32, validation_split=0.25, verbose=2,
         shutil.copy(Path(tmp) / "keras_run" / "log.csv", dest / "keras_run" / "log.csv")
 
 
+def mmengine_run(out: Path) -> None:
+    """A real MMEngine Runner (by_epoch, 4 epochs of 16 iterations, LoggerHook every 4, a validation accuracy per
+    epoch): its text log and `vis_data/scalars.json`, where a validation record's "step" is the epoch count.
+    Needs `pip install mmengine` (and torch)."""
+    code = r"""
+import sys, torch
+from torch.utils.data import Dataset
+from mmengine.evaluator import BaseMetric
+from mmengine.model import BaseModel
+from mmengine.runner import Runner
+
+class DS(Dataset):
+    def __init__(self, n, seed):
+        g = torch.Generator().manual_seed(seed)
+        self.x = torch.randn(n, 8, generator=g)
+        self.y = (self.x[:, :2].sum(1) > 0).long()
+    def __len__(self): return len(self.x)
+    def __getitem__(self, i): return dict(inputs=self.x[i], labels=self.y[i])
+
+class Net(BaseModel):
+    def __init__(self):
+        super().__init__()
+        self.fc = torch.nn.Sequential(torch.nn.Linear(8, 32), torch.nn.ReLU(), torch.nn.Linear(32, 2))
+    def forward(self, inputs, labels, mode="tensor"):
+        out = self.fc(inputs)
+        return dict(loss=torch.nn.functional.cross_entropy(out, labels)) if mode == "loss" else (out, labels)
+
+class Acc(BaseMetric):
+    def process(self, data_batch, data_samples):
+        out, labels = data_samples
+        self.results.append(((out.argmax(1) == labels).sum().item(), len(labels)))
+    def compute_metrics(self, results):
+        return dict(accuracy=sum(r[0] for r in results) / sum(r[1] for r in results))
+
+loader = lambda n, seed, shuffle: dict(dataset=DS(n, seed), sampler=dict(type="DefaultSampler", shuffle=shuffle),
+                                       batch_size=16, collate_fn=dict(type="default_collate"))
+Runner(model=Net(), work_dir=sys.argv[1], train_dataloader=loader(256, 0, True), val_dataloader=loader(64, 1, False),
+       val_evaluator=dict(type=Acc), val_cfg=dict(), optim_wrapper=dict(optimizer=dict(type="SGD", lr=0.05)),
+       train_cfg=dict(by_epoch=True, max_epochs=4, val_interval=1),
+       default_hooks=dict(logger=dict(type="LoggerHook", interval=4), checkpoint=dict(type="CheckpointHook",
+                                                                                        interval=100)),
+       randomness=dict(seed=0)).train()
+"""
+    with tempfile.TemporaryDirectory() as tmp:
+        subprocess.run([sys.executable, "-c", code, tmp], check=True, capture_output=True)
+        stamp = next(p for p in Path(tmp).iterdir() if p.is_dir() and (p / "vis_data").is_dir())
+        dest = out / "mmengine" / "run"
+        shutil.rmtree(out / "mmengine", ignore_errors=True)
+        (dest / "vis_data").mkdir(parents=True)
+        shutil.copy(stamp / "vis_data" / "scalars.json", dest / "vis_data" / "scalars.json")
+        shutil.copy(stamp / f"{stamp.name}.log", dest / "train.log")
+
+
+def fastai_run(out: Path) -> None:
+    """A real fastai `fit_one_cycle` (tabular, 6 epochs) with its CSVLogger (`history.csv`: epoch from 0, the
+    metrics computed on the validation set) and the console it printed (the epoch table among fastprogress bars).
+    Needs `pip install fastai`."""
+    code = r"""
+import sys
+import numpy as np, pandas as pd
+from fastai.tabular.all import CSVLogger, Normalize, TabularDataLoaders, accuracy, tabular_learner
+rng = np.random.default_rng(0)
+df = pd.DataFrame(rng.normal(size=(400, 4)), columns=list("abcd"))
+df["y"] = ((df.a + df.b + 0.5 * rng.normal(size=400)) > 0).astype(int).astype(str)
+dls = TabularDataLoaders.from_df(df, path=sys.argv[1], y_names="y", cont_names=list("abcd"), procs=[Normalize],
+                                 bs=32, valid_idx=list(range(300, 400)))
+tabular_learner(dls, layers=[32], metrics=accuracy, cbs=[CSVLogger()]).fit_one_cycle(6, 1e-2)
+"""
+    dest = out / "fastai"
+    dest.mkdir(exist_ok=True)
+    with tempfile.TemporaryDirectory() as tmp:
+        with open(dest / "train.log", "wb") as log:
+            subprocess.run([sys.executable, "-W", "ignore", "-c", code, tmp], stdout=log, stderr=subprocess.STDOUT,
+                           check=True)
+        shutil.copy(Path(tmp) / "history.csv", dest / "history.csv")
+
+
 def sklearn_mlp(out: Path) -> None:
     """scikit-learn's MLPClassifier with verbose=True (its "Iteration N, loss = x" lines), once plain and once with
     early_stopping=True ("Validation score: x" after each iteration, and the stopping message). Needs
@@ -514,7 +591,7 @@ def rich_table(out: Path) -> None:
 if __name__ == "__main__":
     every = ["phase1", "hf", "lightning", "lightning_tb", "mlflow", "mlflow_db", "wandb", "keras", "notebooks",
              "tensorboard_csv", "sacred_dvclive", "rich_table", "keras_console_csv", "tb_writers", "sklearn_mlp",
-             "tf_keras_tensorboard"]
+             "tf_keras_tensorboard", "mmengine_run", "fastai_run"]
     for what in sys.argv[1:] or every:
         globals()[what](HERE)
         print("wrote", what)

@@ -385,10 +385,21 @@ def sniff_csv(path: Path, head: bytes) -> float:
 _SPLIT_DIRS = {"eval", "val", "valid", "validation", "test", "evaluation"}
 
 
+def _fastai_split(header: list[str]):  # type: ignore[no-untyped-def]
+    """fastai's CSVLogger (`history.csv`: "epoch,train_loss,valid_loss,<metrics>,time") logs its metrics on the
+    validation set only (Learner.validate), as its printed table does (readers/textlog_formats.py parse_table): those
+    columns are held-out metrics under bare names."""
+    low = [h.strip().lower() for h in header]
+    if len(low) < 4 or low[0] != "epoch" or low[-1] != "time" or not {"train_loss", "valid_loss"} <= set(low):
+        return None
+    return lambda h: None if "loss" in h.lower() else "eval"
+
+
 def read_csv(path: Path, run: Run) -> Source:
     source = Source(str(path), "csv_metrics")
     held_out = path.parent.name.lower() in _SPLIT_DIRS
-    _read_table(path, run, source, step_col=None, split_of=(lambda _h: "eval") if held_out else None)
+    split_of = (lambda _h: "eval") if held_out else _fastai_split(_header(budget.read_head(path, 4096)))
+    _read_table(path, run, source, step_col=None, split_of=split_of)
     return source
 
 

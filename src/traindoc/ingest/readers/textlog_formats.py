@@ -872,6 +872,7 @@ def parse_table(line: str, st: State) -> Record | None:
                                    for c in cols[1:]]
             st.extra["table"] = cols
             st.extra.pop("table_rows", None)
+            st.extra.pop("table_offset", None)
         return None
     cols = st.extra.get("table")
     if not cols:
@@ -899,6 +900,11 @@ def parse_table(line: str, st: State) -> Record | None:
         return None
     idx = int(first)
     is_epoch = cols[0].lower() == "epoch"
+    if is_epoch:
+        # fastai numbers its epochs from 0: read as epochs completed (1..n), the clock of the same run's CSVLogger
+        # history (readers/csv_metrics.py) and of Keras-style consoles; a table that counts from 1 keeps its numbers
+        offset = st.extra.setdefault("table_offset", 1 if idx == 0 else 0)
+        idx += offset
     return Record(idx, metrics, epoch=idx if is_epoch else None)
 
 # PyTorch's word_language_model example (and its many copies): "| epoch   1 |   200/ 2983 batches | lr 20.00 |
