@@ -131,3 +131,17 @@ def test_fastai_history_and_console_are_one_run_with_held_out_metrics(part: str 
         assert list(s.steps) == list(range(1, 7)), (part, name)
         # the console prints 6 decimals of the value the CSV keeps
         np.testing.assert_allclose(s.values, [float(r[col]) for r in rows], atol=6e-7)
+
+
+def test_detectron2_metrics_json() -> None:
+    import json
+
+    path = DATA / "detectron2" / "metrics.json"
+    rows = [json.loads(line) for line in path.read_text().splitlines()]
+    run = load_run([path])
+    assert run.sources[0].format == "jsonl_metrics"
+    loss = run.series("loss")
+    assert loss.raw_name == "total_loss" and list(loss.steps) == [r["iteration"] for r in rows]
+    assert loss.values.tolist() == [r["total_loss"] for r in rows]
+    assert run.series("lr").values.tolist() == [r["lr"] for r in rows]
+    assert "data_time" not in run.metrics and "eta_seconds" not in run.metrics
