@@ -2,7 +2,8 @@
 
 Windows PowerShell 5's `python train.py > log.txt` writes UTF-16LE with a BOM and CRLF line ends; Notepad and many
 Windows tools write a UTF-8 BOM. We cannot run PowerShell here, so each case re-encodes a log a real library wrote
-(tests/data/ingest: the HF Trainer's console, Keras's CSVLogger, Rich's table) exactly as those tools would, in
+(tests/data/ingest: the HF Trainer's console, Keras's CSVLogger and printed history, Rich's table; a printed array
+of the real-world corpus) exactly as those tools would, in
 the test, and the run read from it must be the run read from the original.
 """
 
@@ -21,7 +22,10 @@ from traindoc.ingest.loader import load_run
 
 DATA = Path(__file__).parent / "data"
 LOGS = [DATA / "ingest" / "hf_console_healthy.log", DATA / "ingest" / "keras_history" / "training.log",
-        DATA / "ingest" / "rich_tables" / "epochs.log", DATA / "text_logs" / "pytorch_mnist.log"]
+        DATA / "ingest" / "rich_tables" / "epochs.log", DATA / "text_logs" / "pytorch_mnist.log",
+        DATA / "ingest" / "keras_history" / "printed_history.txt",
+        Path(__file__).parent / "corpus" / "realworld" / "g1-kur-22-val-loss-history-array-rises" / "run"
+        / "val_loss_history.txt"]
 
 
 def _powershell(text: str) -> bytes:
