@@ -145,3 +145,18 @@ def test_detectron2_metrics_json() -> None:
     assert loss.values.tolist() == [r["total_loss"] for r in rows]
     assert run.series("lr").values.tolist() == [r["lr"] for r in rows]
     assert "data_time" not in run.metrics and "eta_seconds" not in run.metrics
+
+
+def test_keras_tensorboard_per_batch_run_reads_on_the_iteration_clock() -> None:
+    # the same Keras fit with update_freq=2: train/ has batch_* tags at the global batch beside epoch_* at the epoch
+    # index; validation/ has epoch_* and evaluation_*_vs_iterations. One clock: the iteration.
+    run = load_run([DATA / "tf_keras" / "keras_batch"])
+    loss, ev = run.series("loss"), run.series("eval_loss")
+    assert loss.raw_name == "batch_loss" and ev.raw_name == "evaluation_loss_vs_iterations"
+    iters = list(ev.steps)
+    assert len(iters) == 8 and iters == sorted(iters) and iters[0] > 1
+    assert int(loss.steps[-1]) == iters[-1]  # the last batch of the last epoch is where its evaluation sits
+    # the per-epoch aggregates stay apart: never mixed into the per-batch series on another clock
+    assert list(run.series("loss_epoch").steps) == list(range(1, 9))
+    np.testing.assert_allclose(run.series("eval_loss_epoch").values, ev.values)
+    assert len(loss) == len(set(loss.steps.tolist()))

@@ -307,7 +307,8 @@ def tf_keras_tensorboard(out: Path) -> None:
     """TensorFlow 2's own `tf.summary.scalar` (tensor-valued summaries, no simple_value), and one Keras 3 fit
     (TensorFlow backend) seen through three files at once: the TensorBoard callback (train/ and validation/
     subfolders: `epoch_*` at the epoch index from 0, `evaluation_*_vs_iterations` at the iteration), CSVLogger
-    (epoch from 0) and the verbose=2 console (`Epoch 1/N`). Needs `pip install tensorflow-cpu keras`."""
+    (epoch from 0) and the verbose=2 console (`Epoch 1/N`); and the same fit with `update_freq=2` (`batch_*` tags
+    at the global batch beside the `epoch_*` ones). Needs `pip install tensorflow-cpu keras`."""
     code = r"""
 import math, os, sys
 os.environ["TF_CPP_MIN_LOG_LEVEL"] = "3"
@@ -329,6 +330,12 @@ model = keras.Sequential([keras.Input((20,)), keras.layers.Dense(64, activation=
 model.compile(optimizer=keras.optimizers.Adam(3e-3), loss="binary_crossentropy", metrics=["accuracy"])
 model.fit(x, y, epochs=8, batch_size=32, validation_split=0.25, verbose=2,
           callbacks=[keras.callbacks.TensorBoard("keras_run/logs"), keras.callbacks.CSVLogger("keras_run/log.csv")])
+keras.utils.set_random_seed(0)
+model = keras.Sequential([keras.Input((20,)), keras.layers.Dense(64, activation="relu"),
+                          keras.layers.Dense(1, activation="sigmoid")])
+model.compile(optimizer=keras.optimizers.Adam(3e-3), loss="binary_crossentropy", metrics=["accuracy"])
+model.fit(x, y, epochs=8, batch_size=32, validation_split=0.25, verbose=0,
+          callbacks=[keras.callbacks.TensorBoard("keras_batch", update_freq=2)])
 """
     with tempfile.TemporaryDirectory() as tmp:
         (Path(tmp) / "keras_run").mkdir()
@@ -339,6 +346,7 @@ model.fit(x, y, epochs=8, batch_size=32, validation_split=0.25, verbose=2,
             subprocess.run([sys.executable, "-c", code], cwd=tmp, stdout=log, stderr=subprocess.DEVNULL, check=True)
         _copy_events(Path(tmp) / "tf2_scalar", dest / "tf2_scalar")
         _copy_events(Path(tmp) / "keras_run" / "logs", dest / "keras_run" / "logs")
+        _copy_events(Path(tmp) / "keras_batch", dest / "keras_batch")
         shutil.copy(Path(tmp) / "keras_run" / "log.csv", dest / "keras_run" / "log.csv")
 
 
