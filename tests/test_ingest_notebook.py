@@ -48,6 +48,32 @@ def test_the_hf_trainer_progress_table_of_a_notebook_is_read() -> None:
         assert f"<td>{step}</td>" in html and f"{value:.6f}" in html
 
 
+def test_the_trainers_end_of_run_summary_after_its_table_is_kept_without_a_false_warning() -> None:
+    # the last cell's `TrainOutput(global_step=40, training_loss=..., metrics={'train_runtime': ...})` is a HF log
+    # dict in a file read as a table: kept as the HF reader keeps it (run.meta["hf_*"]), and no warning that some
+    # other reader would read it (none runs on a notebook's text besides the one that claimed it)
+    run = load_run([NOTEBOOKS / "hf_trainer.ipynb"])
+    nb = json.loads((NOTEBOOKS / "hf_trainer.ipynb").read_text())
+    shown = "".join("".join(o["data"]["text/plain"]) for c in nb["cells"] for o in c["outputs"]
+                    if o["output_type"] == "execute_result")
+    assert shown.startswith("TrainOutput(")
+    assert not run.warnings, run.warnings
+    assert run.meta["hf_finished"] is True
+    assert f"'train_loss': {run.meta['hf_train_loss']!r}" in shown
+    assert f"'train_runtime': {run.meta['hf_train_runtime']!r}" in shown
+
+
+def test_a_per_step_hf_dict_in_another_familys_log_is_reported_as_not_read(tmp_path: Path) -> None:
+    f = tmp_path / "train.log"
+    lines = [f"Epoch {e}/5\n10/10 - 0s - 2ms/step - loss: {1 / e:.4f} - val_loss: {1.2 / e:.4f}\n" for e in range(1, 6)]
+    f.write_text("".join(lines) + "{'loss': 0.1, 'learning_rate': 1e-05, 'epoch': 5.0}\n")
+    run = load_run([f])
+    assert run.sources[0].format == "text_log:keras"
+    assert any("1 HF Trainer log dict(s)" in w and "not read" in w and "keras" in w for w in run.warnings), \
+        run.warnings
+    assert "hf_finished" not in run.meta
+
+
 def _write(tmp_path: Path, outputs: list[dict], name: str = "nb.ipynb") -> Path:
     nb = {"cells": [{"cell_type": "code", "source": "fit()", "metadata": {}, "execution_count": 1,
                      "outputs": outputs}], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}

@@ -32,6 +32,12 @@ DATA = Path(__file__).parent / "data" / "ingest"
         ("learning rate to", "lr"), ("lr is", "lr"),  # a scheduler's sentence, not a parameter group
         ("train/CrossEntropyLoss", "loss"), ("Train loss/train/total", "loss"),  # OLMo, Composer
         ("val/CrossEntropyLoss", "eval_loss"), ("train/ZLoss", "train/ZLoss"),  # a z-loss is no training loss
+        # issue 8: split words in other places (TransTab's "test val_loss" is its validation loss)
+        ("test val_loss", "eval_loss"), ("testing val_acc", "eval_accuracy"), ("valid val_loss", "eval_loss"),
+        ("val/loss", "eval_loss"), ("dev loss", "eval_loss"), ("Dev Loss", "eval_loss"), ("valid/loss", "eval_loss"),
+        ("val_mean_loss", "eval_loss"), ("val_avg_loss", "eval_loss"),
+        ("test_loss", "test_loss"), ("test loss", "test_loss"), ("test/loss", "test_loss"),  # a test split: its own
+        ("test_val_foo", "test_val_foo"), ("val_lr", "val_lr"), ("val_loss_epoch", "val_loss_epoch"),
     ],
 )
 def test_canonical_names(raw, canonical):
@@ -150,7 +156,8 @@ def test_generic_csv_keras_and_wandb_export(tmp_path):
                                           "0,0.5,1.2,0.55,1.1\n1,0.6,1.0,0.6,nan\n2,0.7,0.8,0.62,1.3\n")
     run = load_run([tmp_path / "training.csv"])
     assert run.sources[0].format == "csv_metrics"
-    assert run.series("loss").steps.tolist() == [0, 1, 2]  # per-epoch log: the epoch is the clock
+    # per-epoch log: the epoch is the clock, counted as epochs completed (Keras writes 0-based: 1..n as its console)
+    assert run.series("loss").steps.tolist() == [1, 2, 3]
     assert math.isnan(run.series("eval_loss").values[1])
     (tmp_path / "wandb_export_2024-01-01T00_00_00.000-05_00.csv").write_text(
         '"Step","run-a - train/loss","run-a - train/loss__MIN","run-a - train/loss__MAX","run-b - train/loss"\n'

@@ -196,8 +196,8 @@ def test_fastai_table_metrics_are_validation_metrics(tmp_path):
         "2 0.71977 0.759003 0.737836\n"
     ))
     assert src.format == "text_log:table"
-    assert values(run, "loss")[2] == pytest.approx(0.71977)
-    assert values(run, "eval_accuracy")[2] == pytest.approx(0.737836)
+    assert values(run, "loss")[3] == pytest.approx(0.71977)  # epoch "2" counted from 0: the third
+    assert values(run, "eval_accuracy")[3] == pytest.approx(0.737836)
     assert "accuracy" not in run.metrics
 
 

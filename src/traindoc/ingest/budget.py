@@ -33,6 +33,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from traindoc.ingest import text_encoding
 from traindoc.ingest.registry import ReadError
 
 GiB = 1 << 30
@@ -236,14 +237,21 @@ class _Metered(io.RawIOBase):
 
 
 def open_input(path: str | os.PathLike[str]) -> io.BufferedReader:
-    """Open a file of the run for streaming, confined and metered (see the module docstring). Raises ReadError."""
+    """Open a file of the run for streaming, confined and metered (see the module docstring); a UTF-16 or
+    BOM-marked text file comes out as UTF-8 (ingest/text_encoding.py). Raises ReadError."""
     fb = current()
     fb.admit(path)
     try:
         raw = io.FileIO(os.fspath(path), "rb")
+        head = raw.read(text_encoding.SNIFF_BYTES)  # not charged: a peek to name the encoding, read again below
+        raw.seek(0)
     except OSError as exc:
         raise ReadError(f"{Path(path).name}: cannot open ({exc.strerror or exc})") from None
-    return io.BufferedReader(_Metered(raw, fb), 1 << 16)
+    metered: io.RawIOBase = _Metered(raw, fb)
+    codec = text_encoding.detect(head)
+    if codec is not None:  # a UTF-16 or BOM-marked log: every reader gets UTF-8 (ingest/text_encoding.py)
+        metered = text_encoding.Transcoded(metered, codec)
+    return io.BufferedReader(metered, 1 << 16)
 
 
 def read_whole(path: str | os.PathLike[str], limit: int | None = None) -> bytes:

@@ -133,13 +133,16 @@ _ALIASES: dict[str, str] = {
 _EVAL_PREFIXES = ("eval_", "val_", "valid_", "validation_", "evaluation_", "vali_", "dev_")
 _TRAIN_PREFIXES = ("train_", "training_", "trainer_")
 _EVAL_FORM = {"loss": "eval_loss", "accuracy": "eval_accuracy"}
+_PHASE_PREFIXES = ("test_", "testing_", "evaluate_", "evaluating_")
+_KNOWN = frozenset(_ALIASES.values())
 
 _RANK_SUFFIX = re.compile(r"^(?P<base>.+?)(?:[@_/ .:-]|\s*[\[(])rank[_ -]?(?P<rank>\d+)[\])]?$", re.I)
 _RANK_PREFIX = re.compile(r"^[\[(]?rank[_ -]?(?P<rank>\d+)[\])]?[/_ .:-]*(?P<base>.+)$", re.I)
 # lr, learning_rate, learning-rate, "learning rate", optionally prefixed by train/ (or cur_/current_: the LR of
-# this step, MindYOLO's "cur_lr") and followed by a group.
+# this step, MindYOLO's "cur_lr"; epoch_: Keras's TensorBoard callback writes "epoch_learning_rate") and followed by
+# a group.
 _LR = re.compile(
-    r"^(?:(?:train|training|trainer|optim|optimizer|cur|current)[/_ ])?(?:lr|learning[_ -]?rate)"
+    r"^(?:(?:train|training|trainer|optim|optimizer|cur|current|epoch)[/_ ])?(?:lr|learning[_ -]?rate)"
     r"(?P<rest>(?:[-/_ ].*)?)$",
     re.I,
 )
@@ -235,10 +238,20 @@ def _canonical_no_rank(raw: str) -> str:
     for prefix in _EVAL_PREFIXES:
         if n.startswith(prefix):
             rest = n[len(prefix) :]
-            base = _base_canonical(rest)
+            inner = _canonical_no_rank(rest)
+            if inner.startswith("eval_"):  # a split word twice ("valid val_loss"): one held-out metric
+                return inner
+            # the base, or what a mean qualifier wraps ("val_mean_loss", "val_avg_loss")
+            base = _base_canonical(rest) or (inner if inner in _KNOWN else None)
             if base is not None:
                 return _EVAL_FORM.get(base, f"eval_{base}")
             return raw
+    # TransTab prints its validation loss as "test val_loss" (the evaluation phase, then the metric's own name): a
+    # held-out name after a "test" phase word is that held-out metric, not a test-set one
+    if n.startswith(_PHASE_PREFIXES):
+        inner = _canonical_no_rank(n.split("_", 1)[1])
+        if inner.startswith("eval_"):
+            return inner
     for prefix in _TRAIN_PREFIXES:
         if n.startswith(prefix):
             rest_raw = raw.strip()[len(prefix) :]

@@ -239,6 +239,215 @@ frame.to_json("history_frame.json")
         (dest / "printed_history.txt").write_text(printed)
 
 
+def keras_console_csv(out: Path) -> None:
+    """One real Keras 3 `model.fit` (torch backend) seen through two files: CSVLogger's `log.csv` (epoch 0-based)
+    and the console it printed with verbose=2 (`Epoch 1/N`, 1-based), captured to `train.log`. The train loss
+    falls while the held-out loss turns up (label noise). Needs `pip install keras`."""
+    code = r"""
+import os
+os.environ["KERAS_BACKEND"] = "torch"
+import keras, numpy as np
+keras.utils.set_random_seed(1)
+rng = np.random.default_rng(1)
+x = rng.normal(size=(400, 20)).astype("float32")
+y = (x[:, :3].sum(axis=1) + 0.8 * rng.normal(size=400) > 0).astype("int32")
+model = keras.Sequential([keras.Input((20,)), keras.layers.Dense(128, activation="relu"),
+                          keras.layers.Dense(1, activation="sigmoid")])
+model.compile(optimizer=keras.optimizers.Adam(3e-3), loss="binary_crossentropy", metrics=["accuracy"])
+model.fit(x, y, epochs=12, batch_size=32, validation_split=0.25, verbose=2,
+          callbacks=[keras.callbacks.CSVLogger("log.csv")])
+"""
+    with tempfile.TemporaryDirectory() as tmp:
+        dest = out / "keras_console_csv"
+        dest.mkdir(exist_ok=True)
+        with open(dest / "train.log", "wb") as log:
+            subprocess.run([sys.executable, "-c", code], cwd=tmp, stdout=log, stderr=subprocess.STDOUT, check=True)
+        shutil.copy(Path(tmp) / "log.csv", dest / "log.csv")
+
+
+def _copy_events(logdir: Path, dest: Path) -> None:
+    """Every event file under `logdir` into the same subfolder of `dest`, under a fixed name (the writer's name holds
+    a time stamp, host and pid)."""
+    shutil.rmtree(dest, ignore_errors=True)
+    for f in sorted(logdir.rglob("events.out.tfevents.*")):
+        target = dest / f.parent.relative_to(logdir) / "events.out.tfevents.0.host"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(f, target)
+
+
+def tb_writers(out: Path) -> None:
+    """The same overfitting curves (the validation loss turns up after step 100) written by PyTorch's
+    `SummaryWriter.add_scalars("loss", {"train": .., "val": ..})` (one subfolder per key, the tag "loss" in each)
+    and by tensorboardX's `add_scalar("train/loss")` / `add_scalar("val/loss")`. Needs torch, tensorboard and
+    tensorboardX."""
+    import math
+
+    from tensorboardX import SummaryWriter as XWriter
+    from torch.utils.tensorboard import SummaryWriter
+
+    def curves(s: int) -> tuple[float, float]:
+        return 2.0 * math.exp(-s / 60) + 0.1, 2.0 * math.exp(-s / 60) + 0.3 + 2e-5 * max(0, s - 100) ** 2
+
+    with tempfile.TemporaryDirectory() as tmp:
+        w = SummaryWriter(os.path.join(tmp, "add_scalars"))
+        x = XWriter(os.path.join(tmp, "tensorboardx"))
+        for s in range(0, 300, 10):
+            train, val = curves(s)
+            w.add_scalars("loss", {"train": train, "val": val}, s)
+            w.add_scalar("learning_rate", 1e-3, s)
+            x.add_scalar("train/loss", train, s)
+            x.add_scalar("val/loss", val, s)
+        w.close()
+        x.close()
+        for name in ("add_scalars", "tensorboardx"):
+            _copy_events(Path(tmp) / name, out / "tb_writers" / name)
+
+
+def tf_keras_tensorboard(out: Path) -> None:
+    """TensorFlow 2's own `tf.summary.scalar` (tensor-valued summaries, no simple_value), and one Keras 3 fit
+    (TensorFlow backend) seen through three files at once: the TensorBoard callback (train/ and validation/
+    subfolders: `epoch_*` at the epoch index from 0, `evaluation_*_vs_iterations` at the iteration), CSVLogger
+    (epoch from 0) and the verbose=2 console (`Epoch 1/N`); and the same fit with `update_freq=2` (`batch_*` tags
+    at the global batch beside the `epoch_*` ones). Needs `pip install tensorflow-cpu keras`."""
+    code = r"""
+import math, os, sys
+os.environ["TF_CPP_MIN_LOG_LEVEL"] = "3"
+os.environ["KERAS_BACKEND"] = "tensorflow"
+import tensorflow as tf
+w = tf.summary.create_file_writer("tf2_scalar")
+with w.as_default():
+    for s in range(0, 300, 10):
+        tf.summary.scalar("train/loss", 2.0 * math.exp(-s / 60) + 0.1, step=s)
+        tf.summary.scalar("val/loss", 2.0 * math.exp(-s / 60) + 0.3 + 2e-5 * max(0, s - 100) ** 2, step=s)
+w.close()
+import keras, numpy as np
+keras.utils.set_random_seed(0)
+rng = np.random.default_rng(0)
+x = rng.normal(size=(400, 20)).astype("float32")
+y = (x[:, :3].sum(axis=1) + 0.8 * rng.normal(size=400) > 0).astype("int32")
+model = keras.Sequential([keras.Input((20,)), keras.layers.Dense(64, activation="relu"),
+                          keras.layers.Dense(1, activation="sigmoid")])
+model.compile(optimizer=keras.optimizers.Adam(3e-3), loss="binary_crossentropy", metrics=["accuracy"])
+model.fit(x, y, epochs=8, batch_size=32, validation_split=0.25, verbose=2,
+          callbacks=[keras.callbacks.TensorBoard("keras_run/logs"), keras.callbacks.CSVLogger("keras_run/log.csv")])
+keras.utils.set_random_seed(0)
+model = keras.Sequential([keras.Input((20,)), keras.layers.Dense(64, activation="relu"),
+                          keras.layers.Dense(1, activation="sigmoid")])
+model.compile(optimizer=keras.optimizers.Adam(3e-3), loss="binary_crossentropy", metrics=["accuracy"])
+model.fit(x, y, epochs=8, batch_size=32, validation_split=0.25, verbose=0,
+          callbacks=[keras.callbacks.TensorBoard("keras_batch", update_freq=2)])
+"""
+    with tempfile.TemporaryDirectory() as tmp:
+        (Path(tmp) / "keras_run").mkdir()
+        dest = out / "tf_keras"
+        shutil.rmtree(dest, ignore_errors=True)
+        (dest / "keras_run").mkdir(parents=True)
+        with open(dest / "keras_run" / "train.log", "wb") as log:
+            subprocess.run([sys.executable, "-c", code], cwd=tmp, stdout=log, stderr=subprocess.DEVNULL, check=True)
+        _copy_events(Path(tmp) / "tf2_scalar", dest / "tf2_scalar")
+        _copy_events(Path(tmp) / "keras_run" / "logs", dest / "keras_run" / "logs")
+        _copy_events(Path(tmp) / "keras_batch", dest / "keras_batch")
+        shutil.copy(Path(tmp) / "keras_run" / "log.csv", dest / "keras_run" / "log.csv")
+
+
+def mmengine_run(out: Path) -> None:
+    """A real MMEngine Runner (by_epoch, 4 epochs of 16 iterations, LoggerHook every 4, a validation accuracy per
+    epoch): its text log and `vis_data/scalars.json`, where a validation record's "step" is the epoch count.
+    Needs `pip install mmengine` (and torch)."""
+    code = r"""
+import sys, torch
+from torch.utils.data import Dataset
+from mmengine.evaluator import BaseMetric
+from mmengine.model import BaseModel
+from mmengine.runner import Runner
+
+class DS(Dataset):
+    def __init__(self, n, seed):
+        g = torch.Generator().manual_seed(seed)
+        self.x = torch.randn(n, 8, generator=g)
+        self.y = (self.x[:, :2].sum(1) > 0).long()
+    def __len__(self): return len(self.x)
+    def __getitem__(self, i): return dict(inputs=self.x[i], labels=self.y[i])
+
+class Net(BaseModel):
+    def __init__(self):
+        super().__init__()
+        self.fc = torch.nn.Sequential(torch.nn.Linear(8, 32), torch.nn.ReLU(), torch.nn.Linear(32, 2))
+    def forward(self, inputs, labels, mode="tensor"):
+        out = self.fc(inputs)
+        return dict(loss=torch.nn.functional.cross_entropy(out, labels)) if mode == "loss" else (out, labels)
+
+class Acc(BaseMetric):
+    def process(self, data_batch, data_samples):
+        out, labels = data_samples
+        self.results.append(((out.argmax(1) == labels).sum().item(), len(labels)))
+    def compute_metrics(self, results):
+        return dict(accuracy=sum(r[0] for r in results) / sum(r[1] for r in results))
+
+loader = lambda n, seed, shuffle: dict(dataset=DS(n, seed), sampler=dict(type="DefaultSampler", shuffle=shuffle),
+                                       batch_size=16, collate_fn=dict(type="default_collate"))
+Runner(model=Net(), work_dir=sys.argv[1], train_dataloader=loader(256, 0, True), val_dataloader=loader(64, 1, False),
+       val_evaluator=dict(type=Acc), val_cfg=dict(), optim_wrapper=dict(optimizer=dict(type="SGD", lr=0.05)),
+       train_cfg=dict(by_epoch=True, max_epochs=4, val_interval=1),
+       default_hooks=dict(logger=dict(type="LoggerHook", interval=4), checkpoint=dict(type="CheckpointHook",
+                                                                                        interval=100)),
+       randomness=dict(seed=0)).train()
+"""
+    with tempfile.TemporaryDirectory() as tmp:
+        subprocess.run([sys.executable, "-c", code, tmp], check=True, capture_output=True)
+        stamp = next(p for p in Path(tmp).iterdir() if p.is_dir() and (p / "vis_data").is_dir())
+        dest = out / "mmengine" / "run"
+        shutil.rmtree(out / "mmengine", ignore_errors=True)
+        (dest / "vis_data").mkdir(parents=True)
+        shutil.copy(stamp / "vis_data" / "scalars.json", dest / "vis_data" / "scalars.json")
+        shutil.copy(stamp / f"{stamp.name}.log", dest / "train.log")
+
+
+def fastai_run(out: Path) -> None:
+    """A real fastai `fit_one_cycle` (tabular, 6 epochs) with its CSVLogger (`history.csv`: epoch from 0, the
+    metrics computed on the validation set) and the console it printed (the epoch table among fastprogress bars).
+    Needs `pip install fastai`."""
+    code = r"""
+import sys
+import numpy as np, pandas as pd
+from fastai.tabular.all import CSVLogger, Normalize, TabularDataLoaders, accuracy, tabular_learner
+rng = np.random.default_rng(0)
+df = pd.DataFrame(rng.normal(size=(400, 4)), columns=list("abcd"))
+df["y"] = ((df.a + df.b + 0.5 * rng.normal(size=400)) > 0).astype(int).astype(str)
+dls = TabularDataLoaders.from_df(df, path=sys.argv[1], y_names="y", cont_names=list("abcd"), procs=[Normalize],
+                                 bs=32, valid_idx=list(range(300, 400)))
+tabular_learner(dls, layers=[32], metrics=accuracy, cbs=[CSVLogger()]).fit_one_cycle(6, 1e-2)
+"""
+    dest = out / "fastai"
+    dest.mkdir(exist_ok=True)
+    with tempfile.TemporaryDirectory() as tmp:
+        with open(dest / "train.log", "wb") as log:
+            subprocess.run([sys.executable, "-W", "ignore", "-c", code, tmp], stdout=log, stderr=subprocess.STDOUT,
+                           check=True)
+        shutil.copy(Path(tmp) / "history.csv", dest / "history.csv")
+
+
+def sklearn_mlp(out: Path) -> None:
+    """scikit-learn's MLPClassifier with verbose=True (its "Iteration N, loss = x" lines), once plain and once with
+    early_stopping=True ("Validation score: x" after each iteration, and the stopping message). Needs
+    scikit-learn."""
+    code = r"""
+import sys, numpy as np
+from sklearn.neural_network import MLPClassifier
+rng = np.random.default_rng(0)
+x = rng.normal(size=(400, 10))
+y = (x[:, 0] + x[:, 1] + 0.5 * rng.normal(size=400) > 0).astype(int)
+MLPClassifier(hidden_layer_sizes=(32,), max_iter=40, verbose=True, random_state=0,
+              early_stopping=sys.argv[1] == "es").fit(x, y)
+"""
+    dest = out / "sklearn"
+    dest.mkdir(exist_ok=True)
+    for mode, name in (("plain", "mlp_verbose.log"), ("es", "mlp_early_stopping.log")):
+        with open(dest / name, "wb") as log:
+            subprocess.run([sys.executable, "-W", "ignore", "-c", code, mode], stdout=log, stderr=subprocess.STDOUT,
+                           check=True)
+
+
 _NB_KERAS = [
     """import os
 os.environ["KERAS_BACKEND"] = "torch"
@@ -389,7 +598,8 @@ def rich_table(out: Path) -> None:
 
 if __name__ == "__main__":
     every = ["phase1", "hf", "lightning", "lightning_tb", "mlflow", "mlflow_db", "wandb", "keras", "notebooks",
-             "tensorboard_csv", "sacred_dvclive", "rich_table"]
+             "tensorboard_csv", "sacred_dvclive", "rich_table", "keras_console_csv", "tb_writers", "sklearn_mlp",
+             "tf_keras_tensorboard", "mmengine_run", "fastai_run"]
     for what in sys.argv[1:] or every:
         globals()[what](HERE)
         print("wrote", what)

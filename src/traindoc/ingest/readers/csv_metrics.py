@@ -133,8 +133,14 @@ def _read_table(path: Path, run: Run, source: Source, *, step_col: str | None, s
                 break
     step_i = header.index(step_col) if step_col in header else None
     epoch_i = lower.index("epoch") if "epoch" in lower else None
-    if step_i is None and epoch_i is not None:
+    epoch_clock = step_i is None and epoch_i is not None
+    if epoch_clock:
         step_i = epoch_i  # per-epoch logs (Keras CSVLogger, YOLO): the epoch is the clock
+    # A per-epoch table whose epoch column counts from 0 (Keras's CSVLogger, fastai, timm) is read as epochs
+    # completed, 1..n, the clock of the same run's console (`Epoch 1/N`) and of a saved history's list positions
+    # (readers/history_dict.py): one run seen through its CSV and its console is then one series, not two series
+    # one epoch apart. A table that already counts from 1 (Ultralytics' results.csv) is left as it is.
+    offset: int | None = None if epoch_clock else 0
     cols = Columns()
     rows.keep_going = budget.kept_meter(cols.nbytes)
     targets: list[tuple[int, str, str]] = []  # (column index, canonical name, raw name)
@@ -159,6 +165,9 @@ def _read_table(path: Path, run: Run, source: Source, *, step_col: str | None, s
                 bad += 1
                 first_bad = first_bad or rows.lineno
                 continue
+            if offset is None:
+                offset = 1 if step == 0 else 0
+            step += offset
         n = len(row)
         for i, name, raw in targets:
             if i < n:
@@ -170,7 +179,7 @@ def _read_table(path: Path, run: Run, source: Source, *, step_col: str | None, s
         if epoch_i is not None and epoch_i < n:
             e = to_float(row[epoch_i])
             if e is not None and math.isfinite(e) and int(e) != last_epoch:
-                run.epoch_starts.append((step, int(e)))
+                run.epoch_starts.append((step, int(e) + (offset or 0)))
                 last_epoch = int(e)
         source.records += 1
     if bad:
@@ -376,10 +385,21 @@ def sniff_csv(path: Path, head: bytes) -> float:
 _SPLIT_DIRS = {"eval", "val", "valid", "validation", "test", "evaluation"}
 
 
+def _fastai_split(header: list[str]):  # type: ignore[no-untyped-def]
+    """fastai's CSVLogger (`history.csv`: "epoch,train_loss,valid_loss,<metrics>,time") logs its metrics on the
+    validation set only (Learner.validate), as its printed table does (readers/textlog_formats.py parse_table): those
+    columns are held-out metrics under bare names."""
+    low = [h.strip().lower() for h in header]
+    if len(low) < 4 or low[0] != "epoch" or low[-1] != "time" or not {"train_loss", "valid_loss"} <= set(low):
+        return None
+    return lambda h: None if "loss" in h.lower() else "eval"
+
+
 def read_csv(path: Path, run: Run) -> Source:
     source = Source(str(path), "csv_metrics")
     held_out = path.parent.name.lower() in _SPLIT_DIRS
-    _read_table(path, run, source, step_col=None, split_of=(lambda _h: "eval") if held_out else None)
+    split_of = (lambda _h: "eval") if held_out else _fastai_split(_header(budget.read_head(path, 4096)))
+    _read_table(path, run, source, step_col=None, split_of=split_of)
     return source
 
 

@@ -47,6 +47,24 @@ def _is_masked_nan(loss: float | None, grad_norm: float | None, eval_nan_seen: b
     return eval_nan_seen
 
 
+def record_summary(row: dict, run: Run) -> bool:
+    """The end-of-training row (`train_runtime`, the run-mean `train_loss`) into `run.meta["hf_*"]`; False for any
+    other row."""
+    if "train_runtime" not in row:
+        return False
+    for k in _SUMMARY_KEYS:
+        v = to_float(row.get(k))
+        if v is not None:
+            run.meta[f"hf_{k}"] = v
+    run.meta["hf_finished"] = True
+    return True
+
+
+def log_dicts(text: str) -> list[dict[str, object]]:
+    """Every non-empty log dict (`{'loss': ...}`) in one line of console text."""
+    return [row for m in _DICT.finditer(text) if (row := parse_log_dict(m.group(0)))]
+
+
 class _Rows:
     """Shared row handling for trainer_state log_history and console dicts."""
 
@@ -61,12 +79,7 @@ class _Rows:
 
     def add(self, row: dict, step: int) -> str:
         """Add one log row at `step`; returns its kind: "train", "eval" or "summary"."""
-        if "train_runtime" in row:
-            for k in _SUMMARY_KEYS:
-                v = to_float(row.get(k))
-                if v is not None:
-                    self.run.meta[f"hf_{k}"] = v
-            self.run.meta["hf_finished"] = True
+        if record_summary(row, self.run):
             return "summary"
         is_eval = any(k.startswith("eval_") for k in row)
         values: dict[str, float] = {}

@@ -544,6 +544,7 @@ def read_jsonl(path: Path, run: Run) -> Source:
     last_epoch: float | None = None
     masked_nan = 0
     seen_step_key = False
+    mm_layout = False  # training records with both "iter" and "step" seen (MMEngine's scalars.json)
     stats = LineStats()
     try:
         f = budget.open_input(path)  # confined and metered: ends early when the read budget is spent
@@ -584,6 +585,17 @@ def read_jsonl(path: Path, run: Run) -> Source:
                     if isinstance(sv, str) and sv.lower() in _EVAL_SPLITS:
                         split = "eval"
                         break
+                at_train_step = None
+                if key == "step" and split is None and mm_layout and "iter" not in rec:
+                    # MMEngine's vis_data/scalars.json: its training records carry "iter" and "step" (the same
+                    # number) and "epoch"; a validation record carries only its metrics, "data_time", "time" and
+                    # "step", which is then the epoch count (LoggerHook.after_val_epoch with by_epoch): it belongs
+                    # to the last training step of that epoch, as the same run's text log places it
+                    split = "eval"
+                    if last_epoch is not None and step == int(last_epoch) and last_step is not None:
+                        at_train_step = last_step
+                elif key == "step" and "iter" in rec:
+                    mm_layout = True
                 if step is None and "global_step/max_steps" in rec:  # ms-swift
                     step = to_step(rec["global_step/max_steps"])
                 epoch = to_float(rec.get("epoch"))
@@ -603,6 +615,8 @@ def read_jsonl(path: Path, run: Run) -> Source:
                         offset = last_step  # counter restarted with the new epoch: make steps global
                     step += offset
                     seen_step_key = True
+                if at_train_step is not None:
+                    step = at_train_step
                 flat = rec
                 if any(v.__class__ is dict for v in rec.values()):
                     flat = flatten(rec)

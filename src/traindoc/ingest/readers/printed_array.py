@@ -15,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
+from traindoc.ingest import budget
 from traindoc.ingest.model import Run, Series, Source
 from traindoc.ingest.names import canonical_metric
 from traindoc.ingest.registry import Reader, ReadError
@@ -58,7 +59,7 @@ def sniff(path: Path, head: bytes) -> float:
 
 def read(path: Path, run: Run) -> Source:
     name = _metric_name(path)
-    with open(path, "rb") as f:
+    with budget.open_input(path) as f:  # confined and metered like every reader; a UTF-16 file comes as UTF-8
         data = f.read(MAX_BYTES + 1)
     if len(data) > MAX_BYTES or name is None:
         raise ReadError(f"{path.name}: not a printed metric array (over {MAX_BYTES >> 20} MiB or no metric name)")

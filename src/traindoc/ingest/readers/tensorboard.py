@@ -19,7 +19,9 @@ only unusual fields fall back to a generic skipper.
 
 from __future__ import annotations
 
+import re
 import struct
+from array import array
 from pathlib import Path
 
 from traindoc.ingest import budget
@@ -159,9 +161,74 @@ def _plugin(buf: bytes, p: int, end: int) -> tuple[str | None, int]:
     return name, data_class
 
 
+# The split words a `SummaryWriter.add_scalars(main_tag, {key: value})` key is commonly one of.
+_SPLIT_KEYS = {"train", "training", "val", "valid", "validation", "eval", "evaluation", "test", "dev"}
+
+
+def scalars_name(tag: str, folder: str) -> str | None:
+    """The metric a tag stands for when PyTorch's (or tensorboardX's) `add_scalars(main_tag, {key: v})` wrote it:
+    each key goes to its own writer in the subfolder `<main_tag with / as _>_<key>`, under the tag `main_tag`, so
+    the key (often the split: `add_scalars("loss", {"train": .., "val": ..})`) is only in the folder's name. None
+    for any other tag."""
+    prefix = tag.replace("/", "_") + "_"
+    if not folder.startswith(prefix) or len(folder) == len(prefix):
+        return None
+    key = folder[len(prefix):]
+    return f"{key}/{tag}" if key.lower() in _SPLIT_KEYS else f"{tag}/{key}"
+
+
+# Keras's TensorBoard callback writes each metric per epoch as `epoch_<metric>` at step = the epoch index (from 0),
+# and in its validation/ folder the same values again as `evaluation_<metric>_vs_iterations` at step = the training
+# iterations done so far; with `update_freq` set to a number (or "batch") it also writes `batch_<metric>` into train/
+# at step = the global batch. One run, up to three clocks, all of whose tags map to the same canonical names.
+_VS_ITERATIONS = re.compile(r"^evaluation_(.+)_vs_iterations$")
+_ITER_SUFFIX = "\x00iterations"
+_EPOCH_SUFFIX = "\x00epoch"
+# a Summary.Value whose tag (field 1, length-delimited: 0x0a, its length, the bytes) starts "batch_"; the model config
+# Keras writes into the same file spells "batch_shape" / "batch_size" inside JSON text, never right after such a key
+_BATCH_TAG = re.compile(rb"\x0a[\x07-\x7f]batch_")
+
+
+def keras_batch_clock(path: Path) -> bool:
+    """True when this Keras validation/ file belongs to a run whose train/ folder logs per batch (`batch_*` tags in
+    the head of an event file there): its evaluation is then placed on the iteration clock."""
+    if path.parent.name.lower() != "validation":
+        return False
+    for f in sorted((path.parent.parent / "train").glob("events.out.tfevents.*"))[:4]:
+        try:
+            if _BATCH_TAG.search(budget.read_head(f, 1 << 16)):
+                return True
+        except (OSError, ReadError):
+            continue
+    return False
+
+
+def keras_epoch_clock(cols: Columns, batch_clock: bool = False) -> None:
+    """One clock per Keras TensorBoard run. Per epoch (no `batch_*` tag in the run): epochs completed, 1..n, as its
+    console (`Epoch 1/N`), its CSVLogger and its saved history read (readers/csv_metrics.py): `epoch_*` tags counting
+    from 0 move up by one, an `evaluation_*_vs_iterations` copy is dropped where the `epoch_*` tag of the metric
+    exists and is the metric where it does not. Per batch (`batch_*` tags in this file, or `batch_clock` for the
+    validation/ file beside such a train/): the iteration clock, so `batch_*` and `*_vs_iterations` are the metrics
+    and the `epoch_*` aggregates are kept apart as `<name>_epoch` (as Lightning's epoch aggregates are: an epoch
+    index is no step on that clock)."""
+    batch_clock = batch_clock or any(raw.startswith("batch_") for _, _, raw in cols.cols.values())
+    for key in [k for k in cols.cols if k.endswith(_ITER_SUFFIX)]:
+        steps, values, raw = cols.cols.pop(key)
+        base = key[: -len(_ITER_SUFFIX)]
+        if batch_clock or (base not in cols.cols and base + _EPOCH_SUFFIX not in cols.cols):
+            cols.cols[base] = (steps, values, raw)
+    for key in [k for k in cols.cols if k.endswith(_EPOCH_SUFFIX)]:
+        steps, values, raw = cols.cols.pop(key)
+        if steps and steps[0] == 0:
+            steps = array("q", [s + 1 for s in steps])
+        base = key[: -len(_EPOCH_SUFFIX)]
+        cols.cols[f"{base}_epoch" if batch_clock or base in cols.cols else base] = (steps, values, raw)
+
+
 class _State:
-    def __init__(self, split: str | None) -> None:
+    def __init__(self, split: str | None, folder: str = "") -> None:
         self.split = split
+        self.folder = folder
         self.cols = Columns()
         self.tags: dict[bytes, tuple] = {}  # tag bytes -> (steps, values) arrays, or () when not a scalar tag
         self.plugins: dict[bytes, str] = {}  # tag -> plugin name from the first metadata that named one
@@ -177,7 +244,13 @@ class _State:
         if plugin is not None and plugin != "scalars":
             self.skipped_tags.add(name_raw)
             return ()
-        c = self.cols.col(canonical_metric(name_raw, self.split), name_raw)
+        name = scalars_name(name_raw, self.folder) or name_raw
+        key = canonical_metric(name, self.split)
+        if (m := _VS_ITERATIONS.match(name)) is not None:  # kept apart until the file ends: see keras_epoch_clock
+            key = canonical_metric(f"epoch_{m.group(1)}", "eval") + _ITER_SUFFIX
+        elif name.startswith("epoch_") and key != name:
+            key += _EPOCH_SUFFIX
+        c = self.cols.col(key, name)
         return (c[0], c[1])
 
 
@@ -333,7 +406,7 @@ def sniff(path: Path, head: bytes) -> float:
 def read(path: Path, run: Run) -> Source:
     source = Source(str(path), "tensorboard")
     split = "eval" if path.parent.name.lower() in _EVAL_DIRS else None
-    st = _State(split)
+    st = _State(split, path.parent.name)
     try:
         f = budget.open_input(path)
     except OSError as e:
@@ -373,6 +446,7 @@ def read(path: Path, run: Run) -> Source:
         source.warnings.append(f"non-scalar tags skipped: {shown}" + (" ..." if len(st.skipped_tags) > 5 else ""))
     if st.last_wall:
         run.meta["tensorboard_last_wall_time"] = max(st.last_wall, run.meta.get("tensorboard_last_wall_time", 0.0))
+    keras_epoch_clock(st.cols, keras_batch_clock(path))
     _restarts(st, run, path)
     source.records = st.records
     source.metrics = st.cols.flush(run, str(path))

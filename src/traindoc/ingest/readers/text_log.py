@@ -31,6 +31,7 @@ from typing import BinaryIO
 from traindoc.ingest import budget
 from traindoc.ingest.catalogue import classify, strip_triggered
 from traindoc.ingest.model import LogEvent, Run, Series, Source
+from traindoc.ingest.readers import hf_trainer
 from traindoc.ingest.readers._command_line import command_flags
 from traindoc.ingest.readers._command_line import record as record_flags
 from traindoc.ingest.readers._config_line import config_pairs
@@ -320,7 +321,7 @@ def read_stream(f: BinaryIO, spath: str, run: Run) -> Source:
         frames = iter_frames(f)
         head = _take(frames, HEAD_FRAMES)
         marker = comment_marker(_decode(fr) for _, fr in head)
-        hits, hf = detect(_uncommented((_decode(fr) for _, fr in head), marker))
+        hits, _ = detect(_uncommented((_decode(fr) for _, fr in head), marker))
         # Some logs open with thousands of lines that are not metrics (modded-nanogpt writes its whole source and
         # nvidia-smi first): when nothing specific matched, look further, up to a byte budget.
         size = sum(len(fr) for _, fr in head)
@@ -330,9 +331,8 @@ def read_stream(f: BinaryIO, spath: str, run: Run) -> Source:
                 break
             head.extend(more)
             size += sum(len(fr) for _, fr in more)
-            more_hits, more_hf = detect(_uncommented((_decode(fr) for _, fr in more), marker))
+            more_hits, _ = detect(_uncommented((_decode(fr) for _, fr in more), marker))
             hits = {k: hits[k] + more_hits[k] for k in hits}
-            hf += more_hf
         order = _choose(hits)
         primary = order[0].name if hits.get(order[0].name) else "generic"
         col = _Collector(spath)
@@ -353,8 +353,9 @@ def read_stream(f: BinaryIO, spath: str, run: Run) -> Source:
         src.warnings.append(f"{col.dropped_events} further distinct warning/error lines not kept (limit {MAX_EVENTS})")
     if not col.steps and not col.events:
         src.warnings.append("no metric, warning or error lines recognised")
-    if hf:
-        src.warnings.append(f"{hf} HF Trainer console dict lines left to the HF console reader")
+    if parser.hf_unread:
+        src.warnings.append(f"{parser.hf_unread} HF Trainer log dict(s) ({{'loss': ...}}) not read: the file reads as "
+                            f"a {primary} log, which gives them no step")
     return src
 
 
@@ -499,6 +500,7 @@ class _Parser:
         self.truncated = 0
         self.bad_lines = 0
         self.first_bad: int | None = None
+        self.hf_unread = 0  # HF Trainer per-step log dicts met and not read (see _hf_dict)
 
     def finish(self) -> None:
         # the length the run is planned for, as its own progress counter prints it ("epoch 5/50"): a schedule that
@@ -617,6 +619,14 @@ class _Parser:
             rec.step = None
         return rec
 
+    def _hf_dict(self, text: str) -> None:
+        """A HF Trainer log dict in a log of another family (a notebook's `TrainOutput(..., metrics={...})` after
+        the Trainer's progress table): the end-of-training summary is kept as the HF reader keeps it; a per-step
+        dict is counted as not read, since this log gives it no step (read() says so)."""
+        for row in hf_trainer.log_dicts(text):
+            if not hf_trainer.record_summary(row, self.run):
+                self.hf_unread += 1
+
     def frame(self, line_no: int, raw: str, cut_off: bool = False) -> None:
         """One frame by the per-line rules; a line that breaks them is skipped and counted, never the file."""
         if cut_off:
@@ -681,6 +691,8 @@ class _Parser:
                 rec = self._phase(text)
             if rec is not None and rec.step is not None and not _INT64[0] <= rec.step <= _INT64[1]:
                 raise ValueError(f"step {rec.step} out of range")
+            if rec is None and HF_DICT.search(text):
+                self._hf_dict(text)
             step_before = self.last_step
             if rec is not None:
                 step = rec.step

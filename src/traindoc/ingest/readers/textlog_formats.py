@@ -880,6 +880,7 @@ def parse_table(line: str, st: State) -> Record | None:
                                    for c in cols[1:]]
             st.extra["table"] = cols
             st.extra.pop("table_rows", None)
+            st.extra.pop("table_offset", None)
         return None
     cols = st.extra.get("table")
     if not cols:
@@ -911,6 +912,11 @@ def parse_table(line: str, st: State) -> Record | None:
         return None
     idx = int(first)
     is_epoch = cols[0].lower() == "epoch"
+    if is_epoch:
+        # fastai numbers its epochs from 0: read as epochs completed (1..n), the clock of the same run's CSVLogger
+        # history (readers/csv_metrics.py) and of Keras-style consoles; a table that counts from 1 keeps its numbers
+        offset = st.extra.setdefault("table_offset", 1 if idx == 0 else 0)
+        idx += offset
     return Record(idx, metrics, epoch=idx if is_epoch else None)
 
 # PyTorch's word_language_model example (and its many copies): "| epoch   1 |   200/ 2983 batches | lr 20.00 |
@@ -1154,6 +1160,10 @@ def parse_llmc(line: str, st: State) -> Record | None:
 # "    Train net output #0: loss = 2.04 (* 1 = 2.04 loss)", "    Test net output #0: accuracy = 0.51".
 _CAFFE_ITER = re.compile(rf"^Iteration (\d+)(?: \([^)]*\))?, (loss|lr) = ({NUM})\s*$")
 _CAFFE_OUT = re.compile(rf"^(Train|Test) net output #\d+: ([\w/.-]+) = ({NUM})")
+# scikit-learn's MLPClassifier/MLPRegressor (verbose=True) print the same "Iteration %d, loss = %.8f" line per epoch,
+# and with early_stopping=True "Validation score: %f" after it: the estimator's `score` on the held-out tenth
+# (accuracy for a classifier, R^2 for a regressor: the log does not say which, so it keeps its own name).
+_SKLEARN_VAL = re.compile(rf"^Validation score: ({NUM})\s*$")
 
 
 def parse_caffe(line: str, st: State) -> Record | None:
@@ -1168,6 +1178,10 @@ def parse_caffe(line: str, st: State) -> Record | None:
         if m.group(1) == "Test":
             return Record(None, {"test_" + m.group(2): v}, eval=True)
         return Record(None, {"train_" + m.group(2): v})
+    m = _SKLEARN_VAL.match(line)
+    if m:
+        v = parse_number(m.group(1))
+        return Record(None, {"val_score": v}, eval=True) if v is not None else None
     return None
 
 
