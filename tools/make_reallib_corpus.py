@@ -33,6 +33,7 @@ STACKS = {
     "timm_style": "corpusgen.timm_style",
     "keras": "corpusgen.keras_stack",
     "flax": "corpusgen.flax_stack",
+    "skorch": "corpusgen.skorch_stack",
 }
 
 

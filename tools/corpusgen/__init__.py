@@ -3,5 +3,5 @@ seed), each leaving the artifacts its stack really writes. Driven by tools/make_
 
 Modules: spec.py (what a (stack, cause, seed) run trains and which fault mechanism it carries), data.py (synthetic
 data made by code), models.py (torch MLP / CNN / RNN / transformer), one module per stack (plain.py, lightning_stack.py,
-hf_stack.py, timm_style.py, keras_stack.py).
+hf_stack.py, timm_style.py, keras_stack.py, flax_stack.py, skorch_stack.py).
 """
