@@ -14,6 +14,7 @@ import pytest
 
 from traindoc.diagnosis.build import diagnose
 from traindoc.ingest.loader import load_run
+from traindoc.ingest.model import Run
 from traindoc.ingest.readers import csv_metrics, history_dict
 
 KERAS = Path(__file__).parent / "data" / "ingest" / "keras_history"
@@ -156,3 +157,26 @@ def test_configs_and_results_that_name_a_metric_are_not_histories(tmp_path: Path
     f = tmp_path / "file.json"
     f.write_text(text)
     assert history_dict.sniff(f, f.read_bytes()) == 0.0
+
+
+SKORCH_RUN = Path(__file__).parent / "corpus" / "reallib" / "skorch-scheduler_misuse-s1" / "run" / "history.json"
+
+
+def test_skorch_history_epochs_and_batch_stepped_lr(tmp_path):
+    # a real skorch 1.4 net.history (save_params(f_history=...)) of an epoch StepLR stepped per batch: each epoch
+    # record opens with its batches; the epoch fields are read, the LR is the last training batch's event_lr
+    run = Run()
+    src = history_dict.read(SKORCH_RUN, run)
+    run.finalize()
+    assert src.format == "history_dict"
+    loss, lr = run.series("loss"), run.series("lr")
+    assert loss is not None and run.series("eval_loss") is not None
+    assert loss.steps.tolist()[:3] == [1, 2, 3]
+    assert lr is not None and lr.values[1] < 1e-2 * lr.values[0]  # /1000 within the second epoch's batches
+    assert history_dict.sniff(SKORCH_RUN, SKORCH_RUN.read_bytes()[:4096]) == history_dict.CONFIDENT
+
+
+def test_batches_list_without_epochs_is_not_a_skorch_history(tmp_path):
+    path = tmp_path / "batches.json"
+    path.write_text('[{"batches": [{"train_loss": 0.5}], "name": "a"}, {"batches": [], "name": "b"}]')
+    assert history_dict.sniff(path, path.read_bytes()) == 0.0

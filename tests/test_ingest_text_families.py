@@ -556,3 +556,28 @@ def test_keras2_verbose2_line_needs_an_epoch_header(tmp_path):
         " - 7s - loss: 0.50 - acc: 0.70\n"
     ))
     assert src.format != "text_log:keras"
+
+
+def test_table_column_that_names_its_split_is_not_prefixed_again(tmp_path):
+    # skorch's printed history (NeuralNet's PrintLog, tabulate "simple" format): "valid_acc" already says its split,
+    # and "dur" is the epoch's duration in seconds, no metric
+    run, _ = read(tmp_path, (
+        "  epoch    train_loss    valid_acc    valid_loss     dur\n"
+        "-------  ------------  -----------  ------------  ------\n"
+        "      1        2.0512       0.3125        1.9001  0.1288\n"
+        "      2        1.7003       0.4531        1.6502  0.1526\n"
+        "      3        1.5107       0.5000        1.5004  0.1279\n"
+    ))
+    assert sorted(run.metrics) == ["eval_accuracy", "eval_loss", "loss"]
+    assert values(run, "eval_accuracy") == pytest.approx({1: 0.3125, 2: 0.4531, 3: 0.5})
+
+
+def test_fastai_table_metric_column_still_reads_as_validation(tmp_path):
+    # fastai's "accuracy" beside train_loss / valid_loss is a validation metric (Learner.validate); "time" is none
+    run, _ = read(tmp_path, (
+        "epoch     train_loss  valid_loss  accuracy  time\n"
+        "0         0.912036    0.701203    0.781000  00:12\n"
+        "1         0.601124    0.550977    0.822000  00:12\n"
+        "2         0.455013    0.501114    0.840000  00:12\n"
+    ))
+    assert "eval_accuracy" in run.metrics and "accuracy" not in run.metrics

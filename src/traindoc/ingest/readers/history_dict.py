@@ -11,7 +11,10 @@ people save it:
   `training_statistics.json`, `{"training": {"combined": {"loss": [...]}}, "validation": ...}`), the held-out
   split's names becoming eval metrics,
 - Sacred's `metrics.json` (`{"loss": {"steps": [...], "values": [...], "timestamps": [...]}}`), with its steps,
-- a JSON array of per-epoch records (`json.dump([{"epoch": 1, "train_loss": ...}, ...])`), with its step column.
+- a JSON array of per-epoch records (`json.dump([{"epoch": 1, "train_loss": ...}, ...])`), with its step column;
+  skorch's `net.history` as `save_params(f_history=...)` writes it is one: each epoch record opens with its
+  `batches` list (per-batch `train_loss` / `valid_loss` and, under an `LRScheduler` callback, `event_lr`); the epoch
+  fields are read, and the LR is the one of the epoch's last training batch (or the epoch's own `event_lr`).
 
 The mapping has no step column: Keras appends one value per epoch, so a list's position is its epoch (steps 1..n,
 as `Epoch i/N` counts them); a pandas mapping keeps its own integer row index. A name that is a step or epoch
@@ -50,6 +53,9 @@ _HEAD_ENTRY = re.compile(rf"""["']([^"'\n]{{1,80}})["']\s*:\s*(?:\[\s*(?:np\.\w+
                          r"""\{\s*"-?\d+"\s*:\s*[-\d.N]|\{\s*"(?:steps|values|timestamps)"\s*:\s*\[)""")
 # a JSON array of records: its first record holds a metric-named number and a step-like key
 _HEAD_RECORD = re.compile(r"""^\[\s*\{[^\[\]{}]{0,4000}\}""")
+# skorch's History: each epoch record opens with its list of batch records
+_HEAD_SKORCH = re.compile(r"""^\[\s*\{\s*"batches"\s*:\s*\[""")
+_SKORCH_LR = "event_lr"  # what skorch's LRScheduler callback records, per batch or per epoch
 _STEP_NAMES = {k.lower() for k in STEP_KEYS} | {"epoch", "epochs"}
 _PICKLE_SUFFIXES = (".pkl", ".pickle", ".p")
 
@@ -67,6 +73,8 @@ def sniff(path: Path, head: bytes) -> float:
         return CONFIDENT if b"}" in head[2:12] and _METRIC_KEY.search(head.decode("latin-1")) else 0.0
     text = head.decode("utf-8", errors="replace").lstrip()
     if text.startswith("["):
+        if _HEAD_SKORCH.match(text):
+            return CONFIDENT if '"epoch"' in text and _METRIC_KEY.search(text) else 0.0
         first = _HEAD_RECORD.match(text)
         if first is None:
             return 0.0
@@ -199,6 +207,11 @@ def add_records(records: list[Any], run: Run, spath: str) -> list[str]:
         step = r.get(step_key) if step_key else i + 1
         if not isinstance(step, (int, float)) or isinstance(step, bool):
             continue
+        lr = _skorch_lr(r)
+        if lr is not None:
+            col = columns.setdefault("lr", ([], []))
+            col[0].append(step)
+            col[1].append(lr)
         for k, v in r.items():
             if k == step_key or not isinstance(k, str) or not _METRIC_KEY.search(k):
                 continue
@@ -213,6 +226,17 @@ def add_records(records: list[Any], run: Run, spath: str) -> list[str]:
             run.add_series(Series(name, np.asarray(steps), np.asarray(vals, dtype=np.float64), spath))
             names.append(name)
     return names
+
+
+def _skorch_lr(record: dict[str, Any]) -> float | None:
+    """The LR a skorch epoch record carries: its own `event_lr` (an epoch-stepped scheduler), else that of its last
+    training batch (a batch-stepped one); None when no LRScheduler recorded one."""
+    v = record.get(_SKORCH_LR)
+    if v is None:
+        batches = record.get("batches")
+        train = [b for b in batches if isinstance(b, dict) and _SKORCH_LR in b] if isinstance(batches, list) else []
+        v = train[-1][_SKORCH_LR] if train else None
+    return float(v) if isinstance(v, (int, float)) and not isinstance(v, bool) else None
 
 
 def read(path: Path, run: Run) -> Source:

@@ -844,7 +844,10 @@ _TABLE_HEADER = re.compile(
 # Columns a header may name instead of "loss": YOLOv5/YOLOR print their loss parts bare ("box obj cls total").
 _TABLE_LOSS_PARTS = {"box", "obj", "cls", "total", "dfl", "seg", "giou", "l1"}
 # Columns that are counts or sizes, not metrics.
-_TABLE_NOT_METRIC = {"time", "instances", "size", "gpu_mem", "targets", "img_size", "labels"}
+# columns that are no metric: durations (fastai's "time", skorch's "dur"), counts and sizes
+_TABLE_NOT_METRIC = {"time", "dur", "duration", "instances", "size", "gpu_mem", "targets", "img_size", "labels"}
+# a column whose name already says its split (skorch's "valid_acc" beside "valid_loss") keeps it
+_TABLE_SPLIT_PREFIX = ("valid_", "val_", "eval_", "test_", "dev_", "train_", "trn_")
 _TABLE_CELL = re.compile(rf"^(?:{NUM}|\d+/\d+)[A-Za-z%]*$|^\d\d:\d\d(?::\d\d)?$|^#na#$")
 
 
@@ -876,8 +879,8 @@ def parse_table(line: str, st: State) -> Record | None:
         if any(_METRICY.search(c) or c.lower() in _TABLE_LOSS_PARTS for c in cols[1:]):
             low = {c.lower() for c in cols}
             if low & _TABLE_TRAIN_LOSS and low & _TABLE_VALID_LOSS:
-                cols = cols[:1] + [c if "loss" in c.lower() or c.lower() in _TABLE_NOT_METRIC else f"valid_{c}"
-                                   for c in cols[1:]]
+                cols = cols[:1] + [c if "loss" in c.lower() or c.lower() in _TABLE_NOT_METRIC
+                                   or c.lower().startswith(_TABLE_SPLIT_PREFIX) else f"valid_{c}" for c in cols[1:]]
             st.extra["table"] = cols
             st.extra.pop("table_rows", None)
             st.extra.pop("table_offset", None)
