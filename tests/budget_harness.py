@@ -6,7 +6,8 @@ the traceback if anything escaped, any path under `outside` that was opened or l
 and the warnings. An audit hook (PEP 578) sees every open, listdir, scandir and sqlite connect of the process.
 
 Imported, `run_pool(tasks)` feeds tasks to a few such workers, each under an address-space limit so a bomb cannot
-take the machine down, and kills a worker whose input runs past the per-input timeout (recorded as a hang).
+take the machine down, and kills a worker whose input runs past the per-input timeout (recorded as a hang); `Worker`
+keeps one such worker across calls, for tests that send one input each.
 """
 
 from __future__ import annotations
@@ -159,6 +160,52 @@ def run_pool(tasks: list[dict], workers: int = 2, timeout: float = 60.0) -> dict
                 retire(proc)
                 start(None)
     return results
+
+
+class Worker:
+    """One limited worker kept across calls, for tests that each send a single input: starting a worker (python,
+    torch, traindoc) costs ~2.2 CPU-s, more than most inputs. Each input is measured as in run_pool (peak RSS reset
+    before it, its own audit of opens and writes); a worker that died or ran past the timeout is replaced before
+    the next input, so no input inherits a broken one."""
+
+    def __init__(self) -> None:
+        self.proc: subprocess.Popen | None = None
+
+    def run(self, task: dict, timeout: float = 60.0) -> dict:
+        """The result of one input, as run_pool gives it: {"hang": True, ...} past `timeout`, {"died": rc}."""
+        if self.proc is None or self.proc.poll() is not None:
+            self.proc = _spawn()
+        proc = self.proc
+        proc.stdin.write(json.dumps(task) + "\n")
+        proc.stdin.flush()
+        t0 = time.monotonic()
+        with selectors.DefaultSelector() as sel:
+            sel.register(proc.stdout, selectors.EVENT_READ)
+            ready = sel.select(timeout)
+        if not ready:
+            self._retire()
+            return {"hang": True, "seconds": time.monotonic() - t0}
+        line = proc.stdout.readline()
+        if not line:  # the worker died (address-space limit, a crash in C)
+            rc = proc.wait()
+            self.proc = None
+            return {"died": rc}
+        return json.loads(line)
+
+    def _retire(self) -> None:
+        if self.proc is not None:
+            self.proc.kill()
+            self.proc.wait()
+            self.proc = None
+
+    def close(self) -> None:
+        if self.proc is not None:
+            self.proc.stdin.close()
+            try:
+                self.proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self._retire()
+            self.proc = None
 
 
 def problems(result: dict) -> list[str]:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -23,15 +24,24 @@ from adversarial import (
     self_referencing_pickle,
     torch_zip,
 )
-from budget_harness import problems, run_pool
+from budget_harness import Worker, problems, run_pool
 from traindoc.ingest import load_run
 from traindoc.ingest.budget import Limits, RunBudget
 
 TIMEOUT = float(os.environ.get("BUDGET_TEST_TIMEOUT", "60"))  # the issue's bound for any single input
 
 
-def _attack(root: Path, outside: Path) -> dict:
-    result = run_pool([{"id": "x", "root": str(root), "outside": str(outside)}], workers=1, timeout=TIMEOUT)["x"]
+@pytest.fixture(scope="module")
+def worker() -> Iterator[Worker]:
+    """One limited worker for this module's attacks (each would otherwise start its own: ~2.2 CPU-s apiece, 12
+    times); every attack is still measured on its own, and a worker that died or hung is replaced."""
+    w = Worker()
+    yield w
+    w.close()
+
+
+def _attack(root: Path, outside: Path, worker: Worker) -> dict:
+    result = worker.run({"id": "x", "root": str(root), "outside": str(outside)}, timeout=TIMEOUT)
     assert problems(result) == [], problems(result)
     return result
 
@@ -46,82 +56,82 @@ def room(tmp_path: Path) -> tuple[Path, Path]:
     return root, outside
 
 
-def test_self_referencing_pickle_as_training_args(room: tuple[Path, Path]) -> None:
+def test_self_referencing_pickle_as_training_args(room: tuple[Path, Path], worker: Worker) -> None:
     root, outside = room
     (root / "training_args.bin").write_bytes(self_referencing_pickle())
     assert len((root / "training_args.bin").read_bytes()) < 1000
-    _attack(root, outside)
+    _attack(root, outside, worker)
     run = load_run([root])
     assert run.config["training_args.learning_rate"].value == 1e-3  # the plain fields are still read
 
 
-def test_expanding_zipped_checkpoint(room: tuple[Path, Path]) -> None:
+def test_expanding_zipped_checkpoint(room: tuple[Path, Path], worker: Worker) -> None:
     root, outside = room
     (root / "model.pt").write_bytes(torch_zip(expanding_pickle(30_000_000)))
     assert (root / "model.pt").stat().st_size < 100_000
-    result = _attack(root, outside)
+    result = _attack(root, outside, worker)
     assert any("budget" in w for w in result["warnings"]), result["warnings"]
 
 
-def test_billion_laughs_pickle_checkpoint(room: tuple[Path, Path]) -> None:
+def test_billion_laughs_pickle_checkpoint(room: tuple[Path, Path], worker: Worker) -> None:
     root, outside = room
     (root / "model.pt").write_bytes(torch_zip(laughs_pickle(12, 10)))
-    _attack(root, outside)
+    _attack(root, outside, worker)
 
 
 @pytest.mark.parametrize("name", ["config.yaml", "hparams.yaml", "wandb/run-1/files/config.yaml"])
-def test_yaml_billion_laughs(room: tuple[Path, Path], name: str) -> None:
+def test_yaml_billion_laughs(room: tuple[Path, Path], worker: Worker, name: str) -> None:
     root, outside = room
     path = root / name
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(billion_laughs())
     assert path.stat().st_size < 1000
-    result = _attack(root, outside)
+    result = _attack(root, outside, worker)
     if name != "wandb/run-1/files/config.yaml":
         assert any("alias" in w for w in result["warnings"]), result["warnings"]
         run = load_run([root])
         assert run.config_value("learning_rate").value == 0.001  # the rest of the file is read
 
 
-def test_mlflow_artifacts_symlink_loop(room: tuple[Path, Path]) -> None:
+def test_mlflow_artifacts_symlink_loop(room: tuple[Path, Path], worker: Worker) -> None:
     root, outside = room
     mlflow_store(root, loop=True, outside=outside / "secret.jsonl")
-    _attack(root, outside)
+    _attack(root, outside, worker)
     run = load_run([root])
     assert len(run.metrics["loss"]) == 50
 
 
-def test_symlinks_out_of_the_root_are_not_followed(room: tuple[Path, Path]) -> None:
+def test_symlinks_out_of_the_root_are_not_followed(room: tuple[Path, Path], worker: Worker) -> None:
     root, outside = room
     os.symlink(outside / "secret.jsonl", root / "metrics.jsonl")
     os.symlink(outside, root / "logs")
     (root / "sub").mkdir()
     os.symlink("..", root / "sub" / "up")
-    result = _attack(root, outside)
+    result = _attack(root, outside, worker)
     assert any("outside" in w for w in result["warnings"]), result["warnings"]
     assert not load_run([root]).metrics
 
 
-def test_fifo_does_not_block(room: tuple[Path, Path]) -> None:
+def test_fifo_does_not_block(room: tuple[Path, Path], worker: Worker) -> None:
     root, outside = room
     os.mkfifo(root / "metrics.jsonl")
     mlflow_store(root, loop=False)
     os.mkfifo(root / "mlruns" / "0" / "abc123" / "params" / "lr_fifo")
-    _attack(root, outside)
+    _attack(root, outside, worker)
 
 
-def test_huge_python_file_is_not_parsed(room: tuple[Path, Path]) -> None:
+def test_huge_python_file_is_not_parsed(room: tuple[Path, Path], worker: Worker) -> None:
     root, outside = room
     (root / "train.py").write_text(big_python(20 << 20))
     (root / "metrics.jsonl").write_text("\n".join(generic_lines(50)) + "\n")
-    result = _attack(root, outside)
+    result = _attack(root, outside, worker)
     assert any("train.py" in w and "budget" in w for w in result["warnings"]), result["warnings"]
 
 
-def test_huge_safetensors_header(room: tuple[Path, Path]) -> None:
+def test_huge_safetensors_header(room: tuple[Path, Path], worker: Worker) -> None:
     root, outside = room
     (root / "model.safetensors").write_bytes(safetensors_bomb(100 << 20))
-    result = _attack(root, outside)
+    result = _attack(root, outside, worker)
     assert any("budget" in w for w in result["warnings"]), result["warnings"]
 
 
@@ -196,10 +206,13 @@ def test_default_budget_reads_real_runs_whole(tmp_path: Path) -> None:
     assert not [w for w in run.warnings if "budget" in w]
 
 
-def test_worker_reports_json(tmp_path: Path) -> None:
+def test_worker_reports_json(tmp_path: Path, worker: Worker) -> None:
     """The harness itself: a normal run passes, and an outside read is seen (a test that can fail)."""
     outside = tmp_path / "outside"
     outside.mkdir()
     (outside / "m.jsonl").write_text("\n".join(generic_lines(10)) + "\n")
-    result = run_pool([{"id": "a", "root": str(outside), "outside": str(outside)}], workers=1)["a"]
+    task = {"id": "a", "root": str(outside), "outside": str(outside)}
+    result = run_pool([task], workers=1)["a"]
     assert result["outside"], json.dumps(result)
+    again = worker.run(task, timeout=TIMEOUT)  # the kept worker (the attacks above) reports the same way
+    assert again["outside"] and problems(again) == [f"touched outside the root: {again['outside']}"], json.dumps(again)
