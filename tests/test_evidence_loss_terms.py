@@ -129,3 +129,27 @@ def test_real_gan_and_vae_logs_whose_losses_end_nan_are_not_read_as_healthy() ->
     assert loss is not None and loss.raw_name == "genloss + latloss"
     ctx = nan_context(vae)
     assert ctx is not None and ctx.step == 432
+
+
+VRNN = REALWORLD / "g6-vrnn-emited-2-kld-nll-nan-epoch3" / "run"
+
+
+def test_pytorch_examples_batch_line_with_named_loss_parts_keeps_its_sample_step() -> None:
+    from traindoc.ingest.readers.textlog_formats import parse_pytorch_examples
+
+    st = State()
+    rec = parse_pytorch_examples("Train Epoch: 3 [2800/60000 (21%)]\t KLD Loss: 2.976363 \t NLL Loss: 78.757454", st)
+    assert rec is not None and rec.step == 2 * 60000 + 2800 and rec.epoch == 3
+    assert rec.metrics == {"KLD Loss": 2.976363, "NLL Loss": 78.757454}
+    # the usual line is read as before; a bracket with no value after it is no record
+    rec = parse_pytorch_examples("Train Epoch: 1 [640/60000 (1%)]\tLoss: 2.279\tLR: 0.1", State())
+    assert rec is not None and rec.step == 640 and rec.metrics == {"loss": 2.279, "LR": 0.1}
+    assert parse_pytorch_examples("Train Epoch: 1 [640/60000 (1%)]", State()) is None
+
+
+def test_real_vrnn_log_nan_is_placed_inside_epoch_3_after_finite_batches() -> None:
+    run = load_run([VRNN])
+    loss = loss_series(run)
+    assert loss is not None and loss.raw_name == "KLD Loss + NLL Loss"
+    ctx = nan_context(run)
+    assert ctx is not None and ctx.step == 2 * 60000 + 8400 and ctx.finite_before == 3
