@@ -88,3 +88,68 @@ def test_short_climb_is_a_lead_only_when_it_is_a_blow_up() -> None:
     steady_climb = terms_run({"loss": np.array([2.0, 2.1, 2.3, 2.6, 2.9, np.nan, np.nan])})
     ctx = nan_context(steady_climb)
     assert ctx is not None and ctx.loss_rising is not None
+
+
+GAN_TUTORIAL = REALWORLD / "g6-golbin-tf-tutorials-42-gan-tf-log-nan-epoch-564" / "run"
+VAE_GLUED = REALWORLD / "g6-kvfrans-vae-5-log-eps-1e-8-nan-epoch-432" / "run"
+
+
+def test_glued_term_names_are_terms_but_glued_split_and_player_names_are_not_summed() -> None:
+    v = np.linspace(2.0, 1.0, 20)
+    # a VAE script's "genloss"/"latloss" are its two terms: their sum is the loss it minimises
+    loss = loss_series(terms_run({"genloss": v, "latloss": v}))
+    assert loss is not None and loss.raw_name == "genloss + latloss"
+    # a glued split name is that split's curve, not a training term
+    assert loss_series(terms_run({"valloss": v, "testloss": v})) is None
+    # glued players of an adversarial game ("dloss"/"gloss") give no total, as "d_loss"/"g_loss" do not
+    assert loss_series(terms_run({"dloss": v, "gloss": v})) is None
+
+
+def test_nan_in_a_player_loss_of_an_adversarial_game_fires_and_finite_players_stay_silent() -> None:
+    d = np.linspace(-0.3, -0.5, 30)
+    g = np.linspace(-2.9, -2.6, 30)
+    g_nan = g.copy()
+    g_nan[17:] = np.nan
+    d_nan = d.copy()
+    d_nan[21:] = np.nan
+    run = terms_run({"D loss": d_nan, "G loss": g_nan})
+    assert loss_series(run) is None  # still no total: the NaN is read from the players themselves
+    f = numerics.detect_nan_inf(run)
+    assert f and f[0].step == 17  # the player that went non-finite first
+    assert any(e.startswith("G loss is nan at step 17") for e in f[0].evidence)
+    assert numerics.detect_nan_inf(terms_run({"D loss": d, "G loss": g})) == []
+
+
+def test_real_gan_and_vae_logs_whose_losses_end_nan_are_not_read_as_healthy() -> None:
+    gan = load_run([GAN_TUTORIAL])
+    f = numerics.detect_nan_inf(gan)
+    assert f and f[0].step == 564
+    vae = load_run([VAE_GLUED])
+    loss = loss_series(vae)
+    assert loss is not None and loss.raw_name == "genloss + latloss"
+    ctx = nan_context(vae)
+    assert ctx is not None and ctx.step == 432
+
+
+VRNN = REALWORLD / "g6-vrnn-emited-2-kld-nll-nan-epoch3" / "run"
+
+
+def test_pytorch_examples_batch_line_with_named_loss_parts_keeps_its_sample_step() -> None:
+    from traindoc.ingest.readers.textlog_formats import parse_pytorch_examples
+
+    st = State()
+    rec = parse_pytorch_examples("Train Epoch: 3 [2800/60000 (21%)]\t KLD Loss: 2.976363 \t NLL Loss: 78.757454", st)
+    assert rec is not None and rec.step == 2 * 60000 + 2800 and rec.epoch == 3
+    assert rec.metrics == {"KLD Loss": 2.976363, "NLL Loss": 78.757454}
+    # the usual line is read as before; a bracket with no value after it is no record
+    rec = parse_pytorch_examples("Train Epoch: 1 [640/60000 (1%)]\tLoss: 2.279\tLR: 0.1", State())
+    assert rec is not None and rec.step == 640 and rec.metrics == {"loss": 2.279, "LR": 0.1}
+    assert parse_pytorch_examples("Train Epoch: 1 [640/60000 (1%)]", State()) is None
+
+
+def test_real_vrnn_log_nan_is_placed_inside_epoch_3_after_finite_batches() -> None:
+    run = load_run([VRNN])
+    loss = loss_series(run)
+    assert loss is not None and loss.raw_name == "KLD Loss + NLL Loss"
+    ctx = nan_context(run)
+    assert ctx is not None and ctx.step == 2 * 60000 + 8400 and ctx.finite_before == 3

@@ -488,15 +488,18 @@ class Divergence:
     nonfinite_step: int | None
 
 
-# A training loss term: a name that ends in "loss" ("seg_loss", "train/box_loss", "kl loss") or a detectron2/mmdet
-# "loss_<part>" ("loss_cls", "loss_rpn_bbox"). Not a term: the split forms (eval_/val_/test_: their own curves),
-# and loss-scaler bookkeeping ("loss_scale", the fp16 scaler's value, no loss at all).
-_TERM_RE = re.compile(r"(?:^|[_/ .-])loss$|^loss[_/ .-]\w", re.I)
-_NOT_TERM_RE = re.compile(r"^(?:eval|val|valid|validation|test)[_/ .-]|[_/ .-](?:val|valid|eval|test)[_/ .-]"
+# A training loss term: a name that ends in "loss" ("seg_loss", "train/box_loss", "kl loss"), a short word glued to
+# it as scripts print it ("genloss", "latloss", "kldloss": at most 6 letters, so a single lower-case word and not a
+# sentence fragment), or a detectron2/mmdet "loss_<part>" ("loss_cls", "loss_rpn_bbox"). Not a term: the split
+# forms (eval_/val_/test_, glued or not: their own curves), and loss-scaler bookkeeping ("loss_scale", the fp16
+# scaler's value, no loss at all).
+_TERM_RE = re.compile(r"(?:^|[_/ .-])(?:[a-z]{1,6})?loss$|^loss[_/ .-]\w", re.I)
+_NOT_TERM_RE = re.compile(r"^(?:eval|val|valid|validation|test)(?:[_/ .-]|loss$)|[_/ .-](?:val|valid|eval|test)[_/ .-]"
                           r"|loss[_/ .-]?scal|weight|coef", re.I)
-# The two players of an adversarial game ("d_loss"/"g_loss", "loss_D"/"loss_G", "disc_loss"/"gen_loss") minimise
-# opposing objectives (Goodfellow et al. 2014): their sum is no objective that training should lower.
-_PLAYER_RE = re.compile(r"(?:^|[_/ .-])(?:d|g|disc|gen|discriminator|generator|critic)(?:[_/ .-]|$)", re.I)
+# The two players of an adversarial game ("d_loss"/"g_loss", "loss_D"/"loss_G", "disc_loss"/"gen_loss", glued as
+# "dloss"/"gloss") minimise opposing objectives (Goodfellow et al. 2014): their sum is no objective that training
+# should lower.
+_PLAYER_RE = re.compile(r"(?:^|[_/ .-])(?:d|g|disc|gen|discriminator|generator|critic)(?:[_/ .-]|$|loss$)", re.I)
 
 
 def loss_terms(run: Run) -> list[Series]:
@@ -545,6 +548,19 @@ def loss_series(run: Run) -> Series | None:
             return s
         return Series(s.name, s.steps, np.where(mask, np.nan, s.values), s.source, s.raw_name)
     return stats.cached(run, "loss_series", compute)
+
+
+def nan_watch_series(run: Run) -> Series | None:
+    """The loss whose first non-finite value the NaN rules read (NanContext, detect_nan_inf): the training loss
+    (loss_series), or, in a run that logs only the players' losses of an adversarial game (no total, _PLAYER_RE),
+    the player loss that went non-finite first. Each player backpropagates its own loss into its own weights, so a
+    NaN in either is a NaN update and the game stops; which player it struck first says nothing of the cause, so
+    the earliest is taken. None when no loss, and no player loss that went non-finite, is logged."""
+    s = loss_series(run)
+    if s is not None:
+        return s
+    firsts = [(f, t.name) for t in loss_terms(run) if (f := first_nonfinite(t)) is not None]
+    return run.series(min(firsts)[1]) if firsts else None
 
 
 def metric(run: Run, name: str) -> Series | None:
@@ -844,7 +860,7 @@ def _starts_at_first_interval(s: Series) -> bool:
 
 
 def _nan_context(run: Run) -> NanContext | None:
-    loss, g = loss_series(run), run.series("grad_norm")
+    loss, g = nan_watch_series(run), run.series("grad_norm")
     nf_loss, nf_grad = first_nonfinite(loss), first_nonfinite(g)
     cands = [s for s in (nf_loss, nf_grad) if s is not None]
     if not cands:

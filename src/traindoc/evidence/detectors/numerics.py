@@ -13,8 +13,8 @@ from traindoc.evidence.context import (
     configured_lrs,
     family_name,
     first_nonfinite,
-    loss_series,
     nan_context,
+    nan_watch_series,
     run_length,
 )
 from traindoc.evidence.dof_warning import dof_reading
@@ -74,7 +74,7 @@ def detect_nan_inf(run: Run) -> list[Finding]:
       0.25 where the LR is the first reading (evidence/nan_prior.py: an early NaN with no stated LR that clears
       it), the op being the last of the three.
     """
-    loss, g = loss_series(run), run.series("grad_norm")
+    loss, g = nan_watch_series(run), run.series("grad_norm")
     ctx = nan_context(run)
     evts = [e for e in run.events if e.tag in ("nan_loss", "nan_inf", "anomaly_nan")]
     if ctx is None and not evts:
@@ -85,7 +85,9 @@ def detect_nan_inf(run: Run) -> list[Finding]:
     ev: list[str] = []
     if nf_loss is not None and loss is not None:
         nbad = int((~np.isfinite(loss.values)).sum())
-        ev.append(f"loss is {fmt(float(loss.values[np.searchsorted(loss.steps, nf_loss)]))} at step {nf_loss} "
+        # a player's loss of an adversarial game is named as logged (nan_watch_series)
+        name = "loss" if loss.name == "loss" else loss.raw_name or loss.name
+        ev.append(f"{name} is {fmt(float(loss.values[np.searchsorted(loss.steps, nf_loss)]))} at step {nf_loss} "
                   f"({nbad} of {len(loss)} points non-finite) {cite_series(loss)}")
     if nf_grad is not None and g is not None:
         ev.append(f"grad_norm is {fmt(float(g.values[np.searchsorted(g.steps, nf_grad)]))} at step {nf_grad} "
@@ -243,7 +245,7 @@ def detect_fp16_overflow(run: Run) -> list[Finding]:
     scales = _scales(run, over)
     lowest = min(scales) if scales else None
     at_minimum = any(_MINIMUM_RE.search(e.message or "") for e in over)
-    loss = loss_series(run)
+    loss = nan_watch_series(run)
     nan_loss = first_nonfinite(loss) is not None
     precision = training_precision(run)
     fp16 = bool(precision.half)

@@ -811,8 +811,12 @@ def parse_rich_bar(line: str, st: State) -> Record | None:
 # "Test set: Average loss: 0.0363, Accuracy: 9877/10000 (99%)". The step counts samples seen, as the line does.
 # Copies of the loop add text inside the brackets ("[7007/7010 Srno: 1 (100%)]"), count epochs from 0, drop the
 # percentage and print more after the loss (pytorch-cifar100: "Training Epoch: 1 [3976/8000]\tLoss: 0.3088\tLR:
-# 0.004970"; a NIN CIFAR-10 script: "...(26%)]\tLoss: 2.289754\tLR: 0.1"): those values are read too.
-_PT_TRAIN = re.compile(rf"^Train(?:ing)? Epoch: (\d+) \[(\d+)/(\d+)(?:[^\]\[]*?\(\s*\d+%\))?\]\s+Loss: ({NUM})")
+# 0.004970"; a NIN CIFAR-10 script: "...(26%)]\tLoss: 2.289754\tLR: 0.1"): those values are read too. A model
+# with a loss in named parts prints them in place of "Loss:" (a VRNN: "...(21%)]\t KLD Loss: 2.97 \t NLL Loss: 78.7"):
+# the line is the same batch line, its step the same sample count, and the parts are loss terms
+# (evidence/context.py: loss_terms); read as epoch numbers, a whole epoch of batch lines would fold into one point.
+_PT_TRAIN = re.compile(
+    rf"^Train(?:ing)? Epoch: (\d+) \[(\d+)/(\d+)(?:[^\]\[]*?\(\s*\d+%\))?\]\s+(?:Loss: ({NUM}))?")
 _PT_TEST = re.compile(rf"^Test set: Average loss: ({NUM}), Accuracy: (\d+)/(\d+)")
 
 
@@ -820,11 +824,17 @@ def parse_pytorch_examples(line: str, st: State) -> Record | None:
     m = _PT_TRAIN.match(line)
     if m:
         ep, seen, total = int(m.group(1)), int(m.group(2)), int(m.group(3))
+        rest = line[m.end():]
+        found = pairs(rest)
+        # the loop separates its values by tabs; a name of two words ("KLD Loss") is whole only between them
+        tabbed = pipe_pairs(rest.replace("\t", "|")) if "\t" in rest else {}
+        metrics = {k: v for k, v in (tabbed if len(tabbed) > len(found) else found).items() if k.lower() != "loss"}
+        _put(metrics, "loss", m.group(4))
+        if not metrics:
+            return None
         if ep == 0:
             st.extra["zero_based_epochs"] = True
         done = ep if st.extra.get("zero_based_epochs") else ep - 1
-        metrics = {k: v for k, v in pairs(line[m.end():]).items() if k.lower() != "loss"}
-        _put(metrics, "loss", m.group(4))
         return Record(done * total + seen, metrics, epoch=ep)
     m = _PT_TEST.match(line)
     if m:
