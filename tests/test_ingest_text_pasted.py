@@ -42,7 +42,8 @@ def points(run: Run, name: str) -> dict[int, float]:
         ("llmc_main.log", "llmc", "loss", {0: 10.965596, 1: 10.814037, 6: 9.722627}),
         ("caffe_solver.log", "caffe", "loss", {2380: 2.04238, 2400: 2.00524}),
         ("yolov5_results.txt", "yolo_results", "loss", {0: 0.123, 1: 0.08027, 3: 0.06408}),
-        ("yolor_table.log", "table", "total", {0: 0.05738, 1: 0.05269, 3: 0.05802}),
+        # YOLO's "0/49" epochs count from 0: read as epochs completed (1..n), the header repeated above every row
+        ("yolor_table.log", "table", "total", {1: 0.05738, 2: 0.05269, 4: 0.05802}),
         ("markdown_table.txt", "md_table", "loss", {5: 2.24, 10: 1.86, 20: 1.69}),
         # pytorch/examples imagenet meters: epoch 83 of 10010 batches (0-based epochs)
         ("imagenet_meters.log", "imagenet_example", "loss", {83 * 10010: 1.8135, 83 * 10010 + 400: 1.5161}),

@@ -891,9 +891,10 @@ def parse_table(line: str, st: State) -> Record | None:
             if low & _TABLE_TRAIN_LOSS and low & _TABLE_VALID_LOSS:
                 cols = cols[:1] + [c if "loss" in c.lower() or c.lower() in _TABLE_NOT_METRIC
                                    or c.lower().startswith(_TABLE_SPLIT_PREFIX) else f"valid_{c}" for c in cols[1:]]
+            if cols != st.extra.get("table"):  # YOLO repeats its header above every row: the same table goes on
+                st.extra.pop("table_offset", None)
             st.extra["table"] = cols
             st.extra.pop("table_rows", None)
-            st.extra.pop("table_offset", None)
         return None
     cols = st.extra.get("table")
     if not cols:
