@@ -5,8 +5,8 @@ five of the twelve): lr_too_high and lr_too_low on every layout, scheduler_misus
 schedule and logs the LR, fp16_overflow on the two Lightning ones, no_warmup on the four layouts (plain argparse, the
 three HF Trainer ones) whose code can continue from a checkpoint (its first run: the base run and the run continued
 from it), vanishing_gradients on the four whose model is defined in the user's code with depth/activation/LayerNorm
-options (Lightning in code, LightningCLI, Hydra, plain argparse), grad_accum_bug on the eight where the undivided loss
-shows (all but nanoGPT, accelerate and the two Lightning ones: docs/plan-apply-verify.md). The user's first run with
+options (Lightning in code, LightningCLI, Hydra, plain argparse), grad_accum_bug on the nine where the undivided loss
+shows (all but nanoGPT, accelerate and LightningCLI: docs/plan-apply-verify.md). The user's first run with
 that cause's fault (launched as they do, through sh or make: the baseline, a plain training run measured in the
 same process), then diagnose that run's folder -> plan -> apply (+ the project's tests) -> retrain with the recovered
 (or given) command -> verify.

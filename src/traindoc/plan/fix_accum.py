@@ -104,7 +104,7 @@ def _manual_sites(path: str, text: str, tree: ast.Module, starts: list[int]) -> 
         if n is None:
             continue
         for call in _calls(fn, "manual_backward"):
-            if len(call.args) != 1 or call.keywords:
+            if not call.args:  # `manual_backward(loss, retain_graph=True)`: the loss is the first argument
                 continue
             loss = call.args[0]
             if _divided(fn, loss, n) or loss.end_lineno is None or loss.end_col_offset is None:
