@@ -58,6 +58,8 @@ def test_manual_backward_undivided_is_found_where_it_is() -> None:
     sites = find_sites("model.py", text)
     assert [(s.line, s.loss, s.divisor, s.manual) for s in sites] == [(16, "loss", N, True)], sites
     assert text.splitlines()[15].strip() == "self.manual_backward(loss)"
+    keyed = text.replace("self.manual_backward(loss)", "self.manual_backward(loss, retain_graph=True)")
+    assert [(s.line, s.loss) for s in find_sites("model.py", keyed)] == [(16, "loss")]
 
 
 @pytest.mark.parametrize("text", [
