@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from test_plan_accum_entry import TEST, _fixed_and_original, _plan_for, _run_tests
+from traindoc.apply.run import apply_plan
 from traindoc.plan.fix_accum import find_sites
 from userproj.layouts import tool_env
 
@@ -80,8 +81,10 @@ def test_plan_divides_the_manual_backward_once(tmp_path: Path) -> None:
     assert not [n for n in plan["notes"] if n.startswith("grad_accum_bug: the regression test")], plan["notes"]
     test = next(c for c in plan["changes"] if c["file"] == TEST)
     assert "lightning.Trainer(" in str(test) and "def test_fixed_training_step_behaves" in str(test)
-    # applied once: the divided call is no site, so a second plan on the fixed file changes nothing there
-    fixed = _module(loss=f"loss / {N}")
+    # applied once: the fixed file holds one division and is no site any more
+    assert apply_plan(plan, plan["plan_id"], run_the_tests=False).report["status"] == "applied"
+    fixed = (tmp_path / "proj" / "model.py").read_text()
+    assert fixed.count(f"self.manual_backward(loss / {N})") == 1, fixed
     assert find_sites("model.py", fixed) == []
 
 
