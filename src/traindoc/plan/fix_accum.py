@@ -186,8 +186,10 @@ def scale_accum_loss(ctx: Context, rc: dict[str, Any]) -> bool:
 def _add_test(ctx: Context, rc: dict[str, Any], path: str, s: AccumSite) -> None:
     """The regression test runs the fixed loop: a module-level loop function on a tiny model, where two accumulated
     halves of a batch must make the whole batch's update (plan/regression_probe.accum_probe); else the project's
-    entry script to its first optimizer step with the accumulation setting at 1 and 4 (plan/entry_probe.py). Where
-    neither can be built it reads the division in the source, and the plan's notes say why."""
+    entry script to its first optimizer step with the accumulation setting at 1 and 4 (plan/entry_probe.py); for
+    Lightning's manual optimisation, the fixed LightningModule trained by a real Lightning Trainer at 1 and 4
+    (plan/lightning_probe.py). Where none can be built it reads the division in the source, and the plan's notes
+    say why."""
     text = ctx.ws.text(path)
     if s.manual:
         probe, why = lightning_probe.manual_accum_probe(ctx, path, s.line, s.divisor)
