@@ -8,6 +8,13 @@ loss is already divided by N (in the backward call, an assignment or `/=`) is le
 Hugging Face `num_items_in_batch` way); that needs the token count of every micro-batch before the first backward,
 so it is a manual step, said in the plan's notes.
 
+The Lightning form (manual optimisation, `self.automatic_optimization = False`): a method, `training_step` as
+Lightning's manual-optimisation docs write it, that calls `self.manual_backward(loss)` on every micro-batch and
+`opt.step()` under `if (batch_idx + 1) % N == 0:`. Lightning's own loop runs it once per batch and divides nothing
+(it divides by `accumulate_grad_batches` only under automatic optimisation), so the fix is the same division once,
+in the call: `self.manual_backward(loss / N)` (docs/plan-apply-verify.md, "grad_accum_bug"). Its regression test
+imports the fixed LightningModule and trains it with a real Lightning Trainer (plan/lightning_probe.py).
+
 The Hugging Face Trainer form of the bug: a Trainer subclass whose `compute_loss` accepts `num_items_in_batch` but
 returns its own mean loss without using it. The Trainer then takes the loss as already normalised over the
 accumulated batch (the model accepts loss kwargs) and does not divide it by the accumulation steps. The fix sets
@@ -23,7 +30,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from traindoc.plan import entry_probe, regression_probe
+from traindoc.plan import entry_probe, lightning_probe, regression_probe
 from traindoc.plan.code_fix import add_test_file, render_template
 from traindoc.plan.workspace import Context, Edit, char_at, code_texts, level, line_starts, rel
 
@@ -37,6 +44,7 @@ class AccumSite:
     loss: str
     divisor: str
     summed: bool  # the loss is a sum (reduction="sum"): divide by the token count, not by N
+    manual: bool = False  # Lightning's `self.manual_backward(loss)`: the loss is the call's argument
 
 
 def _divisor(test: ast.expr) -> ast.expr | None:
@@ -75,6 +83,38 @@ def _divided(loop: ast.AST, loss: ast.expr, n: ast.expr) -> bool:
     return False
 
 
+def _gate(scope: ast.AST) -> ast.expr | None:
+    """N of the first `if ... % N == 0:` in `scope` whose body steps an optimizer, or None."""
+    gated = [i for i in ast.walk(scope) if isinstance(i, ast.If) and _divisor(i.test) is not None
+             and any(_calls(s, "step") for s in i.body)]
+    return _divisor(gated[0].test) if gated else None
+
+
+def _summed(scope: ast.AST) -> bool:
+    return any(k.arg == "reduction" and isinstance(k.value, ast.Constant) and k.value.value == "sum"
+               for c in ast.walk(scope) if isinstance(c, ast.Call) for k in c.keywords)
+
+
+def _manual_sites(path: str, text: str, tree: ast.Module, starts: list[int]) -> list[AccumSite]:
+    """Lightning's manual optimisation: a method whose `self.manual_backward(loss)` runs on every call and whose
+    optimizer steps under `if ... % N == 0:` (the framework's loop calls it once per micro-batch)."""
+    out = []
+    for fn in (n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef)):
+        n = _gate(fn)
+        if n is None:
+            continue
+        for call in _calls(fn, "manual_backward"):
+            if not call.args:  # `manual_backward(loss, retain_graph=True)`: the loss is the first argument
+                continue
+            loss = call.args[0]
+            if _divided(fn, loss, n) or loss.end_lineno is None or loss.end_col_offset is None:
+                continue
+            s = char_at(text, starts, loss.lineno, loss.col_offset)
+            e = char_at(text, starts, loss.end_lineno, loss.end_col_offset)
+            out.append(AccumSite(path, s, e, loss.lineno, text[s:e], ast.unparse(n), _summed(fn), manual=True))
+    return out
+
+
 def find_sites(path: str, text: str) -> list[AccumSite]:
     try:
         tree = ast.parse(text)
@@ -82,16 +122,12 @@ def find_sites(path: str, text: str) -> list[AccumSite]:
         return []
     starts = line_starts(text)
     seen: set[int] = set()
-    out = []
+    out = _manual_sites(path, text, tree, starts)
     for loop in (n for n in ast.walk(tree) if isinstance(n, ast.For | ast.While)):
-        gated = [i for i in ast.walk(loop) if isinstance(i, ast.If) and _divisor(i.test) is not None
-                 and any(_calls(s, "step") for s in i.body)]
-        if not gated:
+        n = _gate(loop)
+        if n is None:
             continue
-        n = _divisor(gated[0].test)
-        assert n is not None
-        summed = any(k.arg == "reduction" and isinstance(k.value, ast.Constant) and k.value.value == "sum"
-                     for c in ast.walk(loop) if isinstance(c, ast.Call) for k in c.keywords)
+        summed = _summed(loop)
         for call in _calls(loop, "backward"):
             if id(call) in seen or call.args or call.keywords:
                 continue
@@ -125,7 +161,8 @@ def scale_accum_loss(ctx: Context, rc: dict[str, Any]) -> bool:
             simple = isinstance(ast.parse(s.loss, mode="eval").body, ast.Name | ast.Attribute | ast.Subscript)
             divisor = s.divisor if isinstance(ast.parse(s.divisor, mode="eval").body,
                                               ast.Name | ast.Attribute | ast.Constant) else f"({s.divisor})"
-            new_loss = f"({s.loss if simple else f'({s.loss})'} / {divisor})"
+            new_loss = f"{s.loss if simple else f'({s.loss})'} / {divisor}"
+            new_loss = new_loss if s.manual else f"({new_loss})"  # a call's argument needs no parentheses
             new = text[:s.start] + new_loss + text[s.end:]
             try:
                 ast.parse(new)
@@ -133,8 +170,10 @@ def scale_accum_loss(ctx: Context, rc: dict[str, Any]) -> bool:
                 break
             line = s.line - 1
             old_line, new_line = text.splitlines()[line], new.splitlines()[line]
+            what = (f"self.manual_backward({s.loss}) -> self.manual_backward({new_loss})" if s.manual else
+                    f"{s.loss}.backward() -> {new_loss}.backward()")
             ctx.ws.set_text(path, new, Edit(path, rc["cause"], "code",
-                                            f"{s.loss}.backward() -> {new_loss}.backward(): each of the {s.divisor} "
+                                            f"{what}: each of the {s.divisor} "
                                             "accumulated micro-batches adds 1/N of the gradient, so the update is the "
                                             f"mean over the accumulated batch, not {s.divisor} times it",
                                             level(rc, "impact", "high"), level(rc, "effort", "low"),
@@ -147,11 +186,17 @@ def scale_accum_loss(ctx: Context, rc: dict[str, Any]) -> bool:
 def _add_test(ctx: Context, rc: dict[str, Any], path: str, s: AccumSite) -> None:
     """The regression test runs the fixed loop: a module-level loop function on a tiny model, where two accumulated
     halves of a batch must make the whole batch's update (plan/regression_probe.accum_probe); else the project's
-    entry script to its first optimizer step with the accumulation setting at 1 and 4 (plan/entry_probe.py). Where
-    neither can be built it reads the division in the source, and the plan's notes say why."""
+    entry script to its first optimizer step with the accumulation setting at 1 and 4 (plan/entry_probe.py); for
+    Lightning's manual optimisation, the fixed LightningModule trained by a real Lightning Trainer at 1 and 4
+    (plan/lightning_probe.py). Where none can be built it reads the division in the source, and the plan's notes
+    say why."""
     text = ctx.ws.text(path)
-    probe = regression_probe.accum_probe(text, s.line, s.divisor)
-    if probe is not None:
+    if s.manual:
+        probe, why = lightning_probe.manual_accum_probe(ctx, path, s.line, s.divisor)
+        if probe is None:
+            ctx.ws.notes.append(f"grad_accum_bug: the regression test for {rel(ctx, path)}:{s.line} checks the "
+                                f"division in the source, not by training the module: {why}")
+    elif (probe := regression_probe.accum_probe(text, s.line, s.divisor)) is not None:
         probe["import_root"], probe["module"] = regression_probe.import_name(Path(path), ctx.ws.root)
     else:
         probe, why = entry_probe.accum_entry_probe(ctx, path, s.line, s.divisor)
