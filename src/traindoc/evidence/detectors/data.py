@@ -107,9 +107,17 @@ def detect_label_leakage(run: Run) -> list[Finding]:
             i = int(np.argmin(evv_))
             first_drop = (float(evv_[0]) - float(evv_[i])) / max(abs(float(evv_[0])), 1e-8)
             rise = (float(evv_[-1]) - float(evv_[i])) / max(abs(float(evv_[i])), 1e-8)
+            early = heldout.improved_before_first_eval(loss, ev_s) if i == 0 else None
             if 0 < i < evv_.size - 2 and first_drop >= 0.1 and rise >= 0.25:
                 ev.append(f"but eval_loss first improved ({fmt(float(evv_[0]))} -> {fmt(float(evv_[i]))} at step "
                           f"{int(est_[i])}) then rose {rise:.0%}: the pattern of memorisation, not of leakage")
+                strength *= 0.4
+            elif early is not None and rise >= 0.25:
+                # the U's falling half happened before the first evaluation: the held-out loss was first scored
+                # already below where the training loss started (an untrained model's level on either set)
+                ev.append(f"but eval_loss was first scored at {fmt(early[1])}, already below the training loss's start "
+                          f"{fmt(early[0])}, and then rose {rise:.0%}: it improved before its first evaluation, the "
+                          "pattern of memorisation, not of leakage")
                 strength *= 0.4
     # a held-out task metric that got materially better means something learned on train transfers: the model
     # memorises (or grows over-confident), it does not read its targets from the input (evidence/heldout.py).
@@ -707,7 +715,18 @@ def detect_overfitting(run: Run) -> list[Finding]:
             ev.append(f"on its way to the minimum the held-out loss already jumped {up:.3g}x between two evaluations, "
                       f"as much as the {rise:.0%} rise: the turn is within its own scatter")
             strength *= 0.4
-    if imin == 0:
+    early = heldout.improved_before_first_eval(loss, ev_s) if imin == 0 else None
+    if early is not None and loss is not None:
+        lst0, lv0 = loss.finite()
+        at0 = lv0[lst0 <= est[0]]
+        if at0.size and heldout.train_rose_after(lst0, lv0, int(est[0]), float(at0[-1])) is not None:
+            early = None  # both losses rose after the first evaluation: an unstable stretch, judged below
+    if early is not None:
+        # the first evaluation is the best, but it was scored already below where the training loss started (an
+        # untrained model's level on either set): the held-out loss improved before it was first scored
+        ev.append(f"the first evaluation is the best, and at {fmt(early[1])} already below the training loss's start "
+                  f"{fmt(early[0])}: the held-out loss improved before it was first scored")
+    elif imin == 0:
         # the first evaluation is already the best: held-out loss never improved, which fits a train/eval
         # mismatch (leakage, a wrong eval set) at least as well as memorisation
         ev.append("the first evaluation is already the best: the held-out loss never improved")
