@@ -220,7 +220,8 @@ def _frozen_tail(v: np.ndarray, digits: int = 6, from_first: bool = False) -> in
         j -= 1
     same = v.size - j
     x = float(v[-1])
-    if (j < 1 and not from_first) or same < FROZEN_MIN_EVALS or same < FROZEN_SHARE * v.size or x == float(f"{x:.{digits - 1}g}"):
+    if (j < 1 and not from_first) or same < FROZEN_MIN_EVALS or same < FROZEN_SHARE * v.size \
+            or x == float(f"{x:.{digits - 1}g}"):
         return None
     return j
 
