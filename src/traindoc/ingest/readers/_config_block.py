@@ -25,7 +25,7 @@ _HEADER = re.compile(
 # one YAML mapping line: indentation, a key, a colon, and a scalar value (or none: a nested section's header)
 # (a flow list or tuple whole; else no comma: "loss: 0.5, acc: 0.9" is a metric line, and it ends the block)
 _PAIR = re.compile(r"^(?P<indent> *)(?P<key>[A-Za-z_][\w.\-]*):"
-                   r"(?:[ \t]+(?P<value>\[[^\]]*\]|\([^)]*\)|[^\s:,\[(][^,]*?))?[ \t]*$")
+                   r"(?:[ \t]+(?P<value>\[[^\]]*\]|\([^)]*\)|[^\s:,\[(][^,]*))?$")  # greedy: linear time
 
 
 class ConfigBlock:
@@ -41,6 +41,7 @@ class ConfigBlock:
         if m is None or self.pairs >= MAX_PAIRS:
             return False
         indent, key, value = len(m.group("indent")), m.group("key"), m.group("value")
+        value = value.rstrip() if value is not None else None
         while self.sections and self.sections[-1][0] >= indent:
             self.sections.pop()
         if value is None:  # "model:" opens a nested section
