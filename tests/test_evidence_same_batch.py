@@ -51,3 +51,36 @@ def test_same_batch_fires_on_a_corpus_run() -> None:
     run = load_run([str(REALLIB / "plain_pytorch-data_pipeline_bug-s1" / "run")])
     f = data.detect_same_batch_every_step(run)
     assert f and f[0].numbers["falling_share"] >= data.SAME_BATCH_FALLS
+
+
+def per_step_run(noise: float, seed: int = 0, grad: bool = True, epochs: bool = False) -> Run:
+    """40 train points every 5 steps falling 2.0 -> ~0.2 (times 1 + noise x N(0,1)), a grad norm at the same steps
+    (or none), a held-out loss that keeps improving; `epochs` marks an epoch boundary at every point."""
+    rng = np.random.default_rng(seed)
+    steps = np.arange(5, 205, 5)
+    train = (1.8 * np.exp(-steps / 50) + 0.2) * (1 + noise * rng.standard_normal(steps.size))
+    run = Run()
+    run.add_series(Series("loss", steps, train, "run/train.log"))
+    if grad:
+        run.add_series(Series("grad_norm", steps, 1.0 + 0.0 * steps, "run/train.log"))
+    run.add_series(Series("eval_loss", np.arange(40, 240, 40), np.linspace(1.8, 1.0, 5), "run/train.log"))
+    if epochs:
+        run.epoch_starts = [(int(s), i) for i, s in enumerate(steps)]
+    return run.finalize()
+
+
+def test_same_batch_fires_in_a_per_step_log_without_overfitting() -> None:
+    f = data.detect_same_batch_every_step(per_step_run(0.0))
+    assert f and f[0].step == 5 and "optimizer steps" in f[0].evidence[0]
+    # flax-data_pipeline_bug-s1 (CLU "[step] grad_norm=..., train_loss=..." every 5 steps, the first batch every
+    # step): the loss falls at all 60 logged steps, 2.04 -> 0.23, while the held-out loss improves 1.83 -> 1.03
+    run = load_run([str(REALLIB / "flax-data_pipeline_bug-s1" / "run")])
+    (g,) = data.detect_same_batch_every_step(run)
+    assert g.step == 1 and g.numbers["falling_share"] == 1.0
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_same_batch_silent_on_fresh_batches_epoch_rows_or_no_grad_norm(seed: int) -> None:
+    assert data.detect_same_batch_every_step(per_step_run(0.1, seed)) == []  # fresh batches scatter
+    assert data.detect_same_batch_every_step(per_step_run(0.0, grad=False)) == []  # no sign of per-step points
+    assert data.detect_same_batch_every_step(per_step_run(0.0, epochs=True)) == []  # epoch means fall smoothly

@@ -328,7 +328,7 @@ def test_logger_location_before_a_step_needs_the_step_alone(tmp_path):
 
 def test_tianshou_epoch_with_number_sign_is_the_step():
     run = read(REALWORLD / "g1-tianshou-levdoom-dqn-defend-center-50ep" / "run" / "train.log")
-    rew = points(run, "test_reward")
+    rew = points(run, "eval_reward")  # its per-epoch test split is its only held-out curve (Run.finalize)
     assert sorted(rew) == list(range(1, 51))  # 50 epochs, not 100 line-order steps
     assert rew[1] == 3.9861 and rew[45] == 5.5258
     assert sorted(points(run, "loss")) == list(range(1, 51))

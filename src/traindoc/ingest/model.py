@@ -202,6 +202,21 @@ class Run:
                                         np.concatenate([p.values for p in parts]), best.source, best.raw_name)
         self._parts.clear()
 
+    def _test_split_as_heldout(self) -> None:
+        """A run that logs a test split and no validation split at all monitors its held-out data on the test set
+        (the Flax and PyTorch MNIST examples evaluate on `test_ds` after every epoch): its `test_*` metrics are then
+        the held-out curves every detector reads as `eval_*` (the raw name stays `test_...` for quoting). With any
+        `eval_*` metric present the test split stays apart, and so does a test metric of fewer than
+        MONITORED_POINTS evaluations: a final test score is no curve the run was watched by."""
+        if any(name.startswith("eval_") for name in self.metrics):
+            return
+        for name in sorted(n for n in self.metrics if n.startswith("test_") and "@rank" not in n):
+            if int(np.isfinite(self.metrics[name].values).sum()) < MONITORED_POINTS:
+                continue
+            s = self.metrics.pop(name)
+            heldout = "eval_" + name[len("test_"):]
+            self.metrics[heldout] = Series(heldout, s.steps, s.values, s.source, s.raw_name)
+
     def _pick_config_sites(self) -> None:
         """Choose, for each key written in several files, the effective value and the site a fix should edit.
 
@@ -237,6 +252,7 @@ class Run:
         """Merge and sort every series by step, dropping duplicate steps (see _merge_series); order what readers
         appended (sources, events, samples, code files) so that nothing depends on the order files were read."""
         self._merge_series()
+        self._test_split_as_heldout()
         self._pick_config_sites()
         self.sources.sort(key=lambda s: (s.path, s.format))
         self.events.sort(key=lambda e: e.source)  # stable: each file's events stay in their logged order
@@ -274,6 +290,11 @@ class Run:
 
 # Config kinds that are defaults written in code: any explicit config file overrides them.
 _CODE_DEFAULTS = {"dataclass_default", "argparse_default"}
+
+
+# Evaluations a test metric needs to be a held-out curve (Run._test_split_as_heldout): the fewest that show a
+# direction (first, middle, last), what the held-out detectors ask for (evidence/detectors/transfer.py: >= 3).
+MONITORED_POINTS = 3
 
 
 def _richness(s: Series) -> tuple[int, int, str, str]:

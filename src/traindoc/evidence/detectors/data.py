@@ -107,9 +107,17 @@ def detect_label_leakage(run: Run) -> list[Finding]:
             i = int(np.argmin(evv_))
             first_drop = (float(evv_[0]) - float(evv_[i])) / max(abs(float(evv_[0])), 1e-8)
             rise = (float(evv_[-1]) - float(evv_[i])) / max(abs(float(evv_[i])), 1e-8)
+            early = heldout.improved_before_first_eval(loss, ev_s) if i == 0 else None
             if 0 < i < evv_.size - 2 and first_drop >= 0.1 and rise >= 0.25:
                 ev.append(f"but eval_loss first improved ({fmt(float(evv_[0]))} -> {fmt(float(evv_[i]))} at step "
                           f"{int(est_[i])}) then rose {rise:.0%}: the pattern of memorisation, not of leakage")
+                strength *= 0.4
+            elif early is not None and rise >= 0.25:
+                # the U's falling half happened before the first evaluation: the held-out loss was first scored
+                # already below where the training loss started (an untrained model's level on either set)
+                ev.append(f"but eval_loss was first scored at {fmt(early[1])}, already below the training loss's start "
+                          f"{fmt(early[0])}, and then rose {rise:.0%}: it improved before its first evaluation, the "
+                          "pattern of memorisation, not of leakage")
                 strength *= 0.4
     # a held-out task metric that got materially better means something learned on train transfers: the model
     # memorises (or grows over-confident), it does not read its targets from the input (evidence/heldout.py).
@@ -707,7 +715,18 @@ def detect_overfitting(run: Run) -> list[Finding]:
             ev.append(f"on its way to the minimum the held-out loss already jumped {up:.3g}x between two evaluations, "
                       f"as much as the {rise:.0%} rise: the turn is within its own scatter")
             strength *= 0.4
-    if imin == 0:
+    early = heldout.improved_before_first_eval(loss, ev_s) if imin == 0 else None
+    if early is not None and loss is not None:
+        lst0, lv0 = loss.finite()
+        at0 = lv0[lst0 <= est[0]]
+        if at0.size and heldout.train_rose_after(lst0, lv0, int(est[0]), float(at0[-1])) is not None:
+            early = None  # both losses rose after the first evaluation: an unstable stretch, judged below
+    if early is not None:
+        # the first evaluation is the best, but it was scored already below where the training loss started (an
+        # untrained model's level on either set): the held-out loss improved before it was first scored
+        ev.append(f"the first evaluation is the best, and at {fmt(early[1])} already below the training loss's start "
+                  f"{fmt(early[0])}: the held-out loss improved before it was first scored")
+    elif imin == 0:
         # the first evaluation is already the best: held-out loss never improved, which fits a train/eval
         # mismatch (leakage, a wrong eval set) at least as well as memorisation
         ev.append("the first evaluation is already the best: the held-out loss never improved")
@@ -793,24 +812,44 @@ def detect_overfitting(run: Run) -> list[Finding]:
 # A train loss that falls at >= 95 % of >= 20 logged steps next to an overfitting held-out curve is one batch
 # memorised, or a loss averaged over many steps (which the log may not say): the same-batch loop is listed beside
 # overfitting (0.3), never confirmed; the loop or the loader shows which.
+# Without an overfitting held-out curve the same smoothness still says it when the points are optimizer steps: a
+# gradient norm logged at (nearly) every loss point and no epoch boundary in the log mark a per-step log, not an
+# epoch history (whose rows are means over a whole epoch and fall smoothly in healthy runs: the dev corpus's
+# monotone healthy curves are all epoch histories). One batch fitted over and over improves the held-out loss too
+# while the batch's features generalise, so that curve is no alibi; still listed only (a loss averaged over many
+# steps reads the same).
+SAME_BATCH_GRAD_SHARE = 0.8
+
+
+def _per_step_log(run: Run, steps: np.ndarray) -> bool:
+    """The loss points are optimizer steps: a grad norm logged at >= 80 % of them, no epoch boundary logged."""
+    g = run.series("grad_norm")
+    if g is None or run.epoch_starts or run.meta.get("planned_epochs"):
+        return False
+    return float(np.isin(steps, g.steps).mean()) >= SAME_BATCH_GRAD_SHARE
+
+
 SAME_BATCH_POINTS = 20
 SAME_BATCH_FALLS = 0.95
 SAME_BATCH = 0.3
 
 
 def detect_same_batch_every_step(run: Run) -> list[Finding]:
-    """Overfitting with a train loss that falls at almost every logged step: the model may see one batch only."""
+    """A train loss that falls at almost every logged step, beside an overfitting held-out curve or in a per-step
+    log: the model may see one batch only."""
     over = [f for f in detect_overfitting(run) if f.strength >= 0.5]
     loss = loss_series(run)
-    if not over or loss is None:
+    if loss is None:
         return []
     st, v = loss.finite()
-    if v.size < SAME_BATCH_POINTS:
+    if v.size < SAME_BATCH_POINTS or not (over or _per_step_log(run, st)):
         return []
     falls = float((np.diff(v) < 0).mean())
     if falls < SAME_BATCH_FALLS:
         return []
-    ev = [*over[0].evidence[:1],
+    first = over[0].evidence[:1] if over else [
+        "a grad norm is logged with the loss at its steps: these are optimizer steps, not epoch means"]
+    ev = [*first,
           f"the train loss fell at {falls:.0%} of its {v.size - 1} logged steps ({fmt(float(v[0]))} -> "
           f"{fmt(float(v[-1]))}) {cite_series(loss)}: none of the scatter fresh mini-batches give, the curve of one "
           "batch fitted over and over (or of a loss averaged over many steps)"]

@@ -80,6 +80,15 @@ CREEP_STRENGTH = 0.45
 FROZEN_MIN_EVALS = 4
 FROZEN_SHARE = 0.5
 FROZEN_STRENGTH = 0.5
+# The same freeze seen in an epoch history, where the training loss is an epoch mean: with the weights unchanged,
+# that mean over the same training set is the same number whatever the batch order, so it repeats too (an LR that
+# still moves the weights makes it depend on the path, and it wobbles in its last digits). Two series frozen at the
+# same evaluations is what a converged model's 4-decimal print does not give by chance, so >= 4 significant digits
+# suffice there (1.5069 repeated, not 0.0002: a memorised training set's loss printed as a single digit). The
+# training mean must repeat at >= 3/4 of those evaluations: a run cut by a step budget ends on a partial epoch, a
+# different subset of batches with a mean of its own.
+EPOCH_FROZEN_DIGITS = 4
+EPOCH_FROZEN_TRAIN_SHARE = 0.75
 
 # A cross-entropy is the mean of -ln p(true class). When the loss equals (1 - accuracy) x c, the correctly classified
 # samples cost ~0 and every misclassified one costs c nats. c >= ln 1e6 = 13.8 (ANY_LABELS_NATS) means each error
@@ -202,17 +211,33 @@ def detect_creeping_heldout(run: Run) -> list[Finding]:
                     {"heldout_fall": fall, "loss_progress": prog})]
 
 
-def _frozen_tail(v: np.ndarray) -> int | None:
-    """Index of the first evaluation of an identical (>= 6 significant digits) tail covering >= 4 evaluations and
-    at least half of them, after a first evaluation that differs; None otherwise."""
+def _frozen_tail(v: np.ndarray, digits: int = 6, from_first: bool = False) -> int | None:
+    """Index of the first evaluation of an identical tail (its value printed to >= `digits` significant digits)
+    covering >= 4 evaluations and at least half of them, after a first evaluation that differs (or from the first
+    evaluation on, with `from_first`); None otherwise."""
     j = v.size - 1
     while j > 0 and v[j - 1] == v[-1]:
         j -= 1
     same = v.size - j
     x = float(v[-1])
-    if j < 1 or same < FROZEN_MIN_EVALS or same < FROZEN_SHARE * v.size or x == float(f"{x:.5g}"):
+    if (j < 1 and not from_first) or same < FROZEN_MIN_EVALS or same < FROZEN_SHARE * v.size \
+            or x == float(f"{x:.{digits - 1}g}"):
         return None
     return j
+
+
+def _epoch_means_frozen(lst: np.ndarray, lv: np.ndarray, est: np.ndarray) -> float | None:
+    """The training loss repeated at >= 3/4 of the evaluations `est` (aligned at or before each), printed to >= 4
+    significant digits: the value, else None."""
+    at = [lv[lst <= int(s)] for s in est]
+    if any(a.size == 0 for a in at):
+        return None
+    vals = np.array([float(a[-1]) for a in at])
+    uniq, counts = np.unique(vals, return_counts=True)
+    x = float(uniq[int(np.argmax(counts))])
+    if int(counts.max()) < EPOCH_FROZEN_TRAIN_SHARE * vals.size or x == float(f"{x:.{EPOCH_FROZEN_DIGITS - 1}g}"):
+        return None
+    return x
 
 
 def detect_heldout_frozen_midrun(run: Run) -> list[Finding]:
@@ -228,10 +253,40 @@ def detect_heldout_frozen_midrun(run: Run) -> list[Finding]:
     lst, lv = loss.finite()
     after = lv[lst >= est[j]] if j is not None else lv[:0]
     if j is None or after.size < 3 or np.unique(after).size < after.size // 2 + 1:
-        return []  # a training loss that stopped moving too is another rule's (a constant or pinned loss)
+        return _epoch_history_frozen(ev_s, loss)  # the training loss stopped moving too: an epoch history's freeze
     ev = [f"the held-out loss moved until evaluation {j + 1} (step {int(est[j])}) and is {fmt(float(v[-1]))} to "
           f"every printed digit at all {v.size - j} evaluations since, {v.size - j} of {v.size}, while the training "
           f"loss still moves: the weights stopped changing with half the run to go {cite_series(ev_s)}",
+          "updates that stop mid-run are what an LR decayed to 0 gives (a per-epoch scheduler stepped every batch); "
+          "log the LR to confirm"]
+    return [Finding("detect_heldout_frozen_midrun", "scheduler_misuse", FROZEN_STRENGTH,
+                    "the weights stop changing mid-run", ev, int(est[j]), {"frozen_from_eval": j,
+                                                                          "frozen_evals": int(v.size - j)})]
+
+
+def _epoch_history_frozen(ev_s: Series, loss: Series) -> list[Finding]:
+    """The held-out loss and the training epoch mean both repeat (>= 4 significant digits) at the same >= 4
+    evaluations and >= half of them (EPOCH_FROZEN_DIGITS), after the training mean moved: the weights stopped
+    changing mid-run. The held-out loss may repeat from its first evaluation on: the first epoch's training mean is
+    taken while the weights still move, the held-out loss at its end, so weights that stop within the first epoch
+    give a first training row of its own and a held-out loss frozen from the start."""
+    est, v = ev_s.finite()
+    j = _frozen_tail(v, EPOCH_FROZEN_DIGITS, from_first=True)
+    if j is None:
+        return []
+    lst, lv = loss.finite()
+    k = max(j, 1)  # the training mean of the first epoch is taken while the weights move
+    train = _epoch_means_frozen(lst, lv, est[k:]) if est.size - k >= FROZEN_MIN_EVALS - 1 else None
+    before = lv[lst <= est[k - 1]]
+    if train is None or before.size == 0 or bool(np.all(before == train)):
+        return []  # a training loss that never moved at all is another rule's (a constant or pinned loss)
+    held = (f"the held-out loss is {fmt(float(v[-1]))} to every printed digit at all {v.size} evaluations" if j == 0
+            else f"the held-out loss moved until evaluation {j + 1} (step {int(est[j])}) and is {fmt(float(v[-1]))} "
+                 f"to every printed digit at all {v.size - j} evaluations since, {v.size - j} of {v.size}")
+    ev = [f"{held} {cite_series(ev_s)}",
+          f"and the training loss, an epoch mean that depends on the batch order only while the weights move, is "
+          f"{fmt(train)} at the same evaluations after moving from {fmt(float(lv[0]))}: the weights stopped changing "
+          f"with half the run to go {cite_series(loss)}",
           "updates that stop mid-run are what an LR decayed to 0 gives (a per-epoch scheduler stepped every batch); "
           "log the LR to confirm"]
     return [Finding("detect_heldout_frozen_midrun", "scheduler_misuse", FROZEN_STRENGTH,

@@ -194,7 +194,7 @@ def _never_learned(run: Run) -> NotLearning | None:
         return pinned
     st, v = loss.finite()
     if v.size < MIN_POINTS:
-        return None
+        return _short_history_at_chance(run, loss, k_cfg)
     early = v[:max(3, v.size // 10)]
     late = v[-max(5, int(0.3 * v.size)):]
     a, b = float(np.median(early)), float(np.median(late))
@@ -245,6 +245,40 @@ def _never_learned(run: Run) -> NotLearning | None:
         ev.append(frozen_pred)
     return NotLearning(b, a, k, source, int(st[j0]), int(st[-1]), ev, heldout_above=above,
                        unchanging=frozen_pred is not None)
+
+
+# An epoch history too short for the trend test (3-7 rows): each row is a mean over a whole epoch, so there is no
+# minibatch noise to see through, and what is asked of it is stricter instead: every training row within 3 % of
+# ln(k) (CHANCE_REL_TOL, the band of a known class count), the held-out loss at every one of >= 3 evaluations too,
+# and an accuracy, when logged, at ~1/k. Three rows are the fewest that show a run staying put; a model that learns
+# anything in an epoch leaves the band on at least one series (the dev healthy runs fall >= 4.5 % by then).
+SHORT_MIN_POINTS = 3
+
+
+def _short_history_at_chance(run: Run, loss: Series, k_cfg: int | None) -> NotLearning | None:
+    """A 3-7 row loss history at chance on every row, confirmed by a held-out loss at chance at every evaluation."""
+    st, v = loss.finite()
+    ev_s = run.series("eval_loss")
+    if v.size < SHORT_MIN_POINTS or ev_s is None or float(v.min()) <= 0:
+        return None
+    ev_v = ev_s.finite()[1]
+    b = float(np.median(v))
+    k = k_cfg if k_cfg is not None else int(round(math.exp(min(b, math.log(MAX_INFERRED_K + 1)))))
+    if k < 2 or (k_cfg is None and (k > MAX_INFERRED_K or not _near(b, k, INFERRED_REL_TOL))):
+        return None
+    if ev_v.size < SHORT_MIN_POINTS or not all(_near(float(x), k, CHANCE_REL_TOL) for x in (*v, *ev_v)):
+        return None
+    acc = _accuracy(run)
+    if acc is not None and abs(acc[0] - 1 / k) > 0.5 / k:
+        return None
+    ev = [f"the loss is at chance at every one of its {v.size} rows ({int(st[0])}..{int(st[-1])}): "
+          f"{', '.join(fmt(float(x)) for x in v)} vs ln({k}) = {math.log(k):.4g} (k from "
+          f"{'the configured class count' if k_cfg is not None else 'the loss'}), and the held-out loss at all "
+          f"{ev_v.size} evaluations ({fmt(float(ev_v.min()))}..{fmt(float(ev_v.max()))}): the output does not "
+          f"depend on the input {cite_series(loss)} {cite_series(ev_s)}"]
+    if acc is not None:
+        ev.append(f"accuracy {acc[0]:.3g} vs chance 1/{k} = {1 / k:.3g} {cite_series(acc[1])}")
+    return NotLearning(b, float(v[0]), k, "config" if k_cfg is not None else "loss", int(st[0]), int(st[-1]), ev)
 
 
 # A held-out accuracy is the share of a fixed set whose predicted class is right: identical to every printed digit at

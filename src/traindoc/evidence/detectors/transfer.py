@@ -25,7 +25,9 @@ def detect_heldout_never_improves(run: Run) -> list[Finding]:
     feature) learns a shortcut that is absent from correctly built held-out batches, so the held-out loss never
     falls at all. A held-out task metric decides it: one that never improves materially (evidence/heldout.py)
     makes the finding (0.55); one that improved means the model learned something real (memorisation of a tiny
-    training set can also make the first evaluation the best): no finding. Without a task metric the two readings
+    training set can also make the first evaluation the best): no finding. Nor when the first evaluation's held-out
+    loss is already <= 0.8x where the training loss started (heldout.improved_before_first_eval): the held-out set
+    improved before it was first scored, the memorisation came after. Without a task metric the two readings
     stay open and this rule says nothing (detect_label_leakage and detect_overfitting each list their reading).
     """
     loss, ev_s = loss_series(run), run.series("eval_loss")
@@ -42,6 +44,8 @@ def detect_heldout_never_improves(run: Run) -> list[Finding]:
     first, best, last = float(evv[0]), float(np.min(evv)), float(np.median(evv[-2:]))
     if first <= 0 or best < (1 - NEVER_BETTER) * first or last < WORSENS * first:
         return []
+    if heldout.improved_before_first_eval(loss, ev_s) is not None:
+        return []  # the held-out loss fell below the untrained level before it was first scored: something transferred
     ev = [f"train loss fell {start / max(end, 1e-12):.3g}x ({fmt(start)} -> {fmt(end)}) {cite_series(loss)}",
           f"while eval_loss was at its best at the first evaluation (step {int(est[0])}, {fmt(first)}) and rose to "
           f"{fmt(last)}: nothing learned on train transfers {cite_series(ev_s)}"]

@@ -34,6 +34,7 @@ from traindoc.ingest.model import LogEvent, Run, Series, Source
 from traindoc.ingest.readers import hf_trainer
 from traindoc.ingest.readers._command_line import command_flags
 from traindoc.ingest.readers._command_line import record as record_flags
+from traindoc.ingest.readers._config_block import ConfigBlock, opens_block
 from traindoc.ingest.readers._config_line import config_pairs
 from traindoc.ingest.readers._config_line import record as record_config
 from traindoc.ingest.readers._device_line import device_line
@@ -501,6 +502,7 @@ class _Parser:
         self.bad_lines = 0
         self.first_bad: int | None = None
         self.hf_unread = 0  # HF Trainer per-step log dicts met and not read (see _hf_dict)
+        self.config_block: ConfigBlock | None = None  # a YAML config printed under a "Config:" line (_config_block)
 
     def finish(self) -> None:
         # the length the run is planned for, as its own progress counter prints it ("epoch 5/50"): a schedule that
@@ -658,6 +660,13 @@ class _Parser:
             if indented or not line.text:
                 return  # stack frames and source lines; the exception line after them is what matters
             self.in_traceback = False
+        if self.config_block is not None:
+            if self.config_block.take(raw, run, col.path, line_no):
+                return
+            self.config_block = None
+        if opens_block(line.text):
+            self.config_block = ConfigBlock()
+            return
         for text in (line.text, line.after_bar):
             if not text:
                 continue
