@@ -55,3 +55,23 @@ def test_other_text_is_not_claimed(tmp_path: Path, text: str) -> None:
     f = tmp_path / "train.log"
     f.write_text(text)
     assert kaldi_nnet3.sniff(f, f.read_bytes()) == 0.0
+
+
+def test_sniff_is_linear_in_a_long_token(tmp_path: Path) -> None:
+    # a hostile head (one 64 KiB token of digits, as tests/adversarial.py's huge_line writes) must not cost more
+    # than linear time: time at 4n vs n, best of 3, under 8x (a quadratic scan is 16x; it took ~50 s at 64 KiB)
+    import time
+
+    def best(n: int) -> float:
+        path = tmp_path / f"train{n}.log"
+        head = b"{" + b"1" * n + b"\nprob_train.3.log:LOG 0.5\n"
+        path.write_bytes(head)
+        times = []
+        for _ in range(3):
+            t0 = time.perf_counter()
+            kaldi_nnet3.sniff(path, head)
+            times.append(time.perf_counter() - t0)
+        return min(times)
+
+    small, large = best(16 << 10), best(64 << 10)
+    assert large < 8 * max(small, 1e-4)

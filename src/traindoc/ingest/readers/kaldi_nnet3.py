@@ -31,9 +31,10 @@ from traindoc.ingest.readers._structured import Columns, LineStats, is_text, lin
 from traindoc.ingest.registry import Reader, ReadError
 
 _NUM = r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?|[-+]?nan|[-+]?inf"
-# the diagnostics file a line came from: its folder (one experiment), split and iteration
-_FILE = re.compile(r"(?P<dir>[^\s:]*?)(?:compute_prob|compute_objf|objf|prob)_(?P<split>train|valid)"
-                   r"\.(?P<iter>\d+|final|combined)\.log")
+# the diagnostics file a line came from: its split and iteration; its folder (one experiment) is the text before it
+# back to the last space or colon. The folder is not part of the pattern: a lazy `[^\s:]*?` before the name is tried
+# from every start position, quadratic on a long token (a 64 KiB line of digits took ~50 s to sniff).
+_FILE = re.compile(r"(?:compute_prob|compute_objf|objf|prob)_(?P<split>train|valid)\.(?P<iter>\d+|final|combined)\.log")
 _OVERALL = re.compile(r"Overall (?P<what>log-probability|accuracy|objective function|objf) for '(?P<out>[^']+)' is "
                       rf"(?:(?:{_NUM}) \+ (?:{_NUM}) = )?(?P<value>{_NUM}) per frame")
 # a grep of bare objective values: "objf_valid.0.log:LOG 0.974206"
@@ -45,6 +46,15 @@ def _split_iter(path: Path) -> tuple[str, str] | None:
     return (m.group("split"), m.group("iter")) if m else None
 
 
+def _file_in(text: str) -> tuple[re.Match[str], str] | None:
+    """The first diagnostics file name in `text` and the folder written before it (linear in len(text))."""
+    m = _FILE.search(text)
+    if m is None:
+        return None
+    start = max(text.rfind(" ", 0, m.start()), text.rfind("\t", 0, m.start()), text.rfind(":", 0, m.start())) + 1
+    return m, text[start:m.start()]
+
+
 def sniff(path: Path, head: bytes) -> float:
     if not head or not is_text(head):
         return 0.0
@@ -52,7 +62,7 @@ def sniff(path: Path, head: bytes) -> float:
     if _split_iter(path) is not None and _OVERALL.search(text):
         return 0.9  # a compute_prob file itself: above the text-log reader (0.8), which cannot see its name
     grep_lines = sum(1 for line in text.splitlines()[:400]
-                     if (m := _FILE.search(line)) and line[m.end():m.end() + 1] == ":"
+                     if (fm := _file_in(line)) and line[fm[0].end():fm[0].end() + 1] == ":"
                      and (_OVERALL.search(line) or _BARE.search(line)))
     return 0.9 if grep_lines >= 2 else 0.0
 
@@ -88,9 +98,10 @@ def read(path: Path, run: Run) -> Source:
                 bare = None if m else _BARE.search(line)
                 if m is None and bare is None:
                     continue
-                fm = _FILE.search(line[: (m or bare).start()])  # type: ignore[union-attr]
-                if fm is not None:
-                    split, it, folder = fm.group("split"), fm.group("iter"), fm.group("dir")
+                found = _file_in(line[: (m or bare).start()])  # type: ignore[union-attr]
+                if found is not None:
+                    fm, folder = found
+                    split, it = fm.group("split"), fm.group("iter")
                     if chosen_dir is None:
                         chosen_dir = folder
                     elif folder != chosen_dir:  # a grep over several experiments: the first one is the run
