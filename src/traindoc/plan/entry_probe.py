@@ -55,6 +55,17 @@ def setting_name(divisor: str) -> str | None:
     return node.attr if isinstance(node, ast.Attribute) else node.id if isinstance(node, ast.Name) else None
 
 
+def parsed_setting(ctx: Context, path: str, divisor: str) -> tuple[str, ast.Module] | str:
+    """(the accumulation setting's name, the parsed file) for a probe, or why the test reads the source instead."""
+    name = setting_name(divisor)
+    if name is None:
+        return f"the accumulation steps are the constant {divisor}, not a setting a run can change"
+    try:
+        return name, ast.parse(ctx.ws.text(path))
+    except SyntaxError:
+        return f"{rel(ctx, path)} does not parse"
+
+
 def _runs_as_script(tree: ast.Module, line: int) -> bool:
     """The module does something when run as a script: a `__main__` guard, or the loop at `line` at module level."""
     if any(isinstance(n, ast.If) and "__main__" in ast.unparse(n.test) for n in tree.body):
@@ -110,13 +121,10 @@ def _owner(tree: ast.Module, name: str, line: int) -> str | None:
 
 def accum_entry_probe(ctx: Context, path: str, line: int, divisor: str) -> tuple[dict[str, Any] | None, str]:
     """(the probe for the template, "") or (None, why the test reads the source instead)."""
-    name = setting_name(divisor)
-    if name is None:
-        return None, f"the accumulation steps are the constant {divisor}, not a setting a run can change"
-    try:
-        tree = ast.parse(ctx.ws.text(path))
-    except SyntaxError:
-        return None, f"{rel(ctx, path)} does not parse"
+    parsed = parsed_setting(ctx, path, divisor)
+    if isinstance(parsed, str):
+        return None, parsed
+    name, tree = parsed
     entry = _entry(ctx, path, tree, line)
     if isinstance(entry, str):
         return None, entry

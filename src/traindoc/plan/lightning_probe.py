@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from traindoc.plan import regression_probe
-from traindoc.plan.entry_probe import STEPS, setting_name
+from traindoc.plan.entry_probe import STEPS, parsed_setting
 from traindoc.plan.workspace import Context, rel
 
 
@@ -62,13 +62,10 @@ def _data(tree: ast.Module, cls: ast.ClassDef) -> dict[str, str] | None:
 
 def manual_accum_probe(ctx: Context, path: str, line: int, divisor: str) -> tuple[dict[str, Any] | None, str]:
     """(the probe for the template, "") or (None, why the test reads the source instead)."""
-    name = setting_name(divisor)
-    if name is None:
-        return None, f"the accumulation steps are the constant {divisor}, not a setting a run can change"
-    try:
-        tree = ast.parse(ctx.ws.text(path))
-    except SyntaxError:
-        return None, f"{rel(ctx, path)} does not parse"
+    parsed = parsed_setting(ctx, path, divisor)
+    if isinstance(parsed, str):
+        return None, parsed
+    name, tree = parsed
     cls = next((c for c in ast.walk(tree) if isinstance(c, ast.ClassDef) and c.lineno <= line <= (c.end_lineno or 0)
                 and any(b.endswith("LightningModule") for b in _base_names(c))), None)
     if cls is None:

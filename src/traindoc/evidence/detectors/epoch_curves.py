@@ -365,27 +365,29 @@ def detect_saturated_output(run: Run) -> list[Finding]:
                     sat.first_step, sat.numbers)]
 
 
-def detect_saturation_blowup(run: Run) -> list[Finding]:
-    """The saturated, frozen output (saturated_output) reached by a step too large: listed (lr_too_high 0.3)."""
+def _saturation_origin(run: Run, detector: str, cause: str, claim: str, why: str) -> list[Finding]:
+    """One way the saturated, frozen output (saturated_output) can be reached, listed (SATURATED_ORIGIN_STRENGTH)."""
     sat = saturated_output(run)
     if sat is None:
         return []
-    return [Finding("detect_saturation_blowup", "lr_too_high", SATURATED_ORIGIN_STRENGTH,
-                    "a saturated, frozen output: a too-large step can put it there",
-                    [sat.evidence[1], "a step too large blows the logits up into saturation, where the clipped "
-                                      "cross-entropy leaves them no gradient"], sat.first_step, sat.numbers)]
+    return [Finding(detector, cause, SATURATED_ORIGIN_STRENGTH, claim, [sat.evidence[1], why], sat.first_step,
+                    sat.numbers)]
+
+
+def detect_saturation_blowup(run: Run) -> list[Finding]:
+    """The saturated, frozen output reached by a step too large: listed (lr_too_high 0.3)."""
+    return _saturation_origin(run, "detect_saturation_blowup", "lr_too_high",
+                              "a saturated, frozen output: a too-large step can put it there",
+                              "a step too large blows the logits up into saturation, where the clipped cross-entropy "
+                              "leaves them no gradient")
 
 
 def detect_saturation_inputs(run: Run) -> list[Finding]:
-    """The saturated, frozen output (saturated_output) reached through the data: listed (data_pipeline_bug 0.3)."""
-    sat = saturated_output(run)
-    if sat is None:
-        return []
-    return [Finding("detect_saturation_inputs", "data_pipeline_bug", SATURATED_ORIGIN_STRENGTH,
-                    "a saturated, frozen output: inputs or labels of the wrong form can put it there",
-                    [sat.evidence[1], "inputs off their expected scale (unnormalised, or all zeros after an integer "
-                                      "division) pin the pre-activations; check a batch by eye"],
-                    sat.first_step, sat.numbers)]
+    """The saturated, frozen output reached through the data: listed (data_pipeline_bug 0.3)."""
+    return _saturation_origin(run, "detect_saturation_inputs", "data_pipeline_bug",
+                              "a saturated, frozen output: inputs or labels of the wrong form can put it there",
+                              "inputs off their expected scale (unnormalised, or all zeros after an integer division) "
+                              "pin the pre-activations; check a batch by eye")
 
 
 # A loop that never clears the gradient buffer applies lr * (g_1 + ... + g_t) at update t: the step grows with every
