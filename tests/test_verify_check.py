@@ -100,8 +100,12 @@ def hf_run(folder: Path, lr: float) -> Path:
     linear warmup-decay schedule: at lr 0.03 the LR alone (100x AdamW's reference, no symptom) lists lr_too_high as a
     candidate (its detector's cap for an LR with no instability, 0.45), below 0.5 whatever the calibration."""
     folder.mkdir(parents=True)
-    hist = [{"step": s, "loss": 1.0 + 2.0 * math.exp(-s / 40) + 0.01 * ((s * 7) % 5), "grad_norm": 0.5 + 0.01 * (s % 3),
-             "learning_rate": lr * min(s / 16, (160 - s) / 144)} for s in range(5, 165, 5)]
+    # the jitter: minibatch scatter of a few hundredths, as every real loss curve has ((s * 7) % 5 was meant so, but
+    # is 0 for every multiple of 5: a curve that fell at every logged step, the scatter-free signature of one batch
+    # trained over and over, which data_pipeline_bug's rule then lists beside the LR)
+    hist = [{"step": s, "loss": 1.0 + 2.0 * math.exp(-s / 40) + 0.01 * ((s // 5 * 7) % 5),
+             "grad_norm": 0.5 + 0.01 * (s % 3), "learning_rate": lr * min(s / 16, (160 - s) / 144)}
+            for s in range(5, 165, 5)]
     (folder / "trainer_state.json").write_text(json.dumps({"log_history": hist, "global_step": 160, "max_steps": 160}))
     (folder / "training_args.json").write_text(json.dumps({"learning_rate": lr, "optim": "adamw_torch",
                                                            "warmup_steps": 16, "max_grad_norm": 1.0,
