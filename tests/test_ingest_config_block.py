@@ -5,19 +5,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from textlog_support import read_text
 from traindoc.ingest.loader import load_run
-from traindoc.ingest.model import Run
-from traindoc.ingest.readers import text_log
 
 REALLIB = Path(__file__).parent / "corpus" / "reallib"
-
-
-def read_text(tmp_path: Path, text: str) -> Run:
-    path = tmp_path / "train.log"
-    path.write_text(text)
-    run = Run()
-    text_log.read(path, run)
-    return run.finalize()
 
 
 def test_flax_config_block_is_configuration():

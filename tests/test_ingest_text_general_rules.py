@@ -8,24 +8,13 @@ from pathlib import Path
 
 import numpy as np
 
+from textlog_support import read, read_text
 from traindoc.ingest.model import Run
-from traindoc.ingest.readers import text_log
 from traindoc.ingest.readers.textlog_formats import State, comment_marker, held_out_line, parse_generic
 
 REALWORLD = Path(__file__).parent / "corpus" / "realworld"
 
 
-def read(path: Path) -> Run:
-    run = Run()
-    text_log.read(path, run)
-    run.finalize()
-    return run
-
-
-def read_text(tmp_path: Path, text: str, name: str = "train.log") -> Run:
-    path = tmp_path / name
-    path.write_text(text)
-    return read(path)
 
 
 def points(run: Run, name: str) -> dict[int, float]:

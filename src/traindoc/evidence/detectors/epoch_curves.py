@@ -256,12 +256,8 @@ def detect_heldout_frozen_midrun(run: Run) -> list[Finding]:
         return _epoch_history_frozen(ev_s, loss)  # the training loss stopped moving too: an epoch history's freeze
     ev = [f"the held-out loss moved until evaluation {j + 1} (step {int(est[j])}) and is {fmt(float(v[-1]))} to "
           f"every printed digit at all {v.size - j} evaluations since, {v.size - j} of {v.size}, while the training "
-          f"loss still moves: the weights stopped changing with half the run to go {cite_series(ev_s)}",
-          "updates that stop mid-run are what an LR decayed to 0 gives (a per-epoch scheduler stepped every batch); "
-          "log the LR to confirm"]
-    return [Finding("detect_heldout_frozen_midrun", "scheduler_misuse", FROZEN_STRENGTH,
-                    "the weights stop changing mid-run", ev, int(est[j]), {"frozen_from_eval": j,
-                                                                          "frozen_evals": int(v.size - j)})]
+          f"loss still moves: the weights stopped changing with half the run to go {cite_series(ev_s)}"]
+    return _stopped_updates(ev, int(est[j]), j, int(v.size))
 
 
 def _epoch_history_frozen(ev_s: Series, loss: Series) -> list[Finding]:
@@ -286,12 +282,16 @@ def _epoch_history_frozen(ev_s: Series, loss: Series) -> list[Finding]:
     ev = [f"{held} {cite_series(ev_s)}",
           f"and the training loss, an epoch mean that depends on the batch order only while the weights move, is "
           f"{fmt(train)} at the same evaluations after moving from {fmt(float(lv[0]))}: the weights stopped changing "
-          f"with half the run to go {cite_series(loss)}",
-          "updates that stop mid-run are what an LR decayed to 0 gives (a per-epoch scheduler stepped every batch); "
-          "log the LR to confirm"]
+          f"with half the run to go {cite_series(loss)}"]
+    return _stopped_updates(ev, int(est[j]), j, int(v.size))
+
+
+def _stopped_updates(ev: list[str], step: int, j: int, n: int) -> list[Finding]:
+    """The finding of both freezes above (per-step and epoch-history): the updates stopped from evaluation j of n."""
+    ev = ev + ["updates that stop mid-run are what an LR decayed to 0 gives (a per-epoch scheduler stepped every "
+               "batch); log the LR to confirm"]
     return [Finding("detect_heldout_frozen_midrun", "scheduler_misuse", FROZEN_STRENGTH,
-                    "the weights stop changing mid-run", ev, int(est[j]), {"frozen_from_eval": j,
-                                                                          "frozen_evals": int(v.size - j)})]
+                    "the weights stop changing mid-run", ev, step, {"frozen_from_eval": j, "frozen_evals": n - j})]
 
 
 def _aligned_tail(loss: Series, acc: Series) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
