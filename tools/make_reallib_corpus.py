@@ -34,6 +34,7 @@ STACKS = {
     "keras": "corpusgen.keras_stack",
     "flax": "corpusgen.flax_stack",
     "skorch": "corpusgen.skorch_stack",
+    "ignite": "corpusgen.ignite_stack",
 }
 
 

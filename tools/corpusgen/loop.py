@@ -44,7 +44,9 @@ class Trainer:
             if len(self.order) < self.s.batch:
                 self.order += torch.randperm(len(self.tx), generator=self.gen).tolist()
             idx, self.order = self.order[:self.s.batch], self.order[self.s.batch:]
-        x, y = self.tx[idx], self.ty[idx]
+        return self._cast(self.tx[idx], self.ty[idx])
+
+    def _cast(self, x: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         if self.half and x.is_floating_point():
             x = x.half()
         return x, y
@@ -53,14 +55,17 @@ class Trainer:
         leak = self.s.cause == "label_leakage" and self.s.task == "lm"
         return models.loss_fn(self.s, self.model, x, y, leak_shift=leak)
 
-    def step(self) -> tuple[float, float, float]:
+    def step(self, batch: tuple[torch.Tensor, torch.Tensor] | None = None) -> tuple[float, float, float]:
+        """One optimiser step on `batch` (a loader's batch, as an engine hands it over) or, when None, on the
+        Trainer's own draw (the data_pipeline_bug same-batch variant keeps its first batch)."""
         s = self.s
+        draw = self._batch if batch is None else (lambda: self._cast(*batch))
         lr = self.opt.param_groups[0]["lr"]
         if s.cause == "grad_accum_bug":
             accum = s.extra["accum"]
             if self.t % accum == 0:
                 self.opt.zero_grad()
-            x, y = self._batch()
+            x, y = draw()
             loss, _, _ = self._loss(x, y)
             loss.backward()  # not divided by accum
             gn = nn.utils.clip_grad_norm_(self.params, math.inf)
@@ -68,7 +73,7 @@ class Trainer:
         else:
             if s.cause != "zero_grad_missing":
                 self.opt.zero_grad()
-            x, y = self._batch()
+            x, y = draw()
             loss, _, _ = self._loss(x, y)
             if self.half:
                 (loss * s.extra["loss_scale"]).backward()
