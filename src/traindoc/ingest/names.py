@@ -35,6 +35,7 @@ _ALIASES: dict[str, str] = {
     "loss_metrics_global_avg_loss": "loss",  # torchtitan
     "epoch_loss": "loss",  # Keras TensorBoard callback (train/ folder; the validation/ folder gives eval_loss)
     "batch_loss": "loss",
+    "batchloss": "loss",  # PyTorch-Ignite's TensorboardLogger examples: tag "training", {"batchloss": loss}
     "avg_loss": "loss",
     "step_loss": "loss",
     "reduced_train_loss": "loss",  # NeMo
@@ -180,7 +181,8 @@ def _lr_name(raw: str) -> str | None:
     group = normalise(rest)
     if not group or group in _LR_VERB_TAIL:
         return "lr"
-    if group in ("pg0", "group0", "0", "main"):  # the first parameter group is the main one
+    # the first parameter group is the main one (Ignite's OptimizerParamsHandler writes "lr/group_0")
+    if group in ("pg0", "group0", "group_0", "0", "main"):
         return "lr"
     return f"lr/{group}"
 
@@ -311,19 +313,25 @@ STEP_KEYS = (
 # Per-parameter gradient norms: Lightning's `grad_norm(module, norm_type)` utility logs "grad_<p>_norm/<param path>"
 # beside its total ("grad_2.0_norm_total", which the alias table maps to grad_norm); custom loops and TensorBoard
 # scalars use "grad_norm/<param>" or "gradient_norm/<param>" (a "train/" prefix allowed). The parameter path is a
-# dotted module path ending in the tensor's own name. Such series keep their raw name in `run.metrics`; detectors
-# read them as one family (evidence/context.py, layer_grad_norms).
+# dotted module path ending in the tensor's own name. PyTorch-Ignite's GradsScalarHandler (reduction torch.norm)
+# writes "grads_norm/<param path>" with the path's dots turned into slashes ("grads_norm/rnn/weight_ih_l0"), behind
+# an optional tag of the user's ("generator/grads_norm/..."). Such series keep their raw name in `run.metrics`;
+# detectors read them as one family (evidence/context.py, layer_grad_norms).
 _LAYER_GRAD = re.compile(
     r"^(?:(?:train|training)/)?(?:grad_(?:[0-9.]+|inf)_norm|grad_norm|gradient_norm|grad_norms|gradient_norms)"
     r"/(?P<param>[A-Za-z_][\w]*(?:\.[\w]+)*)$"
 )
+_IGNITE_GRAD = re.compile(r"^(?:[\w.-]+/)?grads_norm/(?P<param>[A-Za-z_][\w]*(?:/[\w]+)*)$")
 
 
 def layer_grad_param(raw: str) -> str | None:
     """The parameter path of a per-parameter gradient-norm metric ("grad_2.0_norm/net.1.1.weight" ->
-    "net.1.1.weight"), or None when `raw` is not one."""
+    "net.1.1.weight"; Ignite's "grads_norm/net/1/weight" -> "net.1.weight"), or None when `raw` is not one."""
     m = _LAYER_GRAD.match(raw.strip())
-    return m.group("param") if m else None
+    if m:
+        return m.group("param")
+    m = _IGNITE_GRAD.match(raw.strip())
+    return m.group("param").replace("/", ".") if m else None
 
 
 def pick_step_key(keys) -> str | None:

@@ -225,6 +225,36 @@ def keras_epoch_clock(cols: Columns, batch_clock: bool = False) -> None:
         cols.cols[f"{base}_epoch" if batch_clock or base in cols.cols else base] = (steps, values, raw)
 
 
+def epoch_counted_heldout(cols: Columns) -> str | None:
+    """Held-out tags written at the epoch number beside training tags at the iteration: PyTorch-Ignite's
+    `global_step_from_engine(trainer)` on an evaluator's EPOCH_COMPLETED gives the trainer's epoch, and many loops
+    call `writer.add_scalar("val/loss", v, epoch)` after `add_scalar("train/loss", v, global_step)`. Read as they
+    stand, every evaluation would sit in the first few iterations. When every held-out tag counts 1..n (or 0..n-1)
+    one by one and the training loss runs past 2n, evaluation e is placed at the end of epoch e: e x T / n, T the
+    last training step. Returns a warning saying so, or None when nothing was moved."""
+    train = cols.cols.get("loss")
+    held = [k for k in cols.cols if k.startswith(("eval_", "test_"))]
+    if train is None or not held or len(train[0]) < 5:
+        return None
+    last = max(train[0])
+    counts = set()
+    for k in held:
+        steps = list(cols.cols[k][0])
+        start = steps[0] if steps else -1
+        if start not in (0, 1) or steps != list(range(start, start + len(steps))):
+            return None
+        counts.add((start, len(steps)))
+    n = max(start + size - 1 for start, size in counts) + (1 if min(start for start, _ in counts) == 0 else 0)
+    if n < 2 or last < 2 * n:
+        return None
+    for k in held:
+        steps, values, raw = cols.cols[k]
+        shift = 1 if steps[0] == 0 else 0
+        cols.cols[k] = (array("q", [round((e + shift) * last / n) for e in steps]), values, raw)
+    return (f"held-out tags count epochs 1..{n} beside training steps up to {last}: each evaluation is placed at "
+            f"the end of its epoch ({last / n:.4g} steps per epoch)")
+
+
 class _State:
     def __init__(self, split: str | None, folder: str = "") -> None:
         self.split = split
@@ -447,6 +477,9 @@ def read(path: Path, run: Run) -> Source:
     if st.last_wall:
         run.meta["tensorboard_last_wall_time"] = max(st.last_wall, run.meta.get("tensorboard_last_wall_time", 0.0))
     keras_epoch_clock(st.cols, keras_batch_clock(path))
+    moved = epoch_counted_heldout(st.cols)
+    if moved is not None:
+        source.warnings.append(moved)
     _restarts(st, run, path)
     source.records = st.records
     source.metrics = st.cols.flush(run, str(path))

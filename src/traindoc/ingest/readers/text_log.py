@@ -38,6 +38,8 @@ from traindoc.ingest.readers._config_block import ConfigBlock, opens_block
 from traindoc.ingest.readers._config_line import config_pairs
 from traindoc.ingest.readers._config_line import record as record_config
 from traindoc.ingest.readers._device_line import device_line
+from traindoc.ingest.readers._metric_block import MetricBlock
+from traindoc.ingest.readers._metric_block import opens_block as opens_metric_block
 from traindoc.ingest.readers._number_columns import number_columns
 from traindoc.ingest.readers._param_lines import param_line
 from traindoc.ingest.readers._precision_line import precision_line
@@ -503,8 +505,17 @@ class _Parser:
         self.first_bad: int | None = None
         self.hf_unread = 0  # HF Trainer per-step log dicts met and not read (see _hf_dict)
         self.config_block: ConfigBlock | None = None  # a YAML config printed under a "Config:" line (_config_block)
+        self.metric_block: MetricBlock | None = None  # metrics printed under a "val metrics:" heading (_metric_block)
+
+    def _flush_metric_block(self) -> None:
+        """Read the open metric block (_metric_block) as the one line it stands for, at its heading's line."""
+        block, self.metric_block = self.metric_block, None
+        text = block.line() if block is not None else None
+        if text is not None:
+            self._frame(block.at, text)
 
     def finish(self) -> None:
+        self._flush_metric_block()
         # the length the run is planned for, as its own progress counter prints it ("epoch 5/50"): a schedule that
         # ends long before it is visible only against this
         planned = max((st.extra.get("planned_epochs", 0) for st in self.states.values()), default=0)
@@ -667,6 +678,13 @@ class _Parser:
         if opens_block(line.text):
             self.config_block = ConfigBlock()
             return
+        if self.metric_block is not None:
+            if self.metric_block.take(raw):
+                return
+            self._flush_metric_block()
+        self.metric_block = opens_metric_block(line.text, line_no)
+        if self.metric_block is not None:
+            return
         for text in (line.text, line.after_bar):
             if not text:
                 continue
@@ -698,6 +716,14 @@ class _Parser:
                 rec = None
             if rec is None and not self.generic_in_order and phase_line(text):
                 rec = self._phase(text)
+            if rec is not None and rec.eval and rec.from_epoch and self.explicit_seen and all(
+                    canonical(k).startswith(("eval_", "test_")) for k in rec.metrics):
+                # an evaluation that names only its epoch, in a log whose training lines count their own steps
+                # ("Epoch[2] Iter[120] loss=..." then "Epoch 2 - ... val metrics:"): printed after the last step
+                # seen, as _phase places one; its epoch number is no position in that step count. (A line that
+                # also carries training metrics, "Epoch: 3 done: Avg Train Loss: .. Avg Valid Loss: ..", is an
+                # epoch row of its own and keeps its epoch.)
+                rec.step = None
             if rec is not None and rec.step is not None and not _INT64[0] <= rec.step <= _INT64[1]:
                 raise ValueError(f"step {rec.step} out of range")
             if rec is None and HF_DICT.search(text):

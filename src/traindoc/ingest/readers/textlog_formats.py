@@ -1621,6 +1621,9 @@ _METRICY = re.compile(r"loss|cost|lr\b|learning|grad|norm|acc|ppl|perplexity|sco
 # "[1,  2000] loss: 2.182" (the CIFAR tutorial), "[10]\ttrain-rmse:0.3" (xgboost).
 _FRACTION = re.compile(r"\b(epoch|step|iter|iteration|batch)\s*[:#]?\s*[\[(]?\s*(\d+)\s*/\s*(\d+)\s*[\])]?", re.I)
 _BRACKET_PAIR = re.compile(r"^\[\s*(\d+),\s*(\d+)\]")
+# a counter name glued to its count in brackets, "Epoch[3]", "Iter[120]" (PyTorch-Ignite's README and examples)
+_BRACKETED_COUNTER = re.compile(r"\b(epoch|iter|iteration|step)\[(\d{1,12})\]", re.I)
+_BRACKETED_STEP = re.compile(r"\b(?:iter|iteration|step)\[\d{1,12}\]", re.I)
 _BRACKET_STEP = re.compile(r"^\[(\d+)\]\s")
 
 
@@ -1735,7 +1738,14 @@ def _sentences(line: str) -> str:
 # "train: loss 0.5 valid: loss 0.6"). A held-out metric is named with the split's prefix, so it never joins the
 # training series of the same name.
 _PHASE_WORDS = r"train|training|valid|validation|val|eval|evaluation|test|testing|dev"
-_PHASE = re.compile(rf"[(\[]({_PHASE_WORDS})[)\]]|(?<![\w/.-])({_PHASE_WORDS})\s*:\s*(?=[A-Za-z_])", re.I)
+# A results heading ("Validation Results - Epoch[3] Avg accuracy: 0.91 Avg loss: 0.27", PyTorch-Ignite's README and
+# examples; "Test results: ...") marks its line's metrics as that split's too.
+_PHASE = re.compile(rf"[(\[]({_PHASE_WORDS})[)\]]|(?<![\w/.-])({_PHASE_WORDS})\s*:\s*(?=[A-Za-z_])"
+                    rf"|(?<![\w/.-])({_PHASE_WORDS})\s+results?\s*[-:|]", re.I)
+
+
+def _phase_word(m: re.Match[str]) -> str:
+    return next(g for g in m.groups() if g).lower()
 # Settings and timers a held-out line repeats are no measurement of the held-out split ("_base/lr", "_timers/_fps").
 _PROCESS_KEY = re.compile(r"(?<![a-z])(?:lr|learning[_ ]?rate|momentum|fps|speed|time|timers?|throughput)(?![a-z])",
                           re.I)
@@ -1752,7 +1762,7 @@ def held_out_line(text: str) -> bool:
     """Whether a line marks its metrics as held-out ("(valid)", "validation: acc=..."): the reader gives such lines to
     the generic rules even in a log whose family parser does not read them."""
     return _may_mark_phase(text) and (_GERUND_PHASE.match(text) is not None or any(
-        (m.group(1) or m.group(2)).lower() not in _TRAIN_WORDS for m in _PHASE.finditer(text)))
+        _phase_word(m) not in _TRAIN_WORDS for m in _PHASE.finditer(text)))
 
 
 def phase_line(text: str) -> bool:
@@ -1774,7 +1784,7 @@ def _phase_prefixes(line: str) -> list[tuple[int, str | None]]:
     if g:
         out.append((g.end(), "test_" if g.group(1).lower() == "testing" else "val_"))
     for m in _PHASE.finditer(line):
-        word = (m.group(1) or m.group(2)).lower()
+        word = _phase_word(m)
         out.append((m.end(), "" if word in _TRAIN_WORDS else _HELD_OUT_PREFIX[word]))
     return out
 
@@ -1823,6 +1833,11 @@ def parse_generic(line: str, st: State) -> Record | None:
     line = _sentences(line)
     if "#" in line:  # "Epoch #3: ..." (tianshou, many RL loops): the number sign is no part of the counter
         line = _NUMBER_SIGN.sub(r"\1 \2", line)
+    if "]" in line and _BRACKETED_STEP.search(line):
+        # "Epoch[3] Iter[120] loss=..." (PyTorch-Ignite's examples): counters in brackets. Only with a step
+        # counter: the quickstart's "Epoch[3] Loss: 0.52", printed every few iterations, names its epoch alone, and
+        # the line order keeps its points apart
+        line = _BRACKETED_COUNTER.sub(r"\1: \2 ", line)
     lead = _LEAD_COUNTER.match(line)
     if lead:  # "120 | loss 4.84 | lr 3e-4 | 13671.82ms": a loop's own step column before the first pipe
         line = f"step={lead.group(1)} | {line[lead.end():]}"
