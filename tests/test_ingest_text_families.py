@@ -581,3 +581,54 @@ def test_fastai_table_metric_column_still_reads_as_validation(tmp_path):
         "2         0.455013    0.501114    0.840000  00:12\n"
     ))
     assert "eval_accuracy" in run.metrics and "accuracy" not in run.metrics
+
+
+def test_metric_logger_console_with_mae_time_prefix(tmp_path):
+    # OpenGVLab/LLaMA-Adapter#144 (MAE-derived finetuning.py): "[time] Epoch: [e]  [ i/N]  eta ..  meters"; the
+    # windowed median is the value, the parenthesised global average the running mean
+    run, src = read(tmp_path, (
+        "[17:11:05.859398] Epoch: [0]  [   30/13000]  eta: 2:17:53  lr: 0.000000  closs: 1.5078 (1.6011)  "
+        "time: 0.6125  data: 0.0001  max mem: 20618\n"
+        "[17:11:12.016458] Epoch: [0]  [   40/13000]  eta: 2:16:36  lr: 0.000000  closs: 1.5508 (1.6249)  "
+        "time: 0.6146  data: 0.0001  max mem: 20618\n"
+        "[17:11:49.250349] Epoch: [0]  [  100/13000]  eta: 2:14:27  lr: 0.000001  closs: 1.5889 (1.6096)  "
+        "time: 0.6232  data: 0.0001  max mem: 20618\n"
+    ))
+    assert src.format == "text_log:metric_logger"
+    assert values(run, "closs") == {30: pytest.approx(1.5078), 40: pytest.approx(1.5508), 100: pytest.approx(1.5889)}
+    assert set(run.metrics) == {"closs", "lr"}  # the clock meters (eta, time, data, max mem) are no metrics
+
+
+def test_metric_logger_loss_mean_epoch_offset_and_nan_guard(tmp_path):
+    # g8-mar-69-autocast-fp16-loss-nan: epoch 8 of 2293 iterations, then MAE's guard message, which is an event
+    run, _ = read(tmp_path, (
+        "[11:41:33.534863] Epoch: [8]  [ 200/2293]  eta: 1:52:52  lr: 0.000004  loss: 0.2606 (0.2654)  time: 3.0808  "
+        "data: 0.0002  max mem: 32637\n"
+        "[11:41:59.064379] Loss is nan, stopping training\n"
+    ))
+    assert values(run, "loss") == {8 * 2293 + 200: pytest.approx(0.2606)}
+    assert values(run, "loss_avg") == {8 * 2293 + 200: pytest.approx(0.2654)}
+    assert "Loss" not in run.metrics  # the guard's sentence is not read as a metric
+    assert any(e.tag == "nan_loss" for e in run.events)
+
+
+def test_metric_logger_evaluation_lines_are_held_out(tmp_path):
+    # constructed in the layout of torchvision's reference MetricLogger ("Test:  [i/N]  eta: ..  meters"), not a
+    # transcribed log: the running means over the evaluation set are held-out values
+    run, _ = read(tmp_path, (
+        "Epoch: [0]  [  10/500]  eta: 0:10:00  lr: 0.1  loss: 2.2000 (2.2500)  acc1: 20.0000 (18.0000)  time: 1.0\n"
+        "Test:  [ 0/98]  eta: 0:02:03  loss: 2.1000 (2.1000)  acc1: 21.0000 (21.0000)  time: 1.2  data: 1.1\n"
+    ))
+    assert values(run, "loss") == {10: pytest.approx(2.2)}
+    assert "val_acc1" in run.metrics and "acc1" in run.metrics
+
+
+@pytest.mark.parametrize("line", [
+    # the ImageNet example's adjacent brackets and tab-separated "Name value (avg)" meters stay with their reader
+    "Epoch: [0][10/5005]\tTime 0.105 (4.681)\tData 0.000 (4.501)\tLoss nan (nan)\tAcc@1 0.000 (7.209)",
+    # no "eta:" after the position: not the MetricLogger layout
+    "Epoch: [3]  [ 12/40]  loss 0.5",
+])
+def test_metric_logger_silent_on_look_alikes(tmp_path, line):
+    _, src = read(tmp_path, line + "\n")
+    assert src.format != "text_log:metric_logger"

@@ -301,6 +301,10 @@ CATALOGUE_CASES = [
     ("RuntimeError: The size of tensor a (15968) must match the size of tensor b (52736) at non-singleton dimension 0",
      "shape_mismatch"),
     ("Switching curriculum stage: basic -> advanced", "stage_change"),
+    # detectron2's anomaly dump alone (the FloatingPointError line above it cut off), tensor and plain-float forms
+    ("loss_dict = {'loss_cls': tensor(nan, device='cuda:0', grad_fn=<DivBackward0>), 'loss_box_reg': "
+     "tensor(1310.0702, device='cuda:0', grad_fn=<DivBackward0>)}", "nan_loss"),
+    ("loss_dict = {'loss_cls_ce': nan, 'loss_box_reg': nan, 'loss_ins_con': 0.0, 'loss_cls_up': nan}", "nan_loss"),
 ]
 
 
@@ -313,7 +317,11 @@ def test_catalogue_tags(line, tag):
 
 @pytest.mark.parametrize("line", ["iter 100: loss 4.2312, time 152.33ms, mfu 31.02%", "step 5 | val error 0.1",
                                   "Saving checkpoint to out/", "number of parameters: 10.65M",
-                                  "Killed 3 zombie workers and restarted them", "loss scale: 65536.0"])
+                                  "Killed 3 zombie workers and restarted them", "loss scale: 65536.0",
+                                  # a finite loss dict (printed by many trainers every step) is no guard firing
+                                  "loss_dict = {'loss_cls': tensor(0.9525, device='cuda:1'), 'loss_box_reg': "
+                                  "tensor(0.0218, device='cuda:1')}",
+                                  "loss_dict = {'loss_cls': 0.41, 'loss_nanodet': 0.2}"])
 def test_catalogue_silent_on_ordinary_lines(line):
     assert catalogue.classify(line) is None
 

@@ -67,10 +67,15 @@ CATALOGUE: list[CatalogueEntry] = [
     _e("inf_loss", "error",
        r"Loss is (?:inf|-inf|Infinity)\b|loss (?:is|became) infinite|Loss became infinite(?! or NaN)",
        "nan_inf", "the training loss became infinite"),
+    # detectron2's anomaly check raises "FloatingPointError: Loss became infinite or NaN at iteration=N!" with the
+    # loss dict on the next line ("loss_dict = {'loss_cls': tensor(nan, device='cuda:0', ...), ...}", older and
+    # derived trainers print plain floats); a pasted log or an issue excerpt often keeps only that second line, which
+    # is the same guard firing: a dict entry whose value is nan/inf
     _e("nan_loss", "error",
        r"Loss is nan|Loss became infinite or NaN|Invalid loss, terminating training|loss (?:is|became) NaN"
        r"|NaN loss|nan loss detected|non-finite loss|Monitored metric \S+ = (?:nan|inf|-inf) is not finite"
-       r"|Detected (?:NaN|inf) (?:loss|values)|found NaN in local forward loss|Encountered NaN",
+       r"|Detected (?:NaN|inf) (?:loss|values)|found NaN in local forward loss|Encountered NaN"
+       r"|\bloss_dict = \{[^}]*?:\s*(?:tensor\()?(?:nan|-?inf)\b",
        "nan_inf", "the training loss became NaN (or a NaN guard stopped training)", re.IGNORECASE),
     _e("nan_grad", "error",
        r"(?:NaN|nan|Inf|inf) (?:detected )?in (?:the )?grad(?:ient)?s?\b|grad(?:ient)? norm is (?:nan|inf)",

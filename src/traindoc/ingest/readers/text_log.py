@@ -289,6 +289,11 @@ class _Collector:
             prev.count += 1
             return
         last = self.events[-1] if self.events else None
+        if (last is not None and tag is not None and last.tag == tag and last.step == step
+                and last.source == self.path and last.line == line_no - 1):
+            # the next line of one multi-line message, catalogued alike: detectron2 raises "Loss became infinite or
+            # NaN at iteration=N!\nloss_dict = {...}" as one FloatingPointError, one event
+            return
         if last is not None and last.kind == kind and last.message == message:
             last.count += 1  # consecutive repeats (a warning printed every step) fold into the first occurrence
             return

@@ -77,6 +77,9 @@ _PREFIXES = [
     # "[2023-04-28 06:51:29,903] ", "[11/28 10:00:00 d2.utils.events]: "
     re.compile(rf"^\[(?:{_TIMESTAMP})(?: [\w.]+)?\]:?\s*"),
     re.compile(rf"^(?:{_TIMESTAMP})\s*(?:[-|:]\s*)?"),
+    # the time of day alone in brackets: MAE and the codebases copied from it (MAR, LLaMA-Adapter...) replace print
+    # with one that prefixes "[11:41:33.534863] " (datetime.now().time())
+    re.compile(r"^\[\d{2}:\d{2}:\d{2}(?:\.\d+)?\]\s*"),
     re.compile(rf"^[\w.]+\s+-\s+{_LEVEL}\s+-\s+"),  # "root - INFO - ", "mmengine - INFO - "
     re.compile(rf"^{_LEVEL}\s+-\s+(?:[\w.]+\s+-\s+)?"),  # HF examples "INFO - __main__ - ", "INFO - "
     re.compile(rf"^{_LEVEL}\s*\|\s*[\w.:<>-]+\s+-\s+"),  # loguru "INFO     | __main__:train:42 - "
@@ -691,6 +694,41 @@ def parse_imagenet_example(line: str, st: State) -> Record | None:
     if m.re is _IMNET_TEST:  # the running means over the validation set so far: the last line holds the result
         return Record(None, {"val_" + k: v for k, v in metrics.items() if k != "loss"}, eval=True)
     ep, i, n = int(m.group(1)), int(m.group(2)), int(m.group(3))
+    return Record(ep * n + i, metrics, epoch=ep)
+
+
+# The `MetricLogger` console of the torchvision reference scripts and the codebases copied from them (DETR, DeiT, MAE,
+# DINO, BEiT, ConvNeXt, LLaMA-Adapter...): "Epoch: [8]  [ 200/2293]  eta: 1:52:52  lr: 0.000004  loss: 0.2606 (0.2654)
+# time: 3.0808  data: 0.0002  max mem: 32637", "Test:  [  0/196]  eta: 0:01:23  loss: 0.81 (0.81)  acc1: 80.0 (80.0)".
+# The header and the "[i/N]" position are apart, then two-space separated meters "name: value" or "name: median
+# (global average)"; every line carries "eta:". The windowed median is the current value, the parenthesised global
+# average the running mean (as the ImageNet example's meters above). Clock meters are no training metrics.
+_MLOG = re.compile(r"^(?:(Test|Val|Eval)\w*:|(?:Epoch|Train): \[(\d+)(?:/\d+)?\])\s+\[\s*(\d+)/(\d+)\]\s+eta: ")
+_MLOG_METER = re.compile(rf"^([A-Za-z][\w@/.]*(?: [a-z]+)?): ({NUM})(?: \(({NUM})\))?$")
+_MLOG_CLOCK = frozenset(("eta", "time", "data", "max mem", "img/s", "iter_time", "data_time"))
+
+
+def parse_metric_logger(line: str, st: State) -> Record | None:
+    m = _MLOG.match(line)
+    if not m:
+        return None
+    metrics: dict[str, float] = {}
+    for piece in re.split(r"\s{2,}", line[m.end():]):
+        mm = _MLOG_METER.match(piece.strip())
+        if mm is None or mm.group(1) in _MLOG_CLOCK:
+            continue
+        name, cur, avg = mm.group(1).replace(" ", "_"), mm.group(2), mm.group(3)
+        if m.group(1):  # evaluation: the running means over the held-out set so far; the last line is the result
+            _put(metrics, "val_" + name, avg if avg is not None else cur)
+            continue
+        _put(metrics, name, cur)
+        if name == "loss" and avg is not None:
+            _put(metrics, "loss_avg", avg)
+    if not metrics:
+        return None
+    if m.group(1):
+        return Record(None, metrics, eval=True)
+    ep, i, n = int(m.group(2)), int(m.group(3)), int(m.group(4))
     return Record(ep * n + i, metrics, epoch=ep)
 
 
@@ -1989,6 +2027,7 @@ FORMATS: list[Format] = [
     Format("mmcv", parse_mmcv),
     Format("timm", parse_timm),
     Format("imagenet_example", parse_imagenet_example),
+    Format("metric_logger", parse_metric_logger),
     Format("torchtitan", parse_torchtitan),
     Format("litgpt", parse_litgpt),
     Format("lightning_bar", parse_lightning_bar),
