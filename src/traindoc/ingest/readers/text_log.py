@@ -501,6 +501,7 @@ class _Parser:
         self.implicit_step = 0  # used when lines carry metrics but the log prints no step at all
         self.used_implicit = False
         self.explicit_seen = False
+        self.counted_steps = False  # a training line counted its own step (not its epoch)
         self.last_epoch: int | None = None
         self.in_traceback = False
         self.skip_next_indented = False
@@ -595,7 +596,7 @@ class _Parser:
         self.in_traceback = False
         col = self.col
         other_rank = fast.rank is not None and fast.rank > 0
-        self.explicit_seen = True
+        self.explicit_seen = self.counted_steps = True
         if not other_rank:
             prev = self.last_step
             if (prev is None or steps[0] >= prev) and bool((steps[1:] >= steps[:-1]).all()):
@@ -721,7 +722,7 @@ class _Parser:
                 rec = None
             if rec is None and not self.generic_in_order and phase_line(text):
                 rec = self._phase(text)
-            if rec is not None and rec.eval and rec.from_epoch and self.explicit_seen and all(
+            if rec is not None and rec.eval and rec.from_epoch and self.counted_steps and all(
                     canonical(k).startswith(("eval_", "test_")) for k in rec.metrics):
                 # an evaluation that names only its epoch, in a log whose training lines count their own steps
                 # ("Epoch[2] Iter[120] loss=..." then "Epoch 2 - ... val metrics:"): printed after the last step
@@ -738,6 +739,7 @@ class _Parser:
                 step = rec.step
                 if step is not None and not rec.eval:
                     self.explicit_seen = True
+                    self.counted_steps = self.counted_steps or not rec.from_epoch
                 if step is None:
                     if not self.explicit_seen:  # a log that never prints a step: each metric line is the next one
                         self.implicit_step += 1
