@@ -21,6 +21,7 @@ from traindoc.evidence.dof_warning import dof_reading
 from traindoc.evidence.finding import Finding
 from traindoc.evidence.nan_inputs import inputs_first
 from traindoc.evidence.nan_prior import lr_cleared, lr_first
+from traindoc.evidence.norm_eps import zero_norm_eps, zero_norm_eps_evidence
 from traindoc.evidence.precision import sixteen_bit_weights, training_precision
 from traindoc.evidence.stats import fmt
 from traindoc.ingest.model import Run
@@ -171,6 +172,13 @@ def detect_nan_inf(run: Run) -> list[Finding]:
         ev.append(f"torch warns that a std/var was taken over one element (it returns NaN), raised on "
                   f"`{(dof.source_line or '')[:100]}` [{cite_source(w.source)}{':' + str(w.line) if w.line else ''}]")
         strength = max(strength, 0.7)
+    eps_cv = zero_norm_eps(run)
+    if eps_cv is not None and not (ctx is not None and (ctx.lr_lead or lr_above)):
+        # a normalisation whose epsilon the config sets to 0 divides by a spread that a zero-spread input makes 0
+        # (evidence/norm_eps.py): the run names the op, as a dof warning's source line does (0.7, beside anomaly
+        # detection's 0.75: the config names the op, not that its NaN is the one the loss carries)
+        ev.append(zero_norm_eps_evidence(eps_cv))
+        strength = max(strength, 0.7)
     if _overflow_events(run):
         strength -= 0.3  # fp16 overflow explains it better
     else:
@@ -183,7 +191,7 @@ def detect_nan_inf(run: Run) -> list[Finding]:
                     {"first_nonfinite_step": first, "preceded_by_blowup": bool(ctx and ctx.blowup),
                      "lr_lead": bool(ctx and (ctx.lr_lead or lr_above)), "nan_from_start": bool(ctx and ctx.from_start),
                      "nan_recovers": bool(ctx and ctx.recovers), "half_precision": prec.half, "run_length": total,
-                     "inputs_first": inputs_first(run) is not None,
+                     "inputs_first": inputs_first(run) is not None, "zero_norm_eps": eps_cv is not None,
                      "lr_cleared": lr_cleared(run) is not None})]
 
 
