@@ -147,7 +147,7 @@ def detect_data_pipeline_bug(run: Run) -> list[Finding]:
     negative = _negative_classification_loss(run, loss) if loss is not None else None
     if negative is not None:
         return [negative]
-    boxes = _box_target_nan(run)  # reads the loss terms: runs whether or not a total loss is logged
+    boxes = box_target_nan(run)  # reads the loss terms: runs whether or not a total loss is logged
     if boxes is not None:
         return [boxes]
     no_boxes = _box_terms_zero(run)  # likewise: YOLO-style consoles log the terms and no total
@@ -363,7 +363,7 @@ _HELD_OUT_NAME = re.compile(r"^(?:eval|val|valid|validation|test)[_/ .-]", re.IG
 BOX_NAN_STRENGTH = 0.45  # below 0.5: the term's own op (an IoU loss without an epsilon) reads the same
 
 
-def _box_target_nan(run: Run) -> Finding | None:
+def box_target_nan(run: Run) -> Finding | None:
     """In a detector, the first non-finite value is in a box-regression loss term while the classification terms of
     the same forward pass are finite at that step. An LR blow-up or a float16 overflow reaches every head through the
     shared backbone; what belongs to the box term alone is its targets, a degenerate or out-of-image box (width or

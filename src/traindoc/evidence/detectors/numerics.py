@@ -17,6 +17,7 @@ from traindoc.evidence.context import (
     nan_watch_series,
     run_length,
 )
+from traindoc.evidence.detectors.data import box_target_nan
 from traindoc.evidence.dof_warning import dof_reading
 from traindoc.evidence.finding import Finding
 from traindoc.evidence.nan_inputs import inputs_first
@@ -57,6 +58,26 @@ def _lr_above(run: Run) -> str | None:
     return None
 
 
+def _box_term_op(run: Run) -> list[Finding]:
+    """A detector's box-regression term non-finite while its classification terms are finite, in a log with no
+    training loss to watch (YOLO's `box obj cls total` table): the box targets are the first reading
+    (data.detect_data_pipeline_bug, 0.45) and the box term's own op (an IoU loss without an epsilon, the log of a box
+    ratio) the other; 0.35, listed beside it, since the log cannot tell a degenerate box from an op that fails on
+    it (docs/diagnose.md, nan_inf row)."""
+    box = box_target_nan(run)
+    if box is None:
+        return []
+    ev = [f"non-finite from step {box.step}: the box-regression term alone goes non-finite, so its targets or its "
+          f"own op (an IoU loss without an epsilon, the log of a box ratio) made it; the logs alone cannot tell "
+          f"which", box.evidence[0]]
+    term = run.series(str(box.numbers["term"]))
+    # a NaN term is a NaN total (the backward pass runs through the sum): one still NaN at its last logged point
+    # left the run non-finite (diagnosis/build.py: does_not_learn)
+    stays = term is not None and not bool(np.isfinite(term.values[-1]))
+    return [Finding("detect_nan_inf", "nan_inf", 0.35, "NaN/Inf appeared in a loss term", ev, box.step,
+                    {"first_nonfinite_step": box.step, "box_term_only": True, "nan_recovers": not stays})]
+
+
 def detect_nan_inf(run: Run) -> list[Finding]:
     """First non-finite loss or grad norm, weighed by what preceded it (evidence/context.py: NanContext).
 
@@ -79,7 +100,7 @@ def detect_nan_inf(run: Run) -> list[Finding]:
     ctx = nan_context(run)
     evts = [e for e in run.events if e.tag in ("nan_loss", "nan_inf", "anomaly_nan")]
     if ctx is None and not evts:
-        return []
+        return _box_term_op(run)
     first = ctx.step if ctx is not None else evts[0].step
     nf_loss, nf_grad = first_nonfinite(loss), first_nonfinite(g)
     prec = training_precision(run)
