@@ -1614,6 +1614,21 @@ def test_heldout_nonfinite_keeps_its_strength_through_train_noise() -> None:
     assert f.strength == 0.5 and not f.numbers["train_jump_after"]
 
 
+def test_heldout_only_nan_lists_an_eval_path_op_below_the_data() -> None:
+    from traindoc.diagnosis import unexplained_nan
+    from traindoc.evidence.detectors import numerics
+
+    held = 0.9 + 0.1 * np.exp(-T / 300)
+    held[T >= 300] = np.nan
+    (f,) = numerics.detect_nan_inf(make_run(eval_loss=held))
+    assert f.step == 349 and f.strength == 0.3 and f.numbers["heldout_only"]
+    assert unexplained_nan.unexplained([f], []) is None  # the train loss never went non-finite
+    a = healthy_arrays()
+    a["loss"][350:] *= 2.0  # the train loss jumps at that evaluation: the op is weaker too
+    assert numerics.detect_nan_inf(make_run(a, eval_loss=held))[0].strength == 0.2
+    assert numerics.detect_nan_inf(make_run(eval_loss=0.9 + 0.1 * np.exp(-T / 300))) == []
+
+
 # ------------------------------------------------------------------------- a stall while the warmup raises the LR
 
 

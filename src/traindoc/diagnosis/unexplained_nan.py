@@ -37,6 +37,9 @@ def unexplained(findings: list[Finding], confirmed: list[RankedCause]) -> Findin
     f = nan_finding(findings)
     if f is None or f.numbers.get("nan_recovers") or f.numbers.get("lr_lead") or f.strength >= OP_EVIDENCE:
         return None
+    if f.numbers.get("heldout_only"):
+        # the train loss stayed finite: the run's own summary of a non-finite held-out loss applies (build.py)
+        return None
     if any(rc.cause != "nan_inf" for rc in confirmed):
         return None
     return f

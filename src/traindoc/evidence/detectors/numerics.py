@@ -17,7 +17,7 @@ from traindoc.evidence.context import (
     nan_watch_series,
     run_length,
 )
-from traindoc.evidence.detectors.data import box_target_nan
+from traindoc.evidence.detectors.data import box_target_nan, detect_heldout_nonfinite
 from traindoc.evidence.dof_warning import dof_reading
 from traindoc.evidence.finding import Finding
 from traindoc.evidence.nan_inputs import inputs_first
@@ -78,6 +78,24 @@ def _box_term_op(run: Run) -> list[Finding]:
                     {"first_nonfinite_step": box.step, "box_term_only": True, "nan_recovers": not stays})]
 
 
+def _heldout_only_op(run: Run) -> list[Finding]:
+    """A held-out loss non-finite while the train loss stays finite throughout (data.detect_heldout_nonfinite: the
+    held-out data first, 0.5): the other reading is an op on a path only evaluation takes (a padding mask built for
+    batched evaluation, BatchNorm's running statistics, generation), which the inputs of the held-out pass drive to
+    0/0; 0.3, listed below the data's reading, 0.2 where the train loss jumps at that evaluation (docs/diagnose.md,
+    "A NaN the held-out loss shows first")."""
+    held = detect_heldout_nonfinite(run)
+    if not held:
+        return []
+    ev = [f"non-finite from step {held[0].step} in the held-out loss only: held-out inputs that hold NaN/Inf, or an "
+          f"op on a path only evaluation takes (a padding mask, BatchNorm's running statistics, generation) that "
+          f"they drive to 0/0; the logs alone cannot tell which", held[0].evidence[0]]
+    # a train loss that jumps at that evaluation (the model leaving its range) weakens the op as it does the data
+    strength = 0.2 if held[0].numbers.get("train_jump_after") else 0.3
+    return [Finding("detect_nan_inf", "nan_inf", strength, "NaN/Inf appeared in the held-out loss", ev, held[0].step,
+                    {"first_nonfinite_step": held[0].step, "heldout_only": True})]
+
+
 def detect_nan_inf(run: Run) -> list[Finding]:
     """First non-finite loss or grad norm, weighed by what preceded it (evidence/context.py: NanContext).
 
@@ -100,7 +118,7 @@ def detect_nan_inf(run: Run) -> list[Finding]:
     ctx = nan_context(run)
     evts = [e for e in run.events if e.tag in ("nan_loss", "nan_inf", "anomaly_nan")]
     if ctx is None and not evts:
-        return _box_term_op(run)
+        return _box_term_op(run) or _heldout_only_op(run)
     first = ctx.step if ctx is not None else evts[0].step
     nf_loss, nf_grad = first_nonfinite(loss), first_nonfinite(g)
     prec = training_precision(run)
