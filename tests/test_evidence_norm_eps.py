@@ -33,6 +33,9 @@ def test_zero_epsilon_locates_the_op_at_the_first_nan() -> None:
     (f,) = numerics.detect_nan_inf(run)
     assert f.step == NAN_STEP and f.strength >= 0.7 and f.numbers["zero_norm_eps"]
     assert any("`model.layer_norm_eps` to 0 [config.yaml:3]" in e for e in f.evidence)
+    # the fix restores PyTorch's default epsilon at the line the config sets it
+    assert f.fix_sites == [{"key": "model.layer_norm_eps", "file": "run/config.yaml", "line": 3, "before": "0.0",
+                            "after": "1e-5"}]
 
 
 def test_zero_epsilon_counts_where_the_log_cannot_otherwise_tell() -> None:
@@ -47,7 +50,8 @@ def test_positive_epsilon_is_a_guard() -> None:
     for eps in (1e-5, 1e-12):
         run = steady_then_nan({"optimizer": "adamw", "lr": 3e-4, "norm_eps": eps})
         assert zero_norm_eps(run) is None
-        assert numerics.detect_nan_inf(run)[0].strength < 0.7
+        (f,) = numerics.detect_nan_inf(run)
+        assert f.strength < 0.7 and f.fix_sites == []
 
 
 def test_adam_eps_is_not_a_normalisation_epsilon() -> None:

@@ -13,6 +13,7 @@ from traindoc.evidence.context import (
     configured_lrs,
     family_name,
     first_nonfinite,
+    fix_site,
     nan_context,
     nan_watch_series,
     run_length,
@@ -225,13 +226,16 @@ def detect_nan_inf(run: Run) -> list[Finding]:
     # the reading first: it is what a one-line summary of this finding shows
     ev.insert(0, f"non-finite from step {first}: {reading}")
     total = run_length(run)
+    located = eps_cv is not None and strength >= 0.5
+    # PyTorch's LayerNorm/BatchNorm default epsilon (evidence/norm_eps.py): the guard the config took away
+    sites = [fix_site(eps_cv, "1e-5")] if located else []
     return [Finding("detect_nan_inf", "nan_inf", float(max(0.05, min(1.0, strength))),
                     "NaN/Inf appeared in the loss or gradients", ev, first,
                     {"first_nonfinite_step": first, "preceded_by_blowup": bool(ctx and ctx.blowup),
                      "lr_lead": bool(ctx and (ctx.lr_lead or lr_above)), "nan_from_start": bool(ctx and ctx.from_start),
                      "nan_recovers": bool(ctx and ctx.recovers), "half_precision": prec.half, "run_length": total,
                      "inputs_first": inputs_first(run) is not None, "zero_norm_eps": eps_cv is not None,
-                     "lr_cleared": lr_cleared(run) is not None})]
+                     "lr_cleared": lr_cleared(run) is not None}, sites)]
 
 
 # Where a dynamic loss scaler's scale ends tells routine search from real overflow. fp16's largest finite value is
