@@ -1592,6 +1592,43 @@ def test_heldout_nonfinite_silent_when_training_goes_nan_too_or_validation_is_fi
     assert data.detect_heldout_nonfinite(make_run(a, eval_loss=held)) == []
 
 
+def test_heldout_nonfinite_is_only_listed_when_the_train_loss_jumps_at_that_evaluation() -> None:
+    # the held-out loss goes NaN at step 349; the train loss, ~1.1 there, is 2x that at the next logged step and
+    # stays finite: the model itself is leaving its range, so the held-out data is one reading of several
+    held = 0.9 + 0.1 * np.exp(-T / 300)
+    held[T >= 300] = np.nan
+    a = healthy_arrays()
+    a["loss"][350:] *= 2.0
+    (f,) = data.detect_heldout_nonfinite(make_run(a, eval_loss=held))
+    assert f.step == 349 and f.strength == 0.35 and f.numbers["train_jump_after"]
+    assert any("jumps to" in e and "at step 350" in e for e in f.evidence)
+
+
+def test_heldout_nonfinite_keeps_its_strength_through_train_noise() -> None:
+    # a 10 % step in the train loss after the evaluation is within minibatch noise, not a jump (JUMP_RISE 1.25)
+    held = 0.9 + 0.1 * np.exp(-T / 300)
+    held[T >= 300] = np.nan
+    a = healthy_arrays()
+    a["loss"][350:] *= 1.1
+    (f,) = data.detect_heldout_nonfinite(make_run(a, eval_loss=held))
+    assert f.strength == 0.5 and not f.numbers["train_jump_after"]
+
+
+def test_heldout_only_nan_lists_an_eval_path_op_below_the_data() -> None:
+    from traindoc.diagnosis import unexplained_nan
+    from traindoc.evidence.detectors import numerics
+
+    held = 0.9 + 0.1 * np.exp(-T / 300)
+    held[T >= 300] = np.nan
+    (f,) = numerics.detect_nan_inf(make_run(eval_loss=held))
+    assert f.step == 349 and f.strength == 0.3 and f.numbers["heldout_only"]
+    assert unexplained_nan.unexplained([f], []) is None  # the train loss never went non-finite
+    a = healthy_arrays()
+    a["loss"][350:] *= 2.0  # the train loss jumps at that evaluation: the op is weaker too
+    assert numerics.detect_nan_inf(make_run(a, eval_loss=held))[0].strength == 0.2
+    assert numerics.detect_nan_inf(make_run(eval_loss=0.9 + 0.1 * np.exp(-T / 300))) == []
+
+
 # ------------------------------------------------------------------------- a stall while the warmup raises the LR
 
 

@@ -41,6 +41,12 @@ KEYS: dict[str, tuple[str, ...]] = {
     "grokfast_lambda": ("grokfast_lambda", "grokfast_lamb", "lamb"),
     "grokfast_alpha": ("grokfast_alpha",),
     "adam_eps": ("adam_epsilon", "adam_eps", "eps", "epsilon"),
+    # the epsilon a normalisation adds under its square root or norm (HF BERT `layer_norm_eps`, GPT-2/T5
+    # `layer_norm_epsilon`, Llama `rms_norm_eps` and params.json `norm_eps`); a bare `eps` is Adam's as often, so it
+    # is left out
+    "norm_eps": ("norm_eps", "layer_norm_eps", "layer_norm_epsilon", "layernorm_eps", "layernorm_epsilon",
+                 "rms_norm_eps", "rmsnorm_eps", "norm_epsilon", "ln_eps", "bn_eps", "batch_norm_eps",
+                 "batchnorm_eps"),
     "weight_decay": ("weight_decay", "wd"),
     "early_stopping_patience": ("early_stopping_patience", "patience"),
     "precision": ("precision", "mixed_precision"),

@@ -37,6 +37,9 @@ def unexplained(findings: list[Finding], confirmed: list[RankedCause]) -> Findin
     f = nan_finding(findings)
     if f is None or f.numbers.get("nan_recovers") or f.numbers.get("lr_lead") or f.strength >= OP_EVIDENCE:
         return None
+    if f.numbers.get("heldout_only"):
+        # the train loss stayed finite: the run's own summary of a non-finite held-out loss applies (build.py)
+        return None
     if any(rc.cause != "nan_inf" for rc in confirmed):
         return None
     return f
@@ -45,6 +48,11 @@ def unexplained(findings: list[Finding], confirmed: list[RankedCause]) -> Findin
 def candidates(f: Finding) -> list[str]:
     """The causes the log leaves open, in checking order. A stated bf16/fp32 precision rules overflow out; a stated
     LR low enough for any optimiser rules the LR out (evidence/nan_prior.py)."""
+    if f.numbers.get("box_term_only"):
+        # a detector's box-regression term alone non-finite while its classification terms stay finite: an LR or a
+        # float16 overflow reaches every head through the shared backbone; the box targets or the box term's own op
+        # remain (detectors/data.py: box_target_nan)
+        return [FROM_START, "nan_inf"]
     if f.numbers.get("inputs_first"):
         # the held-out loss went NaN first through finite weights (evidence/nan_inputs.py): no step size and no
         # gradient overflow did that; the inputs, an op they drive to NaN, or (precision not stated) an activation
@@ -63,7 +71,9 @@ def summary(f: Finding, ranked: list[RankedCause]) -> str:
     words = ", ".join(WORDS[c] for c in names[:-1]) + f" and {WORDS[names[-1]]}"
     before = ("no finite loss before it" if f.numbers.get("nan_from_start")
               else "no blow-up or LR change before it")
-    if f.numbers.get("inputs_first"):
+    if f.numbers.get("box_term_only"):
+        before = "the box-regression term alone non-finite while the classification terms stay finite"
+    elif f.numbers.get("inputs_first"):
         before = "the held-out loss non-finite first, through finite weights, and no blow-up or LR change before it"
     elif f.numbers.get("lr_cleared"):
         before += ", a stated LR low enough to rule the LR out"

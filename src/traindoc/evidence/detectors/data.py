@@ -147,7 +147,7 @@ def detect_data_pipeline_bug(run: Run) -> list[Finding]:
     negative = _negative_classification_loss(run, loss) if loss is not None else None
     if negative is not None:
         return [negative]
-    boxes = _box_target_nan(run)  # reads the loss terms: runs whether or not a total loss is logged
+    boxes = box_target_nan(run)  # reads the loss terms: runs whether or not a total loss is logged
     if boxes is not None:
         return [boxes]
     no_boxes = _box_terms_zero(run)  # likewise: YOLO-style consoles log the terms and no total
@@ -363,7 +363,7 @@ _HELD_OUT_NAME = re.compile(r"^(?:eval|val|valid|validation|test)[_/ .-]", re.IG
 BOX_NAN_STRENGTH = 0.45  # below 0.5: the term's own op (an IoU loss without an epsilon) reads the same
 
 
-def _box_target_nan(run: Run) -> Finding | None:
+def box_target_nan(run: Run) -> Finding | None:
     """In a detector, the first non-finite value is in a box-regression loss term while the classification terms of
     the same forward pass are finite at that step. An LR blow-up or a float16 overflow reaches every head through the
     shared backbone; what belongs to the box term alone is its targets, a degenerate or out-of-image box (width or
@@ -467,6 +467,28 @@ def detect_perfect_overlap(run: Run) -> list[Finding]:
 
 
 
+# A training loss climb beyond noise: NanContext's 25 % (evidence/context.py), measured from the median of the last
+# JUMP_HISTORY logged losses up to the evaluation (one noisy point sets no level) to the first one after it.
+JUMP_RISE = 1.25
+JUMP_HISTORY = 5
+
+
+def _train_jump_after(loss: Series, step: int) -> str | None:
+    """The first train loss logged after `step` is >= JUMP_RISE x the median of the last JUMP_HISTORY before or at
+    it (needs >= 3 of those: fewer set no level): the description, or None."""
+    before = loss.values[loss.steps <= step][-JUMP_HISTORY:]
+    after_steps = loss.steps[loss.steps > step]
+    if before.size < 3 or after_steps.size == 0:
+        return None
+    level = float(np.median(before))
+    nxt = float(loss.values[loss.steps > step][0])
+    if level <= 0 or nxt < JUMP_RISE * level:
+        return None
+    return (f"the train loss jumps to {fmt(nxt)} at step {int(after_steps[0])}, {nxt / level:.2f}x its level of "
+            f"{fmt(level)} before the evaluation {cite_series(loss)}: the training itself is leaving its range "
+            f"there, so the model's own overflow (an LR too high, float16) reads the same as bad held-out data")
+
+
 def detect_heldout_nonfinite(run: Run) -> list[Finding]:
     """A held-out loss non-finite while the train loss is finite at every logged point, up to and past that
     evaluation: the weights are finite (every train batch's loss is), so the held-out inputs themselves make the
@@ -486,9 +508,18 @@ def detect_heldout_nonfinite(run: Run) -> list[Finding]:
               f"while the train loss is finite at every one of its {len(loss)} points, through step "
               f"{int(loss.steps[-1])} {cite_series(loss)}: the weights are finite, so the held-out inputs make the "
               "NaN (NaN/Inf or empty batches in the held-out data, an average over zero items)"]
-        return [Finding("detect_heldout_nonfinite", "data_pipeline_bug", 0.5,
+        strength = 0.5
+        jump = _train_jump_after(loss, first)
+        if jump is not None:
+            # finite weights need not be sound ones: a training loss that jumps at the evaluation shows the model
+            # itself leaving its range there, and its own activation overflow on the held-out pass (an LR too high,
+            # float16) reads the same as bad held-out data: listed, not confirmed (docs/diagnose.md, "A held-out
+            # NaN with a training loss that jumps")
+            ev.append(jump)
+            strength = 0.35
+        return [Finding("detect_heldout_nonfinite", "data_pipeline_bug", strength,
                         "the held-out loss is non-finite while training stays finite", ev, first,
-                        {"first_nonfinite_step": first})]
+                        {"first_nonfinite_step": first, "train_jump_after": jump is not None})]
     return []
 
 

@@ -13,14 +13,17 @@ from traindoc.evidence.context import (
     configured_lrs,
     family_name,
     first_nonfinite,
+    fix_site,
     nan_context,
     nan_watch_series,
     run_length,
 )
+from traindoc.evidence.detectors.data import box_target_nan, detect_heldout_nonfinite
 from traindoc.evidence.dof_warning import dof_reading
 from traindoc.evidence.finding import Finding
 from traindoc.evidence.nan_inputs import inputs_first
 from traindoc.evidence.nan_prior import lr_cleared, lr_first
+from traindoc.evidence.norm_eps import zero_norm_eps, zero_norm_eps_evidence
 from traindoc.evidence.precision import sixteen_bit_weights, training_precision
 from traindoc.evidence.stats import fmt
 from traindoc.ingest.model import Run
@@ -56,6 +59,44 @@ def _lr_above(run: Run) -> str | None:
     return None
 
 
+def _box_term_op(run: Run) -> list[Finding]:
+    """A detector's box-regression term non-finite while its classification terms are finite, in a log with no
+    training loss to watch (YOLO's `box obj cls total` table): the box targets are the first reading
+    (data.detect_data_pipeline_bug, 0.45) and the box term's own op (an IoU loss without an epsilon, the log of a box
+    ratio) the other; 0.35, listed beside it, since the log cannot tell a degenerate box from an op that fails on
+    it (docs/diagnose.md, nan_inf row)."""
+    box = box_target_nan(run)
+    if box is None:
+        return []
+    ev = [f"non-finite from step {box.step}: the box-regression term alone goes non-finite, so its targets or its "
+          f"own op (an IoU loss without an epsilon, the log of a box ratio) made it; the logs alone cannot tell "
+          f"which", box.evidence[0]]
+    term = run.series(str(box.numbers["term"]))
+    # a NaN term is a NaN total (the backward pass runs through the sum): one still NaN at its last logged point
+    # left the run non-finite (diagnosis/build.py: does_not_learn)
+    stays = term is not None and not bool(np.isfinite(term.values[-1]))
+    return [Finding("detect_nan_inf", "nan_inf", 0.35, "NaN/Inf appeared in a loss term", ev, box.step,
+                    {"first_nonfinite_step": box.step, "box_term_only": True, "nan_recovers": not stays})]
+
+
+def _heldout_only_op(run: Run) -> list[Finding]:
+    """A held-out loss non-finite while the train loss stays finite throughout (data.detect_heldout_nonfinite: the
+    held-out data first, 0.5): the other reading is an op on a path only evaluation takes (a padding mask built for
+    batched evaluation, BatchNorm's running statistics, generation), which the inputs of the held-out pass drive to
+    0/0; 0.3, listed below the data's reading, 0.2 where the train loss jumps at that evaluation (docs/diagnose.md,
+    "A NaN the held-out loss shows first")."""
+    held = detect_heldout_nonfinite(run)
+    if not held:
+        return []
+    ev = [f"non-finite from step {held[0].step} in the held-out loss only: held-out inputs that hold NaN/Inf, or an "
+          f"op on a path only evaluation takes (a padding mask, BatchNorm's running statistics, generation) that "
+          f"they drive to 0/0; the logs alone cannot tell which", held[0].evidence[0]]
+    # a train loss that jumps at that evaluation (the model leaving its range) weakens the op as it does the data
+    strength = 0.2 if held[0].numbers.get("train_jump_after") else 0.3
+    return [Finding("detect_nan_inf", "nan_inf", strength, "NaN/Inf appeared in the held-out loss", ev, held[0].step,
+                    {"first_nonfinite_step": held[0].step, "heldout_only": True})]
+
+
 def detect_nan_inf(run: Run) -> list[Finding]:
     """First non-finite loss or grad norm, weighed by what preceded it (evidence/context.py: NanContext).
 
@@ -78,7 +119,7 @@ def detect_nan_inf(run: Run) -> list[Finding]:
     ctx = nan_context(run)
     evts = [e for e in run.events if e.tag in ("nan_loss", "nan_inf", "anomaly_nan")]
     if ctx is None and not evts:
-        return []
+        return _box_term_op(run) or _heldout_only_op(run)
     first = ctx.step if ctx is not None else evts[0].step
     nf_loss, nf_grad = first_nonfinite(loss), first_nonfinite(g)
     prec = training_precision(run)
@@ -171,6 +212,13 @@ def detect_nan_inf(run: Run) -> list[Finding]:
         ev.append(f"torch warns that a std/var was taken over one element (it returns NaN), raised on "
                   f"`{(dof.source_line or '')[:100]}` [{cite_source(w.source)}{':' + str(w.line) if w.line else ''}]")
         strength = max(strength, 0.7)
+    eps_cv = zero_norm_eps(run)
+    if eps_cv is not None and not (ctx is not None and (ctx.lr_lead or lr_above)):
+        # a normalisation whose epsilon the config sets to 0 divides by a spread that a zero-spread input makes 0
+        # (evidence/norm_eps.py): the run names the op, as a dof warning's source line does (0.7, beside anomaly
+        # detection's 0.75: the config names the op, not that its NaN is the one the loss carries)
+        ev.append(zero_norm_eps_evidence(eps_cv))
+        strength = max(strength, 0.7)
     if _overflow_events(run):
         strength -= 0.3  # fp16 overflow explains it better
     else:
@@ -178,13 +226,16 @@ def detect_nan_inf(run: Run) -> list[Finding]:
     # the reading first: it is what a one-line summary of this finding shows
     ev.insert(0, f"non-finite from step {first}: {reading}")
     total = run_length(run)
+    located = eps_cv is not None and strength >= 0.5
+    # PyTorch's LayerNorm/BatchNorm default epsilon (evidence/norm_eps.py): the guard the config took away
+    sites = [fix_site(eps_cv, "1e-5")] if located else []
     return [Finding("detect_nan_inf", "nan_inf", float(max(0.05, min(1.0, strength))),
                     "NaN/Inf appeared in the loss or gradients", ev, first,
                     {"first_nonfinite_step": first, "preceded_by_blowup": bool(ctx and ctx.blowup),
                      "lr_lead": bool(ctx and (ctx.lr_lead or lr_above)), "nan_from_start": bool(ctx and ctx.from_start),
                      "nan_recovers": bool(ctx and ctx.recovers), "half_precision": prec.half, "run_length": total,
-                     "inputs_first": inputs_first(run) is not None,
-                     "lr_cleared": lr_cleared(run) is not None})]
+                     "inputs_first": inputs_first(run) is not None, "zero_norm_eps": eps_cv is not None,
+                     "lr_cleared": lr_cleared(run) is not None}, sites)]
 
 
 # Where a dynamic loss scaler's scale ends tells routine search from real overflow. fp16's largest finite value is
