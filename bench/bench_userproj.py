@@ -5,8 +5,8 @@ five of the twelve): lr_too_high and lr_too_low on every layout, scheduler_misus
 schedule and logs the LR, fp16_overflow on the two Lightning ones, no_warmup on the four layouts (plain argparse, the
 three HF Trainer ones) whose code can continue from a checkpoint (its first run: the base run and the run continued
 from it), vanishing_gradients on the four whose model is defined in the user's code with depth/activation/LayerNorm
-options (Lightning in code, LightningCLI, Hydra, plain argparse), grad_accum_bug on the nine where the undivided loss
-shows (all but nanoGPT, accelerate and LightningCLI: docs/plan-apply-verify.md). The user's first run with
+options (Lightning in code, LightningCLI, Hydra, plain argparse), grad_accum_bug on the ten where the undivided loss
+shows (all but nanoGPT and accelerate: docs/plan-apply-verify.md). The user's first run with
 that cause's fault (launched as they do, through sh or make: the baseline, a plain training run measured in the
 same process), then diagnose that run's folder -> plan -> apply (+ the project's tests) -> retrain with the recovered
 (or given) command -> verify.
@@ -123,10 +123,9 @@ def main() -> int:
             "user picks the cause, --fix vanishing_gradients); grad_accum_bug = 8 accumulated "
             "micro-batches with the loss division the project ships removed (plain argparse, the dataclass module, "
             "the notebook, MLflow, Hydra: SGD 0.5, the code fix by --fix; the HF script and the two HfArgumentParser "
-            "layouts: their Trainer subclass without loss_is_scaled_for_ga = False, AdamW 3e-3; Lightning in code: "
-            "manual optimisation, self.manual_backward(loss) undivided, SGD 0.5; not nanoGPT, whose AdamW-only code "
-            "shows no harm, nor accelerate, whose library divides the loss itself, nor LightningCLI, whose saved "
-            "trainer.accumulate_grad_batches: 1 hides the module's accumulation from the diagnosis: "
+            "layouts: their Trainer subclass without loss_is_scaled_for_ga = False, AdamW 3e-3; Lightning in code "
+            "and LightningCLI: manual optimisation, self.manual_backward(loss) undivided, SGD 0.5; not nanoGPT, "
+            "whose AdamW-only code shows no harm, nor accelerate, whose library divides the loss itself: "
             "docs/plan-apply-verify.md).\n\n"
             f"{table(rows)}\n\n{len(rows)} loops, {sum(r['passed'] for r in rows)} fixed. "
             f"Worst loop {worst:.1f} s ({'within' if worst <= GOAL_S else 'over'} the "
