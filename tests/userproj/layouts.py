@@ -226,7 +226,11 @@ LAYOUTS = {
                             fix_accum="grad_accum_bug"),
     "nanogpt": Layout("make train", "out-letters", ("config/train_letters.py", "learning_rate = {lr}  #"),
                       "python train.py config/train_letters.py --max_iters=200 --out_dir=out-letters-fixed",
-                      lr_at=("config/train_letters.py", "learning_rate = 1.0")),
+                      lr_at=("config/train_letters.py", "learning_rate = 1.0"),
+                      # the user turns nanoGPT's cosine decay on for the 200-iteration run with a warmup of a long run
+                      # (WARMUP_STEPS): the LR only climbs (docs/plan-apply-verify.md, "scheduler_misuse")
+                      warmup_at=("config/train_letters.py", "warmup_iters = 0\ndecay_lr = False  # a constant LR after "
+                                 "the warmup\n", "warmup_iters = {n}\ndecay_lr = True\nlr_decay_iters = 200\n")),
     "hydra": Layout("sh run.sh", "outputs/*/*", ("run.sh", "python train.py optim.lr={lr} trainer.max_steps=200"),
                     "python train.py optim.lr={lr} trainer.max_steps=200", lr_at=("run.sh", "optim.lr=1.0"),
                     vanish_at=("conf/config.yaml", "  depth: 2\n  activation: tanh\n  use_layer_norm: true\n",
