@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from traindoc.evidence import heldout, run_detectors
+from traindoc.evidence import context, heldout, run_detectors
 from traindoc.evidence.detectors import accumulation, data, optimisation, transfer
 from traindoc.ingest.model import ConfigValue, Run, Series
 
@@ -380,6 +380,35 @@ def test_blow_up_under_accumulation_silent_without_accumulation_or_blow_up() -> 
     rise = healthy()
     rise["loss"] = np.where(T < 150, 2.0 - 0.008 * T, 0.8 + 0.0016 * (T - 150)) * noise(9)
     assert accumulation.detect_blow_up_under_accumulation(build(rise, {"grad_accum_steps": (8, "8")})) == []
+
+
+# A LightningCLI run's saved config (its real key names): every Trainer argument, so Lightning's own
+# accumulate_grad_batches at its default 1, beside the module's manual-optimisation setting and the data module's batch
+LIGHTNING_CLI_ACCUM = {"trainer.accumulate_grad_batches": (1, "1"), "model.grad_accum_steps": (8, "8"),
+                       "data.batch_size": (32, "32")}
+
+
+def test_a_manual_accumulation_setting_beside_lightnings_default_1_is_the_one_read() -> None:
+    run = build(blown_up(True), LIGHTNING_CLI_ACCUM)
+    cv = context.accumulation_setting(run)
+    assert cv is not None and cv.key == "model.grad_accum_steps" and cv.value == 8
+    (f,) = accumulation.detect_blow_up_under_accumulation(run)
+    assert f.numbers["accumulation"] == 8 and f.step == 60 and "config.yaml:2" in f.evidence[1]
+    # the data module's batch_size is the micro-batch: one update sees 8 of them
+    batch = context.effective_batch(run)
+    assert batch is not None and batch.size == 256 and "8 accumulation steps" in batch.how
+
+
+def test_the_accumulation_setting_stays_the_first_key_unless_it_is_1_beside_one_above_1() -> None:
+    both_1 = {**LIGHTNING_CLI_ACCUM, "model.grad_accum_steps": (1, "1")}
+    assert accumulation.detect_blow_up_under_accumulation(build(blown_up(True), both_1)) == []
+    assert context.effective_batch(build(blown_up(True), both_1)).size == 32  # type: ignore[union-attr]
+    # two settings above 1 that disagree: the group's order decides, as before (HF's key first)
+    run = build(blown_up(True), {"gradient_accumulation_steps": (4, "4"), "grad_accum_steps": (8, "8")})
+    assert context.accumulation_steps(run)[0] == 4
+    # Lightning's own setting above 1 with no other: that one
+    run = build(blown_up(True), {"trainer.accumulate_grad_batches": (4, "4")})
+    assert context.accumulation_steps(run)[0] == 4
 
 
 # plain_pytorch-grad_accum_bug-s0 as an epoch history (4 digits): the held-out best is the first evaluation, then

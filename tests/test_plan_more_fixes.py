@@ -310,9 +310,7 @@ def test_scheduler_nanogpt_warmup_and_decay_fit_the_overridden_run(tmp_path: Pat
     """nanoGPT: the Makefile's --max_iters=200 is the run's length (it beats the config's 300); the config's
     5000-step warmup and 50-step decay are fitted to it."""
     root = layout("nanogpt", tmp_path, {"config/train_letters.py": ("warmup_iters = 0", "warmup_iters = 5000\n"
-                                                                    "lr_decay_iters = 50"),
-                                        "train.py": ("warmup_iters = 100\n",
-                                                     "warmup_iters = 100\nlr_decay_iters = 2000\n")})
+                                                                    "lr_decay_iters = 50")})
     plan = fix(root, "scheduler_misuse")
     assert changed(plan) == {"config/train_letters.py": [("warmup_iters = 5000\nlr_decay_iters = 50",
                                                           "warmup_iters = 10\nlr_decay_iters = 200")]}

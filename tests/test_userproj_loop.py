@@ -185,8 +185,9 @@ def test_whole_loop_fixes_a_too_low_lr(name: str, tmp_path: Path, monkeypatch: p
 @pytest.mark.parametrize("name", layouts_for("scheduler_misuse"))
 def test_whole_loop_fits_a_warmup_longer_than_the_run(name: str, tmp_path: Path,
                                                       monkeypatch: pytest.MonkeyPatch) -> None:
-    """A sound LR under a warmup of 1000 steps in a 150-160-step run (the LR only climbs), on the four layouts whose
-    code runs a schedule and whose run logs the LR (plain argparse's cosine, the HF Trainer's linear decay):
+    """A sound LR under a warmup of 1000 steps in a 150-200-step run (the LR only climbs), on the five layouts whose
+    code runs a schedule and whose run logs the LR (plain argparse's cosine, the HF Trainer's linear decay, nanoGPT's
+    cosine once its config turns decay_lr on):
     scheduler_misuse is diagnosed and the warmup cut to 5% of the run where the next run reads it; the retrained LR
     decays. The other layouts train at a constant LR (no scheduler in their code: a warmup there is a key nothing
     reads), and accelerate's 60-step CPU run logs no LR (layouts.py)."""
@@ -253,10 +254,11 @@ def test_whole_loop_turns_the_layer_norm_back_on(name: str, tmp_path: Path, monk
 
 
 # grad_accum_bug: looped in make test on plain argparse (a plain PyTorch loop, code fix by --fix), the HF Trainer
-# script where realised (the Trainer subclass form), Hydra (the accumulation read from its primary config) and
-# Lightning in code (manual optimisation: self.manual_backward); bench/bench_userproj.py loops every layout with
-# Layout.accum
-ACCUM_LAYOUTS = [n for n in ("plain_argparse", "hf_script", "hydra", "lightning_code")
+# script where realised (the Trainer subclass form), Hydra (the accumulation read from its primary config),
+# Lightning in code (manual optimisation: self.manual_backward) and LightningCLI (the same module, its accumulation
+# in the YAML the Makefile loads, the retrain recovered from the config the run saved); bench/bench_userproj.py loops
+# every layout with Layout.accum
+ACCUM_LAYOUTS = [n for n in ("plain_argparse", "hf_script", "hydra", "lightning_code", "lightning_cli")
                  if n in layouts_for("grad_accum_bug")]
 
 

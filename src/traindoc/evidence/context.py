@@ -118,7 +118,7 @@ def _effective_batch(run: Run) -> Batch | None:
     parts = [f"{bcv.key.rsplit('.', 1)[-1]}={b}"]
     dcv = run.config_value(*KEYS["devices"])
     d = _count(dcv) or _as_int(run.meta.get("world_size"))
-    acv = run.config_value(*KEYS["grad_accum"])
+    acv = accumulation_setting(run)
     a = _count(acv)
     size = b
     if d and d > 1:
@@ -128,6 +128,35 @@ def _effective_batch(run: Run) -> Batch | None:
         size *= a
         parts.append(f"{a} accumulation steps")
     return Batch(size, " x ".join(parts), bcv) if size <= MAX_BATCH else None
+
+
+def accumulation_setting(run: Run) -> ConfigValue | None:
+    """The gradient-accumulation setting that took effect: the first key of the `grad_accum` group present
+    (causes/keys.py order), unless it is 1 and another accumulation key of the config is > 1.
+
+    Why: one config can record two accumulation mechanisms, a framework's own and the user's loop. A LightningCLI run
+    saves every Trainer argument, so its config holds Lightning's `trainer.accumulate_grad_batches: 1` beside the
+    module's own `model.grad_accum_steps: 8` when the module accumulates by hand (manual optimisation, where
+    Lightning refuses an accumulate_grad_batches other than 1 and leaves accumulation to the user's
+    training_step); the HF Trainer's `gradient_accumulation_steps: 1` sits the same way beside a custom loop's
+    setting. A 1 says that mechanism does not accumulate; the key > 1 is the one the run's updates follow. Two
+    keys > 1 that disagree leave the group's order to decide, as before."""
+    first = run.config_value(*KEYS["grad_accum"])
+    if _count(first) != 1:
+        return first
+    names = set(KEYS["grad_accum"])
+    for key, cv in run.config.items():
+        if (key in names or key.rsplit(".", 1)[-1] in names) and (_count(cv) or 0) > 1:
+            return cv
+    return first
+
+
+def accumulation_steps(run: Run) -> tuple[float | None, ConfigValue | None]:
+    """`config_number` of the accumulation setting that took effect (accumulation_setting)."""
+    cv = accumulation_setting(run)
+    if cv is None:
+        return None, None
+    return (float(cv.value) if isinstance(cv.value, bool) else _as_float(cv.value)), cv
 
 
 def _as_int(v: Any) -> int | None:

@@ -18,23 +18,35 @@ def hidden_layer(width: int, activation: str, use_layer_norm: bool) -> torch.nn.
 
 class LetterModel(pl.LightningModule):
     def __init__(self, lr: float = 3e-3, width: int = 64, depth: int = 2, activation: str = "tanh",
-                 use_layer_norm: bool = True):
+                 use_layer_norm: bool = True, optimizer: str = "adamw", grad_accum_steps: int = 1):
         super().__init__()
         self.save_hyperparameters()
+        # several micro-batches per optimizer step, accumulated by hand (Lightning's manual optimisation); at 1 the
+        # module trains under Lightning's automatic optimisation, one step per batch
+        self.automatic_optimization = grad_accum_steps == 1
         hidden = [hidden_layer(width, activation, use_layer_norm) for _ in range(depth)]
         self.net = torch.nn.Sequential(torch.nn.Embedding(VOCAB_SIZE, width), *hidden,
                                        torch.nn.Linear(width, VOCAB_SIZE))
 
-    def training_step(self, batch, _):
+    def training_step(self, batch, batch_idx):
         loss = F.cross_entropy(self.net(batch[:, :-1]).reshape(-1, VOCAB_SIZE), batch[:, 1:].reshape(-1))
         self.log("train_loss", loss)
-        return loss
+        if self.automatic_optimization:
+            return loss
+        opt = self.optimizers()
+        self.manual_backward(loss / self.hparams.grad_accum_steps)  # each micro-batch adds its share of the mean
+        if (batch_idx + 1) % self.hparams.grad_accum_steps == 0:
+            opt.step()
+            opt.zero_grad()
+        return None
 
     def on_before_optimizer_step(self, optimizer):
         # per-layer gradient norms and their total ("grad_2.0_norm_total"), to see whether the first layers learn
         self.log_dict(grad_norm(self, norm_type=2))
 
     def configure_optimizers(self):
+        if self.hparams.optimizer == "sgd":
+            return torch.optim.SGD(self.parameters(), lr=self.hparams.lr, momentum=0.9)
         return torch.optim.AdamW(self.parameters(), lr=self.hparams.lr)
 
 

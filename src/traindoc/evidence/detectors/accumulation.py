@@ -9,6 +9,7 @@ from traindoc.causes.keys import KEYS
 from traindoc.evidence import stats
 from traindoc.evidence.context import (
     BLOW_UP,
+    accumulation_steps,
     cite_config,
     cite_series,
     config_number,
@@ -216,7 +217,7 @@ def detect_loss_summed_over_accumulation(run: Run) -> list[Finding]:
     k micro-batches instead of averaged, so the logged loss and the gradient (the LR, in effect) are k times too
     large. An untrained model's mean cross-entropy is close to ln(C) (near-uniform outputs at a standard init);
     one k times that, with k the accumulation factor, is the sum of k such means."""
-    k, kcv = config_number(run, *KEYS["grad_accum"])
+    k, kcv = accumulation_steps(run)
     if k is None or k < 2:
         return []
     classes = None
@@ -265,7 +266,7 @@ def detect_accumulation_sawtooth(run: Run) -> list[Finding]:
         return []
     period = saw[0].numbers.get("period")
     ev = [saw[0].evidence[0]]
-    k, kcv = config_number(run, *KEYS["grad_accum"])
+    k, kcv = accumulation_steps(run)
     strength = 0.4
     if saw[0].numbers.get("at_validation") is False:
         ev.append(saw[0].evidence[-1])
@@ -359,7 +360,7 @@ def detect_grad_norm_phase_locked(run: Run) -> list[Finding]:
           f"a buffer cleared every {p} steps while the optimiser steps on every one sums 1..{p} gradients through "
           f"the cycle: an accumulation loop with optimizer.step() inside it"]
     strength = 0.55
-    k, kcv = config_number(run, *KEYS["grad_accum"])
+    k, kcv = accumulation_steps(run)
     cadence = _validation_cadence(run)
     dt = float(np.median(np.diff(st)))
     if k is not None and k >= 2 and abs(p - k) <= max(0.3 * k, dt):
@@ -385,7 +386,7 @@ def detect_grad_norm_phase_locked(run: Run) -> list[Finding]:
 def detect_blow_up_under_accumulation(run: Run) -> list[Finding]:
     """The loss blows up (non-finite after finite values, or >= 10x its minimum) with gradient accumulation k >= 2
     configured: an undivided loss makes every update k times the configured one. 0.4 (listed)."""
-    k, kcv = config_number(run, *KEYS["grad_accum"])
+    k, kcv = accumulation_steps(run)
     loss = loss_series(run)
     if k is None or k < 2 or loss is None:
         return []

@@ -12,6 +12,7 @@ from traindoc.evidence import stats
 from traindoc.evidence.context import (
     BLOW_UP,
     LR_REFERENCE,
+    accumulation_steps,
     cite_config,
     cite_series,
     config_number,
@@ -866,7 +867,7 @@ def detect_grad_accum_bug(run: Run) -> list[Finding]:
     With k >= 2 configured, median(train)/median(eval) over the same steps within 25 % of k or 1/k. Healthy runs
     have train/eval within a factor ~1.5 (dropout, overfitting), so a factor 2+ that matches k is telling.
     """
-    k, kcv = config_number(run, *KEYS["grad_accum"])
+    k, kcv = accumulation_steps(run)
     loss, ev_s = loss_series(run), run.series("eval_loss")
     if k is None or k < 2 or loss is None or ev_s is None:
         return []
