@@ -368,15 +368,28 @@ def with_heldout(loss: np.ndarray, held: np.ndarray) -> Run:
 
 
 def test_heldout_loss_above_chance_is_still_not_learning_and_rules_out_constant_outputs():
-    """Train loss at ln 2, held-out loss 10-15 % above it at every evaluation: worse than the uniform guess, which
-    an output that ignores its input cannot score; dead and saturated units are crossed off, detached labels and
-    frozen random weights stay listed."""
-    held = math.log(2) * np.linspace(1.10, 1.15, EVALS.size)
+    """Train loss at ln 2, held-out loss 4-6 % above it at every evaluation: worse than the uniform guess, which
+    an output that ignores its input cannot score; dead and saturated units are crossed off. The gap to the training
+    loss is within a held-out set's sampling error, so detached labels and frozen random weights stay listed."""
+    held = math.log(2) * np.linspace(1.04, 1.06, EVALS.size)
     run = with_heldout(chance_loss(2), held)
     got = nl.never_learned(run)
     assert got is not None and got.k == 2 and got.heldout_above and got.first_step == 1
     assert {"dead_units", "vanishing_gradients"} <= set(nl.ruled_out(run))
+    assert "frozen_params" not in nl.ruled_out(run)
     assert set(causes(run)) == {"frozen_params", "data_pipeline_bug"}
+
+
+def test_heldout_loss_far_above_a_training_loss_at_chance_reads_as_memorised_detached_labels():
+    """Train loss at ln 2, held-out loss 10-15 % of ln 2 above it (plain_pytorch-data_pipeline_bug-s2: 0.686 against
+    0.804): weights that barely move score both sets alike, so frozen weights and a tiny step are crossed off and
+    labels detached from their inputs are the one reading left, at the report threshold, from the first step."""
+    run = with_heldout(chance_loss(2), math.log(2) * np.linspace(1.10, 1.15, EVALS.size))
+    assert {"frozen_params", "lr_too_low", "dead_units", "vanishing_gradients"} <= set(nl.ruled_out(run))
+    assert "data_pipeline_bug" not in nl.ruled_out(run)
+    assert causes(run) == {"data_pipeline_bug": nl.SOLE_READING}
+    (f,) = nl.detect_chance_labels(run)
+    assert f.step == 1 and any("does not transfer" in e for e in f.evidence)
 
 
 def test_heldout_loss_under_chance_or_that_first_learned_is_not_above_chance():

@@ -71,6 +71,29 @@ def test_phase_locked_silent_on_a_fresh_minibatch_gradient(seed: int) -> None:
     assert accumulation.detect_grad_norm_phase_locked(grad_run(growing, 5)) == []
 
 
+@pytest.mark.parametrize("seed", range(4))
+def test_phase_locked_folds_a_growing_grad_norm_on_its_detrended_log(seed: int) -> None:
+    """Stale gradients re-applied push the weights where every gradient is larger: the cycle rides on a 20x drift
+    (plain_pytorch-grad_accum_bug-s2: 1.07 -> 114 with k = 8 logged every 5 steps). The drift outranks the phase;
+    taken out, the 8-step cycle lines up, from the first logged step."""
+    drift = np.exp(np.arange(300) / 100.0)
+    f = accumulation.detect_grad_norm_phase_locked(grad_run(accum_norms(8, 300, seed) * drift, 5))
+    assert f and f[0].numbers["period"] == 8 and f[0].numbers["detrended"] and f[0].step == 1
+    assert f[0].strength == pytest.approx(0.55) and "growth is taken out" in f[0].evidence[0]
+
+
+def test_phase_locked_detrending_silent_without_a_cycle_or_a_growth() -> None:
+    rng = np.random.default_rng(7)
+    # a growing grad norm with heavy batch noise and no cycle: the detrended fold finds nothing
+    for seed in range(4):
+        r = np.random.default_rng(seed)
+        growing = np.exp(np.arange(300) / 100.0) * np.exp(0.5 * r.standard_normal(300))
+        assert accumulation.detect_grad_norm_phase_locked(grad_run(growing, 5)) == []
+    # a falling grad norm (a healthy run) is never detrended
+    falling = np.exp(-np.arange(300) / 100.0) * np.exp(0.3 * rng.standard_normal(300))
+    assert accumulation.detect_grad_norm_phase_locked(grad_run(falling, 5)) == []
+
+
 def test_phase_locked_silent_where_the_ramps_show_directly() -> None:
     # logged every step, the sawtooth's ramps are visible: detect_zero_grad_sawtooth reads them, not the fold
     assert accumulation.detect_grad_norm_phase_locked(grad_run(accum_norms(8, 300, 0), 1)) == []
@@ -79,6 +102,11 @@ def test_phase_locked_silent_where_the_ramps_show_directly() -> None:
 def test_phase_locked_on_development_corpus_runs() -> None:
     f = accumulation.detect_grad_norm_phase_locked(load_run([REALLIB / "plain_pytorch-grad_accum_bug-s4" / "run"]))
     assert f and f[0].numbers["period"] == 8
+    # the grad norm grows 5.8x while thrashing 1 <-> 114: the cycle shows once the growth is taken out
+    f = accumulation.detect_grad_norm_phase_locked(load_run([REALLIB / "plain_pytorch-grad_accum_bug-s2" / "run"]))
+    assert f and f[0].numbers["period"] == 8 and f[0].numbers["detrended"]
+    for name in ("hf_trainer-grad_explosion-s2", "plain_pytorch-grad_explosion-s1", "lightning-grad_explosion-s1"):
+        assert accumulation.detect_grad_norm_phase_locked(load_run([REALLIB / name / "run"])) == []
     for name in ("plain_pytorch-healthy-s1", "lightning-healthy-s0", "plain_pytorch-zero_grad_missing-s3"):
         assert accumulation.detect_grad_norm_phase_locked(load_run([REALLIB / name / "run"])) == []
 

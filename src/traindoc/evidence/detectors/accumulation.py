@@ -3,6 +3,8 @@ of a buffer cleared only every few steps (an accumulation loop that steps on eve
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from traindoc.causes.keys import KEYS
@@ -326,13 +328,54 @@ def _fold_scores(st: np.ndarray, ranks: np.ndarray) -> tuple[np.ndarray, list[tu
     return best, where
 
 
+# A run whose grad norm grows (parameters drifting to where every gradient is larger, as re-applied stale gradients
+# push them) ranks its points by that drift first: the cycle is still there but the late points outrank the early
+# ones whatever their phase. When the grad norm's last fifth is >= FOLD_TREND x its first fifth, the fold is also
+# tried on the log norm's residual around its running median over FOLD_DETREND_POINTS logged points (a window of
+# several cycles for the periods searched at the usual log intervals, so the median follows the drift and not the
+# cycle); the shuffled copies are drawn from the same residuals, so the permutation test holds as before.
+FOLD_TREND = 3.0
+FOLD_DETREND_POINTS = 9
+
+
+def _fold(st: np.ndarray, v: np.ndarray, log_scale: bool) -> tuple[int, int, float, float, float] | None:
+    """Period, offset, correlation, null best and the cycle's last-third / first-third rise of the best fold of `v`,
+    or None when it does not beat its shuffled copies by FOLD_MARGIN or rises < FOLD_RISE (`log_scale`: `v` holds
+    log norms, the rise is exp of the difference of medians)."""
+    rng = np.random.default_rng(0)
+    cols = [v] + [rng.permutation(v) for _ in range(FOLD_SHUFFLES)]
+    ranks = np.stack([np.argsort(np.argsort(c, kind="stable"), kind="stable") for c in cols], axis=1).astype(float)
+    best, where = _fold_scores(st.astype(np.int64), ranks)
+    if best[0] < float(best[1:].max()) + FOLD_MARGIN:
+        return None
+    p, o = where[0]
+    phase = (st - o) % p
+    lo, hi = v[phase < p / 3], v[phase >= 2 * p / 3]
+    if not lo.size or not hi.size:
+        return None
+    rise = (math.exp(float(np.median(hi)) - float(np.median(lo))) if log_scale
+            else float(np.median(hi)) / float(np.median(lo)))
+    if rise < FOLD_RISE:
+        return None
+    return p, o, float(best[0]), float(best[1:].max()), rise
+
+
+def _detrended(v: np.ndarray) -> np.ndarray:
+    """log v minus its running median over FOLD_DETREND_POINTS points (centred, shorter at the ends)."""
+    lv = np.log(v)
+    h = FOLD_DETREND_POINTS // 2
+    med = np.array([np.median(lv[max(0, i - h):i + h + 1]) for i in range(lv.size)])
+    return lv - med
+
+
 def detect_grad_norm_phase_locked(run: Run) -> list[Finding]:
     """The grad norm rises with the step's phase in a fixed cycle of k steps (see the constants above): the buffer
     is cleared every k steps while the optimiser steps on every one (an accumulation loop with step() inside it).
     0.55, the reading of a sawtooth whose resets are the code's own (detect_accumulation_sawtooth); 0.65 when the
     period matches a configured gradient_accumulation_steps; 0.4 when it matches the validation cadence (validation
     clears the buffer of a loop that never does: zero_grad_missing draws the same). Silent where the ramps show
-    directly (detect_zero_grad_sawtooth reads them)."""
+    directly (detect_zero_grad_sawtooth reads them). A growing grad norm is folded on its detrended log as well
+    (FOLD_TREND)."""
     g = run.series("grad_norm")
     if g is None:
         return []
@@ -340,22 +383,20 @@ def detect_grad_norm_phase_locked(run: Run) -> list[Finding]:
     st, v = st[:FOLD_MAX_POINTS], v[:FOLD_MAX_POINTS]
     if v.size < FOLD_MIN_POINTS or float(v.min()) <= 0 or detect_zero_grad_sawtooth(run):
         return []
-    rng = np.random.default_rng(0)
-    cols = [v] + [rng.permutation(v) for _ in range(FOLD_SHUFFLES)]
-    ranks = np.stack([np.argsort(np.argsort(c, kind="stable"), kind="stable") for c in cols], axis=1).astype(float)
-    best, where = _fold_scores(st.astype(np.int64), ranks)
-    if best[0] < float(best[1:].max()) + FOLD_MARGIN:
+    got = _fold(st, v, log_scale=False)
+    detrended = False
+    fifth = max(3, v.size // 5)
+    if got is None and float(np.median(v[-fifth:])) >= FOLD_TREND * float(np.median(v[:fifth])):
+        got = _fold(st, _detrended(v), log_scale=True)
+        detrended = True
+    if got is None:
         return []
-    p, o = where[0]
-    phase = (st - o) % p
-    lo, hi = v[phase < p / 3], v[phase >= 2 * p / 3]
-    if not lo.size or not hi.size:
-        return []
-    rise = float(np.median(hi)) / float(np.median(lo))
-    if rise < FOLD_RISE:
-        return []
-    ev = [f"grad_norm rises with the step's phase in a {p}-step cycle (folded on (step - {o}) mod {p}: correlation "
-          f"{best[0]:.2f}, above the {float(best[1:].max()):.2f} the same search finds in {FOLD_SHUFFLES} shuffled "
+    p, o, corr, null, rise = got
+    how = (f" once its growth is taken out (log norm against its running median over {FOLD_DETREND_POINTS} points; "
+           f"it grew {float(np.median(v[-fifth:])) / float(np.median(v[:fifth])):.3g}x over the run)"
+           if detrended else "")
+    ev = [f"grad_norm rises with the step's phase in a {p}-step cycle{how} (folded on (step - {o}) mod {p}: "
+          f"correlation {corr:.2f}, above the {null:.2f} the same search finds in {FOLD_SHUFFLES} shuffled "
           f"copies; the cycle's last third {rise:.3g}x its first) {cite_series(g)}",
           f"a buffer cleared every {p} steps while the optimiser steps on every one sums 1..{p} gradients through "
           f"the cycle: an accumulation loop with optimizer.step() inside it"]
@@ -372,8 +413,9 @@ def detect_grad_norm_phase_locked(run: Run) -> list[Finding]:
         strength = 0.4
     return [Finding("detect_grad_norm_phase_locked", "grad_accum_bug", strength,
                     "the grad norm follows a fixed cycle of steps: gradients are summed through it and applied on "
-                    "every step", ev, int(st[0]), {"period": p, "offset": o, "fold_correlation": float(best[0]),
-                                                   "null_best": float(best[1:].max()), "phase_rise": rise})]
+                    "every step", ev, int(st[0]), {"period": p, "offset": o, "fold_correlation": corr,
+                                                   "null_best": null, "phase_rise": rise,
+                                                   "detrended": detrended})]
 
 
 # A loop that accumulates k micro-batches and back-propagates each one's mean loss undivided applies k times the

@@ -801,7 +801,39 @@ def ruled_out(run: Run) -> dict[str, str]:
                "saturated units do not give")
         out.setdefault("dead_units", why)
         out.setdefault("vanishing_gradients", why)
+        fit = _fits_only_training_batches(run, nl)
+        if fit is not None:
+            for cause in ("frozen_params", "lr_too_low"):
+                out.setdefault(cause, fit)
     return out
+
+
+# Weights that barely move (a network frozen but for a sliver, a step far too small) are one function scoring the
+# training batches and the held-out set alike: samples of one distribution, so the two losses differ by the held-out
+# set's sampling error only. Near chance a per-sample cross-entropy spreads by <= ~0.5 nats, so a held-out set of a
+# few hundred samples sits within 2 x 0.5 / sqrt(256) = 0.0625 nats (9 % of ln 2) of the training level; a held-out
+# loss >= 10 % of ln(k) above a training loss at chance (and >= 3 standard errors of its late median) says the
+# trainable weights fit the training labels in a way that does not transfer: labels detached from their inputs,
+# memorised (Zhang et al. 2017). What barely moves cannot open that gap.
+TRAIN_HELDOUT_GAP = 0.10
+
+
+def _fits_only_training_batches(run: Run, nl: NotLearning) -> str | None:
+    """The reason frozen weights and a tiny step are crossed off when the held-out loss sits above a training loss
+    at chance by more than sampling explains (TRAIN_HELDOUT_GAP); None otherwise."""
+    held = _late_median(run.series("eval_loss"))
+    loss = loss_series(run)
+    if held is None or loss is None:
+        return None
+    _, v = loss.finite()
+    late = v[-max(5, int(0.3 * v.size)):]
+    se = MEDIAN_SE * 1.4826 * stats.mad(late) / math.sqrt(late.size)
+    gap = held[0] - nl.level
+    if gap < max(TRAIN_HELDOUT_GAP * math.log(nl.k), 3 * se):
+        return None
+    return (f"the held-out loss ({fmt(held[0])}) sits {gap / math.log(nl.k):.0%} of ln({nl.k}) above the training "
+            f"loss at chance ({fmt(nl.level)}): weights that barely move score training and held-out batches alike, "
+            "so the trainable weights fit the training labels in a way that does not transfer")
 
 
 def unexplained_candidate(run: Run, cause: str, detector: str) -> list[Finding]:
