@@ -6,8 +6,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
-
 from traindoc.evidence.detectors import numerics
 from traindoc.evidence.precision import training_precision
 from traindoc.ingest.loader import load_run
