@@ -373,3 +373,18 @@ def test_a_batch_header_needs_its_total():
     st = State()
     parse_generic("[batch=4]:", st)
     assert "pending_step" not in st.extra
+
+
+def test_rich_handler_source_column_is_no_metric(tmp_path):
+    # Rich's RichHandler ends every record with the logging call's "file.py:line"; the metrics before it stay
+    text = "".join(f"[12/06/26 04:40:{s:02d}] INFO     step={s * 10} loss={2.0 / (s + 1):.4f} lr=0.0003"
+                   f"          train.py:42\n" for s in range(8))
+    run = read_text(tmp_path, text)
+    assert run.series("train.py") is None and len(run.series("loss")) == 8 and len(run.series("lr")) == 8
+
+
+def test_a_metric_whose_name_only_contains_py_stays(tmp_path):
+    # silent: "entropy: 0.52" and "copy_loss: 0.3" are metrics whatever letters they hold
+    run = read_text(tmp_path, "".join(f"step={s} entropy: {0.5 + s / 100:.2f} copy_loss: {1 / (s + 1):.3f}\n"
+                                      for s in range(5)))
+    assert len(run.series("entropy")) == 5 and len(run.series("copy_loss")) == 5

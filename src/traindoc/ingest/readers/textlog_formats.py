@@ -1684,6 +1684,9 @@ _TENSOR_REPR = re.compile(rf"tensor\(\[?\s*({NUM})\]?[^)]*\)")  # printing a ten
 _ONE_ELEMENT = re.compile(rf"([:=]\s*)\[\s*({NUM})\s*\](?!\s*[\[\d])")
 # Keys that name a process, not a measurement ("Train: Rank: 0, epoch: 1, step: 5310, ...").
 _GEN_NOT_METRIC = {"rank", "local_rank", "global_rank", "world_size", "pid"}
+# a source location "train.py:42" (Rich's RichHandler prints the logging call's file and line at the right edge of
+# every record; loguru's "__main__:train:42" has no dot): a line number, not a metric named after a file
+_SOURCE_FILE = re.compile(r"\.(?:py|pyx|ipynb|cc|cpp|cxx|c|h|hpp|cu|rs|go|java|js|ts|lua|sh)$", re.I)
 # A Python dict of metrics printed as the report (ParlAI's "[ time:4.0s total_exs:2114 epochs:4.23 ] {'exs': 1134,
 # 'loss': 0.949, 'ppl': 2.583, ..., 'total_train_updates': 151}", a script's `print(metrics)`): its quoted keys read as
 # bare ones. Only where a key names a measurement of the model (a loss, an accuracy, a perplexity, a score): a printed
@@ -1944,7 +1947,7 @@ def parse_generic(line: str, st: State) -> Record | None:
             if v is not None and math.isfinite(v) and epoch is None:
                 epoch = int(v)
             continue
-        if low in _GEN_NOT_METRIC or duration_key(low):
+        if low in _GEN_NOT_METRIC or duration_key(low) or _SOURCE_FILE.search(low):
             continue
         v = parse_number(raw_val)
         if v is None:
