@@ -624,6 +624,37 @@ def test_grad_explosion_reallib_rnn_names_the_burst_not_the_first_step() -> None
     assert f.step == 40 and "118 at step 45" in f.evidence[0]
 
 
+def _burst_run(loss_at_burst: float, lr: float) -> Run:
+    """SGD at `lr` (its range tops out at 0.5), a 600x gradient at initialisation, a 16x burst at log points 20-22
+    (steps 101-111), the loss ~1 before it and `loss_at_burst` during it, then both settle back."""
+    rng = np.random.default_rng(1)
+    grad = np.concatenate([[3000.0], 5.0 * np.exp(0.1 * rng.standard_normal(40))])
+    grad[20:23] = [60.0, 80.0, 30.0]
+    loss = np.concatenate([[2.0], np.linspace(1.0, 0.3, 40)])
+    loss[20:23] = [loss_at_burst, 1.5 * loss_at_burst, 0.5 * loss_at_burst]
+    run = _sparse_run(grad, loss, lr)
+    run.put_config(ConfigValue("optimizer", "sgd", "run/train.log", 1, "command_line", "sgd"))
+    run.put_config(ConfigValue("lr", lr, "run/train.log", 1, "command_line", str(lr)))
+    return run.finalize()
+
+
+def test_grad_explosion_a_second_departure_with_the_loss_at_an_in_range_lr_is_not_capped_as_a_spike() -> None:
+    # the network leaves its range twice (600x at initialisation, a 16x burst) and the loss jumps 20x+ with the burst
+    # at an SGD LR inside its range: not an overshoot or one bad batch, the cliff of exploding gradients
+    f = fire(optimisation.detect_grad_explosion, _burst_run(20.0, 0.05))
+    assert f.step == 101 and f.strength >= 0.5 and any("left its range twice" in e for e in f.evidence)
+    assert not any("a spike more than an explosion" in e for e in f.evidence)
+
+
+def test_grad_explosion_a_second_departure_stays_a_spike_when_the_loss_holds_or_the_lr_is_too_high() -> None:
+    # the loss barely moves with the burst (1.5x): a harmless spike
+    f = fire(optimisation.detect_grad_explosion, _burst_run(1.5, 0.05))
+    assert f.strength <= 0.45 and any("a spike more than an explosion" in e for e in f.evidence)
+    # the same burst with the loss at 20x, but SGD at 2.0 (4x the top of its range): an LR overshoot reads the same
+    f = fire(optimisation.detect_grad_explosion, _burst_run(20.0, 2.0))
+    assert f.strength <= 0.45 and not any("left its range twice" in e for e in f.evidence)
+
+
 def _sparse_run(grad: np.ndarray, loss: np.ndarray, lr: float = 0.07) -> Run:
     """A run logged every 5 steps (the sparse logging of most real loops), LR constant, no config."""
     run = Run()

@@ -229,6 +229,25 @@ def test_epoch_compounding_is_silent_on_its_look_alikes():
     assert not epoch_curves.detect_epoch_compounding(_run(loss=COMPOUND, grad_norm=[1.0] * 10))
 
 
+def test_epoch_compounding_from_a_regression_loss_at_its_held_out_scale():
+    # flax-grad_explosion-s0 (development corpus, an MSE regression): the first epoch's mean 234 is 3.3x the held-out
+    # loss 71.1 scored at its end, a sane epoch at its own scale; then 2e12x and 9e19x per epoch, then NaN
+    nan = float("nan")
+    f = epoch_curves.detect_epoch_compounding(
+        _run(loss=[234.1755, 5.001e14, 4.609e34, nan, nan], test_loss=[71.0785, 5.131e16, float("inf"), nan, nan]))
+    assert [x.cause for x in f] == ["grad_explosion"] and f[0].step == 1
+    assert "3.3x the held-out loss" in f[0].evidence[0]
+
+
+def test_epoch_compounding_from_a_large_first_row_stays_silent_without_a_held_out_scale():
+    nan = float("nan")
+    # no held-out loss: a first row beyond ln 1e6 may itself be the first updates' overshoot
+    assert not epoch_curves.detect_epoch_compounding(_run(loss=[234.1755, 5.001e14, 4.609e34, nan, nan]))
+    # a first row 33x its end-of-epoch held-out loss: the weights blew up within that epoch (the LR's reading)
+    assert not epoch_curves.detect_epoch_compounding(
+        _run(loss=[2341.755, 5.001e14, 4.609e34, nan, nan], eval_loss=[71.0785, 5.131e16, float("inf"), nan, nan]))
+
+
 # hf_trainer-lr_too_high-s2 as an epoch history (4 digits): the first epoch's mean 1635 against a held-out loss of
 # 2.54 at its end, no accuracy logged
 FIRST_ROW = [1635.0, 2.38, 1.943, 2.227, 1.814, 1.808, 1.81, 1.806, 1.788, 1.79]

@@ -161,8 +161,26 @@ def climbing(seed: int = 0) -> dict[str, np.ndarray]:
 
 
 def test_loss_climbs_as_lr_decays_fires_at_the_minimum() -> None:
-    (f,) = accumulation.detect_loss_climbs_as_lr_decays(build(climbing()))
+    level = climbing()
+    level["lr"] = np.full(N, 0.03)  # a level LR: an LR just past the stable edge reads the same, listed
+    (f,) = accumulation.detect_loss_climbs_as_lr_decays(build(level))
     assert f.cause == "zero_grad_missing" and f.step <= 0.2 * N and f.strength < 0.5
+
+
+def test_loss_climbing_through_a_halved_lr_is_confirmed() -> None:
+    # the LR decays 0.03 -> 0.001 and halves at ~step 500; the loss keeps climbing well past that: no step size that a
+    # halving brings back into range, the growing sum of a never-cleared buffer
+    (f,) = accumulation.detect_loss_climbs_as_lr_decays(build(climbing()))
+    assert f.step <= 0.2 * N and f.strength == accumulation.HALVED_LR_STRENGTH >= 0.5 and f.numbers["lr_halved"]
+    assert any("kept climbing after it" in e for e in f.evidence)
+
+
+def test_loss_that_stops_climbing_once_the_lr_halves_stays_listed() -> None:
+    # the climb flattens where the LR has halved (an LR just past the stable edge, calmed by the schedule): listed
+    calmed = climbing()  # the LR halves at ~step 150; the loss gains < 10 % after it
+    calmed["loss"] = (2.0 + 0.06 * np.minimum(T, 150) + 0.005 * np.maximum(T - 150, 0)) * noise(0, scale=0.02)
+    (f,) = accumulation.detect_loss_climbs_as_lr_decays(build(calmed))
+    assert f.strength < 0.5 and not f.numbers["lr_halved"]
 
 
 def test_loss_climbs_as_lr_decays_silent_on_learning_rising_lr_or_blow_up() -> None:

@@ -417,6 +417,12 @@ CLIMB_STRENGTH = 0.5
 # so the start must be in a classifier's range (< ln 1e6). Same strength as the per-step rule without grad norms.
 EPOCH_COMPOUND = 100.0
 EPOCH_COMPOUND_STRENGTH = 0.55
+# Without an accuracy the loss's scale is unknown (a regression's MSE can start at 234), and ln 1e6 is no bound on it;
+# the held-out loss scored at the end of the same epoch sets the scale as in detect_first_epoch_above_heldout: a
+# training row within 4x of it is a sane epoch at its own scale (a healthy epoch mean sits 1-4x above its end-of-epoch
+# held-out loss; the first updates blowing up put it >= 10x above), so compounding from there is no first-update
+# overshoot either.
+SANE_EPOCH_OVER_HELDOUT = 4.0
 
 
 # A stable run whose epoch mean then jumps >= 10x above the epoch before it and later comes back under 2x that level:
@@ -526,9 +532,30 @@ def detect_steady_climb(run: Run) -> list[Finding]:
                     int(st[i]), {"climb": float(v[p] / v[i]), "epochs": int(p - i)})]
 
 
+def _sane_start(run: Run, step: float, value: float) -> str:
+    """Why a training row is a sane starting point (empty when it is not): a loss in a classifier's range, or one
+    within SANE_EPOCH_OVER_HELDOUT of the held-out loss scored at the end of the same logged interval."""
+    if not value > 0:
+        return ""
+    if value < ANY_LABELS_NATS:
+        return "a loss in a classifier's range"
+    # a test split scored each epoch counts too, even where too few of its points are finite to be published as the
+    # run's held-out curve (Run._test_split_as_heldout): one value at the same step is all the scale needs
+    ev_s = run.series("eval_loss") or run.series("test_loss")
+    if ev_s is None:
+        return ""
+    est, ev = ev_s.finite()
+    held = ev[est == step]
+    if held.size and float(held[0]) > 0 and value <= SANE_EPOCH_OVER_HELDOUT * float(held[0]):
+        return (f"a row {value / float(held[0]):.2g}x the held-out loss {fmt(float(held[0]))} scored at the same step "
+                f"{cite_series(ev_s)} (a sane epoch at the loss's own scale)")
+    return ""
+
+
 def detect_epoch_compounding(run: Run) -> list[Finding]:
-    """The loss grows >= 100x at each of two consecutive logged points from a start < ln 1e6: an explosion seen at
-    an epoch's resolution (grad_explosion 0.55, no grad norm logged)."""
+    """The loss grows >= 100x at each of two consecutive logged points from a sane start (< ln 1e6, or within 4x of
+    the held-out loss scored at the same step): an explosion seen at an epoch's resolution (grad_explosion 0.55, no
+    grad norm logged)."""
     if run.series("grad_norm") is not None or run.series("grad_2.0_norm_total") is not None:
         return []
     loss = loss_series(run)
@@ -538,12 +565,13 @@ def detect_epoch_compounding(run: Run) -> list[Finding]:
     if v.size < 3 or compounding_growth(st, v) is not None:
         return []  # the per-step compounding rule reads it (detect_grad_explosion)
     for j in range(v.size - 2):
-        if 0 < v[j] < ANY_LABELS_NATS and v[j + 1] >= EPOCH_COMPOUND * v[j] and v[j + 2] >= EPOCH_COMPOUND * v[j + 1]:
+        sane = _sane_start(run, float(st[j]), float(v[j]))
+        if sane and v[j + 1] >= EPOCH_COMPOUND * v[j] and v[j + 2] >= EPOCH_COMPOUND * v[j + 1]:
             ev = [f"the loss grows {v[j + 1] / v[j]:.3g}x from step {int(st[j])} to {int(st[j + 1])} and "
                   f"{v[j + 2] / v[j + 1]:.3g}x again by step {int(st[j + 2])} ({fmt(float(v[j]))} -> "
                   f"{fmt(float(v[j + 2]))}) {cite_series(loss)}: two orders of magnitude per logged interval twice "
-                  "in a row, from a loss in a classifier's range, is growth that feeds on itself, the way exploding "
-                  "gradients grow the weights (no grad norm is logged to confirm it)"]
+                  f"in a row, from {sane}, is growth that feeds on itself, the way exploding gradients grow the "
+                  "weights (no grad norm is logged to confirm it)"]
             return [Finding("detect_epoch_compounding", "grad_explosion", EPOCH_COMPOUND_STRENGTH,
                             "the loss compounds by orders of magnitude per logged interval (grad norm not logged)",
                             ev, int(st[j + 1]), {"growth": float(v[j + 2] / v[j]), "loss_only": True})]

@@ -550,12 +550,29 @@ def _short_jump(run: Run, g, loss, clip: float | None, site: dict) -> Finding | 
                    {"growth": float(r[i]), "clip": clip, "short_excerpt": True}, [site])
 
 
+def _loss_burst(loss, st: np.ndarray, base: int, imax: int) -> tuple[float, float] | None:
+    """(the loss's median between the initial gradient and the burst, its largest value within two log points of
+    the burst) when that largest value is >= BLOW_UP times the median; else None."""
+    if loss is None:
+        return None
+    ls, lv = loss.finite()
+    lo, peak_step = float(st[base]), float(st[imax])
+    before = lv[(ls >= lo) & (ls < peak_step)]
+    hi = float(st[min(imax + 2, st.size - 1)])
+    at = lv[(ls >= peak_step) & (ls <= hi)]
+    if before.size < 3 or at.size == 0:
+        return None
+    ref, top = float(np.median(before)), float(at.max())
+    return (ref, top) if ref > 0 and top >= BLOW_UP * ref else None
+
+
 def detect_grad_explosion(run: Run) -> list[Finding]:
     """Grad norm grows by >= 2 orders of magnitude (late max vs early median) with no clipping configured, or
     compounds (evidence/growth.py) over >= 5 log points.
 
     Orders of magnitude, not sigma: a grad norm that is spiky but bounded is lr/noise; explosion is unbounded
-    growth (docs/causes.md). A peak that settles back is a spike (<= 0.45); compounding growth is the explosion's
+    growth (docs/causes.md). A peak that settles back is a spike (<= 0.45; not a second departure that takes the loss
+    up 10x at an in-range LR, _loss_burst); compounding growth is the explosion's
     own shape (>= 0.65); with no grad norm logged, a compounding loss is a candidate (0.55).
     """
     g = run.series("grad_norm") or run.series("grad_2.0_norm_total")
@@ -635,6 +652,7 @@ def detect_grad_explosion(run: Run) -> list[Finding]:
     strength = 0.35 + 0.1 * min(4.0, math.log10(max(growth, 10.0)) - 1)
     after = v[imax + 1:]
     settled = compounding is None and nf is None and after.size >= 3 and float(np.median(after)) <= 10 * early
+    settled_at = len(ev)
     if settled:
         # the norm came back to within an order of magnitude of its early level and stayed finite: a spike that
         # settled (an LR overshoot, one bad batch), not the unbounded growth an explosion is
@@ -664,9 +682,22 @@ def detect_grad_explosion(run: Run) -> list[Finding]:
         strength -= 0.2  # clipping is on: the logged pre-clip norm may grow, updates are bounded
     # the optimiser's LR is in range: explosion rather than a too-high LR
     lrs = configured_lrs(run)
-    if lrs and all(c.value <= c.reference[2] * 1.25 for c in lrs):
+    in_range = bool(lrs) and all(c.value <= c.reference[2] * 1.25 for c in lrs)
+    if in_range:
         strength += 0.1
-    if settled:
+    burst_loss = _loss_burst(loss, st, base, imax) if settled and lead_burst and in_range else None
+    if burst_loss is not None:
+        # the spike reading is "an LR overshoot or one bad batch". Neither fits here: the LR is within its optimiser's
+        # range, and the network left its range twice by orders of magnitude (the initial gradient >= 100x the
+        # trained level, then this burst >= 10x it, lead_burst above), taking the loss up >= 10x with it (the
+        # blow-up scale of context.NanContext). Settling back after is the cliff picture of exploding gradients
+        # (Pascanu et al. 2013: the step thrown off by the cliff, then training resumes), what clipping prevents;
+        # the spike's cap does not apply
+        ev[settled_at] = ev[settled_at].replace(": bounded, so a spike more than an explosion", "")
+        ev.append(f"the loss went from {fmt(burst_loss[0])} to {fmt(burst_loss[1])} with the burst "
+                  f"({burst_loss[1] / burst_loss[0]:.3g}x) at an LR within its optimiser's range: not an LR overshoot "
+                  f"or one bad batch, but a network that left its range twice (the cliff of exploding gradients)")
+    elif settled:
         strength = min(strength, 0.45)
     # it fires where the norm first leaves its early range by an order of magnitude (or where compounding starts)
     onset = compounding.first_step if compounding is not None else \
