@@ -35,6 +35,8 @@ STACKS = {
     "flax": "corpusgen.flax_stack",
     "skorch": "corpusgen.skorch_stack",
     "ignite": "corpusgen.ignite_stack",
+    "accelerate": "corpusgen.accelerate_stack",
+    "fabric": "corpusgen.fabric_stack",
 }
 
 

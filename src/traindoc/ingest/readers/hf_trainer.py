@@ -30,6 +30,7 @@ from traindoc.ingest.names import canonical_metric
 from traindoc.ingest.readers._param_lines import param_line
 from traindoc.ingest.readers._precision_line import precision_line
 from traindoc.ingest.readers._structured import Columns, LineStats, is_text, line_blocks, tag_line, to_float, to_step
+from traindoc.ingest.readers.textlog_formats import ACCELERATE_EPOCH_DICT
 from traindoc.ingest.registry import Reader, ReadError
 
 MAX_STATE_BYTES = 32 << 20  # one JSON document parsed whole (up to ~30x its size as objects): the budget cap
@@ -237,7 +238,9 @@ def parse_log_dict(text: str) -> dict[str, object]:
 def sniff_console(path: Path, head: bytes) -> float:
     if not head or not is_text(head):
         return 0.0
-    hits = len(_KEYS.findall(head.decode("utf-8", errors="replace")))
+    # Accelerate's "epoch N: {...}" evaluation prints are another family's lines (textlog_formats)
+    hits = sum(len(_KEYS.findall(line)) for line in head.decode("utf-8", errors="replace").splitlines()
+               if not ACCELERATE_EPOCH_DICT.match(line.strip()))
     if hits >= 2:
         return 0.85
     return 0.6 if hits == 1 else 0.0

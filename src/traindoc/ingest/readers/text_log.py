@@ -45,6 +45,7 @@ from traindoc.ingest.readers._param_lines import param_line
 from traindoc.ingest.readers._precision_line import precision_line
 from traindoc.ingest.readers._quoted_numbers import unquote_numbers
 from traindoc.ingest.readers.textlog_formats import (
+    ACCELERATE_EPOCH_DICT,
     FORMAT_BY_NAME,
     FORMATS,
     HF_DICT,
@@ -137,7 +138,7 @@ def detect(lines: Iterable[str]) -> tuple[dict[str, int], int]:
         for text in (line.text, line.after_bar):
             if not text:
                 continue
-            if HF_DICT.search(text):
+            if HF_DICT.search(text) and not ACCELERATE_EPOCH_DICT.match(text):
                 hf += 1
                 continue
             for f in FORMATS:
@@ -159,7 +160,10 @@ def _choose(hits: dict[str, int]) -> list[Format]:
     # The generic parser reads anything with "key: number" in it; trust it only when no family matched, or when it
     # clearly dominates (a log of plain prints that happens to contain one detectron2-looking line).
     best = max((hits[f.name] for f in specific), default=0)
-    if best == 0 or hits["generic"] > 5 * best:
+    # Accelerate's examples print only the evaluation ("epoch 2: {...}"): every other metric line of that console is
+    # the script's own print, in no family
+    own_prints = bool(specific) and specific[0].name == "accelerate_epoch"
+    if best == 0 or hits["generic"] > 5 * best or own_prints:
         order.append(FORMAT_BY_NAME["generic"])
     return order
 

@@ -855,7 +855,8 @@ def parse_rich_bar(line: str, st: State) -> Record | None:
 # (evidence/context.py: loss_terms); read as epoch numbers, a whole epoch of batch lines would fold into one point.
 _PT_TRAIN = re.compile(
     rf"^Train(?:ing)? Epoch: (\d+) \[(\d+)/(\d+)(?:[^\]\[]*?\(\s*\d+%\))?\]\s+(?:Loss: ({NUM}))?")
-_PT_TEST = re.compile(rf"^Test set: Average loss: ({NUM}), Accuracy: (\d+)/(\d+)")
+# a loop copied for a task without classes prints the average loss alone ("Test set: Average loss: 0.2714")
+_PT_TEST = re.compile(rf"^Test set: Average loss: ({NUM})(?:, Accuracy: (\d+)/(\d+))?")
 
 
 def parse_pytorch_examples(line: str, st: State) -> Record | None:
@@ -878,10 +879,28 @@ def parse_pytorch_examples(line: str, st: State) -> Record | None:
     if m:
         metrics = {}
         _put(metrics, "val_loss", m.group(1))
-        if int(m.group(3)):
+        if m.group(3) and int(m.group(3)):
             metrics["val_accuracy"] = int(m.group(2)) / int(m.group(3))
         return Record(None, metrics, eval=True)
     return None
+
+
+# Hugging Face Accelerate's examples print each evaluation as `accelerator.print(f"epoch {epoch}:", eval_metric)`:
+# "epoch 2: {'accuracy': 0.84, 'f1': 0.88}" (nlp_example.py), the dict of the evaluation's metrics. The dict is not a
+# HF Trainer log dict (those always carry the Trainer's 'epoch' key and no "epoch N:" prefix); its values are
+# held-out metrics, named with an eval_ prefix where the script gave them none.
+ACCELERATE_EPOCH_DICT = re.compile(r"^epoch (\d+):\s*\{('[^{}]*)\}\s*$")
+_ACCEL_PAIR = re.compile(rf"'([^'\\]+)'\s*:\s*({NUM})\s*(?:,|$)")
+
+
+def parse_accelerate_epoch(line: str, st: State) -> Record | None:
+    m = ACCELERATE_EPOCH_DICT.match(line)
+    if m is None:
+        return None
+    metrics: dict[str, float] = {}
+    for k, v in _ACCEL_PAIR.findall(m.group(2)):
+        _put(metrics, k if k.startswith(("eval_", "val_", "test_")) else f"eval_{k}", v)
+    return Record(None, metrics, eval=True, epoch=int(m.group(1))) if metrics else None
 
 
 # Tables printed once per epoch: fastai ("epoch  train_loss  valid_loss  accuracy  time" then rows), Ultralytics
@@ -1687,6 +1706,9 @@ _GEN_NOT_METRIC = {"rank", "local_rank", "global_rank", "world_size", "pid"}
 # a source location "train.py:42" (Rich's RichHandler prints the logging call's file and line at the right edge of
 # every record; loguru's "__main__:train:42" has no dot): a line number, not a metric named after a file
 _SOURCE_FILE = re.compile(r"\.(?:py|pyx|ipynb|cc|cpp|cxx|c|h|hpp|cu|rs|go|java|js|ts|lua|sh)$", re.I)
+# A count of steps the script was set up with, as the HF Trainer / transformers no_trainer banner prints it ("Gradient
+# Accumulation steps = 2", "Total optimization steps = 300"): configuration, not a metric series
+_SETTING_COUNT = re.compile(r"^(?:gradient accumulation|total optimization|warmup) steps$")
 # A Python dict of metrics printed as the report (ParlAI's "[ time:4.0s total_exs:2114 epochs:4.23 ] {'exs': 1134,
 # 'loss': 0.949, 'ppl': 2.583, ..., 'total_train_updates': 151}", a script's `print(metrics)`): its quoted keys read as
 # bare ones. Only where a key names a measurement of the model (a loss, an accuracy, a perplexity, a score): a printed
@@ -1947,7 +1969,7 @@ def parse_generic(line: str, st: State) -> Record | None:
             if v is not None and math.isfinite(v) and epoch is None:
                 epoch = int(v)
             continue
-        if low in _GEN_NOT_METRIC or duration_key(low) or _SOURCE_FILE.search(low):
+        if low in _GEN_NOT_METRIC or duration_key(low) or _SOURCE_FILE.search(low) or _SETTING_COUNT.match(low):
             continue
         v = parse_number(raw_val)
         if v is None:
@@ -2035,6 +2057,7 @@ FORMATS: list[Format] = [
     Format("litgpt", parse_litgpt),
     Format("lightning_bar", parse_lightning_bar),
     Format("rich_bar", parse_rich_bar),
+    Format("accelerate_epoch", parse_accelerate_epoch),
     Format("pytorch_examples", parse_pytorch_examples),
     Format("word_lm", parse_word_lm),
     Format("llmc", parse_llmc),
