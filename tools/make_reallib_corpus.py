@@ -35,6 +35,7 @@ STACKS = {
     "flax": "corpusgen.flax_stack",
     "skorch": "corpusgen.skorch_stack",
     "ignite": "corpusgen.ignite_stack",
+    "paddle": "corpusgen.paddle_stack",
 }
 
 
