@@ -37,6 +37,7 @@ STACKS = {
     "ignite": "corpusgen.ignite_stack",
     "accelerate": "corpusgen.accelerate_stack",
     "fabric": "corpusgen.fabric_stack",
+    "paddle": "corpusgen.paddle_stack",
 }
 
 

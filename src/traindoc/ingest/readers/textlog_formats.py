@@ -579,6 +579,76 @@ def parse_keras(line: str, st: State) -> Record | None:
     return Record(st.epoch, metrics, epoch=st.epoch)
 
 
+# PaddlePaddle's high-level API (`paddle.Model.fit`; the ProgBarLogger of paddle/hapi/callbacks.py drawing
+# paddle/hapi/progressbar.py): "Epoch 3/10" before each epoch, "step 10/32 - loss: 2.3025 - acc: 0.1062 - 5ms/step"
+# every log_freq batches (verbose=1 draws "step 10/32 [====>....] - loss: ... - ETA: 0s - 5ms/step" instead),
+# "Eval begin..." before an evaluation whose step lines count evaluation batches, "Eval samples: 256" after it.
+# Values are printed "%.4f", or "%.4e" below 1e-3; a list-valued metric (top-k accuracy) prints one value per k.
+_PADDLE_OPEN = re.compile(r"^(?:Epoch (\d+)/(\d+)|Eval begin\.\.\.|Predict begin\.\.\.)\s*$")
+_PADDLE_STEP = re.compile(r"^step\s+(\d+)/(\d+)(?:\s*\[[=>.]*\])?\s+-\s")
+_PADDLE_METRIC = re.compile(rf"\s-\s([A-Za-z_]\w*): \[?({NUM})")
+
+
+def parse_paddle_hapi(line: str, st: State) -> Record | None:
+    m = _PADDLE_OPEN.match(line)
+    if m:
+        st.extra["paddle_mode"] = "train" if m.group(1) else ("eval" if line.startswith("Eval") else "predict")
+        if m.group(1):
+            st.epoch = int(m.group(1))
+        return None
+    if line.startswith("Eval samples:"):
+        st.extra["paddle_mode"] = "train"
+        return None
+    mode = st.extra.get("paddle_mode")
+    m = _PADDLE_STEP.match(line) if mode else None  # step lines count only after a ProgBarLogger header
+    if not m or mode == "predict":
+        return None
+    metrics = {k: v for k, v in ((k, parse_number(v)) for k, v in _PADDLE_METRIC.findall(line[m.end() - 3:]))
+               if v is not None and k != "ETA"}
+    if not metrics:
+        return None
+    if mode == "eval":
+        # the evaluation belongs to the last training step; its final line (the one before "Eval samples") wins
+        return Record(None, {f"val_{k}": v for k, v in metrics.items()}, eval=True, epoch=st.epoch)
+    k, per_epoch = int(m.group(1)), int(m.group(2))
+    st.steps_per_epoch = per_epoch
+    done = (st.epoch - 1) * per_epoch if st.epoch else 0
+    return Record(done + k, metrics, epoch=st.epoch)
+
+
+# PaddlePaddle's dygraph tutorials (the MNIST / LeNet / PALM chapters of its docs and AI Studio courses):
+# print("epoch: {}, batch_id: {}, loss is: {}".format(epoch, batch_id, loss.numpy())), some with ", acc is: {}"
+# after it, and after each epoch print("[validation] accuracy/loss: {}/{}".format(acc, loss)). loss.numpy() prints
+# "[2.3025851]" before Paddle 2.5 and "2.3025851" since. Epochs and batch ids count from 0; the batch id restarts
+# every epoch, and the largest one seen so far stands in for batches per epoch (the loop prints every N batches).
+_PADDLE_TUT = re.compile(r"^epoch(?:_id)?:\s*(\d+),\s*batch(?:_id)?:\s*(\d+),\s*(.+)$")
+_PADDLE_TUT_PAIR = re.compile(rf"([A-Za-z_][\w ]*?)(?: is)?:\s*\[?({NUM})\]?(?:,|\s|$)")
+_PADDLE_VALID = re.compile(r"^\[validation\]\s+([\w/ ]+?):\s*(\S+)\s*$")
+
+
+def parse_paddle_tutorial(line: str, st: State) -> Record | None:
+    m = _PADDLE_TUT.match(line)
+    if m:
+        epoch, batch = int(m.group(1)), int(m.group(2))
+        metrics = {}
+        for k, v in _PADDLE_TUT_PAIR.findall(m.group(3)):
+            _put(metrics, k.strip().replace("valid ", "val_"), v)
+        if not metrics:
+            return None
+        per_epoch = max(st.extra.get("paddle_batches", 0), batch + 1)
+        st.extra["paddle_batches"] = per_epoch
+        return Record(epoch * per_epoch + batch, metrics, epoch=epoch)
+    m = _PADDLE_VALID.match(line)
+    if m:  # "accuracy/loss: 0.93/0.21": names and values both joined by "/"
+        names, values = m.group(1).split("/"), m.group(2).strip("[]").split("/")
+        metrics = {}
+        if len(names) == len(values):
+            for k, v in zip(names, values, strict=True):
+                _put(metrics, f"val_{k.strip()}", v.strip("[]"))
+        return Record(None, metrics, eval=True) if metrics else None
+    return None
+
+
 # detectron2: " eta: 0:10:02  iter: 19  total_loss: 1.923  loss_cls: 0.7  time: 0.2540  data_time: 0.0084  lr: 0.0071"
 _D2 = re.compile(r"(?:^|\s)iter: (\d+)\s")
 _D2_ETA = re.compile(r"\beta: (?:(\d+) days?, )?(\d+):(\d\d):(\d\d)")
@@ -1930,7 +2000,8 @@ def parse_generic(line: str, st: State) -> Record | None:
         # "epoch 5/50": the run is planned for 50 epochs (the reader hands the largest total on to run.meta)
         st.extra["planned_epochs"] = max(st.extra.get("planned_epochs", 0), fr["epoch"][1])
     inner = fr.get("step") or fr.get("iter") or fr.get("iteration") or fr.get("batch")
-    if inner is not None and inner is not fr.get("batch") and "epoch" not in line.lower():
+    global_fraction = inner is not None and inner is not fr.get("batch") and "epoch" not in line.lower()
+    if global_fraction:
         plan_steps(st, inner[1])  # "iter 100/5000" with no epoch: a global counter and its planned total
     m = _BRACKET_PAIR.match(line) or _BRACKET_STEP.match(line)
     if inner is None and m is not None and m.re is _BRACKET_PAIR:
@@ -1991,7 +2062,9 @@ def parse_generic(line: str, st: State) -> Record | None:
             st.extra["global_counter"] = True
         elif inner is None:  # a counter beside the epoch: global, or restarting every epoch
             step = _epoch_position(st, epoch, explicit, update=not marked_eval)
-    elif inner is not None and st.extra.get("global_counter"):
+    elif inner is not None and st.extra.get("global_counter") and not global_fraction:
+        # (a "step 20/150" with no epoch beside it is the global counter itself, whatever an evaluation line such
+        # as "[Eval] step 15 - loss: ..." printed before it)
         # the log prints the run's global step on lines of its own ("Training Step: 860 | total loss ..."): a
         # within-epoch "iter: 55000/55000" is the position inside the epoch, and the line belongs to the last step
         return Record(None, metrics, eval=marked_eval, epoch=epoch)
@@ -2048,6 +2121,8 @@ FORMATS: list[Format] = [
     Format("deepspeed", parse_deepspeed),
     Format("fairseq", parse_fairseq),
     Format("keras", parse_keras),
+    Format("paddle_hapi", parse_paddle_hapi),
+    Format("paddle_tutorial", parse_paddle_tutorial),
     Format("detectron2", parse_detectron2),
     Format("mmcv", parse_mmcv),
     Format("timm", parse_timm),
