@@ -89,6 +89,20 @@ BASE_REDUCED: dict[str, Any] = {
     "data.advanced_epoch": 3,
 }
 
+# The reduced form of the two scenarios whose symptom needs the normal form's 360 steps (seed_divergence,
+# future_leak): those steps at half the batch, 8 rows, which halves the forward/backward work of each step (the
+# per-step Muon orthogonalisation and the evaluations stay). Both symptoms hold on every seed measured at this size
+# (docs/fault-zoo.md, "Margins"; worst seed: seed_divergence's grad-norm ratio 15.7 against "> 10", its final loss
+# 1.82 vs <= 1.00 fixed; future_leak's train loss <= 0.032 against "< 0.3", val - train >= 4.6 against "> 1"); the
+# two fixed runs are one training (the same files), which the zoo's tests share, as they did at the full batch.
+REDUCED_LONG: dict[str, Any] = {
+    "train.epochs": 6,
+    "train.steps_per_epoch": 60,
+    "data.reasoning_epoch": 3,
+    "data.advanced_epoch": 5,
+    "train.batch_size": 8,
+}
+
 _ACT_LOSS_FAULTY = '''def compute_act_loss(act: ActState, cfg: ModelConfig) -> torch.Tensor:
     """ACT loss: ponder cost on the number of refinement steps each token used, with a halting-variance check."""
     halting_steps = act.n_updates.float()  # (B, T) steps per token
@@ -114,9 +128,10 @@ SCENARIO_LIST: list[Scenario] = [
         # The seed's value was 1e-2 against a broken orthogonalisation whose update size tracked the gradient norm.
         # This trainer's Muon is the real one (Newton-Schulz, RMS matched to AdamW), which is stable at 1e-2 and
         # even 3e-2 at this size (measured), so the scenario uses 1e-1 (20x the default) to reproduce the seed's
-        # symptoms. The spikes build up over ~200 steps, so the reduced form keeps the full size.
+        # symptoms. The spikes build up over ~200 steps, so the reduced form keeps the full 360 steps, at half the
+        # batch (REDUCED_LONG): the symptom is as clear on every seed (docs/fault-zoo.md, "Margins").
         config={"optim.muon_lr": 1e-1},
-        reduced={"train.epochs": 6, "train.steps_per_epoch": 60, "data.reasoning_epoch": 3, "data.advanced_epoch": 5},
+        reduced=REDUCED_LONG,
         fix_config={"optim.muon_lr": 5e-3},
         fix_summary="optim.muon_lr 1e-1 -> 5e-3 (the default)",
     ),
@@ -156,8 +171,10 @@ SCENARIO_LIST: list[Scenario] = [
         summary="non-causal attention: every position also sees the tokens after it, which lets the model "
         "memorise its training rows (train loss ~0.01) while validation scored from prefixes rises to ~5.8",
         where="phase1/model.py: CausalSelfAttention.forward, is_causal=False",
-        # The memorisation that the leak enables takes ~170 steps to set in: the reduced form keeps the full size.
-        reduced={"train.epochs": 6, "train.steps_per_epoch": 60, "data.reasoning_epoch": 3, "data.advanced_epoch": 5},
+        # The memorisation that the leak enables takes ~170 steps to set in: the reduced form keeps the full 360
+        # steps, at half the batch (REDUCED_LONG; at 120 steps, even at no_warmup's higher LRs, seeds 0 and 1 still
+        # had a train loss of 0.64, measured 2026-12-06).
+        reduced=REDUCED_LONG,
         edits=(CodeEdit("model.py", "F.scaled_dot_product_attention(q, k, v, is_causal=True)",
                         "F.scaled_dot_product_attention(q, k, v, is_causal=False)"),),
         fix_summary="is_causal=False -> is_causal=True",
