@@ -206,6 +206,23 @@ class _BytesReader:
         return out
 
 
+MIN_COUNTER_VALUES = 3  # distinct bare "N: " prefixes, in rising order, that make them a counter and not ranks
+
+
+def bare_prefix_counts(lines: Iterable[str]) -> bool:
+    """Whether the bare "N: " prefixes of this log's head count something rather than name ranks.
+
+    srun -l tags each line with its task's rank ("0: ", "1: "), and the ranks' lines interleave, so the tags go down
+    again and again. A loop that prints its own counter first ("371: nGT 19, recall 13, ..., loss: x 3.1, ...", the
+    YOLO v2/v3 PyTorch ports) writes a number that only rises. Three distinct values or more, never going down: a
+    counter, which the generic reader then takes as the step (a rank tag with one value, or a few interleaved, stays
+    a rank)."""
+    values = [line.rank for line in map(normalise, lines) if line.bare_rank]
+    if len(set(values)) < MIN_COUNTER_VALUES:
+        return False
+    return all(a <= b for a, b in zip(values, values[1:], strict=False))
+
+
 def _uncommented(lines: Iterable[str], marker: str | None) -> Iterable[str]:
     return lines if marker is None else (uncomment(line, marker) for line in lines)
 
@@ -339,6 +356,7 @@ def read_stream(f: BinaryIO, spath: str, run: Run) -> Source:
         col = _Collector(spath)
         src = Source(path=spath, format=f"text_log:{primary}")
         parser = _Parser(order, col, run, src, marker)
+        parser.bare_counter = bare_prefix_counts(_uncommented((_decode(fr) for _, fr in head), marker))
         fast = _FastLines.learn(order[0], (_decode(fr) for _, fr in head)) if FAST_PATH and not marker else None
         f.seek(0)  # the head was only for choosing: the whole file is parsed in one pass from the start
         _stream(f, parser, fast)
@@ -503,6 +521,7 @@ class _Parser:
         self.first_bad: int | None = None
         self.hf_unread = 0  # HF Trainer per-step log dicts met and not read (see _hf_dict)
         self.config_block: ConfigBlock | None = None  # a YAML config printed under a "Config:" line (_config_block)
+        self.bare_counter = False  # the bare "N: " prefixes are the loop's counter, not ranks (bare_prefix_counts)
 
     def finish(self) -> None:
         # the length the run is planned for, as its own progress counter prints it ("epoch 5/50"): a schedule that
@@ -656,6 +675,9 @@ class _Parser:
             return
         self.skip_next_indented = False
         line = normalise(raw)
+        if self.bare_counter and line.bare_rank:
+            # the counter column before the metrics, as the generic reader reads "120 | loss 4.84 | ..."
+            line.text, line.rank, line.bare_rank = f"{line.rank} | {line.text}", None, False
         if self.in_traceback:
             if indented or not line.text:
                 return  # stack frames and source lines; the exception line after them is what matters
