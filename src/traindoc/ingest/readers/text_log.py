@@ -522,6 +522,11 @@ class _Parser:
         self.hf_unread = 0  # HF Trainer per-step log dicts met and not read (see _hf_dict)
         self.config_block: ConfigBlock | None = None  # a YAML config printed under a "Config:" line (_config_block)
         self.bare_counter = False  # the bare "N: " prefixes are the loop's counter, not ranks (bare_prefix_counts)
+        # lines that print only their epoch: (epoch, metric names, values) of the last training one, whether the log
+        # prints a counter of its own anywhere, and whether such lines proved to be per-batch (see _epoch_only)
+        self.epoch_line: tuple[int | None, frozenset[str], tuple[float, ...]] | None = None
+        self.counter_seen = False
+        self.batch_lines = False
 
     def finish(self) -> None:
         # the length the run is planned for, as its own progress counter prints it ("epoch 5/50"): a schedule that
@@ -599,6 +604,7 @@ class _Parser:
         col = self.col
         other_rank = fast.rank is not None and fast.rank > 0
         self.explicit_seen = True
+        self.counter_seen = True
         if not other_rank:
             prev = self.last_step
             if (prev is None or steps[0] >= prev) and bool((steps[1:] >= steps[:-1]).all()):
@@ -639,6 +645,26 @@ class _Parser:
         if rec.from_epoch:
             rec.step = None
         return rec
+
+    def _epoch_only(self, rec: Record, step: int, line_no: int) -> int:
+        """The step of a line that prints only its epoch ("BMN training loss(epoch 0): tem_loss: 1.18, ..."). Such a
+        line is an epoch's summary, at the epoch, until a second training line of the same epoch with the same
+        metrics and other values follows: then they are the loop's per-batch prints, and every one from there on is
+        the next step (its epoch kept as the epoch clock), as a log that prints no step at all is read. An exact
+        repeat is one line printed twice (two logging handlers), no second batch. A log that prints a counter of its
+        own anywhere keeps its steps. A held-out line then belongs to the last training step."""
+        if rec.eval:
+            return self.last_step if self.batch_lines and self.last_step is not None else step
+        key = (rec.epoch, frozenset(rec.metrics), tuple(rec.metrics.values()))
+        prev, self.epoch_line = self.epoch_line, key
+        if prev is not None and prev[:2] == key[:2] and not self.counter_seen and _differ(prev[2], key[2]):
+            self.batch_lines = True
+        if not self.batch_lines or self.last_step is None:
+            return step
+        if prev is not None and prev[0] is not None and rec.epoch is not None and rec.epoch < prev[0]:
+            self.col.event("info", f"epoch went back from {prev[0]} to {rec.epoch} (restart or resume)",
+                           self.last_step + 1, "restart", line_no)
+        return self.last_step if prev == key else self.last_step + 1
 
     def _hf_dict(self, text: str) -> None:
         """A HF Trainer log dict in a log of another family (a notebook's `TrainOutput(..., metrics={...})` after
@@ -729,6 +755,7 @@ class _Parser:
                 step = rec.step
                 if step is not None and not rec.eval:
                     self.explicit_seen = True
+                    self.counter_seen = self.counter_seen or not rec.from_epoch
                 if step is None:
                     if not self.explicit_seen:  # a log that never prints a step: each metric line is the next one
                         self.implicit_step += 1
@@ -737,6 +764,8 @@ class _Parser:
                     else:
                         step = self.last_step if self.last_step is not None else 0
                 other_rank = line.rank is not None and line.rank > 0
+                if rec.from_epoch and not other_rank:
+                    step = self._epoch_only(rec, step, line_no)
                 if not rec.eval and not other_rank:
                     if self.last_step is not None and step < self.last_step:
                         col.event("info", f"step went back from {self.last_step} to {step} (restart or resume)",
@@ -778,6 +807,11 @@ class _Parser:
 
 
 _INT64 = (-(2 ** 63), 2 ** 63 - 1)
+
+
+def _differ(a: tuple[float, ...], b: tuple[float, ...]) -> bool:
+    """Whether two lines' values differ (NaN equal to NaN: a line printed twice repeats its NaN too)."""
+    return any(not (x == y or (x != x and y != y)) for x, y in zip(a, b, strict=True))
 
 
 READERS = [Reader(name="text_log", sniff=sniff, read=read)]
