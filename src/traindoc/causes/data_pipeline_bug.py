@@ -11,6 +11,7 @@ CAUSE = Cause(
     detectors=("detect_data_pipeline_bug", "detect_loss_exactly_zero", "detect_nan_from_start", "detect_chance_labels",
                "detect_saturation_inputs",
                "detect_memorised_noise_labels", "detect_heldout_nonfinite", "detect_heldout_nan_first",
+               "detect_nan_confined_terms",
                "detect_perfect_overlap", "detect_same_batch_every_step"),
     remedy=Remedy(
         "The data fed is not the data intended",

@@ -59,6 +59,10 @@ def candidates(f: Finding) -> list[str]:
         # overflow on them remain
         out = [FROM_START, "nan_inf"]
         return out + (["fp16_overflow"] if f.numbers.get("half_precision") is None else [])
+    if f.numbers.get("confined_terms"):
+        # some loss terms stayed finite through the NaN (evidence/nan_terms.py): finite weights, so no step size and
+        # no applied gradient overflow; the failing terms' op, their targets, or an activation overflow inside them
+        return ["nan_inf", FROM_START] + (["fp16_overflow"] if f.numbers.get("half_precision") is not False else [])
     out = [FROM_START] if f.numbers.get("nan_from_start") else []
     out += [c for c in CANDIDATES if not (c == "fp16_overflow" and f.numbers.get("half_precision") is False)
             and not (c == "lr_too_high" and f.numbers.get("lr_cleared"))]
@@ -75,6 +79,8 @@ def summary(f: Finding, ranked: list[RankedCause]) -> str:
         before = "the box-regression term alone non-finite while the classification terms stay finite"
     elif f.numbers.get("inputs_first"):
         before = "the held-out loss non-finite first, through finite weights, and no blow-up or LR change before it"
+    elif f.numbers.get("confined_terms"):
+        before = "some loss terms finite through the NaN, so finite weights, and no blow-up or LR change before it"
     elif f.numbers.get("lr_cleared"):
         before += ", a stated LR low enough to rule the LR out"
     order = ", ".join(f"{c} ({conf.get(c, 0.0):.0%})" for c in sorted(names, key=lambda c: -conf.get(c, 0.0)))

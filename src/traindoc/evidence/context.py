@@ -531,13 +531,19 @@ _NOT_TERM_RE = re.compile(r"^(?:eval|val|valid|validation|test)(?:[_/ .-]|loss$)
 _PLAYER_RE = re.compile(r"(?:^|[_/ .-])(?:d|g|disc|gen|discriminator|generator|critic)(?:[_/ .-]|$|loss$)", re.I)
 
 
+def named_loss_terms(run: Run) -> list[Series]:
+    """The training loss's named parts the run logs ("seg_loss", "loss_cls", "x_loss"), whether or not it logs a
+    total too; the total itself ("loss") is none of them."""
+    return [s for name, s in sorted(run.metrics.items())
+            if len(s) and name != "loss" and _TERM_RE.search(name) and not _NOT_TERM_RE.search(name)]
+
+
 def loss_terms(run: Run) -> list[Series]:
     """The training loss's named parts, for a run that logs no total loss (a multi-task or detection head that
     prints "seg_loss: x grade_loss: y" or "loss_cls: x loss_bbox: y"). Empty when a total loss is logged."""
     if run.series("loss") is not None:
         return []
-    return [s for name, s in sorted(run.metrics.items())
-            if len(s) and _TERM_RE.search(name) and not _NOT_TERM_RE.search(name)]
+    return named_loss_terms(run)
 
 
 def _summed_terms(run: Run) -> Series | None:

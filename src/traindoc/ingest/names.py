@@ -59,6 +59,12 @@ _ALIASES: dict[str, str] = {
     "lm_loss_validation": "eval_loss",  # Megatron
     "validation_metrics_loss": "eval_loss",  # torchtitan
     "evaluation_loss_vs_iterations": "eval_loss",  # Keras validation/ folder
+    # the split word between "total" and "loss": YunYang1994's tensorflow-yolov3 and its TF2 ports print
+    # "giou_val_loss: .., conf_val_loss: .., prob_val_loss: .., total_val_loss: .."; the total is the held-out loss
+    "total_val_loss": "eval_loss",
+    "total_valid_loss": "eval_loss",
+    "total_validation_loss": "eval_loss",
+    "total_eval_loss": "eval_loss",
     "test_loss": "test_loss",
     # gradient norm (before clipping, which is what libraries log unless they say otherwise)
     "grad_norm": "grad_norm",

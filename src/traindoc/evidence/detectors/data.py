@@ -27,6 +27,7 @@ from traindoc.evidence.context import (
 )
 from traindoc.evidence.finding import Finding
 from traindoc.evidence.nan_inputs import inputs_first
+from traindoc.evidence.nan_terms import confined_terms
 from traindoc.evidence.stats import fmt
 from traindoc.ingest.model import Run, Series
 
@@ -539,6 +540,22 @@ def detect_heldout_nan_first(run: Run) -> list[Finding]:
                     {"first_nonfinite_step": inputs.step, "train_finite_until": inputs.finite_until})]
 
 
+def detect_nan_confined_terms(run: Run) -> list[Finding]:
+    """Some loss terms non-finite while the others stay finite through them (evidence/nan_terms.py): the weights and
+    the inputs every term reads are finite, so the failing terms' own computation makes the NaN, an op nothing guards
+    (detect_nan_inf names it first) or the targets it reads (degenerate boxes, an empty positive set, labels outside
+    the loss's range). The targets are this reading: 0.35, the level of a candidate the log cannot confirm."""
+    confined = confined_terms(run)
+    ctx = nan_context(run)
+    if confined is None or ctx is None or ctx.recovers:
+        return []
+    ev = [confined.evidence, f"check the targets those terms read ({', '.join(confined.failing[:4])}): degenerate or "
+          "out-of-range boxes, labels outside the loss's range, batches with no positive sample"]
+    return [Finding("detect_nan_confined_terms", "data_pipeline_bug", 0.35,
+                    "the NaN is confined to some loss terms: their targets are one suspect", ev, confined.step,
+                    {"first_nonfinite_step": confined.step, "failing_terms": len(confined.failing)})]
+
+
 def detect_curriculum_shock(run: Run) -> list[Finding]:
     """Loss and grad norm jump right after a stage boundary while the steps before were smooth.
 
@@ -890,5 +907,6 @@ def detect_same_batch_every_step(run: Run) -> list[Finding]:
 
 
 DETECTORS = [detect_label_leakage, detect_data_pipeline_bug, detect_loss_exactly_zero, detect_nan_from_start,
-             detect_heldout_nonfinite, detect_heldout_nan_first, detect_perfect_overlap, detect_curriculum_shock,
+             detect_heldout_nonfinite, detect_heldout_nan_first, detect_nan_confined_terms, detect_perfect_overlap,
+             detect_curriculum_shock,
              detect_overfitting, detect_same_batch_every_step]

@@ -23,6 +23,7 @@ from traindoc.evidence.dof_warning import dof_reading
 from traindoc.evidence.finding import Finding
 from traindoc.evidence.nan_inputs import inputs_first
 from traindoc.evidence.nan_prior import lr_cleared, lr_first
+from traindoc.evidence.nan_terms import confined_terms
 from traindoc.evidence.norm_eps import zero_norm_eps, zero_norm_eps_evidence
 from traindoc.evidence.precision import sixteen_bit_weights, training_precision
 from traindoc.evidence.stats import fmt
@@ -151,6 +152,16 @@ def detect_nan_inf(run: Run) -> list[Finding]:
         reading = ("grad_norm is non-finite while the loss stays finite: the update was skipped (a loss scaler's "
                   "overflow skip), context rather than a cause")
         strength = 0.2
+    elif ctx is not None and not ctx.recovers and (confined := confined_terms(run)) is not None:
+        reading = (f"the NaN is confined to some loss terms ({', '.join(confined.failing[:4])}) while the others "
+                   f"stay finite: the weights are finite, so an op in those terms' computation makes it (a mean over "
+                   f"an empty selection, a ratio with no positive sample, a log or IoU of a degenerate box), or the "
+                   f"targets it reads; the op is where the guard goes either way")
+        ev.append(confined.evidence)
+        # the trace locates the op's term (OP_EVIDENCE, diagnosis/unexplained_nan.py): an LR too high and an applied
+        # gradient overflow act through the weights and would reach every term; in a float16 run an activation
+        # overflow inside the term stays possible, so the op is listed lower there
+        strength = 0.35 if prec.half else 0.5
     elif ctx is not None and ctx.from_start:
         reading = ("non-finite from the first logged step, before anything trained: inputs or labels holding NaN, an "
                    "unguarded op the data drives to 0/0 or log 0, or a float16 overflow; the logs alone cannot tell "
@@ -235,6 +246,7 @@ def detect_nan_inf(run: Run) -> list[Finding]:
                      "lr_lead": bool(ctx and (ctx.lr_lead or lr_above)), "nan_from_start": bool(ctx and ctx.from_start),
                      "nan_recovers": bool(ctx and ctx.recovers), "half_precision": prec.half, "run_length": total,
                      "inputs_first": inputs_first(run) is not None, "zero_norm_eps": eps_cv is not None,
+                     "confined_terms": confined_terms(run) is not None,
                      "lr_cleared": lr_cleared(run) is not None}, sites)]
 
 
@@ -357,6 +369,15 @@ def detect_fp16_overflow(run: Run) -> list[Finding]:
                       f"weights are 16-bit: {sixteen}; in float16 they overflow (max 65504), in bfloat16 they would "
                       f"not, so fp16 overflow is a first suspect the logs cannot confirm")
             strength = max(strength, 0.45)
+            step = ctx.step if step is None else step
+        elif precision.half is None and not lead and (confined := confined_terms(run)) is not None:
+            # an applied gradient overflow writes inf/NaN into the weights and would reach every term
+            # (evidence/nan_terms.py); only an activation overflow inside the failing terms fits
+            ev.append(f"non-finite from step {ctx.step}, but {', '.join(confined.finite[:3])} stay finite through it: "
+                      f"the weights are finite, so no float16 gradient overflow was applied; only an activation "
+                      f"overflow inside {', '.join(confined.failing[:3])} fits, and the run does not state its "
+                      f"precision")
+            strength = max(strength, 0.2)
             step = ctx.step if step is None else step
         elif precision.half is None and not lead and (inputs := inputs_first(run)) is not None:
             # a gradient overflow writes inf/NaN into the weights, so it shows in the train loss first; the held-out

@@ -36,6 +36,7 @@ from traindoc.evidence.finding import Finding
 from traindoc.evidence.growth import compounding_growth
 from traindoc.evidence.nan_inputs import inputs_first
 from traindoc.evidence.nan_prior import lr_cleared, lr_first
+from traindoc.evidence.nan_terms import confined_terms
 from traindoc.evidence.precision import training_precision
 from traindoc.evidence.stats import fmt
 from traindoc.ingest.model import Run
@@ -98,9 +99,11 @@ def _instability_evidence(run: Run) -> tuple[list[str], int | None, float, dict]
                     grad_spikes=len(gs))
     d = divergence(run, "loss")
     loss = loss_series(run)
-    if d is not None and d.nonfinite_step is not None and inputs_first(run) is not None:
-        # the held-out loss went NaN first through finite weights (evidence/nan_inputs.py): some inputs made it, not
-        # a step size, so the NaN is no divergence here
+    if d is not None and d.nonfinite_step is not None and (
+            inputs_first(run) is not None or confined_terms(run) is not None):
+        # the held-out loss went NaN first through finite weights (evidence/nan_inputs.py), or some loss terms stay
+        # finite through it (evidence/nan_terms.py): inputs or a term's op made it, not a step size, so the NaN is no
+        # divergence here
         d = None
     if d is not None and loss is not None:
         if d.nonfinite_step is not None:
@@ -203,6 +206,8 @@ def _unexplained_nan(run: Run, lrs: list) -> tuple[float, str, int | None] | Non
         return None  # a skipped update (loss scaler), or a NaN the instability evidence already reads
     if inputs_first(run) is not None:
         return None  # the held-out loss went NaN first through finite weights (evidence/nan_inputs.py)
+    if confined_terms(run) is not None:
+        return None  # some loss terms stay finite through the NaN: finite weights (evidence/nan_terms.py)
     if ctx is None and not evts:
         return None
     half = training_precision(run).half

@@ -212,6 +212,23 @@ class _BytesReader:
         return out
 
 
+MIN_COUNTER_VALUES = 3  # distinct bare "N: " prefixes, in rising order, that make them a counter and not ranks
+
+
+def bare_prefix_counts(lines: Iterable[str]) -> bool:
+    """Whether the bare "N: " prefixes of this log's head count something rather than name ranks.
+
+    srun -l tags each line with its task's rank ("0: ", "1: "), and the ranks' lines interleave, so the tags go down
+    again and again. A loop that prints its own counter first ("371: nGT 19, recall 13, ..., loss: x 3.1, ...", the
+    YOLO v2/v3 PyTorch ports) writes a number that only rises. Three distinct values or more, never going down: a
+    counter, which the generic reader then takes as the step (a rank tag with one value, or a few interleaved, stays
+    a rank)."""
+    values = [line.rank for line in map(normalise, lines) if line.bare_rank]
+    if len(set(values)) < MIN_COUNTER_VALUES:
+        return False
+    return all(a <= b for a, b in zip(values, values[1:], strict=False))
+
+
 def _uncommented(lines: Iterable[str], marker: str | None) -> Iterable[str]:
     return lines if marker is None else (uncomment(line, marker) for line in lines)
 
@@ -350,6 +367,7 @@ def read_stream(f: BinaryIO, spath: str, run: Run) -> Source:
         col = _Collector(spath)
         src = Source(path=spath, format=f"text_log:{primary}")
         parser = _Parser(order, col, run, src, marker)
+        parser.bare_counter = bare_prefix_counts(_uncommented((_decode(fr) for _, fr in head), marker))
         fast = _FastLines.learn(order[0], (_decode(fr) for _, fr in head)) if FAST_PATH and not marker else None
         f.seek(0)  # the head was only for choosing: the whole file is parsed in one pass from the start
         _stream(f, parser, fast)
@@ -505,7 +523,6 @@ class _Parser:
         self.implicit_step = 0  # used when lines carry metrics but the log prints no step at all
         self.used_implicit = False
         self.explicit_seen = False
-        self.counted_steps = False  # a training line counted its own step (not its epoch)
         self.last_epoch: int | None = None
         self.in_traceback = False
         self.skip_next_indented = False
@@ -515,6 +532,12 @@ class _Parser:
         self.first_bad: int | None = None
         self.hf_unread = 0  # HF Trainer per-step log dicts met and not read (see _hf_dict)
         self.config_block: ConfigBlock | None = None  # a YAML config printed under a "Config:" line (_config_block)
+        self.bare_counter = False  # the bare "N: " prefixes are the loop's counter, not ranks (bare_prefix_counts)
+        # lines that print only their epoch: (epoch, metric names, values) of the last training one, whether the log
+        # prints a counter of its own anywhere, and whether such lines proved to be per-batch (see _epoch_only)
+        self.epoch_line: tuple[int | None, frozenset[str], tuple[float, ...]] | None = None
+        self.counter_seen = False
+        self.batch_lines = False
         self.metric_block: MetricBlock | None = None  # metrics printed under a "val metrics:" heading (_metric_block)
 
     def _flush_metric_block(self) -> None:
@@ -600,7 +623,8 @@ class _Parser:
         self.in_traceback = False
         col = self.col
         other_rank = fast.rank is not None and fast.rank > 0
-        self.explicit_seen = self.counted_steps = True
+        self.explicit_seen = True
+        self.counter_seen = True
         if not other_rank:
             prev = self.last_step
             if (prev is None or steps[0] >= prev) and bool((steps[1:] >= steps[:-1]).all()):
@@ -642,6 +666,26 @@ class _Parser:
             rec.step = None
         return rec
 
+    def _epoch_only(self, rec: Record, step: int, line_no: int) -> int:
+        """The step of a line that prints only its epoch ("BMN training loss(epoch 0): tem_loss: 1.18, ..."). Such a
+        line is an epoch's summary, at the epoch, until a second training line of the same epoch with the same
+        metrics and other values follows: then they are the loop's per-batch prints, and every one from there on is
+        the next step (its epoch kept as the epoch clock), as a log that prints no step at all is read. An exact
+        repeat is one line printed twice (two logging handlers), no second batch. A log that prints a counter of its
+        own anywhere keeps its steps. A held-out line then belongs to the last training step."""
+        if rec.eval:
+            return self.last_step if self.batch_lines and self.last_step is not None else step
+        key = (rec.epoch, frozenset(rec.metrics), tuple(rec.metrics.values()))
+        prev, self.epoch_line = self.epoch_line, key
+        if prev is not None and prev[:2] == key[:2] and not self.counter_seen and _differ(prev[2], key[2]):
+            self.batch_lines = True
+        if not self.batch_lines or self.last_step is None:
+            return step
+        if prev is not None and prev[0] is not None and rec.epoch is not None and rec.epoch < prev[0]:
+            self.col.event("info", f"epoch went back from {prev[0]} to {rec.epoch} (restart or resume)",
+                           self.last_step + 1, "restart", line_no)
+        return self.last_step if prev == key else self.last_step + 1
+
     def _hf_dict(self, text: str) -> None:
         """A HF Trainer log dict in a log of another family (a notebook's `TrainOutput(..., metrics={...})` after
         the Trainer's progress table): the end-of-training summary is kept as the HF reader keeps it; a per-step
@@ -677,6 +721,9 @@ class _Parser:
             return
         self.skip_next_indented = False
         line = normalise(raw)
+        if self.bare_counter and line.bare_rank:
+            # the counter column before the metrics, as the generic reader reads "120 | loss 4.84 | ..."
+            line.text, line.rank, line.bare_rank = f"{line.rank} | {line.text}", None, False
         if self.in_traceback:
             if indented or not line.text:
                 return  # stack frames and source lines; the exception line after them is what matters
@@ -726,7 +773,7 @@ class _Parser:
                 rec = None
             if rec is None and not self.generic_in_order and phase_line(text):
                 rec = self._phase(text)
-            if rec is not None and rec.eval and rec.from_epoch and self.counted_steps and all(
+            if rec is not None and rec.eval and rec.from_epoch and self.counter_seen and all(
                     canonical(k).startswith(("eval_", "test_")) for k in rec.metrics):
                 # an evaluation that names only its epoch, in a log whose training lines count their own steps
                 # ("Epoch[2] Iter[120] loss=..." then "Epoch 2 - ... val metrics:"): printed after the last step
@@ -743,7 +790,7 @@ class _Parser:
                 step = rec.step
                 if step is not None and not rec.eval:
                     self.explicit_seen = True
-                    self.counted_steps = self.counted_steps or not rec.from_epoch
+                    self.counter_seen = self.counter_seen or not rec.from_epoch
                 if step is None:
                     if not self.explicit_seen:  # a log that never prints a step: each metric line is the next one
                         self.implicit_step += 1
@@ -752,6 +799,8 @@ class _Parser:
                     else:
                         step = self.last_step if self.last_step is not None else 0
                 other_rank = line.rank is not None and line.rank > 0
+                if rec.from_epoch and not other_rank:
+                    step = self._epoch_only(rec, step, line_no)
                 if not rec.eval and not other_rank:
                     if self.last_step is not None and step < self.last_step:
                         col.event("info", f"step went back from {self.last_step} to {step} (restart or resume)",
@@ -793,6 +842,11 @@ class _Parser:
 
 
 _INT64 = (-(2 ** 63), 2 ** 63 - 1)
+
+
+def _differ(a: tuple[float, ...], b: tuple[float, ...]) -> bool:
+    """Whether two lines' values differ (NaN equal to NaN: a line printed twice repeats its NaN too)."""
+    return any(not (x == y or (x != x and y != y)) for x, y in zip(a, b, strict=True))
 
 
 READERS = [Reader(name="text_log", sniff=sniff, read=read)]

@@ -118,6 +118,7 @@ class Line:
     level: str | None = None  # logging level from a stripped prefix
     rank: int | None = None
     after_bar: str | None = None  # text glued after a progress bar on the same frame, normalised separately
+    bare_rank: bool = False  # the rank came from a bare "N: " prefix (srun -l), which a counter can also print
 
 
 def normalise(raw: str) -> Line:
@@ -130,10 +131,12 @@ def normalise(raw: str) -> Line:
     text = text.strip()
     rank = None
     level = None
+    bare = False
     m = _RANK_PREFIX.match(text)
     if m:
         r = m.group("r1") or m.group("r2") or m.group("r3") or m.group("r4")
         rank = int(r)
+        bare = m.group("r4") is not None
         text = text[m.end():]
     for _ in range(6 if _ANY_PREFIX.match(text) else 0):
         for p in _PREFIXES:
@@ -150,7 +153,7 @@ def normalise(raw: str) -> Line:
                 break
         else:
             break
-    line = Line(text.strip(), level, rank)
+    line = Line(text.strip(), level, rank, bare_rank=bare)
     if "%|" in line.text:
         bar = _TQDM_HEAD.match(line.text)
         if bar and bar.end() < len(line.text):
@@ -1742,6 +1745,24 @@ EPOCH_KEYS = {"epoch", "ep", "epochs"}
 # A generic line counts only when it names something metric-like; otherwise "Saving 3 files to disk" is a metric.
 _METRICY = re.compile(r"loss|cost|lr\b|learning|grad|norm|acc|ppl|perplexity|score|reward|error|mfu|tps|tok"
                       r"|(?<![a-z])err(?![a-z])", re.I)  # "err-top1", "top5_err": an error rate
+# A loss printed as its components under one label, each a bare "name value" with no ':' or '=' of its own (the YOLO
+# v2/v3 PyTorch ports: marvis/pytorch-yolo2 and its forks print "loss: x 2.349184, y 2.490905, w 4.355775, h
+# 3.614321, conf 39.847290, cls 65.046005, total 117.703484", eriklindernoren/PyTorch-YOLOv3 "[Losses: x 0.155323,
+# ..., cls 2.145512, total 8.272396, recall: 0.00000]"; docs/references.md, Log formats). The names inside the group
+# are parts of that loss: each reads as "<name>_loss", so "total" is the total loss (names.py: total_loss -> loss)
+# and the line names what it measures. Two pairs at least make a group; a lone "loss: x 3.1" stays as it was.
+_LOSS_GROUP = re.compile(rf"\b(?:losses|loss)\s*:\s*((?:[A-Za-z_]\w*\s+{NUM}\s*,\s*)+[A-Za-z_]\w*\s+{NUM})(?![\w.])",
+                         re.I)
+_LOSS_GROUP_ITEM = re.compile(rf"([A-Za-z_]\w*)\s+({NUM})")
+
+
+def loss_group(line: str) -> str:
+    """The line with a labelled group of bare loss components rewritten as "<name>_loss: value" pairs."""
+    m = _LOSS_GROUP.search(line) if "oss" in line else None
+    if m is None:
+        return line
+    inner = _LOSS_GROUP_ITEM.sub(lambda g: f"{g.group(1)}_loss: {g.group(2)}", m.group(1))
+    return line[:m.start()] + inner + line[m.end():]
 
 
 # "Epoch [1/10], Step [100/600], Loss: 0.2" (the classic tutorial loop), "epoch 3/10 step 50/100 ...",
@@ -1963,6 +1984,7 @@ def parse_generic(line: str, st: State) -> Record | None:
         line = _QUOTED_KEY.sub(r"\1:", line)
     if "_" in line:
         line = _GLUED_COUNTER.sub(r"\1 ", line)
+    line = loss_group(line)
     line = _sentences(line)
     if "#" in line:  # "Epoch #3: ..." (tianshou, many RL loops): the number sign is no part of the counter
         line = _NUMBER_SIGN.sub(r"\1 \2", line)
