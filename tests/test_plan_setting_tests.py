@@ -20,6 +20,7 @@ from typing import Any
 import pytest
 
 from test_plan_more_fixes import fix, layout
+from userproj.layouts import DC_MODEL
 
 
 def _pytest(root: Path, files: list[str]) -> str:
@@ -73,6 +74,17 @@ def test_argparse_default_from_the_projects_get_args(tmp_path: Path) -> None:
 def test_dataclass_default_built(tmp_path: Path) -> None:
     _, kinds = fixed_and_unfixed(layout("dataclass_config", tmp_path / "p"), "lr_too_high", tmp_path)
     assert kinds == ["dataclass_default:"]
+
+
+def test_norm_switch_dataclass_default_built(tmp_path: Path) -> None:
+    """vanishing_gradients on the dataclass module: its TrainConfig's LayerNorm switch turned back on, read by
+    building TrainConfig() as train.py does (False on the unfixed copy: the test fails there)."""
+    fault = DC_MODEL.format(depth=8, act="sigmoid", norm=False)
+    root = layout("dataclass_config", tmp_path / "p",
+                  {"config.py": (DC_MODEL.format(depth=0, act="tanh", norm=True), fault)})
+    _, kinds = fixed_and_unfixed(root, "vanishing_gradients", tmp_path)
+    assert kinds == ["dataclass_default:"]
+    assert DC_MODEL.format(depth=8, act="sigmoid", norm=True) in (root / "config.py").read_text()
 
 
 def test_nanogpt_config_module_and_override(tmp_path: Path) -> None:

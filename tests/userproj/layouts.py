@@ -81,6 +81,11 @@ ACCUM = 8  # grad_accum_bug's accumulation steps (docs/plan-apply-verify.md, "gr
 HF_SCALED = ("    loss_is_scaled_for_ga = False  # a mean over one micro-batch: the Trainer divides it by the "
              "accumulation steps\n\n")
 
+# the dataclass module's model fields, as config.py writes them
+DC_MODEL = ("    depth: int = {depth}  # hidden layers between the embedding and the output layer\n"
+            '    activation: str = "{act}"  # of the hidden layers: tanh, sigmoid or gelu\n'
+            "    use_layer_norm: bool = {norm}  # a LayerNorm in front of each hidden layer's Linear\n")
+
 LAYOUTS = {
     # The tiny GPT-2 under the HF Trainer at learning_rate 0.1 trains without a reliable blow-up (loss 2.7 -> 2.0;
     # an occasional grad-norm spike is not something to count on): the LR alone, 333x AdamW's reference, makes
@@ -259,7 +264,15 @@ LAYOUTS = {
                                       ("config.py", "grad_accum_steps: int = 1", f"grad_accum_steps: int = {ACCUM}"),
                                       ("train.py", "            loss = loss / cfg.grad_accum_steps  # the accumulated "
                                        "gradient is the mean over the micro-batches\n", "")),
-                               fix_accum="grad_accum_bug"),
+                               fix_accum="grad_accum_bug",
+                               # TrainConfig's model fields (shipped: depth 0, the embedding and output layer alone)
+                               # made 8 sigmoid layers without their LayerNorm: the loss stalls at 1.83-1.85 against
+                               # 0.85 with the norm (seeds 0-4); the run's config.json lists the cause first, below
+                               # 0.5 (its log holds the loss alone), and the user picks it, as on Hydra
+                               vanish_at=("config.py", DC_MODEL.format(depth=0, act="tanh", norm=True),
+                                          DC_MODEL.format(depth=8, act="sigmoid", norm=False)),
+                               vanish_fixed=DC_MODEL.format(depth=8, act="sigmoid", norm=True),
+                               vanish_fix="vanishing_gradients"),
     # the command comes from the W&B offline run's own record of how it was launched
     "notebook_export": Layout("python letters_notebook.py", "wandb/offline-run-*",
                               ("letters_notebook.py", "lr = {lr}\n"), "python letters_notebook.py",

@@ -12,4 +12,7 @@ class TrainConfig:
     grad_clip: float = 0.0
     steps: int = 300
     grad_accum_steps: int = 1  # micro-batches of 32 per optimizer step
+    depth: int = 0  # hidden layers between the embedding and the output layer
+    activation: str = "tanh"  # of the hidden layers: tanh, sigmoid or gelu
+    use_layer_norm: bool = True  # a LayerNorm in front of each hidden layer's Linear
     out_dir: str = "runs/latest"

@@ -9,13 +9,26 @@ import torch.nn.functional as F
 from chardata import VOCAB_SIZE, batch_ids, make_lines
 from config import TrainConfig
 
+ACTIVATIONS = {"tanh": torch.nn.Tanh, "sigmoid": torch.nn.Sigmoid, "gelu": torch.nn.GELU}
+
+
+def build_model(cfg: TrainConfig, width: int = 64) -> torch.nn.Sequential:
+    """Embedding, `depth` hidden layers ((LayerNorm) -> Linear -> activation, the norm first as in a pre-LN block),
+    then the output layer (depth 0: the embedding and the output layer alone)."""
+    layers: list[torch.nn.Module] = [torch.nn.Embedding(VOCAB_SIZE, width)]
+    for _ in range(cfg.depth):
+        norm = torch.nn.LayerNorm(width) if cfg.use_layer_norm else torch.nn.Identity()
+        layers.append(torch.nn.Sequential(norm, torch.nn.Linear(width, width), ACTIVATIONS[cfg.activation]()))
+    layers.append(torch.nn.Linear(width, VOCAB_SIZE))
+    return torch.nn.Sequential(*layers)
+
 
 def main(cfg: TrainConfig) -> None:
     out = Path(cfg.out_dir)
     out.mkdir(parents=True, exist_ok=True)
     (out / "config.json").write_text(json.dumps(asdict(cfg)))
     torch.manual_seed(0)
-    model = torch.nn.Sequential(torch.nn.Embedding(VOCAB_SIZE, 64), torch.nn.Linear(64, VOCAB_SIZE))
+    model = build_model(cfg)
     if cfg.optimizer == "sgd":
         opt = torch.optim.SGD(model.parameters(), lr=cfg.lr, momentum=0.9, weight_decay=cfg.weight_decay)
     else:
