@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 
 from test_plan_more_fixes import fix, layout
-from userproj.layouts import DC_MODEL
+from userproj.layouts import DC_MODEL, NB_MODEL
 
 
 def _pytest(root: Path, files: list[str]) -> str:
@@ -85,6 +85,16 @@ def test_norm_switch_dataclass_default_built(tmp_path: Path) -> None:
     _, kinds = fixed_and_unfixed(root, "vanishing_gradients", tmp_path)
     assert kinds == ["dataclass_default:"]
     assert DC_MODEL.format(depth=8, act="sigmoid", norm=True) in (root / "config.py").read_text()
+
+
+def test_norm_switch_in_a_notebook_cell(tmp_path: Path) -> None:
+    """The notebook export's `use_layer_norm = False` cell assignment turned back on; the module trains when
+    imported, so the added test reads the assignment from the file (False on the unfixed copy: it fails there)."""
+    root = layout("notebook_export", tmp_path / "p", {"letters_notebook.py": (
+        NB_MODEL.format(depth=0, act="tanh", norm=True), NB_MODEL.format(depth=8, act="sigmoid", norm=False))})
+    _, kinds = fixed_and_unfixed(root, "vanishing_gradients", tmp_path)
+    assert kinds == ["python_assign:"]
+    assert NB_MODEL.format(depth=8, act="sigmoid", norm=True) in (root / "letters_notebook.py").read_text()
 
 
 def test_nanogpt_config_module_and_override(tmp_path: Path) -> None:

@@ -222,7 +222,7 @@ def test_whole_loop_adds_a_missing_warmup(name: str, tmp_path: Path, monkeypatch
 # different places the switch lives in (a keyword of the LightningModule call in code, given --retrain-cmd; Hydra's
 # primary YAML config, the run in a dated folder; plain argparse's default in code, the depth on the launch line);
 # bench/bench_userproj.py also loops the LightningCLI YAML
-VANISH_LAYOUTS = ("lightning_code", "hydra", "plain_argparse", "dataclass_config")
+VANISH_LAYOUTS = ("lightning_code", "hydra", "plain_argparse", "dataclass_config", "notebook_export")
 
 
 @pytest.mark.parametrize("name", VANISH_LAYOUTS)

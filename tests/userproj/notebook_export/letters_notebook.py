@@ -18,14 +18,22 @@ steps = 300
 warmup_steps = 0
 optimizer = "adamw"  # or "sgd" (momentum 0.9)
 grad_accum_steps = 1  # micro-batches of 32 per optimizer step
+depth = 0  # hidden layers between the embedding and the output layer
+activation = "tanh"  # of the hidden layers: tanh, sigmoid or gelu
+use_layer_norm = True  # a LayerNorm in front of each hidden layer's Linear
 
 
 # In[3]:
 
 
 run = wandb.init(project="letters", mode="offline", config={"lr": lr, "steps": steps, "optimizer": optimizer,
-                                                             "grad_accum_steps": grad_accum_steps})
-model = torch.nn.Sequential(torch.nn.Embedding(VOCAB_SIZE, 64), torch.nn.Linear(64, VOCAB_SIZE))
+                                                             "grad_accum_steps": grad_accum_steps, "depth": depth,
+                                                             "activation": activation,
+                                                             "use_layer_norm": use_layer_norm})
+ACTIVATIONS = {"tanh": torch.nn.Tanh, "sigmoid": torch.nn.Sigmoid, "gelu": torch.nn.GELU}
+hidden = [torch.nn.Sequential(torch.nn.LayerNorm(64) if use_layer_norm else torch.nn.Identity(),
+                              torch.nn.Linear(64, 64), ACTIVATIONS[activation]()) for _ in range(depth)]
+model = torch.nn.Sequential(torch.nn.Embedding(VOCAB_SIZE, 64), *hidden, torch.nn.Linear(64, VOCAB_SIZE))
 if optimizer == "sgd":
     opt = torch.optim.SGD(model.parameters(), lr=lr, momentum=0.9)
 else:
