@@ -218,10 +218,10 @@ def test_whole_loop_adds_a_missing_warmup(name: str, tmp_path: Path, monkeypatch
     whole_loop(name, "no_warmup", tmp_path, monkeypatch)
 
 
-# vanishing_gradients on the layouts whose model is defined in the user's code; make test loops the three most
-# different places the switch lives in (a keyword of the LightningModule call in code, given --retrain-cmd; Hydra's
-# primary YAML config, the run in a dated folder; plain argparse's default in code, the depth on the launch line);
-# bench/bench_userproj.py also loops the LightningCLI YAML
+# vanishing_gradients on the layouts whose model is defined in the user's code; make test loops the most different
+# places the switch lives in (a keyword of the LightningModule call in code, given --retrain-cmd; Hydra's primary YAML
+# config, the run in a dated folder; plain argparse's default in code, the depth on the launch line; a dataclass
+# field default; a notebook cell, its config recorded by W&B); bench/bench_userproj.py also loops the LightningCLI YAML
 VANISH_LAYOUTS = ("lightning_code", "hydra", "plain_argparse", "dataclass_config", "notebook_export")
 
 
