@@ -108,6 +108,17 @@ def test_hydra_override_on_the_launch_line(tmp_path: Path) -> None:
     assert kinds == ["launch:raw"]
 
 
+def test_hydra_warmup_longer_than_the_run_in_the_primary_config(tmp_path: Path) -> None:
+    """scheduler_misuse on Hydra: the cosine turned on under a 1000-step warmup in conf/config.yaml, the run's length
+    the launch line's `trainer.max_steps=200`; the warmup is cut in the YAML and the added test parses it there and
+    checks it ends inside the run (1000 on the unfixed copy: it fails there)."""
+    root = layout("hydra", tmp_path / "p", {"conf/config.yaml": ("  warmup_steps: 0\n  schedule: constant",
+                                                                 "  warmup_steps: 1000\n  schedule: cosine")})
+    _, kinds = fixed_and_unfixed(root, "scheduler_misuse", tmp_path)
+    assert kinds == ["yaml:"]
+    assert "  warmup_steps: 10\n  schedule: cosine" in (root / "conf/config.yaml").read_text()
+
+
 def test_fp16_to_bf16_training_arguments_runs_the_autocast(tmp_path: Path) -> None:
     root = layout("hf_script", tmp_path / "p", {"train.py": ("        use_cpu=True,\n", "        use_cpu=True,\n"
                                                                                        "        fp16=True,\n")})
