@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 
 from test_plan_more_fixes import fix, layout
-from userproj.layouts import DC_MODEL, NB_MODEL
+from userproj.layouts import DC_MODEL, DC_WARMUP, NB_MODEL
 
 
 def _pytest(root: Path, files: list[str]) -> str:
@@ -117,6 +117,16 @@ def test_hydra_warmup_longer_than_the_run_in_the_primary_config(tmp_path: Path) 
     _, kinds = fixed_and_unfixed(root, "scheduler_misuse", tmp_path)
     assert kinds == ["yaml:"]
     assert "  warmup_steps: 10\n  schedule: cosine" in (root / "conf/config.yaml").read_text()
+
+
+def test_dataclass_warmup_longer_than_the_run(tmp_path: Path) -> None:
+    """scheduler_misuse on the dataclass module: TrainConfig's cosine under a 1000-step warmup in a 300-step run;
+    the field default is cut and the added test builds TrainConfig() and checks the warmup ends inside the run."""
+    root = layout("dataclass_config", tmp_path / "p", {"config.py": (DC_WARMUP.format(n=0, schedule="constant"),
+                                                                     DC_WARMUP.format(n=1000, schedule="cosine"))})
+    _, kinds = fixed_and_unfixed(root, "scheduler_misuse", tmp_path, steps=300)
+    assert kinds == ["dataclass_default:"]
+    assert DC_WARMUP.format(n=15, schedule="cosine") in (root / "config.py").read_text()
 
 
 def test_fp16_to_bf16_training_arguments_runs_the_autocast(tmp_path: Path) -> None:

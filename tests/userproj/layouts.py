@@ -85,6 +85,10 @@ HF_SCALED = ("    loss_is_scaled_for_ga = False  # a mean over one micro-batch: 
 DC_MODEL = ("    depth: int = {depth}  # hidden layers between the embedding and the output layer\n"
             '    activation: str = "{act}"  # of the hidden layers: tanh, sigmoid or gelu\n'
             "    use_layer_norm: bool = {norm}  # a LayerNorm in front of each hidden layer's Linear\n")
+# the dataclass module's warmup and schedule, as config.py writes them
+DC_WARMUP = ("    warmup_steps: int = {n}\n"
+             '    schedule: str = "{schedule}"  # constant or cosine')
+
 # the notebook's model settings, as its second cell writes them
 NB_MODEL = ("depth = {depth}  # hidden layers between the embedding and the output layer\n"
             'activation = "{act}"  # of the hidden layers: tanh, sigmoid or gelu\n'
@@ -266,6 +270,12 @@ LAYOUTS = {
     "dataclass_config": Layout("python train.py", "runs/first", ("config.py", "lr: float = {lr}"),
                                "python train.py", retrain_cmd="python train.py", archive="runs/latest:runs/first",
                                lr_at=("config.py", "lr: float = 1.0"),
+                               # TrainConfig's warmup and schedule (constant as shipped); the user turns the cosine on
+                               # with the warmup of a long run: the LR only climbs, to 3e-4 of its 1e-3, and the loss
+                               # ends at 1.75-1.87 against 1.03-1.07 with the fix's warmup of 15 (seeds 0-4,
+                               # docs/plan-apply-verify.md, "scheduler_misuse")
+                               warmup_at=("config.py", DC_WARMUP.format(n=0, schedule="constant"),
+                                          DC_WARMUP.format(n="{n}", schedule="cosine")),
                                # SGD with momentum 0.9 at 0.5 over 8 micro-batches, unclipped: undivided, the loss
                                # climbs to ~1e11 within the run; its log holds the loss alone, so grad_accum_bug is
                                # listed first but below 0.5 (the verdict stays healthy) and the user picks it
