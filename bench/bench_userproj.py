@@ -1,7 +1,7 @@
 """Benchmark: the whole fix loop on every user-project layout (tests/userproj/), with its real library, on CPU.
 
 Per layout and cause (tests/userproj/layouts.py, the table the whole-loop test runs; make test loops lr_too_low on
-five of the twelve): lr_too_high and lr_too_low on every layout, scheduler_misuse on the seven whose code runs a
+five of the twelve): lr_too_high and lr_too_low on every layout, scheduler_misuse on the eight whose code runs a
 schedule and logs the LR, fp16_overflow on the two Lightning ones, no_warmup on the four layouts (plain argparse,
 the three HF Trainer ones) whose code can continue from a checkpoint (its first run: the base run and the run
 continued from it), vanishing_gradients on the six whose model is defined in the user's code with
@@ -112,9 +112,9 @@ def main() -> int:
             "next run would overwrite. accelerate_deepspeed runs its CPU target (`accelerate launch --cpu` with "
             "the same accelerate config); DeepSpeed itself is not installed and was not exercised. Fault: "
             "lr_too_high = the layouts as shipped (AdamW at 0.1-1.0); lr_too_low = AdamW at 1e-7 in the same place; "
-            "scheduler_misuse = AdamW at 1e-3 under a warmup of 1000 steps, longer than the run (only the seven "
-            "layouts whose code runs an LR schedule and whose run logs the LR; on nanoGPT, Hydra and the dataclass "
-            "module the config also turns its cosine decay on); fp16_overflow = Lightning's "
+            "scheduler_misuse = AdamW at 1e-3 under a warmup of 1000 steps, longer than the run (only the eight "
+            "layouts whose code runs an LR schedule and whose run logs the LR; on nanoGPT, Hydra, the dataclass "
+            "module and the notebook the config also turns its cosine decay on); fp16_overflow = Lightning's "
             "\"16-true\" (float16 weights and AdamW state) at lr 3e-3 (only the two Lightning layouts); no_warmup = "
             "a base run (AdamW 3e-3 with a warmup) whose checkpoint the next run continues at 1e-2 with no warmup, "
             "logging every step (only plain argparse and the three HF Trainer layouts, which can start from a "

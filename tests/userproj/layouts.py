@@ -298,6 +298,10 @@ LAYOUTS = {
     "notebook_export": Layout("python letters_notebook.py", "wandb/offline-run-*",
                               ("letters_notebook.py", "lr = {lr}\n"), "python letters_notebook.py",
                               lr_at=("letters_notebook.py", "lr = 1.0"),
+                              # as the dataclass module: the cosine turned on under a 1000-step warmup in the settings
+                              # cell (the same model, data and figures, seeds 0-4)
+                              warmup_at=("letters_notebook.py", 'warmup_steps = 0\nschedule = "constant"',
+                                         'warmup_steps = {n}\nschedule = "cosine"'),
                               # as the dataclass module: SGD 0.5 over 8 micro-batches, the loss alone logged
                               accum=(("letters_notebook.py", 'optimizer = "adamw"', 'optimizer = "sgd"'),
                                      ("letters_notebook.py", "lr = 1.0", "lr = 0.5"),
