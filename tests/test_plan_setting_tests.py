@@ -20,6 +20,7 @@ from typing import Any
 import pytest
 
 from test_plan_more_fixes import fix, layout
+from userproj.layouts import DC_MODEL, DC_WARMUP, NB_MODEL
 
 
 def _pytest(root: Path, files: list[str]) -> str:
@@ -75,6 +76,27 @@ def test_dataclass_default_built(tmp_path: Path) -> None:
     assert kinds == ["dataclass_default:"]
 
 
+def test_norm_switch_dataclass_default_built(tmp_path: Path) -> None:
+    """vanishing_gradients on the dataclass module: its TrainConfig's LayerNorm switch turned back on, read by
+    building TrainConfig() as train.py does (False on the unfixed copy: the test fails there)."""
+    fault = DC_MODEL.format(depth=8, act="sigmoid", norm=False)
+    root = layout("dataclass_config", tmp_path / "p",
+                  {"config.py": (DC_MODEL.format(depth=0, act="tanh", norm=True), fault)})
+    _, kinds = fixed_and_unfixed(root, "vanishing_gradients", tmp_path)
+    assert kinds == ["dataclass_default:"]
+    assert DC_MODEL.format(depth=8, act="sigmoid", norm=True) in (root / "config.py").read_text()
+
+
+def test_norm_switch_in_a_notebook_cell(tmp_path: Path) -> None:
+    """The notebook export's `use_layer_norm = False` cell assignment turned back on; the module trains when
+    imported, so the added test reads the assignment from the file (False on the unfixed copy: it fails there)."""
+    root = layout("notebook_export", tmp_path / "p", {"letters_notebook.py": (
+        NB_MODEL.format(depth=0, act="tanh", norm=True), NB_MODEL.format(depth=8, act="sigmoid", norm=False))})
+    _, kinds = fixed_and_unfixed(root, "vanishing_gradients", tmp_path)
+    assert kinds == ["python_assign:"]
+    assert NB_MODEL.format(depth=8, act="sigmoid", norm=True) in (root / "letters_notebook.py").read_text()
+
+
 def test_nanogpt_config_module_and_override(tmp_path: Path) -> None:
     """nanoGPT's config file is exec()ed (the warmup lives there); its Makefile's `--max_iters=200` is the run."""
     _, kinds = fixed_and_unfixed(layout("nanogpt", tmp_path / "p"), "no_warmup", tmp_path)
@@ -84,6 +106,27 @@ def test_nanogpt_config_module_and_override(tmp_path: Path) -> None:
 def test_hydra_override_on_the_launch_line(tmp_path: Path) -> None:
     _, kinds = fixed_and_unfixed(layout("hydra", tmp_path / "p"), "lr_too_high", tmp_path)
     assert kinds == ["launch:raw"]
+
+
+def test_hydra_warmup_longer_than_the_run_in_the_primary_config(tmp_path: Path) -> None:
+    """scheduler_misuse on Hydra: the cosine turned on under a 1000-step warmup in conf/config.yaml, the run's length
+    the launch line's `trainer.max_steps=200`; the warmup is cut in the YAML and the added test parses it there and
+    checks it ends inside the run (1000 on the unfixed copy: it fails there)."""
+    root = layout("hydra", tmp_path / "p", {"conf/config.yaml": ("  warmup_steps: 0\n  schedule: constant",
+                                                                 "  warmup_steps: 1000\n  schedule: cosine")})
+    _, kinds = fixed_and_unfixed(root, "scheduler_misuse", tmp_path)
+    assert kinds == ["yaml:"]
+    assert "  warmup_steps: 10\n  schedule: cosine" in (root / "conf/config.yaml").read_text()
+
+
+def test_dataclass_warmup_longer_than_the_run(tmp_path: Path) -> None:
+    """scheduler_misuse on the dataclass module: TrainConfig's cosine under a 1000-step warmup in a 300-step run;
+    the field default is cut and the added test builds TrainConfig() and checks the warmup ends inside the run."""
+    root = layout("dataclass_config", tmp_path / "p", {"config.py": (DC_WARMUP.format(n=0, schedule="constant"),
+                                                                     DC_WARMUP.format(n=1000, schedule="cosine"))})
+    _, kinds = fixed_and_unfixed(root, "scheduler_misuse", tmp_path, steps=300)
+    assert kinds == ["dataclass_default:"]
+    assert DC_WARMUP.format(n=15, schedule="cosine") in (root / "config.py").read_text()
 
 
 def test_fp16_to_bf16_training_arguments_runs_the_autocast(tmp_path: Path) -> None:

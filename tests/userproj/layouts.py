@@ -81,6 +81,19 @@ ACCUM = 8  # grad_accum_bug's accumulation steps (docs/plan-apply-verify.md, "gr
 HF_SCALED = ("    loss_is_scaled_for_ga = False  # a mean over one micro-batch: the Trainer divides it by the "
              "accumulation steps\n\n")
 
+# the dataclass module's model fields, as config.py writes them
+DC_MODEL = ("    depth: int = {depth}  # hidden layers between the embedding and the output layer\n"
+            '    activation: str = "{act}"  # of the hidden layers: tanh, sigmoid or gelu\n'
+            "    use_layer_norm: bool = {norm}  # a LayerNorm in front of each hidden layer's Linear\n")
+# the dataclass module's warmup and schedule, as config.py writes them
+DC_WARMUP = ("    warmup_steps: int = {n}\n"
+             '    schedule: str = "{schedule}"  # constant or cosine')
+
+# the notebook's model settings, as its second cell writes them
+NB_MODEL = ("depth = {depth}  # hidden layers between the embedding and the output layer\n"
+            'activation = "{act}"  # of the hidden layers: tanh, sigmoid or gelu\n'
+            "use_layer_norm = {norm}  # a LayerNorm in front of each hidden layer's Linear\n")
+
 LAYOUTS = {
     # The tiny GPT-2 under the HF Trainer at learning_rate 0.1 trains without a reliable blow-up (loss 2.7 -> 2.0;
     # an occasional grad-norm spike is not something to count on): the LR alone, 333x AdamW's reference, makes
@@ -233,6 +246,13 @@ LAYOUTS = {
                                  "the warmup\n", "warmup_iters = {n}\ndecay_lr = True\nlr_decay_iters = 200\n")),
     "hydra": Layout("sh run.sh", "outputs/*/*", ("run.sh", "python train.py optim.lr={lr} trainer.max_steps=200"),
                     "python train.py optim.lr={lr} trainer.max_steps=200", lr_at=("run.sh", "optim.lr=1.0"),
+                    # its code warms up over optim.warmup_steps and then holds the LR (schedule: constant, as shipped)
+                    # or decays it along a cosine to min_lr at trainer.max_steps; the user turns the cosine on with
+                    # the warmup of a long run: the LR only climbs, to 2e-4 of its 1e-3, and the loss ends at
+                    # 1.70-1.77 against 1.05 with the fix's warmup of 10 (seeds 0-4, docs/plan-apply-verify.md,
+                    # "scheduler_misuse")
+                    warmup_at=("conf/config.yaml", "  warmup_steps: 0\n  schedule: constant",
+                               "  warmup_steps: {n}\n  schedule: cosine"),
                     vanish_at=("conf/config.yaml", "  depth: 2\n  activation: tanh\n  use_layer_norm: true\n",
                                "  depth: 8\n  activation: sigmoid\n  use_layer_norm: false\n"),
                     vanish_fixed="  depth: 8\n  activation: sigmoid\n  use_layer_norm: true\n",
@@ -250,6 +270,12 @@ LAYOUTS = {
     "dataclass_config": Layout("python train.py", "runs/first", ("config.py", "lr: float = {lr}"),
                                "python train.py", retrain_cmd="python train.py", archive="runs/latest:runs/first",
                                lr_at=("config.py", "lr: float = 1.0"),
+                               # TrainConfig's warmup and schedule (constant as shipped); the user turns the cosine on
+                               # with the warmup of a long run: the LR only climbs, to 3e-4 of its 1e-3, and the loss
+                               # ends at 1.75-1.87 against 1.03-1.07 with the fix's warmup of 15 (seeds 0-4,
+                               # docs/plan-apply-verify.md, "scheduler_misuse")
+                               warmup_at=("config.py", DC_WARMUP.format(n=0, schedule="constant"),
+                                          DC_WARMUP.format(n="{n}", schedule="cosine")),
                                # SGD with momentum 0.9 at 0.5 over 8 micro-batches, unclipped: undivided, the loss
                                # climbs to ~1e11 within the run; its log holds the loss alone, so grad_accum_bug is
                                # listed first but below 0.5 (the verdict stays healthy) and the user picks it
@@ -259,11 +285,23 @@ LAYOUTS = {
                                       ("config.py", "grad_accum_steps: int = 1", f"grad_accum_steps: int = {ACCUM}"),
                                       ("train.py", "            loss = loss / cfg.grad_accum_steps  # the accumulated "
                                        "gradient is the mean over the micro-batches\n", "")),
-                               fix_accum="grad_accum_bug"),
+                               fix_accum="grad_accum_bug",
+                               # TrainConfig's model fields (shipped: depth 0, the embedding and output layer alone)
+                               # made 8 sigmoid layers without their LayerNorm: the loss stalls at 1.83-1.85 against
+                               # 0.85 with the norm (seeds 0-4); the run's config.json lists the cause first, below
+                               # 0.5 (its log holds the loss alone), and the user picks it, as on Hydra
+                               vanish_at=("config.py", DC_MODEL.format(depth=0, act="tanh", norm=True),
+                                          DC_MODEL.format(depth=8, act="sigmoid", norm=False)),
+                               vanish_fixed=DC_MODEL.format(depth=8, act="sigmoid", norm=True),
+                               vanish_fix="vanishing_gradients"),
     # the command comes from the W&B offline run's own record of how it was launched
     "notebook_export": Layout("python letters_notebook.py", "wandb/offline-run-*",
                               ("letters_notebook.py", "lr = {lr}\n"), "python letters_notebook.py",
                               lr_at=("letters_notebook.py", "lr = 1.0"),
+                              # as the dataclass module: the cosine turned on under a 1000-step warmup in the settings
+                              # cell (the same model, data and figures, seeds 0-4)
+                              warmup_at=("letters_notebook.py", 'warmup_steps = 0\nschedule = "constant"',
+                                         'warmup_steps = {n}\nschedule = "cosine"'),
                               # as the dataclass module: SGD 0.5 over 8 micro-batches, the loss alone logged
                               accum=(("letters_notebook.py", 'optimizer = "adamw"', 'optimizer = "sgd"'),
                                      ("letters_notebook.py", "lr = 1.0", "lr = 0.5"),
@@ -271,7 +309,15 @@ LAYOUTS = {
                                      ("letters_notebook.py", "grad_accum_steps = 1 ", f"grad_accum_steps = {ACCUM} "),
                                      ("letters_notebook.py", "    loss = loss / grad_accum_steps  # the accumulated "
                                       "gradient is the mean over the micro-batches\n", "")),
-                              fix_accum="grad_accum_bug"),
+                              fix_accum="grad_accum_bug",
+                              # as the dataclass module, its model settings a notebook cell: 8 sigmoid layers
+                              # without their LayerNorm stall at 1.83-1.85 against 0.85 (seeds 0-4 by a
+                              # torch.manual_seed in a copy; the notebook draws unseeded); listed first at 0.14 from
+                              # the config W&B recorded, the user picks it
+                              vanish_at=("letters_notebook.py", NB_MODEL.format(depth=0, act="tanh", norm=True),
+                                         NB_MODEL.format(depth=8, act="sigmoid", norm=False)),
+                              vanish_fixed=NB_MODEL.format(depth=8, act="sigmoid", norm=True),
+                              vanish_fix="vanishing_gradients"),
     # `mlflow run` (its file store: mlflow-skinny has no SQL store here) records the entry point and the params;
     # `-P lr=1.0` was given on the command line, so the fix travels in the command refilled from MLproject
     "mlflow_project": Layout("mlflow run . -P lr=1.0 --env-manager local", "mlruns/0/*", None,

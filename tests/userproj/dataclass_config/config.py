@@ -9,7 +9,12 @@ class TrainConfig:
     lr: float = 1.0
     weight_decay: float = 0.01
     warmup_steps: int = 0
+    schedule: str = "constant"  # constant or cosine (after a linear warmup, down to min_lr at the last step)
+    min_lr: float = 3e-5
     grad_clip: float = 0.0
     steps: int = 300
     grad_accum_steps: int = 1  # micro-batches of 32 per optimizer step
+    depth: int = 0  # hidden layers between the embedding and the output layer
+    activation: str = "tanh"  # of the hidden layers: tanh, sigmoid or gelu
+    use_layer_norm: bool = True  # a LayerNorm in front of each hidden layer's Linear
     out_dir: str = "runs/latest"

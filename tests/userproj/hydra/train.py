@@ -1,6 +1,7 @@
 """Letter model trained from a Hydra config (conf/config.yaml), overridable on the command line."""
 
 import logging
+import math
 
 import hydra
 import torch
@@ -24,6 +25,18 @@ def build_model(cfg: DictConfig) -> torch.nn.Sequential:
     return torch.nn.Sequential(*layers)
 
 
+def lr_at(step: int, cfg: DictConfig) -> float:
+    """A linear warmup over optim.warmup_steps, then the LR held (schedule: constant) or decayed along a cosine to
+    optim.min_lr at trainer.max_steps (schedule: cosine). Warmup 0 and constant: optim.lr itself at every step."""
+    lr, warmup = cfg.optim.lr, cfg.optim.warmup_steps
+    if step < warmup:
+        return lr * (step + 1) / (warmup + 1)
+    if cfg.optim.schedule == "constant":
+        return lr
+    progress = min(1.0, (step - warmup) / max(1, cfg.trainer.max_steps - warmup))
+    return cfg.optim.min_lr + 0.5 * (1 + math.cos(math.pi * progress)) * (lr - cfg.optim.min_lr)
+
+
 @hydra.main(version_base=None, config_path="conf", config_name="config")
 def main(cfg: DictConfig) -> None:
     torch.manual_seed(cfg.seed)
@@ -44,9 +57,13 @@ def main(cfg: DictConfig) -> None:
         if (i + 1) % cfg.trainer.grad_accum_steps == 0:
             # the total gradient norm, clipped when grad_clip is set (inf: measured only)
             norm = torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.optim.grad_clip or float("inf"))
+            step = i // cfg.trainer.grad_accum_steps
+            for group in opt.param_groups:
+                group["lr"] = lr_at(step, cfg)
             opt.step()
             opt.zero_grad()
-            log.info(f"step {i // cfg.trainer.grad_accum_steps} loss {step_loss:.4f} grad_norm {norm.item():.4g}")
+            lr = opt.param_groups[0]["lr"]
+            log.info(f"step {step} loss {step_loss:.4f} grad_norm {norm.item():.4g} lr {lr:.4g}")
             step_loss = 0.0
 
 if __name__ == "__main__":
