@@ -236,14 +236,15 @@ def epoch_counted_heldout(cols: Columns) -> str | None:
     held = [k for k in cols.cols if k.startswith(("eval_", "test_"))]
     if train is None or not held or len(train[0]) < 5:
         return None
-    last = max(train[0])
     counts = set()
-    for k in held:
-        steps = list(cols.cols[k][0])
-        start = steps[0] if steps else -1
-        if start not in (0, 1) or steps != list(range(start, start + len(steps))):
+    for k in held:  # first and last count decide most files at once; the full check only for what passes them
+        steps = cols.cols[k][0]
+        start = steps[0] if len(steps) else -1
+        if start not in (0, 1) or steps[-1] != start + len(steps) - 1 or any(
+                b != a + 1 for a, b in zip(steps, steps[1:], strict=False)):
             return None
         counts.add((start, len(steps)))
+    last = max(train[0])
     n = max(start + size - 1 for start, size in counts) + (1 if min(start for start, _ in counts) == 0 else 0)
     if n < 2 or last < 2 * n:
         return None
