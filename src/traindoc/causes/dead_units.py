@@ -9,7 +9,8 @@ CAUSE = Cause(
     what="activations dead or saturated so no signal passes",
     evidence="loss stalls early; many zero activations or gradients; large negative biases",
     typical_fix="fix init, use leaky/GELU, lower the LR",
-    detectors=("detect_dead_units", "detect_dead_init", "detect_loss_at_chance", "detect_saturated_output"),
+    detectors=("detect_dead_units", "detect_dead_init", "detect_loss_at_chance", "detect_saturated_output",
+               "detect_loss_froze_after_moving"),
     remedy=Remedy(
         "Units are dead or saturated, so no signal passes",
         "Fix the init, use GELU/leaky activations, lower the LR",

@@ -25,11 +25,12 @@ def all_detectors() -> list[Callable[[Run], list[Finding]]]:
         optimisation,
         systems,
         transfer,
+        unchanged_loss,
     )
 
     out: list[Callable[[Run], list[Finding]]] = []
     for mod in (optimisation, accumulation, not_learning, layer_grads, numerics, data, transfer, architecture, systems,
-                code_lint, epoch_curves):
+                code_lint, epoch_curves, unchanged_loss):
         out.extend(mod.DETECTORS)
     return out
 

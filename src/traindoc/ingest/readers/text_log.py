@@ -78,7 +78,7 @@ _NOT_TEXT_LOG = {".json", ".jsonl", ".csv", ".tsv", ".yaml", ".yml", ".py", ".pt
 # out.md`), i.e. most of their head is lines of one console family. Tables in them do not count: a README's results
 # table is a document, not a run's log.
 _DOC_SUFFIXES = {".md", ".markdown", ".rst"}
-_DOC_FAMILIES_NOT_COUNTED = {"table", "md_table"}
+_DOC_FAMILIES_NOT_COUNTED = {"table", "md_table", "tsv_table"}
 DOC_LOG_SHARE = 0.25  # at least this share of a document's non-empty head lines must be console metric lines
 _SEP = re.compile(rb"\r\n|\n|\r")
 _BAR_FRAME = re.compile(r"\d%\|")  # a tqdm bar's percentage and left edge, even when the terminal cut its end

@@ -1061,7 +1061,30 @@ def parse_table(line: str, st: State) -> Record | None:
         # history (readers/csv_metrics.py) and of Keras-style consoles; a table that counts from 1 keeps its numbers
         offset = st.extra.setdefault("table_offset", 1 if idx == 0 else 0)
         idx += offset
+        inner = _within_epoch_step(cols, metrics, idx, st)
+        if inner is not None:
+            return Record(inner, metrics, epoch=idx)
     return Record(idx, metrics, epoch=idx if is_epoch else None)
+
+
+# An epoch column followed by a step column that restarts every epoch ("epoch  Step  Loss" over "0  100.0  0.6797",
+# a hand-rolled JAX/PyTorch loop's log): one row per logged step, not per epoch. The step is the position in the
+# whole run: each new epoch starts one logging interval after the last step logged in the one before.
+def _within_epoch_step(cols: list[str], metrics: dict[str, float], epoch: int, st: State) -> int | None:
+    if len(cols) < 3 or _STEPISH.match(cols[1]) is None or cols[1].lower().startswith("epoch"):
+        return None
+    inner = metrics.pop(cols[1], None)
+    if inner is None or not inner.is_integer() or inner < 0:
+        return None
+    ctx = st.extra.setdefault("table_inner", {"epoch": epoch, "base": 0, "last": None, "gap": 1})
+    if epoch != ctx["epoch"]:
+        if ctx["last"] is not None:
+            ctx["base"] += ctx["last"] + ctx["gap"]
+        ctx["epoch"], ctx["last"] = epoch, None
+    elif ctx["last"] is not None and inner > ctx["last"]:
+        ctx["gap"] = int(inner) - ctx["last"]
+    ctx["last"] = int(inner)
+    return ctx["base"] + int(inner)
 
 # PyTorch's word_language_model example (and its many copies): "| epoch   1 |   200/ 2983 batches | lr 20.00 |
 # ms/batch 11.61 | loss  6.90 | ppl   992.1", then "| end of epoch   1 | time: 35.13s | valid loss  5.53 | valid ppl
@@ -1605,9 +1628,14 @@ _STEPISH = re.compile(r"^(?:epoch|epochs|step|steps|iter|iteration|it|batch|upda
 
 
 def _md_cells(line: str) -> list[str] | None:
-    if not (line.startswith("|") and line.endswith("|")) or len(line) < 3:
-        return None
-    return [c.strip() for c in line[1:-1].split("|")]
+    if line.startswith("|") and line.endswith("|") and len(line) >= 3:
+        return [c.strip() for c in line[1:-1].split("|")]
+    # GitHub's tables may leave out the outer bars ("epoch | loss | val_loss" over "-- | -- | --"): a line with two
+    # or more bars whose cells are all filled. It is a table row only under a header seen with its separator row.
+    if line.count("|") >= 2 and not line.startswith("|") and not line.endswith("|"):
+        cells = [c.strip() for c in line.split("|")]
+        return cells if all(cells) else None
+    return None
 
 
 # The same tables drawn with box characters, as Rich prints them (`┃ Epoch ┃ Train Loss ┃` under a `┏━━┳━━┓` top,
@@ -1654,6 +1682,77 @@ def parse_md_table(line: str, st: State) -> Record | None:
     is_epoch = header[0].lower().startswith("epoch") and stepish
     return Record(step, metrics, epoch=step if is_epoch else None) if metrics else None
 
+
+
+# Tab-separated tables a script writes itself: a header of names (spaces allowed inside a name: "Learning Rate<TAB>
+# Train Loss<TAB>Theta Loss<TAB>") over rows of numbers, one row per logging interval (TimeCycle's log.txt, csv-like
+# loggers writing "\t"). The header counts when at least one name is a metric name and none is a number; a row needs
+# a number in every cell and the header's cell count (a trailing tab is no cell). The step is the first column when
+# it is a step or epoch column, else the row's number.
+def _tab_cells(line: str) -> list[str] | None:
+    if "\t" not in line:
+        return None
+    cells = [c.strip() for c in line.split("\t")]
+    while cells and not cells[-1]:
+        cells.pop()
+    return cells if len(cells) >= 2 and all(cells) else None
+
+
+def parse_tsv_table(line: str, st: State) -> Record | None:
+    cells = _tab_cells(line)
+    if cells is None:
+        st.extra.pop("tsv_table", None)
+        return None
+    values = [parse_number(c) for c in cells]
+    if all(v is None for v in values):
+        if all(c[0].isalpha() for c in cells) and any(_METRICY.search(c) for c in cells):
+            st.extra["tsv_table"], st.extra["tsv_rows"] = cells, 0
+        else:
+            st.extra.pop("tsv_table", None)
+        return None
+    header = st.extra.get("tsv_table")
+    if header is None or len(cells) != len(header) or any(v is None for v in values):
+        return None
+    st.extra["tsv_rows"] += 1
+    first = values[0]
+    stepish = _STEPISH.match(header[0]) is not None and first is not None and first.is_integer()
+    metrics = {name: v for name, v in zip(header, values, strict=True) if v is not None}
+    if stepish:
+        metrics.pop(header[0], None)
+    step = int(first) if stepish and first is not None else st.extra["tsv_rows"]
+    is_epoch = header[0].lower().startswith("epoch") and stepish
+    return Record(step, metrics, epoch=step if is_epoch else None) if metrics else None
+
+
+# Julia's `@show` in a Flux/Knet training loop: `@show i, loss(x, y)` prints "(i, loss(x, y)) = (1, 0.2960)", with
+# " (tracked)" after the value under Tracker-era Flux; `@show loss(x, y)` before the loop prints the starting loss
+# "loss(x, y) = 0.2001 (tracked)". The first tuple element is the step when its name is a counter; the second is the
+# loss when its expression names one, else a metric under its own name.
+_JL_TUPLE = re.compile(r"^\((\w+),\s*(.+?)\)\s*=\s*\((\d+),\s*(\S+?)(?:\s*\(tracked\))?\)$")
+_JL_SHOW = re.compile(r"^([A-Za-z_]\w*(?:\(.*\))?)\s*=\s*(\S+?)(?:\s*\(tracked\))?$")
+_JL_COUNTER = re.compile(r"^(?:i|e|n|k|t|ep|epoch|epochs|step|iter|iteration|it|batch)$", re.I)
+
+
+def _jl_metric(expr: str) -> str | None:
+    if "loss" in expr.lower():
+        return "loss"
+    return expr if re.fullmatch(r"[A-Za-z_]\w*", expr) and _METRICY.search(expr) else None
+
+
+def parse_julia_show(line: str, st: State) -> Record | None:
+    m = _JL_TUPLE.match(line)
+    if m:
+        name, value = _jl_metric(m.group(2)), parse_number(m.group(4))
+        if _JL_COUNTER.match(m.group(1)) is None or name is None or value is None:
+            return None
+        st.extra["julia_steps"] = True
+        return Record(int(m.group(3)), {name: value})
+    m = _JL_SHOW.match(line)
+    if m and "julia_steps" not in st.extra and "(" in m.group(1):
+        name, value = _jl_metric(m.group(1)), parse_number(m.group(2))
+        if name == "loss" and value is not None:
+            return Record(0, {name: value})  # the loss printed before the loop's first step
+    return None
 
 
 # Key/value tables a logger prints once per iteration between dashed rules: stable-baselines3 and OpenAI baselines
@@ -2175,6 +2274,8 @@ FORMATS: list[Format] = [
     Format("basicsr", parse_basicsr),
     Format("table", parse_table),
     Format("md_table", parse_md_table),
+    Format("tsv_table", parse_tsv_table),
+    Format("julia_show", parse_julia_show),
     Format("kv_table", parse_kv_table),
     Format("step_value", parse_step_value),
     Format("generic", parse_generic, specific=False),
