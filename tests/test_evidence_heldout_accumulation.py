@@ -458,3 +458,30 @@ def test_an_unstable_stretch_is_not_read_as_memorisation() -> None:
     falling = _epochs(loss=np.linspace(1.672, 0.3, 10), eval_loss=UNSTABLE_VAL, eval_accuracy=UNSTABLE_ACC)
     assert [g.step for g in transfer.detect_heldout_metric_degrades(falling)] == [0]
     assert not any("instability" in e for e in data.detect_overfitting(falling)[0].evidence)
+
+
+def epoch_history(eval_acc: list[float]) -> Run:
+    """Five epochs, one train loss and one evaluation each (a flax/keras-style epoch summary)."""
+    steps = np.arange(1, 6)
+    run = Run()
+    for name, v in {"loss": [1.98, 0.55, 0.23, 0.14, 0.12], "eval_loss": [3.27, 4.12, 4.66, 4.93, 4.98],
+                    "eval_accuracy": eval_acc}.items():
+        run.add_series(Series(name, steps, np.asarray(v, dtype=float), "run/train.log"))
+    return run.finalize()
+
+
+def test_heldout_never_improves_fires_on_a_short_epoch_history() -> None:
+    # train loss falls 17x over five epochs while held-out accuracy never moves off its first value
+    (f,) = transfer.detect_heldout_never_improves(epoch_history([13.3, 12.6, 12.5, 12.5, 12.5]))
+    assert f.cause == "label_leakage" and f.step == 1 and f.strength >= 0.5
+
+
+def test_heldout_never_improves_silent_on_a_short_epoch_history_that_transfers() -> None:
+    # the same curves with a held-out accuracy that climbs: memorisation after real learning, not a shortcut
+    assert transfer.detect_heldout_never_improves(epoch_history([40.0, 55.0, 58.0, 57.0, 56.0])) == []
+    # three epochs are too few to call
+    run = Run()
+    three = {"loss": [1.98, 0.55, 0.12], "eval_loss": [3.27, 4.12, 4.98], "eval_accuracy": [13.3, 12.5, 12.5]}
+    for name, v in three.items():
+        run.add_series(Series(name, np.arange(1, 4), np.asarray(v, dtype=float), "run/train.log"))
+    assert transfer.detect_heldout_never_improves(run.finalize()) == []

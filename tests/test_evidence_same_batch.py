@@ -11,7 +11,7 @@ import pytest
 
 from traindoc.evidence.detectors import data
 from traindoc.ingest.loader import load_run
-from traindoc.ingest.model import Run, Series
+from traindoc.ingest.model import ConfigValue, Run, Series
 
 REALLIB = Path(__file__).parent / "corpus" / "reallib"
 
@@ -84,3 +84,36 @@ def test_same_batch_silent_on_fresh_batches_epoch_rows_or_no_grad_norm(seed: int
     assert data.detect_same_batch_every_step(per_step_run(0.1, seed)) == []  # fresh batches scatter
     assert data.detect_same_batch_every_step(per_step_run(0.0, grad=False)) == []  # no sign of per-step points
     assert data.detect_same_batch_every_step(per_step_run(0.0, epochs=True)) == []  # epoch means fall smoothly
+
+
+def overfit_per_step_run(noise: float, seed: int = 0, cap: int | None = None) -> Run:
+    """The overfitting picture of `overfit_run` with a grad norm logged at every train point (optimizer steps), and
+    optionally a stated batch of 64 beside a training-set cap of `cap` samples."""
+    run = overfit_run(noise, seed)
+    loss = run.series("loss")
+    run.add_series(Series("grad_norm", loss.steps, 1.0 + 0.0 * loss.steps, "run/train.log"))
+    if cap is not None:
+        run.put_config(ConfigValue("batch_size", 64, "run/config.yaml", 1, "yaml", "64"))
+        run.put_config(ConfigValue("n_train", cap, "run/config.yaml", 2, "yaml", str(cap)))
+    return run.finalize()
+
+
+def test_same_batch_is_named_when_a_per_step_curve_without_scatter_overfits() -> None:
+    f = data.detect_same_batch_every_step(overfit_per_step_run(0.0))
+    assert f and f[0].strength == pytest.approx(data.SAME_BATCH_BOTH) and f[0].step == 5
+    # the corpus run: `batch = next(iter(loader))` in the loop, grad norm logged with every loss line
+    run = load_run([str(REALLIB / "plain_pytorch-data_pipeline_bug-s1" / "run")])
+    (g,) = data.detect_same_batch_every_step(run)
+    assert g.strength == pytest.approx(data.SAME_BATCH_BOTH)
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_same_batch_stays_listed_for_full_batch_training_and_silent_on_fresh_batches(seed: int) -> None:
+    # a batch of 64 over a training set of 48: one batch by design, the overfitting reading stays open
+    (f,) = data.detect_same_batch_every_step(overfit_per_step_run(0.0, cap=48))
+    assert f.strength == pytest.approx(data.SAME_BATCH) and any("full-batch" in e for e in f.evidence)
+    # the same batch against 1,024 training samples is not full-batch
+    (g,) = data.detect_same_batch_every_step(overfit_per_step_run(0.0, cap=1024))
+    assert g.strength == pytest.approx(data.SAME_BATCH_BOTH)
+    # fresh batches scatter: silent
+    assert data.detect_same_batch_every_step(overfit_per_step_run(0.1, seed)) == []

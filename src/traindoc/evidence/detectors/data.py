@@ -16,6 +16,7 @@ from traindoc.evidence.context import (
     cite_source,
     config_number,
     configured_lrs,
+    effective_batch,
     first_nonfinite,
     fix_site,
     loss_series,
@@ -880,6 +881,12 @@ def _per_step_log(run: Run, steps: np.ndarray) -> bool:
 SAME_BATCH_POINTS = 20
 SAME_BATCH_FALLS = 0.95
 SAME_BATCH = 0.3
+# Both signs together: an overfitting held-out curve AND a scatter-free curve whose points are optimizer steps (not
+# epoch means). A fresh mini-batch's mean loss moves by the per-sample spread / sqrt(B) from step to step, a few % even
+# at B = 256, so per-step points that fall at >= 95 % of >= 20 steps are one batch fitted over and over, and the held-
+# out U is what fitting one batch gives. Named just above the report threshold (as SOLE_READING in not_learning.py),
+# unless the stated batch covers the whole training set: full-batch training is one batch by design.
+SAME_BATCH_BOTH = 0.55
 
 
 def detect_same_batch_every_step(run: Run) -> list[Finding]:
@@ -895,13 +902,24 @@ def detect_same_batch_every_step(run: Run) -> list[Finding]:
     falls = float((np.diff(v) < 0).mean())
     if falls < SAME_BATCH_FALLS:
         return []
+    per_step = _per_step_log(run, st)
     first = over[0].evidence[:1] if over else [
         "a grad norm is logged with the loss at its steps: these are optimizer steps, not epoch means"]
     ev = [*first,
           f"the train loss fell at {falls:.0%} of its {v.size - 1} logged steps ({fmt(float(v[0]))} -> "
           f"{fmt(float(v[-1]))}) {cite_series(loss)}: none of the scatter fresh mini-batches give, the curve of one "
           "batch fitted over and over (or of a loss averaged over many steps)"]
-    return [Finding("detect_same_batch_every_step", "data_pipeline_bug", SAME_BATCH,
+    strength = SAME_BATCH
+    if over and per_step:
+        batch, (cap, cap_cv) = effective_batch(run), config_number(run, *KEYS["train_cap"])
+        if batch is not None and cap is not None and batch.size >= cap:
+            ev.append(f"the batch ({batch.how}) covers the {int(cap)} training samples ({cite_config(cap_cv)}): "
+                      "full-batch training fits one batch by design")
+        else:
+            ev.append("a grad norm is logged at the same steps: these are optimizer steps, whose fresh batches would "
+                      "scatter, and the held-out U is what fitting one batch gives")
+            strength = SAME_BATCH_BOTH
+    return [Finding("detect_same_batch_every_step", "data_pipeline_bug", strength,
                     "the train loss has no batch-to-batch scatter: the loop may train on one batch", ev, int(st[0]),
                     {"falling_share": falls})]
 
