@@ -20,7 +20,8 @@ CAUSE = Cause(
         "only its trigger."
     ),
     detectors=("detect_lr_too_high", "detect_stall_during_warmup", "detect_first_loss_blowup",
-               "detect_saturation_blowup", "detect_first_epoch_above_heldout"),
+               "detect_saturation_blowup", "detect_first_epoch_above_heldout", "detect_loss_bounces",
+               "detect_heldout_accuracy_bounces"),
     templates=("clip_grad_norm", "warmup_cosine"),
     remedy=Remedy(
         "Learning rate too high for the optimiser: training becomes unstable",

@@ -16,6 +16,7 @@ def all_detectors() -> list[Callable[[Run], list[Finding]]]:
     from traindoc.evidence.detectors import (
         accumulation,
         architecture,
+        bouncing,
         code_lint,
         data,
         epoch_curves,
@@ -30,7 +31,7 @@ def all_detectors() -> list[Callable[[Run], list[Finding]]]:
 
     out: list[Callable[[Run], list[Finding]]] = []
     for mod in (optimisation, accumulation, not_learning, layer_grads, numerics, data, transfer, architecture, systems,
-                code_lint, epoch_curves, unchanged_loss):
+                code_lint, epoch_curves, unchanged_loss, bouncing):
         out.extend(mod.DETECTORS)
     return out
 

@@ -9,7 +9,7 @@ import re
 import numpy as np
 
 from traindoc.causes.keys import KEYS
-from traindoc.evidence import heldout, stats
+from traindoc.evidence import heldout, heldout_trend, stats
 from traindoc.evidence.context import (
     cite_config,
     cite_series,
@@ -708,6 +708,32 @@ def _fit_beyond_heldout(loss: Series | None, best_step: float, mn: float, end: f
     return t_at, t_end, before, after
 
 
+# Rises under 10 % on a short held-out curve (point-wise reading), read by their trend (evidence/heldout_trend.py;
+# docs/diagnose.md, "A held-out loss that climbs by small steps; a gap that opens"). Each needs the held-out loss to
+# end >= 2 % above its best (SMALL_RISE): the development corpus's healthy held-out curves that end on consecutive
+# rises drift <= 0.5 % (plain_pytorch-healthy-s12, whisper-tiny-nb-100k-trainer-state), an immaterial edge-up.
+# - rising at each of the last >= 4 evaluations after a minimum that is not the first: 5 values in ascending order
+#   come 1 time in 120 from a curve that only scatters around a level, so it is a trend, and the "late edge-up near
+#   the best" context cap (NEAR_BEST) does not apply to it: that cap is for a wobble; with no held-out task metric
+#   logged it is listed (0.45), a metric that does not improve (Marian's BLEU) leaves it a cause;
+# - rising at each of the last 2-3 evaluations (1 in 6, 1 in 24 by chance): listed only (0.35);
+# - the held-out/train loss ratio growing at each of the last >= 4 evaluations to >= 2 (FIT_BEYOND_GAP) with the
+#   held-out loss ending >= 2 % above its best, even one evaluation after it: the generalisation gap opens at every
+#   evaluation, memorisation's signature (the GAP_OPENED reasoning above), listed (0.45) since the held-out loss
+#   itself has barely turned.
+# A held-out loss already >= 5x the training loss at its best (detect_label_leakage's train << val gap) had its gap
+# before it turned: a small climb after it tells nothing that separates memorisation from a shortcut only the
+# training batches carry, so the trend readings stand down there (the leakage rule reads that gap).
+LEAKED_GAP = 5.0
+STEADY_CLIMB_EVALS = 4
+SHORT_CLIMB_EVALS = 2
+SMALL_RISE = 0.02
+SHORT_CLIMB_STRENGTH = 0.35
+STEADY_UNJUDGED = 0.45  # a climb under 10 % with no held-out task metric logged to say whether the task is hurt
+GAP_WIDENS_EVALS = 4
+GAP_WIDENS_STRENGTH = 0.45
+
+
 def detect_overfitting(run: Run) -> list[Finding]:
     """Validation loss turns up while training loss keeps falling (smdebug Overfit: ratio 0.1).
 
@@ -728,18 +754,29 @@ def detect_overfitting(run: Run) -> list[Finding]:
         imin, mn, end, width, noise = level
         if est.size - 1 - imin < 2 or end - mn < noise:
             return []
-    else:
+    climb, widens, gap_from, gap_to, gap_opens, leaked = 0, 0, math.nan, math.nan, False, False
+    if level is None:
         imin = int(np.argmin(evv))
-        if evv.size - 1 - imin < 2:
-            return []
         mn = float(evv[imin])
+        if imin >= 1:  # the held-out loss improved first: its trend after the best is read (evidence/heldout_trend.py)
+            climb = heldout_trend.rises_to_end(evv, imin)
+            ratios = heldout_trend.gap_ratios(loss, est, evv)
+            widens, gap_from, gap_to = heldout_trend.widening_gap(ratios)
+            leaked = ratios is not None and float(ratios[imin]) >= LEAKED_GAP
+        gap_opens = widens >= GAP_WIDENS_EVALS and gap_to >= FIT_BEYOND_GAP
+        if evv.size - 1 - imin < (1 if gap_opens else 2):
+            return []
         end = float(np.median(evv[-2:])) if evv.size - imin > 3 else float(evv[-1])
     rise = (end - mn) / max(abs(mn), 1e-8)
     # an absolute floor too: eval losses of ~1e-6 wobble by 100 % without meaning anything
     if end - mn < 1e-3:
         return []
     fitted = _fit_beyond_heldout(loss, float(est[imin]), mn, end) if rise < 0.1 else None
-    if rise < 0.1 and fitted is None:
+    steady = climb >= STEADY_CLIMB_EVALS and rise >= SMALL_RISE and not (leaked and rise < 0.1)
+    small = "" if rise >= 0.1 or fitted is not None else (
+        "steady" if steady else "none" if leaked else "gap" if gap_opens and rise >= SMALL_RISE
+        else "short" if SHORT_CLIMB_EVALS <= climb < STEADY_CLIMB_EVALS and rise >= SMALL_RISE else "none")
+    if small == "none":
         return []
     if level is None:
         ev = [f"eval_loss reached its minimum {fmt(mn)} at step {int(est[imin])} then rose {rise:.0%} to "
@@ -747,6 +784,16 @@ def detect_overfitting(run: Run) -> list[Finding]:
     else:
         ev = [f"eval_loss (median over {width} evaluations) was lowest at {fmt(mn)} around step {int(est[imin])} "
               f"and rose {rise:.0%} to {fmt(end)} over the last {width} evaluations {cite_series(ev_s)}"]
+    if steady or small == "short":
+        n = climb
+        ev.append(f"the held-out loss rose at each of the last {n} evaluations ({fmt(mn)} -> {fmt(float(evv[-1]))}): "
+                  + (f"a trend, not a wobble (values that only wobble around a level line up {n + 1} in a row 1 "
+                     f"time in {math.factorial(n + 1)})" if steady else
+                     f"{n} rises in a row come 1 time in {math.factorial(n + 1)} by chance, so it is listed only"))
+    if small == "gap":
+        ev.append(f"the held-out/train loss ratio grew at each of the last {widens} evaluations, {gap_from:.3g} -> "
+                  f"{gap_to:.3g}: the training loss falls faster than the held-out loss at every one, the "
+                  f"generalisation gap opens {cite_series(loss) if loss is not None else ''}".rstrip())
     strength = 0.45 + min(0.35, rise / 2)
     if fitted is not None:
         t_at, t_end, before, after = fitted
@@ -812,7 +859,7 @@ def detect_overfitting(run: Run) -> list[Finding]:
             gap = end / t_end if t_end > 0 and end > 0 else None
             if gap is not None and t_at > 0 and mn > 0:
                 opened = gap / (mn / t_at)
-            if gap is not None and rise < NEAR_BEST and gap < SMALL_GAP:
+            if gap is not None and rise < NEAR_BEST and gap < SMALL_GAP and not steady:
                 # memorisation is a generalisation gap that opens; a held-out loss still within 25 % of its best
                 # and within 1.5x of the training loss has not opened one: the late wobble of a converged run
                 # (what early stopping with patience waits out), context to mention, not a cause
@@ -843,6 +890,14 @@ def detect_overfitting(run: Run) -> list[Finding]:
             # and the metric's small gain only keeps the finding below confirmation (listed as possible)
             strength = min(strength, 0.25 if rise <= EDGING_UP else 0.45)
             break
+    if small == "steady" and not metrics:
+        # the climb is a trend, but the loss alone cannot tell memorisation from a calibration drift the task would
+        # shrug off (the UNJUDGED reasoning above) when no task metric is logged and the gap did not open: listed
+        strength = min(strength, STEADY_UNJUDGED)
+    if small == "short":
+        strength = min(strength, SHORT_CLIMB_STRENGTH)
+    elif small == "gap":
+        strength = min(strength, GAP_WIDENS_STRENGTH)
     sites = []
     pat, pcv = config_number(run, *KEYS["early_stopping_patience"])
     if pcv is not None and pat == 0:

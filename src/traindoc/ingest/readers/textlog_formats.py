@@ -2126,10 +2126,20 @@ def parse_generic(line: str, st: State) -> Record | None:
         plan_steps(st, inner[1])  # "iter 100/5000" with no epoch: a global counter and its planned total
     m = _BRACKET_PAIR.match(line) or _BRACKET_STEP.match(line)
     if inner is None and m is not None and m.re is _BRACKET_PAIR:
-        epoch = int(m.group(1))
-        # the per-epoch counter's largest value so far stands in for batches per epoch
-        inner = (int(m.group(2)), st.extra.get("bracket_max", 0))
-        st.extra["bracket_max"] = max(st.extra.get("bracket_max", 0), int(m.group(2)))
+        epoch, count = int(m.group(1)), int(m.group(2))
+        x = st.extra
+        if x.get("bracket_epoch") is not None and epoch > x["bracket_epoch"] and "bracket_global" not in x:
+            # the first change of epoch decides what the second number counts: a per-epoch batch counter starts
+            # over (the new epoch's first print is at most the previous epoch's largest), a global step counter
+            # ("[5, 10]", "[10, 20]": epoch and update) keeps rising and is the step itself
+            x["bracket_global"] = count > x.get("bracket_max", 0)
+        x["bracket_epoch"] = epoch
+        if x.get("bracket_global"):
+            step = count
+        else:
+            # the per-epoch counter's largest value so far stands in for batches per epoch
+            inner = (count, x.get("bracket_max", 0))
+        x["bracket_max"] = max(x.get("bracket_max", 0), count)
     if epoch == 0:
         st.extra["zero_based_epochs"] = True
     if inner is not None:

@@ -1,0 +1,63 @@
+"""Trends of a held-out loss curve that a point-wise 10 % turn misses (docs/diagnose.md, "A held-out loss that
+climbs by small steps; a gap that opens").
+
+Two readings an engineer makes of a short validation history, both used by `detect_overfitting`:
+
+- the held-out loss rises at every evaluation after its minimum: values that only scatter around a level come in
+  ascending order at k consecutive evaluations with probability 1/(k+1)! (exchangeable values), so 4 rises in a row
+  (1 in 120) are a trend, however small each step is, while 2 or 3 (1 in 6, 1 in 24) are not by themselves;
+- the held-out/train loss ratio grows at every evaluation: the training loss falls faster than the held-out loss at
+  each of them, the generalisation gap opens, which is memorisation's signature (docs/diagnose.md, overfitting row).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from traindoc.ingest.model import Series
+
+
+def rises_to_end(values: np.ndarray, imin: int) -> int:
+    """How many consecutive strict rises lead from the minimum at `imin` to the last value (0 when the curve does
+    not rise at every evaluation after it)."""
+    after = values[imin:]
+    if after.size < 2 or not bool(np.all(np.diff(after) > 0)):
+        return 0
+    return int(after.size - 1)
+
+
+def train_level_at_evals(loss: Series, eval_steps: np.ndarray) -> np.ndarray | None:
+    """The training loss over the interval before each evaluation: the median of its finite points logged after the
+    previous evaluation and up to this one (the last one before it when the interval holds none). None when an
+    evaluation precedes every training point or a level is not positive (no ratio to read)."""
+    lst, lv = loss.finite()
+    out = np.empty(eval_steps.size)
+    prev = -np.inf
+    for i, s in enumerate(eval_steps):
+        seg = lv[(lst > prev) & (lst <= s)]
+        if seg.size == 0:
+            seg = lv[lst <= s][-1:]
+        if seg.size == 0:
+            return None
+        out[i] = float(np.median(seg))
+        prev = s
+    return out if bool(np.all(out > 0)) else None
+
+
+def gap_ratios(loss: Series | None, eval_steps: np.ndarray, eval_values: np.ndarray) -> np.ndarray | None:
+    """The held-out/train loss ratio at each evaluation (train_level_at_evals), or None when it cannot be read."""
+    if loss is None or eval_values.size < 2 or not bool(np.all(eval_values > 0)):
+        return None
+    level = train_level_at_evals(loss, eval_steps)
+    return None if level is None else eval_values / level
+
+
+def widening_gap(ratio: np.ndarray | None) -> tuple[int, float, float]:
+    """(how many consecutive evaluations up to the last one the held-out/train loss ratio grew at, the ratio where
+    that run of growth began, the ratio at the end); (0, nan, nan) when it cannot be read."""
+    if ratio is None or ratio.size < 2:
+        return 0, float("nan"), float("nan")
+    k = 0
+    while k + 1 < ratio.size and ratio[-1 - k] > ratio[-2 - k]:
+        k += 1
+    return k, float(ratio[-1 - k]), float(ratio[-1])
