@@ -82,18 +82,28 @@ def test_findings_carry_the_cause_that_registers_their_detector():
                  "compound": {"loss": [1.217, 2.079e9, 1.533e16, 8.834e16, 4.002e15, 2.444e14, 1.867e13]},
                  "first row": {"loss": [1635.0, 2.38, 1.943, 2.227, 1.814, 1.808, 1.81, 1.806, 1.788, 1.79],
                                "eval_loss": [2.538, 2.115, 2.93, 1.798, 1.811, 1.811, 1.814, 1.798, 1.797, 1.799]},
-                 "spike": {"loss": [0.7218, 26.7, 39.6, 2.797, 0.7046, 0.5852, 0.4582, 0.4102, 0.3125, 0.3935]}}
+                 "spike": {"loss": [0.7218, 26.7, 39.6, 2.797, 0.7046, 0.5852, 0.4582, 0.4102, 0.3125, 0.3935]},
+                 # graykode/nlp-tutorial#77's cost per epoch (tests/test_evidence_bouncing)
+                 "bounce": {"loss": [15.2, 4.08, 12.7, 1.64, 10.75, 1.62, 8.54, 1.6]},
+                 # a loss that moved, then printed identically to six digits (evidence/detectors/unchanged_loss.py)
+                 "frozen": {"loss": [0.693147, 0.512345, 0.498765, 0.498765, 0.498765, 0.498765, 0.498765,
+                                     0.498765]},
+                 # a held-out loss rising at each of the last four evaluations after a minimum
+                 "climb by steps": {"loss": [2.0, 1.5, 1.2, 1.0, 0.9, 0.8, 0.7, 0.6, 0.5, 0.4],
+                                    "eval_loss": [2.0, 1.6, 1.40, 1.30, 1.31, 1.33, 1.35, 1.36, 1.38, 1.40]}}
     for label, cols in histories.items():
         run = Run()
         for name, vals in cols.items():
             run.add_series(Series(name, np.arange(len(vals)), np.asarray(vals, dtype=np.float64), "training.csv"))
+        if label == "bounce":  # one row per epoch, as the log's epoch clock says
+            run.epoch_starts.extend((i, i) for i in range(len(cols["loss"])))
         runs.append((f"epoch history: {label}", run.finalize()))
     for label, run in runs:
         for f in run_detectors(run):
             assert owner[f.detector] == f.cause, (label, f.detector, f.cause)
             seen.add(f.detector)
     assert {"detect_steady_climb", "detect_epoch_compounding", "detect_first_epoch_above_heldout",
-            "detect_epoch_spike"} <= seen
+            "detect_epoch_spike", "detect_loss_bounces", "detect_loss_froze_after_moving"} <= seen
     # a rule that reads a synthetic picture under a setting no synthetic run configures: the blow-up (nan_inf's)
     # with gradient accumulation 8 (detect_blow_up_under_accumulation)
     run = synthetic.make("nan_inf", 1)
