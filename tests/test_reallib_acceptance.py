@@ -6,7 +6,10 @@ Scoring, per run:
 - healthy run: correct when the verdict is `healthy` and no root cause reaches confidence 0.5 (docs/causes.md).
 The diagnosis is run exactly as a user would: the CLI on the run folder, nothing else passed (no --config/--code),
 and its JSON must validate against schemas/diagnosis.schema.json. On failure the message lists every run with what
-was predicted, so a miss can be traced without rerunning. The CLI's main() runs in this process (`python -m
+was predicted, so a miss can be traced without rerunning. The bar holds per library (one test each): with a cold
+cache each test trains its own library's 8 runs, so pytest-xdist runs the two trainings on its two workers (one test
+over all 16 runs trained them for ~140 s on one worker of the suite's CI). Per library, 90% of 8 runs is all 8, at
+least as strict as 90% of the 16 together. The CLI's main() runs in this process (`python -m
 traindoc` is that function; tests/test_skeleton.py runs the module itself), once per run.
 """
 
@@ -18,7 +21,7 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from reallib import LABELS, all_runs
+from reallib import LABELS, LIBS, reallib_run
 from traindoc.cli import main
 
 pytestmark = pytest.mark.slow
@@ -44,16 +47,19 @@ def verdict_line(label: str | None, diagnosis: dict) -> tuple[bool, str]:
     return ok, f"verdict {diagnosis['verdict']}; top: {ranked}"
 
 
-# With a cold cache this test trains all 16 runs (~2.5 CPU-minutes; several wall minutes on a loaded 2-core box),
-# so it gets a longer limit than the suite's default 600 s.
+# With a cold cache each test trains its library's 8 runs, one at a time (~1.2 CPU-minutes; several wall minutes on a
+# loaded 2-core box, where the other xdist worker trains the other library), so it gets a longer limit than the
+# suite's default 600 s.
 @pytest.mark.timeout(1800)
-def test_top1_accuracy_on_real_library_runs(capsys: pytest.CaptureFixture[str]):
+@pytest.mark.parametrize("lib", LIBS)
+def test_top1_accuracy_on_real_library_runs(lib: str, capsys: pytest.CaptureFixture[str]):
     schema = json.loads((ROOT / "schemas" / "diagnosis.schema.json").read_text())
-    runs = all_runs()
+    faults = [fault for (run_lib, fault) in LABELS if run_lib == lib]
     lines, correct = [], 0
-    for (lib, fault), path in runs.items():
+    for fault in faults:
         label = LABELS[(lib, fault)]
         try:
+            path = reallib_run(lib, fault)  # trained here unless cached (or waited for, if another process is)
             diagnosis = diagnose(path, capsys)
             jsonschema.validate(diagnosis, schema)
             ok, detail = verdict_line(label, diagnosis)
@@ -61,7 +67,7 @@ def test_top1_accuracy_on_real_library_runs(capsys: pytest.CaptureFixture[str]):
             ok, detail = False, f"error: {str(e).splitlines()[0][:300]}"
         correct += ok
         lines.append(f"{'ok  ' if ok else 'MISS'} {lib:<9} {fault:<18} expected {label or 'healthy':<18} {detail}")
-    accuracy = correct / len(runs)
+    accuracy = correct / len(faults)
     report = "\n".join(lines)
-    print(f"\ntop-1 accuracy {accuracy:.1%} ({correct}/{len(runs)})\n{report}")
+    print(f"\n{lib}: top-1 accuracy {accuracy:.1%} ({correct}/{len(faults)})\n{report}")
     assert accuracy >= REQUIRED_ACCURACY, f"top-1 accuracy {accuracy:.1%} < {REQUIRED_ACCURACY:.0%}:\n{report}"
