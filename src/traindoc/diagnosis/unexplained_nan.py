@@ -51,8 +51,10 @@ def candidates(f: Finding) -> list[str]:
     if f.numbers.get("box_term_only"):
         # a detector's box-regression term alone non-finite while its classification terms stay finite: an LR or a
         # float16 overflow reaches every head through the shared backbone; the box targets or the box term's own op
-        # remain (detectors/data.py: box_target_nan)
-        return [FROM_START, "nan_inf"]
+        # remain (detectors/data.py: box_target_nan); with a logged total (evidence/nan_box.py) the precision is
+        # read too, and where it is not stated an activation overflow inside the box term stays possible
+        return [FROM_START, "nan_inf"] + (["fp16_overflow"] if "half_precision" in f.numbers
+                                          and f.numbers["half_precision"] is None else [])
     if f.numbers.get("inputs_first"):
         # the held-out loss went NaN first through finite weights (evidence/nan_inputs.py): no step size and no
         # gradient overflow did that; the inputs, an op they drive to NaN, or (precision not stated) an activation

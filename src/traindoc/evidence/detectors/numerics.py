@@ -21,6 +21,7 @@ from traindoc.evidence.context import (
 from traindoc.evidence.detectors.data import box_target_nan, detect_heldout_nonfinite
 from traindoc.evidence.dof_warning import dof_reading
 from traindoc.evidence.finding import Finding
+from traindoc.evidence.nan_box import box_only_total
 from traindoc.evidence.nan_inputs import inputs_first
 from traindoc.evidence.nan_prior import lr_cleared, lr_first
 from traindoc.evidence.nan_terms import confined_terms
@@ -162,6 +163,15 @@ def detect_nan_inf(run: Run) -> list[Finding]:
         # gradient overflow act through the weights and would reach every term; in a float16 run an activation
         # overflow inside the term stays possible, so the op is listed lower there
         strength = 0.35 if prec.half else 0.5
+    elif ctx is not None and (box_only := box_only_total(run)) is not None:
+        reading = ("the box-regression term alone went non-finite, at the step where the total did, while the "
+                   "classification terms of the same forward pass stayed finite: the weights are finite, so the box "
+                   "targets (a degenerate box) or the box term's own op (the log of a box ratio, an IoU without an "
+                   "epsilon) made it; the logs alone cannot tell which")
+        ev.append(box_only.evidence[0])
+        # below the box targets' 0.45 (evidence/nan_box.py): the LR and an applied gradient overflow are out, and
+        # nothing tells a degenerate box from an op that fails on it
+        strength = 0.35
     elif ctx is not None and ctx.from_start:
         reading = ("non-finite from the first logged step, before anything trained: inputs or labels holding NaN, an "
                    "unguarded op the data drives to 0/0 or log 0, or a float16 overflow; the logs alone cannot tell "
@@ -247,6 +257,7 @@ def detect_nan_inf(run: Run) -> list[Finding]:
                      "nan_recovers": bool(ctx and ctx.recovers), "half_precision": prec.half, "run_length": total,
                      "inputs_first": inputs_first(run) is not None, "zero_norm_eps": eps_cv is not None,
                      "confined_terms": confined_terms(run) is not None,
+                     "box_term_only": box_only_total(run) is not None,
                      "lr_cleared": lr_cleared(run) is not None}, sites)]
 
 
@@ -369,6 +380,15 @@ def detect_fp16_overflow(run: Run) -> list[Finding]:
                       f"weights are 16-bit: {sixteen}; in float16 they overflow (max 65504), in bfloat16 they would "
                       f"not, so fp16 overflow is a first suspect the logs cannot confirm")
             strength = max(strength, 0.45)
+            step = ctx.step if step is None else step
+        elif precision.half is None and not lead and (box_only := box_only_total(run)) is not None:
+            # the classification terms read the same weights and stay finite (evidence/nan_box.py): no float16
+            # gradient overflow was applied; only an activation overflow inside the box term fits
+            ev.append(f"non-finite from step {ctx.step} in {box_only.numbers['term']} alone: the classification "
+                      f"terms of the same forward pass stay finite, so the weights are finite and no float16 "
+                      f"gradient overflow was applied; only an activation overflow inside the box term fits, and "
+                      f"the run does not state its precision")
+            strength = max(strength, 0.2)
             step = ctx.step if step is None else step
         elif precision.half is None and not lead and (confined := confined_terms(run)) is not None:
             # an applied gradient overflow writes inf/NaN into the weights and would reach every term
