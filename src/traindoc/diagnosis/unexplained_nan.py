@@ -68,6 +68,10 @@ def candidates(f: Finding) -> list[str]:
     out = [FROM_START] if f.numbers.get("nan_from_start") else []
     out += [c for c in CANDIDATES if not (c == "fp16_overflow" and f.numbers.get("half_precision") is False)
             and not (c == "lr_too_high" and f.numbers.get("lr_cleared"))]
+    if f.numbers.get("log_objective"):
+        # a KL term or an adversarial loss went NaN first (evidence/nan_objective.py): its unguarded log is checked
+        # first, the guard being where the fix goes whatever else helped it fail
+        out = ["nan_inf"] + [c for c in out if c != "nan_inf"]
     return out
 
 
@@ -85,6 +89,8 @@ def summary(f: Finding, ranked: list[RankedCause]) -> str:
         before = "some loss terms finite through the NaN, so finite weights, and no blow-up or LR change before it"
     elif f.numbers.get("lr_cleared"):
         before += ", a stated LR low enough to rule the LR out"
+    if f.numbers.get("log_objective"):
+        before += ", the NaN out of a KL-divergence or adversarial loss term, which takes the log of a model output"
     order = ", ".join(f"{c} ({conf.get(c, 0.0):.0%})" for c in sorted(names, key=lambda c: -conf.get(c, 0.0)))
     return (f"The loss went non-finite at step {f.step} and stayed so, and the log cannot tell the cause behind the "
             f"NaN: {words} leave the same trace ({before}, no op located in the code). "

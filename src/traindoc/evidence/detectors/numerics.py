@@ -23,6 +23,7 @@ from traindoc.evidence.dof_warning import dof_reading
 from traindoc.evidence.finding import Finding
 from traindoc.evidence.nan_box import box_only_total
 from traindoc.evidence.nan_inputs import inputs_first
+from traindoc.evidence.nan_objective import log_objective
 from traindoc.evidence.nan_prior import lr_cleared, lr_first
 from traindoc.evidence.nan_terms import confined_terms
 from traindoc.evidence.norm_eps import zero_norm_eps, zero_norm_eps_evidence
@@ -97,6 +98,19 @@ def _heldout_only_op(run: Run) -> list[Finding]:
     strength = 0.2 if held[0].numbers.get("train_jump_after") else 0.3
     return [Finding("detect_nan_inf", "nan_inf", strength, "NaN/Inf appeared in the held-out loss", ev, held[0].step,
                     {"first_nonfinite_step": held[0].step, "heldout_only": True})]
+
+
+# A NaN with no lead out of a KL term or an adversarial player's loss (evidence/nan_objective.py): the op ahead of
+# fp16 overflow and the data (0.35 each, "cannot tell") but below OP_EVIDENCE (diagnosis/unexplained_nan.py, 0.5):
+# the name of the term is a prior on where the guard goes, not an op located in the code
+OBJECTIVE_OP = 0.4
+
+
+def _objective_reading(kind: str) -> str:
+    return (f"the NaN came out of {'a KL divergence term' if kind == 'KL divergence' else 'an adversarial loss'} "
+            f"with no blow-up and no LR change before it: its unguarded log (of a variance, a probability or a "
+            f"saturated discriminator) is the first suspect, fp16 overflow (precision not stated) and the data the "
+            f"next; the logs alone cannot confirm it (an op located in the code would)")
 
 
 def detect_nan_inf(run: Run) -> list[Finding]:
@@ -178,6 +192,10 @@ def detect_nan_inf(run: Run) -> list[Finding]:
                    "them apart")
         # level with data_pipeline_bug's reading of the same fact (detect_nan_from_start); below fp16 in a float16 run
         strength = 0.2 if prec.half else 0.35
+        if prec.half is None and (objective := log_objective(run)) is not None:
+            reading = _objective_reading(objective.kind)
+            ev.append(objective.evidence)
+            strength = OBJECTIVE_OP  # the op ahead of its level companions (evidence/nan_objective.py)
     elif ctx is not None and ctx.recovers:
         reading = ("non-finite on some steps while training goes on: those updates were skipped (a dynamic loss "
                   "scaler does that), so half-precision overflow or a few bad batches, not an op failing each step")
@@ -218,6 +236,10 @@ def detect_nan_inf(run: Run) -> list[Finding]:
         cleared = lr_cleared(run)
         if cleared:
             ev.append(f"{cleared}: the LR does not explain it")
+        if (objective := log_objective(run)) is not None:
+            reading = _objective_reading(objective.kind)
+            ev.append(objective.evidence)
+            strength = OBJECTIVE_OP  # the op ahead of its level companions (evidence/nan_objective.py)
     anomaly = [e for e in evts if e.tag == "anomaly_nan"]
     if anomaly and not (ctx is not None and (ctx.lr_lead or lr_above)):
         # torch.autograd.detect_anomaly names the backward op that produced the NaN: the op is located
@@ -258,6 +280,7 @@ def detect_nan_inf(run: Run) -> list[Finding]:
                      "inputs_first": inputs_first(run) is not None, "zero_norm_eps": eps_cv is not None,
                      "confined_terms": confined_terms(run) is not None,
                      "box_term_only": box_only_total(run) is not None,
+                     "log_objective": log_objective(run) is not None,
                      "lr_cleared": lr_cleared(run) is not None}, sites)]
 
 
