@@ -14,6 +14,7 @@ from traindoc.evidence.context import (
     family_name,
     first_nonfinite,
     fix_site,
+    loss_series,
     nan_context,
     nan_watch_series,
     run_length,
@@ -29,7 +30,7 @@ from traindoc.evidence.nan_terms import confined_terms
 from traindoc.evidence.norm_eps import zero_norm_eps, zero_norm_eps_evidence
 from traindoc.evidence.precision import sixteen_bit_weights, training_precision
 from traindoc.evidence.stats import fmt
-from traindoc.ingest.model import Run
+from traindoc.ingest.model import LogEvent, Run
 
 _OVERFLOW_RE = re.compile(r"overflow|skipping step|loss scale|scaler", re.I)
 
@@ -330,6 +331,21 @@ def _scale_drops(run: Run) -> tuple[int, int | None]:
     return int(fell.size), (int(st[fell[0] + 1]) if fell.size else None)
 
 
+# catalogued lines in which a trainer reports its training loss non-finite (ingest/catalogue.py)
+_GUARD_TAGS = ("nan_loss", "inf_loss", "nan_inf")
+
+
+def _stop_guard(run: Run) -> LogEvent | None:
+    """The first trainer NaN-guard line at or after the last finite logged loss (the run stopped on it), or None;
+    a guard followed by more logged losses is a skipped batch (detectors/optimisation.py reads it the same way)."""
+    guard = next((e for e in run.events if e.tag in _GUARD_TAGS and e.step is not None), None)
+    loss = loss_series(run)
+    if guard is None or loss is None:
+        return guard
+    st, _ = loss.finite()
+    return guard if st.size == 0 or guard.step >= int(st[-1]) else None
+
+
 def detect_fp16_overflow(run: Run) -> list[Finding]:
     """Half precision overflows: the loss scale stuck at its floor or driven low, NaN with overflow messages or in
     an fp16 run, or skipping that never stops. Routine loss-scale search is reported as weak context only."""
@@ -439,6 +455,18 @@ def detect_fp16_overflow(run: Run) -> list[Finding]:
             # (from the first logged point too) level with an unguarded op and the data (0.35): the logs cannot tell
             strength = max(strength, 0.25 if lr_first(run) else 0.35)
             step = ctx.step if step is None else step
+    guard = _stop_guard(run) if not over and ctx is None else None
+    if guard is not None and precision.half is not False and not _lr_above(run):
+        # the trainer's guard stopped the run on a NaN it never logged as a value ("Loss is nan, stopping training")
+        # after its last finite loss: the NaN that stays of the branch above, read the same way (detect_nan_inf
+        # reads the same line; docs/diagnose.md, "A NaN with no lead": a trainer's NaN guard)
+        ev.append(f"the trainer stopped on a non-finite loss at step {guard.step} ({guard.message.strip()[:80]}) "
+                  f"[{cite_source(guard.source)}:{guard.line}], after its last finite logged loss and with no "
+                  + (f"blow-up before it, in a float16 run ({precision.evidence})" if fp16 else
+                     "blow-up before it; the run does not state its precision: in float16 this is the range "
+                     "overflow (max 65504), so fp16 stays a candidate the logs cannot confirm"))
+        strength = max(strength, 0.65 if fp16 else 0.25 if lr_first(run) else 0.35)
+        step = guard.step if step is None else step
     if not over and ctx is not None and ctx.loss_nan and ctx.recovers and not ctx.lr_lead:
         # a NaN update reaches the weights and every later loss is NaN; finite losses after it mean the update
         # was skipped, which is the dynamic loss scaler of fp16 training (bf16/fp32 loops apply it)
