@@ -2,7 +2,8 @@
 with no value logged as NaN: fp16_overflow lists float16 beside the op detect_nan_inf reads from the same line, as
 it does for a logged NaN that stays (detectors/numerics.py: detect_fp16_overflow). Fires on a constructed run at a
 known step and on the real log of mar#69 (autocast float16); silent where training went on after the guard, where
-the run states bf16, and where the LR is above its range (the LR's reading)."""
+the run states bf16, and where the LR is above its range (the LR's reading). The guard line also makes the run
+readable (diagnosis/build.py: has_enough): a NaN the trainer states is a reading, not "not enough data"."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from traindoc.diagnosis.build import diagnose, has_enough
 from traindoc.evidence.detectors import numerics
 from traindoc.ingest.loader import load_run
 from traindoc.ingest.model import ConfigValue, LogEvent, Run, Series
@@ -58,3 +60,19 @@ def test_silent_when_training_went_on_after_the_guard() -> None:
 def test_silent_when_the_run_states_bf16_or_the_lr_is_above_its_range() -> None:
     assert not numerics.detect_fp16_overflow(guarded_run(precision="bf16-mixed"))
     assert not numerics.detect_fp16_overflow(guarded_run(lr=None, sgd_lr=5.0))  # 10x above SGD's range
+
+
+def test_a_guard_under_one_logged_loss_is_a_nan_the_log_cannot_explain_not_missing_data() -> None:
+    run = load_run([REALWORLD / "g8-mar-69-autocast-fp16-loss-nan" / "run"])
+    assert has_enough(run)
+    doc = diagnose(run)
+    assert doc["verdict"] == "problems_found" and "cannot tell" in doc["summary"]
+    assert doc["confidence"] < 0.5 and "fp16_overflow" in [c["cause"] for c in doc["root_causes"]]
+
+
+def test_one_logged_loss_without_a_guard_is_still_not_enough() -> None:
+    run = Run()
+    run.add_series(Series("loss", np.array([100]), np.array([0.26]), "run/train.log", "loss"))
+    run = run.finalize()
+    assert not has_enough(run)
+    assert diagnose(run)["verdict"] == "insufficient_data"

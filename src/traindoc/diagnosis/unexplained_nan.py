@@ -92,6 +92,8 @@ def summary(f: Finding, ranked: list[RankedCause]) -> str:
     if f.numbers.get("log_objective"):
         before += ", the NaN out of a KL-divergence or adversarial loss term, which takes the log of a model output"
     order = ", ".join(f"{c} ({conf.get(c, 0.0):.0%})" for c in sorted(names, key=lambda c: -conf.get(c, 0.0)))
-    return (f"The loss went non-finite at step {f.step} and stayed so, and the log cannot tell the cause behind the "
+    # a trainer's NaN guard printed without a step (detectron2's FloatingPointError) places the NaN nowhere
+    at = f" at step {f.step}" if f.step is not None else ""
+    return (f"The loss went non-finite{at} and stayed so, and the log cannot tell the cause behind the "
             f"NaN: {words} leave the same trace ({before}, no op located in the code). "
             f"Check, in this order: {order}.")
