@@ -25,8 +25,6 @@ import sys
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-import numpy as np
-
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
@@ -102,10 +100,9 @@ def numeric_lines(run_dir: Path) -> int:
 
 
 def _enough(run) -> bool:
-    from traindoc.diagnosis.build import MIN_POINTS
+    from traindoc.diagnosis.build import has_enough
 
-    return any(int(np.isfinite(s.values).sum()) >= MIN_POINTS or bool((~np.isfinite(s.values)).any())
-               for s in run.metrics.values())
+    return has_enough(run)
 
 
 def scores_of(findings) -> dict[str, float]:

@@ -230,13 +230,26 @@ def never_healthy(run: Run, findings: list[Finding]) -> bool:
     return does_not_learn(findings) or blew_up(run) or heldout_ends_nonfinite(run)
 
 
+# catalogued lines in which the trainer reports its training loss non-finite (ingest/catalogue.py): a NaN the log
+# states in words ("Loss is nan, stopping training" under the last finite loss line, mar#69) is as much a reading as a
+# logged nan, and the run is then no "not enough data" case
+NAN_GUARD_TAGS = ("nan_loss", "inf_loss")
+
+
+def has_enough(run: Run) -> bool:
+    """Enough to say something: some series has MIN_POINTS finite points, or a non-finite value, logged or stated by
+    the trainer's NaN guard."""
+    return (any(int(np.isfinite(s.values).sum()) >= MIN_POINTS or bool((~np.isfinite(s.values)).any())
+                for s in run.metrics.values())
+            or any(e.tag in NAN_GUARD_TAGS for e in run.events))
+
+
 def diagnose(run: Run, paths: list[str] | None = None, findings: list[Finding] | None = None) -> dict[str, Any]:
     """The diagnosis document for a loaded run."""
     findings = run_detectors(run) if findings is None else findings
     ranked = rank_causes(findings, run)
     metric_names = set(run.metrics)
-    enough = any(int(np.isfinite(s.values).sum()) >= MIN_POINTS or (~np.isfinite(s.values)).any()
-                 for s in run.metrics.values())
+    enough = has_enough(run)
     confirmed = [r for r in ranked if r.confidence >= REPORT_THRESHOLD]
     possible = [r for r in ranked if LISTED_BELOW <= r.confidence < REPORT_THRESHOLD]
     broken_eval = heldout_ends_nonfinite(run)

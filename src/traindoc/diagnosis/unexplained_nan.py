@@ -51,8 +51,10 @@ def candidates(f: Finding) -> list[str]:
     if f.numbers.get("box_term_only"):
         # a detector's box-regression term alone non-finite while its classification terms stay finite: an LR or a
         # float16 overflow reaches every head through the shared backbone; the box targets or the box term's own op
-        # remain (detectors/data.py: box_target_nan)
-        return [FROM_START, "nan_inf"]
+        # remain (detectors/data.py: box_target_nan); with a logged total (evidence/nan_box.py) the precision is
+        # read too, and where it is not stated an activation overflow inside the box term stays possible
+        return [FROM_START, "nan_inf"] + (["fp16_overflow"] if "half_precision" in f.numbers
+                                          and f.numbers["half_precision"] is None else [])
     if f.numbers.get("inputs_first"):
         # the held-out loss went NaN first through finite weights (evidence/nan_inputs.py): no step size and no
         # gradient overflow did that; the inputs, an op they drive to NaN, or (precision not stated) an activation
@@ -66,6 +68,10 @@ def candidates(f: Finding) -> list[str]:
     out = [FROM_START] if f.numbers.get("nan_from_start") else []
     out += [c for c in CANDIDATES if not (c == "fp16_overflow" and f.numbers.get("half_precision") is False)
             and not (c == "lr_too_high" and f.numbers.get("lr_cleared"))]
+    if f.numbers.get("log_objective"):
+        # a KL term or an adversarial loss went NaN first (evidence/nan_objective.py): its unguarded log is checked
+        # first, the guard being where the fix goes whatever else helped it fail
+        out = ["nan_inf"] + [c for c in out if c != "nan_inf"]
     return out
 
 
@@ -83,7 +89,11 @@ def summary(f: Finding, ranked: list[RankedCause]) -> str:
         before = "some loss terms finite through the NaN, so finite weights, and no blow-up or LR change before it"
     elif f.numbers.get("lr_cleared"):
         before += ", a stated LR low enough to rule the LR out"
+    if f.numbers.get("log_objective"):
+        before += ", the NaN out of a KL-divergence or adversarial loss term, which takes the log of a model output"
     order = ", ".join(f"{c} ({conf.get(c, 0.0):.0%})" for c in sorted(names, key=lambda c: -conf.get(c, 0.0)))
-    return (f"The loss went non-finite at step {f.step} and stayed so, and the log cannot tell the cause behind the "
+    # a trainer's NaN guard printed without a step (detectron2's FloatingPointError) places the NaN nowhere
+    at = f" at step {f.step}" if f.step is not None else ""
+    return (f"The loss went non-finite{at} and stayed so, and the log cannot tell the cause behind the "
             f"NaN: {words} leave the same trace ({before}, no op located in the code). "
             f"Check, in this order: {order}.")

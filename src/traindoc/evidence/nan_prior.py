@@ -17,8 +17,9 @@ log can show overturn that prior:
 - or the log is an excerpt whose first finite line is already in epoch LATE_EPOCH or later (`epoch 4, iter 8`): at
   least one whole epoch (whether the count starts at 0 or 1), far more updates than STABLE_POINTS log lines, ran at
   that LR without diverging before the log begins;
-- some loss terms stay finite at every step where the total is non-finite (`evidence/nan_terms.py`): the weights are
-  finite, so no step size made the NaN.
+- some loss terms stay finite at every step where the total is non-finite (`evidence/nan_terms.py`), or a
+  detector's box term alone made the total's NaN (`evidence/nan_box.py`): the weights are finite, so no step size
+  made the NaN.
 Neither present: the LR comes first (`lr_first`), listed beside the others, never confirmed from the log alone.
 """
 
@@ -26,6 +27,7 @@ from __future__ import annotations
 
 from traindoc.evidence import stats
 from traindoc.evidence.context import LATE_EPOCH, configured_lrs, family_name, first_epoch, fmt_lr, nan_context
+from traindoc.evidence.nan_box import box_only_total
 from traindoc.evidence.nan_inputs import inputs_first
 from traindoc.evidence.nan_terms import confined_terms
 from traindoc.evidence.precision import training_precision
@@ -90,4 +92,6 @@ def _lr_first(run: Run) -> bool:
         return False  # the held-out loss went NaN first through finite weights: no step size did that
     if confined_terms(run) is not None:
         return False  # some loss terms stay finite through the NaN: the weights are finite (evidence/nan_terms.py)
+    if box_only_total(run) is not None:
+        return False  # the box term alone made the total's NaN: the weights are finite (evidence/nan_box.py)
     return training_precision(run).half is None and lr_cleared(run) is None

@@ -14,6 +14,7 @@ from traindoc.evidence.context import (
     family_name,
     first_nonfinite,
     fix_site,
+    loss_series,
     nan_context,
     nan_watch_series,
     run_length,
@@ -21,13 +22,15 @@ from traindoc.evidence.context import (
 from traindoc.evidence.detectors.data import box_target_nan, detect_heldout_nonfinite
 from traindoc.evidence.dof_warning import dof_reading
 from traindoc.evidence.finding import Finding
+from traindoc.evidence.nan_box import box_only_total
 from traindoc.evidence.nan_inputs import inputs_first
+from traindoc.evidence.nan_objective import log_objective
 from traindoc.evidence.nan_prior import lr_cleared, lr_first
 from traindoc.evidence.nan_terms import confined_terms
 from traindoc.evidence.norm_eps import zero_norm_eps, zero_norm_eps_evidence
 from traindoc.evidence.precision import sixteen_bit_weights, training_precision
 from traindoc.evidence.stats import fmt
-from traindoc.ingest.model import Run
+from traindoc.ingest.model import LogEvent, Run
 
 _OVERFLOW_RE = re.compile(r"overflow|skipping step|loss scale|scaler", re.I)
 
@@ -98,6 +101,19 @@ def _heldout_only_op(run: Run) -> list[Finding]:
                     {"first_nonfinite_step": held[0].step, "heldout_only": True})]
 
 
+# A NaN with no lead out of a KL term or an adversarial player's loss (evidence/nan_objective.py): the op ahead of
+# fp16 overflow and the data (0.35 each, "cannot tell") but below OP_EVIDENCE (diagnosis/unexplained_nan.py, 0.5):
+# the name of the term is a prior on where the guard goes, not an op located in the code
+OBJECTIVE_OP = 0.4
+
+
+def _objective_reading(kind: str) -> str:
+    return (f"the NaN came out of {'a KL divergence term' if kind == 'KL divergence' else 'an adversarial loss'} "
+            f"with no blow-up and no LR change before it: its unguarded log (of a variance, a probability or a "
+            f"saturated discriminator) is the first suspect, fp16 overflow (precision not stated) and the data the "
+            f"next; the logs alone cannot confirm it (an op located in the code would)")
+
+
 def detect_nan_inf(run: Run) -> list[Finding]:
     """First non-finite loss or grad norm, weighed by what preceded it (evidence/context.py: NanContext).
 
@@ -162,12 +178,25 @@ def detect_nan_inf(run: Run) -> list[Finding]:
         # gradient overflow act through the weights and would reach every term; in a float16 run an activation
         # overflow inside the term stays possible, so the op is listed lower there
         strength = 0.35 if prec.half else 0.5
+    elif ctx is not None and (box_only := box_only_total(run)) is not None:
+        reading = ("the box-regression term alone went non-finite, at the step where the total did, while the "
+                   "classification terms of the same forward pass stayed finite: the weights are finite, so the box "
+                   "targets (a degenerate box) or the box term's own op (the log of a box ratio, an IoU without an "
+                   "epsilon) made it; the logs alone cannot tell which")
+        ev.append(box_only.evidence[0])
+        # below the box targets' 0.45 (evidence/nan_box.py): the LR and an applied gradient overflow are out, and
+        # nothing tells a degenerate box from an op that fails on it
+        strength = 0.35
     elif ctx is not None and ctx.from_start:
         reading = ("non-finite from the first logged step, before anything trained: inputs or labels holding NaN, an "
                    "unguarded op the data drives to 0/0 or log 0, or a float16 overflow; the logs alone cannot tell "
                    "them apart")
         # level with data_pipeline_bug's reading of the same fact (detect_nan_from_start); below fp16 in a float16 run
         strength = 0.2 if prec.half else 0.35
+        if prec.half is None and (objective := log_objective(run)) is not None:
+            reading = _objective_reading(objective.kind)
+            ev.append(objective.evidence)
+            strength = OBJECTIVE_OP  # the op ahead of its level companions (evidence/nan_objective.py)
     elif ctx is not None and ctx.recovers:
         reading = ("non-finite on some steps while training goes on: those updates were skipped (a dynamic loss "
                   "scaler does that), so half-precision overflow or a few bad batches, not an op failing each step")
@@ -208,6 +237,10 @@ def detect_nan_inf(run: Run) -> list[Finding]:
         cleared = lr_cleared(run)
         if cleared:
             ev.append(f"{cleared}: the LR does not explain it")
+        if (objective := log_objective(run)) is not None:
+            reading = _objective_reading(objective.kind)
+            ev.append(objective.evidence)
+            strength = OBJECTIVE_OP  # the op ahead of its level companions (evidence/nan_objective.py)
     anomaly = [e for e in evts if e.tag == "anomaly_nan"]
     if anomaly and not (ctx is not None and (ctx.lr_lead or lr_above)):
         # torch.autograd.detect_anomaly names the backward op that produced the NaN: the op is located
@@ -247,6 +280,8 @@ def detect_nan_inf(run: Run) -> list[Finding]:
                      "nan_recovers": bool(ctx and ctx.recovers), "half_precision": prec.half, "run_length": total,
                      "inputs_first": inputs_first(run) is not None, "zero_norm_eps": eps_cv is not None,
                      "confined_terms": confined_terms(run) is not None,
+                     "box_term_only": box_only_total(run) is not None,
+                     "log_objective": log_objective(run) is not None,
                      "lr_cleared": lr_cleared(run) is not None}, sites)]
 
 
@@ -294,6 +329,21 @@ def _scale_drops(run: Run) -> tuple[int, int | None]:
     st, v = ls.finite()
     fell = np.nonzero(np.diff(v) < 0)[0] if v.size >= 2 else np.array([], dtype=int)
     return int(fell.size), (int(st[fell[0] + 1]) if fell.size else None)
+
+
+# catalogued lines in which a trainer reports its training loss non-finite (ingest/catalogue.py)
+_GUARD_TAGS = ("nan_loss", "inf_loss", "nan_inf")
+
+
+def _stop_guard(run: Run) -> LogEvent | None:
+    """The first trainer NaN-guard line at or after the last finite logged loss (the run stopped on it), or None;
+    a guard followed by more logged losses is a skipped batch (detectors/optimisation.py reads it the same way)."""
+    guard = next((e for e in run.events if e.tag in _GUARD_TAGS and e.step is not None), None)
+    loss = loss_series(run)
+    if guard is None or loss is None:
+        return guard
+    st, _ = loss.finite()
+    return guard if st.size == 0 or guard.step >= int(st[-1]) else None
 
 
 def detect_fp16_overflow(run: Run) -> list[Finding]:
@@ -370,6 +420,15 @@ def detect_fp16_overflow(run: Run) -> list[Finding]:
                       f"not, so fp16 overflow is a first suspect the logs cannot confirm")
             strength = max(strength, 0.45)
             step = ctx.step if step is None else step
+        elif precision.half is None and not lead and (box_only := box_only_total(run)) is not None:
+            # the classification terms read the same weights and stay finite (evidence/nan_box.py): no float16
+            # gradient overflow was applied; only an activation overflow inside the box term fits
+            ev.append(f"non-finite from step {ctx.step} in {box_only.numbers['term']} alone: the classification "
+                      f"terms of the same forward pass stay finite, so the weights are finite and no float16 "
+                      f"gradient overflow was applied; only an activation overflow inside the box term fits, and "
+                      f"the run does not state its precision")
+            strength = max(strength, 0.2)
+            step = ctx.step if step is None else step
         elif precision.half is None and not lead and (confined := confined_terms(run)) is not None:
             # an applied gradient overflow writes inf/NaN into the weights and would reach every term
             # (evidence/nan_terms.py); only an activation overflow inside the failing terms fits
@@ -396,6 +455,18 @@ def detect_fp16_overflow(run: Run) -> list[Finding]:
             # (from the first logged point too) level with an unguarded op and the data (0.35): the logs cannot tell
             strength = max(strength, 0.25 if lr_first(run) else 0.35)
             step = ctx.step if step is None else step
+    guard = _stop_guard(run) if not over and ctx is None else None
+    if guard is not None and precision.half is not False and not _lr_above(run):
+        # the trainer's guard stopped the run on a NaN it never logged as a value ("Loss is nan, stopping training")
+        # after its last finite loss: the NaN that stays of the branch above, read the same way (detect_nan_inf
+        # reads the same line; docs/diagnose.md, "A NaN with no lead": a trainer's NaN guard)
+        ev.append(f"the trainer stopped on a non-finite loss at step {guard.step} ({guard.message.strip()[:80]}) "
+                  f"[{cite_source(guard.source)}:{guard.line}], after its last finite logged loss and with no "
+                  + (f"blow-up before it, in a float16 run ({precision.evidence})" if fp16 else
+                     "blow-up before it; the run does not state its precision: in float16 this is the range "
+                     "overflow (max 65504), so fp16 stays a candidate the logs cannot confirm"))
+        strength = max(strength, 0.65 if fp16 else 0.25 if lr_first(run) else 0.35)
+        step = guard.step if step is None else step
     if not over and ctx is not None and ctx.loss_nan and ctx.recovers and not ctx.lr_lead:
         # a NaN update reaches the weights and every later loss is NaN; finite losses after it mean the update
         # was skipped, which is the dynamic loss scaler of fp16 training (bf16/fp32 loops apply it)

@@ -34,6 +34,7 @@ from traindoc.evidence.context import (
 )
 from traindoc.evidence.finding import Finding
 from traindoc.evidence.growth import compounding_growth
+from traindoc.evidence.nan_box import box_only_total
 from traindoc.evidence.nan_inputs import inputs_first
 from traindoc.evidence.nan_prior import lr_cleared, lr_first
 from traindoc.evidence.nan_terms import confined_terms
@@ -100,10 +101,10 @@ def _instability_evidence(run: Run) -> tuple[list[str], int | None, float, dict]
     d = divergence(run, "loss")
     loss = loss_series(run)
     if d is not None and d.nonfinite_step is not None and (
-            inputs_first(run) is not None or confined_terms(run) is not None):
+            inputs_first(run) is not None or confined_terms(run) is not None or box_only_total(run) is not None):
         # the held-out loss went NaN first through finite weights (evidence/nan_inputs.py), or some loss terms stay
-        # finite through it (evidence/nan_terms.py): inputs or a term's op made it, not a step size, so the NaN is no
-        # divergence here
+        # finite through it (evidence/nan_terms.py, evidence/nan_box.py): inputs or a term's op made it, not a step
+        # size, so the NaN is no divergence here
         d = None
     if d is not None and loss is not None:
         if d.nonfinite_step is not None:
@@ -208,6 +209,8 @@ def _unexplained_nan(run: Run, lrs: list) -> tuple[float, str, int | None] | Non
         return None  # the held-out loss went NaN first through finite weights (evidence/nan_inputs.py)
     if confined_terms(run) is not None:
         return None  # some loss terms stay finite through the NaN: finite weights (evidence/nan_terms.py)
+    if box_only_total(run) is not None:
+        return None  # the box term alone made the total's NaN: finite weights (evidence/nan_box.py)
     if ctx is None and not evts:
         return None
     half = training_precision(run).half
