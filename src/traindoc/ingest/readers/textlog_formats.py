@@ -1891,8 +1891,9 @@ _TENSOR_REPR = re.compile(rf"tensor\(\[?\s*({NUM})\]?[^)]*\)")  # printing a ten
 # A one-element array printed as the value (PaddlePaddle fetches numpy arrays: "loss: [10.000229]"). Arrays of
 # several values (per-device losses) stay unread: which element is the run's loss is not for us to choose.
 _ONE_ELEMENT = re.compile(rf"([:=]\s*)\[\s*({NUM})\s*\](?!\s*[\[\d])")
-# Keys that name a process, not a measurement ("Train: Rank: 0, epoch: 1, step: 5310, ...").
-_GEN_NOT_METRIC = {"rank", "local_rank", "global_rank", "world_size", "pid"}
+# Keys that name a process, not a measurement ("Train: Rank: 0, epoch: 1, step: 5310, ..."; the training session
+# a resumed run counts, "[session 1][epoch  1][iter    0/  88] loss: 4.7430", jwyang/faster-rcnn.pytorch).
+_GEN_NOT_METRIC = {"rank", "local_rank", "global_rank", "world_size", "pid", "session"}
 # a source location "train.py:42" (Rich's RichHandler prints the logging call's file and line at the right edge of
 # every record; loguru's "__main__:train:42" has no dot): a line number, not a metric named after a file
 _SOURCE_FILE = re.compile(r"\.(?:py|pyx|ipynb|cc|cpp|cxx|c|h|hpp|cu|rs|go|java|js|ts|lua|sh)$", re.I)
@@ -2140,14 +2141,6 @@ def parse_generic(line: str, st: State) -> Record | None:
             # the per-epoch counter's largest value so far stands in for batches per epoch
             inner = (count, x.get("bracket_max", 0))
         x["bracket_max"] = max(x.get("bracket_max", 0), count)
-    if epoch == 0:
-        st.extra["zero_based_epochs"] = True
-    if inner is not None:
-        # a per-epoch counter becomes a global step that keeps rising across epochs (0- or 1-based epochs)
-        done = 0 if epoch is None else (epoch if st.extra.get("zero_based_epochs") else max(epoch - 1, 0))
-        step = done * inner[1] + inner[0]
-    elif m is not None and m.re is _BRACKET_STEP:
-        step = int(m.group(1))
     metrics: dict[str, float] = {}
     explicit: int | None = None
     held_out = 0  # metrics named for a held-out phase marker
@@ -2186,6 +2179,16 @@ def parse_generic(line: str, st: State) -> Record | None:
         metrics[key] = v
     if not any(_METRICY.search(k) for k in metrics):
         return None
+    # (after the pairs: the epoch of "epoch: 2, iter: 100/600" or "[epoch  2][iter 0/88]" is a pair of its own, and a
+    # per-epoch count placed before it would put every epoch's lines on the same steps)
+    if epoch == 0:
+        st.extra["zero_based_epochs"] = True
+    if inner is not None:
+        # a per-epoch counter becomes a global step that keeps rising across epochs (0- or 1-based epochs)
+        done = 0 if epoch is None else (epoch if st.extra.get("zero_based_epochs") else max(epoch - 1, 0))
+        step = done * inner[1] + inner[0]
+    elif m is not None and m.re is _BRACKET_STEP:
+        step = int(m.group(1))
     marked_eval = held_out == len(metrics)
     if explicit is not None:
         step = explicit
