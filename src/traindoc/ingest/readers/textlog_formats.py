@@ -87,6 +87,9 @@ _PREFIXES = [
     re.compile(r"^>>\s*"),  # ... "<date> >> "
     re.compile(rf"^\|?\s*{_LEVEL}\s*\|\s*"),  # fairseq "| INFO | "
     re.compile(rf"^\[{_LEVEL}\]\s*"),
+    # Hydra's default job logging, "[%(asctime)s][%(name)s][%(levelname)s] - " (fairseq-hydra, every Hydra app): the
+    # bracketed date goes with the rule above, then "[fairseq.trainer][INFO] - "
+    re.compile(rf"^\[[\w.]+\]\[{_LEVEL}\]\s+-\s+"),
     # Swin Transformer & co: "[<date> <logger name>](main.py 221): INFO " (the date part goes with the rule above)
     re.compile(rf"^\([\w./-]+\.py[ :]\d+\):\s*(?:{_LEVEL}\s+)?"),
     re.compile(r"^\[[\w./-]+\.py:\d+(?::[\w<>]+)?\]\s*"),  # DeepSpeed "[loss_scaler.py:188:update_scale] "
@@ -507,7 +510,11 @@ def parse_fairseq(line: str, st: State) -> Record | None:
             if val is not None:
                 metrics[k] = val
         is_valid = m.group(1) == "valid" or any(k.startswith("valid_") for k in metrics)
-        step = metrics.pop("num_updates", metrics.pop("valid_num_updates", None))
+        # the update count names the step: "num_updates" on train_inner lines, "valid_num_updates" on validation
+        # lines and, from fairseq 0.10 on, "train_num_updates" on the end-of-epoch summary (whose keys all carry the
+        # split); without it the summary would sit at its epoch number among the update counts
+        counts = [metrics.pop(k, None) for k in ("num_updates", "valid_num_updates", "train_num_updates")]
+        step = next((c for c in counts if c is not None), None)
         ep = metrics.pop("epoch", None)
         metrics.pop("update", None)
         if is_valid:
@@ -1907,6 +1914,21 @@ _SETTING_COUNT = re.compile(r"^(?:gradient accumulation|total optimization|warmu
 _QUOTED_KEY = re.compile(r"['\"]([A-Za-z_][\w./@-]*)['\"]\s*:")
 _QUOTED_METRIC_KEY = re.compile(r"['\"][\w./@-]*(?:loss|acc|ppl|perplexity|score|reward|error)[\w./@-]*['\"]\s*:",
                                 re.I)
+# A settings dict names a metric word too ("Hyperparameters: {'checkpoint_every_steps': 1000, ...,
+# 'log_loss_every_steps': 100, 'seed': 42, 'warmup_epochs': 1}", CLU's logging writer; fairseq-hydra's config dump
+# with 'best_checkpoint_metric': 'wer'). What gives it away is a value no metric report holds: True, False, None or a
+# word in quotes ('cosine', 'spherical_mnist/rotated'); a report's values are numbers, quoted or not ('0.2141',
+# 'nan'). Its pairs stay unread, as any printed configuration's do: read, they put the settings at the first step as
+# one-point series and an "LR" of 0.001 before a warmup that starts at 5e-05.
+_SETTING_VALUE = re.compile(r"['\"][\w./@-]+['\"]\s*:\s*(?:(True|False|None)\b|'([^']*)')")
+
+
+def settings_dict(line: str) -> bool:
+    """Whether a printed dict holds a value no metric report holds (a bool, None, a word in quotes)."""
+    for m in _SETTING_VALUE.finditer(line):
+        if m.group(1) or parse_number(m.group(2).strip()) is None:
+            return True
+    return False
 # Durations are the clock, not the training: an ETA ("eta: 31", InsightFace's "Required: 31 hours"), the time left or
 # spent ("time left", "remaining", "elapsed", "time cost: 1194.5" per epoch). Their value follows the wall clock and
 # the run's length, so as a series they would read as a metric that "falls" or "climbs" with no meaning for the
@@ -2080,7 +2102,7 @@ def parse_generic(line: str, st: State) -> Record | None:
         line = _ONE_ELEMENT.sub(r"\1\2", line)
     if _CODE.search(line):
         return None  # source code echoed into the log ("lr: float = 0.0036", "loss = model(x)")
-    if "{" in line and _QUOTED_METRIC_KEY.search(line):
+    if "{" in line and _QUOTED_METRIC_KEY.search(line) and not settings_dict(line):
         line = _QUOTED_KEY.sub(r"\1:", line)
     if "_" in line:
         line = _GLUED_COUNTER.sub(r"\1 ", line)

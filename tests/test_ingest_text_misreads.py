@@ -1,0 +1,79 @@
+"""Text-log reader: shapes of real logs that were once read wrongly (a logger prefix left on the line so the family
+parser never saw it, a printed settings dict read as one-point metric series). Each case: an exact excerpt of a
+tests/corpus/realworld log that must read, and a look-alike that must not yield a series."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from textlog_support import read, read_text
+from traindoc.ingest.model import Run
+
+REALWORLD = Path(__file__).parent / "corpus" / "realworld"
+W2V2 = REALWORLD / "g1-w2v2-vietnamese-hydra-finetune-102ep" / "run" / "hydra_train_finetune.log"
+FLAX_CLU = REALWORLD / "flax-spin-spherical-cnn-smnist-sample-output" / "run" / "train.log"
+
+
+def points(run: Run, name: str) -> dict[int, float]:
+    s = run.series(name)
+    assert s is not None, f"missing series {name}: have {sorted(run.metrics)}"
+    return dict(zip(s.steps.tolist(), s.values.tolist(), strict=True))
+
+
+def lines_of(path: Path, *numbers: int) -> str:
+    """The given 1-based lines of a corpus log, exactly as stored."""
+    text = path.read_text().splitlines(keepends=True)
+    return "".join(text[n - 1] for n in numbers)
+
+
+# --- Hydra's "[date][logger][LEVEL] - " prefix (fairseq-hydra) ------------------------------------------------------
+
+
+def test_hydra_prefixed_fairseq_json_lines_read_at_their_update_counts():
+    run = read(W2V2)
+    loss = points(run, "loss")
+    # the end-of-epoch summary ("train_num_updates": "85") and the train_inner line ("num_updates": "200"), each at
+    # its update count: none at its epoch number
+    assert loss[85] == 887.379 and loss[179] == 822.103 and loss[200] == 844.186
+    assert min(loss) == 85
+    ev = points(run, "eval_loss")
+    assert ev[85] == 729.494 and ev[179] == 647.256
+    assert len(ev) >= 100  # one validation per epoch, 102 epochs
+
+
+def test_hydra_prefix_excerpt_constructed_from_the_log(tmp_path):
+    # the validation, summary and train_inner lines of epochs 1-3, exactly as logged
+    run = read_text(tmp_path, lines_of(W2V2, 289, 295, 298, 304, 306))
+    assert points(run, "loss") == {85: 887.379, 179: 822.103, 200: 844.186}
+    assert points(run, "eval_loss") == {85: 729.494, 179: 647.256}
+
+
+def test_hydra_prefix_on_a_non_metric_line_yields_no_series(tmp_path):
+    # silent: the same prefix before messages with numbers that are no metric
+    run = read_text(tmp_path, lines_of(W2V2, 275, 276, 277, 278, 296))
+    assert not run.metrics
+
+
+# --- a printed settings dict --------------------------------------------------------------------------------------
+
+
+def test_settings_dict_with_a_metric_word_in_a_key_is_not_read():
+    # CLU's "Hyperparameters: {..., 'log_loss_every_steps': 100, 'seed': 42, 'learning_rate': 0.001, ...}"
+    run = read(FLAX_CLU)
+    for name in ("seed", "checkpoint_every_steps", "log_loss_every_steps", "warmup_epochs", "weight_decay"):
+        assert name not in run.metrics
+    lr = points(run, "lr")
+    assert min(lr) == 100 and lr[100] < 1e-4  # the warmup's first logged LR, not the configured 0.001 at step 1
+    assert points(run, "loss")[100] > 2  # the metric lines still read
+
+
+def test_settings_dict_excerpt_is_silent_and_report_dicts_still_read(tmp_path):
+    silent = read_text(tmp_path, lines_of(FLAX_CLU, 2), name="settings.log")
+    assert not silent.metrics
+    # a report dict holds numbers only, quoted or not (ParlAI's report; transformers' newer quoted floats)
+    fires = read_text(tmp_path, "[ time:4.0s total_exs:2114 ] {'exs': 1134, 'loss': 0.949, 'token_acc': 0.6748, "
+                                "'total_train_updates': 151}\n"
+                                "[ time:8.0s total_exs:2506 ] {'exs': '392', 'loss': 'nan', 'token_acc': '0.8959', "
+                                "'total_train_updates': '179'}\n", name="report.log")
+    loss = points(fires, "loss")
+    assert loss[151] == 0.949 and loss[179] != loss[179]  # nan
