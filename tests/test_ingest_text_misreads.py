@@ -77,3 +77,42 @@ def test_settings_dict_excerpt_is_silent_and_report_dicts_still_read(tmp_path):
                                 "'total_train_updates': '179'}\n", name="report.log")
     loss = points(fires, "loss")
     assert loss[151] == 0.949 and loss[179] != loss[179]  # nan
+
+
+# --- a NaN guard that prints the loss ("Loss is nan, stopping training") ----------------------------------------------
+
+MAR = REALWORLD / "g8-mar-69-autocast-fp16-loss-nan" / "run" / "train.log"
+
+
+def test_loss_guard_after_metric_logger_line_is_a_nan_loss_point():
+    # LTH14/mar#69: one MetricLogger line, then the engine's guard; the NaN is the loss of a later step
+    run = read(MAR)
+    loss = points(run, "loss")
+    assert loss[18544] == 0.2606  # the logged finite value is kept
+    assert list(loss) == [18544, 18545] and loss[18545] != loss[18545]  # nan, one step after
+    assert [e.step for e in run.events if e.tag == "nan_loss"] == [18545]
+
+
+def test_loss_guard_repeated_by_each_process_is_one_point(tmp_path):
+    run = read_text(tmp_path, lines_of(MAR, 1, 2, 2, 2))
+    assert list(points(run, "loss")) == [18544, 18545]
+
+
+def test_loss_guard_look_alikes_stay_as_they_were(tmp_path):
+    # silent: a guard that names its own step keeps it (the generic sentence rule reads "at step 48"); "infinite
+    # or NaN" is detectron2's exception text, not a printed value; a finite "loss is" sentence is no guard
+    run = read_text(tmp_path, "step 45 | loss 4.6762 | lr 7.42e-02\nloss is inf, stopping training at step 48\n")
+    assert list(points(run, "loss")) == [45, 48]
+    run = read_text(tmp_path, "step 45 | loss 4.6762 | lr 7.42e-02\n"
+                              "FloatingPointError: Loss became infinite or NaN at iteration=27!\n", name="d2.log")
+    assert list(points(run, "loss")) == [45]
+    run = read_text(tmp_path, lines_of(MAR, 1) + "[11:41:59.064379] Loss is 0.2606, stopping training\n",
+                    name="finite.log")
+    assert list(points(run, "loss")) == [18544]
+
+
+def test_loss_guard_after_a_logged_nan_adds_no_step(tmp_path):
+    # silent: the loss already logged as NaN is the value the guard reports; no later step is made up
+    run = read_text(tmp_path, "iter 40: loss 2.0, time 1.00ms, mfu 1.00%\niter 50: loss nan, time 1.00ms, mfu 1.00%\n"
+                              "Loss is nan, stopping training\n")
+    assert list(points(run, "loss")) == [40, 50]
