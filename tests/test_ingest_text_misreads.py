@@ -79,7 +79,7 @@ def test_settings_dict_excerpt_is_silent_and_report_dicts_still_read(tmp_path):
     assert loss[151] == 0.949 and loss[179] != loss[179]  # nan
 
 
-# --- a NaN guard that prints the loss ("Loss is nan, stopping training") ----------------------------------------------
+# --- a NaN guard that prints the loss ("Loss is nan, stopping training") -----------------------------------------
 
 MAR = REALWORLD / "g8-mar-69-autocast-fp16-loss-nan" / "run" / "train.log"
 
@@ -116,3 +116,23 @@ def test_loss_guard_after_a_logged_nan_adds_no_step(tmp_path):
     run = read_text(tmp_path, "iter 40: loss 2.0, time 1.00ms, mfu 1.00%\niter 50: loss nan, time 1.00ms, mfu 1.00%\n"
                               "Loss is nan, stopping training\n")
     assert list(points(run, "loss")) == [40, 50]
+
+
+# --- a counter named by two words ("TRAIN Batch 20100/282164", WeNet) ---------------------------------------------
+
+WENET = REALWORLD / "wenet-496-nan-all-ranks-bad-audio" / "run" / "train.log"
+
+
+def test_two_word_counter_with_its_fraction_is_the_step_not_a_metric():
+    run = read(WENET)
+    assert "TRAIN Batch" not in run.metrics and "batch" not in run.metrics
+    loss = points(run, "loss")
+    assert list(loss) == [20100] and loss[20100] != loss[20100]  # nan at the batch count it printed
+
+
+def test_two_word_counter_constructed_variant_keeps_real_metrics(tmp_path):
+    lines = [f"2021-07-07 04:50:41,064 DEBUG TRAIN Batch {b}/282164 loss {3 - b / 1e5:.6f} loss_att 1.5 "
+             f"lr 0.00004021 rank 0" for b in (100, 200, 300)]
+    run = read_text(tmp_path, "\n".join(lines) + "\n")
+    assert sorted(run.metrics) == ["loss", "loss_att", "lr"]
+    assert list(points(run, "loss")) == [100, 200, 300]

@@ -2179,6 +2179,8 @@ def parse_generic(line: str, st: State) -> Record | None:
                 # "batch : 1559/1876") is the run's global step: it wins over one made from a per-epoch fraction
                 explicit = int(v)
             continue
+        if words and words[-1] in fr and len(words) <= 2 and parse_number(raw_val) == fr[words[-1]][0]:
+            continue  # "TRAIN Batch 20100/282164" (WeNet): the counter the fraction already gave, no metric
         if low in EPOCH_KEYS or (words and words[-1] == "epoch"):
             if "epoch" in fr:
                 continue
