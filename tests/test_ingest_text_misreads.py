@@ -136,3 +136,26 @@ def test_two_word_counter_constructed_variant_keeps_real_metrics(tmp_path):
     run = read_text(tmp_path, "\n".join(lines) + "\n")
     assert sorted(run.metrics) == ["loss", "loss_att", "lr"]
     assert list(points(run, "loss")) == [100, 200, 300]
+
+
+# --- a line that opens with a held-out split and its counter ("eval epoch: 99, loss: ...") ----------------------------
+
+FLAX_IMAGENET = REALWORLD / "flax-imagenet-tpu-100epoch-tail" / "run" / "train.log"
+
+
+def test_eval_epoch_line_is_held_out_not_a_training_point():
+    # the Flax ImageNet example's "eval epoch: 99, loss: 0.9427, accuracy: 76.42" among CLU "[step] key=value" lines
+    run = read(FLAX_IMAGENET)
+    loss = points(run, "loss")
+    assert min(loss) == 124500 and 0.9427 not in loss.values()  # no training point at "step" 99
+    assert 76.42 not in points(run, "accuracy").values()
+    assert list(points(run, "eval_loss")) == [125100]
+
+
+def test_eval_epoch_excerpt_and_training_look_alike(tmp_path):
+    run = read_text(tmp_path, lines_of(FLAX_IMAGENET, 8, 9))
+    assert list(points(run, "loss")) == [125100] and points(run, "eval_loss") == {125100: 0.9427}
+    # silent: the same shape opened by the training split stays the training loss
+    run = read_text(tmp_path, "train epoch: 1, loss: 2.1000, accuracy: 30.10\ntrain epoch: 2, loss: 1.9000, "
+                              "accuracy: 35.20\n", name="train.log")
+    assert points(run, "loss") == {1: 2.1, 2: 1.9} and "eval_loss" not in run.metrics

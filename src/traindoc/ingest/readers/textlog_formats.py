@@ -2016,8 +2016,13 @@ def _sentences(line: str) -> str:
 _PHASE_WORDS = r"train|training|valid|validation|val|eval|evaluation|test|testing|dev"
 # A results heading ("Validation Results - Epoch[3] Avg accuracy: 0.91 Avg loss: 0.27", PyTorch-Ignite's README and
 # examples; "Test results: ...") marks its line's metrics as that split's too.
+# A line that opens with a held-out split and then its counter ("eval epoch: 99, loss: 0.9427, accuracy: 76.42", the
+# Flax ImageNet example's train.py; "Test Epoch: 3 loss ...", "val step 200: loss ...") reports that split's metrics
+# too: read without the marker, the evaluation would join the training loss at its epoch number.
+_HELD_OUT_WORDS = r"valid|validation|val|eval|evaluation|test|testing|dev"
 _PHASE = re.compile(rf"[(\[]({_PHASE_WORDS})[)\]]|(?<![\w/.-])({_PHASE_WORDS})\s*:\s*(?=[A-Za-z_])"
-                    rf"|(?<![\w/.-])({_PHASE_WORDS})\s+results?\s*[-:|]", re.I)
+                    rf"|(?<![\w/.-])({_PHASE_WORDS})\s+results?\s*[-:|]"
+                    rf"|^({_HELD_OUT_WORDS})\s+(?=(?:epoch|step|iter|iteration)\b)", re.I)
 
 
 def _phase_word(m: re.Match[str]) -> str:
