@@ -159,3 +159,31 @@ def test_eval_epoch_excerpt_and_training_look_alike(tmp_path):
     run = read_text(tmp_path, "train epoch: 1, loss: 2.1000, accuracy: 30.10\ntrain epoch: 2, loss: 1.9000, "
                               "accuracy: 35.20\n", name="train.log")
     assert points(run, "loss") == {1: 2.1, 2: 1.9} and "eval_loss" not in run.metrics
+
+
+# --- detectron2's anomaly check: "Loss became infinite or NaN at iteration=N!" and its loss_dict ---------------------
+
+D2_508 = REALWORLD / "detectron2-508-baselr-002" / "run" / "train.log"
+D2_214 = REALWORLD / "g8-detectron2-214-one-gpu-default-lr-nan-after-warmup" / "run" / "log.txt"
+
+
+def test_anomaly_message_and_loss_dict_are_the_iterations_loss_terms():
+    run = read(D2_508)
+    assert points(run, "loss_box_reg") == {27: 0.2576}
+    cls, total = points(run, "loss_cls"), points(run, "loss")
+    assert list(cls) == [27] and cls[27] != cls[27] and list(total) == [27] and total[27] != total[27]
+
+
+def test_loss_dict_alone_with_a_nan_is_the_same_check_one_step_on():
+    # g8-detectron2-214 kept the event lines and the dict, not the message: the NaN goes one step after iter 499
+    run = read(D2_214)
+    loss = points(run, "loss")
+    assert loss[499] == 1.733 and list(loss)[-1] == 500 and loss[500] != loss[500]
+    assert points(run, "loss_box_reg")[500] == 1310.0702
+
+
+def test_finite_loss_dict_without_the_message_is_no_guard(tmp_path):
+    # silent: a printed dict of finite losses (a script's own print) after an event line adds no point
+    run = read_text(tmp_path, lines_of(D2_214, 1) + "loss_dict = {'loss_cls': tensor(0.9525, device='cuda:1'), "
+                                                    "'loss_box_reg': tensor(0.4215, device='cuda:1')}\n")
+    assert points(run, "loss_box_reg") == {379: 0.475} and list(points(run, "loss")) == [379]

@@ -41,6 +41,7 @@ from traindoc.ingest.readers._config_line import record as record_config
 from traindoc.ingest.readers._device_line import device_line
 from traindoc.ingest.readers._metric_block import MetricBlock
 from traindoc.ingest.readers._metric_block import opens_block as opens_metric_block
+from traindoc.ingest.readers._nan_guard import anomaly_iteration, anomaly_loss_dict, loss_guard
 from traindoc.ingest.readers._number_columns import number_columns
 from traindoc.ingest.readers._param_lines import param_line
 from traindoc.ingest.readers._precision_line import precision_line
@@ -540,7 +541,8 @@ class _Parser:
         self.counter_seen = False
         self.batch_lines = False
         self.metric_block: MetricBlock | None = None  # metrics printed under a "val metrics:" heading (_metric_block)
-        self.guard_step: int | None = None  # the step the last non-finite loss guard line was put on (_loss_guard)
+        self.guard_step: int | None = None  # the step the last non-finite loss guard line was put on (_nan_guard)
+        self.anomaly_iteration: int | None = None  # detectron2's anomaly message just read (_nan_guard)
 
     def _flush_metric_block(self) -> None:
         """Read the open metric block (_metric_block) as the one line it stands for, at its heading's line."""
@@ -670,7 +672,7 @@ class _Parser:
 
     def _loss_nonfinite_at_last_step(self) -> bool:
         """Whether the loss logged at the last step is already NaN/Inf: a guard line then reports that very value
-        ("iter 50: loss nan" then "Loss is nan, stopping training"), no later step (_loss_guard)."""
+        ("iter 50: loss nan" then "Loss is nan, stopping training"), no later step (_nan_guard.loss_guard)."""
         steps, values = self.col.steps.get("loss"), self.col.values.get("loss")
         return bool(steps) and steps[-1] == self.last_step and not math.isfinite(values[-1])
 
@@ -771,11 +773,18 @@ class _Parser:
             # print, whatever family the bar is: the generic reader gets it too
             order = self.with_generic if after_bar or (
                 self.bar_console and not _BAR_FRAME.search(text)) else self.order  # a cut bar is still a bar
+            # a trainer stopping on a non-finite loss (_nan_guard.py): the loss it reports is a point of the series
+            anomaly = anomaly_iteration(text)
             guard = None
-            if self.last_step is not None and not self._loss_nonfinite_at_last_step():
+            if anomaly is not None:
+                self.anomaly_iteration = anomaly  # its loss dict follows on the next line
+            elif self.anomaly_iteration is not None:
+                guard = anomaly_loss_dict(text, self.anomaly_iteration)
+                self.anomaly_iteration = None
+            elif self.last_step is not None and not self._loss_nonfinite_at_last_step():
                 # a guard line repeated (one per process, or printed twice) stays on the step the first one took
                 at = self.last_step if self.guard_step == self.last_step else self.last_step + 1
-                guard = _loss_guard(text, at)
+                guard = loss_guard(text, at) or anomaly_loss_dict(text, at, message_seen=False)
                 self.guard_step = at if guard is not None else self.guard_step
             for fmt in order if guard is None else ():
                 try:
@@ -858,26 +867,6 @@ class _Parser:
 
 
 _INT64 = (-(2 ** 63), 2 ** 63 - 1)
-
-# A trainer's guard that stops on a non-finite loss and prints it: "Loss is nan, stopping training" (the MAE / DeiT /
-# DINO / BEiT / ConvNeXt engine loop and the codebases copied from it, torchvision's detection references), "Loss is
-# inf", NeMo's "Loss is NaN". The value printed is the training loss of the step that failed, so it is a point of the
-# loss series: one step after the last logged one (the guard checks every step, the log prints every few), never on
-# that logged step, whose finite value it would replace. Only non-finite values: a finite "loss is 2.3" is a sentence
-# the generic rules read where they apply. A family log (MetricLogger lines) never gives the line to the generic rules,
-# which would put it on the last logged step under a name of its own ("Loss"); without this point an excerpt of one
-# finite line and the guard has no NaN in any series (issue 8). Before any step is logged the generic rules keep it,
-# and a guard that names its step ("loss is inf, stopping training at step 48") is theirs too (any digit after it).
-_LOSS_GUARD = re.compile(r"^loss (?:is|became) ([-+]?(?:nan|inf|infinity))\b(?!.*\d)", re.IGNORECASE)
-
-
-def _loss_guard(text: str, step: int) -> Record | None:
-    m = _LOSS_GUARD.match(text) if text[:1] in "Ll" else None
-    if m is None:
-        return None
-    low = m.group(1).lower().lstrip("+")
-    value = math.nan if low == "nan" else (-math.inf if low.startswith("-") else math.inf)
-    return Record(step, {"loss": value})
 
 
 def _differ(a: tuple[float, ...], b: tuple[float, ...]) -> bool:
