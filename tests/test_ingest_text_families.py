@@ -600,13 +600,15 @@ def test_metric_logger_console_with_mae_time_prefix(tmp_path):
 
 
 def test_metric_logger_loss_mean_epoch_offset_and_nan_guard(tmp_path):
-    # g8-mar-69-autocast-fp16-loss-nan: epoch 8 of 2293 iterations, then MAE's guard message, which is an event
+    # g8-mar-69-autocast-fp16-loss-nan: epoch 8 of 2293 iterations, then MAE's guard message, which is an event and
+    # the NaN loss of a later step (text_log._loss_guard)
     run, _ = read(tmp_path, (
         "[11:41:33.534863] Epoch: [8]  [ 200/2293]  eta: 1:52:52  lr: 0.000004  loss: 0.2606 (0.2654)  time: 3.0808  "
         "data: 0.0002  max mem: 32637\n"
         "[11:41:59.064379] Loss is nan, stopping training\n"
     ))
-    assert values(run, "loss") == {8 * 2293 + 200: pytest.approx(0.2606)}
+    loss = values(run, "loss")
+    assert loss[8 * 2293 + 200] == pytest.approx(0.2606) and math.isnan(loss[8 * 2293 + 201]) and len(loss) == 2
     assert values(run, "loss_avg") == {8 * 2293 + 200: pytest.approx(0.2654)}
     assert "Loss" not in run.metrics  # the guard's sentence is not read as a metric
     assert any(e.tag == "nan_loss" for e in run.events)

@@ -52,6 +52,32 @@ def test_global_counter_beside_epoch_is_unchanged(tmp_path):
     assert sorted(points(run, "loss")) == [0, 100, 200, 300, 400, 500, 600, 700, 800]
 
 
+def test_epoch_pair_beside_a_per_epoch_fraction_keeps_the_epochs_apart():
+    # jwyang/faster-rcnn.pytorch prints "[session 1][epoch  1][iter    0/  88] loss: 4.7430, lr: 1.00e-04": the epoch
+    # is a pair of its own, read after the "iter 0/88" fraction; the epoch-2 line used to land on the same step and
+    # replace the epoch-1 loss, leaving one NaN point
+    run = read(REALWORLD / "g2-faster-rcnn-pytorch-797-negative-box-coordinate-nan" / "run" / "train.log")
+    loss = points(run, "loss")
+    assert list(loss) == [0, 88] and loss[0] == 4.7430 and np.isnan(loss[88])
+    assert "session" not in run.metrics  # the session counter is no measurement
+    assert not [e for e in run.events if e.tag == "restart"]
+
+
+def test_epoch_pair_before_iter_fraction_constructed_variant(tmp_path):
+    lines = [f"epoch: {e}, iter: {i}/600, loss: {3 - e / 2 - i / 1000:.3f}" for e in (1, 2, 3) for i in (100, 200)]
+    run = read_text(tmp_path, "\n".join(lines) + "\n")
+    assert sorted(points(run, "loss")) == [100, 200, 700, 800, 1300, 1400]
+    assert not [e for e in run.events if e.tag == "restart"]
+
+
+def test_global_iter_fraction_without_epoch_is_unchanged(tmp_path):
+    # silent: "iter 100/5000" with no epoch on the line is the run's global counter, read as printed
+    lines = [f"iter: {i}/5000, loss: {3 - i / 1000:.3f}, session: 1" for i in (100, 200, 300)]
+    run = read_text(tmp_path, "\n".join(lines) + "\n")
+    assert sorted(points(run, "loss")) == [100, 200, 300]
+    assert sorted(run.metrics) == ["loss"]
+
+
 # --- key | value logger tables --------------------------------------------------------------------------------------
 
 

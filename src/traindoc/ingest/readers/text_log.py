@@ -21,6 +21,7 @@ occurrence, with a count.
 
 from __future__ import annotations
 
+import math
 import re
 from array import array
 from collections.abc import Iterable, Iterator
@@ -40,6 +41,7 @@ from traindoc.ingest.readers._config_line import record as record_config
 from traindoc.ingest.readers._device_line import device_line
 from traindoc.ingest.readers._metric_block import MetricBlock
 from traindoc.ingest.readers._metric_block import opens_block as opens_metric_block
+from traindoc.ingest.readers._nan_guard import anomaly_iteration, anomaly_loss_dict, loss_guard
 from traindoc.ingest.readers._number_columns import number_columns
 from traindoc.ingest.readers._param_lines import param_line
 from traindoc.ingest.readers._precision_line import precision_line
@@ -539,6 +541,8 @@ class _Parser:
         self.counter_seen = False
         self.batch_lines = False
         self.metric_block: MetricBlock | None = None  # metrics printed under a "val metrics:" heading (_metric_block)
+        self.guard_step: int | None = None  # the step the last non-finite loss guard line was put on (_nan_guard)
+        self.anomaly_iteration: int | None = None  # detectron2's anomaly message just read (_nan_guard)
 
     def _flush_metric_block(self) -> None:
         """Read the open metric block (_metric_block) as the one line it stands for, at its heading's line."""
@@ -666,6 +670,12 @@ class _Parser:
             rec.step = None
         return rec
 
+    def _loss_nonfinite_at_last_step(self) -> bool:
+        """Whether the loss logged at the last step is already NaN/Inf: a guard line then reports that very value
+        ("iter 50: loss nan" then "Loss is nan, stopping training"), no later step (_nan_guard.loss_guard)."""
+        steps, values = self.col.steps.get("loss"), self.col.values.get("loss")
+        return bool(steps) and steps[-1] == self.last_step and not math.isfinite(values[-1])
+
     def _epoch_only(self, rec: Record, step: int, line_no: int) -> int:
         """The step of a line that prints only its epoch ("BMN training loss(epoch 0): tem_loss: 1.18, ..."). Such a
         line is an epoch's summary, at the epoch, until a second training line of the same epoch with the same
@@ -763,7 +773,20 @@ class _Parser:
             # print, whatever family the bar is: the generic reader gets it too
             order = self.with_generic if after_bar or (
                 self.bar_console and not _BAR_FRAME.search(text)) else self.order  # a cut bar is still a bar
-            for fmt in order:
+            # a trainer stopping on a non-finite loss (_nan_guard.py): the loss it reports is a point of the series
+            anomaly = anomaly_iteration(text)
+            guard = None
+            if anomaly is not None:
+                self.anomaly_iteration = anomaly  # its loss dict follows on the next line
+            elif self.anomaly_iteration is not None:
+                guard = anomaly_loss_dict(text, self.anomaly_iteration)
+                self.anomaly_iteration = None
+            elif self.last_step is not None and not self._loss_nonfinite_at_last_step():
+                # a guard line repeated (one per process, or printed twice) stays on the step the first one took
+                at = self.last_step if self.guard_step == self.last_step else self.last_step + 1
+                guard = loss_guard(text, at) or anomaly_loss_dict(text, at, message_seen=False)
+                self.guard_step = at if guard is not None else self.guard_step
+            for fmt in order if guard is None else ():
                 try:
                     rec = fmt.parse(text, self.states[fmt.name])
                 except Exception:  # noqa: BLE001 - one odd line must not lose the file
@@ -771,7 +794,9 @@ class _Parser:
                 if rec is not None and rec.metrics:
                     break
                 rec = None
-            if rec is None and not self.generic_in_order and phase_line(text):
+            if guard is not None:
+                rec = guard
+            elif rec is None and not self.generic_in_order and phase_line(text):
                 rec = self._phase(text)
             if rec is not None and rec.eval and rec.from_epoch and self.counter_seen and all(
                     canonical(k).startswith(("eval_", "test_")) for k in rec.metrics):

@@ -87,6 +87,9 @@ _PREFIXES = [
     re.compile(r"^>>\s*"),  # ... "<date> >> "
     re.compile(rf"^\|?\s*{_LEVEL}\s*\|\s*"),  # fairseq "| INFO | "
     re.compile(rf"^\[{_LEVEL}\]\s*"),
+    # Hydra's default job logging, "[%(asctime)s][%(name)s][%(levelname)s] - " (fairseq-hydra, every Hydra app): the
+    # bracketed date goes with the rule above, then "[fairseq.trainer][INFO] - "
+    re.compile(rf"^\[[\w.]+\]\[{_LEVEL}\]\s+-\s+"),
     # Swin Transformer & co: "[<date> <logger name>](main.py 221): INFO " (the date part goes with the rule above)
     re.compile(rf"^\([\w./-]+\.py[ :]\d+\):\s*(?:{_LEVEL}\s+)?"),
     re.compile(r"^\[[\w./-]+\.py:\d+(?::[\w<>]+)?\]\s*"),  # DeepSpeed "[loss_scaler.py:188:update_scale] "
@@ -507,7 +510,11 @@ def parse_fairseq(line: str, st: State) -> Record | None:
             if val is not None:
                 metrics[k] = val
         is_valid = m.group(1) == "valid" or any(k.startswith("valid_") for k in metrics)
-        step = metrics.pop("num_updates", metrics.pop("valid_num_updates", None))
+        # the update count names the step: "num_updates" on train_inner lines, "valid_num_updates" on validation
+        # lines and, from fairseq 0.10 on, "train_num_updates" on the end-of-epoch summary (whose keys all carry the
+        # split); without it the summary would sit at its epoch number among the update counts
+        counts = [metrics.pop(k, None) for k in ("num_updates", "valid_num_updates", "train_num_updates")]
+        step = next((c for c in counts if c is not None), None)
         ep = metrics.pop("epoch", None)
         metrics.pop("update", None)
         if is_valid:
@@ -1891,8 +1898,9 @@ _TENSOR_REPR = re.compile(rf"tensor\(\[?\s*({NUM})\]?[^)]*\)")  # printing a ten
 # A one-element array printed as the value (PaddlePaddle fetches numpy arrays: "loss: [10.000229]"). Arrays of
 # several values (per-device losses) stay unread: which element is the run's loss is not for us to choose.
 _ONE_ELEMENT = re.compile(rf"([:=]\s*)\[\s*({NUM})\s*\](?!\s*[\[\d])")
-# Keys that name a process, not a measurement ("Train: Rank: 0, epoch: 1, step: 5310, ...").
-_GEN_NOT_METRIC = {"rank", "local_rank", "global_rank", "world_size", "pid"}
+# Keys that name a process, not a measurement ("Train: Rank: 0, epoch: 1, step: 5310, ..."; the training session
+# a resumed run counts, "[session 1][epoch  1][iter    0/  88] loss: 4.7430", jwyang/faster-rcnn.pytorch).
+_GEN_NOT_METRIC = {"rank", "local_rank", "global_rank", "world_size", "pid", "session"}
 # a source location "train.py:42" (Rich's RichHandler prints the logging call's file and line at the right edge of
 # every record; loguru's "__main__:train:42" has no dot): a line number, not a metric named after a file
 _SOURCE_FILE = re.compile(r"\.(?:py|pyx|ipynb|cc|cpp|cxx|c|h|hpp|cu|rs|go|java|js|ts|lua|sh)$", re.I)
@@ -1906,6 +1914,21 @@ _SETTING_COUNT = re.compile(r"^(?:gradient accumulation|total optimization|warmu
 _QUOTED_KEY = re.compile(r"['\"]([A-Za-z_][\w./@-]*)['\"]\s*:")
 _QUOTED_METRIC_KEY = re.compile(r"['\"][\w./@-]*(?:loss|acc|ppl|perplexity|score|reward|error)[\w./@-]*['\"]\s*:",
                                 re.I)
+# A settings dict names a metric word too ("Hyperparameters: {'checkpoint_every_steps': 1000, ...,
+# 'log_loss_every_steps': 100, 'seed': 42, 'warmup_epochs': 1}", CLU's logging writer; fairseq-hydra's config dump
+# with 'best_checkpoint_metric': 'wer'). What gives it away is a value no metric report holds: True, False, None or a
+# word in quotes ('cosine', 'spherical_mnist/rotated'); a report's values are numbers, quoted or not ('0.2141',
+# 'nan'). Its pairs stay unread, as any printed configuration's do: read, they put the settings at the first step as
+# one-point series and an "LR" of 0.001 before a warmup that starts at 5e-05.
+_SETTING_VALUE = re.compile(r"['\"][\w./@-]+['\"]\s*:\s*(?:(True|False|None)\b|'([^']*)')")
+
+
+def settings_dict(line: str) -> bool:
+    """Whether a printed dict holds a value no metric report holds (a bool, None, a word in quotes)."""
+    for m in _SETTING_VALUE.finditer(line):
+        if m.group(1) or parse_number(m.group(2).strip()) is None:
+            return True
+    return False
 # Durations are the clock, not the training: an ETA ("eta: 31", InsightFace's "Required: 31 hours"), the time left or
 # spent ("time left", "remaining", "elapsed", "time cost: 1194.5" per epoch). Their value follows the wall clock and
 # the run's length, so as a series they would read as a metric that "falls" or "climbs" with no meaning for the
@@ -1993,8 +2016,13 @@ def _sentences(line: str) -> str:
 _PHASE_WORDS = r"train|training|valid|validation|val|eval|evaluation|test|testing|dev"
 # A results heading ("Validation Results - Epoch[3] Avg accuracy: 0.91 Avg loss: 0.27", PyTorch-Ignite's README and
 # examples; "Test results: ...") marks its line's metrics as that split's too.
+# A line that opens with a held-out split and then its counter ("eval epoch: 99, loss: 0.9427, accuracy: 76.42", the
+# Flax ImageNet example's train.py; "Test Epoch: 3 loss ...", "val step 200: loss ...") reports that split's metrics
+# too: read without the marker, the evaluation would join the training loss at its epoch number.
+_HELD_OUT_WORDS = r"valid|validation|val|eval|evaluation|test|testing|dev"
 _PHASE = re.compile(rf"[(\[]({_PHASE_WORDS})[)\]]|(?<![\w/.-])({_PHASE_WORDS})\s*:\s*(?=[A-Za-z_])"
-                    rf"|(?<![\w/.-])({_PHASE_WORDS})\s+results?\s*[-:|]", re.I)
+                    rf"|(?<![\w/.-])({_PHASE_WORDS})\s+results?\s*[-:|]"
+                    rf"|^({_HELD_OUT_WORDS})\s+(?=(?:epoch|step|iter|iteration)\b)", re.I)
 
 
 def _phase_word(m: re.Match[str]) -> str:
@@ -2079,7 +2107,7 @@ def parse_generic(line: str, st: State) -> Record | None:
         line = _ONE_ELEMENT.sub(r"\1\2", line)
     if _CODE.search(line):
         return None  # source code echoed into the log ("lr: float = 0.0036", "loss = model(x)")
-    if "{" in line and _QUOTED_METRIC_KEY.search(line):
+    if "{" in line and _QUOTED_METRIC_KEY.search(line) and not settings_dict(line):
         line = _QUOTED_KEY.sub(r"\1:", line)
     if "_" in line:
         line = _GLUED_COUNTER.sub(r"\1 ", line)
@@ -2140,14 +2168,6 @@ def parse_generic(line: str, st: State) -> Record | None:
             # the per-epoch counter's largest value so far stands in for batches per epoch
             inner = (count, x.get("bracket_max", 0))
         x["bracket_max"] = max(x.get("bracket_max", 0), count)
-    if epoch == 0:
-        st.extra["zero_based_epochs"] = True
-    if inner is not None:
-        # a per-epoch counter becomes a global step that keeps rising across epochs (0- or 1-based epochs)
-        done = 0 if epoch is None else (epoch if st.extra.get("zero_based_epochs") else max(epoch - 1, 0))
-        step = done * inner[1] + inner[0]
-    elif m is not None and m.re is _BRACKET_STEP:
-        step = int(m.group(1))
     metrics: dict[str, float] = {}
     explicit: int | None = None
     held_out = 0  # metrics named for a held-out phase marker
@@ -2164,6 +2184,8 @@ def parse_generic(line: str, st: State) -> Record | None:
                 # "batch : 1559/1876") is the run's global step: it wins over one made from a per-epoch fraction
                 explicit = int(v)
             continue
+        if words and words[-1] in fr and len(words) <= 2 and parse_number(raw_val) == fr[words[-1]][0]:
+            continue  # "TRAIN Batch 20100/282164" (WeNet): the counter the fraction already gave, no metric
         if low in EPOCH_KEYS or (words and words[-1] == "epoch"):
             if "epoch" in fr:
                 continue
@@ -2186,6 +2208,16 @@ def parse_generic(line: str, st: State) -> Record | None:
         metrics[key] = v
     if not any(_METRICY.search(k) for k in metrics):
         return None
+    # (after the pairs: the epoch of "epoch: 2, iter: 100/600" or "[epoch  2][iter 0/88]" is a pair of its own, and a
+    # per-epoch count placed before it would put every epoch's lines on the same steps)
+    if epoch == 0:
+        st.extra["zero_based_epochs"] = True
+    if inner is not None:
+        # a per-epoch counter becomes a global step that keeps rising across epochs (0- or 1-based epochs)
+        done = 0 if epoch is None else (epoch if st.extra.get("zero_based_epochs") else max(epoch - 1, 0))
+        step = done * inner[1] + inner[0]
+    elif m is not None and m.re is _BRACKET_STEP:
+        step = int(m.group(1))
     marked_eval = held_out == len(metrics)
     if explicit is not None:
         step = explicit
