@@ -55,6 +55,12 @@ ABSENT = 0.5  # telling evidence absent where the log would show it: half the sh
 FLAT = 0.10
 # a held-out loss 10 % above its best with >= 2 evaluations after it: detect_overfitting's turn (smdebug's ratio 0.1)
 HELDOUT_RISE = 0.10
+# held-out loss rising at every evaluation after its best: 2 %, beyond the evaluation-to-evaluation wobble of a
+# fixed held-out set scored by a model that is still improving (healthy runs' curves flatten, they do not climb)
+STEADY_RISE = 0.02
+# a jump >= 3x between two logged points: the overshoot factor lr_too_high's rules use (docs/diagnose.md);
+# minibatch noise moves a loss by tens of percent, not 3x
+SPIKE = 3.0
 # near 0 early: the training loss at <= 5 % of its first value within the first 30 % of its points (the share
 # detect_label_leakage allows a leaked loss to collapse in, with a looser level: this is the symptom, not the rule);
 # or a held-out accuracy >= 0.99 of its scale at the first evaluation
@@ -149,11 +155,46 @@ def _heldout_rises(run: Run) -> Established | None:
     if v.size < 3:
         return None
     i = int(np.argmin(v))
-    if i > v.size - 3 or float(v[-1]) < float(v[i]) + HELDOUT_RISE * max(abs(float(v[i])), 1e-8):
+    if i > v.size - 3:
+        return None
+    floor = max(abs(float(v[i])), 1e-8)
+    rise = (float(v[-1]) - float(v[i])) / floor
+    # a smaller rise counts when every evaluation after the best is worse than the one before while the training
+    # loss keeps falling over the same stretch: the turn of a memorising model, not one noisy evaluation
+    steady = bool(np.all(np.diff(v[i:]) > 0)) and rise >= STEADY_RISE and _train_fell_after(run, int(steps[i]))
+    if rise < HELDOUT_RISE and not steady:
         return None
     return _est("heldout_rises", f"the held-out loss {s.raw_name} was best at {fmt(float(v[i]))} (step "
                                  f"{int(steps[i])}) and ends at {fmt(float(v[-1]))} ({cite_series(s)})",
                 int(steps[i]))
+
+
+def _train_fell_after(run: Run, step: int) -> bool:
+    s = loss_series(run)
+    if s is None:
+        return False
+    ts, tv = s.finite()
+    before, after = tv[ts <= step], tv[ts > step]
+    return bool(before.size and after.size and float(after[-1]) < float(before[-1]))
+
+
+def _unstable(run: Run) -> Established | None:
+    """The training or held-out loss jumps >= SPIKE x from one logged point to the next (whether or not it comes
+    back). A loss near 0 needs the jump to matter (>= 10 % of the first value) so that a converged loss's absolute
+    noise (0.001 -> 0.004) is no jump."""
+    for s in (loss_series(run), _heldout_loss(run)):
+        if s is None:
+            continue
+        steps, v = s.finite()
+        if v.size < 3 or float(v[0]) <= 0:
+            continue
+        prev, nxt = v[:-1], v[1:]
+        hit = np.nonzero((prev > 0) & (nxt >= SPIKE * prev) & (nxt - prev >= 0.1 * float(v[0])))[0]
+        if hit.size:
+            j = int(hit[0]) + 1
+            return _est("unstable", f"the {s.raw_name} jumps from {fmt(float(v[j - 1]))} to {fmt(float(v[j]))} "
+                                    f"at step {int(steps[j])} ({cite_series(s)})", int(steps[j]))
+    return None
 
 
 def _too_good_early(run: Run) -> Established | None:
@@ -184,7 +225,7 @@ def established(run: Run) -> list[Established]:
     nf = _nonfinite(run)
     if nf is not None:
         return [nf]
-    out = [e for e in (_diverged(run), _heldout_rises(run), _too_good_early(run)) if e is not None]
+    out = [e for e in (_diverged(run), _heldout_rises(run), _unstable(run), _too_good_early(run)) if e is not None]
     if not any(e.symptom.id in ("diverged", "too_good_early") for e in out) and (fl := _flat(run)) is not None:
         out.insert(0, fl)
     return out
@@ -270,7 +311,7 @@ def candidates(run: Run, findings: list[Finding]) -> list[Finding]:
     # what the causes with findings already explain: the share left to the rest of a symptom's row
     scores, _ = explain_away(aggregate(findings), findings)
     left = 1.0 - max(scores.values(), default=0.0)
-    best: dict[str, Finding] = {}
+    per_cause: dict[str, list[Finding]] = {}
     for est in established(run):
         judged = [(c, *judge(run, est.symptom.id, c.cause)) for c in est.symptom.candidates]
         standing = [j for j in judged if j[1] != "out"]
@@ -285,10 +326,27 @@ def candidates(run: Run, findings: list[Finding]) -> list[Finding]:
                   f"{cand.cause} specifically (it would show as: {cand.telling})"]
             if status == "absent":
                 ev.append(f"ranked down: {why}")
-            f = Finding(DETECTOR, cand.cause, round(strength, 4),
-                        f"differential candidate for a symptom: {est.symptom.what}", ev, est.step,
-                        {"differential": est.symptom.id, "telling": status, "row_position": pos})
-            old = best.get(cand.cause)
-            if old is None or f.strength > old.strength:
-                best[cand.cause] = f
-    return sorted(best.values(), key=lambda f: (-f.strength, f.numbers["row_position"]))
+            per_cause.setdefault(cand.cause, []).append(
+                Finding(DETECTOR, cand.cause, strength, f"differential candidate for a symptom: {est.symptom.what}",
+                        ev, est.step, {"differential": est.symptom.id, "telling": status, "row_position": pos}))
+    return sorted((_combined(fs) for fs in per_cause.values()),
+                  key=lambda f: (-f.strength, f.numbers["row_position"]))
+
+
+def _combined(fs: list[Finding]) -> Finding:
+    """One candidate on several symptoms' rows explains them all, where each other candidate explains one: its
+    shares add up as independent evidence does (the noisy-or of ranking.aggregate), never past CAP."""
+    fs = sorted(fs, key=lambda f: -f.strength)
+    if len(fs) == 1:
+        f = fs[0]
+        f.strength = round(f.strength, 4)
+        return f
+    strength = min(CAP, 1.0 - float(np.prod([1.0 - f.strength for f in fs])))
+    ev = [e for f in fs for e in f.evidence]
+    symptoms = [str(f.numbers["differential"]) for f in fs]
+    return Finding(DETECTOR, fs[0].cause, round(strength, 4),
+                   f"differential candidate for {len(fs)} symptoms: " + "; ".join(f.summary.split(": ", 1)[1]
+                                                                                  for f in fs),
+                   list(dict.fromkeys(ev)), fs[0].step,
+                   {"differential": symptoms[0], "symptoms": symptoms, "telling": fs[0].numbers["telling"],
+                    "row_position": min(int(f.numbers["row_position"]) for f in fs)})
