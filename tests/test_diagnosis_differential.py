@@ -100,9 +100,10 @@ def test_heldout_rises_fires_at_the_best_evaluation() -> None:
     steps, loss = healthy_loss()
     ev_steps = np.arange(10) * 60
     ev = np.array([2.0, 1.5, 1.2, 1.0, 0.95, 1.0, 1.1, 1.2, 1.3, 1.4])
-    assert symptoms(make_run({"loss": (steps, loss), "eval_loss": (ev_steps, ev)})) == {"heldout_rises": 240}
+    got = symptoms(make_run({"loss": (steps, loss), "eval_loss": (ev_steps, ev)}))
+    assert got["heldout_rises"] == 240 and set(got) <= {"heldout_rises", "gap"}
     flattening = np.array([2.0, 1.5, 1.2, 1.0, 0.95, 0.94, 0.945, 0.94, 0.943, 0.944])
-    assert symptoms(make_run({"loss": (steps, loss), "eval_loss": (ev_steps, flattening)})) == {}
+    assert "heldout_rises" not in symptoms(make_run({"loss": (steps, loss), "eval_loss": (ev_steps, flattening)}))
 
 
 def test_a_small_steady_heldout_rise_counts_only_while_the_training_loss_falls() -> None:
@@ -112,6 +113,16 @@ def test_a_small_steady_heldout_rise_counts_only_while_the_training_loss_falls()
     rising = (ev_steps, np.array([1.608, 1.531, 1.561, 1.601]))
     assert "heldout_rises" in symptoms(make_run({"loss": falling, "eval_loss": (ev_steps, ev)}))
     assert "heldout_rises" not in symptoms(make_run({"loss": rising, "eval_loss": (ev_steps, ev)}))
+
+
+def test_gap_fires_on_a_held_out_loss_far_above_the_training_loss_at_the_end() -> None:
+    steps, loss = healthy_loss()  # ends at ~0.2
+    ev_steps = np.arange(1, 6) * 100  # in another unit than the training steps would not matter: the ends compare
+    wide = np.array([0.9, 0.7, 0.6, 0.55, 0.52])  # ~2.6x the training loss at the end
+    near = np.array([0.7, 0.4, 0.3, 0.25, 0.23])  # ~1.1x: an ordinary generalisation gap
+    got = symptoms(make_run({"loss": (steps, loss), "eval_loss": (ev_steps, wide)}))
+    assert got == {"gap": 500}
+    assert symptoms(make_run({"loss": (steps, loss), "eval_loss": (ev_steps, near)})) == {}
 
 
 def test_unstable_fires_on_a_3x_jump_and_not_on_minibatch_noise() -> None:

@@ -67,6 +67,11 @@ SYMPTOMS: tuple[Symptom, ...] = (
         Candidate("grad_accum_bug", "an effective step N times too large (accumulation not divided)"),
         Candidate("data_pipeline_bug", "held-out data prepared differently from training data"),
     )),
+    Symptom("gap", "the held-out loss ends far above the training loss", (
+        Candidate("overfitting", "a held-out loss that turned up while the training loss kept falling"),
+        Candidate("label_leakage", "a training loss near 0 early: a shortcut only the training batches carry"),
+        Candidate("data_pipeline_bug", "held-out data prepared differently (normalisation, labels, split)"),
+    )),
     Symptom("unstable", "the loss jumps up and comes back", (
         Candidate("lr_too_high", "an LR above its optimiser's range: steps that overshoot the minimum"),
         Candidate("data_pipeline_bug", "batches from different distributions (unshuffled, sorted, corrupt)"),

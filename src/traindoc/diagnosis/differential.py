@@ -58,6 +58,9 @@ HELDOUT_RISE = 0.10
 # held-out loss rising at every evaluation after its best: 2 %, beyond the evaluation-to-evaluation wobble of a
 # fixed held-out set scored by a model that is still improving (healthy runs' curves flatten, they do not climb)
 STEADY_RISE = 0.02
+# a held-out loss >= 1.5x the training loss at the end: the generalisation gap detect_overfitting reads as opened
+# (docs/diagnose.md: below 1.5x a late edge-up "opened no generalisation gap")
+GAP = 1.5
 # a jump >= 3x between two logged points: the overshoot factor lr_too_high's rules use (docs/diagnose.md);
 # minibatch noise moves a loss by tens of percent, not 3x
 SPIKE = 3.0
@@ -178,6 +181,24 @@ def _train_fell_after(run: Run, step: int) -> bool:
     return bool(before.size and after.size and float(after[-1]) < float(before[-1]))
 
 
+def _gap(run: Run) -> Established | None:
+    """The held-out loss at its last evaluation >= GAP x the training loss at its last logged point: the two ends of
+    the run, compared as logged (trainers count the two curves' steps in different units: updates, samples, epochs,
+    so the ends are what lines up)."""
+    s, h = loss_series(run), _heldout_loss(run)
+    if s is None or h is None:
+        return None
+    tv = s.finite()[1]
+    hs, hv = h.finite()
+    if tv.size < 3 or hv.size < 3:
+        return None
+    train = float(tv[-1])
+    if train <= 0 or float(hv[-1]) < GAP * train:
+        return None
+    return _est("gap", f"the held-out loss {h.raw_name} ends at {fmt(float(hv[-1]))} (step {int(hs[-1])}), "
+                       f"{float(hv[-1]) / train:.1f}x the training loss {fmt(train)} ({cite_series(h)})", int(hs[-1]))
+
+
 def _unstable(run: Run) -> Established | None:
     """The training or held-out loss jumps >= SPIKE x from one logged point to the next (whether or not it comes
     back). A loss near 0 needs the jump to matter (>= 10 % of the first value) so that a converged loss's absolute
@@ -225,7 +246,8 @@ def established(run: Run) -> list[Established]:
     nf = _nonfinite(run)
     if nf is not None:
         return [nf]
-    out = [e for e in (_diverged(run), _heldout_rises(run), _unstable(run), _too_good_early(run)) if e is not None]
+    out = [e for e in (_diverged(run), _heldout_rises(run), _gap(run), _unstable(run), _too_good_early(run))
+           if e is not None]
     if not any(e.symptom.id in ("diverged", "too_good_early") for e in out) and (fl := _flat(run)) is not None:
         out.insert(0, fl)
     return out
