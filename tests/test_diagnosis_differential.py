@@ -206,6 +206,17 @@ def test_differential_candidates_never_change_a_healthy_verdict_and_say_what_the
         assert rc["expected_outcome"]
 
 
+def test_the_markdown_says_a_candidate_is_a_differential_and_the_healthy_confidence_counts_it() -> None:
+    from traindoc.diagnosis.render import to_markdown
+
+    steps = np.arange(60) * 10
+    doc = diagnose(make_run({"loss": (steps, np.full(60, 0.35) + 0.002 * np.sin(steps))}), ["metrics.jsonl"])
+    best = max(rc["confidence"] for rc in doc["root_causes"])
+    assert doc["verdict"] == "healthy" and doc["confidence"] == pytest.approx(1 - best, abs=1e-3)
+    md = to_markdown(doc)
+    assert "differential, a usual cause of this symptom: the loss stays at" in md
+
+
 def test_differential_candidates_come_after_every_cause_with_a_finding() -> None:
     for label in ("lr_too_high", "nan_inf", "overfitting"):
         doc = diagnose(synthetic.make(label, 7), ["synthetic"])
@@ -248,3 +259,16 @@ def test_synthetic_healthy_runs_stay_healthy_with_the_differential(label: str) -
         doc = diagnose(synthetic.make(label, 900 + seed), ["synthetic"])
         assert doc["verdict"] == "healthy"
         assert all(rc["confidence"] < 0.5 for rc in doc["root_causes"])
+
+
+def test_a_broken_symptom_reading_leaves_the_diagnosis_standing(monkeypatch: pytest.MonkeyPatch) -> None:
+    def broken(run: Run) -> list:
+        raise ValueError("odd input")
+
+    monkeypatch.setattr(differential, "established", broken)
+    run = nan_run()
+    assert differential.candidates(run, []) == []
+    assert any(w.startswith("differential failed: ValueError") for w in run.warnings)
+    doc = diagnose(nan_run(), ["metrics.jsonl"])
+    validate(doc)
+    assert doc["verdict"] == "problems_found"  # a loss non-finite to the end is never healthy

@@ -260,7 +260,7 @@ def diagnose(run: Run, paths: list[str] | None = None, findings: list[Finding] |
             if q not in quick and (has_validation(run) or not needs_validation(q)):
                 quick.append(q)
     if verdict == "healthy":
-        conf = 1 - max((r.confidence for r in ranked), default=0.0)
+        conf = 1 - max((r.confidence for r in ranked + diff), default=0.0)  # a listed candidate is a doubt too
         summary = "No significant problem found: no cause reaches confidence 0.5."
     elif verdict == "insufficient_data":
         conf = 0.0

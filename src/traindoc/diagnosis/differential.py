@@ -22,6 +22,7 @@ are listed after every cause with a finding of its own. docs/diagnose.md, "The d
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 
 import numpy as np
@@ -328,7 +329,22 @@ def judge(run: Run, symptom: str, cause: str) -> tuple[str, str]:
 
 def candidates(run: Run, findings: list[Finding]) -> list[Finding]:
     """Differential candidates (detector "differential", numbers["differential"] = the symptom) for the causes of
-    each established symptom that no finding weighs, best first. Empty for a run with no symptom."""
+    each established symptom that no finding weighs, best first. Empty for a run with no symptom; on odd input
+    that breaks a symptom's reading, empty with a warning on the run (the detectors' diagnosis still stands)."""
+    import warnings
+
+    try:
+        with warnings.catch_warnings(), np.errstate(all="ignore"):
+            warnings.simplefilter("ignore")
+            return _candidates(run, findings)
+    except Exception as e:  # noqa: BLE001 - the differential must never sink a diagnosis
+        if os.environ.get("TRAINDOC_DEBUG"):
+            raise
+        run.warnings.append(f"differential failed: {type(e).__name__}: {e}")
+        return []
+
+
+def _candidates(run: Run, findings: list[Finding]) -> list[Finding]:
     weighed = {f.cause for f in findings}
     # what the causes with findings already explain: the share left to the rest of a symptom's row
     scores, _ = explain_away(aggregate(findings), findings)
