@@ -57,7 +57,14 @@ from fit_calibration import WEIGHT, ece, fit  # noqa: E402
 from labelled_runs import CORPUS_ROOT, LabelledRun, load_corpora, load_synthetic  # noqa: E402
 from score_corpus import CONFIDENT, score  # noqa: E402
 from traindoc.diagnosis.build import LISTED_BELOW, REPORT_THRESHOLD  # noqa: E402
-from traindoc.diagnosis.ranking import calibrate, load_calibration  # noqa: E402
+from traindoc.diagnosis.ranking import (  # noqa: E402
+    DIFFERENTIAL,
+    DIFFERENTIAL_CAP,
+    calibrate,
+    calibrate_differential,
+    listed,
+    load_calibration,
+)
 
 DIMS = ("corpus", "source", "stack", "model_family")
 MIN_NUMERIC = 3  # a log with fewer numeric points cannot be read into a series by any reader: not "unreadable"
@@ -74,6 +81,9 @@ def rows_for(runs: Iterable[LabelledRun]) -> list[dict]:
         w = WEIGHT["synthetic"] if r.corpus == "synthetic" else WEIGHT["corpus"]
         rows += [{"run": r.id, "cause": c, "score": s, "y": int(c == r.label), "weight": w}
                  for c, s in r.scores.items()]
+        # the differential candidates' shares: one model for all of them (fit keeps them out of the shared fit)
+        rows += [{"run": r.id, "cause": DIFFERENTIAL, "score": float(s), "y": int(c == r.label), "weight": w}
+                 for c, s in r.differential if c not in r.scores]
     return rows
 
 
@@ -86,11 +96,14 @@ def rescore(run: LabelledRun, table: dict) -> dict:
     ranked = sorted(run.scores, key=lambda c: (-conf[c], -run.scores[c]))
     confirmed = [c for c in ranked if conf[c] >= REPORT_THRESHOLD]
     possible = [c for c in ranked if LISTED_BELOW <= conf[c] < REPORT_THRESHOLD]
+    diff = [c for c, _ in run.differential if c not in conf]
+    conf |= {c: min(calibrate_differential(float(p), table), DIFFERENTIAL_CAP)  # build.diagnose's rule
+             for c, p in run.differential if c not in conf}
     if confirmed or (run.enough and run.stalled):  # diagnose: a run that never learned is never healthy
         verdict = "problems_found"
     else:
         verdict = "healthy" if run.enough else "insufficient_data"
-    shown = confirmed + possible[:3]
+    shown = listed(confirmed, possible, diff)
     return {"verdict": verdict, "root_causes": [{"cause": c, "confidence": conf[c]} for c in shown],
             "confidences": conf}
 

@@ -35,7 +35,8 @@ sys.path.insert(0, str(ROOT / "src"))
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tools"))
 
-from traindoc.diagnosis.ranking import aggregate, explain_away, logit  # noqa: E402
+from traindoc.diagnosis import differential  # noqa: E402
+from traindoc.diagnosis.ranking import DIFFERENTIAL, aggregate, explain_away, logit  # noqa: E402
 from traindoc.evidence import run_detectors, synthetic  # noqa: E402
 
 MIN_PER_CLASS = 8
@@ -49,7 +50,8 @@ WEIGHT = {"synthetic": 1.0, "zoo": 5.0, "reallib": 5.0, "corpus": 2.0}
 def examples_for(run, label: str) -> list[tuple[str, float, int]]:
     findings = run_detectors(run)
     scores, _ = explain_away(aggregate(findings), findings)
-    return [(c, s, int(c == label)) for c, s in scores.items()]
+    return [(c, s, int(c == label)) for c, s in scores.items()] + [
+        (DIFFERENTIAL, f.strength, int(f.cause == label)) for f in differential.candidates(run, findings)]
 
 
 def synthetic_runs(seeds: int):
@@ -138,6 +140,24 @@ def platt(x: np.ndarray, y: np.ndarray, w: np.ndarray, l2: float = 5.0, prior=(1
 
 
 def fit(rows: list[dict]) -> dict:
+    # the differential candidates' shares (traindoc.diagnosis.differential) get one model of their own, pulled towards
+    # the identity; they stay out of the shared fit, which is every sparse cause's curve
+    diff = [r for r in rows if r["cause"] == DIFFERENTIAL]
+    rows = [r for r in rows if r["cause"] != DIFFERENTIAL]
+    table = _fit(rows) if rows else {"shared": {"a": 1.0, "b": 0.0}, "per_cause": {}}
+    if diff:
+        y = np.array([r["y"] for r in diff], dtype=np.float64)
+        pos, neg = int(y.sum()), int((1 - y).sum())
+        if pos >= MIN_PER_CLASS and neg >= MIN_PER_CLASS:
+            # pulled towards the identity, not the shared curve: a share is already a probability, and Newton's
+            # method started on the shared curve's steep slope saturates on these rare positives and diverges
+            a, b = platt(np.array([logit(r["score"]) for r in diff]), y, np.array([r["weight"] for r in diff]))
+            table["per_cause"][DIFFERENTIAL] = {"a": round(a, 4), "b": round(b, 4), "positives": pos,
+                                                "negatives": neg}
+    return table
+
+
+def _fit(rows: list[dict]) -> dict:
     x = np.array([logit(r["score"]) for r in rows])
     y = np.array([r["y"] for r in rows], dtype=np.float64)
     w = np.array([r["weight"] for r in rows])
@@ -212,6 +232,9 @@ def main(argv: list[str] | None = None) -> int:
             corpora[lr.corpus] = corpora.get(lr.corpus, 0) + 1
             rows += [{"run": rid, "source": "corpus", "label": lr.label, "cause": c, "score": sc,
                       "y": int(c == lr.label), "weight": WEIGHT["corpus"]} for c, sc in lr.scores.items()]
+            rows += [{"run": rid, "source": "corpus", "label": lr.label, "cause": DIFFERENTIAL, "score": sc,
+                      "y": int(c == lr.label), "weight": WEIGHT["corpus"]} for c, sc in lr.differential
+                     if c not in lr.scores]
     if not rows:
         print("fit_calibration: no labelled runs", file=sys.stderr)
         return 2

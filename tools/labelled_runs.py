@@ -51,6 +51,9 @@ class LabelledRun:
     error: str | None = None  # an exception diagnose raised on this run (counted as unreadable)
     shipped: dict = field(default_factory=dict)  # {"verdict", "causes": [[cause, confidence], ...]} as diagnose gave
     stalled: bool = False  # diagnose's never_healthy: never learned, non-finite for good, or a NaN last held-out loss
+    # differential candidates, best first: [cause, prior share] (traindoc.diagnosis.differential); listed after the
+    # causes with findings, never fitted (their confidence is the share)
+    differential: list = field(default_factory=list)
 
 
 def corpus_entries(root: Path = CORPUS_ROOT) -> list[Path]:
@@ -113,6 +116,13 @@ def scores_of(findings) -> dict[str, float]:
     return {c: float(s) for c, s in scores.items()}
 
 
+def differential_of(run, findings) -> list:
+    """[cause, share] of every differential candidate, best first (traindoc.diagnosis.differential)."""
+    from traindoc.diagnosis import differential
+
+    return [[f.cause, float(f.strength)] for f in differential.candidates(run, findings)]
+
+
 def read_entry(entry: Path, run_dir: Path | None = None) -> LabelledRun:
     """Diagnose one corpus entry's run/ (once) and keep what calibration and scoring need. `run_dir` replaces the
     entry's run/ with another view of it (tools/sparse_history.py: the same run as an epoch-level history)."""
@@ -143,6 +153,8 @@ def read_entry(entry: Path, run_dir: Path | None = None) -> LabelledRun:
     out.scores = scores_of(findings)
     out.enough = _enough(run)
     out.stalled = never_healthy(run, findings)
+    if out.enough:
+        out.differential = differential_of(run, findings)
     out.shipped = {"verdict": doc["verdict"],
                    "causes": [[rc["cause"], float(rc["confidence"])] for rc in doc.get("root_causes", [])]}
     return out
@@ -188,5 +200,6 @@ def load_synthetic(seeds: int, labels: list[str] | None = None) -> list[Labelled
                                    {"source": "synthetic", "stack": "synthetic", "model_family": "synthetic"},
                                    scores_of(findings), _enough(run),
                                    max((len(s.values) for s in run.metrics.values()), default=0),
-                                   stalled=never_healthy(run, findings)))
+                                   stalled=never_healthy(run, findings),
+                                   differential=differential_of(run, findings) if _enough(run) else []))
     return out

@@ -11,8 +11,8 @@ from typing import Any
 import numpy as np
 
 from traindoc import __version__
-from traindoc.diagnosis import unexplained_nan
-from traindoc.diagnosis.ranking import RankedCause, rank_causes
+from traindoc.diagnosis import differential, unexplained_nan
+from traindoc.diagnosis.ranking import RankedCause, differential_ranked, listed, rank_causes
 from traindoc.diagnosis.remedies import REMEDIES, expected_outcomes
 from traindoc.evidence import run_detectors
 from traindoc.evidence.context import BLOW_UP_ANYWAY, divergence
@@ -172,7 +172,7 @@ def _root_cause(run: Run, rc: RankedCause, rank: int, metric_names: set[str]) ->
         "expected_outcome": preds,
         "detectors": [f.detector for f in rc.findings],
         "step": next((f.step for f in rc.findings if f.step is not None), None),
-    }
+    } | ({"differential": rc.differential} if rc.differential else {})
 
 
 def needs_for(run: Run) -> list[str]:
@@ -260,7 +260,11 @@ def diagnose(run: Run, paths: list[str] | None = None, findings: list[Finding] |
         verdict = "insufficient_data"
     else:
         verdict = "healthy"
-    shown = confirmed + possible[:3]
+    # the other causes of the run's symptoms, after every cause with a finding of its own; never confirmed
+    diff = differential_ranked(differential.candidates(run, findings)) if enough else []
+    by_cause = {r.cause: r for r in possible + diff}
+    shown = confirmed + [by_cause[c] for c in listed([r.cause for r in confirmed], [r.cause for r in possible],
+                                                     [r.cause for r in diff])[len(confirmed):]]
     nan_open = unexplained_nan.unexplained(findings, confirmed)
     roots = [_root_cause(run, rc, i + 1, metric_names) for i, rc in enumerate(shown)]
     quick: list[str] = []
@@ -269,7 +273,7 @@ def diagnose(run: Run, paths: list[str] | None = None, findings: list[Finding] |
             if q not in quick and (has_validation(run) or not needs_validation(q)):
                 quick.append(q)
     if verdict == "healthy":
-        conf = 1 - max((r.confidence for r in ranked), default=0.0)
+        conf = 1 - max((r.confidence for r in ranked + diff), default=0.0)  # a listed candidate is a doubt too
         summary = "No significant problem found: no cause reaches confidence 0.5."
     elif verdict == "insufficient_data":
         conf = 0.0
@@ -284,9 +288,10 @@ def diagnose(run: Run, paths: list[str] | None = None, findings: list[Finding] |
         broken = "is broken" if what.startswith(("its loss blew", "its last held-out")) else "does not learn"
         summary = (f"The run {broken}: {what}. The evidence cannot tell which cause is behind it; check, in "
                    f"this order: {names}.")
-        if not shown and broken_eval:
-            # nothing else in the log to weigh: the causes that make a held-out loss NaN, in the order an engineer
-            # checks them (docs/diagnose.md, "A NaN with no lead")
+        if broken_eval and all(r.differential for r in shown):
+            # nothing else in the log to weigh (at most the NaN's differential, the same causes unweighed): the causes
+            # that make a held-out loss NaN, in the order an engineer checks them (docs/diagnose.md, "A NaN with no
+            # lead")
             summary = (f"The run is broken: {what}. The log shows nothing else to tell why; check the learning rate "
                        "against its range, half precision (float16 overflows where bfloat16 or float32 would not), "
                        "and the held-out data (NaN/Inf values, empty batches).")

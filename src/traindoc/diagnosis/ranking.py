@@ -27,6 +27,9 @@ from traindoc.evidence.finding import Finding
 from traindoc.ingest.model import Run
 
 EPS = 1e-4
+MAX_POSSIBLE = 3  # causes listed below the report threshold after the confirmed ones
+DIFFERENTIAL = "differential"  # the calibration table's key for the differential candidates' one Platt model
+DIFFERENTIAL_CAP = 0.45  # a differential candidate is never reported (>= 0.5): the verdict is the detectors'
 
 
 @dataclass
@@ -36,6 +39,7 @@ class RankedCause:
     confidence: float  # calibrated
     findings: list[Finding] = field(default_factory=list)
     explained_by: str | None = None
+    differential: str | None = None  # the symptom it is a differential candidate of (diagnosis/differential.py)
 
 
 def aggregate(findings: list[Finding]) -> dict[str, float]:
@@ -108,3 +112,27 @@ def rank_causes(findings: list[Finding], run: Run | None = None,
         out.append(RankedCause(cause, sc, calibrate(cause, sc, table), fs, why.get(cause)))
     out.sort(key=lambda r: (-r.confidence, -r.score))
     return out
+
+
+def calibrate_differential(share: float, table: dict[str, Any] | None = None) -> float:
+    """Confidence of a differential candidate (diagnosis/differential.py): one Platt model for every candidate,
+    fitted on their shares (tools/fit_calibration.py keeps them out of the shared fit, so the detectors' curves
+    are what they were). A table without that model leaves the share itself, a prior that never reaches 0.5."""
+    table = table or load_calibration()
+    if DIFFERENTIAL not in table.get("per_cause", {}):
+        return min(max(share, 0.0), 1.0)
+    return calibrate(DIFFERENTIAL, share, table)
+
+
+def differential_ranked(candidates: list[Finding], table: dict[str, Any] | None = None) -> list[RankedCause]:
+    """Differential candidates as ranked causes, best first (candidates() sorts them by share; the calibration
+    is monotone). Capped below the report threshold whatever a fit says: a symptom alone confirms nothing."""
+    return [RankedCause(f.cause, f.strength, min(calibrate_differential(f.strength, table), DIFFERENTIAL_CAP), [f],
+                        None, str(f.numbers.get("differential"))) for f in candidates]
+
+
+def listed(confirmed: list[str], possible: list[str], differential: list[str]) -> list[str]:
+    """The causes a diagnosis lists, in order: every confirmed one, then up to MAX_POSSIBLE more, those with a
+    finding of their own before the differential candidates of the run's symptoms."""
+    return confirmed + (possible + [c for c in differential if c not in confirmed and c not in possible])[
+        :MAX_POSSIBLE]
