@@ -20,8 +20,9 @@ Per family, printed:
   not to learn at all, with its candidate causes below 0.5);
 - unreadable: share of runs whose files hold >= 3 numeric points (lines with a decimal, exponent, nan or inf)
   that end unreadable, crashed or `insufficient_data`;
-- ECE: expected calibration error (10 equal-width bins) over every (run, cause with a finding) pair, outcome 1
-  when the cause is the run's label.
+- ECE: expected calibration error (10 equal-width bins) over every (run, listed cause) pair, outcome 1 when the
+  cause is the run's label; "findings alone" leaves out the differential candidates (causes listed for a symptom
+  with no finding of their own), whose many low, well-calibrated pairs would dilute the detectors' own figure.
 Families: corpus, then source, stack and model_family; each line is scored with a fit that left that family out.
 The "all" line of a dimension pools its held-out families (every run scored once, by a fit without its family).
 `--compare` adds pooled lines for other calibrations: the shipped calibration.json (held out only if it was not
@@ -114,6 +115,9 @@ def outcome(run: LabelledRun, table: dict) -> dict:
     row["unreadable"] = run.numeric_points >= MIN_NUMERIC and doc["verdict"] in ("unreadable", "insufficient_data")
     row["eligible"] = run.numeric_points >= MIN_NUMERIC
     row["pairs"] = [(p, int(c == run.label)) for c, p in doc["confidences"].items()]
+    # the same pairs without the differential candidates: the detectors' own calibration, which the many low
+    # candidate pairs would otherwise dilute
+    row["finding_pairs"] = [(p, int(c == run.label)) for c, p in doc["confidences"].items() if c in run.scores]
     row["id"] = run.id
     return row
 
@@ -145,6 +149,9 @@ def summary(rows: list[dict]) -> dict:
     pairs = [pq for r in rows for pq in r["pairs"]]
     p = np.array([a for a, _ in pairs], dtype=np.float64)
     y = np.array([b for _, b in pairs], dtype=np.float64)
+    fpairs = [pq for r in rows for pq in r["finding_pairs"]]
+    fp = np.array([a for a, _ in fpairs], dtype=np.float64)
+    fy = np.array([b for _, b in fpairs], dtype=np.float64)
 
     def share(key: str, among: list[dict]) -> float | None:
         return sum(bool(r[key]) for r in among) / len(among) if among else None
@@ -152,7 +159,7 @@ def summary(rows: list[dict]) -> dict:
     return {"n": len(rows), "healthy": len(healthy), "eligible": len(eligible), "pairs": len(pairs),
             "top1": share("top1", rows), "confident": share("confident", rows), "top3": share("top3", rows),
             "false_alarm": share("false_alarm", healthy), "unreadable": share("unreadable", eligible),
-            "ece": ece(p, y) if len(pairs) else None}
+            "ece": ece(p, y) if len(pairs) else None, "ece_findings": ece(fp, fy) if len(fpairs) else None}
 
 
 def fmt(s: dict) -> str:
@@ -161,7 +168,8 @@ def fmt(s: dict) -> str:
 
     return (f"n={s['n']:4d}  top1 {f(s['top1'])}  confident {f(s['confident'])}  top3 {f(s['top3'])}  "
             f"false-alarm {f(s['false_alarm'])} ({s['healthy']:3d} healthy)  "
-            f"unreadable {f(s['unreadable'])} ({s['eligible']:3d})  ECE {f(s['ece'])} ({s['pairs']:4d} pairs)")
+            f"unreadable {f(s['unreadable'])} ({s['eligible']:3d})  ECE {f(s['ece'])} ({s['pairs']:4d} pairs; "
+            f"findings alone {f(s['ece_findings'])})")
 
 
 def by_corpus(rows: list[dict]) -> dict[str, list[dict]]:
