@@ -9,7 +9,7 @@ import numpy as np
 from traindoc.evidence.context import configured_lrs
 from traindoc.evidence.detectors import epoch_curves
 from traindoc.evidence.detectors.not_learning import detect_lr_collapse, detect_lr_too_low, lrs_below_reference
-from traindoc.ingest.model import Run, Series
+from traindoc.ingest.model import ConfigValue, Run, Series
 
 
 def _run(**series: list[float]) -> Run:
@@ -111,6 +111,20 @@ def test_heldout_frozen_midrun_fires_at_the_first_frozen_evaluation():
     assert [x.cause for x in f] == ["scheduler_misuse"] and f[0].step == 2
     # the same freeze is not read as tiny updates
     assert not epoch_curves.detect_creeping_heldout(_run(loss=MOVING, eval_loss=FROZEN))
+
+
+def test_heldout_frozen_midrun_is_context_when_a_look_alike_is_located():
+    # the same freeze in a net whose ReLUs were initialised dead (bias -4): the dead units stop the updates, their own
+    # detector carries the diagnosis, and the freeze stays listed below the report threshold
+    run = _run(loss=MOVING, eval_loss=FROZEN)
+    for k, v in {"act": "relu", "bias_init": -4.0}.items():
+        run.put_config(ConfigValue(k, v, "run/train.log", 1, "log_line", str(v)))
+    (f,) = epoch_curves.detect_heldout_frozen_midrun(run)
+    assert f.step == 2 and f.strength < 0.5 and f.numbers["explained_by"] == ["dead_units"]
+    # a ReLU with a zero bias is no dead-unit trace: the freeze is the schedule's reading again
+    run.put_config(ConfigValue("bias_init", 0.0, "run/train.log", 1, "log_line", "0.0"))
+    (f,) = epoch_curves.detect_heldout_frozen_midrun(run)
+    assert f.strength == epoch_curves.FROZEN_STRENGTH and not f.numbers["explained_by"]
 
 
 def test_heldout_frozen_midrun_is_silent_on_its_look_alikes():

@@ -28,7 +28,13 @@ import numpy as np
 
 from traindoc.evidence import stats
 from traindoc.evidence.context import cite_series, configured_lrs, loss_series, progress
-from traindoc.evidence.detectors.not_learning import _ACC_NAME, _lr_series, lrs_below_reference, never_learned
+from traindoc.evidence.detectors.not_learning import (
+    _ACC_NAME,
+    _explained,
+    _lr_series,
+    lrs_below_reference,
+    never_learned,
+)
 from traindoc.evidence.finding import Finding
 from traindoc.evidence.growth import compounding_growth
 from traindoc.evidence.stats import fmt
@@ -80,6 +86,13 @@ CREEP_STRENGTH = 0.45
 FROZEN_MIN_EVALS = 4
 FROZEN_SHARE = 0.5
 FROZEN_STRENGTH = 0.5
+# The freeze is every not-learning look-alike's symptom too: units that are dead, parameters that are frozen or a
+# gradient that vanishes stop the weights the same way. When the log holds one of those causes' own trace (a ReLU
+# initialised with a negative bias, a frozen share, a zero or vanishing grad norm: not_learning's _explained), that
+# cause's detector carries the diagnosis and the freeze is its symptom, not the schedule's: context, listed below the
+# report threshold, as detect_loss_at_chance does for the same traces (docs/diagnose.md, "Weights that stop
+# mid-run").
+FROZEN_EXPLAINED_STRENGTH = 0.2
 # The same freeze seen in an epoch history, where the training loss is an epoch mean: with the weights unchanged,
 # that mean over the same training set is the same number whatever the batch order, so it repeats too (an LR that
 # still moves the weights makes it depend on the path, and it wobbles in its last digits). Two series frozen at the
@@ -253,14 +266,14 @@ def detect_heldout_frozen_midrun(run: Run) -> list[Finding]:
     lst, lv = loss.finite()
     after = lv[lst >= est[j]] if j is not None else lv[:0]
     if j is None or after.size < 3 or np.unique(after).size < after.size // 2 + 1:
-        return _epoch_history_frozen(ev_s, loss)  # the training loss stopped moving too: an epoch history's freeze
+        return _epoch_history_frozen(run, ev_s, loss)  # the training loss stopped moving too: an epoch history's freeze
     ev = [f"the held-out loss moved until evaluation {j + 1} (step {int(est[j])}) and is {fmt(float(v[-1]))} to "
           f"every printed digit at all {v.size - j} evaluations since, {v.size - j} of {v.size}, while the training "
           f"loss still moves: the weights stopped changing with half the run to go {cite_series(ev_s)}"]
-    return _stopped_updates(ev, int(est[j]), j, int(v.size))
+    return _stopped_updates(run, ev, int(est[j]), j, int(v.size))
 
 
-def _epoch_history_frozen(ev_s: Series, loss: Series) -> list[Finding]:
+def _epoch_history_frozen(run: Run, ev_s: Series, loss: Series) -> list[Finding]:
     """The held-out loss and the training epoch mean both repeat (>= 4 significant digits) at the same >= 4
     evaluations and >= half of them (EPOCH_FROZEN_DIGITS), after the training mean moved: the weights stopped
     changing mid-run. The held-out loss may repeat from its first evaluation on: the first epoch's training mean is
@@ -283,15 +296,23 @@ def _epoch_history_frozen(ev_s: Series, loss: Series) -> list[Finding]:
           f"and the training loss, an epoch mean that depends on the batch order only while the weights move, is "
           f"{fmt(train)} at the same evaluations after moving from {fmt(float(lv[0]))}: the weights stopped changing "
           f"with half the run to go {cite_series(loss)}"]
-    return _stopped_updates(ev, int(est[j]), j, int(v.size))
+    return _stopped_updates(run, ev, int(est[j]), j, int(v.size))
 
 
-def _stopped_updates(ev: list[str], step: int, j: int, n: int) -> list[Finding]:
-    """The finding of both freezes above (per-step and epoch-history): the updates stopped from evaluation j of n."""
+def _stopped_updates(run: Run, ev: list[str], step: int, j: int, n: int) -> list[Finding]:
+    """The finding of both freezes above (per-step and epoch-history): the updates stopped from evaluation j of n;
+    context only when a not-learning look-alike's own trace is in the log (FROZEN_EXPLAINED_STRENGTH)."""
     ev = ev + ["updates that stop mid-run are what an LR decayed to 0 gives (a per-epoch scheduler stepped every "
                "batch); log the LR to confirm"]
-    return [Finding("detect_heldout_frozen_midrun", "scheduler_misuse", FROZEN_STRENGTH,
-                    "the weights stop changing mid-run", ev, step, {"frozen_from_eval": j, "frozen_evals": n - j})]
+    strength = FROZEN_STRENGTH
+    located = [c for c in _explained(run) if c != "scheduler_misuse"]
+    if located:
+        ev.append(f"but the log holds the trace of {', '.join(located)}, whose stopped updates look the same: that "
+                  f"cause's detector carries the diagnosis, and the freeze is its symptom")
+        strength = FROZEN_EXPLAINED_STRENGTH
+    return [Finding("detect_heldout_frozen_midrun", "scheduler_misuse", strength,
+                    "the weights stop changing mid-run", ev, step,
+                    {"frozen_from_eval": j, "frozen_evals": n - j, "explained_by": located})]
 
 
 def _aligned_tail(loss: Series, acc: Series) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
