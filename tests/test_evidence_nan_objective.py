@@ -57,7 +57,8 @@ def test_an_adversarial_pair_going_nan_puts_the_op_first() -> None:
 
 @pytest.mark.parametrize("entry, kind", [("g6-vrnn-emited-2-kld-nll-nan-epoch3", "KL divergence"),
                                          ("g6-golbin-tf-tutorials-42-gan-tf-log-nan-epoch-564", "adversarial"),
-                                         ("verl-721-grpo-step59-all-nan", "KL divergence")])
+                                         ("verl-721-grpo-step59-all-nan", "KL divergence"),
+                                         ("deblurgan-tf-11-wgan-gp-sqrt-nan", "adversarial")])
 def test_real_logs_read_as_a_log_objective_nan(entry: str, kind: str) -> None:
     run = load_run([REALWORLD / entry / "run"])
     o = log_objective(run)

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
+
 from textlog_support import read, read_text
 from traindoc.ingest.model import Run
 
@@ -187,3 +189,21 @@ def test_finite_loss_dict_without_the_message_is_no_guard(tmp_path):
     run = read_text(tmp_path, lines_of(D2_214, 1) + "loss_dict = {'loss_cls': tensor(0.9525, device='cuda:1'), "
                                                     "'loss_box_reg': tensor(0.4215, device='cuda:1')}\n")
     assert points(run, "loss_box_reg") == {379: 0.475} and list(points(run, "loss")) == [379]
+
+
+# --- a metric name padded with two spaces ("Discriminator  Loss:  11.18", LeeDoYup/DeblurGAN-tf) ----------------------
+DEBLURGAN = REALWORLD / "deblurgan-tf-11-wgan-gp-sqrt-nan" / "run" / "train.log"
+
+
+def test_a_two_space_padded_name_keeps_its_qualifier():
+    # the discriminator's loss is printed "Discriminator  Loss:  x"; read as "Loss" alone it lost which player it is
+    run = read(DEBLURGAN)
+    assert "Discriminator Loss" in run.metrics and "Generator Loss" in run.metrics
+    d = run.series("Discriminator Loss")
+    assert d is not None and d.values[0] == 11.182838 and np.isnan(d.values[1:]).all()
+
+
+def test_words_three_spaces_apart_stay_separate_columns(tmp_path):
+    # an aligned line's fields are three or more spaces apart: "model   loss 0.5" names the loss, not "model loss"
+    run = read_text(tmp_path, "step 10 model   loss 0.52\nstep 20 model   loss 0.48\n")
+    assert points(run, "loss") == {10: 0.52, 20: 0.48}

@@ -1841,7 +1841,7 @@ def _kv_record(rows: list[tuple[str, str, float]]) -> Record | None:
 # Generic prints: "iter 100: loss 2.3", "Epoch: 0005 cost = 0.123", "step 100 | loss 2.3 | lr 1e-3",
 # "Iter 860: Train loss 0.413, Learning Rate 1.000e-06" (mlx-lm), "step=10 loss=2.1 lr=0.001", "loss: 0.5, acc: 0.9".
 _GEN_PAIR = re.compile(
-    rf"(?<![\w./])([A-Za-z_][\w./@\-]*(?: [A-Za-z_][\w./@\-]*){{0,2}}?)\s*(?:[:=]\s*|\s+)({NUM})"
+    rf"(?<![\w./])([A-Za-z_][\w./@\-]*(?: {{1,2}}[A-Za-z_][\w./@\-]*){{0,2}}?)\s*(?:[:=]\s*|\s+)({NUM})"
     r"(?:%|ms|s|GiB|GB|MiB|MB)?(?![\w.]|:\d|-\d)"  # "2021-03-16", "00:16": a date or a time, not a value
 )
 STEP_KEYS = {"step", "iter", "iteration", "it", "global_step", "update", "num_updates", "batch", "global step",
@@ -2136,7 +2136,8 @@ def parse_generic(line: str, st: State) -> Record | None:
             st.extra["pending_epoch"] = int(only.group(2))
         return None
     # a percentage is progress, never a step or epoch counter ("Step: 100%|####| 1827/1827" is a tqdm bar)
-    found = [(m.group(1), m.group(2), m.group(0).endswith("%"), m.start()) for m in _GEN_PAIR.finditer(line)
+    found = [(" ".join(m.group(1).split()), m.group(2), m.group(0).endswith("%"), m.start())
+             for m in _GEN_PAIR.finditer(line)
              if not _TIME_UNIT.match(line, m.end())]  # "Required: 31 hours": a duration, not a value
     if not found:
         return None
