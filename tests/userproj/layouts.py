@@ -329,7 +329,8 @@ LAYOUTS = {
     # `mlflow run` (its file store: mlflow-skinny has no SQL store here) records the entry point and the params;
     # `-P lr=1.0` was given on the command line, so the fix travels in the command refilled from MLproject
     "mlflow_project": Layout("mlflow run . -P lr=1.0 --env-manager local", "mlruns/0/*", None,
-                             "python train.py --lr {lr} --steps 100 --optimizer adamw --grad_accum_steps 1",
+                             "python train.py --lr {lr} --steps 100 --optimizer adamw --grad_accum_steps 1 --depth 0 "
+                             "--activation tanh --use_layer_norm true",
                              lr_at=("launch", "-P lr=1.0"),
                              # as the dataclass module, its settings given as -P on the command line (the command
                              # MLflow recorded keeps them: the retrain trains the same way, with the loss divided)
@@ -337,7 +338,17 @@ LAYOUTS = {
                                      f"-P grad_accum_steps={ACCUM}"),
                                     ("train.py", "            loss = loss / args.grad_accum_steps  # the accumulated "
                                      "gradient is the mean over the micro-batches\n", "")),
-                             fix_accum="grad_accum_bug"),
+                             fix_accum="grad_accum_bug",
+                             # as the dataclass module, its model options MLproject parameters (depth 0 as shipped):
+                             # 8 sigmoid layers without their LayerNorm over 300 steps stall at ~1.9 against ~0.9 with
+                             # it (docs/plan-apply-verify.md, "vanishing_gradients"); the switch is a string parameter
+                             # (`-P use_layer_norm=false`: MLproject has no boolean type), the params MLflow recorded
+                             # list the cause first below 0.5 and the user picks it; no project file holds the switch,
+                             # so the fix is `--use_layer_norm true` on the command refilled from MLproject
+                             vanish_at=("launch", "-P lr=3e-3", "-P lr=3e-3 -P steps=300 -P depth=8 "
+                                        "-P activation=sigmoid -P use_layer_norm=false"),
+                             vanish_fixed="--use_layer_norm true", vanish_fixed_in="launch",
+                             vanish_fix="vanishing_gradients"),
 }
 
 
