@@ -165,6 +165,16 @@ def test_fp16_to_bf16_lightning_trainer_precision(tmp_path: Path) -> None:
     assert kinds == ["python_kwarg:pytorch_lightning"]
 
 
+def test_fp16_to_bf16_dataclass_dtype_built(tmp_path: Path) -> None:
+    """fp16_overflow on the dataclass module: TrainConfig's dtype (the model cast to it, AdamW's state with it) from
+    float16 to bfloat16; the added test builds TrainConfig() and reads the dtype (float16 on the unfixed copy)."""
+    root = layout("dataclass_config", tmp_path / "p", {"config.py": ('dtype: str = "float32"',
+                                                                     'dtype: str = "float16"')})
+    _, kinds = fixed_and_unfixed(root, "fp16_overflow", tmp_path)
+    assert kinds == ["dataclass_default:"], kinds
+    assert 'dtype: str = "bfloat16"' in (root / "config.py").read_text()
+
+
 def test_fp16_to_bf16_accelerate_yaml(tmp_path: Path) -> None:
     root = layout("accelerate_deepspeed", tmp_path / "p", {"accelerate_config.yaml": ("mixed_precision: 'no'",
                                                                                       "mixed_precision: 'fp16'")})

@@ -144,7 +144,7 @@ def whole_loop(name: str, cause: str, tmp_path: Path, monkeypatch: pytest.Monkey
         return
     if cause == "fp16_overflow":  # float16 -> bfloat16, where the layout sets the precision
         file, _, text = lay.precision_at
-        assert text.format(p="bf16-true") in (root / file).read_text(), (root / file).read_text()
+        assert text.format(p=lay.precision_names[1]) in (root / file).read_text(), (root / file).read_text()
         return
     lr = recommended_lr(root)
     if cause == "lr_too_high":
@@ -205,11 +205,12 @@ def test_whole_loop_fits_a_warmup_longer_than_the_run(name: str, tmp_path: Path,
 def test_whole_loop_moves_a_float16_run_to_bfloat16(name: str, tmp_path: Path,
                                                     monkeypatch: pytest.MonkeyPatch) -> None:
     """Lightning's "16-true" (model and AdamW state in float16: its eps underflows to 0, NaN from the first steps) on
-    the two Lightning layouts, the only ones whose library trains in float16 on a CPU: fp16_overflow is fixed by
-    bf16-true where the next run reads the precision (the LightningCLI YAML; the Trainer call in code), and the
-    retrained run is finite. Not realisable here: the HF Trainer layouts (fp16 is mixed precision with float32
-    weights and optimizer state: a tiny model's activations never reach float16's 65504, so no overflow to
-    diagnose), nanoGPT and the plain PyTorch layouts (no precision setting in their code)."""
+    the two Lightning layouts, and the same pure float16 on the dataclass module (its `dtype` setting, the model cast
+    to it): fp16_overflow is fixed by bfloat16 where the next run reads the precision (the LightningCLI YAML; the
+    Trainer call in code; TrainConfig's field default), and the retrained run is finite. Not realisable here: the HF
+    Trainer layouts (fp16 is mixed precision with float32 weights and optimizer state: a tiny model's activations
+    never reach float16's 65504, so no overflow to diagnose), nanoGPT and the other plain PyTorch layouts (no
+    precision setting in their code: docs/plan-apply-verify.md)."""
     whole_loop(name, "fp16_overflow", tmp_path, monkeypatch)
 
 

@@ -46,6 +46,8 @@ class Layout:
     # float16 for fp16_overflow; None where the layout's library cannot train in float16 on a CPU (below)
     precision_at: tuple[str, str, str] | None = None
     fix_fp16: str | None = None  # `plan --fix` for fp16_overflow, as `fix` for lr_too_high
+    # the precision as the layout's library spells it: (float16, its bfloat16 fix) for precision_at's {p}
+    precision_names: tuple[str, str] = ("16-true", "bf16-true")
     # no_warmup: the user continues training from a checkpoint of an earlier run (the base run) with the warmup
     # removed. Each edit: (file or "launch", its text as shipped, its text in the base run, its text in the run that
     # continues from the base run's checkpoint); None where the layout's code cannot start from a checkpoint or its
@@ -278,6 +280,12 @@ LAYOUTS = {
     "dataclass_config": Layout("python train.py", "runs/first", ("config.py", "lr: float = {lr}"),
                                "python train.py", retrain_cmd="python train.py", archive="runs/latest:runs/first",
                                lr_at=("config.py", "lr: float = 1.0"),
+                               # TrainConfig's dtype casts the model (and so AdamW's state) to it: float16 at AdamW
+                               # 3e-3 is NaN from the second step (its eps 1e-8 is 0 in float16, as Lightning's
+                               # "16-true" above); bfloat16 has float32's range and trains (docs/plan-apply-verify.md,
+                               # "fp16_overflow")
+                               precision_at=("config.py", 'dtype: str = "float32"', 'dtype: str = "{p}"'),
+                               precision_names=("float16", "bfloat16"),
                                # TrainConfig's warmup and schedule (constant as shipped); the user turns the cosine on
                                # with the warmup of a long run: the LR only climbs, to 3e-4 of its 1e-3, and the loss
                                # ends at 1.75-1.87 against 1.03-1.07 with the fix's warmup of 15 (seeds 0-4,
@@ -451,7 +459,7 @@ def realise(root: Path, lay: Layout, cause: str) -> str:
     if cause == "fp16_overflow":
         assert lay.precision_at is not None, "this layout cannot train in float16 on a CPU"
         file, old, new = lay.precision_at
-        launch = _write(root, launch, file, old, new.format(p="16-true"))
+        launch = _write(root, launch, file, old, new.format(p=lay.precision_names[0]))
     return launch
 
 
