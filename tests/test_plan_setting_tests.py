@@ -175,6 +175,14 @@ def test_fp16_to_bf16_dataclass_dtype_built(tmp_path: Path) -> None:
     assert 'dtype: str = "bfloat16"' in (root / "config.py").read_text()
 
 
+def test_fp16_to_bf16_hydra_dtype_in_the_primary_config(tmp_path: Path) -> None:
+    """The same on Hydra: trainer.dtype in conf/config.yaml; the added test parses the YAML."""
+    root = layout("hydra", tmp_path / "p", {"conf/config.yaml": ("  dtype: float32", "  dtype: float16")})
+    _, kinds = fixed_and_unfixed(root, "fp16_overflow", tmp_path)
+    assert kinds == ["yaml:"], kinds
+    assert "  dtype: bfloat16" in (root / "conf/config.yaml").read_text()
+
+
 def test_fp16_to_bf16_accelerate_yaml(tmp_path: Path) -> None:
     root = layout("accelerate_deepspeed", tmp_path / "p", {"accelerate_config.yaml": ("mixed_precision: 'no'",
                                                                                       "mixed_precision: 'fp16'")})

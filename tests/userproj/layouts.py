@@ -263,6 +263,11 @@ LAYOUTS = {
                     # "scheduler_misuse")
                     warmup_at=("conf/config.yaml", "  warmup_steps: 0\n  schedule: constant",
                                "  warmup_steps: {n}\n  schedule: cosine"),
+                    # as the dataclass module: its trainer.dtype casts the model (and AdamW's state), float16 at
+                    # AdamW 3e-3 is NaN from the second step, bfloat16 trains (docs/plan-apply-verify.md,
+                    # "fp16_overflow")
+                    precision_at=("conf/config.yaml", "  dtype: float32", "  dtype: {p}"),
+                    precision_names=("float16", "bfloat16"),
                     vanish_at=("conf/config.yaml", "  depth: 2\n  activation: tanh\n  use_layer_norm: true\n",
                                "  depth: 8\n  activation: sigmoid\n  use_layer_norm: false\n"),
                     vanish_fixed="  depth: 8\n  activation: sigmoid\n  use_layer_norm: true\n",
@@ -399,7 +404,8 @@ def first_run(root: Path, command: str) -> subprocess.CompletedProcess[str]:
 # (Lightning's "16-true", which a CPU runs as it is; its "16-mixed" becomes bf16-mixed on a CPU): AdamW's eps 1e-8
 # is 0 in float16 and a squared gradient under 6e-8 is too, so every parameter with a zero gradient in a step (the
 # embedding rows of letters absent from a batch) is updated by 0/0: NaN from the first steps, on any machine. The fix
-# (bf16-true) has float32's range.
+# (bf16-true) has float32's range. The dataclass module's `dtype` setting casts its model (and with it AdamW's state)
+# the same way: float16 -> bfloat16 there.
 # no_warmup: two runs, both LRs written with the rest of the scenario (Layout.resume, BASE_LR above).
 FAULT_LR = {"lr_too_low": "1e-7", "scheduler_misuse": "1e-3", "fp16_overflow": "3e-3"}
 WARMUP_STEPS = 1000
@@ -410,7 +416,7 @@ CAUSES += ("grad_accum_bug",)
 
 def layouts_for(cause: str) -> list[str]:
     """The layouts whose project can be given `cause` (a schedule fault needs code that runs a schedule, a float16
-    fault a library that trains in float16 on a CPU)."""
+    fault a precision setting that trains the weights in float16 on a CPU)."""
     if cause == "vanishing_gradients":
         return [n for n, lay in LAYOUTS.items() if lay.vanish_at is not None]
     need = {"scheduler_misuse": "warmup_at", "fp16_overflow": "precision_at", "no_warmup": "resume",
