@@ -404,8 +404,8 @@ def first_run(root: Path, command: str) -> subprocess.CompletedProcess[str]:
 # (Lightning's "16-true", which a CPU runs as it is; its "16-mixed" becomes bf16-mixed on a CPU): AdamW's eps 1e-8
 # is 0 in float16 and a squared gradient under 6e-8 is too, so every parameter with a zero gradient in a step (the
 # embedding rows of letters absent from a batch) is updated by 0/0: NaN from the first steps, on any machine. The fix
-# (bf16-true) has float32's range. The dataclass module's `dtype` setting casts its model (and with it AdamW's state)
-# the same way: float16 -> bfloat16 there.
+# (bf16-true) has float32's range. The dataclass module's and Hydra's `dtype` setting casts the model (and with it
+# AdamW's state) the same way: float16 -> bfloat16 there.
 # no_warmup: two runs, both LRs written with the rest of the scenario (Layout.resume, BASE_LR above).
 FAULT_LR = {"lr_too_low": "1e-7", "scheduler_misuse": "1e-3", "fp16_overflow": "3e-3"}
 WARMUP_STEPS = 1000
