@@ -1,7 +1,7 @@
 """Benchmark: the whole fix loop on every user-project layout (tests/userproj/), with its real library, on CPU.
 
 Per layout and cause (tests/userproj/layouts.py, the table the whole-loop test runs; make test loops lr_too_low on
-five of the twelve): lr_too_high and lr_too_low on every layout, scheduler_misuse on the ten whose code runs a
+five of the twelve): lr_too_high and lr_too_low on every layout, scheduler_misuse on the eleven whose code runs a
 schedule and logs the LR, fp16_overflow on the two Lightning ones, the dataclass module and Hydra (a dtype setting),
 no_warmup on the four layouts (plain argparse, the three HF Trainer ones) whose code can continue from a
 checkpoint (its first run: the base run and the run continued from it), vanishing_gradients on the seven whose
@@ -113,9 +113,9 @@ def main() -> int:
             "next run would overwrite. accelerate_deepspeed runs its CPU target (`accelerate launch --cpu` with "
             "the same accelerate config); DeepSpeed itself is not installed and was not exercised. Fault: "
             "lr_too_high = the layouts as shipped (AdamW at 0.1-1.0); lr_too_low = AdamW at 1e-7 in the same place; "
-            "scheduler_misuse = AdamW at 1e-3 under a warmup of 1000 steps, longer than the run (only the ten "
+            "scheduler_misuse = AdamW at 1e-3 under a warmup of 1000 steps, longer than the run (only the eleven "
             "layouts whose code runs an LR schedule and whose run logs the LR; on nanoGPT, Hydra, the dataclass "
-            "module, the notebook and the two Lightning ones the config also turns its cosine decay on); "
+            "module, the notebook, the two Lightning ones and MLflow the config also turns its cosine decay on); "
             "fp16_overflow = Lightning's \"16-true\" (float16 weights and AdamW state) at lr 3e-3 (the two "
             "Lightning layouts; on the dataclass module and Hydra a dtype setting, float16, the model cast to it); "
             "no_warmup = "

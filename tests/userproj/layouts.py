@@ -343,8 +343,13 @@ LAYOUTS = {
     # `-P lr=1.0` was given on the command line, so the fix travels in the command refilled from MLproject
     "mlflow_project": Layout("mlflow run . -P lr=1.0 --env-manager local", "mlruns/0/*", None,
                              "python train.py --lr {lr} --steps 100 --optimizer adamw --grad_accum_steps 1 --depth 0 "
-                             "--activation tanh --use_layer_norm true",
+                             "--activation tanh --use_layer_norm true --warmup_steps 0 --schedule constant",
                              lr_at=("launch", "-P lr=1.0"),
+                             # as the dataclass module, its warmup and schedule MLproject parameters: the cosine turned
+                             # on under a 1000-step warmup in a 300-step run, given with -P (docs/plan-apply-verify.md,
+                             # "scheduler_misuse"); the cut warmup rides on the command refilled from MLproject
+                             warmup_at=("launch", "-P lr=1e-3", "-P lr=1e-3 -P steps=300 -P warmup_steps={n} "
+                                        "-P schedule=cosine"),
                              # as the dataclass module, its settings given as -P on the command line (the command
                              # MLflow recorded keeps them: the retrain trains the same way, with the loss divided)
                              accum=(("launch", "-P lr=1.0", f"-P lr=0.5 -P steps=80 -P optimizer=sgd "

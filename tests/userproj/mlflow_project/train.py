@@ -1,6 +1,7 @@
 """Letter model tracked with MLflow, launched as an MLflow Project: `mlflow run . -P lr=...` (see MLproject)."""
 
 import argparse
+import math
 
 import mlflow
 import torch
@@ -15,6 +16,17 @@ def truthy(text: str) -> bool:
     if text.lower() not in ("true", "false", "1", "0"):
         raise argparse.ArgumentTypeError(f"expected true or false, got {text!r}")
     return text.lower() in ("true", "1")
+
+
+def lr_at(step: int, args: argparse.Namespace) -> float:
+    """A linear warmup over args.warmup_steps, then the LR held (schedule "constant") or decayed along a cosine to
+    args.min_lr at the last step (schedule "cosine"). Warmup 0 and constant: args.lr itself at every step."""
+    if step < args.warmup_steps:
+        return args.lr * (step + 1) / (args.warmup_steps + 1)
+    if args.schedule == "constant":
+        return args.lr
+    progress = min(1.0, (step - args.warmup_steps) / max(1, args.steps - args.warmup_steps))
+    return args.min_lr + 0.5 * (1 + math.cos(math.pi * progress)) * (args.lr - args.min_lr)
 
 
 def build_model(depth: int, activation: str, use_layer_norm: bool, width: int = 64) -> torch.nn.Sequential:
@@ -37,6 +49,9 @@ def main() -> None:
     p.add_argument("--depth", type=int, default=0, help="hidden layers between the embedding and the output layer")
     p.add_argument("--activation", default="tanh", choices=sorted(ACTIVATIONS))
     p.add_argument("--use_layer_norm", type=truthy, default=True, help="a LayerNorm in front of each hidden Linear")
+    p.add_argument("--warmup_steps", type=int, default=0)
+    p.add_argument("--schedule", default="constant", choices=["constant", "cosine"])
+    p.add_argument("--min_lr", type=float, default=3e-5, help="where the cosine ends")
     args = p.parse_args()
     torch.manual_seed(0)
     model = build_model(args.depth, args.activation, args.use_layer_norm)
@@ -56,9 +71,12 @@ def main() -> None:
             loss = loss / args.grad_accum_steps  # the accumulated gradient is the mean over the micro-batches
             loss.backward()
             if (i + 1) % args.grad_accum_steps == 0:
+                step = i // args.grad_accum_steps
+                for group in opt.param_groups:
+                    group["lr"] = lr_at(step, args)
                 opt.step()
                 opt.zero_grad()
-                mlflow.log_metric("loss", step_loss, step=i // args.grad_accum_steps)
+                mlflow.log_metrics({"loss": step_loss, "lr": opt.param_groups[0]["lr"]}, step=step)
                 step_loss = 0.0
 
 
