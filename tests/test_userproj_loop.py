@@ -197,11 +197,10 @@ def test_whole_loop_fits_a_warmup_longer_than_the_run(name: str, tmp_path: Path,
     """A sound LR under a warmup of 1000 steps in a 150-300-step run (the LR only climbs), on the layouts whose code
     runs a schedule and whose run logs the LR (plain argparse's cosine, the HF Trainer's linear decay, nanoGPT's
     cosine once its config turns decay_lr on, Hydra's and the dataclass module's once their config says cosine, the
-    two Lightning layouts' LambdaLR once the LetterModel call / the CLI's YAML says cosine; the notebook's in the
-    bench):
-    scheduler_misuse is diagnosed and the warmup cut to 5% of the run where the next run reads it; the retrained LR
-    decays. MLflow trains at a constant LR (no scheduler in its code: a warmup there is a key nothing reads), and
-    accelerate's 60-step CPU run logs no LR (layouts.py)."""
+    two Lightning layouts' LambdaLR once the LetterModel call / the CLI's YAML says cosine, MLflow's once its -P
+    parameters say so; the notebook's in the bench):
+    scheduler_misuse is diagnosed and the warmup cut to 5% of the run where the next run reads it (on MLflow the
+    command refilled from MLproject); the retrained LR decays. accelerate's 60-step CPU run logs no LR (layouts.py)."""
     whole_loop(name, "scheduler_misuse", tmp_path, monkeypatch)
 
 
