@@ -251,15 +251,36 @@ def test_no_warmup_notebook_export(tmp_path: Path) -> None:
     assert module_assignments(root / "letters_notebook.py")["warmup_steps"] == 10
 
 
+# the Lightning layouts' LetterModel as it was before its warmup and schedule settings: configure_optimizers
+# returns a bare optimizer, and nothing in the project sets a warmup (the template's case)
+SCHEDULED_OPTIMIZERS = ("            opt = torch.optim.SGD(self.parameters(), lr=self.hparams.lr, momentum=0.9)\n"
+                        "        else:\n"
+                        "            opt = torch.optim.AdamW(self.parameters(), lr=self.hparams.lr)\n"
+                        "        schedule = torch.optim.lr_scheduler.LambdaLR(opt, self.lr_factor)\n"
+                        '        return {"optimizer": opt, "lr_scheduler": {"scheduler": schedule, '
+                        '"interval": "step"}}\n')
+BARE_OPTIMIZERS = ("            return torch.optim.SGD(self.parameters(), lr=self.hparams.lr, momentum=0.9)\n"
+                   "        return torch.optim.AdamW(self.parameters(), lr=self.hparams.lr)\n")
+WARMUP_SETTINGS = {"train.py": (',\n                        warmup_steps=0, schedule="constant")', ")"),
+                   "configs/fit.yaml": ("  warmup_steps: 0\n  schedule: constant  # constant or cosine (after the "
+                                        "warmup, down to min_lr at trainer.max_steps)\n", "")}
+
+
 @pytest.mark.parametrize(("name", "module"), [("lightning_code", "train.py"),
                                                ("lightning_cli", "lightning_code_model.py")])
 def test_no_warmup_lightning_configure_optimizers_gets_a_step_warmup(tmp_path: Path, name: str, module: str) -> None:
-    """Neither Lightning layout has a warmup setting (configure_optimizers returns a bare optimizer): the optimizer
-    is wrapped with a per-step linear warmup, and Lightning really steps it (a 3-step fit on the code layout)."""
+    """A LightningModule with no warmup setting (configure_optimizers returns a bare optimizer, as the layouts' did
+    before their schedule settings): the optimizer is wrapped with a per-step linear warmup, and Lightning really
+    steps it (a 3-step fit on the code layout)."""
     import pytorch_lightning as pl
     import torch
 
     root = layout(name, tmp_path)
+    settings = "train.py" if name == "lightning_code" else "configs/fit.yaml"
+    for rel, (old, new) in [(module, (SCHEDULED_OPTIMIZERS, BARE_OPTIMIZERS)), (settings, WARMUP_SETTINGS[settings])]:
+        text = (root / rel).read_text()
+        assert text.count(old) == 1, (rel, old)
+        (root / rel).write_text(text.replace(old, new))
     plan = fix(root, "no_warmup")
     assert list(changed(plan)) == [module]
     mod = import_file(root / module, f"{name}_fixed")
@@ -279,6 +300,29 @@ def test_no_warmup_lightning_configure_optimizers_gets_a_step_warmup(tmp_path: P
                              enable_progress_bar=False, enable_model_summary=False)
         trainer.fit(model, torch.utils.data.DataLoader(torch.randint(1, 21, (12, 8)), batch_size=4))
         assert trainer.optimizers[0].param_groups[0]["lr"] == pytest.approx(0.1 * 4 / 10)
+
+
+@pytest.mark.parametrize(("name", "file", "before", "after"), [
+    ("lightning_code", "train.py", 'warmup_steps=0, schedule="constant")', 'warmup_steps=10, schedule="constant")'),
+    ("lightning_cli", "configs/fit.yaml", "warmup_steps: 0", "warmup_steps: 10")])
+def test_no_warmup_lightning_sets_the_modules_warmup_setting(tmp_path: Path, name: str, file: str, before: str,
+                                                             after: str) -> None:
+    """The layouts' LetterModel has a warmup setting (0 as shipped), passed in the model's call in code and in the
+    YAML the Makefile loads: the warmup is set there, and the module built with it warms up over those steps."""
+    root = layout(name, tmp_path)
+    plan = fix(root, "no_warmup")
+    assert changed(plan) == {file: [(before, after)]}, changed(plan)
+    module = "train.py" if name == "lightning_code" else "lightning_code_model.py"
+    mod = import_file(root / module, f"{name}_warm")
+    model = mod.LetterModel(lr=0.1, warmup_steps=10)
+    conf = model.configure_optimizers()
+    sched, opt = conf["lr_scheduler"]["scheduler"], conf["optimizer"]
+    lrs = []
+    for _ in range(12):
+        lrs.append(opt.param_groups[0]["lr"])
+        opt.step()
+        sched.step()
+    assert lrs[0] == pytest.approx(0.1 / 11) and lrs[10:] == pytest.approx([0.1] * 2)
 
 
 # ---------------------------------------------------------------------------------------------- scheduler_misuse

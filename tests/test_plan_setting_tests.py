@@ -129,6 +129,28 @@ def test_dataclass_warmup_longer_than_the_run(tmp_path: Path) -> None:
     assert DC_WARMUP.format(n=15, schedule="cosine") in (root / "config.py").read_text()
 
 
+def test_lightning_warmup_longer_than_the_run_in_the_model_call(tmp_path: Path) -> None:
+    """scheduler_misuse on Lightning in code: the cosine turned on under a 1000-step warmup in the LetterModel(...)
+    call, the run's length the Trainer's max_steps=200; the keyword is cut and the added test reads its literal in
+    the call (the project's own class, which it does not build) and checks the warmup ends inside the run (1000 on
+    the unfixed copy: it fails there)."""
+    root = layout("lightning_code", tmp_path / "p", {"train.py": ('warmup_steps=0, schedule="constant")',
+                                                                  'warmup_steps=1000, schedule="cosine")')})
+    _, kinds = fixed_and_unfixed(root, "scheduler_misuse", tmp_path)
+    assert kinds == ["python_kwarg:"], kinds
+    assert 'warmup_steps=10, schedule="cosine")' in (root / "train.py").read_text()
+
+
+def test_lightning_cli_warmup_longer_than_the_run_in_the_yaml(tmp_path: Path) -> None:
+    """The same on LightningCLI: model.warmup_steps in the configs/fit.yaml the Makefile loads, the length its
+    trainer.max_steps; the added test parses the YAML."""
+    root = layout("lightning_cli", tmp_path / "p", {"configs/fit.yaml": ("  warmup_steps: 0\n  schedule: constant",
+                                                                         "  warmup_steps: 1000\n  schedule: cosine")})
+    _, kinds = fixed_and_unfixed(root, "scheduler_misuse", tmp_path)
+    assert kinds == ["yaml:"], kinds
+    assert "  warmup_steps: 10\n  schedule: cosine" in (root / "configs/fit.yaml").read_text()
+
+
 def test_fp16_to_bf16_training_arguments_runs_the_autocast(tmp_path: Path) -> None:
     root = layout("hf_script", tmp_path / "p", {"train.py": ("        use_cpu=True,\n", "        use_cpu=True,\n"
                                                                                        "        fp16=True,\n")})
@@ -141,6 +163,24 @@ def test_fp16_to_bf16_lightning_trainer_precision(tmp_path: Path) -> None:
                                                                                        'precision="16-mixed",')})
     _, kinds = fixed_and_unfixed(root, "fp16_overflow", tmp_path)
     assert kinds == ["python_kwarg:pytorch_lightning"]
+
+
+def test_fp16_to_bf16_dataclass_dtype_built(tmp_path: Path) -> None:
+    """fp16_overflow on the dataclass module: TrainConfig's dtype (the model cast to it, AdamW's state with it) from
+    float16 to bfloat16; the added test builds TrainConfig() and reads the dtype (float16 on the unfixed copy)."""
+    root = layout("dataclass_config", tmp_path / "p", {"config.py": ('dtype: str = "float32"',
+                                                                     'dtype: str = "float16"')})
+    _, kinds = fixed_and_unfixed(root, "fp16_overflow", tmp_path)
+    assert kinds == ["dataclass_default:"], kinds
+    assert 'dtype: str = "bfloat16"' in (root / "config.py").read_text()
+
+
+def test_fp16_to_bf16_hydra_dtype_in_the_primary_config(tmp_path: Path) -> None:
+    """The same on Hydra: trainer.dtype in conf/config.yaml; the added test parses the YAML."""
+    root = layout("hydra", tmp_path / "p", {"conf/config.yaml": ("  dtype: float32", "  dtype: float16")})
+    _, kinds = fixed_and_unfixed(root, "fp16_overflow", tmp_path)
+    assert kinds == ["yaml:"], kinds
+    assert "  dtype: bfloat16" in (root / "conf/config.yaml").read_text()
 
 
 def test_fp16_to_bf16_accelerate_yaml(tmp_path: Path) -> None:

@@ -127,6 +127,10 @@ def whole_loop(name: str, cause: str, tmp_path: Path, monkeypatch: pytest.Monkey
     if cause == "scheduler_misuse":
         # the warmup, where the layout sets it, now fits the run (5% of it, from the WARMUP_STEPS it exceeded)
         file, _, text = lay.warmup_at
+        if file == "launch":  # only the recorded command sets it (MLflow's params): the retrain carries the fix
+            m = re.search(r"--warmup_steps (\d+)", result["retrain_cmd"])
+            assert m and 1 <= int(m.group(1)) <= 16 and result["changes"] == 0, result["retrain_cmd"]
+            return
         m = pattern(text.replace("{n}", "{lr}")).search((root / file).read_text())
         assert m and 1 <= float(m.group(1)) <= 16, (root / file).read_text()
         return
@@ -144,7 +148,7 @@ def whole_loop(name: str, cause: str, tmp_path: Path, monkeypatch: pytest.Monkey
         return
     if cause == "fp16_overflow":  # float16 -> bfloat16, where the layout sets the precision
         file, _, text = lay.precision_at
-        assert text.format(p="bf16-true") in (root / file).read_text(), (root / file).read_text()
+        assert text.format(p=lay.precision_names[1]) in (root / file).read_text(), (root / file).read_text()
         return
     lr = recommended_lr(root)
     if cause == "lr_too_high":
@@ -192,11 +196,11 @@ def test_whole_loop_fits_a_warmup_longer_than_the_run(name: str, tmp_path: Path,
                                                       monkeypatch: pytest.MonkeyPatch) -> None:
     """A sound LR under a warmup of 1000 steps in a 150-300-step run (the LR only climbs), on the layouts whose code
     runs a schedule and whose run logs the LR (plain argparse's cosine, the HF Trainer's linear decay, nanoGPT's
-    cosine once its config turns decay_lr on, Hydra's and the dataclass module's once their config says cosine; the
-    notebook's in the bench):
-    scheduler_misuse is diagnosed and the warmup cut to 5% of the run where the next run reads it; the retrained LR
-    decays. The other layouts train at a constant LR (no scheduler in their code: a warmup there is a key nothing
-    reads), and accelerate's 60-step CPU run logs no LR (layouts.py)."""
+    cosine once its config turns decay_lr on, Hydra's and the dataclass module's once their config says cosine, the
+    two Lightning layouts' LambdaLR once the LetterModel call / the CLI's YAML says cosine, MLflow's once its -P
+    parameters say so; the notebook's in the bench):
+    scheduler_misuse is diagnosed and the warmup cut to 5% of the run where the next run reads it (on MLflow the
+    command refilled from MLproject); the retrained LR decays. accelerate's 60-step CPU run logs no LR (layouts.py)."""
     whole_loop(name, "scheduler_misuse", tmp_path, monkeypatch)
 
 
@@ -204,11 +208,13 @@ def test_whole_loop_fits_a_warmup_longer_than_the_run(name: str, tmp_path: Path,
 def test_whole_loop_moves_a_float16_run_to_bfloat16(name: str, tmp_path: Path,
                                                     monkeypatch: pytest.MonkeyPatch) -> None:
     """Lightning's "16-true" (model and AdamW state in float16: its eps underflows to 0, NaN from the first steps) on
-    the two Lightning layouts, the only ones whose library trains in float16 on a CPU: fp16_overflow is fixed by
-    bf16-true where the next run reads the precision (the LightningCLI YAML; the Trainer call in code), and the
-    retrained run is finite. Not realisable here: the HF Trainer layouts (fp16 is mixed precision with float32
-    weights and optimizer state: a tiny model's activations never reach float16's 65504, so no overflow to
-    diagnose), nanoGPT and the plain PyTorch layouts (no precision setting in their code)."""
+    the two Lightning layouts, and the same pure float16 on the dataclass module and Hydra (a `dtype` setting, the
+    model cast to it): fp16_overflow is fixed by bfloat16 where the next run reads the precision (the LightningCLI
+    YAML; the Trainer call in code; TrainConfig's field default; Hydra's primary config), and the retrained run is
+    finite. Not realisable here: the HF
+    Trainer layouts (fp16 is mixed precision with float32 weights and optimizer state: a tiny model's activations
+    never reach float16's 65504, so no overflow to diagnose), nanoGPT and the other plain PyTorch layouts (no
+    precision setting in their code: docs/plan-apply-verify.md)."""
     whole_loop(name, "fp16_overflow", tmp_path, monkeypatch)
 
 
@@ -227,8 +233,9 @@ def test_whole_loop_adds_a_missing_warmup(name: str, tmp_path: Path, monkeypatch
 # vanishing_gradients on the layouts whose model is defined in the user's code; make test loops the most different
 # places the switch lives in (a keyword of the LightningModule call in code, given --retrain-cmd; Hydra's primary YAML
 # config, the run in a dated folder; plain argparse's default in code, the depth on the launch line; a dataclass
-# field default; a notebook cell, its config recorded by W&B); bench/bench_userproj.py also loops the LightningCLI YAML
-VANISH_LAYOUTS = ("lightning_code", "hydra", "plain_argparse", "dataclass_config", "notebook_export")
+# field default; a notebook cell, its config recorded by W&B; an MLflow Project's string parameter, given with -P and
+# recorded by MLflow, so the fix rides on the retrain command); bench/bench_userproj.py also loops the LightningCLI YAML
+VANISH_LAYOUTS = ("lightning_code", "hydra", "plain_argparse", "dataclass_config", "notebook_export", "mlflow_project")
 
 
 @pytest.mark.parametrize("name", VANISH_LAYOUTS)
@@ -255,7 +262,11 @@ def test_whole_loop_turns_the_layer_norm_back_on(name: str, tmp_path: Path, monk
     assert any(re.search(r'activation="?sigmoid', e) for e in evidence) and any("depth=8" in e for e in evidence), \
         evidence
     file = lay.vanish_fixed_in or lay.vanish_at[0]
-    assert lay.vanish_fixed in (root / file).read_text(), (root / file).read_text()
+    if file == "launch":  # only the recorded command sets the switch (MLflow's params): the retrain carries the fix
+        assert result["changes"] == 0 and result["apply"] == "nothing to apply", result["changes"]
+        assert f" {lay.vanish_fixed} " in result["retrain_cmd"] + " ", result["retrain_cmd"]
+    else:
+        assert lay.vanish_fixed in (root / file).read_text(), (root / file).read_text()
     assert Path(result["new_run"]).is_relative_to(root) and Path(result["new_run"]) != root / run
 
 

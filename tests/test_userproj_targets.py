@@ -236,7 +236,7 @@ def test_lightning_hparams_in_code_not_the_logger_hparams_yaml(tmp_path: Path) -
     diag, path = diagnosis(root, "logs/lightning_logs/version_0", "lr_too_high", "lr", "0.003", "hparams.yaml",
                            log="metrics.csv", fmt="lightning_csv")
     plan = plan_for(root, diag, path)
-    options = 'width=64, depth=2, activation="tanh", use_layer_norm=True)'
+    options = 'width=64, depth=2, activation="tanh", use_layer_norm=True,'
     assert edited(plan) == {"train.py": [(f"model = LetterModel(lr=1.0, {options}",
                                           f"model = LetterModel(lr=0.003, {options}")]}
 

@@ -46,6 +46,8 @@ class Layout:
     # float16 for fp16_overflow; None where the layout's library cannot train in float16 on a CPU (below)
     precision_at: tuple[str, str, str] | None = None
     fix_fp16: str | None = None  # `plan --fix` for fp16_overflow, as `fix` for lr_too_high
+    # the precision as the layout's library spells it: (float16, its bfloat16 fix) for precision_at's {p}
+    precision_names: tuple[str, str] = ("16-true", "bf16-true")
     # no_warmup: the user continues training from a checkpoint of an earlier run (the base run) with the warmup
     # removed. Each edit: (file or "launch", its text as shipped, its text in the base run, its text in the run that
     # continues from the base run's checkpoint); None where the layout's code cannot start from a checkpoint or its
@@ -203,17 +205,22 @@ LAYOUTS = {
                              retrain_cmd="python train.py", lr_at=("train.py", "LetterModel(lr=1.0,"),
                              precision_at=("train.py", 'accelerator="cpu",', 'accelerator="cpu", precision="{p}",'),
                              fix_fp16="fp16_overflow",
-                             vanish_at=("train.py", 'depth=2, activation="tanh", use_layer_norm=True)',
-                                        'depth=8, activation="sigmoid", use_layer_norm=False)'),
-                             vanish_fixed='depth=8, activation="sigmoid", use_layer_norm=True)',
+                             # LetterModel's warmup and schedule (constant as shipped), stepped by Lightning after
+                             # every optimiser step; the user turns the cosine on in the model's call with the warmup
+                             # of a long run: the LR only climbs (docs/plan-apply-verify.md, "scheduler_misuse")
+                             warmup_at=("train.py", 'warmup_steps=0, schedule="constant")',
+                                        'warmup_steps={n}, schedule="cosine")'),
+                             vanish_at=("train.py", 'depth=2, activation="tanh", use_layer_norm=True,',
+                                        'depth=8, activation="sigmoid", use_layer_norm=False,'),
+                             vanish_fixed='depth=8, activation="sigmoid", use_layer_norm=True,',
                              # manual optimisation, as Lightning's docs show it: 8 micro-batches per SGD step (0.5,
                              # momentum 0.9, unclipped) with `self.manual_backward(loss)` undivided: the loss never
                              # gets under 1.66 and ends at 190-746; divided, it ends at 0.90-1.30 (seeds 0-4,
                              # docs/plan-apply-verify.md, "grad_accum_bug"). Listed at 0.31 (the verdict healthy) on
                              # most seeds: the user picks it
-                             accum=(("train.py", 'depth=2, activation="tanh", use_layer_norm=True)',
+                             accum=(("train.py", 'depth=2, activation="tanh", use_layer_norm=True,',
                                      'depth=2, activation="tanh", use_layer_norm=True, optimizer="sgd", '
-                                     f'grad_accum_steps={ACCUM})'),
+                                     f'grad_accum_steps={ACCUM},'),
                                     ("train.py", "LetterModel(lr=1.0,", "LetterModel(lr=0.5,"),
                                     ("train.py", "max_steps=200,", "max_steps=80,"),
                                     ("train.py", "self.manual_backward(loss / self.hparams.grad_accum_steps)",
@@ -223,6 +230,9 @@ LAYOUTS = {
                             "python main.py fit --config configs/fit.yaml", lr_at=("configs/fit.yaml", "lr: 1.0"),
                             precision_at=("configs/fit.yaml", "  accelerator: cpu\n",
                                           "  accelerator: cpu\n  precision: {p}\n"),
+                            # as Lightning in code, the cosine and the long warmup in the YAML the Makefile loads
+                            warmup_at=("configs/fit.yaml", "  warmup_steps: 0\n  schedule: constant",
+                                       "  warmup_steps: {n}\n  schedule: cosine"),
                             vanish_at=("configs/fit.yaml", "  depth: 2\n  activation: tanh\n  use_layer_norm: true\n",
                                        "  depth: 8\n  activation: sigmoid\n  use_layer_norm: false\n"),
                             vanish_fixed="  depth: 8\n  activation: sigmoid\n  use_layer_norm: true\n",
@@ -253,6 +263,11 @@ LAYOUTS = {
                     # "scheduler_misuse")
                     warmup_at=("conf/config.yaml", "  warmup_steps: 0\n  schedule: constant",
                                "  warmup_steps: {n}\n  schedule: cosine"),
+                    # as the dataclass module: its trainer.dtype casts the model (and AdamW's state), float16 at
+                    # AdamW 3e-3 is NaN from the second step, bfloat16 trains (docs/plan-apply-verify.md,
+                    # "fp16_overflow")
+                    precision_at=("conf/config.yaml", "  dtype: float32", "  dtype: {p}"),
+                    precision_names=("float16", "bfloat16"),
                     vanish_at=("conf/config.yaml", "  depth: 2\n  activation: tanh\n  use_layer_norm: true\n",
                                "  depth: 8\n  activation: sigmoid\n  use_layer_norm: false\n"),
                     vanish_fixed="  depth: 8\n  activation: sigmoid\n  use_layer_norm: true\n",
@@ -270,6 +285,12 @@ LAYOUTS = {
     "dataclass_config": Layout("python train.py", "runs/first", ("config.py", "lr: float = {lr}"),
                                "python train.py", retrain_cmd="python train.py", archive="runs/latest:runs/first",
                                lr_at=("config.py", "lr: float = 1.0"),
+                               # TrainConfig's dtype casts the model (and so AdamW's state) to it: float16 at AdamW
+                               # 3e-3 is NaN from the second step (its eps 1e-8 is 0 in float16, as Lightning's
+                               # "16-true" above); bfloat16 has float32's range and trains (docs/plan-apply-verify.md,
+                               # "fp16_overflow")
+                               precision_at=("config.py", 'dtype: str = "float32"', 'dtype: str = "{p}"'),
+                               precision_names=("float16", "bfloat16"),
                                # TrainConfig's warmup and schedule (constant as shipped); the user turns the cosine on
                                # with the warmup of a long run: the LR only climbs, to 3e-4 of its 1e-3, and the loss
                                # ends at 1.75-1.87 against 1.03-1.07 with the fix's warmup of 15 (seeds 0-4,
@@ -321,15 +342,31 @@ LAYOUTS = {
     # `mlflow run` (its file store: mlflow-skinny has no SQL store here) records the entry point and the params;
     # `-P lr=1.0` was given on the command line, so the fix travels in the command refilled from MLproject
     "mlflow_project": Layout("mlflow run . -P lr=1.0 --env-manager local", "mlruns/0/*", None,
-                             "python train.py --lr {lr} --steps 100 --optimizer adamw --grad_accum_steps 1",
+                             "python train.py --lr {lr} --steps 100 --optimizer adamw --grad_accum_steps 1 --depth 0 "
+                             "--activation tanh --use_layer_norm true --warmup_steps 0 --schedule constant",
                              lr_at=("launch", "-P lr=1.0"),
+                             # as the dataclass module, its warmup and schedule MLproject parameters: the cosine turned
+                             # on under a 1000-step warmup in a 300-step run, given with -P (docs/plan-apply-verify.md,
+                             # "scheduler_misuse"); the cut warmup rides on the command refilled from MLproject
+                             warmup_at=("launch", "-P lr=1e-3", "-P lr=1e-3 -P steps=300 -P warmup_steps={n} "
+                                        "-P schedule=cosine"),
                              # as the dataclass module, its settings given as -P on the command line (the command
                              # MLflow recorded keeps them: the retrain trains the same way, with the loss divided)
                              accum=(("launch", "-P lr=1.0", f"-P lr=0.5 -P steps=80 -P optimizer=sgd "
                                      f"-P grad_accum_steps={ACCUM}"),
                                     ("train.py", "            loss = loss / args.grad_accum_steps  # the accumulated "
                                      "gradient is the mean over the micro-batches\n", "")),
-                             fix_accum="grad_accum_bug"),
+                             fix_accum="grad_accum_bug",
+                             # as the dataclass module, its model options MLproject parameters (depth 0 as shipped):
+                             # 8 sigmoid layers without their LayerNorm over 300 steps stall at ~1.9 against ~0.9 with
+                             # it (docs/plan-apply-verify.md, "vanishing_gradients"); the switch is a string parameter
+                             # (`-P use_layer_norm=false`: MLproject has no boolean type), the params MLflow recorded
+                             # list the cause first below 0.5 and the user picks it; no project file holds the switch,
+                             # so the fix is `--use_layer_norm true` on the command refilled from MLproject
+                             vanish_at=("launch", "-P lr=3e-3", "-P lr=3e-3 -P steps=300 -P depth=8 "
+                                        "-P activation=sigmoid -P use_layer_norm=false"),
+                             vanish_fixed="--use_layer_norm true", vanish_fixed_in="launch",
+                             vanish_fix="vanishing_gradients"),
 }
 
 
@@ -372,7 +409,8 @@ def first_run(root: Path, command: str) -> subprocess.CompletedProcess[str]:
 # (Lightning's "16-true", which a CPU runs as it is; its "16-mixed" becomes bf16-mixed on a CPU): AdamW's eps 1e-8
 # is 0 in float16 and a squared gradient under 6e-8 is too, so every parameter with a zero gradient in a step (the
 # embedding rows of letters absent from a batch) is updated by 0/0: NaN from the first steps, on any machine. The fix
-# (bf16-true) has float32's range.
+# (bf16-true) has float32's range. The dataclass module's and Hydra's `dtype` setting casts the model (and with it
+# AdamW's state) the same way: float16 -> bfloat16 there.
 # no_warmup: two runs, both LRs written with the rest of the scenario (Layout.resume, BASE_LR above).
 FAULT_LR = {"lr_too_low": "1e-7", "scheduler_misuse": "1e-3", "fp16_overflow": "3e-3"}
 WARMUP_STEPS = 1000
@@ -383,7 +421,7 @@ CAUSES += ("grad_accum_bug",)
 
 def layouts_for(cause: str) -> list[str]:
     """The layouts whose project can be given `cause` (a schedule fault needs code that runs a schedule, a float16
-    fault a library that trains in float16 on a CPU)."""
+    fault a precision setting that trains the weights in float16 on a CPU)."""
     if cause == "vanishing_gradients":
         return [n for n, lay in LAYOUTS.items() if lay.vanish_at is not None]
     need = {"scheduler_misuse": "warmup_at", "fp16_overflow": "precision_at", "no_warmup": "resume",
@@ -432,7 +470,7 @@ def realise(root: Path, lay: Layout, cause: str) -> str:
     if cause == "fp16_overflow":
         assert lay.precision_at is not None, "this layout cannot train in float16 on a CPU"
         file, old, new = lay.precision_at
-        launch = _write(root, launch, file, old, new.format(p="16-true"))
+        launch = _write(root, launch, file, old, new.format(p=lay.precision_names[0]))
     return launch
 
 

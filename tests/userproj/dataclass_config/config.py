@@ -17,4 +17,5 @@ class TrainConfig:
     depth: int = 0  # hidden layers between the embedding and the output layer
     activation: str = "tanh"  # of the hidden layers: tanh, sigmoid or gelu
     use_layer_norm: bool = True  # a LayerNorm in front of each hidden layer's Linear
+    dtype: str = "float32"  # of the weights and with them the optimizer state: float32, bfloat16 or float16
     out_dir: str = "runs/latest"

@@ -40,7 +40,7 @@ def main(cfg: TrainConfig) -> None:
     out.mkdir(parents=True, exist_ok=True)
     (out / "config.json").write_text(json.dumps(asdict(cfg)))
     torch.manual_seed(0)
-    model = build_model(cfg)
+    model = build_model(cfg).to(getattr(torch, cfg.dtype))
     if cfg.optimizer == "sgd":
         opt = torch.optim.SGD(model.parameters(), lr=cfg.lr, momentum=0.9, weight_decay=cfg.weight_decay)
     else:
@@ -51,7 +51,8 @@ def main(cfg: TrainConfig) -> None:
         for i in range(cfg.steps * cfg.grad_accum_steps):
             ids, _ = batch_ids(lines[i % 1900:i % 1900 + 32])
             x = torch.tensor(ids)
-            loss = F.cross_entropy(model(x[:, :-1]).reshape(-1, VOCAB_SIZE), x[:, 1:].reshape(-1))
+            logits = model(x[:, :-1]).float()  # the loss in float32, whatever the weights' dtype
+            loss = F.cross_entropy(logits.reshape(-1, VOCAB_SIZE), x[:, 1:].reshape(-1))
             step_loss += loss.item() / cfg.grad_accum_steps
             loss = loss / cfg.grad_accum_steps  # the accumulated gradient is the mean over the micro-batches
             loss.backward()

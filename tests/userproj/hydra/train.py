@@ -40,7 +40,7 @@ def lr_at(step: int, cfg: DictConfig) -> float:
 @hydra.main(version_base=None, config_path="conf", config_name="config")
 def main(cfg: DictConfig) -> None:
     torch.manual_seed(cfg.seed)
-    model = build_model(cfg.model)
+    model = build_model(cfg.model).to(getattr(torch, cfg.trainer.dtype))
     if cfg.optim.name == "sgd":
         opt = torch.optim.SGD(model.parameters(), lr=cfg.optim.lr, momentum=0.9, weight_decay=cfg.optim.weight_decay)
     else:
@@ -50,7 +50,8 @@ def main(cfg: DictConfig) -> None:
     for i in range(cfg.trainer.max_steps * cfg.trainer.grad_accum_steps):
         ids, _ = batch_ids(lines[i % 1900:i % 1900 + 32])
         x = torch.tensor(ids)
-        loss = F.cross_entropy(model(x[:, :-1]).reshape(-1, VOCAB_SIZE), x[:, 1:].reshape(-1))
+        logits = model(x[:, :-1]).float()  # the loss in float32, whatever the weights' dtype
+        loss = F.cross_entropy(logits.reshape(-1, VOCAB_SIZE), x[:, 1:].reshape(-1))
         step_loss += loss.item() / cfg.trainer.grad_accum_steps
         loss = loss / cfg.trainer.grad_accum_steps  # the accumulated gradient is the mean over the micro-batches
         loss.backward()

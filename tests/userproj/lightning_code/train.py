@@ -1,5 +1,7 @@
 """Letter model with PyTorch Lightning; hyperparameters are the LightningModule's arguments."""
 
+import math
+
 import pytorch_lightning as pl
 import torch
 import torch.nn.functional as F
@@ -18,7 +20,8 @@ def hidden_layer(width: int, activation: str, use_layer_norm: bool) -> torch.nn.
 
 class LetterModel(pl.LightningModule):
     def __init__(self, lr: float = 3e-3, width: int = 64, depth: int = 2, activation: str = "tanh",
-                 use_layer_norm: bool = True, optimizer: str = "adamw", grad_accum_steps: int = 1):
+                 use_layer_norm: bool = True, optimizer: str = "adamw", grad_accum_steps: int = 1,
+                 warmup_steps: int = 0, schedule: str = "constant", min_lr: float = 3e-5):
         super().__init__()
         self.save_hyperparameters()
         # several micro-batches per optimizer step, accumulated by hand (Lightning's manual optimisation); at 1 the
@@ -32,6 +35,7 @@ class LetterModel(pl.LightningModule):
         x = batch
         loss = F.cross_entropy(self.net(x[:, :-1]).reshape(-1, VOCAB_SIZE), x[:, 1:].reshape(-1))
         self.log("train_loss", loss)
+        self.log("lr", self.trainer.optimizers[0].param_groups[0]["lr"])  # the LR this step trains at
         if self.automatic_optimization:
             return loss
         opt = self.optimizers()
@@ -39,16 +43,32 @@ class LetterModel(pl.LightningModule):
         if (batch_idx + 1) % self.hparams.grad_accum_steps == 0:
             opt.step()
             opt.zero_grad()
+            self.lr_schedulers().step()  # manual optimisation steps its scheduler itself
         return None
 
     def on_before_optimizer_step(self, optimizer):
         # per-layer gradient norms and their total ("grad_2.0_norm_total"), to see whether the first layers learn
         self.log_dict(grad_norm(self, norm_type=2))
 
+    def lr_factor(self, step: int) -> float:
+        """A linear warmup over warmup_steps, then the LR held (schedule "constant") or decayed along a cosine to
+        min_lr at the Trainer's max_steps (schedule "cosine"). Warmup 0 and constant: the LR itself at every step."""
+        warmup = self.hparams.warmup_steps
+        if step < warmup:
+            return (step + 1) / (warmup + 1)
+        if self.hparams.schedule == "constant":
+            return 1.0
+        progress = min(1.0, (step - warmup) / max(1, self.trainer.max_steps - warmup))
+        floor = self.hparams.min_lr / self.hparams.lr
+        return floor + 0.5 * (1 + math.cos(math.pi * progress)) * (1 - floor)
+
     def configure_optimizers(self):
         if self.hparams.optimizer == "sgd":
-            return torch.optim.SGD(self.parameters(), lr=self.hparams.lr, momentum=0.9)
-        return torch.optim.AdamW(self.parameters(), lr=self.hparams.lr)
+            opt = torch.optim.SGD(self.parameters(), lr=self.hparams.lr, momentum=0.9)
+        else:
+            opt = torch.optim.AdamW(self.parameters(), lr=self.hparams.lr)
+        schedule = torch.optim.lr_scheduler.LambdaLR(opt, self.lr_factor)
+        return {"optimizer": opt, "lr_scheduler": {"scheduler": schedule, "interval": "step"}}
 
 
 def loader():
@@ -57,7 +77,8 @@ def loader():
 
 
 if __name__ == "__main__":
-    model = LetterModel(lr=1.0, width=64, depth=2, activation="tanh", use_layer_norm=True)
+    model = LetterModel(lr=1.0, width=64, depth=2, activation="tanh", use_layer_norm=True,
+                        warmup_steps=0, schedule="constant")
     trainer = pl.Trainer(max_steps=200, gradient_clip_val=0.0, accelerator="cpu", log_every_n_steps=1,
                          logger=pl.loggers.CSVLogger("logs"), enable_checkpointing=False)
     trainer.fit(model, loader())

@@ -1,11 +1,43 @@
 """Letter model tracked with MLflow, launched as an MLflow Project: `mlflow run . -P lr=...` (see MLproject)."""
 
 import argparse
+import math
 
 import mlflow
 import torch
 import torch.nn.functional as F
 from chardata import VOCAB_SIZE, batch_ids, make_lines
+
+ACTIVATIONS = {"tanh": torch.nn.Tanh, "sigmoid": torch.nn.Sigmoid, "gelu": torch.nn.GELU}
+
+
+def truthy(text: str) -> bool:
+    """An MLproject parameter is a string or a number, never a boolean: `-P use_layer_norm=false` arrives as text."""
+    if text.lower() not in ("true", "false", "1", "0"):
+        raise argparse.ArgumentTypeError(f"expected true or false, got {text!r}")
+    return text.lower() in ("true", "1")
+
+
+def lr_at(step: int, args: argparse.Namespace) -> float:
+    """A linear warmup over args.warmup_steps, then the LR held (schedule "constant") or decayed along a cosine to
+    args.min_lr at the last step (schedule "cosine"). Warmup 0 and constant: args.lr itself at every step."""
+    if step < args.warmup_steps:
+        return args.lr * (step + 1) / (args.warmup_steps + 1)
+    if args.schedule == "constant":
+        return args.lr
+    progress = min(1.0, (step - args.warmup_steps) / max(1, args.steps - args.warmup_steps))
+    return args.min_lr + 0.5 * (1 + math.cos(math.pi * progress)) * (args.lr - args.min_lr)
+
+
+def build_model(depth: int, activation: str, use_layer_norm: bool, width: int = 64) -> torch.nn.Sequential:
+    """Embedding, `depth` hidden layers ((LayerNorm) -> Linear -> activation, the norm first as in a pre-LN block),
+    then the output layer (depth 0: the embedding and the output layer alone)."""
+    layers: list[torch.nn.Module] = [torch.nn.Embedding(VOCAB_SIZE, width)]
+    for _ in range(depth):
+        norm = torch.nn.LayerNorm(width) if use_layer_norm else torch.nn.Identity()
+        layers.append(torch.nn.Sequential(norm, torch.nn.Linear(width, width), ACTIVATIONS[activation]()))
+    layers.append(torch.nn.Linear(width, VOCAB_SIZE))
+    return torch.nn.Sequential(*layers)
 
 
 def main() -> None:
@@ -14,9 +46,15 @@ def main() -> None:
     p.add_argument("--steps", type=int, default=100)
     p.add_argument("--optimizer", default="adamw", choices=["adamw", "sgd"])
     p.add_argument("--grad_accum_steps", type=int, default=1, help="micro-batches of 32 per optimizer step")
+    p.add_argument("--depth", type=int, default=0, help="hidden layers between the embedding and the output layer")
+    p.add_argument("--activation", default="tanh", choices=sorted(ACTIVATIONS))
+    p.add_argument("--use_layer_norm", type=truthy, default=True, help="a LayerNorm in front of each hidden Linear")
+    p.add_argument("--warmup_steps", type=int, default=0)
+    p.add_argument("--schedule", default="constant", choices=["constant", "cosine"])
+    p.add_argument("--min_lr", type=float, default=3e-5, help="where the cosine ends")
     args = p.parse_args()
     torch.manual_seed(0)
-    model = torch.nn.Sequential(torch.nn.Embedding(VOCAB_SIZE, 64), torch.nn.Linear(64, VOCAB_SIZE))
+    model = build_model(args.depth, args.activation, args.use_layer_norm)
     if args.optimizer == "sgd":
         opt = torch.optim.SGD(model.parameters(), lr=args.lr, momentum=0.9)
     else:
@@ -33,9 +71,12 @@ def main() -> None:
             loss = loss / args.grad_accum_steps  # the accumulated gradient is the mean over the micro-batches
             loss.backward()
             if (i + 1) % args.grad_accum_steps == 0:
+                step = i // args.grad_accum_steps
+                for group in opt.param_groups:
+                    group["lr"] = lr_at(step, args)
                 opt.step()
                 opt.zero_grad()
-                mlflow.log_metric("loss", step_loss, step=i // args.grad_accum_steps)
+                mlflow.log_metrics({"loss": step_loss, "lr": opt.param_groups[0]["lr"]}, step=step)
                 step_loss = 0.0
 
 
