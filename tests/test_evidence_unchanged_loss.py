@@ -84,6 +84,20 @@ def test_an_lr_logged_at_zero_owns_the_still_loss():
     assert findings(build(loss, lr=np.zeros(8))) == []
 
 
+def test_a_16bit_loss_holding_its_grid_value_stays_silent():
+    # a slowly falling loss computed in bfloat16 (or float16) prints one grid value for many steps while it moves
+    # by less than the grid's step: printed in full (.item()) and to 6 digits, it is no frozen model
+    moving = 0.9 - 0.0001 * np.arange(12)
+    mant, exp = np.frexp(moving)
+    for bits in (8, 11):  # bfloat16, float16 significands
+        grid = np.ldexp(np.round(np.ldexp(mant, bits)), exp - bits)
+        assert np.unique(grid).size < 6  # the grid really holds its values over >= 5 points
+        for printed in (grid, np.round(grid, 6)):
+            assert findings(build(np.concatenate([[1.4], printed]))) == []
+    assert ul.on_16bit_grid(0.89453125) and ul.on_16bit_grid(0.894531)  # 229/256, in full and to 6 digits
+    assert not ul.on_16bit_grid(0.498765) and not ul.on_16bit_grid(0.712341)  # float32 values at 6 digits
+
+
 def test_significant_digits():
     assert ul.significant_digits(16771.4415) == 9
     assert ul.significant_digits(0.6931) == 4

@@ -14,11 +14,14 @@ that nothing changed instead, and an engineer reading them stops looking at the 
 
 Look-alikes that also keep a loss still are left to their own detectors: a learning rate logged at or collapsing
 to ~0 (scheduler_misuse), one far under its optimiser's range (lr_too_low), a loss pinned at exactly 0 or negative
-(a data fault), non-finite values (numerics), a loss that has converged to ~0 (a memorised training set).
+(a data fault), non-finite values (numerics), a loss that has converged to ~0 (a memorised training set), a
+frozen value that is a bfloat16 or float16 number (a loss computed in a 16-bit dtype holds a grid value while it
+moves by less than the grid's step).
 """
 
 from __future__ import annotations
 
+import math
 from decimal import Decimal
 
 import numpy as np
@@ -45,6 +48,12 @@ MIN_SIG_DIGITS = 6
 CONVERGED_SHARE = 0.01
 # A logged LR this small is no update at all: the schedule, not the parameters, froze the loss.
 ZERO_LR = 1e-12
+# Significand bits of bfloat16 (8) and float16 (11). A loss computed in a 16-bit dtype takes only the values of that
+# grid (bfloat16 steps 2^-8 of the value, ~0.4 %), so a loss that still moves slowly prints the same grid value for
+# many steps: the stillness is the dtype's, not the weights'. A float32 loss printed to 6 digits lands within half
+# a unit of its last digit of a bfloat16 value by chance ~0.03 % of the time (float16: ~0.2 %), so a frozen value
+# on either grid is read as a 16-bit loss and left alone.
+SIXTEEN_BIT_SIGNIFICANDS = (8, 11)
 
 
 def significant_digits(x: float) -> int:
@@ -77,6 +86,15 @@ def constant_run(v: np.ndarray) -> tuple[int, int] | None:
                 best = (start, i - start)
             start = i
     return best if best[1] >= MIN_CONSTANT_RUN else None
+
+
+def on_16bit_grid(x: float) -> bool:
+    """Whether `x`, as printed, is a bfloat16 or float16 number (the nearest one within half its last digit)."""
+    if not np.isfinite(x) or x == 0:
+        return False
+    half_unit = 0.5 * 10.0 ** (math.floor(math.log10(abs(x))) - significant_digits(x) + 1)
+    m, e = math.frexp(x)
+    return any(abs(math.ldexp(round(math.ldexp(m, b)), e - b) - x) <= half_unit for b in SIXTEEN_BIT_SIGNIFICANDS)
 
 
 def _lr_explains(run: Run) -> bool:
@@ -135,7 +153,7 @@ def _frozen_stretch(run: Run) -> tuple[Series, np.ndarray, np.ndarray, int, int,
         return None
     start, length = cr
     value = float(v[start])
-    if significant_digits(value) < MIN_SIG_DIGITS:
+    if significant_digits(value) < MIN_SIG_DIGITS or on_16bit_grid(value):
         return None
     if value <= CONVERGED_SHARE * float(np.max(np.abs(v[: start + 1]))):
         return None
