@@ -104,3 +104,40 @@ def test_a_small_climb_after_a_gap_already_at_leakage_size_is_silent() -> None:
     train = np.geomspace(0.04, 0.02, 10)
     val = np.array([0.60, 0.50, 0.45, 0.41, 0.39, 0.385, 0.39, 0.40, 0.41, 0.42])
     assert data.detect_overfitting(_run(train, val)) == []
+
+
+def _window_run(first_step: int, val: np.ndarray, train: np.ndarray) -> Run:
+    """One training and one held-out point per epoch, the log starting at epoch `first_step`."""
+    steps = np.arange(first_step, first_step + val.size)
+    run = Run()
+    run.add_series(Series("loss", steps, train, "run/train.log"))
+    run.add_series(Series("eval_loss", steps, val, "run/train.log"))
+    run.add_series(Series("eval_accuracy", steps, np.full(val.size, 0.5), "run/train.log"))
+    return run.finalize()
+
+
+# a late window of a long run (the shape of RasaHQ/rasa_core#486, epochs 112-121 of 300): the held-out loss is lowest
+# at the window's first point and rises at each of the last 7 evaluations while the training loss falls
+WINDOW_VAL = np.array([1.771, 1.7754, 1.7742, 1.7805, 1.7856, 1.7898, 1.7987, 1.8045, 1.8095, 1.8222])
+WINDOW_TRAIN = np.array([1.23, 1.14, 1.15, 1.06, 1.11, 1.11, 1.07, 1.05, 1.00, 1.07])
+
+
+def test_rises_at_end_counts_the_final_unbroken_climb() -> None:
+    assert heldout_trend.rises_at_end(WINDOW_VAL) == 7
+    assert heldout_trend.rises_at_end(np.array([2.0, 2.1, 2.0])) == 0
+    assert heldout_trend.rises_at_end(np.array([2.0])) == 0
+
+
+def test_a_steady_climb_in_a_late_window_is_overfitting() -> None:
+    f = data.detect_overfitting(_window_run(112, WINDOW_VAL, WINDOW_TRAIN))
+    assert len(f) == 1 and f[0].strength >= 0.5 and f[0].step == 112
+    assert any("after about 111 evaluations it does not show" in e for e in f[0].evidence)
+    assert any("rose at each of the last 7 evaluations" in e for e in f[0].evidence)
+
+
+def test_the_same_curve_from_the_first_epoch_never_improved_and_is_not_confirmed() -> None:
+    # logged from epoch 1, the first evaluation being the best means the held-out loss never improved: no trend read
+    assert all(f.strength < 0.5 for f in data.detect_overfitting(_window_run(1, WINDOW_VAL, WINDOW_TRAIN)))
+    # a late window whose held-out loss only wobbles (no unbroken climb to the end) stays silent
+    wobble = np.array([1.771, 1.79, 1.775, 1.80, 1.78, 1.805, 1.79, 1.81, 1.795, 1.80])
+    assert data.detect_overfitting(_window_run(112, wobble, WINDOW_TRAIN)) == []

@@ -26,6 +26,16 @@ def rises_to_end(values: np.ndarray, imin: int) -> int:
     return int(after.size - 1)
 
 
+def rises_at_end(values: np.ndarray) -> int:
+    """How many consecutive strict rises end the curve (0 when its last step is not a rise). For a log that is a
+    late window of its run (detect_overfitting's LATE_WINDOW_EVALS), where the held-out best lies before the window
+    and the window's own lowest point is only where the log happens to begin."""
+    k = 0
+    while k + 1 < values.size and values[-1 - k] > values[-2 - k]:
+        k += 1
+    return k
+
+
 def train_level_at_evals(loss: Series, eval_steps: np.ndarray) -> np.ndarray | None:
     """The training loss over the interval before each evaluation: the median of its finite points logged after the
     previous evaluation and up to this one (the last one before it when the interval holds none). None when an

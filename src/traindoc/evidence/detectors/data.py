@@ -732,6 +732,23 @@ SHORT_CLIMB_STRENGTH = 0.35
 STEADY_UNJUDGED = 0.45  # a climb under 10 % with no held-out task metric logged to say whether the task is hurt
 GAP_WIDENS_EVALS = 4
 GAP_WIDENS_STRENGTH = 0.45
+# A log that begins after >= 2 evaluation intervals it does not show (its first held-out point at >= 3x the median
+# spacing of its evaluations: "Epoch 113/300" at epoch-spaced validation, an excerpt of a long run) is a late window:
+# the held-out best may lie before it, so a first logged evaluation that is the window's lowest says nothing about
+# whether the held-out loss ever improved, and the climb is read from where the final unbroken run of rises starts
+# (docs/diagnose.md, "A held-out loss that climbs by small steps; a gap that opens").
+LATE_WINDOW_EVALS = 3
+
+
+def _late_window(steps: np.ndarray) -> tuple[float, int] | None:
+    """(median spacing of the evaluations, about how many evaluations precede the first logged one) when the log is a
+    late window of its run (LATE_WINDOW_EVALS); else None."""
+    if steps.size < 2:
+        return None
+    d = float(np.median(np.diff(steps)))
+    if d <= 0 or float(steps[0]) < LATE_WINDOW_EVALS * d:
+        return None
+    return d, int(round(float(steps[0]) / d)) - 1
 
 
 def detect_overfitting(run: Run) -> list[Finding]:
@@ -755,11 +772,15 @@ def detect_overfitting(run: Run) -> list[Finding]:
         if est.size - 1 - imin < 2 or end - mn < noise:
             return []
     climb, widens, gap_from, gap_to, gap_opens, leaked = 0, 0, math.nan, math.nan, False, False
+    late = None
     if level is None:
         imin = int(np.argmin(evv))
         mn = float(evv[imin])
-        if imin >= 1:  # the held-out loss improved first: its trend after the best is read (evidence/heldout_trend.py)
-            climb = heldout_trend.rises_to_end(evv, imin)
+        late = _late_window(est) if imin == 0 else None
+        if imin >= 1 or late is not None:
+            # the held-out loss improved first (or, in a late window, before the log begins): its trend after the
+            # best is read (evidence/heldout_trend.py)
+            climb = heldout_trend.rises_to_end(evv, imin) if imin >= 1 else heldout_trend.rises_at_end(evv)
             ratios = heldout_trend.gap_ratios(loss, est, evv)
             widens, gap_from, gap_to = heldout_trend.widening_gap(ratios)
             leaked = ratios is not None and float(ratios[imin]) >= LEAKED_GAP
@@ -786,7 +807,8 @@ def detect_overfitting(run: Run) -> list[Finding]:
               f"and rose {rise:.0%} to {fmt(end)} over the last {width} evaluations {cite_series(ev_s)}"]
     if steady or small == "short":
         n = climb
-        ev.append(f"the held-out loss rose at each of the last {n} evaluations ({fmt(mn)} -> {fmt(float(evv[-1]))}): "
+        ev.append(f"the held-out loss rose at each of the last {n} evaluations ({fmt(float(evv[-1 - n]))} -> "
+                  f"{fmt(float(evv[-1]))}): "
                   + (f"a trend, not a wobble (values that only wobble around a level line up {n + 1} in a row 1 "
                      f"time in {math.factorial(n + 1)})" if steady else
                      f"{n} rises in a row come 1 time in {math.factorial(n + 1)} by chance, so it is listed only"))
@@ -822,6 +844,10 @@ def detect_overfitting(run: Run) -> list[Finding]:
         # untrained model's level on either set): the held-out loss improved before it was first scored
         ev.append(f"the first evaluation is the best, and at {fmt(early[1])} already below the training loss's start "
                   f"{fmt(early[0])}: the held-out loss improved before it was first scored")
+    elif late is not None:
+        ev.append(f"the log begins at step {int(est[0])}, after about {late[1]} evaluations it does not show (one "
+                  f"every {fmt(late[0])} steps): the held-out best may lie before it, so its first evaluation being "
+                  "the lowest is no sign that the held-out loss never improved")
     elif imin == 0:
         # the first evaluation is already the best: held-out loss never improved, which fits a train/eval
         # mismatch (leakage, a wrong eval set) at least as well as memorisation

@@ -551,6 +551,19 @@ class _Parser:
         if text is not None:
             self._frame(block.at, text)
 
+    def restep(self, upto: int, shift: int) -> None:
+        """Move every point, epoch start and the last step taken at steps <= `upto` on by `shift`: epochs a format
+        could only count from 1 until a later line numbered them (parse_keras: bars before the first "Epoch i/N")."""
+        for steps in self.col.steps.values():
+            for i, s in enumerate(steps):
+                if s <= upto:
+                    steps[i] = s + shift
+        self.run.epoch_starts[:] = [(s + shift, e + shift) if s <= upto else (s, e) for s, e in self.run.epoch_starts]
+        if self.last_step is not None and self.last_step <= upto:
+            self.last_step += shift
+        if self.last_epoch is not None and self.last_epoch <= upto:
+            self.last_epoch += shift
+
     def finish(self) -> None:
         self._flush_metric_block()
         # the length the run is planned for, as its own progress counter prints it ("epoch 5/50"): a schedule that
@@ -794,6 +807,9 @@ class _Parser:
                 if rec is not None and rec.metrics:
                     break
                 rec = None
+            keras = self.states.get("keras")
+            if keras is not None and "keras_restep" in keras.extra:
+                self.restep(*keras.extra.pop("keras_restep"))
             if guard is not None:
                 rec = guard
             elif rec is None and not self.generic_in_order and phase_line(text):

@@ -559,6 +559,13 @@ def parse_keras(line: str, st: State) -> Record | None:
     m = _KERAS_EPOCH.match(line)
     if m:
         st.epoch = int(m.group(1))
+        done = st.extra.get("keras_done", 0) if st.extra.get("keras_counted") else 0
+        if done and not st.extra.get("keras_header_seen") and st.epoch > done + 1:
+            # An excerpt that begins inside a run ("... val_loss: 1.7710" then "Epoch 113/300"): Keras prints the
+            # header before each epoch's bar, so the bars counted before the first header are the epochs just before
+            # it, not epochs 1..done. The reader moves the points already taken (text_log._Parser.restep).
+            st.extra["keras_restep"] = (done, st.epoch - 1 - done)
+        st.extra["keras_header_seen"] = True
         st.extra.pop("keras_counted", None)  # headers from here on: they number the epochs
         return None
     m = _KERAS_EPOCH_INLINE.match(line)
