@@ -38,6 +38,7 @@ STACKS = {
     "accelerate": "corpusgen.accelerate_stack",
     "fabric": "corpusgen.fabric_stack",
     "paddle": "corpusgen.paddle_stack",
+    "fastai": "corpusgen.fastai_stack",
 }
 
 

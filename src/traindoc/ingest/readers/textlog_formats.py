@@ -990,6 +990,32 @@ def parse_accelerate_epoch(line: str, st: State) -> Record | None:
     return Record(None, metrics, eval=True, epoch=int(m.group(1))) if metrics else None
 
 
+# fastai's Recorder without a progress bar (`learn.no_bar()`, or no ProgressCallback): it hands each epoch's log to
+# `print` as a bare list, no header -- "[0, 1.9848957061767578, 1.9337577819824219, 0.3984375, '00:00']": the epoch
+# from 0, the smoothed training loss, the validation loss, the metrics in the order the Learner was given them, and
+# the epoch's duration as a quoted "mm:ss". Without a header the metrics have no names: they are kept as
+# valid_metric_<k> (validation metrics: fastai computes them on the validation set), a direction no rule assumes.
+_FASTAI_LIST = re.compile(r"^\[(\d+), ((?:[^,\]]+, )*)'(\d\d:\d\d(?::\d\d)?)'\]\s*$")
+_FASTAI_LIST_CELL = re.compile(rf"^(?:{NUM}|None|#na#)$")
+
+
+def parse_fastai_recorder(line: str, st: State) -> Record | None:
+    m = _FASTAI_LIST.match(line)
+    if not m or not m.group(2):
+        return None
+    cells = [c.strip() for c in m.group(2).split(", ") if c.strip()]
+    if not cells or not all(_FASTAI_LIST_CELL.match(c) for c in cells):
+        return None
+    names = ["train_loss", "valid_loss", *(f"valid_metric_{k}" for k in range(1, len(cells) - 1))]
+    metrics: dict[str, float] = {}
+    for name, cell in zip(names, cells, strict=False):
+        _put(metrics, name, cell)  # "None" / "#na#" (no validation set) carry no value
+    if not metrics:
+        return None
+    epoch = int(m.group(1)) + 1  # epochs completed, the clock of the fastai table and its CSVLogger (parse_table)
+    return Record(epoch, metrics, epoch=epoch)
+
+
 # Tables printed once per epoch: fastai ("epoch  train_loss  valid_loss  accuracy  time" then rows), Ultralytics
 # YOLO ("Epoch  GPU_mem  box_loss  cls_loss ..." then "1/100  2.1G  0.05 ..."). The header is remembered.
 _TABLE_HEADER = re.compile(
@@ -1024,6 +1050,25 @@ def _bare_loss_header(cols: list[str]) -> bool:
             and sum(c in _TABLE_LOSS_PARTS for c in low) >= 2)
 
 
+# fastai's console table (fastprogress) pads each cell to its header's width and prints a wider value unpadded, so a
+# large loss runs into the next cell: "8         15344.932617154326.796875392.84448200:00". Its floats are always
+# written with 6 decimals (f"{x:.6f}"), which splits such a row again without guessing.
+_FASTAI_GLUED = re.compile(r"#na#|-?nan|-?inf|-?\d+\.\d{6}|\d\d:\d\d(?::\d\d)?")
+
+
+def _unglue_fastai_row(cols: list[str], cells: list[str]) -> list[str]:
+    """The row's cells with run-together fastai values split apart; `cells` unchanged when the table is not
+    fastai's (epoch ... train_loss ... valid_loss ... time) or the split does not account for every character."""
+    low = [c.lower() for c in cols]
+    if low[0] != "epoch" or low[-1] != "time" or "train_loss" not in low or not cells or not cells[0].isdigit():
+        return cells
+    rest = "".join(cells[1:])
+    parts = _FASTAI_GLUED.findall(rest)
+    if "".join(parts) != rest or len(parts) != len(cols) - 1:
+        return cells
+    return [cells[0], *parts]
+
+
 def parse_table(line: str, st: State) -> Record | None:
     if _bare_loss_header(line.split()):
         st.extra["table"], st.extra["table_rows"] = ["row", *line.split()], 0
@@ -1049,6 +1094,8 @@ def parse_table(line: str, st: State) -> Record | None:
     # "epoch train_loss valid_loss error_rate" over "1 1.513021 1.041628 0.507326 (00:13)"; that cell is not a column.
     if len(cells) == len(cols) + 1 and _TABLE_ROW_DURATION.fullmatch(cells[-1]):
         cells = cells[:-1]
+    if len(cells) < len(cols):
+        cells = _unglue_fastai_row(cols, cells)
     if cols[0] == "row" and "table_rows" in st.extra:  # a header without its step column: rows count
         st.extra["table_rows"] += 1
         cells = [str(st.extra["table_rows"]), *cells]
@@ -2322,6 +2369,7 @@ FORMATS: list[Format] = [
     Format("yolo_results", parse_yolo_results),
     Format("gan_visualizer", parse_gan_visualizer),
     Format("basicsr", parse_basicsr),
+    Format("fastai_recorder", parse_fastai_recorder),
     Format("table", parse_table),
     Format("md_table", parse_md_table),
     Format("tsv_table", parse_tsv_table),
