@@ -40,7 +40,7 @@ MIN_PAIRS = 5
 MIN_MATCH_SHARE = 0.8
 MIN_DISTINCT = 3
 # Candidate lags come from the last few earlier occurrences of each value, and only the few lags seen most often
-# are checked over the whole series: the search stays linear on a million-point log (checking
+# are checked over the whole series: the search stays O(n log n) on a million-point log (checking
 # every lag was quadratic: a 1M-step log did not finish in 10 minutes).
 RECENT_OCCURRENCES = 4
 MAX_CHECKED = 16
@@ -72,26 +72,24 @@ def significant_digits(x: float) -> int:
 def recurrence(v: np.ndarray) -> tuple[int, int, float] | None:
     """(lag, matched pairs, share) of the shortest lag at which the series repeats itself exactly.
 
-    Linear in the points, whatever the log's length: the candidate lags are the distances back to the last
-    RECENT_OCCURRENCES earlier occurrences of each value (a value that recurs one period later has an occurrence
-    exactly one lag back, unless it also recurs more often than that within the period), counted; the MAX_CHECKED
+    O(n log n) whatever the log's length: the candidate lags are the distances back to the last RECENT_OCCURRENCES
+    earlier occurrences of each value, found by a stable sort (a value that recurs one period later has an
+    occurrence exactly one lag back, unless it also recurs more often within the period), counted; the MAX_CHECKED
     lags seen most often (a true period is seen at nearly every point, a chance coincidence of printed digits
     rarely) are checked over the whole series, shortest first.
     """
     n = v.size
-    seen: dict[float, list[int]] = {}
-    counts: dict[int, int] = {}
-    for i, x in enumerate(v.tolist()):
-        prev = seen.setdefault(x, [])
-        for j in prev:
-            if i - j >= 2:
-                counts[i - j] = counts.get(i - j, 0) + 1
-        prev.append(i)
-        if len(prev) > RECENT_OCCURRENCES:
-            del prev[0]
-    frequent = sorted((lag for lag, c in counts.items() if c >= MIN_PAIRS and lag <= n - MIN_PAIRS),
-                      key=lambda lag: (-counts[lag], lag))[:MAX_CHECKED]
-    for lag in sorted(frequent):
+    order = np.argsort(v, kind="stable")  # equal values stay in step order, so later minus earlier is a lag
+    sv = v[order]
+    found = []
+    for k in range(1, RECENT_OCCURRENCES + 1):
+        same = sv[k:] == sv[:-k]
+        found.append(order[k:][same] - order[:-k][same])
+    lags_seen, seen_count = np.unique(np.concatenate(found), return_counts=True)
+    keep = (lags_seen >= 2) & (lags_seen <= n - MIN_PAIRS) & (seen_count >= MIN_PAIRS)
+    lags_seen, seen_count = lags_seen[keep], seen_count[keep]
+    frequent = lags_seen[np.lexsort((lags_seen, -seen_count))[:MAX_CHECKED]]  # most often seen; ties: shorter
+    for lag in sorted(int(x) for x in frequent):
         a, b = v[:-lag], v[lag:]
         eq = a == b
         pairs = int(eq.sum())
