@@ -1734,15 +1734,20 @@ def parse_md_table(line: str, st: State) -> Record | None:
             st.extra["md_candidate"] = cells
         return None
     st.extra["md_rows"] += 1
+    return _header_row(header, values, st.extra["md_rows"])
+
+
+def _header_row(header: list[str], values: list[float | None], row: int) -> Record | None:
+    """A table row under its header of names: the first column is the step when it is a step or epoch counter
+    holding an integer, else the row's number; an epoch column also places the row in its epoch."""
     first = values[0]
     stepish = _STEPISH.match(header[0]) is not None and first is not None and first.is_integer()
     metrics = {name: v for name, v in zip(header, values, strict=True) if v is not None}
     if stepish:
         metrics.pop(header[0], None)
-    step = int(first) if stepish and first is not None else st.extra["md_rows"]
+    step = int(first) if stepish and first is not None else row
     is_epoch = header[0].lower().startswith("epoch") and stepish
     return Record(step, metrics, epoch=step if is_epoch else None) if metrics else None
-
 
 
 # Tab-separated tables a script writes itself: a header of names (spaces allowed inside a name: "Learning Rate<TAB>
@@ -1775,14 +1780,7 @@ def parse_tsv_table(line: str, st: State) -> Record | None:
     if header is None or len(cells) != len(header) or any(v is None for v in values):
         return None
     st.extra["tsv_rows"] += 1
-    first = values[0]
-    stepish = _STEPISH.match(header[0]) is not None and first is not None and first.is_integer()
-    metrics = {name: v for name, v in zip(header, values, strict=True) if v is not None}
-    if stepish:
-        metrics.pop(header[0], None)
-    step = int(first) if stepish and first is not None else st.extra["tsv_rows"]
-    is_epoch = header[0].lower().startswith("epoch") and stepish
-    return Record(step, metrics, epoch=step if is_epoch else None) if metrics else None
+    return _header_row(header, values, st.extra["tsv_rows"])
 
 
 # Julia's `@show` in a Flux/Knet training loop: `@show i, loss(x, y)` prints "(i, loss(x, y)) = (1, 0.2960)", with
