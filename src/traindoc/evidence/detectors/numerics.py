@@ -420,31 +420,10 @@ def detect_fp16_overflow(run: Run) -> list[Finding]:
                       f"not, so fp16 overflow is a first suspect the logs cannot confirm")
             strength = max(strength, 0.45)
             step = ctx.step if step is None else step
-        elif precision.half is None and not lead and (box_only := box_only_total(run)) is not None:
-            # the classification terms read the same weights and stay finite (evidence/nan_box.py): no float16
-            # gradient overflow was applied; only an activation overflow inside the box term fits
-            ev.append(f"non-finite from step {ctx.step} in {box_only.numbers['term']} alone: the classification "
-                      f"terms of the same forward pass stay finite, so the weights are finite and no float16 "
-                      f"gradient overflow was applied; only an activation overflow inside the box term fits, and "
-                      f"the run does not state its precision")
-            strength = max(strength, 0.2)
-            step = ctx.step if step is None else step
-        elif precision.half is None and not lead and (confined := confined_terms(run)) is not None:
-            # an applied gradient overflow writes inf/NaN into the weights and would reach every term
-            # (evidence/nan_terms.py); only an activation overflow inside the failing terms fits
-            ev.append(f"non-finite from step {ctx.step}, but {', '.join(confined.finite[:3])} stay finite through it: "
-                      f"the weights are finite, so no float16 gradient overflow was applied; only an activation "
-                      f"overflow inside {', '.join(confined.failing[:3])} fits, and the run does not state its "
-                      f"precision")
-            strength = max(strength, 0.2)
-            step = ctx.step if step is None else step
-        elif precision.half is None and not lead and (inputs := inputs_first(run)) is not None:
-            # a gradient overflow writes inf/NaN into the weights, so it shows in the train loss first; the held-out
-            # loss going first through finite weights leaves only an activation overflow on some inputs
-            ev.append(f"non-finite from step {ctx.step}, but {inputs.metric} went non-finite first (step "
-                      f"{inputs.step}) through finite weights: a float16 gradient overflow would have reached the "
-                      f"train loss first; only an activation overflow on some inputs fits, and the run does not "
-                      f"state its precision")
+        elif precision.half is None and not lead and (placed := _weights_stayed_finite(run, ctx.step)) is not None:
+            # a float16 gradient overflow that was applied writes inf/NaN into the weights and reaches every term and
+            # the train loss first; a NaN placed elsewhere leaves only an activation overflow there
+            ev.append(placed)
             strength = max(strength, 0.2)
             step = ctx.step if step is None else step
         elif precision.half is None and not lead:
@@ -480,6 +459,27 @@ def detect_fp16_overflow(run: Run) -> list[Finding]:
                     "half-precision range exceeded", ev, step,
                     {"precision": precision.evidence, "half": precision.half, "lowest_loss_scale": lowest,
                      "overflow_messages": n, "routine_search": 0 < strength < 0.5})]
+
+
+
+def _weights_stayed_finite(run: Run, step: int) -> str | None:
+    """Why the weights were still finite at a NaN (so no float16 gradient overflow was applied), or None: the
+    detector's box term alone (evidence/nan_box.py), some loss terms finite through it (evidence/nan_terms.py), the
+    held-out loss non-finite first (evidence/nan_inputs.py)."""
+    tail = "only an activation overflow {} fits, and the run does not state its precision"
+    if (box_only := box_only_total(run)) is not None:
+        return (f"non-finite from step {step} in {box_only.numbers['term']} alone: the classification terms of the "
+                f"same forward pass stay finite, so the weights are finite and no float16 gradient overflow was "
+                f"applied; " + tail.format("inside the box term"))
+    if (confined := confined_terms(run)) is not None:
+        return (f"non-finite from step {step}, but {', '.join(confined.finite[:3])} stay finite through it: the "
+                f"weights are finite, so no float16 gradient overflow was applied; "
+                + tail.format("inside " + ", ".join(confined.failing[:3])))
+    if (inputs := inputs_first(run)) is not None:
+        return (f"non-finite from step {step}, but {inputs.metric} went non-finite first (step {inputs.step}) "
+                f"through finite weights: a float16 gradient overflow would have reached the train loss first; "
+                + tail.format("on some inputs"))
+    return None
 
 
 DETECTORS = [detect_nan_inf, detect_fp16_overflow]
