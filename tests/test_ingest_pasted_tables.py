@@ -93,3 +93,30 @@ def test_julia_show_tuples():
 def test_julia_show_needs_a_counter_and_a_metric(tmp_path):
     run, _ = read_text(tmp_path, "(name, size(x)) = (3, 128)\n(a, b) = (1, 2)\n(x, y) = (4, 5)\n")
     assert not run.metrics
+
+
+# A side-by-side Markdown table as pasted from apex's ImageNet example (NVIDIA/apex#43, first rows): a group row
+# "train | validate" over the separator, the names in the first row under it, an empty spacer column between.
+_SIDE_BY_SIDE = (
+    "| train |        |        |        |      | validate |        |        |          |\n"
+    "| ----- | ------ | ------ | ------ | ---- | -------- | ------ | ------ | -------- |\n"
+    "| epoch | Top1   | Top5   | Loss   |      | epoch    | Top1   | Top5   | Loss     |\n"
+    "| 0     | 3.166  | 9.401  | 6.0748 |      | 0        | 3.054  | 9.308  | 12.1711  |\n"
+    "| 1     | 15.428 | 34.406 | 4.4438 |      | 1        | 18.206 | 39.778 | 4.1692   |\n"
+    "| 2     | 26.628 | 50.356 | 3.6012 |      | 2        | 29.108 | 54.764 | 3.3741   |\n"
+)
+
+
+def test_side_by_side_train_and_validate_table(tmp_path):
+    run, src = read_text(tmp_path, _SIDE_BY_SIDE)
+    assert src.format == "text_log:md_table"
+    assert points(run, "loss") == {0: 6.0748, 1: 4.4438, 2: 3.6012}  # "train Loss", by epoch
+    assert points(run, "eval_loss") == {0: 12.1711, 1: 4.1692, 2: 3.3741}  # "validate Loss"
+    assert not any("epoch" in name.lower() for name in run.metrics)  # the repeated epoch column is no metric
+
+
+def test_group_row_without_metric_names_under_it_is_not_a_table(tmp_path):
+    text = ("| team |      |      | city |\n| ---- | ---- | ---- | ---- |\n| name | home | away | town |\n"
+            "| 1    | 2    | 3    | 4    |\n")
+    run, _ = read_text(tmp_path, text)
+    assert not run.metrics

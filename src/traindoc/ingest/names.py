@@ -136,8 +136,9 @@ _ALIASES: dict[str, str] = {
 }
 
 # Split prefixes (on the normalised name). Eval-like ones turn the base into its eval form.
-# "vali_": the Informer / Autoformer time-series family prints "Vali Loss"; "dev_": the NLP name of the held-out set
-_EVAL_PREFIXES = ("eval_", "val_", "valid_", "validation_", "evaluation_", "vali_", "dev_")
+# "vali_": the Informer / Autoformer time-series family prints "Vali Loss"; "dev_": the NLP name of the held-out set;
+# "validate_": the verb the ImageNet example scripts name their held-out pass with (a "validate" column group)
+_EVAL_PREFIXES = ("eval_", "val_", "valid_", "validation_", "evaluation_", "vali_", "dev_", "validate_")
 _TRAIN_PREFIXES = ("train_", "training_", "trainer_")
 _EVAL_FORM = {"loss": "eval_loss", "accuracy": "eval_accuracy"}
 _PHASE_PREFIXES = ("test_", "testing_", "evaluate_", "evaluating_")

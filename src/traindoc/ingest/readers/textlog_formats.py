@@ -1719,34 +1719,87 @@ def parse_md_table(line: str, st: State) -> Record | None:
         line = line.translate(_BOX_BARS)
     if _MD_SEP.match(line):
         cand = st.extra.pop("md_candidate", None)
+        group = st.extra.pop("md_group", None)
         if cand:
-            st.extra["md_table"], st.extra["md_rows"] = cand, 0
+            st.extra["md_table"], st.extra["md_rows"] = _md_header(cand, None), 0
+        elif group:
+            st.extra["md_await_header"] = group  # the names come in the first row under the separator
         return None
     cells = _md_cells(line)
     if cells is None:
         st.extra.pop("md_table", None)  # a table ends at the first line that is not a row
         return None
+    group = st.extra.pop("md_await_header", None)
+    if group is not None and len(group) == len(cells) and _md_names(cells, metricy=True):
+        st.extra["md_table"], st.extra["md_rows"] = _md_header(cells, group), 0
+        return None
     header = st.extra.get("md_table")
-    values = [parse_number(c) for c in cells]
-    if header is None or len(cells) != len(header) or any(v is None for v in values):
+    values = _md_values(header, cells) if header is not None and len(cells) == len(header) else None
+    if values is None:
         st.extra.pop("md_table", None)
-        if all(c and c[0].isalpha() for c in cells) and any(_METRICY.search(c) for c in cells):
+        if _md_names(cells, metricy=True):
             st.extra["md_candidate"] = cells
+        elif _md_names(cells, metricy=False) and "" in cells:
+            st.extra["md_group"] = _fill_groups(cells)
         return None
     st.extra["md_rows"] += 1
     return _header_row(header, values, st.extra["md_rows"])
 
 
-def _header_row(header: list[str], values: list[float | None], row: int) -> Record | None:
+# Side-by-side tables (apex's ImageNet example as pasted in its issues): a group row "| train | | | | | validate |
+# | | |" above the separator, the names "| epoch | Top1 | Loss | | epoch | Top1 | Loss |" in the first row under it,
+# an empty spacer column between the groups. A column takes its group's name as a prefix ("validate Loss"), the
+# spacer and a repeated step column are no metric. Cells of names may be empty only as such spacers.
+def _md_names(cells: list[str], *, metricy: bool) -> bool:
+    names = [c for c in cells if c]
+    if len(names) < 2 or not all(c[0].isalpha() for c in names):
+        return False
+    return any(_METRICY.search(c) for c in names) if metricy else True
+
+
+def _fill_groups(cells: list[str]) -> list[str]:
+    out, cur = [], ""
+    for c in cells:
+        cur = c or cur
+        out.append(cur)
+    return out
+
+
+def _md_header(cells: list[str], group: list[str] | None) -> list[str | None]:
+    header: list[str | None] = []
+    for i, c in enumerate(cells):
+        if not c or (i > 0 and _STEPISH.match(c)):
+            header.append(None)  # a spacer, or a step column repeated for the second group
+        elif group and group[i] and not (i == 0 and _STEPISH.match(c)):
+            header.append(f"{group[i]} {c}")
+        else:
+            header.append(c)
+    return header
+
+
+def _md_values(header: list[str | None], cells: list[str]) -> list[float | None] | None:
+    values: list[float | None] = []
+    for name, c in zip(header, cells, strict=True):
+        v = parse_number(c) if c else None
+        if name is not None and v is None:
+            return None  # every named column needs a number
+        if name is None and c and v is None:
+            return None
+        values.append(v if name is not None else None)
+    return values
+
+
+def _header_row(header: list[str] | list[str | None], values: list[float | None], row: int) -> Record | None:
     """A table row under its header of names: the first column is the step when it is a step or epoch counter
-    holding an integer, else the row's number; an epoch column also places the row in its epoch."""
-    first = values[0]
-    stepish = _STEPISH.match(header[0]) is not None and first is not None and first.is_integer()
-    metrics = {name: v for name, v in zip(header, values, strict=True) if v is not None}
+    holding an integer, else the row's number; an epoch column also places the row in its epoch. A column without
+    a name (a spacer) is no metric."""
+    first, head = values[0], header[0] or ""
+    stepish = _STEPISH.match(head) is not None and first is not None and first.is_integer()
+    metrics = {name: v for name, v in zip(header, values, strict=True) if v is not None and name}
     if stepish:
-        metrics.pop(header[0], None)
+        metrics.pop(head, None)
     step = int(first) if stepish and first is not None else row
-    is_epoch = header[0].lower().startswith("epoch") and stepish
+    is_epoch = head.lower().startswith("epoch") and stepish
     return Record(step, metrics, epoch=step if is_epoch else None) if metrics else None
 
 
