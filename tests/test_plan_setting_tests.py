@@ -183,6 +183,15 @@ def test_fp16_to_bf16_hydra_dtype_in_the_primary_config(tmp_path: Path) -> None:
     assert "  dtype: bfloat16" in (root / "conf/config.yaml").read_text()
 
 
+def test_fp16_to_bf16_plain_argparse_launch_flag(tmp_path: Path) -> None:
+    """The same on the plain argparse layout: `--dtype float16` on train.sh's launch line (the argparse default
+    float32); the added test parses the launch line with the script's own parser."""
+    root = layout("plain_argparse", tmp_path / "p", {"train.sh": ("--steps 150", "--steps 150 --dtype float16")})
+    _, kinds = fixed_and_unfixed(root, "fp16_overflow", tmp_path)
+    assert kinds == ["launch:argparse"], kinds
+    assert "--steps 150 --dtype bfloat16" in (root / "train.sh").read_text()
+
+
 def test_fp16_to_bf16_accelerate_yaml(tmp_path: Path) -> None:
     root = layout("accelerate_deepspeed", tmp_path / "p", {"accelerate_config.yaml": ("mixed_precision: 'no'",
                                                                                       "mixed_precision: 'fp16'")})
