@@ -192,6 +192,16 @@ def test_fp16_to_bf16_plain_argparse_launch_flag(tmp_path: Path) -> None:
     assert "--steps 150 --dtype bfloat16" in (root / "train.sh").read_text()
 
 
+def test_fp16_to_bf16_notebook_settings_cell(tmp_path: Path) -> None:
+    """The same on the notebook export: `dtype = "float16"` in its settings cell (the model cast to it); the module
+    trains when imported, so the added test reads the assignment from the file (float16 on the unfixed copy)."""
+    root = layout("notebook_export", tmp_path / "p", {"letters_notebook.py": ('dtype = "float32"',
+                                                                              'dtype = "float16"')})
+    _, kinds = fixed_and_unfixed(root, "fp16_overflow", tmp_path)
+    assert kinds == ["python_assign:"], kinds
+    assert 'dtype = "bfloat16"' in (root / "letters_notebook.py").read_text()
+
+
 def test_fp16_to_bf16_accelerate_yaml(tmp_path: Path) -> None:
     root = layout("accelerate_deepspeed", tmp_path / "p", {"accelerate_config.yaml": ("mixed_precision: 'no'",
                                                                                       "mixed_precision: 'fp16'")})

@@ -328,6 +328,11 @@ LAYOUTS = {
                               # cell (the same model, data and figures, seeds 0-4)
                               warmup_at=("letters_notebook.py", 'warmup_steps = 0\nschedule = "constant"',
                                          'warmup_steps = {n}\nschedule = "cosine"'),
+                              # as the dataclass module: the settings cell's dtype casts the model (and AdamW's
+                              # state); float16 at AdamW 3e-3 is NaN from the first steps, bfloat16 trains
+                              # (docs/plan-apply-verify.md, "fp16_overflow")
+                              precision_at=("letters_notebook.py", 'dtype = "float32"', 'dtype = "{p}"'),
+                              precision_names=("float16", "bfloat16"),
                               # as the dataclass module: SGD 0.5 over 8 micro-batches, the loss alone logged
                               accum=(("letters_notebook.py", 'optimizer = "adamw"', 'optimizer = "sgd"'),
                                      ("letters_notebook.py", "lr = 1.0", "lr = 0.5"),
