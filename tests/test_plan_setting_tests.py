@@ -183,6 +183,25 @@ def test_fp16_to_bf16_hydra_dtype_in_the_primary_config(tmp_path: Path) -> None:
     assert "  dtype: bfloat16" in (root / "conf/config.yaml").read_text()
 
 
+def test_fp16_to_bf16_plain_argparse_launch_flag(tmp_path: Path) -> None:
+    """The same on the plain argparse layout: `--dtype float16` on train.sh's launch line (the argparse default
+    float32); the added test parses the launch line with the script's own parser."""
+    root = layout("plain_argparse", tmp_path / "p", {"train.sh": ("--steps 150", "--steps 150 --dtype float16")})
+    _, kinds = fixed_and_unfixed(root, "fp16_overflow", tmp_path)
+    assert kinds == ["launch:argparse"], kinds
+    assert "--steps 150 --dtype bfloat16" in (root / "train.sh").read_text()
+
+
+def test_fp16_to_bf16_notebook_settings_cell(tmp_path: Path) -> None:
+    """The same on the notebook export: `dtype = "float16"` in its settings cell (the model cast to it); the module
+    trains when imported, so the added test reads the assignment from the file (float16 on the unfixed copy)."""
+    root = layout("notebook_export", tmp_path / "p", {"letters_notebook.py": ('dtype = "float32"',
+                                                                              'dtype = "float16"')})
+    _, kinds = fixed_and_unfixed(root, "fp16_overflow", tmp_path)
+    assert kinds == ["python_assign:"], kinds
+    assert 'dtype = "bfloat16"' in (root / "letters_notebook.py").read_text()
+
+
 def test_fp16_to_bf16_accelerate_yaml(tmp_path: Path) -> None:
     root = layout("accelerate_deepspeed", tmp_path / "p", {"accelerate_config.yaml": ("mixed_precision: 'no'",
                                                                                       "mixed_precision: 'fp16'")})

@@ -208,12 +208,12 @@ def test_whole_loop_fits_a_warmup_longer_than_the_run(name: str, tmp_path: Path,
 def test_whole_loop_moves_a_float16_run_to_bfloat16(name: str, tmp_path: Path,
                                                     monkeypatch: pytest.MonkeyPatch) -> None:
     """Lightning's "16-true" (model and AdamW state in float16: its eps underflows to 0, NaN from the first steps) on
-    the two Lightning layouts, and the same pure float16 on the dataclass module and Hydra (a `dtype` setting, the
-    model cast to it): fp16_overflow is fixed by bfloat16 where the next run reads the precision (the LightningCLI
-    YAML; the Trainer call in code; TrainConfig's field default; Hydra's primary config), and the retrained run is
-    finite. Not realisable here: the HF
-    Trainer layouts (fp16 is mixed precision with float32 weights and optimizer state: a tiny model's activations
-    never reach float16's 65504, so no overflow to diagnose), nanoGPT and the other plain PyTorch layouts (no
+    the two Lightning layouts, and the same pure float16 on the dataclass module, Hydra, plain argparse and the
+    notebook export (a `dtype` setting, the model cast to it): fp16_overflow is fixed by bfloat16 where the next run
+    reads the precision (the LightningCLI YAML; the Trainer call in code; TrainConfig's field default; Hydra's primary
+    config; train.sh's `--dtype` flag; the notebook's settings cell), and the retrained run is finite. Not
+    realisable here: the HF Trainer layouts (fp16 is mixed precision with float32 weights and optimizer state: a
+    tiny model's activations never reach float16's 65504, so no overflow to diagnose), nanoGPT and MLflow (no
     precision setting in their code: docs/plan-apply-verify.md)."""
     whole_loop(name, "fp16_overflow", tmp_path, monkeypatch)
 

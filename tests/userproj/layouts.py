@@ -111,6 +111,11 @@ LAYOUTS = {
                                       f"--lr {RESUME_LR} --steps 150 --warmup_steps 0 --out runs/exp1 "
                                       "--init_from base/model.pt"),),
                              base_ckpt="base/model.pt",
+                             # as the dataclass module: --dtype casts the model (and AdamW's state) to it, given on
+                             # the launch line; float16 at AdamW 3e-3 is NaN from the first steps, bfloat16 trains
+                             # (docs/plan-apply-verify.md, "fp16_overflow")
+                             precision_at=("train.sh", "--steps 150", "--steps 150 --dtype {p}"),
+                             precision_names=("float16", "bfloat16"),
                              # SGD with momentum 0.9 at 0.5 (the top of SGD's range) over 8 micro-batches of 32,
                              # unclipped: divided, it trains as well as AdamW; undivided, every update is 8x (an LR of
                              # 4) and the loss goes non-finite within ~25 steps. The log shows a blow-up
@@ -323,6 +328,11 @@ LAYOUTS = {
                               # cell (the same model, data and figures, seeds 0-4)
                               warmup_at=("letters_notebook.py", 'warmup_steps = 0\nschedule = "constant"',
                                          'warmup_steps = {n}\nschedule = "cosine"'),
+                              # as the dataclass module: the settings cell's dtype casts the model (and AdamW's
+                              # state); float16 at AdamW 3e-3 is NaN from the first steps, bfloat16 trains
+                              # (docs/plan-apply-verify.md, "fp16_overflow")
+                              precision_at=("letters_notebook.py", 'dtype = "float32"', 'dtype = "{p}"'),
+                              precision_names=("float16", "bfloat16"),
                               # as the dataclass module: SGD 0.5 over 8 micro-batches, the loss alone logged
                               accum=(("letters_notebook.py", 'optimizer = "adamw"', 'optimizer = "sgd"'),
                                      ("letters_notebook.py", "lr = 1.0", "lr = 0.5"),

@@ -25,6 +25,7 @@ grad_accum_steps = 1  # micro-batches of 32 per optimizer step
 depth = 0  # hidden layers between the embedding and the output layer
 activation = "tanh"  # of the hidden layers: tanh, sigmoid or gelu
 use_layer_norm = True  # a LayerNorm in front of each hidden layer's Linear
+dtype = "float32"  # of the weights and with them the optimizer state: float32, bfloat16 or float16
 
 
 # In[3]:
@@ -34,11 +35,12 @@ run = wandb.init(project="letters", mode="offline", config={"lr": lr, "steps": s
                                                              "schedule": schedule, "optimizer": optimizer,
                                                              "grad_accum_steps": grad_accum_steps, "depth": depth,
                                                              "activation": activation,
-                                                             "use_layer_norm": use_layer_norm})
+                                                             "use_layer_norm": use_layer_norm, "dtype": dtype})
 ACTIVATIONS = {"tanh": torch.nn.Tanh, "sigmoid": torch.nn.Sigmoid, "gelu": torch.nn.GELU}
 hidden = [torch.nn.Sequential(torch.nn.LayerNorm(64) if use_layer_norm else torch.nn.Identity(),
                               torch.nn.Linear(64, 64), ACTIVATIONS[activation]()) for _ in range(depth)]
 model = torch.nn.Sequential(torch.nn.Embedding(VOCAB_SIZE, 64), *hidden, torch.nn.Linear(64, VOCAB_SIZE))
+model = model.to(getattr(torch, dtype))
 if optimizer == "sgd":
     opt = torch.optim.SGD(model.parameters(), lr=lr, momentum=0.9)
 else:
@@ -60,7 +62,8 @@ step_loss = 0.0
 for i in range(steps * grad_accum_steps):
     ids, _ = batch_ids(lines[i % 1900:i % 1900 + 32])
     x = torch.tensor(ids)
-    loss = F.cross_entropy(model(x[:, :-1]).reshape(-1, VOCAB_SIZE), x[:, 1:].reshape(-1))
+    logits = model(x[:, :-1]).float()  # the loss in float32, whatever the weights' dtype
+    loss = F.cross_entropy(logits.reshape(-1, VOCAB_SIZE), x[:, 1:].reshape(-1))
     step_loss += loss.item() / grad_accum_steps
     loss = loss / grad_accum_steps  # the accumulated gradient is the mean over the micro-batches
     loss.backward()

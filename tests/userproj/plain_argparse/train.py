@@ -25,6 +25,8 @@ def get_args():
     p.add_argument("--activation", default="sigmoid", choices=sorted(ACTIVATIONS), help="of the extra layers")
     p.add_argument("--use_layer_norm", action=argparse.BooleanOptionalAction, default=False,
                    help="a LayerNorm in front of each extra layer")
+    p.add_argument("--dtype", default="float32", choices=["float32", "bfloat16", "float16"],
+                   help="of the weights and with them the optimizer state")
     p.add_argument("--out", default="runs/exp")
     p.add_argument("--init_from", help="weights saved by an earlier run (--save_to): continue from them")
     p.add_argument("--save_to", help="save the trained weights here")
@@ -49,7 +51,7 @@ class NextLetter(nn.Module):
 def loss_on(model, lines):
     ids, mask = batch_ids(lines)
     ids, mask = torch.tensor(ids), torch.tensor(mask)
-    logits = model(ids[:, :-1])
+    logits = model(ids[:, :-1]).float()  # the loss in float32, whatever the weights' dtype
     targets = ids[:, 1:].masked_fill(mask[:, 1:] == 0, -100)
     return F.cross_entropy(logits.reshape(-1, logits.size(-1)), targets.reshape(-1), ignore_index=-100)
 
@@ -63,7 +65,7 @@ def main():
     (out / "args.json").write_text(json.dumps(vars(args), indent=2))
     train, held_out = make_lines(4000, seed=1), make_lines(256, seed=2)
     model = NextLetter(VOCAB_SIZE, depth=args.depth, activation=args.activation,
-                       use_layer_norm=args.use_layer_norm)
+                       use_layer_norm=args.use_layer_norm).to(getattr(torch, args.dtype))
     if args.init_from:
         model.load_state_dict(torch.load(args.init_from, weights_only=True))
     if args.optimizer == "sgd":
