@@ -133,3 +133,14 @@ def test_a_candidate_the_plan_chose_is_checked_and_gone_only_when_no_longer_list
     assert not same["passed"] and [(c["cause"], c["gone"]) for c in same["causes"]] == [("lr_too_high", False)]
     ok = verify(doc, [str(fixed)], diagnosis_path=str(diag))
     assert ok["passed"] and [(c["cause"], c["gone"], c["after"]) for c in ok["causes"]] == [("lr_too_high", True, 0.0)]
+
+
+def test_a_differential_candidate_is_no_finding_for_gone():
+    """A cause listed only as a differential candidate of a symptom in the new run (a loss that rose 15 %) does not
+    keep a fixed candidate 'not gone': nothing in the log points at it."""
+    from traindoc.verify.check import found_causes
+
+    new = {"root_causes": [{"cause": "grad_explosion", "confidence": 0.06},
+                           {"cause": "grad_accum_bug", "confidence": 0.05, "differential": "diverged"}]}
+    assert found_causes(new) == {"grad_explosion"}
+    assert found_causes({"root_causes": []}) == set()

@@ -44,6 +44,12 @@ class NotANewRun(ValueError):
     """The "new run" is the diagnosed run, a copy of it, or older than the fix (verify/freshness.py)."""
 
 
+def found_causes(diag: dict) -> set[str]:
+    """The causes a diagnosis lists on a finding of its own; a differential candidate (`differential`: listed only
+    because a symptom it commonly produces is in the log) is left out."""
+    return {rc["cause"] for rc in diag.get("root_causes", []) if not rc.get("differential")}
+
+
 def verify(original: dict[str, Any], new_paths: list[str], configs: tuple[str, ...] = (),
            code_dirs: tuple[str, ...] = (), run: Run | None = None, diagnosis_path: str | None = None,
            plan_path: str | None = None) -> dict[str, Any]:
@@ -76,7 +82,8 @@ def verify(original: dict[str, Any], new_paths: list[str], configs: tuple[str, .
         after_conf = new_conf.get(rc["cause"], 0.0)
         before = float(rc["confidence"])
         # a candidate chosen below 0.5 is gone only when no longer listed (the new diagnosis lists causes >= 0.03)
-        gone = after_conf <= REPORTED if before > REPORTED else rc["cause"] not in new_conf
+        # on a finding of its own: a differential candidate is the symptom's list of usual causes, not evidence
+        gone = after_conf <= REPORTED if before > REPORTED else rc["cause"] not in found_causes(new_diag)
         causes.append({"cause": rc["cause"], "before": before, "after": after_conf, "gone": gone})
     passed = bool(reported) and all(c["holds"] for c in checks) and all(c["gone"] for c in causes)
     if not reported:
