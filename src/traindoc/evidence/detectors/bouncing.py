@@ -29,6 +29,7 @@ import numpy as np
 
 from traindoc.evidence import heldout
 from traindoc.evidence.context import cite_series, loss_series
+from traindoc.evidence.detectors.epoch_curves import loss_without_grad_norm
 from traindoc.evidence.finding import Finding
 from traindoc.evidence.stats import fmt
 from traindoc.ingest.model import Run
@@ -97,12 +98,10 @@ def rows_are_epochs(run: Run, steps: np.ndarray) -> bool:
 def detect_loss_bounces(run: Run) -> list[Finding]:
     """An epoch history whose loss goes back half-way to its start, >= 3x its best, at >= 3 separate rows and falls
     again each time: the step oversteps the valley (lr_too_high 0.5)."""
-    if run.series("grad_norm") is not None or run.series("grad_2.0_norm_total") is not None:
+    got = loss_without_grad_norm(run)
+    if got is None:
         return []
-    loss = loss_series(run)
-    if loss is None:
-        return []
-    st, v = loss.finite()
+    loss, st, v = got
     if v.size < 2 * LOSS_EPISODES or v.size > EPOCH_MAX_ROWS or not bool(np.all(v > 0)) or not rows_are_epochs(run, st):
         return []
     rel = loss_relapses(v)

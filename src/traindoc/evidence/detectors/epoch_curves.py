@@ -460,15 +460,25 @@ SPIKE_BACK = 2.0
 SPIKE_STRENGTH = 0.4
 
 
+def loss_without_grad_norm(run: Run) -> tuple[Series, np.ndarray, np.ndarray] | None:
+    """(loss, steps, finite values) of the training loss when no global grad norm is logged: the epoch-level rules
+    read an explosion or an overshoot from the loss alone, which a logged grad norm shows directly to other rules."""
+    if run.series("grad_norm") is not None or run.series("grad_2.0_norm_total") is not None:
+        return None
+    loss = loss_series(run)
+    if loss is None:
+        return None
+    st, v = loss.finite()
+    return loss, st, v
+
+
 def detect_epoch_spike(run: Run) -> list[Finding]:
     """An epoch history (5-50 rows, no grad norm) whose loss jumps >= 10x in one row after stable rows, from a
     level at its best so far, and comes back under 2x that level: a burst that recovered (grad_explosion 0.4)."""
-    if run.series("grad_norm") is not None or run.series("grad_2.0_norm_total") is not None:
+    got = loss_without_grad_norm(run)
+    if got is None:
         return []
-    loss = loss_series(run)
-    if loss is None:
-        return []
-    st, v = loss.finite()
+    loss, st, v = got
     if v.size < 5 or v.size > CLIMB_MAX_ROWS or not bool(np.all(v > 0)):
         return []
     for j in range(1, v.size - 1):
@@ -577,12 +587,10 @@ def detect_epoch_compounding(run: Run) -> list[Finding]:
     """The loss grows >= 100x at each of two consecutive logged points from a sane start (< ln 1e6, or within 4x of
     the held-out loss scored at the same step): an explosion seen at an epoch's resolution (grad_explosion 0.55, no
     grad norm logged)."""
-    if run.series("grad_norm") is not None or run.series("grad_2.0_norm_total") is not None:
+    got = loss_without_grad_norm(run)
+    if got is None:
         return []
-    loss = loss_series(run)
-    if loss is None:
-        return []
-    st, v = loss.finite()
+    loss, st, v = got
     if v.size < 3 or compounding_growth(st, v) is not None:
         return []  # the per-step compounding rule reads it (detect_grad_explosion)
     for j in range(v.size - 2):
