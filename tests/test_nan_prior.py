@@ -168,3 +168,21 @@ def test_a_nan_below_a_late_epoch_marker_is_not_from_the_start() -> None:
     run = corpus_run("g1-deepspeech-238-training-loss-inf")
     assert run.epoch_starts and run.epoch_starts[0][1] == 9
     assert data.detect_nan_from_start(run) == [] and lr_strength(run) == 0.55
+
+
+def test_stable_before_nan_after_many_finite_points_or_in_a_late_excerpt() -> None:
+    # fires: >= STABLE_POINTS finite points; two finite points in an excerpt that starts in epoch 3
+    why = nan_prior.stable_before_nan(nan_run(nan_prior.STABLE_POINTS))
+    assert why is not None and "stable at its LR" in why
+    late = nan_run(2)
+    late.epoch_starts.append((10, 3))
+    why = nan_prior.stable_before_nan(late)
+    assert why is not None and "epoch 3" in why
+
+
+def test_not_stable_before_an_early_nan_one_never_finite_or_for_a_stated_lr_alone() -> None:
+    # silent: two finite points from the start (the LR-first reading), a NaN from the start, and a stated LR that
+    # clears the LR without any stretch run at it (lr_cleared's business, not a behaviour)
+    assert nan_prior.stable_before_nan(nan_run(2)) is None and nan_prior.lr_first(nan_run(2))
+    assert nan_prior.stable_before_nan(nan_run(0)) is None
+    assert nan_prior.stable_before_nan(nan_run(2, config={"lr": 5e-4})) is None

@@ -11,8 +11,11 @@ any precision unless the code guards them:
 When the first non-finite loss of a run (evidence/context.py: NanContext, no lead before it) is one of these terms,
 an experienced engineer's first answer is the guard (clamp the log-variance, an epsilon in the log, the loss from
 logits): the op is where the fix goes whatever else helped it fail (float16 narrows the range the op has before it
-fails, it does not create the op). The log still cannot confirm it (no op is located in the code), so this only
-moves the op ahead of its level companions, below the report threshold (detectors/numerics.py: detect_nan_inf).
+fails, it does not create the op). From the first logged point the log cannot confirm it (no op is located in the
+code, and nothing has run at the LR yet), so this only moves the op ahead of its level companions, below the report
+threshold; after a stretch in which the run was stable at its LR (evidence/nan_prior.py: stable_before_nan) the
+LR is out and the op is confirmed, as finite companion terms confirm it (detectors/numerics.py: detect_nan_inf,
+OBJECTIVE_STABLE).
 """
 
 from __future__ import annotations

@@ -71,6 +71,23 @@ def _zero_lr_until_nan(run: Run) -> str | None:
             f"the weights, so no step size produced it")
 
 
+def stable_before_nan(run: Run) -> str | None:
+    """Why the run shows itself stable at its LR before a NaN that stays with no lead (for the evidence), or None:
+    STABLE_POINTS or more finite losses before it, or an excerpt whose first epoch marker names epoch LATE_EPOCH or
+    later with finite losses before the NaN (a whole epoch or more ran at that LR without diverging). The converse
+    of `lr_first`'s stable-stretch tests; behaviour, not a stated value (`lr_cleared` reads the stated LR)."""
+    ctx = nan_context(run)
+    if ctx is None or not ctx.loss_nan or ctx.recovers or ctx.lr_lead:
+        return None
+    if ctx.finite_before >= STABLE_POINTS:
+        return (f"the loss was finite for {ctx.finite_before} logged points before it, none climbing: the run was "
+                f"stable at its LR")
+    if ctx.finite_before and first_epoch(run) >= LATE_EPOCH:
+        return (f"the log starts in epoch {first_epoch(run)} with a finite loss: at least one whole epoch ran at "
+                f"that LR without diverging")
+    return None
+
+
 def lr_first(run: Run) -> bool:
     """A NaN that stays, with no lead before it, no stated precision, no LR that clears it and no stable stretch:
     an LR too high is the first reading (module docstring)."""

@@ -25,7 +25,7 @@ from traindoc.evidence.finding import Finding
 from traindoc.evidence.nan_box import box_only_total
 from traindoc.evidence.nan_inputs import inputs_first
 from traindoc.evidence.nan_objective import log_objective
-from traindoc.evidence.nan_prior import lr_cleared, lr_first
+from traindoc.evidence.nan_prior import lr_cleared, lr_first, stable_before_nan
 from traindoc.evidence.nan_terms import confined_terms
 from traindoc.evidence.norm_eps import zero_norm_eps, zero_norm_eps_evidence
 from traindoc.evidence.precision import sixteen_bit_weights, training_precision
@@ -105,13 +105,25 @@ def _heldout_only_op(run: Run) -> list[Finding]:
 # fp16 overflow and the data (0.35 each, "cannot tell") but below OP_EVIDENCE (diagnosis/unexplained_nan.py, 0.5):
 # the name of the term is a prior on where the guard goes, not an op located in the code
 OBJECTIVE_OP = 0.4
+# ... and the same NaN after the run was stable at its LR (evidence/nan_prior.py: stable_before_nan, STABLE_POINTS
+# finite losses or a late-epoch excerpt): the LR is out, and what is left is float16 overflow, which narrows the
+# range the op has but does not create the op (the guard is the fix either way), and one bad batch. The term's name
+# then locates the op as finite companion terms do (confined terms, 0.5 where float16 is not stated): confirmed at
+# OP_EVIDENCE (diagnosis/unexplained_nan.py). An early NaN whose LR nothing clears keeps the LR-first reading; a NaN
+# from the first logged point, or one whose LR only a stated value clears, keeps OBJECTIVE_OP
+OBJECTIVE_STABLE = 0.5
 
 
-def _objective_reading(kind: str) -> str:
-    return (f"the NaN came out of {'a KL divergence term' if kind == 'KL divergence' else 'an adversarial loss'} "
-            f"with no blow-up and no LR change before it: its unguarded log (of a variance, a probability or a "
-            f"saturated discriminator) is the first suspect, fp16 overflow (precision not stated) and the data the "
-            f"next; the logs alone cannot confirm it (an op located in the code would)")
+def _objective_reading(kind: str, lr_out: bool = False) -> str:
+    term = "a KL divergence term" if kind == "KL divergence" else "an adversarial loss"
+    if lr_out:
+        return (f"the NaN came out of {term} with no blow-up and no LR change before it, after the run was stable at "
+                f"its LR: its unguarded log (of a variance, a probability or a saturated discriminator) is the cause "
+                f"to fix; float16 overflow (precision not stated) would only narrow that op's range, and one bad "
+                f"batch is the remaining alternative")
+    return (f"the NaN came out of {term} with no blow-up and no LR change before it: its unguarded log (of a "
+            f"variance, a probability or a saturated discriminator) is the first suspect, fp16 overflow (precision "
+            f"not stated) and the data the next; the logs alone cannot confirm it (an op located in the code would)")
 
 
 def detect_nan_inf(run: Run) -> list[Finding]:
@@ -130,7 +142,8 @@ def detect_nan_inf(run: Run) -> list[Finding]:
       not stated -> 0.35, level with fp16_overflow's 0.35 and below the report threshold (no op is located, so
       neither is confirmed whatever the corpus the calibration saw), and the evidence says the logs cannot tell;
       0.25 where the LR is the first reading (evidence/nan_prior.py: an early NaN with no stated LR that clears
-      it), the op being the last of the three.
+      it), the op being the last of the three. Out of a KL or adversarial term (evidence/nan_objective.py) the op
+      comes first: 0.4, or 0.5 (confirmed, OBJECTIVE_STABLE) after a stable stretch at the run's LR.
     """
     loss, g = nan_watch_series(run), run.series("grad_norm")
     ctx = nan_context(run)
@@ -238,9 +251,16 @@ def detect_nan_inf(run: Run) -> list[Finding]:
         if cleared:
             ev.append(f"{cleared}: the LR does not explain it")
         if (objective := log_objective(run)) is not None:
-            reading = _objective_reading(objective.kind)
             ev.append(objective.evidence)
-            strength = OBJECTIVE_OP  # the op ahead of its level companions (evidence/nan_objective.py)
+            # a stable stretch before the NaN (evidence/nan_prior.py: stable_before_nan) puts the LR out by what the
+            # run did, and the term that failed takes the log of a model output: the guard is the fix, as where
+            # finite companion terms locate the failing ones (confined terms, 0.5 above). A stated LR alone
+            # (lr_cleared: <= 1e-3 for an unnamed optimiser) is a weaker exclusion and keeps OBJECTIVE_OP
+            stable = stable_before_nan(run)
+            if stable is not None:
+                ev.append(f"{stable}: the LR does not explain it")
+            reading = _objective_reading(objective.kind, lr_out=stable is not None)
+            strength = OBJECTIVE_STABLE if stable is not None else OBJECTIVE_OP
     anomaly = [e for e in evts if e.tag == "anomaly_nan"]
     if anomaly and not (ctx is not None and (ctx.lr_lead or lr_above)):
         # torch.autograd.detect_anomaly names the backward op that produced the NaN: the op is located
