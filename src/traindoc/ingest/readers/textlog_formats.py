@@ -1194,6 +1194,9 @@ def _onmt_metrics(pairs_: dict[str, float]) -> dict[str, float]:
 def parse_opennmt(line: str, st: State) -> Record | None:
     m = _ONMT_STEP.match(line)
     if m:
+        # "Step 50/100000000": the total is -train_steps, the planned run (a warmup or schedule is judged against it
+        # when the log is an excerpt of the run's first steps)
+        plan_steps(st, int(m.group(2)))
         metrics = _onmt_metrics(pairs(m.group(3)))
         return Record(int(m.group(1)), metrics) if metrics else None
     m = _ONMT_EPOCH.match(line)
@@ -1624,6 +1627,71 @@ def parse_yolo_results(line: str, st: State) -> Record | None:
     return Record(ep, metrics, epoch=ep)
 
 
+# Trax's supervised training loop (trax.supervised.training.Loop, its `_log_summary`): one metric a line,
+# "Step    500: train WeightedCategoryCrossEntropy |  0.62914723", "Step    500: eval  WeightedCategoryAccuracy |
+# 0.74062500", beside "Step    500: Ran 499 train steps in 5.77 secs" and "Step      1: Total number of trainable
+# weights: 2327042" (no metric). The train line's metric is the train task's loss layer, the eval lines the eval
+# task's metrics; the Loop names them by their layer (CrossEntropyLoss, WeightedCategoryCrossEntropy, L2Loss,
+# WeightedCategoryAccuracy, SequenceAccuracy, ...), so a cross-entropy or "...Loss" layer is the loss and an accuracy
+# layer the accuracy.
+_TRAX = re.compile(rf"^Step\s+(\d+): (train|eval)\s+([A-Za-z]\w*)\s*\|\s*({NUM})\s*$")
+
+
+def _trax_name(layer: str) -> str:
+    low = layer.lower()
+    if "crossentropy" in low or low.endswith("loss"):
+        return "loss"
+    if "accuracy" in low:
+        return "accuracy"
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", layer).lower()  # "SequenceAccuracy"-like names as snake case
+
+
+def parse_trax(line: str, st: State) -> Record | None:
+    m = _TRAX.match(line)
+    if not m:
+        return None
+    v = parse_number(m.group(4))
+    if v is None:
+        return None
+    name = _trax_name(m.group(3))
+    if m.group(2) == "eval":
+        return Record(int(m.group(1)), {f"eval_{name}": v}, eval=True)
+    return Record(int(m.group(1)), {name: v})
+
+
+# nolearn's NeuralNet(verbose=1) prints one row an epoch under the header "epoch  train loss  valid loss  train/val
+# [valid acc]  dur" (nolearn.lasagne.handlers.PrintLog, tabulate). People paste the rows without the header: "    241
+# 1.62136       3.61951      0.44795  1.04s". Read as nolearn's only when the row proves it: its fourth number is
+# the train/valid ratio of the second and third (PrintLog's own column) to its printed precision, the last cell is
+# the epoch's duration in seconds, and the valid accuracy column is there only for a classifier. Once a row has
+# proven it, rows whose losses are non-finite (the ratio then prints nan) keep the layout.
+_NOLEARN_ROW = re.compile(rf"^\s*(\d+)\s+({NUM})\s+({NUM})\s+({NUM})(?:\s+({NUM}))?\s+{NUM}s\s*$")
+
+
+def _nolearn_ratio_holds(train: float, valid: float, ratio: float) -> bool:
+    if not (math.isfinite(train) and math.isfinite(valid) and math.isfinite(ratio)) or valid == 0:
+        return False
+    return abs(train / valid - ratio) <= 1e-5 + 1e-4 * abs(ratio)  # printed to 5-6 decimals
+
+
+def parse_nolearn_rows(line: str, st: State) -> Record | None:
+    m = _NOLEARN_ROW.match(line)
+    if not m:
+        return None
+    train, valid, ratio = (parse_number(m.group(i)) for i in (2, 3, 4))
+    if train is None or valid is None or ratio is None:
+        return None
+    if not _nolearn_ratio_holds(train, valid, ratio):
+        if not st.extra.get("nolearn_rows") or all(math.isfinite(x) for x in (train, valid, ratio)):
+            return None  # an unproven row, or finite numbers that are not nolearn's ratio: another table
+    st.extra["nolearn_rows"] = True
+    ep = int(m.group(1))
+    metrics = {"loss": train, "eval_loss": valid}
+    if m.group(5) is not None:
+        _put(metrics, "eval_accuracy", m.group(5))
+    return Record(ep, metrics, epoch=ep, from_epoch=True)
+
+
 # The image-to-image GAN trainers' visualizer (pytorch-CycleGAN-and-pix2pix's loss_log.txt, pix2pixHD, SPADE, CUT
 # and their forks): "(epoch: 3, iters: 400, time: 0.181, data: 0.002) D_A: 0.267 G_A: 0.371 cycle_A: 2.511 ...",
 # newer versions with commas ("(epoch: 1, iters: 100, time: 0.109, data: 0.097) , D_A: 0.306, G_A: 0.446"). Every
@@ -1954,8 +2022,14 @@ STEP_KEYS = {"step", "iter", "iteration", "it", "global_step", "update", "num_up
              "total_train_updates"}  # ParlAI's count of optimizer updates since the start (its `updates` is per report)
 EPOCH_KEYS = {"epoch", "ep", "epochs"}
 # A generic line counts only when it names something metric-like; otherwise "Saving 3 files to disk" is a metric.
-_METRICY = re.compile(r"loss|cost|lr\b|learning|grad|norm|acc|ppl|perplexity|score|reward|error|mfu|tps|tok"
-                      r"|(?<![a-z])err(?![a-z])", re.I)  # "err-top1", "top5_err": an error rate
+# "tok" is a throughput ("tok/s", "tokens_per_sec"), not the preprocessing word ("Tokenizing Time=0.05s" in GluonNLP's
+# examples). The task metrics of whole fields are named by their abbreviation alone ("Dev: UAS 95.9% LAS 94.8%" for
+# dependency parsing, "BLEU", "WER"/"CER" for speech, "F1", "AUC", "IoU"/"Dice" for segmentation, "PSNR"/"SSIM" for
+# restoration, "ROUGE" for summarisation): as whole words only, so that "mapping" or "dice_roll" stay out.
+_METRICY = re.compile(r"loss|cost|lr\b|learning|grad|norm|acc|ppl|perplexity|score|reward|error|mfu|tps|tok(?!eni[sz])"
+                      r"|(?<![a-z])err(?![a-z])"  # "err-top1", "top5_err": an error rate
+                      r"|(?<![a-z])(?:f1|uas|las|bleu|wer|cer|auc|iou|miou|dice|psnr|ssim|rouge(?:lsum|l|\d)?)(?![a-z])",
+                      re.I)
 # A loss printed as its components under one label, each a bare "name value" with no ':' or '=' of its own (the YOLO
 # v2/v3 PyTorch ports: marvis/pytorch-yolo2 and its forks print "loss: x 2.349184, y 2.490905, w 4.355775, h
 # 3.614321, conf 39.847290, cls 65.046005, total 117.703484", eriklindernoren/PyTorch-YOLOv3 "[Losses: x 0.155323,
@@ -2063,7 +2137,9 @@ _ONLY_STEP = re.compile(r"^(?:[a-z_]\w*(?:\.[a-z_]\w*)+\s+-\s+)?"  # a Python lo
                         # whose metrics follow on indented lines of their own)
                         r"(?:\[[a-z_][\w.]*:\d+(?:,\s*rank=\d+)?\]\s+)?"
                         r"\W*(?:(?:start(?:ing)?|begin(?:ning)?|going\s+into|entering)\s+(?:of\s+)?)?"
-                        r"(global[_ ]step|step|iter|iteration|epoch)\W+(\d+)(?:\s*/\s*\d+)?\W*$", re.I)
+                        # "Epoch 3/10", and "Epoch 3 out of 500" (GluonNLP's parsing example, many loops)
+                        r"(global[_ ]step|step|iter|iteration|epoch)\W+(\d+)(?:\s*(?:/|(?:out\s+)?of)\s*\d+)?\W*$",
+                        re.I)
 
 
 # Warning and error lines carry numbers ("Attempted loss scale: 65536 ... Reducing hysteresis to 1") that are not
@@ -2203,8 +2279,15 @@ def _epoch_position(st: State, epoch: int, count: int, update: bool) -> int:
     return x["ep_offset"] + count
 
 
+_BEST_SO_FAR = re.compile(r"(?:currently\s+|so\s+far\s+)?best\b", re.I)
+# pycocotools' summary (" Average Precision  (AP) @[ IoU=0.50      | area=   all | maxDets=100 ] = 0.391"): the pairs
+# inside "@[...]" are the row's selectors (an IoU threshold, a detection cap), not measurements; the AP after "=" has
+# no name of its own on the line. Left to the detection-family parsers, as the generic rules always did.
+_COCO_SUMMARY = re.compile(r"^\s*Average (?:Precision|Recall)\s+\(A[PR]\)")
+
+
 def parse_generic(line: str, st: State) -> Record | None:
-    if line.startswith("wandb:") or _GEN_SKIP.search(line):
+    if line.startswith("wandb:") or _GEN_SKIP.search(line) or _COCO_SUMMARY.match(line):
         return None  # W&B's end-of-run summary repeats last values without steps; warnings are events
     if "tensor(" in line:
         line = _TENSOR_REPR.sub(r"\1", line)
@@ -2314,6 +2397,11 @@ def parse_generic(line: str, st: State) -> Record | None:
         metrics[key] = v
     if not any(_METRICY.search(k) for k in metrics):
         return None
+    if all(_BEST_SO_FAR.match(k) for k in metrics):
+        # "currently best f1 socre: 80.36 on epoch: 2" (GluonNLP's NER example), "best acc: 0.91 at step 300": a
+        # running best repeats an earlier value, and its epoch or step is where that value was reached, an earlier
+        # point than the line's own; read as a measurement it would send the step back every time the best holds
+        return None
     # (after the pairs: the epoch of "epoch: 2, iter: 100/600" or "[epoch  2][iter 0/88]" is a pair of its own, and a
     # per-epoch count placed before it would put every epoch's lines on the same steps)
     if epoch == 0:
@@ -2418,6 +2506,8 @@ FORMATS: list[Format] = [
     Format("mxnet", parse_mxnet),
     Format("spacy", parse_spacy),
     Format("yolo_results", parse_yolo_results),
+    Format("trax", parse_trax),
+    Format("nolearn_rows", parse_nolearn_rows),
     Format("gan_visualizer", parse_gan_visualizer),
     Format("basicsr", parse_basicsr),
     Format("fastai_recorder", parse_fastai_recorder),
