@@ -918,6 +918,33 @@ def test_precision_read_from_the_config() -> None:
     assert half({}) is None
 
 
+def test_a_configured_loss_scale_shows_float16() -> None:
+    """Fires: a static loss scale above 1, or mmengine's 'dynamic', is set only for float16 training; a NaN that
+    stays in such a run is the overflow."""
+    def half(cfg: dict[str, tuple[object, str]]) -> bool | None:
+        return precision.training_precision(make_run(config=cfg)).half
+
+    assert half({"amp.loss_scale": (128.0, "128.0")}) is True
+    assert half({"fp16.loss_scale": (512.0, "512.")}) is True
+    assert half({"optim_wrapper.loss_scale": ("dynamic", "'dynamic'")}) is True
+    a = healthy_arrays()
+    a["loss"][700:] = np.nan
+    run = make_run(a, {"args.static_loss_scale": (65536.0, "65536")})
+    f = fire(numerics.detect_fp16_overflow, run)
+    assert f.step == 700 and f.strength >= 0.6 and any("loss scale is set only" in e for e in f.evidence)
+
+
+def test_a_loss_scale_of_one_or_unset_shows_nothing() -> None:
+    """Silent: no scaling (1.0), a dump's default None, DeepSpeed's 0, and a stated bf16 that outranks a scale."""
+    def half(cfg: dict[str, tuple[object, str]]) -> bool | None:
+        return precision.training_precision(make_run(config=cfg)).half
+
+    assert half({"args.loss_scale": (1.0, "1.0")}) is None
+    assert half({"args.loss_scale": (None, "None")}) is None
+    assert half({"fp16.loss_scale": (0, "0")}) is None
+    assert half({"args.bf16": (True, "true"), "args.loss_scale": (128.0, "128")}) is False
+
+
 def test_nan_inf_named_by_autograd_anomaly_is_confident() -> None:
     a = healthy_arrays()
     a["loss"][700:] = np.nan
