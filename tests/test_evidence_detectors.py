@@ -394,6 +394,41 @@ def test_lr_too_high_is_listed_for_a_nan_nothing_explains() -> None:
     assert fire(optimisation.detect_lr_too_high, half).strength <= 0.3
 
 
+def _steps_run(points: list[tuple[int, str]]) -> Run:
+    run = Run()
+    steps = np.array([p[0] for p in points], dtype=float)
+    vals = np.array([float(p[1]) for p in points])
+    run.add_series(Series("loss", steps, vals, "run/train.log"))
+    return run
+
+
+def test_nan_one_update_after_a_finite_loss_is_not_the_lr() -> None:
+    """Fires: finite at step 0, NaN from step 1 on (litgpt's 16-true run): one update cannot leave fp32's range at
+    any LR, so the LR is not the first reading; fp16 and the op stay listed."""
+    from traindoc.evidence.nan_prior import after_one_update, lr_first
+
+    run = _steps_run([(0, "2.31")] + [(s, "nan") for s in range(1, 12)])
+    assert after_one_update(run) is not None and not lr_first(run)
+    assert optimisation.detect_lr_too_high(run) == []
+    g = fire(numerics.detect_fp16_overflow, run)
+    assert g.strength < 0.5 and any("one update later" in e for e in g.evidence)
+
+
+def test_nan_several_updates_after_a_finite_loss_keeps_the_lr_first() -> None:
+    """Silent: four updates between the finite loss and the NaN (a log every 5 steps), or two finite losses before
+    it: the LR stays the first reading of an unexplained early NaN."""
+    from traindoc.evidence.nan_prior import after_one_update, lr_first
+
+    for points in ([(1, "2.31")] + [(s, "nan") for s in range(5, 60, 5)],
+                   [(0, "2.31"), (1, "2.29")] + [(s, "nan") for s in range(2, 12)]):
+        run = _steps_run(points)
+        assert after_one_update(run) is None and lr_first(run)
+    # steps that count epochs (Keras: one finite epoch, then NaN): a whole epoch of updates between them
+    epochs = _steps_run([(1, "0.62")] + [(s, "nan") for s in range(2, 8)])
+    epochs.epoch_starts = [(s, s) for s in range(1, 8)]
+    assert after_one_update(epochs) is None
+
+
 def test_lr_too_high_not_listed_for_a_nan_an_lr_in_range_or_full_precision_rules_out() -> None:
     for config in ({"optimizer": "adamw", "lr": 3e-4}, {"precision": "bf16-mixed"}):
         run = _corpus_run("paddleslim-1582-loss-nan-after-iter0", config)
