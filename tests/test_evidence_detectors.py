@@ -1004,6 +1004,17 @@ def test_fp16_grad_values_show_half_precision() -> None:
     assert precision.training_precision(make_run(b)).half is None
 
 
+def test_fp16_grad_values_outrank_a_stated_full_precision() -> None:
+    """Fires: float16 grad norms in a run whose trainer states fp32 ("no", "32-true"): the model was cast by hand,
+    which the setting does not describe. Silent: fp32 grad norms keep the stated precision."""
+    a = healthy_arrays()
+    a["grad_norm"] = np.float16(a["grad_norm"]).astype(np.float64)
+    for cfg in ({"accelerate.mixed_precision": ("no", "no")}, {"trainer.precision": ("32-true", "32-true")}):
+        p = precision.training_precision(make_run(a, cfg))
+        assert p.half is True and "by hand" in p.evidence
+        assert precision.training_precision(make_run(config=cfg)).half is False
+
+
 def test_fp16_grad_value_printed_to_six_digits_shows_half_precision() -> None:
     """A .half() run that NaNs after its first step leaves one grad norm, printed with 6 digits by a CSV logger:
     0.414307 is float16 1697 x 2^-12 = 0.4143066... rounded (a float32 lands that close by chance 0.4 %)."""

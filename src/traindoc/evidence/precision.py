@@ -59,6 +59,25 @@ def _classify(value: object) -> bool | None:
 
 
 def _training_precision(run: Run) -> Precision:
+    stated = _stated_precision(run)
+    shown = _half_grad_values(run) if stated.half is not True else ""
+    if stated.half is False and shown:
+        # the numbers show the gradients' own dtype: a stated fp32/bf16 setting describes the trainer's autocast, not
+        # a cast the code makes by hand (`model.half()` under Accelerate's "no" or Lightning's "32-true")
+        return Precision(True, f"{shown}, though {stated.evidence}: a float16 cast by hand the setting does not "
+                               f"describe")
+    if stated.half is not None:
+        return stated
+    if shown:
+        return Precision(True, shown)
+    cpu = _lightning_cpu_full_width(run)
+    if cpu:
+        return Precision(False, cpu)
+    return Precision(None, "")
+
+
+def _stated_precision(run: Run) -> Precision:
+    """The precision the run states (meta, config, a loss scale it sets), or Precision(None, "")."""
     meta = run.meta.get("precision")
     if meta is not None and _classify(meta) is not None:
         return Precision(_classify(meta), f"the run reports precision {meta}")
@@ -84,12 +103,6 @@ def _training_precision(run: Run) -> Precision:
     scale = _loss_scale_set(run)
     if scale:
         return Precision(True, scale)
-    shown = _half_grad_values(run)
-    if shown:
-        return Precision(True, shown)
-    cpu = _lightning_cpu_full_width(run)
-    if cpu:
-        return Precision(False, cpu)
     return Precision(None, "")
 
 
