@@ -412,6 +412,11 @@ def test_nan_one_update_after_a_finite_loss_is_not_the_lr() -> None:
     assert optimisation.detect_lr_too_high(run) == []
     g = fire(numerics.detect_fp16_overflow, run)
     assert g.strength < 0.5 and any("one update later" in e for e in g.evidence)
+    # the unexplained-NaN summary names fp16 and the op, not the LR
+    from traindoc.diagnosis import unexplained_nan
+
+    op = fire(numerics.detect_nan_inf, run)
+    assert op.numbers["one_update"] and "lr_too_high" not in unexplained_nan.candidates(op)
 
 
 def test_nan_several_updates_after_a_finite_loss_keeps_the_lr_first() -> None:

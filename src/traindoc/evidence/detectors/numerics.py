@@ -282,7 +282,8 @@ def detect_nan_inf(run: Run) -> list[Finding]:
                      "confined_terms": confined_terms(run) is not None,
                      "box_term_only": box_only_total(run) is not None,
                      "log_objective": log_objective(run) is not None,
-                     "lr_cleared": lr_cleared(run) is not None}, sites)]
+                     "lr_cleared": lr_cleared(run) is not None,
+                     "one_update": after_one_update(run) is not None}, sites)]
 
 
 # Where a dynamic loss scaler's scale ends tells routine search from real overflow. fp16's largest finite value is
