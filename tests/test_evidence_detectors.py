@@ -394,6 +394,46 @@ def test_lr_too_high_is_listed_for_a_nan_nothing_explains() -> None:
     assert fire(optimisation.detect_lr_too_high, half).strength <= 0.3
 
 
+def _steps_run(points: list[tuple[int, str]]) -> Run:
+    run = Run()
+    steps = np.array([p[0] for p in points], dtype=float)
+    vals = np.array([float(p[1]) for p in points])
+    run.add_series(Series("loss", steps, vals, "run/train.log"))
+    return run
+
+
+def test_nan_one_update_after_a_finite_loss_is_not_the_lr() -> None:
+    """Fires: finite at step 0, NaN from step 1 on (litgpt's 16-true run): one update cannot leave fp32's range at
+    any LR, so the LR is not the first reading; fp16 and the op stay listed."""
+    from traindoc.evidence.nan_prior import after_one_update, lr_first
+
+    run = _steps_run([(0, "2.31")] + [(s, "nan") for s in range(1, 12)])
+    assert after_one_update(run) is not None and not lr_first(run)
+    assert optimisation.detect_lr_too_high(run) == []
+    g = fire(numerics.detect_fp16_overflow, run)
+    assert g.strength < 0.5 and any("one update later" in e for e in g.evidence)
+    # the unexplained-NaN summary names fp16 and the op, not the LR
+    from traindoc.diagnosis import unexplained_nan
+
+    op = fire(numerics.detect_nan_inf, run)
+    assert op.numbers["one_update"] and "lr_too_high" not in unexplained_nan.candidates(op)
+
+
+def test_nan_several_updates_after_a_finite_loss_keeps_the_lr_first() -> None:
+    """Silent: four updates between the finite loss and the NaN (a log every 5 steps), or two finite losses before
+    it: the LR stays the first reading of an unexplained early NaN."""
+    from traindoc.evidence.nan_prior import after_one_update, lr_first
+
+    for points in ([(1, "2.31")] + [(s, "nan") for s in range(5, 60, 5)],
+                   [(0, "2.31"), (1, "2.29")] + [(s, "nan") for s in range(2, 12)]):
+        run = _steps_run(points)
+        assert after_one_update(run) is None and lr_first(run)
+    # steps that count epochs (Keras: one finite epoch, then NaN): a whole epoch of updates between them
+    epochs = _steps_run([(1, "0.62")] + [(s, "nan") for s in range(2, 8)])
+    epochs.epoch_starts = [(s, s) for s in range(1, 8)]
+    assert after_one_update(epochs) is None
+
+
 def test_lr_too_high_not_listed_for_a_nan_an_lr_in_range_or_full_precision_rules_out() -> None:
     for config in ({"optimizer": "adamw", "lr": 3e-4}, {"precision": "bf16-mixed"}):
         run = _corpus_run("paddleslim-1582-loss-nan-after-iter0", config)
@@ -918,6 +958,33 @@ def test_precision_read_from_the_config() -> None:
     assert half({}) is None
 
 
+def test_a_configured_loss_scale_shows_float16() -> None:
+    """Fires: a static loss scale above 1, or mmengine's 'dynamic', is set only for float16 training; a NaN that
+    stays in such a run is the overflow."""
+    def half(cfg: dict[str, tuple[object, str]]) -> bool | None:
+        return precision.training_precision(make_run(config=cfg)).half
+
+    assert half({"amp.loss_scale": (128.0, "128.0")}) is True
+    assert half({"fp16.loss_scale": (512.0, "512.")}) is True
+    assert half({"optim_wrapper.loss_scale": ("dynamic", "'dynamic'")}) is True
+    a = healthy_arrays()
+    a["loss"][700:] = np.nan
+    run = make_run(a, {"args.static_loss_scale": (65536.0, "65536")})
+    f = fire(numerics.detect_fp16_overflow, run)
+    assert f.step == 700 and f.strength >= 0.6 and any("loss scale is set only" in e for e in f.evidence)
+
+
+def test_a_loss_scale_of_one_or_unset_shows_nothing() -> None:
+    """Silent: no scaling (1.0), a dump's default None, DeepSpeed's 0, and a stated bf16 that outranks a scale."""
+    def half(cfg: dict[str, tuple[object, str]]) -> bool | None:
+        return precision.training_precision(make_run(config=cfg)).half
+
+    assert half({"args.loss_scale": (1.0, "1.0")}) is None
+    assert half({"args.loss_scale": (None, "None")}) is None
+    assert half({"fp16.loss_scale": (0, "0")}) is None
+    assert half({"args.bf16": (True, "true"), "args.loss_scale": (128.0, "128")}) is False
+
+
 def test_nan_inf_named_by_autograd_anomaly_is_confident() -> None:
     a = healthy_arrays()
     a["loss"][700:] = np.nan
@@ -940,6 +1007,17 @@ def test_fp16_grad_values_show_half_precision() -> None:
     m, e = np.frexp(b["grad_norm"])
     b["grad_norm"] = np.ldexp(np.round(m * 256) / 256, e)
     assert precision.training_precision(make_run(b)).half is None
+
+
+def test_fp16_grad_values_outrank_a_stated_full_precision() -> None:
+    """Fires: float16 grad norms in a run whose trainer states fp32 ("no", "32-true"): the model was cast by hand,
+    which the setting does not describe. Silent: fp32 grad norms keep the stated precision."""
+    a = healthy_arrays()
+    a["grad_norm"] = np.float16(a["grad_norm"]).astype(np.float64)
+    for cfg in ({"accelerate.mixed_precision": ("no", "no")}, {"trainer.precision": ("32-true", "32-true")}):
+        p = precision.training_precision(make_run(a, cfg))
+        assert p.half is True and "by hand" in p.evidence
+        assert precision.training_precision(make_run(config=cfg)).half is False
 
 
 def test_fp16_grad_value_printed_to_six_digits_shows_half_precision() -> None:

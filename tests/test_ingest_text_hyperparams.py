@@ -3,6 +3,8 @@ banner (Lightning, Keras, HF Trainer, timm): what frozen_params and the not-lear
 
 from __future__ import annotations
 
+import pytest
+
 from traindoc.ingest.loader import load_run
 from traindoc.ingest.model import Run
 from traindoc.ingest.readers import hf_trainer, text_log
@@ -167,6 +169,42 @@ def test_lightning_and_hf_precision_announcements(tmp_path):
                "[transformers] Using cuda_amp half precision backend\n"
                "{'loss': '1.791', 'grad_norm': '0.1369', 'learning_rate': '0.0002154', 'epoch': '0.0625'}\n")
     assert run.meta.get("precision") == "16-mixed"
+
+
+@pytest.mark.parametrize(("line", "value", "half"), [
+    ("Mixed precision type: fp16", "16-mixed", True),  # accelerate's print(accelerator.state)
+    ("Mixed precision type: bf16", "bf16-mixed", False),
+    ("Mixed precision type: no", "32", False),
+    ("INFO:tensorflow:Mixed precision compatibility check (mixed_float16): OK", "16-mixed", True),
+    ("WARNING:tensorflow:Mixed precision compatibility check (mixed_bfloat16): WARNING", "bf16-mixed", False),
+    ("Selected optimization level O1:  Insert automatic casts around Pytorch functions and Tensor methods.",
+     "16-mixed", True),
+    ("Selected optimization level O3:  Pure FP16 training.", "16-true", True),
+    ("Selected optimization level O0:  Pure FP32 training.", "32", False),
+    ("[INFO] [config.py:1000:print]   fp16_enabled ................. True", "16-mixed", True),
+    ("[INFO] [config.py:1000:print]   bfloat16_enabled ............. True", "bf16-mixed", False),
+    ("fp16=True,", "16-mixed", True),  # a TrainingArguments repr, one field a line
+    ("fp16                          :True", "16-mixed", True),  # an argument table
+])
+def test_precision_stated_by_other_trainers(tmp_path, line, value, half):
+    """Fires: each trainer's own start-up statement of its precision is read as the run's precision."""
+    from traindoc.evidence.precision import training_precision
+
+    p = tmp_path / "train.log"
+    p.write_text(line + "\n" + METRIC_LINES)
+    run = load_run([p])
+    assert run.meta.get("precision") == value, line
+    assert training_precision(run).half is half
+
+
+@pytest.mark.parametrize("line", ["fp16=False,", "bf16                          :False",
+                                  "[INFO] [config.py:1000:print]   fp16_enabled ................. False",
+                                  "Mixed precision type: fp8", "step 3 fp16_loss=0.5 loss=0.4"])
+def test_precision_not_stated_by_flags_that_are_off(tmp_path, line):
+    """Silent: a dump field that is off, a format the classifier does not know, a metric named fp16."""
+    p = tmp_path / "train.log"
+    p.write_text(line + "\n" + METRIC_LINES)
+    assert load_run([p]).meta.get("precision") is None, line
 
 
 def test_loss_spellings_of_plain_prints(tmp_path):

@@ -67,7 +67,7 @@ def candidates(f: Finding) -> list[str]:
         return ["nan_inf", FROM_START] + (["fp16_overflow"] if f.numbers.get("half_precision") is not False else [])
     out = [FROM_START] if f.numbers.get("nan_from_start") else []
     out += [c for c in CANDIDATES if not (c == "fp16_overflow" and f.numbers.get("half_precision") is False)
-            and not (c == "lr_too_high" and f.numbers.get("lr_cleared"))]
+            and not (c == "lr_too_high" and (f.numbers.get("lr_cleared") or f.numbers.get("one_update")))]
     if f.numbers.get("log_objective"):
         # a KL term or an adversarial loss went NaN first (evidence/nan_objective.py): its unguarded log is checked
         # first, the guard being where the fix goes whatever else helped it fail
@@ -89,6 +89,9 @@ def summary(f: Finding, ranked: list[RankedCause]) -> str:
         before = "some loss terms finite through the NaN, so finite weights, and no blow-up or LR change before it"
     elif f.numbers.get("lr_cleared"):
         before += ", a stated LR low enough to rule the LR out"
+    elif f.numbers.get("one_update"):
+        # evidence/nan_prior.py: after_one_update
+        before += ", the NaN one update after a finite loss, which no step size makes"
     if f.numbers.get("log_objective"):
         before += ", the NaN out of a KL-divergence or adversarial loss term, which takes the log of a model output"
     order = ", ".join(f"{c} ({conf.get(c, 0.0):.0%})" for c in sorted(names, key=lambda c: -conf.get(c, 0.0)))

@@ -19,14 +19,29 @@ log can show overturn that prior:
   that LR without diverging before the log begins;
 - some loss terms stay finite at every step where the total is non-finite (`evidence/nan_terms.py`), or a
   detector's box term alone made the total's NaN (`evidence/nan_box.py`): the weights are finite, so no step size
-  made the NaN.
+  made the NaN;
+- the loss was logged finite at one step and non-finite at the very next (`after_one_update`): one update lies
+  between them. One update does not take weights out of fp32's range (max ~3.4e38) at any LR in use: Adam's first
+  step moves each weight by about the LR whatever the gradient (bias-corrected m/sqrt(v) ~ +-1, Kingma & Ba 2015,
+  §2.1), SGD's by LR x gradient, and a too-large step raises the loss it does not make NaN. An LR too high diverges
+  by compounding over updates (the loss grows for several steps before it overflows, Lewkowycz et al. 2020), so
+  a NaN one update in comes from that update's own gradient being non-finite (an op) or from a float16 range
+  overflow, the LR out.
 Neither present: the LR comes first (`lr_first`), listed beside the others, never confirmed from the log alone.
 """
 
 from __future__ import annotations
 
 from traindoc.evidence import stats
-from traindoc.evidence.context import LATE_EPOCH, configured_lrs, family_name, first_epoch, fmt_lr, nan_context
+from traindoc.evidence.context import (
+    LATE_EPOCH,
+    configured_lrs,
+    family_name,
+    first_epoch,
+    fmt_lr,
+    nan_context,
+    nan_watch_series,
+)
 from traindoc.evidence.nan_box import box_only_total
 from traindoc.evidence.nan_inputs import inputs_first
 from traindoc.evidence.nan_terms import confined_terms
@@ -111,4 +126,32 @@ def _lr_first(run: Run) -> bool:
         return False  # some loss terms stay finite through the NaN: the weights are finite (evidence/nan_terms.py)
     if box_only_total(run) is not None:
         return False  # the box term alone made the total's NaN: the weights are finite (evidence/nan_box.py)
+    if after_one_update(run) is not None:
+        return False  # one update between the last finite loss and the NaN: no step size does that (docstring)
     return training_precision(run).half is None and lr_cleared(run) is None
+
+
+def after_one_update(run: Run) -> str | None:
+    """Why the NaN came one update after a finite loss (the only finite logged loss at the step just before the
+    first non-finite one, nothing climbing into it), or None. Logs name a step by the optimiser updates before it
+    (HF's step 1 is the first batch, litgpt's `step 0` the micro-batches before the first update), so consecutive
+    step numbers have exactly one update between them."""
+    ctx = nan_context(run)
+    loss = nan_watch_series(run)
+    if ctx is None or loss is None or not ctx.loss_nan or ctx.finite_before != 1 or ctx.lr_lead:
+        return None
+    st, _ = loss.finite()
+    if st.size == 0 or int(st[0]) != ctx.step - 1:
+        return None
+    # a log whose step axis counts epochs (Keras's `Epoch 2/10`, a history with one row an epoch) has a whole
+    # epoch of updates between consecutive numbers: an epoch marker at the NaN's step, or a held-out loss logged at
+    # both points (no one evaluates after every update), says so
+    if any(int(st[0]) < s <= ctx.step for s, _ in run.epoch_starts):
+        return None
+    for name, series in run.metrics.items():
+        if name != loss.name and ("val" in name or "eval" in name or "test" in name) and \
+                {int(st[0]), ctx.step} <= set(series.steps.astype(int).tolist()):
+            return None
+    return (f"the loss was finite at step {int(st[0])} and non-finite at step {ctx.step}, one update later: one step "
+            f"does not take weights out of fp32's range at any LR in use, an LR too high needs several updates to "
+            f"diverge, so that update's gradient was non-finite (an op, or a float16 overflow)")

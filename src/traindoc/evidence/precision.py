@@ -59,6 +59,25 @@ def _classify(value: object) -> bool | None:
 
 
 def _training_precision(run: Run) -> Precision:
+    stated = _stated_precision(run)
+    shown = _half_grad_values(run) if stated.half is not True else ""
+    if stated.half is False and shown:
+        # the numbers show the gradients' own dtype: a stated fp32/bf16 setting describes the trainer's autocast, not
+        # a cast the code makes by hand (`model.half()` under Accelerate's "no" or Lightning's "32-true")
+        return Precision(True, f"{shown}, though {stated.evidence}: a float16 cast by hand the setting does not "
+                               f"describe")
+    if stated.half is not None:
+        return stated
+    if shown:
+        return Precision(True, shown)
+    cpu = _lightning_cpu_full_width(run)
+    if cpu:
+        return Precision(False, cpu)
+    return Precision(None, "")
+
+
+def _stated_precision(run: Run) -> Precision:
+    """The precision the run states (meta, config, a loss scale it sets), or Precision(None, "")."""
     meta = run.meta.get("precision")
     if meta is not None and _classify(meta) is not None:
         return Precision(_classify(meta), f"the run reports precision {meta}")
@@ -81,13 +100,34 @@ def _training_precision(run: Run) -> Precision:
         if on.get(k):
             cv = flags[k]
             return Precision(True, f"{cv.key}={cv.value} {cite_config(cv)}")
-    shown = _half_grad_values(run)
-    if shown:
-        return Precision(True, shown)
-    cpu = _lightning_cpu_full_width(run)
-    if cpu:
-        return Precision(False, cpu)
+    scale = _loss_scale_set(run)
+    if scale:
+        return Precision(True, scale)
     return Precision(None, "")
+
+
+# A loss scale is set only for float16 training: scaling keeps small fp16 gradients from underflowing (fp16's
+# smallest normal is 6e-5), which bfloat16 and fp32, with fp32's exponent range, do not need (Micikevicius et al.
+# 2018, "Mixed Precision Training" §3.2; Kalamkar et al. 2019). A static scale above 1 (apex's `loss_scale=128`,
+# mmcv's `fp16 = dict(loss_scale=512.)`, `static_loss_scale`) or mmengine's `loss_scale='dynamic'` is that setting.
+# A scale of 1 (or DeepSpeed's 0, "dynamic", inside an fp16 section the flags above read) is no scaling, and dumps
+# print defaults (Megatron's `loss_scale None`), so only a value set on counts; fairseq's `fp16_init_scale`, which
+# its argument dump prints in fp32 runs too, is not read.
+_SCALE_KEYS = ("static_loss_scale", "loss_scale")
+
+
+def _loss_scale_set(run: Run) -> str:
+    """Why the run is float16 from a loss scale it configures, or ''."""
+    for key in _SCALE_KEYS:
+        cv = run.config_value(key)
+        if cv is None:
+            continue
+        v = cv.value
+        static = isinstance(v, (int, float)) and not isinstance(v, bool) and v > 1
+        if static or (isinstance(v, str) and v.strip().lower() == "dynamic"):
+            return (f"{cv.key}={v} {cite_config(cv)}: a loss scale is set only for float16 training (bf16/fp32 "
+                    f"need none)")
+    return ""
 
 
 def _truthy(v: object) -> bool:

@@ -25,7 +25,7 @@ from traindoc.evidence.finding import Finding
 from traindoc.evidence.nan_box import box_only_total
 from traindoc.evidence.nan_inputs import inputs_first
 from traindoc.evidence.nan_objective import log_objective
-from traindoc.evidence.nan_prior import lr_cleared, lr_first, stable_before_nan
+from traindoc.evidence.nan_prior import after_one_update, lr_cleared, lr_first, stable_before_nan
 from traindoc.evidence.nan_terms import confined_terms
 from traindoc.evidence.norm_eps import zero_norm_eps, zero_norm_eps_evidence
 from traindoc.evidence.precision import sixteen_bit_weights, training_precision
@@ -302,7 +302,8 @@ def detect_nan_inf(run: Run) -> list[Finding]:
                      "confined_terms": confined_terms(run) is not None,
                      "box_term_only": box_only_total(run) is not None,
                      "log_objective": log_objective(run) is not None,
-                     "lr_cleared": lr_cleared(run) is not None}, sites)]
+                     "lr_cleared": lr_cleared(run) is not None,
+                     "one_update": after_one_update(run) is not None}, sites)]
 
 
 # Where a dynamic loss scaler's scale ends tells routine search from real overflow. fp16's largest finite value is
@@ -450,6 +451,8 @@ def detect_fp16_overflow(run: Run) -> list[Finding]:
             ev.append(f"non-finite from step {ctx.step} with no blow-up and no LR change before it; the run does not "
                       f"state its precision: in float16 this is the range overflow (max 65504), so fp16 stays a "
                       f"candidate the logs cannot confirm")
+            if (one := after_one_update(run)) is not None:
+                ev.append(one)
             # an early NaN with no LR that clears it is the LR's first, fp16 next (evidence/nan_prior.py); otherwise
             # (from the first logged point too) level with an unguarded op and the data (0.35): the logs cannot tell
             strength = max(strength, 0.25 if lr_first(run) else 0.35)

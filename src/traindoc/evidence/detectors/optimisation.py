@@ -36,7 +36,7 @@ from traindoc.evidence.finding import Finding
 from traindoc.evidence.growth import compounding_growth
 from traindoc.evidence.nan_box import box_only_total
 from traindoc.evidence.nan_inputs import inputs_first
-from traindoc.evidence.nan_prior import lr_cleared, lr_first
+from traindoc.evidence.nan_prior import after_one_update, lr_cleared, lr_first
 from traindoc.evidence.nan_terms import confined_terms
 from traindoc.evidence.precision import training_precision
 from traindoc.evidence.stats import fmt
@@ -211,6 +211,8 @@ def _unexplained_nan(run: Run, lrs: list) -> tuple[float, str, int | None] | Non
         return None  # some loss terms stay finite through the NaN: finite weights (evidence/nan_terms.py)
     if box_only_total(run) is not None:
         return None  # the box term alone made the total's NaN: finite weights (evidence/nan_box.py)
+    if after_one_update(run) is not None:
+        return None  # NaN one update after a finite loss: no step size does that (evidence/nan_prior.py)
     if ctx is None and not evts:
         return None
     half = training_precision(run).half
