@@ -386,7 +386,8 @@ def _fold_scores(st: np.ndarray, ranks: np.ndarray) -> tuple[np.ndarray, list[tu
 # them the other way. When the grad norm's last fifth is >= FOLD_TREND x its first fifth, or <= 1 / FOLD_TREND of
 # it, the fold is also tried on the log norm's residual around its running median over FOLD_DETREND_POINTS logged
 # points (a window of several cycles for the periods searched at the usual log intervals, so the median follows the
-# drift and not the cycle); the shuffled copies are drawn from the same residuals, so the permutation test holds as before.
+# drift and not the cycle); the shuffled copies are drawn from the same residuals, so the permutation test holds as
+# before.
 FOLD_TREND = 3.0
 FOLD_DETREND_POINTS = 9
 
