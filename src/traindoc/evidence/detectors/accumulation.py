@@ -26,6 +26,7 @@ from traindoc.evidence.detectors.optimisation import (
     detect_zero_grad_sawtooth,
 )
 from traindoc.evidence.finding import Finding
+from traindoc.evidence.grad_total import total_grad_norm
 from traindoc.evidence.stats import fmt
 from traindoc.ingest.model import Run
 
@@ -63,7 +64,7 @@ def detect_grad_norm_running_sum(run: Run) -> list[Finding]:
     0.55 from the grad norm alone; 0.7 when the loss also ends >= 1.5x its minimum (ever larger steps in the same
     direction make the run worse, whatever the LR).
     """
-    g = run.series("grad_norm")
+    g = total_grad_norm(run)
     if g is None:
         return []
     st, v = g.finite()
@@ -134,7 +135,7 @@ def detect_grad_norm_ramp_from_start(run: Run) -> list[Finding]:
     then ends >= 1.5x its minimum or non-finite (the growing steps do harm; the blow-up that often follows is the
     sum's doing, and grad_explosion is explained away by it); 0.4 otherwise (a warmup can raise a fresh gradient's
     norm for a while); a three-point ramp at most 0.45."""
-    g = run.series("grad_norm")
+    g = total_grad_norm(run)
     if g is None or len(g) < RAMP_POINTS or not np.isfinite(g.values[0]) or g.values[0] <= 0:
         return []
     ok = np.isfinite(g.values)
@@ -296,7 +297,7 @@ def detect_loss_summed_over_accumulation(run: Run) -> list[Finding]:
 
 
 def _log_interval(run: Run) -> float | None:
-    g = run.series("grad_norm")
+    g = total_grad_norm(run)
     if g is None or len(g) < 3:
         return None
     return float(np.median(np.diff(g.steps)))
@@ -430,7 +431,7 @@ def detect_grad_norm_phase_locked(run: Run) -> list[Finding]:
     clears the buffer of a loop that never does: zero_grad_missing draws the same). Silent where the ramps show
     directly (detect_zero_grad_sawtooth reads them). A grad norm that grows or collapses >= 3x is folded on its
     detrended log as well (FOLD_TREND)."""
-    g = run.series("grad_norm")
+    g = total_grad_norm(run)
     if g is None:
         return []
     st, v = g.finite()
