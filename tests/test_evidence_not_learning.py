@@ -325,8 +325,8 @@ def _epoch_history(best_accuracy: float) -> Run:
 
 
 def test_learned_then_lost_read_from_the_heldout_accuracy_of_an_epoch_history():
-    """One epoch mean under chance is smoothed away, but the held-out accuracy 0.77 at epoch 0 (past halfway from
-    1/6 to 1) that falls back to ~1/6 says the run learned: oversized steps listed, dead units (which cannot learn
+    """One epoch mean under chance is smoothed away, but the held-out accuracy 0.77 at epoch 0 (0.6 above chance
+    1/6) that falls back to ~1/6 says the run learned: oversized steps listed, dead units (which cannot learn
     from the start) kept below them."""
     run = _epoch_history(0.77)
     (f,) = nl.detect_learned_then_lost(run)
@@ -337,8 +337,8 @@ def test_learned_then_lost_read_from_the_heldout_accuracy_of_an_epoch_history():
     assert "frozen_params" in nl.ruled_out(run)
 
 
-def test_learned_then_lost_silent_when_the_heldout_accuracy_never_got_halfway():
-    run = _epoch_history(0.35)  # 0.35 < 1/6 + (1 - 1/6) / 2 = 0.58: not clearly learned
+def test_learned_then_lost_silent_when_the_heldout_accuracy_never_got_far_above_chance():
+    run = _epoch_history(0.35)  # 0.35 < 1/6 + 0.25 = 0.42: within what a small held-out set's noise can give
     assert nl.detect_learned_then_lost(run) == []
     assert "frozen_params" not in nl.ruled_out(run)
 
@@ -568,3 +568,4 @@ def test_unchanging_heldout_predictions_stand_down_when_the_heldout_loss_is_iden
     run.add_series(Series("eval_loss", STEPS[9::10], np.full(6, 2.092), "run/train.log"))
     got = nl.never_learned(run.finalize())
     assert got is not None and not got.unchanging
+
