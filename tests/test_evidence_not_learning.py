@@ -568,4 +568,3 @@ def test_unchanging_heldout_predictions_stand_down_when_the_heldout_loss_is_iden
     run.add_series(Series("eval_loss", STEPS[9::10], np.full(6, 2.092), "run/train.log"))
     got = nl.never_learned(run.finalize())
     assert got is not None and not got.unchanging
-
