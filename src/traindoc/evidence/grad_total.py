@@ -62,11 +62,11 @@ def _from_parameters(run: Run) -> Series | None:
         return None
     steps = np.array(sorted(common), dtype=np.int64)
     sq = np.zeros(steps.size)
-    for s in members:
-        # the last value logged at each common step (a step logged twice keeps its last value, as a reader would)
-        idx = np.searchsorted(s.steps, steps, side="right") - 1
-        sq = sq + s.values[idx] ** 2
-    with np.errstate(over="ignore", invalid="ignore"):
+    with np.errstate(over="ignore", invalid="ignore"):  # a blown-up norm squares to inf: the total is inf, as logged
+        for s in members:
+            # the last value logged at each common step (a step logged twice keeps its last value, as a reader would)
+            idx = np.searchsorted(s.steps, steps, side="right") - 1
+            sq = sq + s.values[idx] ** 2
         total = np.sqrt(sq)
     return Series("grad_norm", steps, total, members[0].source,
                   raw_name=f"L2 total of {len(members)} per-parameter grad norms ({members[0].raw_name}, ...)")
