@@ -485,3 +485,38 @@ def test_heldout_never_improves_silent_on_a_short_epoch_history_that_transfers()
     for name, v in three.items():
         run.add_series(Series(name, np.arange(1, 4), np.asarray(v, dtype=float), "run/train.log"))
     assert transfer.detect_heldout_never_improves(run.finalize()) == []
+
+
+def per_parameter(total: np.ndarray, prefix: str = "grads_norm/") -> dict[str, np.ndarray]:
+    """What PyTorch-Ignite's GradsScalarHandler logs: one L2 norm per parameter (shares 0.6, 0.8 of the total, so
+    0.6^2 + 0.8^2 = 1) and no total."""
+    return {f"{prefix}net/0/weight": 0.6 * total, f"{prefix}net/0/bias": 0.8 * total}
+
+
+def test_total_grad_norm_is_the_l2_total_of_per_parameter_norms() -> None:
+    from traindoc.evidence.grad_total import total_grad_norm
+
+    cols = {**per_parameter(np.full(N, 5.0)), "grad_inf_norm/net.0.weight": np.full(N, 99.0), "loss": healthy()["loss"]}
+    g = total_grad_norm(build(cols))
+    assert g is not None and np.allclose(g.values, 5.0) and g.steps[0] == 0 and "L2 total of 2" in g.raw_name
+    logged = build({**cols, "grad_norm": np.full(N, 7.0)})
+    assert np.allclose(total_grad_norm(logged).values, 7.0)  # a logged total wins
+    assert total_grad_norm(build({"grads_norm/net/0/weight": np.ones(N), "loss": healthy()["loss"]})) is None
+
+
+def test_never_cleared_gradients_read_from_per_parameter_norms_only() -> None:
+    rs = running_sum()
+    run = build({**per_parameter(rs["grad_norm"]), "loss": rs["loss"]})
+    (f,) = accumulation.detect_grad_norm_running_sum(run)
+    assert f.cause == "zero_grad_missing" and f.step == N // 2 and f.strength >= 0.7
+    saw = sawtooth()
+    assert accumulation.detect_accumulation_sawtooth(build({**per_parameter(saw["grad_norm"]), "loss": saw["loss"]}))
+
+
+def test_per_parameter_norms_of_a_healthy_run_stay_silent() -> None:
+    h = healthy()
+    run = build({**per_parameter(h["grad_norm"]), "loss": h["loss"], "lr": h["lr"]})
+    for det in (accumulation.detect_grad_norm_running_sum, accumulation.detect_grad_norm_ramp_from_start,
+                accumulation.detect_accumulation_sawtooth, accumulation.detect_grad_norm_phase_locked,
+                optimisation.detect_zero_grad_missing, optimisation.detect_zero_grad_sawtooth):
+        assert det(run) == []

@@ -310,6 +310,39 @@ def test_learned_then_lost_silent_on_runs_that_never_learned_or_still_learn():
     assert nl.detect_learned_then_lost(build(learning_loss(), accuracy=0.3)) == []
 
 
+def _epoch_history(best_accuracy: float) -> Run:
+    """Ten epoch rows as a Keras CSVLogger keeps them: the first epoch's mean loss 1.25 and held-out accuracy
+    `best_accuracy`, then every epoch at chance for 6 classes (loss ~ln 6, accuracy ~1/6)."""
+    ep = np.arange(10)
+    rng = np.random.default_rng(0)
+    loss = np.concatenate([[1.25], math.log(6) * (1 + 0.003 * rng.standard_normal(9))])
+    acc = np.concatenate([[best_accuracy], 1 / 6 + 0.01 * rng.standard_normal(9)])
+    run = Run()
+    run.add_series(Series("loss", ep, loss, "run/training.csv"))
+    run.add_series(Series("eval_loss", ep, loss + 0.01, "run/training.csv"))
+    run.add_series(Series("eval_accuracy", ep, acc, "run/training.csv"))
+    return run
+
+
+def test_learned_then_lost_read_from_the_heldout_accuracy_of_an_epoch_history():
+    """One epoch mean under chance is smoothed away, but the held-out accuracy 0.77 at epoch 0 (0.6 above chance
+    1/6) that falls back to ~1/6 says the run learned: oversized steps listed, dead units (which cannot learn
+    from the start) kept below them."""
+    run = _epoch_history(0.77)
+    (f,) = nl.detect_learned_then_lost(run)
+    assert f.cause == "grad_accum_bug" and f.step == 0 and f.strength == 0.4
+    assert "eval_accuracy reached 0.77" in f.evidence[0]
+    got = causes(run)
+    assert got["dead_units"] < got["grad_accum_bug"]
+    assert "frozen_params" in nl.ruled_out(run)
+
+
+def test_learned_then_lost_silent_when_the_heldout_accuracy_never_got_far_above_chance():
+    run = _epoch_history(0.35)  # 0.35 < 1/6 + 0.25 = 0.42: within what a small held-out set's noise can give
+    assert nl.detect_learned_then_lost(run) == []
+    assert "frozen_params" not in nl.ruled_out(run)
+
+
 def test_lr_collapse_against_the_planned_epochs_a_log_prints(tmp_path):
     # the log ends where the LR reaches 0, at epoch 5 of the 50 its counter announces: 88 % of the run is left
     lines = [f"TRAIN [epoch: {e}/50] || train_loss: {400 / (e + 1):.3f} || lr: {4e-5 * (1 - e / 5):.0e} || time: 190"

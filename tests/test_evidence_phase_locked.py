@@ -89,9 +89,32 @@ def test_phase_locked_detrending_silent_without_a_cycle_or_a_growth() -> None:
         r = np.random.default_rng(seed)
         growing = np.exp(np.arange(300) / 100.0) * np.exp(0.5 * r.standard_normal(300))
         assert accumulation.detect_grad_norm_phase_locked(grad_run(growing, 5)) == []
-    # a falling grad norm (a healthy run) is never detrended
+    # a falling grad norm (a healthy run, 20x down) is detrended too, and has no cycle to find
     falling = np.exp(-np.arange(300) / 100.0) * np.exp(0.3 * rng.standard_normal(300))
     assert accumulation.detect_grad_norm_phase_locked(grad_run(falling, 5)) == []
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_phase_locked_folds_a_collapsing_grad_norm_on_its_detrended_log(seed: int) -> None:
+    """The oversized steps wreck the run and its grad norm collapses 20x (plain_pytorch-grad_accum_bug-s1: 0.64 ->
+    ~0.02 with k = 8 logged every 5 steps): the drift outranks the phase the other way; taken out, the cycle shows."""
+    drift = np.exp(-np.arange(300) / 100.0)
+    f = accumulation.detect_grad_norm_phase_locked(grad_run(accum_norms(8, 300, seed) * drift, 5))
+    assert f and f[0].numbers["period"] == 8 and f[0].numbers["detrended"] and f[0].step == 1
+    assert f[0].strength == pytest.approx(0.55) and "collapse is taken out" in f[0].evidence[0]
+
+
+def test_phase_locked_rise_floor_keeps_uncorrelated_gradients() -> None:
+    """Gradients with no shared direction: the sum of j grows as sqrt(j), the cycle's last third ~1.9x its first
+    for k = 8, under the old 2x floor and over FOLD_RISE."""
+    rng = np.random.default_rng(3)
+    out, buf = [], np.zeros(16)
+    for t in range(400):
+        buf = np.zeros(16) if t % 8 == 0 else buf
+        buf = buf + rng.standard_normal(16)
+        out.append(float(np.linalg.norm(buf)))
+    f = accumulation.detect_grad_norm_phase_locked(grad_run(np.array(out), 5))
+    assert f and f[0].numbers["period"] == 8 and 1.6 <= f[0].numbers["phase_rise"] < 2.2
 
 
 def test_phase_locked_silent_where_the_ramps_show_directly() -> None:

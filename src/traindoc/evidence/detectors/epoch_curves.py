@@ -36,6 +36,7 @@ from traindoc.evidence.detectors.not_learning import (
     never_learned,
 )
 from traindoc.evidence.finding import Finding
+from traindoc.evidence.grad_total import total_grad_norm
 from traindoc.evidence.growth import compounding_growth
 from traindoc.evidence.stats import fmt
 from traindoc.ingest.model import Run, Series
@@ -525,7 +526,7 @@ def _climb(v: np.ndarray) -> tuple[int, int] | None:
 def detect_steady_climb(run: Run) -> list[Finding]:
     """From a sane start, the loss climbs >= 3x over >= 4 epochs without a 10x jump and stays up: the step grows
     with every update (zero_grad_missing 0.5, no grad norm logged, an epoch history)."""
-    if run.series("grad_norm") is not None:
+    if total_grad_norm(run) is not None:
         return []  # the grad norm's own ramp (accumulation rules) reads it directly
     loss = loss_series(run)
     if loss is None:

@@ -317,44 +317,79 @@ def _unchanging_heldout_predictions(run: Run, k: int) -> str | None:
 # the uniform guess. Frozen weights, vanishing gradients, labels detached from their inputs or an LR too low to
 # move cannot do that; what came later destroyed it.
 LEFT_CHANCE = 0.75
+# The held-out accuracy says the same where the loss cannot: an epoch-level history (a Keras/skorch/fastai table)
+# holds a handful of epoch means, and the 3-point smoother flattens a first epoch that learned into the collapse that
+# followed. A held-out accuracy >= 0.25 above chance 1/k at some evaluation before the run's last 30 % (the late
+# window never_learned reads as chance) is a model that classifies inputs it never trained on far better than the
+# uniform guess: it learned, whatever the loss's resolution. 0.25 is 5 standard deviations of a chance-level accuracy
+# on a held-out set of 100 samples (sqrt(p (1 - p) / n) <= 0.05), so evaluation noise does not reach it; for k = 2
+# it asks 0.75, for k = 6 0.42, for k >= 10 never less than 0.25 absolute.
+LEARNED_ACC = 0.25
 
 
-def learned_then_lost(run: Run) -> tuple[float, int] | None:
-    """(lowest smoothed loss, its step) when a run now at chance had first learned (LEFT_CHANCE), else None."""
+@dataclass(frozen=True)
+class LearnedThenLost:
+    step: int  # where the run was at its best
+    evidence: str  # what showed it learned (the loss under chance, or the held-out accuracy far above it)
+    lowest_loss: float | None  # the smoothed loss minimum when the loss showed it
+
+
+def learned_then_lost(run: Run) -> LearnedThenLost | None:
+    """How a run now at chance had first learned (LEFT_CHANCE on the loss, else LEARNED_ACC above chance on the
+    held-out accuracy), else None."""
     nl = never_learned(run)
     loss = loss_series(run)
     if nl is None or loss is None:
         return None
     st, v = loss.finite()
-    if v.size < MIN_POINTS:
+    if v.size >= MIN_POINTS:
+        sm = stats.smooth(v, 3)
+        i = int(np.argmin(sm))
+        if float(sm[i]) <= LEFT_CHANCE * math.log(nl.k):
+            return LearnedThenLost(int(st[i]), f"the loss first fell to {fmt(float(sm[i]))} at step {int(st[i])}, "
+                                               f"{1 - float(sm[i]) / math.log(nl.k):.0%} under chance ln({nl.k})",
+                                   float(sm[i]))
+    return _heldout_accuracy_lost(run, nl.k)
+
+
+def _heldout_accuracy_lost(run: Run, k: int) -> LearnedThenLost | None:
+    acc = _heldout_accuracy(run)
+    if acc is None or acc.top is None or k < 2 or acc.error.size < 3:
         return None
-    sm = stats.smooth(v, 3)
-    i = int(np.argmin(sm))
-    if float(sm[i]) > LEFT_CHANCE * math.log(nl.k):
+    frac = (acc.top - acc.error) / acc.top
+    early = frac[: acc.error.size - max(1, int(math.ceil(0.3 * acc.error.size)))]
+    if early.size == 0:
         return None
-    return float(sm[i]), int(st[i])
+    i = int(np.argmax(early))
+    need = 1 / k + LEARNED_ACC
+    late = float(np.median(frac[early.size:]))
+    if float(early[i]) < need or late > HELDOUT_CHANCE_ACC / k:
+        return None  # never clearly learned, or the held-out accuracy has not fallen back to chance
+    return LearnedThenLost(int(acc.steps[i]),
+                           f"{acc.name} reached {fmt(acc.value(float(acc.error[i])))} at step {int(acc.steps[i])}, "
+                           f"far above chance 1/{k}, and ends near chance ({fmt(late * acc.top)}) "
+                           f"{cite_series(acc.series)}", None)
 
 
 def detect_learned_then_lost(run: Run) -> list[Finding]:
-    """A run at chance that had first learned (its loss >= 25 % under chance): steps too large for what was learned
-    wiped it out. With an LR the log does not flag, one reading is steps larger than configured: an accumulation
-    loop that calls step() on every micro-batch applies up to k summed gradients each time (grad_accum_bug),
-    listed (0.4) beside dead units killed by the big updates and never-cleared gradients, which their own
-    detectors weigh."""
+    """A run at chance that had first learned (its loss >= 25 % under chance, or its held-out accuracy >= 0.25 above
+    chance): steps too large for what was learned wiped it out. With an LR the log does not flag, one
+    reading is steps larger than configured: an accumulation loop that calls step() on every micro-batch applies up
+    to k summed gradients each time (grad_accum_bug), listed (0.4) beside dead units killed by the big updates and
+    never-cleared gradients, which their own detectors weigh."""
     got = learned_then_lost(run)
     if got is None:
         return []
     nl = never_learned(run)
-    low, step = got
     loss = loss_series(run)
-    ev = [f"the loss fell to {fmt(low)} by step {step}, {1 - low / math.log(nl.k):.0%} under chance ln({nl.k}), "
-          f"and then returned to chance: the run learned and lost it {cite_series(loss)}",
+    ev = [f"{got.evidence}, and then returned to chance: the run learned and lost it {cite_series(loss)}",
           "steps far larger than the configured LR implies destroy a trained model: gradients summed across "
           "micro-batches and applied on each one (an accumulation loop with step() inside), gradients never "
           "cleared, or an explosion; the units the big updates killed stay dead"]
     return [Finding("detect_learned_then_lost", "grad_accum_bug", 0.4,
-                    "the run learned and then fell back to chance: oversized steps destroyed it", ev, step,
-                    {"lowest_loss": low, "chance_level": math.log(nl.k), "chance_classes": nl.k})]  # at chance now
+                    "the run learned and then fell back to chance: oversized steps destroyed it", ev, got.step,
+                    {"lowest_loss": got.lowest_loss, "chance_level": math.log(nl.k),
+                     "chance_classes": nl.k})]  # at chance now
 
 
 # ---------------------------------------------------------------------------------------- memorised noise labels
@@ -664,6 +699,9 @@ CONSTANT_OUTPUT = 0.48
 # the miss is a detached-label run at an LR 243x AdamW's range, which can kill ReLUs itself): at exactly 0.5 the
 # leave-one-stack-out calibration put the three hf_trainer dead_units runs at 0.49, below what that record supports.
 SOLE_READING = 0.55
+# Dead units in a run that learned first and then fell to chance (learned_then_lost) are the damage, not the cause:
+# listed under detect_learned_then_lost's 0.4 for the oversized steps that did it.
+KILLED_LATER = 0.3
 UNEXPLAINED = {"dead_units": 0.42, "frozen_params": 0.4, "data_pipeline_bug": 0.39, "vanishing_gradients": 0.38,
                "lr_too_low": 0.36}
 
@@ -769,8 +807,7 @@ def ruled_out(run: Run) -> dict[str, str]:
                              "saturates")
     lost = learned_then_lost(run)
     if lost is not None:
-        why = (f"the loss first fell to {fmt(lost[0])} at step {lost[1]}, far under chance: the network learned from "
-               "these labels at this LR")
+        why = f"{lost.evidence}: the network learned from these labels at this LR"
         for cause in ("frozen_params", "vanishing_gradients", "data_pipeline_bug", "lr_too_low"):
             out.setdefault(cause, why)
     nl = never_learned(run)
@@ -865,7 +902,14 @@ def unexplained_candidate(run: Run, cause: str, detector: str) -> list[Finding]:
                                                    <= BIAS_ONLY_BAND[1])):
         strength = CONSTANT_OUTPUT  # dead (or saturated) units are what makes an output ignore its input
     left = [c for c in UNEXPLAINED if c not in out and not (c == "lr_too_low" and configured_lrs(run))]
-    if left == [cause]:
+    lost = learned_then_lost(run) if cause == "dead_units" else None
+    if lost is not None:
+        # the run learned first (units dead at init never do): units dead now were killed by what came later, the
+        # oversized steps detect_learned_then_lost lists (0.4); a consequence, listed below that reading
+        ev.append(f"{lost.evidence}: units dead at the start cannot learn that, so any dead now were killed later by "
+                  "steps too large, which is the cause to fix")
+        strength = min(strength, KILLED_LATER)
+    elif left == [cause]:
         # every other look-alike is crossed off by what the log shows: the one left is the reading
         ev[-1] = "the log rules out every other look-alike: " + "; ".join(f"{c} ({why})" for c, why in out.items())
         strength = SOLE_READING

@@ -33,6 +33,7 @@ from traindoc.evidence.context import (
     spikes,
 )
 from traindoc.evidence.finding import Finding
+from traindoc.evidence.grad_total import total_grad_norm
 from traindoc.evidence.growth import compounding_growth
 from traindoc.evidence.nan_box import box_only_total
 from traindoc.evidence.nan_inputs import inputs_first
@@ -771,7 +772,7 @@ def detect_zero_grad_missing(run: Run) -> list[Finding]:
     >= 5x, and >= 80 % of consecutive changes (on a lightly smoothed curve) are increases. Exploding gradients
     grow geometrically (a line fits log, not linear values), and healthy grad norms fall or stay level.
     """
-    g = run.series("grad_norm")
+    g = total_grad_norm(run)
     if g is None or len(g) < 20:
         return []
     st, v = g.finite()
@@ -811,7 +812,7 @@ def detect_zero_grad_sawtooth(run: Run) -> list[Finding]:
     Resets at the validation cadence keep it a cause (validation clears the buffer, nothing else does); resets at
     another cadence drop it to 0.4 (the user's code clears every few steps: an accumulation loop).
     """
-    g = run.series("grad_norm")
+    g = total_grad_norm(run)
     if g is None or len(g) < 12:
         return []
     st, v = g.finite()
