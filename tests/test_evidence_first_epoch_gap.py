@@ -4,6 +4,8 @@ memorisation (evidence/detectors/data.py, FIRST_EPOCH_GAP)."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 
 from traindoc.evidence.detectors.data import (
@@ -11,6 +13,7 @@ from traindoc.evidence.detectors.data import (
     detect_overfitting,
     detect_train_below_heldout_first_epoch,
 )
+from traindoc.ingest.loader import load_run
 from traindoc.ingest.model import Run, Series
 
 EPOCH = 30  # steps per epoch
@@ -76,3 +79,20 @@ def test_heldout_collapsing_with_the_train_loss_is_no_memorisation_u() -> None:
     ev = np.concatenate([[0.26, 0.026, 0.014, 0.014], np.linspace(0.016, 0.022, EVALS.size - 4)])
     (f,) = detect_label_leakage(build(train, ev))
     assert f.strength >= 0.4 and not any("memorisation, not of leakage" in e for e in f.evidence)
+
+
+REALLIB = Path(__file__).parent / "corpus" / "reallib"
+
+
+def test_real_off_by_one_window_run_reads_as_leakage() -> None:
+    """plain_pytorch-label_leakage-s0 (an RNN forecaster whose training windows end on the target): training loss
+    0.232 against a held-out 0.399 at step 60, the end of epoch 1; read blind as overfitting (0.14)."""
+    run = load_run([str(REALLIB / "plain_pytorch-label_leakage-s0" / "run")])
+    (f,) = detect_train_below_heldout_first_epoch(run)
+    assert f.step == 60 and round(f.numbers["first_epoch_ratio"], 2) == 0.58
+
+
+def test_real_memorising_runs_are_silent() -> None:
+    # 32-64 training samples, a few steps per epoch: the gap opens over many passes, never in the first
+    for name in ("plain_pytorch-overfitting-s3", "lightning-overfitting-s2", "flax-overfitting-s2"):
+        assert detect_train_below_heldout_first_epoch(load_run([str(REALLIB / name / "run")])) == [], name
