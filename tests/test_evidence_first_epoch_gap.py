@@ -12,6 +12,7 @@ from traindoc.evidence.detectors.data import (
     detect_label_leakage,
     detect_overfitting,
     detect_train_below_heldout_first_epoch,
+    turned_in_first_epoch,
 )
 from traindoc.ingest.loader import load_run
 from traindoc.ingest.model import Run, Series
@@ -96,3 +97,41 @@ def test_real_memorising_runs_are_silent() -> None:
     # 32-64 training samples, a few steps per epoch: the gap opens over many passes, never in the first
     for name in ("plain_pytorch-overfitting-s3", "lightning-overfitting-s2", "flax-overfitting-s2"):
         assert detect_train_below_heldout_first_epoch(load_run([str(REALLIB / name / "run")])) == [], name
+
+
+def long_epochs(train: np.ndarray, heldout: np.ndarray) -> Run:
+    """Two epochs of 75 steps: five evaluations inside the first."""
+    run = build(train, heldout)
+    run.epoch_starts = [(1, 1), (76, 2)]
+    return run.finalize()
+
+
+def test_heldout_turning_up_inside_the_first_epoch_is_no_memorisation() -> None:
+    # a hand pre-shift: the held-out loss dips while the model learns token statistics, then climbs as the copy
+    # shortcut takes over, all before step 75; the training loss collapses meanwhile
+    train = curve(2.0, 0.01, 0.06, STEPS)
+    ev = np.array([1.8, 1.5, 1.7, 2.1, 2.4, 2.6, 2.8, 2.9, 3.0, 3.1])
+    run = long_epochs(train, ev)
+    assert turned_in_first_epoch(run) == (30, 1.5, 75, 2.4)
+    (over,) = detect_overfitting(run)
+    assert any("inside the first epoch" in e for e in over.evidence)
+    (leak,) = detect_label_leakage(run)
+    assert not any("memorisation, not of leakage" in e for e in leak.evidence)
+
+
+def test_turn_after_the_first_epoch_or_with_a_rising_train_loss_is_silent() -> None:
+    train = curve(2.0, 0.01, 0.06, STEPS)
+    u_late = np.array([1.8, 1.5, 1.3, 1.2, 1.1, 1.3, 1.6, 1.9, 2.2, 2.5])  # the U's bottom closes epoch 1
+    assert turned_in_first_epoch(long_epochs(train, u_late)) is None
+    rising = train.copy()
+    rising[30:] = np.linspace(train[30], 3.0, rising.size - 30)  # both losses climb: instability
+    ev = np.array([1.8, 1.5, 1.7, 2.1, 2.4, 2.6, 2.8, 2.9, 3.0, 3.1])
+    assert turned_in_first_epoch(long_epochs(rising, ev)) is None
+
+
+def test_real_pre_shift_run_turns_inside_its_first_epoch() -> None:
+    """lightning-label_leakage-s0 (inputs pre-shifted by hand): held-out 3.13 at step 14 -> 5.27 at step 59, its first
+    epoch spanning steps 4-63, while the training loss falls 0.98 -> 0.10."""
+    run = load_run([str(REALLIB / "lightning-label_leakage-s0" / "run")])
+    got = turned_in_first_epoch(run)
+    assert got is not None and got[0] == 14 and got[2] == 59 and round(got[3] / got[1], 2) == 1.69

@@ -120,6 +120,9 @@ def detect_label_leakage(run: Run) -> list[Finding]:
                 ev.append(f"eval_loss fell with it to {fmt(float(evv_[i]))} at step {int(est_[i])}, no higher than "
                           f"the training loss there ({fmt(float(np.median(near)))}): no memorisation gap "
                           f"{cite_series(ev_s)}")
+            elif turned_in_first_epoch(run) is not None:
+                ev.append("eval_loss turned up inside the first epoch while the training loss fell, before any "
+                          "example was seen twice: a shortcut the training batches carry, not memorisation")
             elif 0 < i < evv_.size - 2 and first_drop >= 0.1 and rise >= 0.25:
                 ev.append(f"but eval_loss first improved ({fmt(float(evv_[0]))} -> {fmt(float(evv_[i]))} at step "
                           f"{int(est_[i])}) then rose {rise:.0%}: the pattern of memorisation, not of leakage")
@@ -212,6 +215,35 @@ def first_epoch_gap(run: Run) -> tuple[int, float, float, float, float] | None:
     if float(np.median(evv)) >= start or float(np.median(lv[-max(1, lv.size // 10):])) >= start:
         return None
     return t1, tr1, ev1, float(np.median(later)), start
+
+
+# The same argument for a held-out loss that turns up: memorisation needs examples seen again, so a held-out loss that
+# climbs >= 25 % above its minimum (detect_label_leakage's U size) before the first epoch has closed, while the
+# training loss keeps falling over those steps, is the model learning something on the training batches that hurts
+# held-out data (a shortcut only they carry), not memorising them. Needs >= 3 evaluations inside the first epoch.
+FIRST_EPOCH_TURN = 1.25
+
+
+def turned_in_first_epoch(run: Run) -> tuple[int, float, int, float] | None:
+    """(step, value) of the held-out minimum and (step, value) of a later evaluation >= FIRST_EPOCH_TURN x it, both
+    inside the first epoch, while the training loss fell between them; else None."""
+    loss, ev_s = loss_series(run), run.series("eval_loss")
+    if loss is None or ev_s is None:
+        return None
+    lst, lv = loss.finite()
+    est, evv = ev_s.finite()
+    end1 = _first_epoch_end(run, lst)
+    if end1 is None or int(np.sum(est <= end1)) < 3 or np.any(evv <= 0):
+        return None
+    st1, v1 = est[est <= end1], evv[est <= end1]
+    i = int(np.argmin(v1))
+    j = i + int(np.argmax(v1[i:]))
+    if j == i or v1[j] < FIRST_EPOCH_TURN * v1[i]:
+        return None
+    at_min, at_top = lv[lst <= st1[i]][-3:], lv[(lst > st1[i]) & (lst <= st1[j])]
+    if at_min.size == 0 or at_top.size == 0 or float(np.median(at_top[-3:])) >= float(np.median(at_min)):
+        return None  # the training loss rose too: instability, judged by the divergence rules
+    return int(st1[i]), float(v1[i]), int(st1[j]), float(v1[j])
 
 
 def detect_train_below_heldout_first_epoch(run: Run) -> list[Finding]:
@@ -1026,6 +1058,12 @@ def detect_overfitting(run: Run) -> list[Finding]:
         # pass closed (FIRST_EPOCH_GAP) came with the data, so the rise reads as that gap's, not a memorising model's
         ev.append(f"but the training loss was already {gap1[1] / gap1[2]:.2f}x the held-out loss at the end of the "
                   f"first epoch (step {gap1[0]}), before any example was seen twice: the gap predates memorisation")
+        strength *= 0.5
+    turn1 = turned_in_first_epoch(run)
+    if turn1 is not None:
+        ev.append(f"but the held-out loss turned up inside the first epoch ({fmt(turn1[1])} at step {turn1[0]} -> "
+                  f"{fmt(turn1[3])} at step {turn1[2]}) while the training loss fell: before any example was seen "
+                  "twice, so not memorisation")
         strength *= 0.5
     sites = []
     pat, pcv = config_number(run, *KEYS["early_stopping_patience"])
