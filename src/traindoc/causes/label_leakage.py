@@ -15,7 +15,8 @@ CAUSE = Cause(
         "Train loss far below anything the held-out set reaches, very early; check the causal mask "
         "(`is_causal`) and the target shift before blaming overfitting."
     ),
-    detectors=("detect_label_leakage", "detect_heldout_never_improves", "detect_code_noncausal_attention"),
+    detectors=("detect_label_leakage", "detect_train_below_heldout_first_epoch", "detect_heldout_never_improves",
+               "detect_code_noncausal_attention"),
     locators=("locate_noncausal_attention",),
     templates=("causal_mask", "causal_mask_manual"),
     remedy=Remedy(

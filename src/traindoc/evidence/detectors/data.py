@@ -110,7 +110,20 @@ def detect_label_leakage(run: Run) -> list[Finding]:
             first_drop = (float(evv_[0]) - float(evv_[i])) / max(abs(float(evv_[0])), 1e-8)
             rise = (float(evv_[-1]) - float(evv_[i])) / max(abs(float(evv_[i])), 1e-8)
             early = heldout.improved_before_first_eval(loss, ev_s) if i == 0 else None
-            if 0 < i < evv_.size - 2 and first_drop >= 0.1 and rise >= 0.25:
+            lst_, lv_ = loss.finite()
+            near = lv_[lst_ <= est_[i]][-3:]
+            if near.size and 0 < i and float(evv_[i]) <= float(np.median(near)) and strength > 0:
+                # memorisation's U has the held-out loss above the training loss at its best (the gap it opens);
+                # a held-out loss that fell to the training loss's level or below it collapsed with it: the
+                # held-out batches carry the answer too (one collator for both), and a later small rise of both
+                # is no U
+                ev.append(f"eval_loss fell with it to {fmt(float(evv_[i]))} at step {int(est_[i])}, no higher than "
+                          f"the training loss there ({fmt(float(np.median(near)))}): no memorisation gap "
+                          f"{cite_series(ev_s)}")
+            elif turned_in_first_epoch(run) is not None:
+                ev.append("eval_loss turned up inside the first epoch while the training loss fell, before any "
+                          "example was seen twice: a shortcut the training batches carry, not memorisation")
+            elif 0 < i < evv_.size - 2 and first_drop >= 0.1 and rise >= 0.25:
                 ev.append(f"but eval_loss first improved ({fmt(float(evv_[0]))} -> {fmt(float(evv_[i]))} at step "
                           f"{int(est_[i])}) then rose {rise:.0%}: the pattern of memorisation, not of leakage")
                 strength *= 0.4
@@ -137,6 +150,121 @@ def detect_label_leakage(run: Run) -> list[Finding]:
     return [Finding("detect_label_leakage", "label_leakage", float(min(1.0, strength)),
                     "the model sees its targets: train loss is implausibly low", ev, step,
                     {"initial_loss": init, "final_train_loss": end_train})]
+
+
+# Progressive validation (Blum, Kalai & Langford 1999, "Beating the hold-out"): during the first pass over the
+# training set every batch is scored before the model has been updated on it, so the first epoch's training loss is
+# an estimate of the held-out loss, a pessimistic one (it lags the model, which only improves; dropout and
+# augmentation raise it further). Memorisation cannot put the training loss below the held-out loss before any
+# example has been seen twice. A training loss <= 2/3 of the held-out loss (the held-out loss 1.5x the training loss,
+# where healthy runs end at 1.0-1.15x: detect_label_leakage's gap comment) at the evaluation that closes the first
+# epoch, and a gap that stays (the median ratio over every later evaluation <= 2/3 too: one early held-out spike,
+# BatchNorm statistics not settled after one epoch, does not count) means the training batches are easier than the
+# held-out ones from the start: they carry the answer (an off-by-one window, a hand pre-shift), or the two sets are
+# not drawn alike. Only when the log starts at the first epoch, the held-out loss did learn (its median over the run
+# is below the training loss's start, so it is not a divergence both sets share) and the training loss ends below
+# its start. Listed at 0.5: the first-epoch gap is evidence an engineer would accept for "the training set is not
+# the held-out set's kind", but the log cannot say which of the two.
+FIRST_EPOCH_GAP = 2 / 3
+FIRST_EPOCH_STRENGTH = 0.5
+
+
+def _first_epoch_end(run: Run, steps: np.ndarray) -> int | None:
+    """The last step of the run's first epoch, when its epoch boundaries are logged and the log starts there."""
+    starts = sorted(run.epoch_starts)
+    if len(starts) < 2:
+        return None
+    (s0, e0), (s1, e1) = starts[0], starts[1]
+    # the log must start at the first epoch (an excerpt from "Epoch 113/300" tells nothing about the first pass)
+    if e0 > 1 or e1 != e0 + 1 or steps.size == 0 or float(steps[0]) >= s1:
+        return None
+    # a boundary step closes the epoch before it when the log is per epoch (Keras, Flax: step = epoch number)
+    return int(s1) if s1 - s0 <= 1 else int(s1) - 1
+
+
+def first_epoch_gap(run: Run) -> tuple[int, float, float, float, float] | None:
+    """(evaluation step closing the first epoch, training loss there, held-out loss there, median later ratio,
+    training loss's start) when the training loss sits <= FIRST_EPOCH_GAP x the held-out loss from the first epoch
+    on; else None."""
+    loss, ev_s = loss_series(run), run.series("eval_loss")
+    if loss is None or ev_s is None:
+        return None
+    lst, lv = loss.finite()
+    est, evv = ev_s.finite()
+    if lv.size < 3 or evv.size < 3 or np.any(lv < 0) or np.any(evv <= 0):
+        return None
+    end1 = _first_epoch_end(run, lst)
+    if end1 is None:
+        return None
+    ratios, prev = [], -math.inf
+    for t, e in zip(est, evv, strict=True):
+        w = lv[(lst > prev) & (lst <= t)]
+        prev = t
+        if w.size == 0:
+            w = lv[lst <= t][-1:]
+        # the later half of the points since the previous evaluation: the training loss near the evaluated model
+        ratios.append((int(t), float(np.median(w[w.size // 2:])) if w.size else math.nan, float(e)))
+    first = [r for r in ratios if r[0] <= end1 and not math.isnan(r[1])]
+    later = [r[1] / r[2] for r in ratios if r[0] > end1 and not math.isnan(r[1])]
+    if not first or len(later) < 2:
+        return None
+    t1, tr1, ev1 = first[-1]
+    start = float(np.median(lv[:3]))
+    if start <= 0 or tr1 > FIRST_EPOCH_GAP * ev1 or float(np.median(later)) > FIRST_EPOCH_GAP:
+        return None
+    if float(np.median(evv)) >= start or float(np.median(lv[-max(1, lv.size // 10):])) >= start:
+        return None
+    return t1, tr1, ev1, float(np.median(later)), start
+
+
+# The same argument for a held-out loss that turns up: memorisation needs examples seen again, so a held-out loss that
+# climbs >= 25 % above its minimum (detect_label_leakage's U size) before the first epoch has closed, while the
+# training loss keeps falling over those steps, is the model learning something on the training batches that hurts
+# held-out data (a shortcut only they carry), not memorising them. Needs >= 3 evaluations inside the first epoch.
+FIRST_EPOCH_TURN = 1.25
+
+
+def turned_in_first_epoch(run: Run) -> tuple[int, float, int, float] | None:
+    """(step, value) of the held-out minimum and (step, value) of a later evaluation >= FIRST_EPOCH_TURN x it, both
+    inside the first epoch, while the training loss fell between them; else None."""
+    loss, ev_s = loss_series(run), run.series("eval_loss")
+    if loss is None or ev_s is None:
+        return None
+    lst, lv = loss.finite()
+    est, evv = ev_s.finite()
+    end1 = _first_epoch_end(run, lst)
+    if end1 is None or int(np.sum(est <= end1)) < 3 or np.any(evv <= 0):
+        return None
+    st1, v1 = est[est <= end1], evv[est <= end1]
+    i = int(np.argmin(v1))
+    j = i + int(np.argmax(v1[i:]))
+    if j == i or v1[j] < FIRST_EPOCH_TURN * v1[i]:
+        return None
+    at_min, at_top = lv[lst <= st1[i]][-3:], lv[(lst > st1[i]) & (lst <= st1[j])]
+    if at_min.size == 0 or at_top.size == 0 or float(np.median(at_top[-3:])) >= float(np.median(at_min)):
+        return None  # the training loss rose too: instability, judged by the divergence rules
+    return int(st1[i]), float(v1[i]), int(st1[j]), float(v1[j])
+
+
+def detect_train_below_heldout_first_epoch(run: Run) -> list[Finding]:
+    """The training loss sits well below the held-out loss from the end of the first epoch on, before any training
+    example was seen twice (FIRST_EPOCH_GAP): the training batches carry something the held-out ones lack."""
+    got = first_epoch_gap(run)
+    if got is None:
+        return []
+    t1, tr1, ev1, later, start = got
+    loss, ev_s = loss_series(run), run.series("eval_loss")
+    assert loss is not None and ev_s is not None
+    ev = [f"at step {t1}, the end of the first epoch, the training loss is {fmt(tr1)} and the held-out loss {fmt(ev1)} "
+          f"({tr1 / ev1:.2f}x) {cite_series(loss)} {cite_series(ev_s)}",
+          "in the first pass every training batch is scored before the model has trained on it, so the training loss "
+          "is then an estimate of the held-out loss: memorisation cannot put it below, an answer the training batches "
+          "carry (an off-by-one window, a hand pre-shift) or a training set unlike the held-out one can",
+          f"the gap stays: the training loss is a median {later:.2f}x the held-out loss at the later evaluations, "
+          f"while the held-out loss did improve (below the training loss's start {fmt(start)})"]
+    return [Finding("detect_train_below_heldout_first_epoch", "label_leakage", FIRST_EPOCH_STRENGTH,
+                    "the training batches are easier than the held-out ones from the first epoch", ev, t1,
+                    {"first_epoch_ratio": tr1 / ev1, "later_ratio": later})]
 
 
 def detect_data_pipeline_bug(run: Run) -> list[Finding]:
@@ -924,6 +1052,19 @@ def detect_overfitting(run: Run) -> list[Finding]:
         strength = min(strength, SHORT_CLIMB_STRENGTH)
     elif small == "gap":
         strength = min(strength, GAP_WIDENS_STRENGTH)
+    gap1 = first_epoch_gap(run)
+    if gap1 is not None:
+        # memorisation opens the gap after the held-out best, over repeated passes; one already there when the first
+        # pass closed (FIRST_EPOCH_GAP) came with the data, so the rise reads as that gap's, not a memorising model's
+        ev.append(f"but the training loss was already {gap1[1] / gap1[2]:.2f}x the held-out loss at the end of the "
+                  f"first epoch (step {gap1[0]}), before any example was seen twice: the gap predates memorisation")
+        strength *= 0.5
+    turn1 = turned_in_first_epoch(run)
+    if turn1 is not None:
+        ev.append(f"but the held-out loss turned up inside the first epoch ({fmt(turn1[1])} at step {turn1[0]} -> "
+                  f"{fmt(turn1[3])} at step {turn1[2]}) while the training loss fell: before any example was seen "
+                  "twice, so not memorisation")
+        strength *= 0.5
     sites = []
     pat, pcv = config_number(run, *KEYS["early_stopping_patience"])
     if pcv is not None and pat == 0:
@@ -1005,7 +1146,8 @@ def detect_same_batch_every_step(run: Run) -> list[Finding]:
                     {"falling_share": falls})]
 
 
-DETECTORS = [detect_label_leakage, detect_data_pipeline_bug, detect_loss_exactly_zero, detect_nan_from_start,
+DETECTORS = [detect_label_leakage, detect_train_below_heldout_first_epoch, detect_data_pipeline_bug,
+             detect_loss_exactly_zero, detect_nan_from_start,
              detect_heldout_nonfinite, detect_heldout_nan_first, detect_nan_confined_terms, detect_perfect_overlap,
              detect_curriculum_shock,
              detect_overfitting, detect_same_batch_every_step]
