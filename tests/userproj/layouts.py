@@ -353,8 +353,16 @@ LAYOUTS = {
     # `-P lr=1.0` was given on the command line, so the fix travels in the command refilled from MLproject
     "mlflow_project": Layout("mlflow run . -P lr=1.0 --env-manager local", "mlruns/0/*", None,
                              "python train.py --lr {lr} --steps 100 --optimizer adamw --grad_accum_steps 1 --depth 0 "
-                             "--activation tanh --use_layer_norm true --warmup_steps 0 --schedule constant",
+                             "--activation tanh --use_layer_norm true --warmup_steps 0 --schedule constant "
+                             "--dtype float32",
                              lr_at=("launch", "-P lr=1.0"),
+                             # as the dataclass module, its dtype an MLproject parameter (float32 as shipped) that
+                             # casts the model and with it AdamW's state: `-P dtype=float16` at AdamW 3e-3 is NaN from
+                             # the second logged step, bfloat16 trains (docs/plan-apply-verify.md, "fp16_overflow");
+                             # no project file holds it, so `--dtype bfloat16` rides on the command refilled from
+                             # MLproject
+                             precision_at=("launch", "-P lr=3e-3", "-P lr=3e-3 -P dtype={p}"),
+                             precision_names=("float16", "bfloat16"),
                              # as the dataclass module, its warmup and schedule MLproject parameters: the cosine turned
                              # on under a 1000-step warmup in a 300-step run, given with -P (docs/plan-apply-verify.md,
                              # "scheduler_misuse"); the cut warmup rides on the command refilled from MLproject
