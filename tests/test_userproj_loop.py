@@ -198,13 +198,14 @@ SCHEDULE_LAYOUTS = [n for n in layouts_for("scheduler_misuse") if n != "notebook
 @pytest.mark.parametrize("name", SCHEDULE_LAYOUTS)
 def test_whole_loop_fits_a_warmup_longer_than_the_run(name: str, tmp_path: Path,
                                                       monkeypatch: pytest.MonkeyPatch) -> None:
-    """A sound LR under a warmup of 1000 steps in a 150-300-step run (the LR only climbs), on the layouts whose code
+    """A sound LR under a warmup of 1000 steps in a 60-300-step run (the LR only climbs), on the layouts whose code
     runs a schedule and whose run logs the LR (plain argparse's cosine, the HF Trainer's linear decay, nanoGPT's
     cosine once its config turns decay_lr on, Hydra's and the dataclass module's once their config says cosine, the
     two Lightning layouts' LambdaLR once the LetterModel call / the CLI's YAML says cosine, MLflow's once its -P
     parameters say so; the notebook's in the bench):
     scheduler_misuse is diagnosed and the warmup cut to 5% of the run where the next run reads it (on MLflow the
-    command refilled from MLproject); the retrained LR decays. accelerate's 60-step CPU run logs no LR (layouts.py)."""
+    command refilled from MLproject; accelerate's CPU target with `--logging_steps 5` beside the warmup, its Makefile
+    flag cut); the retrained LR decays."""
     whole_loop(name, "scheduler_misuse", tmp_path, monkeypatch)
 
 

@@ -193,14 +193,20 @@ LAYOUTS = {
                                          f"--max_steps 40 --gradient_accumulation_steps {ACCUM} "),
                                         ("launch.sh", "--logging_steps 5 ",
                                          "--logging_steps 5 --eval_strategy steps --eval_steps 20 "))),
-    # No scheduler_misuse: its 60-step run logs no LR (the Trainer logs every 500 steps by default; trainer_state.json
-    # holds one summary line), so a warmup longer than the run leaves no trace in the run folder the loop diagnoses.
+    # As shipped its 60-step run logs no LR (the Trainer logs every 500 steps by default; trainer_state.json holds one
+    # summary line); scheduler_misuse's user logs every 5 steps to watch the warmup (warmup_at below).
     # DeepSpeed is not installed (no GPU here): the Makefile's CPU target, `accelerate launch --cpu` reading the
     # same accelerate_config.yaml (accelerate then uses its simple launcher, not DeepSpeed's)
     "accelerate_deepspeed": Layout("make cpu-check", "output-cpu", ("Makefile", "--learning_rate {lr} --max_steps 60"),
                                    "--output_dir output-cpu-fixed --learning_rate {lr} --max_steps 60 "
                                    "--max_grad_norm 0.0", fix="lr_too_high",
-                                   lr_at=("Makefile", "--learning_rate 0.1 --max_steps 60")),
+                                   lr_at=("Makefile", "--learning_rate 0.1 --max_steps 60"),
+                                   # the warmup of a long run given on the CPU target's line, and the Trainer told to
+                                   # log every 5 steps (the user watches the warmup: the LR and loss go to the
+                                   # Trainer's log history, trainer_state.json): the linear schedule's LR only climbs,
+                                   # to 6% of its 1e-3 at step 60 (docs/plan-apply-verify.md, "scheduler_misuse")
+                                   warmup_at=("Makefile", "--max_grad_norm 0.0",
+                                              "--max_grad_norm 0.0 --warmup_steps {n} --logging_steps 5")),
     # hparams in code, `python train.py` with no launch script: nothing records the command, the user gives it;
     # the new run is the logger's next version folder. fp16: the CSV logger's hparams.yaml holds the model's
     # arguments only, so the run folder does not say the Trainer ran in float16: the NaN reads as nan_inf first
