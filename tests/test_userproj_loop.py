@@ -213,25 +213,28 @@ def test_whole_loop_fits_a_warmup_longer_than_the_run(name: str, tmp_path: Path,
 def test_whole_loop_moves_a_float16_run_to_bfloat16(name: str, tmp_path: Path,
                                                     monkeypatch: pytest.MonkeyPatch) -> None:
     """Lightning's "16-true" (model and AdamW state in float16: its eps underflows to 0, NaN from the first steps) on
-    the two Lightning layouts, and the same pure float16 on the dataclass module, Hydra, plain argparse and the
-    notebook export (a `dtype` setting, the model cast to it): fp16_overflow is fixed by bfloat16 where the next run
-    reads the precision (the LightningCLI YAML; the Trainer call in code; TrainConfig's field default; Hydra's primary
-    config; train.sh's `--dtype` flag; the notebook's settings cell), and the retrained run is finite. Not
-    realisable here: the HF Trainer layouts (fp16 is mixed precision with float32 weights and optimizer state: a
-    tiny model's activations never reach float16's 65504, so no overflow to diagnose), nanoGPT and MLflow (no
-    precision setting in their code: docs/plan-apply-verify.md)."""
+    the two Lightning layouts, and the same pure float16 on the dataclass module, Hydra, plain argparse, the
+    notebook export and MLflow (a `dtype` setting, the model cast to it): fp16_overflow is fixed by bfloat16 where the
+    next run reads the precision (the LightningCLI YAML; the Trainer call in code; TrainConfig's field default;
+    Hydra's primary config; train.sh's `--dtype` flag; the notebook's settings cell; on MLflow, where only the
+    recorded command sets it, the command refilled from MLproject), and the retrained run is finite. Not realisable
+    here: the HF Trainer layouts (fp16 is mixed precision with float32 weights and optimizer state: a tiny model's
+    activations never reach float16's 65504, so no overflow to diagnose) and nanoGPT (its dtype selects an autocast
+    its code skips on a CPU: docs/plan-apply-verify.md)."""
     whole_loop(name, "fp16_overflow", tmp_path, monkeypatch)
 
 
 @pytest.mark.parametrize("name", layouts_for("no_warmup"))
 def test_whole_loop_adds_a_missing_warmup(name: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Training continued from an earlier run's checkpoint at AdamW 1e-2 (sound with the warmup the earlier run had)
+    """Training continued from an earlier run's checkpoint at AdamW 1e-2 (Hydra: 3e-3, its model widened to 512; sound
+    with the warmup the earlier run had)
     with the warmup removed: the fresh AdamW state's first updates knock the trained model off (loss ~2x, grad norm
     4-7x in the first 1-2 steps, then back at the same LR). no_warmup is listed with that evidence (a candidate: the
     user picks it, --fix no_warmup), the warmup set to 5% of the run where the next run reads it, and the retrain,
-    from the same checkpoint, keeps its grad norm bounded. On plain argparse and the three HF Trainer layouts, whose
-    code can start from a checkpoint and whose run logs every step (a 1-2-step spike is invisible in a log averaged
-    over 5 steps or more; the other layouts start from a fresh model or log no grad norm: docs/plan-apply-verify.md)."""
+    from the same checkpoint, keeps its grad norm bounded. On plain argparse, the three HF Trainer layouts and Hydra,
+    whose code can start from a checkpoint and whose run logs every step (a 1-2-step spike is invisible in a log
+    averaged over 5 steps or more; the other layouts start from a fresh model or log no grad norm:
+    docs/plan-apply-verify.md)."""
     whole_loop(name, "no_warmup", tmp_path, monkeypatch)
 
 

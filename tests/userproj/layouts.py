@@ -78,6 +78,7 @@ class Layout:
 # RAdam), and the trained model's loss jumps ~2.2x and its grad norm ~5x in the first 2 steps before it settles
 # back at the same LR (docs/plan-apply-verify.md, "no_warmup", for the measured seeds)
 BASE_LR, RESUME_LR = "3e-3", "1e-2"
+HYDRA_CKPT = "base/model.pt"  # where Hydra's base run saves its weights (trainer.save_to)
 ACCUM = 8  # grad_accum_bug's accumulation steps (docs/plan-apply-verify.md, "grad_accum_bug")
 # the line of the HF layouts' Trainer subclass that makes the Trainer divide its mean loss by the accumulation steps
 HF_SCALED = ("    loss_is_scaled_for_ga = False  # a mean over one micro-batch: the Trainer divides it by the "
@@ -279,6 +280,22 @@ LAYOUTS = {
                     # "fp16_overflow")
                     precision_at=("conf/config.yaml", "  dtype: float32", "  dtype: {p}"),
                     precision_names=("float16", "bfloat16"),
+                    # no_warmup: the user widens the model (model.width=512) and trains a base run (AdamW 1e-3, 16
+                    # warmup steps given on run.sh's line, 160 steps, its own Hydra folder) that saves its weights
+                    # with trainer.save_to, then continues from them with trainer.init_from at AdamW 3e-3 (the top of
+                    # its reference range, not above it) with the warmup override dropped to 0. The fresh AdamW
+                    # state's first updates, the whole LR on each of 512 inputs per unit, knock the trained model off:
+                    # grad norm 7.6-8.8x the median of the steps after and 4.1-4.9x its first value, loss 1.7-1.8x, in
+                    # the first steps; with a warmup of 10 at the same 3e-3 no jump (<= 1.21x its first value) and the
+                    # same end loss, 0.92-0.93 (seeds 0-3). At width 64 the jump is 1.0x at 3e-3, and at 1e-2-3e-2
+                    # the LR is above AdamW's range and read as too high with or without a warmup:
+                    # docs/plan-apply-verify.md, "no_warmup"
+                    resume=(("run.sh", "optim.lr=1.0 trainer.max_steps=200",
+                             "model.width=512 optim.lr=1e-3 optim.warmup_steps=16 trainer.max_steps=160 "
+                             f"trainer.save_to={HYDRA_CKPT} hydra.run.dir=base/run",
+                             "model.width=512 optim.lr=3e-3 optim.warmup_steps=0 trainer.max_steps=200 "
+                             f"trainer.init_from={HYDRA_CKPT}"),),
+                    base_ckpt=HYDRA_CKPT,
                     vanish_at=("conf/config.yaml", "  depth: 2\n  activation: tanh\n  use_layer_norm: true\n",
                                "  depth: 8\n  activation: sigmoid\n  use_layer_norm: false\n"),
                     vanish_fixed="  depth: 8\n  activation: sigmoid\n  use_layer_norm: true\n",
