@@ -1,16 +1,16 @@
 """Benchmark: the whole fix loop on every user-project layout (tests/userproj/), with its real library, on CPU.
 
-Per layout and cause (tests/userproj/layouts.py, the table the whole-loop test runs; make test loops lr_too_low on
-five of the twelve): lr_too_high and lr_too_low on every layout, scheduler_misuse on the eleven whose code runs a
-schedule and logs the LR, fp16_overflow on the two Lightning ones, the dataclass module, Hydra, plain argparse, the
-notebook (a dtype setting), no_warmup on the four layouts (plain argparse, the three HF Trainer ones) whose code can
-continue from a checkpoint (its first run: the base run and the run continued from it), vanishing_gradients on the
-seven whose model is defined in the user's code with depth/activation/LayerNorm options (Lightning in code,
-LightningCLI, Hydra, plain argparse, the dataclass module, the notebook, MLflow), grad_accum_bug on the ten where the
-undivided loss shows (all but nanoGPT and accelerate: docs/plan-apply-verify.md). The user's first run with that
-cause's fault (launched as they do, through sh or make: the baseline, a plain training run measured in the same
-process), then diagnose that run's folder -> plan -> apply (+ the project's tests) -> retrain with the recovered (or
-given) command -> verify.
+Per layout and cause (tests/userproj/layouts.py, the table the whole-loop test runs; make test loops lr_too_low on five
+of the twelve): lr_too_high and lr_too_low on every layout, scheduler_misuse on the twelve whose code runs a schedule
+and logs the LR (accelerate's once the user logs every 5 steps), fp16_overflow on the two Lightning ones, the dataclass
+module, Hydra, plain argparse, the notebook, MLflow (a dtype setting), no_warmup on the five layouts (plain argparse,
+the three HF Trainer ones, Hydra) whose code can continue from a checkpoint (its first run: the base run and the run
+continued from it), vanishing_gradients on the seven whose model is defined in the user's code with
+depth/activation/LayerNorm options (Lightning in code, LightningCLI, Hydra, plain argparse, the dataclass module, the
+notebook, MLflow), grad_accum_bug on the ten where the undivided loss shows (all but nanoGPT and accelerate:
+docs/plan-apply-verify.md). The user's first run with that cause's fault (launched as they do, through sh or make: the
+baseline, a plain training run measured in the same process), then diagnose that run's folder -> plan -> apply (+ the
+project's tests) -> retrain with the recovered (or given) command -> verify.
 The ratio loop / first run is what traindoc adds on top of one training.
 Goal (issue 9): <= 2 min per layout on the project's 2-core machine.
 
@@ -113,16 +113,19 @@ def main() -> int:
             "next run would overwrite. accelerate_deepspeed runs its CPU target (`accelerate launch --cpu` with "
             "the same accelerate config); DeepSpeed itself is not installed and was not exercised. Fault: "
             "lr_too_high = the layouts as shipped (AdamW at 0.1-1.0); lr_too_low = AdamW at 1e-7 in the same place; "
-            "scheduler_misuse = AdamW at 1e-3 under a warmup of 1000 steps, longer than the run (only the eleven "
-            "layouts whose code runs an LR schedule and whose run logs the LR; on nanoGPT, Hydra, the dataclass "
+            "scheduler_misuse = AdamW at 1e-3 under a warmup of 1000 steps, longer than the run (the twelve "
+            "layouts whose code runs an LR schedule and whose run logs the LR, accelerate's with --logging_steps 5; "
+            "on nanoGPT, Hydra, the dataclass "
             "module, the notebook, the two Lightning ones and MLflow the config also turns its cosine decay on); "
             "fp16_overflow = Lightning's \"16-true\" (float16 weights and AdamW state) at lr 3e-3 (the two "
-            "Lightning layouts; on the dataclass module, Hydra, plain argparse and the notebook a dtype setting, "
+            "Lightning layouts; on the dataclass module, Hydra, plain argparse, the notebook and MLflow a dtype "
+            "setting, "
             "float16, the model cast to it); "
             "no_warmup = "
             "a base run (AdamW 3e-3 with a warmup) whose checkpoint the next run continues at 1e-2 with no warmup, "
-            "logging every step (only plain argparse and the three HF Trainer layouts, which can start from a "
-            "checkpoint; \"first run\" is both runs); vanishing_gradients = the model made 8 sigmoid layers with its "
+            "logging every step (only plain argparse, the three HF Trainer layouts and Hydra, which can start "
+            "from a checkpoint; on Hydra the model widened to 512 and continued at 3e-3; \"first run\" is both "
+            "runs); vanishing_gradients = the model made 8 sigmoid layers with its "
             "LayerNorm switched off, AdamW at 3e-3 (only Lightning in code, LightningCLI, Hydra, plain argparse, the "
             "dataclass module, the notebook and MLflow, whose model has those options; on all but the two Lightning "
             "ones, "

@@ -119,6 +119,16 @@ def test_hydra_warmup_longer_than_the_run_in_the_primary_config(tmp_path: Path) 
     assert "  warmup_steps: 10\n  schedule: cosine" in (root / "conf/config.yaml").read_text()
 
 
+def test_hydra_missing_warmup_on_the_launch_line(tmp_path: Path) -> None:
+    """no_warmup on Hydra: run.sh continues a base run's weights with `optim.warmup_steps=0` on its line; the warmup is
+    set there (the override beats conf/config.yaml) and the added test reads it from the line (0 unfixed: it fails)."""
+    line = "model.width=512 optim.lr=3e-3 optim.warmup_steps={n} trainer.max_steps=200 trainer.init_from=base/model.pt"
+    root = layout("hydra", tmp_path / "p", {"run.sh": ("optim.lr=1.0 trainer.max_steps=200", line.format(n=0))})
+    _, kinds = fixed_and_unfixed(root, "no_warmup", tmp_path)
+    assert kinds == ["launch:raw"]
+    assert line.format(n=10) in (root / "run.sh").read_text()
+
+
 def test_dataclass_warmup_longer_than_the_run(tmp_path: Path) -> None:
     """scheduler_misuse on the dataclass module: TrainConfig's cosine under a 1000-step warmup in a 300-step run;
     the field default is cut and the added test builds TrainConfig() and checks the warmup ends inside the run."""

@@ -78,6 +78,7 @@ class Layout:
 # RAdam), and the trained model's loss jumps ~2.2x and its grad norm ~5x in the first 2 steps before it settles
 # back at the same LR (docs/plan-apply-verify.md, "no_warmup", for the measured seeds)
 BASE_LR, RESUME_LR = "3e-3", "1e-2"
+HYDRA_CKPT = "base/model.pt"  # where Hydra's base run saves its weights (trainer.save_to)
 ACCUM = 8  # grad_accum_bug's accumulation steps (docs/plan-apply-verify.md, "grad_accum_bug")
 # the line of the HF layouts' Trainer subclass that makes the Trainer divide its mean loss by the accumulation steps
 HF_SCALED = ("    loss_is_scaled_for_ga = False  # a mean over one micro-batch: the Trainer divides it by the "
@@ -193,14 +194,20 @@ LAYOUTS = {
                                          f"--max_steps 40 --gradient_accumulation_steps {ACCUM} "),
                                         ("launch.sh", "--logging_steps 5 ",
                                          "--logging_steps 5 --eval_strategy steps --eval_steps 20 "))),
-    # No scheduler_misuse: its 60-step run logs no LR (the Trainer logs every 500 steps by default; trainer_state.json
-    # holds one summary line), so a warmup longer than the run leaves no trace in the run folder the loop diagnoses.
+    # As shipped its 60-step run logs no LR (the Trainer logs every 500 steps by default; trainer_state.json holds one
+    # summary line); scheduler_misuse's user logs every 5 steps to watch the warmup (warmup_at below).
     # DeepSpeed is not installed (no GPU here): the Makefile's CPU target, `accelerate launch --cpu` reading the
     # same accelerate_config.yaml (accelerate then uses its simple launcher, not DeepSpeed's)
     "accelerate_deepspeed": Layout("make cpu-check", "output-cpu", ("Makefile", "--learning_rate {lr} --max_steps 60"),
                                    "--output_dir output-cpu-fixed --learning_rate {lr} --max_steps 60 "
                                    "--max_grad_norm 0.0", fix="lr_too_high",
-                                   lr_at=("Makefile", "--learning_rate 0.1 --max_steps 60")),
+                                   lr_at=("Makefile", "--learning_rate 0.1 --max_steps 60"),
+                                   # the warmup of a long run given on the CPU target's line, and the Trainer told to
+                                   # log every 5 steps (the user watches the warmup: the LR and loss go to the
+                                   # Trainer's log history, trainer_state.json): the linear schedule's LR only climbs,
+                                   # to 6% of its 1e-3 at step 60 (docs/plan-apply-verify.md, "scheduler_misuse")
+                                   warmup_at=("Makefile", "--max_grad_norm 0.0",
+                                              "--max_grad_norm 0.0 --warmup_steps {n} --logging_steps 5")),
     # hparams in code, `python train.py` with no launch script: nothing records the command, the user gives it;
     # the new run is the logger's next version folder. fp16: the CSV logger's hparams.yaml holds the model's
     # arguments only, so the run folder does not say the Trainer ran in float16: the NaN reads as nan_inf first
@@ -273,6 +280,22 @@ LAYOUTS = {
                     # "fp16_overflow")
                     precision_at=("conf/config.yaml", "  dtype: float32", "  dtype: {p}"),
                     precision_names=("float16", "bfloat16"),
+                    # no_warmup: the user widens the model (model.width=512) and trains a base run (AdamW 1e-3, 16
+                    # warmup steps given on run.sh's line, 160 steps, its own Hydra folder) that saves its weights
+                    # with trainer.save_to, then continues from them with trainer.init_from at AdamW 3e-3 (the top of
+                    # its reference range, not above it) with the warmup override dropped to 0. The fresh AdamW
+                    # state's first updates, the whole LR on each of 512 inputs per unit, knock the trained model off:
+                    # grad norm 7.6-8.8x the median of the steps after and 4.1-4.9x its first value, loss 1.7-1.8x, in
+                    # the first steps; with a warmup of 10 at the same 3e-3 no jump (<= 1.21x its first value) and the
+                    # same end loss, 0.92-0.93 (seeds 0-3). At width 64 the jump is 1.0x at 3e-3, and at 1e-2-3e-2
+                    # the LR is above AdamW's range and read as too high with or without a warmup:
+                    # docs/plan-apply-verify.md, "no_warmup"
+                    resume=(("run.sh", "optim.lr=1.0 trainer.max_steps=200",
+                             "model.width=512 optim.lr=1e-3 optim.warmup_steps=16 trainer.max_steps=160 "
+                             f"trainer.save_to={HYDRA_CKPT} hydra.run.dir=base/run",
+                             "model.width=512 optim.lr=3e-3 optim.warmup_steps=0 trainer.max_steps=200 "
+                             f"trainer.init_from={HYDRA_CKPT}"),),
+                    base_ckpt=HYDRA_CKPT,
                     vanish_at=("conf/config.yaml", "  depth: 2\n  activation: tanh\n  use_layer_norm: true\n",
                                "  depth: 8\n  activation: sigmoid\n  use_layer_norm: false\n"),
                     vanish_fixed="  depth: 8\n  activation: sigmoid\n  use_layer_norm: true\n",
@@ -353,8 +376,16 @@ LAYOUTS = {
     # `-P lr=1.0` was given on the command line, so the fix travels in the command refilled from MLproject
     "mlflow_project": Layout("mlflow run . -P lr=1.0 --env-manager local", "mlruns/0/*", None,
                              "python train.py --lr {lr} --steps 100 --optimizer adamw --grad_accum_steps 1 --depth 0 "
-                             "--activation tanh --use_layer_norm true --warmup_steps 0 --schedule constant",
+                             "--activation tanh --use_layer_norm true --warmup_steps 0 --schedule constant "
+                             "--dtype float32",
                              lr_at=("launch", "-P lr=1.0"),
+                             # as the dataclass module, its dtype an MLproject parameter (float32 as shipped) that
+                             # casts the model and with it AdamW's state: `-P dtype=float16` at AdamW 3e-3 is NaN from
+                             # the second logged step, bfloat16 trains (docs/plan-apply-verify.md, "fp16_overflow");
+                             # no project file holds it, so `--dtype bfloat16` rides on the command refilled from
+                             # MLproject
+                             precision_at=("launch", "-P lr=3e-3", "-P lr=3e-3 -P dtype={p}"),
+                             precision_names=("float16", "bfloat16"),
                              # as the dataclass module, its warmup and schedule MLproject parameters: the cosine turned
                              # on under a 1000-step warmup in a 300-step run, given with -P (docs/plan-apply-verify.md,
                              # "scheduler_misuse"); the cut warmup rides on the command refilled from MLproject

@@ -2,6 +2,7 @@
 
 import logging
 import math
+import os
 
 import hydra
 import torch
@@ -41,6 +42,8 @@ def lr_at(step: int, cfg: DictConfig) -> float:
 def main(cfg: DictConfig) -> None:
     torch.manual_seed(cfg.seed)
     model = build_model(cfg.model).to(getattr(torch, cfg.trainer.dtype))
+    if cfg.trainer.init_from:
+        model.load_state_dict(torch.load(cfg.trainer.init_from, weights_only=True))
     if cfg.optim.name == "sgd":
         opt = torch.optim.SGD(model.parameters(), lr=cfg.optim.lr, momentum=0.9, weight_decay=cfg.optim.weight_decay)
     else:
@@ -66,6 +69,10 @@ def main(cfg: DictConfig) -> None:
             lr = opt.param_groups[0]["lr"]
             log.info(f"step {step} loss {step_loss:.4f} grad_norm {norm.item():.4g} lr {lr:.4g}")
             step_loss = 0.0
+    if cfg.trainer.save_to:
+        os.makedirs(os.path.dirname(cfg.trainer.save_to) or ".", exist_ok=True)
+        torch.save(model.state_dict(), cfg.trainer.save_to)
+
 
 if __name__ == "__main__":
     main()

@@ -52,9 +52,11 @@ def main() -> None:
     p.add_argument("--warmup_steps", type=int, default=0)
     p.add_argument("--schedule", default="constant", choices=["constant", "cosine"])
     p.add_argument("--min_lr", type=float, default=3e-5, help="where the cosine ends")
+    p.add_argument("--dtype", default="float32", choices=["float32", "bfloat16", "float16"],
+                   help="of the weights and with them the optimizer state")
     args = p.parse_args()
     torch.manual_seed(0)
-    model = build_model(args.depth, args.activation, args.use_layer_norm)
+    model = build_model(args.depth, args.activation, args.use_layer_norm).to(getattr(torch, args.dtype))
     if args.optimizer == "sgd":
         opt = torch.optim.SGD(model.parameters(), lr=args.lr, momentum=0.9)
     else:
@@ -66,7 +68,8 @@ def main() -> None:
         for i in range(args.steps * args.grad_accum_steps):
             ids, _ = batch_ids(lines[i % 1900:i % 1900 + 32])
             x = torch.tensor(ids)
-            loss = F.cross_entropy(model(x[:, :-1]).reshape(-1, VOCAB_SIZE), x[:, 1:].reshape(-1))
+            logits = model(x[:, :-1]).float()  # the loss in float32, whatever the weights' dtype
+            loss = F.cross_entropy(logits.reshape(-1, VOCAB_SIZE), x[:, 1:].reshape(-1))
             step_loss += loss.item() / args.grad_accum_steps
             loss = loss / args.grad_accum_steps  # the accumulated gradient is the mean over the micro-batches
             loss.backward()
