@@ -143,6 +143,45 @@ def test_too_good_early_fires_on_a_collapse_in_the_first_points() -> None:
     assert "too_good_early" not in symptoms(make_run({"loss": healthy_loss(40)}))
 
 
+def test_memorised_fires_on_a_training_loss_near_0_with_no_held_out_loss() -> None:
+    steps = np.arange(4)
+    falls = (steps, np.array([6.48, 2.06, 0.628, 0.196]))  # 3 % of its first value at the last point
+    assert symptoms(make_run({"loss": falls})) == {"memorised": 3}
+    # with a held-out loss the log can tell (heldout_rises / gap read it); a healthy curve ends at 8 % of its first
+    assert "memorised" not in symptoms(make_run({"loss": falls, "eval_loss": (steps, np.array([6.5, 2.2, 0.9, 0.8]))}))
+    assert "memorised" not in symptoms(make_run({"loss": healthy_loss()}))
+
+
+def test_a_non_finite_objective_under_another_name_is_a_non_finite_loss() -> None:
+    steps = np.arange(1, 4)
+    assert symptoms(make_run({"err": (steps, np.full(3, np.nan))})) == {"nonfinite": 1}
+    # a task metric or the grad norm (a loss scaler's routine inf) is no objective
+    s, loss = healthy_loss(10)
+    acc = np.linspace(0.1, 0.9, 10)
+    acc[5] = np.nan
+    gn = np.ones(10)
+    gn[3] = np.inf
+    assert "nonfinite" not in symptoms(make_run({"loss": (s, loss), "error_rate_acc": (s, acc), "grad_norm": (s, gn)}))
+
+
+def test_a_negative_objective_that_barely_moves_is_flat() -> None:
+    steps = np.arange(0, 80, 5)
+    objf = -0.974 - 0.005 * np.linspace(0, 1, 16)  # 0.5 % over 16 evaluations
+    assert symptoms(make_run({"eval_loss": (steps, objf)})) == {"flat": 0}
+
+
+def test_a_flat_loss_that_creeps_down_at_every_point_ranks_lr_too_low_up() -> None:
+    creeps = (np.arange(1, 5), np.array([2.066, 2.001, 1.976, 1.972]))  # 4.6 %: flat, falling at every point
+    wanders = (np.arange(10) * 5000, np.array([2.946, 2.949, 2.926, 2.953, 2.775, 2.823, 2.991, 2.973, 2.796, 2.955]))
+    up = {f.cause: f for f in differential.candidates(make_run({"loss": creeps}), [])}
+    assert up["lr_too_low"].numbers["telling"] == "seen"
+    assert up["lr_too_low"].strength > up["lr_too_high"].strength
+    assert any("ranked up" in e for e in up["lr_too_low"].evidence)
+    flat = {f.cause: f for f in differential.candidates(make_run({"loss": wanders}), [])}
+    assert flat["lr_too_low"].numbers["telling"] == "unseen"
+    assert flat["lr_too_low"].strength == flat["lr_too_high"].strength <= differential.CAP
+
+
 # ---------------------------------------------------------------------------------- crossed off, ranked down
 
 
@@ -169,6 +208,19 @@ def test_an_lr_stated_inside_its_range_ranks_lr_too_low_below_the_unseen_candida
     assert stated["lr_too_low"].numbers["telling"] == "absent"
     assert stated["lr_too_low"].strength < stated["frozen_params"].strength
     assert any("ranked down" in e for e in stated["lr_too_low"].evidence)
+
+
+def test_an_lr_with_no_optimiser_named_does_not_rank_lr_too_high_down_for_a_nan() -> None:
+    steps, loss = healthy_loss()
+    loss = loss.copy()
+    loss[40:] = np.nan
+    lr = (steps, np.full(steps.size, 1e-3))
+    bare = {f.cause: f for f in differential.candidates(make_run({"loss": (steps, loss), "lr": lr}), [])}
+    assert bare["lr_too_high"].numbers["telling"] == "unseen"
+    assert bare["lr_too_high"].strength >= max(f.strength for f in bare.values())
+    named = {f.cause: f for f in differential.candidates(
+        make_run({"loss": (steps, loss), "lr": lr}, {"optimizer": "sgd", "learning_rate": 1e-3}), [])}
+    assert named["lr_too_high"].numbers["telling"] == "absent"
 
 
 def test_a_cause_on_two_symptoms_rows_outranks_one_on_a_single_row() -> None:

@@ -85,6 +85,11 @@ SYMPTOMS: tuple[Symptom, ...] = (
         Candidate("overfitting", "a held-out loss that rises while the training loss falls"),
         Candidate("data_pipeline_bug", "a trivial target (one class, targets read from the inputs)"),
     )),
+    Symptom("memorised", "the training loss fell to near 0 and no held-out loss is logged", (
+        Candidate("overfitting", "a held-out loss that rises while the training loss falls (none is logged)"),
+        Candidate("label_leakage", "the target readable from the inputs: a held-out loss far above (none logged)"),
+        Candidate("data_pipeline_bug", "a trivial target (one class, targets read from the inputs)"),
+    )),
 )
 
 BY_ID: dict[str, Symptom] = {s.id: s for s in SYMPTOMS}

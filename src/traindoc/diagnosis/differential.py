@@ -23,6 +23,7 @@ are listed after every cause with a finding of its own. docs/diagnose.md, "The d
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass
 
 import numpy as np
@@ -75,6 +76,18 @@ PERFECT = 0.99
 # halved to 10x so that only a grad norm plainly steady counts against it); 2x for gradients summed across steps
 EXPLODE = 10.0
 ACCUMULATE = 2.0
+# telling evidence the log shows: twice the share of a candidate the log cannot see (the mirror of ABSENT)
+SEEN = 2.0
+# a loss that creeps down: a monotone downward trend by the Mann-Kendall test (Mann 1945; Kendall 1975), one-sided
+# at 5 % (z <= -1.645, normal approximation with continuity correction; with 4 points only a fall at every point
+# reaches it). An LR too small still descends, slowly and steadily (CS231n, "Babysitting the learning process": a
+# low LR gives a slow, near-linear decrease); frozen weights, detached labels and dead or saturated units leave a
+# loss that wanders around a level without a trend
+TREND_Z = -1.645
+# a non-finite objective under another name than the loss (Torch7's "err", a "cost"): a NaN objective is the
+# symptom whatever the trainer calls it; task metrics (accuracy, F1) and the grad norm (a loss scaler's routine inf)
+# are not objectives
+OBJECTIVE = re.compile(r"(^|[^a-z])(err|error|cost|objf?|objective|nll|ppl|perplexity)([^a-z]|$)", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -106,6 +119,11 @@ def _nonfinite(run: Run) -> Established | None:
         _, hs, i = bad[0]
         return _est("nonfinite", f"the held-out loss {hs.raw_name} is non-finite from step "
                                  f"{int(hs.steps[i])} ({cite_series(hs)})", int(hs.steps[i]))
+    for name in sorted(run.metrics):
+        o = run.metrics[name]
+        if OBJECTIVE.search(name) and "acc" not in name.lower() and (step := first_nonfinite(o)) is not None:
+            return _est("nonfinite", f"the objective {o.raw_name} is non-finite from step {step} ({cite_series(o)})",
+                        step)
     return None
 
 
@@ -128,16 +146,24 @@ def _diverged(run: Run) -> Established | None:
     return None
 
 
-def _flat(run: Run) -> Established | None:
+def _flat_series(run: Run) -> Series | None:
+    """The series a flat loss is read from: the training loss, or with fewer than 3 of its points the held-out one."""
     s = loss_series(run)
-    what = "loss"
     if s is None or s.finite()[1].size < 3:
-        s, what = _heldout_loss(run), "held-out loss"
+        return _heldout_loss(run)
+    return s
+
+
+def _flat(run: Run) -> Established | None:
+    ls, s = loss_series(run), _flat_series(run)
+    what = "loss" if s is ls else "held-out loss"
     if s is None:
         return None
     steps, v = s.finite()
-    if v.size < 3 or float(v[0]) <= 0 or float(np.median(np.abs(v))) < 1e-3:
-        return None  # a loss at ~0 has nothing left to learn: flat is convergence there
+    # a loss at ~0 has nothing left to learn: flat is convergence there. A negative one (a log-likelihood objective
+    # logged with its sign flipped, Kaldi's objf) is read by its size: progress is relative to |first|
+    if v.size < 3 or float(v[0]) == 0 or float(np.median(np.abs(v))) < 1e-3:
+        return None
     if v.size >= 8:
         k = max(2, v.size // 10)
         a, b = float(np.median(v[:k])), float(np.median(v[-k:]))
@@ -242,6 +268,20 @@ def _too_good_early(run: Run) -> Established | None:
     return None
 
 
+def _memorised(run: Run) -> Established | None:
+    """The training loss ends at <= COLLAPSE of its first value (>= 4 points) in a log with no held-out loss: a
+    model that fits its training batches this closely says nothing about whether it generalises, and the log holds
+    nothing to tell (docs/diagnose.md, "The differential")."""
+    s = loss_series(run)
+    if s is None or _heldout_loss(run) is not None:
+        return None
+    steps, v = s.finite()
+    if v.size < 4 or float(v[0]) <= 0 or float(v[-1]) > COLLAPSE * float(v[0]):
+        return None
+    return _est("memorised", f"the loss fell from {fmt(float(v[0]))} to {fmt(float(v[-1]))} (step {int(steps[-1])}) "
+                             f"and no held-out loss is logged ({cite_series(s)})", int(steps[-1]))
+
+
 def established(run: Run) -> list[Established]:
     """The symptoms the log establishes, in the table's order (a NaN run is read as non-finite, not as flat)."""
     nf = _nonfinite(run)
@@ -249,6 +289,8 @@ def established(run: Run) -> list[Established]:
         return [nf]
     out = [e for e in (_diverged(run), _heldout_rises(run), _gap(run), _unstable(run), _too_good_early(run))
            if e is not None]
+    if not any(e.symptom.id in ("diverged", "too_good_early") for e in out) and (m := _memorised(run)) is not None:
+        out.append(m)
     if not any(e.symptom.id in ("diverged", "too_good_early") for e in out) and (fl := _flat(run)) is not None:
         out.insert(0, fl)
     return out
@@ -273,8 +315,20 @@ def _lr_values(run: Run) -> np.ndarray | None:
     return v if v.size >= 3 else None
 
 
+def _trend_z(v: np.ndarray) -> float:
+    """Mann-Kendall z of a series (normal approximation, continuity-corrected; no ties correction: logged losses
+    rarely tie): negative for a downward trend."""
+    n = v.size
+    sgn = np.sign(v[None, :] - v[:, None])
+    s = float(np.triu(sgn, 1).sum())
+    var = n * (n - 1) * (2 * n + 5) / 18.0
+    if var <= 0 or s == 0:
+        return 0.0
+    return (s - np.sign(s)) / float(np.sqrt(var))
+
+
 def judge(run: Run, symptom: str, cause: str) -> tuple[str, str]:
-    """("out" | "absent" | "unseen", why) for one candidate of a symptom's row."""
+    """("out" | "absent" | "seen" | "unseen", why) for one candidate of a symptom's row."""
     if cause == "fp16_overflow":
         p = training_precision(run)
         if p.half is False:
@@ -287,11 +341,19 @@ def judge(run: Run, symptom: str, cause: str) -> tuple[str, str]:
         return "unseen", ""
     if cause == "lr_too_high":
         why = lr_cleared(run)
+        if why and any(c.family == "unknown" for c in configured_lrs(run)):
+            # an LR with no optimiser named is only "at most 1e-3": low for SGD, the default of Adam and the top of
+            # a transformer's range, and safe ranges shrink with the batch (Goyal et al. 2017): not inside a range
+            return "unseen", ""
         return ("absent", why) if why else ("unseen", "")
     if cause == "lr_too_low":
         lrs = [c for c in configured_lrs(run) if c.peak_seen]
         if lrs and all(c.value >= c.floor_reference[0] for c in lrs):
             return "absent", "the LR is not below its optimiser's range"
+        if symptom == "flat" and (s := _flat_series(run)) is not None:
+            v = s.finite()[1]
+            if v.size >= 4 and (z := _trend_z(v)) <= TREND_Z:
+                return "seen", f"the {s.raw_name} creeps down (Mann-Kendall z {z:.1f}): slow, steady progress"
         return "unseen", ""
     if cause in ("grad_explosion", "zero_grad_missing"):
         g = _grad(run)
@@ -358,12 +420,15 @@ def _candidates(run: Run, findings: list[Finding]) -> list[Finding]:
         for pos, (cand, status, why) in enumerate(standing):
             if cand.cause in weighed:
                 continue
-            strength = max(FLOOR, share * left * (ABSENT if status == "absent" else 1.0))
+            factor = ABSENT if status == "absent" else SEEN if status == "seen" else 1.0
+            strength = max(FLOOR, min(CAP, share * factor) * left)
             ev = [est.evidence,
                   f"differential: {est.symptom.what} is commonly caused by {others}; nothing in the log points to "
                   f"{cand.cause} specifically (it would show as: {cand.telling})"]
             if status == "absent":
                 ev.append(f"ranked down: {why}")
+            elif status == "seen":
+                ev.append(f"ranked up: {why}")
             per_cause.setdefault(cand.cause, []).append(
                 Finding(DETECTOR, cand.cause, strength, f"differential candidate for a symptom: {est.symptom.what}",
                         ev, est.step, {"differential": est.symptom.id, "telling": status, "row_position": pos}))
