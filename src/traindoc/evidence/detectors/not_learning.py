@@ -738,9 +738,10 @@ def _grad_median(run: Run, zero: bool = False, tiny: bool = False) -> bool:
 CONSTANT_OUTPUT = 0.48
 # When the log crosses off every look-alike but one (ruled_out), the one left is what an engineer reads: named just
 # above the report threshold, no further (the list of look-alikes is what the log can tell apart, not every fault
-# there is). On the dev corpora it names the label on 6 of the 7 runs where it fires (3 dead_units, 3 data_pipeline_bug;
-# the miss is a detached-label run at an LR 243x AdamW's range, which can kill ReLUs itself): at exactly 0.5 the
-# leave-one-stack-out calibration put the three hf_trainer dead_units runs at 0.49, below what that record supports.
+# there is). On the dev corpora it names the label on 8 of the 9 runs where it fires (3 dead_units, 4 data_pipeline_bug,
+# 1 frozen_params, where a stated live ReLU init crosses dead units off: _live_relu_init; the miss is a detached-label
+# run at an LR 243x AdamW's range, which can kill ReLUs itself): at exactly 0.5 the leave-one-stack-out calibration
+# put the three hf_trainer dead_units runs at 0.49, below what that record supports.
 SOLE_READING = 0.55
 # Dead units in a run that learned first and then fell to chance (learned_then_lost) are the damage, not the cause:
 # listed under detect_learned_then_lost's 0.4 for the oversized steps that did it.
