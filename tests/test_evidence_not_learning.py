@@ -591,3 +591,16 @@ def test_a_live_relu_init_does_not_cross_off_dead_units_when_something_could_kil
     no_init = {k: v for k, v in base.items() if k != "bias_init"}
     assert nl._live_relu_init(build(chance_loss(8), no_init, accuracy=0.129)) is None
     assert nl.CONSTANT_OUTPUT == causes(build(chance_loss(8), no_init, accuracy=0.129))["dead_units"]
+
+
+def test_a_bias_vector_that_learns_the_prior_is_no_head_by_design():
+    """The loss falls 40 % (a skewed init settling on the label prior) with 8 parameters of 5,800 trainable, or 8
+    printed alone (HF's banner): too few for a head, so the head-by-design cap does not apply; a head of 5,000
+    trainable weights on a learning loss still gets it."""
+    falling = learning_loss() * np.linspace(1, 0.6, STEPS.size)
+    (f,) = nl.detect_frozen_params(build(falling, summary={"trainable": 8, "total": 5800}))
+    assert f.strength >= 0.8 and "too few for a head" in f.evidence[-1]
+    (f,) = nl.detect_frozen_params(build(falling, summary={"trainable": 8}))
+    assert f.strength >= 0.6 and "too few for a head" in f.evidence[-1]
+    (f,) = nl.detect_frozen_params(build(falling, summary={"trainable": 5_000, "total": 11_000_000}))
+    assert f.strength <= 0.25

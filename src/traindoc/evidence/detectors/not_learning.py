@@ -1268,6 +1268,12 @@ def detect_frozen_params(run: Run) -> list[Finding]:
         ev.append(f"loss decreased {max(prog, 0):.1%} over the run")
         if prog < 0.15:
             strength += 0.1
+        elif only_counts and fs[1].trainable < TINY_TRAINABLE:
+            # a head on a frozen backbone is a design, but a head is a weight matrix (features x outputs): fewer than
+            # TINY_TRAINABLE trainable parameters are a bias vector or a scalar, which can learn the label prior
+            # (the loss falls from a skewed init to the prior's entropy) and nothing that depends on the input
+            ev.append(f"only {fs[1].trainable:,} parameters train: too few for a head (a bias vector at most), so the "
+                      "loss can learn the label prior and nothing that depends on the input")
         elif only_counts:
             # only the counts, and the loss learns: training a head on a frozen backbone is a design, not a fault
             ev.append("a small trainable share is how a head is fine-tuned on a frozen backbone, and the loss learns")
