@@ -568,3 +568,39 @@ def test_unchanging_heldout_predictions_stand_down_when_the_heldout_loss_is_iden
     run.add_series(Series("eval_loss", STEPS[9::10], np.full(6, 2.092), "run/train.log"))
     got = nl.never_learned(run.finalize())
     assert got is not None and not got.unchanging
+
+
+def test_a_stated_live_relu_init_crosses_off_dead_units_at_the_bias_level():
+    """A grad norm at the output-bias level (batches of 32, 8 classes: 0.2 is 1.2x) on a ReLU net whose config states
+    the default bias init and an Adam LR inside its range: the units cannot have been born dead or killed later, so
+    the one look-alike left is a freeze that leaves only the bias (reported at SOLE_READING)."""
+    cfg = {"lr": 3e-4, "optimizer": "adam", "batch_size": 32, "act": "relu", "bias_init": None, "depth": 2}
+    run = build(chance_loss(8), cfg, accuracy=0.129)
+    assert "dead_units" in nl.ruled_out(run)
+    assert causes(run) == {"frozen_params": nl.SOLE_READING}
+    (f,) = nl.detect_frozen_params(run)
+    assert f.step == int(STEPS[0]) and "bias_init" in f.evidence[-1]
+
+
+def test_a_live_relu_init_does_not_cross_off_dead_units_when_something_could_kill_them():
+    base = {"lr": 3e-4, "optimizer": "adam", "batch_size": 32, "act": "relu", "bias_init": None}
+    for change in ({"bias_init": -3.0}, {"lr": 5.0}, {"act": "sigmoid"}, {"depth": 40}):
+        run = build(chance_loss(8), {**base, **change}, accuracy=0.129)
+        assert "dead_units" not in nl.ruled_out(run) or change == {"act": "sigmoid"}, change
+        assert nl._live_relu_init(run) is None, change
+    no_init = {k: v for k, v in base.items() if k != "bias_init"}
+    assert nl._live_relu_init(build(chance_loss(8), no_init, accuracy=0.129)) is None
+    assert nl.CONSTANT_OUTPUT == causes(build(chance_loss(8), no_init, accuracy=0.129))["dead_units"]
+
+
+def test_a_bias_vector_that_learns_the_prior_is_no_head_by_design():
+    """The loss falls 40 % (a skewed init settling on the label prior) with 8 parameters of 5,800 trainable, or 8
+    printed alone (HF's banner): too few for a head, so the head-by-design cap does not apply; a head of 5,000
+    trainable weights on a learning loss still gets it."""
+    falling = learning_loss() * np.linspace(1, 0.6, STEPS.size)
+    (f,) = nl.detect_frozen_params(build(falling, summary={"trainable": 8, "total": 5800}))
+    assert f.strength >= 0.8 and "too few for a head" in f.evidence[-1]
+    (f,) = nl.detect_frozen_params(build(falling, summary={"trainable": 8}))
+    assert f.strength >= 0.6 and "too few for a head" in f.evidence[-1]
+    (f,) = nl.detect_frozen_params(build(falling, summary={"trainable": 5_000, "total": 11_000_000}))
+    assert f.strength <= 0.25

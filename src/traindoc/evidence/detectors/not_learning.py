@@ -654,6 +654,49 @@ def dead_init(run: Run) -> list[str] | None:
             f"pre-activation below {fmt(-b)}, and a unit that is off gets no gradient to recover"]
 
 
+# A ReLU network cannot be dead from its first step without an init that kills it: with a default (zero or small
+# uniform) bias about half the units of each layer are active on any input (He et al. 2015, who set biases to 0 for
+# this reason), so a net of ordinary depth is never born dead (Lu et al. 2019, "Dying ReLU and initialization": the
+# born-dead probability is negligible short of very deep, narrow nets; SAFE_DEPTH_NON_SATURATING is the depth already
+# held safe for a non-saturating net here). Units die later only under updates far too large: an LR inside its
+# optimiser's stable range (the LR reference table's ceiling) does not give those, and a grad norm that collapses
+# during the run (detect_dead_units) would show it. So a config that states a bias init that is not negative enough
+# to kill (DEAD_BIAS), with a configured LR inside its range, crosses dead units off.
+DEFAULT_BIAS = ("", "none", "null", "default", "zeros", "zero")
+
+
+def _live_relu_init(run: Run) -> str | None:
+    """The reason dead units are crossed off for a ReLU net whose config states a live bias init, its LR inside the
+    stable range and its grad norm not collapsing (module notes above); None when any part is missing."""
+    act = _activation(run)
+    cv = run.config_value(*KEYS["bias_init"])
+    if act is None or act[0] not in _RELU_LIKE or cv is None:
+        return None
+    if cv.value is None or (isinstance(cv.value, str) and cv.value.strip().lower() in DEFAULT_BIAS):
+        how = "the framework's default (zero or small uniform) bias"
+    else:
+        b, _ = config_number(run, *KEYS["bias_init"])
+        if b is None or b <= DEAD_BIAS:
+            return None
+        how = f"a bias of {fmt(b)}"
+    depth, _ = config_number(run, *KEYS["n_layers"])
+    if depth is not None and depth >= SAFE_DEPTH_NON_SATURATING:
+        return None
+    lrs = [c for c in configured_lrs(run) if c.cv is not None]
+    if not lrs or any(c.value > c.reference[2] for c in lrs):
+        return None  # an LR unknown, or above its range, can kill units during training
+    g = run.series("grad_norm")
+    if g is not None:
+        v = g.finite()[1]
+        k = max(3, v.size // 10)
+        if v.size >= 2 * k and float(np.median(v[-k:])) < float(np.median(v[:k])) / 100:
+            return None  # the gradient collapses during the run: units may have died on the way
+    lr = lrs[0]
+    return (f"{act[1].key}={act[1].text or act[1].value} with {cv.key}={cv.text or cv.value} {cite_config(cv)}: "
+            f"{how} leaves about half the units active at the start, and the LR {fmt(lr.value)} is inside its "
+            f"optimiser's range {cite_config(lr.cv)}, too small to kill them later")
+
+
 def _explained(run: Run) -> list[str]:
     """The look-alikes whose own trace is in the log (each detector below reads the same facts)."""
     out = []
@@ -695,9 +738,10 @@ def _grad_median(run: Run, zero: bool = False, tiny: bool = False) -> bool:
 CONSTANT_OUTPUT = 0.48
 # When the log crosses off every look-alike but one (ruled_out), the one left is what an engineer reads: named just
 # above the report threshold, no further (the list of look-alikes is what the log can tell apart, not every fault
-# there is). On the dev corpora it names the label on 6 of the 7 runs where it fires (3 dead_units, 3 data_pipeline_bug;
-# the miss is a detached-label run at an LR 243x AdamW's range, which can kill ReLUs itself): at exactly 0.5 the
-# leave-one-stack-out calibration put the three hf_trainer dead_units runs at 0.49, below what that record supports.
+# there is). On the dev corpora it names the label on 8 of the 9 runs where it fires (3 dead_units, 4 data_pipeline_bug,
+# 1 frozen_params, where a stated live ReLU init crosses dead units off: _live_relu_init; the miss is a detached-label
+# run at an LR 243x AdamW's range, which can kill ReLUs itself): at exactly 0.5 the leave-one-stack-out calibration
+# put the three hf_trainer dead_units runs at 0.49, below what that record supports.
 SOLE_READING = 0.55
 # Dead units in a run that learned first and then fell to chance (learned_then_lost) are the damage, not the cause:
 # listed under detect_learned_then_lost's 0.4 for the oversized steps that did it.
@@ -805,6 +849,9 @@ def ruled_out(run: Run) -> dict[str, str]:
     if act is not None and act[0] in _NEVER_DEAD:
         out["dead_units"] = (f"{act[1].key}={act[1].text or act[1].value} {cite_config(act[1])} neither dies nor "
                              "saturates")
+    live = _live_relu_init(run)
+    if live is not None:
+        out.setdefault("dead_units", live)
     lost = learned_then_lost(run)
     if lost is not None:
         why = f"{lost.evidence}: the network learned from these labels at this LR"
@@ -1221,6 +1268,12 @@ def detect_frozen_params(run: Run) -> list[Finding]:
         ev.append(f"loss decreased {max(prog, 0):.1%} over the run")
         if prog < 0.15:
             strength += 0.1
+        elif only_counts and fs[1].trainable < TINY_TRAINABLE:
+            # a head on a frozen backbone is a design, but a head is a weight matrix (features x outputs): fewer than
+            # TINY_TRAINABLE trainable parameters are a bias vector or a scalar, which can learn the label prior
+            # (the loss falls from a skewed init to the prior's entropy) and nothing that depends on the input
+            ev.append(f"only {fs[1].trainable:,} parameters train: too few for a head (a bias vector at most), so the "
+                      "loss can learn the label prior and nothing that depends on the input")
         elif only_counts:
             # only the counts, and the loss learns: training a head on a frozen backbone is a design, not a fault
             ev.append("a small trainable share is how a head is fine-tuned on a frozen backbone, and the loss learns")
