@@ -42,9 +42,10 @@ _LR_KEYWORDS = ("learning_rate", "lr", "max_lr", "lr_max", "base_lr", "peak_lr",
 _OPTIMISERS = {"sgd": "sgd", "adam": "adam", "adamw": "adamw", "rmsprop": "rmsprop", "adagrad": "adagrad",
                "adadelta": "adadelta", "adamax": "adamax", "nadam": "nadam", "radam": "radam", "lamb": "lamb",
                "lion": "lion", "adafactor": "adafactor"}
-# cheap test before parsing: a fit-family name or an LR keyword followed by "(" or "="
-_HINT = re.compile(r"\b(?:fit(?:_one_cycle|_flat_cos|_sgdr)?|fine_tune)\s*\(|\b(?:learning_rate|lr|max_lr|lr_max|"
-                   r"base_lr|peak_lr|init_lr|initial_lr)\s*=")
+# cheap test before parsing, so a metric line (`epoch 1 lr=0.001 loss=2.3`) never reaches ast.parse: a fit-family
+# name called, or an LR keyword inside the parentheses of a call (`name(... lr=`)
+_HINT = re.compile(r"\b(?:fit(?:_one_cycle|_flat_cos|_sgdr)?|fine_tune)\s*\(|\w\s*\([^()]*(?:\([^()]*\)[^()]*)*"
+                   r"\b(?:learning_rate|lr|max_lr|lr_max|base_lr|peak_lr|init_lr|initial_lr)\s*=")
 _PROMPT = re.compile(r"^\s*(?:>>>|\.\.\.|In \[\d*\]:)?\s*")
 MAX_CHARS = 2000  # a launch call is one line or a few; a longer text is not one (and ast.parse stays cheap)
 MAX_PAIRS = 50
