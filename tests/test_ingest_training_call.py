@@ -19,6 +19,9 @@ def test_fastai_fit_family_positional_keyword_and_slice():
     assert call_config("learn.fit_one_cycle(40, slice(1e-6,1e-4))") == [("epochs", "40"), ("max_lr", "0.0001")]
     assert call_config("learn.fine_tune(3, base_lr=2e-3)") == [("epochs", "3"), ("base_lr", "0.002")]
     assert call_config(">>> learn.fit_one_cycle(4)") == [("epochs", "4")]  # the LR left at fastai's default
+    # fastai 0.7 put the LR first: fit(lrs, n_cycle)
+    assert call_config("m3.fit(lrs, 7, metrics=[accuracy], cycle_len=2)") == [("epochs", "7"), ("cycle_len", "2")]
+    assert call_config("learn.fit(1e-2, 3)") == [("lr", "0.01"), ("epochs", "3")]
 
 
 def test_optimiser_and_keyword_calls():

@@ -6,7 +6,8 @@ output (a fastai table under `learn.fit_one_cycle(4, 1e-3)`, a hand-written loop
 arguments are what the detectors compare against reference ranges, as a command line's flags are.
 
 Three shapes count, each read from the parsed call (`ast`, never evaluated):
-- fastai's fit family on any object: `fit(n_epoch, lr)`, `fit_one_cycle(n_epoch, max_lr)` (v2: `lr_max`),
+- fastai's fit family on any object: `fit(n_epoch, lr)` (fastai 0.7: `fit(lrs, n_cycle)`, told apart by which
+  argument is a whole number), `fit_one_cycle(n_epoch, max_lr)` (v2: `lr_max`),
   `fit_flat_cos(n_epoch, lr)`, `fit_sgdr(n_cycles, cycle_len, lr_max)`, `fine_tune(epochs, base_lr)`; positional or
   keyword. fastai's discriminative `slice(lo, hi)` is read as `hi`, the LR of the last (head) layers and the peak;
   `slice(x)` as `x`. The LR is recorded under the name fastai gives it (lr, max_lr, lr_max, base_lr), the epoch
@@ -75,11 +76,24 @@ def _text(value: int | float) -> str:
     return repr(value)  # as written in kind: 2 stays an int, 1e-0 a float
 
 
+def _old_fit_order(args: list[ast.expr]) -> bool:
+    """fastai 0.7's `fit(lrs, n_cycle)` puts the LR first (v1/v2: `fit(n_epoch, lr)`). An epoch count is a whole
+    number, an LR rarely is: the old order is read when the first argument is not a whole number (a float literal,
+    a variable such as `lrs`) and the second is one."""
+    if len(args) < 2:
+        return len(args) == 1 and isinstance(_literal(args[0]), float)
+    first, second = _literal(args[0]), _literal(args[1])
+    return not isinstance(first, int) and isinstance(second, int)
+
+
 def _call_pairs(call: ast.Call) -> list[tuple[str, str]]:
     name = _name(call.func)
     pairs: list[tuple[str, str]] = []
     if name in _FASTAI:
-        for param, arg in zip(_FASTAI[name], call.args, strict=False):
+        params = _FASTAI[name]
+        if name == "fit" and _old_fit_order(call.args):
+            params = ("lr", "epochs")
+        for param, arg in zip(params, call.args, strict=False):
             v = _literal(arg)
             if v is not None:
                 pairs.append((param, _text(v)))
