@@ -1,6 +1,9 @@
 """Reader for a file that holds the command which launched the run (`command.txt`, `cmd.txt`, `run.sh`,
 `train.sh`): its flags are the run's configuration (readers/_command_line.py says which lines count and how they
 are read). A shell script's backslash continuations are joined first, so a command spread over lines is one.
+A notebook run is launched by a Python call instead (`learn.fit_one_cycle(1, max_lr=0.5)`): its literal arguments
+are read the same way (readers/_training_call.py); a file that parses as Python is read whole, so a call spread
+over lines is one, else line by line.
 """
 
 from __future__ import annotations
@@ -10,6 +13,8 @@ from pathlib import Path
 from traindoc.ingest import budget
 from traindoc.ingest.model import Run, Source
 from traindoc.ingest.readers._command_line import command_flags, record
+from traindoc.ingest.readers._training_call import call_config, source_calls
+from traindoc.ingest.readers._training_call import record as record_call
 from traindoc.ingest.registry import Reader, ReadError
 
 MAX_BYTES = 256 * 1024  # a launch command or script is a few KiB; anything larger is not one
@@ -42,7 +47,8 @@ def sniff(path: Path, head: bytes) -> float:
     if not (suffix == ".sh" or (suffix in (".txt", "") and path.stem.lower() in _NAMES)):
         return 0.0
     text = head.decode("utf-8", "replace")
-    return 0.5 if any(command_flags(line) for _, line in _lines(text)) else 0.0
+    found = any(command_flags(line) or call_config(line) for _, line in _lines(text)) or source_calls(text)
+    return 0.5 if found else 0.0
 
 
 def read(path: Path, run: Run) -> Source:
@@ -50,10 +56,20 @@ def read(path: Path, run: Run) -> Source:
     if b"\x00" in data:
         raise ReadError(f"{path.name}: binary data, not a command")
     src = Source(str(path), "command_line")
-    for line_no, line in _lines(data.decode("utf-8", "replace")):
+    text = data.decode("utf-8", "replace")
+    calls = source_calls(text)
+    for line_no, pairs in calls:
+        record_call(pairs, run, str(path), line_no)
+        src.records += 1
+    for line_no, line in _lines(text):
         flags = command_flags(line)
         if flags is not None:
             record(flags, run, str(path), line_no)
+            src.records += 1
+            continue
+        pairs = None if calls else call_config(line)  # a file read whole already gave its calls
+        if pairs is not None:
+            record_call(pairs, run, str(path), line_no)
             src.records += 1
     if not src.records:
         src.warnings.append("no command line with flags found")

@@ -46,6 +46,8 @@ from traindoc.ingest.readers._number_columns import number_columns
 from traindoc.ingest.readers._param_lines import param_line
 from traindoc.ingest.readers._precision_line import precision_line
 from traindoc.ingest.readers._quoted_numbers import unquote_numbers
+from traindoc.ingest.readers._training_call import call_config
+from traindoc.ingest.readers._training_call import record as record_call
 from traindoc.ingest.readers.textlog_formats import (
     ACCELERATE_EPOCH_DICT,
     FORMAT_BY_NAME,
@@ -780,6 +782,10 @@ class _Parser:
             flags = command_flags(text)
             if flags is not None:  # so is the command line that launched the run
                 record_flags(flags, run, col.path, line_no)
+                continue
+            call = call_config(text)
+            if call is not None:  # and the Python call that did (a notebook's `learn.fit_one_cycle(4, 1e-3)`)
+                record_call(call, run, col.path, line_no)
                 continue
             rec: Record | None = None
             # what a script prints right after a progress bar (`lr=[0.0] ...` glued to Lightning's bar) is its own

@@ -1,0 +1,168 @@
+"""The Python call that started training is configuration: `learn.fit_one_cycle(1, max_lr=0.5)`.
+
+Notebook and tutorial runs are launched by a call, not a command line, and people paste that call above the
+output (a fastai table under `learn.fit_one_cycle(4, 1e-3)`, a hand-written loop under
+`training_loop(n_epochs=100, learning_rate=1e-2, ...)`) or keep it beside the log in `command.txt`. Its literal
+arguments are what the detectors compare against reference ranges, as a command line's flags are.
+
+Three shapes count, each read from the parsed call (`ast`, never evaluated):
+- fastai's fit family on any object: `fit(n_epoch, lr)` (fastai 0.7: `fit(lrs, n_cycle)`, told apart by which
+  argument is a whole number), `fit_one_cycle(n_epoch, max_lr)` (v2: `lr_max`),
+  `fit_flat_cos(n_epoch, lr)`, `fit_sgdr(n_cycles, cycle_len, lr_max)`, `fine_tune(epochs, base_lr)`; positional or
+  keyword. fastai's discriminative `slice(lo, hi)` is read as `hi`, the LR of the last (head) layers and the peak;
+  `slice(x)` as `x`. The LR is recorded under the name fastai gives it (lr, max_lr, lr_max, base_lr), the epoch
+  count as `epochs`;
+- an optimiser built with a literal LR (`optim.SGD(params, lr=1e-2)`, `keras.optimizers.SGD(learning_rate=1e-3)`):
+  its LR keyword and the optimiser's name as `optimizer`;
+- any other call with a literal learning-rate keyword (`training_loop(n_epochs=100, learning_rate=1e-4, ...)`):
+  that keyword and the call's other literal numeric keywords (epochs, batch size, momentum, ...).
+A value that is not a literal number (a variable, an expression) is not read: the call does not say it.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+
+from traindoc.ingest.model import ConfigValue, Run
+
+# fastai method -> the names of its leading positional parameters (fastai v1 and v2 signatures agree on order)
+_FASTAI = {
+    "fit": ("epochs", "lr"),
+    "fit_one_cycle": ("epochs", "max_lr"),
+    "fit_flat_cos": ("epochs", "lr"),
+    "fit_sgdr": ("n_cycles", "cycle_len", "lr_max"),
+    "fine_tune": ("epochs", "base_lr"),
+}
+# keyword spellings of those parameters across fastai v1 / v2
+_FASTAI_KEYWORDS = {"epochs": "epochs", "n_epoch": "epochs", "cyc_len": "epochs", "n_cycles": "n_cycles",
+                    "cycle_len": "cycle_len", "lr": "lr", "max_lr": "max_lr", "lr_max": "lr_max",
+                    "base_lr": "base_lr", "freeze_epochs": "freeze_epochs", "wd": "wd", "pct_start": "pct_start"}
+_LR_KEYWORDS = ("learning_rate", "lr", "max_lr", "lr_max", "base_lr", "peak_lr", "init_lr", "initial_lr")
+# optimiser classes of torch.optim / Keras / optax whose first keyword LR is the run's LR
+_OPTIMISERS = {"sgd": "sgd", "adam": "adam", "adamw": "adamw", "rmsprop": "rmsprop", "adagrad": "adagrad",
+               "adadelta": "adadelta", "adamax": "adamax", "nadam": "nadam", "radam": "radam", "lamb": "lamb",
+               "lion": "lion", "adafactor": "adafactor"}
+# cheap test before parsing, so a metric line (`epoch 1 lr=0.001 loss=2.3`) never reaches ast.parse: a fit-family
+# name called, or an LR keyword inside the parentheses of a call (`name(... lr=`)
+_HINT = re.compile(r"\b(?:fit(?:_one_cycle|_flat_cos|_sgdr)?|fine_tune)\s*\(|\w\s*\([^()]*(?:\([^()]*\)[^()]*)*"
+                   r"\b(?:learning_rate|lr|max_lr|lr_max|base_lr|peak_lr|init_lr|initial_lr)\s*=")
+_PROMPT = re.compile(r"^\s*(?:>>>|\.\.\.|In \[\d*\]:)?\s*")
+MAX_CHARS = 2000  # a launch call is one line or a few; a longer text is not one (and ast.parse stays cheap)
+MAX_PAIRS = 50
+
+
+def _literal(node: ast.expr) -> int | float | None:
+    """A literal number (`1e-3`, `-2`), or the upper end of fastai's `slice(lo, hi)` / `slice(x)`; else None."""
+    if isinstance(node, ast.Constant) and isinstance(node.value, (int, float)) and not isinstance(node.value, bool):
+        return node.value
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
+        inner = _literal(node.operand)
+        return None if inner is None else (-inner if isinstance(node.op, ast.USub) else inner)
+    if isinstance(node, ast.Call) and _name(node.func) == "slice" and node.args and not node.keywords:
+        return _literal(node.args[-1])
+    return None
+
+
+def _name(func: ast.expr) -> str:
+    if isinstance(func, ast.Attribute):
+        return func.attr
+    if isinstance(func, ast.Name):
+        return func.id
+    return ""
+
+
+def _text(value: int | float) -> str:
+    return repr(value)  # as written in kind: 2 stays an int, 1e-0 a float
+
+
+def _old_fit_order(args: list[ast.expr]) -> bool:
+    """fastai 0.7's `fit(lrs, n_cycle)` puts the LR first (v1/v2: `fit(n_epoch, lr)`). An epoch count is a whole
+    number, an LR rarely is: the old order is read when the first argument is not a whole number (a float literal,
+    a variable such as `lrs`) and the second is one."""
+    if len(args) < 2:
+        return len(args) == 1 and isinstance(_literal(args[0]), float)
+    first, second = _literal(args[0]), _literal(args[1])
+    return not isinstance(first, int) and isinstance(second, int)
+
+
+def _call_pairs(call: ast.Call) -> list[tuple[str, str]]:
+    name = _name(call.func)
+    pairs: list[tuple[str, str]] = []
+    if name in _FASTAI:
+        params = _FASTAI[name]
+        if name == "fit" and _old_fit_order(call.args):
+            params = ("lr", "epochs")
+        for param, arg in zip(params, call.args, strict=False):
+            v = _literal(arg)
+            if v is not None:
+                pairs.append((param, _text(v)))
+        for kw in call.keywords:
+            key = _FASTAI_KEYWORDS.get(kw.arg or "")
+            v = _literal(kw.value) if key else None
+            if key and v is not None:
+                pairs.append((key, _text(v)))
+        return pairs
+    lr = [(kw.arg, _literal(kw.value)) for kw in call.keywords if kw.arg in _LR_KEYWORDS]
+    lr = [(k, v) for k, v in lr if k is not None and v is not None]
+    if not lr:
+        return []
+    if name.lower() in _OPTIMISERS:
+        return [("optimizer", _OPTIMISERS[name.lower()])] + [(k, _text(v)) for k, v in lr[:1]]
+    for kw in call.keywords:
+        v = _literal(kw.value)
+        if kw.arg is not None and v is not None:
+            pairs.append((kw.arg, _text(v)))
+    return pairs
+
+
+def _parse(src: str) -> ast.AST | None:
+    try:
+        return ast.parse(src, mode="exec")
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return None
+
+
+def _tree_calls(tree: ast.AST) -> list[tuple[int, list[tuple[str, str]]]]:
+    """(line of the call, its pairs) for every call in the tree that carries training settings."""
+    out: list[tuple[int, list[tuple[str, str]]]] = []
+    count = 0
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call):
+            pairs = _call_pairs(node)
+            if pairs:
+                out.append((node.lineno, pairs[: MAX_PAIRS - count]))
+                count += len(pairs)
+                if count >= MAX_PAIRS:
+                    break
+    return out
+
+
+def call_config(text: str) -> list[tuple[str, str]] | None:
+    """(key, value text) pairs of a training call on this line, or None when the line holds none."""
+    if len(text) > MAX_CHARS or _HINT.search(text) is None:
+        return None
+    tree = _parse(_PROMPT.sub("", text, count=1).strip())
+    pairs = [p for _, ps in _tree_calls(tree) for p in ps] if tree is not None else []
+    return pairs or None
+
+
+def source_calls(text: str) -> list[tuple[int, list[tuple[str, str]]]]:
+    """Training calls of a whole file that parses as Python (a call spread over lines is one), by line."""
+    if _HINT.search(text) is None:
+        return []
+    tree = _parse(text)
+    return _tree_calls(tree) if tree is not None else []
+
+
+def record(pairs: list[tuple[str, str]], run: Run, path: str, line_no: int) -> None:
+    for key, raw in pairs:
+        value: object = raw
+        try:
+            value = int(raw)
+        except ValueError:
+            try:
+                value = float(raw)
+            except ValueError:
+                pass
+        run.put_config(ConfigValue(key=key, value=value, file=path, line=line_no, kind="python_call", text=raw))
