@@ -54,3 +54,10 @@ def test_command_file_and_pasted_call_become_config(tmp_path: Path):
     run = load_run([e])
     assert run.config_value("max_lr").value == 0.5
     assert run.series("loss") is not None and len(run.series("loss").values) == 1
+
+
+def test_hostile_calls_neither_recurse_nor_raise():
+    # a thousand unary signs parse (no parenthesis nesting limit applies) and were read by recursion: RecursionError
+    assert call_config("learn.fit(" + "-" * 1900 + "1, lr=0.1)") == [("epochs", "1"), ("lr", "0.1")]  # even count
+    assert call_config("learn.fit(2, lr=--3e-4)") == [("epochs", "2"), ("lr", "0.0003")]
+    assert call_config("learn.fit(" + "(" * 500 + "1" + ")" * 500 + ")") is None  # too deep for the parser

@@ -54,12 +54,15 @@ MAX_PAIRS = 50
 
 def _literal(node: ast.expr) -> int | float | None:
     """A literal number (`1e-3`, `-2`), or the upper end of fastai's `slice(lo, hi)` / `slice(x)`; else None."""
+    # signs are walked in a loop, not by recursion: a thousand `-` parse, and must not overflow the stack
+    sign = 1
+    while isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
+        sign = -sign if isinstance(node.op, ast.USub) else sign
+        node = node.operand
     if isinstance(node, ast.Constant) and isinstance(node.value, (int, float)) and not isinstance(node.value, bool):
-        return node.value
-    if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
-        inner = _literal(node.operand)
-        return None if inner is None else (-inner if isinstance(node.op, ast.USub) else inner)
-    if isinstance(node, ast.Call) and _name(node.func) == "slice" and node.args and not node.keywords:
+        return sign * node.value
+    # a slice nests only as deep as the parser lets parentheses nest (200), so recursion is bounded here
+    if sign == 1 and isinstance(node, ast.Call) and _name(node.func) == "slice" and node.args and not node.keywords:
         return _literal(node.args[-1])
     return None
 
