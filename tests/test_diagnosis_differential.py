@@ -210,6 +210,16 @@ def test_an_lr_stated_inside_its_range_ranks_lr_too_low_below_the_unseen_candida
     assert any("ranked down" in e for e in stated["lr_too_low"].evidence)
 
 
+def test_an_lr_with_no_optimiser_named_rules_lr_too_low_out_only_at_or_above_sgds_floor() -> None:
+    # the mirror of the lr_too_high rule below: 1e-5 with no optimiser named is low for SGD and Adam alike
+    steps = np.arange(60) * 10
+    stuck = (steps, np.full(60, 2.30) + 0.005 * np.sin(steps))
+    low = {f.cause: f for f in differential.candidates(make_run({"loss": stuck}, {"learning_rate": 1e-5}), [])}
+    assert low["lr_too_low"].numbers["telling"] != "absent"
+    high = {f.cause: f for f in differential.candidates(make_run({"loss": stuck}, {"learning_rate": 0.1}), [])}
+    assert high["lr_too_low"].numbers["telling"] == "absent"
+
+
 def test_an_lr_with_no_optimiser_named_does_not_rank_lr_too_high_down_for_a_nan() -> None:
     steps, loss = healthy_loss()
     loss = loss.copy()

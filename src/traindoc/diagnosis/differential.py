@@ -32,6 +32,8 @@ from traindoc.causes.differential import BY_ID, Symptom
 from traindoc.diagnosis.ranking import aggregate, explain_away
 from traindoc.evidence import heldout
 from traindoc.evidence.context import (
+    LR_REFERENCE,
+    ConfiguredLR,
     accumulation_steps,
     cite_series,
     configured_lrs,
@@ -327,6 +329,16 @@ def _trend_z(v: np.ndarray) -> float:
     return (s - np.sign(s)) / float(np.sqrt(var))
 
 
+def _low_floor(c: ConfiguredLR) -> float:
+    """The LR under which lr_too_low stays a candidate. With no optimiser named, the mirror of lr_too_high's rule in
+    `judge`: the unknown family's floor (1e-5) is set wide so that the detectors flag only extremes, but an LR of
+    1e-5..1e-3 is low for SGD and Adam alike, so only an LR at or above SGD's floor rules the candidate out."""
+    lo = c.floor_reference[0]
+    if c.family == "unknown":
+        return max(lo, LR_REFERENCE["sgd"][0] * min(1.0, c.scale))
+    return lo
+
+
 def judge(run: Run, symptom: str, cause: str) -> tuple[str, str]:
     """("out" | "absent" | "seen" | "unseen", why) for one candidate of a symptom's row."""
     if cause == "fp16_overflow":
@@ -348,7 +360,7 @@ def judge(run: Run, symptom: str, cause: str) -> tuple[str, str]:
         return ("absent", why) if why else ("unseen", "")
     if cause == "lr_too_low":
         lrs = [c for c in configured_lrs(run) if c.peak_seen]
-        if lrs and all(c.value >= c.floor_reference[0] for c in lrs):
+        if lrs and all(c.value >= _low_floor(c) for c in lrs):
             return "absent", "the LR is not below its optimiser's range"
         if symptom == "flat" and (s := _flat_series(run)) is not None:
             v = s.finite()[1]
