@@ -116,3 +116,29 @@ def test_a_loss_that_climbed_before_it_froze_names_the_step_size():
     run = build(np.full(STEPS.size, 0.5), {"lr": 1e-3, "optimizer": "adam"}, fell)
     fs = detect_loss_froze_after_moving(run)
     assert fs and dead_origin.demote(run, fs) == fs and fs[0].strength == 0.65
+
+
+def test_an_output_that_saturated_after_the_first_epoch_is_the_step_sizes_damage():
+    """A Keras-style history: loss 0.69 / accuracy 0.55 at epoch 1, then 5.5 / 0.655 frozen (16 nats per error, a
+    clipped saturated output) from epoch 2: the loss climbed 8x into saturation, so dead_units (0.6) drops below the
+    step size. Frozen from the first epoch, the same output stays dead_units' own finding."""
+    from traindoc.evidence.detectors.epoch_curves import detect_saturated_output
+
+    def history(first: tuple[float, float] | None) -> Run:
+        run = Run()
+        ep = np.arange(1, 9)
+        loss, acc = np.full(8, 5.52), np.full(8, 0.6552)
+        if first is not None:
+            loss[0], acc[0] = first
+        run.add_series(Series("loss", ep, loss, "run/train.log"))
+        run.add_series(Series("accuracy", ep, acc, "run/train.log"))
+        return run.finalize()
+
+    run = history((0.69, 0.55))
+    fs = detect_saturated_output(run)
+    assert fs and fs[0].step == 2
+    (f,) = dead_origin.demote(run, fs)
+    assert f.strength == dead_origin.KILLED_LATER and f.numbers["killed_by"] == "lr_too_high"
+    pinned = history(None)
+    fs = detect_saturated_output(pinned)
+    assert fs and fs[0].step == 1 and dead_origin.demote(pinned, fs) == fs

@@ -14,7 +14,9 @@ never cleared, a blow-up), and an engineer names that and lists the dead units b
 So a dead_units finding is demoted (capped at KILLED_LATER, below the origin) only when both hold:
 - the log shows the units alive before they died (a death step): the grad norm collapsing >= 1000x from its early
   level (detect_dead_units), a loss that moved and then froze to every digit (detect_loss_froze_after_moving), or a
-  grad norm that started >= 1.5x above the bias-only level of a constant output and ended inside it (`died_later`);
+  grad norm that started >= 1.5x above the bias-only level of a constant output and ended inside it (`died_later`),
+  or a saturated output whose loss and accuracy moved before they froze (detect_saturated_output after the first
+  logged point);
 - the log shows what killed them: an LR above its optimiser's reference (detect_lr_too_high's ratio > 1.25, the
   registry's "lr_above" test), an accumulation or zero_grad reading of its own (>= 0.4, the level those detectors
   list at), a gradient explosion finding (>= 0.4), a grad-norm spike >= 10x its early level or a loss that climbed to
@@ -37,6 +39,9 @@ from traindoc.ingest.model import Run
 
 # Findings that say the units were alive before they died, with the step they died at (Finding.step).
 _DIED_AT = ("detect_dead_units", "detect_loss_froze_after_moving")
+# A saturated output frozen with its loss and accuracy (detect_saturated_output) has a death step only when the
+# frozen stretch starts after the first logged point: the loss and accuracy moved before they froze.
+_FROZE_LATER = ("detect_saturated_output",)
 # Findings of dead units that carry no death step; demoted only when the grad norm shows them alive first.
 _AT_CHANCE = ("detect_loss_at_chance",)
 # Dead from the first step: dead_units is the cause (a negative bias init with a loss that never left chance, 0.7).
@@ -170,7 +175,11 @@ def demote(run: Run, findings: list[Finding]) -> list[Finding]:
     dead = [f for f in findings if f.cause == "dead_units"]
     if not dead:
         return findings
-    steps = [f.step for f in dead if f.detector in _DIED_AT and f.step is not None]
+    loss = loss_series(run)
+    start = int(loss.finite()[0][0]) if loss is not None and loss.finite()[0].size else None
+    died = [f for f in dead if f.step is not None and (f.detector in _DIED_AT or (
+        f.detector in _FROZE_LATER and start is not None and f.step > start))]
+    steps = [f.step for f in died if f.step is not None]
     later = died_later(run) if any(f.detector in _AT_CHANCE for f in dead) else None
     if not steps and later is None:
         return findings
@@ -178,7 +187,7 @@ def demote(run: Run, findings: list[Finding]) -> list[Finding]:
     org = origin(run, findings, step)
     if org is None:
         return findings
-    which = [f for f in dead if f.detector in _DIED_AT or (later is not None and f.detector in _AT_CHANCE)]
+    which = [*died, *(f for f in dead if later is not None and f.detector in _AT_CHANCE)]
     cap = min(KILLED_LATER, BELOW_ORIGIN * org.strength)
     # the demoted pieces together stay at the cap (the noisy-or of n findings at 1 - (1 - cap)^(1/n) is the cap)
     each = cap if len(which) == 1 else 1 - (1 - cap) ** (1 / len(which))
