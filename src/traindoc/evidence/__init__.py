@@ -54,5 +54,9 @@ def run_detectors(run: Run) -> list[Finding]:
                 msg = f"detector {det.__name__} failed: {type(e).__name__}: {e}"
                 run.warnings.append(msg)
                 print(f"traindoc: warning: {msg}", file=sys.stderr)
+    from traindoc.evidence import dead_origin
+
+    # dead units that the log shows alive first and killed by an oversized update rank below what killed them
+    findings = dead_origin.demote(run, findings)
     findings.sort(key=lambda f: -f.strength)
     return findings
