@@ -740,7 +740,8 @@ CONSTANT_OUTPUT = 0.48
 # above the report threshold, no further (the list of look-alikes is what the log can tell apart, not every fault
 # there is). On the dev corpora it names the label on 8 of the 9 runs where it fires (3 dead_units, 4 data_pipeline_bug,
 # 1 frozen_params, where a stated live ReLU init crosses dead units off: _live_relu_init; the miss is a detached-label
-# run at an LR 243x AdamW's range, which can kill ReLUs itself): at exactly 0.5 the leave-one-stack-out calibration
+# run at an LR 243x AdamW's range, which can kill ReLUs itself, where evidence/dead_origin.py now lists dead units
+# below the LR): at exactly 0.5 the leave-one-stack-out calibration
 # put the three hf_trainer dead_units runs at 0.49, below what that record supports.
 SOLE_READING = 0.55
 # Dead units in a run that learned first and then fell to chance (learned_then_lost) are the damage, not the cause:
