@@ -50,10 +50,10 @@ def test_sklearn_mlp_verbose_lines(name: str) -> None:
     assert list(run.series("loss").steps) == list(range(1, len(loss) + 1))
     scores = _printed(path, r"Validation score: ([\d.]+)")
     if scores:
-        s = run.series("val_score")
+        s = run.series("eval_score")
         assert s.values.tolist() == scores and list(s.steps) == list(range(1, len(scores) + 1))
     else:
-        assert run.series("val_score") is None
+        assert run.series("eval_score") is None
 
 
 def test_tf2_summary_scalar_tensors_are_read() -> None:

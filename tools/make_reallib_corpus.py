@@ -39,6 +39,7 @@ STACKS = {
     "fabric": "corpusgen.fabric_stack",
     "paddle": "corpusgen.paddle_stack",
     "fastai": "corpusgen.fastai_stack",
+    "sklearn": "corpusgen.sklearn_stack",
 }
 
 

@@ -11,12 +11,17 @@ from __future__ import annotations
 KEYS: dict[str, tuple[str, ...]] = {
     # learning rate of a single-optimiser run (HF `learning_rate`, Lightning/timm `lr`, schedules' peak/base/max)
     # where a run names its optimiser (every one present is read, not only the first)
-    "optimizer_name": ("optim.name", "optimizer", "optim", "optimizer_name", "optimizer.name", "optimizer_type", "opt"),
-    # lr0: YOLOv5/Ultralytics hyperparameters (the initial LR of every group; warmup_bias_lr only warms biases)
-    "learning_rate": ("learning_rate", "lr", "base_lr", "max_lr", "peak_lr", "lr0"),
+    # solver: scikit-learn's MLP ("sgd", "adam", "lbfgs")
+    "optimizer_name": ("optim.name", "optimizer", "optim", "optimizer_name", "optimizer.name", "optimizer_type", "opt",
+                       "solver"),
+    # lr0: YOLOv5/Ultralytics hyperparameters (the initial LR of every group; warmup_bias_lr only warms biases).
+    # learning_rate_init first: scikit-learn's MLP keeps its LR there and its schedule's name ("constant",
+    # "invscaling", "adaptive") in `learning_rate`
+    "learning_rate": ("learning_rate_init", "learning_rate", "lr", "base_lr", "max_lr", "peak_lr", "lr0"),
     # the LR to scale when lowering/raising it: a Muon/Grokfast trainer's muon_lr is its main LR, adam_lr (the
     # embeddings' and norms' AdamW group) last
-    "lr_to_scale": ("muon_lr", "learning_rate", "lr", "base_lr", "max_lr", "peak_lr", "lr0", "adam_lr"),
+    "lr_to_scale": ("muon_lr", "learning_rate_init", "learning_rate", "lr", "base_lr", "max_lr", "peak_lr", "lr0",
+                    "adam_lr"),
     "warmup_steps": ("warmup_steps", "num_warmup_steps", "warmup_iters", "lr_warmup_steps", "warmup"),
     "warmup_ratio": ("warmup_ratio",),
     "lr_schedule": ("lr_scheduler_type", "scheduler", "lr_scheduler", "schedule", "lr_schedule", "decay_lr"),

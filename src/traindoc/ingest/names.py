@@ -87,6 +87,10 @@ _ALIASES: dict[str, str] = {
     "epochs": "epoch",
     # accuracy
     "accuracy": "accuracy",
+    # scikit-learn's estimator score (accuracy for a classifier, R^2 for a regressor): its MLP prints it on the
+    # early-stopping split as "Validation score: x" and keeps it as `validation_scores_`; only the split word makes
+    # it an eval metric ("val_score" -> "eval_score"), the bare name stays as it was
+    "score": "score",
     "acc": "accuracy",
     "train_accuracy": "accuracy",
     "train_acc": "accuracy",
@@ -275,9 +279,11 @@ def _canonical_no_rank(raw: str) -> str:
 
 
 # Names people give a metric's history when they keep it themselves (`train_losses`, `val_acc_history`, `lrs`, a
-# checkpoint's "loss_list"): the plural and the container words are not part of what is measured.
+# checkpoint's "loss_list", scikit-learn's `loss_curve_` / `validation_scores_`): the plural and the container words
+# are not part of what is measured.
+# scikit-learn keeps its per-iteration training loss as `loss_curve_`: "curve" is a container word there too.
 _HISTORY_NOISE = re.compile(r"(?:^|_)(?:history|hist|list|values|log|per_epoch|all|epoch|epochs|batch|batches|"
-                            r"step|steps|iter|iters)(?=_|$)")
+                            r"step|steps|iter|iters|curve|curves)(?=_|$)")
 _PLURALS = {"losses": "loss", "accs": "acc", "accuracies": "accuracy", "lrs": "lr", "perplexities": "perplexity",
             "ppls": "ppl", "errors": "error", "errs": "err", "scores": "score", "f1s": "f1", "bleus": "bleu",
             "aucs": "auc", "maes": "mae", "mses": "mse", "learning_rates": "learning_rate", "grad_norms": "grad_norm",

@@ -41,8 +41,9 @@ MAX_BYTES = 16 << 20  # ~1M values; a history is per epoch, a larger file is som
 MIN_VALUES = 3
 # above the text-log (0.8 for a .log/.txt name) and JSON-config (<= 0.65) readers, which read such a file as nothing
 CONFIDENT = 0.85
+# "score": scikit-learn's `validation_scores_` (the estimator's score on its early-stopping split, per iteration)
 _METRIC_KEY = re.compile(r"loss|acc|error|perplexity|ppl|f1|bleu|auc|dice|iou|psnr|map|mae|mse|rmse|precision|"
-                         r"recall|learning_rate|\blr\b", re.IGNORECASE)
+                         r"recall|score|learning_rate|\blr\b", re.IGNORECASE)
 _NUMBER = r"[-+]?(?:\d+(?:\.\d*)?(?:[eE][-+]?\d+)?|\.\d+(?:[eE][-+]?\d+)?|nan|inf|NaN|-?Infinity)"
 # one printed entry: 'name': [v, v, ...], each v a number or a numpy scalar's repr np.float32(v)
 _PRINTED_ENTRY = re.compile(rf"""(["'])([^"'\n]{{1,80}})\1\s*:\s*\[\s*((?:(?:np\.\w+\()?{_NUMBER}\)?\s*,?\s*)*)\]""")
