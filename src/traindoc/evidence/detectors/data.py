@@ -202,9 +202,13 @@ def first_epoch_gap(run: Run) -> tuple[int, float, float, float, float] | None:
         prev = t
         if w.size == 0:
             w = lv[lst <= t][-1:]
-        # the later half of the points since the previous evaluation: the training loss near the evaluated model
-        ratios.append((int(t), float(np.median(w[w.size // 2:])) if w.size else math.nan, float(e)))
-    first = [r for r in ratios if r[0] <= end1 and not math.isnan(r[1])]
+        # the later half of the points since the previous evaluation, at least two of them when there are: the
+        # training loss near the evaluated model. One logged batch is no estimate of the first epoch's loss (a batch
+        # mean scatters by the per-sample spread / sqrt(B), and a log of the last batch's loss jumps 0.93 -> 3.49
+        # between two epochs in g13-gluonnlp-ner), so the first epoch's reading needs two training points
+        tail = w[min(w.size // 2, max(0, w.size - 2)):]
+        ratios.append((int(t), float(np.median(tail)) if tail.size else math.nan, float(e), tail.size))
+    first = [r[:3] for r in ratios if r[0] <= end1 and not math.isnan(r[1]) and r[3] >= 2]
     later = [r[1] / r[2] for r in ratios if r[0] > end1 and not math.isnan(r[1])]
     if not first or len(later) < 2:
         return None
