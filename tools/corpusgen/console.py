@@ -26,3 +26,17 @@ def captured(path: Path):
             os.dup2(saved[1], 2)
             os.close(saved[0])
             os.close(saved[1])
+            _neutral_paths(path)
+
+
+# Warnings and tracebacks name the files they come from: the generating machine's virtual environment and checkout.
+# A committed log names neither (the repository cites no path outside itself); the same lines are written as a user's
+# machine would show them, under a home folder.
+_REPO = Path(__file__).resolve().parents[2]
+
+
+def _neutral_paths(path: Path) -> None:
+    text = path.read_bytes()
+    for here, there in ((sys.prefix, "/home/user/.venv"), (str(_REPO), "/home/user/project")):
+        text = text.replace(here.encode(), there.encode())
+    path.write_bytes(text)
