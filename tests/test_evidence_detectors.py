@@ -1099,6 +1099,21 @@ def test_fp16_overflow_fires_on_nan_with_overflow_messages() -> None:
     assert f.step == 40 and f.strength >= 0.7
 
 
+def test_fp16_overflow_ignores_float_range_warnings_that_no_scaler_prints() -> None:
+    # numpy's "overflow encountered in" (float32/64 arithmetic, a scikit-learn solver) and Python's OverflowError
+    # (math.exp of a large loss) beside a NaN loss: values left float range, no loss scaler spoke
+    a = healthy_arrays()
+    a["loss"][700:] = np.nan
+    msgs = ["/home/user/.venv/lib/python3.11/site-packages/sklearn/utils/extmath.py:229: RuntimeWarning: overflow "
+            "encountered in matmul", "OverflowError: math range error"]
+    ev = [LogEvent("warning", m, 690 + i, None, "train.log", 10 + i) for i, m in enumerate(msgs)]
+    assert all(f.strength < 0.5 for f in numerics.detect_fp16_overflow(make_run(a, events=ev)))
+    # a scaler's own message, untagged, in the same place still counts
+    ev = [LogEvent("warning", "WARNING: gradient overflow, skipping step", 690 + i, None, "train.log", 10 + i)
+          for i in range(5)]
+    assert fire(numerics.detect_fp16_overflow, make_run(a, events=ev)).strength >= 0.5
+
+
 def test_fp16_overflow_routine_scale_search_is_context() -> None:
     # the initial search: 2^16 halved three times in the first steps, then the loss keeps falling
     f = fire(numerics.detect_fp16_overflow, make_run(events=_overflow([32768, 16384, 8192], first_step=1)))

@@ -33,11 +33,16 @@ from traindoc.evidence.stats import fmt
 from traindoc.ingest.model import LogEvent, Run
 
 _OVERFLOW_RE = re.compile(r"overflow|skipping step|loss scale|scaler", re.I)
+# overflows that are no loss scaler's: numpy's floating-point warning ("RuntimeWarning: overflow encountered in
+# matmul", float32/float64 arithmetic, e.g. scikit-learn's solvers) and Python's OverflowError (math.exp of a large
+# loss for the perplexity); they say values left float range, which the non-finite readings weigh, not float16
+_NOT_SCALER_RE = re.compile(r"overflow encountered in|OverflowError", re.I)
 
 
 def _overflow_events(run: Run) -> list:
     return [e for e in run.events if e.tag in ("grad_overflow", "loss_scale_min", "fp16_overflow")
-            or (e.tag is None and _OVERFLOW_RE.search(e.message or "") and "overflow" in e.message.lower())]
+            or (e.tag is None and _OVERFLOW_RE.search(e.message or "") and "overflow" in e.message.lower()
+                and not _NOT_SCALER_RE.search(e.message))]
 
 
 def _hf_masked_nan(run: Run) -> int | None:
