@@ -32,7 +32,7 @@ def accum_norms(k: int, steps: int, seed: int) -> np.ndarray:
 
 
 def grad_run(norms: np.ndarray, every: int, config: dict[str, object] | None = None,
-             eval_every: int | None = None) -> Run:
+             eval_every: int | None = None, epoch_len: int | None = None) -> Run:
     steps = np.arange(1, norms.size + 1)
     keep = (steps % every == 0) | (steps == 1)
     run = Run()
@@ -41,6 +41,9 @@ def grad_run(norms: np.ndarray, every: int, config: dict[str, object] | None = N
     if eval_every:
         e = np.arange(eval_every, norms.size + 1, eval_every)
         run.add_series(Series("eval_loss", e, np.linspace(2.0, 1.6, e.size), "run/metrics.jsonl"))
+    if epoch_len:
+        run.add_series(Series("epoch", steps[keep], ((steps[keep] - 1) // epoch_len).astype(float),
+                              "run/metrics.jsonl"))
     for i, (k, v) in enumerate((config or {}).items(), 1):
         run.config[k] = ConfigValue(k, v, "run/config.yaml", i, "yaml", str(v))
     return run.finalize()
@@ -115,6 +118,37 @@ def test_phase_locked_rise_floor_keeps_uncorrelated_gradients() -> None:
         out.append(float(np.linalg.norm(buf)))
     f = accumulation.detect_grad_norm_phase_locked(grad_run(np.array(out), 5))
     assert f and f[0].numbers["period"] == 8 and 1.6 <= f[0].numbers["phase_rise"] < 2.2
+
+
+def test_phase_locked_reads_a_held_value_once() -> None:
+    """A correct accumulation loop (k = 8) whose grad norm is measured once per update but logged at every
+    micro-batch (Lightning's per-batch log under manual optimisation): each value repeats 8 times. Read point by
+    point, the blocks handed the permutation test 8x the independent points the series holds and it fired at some
+    40-60-step period on 3 of these 20 series; read once per value it fires on none."""
+    fired = []
+    for seed in range(20):
+        rng = np.random.default_rng(seed)
+        per_update = np.exp(0.4 * rng.standard_normal(91)) * (1 + np.exp(-np.arange(91) / 20))
+        if accumulation.detect_grad_norm_phase_locked(grad_run(np.repeat(per_update, 8)[:720], 1)):
+            fired.append(seed)
+    assert fired == []
+    st, v = accumulation._distinct(np.arange(6), np.array([1.0, 1.0, 2.0, 2.0, 1.0, 3.0]))
+    assert st.tolist() == [0, 2, 4, 5] and v.tolist() == [1.0, 2.0, 1.0, 3.0]
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_phase_locked_silent_when_the_cycle_is_the_epoch(seed: int) -> None:
+    """A 12-step cycle sampled off-beat (every 7 steps) is read as accumulation (fires), unless the log's epochs are
+    12 steps long: a grad norm that follows the epoch is data order (an unshuffled loader, a short last batch), not
+    a buffer cleared every k steps. A stated accumulation factor of 12 still wins."""
+    norms = accum_norms(12, 500, seed)
+    f = accumulation.detect_grad_norm_phase_locked(grad_run(norms, 7))
+    assert f and f[0].numbers["period"] == 12
+    assert accumulation.detect_grad_norm_phase_locked(grad_run(norms, 7, epoch_len=12)) == []
+    f = accumulation.detect_grad_norm_phase_locked(grad_run(norms, 7, {"gradient_accumulation_steps": 12},
+                                                            epoch_len=12))
+    assert f and f[0].strength == pytest.approx(0.65)
+    assert accumulation.detect_grad_norm_phase_locked(grad_run(norms, 7, epoch_len=70))  # another epoch length
 
 
 def test_phase_locked_silent_where_the_ramps_show_directly() -> None:

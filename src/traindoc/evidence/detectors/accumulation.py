@@ -415,6 +415,35 @@ def _fold(st: np.ndarray, v: np.ndarray, log_scale: bool) -> tuple[int, int, flo
     return p, o, float(best[0]), float(best[1:].max()), rise
 
 
+# A logger that writes the grad norm at every micro-batch but measures it once per optimiser step (Lightning's
+# per-batch `log_dict` under manual optimisation, a value held between updates) repeats each measurement k times.
+# Repeats are one observation, not k: shuffling them apart would hand the permutation test a null of k-fold more
+# independent points than the series holds, and a blocky series then beats its shuffles by chance at some long
+# period. Runs of exactly equal consecutive values are folded as their first point.
+def _distinct(st: np.ndarray, v: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    keep = np.ones(v.size, dtype=bool)
+    keep[1:] = v[1:] != v[:-1]
+    return st[keep], v[keep]
+
+
+# A grad norm that follows the epoch (an unshuffled loader's fixed order of easy and hard batches, a short last
+# batch, a held-over partial accumulation at each epoch's end) is periodic in the epoch's length: data order, not a
+# buffer cleared every k steps. The epoch length is the median step gap between the logged epoch's integer
+# boundaries (>= 2 of them).
+def _epoch_length(run: Run) -> float | None:
+    s = run.series("epoch")
+    if s is None:
+        return None
+    st, v = s.finite()
+    if v.size < 3:
+        return None
+    fl = np.floor(v + 1e-9)
+    starts = st[1:][fl[1:] > fl[:-1]]
+    if starts.size < 2:
+        return None
+    return float(np.median(np.diff(starts)))
+
+
 def _detrended(v: np.ndarray) -> np.ndarray:
     """log v minus its running median over FOLD_DETREND_POINTS points (centred, shorter at the ends)."""
     lv = np.log(v)
@@ -428,13 +457,14 @@ def detect_grad_norm_phase_locked(run: Run) -> list[Finding]:
     is cleared every k steps while the optimiser steps on every one (an accumulation loop with step() inside it).
     0.55, the reading of a sawtooth whose resets are the code's own (detect_accumulation_sawtooth); 0.65 when the
     period matches a configured gradient_accumulation_steps; 0.4 when it matches the validation cadence (validation
-    clears the buffer of a loop that never does: zero_grad_missing draws the same). Silent where the ramps show
+    clears the buffer of a loop that never does: zero_grad_missing draws the same); silent when it is the epoch's
+    length (data order, `_epoch_length`). Repeated values are one measurement (`_distinct`). Silent where the ramps show
     directly (detect_zero_grad_sawtooth reads them). A grad norm that grows or collapses >= 3x is folded on its
     detrended log as well (FOLD_TREND)."""
     g = total_grad_norm(run)
     if g is None:
         return []
-    st, v = g.finite()
+    st, v = _distinct(*g.finite())
     st, v = st[:FOLD_MAX_POINTS], v[:FOLD_MAX_POINTS]
     if v.size < FOLD_MIN_POINTS or float(v.min()) <= 0 or detect_zero_grad_sawtooth(run):
         return []
@@ -458,8 +488,12 @@ def detect_grad_norm_phase_locked(run: Run) -> list[Finding]:
     strength = 0.55
     k, kcv = accumulation_steps(run)
     cadence = _validation_cadence(run)
+    epoch = _epoch_length(run)
     dt = float(np.median(np.diff(st)))
-    if k is not None and k >= 2 and abs(p - k) <= max(0.3 * k, dt):
+    matches_k = k is not None and k >= 2 and abs(p - k) <= max(0.3 * k, dt)
+    if not matches_k and epoch and abs(p - epoch) <= max(0.15 * epoch, dt):
+        return []
+    if matches_k:
         ev.append(f"the cycle is the accumulation factor {int(k)} {cite_config(kcv)}")
         strength = 0.65
     elif cadence and abs(p - cadence) <= max(0.15 * cadence, dt):
