@@ -228,6 +228,20 @@ def test_step_phrase_after_the_word():
     assert rec is not None and rec.step == 48 and rec.metrics == {"loss": float("inf")}
 
 
+def test_metric_named_before_its_step_phrase(tmp_path):
+    # the deeplearning.ai notebooks' print_cost lines: the name, "after iteration N" (or "after epoch N"), then the
+    # value; the cost is the loss (tests/corpus/realworld/g15-dlai-initialization-*)
+    run = read_text(tmp_path, "Cost after iteration 0: 0.6931471805599453\n"
+                              "Cost after iteration 1000: 0.6879825919728063\n"
+                              "Cost after iteration 2000: 0.6751286264523371\n")
+    assert points(run, "loss") == {0: 0.6931471805599453, 1000: 0.6879825919728063, 2000: 0.6751286264523371}
+    rec = parse_generic("Cost after epoch 1000: 0.685273", State())
+    assert rec is not None and rec.epoch == 1000 and rec.metrics == {"Cost": 0.685273}
+    # silent: a count that is no measurement keeps the printed sentence (no "Saved" series)
+    run = read_text(tmp_path, "Saved after epoch 3: 12 files\nloss 0.5\nSaved after epoch 4: 13 files\nloss 0.4\n")
+    assert run.series("Saved") is None
+
+
 # --- durations, training epoch summaries, held-out sentences, the planned length ----------------------------------
 
 

@@ -2181,10 +2181,28 @@ def _is_phrase(m: re.Match) -> str:
     return f"; {_HELD_OUT_PREFIX.get(split, '')}{word}={m.group(4)} "
 
 
+# The metric named before the step phrase and its value after a colon: "Cost after iteration 1000: 0.6931" and
+# "Cost after epoch 0: 0.690736" (the deeplearning.ai course notebooks' `print_cost` lines, copied into countless
+# numpy loops). Left to the step phrase alone, the name would be cut from its value ("Cost ; step=1000: 0.69"); the
+# whole sentence becomes "step=1000; Cost=0.69" instead. Only a name the metric words know (cost, loss, accuracy ...)
+# is taken, so "Saved after epoch 3: 12 files" stays as printed.
+_NAME_AFTER_STEP = re.compile(
+    rf"\b([A-Za-z][\w-]*)\s+(?:after|at)\s+(step|iteration|iter|update|batch|epoch)\s+(\d+)\s*[:=]\s*({NUM})"
+    r"(?=[\s,;]|$)", re.I)
+
+
+def _name_after_step(m: re.Match) -> str:
+    if not _METRICY.search(m.group(1)):
+        return m.group(0)
+    unit = "epoch" if m.group(2).lower() == "epoch" else "step"
+    return f"; {unit}={m.group(3)}; {m.group(1)}={m.group(4)} "
+
+
 def _sentences(line: str) -> str:
     if " is " in line or " was " in line or " equals " in line:
         line = _IS_PHRASE.sub(_is_phrase, line)
     if "fter " in line or "at " in line or "At " in line or "AT " in line:  # most lines have no step phrase
+        line = _NAME_AFTER_STEP.sub(_name_after_step, line)
         line = _STEP_PHRASE.sub(_step_phrase, line)
     return line
 
