@@ -8,18 +8,22 @@ from __future__ import annotations
 from pathlib import Path
 
 from traindoc.ingest.loader import load_run
+from traindoc.ingest.readers._training_call import FASTAI_CALL as FIT
 from traindoc.ingest.readers._training_call import call_config, source_calls
 
 _TABLE = "epoch train_loss valid_loss accuracy time\n1 0.727221 0.693147 0.495584 00:02\n"
 
 
 def test_fastai_fit_family_positional_keyword_and_slice():
-    assert call_config("simple_learner().fit(2, 1e-0)") == [("epochs", "2"), ("lr", "1.0")]
-    assert call_config("learn.fit_one_cycle(1, max_lr=0.5)") == [("epochs", "1"), ("max_lr", "0.5")]
-    assert call_config("learn.fit_one_cycle(40, slice(1e-6,1e-4))") == [("epochs", "40"), ("max_lr", "0.0001")]
-    assert call_config("learn.fine_tune(3, base_lr=2e-3)") == [("epochs", "3"), ("base_lr", "0.002")]
-    assert call_config(">>> learn.fit_one_cycle(4)") == [("epochs", "4")]  # the LR left at fastai's default
-    # fastai 0.7 put the LR first: fit(lrs, n_cycle)
+    assert call_config("simple_learner().fit(2, 1e-0)") == [("epochs", "2"), ("lr", "1.0"), (FIT, "fit")]
+    assert call_config("learn.fit_one_cycle(1, max_lr=0.5)") == [
+        ("epochs", "1"), ("max_lr", "0.5"), (FIT, "fit_one_cycle")]
+    assert call_config("learn.fit_one_cycle(40, slice(1e-6,1e-4))") == [
+        ("epochs", "40"), ("max_lr", "0.0001"), (FIT, "fit_one_cycle")]
+    assert call_config("learn.fine_tune(3, base_lr=2e-3)") == [
+        ("epochs", "3"), ("base_lr", "0.002"), (FIT, "fine_tune")]
+    assert call_config(">>> learn.fit_one_cycle(4)") == [("epochs", "4"), (FIT, "fit_one_cycle")]  # fastai's default LR
+    # fastai 0.7 put the LR first: fit(lrs, n_cycle); its default optimiser was SGD with momentum, so no FIT marker
     assert call_config("m3.fit(lrs, 7, metrics=[accuracy], cycle_len=2)") == [("epochs", "7"), ("cycle_len", "2")]
     assert call_config("learn.fit(1e-2, 3)") == [("lr", "0.01"), ("epochs", "3")]
 
@@ -58,6 +62,7 @@ def test_command_file_and_pasted_call_become_config(tmp_path: Path):
 
 def test_hostile_calls_neither_recurse_nor_raise():
     # a thousand unary signs parse (no parenthesis nesting limit applies) and were read by recursion: RecursionError
-    assert call_config("learn.fit(" + "-" * 1900 + "1, lr=0.1)") == [("epochs", "1"), ("lr", "0.1")]  # even count
-    assert call_config("learn.fit(2, lr=--3e-4)") == [("epochs", "2"), ("lr", "0.0003")]
+    assert call_config("learn.fit(" + "-" * 1900 + "1, lr=0.1)") == [
+        ("epochs", "1"), ("lr", "0.1"), (FIT, "fit")]  # even count
+    assert call_config("learn.fit(2, lr=--3e-4)") == [("epochs", "2"), ("lr", "0.0003"), (FIT, "fit")]
     assert call_config("learn.fit(" + "(" * 500 + "1" + ")" * 500 + ")") is None  # too deep for the parser

@@ -34,6 +34,7 @@ from traindoc.causes.keys import KEYS
 from traindoc.evidence import stats
 from traindoc.ingest.model import ConfigValue, Run, Series
 from traindoc.ingest.names import layer_grad_param
+from traindoc.ingest.readers._training_call import FASTAI_CALL
 
 # family -> (low, reference, high). "reference" is the value we recommend when lowering/raising.
 LR_REFERENCE: dict[str, tuple[float, float, float]] = {
@@ -214,9 +215,16 @@ def framework_optimizer(run: Run) -> tuple[str, str] | None:
     adamw_torch, adamw_torch_fused on recent torch; adamw_hf in transformers before 4.x's switch), and so does every
     stack built on it. Passing an optimiser object in code (`Trainer(optimizers=...)`) overrides it unseen."""
     how = hf_trainer(run)
-    if how is None:
-        return None
-    return "adamw", f"AdamW, the HF Trainer's default (TrainingArguments.optim), read from {how}"
+    if how is not None:
+        return "adamw", f"AdamW, the HF Trainer's default (TrainingArguments.optim), read from {how}"
+    call = run.config_value(FASTAI_CALL)
+    if call is not None and call.kind == "python_call":
+        # fastai's Learner builds Adam unless its opt_func names another: v2 `opt_func=Adam`, v1
+        # `opt_func=AdamW`, which is torch's Adam with betas (0.9, 0.99) and decoupled weight decay (fastai docs,
+        # Learner); an optimiser passed as opt_func overrides it unseen, as a Trainer's optimizers argument does
+        return "adam", (f"Adam, fastai's default (Learner's opt_func), read from its `{call.value}` call "
+                        f"{cite_config(call)}")
+    return None
 
 
 @dataclass(frozen=True)

@@ -260,6 +260,9 @@ def detect_lr_too_high(run: Run) -> list[Finding]:
         # (docs/diagnose.md, "Framework defaults")
         named = True
         stated = [f"the run names no optimiser: it fine-tunes a pretrained model ({ft.why}), so it runs {default[1]}"]
+    if not named and default is not None and not stated:
+        # the family judged below is the framework's default, an assumption the evidence states (fastai -> Adam)
+        stated = [f"the run names no optimiser: {default[1]}"]
     assumed: list[str] = []
     loss_s = loss_series(run)
     lv = loss_s.finite()[1] if loss_s is not None else np.array([])

@@ -34,6 +34,8 @@ _FASTAI = {
     "fit_sgdr": ("n_cycles", "cycle_len", "lr_max"),
     "fine_tune": ("epochs", "base_lr"),
 }
+# config key naming the fastai v1/v2 fit-family method the run was started with (its value: the method's name)
+FASTAI_CALL = "fastai_call"
 # keyword spellings of those parameters across fastai v1 / v2
 _FASTAI_KEYWORDS = {"epochs": "epochs", "n_epoch": "epochs", "cyc_len": "epochs", "n_cycles": "n_cycles",
                     "cycle_len": "cycle_len", "lr": "lr", "max_lr": "max_lr", "lr_max": "lr_max",
@@ -105,6 +107,11 @@ def _call_pairs(call: ast.Call) -> list[tuple[str, str]]:
             v = _literal(kw.value) if key else None
             if key and v is not None:
                 pairs.append((key, _text(v)))
+        if pairs and params != ("lr", "epochs"):
+            # which fastai call it was (v1/v2 order): the framework builds its default optimiser, Adam, unless the
+            # Learner's opt_func says otherwise (evidence/context.py: framework_optimizer); fastai 0.7's
+            # `fit(lrs, n_cycle)` defaulted to SGD with momentum, so its order is not marked
+            pairs.append((FASTAI_CALL, name))
         return pairs
     lr = [(kw.arg, _literal(kw.value)) for kw in call.keywords if kw.arg in _LR_KEYWORDS]
     lr = [(k, v) for k, v in lr if k is not None and v is not None]
