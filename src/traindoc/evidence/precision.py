@@ -15,7 +15,8 @@ digits) that is exactly a float16 is one by construction; an fp32 value is by ch
 value. A value printed to 6 digits shows a float16 when the nearest float16 is within its rounding (chance ~0.4 %).
 Gradients live in their parameters' dtype, so grad norms that are all float16 values (and at least one is not a
 bfloat16, whose 8-bit significand float16 also holds) show float16 parameters: a model cast with `.half()`,
-without fp32 master weights.
+without fp32 master weights. A dynamic loss scaler at work (its overflow lines, a logged scale that falls) shows
+float16 too: no trainer runs one in bf16 or fp32.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ import numpy as np
 
 from traindoc.causes.keys import KEYS
 from traindoc.evidence import stats
-from traindoc.evidence.context import cite_config
+from traindoc.evidence.context import cite_config, cite_series, cite_source
 from traindoc.ingest.model import Run
 
 _HALF = ("16", "16-mixed", "16-true", "fp16", "float16", "half", "torch.float16", "o1", "o2", "o3", "amp",
@@ -70,6 +71,9 @@ def _training_precision(run: Run) -> Precision:
         return stated
     if shown:
         return Precision(True, shown)
+    scaler = _scaler_at_work(run)
+    if scaler:
+        return Precision(True, scaler)
     cpu = _lightning_cpu_full_width(run)
     if cpu:
         return Precision(False, cpu)
@@ -127,6 +131,37 @@ def _loss_scale_set(run: Run) -> str:
         if static or (isinstance(v, str) and v.strip().lower() == "dynamic"):
             return (f"{cv.key}={v} {cite_config(cv)}: a loss scale is set only for float16 training (bf16/fp32 "
                     f"need none)")
+    return ""
+
+
+# A dynamic loss scaler at work shows float16 the way a configured scale does: it exists to keep float16 gradients
+# inside 6e-5..65504 (Micikevicius et al. 2018 §3.2), and the trainers run none in bf16 or fp32, whose exponent range
+# is fp32's (Kalamkar et al. 2019): torch's GradScaler is for float16 autocast, DeepSpeed's and fairseq's bf16 modes
+# and Megatron's bf16 (a constant scale of 1.0) have no dynamic scaler. So the scaler's own lines (catalogued in
+# ingest/catalogue.py: apex's and DeepSpeed's "Gradient overflow. Skipping step" / "OVERFLOW! Rank 0 Skipping step",
+# fairseq's "overflow detected, setting loss scale", a "minimum loss scale" or "reducing loss scale" line, GradScaler
+# refusing to unscale FP16 gradients) or a logged loss-scale series that falls (a scaler lowers it only on an
+# overflow) say the run is float16. One line is enough: no bf16/fp32 run prints any. Untagged lines that only
+# mention an overflow (numpy's "overflow encountered in", an unknown framework's wording) are not read.
+_SCALER_TAGS = ("grad_overflow", "loss_scale_min", "loss_scale_reduced", "fp16_unscale_error")
+
+
+def _scaler_at_work(run: Run) -> str:
+    """Why a dynamic loss scaler shows the run is float16 (its messages, or a logged scale that falls), or ''."""
+    lines = [e for e in run.events if e.tag in _SCALER_TAGS]
+    if lines:
+        e = lines[0]
+        where = f"[{cite_source(e.source)}:{e.line}]" if e.line else f"[{cite_source(e.source)}]"
+        return (f"its dynamic loss scaler reports overflows ({sum(x.count for x in lines)} line(s), first "
+                f"\"{(e.message or '').strip()[:80]}\" {where}): only float16 training runs a loss scaler")
+    ls = run.series("loss_scale")
+    if ls is not None:
+        st, v = ls.finite()
+        fell = np.nonzero(np.diff(v) < 0)[0] if v.size >= 2 else np.array([], dtype=int)
+        if fell.size:
+            i = int(fell[0]) + 1
+            return (f"its logged loss scale falls from {v[i - 1]:g} to {v[i]:g} at step {int(st[i])} "
+                    f"{cite_series(ls)}: a dynamic loss scaler at work, which only float16 training runs")
     return ""
 
 

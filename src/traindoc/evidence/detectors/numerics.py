@@ -474,12 +474,19 @@ def detect_fp16_overflow(run: Run) -> list[Finding]:
                      "overflow (max 65504), so fp16 stays a candidate the logs cannot confirm"))
         strength = max(strength, 0.65 if fp16 else 0.25 if lr_first(run) else 0.35)
         step = guard.step if step is None else step
-    if not over and ctx is not None and ctx.loss_nan and ctx.recovers and not ctx.lr_lead:
+    if not over and ctx is not None and ctx.loss_nan and ctx.recovers and not ctx.lr_lead and \
+            precision.half is not False:
         # a NaN update reaches the weights and every later loss is NaN; finite losses after it mean the update
-        # was skipped, which is the dynamic loss scaler of fp16 training (bf16/fp32 loops apply it)
+        # was skipped, which is the dynamic loss scaler of fp16 training (bf16/fp32 loops apply it). The NaN is in
+        # the forward pass (the loss itself), so on those batches an activation left float16's range. In a run
+        # whose precision is known to be float16 this gets the +0.1 every float16 reading above gets (0.65, as a
+        # NaN that stays in a float16 run); a stated bf16/fp32 run has fp32's range and no float16 scaler, so its
+        # skipped NaNs are some other guard's (a loop that skips non-finite losses), not this cause's
         ev.append(f"the loss is non-finite on some steps from step {ctx.step} yet finite again after: those "
                   "updates were skipped, as fp16's dynamic loss scaler does")
-        strength = max(strength, 0.55)
+        if fp16:
+            ev.append(f"the run is float16: {precision.evidence}")
+        strength = max(strength, 0.65 if fp16 else 0.55)
         step = ctx.step if step is None else step
     if not ev:
         return []
