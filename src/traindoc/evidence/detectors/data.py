@@ -1117,6 +1117,40 @@ SAME_BATCH = 0.3
 # out U is what fitting one batch gives. Named just above the report threshold (as SOLE_READING in not_learning.py),
 # unless the stated batch covers the whole training set: full-batch training is one batch by design.
 SAME_BATCH_BOTH = 0.55
+# The other second sign, for a per-step curve whose held-out loss has not (yet) turned up: a training loss far under
+# the held-out loss. One batch fitted over and over is memorised while the held-out loss still falls on what the
+# batch's features share with the rest (flax-data_pipeline_bug-s1: 0.23 against 1.02, 4.4x). The other reading of
+# a scatter-free curve, a loss averaged over many steps, cannot open that gap: a running mean of a falling loss lags
+# *above* the model's current loss. Healthy runs end with the held-out loss 1.0-1.15x the training loss
+# (detect_label_leakage's comment above); 1.5x is FIRST_EPOCH_GAP's gap, a third beyond that range. On the
+# development stacks no healthy per-step run falls at >= 95 % of its points at all (their largest share is 0.83, the
+# same-batch runs 1.00), so this sign only ever decides between listing and naming a curve already found smooth.
+SAME_BATCH_GAP = 1.5
+
+
+def _full_batch(run: Run) -> str | None:
+    """Evidence that the stated batch covers the stated training set (full-batch training: one batch by design)."""
+    batch, (cap, cap_cv) = effective_batch(run), config_number(run, *KEYS["train_cap"])
+    if batch is not None and cap is not None and batch.size >= cap:
+        return (f"the batch ({batch.how}) covers the {int(cap)} training samples ({cite_config(cap_cv)}): "
+                "full-batch training fits one batch by design")
+    return None
+
+
+def _heldout_gap(run: Run, loss: Series) -> tuple[int, float, float] | None:
+    """(step, held-out loss, training loss) at the last evaluation with a training point at or before it, when the
+    held-out loss there is >= SAME_BATCH_GAP x the training loss."""
+    ev_s = run.series("eval_loss")
+    if ev_s is None:
+        return None
+    es, evv = ev_s.finite()
+    st, v = loss.finite()
+    if es.size < 2 or v.size == 0:
+        return None
+    i = int(np.searchsorted(st, es[-1], side="right")) - 1
+    if i < 0 or v[i] <= 0 or evv[-1] < SAME_BATCH_GAP * v[i]:
+        return None
+    return int(es[-1]), float(evv[-1]), float(v[i])
 
 
 def detect_same_batch_every_step(run: Run) -> list[Finding]:
@@ -1140,14 +1174,20 @@ def detect_same_batch_every_step(run: Run) -> list[Finding]:
           f"{fmt(float(v[-1]))}) {cite_series(loss)}: none of the scatter fresh mini-batches give, the curve of one "
           "batch fitted over and over (or of a loss averaged over many steps)"]
     strength = SAME_BATCH
-    if over and per_step:
-        batch, (cap, cap_cv) = effective_batch(run), config_number(run, *KEYS["train_cap"])
-        if batch is not None and cap is not None and batch.size >= cap:
-            ev.append(f"the batch ({batch.how}) covers the {int(cap)} training samples ({cite_config(cap_cv)}): "
-                      "full-batch training fits one batch by design")
-        else:
+    gap = _heldout_gap(run, loss) if per_step and not over else None
+    if (over and per_step) or gap is not None:
+        full = _full_batch(run)
+        if full is not None:
+            ev.append(full)
+        elif over:
             ev.append("a grad norm is logged at the same steps: these are optimizer steps, whose fresh batches would "
                       "scatter, and the held-out U is what fitting one batch gives")
+            strength = SAME_BATCH_BOTH
+        elif gap is not None:
+            ev.append(f"and the held-out loss is {gap[1] / gap[2]:.2f}x the training loss at step {gap[0]} "
+                      f"({fmt(gap[1])} against {fmt(gap[2])}) {cite_series(run.series('eval_loss'))}: the training "
+                      "batches are memorised while the held-out loss still falls, which one batch fitted over and over "
+                      "gives and a loss averaged over many steps (lagging above the current loss) cannot")
             strength = SAME_BATCH_BOTH
     return [Finding("detect_same_batch_every_step", "data_pipeline_bug", strength,
                     "the train loss has no batch-to-batch scatter: the loop may train on one batch", ev, int(st[0]),
