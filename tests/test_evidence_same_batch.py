@@ -153,3 +153,9 @@ def test_same_batch_stays_listed_without_the_gap_or_for_full_batch_training(seed
     assert g.strength == pytest.approx(data.SAME_BATCH) and any("full-batch" in e for e in g.evidence)
     # fresh batches scatter: silent whatever the gap
     assert data.detect_same_batch_every_step(gap_per_step_run(1.0, noise=0.1, seed=seed)) == []
+    # a training loss collapsed to ~0 (a train-only shortcut, label leakage's picture): the gap is no sign of one batch
+    collapsed = gap_per_step_run(1.0)
+    loss = collapsed.series("loss")
+    collapsed.metrics["loss"] = Series("loss", loss.steps, 2.0 * np.exp(-loss.steps / 20) + 1e-3, "run/train.log")
+    (h,) = data.detect_same_batch_every_step(collapsed.finalize())
+    assert h.strength == pytest.approx(data.SAME_BATCH)

@@ -1126,6 +1126,10 @@ SAME_BATCH_BOTH = 0.55
 # development stacks no healthy per-step run falls at >= 95 % of its points at all (their largest share is 0.83, the
 # same-batch runs 1.00), so this sign only ever decides between listing and naming a curve already found smooth.
 SAME_BATCH_GAP = 1.5
+# ... unless the training loss has collapsed to ~0 (under detect_label_leakage's 0.1): a train-only shortcut (the answer
+# in the inputs) drives a fresh-batch loss down so steeply that it too falls at every logged step, and opens the same
+# gap; the shortcut is detect_label_leakage's reading, and the smooth curve stays listed (0.3).
+SAME_BATCH_COLLAPSED = 0.1
 
 
 def _full_batch(run: Run) -> str | None:
@@ -1139,7 +1143,7 @@ def _full_batch(run: Run) -> str | None:
 
 def _heldout_gap(run: Run, loss: Series) -> tuple[int, float, float] | None:
     """(step, held-out loss, training loss) at the last evaluation with a training point at or before it, when the
-    held-out loss there is >= SAME_BATCH_GAP x the training loss."""
+    held-out loss there is >= SAME_BATCH_GAP x a training loss that has not collapsed to ~0."""
     ev_s = run.series("eval_loss")
     if ev_s is None:
         return None
@@ -1148,7 +1152,7 @@ def _heldout_gap(run: Run, loss: Series) -> tuple[int, float, float] | None:
     if es.size < 2 or v.size == 0:
         return None
     i = int(np.searchsorted(st, es[-1], side="right")) - 1
-    if i < 0 or v[i] <= 0 or evv[-1] < SAME_BATCH_GAP * v[i]:
+    if i < 0 or v[i] < SAME_BATCH_COLLAPSED or evv[-1] < SAME_BATCH_GAP * v[i]:
         return None
     return int(es[-1]), float(evv[-1]), float(v[i])
 
