@@ -495,6 +495,20 @@ _CLS_TERM = re.compile(r"cls|class|objectness|(?:^|[_/ .-])obj(?:[_/ .-]|$)|(?:^
 _BARE_HEAD = re.compile(r"^(?:rpn_|rcnn_)?(?:box|bbox|cls|obj|loc)$", re.IGNORECASE)
 _HELD_OUT_NAME = re.compile(r"^(?:eval|val|valid|validation|test)[_/ .-]", re.IGNORECASE)
 BOX_NAN_STRENGTH = 0.45  # below 0.5: the term's own op (an IoU loss without an epsilon) reads the same
+# A region-proposal network's box term (rpn_loss_box, loss_rpn_box_reg, rpn_bbox) has no such op: Faster R-CNN's RPN
+# regresses the deltas t = ((x - x_a) / w_a, ..., log(w / w_a), log(h / h_a)) of each ground-truth box against a
+# fixed anchor with a smooth L1 loss (Ren et al. 2015, eq. 1-2), and a smooth L1 of finite numbers is finite. With
+# the anchors fixed and the prediction finite, only the target encoding can give NaN/Inf: the log of a ground-truth
+# width or height <= 0 (0-based coordinates under a loader that subtracts 1, ymin > ymax). A prediction that
+# overflowed would come out of the convolution the RPN's classification term reads too, and a logit that large makes
+# its cross-entropy enormous, not ordinary: so where every classification term at that step is under RPN_CLS_SANE
+# nats (a mean probability of 4.5e-5 on the true class, far beyond any trained or fresh head's loss; the two
+# real logs' terms read 1e-4 to 2.8 there), the degenerate box is the reading an engineer checks, named just above
+# the report threshold as a sole reading is. The IoU-family terms (YOLO's box/CIoU, GIoU, DIoU) keep 0.45: their
+# op does fail on its own (WongKinYiu/yolov7#142, a CIoU bug).
+RPN_BOX_TERM = re.compile(r"rpn", re.IGNORECASE)
+RPN_CLS_SANE = 10.0
+RPN_BOX_NAN_STRENGTH = 0.55
 
 
 def box_target_nan(run: Run) -> Finding | None:
@@ -521,7 +535,15 @@ def box_target_nan(run: Run) -> Finding | None:
           "box term alone is its targets (a degenerate or out-of-image box: width or height <= 0, 0-based "
           "coordinates where the loader subtracts 1) or its own op (an IoU loss without an epsilon): check the "
           "annotations of the batch"]
-    return Finding("detect_data_pipeline_bug", "data_pipeline_bug", BOX_NAN_STRENGTH,
+    strength = BOX_NAN_STRENGTH
+    if RPN_BOX_TERM.search(bad.name) and all(v < RPN_CLS_SANE for _, v in same):
+        ev[1] = ("an LR blow-up or a float16 overflow reaches every head through the shared backbone, and the "
+                 f"classification terms are ordinary (all under {RPN_CLS_SANE:g} nats), so no prediction overflowed; "
+                 f"{bad.name} is the region-proposal smooth L1 of finite predictions against log(w_gt / w_anchor) "
+                 "deltas, which only a ground-truth box of width or height <= 0 makes non-finite (0-based "
+                 "coordinates where the loader subtracts 1, ymin > ymax): check the annotations of the batch")
+        strength = RPN_BOX_NAN_STRENGTH
+    return Finding("detect_data_pipeline_bug", "data_pipeline_bug", strength,
                    "a NaN in the box regression alone: the box targets are the first suspect", ev, step,
                    {"term": bad.name})
 
