@@ -91,3 +91,38 @@ def test_silent_when_the_nan_recovers() -> None:
     run = heads_run(box, cls)
     assert box_only_total(run) is None
     assert numerics.detect_nan_inf(run)[0].numbers["nan_recovers"]
+
+
+def rpn_run(cls_at_nan: float = 0.68, box_name: str = "rpn_loss_box") -> Run:
+    """Faster R-CNN's four terms every 20 steps; the RPN box term (or `box_name`) NaN at step 160, the last line;
+    rpn_loss_cls reads `cls_at_nan` there."""
+    n = 8
+    steps = np.arange(20, 20 * (n + 1), 20)
+    box = np.linspace(0.8, 0.6, n)
+    box[-1] = np.nan
+    rpn_cls = np.linspace(0.3, 0.1, n)
+    rpn_cls[-1] = cls_at_nan
+    run = Run()
+    for name, v in ((box_name, box), ("rpn_loss_cls", rpn_cls), ("loss_cls", np.linspace(0.5, 0.3, n)),
+                    ("loss_box", np.linspace(0.2, 0.1, n))):
+        run.add_series(Series(name, steps, v, "run/train.log", name))
+    return run.finalize()
+
+
+def test_a_nan_in_the_rpn_box_term_alone_names_the_box_targets() -> None:
+    # smooth L1 of finite deltas is finite: only a degenerate ground-truth box's log(w_gt / w_anchor) is left
+    b = data.box_target_nan(rpn_run())
+    assert b is not None and b.step == 160 and b.strength == pytest.approx(data.RPN_BOX_NAN_STRENGTH)
+    for entry in ("g2-ruotianluo-faster-rcnn-105-zero-based-boxes-nan",
+                  "g2-tf-faster-rcnn-107-box-height-negative-nan"):
+        (d,) = data.detect_data_pipeline_bug(load_run([REALWORLD / entry / "run"]))
+        assert d.strength == pytest.approx(data.RPN_BOX_NAN_STRENGTH) and "rpn_loss_box" in d.evidence[1]
+
+
+def test_the_rpn_box_term_stays_listed_beside_an_overflow_or_for_a_term_with_its_own_op() -> None:
+    # a classification term far beyond any head's loss at that step: a prediction may have overflowed
+    over = data.box_target_nan(rpn_run(cls_at_nan=3e4))
+    assert over is not None and over.strength == pytest.approx(data.BOX_NAN_STRENGTH)
+    # a second-stage or IoU-family term (YOLO's box, CIoU): its own op can fail, the 0.45 listing stays
+    other = data.box_target_nan(rpn_run(box_name="loss_giou"))
+    assert other is not None and other.strength == pytest.approx(data.BOX_NAN_STRENGTH)

@@ -117,3 +117,45 @@ def test_same_batch_stays_listed_for_full_batch_training_and_silent_on_fresh_bat
     assert g.strength == pytest.approx(data.SAME_BATCH_BOTH)
     # fresh batches scatter: silent
     assert data.detect_same_batch_every_step(overfit_per_step_run(0.1, seed)) == []
+
+
+def gap_per_step_run(held_end: float, noise: float = 0.0, seed: int = 0, cap: int | None = None) -> Run:
+    """`per_step_run` (train 2.0 -> ~0.2, a grad norm at every point, no epoch boundary) with a held-out loss that
+    keeps falling 1.8 -> `held_end` at steps 40..200 (no U), and optionally a stated batch of 64 beside a
+    training-set cap of `cap` samples."""
+    run = per_step_run(noise, seed)
+    run.metrics.pop("eval_loss")
+    run.add_series(Series("eval_loss", np.arange(40, 240, 40), np.linspace(1.8, held_end, 5), "run/train.log"))
+    if cap is not None:
+        run.put_config(ConfigValue("batch_size", 64, "run/config.yaml", 1, "yaml", "64"))
+        run.put_config(ConfigValue("n_train", cap, "run/config.yaml", 2, "yaml", str(cap)))
+    return run.finalize()
+
+
+def test_same_batch_is_named_when_a_scatter_free_per_step_curve_sits_far_under_the_heldout_loss() -> None:
+    # the training loss ends at ~0.22, the held-out loss at 1.0 (4.5x) and still falling: one batch memorised
+    (f,) = data.detect_same_batch_every_step(gap_per_step_run(1.0))
+    assert f.strength == pytest.approx(data.SAME_BATCH_BOTH) and f.step == 5
+    assert any("x the training loss at step 200" in e for e in f.evidence)
+    # flax-data_pipeline_bug-s1: 0.23 against 1.02 at step 300 (4.4x), the first batch every step
+    run = load_run([str(REALLIB / "flax-data_pipeline_bug-s1" / "run")])
+    (g,) = data.detect_same_batch_every_step(run)
+    assert g.strength == pytest.approx(data.SAME_BATCH_BOTH)
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_same_batch_stays_listed_without_the_gap_or_for_full_batch_training(seed: int) -> None:
+    # held-out 1.25x the training loss (~0.22 -> 0.28): within reach of a healthy gap, the smooth curve stays listed
+    (f,) = data.detect_same_batch_every_step(gap_per_step_run(0.28))
+    assert f.strength == pytest.approx(data.SAME_BATCH)
+    # a batch of 64 over 48 samples: one batch by design
+    (g,) = data.detect_same_batch_every_step(gap_per_step_run(1.0, cap=48))
+    assert g.strength == pytest.approx(data.SAME_BATCH) and any("full-batch" in e for e in g.evidence)
+    # fresh batches scatter: silent whatever the gap
+    assert data.detect_same_batch_every_step(gap_per_step_run(1.0, noise=0.1, seed=seed)) == []
+    # a training loss collapsed to ~0 (a train-only shortcut, label leakage's picture): the gap is no sign of one batch
+    collapsed = gap_per_step_run(1.0)
+    loss = collapsed.series("loss")
+    collapsed.metrics["loss"] = Series("loss", loss.steps, 2.0 * np.exp(-loss.steps / 20) + 1e-3, "run/train.log")
+    (h,) = data.detect_same_batch_every_step(collapsed.finalize())
+    assert h.strength == pytest.approx(data.SAME_BATCH)

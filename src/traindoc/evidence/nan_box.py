@@ -11,9 +11,10 @@ read (it wants two, to tell a lasting trace from a one-off); for a box term one 
 since a NaN that reached the weights would show in every head at that step already.
 
 Of what is left, the box targets come first (a degenerate box: width or height <= 0, 0-based coordinates where the
-loader subtracts 1, whose log(w_gt / w_anchor) is NaN; box_target_nan's reading, data_pipeline_bug 0.45) and the
-box term's own op next (an IoU loss without an epsilon; nan_inf 0.35): the log cannot tell a degenerate box from an
-op that fails on it, and in the real logs of this shape with a logged total the boxes were at fault
+loader subtracts 1, whose log(w_gt / w_anchor) is NaN; box_target_nan's reading, data_pipeline_bug 0.45, 0.55 for a
+region-proposal term, whose smooth L1 has no op of its own to fail) and the box term's own op next (an IoU loss
+without an epsilon; nan_inf 0.35): the log cannot tell a degenerate box from an op that fails on it, and in the real
+logs of this shape with a logged total the boxes were at fault
 (ruotianluo/pytorch-faster-rcnn#105, endernewton/tf-faster-rcnn#107).
 """
 

@@ -495,6 +495,20 @@ _CLS_TERM = re.compile(r"cls|class|objectness|(?:^|[_/ .-])obj(?:[_/ .-]|$)|(?:^
 _BARE_HEAD = re.compile(r"^(?:rpn_|rcnn_)?(?:box|bbox|cls|obj|loc)$", re.IGNORECASE)
 _HELD_OUT_NAME = re.compile(r"^(?:eval|val|valid|validation|test)[_/ .-]", re.IGNORECASE)
 BOX_NAN_STRENGTH = 0.45  # below 0.5: the term's own op (an IoU loss without an epsilon) reads the same
+# A region-proposal network's box term (rpn_loss_box, loss_rpn_box_reg, rpn_bbox) has no such op: Faster R-CNN's RPN
+# regresses the deltas t = ((x - x_a) / w_a, ..., log(w / w_a), log(h / h_a)) of each ground-truth box against a
+# fixed anchor with a smooth L1 loss (Ren et al. 2015, eq. 1-2), and a smooth L1 of finite numbers is finite. With
+# the anchors fixed and the prediction finite, only the target encoding can give NaN/Inf: the log of a ground-truth
+# width or height <= 0 (0-based coordinates under a loader that subtracts 1, ymin > ymax). A prediction that
+# overflowed would come out of the convolution the RPN's classification term reads too, and a logit that large makes
+# its cross-entropy enormous, not ordinary: so where every classification term at that step is under RPN_CLS_SANE
+# nats (a mean probability of 4.5e-5 on the true class, far beyond any trained or fresh head's loss; the two
+# real logs' terms read 1e-4 to 2.8 there), the degenerate box is the reading an engineer checks, named just above
+# the report threshold as a sole reading is. The IoU-family terms (YOLO's box/CIoU, GIoU, DIoU) keep 0.45: their
+# op does fail on its own (WongKinYiu/yolov7#142, a CIoU bug).
+RPN_BOX_TERM = re.compile(r"rpn", re.IGNORECASE)
+RPN_CLS_SANE = 10.0
+RPN_BOX_NAN_STRENGTH = 0.55
 
 
 def box_target_nan(run: Run) -> Finding | None:
@@ -521,7 +535,15 @@ def box_target_nan(run: Run) -> Finding | None:
           "box term alone is its targets (a degenerate or out-of-image box: width or height <= 0, 0-based "
           "coordinates where the loader subtracts 1) or its own op (an IoU loss without an epsilon): check the "
           "annotations of the batch"]
-    return Finding("detect_data_pipeline_bug", "data_pipeline_bug", BOX_NAN_STRENGTH,
+    strength = BOX_NAN_STRENGTH
+    if RPN_BOX_TERM.search(bad.name) and all(v < RPN_CLS_SANE for _, v in same):
+        ev[1] = ("an LR blow-up or a float16 overflow reaches every head through the shared backbone, and the "
+                 f"classification terms are ordinary (all under {RPN_CLS_SANE:g} nats), so no prediction overflowed; "
+                 f"{bad.name} is the region-proposal smooth L1 of finite predictions against log(w_gt / w_anchor) "
+                 "deltas, which only a ground-truth box of width or height <= 0 makes non-finite (0-based "
+                 "coordinates where the loader subtracts 1, ymin > ymax): check the annotations of the batch")
+        strength = RPN_BOX_NAN_STRENGTH
+    return Finding("detect_data_pipeline_bug", "data_pipeline_bug", strength,
                    "a NaN in the box regression alone: the box targets are the first suspect", ev, step,
                    {"term": bad.name})
 
@@ -1117,6 +1139,44 @@ SAME_BATCH = 0.3
 # out U is what fitting one batch gives. Named just above the report threshold (as SOLE_READING in not_learning.py),
 # unless the stated batch covers the whole training set: full-batch training is one batch by design.
 SAME_BATCH_BOTH = 0.55
+# The other second sign, for a per-step curve whose held-out loss has not (yet) turned up: a training loss far under
+# the held-out loss. One batch fitted over and over is memorised while the held-out loss still falls on what the
+# batch's features share with the rest (flax-data_pipeline_bug-s1: 0.23 against 1.02, 4.4x). The other reading of
+# a scatter-free curve, a loss averaged over many steps, cannot open that gap: a running mean of a falling loss lags
+# *above* the model's current loss. Healthy runs end with the held-out loss 1.0-1.15x the training loss
+# (detect_label_leakage's comment above); 1.5x is FIRST_EPOCH_GAP's gap, a third beyond that range. On the
+# development stacks no healthy per-step run falls at >= 95 % of its points at all (their largest share is 0.83, the
+# same-batch runs 1.00), so this sign only ever decides between listing and naming a curve already found smooth.
+SAME_BATCH_GAP = 1.5
+# ... unless the training loss has collapsed to ~0 (under detect_label_leakage's 0.1): a train-only shortcut (the answer
+# in the inputs) drives a fresh-batch loss down so steeply that it too falls at every logged step, and opens the same
+# gap; the shortcut is detect_label_leakage's reading, and the smooth curve stays listed (0.3).
+SAME_BATCH_COLLAPSED = 0.1
+
+
+def _full_batch(run: Run) -> str | None:
+    """Evidence that the stated batch covers the stated training set (full-batch training: one batch by design)."""
+    batch, (cap, cap_cv) = effective_batch(run), config_number(run, *KEYS["train_cap"])
+    if batch is not None and cap is not None and batch.size >= cap:
+        return (f"the batch ({batch.how}) covers the {int(cap)} training samples ({cite_config(cap_cv)}): "
+                "full-batch training fits one batch by design")
+    return None
+
+
+def _heldout_gap(run: Run, loss: Series) -> tuple[int, float, float] | None:
+    """(step, held-out loss, training loss) at the last evaluation with a training point at or before it, when the
+    held-out loss there is >= SAME_BATCH_GAP x a training loss that has not collapsed to ~0."""
+    ev_s = run.series("eval_loss")
+    if ev_s is None:
+        return None
+    es, evv = ev_s.finite()
+    st, v = loss.finite()
+    if es.size < 2 or v.size == 0:
+        return None
+    i = int(np.searchsorted(st, es[-1], side="right")) - 1
+    if i < 0 or v[i] < SAME_BATCH_COLLAPSED or evv[-1] < SAME_BATCH_GAP * v[i]:
+        return None
+    return int(es[-1]), float(evv[-1]), float(v[i])
 
 
 def detect_same_batch_every_step(run: Run) -> list[Finding]:
@@ -1140,14 +1200,20 @@ def detect_same_batch_every_step(run: Run) -> list[Finding]:
           f"{fmt(float(v[-1]))}) {cite_series(loss)}: none of the scatter fresh mini-batches give, the curve of one "
           "batch fitted over and over (or of a loss averaged over many steps)"]
     strength = SAME_BATCH
-    if over and per_step:
-        batch, (cap, cap_cv) = effective_batch(run), config_number(run, *KEYS["train_cap"])
-        if batch is not None and cap is not None and batch.size >= cap:
-            ev.append(f"the batch ({batch.how}) covers the {int(cap)} training samples ({cite_config(cap_cv)}): "
-                      "full-batch training fits one batch by design")
-        else:
+    gap = _heldout_gap(run, loss) if per_step and not over else None
+    if (over and per_step) or gap is not None:
+        full = _full_batch(run)
+        if full is not None:
+            ev.append(full)
+        elif over:
             ev.append("a grad norm is logged at the same steps: these are optimizer steps, whose fresh batches would "
                       "scatter, and the held-out U is what fitting one batch gives")
+            strength = SAME_BATCH_BOTH
+        elif gap is not None:
+            ev.append(f"and the held-out loss is {gap[1] / gap[2]:.2f}x the training loss at step {gap[0]} "
+                      f"({fmt(gap[1])} against {fmt(gap[2])}) {cite_series(run.series('eval_loss'))}: the training "
+                      "batches are memorised while the held-out loss still falls, which one batch fitted over and over "
+                      "gives and a loss averaged over many steps (lagging above the current loss) cannot")
             strength = SAME_BATCH_BOTH
     return [Finding("detect_same_batch_every_step", "data_pipeline_bug", strength,
                     "the train loss has no batch-to-batch scatter: the loop may train on one batch", ev, int(st[0]),
