@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
-from test_evidence_not_learning import STEPS, build, chance_loss
+from test_evidence_not_learning import STEPS, build, causes, chance_loss
 from traindoc.evidence.detectors import code_lint
 
 FREEZE_ALL_BUT_LAST = """\
@@ -41,6 +41,9 @@ def test_a_freeze_loop_beside_a_run_at_chance_is_frozen_params(tmp_path):
     (f,) = code_lint.detect_code_freeze(_with_code(tmp_path, FREEZE_ALL_BUT_LAST, chance_loss(8), accuracy=0.129))
     assert f.cause == "frozen_params" and f.strength == code_lint.CODE_FREEZE_NOT_LEARNING
     assert "train.py:5" in f.evidence[0] and "at chance" in f.evidence[1]
+    # the freeze explains the run at chance, as a freeze flag does: no look-alike is listed as a candidate beside it
+    listed = causes(_with_code(tmp_path, FREEZE_ALL_BUT_LAST, chance_loss(8), accuracy=0.129))
+    assert all(v <= 0.15 for v in listed.values())  # dead_units kept as context only (0.15)
     # Keras and optax forms, beside a loss at chance too
     keras = "for layer in model.layers:\n    if layer.name != 'head':\n        layer.trainable = False\n"
     optax_ = ("import optax\n"

@@ -156,6 +156,7 @@ def detect_code_unguarded_log(run: Run) -> list[Finding]:
 # 'head'`) is no switch.
 _FREEZE_VALUE = {"requires_grad": False, "trainable": False, "stop_gradient": True}
 _BY_DESIGN = re.compile(r"ema|teacher|target|\bref|reference|frozen|old_|averaged|momentum|swa", re.IGNORECASE)
+_FREEZE_WORDS = re.compile(r"requires_grad|trainable|stop_gradient|set_to_zero|Freezer")
 FLAT_PROGRESS = 0.15
 CODE_FREEZE_NOT_LEARNING = 0.6
 CODE_FREEZE_LEARNS = 0.25
@@ -224,14 +225,20 @@ def _owner(expr: ast.expr, loops: dict[str, str], src: str) -> str:
     return loops.get(text, text)
 
 
-def detect_code_freeze(run: Run) -> list[Finding]:
-    """A freeze statement in the run's code beside a run that does not learn (0.6), or that the loss learns past
-    (0.25, a design); silent when the code also sets parameters back to trainable (module notes above)."""
+def code_freezes(run: Run) -> list[tuple[str, int, str]]:
+    """(file, line, statement) of every freeze in the run's code (module notes above); none when the code also sets
+    parameters back to trainable. Memoised: not_learning reads it too, as a freeze flag's trace."""
+    return stats.cached(run, "code_freezes", lambda: _code_freezes(run))
+
+
+def _code_freezes(run: Run) -> list[tuple[str, int, str]]:
     found: list[tuple[str, int, str]] = []
     for path in _files(run):
         try:
             with open(path, encoding="utf-8", errors="replace") as f:
                 text = f.read()
+            if not _FREEZE_WORDS.search(text):
+                continue  # parse only the files that could hold a freeze (a project's code can be large)
             tree = ast.parse(text, filename=path)
         except (OSError, SyntaxError, ValueError):
             continue
@@ -240,6 +247,13 @@ def detect_code_freeze(run: Run) -> list[Finding]:
             return []
         lines = text.splitlines()
         found += [(path, n.lineno, lines[n.lineno - 1].strip()[:100]) for n in freezes]
+    return found
+
+
+def detect_code_freeze(run: Run) -> list[Finding]:
+    """A freeze statement in the run's code beside a run that does not learn (0.6), or that the loss learns past
+    (0.25, a design); silent when the code also sets parameters back to trainable (module notes above)."""
+    found = code_freezes(run)
     if not found:
         return []
     path, line, snippet = found[0]

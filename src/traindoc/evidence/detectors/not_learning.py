@@ -737,13 +737,21 @@ def _explained(run: Run) -> list[str]:
         out.append("scheduler_misuse")
     if lrs_below_reference(run):
         out.append("lr_too_low")
-    if frozen_share(run) is not None or config_bool(run, *KEYS["freeze"])[0] or _grad_median(run, zero=True):
+    if (frozen_share(run) is not None or config_bool(run, *KEYS["freeze"])[0] or _grad_median(run, zero=True)
+            or _code_freezes(run)):
         out.append("frozen_params")
     if saturating_depth(run) is not None or _grad_median(run, tiny=True):
         out.append("vanishing_gradients")
     if dead_init(run) is not None or _dead_fraction(run):
         out.append("dead_units")
     return out
+
+
+def _code_freezes(run: Run) -> bool:
+    """A freeze statement in the run's code (code_lint.detect_code_freeze), the same trace as a freeze flag."""
+    from traindoc.evidence.detectors.code_lint import code_freezes  # code_lint reads never_learned: import here
+
+    return bool(run.code_files) and bool(code_freezes(run))
 
 
 def _grad_median(run: Run, zero: bool = False, tiny: bool = False) -> bool:
