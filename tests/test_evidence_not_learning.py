@@ -604,3 +604,37 @@ def test_a_bias_vector_that_learns_the_prior_is_no_head_by_design():
     assert f.strength >= 0.6 and "too few for a head" in f.evidence[-1]
     (f,) = nl.detect_frozen_params(build(falling, summary={"trainable": 5_000, "total": 11_000_000}))
     assert f.strength <= 0.25
+
+
+def relaxing_loss(k: int = 15, excess: float = 0.2, seed: int = 0) -> np.ndarray:
+    """A vocabulary-sized head whose only trainable part is its bias: it starts `excess` nats above chance (an
+    untrained head's logit spread) and relaxes onto ln k within ~100 steps, then stays (1 % minibatch noise)."""
+    base = math.log(k) + excess * np.exp(-STEPS / 40)
+    return base * (1 + 0.01 * np.random.default_rng(seed).standard_normal(STEPS.size))
+
+
+RELU2 = {"lr": 0.08, "optimizer": "sgd", "act": "relu", "depth": 2, "bias_init": "None"}
+
+
+def test_a_loss_that_relaxes_from_just_above_chance_onto_ln_k_never_learned():
+    # 15 classes: inferred only with an accuracy at 1/15 beside the loss, and the fall (> MAX_DROP) allowed because
+    # it starts within INIT_EXCESS of ln 15 and ends on it
+    run = build(relaxing_loss(15), config=RELU2, accuracy=1 / 15 * 1.06)
+    got = nl.never_learned(run)
+    assert got is not None and got.k == 15 and got.k_source == "accuracy"
+    # dead units and vanishing gradients are crossed off by the config; frozen_params is listed, below 0.5
+    got = causes(run)
+    assert "frozen_params" in got and got["frozen_params"] < 0.5
+    assert "dead_units" not in got and "vanishing_gradients" not in got
+
+
+def test_a_relaxing_loss_is_not_at_chance_without_an_agreeing_accuracy_or_from_a_blow_up():
+    # a learner's accuracy (2.2 / k), an accuracy that names another class count (1/22 for a loss at ln 15, over
+    # BIG_K_ACC_REL off: an output not yet uniform), no accuracy at all (a loss alone can land on some ln k), a
+    # start 1.5 nats above
+    for acc in (2.2 / 15, 1 / 22, None):
+        assert nl.never_learned(build(relaxing_loss(15), config=RELU2, accuracy=acc)) is None
+    assert nl.never_learned(build(relaxing_loss(15, excess=1.5), config=RELU2, accuracy=1 / 15)) is None
+    # k <= 10: the fall from above chance needs the accuracy too, not the held-out or first loss alone
+    assert nl.never_learned(build(relaxing_loss(8, excess=0.3), config=RELU2)) is None
+    assert nl.never_learned(build(relaxing_loss(8, excess=0.3), config=RELU2, accuracy=0.126)) is not None

@@ -5,12 +5,15 @@ pattern can be intended (an encoder is legitimately non-causal); the metrics dec
 
 from __future__ import annotations
 
+import ast
 import os
 import re
 
 import numpy as np
 
 from traindoc.evidence import code_sites, stats
+from traindoc.evidence.context import progress
+from traindoc.evidence.detectors.not_learning import never_learned
 from traindoc.evidence.finding import Finding
 from traindoc.ingest.model import Run
 
@@ -137,5 +140,143 @@ def detect_code_unguarded_log(run: Run) -> list[Finding]:
                     [f"{_cite(s)}: log without a clamp/eps guard"], None, {"sites": len(hits)}, [_fix_site(s)])]
 
 
+# ------------------------------------------------------------------------------------------------- frozen_params
+
+# A freeze in the code, the trace every framework leaves: `p.requires_grad = False` / `p.requires_grad_(False)`
+# (PyTorch), `layer.trainable = False` (Keras), `p.stop_gradient = True` (Paddle), `optax.set_to_zero()` (the optax
+# label that leaves a subtree unchanged), skorch's `Freezer`. Freezing is also a design: a head fine-tuned on a
+# frozen backbone learns, and so it is read as a fault only beside a run that does not learn (the loss at chance, or
+# under FLAT_PROGRESS progress), as an explicit `freeze_backbone` flag is (detect_frozen_params: 0.5, +0.1 for a
+# loss that never left chance or fell < 15 %). Set back anywhere in the code (`requires_grad = True`,
+# `trainable = True`, ...), it is a schedule (gradual unfreezing, a GAN toggling its discriminator): silent.
+# Copies that are frozen by design and never meant to train are left out by their receiver's name: an EMA or
+# teacher model, an RL target network, an RLHF reference model. A freeze behind a switch (`if cfg.freeze_backbone:`,
+# an `if` whose test reads no variable of a loop around it) may not have run: the configured flag says whether it
+# did, and detect_frozen_params reads that; an `if` inside the loop that picks what to freeze (`if layer.name !=
+# 'head'`) is no switch.
+_FREEZE_VALUE = {"requires_grad": False, "trainable": False, "stop_gradient": True}
+_BY_DESIGN = re.compile(r"ema|teacher|target|\bref|reference|frozen|old_|averaged|momentum|swa", re.IGNORECASE)
+_FREEZE_WORDS = re.compile(r"requires_grad|trainable|stop_gradient|set_to_zero|Freezer")
+FLAT_PROGRESS = 0.15
+CODE_FREEZE_NOT_LEARNING = 0.6
+CODE_FREEZE_LEARNS = 0.25
+
+
+def _freeze_statements(tree: ast.Module, src: str) -> tuple[list[ast.AST], bool]:
+    """(freeze statements, whether anything is set back to trainable) in one parsed file."""
+    freezes: list[ast.AST] = []
+    unfreezes = False
+    loops = {}  # loop variable -> the loop's iterable, as text (what a `p.requires_grad = False` freezes)
+    parents: dict[ast.AST, ast.AST] = {}
+    for node in ast.walk(tree):
+        for child in ast.iter_child_nodes(node):
+            parents[child] = node
+        if isinstance(node, ast.For) and isinstance(node.target, ast.Name | ast.Tuple):
+            for n in _loop_names(node):
+                loops[n] = ast.get_source_segment(src, node.iter) or ""
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Attribute):
+            t = node.targets[0]
+            if t.attr in _FREEZE_VALUE and isinstance(node.value, ast.Constant) and isinstance(node.value.value, bool):
+                if node.value.value != _FREEZE_VALUE[t.attr]:
+                    unfreezes = True
+                elif not _BY_DESIGN.search(_owner(t.value, loops, src)) and not _switched(node, parents):
+                    freezes.append(node)
+        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+            name = node.func.attr
+            if name == "requires_grad_":
+                arg = node.args[0] if node.args else None
+                if isinstance(arg, ast.Constant) and arg.value is False:
+                    if not _BY_DESIGN.search(_owner(node.func.value, loops, src)) and not _switched(node, parents):
+                        freezes.append(node)
+                else:
+                    unfreezes = True
+            elif (name == "set_to_zero" and ast.get_source_segment(src, node.func.value) == "optax"
+                  and not _switched(node, parents)):
+                freezes.append(node)
+        elif (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "Freezer"
+              and not _switched(node, parents)):
+            freezes.append(node)
+    return freezes, unfreezes
+
+
+def _loop_names(loop: ast.For) -> list[str]:
+    return [n.id for n in ast.walk(loop.target) if isinstance(n, ast.Name)]
+
+
+def _switched(node: ast.AST, parents: dict[ast.AST, ast.AST]) -> bool:
+    """Whether `node` runs only behind an `if` that reads no variable of a loop around that `if` (a switch)."""
+    chain = []
+    while node in parents:
+        node = parents[node]
+        chain.append(node)
+    for i, anc in enumerate(chain):
+        if isinstance(anc, ast.If):
+            outer = {n for a in chain[i + 1:] if isinstance(a, ast.For) for n in _loop_names(a)}
+            if not {n.id for n in ast.walk(anc.test) if isinstance(n, ast.Name)} & outer:
+                return True
+    return False
+
+
+def _owner(expr: ast.expr, loops: dict[str, str], src: str) -> str:
+    """What a frozen attribute belongs to, as text: the loop's iterable for a loop variable (`model.parameters()`),
+    else the expression itself (`ema_model.encoder`)."""
+    text = ast.get_source_segment(src, expr) or ""
+    return loops.get(text, text)
+
+
+def code_freezes(run: Run) -> list[tuple[str, int, str]]:
+    """(file, line, statement) of every freeze in the run's code (module notes above); none when the code also sets
+    parameters back to trainable. Memoised: not_learning reads it too, as a freeze flag's trace."""
+    return stats.cached(run, "code_freezes", lambda: _code_freezes(run))
+
+
+def _code_freezes(run: Run) -> list[tuple[str, int, str]]:
+    found: list[tuple[str, int, str]] = []
+    for path in _files(run):
+        try:
+            with open(path, encoding="utf-8", errors="replace") as f:
+                text = f.read()
+            if not _FREEZE_WORDS.search(text):
+                continue  # parse only the files that could hold a freeze (a project's code can be large)
+            tree = ast.parse(text, filename=path)
+        except (OSError, SyntaxError, ValueError):
+            continue
+        freezes, unfreezes = _freeze_statements(tree, text)
+        if unfreezes:
+            return []
+        lines = text.splitlines()
+        found += [(path, n.lineno, lines[n.lineno - 1].strip()[:100]) for n in freezes]
+    return found
+
+
+def detect_code_freeze(run: Run) -> list[Finding]:
+    """A freeze statement in the run's code beside a run that does not learn (0.6), or that the loss learns past
+    (0.25, a design); silent when the code also sets parameters back to trainable (module notes above)."""
+    found = code_freezes(run)
+    if not found:
+        return []
+    path, line, snippet = found[0]
+    ev = [f"`{snippet}` [{os.path.basename(path)}:{line}]" + (f" and {len(found) - 1} more freeze statement(s)"
+                                                              if len(found) > 1 else "")
+          + ": parameters are frozen here and nothing sets them trainable again"]
+    nl = never_learned(run)
+    prog = progress(run, "loss")
+    if nl is not None:
+        ev += nl.evidence
+        strength = CODE_FREEZE_NOT_LEARNING
+    elif prog is not None and prog < FLAT_PROGRESS:
+        ev.append(f"the loss decreased only {max(prog, 0):.1%} over the run: what the freeze leaves trainable does "
+                  "not learn")
+        strength = CODE_FREEZE_NOT_LEARNING
+    elif prog is not None:
+        ev.append(f"the loss decreased {prog:.1%}: a head fine-tuned on a frozen backbone is a design, and it learns")
+        strength = CODE_FREEZE_LEARNS
+    else:
+        strength = CODE_FREEZE_LEARNS  # no loss to tell a failed freeze from a designed one
+    return [Finding("detect_code_freeze", "frozen_params", strength,
+                    "the code freezes parameters", ev, None, {"freeze_statements": len(found), "loss_progress": prog})]
+
+
 DETECTORS = [detect_code_noncausal_attention, detect_code_inverted_grokfast, detect_code_dead_schedule_key,
-             detect_code_zero_grad_missing, detect_code_unguarded_log]
+             detect_code_zero_grad_missing, detect_code_unguarded_log, detect_code_freeze]

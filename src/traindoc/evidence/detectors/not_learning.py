@@ -62,6 +62,26 @@ MEDIAN_SE = 1.2533
 # relax by <= 3 % from a slightly-off initial output and then stay.
 MAX_DROP = 0.05
 MIN_POINTS = 8
+# An untrained network can start *above* chance: with output logits of spread sigma its expected cross-entropy is
+# ln(k) + sigma^2 / 2 * (1 - 1/k) to second order (the log-sum-exp of k logits around their mean), and default
+# inits (PyTorch's Kaiming-uniform, Glorot) give output logits of spread <= 1, so up to ~0.5 nats above ln(k). A loss
+# that falls by more than MAX_DROP from such a start *to* chance and stays there has learned to output the uniform
+# guess (or the label prior) and nothing that depends on the input: a freeze leaving only the output bias trainable
+# does exactly that on a vocabulary-sized head (a tiny LM: 2.94 -> 2.72 = ln 15 with every other weight frozen).
+# Only where the chance level is confirmed by the configured class count or by an accuracy at ~1/k, never by the
+# loss alone (a regression loss can fall onto some ln(k) by accident), only for a start within INIT_EXCESS of ln(k)
+# (a loss that blew up first and came back is lr_too_high's picture, read by its own rules), and only when the
+# 3-point smoothed loss never went under the chance band (CHANCE_REL_TOL) on the way: one that did learned something
+# and lost it (learned_then_lost reads that).
+INIT_EXCESS = 0.5
+# A class count over MAX_INFERRED_K is inferred from the loss only with an accuracy at 1/k beside it (an output
+# uniform over k classes scores ln(k) and 1/k together; a model that learned scores an accuracy far above exp(-loss),
+# and a random output not yet relaxed to uniform a loss above ln(1/accuracy)), within BIG_K_ACC_REL of 1/k: two
+# standard errors of a chance accuracy over >= 1,000 held-out predictions (an LM scores every token, so a few hundred
+# sequences give thousands), 2 sqrt((1 - p) / (n p)) <= 0.24 at p = 1/15; the 0.5/k band of k <= 10 would let 1/15
+# pass for 1/18. The loss must sit within half the way to the neighbouring chance levels (ln(k) and ln(k + 1) are
+# 1/(k ln k) apart: 2.5 % at k = 15, 0.5 % at k = 50), up to MAX_PINNED_K.
+BIG_K_ACC_REL = 0.25
 # A loss *pinned* at ln(k) (the last 30 %, >= 5 points, spread <= 2e-3) is chance whatever came before (a run can
 # blow up and then pin): the tolerance is the 4 decimals logs print, and ln(k), ln(k+1) are >= 20x that apart for
 # k <= 50, so the match is no accident.
@@ -180,8 +200,13 @@ def _inferred_tol(k: int, noise: float, n: int) -> float:
     neighbouring chance levels."""
     se = MEDIAN_SE * noise / math.sqrt(max(n, 1))
     lk = math.log(k)
-    gap = min(lk - math.log(k - 1) if k > 2 else lk, math.log(k + 1) - lk) / lk
-    return max(INFERRED_REL_TOL, min(2 * se / lk, CHANCE_REL_TOL, gap / 2))
+    return max(INFERRED_REL_TOL, min(2 * se / lk, CHANCE_REL_TOL, _neighbour_gap(k) / 2))
+
+
+def _neighbour_gap(k: int) -> float:
+    """Relative distance from ln(k) to the nearer of ln(k - 1) and ln(k + 1)."""
+    lk = math.log(k)
+    return min(lk - math.log(k - 1) if k > 2 else lk, math.log(k + 1) - lk) / lk
 
 
 def _never_learned(run: Run) -> NotLearning | None:
@@ -198,8 +223,9 @@ def _never_learned(run: Run) -> NotLearning | None:
     early = v[:max(3, v.size // 10)]
     late = v[-max(5, int(0.3 * v.size)):]
     a, b = float(np.median(early)), float(np.median(late))
-    if a <= 0 or b <= 0 or (a - b) / a >= MAX_DROP:  # chance ln(k) > 0: a loss <= 0 is not cross-entropy
+    if a <= 0 or b <= 0:  # chance ln(k) > 0: a loss <= 0 is not cross-entropy
         return None
+    relaxed = (a - b) / a >= MAX_DROP  # fell to where it sits: allowed only from just above chance (INIT_EXCESS)
     half = v.size // 2
     slope, _ = stats.slope(st[half:].astype(np.float64), v[half:])
     noise = 1.4826 * stats.mad(late)
@@ -212,14 +238,21 @@ def _never_learned(run: Run) -> NotLearning | None:
         if _near(b, k_cfg, CHANCE_REL_TOL):
             k, source = k_cfg, "config"
     else:
-        cand = int(round(math.exp(min(b, math.log(MAX_INFERRED_K + 1)))))
+        cand = int(round(math.exp(min(b, math.log(MAX_PINNED_K + 1)))))
+        acc_at = acc is not None and 2 <= cand and abs(acc[0] - 1 / cand) <= 0.5 / cand
         if 2 <= cand <= MAX_INFERRED_K and _near(b, cand, _inferred_tol(cand, noise, late.size)):
-            if acc is not None and abs(acc[0] - 1 / cand) <= 0.5 / cand:
+            if acc_at:
                 k, source = cand, "accuracy"
             elif (ev_loss is not None and _near(ev_loss[0], cand, CHANCE_REL_TOL)) or _near(a, cand, CHANCE_REL_TOL):
                 k, source = cand, "loss"
+        elif (MAX_INFERRED_K < cand <= MAX_PINNED_K and acc is not None and abs(acc[0] * cand - 1) <= BIG_K_ACC_REL
+              and _near(b, cand, _neighbour_gap(cand) / 2)):
+            k, source = cand, "accuracy"
     if k is None:
         return None
+    if relaxed and (source == "loss" or not b <= a <= math.log(k) + INIT_EXCESS
+                    or float(np.min(stats.smooth(v, 3))) < (1 - CHANCE_REL_TOL) * math.log(k)):
+        return None  # fell from further up, or through the chance band and back: not a relaxation onto chance
     # a held-out loss under chance means the model learns something; one *above* chance is worse than the uniform
     # guess ln(k), which an output that ignores its input cannot be (a balanced train loss at ln(k) makes the
     # constant output uniform, and a uniform output scores exactly ln(k) on any held-out set)
@@ -704,13 +737,21 @@ def _explained(run: Run) -> list[str]:
         out.append("scheduler_misuse")
     if lrs_below_reference(run):
         out.append("lr_too_low")
-    if frozen_share(run) is not None or config_bool(run, *KEYS["freeze"])[0] or _grad_median(run, zero=True):
+    if (frozen_share(run) is not None or config_bool(run, *KEYS["freeze"])[0] or _grad_median(run, zero=True)
+            or _code_freezes(run)):
         out.append("frozen_params")
     if saturating_depth(run) is not None or _grad_median(run, tiny=True):
         out.append("vanishing_gradients")
     if dead_init(run) is not None or _dead_fraction(run):
         out.append("dead_units")
     return out
+
+
+def _code_freezes(run: Run) -> bool:
+    """A freeze statement in the run's code (code_lint.detect_code_freeze), the same trace as a freeze flag."""
+    from traindoc.evidence.detectors.code_lint import code_freezes  # code_lint reads never_learned: import here
+
+    return bool(run.code_files) and bool(code_freezes(run))
 
 
 def _grad_median(run: Run, zero: bool = False, tiny: bool = False) -> bool:
