@@ -86,6 +86,22 @@ def _announcement_pairs(text: str) -> list[tuple[str, str]] | None:
     return found
 
 
+# The training banner of the Hugging Face Trainer and of the `accelerate` / transformers `no_trainer` example loops
+# ("***** Running training *****", then "  Gradient Accumulation steps = 8"): the accumulation factor the updates
+# follow, stated by the library (or the loop) itself. It is configuration, the same setting as the Trainer's
+# `gradient_accumulation_steps` argument, and is recorded under that key so the accumulation rules (a period of k
+# steps, a loss k times another) read it where no config file was kept.
+# A logger's prefix may come first ("[INFO|trainer.py:1819] 2024-03-12 11:24:23,876 >>   Gradient ..."); the phrase
+# and its "= N" ending the line are the banner's own wording.
+_ACCUM_BANNER = re.compile(r"(?:^|\s)Gradient Accumulation steps\s*=\s*(\d+)\s*$", re.IGNORECASE)
+
+
+def banner_pairs(text: str) -> list[tuple[str, str]] | None:
+    """[("gradient_accumulation_steps", "8")] for the training banner's accumulation line, else None."""
+    m = _ACCUM_BANNER.search(text)
+    return [("gradient_accumulation_steps", m.group(1))] if m is not None else None
+
+
 def record(pairs: list[tuple[str, str]], run: Run, path: str, line_no: int) -> None:
     for key, raw in pairs:
         run.put_config(ConfigValue(key=key, value=scalar(raw), file=path, line=line_no, kind="log_line", text=raw))

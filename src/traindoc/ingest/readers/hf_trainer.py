@@ -27,6 +27,8 @@ from typing import BinaryIO
 from traindoc.ingest import budget
 from traindoc.ingest.model import LogEvent, Run, Source
 from traindoc.ingest.names import canonical_metric
+from traindoc.ingest.readers._config_line import banner_pairs
+from traindoc.ingest.readers._config_line import record as record_config
 from traindoc.ingest.readers._param_lines import param_line
 from traindoc.ingest.readers._precision_line import precision_line
 from traindoc.ingest.readers._structured import Columns, LineStats, is_text, line_blocks, tag_line, to_float, to_step
@@ -295,6 +297,8 @@ def read_console_stream(f: BinaryIO, spath: str, run: Run) -> Source:
                     total_steps = int(m.group(1).replace(",", ""))
                 if (m := _NUM_EPOCHS.search(seg)) is not None:
                     num_epochs = int(m.group(1).replace(",", ""))
+                if (accum := banner_pairs(seg)) is not None:  # "Gradient Accumulation steps = 8": configuration
+                    record_config(accum, run, spath, lineno)
                 found_dict = False
                 for dm in _DICT.finditer(seg):
                     row = parse_log_dict(dm.group(0))

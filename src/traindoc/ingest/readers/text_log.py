@@ -36,7 +36,7 @@ from traindoc.ingest.readers import hf_trainer
 from traindoc.ingest.readers._command_line import command_flags
 from traindoc.ingest.readers._command_line import record as record_flags
 from traindoc.ingest.readers._config_block import ConfigBlock, opens_block
-from traindoc.ingest.readers._config_line import config_pairs
+from traindoc.ingest.readers._config_line import banner_pairs, config_pairs
 from traindoc.ingest.readers._config_line import record as record_config
 from traindoc.ingest.readers._device_line import device_line
 from traindoc.ingest.readers._metric_block import MetricBlock
@@ -775,7 +775,7 @@ class _Parser:
                 continue
             after_bar = text is line.after_bar
             text = unquote_numbers(text)  # PaddleDetection's "'loss': '1.02'": the number, not a string
-            hyper = config_pairs(text)
+            hyper = config_pairs(text) or banner_pairs(text)
             if hyper is not None:  # printed hyperparameters are configuration, not one-point metric series
                 record_config(hyper, run, col.path, line_no)
                 continue
