@@ -17,6 +17,7 @@ from traindoc.evidence.context import (
     config_number,
     configured_lrs,
     divergence,
+    epoch_length,
     first_nonfinite,
     loss_series,
 )
@@ -172,10 +173,22 @@ def detect_grad_norm_ramp_from_start(run: Run) -> list[Finding]:
 CLIMB = 3.0  # the loss ends >= 3x its early minimum
 STEADY = 0.7  # the smoothed loss rises on >= 70 % of the logged steps after its minimum
 NOT_A_BLOW_UP = 100.0  # and stays within 100x of it: a geometric blow-up is the LR's or the gradients' picture
+# Where the minimum may lie: in the first fifth of a long log; in the first half of a short one (< 20 points: ten
+# prints of a loss), where a fifth is one or two points and a loss that falls for four prints and then climbs for
+# six is the same picture, a buffer never cleared acting as momentum with no friction: the summed step carries the
+# weights past the minimum and keeps growing (the loss falls smoothly, then climbs smoothly, no zigzag of a step
+# too large). The climb itself must span >= CLIMB_POINTS logged points in both cases, so a short log is read only
+# when most of it is the climb.
+EARLY_MIN = 0.2
+SHORT_LOG = 20
+SHORT_EARLY_MIN = 0.5
+CLIMB_POINTS = 6
+MIN_POINTS = 10  # the fewest that hold a minimum in the first half and CLIMB_POINTS after it with a fall before
 
 
 def detect_loss_climbs_as_lr_decays(run: Run) -> list[Finding]:
-    """The loss reaches its minimum early (first 20 % of the run) and then climbs steadily to >= 3x it while the
+    """The loss reaches its minimum early (first 20 % of the run, first half of a log under 20 points: EARLY_MIN)
+    and then climbs steadily to >= 3x it while the
     LR stays level or decays: the updates grow although the LR does not, which is what a gradient buffer that is
     never cleared does (each step applies the sum of every gradient so far). An LR too high diverges from the
     first steps or oscillates, and a decaying schedule calms it; a blow-up by orders of magnitude is left to the
@@ -185,15 +198,16 @@ def detect_loss_climbs_as_lr_decays(run: Run) -> list[Finding]:
     if loss is None:
         return []
     st, v = loss.finite()
-    if v.size < 12 or v.size < 0.9 * len(loss):
+    if v.size < MIN_POINTS or v.size < 0.9 * len(loss):
         return []
     sm = stats.smooth(v, max(3, v.size // 10))  # a tenth of the run: mini-batch noise out, the trend kept
     i = int(np.argmin(sm))
     low, end = float(sm[i]), float(np.median(v[-max(2, v.size // 10):]))
-    if i > 0.2 * v.size or low <= 0 or not CLIMB * low <= end <= NOT_A_BLOW_UP * low:
+    early = SHORT_EARLY_MIN if v.size < SHORT_LOG else EARLY_MIN
+    if i > early * v.size or low <= 0 or not CLIMB * low <= end <= NOT_A_BLOW_UP * low:
         return []
     after = sm[i:]
-    if after.size < 6 or float((np.diff(after) > 0).mean()) < STEADY:
+    if after.size < CLIMB_POINTS or float((np.diff(after) > 0).mean()) < STEADY:
         return []
     lr = run.series("lr")
     if lr is not None:
@@ -426,24 +440,6 @@ def _distinct(st: np.ndarray, v: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return st[keep], v[keep]
 
 
-# A grad norm that follows the epoch (an unshuffled loader's fixed order of easy and hard batches, a short last
-# batch, a held-over partial accumulation at each epoch's end) is periodic in the epoch's length: data order, not a
-# buffer cleared every k steps. The epoch length is the median step gap between the logged epoch's integer
-# boundaries (>= 2 of them).
-def _epoch_length(run: Run) -> float | None:
-    s = run.series("epoch")
-    if s is None:
-        return None
-    st, v = s.finite()
-    if v.size < 3:
-        return None
-    fl = np.floor(v + 1e-9)
-    starts = st[1:][fl[1:] > fl[:-1]]
-    if starts.size < 2:
-        return None
-    return float(np.median(np.diff(starts)))
-
-
 def _detrended(v: np.ndarray) -> np.ndarray:
     """log v minus its running median over FOLD_DETREND_POINTS points (centred, shorter at the ends)."""
     lv = np.log(v)
@@ -458,7 +454,7 @@ def detect_grad_norm_phase_locked(run: Run) -> list[Finding]:
     0.55, the reading of a sawtooth whose resets are the code's own (detect_accumulation_sawtooth); 0.65 when the
     period matches a configured gradient_accumulation_steps; 0.4 when it matches the validation cadence (validation
     clears the buffer of a loop that never does: zero_grad_missing draws the same); silent when it is the epoch's
-    length (data order, `_epoch_length`). Repeated values are one measurement (`_distinct`). Silent where the ramps show
+    length (data order, `epoch_length`). Repeated values are one measurement (`_distinct`). Silent where the ramps show
     directly (detect_zero_grad_sawtooth reads them). A grad norm that grows or collapses >= 3x is folded on its
     detrended log as well (FOLD_TREND)."""
     g = total_grad_norm(run)
@@ -488,7 +484,7 @@ def detect_grad_norm_phase_locked(run: Run) -> list[Finding]:
     strength = 0.55
     k, kcv = accumulation_steps(run)
     cadence = _validation_cadence(run)
-    epoch = _epoch_length(run)
+    epoch = epoch_length(run)
     dt = float(np.median(np.diff(st)))
     matches_k = k is not None and k >= 2 and abs(p - k) <= max(0.3 * k, dt)
     if not matches_k and epoch and abs(p - epoch) <= max(0.15 * epoch, dt):

@@ -18,6 +18,7 @@ from traindoc.evidence.context import (
     config_number,
     configured_lrs,
     divergence,
+    epoch_length,
     family_name,
     fine_tune,
     first_nonfinite,
@@ -842,7 +843,17 @@ def detect_zero_grad_sawtooth(run: Run) -> list[Finding]:
     if period and cadence:
         tol = max(0.15 * cadence, 0.5 * float(np.median(np.diff(st))))
         at_validation = abs(period - cadence) <= tol
-        if at_validation:
+        if at_validation and _once_per_epoch(run, cadence, tol):
+            # validation once per epoch: a reset there is also a reset at each epoch's start, where a loop that
+            # clears every k micro-batches by its batch index (`if batch_idx % k == 0: zero_grad()`, k >= the
+            # epoch's length) clears too. The log cannot tell the two apart (the two clears are a step apart),
+            # so neither reading is confirmed: listed, above the accumulation reading (0.4), since one missing
+            # call is the simpler fault than an accumulation factor that happens to equal the epoch.
+            ev.append(f"the resets follow the validation cadence (every ~{cadence:.0f} steps), which is also the "
+                      f"epoch's length: validation clears the gradients of a loop that never does, and so does a "
+                      f"loop that clears them at each epoch's start (accumulation by batch index); check the loop")
+            strength = min(strength, ONCE_PER_EPOCH)
+        elif at_validation:
             ev.append(f"the resets follow the validation cadence (every ~{cadence:.0f} steps): validation clears "
                       f"the gradients, nothing else does")
         else:
@@ -853,6 +864,15 @@ def detect_zero_grad_sawtooth(run: Run) -> list[Finding]:
                     "gradients are summed across steps and cleared only occasionally", ev, int(st[ramps[0][0]]),
                     {"ramps": len(ramps), "ramp_coverage": covered / v.size, "period": period,
                      "validation_cadence": cadence, "at_validation": at_validation})]
+
+
+ONCE_PER_EPOCH = 0.45  # below the report threshold: the validation clear and an epoch-start clear read alike
+
+
+def _once_per_epoch(run: Run, cadence: float, tol: float) -> bool:
+    """The validation cadence is the epoch's length (within `tol` steps, or within one logged epoch's rounding)."""
+    epoch = epoch_length(run)
+    return epoch is not None and abs(cadence - epoch) <= max(tol, 0.15 * epoch)
 
 
 def _ramps(v: np.ndarray) -> list[tuple[int, int]]:

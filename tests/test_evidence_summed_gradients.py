@@ -1,0 +1,75 @@
+"""Summed gradients read from what a log shows (detectors/accumulation.py, detectors/optimisation.py): a short log whose
+loss falls and then climbs steadily (a buffer never cleared, acting as momentum with no friction) is listed as
+zero_grad_missing, and a grad-norm sawtooth whose resets come with a once-per-epoch validation is listed, not
+confirmed, since a loop that clears by batch index at each epoch's start resets there too. Synthetic series, several
+noise seeds each."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from traindoc.evidence.detectors import accumulation, optimisation
+from traindoc.ingest.model import Run, Series
+
+
+def build(series: dict[str, tuple[np.ndarray, np.ndarray]]) -> Run:
+    run = Run()
+    for name, (st, v) in series.items():
+        run.add_series(Series(name, np.asarray(st), np.asarray(v, dtype=float), "run/train.log"))
+    return run.finalize()
+
+
+def noise(seed: int, n: int, scale: float) -> np.ndarray:
+    return np.exp(scale * np.random.default_rng(seed).standard_normal(n))
+
+
+def fall_then_climb(seed: int, n: int = 10, low_at: int = 4) -> Run:
+    """A loss printed n times: falls ~15x over low_at prints, then climbs back towards where it began."""
+    x = np.arange(n, dtype=float)
+    shape = np.where(x <= low_at, 1.0 * (0.06 / 1.0) ** (x / low_at), 0.06 + 0.8 * (x - low_at) / (n - 1 - low_at))
+    return build({"loss": (np.arange(1, n + 1), shape * noise(seed, n, 0.05))})
+
+
+def test_a_short_log_that_falls_then_climbs_is_listed_as_a_never_cleared_buffer() -> None:
+    for seed in range(5):
+        (f,) = accumulation.detect_loss_climbs_as_lr_decays(fall_then_climb(seed))
+        assert f.cause == "zero_grad_missing" and f.strength < 0.5 and f.numbers["climb"] >= 5  # margin over 3x
+        assert 3 <= f.step <= 6
+
+
+def test_short_log_climb_silent_when_late_too_short_or_a_blow_up() -> None:
+    for seed in range(5):
+        # the minimum at 60 % of a 16-print log, a six-print climb after it: late, not a run that degrades early on
+        assert accumulation.detect_loss_climbs_as_lr_decays(fall_then_climb(seed, n=16, low_at=10)) == []
+        # eight prints: too few to hold a fall and a six-point climb
+        assert accumulation.detect_loss_climbs_as_lr_decays(fall_then_climb(seed, n=8, low_at=2)) == []
+    boom = np.concatenate([np.geomspace(1.0, 0.06, 5), np.geomspace(0.2, 500.0, 5)])  # > 100x: the LR's picture
+    assert accumulation.detect_loss_climbs_as_lr_decays(build({"loss": (np.arange(1, 11), boom)})) == []
+
+
+def sawtooth_run(seed: int, period: int, epoch: int | None) -> Run:
+    """Grad norm ramping 1..period and reset every `period` steps, validation every `period` steps, and (optionally)
+    an epoch series whose integer part steps every `epoch` steps; logged every step for 128 steps."""
+    t = np.arange(128)
+    series = {"grad_norm": (t, (1 + (t % period)) * noise(seed, t.size, 0.05)),
+              "loss": (t, (2.0 * np.exp(-t / 60) + 0.5) * noise(seed + 1, t.size, 0.02)),
+              "eval_loss": (np.arange(period - 1, 128, period), np.linspace(2.0, 0.8, 128 // period))}
+    if epoch:
+        series["epoch"] = (t, t / epoch)
+    return build(series)
+
+
+def test_sawtooth_with_once_per_epoch_validation_is_listed_not_confirmed() -> None:
+    for seed in range(3):
+        (f,) = optimisation.detect_zero_grad_sawtooth(sawtooth_run(seed, 16, epoch=16))
+        assert f.strength == optimisation.ONCE_PER_EPOCH < 0.5 and f.numbers["at_validation"]
+        assert any("epoch's start" in e for e in f.evidence)
+
+
+def test_sawtooth_at_validation_inside_a_longer_epoch_stays_confirmed() -> None:
+    for seed in range(3):
+        # validation every 16 steps of a 64-step epoch: nothing but validation clears there
+        (f,) = optimisation.detect_zero_grad_sawtooth(sawtooth_run(seed, 16, epoch=64))
+        assert f.strength >= 0.55 and not any("epoch's start" in e for e in f.evidence)
+        (f,) = optimisation.detect_zero_grad_sawtooth(sawtooth_run(seed, 16, epoch=None))
+        assert f.strength >= 0.55
