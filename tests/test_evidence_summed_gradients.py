@@ -73,3 +73,18 @@ def test_sawtooth_at_validation_inside_a_longer_epoch_stays_confirmed() -> None:
         assert f.strength >= 0.55 and not any("epoch's start" in e for e in f.evidence)
         (f,) = optimisation.detect_zero_grad_sawtooth(sawtooth_run(seed, 16, epoch=None))
         assert f.strength >= 0.55
+
+
+def test_ramp_from_start_is_silent_on_a_sawtooths_first_tooth_unless_the_loss_suffers() -> None:
+    for seed in range(3):
+        run = sawtooth_run(seed, 16, epoch=None)
+        assert optimisation.detect_zero_grad_sawtooth(run)  # the sawtooth reads the ramps, the first one included
+        assert accumulation.detect_grad_norm_ramp_from_start(run) == []
+    # the same first ramp with a loss that ends at 3x its minimum: evidence of its own, still read (0.65)
+    t = np.arange(128)
+    g = (1 + (t % 16)) * noise(0, t.size, 0.05)
+    loss = np.where(t < 20, 2.0 - 0.07 * t, 0.6 + 0.02 * (t - 20)) * noise(1, t.size, 0.02)
+    evals = (np.arange(15, 128, 16), np.linspace(2.0, 3.0, 8))  # validation just before each reset: it clears
+    (f,) = accumulation.detect_grad_norm_ramp_from_start(
+        build({"grad_norm": (t, g), "loss": (t, loss), "eval_loss": evals}))
+    assert f.strength >= 0.65

@@ -135,7 +135,8 @@ def detect_grad_norm_ramp_from_start(run: Run) -> list[Finding]:
     bound linear in the step count: gradients summed since step 0 (zero_grad never called). 0.65 when the loss
     then ends >= 1.5x its minimum or non-finite (the growing steps do harm; the blow-up that often follows is the
     sum's doing, and grad_explosion is explained away by it); 0.4 otherwise (a warmup can raise a fresh gradient's
-    norm for a while); a three-point ramp at most 0.45."""
+    norm for a while), and then silent where the ramp is a sawtooth's first tooth (detect_zero_grad_sawtooth reads
+    it); a three-point ramp at most 0.45."""
     g = total_grad_norm(run)
     if g is None or len(g) < RAMP_POINTS or not np.isfinite(g.values[0]) or g.values[0] <= 0:
         return []
@@ -161,6 +162,11 @@ def detect_grad_norm_ramp_from_start(run: Run) -> list[Finding]:
         ev.append(worse)
         strength = 0.65
     if strength < 0.5:
+        if detect_zero_grad_sawtooth(run):
+            # the ramp is the first tooth of a sawtooth that rule reads (and weighs: who clears the buffer); with
+            # nothing of its own to add (the loss does not suffer), counting it again would read one observation
+            # twice in the noisy-or of the cause's findings
+            return []
         ev.append("the loss does not suffer: a warmup can raise a fresh gradient's norm for a while")
     if n < RAMP_POINTS:
         ev.append(f"only {n} points before the ramp ends: a short ramp, listed rather than confirmed")
