@@ -1,8 +1,9 @@
 """Summed gradients read from what a log shows (detectors/accumulation.py, detectors/optimisation.py): a short log whose
 loss falls and then climbs steadily (a buffer never cleared, acting as momentum with no friction) is listed as
-zero_grad_missing, and a grad-norm sawtooth whose resets come with a once-per-epoch validation is listed, not
-confirmed, since a loop that clears by batch index at each epoch's start resets there too. Synthetic series, several
-noise seeds each."""
+zero_grad_missing, and a grad-norm sawtooth whose resets come with validation where an epoch also starts is
+listed, not confirmed, since a loop that clears by batch index at each epoch's start resets there too; and a
+grad-norm ramp from the first step is read once, by the sawtooth, where it is the sawtooth's first tooth. Synthetic
+series, several noise seeds each."""
 
 from __future__ import annotations
 
@@ -47,32 +48,37 @@ def test_short_log_climb_silent_when_late_too_short_or_a_blow_up() -> None:
     assert accumulation.detect_loss_climbs_as_lr_decays(build({"loss": (np.arange(1, 11), boom)})) == []
 
 
-def sawtooth_run(seed: int, period: int, epoch: int | None) -> Run:
-    """Grad norm ramping 1..period and reset every `period` steps, validation every `period` steps, and (optionally)
-    an epoch series whose integer part steps every `epoch` steps; logged every step for 128 steps."""
+def sawtooth_run(seed: int, period: int, epoch: int | None, offset: int = 0) -> Run:
+    """Grad norm ramping 1..period and reset every `period` steps (at `offset` + a multiple of it), validation just
+    before each reset, and (optionally) an epoch series whose integer part steps every `epoch` steps; logged every
+    step for 128 steps."""
     t = np.arange(128)
-    series = {"grad_norm": (t, (1 + (t % period)) * noise(seed, t.size, 0.05)),
+    evals = np.arange(period - 1 + offset, 128, period)
+    series = {"grad_norm": (t, (1 + ((t - offset) % period)) * noise(seed, t.size, 0.05)),
               "loss": (t, (2.0 * np.exp(-t / 60) + 0.5) * noise(seed + 1, t.size, 0.02)),
-              "eval_loss": (np.arange(period - 1, 128, period), np.linspace(2.0, 0.8, 128 // period))}
+              "eval_loss": (evals, np.linspace(2.0, 0.8, evals.size))}
     if epoch:
         series["epoch"] = (t, t / epoch)
     return build(series)
 
 
-def test_sawtooth_with_once_per_epoch_validation_is_listed_not_confirmed() -> None:
+def test_sawtooth_reset_where_validation_and_an_epoch_start_meet_is_listed_not_confirmed() -> None:
     for seed in range(3):
         (f,) = optimisation.detect_zero_grad_sawtooth(sawtooth_run(seed, 16, epoch=16))
-        assert f.strength == optimisation.ONCE_PER_EPOCH < 0.5 and f.numbers["at_validation"]
+        assert f.strength == optimisation.AT_EPOCH_START < 0.5 and f.numbers["at_validation"]
         assert any("epoch's start" in e for e in f.evidence)
 
 
-def test_sawtooth_at_validation_inside_a_longer_epoch_stays_confirmed() -> None:
-    for seed in range(3):
+def test_sawtooth_reset_by_validation_away_from_epoch_starts_stays_confirmed() -> None:
+    for seed in range(2):
         # validation every 16 steps of a 64-step epoch: nothing but validation clears there
         (f,) = optimisation.detect_zero_grad_sawtooth(sawtooth_run(seed, 16, epoch=64))
         assert f.strength >= 0.55 and not any("epoch's start" in e for e in f.evidence)
         (f,) = optimisation.detect_zero_grad_sawtooth(sawtooth_run(seed, 16, epoch=None))
         assert f.strength >= 0.55
+        # validation once per epoch, but mid-epoch: the resets follow it and not the epoch's start
+        (f,) = optimisation.detect_zero_grad_sawtooth(sawtooth_run(seed, 16, epoch=16, offset=8))
+        assert f.strength >= 0.55 and not any("epoch's start" in e for e in f.evidence)
 
 
 def test_ramp_from_start_is_silent_on_a_sawtooths_first_tooth_unless_the_loss_suffers() -> None:

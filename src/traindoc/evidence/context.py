@@ -1026,21 +1026,3 @@ def _layer_grad_norms(run: Run) -> LayerGrads | None:
     values = np.array([[c[a] for c in columns] for a in common], dtype=float)
     prefix = f"{stack}." if stack else ""
     return LayerGrads(stack, [f"{prefix}{i}" for i in order], np.array(common), values, blocks[order[0]][0])
-
-
-# A grad norm that follows the epoch (an unshuffled loader's fixed order of easy and hard batches, a short last
-# batch, a held-over partial accumulation at each epoch's end) is periodic in the epoch's length: data order, not a
-# buffer cleared every k steps. The epoch length is the median step gap between the logged epoch's integer
-# boundaries (>= 2 of them).
-def epoch_length(run: Run) -> float | None:
-    s = run.series("epoch")
-    if s is None:
-        return None
-    st, v = s.finite()
-    if v.size < 3:
-        return None
-    fl = np.floor(v + 1e-9)
-    starts = st[1:][fl[1:] > fl[:-1]]
-    if starts.size < 2:
-        return None
-    return float(np.median(np.diff(starts)))

@@ -17,7 +17,6 @@ from traindoc.evidence.context import (
     config_number,
     configured_lrs,
     divergence,
-    epoch_length,
     first_nonfinite,
     loss_series,
 )
@@ -446,6 +445,24 @@ def _distinct(st: np.ndarray, v: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return st[keep], v[keep]
 
 
+# A grad norm that follows the epoch (an unshuffled loader's fixed order of easy and hard batches, a short last
+# batch, a held-over partial accumulation at each epoch's end) is periodic in the epoch's length: data order, not a
+# buffer cleared every k steps. The epoch length is the median step gap between the logged epoch's integer
+# boundaries (>= 2 of them).
+def _epoch_length(run: Run) -> float | None:
+    s = run.series("epoch")
+    if s is None:
+        return None
+    st, v = s.finite()
+    if v.size < 3:
+        return None
+    fl = np.floor(v + 1e-9)
+    starts = st[1:][fl[1:] > fl[:-1]]
+    if starts.size < 2:
+        return None
+    return float(np.median(np.diff(starts)))
+
+
 def _detrended(v: np.ndarray) -> np.ndarray:
     """log v minus its running median over FOLD_DETREND_POINTS points (centred, shorter at the ends)."""
     lv = np.log(v)
@@ -460,7 +477,7 @@ def detect_grad_norm_phase_locked(run: Run) -> list[Finding]:
     0.55, the reading of a sawtooth whose resets are the code's own (detect_accumulation_sawtooth); 0.65 when the
     period matches a configured gradient_accumulation_steps; 0.4 when it matches the validation cadence (validation
     clears the buffer of a loop that never does: zero_grad_missing draws the same); silent when it is the epoch's
-    length (data order, `epoch_length`). Repeated values are one measurement (`_distinct`). Silent where the ramps show
+    length (data order, `_epoch_length`). Repeated values are one measurement (`_distinct`). Silent where the ramps show
     directly (detect_zero_grad_sawtooth reads them). A grad norm that grows or collapses >= 3x is folded on its
     detrended log as well (FOLD_TREND)."""
     g = total_grad_norm(run)
@@ -490,7 +507,7 @@ def detect_grad_norm_phase_locked(run: Run) -> list[Finding]:
     strength = 0.55
     k, kcv = accumulation_steps(run)
     cadence = _validation_cadence(run)
-    epoch = epoch_length(run)
+    epoch = _epoch_length(run)
     dt = float(np.median(np.diff(st)))
     matches_k = k is not None and k >= 2 and abs(p - k) <= max(0.3 * k, dt)
     if not matches_k and epoch and abs(p - epoch) <= max(0.15 * epoch, dt):

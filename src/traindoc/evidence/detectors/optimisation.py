@@ -18,7 +18,6 @@ from traindoc.evidence.context import (
     config_number,
     configured_lrs,
     divergence,
-    epoch_length,
     family_name,
     fine_tune,
     first_nonfinite,
@@ -843,16 +842,19 @@ def detect_zero_grad_sawtooth(run: Run) -> list[Finding]:
     if period and cadence:
         tol = max(0.15 * cadence, 0.5 * float(np.median(np.diff(st))))
         at_validation = abs(period - cadence) <= tol
-        if at_validation and _once_per_epoch(run, cadence, tol):
-            # validation once per epoch: a reset there is also a reset at each epoch's start, where a loop that
-            # clears every k micro-batches by its batch index (`if batch_idx % k == 0: zero_grad()`, k >= the
-            # epoch's length) clears too. The log cannot tell the two apart (the two clears are a step apart),
-            # so neither reading is confirmed: listed, above the accumulation reading (0.4), since one missing
-            # call is the simpler fault than an accumulation factor that happens to equal the epoch.
-            ev.append(f"the resets follow the validation cadence (every ~{cadence:.0f} steps), which is also the "
-                      f"epoch's length: validation clears the gradients of a loop that never does, and so does a "
-                      f"loop that clears them at each epoch's start (accumulation by batch index); check the loop")
-            strength = min(strength, ONCE_PER_EPOCH)
+        at_epoch = _resets_at_epoch_starts(run, [(int(st[a - 1]), int(st[a])) for a, _ in ramps[1:]])
+        if at_validation and at_epoch is not None and at_epoch >= EPOCH_START_SHARE:
+            # validation at each epoch's end: the resets fall where an epoch also starts, and a loop that clears
+            # every k micro-batches by its batch index (`if batch_idx % k == 0: zero_grad()`, k >= the epoch's
+            # length) clears there too. The log cannot tell the two clears apart (a step or two between them), so
+            # neither reading is confirmed: listed, above the accumulation reading (0.4), since one missing call
+            # is a simpler fault than an accumulation factor that happens to equal the epoch. Resets that follow
+            # validation away from the epoch's start (validation mid-epoch) stay a confirmed zero_grad_missing.
+            ev.append(f"the resets follow the validation cadence (every ~{cadence:.0f} steps), and {at_epoch:.0%} "
+                      f"of them fall where an epoch starts too: validation clears the gradients of a loop that "
+                      f"never does, and so does a loop that clears them at each epoch's start (accumulation by "
+                      f"batch index); check the loop")
+            strength = min(strength, AT_EPOCH_START)
         elif at_validation:
             ev.append(f"the resets follow the validation cadence (every ~{cadence:.0f} steps): validation clears "
                       f"the gradients, nothing else does")
@@ -866,13 +868,27 @@ def detect_zero_grad_sawtooth(run: Run) -> list[Finding]:
                      "validation_cadence": cadence, "at_validation": at_validation})]
 
 
-ONCE_PER_EPOCH = 0.45  # below the report threshold: the validation clear and an epoch-start clear read alike
+AT_EPOCH_START = 0.45  # below the report threshold: the validation clear and an epoch-start clear read alike
+EPOCH_START_SHARE = 0.5  # most resets (half or more) fall in a logging interval where an epoch starts
 
 
-def _once_per_epoch(run: Run, cadence: float, tol: float) -> bool:
-    """The validation cadence is the epoch's length (within `tol` steps, or within one logged epoch's rounding)."""
-    epoch = epoch_length(run)
-    return epoch is not None and abs(cadence - epoch) <= max(tol, 0.15 * epoch)
+def _resets_at_epoch_starts(run: Run, resets: list[tuple[int, int]]) -> float | None:
+    """The share of resets, each known to lie in a logging interval (after, at] of steps, whose interval meets one
+    where the logged epoch's integer part steps up (an epoch starts somewhere in (previous logged step, step]); None
+    without an epoch series that crosses an epoch boundary or without resets."""
+    e = run.series("epoch")
+    if e is None or not resets:
+        return None
+    es, ev = e.finite()
+    if ev.size < 2:
+        return None
+    fl = np.floor(ev + 1e-9)
+    up = np.flatnonzero(fl[1:] > fl[:-1]) + 1
+    if not up.size:
+        return None
+    starts = [(int(es[i - 1]), int(es[i])) for i in up]
+    hits = sum(any(a < d and c < b for c, d in starts) for a, b in resets)
+    return hits / len(resets)
 
 
 def _ramps(v: np.ndarray) -> list[tuple[int, int]]:
