@@ -49,7 +49,9 @@ CATALOGUE: list[CatalogueEntry] = [
        r"Gradient overflow\.\s+Skipping step|OVERFLOW! Rank \d+ Skipping step|fp16 dynamic loss scale overflow"
        r"|Grad overflow on iteration|gradient overflow detected, ignoring gradient"
        r"|WARNING: overflow detected, setting loss"
-       r" scale|AMP: overflow detected", "fp16_overflow",
+       # Paddle's GradScaler (paddle.amp, PaddleOCR/PaddleClas/PaddleDetection): "Found inf or nan, current scale
+       # is: 1024.0, decrease to: 1024.0*0.5"
+       r" scale|AMP: overflow detected|Found inf or nan, current scale is", "fp16_overflow",
        "fp16 overflow: the step was skipped and the loss scale reduced"),
     _e("loss_scale_reduced", "info", r"Reducing dynamic loss scale from|reducing loss scale to", "fp16_overflow",
        "dynamic loss scale reduced"),

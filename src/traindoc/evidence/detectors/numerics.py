@@ -321,8 +321,12 @@ def detect_nan_inf(run: Run) -> list[Finding]:
 #   gradients of a network that trains (<< 1): the overflow is a symptom of a real fault, not the search.
 SCALE_FLOOR = 1.0
 SCALE_LOW = 2.0 ** 8
+# Paddle's GradScaler prints "current scale is: s, decrease to: s*0.5": the value read is s, the scale at the
+# overflow, above the new one (s * decr_ratio, 0.5 by default), so a reading from it errs towards a higher (more
+# benign) scale.
 _SCALE_RE = re.compile(
-    r"(?:reduc\w*(?: the)?(?: loss)?(?: scale)? to|loss scale to)\s*:?\s*([0-9][0-9.]*(?:e[+-]?\d+)?)", re.I)
+    r"(?:reduc\w*(?: the)?(?: loss)?(?: scale)? to|loss scale to|decrease to)\s*:?\s*([0-9][0-9.]*(?:e[+-]?\d+)?)",
+    re.I)
 _MINIMUM_RE = re.compile(r"\bminimum\b", re.I)
 
 
