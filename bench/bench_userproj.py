@@ -3,8 +3,9 @@
 Per layout and cause (tests/userproj/layouts.py, the table the whole-loop test runs; make test loops lr_too_low on five
 of the twelve): lr_too_high and lr_too_low on every layout, scheduler_misuse on the twelve whose code runs a schedule
 and logs the LR (accelerate's once the user logs every 5 steps), fp16_overflow on the two Lightning ones, the dataclass
-module, Hydra, plain argparse, the notebook, MLflow (a dtype setting), no_warmup on the five layouts (plain argparse,
-the three HF Trainer ones, Hydra) whose code can continue from a checkpoint (its first run: the base run and the run
+module, Hydra, plain argparse, the notebook, MLflow (a dtype setting), HfArgumentParser's JSON and flags and accelerate
+(the model loaded under ModelArguments' torch_dtype), no_warmup on the six layouts (plain argparse, the three HF
+Trainer ones, Hydra, nanoGPT) whose code can continue from a checkpoint (its first run: the base run and the run
 continued from it), vanishing_gradients on the seven whose model is defined in the user's code with
 depth/activation/LayerNorm options (Lightning in code, LightningCLI, Hydra, plain argparse, the dataclass module, the
 notebook, MLflow), grad_accum_bug on the ten where the undivided loss shows (all but nanoGPT and accelerate:
