@@ -407,6 +407,17 @@ def test_fp16_json_off_and_bf16_added(tmp_path: Path) -> None:
     assert json.loads((root / "configs/train.json").read_text())["max_steps"] == 160
 
 
+def test_fp16_hf_model_torch_dtype_in_the_json(tmp_path: Path) -> None:
+    """ModelArguments.torch_dtype (the model's weights loaded in float16, HF's run_clm.py spelling) in the JSON the
+    Makefile hands HfArgumentParser: float16 -> bfloat16 there, the rest of the file as it was."""
+    root = layout("hf_argparser_json", tmp_path, {"configs/train.json": ('"use_cpu": true,', '"use_cpu": true,\n'
+                                                                         '  "torch_dtype": "float16",')})
+    plan = fix(root, "fp16_overflow")
+    assert changed(plan) == {"configs/train.json": [('"torch_dtype": "float16",', '"torch_dtype": "bfloat16",')]}
+    cfg = json.loads((root / "configs/train.json").read_text())
+    assert (cfg["torch_dtype"], cfg["max_steps"], cfg.get("fp16"), cfg.get("bf16")) == ("bfloat16", 160, None, None)
+
+
 def test_fp16_training_arguments_keyword(tmp_path: Path) -> None:
     root = layout("hf_script", tmp_path, {"train.py": ("        use_cpu=True,\n", "        use_cpu=True,\n"
                                                                                   "        fp16=True,\n")})

@@ -219,6 +219,17 @@ def test_fp16_to_bf16_accelerate_yaml(tmp_path: Path) -> None:
     assert kinds == ["yaml:"]
 
 
+def test_fp16_to_bf16_hf_model_torch_dtype_launch_flag(tmp_path: Path) -> None:
+    """The HfArgumentParser layouts' ModelArguments.torch_dtype (the model loaded in float16, as HF's run_clm.py
+    does), a flag of launch.sh: "float16" -> "bfloat16"; the added test reads the flag HfArgumentParser leaves to the
+    script's own dataclass as given, and fails on the unfixed copy."""
+    root = layout("hf_argparser_flags", tmp_path / "p", {"launch.sh": (
+        "--report_to none \\\n", "--report_to none \\\n    --torch_dtype float16 \\\n")})
+    _, kinds = fixed_and_unfixed(root, "fp16_overflow", tmp_path)
+    assert kinds == ["launch:hf"], kinds
+    assert "--torch_dtype bfloat16 \\" in (root / "launch.sh").read_text()
+
+
 @pytest.mark.parametrize("check", ["clip"])
 def test_grad_clip_setting_clips_a_huge_gradient(tmp_path: Path, check: str) -> None:
     root = layout("hf_argparser_flags", tmp_path / "p")

@@ -46,6 +46,7 @@ class Layout:
     # float16 for fp16_overflow; None where the layout's library cannot train in float16 on a CPU (below)
     precision_at: tuple[str, str, str] | None = None
     fix_fp16: str | None = None  # `plan --fix` for fp16_overflow, as `fix` for lr_too_high
+    fp16_lr: str | None = None  # fp16_overflow's LR where FAULT_LR's is above the layout's reference range
     # the precision as the layout's library spells it: (float16, its bfloat16 fix) for precision_at's {p}
     precision_names: tuple[str, str] = ("16-true", "bf16-true")
     # no_warmup: the user continues training from a checkpoint of an earlier run (the base run) with the warmup
@@ -79,6 +80,7 @@ class Layout:
 # back at the same LR (docs/plan-apply-verify.md, "no_warmup", for the measured seeds)
 BASE_LR, RESUME_LR = "3e-3", "1e-2"
 HYDRA_CKPT = "base/model.pt"  # where Hydra's base run saves its weights (trainer.save_to)
+NANO_CKPT = "base/ckpt.pt"  # where nanoGPT's base run (out_dir base) saves its weights
 ACCUM = 8  # grad_accum_bug's accumulation steps (docs/plan-apply-verify.md, "grad_accum_bug")
 # the line of the HF layouts' Trainer subclass that makes the Trainer divide its mean loss by the accumulation steps
 HF_SCALED = ("    loss_is_scaled_for_ga = False  # a mean over one micro-batch: the Trainer divides it by the "
@@ -167,6 +169,13 @@ LAYOUTS = {
                                          '"warmup_steps": 0,'),
                                         ("configs/train.json", '"logging_steps": 5,', '"logging_steps": 5,',
                                          '"logging_steps": 1,')),
+                                # the model loaded in float16 (ModelArguments.torch_dtype, as HF's run_clm.py reads
+                                # it; the Trainer's own precision stays "no"): weights and AdamW's state in float16,
+                                # NaN from the first update (FP16_MODEL below); the Trainer's end-of-run checkpoint
+                                # stores the weights as F16, which is what the run folder shows
+                                precision_at=("configs/train.json", '"use_cpu": true,',
+                                              '"use_cpu": true,\n  "torch_dtype": "{p}",'),
+                                precision_names=("float16", "bfloat16"),
                                 # as the HF script: its LetterTrainer without loss_is_scaled_for_ga = False, AdamW
                                 # 3e-3 over 8 micro-batches, the accumulation in the JSON the Makefile hands it; the
                                 # logged loss is the sum over the 8 (docs/plan-apply-verify.md, "grad_accum_bug")
@@ -184,6 +193,10 @@ LAYOUTS = {
                                          ("launch.sh", "--warmup_steps 0 ", "--warmup_steps 16 ", "--warmup_steps 0 "),
                                          ("launch.sh", "--logging_steps 5 ", "--logging_steps 5 ",
                                           "--logging_steps 1 ")),
+                                 # as the JSON layout, the dtype a flag of the launch script
+                                 precision_at=("launch.sh", "--report_to none \\\n",
+                                               "--report_to none \\\n    --torch_dtype {p} \\\n"),
+                                 precision_names=("float16", "bfloat16"),
                                  # as the JSON layout, the accumulation a flag of the launch script; with the
                                  # held-out loss the JSON layout evaluates (launch.sh as shipped evaluates nothing,
                                  # and then the summed loss leaves no trace the run folder can name: the first
@@ -207,7 +220,18 @@ LAYOUTS = {
                                    # Trainer's log history, trainer_state.json): the linear schedule's LR only climbs,
                                    # to 6% of its 1e-3 at step 60 (docs/plan-apply-verify.md, "scheduler_misuse")
                                    warmup_at=("Makefile", "--max_grad_norm 0.0",
-                                              "--max_grad_norm 0.0 --warmup_steps {n} --logging_steps 5")),
+                                              "--max_grad_norm 0.0 --warmup_steps {n} --logging_steps 5"),
+                                   # the model loaded in float16 on the CPU target's line (its ModelArguments'
+                                   # torch_dtype), the Trainer told to log every 5 steps (the user watches the first
+                                   # steps of a new precision; its 60-step run logs nothing otherwise): NaN from the
+                                   # first update (FP16_MODEL below), the end-of-run checkpoint's weights F16
+                                   precision_at=("Makefile", "--max_grad_norm 0.0",
+                                                 "--max_grad_norm 0.0 --torch_dtype {p} --logging_steps 5"),
+                                   precision_names=("float16", "bfloat16"),
+                                   # the Trainer's default batch of 8: AdamW's reference range scales down with the
+                                   # batch (evidence/context.py, the square-root rule) and 3e-3 is above its top there,
+                                   # which would read as the LR leading into the NaN; 1e-3 is inside it
+                                   fp16_lr="1e-3"),
     # hparams in code, `python train.py` with no launch script: nothing records the command, the user gives it;
     # the new run is the logger's next version folder. fp16: the CSV logger's hparams.yaml holds the model's
     # arguments only, so the run folder does not say the Trainer ran in float16: the NaN reads as nan_inf first
@@ -265,7 +289,23 @@ LAYOUTS = {
                       # the user turns nanoGPT's cosine decay on for the 200-iteration run with a warmup of a long run
                       # (WARMUP_STEPS): the LR only climbs (docs/plan-apply-verify.md, "scheduler_misuse")
                       warmup_at=("config/train_letters.py", "warmup_iters = 0\ndecay_lr = False  # a constant LR after "
-                                 "the warmup\n", "warmup_iters = {n}\ndecay_lr = True\nlr_decay_iters = 200\n")),
+                                 "the warmup\n", "warmup_iters = {n}\ndecay_lr = True\nlr_decay_iters = 200\n"),
+                      # no_warmup: the user widens the model (n_embd 3072, the fan-in of a GPT-2 medium's MLP
+                      # projection) and trains a base run at AdamW 3e-3 with 16 warmup iterations into base/, then
+                      # continues from its ckpt.pt (init_from: the weights, a fresh AdamW) at the same 3e-3 with the
+                      # warmup removed. Adam's first updates are sign-like, the whole LR on each of 3072 inputs per
+                      # unit (Liu et al. 2020, RAdam): the loss jumps 2.98-3.12x the median of the iterations after
+                      # (the detector's 2x) and 3.1-3.3x its first value within 2 iterations, then settles back; with
+                      # a warmup of 10 at the same LR 1.07-1.16x; both end at 1.02-1.03 (seeds 0-4,
+                      # docs/plan-apply-verify.md, "no_warmup"). Its log holds the loss alone, which is what jumps
+                      resume=(("config/train_letters.py",
+                               'out_dir = "out-letters"\nmax_iters = 300\nlearning_rate = 1.0  # a small model '
+                               "tolerates a large LR?\nwarmup_iters = 0\n",
+                               'out_dir = "base"\nmax_iters = 300\nlearning_rate = 3e-3\nwarmup_iters = 16\n'
+                               "n_embd = 3072\n",
+                               'out_dir = "out-letters"\nmax_iters = 300\nlearning_rate = 3e-3\nwarmup_iters = 0\n'
+                               f'n_embd = 3072\ninit_from = "{NANO_CKPT}"\n'),),
+                      base_ckpt=NANO_CKPT),
     "hydra": Layout("sh run.sh", "outputs/*/*", ("run.sh", "python train.py optim.lr={lr} trainer.max_steps=200"),
                     "python train.py optim.lr={lr} trainer.max_steps=200", lr_at=("run.sh", "optim.lr=1.0"),
                     # its code warms up over optim.warmup_steps and then holds the LR (schedule: constant, as shipped)
@@ -451,7 +491,10 @@ def first_run(root: Path, command: str) -> subprocess.CompletedProcess[str]:
 # is 0 in float16 and a squared gradient under 6e-8 is too, so every parameter with a zero gradient in a step (the
 # embedding rows of letters absent from a batch) is updated by 0/0: NaN from the first steps, on any machine. The fix
 # (bf16-true) has float32's range. The dataclass module's and Hydra's `dtype` setting casts the model (and with it
-# AdamW's state) the same way: float16 -> bfloat16 there.
+# AdamW's state) the same way: float16 -> bfloat16 there. FP16_MODEL: the HF layouts that parse ModelArguments
+# (HfArgumentParser's JSON and flags, accelerate) load the model under its `torch_dtype`, as HF's run_clm.py does;
+# float16 there is the same pure-float16 run (the Trainer's own precision stays "no": it is no autocast), and the
+# Trainer's end-of-run checkpoint stores the weights F16, which is what the run folder shows of it.
 # no_warmup: two runs, both LRs written with the rest of the scenario (Layout.resume, BASE_LR above).
 FAULT_LR = {"lr_too_low": "1e-7", "scheduler_misuse": "1e-3", "fp16_overflow": "3e-3"}
 WARMUP_STEPS = 1000
@@ -503,7 +546,8 @@ def realise(root: Path, lay: Layout, cause: str) -> str:
             launch = _write(root, launch, file, old, new)
         return launch
     file, text = lay.lr_at
-    launch = _write(root, lay.launch, file, text, re.sub(NUMBER, FAULT_LR[cause], text, count=1))
+    lr = lay.fp16_lr if cause == "fp16_overflow" and lay.fp16_lr else FAULT_LR[cause]
+    launch = _write(root, lay.launch, file, text, re.sub(NUMBER, lr, text, count=1))
     if cause == "scheduler_misuse":
         assert lay.warmup_at is not None, "this layout runs no LR schedule"
         file, old, new = lay.warmup_at

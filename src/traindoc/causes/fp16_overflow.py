@@ -13,8 +13,9 @@ CAUSE = Cause(
     ),
     typical_fix="bf16 or fp32 master weights, dynamic loss scaling, lower LR",
     tell_apart=(
-        "Needs half precision in the run (precision fp16 / 16-mixed, an fp16/amp flag, or grad norms that are "
-        "exact float16 numbers) or overflow/loss-scale messages; the same NaN in a bf16/fp32 run is `nan_inf`."
+        "Needs half precision in the run (precision fp16 / 16-mixed, an fp16/amp flag, grad norms that are "
+        "exact float16 numbers, or a training checkpoint whose weights are stored float16) or overflow/loss-scale "
+        "messages; the same NaN in a bf16/fp32 run is `nan_inf`."
     ),
     detectors=("detect_fp16_overflow",),
     remedy=Remedy(

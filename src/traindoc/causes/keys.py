@@ -59,6 +59,9 @@ KEYS: dict[str, tuple[str, ...]] = {
     "bf16": ("bf16",),
     # the autocast dtype a script names as a string (nanoGPT's dtype = 'float16')
     "amp_dtype": ("dtype", "amp_dtype", "autocast_dtype", "mixed_precision_dtype"),
+    # the dtype a script loads its model's weights in (HF examples' and TRL's ModelArguments `torch_dtype`, passed to
+    # from_pretrained / from_config): the weights and the optimizer's state train in it
+    "model_dtype": ("torch_dtype", "model_dtype"),
     # the length a run is configured for (a schedule's warmup and decay must fit inside it)
     "max_steps": ("max_steps", "max_iters", "num_train_steps", "total_steps", "train_steps", "num_steps", "steps"),
     # the steps a decaying schedule takes to reach its floor (nanoGPT's lr_decay_iters, CosineAnnealingLR's T_max)

@@ -61,7 +61,7 @@ def _classify(value: object) -> bool | None:
 
 def _training_precision(run: Run) -> Precision:
     stated = _stated_precision(run)
-    shown = _half_grad_values(run) if stated.half is not True else ""
+    shown = (_half_grad_values(run) or _half_checkpoint(run)) if stated.half is not True else ""
     if stated.half is False and shown:
         # the numbers show the gradients' own dtype: a stated fp32/bf16 setting describes the trainer's autocast, not
         # a cast the code makes by hand (`model.half()` under Accelerate's "no" or Lightning's "32-true")
@@ -236,6 +236,20 @@ def _half_grad_values(run: Run) -> str:
     ex = ", ".join(f"{n}={x!r}" for n, x in vals[:3])
     return (f"all {len(vals)} full-precision grad-norm values are float16 numbers to the digits printed ({ex}; "
             f"chance for float32 values {chance:.1g}): the gradients, and so the parameters, are float16")
+
+
+def _half_checkpoint(run: Run) -> str:
+    """Why the weights trained in float16, from a training checkpoint whose floating tensors are all stored F16
+    (ingest/readers/checkpoints.py: saved with its optimizer state beside it, the weights a resume continues from;
+    safetensors stores each tensor in its own dtype), or ''. Mixed precision keeps float32 master weights, which
+    such a checkpoint stores as F32 (Micikevicius et al. 2018 §3.1), and bfloat16 weights are BF16: all-F16 weights
+    are a model loaded or cast to float16 (`torch_dtype=torch.float16`, `.half()`), AdamW's state with them."""
+    for ck in run.meta.get("checkpoint_dtypes") or ():
+        dtypes = ck.get("dtypes") or {}
+        if set(dtypes) == {"F16"}:
+            return (f"the {dtypes['F16']} floating tensors of the training checkpoint {ck.get('source', '')} are "
+                    f"stored float16: the weights, and so AdamW's state, trained in float16")
+    return ""
 
 
 # Bytes per parameter from a printed size and count. Lightning's model summary sizes the parameters at the trainer's

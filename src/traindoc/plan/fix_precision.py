@@ -3,7 +3,8 @@ and gradients above 65504 no longer overflow) and needs no loss scaling.
 
 Where the project says how it trains: Lightning's / Fabric's `precision` ("16-mixed" -> "bf16-mixed", "16-true"
 -> "bf16-true"), accelerate's `mixed_precision` ("fp16" -> "bf16"), a string autocast dtype (nanoGPT's
-`dtype = 'float16'` -> 'bfloat16'), a HF `fp16: true` (-> `fp16: false` and `bf16: true`, the `bf16` key set
+`dtype = 'float16'` -> 'bfloat16'), the dtype a script loads its model in (HF examples'
+`torch_dtype` "float16" -> "bfloat16"), a HF `fp16: true` (-> `fp16: false` and `bf16: true`, the `bf16` key set
 where it exists, else added beside the training arguments; a bare `--fp16` launch flag becomes `--bf16`), and in
 code, `torch.autocast(..., dtype=torch.float16)` -> `torch.bfloat16` (a GradScaler beside it stays harmless).
 
@@ -40,6 +41,12 @@ def half_to_bf16(ctx: Context, rc: dict[str, Any]) -> bool:
     d = first_value(ctx, "amp_dtype")
     if d is not None and isinstance(d[0], str) and d[0].lower() in ("float16", "fp16", "half"):
         done |= apply_config(ctx, rc, d[1], "bfloat16", why=f"{d[1]}: {d[0]!r} -> 'bfloat16': fp32's range")
+    m = first_value(ctx, "model_dtype")
+    if m is not None and isinstance(m[0], str) and m[0].lower().removeprefix("torch.") in ("float16", "fp16", "half"):
+        # the weights (and AdamW's state) loaded in float16: bfloat16 keeps fp32's range, and its eps of 1e-8 is not
+        # the 0 it becomes in float16
+        done |= apply_config(ctx, rc, m[1], "bfloat16",
+                             why=f"{m[1]}: {m[0]!r} -> 'bfloat16': the weights keep fp32's range")
     done |= _bare_flag(ctx, rc) or _fp16_key(ctx, rc)
     done |= _autocast_dtype(ctx, rc)
     if done:

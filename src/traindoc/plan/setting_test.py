@@ -36,7 +36,8 @@ from traindoc.plan.workspace import Context, Edit, rel
 
 # which sanity check a setting gets, by its alias group (causes/keys.py)
 CHECKS = (("lr_to_scale", "lr"), ("warmup_steps", "warmup"), ("grad_clip", "clip"), ("precision", "precision"),
-          ("fp16", "precision"), ("bf16", "precision"), ("amp_dtype", "precision"), ("norm_switch", "switch"),
+          ("fp16", "precision"), ("bf16", "precision"), ("amp_dtype", "precision"), ("model_dtype", "precision"),
+          ("norm_switch", "switch"),
           ("residual_switch", "switch"))
 
 

@@ -12,6 +12,8 @@ from transformers import GPT2Config, GPT2LMHeadModel, HfArgumentParser, Trainer,
 class ModelArguments:
     n_embd: int = field(default=64)
     n_layer: int = field(default=2)
+    # as HF's run_clm.py: load the model's weights under this dtype (None: float32)
+    torch_dtype: str | None = field(default=None, metadata={"choices": ["bfloat16", "float16", "float32"]})
 
 
 def collate(lines):
@@ -28,7 +30,10 @@ def main():
         model_args, args = parser.parse_args_into_dataclasses()
     config = GPT2Config(vocab_size=VOCAB_SIZE, n_positions=32, n_embd=model_args.n_embd, n_layer=model_args.n_layer,
                         n_head=2, bos_token_id=PAD, eos_token_id=PAD, pad_token_id=PAD)
-    trainer = Trainer(model=GPT2LMHeadModel(config), args=args, train_dataset=make_lines(3000, seed=1),
+    model = GPT2LMHeadModel(config)
+    if model_args.torch_dtype is not None:
+        model = model.to(getattr(torch, model_args.torch_dtype))
+    trainer = Trainer(model=model, args=args, train_dataset=make_lines(3000, seed=1),
                       eval_dataset=make_lines(128, seed=2), data_collator=collate)
     trainer.train()
     trainer.save_state()

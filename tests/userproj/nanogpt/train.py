@@ -22,6 +22,8 @@ lr_decay_iters = 2000
 min_lr = 6e-5
 batch_size = 32
 n_embd = 64
+# "scratch", or an earlier run's ckpt.pt to start from its weights (its optimizer state is not saved: a fresh AdamW)
+init_from = "scratch"
 config_keys = [k for k, v in globals().items() if not k.startswith("_") and isinstance(v, (int, float, bool, str))]
 exec(open("configurator.py").read())  # overrides from the command line or a config file
 config = {k: globals()[k] for k in config_keys}
@@ -29,6 +31,8 @@ config = {k: globals()[k] for k in config_keys}
 os.makedirs(out_dir, exist_ok=True)
 torch.manual_seed(0)
 model = torch.nn.Sequential(torch.nn.Embedding(VOCAB_SIZE, n_embd), torch.nn.Linear(n_embd, VOCAB_SIZE))
+if init_from != "scratch":
+    model.load_state_dict(torch.load(init_from)["model"])
 opt = torch.optim.AdamW(model.parameters(), lr=learning_rate)
 lines = make_lines(2000, seed=1)
 

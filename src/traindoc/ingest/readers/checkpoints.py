@@ -177,6 +177,27 @@ def _safetensors_tensors(entries: dict[str, Any]) -> dict[str, TensorInfo]:
     return out
 
 
+# A training checkpoint is one saved with its optimizer state beside it (HF Trainer / accelerate `checkpoint-N/`:
+# `optimizer.pt` next to `model.safetensors`): what a resume continues from, so its tensors are the weights as they
+# trained, not an export cast for inference. Their stored dtype is recorded for evidence/precision.py.
+_OPTIMIZER_FILES = ("optimizer.pt", "optimizer.bin", "optimizer.pth")
+_FLOAT_DTYPES = ("F64", "F32", "F16", "BF16", "F8_E4M3", "F8_E5M2")
+
+
+def _record_dtypes(entries: dict[str, Any], path: Path, run: Run) -> None:
+    """The floating dtypes a training checkpoint's tensors are stored in (run.meta["checkpoint_dtypes"]: one entry
+    per checkpoint file, its dtype -> tensor count)."""
+    if not any((path.parent / n).is_file() for n in _OPTIMIZER_FILES):
+        return
+    counts: dict[str, int] = {}
+    for e in list(entries.values())[:MAX_TENSORS]:
+        dt = e.get("dtype") if isinstance(e, dict) else None
+        if isinstance(dt, str) and dt in _FLOAT_DTYPES:
+            counts[dt] = counts.get(dt, 0) + 1
+    if counts:
+        run.meta.setdefault("checkpoint_dtypes", []).append({"source": str(path), "dtypes": counts})
+
+
 # ---------------------------------------------------------------------------------------------------- torch
 
 
@@ -304,6 +325,7 @@ def read(path: Path, run: Run) -> Source:
         src = Source(str(path), "safetensors")
         if meta:
             run.meta.setdefault("safetensors_metadata", meta)
+        _record_dtypes(entries, path, run)
         top = None
     else:
         src = Source(str(path), "torch_checkpoint")
