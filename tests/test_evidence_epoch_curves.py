@@ -136,7 +136,8 @@ def _with_config(run: Run, **cfg: object) -> Run:
 def test_heldout_frozen_midrun_with_a_configured_decay_names_the_schedule():
     # fires: the same freeze beside a config naming a step decay (optax / torch StepLR), the mechanism that turns an
     # LR to ~0 when counted in updates: named above the plain freeze, with the config line cited
-    for name in ("step", "StepLR", "cosine", "exponential_decay", "linear"):
+    for name in ("step", "StepLR", "cosine", "exponential_decay", "linear", "ExponentialDecay", "CosineAnnealingLR",
+                 "warmup_cosine_decay_schedule"):
         (f,) = epoch_curves.detect_heldout_frozen_midrun(_with_config(_run(loss=MOVING, eval_loss=FROZEN),
                                                                       schedule=name))
         assert f.strength == epoch_curves.FROZEN_SCHEDULED_STRENGTH and f.step == 2, name
@@ -145,7 +146,8 @@ def test_heldout_frozen_midrun_with_a_configured_decay_names_the_schedule():
 
 def test_heldout_frozen_midrun_without_a_decay_keeps_the_plain_reading():
     # silent (no lift): a constant or absent schedule decays nothing, and a located look-alike still wins
-    for cfg in ({"schedule": "constant"}, {"lr_scheduler_type": "constant_with_warmup"}, {}):
+    for cfg in ({"schedule": "constant"}, {"lr_scheduler_type": "constant_with_warmup"},
+                {"scheduler": "ReduceLROnPlateau"}, {"scheduler": "CyclicLR"}, {}):
         (f,) = epoch_curves.detect_heldout_frozen_midrun(_with_config(_run(loss=MOVING, eval_loss=FROZEN), **cfg))
         assert f.strength == epoch_curves.FROZEN_STRENGTH, cfg
     run = _with_config(_run(loss=MOVING, eval_loss=FROZEN), schedule="step", act="relu", bias_init=-4.0)

@@ -22,6 +22,7 @@ or the config; these two read what an engineer reads from the curves themselves:
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass
 
 import numpy as np
@@ -95,15 +96,19 @@ FROZEN_STRENGTH = 0.5
 # report threshold, as detect_loss_at_chance does for the same traces (docs/diagnose.md, "Weights that stop
 # mid-run").
 FROZEN_EXPLAINED_STRENGTH = 0.2
-# ... and when the run's own config names a decaying schedule (a step, exponential, cosine, linear or polynomial decay:
-# the names schedulers take in torch.optim.lr_scheduler, optax and HF's SchedulerType), the one mechanism that
-# turns an LR to ~0 is there in the log beside the freeze: the reading an engineer checks first (docs/diagnose.md,
-# "Weights that stop mid-run"), named at 0.65. A freeze of parameters mid-run is the rare look-alike left (gradual
-# unfreezing goes the other way) and dead units leave their own trace (_explained, which drops the strength to 0.2
-# first). A constant or absent schedule keeps 0.5: nothing then decays the LR, and the freeze alone stays ambiguous.
+# ... and when the run's own config names a decaying schedule, the one mechanism that turns an LR to ~0 is there in the
+# log beside the freeze: the reading an engineer checks first (docs/diagnose.md, "Weights that stop mid-run"), named
+# at 0.65. A freeze of parameters mid-run is the rare look-alike left (gradual unfreezing goes the other way) and dead
+# units leave their own trace (_explained, which drops the strength to 0.2 first). A constant or absent schedule
+# keeps 0.5: nothing then decays the LR, and the freeze alone stays ambiguous. The names are the decaying schedules'
+# public names, compared lower-case without separators and a leading "warmup": torch.optim.lr_scheduler (StepLR,
+# MultiStepLR, ExponentialLR, CosineAnnealingLR, PolynomialLR, OneCycleLR, LinearLR), Keras (ExponentialDecay,
+# CosineDecay, PolynomialDecay, InverseTimeDecay, PiecewiseConstantDecay), optax (exponential_decay,
+# cosine_decay_schedule, polynomial_schedule, linear_schedule, piecewise_constant_schedule) and HF's SchedulerType
+# (linear, cosine, cosine_with_restarts, polynomial, inverse_sqrt); constant, cyclic and plateau schedules are not.
 FROZEN_SCHEDULED_STRENGTH = 0.65
-DECAYING_SCHEDULES = ("step", "exponential", "exp", "cosine", "linear", "poly", "polynomial", "multistep",
-                      "onecycle", "inverse_sqrt", "piecewise", "cosineannealing")
+DECAYING_SCHEDULES = ("step", "multistep", "exponential", "exp", "cosine", "linear", "poly", "onecycle",
+                      "inversesqrt", "inversetime", "piecewise", "noam")
 # The same freeze seen in an epoch history, where the training loss is an epoch mean: with the weights unchanged,
 # that mean over the same training set is the same number whatever the batch order, so it repeats too (an LR that
 # still moves the weights makes it depend on the path, and it wobbles in its last digits). Two series frozen at the
@@ -337,9 +342,8 @@ def _decaying_schedule(run: Run) -> ConfigValue | None:
     cv = run.config_value(*KEYS["lr_schedule"])
     if cv is None or not isinstance(cv.value, str):
         return None
-    name = cv.value.strip().lower().replace("-", "_")
-    name = name.removesuffix("lr").removesuffix("_decay").removesuffix("_schedule").rstrip("_")
-    return cv if name in DECAYING_SCHEDULES or name.split("_")[0] in DECAYING_SCHEDULES else None
+    name = re.sub(r"[^a-z0-9]", "", cv.value.lower()).removeprefix("warmup")
+    return cv if name.startswith(DECAYING_SCHEDULES) else None
 
 
 def _aligned_tail(loss: Series, acc: Series) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
