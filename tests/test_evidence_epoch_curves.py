@@ -127,6 +127,37 @@ def test_heldout_frozen_midrun_is_context_when_a_look_alike_is_located():
     assert f.strength == epoch_curves.FROZEN_STRENGTH and not f.numbers["explained_by"]
 
 
+def _with_config(run: Run, **cfg: object) -> Run:
+    for k, v in cfg.items():
+        run.put_config(ConfigValue(k, v, "run/train.log", 1, "log_line", str(v)))
+    return run
+
+
+def test_heldout_frozen_midrun_with_a_configured_decay_names_the_schedule():
+    # fires: the same freeze beside a config naming a step decay (optax / torch StepLR), the mechanism that turns an
+    # LR to ~0 when counted in updates: named above the plain freeze, with the config line cited
+    for name in ("step", "StepLR", "cosine", "exponential_decay", "linear", "ExponentialDecay", "CosineAnnealingLR",
+                 "warmup_cosine_decay_schedule"):
+        (f,) = epoch_curves.detect_heldout_frozen_midrun(_with_config(_run(loss=MOVING, eval_loss=FROZEN),
+                                                                      schedule=name))
+        assert f.strength == epoch_curves.FROZEN_SCHEDULED_STRENGTH and f.step == 2, name
+        assert any("decaying schedule" in e for e in f.evidence)
+
+
+def test_heldout_frozen_midrun_without_a_decay_keeps_the_plain_reading():
+    # silent (no lift): a constant or absent schedule decays nothing, and a located look-alike still wins
+    for cfg in ({"schedule": "constant"}, {"lr_scheduler_type": "constant_with_warmup"},
+                {"scheduler": "ReduceLROnPlateau"}, {"scheduler": "CyclicLR"}, {}):
+        (f,) = epoch_curves.detect_heldout_frozen_midrun(_with_config(_run(loss=MOVING, eval_loss=FROZEN), **cfg))
+        assert f.strength == epoch_curves.FROZEN_STRENGTH, cfg
+    run = _with_config(_run(loss=MOVING, eval_loss=FROZEN), schedule="step", act="relu", bias_init=-4.0)
+    (f,) = epoch_curves.detect_heldout_frozen_midrun(run)
+    assert f.strength == epoch_curves.FROZEN_EXPLAINED_STRENGTH
+    # and no freeze, no finding, whatever the config says
+    assert not epoch_curves.detect_heldout_frozen_midrun(_with_config(_run(loss=MOVING, eval_loss=MOVING),
+                                                                      schedule="step"))
+
+
 def test_heldout_frozen_midrun_is_silent_on_its_look_alikes():
     # a 4-decimal print of a converged model repeats too: no evidence that the weights stopped
     printed = [1.7914, 1.7913, 1.7913, 1.7912, 1.7912, 1.7912, 1.7912, 1.7912, 1.7912, 1.7912]

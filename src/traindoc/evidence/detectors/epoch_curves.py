@@ -22,12 +22,14 @@ or the config; these two read what an engineer reads from the curves themselves:
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass
 
 import numpy as np
 
+from traindoc.causes.keys import KEYS
 from traindoc.evidence import stats
-from traindoc.evidence.context import cite_series, configured_lrs, loss_series, progress
+from traindoc.evidence.context import cite_config, cite_series, configured_lrs, loss_series, progress
 from traindoc.evidence.detectors.not_learning import (
     _ACC_NAME,
     _explained,
@@ -39,7 +41,7 @@ from traindoc.evidence.finding import Finding
 from traindoc.evidence.grad_total import total_grad_norm
 from traindoc.evidence.growth import compounding_growth
 from traindoc.evidence.stats import fmt
-from traindoc.ingest.model import Run, Series
+from traindoc.ingest.model import ConfigValue, Run, Series
 
 # A fresh classifier's cross-entropy starts near ln(k), and ln of any label set or vocabulary is under ln 1e6 = 13.8
 # (the bound detect_lr_too_high uses for a per-token loss, docs/diagnose.md). A first logged loss above it, in a run
@@ -94,6 +96,19 @@ FROZEN_STRENGTH = 0.5
 # report threshold, as detect_loss_at_chance does for the same traces (docs/diagnose.md, "Weights that stop
 # mid-run").
 FROZEN_EXPLAINED_STRENGTH = 0.2
+# ... and when the run's own config names a decaying schedule, the one mechanism that turns an LR to ~0 is there in the
+# log beside the freeze: the reading an engineer checks first (docs/diagnose.md, "Weights that stop mid-run"), named
+# at 0.65. A freeze of parameters mid-run is the rare look-alike left (gradual unfreezing goes the other way) and dead
+# units leave their own trace (_explained, which drops the strength to 0.2 first). A constant or absent schedule
+# keeps 0.5: nothing then decays the LR, and the freeze alone stays ambiguous. The names are the decaying schedules'
+# public names, compared lower-case without separators and a leading "warmup": torch.optim.lr_scheduler (StepLR,
+# MultiStepLR, ExponentialLR, CosineAnnealingLR, PolynomialLR, OneCycleLR, LinearLR), Keras (ExponentialDecay,
+# CosineDecay, PolynomialDecay, InverseTimeDecay, PiecewiseConstantDecay), optax (exponential_decay,
+# cosine_decay_schedule, polynomial_schedule, linear_schedule, piecewise_constant_schedule) and HF's SchedulerType
+# (linear, cosine, cosine_with_restarts, polynomial, inverse_sqrt); constant, cyclic and plateau schedules are not.
+FROZEN_SCHEDULED_STRENGTH = 0.65
+DECAYING_SCHEDULES = ("step", "multistep", "exponential", "exp", "cosine", "linear", "poly", "onecycle",
+                      "inversesqrt", "inversetime", "piecewise", "noam")
 # The same freeze seen in an epoch history, where the training loss is an epoch mean: with the weights unchanged,
 # that mean over the same training set is the same number whatever the batch order, so it repeats too (an LR that
 # still moves the weights makes it depend on the path, and it wobbles in its last digits). Two series frozen at the
@@ -311,9 +326,24 @@ def _stopped_updates(run: Run, ev: list[str], step: int, j: int, n: int) -> list
         ev.append(f"but the log holds the trace of {', '.join(located)}, whose stopped updates look the same: that "
                   f"cause's detector carries the diagnosis, and the freeze is its symptom")
         strength = FROZEN_EXPLAINED_STRENGTH
+    else:
+        sched = _decaying_schedule(run)
+        if sched is not None:
+            ev.append(f"and the config names a decaying schedule, {sched.key}={sched.text or sched.value} "
+                      f"{cite_config(sched)}: counted in updates where it was sized in epochs, it reaches ~0 early")
+            strength = FROZEN_SCHEDULED_STRENGTH
     return [Finding("detect_heldout_frozen_midrun", "scheduler_misuse", strength,
                     "the weights stop changing mid-run", ev, step,
                     {"frozen_from_eval": j, "frozen_evals": n - j, "explained_by": located})]
+
+
+def _decaying_schedule(run: Run) -> ConfigValue | None:
+    """The config value that names a decaying LR schedule (DECAYING_SCHEDULES), else None."""
+    cv = run.config_value(*KEYS["lr_schedule"])
+    if cv is None or not isinstance(cv.value, str):
+        return None
+    name = re.sub(r"[^a-z0-9]", "", cv.value.lower()).removeprefix("warmup")
+    return cv if name.startswith(DECAYING_SCHEDULES) else None
 
 
 def _aligned_tail(loss: Series, acc: Series) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
