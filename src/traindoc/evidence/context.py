@@ -891,7 +891,7 @@ def late_window(run: Run) -> str | None:
     return None
 
 
-def _starts_at_first_interval(s: Series) -> bool:
+def starts_at_first_interval(s: Series) -> bool:
     """The first logged point is the run's first log line: at most one logging interval (the median spacing of the
     first logged points) past step 0, +1 for a 1-based counter. With fewer than 3 points the spacing is unknown and
     only FIRST_LOG_STEP applies."""
@@ -943,7 +943,7 @@ def _nan_context(run: Run) -> NanContext | None:
             recovers = after.size >= 2 and float(np.isfinite(after).mean()) >= 0.5
         else:
             recovers = True  # only the grad norm went non-finite: the loss stayed finite
-        from_start = (finite_before == 0 and int(loss.steps[0]) <= FIRST_LOG_STEP and _starts_at_first_interval(loss)
+        from_start = (finite_before == 0 and int(loss.steps[0]) <= FIRST_LOG_STEP and starts_at_first_interval(loss)
                       and first_epoch(run) < LATE_EPOCH)
     lr_rising = lr_raised = None
     lr = run.series("lr") or run.series("lr/muon") or run.series("lr/adam")

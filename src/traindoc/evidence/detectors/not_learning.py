@@ -35,6 +35,7 @@ from traindoc.evidence.context import (
     loss_series,
     progress,
     run_length,
+    starts_at_first_interval,
 )
 from traindoc.evidence.finding import Finding
 from traindoc.evidence.stats import fmt
@@ -1012,6 +1013,85 @@ def unexplained_candidate(run: Run, cause: str, detector: str) -> list[Finding]:
 
 
 LEARNS = 0.3  # a loss that fell by >= 30 % from its first 10 % to its last 10 % is learning
+# A short log (3-7 points, too few for `progress`) is flat when every logged loss stays within 10 % of the first: the
+# same 10 % as the flat rule of the longer logs (docs/causes.md), applied to every point instead of to tenth-medians
+# (with <= 7 points a tenth is one point), so a loss that dipped and came back is not read as flat.
+SHORT_FLAT = 0.10
+# "No sign of convergence" (docs/diagnose.md, lr_too_low): a loss that falls as fast over the last part of its run as
+# over the first. Fit L(t) = L_inf + A exp(-t / tau), the picture of a run converging: the fall over the second half
+# of a span T is exp(-T / (2 tau)) times the fall over the first, so a ratio >= 0.5 means T <= 1.39 tau, a run still
+# >= 25 % of its excess loss (exp(-1.39)) away from its floor when it ended. A run too small a step leaves in its
+# linear regime is exactly that ("with low learning rates the improvements will be linear", CS231n course notes,
+# "Babysitting the learning process"); a healthy run at a sane LR decelerates well before its end.
+LINEAR_RATIO = 0.5
+# Falling "steadily": the fall from the first to the last fifth is >= 3 robust standard deviations of the point-to-point
+# scatter (MAD of the first differences / sqrt 2): a drift, not noise.
+STEADY_SIGMAS = 3.0
+# The whole planned run is in the log: its progress counter ("iteration 900 / 1000", "Epoch 5/5") says <= 20 % of the
+# planned steps or epochs were left after the last logged point. A slow excerpt of a long run (its first ten steps,
+# where a warmup is still climbing) says nothing about where the run ends.
+PLANNED_LEFT = 0.2
+# A slow, linear loss with no LR in the log: the CS231n reading names the step size, but the same picture comes from a
+# model too small to fit faster (the same notes) or a run stopped early, so the shape alone is a candidate, listed
+# below the look-alikes' never-learned readings (UNEXPLAINED) and never confirmed without the LR.
+LINEAR_ONLY = 0.35
+
+
+@dataclass
+class LinearSlow:
+    evidence: str
+    progress: float
+    ratio: float
+
+
+def _short_flat(lv: np.ndarray) -> bool:
+    """3-7 finite points, all within SHORT_FLAT of the first (positive) one."""
+    return 3 <= lv.size < MIN_POINTS and lv[0] > 0 and float(np.abs(lv / lv[0] - 1).max()) < SHORT_FLAT
+
+
+def linear_slow(run: Run) -> LinearSlow | None:
+    """A loss that falls slowly (< LEARNS over the run), steadily (STEADY_SIGMAS) and without decelerating
+    (LINEAR_RATIO) from the run's first logging interval to the end of its planned length (PLANNED_LEFT); None when
+    any of these is missing or the loss is ever non-finite."""
+    loss = loss_series(run)
+    if loss is None:
+        return None
+    st, v = loss.finite()
+    if v.size < MIN_POINTS or v.size != len(loss) or not starts_at_first_interval(loss):
+        return None
+    epochs = run.meta.get("planned_epochs")
+    if not planned_steps(run) and not (isinstance(epochs, int) and epochs > 0 and run.epoch_starts):
+        return None  # how long the run was planned for is not in the log: an excerpt cannot be told from the run
+    if _planned_remaining(run, int(st[-1])) > PLANNED_LEFT:
+        return None
+    prog = progress(run, "loss")
+    t = max(2, v.size // 5)
+    mid = v.size // 2 - t // 2
+    a, m, b = float(np.median(v[:t])), float(np.median(v[mid:mid + t])), float(np.median(v[-t:]))
+    sigma = 1.4826 * stats.mad(np.diff(v)) / math.sqrt(2)
+    if prog is None or not 0 < prog < LEARNS or a - m <= 0 or a - b < STEADY_SIGMAS * sigma:
+        return None
+    ratio = (m - b) / (a - m)
+    if ratio < LINEAR_RATIO:
+        return None
+    ev = (f"the loss fell only {prog:.0%} over the whole planned run (steps {int(st[0])}-{int(st[-1])}; medians "
+          f"{fmt(a)}, {fmt(m)}, {fmt(b)} over its first, middle and last fifth), as much over the second half as "
+          f"over the first ({ratio:.2f}x) {cite_series(loss)}: no sign of convergence, the linear descent of a step "
+          "too small")
+    return LinearSlow(ev, prog, ratio)
+
+
+def _linear_candidate(run: Run) -> list[Finding]:
+    """The slow linear loss (linear_slow) of a run whose log states no LR: lr_too_low listed (LINEAR_ONLY)."""
+    if configured_lrs(run):
+        return []  # the LR is known and in range: a slow healthy run, or a model too small, not a small step
+    ls = linear_slow(run)
+    if ls is None:
+        return []
+    ev = [ls.evidence, "no LR is in the log to confirm it: a model too small to fit faster gives the same picture"]
+    return [Finding("detect_lr_too_low", "lr_too_low", LINEAR_ONLY,
+                    "the loss falls slowly and linearly to the end of the run; the LR is not logged", ev, None,
+                    {"loss_progress": ls.progress, "late_to_early_fall": ls.ratio, "shape_only": True})]
 
 
 def detect_lr_too_low(run: Run) -> list[Finding]:
@@ -1021,7 +1101,7 @@ def detect_lr_too_low(run: Run) -> list[Finding]:
     """
     below = lrs_below_reference(run)
     if not below:
-        return unexplained_candidate(run, "lr_too_low", "detect_lr_too_low")
+        return unexplained_candidate(run, "lr_too_low", "detect_lr_too_low") or _linear_candidate(run)
     prog = progress(run, "loss")
     g = run.series("grad_norm")
     gfin = g.values[np.isfinite(g.values)] if g is not None else np.array([])
@@ -1039,11 +1119,24 @@ def detect_lr_too_low(run: Run) -> list[Finding]:
                   f"{format_like(t, ref)} for {fam}{c.batch_note(low_side=True)} {cite_config(c.cv)}")
         sites.append(fix_site(c.cv, format_like(t, ref), key=f"lr.{c.group}"))
     loss = loss_series(run)
+    lv = loss.finite()[1] if loss is not None else np.array([])
     flat = (prog is not None and prog < 0.10) or never_learned(run) is not None
     late = late_window(run)
     if prog is not None and loss is not None:
         ev.append(f"loss decreased only {max(prog, 0):.1%} over the {'logged window' if late else 'run'} "
                   f"{cite_series(loss)}")
+    elif loss is not None and _short_flat(lv):
+        # too few points for `progress`: an epoch-level table of a few rows reads flat when every row stays within
+        # SHORT_FLAT of the first
+        ev.append(f"the loss stays within {SHORT_FLAT:.0%} of its first value at all {lv.size} logged points "
+                  f"({fmt(float(lv[0]))} -> {fmt(float(lv[-1]))}) {cite_series(loss)}")
+        flat = True
+    ls = linear_slow(run) if not flat else None
+    if ls is not None:
+        # the loss moves, but slowly and linearly to the end of its planned run: the symptom of a step too small
+        # beside an LR under its range, as much as a flat loss is
+        ev.append(ls.evidence)
+        flat = True
     if late and flat and never_learned(run) is None:
         # a window that starts late in a run misses the early descent, where most of the loss is lost: a flat
         # stretch after it is what any LR gives late in training, so it is not evidence of a step too small
@@ -1056,7 +1149,6 @@ def detect_lr_too_low(run: Run) -> list[Finding]:
         strength += 0.35
     if gmed is not None and gmed > 1e-4:
         strength += 0.05
-    lv = loss.finite()[1] if loss is not None else np.array([])
     # too few points for `progress` (< 8): a loss that falls at every one of >= 3 logged points to under half its first
     # value learns just as plainly (three noisy points fall in a row 1 time in 6, and noise does not halve a loss)
     short_learns = prog is None and 3 <= lv.size < 8 and lv[0] > 0 and bool(np.all(np.diff(lv) < 0)) \
