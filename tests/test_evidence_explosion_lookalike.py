@@ -35,6 +35,7 @@ def test_lookalike_fires_on_a_blow_up_at_an_lr_in_range(detector) -> None:
     f = detector(blow_up({"optimizer": "sgd", "lr": 0.01}))
     assert f and f[0].strength == pytest.approx(accumulation.SUMMED_GRADIENTS)
     assert f[0].step == 96  # where the compounding starts: the last flat point, the first the growth leaves from
+    assert f[0].numbers["listing"]  # one blow-up listed for both: ranking.LISTING's shared calibration
 
 
 @pytest.mark.parametrize("detector", LOOKALIKES)

@@ -73,6 +73,9 @@ def test_ambiguous_not_learning_lists_the_look_alikes_below_half():
     assert set(got) == {"dead_units", "frozen_params", "data_pipeline_bug", "vanishing_gradients"}
     assert all(0.3 <= s < 0.5 for s in got.values())
     assert got["dead_units"] > got["frozen_params"] > got["data_pipeline_bug"] > got["vanishing_gradients"]
+    # each is a look-alike listing (ranking.LISTING's shared calibration), not evidence for its cause
+    run = build(chance_loss(6), accuracy=0.17)
+    assert all(f.numbers.get("listing") for det in nl.DETECTORS for f in det(run))
     assert causes(build(learning_loss())) == {}
 
 
@@ -488,6 +491,8 @@ def test_a_grad_norm_at_the_output_bias_level_reads_as_units_that_pass_nothing()
     sole = build(chance_loss(8), cfg, accuracy=0.129, summary={"trainable": 5000})
     (f,) = nl.detect_loss_at_chance(sole)
     assert f.strength == nl.SOLE_READING and f.step == int(STEPS[0]) and causes(sole) == {"dead_units": nl.SOLE_READING}
+    # the sole reading and the constant output are evidence for dead units: calibrated as its own, not as a listing
+    assert not f.numbers["listing"] and not nl.detect_loss_at_chance(run)[0].numbers["listing"]
     # a constant output is listed, never reported (the log does not show the units); the one reading left is reported
     assert nl.UNEXPLAINED["dead_units"] < nl.CONSTANT_OUTPUT < 0.5 <= nl.SOLE_READING
 

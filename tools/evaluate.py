@@ -64,6 +64,7 @@ from traindoc.diagnosis.ranking import (  # noqa: E402
     calibrate,
     calibrate_differential,
     listed,
+    listing_key,
     load_calibration,
 )
 
@@ -80,8 +81,9 @@ def rows_for(runs: Iterable[LabelledRun]) -> list[dict]:
     rows = []
     for r in runs:
         w = WEIGHT["synthetic"] if r.corpus == "synthetic" else WEIGHT["corpus"]
-        rows += [{"run": r.id, "cause": c, "score": s, "y": int(c == r.label), "weight": w}
-                 for c, s in r.scores.items()]
+        # a look-alike listing is an example of the listings' model, not of its cause's curve (ranking.LISTING)
+        rows += [{"run": r.id, "cause": listing_key(c) if c in r.listings else c, "score": s, "y": int(c == r.label),
+                  "weight": w} for c, s in r.scores.items()]
         # the differential candidates' shares: one model for all of them (fit keeps them out of the shared fit)
         rows += [{"run": r.id, "cause": DIFFERENTIAL, "score": float(s), "y": int(c == r.label), "weight": w}
                  for c, s in r.differential if c not in r.scores]
@@ -93,7 +95,7 @@ def rescore(run: LabelledRun, table: dict) -> dict:
     rules of traindoc.diagnosis.build (confirmed >= REPORT_THRESHOLD, then up to three >= LISTED_BELOW)."""
     if not run.readable or run.error:
         return {"verdict": "unreadable", "root_causes": [], "confidences": {}}
-    conf = {c: calibrate(c, s, table) for c, s in run.scores.items()}
+    conf = {c: calibrate(c, s, table, c in run.listings) for c, s in run.scores.items()}
     ranked = sorted(run.scores, key=lambda c: (-conf[c], -run.scores[c]))
     confirmed = [c for c in ranked if conf[c] >= REPORT_THRESHOLD]
     possible = [c for c in ranked if LISTED_BELOW <= conf[c] < REPORT_THRESHOLD]

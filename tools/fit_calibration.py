@@ -11,7 +11,11 @@ Whether a fit generalises is measured by tools/evaluate.py (leave one family out
 
 For every run, every cause that has a finding gives one example: x = logit(explained-away score), y = 1 when the
 cause is the run's label. A cause with >= 8 positives and >= 8 negatives gets its own (a, b); the others use the
-shared fit over all examples. A small L2 pull towards (a=1, b=0) keeps sparse causes sane.
+shared fit over all examples. A small L2 pull towards (a=1, b=0) keeps sparse causes sane. Two kinds of example
+have a model of their own, kept out of the shared and per-cause fits: the differential candidates' shares
+(DIFFERENTIAL) and the look-alike listings (LISTING: a cause whose every finding is a symptom listed for several
+causes alike, ranking.listing_causes), so that each cause's curve is fitted on the findings that carry evidence
+for it and look-alikes listed alike get the same confidence.
 ECE is measured out of sample (5-fold over runs) and written with the coefficients.
 
 Usage: python tools/fit_calibration.py [--seeds 30] [--no-corpora] [--corpora realworld,reallib] [--no-zoo]
@@ -36,7 +40,16 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tools"))
 
 from traindoc.diagnosis import differential  # noqa: E402
-from traindoc.diagnosis.ranking import DIFFERENTIAL, aggregate, explain_away, logit  # noqa: E402
+from traindoc.diagnosis.ranking import (  # noqa: E402
+    DIFFERENTIAL,
+    LISTING,
+    aggregate,
+    calibrate,
+    explain_away,
+    listing_causes,
+    listing_key,
+    logit,
+)
 from traindoc.evidence import run_detectors, synthetic  # noqa: E402
 
 MIN_PER_CLASS = 8
@@ -50,7 +63,8 @@ WEIGHT = {"synthetic": 1.0, "zoo": 5.0, "reallib": 5.0, "corpus": 2.0}
 def examples_for(run, label: str) -> list[tuple[str, float, int]]:
     findings = run_detectors(run)
     scores, _ = explain_away(aggregate(findings), findings)
-    return [(c, s, int(c == label)) for c, s in scores.items()] + [
+    listings = listing_causes(findings)
+    return [(listing_key(c) if c in listings else c, s, int(c == label)) for c, s in scores.items()] + [
         (DIFFERENTIAL, f.strength, int(f.cause == label)) for f in differential.candidates(run, findings)]
 
 
@@ -143,8 +157,15 @@ def fit(rows: list[dict]) -> dict:
     # the differential candidates' shares (traindoc.diagnosis.differential) get one model of their own, pulled towards
     # the identity; they stay out of the shared fit, which is every sparse cause's curve
     diff = [r for r in rows if r["cause"] == DIFFERENTIAL]
-    rows = [r for r in rows if r["cause"] != DIFFERENTIAL]
+    # the look-alike listings (ranking.LISTING: one symptom listed for several causes; rows keyed
+    # ranking.listing_key(cause)) get a model of their own, fitted on listings only, so that each cause's curve is
+    # fitted on the findings that carry evidence for it and equal listings get equal confidence
+    prefix = listing_key("")
+    lst = [r for r in rows if r["cause"].startswith(prefix)]
+    rows = [r for r in rows if r["cause"] != DIFFERENTIAL and not r["cause"].startswith(prefix)]
     table = _fit(rows) if rows else {"shared": {"a": 1.0, "b": 0.0}, "per_cause": {}}
+    if lst:
+        _fit_listings(lst, table)
     if diff:
         y = np.array([r["y"] for r in diff], dtype=np.float64)
         pos, neg = int(y.sum()), int((1 - y).sum())
@@ -155,6 +176,46 @@ def fit(rows: list[dict]) -> dict:
             table["per_cause"][DIFFERENTIAL] = {"a": round(a, 4), "b": round(b, 4), "positives": pos,
                                                 "negatives": neg}
     return table
+
+
+def _fit_listings(lst: list[dict], table: dict) -> None:
+    x = np.array([logit(r["score"]) for r in lst])
+    y = np.array([r["y"] for r in lst], dtype=np.float64)
+    w = np.array([r["weight"] for r in lst])
+    pos, neg = int(y.sum()), int((1 - y).sum())
+    if pos < MIN_PER_CLASS or neg < MIN_PER_CLASS:
+        return
+    # pulled towards the shared curve: the listings' scores span a narrow band (0.3-0.42), which pins the curve's
+    # level there but hardly its slope
+    sh = table["shared"]
+    a, b = platt(x, y, w, prior=(sh["a"], sh["b"]))
+    table["per_cause"][LISTING] = {"a": round(a, 4), "b": round(b, 4), "positives": pos, "negatives": neg}
+    # a cause with MIN_PER_CLASS listed positives and negatives of its own gets its own intercept on that slope (its
+    # listings' hit rate), pulled towards the shared one by the same L2 as every fit; the slope stays shared, since
+    # one cause's listings sit at one or two strengths and say nothing of a slope
+    for cause in sorted({r["cause"] for r in lst}):
+        m = np.array([r["cause"] == cause for r in lst])
+        cp, cn = int(y[m].sum()), int((1 - y[m]).sum())
+        if cp >= MIN_PER_CLASS and cn >= MIN_PER_CLASS:
+            table["per_cause"][cause] = {"a": round(a, 4), "b": round(_intercept(x[m], y[m], w[m], a, b), 4),
+                                         "positives": cp, "negatives": cn}
+
+
+def _intercept(x: np.ndarray, y: np.ndarray, w: np.ndarray, a: float, prior: float, l2: float = 5.0) -> float:
+    """The intercept b of sigmoid(a * x + b) with the slope a fixed (Newton, L2 pull towards `prior`), clamped as
+    platt clamps it."""
+    b = prior
+    for _ in range(50):
+        p = 1 / (1 + np.exp(-np.clip(a * x + b, -30, 30)))
+        g = float(np.sum(w * (p - y))) + l2 * (b - prior)
+        h = float(np.sum(w * p * (1 - p))) + l2
+        step = g / h
+        b -= step
+        if abs(step) < 1e-8:
+            break
+    return float(min(max(b, -6.0), 6.0))
+
+
 
 
 def _fit(rows: list[dict]) -> dict:
@@ -174,6 +235,8 @@ def _fit(rows: list[dict]) -> dict:
 
 
 def predict(table: dict, cause: str, score: float) -> float:
+    if cause.startswith(listing_key("")):  # a listing: ranking.calibrate's fallbacks and cap
+        return calibrate(cause[len(listing_key("")):], score, table, listing=True)
     coef = table["per_cause"].get(cause) or table["shared"]
     z = coef["a"] * logit(score) + coef["b"]
     return 1 / (1 + math.exp(-max(min(z, 50), -50)))
@@ -230,7 +293,8 @@ def main(argv: list[str] | None = None) -> int:
             rid = len(runs)
             runs.append(("corpus", lr.label))
             corpora[lr.corpus] = corpora.get(lr.corpus, 0) + 1
-            rows += [{"run": rid, "source": "corpus", "label": lr.label, "cause": c, "score": sc,
+            rows += [{"run": rid, "source": "corpus", "label": lr.label,
+                      "cause": listing_key(c) if c in lr.listings else c, "score": sc,
                       "y": int(c == lr.label), "weight": WEIGHT["corpus"]} for c, sc in lr.scores.items()]
             rows += [{"run": rid, "source": "corpus", "label": lr.label, "cause": DIFFERENTIAL, "score": sc,
                       "y": int(c == lr.label), "weight": WEIGHT["corpus"]} for c, sc in lr.differential
@@ -265,7 +329,8 @@ def main(argv: list[str] | None = None) -> int:
                              "ece": round(ece(preds[m], y[m]), 4)}
     table = fit(rows)
     out = {
-        "method": "platt per cause on logit(explained-away detector score); shared fit for sparse causes",
+        "method": "platt per cause on logit(explained-away detector score); shared fit for sparse causes; one "
+                  "model for the differential candidates and one for the look-alike listings",
         "fitted": _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "examples": len(rows),
         "runs": {s: sum(1 for r in runs if r[0] == s) for s in sorted({s for s, _ in runs})},

@@ -54,6 +54,9 @@ class LabelledRun:
     # differential candidates, best first: [cause, prior share] (traindoc.diagnosis.differential); listed after the
     # causes with findings, never fitted (their confidence is the share)
     differential: list = field(default_factory=list)
+    # causes whose every finding is a look-alike listing (traindoc.diagnosis.ranking.listing_causes): calibrated by
+    # the listings' shared model, not their cause's
+    listings: list = field(default_factory=list)
 
 
 def corpus_entries(root: Path = CORPUS_ROOT) -> list[Path]:
@@ -116,6 +119,13 @@ def scores_of(findings) -> dict[str, float]:
     return {c: float(s) for c, s in scores.items()}
 
 
+def listings_of(findings) -> list:
+    """Causes whose every finding is a look-alike listing, sorted."""
+    from traindoc.diagnosis.ranking import listing_causes
+
+    return sorted(listing_causes(findings))
+
+
 def differential_of(run, findings) -> list:
     """[cause, share] of every differential candidate, best first (traindoc.diagnosis.differential)."""
     from traindoc.diagnosis import differential
@@ -151,6 +161,7 @@ def read_entry(entry: Path, run_dir: Path | None = None) -> LabelledRun:
         out.error = f"{type(e).__name__}: {e}"[:300]
         return out
     out.scores = scores_of(findings)
+    out.listings = listings_of(findings)
     out.enough = _enough(run)
     out.stalled = never_healthy(run, findings)
     if out.enough:
@@ -201,5 +212,6 @@ def load_synthetic(seeds: int, labels: list[str] | None = None) -> list[Labelled
                                    scores_of(findings), _enough(run),
                                    max((len(s.values) for s in run.metrics.values()), default=0),
                                    stalled=never_healthy(run, findings),
-                                   differential=differential_of(run, findings) if _enough(run) else []))
+                                   differential=differential_of(run, findings) if _enough(run) else [],
+                                   listings=listings_of(findings)))
     return out

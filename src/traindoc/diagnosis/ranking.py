@@ -11,6 +11,15 @@
    - linear grad growth (never-zeroed grads) explains the 'explosion'.
 3. Calibrate: confidence = sigmoid(a_c * logit(s) + b_c), a Platt model per cause (shared one when a cause had
    too few labelled examples), fitted by tools/fit_calibration.py; coefficients in traindoc/data/calibration.json.
+   A cause whose every finding is a look-alike listing (a symptom several causes share, listed for each of them
+   because the log cannot tell them apart: Finding.numbers["listing"]) is not calibrated by its cause's curve:
+   that curve is fitted mostly on the cause's evidence-backed findings, and applying it to a listing made a tie
+   between look-alikes a contest of intercepts that any unrelated change to those findings could flip (a=3.51,
+   b=0 took data_pipeline_bug's 0.39 listing to 0.17 while vanishing_gradients' b=0.77 lifted its 0.38 to 0.34).
+   Listings get one model fitted on listings alone (LISTING): equal listings get equal confidence. A cause with
+   enough listed examples of its own (tools/fit_calibration.py's MIN_PER_CLASS, as for every per-cause curve)
+   gets its own intercept on that model's slope (LISTING:<cause>), fitted on its listings alone: how often a
+   look-alike listed at chance was the fault, which is calibration, not evidence, and stays below 0.5.
 """
 
 from __future__ import annotations
@@ -30,6 +39,12 @@ EPS = 1e-4
 MAX_POSSIBLE = 3  # causes listed below the report threshold after the confirmed ones
 DIFFERENTIAL = "differential"  # the calibration table's key for the differential candidates' one Platt model
 DIFFERENTIAL_CAP = 0.45  # a differential candidate is never reported (>= 0.5): the verdict is the detectors'
+LISTING = "listing"  # the calibration table's key for the look-alike listings' one Platt model
+
+
+def listing_key(cause: str) -> str:
+    """The calibration table's key for a cause's own intercept on the listings' model."""
+    return f"{LISTING}:{cause}"
 
 
 @dataclass
@@ -95,21 +110,45 @@ def logit(p: float) -> float:
     return math.log(p / (1 - p))
 
 
-def calibrate(cause: str, score: float, table: dict[str, Any] | None = None) -> float:
+def is_listing(finding: Finding) -> bool:
+    """A look-alike listing: a symptom shared by several causes, listed for each one below 0.5 with no evidence
+    that singles it out (the detector marks it; e.g. not_learning.unexplained_candidate, the accumulation
+    look-alikes of a blow-up)."""
+    return bool(finding.numbers.get("listing"))
+
+
+def listing_causes(findings: list[Finding]) -> set[str]:
+    """Causes whose every finding is a look-alike listing: nothing but a shared symptom speaks for them."""
+    causes: dict[str, bool] = {}
+    for f in findings:
+        causes[f.cause] = causes.get(f.cause, True) and is_listing(f)
+    return {c for c, only in causes.items() if only}
+
+
+def calibrate(cause: str, score: float, table: dict[str, Any] | None = None, listing: bool = False) -> float:
+    """Calibrated confidence of a cause's explained-away score. A look-alike listing (`listing`) takes the listings'
+    model (the cause's own intercept on it when fitted, else the shared LISTING model, else the shared curve of a
+    table without one): never its cause's own curve, so that look-alikes listed alike stay alike."""
     table = table or load_calibration()
-    coef = table.get("per_cause", {}).get(cause) or table.get("shared") or {"a": 1.0, "b": 0.0}
+    per = table.get("per_cause", {})
+    own = (per.get(listing_key(cause)) or per.get(LISTING)) if listing else per.get(cause)
+    coef = own or table.get("shared") or {"a": 1.0, "b": 0.0}
     z = coef["a"] * logit(score) + coef["b"]
-    return 1 / (1 + math.exp(-max(min(z, 50), -50)))
+    p = 1 / (1 + math.exp(-max(min(z, 50), -50)))
+    # a listing is a shared symptom, never a finding: below the report threshold whatever a fit says, as the
+    # differential candidates are (DIFFERENTIAL_CAP)
+    return min(p, DIFFERENTIAL_CAP) if listing else p
 
 
 def rank_causes(findings: list[Finding], run: Run | None = None,
                 table: dict[str, Any] | None = None) -> list[RankedCause]:
     """Causes best first, with calibrated confidence."""
     scores, why = explain_away(aggregate(findings), findings)
+    listings = listing_causes(findings)
     out = []
     for cause, sc in scores.items():
         fs = sorted((f for f in findings if f.cause == cause), key=lambda f: -f.strength)
-        out.append(RankedCause(cause, sc, calibrate(cause, sc, table), fs, why.get(cause)))
+        out.append(RankedCause(cause, sc, calibrate(cause, sc, table, cause in listings), fs, why.get(cause)))
     out.sort(key=lambda r: (-r.confidence, -r.score))
     return out
 

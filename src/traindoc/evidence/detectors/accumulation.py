@@ -598,7 +598,7 @@ def detect_explosion_zero_grad_lookalike(run: Run) -> list[Finding]:
         return []
     return [Finding("detect_explosion_zero_grad_lookalike", "zero_grad_missing", SUMMED_GRADIENTS,
                     "a blow-up the LR does not explain: gradients summed over every step look the same", got[0],
-                    got[1], {"lookalike": True})]
+                    got[1], {"lookalike": True, "listing": True})]
 
 
 def detect_explosion_accumulation_lookalike(run: Run) -> list[Finding]:
@@ -609,7 +609,7 @@ def detect_explosion_accumulation_lookalike(run: Run) -> list[Finding]:
         return []
     return [Finding("detect_explosion_accumulation_lookalike", "grad_accum_bug", SUMMED_GRADIENTS,
                     "a blow-up the LR does not explain: stale gradients re-applied on every micro-batch look the same",
-                    got[0], got[1], {"lookalike": True})]
+                    got[0], got[1], {"lookalike": True, "listing": True})]
 
 
 DETECTORS = [detect_grad_norm_running_sum, detect_grad_norm_ramp_from_start, detect_loss_climbs_as_lr_decays,

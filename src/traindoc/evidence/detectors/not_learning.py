@@ -1005,8 +1005,12 @@ def unexplained_candidate(run: Run, cause: str, detector: str) -> list[Finding]:
         strength = SOLE_READING
     summary = ("the run does not learn; the log rules out the other look-alikes" if strength == SOLE_READING
                else "the run does not learn; the log cannot say why")
+    # a listing (ranking.LISTING's shared calibration) only while nothing singles the cause out: the sole reading
+    # left by ruled_out and the constant output that dead units give are evidence for this cause, calibrated as its own
+    listing = strength not in (SOLE_READING, CONSTANT_OUTPUT)
     return [Finding(detector, cause, strength, summary, ev,
-                    nl.first_step, {"chance_classes": nl.k, "chance_level": nl.level, "ambiguous": True})]
+                    nl.first_step, {"chance_classes": nl.k, "chance_level": nl.level, "ambiguous": True,
+                                    "listing": listing})]
 
 
 # ------------------------------------------------------------------------------------------------- detectors
