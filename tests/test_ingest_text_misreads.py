@@ -7,6 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from textlog_support import read, read_text
 from traindoc.ingest.model import Run
@@ -118,6 +119,36 @@ def test_loss_guard_after_a_logged_nan_adds_no_step(tmp_path):
     run = read_text(tmp_path, "iter 40: loss 2.0, time 1.00ms, mfu 1.00%\niter 50: loss nan, time 1.00ms, mfu 1.00%\n"
                               "Loss is nan, stopping training\n")
     assert list(points(run, "loss")) == [40, 50]
+
+
+NEMO = REALWORLD / "g6-nemo-282-tacotron2-amp-loss-nan-o0-fixes" / "run" / "train.log"
+
+
+def test_loss_guard_after_a_bare_step_counter_goes_one_step_after_it():
+    # NVIDIA NeMo #282: "Step: 13550", "Finished epoch 250", "Starting epoch 251", then NeMo's "Loss is NaN": the NaN
+    # comes after 13550 updates, in epoch 251 (not at step 251, the epoch number)
+    run = read(NEMO)
+    loss = points(run, "loss")
+    assert list(loss) == [13551] and loss[13551] != loss[13551]
+    assert run.epoch_starts == [(13551, 251)]
+
+
+@pytest.mark.parametrize("counter", ["Iteration 400", "global_step=400", "INFO - Step: 400"])
+def test_loss_guard_after_counter_shapes(tmp_path, counter):
+    run = read_text(tmp_path, f"{counter}\nLoss is nan, stopping training\n")
+    assert list(points(run, "loss")) == [401]
+
+
+def test_bare_counter_behind_metric_lines_moves_no_guard(tmp_path):
+    # silent: a counter line older than the last metric line, or below its step (a per-epoch count beside a global
+    # one), is no later position: the guard stays one step after the metric line
+    run = read_text(tmp_path, "Step: 30\nstep 45 | loss 4.6762 | lr 7.42e-02\nLoss is nan, stopping training\n")
+    assert list(points(run, "loss")) == [45, 46]
+    run = read_text(tmp_path, "step 45 | loss 4.6762 | lr 7.42e-02\niter 12\nLoss is nan, stopping training\n",
+                    name="percount.log")
+    assert list(points(run, "loss")) == [45, 46]
+    # and a counter line with no guard after it makes no point at all
+    assert "loss" not in read_text(tmp_path, "Step: 13550\nStarting epoch 251\n", name="quiet.log").metrics
 
 
 # --- a counter named by two words ("TRAIN Batch 20100/282164", WeNet) ---------------------------------------------

@@ -299,7 +299,7 @@ def diagnose(run: Run, paths: list[str] | None = None, findings: list[Finding] |
         conf = confirmed[0].confidence
         summary = f"{REMEDIES[confirmed[0].cause].issue} (confidence {conf:.0%})."
     if nan_open is not None and verdict == "problems_found":
-        summary = unexplained_nan.summary(nan_open, ranked)  # a NaN the log cannot explain says so (issue 8)
+        summary = unexplained_nan.summary(nan_open, ranked, findings)  # a NaN the log cannot explain says so (issue 8)
     doc: dict[str, Any] = {
         "schema_version": "1.0",
         "tool": {"name": "traindoc", "version": __version__},

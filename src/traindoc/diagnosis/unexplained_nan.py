@@ -13,7 +13,7 @@ engineer's prior (evidence/nan_prior.py): the LR for an early NaN, unless a stat
 
 from __future__ import annotations
 
-from traindoc.diagnosis.ranking import RankedCause
+from traindoc.diagnosis.ranking import RankedCause, aggregate, explain_away
 from traindoc.evidence.finding import Finding
 
 # raw strength of detect_nan_inf at which the evidence points at an op (detectors/numerics.py: an op in the code or
@@ -75,7 +75,30 @@ def candidates(f: Finding) -> list[str]:
     return out
 
 
-def summary(f: Finding, ranked: list[RankedCause]) -> str:
+# two causes read at the same detector strength (scores within float rounding of each other)
+LEVEL_TOLERANCE = 1e-9
+
+
+def level_readings(findings: list[Finding]) -> list[str]:
+    """The candidates of a NaN with no lead that the detectors read at one strength, in checking order: the causes
+    this log cannot tell apart (detect_nan_inf's docstring: an op, fp16 overflow with the precision not stated, and
+    the inputs for a NaN from the first step, each at 0.35). Empty when the NaN has a lead or fewer than two are
+    level. Their order comes from the per-cause calibration alone, that is from how often each was the cause of a
+    NaN of this shape in the labelled runs (docs/diagnose.md, "Why float16 comes first"); the summary says so.
+    Giving them one confidence instead was measured and dropped (docs/diagnose.md, same section)."""
+    f = nan_finding(findings)
+    if f is None or f.numbers.get("nan_recovers") or f.numbers.get("lr_lead") or f.strength >= OP_EVIDENCE \
+            or f.numbers.get("heldout_only"):
+        return []
+    scores, _ = explain_away(aggregate(findings), findings)
+    level = scores.get("nan_inf")
+    if level is None:
+        return []
+    group = [c for c in candidates(f) if c in scores and abs(scores[c] - level) <= LEVEL_TOLERANCE]
+    return group if len(group) >= 2 else []
+
+
+def summary(f: Finding, ranked: list[RankedCause], findings: list[Finding] | None = None) -> str:
     conf = {rc.cause: rc.confidence for rc in ranked}
     names = candidates(f)
     words = ", ".join(WORDS[c] for c in names[:-1]) + f" and {WORDS[names[-1]]}"
@@ -95,6 +118,11 @@ def summary(f: Finding, ranked: list[RankedCause]) -> str:
     if f.numbers.get("log_objective"):
         before += ", the NaN out of a KL-divergence or adversarial loss term, which takes the log of a model output"
     order = ", ".join(f"{c} ({conf.get(c, 0.0):.0%})" for c in sorted(names, key=lambda c: -conf.get(c, 0.0)))
+    level = [c for c in sorted(level_readings(findings or [f]), key=lambda c: -conf.get(c, 0.0)) if c in conf]
+    if len(level) >= 2:
+        # the detectors read them alike: their order is the calibration's, the labelled runs' mix of causes
+        order += (f"; {', '.join(level[:-1])} and {level[-1]} read alike from this log, their order is how often "
+                  f"each caused such a NaN in the labelled runs")
     # a trainer's NaN guard printed without a step (detectron2's FloatingPointError) places the NaN nowhere
     at = f" at step {f.step}" if f.step is not None else ""
     return (f"The loss went non-finite{at} and stayed so, and the log cannot tell the cause behind the "

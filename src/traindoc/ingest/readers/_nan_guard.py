@@ -16,6 +16,12 @@ Two shapes, whatever family the rest of the log is (a family parser never sees t
   only the dict line, with a NaN/Inf entry, is the same check firing: its iteration unknown, it goes one step after
   the last logged one, as the guard above does; a dict of finite values alone is no guard.
 
+Where the guard goes: one step after the last step the log gave, as above; that step may come from a bare counter
+line with no metric of its own ("Step: 13550" every few steps, NeMo's `Step: N` above "Finished epoch 250", "Iteration
+400", "global_step=1200") when it is newer than the last metric line. Such a line is the trainer's own count of the
+updates done (`step_marker`), the only position an excerpt with no metric line gives the NaN; an epoch announcement
+after it ("Starting epoch 251") is the NaN's epoch, no step (a coarser clock than the counter before it).
+
 Without these points an excerpt of one finite line and the guard, or of the anomaly message alone, has no NaN in any
 series and reads as insufficient data (issue 8).
 """
@@ -25,7 +31,7 @@ from __future__ import annotations
 import math
 import re
 
-from traindoc.ingest.readers.textlog_formats import NUM, Record, parse_number
+from traindoc.ingest.readers.textlog_formats import NUM, POSITION_ONLY, Record, parse_number
 
 _LOSS_GUARD = re.compile(r"^loss (?:is|became) ([-+]?(?:nan|inf|infinity))\b(?!.*\d)", re.IGNORECASE)
 _D2_ANOMALY = re.compile(r"Loss became infinite or NaN at iteration=(\d{1,18})")
@@ -40,6 +46,16 @@ def loss_guard(text: str, step: int) -> Record | None:
         return None
     value = parse_number(m.group(1))
     return None if value is None else Record(step, {"loss": value})
+
+
+def step_marker(text: str) -> tuple[str, int] | None:
+    """("step", N) for a bare counter line ("Step: 13550", "Iteration 400", "global_step=1200"), ("epoch", E) for an
+    epoch announcement ("Starting epoch 251", "Epoch 3/10"), else None: the textlog_formats rule for lines that
+    carry only their position (POSITION_ONLY), shared so both read the same lines."""
+    m = POSITION_ONLY.match(text) if any(c.isdigit() for c in text[-24:]) else None
+    if m is None:
+        return None
+    return ("epoch" if m.group(1).lower() == "epoch" else "step", int(m.group(2)))
 
 
 def anomaly_iteration(text: str) -> int | None:

@@ -41,7 +41,7 @@ from traindoc.ingest.readers._config_line import record as record_config
 from traindoc.ingest.readers._device_line import device_line
 from traindoc.ingest.readers._metric_block import MetricBlock
 from traindoc.ingest.readers._metric_block import opens_block as opens_metric_block
-from traindoc.ingest.readers._nan_guard import anomaly_iteration, anomaly_loss_dict, loss_guard
+from traindoc.ingest.readers._nan_guard import anomaly_iteration, anomaly_loss_dict, loss_guard, step_marker
 from traindoc.ingest.readers._number_columns import number_columns
 from traindoc.ingest.readers._param_lines import param_line
 from traindoc.ingest.readers._precision_line import precision_line
@@ -545,6 +545,10 @@ class _Parser:
         self.metric_block: MetricBlock | None = None  # metrics printed under a "val metrics:" heading (_metric_block)
         self.guard_step: int | None = None  # the step the last non-finite loss guard line was put on (_nan_guard)
         self.anomaly_iteration: int | None = None  # detectron2's anomaly message just read (_nan_guard)
+        # a bare counter line ("Step: 13550") and epoch announcement since the last metric line: where a NaN guard
+        # line after them goes (_nan_guard, step_marker); read for that alone, they move no other line
+        self.marker_step: int | None = None
+        self.marker_epoch: int | None = None
 
     def _flush_metric_block(self) -> None:
         """Read the open metric block (_metric_block) as the one line it stands for, at its heading's line."""
@@ -645,6 +649,7 @@ class _Parser:
         self.explicit_seen = True
         self.counter_seen = True
         if not other_rank:
+            self.marker_step = self.marker_epoch = None  # metric lines: the position is theirs (_marker)
             prev = self.last_step
             if (prev is None or steps[0] >= prev) and bool((steps[1:] >= steps[:-1]).all()):
                 if prev is None or bool((steps != prev).any()):
@@ -685,11 +690,19 @@ class _Parser:
             rec.step = None
         return rec
 
-    def _loss_nonfinite_at_last_step(self) -> bool:
-        """Whether the loss logged at the last step is already NaN/Inf: a guard line then reports that very value
-        ("iter 50: loss nan" then "Loss is nan, stopping training"), no later step (_nan_guard.loss_guard)."""
+    def _guard_base(self) -> int | None:
+        """The step a NaN guard line follows: the last step a metric line took, or a bare counter line's newer one
+        ("Step: 13550" with no metric, the only position NeMo's excerpt gives; _nan_guard). A counter below the last
+        step (a per-epoch count beside a global one) is no later position and is not taken."""
+        if self.marker_step is not None and (self.last_step is None or self.marker_step > self.last_step):
+            return self.marker_step
+        return self.last_step
+
+    def _loss_nonfinite_at(self, step: int) -> bool:
+        """Whether the loss logged at `step`, the last one, is already NaN/Inf: a guard line then reports that very
+        value ("iter 50: loss nan" then "Loss is nan, stopping training"), no later step (_nan_guard.loss_guard)."""
         steps, values = self.col.steps.get("loss"), self.col.values.get("loss")
-        return bool(steps) and steps[-1] == self.last_step and not math.isfinite(values[-1])
+        return bool(steps) and steps[-1] == step and not math.isfinite(values[-1])
 
     def _epoch_only(self, rec: Record, step: int, line_no: int) -> int:
         """The step of a line that prints only its epoch ("BMN training loss(epoch 0): tem_loss: 1.18, ..."). Such a
@@ -710,6 +723,19 @@ class _Parser:
             self.col.event("info", f"epoch went back from {prev[0]} to {rec.epoch} (restart or resume)",
                            self.last_step + 1, "restart", line_no)
         return self.last_step if prev == key else self.last_step + 1
+
+    def _marker(self, rec: Record | None, text: str) -> None:
+        """Keep the position a bare counter line names for a NaN guard line that may follow (_guard_base); a
+        training metric line after it supersedes it."""
+        if rec is not None:
+            if not rec.eval:
+                self.marker_step = self.marker_epoch = None
+            return
+        got = step_marker(text) if text[-1:].isdigit() or text[-1:] in ":.)]" else None
+        if got is not None and got[0] == "step":
+            self.marker_step = got[1]
+        elif got is not None:
+            self.marker_epoch = got[1]
 
     def _hf_dict(self, text: str) -> None:
         """A HF Trainer log dict in a log of another family (a notebook's `TrainOutput(..., metrics={...})` after
@@ -800,11 +826,13 @@ class _Parser:
             elif self.anomaly_iteration is not None:
                 guard = anomaly_loss_dict(text, self.anomaly_iteration)
                 self.anomaly_iteration = None
-            elif self.last_step is not None and not self._loss_nonfinite_at_last_step():
+            elif (base := self._guard_base()) is not None and not self._loss_nonfinite_at(base):
                 # a guard line repeated (one per process, or printed twice) stays on the step the first one took
-                at = self.last_step if self.guard_step == self.last_step else self.last_step + 1
+                at = base if self.guard_step == base else base + 1
                 guard = loss_guard(text, at) or anomaly_loss_dict(text, at, message_seen=False)
                 self.guard_step = at if guard is not None else self.guard_step
+                if guard is not None and base == self.marker_step:
+                    guard.epoch = self.marker_epoch  # "Starting epoch 251" between the counter and the guard
             for fmt in order if guard is None else ():
                 try:
                     rec = fmt.parse(text, self.states[fmt.name])
@@ -832,6 +860,8 @@ class _Parser:
                 raise ValueError(f"step {rec.step} out of range")
             if rec is None and HF_DICT.search(text):
                 self._hf_dict(text)
+            if line.rank is None or line.rank == 0:
+                self._marker(rec, text)
             step_before = self.last_step
             if rec is not None:
                 step = rec.step

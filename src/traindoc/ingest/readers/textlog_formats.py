@@ -2140,6 +2140,7 @@ _ONLY_STEP = re.compile(r"^(?:[a-z_]\w*(?:\.[a-z_]\w*)+\s+-\s+)?"  # a Python lo
                         # "Epoch 3/10", and "Epoch 3 out of 500" (GluonNLP's parsing example, many loops)
                         r"(global[_ ]step|step|iter|iteration|epoch)\W+(\d+)(?:\s*(?:/|(?:out\s+)?of)\s*\d+)?\W*$",
                         re.I)
+POSITION_ONLY = _ONLY_STEP  # read by the reader too (_nan_guard.step_marker: where a NaN guard line goes)
 
 
 # Warning and error lines carry numbers ("Attempted loss scale: 65536 ... Reducing hysteresis to 1") that are not
