@@ -66,3 +66,18 @@ def test_a_freeze_is_a_design_when_the_loss_learns_and_silent_when_undone_or_on_
     switched = ("if cfg.freeze_backbone:\n    for name, p in model.named_parameters():\n"
                 "        if name.startswith('blocks.'):\n            p.requires_grad_(False)\n")
     assert code_lint.detect_code_freeze(_with_code(tmp_path, switched, chance_loss(8), accuracy=0.129)) == []
+
+
+def test_a_file_python_cannot_parse_is_skipped_and_the_others_still_read(tmp_path):
+    """Nesting deep enough to exhaust the parser (a hostile or generated file) skips that file only: the freeze in
+    the next file is still found, and the code-site locators share the same guarded parse."""
+    from traindoc.evidence import code_sites
+
+    deep = tmp_path / "generated.py"
+    deep.write_text("p.requires_grad = False\nx = " + "+".join(["a"] * 200_000) + "\n")
+    run = _with_code(tmp_path, FREEZE_ALL_BUT_LAST, chance_loss())
+    run.code_files = [str(deep), *run.code_files]
+    found = code_lint.code_freezes(run)
+    assert [Path(p).name for p, _, _ in found] == ["train.py"]
+    assert code_sites.parsed_source(str(deep), deep.read_text()) is None
+    assert code_lint.detect_code_freeze(run)[0].strength == code_lint.CODE_FREEZE_NOT_LEARNING

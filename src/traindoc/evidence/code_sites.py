@@ -616,6 +616,22 @@ def python_files(paths: Iterable[str]) -> list[str]:
     return list(dict.fromkeys(out))
 
 
+def parsed_source(path: str, text: str) -> _Source | None:
+    """The parsed file (memoised on path and text), or None for a file Python cannot parse: a syntax error, or
+    nesting deep enough to exhaust the parser's recursion or memory (a hostile or generated file is skipped, and
+    the other files are still read)."""
+    key = (path, hash(text))
+    if key not in _PARSED:
+        try:
+            tree = ast.parse(text, filename=path)
+        except (SyntaxError, ValueError, RecursionError, MemoryError):
+            return None
+        _PARSED[key] = _Source(path, text, tree)
+        if len(_PARSED) > 512:
+            _PARSED.pop(next(iter(_PARSED)))
+    return _PARSED[key]
+
+
 def locate(code_paths: Iterable[str], causes: Iterable[str] | None = None) -> list[CodeSite]:
     """All code sites in the given files/folders, optionally only those for `causes`. Test files are skipped:
     a fix belongs in the code under test, not in its tests."""
@@ -634,15 +650,9 @@ def locate_in_texts(texts: dict[str, str], causes: Iterable[str] | None = None) 
     wanted = set(causes) if causes is not None else None
     sources = []
     for path, text in texts.items():
-        key = (path, hash(text))
-        if key not in _PARSED:
-            try:
-                _PARSED[key] = _Source(path, text, ast.parse(text, filename=path))
-            except (SyntaxError, ValueError):
-                continue
-            if len(_PARSED) > 512:
-                _PARSED.pop(next(iter(_PARSED)))
-        sources.append(_PARSED[key])
+        src = parsed_source(path, text)
+        if src is not None:
+            sources.append(src)
     sites: list[CodeSite] = []
     memo: dict[str, Any] = {}
     local = [r for r in _LOCAL if wanted is None or _RULE_CAUSES[r.__name__] & wanted]

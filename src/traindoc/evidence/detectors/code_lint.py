@@ -237,12 +237,14 @@ def _code_freezes(run: Run) -> list[tuple[str, int, str]]:
         try:
             with open(path, encoding="utf-8", errors="replace") as f:
                 text = f.read()
-            if not _FREEZE_WORDS.search(text):
-                continue  # parse only the files that could hold a freeze (a project's code can be large)
-            tree = ast.parse(text, filename=path)
-        except (OSError, SyntaxError, ValueError):
+        except OSError:
             continue
-        freezes, unfreezes = _freeze_statements(tree, text)
+        if not _FREEZE_WORDS.search(text):
+            continue  # parse only the files that could hold a freeze (a project's code can be large)
+        src = code_sites.parsed_source(path, text)  # shared with the code-site locators: parsed once
+        if src is None:
+            continue
+        freezes, unfreezes = _freeze_statements(src.tree, text)
         if unfreezes:
             return []
         lines = text.splitlines()
