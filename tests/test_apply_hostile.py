@@ -210,3 +210,31 @@ def test_a_malformed_plan_is_one_line(tmp_path: Path, bad: str) -> None:
         proc = traindoc("apply", str(path), *extra)
         one_line_error(proc)
         assert len(proc.stderr.strip().splitlines()) == 1, proc.stderr
+
+
+def test_plan_survives_code_python_cannot_parse(tmp_path: Path) -> None:
+    """A project file nested past the parser's limits (MemoryError / RecursionError on CPython 3.11, not
+    SyntaxError), one with a null byte and one over the parse budget sit beside the training script: every cause's
+    fixer reads every code file, and none of them may end `traindoc plan` in a traceback or touch a file."""
+    from traindoc.causes import CAUSES
+    from test_plan_fixtures import root_cause
+
+    root, diag = make_project(tmp_path)
+    hostile = {
+        "unary.py": "x = " + "-" * 100_000 + "1\n",
+        "chain.py": "x = a" + "+a" * 200_000 + "\n",
+        "nul.py": "x = 1\0\n",
+        "big.py": "x = 1\n" * 300_000,  # 1.8 MB: over code_sites.MAX_PARSE_CHARS
+    }
+    for name, text in hostile.items():
+        (root / name).write_text(text)
+    diagnosis = json.loads(diag.read_text())
+    diagnosis["run"]["code_files"] += [str(root / name) for name in hostile]
+    diagnosis["root_causes"] = [root_cause(i + 1, c) for i, c in enumerate(CAUSES)]
+    diag.write_text(json.dumps(diagnosis))
+    before = snapshot(root)
+    proc = traindoc("plan", str(diag), "--root", str(root), "-o", str(tmp_path / "plan.json"))
+    assert "Traceback" not in proc.stderr, proc.stderr
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads((tmp_path / "plan.json").read_text())["plan_id"]
+    assert snapshot(root) == before

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from traindoc.causes import CAUSES
+from traindoc.ingest.budget import DEFAULT_LIMITS
 
 
 @dataclass
@@ -616,15 +617,58 @@ def python_files(paths: Iterable[str]) -> list[str]:
     return list(dict.fromkeys(out))
 
 
+# An AST costs up to ~500 bytes per byte of source (ingest/budget.py, `code_file_bytes`): a file over this is not a
+# training script (those are tens of KB) and is not parsed, so a generated or hostile file cannot take gigabytes.
+MAX_PARSE_CHARS = DEFAULT_LIMITS.code_file_bytes
+
+
+def parse_python(text: str, filename: str = "<unknown>") -> ast.Module | None:
+    """`ast.parse`, or None for text Python cannot parse: a syntax error, a null byte, nesting deep enough to
+    exhaust the parser's recursion or memory (RecursionError / MemoryError, not SyntaxError: a hostile or generated
+    file must not end the run in a traceback), or a file over MAX_PARSE_CHARS. Every parse of a user's file goes
+    through here. Memoised on the text (a plan's fixers read each file once per cause and key; a file that takes the
+    parser to its recursion limit costs ~0.4 s a try): callers only read the tree, never change it."""
+    key = (len(text), hash(text), filename)
+    if key in _TREES:
+        return _TREES[key]
+    tree = None
+    if len(text) <= MAX_PARSE_CHARS:
+        try:
+            tree = ast.parse(text, filename=filename)
+        except (SyntaxError, ValueError, RecursionError, MemoryError):
+            pass
+    _TREES[key] = tree
+    global _TREE_CHARS
+    _TREE_CHARS += len(text) if tree is not None else 0
+    while _TREE_CHARS > _TREE_CACHE_CHARS or len(_TREES) > 1024:  # oldest first: a bounded cache, whatever the input
+        (n, _h, _f), old = next(iter(_TREES.items()))
+        del _TREES[(n, _h, _f)]
+        _TREE_CHARS -= n if old is not None else 0
+    return tree
+
+
+# The memo's bound: source characters whose trees it keeps (~100 bytes of AST a character: ~200 MB at most).
+_TREE_CACHE_CHARS = 2 * MAX_PARSE_CHARS
+_TREES: dict[tuple[int, int, str], ast.Module | None] = {}
+_TREE_CHARS = 0
+
+
+def parse_expression(text: str) -> ast.expr | None:
+    """One Python expression's node (`args.grad_accum_steps`, `loss / 8`), or None when the text is not one."""
+    try:
+        return ast.parse(text, mode="eval").body
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return None
+
+
 def parsed_source(path: str, text: str) -> _Source | None:
     """The parsed file (memoised on path and text), or None for a file Python cannot parse: a syntax error, or
     nesting deep enough to exhaust the parser's recursion or memory (a hostile or generated file is skipped, and
     the other files are still read)."""
     key = (path, hash(text))
     if key not in _PARSED:
-        try:
-            tree = ast.parse(text, filename=path)
-        except (SyntaxError, ValueError, RecursionError, MemoryError):
+        tree = parse_python(text, filename=path)
+        if tree is None:
             return None
         _PARSED[key] = _Source(path, text, tree)
         if len(_PARSED) > 512:
@@ -639,6 +683,8 @@ def locate(code_paths: Iterable[str], causes: Iterable[str] | None = None) -> li
     texts: dict[str, str] = {}
     for f in files:
         try:
+            if Path(f).stat().st_size > MAX_PARSE_CHARS * 4:  # UTF-8: at most 4 bytes a character
+                continue  # not parsed anyway (parse_python): not read either
             texts[f] = Path(f).read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError):
             continue

@@ -22,6 +22,7 @@ import re
 from pathlib import Path
 from typing import Any
 
+from traindoc.evidence.code_sites import parse_python
 from traindoc.plan.config_edit import format_like, read_key
 from traindoc.plan.launch import Launch, command_at, flag_span, launch_config_files
 from traindoc.plan.workspace import Context, Edit, code_texts, level, rel
@@ -127,9 +128,8 @@ def _add_json_key(ctx: Context, rc: dict[str, Any], path: str, key: str, value: 
 
 def _add_kwarg(ctx: Context, rc: dict[str, Any], path: str, key: str, value: Any, why: str) -> bool:
     text = ctx.ws.text(path)
-    try:
-        tree = ast.parse(text)
-    except SyntaxError:
+    tree = parse_python(text)
+    if tree is None:
         return False
     calls = [n for n in ast.walk(tree) if isinstance(n, ast.Call)
              and HF_ARGS_CALL in (getattr(n.func, "id", None), getattr(n.func, "attr", None))]
@@ -150,10 +150,10 @@ def _add_kwarg(ctx: Context, rc: dict[str, Any], path: str, key: str, value: Any
         offset = sum(len(x) for x in lines[:end_line - 1]) + len(line_text.encode("utf-8")[:last.value.end_col_offset]
                                                                  .decode("utf-8", errors="ignore"))
         new = text[:offset] + f", {key}={value_text}" + text[offset:]
-    try:
-        added = [n for n in ast.walk(ast.parse(new)) if isinstance(n, ast.keyword) and n.arg == key]
-    except SyntaxError:
+    new_tree = parse_python(new)
+    if new_tree is None:
         return False
+    added = [n for n in ast.walk(new_tree) if isinstance(n, ast.keyword) and n.arg == key]
     if len(added) != 1 or ast.literal_eval(added[0].value) != value:
         return False
     return _record(ctx, rc, path, text, new, why, f"the {HF_ARGS_CALL}(...) call that configures the Trainer",

@@ -12,6 +12,7 @@ import jinja2
 
 from traindoc.causes import CAUSES
 from traindoc.evidence import code_sites
+from traindoc.evidence.code_sites import parse_python
 from traindoc.plan import regression_probe
 from traindoc.plan.workspace import Context, Edit, code_texts, level, rel
 
@@ -55,9 +56,8 @@ def _act_params(ctx: Context, site: code_sites.CodeSite) -> dict[str, Any] | Non
         return None
     fields: list[str] = []
     for text in code_texts(ctx).values():
-        try:
-            tree = ast.parse(text)
-        except SyntaxError:
+        tree = parse_python(text)
+        if tree is None:
             continue
         for cls in (n for n in ast.walk(tree) if isinstance(n, ast.ClassDef)):
             names = [s.target.id for s in cls.body if isinstance(s, ast.AnnAssign) and isinstance(s.target, ast.Name)]
@@ -75,7 +75,9 @@ def _act_params(ctx: Context, site: code_sites.CodeSite) -> dict[str, Any] | Non
     if not (remainders and n_updates and step_weights):
         return None
     text = ctx.ws.text(site.file)
-    tree = ast.parse(text)
+    tree = parse_python(text)
+    if tree is None:
+        return None
     func = next(n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef) and n.name == site.params["function"]
                 and n.lineno >= site.line)
     header_end = func.body[0].lineno - 1
@@ -118,8 +120,9 @@ def apply_site(ctx: Context, rc: dict[str, Any], site: code_sites.CodeSite) -> b
             if f"{module}." in after and not binds(new_text, module):
                 new_text = add_import(new_text, f"import {module}")
         ast.parse(new_text)
-    except SyntaxError as e:
-        ctx.ws.notes.append(f"{rel(ctx, site.file)}:{site.line}: the {site.template} fix would not parse ({e.msg})")
+    except (SyntaxError, ValueError, RecursionError, MemoryError) as e:
+        why = e.msg if isinstance(e, SyntaxError) else type(e).__name__
+        ctx.ws.notes.append(f"{rel(ctx, site.file)}:{site.line}: the {site.template} fix would not parse ({why})")
         return False
     ctx.ws.set_text(site.file, new_text, Edit(site.file, rc["cause"], "code", site.description + " — fixed",
                                               level(rc, "impact", "high"), level(rc, "effort", "medium"),
@@ -132,7 +135,8 @@ def apply_site(ctx: Context, rc: dict[str, Any], site: code_sites.CodeSite) -> b
 def binds(text: str, module: str) -> bool:
     """The module's top level binds the name `module` (`import torch`, `import torch as torch`); `import
     torch.nn.functional as F` binds only F, so code the fix adds that says `torch.` would raise NameError."""
-    for node in ast.parse(text).body:
+    tree = parse_python(text)
+    for node in tree.body if tree is not None else []:
         if isinstance(node, ast.Import) and any((a.asname or a.name.split(".")[0]) == module and
                                                 (a.asname is None or a.asname == module) for a in node.names):
             return True
@@ -141,7 +145,9 @@ def binds(text: str, module: str) -> bool:
 
 def add_import(text: str, stmt: str) -> str:
     """Insert an import after the module's last top-level import (after a docstring / __future__ at least)."""
-    tree = ast.parse(text)
+    tree = parse_python(text)
+    if tree is None:
+        return text  # unchanged: the caller's own parse check then drops the fix
     last = 0
     for node in tree.body:
         if isinstance(node, ast.Import | ast.ImportFrom):

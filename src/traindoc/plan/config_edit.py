@@ -19,6 +19,8 @@ from typing import Any
 
 import yaml
 
+from traindoc.evidence.code_sites import parse_python
+
 
 class ConfigEditError(ValueError):
     """The key is not found, or the edit would not produce the intended value. One line for the user."""
@@ -212,9 +214,8 @@ def _char_offset(text: str, starts: list[int], lineno: int, col_bytes: int) -> i
 def find_python_value(text: str, key: str) -> tuple[tuple[int, int], str] | None:
     """Span of a Python literal that sets `key` (dotted; the last part is the name, earlier parts pick the class,
     e.g. "optim.muon_lr" prefers `class OptimConfig` / `class OptimizerConfig`), and which kind of site it is."""
-    try:
-        tree = ast.parse(text)
-    except SyntaxError:
+    tree = parse_python(text)
+    if tree is None:
         return None
     parts = key.split(".")
     name, scope = parts[-1], [p.lower() for p in parts[:-1]]

@@ -34,6 +34,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from traindoc.evidence.code_sites import parse_expression, parse_python
 from traindoc.plan import regression_probe
 from traindoc.plan.config_edit import find_value
 from traindoc.plan.config_sites import resolve_config_site
@@ -48,10 +49,7 @@ RUN_OUTPUT = "regression-run"  # the output folder the test's run writes, relati
 
 def setting_name(divisor: str) -> str | None:
     """`args.grad_accum_steps` / `cfg.train.accum` / `grad_accum_steps` -> the setting's name; None for a constant."""
-    try:
-        node = ast.parse(divisor, mode="eval").body
-    except SyntaxError:
-        return None
+    node = parse_expression(divisor)
     return node.attr if isinstance(node, ast.Attribute) else node.id if isinstance(node, ast.Name) else None
 
 
@@ -60,10 +58,8 @@ def parsed_setting(ctx: Context, path: str, divisor: str) -> tuple[str, ast.Modu
     name = setting_name(divisor)
     if name is None:
         return f"the accumulation steps are the constant {divisor}, not a setting a run can change"
-    try:
-        return name, ast.parse(ctx.ws.text(path))
-    except SyntaxError:
-        return f"{rel(ctx, path)} does not parse"
+    tree = parse_python(ctx.ws.text(path))
+    return (name, tree) if tree is not None else f"{rel(ctx, path)} does not parse"
 
 
 def _runs_as_script(tree: ast.Module, line: int) -> bool:
@@ -154,7 +150,9 @@ def accum_entry_probe(ctx: Context, path: str, line: int, divisor: str) -> tuple
         return None, f"{name} is read from {where}, which the test cannot set for one run"
     text = ctx.ws.text(site.file)
     span = find_value(site.file, site.key, text)
-    stree = ast.parse(text)
+    stree = parse_python(text)
+    if stree is None:
+        return None, f"{rel(ctx, site.file)} does not parse"
     if span is not None and span.kind == "argparse_default" and (option := _option(stree, site.key)):
         probe["flag"] = [option, "{n}"]
         return probe, ""

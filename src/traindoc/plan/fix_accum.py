@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from traindoc.evidence.code_sites import parse_expression, parse_python
 from traindoc.plan import entry_probe, lightning_probe, regression_probe
 from traindoc.plan.code_fix import add_test_file, render_template
 from traindoc.plan.workspace import Context, Edit, char_at, code_texts, level, line_starts, rel
@@ -116,9 +117,8 @@ def _manual_sites(path: str, text: str, tree: ast.Module, starts: list[int]) -> 
 
 
 def find_sites(path: str, text: str) -> list[AccumSite]:
-    try:
-        tree = ast.parse(text)
-    except SyntaxError:
+    tree = parse_python(text)
+    if tree is None:
         return []
     starts = line_starts(text)
     seen: set[int] = set()
@@ -158,15 +158,13 @@ def scale_accum_loss(ctx: Context, rc: dict[str, Any]) -> bool:
                 break
             s = todo[0]
             text = ctx.ws.text(path)
-            simple = isinstance(ast.parse(s.loss, mode="eval").body, ast.Name | ast.Attribute | ast.Subscript)
-            divisor = s.divisor if isinstance(ast.parse(s.divisor, mode="eval").body,
+            simple = isinstance(parse_expression(s.loss), ast.Name | ast.Attribute | ast.Subscript)
+            divisor = s.divisor if isinstance(parse_expression(s.divisor),
                                               ast.Name | ast.Attribute | ast.Constant) else f"({s.divisor})"
             new_loss = f"{s.loss if simple else f'({s.loss})'} / {divisor}"
             new_loss = new_loss if s.manual else f"({new_loss})"  # a call's argument needs no parentheses
             new = text[:s.start] + new_loss + text[s.end:]
-            try:
-                ast.parse(new)
-            except SyntaxError:
+            if parse_python(new) is None:
                 break
             line = s.line - 1
             old_line, new_line = text.splitlines()[line], new.splitlines()[line]
@@ -203,7 +201,7 @@ def _add_test(ctx: Context, rc: dict[str, Any], path: str, s: AccumSite) -> None
         if probe is None:
             ctx.ws.notes.append(f"grad_accum_bug: the regression test for {rel(ctx, path)}:{s.line} checks the "
                                 f"division in the source, not by running the loop: {why}")
-    tree = ast.parse(text)
+    tree = parse_python(text) or ast.Module(body=[], type_ignores=[])
     fn = next((n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef)
                and n.lineno <= s.line <= (n.end_lineno or 0)), None)
     description = f"the loss back-propagated every micro-batch is divided by {s.divisor}"
@@ -243,10 +241,10 @@ def _hf_loss_scaled(ctx: Context, rc: dict[str, Any]) -> bool:
     done = False
     for path in code_texts(ctx):
         text = ctx.ws.text(path)
-        try:
-            sites = hf_trainer_sites(ast.parse(text))
-        except SyntaxError:
+        tree = parse_python(text)
+        if tree is None:
             continue
+        sites = hf_trainer_sites(tree)
         lines = text.splitlines(keepends=True)
         for cls in sorted(sites, key=lambda c: c.lineno, reverse=True):  # bottom up: line numbers stay valid
             first = cls.body[0]
@@ -284,7 +282,8 @@ def _add_hf_test(ctx: Context, rc: dict[str, Any], path: str, cls: str, line: in
     if probe is None:
         ctx.ws.notes.append(f"grad_accum_bug: the regression test for {cls} in {rel(ctx, path)} checks the attribute "
                             f"the Trainer reads, not by running the training: {why}")
-        if regression_probe.importable(ast.parse(text)):
+        tree = parse_python(text)
+        if tree is not None and regression_probe.importable(tree):
             probe = {"probe": "hf_class"}
             probe["import_root"], probe["module"] = regression_probe.import_name(Path(path), ctx.ws.root)
     content = render_template("regression_test", cause=rc["cause"], template="hf_loss_scaled", depth=1,

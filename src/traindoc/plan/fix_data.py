@@ -23,6 +23,7 @@ import re
 from pathlib import Path
 from typing import Any
 
+from traindoc.evidence.code_sites import parse_python
 from traindoc.plan import regression_probe
 from traindoc.plan.code_fix import add_test_file, render_template
 from traindoc.plan.workspace import Context, Edit, char_at, code_texts, code_trees, level, line_starts, rel
@@ -48,9 +49,8 @@ def _targets(tree: ast.Module) -> dict[int, str]:
 
 def loader_sites(text: str) -> list[tuple[ast.Call, ast.keyword | None]]:
     """Training DataLoader calls that do not shuffle: (call, its `shuffle=False` keyword or None when absent)."""
-    try:
-        tree = ast.parse(text)
-    except SyntaxError:
+    tree = parse_python(text)
+    if tree is None:
         return []
     named = _targets(tree)
     out = []
@@ -86,9 +86,8 @@ def _is_draw(e: ast.expr) -> bool:
 
 def paired_sites(text: str) -> list[tuple[ast.stmt, ast.stmt, list[ast.stmt]]]:
     """Blocks where two arrays are reindexed by different permutation draws: (first, second, block)."""
-    try:
-        tree = ast.parse(text)
-    except SyntaxError:
+    tree = parse_python(text)
+    if tree is None:
         return []
     out = []
     for node in ast.walk(tree):
@@ -130,9 +129,7 @@ def shuffle_loader(ctx: Context, rc: dict[str, Any]) -> bool:
                            key=lambda n: (n.end_lineno or 0, n.end_col_offset or 0))
                 e = char_at(text, starts, last.end_lineno or last.lineno, last.end_col_offset or 0)
                 new = text[:e] + ", shuffle=True" + text[e:]
-            try:
-                ast.parse(new)
-            except SyntaxError:
+            if parse_python(new) is None:
                 break
             line = call.lineno - 1 if kw is None else kw.value.lineno - 1
             end = (call.end_lineno or call.lineno)
@@ -169,7 +166,8 @@ def pair_permutations(ctx: Context, rc: dict[str, Any]) -> bool:
             lines = text.splitlines(keepends=True)
             indent = lines[a.lineno - 1][:a.col_offset]
             if _is_draw(pa):  # draw it once, by name, before the first use
-                used = {n.id for n in ast.walk(ast.parse(text)) if isinstance(n, ast.Name)}
+                used = {n.id for n in ast.walk(parse_python(text) or ast.Module(body=[], type_ignores=[]))
+                        if isinstance(n, ast.Name)}
                 name = next(n for n in ("perm", "perm_idx", "_perm", "_traindoc_perm") if n not in used)
                 first = f"{indent}{name} = {ast.unparse(pa)}\n{indent}{xa} = {xa}[{name}]\n"
             else:
@@ -177,9 +175,7 @@ def pair_permutations(ctx: Context, rc: dict[str, Any]) -> bool:
             second = f"{indent}{xb} = {xb}[{name}]\n"
             new = "".join(lines[:a.lineno - 1] + [first] + lines[a.end_lineno:b.lineno - 1] + [second]
                           + lines[b.end_lineno:])
-            try:
-                ast.parse(new)
-            except SyntaxError:
+            if parse_python(new) is None:
                 break
             ctx.ws.set_text(path, new, Edit(path, rc["cause"], "code",
                                             f"{rel(ctx, path)}:{a.lineno}: {xa} and {xb} are reindexed by one "
@@ -199,7 +195,8 @@ def _add_pair_test(ctx: Context, rc: dict[str, Any], path: str, line: int) -> No
         probe["probe"] = "paired"
         probe["import_root"], probe["module"] = regression_probe.import_name(Path(path), ctx.ws.root)
     function = probe["function"] if probe else next(
-        (n.name for n in ast.parse(text).body if isinstance(n, ast.FunctionDef) and n.lineno <= line <=
+        (n.name for n in (parse_python(text) or ast.Module(body=[], type_ignores=[])).body
+         if isinstance(n, ast.FunctionDef) and n.lineno <= line <=
          (n.end_lineno or 0)), "")
     content = render_template("regression_test", cause=rc["cause"], template="paired_perm", depth=1,
                               description="inputs and labels are permuted together", rel_file=rel(ctx, path),

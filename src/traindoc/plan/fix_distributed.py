@@ -19,6 +19,7 @@ import re
 from pathlib import Path
 from typing import Any
 
+from traindoc.evidence.code_sites import parse_python
 from traindoc.plan import regression_probe
 from traindoc.plan.code_fix import add_test_file, render_template
 from traindoc.plan.workspace import Context, Edit, code_texts, code_trees, level, rel
@@ -52,9 +53,8 @@ def _sampler_exprs(tree: ast.AST) -> dict[str, str]:
 
 def set_epoch_sites(text: str) -> list[tuple[ast.For, str]]:
     """(epoch loop, sampler expression) for each epoch loop over a DistributedSampler's loader without set_epoch."""
-    try:
-        tree = ast.parse(text)
-    except SyntaxError:
+    tree = parse_python(text)
+    if tree is None:
         return []
     if "set_epoch" in text:
         return []  # the project calls it somewhere: not this bug

@@ -11,6 +11,7 @@ import ast
 import re
 from typing import Any
 
+from traindoc.evidence.code_sites import parse_python
 from traindoc.plan.code_fix import add_import, render_template
 from traindoc.plan.fix_schedule import warmup_steps
 from traindoc.plan.workspace import Context, Edit, code_texts, level, rel
@@ -41,9 +42,8 @@ def _site(tree: ast.Module) -> ast.Return | None:
 
 def lightning_warmup(ctx: Context, rc: dict[str, Any]) -> bool:
     for path, text in code_texts(ctx).items():
-        try:
-            tree = ast.parse(text)
-        except SyntaxError:
+        tree = parse_python(text)
+        if tree is None:
             continue
         ret = _site(tree)
         if ret is None or ret.value is None:
@@ -58,9 +58,7 @@ def lightning_warmup(ctx: Context, rc: dict[str, Any]) -> bool:
             "".join(lines[ret.lineno:])
         if not re.search(r"^\s*import torch\b", new, re.M):
             new = add_import(new, "import torch")
-        try:
-            ast.parse(new)
-        except SyntaxError:
+        if parse_python(new) is None:
             continue
         ctx.ws.set_text(path, new, Edit(path, rc["cause"], "code",
                                         f"configure_optimizers in {rel(ctx, path)}: a linear LR warmup over the first "

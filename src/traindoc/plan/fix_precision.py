@@ -18,6 +18,7 @@ import ast
 from pathlib import Path
 from typing import Any
 
+from traindoc.evidence.code_sites import parse_python
 from traindoc.plan import regression_probe
 from traindoc.plan.add_setting import add_setting
 from traindoc.plan.code_fix import add_test_file, render_template
@@ -99,9 +100,8 @@ def _autocast_dtype(ctx: Context, rc: dict[str, Any]) -> bool:
     """`torch.autocast(..., dtype=torch.float16)` / `torch.cuda.amp.autocast(dtype=torch.half)` -> torch.bfloat16."""
     done = False
     for path, text in code_texts(ctx).items():
-        try:
-            tree = ast.parse(text)
-        except SyntaxError:
+        tree = parse_python(text)
+        if tree is None:
             continue
         spans = []
         for call in (n for n in ast.walk(tree) if isinstance(n, ast.Call)
@@ -120,9 +120,7 @@ def _autocast_dtype(ctx: Context, rc: dict[str, Any]) -> bool:
             raw = new_lines[i].encode("utf-8")
             new_lines[i] = (raw[:v.col_offset] + b"torch.bfloat16" + raw[v.end_col_offset:]).decode("utf-8")
         new = "".join(new_lines)
-        try:
-            ast.parse(new)
-        except SyntaxError:
+        if parse_python(new) is None:
             continue
         for v in spans:
             i = v.lineno - 1

@@ -22,6 +22,7 @@ import re
 from pathlib import Path
 from typing import Any
 
+from traindoc.evidence.code_sites import parse_python
 from traindoc.plan.config_sites import SKIP_DIRS
 from traindoc.plan.workspace import Context, rel
 
@@ -66,9 +67,8 @@ def checkpoints(ctx: Context) -> list[tuple[int, Path]]:
 
 def resume_option(text: str) -> str | None:
     """The resume option the entry script declares with argparse (None: it has none)."""
-    try:
-        tree = ast.parse(text)
-    except SyntaxError:
+    tree = parse_python(text)
+    if tree is None:
         return None
     declared = set()
     for call in (n for n in ast.walk(tree) if isinstance(n, ast.Call) and getattr(n.func, "attr", "") ==

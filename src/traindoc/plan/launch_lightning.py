@@ -19,6 +19,7 @@ import re
 from itertools import islice
 from pathlib import Path
 
+from traindoc.evidence.code_sites import parse_python
 from traindoc.plan.config_edit import find_value, parse_value_text
 from traindoc.plan.launch import MAX_SCRIPT_BYTES, Launch, read_small
 
@@ -58,9 +59,8 @@ def _cli_call(text: str) -> ast.Call | None:
     """The `LightningCLI(...)` call (or a call to a subclass defined in the same file) of an entry script."""
     if "LightningCLI" not in text or "__main__" not in text:
         return None
-    try:
-        tree = ast.parse(text)
-    except (SyntaxError, ValueError, RecursionError):
+    tree = parse_python(text)
+    if tree is None:
         return None
     names = {"LightningCLI"}
     for cls in (n for n in ast.walk(tree) if isinstance(n, ast.ClassDef)):

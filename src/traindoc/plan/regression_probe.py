@@ -18,6 +18,8 @@ import re
 from pathlib import Path
 from typing import Any
 
+from traindoc.evidence.code_sites import parse_expression, parse_python
+
 # top-level calls an importable module may make while defining things (a logger, a device, dataclass helpers)
 SAFE_TOP_CALLS = {"getLogger", "device", "field", "TypeVar", "namedtuple", "compile", "dataclass", "NewType"}
 MODEL = re.compile(r"^(model|net|module|network)$")
@@ -54,10 +56,7 @@ def importable(tree: ast.Module) -> bool:
 
 def _call_args(text: str) -> list[str]:
     """The plain names passed positionally to the call in `text` (`F.sdpa(q, k, v)` -> [q, k, v])."""
-    try:
-        node = ast.parse(text.strip(), mode="eval").body
-    except SyntaxError:
-        return []
+    node = parse_expression(text.strip())
     return [a.id for a in node.args if isinstance(a, ast.Name)] if isinstance(node, ast.Call) else []
 
 
@@ -124,9 +123,8 @@ def _loader_of(loop: ast.For) -> tuple[str, int] | None:
 def function_at(text: str, line: int) -> tuple[ast.Module, ast.FunctionDef] | None:
     """(module, the module-level `def` around `line`) when the module parses and imports without running anything
     but definitions; None otherwise."""
-    try:
-        tree = ast.parse(text)
-    except SyntaxError:
+    tree = parse_python(text)
+    if tree is None:
         return None
     fn = next((n for n in tree.body if isinstance(n, ast.FunctionDef) and n.lineno <= line <= (n.end_lineno or 0)),
               None)
@@ -195,9 +193,8 @@ def set_epoch_probe(text: str, line: int) -> dict[str, Any] | None:
 def probe(template: str, params: dict[str, Any], text: str, function: str | None, line: int = 0
           ) -> dict[str, Any] | None:
     """{"probe": kind, "args": [...], ...} for the fixed module's text, or None (the test reads the source)."""
-    try:
-        tree = ast.parse(text)
-    except SyntaxError:
+    tree = parse_python(text)
+    if tree is None:
         return None
     if not importable(tree):
         return None

@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from traindoc.causes.keys import KEYS
+from traindoc.evidence.code_sites import parse_python
 from traindoc.plan import regression_probe
 from traindoc.plan.code_fix import add_test_file, render_template
 from traindoc.plan.config_edit import config_kind, find_value
@@ -47,10 +48,7 @@ def _check(key: str) -> str:
 
 
 def _tree(text: str) -> ast.Module | None:
-    try:
-        return ast.parse(text)
-    except SyntaxError:
-        return None
+    return parse_python(text)
 
 
 def _only_assigns(tree: ast.Module) -> bool:

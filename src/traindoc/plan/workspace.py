@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from traindoc.evidence.code_sites import MAX_PARSE_CHARS, parse_python
 from traindoc.plan import targets
 from traindoc.plan.launch import Launch
 
@@ -67,9 +68,7 @@ class Workspace:
         """`lines` joined as `path`'s new text, recorded under every edit that made it, only if it still parses: a
         code fix that breaks the file's syntax is dropped whole (False), never half recorded."""
         new = "".join(lines)
-        try:
-            ast.parse(new)
-        except SyntaxError:
+        if parse_python(new) is None:
             return False
         for edit in edits:
             self.set_text(path, new, edit)
@@ -107,6 +106,8 @@ def code_texts(ctx: Context) -> dict[str, str]:
     for f in ctx.code_files:
         if f.endswith(".py") and not Path(f).name.startswith("test_"):
             try:
+                if f not in ctx.ws.texts and Path(f).stat().st_size > MAX_PARSE_CHARS * 4:
+                    continue  # too big to parse (code_sites.parse_python): never a fix site, and not read
                 texts[f] = ctx.ws.text(f)
             except (UnicodeDecodeError, OSError):
                 continue  # not text we could edit byte-exactly: never a fix site
@@ -116,10 +117,9 @@ def code_texts(ctx: Context) -> dict[str, str]:
 def code_trees(ctx: Context) -> Iterator[tuple[str, ast.Module]]:
     """(path, parsed module) of each code file that parses."""
     for path, text in code_texts(ctx).items():
-        try:
-            yield path, ast.parse(text)
-        except SyntaxError:
-            continue
+        tree = parse_python(text)
+        if tree is not None:
+            yield path, tree
 
 
 def line_starts(text: str) -> list[int]:
