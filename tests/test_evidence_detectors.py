@@ -1711,6 +1711,54 @@ def test_code_lint_rules_fire_and_stay_silent(tmp_path) -> None:
         assert det(run) == [], det.__name__
 
 
+_UNDIVIDED = (
+    "def train(model, opt, loader, accum_steps):\n"
+    "    for i, (x, y) in enumerate(loader):\n"
+    "        loss = F.cross_entropy(model(x), y)\n"
+    "        loss.backward()\n"
+    "        if (i + 1) % accum_steps == 0:\n"
+    "            opt.step()\n"
+    "            opt.zero_grad()\n")
+_STALE = (
+    "def train(model, opt, loader):\n"
+    "    for i, (x, y) in enumerate(loader):\n"
+    "        scaler.scale(F.cross_entropy(model(x), y)).backward()\n"
+    "        scaler.step(opt)\n"
+    "        if i % 8 == 0:\n"
+    "            opt.zero_grad()\n")
+
+
+def test_code_accumulation_defect_fires_on_undivided_and_stale_loops(tmp_path) -> None:
+    (tmp_path / "a.py").write_text(_UNDIVIDED)
+    (f,) = code_lint.detect_code_accumulation_defect(make_run(code_files=[str(tmp_path / "a.py")]))
+    assert f.cause == "grad_accum_bug" and f.numbers["kind"] == "undivided" and f.numbers["line"] == 4
+    assert f.strength == code_lint.CODE_ACCUM  # the healthy log shows no blow-up: listed
+    a = healthy_arrays()
+    a["loss"] = a["loss"].copy()
+    a["loss"][600:] = np.nan  # the oversized step blows the run up: confirmed
+    (f,) = code_lint.detect_code_accumulation_defect(make_run(a, code_files=[str(tmp_path / "a.py")]))
+    assert f.strength == code_lint.CODE_ACCUM_SEEN
+    (tmp_path / "b.py").write_text(_STALE)
+    (f,) = code_lint.detect_code_accumulation_defect(make_run(code_files=[str(tmp_path / "b.py")]))
+    assert f.numbers["kind"] == "stale" and f.numbers["accumulation"] == "8" and f.numbers["line"] == 4
+
+
+def test_code_accumulation_defect_silent_on_correct_loops(tmp_path) -> None:
+    variants = [
+        _UNDIVIDED.replace("loss.backward()", "(loss / accum_steps).backward()"),
+        _UNDIVIDED.replace("        loss.backward()\n", "        loss = loss / accum_steps\n        loss.backward()\n"),
+        _STALE.replace("        if i % 8 == 0:\n            opt.zero_grad()\n", "        opt.zero_grad()\n"),
+        _UNDIVIDED.replace("        if (i + 1) % accum_steps == 0:\n", "        if True:\n"),  # no accumulation
+        "def train(model, opt, loader):\n    for x in loader:\n        with acc.accumulate(model):\n"
+        "            acc.backward(model(x))\n            opt.step()\n            opt.zero_grad()\n",
+        "def train(:\n",  # does not parse: skipped
+    ]
+    for i, text in enumerate(variants):
+        path = tmp_path / f"v{i}.py"
+        path.write_text(text)
+        assert code_lint.detect_code_accumulation_defect(make_run(code_files=[str(path)])) == [], text
+
+
 def test_heldout_nonfinite_fires_where_validation_goes_nan_while_training_stays_finite() -> None:
     held = 0.9 + 0.1 * np.exp(-T / 300)
     held[T >= 300] = np.nan  # every evaluation from step 349 on (make_run evaluates every 50 steps from 49)
