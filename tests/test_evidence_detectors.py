@@ -9,7 +9,16 @@ import numpy as np
 import pytest
 
 from traindoc.evidence import all_detectors, context, precision, run_detectors
-from traindoc.evidence.detectors import architecture, code_lint, data, not_learning, numerics, optimisation, systems
+from traindoc.evidence.detectors import (
+    accumulation,
+    architecture,
+    code_lint,
+    data,
+    not_learning,
+    numerics,
+    optimisation,
+    systems,
+)
 from traindoc.ingest.model import ConfigValue, LogEvent, ParamCounts, Run, Sample, Series, Source
 
 N = 1000
@@ -1757,6 +1766,37 @@ def test_code_accumulation_defect_silent_on_correct_loops(tmp_path) -> None:
         path = tmp_path / f"v{i}.py"
         path.write_text(text)
         assert code_lint.detect_code_accumulation_defect(make_run(code_files=[str(path)])) == [], text
+
+
+def _epoch_run(loss: list[float], grad: list[float], epoch: list[float]) -> Run:
+    run = Run()
+    steps = np.arange(1, len(loss) + 1)
+    for name, v in (("loss", loss), ("grad_norm", grad), ("epoch", epoch)):
+        run.add_series(Series(name, steps, np.asarray(v, dtype=float), "run/train.log"))
+    run.finalize()
+    return run
+
+
+def test_partial_cycle_at_epoch_end_fires_when_loss_and_grad_halve_together() -> None:
+    # transformers#38872: the last cycle of 1 of 2 micro-batches, divided by 2, logs half the loss and grad norm
+    run = _epoch_run([1.0, 0.98, 0.5, 0.99, 0.97, 0.49, 0.98], [30, 31, 15.4, 30.5, 30, 15.1, 30.2],
+                     [0.4, 0.8, 1.0, 1.4, 1.8, 2.0, 2.4])
+    (f,) = accumulation.detect_partial_cycle_at_epoch_end(run)
+    assert f.cause == "grad_accum_bug" and f.step == 3 and f.numbers["epoch_ends"] == 2
+    assert f.strength == accumulation.PARTIAL_CYCLES
+
+
+def test_partial_cycle_at_epoch_end_silent_on_an_easy_batch_or_off_the_epoch_end() -> None:
+    epoch = [0.4, 0.8, 1.0, 1.4]
+    # the loss dips at the epoch's end but the grad norm does not follow it
+    assert accumulation.detect_partial_cycle_at_epoch_end(_epoch_run([1.0, 1.0, 0.5, 1.0], [30, 30, 27, 30],
+                                                                     epoch)) == []
+    # both halve together, but mid-epoch
+    assert accumulation.detect_partial_cycle_at_epoch_end(_epoch_run([1.0, 1.0, 0.5, 1.0], [30, 30, 15, 30],
+                                                                     [0.2, 0.4, 0.6, 0.8])) == []
+    # a falling run: the neighbours disagree, the dip is the trend
+    assert accumulation.detect_partial_cycle_at_epoch_end(_epoch_run([2.0, 1.4, 0.7, 0.6], [30, 20, 10, 9],
+                                                                     epoch)) == []
 
 
 def test_heldout_nonfinite_fires_where_validation_goes_nan_while_training_stays_finite() -> None:
