@@ -9,7 +9,16 @@ import numpy as np
 import pytest
 
 from traindoc.evidence import all_detectors, context, precision, run_detectors
-from traindoc.evidence.detectors import architecture, code_lint, data, not_learning, numerics, optimisation, systems
+from traindoc.evidence.detectors import (
+    accumulation,
+    architecture,
+    code_lint,
+    data,
+    not_learning,
+    numerics,
+    optimisation,
+    systems,
+)
 from traindoc.ingest.model import ConfigValue, LogEvent, ParamCounts, Run, Sample, Series, Source
 
 N = 1000
@@ -1709,6 +1718,85 @@ def test_code_lint_rules_fire_and_stay_silent(tmp_path) -> None:
     run = make_run(code_files=[str(good)])
     for det in code_lint.DETECTORS:
         assert det(run) == [], det.__name__
+
+
+_UNDIVIDED = (
+    "def train(model, opt, loader, accum_steps):\n"
+    "    for i, (x, y) in enumerate(loader):\n"
+    "        loss = F.cross_entropy(model(x), y)\n"
+    "        loss.backward()\n"
+    "        if (i + 1) % accum_steps == 0:\n"
+    "            opt.step()\n"
+    "            opt.zero_grad()\n")
+_STALE = (
+    "def train(model, opt, loader):\n"
+    "    for i, (x, y) in enumerate(loader):\n"
+    "        scaler.scale(F.cross_entropy(model(x), y)).backward()\n"
+    "        scaler.step(opt)\n"
+    "        if i % 8 == 0:\n"
+    "            opt.zero_grad()\n")
+
+
+def test_code_accumulation_defect_fires_on_undivided_and_stale_loops(tmp_path) -> None:
+    (tmp_path / "a.py").write_text(_UNDIVIDED)
+    (f,) = code_lint.detect_code_accumulation_defect(make_run(code_files=[str(tmp_path / "a.py")]))
+    assert f.cause == "grad_accum_bug" and f.numbers["kind"] == "undivided" and f.numbers["line"] == 4
+    assert f.strength == code_lint.CODE_ACCUM  # the healthy log shows no blow-up: listed
+    a = healthy_arrays()
+    a["loss"] = a["loss"].copy()
+    a["loss"][600:] = np.nan  # the oversized step blows the run up: confirmed
+    (f,) = code_lint.detect_code_accumulation_defect(make_run(a, code_files=[str(tmp_path / "a.py")]))
+    assert f.strength == code_lint.CODE_ACCUM_SEEN
+    (tmp_path / "b.py").write_text(_STALE)
+    (f,) = code_lint.detect_code_accumulation_defect(make_run(code_files=[str(tmp_path / "b.py")]))
+    assert f.numbers["kind"] == "stale" and f.numbers["accumulation"] == "8" and f.numbers["line"] == 4
+
+
+def test_code_accumulation_defect_silent_on_correct_loops(tmp_path) -> None:
+    variants = [
+        _UNDIVIDED.replace("loss.backward()", "(loss / accum_steps).backward()"),
+        _UNDIVIDED.replace("        loss.backward()\n", "        loss = loss / accum_steps\n        loss.backward()\n"),
+        _STALE.replace("        if i % 8 == 0:\n            opt.zero_grad()\n", "        opt.zero_grad()\n"),
+        _UNDIVIDED.replace("        if (i + 1) % accum_steps == 0:\n", "        if True:\n"),  # no accumulation
+        "def train(model, opt, loader):\n    for x in loader:\n        with acc.accumulate(model):\n"
+        "            acc.backward(model(x))\n            opt.step()\n            opt.zero_grad()\n",
+        "def train(:\n",  # does not parse: skipped
+    ]
+    for i, text in enumerate(variants):
+        path = tmp_path / f"v{i}.py"
+        path.write_text(text)
+        assert code_lint.detect_code_accumulation_defect(make_run(code_files=[str(path)])) == [], text
+
+
+def _epoch_run(loss: list[float], grad: list[float], epoch: list[float]) -> Run:
+    run = Run()
+    steps = np.arange(1, len(loss) + 1)
+    for name, v in (("loss", loss), ("grad_norm", grad), ("epoch", epoch)):
+        run.add_series(Series(name, steps, np.asarray(v, dtype=float), "run/train.log"))
+    run.finalize()
+    return run
+
+
+def test_partial_cycle_at_epoch_end_fires_when_loss_and_grad_halve_together() -> None:
+    # transformers#38872: the last cycle of 1 of 2 micro-batches, divided by 2, logs half the loss and grad norm
+    run = _epoch_run([1.0, 0.98, 0.5, 0.99, 0.97, 0.49, 0.98], [30, 31, 15.4, 30.5, 30, 15.1, 30.2],
+                     [0.4, 0.8, 1.0, 1.4, 1.8, 2.0, 2.4])
+    (f,) = accumulation.detect_partial_cycle_at_epoch_end(run)
+    assert f.cause == "grad_accum_bug" and f.step == 3 and f.numbers["epoch_ends"] == 2
+    assert f.strength == accumulation.PARTIAL_CYCLES
+
+
+def test_partial_cycle_at_epoch_end_silent_on_an_easy_batch_or_off_the_epoch_end() -> None:
+    epoch = [0.4, 0.8, 1.0, 1.4]
+    # the loss dips at the epoch's end but the grad norm does not follow it
+    assert accumulation.detect_partial_cycle_at_epoch_end(_epoch_run([1.0, 1.0, 0.5, 1.0], [30, 30, 27, 30],
+                                                                     epoch)) == []
+    # both halve together, but mid-epoch
+    assert accumulation.detect_partial_cycle_at_epoch_end(_epoch_run([1.0, 1.0, 0.5, 1.0], [30, 30, 15, 30],
+                                                                     [0.2, 0.4, 0.6, 0.8])) == []
+    # a falling run: the neighbours disagree, the dip is the trend
+    assert accumulation.detect_partial_cycle_at_epoch_end(_epoch_run([2.0, 1.4, 0.7, 0.6], [30, 20, 10, 9],
+                                                                     epoch)) == []
 
 
 def test_heldout_nonfinite_fires_where_validation_goes_nan_while_training_stays_finite() -> None:

@@ -520,3 +520,17 @@ def test_per_parameter_norms_of_a_healthy_run_stay_silent() -> None:
                 accumulation.detect_accumulation_sawtooth, accumulation.detect_grad_norm_phase_locked,
                 optimisation.detect_zero_grad_missing, optimisation.detect_zero_grad_sawtooth):
         assert det(run) == []
+
+
+def test_blow_up_under_accumulation_names_an_effective_sgd_lr_above_its_range() -> None:
+    # SGD at 0.1 (inside its range, <= 0.5) with 8 undivided micro-batches trains at 0.8: listed at 0.45
+    cfg = {"grad_accum_steps": (8, "8"), "optimizer": ("sgd", "sgd"), "lr": (0.1, "0.1")}
+    (f,) = accumulation.detect_blow_up_under_accumulation(build(blown_up(True), cfg))
+    assert f.strength == accumulation.EFFECTIVE_LR_STRENGTH < 0.5 and f.numbers["effective_lr_out_of_range"]
+
+
+def test_blow_up_under_accumulation_keeps_0_4_when_the_effective_lr_is_in_range_or_adam() -> None:
+    for opt, lr in (("sgd", 0.01), ("adamw", 1e-3)):  # 8 x 0.01 inside SGD's range; Adam cancels the scale
+        cfg = {"grad_accum_steps": (8, "8"), "optimizer": (opt, opt), "lr": (lr, str(lr))}
+        (f,) = accumulation.detect_blow_up_under_accumulation(build(blown_up(True), cfg))
+        assert f.strength == 0.4 and not f.numbers["effective_lr_out_of_range"], opt

@@ -10,7 +10,8 @@ CAUSE = Cause(
     typical_fix="divide by the accumulation steps / by the token count once",
     detectors=("detect_grad_accum_bug", "detect_accumulation_sawtooth", "detect_loss_summed_over_accumulation",
                "detect_learned_then_lost", "detect_grad_norm_phase_locked",
-               "detect_blow_up_under_accumulation", "detect_explosion_accumulation_lookalike"),
+               "detect_blow_up_under_accumulation", "detect_explosion_accumulation_lookalike",
+               "detect_code_accumulation_defect", "detect_partial_cycle_at_epoch_end"),
     remedy=Remedy(
         "Gradient accumulation scales the loss wrongly",
         "Divide the loss by the accumulation steps exactly once",

@@ -550,9 +550,33 @@ def detect_blow_up_under_accumulation(run: Run) -> list[Finding]:
           f"mean loss without dividing it by {int(k)} makes every update {int(k)}x the configured one (an LR "
           f"{int(k)}x too high in effect); the log cannot tell that from the LR itself, the loop can: check that "
           f"the loss is divided by the accumulation steps once"]
-    return [Finding("detect_blow_up_under_accumulation", "grad_accum_bug", 0.4,
+    strength = 0.4
+    eff = _effective_lr_out_of_range(run, k)
+    if eff:
+        ev.append(eff)
+        strength = EFFECTIVE_LR_STRENGTH
+    return [Finding("detect_blow_up_under_accumulation", "grad_accum_bug", strength,
                     "the loss blows up under gradient accumulation: the accumulated update may be k times too large",
-                    ev, d.onset_step, {"accumulation": k, "rise": d.rise})]
+                    ev, d.onset_step, {"accumulation": k, "rise": d.rise, "effective_lr_out_of_range": bool(eff)})]
+
+
+# With plain SGD an undivided accumulated loss is exactly an LR k times the configured one. A configured SGD LR inside
+# its reference range (context.LR_REFERENCE, scaled to the run's batch) whose k-fold lies above that range's top makes
+# the undivided loss the better reading of a blow-up than the configured LR: still the log's reading, not the loop's
+# (a model may be stable only below the reference range), so it stays listed, just under the report threshold.
+EFFECTIVE_LR_STRENGTH = 0.45
+
+
+def _effective_lr_out_of_range(run: Run, k: float) -> str | None:
+    for c in configured_lrs(run):
+        if c.family != "sgd":
+            continue  # Adam's m / sqrt(v) cancels a constant gradient scale: k x the gradient is not k x the step
+        hi = c.reference[2]
+        if c.value <= hi < k * c.value:
+            return (f"the configured SGD LR {c.value:.3g} is inside its range (<= {hi:.3g}) but {int(k)}x it, "
+                    f"{k * c.value:.3g}, the LR an undivided accumulated loss trains at, is above it: the blow-up fits "
+                    f"the undivided loss better than the configured LR")
+    return None
 
 
 # ------------------------------------------------------------------ an explosion the LR does not explain
@@ -612,7 +636,70 @@ def detect_explosion_accumulation_lookalike(run: Run) -> list[Finding]:
                     got[0], got[1], {"lookalike": True, "listing": True})]
 
 
+# The last accumulation cycle of an epoch, cut short (the Hugging Face Trainer before transformers#39659): a loop that
+# divides every micro-batch's loss by k, the configured accumulation steps, also divides the j < k micro-batches left
+# at an epoch's end by k, so that step logs j/k of the mean loss and its gradient is j/k of the mean gradient. Both the
+# loss and the grad norm at the step that closes an epoch then drop by the same factor and come back on the next step.
+# An easier batch lowers the loss but does not scale the gradient's norm by the same factor, and learning does not
+# come back: the two ratios (point / mean of its two neighbours) agreeing within PARTIAL_MATCH, while both neighbours
+# agree with each other within PARTIAL_FLAT (the run is level there, so the dip is not a trend), is the division.
+# PARTIAL_DROP: a drop of >= 25 % (j/k <= 0.75: any j <= 3 of k = 4, half a cycle or less of larger k) is several
+# times the step-to-step noise of a level stretch, which PARTIAL_FLAT bounds at 10 %.
+PARTIAL_DROP = 0.75
+PARTIAL_MATCH = 0.05
+PARTIAL_FLAT = 0.1
+PARTIAL_CYCLE = 0.6  # confirmed: the exact joint scaling is the division's signature; more epochs, more so
+PARTIAL_CYCLES = 0.7
+
+
+def detect_partial_cycle_at_epoch_end(run: Run) -> list[Finding]:
+    """The loss and the grad norm at an epoch's last step both drop >= 25 % by the same factor (within 5 %) and come
+    back on the next logged step, on a level stretch (see the constants above): the incomplete last accumulation
+    cycle is divided by the full accumulation count. 0.6 for one epoch end, 0.7 for two or more."""
+    loss, g, ep = loss_series(run), total_grad_norm(run), run.series("epoch")
+    if loss is None or g is None or ep is None or len(loss) < 3:
+        return []
+    gi = {int(s): float(v) for s, v in zip(g.steps, g.values, strict=False)}
+    ei = {int(s): float(v) for s, v in zip(ep.steps, ep.values, strict=False)}
+    st, lv = loss.steps, loss.values
+    hits = []
+    for i in range(1, len(st) - 1):
+        e = ei.get(int(st[i]))
+        if e is None or not np.isfinite(e) or e < 1 or abs(e - round(e)) > 1e-6:
+            continue  # not the step that closes an epoch
+        trio_l = lv[i - 1:i + 2]
+        trio_g = np.array([gi.get(int(s), np.nan) for s in st[i - 1:i + 2]])
+        if not (np.all(np.isfinite(trio_l)) and np.all(np.isfinite(trio_g)) and np.all(trio_l > 0)
+                and np.all(trio_g > 0)):
+            continue
+        flat = all(abs(t[0] - t[2]) <= PARTIAL_FLAT * 0.5 * (t[0] + t[2]) for t in (trio_l, trio_g))
+        rl = float(trio_l[1] / (0.5 * (trio_l[0] + trio_l[2])))
+        rg = float(trio_g[1] / (0.5 * (trio_g[0] + trio_g[2])))
+        if flat and rl <= PARTIAL_DROP and abs(rl / rg - 1) <= PARTIAL_MATCH:
+            hits.append((int(st[i]), e, rl, rg))
+    if not hits:
+        return []
+    step, e, rl, rg = hits[0]
+    k, kcv = accumulation_steps(run)
+    cites = " ".join(dict.fromkeys((cite_series(loss), cite_series(g))))  # one file holds both, most often
+    ev = [f"at step {step}, the end of epoch {round(e)}, the loss is {rl:.3g}x and the grad norm {rg:.3g}x the "
+          f"mean of the steps either side, which agree with each other, and both come back on the next step "
+          f"{cites}",
+          "the loss and its gradient scaled down together by the same factor at the step that closes the epoch: "
+          "the last accumulation cycle holds fewer micro-batches but each is still divided by the full "
+          "accumulation count (an easier batch lowers the loss, not the gradient's norm by the same factor)"]
+    if len(hits) > 1:
+        ev.append(f"the same at {len(hits)} epoch ends (steps {', '.join(str(h[0]) for h in hits[:5])})")
+    if k is not None and k >= 2:
+        ev.append(f"gradient accumulation is {int(k)} {cite_config(kcv)}: {rl:.3g} ~ j/{int(k)} for the j "
+                  f"micro-batches left")
+    return [Finding("detect_partial_cycle_at_epoch_end", "grad_accum_bug",
+                    PARTIAL_CYCLES if len(hits) > 1 else PARTIAL_CYCLE,
+                    "the incomplete last accumulation cycle of an epoch is divided by the full accumulation count",
+                    ev, step, {"loss_ratio": rl, "grad_ratio": rg, "epoch_ends": len(hits)})]
+
+
 DETECTORS = [detect_grad_norm_running_sum, detect_grad_norm_ramp_from_start, detect_loss_climbs_as_lr_decays,
              detect_accumulation_sawtooth, detect_loss_summed_over_accumulation, detect_grad_norm_phase_locked,
              detect_blow_up_under_accumulation, detect_explosion_zero_grad_lookalike,
-             detect_explosion_accumulation_lookalike]
+             detect_explosion_accumulation_lookalike, detect_partial_cycle_at_epoch_end]

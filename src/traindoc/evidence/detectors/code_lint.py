@@ -12,7 +12,8 @@ import re
 import numpy as np
 
 from traindoc.evidence import code_sites, stats
-from traindoc.evidence.context import progress
+from traindoc.evidence.context import BLOW_UP, cite_series, divergence, loss_series, progress
+from traindoc.evidence.detectors import accumulation
 from traindoc.evidence.detectors.not_learning import never_learned
 from traindoc.evidence.finding import Finding
 from traindoc.ingest.model import Run
@@ -280,5 +281,193 @@ def detect_code_freeze(run: Run) -> list[Finding]:
                     "the code freezes parameters", ev, None, {"freeze_statements": len(found), "loss_progress": prog})]
 
 
+# ------------------------------------------------------------------------------------------- gradient accumulation
+# The two ways a hand-written accumulation loop goes wrong (docs/causes.md, grad_accum_bug; plan/fix_accum.py fixes
+# the first), read from the loop's shape, never by running it:
+#   undivided: `optimizer.step()` only under `if (i + 1) % N == 0:` while every micro-batch's mean loss is
+#     back-propagated as it is: the step applies the sum of N mean gradients, N times the accumulated batch's mean
+#     gradient (with SGD exactly an LR N times the configured one). The HF, Lightning and Accelerate docs all divide
+#     the loss by N once; a loop that divides nothing (no `/` or `*` on the loss in the loop) has not.
+#   stale: `optimizer.step()` on every micro-batch while `zero_grad()` runs only under `if ... % N == 0:`: each step
+#     re-applies every gradient since the last clear, 1..N of them (the grad-norm sawtooth of
+#     detect_accumulation_sawtooth / detect_grad_norm_phase_locked).
+# Either is a defect in the code alone, but code can be meant (an LR tuned for the summed gradient), so the code
+# alone lists the cause (CODE_ACCUM); the log's own picture of the same mechanism confirms it (CODE_ACCUM_SEEN):
+# a blow-up for the undivided loss (the LR-too-high picture the log alone cannot tell from it), a sawtooth or a
+# phase-locked grad norm for the stale one.
+CODE_ACCUM = 0.45
+CODE_ACCUM_SEEN = 0.7
+# loss.backward(), accelerator.backward(loss), self.manual_backward(loss)
+_BACKWARD_FNS = {"backward", "manual_backward"}
+
+
+def _mod_gate(test: ast.expr) -> ast.expr | None:
+    """N in an `if ... % N == 0:` test (N a name, an attribute or an int above 1)."""
+    for n in ast.walk(test):
+        if isinstance(n, ast.BinOp) and isinstance(n.op, ast.Mod):
+            r = n.right
+            if isinstance(r, ast.Name | ast.Attribute) or (isinstance(r, ast.Constant) and type(r.value) is int
+                                                            and r.value > 1):
+                return r
+    return None
+
+
+def _own_nodes(nodes: list[ast.stmt]) -> list[ast.AST]:
+    """Every node under `nodes`, without nested function or class bodies (another scope's code)."""
+    out: list[ast.AST] = []
+    stack: list[ast.AST] = list(nodes)
+    while stack:
+        n = stack.pop()
+        out.append(n)
+        if not isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef | ast.Lambda):
+            stack.extend(ast.iter_child_nodes(n))
+    return out
+
+
+def _attr_calls(nodes: list[ast.AST], names: set[str]) -> list[ast.Call]:
+    return [n for n in nodes if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and n.func.attr in names]
+
+
+def _loss_of(call: ast.Call) -> ast.expr | None:
+    """The back-propagated expression: `loss` in loss.backward(), scaler.scale(loss).backward(),
+    accelerator.backward(loss), self.manual_backward(loss)."""
+    if call.args:
+        return call.args[0]
+    recv = call.func.value  # type: ignore[attr-defined]
+    if isinstance(recv, ast.Call) and isinstance(recv.func, ast.Attribute) and recv.func.attr == "scale" and recv.args:
+        return recv.args[0]
+    return recv
+
+
+def _scaled(scope: list[ast.AST], loss: ast.expr) -> bool:
+    """The loss is divided or multiplied somewhere in the scope (in the backward call itself, or an assignment or
+    augmented assignment to its name): any scaling counts, the rule only reads loops that scale nothing."""
+    if any(isinstance(b, ast.BinOp) and isinstance(b.op, ast.Div | ast.Mult) for b in ast.walk(loss)):
+        return True
+    name = loss.id if isinstance(loss, ast.Name) else None
+    if name is None:
+        return not isinstance(loss, ast.Attribute | ast.Subscript | ast.Call)
+    for s in scope:
+        if isinstance(s, ast.AugAssign) and isinstance(s.target, ast.Name) and s.target.id == name \
+                and isinstance(s.op, ast.Div | ast.Mult):
+            return True
+        if isinstance(s, ast.Assign) and any(isinstance(t, ast.Name) and t.id == name for t in s.targets) \
+                and any(isinstance(b, ast.BinOp) and isinstance(b.op, ast.Div | ast.Mult) for b in ast.walk(s.value)):
+            return True
+    return False
+
+
+def _gated(node: ast.AST, gates: list[ast.If], parents: dict[ast.AST, ast.AST]) -> ast.If | None:
+    """The `if ... % N == 0:` among `gates` whose body holds `node`, or None."""
+    p = parents.get(node)
+    while p is not None:
+        if isinstance(p, ast.If) and p in gates:
+            return p
+        p = parents.get(p)
+    return None
+
+
+def accumulation_defects(sources: list[code_sites._Source]) -> list[tuple[str, str, int, str, str]]:
+    """(kind, file, line, snippet, N) for each accumulation loop of the undivided or stale kind (see above)."""
+    found = []
+    for src in sources:
+        scopes = [n for n in ast.walk(src.tree) if isinstance(n, ast.For | ast.While | ast.AsyncFor)]
+        # Lightning's manual optimisation: the framework's loop calls the method once per micro-batch
+        scopes += [n for n in ast.walk(src.tree) if isinstance(n, ast.FunctionDef)
+                   and _attr_calls(_own_nodes(n.body), {"manual_backward"})]
+        for scope in scopes:
+            nodes = _own_nodes(scope.body)
+            backs = _attr_calls(nodes, _BACKWARD_FNS)
+            steps = [c for c in _attr_calls(nodes, {"step"}) if code_sites._is_optimizer_step(c)]
+            if not backs or not steps:
+                continue
+            gates = [n for n in nodes if isinstance(n, ast.If) and _mod_gate(n.test) is not None]
+            if not gates:
+                continue
+            if any(isinstance(n, ast.For | ast.While) and n is not scope and _attr_calls(_own_nodes(n.body), {"step"})
+                   for n in nodes):
+                continue  # an outer loop: the inner one is read on its own
+            back, step = backs[0], steps[0]
+            step_gate, back_gate = _gated(step, gates, src.parents), _gated(back, gates, src.parents)
+            loss = _loss_of(back)
+            if step_gate is not None and back_gate is None and loss is not None and not _scaled(nodes, loss):
+                n = ast.unparse(_mod_gate(step_gate.test))  # type: ignore[arg-type]
+                found.append(("undivided", src.path, back.lineno, src.lines[back.lineno - 1].strip(), n))
+                continue
+            clears = _attr_calls(nodes, {"zero_grad", "clear_grad"})
+            clear_gates = [_gated(c, gates, src.parents) for c in clears]
+            if step_gate is None and back_gate is None and clears and all(g is not None for g in clear_gates):
+                n = ast.unparse(_mod_gate(clear_gates[0].test))  # type: ignore[arg-type, union-attr]
+                found.append(("stale", src.path, step.lineno, src.lines[step.lineno - 1].strip(), n))
+    return found
+
+
+def _code_accumulation(run: Run) -> list[tuple[str, str, int, str, str]]:
+    def load() -> list[tuple[str, str, int, str, str]]:
+        sources = []
+        for path in _files(run):
+            if not path.endswith(".py"):
+                continue
+            try:
+                with open(path, encoding="utf-8", errors="replace") as f:
+                    src = code_sites.parsed_source(path, f.read())
+            except OSError:
+                continue
+            if src is not None:
+                sources.append(src)
+        return accumulation_defects(sources)
+    return stats.cached(run, "code_accumulation", load)
+
+
+def detect_code_accumulation_defect(run: Run) -> list[Finding]:
+    """An accumulation loop that steps on the sum of N undivided micro-batch losses, or steps on every micro-batch
+    while clearing only every N (see CODE_ACCUM above): listed from the code alone (0.45), confirmed (0.7) when the
+    log shows what that loop does (a blow-up; a sawtooth or phase-locked grad norm)."""
+    found = _code_accumulation(run)
+    if not found:
+        return []
+    kind, path, line, snippet, n = found[0]
+    where = f"`{snippet[:100]}` [{os.path.basename(path)}:{line}]"
+    if kind == "undivided":
+        ev = [f"{where}: the loss is back-propagated on every micro-batch and never divided by {n}, while the "
+              f"optimiser steps only every {n} (`% {n} == 0`): each update is the sum of {n} mean gradients, "
+              f"{n} times the accumulated batch's mean (an LR {n} times the configured one in effect)"]
+        seen = _blew_up(run)
+    else:
+        ev = [f"{where}: the optimiser steps on every micro-batch but the gradients are cleared only every {n} "
+              f"(`% {n} == 0`): each step re-applies every gradient since the last clear"]
+        seen = _stale_seen(run)
+    strength = CODE_ACCUM
+    if seen:
+        ev.append(seen)
+        strength = CODE_ACCUM_SEEN
+    else:
+        ev.append("the log does not show the loop's effect yet: listed from the code alone (an LR tuned for the "
+                  "summed gradient would be intended)")
+    return [Finding("detect_code_accumulation_defect", "grad_accum_bug", strength,
+                    "the accumulation loop scales the update wrongly", ev, None,
+                    {"kind": kind, "accumulation": n, "line": line})]
+
+
+def _blew_up(run: Run) -> str | None:
+    loss = loss_series(run)
+    if loss is None:
+        return None
+    d = divergence(run, loss.name)
+    if d is None or (d.nonfinite_step is None and d.rise < BLOW_UP - 1):
+        return None
+    how = (f"goes non-finite at step {d.nonfinite_step}" if d.nonfinite_step is not None else
+           f"climbs {d.rise + 1:.3g}x")
+    return (f"and the loss fell to {d.min_value:.4g} by step {d.min_step} and then {how}: the oversized step the "
+            f"code predicts {cite_series(loss)}")
+
+
+def _stale_seen(run: Run) -> str | None:
+    for f in (*accumulation.detect_accumulation_sawtooth(run), *accumulation.detect_grad_norm_phase_locked(run)):
+        return f"and {f.evidence[0]}: the re-applied gradients the code predicts"
+    return None
+
+
 DETECTORS = [detect_code_noncausal_attention, detect_code_inverted_grokfast, detect_code_dead_schedule_key,
-             detect_code_zero_grad_missing, detect_code_unguarded_log, detect_code_freeze]
+             detect_code_zero_grad_missing, detect_code_unguarded_log, detect_code_freeze,
+             detect_code_accumulation_defect]
