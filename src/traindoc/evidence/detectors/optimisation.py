@@ -75,6 +75,35 @@ def _given_back(loss, d) -> float:
     return (d.end_value - d.min_value) / fall if fall > 0 else math.inf
 
 
+# The grad norm at the end of a sustained loss rise is at least this many times its value where the loss was
+# lowest: the same ratio as a grad-norm spike above (5x the previous block's median; healthy runs bump 3x), here
+# reached while the loss climbs rather than in one isolated step
+GRAD_GROWTH = 5.0
+
+
+def _grad_grows_with_loss(g, d) -> str | None:
+    """Why the grad norm grew with a sustained loss rise (for the evidence), or None. The loss and the gradient
+    rising together, every logged grad norm after the loss minimum above its value there and the last one
+    GRAD_GROWTH x it, is the iterates leaving the basin: past the stable step size (sharpness above 2/LR) the
+    oscillation along the sharpest direction grows each step and the gradient with it (Cohen et al. 2021, "Gradient
+    Descent on Neural Networks Typically Occurs at the Edge of Stability"; Lewkowycz et al. 2020). A harder data
+    stretch or a late overfit raises the loss, not a grad norm growing 5x with it."""
+    if g is None:
+        return None
+    st, v = g.finite()
+    if st.size < 4:
+        return None
+    at = int(np.searchsorted(st, d.min_step, side="right")) - 1
+    if at < 0 or v[at] <= 0:
+        return None
+    after = v[at + 1:]
+    if after.size < 2 or not bool((after > v[at]).all()) or float(after[-1]) < GRAD_GROWTH * float(v[at]):
+        return None
+    return (f"the grad norm grew with the loss, from {fmt(float(v[at]))} at step {int(st[at])} (the loss minimum) to "
+            f"{fmt(float(after[-1]))} at step {int(st[-1])}, {float(after[-1]) / float(v[at]):.3g}x, above its value "
+            f"there at every point between: the updates are leaving the basin, a step size past the stable range")
+
+
 def _instability_evidence(run: Run) -> tuple[list[str], int | None, float, dict]:
     """Symptoms of an unstable optimisation: grad-norm spikes, loss divergence, NaN after a blow-up.
     Returns evidence strings, the first step, a 0..1 severity and numbers."""
@@ -131,6 +160,10 @@ def _instability_evidence(run: Run) -> tuple[list[str], int | None, float, dict]
             elif back >= 1 or d.rise >= BLOW_UP - 1:
                 # the loss ended above where it started, or 10x its minimum: training was undone, not disturbed
                 nums["undone"] = True
+            grows = _grad_grows_with_loss(g, d) if after >= 3 and back >= REBOUND else None
+            if grows:
+                ev.append(grows + f" {cite_series(g)}")
+                nums["grad_grows"] = True
             sev = max(sev, rise_sev)
             b = near_boundary(run, d.onset_step, 0.1)
             if b and "stage_boundary" not in nums:
@@ -378,6 +411,12 @@ def detect_lr_too_high(run: Run) -> list[Finding]:
         lone = ctx is not None and ctx.loss_nan and not ctx.recovers and not nan_lead
         in_range = any(c.family != "unknown" for c in lrs) or (lone and lr_cleared(run) is not None)
         strength = (0.2 if in_range else 0.15) + (0.15 if in_range else 0.4) * sev
+        if not in_range and nums.get("grad_grows") and not nums.get("undone"):
+            # the loss and the grad norm rising together: the divergence of a step size beyond the stable range
+            # (_grad_grows_with_loss), weighed as training undone is (the same +0.1, never both: one divergence)
+            sym.append("the loss rose back with the grad norm growing 5x+ beside it: the first reading is a step size "
+                       "beyond the stable range")
+            strength += 0.1
         if not in_range and nums.get("undone"):
             # the loss ended above its first value, 10x its minimum or beyond any vocabulary: a step size beyond the
             # stable range is the textbook reading of training undone (an op failing gives NaN, not a climb; missing
