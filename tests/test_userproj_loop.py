@@ -291,8 +291,9 @@ def test_whole_loop_turns_the_layer_norm_back_on(name: str, tmp_path: Path, monk
 # grad_accum_bug: looped in make test on plain argparse (a plain PyTorch loop, code fix by --fix), the HF Trainer
 # script where realised (the Trainer subclass form), Hydra (the accumulation read from its primary config),
 # Lightning in code (manual optimisation: self.manual_backward) and LightningCLI (the same module, its accumulation
-# in the YAML the Makefile loads, the retrain recovered from the config the run saved); bench/bench_userproj.py loops
-# every layout with Layout.accum
+# in the YAML the Makefile loads, the retrain recovered from the config the run saved) and nanoGPT (its inner
+# micro-step loop, the division back as its own statement; 200 iterations of 8 micro-batches, ~5 CPU-s a run);
+# bench/bench_userproj.py loops every layout with Layout.accum
 ACCUM_LAYOUTS = [n for n in ("plain_argparse", "hf_script", "hydra", "lightning_code", "lightning_cli", "nanogpt")
                  if n in layouts_for("grad_accum_bug")]
 
