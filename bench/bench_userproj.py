@@ -8,10 +8,11 @@ module, Hydra, plain argparse, the notebook, MLflow (a dtype setting), HfArgumen
 Trainer ones, Hydra, nanoGPT) whose code can continue from a checkpoint (its first run: the base run and the run
 continued from it), vanishing_gradients on the seven whose model is defined in the user's code with
 depth/activation/LayerNorm options (Lightning in code, LightningCLI, Hydra, plain argparse, the dataclass module, the
-notebook, MLflow), grad_accum_bug on the ten where the undivided loss shows (all but nanoGPT and accelerate:
-docs/plan-apply-verify.md). The user's first run with that cause's fault (launched as they do, through sh or make: the
-baseline, a plain training run measured in the same process), then diagnose that run's folder -> plan -> apply (+ the
-project's tests) -> retrain with the recovered (or given) command -> verify.
+notebook, MLflow), grad_accum_bug on the eleven where the undivided loss shows (all but accelerate, whose plain
+Trainer divides the model's own loss: docs/plan-apply-verify.md). The user's first run with that cause's fault
+(launched as they do, through sh or make: the baseline, a plain training run measured in the same process), then
+diagnose that run's folder -> plan -> apply (+ the project's tests) -> retrain with the recovered (or given) command
+-> verify.
 The ratio loop / first run is what traindoc adds on top of one training.
 Goal (issue 9): <= 2 min per layout on the project's 2-core machine.
 
@@ -137,8 +138,9 @@ def main() -> int:
             "micro-batches with the loss division the project ships removed (plain argparse, the dataclass module, "
             "the notebook, MLflow, Hydra: SGD 0.5, the code fix by --fix; the HF script and the two HfArgumentParser "
             "layouts: their Trainer subclass without loss_is_scaled_for_ga = False, AdamW 3e-3; Lightning in code "
-            "and LightningCLI: manual optimisation, self.manual_backward(loss) undivided, SGD 0.5; not nanoGPT, "
-            "whose AdamW-only code shows no harm, nor accelerate, whose library divides the loss itself: "
+            "and LightningCLI: manual optimisation, self.manual_backward(loss) undivided, SGD 0.5; nanoGPT: its "
+            "micro-step loop's loss = loss / gradient_accumulation_steps removed, AdamW 3e-3, the logged loss 8x "
+            "the held-out one; not accelerate, whose library divides the loss itself: "
             "docs/plan-apply-verify.md).\n\n"
             f"{table(rows)}\n\n{len(rows)} loops, {sum(r['passed'] for r in rows)} fixed. "
             f"Worst loop {worst:.1f} s ({'within' if worst <= GOAL_S else 'over'} the "

@@ -62,7 +62,8 @@ class Layout:
     vanish_fixed_in: str = ""  # the file holding that switch, where it is not the vanish_at file (a code default)
     # grad_accum_bug: the edits (file or "launch", its text as shipped, its text in the faulty run) that make the user
     # accumulate gradients over several micro-batches with the loss no longer divided by their number (the division
-    # the shipped code makes, removed); None where the fault does no harm the run shows (nanoGPT's AdamW)
+    # the shipped code makes, removed); None where the layout's code has no division to remove (accelerate's plain
+    # Trainer divides the model's own loss itself: docs/plan-apply-verify.md, "grad_accum_bug")
     accum: tuple[tuple[str, str, str], ...] | None = None
     fix_accum: str | None = None  # `plan --fix` for grad_accum_bug, as `fix` for lr_too_high
     # what the user passes as `plan --fix` for vanishing_gradients: None where the run's own log makes it the top
@@ -305,7 +306,18 @@ LAYOUTS = {
                                "n_embd = 3072\n",
                                'out_dir = "out-letters"\nmax_iters = 300\nlearning_rate = 3e-3\nwarmup_iters = 0\n'
                                f'n_embd = 3072\ninit_from = "{NANO_CKPT}"\n'),),
-                      base_ckpt=NANO_CKPT),
+                      base_ckpt=NANO_CKPT,
+                      # grad_accum_bug: nanoGPT's own accumulation (an inner loop over gradient_accumulation_steps
+                      # micro-batches, each loss divided by it, the logged loss the last one times it) with the
+                      # division removed, AdamW at 3e-3 over 8 micro-batches and nanoGPT's estimate_loss every 50
+                      # iterations. AdamW's update hardly changes (m / sqrt(v) does not scale with the gradient, and
+                      # the clip at 1.0 rescales both alike), but the logged loss is 8x the micro-batch's: 7.8-8.1x the
+                      # held-out loss its estimate_loss prints, so grad_accum_bug is first at 0.94, planned by default
+                      # (docs/plan-apply-verify.md, "grad_accum_bug")
+                      accum=(("config/train_letters.py", "learning_rate = 1.0  # a small model tolerates a large LR?\n",
+                              f"learning_rate = 3e-3\ngradient_accumulation_steps = {ACCUM}\neval_interval = 50\n"),
+                             ("train.py", "            loss = loss / gradient_accumulation_steps  # scale the loss to "
+                              "account for gradient accumulation\n", ""))),
     "hydra": Layout("sh run.sh", "outputs/*/*", ("run.sh", "python train.py optim.lr={lr} trainer.max_steps=200"),
                     "python train.py optim.lr={lr} trainer.max_steps=200", lr_at=("run.sh", "optim.lr=1.0"),
                     # its code warms up over optim.warmup_steps and then holds the LR (schedule: constant, as shipped)

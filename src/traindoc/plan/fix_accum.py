@@ -8,6 +8,11 @@ loss is already divided by N (in the backward call, an assignment or `/=`) is le
 Hugging Face `num_items_in_batch` way); that needs the token count of every micro-batch before the first backward,
 so it is a manual step, said in the plan's notes.
 
+nanoGPT's form: an inner `for micro_step in range(N):` that back-propagates every micro-batch, the optimizer stepped
+once after it. nanoGPT divides with its own statement, `loss = loss / gradient_accumulation_steps`, and logs
+`loss.item() * gradient_accumulation_steps`; the fix puts that statement back before the backward (wrapping the
+backward's receiver instead would leave the logged loss N times the micro-batch's).
+
 The Lightning form (manual optimisation, `self.automatic_optimization = False`): a method, `training_step` as
 Lightning's manual-optimisation docs write it, that calls `self.manual_backward(loss)` on every micro-batch and
 `opt.step()` under `if (batch_idx + 1) % N == 0:`. Lightning's own loop runs it once per batch and divides nothing
@@ -46,6 +51,9 @@ class AccumSite:
     divisor: str
     summed: bool  # the loss is a sum (reduction="sum"): divide by the token count, not by N
     manual: bool = False  # Lightning's `self.manual_backward(loss)`: the loss is the call's argument
+    # nanoGPT's inner micro-step loop: the division goes back as its own statement, `loss = loss / N` before the
+    # backward, so that a later `loss.item() * N` (nanoGPT's logged loss) is the micro-batch's mean again
+    assign: bool = False
 
 
 def _divisor(test: ast.expr) -> ast.expr | None:
@@ -116,13 +124,50 @@ def _manual_sites(path: str, text: str, tree: ast.Module, starts: list[int]) -> 
     return out
 
 
+def _range_count(loop: ast.For) -> ast.expr | None:
+    """N of a `for _ in range(N):` loop (a name, an attribute or an integer above 1), or None."""
+    it = loop.iter
+    if not (isinstance(it, ast.Call) and isinstance(it.func, ast.Name) and it.func.id == "range"
+            and len(it.args) == 1 and not it.keywords):
+        return None
+    n = it.args[0]
+    if isinstance(n, ast.Name | ast.Attribute) or (isinstance(n, ast.Constant) and isinstance(n.value, int)
+                                                   and not isinstance(n.value, bool) and n.value > 1):
+        return n
+    return None
+
+
+def _micro_step_sites(path: str, text: str, tree: ast.Module, starts: list[int]) -> list[AccumSite]:
+    """nanoGPT's form: an inner `for micro_step in range(N):` that back-propagates every micro-batch and steps no
+    optimizer, inside a loop that steps one after it (`scaler.step(optimizer)` / `optimizer.step()`)."""
+    out = []
+    for outer in (n for n in ast.walk(tree) if isinstance(n, ast.For | ast.While)):
+        for inner in (n for n in ast.walk(outer) if isinstance(n, ast.For) and n is not outer):
+            n = _range_count(inner)
+            if n is None or _calls(inner, "step"):
+                continue
+            inside = {id(c) for c in _calls(inner, "step")}
+            if not [c for c in _calls(outer, "step") if id(c) not in inside]:
+                continue
+            for call in _calls(inner, "backward"):
+                if call.args or call.keywords or not isinstance(call.func.value, ast.Name):  # type: ignore[attr-defined]
+                    continue
+                loss = call.func.value  # type: ignore[attr-defined]
+                if _divided(inner, loss, n):
+                    continue
+                s = char_at(text, starts, loss.lineno, loss.col_offset)
+                out.append(AccumSite(path, s, s + len(loss.id), loss.lineno, loss.id, ast.unparse(n),
+                                     _summed(inner), assign=True))
+    return out
+
+
 def find_sites(path: str, text: str) -> list[AccumSite]:
     tree = parse_python(text)
     if tree is None:
         return []
     starts = line_starts(text)
     seen: set[int] = set()
-    out = _manual_sites(path, text, tree, starts)
+    out = _manual_sites(path, text, tree, starts) + _micro_step_sites(path, text, tree, starts)
     for loop in (n for n in ast.walk(tree) if isinstance(n, ast.For | ast.While)):
         n = _gate(loop)
         if n is None:
@@ -162,20 +207,32 @@ def scale_accum_loss(ctx: Context, rc: dict[str, Any]) -> bool:
             divisor = s.divisor if isinstance(parse_expression(s.divisor),
                                               ast.Name | ast.Attribute | ast.Constant) else f"({s.divisor})"
             new_loss = f"{s.loss if simple else f'({s.loss})'} / {divisor}"
-            new_loss = new_loss if s.manual else f"({new_loss})"  # a call's argument needs no parentheses
-            new = text[:s.start] + new_loss + text[s.end:]
+            if s.assign:  # its own statement before the backward's line, at that line's indentation
+                at = text.rfind("\n", 0, s.start) + 1
+                indent = text[at:s.start]
+                if indent.strip():  # the backward is not the line's first statement: wrap it in place instead
+                    s.assign = False
+                else:
+                    new = (text[:at] + f"{indent}{s.loss} = {new_loss}  # each micro-batch adds 1/{s.divisor} of "
+                           "the accumulated batch's gradient\n" + text[at:])
+            if not s.assign:
+                new_loss = new_loss if s.manual else f"({new_loss})"  # a call's argument needs no parentheses
+                new = text[:s.start] + new_loss + text[s.end:]
             if parse_python(new) is None:
                 break
             line = s.line - 1
             old_line, new_line = text.splitlines()[line], new.splitlines()[line]
             what = (f"self.manual_backward({s.loss}) -> self.manual_backward({new_loss})" if s.manual else
+                    f"{s.loss} = {new_loss} before {s.loss}.backward()" if s.assign else
                     f"{s.loss}.backward() -> {new_loss}.backward()")
             ctx.ws.set_text(path, new, Edit(path, rc["cause"], "code",
                                             f"{what}: each of the {s.divisor} "
                                             "accumulated micro-batches adds 1/N of the gradient, so the update is the "
                                             f"mean over the accumulated batch, not {s.divisor} times it",
                                             level(rc, "impact", "high"), level(rc, "effort", "low"),
-                                            level(rc, "risk", "low"), [new_line], [old_line], "accum_scale"))
+                                            level(rc, "risk", "low"),
+                                            [new_line, old_line] if s.assign else [new_line], [old_line],
+                                            "accum_scale"))
             _add_test(ctx, rc, path, s)
             done = True
     return done
@@ -194,6 +251,13 @@ def _add_test(ctx: Context, rc: dict[str, Any], path: str, s: AccumSite) -> None
         if probe is None:
             ctx.ws.notes.append(f"grad_accum_bug: the regression test for {rel(ctx, path)}:{s.line} checks the "
                                 f"division in the source, not by training the module: {why}")
+    elif s.assign:
+        # the micro-step loop's N is a name the config file or the command line sets before the loop runs (nanoGPT's
+        # configurator exec): no single place the entry probe could set it to 1 and 4
+        probe = None
+        ctx.ws.notes.append(f"grad_accum_bug: the regression test for {rel(ctx, path)}:{s.line} checks the "
+                            f"division in the source, not by running the loop: its micro-step count {s.divisor} is "
+                            "set by the configuration the script executes")
     elif (probe := regression_probe.accum_probe(text, s.line, s.divisor)) is not None:
         probe["import_root"], probe["module"] = regression_probe.import_name(Path(path), ctx.ws.root)
     else:
