@@ -15,7 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from test_plan_fixtures import make_project, snapshot
+from test_plan_fixtures import make_project, root_cause, snapshot
+from traindoc.causes import CAUSES
 from traindoc.cli import main
 from traindoc.plan.build import build_plan, compute_plan_id
 
@@ -216,9 +217,6 @@ def test_plan_survives_code_python_cannot_parse(tmp_path: Path) -> None:
     """A project file nested past the parser's limits (MemoryError / RecursionError on CPython 3.11, not
     SyntaxError), one with a null byte and one over the parse budget sit beside the training script: every cause's
     fixer reads every code file, and none of them may end `traindoc plan` in a traceback or touch a file."""
-    from traindoc.causes import CAUSES
-    from test_plan_fixtures import root_cause
-
     root, diag = make_project(tmp_path)
     hostile = {
         "unary.py": "x = " + "-" * 100_000 + "1\n",
