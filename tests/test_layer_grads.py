@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from traindoc.evidence.context import layer_grad_norms
-from traindoc.evidence.detectors.layer_grads import detect_layer_grad_decay
+from traindoc.evidence.detectors.layer_grads import detect_layer_grad_decay, detect_layers_without_gradient
 from traindoc.ingest import load_run
 from traindoc.ingest.model import Run, Series
 from traindoc.ingest.names import canonical_metric, layer_grad_param
@@ -119,3 +119,43 @@ def test_silent_on_the_same_real_run_with_its_layer_norm_on() -> None:
     run = load_run([DATA / "layer_norm"])
     assert layer_grad_norms(run) is not None
     assert detect_layer_grad_decay(run) == []
+
+
+# ------------------------------------------------------------------------------ layers with no gradient (frozen)
+
+
+def frozen_input_side(layers: int = 10, frozen: int = 6) -> np.ndarray:
+    norms = geometric(layers, 1.5)
+    norms[:, :frozen] = 0.0  # requires_grad=False: the logger writes 0.0 at every step
+    return norms
+
+
+def test_zero_layers_fire_frozen_params_when_the_loss_barely_falls() -> None:
+    # the loss falls ~10 % (3.2 -> 2.7): the output follows its input, so no dead layer; 6 of 10 layers never change
+    f = detect_layers_without_gradient(layer_run(frozen_input_side(), stall_loss(2.7)))
+    assert f and f[0].cause == "frozen_params" and f[0].strength >= 0.5 and f[0].step == 0, f
+    assert "6 of 10 layers" in f[0].evidence[0] and "net.0..net.5" in f[0].evidence[0]
+    assert "net.6..net.9 get gradient" in f[0].evidence[0]
+
+
+def test_zero_layers_listed_below_half_while_the_loss_does_not_move() -> None:
+    # a flat loss: a dead ReLU layer zeroes the same gradients, so the freeze is listed, not asserted
+    f = detect_layers_without_gradient(layer_run(frozen_input_side(), stall_loss(3.2)))
+    assert f and f[0].strength < 0.5 and "dead units" in f[0].evidence[-1], f
+
+
+def test_zero_layers_beside_a_loss_that_learns_are_a_frozen_backbone_by_design() -> None:
+    f = detect_layers_without_gradient(layer_run(frozen_input_side(), stall_loss(0.9)))
+    assert f and f[0].strength <= 0.25, f
+
+
+def test_silent_on_tiny_but_nonzero_layers_and_on_rounded_logs() -> None:
+    # vanishing, not frozen: 1e-6 of the output side is still a gradient
+    assert detect_layers_without_gradient(layer_run(geometric(10, 7.0), stall_loss(2.7))) == []
+    # a log printing 4 decimals writes a vanishing 3e-5 as 0.0000: its zeros prove nothing
+    rounded = layer_run(frozen_input_side(), stall_loss(2.7))
+    for series in rounded.metrics.values():
+        series.values[:] = np.round(series.values, 4)
+    assert detect_layers_without_gradient(rounded) == []
+    # every layer at zero is the global rule's case (detect_frozen_params), not this one
+    assert detect_layers_without_gradient(layer_run(np.zeros((N, 10)), stall_loss(2.7))) == []
