@@ -980,7 +980,9 @@ def unexplained_candidate(run: Run, cause: str, detector: str) -> list[Finding]:
     out = ruled_out(run)
     if cause in out:
         return []
-    others = ", ".join(c for c in UNEXPLAINED if c != cause and c not in out)
+    # a configured LR inside its range crosses lr_too_low off (below): it is not one of the look-alikes left
+    others = ", ".join(c for c in UNEXPLAINED if c != cause and c not in out
+                       and not (c == "lr_too_low" and configured_lrs(run)))
     ev = [*nl.evidence, f"nothing in the log tells the look-alikes apart ({cause}, {others}): no trainable count, "
           "no activation/bias/depth config, no LR collapse or LR far under its range"]
     if out:
