@@ -9,6 +9,7 @@ import numpy as np
 
 from traindoc.evidence.context import layer_grad_norms
 from traindoc.evidence.detectors.layer_grads import detect_layer_grad_decay, detect_layers_without_gradient
+from traindoc.evidence.detectors.not_learning import SOLE_READING
 from traindoc.ingest import load_run
 from traindoc.ingest.model import Run, Series
 from traindoc.ingest.names import canonical_metric, layer_grad_param
@@ -181,7 +182,9 @@ def test_real_frozen_and_dead_runs_are_told_apart_by_their_biases() -> None:
         return [(c.cause, c.confidence) for c in rank_causes(run_detectors(run), run)]
 
     chance = top("frozen_at_chance")  # weights and biases of net.0..net.6 at 0: dead units ruled out
-    assert chance[0][0] == "frozen_params" and chance[0][1] >= 0.5, chance
+    assert chance[0][0] == "frozen_params", chance
+    sole = [f for f in run_detectors(load_run([DATA / "frozen_at_chance"])) if f.cause == "frozen_params"]
+    assert any(f.strength == SOLE_READING and "rules out every other look-alike" in f.evidence[-1] for f in sole), sole
     little = load_run([DATA / "frozen_learns_little"])
     f = detect_layers_without_gradient(little)
     assert f and f[0].strength >= 0.5 and "net.0..net.6" in f[0].evidence[0], f
