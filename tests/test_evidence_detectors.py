@@ -1902,3 +1902,25 @@ def test_lr_too_high_reads_a_trainers_nan_guard_after_the_last_loss() -> None:
     # the loss went on after the message: a skipped batch, not a stopped run; the LR alone stays a candidate
     later = optimisation.detect_lr_too_high(guarded(2))
     assert later and later[0].strength <= 0.45 and not any("non-finite loss" in e for e in later[0].evidence)
+
+
+_NO_ZERO_GRAD = ("def train(model, opt, batches):\n    for b in batches:\n        loss = model(b)\n"
+                 "        loss.backward()\n        opt.step()\n")
+
+
+def test_code_zero_grad_missing_confirmed_by_a_loss_that_degrades(tmp_path) -> None:
+    """No grad norm logged: the code site plus a loss that ends >= 1.5x its minimum (from step 60 on the sum of
+    gradients overshoots) is the confirmed reading; the same code beside a loss that keeps falling stays at 0.5."""
+    code = tmp_path / "train.py"
+    code.write_text(_NO_ZERO_GRAD)
+    t = np.arange(N, dtype=float)
+    degrading = np.where(t < 60, 2.0 - t / 60, 1.0 + (t - 60) / (N - 60))  # min 1.0 at step 60, ends ~2
+    f = code_lint.detect_code_zero_grad_missing(make_run({"loss": degrading}, code_files=[str(code)]))
+    assert f and f[0].strength >= 0.7 and "2.0x its minimum 1 (step 60)" in f[0].evidence[-1], f
+    falling = 2.0 * np.exp(-t / 80)
+    f = code_lint.detect_code_zero_grad_missing(make_run({"loss": falling}, code_files=[str(code)]))
+    assert f and f[0].strength == 0.5 and len(f[0].evidence) == 1, f
+    blown = degrading.copy()
+    blown[N // 2:] = np.nan
+    f = code_lint.detect_code_zero_grad_missing(make_run({"loss": blown}, code_files=[str(code)]))
+    assert f and f[0].strength >= 0.7 and f"non-finite at step {N // 2}" in f[0].evidence[-1], f

@@ -12,7 +12,8 @@ CAUSE = Cause(
     tell_apart=(
         "Trainable count far below total, or grad norm ~0; look for `freeze_backbone` or `requires_grad = False`."
     ),
-    detectors=("detect_frozen_params", "detect_loss_recurs", "detect_loss_never_moved", "detect_code_freeze"),
+    detectors=("detect_frozen_params", "detect_loss_recurs", "detect_loss_never_moved", "detect_code_freeze",
+               "detect_layers_without_gradient"),
     remedy=Remedy(
         "Parameters that should train are frozen",
         "Unfreeze them (requires_grad) and pass them to the optimiser",

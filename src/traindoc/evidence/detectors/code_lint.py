@@ -102,6 +102,39 @@ def detect_code_dead_schedule_key(run: Run) -> list[Finding]:
                     [f"{_cite(s)}: '{key}' is written but never read"], None, {}, [_fix_site(s)])]
 
 
+# Code + the harm it predicts, where no grad norm is logged: a loop that never clears its gradients steps along
+# the sum of every gradient so far, so its updates keep growing and, once past the minimum, make the run worse.
+# A loss that ends >= DEGRADED x its minimum (the same 1.5x accumulation.detect_grad_norm_running_sum reads as
+# "ever larger steps make the run worse"), or turns non-finite, is that harm; with the code site showing the missing
+# zero_grad, it is what an engineer reads as confirmed. A loss that merely stalls is not: 0.5 stays.
+CODE_ZERO_GRAD_WITH_LOSS = 0.7
+DEGRADED = 1.5
+MIN_LOSS_POINTS = 5
+
+
+def _loss_degrades(run: Run) -> str | None:
+    """Evidence that the training loss ends >= DEGRADED x its minimum, or goes non-finite after one; else None."""
+    loss = loss_series(run)
+    if loss is None or len(loss) < MIN_LOSS_POINTS:
+        return None
+    st, v = loss.steps, loss.values
+    ok = np.isfinite(v)
+    if int(ok.sum()) < MIN_LOSS_POINTS:
+        return None
+    fin_st, fin_v = st[ok], v[ok]
+    i = int(np.argmin(fin_v))
+    low = float(fin_v[i])
+    bad = np.flatnonzero(~ok & (st > fin_st[i]))
+    if bad.size:
+        return (f"the loss reached {low:.4g} at step {int(fin_st[i])} and went non-finite at step {int(st[bad[0]])}: "
+                f"ever larger steps along the summed gradients {cite_series(loss)}")
+    end = float(np.median(fin_v[-3:]))
+    if low > 0 and end >= DEGRADED * low and i < fin_v.size - 3:
+        return (f"the loss ends at {end:.4g}, {end / low:.1f}x its minimum {low:.4g} (step {int(fin_st[i])}): ever "
+                f"larger steps along the summed gradients make the run worse {cite_series(loss)}")
+    return None
+
+
 def detect_code_zero_grad_missing(run: Run) -> list[Finding]:
     """A training loop that calls .backward() and optimizer.step() with no zero_grad (or grad = None)."""
     hits = _sites(run, "zero_grad_missing")
@@ -122,6 +155,11 @@ def detect_code_zero_grad_missing(run: Run) -> list[Finding]:
                 ev.append(f"grad_norm grew {late / early:.3g}x over the run ({early:.3g} -> {late:.3g}): the "
                           f"gradients of every step are summed")
                 strength = 0.8
+    if strength < CODE_ZERO_GRAD_WITH_LOSS:
+        harm = _loss_degrades(run)
+        if harm is not None:
+            ev.append(harm)
+            strength = CODE_ZERO_GRAD_WITH_LOSS
     return [Finding("detect_code_zero_grad_missing", "zero_grad_missing", strength,
                     "the training loop never clears gradients", ev, None, {}, [_fix_site(s)])]
 

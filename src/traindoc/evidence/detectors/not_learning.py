@@ -755,6 +755,21 @@ def _code_freezes(run: Run) -> bool:
     return bool(run.code_files) and bool(code_freezes(run))
 
 
+def _layers_without_gradient(run: Run) -> tuple[str, bool] | None:
+    """Whole layers whose logged grad norm is exactly 0 at every step beside layers with gradient
+    (layer_grads.layers_without_gradient), in words, and whether each such layer's logged bias is exactly 0 too
+    (layer_grads.biases_zero_too); None when the log does not show that."""
+    from traindoc.evidence.detectors.layer_grads import biases_zero_too, layers_without_gradient  # it imports us
+
+    z = layers_without_gradient(run)
+    if z is None:
+        return None
+    lg, frozen, trained = z
+    span = lambda b: b[0] if len(b) == 1 else f"{b[0]}..{b[-1]}"  # noqa: E731
+    return (f"{len(frozen)} of {len(lg.blocks)} layers ({span(frozen)}) get exactly 0 gradient at every logged step "
+            f"while {span(trained)} get gradient {cite_series(lg.series)}", biases_zero_too(run, frozen))
+
+
 def _grad_median(run: Run, zero: bool = False, tiny: bool = False) -> bool:
     g = run.series("grad_norm")
     if g is None:
@@ -926,6 +941,19 @@ def ruled_out(run: Run) -> dict[str, str]:
                "part is more than a bias")
         for cause in ("dead_units", "frozen_params"):
             out.setdefault(cause, why)
+    zeros = _layers_without_gradient(run) if nl is not None else None
+    if zeros is not None:
+        words, whole_modules = zeros
+        why = (f"{words}: labels detached from their inputs, a small LR and a vanishing signal all leave every weight "
+               "a non-zero gradient; only frozen layers, or dead units zeroing the layers they feed, give exact zeros")
+        for cause in ("data_pipeline_bug", "vanishing_gradients", "lr_too_low"):
+            out.setdefault(cause, why)
+        if whole_modules:
+            # dead units zero the weights of the first layer after them (its input is 0) but not its bias, which
+            # still gets the error signal: some layer then shows a zero weight beside a live bias. Zero weights and
+            # zero biases together, layer by layer, are whole modules taken out of training.
+            out.setdefault("dead_units", f"{words}, weights and biases alike: dead units would leave the bias of the "
+                                         "first layer they feed a gradient (its input is 0, its error signal is not)")
     if nl is not None and nl.heldout_above:
         # worse than guessing on held-out data takes an output that varies with the input: dead units and saturated
         # (vanishing-gradient) nets give a near-constant output, which scores ln(k); labels detached from their
@@ -980,7 +1008,9 @@ def unexplained_candidate(run: Run, cause: str, detector: str) -> list[Finding]:
     out = ruled_out(run)
     if cause in out:
         return []
-    others = ", ".join(c for c in UNEXPLAINED if c != cause and c not in out)
+    # a configured LR inside its range crosses lr_too_low off (below): it is not one of the look-alikes left
+    others = ", ".join(c for c in UNEXPLAINED if c != cause and c not in out
+                       and not (c == "lr_too_low" and configured_lrs(run)))
     ev = [*nl.evidence, f"nothing in the log tells the look-alikes apart ({cause}, {others}): no trainable count, "
           "no activation/bias/depth config, no LR collapse or LR far under its range"]
     if out:
