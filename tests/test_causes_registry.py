@@ -73,7 +73,11 @@ def test_findings_carry_the_cause_that_registers_their_detector():
     # the synthetic series, and a recorded real run for what they do not log (per-layer grad norms: tests/data)
     runs = [(label, synthetic.make(label, 1)) for label in synthetic.BUILDERS]
     data = Path(__file__).parent / "data"
-    runs.append(("layer_grads/vanishing", load_run([data / "layer_grads" / "vanishing"])))
+    for name in ("vanishing", "frozen_at_chance", "frozen_learns_little"):
+        runs.append((f"layer_grads/{name}", load_run([data / "layer_grads" / name])))
+    # a real-world run whose last accumulation cycle of each epoch is divided by the full count (the corpus entry)
+    corpus = Path(__file__).parent / "corpus" / "realworld" / "transformers-38872-last-ga-cycle-loss-halved"
+    runs.append(("realworld transformers-38872", load_run([corpus])))
     # recorded real-library runs with the per-epoch histories that the epoch-level rules read
     for rel in ("ingest/keras_history/history.json", "ingest/sacred_run", "ingest/notebooks/keras_fit.ipynb"):
         runs.append((rel, load_run([data / rel])))
