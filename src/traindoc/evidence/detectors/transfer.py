@@ -3,13 +3,15 @@ the train loss collapses), or held-out task performance turns down while train k
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
-from traindoc.evidence import heldout
+from traindoc.evidence import heldout, heldout_trend
 from traindoc.evidence.context import cite_series, loss_series
 from traindoc.evidence.finding import Finding
 from traindoc.evidence.stats import fmt
-from traindoc.ingest.model import Run
+from traindoc.ingest.model import Run, Series
 
 COLLAPSE = 0.1  # train loss ends below 10 % of its start: learning an order of magnitude, on train
 WORSENS = 1.25  # the held-out loss ends >= 25 % above its first evaluation (well past eval-to-eval noise)
@@ -66,18 +68,46 @@ def detect_heldout_never_improves(run: Run) -> list[Finding]:
 
 
 METRIC_WORSE = 1.25  # the held-out error ends >= 25 % above its best (healthy runs wobble by <= ~7 % at the end)
+METRIC_WORSE_STRENGTH = 0.45
+# The held-out error rising at each of the last >= 4 evaluations after its best: values that only scatter around a
+# level come in ascending order at k consecutive evaluations 1 time in (k + 1)! (evidence/heldout_trend.py, the
+# reasoning detect_overfitting applies to the held-out loss), so 4 rises in a row (1 in 120) are a trend whatever the
+# evaluation set's size; with the >= 25 % worsening and the training side still improving, that is the task itself
+# getting worse while the training set is fit ever better: overfitting as an engineer confirms it (issue 8: the
+# task metric falling, not one noisy point). 0.7, detect_accuracy_gap's strength for the same story told by the end
+# points (a held-out accuracy that improved, then fell far behind a memorised training set).
+METRIC_STEADY_EVALS = 4
+METRIC_STEADY_STRENGTH = 0.7
+
+
+def _train_side(run: Run) -> tuple[str, np.ndarray, np.ndarray, Series] | None:
+    """(what it is, steps, lower-is-better values, series) of the training-side curve: the training loss, or, in a
+    log that prints no training loss (a numpy loop's "Train-Acc", a Keras `acc` history), the training accuracy's
+    error (its scale minus it): either says whether the model keeps fitting its training set."""
+    loss = loss_series(run)
+    if loss is not None:
+        lst, lv = loss.finite()
+        if lv.size >= 4:
+            return "train loss", lst, lv, loss
+    acc = _train_accuracy(run)
+    if acc is None or acc[2].size < 4:
+        return None
+    name, st, v, top = acc
+    return f"training error ({top:g} - {name})", st, top - v, run.metrics[name]
 
 
 def detect_heldout_metric_degrades(run: Run) -> list[Finding]:
     """A held-out task metric peaks and then loses ground (its error ends >= 25 % above its best, by >= 1 point on
-    a 0-1 or 0-100 scale, with >= 2 evaluations after the best) while the train loss keeps falling: the model
-    trades held-out performance for the training set, which is overfitting as the task sees it, whatever the
-    held-out cross-entropy does (it can stay flat while a few examples flip). 0.45: listed, not confirmed; the
-    evaluation set's size, which decides how many examples a point is, is rarely in the log."""
-    loss = loss_series(run)
-    if loss is None:
+    a 0-1 or 0-100 scale, with >= 2 evaluations after the best) while the training side keeps improving (the train
+    loss, or the training accuracy when no training loss is logged): the model trades held-out performance for the
+    training set, which is overfitting as the task sees it, whatever the held-out cross-entropy does (it can stay
+    flat while a few examples flip). 0.45: listed, not confirmed; the evaluation set's size, which decides how many
+    examples a point is, is rarely in the log. 0.7 when the held-out error rose at each of the last >= 4
+    evaluations (METRIC_STEADY_EVALS): a trend, not a few examples flipping."""
+    side = _train_side(run)
+    if side is None:
         return []
-    lst, lv = loss.finite()
+    what, lst, lv, tseries = side
     for m in heldout.task_metrics(run, min_points=4):
         ib = int(np.argmin(m.error))
         if m.error.size - 1 - ib < 2:
@@ -86,17 +116,26 @@ def detect_heldout_metric_degrades(run: Run) -> list[Finding]:
         if end < METRIC_WORSE * max(best, 1e-12) or (m.top is not None and end - best < 0.01 * m.top):
             continue
         at = lv[lst <= m.steps[ib]]
-        if at.size == 0 or lv.size < 4 or float(np.median(lv[-max(1, lv.size // 10):])) >= float(at[-1]):
+        if at.size == 0 or float(np.median(lv[-max(1, lv.size // 10):])) >= float(at[-1]):
             continue
         if heldout.train_rose_after(lst, lv, int(m.steps[ib]), float(at[-1])) is not None:
             continue  # the training loss rose with the held-out error first: instability, not a trade for the train set
         ev = [f"{m.name} was best at step {int(m.steps[ib])} ({fmt(m.value(best))}) and ends at "
               f"{fmt(m.value(end))}: the held-out error is {end / max(best, 1e-12):.2f}x its best "
               f"{cite_series(m.series)}",
-              f"while the train loss kept falling ({fmt(float(at[-1]))} -> {fmt(float(lv[-1]))}) {cite_series(loss)}"]
-        return [Finding("detect_heldout_metric_degrades", "overfitting", 0.45,
-                        "held-out task performance falls while the training loss keeps improving", ev,
-                        int(m.steps[ib]), {"error_ratio": end / max(best, 1e-12)})]
+              f"while the {what} kept falling ({fmt(float(at[-1]))} -> {fmt(float(lv[-1]))}) {cite_series(tseries)}"]
+        strength = METRIC_WORSE_STRENGTH
+        climb = heldout_trend.rises_to_end(m.error, ib)
+        if climb >= METRIC_STEADY_EVALS:
+            odds = math.factorial(climb + 1)
+            chance = f"1 time in {odds:,}" if odds <= 10**6 else "less than 1 time in a million"
+            ev.append(f"the held-out error rose at each of the {climb} evaluations since its best: a trend (values "
+                      f"that only scatter around a level line up {climb + 1} in a row {chance}), not a few examples "
+                      "flipping")
+            strength = METRIC_STEADY_STRENGTH
+        return [Finding("detect_heldout_metric_degrades", "overfitting", strength,
+                        "held-out task performance falls while the training side keeps improving", ev,
+                        int(m.steps[ib]), {"error_ratio": end / max(best, 1e-12), "steady_rises": climb})]
     return []
 
 
