@@ -11,7 +11,7 @@ import re
 
 import numpy as np
 
-from traindoc.evidence import code_sites, stats
+from traindoc.evidence import code_sites, heldout, stats
 from traindoc.evidence.context import BLOW_UP, cite_series, divergence, loss_series, progress
 from traindoc.evidence.detectors import accumulation
 from traindoc.evidence.detectors.not_learning import never_learned
@@ -506,6 +506,160 @@ def _stale_seen(run: Run) -> str | None:
     return None
 
 
+# The label column among the inputs: `y = df["label"]` beside `X = df` (or `df.values`, `df.to_numpy()`, or
+# `df.drop(columns=[...])` whose literal list leaves "label" in) in the same scope, with nothing removing the column
+# from `df` there (`df.pop("label")`, `del df["label"]`, an in-place drop naming it). The model is then handed its
+# target as a feature: it reaches a near-perfect fit at once and the held-out numbers say nothing (a leak an engineer
+# names on sight; Kaufman et al. 2012, "Leakage in data mining", the target among the predictors). Only literal
+# column names are read: a drop list held in a variable cannot be judged from the source, so it stays silent.
+# Listed on the code alone (0.45, as detect_code_noncausal_attention: the file found with the run may not be the one
+# that ran); 0.6 beside the symptom the leak produces: a training loss that collapsed below 2 % of its start
+# (detect_label_leakage's collapse floor) or a held-out task metric ending at >= 99 % of its scale.
+LABEL_IN_FEATURES = 0.45
+LABEL_IN_FEATURES_SEEN = 0.6
+_TARGET_NAME = re.compile(r"^(?:y|Y|targets?|labels?)(?:_\w+)?$")
+_FEATURE_NAME = re.compile(r"^(?:X|x|features?|inputs?)(?:_\w+)?$")
+_WHOLE_FRAME = ("values", "to_numpy", "copy", "astype", "fillna")
+
+
+def _frame_column(node: ast.expr) -> tuple[str, str] | None:
+    """(frame, column) of `df["col"]`, optionally followed by `.values` / `.to_numpy()` / `.astype(...)`."""
+    while True:
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+            node = node.func.value
+        elif isinstance(node, ast.Attribute) and node.attr in _WHOLE_FRAME:
+            node = node.value
+        else:
+            break
+    if (isinstance(node, ast.Subscript) and isinstance(node.value, ast.Name) and isinstance(node.slice, ast.Constant)
+            and isinstance(node.slice.value, str)):
+        return node.value.id, node.slice.value
+    return None
+
+
+def _literal_strings(node: ast.expr) -> set[str] | None:
+    """The strings of a literal str or list/tuple of strs; None for anything else (a variable: unknowable)."""
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return {node.value}
+    if isinstance(node, (ast.List, ast.Tuple)) and all(isinstance(e, ast.Constant) and isinstance(e.value, str)
+                                                       for e in node.elts):
+        return {e.value for e in node.elts}  # type: ignore[attr-defined]
+    return None
+
+
+def _features_keep(node: ast.expr, frame: str, col: str) -> bool:
+    """True when `node` is the whole frame, or the frame minus a literal drop list that leaves `col` in."""
+    while isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in _WHOLE_FRAME:
+        node = node.func.value
+    while isinstance(node, ast.Attribute) and node.attr in _WHOLE_FRAME:
+        node = node.value
+    if isinstance(node, ast.Name):
+        return node.id == frame
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "drop":
+        base = node.func.value
+        if not (isinstance(base, ast.Name) and base.id == frame):
+            return False
+        dropped = [_literal_strings(k.value) for k in node.keywords if k.arg in ("columns", "labels")]
+        dropped += [_literal_strings(a) for a in node.args[:1]]
+        if not dropped or any(d is None for d in dropped):
+            return False
+        return col not in set().union(*[d for d in dropped if d is not None])
+    return False
+
+
+def _removes_column(stmt: ast.AST, frame: str, col: str) -> bool:
+    """`frame.pop(col)`, `del frame[col]` or a `frame.drop(...)` naming `col` anywhere in the statement."""
+    for n in ast.walk(stmt):
+        if isinstance(n, ast.Delete):
+            if any(_frame_column(t) == (frame, col) for t in n.targets):
+                return True
+        if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and n.func.attr in ("pop", "drop"):
+            base = n.func.value
+            if isinstance(base, ast.Name) and base.id == frame:
+                named = [_literal_strings(a) for a in n.args[:1]]
+                named += [_literal_strings(k.value) for k in n.keywords if k.arg in ("columns", "labels")]
+                if any(x is None or col in x for x in named):
+                    return True
+    return False
+
+
+def _label_in_features(body: list[ast.stmt]) -> tuple[int, int, str, str] | None:
+    """(target line, features line, frame, column) for a scope whose statements take the target column out as `y` and
+    hand the same frame, column included, over as `X`; None otherwise."""
+    targets: dict[str, tuple[int, str]] = {}  # frame -> (line, column) of `y = frame["col"]`
+    feats: list[tuple[ast.expr, int]] = []
+    for stmt in body:
+        if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1:
+            names = stmt.targets[0].elts if isinstance(stmt.targets[0], ast.Tuple) else [stmt.targets[0]]
+            values = stmt.value.elts if isinstance(stmt.value, ast.Tuple) and len(stmt.value.elts) == len(names) \
+                else [stmt.value] if len(names) == 1 else []
+            for t, v in zip(names, values, strict=False):  # a mismatched unpacking gives no values
+                if not isinstance(t, ast.Name):
+                    continue
+                fc = _frame_column(v) if _TARGET_NAME.match(t.id) else None
+                if fc is not None:
+                    targets[fc[0]] = (stmt.lineno, fc[1])
+                elif _FEATURE_NAME.match(t.id):
+                    feats.append((v, stmt.lineno))
+    for frame, (tline, col) in targets.items():
+        if any(_removes_column(s, frame, col) for s in body):
+            continue
+        for v, fline in feats:
+            if _features_keep(v, frame, col):
+                return tline, fline, frame, col
+    return None
+
+
+def code_label_in_features(run: Run) -> tuple[str, int, int, str, str] | None:
+    """(file, target line, features line, frame, column) of the first label-among-the-inputs in the run's code."""
+    for path in _files(run):
+        try:
+            with open(path, encoding="utf-8", errors="replace") as f:
+                text = f.read()
+        except OSError:
+            continue
+        if not re.search(r"\b(?:y|Y|targets?|labels?)\w*\s*=\s*\w+\[", text):
+            continue  # parse only the files that take a column out as the target
+        src = code_sites.parsed_source(path, text)
+        if src is None:
+            continue
+        scopes = [src.tree.body] + [n.body for n in ast.walk(src.tree)
+                                    if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))]
+        for body in scopes:
+            hit = _label_in_features(body)
+            if hit is not None:
+                return (path, *hit)
+    return None
+
+
+def detect_code_label_in_features(run: Run) -> list[Finding]:
+    """The target column is also among the features (LABEL_IN_FEATURES above)."""
+    hit = stats.cached(run, "code_label_in_features", lambda: code_label_in_features(run))
+    if hit is None:
+        return []
+    path, tline, fline, frame, col = hit
+    base = os.path.basename(path)
+    ev = [f"the target is taken from `{frame}[{col!r}]` [{base}:{tline}] while the features are `{frame}` with that "
+          f"column still in it [{base}:{fline}]: the model is given its label as an input"]
+    strength = LABEL_IN_FEATURES
+    loss = loss_series(run)
+    if loss is not None:
+        _, v = loss.finite()
+        if v.size >= 3 and float(v[0]) > 0 and float(np.median(v[-max(1, v.size // 10):])) < 0.02 * float(v[0]):
+            ev.append(f"and the training loss collapsed from {stats.fmt(float(v[0]))} to "
+                      f"{stats.fmt(float(v[-1]))}: the fit a feature equal to the target gives")
+            strength = LABEL_IN_FEATURES_SEEN
+    if strength < LABEL_IN_FEATURES_SEEN:
+        for m in heldout.task_metrics(run):
+            if m.top is not None and m.value(float(m.error[-1])) >= 0.99 * m.top:
+                ev.append(f"and {m.name} ends at {stats.fmt(m.value(float(m.error[-1])))}: the near-perfect score "
+                          "a feature equal to the target gives")
+                strength = LABEL_IN_FEATURES_SEEN
+                break
+    return [Finding("detect_code_label_in_features", "label_leakage", strength,
+                    "the label is among the model's inputs", ev, None, {"target_line": tline, "features_line": fline})]
+
+
 DETECTORS = [detect_code_noncausal_attention, detect_code_inverted_grokfast, detect_code_dead_schedule_key,
              detect_code_zero_grad_missing, detect_code_unguarded_log, detect_code_freeze,
-             detect_code_accumulation_defect]
+             detect_code_accumulation_defect, detect_code_label_in_features]
