@@ -9,6 +9,7 @@ import numpy as np
 
 from test_evidence_not_learning import STEPS, build
 from traindoc.evidence.detectors import code_lint
+from traindoc.ingest.model import Run
 
 LEAKY = """\
 import pandas as pd
@@ -42,13 +43,17 @@ def _with_code(tmp_path: Path, code: str, loss: np.ndarray):
 
 
 def test_label_left_in_the_features_fires(tmp_path: Path) -> None:
-    learns = 0.7 * np.exp(-STEPS / 300) + 0.3  # an ordinary curve: the code alone, listed
+    learns = 0.7 * np.exp(-STEPS / 300) + 0.3  # an ordinary curve: evidence against the code being what ran
     (f,) = code_lint.detect_code_label_in_features(_with_code(tmp_path, LEAKY, learns))
-    assert f.cause == "label_leakage" and f.strength == code_lint.LABEL_IN_FEATURES < 0.5
+    assert f.cause == "label_leakage" and f.strength == code_lint.LABEL_IN_FEATURES_UNSEEN < 0.5
     assert "train.py:5" in f.evidence[0] and "train.py:6" in f.evidence[0]
     collapsed = 0.7 * np.exp(-STEPS / 5) + 1e-4  # the fit a feature equal to the target gives
     (g,) = code_lint.detect_code_label_in_features(_with_code(tmp_path, LEAKY, collapsed))
     assert g.strength == code_lint.LABEL_IN_FEATURES_SEEN >= 0.5 and len(g.evidence) == 2
+    bare = Run()  # the code and no curve to weigh it: listed
+    bare.code_files = [str(tmp_path / "train.py")]
+    (h,) = code_lint.detect_code_label_in_features(bare.finalize())
+    assert h.strength == code_lint.LABEL_IN_FEATURES < 0.5
 
 
 def test_label_dropped_popped_or_unknowable_is_silent(tmp_path: Path) -> None:

@@ -514,9 +514,12 @@ def _stale_seen(run: Run) -> str | None:
 # column names are read: a drop list held in a variable cannot be judged from the source, so it stays silent.
 # Listed on the code alone (0.45, as detect_code_noncausal_attention: the file found with the run may not be the one
 # that ran); 0.6 beside the symptom the leak produces: a training loss that collapsed below 2 % of its start
-# (detect_label_leakage's collapse floor) or a held-out task metric ending at >= 99 % of its scale.
+# (detect_label_leakage's collapse floor) or a held-out task metric ending at >= 99 % of its scale; 0.3 when a logged
+# training loss did not collapse: a model given its target as a feature fits it at once, so a curve that does not
+# is evidence against the code found being the code that ran.
 LABEL_IN_FEATURES = 0.45
 LABEL_IN_FEATURES_SEEN = 0.6
+LABEL_IN_FEATURES_UNSEEN = 0.3
 _TARGET_NAME = re.compile(r"^(?:y|Y|targets?|labels?)(?:_\w+)?$")
 _FEATURE_NAME = re.compile(r"^(?:X|x|features?|inputs?)(?:_\w+)?$")
 _WHOLE_FRAME = ("values", "to_numpy", "copy", "astype", "fillna")
@@ -656,6 +659,10 @@ def detect_code_label_in_features(run: Run) -> list[Finding]:
                           "a feature equal to the target gives")
                 strength = LABEL_IN_FEATURES_SEEN
                 break
+    if strength < LABEL_IN_FEATURES_SEEN and loss is not None and len(loss.finite()[1]) >= 3:
+        ev.append("but the training loss did not collapse as a feature equal to the target makes it: the code found "
+                  "with the run may not be the code that ran")
+        strength = LABEL_IN_FEATURES_UNSEEN
     return [Finding("detect_code_label_in_features", "label_leakage", strength,
                     "the label is among the model's inputs", ev, None, {"target_line": tline, "features_line": fline})]
 
