@@ -61,3 +61,33 @@ def test_label_dropped_popped_or_unknowable_is_silent(tmp_path: Path) -> None:
     for code in (CLEAN_DROP, CLEAN_POP, UNKNOWABLE):
         assert code_lint.detect_code_label_in_features(_with_code(tmp_path, code, collapsed)) == [], code
     assert code_lint.detect_code_label_in_features(build(collapsed)) == []  # no code at all
+
+
+SCALED_THEN_SPLIT = """\
+from sklearn.model_selection import train_test_split
+from sklearn.preprocessing import StandardScaler
+
+def prepare(X, y):
+    X_scaled = StandardScaler().fit_transform(X)
+    return train_test_split(X_scaled, y, test_size=0.2)
+"""
+SPLIT_THEN_SCALED = """\
+from sklearn.model_selection import train_test_split
+from sklearn.preprocessing import StandardScaler
+
+def prepare(X, y):
+    X_train, X_val, y_train, y_val = train_test_split(X, y, test_size=0.2)
+    scaler = StandardScaler().fit(X_train)
+    return scaler.transform(X_train), scaler.transform(X_val), y_train, y_val
+"""
+
+
+def test_scaler_fitted_before_the_split_is_listed(tmp_path: Path) -> None:
+    (f,) = code_lint.detect_code_fit_before_split(_with_code(tmp_path, SCALED_THEN_SPLIT, np.full(STEPS.size, 0.5)))
+    assert f.cause == "label_leakage" and f.strength == code_lint.FIT_BEFORE_SPLIT < 0.5
+    assert "train.py:5" in f.evidence[0] and "train.py:6" in f.evidence[0]
+
+
+def test_scaler_fitted_on_the_training_part_is_silent(tmp_path: Path) -> None:
+    assert code_lint.detect_code_fit_before_split(_with_code(tmp_path, SPLIT_THEN_SCALED,
+                                                             np.full(STEPS.size, 0.5))) == []

@@ -16,7 +16,8 @@ CAUSE = Cause(
         "(`is_causal`) and the target shift before blaming overfitting."
     ),
     detectors=("detect_label_leakage", "detect_train_below_heldout_first_epoch", "detect_heldout_never_improves",
-               "detect_code_noncausal_attention", "detect_code_label_in_features"),
+               "detect_code_noncausal_attention", "detect_code_label_in_features",
+               "detect_code_fit_before_split"),
     locators=("locate_noncausal_attention",),
     templates=("causal_mask", "causal_mask_manual"),
     remedy=Remedy(

@@ -667,6 +667,92 @@ def detect_code_label_in_features(run: Run) -> list[Finding]:
                     "the label is among the model's inputs", ev, None, {"target_line": tline, "features_line": fline})]
 
 
+# Preprocessing fitted on every row before the split: `X = scaler.fit_transform(X)` (or `scaler.fit(X)`) and, later in
+# the same scope, `train_test_split(X, ...)` on that same array. The held-out rows' statistics (their mean and scale,
+# a vocabulary that includes their words) shape the training inputs: a leak of the held-out set into training
+# (Kaufman et al. 2012, "Leakage in data mining"), which flatters the held-out score a little but rarely explains a
+# failing run by itself. Listed (0.3), never a verdict: an engineer fixes it on sight, the metrics decide the rank.
+FIT_BEFORE_SPLIT = 0.3
+_PREPROCESSOR = re.compile(r"(?i)scaler|normali[sz]er|standardi[sz]|tfidf|vectori[sz]er|tokeni[sz]er|pca|imputer")
+
+
+def _walk_scope(node: ast.AST) -> list[ast.AST]:
+    """ast.walk without descending into nested functions, lambdas or classes: their statements are another scope."""
+    out, todo = [], [node]
+    while todo:
+        n = todo.pop()
+        out.append(n)
+        todo += [c for c in ast.iter_child_nodes(n)
+                 if not isinstance(c, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef))]
+    return out
+
+
+def _preprocess_fit(node: ast.AST, src: str) -> str | None:
+    """The array name a preprocessor is fitted on in `node` (`scaler.fit(X)`, `StandardScaler().fit_transform(X)`)."""
+    for n in _walk_scope(node):
+        if (isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and n.func.attr in ("fit", "fit_transform")
+                and n.args and isinstance(n.args[0], ast.Name)
+                and _PREPROCESSOR.search(ast.get_source_segment(src, n.func.value) or "")):
+            return n.args[0].id
+    return None
+
+
+def _fit_before_split(body: list[ast.stmt], src: str) -> tuple[int, int, str] | None:
+    """(fit line, split line, array) when a preprocessor is fitted on an array that a later statement of the same
+    scope splits into training and held-out parts."""
+    fitted: dict[str, int] = {}  # array names carrying every row's statistics -> line of the fit
+    for stmt in body:
+        if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            continue  # another scope, read on its own
+        for n in _walk_scope(stmt):
+            if (isinstance(n, ast.Call) and isinstance(n.func, (ast.Name, ast.Attribute)) and n.args
+                    and (n.func.id if isinstance(n.func, ast.Name) else n.func.attr) == "train_test_split"
+                    and isinstance(n.args[0], ast.Name) and n.args[0].id in fitted):
+                return fitted[n.args[0].id], stmt.lineno, n.args[0].id
+        name = _preprocess_fit(stmt, src)
+        if name is not None:
+            fitted[name] = stmt.lineno
+            if isinstance(stmt, ast.Assign):  # X_scaled = scaler.fit_transform(X): the result carries them too
+                fitted.update({t.id: stmt.lineno for t in stmt.targets if isinstance(t, ast.Name)})
+    return None
+
+
+def code_fit_before_split(run: Run) -> tuple[str, int, int, str] | None:
+    """(file, fit line, split line, array) of the first preprocessor fitted before the split in the run's code."""
+    for path in _files(run):
+        try:
+            with open(path, encoding="utf-8", errors="replace") as f:
+                text = f.read()
+        except OSError:
+            continue
+        if "train_test_split" not in text or not _PREPROCESSOR.search(text):
+            continue  # parse only the files that could hold both halves
+        src = code_sites.parsed_source(path, text)
+        if src is None:
+            continue
+        scopes = [src.tree.body] + [n.body for n in ast.walk(src.tree)
+                                    if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))]
+        for body in scopes:
+            hit = _fit_before_split(body, text)
+            if hit is not None:
+                return (path, *hit)
+    return None
+
+
+def detect_code_fit_before_split(run: Run) -> list[Finding]:
+    """A preprocessor fitted on every row before the train/held-out split (FIT_BEFORE_SPLIT above)."""
+    hit = stats.cached(run, "code_fit_before_split", lambda: code_fit_before_split(run))
+    if hit is None:
+        return []
+    path, fline, sline, name = hit
+    base = os.path.basename(path)
+    return [Finding("detect_code_fit_before_split", "label_leakage", FIT_BEFORE_SPLIT,
+                    "preprocessing is fitted on the held-out rows too",
+                    [f"a preprocessor is fitted on `{name}` [{base}:{fline}] before `{name}` is split into training "
+                     f"and held-out parts [{base}:{sline}]: the held-out rows' statistics shape the training inputs; "
+                     "fit it on the training part only"], None, {"fit_line": fline, "split_line": sline})]
+
+
 DETECTORS = [detect_code_noncausal_attention, detect_code_inverted_grokfast, detect_code_dead_schedule_key,
              detect_code_zero_grad_missing, detect_code_unguarded_log, detect_code_freeze,
-             detect_code_accumulation_defect, detect_code_label_in_features]
+             detect_code_accumulation_defect, detect_code_label_in_features, detect_code_fit_before_split]
