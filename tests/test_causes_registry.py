@@ -94,7 +94,12 @@ def test_findings_carry_the_cause_that_registers_their_detector():
                                      0.498765]},
                  # a held-out loss rising at each of the last four evaluations after a minimum
                  "climb by steps": {"loss": [2.0, 1.5, 1.2, 1.0, 0.9, 0.8, 0.7, 0.6, 0.5, 0.4],
-                                    "eval_loss": [2.0, 1.6, 1.40, 1.30, 1.31, 1.33, 1.35, 1.36, 1.38, 1.40]}}
+                                    "eval_loss": [2.0, 1.6, 1.40, 1.30, 1.31, 1.33, 1.35, 1.36, 1.38, 1.40]},
+                 # a tiny LM on shuffled targets learns the token prior, then nothing (flax-data_pipeline_bug-s0)
+                 "label prior": {"loss": [3.0679, 2.6431, 2.5786, 2.5675, 2.5632, 2.562, 2.5618, 2.5615, 2.5613,
+                                          2.5611, 2.5611, 2.5611, 2.5592],
+                                 "eval_loss": [2.7327, 2.5848, 2.5657, 2.559, 2.5567, 2.5566, 2.5564, 2.556, 2.5559,
+                                               2.5558, 2.5558, 2.5558, 2.5558]}}
     for label, cols in histories.items():
         run = Run()
         for name, vals in cols.items():
@@ -107,7 +112,8 @@ def test_findings_carry_the_cause_that_registers_their_detector():
             assert owner[f.detector] == f.cause, (label, f.detector, f.cause)
             seen.add(f.detector)
     assert {"detect_steady_climb", "detect_epoch_compounding", "detect_first_epoch_above_heldout",
-            "detect_epoch_spike", "detect_loss_bounces", "detect_loss_froze_after_moving"} <= seen
+            "detect_epoch_spike", "detect_loss_bounces", "detect_loss_froze_after_moving",
+            "detect_label_prior_plateau"} <= seen
     # a rule that reads a synthetic picture under a setting no synthetic run configures: the blow-up (nan_inf's)
     # with gradient accumulation 8 (detect_blow_up_under_accumulation)
     run = synthetic.make("nan_inf", 1)

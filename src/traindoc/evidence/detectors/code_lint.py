@@ -14,7 +14,7 @@ import numpy as np
 from traindoc.evidence import code_sites, heldout, stats
 from traindoc.evidence.context import BLOW_UP, cite_series, divergence, loss_series, progress
 from traindoc.evidence.detectors import accumulation
-from traindoc.evidence.detectors.not_learning import never_learned
+from traindoc.evidence.detectors.not_learning import detect_label_prior_plateau, never_learned
 from traindoc.evidence.finding import Finding
 from traindoc.ingest.model import Run
 
@@ -753,6 +753,112 @@ def detect_code_fit_before_split(run: Run) -> list[Finding]:
                      "fit it on the training part only"], None, {"fit_line": fline, "split_line": sline})]
 
 
+# ------------------------------------------------------------------------------------- inputs and labels apart
+# Two arrays reindexed by two different permutation draws (`x = x[torch.randperm(n)]` then `y = y[torch.randperm(n)]`,
+# `tx, ty = tx[rng.permutation(n)], ty[rng.permutation(n)]`): each draw is a fresh random order, so after it example i
+# of the inputs carries the label of another example. The paired form draws once and indexes both (`p =
+# randperm(n); x, y = x[p], y[p]`): that is silent. plan/fix_data.py rewrites it to the paired form. Deliberate
+# label shuffles exist (a permutation test's null model), so the code alone is a candidate (CODE_SHUFFLE_ALONE, below
+# 0.5, as every code reading here that can be intended), and evidence (CODE_SHUFFLE_NOT_LEARNING) beside a run
+# whose curves show labels detached from inputs: a loss that never left chance, or learned only the label prior.
+PERM_CALLS = ("randperm", "permutation")  # torch.randperm(n), np.random.permutation(n) / rng.permutation(n)
+CODE_SHUFFLE_ALONE = 0.45
+CODE_SHUFFLE_NOT_LEARNING = 0.65
+
+
+def _perm_subscripts(node: ast.AST) -> list[tuple[str, str]]:
+    """(indexed array, draw expression) for each `A[<permutation draw>]` or `A[name]` inside `node`."""
+    out = []
+    for sub in ast.walk(node):
+        if isinstance(sub, ast.Subscript):
+            idx = sub.slice
+            if isinstance(idx, ast.Call) and (getattr(idx.func, "attr", None) or getattr(idx.func, "id", None)) \
+                    in PERM_CALLS:
+                out.append((ast.unparse(sub.value), "call@" + str(id(idx))))  # every call is its own draw
+            elif isinstance(idx, ast.Name):
+                out.append((ast.unparse(sub.value), idx.id))
+    return out
+
+
+def _is_draw(value: ast.AST) -> bool:
+    return isinstance(value, ast.Call) and (getattr(value.func, "attr", None) or getattr(value.func, "id", None)) \
+        in PERM_CALLS
+
+
+def separate_permutations(run: Run) -> list[tuple[str, int, str]]:
+    """(file, line, text) of each block where two different arrays are reindexed by two different permutation
+    draws (module notes above). Parsed with code_sites.parsed_source; the code is read, never run."""
+    def find() -> list[tuple[str, int, str]]:
+        found: list[tuple[str, int, str]] = []
+        for path in _files(run):
+            try:
+                with open(path, encoding="utf-8", errors="replace") as f:
+                    text = f.read()
+            except OSError:
+                continue
+            if "perm" not in text:
+                continue  # parse only the files that could hold a draw
+            src = code_sites.parsed_source(path, text)
+            if src is None:
+                continue
+            lines = text.splitlines()
+            for node in ast.walk(src.tree):
+                for block in (getattr(node, f, None) for f in ("body", "orelse")):
+                    if not isinstance(block, list):
+                        continue
+                    draws = {st.targets[0].id for st in block if isinstance(st, ast.Assign) and len(st.targets) == 1
+                             and isinstance(st.targets[0], ast.Name) and _is_draw(st.value)}
+                    seen: list[tuple[str, str, ast.stmt]] = []
+                    for st in block:
+                        if not isinstance(st, ast.Assign | ast.Expr | ast.Return):
+                            continue
+                        for arr, draw in _perm_subscripts(st):
+                            if draw.startswith("call@") or draw in draws:
+                                seen.append((arr, draw, st))
+                    # a draw that indexes one array only, beside another such draw indexing a different array: the
+                    # two arrays were put in two unrelated orders (a draw indexing both keeps them paired)
+                    by_draw: dict[str, set[str]] = {}
+                    for arr, draw, _st in seen:
+                        by_draw.setdefault(draw, set()).add(arr)
+                    singles = [(arr, draw, st) for arr, draw, st in seen if len(by_draw[draw]) == 1]
+                    hit = next(((a, b) for a in singles for b in singles if a[0] != b[0] and a[1] != b[1]), None)
+                    if hit is not None:
+                        first, second = sorted((hit[0][2], hit[1][2]), key=lambda n: n.lineno)
+                        end = second.end_lineno or second.lineno
+                        found.append((path, first.lineno, " / ".join(ln.strip() for ln in
+                                                                       lines[first.lineno - 1:end])[:160]))
+        return found
+    return stats.cached(run, "separate_permutations", find)
+
+
+def detect_code_separate_permutations(run: Run) -> list[Finding]:
+    """Inputs and labels reindexed by two different permutation draws: the labels no longer belong to their inputs
+    (module notes above)."""
+    found = separate_permutations(run)
+    if not found:
+        return []
+    path, line, snippet = found[0]
+    ev = [f"`{snippet}` [{os.path.basename(path)}:{line}]: two arrays reindexed by two separate random permutations, "
+          "so example i of the one is paired with another example of the other (one draw indexing both keeps "
+          "them paired)"]
+    nl = never_learned(run)
+    prior = detect_label_prior_plateau(run) if nl is None else []
+    if nl is not None:
+        ev += nl.evidence
+        strength = CODE_SHUFFLE_NOT_LEARNING
+    elif prior:
+        ev += prior[0].evidence[:2]
+        strength = CODE_SHUFFLE_NOT_LEARNING
+    else:
+        ev.append("a deliberate label shuffle (a permutation test) is written the same way: the curves do not show "
+                  "labels detached from their inputs here")
+        strength = CODE_SHUFFLE_ALONE
+    return [Finding("detect_code_separate_permutations", "data_pipeline_bug", strength,
+                    "inputs and labels are shuffled by separate permutations", ev, None,
+                    {"sites": len(found)})]
+
+
 DETECTORS = [detect_code_noncausal_attention, detect_code_inverted_grokfast, detect_code_dead_schedule_key,
              detect_code_zero_grad_missing, detect_code_unguarded_log, detect_code_freeze,
-             detect_code_accumulation_defect, detect_code_label_in_features, detect_code_fit_before_split]
+             detect_code_accumulation_defect, detect_code_label_in_features, detect_code_fit_before_split,
+             detect_code_separate_permutations]

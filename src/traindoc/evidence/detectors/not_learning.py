@@ -1544,6 +1544,93 @@ def detect_loss_at_chance(run: Run) -> list[Finding]:
                     {"chance_classes": nl.k, "chance_level": nl.level, "explained_by": explained})]
 
 
+
+# ------------------------------------------------------------------------------------- the label prior, then nothing
+# Labels detached from their inputs (two independent shuffles, a collate that reorders the inputs alone) leave a
+# model one thing to learn: the label distribution itself (the class prior, a language model's token frequencies).
+# It learns that in its first updates and then stops dead, training and held-out losses together at the prior's
+# entropy, which is below ln(k) when the prior is not uniform, so never_learned's chance band does not see it (a
+# tiny LM with shuffled targets: 2.81 -> 2.55, held-out flat at 2.57 from its first evaluation, ln(15) = 2.71).
+# The same picture comes from a network whose output ignores its input while its output bias trains (dead units, a
+# freeze leaving the head's bias): so this is a look-alike listing (PRIOR_STRENGTH) unless the log rules each of those
+# out (ruled_out), when the detached labels are the reading left (SOLE_READING, as in unexplained_candidate).
+# - PRIOR_MIN_DROP: the loss fell first, by more than never_learned's relaxation band (MAX_DROP); a run that moved
+#   less is never_learned's or lr_too_low's picture.
+# - LEARNS (30 %): a fall larger than that is learning (the same line as detect_lr_too_low's flat rule).
+# - PRIOR_FLAT: every held-out evaluation from the second on within 3 % of their median (CHANCE_REL_TOL's band, the
+#   minibatch noise of a loss sitting at one level): the held-out loss never improved after the first evaluation.
+# - PRIOR_GAP: the late training loss within 5 % of the held-out one: nothing memorised either (a model fitting
+#   its training set, even on noise labels, goes under the held-out loss: detect_memorised_noise_labels reads that).
+PRIOR_MIN_DROP = MAX_DROP
+PRIOR_FLAT = 0.03
+PRIOR_GAP = 0.05
+PRIOR_MIN_EVALS = 4
+PRIOR_STRENGTH = 0.35  # a listing below UNEXPLAINED's chance-level readings: a level the log cannot name as chance
+
+
+def detect_label_prior_plateau(run: Run) -> list[Finding]:
+    """The loss fell a little in the first updates, then training and held-out losses sat together at one level
+    for the rest of the run, with nothing in the log (an LR collapse, a freeze, dead units) to say why: the model
+    learned the label distribution and nothing that depends on the input. Listed for data_pipeline_bug."""
+    loss, ev_s = loss_series(run), run.series("eval_loss")
+    if loss is None or ev_s is None or never_learned(run) is not None:
+        return []
+    st, v = loss.finite()
+    est, evv = ev_s.finite()
+    if v.size < MIN_POINTS or evv.size < PRIOR_MIN_EVALS or v.size < len(loss) or np.any(v <= 0):
+        return []
+    start = float(np.median(v[:max(1, v.size // 20)]))  # an epoch history's first row is a mean already
+    level = float(np.median(evv[1:]))
+    late_tr = float(np.median(v[v.size // 2:]))
+    if level <= 0 or not PRIOR_MIN_DROP <= (start - level) / start < LEARNS:
+        return []
+    if float(np.max(np.abs(evv[1:] / level - 1))) > PRIOR_FLAT or abs(late_tr / level - 1) > PRIOR_GAP:
+        return []
+    # the training loss is flat too over the late half: no downward drift beyond 2 % of its level or twice its
+    # robust noise (never_learned's trend test), so the run stopped rather than slowed down
+    half = v.size // 2
+    slope, _ = stats.slope(st[half:].astype(np.float64), v[half:])
+    noise = 1.4826 * stats.mad(v[half:])
+    if -slope * float(st[-1] - st[half]) > max(0.02 * late_tr, 2 * noise):
+        return []
+    # a late loss repeated to every printed digit from point to point (most consecutive pairs equal) is weights
+    # that no longer move, an LR at 0 (a decay counted in the wrong unit): the scheduler rules read that. Labels
+    # that do not match their inputs keep the weights moving, and the loss keeps its jitter
+    if float(np.mean(np.diff(v[half:]) == 0)) > 0.5:
+        return []
+    if _explained(run) or "data_pipeline_bug" in ruled_out(run):
+        return []
+    ev = [f"the loss fell from {fmt(start)} to {fmt(level)} ({(start - level) / start:.0%}) by the first evaluation "
+          f"(step {int(est[0])}) and then stopped: the held-out loss stays within {PRIOR_FLAT:.0%} of {fmt(level)} at "
+          f"all {evv.size - 1} later evaluations {cite_series(ev_s)}",
+          f"the training loss sits there too (late median {fmt(late_tr)}, {abs(late_tr / level - 1):.1%} from the "
+          f"held-out loss) {cite_series(loss)}: nothing fitted, not even the training set",
+          "a model whose targets do not depend on its inputs (labels shuffled apart from their inputs, a collate "
+          "that reorders inputs alone) learns the label distribution in its first updates and nothing after; an "
+          "output that ignores its input while its bias trains (dead units, a freeze) gives the same curve",
+          ]
+    # the look-alikes whose own trace the log rules out (ruled_out: every parameter trainable, a net too shallow
+    # for the gradient to vanish, a default bias at an LR inside its range); with a configured LR inside its range
+    # (not _explained) a too-low LR is no candidate either. When none is left, the detached labels are the reading
+    # that remains (unexplained_candidate's SOLE_READING); else a listing beside them.
+    out = ruled_out(run)
+    left = [c for c in ("dead_units", "frozen_params", "vanishing_gradients") if c not in out]
+    if not configured_lrs(run):
+        left.append("lr_too_low")
+    if left:
+        ev.append(f"nothing in the log tells these apart from {', '.join(left)}"
+                  + (f"; ruled out: {'; '.join(f'{c} ({why})' for c, why in out.items())}" if out else ""))
+        strength, listing = PRIOR_STRENGTH, True
+    else:
+        ev.append("the log rules out every look-alike: " + "; ".join(f"{c} ({why})" for c, why in out.items())
+                  + "; the LR is configured inside its optimiser's range")
+        strength, listing = SOLE_READING, False
+    return [Finding("detect_label_prior_plateau", "data_pipeline_bug", strength,
+                    "the run learned the label distribution and nothing that depends on the input", ev, int(est[0]),
+                    {"start": start, "level": level, "ambiguous": listing, "listing": listing})]
+
+
 DETECTORS = [detect_lr_too_low, detect_scheduler_misuse, detect_lr_collapse, detect_vanishing_gradients,
              detect_saturating_depth, detect_frozen_params, detect_dead_units, detect_dead_init, detect_loss_at_chance,
-             detect_chance_labels, detect_memorised_noise_labels, detect_learned_then_lost, detect_heldout_unchanged]
+             detect_chance_labels, detect_memorised_noise_labels, detect_learned_then_lost, detect_heldout_unchanged,
+             detect_label_prior_plateau]
