@@ -298,6 +298,23 @@ def test_held_out_sentences_do_not_move_the_step(tmp_path):
     assert points(run, "eval_loss") == {100: 2.5, 200: 2.4}
 
 
+def test_metric_of_the_model_or_a_split_sentences(tmp_path):
+    # caffe2 example scripts (tests/corpus/realworld/g17-caffe2-*): an "Iteration : N" line, then one sentence per
+    # metric, "is :" with a colon; before, the loss lines were not read at all and the file read as no curve
+    run = read_text(tmp_path, "".join(
+        f"Iteration : {i}\nThe accuracy for the model is : {acc} \nThe loss for thee model is : {loss}\n"
+        for i, (acc, loss) in enumerate(((0.15625, 2.386), (0.328125, 2.0597), (0.5, 1.5))))
+        + "RESULT: Overall Test accuracy is : 0.964800\n")
+    assert points(run, "loss") == {0: 2.386, 1: 2.0597, 2: 1.5}
+    assert points(run, "accuracy") == {0: 0.15625, 1: 0.328125, 2: 0.5}
+    assert points(run, "test_accuracy") == {2: 0.9648}  # the held-out split names the series
+    rec = parse_generic("The loss of the training : 2.42593169212", State())
+    assert rec is not None and rec.metrics == {"loss": 2.42593169212} and not rec.eval
+    # silent: a per-class figure or a count is not the model's metric
+    assert parse_generic("Number of the training : 3", State()) is None
+    assert parse_generic("Accuracy for class cat : 0.8", State()) is None
+
+
 def test_planned_steps_from_the_progress_counter(tmp_path):
     # detectron2 prints eta = (max_iter - iter - 1) x its per-iteration time: d2go-19's run is planned for ~300
     run = read(REALWORLD / "d2go-19-warmup-equals-max-iter" / "run" / "train.log")

@@ -2163,7 +2163,16 @@ _STEP_PHRASE = re.compile(
 _IS_PHRASE = re.compile(
     r"\b(?:(train|training|valid|validation|val|eval|evaluation|test|testing|dev)\s+)?([A-Za-z][\w-]*)"
     rf"(?:\s+on\s+(?:the\s+)?(\w+)(?:\s+(?:batch|set|data|dataset|split|examples))?)?"
-    rf"\s+(?:is|was|equals)\s+({NUM})\.?(?=[\s,;]|$)", re.I)
+    # "is 0.23", and "is : 0.677" / "is: 0.5" (caffe2 example scripts: "Overall validation accuracy is : 0.677")
+    rf"\s+(?:is|was|equals)(?:\s*:)?\s+({NUM})\.?(?=[\s,;]|$)", re.I)
+# "<metric> of/for <whom> [is] : <value>": "The accuracy for the model is : 0.156", "The loss of the training :
+# 2.43" (caffe2 example scripts, one metric per line under an "Iteration : N" line). Only when what is measured is the
+# model, the network or a split (never "accuracy for class cat: 0.8", a per-class figure that would join the overall
+# series); a held-out split names the series with its prefix, as _IS_PHRASE does.
+_OF_PHRASE = re.compile(
+    r"\b([A-Za-z][\w-]*)\s+(?:of|for|on)\s+(?:(?:the|thee|this|our|a)\s+)?"
+    r"(model|network|net|train|training|valid|validation|val|eval|evaluation|test|testing|dev)"
+    rf"(?:\s+(?:batch|set|data|dataset|split))?(?:\s+(?:is|was))?\s*[:=]\s*({NUM})(?=[\s,;%]|$)", re.I)
 _TRAIN_WORDS = {"train", "training"}
 _HELD_OUT_PREFIX = {"valid": "val_", "validation": "val_", "val": "val_", "eval": "val_", "evaluation": "val_",
                     "dev": "val_", "test": "test_", "testing": "test_"}
@@ -2172,6 +2181,13 @@ _HELD_OUT_PREFIX = {"valid": "val_", "validation": "val_", "val": "val_", "eval"
 def _step_phrase(m: re.Match) -> str:
     unit, n = (m.group(2), m.group(1)) if m.group(1) else (m.group(3), m.group(4))
     return f"; {'epoch' if unit.lower() == 'epoch' else 'step'}={n}"  # "; ": no word before it joins the name
+
+
+def _of_phrase(m: re.Match) -> str:
+    word, whom = m.group(1), m.group(2).lower()
+    if not _METRICY.search(word):
+        return m.group(0)  # "Number of the training: 3": no measurement named, left as printed
+    return f"; {_HELD_OUT_PREFIX.get(whom, '')}{word}={m.group(3)} "
 
 
 def _is_phrase(m: re.Match) -> str:
@@ -2200,6 +2216,8 @@ def _name_after_step(m: re.Match) -> str:
 
 
 def _sentences(line: str) -> str:
+    if " of " in line or " for " in line or " on " in line:
+        line = _OF_PHRASE.sub(_of_phrase, line)
     if " is " in line or " was " in line or " equals " in line:
         line = _IS_PHRASE.sub(_is_phrase, line)
     if "fter " in line or "at " in line or "At " in line or "AT " in line:  # most lines have no step phrase
