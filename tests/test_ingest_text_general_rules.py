@@ -315,6 +315,19 @@ def test_metric_of_the_model_or_a_split_sentences(tmp_path):
     assert parse_generic("Accuracy for class cat : 0.8", State()) is None
 
 
+def test_one_name_for_two_splits_gives_both_series(tmp_path):
+    # a course notebook's print (tests/corpus/realworld/g17-standalone-dl-lab7-*): before, no metric was read at all
+    run = read_text(tmp_path, "Epoch 0, Acc(train/val): 41.33/49.75, Loss(train/val) 1.50/1.39. Took 88.23 sec\n"
+                              "Epoch 1, Acc(train/val): 57.09/59.87, Loss(train/val) 1.16/1.12. Took 88.28 sec\n")
+    assert points(run, "loss") == {0: 1.5, 1: 1.16} and points(run, "eval_loss") == {0: 1.39, 1: 1.12}
+    assert points(run, "accuracy") == {0: 41.33, 1: 57.09} and points(run, "eval_accuracy") == {0: 49.75, 1: 59.87}
+    assert run.series("Took") is None  # the epoch's duration, no metric
+    rec = parse_generic("loss (train/test): 0.5 / 0.6", State())
+    assert rec is not None and rec.metrics == {"loss": 0.5, "test_loss": 0.6}
+    # silent: a ratio of two counts under a name no metric word knows stays as printed
+    assert parse_generic("ratio(train/val): 3/4", State()) is None
+
+
 def test_planned_steps_from_the_progress_counter(tmp_path):
     # detectron2 prints eta = (max_iter - iter - 1) x its per-iteration time: d2go-19's run is planned for ~300
     run = read(REALWORLD / "d2go-19-warmup-equals-max-iter" / "run" / "train.log")

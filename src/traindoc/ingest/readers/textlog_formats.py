@@ -2114,7 +2114,7 @@ def settings_dict(line: str) -> bool:
 # model. A key is a duration when one of its words says so; a value is one when a time unit word of minutes or more
 # follows it ("31 hours", "12 min"); seconds are left alone (a per-iteration cost, "batch_cost: 0.32 sec", is the
 # timing every trainer prints), and so is a rate ("3262 samples/sec").
-_DURATION_WORDS = {"eta", "required", "remaining", "elapsed", "left", "duration"}
+_DURATION_WORDS = {"eta", "required", "remaining", "elapsed", "left", "duration", "took"}  # "Took 88.23 sec"
 _TIME_UNIT = re.compile(r"\s*(?:hours?|hrs?|h|minutes?|mins?|days?)(?![\w/]|\s*[=:])", re.I)
 
 
@@ -2176,6 +2176,7 @@ _OF_PHRASE = re.compile(
 _TRAIN_WORDS = {"train", "training"}
 _HELD_OUT_PREFIX = {"valid": "val_", "validation": "val_", "val": "val_", "eval": "val_", "evaluation": "val_",
                     "dev": "val_", "test": "test_", "testing": "test_"}
+_HELD_OUT_SPLITS = "|".join(sorted(_HELD_OUT_PREFIX, key=len, reverse=True))
 
 
 def _step_phrase(m: re.Match) -> str:
@@ -2213,6 +2214,22 @@ def _name_after_step(m: re.Match) -> str:
         return m.group(0)
     unit = "epoch" if m.group(2).lower() == "epoch" else "step"
     return f"; {unit}={m.group(3)}; {m.group(1)}={m.group(4)} "
+
+
+# One name for two splits, their values in the same order: "Acc(train/val): 41.33/49.75, Loss(train/val) 1.50/1.39"
+# (a course notebook's `print('Epoch {}, Acc(train/val): {:2.2f}/{:2.2f}, Loss(train/val) {:2.2f}/{:2.2f}'...)`),
+# "loss (train/test): 0.5 / 0.6". Written out as two pairs, the training value under the name and the held-out one
+# under the split's prefix, so neither value is lost and the held-out one never joins the training series.
+_SPLIT_PAIR = re.compile(
+    rf"\b([A-Za-z][\w-]*)\s*\(\s*(?:train|training)\s*/\s*({_HELD_OUT_SPLITS})\s*\)\s*[:=]?\s*({NUM})\s*/\s*({NUM})"
+    r"(?=[\s,;.]|$)", re.I)
+
+
+def _split_pair(m: re.Match) -> str:
+    word, split = m.group(1), m.group(2).lower()
+    if not _METRICY.search(word):
+        return m.group(0)
+    return f"; {word}={m.group(3)}; {_HELD_OUT_PREFIX[split]}{word}={m.group(4)} "
 
 
 def _sentences(line: str) -> str:
@@ -2337,6 +2354,8 @@ def parse_generic(line: str, st: State) -> Record | None:
     if "_" in line:
         line = _GLUED_COUNTER.sub(r"\1 ", line)
     line = loss_group(line)
+    if "/" in line and "(" in line:
+        line = _SPLIT_PAIR.sub(_split_pair, line)
     line = _sentences(line)
     if "#" in line:  # "Epoch #3: ..." (tianshou, many RL loops): the number sign is no part of the counter
         line = _NUMBER_SIGN.sub(r"\1 \2", line)
