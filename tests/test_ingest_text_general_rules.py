@@ -328,6 +328,19 @@ def test_one_name_for_two_splits_gives_both_series(tmp_path):
     assert parse_generic("ratio(train/val): 3/4", State()) is None
 
 
+def test_a_split_heading_line_names_the_metric_after_it(tmp_path):
+    # the deeplearning.ai notebooks' predict prints (tests/corpus/realworld/g17-dlai-regularization-*): before, the
+    # test accuracy replaced the training accuracy under one name
+    run = read_text(tmp_path, "Cost after iteration 0: 0.6557\nCost after iteration 10000: 0.1633\n"
+                              "On the training set:\nAccuracy: 0.947867298578\nOn the test set:\nAccuracy: 0.915\n")
+    assert points(run, "accuracy") == {10000: 0.947867298578}
+    assert points(run, "test_Accuracy") == {10000: 0.915}  # the split's prefix on the name as printed
+    # silent: the heading covers the next metric line only, and a sentence that merely mentions a set is no heading
+    run = read_text(tmp_path, "On the test set:\nAccuracy: 0.9\nAccuracy: 0.8\n", name="b.log")
+    assert points(run, "test_Accuracy") == {1: 0.9} and points(run, "accuracy") == {2: 0.8}
+    assert parse_generic("On the test set: accuracy 0.9", State()) is not None
+
+
 def test_planned_steps_from_the_progress_counter(tmp_path):
     # detectron2 prints eta = (max_iter - iter - 1) x its per-iteration time: d2go-19's run is planned for ~300
     run = read(REALWORLD / "d2go-19-warmup-equals-max-iter" / "run" / "train.log")

@@ -2216,6 +2216,14 @@ def _name_after_step(m: re.Match) -> str:
     return f"; {unit}={m.group(3)}; {m.group(1)}={m.group(4)} "
 
 
+# A split named by a heading line of its own, the metric on the next line: "On the training set:" / "Accuracy: 0.948"
+# then "On the test set:" / "Accuracy: 0.915" (the deeplearning.ai course notebooks' `predict` prints). Without it the
+# test accuracy lands on the training accuracy's step under the same name and replaces it.
+_SPLIT_HEADING = re.compile(
+    r"^(?:on|for)\s+(?:the\s+)?(train|training|valid|validation|val|dev|test|testing)\s+(?:set|data|dataset|split)\s*:?\s*$",
+    re.I)
+
+
 # One name for two splits, their values in the same order: "Acc(train/val): 41.33/49.75, Loss(train/val) 1.50/1.39"
 # (a course notebook's `print('Epoch {}, Acc(train/val): {:2.2f}/{:2.2f}, Loss(train/val) {:2.2f}/{:2.2f}'...)`),
 # "loss (train/test): 0.5 / 0.6". Written out as two pairs, the training value under the name and the held-out one
@@ -2373,6 +2381,10 @@ def parse_generic(line: str, st: State) -> Record | None:
         if composer.group(1) is not None:
             st.extra["pending_epoch"] = int(composer.group(1))
         return None
+    heading = _SPLIT_HEADING.match(line)
+    if heading:  # "On the test set:" on its own line: the metric line after it is measured on that split
+        st.extra["pending_phase"] = _HELD_OUT_PREFIX.get(heading.group(1).lower(), "")
+        return None
     only = _ONLY_STEP.match(line)
     if only:  # "step: 100" on its own line: the metric lines that follow belong to it
         st.extra["pending_step"] = int(only.group(2))
@@ -2386,6 +2398,9 @@ def parse_generic(line: str, st: State) -> Record | None:
     if not found:
         return None
     phases = _phase_prefixes(line) if _may_mark_phase(line) else []
+    pending_phase = st.extra.pop("pending_phase", None)  # the heading covers the one metric line after it
+    if pending_phase and not phases:
+        phases = [(0, pending_phase)]
     step: int | None = None
     epoch: int | None = None
     fr = {m.group(1).lower(): (int(m.group(2)), int(m.group(3))) for m in _FRACTION.finditer(line)}
