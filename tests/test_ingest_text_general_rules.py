@@ -298,6 +298,49 @@ def test_held_out_sentences_do_not_move_the_step(tmp_path):
     assert points(run, "eval_loss") == {100: 2.5, 200: 2.4}
 
 
+def test_metric_of_the_model_or_a_split_sentences(tmp_path):
+    # caffe2 example scripts (tests/corpus/realworld/g17-caffe2-*): an "Iteration : N" line, then one sentence per
+    # metric, "is :" with a colon; before, the loss lines were not read at all and the file read as no curve
+    run = read_text(tmp_path, "".join(
+        f"Iteration : {i}\nThe accuracy for the model is : {acc} \nThe loss for thee model is : {loss}\n"
+        for i, (acc, loss) in enumerate(((0.15625, 2.386), (0.328125, 2.0597), (0.5, 1.5))))
+        + "RESULT: Overall Test accuracy is : 0.964800\n")
+    assert points(run, "loss") == {0: 2.386, 1: 2.0597, 2: 1.5}
+    assert points(run, "accuracy") == {0: 0.15625, 1: 0.328125, 2: 0.5}
+    assert points(run, "test_accuracy") == {2: 0.9648}  # the held-out split names the series
+    rec = parse_generic("The loss of the training : 2.42593169212", State())
+    assert rec is not None and rec.metrics == {"loss": 2.42593169212} and not rec.eval
+    # silent: a per-class figure or a count is not the model's metric
+    assert parse_generic("Number of the training : 3", State()) is None
+    assert parse_generic("Accuracy for class cat : 0.8", State()) is None
+
+
+def test_one_name_for_two_splits_gives_both_series(tmp_path):
+    # a course notebook's print (tests/corpus/realworld/g17-standalone-dl-lab7-*): before, no metric was read at all
+    run = read_text(tmp_path, "Epoch 0, Acc(train/val): 41.33/49.75, Loss(train/val) 1.50/1.39. Took 88.23 sec\n"
+                              "Epoch 1, Acc(train/val): 57.09/59.87, Loss(train/val) 1.16/1.12. Took 88.28 sec\n")
+    assert points(run, "loss") == {0: 1.5, 1: 1.16} and points(run, "eval_loss") == {0: 1.39, 1: 1.12}
+    assert points(run, "accuracy") == {0: 41.33, 1: 57.09} and points(run, "eval_accuracy") == {0: 49.75, 1: 59.87}
+    assert run.series("Took") is None  # the epoch's duration, no metric
+    rec = parse_generic("loss (train/test): 0.5 / 0.6", State())
+    assert rec is not None and rec.metrics == {"loss": 0.5, "test_loss": 0.6}
+    # silent: a ratio of two counts under a name no metric word knows stays as printed
+    assert parse_generic("ratio(train/val): 3/4", State()) is None
+
+
+def test_a_split_heading_line_names_the_metric_after_it(tmp_path):
+    # the deeplearning.ai notebooks' predict prints (tests/corpus/realworld/g17-dlai-regularization-*): before, the
+    # test accuracy replaced the training accuracy under one name
+    run = read_text(tmp_path, "Cost after iteration 0: 0.6557\nCost after iteration 10000: 0.1633\n"
+                              "On the training set:\nAccuracy: 0.947867298578\nOn the test set:\nAccuracy: 0.915\n")
+    assert points(run, "accuracy") == {10000: 0.947867298578}
+    assert points(run, "test_Accuracy") == {10000: 0.915}  # the split's prefix on the name as printed
+    # silent: the heading covers the next metric line only, and a sentence that merely mentions a set is no heading
+    run = read_text(tmp_path, "On the test set:\nAccuracy: 0.9\nAccuracy: 0.8\n", name="b.log")
+    assert points(run, "test_Accuracy") == {1: 0.9} and points(run, "accuracy") == {2: 0.8}
+    assert parse_generic("On the test set: accuracy 0.9", State()) is not None
+
+
 def test_planned_steps_from_the_progress_counter(tmp_path):
     # detectron2 prints eta = (max_iter - iter - 1) x its per-iteration time: d2go-19's run is planned for ~300
     run = read(REALWORLD / "d2go-19-warmup-equals-max-iter" / "run" / "train.log")

@@ -39,6 +39,7 @@ from traindoc.ingest.readers._config_block import ConfigBlock, opens_block
 from traindoc.ingest.readers._config_line import banner_pairs, config_pairs
 from traindoc.ingest.readers._config_line import record as record_config
 from traindoc.ingest.readers._device_line import device_line
+from traindoc.ingest.readers._insightface_verification import verification_record
 from traindoc.ingest.readers._metric_block import MetricBlock
 from traindoc.ingest.readers._metric_block import opens_block as opens_metric_block
 from traindoc.ingest.readers._nan_guard import anomaly_iteration, anomaly_loss_dict, loss_guard, step_marker
@@ -833,7 +834,9 @@ class _Parser:
                 self.guard_step = at if guard is not None else self.guard_step
                 if guard is not None and base == self.marker_step:
                     guard.epoch = self.marker_epoch  # "Starting epoch 251" between the counter and the guard
-            for fmt in order if guard is None else ():
+            # InsightFace's per-set verification lines (_insightface_verification.py): held-out points of their own
+            verified = verification_record(text) if guard is None else None
+            for fmt in order if guard is None and verified is None else ():
                 try:
                     rec = fmt.parse(text, self.states[fmt.name])
                 except Exception:  # noqa: BLE001 - one odd line must not lose the file
@@ -846,6 +849,8 @@ class _Parser:
                 self.restep(*keras.extra.pop("keras_restep"))
             if guard is not None:
                 rec = guard
+            elif verified is not None:
+                rec = verified if verified.metrics else None  # Accuracy-Highest: this format's line, not kept
             elif rec is None and not self.generic_in_order and phase_line(text):
                 rec = self._phase(text)
             if rec is not None and rec.eval and rec.from_epoch and self.counter_seen and all(

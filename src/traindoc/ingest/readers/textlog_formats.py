@@ -2114,7 +2114,7 @@ def settings_dict(line: str) -> bool:
 # model. A key is a duration when one of its words says so; a value is one when a time unit word of minutes or more
 # follows it ("31 hours", "12 min"); seconds are left alone (a per-iteration cost, "batch_cost: 0.32 sec", is the
 # timing every trainer prints), and so is a rate ("3262 samples/sec").
-_DURATION_WORDS = {"eta", "required", "remaining", "elapsed", "left", "duration"}
+_DURATION_WORDS = {"eta", "required", "remaining", "elapsed", "left", "duration", "took"}  # "Took 88.23 sec"
 _TIME_UNIT = re.compile(r"\s*(?:hours?|hrs?|h|minutes?|mins?|days?)(?![\w/]|\s*[=:])", re.I)
 
 
@@ -2163,15 +2163,32 @@ _STEP_PHRASE = re.compile(
 _IS_PHRASE = re.compile(
     r"\b(?:(train|training|valid|validation|val|eval|evaluation|test|testing|dev)\s+)?([A-Za-z][\w-]*)"
     rf"(?:\s+on\s+(?:the\s+)?(\w+)(?:\s+(?:batch|set|data|dataset|split|examples))?)?"
-    rf"\s+(?:is|was|equals)\s+({NUM})\.?(?=[\s,;]|$)", re.I)
+    # "is 0.23", and "is : 0.677" / "is: 0.5" (caffe2 example scripts: "Overall validation accuracy is : 0.677")
+    rf"\s+(?:is|was|equals)(?:\s*:)?\s+({NUM})\.?(?=[\s,;]|$)", re.I)
+# "<metric> of/for <whom> [is] : <value>": "The accuracy for the model is : 0.156", "The loss of the training :
+# 2.43" (caffe2 example scripts, one metric per line under an "Iteration : N" line). Only when what is measured is the
+# model, the network or a split (never "accuracy for class cat: 0.8", a per-class figure that would join the overall
+# series); a held-out split names the series with its prefix, as _IS_PHRASE does.
+_OF_PHRASE = re.compile(
+    r"\b([A-Za-z][\w-]*)\s+(?:of|for|on)\s+(?:(?:the|thee|this|our|a)\s+)?"
+    r"(model|network|net|train|training|valid|validation|val|eval|evaluation|test|testing|dev)"
+    rf"(?:\s+(?:batch|set|data|dataset|split))?(?:\s+(?:is|was))?\s*[:=]\s*({NUM})(?=[\s,;%]|$)", re.I)
 _TRAIN_WORDS = {"train", "training"}
 _HELD_OUT_PREFIX = {"valid": "val_", "validation": "val_", "val": "val_", "eval": "val_", "evaluation": "val_",
                     "dev": "val_", "test": "test_", "testing": "test_"}
+_HELD_OUT_SPLITS = "|".join(sorted(_HELD_OUT_PREFIX, key=len, reverse=True))
 
 
 def _step_phrase(m: re.Match) -> str:
     unit, n = (m.group(2), m.group(1)) if m.group(1) else (m.group(3), m.group(4))
     return f"; {'epoch' if unit.lower() == 'epoch' else 'step'}={n}"  # "; ": no word before it joins the name
+
+
+def _of_phrase(m: re.Match) -> str:
+    word, whom = m.group(1), m.group(2).lower()
+    if not _METRICY.search(word):
+        return m.group(0)  # "Number of the training: 3": no measurement named, left as printed
+    return f"; {_HELD_OUT_PREFIX.get(whom, '')}{word}={m.group(3)} "
 
 
 def _is_phrase(m: re.Match) -> str:
@@ -2199,7 +2216,33 @@ def _name_after_step(m: re.Match) -> str:
     return f"; {unit}={m.group(3)}; {m.group(1)}={m.group(4)} "
 
 
+# A split named by a heading line of its own, the metric on the next line: "On the training set:" / "Accuracy: 0.948"
+# then "On the test set:" / "Accuracy: 0.915" (the deeplearning.ai course notebooks' `predict` prints). Without it the
+# test accuracy lands on the training accuracy's step under the same name and replaces it.
+_SPLIT_HEADING = re.compile(
+    r"^(?:on|for)\s+(?:the\s+)?(train|training|valid|validation|val|dev|test|testing)\s+(?:set|data|dataset|split)\s*:?\s*$",
+    re.I)
+
+
+# One name for two splits, their values in the same order: "Acc(train/val): 41.33/49.75, Loss(train/val) 1.50/1.39"
+# (a course notebook's `print('Epoch {}, Acc(train/val): {:2.2f}/{:2.2f}, Loss(train/val) {:2.2f}/{:2.2f}'...)`),
+# "loss (train/test): 0.5 / 0.6". Written out as two pairs, the training value under the name and the held-out one
+# under the split's prefix, so neither value is lost and the held-out one never joins the training series.
+_SPLIT_PAIR = re.compile(
+    rf"\b([A-Za-z][\w-]*)\s*\(\s*(?:train|training)\s*/\s*({_HELD_OUT_SPLITS})\s*\)\s*[:=]?\s*({NUM})\s*/\s*({NUM})"
+    r"(?=[\s,;.]|$)", re.I)
+
+
+def _split_pair(m: re.Match) -> str:
+    word, split = m.group(1), m.group(2).lower()
+    if not _METRICY.search(word):
+        return m.group(0)
+    return f"; {word}={m.group(3)}; {_HELD_OUT_PREFIX[split]}{word}={m.group(4)} "
+
+
 def _sentences(line: str) -> str:
+    if " of " in line or " for " in line or " on " in line:
+        line = _OF_PHRASE.sub(_of_phrase, line)
     if " is " in line or " was " in line or " equals " in line:
         line = _IS_PHRASE.sub(_is_phrase, line)
     if "fter " in line or "at " in line or "At " in line or "AT " in line:  # most lines have no step phrase
@@ -2319,6 +2362,8 @@ def parse_generic(line: str, st: State) -> Record | None:
     if "_" in line:
         line = _GLUED_COUNTER.sub(r"\1 ", line)
     line = loss_group(line)
+    if "/" in line and "(" in line:
+        line = _SPLIT_PAIR.sub(_split_pair, line)
     line = _sentences(line)
     if "#" in line:  # "Epoch #3: ..." (tianshou, many RL loops): the number sign is no part of the counter
         line = _NUMBER_SIGN.sub(r"\1 \2", line)
@@ -2336,6 +2381,10 @@ def parse_generic(line: str, st: State) -> Record | None:
         if composer.group(1) is not None:
             st.extra["pending_epoch"] = int(composer.group(1))
         return None
+    heading = _SPLIT_HEADING.match(line)
+    if heading:  # "On the test set:" on its own line: the metric line after it is measured on that split
+        st.extra["pending_phase"] = _HELD_OUT_PREFIX.get(heading.group(1).lower(), "")
+        return None
     only = _ONLY_STEP.match(line)
     if only:  # "step: 100" on its own line: the metric lines that follow belong to it
         st.extra["pending_step"] = int(only.group(2))
@@ -2349,6 +2398,9 @@ def parse_generic(line: str, st: State) -> Record | None:
     if not found:
         return None
     phases = _phase_prefixes(line) if _may_mark_phase(line) else []
+    pending_phase = st.extra.pop("pending_phase", None)  # the heading covers the one metric line after it
+    if pending_phase and not phases:
+        phases = [(0, pending_phase)]
     step: int | None = None
     epoch: int | None = None
     fr = {m.group(1).lower(): (int(m.group(2)), int(m.group(3))) for m in _FRACTION.finditer(line)}
