@@ -138,9 +138,14 @@ def whole_loop(name: str, cause: str, tmp_path: Path, monkeypatch: pytest.Monkey
         # a warmup (5% of the 160 steps) where the run that continued from the checkpoint had none, and the retrain
         # still continues from that checkpoint
         file, _, _, text = next(e for e in lay.resume if "warmup" in e[3])
-        m = pattern(re.sub(r"\b0\b", "{lr}", text, count=1)).search((root / file).read_text())
-        assert m and 1 <= float(m.group(1)) <= 16, (root / file).read_text()
-        assert lay.base_ckpt in result["retrain_cmd"] + (root / file).read_text(), result["retrain_cmd"]
+        if file == "launch":  # only the recorded command sets it (MLflow's params): the retrain carries the fix
+            m = re.search(r"--warmup_steps (\d+)", result["retrain_cmd"])
+            assert m and 1 <= int(m.group(1)) <= 16 and result["changes"] == 0, result["retrain_cmd"]
+            assert f"--init_from {lay.base_ckpt}" in result["retrain_cmd"], result["retrain_cmd"]
+        else:
+            m = pattern(re.sub(r"\b0\b", "{lr}", text, count=1)).search((root / file).read_text())
+            assert m and 1 <= float(m.group(1)) <= 16, (root / file).read_text()
+            assert lay.base_ckpt in result["retrain_cmd"] + (root / file).read_text(), result["retrain_cmd"]
         # listed for the jump, not for the config alone
         diag = json.loads((root / "diagnosis.json").read_text())
         evidence = next(rc for rc in diag["root_causes"] if rc["cause"] == "no_warmup")["evidence"]
@@ -250,10 +255,10 @@ def test_whole_loop_adds_a_missing_warmup(name: str, tmp_path: Path, monkeypatch
     from the same checkpoint, keeps its grad norm bounded. On plain argparse, the three HF Trainer layouts, Hydra,
     nanoGPT (its model widened to 3072 and continued at the base run's own 3e-3: the loss alone jumps ~3x, the log
     holding no grad norm), Lightning in code (Hydra's scenario: width 512, continued at 3e-3 from the base run's
-    Lightning checkpoint through LetterModel's init_from; LightningCLI in the bench) and the dataclass module
-    (nanoGPT's: width 3072, TrainConfig's init_from / save_to), whose code can start from a checkpoint and whose run
-    logs every step (a 1-2-step spike is invisible in a log averaged over 5 steps or more;
-    docs/plan-apply-verify.md, "no_warmup")."""
+    Lightning checkpoint through LetterModel's init_from; LightningCLI in the bench), the dataclass module (nanoGPT's:
+    width 3072, TrainConfig's init_from / save_to) and MLflow (the same as -P parameters; the warmup on the command
+    refilled from MLproject), whose code can start from a checkpoint and whose run logs every step (a 1-2-step spike
+    is invisible in a log averaged over 5 steps or more; docs/plan-apply-verify.md, "no_warmup")."""
     whole_loop(name, "no_warmup", tmp_path, monkeypatch)
 
 

@@ -82,6 +82,7 @@ BASE_LR, RESUME_LR = "3e-3", "1e-2"
 HYDRA_CKPT = "base/model.pt"  # where Hydra's base run saves its weights (trainer.save_to)
 NANO_CKPT = "base/ckpt.pt"  # where nanoGPT's base run (out_dir base) saves its weights
 DC_CKPT = "runs/base/model.pt"  # where the dataclass module's base run saves its weights (save_to)
+MLFLOW_CKPT = "base/model.pt"  # where the MLflow base run saves its weights (-P save_to)
 LIGHTNING_CKPT = "base/model.ckpt"  # where Lightning in code's base run saves its checkpoint
 # where LightningCLI's base run (trainer.default_root_dir base) has its ModelCheckpoint write the last step's
 CLI_CKPT = "base/lightning_logs/version_0/checkpoints/epoch=2-step=160.ckpt"
@@ -468,7 +469,7 @@ LAYOUTS = {
     "mlflow_project": Layout("mlflow run . -P lr=1.0 --env-manager local", "mlruns/0/*", None,
                              "python train.py --lr {lr} --steps 100 --optimizer adamw --grad_accum_steps 1 --depth 0 "
                              "--activation tanh --use_layer_norm true --warmup_steps 0 --schedule constant "
-                             "--dtype float32",
+                             "--dtype float32 --width 64 --init_from none --save_to none",
                              lr_at=("launch", "-P lr=1.0"),
                              # as the dataclass module, its dtype an MLproject parameter (float32 as shipped) that
                              # casts the model and with it AdamW's state: `-P dtype=float16` at AdamW 3e-3 is NaN from
@@ -498,7 +499,19 @@ LAYOUTS = {
                              vanish_at=("launch", "-P lr=3e-3", "-P lr=3e-3 -P steps=300 -P depth=8 "
                                         "-P activation=sigmoid -P use_layer_norm=false"),
                              vanish_fixed="--use_layer_norm true", vanish_fixed_in="launch",
-                             vanish_fix="vanishing_gradients"),
+                             vanish_fix="vanishing_gradients",
+                             # no_warmup: the dataclass module's scenario (the same model) as -P parameters: a base
+                             # run in its own experiment, width 3072, AdamW 3e-3 with 16 warmup steps, 300 steps,
+                             # saving its weights (save_to); then the run continued from them (init_from: a fresh
+                             # AdamW) at the same 3e-3 with the warmup removed; no project file holds the warmup, so
+                             # the fix rides on the command refilled from MLproject (docs/plan-apply-verify.md,
+                             # "no_warmup")
+                             resume=(("launch", "-P lr=1.0",
+                                      "-P lr=3e-3 -P steps=300 -P warmup_steps=16 -P width=3072 "
+                                      f"-P save_to={MLFLOW_CKPT} --experiment-name base",
+                                      "-P lr=3e-3 -P steps=300 -P warmup_steps=0 -P width=3072 "
+                                      f"-P init_from={MLFLOW_CKPT}"),),
+                             base_ckpt=MLFLOW_CKPT),
 }
 
 
