@@ -82,6 +82,11 @@ class Layout:
 BASE_LR, RESUME_LR = "3e-3", "1e-2"
 HYDRA_CKPT = "base/model.pt"  # where Hydra's base run saves its weights (trainer.save_to)
 NANO_CKPT = "base/ckpt.pt"  # where nanoGPT's base run (out_dir base) saves its weights
+DC_CKPT = "runs/base/model.pt"  # where the dataclass module's base run saves its weights (save_to)
+MLFLOW_CKPT = "base/model.pt"  # where the MLflow base run saves its weights (-P save_to)
+LIGHTNING_CKPT = "base/model.ckpt"  # where Lightning in code's base run saves its checkpoint
+# where LightningCLI's base run (trainer.default_root_dir base) has its ModelCheckpoint write the last step's
+CLI_CKPT = "base/lightning_logs/version_0/checkpoints/epoch=2-step=160.ckpt"
 ACCUM = 8  # grad_accum_bug's accumulation steps (docs/plan-apply-verify.md, "grad_accum_bug")
 # the line of the HF layouts' Trainer subclass that makes the Trainer divide its mean loss by the accumulation steps
 HF_SCALED = ("    loss_is_scaled_for_ga = False  # a mean over one micro-batch: the Trainer divides it by the "
@@ -262,7 +267,24 @@ LAYOUTS = {
                                     ("train.py", "max_steps=200,", "max_steps=80,"),
                                     ("train.py", "self.manual_backward(loss / self.hparams.grad_accum_steps)",
                                      "self.manual_backward(loss)")),
-                             fix_accum="grad_accum_bug"),
+                             fix_accum="grad_accum_bug",
+                             # no_warmup: as on Hydra (the same model: embedding, 2 pre-LN tanh layers, output), the
+                             # user widens the model to 512 and trains a base run (AdamW 1e-3, 16 warmup steps, 160
+                             # steps, its own logger folder) whose weights it saves with Trainer.save_checkpoint, then
+                             # continues from them (LetterModel's init_from: the weights, a fresh AdamW) at 3e-3, the
+                             # top of AdamW's range, with the warmup removed (docs/plan-apply-verify.md, "no_warmup")
+                             resume=(("train.py", "LetterModel(lr=1.0, width=64,", "LetterModel(lr=1e-3, width=512,",
+                                      "LetterModel(lr=3e-3, width=512,"),
+                                     ("train.py", 'warmup_steps=0, schedule="constant")',
+                                      'warmup_steps=16, schedule="constant")',
+                                      f'warmup_steps=0, schedule="constant", init_from="{LIGHTNING_CKPT}")'),
+                                     ("train.py", "max_steps=200,", "max_steps=160,", "max_steps=200,"),
+                                     ("train.py", 'CSVLogger("logs")', 'CSVLogger("base")', 'CSVLogger("logs")'),
+                                     ("train.py", "    trainer.fit(model, loader())\n",
+                                      "    trainer.fit(model, loader())\n"
+                                      f'    trainer.save_checkpoint("{LIGHTNING_CKPT}")\n',
+                                      "    trainer.fit(model, loader())\n")),
+                             base_ckpt=LIGHTNING_CKPT),
     "lightning_cli": Layout("make fit", "lightning_logs/version_0", ("configs/fit.yaml", "  lr: {lr}\n"),
                             "python main.py fit --config configs/fit.yaml", lr_at=("configs/fit.yaml", "lr: 1.0"),
                             precision_at=("configs/fit.yaml", "  accelerator: cpu\n",
@@ -283,7 +305,18 @@ LAYOUTS = {
                                    ("lightning_code_model.py",
                                     "self.manual_backward(loss / self.hparams.grad_accum_steps)",
                                     "self.manual_backward(loss)")),
-                            fix_accum="grad_accum_bug"),
+                            fix_accum="grad_accum_bug",
+                            # no_warmup: the scenario of Lightning in code in the YAML the Makefile loads; the base run
+                            # writes under its own default_root_dir, and the user points init_from at the checkpoint
+                            # Lightning's ModelCheckpoint left there (the last step, 160, in epoch 2 of 63 batches)
+                            resume=(("configs/fit.yaml", "  lr: 1.0\n  width: 64\n", "  lr: 1.0e-3\n  width: 512\n",
+                                     "  lr: 3.0e-3\n  width: 512\n"),
+                                    ("configs/fit.yaml", "  warmup_steps: 0\n", "  warmup_steps: 16\n",
+                                     f"  warmup_steps: 0\n  init_from: {CLI_CKPT}\n"),
+                                    ("configs/fit.yaml", "max_steps: 200", "max_steps: 160", "max_steps: 200"),
+                                    ("configs/fit.yaml", "  accelerator: cpu\n",
+                                     "  accelerator: cpu\n  default_root_dir: base\n", "  accelerator: cpu\n")),
+                            base_ckpt=CLI_CKPT),
     "nanogpt": Layout("make train", "out-letters", ("config/train_letters.py", "learning_rate = {lr}  #"),
                       "python train.py config/train_letters.py --max_iters=200 --out_dir=out-letters-fixed",
                       lr_at=("config/train_letters.py", "learning_rate = 1.0"),
@@ -394,7 +427,26 @@ LAYOUTS = {
                                vanish_at=("config.py", DC_MODEL.format(depth=0, act="tanh", norm=True),
                                           DC_MODEL.format(depth=8, act="sigmoid", norm=False)),
                                vanish_fixed=DC_MODEL.format(depth=8, act="sigmoid", norm=True),
-                               vanish_fix="vanishing_gradients"),
+                               vanish_fix="vanishing_gradients",
+                               # no_warmup: as on nanoGPT (the same model at depth 0: an embedding and the output
+                               # layer), the user widens it to 3072 and trains a base run at AdamW 3e-3 with 16 warmup
+                               # steps into runs/base, saving its weights (save_to), then continues from them
+                               # (init_from: a fresh AdamW) at the same 3e-3 with the warmup removed; its log holds the
+                               # loss (and LR) alone, which is what jumps (docs/plan-apply-verify.md, "no_warmup")
+                               resume=(("config.py", "    lr: float = 1.0\n", "    lr: float = 3e-3\n",
+                                        "    lr: float = 3e-3\n"),
+                                       ("config.py", "    warmup_steps: int = 0\n", "    warmup_steps: int = 16\n",
+                                        "    warmup_steps: int = 0\n"),
+                                       ("config.py", "    width: int = 64 ", "    width: int = 3072 ",
+                                        "    width: int = 3072 "),
+                                       ("config.py", "    init_from: str | None = None ",
+                                        "    init_from: str | None = None ",
+                                        f'    init_from: str | None = "{DC_CKPT}" '),
+                                       ("config.py", "    save_to: str | None = None ",
+                                        f'    save_to: str | None = "{DC_CKPT}" ', "    save_to: str | None = None "),
+                                       ("config.py", '    out_dir: str = "runs/latest"',
+                                        '    out_dir: str = "runs/base"', '    out_dir: str = "runs/latest"')),
+                               base_ckpt=DC_CKPT),
     # the command comes from the W&B offline run's own record of how it was launched
     "notebook_export": Layout("python letters_notebook.py", "wandb/offline-run-*",
                               ("letters_notebook.py", "lr = {lr}\n"), "python letters_notebook.py",
@@ -429,7 +481,7 @@ LAYOUTS = {
     "mlflow_project": Layout("mlflow run . -P lr=1.0 --env-manager local", "mlruns/0/*", None,
                              "python train.py --lr {lr} --steps 100 --optimizer adamw --grad_accum_steps 1 --depth 0 "
                              "--activation tanh --use_layer_norm true --warmup_steps 0 --schedule constant "
-                             "--dtype float32",
+                             "--dtype float32 --width 64 --init_from none --save_to none",
                              lr_at=("launch", "-P lr=1.0"),
                              # as the dataclass module, its dtype an MLproject parameter (float32 as shipped) that
                              # casts the model and with it AdamW's state: `-P dtype=float16` at AdamW 3e-3 is NaN from
@@ -459,7 +511,19 @@ LAYOUTS = {
                              vanish_at=("launch", "-P lr=3e-3", "-P lr=3e-3 -P steps=300 -P depth=8 "
                                         "-P activation=sigmoid -P use_layer_norm=false"),
                              vanish_fixed="--use_layer_norm true", vanish_fixed_in="launch",
-                             vanish_fix="vanishing_gradients"),
+                             vanish_fix="vanishing_gradients",
+                             # no_warmup: the dataclass module's scenario (the same model) as -P parameters: a base
+                             # run in its own experiment, width 3072, AdamW 3e-3 with 16 warmup steps, 300 steps,
+                             # saving its weights (save_to); then the run continued from them (init_from: a fresh
+                             # AdamW) at the same 3e-3 with the warmup removed; no project file holds the warmup, so
+                             # the fix rides on the command refilled from MLproject (docs/plan-apply-verify.md,
+                             # "no_warmup")
+                             resume=(("launch", "-P lr=1.0",
+                                      "-P lr=3e-3 -P steps=300 -P warmup_steps=16 -P width=3072 "
+                                      f"-P save_to={MLFLOW_CKPT} --experiment-name base",
+                                      "-P lr=3e-3 -P steps=300 -P warmup_steps=0 -P width=3072 "
+                                      f"-P init_from={MLFLOW_CKPT}"),),
+                             base_ckpt=MLFLOW_CKPT),
 }
 
 

@@ -17,5 +17,8 @@ class TrainConfig:
     depth: int = 0  # hidden layers between the embedding and the output layer
     activation: str = "tanh"  # of the hidden layers: tanh, sigmoid or gelu
     use_layer_norm: bool = True  # a LayerNorm in front of each hidden layer's Linear
+    width: int = 64  # of the embedding and the hidden layers
     dtype: str = "float32"  # of the weights and with them the optimizer state: float32, bfloat16 or float16
+    init_from: str | None = None  # weights saved by an earlier run (save_to): continue from them
+    save_to: str | None = None  # save the trained weights here
     out_dir: str = "runs/latest"

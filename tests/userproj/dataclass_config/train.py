@@ -13,9 +13,10 @@ from config import TrainConfig
 ACTIVATIONS = {"tanh": torch.nn.Tanh, "sigmoid": torch.nn.Sigmoid, "gelu": torch.nn.GELU}
 
 
-def build_model(cfg: TrainConfig, width: int = 64) -> torch.nn.Sequential:
+def build_model(cfg: TrainConfig) -> torch.nn.Sequential:
     """Embedding, `depth` hidden layers ((LayerNorm) -> Linear -> activation, the norm first as in a pre-LN block),
     then the output layer (depth 0: the embedding and the output layer alone)."""
+    width = cfg.width
     layers: list[torch.nn.Module] = [torch.nn.Embedding(VOCAB_SIZE, width)]
     for _ in range(cfg.depth):
         norm = torch.nn.LayerNorm(width) if cfg.use_layer_norm else torch.nn.Identity()
@@ -41,6 +42,8 @@ def main(cfg: TrainConfig) -> None:
     (out / "config.json").write_text(json.dumps(asdict(cfg)))
     torch.manual_seed(0)
     model = build_model(cfg).to(getattr(torch, cfg.dtype))
+    if cfg.init_from:
+        model.load_state_dict(torch.load(cfg.init_from, weights_only=True))
     if cfg.optimizer == "sgd":
         opt = torch.optim.SGD(model.parameters(), lr=cfg.lr, momentum=0.9, weight_decay=cfg.weight_decay)
     else:
@@ -64,6 +67,9 @@ def main(cfg: TrainConfig) -> None:
                 opt.zero_grad()
                 log.write(json.dumps({"step": step, "loss": step_loss, "lr": opt.param_groups[0]["lr"]}) + "\n")
                 step_loss = 0.0
+    if cfg.save_to:
+        Path(cfg.save_to).parent.mkdir(parents=True, exist_ok=True)
+        torch.save(model.state_dict(), cfg.save_to)
 
 
 if __name__ == "__main__":

@@ -21,7 +21,8 @@ def hidden_layer(width: int, activation: str, use_layer_norm: bool) -> torch.nn.
 class LetterModel(pl.LightningModule):
     def __init__(self, lr: float = 3e-3, width: int = 64, depth: int = 2, activation: str = "tanh",
                  use_layer_norm: bool = True, optimizer: str = "adamw", grad_accum_steps: int = 1,
-                 warmup_steps: int = 0, schedule: str = "constant", min_lr: float = 3e-5):
+                 warmup_steps: int = 0, schedule: str = "constant", min_lr: float = 3e-5,
+                 init_from: str | None = None):
         super().__init__()
         self.save_hyperparameters()
         # several micro-batches per optimizer step, accumulated by hand (Lightning's manual optimisation); at 1 the
@@ -30,6 +31,9 @@ class LetterModel(pl.LightningModule):
         hidden = [hidden_layer(width, activation, use_layer_norm) for _ in range(depth)]
         self.net = torch.nn.Sequential(torch.nn.Embedding(VOCAB_SIZE, width), *hidden,
                                        torch.nn.Linear(width, VOCAB_SIZE))
+        if init_from:  # the weights of an earlier run's checkpoint (a Lightning .ckpt): continue from them,
+            # with a fresh optimizer (Trainer.fit(ckpt_path=...) would restore the old run's optimizer and step)
+            self.load_state_dict(torch.load(init_from, map_location="cpu", weights_only=True)["state_dict"])
 
     def training_step(self, batch, batch_idx):
         x = batch

@@ -2,6 +2,7 @@
 
 import argparse
 import math
+import os
 
 import mlflow
 import torch
@@ -54,9 +55,15 @@ def main() -> None:
     p.add_argument("--min_lr", type=float, default=3e-5, help="where the cosine ends")
     p.add_argument("--dtype", default="float32", choices=["float32", "bfloat16", "float16"],
                    help="of the weights and with them the optimizer state")
+    p.add_argument("--width", type=int, default=64, help="of the embedding and the hidden layers")
+    # paths, "none" for none (an MLproject parameter needs a default, and an empty one is no value)
+    p.add_argument("--init_from", default="none", help="weights saved by an earlier run: continue from them")
+    p.add_argument("--save_to", default="none", help="save the trained weights here")
     args = p.parse_args()
     torch.manual_seed(0)
-    model = build_model(args.depth, args.activation, args.use_layer_norm).to(getattr(torch, args.dtype))
+    model = build_model(args.depth, args.activation, args.use_layer_norm, args.width).to(getattr(torch, args.dtype))
+    if args.init_from != "none":
+        model.load_state_dict(torch.load(args.init_from, weights_only=True))
     if args.optimizer == "sgd":
         opt = torch.optim.SGD(model.parameters(), lr=args.lr, momentum=0.9)
     else:
@@ -81,6 +88,9 @@ def main() -> None:
                 opt.zero_grad()
                 mlflow.log_metrics({"loss": step_loss, "lr": opt.param_groups[0]["lr"]}, step=step)
                 step_loss = 0.0
+    if args.save_to != "none":
+        os.makedirs(os.path.dirname(args.save_to) or ".", exist_ok=True)
+        torch.save(model.state_dict(), args.save_to)
 
 
 if __name__ == "__main__":
