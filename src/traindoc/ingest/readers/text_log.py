@@ -123,37 +123,80 @@ def _decode(frame: bytes) -> str:
     return frame.decode("utf-8", errors="replace")
 
 
+# control bytes that no console writes: all below 32 but \b, \t, \n, \v, \f, \r (8..13) and ESC (27), which are
+# console text
+_CONTROL_BYTES = bytes(b for b in range(32) if b < 8 or 13 < b < 27 or 27 < b < 32)
+
+
 def _looks_binary(head: bytes) -> bool:
     """Mostly control bytes: a binary file. A few NULs or other control bytes in a text log (a crashed writer, a
     stray terminal code) are not: those lines lose the bytes (normalise drops them), the log stays readable."""
     sample = head[:8192]
     if not sample:
         return False
-    bad = sum(1 for b in sample if b < 8 or 13 < b < 27 or 27 < b < 32)  # \b and ESC are console text
+    bad = len(sample) - len(sample.translate(None, _CONTROL_BYTES))  # one C pass, not a Python loop per byte
     return bad > len(sample) * 0.05
+
+
+class _Detection:
+    """Hits per format family over the lines fed so far, with each family's parser state, so that a detection can be
+    carried on over more lines: read() picks up where sniff() stopped instead of parsing the same head lines again
+    (detection was about half the cost of loading a small run)."""
+
+    def __init__(self) -> None:
+        self.hits = {f.name: 0 for f in FORMATS}
+        self.states = {f.name: State() for f in FORMATS}
+        self.hf = 0
+        self.lines: list[str] = []  # what was fed, to tell whether a later head starts with the same lines
+
+    def feed(self, lines: Iterable[str]) -> None:
+        hits, fed = self.hits, self.lines
+        parsers = [(f.name, f.parse, self.states[f.name]) for f in FORMATS]
+        for raw in lines:
+            fed.append(raw)
+            line = normalise(raw)
+            for text in (line.text, line.after_bar):
+                if not text:
+                    continue
+                if HF_DICT.search(text) and not ACCELERATE_EPOCH_DICT.match(text):
+                    self.hf += 1
+                    continue
+                for name, parse, state in parsers:
+                    try:
+                        rec = parse(text, state)
+                    except Exception:  # noqa: BLE001 - a parser bug must not stop detection
+                        rec = None
+                    if rec is not None and rec.metrics:
+                        hits[name] += 1
+
+
+# Detections sniff() made, newest last, for read() to carry on (the loader sniffs a file, then reads it). Each is
+# taken at most once, as its states go on changing; a few are enough, as the loader reads right after sniffing a run
+# (up to this many text logs sniffed before the reads start keep their detection).
+_SNIFFED: list[_Detection] = []
+_SNIFFED_KEPT = 16
+
+
+def _resume(lines: list[str]) -> _Detection:
+    """A detection over `lines`: a sniffed one whose lines are a prefix of them, carried on, else a new one. The
+    result is the same either way: detection reads the lines one by one, in order, through the same states."""
+    for i in range(len(_SNIFFED) - 1, -1, -1):
+        det = _SNIFFED[i]
+        n = len(det.lines)
+        if n <= len(lines) and det.lines == lines[:n]:
+            del _SNIFFED[i]
+            det.feed(lines[n:])
+            return det
+    det = _Detection()
+    det.feed(lines)
+    return det
 
 
 def detect(lines: Iterable[str]) -> tuple[dict[str, int], int]:
     """Hits per format family over normalised lines, and the number of HF console dict lines."""
-    hits = {f.name: 0 for f in FORMATS}
-    states = {f.name: State() for f in FORMATS}
-    hf = 0
-    for raw in lines:
-        line = normalise(raw)
-        for text in (line.text, line.after_bar):
-            if not text:
-                continue
-            if HF_DICT.search(text) and not ACCELERATE_EPOCH_DICT.match(text):
-                hf += 1
-                continue
-            for f in FORMATS:
-                try:
-                    rec = f.parse(text, states[f.name])
-                except Exception:  # noqa: BLE001 - a parser bug must not stop detection
-                    rec = None
-                if rec is not None and rec.metrics:
-                    hits[f.name] += 1
-    return hits, hf
+    det = _Detection()
+    det.feed(lines)
+    return det.hits, det.hf
 
 
 def _choose(hits: dict[str, int]) -> list[Format]:
@@ -183,7 +226,11 @@ def sniff(path: Path, head: bytes) -> float:
     marker = comment_marker(frames)
     if marker is not None:  # a capture pasted as comments: its lines without the marker
         frames = [uncomment(fr, marker) for fr in frames]
-    hits, hf = detect(frames)
+    det = _Detection()
+    det.feed(frames)
+    hits, hf = dict(det.hits), det.hf
+    _SNIFFED.append(det)
+    del _SNIFFED[:-_SNIFFED_KEPT]
     if suffix in _DOC_SUFFIXES:
         console = max((n for name, n in hits.items()
                        if FORMAT_BY_NAME[name].specific and name not in _DOC_FAMILIES_NOT_COUNTED), default=0)
@@ -355,7 +402,7 @@ def read_stream(f: BinaryIO, spath: str, run: Run) -> Source:
         frames = iter_frames(f)
         head = _take(frames, HEAD_FRAMES)
         marker = comment_marker(_decode(fr) for _, fr in head)
-        hits, _ = detect(_uncommented((_decode(fr) for _, fr in head), marker))
+        hits = dict(_resume(list(_uncommented((_decode(fr) for _, fr in head), marker))).hits)
         # Some logs open with thousands of lines that are not metrics (modded-nanogpt writes its whole source and
         # nvidia-smi first): when nothing specific matched, look further, up to a byte budget.
         size = sum(len(fr) for _, fr in head)

@@ -2118,9 +2118,12 @@ _DURATION_WORDS = {"eta", "required", "remaining", "elapsed", "left", "duration"
 _TIME_UNIT = re.compile(r"\s*(?:hours?|hrs?|h|minutes?|mins?|days?)(?![\w/]|\s*[=:])", re.I)
 
 
+_KEY_WORD_SEP = re.compile(r"[\s_/.-]+")  # compiled once: duration_key runs for every pair of every line
+
+
 def duration_key(key: str) -> bool:
     """Whether a printed key names a duration (an ETA, the time left or spent), never a metric."""
-    words = set(re.split(r"[\s_/.-]+", key.lower()))
+    words = set(_KEY_WORD_SEP.split(key.lower()))
     return bool(words & _DURATION_WORDS) or ("time" in words and "cost" in words)
 _CODE = re.compile(r"^\s*(?:def|class|import|from|return|if|elif|else|for|while|with|try|except|assert|raise|@)\b"
                    r"|\bself\.|\s=\s*(?!(?:nan|NaN|inf|Inf|Infinity|None|N/A)\b)[A-Za-z_(\[{'\"]|^\s*#"
