@@ -42,17 +42,27 @@ def _sites(run: Run, cause: str) -> list[code_sites.CodeSite]:
     return [s for s in every if s.cause == cause]
 
 
-def _text(run: Run) -> str:
-    def load() -> str:
-        parts = []
+def _file_texts(run: Run) -> dict[str, str]:
+    """path -> text of the run's code files a lint may read (`_files`), read once per run and shared by every rule."""
+    def load() -> dict[str, str]:
+        out = {}
         for path in _files(run):
             try:
                 with open(path, encoding="utf-8", errors="replace") as f:
-                    parts.append(f.read())
+                    out[path] = f.read()
             except OSError:
                 continue
-        return "\n".join(parts)
-    return stats.cached(run, "code_text", load)
+        return out
+    return stats.cached(run, "code_file_texts", load)
+
+
+def _text(run: Run) -> str:
+    return stats.cached(run, "code_text", lambda: "\n".join(_file_texts(run).values()))
+
+
+def _scope_bodies(tree: ast.Module) -> list[list[ast.stmt]]:
+    """The module's body and every function's: each a scope a rule reads on its own."""
+    return [tree.body] + [n.body for n in ast.walk(tree) if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef)]
 
 
 def _cite(site: code_sites.CodeSite) -> str:
@@ -272,12 +282,7 @@ def code_freezes(run: Run) -> list[tuple[str, int, str]]:
 
 def _code_freezes(run: Run) -> list[tuple[str, int, str]]:
     found: list[tuple[str, int, str]] = []
-    for path in _files(run):
-        try:
-            with open(path, encoding="utf-8", errors="replace") as f:
-                text = f.read()
-        except OSError:
-            continue
+    for path, text in _file_texts(run).items():
         if not _FREEZE_WORDS.search(text):
             continue  # parse only the files that could hold a freeze (a project's code can be large)
         src = code_sites.parsed_source(path, text)  # shared with the code-site locators: parsed once
@@ -443,14 +448,10 @@ def accumulation_defects(sources: list[code_sites._Source]) -> list[tuple[str, s
 def _code_accumulation(run: Run) -> list[tuple[str, str, int, str, str]]:
     def load() -> list[tuple[str, str, int, str, str]]:
         sources = []
-        for path in _files(run):
+        for path, text in _file_texts(run).items():
             if not path.endswith(".py"):
                 continue
-            try:
-                with open(path, encoding="utf-8", errors="replace") as f:
-                    src = code_sites.parsed_source(path, f.read())
-            except OSError:
-                continue
+            src = code_sites.parsed_source(path, text)
             if src is not None:
                 sources.append(src)
         return accumulation_defects(sources)
@@ -615,20 +616,13 @@ def _label_in_features(body: list[ast.stmt]) -> tuple[int, int, str, str] | None
 
 def code_label_in_features(run: Run) -> tuple[str, int, int, str, str] | None:
     """(file, target line, features line, frame, column) of the first label-among-the-inputs in the run's code."""
-    for path in _files(run):
-        try:
-            with open(path, encoding="utf-8", errors="replace") as f:
-                text = f.read()
-        except OSError:
-            continue
+    for path, text in _file_texts(run).items():
         if not re.search(r"\b(?:y|Y|targets?|labels?)\w*\s*=\s*\w+\[", text):
             continue  # parse only the files that take a column out as the target
         src = code_sites.parsed_source(path, text)
         if src is None:
             continue
-        scopes = [src.tree.body] + [n.body for n in ast.walk(src.tree)
-                                    if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))]
-        for body in scopes:
+        for body in _scope_bodies(src.tree):
             hit = _label_in_features(body)
             if hit is not None:
                 return (path, *hit)
@@ -719,20 +713,13 @@ def _fit_before_split(body: list[ast.stmt], src: str) -> tuple[int, int, str] | 
 
 def code_fit_before_split(run: Run) -> tuple[str, int, int, str] | None:
     """(file, fit line, split line, array) of the first preprocessor fitted before the split in the run's code."""
-    for path in _files(run):
-        try:
-            with open(path, encoding="utf-8", errors="replace") as f:
-                text = f.read()
-        except OSError:
-            continue
+    for path, text in _file_texts(run).items():
         if "train_test_split" not in text or not _PREPROCESSOR.search(text):
             continue  # parse only the files that could hold both halves
         src = code_sites.parsed_source(path, text)
         if src is None:
             continue
-        scopes = [src.tree.body] + [n.body for n in ast.walk(src.tree)
-                                    if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))]
-        for body in scopes:
+        for body in _scope_bodies(src.tree):
             hit = _fit_before_split(body, text)
             if hit is not None:
                 return (path, *hit)
@@ -790,12 +777,7 @@ def separate_permutations(run: Run) -> list[tuple[str, int, str]]:
     draws (module notes above). Parsed with code_sites.parsed_source; the code is read, never run."""
     def find() -> list[tuple[str, int, str]]:
         found: list[tuple[str, int, str]] = []
-        for path in _files(run):
-            try:
-                with open(path, encoding="utf-8", errors="replace") as f:
-                    text = f.read()
-            except OSError:
-                continue
+        for path, text in _file_texts(run).items():
             if "perm" not in text:
                 continue  # parse only the files that could hold a draw
             src = code_sites.parsed_source(path, text)
