@@ -9,7 +9,7 @@ from pathlib import Path
 from traindoc.diagnosis.ranking import RULED_OUT_CAP, rank_causes
 from traindoc.evidence import code_sites
 from traindoc.evidence.finding import Finding
-from traindoc.evidence.ruled_out import code_clears_gradients, ruled_out
+from traindoc.evidence.ruled_out import code_clears_gradients, code_does_not_accumulate, ruled_out
 from traindoc.ingest.model import Run
 
 HEAD = "import torch\nmodel = torch.nn.Linear(2, 1)\noptimizer = torch.optim.SGD(model.parameters(), lr=0.1)\n"
@@ -95,6 +95,26 @@ def test_silent_where_the_code_does_not_settle_it():
     assert _read(CLEARS, NO_CLEAR) is None  # two loops: which one ran is not the code's to say
     assert _read(MANUAL_LIGHTNING) is None  # manual optimisation: the code steps, not the framework
     assert _read("x = 1\n") is None
+
+
+# accumulation by an inner loop: backward on each micro-batch, one step after them
+INNER_ACCUM = HEAD + """
+for batch in loader:
+    for x, y in batch:
+        (((model(x) - y) ** 2).mean() / len(batch)).backward()
+    optimizer.step()
+    optimizer.zero_grad()
+"""
+
+
+def test_grad_accum_bug_ruled_out_only_by_a_loop_that_does_not_accumulate():
+    sources = [code_sites.parsed_source("a.py", t) for t in (CLEARS, BY_HAND)]
+    assert all(code_does_not_accumulate([s]) for s in sources if s is not None)  # step + clear on every micro-batch
+    for text in (ACCUM_CLEARS, INNER_ACCUM, NO_CLEAR, STALE, HF, LIGHTNING):
+        src = code_sites.parsed_source("b.py", text)
+        assert src is not None and code_does_not_accumulate([src]) is None, text
+    inner = code_sites.parsed_source("c.py", INNER_ACCUM)
+    assert inner is not None and code_clears_gradients([inner])  # zero_grad after the step: cleared every step
 
 
 def _finding() -> Finding:

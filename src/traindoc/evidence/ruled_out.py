@@ -118,17 +118,13 @@ def _framework_loops(sources: list[_Source]) -> list[tuple[_Source, ast.AST, str
     return out
 
 
-def code_clears_gradients(sources: list[_Source]) -> list[str] | None:
-    """zero_grad_missing is ruled out when the code's one training loop clears the gradients whenever it steps."""
-    loops = [(src, lp, step) for src in sources for lp, _back, step in _training_loops(src)]
-    owned = _framework_loops(sources)
-    if len(loops) + len(owned) != 1:
-        return None  # no loop found, or several: which one ran is not for the code to say
-    if owned:
-        src, node, who = owned[0]
-        return [f"the code clears the gradients every step: {_where(src, node)} trains in {who}, which calls "
-                f"zero_grad before every optimiser step"]
-    src, loop, step = loops[0]
+def _one_loop(sources: list[_Source]) -> tuple[_Source, ast.AST, ast.Call, ast.Call, ast.AST] | None:
+    """The code's one hand-written training loop (src, loop, backward, step, a clear that covers the step), when it
+    has exactly one training loop, no framework loop, and that loop clears its gradients whenever it steps."""
+    loops = [(src, lp, back, step) for src in sources for lp, back, step in _training_loops(src)]
+    if len(loops) != 1 or _framework_loops(sources):
+        return None
+    src, loop, back, step = loops[0]
     stepped = {_optimizer_text(src, c) for c in _calls(loop.body) if code_sites._is_optimizer_step(c)}
     clears = [(n, opt) for n, opt in _clears(src, loop) if _covers(src, n, step, loop)]
     if not clears:
@@ -136,12 +132,59 @@ def code_clears_gradients(sources: list[_Source]) -> list[str] | None:
     named = {opt for _n, opt in clears}
     if len(stepped) > 1 and None not in named and not stepped <= named:
         return None  # two optimisers, one of them never cleared
-    n = clears[0][0]
-    return [f"the code clears the gradients every step: {_where(src, n)} in the training loop that steps "
+    return src, loop, back, step, clears[0][0]
+
+
+def code_clears_gradients(sources: list[_Source]) -> list[str] | None:
+    """zero_grad_missing is ruled out when the code's one training loop clears the gradients whenever it steps."""
+    owned = _framework_loops(sources)
+    if owned:
+        if len(owned) > 1 or any(True for src in sources for _ in _training_loops(src)):
+            return None  # several loops: which one ran is not for the code to say
+        src, node, who = owned[0]
+        return [f"the code clears the gradients every step: {_where(src, node)} trains in {who}, which calls "
+                f"zero_grad before every optimiser step"]
+    one = _one_loop(sources)
+    if one is None:
+        return None  # no loop found, several, or one that does not clear every step
+    src, _loop, _back, step, clear = one
+    return [f"the code clears the gradients every step: {_where(src, clear)} in the training loop that steps "
             f"{_where(src, step)}"]
 
 
-READERS: dict[str, Callable[[list[_Source]], list[str] | None]] = {"code_clears_gradients": code_clears_gradients}
+def _plain_block(src: _Source, stmt: ast.stmt, loop: ast.AST) -> bool:
+    """Between `stmt` and `loop` sit only `with` / `try` blocks: no `if` that could gate it, no inner loop that
+    could repeat it."""
+    parent = src.parents.get(stmt)
+    while parent is not None and parent is not loop:
+        if not isinstance(parent, ast.With | ast.AsyncWith | ast.Try | ast.ExceptHandler):
+            return False
+        parent = src.parents.get(parent)
+    return parent is loop
+
+
+def code_does_not_accumulate(sources: list[_Source]) -> list[str] | None:
+    """grad_accum_bug is ruled out when the code's one training loop does not accumulate at all: a hand-written loop
+    (a framework's loop may accumulate on a setting: HF's gradient_accumulation_steps, Lightning's
+    accumulate_grad_batches) whose `.backward()` and optimiser `.step()` run together on every micro-batch, neither
+    under an `if` nor an inner loop, and whose gradients are cleared every step. Every accumulation fault (undivided
+    losses, a stale clear, a partial cycle at the epoch's end, a per-micro-batch token mean) needs micro-batches
+    whose gradients are summed before a step; this loop sums none (its clear covers every step: _one_loop). A loop
+    that does accumulate, even one that divides its loss, says nothing: the division is one of several ways
+    accumulation goes wrong."""
+    one = _one_loop(sources)
+    if one is None:
+        return None
+    src, loop, back, step, clear = one
+    back_stmt, step_stmt = src.statement(back), src.statement(step)
+    if not (_plain_block(src, back_stmt, loop) and _plain_block(src, step_stmt, loop)):
+        return None  # the step under an `if`, or backward in an inner loop: micro-batches summed before a step
+    return [f"the code does not accumulate gradients: the training loop steps {_where(src, step)} after every "
+            f"{_where(src, back)} and clears them every step {_where(src, clear)}"]
+
+
+READERS: dict[str, Callable[[list[_Source]], list[str] | None]] = {"code_clears_gradients": code_clears_gradients,
+                                                                   "code_does_not_accumulate": code_does_not_accumulate}
 
 
 def ruled_out(run: Run) -> dict[str, list[str]]:
