@@ -57,6 +57,8 @@ class LabelledRun:
     # causes whose every finding is a look-alike listing (traindoc.diagnosis.ranking.listing_causes): calibrated by
     # the listings' shared model, not their cause's
     listings: list = field(default_factory=list)
+    # causes the run's code rules out (traindoc.evidence.ruled_out): capped below the report threshold after calibration
+    ruled_out: list = field(default_factory=list)
 
 
 def corpus_entries(root: Path = CORPUS_ROOT) -> list[Path]:
@@ -138,6 +140,7 @@ def read_entry(entry: Path, run_dir: Path | None = None) -> LabelledRun:
     entry's run/ with another view of it (tools/sparse_history.py: the same run as an epoch-level history)."""
     from traindoc.diagnosis.build import diagnose, never_healthy
     from traindoc.evidence import run_detectors
+    from traindoc.evidence.ruled_out import ruled_out
     from traindoc.ingest.loader import load_run
 
     label = json.loads((entry / "label.json").read_text(encoding="utf-8"))
@@ -162,6 +165,7 @@ def read_entry(entry: Path, run_dir: Path | None = None) -> LabelledRun:
         return out
     out.scores = scores_of(findings)
     out.listings = listings_of(findings)
+    out.ruled_out = sorted(ruled_out(run))
     out.enough = _enough(run)
     out.stalled = never_healthy(run, findings)
     if out.enough:

@@ -12,6 +12,7 @@ CAUSE = Cause(
                "detect_learned_then_lost", "detect_grad_norm_phase_locked",
                "detect_blow_up_under_accumulation", "detect_explosion_accumulation_lookalike",
                "detect_code_accumulation_defect", "detect_partial_cycle_at_epoch_end"),
+    ruled_out_by=("code_does_not_accumulate",),
     remedy=Remedy(
         "Gradient accumulation scales the loss wrongly",
         "Divide the loss by the accumulation steps exactly once",

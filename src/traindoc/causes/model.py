@@ -141,3 +141,7 @@ class Cause:
     tell_apart: str = ""  # what separates it from look-alikes that share its symptoms
     explained_by: tuple[ExplainedBy, ...] = ()  # in order: the first that applies is the one the diagnosis names
     outcomes: tuple[MetricOutcome | NoWarning, ...] = field(default_factory=tuple)  # before "cause absent"
+    # readers in evidence/ruled_out.py (READERS) that tell, from the run's parsed code, that the code rules this
+    # cause out (the one training loop clears its gradients every step...): the diagnosis then caps the cause below
+    # the report threshold, whatever the log's shape says (diagnosis/ranking.py, RULED_OUT_CAP)
+    ruled_out_by: tuple[str, ...] = ()

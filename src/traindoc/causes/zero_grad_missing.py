@@ -24,6 +24,7 @@ CAUSE = Cause(
         "detect_explosion_zero_grad_lookalike",
     ),
     locators=("locate_missing_zero_grad",),
+    ruled_out_by=("code_clears_gradients",),
     templates=("zero_grad",),
     remedy=Remedy(
         "Gradients accumulate across steps because they are never cleared",

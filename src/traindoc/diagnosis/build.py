@@ -129,6 +129,8 @@ def _root_cause(run: Run, rc: RankedCause, rank: int, metric_names: set[str]) ->
                 evidence.append(e)
     if rc.explained_by:
         evidence.append(f"(confidence lowered: {rc.explained_by} explains part of this evidence)")
+    for e in rc.ruled_out:  # evidence/ruled_out.py: the code given makes the cause impossible
+        evidence.append(f"(not confirmed: {e})")
     if not evidence:
         evidence = [rc.findings[0].summary if rc.findings else rem.issue]
     changes = _config_changes(rc)

@@ -20,6 +20,9 @@
    enough listed examples of its own (tools/fit_calibration.py's MIN_PER_CLASS, as for every per-cause curve)
    gets its own intercept on that model's slope (LISTING:<cause>), fitted on its listings alone: how often a
    look-alike listed at chance was the fault, which is calibration, not evidence, and stays below 0.5.
+4. Rule out by the code: when the run's code is given and plainly rules a cause out (its `ruled_out_by` readers,
+   evidence/ruled_out.py: the one training loop clears its gradients every step, so they cannot accumulate), the
+   log's shape alone does not confirm it: its confidence is capped at RULED_OUT_CAP, and the evidence says why.
 """
 
 from __future__ import annotations
@@ -40,6 +43,10 @@ MAX_POSSIBLE = 3  # causes listed below the report threshold after the confirmed
 DIFFERENTIAL = "differential"  # the calibration table's key for the differential candidates' one Platt model
 DIFFERENTIAL_CAP = 0.45  # a differential candidate is never reported (>= 0.5): the verdict is the detectors'
 LISTING = "listing"  # the calibration table's key for the look-alike listings' one Platt model
+# a cause the run's code rules out stays listed (the log's shape is still a lead worth the reader's eye: the code
+# given may not be the code that ran) but is never reported: below the report threshold, as a differential
+# candidate is (DIFFERENTIAL_CAP)
+RULED_OUT_CAP = DIFFERENTIAL_CAP
 
 
 def listing_key(cause: str) -> str:
@@ -55,6 +62,7 @@ class RankedCause:
     findings: list[Finding] = field(default_factory=list)
     explained_by: str | None = None
     differential: str | None = None  # the symptom it is a differential candidate of (diagnosis/differential.py)
+    ruled_out: list[str] = field(default_factory=list)  # why the run's code rules it out (evidence/ruled_out.py)
 
 
 def aggregate(findings: list[Finding]) -> dict[str, float]:
@@ -140,15 +148,26 @@ def calibrate(cause: str, score: float, table: dict[str, Any] | None = None, lis
     return min(p, DIFFERENTIAL_CAP) if listing else p
 
 
-def rank_causes(findings: list[Finding], run: Run | None = None,
-                table: dict[str, Any] | None = None) -> list[RankedCause]:
-    """Causes best first, with calibrated confidence."""
+def cap_ruled_out(confidence: float, ruled_out: bool) -> float:
+    """A cause the run's code rules out is never reported, whatever the log's shape says."""
+    return min(confidence, RULED_OUT_CAP) if ruled_out else confidence
+
+
+def rank_causes(findings: list[Finding], run: Run | None = None, table: dict[str, Any] | None = None,
+                ruled_out: dict[str, list[str]] | None = None) -> list[RankedCause]:
+    """Causes best first, with calibrated confidence. `ruled_out` (cause -> why) defaults to what the run's code
+    rules out (evidence/ruled_out.py; nothing without a run or without code)."""
     scores, why = explain_away(aggregate(findings), findings)
     listings = listing_causes(findings)
+    if ruled_out is None:
+        from traindoc.evidence.ruled_out import ruled_out as read_code
+
+        ruled_out = read_code(run) if run is not None else {}
     out = []
     for cause, sc in scores.items():
         fs = sorted((f for f in findings if f.cause == cause), key=lambda f: -f.strength)
-        out.append(RankedCause(cause, sc, calibrate(cause, sc, table, cause in listings), fs, why.get(cause)))
+        conf = cap_ruled_out(calibrate(cause, sc, table, cause in listings), cause in ruled_out)
+        out.append(RankedCause(cause, sc, conf, fs, why.get(cause), ruled_out=list(ruled_out.get(cause, []))))
     out.sort(key=lambda r: (-r.confidence, -r.score))
     return out
 
