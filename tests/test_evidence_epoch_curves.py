@@ -47,6 +47,27 @@ def test_first_loss_blowup_is_silent_on_its_look_alikes():
     assert not epoch_curves.detect_first_loss_blowup(_run(loss=BLOWN, eval_accuracy=ACC, grad_norm=[1.0] * 10))
 
 
+# a margin softmax (ArcFace, s = 64) starts at tens of nats and falls a few percent per logged interval while the
+# verification accuracy climbs (shaped on g17-arcface-torch: 56.4, 55.9, 53.9, ... 3.7)
+MARGIN = [56.4, 55.9, 53.9, 51.4, 47.6, 44.5, 40.7, 33.5, 26.6, 18.0, 11.2, 7.9, 5.6, 4.4, 3.8]
+MARGIN_ACC = [0.62, 0.71, 0.80, 0.86, 0.90, 0.93, 0.95, 0.96, 0.97, 0.975, 0.98, 0.985, 0.99, 0.99, 0.99]
+
+
+def test_first_loss_blowup_fires_on_a_sharp_first_drop_even_while_accuracy_climbs():
+    # the first interval's mean far above the next (the dev flax lr_too_high run: 6475 -> 28.7): a spike, then back
+    sharp = [6475.4, 28.65, 3.68, 5.15, 4.28, 5.11, 2.14, 2.13, 2.11, 2.10]
+    f = epoch_curves.detect_first_loss_blowup(_run(loss=sharp, accuracy=list(np.linspace(0.2, 0.6, 10))))
+    assert [x.cause for x in f] == ["lr_too_high"] and f[0].step == 0
+
+
+def test_first_loss_blowup_is_silent_on_a_margin_loss_that_falls_steadily_while_learning():
+    assert not epoch_curves.detect_first_loss_blowup(_run(loss=MARGIN, eval_accuracy=MARGIN_ACC))
+    # the same steady fall with an accuracy at chance throughout is a blown-up network falling back: still read
+    flat = [0.12, 0.13, 0.11, 0.12, 0.125, 0.12, 0.118, 0.13, 0.12, 0.12, 0.13, 0.12, 0.12, 0.125, 0.12]
+    assert [x.cause for x in epoch_curves.detect_first_loss_blowup(_run(loss=MARGIN, eval_accuracy=flat))] \
+        == ["lr_too_high"]
+
+
 # GPT-2 at an LR 1000x too small: the held-out loss falls in the 5th digit at every evaluation
 CREEP = [2.660595, 2.660496, 2.660397, 2.660324, 2.660315, 2.660305, 2.660296, 2.660295, 2.660294, 2.660294]
 NOISY_FLAT = [2.6573, 2.6582, 2.6593, 2.6570, 2.6583, 2.6577, 2.6594, 2.6568, 2.6570, 2.6584]

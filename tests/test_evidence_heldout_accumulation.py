@@ -363,6 +363,34 @@ def test_accuracy_gap_silent_on_a_normal_generalisation_gap_or_an_unfinished_fit
     assert transfer.detect_accuracy_gap(build({"accuracy": TRAIN_ACC}, evals=evals)) == []
 
 
+def _final_pair(train: float, held: float, loss_points: int = 20) -> Run:
+    """A course notebook's run: a cost every 100 iterations, then one final training and one test accuracy."""
+    run = Run()
+    steps = np.arange(0, 100 * loss_points, 100)
+    run.add_series(Series("loss", steps, np.linspace(0.69, 0.14, loss_points), "run/train.log"))
+    run.add_series(Series("accuracy", steps[-1:], np.array([train]), "run/train.log"))
+    run.add_series(Series("test accuracy", steps[-1:], np.array([held]), "run/train.log"))
+    return run.finalize()
+
+
+def test_accuracy_gap_from_final_figures_only_lists_high_variance_and_reports_memorisation() -> None:
+    # train 99 %, test 70 % (deeplearning.ai's logistic regression on cats): listed, not reported
+    (f,) = transfer.detect_accuracy_gap(_final_pair(99.0, 70.0))
+    assert f.cause == "overfitting" and f.step == 1900 and f.strength < 0.5 and f.numbers["listing"]
+    (f,) = transfer.detect_accuracy_gap(_final_pair(0.94, 0.78))  # train fit, 16 points below: listed
+    assert f.strength < 0.5 and f.numbers["endpoints_only"]
+    # memorised with a gap beyond any normal one: reported, not confirmed (a leaked target reads the same)
+    (f,) = transfer.detect_accuracy_gap(_final_pair(1.0, 0.55))
+    assert f.strength == 0.5 and not f.numbers.get("listing")
+
+
+def test_accuracy_gap_from_final_figures_is_silent_on_a_normal_end() -> None:
+    assert transfer.detect_accuracy_gap(_final_pair(0.993, 0.96)) == []  # a healthy run's end (within 4 points)
+    assert transfer.detect_accuracy_gap(_final_pair(0.948, 0.915)) == []  # 3 points: two numbers cannot tell
+    assert transfer.detect_accuracy_gap(_final_pair(0.80, 0.55)) == []  # training set not fit: not variance
+    assert transfer.detect_accuracy_gap(_final_pair(0.70, 0.99)) == []  # held-out above train
+
+
 def test_an_error_rate_named_with_top1_is_an_error() -> None:
     # GluonCV prints "validation: err-top1=0.927560": an error rate, though its name holds "top1"
     run = build({"loss": healthy()["loss"]},

@@ -81,3 +81,29 @@ def test_the_linear_shape_is_silent_where_it_says_nothing_about_the_lr() -> None
     assert not_learning.detect_lr_too_low(_run(_linear(fall=0.45)[1], st, planned=1000)) == []
     noise = 2.3 + 0.05 * np.random.default_rng(3).standard_normal(10)
     assert not any(f.numbers.get("shape_only") for f in not_learning.detect_lr_too_low(_run(noise, st, planned=1000)))
+
+
+# deeplearning.ai's mini-batch gradient descent at lr 0.0007 on a 2-class task (g17-dlai-optimization-minibatch-gd):
+# at ln 2 for the first tenth of the run, then a slow fall that stalls at two thirds of the start
+SLOW_START = [0.690736, 0.685273, 0.647072, 0.619525, 0.576584, 0.607243, 0.529403, 0.460768, 0.465586, 0.464518]
+STEPS_1000 = np.arange(10) * 1000
+
+
+def test_a_slow_start_at_chance_that_stalls_is_listed_as_lr_too_low() -> None:
+    (f,) = not_learning.detect_lr_too_low(_run(SLOW_START, STEPS_1000))
+    assert f.strength == not_learning.LINEAR_ONLY < 0.5 and f.numbers["listing"] and f.step == 0
+    assert f.numbers["chance_classes"] == 2
+
+
+def test_the_slow_start_is_silent_where_it_says_nothing_about_the_lr() -> None:
+    # the same model under Adam: most of the fall in the first tenth (g15-dlai-optimization-adam)
+    adam = [0.68755, 0.173593, 0.150145, 0.072939, 0.125896, 0.104185, 0.116069, 0.031774, 0.112908, 0.197732]
+    assert not_learning.detect_lr_too_low(_run(adam, STEPS_1000)) == []
+    # the LR is stated and inside its range
+    assert not_learning.detect_lr_too_low(_run(SLOW_START, STEPS_1000, lr=0.05, optimizer="sgd")) == []
+    # a warmup plateau at ln 10, then the fall of a run that learns (ends under half its start)
+    warm = [2.302, 2.300, 2.1, 1.6, 1.2, 0.9, 0.7, 0.6, 0.55, 0.5]
+    assert not_learning.detect_lr_too_low(_run(warm, STEPS_1000)) == []
+    # a start away from any chance level (a regression's MSE), or a loss that leaves chance at once
+    assert not_learning.detect_lr_too_low(_run([1.5 * x / 0.690736 for x in SLOW_START], STEPS_1000)) == []
+    assert not_learning.detect_lr_too_low(_run([0.69, 0.62] + SLOW_START[2:], STEPS_1000)) == []

@@ -53,6 +53,21 @@ from traindoc.ingest.model import ConfigValue, Run, Series
 ANY_LABELS_NATS = math.log(1e6)
 BLOWUP_FALL = 10.0
 BLOWUP_STRENGTH = 0.5  # the textbook reading, not confirmed alone: grad_explosion and a missing zero_grad read alike
+# A blow-up inside the first logged interval puts a spike in that interval's mean; once the weights are back, the next
+# interval's mean is at the recovered level, far below it (the dev corpus's flax lr_too_high run: 6475 -> 28.7, the
+# next point 0.4 % of the first). A loss whose first value is set by its objective's scale falls as the model
+# learns, a few percent per logged interval: a margin softmax (ArcFace, CosFace) multiplies the logits by a scale s
+# (64 in arcface_torch) and subtracts a margin from the target's, so a fresh model's loss starts near s sin(m) + ln k,
+# tens of nats (Deng et al. 2019, "ArcFace"; g17-arcface-torch: 56.4, 55.9, 53.9, ... 3.7); a summed or per-sequence
+# loss starts at its own scale the same way (paddleocr-handwriting: 38.9, 36.3, 29.8, ... 3.8). Such a start is no
+# blow-up when (a) no two of the first STEADY_POINTS logged points halve the loss (each keeps > STEADY_KEEP of the
+# one before: never far above where the next interval found it) and (b) the task improves meanwhile: an accuracy's
+# error falls >= STEADY_LEARNED below its first value, well past the few-percent wobble of a classifier at chance.
+# A blow-up that killed the network can also fall steadily, but back to chance, with its accuracy flat (an 8-class
+# history 27.3, 16.2, 13.3, 11.4, ... 2.08 = ln 8 with accuracy 0.10-0.14: its error moves < 5 %); that stays read.
+STEADY_POINTS = 4
+STEADY_KEEP = 0.5
+STEADY_LEARNED = 0.25
 
 # Without an accuracy the loss's scale is unknown (a regression's MSE can start anywhere), but the held-out loss
 # scored at the end of the same first epoch sets it: a first training row (the epoch's mean) >= 10x that held-out
@@ -143,9 +158,27 @@ def _classifier(run: Run) -> bool:
     return any(_ACC_NAME.search(n) and "@" not in n for n in run.metrics if run.series(n) is not None)
 
 
+def _accuracy_learned(run: Run) -> float:
+    """The largest relative fall of an accuracy's error (its scale, 1 or 100, minus it) from its first logged value
+    to its best, over the accuracy series (training or held-out) with >= 3 finite points; 0 when there is none."""
+    best = 0.0
+    for name, s in run.metrics.items():
+        if not _ACC_NAME.search(name) or "@" in name:
+            continue
+        _, v = s.finite()
+        if v.size < 3 or float(np.min(v)) < 0.0 or float(np.max(v)) > 100.0:
+            continue
+        err = (100.0 if float(np.max(v)) > 1.0 else 1.0) - v
+        if err[0] > 0:
+            best = max(best, float((err[0] - np.min(err)) / err[0]))
+    return best
+
+
 def detect_first_loss_blowup(run: Run) -> list[Finding]:
-    """A classifier's first logged loss > ln 1e6 and the loss's maximum, then >= 10x lower and under ln 1e6: the
-    weights blew up during the first logged interval (an epoch's mean, in an epoch-level history)."""
+    """A classifier's first logged loss > ln 1e6 and the loss's maximum, then >= 10x lower and under ln 1e6, with a
+    fall of more than half between two of the first logged points or no accuracy that improves: the weights blew up
+    during the first logged interval (an epoch's mean, in an epoch-level history). A steady fall from a large start
+    while the task improves is the objective's own scale (STEADY_POINTS)."""
     if run.series("grad_norm") is not None or not _classifier(run):
         return []  # with grad norms logged, the grad-norm rules tell a blow-up's cause apart
     loss = loss_series(run)
@@ -158,6 +191,9 @@ def detect_first_loss_blowup(run: Run) -> list[Finding]:
     low = float(v[j])
     if low <= 0 or v[0] / low < BLOWUP_FALL or low >= ANY_LABELS_NATS:
         return []
+    head = v[:STEADY_POINTS]
+    if bool(np.all(head[1:] > STEADY_KEEP * head[:-1])) and _accuracy_learned(run) >= STEADY_LEARNED:
+        return []  # a steady fall from a large start while the task improves: the objective's scale, not a blow-up
     ev = [f"the first logged loss is {fmt(float(v[0]))} at step {int(st[0])}, above ln 1e6 = {ANY_LABELS_NATS:.1f} "
           f"nats, where no fresh classifier's cross-entropy starts: the loss went far above its starting point "
           f"within the first logged interval {cite_series(loss)}",

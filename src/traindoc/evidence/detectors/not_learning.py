@@ -1128,6 +1128,64 @@ def _linear_candidate(run: Run) -> list[Finding]:
                     {"loss_progress": ls.progress, "late_to_early_fall": ls.ratio, "shape_only": True})]
 
 
+# A slow start at chance: the loss starts at ln k (an untrained classifier's cross-entropy, within CHANCE_REL_TOL,
+# k <= MAX_INFERRED_K as for the inferred chance levels) and is still within SLOW_START_MOVE of it after the first
+# SLOW_START_SHARE of the logged run, then falls (ends >= 10 % below it: not a flat loss, docs/causes.md), but ends
+# above SLOW_START_END of where it started. At a sane LR the first tenth of a run takes the largest share of its
+# fall (the same model under Adam, g15-dlai-optimization-adam: 0.688 -> 0.174 by its first log line after the
+# start); here the updates of that tenth moved the loss by nothing, and the run then fits less than half of the
+# way down: plain gradient descent at a step too small crawls off the initial plateau and stalls early (CS231n
+# notes, "Babysitting the learning process": a low LR learns slowly). A small initialisation (a saddle at the
+# origin) or gradients that vanish through depth give the same picture, and no LR is in the log, so the shape is
+# listed (LINEAR_ONLY, its sibling's reading), never confirmed.
+SLOW_START_SHARE = 0.1
+SLOW_START_MOVE = 0.02
+SLOW_START_END = 0.5
+SLOW_START_MIN_POINTS = 5
+# ... and stalled: no new low over the last fifth of the logged run. A log that is still setting lows at its end
+# may be the first steps of a long run (a warmup still climbing: _linear_candidate's excerpt), where a slow start
+# is the schedule's; a run that has stopped improving that far above its start is done, and underfit.
+SLOW_START_STALL = 0.2
+
+
+def _slow_start_candidate(run: Run) -> list[Finding]:
+    """lr_too_low listed for a slow start at chance that then stalls above half its start (SLOW_START_*), in a
+    run whose log states no LR and no grad norm."""
+    if configured_lrs(run) or run.series("grad_norm") is not None or _lr_series(run) is not None:
+        return []  # the LR or the gradients are in the log: their rules read them directly
+    loss = loss_series(run)
+    if loss is None:
+        return []
+    st, v = loss.finite()
+    if v.size < SLOW_START_MIN_POINTS or v.size != len(loss) or not starts_at_first_interval(loss):
+        return []
+    first = float(v[0])
+    k = next((k for k in range(2, MAX_INFERRED_K + 1) if _near(first, k, CHANCE_REL_TOL)), None)
+    if k is None or never_learned(run) is not None:
+        return []  # not at a chance level; or never left it (the look-alikes are listed by unexplained_candidate)
+    span = float(st[-1] - st[0])
+    # the points up to the first one logged at or past SLOW_START_SHARE of the run: >= a tenth of it has gone by
+    head = v[:int(np.argmax((st - st[0]) >= SLOW_START_SHARE * span)) + 1]
+    if head.size < 2 or float(np.max(np.abs(head / first - 1))) > SLOW_START_MOVE:
+        return []
+    end = float(np.median(v[-max(1, v.size // 10):]))
+    if not SLOW_START_END * first <= end < (1 - SHORT_FLAT) * first:
+        return []
+    tail = (st - st[0]) > (1 - SLOW_START_STALL) * span
+    if not tail.any() or tail.all() or float(np.min(v[tail])) < float(np.min(v[~tail])):
+        return []  # a new low in the last fifth: still falling, which the first steps of a long run look like too
+    ev = [f"the loss starts at {fmt(first)}, chance for {k} classes (ln {k} = {math.log(k):.3g}), and is still within "
+          f"{SLOW_START_MOVE:.0%} of it at step {int(st[head.size - 1])}, {SLOW_START_SHARE:.0%} or more of the logged "
+          f"run later {cite_series(loss)}: the updates of that stretch moved nothing",
+          f"it then falls, but ends at {fmt(end)}, above {SLOW_START_END:.0%} of its start: a slow crawl off the "
+          "initial plateau that stalls early, what plain gradient descent at a step too small gives",
+          "no LR is in the log to confirm it: a small initialisation or vanishing gradients give the same picture"]
+    return [Finding("detect_lr_too_low", "lr_too_low", LINEAR_ONLY,
+                    "the loss sat at chance for the first tenth of the run, then fell slowly and stalled; the LR is "
+                    "not logged", ev, int(st[0]),
+                    {"chance_classes": k, "end_over_start": end / first, "shape_only": True, "listing": True})]
+
+
 def detect_lr_too_low(run: Run) -> list[Finding]:
     """LR far below its reference (under a third of the low end) with a flat loss while grads are not tiny.
 
@@ -1135,7 +1193,8 @@ def detect_lr_too_low(run: Run) -> list[Finding]:
     """
     below = lrs_below_reference(run)
     if not below:
-        return unexplained_candidate(run, "lr_too_low", "detect_lr_too_low") or _linear_candidate(run)
+        return (unexplained_candidate(run, "lr_too_low", "detect_lr_too_low") or _linear_candidate(run)
+                or _slow_start_candidate(run))
     prog = progress(run, "loss")
     g = run.series("grad_norm")
     gfin = g.values[np.isfinite(g.values)] if g is not None else np.array([])
