@@ -11,9 +11,9 @@ Whether a fit generalises is measured by tools/evaluate.py (leave one family out
 
 For every run, every cause that has a finding gives one example: x = logit(explained-away score), y = 1 when the
 cause is the run's label. A cause with >= 8 positives and >= 8 negatives gets its own (a, b); the others use the
-shared fit over all examples. A small L2 pull towards (a=1, b=0) keeps sparse causes sane. The committed corpora
-weigh the same whatever their number of runs (balance_corpora: they are different populations, and the biggest
-one would otherwise set every curve). Two kinds of example
+shared fit over all examples. A small L2 pull towards (a=1, b=0) keeps sparse causes sane. A committed corpus
+weighs by the square root of its number of runs, not by the number (balance_corpora: the corpora are different
+populations, and the biggest one would otherwise set every curve). Two kinds of example
 have a model of their own, kept out of the shared and per-cause fits: the differential candidates' shares
 (DIFFERENTIAL) and the look-alike listings (LISTING: a cause whose every finding is a symptom listed for several
 causes alike, ranking.listing_causes), so that each cause's curve is fitted on the findings that carry evidence
@@ -62,18 +62,27 @@ MIN_PER_CLASS = 8
 WEIGHT = {"synthetic": 1.0, "zoo": 5.0, "reallib": 5.0, "corpus": 2.0}
 
 
+# A committed corpus weighs in the fit in proportion to the square root of its number of runs (balance_corpora):
+# the geometric mean of weighing every run alike (exponent 1) and every corpus alike (0). Measured leave one stack
+# out (docs/diagnose.md, "Corpora weighed"): per run (1), the 881 generated real-library runs set the curves and
+# the real-world faults' findings-alone ECE is 0.085; every corpus alike (0) brings it to 0.057 but lifts the LR
+# reading of a NaN nothing explains, which the detectors list and never confirm (0.55,
+# optimisation._unexplained_nan), over 0.5 (0.50-0.54 on 21 runs, 10 of them another fault); at 0.5 the ECE is
+# 0.072, that reading stays at 0.46-0.48 and the healthy runs flagged are the same.
+CORPUS_SIZE_EXPONENT = 0.5
+
+
 def balance_corpora(rows: list[dict]) -> list[dict]:
-    """Rows with a `corpus` key (a committed corpus under tests/corpus/) reweighted so that every corpus weighs the
-    same in the fit, whatever its number of runs; the corpora's total weight is kept, so their balance against the
-    synthetic, zoo and .cache runs (WEIGHT) stays as measured. Rows without the key are returned as they are.
+    """Rows with a `corpus` key (a committed corpus under tests/corpus/) reweighted so that a corpus weighs in
+    proportion to its number of runs to the power CORPUS_SIZE_EXPONENT, not to its number of runs; the corpora's
+    total weight is kept, so their balance against the synthetic, zoo and .cache runs (WEIGHT) stays as measured.
+    Rows without the key are returned as they are.
 
     Why: the corpora are different populations, not more of the same. Generated real-library runs inject each fault
-    into a healthy baseline, so a middling lr_too_high score there sits mostly on healthy runs (hit 1-12 %); logs
-    people post are mostly runs that went wrong, so the same score is the fault 22-62 % of the time. Weighted per
-    run, the bigger corpus (881 runs against 366) sets the curves alone and the posted logs come out underconfident
-    (leave one stack out: real-world faulty findings-alone ECE 0.085, every bin below 0.8 under its hit rate).
-    Equal weight per corpus is the fit to an even mixture of the two populations, the prior a tool used on both
-    should assume when it cannot tell which one a run comes from (docs/diagnose.md, "Calibration")."""
+    into a healthy baseline, so a middling lr_too_high score there sits mostly on healthy runs (the fault 1-12 % of
+    the time); logs people post are mostly runs that went wrong, so the same score is the fault 22-62 % of the
+    time. Weighed per run, the bigger corpus (881 runs against 366) sets the curves alone and the posted logs come
+    out underconfident."""
     runs: dict[str, set] = {}
     for r in rows:
         if r.get("corpus"):
@@ -81,8 +90,9 @@ def balance_corpora(rows: list[dict]) -> list[dict]:
     if len(runs) < 2:
         return rows
     total = sum(len(ids) for ids in runs.values())
-    # a run of corpus k weighs total / (K * n_k) times its WEIGHT: each corpus sums to total / K run-weights
-    scale = {k: total / (len(runs) * len(ids)) for k, ids in runs.items()}
+    mass = {k: len(ids) ** CORPUS_SIZE_EXPONENT for k, ids in runs.items()}
+    # a run of corpus k weighs its WEIGHT x total * (mass_k / sum(mass)) / n_k: corpus k sums to that share of total
+    scale = {k: total * mass[k] / sum(mass.values()) / len(runs[k]) for k in runs}
     return [dict(r, weight=r["weight"] * scale[r["corpus"]]) if r.get("corpus") else r for r in rows]
 
 
