@@ -82,12 +82,14 @@ def rows_for(runs: Iterable[LabelledRun]) -> list[dict]:
     rows = []
     for r in runs:
         w = WEIGHT["synthetic"] if r.corpus == "synthetic" else WEIGHT["corpus"]
+        # a committed corpus's rows name it: fit gives every corpus the same weight (fit_calibration.balance_corpora)
+        corpus = {} if r.corpus == "synthetic" else {"corpus": r.corpus}
         # a look-alike listing is an example of the listings' model, not of its cause's curve (ranking.LISTING)
         rows += [{"run": r.id, "cause": listing_key(c) if c in r.listings else c, "score": s, "y": int(c == r.label),
-                  "weight": w} for c, s in r.scores.items()]
+                  "weight": w, **corpus} for c, s in r.scores.items()]
         # the differential candidates' shares: one model for all of them (fit keeps them out of the shared fit)
-        rows += [{"run": r.id, "cause": DIFFERENTIAL, "score": float(s), "y": int(c == r.label), "weight": w}
-                 for c, s in r.differential if c not in r.scores]
+        rows += [{"run": r.id, "cause": DIFFERENTIAL, "score": float(s), "y": int(c == r.label), "weight": w,
+                  **corpus} for c, s in r.differential if c not in r.scores]
     return rows
 
 
