@@ -113,3 +113,31 @@ def test_a_metric_line_naming_namespace_words_is_not_configuration(tmp_path):
     # silent: "Namespace" only counts as argparse's repr, "Namespace(" then a key=value pair
     run = read_text(tmp_path, "step 1 loss=0.9 lr=0.1 ns=Namespace\nstep 2 loss=0.8 lr=0.1 ns=Namespace\n")
     assert not run.config and len(run.series("loss")) == 2
+
+
+def test_split_metrics_heading_marks_the_line_held_out(tmp_path):
+    run = read_text(tmp_path, (
+        "[Epoch 1 Batch 10/119] loss=0.6015, lr=0.0000032, metrics:accuracy:0.7125,f1:0.8321\n"
+        "[Epoch 1 Batch 119/119] loss=0.6194, lr=0.0000067, metrics:accuracy:0.6937,f1:0.8192\n"
+        "validation metrics:accuracy:0.8260,f1:0.8849\n"
+        "[Epoch 2 Batch 10/119] loss=0.2860, lr=0.0000172, metrics:accuracy:0.8906,f1:0.9136\n"))
+    assert list(run.series("eval_accuracy").values) == [0.826]
+    assert 0.826 not in list(run.series("accuracy").values)
+
+
+def test_training_metrics_heading_stays_training(tmp_path):
+    # silent: "train metrics:" is the training split; nothing becomes held-out
+    run = read_text(tmp_path, "step 1 train metrics: accuracy: 0.5\nstep 2 train metrics: accuracy: 0.6\n")
+    assert run.series("eval_accuracy") is None and list(run.series("accuracy").values) == [0.5, 0.6]
+
+
+def test_best_model_at_an_earlier_epoch_is_not_a_new_point(tmp_path):
+    run = read_text(tmp_path, "step 10 loss=0.5\nstep 20 loss=0.4\n"
+                              "Best model at epoch 3. Validation metrics:accuracy:0.8873,f1:0.9196\n")
+    assert run.series("eval_accuracy") is None and run.series("val_f1") is None
+
+
+def test_a_line_naming_best_without_a_position_is_read(tmp_path):
+    # silent: "best" elsewhere in a metric line ("saving best model") does not drop the line's own values
+    run = read_text(tmp_path, "step 10 loss=0.5 saving best model\nstep 20 loss=0.4\n")
+    assert list(run.series("loss").values) == [0.5, 0.4]
