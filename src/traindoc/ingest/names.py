@@ -78,6 +78,10 @@ _ALIASES: dict[str, str] = {
     "total_norm": "grad_norm",  # torch.nn.utils.clip_grad_norm_ return value, as people name it
     "total_grad_norm": "grad_norm",
     "global_grad_norm": "grad_norm",
+    # a bare "norm" in a training line is the clip_grad_norm_ return value: llm.c ("step 1/74: train loss 4.4 norm
+    # 1.12 lr ..."), its speedrun logs ("s:0 trl:11.0 lr:0.000001 norm:15.37") and build-nanogpt ("step 10 | loss:
+    # 6.1 | lr 6e-4 | norm: 1.23 | dt: ...") print the total gradient norm under it; a parameter norm is named as one
+    "norm": "grad_norm",
     "grad_norm_clipped": "grad_norm_clipped",
     "clipped_grad_norm": "grad_norm_clipped",
     "grad_norm_after_clip": "grad_norm_clipped",
@@ -115,6 +119,7 @@ _ALIASES: dict[str, str] = {
     "tokens_per_second": "tokens_per_s",
     "train_tokens_per_second": "tokens_per_s",
     "tok_s": "tokens_per_s",
+    "tok_sec": "tokens_per_s",  # build-nanogpt's "tok/sec: 5198.52"
     "tps": "tokens_per_s",
     "throughput_tps": "tokens_per_s",
     "throughput(tps)": "tokens_per_s",

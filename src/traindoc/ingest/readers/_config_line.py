@@ -6,7 +6,8 @@ a line becomes one-point series named "adam lr" or "relu bias_init"; read as con
 the detectors compare against reference ranges (the LR, the activation, the bias init, the depth).
 
 A line counts only when it *starts* with one of those words and holds >= 2 `key=value` pairs: a metric line starts
-with a step, an epoch or a metric name, never with "config".
+with a step, an epoch or a metric name, never with "config". argparse's `Namespace(key=...` is its repr wherever it
+stands (behind a logger prefix too).
 
 Scripts also announce a run in words: `training mlp with adam lr=0.0006 batch=32 steps=300`, `Starting training
 with sgd: lr=0.1 batch_size=128`. Such a line counts when it starts with a verb of starting a run, its words before
@@ -26,6 +27,10 @@ _HEAD = re.compile(
     r"^(?:config(?:uration)?|hparams|hyper[-_ ]?param(?:eter)?s|args|arguments|options|settings|Namespace)"
     r"\s*[:=(]?\s*", re.IGNORECASE)
 # key=value, the value quoted ('resnet18', "x y") or a bare token up to a separator
+# argparse's repr behind a logger prefix the reader does not strip ("INFO:root:04:17:33 Namespace(accumulate=None,
+# batch_size=32, ..., lr=2e-05, seed=27, warmup_ratio=0.1)", GluonNLP's BERT fine-tuning log): `Namespace(` followed
+# by `key=value` is that repr and nothing else, wherever the line puts it
+_NAMESPACE = re.compile(r"(?:^|[\s:\]>|-])Namespace\((?=[A-Za-z_][\w]*=)")
 _KV = re.compile(r"(?<![\w.])([A-Za-z_][\w.\-]*)\s*=\s*('[^']*'|\"[^\"]*\"|[^\s,()\[\]{}]+)")
 _MIN_PAIRS = 2
 _PROSE_HEAD = re.compile(r"^(?:start(?:ing)?\s+|begin(?:ning)?\s+)?(?:training|train|fitting|running|launching)\b",
@@ -63,6 +68,8 @@ def scalar(text: str) -> Any:
 def config_pairs(text: str) -> list[tuple[str, str]] | None:
     """The (key, value text) pairs of a hyperparameter line, or None when the line is not one."""
     m = _HEAD.match(text)
+    if m is None and "Namespace(" in text:
+        m = _NAMESPACE.search(text)
     if m is None:
         return _announcement_pairs(text)
     found = _KV.findall(text, m.end())

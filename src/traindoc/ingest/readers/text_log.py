@@ -35,7 +35,7 @@ from traindoc.ingest.model import LogEvent, Run, Series, Source
 from traindoc.ingest.readers import hf_trainer
 from traindoc.ingest.readers._command_line import command_flags
 from traindoc.ingest.readers._command_line import record as record_flags
-from traindoc.ingest.readers._config_block import ConfigBlock, opens_block
+from traindoc.ingest.readers._config_block import ConfigBlock, opens_block, opens_section
 from traindoc.ingest.readers._config_line import banner_pairs, config_pairs
 from traindoc.ingest.readers._config_line import record as record_config
 from traindoc.ingest.readers._device_line import device_line
@@ -833,6 +833,10 @@ class _Parser:
             self.config_block = None
         if opens_block(line.text):
             self.config_block = ConfigBlock()
+            return
+        if opens_section(raw):  # minGPT's CfgNode: "system:" at column 0, its settings indented under it
+            self.config_block = ConfigBlock(nested_only=True)
+            self.config_block.take(raw, run, col.path, line_no)
             return
         if self.metric_block is not None:
             if self.metric_block.take(raw):

@@ -2114,7 +2114,9 @@ def settings_dict(line: str) -> bool:
 # model. A key is a duration when one of its words says so; a value is one when a time unit word of minutes or more
 # follows it ("31 hours", "12 min"); seconds are left alone (a per-iteration cost, "batch_cost: 0.32 sec", is the
 # timing every trainer prints), and so is a rate ("3262 samples/sec").
-_DURATION_WORDS = {"eta", "required", "remaining", "elapsed", "left", "duration", "took"}  # "Took 88.23 sec"
+# "dt" is the time one iteration took, as Karpathy's minGPT ("iter_dt 78.12ms; iter 10: ...") and build-nanogpt
+# ("step 10 | loss: 6.1 | ... | dt: 412.3ms") name it: the clock, like the ETA
+_DURATION_WORDS = {"eta", "required", "remaining", "elapsed", "left", "duration", "took", "dt"}  # "Took 88.23 sec"
 _TIME_UNIT = re.compile(r"\s*(?:hours?|hrs?|h|minutes?|mins?|days?)(?![\w/]|\s*[=:])", re.I)
 
 
@@ -2261,13 +2263,14 @@ def _sentences(line: str) -> str:
 # training series of the same name.
 _PHASE_WORDS = r"train|training|valid|validation|val|eval|evaluation|test|testing|dev"
 # A results heading ("Validation Results - Epoch[3] Avg accuracy: 0.91 Avg loss: 0.27", PyTorch-Ignite's README and
-# examples; "Test results: ...") marks its line's metrics as that split's too.
+# examples; "Test results: ...", GluonNLP's BERT fine-tuning "validation metrics:accuracy:0.8260,f1:0.8849") marks its
+# line's metrics as that split's too.
 # A line that opens with a held-out split and then its counter ("eval epoch: 99, loss: 0.9427, accuracy: 76.42", the
 # Flax ImageNet example's train.py; "Test Epoch: 3 loss ...", "val step 200: loss ...") reports that split's metrics
 # too: read without the marker, the evaluation would join the training loss at its epoch number.
 _HELD_OUT_WORDS = r"valid|validation|val|eval|evaluation|test|testing|dev"
 _PHASE = re.compile(rf"[(\[]({_PHASE_WORDS})[)\]]|(?<![\w/.-])({_PHASE_WORDS})\s*:\s*(?=[A-Za-z_])"
-                    rf"|(?<![\w/.-])({_PHASE_WORDS})\s+results?\s*[-:|]"
+                    rf"|(?<![\w/.-])({_PHASE_WORDS})\s+(?:results?|metrics)\s*[-:|]"
                     rf"|^({_HELD_OUT_WORDS})\s+(?=(?:epoch|step|iter|iteration)\b)", re.I)
 
 
@@ -2344,16 +2347,40 @@ def _epoch_position(st: State, epoch: int, count: int, update: bool) -> int:
     return x["ep_offset"] + count
 
 
-_BEST_SO_FAR = re.compile(r"(?:currently\s+|so\s+far\s+)?best\b", re.I)
+# (minGPT's adder: "saving model with new top score of 12.0", the best test score so far, announced on saving)
+_BEST_SO_FAR = re.compile(r"(?:currently\s+|so\s+far\s+)?(?:best|top\s+score)\b", re.I)
+# "Best model at epoch 3. Validation metrics:accuracy:0.8873,f1:0.9196" (GluonNLP's fine-tuning scripts), "best
+# checkpoint from step 1200: ...": the line names where an earlier best was reached and repeats its values; read, it
+# would put them at that earlier step (or at the epoch number as a step) as if measured again
+_BEST_AT = re.compile(r"\bbest\s+(?:model|checkpoint|epoch|result)\s+(?:at|from|was|is|in)\b", re.I)
 # pycocotools' summary (" Average Precision  (AP) @[ IoU=0.50      | area=   all | maxDets=100 ] = 0.391"): the pairs
 # inside "@[...]" are the row's selectors (an IoU threshold, a detection cap), not measurements; the AP after "=" has
 # no name of its own on the line. Left to the detection-family parsers, as the generic rules always did.
 _COCO_SUMMARY = re.compile(r"^\s*Average (?:Precision|Recall)\s+\(A[PR]\)")
 
 
+# A score printed as a count of right answers, its total and their share: "train final score: 12/9500 = 0.13%
+# correct" (minGPT's adder), "accuracy: 45/50 (90%)". The pair rule would read the count (12) as the value; the
+# measurement is the share, read as the fraction count/total (as the MNIST example's "Accuracy: 9836/10000 (98%)" is
+# read). Only where the printed percentage agrees with count/total (to its rounding), so that "epoch: 3/10" or a
+# ratio of two other things is never taken for a score.
+_COUNT_SHARE = re.compile(r"([:=]\s*)(\d{1,12})\s*/\s*(\d{1,12})\s*(?:=\s*|\(\s*)(\d+(?:\.\d+)?)\s*%\s*\)?")
+
+
+def _count_share(m: re.Match) -> str:
+    count, total, percent = int(m.group(2)), int(m.group(3)), float(m.group(4))
+    if total <= 0 or count > total or abs(100.0 * count / total - percent) > 0.5 + 1e-9:
+        return m.group(0)
+    return f"{m.group(1)}{count / total:.6g} "
+
+
 def parse_generic(line: str, st: State) -> Record | None:
     if line.startswith("wandb:") or _GEN_SKIP.search(line) or _COCO_SUMMARY.match(line):
         return None  # W&B's end-of-run summary repeats last values without steps; warnings are events
+    if ("best" in line or "Best" in line) and _BEST_AT.search(line):
+        return None  # an earlier best repeated (read before the sentence rules turn "at epoch 3" into a step)
+    if "%" in line and "/" in line:
+        line = _COUNT_SHARE.sub(_count_share, line)
     if "tensor(" in line:
         line = _TENSOR_REPR.sub(r"\1", line)
     if "[" in line:
