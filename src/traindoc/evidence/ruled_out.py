@@ -20,30 +20,18 @@ import ast
 import os
 from collections.abc import Callable
 
-from traindoc.evidence import code_sites, stats
+from traindoc.evidence import code_files, code_sites, stats
 from traindoc.evidence.code_sites import _call_name, _calls, _optimizer_text, _receiver, _Source, _training_loops
 from traindoc.ingest.model import Run
 
-_MAX_BYTES = 2_000_000  # as code_lint's: a training script is far below this; bigger files are generated or vendored
-_MAX_FILES = 400
 _CLEARS = ("zero_grad", "clear_grad")  # torch / paddle: clear every gradient the receiver holds
 
 
 def _sources(run: Run) -> list[_Source]:
-    """The run's parsed code files: no test files (as code_lint), bounded size, unparseable files skipped."""
+    """The run's parsed code files (code_files: no test files, bounded size), unparseable files skipped."""
     out = []
-    for path in run.code_files[:_MAX_FILES]:
-        base = os.path.basename(path)
-        if not path.endswith(".py") or base.startswith("test_") or "/tests/" in path.replace(os.sep, "/"):
-            continue
-        try:
-            if os.path.getsize(path) > _MAX_BYTES:
-                continue
-            with open(path, encoding="utf-8", errors="replace") as f:
-                src = code_sites.parsed_source(path, f.read())
-        except OSError:
-            continue
-        if src is not None:
+    for path, text in code_files.file_texts(run).items():
+        if path.endswith(".py") and (src := code_sites.parsed_source(path, text)) is not None:
             out.append(src)
     return out
 

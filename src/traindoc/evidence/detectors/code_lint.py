@@ -11,53 +11,21 @@ import re
 
 import numpy as np
 
-from traindoc.evidence import code_sites, heldout, stats
+from traindoc.evidence import code_files, code_sites, heldout, stats
 from traindoc.evidence.context import BLOW_UP, cite_series, divergence, loss_series, progress
 from traindoc.evidence.detectors import accumulation
 from traindoc.evidence.detectors.not_learning import detect_label_prior_plateau, never_learned
 from traindoc.evidence.finding import Finding
 from traindoc.ingest.model import Run
 
-_MAX_BYTES = 2_000_000  # a training script is far below this; bigger .py files are generated or vendored
-_MAX_FILES = 400
-
-
-def _files(run: Run) -> list[str]:
-    """The run's code files a lint may read: no test files (a fix belongs in the code under test), bounded size."""
-    out = []
-    for path in run.code_files[:_MAX_FILES]:
-        base = os.path.basename(path)
-        if base.startswith("test_") or "/tests/" in path.replace(os.sep, "/"):
-            continue
-        try:
-            if os.path.getsize(path) <= _MAX_BYTES:
-                out.append(path)
-        except OSError:
-            continue
-    return out
-
 
 def _sites(run: Run, cause: str) -> list[code_sites.CodeSite]:
-    every = stats.cached(run, "code_sites", lambda: code_sites.locate(_files(run)))
+    every = stats.cached(run, "code_sites", lambda: code_sites.locate(code_files.lintable_files(run)))
     return [s for s in every if s.cause == cause]
 
 
-def _file_texts(run: Run) -> dict[str, str]:
-    """path -> text of the run's code files a lint may read (`_files`), read once per run and shared by every rule."""
-    def load() -> dict[str, str]:
-        out = {}
-        for path in _files(run):
-            try:
-                with open(path, encoding="utf-8", errors="replace") as f:
-                    out[path] = f.read()
-            except OSError:
-                continue
-        return out
-    return stats.cached(run, "code_file_texts", load)
-
-
 def _text(run: Run) -> str:
-    return stats.cached(run, "code_text", lambda: "\n".join(_file_texts(run).values()))
+    return stats.cached(run, "code_text", lambda: "\n".join(code_files.file_texts(run).values()))
 
 
 def _scope_bodies(tree: ast.Module) -> list[list[ast.stmt]]:
@@ -282,7 +250,7 @@ def code_freezes(run: Run) -> list[tuple[str, int, str]]:
 
 def _code_freezes(run: Run) -> list[tuple[str, int, str]]:
     found: list[tuple[str, int, str]] = []
-    for path, text in _file_texts(run).items():
+    for path, text in code_files.file_texts(run).items():
         if not _FREEZE_WORDS.search(text):
             continue  # parse only the files that could hold a freeze (a project's code can be large)
         src = code_sites.parsed_source(path, text)  # shared with the code-site locators: parsed once
@@ -448,7 +416,7 @@ def accumulation_defects(sources: list[code_sites._Source]) -> list[tuple[str, s
 def _code_accumulation(run: Run) -> list[tuple[str, str, int, str, str]]:
     def load() -> list[tuple[str, str, int, str, str]]:
         sources = []
-        for path, text in _file_texts(run).items():
+        for path, text in code_files.file_texts(run).items():
             if not path.endswith(".py"):
                 continue
             src = code_sites.parsed_source(path, text)
@@ -616,7 +584,7 @@ def _label_in_features(body: list[ast.stmt]) -> tuple[int, int, str, str] | None
 
 def code_label_in_features(run: Run) -> tuple[str, int, int, str, str] | None:
     """(file, target line, features line, frame, column) of the first label-among-the-inputs in the run's code."""
-    for path, text in _file_texts(run).items():
+    for path, text in code_files.file_texts(run).items():
         if not re.search(r"\b(?:y|Y|targets?|labels?)\w*\s*=\s*\w+\[", text):
             continue  # parse only the files that take a column out as the target
         src = code_sites.parsed_source(path, text)
@@ -713,7 +681,7 @@ def _fit_before_split(body: list[ast.stmt], src: str) -> tuple[int, int, str] | 
 
 def code_fit_before_split(run: Run) -> tuple[str, int, int, str] | None:
     """(file, fit line, split line, array) of the first preprocessor fitted before the split in the run's code."""
-    for path, text in _file_texts(run).items():
+    for path, text in code_files.file_texts(run).items():
         if "train_test_split" not in text or not _PREPROCESSOR.search(text):
             continue  # parse only the files that could hold both halves
         src = code_sites.parsed_source(path, text)
@@ -777,7 +745,7 @@ def separate_permutations(run: Run) -> list[tuple[str, int, str]]:
     draws (module notes above). Parsed with code_sites.parsed_source; the code is read, never run."""
     def find() -> list[tuple[str, int, str]]:
         found: list[tuple[str, int, str]] = []
-        for path, text in _file_texts(run).items():
+        for path, text in code_files.file_texts(run).items():
             if "perm" not in text:
                 continue  # parse only the files that could hold a draw
             src = code_sites.parsed_source(path, text)
