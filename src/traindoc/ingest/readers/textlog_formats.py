@@ -12,6 +12,7 @@ Pure functions, no I/O: the fuzz tests call them directly.
 
 from __future__ import annotations
 
+import importlib
 import json
 import math
 import re
@@ -2572,6 +2573,21 @@ class Format:
     layout: Callable[[str, Record], Layout | None] | None = None
 
 
+def _own_module(module: str, name: str) -> Callable[[str, State], Record | None]:
+    """The parser of a family read in its own module (one file per format), imported on its first line: those modules
+    import this one's Record/State/NUM, and the reader registry may import them first, so importing them here at
+    load time would be circular."""
+    found: list[Callable[[str, State], Record | None]] = []
+
+    def parse(line: str, st: State) -> Record | None:
+        if not found:
+            found.append(getattr(importlib.import_module(f"traindoc.ingest.readers.{module}"), name))
+        return found[0](line, st)
+
+    parse.__name__ = name
+    return parse
+
+
 FORMATS: list[Format] = [
     Format("nanogpt", parse_nanogpt, layout=layout_nanogpt),
     Format("modded_nanogpt", parse_modded_nanogpt),
@@ -2596,6 +2612,9 @@ FORMATS: list[Format] = [
     Format("llmc", parse_llmc),
     Format("caffe", parse_caffe),
     Format("darknet", parse_darknet),
+    Format("wav2letter", _own_module("_wav2letter_log", "parse_wav2letter")),
+    Format("deepspeech_console", _own_module("_deepspeech_console", "parse_deepspeech_console")),
+    Format("frcnn_pytorch", _own_module("_frcnn_pytorch_console", "parse_frcnn_pytorch")),
     Format("fasttext", parse_fasttext),
     Format("hf_metrics", parse_hf_metrics),
     Format("cntk", parse_cntk),
