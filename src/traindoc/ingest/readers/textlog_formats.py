@@ -19,6 +19,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from traindoc.ingest.names import canonical_metric
+from traindoc.ingest.readers import _dl4j
 
 # --- numbers ---------------------------------------------------------------------------------------------------------
 
@@ -2563,6 +2564,27 @@ def parse_step_value(line: str, st: State) -> Record | None:
     return Record(step, {"loss": float(m.group(2))})
 
 
+# Deeplearning4j: ScoreIterationListener's "Score at iteration N is x" (the training loss) and Evaluation.stats()
+# blocks (held-out metrics on the last iteration seen); the lines are recognised in _dl4j.py, which says why.
+def parse_dl4j(line: str, st: State) -> Record | None:
+    got = _dl4j.score_line(line)
+    if got is not None:
+        st.extra.pop("dl4j_eval", None)
+        return Record(got[0], {"loss": got[1]})
+    kind = _dl4j.banner(line)
+    if kind is not None:
+        if kind == "eval":
+            st.extra["dl4j_eval"] = True
+        else:
+            st.extra.pop("dl4j_eval", None)
+        return None
+    if st.extra.get("dl4j_eval"):
+        metric = _dl4j.eval_metric(line)
+        if metric is not None:
+            return Record(None, {metric[0]: metric[1]}, eval=True)
+    return None
+
+
 @dataclass(frozen=True)
 class Format:
     name: str
@@ -2596,6 +2618,7 @@ FORMATS: list[Format] = [
     Format("llmc", parse_llmc),
     Format("caffe", parse_caffe),
     Format("darknet", parse_darknet),
+    Format("dl4j", parse_dl4j),
     Format("fasttext", parse_fasttext),
     Format("hf_metrics", parse_hf_metrics),
     Format("cntk", parse_cntk),
