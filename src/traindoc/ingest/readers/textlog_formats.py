@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from traindoc.ingest.names import canonical_metric
-from traindoc.ingest.readers import _dl4j
+from traindoc.ingest.readers import _deepspeed_chat, _dl4j
 
 # --- numbers ---------------------------------------------------------------------------------------------------------
 
@@ -452,6 +452,17 @@ _DS_SCALE = re.compile(
 
 
 def parse_deepspeed(line: str, st: State) -> Record | None:
+    # DeepSpeed-Chat's evaluation heading and the figures on the line after it (_deepspeed_chat.py)
+    kind = _deepspeed_chat.heading(line)
+    if kind is not None:
+        st.extra["dschat_eval"] = kind
+        return None
+    held_out = _deepspeed_chat.eval_values(line, st.extra.pop("dschat_eval", None))
+    if held_out is not None:
+        return Record(None, held_out, eval=True)
+    epoch_loss = _deepspeed_chat.epoch_loss(line)
+    if epoch_loss is not None:
+        return Record(None, {"loss": epoch_loss})
     m = _DS_STEP.search(line)
     if m:
         metrics: dict[str, float] = {"skipped": float(m.group(2))}
