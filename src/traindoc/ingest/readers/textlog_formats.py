@@ -20,6 +20,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from traindoc.ingest.names import canonical_metric
+from traindoc.ingest.readers import _deepspeed_chat, _dl4j
 
 # --- numbers ---------------------------------------------------------------------------------------------------------
 
@@ -452,6 +453,17 @@ _DS_SCALE = re.compile(
 
 
 def parse_deepspeed(line: str, st: State) -> Record | None:
+    # DeepSpeed-Chat's evaluation heading and the figures on the line after it (_deepspeed_chat.py)
+    kind = _deepspeed_chat.heading(line)
+    if kind is not None:
+        st.extra["dschat_eval"] = kind
+        return None
+    held_out = _deepspeed_chat.eval_values(line, st.extra.pop("dschat_eval", None))
+    if held_out is not None:
+        return Record(None, held_out, eval=True)
+    epoch_loss = _deepspeed_chat.epoch_loss(line)
+    if epoch_loss is not None:
+        return Record(None, {"loss": epoch_loss})
     m = _DS_STEP.search(line)
     if m:
         metrics: dict[str, float] = {"skipped": float(m.group(2))}
@@ -2564,6 +2576,27 @@ def parse_step_value(line: str, st: State) -> Record | None:
     return Record(step, {"loss": float(m.group(2))})
 
 
+# Deeplearning4j: ScoreIterationListener's "Score at iteration N is x" (the training loss) and Evaluation.stats()
+# blocks (held-out metrics on the last iteration seen); the lines are recognised in _dl4j.py, which says why.
+def parse_dl4j(line: str, st: State) -> Record | None:
+    got = _dl4j.score_line(line)
+    if got is not None:
+        st.extra.pop("dl4j_eval", None)
+        return Record(got[0], {"loss": got[1]})
+    kind = _dl4j.banner(line)
+    if kind is not None:
+        if kind == "eval":
+            st.extra["dl4j_eval"] = True
+        else:
+            st.extra.pop("dl4j_eval", None)
+        return None
+    if st.extra.get("dl4j_eval"):
+        metric = _dl4j.eval_metric(line)
+        if metric is not None:
+            return Record(None, {metric[0]: metric[1]}, eval=True)
+    return None
+
+
 @dataclass(frozen=True)
 class Format:
     name: str
@@ -2615,6 +2648,7 @@ FORMATS: list[Format] = [
     Format("wav2letter", _own_module("_wav2letter_log", "parse_wav2letter")),
     Format("deepspeech_console", _own_module("_deepspeech_console", "parse_deepspeech_console")),
     Format("frcnn_pytorch", _own_module("_frcnn_pytorch_console", "parse_frcnn_pytorch")),
+    Format("dl4j", parse_dl4j),
     Format("fasttext", parse_fasttext),
     Format("hf_metrics", parse_hf_metrics),
     Format("cntk", parse_cntk),
