@@ -141,3 +141,43 @@ def test_the_same_curve_from_the_first_epoch_never_improved_and_is_not_confirmed
     # a late window whose held-out loss only wobbles (no unbroken climb to the end) stays silent
     wobble = np.array([1.771, 1.79, 1.775, 1.80, 1.78, 1.805, 1.79, 1.81, 1.795, 1.80])
     assert data.detect_overfitting(_window_run(112, wobble, WINDOW_TRAIN)) == []
+
+
+def test_trend_z_reads_a_noisy_climb_and_not_scatter() -> None:
+    # the DLwP 6.3 GRU's validation MAE after its best: up at 12 of 13 steps, +15 % in all
+    climb = np.array([0.2658, 0.2672, 0.2728, 0.2801, 0.2750, 0.2774, 0.2810, 0.2855, 0.2879, 0.2894, 0.2941,
+                      0.2982, 0.2973, 0.3034])
+    assert heldout_trend.trend_z(climb) >= heldout_trend.TREND_Z
+    assert heldout_trend.trend_z(climb[::-1]) < 0
+    # scatter around a level, and too few points to call a trend however they are ordered
+    level = 0.28 + 0.01 * np.random.default_rng(0).standard_normal(14)
+    assert heldout_trend.trend_z(level) < heldout_trend.TREND_Z
+    assert heldout_trend.trend_z(climb[:5]) == 0.0
+
+
+def _long_run(after: np.ndarray) -> Run:
+    """A 24-evaluation epoch history (the windowed-level reading): both losses fall for 6 epochs, then the
+    training loss keeps falling while the held-out loss follows `after`."""
+    val = np.concatenate([[0.40, 0.34, 0.31, 0.295, 0.288, 0.285], after])
+    train = np.geomspace(0.42, 0.26, val.size)
+    return _run(train, val)
+
+
+def test_a_long_held_out_curve_that_trends_up_is_not_a_late_wobble() -> None:
+    # +12 % by noisy steps over 18 evaluations, the held-out loss still < 1.5x the training loss: before the trend
+    # reading it was capped as a late edge-up (0.3); as a trend it is a reading the task metric would settle
+    rng = np.random.default_rng(1)
+    after = np.linspace(0.288, 0.322, 18) + 0.002 * rng.standard_normal(18)
+    f = data.detect_overfitting(_long_run(after))
+    assert len(f) == 1 and f[0].strength == data.UNJUDGED
+    assert any("Mann-Kendall" in e for e in f[0].evidence)
+
+
+def test_a_long_held_out_curve_that_only_wobbles_stays_context() -> None:
+    # the same rise's size, reached by one late bump on a level that scatters: no trend, the edge-up cap holds
+    rng = np.random.default_rng(2)
+    after = 0.29 + 0.01 * rng.standard_normal(18)
+    after[-3:] = [0.322, 0.325, 0.323]
+    f = data.detect_overfitting(_long_run(after))
+    assert all(x.strength <= 0.3 for x in f)
+    assert not any("Mann-Kendall" in e for x in f for e in x.evidence)
