@@ -6,16 +6,11 @@ Two readings an engineer makes of a short validation history, both used by `dete
 - the held-out loss rises at every evaluation after its minimum: values that only scatter around a level come in
   ascending order at k consecutive evaluations with probability 1/(k+1)! (exchangeable values), so 4 rises in a row
   (1 in 120) are a trend, however small each step is, while 2 or 3 (1 in 6, 1 in 24) are not by themselves;
-- on a long curve (read by windowed levels, detect_overfitting's LONG_EVAL), where a noisy held-out loss rarely
-  rises at every single evaluation, the same trend test in its rank form: Mann-Kendall's S over the evaluations
-  after the best (trend_z), held to the same chance level as 4 rises in a row (1 in 120);
 - the held-out/train loss ratio grows at every evaluation: the training loss falls faster than the held-out loss at
   each of them, the generalisation gap opens, which is memorisation's signature (docs/diagnose.md, overfitting row).
 """
 
 from __future__ import annotations
-
-import math
 
 import numpy as np
 
@@ -39,28 +34,6 @@ def rises_at_end(values: np.ndarray) -> int:
     while k + 1 < values.size and values[-1 - k] > values[-2 - k]:
         k += 1
     return k
-
-
-# The chance level of the run-of-rises reading (4 rises in a row: 1 in 120, p = 0.0083) as a one-sided normal
-# quantile: a Mann-Kendall z at or above it is as unlikely from values that only scatter around a level.
-TREND_Z = 2.39
-TREND_MIN_POINTS = 6  # below 6 values even a perfectly ascending run cannot reach TREND_Z (n = 5: z = 2.2)
-
-
-def trend_z(values: np.ndarray) -> float:
-    """Mann-Kendall z of `values` (in logged order; positive when they rise): S, the count of later-higher pairs
-    minus later-lower pairs, over its standard deviation sqrt(n(n-1)(2n+5)/18) under exchangeable values, with the
-    continuity correction. 0 below TREND_MIN_POINTS values. Ties count 0 and the variance is not tie-corrected,
-    which only makes the test stricter."""
-    n = int(values.size)
-    if n < TREND_MIN_POINTS:
-        return 0.0
-    diff = np.sign(values[None, :] - values[:, None])
-    s = float(np.triu(diff, 1).sum())
-    if s == 0:
-        return 0.0
-    sd = math.sqrt(n * (n - 1) * (2 * n + 5) / 18)
-    return (s - math.copysign(1.0, s)) / sd
 
 
 def train_level_at_evals(loss: Series, eval_steps: np.ndarray) -> np.ndarray | None:

@@ -927,9 +927,6 @@ def detect_overfitting(run: Run) -> list[Finding]:
             return []
     climb, widens, gap_from, gap_to, gap_opens, leaked = 0, 0, math.nan, math.nan, False, False
     late = None
-    # a long curve rarely rises at every single evaluation, so its climb after the best level is read by rank
-    # (heldout_trend.trend_z, at the chance level of 4 rises in a row): a trend that moves the level, not a wobble
-    trend = heldout_trend.trend_z(evv[imin + 1:]) if level is not None else 0.0
     if level is None:
         imin = int(np.argmin(evv))
         mn = float(evv[imin])
@@ -954,8 +951,7 @@ def detect_overfitting(run: Run) -> list[Finding]:
     # past the point of held-out gain (g13-gluonnlp-textcnn: +1 % over 30 epochs, the held-out accuracy flat), not
     # a held-out result made worse
     fitted = _fit_beyond_heldout(loss, float(est[imin]), mn, end) if SMALL_RISE <= rise < 0.1 else None
-    steady = ((climb >= STEADY_CLIMB_EVALS or trend >= heldout_trend.TREND_Z) and rise >= SMALL_RISE
-              and not (leaked and rise < 0.1))
+    steady = climb >= STEADY_CLIMB_EVALS and rise >= SMALL_RISE and not (leaked and rise < 0.1)
     small = "" if rise >= 0.1 or fitted is not None else (
         "steady" if steady else "none" if leaked else "gap" if gap_opens and rise >= SMALL_RISE
         else "short" if SHORT_CLIMB_EVALS <= climb < STEADY_CLIMB_EVALS and rise >= SMALL_RISE else "none")
@@ -967,12 +963,7 @@ def detect_overfitting(run: Run) -> list[Finding]:
     else:
         ev = [f"eval_loss (median over {width} evaluations) was lowest at {fmt(mn)} around step {int(est[imin])} "
               f"and rose {rise:.0%} to {fmt(end)} over the last {width} evaluations {cite_series(ev_s)}"]
-    if steady and climb < STEADY_CLIMB_EVALS:
-        n = evv.size - 1 - imin
-        ev.append(f"the held-out loss trends up over the {n} evaluations after its best (Mann-Kendall z = {trend:.2f}, "
-                  f"as rare as {STEADY_CLIMB_EVALS} rises in a row for values that only scatter around a level): "
-                  "a trend, not a wobble")
-    elif steady or small == "short":
+    if steady or small == "short":
         n = climb
         ev.append(f"the held-out loss rose at each of the last {n} evaluations ({fmt(float(evv[-1 - n]))} -> "
                   f"{fmt(float(evv[-1]))}): "
