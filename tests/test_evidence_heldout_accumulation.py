@@ -562,3 +562,37 @@ def test_blow_up_under_accumulation_keeps_0_4_when_the_effective_lr_is_in_range_
         cfg = {"grad_accum_steps": (8, "8"), "optimizer": (opt, opt), "lr": (lr, str(lr))}
         (f,) = accumulation.detect_blow_up_under_accumulation(build(blown_up(True), cfg))
         assert f.strength == 0.4 and not f.numbers["effective_lr_out_of_range"], opt
+
+
+def _loss_pair(train: float, held: float, train_points: int = 1, name: str = "eval_loss") -> Run:
+    """One epoch line: the training loss (its last `train_points` logged values ending at `train`), then one
+    held-out figure at the same step."""
+    run = Run()
+    steps = np.arange(80 - train_points + 1, 81)
+    run.add_series(Series("loss" if name == "eval_loss" else "perplexity", steps,
+                          np.linspace(train * 1.2, train, train_points), "run/train.log"))
+    run.add_series(Series(name, steps[-1:], np.array([held]), "run/train.log"))
+    return run.finalize()
+
+
+def test_endpoint_loss_gap_lists_a_held_out_loss_far_above_the_training_loss() -> None:
+    # kur's speech example after 80 epochs: training loss 5.8, validation loss 766
+    (f,) = transfer.detect_endpoint_loss_gap(_loss_pair(5.845, 766.1))
+    assert f.cause == "overfitting" and f.step == 80 and f.strength == transfer.ENDPOINT_LISTING < 0.5
+    # translate.py's perplexities, read as per-token losses: 1.01 (0.01 nats) against 4.8e7 (17.7 nats)
+    (f,) = transfer.detect_endpoint_loss_gap(_loss_pair(1.01, 4.8e7, name="val_perplexity"))
+    assert f.numbers["heldout_loss"] > 17 and f.numbers["listing"]
+
+
+def test_endpoint_loss_gap_silent_on_a_normal_gap_a_fit_pair_a_blow_up_or_a_curve() -> None:
+    assert transfer.detect_endpoint_loss_gap(_loss_pair(0.50, 0.56)) == []  # a normal generalisation gap
+    assert transfer.detect_endpoint_loss_gap(_loss_pair(0.0088, 0.056)) == []  # both fit: two near-zero losses
+    falling = _loss_pair(30.0, 400.0, train_points=5)  # a training loss that fell to 30 is no blow-up: listed
+    assert len(transfer.detect_endpoint_loss_gap(falling)) == 1
+    diverged = Run()
+    diverged.add_series(Series("loss", np.array([1, 80]), np.array([0.9, 12.0]), "run/train.log"))
+    diverged.add_series(Series("eval_loss", np.array([80]), np.array([900.0]), "run/train.log"))
+    assert transfer.detect_endpoint_loss_gap(diverged.finalize()) == []  # 13x its first value: diverged
+    # a held-out curve of >= 4 evaluations is detect_overfitting's to read
+    curve = build({"loss": np.full(N, 0.1)}, evals={"eval_loss": np.full(15, 2.0)})
+    assert transfer.detect_endpoint_loss_gap(curve) == []

@@ -13,7 +13,8 @@ CAUSE = Cause(
         "Validation loss turns up while train loss keeps falling, after a healthy start; leakage instead "
         "shows an implausibly low train loss from early on."
     ),
-    detectors=("detect_overfitting", "detect_heldout_metric_degrades", "detect_accuracy_gap"),
+    detectors=("detect_overfitting", "detect_heldout_metric_degrades", "detect_accuracy_gap",
+               "detect_endpoint_loss_gap"),
     remedy=Remedy(
         "The model memorises the training set: validation loss turns up",
         "Stop at the best validation step (early stopping) and add data or regularisation",

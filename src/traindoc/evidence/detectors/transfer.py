@@ -4,6 +4,7 @@ the train loss collapses), or held-out task performance turns down while train k
 from __future__ import annotations
 
 import math
+import re
 
 import numpy as np
 
@@ -265,4 +266,75 @@ def detect_accuracy_gap(run: Run) -> list[Finding]:
     return _endpoint_gap(run)
 
 
-DETECTORS = [detect_heldout_never_improves, detect_heldout_metric_degrades, detect_accuracy_gap]
+# A run that reports its losses only at the end (one epoch line: "loss=5.8" then "Validating, loss=766"; one
+# translate.py step line with its training perplexity and an "eval:" perplexity) has no held-out curve for
+# detect_overfitting (>= 4 evaluations) to read: two numbers, as in _endpoint_gap for accuracies. Healthy runs end
+# with the held-out loss 1.0-1.15x the training loss (detect_label_leakage's comment), and 5x (LOSS_PAIR_GAP, the
+# held-out/train ratio detect_overfitting's LEAKED_GAP and detect_label_leakage's train << val reading call far
+# beyond any normal generalisation gap) means the training batches are fit and the held-out ones are not: the
+# textbook high-variance reading, listed (ENDPOINT_LISTING, below the report threshold) because two numbers cannot
+# tell memorisation from a train/eval mismatch or a target only the training batches carry. A perplexity pair is
+# read as its log (perplexity = exp(per-token loss)). The held-out loss must also be above LOSS_PAIR_FLOOR, the floor
+# detect_label_leakage's train << val reading uses: below it both sides are fit (a classifier at 99 % / 98.5 % has
+# losses of ~0.01 and ~0.05 nats), and the ratio of two near-zero losses says nothing of a gap
+# (flax-spin-spherical-cnn-smnist: 0.0088 against 0.056, a healthy run).
+LOSS_PAIR_GAP = 5.0
+LOSS_PAIR_FLOOR = 0.2
+DIVERGED = 3.0  # detect_overfitting's: a training loss >= 3x its first value fitted nothing (lr_too_high's overshoot)
+LOSS_PAIR_MAX_EVALS = 3  # detect_overfitting reads a held-out curve of >= 4 evaluations
+_HELDOUT_PPL = re.compile(r"^(?:eval|val|vali|valid|validation|test|dev)[_ /.-]?(?:perplexity|ppl)$", re.IGNORECASE)
+_TRAIN_PPL = ("perplexity", "ppl", "train_perplexity", "train_ppl")
+
+
+def _loss_pairs(run: Run) -> list[tuple[Series, Series, bool]]:
+    """(training series, held-out series, is a perplexity) pairs the endpoint reading may compare."""
+    pairs: list[tuple[Series, Series, bool]] = []
+    loss, ev_s = loss_series(run), run.series("eval_loss")
+    if loss is not None and ev_s is not None:
+        pairs.append((loss, ev_s, False))
+    train_ppl = next((run.metrics[n] for n in _TRAIN_PPL if n in run.metrics), None)
+    held_ppl = next((s for n, s in sorted(run.metrics.items()) if _HELDOUT_PPL.match(n)), None)
+    if train_ppl is not None and held_ppl is not None:
+        pairs.append((train_ppl, held_ppl, True))
+    return pairs
+
+
+def detect_endpoint_loss_gap(run: Run) -> list[Finding]:
+    """A held-out loss >= LOSS_PAIR_GAP x the training loss at the same point (and above LOSS_PAIR_FLOOR), in a log
+    with fewer than 4 evaluations (no held-out curve to read): overfitting listed (ENDPOINT_LISTING); see
+    LOSS_PAIR_GAP above."""
+    for train, held, ppl in _loss_pairs(run):
+        hst, hv = held.finite()
+        tst, tv = train.finite()
+        # a held-out curve with non-finite points is a blow-up's (the NaN rules read it), not two final figures
+        if hv.size == 0 or len(held.steps) > LOSS_PAIR_MAX_EVALS or hv.size < len(held.steps) or tv.size == 0:
+            continue
+        before = tv[tst <= hst[-1]]
+        t_raw = float(before[-1]) if before.size else float(tv[0])
+        if not ppl and float(tv[0]) > 0 and t_raw >= DIVERGED * float(tv[0]):
+            continue  # the training loss blew up (>= 3x its first value): the held-out loss follows it, no fit
+        h_raw = float(hv[-1])
+        if ppl:
+            if t_raw <= 1.0 or h_raw <= 1.0:
+                continue
+            t_end, h_end = math.log(t_raw), math.log(h_raw)
+        else:
+            t_end, h_end = t_raw, h_raw
+        if t_end <= 0 or h_end < LOSS_PAIR_GAP * t_end or h_end <= LOSS_PAIR_FLOOR:
+            continue
+        what = "perplexity" if ppl else "loss"
+        ev = [f"the held-out {what} is {fmt(h_raw)} {cite_series(held)} against a training {what} of {fmt(t_raw)} "
+              f"{cite_series(train)}"
+              + (f" (per-token losses {fmt(h_end)} and {fmt(t_end)} nats)" if ppl else "")
+              + f": {h_end / t_end:.3g}x, far beyond the 1.0-1.15x of a model that generalises (high variance)",
+              f"{hv.size} held-out figure(s) and no curve: the training batches are fit and held-out ones are not, "
+              "but two numbers cannot tell memorisation from a train/eval mismatch or a target only the training "
+              "batches carry, so overfitting is listed, not found"]
+        return [Finding("detect_endpoint_loss_gap", "overfitting", ENDPOINT_LISTING,
+                        "held-out loss far above the training loss (final figures only)", ev, int(hst[-1]),
+                        {"train_loss": t_end, "heldout_loss": h_end, "endpoints_only": True, "listing": True})]
+    return []
+
+
+DETECTORS = [detect_heldout_never_improves, detect_heldout_metric_degrades, detect_accuracy_gap,
+             detect_endpoint_loss_gap]
