@@ -29,6 +29,7 @@ import numpy as np
 from traindoc.causes.keys import KEYS
 from traindoc.evidence import stats
 from traindoc.evidence.context import cite_config, cite_series, cite_source
+from traindoc.evidence.precision_code import code_half_precision
 from traindoc.ingest.model import Run
 
 _HALF = ("16", "16-mixed", "16-true", "fp16", "float16", "half", "torch.float16", "o1", "o2", "o3", "amp",
@@ -77,6 +78,11 @@ def _training_precision(run: Run) -> Precision:
     cpu = _lightning_cpu_full_width(run)
     if cpu:
         return Precision(False, cpu)
+    # the training code, last: what the run's own logs and config state or show decides before it
+    # (evidence/precision_code.py reads only casts and literal settings that hold on every run)
+    code = code_half_precision(run)
+    if code:
+        return Precision(True, code)
     return Precision(None, "")
 
 
