@@ -80,7 +80,10 @@ def test_silent_where_the_code_does_not_settle_float16(tmp_path: Path) -> None:
             "ctx = torch.autocast('cpu')",  # bfloat16 by default on the CPU
             "ctx = torch.autocast('cuda', dtype=amp_dtype)",  # a variable, not a literal
             "model = model.half()\nctx = torch.autocast('cuda', dtype=torch.bfloat16)",  # two precisions
-            "x = np.zeros(3, dtype=np.float16)"]):  # numpy's float16 stores data
+            "x = np.zeros(3, dtype=np.float16)",  # numpy's float16 stores data
+            "torch.save({k: v.half() for k, v in model.state_dict().items()}, 'small.pt')",  # a half checkpoint
+            "def export(m):\n    return m.half()",  # an fp16 export path
+            "with torch.no_grad():\n    y = model.half()(x.half())"]):  # fp16 evaluation
         d = run_dir(tmp_path / str(i), setup=setup, cast="")
         run = load_run([d])
         assert code_half_precision(run) == "" and training_precision(run).half is None, setup

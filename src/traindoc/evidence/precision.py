@@ -17,6 +17,10 @@ Gradients live in their parameters' dtype, so grad norms that are all float16 va
 bfloat16, whose 8-bit significand float16 also holds) show float16 parameters: a model cast with `.half()`,
 without fp32 master weights. A dynamic loss scaler at work (its overflow lines, a logged scale that falls) shows
 float16 too: no trainer runs one in bf16 or fp32.
+
+Coded: where the logs neither state nor show it, the run's own training code may (evidence/precision_code.py): a
+`.half()`, a float16 dtype, a `GradScaler()` or a literal fp16 setting that runs on every run. Like every reading
+here it is context for a NaN or an overflow, never a cause on its own.
 """
 
 from __future__ import annotations

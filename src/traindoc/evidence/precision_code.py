@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import ast
 import os
+import re
 
 from traindoc.evidence import code_files, code_sites, stats
 from traindoc.evidence.code_sites import _call_name, _kw, _receiver, _Source
@@ -51,14 +52,29 @@ def _literal(node: ast.AST | None) -> object:
 _NONE = object()
 
 
+# where a float16 cast is not the training's arithmetic: a function that saves, exports or serves the model (a half
+# checkpoint written to save disk, an fp16 inference path), a `torch.save(...)` argument, a no-grad block (evaluation)
+_NOT_TRAINING_DEF = re.compile(r"save|export|infer|predict|generat|convert|quantiz|serve|deploy|sample|eval", re.I)
+_NOT_TRAINING_CALL = ("save", "save_file", "save_pretrained", "no_grad", "inference_mode")
+
+
 def _unconditional(src: _Source, node: ast.AST) -> bool:
-    """The node runs whatever the run's arguments: no `if`, conditional expression or `try` handler above it (the
-    function it sits in may still be called conditionally; a training script's functions are its steps)."""
+    """The node runs on every run, in the training's arithmetic: no `if`, conditional expression or `try` handler
+    above it (the function it sits in may still be called conditionally; a training script's functions are its
+    steps), and nowhere a cast serves saving, export, inference or evaluation (_NOT_TRAINING_*)."""
     child, parent = node, src.parents.get(node)
     while parent is not None:
         if isinstance(parent, ast.If | ast.IfExp) and child is not parent.test:
             return False
         if isinstance(parent, ast.ExceptHandler):
+            return False
+        if isinstance(parent, ast.FunctionDef | ast.AsyncFunctionDef) and _NOT_TRAINING_DEF.search(parent.name):
+            return False
+        if isinstance(parent, ast.Call) and _call_name(parent) in _NOT_TRAINING_CALL:
+            return False
+        if isinstance(parent, ast.With | ast.AsyncWith) and any(
+                isinstance(i.context_expr, ast.Call) and _call_name(i.context_expr) in _NOT_TRAINING_CALL
+                for i in parent.items):
             return False
         child, parent = parent, src.parents.get(parent)
     return True
