@@ -66,7 +66,8 @@ def test_other_float16_spellings_in_the_code(tmp_path: Path) -> None:
             "trainer = pl.Trainer(precision='16-mixed', max_steps=300)",
             "args = TrainingArguments('out', fp16=True)",
             "acc = Accelerator(mixed_precision='fp16')",
-            "model = model.to(torch.float16)"]):
+            "model = model.to(torch.float16)",
+            "from torch.cuda.amp import autocast\nwith autocast():\n    y = model(x)"]):
         d = run_dir(tmp_path / str(i), setup=setup, cast="")
         assert training_precision(load_run([d])).half is True, setup
 
@@ -78,6 +79,7 @@ def test_silent_where_the_code_does_not_settle_float16(tmp_path: Path) -> None:
             "scaler = torch.cuda.amp.GradScaler(enabled=args.amp)",
             "ctx = torch.autocast('cuda', dtype=torch.float16, enabled=use_amp)",
             "ctx = torch.autocast('cpu')",  # bfloat16 by default on the CPU
+            "from torch import autocast\nwith autocast(device):\n    y = model(x)",  # the device decides
             "ctx = torch.autocast('cuda', dtype=amp_dtype)",  # a variable, not a literal
             "model = model.half()\nctx = torch.autocast('cuda', dtype=torch.bfloat16)",  # two precisions
             "x = np.zeros(3, dtype=np.float16)",  # numpy's float16 stores data

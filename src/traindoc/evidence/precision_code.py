@@ -90,6 +90,12 @@ def _dtype_text(src: _Source, node: ast.AST) -> str:
     return src.segment(node).replace(" ", "")
 
 
+def _imported_from_cuda_amp(src: _Source, name: str) -> bool:
+    """`name` is torch.cuda.amp's (float16 by default), by a `from torch.cuda.amp import ...` in the file."""
+    return any(isinstance(n, ast.ImportFrom) and n.module == "torch.cuda.amp"
+               and any((a.asname or a.name) == name for a in n.names) for n in ast.walk(src.tree))
+
+
 def _reading(src: _Source, call: ast.Call) -> bool | None:
     """What one call says about the training precision: True float16, False bf16/fp32, None nothing."""
     name, recv = _call_name(call), _receiver(call)
@@ -116,6 +122,8 @@ def _reading(src: _Source, call: ast.Call) -> bool | None:
         # to bfloat16
         if isinstance(call.func, ast.Attribute) and "cuda.amp" in _dtype_text(src, call.func):
             return True
+        if isinstance(call.func, ast.Name) and _imported_from_cuda_amp(src, call.func.id):
+            return True  # `from torch.cuda.amp import autocast` then `with autocast():`
         dev = call.args[0] if call.args else (_kw(call, "device_type").value if _kw(call, "device_type") else None)
         device = _literal(dev)
         return True if device == "cuda" else False if device == "cpu" else None
