@@ -17,6 +17,10 @@ Gradients live in their parameters' dtype, so grad norms that are all float16 va
 bfloat16, whose 8-bit significand float16 also holds) show float16 parameters: a model cast with `.half()`,
 without fp32 master weights. A dynamic loss scaler at work (its overflow lines, a logged scale that falls) shows
 float16 too: no trainer runs one in bf16 or fp32.
+
+Coded: where the logs neither state nor show it, the run's own training code may (evidence/precision_code.py): a
+`.half()`, a float16 dtype, a `GradScaler()` or a literal fp16 setting that runs on every run. Like every reading
+here it is context for a NaN or an overflow, never a cause on its own.
 """
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ import numpy as np
 from traindoc.causes.keys import KEYS
 from traindoc.evidence import stats
 from traindoc.evidence.context import cite_config, cite_series, cite_source
+from traindoc.evidence.precision_code import code_half_precision
 from traindoc.ingest.model import Run
 
 _HALF = ("16", "16-mixed", "16-true", "fp16", "float16", "half", "torch.float16", "o1", "o2", "o3", "amp",
@@ -77,6 +82,11 @@ def _training_precision(run: Run) -> Precision:
     cpu = _lightning_cpu_full_width(run)
     if cpu:
         return Precision(False, cpu)
+    # the training code, last: what the run's own logs and config state or show decides before it
+    # (evidence/precision_code.py reads only casts and literal settings that hold on every run)
+    code = code_half_precision(run)
+    if code:
+        return Precision(True, code)
     return Precision(None, "")
 
 
