@@ -4,15 +4,15 @@ Per layout and cause (tests/userproj/layouts.py, the table the whole-loop test r
 of the twelve): lr_too_high and lr_too_low on every layout, scheduler_misuse on the twelve whose code runs a schedule
 and logs the LR (accelerate's once the user logs every 5 steps), fp16_overflow on the two Lightning ones, the dataclass
 module, Hydra, plain argparse, the notebook, MLflow (a dtype setting), HfArgumentParser's JSON and flags and accelerate
-(the model loaded under ModelArguments' torch_dtype), no_warmup on the ten layouts (plain argparse, the three HF
-Trainer ones, Hydra, nanoGPT, the two Lightning ones, the dataclass module, MLflow) whose code can continue from a
-checkpoint (its first run: the base run and the run continued from it), vanishing_gradients on the seven whose model is
-defined in the user's code with depth/activation/LayerNorm options (Lightning in code, LightningCLI, Hydra, plain
-argparse, the dataclass module, the notebook, MLflow), grad_accum_bug on the eleven where the undivided loss shows (all
-but accelerate, whose plain Trainer divides the model's own loss: docs/plan-apply-verify.md). The user's first run
-with that cause's fault (launched as they do, through sh or make: the baseline, a plain training run measured in the
-same process), then diagnose that run's folder -> plan -> apply (+ the project's tests) -> retrain with the recovered
-(or given) command -> verify.
+(the model loaded under ModelArguments' torch_dtype), no_warmup on the eleven layouts (plain argparse, the three HF
+Trainer ones, Hydra, nanoGPT, the two Lightning ones, the dataclass module, the notebook, MLflow) whose code can
+continue from a checkpoint (its first run: the base run and the run continued from it), vanishing_gradients on the
+seven whose model is defined in the user's code with depth/activation/LayerNorm options (Lightning in code,
+LightningCLI, Hydra, plain argparse, the dataclass module, the notebook, MLflow), grad_accum_bug on the eleven where
+the undivided loss shows (all but accelerate, whose plain Trainer divides the model's own loss:
+docs/plan-apply-verify.md). The user's first run with that cause's fault (launched as they do, through sh or make: the
+baseline, a plain training run measured in the same process), then diagnose that run's folder -> plan -> apply (+ the
+project's tests) -> retrain with the recovered (or given) command -> verify.
 The ratio loop / first run is what traindoc adds on top of one training.
 Goal (issue 9): <= 2 min per layout on the project's 2-core machine.
 
@@ -127,9 +127,10 @@ def main() -> int:
             "no_warmup = "
             "a base run (AdamW 3e-3 with a warmup) whose checkpoint the next run continues at 1e-2 with no warmup, "
             "logging every step (only plain argparse, the three HF Trainer layouts, Hydra, nanoGPT, the two "
-            "Lightning ones, the dataclass module and MLflow, which can start from a checkpoint; on Hydra and the two "
-            "Lightning ones the model widened to 512 and continued at 3e-3, on nanoGPT, the dataclass module and "
-            "MLflow widened to 3072 and continued at its base run's 3e-3; \"first run\" is both runs); "
+            "Lightning ones, the dataclass module, the notebook and MLflow, which can start from a checkpoint; on "
+            "Hydra and the two Lightning ones the model widened to 512 and continued at 3e-3, on nanoGPT, the "
+            "dataclass module, the notebook and MLflow widened to 3072 and continued at its base run's 3e-3; "
+            "\"first run\" is both runs); "
             "vanishing_gradients = the model made 8 sigmoid layers with its "
             "LayerNorm switched off, AdamW at 3e-3 (only Lightning in code, LightningCLI, Hydra, plain argparse, the "
             "dataclass module, the notebook and MLflow, whose model has those options; on all but the two Lightning "

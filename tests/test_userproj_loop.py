@@ -241,8 +241,10 @@ def test_whole_loop_moves_a_float16_run_to_bfloat16(name: str, tmp_path: Path,
 # LightningCLI's no_warmup loop is in bench/bench_userproj.py only: its first run cannot be cached (the ModelCheckpoint
 # state in its checkpoints holds the folder it ran in), and Lightning in code loops the same module and scenario; the
 # plan's edit of the YAML's warmup_steps is tested on its own
-# (tests/test_plan_more_fixes.py::test_no_warmup_lightning_sets_the_modules_warmup_setting)
-WARMUP_LAYOUTS = [n for n in layouts_for("no_warmup") if n != "lightning_cli"]
+# (tests/test_plan_more_fixes.py::test_no_warmup_lightning_sets_the_modules_warmup_setting). The notebook's too: its
+# first run (two trainings at width 3072) cannot be cached either (W&B's binary record holds the folder it ran in),
+# and the dataclass module loops the same model, settings and scenario
+WARMUP_LAYOUTS = [n for n in layouts_for("no_warmup") if n not in ("lightning_cli", "notebook_export")]
 
 
 @pytest.mark.parametrize("name", WARMUP_LAYOUTS)
@@ -256,9 +258,10 @@ def test_whole_loop_adds_a_missing_warmup(name: str, tmp_path: Path, monkeypatch
     nanoGPT (its model widened to 3072 and continued at the base run's own 3e-3: the loss alone jumps ~3x, the log
     holding no grad norm), Lightning in code (Hydra's scenario: width 512, continued at 3e-3 from the base run's
     Lightning checkpoint through LetterModel's init_from; LightningCLI in the bench), the dataclass module (nanoGPT's:
-    width 3072, TrainConfig's init_from / save_to) and MLflow (the same as -P parameters; the warmup on the command
-    refilled from MLproject), whose code can start from a checkpoint and whose run logs every step (a 1-2-step spike
-    is invisible in a log averaged over 5 steps or more; docs/plan-apply-verify.md, "no_warmup")."""
+    width 3072, TrainConfig's init_from / save_to; the notebook's settings cell the same, in the bench) and MLflow (the
+    same as -P parameters; the warmup on the command refilled from MLproject), whose code can start from a checkpoint
+    and whose run logs every step (a 1-2-step spike is invisible in a log averaged over 5 steps or more;
+    docs/plan-apply-verify.md, "no_warmup")."""
     whole_loop(name, "no_warmup", tmp_path, monkeypatch)
 
 

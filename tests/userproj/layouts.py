@@ -84,6 +84,7 @@ HYDRA_CKPT = "base/model.pt"  # where Hydra's base run saves its weights (traine
 NANO_CKPT = "base/ckpt.pt"  # where nanoGPT's base run (out_dir base) saves its weights
 DC_CKPT = "runs/base/model.pt"  # where the dataclass module's base run saves its weights (save_to)
 MLFLOW_CKPT = "base/model.pt"  # where the MLflow base run saves its weights (-P save_to)
+NB_CKPT = "base/model.pt"  # where the notebook's base run saves its weights (its settings cell's save_to)
 LIGHTNING_CKPT = "base/model.ckpt"  # where Lightning in code's base run saves its checkpoint
 # where LightningCLI's base run (trainer.default_root_dir base) has its ModelCheckpoint write the last step's
 CLI_CKPT = "base/lightning_logs/version_0/checkpoints/epoch=2-step=160.ckpt"
@@ -475,7 +476,25 @@ LAYOUTS = {
                               vanish_at=("letters_notebook.py", NB_MODEL.format(depth=0, act="tanh", norm=True),
                                          NB_MODEL.format(depth=8, act="sigmoid", norm=False)),
                               vanish_fixed=NB_MODEL.format(depth=8, act="sigmoid", norm=True),
-                              vanish_fix="vanishing_gradients"),
+                              vanish_fix="vanishing_gradients",
+                              # no_warmup: the dataclass module's scenario (the same model, data and AdamW) in the
+                              # settings cell: width 3072, a base run at AdamW 3e-3 with 16 warmup steps saving its
+                              # weights (save_to), its W&B folder moved aside into base/ (the next run's is the one
+                              # diagnosed), then the run continued from them (init_from: a fresh AdamW) at the same
+                              # 3e-3 with the warmup removed; the loss alone is logged, and it jumps ~3x at step 1
+                              # (docs/plan-apply-verify.md, "no_warmup")
+                              resume=(("launch", "python letters_notebook.py",
+                                       "python letters_notebook.py && mv wandb base/wandb",
+                                       "python letters_notebook.py"),
+                                      ("letters_notebook.py", "lr = 1.0\n", "lr = 3e-3\n", "lr = 3e-3\n"),
+                                      ("letters_notebook.py", "warmup_steps = 0\n", "warmup_steps = 16\n",
+                                       "warmup_steps = 0\n"),
+                                      ("letters_notebook.py", "width = 64 ", "width = 3072 ", "width = 3072 "),
+                                      ("letters_notebook.py", "init_from = None ", "init_from = None ",
+                                       f'init_from = "{NB_CKPT}" '),
+                                      ("letters_notebook.py", "save_to = None ", f'save_to = "{NB_CKPT}" ',
+                                       "save_to = None ")),
+                              base_ckpt=NB_CKPT),
     # `mlflow run` (its file store: mlflow-skinny has no SQL store here) records the entry point and the params;
     # `-P lr=1.0` was given on the command line, so the fix travels in the command refilled from MLproject
     "mlflow_project": Layout("mlflow run . -P lr=1.0 --env-manager local", "mlruns/0/*", None,

@@ -6,6 +6,7 @@
 
 
 import math
+import os
 
 import torch
 import torch.nn.functional as F
@@ -26,6 +27,9 @@ depth = 0  # hidden layers between the embedding and the output layer
 activation = "tanh"  # of the hidden layers: tanh, sigmoid or gelu
 use_layer_norm = True  # a LayerNorm in front of each hidden layer's Linear
 dtype = "float32"  # of the weights and with them the optimizer state: float32, bfloat16 or float16
+width = 64  # of the embedding and the hidden layers
+init_from = None  # weights saved by an earlier run (save_to): continue from them
+save_to = None  # save the trained weights here
 
 
 # In[3]:
@@ -35,12 +39,16 @@ run = wandb.init(project="letters", mode="offline", config={"lr": lr, "steps": s
                                                              "schedule": schedule, "optimizer": optimizer,
                                                              "grad_accum_steps": grad_accum_steps, "depth": depth,
                                                              "activation": activation,
-                                                             "use_layer_norm": use_layer_norm, "dtype": dtype})
+                                                             "use_layer_norm": use_layer_norm, "dtype": dtype,
+                                                             "width": width, "init_from": init_from,
+                                                             "save_to": save_to})
 ACTIVATIONS = {"tanh": torch.nn.Tanh, "sigmoid": torch.nn.Sigmoid, "gelu": torch.nn.GELU}
-hidden = [torch.nn.Sequential(torch.nn.LayerNorm(64) if use_layer_norm else torch.nn.Identity(),
-                              torch.nn.Linear(64, 64), ACTIVATIONS[activation]()) for _ in range(depth)]
-model = torch.nn.Sequential(torch.nn.Embedding(VOCAB_SIZE, 64), *hidden, torch.nn.Linear(64, VOCAB_SIZE))
+hidden = [torch.nn.Sequential(torch.nn.LayerNorm(width) if use_layer_norm else torch.nn.Identity(),
+                              torch.nn.Linear(width, width), ACTIVATIONS[activation]()) for _ in range(depth)]
+model = torch.nn.Sequential(torch.nn.Embedding(VOCAB_SIZE, width), *hidden, torch.nn.Linear(width, VOCAB_SIZE))
 model = model.to(getattr(torch, dtype))
+if init_from:
+    model.load_state_dict(torch.load(init_from, weights_only=True))
 if optimizer == "sgd":
     opt = torch.optim.SGD(model.parameters(), lr=lr, momentum=0.9)
 else:
@@ -74,4 +82,7 @@ for i in range(steps * grad_accum_steps):
         opt.zero_grad()
         run.log({"loss": step_loss, "lr": opt.param_groups[0]["lr"]}, step=i // grad_accum_steps)
         step_loss = 0.0
+if save_to:
+    os.makedirs(os.path.dirname(save_to) or ".", exist_ok=True)
+    torch.save(model.state_dict(), save_to)
 run.finish()
