@@ -48,6 +48,7 @@ def test_a_notebook_loop_that_clears_once_per_epoch_is_read_as_code(tmp_path: Pa
     found = code_lint.detect_code_zero_grad_missing(run)
     assert found and found[0].cause == "zero_grad_missing", found
     assert "lab.ipynb, code cell 4, line 5" in found[0].evidence[0], found[0].evidence
+    assert "only once before it" in found[0].evidence[0]  # the clear outside the loop is named, not missed
     assert found[0].fix_sites == []  # a plan edits text files, never a notebook's JSON
 
 

@@ -121,7 +121,9 @@ def detect_code_zero_grad_missing(run: Run) -> list[Finding]:
     if not hits:
         return []
     s = hits[0]
-    ev = [f"{_cite(s)}: the loop steps the optimiser after .backward() but never clears the gradients"]
+    ev = [f"{_cite(s)}: the loop steps the optimiser after .backward() but never clears the gradients"
+          + (" inside it (only once before it, so each step re-applies every gradient of the pass so far)"
+             if s.params.get("cleared_before_loop") else "")]
     strength = 0.5
     # the symptom it predicts: a grad norm that keeps growing (linearly with plain SGD/Adam, geometrically when
     # a filter such as Grokfast feeds the accumulated buffer back). Code + symptom together are decisive.
