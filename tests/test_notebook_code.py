@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from traindoc.evidence import code_files
+from traindoc.evidence import code_files, ruled_out
 from traindoc.evidence.detectors import code_lint
 from traindoc.ingest.loader import load_run
 
@@ -50,12 +50,15 @@ def test_a_notebook_loop_that_clears_once_per_epoch_is_read_as_code(tmp_path: Pa
     assert "lab.ipynb, code cell 4, line 5" in found[0].evidence[0], found[0].evidence
     assert "only once before it" in found[0].evidence[0]  # the clear outside the loop is named, not missed
     assert found[0].fix_sites == []  # a plan edits text files, never a notebook's JSON
+    assert "zero_grad_missing" not in ruled_out.ruled_out(run)  # a clear outside the loop rules nothing out
 
 
 def test_a_notebook_loop_that_clears_every_step_is_silent(tmp_path: Path) -> None:
     run = load_run([_notebook(tmp_path / "lab.ipynb", _EVERY_STEP)])
     assert code_files.file_texts(run)  # the code was read ...
     assert code_lint.detect_code_zero_grad_missing(run) == []  # ... and it clears every step
+    why = ruled_out.ruled_out(run).get("zero_grad_missing")
+    assert why and "lab.ipynb, code cell 4, line 3" in why[0], why  # so the code rules the cause out, citing the cell
 
 
 def test_an_unreadable_notebook_gives_no_code(tmp_path: Path) -> None:
