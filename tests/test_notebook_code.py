@@ -66,3 +66,18 @@ def test_an_unreadable_notebook_gives_no_code(tmp_path: Path) -> None:
     bad.write_text("{not json")
     assert code_files.notebook_code(str(bad)) is None
     assert code_files.notebook_code(str(tmp_path / "missing.ipynb")) is None
+
+
+def test_only_a_cell_that_does_not_parse_is_rewritten(tmp_path: Path) -> None:
+    """`!=` opening a continuation line is Python: a cell that parses as it is keeps every line; a %%time cell keeps
+    its body at its own line numbers."""
+    cells = [{"cell_type": "code", "metadata": {}, "outputs": [], "source": "%%time\nok = (a\n      != b)\n"},
+             {"cell_type": "code", "metadata": {}, "outputs": [], "source": "%time x = 1\ny = 2"}]
+    nb = tmp_path / "n.ipynb"
+    nb.write_text(json.dumps({"nbformat": 4, "nbformat_minor": 2, "metadata": {}, "cells": cells}))
+    code = code_files.notebook_code(str(nb))
+    assert code is not None
+    text, starts = code
+    assert text.splitlines()[1:3] == ["ok = (a", "      != b)"] and "pass\ny = 2" in text, text
+    assert starts == [(1, 1), (6, 2)]
+    assert code_files.where(str(nb), 7) == "n.ipynb, code cell 2, line 2"

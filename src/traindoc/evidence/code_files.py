@@ -59,8 +59,13 @@ def _notebook_code(path: str, _size: int, _mtime: int) -> tuple[str, list[tuple[
     parts: list[str] = []
     starts: list[tuple[int, int]] = []
     line = 1
-    for index, src in notebook.code_cells(nb):
-        if not src.strip() or code_sites.parse_python(src, f"{path}[{index}]") is None:
+    for index, raw in notebook.code_cells(nb):
+        src = raw
+        if code_sites.parse_python(src, f"{path}[{index}]") is None:
+            src = notebook.as_python(raw)  # IPython lines (`!pip ...`, `%matplotlib ...`) made `pass`
+            if code_sites.parse_python(src, f"{path}[{index}]") is None:
+                continue
+        if not src.strip():
             continue
         starts.append((line, index))
         parts.append(src)

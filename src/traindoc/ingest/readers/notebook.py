@@ -132,25 +132,32 @@ def read(path: Path, run: Run) -> Source:
 
 
 # IPython lines that are not Python: shell escapes (`!pip install`), line magics (`%matplotlib inline`), help (`x?`).
-_IPYTHON_LINE = re.compile(r"^(\s*)(?:[!%]|\?\w|\w[\w.]*\?+\s*$)")
+# `!=` or `%` opening a continuation line is Python: `as_python` is only for a cell that does not parse as it is.
+_IPYTHON_LINE = re.compile(r"^(\s*)(?:![^=]|%|\?\w|\w[\w.]*\?+\s*$)")
 # Cell magics whose body is still Python (timing or capturing it); any other (`%%bash`, `%%writefile`) is not.
 _PYTHON_CELL_MAGICS = {"time", "timeit", "capture", "prun"}
 
 
 def code_cells(nb: dict[str, Any]) -> list[tuple[int, str]]:
-    """(1-based index among the code cells, source) of each code cell, as Python: IPython-only lines become `pass`
-    at their indentation (so a block they sit in still parses), a cell under a non-Python cell magic is left out."""
+    """(1-based index among the code cells, source) of each code cell; a cell under a non-Python cell magic is left
+    out, a Python one (`%%time`) keeps its body (the magic's line left blank, so line numbers hold)."""
     out: list[tuple[int, str]] = []
     for i, cell in enumerate(_code_cells(nb), start=1):
         src = _text(cell.get("source", cell.get("input")))  # nbformat 3 named it `input`
-        lines = src.splitlines()
-        if lines and lines[0].lstrip().startswith("%%"):
-            magic = lines[0].lstrip()[2:].split(None, 1)
+        first, _, rest = src.partition("\n")
+        if first.lstrip().startswith("%%"):
+            magic = first.lstrip()[2:].split(None, 1)
             if not magic or magic[0] not in _PYTHON_CELL_MAGICS:
                 continue
-            lines[0] = ""
-        out.append((i, "\n".join(m.group(1) + "pass" if (m := _IPYTHON_LINE.match(ln)) else ln for ln in lines)))
+            src = "\n" + rest
+        out.append((i, src))
     return out
+
+
+def as_python(src: str) -> str:
+    """A cell's source with each IPython-only line made `pass` at its indentation (a block it sits in still parses,
+    line numbers hold)."""
+    return "\n".join(m.group(1) + "pass" if (m := _IPYTHON_LINE.match(ln)) else ln for ln in src.splitlines())
 
 
 def load(path: str) -> dict[str, Any] | None:
