@@ -15,6 +15,7 @@ from traindoc.evidence.context import BLOW_UP, cite_series, divergence, loss_ser
 from traindoc.evidence.detectors import accumulation
 from traindoc.evidence.detectors.not_learning import detect_label_prior_plateau, never_learned
 from traindoc.evidence.finding import Finding
+from traindoc.evidence.grad_total import total_grad_norm
 from traindoc.ingest.model import Run
 
 
@@ -126,8 +127,9 @@ def detect_code_zero_grad_missing(run: Run) -> list[Finding]:
              if s.params.get("cleared_before_loop") else "")]
     strength = 0.5
     # the symptom it predicts: a grad norm that keeps growing (linearly with plain SGD/Adam, geometrically when
-    # a filter such as Grokfast feeds the accumulated buffer back). Code + symptom together are decisive.
-    g = run.series("grad_norm")
+    # a filter such as Grokfast feeds the accumulated buffer back). Code + symptom together are decisive. The logged
+    # total, or the L2 total of per-parameter norms (Lightning's grad_2.0_norm/<param>): the same buffer summed.
+    g = total_grad_norm(run)
     if g is not None:
         vals = g.values[np.isfinite(g.values)]
         if vals.size >= 10:
