@@ -1908,6 +1908,22 @@ _NO_ZERO_GRAD = ("def train(model, opt, batches):\n    for b in batches:\n      
                  "        loss.backward()\n        opt.step()\n")
 
 
+def test_code_zero_grad_missing_confirmed_by_per_parameter_norms_that_grow(tmp_path) -> None:
+    """Only per-parameter grad norms logged (Lightning's grad_2.0_norm/<param>): their L2 total growing >= 10x is
+    the summed buffer's symptom, as a logged total is (0.8); per-parameter norms that stay level leave the code's
+    0.5."""
+    code = tmp_path / "train.py"
+    code.write_text(_NO_ZERO_GRAD)
+    t = np.arange(N, dtype=float)
+    loss = 2.0 * np.exp(-t / 80)
+    grow = {"loss": loss, "grad_2.0_norm/fc1.weight": 0.5 + 0.2 * t, "grad_2.0_norm/fc2.weight": 0.3 + 0.1 * t}
+    f = code_lint.detect_code_zero_grad_missing(make_run(grow, code_files=[str(code)]))
+    assert f and f[0].strength == 0.8 and "grad_norm grew" in f[0].evidence[1], f
+    level = {"loss": loss, "grad_2.0_norm/fc1.weight": np.full(N, 0.5), "grad_2.0_norm/fc2.weight": np.full(N, 0.3)}
+    f = code_lint.detect_code_zero_grad_missing(make_run(level, code_files=[str(code)]))
+    assert f and f[0].strength == 0.5 and len(f[0].evidence) == 1, f
+
+
 def test_code_zero_grad_missing_confirmed_by_a_loss_that_degrades(tmp_path) -> None:
     """No grad norm logged: the code site plus a loss that ends >= 1.5x its minimum (from step 60 on the sum of
     gradients overshoots) is the confirmed reading; the same code beside a loss that keeps falling stays at 0.5."""

@@ -282,9 +282,16 @@ def locate_missing_zero_grad(src: _Source) -> list[CodeSite]:
         # (gradient accumulation): clear right after the step, so the accumulated micro-batches are kept.
         same_block = src.parents.get(back_stmt) is src.parents.get(step_stmt)
         anchor, mode = (backward, "before") if same_block else (step, "after")
+        # A clear before the loop in the same function (`zero_grad()` once per epoch, then the batch loop) is the
+        # same fault said differently: every step inside re-applies the gradients of every earlier batch.
+        func = src.function_of(loop)
+        outer = [c for c in _calls(func.body if func else src.tree.body)
+                 if _call_name(c) in ("zero_grad", "clear_grad") and c.lineno < loop.lineno]
+        what = (f"clears them only before the loop (line {outer[-1].lineno}), once per pass: each step re-applies "
+                "every gradient since" if outer else f"never {opt}.zero_grad(): gradients accumulate across steps")
         sites.append(src.site(anchor, "zero_grad_missing", "zero_grad",
-                              f"the training loop calls backward() and {opt}.step() but never "
-                              f"{opt}.zero_grad(): gradients accumulate across steps", optimizer=opt, mode=mode))
+                              f"the training loop calls backward() and {opt}.step() but {what}",
+                              optimizer=opt, mode=mode, cleared_before_loop=bool(outer)))
     return sites
 
 

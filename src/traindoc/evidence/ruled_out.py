@@ -2,9 +2,9 @@
 
 A log's shape is shared by several causes (docs/causes.md, "tell apart"): a grad norm that climbs step after step
 is what never-cleared gradients leave, and also what an accumulation loop stepping on undivided losses leaves. When
-the run's code is given (`diagnose --code DIR`, or .py files in the run folder) and it settles the question — the
-one training loop clears its gradients before every optimiser step — the cause the shape pointed to is ruled out,
-and the diagnosis says so with the line that rules it out.
+the run's code is given (`diagnose --code DIR`, .py files in the run folder, a notebook's code cells) and it
+settles the question — the one training loop clears its gradients before every optimiser step — the cause the shape
+pointed to is ruled out, and the diagnosis says so with the line that rules it out.
 
 Each reader here is one cause's (its `ruled_out_by` in src/traindoc/causes/<id>.py): it reads the parsed files
 (code_sites.parsed_source; never runs them) and returns the evidence that rules the cause out, or None when the
@@ -17,7 +17,6 @@ nothing, and the log decides as before. diagnosis/ranking.py applies the reading
 from __future__ import annotations
 
 import ast
-import os
 from collections.abc import Callable
 
 from traindoc.evidence import code_files, code_sites, stats
@@ -28,17 +27,18 @@ _CLEARS = ("zero_grad", "clear_grad")  # torch / paddle: clear every gradient th
 
 
 def _sources(run: Run) -> list[_Source]:
-    """The run's parsed code files (code_files: no test files, bounded size), unparseable files skipped."""
+    """The run's parsed code files (code_files: no test files, bounded size; a notebook's code cells), unparseable
+    files skipped."""
     out = []
     for path, text in code_files.file_texts(run).items():
-        if path.endswith(".py") and (src := code_sites.parsed_source(path, text)) is not None:
+        if (src := code_sites.parsed_source(path, text)) is not None:
             out.append(src)
     return out
 
 
 def _where(src: _Source, node: ast.AST) -> str:
     line = getattr(node, "lineno", 1)
-    return f"`{src.lines[line - 1].strip()[:100]}` [{os.path.basename(src.path)}:{line}]"
+    return f"`{src.lines[line - 1].strip()[:100]}` [{code_files.where(src.path, line)}]"
 
 
 def _gates(src: _Source, node: ast.AST, loop: ast.AST) -> list[tuple[ast.If, bool]]:
@@ -180,9 +180,9 @@ def ruled_out(run: Run) -> dict[str, list[str]]:
     from traindoc.causes import CAUSES
 
     def compute() -> dict[str, list[str]]:
-        if not run.code_files:
-            return {}
         sources = _sources(run)
+        if not sources:
+            return {}
         out: dict[str, list[str]] = {}
         for cid, cause in CAUSES.items():
             for name in cause.ruled_out_by:

@@ -6,7 +6,6 @@ pattern can be intended (an encoder is legitimately non-causal); the metrics dec
 from __future__ import annotations
 
 import ast
-import os
 import re
 
 import numpy as np
@@ -16,11 +15,12 @@ from traindoc.evidence.context import BLOW_UP, cite_series, divergence, loss_ser
 from traindoc.evidence.detectors import accumulation
 from traindoc.evidence.detectors.not_learning import detect_label_prior_plateau, never_learned
 from traindoc.evidence.finding import Finding
+from traindoc.evidence.grad_total import total_grad_norm
 from traindoc.ingest.model import Run
 
 
 def _sites(run: Run, cause: str) -> list[code_sites.CodeSite]:
-    every = stats.cached(run, "code_sites", lambda: code_sites.locate(code_files.lintable_files(run)))
+    every = stats.cached(run, "code_sites", lambda: code_sites.locate_in_texts(code_files.file_texts(run)))
     return [s for s in every if s.cause == cause]
 
 
@@ -34,13 +34,16 @@ def _scope_bodies(tree: ast.Module) -> list[list[ast.stmt]]:
 
 
 def _cite(site: code_sites.CodeSite) -> str:
-    return f"`{site.snippet.strip().splitlines()[0][:100]}` [{os.path.basename(site.file)}:{site.line}]"
+    return f"`{site.snippet.strip().splitlines()[0][:100]}` [{code_files.where(site.file, site.line)}]"
 
 
-def _fix_site(site: code_sites.CodeSite) -> dict:
-    """Where the fix goes, with a template id that exists (templates/fixes/) and the parameters it needs."""
-    return {"file": site.file, "line": site.line, "template": site.template, "before": site.snippet, "after": None,
-            "params": dict(site.params)}
+def _fix_site(site: code_sites.CodeSite) -> list[dict]:
+    """Where the fix goes, with a template id that exists (templates/fixes/) and the parameters it needs; none in a
+    notebook's code (its lines are the joined cells, not the file's: a plan edits text files)."""
+    if code_files.is_notebook(site.file):
+        return []
+    return [{"file": site.file, "line": site.line, "template": site.template, "before": site.snippet, "after": None,
+             "params": dict(site.params)}]
 
 
 def detect_code_noncausal_attention(run: Run) -> list[Finding]:
@@ -52,7 +55,7 @@ def detect_code_noncausal_attention(run: Run) -> list[Finding]:
     s = hits[0]
     return [Finding("detect_code_noncausal_attention", "label_leakage", 0.45,
                     "attention is not causal in a model trained to predict the next token",
-                    [f"{_cite(s)}: every position attends to future tokens"], None, {}, [_fix_site(s)])]
+                    [f"{_cite(s)}: every position attends to future tokens"], None, {}, _fix_site(s))]
 
 
 def detect_code_inverted_grokfast(run: Run) -> list[Finding]:
@@ -65,7 +68,7 @@ def detect_code_inverted_grokfast(run: Run) -> list[Finding]:
     return [Finding("detect_code_inverted_grokfast", "optimizer_misconfig", 0.6,
                     "the Grokfast filter amplifies the fast gradient component instead of the slow one",
                     [f"{_cite(s)}: adds (grad - ema), a high-pass filter; Grokfast adds lambda*ema"], None, {},
-                    [_fix_site(s)])]
+                    _fix_site(s))]
 
 
 def detect_code_dead_schedule_key(run: Run) -> list[Finding]:
@@ -77,7 +80,7 @@ def detect_code_dead_schedule_key(run: Run) -> list[Finding]:
     key = s.params.get("key", "?")
     return [Finding("detect_code_dead_schedule_key", "scheduler_misuse", 0.5,
                     f"the schedule writes group['{key}'], which the optimiser never reads",
-                    [f"{_cite(s)}: '{key}' is written but never read"], None, {}, [_fix_site(s)])]
+                    [f"{_cite(s)}: '{key}' is written but never read"], None, {}, _fix_site(s))]
 
 
 # Code + the harm it predicts, where no grad norm is logged: a loop that never clears its gradients steps along
@@ -119,11 +122,14 @@ def detect_code_zero_grad_missing(run: Run) -> list[Finding]:
     if not hits:
         return []
     s = hits[0]
-    ev = [f"{_cite(s)}: the loop steps the optimiser after .backward() but never clears the gradients"]
+    ev = [f"{_cite(s)}: the loop steps the optimiser after .backward() but never clears the gradients"
+          + (" inside it (only once before it, so each step re-applies every gradient of the pass so far)"
+             if s.params.get("cleared_before_loop") else "")]
     strength = 0.5
     # the symptom it predicts: a grad norm that keeps growing (linearly with plain SGD/Adam, geometrically when
-    # a filter such as Grokfast feeds the accumulated buffer back). Code + symptom together are decisive.
-    g = run.series("grad_norm")
+    # a filter such as Grokfast feeds the accumulated buffer back). Code + symptom together are decisive. The logged
+    # total, or the L2 total of per-parameter norms (Lightning's grad_2.0_norm/<param>): the same buffer summed.
+    g = total_grad_norm(run)
     if g is not None:
         vals = g.values[np.isfinite(g.values)]
         if vals.size >= 10:
@@ -139,7 +145,7 @@ def detect_code_zero_grad_missing(run: Run) -> list[Finding]:
             ev.append(harm)
             strength = CODE_ZERO_GRAD_WITH_LOSS
     return [Finding("detect_code_zero_grad_missing", "zero_grad_missing", strength,
-                    "the training loop never clears gradients", ev, None, {}, [_fix_site(s)])]
+                    "the training loop never clears gradients", ev, None, {}, _fix_site(s))]
 
 
 def detect_code_unguarded_log(run: Run) -> list[Finding]:
@@ -154,7 +160,7 @@ def detect_code_unguarded_log(run: Run) -> list[Finding]:
                    if x is not None)
     return [Finding("detect_code_unguarded_log", "nan_inf", 0.35 if nan_seen else 0.15,
                     "an unguarded torch.log can produce -inf/NaN",
-                    [f"{_cite(s)}: log without a clamp/eps guard"], None, {"sites": len(hits)}, [_fix_site(s)])]
+                    [f"{_cite(s)}: log without a clamp/eps guard"], None, {"sites": len(hits)}, _fix_site(s))]
 
 
 # ------------------------------------------------------------------------------------------------- frozen_params
@@ -271,7 +277,7 @@ def detect_code_freeze(run: Run) -> list[Finding]:
     if not found:
         return []
     path, line, snippet = found[0]
-    ev = [f"`{snippet}` [{os.path.basename(path)}:{line}]" + (f" and {len(found) - 1} more freeze statement(s)"
+    ev = [f"`{snippet}` [{code_files.where(path, line)}]" + (f" and {len(found) - 1} more freeze statement(s)"
                                                               if len(found) > 1 else "")
           + ": parameters are frozen here and nothing sets them trainable again"]
     nl = never_learned(run)
@@ -417,8 +423,6 @@ def _code_accumulation(run: Run) -> list[tuple[str, str, int, str, str]]:
     def load() -> list[tuple[str, str, int, str, str]]:
         sources = []
         for path, text in code_files.file_texts(run).items():
-            if not path.endswith(".py"):
-                continue
             src = code_sites.parsed_source(path, text)
             if src is not None:
                 sources.append(src)
@@ -434,7 +438,7 @@ def detect_code_accumulation_defect(run: Run) -> list[Finding]:
     if not found:
         return []
     kind, path, line, snippet, n = found[0]
-    where = f"`{snippet[:100]}` [{os.path.basename(path)}:{line}]"
+    where = f"`{snippet[:100]}` [{code_files.where(path, line)}]"
     if kind == "undivided":
         ev = [f"{where}: the loss is back-propagated on every micro-batch and never divided by {n}, while the "
               f"optimiser steps only every {n} (`% {n} == 0`): each update is the sum of {n} mean gradients, "
@@ -603,9 +607,9 @@ def detect_code_label_in_features(run: Run) -> list[Finding]:
     if hit is None:
         return []
     path, tline, fline, frame, col = hit
-    base = os.path.basename(path)
-    ev = [f"the target is taken from `{frame}[{col!r}]` [{base}:{tline}] while the features are `{frame}` with that "
-          f"column still in it [{base}:{fline}]: the model is given its label as an input"]
+    ev = [f"the target is taken from `{frame}[{col!r}]` [{code_files.where(path, tline)}] while the features are "
+          f"`{frame}` with that column still in it [{code_files.where(path, fline)}]: the model is given its label as "
+          "an input"]
     strength = LABEL_IN_FEATURES
     loss = loss_series(run)
     if loss is not None:
@@ -700,12 +704,12 @@ def detect_code_fit_before_split(run: Run) -> list[Finding]:
     if hit is None:
         return []
     path, fline, sline, name = hit
-    base = os.path.basename(path)
     return [Finding("detect_code_fit_before_split", "label_leakage", FIT_BEFORE_SPLIT,
                     "preprocessing is fitted on the held-out rows too",
-                    [f"a preprocessor is fitted on `{name}` [{base}:{fline}] before `{name}` is split into training "
-                     f"and held-out parts [{base}:{sline}]: the held-out rows' statistics shape the training inputs; "
-                     "fit it on the training part only"], None, {"fit_line": fline, "split_line": sline})]
+                    [f"a preprocessor is fitted on `{name}` [{code_files.where(path, fline)}] before `{name}` is split "
+                     f"into training and held-out parts [{code_files.where(path, sline)}]: the held-out rows' "
+                     "statistics shape the training inputs; fit it on the training part only"], None,
+                    {"fit_line": fline, "split_line": sline})]
 
 
 # ------------------------------------------------------------------------------------- inputs and labels apart
@@ -788,7 +792,7 @@ def detect_code_separate_permutations(run: Run) -> list[Finding]:
     if not found:
         return []
     path, line, snippet = found[0]
-    ev = [f"`{snippet}` [{os.path.basename(path)}:{line}]: two arrays reindexed by two separate random permutations, "
+    ev = [f"`{snippet}` [{code_files.where(path, line)}]: two arrays reindexed by two separate random permutations, "
           "so example i of the one is paired with another example of the other (one draw indexing both keeps "
           "them paired)"]
     nl = never_learned(run)

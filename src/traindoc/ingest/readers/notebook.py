@@ -79,16 +79,18 @@ def _output_text(out: dict[str, Any]) -> str:
     return ""
 
 
-def console_text(nb: dict[str, Any]) -> str:
-    """The console text of every code cell's outputs, in cell order."""
-    parts: list[str] = []
+def _code_cells(nb: dict[str, Any]) -> list[dict[str, Any]]:
     cells = nb.get("cells")
     if not isinstance(cells, list):  # nbformat 3 kept cells under worksheets
         sheets = nb.get("worksheets") if isinstance(nb.get("worksheets"), list) else []
         cells = [c for w in sheets if isinstance(w, dict) for c in (w.get("cells") or [])]
-    for cell in cells:
-        if not isinstance(cell, dict) or cell.get("cell_type") != "code":
-            continue
+    return [c for c in cells if isinstance(c, dict) and c.get("cell_type") == "code"]
+
+
+def console_text(nb: dict[str, Any]) -> str:
+    """The console text of every code cell's outputs, in cell order."""
+    parts: list[str] = []
+    for cell in _code_cells(nb):
         for out in cell.get("outputs") or []:
             if isinstance(out, dict):
                 text = _output_text(out)
@@ -127,6 +129,52 @@ def read(path: Path, run: Run) -> Source:
         source.format = f"notebook:{source.format}"
         return source
     raise first_error or ReadError(f"{path.name}: no training output recognised in the notebook's cells")
+
+
+# IPython lines that are not Python: shell escapes (`!pip install`), line magics (`%matplotlib inline`), help (`x?`).
+# `!=` or `%` opening a continuation line is Python: `as_python` is only for a cell that does not parse as it is.
+_IPYTHON_LINE = re.compile(r"^(\s*)(?:![^=]|%|\?\w|\w[\w.]*\?+\s*$)")
+# Cell magics whose body is still Python (timing or capturing it); any other (`%%bash`, `%%writefile`) is not.
+_PYTHON_CELL_MAGICS = {"time", "timeit", "capture", "prun"}
+
+
+def code_cells(nb: dict[str, Any]) -> list[tuple[int, str]]:
+    """(1-based index among the code cells, source) of each code cell; a cell under a non-Python cell magic is left
+    out, a Python one (`%%time`) keeps its body (the magic's line left blank, so line numbers hold)."""
+    out: list[tuple[int, str]] = []
+    for i, cell in enumerate(_code_cells(nb), start=1):
+        src = _text(cell.get("source", cell.get("input")))  # nbformat 3 named it `input`
+        first, _, rest = src.partition("\n")
+        if first.lstrip().startswith("%%"):
+            magic = first.lstrip()[2:].split(None, 1)
+            if not magic or magic[0] not in _PYTHON_CELL_MAGICS:
+                continue
+            src = "\n" + rest
+        out.append((i, src))
+    return out
+
+
+def as_python(src: str) -> str:
+    """A cell's source with each IPython-only line made `pass` at its indentation (a block it sits in still parses,
+    line numbers hold)."""
+    return "\n".join(m.group(1) + "pass" if (m := _IPYTHON_LINE.match(ln)) else ln for ln in src.splitlines())
+
+
+def load(path: str) -> dict[str, Any] | None:
+    """The notebook's JSON, or None when it is unreadable, over MAX_BYTES or not a notebook (read after ingest, by
+    the code readers: the file was already admitted by the run's reading)."""
+    try:
+        with open(path, "rb") as f:
+            data = f.read(MAX_BYTES + 1)
+    except OSError:
+        return None
+    if len(data) > MAX_BYTES:
+        return None
+    try:
+        nb = json.loads(data.decode("utf-8", errors="replace"))
+    except (ValueError, RecursionError):
+        return None
+    return nb if isinstance(nb, dict) else None
 
 
 READERS = [Reader(name="notebook", sniff=sniff, read=read)]
