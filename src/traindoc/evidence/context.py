@@ -688,8 +688,49 @@ def _divergence(run: Run, name: str) -> Divergence | None:
     return Divergence(int(steps[imin]), mn, end, float(rise), onset, None)
 
 
+# A series whose first point comes this many logging intervals (the median gap between its logged steps) or more
+# after step 0 does not show the start of training: the log was cut (an excerpt pasted from the middle of a run, the
+# last screenful before a crash) or resumed. Trainers write their first line at step 0, 1 or one interval in; 10
+# intervals leaves room for a first line held back by a few logging periods (a warmup or a first evaluation) while an
+# excerpt of the last ~25 % of a run starts 30+ intervals in (tools/excerpt_eval.py). Steps must be the trainer's
+# own: a counter a reader makes up from 0 cannot tell, so this can only clear, never flag, a log that restarts at 0.
+MID_RUN_INTERVALS = 10
+
+
+def starts_mid_run(s: Series | None) -> bool:
+    """The series' first logged point is not the start of training (MID_RUN_INTERVALS): a first value there is no
+    initial loss, a flat stretch no evidence that the run never learned, an LR no evidence of a missing warmup."""
+    if s is None:
+        return False
+    st, _ = s.finite()
+    if st.size < 3 or st[0] <= 0:
+        return False
+    gaps = np.diff(st.astype(float))
+    gaps = gaps[gaps > 0]
+    if gaps.size < 2:
+        return False
+    return bool(float(st[0]) >= MID_RUN_INTERVALS * float(np.median(gaps)))
+
+
+def mid_run(run: Run, s: Series | None) -> bool:
+    """The log of `s` does not show the start of training: its steps say so (`starts_mid_run`), or its epoch markers
+    or HF epoch fractions do (`late_window`, for a reader whose step counter restarts with the excerpt)."""
+    return starts_mid_run(s) or late_window(run) is not None
+
+
 def progress(run: Run, name: str = "loss") -> float | None:
-    """Relative loss decrease from the first 10 % of points to the last 10 % (1 = fell to 0, 0 = flat)."""
+    """Relative loss decrease over the run, from the first 10 % of points to the last 10 % (1 = fell to 0, 0 = flat);
+    None for a log that starts mid-run (`mid_run`: its first points are no start, so how far the run came, and
+    whether a flat stretch is a run that never learned or one that had converged, is unknown)."""
+    s = metric(run, name)
+    if s is None or mid_run(run, s):
+        return None
+    return window_progress(run, name)
+
+
+def window_progress(run: Run, name: str = "loss") -> float | None:
+    """`progress` over the logged points whatever the log's start: a loss that falls by a third inside an excerpt
+    learns at its LR as plainly as one that does from step 0 (only a flat window is no evidence)."""
     s = metric(run, name)
     if s is None:
         return None
