@@ -4,11 +4,14 @@ run, and an LR at its peak on the first line is no missing warmup (evidence/cont
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 
-from traindoc.evidence.context import mid_run, progress, starts_mid_run, window_progress
+from traindoc.evidence.context import late_window, mid_run, progress, starts_mid_run, window_progress
 from traindoc.evidence.detectors.not_learning import detect_lr_too_low
 from traindoc.evidence.detectors.optimisation import detect_lr_too_high, detect_no_warmup
+from traindoc.ingest.loader import load_run
 from traindoc.ingest.model import Run, Series
 
 
@@ -78,3 +81,28 @@ def test_lr_too_low_reads_a_flat_loss_only_from_the_start_and_learning_in_any_wi
     # a loss that falls by half inside the excerpt learns at this LR: a risk, not the fault
     learns = detect_lr_too_low(_run(5000, list(np.linspace(0.1, 0.05, 40)), lr=1e-7))
     assert learns and learns[0].strength <= 0.25
+
+
+def _epoch_log(first: int, tmp_path: Path) -> Run:
+    """The resnet-doc console ("resnet-18 - Epoch i/49", then train and test lines), from epoch `first`: a reader
+    that numbers its points by line order starts them at 1 whatever epoch the log starts in."""
+    lines = []
+    for e in range(first, first + 10):
+        loss = 2.0 / (e + 1)
+        lines += [f"resnet-18 - Epoch {e}/49", "----------",
+                  f"train Loss: {loss:.4f} Top-1 Acc: {80 + e / 10:.4f} Top-5 Acc: 98.0000",
+                  f"test Loss: {loss * 1.1:.4f} Top-1 Acc: {78 + e / 10:.4f} Top-5 Acc: 97.0000"]
+    (tmp_path / "train_log.txt").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return load_run([str(tmp_path)])
+
+
+def test_an_epoch_counter_past_the_first_epochs_marks_a_late_window(tmp_path: Path) -> None:
+    run = _epoch_log(39, tmp_path)
+    assert run.meta.get("first_counted_epoch") == 39
+    assert late_window(run) is not None and progress(run, "loss") is None
+
+
+def test_an_epoch_counter_from_the_first_epoch_is_the_start(tmp_path: Path) -> None:
+    run = _epoch_log(0, tmp_path)
+    assert run.meta.get("first_counted_epoch") == 0
+    assert late_window(run) is None and progress(run, "loss") is not None

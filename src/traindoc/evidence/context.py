@@ -918,6 +918,10 @@ def late_window(run: Run) -> str | None:
     A description of the window, or None when the log may start at the beginning."""
     if first_epoch(run) >= LATE_EPOCH:
         return f"the log's first epoch marker names epoch {first_epoch(run)}"
+    counted = run.meta.get("first_counted_epoch")
+    if isinstance(counted, int) and counted >= LATE_EPOCH and not run.epoch_starts:
+        # a progress counter ("Epoch 39/49") the reader kept no epoch clock for: its first one names the start
+        return f"the log's first epoch counter is epoch {counted} of {run.meta.get('planned_epochs')}"
     s = run.series("epoch")
     if s is None:
         return None
