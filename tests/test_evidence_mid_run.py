@@ -37,6 +37,10 @@ def test_a_series_many_intervals_past_step_0_starts_mid_run() -> None:
     assert not starts_mid_run(_series("loss", 200, 200, [1.0] * 17))  # first line one interval in
     assert not starts_mid_run(_series("loss", 1, 1, [1.0] * 17))  # a 1-based counter
     assert not starts_mid_run(_series("loss", 5000, 10, [1.0, 1.0]))  # two points: no interval to judge by
+    # the first line of an excerpt pasted above its first "Iteration : 300" marker, numbered 1 by line order
+    orphan = Series("loss", np.array([1, 300, 301, 302, 303]), np.ones(5), "run/statistics.log")
+    assert starts_mid_run(orphan)
+    assert not starts_mid_run(Series("loss", np.array([0, 100, 200, 300]), np.ones(4), "run/train.log"))
 
 
 def test_progress_over_the_run_is_unknown_for_an_excerpt_but_its_window_is_read() -> None:

@@ -706,10 +706,16 @@ def starts_mid_run(s: Series | None) -> bool:
     if st.size < 3 or st[0] <= 0:
         return False
     gaps = np.diff(st.astype(float))
-    gaps = gaps[gaps > 0]
-    if gaps.size < 2:
+    pos = gaps[gaps > 0]
+    if pos.size < 2:
         return False
-    return bool(float(st[0]) >= MID_RUN_INTERVALS * float(np.median(gaps)))
+    interval = float(np.median(pos))
+    first = float(st[0])
+    if st.size >= 4 and gaps[0] >= MID_RUN_INTERVALS * interval:
+        # a lone first point far before the rest: a line pasted above the excerpt's first step marker, which the
+        # reader numbers by line order (1, 2, ...), while every later line carries the trainer's step
+        first = float(st[1])
+    return bool(first >= MID_RUN_INTERVALS * interval)
 
 
 def mid_run(run: Run, s: Series | None) -> bool:
