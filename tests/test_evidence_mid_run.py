@@ -36,7 +36,9 @@ def test_a_series_many_intervals_past_step_0_starts_mid_run() -> None:
     assert not starts_mid_run(_series("loss", 0, 10, [1.0] * 17))
     assert not starts_mid_run(_series("loss", 200, 200, [1.0] * 17))  # first line one interval in
     assert not starts_mid_run(_series("loss", 1, 1, [1.0] * 17))  # a 1-based counter
-    assert not starts_mid_run(_series("loss", 5000, 10, [1.0, 1.0]))  # two points: no interval to judge by
+    assert starts_mid_run(_series("loss", 22300, 100, [1.0, 1.0]))  # two lines pasted from the end of a run
+    assert not starts_mid_run(_series("loss", 1000, 1000, [1.0, 1.0]))
+    assert not starts_mid_run(_series("loss", 5000, 10, [1.0]))  # one point: no interval to judge by
     # the first line of an excerpt pasted above its first "Iteration : 300" marker, numbered 1 by line order
     orphan = Series("loss", np.array([1, 300, 301, 302, 303]), np.ones(5), "run/statistics.log")
     assert starts_mid_run(orphan)

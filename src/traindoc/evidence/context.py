@@ -703,12 +703,14 @@ def starts_mid_run(s: Series | None) -> bool:
     if s is None:
         return False
     st, _ = s.finite()
-    if st.size < 3 or st[0] <= 0:
+    if st.size < 2 or st[0] <= 0:
         return False
     gaps = np.diff(st.astype(float))
     pos = gaps[gaps > 0]
-    if pos.size < 2:
+    if pos.size < 1:
         return False
+    # (two lines give one interval: "[22300] loss=... [22400] loss=..." pasted from a 22500-step run is plain; two
+    # lines at steps 1 and 2, or 1000 and 2000, are not 10 intervals in)
     interval = float(np.median(pos))
     first = float(st[0])
     if st.size >= 4 and gaps[0] >= MID_RUN_INTERVALS * interval:
