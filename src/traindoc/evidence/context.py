@@ -688,8 +688,57 @@ def _divergence(run: Run, name: str) -> Divergence | None:
     return Divergence(int(steps[imin]), mn, end, float(rise), onset, None)
 
 
+# A series whose first point comes this many logging intervals (the median gap between its logged steps) or more
+# after step 0 does not show the start of training: the log was cut (an excerpt pasted from the middle of a run, the
+# last screenful before a crash) or resumed. Trainers write their first line at step 0, 1 or one interval in; 10
+# intervals leaves room for a first line held back by a few logging periods (a warmup or a first evaluation) while an
+# excerpt of the last ~25 % of a run starts 30+ intervals in (tools/excerpt_eval.py). Steps must be the trainer's
+# own: a counter a reader makes up from 0 cannot tell, so this can only clear, never flag, a log that restarts at 0.
+MID_RUN_INTERVALS = 10
+
+
+def starts_mid_run(s: Series | None) -> bool:
+    """The series' first logged point is not the start of training (MID_RUN_INTERVALS): a first value there is no
+    initial loss, a flat stretch no evidence that the run never learned, an LR no evidence of a missing warmup."""
+    if s is None:
+        return False
+    st, _ = s.finite()
+    if st.size < 2 or st[0] <= 0:
+        return False
+    gaps = np.diff(st.astype(float))
+    pos = gaps[gaps > 0]
+    if pos.size < 1:
+        return False
+    # (two lines give one interval: "[22300] loss=... [22400] loss=..." pasted from a 22500-step run is plain; two
+    # lines at steps 1 and 2, or 1000 and 2000, are not 10 intervals in)
+    interval = float(np.median(pos))
+    first = float(st[0])
+    if st.size >= 4 and gaps[0] >= MID_RUN_INTERVALS * interval:
+        # a lone first point far before the rest: a line pasted above the excerpt's first step marker, which the
+        # reader numbers by line order (1, 2, ...), while every later line carries the trainer's step
+        first = float(st[1])
+    return bool(first >= MID_RUN_INTERVALS * interval)
+
+
+def mid_run(run: Run, s: Series | None) -> bool:
+    """The log of `s` does not show the start of training: its steps say so (`starts_mid_run`), or its epoch markers
+    or HF epoch fractions do (`late_window`, for a reader whose step counter restarts with the excerpt)."""
+    return starts_mid_run(s) or late_window(run) is not None
+
+
 def progress(run: Run, name: str = "loss") -> float | None:
-    """Relative loss decrease from the first 10 % of points to the last 10 % (1 = fell to 0, 0 = flat)."""
+    """Relative loss decrease over the run, from the first 10 % of points to the last 10 % (1 = fell to 0, 0 = flat);
+    None for a log that starts mid-run (`mid_run`: its first points are no start, so how far the run came, and
+    whether a flat stretch is a run that never learned or one that had converged, is unknown)."""
+    s = metric(run, name)
+    if s is None or mid_run(run, s):
+        return None
+    return window_progress(run, name)
+
+
+def window_progress(run: Run, name: str = "loss") -> float | None:
+    """`progress` over the logged points whatever the log's start: a loss that falls by a third inside an excerpt
+    learns at its LR as plainly as one that does from step 0 (only a flat window is no evidence)."""
     s = metric(run, name)
     if s is None:
         return None
@@ -877,6 +926,10 @@ def late_window(run: Run) -> str | None:
     A description of the window, or None when the log may start at the beginning."""
     if first_epoch(run) >= LATE_EPOCH:
         return f"the log's first epoch marker names epoch {first_epoch(run)}"
+    counted = run.meta.get("first_counted_epoch")
+    if isinstance(counted, int) and counted >= LATE_EPOCH and not run.epoch_starts:
+        # a progress counter ("Epoch 39/49") the reader kept no epoch clock for: its first one names the start
+        return f"the log's first epoch counter is epoch {counted} of {run.meta.get('planned_epochs')}"
     s = run.series("epoch")
     if s is None:
         return None

@@ -21,10 +21,10 @@ from traindoc.evidence.context import (
     fix_site,
     loss_series,
     nan_context,
-    progress,
     run_length,
     sample_report,
     stage_boundaries,
+    window_progress,
 )
 from traindoc.evidence.finding import Finding
 from traindoc.evidence.nan_inputs import inputs_first
@@ -318,7 +318,7 @@ def detect_data_pipeline_bug(run: Run) -> list[Finding]:
         strength = 0.6
     # epoch periodicity; only in a model that learns: one whose weights barely move sees the same loss for the
     # same batch every epoch, which is a symptom of not learning, not of the loader
-    prog = progress(run, "loss")
+    prog = window_progress(run, "loss")  # (learning inside the logged window is enough)
     if len(run.epoch_starts) >= 4 and v.size >= 40 and prog is not None and prog >= 0.1:
         starts = [s for s, _ in run.epoch_starts]
         per = int(np.median(np.diff(starts)))

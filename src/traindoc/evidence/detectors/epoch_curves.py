@@ -29,7 +29,14 @@ import numpy as np
 
 from traindoc.causes.keys import KEYS
 from traindoc.evidence import stats
-from traindoc.evidence.context import cite_config, cite_series, configured_lrs, loss_series, progress
+from traindoc.evidence.context import (
+    cite_config,
+    cite_series,
+    configured_lrs,
+    loss_series,
+    mid_run,
+    progress,
+)
 from traindoc.evidence.detectors.not_learning import (
     _ACC_NAME,
     _explained,
@@ -259,8 +266,9 @@ def detect_creeping_heldout(run: Run) -> list[Finding]:
         return []
     loss = loss_series(run)
     prog = progress(run, "loss")
-    if prog is None and loss is not None:
-        # too few points for `progress` (< 8, an epoch history with gaps): first against last logged point
+    if prog is None and loss is not None and not mid_run(run, loss):
+        # too few points for `progress` (< 8, an epoch history with gaps): first against last logged point (not for
+        # an excerpt that starts mid-run, whose first point is no start)
         lv = loss.finite()[1]
         prog = float(lv[0] - lv[-1]) / abs(float(lv[0])) if lv.size >= 3 and lv[0] != 0 else None
     if loss is None or prog is None or prog >= FLAT_TRAIN:

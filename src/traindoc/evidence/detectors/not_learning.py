@@ -33,9 +33,11 @@ from traindoc.evidence.context import (
     format_like,
     late_window,
     loss_series,
+    mid_run,
     progress,
     run_length,
     starts_at_first_interval,
+    window_progress,
 )
 from traindoc.evidence.finding import Finding
 from traindoc.evidence.stats import fmt
@@ -1218,7 +1220,7 @@ def detect_lr_too_low(run: Run) -> list[Finding]:
     if prog is not None and loss is not None:
         ev.append(f"loss decreased only {max(prog, 0):.1%} over the {'logged window' if late else 'run'} "
                   f"{cite_series(loss)}")
-    elif loss is not None and _short_flat(lv):
+    elif loss is not None and _short_flat(lv) and not mid_run(run, loss):
         # too few points for `progress`: an epoch-level table of a few rows reads flat when every row stays within
         # SHORT_FLAT of the first
         ev.append(f"the loss stays within {SHORT_FLAT:.0%} of its first value at all {lv.size} logged points "
@@ -1242,11 +1244,22 @@ def detect_lr_too_low(run: Run) -> list[Finding]:
         strength += 0.35
     if gmed is not None and gmed > 1e-4:
         strength += 0.05
+    if not flat and loss is not None and mid_run(run, loss):
+        # a log that starts mid-run shows neither the early descent, where most of the loss is lost, nor the LR
+        # before its decay (the last screenful of a linear or cosine schedule logs an LR far under the configured
+        # one): with no flat stretch it can show, the LR's distance alone is a candidate, as lr_too_high's is
+        where = late_window(run) or "the log starts mid-run (its first loss is many logging intervals after step 0)"
+        ev.append(f"{where}: the early descent is not in the log, nor the LR before any decay, so the LR alone is a "
+                  "candidate, not a cause")
+        strength = min(strength, 0.45)
     # too few points for `progress` (< 8): a loss that falls at every one of >= 3 logged points to under half its first
     # value learns just as plainly (three noisy points fall in a row 1 time in 6, and noise does not halve a loss)
     short_learns = prog is None and 3 <= lv.size < 8 and lv[0] > 0 and bool(np.all(np.diff(lv) < 0)) \
         and float(lv[-1]) <= 0.5 * float(lv[0])
-    if (prog is not None and prog >= LEARNS or short_learns) and never_learned(run) is None:
+    # (a log that starts mid-run has no progress over the run, but one that falls by a third inside its window
+    # learns at this LR just the same)
+    wprog = prog if prog is not None else window_progress(run, "loss")
+    if (wprog is not None and wprog >= LEARNS or short_learns) and never_learned(run) is None:
         # the loss fell by a third or more: the run learns at this LR (fine-tuning a pretrained model at 1e-5 is
         # the norm), so a low LR is a risk to mention, not what is wrong
         if short_learns:

@@ -25,6 +25,7 @@ from traindoc.evidence.context import (
     format_like,
     framework_optimizer,
     loss_series,
+    mid_run,
     nan_context,
     near_boundary,
     optimizer_family,
@@ -152,7 +153,14 @@ def _instability_evidence(run: Run) -> tuple[list[str], int | None, float, dict]
             # ... unless the rise is an order of magnitude or more: no noise climbs 10x, one point is enough
             rise_sev = min(1.0, 0.4 + d.rise) if after >= 3 or d.rise >= 9 else 0.3
             back = _given_back(loss, d)
-            if back < REBOUND and d.rise < BLOW_UP - 1:
+            if mid_run(run, loss) and d.rise < BLOW_UP - 1:
+                # an excerpt that starts mid-run: its first value is no initial loss, so how much of the training the
+                # rise gives back is unknown, and a rise inside it that ends above that value has not undone the
+                # run; short of 10x its minimum (a blow-up at any start) it weighs as a rebound does
+                ev.append("the log starts mid-run (its first loss is logged many intervals after step 0), so how "
+                          "much of the training the rise gives back is unknown")
+                rise_sev = min(rise_sev, 0.5)
+            elif back < REBOUND and d.rise < BLOW_UP - 1:
                 # the run keeps most of what it learned: a rebound, not a divergence
                 ev.append(f"the rise gives back {back:.0%} of the fall from the first logged loss to the minimum: "
                           f"the run keeps most of what it learned, a rebound as often as a step size too large")
@@ -338,7 +346,7 @@ def detect_lr_too_high(run: Run) -> list[Finding]:
         if guard.step is not None:
             first = guard.step if first is None else min(first, guard.step)
             nums["nan_step"] = guard.step
-    if above and lv.size >= 8 and lv[0] > 0:
+    if above and lv.size >= 8 and lv[0] > 0 and not mid_run(run, loss_s):
         # the first updates overshoot: the loss climbs to >= 3x its first logged value within the first 10 % of the
         # points (a loss that starts high and falls is initialisation; one that rises at once is the step size)
         k = max(3, lv.size // 10)
@@ -472,7 +480,8 @@ def detect_no_warmup(run: Run) -> list[Finding]:
     no_warm_cfg = (wv is not None and wv == 0) and not (wr is not None and wr > 0)
     lr = run.series("lr") or run.series("lr/muon") or run.series("lr/adam")
     logged_flat_start = False
-    if lr is not None and len(lr) >= 10:
+    if lr is not None and len(lr) >= 10 and not mid_run(run, lr):
+        # (an LR log that starts mid-run shows the LR after any warmup: its first value is no step-0 LR)
         _, v = lr.finite()
         if v.size >= 10 and v.max() > 0:
             logged_flat_start = bool(v[0] >= 0.9 * v.max())
@@ -492,8 +501,8 @@ def detect_no_warmup(run: Run) -> list[Finding]:
     jumped: list[str] = []
     for name in ("grad_norm", "loss"):
         s = run.series(name)
-        if s is None or len(s) < 40:
-            continue
+        if s is None or len(s) < 40 or mid_run(run, s):
+            continue  # (an excerpt that starts mid-run has no first steps to jump in)
         st, v = s.finite()
         n = v.size
         k = max(5, n // 20)

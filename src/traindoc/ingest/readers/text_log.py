@@ -625,6 +625,12 @@ class _Parser:
         planned = max((st.extra.get("planned_epochs", 0) for st in self.states.values()), default=0)
         if 0 < planned <= MAX_PLANNED_EPOCHS:
             self.run.meta["planned_epochs"] = max(planned, self.run.meta.get("planned_epochs", 0))
+            # (the earliest "epoch i/n" counter of any of the file's formats: where the log starts, late_window)
+            firsts = [x["first_counted_epoch"] for x in (st.extra for st in self.states.values())
+                      if isinstance(x.get("first_counted_epoch"), int)]
+            prev = self.run.meta.get("first_counted_epoch")
+            if firsts:
+                self.run.meta["first_counted_epoch"] = min(firsts) if prev is None else min(prev, *firsts)
         # ... and in steps, where its counter prints a total ("iter 100/5000", detectron2's eta beside "iter: i")
         steps = max((st.extra.get("planned_steps", 0) for st in self.states.values()), default=0)
         if 0 < steps <= MAX_PLANNED_STEPS:

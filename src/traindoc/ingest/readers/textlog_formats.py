@@ -2451,6 +2451,9 @@ def parse_generic(line: str, st: State) -> Record | None:
         epoch = fr["epoch"][0]
         # "epoch 5/50": the run is planned for 50 epochs (the reader hands the largest total on to run.meta)
         st.extra["planned_epochs"] = max(st.extra.get("planned_epochs", 0), fr["epoch"][1])
+        # ... and the first such counter names where the log starts: "Epoch 39/49" first is an excerpt of a run
+        # whose earlier epochs are not in it, whatever step the line order gives its points (late_window)
+        st.extra.setdefault("first_counted_epoch", epoch)
     inner = fr.get("step") or fr.get("iter") or fr.get("iteration") or fr.get("batch")
     global_fraction = inner is not None and inner is not fr.get("batch") and "epoch" not in line.lower()
     if global_fraction:
