@@ -2651,6 +2651,7 @@ FORMATS: list[Format] = [
     Format("wav2letter", _own_module("_wav2letter_log", "parse_wav2letter")),
     Format("deepspeech_console", _own_module("_deepspeech_console", "parse_deepspeech_console")),
     Format("frcnn_pytorch", _own_module("_frcnn_pytorch_console", "parse_frcnn_pytorch")),
+    Format("deeplearntoolbox", _own_module("_deeplearntoolbox_log", "parse_deeplearntoolbox")),
     Format("dl4j", parse_dl4j),
     Format("fasttext", parse_fasttext),
     Format("hf_metrics", parse_hf_metrics),
