@@ -32,6 +32,7 @@ import numpy as np
 
 from traindoc.causes.keys import KEYS
 from traindoc.evidence import stats
+from traindoc.evidence.rl import rl_run
 from traindoc.ingest.model import ConfigValue, Run, Series
 from traindoc.ingest.names import layer_grad_param
 from traindoc.ingest.readers._training_call import FASTAI_CALL
@@ -576,7 +577,17 @@ def _summed_terms(run: Run) -> Series | None:
 def loss_series(run: Run) -> Series | None:
     """The training loss, with HF Trainer's NaN filter undone: a loss logged as exactly 0.0 on a step whose grad
     norm is NaN was a NaN (the Trainer replaces non-finite losses before logging), not a perfect model. A run that
-    logs only named loss terms gets their sum (_summed_terms)."""
+    logs only named loss terms gets their sum (_summed_terms). None in a reinforcement-learning run (evidence/rl.py):
+    its logged losses are policy-gradient / actor-critic surrogates, ~0 or negative by construction and rising with
+    the advantages, that the supervised-loss rules (collapse, divergence, plateau) would misread; its objective is
+    the reward. Their non-finite values stay evidence (nan_watch_series reads them)."""
+    if rl_run(run) is not None:
+        return None
+    return logged_loss(run)
+
+
+def logged_loss(run: Run) -> Series | None:
+    """loss_series whatever the kind of run: the logged (or summed) training loss, RL surrogates included."""
     def compute() -> Series | None:
         s, g = run.series("loss"), run.series("grad_norm")
         if s is None:
@@ -590,7 +601,7 @@ def loss_series(run: Run) -> Series | None:
         if not mask.any():
             return s
         return Series(s.name, s.steps, np.where(mask, np.nan, s.values), s.source, s.raw_name)
-    return stats.cached(run, "loss_series", compute)
+    return stats.cached(run, "logged_loss", compute)
 
 
 def nan_watch_series(run: Run) -> Series | None:
@@ -599,7 +610,8 @@ def nan_watch_series(run: Run) -> Series | None:
     the player loss that went non-finite first. Each player backpropagates its own loss into its own weights, so a
     NaN in either is a NaN update and the game stops; which player it struck first says nothing of the cause, so
     the earliest is taken. None when no loss, and no player loss that went non-finite, is logged."""
-    s = loss_series(run)
+    # a NaN in an RL surrogate is a NaN update all the same: the NaN rules read it (logged_loss, not loss_series)
+    s = logged_loss(run)
     if s is not None:
         return s
     firsts = [(f, t.name) for t in loss_terms(run) if (f := first_nonfinite(t)) is not None]

@@ -29,6 +29,7 @@ from traindoc.evidence.nan_prior import after_one_update, lr_cleared, lr_first, 
 from traindoc.evidence.nan_terms import confined_terms
 from traindoc.evidence.norm_eps import zero_norm_eps, zero_norm_eps_evidence
 from traindoc.evidence.precision import sixteen_bit_weights, training_precision
+from traindoc.evidence.scale_recovery import scale_recovered
 from traindoc.evidence.stats import fmt
 from traindoc.ingest.model import LogEvent, Run
 
@@ -409,6 +410,12 @@ def detect_fp16_overflow(run: Run) -> list[Finding]:
         ev.append(f"loss scale at {fmt(lowest)} after {n} overflow(s) and a finite loss: gradients close to "
                   "fp16's range, but the scaler still copes; a risk to watch, not yet a cause")
         strength = 0.35
+    elif lowest is not None and lowest < SCALE_LOW and n >= 2 and \
+            (recovered := scale_recovered(run, scales, n)) is not None and not nan_loss:
+        # the scale came back to the healthy band, few updates were lost and the run kept improving: the routine
+        # search at a low point (evidence/scale_recovery.py), context as any routine search
+        ev.append(recovered.evidence)
+        strength = 0.2
     elif lowest is not None and lowest < SCALE_LOW and n >= 2:
         ev.append(f"loss scale driven down to {fmt(lowest)} (< 2^8): gradient elements above ~{65504 / lowest:.0f} "
                   "overflow, far beyond a healthy network's gradients")

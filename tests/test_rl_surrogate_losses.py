@@ -1,0 +1,95 @@
+"""Reinforcement-learning runs (evidence/rl.py): a policy-gradient / actor-critic surrogate is no supervised loss.
+
+A PPO run's total loss (policy surrogate + value - entropy) sits near zero or below by construction and its policy
+surrogate rises whenever the advantages grow; the supervised-loss rules (label_leakage's early collapse, a rise read
+as divergence) stay off it once the run shows a reward and an RL loss name. Fires: the same curves with no reward
+(a supervised run) keep their readings; a NaN in a surrogate is still a NaN. Silent: the RL runs. Not RL: preference
+training's "rewards/chosen" beside a real loss, a reward with no RL loss name."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from traindoc.evidence import run_detectors
+from traindoc.evidence.context import loss_series, nan_watch_series
+from traindoc.evidence.rl import rl_run
+from traindoc.ingest.model import Run, Series
+
+STEPS = np.arange(0, 150)
+
+
+def ppo_total_loss(seed: int = 0) -> np.ndarray:
+    """SB3-style total_loss: 0.36 at the start, ~0 from the 6th update on, then slightly negative."""
+    rng = np.random.default_rng(seed)
+    v = 0.36 * np.exp(-STEPS / 2.0) - 0.015 + 0.004 * rng.standard_normal(STEPS.size)
+    return v
+
+
+def make_run(reward: bool, nan_at: int | None = None, seed: int = 0) -> Run:
+    run = Run()
+    loss = ppo_total_loss(seed)
+    if nan_at is not None:
+        loss[nan_at:] = np.nan
+    run.add_series(Series("loss", STEPS, loss, "run/progress.csv", "total_loss"))
+    rng = np.random.default_rng(seed + 10)
+    run.add_series(Series("policy_gradient_loss", STEPS, -0.005 + 0.004 * rng.standard_normal(STEPS.size),
+                          "run/progress.csv", "policy_gradient_loss"))
+    run.add_series(Series("value_loss", STEPS, 0.25 * np.exp(-STEPS / 10.0), "run/progress.csv", "value_loss"))
+    if reward:
+        run.add_series(Series("ep_rew_mean", STEPS, -550 + 630 * (1 - np.exp(-STEPS / 40.0)), "run/progress.csv",
+                              "ep_rew_mean"))
+    return run.finalize()
+
+
+def actor_critic_run(reward: bool) -> Run:
+    """DeepSpeed-Chat step-3 style: act_loss and cri_loss (no total) that fall below 0 and then rise back."""
+    run = Run()
+    steps = np.arange(0, 400)
+    shape = np.where(steps < 200, 0.3 - 0.45 * steps / 200, -0.15 + 0.2 * (steps - 200) / 200)
+    run.add_series(Series("act_loss", steps, shape, "run/train.log", "act_loss"))
+    run.add_series(Series("cri_loss", steps, 0.5 * shape, "run/train.log", "cri_loss"))
+    if reward:
+        run.add_series(Series("average reward score", steps, -0.6 + 5 * (1 - np.exp(-steps / 100.0)),
+                              "run/train.log", "average reward score"))
+    return run.finalize()
+
+
+def causes(run: Run, at_least: float = 0.3) -> set[str]:
+    return {f.cause for f in run_detectors(run) if f.strength >= at_least}
+
+
+def test_a_ppo_total_loss_near_zero_is_no_collapse() -> None:
+    for seed in (0, 1, 2):
+        run = make_run(reward=True, seed=seed)
+        assert rl_run(run) is not None and "ep_rew_mean" in rl_run(run).evidence
+        assert loss_series(run) is None
+        assert "label_leakage" not in causes(run, 0.0)
+
+
+def test_the_same_curve_without_a_reward_still_reads_as_a_collapse() -> None:
+    run = make_run(reward=False)
+    assert rl_run(run) is None and loss_series(run) is not None
+    assert "label_leakage" in causes(run)
+
+
+def test_an_actor_loss_rising_from_below_zero_is_no_divergence_in_an_rl_run() -> None:
+    assert "lr_too_high" in causes(actor_critic_run(reward=False))
+    run = actor_critic_run(reward=True)
+    assert rl_run(run) is not None
+    assert "lr_too_high" not in causes(run, 0.0)
+
+
+def test_a_nan_in_a_surrogate_is_still_read() -> None:
+    run = make_run(reward=True, nan_at=100)
+    assert loss_series(run) is None
+    watch = nan_watch_series(run)
+    assert watch is not None and not np.isfinite(watch.values[-1])
+
+
+def test_preference_rewards_or_a_bare_reward_are_no_rl_run() -> None:
+    run = Run()
+    run.add_series(Series("loss", STEPS, 0.69 * np.exp(-STEPS / 50.0) + 0.1, "run/log.txt", "loss"))
+    run.add_series(Series("rewards/chosen", STEPS, 0.01 * STEPS, "run/log.txt", "rewards/chosen"))
+    run.add_series(Series("eval_reward", STEPS, 0.02 * STEPS, "run/log.txt", "eval_reward"))
+    run = run.finalize()
+    assert rl_run(run) is None and loss_series(run) is not None
