@@ -47,6 +47,12 @@ LISTING = "listing"  # the calibration table's key for the look-alike listings' 
 # given may not be the code that ran) but is never reported: below the report threshold, as a differential
 # candidate is (DIFFERENTIAL_CAP)
 RULED_OUT_CAP = DIFFERENTIAL_CAP
+# a log whose every series has fewer points than diagnosis.build.MIN_POINTS (a pasted excerpt, one epoch line and its
+# validation line) still feeds the rules that read a few points (a final train/held-out pair: evidence/detectors/
+# transfer.py's ENDPOINT_* and LOSS_PAIR_* comments), and their causes are listed under an insufficient_data verdict
+# (issue 8), never reported: one pair of final figures cannot rule out a train/eval mismatch or a target only the
+# training batches carry, so below the report threshold, as a differential candidate is (DIFFERENTIAL_CAP)
+FEW_POINTS_CAP = DIFFERENTIAL_CAP
 
 
 def listing_key(cause: str) -> str:
@@ -151,6 +157,11 @@ def calibrate(cause: str, score: float, table: dict[str, Any] | None = None, lis
 def cap_ruled_out(confidence: float, ruled_out: bool) -> float:
     """A cause the run's code rules out is never reported, whatever the log's shape says."""
     return min(confidence, RULED_OUT_CAP) if ruled_out else confidence
+
+
+def cap_few_points(confidence: float, enough: bool) -> float:
+    """A cause read from a log too short for a diagnosis (`enough` false) is listed, never reported."""
+    return confidence if enough else min(confidence, FEW_POINTS_CAP)
 
 
 def rank_causes(findings: list[Finding], run: Run | None = None, table: dict[str, Any] | None = None,
