@@ -111,12 +111,16 @@ def test_a_one_epoch_pair_within_a_normal_gap_lists_nothing() -> None:
     assert "the longest with 1 point" in doc["summary"] and "Possible" not in doc["summary"]
 
 
-def test_few_points_caps_a_reported_cause_and_says_why() -> None:
-    f = Finding("detect_x", "lr_too_high", 0.9, "s", ["e"], 1, {})
-    (r,) = few_points([RankedCause("lr_too_high", 0.9, 0.8, [f])])
+def test_few_points_caps_a_cause_read_from_final_figures_alone_and_says_why() -> None:
+    pair = Finding("detect_accuracy_gap", "overfitting", 0.9, "s", ["e"], 1, {"endpoints_only": True})
+    (r,) = few_points([RankedCause("overfitting", 0.9, 0.8, [pair])], [pair])
     assert r.confidence == FEW_POINTS_CAP < 0.5 and "fewer than 3 points" in r.ruled_out[0]
-    (r,) = few_points([RankedCause("lr_too_high", 0.2, 0.2, [f])])
+    (r,) = few_points([RankedCause("overfitting", 0.2, 0.2, [pair])], [pair])
     assert r.confidence == 0.2 and not r.ruled_out
+    # other evidence on a few points (a loss scaler's messages, a blow-up, the code) is judged as before
+    scaler = Finding("detect_fp16_overflow", "fp16_overflow", 0.9, "s", ["e"], 1, {})
+    (r,) = few_points([RankedCause("fp16_overflow", 0.9, 0.95, [scaler])], [scaler])
+    assert r.confidence == 0.95 and not r.ruled_out
 
 
 def test_a_last_heldout_loss_nan_is_never_healthy() -> None:

@@ -99,7 +99,8 @@ def rescore(run: LabelledRun, table: dict) -> dict:
     rules of traindoc.diagnosis.build (confirmed >= REPORT_THRESHOLD, then up to three >= LISTED_BELOW)."""
     if not run.readable or run.error:
         return {"verdict": "unreadable", "root_causes": [], "confidences": {}}
-    conf = {c: cap_few_points(cap_ruled_out(calibrate(c, s, table, c in run.listings), c in run.ruled_out), run.enough)
+    conf = {c: cap_few_points(cap_ruled_out(calibrate(c, s, table, c in run.listings), c in run.ruled_out),
+                              not run.enough and c in run.final_pairs)
             for c, s in run.scores.items()}
     ranked = sorted(run.scores, key=lambda c: (-conf[c], -run.scores[c]))
     confirmed = [c for c in ranked if conf[c] >= REPORT_THRESHOLD]

@@ -13,7 +13,14 @@ import numpy as np
 
 from traindoc import __version__
 from traindoc.diagnosis import differential, unexplained_nan
-from traindoc.diagnosis.ranking import FEW_POINTS_CAP, RankedCause, differential_ranked, listed, rank_causes
+from traindoc.diagnosis.ranking import (
+    FEW_POINTS_CAP,
+    RankedCause,
+    differential_ranked,
+    final_pair_causes,
+    listed,
+    rank_causes,
+)
 from traindoc.diagnosis.remedies import REMEDIES, expected_outcomes
 from traindoc.evidence import run_detectors
 from traindoc.evidence.context import BLOW_UP_ANYWAY, divergence
@@ -247,14 +254,14 @@ def has_enough(run: Run) -> bool:
             or any(e.tag in NAN_GUARD_TAGS for e in run.events))
 
 
-def few_points(ranked: list[RankedCause]) -> list[RankedCause]:
-    """The causes of a log too short for a diagnosis (has_enough false), capped below the report threshold
-    (ranking.FEW_POINTS_CAP: the few-point rules still run and list their causes, issue 8), each capped one saying
-    why it is not confirmed."""
+def few_points(ranked: list[RankedCause], findings: list[Finding]) -> list[RankedCause]:
+    """The causes of a log too short for a diagnosis (has_enough false): those read from final figures alone capped
+    below the report threshold (ranking.FEW_POINTS_CAP, issue 8), each capped one saying why it is not confirmed."""
+    pair_only = final_pair_causes(findings)
     out = []
     for r in ranked:
-        if r.confidence > FEW_POINTS_CAP:
-            why = (f"every metric series has fewer than {MIN_POINTS} points: a few final figures cannot rule out a "
+        if r.cause in pair_only and r.confidence > FEW_POINTS_CAP:
+            why = (f"every metric series has fewer than {MIN_POINTS} points: final figures alone cannot rule out a "
                    "train/eval mismatch or another cause that reads the same, so it is listed, not reported")
             r = dataclasses.replace(r, confidence=FEW_POINTS_CAP, ruled_out=[*r.ruled_out, why])
         out.append(r)
@@ -286,9 +293,9 @@ def diagnose(run: Run, paths: list[str] | None = None, findings: list[Finding] |
     metric_names = set(run.metrics)
     enough = has_enough(run)
     if not enough:
-        # below the gate the few-point rules (a final train/held-out pair) still list their causes; the verdict
-        # stays insufficient_data, so none of them may be reported (issue 8)
-        ranked = few_points(ranked)
+        # below the gate the few-point rules still run; a cause read from a final train/held-out pair alone is listed,
+        # never reported, so the verdict stays insufficient_data unless other evidence confirms a cause (issue 8)
+        ranked = few_points(ranked, findings)
     confirmed = [r for r in ranked if r.confidence >= REPORT_THRESHOLD]
     possible = [r for r in ranked if LISTED_BELOW <= r.confidence < REPORT_THRESHOLD]
     broken_eval = heldout_ends_nonfinite(run)
