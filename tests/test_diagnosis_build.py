@@ -7,11 +7,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+import jsonschema
 import numpy as np
 import pytest
 
-from traindoc.diagnosis.build import blew_up, diagnose, validate
-from traindoc.diagnosis.ranking import calibrate, load_calibration, rank_causes
+from traindoc.diagnosis.build import blew_up, diagnose, few_points, validate
+from traindoc.diagnosis.ranking import FEW_POINTS_CAP, RankedCause, calibrate, load_calibration, rank_causes
 from traindoc.diagnosis.render import to_html, to_markdown
 from traindoc.evidence import run_detectors, synthetic
 from traindoc.evidence.finding import Finding
@@ -73,6 +74,53 @@ def test_insufficient_data_says_what_it_needs() -> None:
     doc = diagnose(run.finalize())
     validate(doc)
     assert doc["verdict"] == "insufficient_data" and doc["needs"]
+
+
+def _one_epoch(pairs: dict[str, float]) -> Run:
+    """One epoch line of a console log (keras-tuner#167's shape): every metric a single point at step 50."""
+    run = Run()
+    for name, v in pairs.items():
+        run.add_series(Series(name, np.array([50]), np.array([v]), "train.log"))
+    return run.finalize()
+
+
+def test_a_one_epoch_pair_far_apart_lists_overfitting_under_insufficient_data() -> None:
+    """Issue 8: below the 3-point gate the few-point rules still run; their causes are listed, never reported."""
+    doc = diagnose(_one_epoch({"loss": 0.035, "accuracy": 0.9882, "eval_loss": 2.6765, "eval_accuracy": 0.5934}),
+                   ["train.log"])
+    validate(doc)
+    assert doc["verdict"] == "insufficient_data" and doc["needs"]
+    assert doc["root_causes"][0]["cause"] == "overfitting"
+    assert all(rc["confidence"] < 0.5 for rc in doc["root_causes"])
+    assert "overfitting" in doc["summary"] and "4 metric series" in doc["summary"]
+    assert "`overfitting`" in to_markdown(doc)
+    doc["root_causes"][0]["confidence"] = 0.6  # the schema holds the cap: insufficient_data reports nothing
+    with pytest.raises(jsonschema.ValidationError):
+        validate(doc)
+    # a memorised accuracy pair alone (no held-out loss: detect_accuracy_gap's ENDPOINT_STRENGTH) stays listed too
+    doc = diagnose(_one_epoch({"accuracy": 1.0, "eval_accuracy": 0.55}), ["train.log"])
+    assert doc["verdict"] == "insufficient_data" and doc["root_causes"][0]["cause"] == "overfitting"
+    assert doc["root_causes"][0]["confidence"] <= FEW_POINTS_CAP
+
+
+def test_a_one_epoch_pair_within_a_normal_gap_lists_nothing() -> None:
+    doc = diagnose(_one_epoch({"loss": 0.50, "accuracy": 0.84, "eval_loss": 0.56, "eval_accuracy": 0.81}),
+                   ["train.log"])
+    validate(doc)
+    assert doc["verdict"] == "insufficient_data" and doc["root_causes"] == [] and doc["confidence"] == 0.0
+    assert "the longest with 1 point" in doc["summary"] and "Possible" not in doc["summary"]
+
+
+def test_few_points_caps_a_cause_read_from_final_figures_alone_and_says_why() -> None:
+    pair = Finding("detect_accuracy_gap", "overfitting", 0.9, "s", ["e"], 1, {"endpoints_only": True})
+    (r,) = few_points([RankedCause("overfitting", 0.9, 0.8, [pair])], [pair])
+    assert r.confidence == FEW_POINTS_CAP < 0.5 and "fewer than 3 points" in r.ruled_out[0]
+    (r,) = few_points([RankedCause("overfitting", 0.2, 0.2, [pair])], [pair])
+    assert r.confidence == 0.2 and not r.ruled_out
+    # other evidence on a few points (a loss scaler's messages, a blow-up, the code) is judged as before
+    scaler = Finding("detect_fp16_overflow", "fp16_overflow", 0.9, "s", ["e"], 1, {})
+    (r,) = few_points([RankedCause("fp16_overflow", 0.9, 0.95, [scaler])], [scaler])
+    assert r.confidence == 0.95 and not r.ruled_out
 
 
 def test_a_last_heldout_loss_nan_is_never_healthy() -> None:

@@ -63,6 +63,7 @@ from traindoc.diagnosis.ranking import (  # noqa: E402
     DIFFERENTIAL_CAP,
     calibrate,
     calibrate_differential,
+    cap_few_points,
     cap_ruled_out,
     listed,
     listing_key,
@@ -98,7 +99,8 @@ def rescore(run: LabelledRun, table: dict) -> dict:
     rules of traindoc.diagnosis.build (confirmed >= REPORT_THRESHOLD, then up to three >= LISTED_BELOW)."""
     if not run.readable or run.error:
         return {"verdict": "unreadable", "root_causes": [], "confidences": {}}
-    conf = {c: cap_ruled_out(calibrate(c, s, table, c in run.listings), c in run.ruled_out)
+    conf = {c: cap_few_points(cap_ruled_out(calibrate(c, s, table, c in run.listings), c in run.ruled_out),
+                              not run.enough and c in run.final_pairs)
             for c, s in run.scores.items()}
     ranked = sorted(run.scores, key=lambda c: (-conf[c], -run.scores[c]))
     confirmed = [c for c in ranked if conf[c] >= REPORT_THRESHOLD]

@@ -59,6 +59,9 @@ class LabelledRun:
     listings: list = field(default_factory=list)
     # causes the run's code rules out (traindoc.evidence.ruled_out): capped below the report threshold after calibration
     ruled_out: list = field(default_factory=list)
+    # causes whose every finding reads final figures alone (traindoc.diagnosis.ranking.final_pair_causes): capped
+    # below the report threshold when the run has too few points (not `enough`)
+    final_pairs: list = field(default_factory=list)
 
 
 def corpus_entries(root: Path = CORPUS_ROOT) -> list[Path]:
@@ -139,6 +142,7 @@ def read_entry(entry: Path, run_dir: Path | None = None) -> LabelledRun:
     """Diagnose one corpus entry's run/ (once) and keep what calibration and scoring need. `run_dir` replaces the
     entry's run/ with another view of it (tools/sparse_history.py: the same run as an epoch-level history)."""
     from traindoc.diagnosis.build import diagnose, never_healthy
+    from traindoc.diagnosis.ranking import final_pair_causes
     from traindoc.evidence import run_detectors
     from traindoc.evidence.ruled_out import ruled_out
     from traindoc.ingest.loader import load_run
@@ -165,6 +169,7 @@ def read_entry(entry: Path, run_dir: Path | None = None) -> LabelledRun:
         return out
     out.scores = scores_of(findings)
     out.listings = listings_of(findings)
+    out.final_pairs = sorted(final_pair_causes(findings))
     out.ruled_out = sorted(ruled_out(run))
     out.enough = _enough(run)
     out.stalled = never_healthy(run, findings)

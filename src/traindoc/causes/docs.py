@@ -77,9 +77,11 @@ def render_vocabulary() -> str:
             "run",
             "that does not learn: loss at chance level throughout, or non-finite to the end, with its candidate causes "
             "listed",
-            "below 0.5 when the logs cannot tell them apart), `insufficient_data` (too few points or no readable "
-            "metric; the",
-            "diagnosis says what it would need).", ""]
+            "below 0.5 when the logs cannot tell them apart), `insufficient_data` (no metric series with 3 points or "
+            "no readable",
+            "metric; the diagnosis says what it would need, and lists below 0.5 any cause its few points read, such as "
+            "a final",
+            "train/held-out pair far apart).", ""]
     return "\n".join(out)
 
 
@@ -112,6 +114,9 @@ def render_guide() -> str:
             "- `problems_found`: at least one root cause above 0.5, or a run that does not learn (loss at chance level "
             "throughout, or non-finite to the end): then the candidates are listed below 0.5 when the logs cannot "
             "tell them apart; say that, and what to check first.",
-            "- `insufficient_data`: too few points or no readable metric; the diagnosis's `needs` says what to "
-            "collect.", ""]
+            "- `insufficient_data`: no metric series with 3 points, or no readable metric; the diagnosis's `needs` "
+            "says what to collect. Its root causes, when it lists any, are what the few points read (a final "
+            "train/held-out pair far apart lists overfitting), always below 0.5: present them as leads to check, "
+            "never as found.",
+            ""]
     return "\n".join(out)

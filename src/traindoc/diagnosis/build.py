@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import os
 import re
@@ -12,7 +13,14 @@ import numpy as np
 
 from traindoc import __version__
 from traindoc.diagnosis import differential, unexplained_nan
-from traindoc.diagnosis.ranking import RankedCause, differential_ranked, listed, rank_causes
+from traindoc.diagnosis.ranking import (
+    FEW_POINTS_CAP,
+    RankedCause,
+    differential_ranked,
+    final_pair_causes,
+    listed,
+    rank_causes,
+)
 from traindoc.diagnosis.remedies import REMEDIES, expected_outcomes
 from traindoc.evidence import run_detectors
 from traindoc.evidence.context import BLOW_UP_ANYWAY, divergence
@@ -246,12 +254,48 @@ def has_enough(run: Run) -> bool:
             or any(e.tag in NAN_GUARD_TAGS for e in run.events))
 
 
+def few_points(ranked: list[RankedCause], findings: list[Finding]) -> list[RankedCause]:
+    """The causes of a log too short for a diagnosis (has_enough false): those read from final figures alone capped
+    below the report threshold (ranking.FEW_POINTS_CAP, issue 8), each capped one saying why it is not confirmed."""
+    pair_only = final_pair_causes(findings)
+    out = []
+    for r in ranked:
+        if r.cause in pair_only and r.confidence > FEW_POINTS_CAP:
+            why = (f"every metric series has fewer than {MIN_POINTS} points: final figures alone cannot rule out a "
+                   "train/eval mismatch or another cause that reads the same, so it is listed, not reported")
+            r = dataclasses.replace(r, confidence=FEW_POINTS_CAP, ruled_out=[*r.ruled_out, why])
+        out.append(r)
+    out.sort(key=lambda r: (-r.confidence, -r.score))
+    return out
+
+
+def few_points_summary(run: Run, shown: list[RankedCause]) -> str:
+    """An insufficient_data summary that says what was read and what its few points already list."""
+    if not run.metrics:
+        read = "no metric series was read"
+    else:
+        names = sorted(run.metrics)
+        longest = max(len(s) for s in run.metrics.values())
+        listed_names = ", ".join(names[:6]) + (", ..." if len(names) > 6 else "")
+        read = (f"{len(names)} metric series {'was' if len(names) == 1 else 'were'} read ({listed_names}), the "
+                f"longest with {longest} point{'' if longest == 1 else 's'}")
+    out = f"Not enough data to diagnose the run: {read}; a diagnosis needs a series of at least {MIN_POINTS} points."
+    if shown:
+        out += (" Possible from those few figures (below 50%: to check, not found): "
+                + ", ".join(f"{r.cause} ({r.confidence:.0%})" for r in shown) + ".")
+    return out
+
+
 def diagnose(run: Run, paths: list[str] | None = None, findings: list[Finding] | None = None) -> dict[str, Any]:
     """The diagnosis document for a loaded run."""
     findings = run_detectors(run) if findings is None else findings
     ranked = rank_causes(findings, run)
     metric_names = set(run.metrics)
     enough = has_enough(run)
+    if not enough:
+        # below the gate the few-point rules still run; a cause read from a final train/held-out pair alone is listed,
+        # never reported, so the verdict stays insufficient_data unless other evidence confirms a cause (issue 8)
+        ranked = few_points(ranked, findings)
     confirmed = [r for r in ranked if r.confidence >= REPORT_THRESHOLD]
     possible = [r for r in ranked if LISTED_BELOW <= r.confidence < REPORT_THRESHOLD]
     broken_eval = heldout_ends_nonfinite(run)
@@ -279,7 +323,7 @@ def diagnose(run: Run, paths: list[str] | None = None, findings: list[Finding] |
         summary = "No significant problem found: no cause reaches confidence 0.5."
     elif verdict == "insufficient_data":
         conf = 0.0
-        summary = "Not enough data to diagnose the run."
+        summary = few_points_summary(run, shown)
     elif stalled:
         conf = ranked[0].confidence if ranked else 0.0
         names = ", ".join(f"{r.cause} ({r.confidence:.0%})" for r in shown) or "none listed"

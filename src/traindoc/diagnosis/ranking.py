@@ -47,6 +47,14 @@ LISTING = "listing"  # the calibration table's key for the look-alike listings' 
 # given may not be the code that ran) but is never reported: below the report threshold, as a differential
 # candidate is (DIFFERENTIAL_CAP)
 RULED_OUT_CAP = DIFFERENTIAL_CAP
+# a log whose every series has fewer points than diagnosis.build.MIN_POINTS (a pasted excerpt, one epoch line and its
+# validation line) still feeds the rules that read a few points. A cause read from final figures alone (a final
+# train/held-out pair: evidence/detectors/transfer.py's ENDPOINT_* and LOSS_PAIR_* comments, findings with
+# numbers["endpoints_only"]) is then listed under the insufficient_data verdict (issue 8), never reported: one pair of
+# final figures cannot rule out a train/eval mismatch or a target only the training batches carry, so below the
+# report threshold, as a differential candidate is (DIFFERENTIAL_CAP). Causes with other evidence (a loss scaler's
+# messages, a blow-up, the code) are judged as before: a few points of those are evidence an engineer accepts.
+FEW_POINTS_CAP = DIFFERENTIAL_CAP
 
 
 def listing_key(cause: str) -> str:
@@ -151,6 +159,20 @@ def calibrate(cause: str, score: float, table: dict[str, Any] | None = None, lis
 def cap_ruled_out(confidence: float, ruled_out: bool) -> float:
     """A cause the run's code rules out is never reported, whatever the log's shape says."""
     return min(confidence, RULED_OUT_CAP) if ruled_out else confidence
+
+
+def final_pair_causes(findings: list[Finding]) -> set[str]:
+    """Causes whose every finding reads final figures alone (numbers["endpoints_only"]): see FEW_POINTS_CAP."""
+    causes: dict[str, bool] = {}
+    for f in findings:
+        causes[f.cause] = causes.get(f.cause, True) and bool(f.numbers.get("endpoints_only"))
+    return {c for c, only in causes.items() if only}
+
+
+def cap_few_points(confidence: float, capped: bool) -> float:
+    """A cause read from final figures alone in a log too short for a diagnosis (`capped`) is listed, never
+    reported (FEW_POINTS_CAP)."""
+    return min(confidence, FEW_POINTS_CAP) if capped else confidence
 
 
 def rank_causes(findings: list[Finding], run: Run | None = None, table: dict[str, Any] | None = None,
