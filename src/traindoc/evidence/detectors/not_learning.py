@@ -1025,6 +1025,10 @@ def _drift_up_at_chance(run: Run) -> str | None:
     loss = loss_series(run)
     if nl is None or nl.constant or loss is None:
         return None
+    if learned_then_lost(run) is not None:
+        # the loss fell under chance first and came back: detect_learned_then_lost reads that climb (the oversized
+        # steps that undid training), and the LR's own rules weigh it; this rule is for a run that never learned
+        return None
     st, v = loss.finite()
     v = v[st >= nl.first_step]
     if v.size < MIN_POINTS:
