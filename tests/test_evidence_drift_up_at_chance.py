@@ -66,3 +66,17 @@ def test_silent_on_a_stationary_loss_an_accuracy_that_does_not_fall_or_a_stated_
     assert not_learning.drift_up_at_chance(in_range) is not None and "lr_too_high" not in strengths(in_range)
     logged = chance_run(0.007, -0.15, logged_lr=True)  # a logged LR shows its schedule: the scheduler rules read it
     assert "scheduler_misuse" not in strengths(logged) or strengths(logged)["scheduler_misuse"] != 0.38
+
+
+def test_silent_on_a_run_that_learned_and_climbed_back_to_chance() -> None:
+    # the loss fell to 0.6 (74 % under ln 10), then climbed back to chance and sits there, drifting up: the climb is
+    # detect_learned_then_lost's reading (steps too large undid training), not a run that never learned
+    st = np.arange(1, 31)
+    loss = np.concatenate([np.linspace(2.3, 0.6, 6), np.linspace(0.8, 2.2, 8), np.linspace(2.28, 2.33, 16)])
+    acc = np.concatenate([np.linspace(0.1, 0.8, 6), np.linspace(0.7, 0.12, 8), np.linspace(0.105, 0.09, 16)])
+    run = Run()
+    run.add_series(Series("loss", st, loss, "run/train.log"))
+    run.add_series(Series("accuracy", st, acc, "run/train.log"))
+    run = run.finalize()
+    assert not_learning.never_learned(run) is not None and not_learning.learned_then_lost(run) is not None
+    assert not_learning.drift_up_at_chance(run) is None and not_learning.detect_drift_up_lr(run) == []
