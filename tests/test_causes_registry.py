@@ -99,7 +99,11 @@ def test_findings_carry_the_cause_that_registers_their_detector():
                  "label prior": {"loss": [3.0679, 2.6431, 2.5786, 2.5675, 2.5632, 2.562, 2.5618, 2.5615, 2.5613,
                                           2.5611, 2.5611, 2.5611, 2.5592],
                                  "eval_loss": [2.7327, 2.5848, 2.5657, 2.559, 2.5567, 2.5566, 2.5564, 2.556, 2.5559,
-                                               2.5558, 2.5558, 2.5558, 2.5558]}}
+                                               2.5558, 2.5558, 2.5558, 2.5558]},
+                 # a ~0 loss beside a training accuracy at chance (keras#4032's float16 MNIST: the loss stopped
+                 # measuring the model, evidence/unmeasured_loss.py)
+                 "unmeasured": {"loss": [0.0049, 0.0, 0.0, 0.0, 0.0, 0.0],
+                                "accuracy": [0.0987, 0.0987, 0.0987, 0.0987, 0.0987, 0.0987]}}
     for label, cols in histories.items():
         run = Run()
         for name, vals in cols.items():
@@ -113,7 +117,7 @@ def test_findings_carry_the_cause_that_registers_their_detector():
             seen.add(f.detector)
     assert {"detect_steady_climb", "detect_epoch_compounding", "detect_first_epoch_above_heldout",
             "detect_epoch_spike", "detect_loss_bounces", "detect_loss_froze_after_moving",
-            "detect_label_prior_plateau"} <= seen
+            "detect_label_prior_plateau", "detect_unmeasured_loss", "detect_unmeasured_loss_fp16"} <= seen
     # a rule that reads a synthetic picture under a setting no synthetic run configures: the blow-up (nan_inf's)
     # with gradient accumulation 8 (detect_blow_up_under_accumulation)
     run = synthetic.make("nan_inf", 1)

@@ -186,3 +186,41 @@ def test_not_stable_before_an_early_nan_one_never_finite_or_for_a_stated_lr_alon
     assert nan_prior.stable_before_nan(nan_run(2)) is None and nan_prior.lr_first(nan_run(2))
     assert nan_prior.stable_before_nan(nan_run(0)) is None
     assert nan_prior.stable_before_nan(nan_run(2, config={"lr": 5e-4})) is None
+
+
+def rising_nan_run(finite: int, rise: float, config: dict[str, object] | None = None) -> Run:
+    """nan_run with its last finite loss raised by `rise` (x the point before it)."""
+    run = nan_run(finite, config=config)
+    loss = run.series("loss")
+    assert loss is not None
+    loss.values[finite - 1] = loss.values[finite - 2] * rise
+    return run
+
+
+def test_a_rise_into_the_nan_at_a_stated_lr_nothing_clears_puts_the_lr_first_after_a_stable_stretch() -> None:
+    run = rising_nan_run(12, 1.15, config={"lr": 0.1})  # 12 finite points: stable, but the last one rose 15 %
+    assert nan_prior.rose_into_nan(run) is not None and nan_prior.stable_before_nan(run) is None
+    assert nan_prior.lr_first(run)
+    lr = optimisation.detect_lr_too_high(run)[0]
+    fp16 = numerics.detect_fp16_overflow(run)[0]
+    op = numerics.detect_nan_inf(run)[0]
+    # the LR first, never confirmed from the log alone; float16 and the op below it
+    assert 0.5 < lr.strength <= 0.55 and fp16.strength == op.strength == 0.25
+    assert any("rose from" in e for e in lr.evidence) and "rose from" in op.evidence[0]
+
+
+def test_no_rise_into_the_nan_without_a_stated_lr_with_one_that_clears_it_or_with_a_flat_end() -> None:
+    for run in (rising_nan_run(12, 1.15),  # no LR stated: the stable stretch stands
+                rising_nan_run(12, 1.15, config={"lr": 5e-4}),  # low for any optimiser: cleared
+                rising_nan_run(12, 1.05, config={"lr": 0.1}),  # 5 %: within a logged loss's noise
+                nan_run(12, config={"lr": 0.1})):  # falling into the NaN
+        assert nan_prior.rose_into_nan(run) is None
+        assert not nan_prior.lr_first(run)
+        assert numerics.detect_fp16_overflow(run)[0].strength == 0.35
+
+
+def test_wav2letter_epoch_loss_rising_into_inf_at_lr_0_1_ranks_the_lr_above_fp16() -> None:
+    # per-epoch lines 82-84 at a logged lr 0.1: 0.790 -> 0.874 -> inf (the excerpt starts in epoch 82)
+    run = corpus_run("g19-wav2letter-220-tutorial-lr0.1-loss-inf-epoch84")
+    assert nan_prior.rose_into_nan(run) is not None and nan_prior.lr_first(run)
+    assert lr_strength(run) > numerics.detect_fp16_overflow(run)[0].strength

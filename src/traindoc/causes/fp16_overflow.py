@@ -17,7 +17,7 @@ CAUSE = Cause(
         "exact float16 numbers, or a training checkpoint whose weights are stored float16) or overflow/loss-scale "
         "messages; the same NaN in a bf16/fp32 run is `nan_inf`."
     ),
-    detectors=("detect_fp16_overflow",),
+    detectors=("detect_fp16_overflow", "detect_unmeasured_loss_fp16"),
     remedy=Remedy(
         "Half precision overflows",
         "Train in bf16 (or fp32 master weights) with dynamic loss scaling",

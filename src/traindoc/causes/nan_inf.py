@@ -18,7 +18,7 @@ CAUSE = Cause(
         "located; without the precision the logs cannot tell it from `fp16_overflow`. NaN after a blow-up, a "
         "climbing loss or a rising LR points at `lr_too_high` or `grad_explosion`; NaN from the first step at the data."
     ),
-    detectors=("detect_nan_inf", "detect_code_unguarded_log"),
+    detectors=("detect_nan_inf", "detect_code_unguarded_log", "detect_unmeasured_loss"),
     locators=("locate_unguarded_log",),
     templates=("nan_guard",),
     remedy=Remedy(

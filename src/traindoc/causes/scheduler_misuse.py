@@ -16,7 +16,7 @@ CAUSE = Cause(
         "the optimiser reads."
     ),
     detectors=("detect_scheduler_misuse", "detect_lr_collapse", "detect_code_dead_schedule_key",
-               "detect_heldout_unchanged", "detect_heldout_frozen_midrun"),
+               "detect_heldout_unchanged", "detect_heldout_frozen_midrun", "detect_drift_up_schedule"),
     locators=("locate_unread_lr_key",),
     templates=("lr_key",),
     remedy=Remedy(

@@ -211,8 +211,10 @@ def needs_validation(advice: str) -> bool:
 def does_not_learn(findings: list[Finding]) -> bool:
     """The run is broken even when the log cannot say which cause is behind it (issue 8: never healthy): its loss
     sat at chance level from start to end (evidence/detectors/not_learning.py), or it went non-finite and did not
-    recover (detect_nan_inf; a NaN on a few skipped steps while training goes on is a loss scaler at work)."""
-    return any(f.numbers.get("chance_classes") is not None
+    recover (detect_nan_inf; a NaN on a few skipped steps while training goes on is a loss scaler at work), or its
+    loss sat at ~0 while its training accuracy stayed under 0.5 (evidence/unmeasured_loss.py: the loss stopped
+    measuring the model, and the accuracy says it predicts badly)."""
+    return any(f.numbers.get("chance_classes") is not None or f.numbers.get("unmeasured_loss")
                or (f.detector == "detect_nan_inf" and f.numbers.get("nan_recovers") is False) for f in findings)
 
 
@@ -328,6 +330,8 @@ def diagnose(run: Run, paths: list[str] | None = None, findings: list[Finding] |
         conf = ranked[0].confidence if ranked else 0.0
         names = ", ".join(f"{r.cause} ({r.confidence:.0%})" for r in shown) or "none listed"
         what = ("its loss stays at chance level" if any(f.numbers.get("chance_classes") is not None for f in findings)
+                else "its loss sits at ~0 while its training accuracy stays under 0.5, so the loss no longer "
+                     "measures the model" if any(f.numbers.get("unmeasured_loss") for f in findings)
                 else "its loss went non-finite and stayed so" if does_not_learn(findings)
                 else "its loss blew up, ending over 1000x above its minimum" if blew_up(run)
                 else "its last held-out loss is non-finite")

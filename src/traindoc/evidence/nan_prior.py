@@ -28,6 +28,10 @@ log can show overturn that prior:
   a NaN one update in comes from that update's own gradient being non-finite (an op) or from a float16 range
   overflow, the LR out.
 Neither present: the LR comes first (`lr_first`), listed beside the others, never confirmed from the log alone.
+A stable stretch or a late excerpt is overturned in turn when the run states an LR that nothing clears and the loss
+rose into the NaN (`rose_into_nan`): the run was not stable at its LR right before it, and a loss that turns up and
+then overflows at an LR above every range that could clear it is the LR's trace (wav2letter's tutorial at lr 0.1,
+its per-epoch loss up 11 % the epoch before inf), not a precision the run never states.
 """
 
 from __future__ import annotations
@@ -53,6 +57,14 @@ LR_CLEAR_ANY = 1e-3
 # points of history to set a median; 8 is that plus the 3 of its climbing-loss test, so a loss this steady has been
 # checked for both leads and shown neither
 STABLE_POINTS = 8
+# A rise into the NaN: the last finite loss is the highest of the last RISE_WINDOW finite ones (the climbing-loss
+# test's history, context.CLIMB_POINTS) and >= RISE_INTO x their minimum. 10 % is the step-to-step noise level of a
+# logged training loss that context.NanContext cites (smdebug's Overfit flags a 10 % rise); it is below that test's
+# 25 % lead because it never confirms anything: it only takes away the stable-stretch exclusion, and only where a
+# stated LR is above every range that could clear it (lr_cleared is None), so that the LR is ranked first among
+# readings the log cannot tell apart, at the LR-first prior's level (below the report threshold)
+RISE_INTO = 1.10
+RISE_WINDOW = 5
 
 
 def lr_cleared(run: Run) -> str | None:
@@ -86,13 +98,36 @@ def _zero_lr_until_nan(run: Run) -> str | None:
             f"the weights, so no step size produced it")
 
 
+def rose_into_nan(run: Run) -> str | None:
+    """Why the run was not stable at its LR right before a NaN that stays (for the evidence), or None: an LR is stated
+    (configured or logged) and nothing clears it (`lr_cleared`), and the last finite loss before the NaN is the
+    highest of the last RISE_WINDOW finite ones and >= RISE_INTO x their minimum (module docstring)."""
+    ctx = nan_context(run)
+    loss = nan_watch_series(run)
+    if ctx is None or loss is None or not ctx.loss_nan or ctx.recovers or ctx.finite_before < 2:
+        return None
+    lrs = configured_lrs(run)
+    if not lrs or lr_cleared(run) is not None:
+        return None
+    st, v = loss.finite()
+    prior = v[st < ctx.step][-RISE_WINDOW:]
+    if prior.size < 2 or float(prior.min()) <= 0:
+        return None
+    last, low = float(prior[-1]), float(prior.min())
+    if last < float(prior.max()) or last < RISE_INTO * low:
+        return None
+    return (f"the loss rose from {stats.fmt(low)} to {stats.fmt(last)} just before the NaN at step {ctx.step}, with "
+            f"the LR {fmt_lr(max(c.value for c in lrs))} stated and above every range that would clear it: the run was "
+            f"not stable at its LR")
+
+
 def stable_before_nan(run: Run) -> str | None:
     """Why the run shows itself stable at its LR before a NaN that stays with no lead (for the evidence), or None:
     STABLE_POINTS or more finite losses before it, or an excerpt whose first epoch marker names epoch LATE_EPOCH or
     later with finite losses before the NaN (a whole epoch or more ran at that LR without diverging). The converse
     of `lr_first`'s stable-stretch tests; behaviour, not a stated value (`lr_cleared` reads the stated LR)."""
     ctx = nan_context(run)
-    if ctx is None or not ctx.loss_nan or ctx.recovers or ctx.lr_lead:
+    if ctx is None or not ctx.loss_nan or ctx.recovers or ctx.lr_lead or rose_into_nan(run) is not None:
         return None
     if ctx.finite_before >= STABLE_POINTS:
         return (f"the loss was finite for {ctx.finite_before} logged points before it, none climbing: the run was "
@@ -116,10 +151,11 @@ def _lr_first(run: Run) -> bool:
         # stable stretch either
         if not any(e.tag in ("nan_loss", "nan_inf") for e in run.events):
             return False
-    elif not ctx.loss_nan or ctx.recovers or ctx.lr_lead or ctx.from_start or ctx.finite_before >= STABLE_POINTS:
+    elif not ctx.loss_nan or ctx.recovers or ctx.lr_lead or ctx.from_start:
         return False
-    elif ctx.finite_before and first_epoch(run) >= LATE_EPOCH:
-        return False
+    elif (ctx.finite_before >= STABLE_POINTS or (ctx.finite_before and first_epoch(run) >= LATE_EPOCH)) and \
+            rose_into_nan(run) is None:
+        return False  # stable at its LR before the NaN, unless the loss rose into it at a stated LR nothing clears
     if inputs_first(run) is not None:
         return False  # the held-out loss went NaN first through finite weights: no step size did that
     if confined_terms(run) is not None:

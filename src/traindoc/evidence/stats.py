@@ -260,3 +260,17 @@ def fmt(v: float | int | None) -> str:
     if a >= 1:
         return f"{v:.3g}" if a < 10 else f"{v:.1f}"
     return f"{v:.3g}"
+
+
+def mann_kendall_z(v: np.ndarray) -> float:
+    """Mann-Kendall trend z of a series (Mann 1945; Kendall 1975): normal approximation, continuity-corrected, no
+    ties correction (logged losses rarely tie). Positive for an upward trend, negative for a downward one."""
+    n = v.size
+    if n < 3:
+        return 0.0
+    sgn = np.sign(v[None, :] - v[:, None])
+    s = float(np.triu(sgn, 1).sum())
+    var = n * (n - 1) * (2 * n + 5) / 18.0
+    if var <= 0 or s == 0:
+        return 0.0
+    return (s - float(np.sign(s))) / float(np.sqrt(var))

@@ -30,6 +30,7 @@ from traindoc.evidence.finding import Finding
 from traindoc.evidence.nan_inputs import inputs_first
 from traindoc.evidence.nan_terms import confined_terms
 from traindoc.evidence.stats import fmt
+from traindoc.evidence.unmeasured_loss import unmeasured_loss
 from traindoc.ingest.model import Run, Series
 
 
@@ -271,6 +272,12 @@ def detect_train_below_heldout_first_epoch(run: Run) -> list[Finding]:
                     {"first_epoch_ratio": tr1 / ev1, "later_ratio": later})]
 
 
+# A ~0 loss that the training accuracy contradicts (evidence/unmeasured_loss.py): a loss over no targets stays one
+# reading, level with float16 underflow and an op's NaN reported as 0 (detect_unmeasured_loss, 0.35 each, the level
+# of readings the log cannot tell apart, as for a NaN with no lead); the calibration orders them
+UNMEASURED_DATA = 0.35
+
+
 def detect_data_pipeline_bug(run: Run) -> list[Finding]:
     """Loss ~0 from the very start (1e-4 nats: no real task starts solved), a loss that falls to exactly 0 within
     its first updates and stays there, a classifier's loss below -1 (targets outside the loss's range), a NaN in a
@@ -299,6 +306,16 @@ def detect_data_pipeline_bug(run: Run) -> list[Finding]:
     k = max(3, v.size // 10)
     first = float(np.median(np.abs(v[:k])))
     zero_from = _zero_early(run, st, v)
+    unmeasured = unmeasured_loss(run)
+    if unmeasured is not None and (zero_from is not None or first < 1e-4):
+        # the training accuracy beside the ~0 loss contradicts it (evidence/unmeasured_loss.py): the loss stopped
+        # measuring the model, which a trivial target does not do (it is learned, accuracy to 1 with the loss). A loss
+        # over no targets (every label masked) stays a reading, level with the numerics ones (detect_unmeasured_loss)
+        return [Finding("detect_data_pipeline_bug", "data_pipeline_bug", UNMEASURED_DATA,
+                        "the loss is ~0 while the training accuracy says the model predicts badly",
+                        [unmeasured.evidence, "a loss computed over no targets (every label masked) reads so too; the "
+                         "logs cannot tell it from a numerical failure of the loss"],
+                        int(st[0]), {"initial_loss": first, "unmeasured_loss": True})]
     if zero_from is not None and not first < 1e-4:
         i0 = zero_from
         return [Finding("detect_data_pipeline_bug", "data_pipeline_bug", 0.6,
@@ -423,6 +440,12 @@ def detect_loss_exactly_zero(run: Run) -> list[Finding]:
         ev.append(f"the log says the targets and inputs do not line up: {e.message[:160]}{more} "
                   f"[{cite_source(e.source)}:{e.line}]")
         strength = 0.8 if early else 0.7
+    unmeasured = unmeasured_loss(run) if not witnesses else None
+    if unmeasured is not None:
+        # the training accuracy contradicts the zero (evidence/unmeasured_loss.py): no target counted is one reading,
+        # level with the numerical ones (detect_unmeasured_loss) unless a line says targets and inputs do not line up
+        ev.append(unmeasured.evidence)
+        strength = min(strength, UNMEASURED_DATA)
     return [Finding("detect_loss_exactly_zero", "data_pipeline_bug", strength,
                     "the loss is exactly 0: it is computed over no target", ev, first,
                     {"zero_points": int(v.size), "early": early, "witnessed": bool(witnesses)})]

@@ -999,6 +999,98 @@ def _fits_only_training_batches(run: Run, nl: NotLearning) -> str | None:
             "so the trainable weights fit the training labels in a way that does not transfer")
 
 
+# ------------------------------------------------------------------------ a loss at chance that drifts up
+
+# A loss at chance that drifts up (and a logged accuracy that drifts down with it) says the weights move and each
+# move hurts: frozen weights leave a stationary loss (the same function scores batch after batch), dead or saturated
+# units a constant one, a too-small step or detached labels a flat or slowly falling one. Updates that make things
+# worse are an LR too high, or a schedule that keeps raising it (transformers#566: fp16 warmup fed the progress
+# instead of the step, the LR never leaves warmup; the 10-class loss 2.296 -> 2.312 over 16 prints while accuracy
+# fell 0.106 -> 0.090). Read by the Mann-Kendall trend test, one-sided at 5 % (z >= 1.645; the differential's
+# TREND_Z for a creeping-down loss, mirrored), over the at-chance stretch of >= MIN_POINTS logged points; a logged
+# accuracy must not contradict it (its own z <= -1.645 when it has >= 4 points). The look-alikes stay listed, below
+# DRIFT_LOOKALIKE (under the lowest of UNEXPLAINED); the LR readings are listed above them (DRIFT_LR, DRIFT_SCHEDULE),
+# below the report threshold: nothing in such a log shows the LR.
+DRIFT_Z = 1.645
+DRIFT_LOOKALIKE = 0.3
+DRIFT_LR = 0.4  # a constant LR too high is the commoner reading (the flat row lists it first)
+DRIFT_SCHEDULE = 0.38
+
+
+def drift_up_at_chance(run: Run) -> str | None:
+    """Why the loss at chance drifts up (module notes above), or None."""
+    return stats.cached(run, "drift_up_at_chance", lambda: _drift_up_at_chance(run))
+
+
+def _drift_up_at_chance(run: Run) -> str | None:
+    nl = never_learned(run)
+    loss = loss_series(run)
+    if nl is None or nl.constant or loss is None:
+        return None
+    if learned_then_lost(run) is not None:
+        # the loss fell under chance first and came back: detect_learned_then_lost reads that climb (the oversized
+        # steps that undid training), and the LR's own rules weigh it; this rule is for a run that never learned
+        return None
+    st, v = loss.finite()
+    v = v[st >= nl.first_step]
+    if v.size < MIN_POINTS:
+        return None
+    z = stats.mann_kendall_z(v)
+    k = max(1, v.size // 5)
+    early, late = float(np.median(v[:k])), float(np.median(v[-k:]))
+    if z < DRIFT_Z or late <= early:
+        return None
+    ev = (f"the loss at chance drifts up, {early:.4g} -> {late:.4g} over {v.size} points (Mann-Kendall z "
+          f"{z:.1f}) {cite_series(loss)}")
+    acc = _accuracy(run)
+    if acc is not None:
+        av = acc[1].finite()[1]
+        if av.size >= 4:
+            za = stats.mann_kendall_z(av)
+            if za > -DRIFT_Z:
+                return None  # the accuracy does not fall with it: the rise is not the model getting worse
+            ev += f" while {acc[1].raw_name or acc[1].name} falls (z {za:.1f}) {cite_series(acc[1])}"
+    return (ev + ": the weights move and each move hurts, which frozen weights (a stationary loss), dead units (a "
+            "constant one), a too-small step or detached labels (flat or falling) do not give")
+
+
+def _lr_rules_out_drift_readings(run: Run) -> bool:
+    """A stated LR inside its range (evidence/nan_prior.py: lr_cleared) leaves the LR no reading of the drift."""
+    from traindoc.evidence.nan_prior import lr_cleared  # nan_prior reads context only; imported here as a leaf
+
+    return bool(configured_lrs(run)) and lr_cleared(run) is not None
+
+
+def detect_drift_up_lr(run: Run) -> list[Finding]:
+    """A loss at chance drifting up (drift_up_at_chance): an LR too high listed above the look-alikes."""
+    why = drift_up_at_chance(run)
+    if why is None or _lr_rules_out_drift_readings(run):
+        return []
+    nl = never_learned(run)
+    assert nl is not None
+    return [Finding("detect_drift_up_lr", "lr_too_high", DRIFT_LR,
+                    "the loss at chance drifts up: updates happen and make the model worse",
+                    [why, "an LR too high for the run is the first reading; no LR is stated to confirm it"],
+                    nl.first_step, {"chance_classes": nl.k, "chance_level": nl.level, "listing": True,
+                                    "drift_up": True})]
+
+
+def detect_drift_up_schedule(run: Run) -> list[Finding]:
+    """The same drift read as a schedule that keeps raising the LR: listed where no LR is logged (a logged LR shows
+    its schedule, which the scheduler rules read)."""
+    why = drift_up_at_chance(run)
+    if why is None or _lr_series(run) is not None or _lr_rules_out_drift_readings(run):
+        return []
+    nl = never_learned(run)
+    assert nl is not None
+    return [Finding("detect_drift_up_schedule", "scheduler_misuse", DRIFT_SCHEDULE,
+                    "the loss at chance drifts up: updates happen and make the model worse",
+                    [why, "a schedule that keeps raising the LR (a warmup that never ends) gives this too; no LR is "
+                          "logged to tell it from a constant LR too high"],
+                    nl.first_step, {"chance_classes": nl.k, "chance_level": nl.level, "listing": True,
+                                    "drift_up": True})]
+
+
 def unexplained_candidate(run: Run, cause: str, detector: str) -> list[Finding]:
     """A look-alike listed (below 0.5) for a run that does not learn when nothing in the log tells them apart;
     none for a look-alike the log rules out (`ruled_out`)."""
@@ -1035,6 +1127,12 @@ def unexplained_candidate(run: Run, cause: str, detector: str) -> list[Finding]:
         # every other look-alike is crossed off by what the log shows: the one left is the reading
         ev[-1] = "the log rules out every other look-alike: " + "; ".join(f"{c} ({why})" for c, why in out.items())
         strength = SOLE_READING
+    drift = drift_up_at_chance(run)
+    if drift is not None and not _lr_rules_out_drift_readings(run):
+        # the loss drifts up at chance: updates happen and hurt, which none of the look-alikes gives (notes above
+        # DRIFT_Z); listed below the LR's readings (detect_drift_up_lr, detect_drift_up_schedule)
+        ev.append(drift)
+        strength = min(strength, DRIFT_LOOKALIKE)
     summary = ("the run does not learn; the log rules out the other look-alikes" if strength == SOLE_READING
                else "the run does not learn; the log cannot say why")
     # a listing (ranking.LISTING's shared calibration) only while nothing singles the cause out: the sole reading
@@ -1705,4 +1803,4 @@ def detect_label_prior_plateau(run: Run) -> list[Finding]:
 DETECTORS = [detect_lr_too_low, detect_scheduler_misuse, detect_lr_collapse, detect_vanishing_gradients,
              detect_saturating_depth, detect_frozen_params, detect_dead_units, detect_dead_init, detect_loss_at_chance,
              detect_chance_labels, detect_memorised_noise_labels, detect_learned_then_lost, detect_heldout_unchanged,
-             detect_label_prior_plateau]
+             detect_label_prior_plateau, detect_drift_up_lr, detect_drift_up_schedule]

@@ -25,12 +25,13 @@ from traindoc.evidence.finding import Finding
 from traindoc.evidence.nan_box import box_only_total
 from traindoc.evidence.nan_inputs import inputs_first
 from traindoc.evidence.nan_objective import log_objective
-from traindoc.evidence.nan_prior import after_one_update, lr_cleared, lr_first, stable_before_nan
+from traindoc.evidence.nan_prior import after_one_update, lr_cleared, lr_first, rose_into_nan, stable_before_nan
 from traindoc.evidence.nan_terms import confined_terms
 from traindoc.evidence.norm_eps import zero_norm_eps, zero_norm_eps_evidence
 from traindoc.evidence.precision import sixteen_bit_weights, training_precision
 from traindoc.evidence.scale_recovery import scale_recovered
 from traindoc.evidence.stats import fmt
+from traindoc.evidence.unmeasured_loss import unmeasured_loss
 from traindoc.ingest.model import LogEvent, Run
 
 _OVERFLOW_RE = re.compile(r"overflow|skipping step|loss scale|scaler", re.I)
@@ -244,6 +245,11 @@ def detect_nan_inf(run: Run) -> list[Finding]:
                    "no stated LR that clears it: an LR too high is the first suspect (it diverges within a few "
                    "updates, faster than a log interval), fp16 overflow the next, an unguarded log/div/sqrt the last "
                    "(it needs the code to confirm); the logs alone cannot tell them apart")
+        if (rose := rose_into_nan(run)) is not None:
+            # a late NaN whose loss turned up into it at a stated LR nothing clears (evidence/nan_prior.py)
+            reading = (f"{rose}; no stated precision: an LR too high is the first suspect, fp16 overflow the next, "
+                       f"an unguarded log/div/sqrt the last (it needs the code to confirm); the logs alone cannot "
+                       f"tell them apart")
         # the op is the last of the three readings (evidence/nan_prior.py), level with fp16 overflow's 0.25 (whose
         # calibration puts it above an op's at the same strength)
         strength = 0.25
@@ -528,4 +534,44 @@ def _weights_stayed_finite(run: Run, step: int) -> str | None:
     return None
 
 
-DETECTORS = [detect_nan_inf, detect_fp16_overflow]
+# A ~0 training loss that the training accuracy beside it contradicts (evidence/unmeasured_loss.py): the loss stopped
+# measuring the model. Float16 (an epsilon or a probability that underflows, max precision ~1e-3 near 1) and an op
+# whose NaN the loop reports as 0 are listed level with a loss over no targets (detectors/data.py, UNMEASURED_DATA):
+# 0.35 each, the level of readings the log cannot tell apart (as for a NaN with no lead); a stated float16 puts the
+# range first (0.65, as a NaN in a float16 run), a stated bf16/fp32 crosses float16 off
+UNMEASURED = 0.35
+UNMEASURED_FP16 = 0.65
+
+
+def detect_unmeasured_loss(run: Run) -> list[Finding]:
+    """The training loss ~0 while the training accuracy logged with it is under 0.5 (evidence/unmeasured_loss.py):
+    an op whose output underflows, or a NaN the loop reports as 0, listed as a numerical reading of a loss that
+    stopped measuring the model (float16's reading is detect_unmeasured_loss_fp16)."""
+    um = unmeasured_loss(run)
+    if um is None:
+        return []
+    return [Finding("detect_unmeasured_loss", "nan_inf", UNMEASURED,
+                    "the loss is ~0 while the training accuracy says the model predicts badly",
+                    [um.evidence, "an op whose output underflows to 0, or a NaN the loop reports as 0, leaves a loss "
+                     "that no longer measures anything; the logs cannot tell it from float16 or a loss over no "
+                     "targets"], int(um.accuracy.steps[0]), {"unmeasured_loss": True})]
+
+
+def detect_unmeasured_loss_fp16(run: Run) -> list[Finding]:
+    """The same contradiction (evidence/unmeasured_loss.py) read as float16's: 0.35 where the precision is not
+    stated, 0.65 in a stated float16 run, nothing in a stated bf16/fp32 one (fp32's range and resolution)."""
+    um = unmeasured_loss(run)
+    prec = training_precision(run)
+    if um is None or prec.half is False:
+        return []
+    fp16 = bool(prec.half)
+    why = (f"the run is float16 ({prec.evidence}): its resolution (~1e-3 near 1, nothing under ~6e-8) underflows a "
+           "loss's epsilon and its probabilities" if fp16 else
+           "the run does not state its precision: in float16 a loss's epsilon (1e-7) and probabilities near 1 "
+           "underflow (resolution ~1e-3 near 1), which leaves a loss of 0 and no gradient")
+    return [Finding("detect_unmeasured_loss_fp16", "fp16_overflow", UNMEASURED_FP16 if fp16 else UNMEASURED,
+                    "the loss is ~0 while the training accuracy says the model predicts badly",
+                    [um.evidence, why], int(um.accuracy.steps[0]), {"unmeasured_loss": True, "half": prec.half})]
+
+
+DETECTORS = [detect_nan_inf, detect_fp16_overflow, detect_unmeasured_loss, detect_unmeasured_loss_fp16]

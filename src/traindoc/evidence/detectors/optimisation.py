@@ -38,7 +38,7 @@ from traindoc.evidence.grad_total import total_grad_norm
 from traindoc.evidence.growth import compounding_growth
 from traindoc.evidence.nan_box import box_only_total
 from traindoc.evidence.nan_inputs import inputs_first
-from traindoc.evidence.nan_prior import after_one_update, lr_cleared, lr_first
+from traindoc.evidence.nan_prior import after_one_update, lr_cleared, lr_first, rose_into_nan
 from traindoc.evidence.nan_terms import confined_terms
 from traindoc.evidence.precision import training_precision
 from traindoc.evidence.stats import fmt
@@ -269,6 +269,8 @@ def _unexplained_nan(run: Run, lrs: list) -> tuple[float, str, int | None] | Non
     why = (f"the loss went non-finite {where} with no blow-up before it and {what}: an LR too high is the commonest "
            f"reading of an unexplained NaN, listed beside an unguarded op and fp16 overflow, which the logs cannot "
            f"tell apart")
+    if strength == 0.55 and (rose := rose_into_nan(run)) is not None:
+        why += f"; {rose}"  # the LR first although the run ran long at it (evidence/nan_prior.py: rose_into_nan)
     return strength, why, step
 
 
