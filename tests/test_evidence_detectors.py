@@ -1786,6 +1786,41 @@ def test_partial_cycle_at_epoch_end_fires_when_loss_and_grad_halve_together() ->
     assert f.strength == accumulation.PARTIAL_CYCLES
 
 
+def test_partial_cycle_at_epoch_end_counts_across_scan_blocks_in_bounded_memory() -> None:
+    # 150k steps, an integer epoch logged at every step (each one a candidate epoch end, as in the 1M-step bench log),
+    # the partial cycle at every 1000th: hits in three scan blocks all counted, the first one reported; the scan once
+    # built two dicts of every step (~100 bytes a point): its peak now stays a few scan blocks of arrays
+    import tracemalloc
+
+    n = 150_000
+    rng = np.random.default_rng(0)
+    loss = 1 + 0.01 * rng.standard_normal(n)
+    grad = 30 * (1 + 0.01 * rng.standard_normal(n))
+    ends = np.arange(999, n - 1, 1000)
+    loss[ends] *= 0.5
+    grad[ends] *= 0.5
+    run = _epoch_run(loss, grad, np.arange(1, n + 1) // 1000)  # epoch 1 first logged at step 1000
+    tracemalloc.start()
+    try:
+        (f,) = accumulation.detect_partial_cycle_at_epoch_end(run)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert f.step == 1000 and f.numbers["epoch_ends"] == len(ends) == 149
+    assert peak < 16 * (1 << 20), peak  # the dicts of every step took 26 MiB here, the blocked scan takes 7.6
+
+
+def test_partial_cycle_at_epoch_end_reads_the_last_value_of_a_step_logged_twice() -> None:
+    # the grad norm logged twice at the epoch's last step: the later value (halved with the loss) is the one read
+    run = Run()
+    run.add_series(Series("loss", [1, 2, 3, 4], [1.0, 1.0, 0.5, 1.0], "run/train.log"))
+    run.add_series(Series("grad_norm", [1, 2, 3, 3, 4], [30.0, 30.0, 30.0, 15.0, 30.0], "run/train.log"))
+    run.add_series(Series("epoch", [1, 2, 3, 4], [0.4, 0.8, 1.0, 1.4], "run/train.log"))
+    run.finalize()
+    (f,) = accumulation.detect_partial_cycle_at_epoch_end(run)
+    assert f.step == 3 and f.numbers["grad_ratio"] == 0.5
+
+
 def test_partial_cycle_at_epoch_end_silent_on_an_easy_batch_or_off_the_epoch_end() -> None:
     epoch = [0.4, 0.8, 1.0, 1.4]
     # the loss dips at the epoch's end but the grad norm does not follow it

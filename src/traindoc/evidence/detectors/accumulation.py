@@ -28,7 +28,7 @@ from traindoc.evidence.detectors.optimisation import (
 from traindoc.evidence.finding import Finding
 from traindoc.evidence.grad_total import total_grad_norm
 from traindoc.evidence.stats import fmt
-from traindoc.ingest.model import Run
+from traindoc.ingest.model import Run, Series
 
 GROWTH = 5.0  # the late grad norm is >= 5x the early one (the linear rule's growth, docs/diagnose.md)
 # A mini-batch gradient's norm changes by 10 % or more from one step to the next (different samples, sampling
@@ -659,25 +659,8 @@ def detect_partial_cycle_at_epoch_end(run: Run) -> list[Finding]:
     loss, g, ep = loss_series(run), total_grad_norm(run), run.series("epoch")
     if loss is None or g is None or ep is None or len(loss) < 3:
         return []
-    gi = {int(s): float(v) for s, v in zip(g.steps, g.values, strict=False)}
-    ei = {int(s): float(v) for s, v in zip(ep.steps, ep.values, strict=False)}
-    st, lv = loss.steps, loss.values
-    hits = []
-    for i in range(1, len(st) - 1):
-        e = ei.get(int(st[i]))
-        if e is None or not np.isfinite(e) or e < 1 or abs(e - round(e)) > 1e-6:
-            continue  # not the step that closes an epoch
-        trio_l = lv[i - 1:i + 2]
-        trio_g = np.array([gi.get(int(s), np.nan) for s in st[i - 1:i + 2]])
-        if not (np.all(np.isfinite(trio_l)) and np.all(np.isfinite(trio_g)) and np.all(trio_l > 0)
-                and np.all(trio_g > 0)):
-            continue
-        flat = all(abs(t[0] - t[2]) <= PARTIAL_FLAT * 0.5 * (t[0] + t[2]) for t in (trio_l, trio_g))
-        rl = float(trio_l[1] / (0.5 * (trio_l[0] + trio_l[2])))
-        rg = float(trio_g[1] / (0.5 * (trio_g[0] + trio_g[2])))
-        if flat and rl <= PARTIAL_DROP and abs(rl / rg - 1) <= PARTIAL_MATCH:
-            hits.append((int(st[i]), e, rl, rg))
-    if not hits:
+    hits, n_hits = _partial_cycle_hits(loss, g, ep)
+    if not n_hits:
         return []
     step, e, rl, rg = hits[0]
     k, kcv = accumulation_steps(run)
@@ -688,15 +671,75 @@ def detect_partial_cycle_at_epoch_end(run: Run) -> list[Finding]:
           "the loss and its gradient scaled down together by the same factor at the step that closes the epoch: "
           "the last accumulation cycle holds fewer micro-batches but each is still divided by the full "
           "accumulation count (an easier batch lowers the loss, not the gradient's norm by the same factor)"]
-    if len(hits) > 1:
-        ev.append(f"the same at {len(hits)} epoch ends (steps {', '.join(str(h[0]) for h in hits[:5])})")
+    if n_hits > 1:
+        ev.append(f"the same at {n_hits} epoch ends (steps {', '.join(str(h[0]) for h in hits[:5])})")
     if k is not None and k >= 2:
         ev.append(f"gradient accumulation is {int(k)} {cite_config(kcv)}: {rl:.3g} ~ j/{int(k)} for the j "
                   f"micro-batches left")
     return [Finding("detect_partial_cycle_at_epoch_end", "grad_accum_bug",
-                    PARTIAL_CYCLES if len(hits) > 1 else PARTIAL_CYCLE,
+                    PARTIAL_CYCLES if n_hits > 1 else PARTIAL_CYCLE,
                     "the incomplete last accumulation cycle of an epoch is divided by the full accumulation count",
-                    ev, step, {"loss_ratio": rl, "grad_ratio": rg, "epoch_ends": len(hits)})]
+                    ev, step, {"loss_ratio": rl, "grad_ratio": rg, "epoch_ends": n_hits})]
+
+
+# Inner loss positions scanned per block: bounds the scan's arrays to a few MB whatever the log's length (the scan
+# once held two dicts of every logged step, ~100 MB on the 1M-step bench log: bench/RESULTS.md, "Diagnose").
+_SCAN_BLOCK = 1 << 16
+
+
+def _sorted_steps(s: Series) -> tuple[np.ndarray, np.ndarray]:
+    """`s`'s steps ascending and its values in the same order; equal steps keep their logged order (a step logged
+    twice reads as the last value logged there). No copy when already ascending (every series after Run.finalize)."""
+    if len(s.steps) < 2 or bool(np.all(s.steps[1:] >= s.steps[:-1])):
+        return s.steps, s.values
+    order = np.argsort(s.steps, kind="stable")
+    return s.steps[order], s.values[order]
+
+
+def _logged_at(keys: np.ndarray, vals: np.ndarray, steps: np.ndarray) -> np.ndarray:
+    """The value logged at each of `steps` exactly (the last one where a step is logged twice), NaN where none was;
+    keys ascending."""
+    if not len(keys):
+        return np.full(len(steps), np.nan)
+    j = np.searchsorted(keys, steps, side="right") - 1
+    jc = np.maximum(j, 0)
+    return np.where((j >= 0) & (keys[jc] == steps), vals[jc], np.nan)
+
+
+def _partial_cycle_hits(loss: Series, g: Series, ep: Series) -> tuple[list[tuple[int, float, float, float]], int]:
+    """The first five (step, epoch, loss ratio, grad-norm ratio) and the number of the inner loss positions i whose
+    step closes an epoch (an integer epoch >= 1 logged there) and whose loss trio loss[i-1:i+2] and grad-norm trio
+    (the grad norm logged at the same steps) are finite, positive and level at the ends (PARTIAL_FLAT), with the
+    middle dropped to <= PARTIAL_DROP of the ends' mean in both, by the same factor (PARTIAL_MATCH); in log order."""
+    st, lv = loss.steps, loss.values
+    gk, gvals = _sorted_steps(g)
+    ek, evals = _sorted_steps(ep)
+    first: list[tuple[int, float, float, float]] = []
+    count = 0
+    for a in range(1, len(st) - 1, _SCAN_BLOCK):
+        b = min(a + _SCAN_BLOCK, len(st) - 1)  # inner positions a..b-1, their neighbours a-1..b
+        e = _logged_at(ek, evals, st[a:b])
+        i = np.flatnonzero(np.isfinite(e) & (e >= 1) & (np.abs(e - np.round(e)) <= 1e-6))
+        if not len(i):
+            continue
+        gv = _logged_at(gk, gvals, st[a - 1:b + 1])
+        l0, l1, l2 = lv[i + a - 1], lv[i + a], lv[i + a + 1]
+        g0, g1, g2 = gv[i], gv[i + 1], gv[i + 2]
+        ok = np.ones(len(i), dtype=bool)
+        for x in (l0, l1, l2, g0, g1, g2):
+            ok &= np.isfinite(x) & (x > 0)
+        with np.errstate(invalid="ignore", divide="ignore", over="ignore"):  # non-finite trios are already out
+            ok &= np.abs(l0 - l2) <= PARTIAL_FLAT * 0.5 * (l0 + l2)
+            ok &= np.abs(g0 - g2) <= PARTIAL_FLAT * 0.5 * (g0 + g2)
+            rl = l1 / (0.5 * (l0 + l2))
+            rg = g1 / (0.5 * (g0 + g2))
+        ok &= rl <= PARTIAL_DROP
+        m = np.flatnonzero(ok)
+        ok[m] = np.abs(rl[m] / rg[m] - 1) <= PARTIAL_MATCH  # rg > 0 there: finite, positive grad norms
+        hit = np.flatnonzero(ok)
+        count += len(hit)
+        first.extend((int(st[i[k] + a]), float(e[i[k]]), float(rl[k]), float(rg[k])) for k in hit[:5 - len(first)])
+    return first, count
 
 
 DETECTORS = [detect_grad_norm_running_sum, detect_grad_norm_ramp_from_start, detect_loss_climbs_as_lr_decays,
