@@ -2032,7 +2032,10 @@ _GEN_PAIR = re.compile(
 )
 STEP_KEYS = {"step", "iter", "iteration", "it", "global_step", "update", "num_updates", "batch", "global step",
              "steps", "iters", "train step", "optimizer step", "trainer/global_step", "_step",
-             "total_train_updates"}  # ParlAI's count of optimizer updates since the start (its `updates` is per report)
+             "total_train_updates",  # ParlAI's count of optimizer updates since the start (its `updates` is per report)
+             # TF1 tutorial loops print their batch counter as "Minibatch: 050 | Cost: 0.693" (rasbt's
+             # deeplearning-models notebooks): a position, never a metric of the line
+             "minibatch", "mini-batch", "mini batch"}
 EPOCH_KEYS = {"epoch", "ep", "epochs"}
 # A generic line counts only when it names something metric-like; otherwise "Saving 3 files to disk" is a metric.
 # "tok" is a throughput ("tok/s", "tokens_per_sec"), not the preprocessing word ("Tokenizing Time=0.05s" in GluonNLP's
@@ -2258,6 +2261,40 @@ def _split_pair(m: re.Match) -> str:
     return f"; {word}={m.group(3)}; {_HELD_OUT_PREFIX[split]}{word}={m.group(4)} "
 
 
+# The same with the splits before the name: "Train/Valid ACC: 0.152/0.145" (rasbt's deeplearning-models TF1
+# notebooks' epoch line). Read as one pair it put the training value into the held-out series.
+_SPLITS_THEN_NAME = re.compile(
+    rf"\b(?:train|training)\s*/\s*({_HELD_OUT_SPLITS})\s+([A-Za-z][\w-]*)\s*[:=]\s*({NUM})\s*/\s*({NUM})"
+    r"(?=[\s,;|]|$)", re.I)
+
+
+def _splits_then_name(m: re.Match) -> str:
+    word, split = m.group(2), m.group(1).lower()
+    if not _METRICY.search(word):
+        return m.group(0)
+    return f"; {word}={m.group(3)}; {_HELD_OUT_PREFIX[split]}{word}={m.group(4)} "
+
+
+# An accuracy printed as a split word and a percentage alone: "Epoch: 001/100 | Train: 95.37% | Validation: 81.92%"
+# (rasbt's deeplearning-models notebooks print their compute_accuracy results so). A share of a split with no other
+# name is its accuracy; written out as "<split>_accuracy" so the pair scan names it. Only a percentage with decimals
+# and not glued to a bar ("Train: 27%|###| 95/351" is tqdm's progress, which prints whole percents before a "|").
+_SPLIT_PERCENT = re.compile(
+    r"(?<![\w/.-])(train|training|valid|validation|val|test|testing|dev)\s*:\s*(\d{1,3}\.\d+)\s*%(?!\s*\|\S)", re.I)
+
+
+def _split_percent(m: re.Match) -> str:
+    split = m.group(1).lower()
+    return f"{'train_' if split in _TRAIN_WORDS else _HELD_OUT_PREFIX[split]}accuracy: {m.group(2)}%"
+
+
+# "Best Validation (Ep. 097): 82.10%" beside the epoch's own figures (rasbt's notebooks): the running maximum and the
+# epoch it was reached at, no measurement of this epoch (and its "Ep. 097" would read as a metric). Dropped before
+# the pair scan; only with the parenthesised epoch or step that names where the best was reached.
+_BEST_AT_COUNTER = re.compile(
+    rf"\bbest\b[^|,;()]*\(\s*(?:ep|epoch|step|iter|it)\.?\s*:?\s*\d+\s*\)\s*[:=]?\s*(?:{NUM})\s*%?", re.I)
+
+
 def _sentences(line: str) -> str:
     if " of " in line or " for " in line or " on " in line:
         line = _OF_PHRASE.sub(_of_phrase, line)
@@ -2332,13 +2369,14 @@ def _phase_prefixes(line: str) -> list[tuple[int, str | None]]:
     return out
 
 
-def _epoch_position(st: State, epoch: int, count: int, update: bool) -> int:
+def _epoch_position(st: State, epoch: int, count: int, update: bool, x: dict | None = None) -> int:
     """A step counter printed beside the epoch ("Epoch 00003 | Step 00020 | Loss ...", DGL's examples) is either the
     run's global step or one that restarts every epoch. Restarting shows when the epoch goes up and the counter goes
     down; from then on each epoch starts where the previous one ended: its largest count plus one logging interval
     (the smallest rise between two lines of one epoch), so the position rises monotonically. The first epoch keeps its
-    counts, and a counter that never goes back is the global step, unchanged."""
-    x = st.extra
+    counts, and a counter that never goes back is the global step, unchanged. `x`: where the clock is kept (default
+    the parser's own state)."""
+    x = st.extra if x is None else x
     last_epoch = x.get("ep_epoch")
     if last_epoch is None or epoch < last_epoch:  # first counted line, or the run started over
         if update:
@@ -2387,6 +2425,12 @@ def _count_share(m: re.Match) -> str:
     return f"{m.group(1)}{count / total:.6g} "
 
 
+# Counted training lines an epoch row must follow to close their epoch: two, so that a loop's lone first print
+# (cs231n's Solver prints "(Iteration 1 / 40) loss: ..." once, then only "(Epoch e / 20) train acc: ..." rows) leaves
+# the rows at their epochs; an epoch printed in batches shows two counted lines or more.
+_CLOSED_BY_ROW = 2
+
+
 def parse_generic(line: str, st: State) -> Record | None:
     if line.startswith("wandb:") or _GEN_SKIP.search(line) or _COCO_SUMMARY.match(line):
         return None  # W&B's end-of-run summary repeats last values without steps; warnings are events
@@ -2405,8 +2449,14 @@ def parse_generic(line: str, st: State) -> Record | None:
     if "_" in line:
         line = _GLUED_COUNTER.sub(r"\1 ", line)
     line = loss_group(line)
-    if "/" in line and "(" in line:
-        line = _SPLIT_PAIR.sub(_split_pair, line)
+    if "/" in line:
+        if "(" in line:
+            line = _SPLIT_PAIR.sub(_split_pair, line)
+        line = _SPLITS_THEN_NAME.sub(_splits_then_name, line)
+    if "%" in line:
+        line = _SPLIT_PERCENT.sub(_split_percent, line)
+        if "est" in line:
+            line = _BEST_AT_COUNTER.sub("", line)
     line = _sentences(line)
     if "#" in line:  # "Epoch #3: ..." (tianshou, many RL loops): the number sign is no part of the counter
         line = _NUMBER_SIGN.sub(r"\1 \2", line)
@@ -2534,6 +2584,12 @@ def parse_generic(line: str, st: State) -> Record | None:
         step = explicit
         if epoch is None:
             st.extra["global_counter"] = True
+            # a counter printed alone ("Minibatch: 0200 | Cost: 2.43") between epoch rows that close each epoch
+            # ("Epoch: 001 | AvgCost: ..."): when it goes back after such a row it counts within the epoch, and each
+            # epoch's counts go on from the previous epoch's end (_epoch_position, the rows as its epoch clock). A
+            # counter that never goes back is returned unchanged.
+            step = _epoch_position(st, st.extra.get("closing_rows", 0), explicit, update=not marked_eval,
+                                   x=st.extra.setdefault("row_clock", {}))
         elif inner is None:  # a counter beside the epoch: global, or restarting every epoch
             step = _epoch_position(st, epoch, explicit, update=not marked_eval)
     elif inner is not None and st.extra.get("global_counter") and not global_fraction:
@@ -2549,13 +2605,24 @@ def parse_generic(line: str, st: State) -> Record | None:
     if epoch is None and pending_epoch is not None:
         epoch = pending_epoch
     from_epoch = step is None and epoch is not None
-    if from_epoch:
-        step = epoch  # per-epoch logs ("Epoch: 0005 cost = 0.12"): the epoch is the step
     # held-out: marked by a phase, or a metric named for a held-out split ("val loss"), or every metric named with a
     # split prefix, however it was printed ("val_loss: 0.53", or "the validation loss is 0.53", which the sentence
     # rule writes as "val_loss=0.53")
     evalish = marked_eval or any(re.match(r"(?:val|valid|eval|test)\b|validation", k, re.I) for k in metrics) \
         or all(_ALREADY_HELD_OUT.match(k) for k in metrics)
+    if from_epoch and st.extra.get("counted_since_row", 0) >= _CLOSED_BY_ROW:
+        # an epoch row after the loop's own counted lines of that epoch ("Epoch: 001/100 | Batch 120/156 | Cost: .."
+        # then "Epoch: 001/100 Train Acc.: 63.35% | Validation Acc.: 62.12%"; TF1's "Minibatch: 1400 | Cost: .."
+        # then "Epoch: 001 | AvgCost: .."): it closes the epoch, at the last step counted; its epoch number is no
+        # position in that count (read as one, the step went back from 15564 to 1 every epoch)
+        if not evalish:
+            st.extra["counted_since_row"] = 0
+            st.extra["closing_rows"] = st.extra.get("closing_rows", 0) + 1
+        return Record(None, metrics, eval=evalish, epoch=epoch)
+    if from_epoch:
+        step = epoch  # per-epoch logs ("Epoch: 0005 cost = 0.12"): the epoch is the step
+    elif step is not None and not evalish:
+        st.extra["counted_since_row"] = st.extra.get("counted_since_row", 0) + 1
     return Record(step, metrics, eval=evalish, epoch=epoch, from_epoch=from_epoch)
 
 
