@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from textlog_support import points as _points
 from traindoc.ingest.loader import load_run
 from traindoc.ingest.readers.textlog_formats import State, parse_deepspeed
 
@@ -14,9 +15,6 @@ _ENGINE = ("[2023-04-18 01:46:59,142] [INFO] [logging.py:96:log_dist] [Rank 0] s
            "lr=[9.6e-06, 9.6e-06], mom=[(0.9, 0.95), (0.9, 0.95)]")
 
 
-def _points(run, name: str) -> list[tuple[int, float]]:
-    s = run.series(name)
-    return [(int(a), round(float(b), 4)) for a, b in zip(s.steps, s.values, strict=True)]
 
 
 def test_sft_perplexity_and_reward_accuracy_are_held_out_points_on_the_last_engine_step(tmp_path: Path):

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from textlog_support import points as _points
 from traindoc.ingest.loader import load_run
 from traindoc.ingest.readers.textlog_formats import State, parse_dl4j
 
@@ -19,9 +20,6 @@ def _log(tmp_path: Path, lines: list[str]) -> Path:
     return p
 
 
-def _points(run, name: str) -> list[tuple[int, float]]:
-    s = run.series(name)
-    return [(int(a), round(float(b), 4)) for a, b in zip(s.steps, s.values, strict=True)]
 
 
 def _block(acc: str) -> list[str]:

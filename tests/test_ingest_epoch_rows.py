@@ -7,21 +7,8 @@ case and a case it must leave alone."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
-from traindoc.ingest.loader import load_run
-
-
-def _log(tmp_path: Path, text: str):
-    p = tmp_path / "train.log"
-    p.write_text(text)
-    return load_run([p])
-
-
-def _points(run, name: str) -> list[tuple[int, float]]:
-    s = run.series(name)
-    assert s is not None, f"no series {name}: {sorted(run.metrics)}"
-    return [(int(a), round(float(b), 4)) for a, b in zip(s.steps, s.values, strict=True)]
+from textlog_support import load_text as _log
+from textlog_support import points as _points
 
 
 def _restarts(run) -> list[str]:

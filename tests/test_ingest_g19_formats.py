@@ -6,25 +6,12 @@ leave alone."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
-from traindoc.ingest.loader import load_run
+from textlog_support import load_text as _log
+from textlog_support import points as _points
 from traindoc.ingest.readers._deepspeech_console import parse_deepspeech_console
 from traindoc.ingest.readers._frcnn_pytorch_console import parse_frcnn_pytorch
 from traindoc.ingest.readers._wav2letter_log import parse_wav2letter
 from traindoc.ingest.readers.textlog_formats import State
-
-
-def _log(tmp_path: Path, text: str, name: str = "train.log"):
-    p = tmp_path / name
-    p.write_text(text)
-    return load_run([p])
-
-
-def _points(run, name: str) -> list[tuple[int, float]]:
-    s = run.series(name)
-    assert s is not None, f"no series {name}: {sorted(run.metrics)}"
-    return [(int(a), round(float(b), 4)) for a, b in zip(s.steps, s.values, strict=True)]
 
 
 def _w2l(*rows: str) -> str:

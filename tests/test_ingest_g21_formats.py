@@ -6,18 +6,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from traindoc.ingest.loader import load_run
+from textlog_support import load_text, points
 from traindoc.ingest.readers._deeplearntoolbox_log import parse_deeplearntoolbox
 from traindoc.ingest.readers.textlog_formats import State
 
 
 def _points(tmp_path: Path, text: str, name: str) -> list[tuple[int, float]]:
-    p = tmp_path / "train.log"
-    p.write_text(text)
-    run = load_run([p])
-    s = run.series(name)
-    assert s is not None, f"no series {name}: {sorted(run.metrics)}"
-    return [(int(a), round(float(b), 5)) for a, b in zip(s.steps, s.values, strict=True)]
+    return points(load_text(tmp_path, text), name, digits=5)
 
 
 OLD = (

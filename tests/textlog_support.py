@@ -21,3 +21,19 @@ def read_text(tmp_path: Path, text: str, name: str = "train.log") -> Run:
     path = tmp_path / name
     path.write_text(text)
     return read(path)
+
+
+def load_text(tmp_path: Path, text: str, name: str = "train.log") -> Run:
+    """`text` written to tmp_path/name and loaded as `traindoc diagnose` loads a run (every reader, the run's meta)."""
+    from traindoc.ingest.loader import load_run
+
+    path = tmp_path / name
+    path.write_text(text)
+    return load_run([path])
+
+
+def points(run: Run, name: str, digits: int = 4) -> list[tuple[int, float]]:
+    """A series as (step, value) pairs, values rounded; fails naming the series the run has when `name` is absent."""
+    s = run.series(name)
+    assert s is not None, f"no series {name}: {sorted(run.metrics)}"
+    return [(int(a), round(float(b), digits)) for a, b in zip(s.steps, s.values, strict=True)]

@@ -2254,11 +2254,15 @@ _SPLIT_PAIR = re.compile(
     r"(?=[\s,;.]|$)", re.I)
 
 
-def _split_pair(m: re.Match) -> str:
-    word, split = m.group(1), m.group(2).lower()
+def _two_splits(whole: str, word: str, split: str, train: str, held: str) -> str:
+    """A training value under the name and the held-out one under the split's prefix (a non-metric name left as is)."""
     if not _METRICY.search(word):
-        return m.group(0)
-    return f"; {word}={m.group(3)}; {_HELD_OUT_PREFIX[split]}{word}={m.group(4)} "
+        return whole
+    return f"; {word}={train}; {_HELD_OUT_PREFIX[split.lower()]}{word}={held} "
+
+
+def _split_pair(m: re.Match) -> str:
+    return _two_splits(m.group(0), m.group(1), m.group(2), m.group(3), m.group(4))
 
 
 # The same with the splits before the name: "Train/Valid ACC: 0.152/0.145" (rasbt's deeplearning-models TF1
@@ -2269,10 +2273,7 @@ _SPLITS_THEN_NAME = re.compile(
 
 
 def _splits_then_name(m: re.Match) -> str:
-    word, split = m.group(2), m.group(1).lower()
-    if not _METRICY.search(word):
-        return m.group(0)
-    return f"; {word}={m.group(3)}; {_HELD_OUT_PREFIX[split]}{word}={m.group(4)} "
+    return _two_splits(m.group(0), m.group(2), m.group(1), m.group(3), m.group(4))
 
 
 # An accuracy printed as a split word and a percentage alone: "Epoch: 001/100 | Train: 95.37% | Validation: 81.92%"
