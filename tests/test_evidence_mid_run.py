@@ -89,6 +89,22 @@ def test_lr_too_low_reads_a_flat_loss_only_from_the_start_and_learning_in_any_wi
     assert learns and learns[0].strength <= 0.25
 
 
+
+def _lr_only(first: int, lr: float, n: int = 40, gap: int = 10) -> Run:
+    run = Run()
+    run.add_series(_series("lr", first, gap, [lr] * n))
+    return run.finalize()
+
+
+def test_lr_too_low_from_an_lr_alone_is_held_below_half_when_the_lr_lines_start_mid_run() -> None:
+    # the tail of an engine log that prints the LR and no loss: the LR at the end of a decay is far under the
+    # configured one, so its distance alone is a candidate; the same LR lines from step 0 keep their reading
+    start = detect_lr_too_low(_lr_only(0, 1e-6))
+    tail = detect_lr_too_low(_lr_only(5000, 1e-6))
+    assert start and start[0].strength > 0.5
+    assert tail and tail[0].strength <= 0.45
+    assert any("starts mid-run" in e for e in tail[0].evidence)
+
 def _epoch_log(first: int, tmp_path: Path) -> Run:
     """The resnet-doc console ("resnet-18 - Epoch i/49", then train and test lines), from epoch `first`: a reader
     that numbers its points by line order starts them at 1 whatever epoch the log starts in."""

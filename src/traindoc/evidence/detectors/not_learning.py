@@ -1342,11 +1342,15 @@ def detect_lr_too_low(run: Run) -> list[Finding]:
         strength += 0.35
     if gmed is not None and gmed > 1e-4:
         strength += 0.05
-    if not flat and loss is not None and mid_run(run, loss):
+    # the series that shows where the log starts: the loss, else the logged LR (a log whose excerpt holds the LR
+    # lines and no loss, such as the tail of a DeepSpeed engine log)
+    anchor = loss if loss is not None else _lr_series(run)
+    if not flat and anchor is not None and mid_run(run, anchor):
         # a log that starts mid-run shows neither the early descent, where most of the loss is lost, nor the LR
         # before its decay (the last screenful of a linear or cosine schedule logs an LR far under the configured
         # one): with no flat stretch it can show, the LR's distance alone is a candidate, as lr_too_high's is
-        where = late_window(run) or "the log starts mid-run (its first loss is many logging intervals after step 0)"
+        where = late_window(run) or (f"the log starts mid-run (its first {anchor.name} is many logging intervals "
+                                     "after step 0)")
         ev.append(f"{where}: the early descent is not in the log, nor the LR before any decay, so the LR alone is a "
                   "candidate, not a cause")
         strength = min(strength, 0.45)
