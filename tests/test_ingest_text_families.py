@@ -241,6 +241,20 @@ def test_marian_updates_cost_and_validation(tmp_path):
     assert values(run, "eval_ppl") == {1000: pytest.approx(6.66287)}
 
 
+def test_marian_gnorm_is_the_grad_norm(tmp_path):
+    # marian-dev-699-fp16-cost-nan-gnorm-2080ti: the display line's gNorm is read, a nan cost stays a nan loss
+    run, src = read(tmp_path, (
+        "[2020-09-05 20:22:04] Ep. 1 : Up. 100 : Sen. 46,750 : Cost 314.00448608 : Time 35.20s : 5532.88 words/s : "
+        "gNorm 20126.2366\n"
+        "[2020-09-05 20:22:42] Ep. 1 : Up. 300 : Sen. 137,255 : Cost nan : Time 17.18s : nan words/s : "
+        "gNorm 41172.8250\n"
+    ))
+    assert src.format == "text_log:marian"
+    assert values(run, "grad_norm") == {100: pytest.approx(20126.2366), 300: pytest.approx(41172.825)}
+    assert values(run, "loss")[100] == pytest.approx(314.00448608)
+    assert math.isnan(values(run, "loss")[300])
+
+
 def test_flair_iterations_and_dev_lines(tmp_path):
     # flair-docs-upos-tagger-epoch1: the DEV line is validation, the "EPOCH n done" mean adds nothing
     run, src = read(tmp_path, (

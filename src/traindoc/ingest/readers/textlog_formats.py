@@ -1238,6 +1238,9 @@ def parse_opennmt(line: str, st: State) -> Record | None:
 # script's score, bleu, ...). "Up." counts updates: the step.
 _MARIAN_TRAIN = re.compile(rf"^Ep\. (\d+) : Up\. (\d+) : .*?\bCost ({NUM})(.*)$")
 _MARIAN_LR = re.compile(rf": L\.r\. ({NUM})")
+# "... : 5532.88 words/s : gNorm 20126.2366": the global gradient norm that later Marian builds print on the display
+# line (marian-dev#699); a nan/inf norm is kept, it is evidence like a nan cost
+_MARIAN_GNORM = re.compile(rf": gNorm ({NUM})")
 _MARIAN_VALID = re.compile(rf"^\[valid\] Ep\. (\d+) : Up\. (\d+) : ([\w-]+) : ({NUM})\b")
 # ce-mean-words is per target word, like the training cost; cross-entropy (Marian's ce-mean) sums over a sentence
 _MARIAN_VALID_NAMES = {"ce-mean-words": "eval_loss", "perplexity": "eval_ppl"}
@@ -1253,6 +1256,9 @@ def parse_marian(line: str, st: State) -> Record | None:
         lr = _MARIAN_LR.search(m.group(4))
         if lr and parse_number(lr.group(1)) is not None:
             metrics["lr"] = parse_number(lr.group(1))
+        gnorm = _MARIAN_GNORM.search(m.group(4))
+        if gnorm and parse_number(gnorm.group(1)) is not None:
+            metrics["grad_norm"] = parse_number(gnorm.group(1))
         return Record(int(m.group(2)), metrics, epoch=int(m.group(1)))
     m = _MARIAN_VALID.match(line)
     if m:
