@@ -14,7 +14,11 @@ people save it:
 - a JSON array of per-epoch records (`json.dump([{"epoch": 1, "train_loss": ...}, ...])`), with its step column;
   skorch's `net.history` as `save_params(f_history=...)` writes it is one: each epoch record opens with its
   `batches` list (per-batch `train_loss` / `valid_loss` and, under an `LRScheduler` callback, `event_lr`); the epoch
-  fields are read, and the LR is the one of the epoch's last training batch (or the epoch's own `event_lr`).
+  fields are read, and the LR is the one of the epoch's last training batch (or the epoch's own `event_lr`);
+- an excerpt of such an array pasted into a thread: a few records with the array's brackets cut and the comma after
+  the last one kept (`{"main/loss": ..., "epoch": 9, "iteration": 122600},` -- Chainer's and ESPnet1's `log` report
+  is a JSON array of these records). Every record of an excerpt is read, as the text-log reader reads every pasted
+  line: the diagnosis's few-point gate, not the reader, decides what two or three points can establish.
 
 The mapping has no step column: Keras appends one value per epoch, so a list's position is its epoch (steps 1..n,
 as `Epoch i/N` counts them); a pandas mapping keeps its own integer row index. A name that is a step or epoch
@@ -56,6 +60,9 @@ _HEAD_ENTRY = re.compile(rf"""["']([^"'\n]{{1,80}})["']\s*:\s*(?:\[\s*(?:np\.\w+
 _HEAD_RECORD = re.compile(r"""^\[\s*\{[^\[\]{}]{0,4000}\}""")
 # skorch's History: each epoch record opens with its list of batch records
 _HEAD_SKORCH = re.compile(r"""^\[\s*\{\s*"batches"\s*:\s*\[""")
+# an excerpt of a JSON array of records: its first record with no `[` before it
+_HEAD_BARE_RECORD = re.compile(r"""^\{[^\[\]{}]{0,4000}\}\s*,""")
+EXCERPT_MIN_VALUES = 1  # a pasted excerpt keeps every record it shows (see the module docstring)
 _SKORCH_LR = "event_lr"  # what skorch's LRScheduler callback records, per batch or per epoch
 _STEP_NAMES = {k.lower() for k in STEP_KEYS} | {"epoch", "epochs"}
 _PICKLE_SUFFIXES = (".pkl", ".pickle", ".p")
@@ -77,19 +84,44 @@ def sniff(path: Path, head: bytes) -> float:
         if _HEAD_SKORCH.match(text):
             return CONFIDENT if '"epoch"' in text and _METRIC_KEY.search(text) else 0.0
         first = _HEAD_RECORD.match(text)
-        if first is None:
-            return 0.0
-        try:
-            record = json.loads(first.group(0)[1:].strip())
-        except ValueError:
-            return 0.0
-        keys = {str(k).lower() for k in record} if isinstance(record, dict) else set()
-        numeric = [k for k, v in record.items() if isinstance(v, (int, float))] if keys else []
-        return CONFIDENT if keys & _STEP_NAMES and any(_METRIC_KEY.search(k) for k in numeric) else 0.0
+        return CONFIDENT if first is not None and _is_record(first.group(0)[1:]) else 0.0
     if not text.startswith("{"):
         return 0.0
+    bare = _HEAD_BARE_RECORD.match(text)
+    if bare is not None and _is_record(bare.group(0).rstrip().rstrip(",")):
+        return CONFIDENT
     keys = [m.group(1) for m in _HEAD_ENTRY.finditer(text[:4096])]
     return CONFIDENT if any(_METRIC_KEY.search(k) for k in keys) else 0.0
+
+
+def _is_record(text: str) -> bool:
+    """True when `text` is one JSON object with a step-like key and a metric-named number: a per-epoch record."""
+    try:
+        record = json.loads(text.strip())
+    except ValueError:
+        return False
+    if not isinstance(record, dict):
+        return False
+    keys = {str(k).lower() for k in record}
+    numeric = [k for k, v in record.items() if isinstance(v, (int, float)) and not isinstance(v, bool)]
+    return bool(keys & _STEP_NAMES) and any(_METRIC_KEY.search(str(k)) for k in numeric)
+
+
+def _records_excerpt(text: str) -> list[Any] | None:
+    """The records of a pasted excerpt of a JSON array of records (brackets cut, a trailing comma kept), or None."""
+    body = text.strip()
+    if not body.startswith("{"):
+        return None
+    body = body.rstrip().rstrip(",").rstrip()
+    if body.endswith("]"):  # the array's end kept, its start cut
+        body = body[:-1].rstrip().rstrip(",")
+    try:
+        top = json.loads(f"[{body}]")
+    except (ValueError, RecursionError):
+        return None
+    if isinstance(top, list) and top and all(isinstance(r, dict) for r in top):
+        return top
+    return None
 
 
 def _mapping(path: Path, data: bytes) -> dict[str, Any] | list[Any]:
@@ -111,6 +143,9 @@ def _mapping(path: Path, data: bytes) -> dict[str, Any] | list[Any]:
         top = None
     if isinstance(top, (dict, list)):
         return top
+    excerpt = _records_excerpt(text)
+    if excerpt is not None:
+        return _Excerpt(excerpt)
     # a printed dict: each 'name': [values] entry (a repr, so no JSON: single quotes, nan, np.float32(...))
     out: dict[str, Any] = {}
     for m in _PRINTED_ENTRY.finditer(text):
@@ -195,11 +230,16 @@ def add_histories(top: dict[Any, Any], run: Run, spath: str, nested: bool = Fals
     return names
 
 
+class _Excerpt(list):  # type: ignore[type-arg]
+    """The records of a pasted excerpt (read with EXCERPT_MIN_VALUES, not MIN_VALUES)."""
+
+
 def add_records(records: list[Any], run: Run, spath: str) -> list[str]:
     """A JSON array of per-epoch records: each numeric, metric-named field a series on the records' step column
     (`pick_step_key`, else `epoch`, else the record's position)."""
+    least = EXCERPT_MIN_VALUES if isinstance(records, _Excerpt) else MIN_VALUES
     rows = [r for r in records if isinstance(r, dict)]
-    if len(rows) < MIN_VALUES:
+    if len(rows) < least:
         return []
     keys = {k for r in rows[:100] for k in r if isinstance(k, str)}
     step_key = pick_step_key(keys) or next((k for k in keys if k.lower() in _STEP_NAMES), None)
@@ -223,7 +263,7 @@ def add_records(records: list[Any], run: Run, spath: str) -> list[str]:
     names = []
     for k, (steps, vals) in columns.items():
         name = history_metric_name(k)
-        if len(vals) >= MIN_VALUES and name not in names:
+        if len(vals) >= least and name not in names:
             run.add_series(Series(name, np.asarray(steps), np.asarray(vals, dtype=np.float64), spath))
             names.append(name)
     return names
@@ -249,7 +289,8 @@ def read(path: Path, run: Run) -> Source:
     source = Source(str(path), "history_dict")
     names = add_records(top, run, str(path)) if isinstance(top, list) else add_histories(top, run, str(path))
     if not names:
-        raise ReadError(f"{path.name}: no metric with >= {MIN_VALUES} numeric values in the history")
+        least = EXCERPT_MIN_VALUES if isinstance(top, _Excerpt) else MIN_VALUES
+        raise ReadError(f"{path.name}: no metric with >= {least} numeric values in the history")
     source.metrics = names
     source.records = max(len(run.series(n) or ()) for n in names)
     return source

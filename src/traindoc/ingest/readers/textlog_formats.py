@@ -879,10 +879,25 @@ def parse_litgpt(line: str, st: State) -> Record | None:
 # tqdm bars with a metrics postfix (Lightning, accelerate loops, torchtune): "Epoch 0:   6%|██ | 32040/500150
 # [6:28:43<94:39:17,  1.37it/s, loss=2.6, v_num=95nc, reduced_train_loss=2.590, global_step=3.2e+4]". The step is
 # global_step when printed, else epoch*total + batch; a bar without an epoch that restarts from 0 continues the count.
+# The rate's unit is tqdm's `unit` argument ("it" by default; "img", "batch", "samples", "B" where a script names its
+# items): "79/79 [00:12<00:00,  6.33img/s, loss (batch)=-9.27e+5]" (Pytorch-UNet).
 _BAR = re.compile(
     r"^(?P<desc>.{0,200}?):?\s*\d+%\|[^|]*\|\s*(?P<n>\d+)/(?P<total>\d+)\s*"
-    r"\[[^\]]*?,\s*[\d.?]+\s*(?:it/s|s/it)(?P<post>(?:,[^\]]*)?)\]"
+    r"\[[^\]]*?,\s*[\d.?]+\s*(?:[A-Za-z]{1,12}/s|s/[A-Za-z]{1,12})(?P<post>(?:,[^\]]*)?)\]"
 )
+# a postfix key set_postfix(**{"loss (batch)": x}) wrote with a qualifier saying which loss it is: the batch's own
+# (the per-step training loss a bar shows), not another split's; the qualifier is dropped from the name
+_POSTFIX_QUALIFIED = re.compile(
+    rf"(?:^|,)\s*([A-Za-z_][\w./]*) \((?:batch|step|iter|train|running|avg|mean|curr|current)\)\s*=\s*({NUM})\s*(?=,|$)"
+)
+
+
+def _bar_postfix(post: str) -> dict[str, float]:
+    """The metrics of a bar's postfix: `key=value` pairs, a key with a batch/step qualifier read as its bare name."""
+    metrics = pairs(post)
+    for m in _POSTFIX_QUALIFIED.finditer(post):
+        _put(metrics, m.group(1), m.group(2))
+    return metrics
 _DESC_EPOCH = re.compile(r"(?:Epoch|epoch|Ep)\s*[:#]?\s*(\d+)")
 # torchtune's bar description: "1|5|Loss: 1.2345"
 _TORCHTUNE_DESC = re.compile(rf"^(\d+)\|(\d+)\|Loss: ({NUM})")
@@ -893,7 +908,7 @@ def parse_lightning_bar(line: str, st: State) -> Record | None:
     if not m:
         return None
     desc = m.group("desc").strip()
-    metrics = {k: v for k, v in pairs(m.group("post")).items() if k != "v_num"}
+    metrics = {k: v for k, v in _bar_postfix(m.group("post")).items() if k != "v_num"}
     tune = _TORCHTUNE_DESC.match(desc)
     if tune:
         _put(metrics, "loss", tune.group(3))
@@ -982,6 +997,40 @@ def parse_pytorch_examples(line: str, st: State) -> Record | None:
         if m.group(3) and int(m.group(3)):
             metrics["val_accuracy"] = int(m.group(2)) / int(m.group(3))
         return Record(None, metrics, eval=True)
+    return None
+
+
+# Pytorch-UNet's first console (milesial/Pytorch-UNet train.py, 2018-2019): "Starting epoch 3/10." opens an epoch,
+# each batch prints "{i * batch_size / N_train:.4f} --- loss: {loss:.6f}" (the fraction of the epoch done, then that
+# batch's loss), "Epoch finished ! Loss: x" the epoch's mean and "Validation Dice Coeff: y" the evaluation. The
+# fraction is no step: the batch lines are counted from the file's first one, each its own point (read as the
+# epoch's number, an epoch of batches would fold into one point). The epoch mean repeats the batch losses and is
+# not kept as a second training loss.
+_UNET_EPOCH = re.compile(r"^Starting epoch (\d+)/(\d+)\.?\s*$")
+_UNET_BATCH = re.compile(rf"^[01]\.\d{{4}} --- loss: ({NUM})\s*$")
+_UNET_EPOCH_END = re.compile(rf"^Epoch finished ! Loss: ({NUM})\s*$")
+_UNET_DICE = re.compile(rf"^Validation Dice Coeff: ({NUM})\s*$")
+
+
+def parse_unet_progress(line: str, st: State) -> Record | None:
+    m = _UNET_BATCH.match(line)
+    if m:
+        n = st.extra.get("unet_batches", 0) + 1
+        st.extra["unet_batches"] = n
+        metrics: dict[str, float] = {}
+        _put(metrics, "loss", m.group(1))
+        return Record(n, metrics, epoch=st.extra.get("unet_epoch")) if metrics else None
+    m = _UNET_EPOCH.match(line)
+    if m:
+        st.extra["unet_epoch"] = int(m.group(1))
+        return None
+    if _UNET_EPOCH_END.match(line):
+        return None
+    m = _UNET_DICE.match(line)
+    if m and "unet_batches" in st.extra:
+        metrics = {}
+        _put(metrics, "val_dice", m.group(1))
+        return Record(None, metrics, eval=True) if metrics else None
     return None
 
 
@@ -2230,17 +2279,19 @@ def _is_phrase(m: re.Match) -> str:
 # "Cost after epoch 0: 0.690736" (the deeplearning.ai course notebooks' `print_cost` lines, copied into countless
 # numpy loops). Left to the step phrase alone, the name would be cut from its value ("Cost ; step=1000: 0.69"); the
 # whole sentence becomes "step=1000; Cost=0.69" instead. Only a name the metric words know (cost, loss, accuracy ...)
-# is taken, so "Saved after epoch 3: 12 files" stays as printed.
+# is taken, so "Saved after epoch 3: 12 files" stays as printed. "for" reads the same, with a colon after the unit
+# and the value as a one-element list: "loss for step: 622 = [-0.9068]" (brain-segmentation-pytorch's per-step
+# print); read as a pair, the step number became the loss.
 _NAME_AFTER_STEP = re.compile(
-    rf"\b([A-Za-z][\w-]*)\s+(?:after|at)\s+(step|iteration|iter|update|batch|epoch)\s+(\d+)\s*[:=]\s*({NUM})"
-    r"(?=[\s,;]|$)", re.I)
+    rf"\b([A-Za-z][\w-]*)\s+(?:after|at|for)\s+(step|iteration|iter|update|batch|epoch)(?:\s*:\s*|\s+)(\d+)\s*[:=]\s*"
+    rf"(?:\[\s*({NUM})\s*\]|({NUM}))(?=[\s,;]|$)", re.I)
 
 
 def _name_after_step(m: re.Match) -> str:
     if not _METRICY.search(m.group(1)):
         return m.group(0)
     unit = "epoch" if m.group(2).lower() == "epoch" else "step"
-    return f"; {unit}={m.group(3)}; {m.group(1)}={m.group(4)} "
+    return f"; {unit}={m.group(3)}; {m.group(1)}={m.group(4) or m.group(5)} "
 
 
 # A split named by a heading line of its own, the metric on the next line: "On the training set:" / "Accuracy: 0.948"
@@ -2307,7 +2358,7 @@ def _sentences(line: str) -> str:
         line = _OF_PHRASE.sub(_of_phrase, line)
     if " is " in line or " was " in line or " equals " in line:
         line = _IS_PHRASE.sub(_is_phrase, line)
-    if "fter " in line or "at " in line or "At " in line or "AT " in line:  # most lines have no step phrase
+    if "fter " in line or "at " in line or "At " in line or "AT " in line or " for " in line:  # most lines have none
         line = _NAME_AFTER_STEP.sub(_name_after_step, line)
         line = _STEP_PHRASE.sub(_step_phrase, line)
     return line
@@ -2718,6 +2769,7 @@ FORMATS: list[Format] = [
     Format("rich_bar", parse_rich_bar),
     Format("accelerate_epoch", parse_accelerate_epoch),
     Format("pytorch_examples", parse_pytorch_examples),
+    Format("unet_progress", parse_unet_progress),
     Format("word_lm", parse_word_lm),
     Format("llmc", parse_llmc),
     Format("caffe", parse_caffe),
