@@ -1091,6 +1091,38 @@ def detect_drift_up_schedule(run: Run) -> list[Finding]:
                                     "drift_up": True})]
 
 
+# An output that is the same for every input (never_learned's `constant` or `unchanging`) is what units passing no
+# signal give, and dead_units lists it (CONSTANT_OUTPUT). What kills units that were alive at a standard init is an
+# oversized update: "a large gradient flowing through a ReLU neuron could cause the weights to update in such a way
+# that the neuron will never activate on any datapoint again ... as much as 40% of your network can be dead if the
+# learning rate is set too high" (CS231n, "Commonly used activation functions"; evidence/dead_origin.py); a sigmoid or
+# tanh pushed into saturation by a large step is the same picture. So an LR too high is the look-alike an engineer
+# checks beside dead units for a constant output, listed (never confirmed: the log shows neither the units nor the
+# LR) above a too-small LR, which leaves a freshly initialised net whose output still follows its input, and below
+# vanishing gradients' 0.38, so that the prior order of the other look-alikes is unchanged. Not listed when a stated
+# LR is inside its optimiser's range (nan_prior.lr_cleared), when a look-alike's own trace is in the log, or when the
+# loss drifts up at chance (detect_drift_up_lr lists the LR higher there).
+CONSTANT_OUTPUT_LR = 0.37
+
+
+def detect_constant_output_lr(run: Run) -> list[Finding]:
+    """A run that never learns with an output that ignores its input: an LR too high listed as what killed or
+    saturated the units (CONSTANT_OUTPUT_LR, a listing below 0.5)."""
+    nl = never_learned(run)
+    if nl is None or not (nl.constant or nl.unchanging) or _explained(run):
+        return []
+    if _lr_rules_out_drift_readings(run) or drift_up_at_chance(run) is not None or "lr_too_high" in ruled_out(run):
+        return []
+    return [Finding("detect_constant_output_lr", "lr_too_high", CONSTANT_OUTPUT_LR,
+                    "the output ignores its input: units killed or saturated by an oversized step are a reading",
+                    [*nl.evidence, "an output that is the same for every input is what dead or saturated units give, "
+                     "and an update too large for the run is what kills or saturates units that were alive at the "
+                     "start (CS231n: up to 40% of a ReLU net dead at a learning rate set too high); no LR is stated "
+                     "to confirm it"],
+                    nl.first_step, {"chance_classes": nl.k, "chance_level": nl.level, "listing": True,
+                                    "constant_output": True})]
+
+
 def unexplained_candidate(run: Run, cause: str, detector: str) -> list[Finding]:
     """A look-alike listed (below 0.5) for a run that does not learn when nothing in the log tells them apart;
     none for a look-alike the log rules out (`ruled_out`)."""
@@ -1807,4 +1839,4 @@ def detect_label_prior_plateau(run: Run) -> list[Finding]:
 DETECTORS = [detect_lr_too_low, detect_scheduler_misuse, detect_lr_collapse, detect_vanishing_gradients,
              detect_saturating_depth, detect_frozen_params, detect_dead_units, detect_dead_init, detect_loss_at_chance,
              detect_chance_labels, detect_memorised_noise_labels, detect_learned_then_lost, detect_heldout_unchanged,
-             detect_label_prior_plateau, detect_drift_up_lr, detect_drift_up_schedule]
+             detect_label_prior_plateau, detect_drift_up_lr, detect_drift_up_schedule, detect_constant_output_lr]

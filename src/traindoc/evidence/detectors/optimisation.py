@@ -33,6 +33,7 @@ from traindoc.evidence.context import (
     run_length,
     spikes,
 )
+from traindoc.evidence.detectors.bouncing import rows_are_epochs
 from traindoc.evidence.finding import Finding
 from traindoc.evidence.grad_total import total_grad_norm
 from traindoc.evidence.growth import compounding_growth
@@ -105,6 +106,42 @@ def _grad_grows_with_loss(g, d) -> str | None:
             f"there at every point between: the updates are leaving the basin, a step size past the stable range")
 
 
+# Consecutive rises of an epoch-mean training loss, ending at its last row, that make a sustained climb. Epoch means
+# of a run that is not getting worse are exchangeable noise around a flat or falling trend at worst: CLIMB_RISES
+# rises in a row put the last CLIMB_RISES + 1 rows in increasing order, which such noise does with probability
+# 1/(CLIMB_RISES + 1)! = 1/720 (runs up and down, Wald & Wolfowitz 1940); a falling trend makes it rarer still. A
+# rebound (one bad epoch, a data-order effect) goes back down within that span; gradient descent whose step is
+# past the stable range raises the training error it is minimising epoch after epoch (Goodfellow et al. 2016,
+# §11.4.1: an LR too large makes the training error increase). Per-step losses and running averages are left out:
+# a running mean drifts up for many rows after one bad batch, so only rows that are each an epoch's are read.
+CLIMB_RISES = 5
+CLIMB_STRENGTH = 0.6
+
+
+def _epoch_climb(run: Run, loss, d) -> str | None:
+    """Why the epoch-mean training loss climbs for good (for the evidence), or None: its last CLIMB_RISES + 1 rows,
+    all after its minimum, strictly increasing, each row an epoch's, and the training accuracy (where logged) falling
+    over the same rows (a loss that rises while the fit improves is the model's confidence, not the optimiser)."""
+    st, v = loss.finite()
+    if v.size < CLIMB_RISES + 2 or v.size != len(loss.values) or not rows_are_epochs(run, st):
+        return None
+    tail, tst = v[-(CLIMB_RISES + 1):], st[-(CLIMB_RISES + 1):]
+    if int(tst[0]) < d.min_step or not bool((np.diff(tail) > 0).all()):
+        return None
+    acc, fell = run.series("accuracy"), False
+    if acc is not None:
+        ast, av = acc.finite()
+        inside = av[(ast >= tst[0]) & (ast <= tst[-1])]
+        if inside.size >= 2 and float(inside[-1]) >= float(inside[0]):
+            return None
+        fell = inside.size >= 2
+    return (f"the epoch-mean training loss rose at each of the last {CLIMB_RISES} epochs ({fmt(float(tail[0]))} at "
+            f"step {int(tst[0])} -> {fmt(float(tail[-1]))} at step {int(tst[-1])})"
+            + (" while the training accuracy fell" if fell else "")
+            + f": noise orders {CLIMB_RISES + 1} epochs so one time in 720, the optimiser is undoing the fit "
+              f"{cite_series(loss)}")
+
+
 def _instability_evidence(run: Run) -> tuple[list[str], int | None, float, dict]:
     """Symptoms of an unstable optimisation: grad-norm spikes, loss divergence, NaN after a blow-up.
     Returns evidence strings, the first step, a 0..1 severity and numbers."""
@@ -153,7 +190,12 @@ def _instability_evidence(run: Run) -> tuple[list[str], int | None, float, dict]
             # ... unless the rise is an order of magnitude or more: no noise climbs 10x, one point is enough
             rise_sev = min(1.0, 0.4 + d.rise) if after >= 3 or d.rise >= 9 else 0.3
             back = _given_back(loss, d)
-            if mid_run(run, loss) and d.rise < BLOW_UP - 1:
+            climb = _epoch_climb(run, loss, d)
+            if climb is not None:
+                # a sustained climb of the epoch means is no rebound, however much of the fall it has given back yet
+                ev.append(climb)
+                nums["climb"] = True
+            elif mid_run(run, loss) and d.rise < BLOW_UP - 1:
                 # an excerpt that starts mid-run: its first value is no initial loss, so how much of the training the
                 # rise gives back is unknown, and a rise inside it that ends above that value has not undone the
                 # run; short of 10x its minimum (a blow-up at any start) it weighs as a rebound does
@@ -434,6 +476,13 @@ def detect_lr_too_high(run: Run) -> list[Finding]:
             sym.append("the loss undid the training (it ended above its first value, 10x its minimum or beyond any "
                        "vocabulary): the first reading is a step size beyond the stable range")
             strength += 0.1
+        if not in_range and nums.get("climb"):
+            # the training loss climbing epoch after epoch (_epoch_climb) with no LR range to clear the LR: the
+            # textbook reading of a step size past the stable range, weighed as a NaN with the LR above its range is
+            # (severity 0.6); a known optimiser's range that clears the LR leaves it at the in-range level above
+            sym.append("the training loss climbed at every one of the last epochs with no known LR range to clear "
+                       "the LR: the first reading is a step size beyond the stable range")
+            strength = max(strength, CLIMB_STRENGTH)
         if nan_lead and not in_range:
             # a NaN right after the loss climbed or while the LR was still rising, with no reference to clear the
             # LR: the divergence is the LR's until something else is shown (Goyal et al. 2017 warm up because the
