@@ -558,6 +558,12 @@ def _prefix_regex(prefix: str, line: Line) -> str | None:
     return "".join(parts)
 
 
+def _counted_mixed(rec: Record) -> bool:
+    """A held-out line with a step counter of its own that also names a training metric (module note at its use)."""
+    return rec.step is not None and not rec.from_epoch and any(
+        not canonical(k).startswith(("eval_", "test_")) for k in rec.metrics)
+
+
 class _Parser:
     """One file's parse state: the last step, traceback and warning-source skipping, implicit steps."""
 
@@ -927,7 +933,12 @@ class _Parser:
             step_before = self.last_step
             if rec is not None:
                 step = rec.step
-                if step is not None and not rec.eval:
+                # a counted line that carries a training metric beside held-out ones ("Ep 1 (Step 000050): Train
+                # loss 0.346, Val loss 0.325") is a training step as well as an evaluation: the lines without a step
+                # of their own that follow it ("Training accuracy: 100.00% | Validation accuracy: 92.50%") belong to
+                # it, not to a line-order count (which put them on steps 1..12 beside losses at steps 0..600)
+                trains = not rec.eval or _counted_mixed(rec)
+                if step is not None and trains:
                     self.explicit_seen = True
                     self.counter_seen = self.counter_seen or not rec.from_epoch
                 if step is None:
@@ -940,7 +951,7 @@ class _Parser:
                 other_rank = line.rank is not None and line.rank > 0
                 if rec.from_epoch and not other_rank:
                     step = self._epoch_only(rec, step, line_no)
-                if not rec.eval and not other_rank:
+                if trains and not other_rank:
                     if self.last_step is not None and step < self.last_step:
                         col.event("info", f"step went back from {self.last_step} to {step} (restart or resume)",
                                   step, "restart", line_no)

@@ -2779,6 +2779,7 @@ FORMATS: list[Format] = [
     Format("frcnn_pytorch", _own_module("_frcnn_pytorch_console", "parse_frcnn_pytorch")),
     Format("deeplearntoolbox", _own_module("_deeplearntoolbox_log", "parse_deeplearntoolbox")),
     Format("dl4j", parse_dl4j),
+    Format("nnabla_monitor", _own_module("_nnabla_monitor", "parse_nnabla_monitor")),
     Format("fasttext", parse_fasttext),
     Format("hf_metrics", parse_hf_metrics),
     Format("cntk", parse_cntk),
@@ -2801,6 +2802,8 @@ FORMATS: list[Format] = [
     Format("julia_show", parse_julia_show),
     Format("kv_table", parse_kv_table),
     Format("step_value", parse_step_value),
+    Format("counter_loss", _own_module("_counter_loss_print", "parse_counter_loss")),
+    Format("tslib_epoch", _own_module("_tslib_epoch", "parse_tslib_epoch")),
     Format("generic", parse_generic, specific=False),
 ]
 FORMAT_BY_NAME = {f.name: f for f in FORMATS}
