@@ -106,13 +106,3 @@ def test_bad_batch_on_the_wenet_log() -> None:
     run = load_run([REALWORLD / "wenet-496-nan-all-ranks-bad-audio" / "run"])
     out = data.detect_nan_bad_batch(run)
     assert out and out[0].step == 20100
-
-
-def test_the_summary_names_the_bad_batch_among_the_readings() -> None:
-    from traindoc.diagnosis.build import diagnose
-    from traindoc.evidence import run_detectors
-
-    run = stable_then_nan(10, lr=1e-4)
-    doc = diagnose(run, ["run/train.log"], run_detectors(run))
-    assert "cannot tell" in doc["summary"] and "NaN/Inf in the inputs or labels" in doc["summary"]
-    assert "data_pipeline_bug" in doc["summary"]

@@ -101,10 +101,6 @@ def level_readings(findings: list[Finding]) -> list[str]:
 def summary(f: Finding, ranked: list[RankedCause], findings: list[Finding] | None = None) -> str:
     conf = {rc.cause: rc.confidence for rc in ranked}
     names = candidates(f)
-    if FROM_START not in names and any(x.detector == "detect_nan_bad_batch" for x in findings or []):
-        # one bad batch, listed after a NaN at once at an LR the log rules out (detectors/data.py): a reading the
-        # summary names with the others, last (nothing points at the batch over them)
-        names = names + [FROM_START]
     words = ", ".join(WORDS[c] for c in names[:-1]) + f" and {WORDS[names[-1]]}"
     before = ("no finite loss before it" if f.numbers.get("nan_from_start")
               else "no blow-up or LR change before it")
