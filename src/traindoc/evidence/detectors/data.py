@@ -551,12 +551,6 @@ def detect_nan_bad_batch(run: Run) -> list[Finding]:
     if inputs_first(run) is not None or confined_terms(run) is not None or box_only_total(run) is not None:
         return []
     loss = nan_watch_series(run)
-    if loss is not None:
-        st, v = loss.finite()
-        if bool((np.abs(v[st < ctx.step]) >= HUGE_START_LOSS).any()):
-            # a loss off every initial scale before the NaN is no stable training: a blow-up or off-scale data
-            # (detect_huge_loss_before_nan), not one bad batch out of ordinary ones
-            return []
     cite = f" {cite_series(loss)}" if loss is not None else ""
     ev = [f"the loss turns non-finite at step {ctx.step} and stays so{cite}, with no blow-up, climb or LR change "
           f"before it, and {why}",
