@@ -23,7 +23,6 @@ from traindoc.evidence.context import (
     late_window,
     loss_series,
     nan_context,
-    nan_watch_series,
     run_length,
     sample_report,
     stage_boundaries,
@@ -520,46 +519,6 @@ def detect_huge_loss_before_nan(run: Run) -> list[Finding]:
     return [Finding("detect_huge_loss_before_nan", "data_pipeline_bug", HUGE_START_STRENGTH,
                     "the loss is off every initial scale from its first point, then NaN", ev, int(st[0]),
                     {"first_loss": float(before[0]), "first_nonfinite_step": ctx.step})]
-
-
-# One bad sample's reading of a NaN at once: listed below the op's and float16's level (0.35, detectors/numerics.py),
-# since nothing in the log points at the batch rather than at an op or the precision, but among the candidates an
-# engineer checks (a corrupt file, a NaN/Inf stored in one sample, an empty or degenerate target)
-NAN_BAD_BATCH = 0.3
-
-
-def detect_nan_bad_batch(run: Run) -> list[Finding]:
-    """A loss that turns non-finite for good at once, after training at an LR that the log rules out (a stated LR
-    that clears it, or a stable stretch at it: evidence/nan_prior.py), with no blow-up, climb or LR change before
-    it. The NaN readings of that trace are an unguarded op, float16 overflow and one bad batch: a sample holding
-    NaN/Inf (a corrupt audio file, a NaN in a CSV row), or a target an op cannot take (an empty mask, a degenerate
-    box), reaches the forward pass once, its NaN gradient is applied and every later loss is NaN. detect_nan_inf
-    names the batch in its reading but no data candidate was listed; this lists it (below the report threshold:
-    the log cannot tell it from the other two). Where another trace already places the NaN (the held-out loss
-    first, some terms finite, the box term alone) that trace's own data reading stands instead."""
-    from traindoc.evidence import nan_prior  # here: nan_prior -> nan_box imports this module
-    from traindoc.evidence.nan_box import box_only_total
-
-    ctx = nan_context(run)
-    if ctx is None or not ctx.loss_nan or ctx.recovers or ctx.from_start or ctx.lr_lead:
-        return []
-    if any(c.value > c.reference[2] * 1.25 for c in configured_lrs(run)):
-        return []  # an LR above its reference range: the NaN is the LR's first (detectors/numerics.py, _lr_above)
-    why = nan_prior.lr_cleared(run) or nan_prior.stable_before_nan(run)
-    if why is None or nan_prior.lr_first(run):
-        return []
-    if inputs_first(run) is not None or confined_terms(run) is not None or box_only_total(run) is not None:
-        return []
-    loss = nan_watch_series(run)
-    cite = f" {cite_series(loss)}" if loss is not None else ""
-    ev = [f"the loss turns non-finite at step {ctx.step} and stays so{cite}, with no blow-up, climb or LR change "
-          f"before it, and {why}",
-          "one bad batch reads this trace as well as an unguarded op or float16 overflow: a sample holding NaN/Inf "
-          "(a corrupt file, a NaN in a row) or a target an op cannot take (an empty mask, a degenerate box) makes "
-          "that step's gradient NaN, and the update writes it into every weight; check the batch at that step"]
-    return [Finding("detect_nan_bad_batch", "data_pipeline_bug", NAN_BAD_BATCH,
-                    "a NaN at once after stable training: one bad batch is a reading", ev, ctx.step,
-                    {"first_nonfinite_step": ctx.step})]
 
 
 # A classifier's loss: a run that logs an accuracy is scored per target, and its cross-entropy (binary or categorical)
@@ -1331,7 +1290,6 @@ def detect_same_batch_every_step(run: Run) -> list[Finding]:
 
 DETECTORS = [detect_label_leakage, detect_train_below_heldout_first_epoch, detect_data_pipeline_bug,
              detect_loss_exactly_zero, detect_nan_from_start, detect_huge_loss_before_nan,
-             detect_nan_bad_batch,
              detect_heldout_nonfinite, detect_heldout_nan_first, detect_nan_confined_terms, detect_perfect_overlap,
              detect_curriculum_shock,
              detect_overfitting, detect_same_batch_every_step]
