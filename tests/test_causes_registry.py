@@ -106,7 +106,10 @@ def test_findings_carry_the_cause_that_registers_their_detector():
                                 "accuracy": [0.0987, 0.0987, 0.0987, 0.0987, 0.0987, 0.0987]},
                  # a loss pinned at ln 10 from the first epoch: an output that ignores its input (keras PR #4652's
                  # CIFAR-10 SGD example; dead units and an LR too high listed, detect_constant_output_lr)
-                 "pinned": {"loss": [2.3037, 2.3034, 2.3032, 2.3034, 2.3033, 2.3034, 2.3033, 2.3033]}}
+                 "pinned": {"loss": [2.3037, 2.3034, 2.3032, 2.3034, 2.3033, 2.3034, 2.3033, 2.3033]},
+                 # a loss off every initial scale at its first point, then NaN (OSVOS#24's 0-255 mask as the label;
+                 # detectors/data.py, detect_huge_loss_before_nan)
+                 "huge start": {"loss": [2.3e11, np.nan, np.nan, np.nan, np.nan]}}
     for label, cols in histories.items():
         run = Run()
         for name, vals in cols.items():
@@ -121,7 +124,7 @@ def test_findings_carry_the_cause_that_registers_their_detector():
     assert {"detect_steady_climb", "detect_epoch_compounding", "detect_first_epoch_above_heldout",
             "detect_epoch_spike", "detect_loss_bounces", "detect_loss_froze_after_moving",
             "detect_label_prior_plateau", "detect_unmeasured_loss", "detect_unmeasured_loss_fp16",
-            "detect_constant_output_lr"} <= seen
+            "detect_constant_output_lr", "detect_huge_loss_before_nan"} <= seen
     # a rule that reads a synthetic picture under a setting no synthetic run configures: the blow-up (nan_inf's)
     # with gradient accumulation 8 (detect_blow_up_under_accumulation)
     run = synthetic.make("nan_inf", 1)

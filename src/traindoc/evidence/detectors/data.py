@@ -11,6 +11,7 @@ import numpy as np
 from traindoc.causes.keys import KEYS
 from traindoc.evidence import heldout, heldout_trend, stats
 from traindoc.evidence.context import (
+    FIRST_LOG_STEP,
     cite_config,
     cite_series,
     cite_source,
@@ -19,11 +20,13 @@ from traindoc.evidence.context import (
     effective_batch,
     first_nonfinite,
     fix_site,
+    late_window,
     loss_series,
     nan_context,
     run_length,
     sample_report,
     stage_boundaries,
+    starts_at_first_interval,
     window_progress,
 )
 from traindoc.evidence.finding import Finding
@@ -474,6 +477,48 @@ def detect_nan_from_start(run: Run) -> list[Finding]:
     return [Finding("detect_nan_from_start", "data_pipeline_bug", NAN_FROM_START,
                     "non-finite loss from the first step: the data fed is one suspect", ev, ctx.step,
                     {"first_nonfinite_step": ctx.step})]
+
+
+# A loss already this large at its first logged point, where that point is the run's start: no loss of valid targets
+# through a network at initialisation reaches it. A cross-entropy starts at ln k (13.8 for a million classes) and
+# its clipped saturation caps a sample at 16.1 nats (Keras/TF's eps 1e-7) or 87.3 (Caffe's FLT_MIN; see
+# detect_saturated_output); a sum-reduced reconstruction loss over a whole batch stays well below too (a VAE on
+# 784-pixel images at batch 100 sums ~5.5e4 at its start; g6-kvfrans-vae logs 7.4e4 after 427 epochs); a
+# mean-squared error of 1e6 needs errors of 1e3 per element, which normalised targets never give. Two things reach
+# it: targets or inputs off the scale the loss expects (unnormalised regression targets, 0-255 masks or raw class ids
+# into a loss that is linear in them), or weights that already blew up inside the first logging interval.
+HUGE_START_LOSS = 1e6
+# listed at the level of the never-finite loss's reading (NAN_FROM_START): an LR far too high reads the same
+HUGE_START_STRENGTH = NAN_FROM_START
+
+
+def detect_huge_loss_before_nan(run: Run) -> list[Finding]:
+    """The loss is astronomically large (>= HUGE_START_LOSS) from its first logged point, which is the run's start,
+    never comes down to an ordinary value, and then goes non-finite for good without climbing into it (issue 8:
+    "data: NaN/huge values from the start"). The NaN readings of an op and of float16 say "no blow-up before it"
+    there; what the log does show is a loss off every initial scale from the first line, which off-scale targets or
+    inputs give as well as an LR that diverged within the first interval. Listed level with the never-finite loss's
+    data reading (below the report threshold): the LR's reading of the same trace stays beside it."""
+    ctx = nan_context(run)
+    loss = loss_series(run)
+    if ctx is None or loss is None or not ctx.loss_nan or ctx.recovers or ctx.lr_lead or ctx.finite_before == 0:
+        return []
+    if int(loss.steps[0]) > FIRST_LOG_STEP or not starts_at_first_interval(loss) or late_window(run) is not None:
+        return []  # an excerpt that starts later in the run: its first line is not the start
+    st, v = loss.finite()
+    before = v[st < ctx.step]
+    if before.size == 0 or float(np.abs(before).min()) < HUGE_START_LOSS:
+        return []
+    ev = [f"the loss is {fmt(float(before[0]))} at its first logged point (step {int(st[0])}) {cite_series(loss)}"
+          + (f" and never below {fmt(float(np.abs(before).min()))} before it" if before.size > 1 else "")
+          + f", then non-finite from step {ctx.step}",
+          f"no loss of valid targets starts near {fmt(HUGE_START_LOSS)} (a cross-entropy starts at ln k, a "
+          "normalised regression target near 1): targets or inputs off the scale the loss expects (unnormalised "
+          "targets, 0-255 masks or raw class ids) give it from the first batch, as an LR that diverged within the "
+          "first logging interval does; check a batch's targets and inputs, then the LR"]
+    return [Finding("detect_huge_loss_before_nan", "data_pipeline_bug", HUGE_START_STRENGTH,
+                    "the loss is off every initial scale from its first point, then NaN", ev, int(st[0]),
+                    {"first_loss": float(before[0]), "first_nonfinite_step": ctx.step})]
 
 
 # A classifier's loss: a run that logs an accuracy is scored per target, and its cross-entropy (binary or categorical)
@@ -1244,7 +1289,7 @@ def detect_same_batch_every_step(run: Run) -> list[Finding]:
 
 
 DETECTORS = [detect_label_leakage, detect_train_below_heldout_first_epoch, detect_data_pipeline_bug,
-             detect_loss_exactly_zero, detect_nan_from_start,
+             detect_loss_exactly_zero, detect_nan_from_start, detect_huge_loss_before_nan,
              detect_heldout_nonfinite, detect_heldout_nan_first, detect_nan_confined_terms, detect_perfect_overlap,
              detect_curriculum_shock,
              detect_overfitting, detect_same_batch_every_step]
