@@ -30,6 +30,11 @@ CAUSE = Cause(
         ExplainedBy("label_leakage", 0.5),
         ExplainedBy("lr_too_high", 0.6),
         ExplainedBy("data_pipeline_bug", 0.5),
+        # gradients never cleared are summed over the pass, so every step is larger than the one before (the
+        # effective LR grows through the epoch): a held-out loss that turns up is the overshoot that growing step
+        # gives, the lr_too_high reading above, here with the mechanism shown (the loop's code or a summed grad norm).
+        # 0.5, as for the other causes whose specific evidence explains a held-out rise
+        ExplainedBy("zero_grad_missing", 0.5),
     ),
     outcomes=(EVAL_LOSS_NEAR_MIN,),
     plan=PlanPolicy(

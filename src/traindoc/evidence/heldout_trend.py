@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from traindoc.evidence.stats import downsample, mann_kendall_z
 from traindoc.ingest.model import Series
 
 
@@ -71,3 +72,44 @@ def widening_gap(ratio: np.ndarray | None) -> tuple[int, float, float]:
     while k + 1 < ratio.size and ratio[-1 - k] > ratio[-2 - k]:
         k += 1
     return k, float(ratio[-1 - k]), float(ratio[-1])
+
+
+# A held-out loss that keeps climbing after its best with the scatter of a real evaluation set (a dip at one epoch,
+# two rises the next) never shows an unbroken run of rises, yet an engineer reads fourteen epochs of a validation
+# curve drifting up under a training loss that keeps falling as memorisation (Chollet's Jena GRU, the book's own
+# reading). The Mann-Kendall test (Mann 1945; Kendall 1975; evidence/stats.py) measures that trend by ranks: it asks
+# no step to be a rise, only that later points sit above earlier ones far more often than exchangeable values would.
+# - >= SUSTAINED_POINTS evaluations from the best to the end: the test's normal approximation is usable from ~8-10
+#   points (Kendall 1975), and 8 epochs past the best is a run trained well past its held-out optimum;
+# - z >= SUSTAINED_Z = 3.09, one-sided p < 0.001: below the 1 in 120 of the four-rises reading above, so this is no
+#   looser a test of "a trend, not a wobble" (8 points need at most one discordant pair of the 28 to reach it);
+# - the training loss over the same steps falls with the same significance (z <= -SUSTAINED_Z): memorisation's other
+#   half; a training loss that is flat or rising beside a rising held-out loss is an unstable run, not a fit.
+SUSTAINED_POINTS = 8
+SUSTAINED_Z = 3.09
+# the test compares every pair (O(n^2) memory): longer curves are read as medians of <= 200 bins, which keeps a trend
+# (a bin's median moves with it) and only makes the test more conservative (fewer points, smaller z)
+SUSTAINED_BINS = 200
+
+
+def sustained_climb(eval_values: np.ndarray, eval_steps: np.ndarray, loss: Series | None
+                    ) -> tuple[int, float, float] | None:
+    """(evaluations from the held-out minimum to the end, held-out Mann-Kendall z, training-loss z over the same
+    steps) when both trends are significant (see SUSTAINED_*); else None."""
+    if loss is None or eval_values.size < SUSTAINED_POINTS:
+        return None
+    imin = int(np.argmin(eval_values))
+    after = eval_values[imin:]
+    if after.size < SUSTAINED_POINTS:
+        return None
+    z_eval = mann_kendall_z(downsample(eval_steps[imin:], after, SUSTAINED_BINS, "median")[1])
+    if z_eval < SUSTAINED_Z:
+        return None
+    lst, lv = loss.finite()
+    keep = lst >= eval_steps[imin]
+    if int(keep.sum()) < SUSTAINED_POINTS:
+        return None
+    z_train = mann_kendall_z(downsample(lst[keep], lv[keep], SUSTAINED_BINS, "median")[1])
+    if z_train > -SUSTAINED_Z:
+        return None
+    return int(after.size), float(z_eval), float(z_train)

@@ -91,6 +91,13 @@ def detect_code_dead_schedule_key(run: Run) -> list[Finding]:
 CODE_ZERO_GRAD_WITH_LOSS = 0.7
 DEGRADED = 1.5
 MIN_LOSS_POINTS = 5
+# The same harm seen on held-out data: the held-out loss turns up >= HELDOUT_TURN above its best (detect_overfitting's
+# 10 % turn, past eval-to-eval noise) at the last evaluation, with >= MIN_HELDOUT_POINTS evaluations (that rule's 4).
+# A loop whose code sums the pass's gradients into every step explains that turn (overfitting's explained_by reads
+# the same): the code site plus the run made worse by it, on either set, is the confirmation. A held-out loss that
+# keeps improving, or stalls, is no harm: 0.5 stays.
+HELDOUT_TURN = 1.1
+MIN_HELDOUT_POINTS = 4
 
 
 def _loss_degrades(run: Run) -> str | None:
@@ -114,6 +121,23 @@ def _loss_degrades(run: Run) -> str | None:
         return (f"the loss ends at {end:.4g}, {end / low:.1f}x its minimum {low:.4g} (step {int(fin_st[i])}): ever "
                 f"larger steps along the summed gradients make the run worse {cite_series(loss)}")
     return None
+
+
+def _heldout_degrades(run: Run) -> str | None:
+    """Evidence that the held-out loss ends >= HELDOUT_TURN x its best, reached before the last evaluation; else
+    None."""
+    ev_s = run.series("eval_loss")
+    if ev_s is None:
+        return None
+    st, v = ev_s.finite()
+    if v.size < MIN_HELDOUT_POINTS:
+        return None
+    i = int(np.argmin(v))
+    low, end = float(v[i]), float(v[-1])
+    if low <= 0 or i >= v.size - 1 or end < HELDOUT_TURN * low:
+        return None
+    return (f"the held-out loss reached {low:.4g} at step {int(st[i])} and ends at {end:.4g} ({end / low:.2f}x): "
+            f"ever larger steps along the summed gradients make the model worse on held-out data {cite_series(ev_s)}")
 
 
 def detect_code_zero_grad_missing(run: Run) -> list[Finding]:
@@ -140,7 +164,7 @@ def detect_code_zero_grad_missing(run: Run) -> list[Finding]:
                           f"gradients of every step are summed")
                 strength = 0.8
     if strength < CODE_ZERO_GRAD_WITH_LOSS:
-        harm = _loss_degrades(run)
+        harm = _loss_degrades(run) or _heldout_degrades(run)
         if harm is not None:
             ev.append(harm)
             strength = CODE_ZERO_GRAD_WITH_LOSS
