@@ -9,8 +9,9 @@ once. Nothing is forked (a fork after torch's import can hang on another machine
 one another in this process. Each run gets what a fresh process gives it: its own `train.log` as file descriptors 1
 and 2 (unbuffered, both streams into one file, as reallib._generate captures a child), its folder as the working
 directory, torch's default generator at its start-up seed, and the warning registries and once-only caches of the
-libraries emptied, so a warning the previous run printed is printed again. tests/test_reallib_acceptance.py's runs
-were compared file by file with those of one process per run (see reallib.ensure_runs).
+libraries emptied, so a warning the previous run printed is printed again, transformers' verbosity back at its
+start-up level, no progress bar left open. What that gives was compared with one process per run on the 16 runs of
+tests/test_reallib_acceptance.py (reallib.ensure_runs' docstring).
 
 One JSON line per job goes to RESULTS: {"out", "ok", "seconds"}; a job that raised leaves its traceback at the end
 of its own train.log and ok false (the caller then generates it the ordinary way).
