@@ -148,6 +148,71 @@ def _cached(lib: str, run_name: str, fault: str, overrides: dict) -> Path:
     return final
 
 
+def ensure_runs(lib: str, faults: list[str] | tuple[str, ...]) -> dict[str, Path]:
+    """reallib_run(lib, f) for every fault in `faults`, the missing ones trained in ONE interpreter one after another
+    (reallib.batch: the library imported once, not once per run: ~9-11 CPU-s a run saved), each still in its own
+    temporary folder renamed into place when complete, under the same per-run locks (taken in sorted order; other
+    askers hold one lock at a time, so nobody waits in a cycle). A run the batch did not finish is generated the
+    ordinary way. Compared 2026-12-07 with one process per run, all 16 (lib, fault) runs: the same files; the same
+    weights in every checkpoint and saved model (NaN for NaN); every metric series traindoc reads equal except the
+    timings (runtime, samples/steps per second); the same reader warnings; every console line but the progress bars'
+    redraws and those timings the same, in order; Lightning's metrics.csv and hparams.yaml byte for byte. Children's
+    CPU on this project's 2-core box: HF 192 -> 125 s, Lightning 170 -> 95 s for the 8 runs."""
+    root = cache_root()
+    root.mkdir(parents=True, exist_ok=True)
+    names = {fault: f"{lib}-{fault}-{_run_key(lib, {})}" for fault in faults}
+    missing = sorted(f for f, n in names.items() if not (root / n).is_dir())
+    locks = []
+    try:
+        for fault in missing:
+            lock = open(root / f"{names[fault]}.lock", "w")  # noqa: SIM115 - held until every run is in place
+            locks.append(lock)
+            fcntl.flock(lock, fcntl.LOCK_EX)
+        todo = [f for f in missing if not (root / names[f]).is_dir()]
+        if todo:
+            _generate_batch(lib, todo, root, names)
+    finally:
+        for lock in locks:
+            lock.close()
+    return {fault: reallib_run(lib, fault) for fault in faults}
+
+
+def _generate_batch(lib: str, faults: list[str], root: Path, names: dict[str, str]) -> None:
+    tmps = {f: root / f".tmp-{names[f]}-{os.getpid()}" for f in faults}
+    for tmp in tmps.values():
+        shutil.rmtree(tmp, ignore_errors=True)
+        tmp.mkdir()
+    results = root / f".batch-{lib}-{os.getpid()}.jsonl"
+    results.unlink(missing_ok=True)
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(_TESTS_DIR), env.get("PYTHONPATH", "")) if p)
+    env.update(OMP_NUM_THREADS="1", MKL_NUM_THREADS="1", PYTHONUNBUFFERED="1", TOKENIZERS_PARALLELISM="false")
+    env.pop("TENSORBOARD_LOGGING_DIR", None)
+    cmd = [sys.executable, "-m", "reallib.batch", "--lib", lib, "--results", str(results)]
+    for f in faults:
+        cmd += ["--job", f, str(tmps[f])]
+    try:
+        subprocess.run(cmd, cwd=root, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                       timeout=GENERATION_TIMEOUT_S * len(faults))
+    except subprocess.TimeoutExpired:
+        pass  # the runs it finished are kept; the rest are generated one by one below
+    done = {}
+    if results.is_file():
+        for line in results.read_text().splitlines():
+            entry = json.loads(line)
+            done[entry["out"]] = entry
+        results.unlink()
+    for f in faults:
+        entry = done.get(str(tmps[f]))
+        if entry is None or not entry["ok"]:
+            shutil.rmtree(tmps[f], ignore_errors=True)  # left to reallib_run, which trains it on its own
+            continue
+        meta = {"lib": lib, "fault": f, "overrides": {}, "seconds": entry["seconds"], "batched": True}
+        (root / f"{names[f]}.json").write_text(json.dumps(meta))
+        os.replace(tmps[f], root / names[f])
+        _prune_stale(root, lib, f, keep=names[f])
+
+
 def _generate(lib: str, fault: str, overrides: dict, root: Path, name: str) -> None:
     tmp = root / f".tmp-{name}-{os.getpid()}"
     shutil.rmtree(tmp, ignore_errors=True)
