@@ -65,7 +65,6 @@ from traindoc.diagnosis.ranking import (  # noqa: E402
     calibrate_differential,
     cap_few_points,
     cap_ruled_out,
-    leaders,
     listed,
     listing_key,
     load_calibration,
@@ -86,10 +85,9 @@ def rows_for(runs: Iterable[LabelledRun]) -> list[dict]:
         w = WEIGHT["synthetic"] if r.corpus == "synthetic" else WEIGHT["corpus"]
         # a committed corpus's rows name it: fit gives every corpus the same weight (fit_calibration.balance_corpora)
         corpus = {} if r.corpus == "synthetic" else {"corpus": r.corpus}
-        leading = leaders(r.scores, r.listings)
         # a look-alike listing is an example of the listings' model, not of its cause's curve (ranking.LISTING)
         rows += [{"run": r.id, "cause": listing_key(c) if c in r.listings else c, "score": s, "y": int(c == r.label),
-                  "weight": w, "leader": c in leading, **corpus} for c, s in r.scores.items()]
+                  "weight": w, **corpus} for c, s in r.scores.items()]
         # the differential candidates' shares: one model for all of them (fit keeps them out of the shared fit)
         rows += [{"run": r.id, "cause": DIFFERENTIAL, "score": float(s), "y": int(c == r.label), "weight": w,
                   **corpus} for c, s in r.differential if c not in r.scores]
@@ -101,9 +99,8 @@ def rescore(run: LabelledRun, table: dict) -> dict:
     rules of traindoc.diagnosis.build (confirmed >= REPORT_THRESHOLD, then up to three >= LISTED_BELOW)."""
     if not run.readable or run.error:
         return {"verdict": "unreadable", "root_causes": [], "confidences": {}}
-    leading = leaders(run.scores, run.listings)
-    conf = {c: cap_few_points(cap_ruled_out(calibrate(c, s, table, c in run.listings, c in leading),
-                                            c in run.ruled_out), not run.enough and c in run.final_pairs)
+    conf = {c: cap_few_points(cap_ruled_out(calibrate(c, s, table, c in run.listings), c in run.ruled_out),
+                              not run.enough and c in run.final_pairs)
             for c, s in run.scores.items()}
     ranked = sorted(run.scores, key=lambda c: (-conf[c], -run.scores[c]))
     confirmed = [c for c in ranked if conf[c] >= REPORT_THRESHOLD]

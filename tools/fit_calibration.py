@@ -44,12 +44,10 @@ sys.path.insert(0, str(ROOT / "tools"))
 from traindoc.diagnosis import differential  # noqa: E402
 from traindoc.diagnosis.ranking import (  # noqa: E402
     DIFFERENTIAL,
-    LEADER,
     LISTING,
     aggregate,
     calibrate,
     explain_away,
-    leaders,
     listing_causes,
     listing_key,
     logit,
@@ -102,9 +100,8 @@ def examples_for(run, label: str) -> list[tuple[str, float, int]]:
     findings = run_detectors(run)
     scores, _ = explain_away(aggregate(findings), findings)
     listings = listing_causes(findings)
-    leading = leaders(scores, listings)
-    return [(listing_key(c) if c in listings else c, s, int(c == label), c in leading) for c, s in scores.items()] + [
-        (DIFFERENTIAL, f.strength, int(f.cause == label), False) for f in differential.candidates(run, findings)]
+    return [(listing_key(c) if c in listings else c, s, int(c == label)) for c, s in scores.items()] + [
+        (DIFFERENTIAL, f.strength, int(f.cause == label)) for f in differential.candidates(run, findings)]
 
 
 def synthetic_runs(seeds: int):
@@ -204,7 +201,6 @@ def fit(rows: list[dict]) -> dict:
     lst = [r for r in rows if r["cause"].startswith(prefix)]
     rows = [r for r in rows if r["cause"] != DIFFERENTIAL and not r["cause"].startswith(prefix)]
     table = _fit(rows) if rows else {"shared": {"a": 1.0, "b": 0.0}, "per_cause": {}}
-    _fit_leader(rows, table)
     if lst:
         _fit_listings(lst, table)
     if diff:
@@ -217,24 +213,6 @@ def fit(rows: list[dict]) -> dict:
             table["per_cause"][DIFFERENTIAL] = {"a": round(a, 4), "b": round(b, 4), "positives": pos,
                                                 "negatives": neg}
     return table
-
-
-def _fit_leader(rows: list[dict], table: dict, l2: float = 5.0) -> None:
-    """The shared logit shift d of a cause that leads a rival (ranking.leaders; rows with "leader": True), fitted
-    on those rows with the per-cause curves as an offset (Newton, the same L2 pull towards 0 as every fit, clamped
-    to [-2, 2]). One number for every cause: each curve is fitted over every appearance of its cause, out-ranked
-    ones included, so a cause that out-scores a rival is the label more often than its curve says (docs/diagnose.md,
-    issue 8: d ~ 0.2-0.25 leave one stack out). Lone causes, out-ranked ones and listings keep their curve exactly.
-    Not written when fewer than MIN_PER_CLASS leaders were the label or were not."""
-    lead = [r for r in rows if r.get("leader")]
-    y = np.array([r["y"] for r in lead], dtype=np.float64)
-    if int(y.sum()) < MIN_PER_CLASS or int((1 - y).sum()) < MIN_PER_CLASS:
-        return
-    w = np.array([r["weight"] for r in lead])
-    z0 = np.array([predict_z(table, r["cause"], r["score"]) for r in lead])
-    d = _intercept(z0, y, w, 1.0, 0.0, l2=l2)
-    table[LEADER] = {"d": round(float(min(max(d, -2.0), 2.0)), 4), "positives": int(y.sum()),
-                     "negatives": int((1 - y).sum())}
 
 
 def _fit_listings(lst: list[dict], table: dict) -> None:
@@ -293,16 +271,11 @@ def _fit(rows: list[dict]) -> dict:
     return {"shared": {"a": round(sa, 4), "b": round(sb, 4)}, "per_cause": per}
 
 
-def predict_z(table: dict, cause: str, score: float) -> float:
-    """The logit of a cause's curve (per cause, else shared), without the leader shift."""
-    coef = table["per_cause"].get(cause) or table["shared"]
-    return coef["a"] * logit(score) + coef["b"]
-
-
-def predict(table: dict, cause: str, score: float, leader: bool = False) -> float:
+def predict(table: dict, cause: str, score: float) -> float:
     if cause.startswith(listing_key("")):  # a listing: ranking.calibrate's fallbacks and cap
         return calibrate(cause[len(listing_key("")):], score, table, listing=True)
-    z = predict_z(table, cause, score) + (float(table.get(LEADER, {}).get("d", 0.0)) if leader else 0.0)
+    coef = table["per_cause"].get(cause) or table["shared"]
+    z = coef["a"] * logit(score) + coef["b"]
     return 1 / (1 + math.exp(-max(min(z, 50), -50)))
 
 
@@ -344,9 +317,9 @@ def main(argv: list[str] | None = None) -> int:
         for source, label, run in src or ():
             rid = len(runs)
             runs.append((source, label))
-            for cause, score, y, lead in examples_for(run, label):
+            for cause, score, y in examples_for(run, label):
                 rows.append({"run": rid, "source": source, "label": label, "cause": cause, "score": score, "y": y,
-                             "weight": WEIGHT[source], "leader": lead})
+                             "weight": WEIGHT[source]})
     corpora: dict[str, int] = {}
     if not args.no_corpora:
         from labelled_runs import load_corpora
@@ -357,11 +330,9 @@ def main(argv: list[str] | None = None) -> int:
             rid = len(runs)
             runs.append(("corpus", lr.label))
             corpora[lr.corpus] = corpora.get(lr.corpus, 0) + 1
-            leading = leaders(lr.scores, lr.listings)
             rows += [{"run": rid, "source": "corpus", "corpus": lr.corpus, "label": lr.label,
                       "cause": listing_key(c) if c in lr.listings else c, "score": sc,
-                      "y": int(c == lr.label), "weight": WEIGHT["corpus"], "leader": c in leading}
-                     for c, sc in lr.scores.items()]
+                      "y": int(c == lr.label), "weight": WEIGHT["corpus"]} for c, sc in lr.scores.items()]
             rows += [{"run": rid, "source": "corpus", "corpus": lr.corpus, "label": lr.label, "cause": DIFFERENTIAL,
                       "score": sc, "y": int(c == lr.label), "weight": WEIGHT["corpus"]} for c, sc in lr.differential
                      if c not in lr.scores]
@@ -377,7 +348,7 @@ def main(argv: list[str] | None = None) -> int:
         table = fit(train)
         for i, r in enumerate(rows):
             if fold[r["run"]] == k:
-                preds[i] = predict(table, r["cause"], r["score"], bool(r.get("leader")))
+                preds[i] = predict(table, r["cause"], r["score"])
     y = np.array([r["y"] for r in rows], dtype=np.float64)
     reported = preds >= 0.5
     by_source: dict[str, dict] = {}
@@ -396,8 +367,7 @@ def main(argv: list[str] | None = None) -> int:
     table = fit(rows)
     out = {
         "method": "platt per cause on logit(explained-away detector score); shared fit for sparse causes; one "
-                  "model for the differential candidates and one for the look-alike listings; one shared logit "
-                  "shift for a cause that leads a rival",
+                  "model for the differential candidates and one for the look-alike listings",
         "fitted": _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "examples": len(rows),
         "runs": {s: sum(1 for r in runs if r[0] == s) for s in sorted({s for s, _ in runs})},

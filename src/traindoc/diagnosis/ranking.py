@@ -20,12 +20,6 @@
    enough listed examples of its own (tools/fit_calibration.py's MIN_PER_CLASS, as for every per-cause curve)
    gets its own intercept on that model's slope (LISTING:<cause>), fitted on its listings alone: how often a
    look-alike listed at chance was the fault, which is calibration, not evidence, and stays below 0.5.
-   A cause that leads a run where another cause has evidence of its own (`leaders`: the highest explained-away
-   score among the causes with a non-listing finding, when there are at least two) gets one shared shift d on the
-   logit scale (LEADER), fitted on top of the per-cause curves: each curve is fitted over every appearance of its
-   cause, out-ranked ones included, and under-states a cause that out-scores a rival (measured in docs/diagnose.md,
-   issue 8). A cause alone, an out-ranked cause and a listing keep their curve exactly, so a lone middling finding on
-   a healthy run gains nothing and look-alike ties stay ties.
 4. Rule out by the code: when the run's code is given and plainly rules a cause out (its `ruled_out_by` readers,
    evidence/ruled_out.py: the one training loop clears its gradients every step, so they cannot accumulate), the
    log's shape alone does not confirm it: its confidence is capped at RULED_OUT_CAP, and the evidence says why.
@@ -49,7 +43,6 @@ MAX_POSSIBLE = 3  # causes listed below the report threshold after the confirmed
 DIFFERENTIAL = "differential"  # the calibration table's key for the differential candidates' one Platt model
 DIFFERENTIAL_CAP = 0.45  # a differential candidate is never reported (>= 0.5): the verdict is the detectors'
 LISTING = "listing"  # the calibration table's key for the look-alike listings' one Platt model
-LEADER = "leader"  # the calibration table's key for the shift of a cause that leads a rival ({"d": ...})
 # a cause the run's code rules out stays listed (the log's shape is still a lead worth the reader's eye: the code
 # given may not be the code that ran) but is never reported: below the report threshold, as a differential
 # candidate is (DIFFERENTIAL_CAP)
@@ -148,33 +141,15 @@ def listing_causes(findings: list[Finding]) -> set[str]:
     return {c for c, only in causes.items() if only}
 
 
-def leaders(scores: dict[str, float], listings: set[str] | list[str]) -> set[str]:
-    """Causes that lead a rival: among the causes with a finding that is not a look-alike listing, those with the
-    highest score, when at least two such causes exist (an exact tie: both lead). Depends on the set of scores only,
-    not on their order."""
-    own = {c: s for c, s in scores.items() if c not in listings}
-    if len(own) < 2:
-        return set()
-    top = max(own.values())
-    return {c for c, s in own.items() if s >= top}
-
-
-def leader_shift(table: dict[str, Any]) -> float:
-    """The fitted logit shift of a cause that leads a rival (0 for a table without one)."""
-    return float((table.get(LEADER) or {}).get("d", 0.0))
-
-
-def calibrate(cause: str, score: float, table: dict[str, Any] | None = None, listing: bool = False,
-              leader: bool = False) -> float:
+def calibrate(cause: str, score: float, table: dict[str, Any] | None = None, listing: bool = False) -> float:
     """Calibrated confidence of a cause's explained-away score. A look-alike listing (`listing`) takes the listings'
     model (the cause's own intercept on it when fitted, else the shared LISTING model, else the shared curve of a
-    table without one): never its cause's own curve, so that look-alikes listed alike stay alike. A cause that
-    leads a rival (`leader`, see `leaders`) gets the table's LEADER shift on top of its curve."""
+    table without one): never its cause's own curve, so that look-alikes listed alike stay alike."""
     table = table or load_calibration()
     per = table.get("per_cause", {})
     own = (per.get(listing_key(cause)) or per.get(LISTING)) if listing else per.get(cause)
     coef = own or table.get("shared") or {"a": 1.0, "b": 0.0}
-    z = coef["a"] * logit(score) + coef["b"] + (leader_shift(table) if leader and not listing else 0.0)
+    z = coef["a"] * logit(score) + coef["b"]
     p = 1 / (1 + math.exp(-max(min(z, 50), -50)))
     # a listing is a shared symptom, never a finding: below the report threshold whatever a fit says, as the
     # differential candidates are (DIFFERENTIAL_CAP)
@@ -206,7 +181,6 @@ def rank_causes(findings: list[Finding], run: Run | None = None, table: dict[str
     rules out (evidence/ruled_out.py; nothing without a run or without code)."""
     scores, why = explain_away(aggregate(findings), findings)
     listings = listing_causes(findings)
-    leading = leaders(scores, listings)
     if ruled_out is None:
         from traindoc.evidence.ruled_out import ruled_out as read_code
 
@@ -214,7 +188,7 @@ def rank_causes(findings: list[Finding], run: Run | None = None, table: dict[str
     out = []
     for cause, sc in scores.items():
         fs = sorted((f for f in findings if f.cause == cause), key=lambda f: -f.strength)
-        conf = cap_ruled_out(calibrate(cause, sc, table, cause in listings, cause in leading), cause in ruled_out)
+        conf = cap_ruled_out(calibrate(cause, sc, table, cause in listings), cause in ruled_out)
         out.append(RankedCause(cause, sc, conf, fs, why.get(cause), ruled_out=list(ruled_out.get(cause, []))))
     out.sort(key=lambda r: (-r.confidence, -r.score))
     return out
