@@ -626,6 +626,9 @@ class _Parser:
 
     def finish(self) -> None:
         self._flush_metric_block()
+        keras = self.states.get("keras")
+        if keras is not None and not keras.extra.get("keras_multi") and keras.extra.get("keras_bars"):
+            self._bars_as_steps(keras.extra.pop("keras_bars"))
         # the length the run is planned for, as its own progress counter prints it ("epoch 5/50"): a schedule that
         # ends long before it is visible only against this
         planned = max((st.extra.get("planned_epochs", 0) for st in self.states.values()), default=0)
@@ -648,6 +651,37 @@ class _Parser:
         if self.bad_lines:
             self.src.warnings.append(f"{self.bad_lines} lines could not be read and were skipped (first: line "
                                      f"{self.first_bad})")
+
+    def _bars_as_steps(self, bars: list[tuple[int, int, dict[str, float]]]) -> None:
+        """A Keras paste of one epoch (textlog_formats._keep_bar): its bars, at their batch counts, replace the one
+        point per metric the epoch left. Each bar prints the running mean since the epoch began, smoothed but in
+        order, which is what a reader of the paste sees: "loss: 7.4283 ... 7.9277 ... 7.8306" stuck at one value.
+        Only where the epoch is all the file holds of a metric (every point of the series at one step), and where
+        the bars give at least 3 distinct counts, the fewest any series needs."""
+        by_count: dict[int, dict[str, float]] = {}
+        for _, count, metrics in bars:
+            if by_count and count < max(by_count):
+                return  # a count that goes back: two runs or two bars interleaved, not one epoch's progress
+            by_count.setdefault(count, {}).update(metrics)  # a later redraw of the same count replaces it
+        if len(by_count) < 3:
+            return
+        moved = False
+        for raw in {k for m in by_count.values() for k in m}:
+            name = self.col.name_of.get(raw)
+            steps = self.col.steps.get(name) if name is not None else None
+            if not steps or len(set(steps)) != 1:
+                continue
+            values = self.col.values[name]
+            del steps[:]
+            del values[:]
+            for count, metrics in sorted(by_count.items()):
+                if raw in metrics:
+                    steps.append(count)
+                    values.append(metrics[raw])
+            moved = True
+        if moved:
+            self.src.warnings.append("one Keras epoch only: its progress-bar lines (running means since the epoch "
+                                     "began) are read as steps, at their batch counts")
 
     def chunk(self, data: bytes, line_no: int, fast: _FastLines | None) -> int:
         """Every line of `data` (whole lines; it may end inside a line at a "\r"). Returns the next line number."""

@@ -596,6 +596,7 @@ def parse_keras(line: str, st: State) -> Record | None:
                if v is not None and k != "ETA"}  # "- ETA: 0s" is the time left, not a metric
     if not metrics:
         return None
+    _keep_bar(st, int(m.group(1)), metrics)
     if st.epoch is None or st.extra.get("keras_counted"):
         # Progress lines without "Epoch i/N" headers (cut from the paste, or printed by a callback that swallowed
         # them): a bar that reaches its total ends an epoch, so the epochs are counted from 1.
@@ -607,6 +608,28 @@ def parse_keras(line: str, st: State) -> Record | None:
     # Keras logs per epoch: the step is the epoch number; only the epoch's last progress line is final, and a later
     # line of the same epoch replaces an earlier one (Run.finalize keeps the last value of a step).
     return Record(st.epoch, metrics, epoch=st.epoch)
+
+
+# A paste of one epoch only (the first epoch's bar, copied while it runs: a forum question's "Epoch 1/10" and the
+# bar redrawn every few batches) holds one point per metric at the epoch, too few to read a trend. Its bars are kept
+# here, while no second epoch has begun, so text_log._Parser.finish can read them as steps: each bar prints the
+# running mean since the epoch began at its batch (or sample) count. Capped: a long epoch redraws its bar thousands
+# of times, and only a paste short of a second epoch needs them.
+KERAS_BARS_MAX = 4096
+
+
+def _keep_bar(st: State, count: int, metrics: dict[str, float]) -> None:
+    if st.extra.get("keras_multi"):
+        return
+    bars = st.extra.setdefault("keras_bars", [])
+    counted = st.epoch is None or st.extra.get("keras_counted")
+    epoch = st.extra.get("keras_done", 0) + 1 if counted else st.epoch
+    if bars and bars[0][0] != epoch:
+        st.extra["keras_multi"] = True  # a second epoch: the epochs themselves are the series
+        st.extra.pop("keras_bars", None)
+        return
+    if len(bars) < KERAS_BARS_MAX:
+        bars.append((epoch, count, metrics))
 
 
 # PaddlePaddle's high-level API (`paddle.Model.fit`; the ProgBarLogger of paddle/hapi/callbacks.py drawing
