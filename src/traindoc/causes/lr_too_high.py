@@ -21,7 +21,7 @@ CAUSE = Cause(
     ),
     detectors=("detect_lr_too_high", "detect_stall_during_warmup", "detect_first_loss_blowup",
                "detect_saturation_blowup", "detect_first_epoch_above_heldout", "detect_loss_bounces",
-               "detect_heldout_accuracy_bounces", "detect_drift_up_lr"),
+               "detect_heldout_accuracy_bounces", "detect_drift_up_lr", "detect_constant_output_lr"),
     templates=("clip_grad_norm", "warmup_cosine"),
     remedy=Remedy(
         "Learning rate too high for the optimiser: training becomes unstable",

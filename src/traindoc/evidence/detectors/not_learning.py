@@ -319,8 +319,10 @@ def _short_history_at_chance(run: Run, loss: Series, k_cfg: int | None) -> NotLe
 
 # A held-out accuracy is the share of a fixed set whose predicted class is right: identical to every printed digit at
 # each of >= 5 evaluations (the rows of the shortest epoch history) at ~1/k, beside a loss at chance, says the
-# predicted classes on that set never changed. A network fitting labels detached from its inputs (memorising noise,
-# Zhang et al. 2017) moves its head and flips predictions between evaluations: data_pipeline_bug is crossed off.
+# predicted classes on that set never changed. That does not cross off labels detached from their inputs: with
+# nothing in the inputs to predict them, a network converges to the label marginal, its output ignores the input and
+# its predicted class is the majority class at every evaluation (memorising noise labels, Zhang et al. 2017, takes
+# many epochs and moves the training loss under chance first, which detect_memorised_noise_labels reads).
 # An output that is the same for every input (the class share, ~1/k) never flips: dead_units is listed first, as for
 # a constant output. Weights that barely move (an LR far too small, a freeze leaving only a bias or a sliver
 # trainable) keep their predicted classes too, so frozen_params and lr_too_low stay listed.
@@ -919,15 +921,14 @@ def ruled_out(run: Run) -> dict[str, str]:
             out.setdefault(cause, why)
     nl = never_learned(run)
     if nl is not None and nl.constant and "dead_units" not in out:
-        # the same output for every input: labels detached from their inputs, or frozen random weights, still leave
-        # an output that follows the input (the loss varies from batch to batch); units that no longer pass any
-        # signal give exactly this
-        why = "the output is the same for every input, which a network still responding to its input never gives"
-        out["data_pipeline_bug"] = why
-        out["frozen_params"] = why
-    if nl is not None and nl.unchanging and not nl.constant:
-        out.setdefault("data_pipeline_bug", "the predicted classes on the held-out set never change, which a network "
-                                            "fitting labels detached from its inputs (its head moving) never gives")
+        # the same output for every input: frozen random weights still leave an output that follows the input (a
+        # random network maps different inputs to different logits); units that no longer pass any signal give
+        # exactly this. Labels detached from their inputs are NOT crossed off here: with nothing in the inputs to
+        # predict the labels, a network converges to the label marginal and its output ignores the input, so its
+        # output and predicted class are constant too (issue 8, session 27: the rule that crossed them off here
+        # read a constant output as proof against detached labels)
+        out["frozen_params"] = ("the output is the same for every input, which a network of frozen random weights "
+                                "(its output following the input) never gives")
     gl = grad_level(run) if nl is not None else None
     if gl is not None and BIAS_ONLY_BAND[0] <= gl.ratio <= BIAS_ONLY_BAND[1]:
         why = (f"the grad norm (median {fmt(gl.median)}) is {gl.ratio:.2f}x what the output bias alone gets at chance, "
@@ -1719,6 +1720,57 @@ def detect_loss_at_chance(run: Run) -> list[Finding]:
 
 
 
+# ------------------------------------------------------------------------------- a constant output, no LR stated
+# An output that no longer depends on its input (a loss pinned at ln k, predictions that never change) is the
+# mechanism dead or saturated units give, not its cause: units alive at init are killed by an oversized update ("as
+# much as 40% of your network can be dead if the learning rate is set too high", CS231n, "Commonly used activation
+# functions"), and the flat row of the differential lists an LR too high first for a loss stuck at chance after the
+# first updates saturated. Labels detached from their inputs give the same constant output (the network converges to
+# the label marginal). With no LR stated, nothing in such a log tells these apart: an LR too high is listed at the
+# same level as dead units' unexplained reading (CONSTANT_TIE, UNEXPLAINED["dead_units"]), and evidence/dead_origin.py
+# brings the dead-unit readings of the same output down to that tie (a listing below 0.5, not one cause named
+# confidently). A stated LR inside its optimiser's range crosses the LR off (no listing); one far above it is
+# detect_lr_too_high's reading, and dead_origin ranks the dead units below it as its damage.
+CONSTANT_TIE = UNEXPLAINED["dead_units"]
+
+
+def constant_output(run: Run) -> tuple[str, str] | None:
+    """(how, evidence) of an output that no longer depends on its input, or None: a loss pinned at chance
+    (never_learned's `constant`) or held-out predictions that never change (`unchanging`): how "chance"; a
+    saturated output frozen with the loss and accuracy (epoch_curves.saturated_output): how "saturated"."""
+    nl = never_learned(run)
+    if nl is not None and (nl.constant or nl.unchanging):
+        return "chance", nl.evidence[0]
+    from traindoc.evidence.detectors.epoch_curves import saturated_output  # epoch_curves imports this module
+
+    sat = saturated_output(run)
+    return ("saturated", sat.evidence[1]) if sat is not None else None
+
+
+def constant_output_unexplained(run: Run) -> tuple[str, str] | None:
+    """The constant output (constant_output) with nothing in the log to say which look-alike made it: no LR stated,
+    no look-alike's own trace (_explained), no negative bias init, no learning first (learned_then_lost reads that)."""
+    if configured_lrs(run) or _explained(run) or dead_init(run) is not None or learned_then_lost(run) is not None:
+        return None
+    return constant_output(run)
+
+
+def detect_constant_output_lr(run: Run) -> list[Finding]:
+    """A constant output with no LR stated (constant_output_unexplained): lr_too_high listed at the tie level beside
+    dead units and detached labels. A saturated output has its own LR listing (epoch_curves.detect_saturation_blowup),
+    which dead_origin raises to the same tie."""
+    got = constant_output_unexplained(run)
+    if got is None or got[0] != "chance":
+        return []
+    nl = never_learned(run)
+    return [Finding("detect_constant_output_lr", "lr_too_high", CONSTANT_TIE,
+                    "the output no longer depends on the input: an LR too high is one way units die",
+                    [got[1], "units alive at init are killed by updates too large for them (CS231n: up to 40 % of a "
+                          "network dead at too high an LR); no LR is stated, so the log cannot tell this from units "
+                          "dead from the start or labels detached from their inputs"],
+                    nl.first_step if nl is not None else None, {"listing": True, "ambiguous": True})]
+
+
 # ------------------------------------------------------------------------------------- the label prior, then nothing
 # Labels detached from their inputs (two independent shuffles, a collate that reorders the inputs alone) leave a
 # model one thing to learn: the label distribution itself (the class prior, a language model's token frequencies).
@@ -1807,4 +1859,5 @@ def detect_label_prior_plateau(run: Run) -> list[Finding]:
 DETECTORS = [detect_lr_too_low, detect_scheduler_misuse, detect_lr_collapse, detect_vanishing_gradients,
              detect_saturating_depth, detect_frozen_params, detect_dead_units, detect_dead_init, detect_loss_at_chance,
              detect_chance_labels, detect_memorised_noise_labels, detect_learned_then_lost, detect_heldout_unchanged,
-             detect_label_prior_plateau, detect_drift_up_lr, detect_drift_up_schedule]
+             detect_label_prior_plateau, detect_drift_up_lr, detect_drift_up_schedule,
+             detect_constant_output_lr]
