@@ -103,7 +103,10 @@ def test_findings_carry_the_cause_that_registers_their_detector():
                  # a ~0 loss beside a training accuracy at chance (keras#4032's float16 MNIST: the loss stopped
                  # measuring the model, evidence/unmeasured_loss.py)
                  "unmeasured": {"loss": [0.0049, 0.0, 0.0, 0.0, 0.0, 0.0],
-                                "accuracy": [0.0987, 0.0987, 0.0987, 0.0987, 0.0987, 0.0987]}}
+                                "accuracy": [0.0987, 0.0987, 0.0987, 0.0987, 0.0987, 0.0987]},
+                 # a loss pinned at ln 10 with no LR stated (keras PR 4652's CIFAR-10 run): the constant-output tie
+                 "pinned at chance": {"loss": [2.3037, 2.3034, 2.3032, 2.3034, 2.3033, 2.3034],
+                                      "accuracy": [0.0978, 0.0995, 0.0999, 0.0975, 0.0995, 0.0976]}}
     for label, cols in histories.items():
         run = Run()
         for name, vals in cols.items():
@@ -117,7 +120,8 @@ def test_findings_carry_the_cause_that_registers_their_detector():
             seen.add(f.detector)
     assert {"detect_steady_climb", "detect_epoch_compounding", "detect_first_epoch_above_heldout",
             "detect_epoch_spike", "detect_loss_bounces", "detect_loss_froze_after_moving",
-            "detect_label_prior_plateau", "detect_unmeasured_loss", "detect_unmeasured_loss_fp16"} <= seen
+            "detect_label_prior_plateau", "detect_unmeasured_loss", "detect_unmeasured_loss_fp16",
+            "detect_constant_output_lr"} <= seen
     # a rule that reads a synthetic picture under a setting no synthetic run configures: the blow-up (nan_inf's)
     # with gradient accumulation 8 (detect_blow_up_under_accumulation)
     run = synthetic.make("nan_inf", 1)
