@@ -51,3 +51,28 @@ def test_a_run_that_learns_lists_nothing():
     run.add_series(Series("loss", st, 2.3 * np.exp(-st / 15.0) + 0.2, "run/train.log"))
     run = run.finalize()
     assert nl.detect_constant_output_lr(run) == [] and nl.constant_output(run) is None
+
+
+def exact(values: list[float], first_step: int = 0) -> Run:
+    run = Run()
+    run.add_series(Series("loss", np.arange(first_step, first_step + len(values)), np.asarray(values), "run/train.log"))
+    return run.finalize()
+
+
+def test_a_loss_exactly_ln_k_from_step_0_is_an_output_uniform_from_the_start():
+    """DLAI's zero-init ReLU net: 0.6931471805599453 (= ln 2 to the last digit) at every print from iteration 0:
+    neither an LR (no update yet) nor detached labels make that, and frozen random weights would not be uniform."""
+    from traindoc.evidence.detectors.unchanged_loss import NEVER_MOVED_UNIFORM, detect_loss_never_moved
+
+    run = exact([0.6931471805599453] * 12)
+    assert nl.uniform_from_start(run) is not None
+    assert "data_pipeline_bug" in nl.ruled_out(run) and nl.constant_output_unexplained(run) is None
+    assert nl.detect_constant_output_lr(run) == []
+    (f,) = detect_loss_never_moved(run)
+    assert f.strength == NEVER_MOVED_UNIFORM and f.step == 0
+
+
+def test_a_loss_printed_to_four_decimals_or_first_logged_late_is_not_read_as_uniform_from_the_start():
+    assert nl.uniform_from_start(exact([2.3026] * 12)) is None  # 5 digits: a random init can round to it
+    assert nl.uniform_from_start(exact([0.6931471805599453] * 12, first_step=500)) is None  # updates came before
+    assert nl.uniform_from_start(exact([2.3037, 2.3034, 2.3032, 2.3034, 2.3033, 2.3034, 2.3033, 2.3034])) is None

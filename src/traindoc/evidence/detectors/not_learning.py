@@ -914,6 +914,9 @@ def ruled_out(run: Run) -> dict[str, str]:
     live = _live_relu_init(run)
     if live is not None:
         out.setdefault("dead_units", live)
+    uniform = uniform_from_start(run)
+    if uniform is not None:
+        out.setdefault("data_pipeline_bug", uniform)
     lost = learned_then_lost(run)
     if lost is not None:
         why = f"{lost.evidence}: the network learned from these labels at this LR"
@@ -1747,10 +1750,45 @@ def constant_output(run: Run) -> tuple[str, str] | None:
     return ("saturated", sat.evidence[1]) if sat is not None else None
 
 
+# A loss pinned at ln(k) from its first logged point, that point at the start of training (step 0 or 1, or the
+# first epoch's mean) and printed to >= UNIFORM_DIGITS significant digits within UNIFORM_REL of ln(k): the output is
+# exactly uniform from the start. A random init does not give that: output logits of spread sigma put the loss
+# sigma^2 / 2 (1 - 1/k) above ln(k) (the INIT_EXCESS note), so matching ln(k) to 1e-5 takes sigma < ~0.005, an output
+# that ignores its input from the first step (zero or symmetric weights, every unit of a layer dead or saturated at
+# init). Neither cause of a *later* constant output can make it: an LR too high acts through updates, and goes
+# through a loss above chance on the way (a first epoch's mean above ln(k), as in chainer#4424's 2.47 before ln 10),
+# and labels detached from their inputs leave a random init's output following its input until the network
+# converges to the label marginal. 1e-5 is the round-off of a float32 mean of losses (eps 1.2e-7 over ~100 terms;
+# 2.3025825 for ln 10 = 2.3025851 in a TF log), 7 digits keep a 4-decimal print (2.3026) out of it.
+UNIFORM_DIGITS = 7
+UNIFORM_REL = 1e-5
+
+
+def uniform_from_start(run: Run) -> str | None:
+    """Why the output is exactly uniform from the start (module notes above), or None."""
+    from traindoc.evidence.detectors.unchanged_loss import significant_digits  # it imports this module
+
+    nl = never_learned(run)
+    loss = loss_series(run)
+    if nl is None or not nl.constant or loss is None:
+        return None
+    st, v = loss.finite()
+    if v.size == 0 or int(st[0]) > 1 or nl.first_step != int(st[0]):
+        return None
+    v0, lk = float(v[0]), math.log(nl.k)
+    if significant_digits(v0) < UNIFORM_DIGITS or abs(v0 - lk) > UNIFORM_REL * lk:
+        return None
+    return (f"the first logged loss (step {int(st[0])}) is already {v0!r}, ln({nl.k}) = {lk:.10g} to "
+            f"{abs(v0 - lk) / lk:.1g}: the output is exactly uniform from the start, which a random init does not "
+            f"give and an update (an LR too high) or labels detached from the inputs cannot have made yet "
+            f"{cite_series(loss)}")
+
+
 def constant_output_unexplained(run: Run) -> tuple[str, str] | None:
     """The constant output (constant_output) with nothing in the log to say which look-alike made it: no LR stated,
     no look-alike's own trace (_explained), no negative bias init, no learning first (learned_then_lost reads that)."""
-    if configured_lrs(run) or _explained(run) or dead_init(run) is not None or learned_then_lost(run) is not None:
+    if (configured_lrs(run) or _explained(run) or dead_init(run) is not None or learned_then_lost(run) is not None
+            or uniform_from_start(run) is not None):
         return None
     return constant_output(run)
 
