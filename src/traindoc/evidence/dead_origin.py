@@ -191,9 +191,13 @@ def demote(run: Run, findings: list[Finding]) -> list[Finding]:
     if not steps and later is None:
         # no death step, but the output is constant and the stated LR far above its range: an LR that high kills
         # units within the first updates, before the first logged point (the dead units are its mechanism)
+        # only where the LR reading stands on its own (>= 0.5: the optimiser known, its range exceeded); an LR above
+        # the range of an optimiser the log does not name is a candidate, not what killed the units
         org = origin(run, findings, None)
         which = [f for f in dead if f.detector in _CONSTANT]
-        if org is None or org.cause != "lr_too_high" or not which:
+        lr_named = any(f.cause == "lr_too_high" and f.strength >= 0.5
+                       and float(f.numbers.get("lr_over_reference_high") or 0) > LR_ABOVE for f in findings)
+        if org is None or org.cause != "lr_too_high" or not which or not lr_named:
             return tie(run, findings)
         alive = "the output is constant from the first logged point"
     else:
