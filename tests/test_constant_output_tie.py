@@ -28,7 +28,7 @@ def test_a_constant_output_with_no_lr_stated_lists_the_lr_beside_dead_units_and_
     run = pinned()
     got = nl.detect_constant_output_lr(run)
     assert len(got) == 1 and got[0].cause == "lr_too_high" and got[0].step == 1
-    assert got[0].strength == nl.CONSTANT_TIE and got[0].numbers["listing"]
+    assert got[0].strength == nl.CONSTANT_TIE_ORIGIN < nl.CONSTANT_TIE and got[0].numbers["listing"]
     fs = run_detectors(run)
     dead = [f for f in fs if f.cause == "dead_units"]
     assert dead and all(f.numbers.get("listing") and f.strength <= nl.CONSTANT_TIE + 1e-9 for f in dead)

@@ -226,9 +226,14 @@ def tie(run: Run, findings: list[Finding]) -> list[Finding]:
     """A constant output with nothing in the log to say what made it (not_learning.constant_output_unexplained: no LR
     stated, no look-alike's trace): the dead-unit readings resting on it alone are brought down to the tie level
     (not_learning.CONSTANT_TIE) as look-alike listings, and the saturated output's LR and data listings raised to
-    the same level, so the report lists dead units, an LR too high and detached labels together below 0.5 instead
-    of naming one. A dead-unit trace of its own (a logged dead fraction, a grad-norm collapse) keeps its strength."""
-    from traindoc.evidence.detectors.not_learning import CONSTANT_TIE, constant_output_unexplained
+    just under it (CONSTANT_TIE_ORIGIN), so the report lists dead units, an LR too high and detached labels together
+    below 0.5 instead of naming one. A dead-unit trace of its own (a logged dead fraction, a grad-norm collapse) keeps
+    its strength."""
+    from traindoc.evidence.detectors.not_learning import (
+        CONSTANT_TIE,
+        CONSTANT_TIE_ORIGIN,
+        constant_output_unexplained,
+    )
 
     got = constant_output_unexplained(run)
     dead = [f for f in findings if f.cause == "dead_units"]
@@ -246,7 +251,7 @@ def tie(run: Run, findings: list[Finding]) -> list[Finding]:
             f = replace(f, strength=min(f.strength, each), evidence=[*f.evidence, note],
                         numbers={**f.numbers, "listing": True, "ambiguous": True})
         elif f.detector in _SATURATION_ORIGINS:
-            f = replace(f, strength=max(f.strength, CONSTANT_TIE), numbers={**f.numbers, "listing": True,
+            f = replace(f, strength=max(f.strength, CONSTANT_TIE_ORIGIN), numbers={**f.numbers, "listing": True,
                                                                              "ambiguous": True})
         out.append(f)
     return out

@@ -1735,6 +1735,10 @@ def detect_loss_at_chance(run: Run) -> list[Finding]:
 # confidently). A stated LR inside its optimiser's range crosses the LR off (no listing); one far above it is
 # detect_lr_too_high's reading, and dead_origin ranks the dead units below it as its damage.
 CONSTANT_TIE = UNEXPLAINED["dead_units"]
+# Within the tie the mechanism the log does show (units passing no signal) is listed first and the causes that could
+# have put them there just under it, at frozen_params' unexplained level: the order an engineer checks (the constant
+# output, then what made it), never a claim that one is likelier; all stay listings below 0.5.
+CONSTANT_TIE_ORIGIN = UNEXPLAINED["frozen_params"]
 
 
 def constant_output(run: Run) -> tuple[str, str] | None:
@@ -1794,14 +1798,14 @@ def constant_output_unexplained(run: Run) -> tuple[str, str] | None:
 
 
 def detect_constant_output_lr(run: Run) -> list[Finding]:
-    """A constant output with no LR stated (constant_output_unexplained): lr_too_high listed at the tie level beside
-    dead units and detached labels. A saturated output has its own LR listing (epoch_curves.detect_saturation_blowup),
-    which dead_origin raises to the same tie."""
+    """A constant output with no LR stated (constant_output_unexplained): lr_too_high listed in the tie beside dead
+    units and detached labels (CONSTANT_TIE_ORIGIN). A saturated output has its own LR listing
+    (epoch_curves.detect_saturation_blowup), which dead_origin raises to the same level."""
     got = constant_output_unexplained(run)
     if got is None or got[0] != "chance":
         return []
     nl = never_learned(run)
-    return [Finding("detect_constant_output_lr", "lr_too_high", CONSTANT_TIE,
+    return [Finding("detect_constant_output_lr", "lr_too_high", CONSTANT_TIE_ORIGIN,
                     "the output no longer depends on the input: an LR too high is one way units die",
                     [got[1], "units alive at init are killed by updates too large for them (CS231n: up to 40 % of a "
                           "network dead at too high an LR); no LR is stated, so the log cannot tell this from units "
