@@ -1729,14 +1729,14 @@ def detect_loss_at_chance(run: Run) -> list[Finding]:
 # much as 40% of your network can be dead if the learning rate is set too high", CS231n, "Commonly used activation
 # functions"), and the flat row of the differential lists an LR too high first for a loss stuck at chance after the
 # first updates saturated. Labels detached from their inputs give the same constant output (the network converges to
-# the label marginal). With no LR stated, nothing in such a log tells these apart: an LR too high is listed at the
-# same level as dead units' unexplained reading (CONSTANT_TIE, UNEXPLAINED["dead_units"]), and evidence/dead_origin.py
-# brings the dead-unit readings of the same output down to that tie (a listing below 0.5, not one cause named
-# confidently). A stated LR inside its optimiser's range crosses the LR off (no listing); one far above it is
-# detect_lr_too_high's reading, and dead_origin ranks the dead units below it as its damage.
-CONSTANT_TIE = UNEXPLAINED["dead_units"]
+# the label marginal). With no LR stated, nothing in such a log tells these apart: evidence/dead_origin.py turns the
+# dead-unit readings of the output into a look-alike listing at the constant output's level (CONSTANT_TIE: the
+# ranking caps a listing below 0.5, so no cause is named confidently), and an LR too high is listed beside it. A
+# stated LR inside its optimiser's range crosses the LR off (no listing); one far above it is detect_lr_too_high's
+# reading, and dead_origin ranks the dead units below it as its damage.
+CONSTANT_TIE = CONSTANT_OUTPUT
 # Within the tie the mechanism the log does show (units passing no signal) is listed first and the causes that could
-# have put them there just under it, at frozen_params' unexplained level: the order an engineer checks (the constant
+# have put them there under it, at frozen_params' unexplained level: the order an engineer checks (the constant
 # output, then what made it), never a claim that one is likelier; all stay listings below 0.5.
 CONSTANT_TIE_ORIGIN = UNEXPLAINED["frozen_params"]
 
