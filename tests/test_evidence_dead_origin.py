@@ -55,12 +55,16 @@ def test_units_alive_then_dead_under_an_lr_far_above_its_range_rank_below_the_lr
     assert f.numbers["killed_by"] == "lr_too_high" and "reference range" in f.evidence[-1]
 
 
-def test_units_dead_from_the_first_step_stay_the_cause_whatever_the_lr():
-    """The same LR, but the grad norm sits at the bias-only level from step 1: no death step, nothing demoted."""
+def test_units_dead_from_the_first_logged_step_under_an_lr_far_above_its_range_are_its_damage():
+    """The same LR, but the grad norm sits at the bias-only level from step 1: no death step in the log, yet Adam at
+    over 10x the top of its range moves every weight by ~lr on its first update, enough to kill ReLUs before the first
+    logged point: the stated LR is named first and the constant output's dead units are listed below it."""
     run = build(np.full(STEPS.size, 0.95 * LEVEL), {"lr": 0.05, "optimizer": "adam", "batch_size": 32})
     assert dead_origin.died_later(run) is None
     got = run_detectors(run)
-    assert scores(got)["dead_units"] >= nl.CONSTANT_OUTPUT and all("killed_by" not in f.numbers for f in got)
+    s = scores(got)
+    assert s["dead_units"] <= dead_origin.KILLED_LATER + 1e-9 and s["dead_units"] < s["lr_too_high"]
+    assert all(f.numbers.get("killed_by") == "lr_too_high" for f in got if f.cause == "dead_units")
     # alive then dead with an LR inside Adam's range and no spike: no origin in the log, dead_units is left as it was
     calm = build(alive_then_dead(), {"lr": 3e-4, "optimizer": "adam", "batch_size": 32})
     assert dead_origin.died_later(calm) is not None
@@ -121,11 +125,15 @@ def test_a_loss_that_climbed_before_it_froze_names_the_step_size():
 def test_an_output_that_saturated_after_the_first_epoch_is_the_step_sizes_damage():
     """A Keras-style history: loss 0.69 / accuracy 0.55 at epoch 1, then 5.5 / 0.655 frozen (16 nats per error, a
     clipped saturated output) from epoch 2: the loss climbed 8x into saturation, so dead_units (0.6) drops below the
-    step size. Frozen from the first epoch, the same output stays dead_units' own finding."""
+    step size. Frozen from the first epoch with no LR stated, the same output is listed at the tie level beside the
+    step size and the inputs (dead_origin.tie); with an LR stated inside its range it stays dead_units' own finding."""
     from traindoc.evidence.detectors.epoch_curves import detect_saturated_output
 
-    def history(first: tuple[float, float] | None) -> Run:
+    def history(first: tuple[float, float] | None, lr: bool = False) -> Run:
         run = Run()
+        if lr:  # Adam at 1e-3, inside its range
+            run.config["lr"] = ConfigValue("lr", 1e-3, "run/config.yaml", 1, "yaml", "1e-3")
+            run.config["optimizer"] = ConfigValue("optimizer", "adam", "run/config.yaml", 2, "yaml", "adam")
         ep = np.arange(1, 9)
         loss, acc = np.full(8, 5.52), np.full(8, 0.6552)
         if first is not None:
@@ -141,4 +149,9 @@ def test_an_output_that_saturated_after_the_first_epoch_is_the_step_sizes_damage
     assert f.strength == dead_origin.KILLED_LATER and f.numbers["killed_by"] == "lr_too_high"
     pinned = history(None)
     fs = detect_saturated_output(pinned)
-    assert fs and fs[0].step == 1 and dead_origin.demote(pinned, fs) == fs
+    assert fs and fs[0].step == 1
+    (f,) = dead_origin.demote(pinned, fs)
+    assert f.strength <= nl.CONSTANT_TIE + 1e-9 and f.numbers["listing"] and "killed_by" not in f.numbers
+    pinned = history(None, lr=True)
+    fs = detect_saturated_output(pinned)
+    assert dead_origin.demote(pinned, fs) == fs

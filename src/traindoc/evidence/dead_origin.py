@@ -72,6 +72,13 @@ BELOW_ORIGIN = 0.75
 FELL = 2.0
 
 
+# Dead-unit readings that rest on a constant output alone (a loss pinned at chance, a saturated output, a loss frozen
+# to every digit): the mechanism shows, not what put the units there.
+_CONSTANT = ("detect_loss_at_chance", "detect_saturated_output", "detect_loss_froze_after_moving")
+# The saturated output's other listed origins (epoch_curves): a step too large, inputs off their scale.
+_SATURATION_ORIGINS = ("detect_saturation_blowup", "detect_saturation_inputs")
+
+
 @dataclass
 class Origin:
     cause: str
@@ -182,16 +189,27 @@ def demote(run: Run, findings: list[Finding]) -> list[Finding]:
     steps = [f.step for f in died if f.step is not None]
     later = died_later(run) if any(f.detector in _AT_CHANCE for f in dead) else None
     if not steps and later is None:
-        return findings
-    step = min(steps) if steps else later[0] if later else None
-    org = origin(run, findings, step)
-    if org is None:
-        return findings
-    which = [*died, *(f for f in dead if later is not None and f.detector in _AT_CHANCE)]
+        # no death step, but the output is constant and the stated LR far above its range: an LR that high kills
+        # units within the first updates, before the first logged point (the dead units are its mechanism)
+        # only where the LR reading stands on its own (>= 0.5: the optimiser known, its range exceeded); an LR above
+        # the range of an optimiser the log does not name is a candidate, not what killed the units
+        org = origin(run, findings, None)
+        which = [f for f in dead if f.detector in _CONSTANT]
+        lr_named = any(f.cause == "lr_too_high" and f.strength >= 0.5
+                       and float(f.numbers.get("lr_over_reference_high") or 0) > LR_ABOVE for f in findings)
+        if org is None or org.cause != "lr_too_high" or not which or not lr_named:
+            return tie(run, findings)
+        alive = "the output is constant from the first logged point"
+    else:
+        step = min(steps) if steps else later[0] if later else None
+        org = origin(run, findings, step)
+        if org is None:
+            return tie(run, findings)
+        which = [*died, *(f for f in dead if later is not None and f.detector in _AT_CHANCE)]
+        alive = (later[1] if later is not None else f"the units were alive until step {step}")
     cap = min(KILLED_LATER, BELOW_ORIGIN * org.strength)
     # the demoted pieces together stay at the cap (the noisy-or of n findings at 1 - (1 - cap)^(1/n) is the cap)
     each = cap if len(which) == 1 else 1 - (1 - cap) ** (1 / len(which))
-    alive = (later[1] if later is not None else f"the units were alive until step {step}")
     note = (f"{alive}; what killed them is in the log ({org.evidence}): dead units made by an oversized update are "
             f"its damage, so {org.cause} is the cause to fix and dead_units is listed below it")
     ids = {id(f) for f in which}
@@ -200,5 +218,40 @@ def demote(run: Run, findings: list[Finding]) -> list[Finding]:
         if id(f) in ids and f.strength > each:
             f = replace(f, strength=each, evidence=[*f.evidence, note],
                         numbers={**f.numbers, "killed_by": org.cause})
+        out.append(f)
+    return out
+
+
+def tie(run: Run, findings: list[Finding]) -> list[Finding]:
+    """A constant output with nothing in the log to say what made it (not_learning.constant_output_unexplained: no LR
+    stated, no look-alike's trace): the dead-unit readings resting on it alone are brought down to the tie level
+    (not_learning.CONSTANT_TIE) as look-alike listings, and the saturated output's LR and data listings raised to
+    just under it (CONSTANT_TIE_ORIGIN), so the report lists dead units, an LR too high and detached labels together
+    below 0.5 instead of naming one. A dead-unit trace of its own (a logged dead fraction, a grad-norm collapse) keeps
+    its strength."""
+    from traindoc.evidence.detectors.not_learning import (
+        CONSTANT_TIE,
+        CONSTANT_TIE_ORIGIN,
+        constant_output_unexplained,
+    )
+
+    got = constant_output_unexplained(run)
+    dead = [f for f in findings if f.cause == "dead_units"]
+    if got is None or not dead or any(f.detector not in _CONSTANT and f.strength > CONSTANT_TIE for f in dead):
+        return findings
+    which = [f for f in dead if f.detector in _CONSTANT]
+    each = 1 - (1 - CONSTANT_TIE) ** (1 / max(len(which), 1))
+    note = ("the output no longer depends on the input, the mechanism of dead or saturated units; no LR is stated and "
+            "nothing in the log shows what put the units there (an LR too high kills them within the first updates, "
+            "labels detached from their inputs give the same constant output): listed beside those, not named alone")
+    ids = {id(f) for f in which}
+    out = []
+    for f in findings:
+        if id(f) in ids:
+            f = replace(f, strength=min(f.strength, each), evidence=[*f.evidence, note],
+                        numbers={**f.numbers, "listing": True, "ambiguous": True})
+        elif f.detector in _SATURATION_ORIGINS:
+            f = replace(f, strength=max(f.strength, CONSTANT_TIE_ORIGIN), numbers={**f.numbers, "listing": True,
+                                                                             "ambiguous": True})
         out.append(f)
     return out

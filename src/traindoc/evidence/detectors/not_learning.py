@@ -319,8 +319,10 @@ def _short_history_at_chance(run: Run, loss: Series, k_cfg: int | None) -> NotLe
 
 # A held-out accuracy is the share of a fixed set whose predicted class is right: identical to every printed digit at
 # each of >= 5 evaluations (the rows of the shortest epoch history) at ~1/k, beside a loss at chance, says the
-# predicted classes on that set never changed. A network fitting labels detached from its inputs (memorising noise,
-# Zhang et al. 2017) moves its head and flips predictions between evaluations: data_pipeline_bug is crossed off.
+# predicted classes on that set never changed. That does not cross off labels detached from their inputs: with
+# nothing in the inputs to predict them, a network converges to the label marginal, its output ignores the input and
+# its predicted class is the majority class at every evaluation (memorising noise labels, Zhang et al. 2017, takes
+# many epochs and moves the training loss under chance first, which detect_memorised_noise_labels reads).
 # An output that is the same for every input (the class share, ~1/k) never flips: dead_units is listed first, as for
 # a constant output. Weights that barely move (an LR far too small, a freeze leaving only a bias or a sliver
 # trainable) keep their predicted classes too, so frozen_params and lr_too_low stay listed.
@@ -912,6 +914,9 @@ def ruled_out(run: Run) -> dict[str, str]:
     live = _live_relu_init(run)
     if live is not None:
         out.setdefault("dead_units", live)
+    uniform = uniform_from_start(run)
+    if uniform is not None:
+        out.setdefault("data_pipeline_bug", uniform)
     lost = learned_then_lost(run)
     if lost is not None:
         why = f"{lost.evidence}: the network learned from these labels at this LR"
@@ -919,15 +924,14 @@ def ruled_out(run: Run) -> dict[str, str]:
             out.setdefault(cause, why)
     nl = never_learned(run)
     if nl is not None and nl.constant and "dead_units" not in out:
-        # the same output for every input: labels detached from their inputs, or frozen random weights, still leave
-        # an output that follows the input (the loss varies from batch to batch); units that no longer pass any
-        # signal give exactly this
-        why = "the output is the same for every input, which a network still responding to its input never gives"
-        out["data_pipeline_bug"] = why
-        out["frozen_params"] = why
-    if nl is not None and nl.unchanging and not nl.constant:
-        out.setdefault("data_pipeline_bug", "the predicted classes on the held-out set never change, which a network "
-                                            "fitting labels detached from its inputs (its head moving) never gives")
+        # the same output for every input: frozen random weights still leave an output that follows the input (a
+        # random network maps different inputs to different logits); units that no longer pass any signal give
+        # exactly this. Labels detached from their inputs are NOT crossed off here: with nothing in the inputs to
+        # predict the labels, a network converges to the label marginal and its output ignores the input, so its
+        # output and predicted class are constant too (issue 8, session 27: the rule that crossed them off here
+        # read a constant output as proof against detached labels)
+        out["frozen_params"] = ("the output is the same for every input, which a network of frozen random weights "
+                                "(its output following the input) never gives")
     gl = grad_level(run) if nl is not None else None
     if gl is not None and BIAS_ONLY_BAND[0] <= gl.ratio <= BIAS_ONLY_BAND[1]:
         why = (f"the grad norm (median {fmt(gl.median)}) is {gl.ratio:.2f}x what the output bias alone gets at chance, "
@@ -1089,38 +1093,6 @@ def detect_drift_up_schedule(run: Run) -> list[Finding]:
                           "logged to tell it from a constant LR too high"],
                     nl.first_step, {"chance_classes": nl.k, "chance_level": nl.level, "listing": True,
                                     "drift_up": True})]
-
-
-# An output that is the same for every input (never_learned's `constant` or `unchanging`) is what units passing no
-# signal give, and dead_units lists it (CONSTANT_OUTPUT). What kills units that were alive at a standard init is an
-# oversized update: "a large gradient flowing through a ReLU neuron could cause the weights to update in such a way
-# that the neuron will never activate on any datapoint again ... as much as 40% of your network can be dead if the
-# learning rate is set too high" (CS231n, "Commonly used activation functions"; evidence/dead_origin.py); a sigmoid or
-# tanh pushed into saturation by a large step is the same picture. So an LR too high is the look-alike an engineer
-# checks beside dead units for a constant output, listed (never confirmed: the log shows neither the units nor the
-# LR) above a too-small LR, which leaves a freshly initialised net whose output still follows its input, and below
-# vanishing gradients' 0.38, so that the prior order of the other look-alikes is unchanged. Not listed when a stated
-# LR is inside its optimiser's range (nan_prior.lr_cleared), when a look-alike's own trace is in the log, or when the
-# loss drifts up at chance (detect_drift_up_lr lists the LR higher there).
-CONSTANT_OUTPUT_LR = 0.37
-
-
-def detect_constant_output_lr(run: Run) -> list[Finding]:
-    """A run that never learns with an output that ignores its input: an LR too high listed as what killed or
-    saturated the units (CONSTANT_OUTPUT_LR, a listing below 0.5)."""
-    nl = never_learned(run)
-    if nl is None or not (nl.constant or nl.unchanging) or _explained(run):
-        return []
-    if _lr_rules_out_drift_readings(run) or drift_up_at_chance(run) is not None or "lr_too_high" in ruled_out(run):
-        return []
-    return [Finding("detect_constant_output_lr", "lr_too_high", CONSTANT_OUTPUT_LR,
-                    "the output ignores its input: units killed or saturated by an oversized step are a reading",
-                    [*nl.evidence, "an output that is the same for every input is what dead or saturated units give, "
-                     "and an update too large for the run is what kills or saturates units that were alive at the "
-                     "start (CS231n: up to 40% of a ReLU net dead at a learning rate set too high); no LR is stated "
-                     "to confirm it"],
-                    nl.first_step, {"chance_classes": nl.k, "chance_level": nl.level, "listing": True,
-                                    "constant_output": True})]
 
 
 def unexplained_candidate(run: Run, cause: str, detector: str) -> list[Finding]:
@@ -1751,6 +1723,96 @@ def detect_loss_at_chance(run: Run) -> list[Finding]:
 
 
 
+# ------------------------------------------------------------------------------- a constant output, no LR stated
+# An output that no longer depends on its input (a loss pinned at ln k, predictions that never change) is the
+# mechanism dead or saturated units give, not its cause: units alive at init are killed by an oversized update ("as
+# much as 40% of your network can be dead if the learning rate is set too high", CS231n, "Commonly used activation
+# functions"), and the flat row of the differential lists an LR too high first for a loss stuck at chance after the
+# first updates saturated. Labels detached from their inputs give the same constant output (the network converges to
+# the label marginal). With no LR stated, nothing in such a log tells these apart: evidence/dead_origin.py turns the
+# dead-unit readings of the output into a look-alike listing at the constant output's level (CONSTANT_TIE: the
+# ranking caps a listing below 0.5, so no cause is named confidently), and an LR too high is listed beside it. A
+# stated LR inside its optimiser's range crosses the LR off (no listing); one far above it is detect_lr_too_high's
+# reading, and dead_origin ranks the dead units below it as its damage.
+CONSTANT_TIE = CONSTANT_OUTPUT
+# Within the tie the mechanism the log does show (units passing no signal) is listed first and the causes that could
+# have put them there under it, at frozen_params' unexplained level: the order an engineer checks (the constant
+# output, then what made it), never a claim that one is likelier; all stay listings below 0.5.
+CONSTANT_TIE_ORIGIN = UNEXPLAINED["frozen_params"]
+
+
+def constant_output(run: Run) -> tuple[str, str] | None:
+    """(how, evidence) of an output that no longer depends on its input, or None: a loss pinned at chance
+    (never_learned's `constant`) or held-out predictions that never change (`unchanging`): how "chance"; a
+    saturated output frozen with the loss and accuracy (epoch_curves.saturated_output): how "saturated"."""
+    nl = never_learned(run)
+    if nl is not None and (nl.constant or nl.unchanging):
+        return "chance", nl.evidence[0]
+    from traindoc.evidence.detectors.epoch_curves import saturated_output  # epoch_curves imports this module
+
+    sat = saturated_output(run)
+    return ("saturated", sat.evidence[1]) if sat is not None else None
+
+
+# A loss pinned at ln(k) from its first logged point, that point at the start of training (step 0 or 1, or the
+# first epoch's mean) and printed to >= UNIFORM_DIGITS significant digits within UNIFORM_REL of ln(k): the output is
+# exactly uniform from the start. A random init does not give that: output logits of spread sigma put the loss
+# sigma^2 / 2 (1 - 1/k) above ln(k) (the INIT_EXCESS note), so matching ln(k) to 1e-5 takes sigma < ~0.005, an output
+# that ignores its input from the first step (zero or symmetric weights, every unit of a layer dead or saturated at
+# init). Neither cause of a *later* constant output can make it: an LR too high acts through updates, and goes
+# through a loss above chance on the way (a first epoch's mean above ln(k), as in chainer#4424's 2.47 before ln 10),
+# and labels detached from their inputs leave a random init's output following its input until the network
+# converges to the label marginal. 1e-5 is the round-off of a float32 mean of losses (eps 1.2e-7 over ~100 terms;
+# 2.3025825 for ln 10 = 2.3025851 in a TF log), 7 digits keep a 4-decimal print (2.3026) out of it.
+UNIFORM_DIGITS = 7
+UNIFORM_REL = 1e-5
+
+
+def uniform_from_start(run: Run) -> str | None:
+    """Why the output is exactly uniform from the start (module notes above), or None."""
+    from traindoc.evidence.detectors.unchanged_loss import significant_digits  # it imports this module
+
+    nl = never_learned(run)
+    loss = loss_series(run)
+    if nl is None or not nl.constant or loss is None:
+        return None
+    st, v = loss.finite()
+    if v.size == 0 or int(st[0]) > 1 or nl.first_step != int(st[0]):
+        return None
+    v0, lk = float(v[0]), math.log(nl.k)
+    if significant_digits(v0) < UNIFORM_DIGITS or abs(v0 - lk) > UNIFORM_REL * lk:
+        return None
+    return (f"the first logged loss (step {int(st[0])}) is already {v0!r}, ln({nl.k}) = {lk:.10g} to "
+            f"{abs(v0 - lk) / lk:.1g}: the output is exactly uniform from the start, which a random init does not "
+            f"give and an update (an LR too high) or labels detached from the inputs cannot have made yet "
+            f"{cite_series(loss)}")
+
+
+def constant_output_unexplained(run: Run) -> tuple[str, str] | None:
+    """The constant output (constant_output) with nothing in the log to say which look-alike made it: no LR stated,
+    no look-alike's own trace (_explained), no negative bias init, no learning first (learned_then_lost reads that)."""
+    if (configured_lrs(run) or _explained(run) or dead_init(run) is not None or learned_then_lost(run) is not None
+            or uniform_from_start(run) is not None):
+        return None
+    return constant_output(run)
+
+
+def detect_constant_output_lr(run: Run) -> list[Finding]:
+    """A constant output with no LR stated (constant_output_unexplained): lr_too_high listed in the tie beside dead
+    units and detached labels (CONSTANT_TIE_ORIGIN). A saturated output has its own LR listing
+    (epoch_curves.detect_saturation_blowup), which dead_origin raises to the same level."""
+    got = constant_output_unexplained(run)
+    if got is None or got[0] != "chance":
+        return []
+    nl = never_learned(run)
+    return [Finding("detect_constant_output_lr", "lr_too_high", CONSTANT_TIE_ORIGIN,
+                    "the output no longer depends on the input: an LR too high is one way units die",
+                    [got[1], "units alive at init are killed by updates too large for them (CS231n: up to 40 % of a "
+                          "network dead at too high an LR); no LR is stated, so the log cannot tell this from units "
+                          "dead from the start or labels detached from their inputs"],
+                    nl.first_step if nl is not None else None, {"listing": True, "ambiguous": True})]
+
+
 # ------------------------------------------------------------------------------------- the label prior, then nothing
 # Labels detached from their inputs (two independent shuffles, a collate that reorders the inputs alone) leave a
 # model one thing to learn: the label distribution itself (the class prior, a language model's token frequencies).
@@ -1839,4 +1901,5 @@ def detect_label_prior_plateau(run: Run) -> list[Finding]:
 DETECTORS = [detect_lr_too_low, detect_scheduler_misuse, detect_lr_collapse, detect_vanishing_gradients,
              detect_saturating_depth, detect_frozen_params, detect_dead_units, detect_dead_init, detect_loss_at_chance,
              detect_chance_labels, detect_memorised_noise_labels, detect_learned_then_lost, detect_heldout_unchanged,
-             detect_label_prior_plateau, detect_drift_up_lr, detect_drift_up_schedule, detect_constant_output_lr]
+             detect_label_prior_plateau, detect_drift_up_lr, detect_drift_up_schedule,
+             detect_constant_output_lr]

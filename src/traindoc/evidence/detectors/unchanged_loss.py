@@ -27,7 +27,7 @@ from decimal import Decimal
 import numpy as np
 
 from traindoc.evidence.context import cite_series, loss_series
-from traindoc.evidence.detectors.not_learning import lr_collapse, lrs_below_reference
+from traindoc.evidence.detectors.not_learning import lr_collapse, lrs_below_reference, uniform_from_start
 from traindoc.evidence.finding import Finding
 from traindoc.evidence.stats import fmt
 from traindoc.ingest.model import Run, Series
@@ -201,6 +201,12 @@ def detect_loss_froze_after_moving(run: Run) -> list[Finding]:
                     ev, int(st[start]), {"value": value, "run_length": length, "moved_first": True})]
 
 
+# A loss that never moved and sits exactly at ln(k) from the start (not_learning.uniform_from_start): the still loss
+# is what units passing no signal give, frozen or not, so frozen_params is listed, below the look-alikes' chance-level
+# readings (not_learning.UNEXPLAINED), not named.
+NEVER_MOVED_UNIFORM = 0.3
+
+
 def detect_loss_never_moved(run: Run) -> list[Finding]:
     """The loss is bit-identical from its first logged point (>= 5 points, >= 6 significant digits)."""
     got = _frozen_stretch(run)
@@ -211,7 +217,13 @@ def detect_loss_never_moved(run: Run) -> list[Finding]:
         return []
     ev = [_stretch_evidence(loss, st, start, length, value),
           "it never moved from the first logged point: nothing updated the parameters"]
-    return [Finding("detect_loss_never_moved", "frozen_params", 0.6,
+    uniform = uniform_from_start(run)
+    if uniform is not None:
+        # exactly ln(k) from the start: an output that ignores its input (zero or symmetric weights, units dead or
+        # saturated at init), which frozen random weights do not give; their gradient is 0, so nothing moves either
+        ev.append(f"{uniform}: units passing no signal leave no gradient to update the weights with, so the loss "
+                  "stays put whether or not the parameters are frozen")
+    return [Finding("detect_loss_never_moved", "frozen_params", NEVER_MOVED_UNIFORM if uniform else 0.6,
                     "the loss never changes to the last digit: the parameters are not updated",
                     ev, int(st[start]), {"value": value, "run_length": length, "moved_first": False})]
 
