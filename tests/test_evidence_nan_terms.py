@@ -10,9 +10,9 @@ from pathlib import Path
 import numpy as np
 
 from traindoc.diagnosis.unexplained_nan import candidates
-from traindoc.evidence.detectors import data, numerics
+from traindoc.evidence.detectors import data, numerics, optimisation
 from traindoc.evidence.nan_prior import lr_first
-from traindoc.evidence.nan_terms import confined_terms
+from traindoc.evidence.nan_terms import confined_terms, terms_blown_up
 from traindoc.ingest.loader import load_run
 from traindoc.ingest.model import Run, Series
 
@@ -71,3 +71,33 @@ def test_silent_for_a_single_non_finite_point_or_a_recovering_nan() -> None:
     assert not data.detect_nan_confined_terms(run)
     f = numerics.detect_nan_inf(run)[0]
     assert f.numbers["nan_recovers"] and f.strength < 0.5  # the skipped-update reading, not the term's op
+
+
+def blown_run(finite_after: np.ndarray) -> Run:
+    n = 10
+    box = np.linspace(3.0, 2.0, n)
+    box[6:] = np.nan
+    conf = np.linspace(1.0, 0.5, n)
+    conf[6:] = finite_after
+    return terms_run({"loss": box + conf, "box_loss": box, "conf_loss": conf})
+
+
+def test_finite_terms_that_blew_up_read_as_the_end_of_a_divergence_not_an_op() -> None:
+    # conf_loss at ~1000x its earlier median (0.86) where box_loss is NaN (pytorch-yolo2-87's x/y terms at ~1691):
+    # the weights diverged, the NaN ends it
+    run = blown_run(np.array([800.0, 1200.0, 1500.0, 1700.0]))
+    assert confined_terms(run) is None
+    blown = terms_blown_up(run)
+    assert blown is not None and blown[0] == "conf_loss" and blown[2] / blown[1] > 1000
+    f = numerics.detect_nan_inf(run)
+    assert f and f[0].step == 106 and f[0].strength <= 0.25 and "blown up" in f[0].evidence[0]
+    assert not data.detect_nan_confined_terms(run)
+    lr = [x for x in optimisation.detect_lr_too_high(run) if x.cause == "lr_too_high"]
+    assert lr and lr[0].strength >= 0.5 and any("diverged first" in e for e in lr[0].evidence)
+
+
+def test_finite_terms_at_their_usual_size_keep_the_op_reading() -> None:
+    run = blown_run(np.array([0.7, 0.6, 0.65, 0.55]))  # within 2x of their earlier level: no divergence
+    assert terms_blown_up(run) is None and confined_terms(run) is not None
+    f = numerics.detect_nan_inf(run)
+    assert f and f[0].strength >= 0.5 and f[0].numbers["confined_terms"]

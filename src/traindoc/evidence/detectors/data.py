@@ -528,21 +528,56 @@ def detect_huge_loss_before_nan(run: Run) -> list[Finding]:
 # to binary cross-entropy, whose -y log p then rewards saturating the output (and the model stops learning there).
 NEGATIVE_LOSS_FLOOR = -1.0
 _ACCURACY_NAME = re.compile(r"acc", re.IGNORECASE)
+# A segmentation run scores its targets too: Dice (DSC, F1 on pixels), IoU / Jaccard. Over masks in {0, 1} each is in
+# [0, 1] (2|A∩B| / (|A| + |B|) and |A∩B| / |A∪B|), so a run logging one is as much a per-target classifier as one
+# logging an accuracy, and the same floor reads its loss. A value above 1 (OVERLAP_MAX_SANE: 1 plus float slack) is
+# itself a sign the masks are not {0, 1} (milesial/Pytorch-UNet's dice_coeff over 0-255 masks prints 1.97); a
+# score logged in percent lies far above that, so only (1, 2] counts.
+_OVERLAP_NAME = re.compile(r"dice|dsc|iou|jaccard|(?:^|[_/ .-])f1(?:[_/ .-]|$)", re.IGNORECASE)
+OVERLAP_MAX_SANE = 1.0 + 1e-3
+# A loss named a cross-entropy (BCE, CE, cross_entropy) is >= 0 over targets in [0, 1] whatever the model: below
+# zero at most of its points (median and last under NAMED_CE_FLOOR, past float round-off) the targets are out of
+# range, with no metric needed. A negative log-likelihood is not in it: a density's NLL (flows, Gaussian heads)
+# goes below 0 by design.
+_CE_LOSS_NAME = re.compile(r"bce|cross.?entropy|(?:^|[_/ .-])ce(?:[_/ .-]|$)", re.IGNORECASE)
+NAMED_CE_FLOOR = -1e-3
+
+
+def _overlap_above_one(run: Run) -> tuple[str, float] | None:
+    """An overlap score (Dice/IoU/Jaccard/F1 by name) with a value in (OVERLAP_MAX_SANE, 2]: (name, max)."""
+    for name, s in sorted(run.metrics.items()):
+        if not _OVERLAP_NAME.search(s.raw_name or name):
+            continue
+        _, v = s.finite()
+        if v.size and OVERLAP_MAX_SANE < float(v.max()) <= 2.0:
+            return s.raw_name or name, float(v.max())
+    return None
 
 
 def _negative_classification_loss(run: Run, loss: Series) -> Finding | None:
-    """The training loss of a run that logs an accuracy sits below -1 at most of its points (median and the last
-    point): no cross-entropy over targets in [0, 1] can, so the targets fed are not what the loss expects. Two
-    points are enough: the sign says it, not a trend."""
+    """The training loss of a run that logs an accuracy or an overlap score (Dice/IoU) sits below -1 at most of its
+    points (median and the last point), or a loss named a cross-entropy sits below 0: no cross-entropy over targets
+    in [0, 1] can, so the targets fed are not what the loss expects. Two points are enough: the sign says it, not a
+    trend."""
     st, v = loss.finite()
-    if v.size < 2 or not any(_ACCURACY_NAME.search(n) for n in run.metrics):
+    if v.size < 2:
         return None
-    med = float(np.median(v))
-    if not (med < NEGATIVE_LOSS_FLOOR and float(v[-1]) < NEGATIVE_LOSS_FLOOR):
+    med, last = float(np.median(v)), float(v[-1])
+    named = bool(_CE_LOSS_NAME.search(loss.raw_name or loss.name)) and med < NAMED_CE_FLOOR and last < NAMED_CE_FLOOR
+    scored = [n for n in run.metrics if _ACCURACY_NAME.search(n) or _OVERLAP_NAME.search(n)]
+    if not named and not (scored and med < NEGATIVE_LOSS_FLOOR and last < NEGATIVE_LOSS_FLOOR):
         return None
+    overlap = any(_OVERLAP_NAME.search(n) and not _ACCURACY_NAME.search(n) for n in scored)
+    what = ("is named a cross-entropy" if named else
+            "logs an overlap score (Dice/IoU)" if overlap and not any(_ACCURACY_NAME.search(n) for n in scored)
+            else "logs an accuracy")
     ev = [f"the training loss is negative, median {fmt(med)} over {v.size} points {cite_series(loss)}, in a run that "
-          "logs an accuracy: a cross-entropy over targets in [0, 1] is never below 0, and no Dice-style term below -1",
+          f"{what}: a cross-entropy over targets in [0, 1] is never below 0, and no Dice-style term below -1",
           "the targets are outside the loss's range (class indices or 0-255 masks into binary cross-entropy)"]
+    above = _overlap_above_one(run)
+    if above is not None:
+        ev.append(f"{above[0]} reaches {fmt(above[1])}: an overlap score over masks in {{0, 1}} is at most 1, so the "
+                  "masks are not binary")
     tail = v[v.size // 2:]
     if tail.size >= 2 and float(np.ptp(tail)) == 0.0:
         ev.append(f"the loss is stuck at exactly {fmt(float(tail[-1]))}: the output saturated where the wrong targets "

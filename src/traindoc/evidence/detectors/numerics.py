@@ -26,7 +26,7 @@ from traindoc.evidence.nan_box import box_only_total
 from traindoc.evidence.nan_inputs import inputs_first
 from traindoc.evidence.nan_objective import log_objective
 from traindoc.evidence.nan_prior import after_one_update, lr_cleared, lr_first, rose_into_nan, stable_before_nan
-from traindoc.evidence.nan_terms import confined_terms
+from traindoc.evidence.nan_terms import confined_terms, terms_blown_up
 from traindoc.evidence.norm_eps import zero_norm_eps, zero_norm_eps_evidence
 from traindoc.evidence.precision import sixteen_bit_weights, training_precision
 from traindoc.evidence.scale_recovery import scale_recovered
@@ -188,6 +188,12 @@ def detect_nan_inf(run: Run) -> list[Finding]:
         reading = ("grad_norm is non-finite while the loss stays finite: the update was skipped (a loss scaler's "
                   "overflow skip), context rather than a cause")
         strength = 0.2
+    elif ctx is not None and not ctx.recovers and (blown := terms_blown_up(run)) is not None:
+        ev.append(f"{blown[0]} stays finite through the NaN but at {fmt(blown[2])}, {blown[2] / blown[1]:.0f}x its "
+                  f"median {fmt(blown[1])} before it {cite_series(run.metrics[blown[0]])}")
+        reading = ("the loss terms still finite had blown up before the others went NaN: the NaN ends a divergence "
+                   "through the weights, so the LR or exploding gradients explain it better than an op")
+        strength = 0.25  # as for a NaN the instability evidence reads (the lr_lead branch above)
     elif ctx is not None and not ctx.recovers and (confined := confined_terms(run)) is not None:
         reading = (f"the NaN is confined to some loss terms ({', '.join(confined.failing[:4])}) while the others "
                    f"stay finite: the weights are finite, so an op in those terms' computation makes it (a mean over "

@@ -40,7 +40,7 @@ from traindoc.evidence.growth import compounding_growth
 from traindoc.evidence.nan_box import box_only_total
 from traindoc.evidence.nan_inputs import inputs_first
 from traindoc.evidence.nan_prior import after_one_update, lr_cleared, lr_first, rose_into_nan
-from traindoc.evidence.nan_terms import confined_terms
+from traindoc.evidence.nan_terms import confined_terms, terms_blown_up
 from traindoc.evidence.precision import training_precision
 from traindoc.evidence.stats import fmt
 from traindoc.ingest.model import Run
@@ -178,6 +178,9 @@ def _instability_evidence(run: Run) -> tuple[list[str], int | None, float, dict]
         if d.nonfinite_step is not None:
             ev.append(f"loss became non-finite at step {d.nonfinite_step} after reaching {fmt(d.min_value)} "
                       f"{cite_series(loss)}")
+            if (blown := terms_blown_up(run)) is not None:
+                ev.append(f"{blown[0]} stays finite through the NaN at {fmt(blown[2])}, {blown[2] / blown[1]:.0f}x "
+                          f"its median {fmt(blown[1])} before it: the terms diverged first (evidence/nan_terms.py)")
             sev = max(sev, 0.6)
         else:
             rise = f"{d.rise + 1:.3g}x" if d.rise >= 9 else f"{d.rise:.0%}"
