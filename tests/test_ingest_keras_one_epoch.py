@@ -7,18 +7,14 @@ from __future__ import annotations
 from pathlib import Path
 
 from test_ingest_text_logs import values
+from textlog_support import read_text
 from traindoc.ingest.model import Run
-from traindoc.ingest.readers import text_log
 
 BAR = "{:>5}/10000 [=====.........................] - ETA: 4s - loss: {:.4f} - acc: {:.4f}"
 
 
 def _read(tmp_path: Path, lines: list[str]) -> Run:
-    path = tmp_path / "train.log"
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    run = Run()
-    text_log.read(path, run)
-    return run.finalize()
+    return read_text(tmp_path, "\n".join(lines) + "\n")
 
 
 def test_one_epoch_of_bars_is_read_at_its_batch_counts(tmp_path: Path) -> None:

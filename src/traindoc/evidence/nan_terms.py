@@ -51,14 +51,22 @@ def confined_terms(run: Run) -> ConfinedNan | None:
     return stats.cached(run, "nan_confined_terms", lambda: _confined_terms(run))
 
 
-def _confined_terms(run: Run) -> ConfinedNan | None:
+def _nonfinite_stretch(run: Run) -> tuple[Series, int, np.ndarray] | None:
+    """(total loss, first non-finite step, the logged steps where it is non-finite) when it is non-finite at
+    >= CONFINED_POINTS steps, else None."""
     total = loss_series(run)
     first = first_nonfinite(total)
     if total is None or first is None:
         return None
     bad_steps = total.steps[(total.steps >= first) & ~np.isfinite(total.values)]
-    if bad_steps.size < CONFINED_POINTS:
+    return (total, first, bad_steps) if bad_steps.size >= CONFINED_POINTS else None
+
+
+def _confined_terms(run: Run) -> ConfinedNan | None:
+    got = _nonfinite_stretch(run)
+    if got is None:
         return None
+    total, first, bad_steps = got
     failing, finite = [], []
     # a run that logs no total sums its terms (context.loss_series): the same test holds on the summed total
     for t in named_loss_terms(run):
@@ -103,13 +111,10 @@ def terms_blown_up(run: Run) -> tuple[str, float, float] | None:
 
 
 def _terms_blown_up(run: Run) -> tuple[str, float, float] | None:
-    total = loss_series(run)
-    first = first_nonfinite(total)
-    if total is None or first is None:
+    got = _nonfinite_stretch(run)
+    if got is None:
         return None
-    bad_steps = total.steps[(total.steps >= first) & ~np.isfinite(total.values)]
-    if bad_steps.size < CONFINED_POINTS:
-        return None
+    _, first, bad_steps = got
     finite = []
     for t in named_loss_terms(run):
         vals = t.values[np.isin(t.steps, bad_steps)]
