@@ -60,3 +60,29 @@ def test_the_real_unet_logs_with_masks_0_255_read_as_the_data() -> None:
     for name in ("pytorch-unet-78-bce-negative-mask-0-255", "pytorch-unet-84-png-masks-negative-loss"):
         f = _negative(load_run([REALWORLD / name / "run"]))
         assert f and f[0].strength >= 0.5, name
+
+
+def test_one_pasted_line_with_a_negative_loss_beside_an_accuracy_is_listed_not_reported(tmp_path: Path) -> None:
+    # a single Keras epoch line (a regression target fed to binary cross-entropy): the sign says it from one point,
+    # but one line cannot exclude a misread, so the reading is listed under insufficient_data (below 0.5)
+    run = Run()
+    run.add_series(Series("loss", np.array([1]), np.array([-117944.75]), "run/train.log", "loss"))
+    run.add_series(Series("accuracy", np.array([1]), np.array([3.8897e-05]), "run/train.log", "accuracy"))
+    (f,) = _negative(run.finalize())
+    assert f.step == 1 and f.numbers["endpoints_only"] and "over 1 point " in f.evidence[0]
+    log = tmp_path / "train.log"
+    log.write_text("Epoch 1/50\n1607/1607 [==============================] - 10s 6ms/step - loss: -117944.7500 - "
+                   "accuracy: 3.8897e-05\n")
+    from traindoc.diagnosis.build import diagnose
+
+    doc = diagnose(load_run([log]))
+    assert doc["verdict"] == "insufficient_data"
+    top = doc["root_causes"][0]
+    assert top["cause"] == "data_pipeline_bug" and top["confidence"] < 0.5
+
+
+def test_one_point_of_a_minus_dice_loss_above_minus_one_stays_silent() -> None:
+    run = Run()
+    run.add_series(Series("loss", np.array([1]), np.array([-0.8]), "run/train.log", "loss"))
+    run.add_series(Series("val_dice", np.array([1]), np.array([0.8]), "run/train.log", "val_dice"))
+    assert _negative(run.finalize()) == []

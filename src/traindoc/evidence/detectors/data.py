@@ -558,9 +558,11 @@ def _negative_classification_loss(run: Run, loss: Series) -> Finding | None:
     """The training loss of a run that logs an accuracy or an overlap score (Dice/IoU) sits below -1 at most of its
     points (median and the last point), or a loss named a cross-entropy sits below 0: no cross-entropy over targets
     in [0, 1] can, so the targets fed are not what the loss expects. Two points are enough: the sign says it, not a
-    trend."""
+    trend. One point (a single pasted epoch line) says it too, but from one line a misread or a line of another loss
+    cannot be excluded: it is then listed as a reading of final figures alone (numbers["endpoints_only"]: below the
+    report threshold under the insufficient_data verdict, diagnosis.build.few_points)."""
     st, v = loss.finite()
-    if v.size < 2:
+    if v.size == 0:
         return None
     med, last = float(np.median(v)), float(v[-1])
     named = bool(_CE_LOSS_NAME.search(loss.raw_name or loss.name)) and med < NAMED_CE_FLOOR and last < NAMED_CE_FLOOR
@@ -571,7 +573,8 @@ def _negative_classification_loss(run: Run, loss: Series) -> Finding | None:
     what = ("is named a cross-entropy" if named else
             "logs an overlap score (Dice/IoU)" if overlap and not any(_ACCURACY_NAME.search(n) for n in scored)
             else "logs an accuracy")
-    ev = [f"the training loss is negative, median {fmt(med)} over {v.size} points {cite_series(loss)}, in a run that "
+    points = f"{v.size} point{'' if v.size == 1 else 's'}"
+    ev = [f"the training loss is negative, median {fmt(med)} over {points} {cite_series(loss)}, in a run that "
           f"{what}: a cross-entropy over targets in [0, 1] is never below 0, and no Dice-style term below -1",
           "the targets are outside the loss's range (class indices or 0-255 masks into binary cross-entropy)"]
     above = _overlap_above_one(run)
@@ -584,7 +587,7 @@ def _negative_classification_loss(run: Run, loss: Series) -> Finding | None:
                   "reward it, and the model no longer learns")
     return Finding("detect_data_pipeline_bug", "data_pipeline_bug", 0.6,
                    "a classifier's loss below zero: the targets are outside the loss's range", ev, int(st[0]),
-                   {"median_loss": med})
+                   {"median_loss": med, **({"endpoints_only": True} if v.size == 1 else {})})
 
 
 # A detector's loss terms, by name: the box-regression terms (Faster R-CNN's rpn_loss_box / loss_bbox /
