@@ -40,6 +40,30 @@ def _lines(text: str) -> list[tuple[int, str]]:
     return out
 
 
+def _command_share(text: str) -> float:
+    """Share of the non-blank physical lines that belong to a logical line read as a command with flags.
+
+    A launch command pasted one flag per line (`    --learning_rate 3e-5 \\`, the LLaMA-Factory / HF examples
+    style) looks, line by line, like a column of `name value` metric lines to the generic text-log reader; joined,
+    it is one command. Blank lines and shell comments do not count either way."""
+    raw_lines = text.splitlines()
+    physical = [raw for raw in raw_lines if raw.strip() and not raw.lstrip().startswith("#")]
+    if not physical:
+        return 0.0
+    covered = 0
+    for start, line in _lines(text):
+        if command_flags(line) is None:
+            continue
+        # the physical lines this logical line spans: itself plus each backslash continuation
+        span = 1
+        for raw in raw_lines[start - 1:]:
+            if not raw.rstrip().endswith("\\"):
+                break
+            span += 1
+        covered += span
+    return min(1.0, covered / len(physical))
+
+
 def sniff(path: Path, head: bytes) -> float:
     if path.is_dir() or b"\x00" in head:
         return 0.0
@@ -48,7 +72,12 @@ def sniff(path: Path, head: bytes) -> float:
         return 0.0
     text = head.decode("utf-8", "replace")
     found = any(command_flags(line) or call_config(line) for _, line in _lines(text)) or source_calls(text)
-    return 0.5 if found else 0.0
+    if not found:
+        return 0.0
+    # A file named as a command (command.txt, run.sh) that is mostly one launch command is that command, whatever a
+    # line-by-line metric classifier makes of its `--name value` continuation lines: rank it above the text-log
+    # reader's best guess (0.8). Half is the bar because a script may also hold setup lines (cd, export, mkdir).
+    return 0.9 if _command_share(text) >= 0.5 else 0.5
 
 
 def read(path: Path, run: Run) -> Source:
