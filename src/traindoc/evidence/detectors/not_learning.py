@@ -40,6 +40,7 @@ from traindoc.evidence.context import (
     window_progress,
 )
 from traindoc.evidence.finding import Finding
+from traindoc.evidence.skipped_warmup import skipped_warmup
 from traindoc.evidence.stats import fmt
 from traindoc.ingest.model import ConfigValue, Run, Series
 
@@ -1416,6 +1417,12 @@ def detect_scheduler_misuse(run: Run) -> list[Finding]:
                   f"moves the weights{said} {cite_series(s)}")
         strength = max(strength, (0.8 if cfg else 0.7) if v.size >= 5 else 0.6)
         step = int(st[0])
+        if skipped_warmup(run) is not None:
+            # in a float16 run with a warmup the zeros are what a loss scaler skipping every step leaves
+            # (evidence/skipped_warmup.py, read as fp16_overflow): the schedule stays a candidate below 0.5
+            ev.append("in a float16 run with a warmup from 0 the same zeros are left by a loss scaler that skips "
+                      "every step (the trainer steps the scheduler only after an applied update)")
+            strength = 0.35
     elif s is not None and v.size >= 10:
         vmax = float(np.abs(v).max())
         spread = float(v.max() - v.min()) / vmax if vmax > 0 else 0.0

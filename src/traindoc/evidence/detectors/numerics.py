@@ -30,6 +30,7 @@ from traindoc.evidence.nan_terms import confined_terms, terms_blown_up
 from traindoc.evidence.norm_eps import zero_norm_eps, zero_norm_eps_evidence
 from traindoc.evidence.precision import sixteen_bit_weights, training_precision
 from traindoc.evidence.scale_recovery import scale_recovered
+from traindoc.evidence.skipped_warmup import skipped_warmup
 from traindoc.evidence.stats import fmt
 from traindoc.evidence.unmeasured_loss import unmeasured_loss
 from traindoc.ingest.model import LogEvent, Run
@@ -447,6 +448,12 @@ def detect_fp16_overflow(run: Run) -> list[Finding]:
     if fp16 and strength >= 0.5:
         ev.append(f"the run is float16: {precision.evidence}")
         strength += 0.1
+    if not over and (skipped := skipped_warmup(run)) is not None:
+        # every step skipped with no scaler line in the log (evidence/skipped_warmup.py): the stated float16 reading
+        # of a NaN that stays (0.65), the overflow being on every batch
+        ev.append(skipped.evidence)
+        strength = max(strength, 0.65)
+        step = skipped.step if step is None else step
     ctx = nan_context(run)
     lead = ctx is not None and bool(ctx.lr_lead or _lr_above(run))
     if not over and ctx is not None and not ctx.recovers:
