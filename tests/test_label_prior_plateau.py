@@ -70,3 +70,44 @@ def test_silent_when_the_weights_stopped_moving():
     loss = np.round(2.55 + 0.45 * np.exp(-(STEPS - 1) / 15), 4)
     loss[STEPS > 100] = 2.5512
     assert nl.detect_label_prior_plateau(prior_run(loss=loss, held=np.full(EVALS.size, 2.5601))) == []
+
+
+
+def _with_grads(run: Run, grads: dict[str, np.ndarray]) -> Run:
+    for name, values in grads.items():
+        run.add_series(Series(name, STEPS, values, "run/metrics.jsonl"))
+    return run.finalize()
+
+
+RELU2 = {"lr": 3e-4, "optimizer": "adam", "act": "relu", "depth": 2, "bias_init": "null"}
+
+
+def _live(rng: np.random.Generator, level: float) -> np.ndarray:
+    return level * (1 + 0.2 * rng.random(STEPS.size))
+
+
+def test_gradient_at_every_logged_weight_crosses_off_the_freeze():
+    """Per-parameter grad norms of an input-side weight and the head's, non-zero at every logged step: the weights
+    train, so a freeze (which leaves a .grad of None) is crossed off; with the rest ruled out, the sole reading."""
+    rng = np.random.default_rng(3)
+    run = _with_grads(prior_run(config=RELU2), {"grad_norm/pos": _live(rng, 0.03),
+                                                "grad_norm/head.weight": _live(rng, 0.3)})
+    w = nl.weights_with_gradient(run)
+    assert w is not None and w[0] == ["head.weight", "pos"]
+    assert "frozen_params" in nl.ruled_out(run)
+    (f,) = nl.detect_label_prior_plateau(run)
+    assert f.step == int(EVALS[0]) and f.strength == nl.SOLE_READING and not f.numbers["listing"]
+
+
+def test_a_lone_head_a_bias_an_embedding_or_a_zero_gradient_leaves_the_freeze_listed():
+    """A trained head alone (four frozen layers under it stay at chance: tests/data/layer_grads), a bias or an
+    embedding beside it, or any logged parameter at 0 (a frozen layer): frozen_params stays listed."""
+    rng = np.random.default_rng(4)
+    head = {"grad_norm/head.weight": _live(rng, 0.3)}
+    for extra in ({}, {"grad_norm/head.bias": _live(rng, 0.3)}, {"grad_norm/tok_emb.weight": _live(rng, 0.3)},
+                  {"grad_norm/net.0.weight": np.zeros(STEPS.size), "grad_norm/net.2.weight": _live(rng, 0.1)}):
+        run = _with_grads(prior_run(config=RELU2), {**head, **extra})
+        assert nl.weights_with_gradient(run) is None, extra
+        assert "frozen_params" not in nl.ruled_out(run), extra
+        (f,) = nl.detect_label_prior_plateau(run)
+        assert f.strength == nl.PRIOR_STRENGTH and f.numbers["listing"], extra

@@ -20,6 +20,8 @@ import numpy as np
 from traindoc.causes.keys import KEYS
 from traindoc.evidence import heldout, stats
 from traindoc.evidence.context import (
+    _BIAS,
+    _EMBEDDING,
     cite_config,
     cite_series,
     cite_source,
@@ -43,6 +45,7 @@ from traindoc.evidence.finding import Finding
 from traindoc.evidence.skipped_warmup import skipped_warmup
 from traindoc.evidence.stats import fmt
 from traindoc.ingest.model import ConfigValue, Run, Series
+from traindoc.ingest.names import layer_grad_param
 
 # ---------------------------------------------------------------------------------------------- never learned
 
@@ -885,6 +888,42 @@ def grad_level(run: Run) -> GradLevel | None:
     return GradLevel(med / level, med, level, batch[0], batch[1], g)
 
 
+# Every logged parameter gets gradient, from two or more weights: the input side trains as well as the head. Autograd
+# leaves a frozen parameter's .grad at None (requires_grad=False), so a per-parameter norm logger (Lightning's
+# grad_norm, a hand loop over named_parameters) logs it as 0 or skips it. A trained head alone is not enough: four
+# frozen Linear layers under a trainable last one stay at chance (tests/data/layer_grads/frozen_at_chance, whose
+# frozen layers log exact zeros, and the `list(model.parameters())[:-1]` slip leaves only the output bias), so the
+# reading needs a weight other than the last to get gradient too, and no logged parameter without it. Biases are
+# not counted as weights (a bias's gradient is the error signal summed, live even under dead units) and embedding
+# tables neither (they get gradient only in the rows a batch uses). >= 5 finite readings per weight and >= 80 % of
+# them above 0: one stray non-zero step is no trained weight. What it cannot see: a weight left out of the
+# optimiser still gets a gradient; the freeze rules read that variant from a frozen share or a stated freeze flag.
+MIN_WEIGHT_GRAD_POINTS = 5
+WEIGHT_GRAD_SHARE = 0.8
+MIN_WEIGHTS_WITH_GRAD = 2
+
+
+def weights_with_gradient(run: Run) -> tuple[list[str], float, Series] | None:
+    """(weight paths, median grad norm of the first, its series) when >= MIN_WEIGHTS_WITH_GRAD logged weights (not
+    biases, not embeddings) each get a grad norm above 0 at >= WEIGHT_GRAD_SHARE of >= MIN_WEIGHT_GRAD_POINTS finite
+    readings and no logged parameter's grad norm is 0 at every reading; else None."""
+    found: list[tuple[str, float, Series]] = []
+    for name, s in sorted(run.metrics.items()):
+        param = layer_grad_param(name)
+        if param is None:
+            continue
+        _, v = s.finite()
+        if v.size and not np.any(v > 0):
+            return None  # a parameter logged without gradient: a freeze (or dead units) the log shows
+        if _BIAS.search(param) or _EMBEDDING.search(param):
+            continue
+        if v.size >= MIN_WEIGHT_GRAD_POINTS and float(np.mean(v > 0)) >= WEIGHT_GRAD_SHARE:
+            found.append((param, float(np.median(v)), s))
+    if len(found) < MIN_WEIGHTS_WITH_GRAD:
+        return None
+    return [f[0] for f in found], found[0][1], found[0][2]
+
+
 def ruled_out(run: Run) -> dict[str, str]:
     """Look-alikes the log rules out, with the reason: every parameter trainable by the printed counts (not
     frozen_params), a shallow or non-saturating net by its config (not vanishing_gradients), an activation that
@@ -901,6 +940,12 @@ def ruled_out(run: Run) -> dict[str, str]:
         # labels carry nothing
         out["frozen_params"] = (f"{t.trainable:,} parameters train (>= {TINY_TRAINABLE}, a network's worth) "
                                 f"[{cite_source(t.source)}]: a head trained on frozen features would still learn")
+    if "frozen_params" not in out and not _adapter(run):
+        w = weights_with_gradient(run)
+        if w is not None:
+            out["frozen_params"] = (f"every logged parameter gets gradient, the weights {', '.join(w[0][:4])} among "
+                                    f"them (median norm {fmt(w[1])} for {w[0][0]}) {cite_series(w[2])}: a frozen "
+                                    "parameter has none")
     act = _activation(run)
     depth, dcv = config_number(run, *KEYS["n_layers"])
     if depth is not None and act is not None:
