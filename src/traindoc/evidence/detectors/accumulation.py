@@ -160,7 +160,8 @@ def detect_grad_norm_ramp_from_start(run: Run) -> list[Finding]:
     bad = first_nonfinite(loss)
     ls = loss.finite()[0] if loss is not None else np.array([], dtype=np.int64)
     worse = _loss_worsened(run)
-    if bad is not None and ls.size and bad > int(ls[0]):  # finite first, then non-finite
+    blew_up = bad is not None and ls.size > 0 and bad > int(ls[0])
+    if blew_up:  # finite first, then non-finite
         ev.append(f"the loss then goes non-finite at step {bad}: the summed steps blow the weights up "
                   f"{cite_series(loss)}")
         strength = 0.65
@@ -175,7 +176,7 @@ def detect_grad_norm_ramp_from_start(run: Run) -> list[Finding]:
             return []
         ev.append("the loss does not suffer: a warmup can raise a fresh gradient's norm for a while")
     if n < RAMP_POINTS:
-        lrs = configured_lrs(run) if bad is not None and strength >= 0.5 else []
+        lrs = configured_lrs(run) if blew_up else []
         # (a named optimiser only: the unknown family's ceiling of 0.3 spans Adam's blow-up range)
         if lrs and all(c.family != "unknown" and c.value <= c.reference[2] for c in lrs):
             lr = ", ".join(f"{c.value:.3g}" for c in lrs)
