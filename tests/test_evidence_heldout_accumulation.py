@@ -596,3 +596,29 @@ def test_endpoint_loss_gap_silent_on_a_normal_gap_a_fit_pair_a_blow_up_or_a_curv
     # a held-out curve of >= 4 evaluations is detect_overfitting's to read
     curve = build({"loss": np.full(N, 0.1)}, evals={"eval_loss": np.full(15, 2.0)})
     assert transfer.detect_endpoint_loss_gap(curve) == []
+
+
+def _short_ramp_run(config: dict[str, tuple[object, str]] | None) -> Run:
+    g = np.array([5.5, 8.0, 29.3, 3000.0, np.nan, np.nan, np.nan, np.nan])  # summed, then blown up
+    loss = np.array([2.4, 2.7, 11.6, 8760.0, np.nan, np.nan, np.nan, np.nan])
+    run = Run()
+    for name, v in (("grad_norm", g), ("loss", loss)):
+        run.add_series(Series(name, np.arange(4, 44, 5), v, "run/metrics.csv"))
+    for i, (k, (val, text)) in enumerate((config or {}).items(), 1):
+        run.config[k] = ConfigValue(k, val, "run/hparams.yaml", i, "yaml", text)
+    return run.finalize()
+
+
+def test_a_three_point_ramp_before_a_blow_up_at_an_in_range_lr_is_named() -> None:
+    # SGD at 0.06 sits inside SGD's range: the blow-up after the ramp is not the LR's
+    (f,) = accumulation.detect_grad_norm_ramp_from_start(
+        _short_ramp_run({"optimizer": ("sgd", "sgd"), "lr": (0.0587, "0.0587")}))
+    assert f.step == 4 and f.numbers["ramp_points"] == 3
+    assert f.strength == accumulation.SHORT_RAMP_SANE_LR >= 0.5
+
+
+def test_a_three_point_ramp_stays_listed_when_the_lr_explains_the_blow_up_or_is_unknown() -> None:
+    for cfg in ({"optimizer": ("adam", "adam"), "lr": (0.5, "0.5")},  # Adam at 0.5: far above its range
+                {"lr": (0.05, "0.05")}):  # no optimiser named: no range to be inside
+        (f,) = accumulation.detect_grad_norm_ramp_from_start(_short_ramp_run(cfg))
+        assert 0.4 <= f.strength < 0.5

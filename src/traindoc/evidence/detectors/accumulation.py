@@ -104,6 +104,13 @@ def detect_grad_norm_running_sum(run: Run) -> list[Finding]:
 RAMP_POINTS = 4
 SHORT_RAMP_POINTS = 3
 RAMP_SLACK = 2.0
+# A three-point ramp that ends in a non-finite loss while every stated LR sits inside its optimiser's range: the
+# chance ramp (~1/6) must then also coincide with a blow-up that the LR does not explain, and of the two readings
+# left for such a blow-up (summed gradients, docs/diagnose.md's SUMMED_GRADIENTS listing, or gradients exploding
+# through the network) only the sum climbs within a bound linear in the step count before it: compounding
+# growth (Pascanu et al. 2013) has no such phase. Named just above the report threshold (the SOLE_READING level of
+# docs/diagnose.md), no further: the log still shows two rises only (lightning-zero_grad_missing-s0, 0.45 before).
+SHORT_RAMP_SANE_LR = 0.55
 
 
 def _ramp_from_start(st: np.ndarray, v: np.ndarray) -> int:
@@ -153,7 +160,8 @@ def detect_grad_norm_ramp_from_start(run: Run) -> list[Finding]:
     bad = first_nonfinite(loss)
     ls = loss.finite()[0] if loss is not None else np.array([], dtype=np.int64)
     worse = _loss_worsened(run)
-    if bad is not None and ls.size and bad > int(ls[0]):  # finite first, then non-finite
+    blew_up = bad is not None and ls.size > 0 and bad > int(ls[0])
+    if blew_up:  # finite first, then non-finite
         ev.append(f"the loss then goes non-finite at step {bad}: the summed steps blow the weights up "
                   f"{cite_series(loss)}")
         strength = 0.65
@@ -168,8 +176,17 @@ def detect_grad_norm_ramp_from_start(run: Run) -> list[Finding]:
             return []
         ev.append("the loss does not suffer: a warmup can raise a fresh gradient's norm for a while")
     if n < RAMP_POINTS:
-        ev.append(f"only {n} points before the ramp ends: a short ramp, listed rather than confirmed")
-        strength = min(strength, 0.45)
+        lrs = configured_lrs(run) if blew_up else []
+        # (a named optimiser only: the unknown family's ceiling of 0.3 spans Adam's blow-up range)
+        if lrs and all(c.family != "unknown" and c.value <= c.reference[2] for c in lrs):
+            lr = ", ".join(f"{c.value:.3g}" for c in lrs)
+            ev.append(f"only {n} points before the ramp ends, but the LR ({lr}) is within its optimiser's range: "
+                      "the blow-up after the ramp is not the LR's, and the climb before it is linear in the step "
+                      "count, not compounding")
+            strength = SHORT_RAMP_SANE_LR
+        else:
+            ev.append(f"only {n} points before the ramp ends: a short ramp, listed rather than confirmed")
+            strength = min(strength, 0.45)
     return [Finding("detect_grad_norm_ramp_from_start", "zero_grad_missing", strength,
                     "gradients accumulate from the first step (never zeroed): the grad norm climbs with the step "
                     "count", ev, int(st[0]), {"growth": float(v[n - 1] / v[0]), "ramp_points": n})]
