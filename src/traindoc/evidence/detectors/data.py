@@ -1353,8 +1353,39 @@ def detect_same_batch_every_step(run: Run) -> list[Finding]:
                     {"falling_share": falls})]
 
 
+# A held-out accuracy of exactly 0 at every evaluation logged. Chance is 1/k > 0, and a constant or random output
+# scores about the share of the labels it predicts, so a classifier right on no held-out example at all is scored
+# against targets that are never the ones it predicts: labels shuffled or shifted apart from their inputs, a label
+# mapping that differs between the splits, an accuracy computed against the wrong tensor. Listed below 0.5: from
+# final figures alone a metric of another kind cannot be excluded (an exact match over whole sequences, which a young
+# model legitimately scores 0, is left out by name); one or two points are a reading of final figures alone
+# (numbers["endpoints_only"], as a one-line negative loss: below the report threshold under insufficient_data).
+ZERO_ACCURACY = 0.45
+_NOT_PER_EXAMPLE = re.compile(r"exact|match|(?:^|[^a-z])em(?:[^a-z]|$)|seq|sentence", re.IGNORECASE)
+
+
+def detect_heldout_accuracy_zero(run: Run) -> list[Finding]:
+    """Every logged held-out accuracy is exactly 0 (see ZERO_ACCURACY above)."""
+    for m in heldout.task_metrics(run, min_points=1):
+        tail = m.name.lower().split("_", 1)[-1]
+        if m.top is None or "acc" not in tail or _NOT_PER_EXAMPLE.search(m.name):
+            continue
+        st, v = m.series.finite()
+        if v.size == 0 or v.size < len(m.series) or not np.all(v == 0):
+            continue
+        points = "its only evaluation" if v.size == 1 else f"all {v.size} evaluations"
+        ev = [f"{m.name} is exactly 0 at {points} {cite_series(m.series)}: "
+              "chance is 1/k and a constant output scores the share of the class it predicts, so a classifier right "
+              "on no held-out example is scored against targets that never match its inputs (labels shuffled or "
+              "shifted apart from the inputs, a label mapping that differs between the splits)"]
+        return [Finding("detect_heldout_accuracy_zero", "data_pipeline_bug", ZERO_ACCURACY,
+                        "the held-out accuracy is exactly 0: below chance", ev, int(st[0]),
+                        {"zero_evaluations": int(v.size), **({"endpoints_only": True} if v.size < 3 else {})})]
+    return []
+
+
 DETECTORS = [detect_label_leakage, detect_train_below_heldout_first_epoch, detect_data_pipeline_bug,
              detect_loss_exactly_zero, detect_nan_from_start, detect_huge_loss_before_nan,
              detect_heldout_nonfinite, detect_heldout_nan_first, detect_nan_confined_terms, detect_perfect_overlap,
              detect_curriculum_shock,
-             detect_overfitting, detect_same_batch_every_step]
+             detect_overfitting, detect_same_batch_every_step, detect_heldout_accuracy_zero]

@@ -1,0 +1,44 @@
+"""A held-out accuracy of exactly 0 at every evaluation: below chance, so the targets never match the inputs
+(detectors/data.py, detect_heldout_accuracy_zero; listed below 0.5).
+
+Fires: a summary line `Validation accuracy: 0.000` alone (TobiasLee/Text-Classification#5's shape, corpus entry
+g26-text-classification-5: a broken shuffle), and four evaluations at 0 from step 100. Silent: an accuracy that starts
+at 0 and rises, one at chance, an exact-match score of 0 (whole sequences: a young model scores 0 legitimately)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from traindoc.evidence.detectors import data
+from traindoc.ingest.model import Run, Series
+
+
+def make_run(name: str, steps: list[int], values: list[float]) -> Run:
+    run = Run()
+    loss_steps = np.arange(10, 410, 10)
+    run.add_series(Series("loss", loss_steps, 2.0 * np.exp(-loss_steps / 200.0) + 0.5, "run/train.log", "loss"))
+    run.add_series(Series(name, np.array(steps), np.array(values, dtype=float), "run/train.log", name))
+    return run.finalize()
+
+
+def test_one_summary_line_at_zero_is_listed_as_final_figures_alone() -> None:
+    run = Run()
+    run.add_series(Series("eval_accuracy", np.array([1]), np.array([0.0]), "run/train.log", "Validation accuracy"))
+    f = data.detect_heldout_accuracy_zero(run.finalize())[0]
+    assert f.cause == "data_pipeline_bug" and f.strength == data.ZERO_ACCURACY < 0.5
+    assert f.numbers["endpoints_only"] is True and "its only evaluation" in f.evidence[0]
+
+
+def test_every_evaluation_at_zero_fires_at_the_first() -> None:
+    f = data.detect_heldout_accuracy_zero(make_run("eval_accuracy", [100, 200, 300, 400], [0.0] * 4))[0]
+    assert f.step == 100 and "endpoints_only" not in f.numbers and "all 4 evaluations" in f.evidence[0]
+
+
+@pytest.mark.parametrize("name,values", [
+    ("eval_accuracy", [0.0, 0.31, 0.55, 0.7]),     # starts at 0, learns
+    ("eval_accuracy", [0.1, 0.1, 0.1, 0.1]),       # at chance for 10 classes: another reading (not this one)
+    ("eval_exact_match", [0.0, 0.0, 0.0, 0.0]),    # whole-sequence exact match: 0 is legitimate early
+])
+def test_accuracy_that_is_not_zero_throughout_or_not_per_example_stays_silent(name: str, values: list[float]) -> None:
+    assert data.detect_heldout_accuracy_zero(make_run(name, [100, 200, 300, 400], values)) == []
