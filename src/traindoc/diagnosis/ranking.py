@@ -205,11 +205,12 @@ def calibrate_differential(share: float, table: dict[str, Any] | None = None, ca
     are what they were). A table without that model leaves the share itself, a prior that never reaches 0.5.
 
     A cause with enough candidate examples of its own (MIN_PER_CLASS positives and negatives, as every per-cause
-    curve) gets its own intercept on that model's slope (DIFFERENTIAL:<cause>): how often that cause was the fault
-    when a symptom listed it. The shares of a symptom's row are equal when the log tells its candidates apart by
-    nothing (1 / (n + 1) each), and the row's order then decided which three were listed: lr_too_high, data_pipeline_bug
-    and dead_units for a flat loss, whatever the flat loss's faults usually are. The intercept orders such ties by
-    each cause's hit rate, which is calibration, not evidence: the candidate stays below 0.5 (DIFFERENTIAL_CAP)."""
+    curve, among the logs people posted: tools/fit_calibration.py's BASE_RATE_CORPORA) gets its own intercept on
+    that model's slope (DIFFERENTIAL:<cause>): how often that cause was the fault when a symptom listed it. The
+    shares of a symptom's row are equal when the log tells its candidates apart by nothing (1 / (n + 1) each), and
+    the row's order then decided which three were listed (lr_too_high, data_pipeline_bug and dead_units for a flat
+    loss), whatever the symptom's faults usually are. The intercept orders such ties by each cause's hit rate,
+    which is calibration, not evidence: the candidate stays below 0.5 (DIFFERENTIAL_CAP)."""
     table = table or load_calibration()
     per = table.get("per_cause", {})
     if DIFFERENTIAL not in per:
