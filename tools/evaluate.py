@@ -59,12 +59,12 @@ from labelled_runs import CORPUS_ROOT, LabelledRun, load_corpora, load_synthetic
 from score_corpus import CONFIDENT, score  # noqa: E402
 from traindoc.diagnosis.build import LISTED_BELOW, REPORT_THRESHOLD  # noqa: E402
 from traindoc.diagnosis.ranking import (  # noqa: E402
+    DIFFERENTIAL,
     DIFFERENTIAL_CAP,
     calibrate,
     calibrate_differential,
     cap_few_points,
     cap_ruled_out,
-    differential_key,
     listed,
     listing_key,
     load_calibration,
@@ -89,7 +89,7 @@ def rows_for(runs: Iterable[LabelledRun]) -> list[dict]:
         rows += [{"run": r.id, "cause": listing_key(c) if c in r.listings else c, "score": s, "y": int(c == r.label),
                   "weight": w, **corpus} for c, s in r.scores.items()]
         # the differential candidates' shares: one model for all of them (fit keeps them out of the shared fit)
-        rows += [{"run": r.id, "cause": differential_key(c), "score": float(s), "y": int(c == r.label), "weight": w,
+        rows += [{"run": r.id, "cause": DIFFERENTIAL, "score": float(s), "y": int(c == r.label), "weight": w,
                   **corpus} for c, s in r.differential if c not in r.scores]
     return rows
 
@@ -105,10 +105,9 @@ def rescore(run: LabelledRun, table: dict) -> dict:
     ranked = sorted(run.scores, key=lambda c: (-conf[c], -run.scores[c]))
     confirmed = [c for c in ranked if conf[c] >= REPORT_THRESHOLD]
     possible = [c for c in ranked if LISTED_BELOW <= conf[c] < REPORT_THRESHOLD]
-    share = {c: float(p) for c, p in run.differential if c not in conf}
-    conf |= {c: min(calibrate_differential(p, table, c), DIFFERENTIAL_CAP)  # build.diagnose's rule
-             for c, p in share.items()}
-    diff = sorted(share, key=lambda c: (-conf[c], -share[c]))  # ranking.differential_ranked's order
+    diff = [c for c, _ in run.differential if c not in conf]
+    conf |= {c: min(calibrate_differential(float(p), table), DIFFERENTIAL_CAP)  # build.diagnose's rule
+             for c, p in run.differential if c not in conf}
     if confirmed or (run.enough and run.stalled):  # diagnose: a run that never learned is never healthy
         verdict = "problems_found"
     else:

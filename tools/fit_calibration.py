@@ -47,8 +47,6 @@ from traindoc.diagnosis.ranking import (  # noqa: E402
     LISTING,
     aggregate,
     calibrate,
-    calibrate_differential,
-    differential_key,
     explain_away,
     listing_causes,
     listing_key,
@@ -103,8 +101,7 @@ def examples_for(run, label: str) -> list[tuple[str, float, int]]:
     scores, _ = explain_away(aggregate(findings), findings)
     listings = listing_causes(findings)
     return [(listing_key(c) if c in listings else c, s, int(c == label)) for c, s in scores.items()] + [
-        (differential_key(f.cause), f.strength, int(f.cause == label))
-        for f in differential.candidates(run, findings)]
+        (DIFFERENTIAL, f.strength, int(f.cause == label)) for f in differential.candidates(run, findings)]
 
 
 def synthetic_runs(seeds: int):
@@ -196,15 +193,13 @@ def fit(rows: list[dict]) -> dict:
     rows = balance_corpora(rows)
     # the differential candidates' shares (traindoc.diagnosis.differential) get one model of their own, pulled towards
     # the identity; they stay out of the shared fit, which is every sparse cause's curve
-    # (rows keyed ranking.differential_key(cause): the candidate's cause is kept for its own intercept)
-    dprefix = differential_key("")
-    diff = [r for r in rows if r["cause"] == DIFFERENTIAL or r["cause"].startswith(dprefix)]
+    diff = [r for r in rows if r["cause"] == DIFFERENTIAL]
     # the look-alike listings (ranking.LISTING: one symptom listed for several causes; rows keyed
     # ranking.listing_key(cause)) get a model of their own, fitted on listings only, so that each cause's curve is
     # fitted on the findings that carry evidence for it and equal listings get equal confidence
     prefix = listing_key("")
     lst = [r for r in rows if r["cause"].startswith(prefix)]
-    rows = [r for r in rows if r["cause"] != DIFFERENTIAL and not r["cause"].startswith((prefix, dprefix))]
+    rows = [r for r in rows if r["cause"] != DIFFERENTIAL and not r["cause"].startswith(prefix)]
     table = _fit(rows) if rows else {"shared": {"a": 1.0, "b": 0.0}, "per_cause": {}}
     if lst:
         _fit_listings(lst, table)
@@ -217,34 +212,7 @@ def fit(rows: list[dict]) -> dict:
             a, b = platt(np.array([logit(r["score"]) for r in diff]), y, np.array([r["weight"] for r in diff]))
             table["per_cause"][DIFFERENTIAL] = {"a": round(a, 4), "b": round(b, 4), "positives": pos,
                                                 "negatives": neg}
-            _fit_differential_causes(diff, y, a, b, table)
     return table
-
-
-# the corpora whose candidate rows give a differential candidate's own intercept (_fit_differential_causes)
-BASE_RATE_CORPORA = ("realworld",)
-
-
-def _fit_differential_causes(diff: list[dict], y: np.ndarray, a: float, b: float, table: dict) -> None:
-    """A candidate cause with MIN_PER_CLASS positives and negatives of its own gets its own intercept on the
-    differential model's slope (ranking.differential_key; as _fit_listings does for listings): how often that cause
-    was the fault when a symptom listed it, pulled towards the shared intercept by the same L2 as every fit. The
-    slope stays shared: a symptom's shares are 1 / (n + 1) of a row, a few values that say nothing of a slope."""
-    dprefix = differential_key("")
-    x = np.array([logit(r["score"]) for r in diff])
-    w = np.array([r["weight"] for r in diff])
-    # a hit rate is a base rate of faults, fitted on the logs people posted (BASE_RATE_CORPORA) alone: the generated
-    # corpora inject every fault equally often into the same baselines by design, and the synthetic series likewise,
-    # so a cause's share of their candidates is the generator's balance, not how often it is the fault (measured
-    # 2026-12-07, session 28: fitted on every row, label_leakage's reallib share put it over overfitting and
-    # real-world faulty top-3 fell 0.88 -> 0.86 leave one stack out)
-    base = np.array([r.get("corpus") in BASE_RATE_CORPORA for r in diff])
-    for key in sorted({r["cause"] for r in diff if r["cause"].startswith(dprefix)}):
-        m = np.array([r["cause"] == key for r in diff]) & base
-        cp, cn = int(y[m].sum()), int((1 - y[m]).sum())
-        if cp >= MIN_PER_CLASS and cn >= MIN_PER_CLASS:
-            table["per_cause"][key] = {"a": round(a, 4), "b": round(_intercept(x[m], y[m], w[m], a, b), 4),
-                                       "positives": cp, "negatives": cn}
 
 
 def _fit_listings(lst: list[dict], table: dict) -> None:
@@ -306,8 +274,6 @@ def _fit(rows: list[dict]) -> dict:
 def predict(table: dict, cause: str, score: float) -> float:
     if cause.startswith(listing_key("")):  # a listing: ranking.calibrate's fallbacks and cap
         return calibrate(cause[len(listing_key("")):], score, table, listing=True)
-    if cause.startswith(differential_key("")):  # a differential candidate: its cause's intercept, if fitted
-        return calibrate_differential(score, table, cause[len(differential_key("")):])
     coef = table["per_cause"].get(cause) or table["shared"]
     z = coef["a"] * logit(score) + coef["b"]
     return 1 / (1 + math.exp(-max(min(z, 50), -50)))
@@ -367,8 +333,7 @@ def main(argv: list[str] | None = None) -> int:
             rows += [{"run": rid, "source": "corpus", "corpus": lr.corpus, "label": lr.label,
                       "cause": listing_key(c) if c in lr.listings else c, "score": sc,
                       "y": int(c == lr.label), "weight": WEIGHT["corpus"]} for c, sc in lr.scores.items()]
-            rows += [{"run": rid, "source": "corpus", "corpus": lr.corpus, "label": lr.label,
-                      "cause": differential_key(c),
+            rows += [{"run": rid, "source": "corpus", "corpus": lr.corpus, "label": lr.label, "cause": DIFFERENTIAL,
                       "score": sc, "y": int(c == lr.label), "weight": WEIGHT["corpus"]} for c, sc in lr.differential
                      if c not in lr.scores]
     if not rows:

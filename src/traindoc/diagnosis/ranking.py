@@ -57,11 +57,6 @@ RULED_OUT_CAP = DIFFERENTIAL_CAP
 FEW_POINTS_CAP = DIFFERENTIAL_CAP
 
 
-def differential_key(cause: str) -> str:
-    """The calibration table's key for a cause's own intercept on the differential candidates' model."""
-    return f"{DIFFERENTIAL}:{cause}"
-
-
 def listing_key(cause: str) -> str:
     """The calibration table's key for a cause's own intercept on the listings' model."""
     return f"{LISTING}:{cause}"
@@ -199,36 +194,21 @@ def rank_causes(findings: list[Finding], run: Run | None = None, table: dict[str
     return out
 
 
-def calibrate_differential(share: float, table: dict[str, Any] | None = None, cause: str | None = None) -> float:
+def calibrate_differential(share: float, table: dict[str, Any] | None = None) -> float:
     """Confidence of a differential candidate (diagnosis/differential.py): one Platt model for every candidate,
     fitted on their shares (tools/fit_calibration.py keeps them out of the shared fit, so the detectors' curves
-    are what they were). A table without that model leaves the share itself, a prior that never reaches 0.5.
-
-    A cause with enough candidate examples of its own (MIN_PER_CLASS positives and negatives, as every per-cause
-    curve, among the logs people posted: tools/fit_calibration.py's BASE_RATE_CORPORA) gets its own intercept on
-    that model's slope (DIFFERENTIAL:<cause>): how often that cause was the fault when a symptom listed it. The
-    shares of a symptom's row are equal when the log tells its candidates apart by nothing (1 / (n + 1) each), and
-    the row's order then decided which three were listed (lr_too_high, data_pipeline_bug and dead_units for a flat
-    loss), whatever the symptom's faults usually are. The intercept orders such ties by each cause's hit rate,
-    which is calibration, not evidence: the candidate stays below 0.5 (DIFFERENTIAL_CAP)."""
+    are what they were). A table without that model leaves the share itself, a prior that never reaches 0.5."""
     table = table or load_calibration()
-    per = table.get("per_cause", {})
-    if DIFFERENTIAL not in per:
+    if DIFFERENTIAL not in table.get("per_cause", {}):
         return min(max(share, 0.0), 1.0)
-    key = differential_key(cause) if cause is not None and differential_key(cause) in per else DIFFERENTIAL
-    coef = per[key]
-    z = coef["a"] * logit(share) + coef["b"]
-    return 1 / (1 + math.exp(-max(min(z, 50), -50)))
+    return calibrate(DIFFERENTIAL, share, table)
 
 
 def differential_ranked(candidates: list[Finding], table: dict[str, Any] | None = None) -> list[RankedCause]:
-    """Differential candidates as ranked causes, best first by calibrated confidence, then share (candidates()
-    sorts them by share; a cause's own intercept may reorder equal shares). Capped below the report threshold
-    whatever a fit says: a symptom alone confirms nothing."""
-    out = [RankedCause(f.cause, f.strength, min(calibrate_differential(f.strength, table, f.cause), DIFFERENTIAL_CAP),
-                       [f], None, str(f.numbers.get("differential"))) for f in candidates]
-    # sorted() is stable: equal confidences keep candidates()' order
-    return sorted(out, key=lambda r: (-r.confidence, -r.score))
+    """Differential candidates as ranked causes, best first (candidates() sorts them by share; the calibration
+    is monotone). Capped below the report threshold whatever a fit says: a symptom alone confirms nothing."""
+    return [RankedCause(f.cause, f.strength, min(calibrate_differential(f.strength, table), DIFFERENTIAL_CAP), [f],
+                        None, str(f.numbers.get("differential"))) for f in candidates]
 
 
 def listed(confirmed: list[str], possible: list[str], differential: list[str]) -> list[str]:
