@@ -42,3 +42,16 @@ def test_every_evaluation_at_zero_fires_at_the_first() -> None:
 ])
 def test_accuracy_that_is_not_zero_throughout_or_not_per_example_stays_silent(name: str, values: list[float]) -> None:
     assert data.detect_heldout_accuracy_zero(make_run(name, [100, 200, 300, 400], values)) == []
+
+
+def test_a_nan_loss_or_a_training_accuracy_near_zero_too_explains_the_zero() -> None:
+    nan = make_run("eval_accuracy", [100, 200, 300, 400], [0.0] * 4)
+    nan.add_series(Series("eval_loss", np.array([100, 200, 300, 400]), np.full(4, np.nan), "run/train.log", "val_loss"))
+    assert data.detect_heldout_accuracy_zero(nan.finalize()) == []  # NaN outputs match no label
+    reg = make_run("eval_accuracy", [100, 200, 300, 400], [0.0] * 4)
+    # an accuracy on regression targets (r-keras-296: acc 0 or 1/178 at every epoch)
+    reg.add_series(Series("accuracy", np.arange(10, 410, 10), np.tile([0.0, 0.0056], 20), "run/train.log", "acc"))
+    assert data.detect_heldout_accuracy_zero(reg.finalize()) == []
+    learns = make_run("eval_accuracy", [100, 200, 300, 400], [0.0] * 4)
+    learns.add_series(Series("accuracy", np.arange(10, 410, 10), np.linspace(0.1, 0.9, 40), "run/train.log", "acc"))
+    assert data.detect_heldout_accuracy_zero(learns.finalize())[0].step == 100  # learns its split, 0 on the other

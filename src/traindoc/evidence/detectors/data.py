@@ -1364,8 +1364,26 @@ ZERO_ACCURACY = 0.45
 _NOT_PER_EXAMPLE = re.compile(r"exact|match|(?:^|[^a-z])em(?:[^a-z]|$)|seq|sentence", re.IGNORECASE)
 
 
+def _scores_nothing_anyway(run: Run) -> bool:
+    """A NaN in any logged loss (a NaN output matches no label, so every accuracy computed from it is 0) or a
+    training accuracy that never reaches 0.1 either: an accuracy logged for a regression (Keras's `acc` compares
+    floats exactly: 0 to 1/n), or a model that classifies nothing yet, where a small held-out set scores 0 by chance
+    (1000 classes, 100 examples). A training accuracy >= 0.1 beside a held-out 0 is a split-level mismatch."""
+    for name, s in run.metrics.items():
+        low = name.lower()
+        _, v = s.finite()
+        if "loss" in low and v.size < len(s):
+            return True
+        if "acc" in low and not low.startswith(("eval", "val", "test")) and v.size and float(np.max(v)) < 0.1:
+            return True
+    return False
+
+
 def detect_heldout_accuracy_zero(run: Run) -> list[Finding]:
-    """Every logged held-out accuracy is exactly 0 (see ZERO_ACCURACY above)."""
+    """Every logged held-out accuracy is exactly 0 (see ZERO_ACCURACY above), with every loss finite and any
+    training accuracy above 0."""
+    if _scores_nothing_anyway(run):
+        return []
     for m in heldout.task_metrics(run, min_points=1):
         tail = m.name.lower().split("_", 1)[-1]
         if m.top is None or "acc" not in tail or _NOT_PER_EXAMPLE.search(m.name):
