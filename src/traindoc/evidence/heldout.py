@@ -20,8 +20,10 @@ import numpy as np
 
 from traindoc.ingest.model import Run, Series
 
+# "translation": Marian's `--valid-metrics translation` validator scores the translated dev set with the user's
+# `--valid-script-path` (BLEU as a rule) and Marian counts a larger value as better ("new best" at the highest)
 HIGHER_BETTER = ("acc", "f1", "bleu", "rouge", "map", "auc", "precision", "recall", "iou", "dice", "exact_match",
-                 "top1", "top5", "chrf", "meteor")
+                 "top1", "top5", "chrf", "meteor", "translation")
 LOWER_BETTER = ("wer", "cer", "error", "perplexity", "ppl")
 ERR = re.compile(r"(?:^|[^a-z])err(?:[^a-z]|or|$)")  # "err", "err-top1", "top1_err", "error"
 MATERIAL = 0.03  # relative error reduction that counts as learning (module docstring)
@@ -79,6 +81,16 @@ def task_metrics(run: Run, min_points: int = 3) -> list[TaskMetric]:
             err = v.astype(np.float64)
         out.append(TaskMetric(name, s, st, err, top))
     return out
+
+
+def worsens_to_end(m: TaskMetric, since_step: int) -> int:
+    """How many consecutive evaluations up to the last one the metric's error rose at, counting only rises after
+    `since_step` (0 when its last evaluation is no worse than the one before)."""
+    after = m.error[m.steps >= since_step]
+    k = 0
+    while k + 1 < after.size and after[-1 - k] > after[-2 - k]:
+        k += 1
+    return k
 
 
 def still_improving(m: TaskMetric, since_step: int) -> tuple[float, float] | None:

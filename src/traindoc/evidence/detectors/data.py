@@ -999,6 +999,17 @@ GAP_WIDENS_EVALS = 4
 # trained past its held-out optimum drifts the same way, and a cross-entropy edges up from over-confidence too
 # (docs/diagnose.md, "A held-out loss that drifts up with scatter").
 SUSTAINED_STRENGTH = 0.45
+# A held-out loss climbing as a trend (the steady or sustained readings) under a training loss that keeps falling has
+# two readings: memorisation, or a cross-entropy edging up from over-confidence while the task still improves (Guo et
+# al. 2017; the caps above exist for that doubt). A held-out task metric (BLEU, accuracy, WER; not a perplexity,
+# which is exp of the same loss) that got worse at each of the last >= CORROBORATING_EVALS evaluations after the
+# held-out loss's minimum settles it: the task is hurt too. Four worsenings in a row come 1 time in 5! = 120 from
+# values that only scatter around a level, the same test as the steady climb's (STEADY_CLIMB_EVALS), so two
+# independent trends agree (Marian's early stopping: validation cross-entropy up and BLEU down at each of the last
+# five validations, training cost still falling). Confirmed at the strength detect_heldout_metric_degrades gives a
+# held-out error that rose at each of its last >= 4 evaluations.
+CORROBORATING_EVALS = 4
+CORROBORATED_STRENGTH = 0.7
 GAP_WIDENS_STRENGTH = 0.45
 # A log that begins after >= 2 evaluation intervals it does not show (its first held-out point at >= 3x the median
 # spacing of its evaluations: "Epoch 113/300" at epoch-spaced validation, an excerpt of a long run) is a late window:
@@ -1041,6 +1052,7 @@ def detect_overfitting(run: Run) -> list[Finding]:
             return []
     climb, widens, gap_from, gap_to, gap_opens, leaked = 0, 0, math.nan, math.nan, False, False
     late = None
+    doubted = False  # a reading above already weighed the turn down (scatter, no improvement, a divergence)
     if level is None:
         imin = int(np.argmin(evv))
         mn = float(evv[imin])
@@ -1115,6 +1127,7 @@ def detect_overfitting(run: Run) -> list[Finding]:
             ev.append(f"on its way to the minimum the held-out loss already jumped {up:.3g}x between two evaluations, "
                       f"as much as the {rise:.0%} rise: the turn is within its own scatter")
             strength *= 0.4
+            doubted = True
     early = heldout.improved_before_first_eval(loss, ev_s) if imin == 0 else None
     if early is not None and loss is not None:
         lst0, lv0 = loss.finite()
@@ -1135,6 +1148,7 @@ def detect_overfitting(run: Run) -> list[Finding]:
         # mismatch (leakage, a wrong eval set) at least as well as memorisation
         ev.append("the first evaluation is already the best: the held-out loss never improved")
         strength *= 0.6
+        doubted = True
     train_falls = None
     opened = None  # how many times the held-out/train loss ratio grew since the held-out minimum
     if loss is not None:
@@ -1164,6 +1178,7 @@ def detect_overfitting(run: Run) -> list[Finding]:
                 ev.append(f"but the training loss is {min(t_at, t_end) / first:.3g}x its first value "
                           f"({fmt(first)}): it diverged, it did not fit the training set")
                 strength *= 0.4
+                doubted = True
             gap = end / t_end if t_end > 0 and end > 0 else None
             if gap is not None and t_at > 0 and mn > 0:
                 opened = gap / (mn / t_at)
@@ -1215,6 +1230,19 @@ def detect_overfitting(run: Run) -> list[Finding]:
         strength = min(strength, SHORT_CLIMB_STRENGTH)
     elif small == "gap":
         strength = min(strength, GAP_WIDENS_STRENGTH)
+    if steady and train_falls and not doubted and early is None and late is None:
+        for m in metrics:
+            if "ppl" in m.name.lower() or "perplexity" in m.name.lower():
+                continue  # exp of the held-out loss: the same curve, no second witness
+            worse = heldout.worsens_to_end(m, int(est[imin]))
+            if worse >= CORROBORATING_EVALS:
+                k = int(m.steps.size)
+                ev.append(f"{m.name} got worse at each of its last {worse} evaluations "
+                          f"({fmt(m.value(float(m.error[k - 1 - worse])))} -> {fmt(m.value(float(m.error[-1]))) }) "
+                          f"after the eval-loss minimum: the task is hurt too, memorisation rather than "
+                          f"over-confidence {cite_series(m.series)}")
+                strength = max(strength, CORROBORATED_STRENGTH)
+                break
     gap1 = first_epoch_gap(run)
     if gap1 is not None:
         # memorisation opens the gap after the held-out best, over repeated passes; one already there when the first
