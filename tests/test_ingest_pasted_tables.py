@@ -120,3 +120,18 @@ def test_group_row_without_metric_names_under_it_is_not_a_table(tmp_path):
             "| 1    | 2    | 3    | 4    |\n")
     run, _ = read_text(tmp_path, text)
     assert not run.metrics
+
+
+def test_markdown_table_with_a_clock_column_reads_the_metrics_not_the_clock():
+    # fastai's progress table as docs.fast.ai renders it: its `time` column holds the wall clock ("00:00")
+    run, src = read_entry("g28-fastai-docs-gradientclip-fp16-lr-too-high-diverges")
+    assert src.format == "text_log:md_table"
+    loss, valid = points(run, "loss"), points(run, "eval_loss")
+    assert sorted(loss.values()) == [38.214138, 377.145508, 839.392883]
+    assert sorted(valid.values()) == [25.269005, 890.010376, 9965.74707]
+    assert not any("time" in name.lower() for name in run.metrics)  # the clock is no metric
+
+
+def test_markdown_table_whose_only_numbers_are_clocks_is_not_a_metric_log(tmp_path):
+    run, _ = read_text(tmp_path, "| loss | time |\n|---|---|\n| 00:01 | 00:07 |\n| 00:02 | 00:09 |\n")
+    assert not run.metrics

@@ -1936,9 +1936,18 @@ def _md_header(cells: list[str], group: list[str] | None) -> list[str | None]:
     return header
 
 
+# A cell that reads as a clock ("00:07", "1:02:33") is the wall time the row took, as fastai's progress table prints
+# it in its `time` column (docs.fast.ai pages render that table as a Markdown table): no measurement of the model,
+# so it is no metric, and it does not disqualify the row the way a word in a metric column does.
+_MD_CLOCK = re.compile(r"^\d+:\d{2}(?::\d{2})?$")
+
+
 def _md_values(header: list[str | None], cells: list[str]) -> list[float | None] | None:
     values: list[float | None] = []
     for name, c in zip(header, cells, strict=True):
+        if _MD_CLOCK.match(c):
+            values.append(None)
+            continue
         v = parse_number(c) if c else None
         if name is not None and v is None:
             return None  # every named column needs a number
