@@ -203,8 +203,10 @@ def main(argv: list[str] | None = None, retrain_runner: Runner | None = None) ->
 
         banner(2, total, "Diagnose it: what /ml-training-debugger runs")
         inputs = ["run", "--config", "config.yaml", "--code", "phase1"]
-        run([traindoc, "diagnose", *inputs, "--md", "-o", ".traindoc/diagnosis.json"], ws)
-        run([traindoc, "diagnose", *inputs, "--html", ".traindoc/report.html"], ws)
+        # one diagnose writes all three (the markdown shown, the JSON the plan reads, the HTML report): a second call
+        # would read and diagnose the same run again
+        run([traindoc, "diagnose", *inputs, "--md", "-o", ".traindoc/diagnosis.json",
+             "--html", ".traindoc/report.html"], ws)
         diagnosis = json.loads((td / "diagnosis.json").read_text())
         print(f"\nHTML report: {td / 'report.html'}")
         if not any(c["confidence"] > 0.5 for c in diagnosis["root_causes"]):

@@ -93,7 +93,7 @@ def _dtype_text(src: _Source, node: ast.AST) -> str:
 def _imported_from_cuda_amp(src: _Source, name: str) -> bool:
     """`name` is torch.cuda.amp's (float16 by default), by a `from torch.cuda.amp import ...` in the file."""
     return any(isinstance(n, ast.ImportFrom) and n.module == "torch.cuda.amp"
-               and any((a.asname or a.name) == name for a in n.names) for n in ast.walk(src.tree))
+               and any((a.asname or a.name) == name for a in n.names) for n in src.nodes)
 
 
 def _reading(src: _Source, call: ast.Call) -> bool | None:
@@ -155,7 +155,7 @@ def _code_half_precision(run: Run) -> str:
     for path, text in code_files.file_texts(run).items():
         if not path.endswith(".py") or (src := code_sites.parsed_source(path, text)) is None:
             continue
-        for node in ast.walk(src.tree):
+        for node in src.nodes:
             if not isinstance(node, ast.Call):
                 continue
             said = _reading(src, node)

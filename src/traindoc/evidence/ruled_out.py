@@ -84,22 +84,22 @@ def _framework_loops(sources: list[_Source]) -> list[tuple[_Source, ast.AST, str
     `_inner_training_loop`) is no framework loop: the code, not the framework, decides."""
     out = []
     for src in sources:
-        names = {n.id for n in ast.walk(src.tree) if isinstance(n, ast.Name)}
-        attrs = {n.attr for n in ast.walk(src.tree) if isinstance(n, ast.Attribute)}
-        defs = {n.name for n in ast.walk(src.tree) if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef)}
+        names = {n.id for n in src.nodes if isinstance(n, ast.Name)}
+        attrs = {n.attr for n in src.nodes if isinstance(n, ast.Attribute)}
+        defs = {n.name for n in src.nodes if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef)}
         if (defs & {"optimizer_zero_grad", "optimizer_step", "_inner_training_loop"}
                 or "automatic_optimization" in attrs | names):
             return []  # the step is the code's own: not the framework's loop
-        for node in ast.walk(src.tree):
+        for node in src.nodes:
             if isinstance(node, ast.ClassDef) and "training_step" in {
                     f.name for f in node.body if isinstance(f, ast.FunctionDef)} and any(
                     ast.unparse(b).endswith("LightningModule") for b in node.bases):
                 out.append((src, node, "Lightning's automatic optimisation"))
         if "lightning" in src.text:
             continue  # Lightning's Trainer is started by .fit(): its loop is the LightningModule's, read above
-        trainers = {t.id for n in ast.walk(src.tree) if isinstance(n, ast.Assign) and isinstance(n.value, ast.Call)
+        trainers = {t.id for n in src.nodes if isinstance(n, ast.Assign) and isinstance(n.value, ast.Call)
                     and _call_name(n.value).endswith("Trainer") for t in n.targets if isinstance(t, ast.Name)}
-        call = next((c for c in ast.walk(src.tree) if isinstance(c, ast.Call) and _call_name(c) == "train"
+        call = next((c for c in src.nodes if isinstance(c, ast.Call) and _call_name(c) == "train"
                      and isinstance(_receiver(c), ast.Name) and _receiver(c).id in trainers), None)  # type: ignore[union-attr]
         if call is not None:
             out.append((src, call, "the HF Trainer's loop"))

@@ -412,9 +412,9 @@ def accumulation_defects(sources: list[code_sites._Source]) -> list[tuple[str, s
     """(kind, file, line, snippet, N) for each accumulation loop of the undivided or stale kind (see above)."""
     found = []
     for src in sources:
-        scopes = [n for n in ast.walk(src.tree) if isinstance(n, ast.For | ast.While | ast.AsyncFor)]
+        scopes = [n for n in src.nodes if isinstance(n, ast.For | ast.While | ast.AsyncFor)]
         # Lightning's manual optimisation: the framework's loop calls the method once per micro-batch
-        scopes += [n for n in ast.walk(src.tree) if isinstance(n, ast.FunctionDef)
+        scopes += [n for n in src.nodes if isinstance(n, ast.FunctionDef)
                    and _attr_calls(_own_nodes(n.body), {"manual_backward"})]
         for scope in scopes:
             nodes = _own_nodes(scope.body)
@@ -780,7 +780,7 @@ def separate_permutations(run: Run) -> list[tuple[str, int, str]]:
             if src is None:
                 continue
             lines = text.splitlines()
-            for node in ast.walk(src.tree):
+            for node in src.nodes:
                 for block in (getattr(node, f, None) for f in ("body", "orelse")):
                     if not isinstance(block, list):
                         continue
