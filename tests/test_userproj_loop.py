@@ -247,12 +247,18 @@ def test_whole_loop_moves_a_float16_run_to_bfloat16(name: str, tmp_path: Path,
 
 
 # LightningCLI's no_warmup loop is in bench/bench_userproj.py only: its first run cannot be cached (the ModelCheckpoint
-# state in its checkpoints holds the folder it ran in), and Lightning in code loops the same module and scenario; the
-# plan's edit of the YAML's warmup_steps is tested on its own
+# state in its checkpoints holds the folder it ran in), and Lightning in code (also bench-only, below) has the same
+# module and scenario; the plan's edit of the YAML's warmup_steps is tested on its own
 # (tests/test_plan_more_fixes.py::test_no_warmup_lightning_sets_the_modules_warmup_setting). The notebook's too: its
 # first run (two trainings at width 3072) cannot be cached either (W&B's binary record holds the folder it ran in),
-# and the dataclass module loops the same model, settings and scenario
-WARMUP_LAYOUTS = [n for n in layouts_for("no_warmup") if n not in ("lightning_cli", "notebook_export")]
+# and the dataclass module loops the same model, settings and scenario.
+# no_warmup edits the same warmup setting that scheduler_misuse's loop above edits on every layout with a schedule
+# (hydra, Lightning in code, the HF flags and MLflow included), so make test loops it, as lr_too_low, on one layout
+# per kind of place the setting lives in: a launch flag (plain argparse), a keyword in code (the HF script), a JSON
+# file (HfArgumentParser), a config module plus --key=value overrides (nanoGPT), a dataclass default; its own part,
+# continuing from the base run's checkpoint, runs on all five. bench/bench_userproj.py loops all eleven
+# (LAYOUT:no_warmup), Lightning in code, Hydra, the HF flags and MLflow among them (~270 CPU-s of make test)
+WARMUP_LAYOUTS = ("plain_argparse", "hf_script", "hf_argparser_json", "nanogpt", "dataclass_config")
 
 
 @pytest.mark.parametrize("name", WARMUP_LAYOUTS)
