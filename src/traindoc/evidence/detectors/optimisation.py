@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import re
 
 import numpy as np
 
 from traindoc.causes.keys import KEYS
 from traindoc.evidence import stats
+from traindoc.evidence.code_files import file_texts
 from traindoc.evidence.context import (
     BLOW_UP,
     LR_REFERENCE,
@@ -36,7 +38,7 @@ from traindoc.evidence.context import (
 from traindoc.evidence.detectors.bouncing import rows_are_epochs
 from traindoc.evidence.finding import Finding
 from traindoc.evidence.grad_total import total_grad_norm
-from traindoc.evidence.growth import compounding_growth
+from traindoc.evidence.growth import Compounding, compounding_growth, constant_factor
 from traindoc.evidence.nan_box import box_only_total
 from traindoc.evidence.nan_inputs import inputs_first
 from traindoc.evidence.nan_prior import after_one_update, lr_cleared, lr_first, rose_into_nan
@@ -273,6 +275,70 @@ def _instability_evidence(run: Run) -> tuple[list[str], int | None, float, dict]
     return ev, first, sev, nums
 
 
+
+# A recurrent core named in the run's config or code: where the network recurs (or is deep), gradients can grow
+# through it (Pascanu et al. 2013), so a compounding loss keeps its explosion reading whatever its shape.
+_RECURRENT = re.compile(r"\b(?:nn\.)?(?:RNN|LSTM|GRU|SimpleRNN|RNNCell|LSTMCell|GRUCell)\b|\b(?:rnn|lstm|gru)\b",
+                        re.IGNORECASE)
+
+
+def _recurrent(run: Run) -> bool:
+    """The run's config (keys or string values) or code names a recurrent layer."""
+    for k, cv in run.config.items():
+        if _RECURRENT.search(k) or (isinstance(cv.value, str) and _RECURRENT.search(cv.value)):
+            return True
+    return any(_RECURRENT.search(t) for t in file_texts(run).values())
+
+
+def _geometric_from_start(run: Run, loss) -> Compounding | None:
+    """A loss that compounds from its first logged point by one constant factor per evenly spaced point
+    (evidence/growth.py, constant_factor), in a log with no grad norm and a model not known to recur: the
+    divergence of gradient descent whose step is past 2/lambda_max (LeCun et al. 1998, "Efficient BackProp" §5:
+    the error along the top curvature direction is multiplied by |1 - lr*lambda| > 1 at every update), which starts
+    with the first update and needs no depth. Exploding gradients (Pascanu et al. 2013) are a depth/recurrence
+    effect whose rate changes as the weights grow, and usually start after the run has learned; a grad norm, where
+    one is logged, is read by detect_grad_explosion itself. None where any of that fails."""
+    if loss is None or run.series("grad_norm") is not None or run.series("grad_2.0_norm_total") is not None:
+        return None
+    st, v = loss.finite()
+    if v.size == 0 or v.size != len(loss.values) or mid_run(run, loss):
+        return None
+    lc = compounding_growth(st, v)
+    if lc is None or lc.first_step != int(st[0]) or not constant_factor(st, v, lc) or _recurrent(run):
+        return None
+    return lc
+
+
+
+# A short climb (3-7 epoch rows, a pasted table) in which the training loss and the held-out loss both rise at every
+# row from the first and end >= BLOW_UP (10x) above their first value. One curve rising 10x from its first logged
+# point is below BLOW_UP_ANYWAY (1000x, context._blow_up) and could be one odd batch or a reader's mix-up; two curves
+# measured apart (the epoch's training batches and a separate held-out pass) each climbing an order of magnitude,
+# with no fall before it, is the minimal evidence an engineer accepts that training diverged from its start: no
+# minibatch noise moves a loss 10x (context.BLOW_UP), and overfitting raises the held-out loss while the training
+# loss falls. The textbook first reading is a step size past the stable range (Goodfellow et al. 2016, §11.4.1).
+SHORT_CLIMB_ROWS = (3, 7)
+
+
+def _short_climb(run: Run) -> tuple[str, int] | None:
+    """(evidence, step) for a short training and held-out loss that both climb >= 10x from their first row, no NaN."""
+    loss, held = loss_series(run), run.series("eval_loss")
+    if loss is None or held is None or mid_run(run, loss):
+        return None
+    out = []
+    for s in (loss, held):
+        st, v = s.finite()
+        if not SHORT_CLIMB_ROWS[0] <= v.size <= SHORT_CLIMB_ROWS[1] or v.size != len(s.values):
+            return None
+        if float(v[0]) <= 0 or not bool((np.diff(v) > 0).all()) or float(v[-1]) < BLOW_UP * float(v[0]):
+            return None
+        out.append((s, st, v))
+    (ls, lst, lv), (hs, _, hv) = out
+    return (f"the training loss ({fmt(float(lv[0]))} -> {fmt(float(lv[-1]))}, {lv[-1] / lv[0]:.3g}x) and the held-out "
+            f"loss ({fmt(float(hv[0]))} -> {fmt(float(hv[-1]))}, {hv[-1] / hv[0]:.3g}x) both rose at every one of "
+            f"their first {lv.size} rows, with no NaN: training diverged from its start, the first reading a step "
+            f"size beyond the stable range {cite_series(ls)}", int(lst[1]))
+
 def _unexplained_nan(run: Run, lrs: list) -> tuple[float, str, int | None] | None:
     """(strength, evidence, step) for a NaN that nothing in the logs explains and no known LR range clears.
 
@@ -335,6 +401,19 @@ def detect_lr_too_high(run: Run) -> list[Finding]:
     """
     lrs = configured_lrs(run)
     sym, first, sev, nums = _instability_evidence(run)
+    geo = _geometric_from_start(run, loss_series(run))
+    if geo is not None:
+        sym.append(f"the loss grew by one constant factor ({geo.per_point:.3g}x per point) at every one of "
+                   f"{geo.points} log points from the first, {geo.factor:.3g}x in all, with no learning first: "
+                   f"gradient descent past its stable step multiplies the loss by the same factor each update "
+                   f"(LeCun et al. 1998, Efficient BackProp §5) {cite_series(loss_series(run))}")
+        sev, nums["geometric"], nums["undone"] = max(sev, 0.6), True, True
+        first = geo.first_step if first is None else min(first, geo.first_step)
+    short = _short_climb(run) if geo is None else None
+    if short is not None:
+        sym.append(short[0])
+        sev, nums["short_climb"], nums["undone"] = max(sev, 0.6), True, True
+        first = short[1] if first is None else min(first, short[1])
     prog = progress(run, "loss")
     named = run.config_value("muon_lr") is not None or any(
         isinstance(run.meta.get(k), str) for k in ("optimizer", "optim", "optimizer_name")) or any(
@@ -479,6 +558,11 @@ def detect_lr_too_high(run: Run) -> list[Finding]:
             sym.append("the loss undid the training (it ended above its first value, 10x its minimum or beyond any "
                        "vocabulary): the first reading is a step size beyond the stable range")
             strength += 0.1
+        if not in_range and (nums.get("geometric") or nums.get("short_climb")):
+            # a loss multiplied by one factor from the first update (_geometric_from_start), or a training and a
+            # held-out loss that both climb 10x from the first epoch (_short_climb), with no LR range to clear the
+            # LR: read as the epoch climb is, a step size beyond the stable range first
+            strength = max(strength, CLIMB_STRENGTH)
         if not in_range and nums.get("climb"):
             # the training loss climbing epoch after epoch (_epoch_climb) with no LR range to clear the LR: the
             # textbook reading of a step size past the stable range, weighed as a NaN with the LR above its range is
@@ -705,7 +789,15 @@ def detect_grad_explosion(run: Run) -> list[Finding]:
         ev = [f"the loss grew at every one of {lc.points} log points from step {lc.first_step} to {lc.last_step} "
               f"({lc.factor:.3g}x, {lc.per_point:.3g}x per point) {cite_series(loss)}: compounding growth, the way "
               f"exploding gradients feed back into the weights (no grad norm is logged to confirm it)"]
-        return [Finding("detect_grad_explosion", "grad_explosion", 0.35 if clip else 0.55,
+        strength = 0.35 if clip else 0.55
+        if _geometric_from_start(run, loss) is not None:
+            # one constant factor from the first logged point, no recurrence known: gradient descent past its stable
+            # step (detect_lr_too_high reads it); exploding gradients stay a candidate, as with clipping on
+            ev.append("it grows by one constant factor from the first logged point, with no learning first and no "
+                      "recurrent layer named: the shape of a step past the stable range more than of gradients "
+                      "growing through depth, so a candidate")
+            strength = 0.35
+        return [Finding("detect_grad_explosion", "grad_explosion", strength,
                         "the loss compounds step after step (grad norm not logged)", ev, lc.first_step,
                         {"growth": lc.factor, "clip": clip, "loss_only": True}, [site])]
     if len(g) < 10:
