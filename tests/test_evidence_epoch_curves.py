@@ -367,3 +367,49 @@ def test_epoch_spike_is_silent_on_its_look_alikes():
     # grad norms logged; a per-step log longer than an epoch history
     assert not epoch_curves.detect_epoch_spike(_run(loss=SPIKE, grad_norm=[1.0] * 10))
     assert not epoch_curves.detect_epoch_spike(_run(loss=SPIKE * 6))
+
+
+# A Keras progress bar's running means within one epoch of a ReLU output under binary cross-entropy (the shape of
+# realworld g25-geeksmental-dsse-relu-output-bce-acc-0.5): loss and accuracy move, every error costs 16.12 nats and
+# the accuracy sits at chance 1/2, ~11x chance ln 2 in the loss
+RUNNING_ACC = [0.6000, 0.5391, 0.5121, 0.5081, 0.5180, 0.5096, 0.5142]
+RUNNING_LOSS = [round((1 - a) * 16.1181, 4) for a in RUNNING_ACC]
+
+
+def test_saturated_output_at_chance_fires_while_loss_and_accuracy_move():
+    from traindoc.diagnosis.build import does_not_learn, never_healthy
+
+    run = _run(loss=RUNNING_LOSS, accuracy=RUNNING_ACC)
+    f = epoch_curves.detect_saturated_output(run)
+    assert [x.cause for x in f] == ["dead_units"] and f[0].step == 0
+    assert f[0].numbers["saturated_classes"] == 2 and abs(f[0].numbers["nats_per_error"] - 16.12) < 0.05
+    assert "chance" in f[0].summary
+    # the origins are listed below it, as for the frozen output
+    assert [x.cause for x in epoch_curves.detect_saturation_blowup(run)] == ["lr_too_high"]
+    # a run that does not learn: never healthy, frozen or not
+    assert does_not_learn(f) and never_healthy(run, f)
+    frozen = epoch_curves.detect_saturated_output(_run(loss=SAT_LOSS, accuracy=SAT_ACC))
+    assert does_not_learn(frozen)
+    # a configured class count sets the chance level: ten classes, accuracy ~0.1, every error 16.12 nats
+    acc10 = [0.09, 0.11, 0.10, 0.12, 0.095, 0.105]
+    run10 = _run(loss=[round((1 - a) * 16.1181, 4) for a in acc10], accuracy=acc10)
+    run10.config["num_classes"] = ConfigValue("num_classes", 10, "config.yaml", 1)
+    f10 = epoch_curves.detect_saturated_output(run10)
+    assert f10 and f10[0].numbers["saturated_classes"] == 10
+
+
+def test_saturated_output_at_chance_is_silent_on_its_look_alikes():
+    # the same hard outputs with an accuracy well above chance: a saturated output that still scores, no chance reading
+    acc = [0.80, 0.84, 0.86, 0.88, 0.90, 0.91]
+    assert not epoch_curves.detect_saturated_output(_run(loss=[round((1 - a) * 16.1181, 4) for a in acc],
+                                                         accuracy=acc))
+    # a soft output at chance: a binary loss moving around ln 2 costs ~1.4 nats per error
+    assert not epoch_curves.detect_saturated_output(_run(loss=[0.70, 0.69, 0.695, 0.693, 0.691, 0.694, 0.692],
+                                                         accuracy=RUNNING_ACC))
+    # a loss ~10x chance that is no constant cost per error (an unclipped output: errors cost what their margin is)
+    wobbly = [8.1, 7.2, 8.9, 7.6, 8.4, 7.9, 8.6]
+    assert not epoch_curves.detect_saturated_output(_run(loss=wobbly, accuracy=RUNNING_ACC))
+    # accuracy at chance for some points, then learning: the tail is not at chance
+    learning = [0.50, 0.52, 0.55, 0.62, 0.70, 0.78, 0.85]
+    assert not epoch_curves.detect_saturated_output(_run(loss=[round((1 - a) * 16.1181, 4) for a in learning],
+                                                         accuracy=learning))

@@ -213,8 +213,11 @@ def does_not_learn(findings: list[Finding]) -> bool:
     sat at chance level from start to end (evidence/detectors/not_learning.py), or it went non-finite and did not
     recover (detect_nan_inf; a NaN on a few skipped steps while training goes on is a loss scaler at work), or its
     loss sat at ~0 while its training accuracy stayed under 0.5 (evidence/unmeasured_loss.py: the loss stopped
-    measuring the model, and the accuracy says it predicts badly)."""
+    measuring the model, and the accuracy says it predicts badly), or its output is saturated to hard 0/1 where the
+    clipped cross-entropy passes it no gradient, frozen or with its accuracy at chance 1/k
+    (epoch_curves.saturated_output: every error costs >= ln 1e6 nats, the loss 10-20x chance ln(k))."""
     return any(f.numbers.get("chance_classes") is not None or f.numbers.get("unmeasured_loss")
+               or f.detector == "detect_saturated_output"
                or (f.detector == "detect_nan_inf" and f.numbers.get("nan_recovers") is False) for f in findings)
 
 
@@ -332,6 +335,9 @@ def diagnose(run: Run, paths: list[str] | None = None, findings: list[Finding] |
         what = ("its loss stays at chance level" if any(f.numbers.get("chance_classes") is not None for f in findings)
                 else "its loss sits at ~0 while its training accuracy stays under 0.5, so the loss no longer "
                      "measures the model" if any(f.numbers.get("unmeasured_loss") for f in findings)
+                else "its output is saturated to hard 0/1 guesses that pass no gradient (every error costs the "
+                     "clipped cross-entropy's maximum)"
+                if any(f.detector == "detect_saturated_output" for f in findings)
                 else "its loss went non-finite and stayed so" if does_not_learn(findings)
                 else "its loss blew up, ending over 1000x above its minimum" if blew_up(run)
                 else "its last held-out loss is non-finite")

@@ -39,6 +39,8 @@ from traindoc.evidence.context import (
 )
 from traindoc.evidence.detectors.not_learning import (
     _ACC_NAME,
+    MAX_INFERRED_K,
+    _config_classes,
     _explained,
     _lr_series,
     lrs_below_reference,
@@ -159,6 +161,16 @@ SATURATED_SPREAD = 2e-3
 SATURATED_RATIO_TOL = 0.01
 SATURATED_STRENGTH = 0.6
 SATURATED_ORIGIN_STRENGTH = 0.3
+# The same hard 0/1 output need not repeat to every digit: a Keras progress bar prints the running mean of the epoch
+# so far, which moves from batch to batch while every batch's errors still cost c nats each (realworld
+# g25-geeksmental-dsse-relu-output-bce-acc-0.5: loss 6.45 -> 7.90 and accuracy 0.60 -> 0.51 within epoch 1, loss /
+# (1 - accuracy) = 16.12 at all 7 prints). Without the freeze the ratio alone says the output is saturated, not that
+# it stays so; what says the run does not learn is the accuracy beside it at chance, 1/k (k from the configured class
+# count, else the k <= MAX_INFERRED_K whose 1/k the accuracy is nearest), within half a class's share (0.5/k, the band
+# not_learning reads an accuracy ~1/k with): hard outputs that score no better than a guess, clipped where the
+# cross-entropy passes them no gradient. The ratio must hold within 1 % at each of the same >= 3 points (the last
+# 30 % at least): a model that learns has soft probabilities, whose loss per error is no constant.
+SATURATED_CHANCE_BAND = 0.5
 
 
 def _classifier(run: Run) -> bool:
@@ -406,6 +418,21 @@ class Saturated:
     first_step: int
     evidence: list[str]
     numbers: dict[str, float | int]
+    frozen: bool = True  # loss and accuracy repeat; False: they move, with the accuracy at chance 1/k
+
+
+def _chance_k(run: Run, acc: np.ndarray) -> int | None:
+    """The class count k whose chance accuracy 1/k every one of the accuracies sits at (within
+    SATURATED_CHANCE_BAND / k): the configured class count, else the k <= MAX_INFERRED_K nearest their median."""
+    level = float(np.median(acc))
+    k = _config_classes(run)
+    if k is None:
+        k = int(round(1.0 / level)) if level > 0 else 0
+        if k > MAX_INFERRED_K:
+            return None
+    if k < 2 or float(np.max(np.abs(acc - 1.0 / k))) > SATURATED_CHANCE_BAND / k:
+        return None
+    return k
 
 
 def saturated_output(run: Run) -> Saturated | None:
@@ -424,8 +451,6 @@ def _saturated_output(run: Run) -> Saturated | None:
     st, lv, av = got
     n = max(SATURATED_MIN_POINTS, int(math.ceil(0.3 * lv.size)))
     tl, ta = lv[-n:], av[-n:]
-    if float(np.ptp(tl)) > SATURATED_SPREAD or float(np.ptp(ta)) > SATURATED_SPREAD:
-        return None
     err = 1.0 - ta
     if float(err.min()) <= 0.01 or float(tl.min()) <= 0:
         return None  # a perfect (or near-perfect) classifier: the ratio says nothing
@@ -433,6 +458,8 @@ def _saturated_output(run: Run) -> Saturated | None:
     if not (SATURATED_NATS <= float(c.min()) and float(c.max()) <= SATURATED_MAX_NATS
             and float(np.ptp(c)) <= SATURATED_RATIO_TOL * float(np.median(c))):
         return None
+    if float(np.ptp(tl)) > SATURATED_SPREAD or float(np.ptp(ta)) > SATURATED_SPREAD:
+        return _saturated_at_chance(run, loss, acc, st, lv, av, n)
     # how far back the freeze goes: the first aligned point from which loss and accuracy stay within the spread
     j = lv.size - n
     while j > 0 and abs(lv[j - 1] - tl[-1]) <= SATURATED_SPREAD and abs(av[j - 1] - ta[-1]) <= SATURATED_SPREAD:
@@ -449,13 +476,44 @@ def _saturated_output(run: Run) -> Saturated | None:
                                       "loss": float(tl[-1]), "accuracy": float(ta[-1])})
 
 
+def _saturated_at_chance(run: Run, loss: Series, acc: Series, st: np.ndarray, lv: np.ndarray, av: np.ndarray,
+                         n: int) -> Saturated | None:
+    """The saturated output's ratio holding over the last `n` aligned points while loss and accuracy move, with the
+    accuracy at chance 1/k there (SATURATED_CHANCE_BAND): a saturated output that does not learn."""
+    k = _chance_k(run, av[-n:])
+    if k is None:
+        return None
+    c_all = lv / np.maximum(1.0 - av, 1e-12)
+    cm = float(np.median(c_all[-n:]))
+    j = lv.size - n  # how far back the ratio and the chance accuracy hold
+    while j > 0 and abs(c_all[j - 1] - cm) <= SATURATED_RATIO_TOL * cm and abs(av[j - 1] - 1.0 / k) \
+            <= SATURATED_CHANCE_BAND / k:
+        j -= 1
+    ta = av[j:]
+    over = float(np.median(lv[j:])) / math.log(k)
+    ev = [f"the training loss moves from {fmt(float(lv[j]))} to {fmt(float(lv[-1]))} and the accuracy stays at "
+          f"{float(np.min(ta)):.4g}-{float(np.max(ta)):.4g}, chance 1/{k} = {1 / k:.3g}, from step {int(st[j])} to "
+          f"{int(st[-1])} ({lv.size - j} points) {cite_series(loss)} {cite_series(acc)}",
+          f"loss / (1 - accuracy) = {cm:.4g} nats at each of them: the correct predictions cost ~0 and every wrong "
+          f"one costs {cm:.4g} nats, a probability of {math.exp(-cm):.1g} on the true class (>= ln 1e6 = "
+          f"{ANY_LABELS_NATS:.1f}): the outputs are hard 0/1, the sigmoid or softmax is saturated",
+          f"hard outputs that score no better than a guess over {k} classes: the loss sits {over:.3g}x above "
+          f"chance ln({k}) = {math.log(k):.3g}, and Keras and TF clip the probabilities inside the cross-entropy "
+          "(eps 1e-7: 16.1 nats), a clip that passes no gradient: the run does not learn"]
+    return Saturated(int(st[j]), ev, {"nats_per_error": cm, "saturated_points": int(lv.size - j),
+                                      "loss": float(lv[-1]), "accuracy": float(av[-1]), "saturated_classes": k},
+                     frozen=False)
+
+
 def detect_saturated_output(run: Run) -> list[Finding]:
-    """A saturated, clipped output frozen with the loss and accuracy (saturated_output): dead_units 0.6."""
+    """A saturated, clipped output frozen with the loss and accuracy, or moving with the accuracy at chance
+    (saturated_output): dead_units 0.6. Either is a run that does not learn (diagnosis/build.py: does_not_learn)."""
     sat = saturated_output(run)
     if sat is None:
         return []
     return [Finding("detect_saturated_output", "dead_units", SATURATED_STRENGTH,
-                    "the output is saturated and passes no gradient: loss and accuracy are frozen",
+                    "the output is saturated and passes no gradient: loss and accuracy are frozen" if sat.frozen
+                    else "the output is saturated and passes no gradient: the accuracy stays at chance",
                     [*sat.evidence, "an output ReLU that died, logits blown up by a too-large step or inputs off "
                                     "their scale put it there (the latter two are listed below)"],
                     sat.first_step, sat.numbers)]
