@@ -151,7 +151,7 @@ class _Detection:
 
     def feed(self, lines: Iterable[str]) -> None:
         hits, fed = self.hits, self.lines
-        parsers = [(f.name, f.parse, self.states[f.name]) for f in FORMATS]
+        parsers = [(f.name, f.parse, self.states[f.name], f.counter_prefix) for f in FORMATS]
         for raw in lines:
             fed.append(raw)
             line = normalise(raw)
@@ -161,9 +161,10 @@ class _Detection:
                 if HF_DICT.search(text) and not ACCELERATE_EPOCH_DICT.match(text):
                     self.hf += 1
                     continue
-                for name, parse, state in parsers:
+                counted = f"{line.rank} | {text}" if line.bare_rank and text is line.text else None
+                for name, parse, state, counter_prefix in parsers:
                     try:
-                        rec = parse(text, state)
+                        rec = parse(counted if counter_prefix and counted is not None else text, state)
                     except Exception:  # noqa: BLE001 - a parser bug must not stop detection
                         rec = None
                     if rec is not None and rec.metrics:

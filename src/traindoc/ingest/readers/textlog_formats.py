@@ -2764,6 +2764,10 @@ class Format:
     specific: bool = True  # False: the generic fallback
     # whole-line layout of the family's commonest line (only for parsers that keep no state between such lines)
     layout: Callable[[str, Record], Layout | None] | None = None
+    # the family's lines open with the loop's own counter as a bare "N: " (normalise() takes it for an srun rank tag):
+    # detection shows this parser the line with the counter put back, "N | rest", as the reader does once the head's
+    # bare prefixes rise like a counter (text_log.bare_prefix_counts)
+    counter_prefix: bool = False
 
 
 def _own_module(module: str, name: str) -> Callable[[str, State], Record | None]:
@@ -2843,6 +2847,7 @@ FORMATS: list[Format] = [
     Format("kv_table", parse_kv_table),
     Format("step_value", parse_step_value),
     Format("counter_loss", _own_module("_counter_loss_print", "parse_counter_loss")),
+    Format("gan_pair", _own_module("_gan_pair_print", "parse_gan_pair"), counter_prefix=True),
     Format("tslib_epoch", _own_module("_tslib_epoch", "parse_tslib_epoch")),
     Format("generic", parse_generic, specific=False),
 ]
