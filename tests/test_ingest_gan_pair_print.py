@@ -8,7 +8,11 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
+import numpy as np
+
+from traindoc.evidence.detectors import data
 from traindoc.ingest.loader import load_run
+from traindoc.ingest.model import Run, Series
 from traindoc.ingest.readers._gan_pair_print import parse_gan_pair
 from traindoc.ingest.readers.textlog_formats import State
 
@@ -50,3 +54,14 @@ def test_srun_rank_tags_are_not_a_counter(tmp_path):
     lines = ["0: 0.50 0.40", "1: 0.51 0.41", "0: 0.49 0.39", "1: 0.50 0.40", "0: 0.48 0.38", "1: 0.47 0.37"]
     run = load_run([_write(tmp_path, "\n".join(lines) + "\n")])
     assert run.series("loss_d") is None or len(run.series("loss_d")) <= 2
+
+
+def test_a_gan_pair_nan_from_the_start_is_read_without_a_loss_series() -> None:
+    # a run that logs only a D/G loss pair has no `loss` series; the never-finite reading cites the pair it watched
+    # (it once failed on `loss_series(run)` being None, losing the finding to a warning)
+    run = Run()
+    steps = np.arange(1, 11)
+    run.add_series(Series("loss_d", steps, np.full(10, np.nan), "run/train.log", "d_loss"))
+    run.add_series(Series("loss_g", steps, np.full(10, np.nan), "run/train.log", "g_loss"))
+    f = data.detect_nan_from_start(run.finalize())[0]
+    assert f.step == 1 and "[run/train.log]" in f.evidence[0]

@@ -23,6 +23,7 @@ from traindoc.evidence.context import (
     late_window,
     loss_series,
     nan_context,
+    nan_watch_series,
     run_length,
     sample_report,
     stage_boundaries,
@@ -469,8 +470,10 @@ def detect_nan_from_start(run: Run) -> list[Finding]:
     ctx = nan_context(run)
     if ctx is None or not ctx.loss_nan or not ctx.from_start or ctx.recovers:
         return []
-    loss = loss_series(run)
-    ev = [f"the loss is non-finite from its first logged point (step {ctx.step}) {cite_series(loss)}",
+    # the series nan_context watched: the loss, or what a run logs instead of one (a GAN's loss_d/loss_g pair)
+    loss = loss_series(run) or nan_watch_series(run)
+    where = f" {cite_series(loss)}" if loss is not None else ""
+    ev = [f"the loss is non-finite from its first logged point (step {ctx.step}){where}",
           "no finite loss was ever logged: NaN/Inf, constant or unnormalised columns in a batch, an op the data "
           "drives to 0/0 or log 0, float16 overflow or an LR far too high from step 0 all give this; check a batch "
           "for NaN/Inf first, it is the cheapest look"]
