@@ -139,6 +139,24 @@ def test_a_last_heldout_loss_nan_is_never_healthy() -> None:
             assert "held-out loss is non-finite" in doc["summary"] and "half precision" in doc["summary"]
 
 
+def test_a_training_cost_term_that_ends_nan_is_never_healthy() -> None:
+    """Two lines of one step (ATDA#1): labeling_cost finite, targetspecific_cost nan at its last point: a NaN term is a
+    NaN update, so the run is broken; a NaN followed by finite values (a skipped step) and a finite term stay
+    healthy."""
+    for cost, verdict in (([0.035, float("nan")], "problems_found"), ([0.04, float("nan"), 0.03, 0.029], "healthy"),
+                          ([0.04, 0.035, 0.03], "healthy")):
+        run = Run()
+        steps = np.arange(1, len(cost) + 1)
+        run.add_series(Series("labeling_cost", steps, np.linspace(0.6, 0.1, len(cost)), "train.log"))
+        run.add_series(Series("targetspecific_cost", steps, np.array(cost), "train.log"))
+        run.finalize()
+        doc = diagnose(run, ["train.log"])
+        validate(doc)
+        assert doc["verdict"] == verdict, (cost, doc["summary"])
+        if verdict == "problems_found":
+            assert "a training loss term ends non-finite" in doc["summary"]
+
+
 def test_a_loss_that_blows_up_1000x_is_never_healthy() -> None:
     """A loss climbing from 3 to ~1e11 with nothing else logged (an undivided accumulated loss under SGD, an LR far
     too high: the log cannot say which) is broken, whatever the causes' confidences; a loss that falls, or rises only

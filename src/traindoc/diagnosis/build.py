@@ -239,10 +239,26 @@ def blew_up(run: Run) -> bool:
     return d is not None and d.nonfinite_step is None and d.rise >= BLOW_UP_ANYWAY - 1
 
 
+# a training objective under another name (labeling_cost, d_loss, kl_term, ...): a loss, cost or objective term
+_OBJECTIVE = re.compile(r"loss|cost|objective", re.IGNORECASE)
+
+
+def objective_ends_nonfinite(run: Run) -> bool:
+    """Some training loss or cost term the log shows ends NaN/Inf at its last logged point (ATDA#1's
+    `targetspecific_cost nan`): a NaN term backpropagates a NaN update into the weights it reaches, so the run is not
+    healthy even when its terms are too short to say more. A NaN followed by finite values is a skipped step, not
+    this; held-out series are heldout_ends_nonfinite's."""
+    for name, s in run.metrics.items():
+        if _OBJECTIVE.search(name) and not HELDOUT_LOSS.match(name.strip()) and \
+                not name.lower().startswith(("eval", "val", "test")) and len(s) and not np.isfinite(s.values[-1]):
+            return True
+    return False
+
+
 def never_healthy(run: Run, findings: list[Finding]) -> bool:
     """A run that is broken whatever the causes' confidences say: it never learned, went non-finite for good, blew
     up by three orders of magnitude, or left a model whose last held-out loss is non-finite."""
-    return does_not_learn(findings) or blew_up(run) or heldout_ends_nonfinite(run)
+    return does_not_learn(findings) or blew_up(run) or heldout_ends_nonfinite(run) or objective_ends_nonfinite(run)
 
 
 # catalogued lines in which the trainer reports its training loss non-finite (ingest/catalogue.py): a NaN the log
@@ -340,8 +356,10 @@ def diagnose(run: Run, paths: list[str] | None = None, findings: list[Finding] |
                 if any(f.detector == "detect_saturated_output" for f in findings)
                 else "its loss went non-finite and stayed so" if does_not_learn(findings)
                 else "its loss blew up, ending over 1000x above its minimum" if blew_up(run)
-                else "its last held-out loss is non-finite")
-        broken = "is broken" if what.startswith(("its loss blew", "its last held-out")) else "does not learn"
+                else "its last held-out loss is non-finite" if heldout_ends_nonfinite(run)
+                else "a training loss term ends non-finite")
+        broken = "is broken" if what.startswith(("its loss blew", "its last held-out", "a training loss term")) \
+            else "does not learn"
         summary = (f"The run {broken}: {what}. The evidence cannot tell which cause is behind it; check, in "
                    f"this order: {names}.")
         if broken_eval and all(r.differential for r in shown):
