@@ -16,19 +16,15 @@ from __future__ import annotations
 
 import re
 
-from traindoc.ingest.readers.textlog_formats import NUM, Record, State, parse_number
+from traindoc.ingest.readers.textlog_formats import NUM, Record, State, epoch_loss_line
 
 _LINE = re.compile(rf"^Epoch\s+#(\d+)\s+Error:\s*({NUM})\s*$")
 
 
 def parse_encog(line: str, st: State) -> Record | None:
     """An Encog epoch line (module docstring), or None for any other line."""
-    m = _LINE.match(line.strip())
-    if m is None:
+    got = epoch_loss_line(_LINE, line, st)
+    if got is None:
         return None
-    loss = parse_number(m.group(2))
-    if loss is None:
-        return None
-    epoch = int(m.group(1))
-    st.epoch = epoch
-    return Record(epoch, {"loss": loss}, epoch=epoch, from_epoch=True)
+    _, epoch, metrics = got
+    return Record(epoch, metrics, epoch=epoch, from_epoch=True)

@@ -19,22 +19,17 @@ from __future__ import annotations
 
 import re
 
-from traindoc.ingest.readers.textlog_formats import NUM, Record, State, parse_number
+from traindoc.ingest.readers.textlog_formats import NUM, Record, State, epoch_loss_line
 
 _LINE = re.compile(rf"^Epochs\s+(\d+)\.\s+Current error:\s*({NUM})\.?(?:\s+Bit fail\s+(\d+)\.?)?\s*$")
 
 
 def parse_fann(line: str, st: State) -> Record | None:
     """A FANN epoch report (module docstring), or None for any other line."""
-    m = _LINE.match(line.strip())
-    if m is None:
+    got = epoch_loss_line(_LINE, line, st)
+    if got is None:
         return None
-    loss = parse_number(m.group(2))
-    if loss is None:
-        return None
-    epoch = int(m.group(1))
-    metrics = {"loss": loss}
+    m, epoch, metrics = got
     if m.group(3) is not None:
         metrics["bit_fail"] = float(m.group(3))
-    st.epoch = epoch
     return Record(epoch, metrics, epoch=epoch, from_epoch=True)

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import re
 
+from traindoc.ingest.readers.textlog_formats import parse_number
+
 # loss-type metric names of XGBoost ("Learning Task Parameters": eval_metric) and LightGBM ("Metric Parameters")
 _LOSS_METRICS = re.compile(
     r"^(?:rmse|rmsle|mse|mae|mape|l1|l2|l2_root|regression(?:_l[12])?|mean_(?:squared|absolute)_error|huber|fair|"
@@ -35,3 +37,18 @@ def name_metric(set_name: str, metric: str, metrics: dict[str, float]) -> str:
     if _LOSS_METRICS.match(metric.lower()) and loss_key not in metrics:
         return loss_key
     return metric if train else f"val_{metric}"
+
+
+def read_cells(cells: list[str], cell: re.Pattern[str]) -> dict[str, float] | None:
+    """One round line's `<set> <metric> <value>` cells (groups 1-3 of `cell`) named as above, or None when a cell is
+    not such a pair (the line is then some other bracketed counter) or the line holds none."""
+    metrics: dict[str, float] = {}
+    for text in cells:
+        c = cell.match(text.strip())
+        if c is None:
+            return None
+        value = parse_number(c.group(3))
+        if value is None:
+            return None
+        metrics[name_metric(c.group(1), c.group(2), metrics)] = value
+    return metrics or None

@@ -19,8 +19,8 @@ from __future__ import annotations
 
 import re
 
-from traindoc.ingest.readers._gbdt_names import name_metric
-from traindoc.ingest.readers.textlog_formats import NUM, Record, State, parse_number
+from traindoc.ingest.readers._gbdt_names import read_cells
+from traindoc.ingest.readers.textlog_formats import NUM, Record, State
 
 _HEAD = re.compile(r"^\[(\d+)\]\s+(.*)$")
 _CELL = re.compile(rf"^([A-Za-z_][\w.\-]*)'s\s+([A-Za-z][\w@.\-]*)\s*:\s*({NUM})(?:\s*\+\s*{NUM})?$")
@@ -37,16 +37,8 @@ def parse_lightgbm(line: str, st: State) -> Record | None:
     m = _HEAD.match(s)
     if m is None:
         return None
-    metrics: dict[str, float] = {}
-    for cell in re.split(r"\t+|\s{2,}(?=[A-Za-z_][\w.\-]*'s\s)", m.group(2)):
-        c = _CELL.match(cell.strip())
-        if c is None:
-            return None
-        value = parse_number(c.group(3))
-        if value is None:
-            return None
-        metrics[name_metric(c.group(1), c.group(2), metrics)] = value
-    if not metrics:
+    metrics = read_cells(re.split(r"\t+|\s{2,}(?=[A-Za-z_][\w.\-]*'s\s)", m.group(2)), _CELL)
+    if metrics is None:
         return None
     if st.extra.pop(_KEY, False):
         return None  # the best round's line repeated after early stopping: already read at its round

@@ -17,8 +17,8 @@ from __future__ import annotations
 
 import re
 
-from traindoc.ingest.readers._gbdt_names import name_metric
-from traindoc.ingest.readers.textlog_formats import NUM, Record, State, parse_number
+from traindoc.ingest.readers._gbdt_names import read_cells
+from traindoc.ingest.readers.textlog_formats import NUM, Record, State
 
 _HEAD = re.compile(r"^\[(\d+)\]\s+(.*)$")
 _CELL = re.compile(rf"^([A-Za-z_][\w.]*)-([A-Za-z][\w@.\-]*?):({NUM})(?:\+{NUM})?$")
@@ -29,16 +29,7 @@ def parse_xgboost(line: str, st: State) -> Record | None:
     m = _HEAD.match(line.strip())
     if m is None:
         return None
-    cells = m.group(2).split()
-    metrics: dict[str, float] = {}
-    for cell in cells:
-        c = _CELL.match(cell)
-        if c is None:
-            return None
-        value = parse_number(c.group(3))
-        if value is None:
-            return None
-        metrics[name_metric(c.group(1), c.group(2), metrics)] = value
-    if not metrics:
+    metrics = read_cells(m.group(2).split(), _CELL)
+    if metrics is None:
         return None
     return Record(int(m.group(1)), metrics)

@@ -126,6 +126,20 @@ class Line:
     bare_rank: bool = False  # the rank came from a bare "N: " prefix (srun -l), which a counter can also print
 
 
+def epoch_loss_line(pattern: re.Pattern[str], line: str,
+                    st: State) -> tuple[re.Match[str], int, dict[str, float]] | None:
+    """A console's `<epoch> ... <loss>` line: `pattern` with the epoch count in group 1 and the training loss in group
+    2, matched on the stripped line; the epoch becomes the state's, or None when the line is another one."""
+    m = pattern.match(line.strip())
+    if m is None:
+        return None
+    loss = parse_number(m.group(2))
+    if loss is None:
+        return None
+    st.epoch = int(m.group(1))
+    return m, st.epoch, {"loss": loss}
+
+
 def normalise(raw: str) -> Line:
     """Strip ANSI codes, control characters, backspaces, rank and logger prefixes and timestamps."""
     text = _ANSI.sub("", raw) if "\x1b" in raw else raw
