@@ -1525,14 +1525,38 @@ def parse_caffe(line: str, st: State) -> Record | None:
 # iteration: "1012: 112495697920.000000, 11258310656.000000 avg, 0.001000 rate, 1.947555 seconds, 6072 images"
 # (AlexeyAB: "avg loss", and later ", 3.21 hours left"): the batch loss, its running mean (avg = 0.9 avg + 0.1 loss),
 # the learning rate (burn_in ramps it as lr * (iter/burn_in)^4, so it prints 0.000000 at first), time and images
-# seen. Non-finite values print as C's "-nan"/"nan". The "Region .. Avg IOU" lines are per-layer diagnostics.
+# seen. Non-finite values print as C's "-nan"/"nan". The "Region N Avg IOU: x, Class: x, Obj: x, No Obj: x, .5R: x,
+# .75R: x,  count: n" lines (YOLOv3; v2 prints "Region Avg IOU: ..." without N) are per-layer diagnostics printed
+# before each iteration line: N is the YOLO layer's index in the network, no step and no metric. The figures are that
+# layer's matches on the batch, no training loss: count is the number of ground-truth boxes the layer was given, and
+# the IOU, class, objectness and recall figures are means over them, so they print NaN when count is 0 (0/0, not a
+# numeric failure). A Region line is read as that layer's count and no-object score ("region82_count",
+# "region82_no_obj"; "region_count" without N), its means only where count > 0, and never as a loss; the generic rules
+# took the layer index for a metric "Region".
 _DARKNET = re.compile(rf"^(\d+): ({NUM}), ({NUM}) avg(?: loss)?, ({NUM}) rate, {NUM} seconds, \d+ images\b")
+_DARKNET_REGION = re.compile(rf"^Region(?: (\d+))? Avg IOU: ({NUM}), Class: ({NUM}), Obj: ({NUM}), No Obj: ({NUM}),?"
+                             rf"(?: \.5R: ({NUM}), \.75R: ({NUM}),| Avg Recall: ({NUM}),)\s+count: (\d+)\s*$")
+
+
+def _darknet_region(m: re.Match[str], st: State) -> Record:
+    # printed during the forward pass of the iteration whose "i: loss, ..." line follows: the last one seen + 1
+    last = st.extra.get("darknet_iter")
+    layer = f"region{m.group(1)}_" if m.group(1) else "region_"
+    metrics: dict[str, float] = {layer + "count": float(m.group(9))}
+    _put(metrics, layer + "no_obj", m.group(5))
+    if int(m.group(9)) > 0:
+        for key, i in (("avg_iou", 2), ("class", 3), ("obj", 4), ("recall50", 6), ("recall75", 7), ("recall", 8)):
+            if m.group(i) is not None:
+                _put(metrics, layer + key, m.group(i))
+    return Record(last + 1 if isinstance(last, int) else None, metrics)
 
 
 def parse_darknet(line: str, st: State) -> Record | None:
     m = _DARKNET.match(line)
     if not m:
-        return None
+        region = _DARKNET_REGION.match(line)
+        return _darknet_region(region, st) if region else None
+    st.extra["darknet_iter"] = int(m.group(1))
     metrics: dict[str, float] = {}
     _put(metrics, "loss", m.group(2))
     _put(metrics, "loss_avg", m.group(3))
