@@ -2887,6 +2887,7 @@ FORMATS: list[Format] = [
     Format("counter_loss", _own_module("_counter_loss_print", "parse_counter_loss")),
     Format("gan_pair", _own_module("_gan_pair_print", "parse_gan_pair"), counter_prefix=True),
     Format("tslib_epoch", _own_module("_tslib_epoch", "parse_tslib_epoch")),
+    Format("epoch_banner_error", _own_module("_epoch_banner_error", "parse_epoch_banner_error")),
     Format("generic", parse_generic, specific=False),
 ]
 FORMAT_BY_NAME = {f.name: f for f in FORMATS}
