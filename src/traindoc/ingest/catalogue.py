@@ -82,6 +82,13 @@ CATALOGUE: list[CatalogueEntry] = [
     _e("nan_grad", "error",
        r"(?:NaN|nan|Inf|inf) (?:detected )?in (?:the )?grad(?:ient)?s?\b|grad(?:ient)? norm is (?:nan|inf)",
        "nan_inf", "NaN/Inf gradients reported"),
+    # numpy's floating-point warnings name the op that made a non-finite value: a division by zero (log(0) is one:
+    # numpy reports it as "divide by zero encountered in log") or a value outside an op's domain (log/sqrt of a
+    # negative); an overflow ("overflow encountered in exp") is left out: a growing weight makes it too
+    _e("fp_op_warning", "warning",
+       r"RuntimeWarning: (?:divide by zero encountered in \w+|invalid value encountered in "
+       r"(?:log|log2|log10|log1p|sqrt|arccos|arcsin|arccosh|arctanh|power|reciprocal|true_divide|divide)\b)",
+       "nan_inf", "numpy names an op that returned inf/NaN (a division by zero, log of 0 or of a negative)"),
     _e("tbx_nan", "warning", r"NaN or Inf found in input tensor", "nan_inf", "a NaN/Inf value was logged"),
     _e("grads_inconsistent", "error", r"gradients are inconsistent between workers", "distributed_desync",
        "per-rank gradient norms disagree"),

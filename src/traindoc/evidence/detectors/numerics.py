@@ -285,6 +285,18 @@ def detect_nan_inf(run: Run) -> list[Finding]:
         # torch.autograd.detect_anomaly names the backward op that produced the NaN: the op is located
         ev.append(f"autograd anomaly detection names the op: {anomaly[0].message[:120]}")
         strength = max(strength, 0.75)
+    op_warn = next((e for e in run.events if e.tag == "fp_op_warning"), None)
+    if op_warn is not None and not (ctx is not None and (ctx.lr_lead or lr_above)) and \
+            box_target_nan(run) is None and box_only_total(run) is None:
+        # numpy names the op that made the inf/NaN ("divide by zero encountered in log": an unguarded log of 0), in a
+        # run whose loss or gradients are non-finite and with nothing leading into it: the op is located, as with
+        # torch's one-element std/var warning below (0.7, under anomaly detection's 0.75: the warning names an op, not
+        # that its NaN is the one the loss carries); numpy computes in float64, so no float16 range is involved. Not
+        # where the NaN is a detector's box term (tf-faster-rcnn#107: "invalid value encountered in log" of a negative
+        # box height): the degenerate box targets feed the op there, which the box readings name
+        ev.append(f"numpy warns: {op_warn.message.strip()[:120]} [{cite_source(op_warn.source)}"
+                  f"{':' + str(op_warn.line) if op_warn.line else ''}]")
+        strength = max(strength, 0.7)
     dof = dof_reading(run)
     if dof is not None and dof.elsewhere and not (ctx is not None and (ctx.lr_lead or lr_above)):
         # torch's own warning names an op that returns NaN by construction (a std/var over one element, unbiased:
