@@ -2849,6 +2849,7 @@ FORMATS: list[Format] = [
     Format("mxnet", parse_mxnet),
     Format("spacy", parse_spacy),
     Format("yolo_results", parse_yolo_results),
+    Format("yolo_console", _own_module("_yolo_console", "parse_yolo_console")),
     Format("trax", parse_trax),
     Format("nolearn_rows", parse_nolearn_rows),
     Format("gan_visualizer", parse_gan_visualizer),
