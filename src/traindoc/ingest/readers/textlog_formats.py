@@ -2857,6 +2857,7 @@ FORMATS: list[Format] = [
     Format("fastai_recorder", parse_fastai_recorder),
     Format("table", parse_table),
     Format("md_table", parse_md_table),
+    Format("html_table", _own_module("_html_table_log", "parse_html_table")),
     Format("tsv_table", parse_tsv_table),
     Format("julia_show", parse_julia_show),
     Format("kv_table", parse_kv_table),
