@@ -55,7 +55,7 @@ def events(run: Run, tag: str):
         ("lightning_bar.log", "lightning_bar"),
         ("pytorch_mnist.log", "pytorch_examples"),
         ("fastai_table.log", "table"),
-        ("yolo_table.log", "table"),
+        ("yolo_table.log", "yolo_console"),  # the YOLO console reader (training rows as the table reader)
         ("tutorial_loop.log", "generic"),
         ("torchtune_bar.log", "lightning_bar"),
         ("ranks_generic.log", "generic"),

@@ -43,7 +43,8 @@ def points(run: Run, name: str) -> dict[int, float]:
         ("caffe_solver.log", "caffe", "loss", {2380: 2.04238, 2400: 2.00524}),
         ("yolov5_results.txt", "yolo_results", "loss", {0: 0.123, 1: 0.08027, 3: 0.06408}),
         # YOLO's "0/49" epochs count from 0: read as epochs completed (1..n), the header repeated above every row
-        ("yolor_table.log", "table", "total", {1: 0.05738, 2: 0.05269, 4: 0.05802}),
+        # (the training rows as the table reader reads them, by the YOLO console reader, _yolo_console.py)
+        ("yolor_table.log", "yolo_console", "total", {1: 0.05738, 2: 0.05269, 4: 0.05802}),
         ("markdown_table.txt", "md_table", "loss", {5: 2.24, 10: 1.86, 20: 1.69}),
         # pytorch/examples imagenet meters: epoch 83 of 10010 batches (0-based epochs)
         ("imagenet_meters.log", "imagenet_example", "loss", {83 * 10010: 1.8135, 83 * 10010 + 400: 1.5161}),
