@@ -7,17 +7,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from textlog_support import write_run_dir
 from traindoc.ingest.loader import load_run
 from traindoc.ingest.readers.textlog_formats import State, parse_darknet
 
 REALWORLD = Path(__file__).parent / "corpus" / "realworld"
-
-
-def _write(tmp_path: Path, text: str) -> Path:
-    run = tmp_path / "run"
-    run.mkdir()
-    (run / "train.log").write_text(text)
-    return run
 
 
 def test_corpus_entry_reads_layer_counts_not_a_region_metric():
@@ -44,7 +38,7 @@ def test_region_lines_take_the_next_iteration_as_step_and_loss_is_unchanged(tmp_
     for i in range(1, 6):
         lines.append(f"Region 82 Avg IOU: 0.5{i}, Class: 0.9, Obj: 0.4, No Obj: 0.01, .5R: 0.6, .75R: 0.2,  count: 4")
         lines.append(f"{i}: {3.0 - 0.1 * i:.6f}, {3.1 - 0.1 * i:.6f} avg, 0.001000 rate, 1.9 seconds, {64 * i} images")
-    run = load_run([_write(tmp_path, "\n".join(lines) + "\n")])
+    run = load_run([write_run_dir(tmp_path, "\n".join(lines) + "\n")])
     assert [int(s) for s in run.series("loss").steps] == [1, 2, 3, 4, 5]
     assert [int(s) for s in run.series("region82_avg_iou").steps][1:] == [2, 3, 4, 5]
 

@@ -7,18 +7,12 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
+from textlog_support import write_run_dir
 from traindoc.ingest.loader import load_run
 from traindoc.ingest.readers._epoch_banner_error import parse_epoch_banner_error
 from traindoc.ingest.readers.textlog_formats import State
 
 REALWORLD = Path(__file__).parent / "corpus" / "realworld"
-
-
-def _write(tmp_path: Path, text: str) -> Path:
-    run = tmp_path / "run"
-    run.mkdir()
-    (run / "train.log").write_text(text)
-    return run
 
 
 def test_corpus_entry_reads_five_nan_epochs():
@@ -32,7 +26,7 @@ def test_finite_costs_read_one_per_banner(tmp_path):
     lines = []
     for e in range(1, 7):
         lines += [f"== EPOCH:  {e} / 6  ==", "Training with  60000 / 60000", f"Error:  {2.3 / e:.6f}", "Error:  9.9"]
-    run = load_run([_write(tmp_path, "\n".join(lines) + "\n")])
+    run = load_run([write_run_dir(tmp_path, "\n".join(lines) + "\n")])
     loss = run.series("loss")
     assert [int(s) for s in loss.steps] == [1, 2, 3, 4, 5, 6]
     assert loss.values[0] == 2.3 and 9.9 not in list(loss.values)  # the second Error line of an epoch is not read

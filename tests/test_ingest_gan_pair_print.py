@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
+from textlog_support import write_run_dir
 from traindoc.evidence.detectors import data
 from traindoc.ingest.loader import load_run
 from traindoc.ingest.model import Run, Series
@@ -17,13 +18,6 @@ from traindoc.ingest.readers._gan_pair_print import parse_gan_pair
 from traindoc.ingest.readers.textlog_formats import State
 
 REALWORLD = Path(__file__).parent / "corpus" / "realworld"
-
-
-def _write(tmp_path: Path, text: str) -> Path:
-    run = tmp_path / "run"
-    run.mkdir()
-    (run / "train.log").write_text(text)
-    return run
 
 
 def test_corpus_entry_reads_both_players_non_finite_from_step_0():
@@ -35,7 +29,7 @@ def test_corpus_entry_reads_both_players_non_finite_from_step_0():
 
 def test_finite_print_with_tabs_reads_d_then_g(tmp_path):
     lines = [f"{i * 10}: {1.3862 - 0.01 * i:.4f}\t{0.6931 + 0.02 * i:.4f}" for i in range(6)]
-    run = load_run([_write(tmp_path, "\n".join(lines) + "\n")])
+    run = load_run([write_run_dir(tmp_path, "\n".join(lines) + "\n")])
     assert run.series("loss_d").values[0] == 1.3862 and run.series("loss_g").values[-1] == 0.7931
     assert [int(s) for s in run.series("loss_g").steps] == [0, 10, 20, 30, 40, 50]
 
@@ -52,7 +46,7 @@ def test_parser_is_silent_on_counts_falling_counters_and_named_lines():
 def test_srun_rank_tags_are_not_a_counter(tmp_path):
     # ranks interleave (0, 1, 0, 1): not a rising counter, so the numbers stay unread rather than mis-stepped
     lines = ["0: 0.50 0.40", "1: 0.51 0.41", "0: 0.49 0.39", "1: 0.50 0.40", "0: 0.48 0.38", "1: 0.47 0.37"]
-    run = load_run([_write(tmp_path, "\n".join(lines) + "\n")])
+    run = load_run([write_run_dir(tmp_path, "\n".join(lines) + "\n")])
     assert run.series("loss_d") is None or len(run.series("loss_d")) <= 2
 
 

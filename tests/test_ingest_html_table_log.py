@@ -7,18 +7,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from textlog_support import write_run_dir
 from traindoc.ingest.loader import load_run
 from traindoc.ingest.readers._html_table_log import parse_html_table
 from traindoc.ingest.readers.textlog_formats import State
 
 REALWORLD = Path(__file__).parent / "corpus" / "realworld"
-
-
-def _write(tmp_path: Path, text: str) -> Path:
-    run = tmp_path / "run"
-    run.mkdir()
-    (run / "train.log").write_text(text)
-    return run
 
 
 def _html_table(header: list[str], rows: list[list[str]]) -> str:
@@ -40,7 +34,7 @@ def test_corpus_entry_reads_the_training_loss_per_step():
 
 def test_trainer_table_with_validation_column(tmp_path):
     rows = [[str(s), f"{2.0 - 0.1 * i:.6f}", f"{2.1 - 0.08 * i:.6f}"] for i, s in enumerate(range(50, 350, 50))]
-    run = load_run([_write(tmp_path, "[300/300 01:00, Epoch 3/3]\n" + _html_table(
+    run = load_run([write_run_dir(tmp_path, "[300/300 01:00, Epoch 3/3]\n" + _html_table(
         ["Step", "Training Loss", "Validation Loss"], rows))])
     assert [int(s) for s in run.series("loss").steps] == [50, 100, 150, 200, 250, 300]
     assert len(run.series("eval_loss")) == 6 and run.series("eval_loss").values[-1] == 1.7
@@ -57,5 +51,5 @@ def test_silent_on_other_markup_and_rows_outside_a_table():
 
 def test_plain_console_keeps_its_reader(tmp_path):
     lines = [f"Epoch {e}/10 - loss: {1.0 - 0.05 * e:.4f} - val_loss: {1.1 - 0.04 * e:.4f}" for e in range(1, 11)]
-    run = load_run([_write(tmp_path, "\n".join(lines) + "\n")])
+    run = load_run([write_run_dir(tmp_path, "\n".join(lines) + "\n")])
     assert all(s.format != "text_log:html_table" for s in run.sources) and len(run.series("loss")) == 10

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from textlog_support import write_run_dir
 from traindoc.ingest.loader import load_run
 from traindoc.ingest.readers._yolo_console import parse_yolo_console
 from traindoc.ingest.readers.textlog_formats import State
@@ -16,13 +17,6 @@ REALWORLD = Path(__file__).parent / "corpus" / "realworld"
 _V8_HEAD = "      Epoch    GPU_mem   box_loss   cls_loss   dfl_loss  Instances       Size"
 _V8_VAL = ("                 Class     Images  Instances      Box(P          R      mAP50  mAP50-95): 100% 5/5 "
            "[00:01<00:00,  2.51it/s]")
-
-
-def _write(tmp_path: Path, text: str) -> Path:
-    run = tmp_path / "run"
-    run.mkdir()
-    (run / "train.log").write_text(text)
-    return run
 
 
 def _v8_console(epochs: int, final: bool = False) -> str:
@@ -49,7 +43,7 @@ def test_corpus_entry_reads_validation_map_per_epoch():
 
 
 def test_v8_console_reads_each_epoch_and_skips_final_validation(tmp_path):
-    run = load_run([_write(tmp_path, _v8_console(6, final=True))])
+    run = load_run([write_run_dir(tmp_path, _v8_console(6, final=True))])
     m = run.series("metrics/mAP50(B)")
     assert [int(s) for s in m.steps] == [1, 2, 3, 4, 5, 6] and m.values[-1] == 0.6
     assert run.series("metrics/precision(B)").values[0] == 0.5
@@ -87,6 +81,6 @@ def test_silent_without_a_yolo_training_header():
 def test_fastai_table_keeps_its_reader(tmp_path):
     rows = ["epoch  train_loss  valid_loss  accuracy  time"]
     rows += [f"{e}      {1.5 - 0.1 * e:.6f}    {1.4 - 0.1 * e:.6f}    {0.5 + 0.05 * e:.6f}  00:01" for e in range(6)]
-    run = load_run([_write(tmp_path, "\n".join(rows) + "\n")])
+    run = load_run([write_run_dir(tmp_path, "\n".join(rows) + "\n")])
     assert [s.format for s in run.sources] == ["text_log:table"]
     assert len(run.series("eval_loss")) == 6

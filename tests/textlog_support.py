@@ -32,6 +32,14 @@ def load_text(tmp_path: Path, text: str, name: str = "train.log") -> Run:
     return load_run([path])
 
 
+def write_run_dir(tmp_path: Path, text: str, name: str = "train.log") -> Path:
+    """`text` written as the one log of a run folder tmp_path/run, returned for load_run([folder])."""
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / name).write_text(text)
+    return run
+
+
 def points(run: Run, name: str, digits: int = 4) -> list[tuple[int, float]]:
     """A series as (step, value) pairs, values rounded; fails naming the series the run has when `name` is absent."""
     s = run.series(name)

@@ -574,6 +574,17 @@ def _summed_terms(run: Run) -> Series | None:
     return Series("loss", steps, total, terms[0].source, " + ".join(t.raw_name for t in terms))
 
 
+def logged_lr(run: Run) -> Series | None:
+    """The logged LR: the main series, else a parameter group's (lr/muon, lr/adam, then lr/group_0, ... in name
+    order)."""
+    groups = sorted(n for n in run.metrics if n.startswith("lr/"))
+    for name in ("lr", "lr/muon", "lr/adam", *groups):
+        s = run.series(name)
+        if s is not None:
+            return s
+    return None
+
+
 def loss_series(run: Run) -> Series | None:
     """The training loss, with HF Trainer's NaN filter undone: a loss logged as exactly 0.0 on a step whose grad
     norm is NaN was a NaN (the Trainer replaces non-finite losses before logging), not a perfect model. A run that

@@ -15,24 +15,15 @@ from dataclasses import dataclass
 import numpy as np
 
 from traindoc.causes.keys import KEYS
-from traindoc.evidence.context import cite_config, cite_series, config_number, loss_series
+from traindoc.evidence.context import cite_config, cite_series, config_number, logged_lr, loss_series
 from traindoc.evidence.precision import training_precision
-from traindoc.ingest.model import Run, Series
+from traindoc.ingest.model import Run
 
 
 @dataclass(frozen=True)
 class SkippedWarmup:
     step: int          # the first logged step with the LR at 0
     evidence: str
-
-
-def _lr(run: Run) -> Series | None:
-    groups = sorted(n for n in run.metrics if n.startswith("lr/"))
-    for name in ("lr", *groups):
-        s = run.series(name)
-        if s is not None:
-            return s
-    return None
 
 
 def skipped_warmup(run: Run) -> SkippedWarmup | None:
@@ -44,7 +35,7 @@ def skipped_warmup(run: Run) -> SkippedWarmup | None:
     wv, wcv = config_number(run, *KEYS["warmup_steps"])
     if wv is None or wv <= 0 or wcv is None or loss_series(run) is None:
         return None
-    s = _lr(run)
+    s = logged_lr(run)
     if s is None:
         return None
     st, v = s.finite()

@@ -33,6 +33,7 @@ from traindoc.evidence.context import (
     cite_config,
     cite_series,
     configured_lrs,
+    logged_lr,
     loss_series,
     mid_run,
     progress,
@@ -42,7 +43,6 @@ from traindoc.evidence.detectors.not_learning import (
     MAX_INFERRED_K,
     _config_classes,
     _explained,
-    _lr_series,
     lrs_below_reference,
     never_learned,
 )
@@ -329,7 +329,7 @@ def detect_heldout_frozen_midrun(run: Run) -> list[Finding]:
     """The held-out loss moved, then repeats exactly for the rest of the run (>= 4 evaluations, >= half) while the
     training loss moves: the updates stopped (scheduler_misuse 0.5, no LR logged)."""
     ev_s, loss = run.series("eval_loss"), loss_series(run)
-    if ev_s is None or loss is None or _lr_series(run) is not None or lrs_below_reference(run):
+    if ev_s is None or loss is None or logged_lr(run) is not None or lrs_below_reference(run):
         return []
     est, v = ev_s.finite()
     if v.size != len(ev_s) or v.size < FROZEN_MIN_EVALS + 1:
@@ -668,7 +668,7 @@ def detect_steady_climb(run: Run) -> list[Finding]:
     if got is None:
         return []
     i, p = got
-    lr = _lr_series(run)
+    lr = logged_lr(run)
     if lr is not None:
         lst, lrv = lr.finite()
         during = lrv[(lst >= st[i]) & (lst <= st[p])]

@@ -34,6 +34,7 @@ from traindoc.evidence.context import (
     fix_site,
     format_like,
     late_window,
+    logged_lr,
     loss_series,
     mid_run,
     progress,
@@ -502,16 +503,6 @@ def detect_memorised_noise_labels(run: Run) -> list[Finding]:
 # ------------------------------------------------------------------------------------------ look-alike traces
 
 
-def _lr_series(run: Run) -> Series | None:
-    """The logged LR: the main series, else the first parameter group's (lr/muon, lr/group_0, ...)."""
-    groups = sorted(n for n in run.metrics if n.startswith("lr/"))
-    for name in ("lr", "lr/muon", "lr/adam", *groups):
-        s = run.series(name)
-        if s is not None:
-            return s
-    return None
-
-
 # A schedule decays the LR over the run: a linear or cosine decay is > 1e-3 x its peak until the last ~2 % of
 # steps; the classic 3-drop step schedule (ResNet's 0.1 -> 1e-4) gets there after ~90 % of the run. An LR under
 # 1e-3 x its peak with half the run still to go is a schedule stepped far too often (per batch instead of per
@@ -537,7 +528,7 @@ def lr_collapse(run: Run) -> LRCollapse | None:
 
 
 def _lr_collapse(run: Run) -> LRCollapse | None:
-    s = _lr_series(run)
+    s = logged_lr(run)
     if s is None or len(s) < 5:
         return None
     st, v = s.finite()
@@ -1129,7 +1120,7 @@ def detect_drift_up_schedule(run: Run) -> list[Finding]:
     """The same drift read as a schedule that keeps raising the LR: listed where no LR is logged (a logged LR shows
     its schedule, which the scheduler rules read)."""
     why = drift_up_at_chance(run)
-    if why is None or _lr_series(run) is not None or _lr_rules_out_drift_readings(run):
+    if why is None or logged_lr(run) is not None or _lr_rules_out_drift_readings(run):
         return []
     nl = never_learned(run)
     assert nl is not None
@@ -1301,7 +1292,7 @@ SLOW_START_STALL = 0.2
 def _slow_start_candidate(run: Run) -> list[Finding]:
     """lr_too_low listed for a slow start at chance that then stalls above half its start (SLOW_START_*), in a
     run whose log states no LR and no grad norm."""
-    if configured_lrs(run) or run.series("grad_norm") is not None or _lr_series(run) is not None:
+    if configured_lrs(run) or run.series("grad_norm") is not None or logged_lr(run) is not None:
         return []  # the LR or the gradients are in the log: their rules read them directly
     loss = loss_series(run)
     if loss is None:
@@ -1394,7 +1385,7 @@ def detect_lr_too_low(run: Run) -> list[Finding]:
         strength += 0.05
     # the series that shows where the log starts: the loss, else the logged LR (a log whose excerpt holds the LR
     # lines and no loss, such as the tail of a DeepSpeed engine log)
-    anchor = loss if loss is not None else _lr_series(run)
+    anchor = loss if loss is not None else logged_lr(run)
     if not flat and anchor is not None and mid_run(run, anchor):
         # a log that starts mid-run shows neither the early descent, where most of the loss is lost, nor the LR
         # before its decay (the last screenful of a linear or cosine schedule logs an LR far under the configured
@@ -1447,7 +1438,7 @@ def detect_scheduler_misuse(run: Run) -> list[Finding]:
     sched_val = str(sched_cv.value).lower() if sched_cv is not None else ""
     schedule_configured = (wv is not None and wv > 0) or (
         sched_cv is not None and sched_val not in ("constant", "none", "false", "", "null", "0"))
-    s = _lr_series(run)
+    s = logged_lr(run)
     st, v = s.finite() if s is not None else (np.array([], dtype=np.int64), np.array([]))
     if s is not None and v.size >= 2 and st[-1] > st[0] and float(np.abs(v).max()) == 0 \
             and loss_series(run) is not None:
@@ -1529,7 +1520,7 @@ def detect_heldout_unchanged(run: Run) -> list[Finding]:
     change. Listed (scheduler_misuse 0.45), never confirmed: an LR far too small, frozen parameters or dead units
     that reach the output also leave it unchanged."""
     ev_s, loss = run.series("eval_loss"), loss_series(run)
-    if ev_s is None or loss is None or _lr_series(run) is not None or lrs_below_reference(run):
+    if ev_s is None or loss is None or logged_lr(run) is not None or lrs_below_reference(run):
         return []  # a logged LR is read by the LR rules; a configured LR far under its range explains it already
     est, ev_v = ev_s.finite()
     _, lv = loss.finite()

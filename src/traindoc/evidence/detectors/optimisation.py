@@ -290,24 +290,27 @@ def _recurrent(run: Run) -> bool:
     return any(_RECURRENT.search(t) for t in file_texts(run).values())
 
 
-def _geometric_from_start(run: Run, loss) -> Compounding | None:
+def _geometric_from_start(run: Run) -> Compounding | None:
     """A loss that compounds from its first logged point by one constant factor per evenly spaced point
     (evidence/growth.py, constant_factor), in a log with no grad norm and a model not known to recur: the
     divergence of gradient descent whose step is past 2/lambda_max (LeCun et al. 1998, "Efficient BackProp" §5:
     the error along the top curvature direction is multiplied by |1 - lr*lambda| > 1 at every update), which starts
     with the first update and needs no depth. Exploding gradients (Pascanu et al. 2013) are a depth/recurrence
     effect whose rate changes as the weights grow, and usually start after the run has learned; a grad norm, where
-    one is logged, is read by detect_grad_explosion itself. None where any of that fails."""
-    if loss is None or run.series("grad_norm") is not None or run.series("grad_2.0_norm_total") is not None:
-        return None
-    st, v = loss.finite()
-    if v.size == 0 or v.size != len(loss.values) or mid_run(run, loss):
-        return None
-    lc = compounding_growth(st, v)
-    if lc is None or lc.first_step != int(st[0]) or not constant_factor(st, v, lc) or _recurrent(run):
-        return None
-    return lc
-
+    one is logged, is read by detect_grad_explosion itself. None where any of that fails. Computed once per run
+    (detect_lr_too_high and detect_grad_explosion both read it)."""
+    def compute() -> Compounding | None:
+        loss = loss_series(run)
+        if loss is None or run.series("grad_norm") is not None or run.series("grad_2.0_norm_total") is not None:
+            return None
+        st, v = loss.finite()
+        if v.size == 0 or v.size != len(loss.values) or mid_run(run, loss):
+            return None
+        lc = compounding_growth(st, v)
+        if lc is None or lc.first_step != int(st[0]) or not constant_factor(st, v, lc) or _recurrent(run):
+            return None
+        return lc
+    return stats.cached(run, "geometric_from_start", compute)
 
 
 # A short climb (3-7 epoch rows, a pasted table) in which the training loss and the held-out loss both rise at every
@@ -401,7 +404,7 @@ def detect_lr_too_high(run: Run) -> list[Finding]:
     """
     lrs = configured_lrs(run)
     sym, first, sev, nums = _instability_evidence(run)
-    geo = _geometric_from_start(run, loss_series(run))
+    geo = _geometric_from_start(run)
     if geo is not None:
         sym.append(f"the loss grew by one constant factor ({geo.per_point:.3g}x per point) at every one of "
                    f"{geo.points} log points from the first, {geo.factor:.3g}x in all, with no learning first: "
@@ -790,7 +793,7 @@ def detect_grad_explosion(run: Run) -> list[Finding]:
               f"({lc.factor:.3g}x, {lc.per_point:.3g}x per point) {cite_series(loss)}: compounding growth, the way "
               f"exploding gradients feed back into the weights (no grad norm is logged to confirm it)"]
         strength = 0.35 if clip else 0.55
-        if _geometric_from_start(run, loss) is not None:
+        if _geometric_from_start(run) is not None:
             # one constant factor from the first logged point, no recurrence known: gradient descent past its stable
             # step (detect_lr_too_high reads it); exploding gradients stay a candidate, as with clipping on
             ev.append("it grows by one constant factor from the first logged point, with no learning first and no "
