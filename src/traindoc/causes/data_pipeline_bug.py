@@ -14,7 +14,8 @@ CAUSE = Cause(
                "detect_memorised_noise_labels", "detect_heldout_nonfinite", "detect_heldout_nan_first",
                "detect_nan_confined_terms",
                "detect_perfect_overlap", "detect_same_batch_every_step", "detect_label_prior_plateau",
-               "detect_code_separate_permutations", "detect_heldout_accuracy_zero"),
+               "detect_code_separate_permutations", "detect_heldout_accuracy_zero",
+               "detect_no_ground_truth_boxes"),
     remedy=Remedy(
         "The data fed is not the data intended",
         "Fix the loader and check a batch by eye",

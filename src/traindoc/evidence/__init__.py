@@ -19,6 +19,7 @@ def all_detectors() -> list[Callable[[Run], list[Finding]]]:
         bouncing,
         code_lint,
         data,
+        detection_labels,
         epoch_curves,
         layer_grads,
         not_learning,
@@ -31,7 +32,7 @@ def all_detectors() -> list[Callable[[Run], list[Finding]]]:
 
     out: list[Callable[[Run], list[Finding]]] = []
     for mod in (optimisation, accumulation, not_learning, layer_grads, numerics, data, transfer, architecture, systems,
-                code_lint, epoch_curves, unchanged_loss, bouncing):
+                code_lint, epoch_curves, unchanged_loss, bouncing, detection_labels):
         out.extend(mod.DETECTORS)
     return out
 

@@ -1539,7 +1539,9 @@ _DARKNET_REGION = re.compile(rf"^Region(?: (\d+))? Avg IOU: ({NUM}), Class: ({NU
 
 
 def _darknet_region(m: re.Match[str], st: State) -> Record:
-    # printed during the forward pass of the iteration whose "i: loss, ..." line follows: the last one seen + 1
+    # printed during the forward pass of the iteration whose "i: loss, ..." line follows: the last one seen + 1; before
+    # the first iteration line (an excerpt's first pass, or iteration 1's) its number is not known yet, so step 0 for
+    # every layer alike: a stepless record would take a running line number, a different step per layer
     last = st.extra.get("darknet_iter")
     layer = f"region{m.group(1)}_" if m.group(1) else "region_"
     metrics: dict[str, float] = {layer + "count": float(m.group(9))}
@@ -1548,7 +1550,7 @@ def _darknet_region(m: re.Match[str], st: State) -> Record:
         for key, i in (("avg_iou", 2), ("class", 3), ("obj", 4), ("recall50", 6), ("recall75", 7), ("recall", 8)):
             if m.group(i) is not None:
                 _put(metrics, layer + key, m.group(i))
-    return Record(last + 1 if isinstance(last, int) else None, metrics)
+    return Record(last + 1 if isinstance(last, int) else 0, metrics)
 
 
 def parse_darknet(line: str, st: State) -> Record | None:
