@@ -838,9 +838,13 @@ def parse_imagenet_example(line: str, st: State) -> Record | None:
 # DINO, BEiT, ConvNeXt, LLaMA-Adapter...): "Epoch: [8]  [ 200/2293]  eta: 1:52:52  lr: 0.000004  loss: 0.2606 (0.2654)
 # time: 3.0808  data: 0.0002  max mem: 32637", "Test:  [  0/196]  eta: 0:01:23  loss: 0.81 (0.81)  acc1: 80.0 (80.0)".
 # The header and the "[i/N]" position are apart, then two-space separated meters "name: value" or "name: median
-# (global average)"; every line carries "eta:". The windowed median is the current value, the parenthesised global
-# average the running mean (as the ImageNet example's meters above). Clock meters are no training metrics.
-_MLOG = re.compile(r"^(?:(Test|Val|Eval)\w*:|(?:Epoch|Train): \[(\d+)(?:/\d+)?\])\s+\[\s*(\d+)/(\d+)\]\s+eta: ")
+# (global average)"; every line the logger prints carries "eta:". The windowed median is the current value, the
+# parenthesised global average the running mean (as the ImageNet example's meters above). Clock meters are no training
+# metrics. Excerpts pasted into reports keep the header and the meters but often drop the clock meters, "eta:"
+# included ("Epoch: [1]  [8000/9465]  loss: nan (nan)", novalli1993/SDCombo's README), so "eta:" is not required: the
+# header with its apart "[i/N]" and at least one two-space separated "name: value" meter are (a line whose meters are
+# not in that form, "Epoch: [3]  [ 12/40]  loss 0.5", yields nothing here and stays with the other readers).
+_MLOG = re.compile(r"^(?:(Test|Val|Eval)\w*:|(?:Epoch|Train): \[(\d+)(?:/\d+)?\])\s+\[\s*(\d+)/(\d+)\]\s{2,}(?=\S)")
 _MLOG_METER = re.compile(rf"^([A-Za-z][\w@/.]*(?: [a-z]+)?): ({NUM})(?: \(({NUM})\))?$")
 _MLOG_CLOCK = frozenset(("eta", "time", "data", "max mem", "img/s", "iter_time", "data_time"))
 
