@@ -1209,6 +1209,20 @@ def test_label_leakage_silent_on_normal_learning() -> None:
     assert data.detect_label_leakage(make_run(a, eval_loss=a["loss"] * 1.1)) == []
 
 
+def test_label_leakage_collapse_alone_fires_on_a_cross_entropy_scale_loss() -> None:
+    a = healthy_arrays()
+    a["loss"] = 2.3 * np.exp(-T / 20) + 1e-4  # ln 10 -> ~0 inside the first 10 % of the run, no held-out loss
+    f = fire(data.detect_label_leakage, make_run(a))
+    assert f.strength == 0.5 and f.step < 120
+
+
+def test_label_leakage_collapse_silent_on_a_loss_no_cross_entropy_starts_at() -> None:
+    # the same fall from 75, a sum of squared errors (R nnet's trace): its scale is the data's, a fit to ~0 no shortcut
+    a = healthy_arrays()
+    a["loss"] = 75.0 * np.exp(-T / 20) + 1e-4
+    assert data.detect_label_leakage(make_run(a)) == []
+
+
 def test_data_pipeline_bug_fires_on_zero_loss_from_start() -> None:
     a = healthy_arrays()
     a["loss"] = np.full(N, 1e-7)

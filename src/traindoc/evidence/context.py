@@ -651,6 +651,10 @@ def divergence(run: Run, name: str = "loss") -> Divergence | None:
     return stats.cached(run, f"divergence:{name}", lambda: _divergence(run, name))
 
 
+# Uniform guessing over a million labels or tokens: ln 1e6 = 13.8 nats. A fresh classifier's cross-entropy starts near
+# ln(k), and real label sets and vocabularies are 256k or fewer, so a per-example cross-entropy above it is worse than
+# guessing (a diverged model) and a loss that starts above it is no per-example cross-entropy (a sum, a squared error).
+ANY_VOCAB_NATS = math.log(1e6)
 BLOW_UP = 10.0  # a short excerpt's loss this many times its minimum after falling to it: a blow-up, not noise
 # three orders of magnitude above the minimum: a blow-up even where the excerpt never shows the fall before it (it
 # starts at its minimum, or creeps up first); no stuck or slowly rising loss climbs 1000x without diverging (the same

@@ -30,6 +30,7 @@ import numpy as np
 from traindoc.causes.keys import KEYS
 from traindoc.evidence import stats
 from traindoc.evidence.context import (
+    ANY_VOCAB_NATS,
     cite_config,
     cite_series,
     configured_lrs,
@@ -59,7 +60,7 @@ from traindoc.ingest.model import ConfigValue, Run, Series
 # fall >= 10x to under the bound: a per-sample cross-entropy comes back to a classifier's range; the healthy
 # real-world runs with such losses fall 3-6x over their whole run (paddleocr-handwriting 22.9 -> 3.9, espnet 252
 # -> 91) and stay at their scale.
-ANY_LABELS_NATS = math.log(1e6)
+ANY_LABELS_NATS = ANY_VOCAB_NATS
 BLOWUP_FALL = 10.0
 BLOWUP_STRENGTH = 0.5  # the textbook reading, not confirmed alone: grad_explosion and a missing zero_grad read alike
 # A blow-up inside the first logged interval puts a spike in that interval's mean; once the weights are back, the next

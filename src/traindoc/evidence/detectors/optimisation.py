@@ -12,6 +12,7 @@ from traindoc.causes.keys import KEYS
 from traindoc.evidence import stats
 from traindoc.evidence.code_files import file_texts
 from traindoc.evidence.context import (
+    ANY_VOCAB_NATS,
     BLOW_UP,
     LR_REFERENCE,
     accumulation_steps,
@@ -55,7 +56,6 @@ from traindoc.ingest.model import Run
 REBOUND = 0.25
 
 
-ANY_VOCAB_NATS = math.log(1e6)  # uniform guessing over a million tokens; real vocabularies are 256k or fewer
 
 
 def _first_stretch(mask: np.ndarray, n: int) -> int | None:
