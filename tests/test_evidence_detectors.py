@@ -1990,3 +1990,29 @@ def test_lr_rising_only_after_the_nan_is_no_lead() -> None:
     run.finalize()
     ctx = context.nan_context(run)
     assert ctx is not None and ctx.step == 20 and ctx.lr_rising is None and not ctx.lr_lead
+
+
+def _climb_into_nan_run(first_epoch: int) -> Run:
+    """An epoch-per-line excerpt whose loss steps up 2.5x and then turns NaN for good, no LR or precision stated
+    (the shape of kvfrans/variational-autoencoder#5), starting at `first_epoch`."""
+    loss = [74217.0, 78043.0, 77014.0, 225426.0, 191079.0] + [np.nan] * 6
+    st = np.arange(len(loss)) + first_epoch
+    run = Run()
+    run.add_series(Series("loss", st, np.array(loss), "run/train.log"))
+    run.epoch_starts = [(int(s), int(s)) for s in st]
+    return run.finalize()
+
+
+def test_climb_into_nan_in_a_late_excerpt_is_listed_not_confirmed() -> None:
+    # the excerpt starts in epoch 427: a whole epoch (here hundreds) ran at the LR before the climb, so the climb
+    # leaves the LR first at the prior's level (0.55, as nan_prior.rose_into_nan does), not confirmed
+    f = fire(optimisation.detect_lr_too_high, _climb_into_nan_run(427))
+    assert f.strength == optimisation.LATE_CLIMB_STRENGTH
+    assert any("starts in epoch 427" in e for e in f.evidence)
+
+
+def test_climb_into_nan_from_the_start_stays_the_lrs() -> None:
+    # the same climb from epoch 1: nothing shows the run stable at its LR before it, the climb is the LR's lead
+    f = fire(optimisation.detect_lr_too_high, _climb_into_nan_run(1))
+    assert f.strength >= 0.75
+    assert not any("starts in epoch" in e for e in f.evidence)
