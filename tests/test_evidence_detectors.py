@@ -1989,3 +1989,44 @@ def test_code_zero_grad_missing_confirmed_by_a_loss_that_degrades(tmp_path) -> N
     blown[N // 2:] = np.nan
     f = code_lint.detect_code_zero_grad_missing(make_run({"loss": blown}, code_files=[str(code)]))
     assert f and f[0].strength >= 0.7 and f"non-finite at step {N // 2}" in f[0].evidence[-1], f
+
+
+def test_lr_rising_only_after_the_nan_is_no_lead() -> None:
+    # A warmup logged beside a loss that is finite once and NaN from the next line (paddledet#5337's 8.3e-5 ->
+    # 8.8e-5): the LR points that show the ramp come after the NaN, so "the LR was still rising at the NaN" rests on
+    # one point before it. Counting the ramp across the NaN was measured (2026-12-07, session 29) on the development
+    # stacks and real-world logs: it adds one lr_too_high run and five float16 / op runs (Flax and plain PyTorch
+    # float16, two plain PyTorch op faults, Randeng-T5 in float16), whose early NaN sits in their warmup as well.
+    run = Run()
+    st = np.arange(0, 80, 20)
+    run.add_series(Series("loss", st, np.array([24.06, np.nan, np.nan, np.nan]), "run/train.log"))
+    run.add_series(Series("lr", st, np.array([8.3e-5, 8.5e-5, 8.7e-5, 8.8e-5]), "run/train.log"))
+    run.finalize()
+    ctx = context.nan_context(run)
+    assert ctx is not None and ctx.step == 20 and ctx.lr_rising is None and not ctx.lr_lead
+
+
+def _climb_into_nan_run(first_epoch: int) -> Run:
+    """An epoch-per-line excerpt whose loss steps up 2.5x and then turns NaN for good, no LR or precision stated
+    (the shape of kvfrans/variational-autoencoder#5), starting at `first_epoch`."""
+    loss = [74217.0, 78043.0, 77014.0, 225426.0, 191079.0] + [np.nan] * 6
+    st = np.arange(len(loss)) + first_epoch
+    run = Run()
+    run.add_series(Series("loss", st, np.array(loss), "run/train.log"))
+    run.epoch_starts = [(int(s), int(s)) for s in st]
+    return run.finalize()
+
+
+def test_climb_into_nan_in_a_late_excerpt_is_listed_not_confirmed() -> None:
+    # the excerpt starts in epoch 427: a whole epoch (here hundreds) ran at the LR before the climb, so the climb
+    # leaves the LR first at the prior's level (0.55, as nan_prior.rose_into_nan does), not confirmed
+    f = fire(optimisation.detect_lr_too_high, _climb_into_nan_run(427))
+    assert f.strength == optimisation.LATE_CLIMB_STRENGTH
+    assert any("starts in epoch 427" in e for e in f.evidence)
+
+
+def test_climb_into_nan_from_the_start_stays_the_lrs() -> None:
+    # the same climb from epoch 1: nothing shows the run stable at its LR before it, the climb is the LR's lead
+    f = fire(optimisation.detect_lr_too_high, _climb_into_nan_run(1))
+    assert f.strength >= 0.75
+    assert not any("starts in epoch" in e for e in f.evidence)

@@ -14,6 +14,7 @@ from traindoc.evidence.code_files import file_texts
 from traindoc.evidence.context import (
     ANY_VOCAB_NATS,
     BLOW_UP,
+    LATE_EPOCH,
     LR_REFERENCE,
     accumulation_steps,
     cite_config,
@@ -23,6 +24,7 @@ from traindoc.evidence.context import (
     divergence,
     family_name,
     fine_tune,
+    first_epoch,
     first_nonfinite,
     fix_site,
     format_like,
@@ -342,6 +344,29 @@ def _short_climb(run: Run) -> tuple[str, int] | None:
             f"their first {lv.size} rows, with no NaN: training diverged from its start, the first reading a step "
             f"size beyond the stable range {cite_series(ls)}", int(lst[1]))
 
+
+# A loss that climbs into a NaN in an excerpt that starts in epoch LATE_EPOCH or later (a whole epoch or more ran
+# before the log began) with no blow-up and no LR change before it: the climb shows the run was not stable right
+# before the NaN, and the late start shows it was stable at the same LR for at least an epoch before that. The two
+# pull against each other, as in nan_prior.rose_into_nan (a late excerpt whose loss rose into the NaN at a stated LR
+# nothing clears: the LR first at the prior's level, docs/diagnose.md "A NaN with no lead"), so the LR is read the
+# same way here: listed first at that level, not confirmed (0.75 would make a log that states no LR at all more
+# confident than one that states an LR nothing clears). An LR warming up or raised, a 10x blow-up, or a stated LR
+# above its range keep their own, stronger readings. Real log: kvfrans/variational-autoencoder#5 (epoch 427 on, the
+# VAE's latent (KL) loss 191 -> 58,515 in one epoch, then NaN; an epsilon of 1e-8 in a log, not the LR).
+LATE_CLIMB_STRENGTH = 0.55
+
+
+def _late_climb(run: Run) -> str | None:
+    """Why a climbing-loss lead to a NaN stays unconfirmed (the note above), or None."""
+    ctx = nan_context(run)
+    if (ctx is None or not ctx.loss_rising or ctx.blowup or ctx.lr_rising or ctx.lr_raised or not ctx.finite_before
+            or first_epoch(run) < LATE_EPOCH):
+        return None
+    return (f"but the log starts in epoch {first_epoch(run)}: at least one whole epoch ran at this LR without "
+            f"diverging before the climb, so the LR is listed first, not confirmed")
+
+
 def _unexplained_nan(run: Run, lrs: list) -> tuple[float, str, int | None] | None:
     """(strength, evidence, step) for a NaN that nothing in the logs explains and no known LR range clears.
 
@@ -579,7 +604,10 @@ def detect_lr_too_high(run: Run) -> list[Finding]:
             # full LR diverges early; a loss that climbs into a NaN is a divergence, not an op failing)
             sym.append("the NaN followed a climbing loss or a rising LR, and no known LR range clears the LR: the "
                        "LR is the first suspect")
-            strength = max(strength, 0.75)
+            late = _late_climb(run)
+            if late is not None:
+                sym.append(late)
+            strength = max(strength, LATE_CLIMB_STRENGTH if late is not None else 0.75)
         if lone_nan is not None:
             strength = max(strength, lone_nan[0])
     wide_top = LR_REFERENCE["unknown"][2] * 1.25
