@@ -67,7 +67,8 @@ def candidates(f: Finding) -> list[str]:
         return ["nan_inf", FROM_START] + (["fp16_overflow"] if f.numbers.get("half_precision") is not False else [])
     out = [FROM_START] if f.numbers.get("nan_from_start") else []
     out += [c for c in CANDIDATES if not (c == "fp16_overflow" and f.numbers.get("half_precision") is False)
-            and not (c == "lr_too_high" and (f.numbers.get("lr_cleared") or f.numbers.get("one_update")))]
+            and not (c == "lr_too_high" and (f.numbers.get("lr_cleared") or f.numbers.get("one_update")
+                                             or f.numbers.get("finite_grads")))]
     if f.numbers.get("log_objective"):
         # a KL term or an adversarial loss went NaN first (evidence/nan_objective.py): its unguarded log is checked
         # first, the guard being where the fix goes whatever else helped it fail
@@ -115,6 +116,9 @@ def summary(f: Finding, ranked: list[RankedCause], findings: list[Finding] | Non
     elif f.numbers.get("one_update"):
         # evidence/nan_prior.py: after_one_update
         before += ", the NaN one update after a finite loss, which no step size makes"
+    elif f.numbers.get("finite_grads"):
+        # evidence/nan_grads.py: NaN weights would make every gradient NaN
+        before += ", the grad norm finite through the NaN, so finite weights, which no step size leaves"
     if f.numbers.get("log_objective"):
         before += ", the NaN out of a KL-divergence or adversarial loss term, which takes the log of a model output"
     order = ", ".join(f"{c} ({conf.get(c, 0.0):.0%})" for c in sorted(names, key=lambda c: -conf.get(c, 0.0)))

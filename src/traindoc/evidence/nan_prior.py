@@ -20,6 +20,8 @@ log can show overturn that prior:
 - some loss terms stay finite at every step where the total is non-finite (`evidence/nan_terms.py`), or a
   detector's box term alone made the total's NaN (`evidence/nan_box.py`): the weights are finite, so no step size
   made the NaN;
+- the grad norm is logged finite at the steps where the loss is non-finite (`evidence/nan_grads.py`): NaN weights
+  would make every gradient NaN, so the weights are finite and no step size made the NaN;
 - the loss was logged finite at one step and non-finite at the very next (`after_one_update`): one update lies
   between them. One update does not take weights out of fp32's range (max ~3.4e38) at any LR in use: Adam's first
   step moves each weight by about the LR whatever the gradient (bias-corrected m/sqrt(v) ~ +-1, Kingma & Ba 2015,
@@ -47,6 +49,7 @@ from traindoc.evidence.context import (
     nan_watch_series,
 )
 from traindoc.evidence.nan_box import box_only_total
+from traindoc.evidence.nan_grads import finite_grads
 from traindoc.evidence.nan_inputs import inputs_first
 from traindoc.evidence.nan_terms import confined_terms
 from traindoc.evidence.precision import training_precision
@@ -164,6 +167,8 @@ def _lr_first(run: Run) -> bool:
         return False  # the box term alone made the total's NaN: the weights are finite (evidence/nan_box.py)
     if after_one_update(run) is not None:
         return False  # one update between the last finite loss and the NaN: no step size does that (docstring)
+    if finite_grads(run) is not None:
+        return False  # the grad norm stays finite through the NaN: the weights are finite (evidence/nan_grads.py)
     return training_precision(run).half is None and lr_cleared(run) is None
 
 

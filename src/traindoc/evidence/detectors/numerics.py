@@ -23,6 +23,7 @@ from traindoc.evidence.detectors.data import box_target_nan, detect_heldout_nonf
 from traindoc.evidence.dof_warning import dof_reading
 from traindoc.evidence.finding import Finding
 from traindoc.evidence.nan_box import box_only_total
+from traindoc.evidence.nan_grads import finite_grads
 from traindoc.evidence.nan_inputs import inputs_first
 from traindoc.evidence.nan_objective import log_objective
 from traindoc.evidence.nan_prior import after_one_update, lr_cleared, lr_first, rose_into_nan, stable_before_nan
@@ -247,6 +248,14 @@ def detect_nan_inf(run: Run) -> list[Finding]:
         # level with the data's reading of the same trace (detect_heldout_nan_first), below the report threshold:
         # the LR and a gradient overflow are out, but nothing tells a 0/0 from a NaN stored in a sample
         strength = 0.35
+    elif (grads := finite_grads(run)) is not None:
+        reading = ("the grad norm stays finite where the loss is non-finite: the weights are finite, so no step size "
+                   "made the NaN; an unguarded op some batches drive to 0/0 or log 0, or a float16 overflow in the "
+                   "forward pass whose update never reached the weights, made it; the logs alone cannot tell which")
+        ev.append(grads.evidence)
+        # level with fp16 overflow's reading (0.35, the precision not stated): the LR is out, as for confined terms,
+        # but no term or op places the NaN, so nothing confirms either (evidence/nan_grads.py)
+        strength = 0.35
     elif lr_first(run):
         reading = ("the NaN came within the first logged points, with no blow-up before it, no stated precision and "
                    "no stated LR that clears it: an LR too high is the first suspect (it diverges within a few "
@@ -334,7 +343,8 @@ def detect_nan_inf(run: Run) -> list[Finding]:
                      "box_term_only": box_only_total(run) is not None,
                      "log_objective": log_objective(run) is not None,
                      "lr_cleared": lr_cleared(run) is not None,
-                     "one_update": after_one_update(run) is not None}, sites)]
+                     "one_update": after_one_update(run) is not None,
+                     "finite_grads": finite_grads(run) is not None}, sites)]
 
 
 # Where a dynamic loss scaler's scale ends tells routine search from real overflow. fp16's largest finite value is
@@ -500,6 +510,8 @@ def detect_fp16_overflow(run: Run) -> list[Finding]:
                       f"candidate the logs cannot confirm")
             if (one := after_one_update(run)) is not None:
                 ev.append(one)
+            if (grads := finite_grads(run)) is not None:
+                ev.append(grads.evidence)  # the LR is out (evidence/nan_grads.py), so fp16 is not second to it
             # an early NaN with no LR that clears it is the LR's first, fp16 next (evidence/nan_prior.py); otherwise
             # (from the first logged point too) level with an unguarded op and the data (0.35): the logs cannot tell
             strength = max(strength, 0.25 if lr_first(run) else 0.35)

@@ -43,6 +43,7 @@ from traindoc.evidence.finding import Finding
 from traindoc.evidence.grad_total import total_grad_norm
 from traindoc.evidence.growth import Compounding, compounding_growth, constant_factor
 from traindoc.evidence.nan_box import box_only_total
+from traindoc.evidence.nan_grads import finite_grads
 from traindoc.evidence.nan_inputs import inputs_first
 from traindoc.evidence.nan_prior import after_one_update, lr_cleared, lr_first, rose_into_nan
 from traindoc.evidence.nan_terms import confined_terms, terms_blown_up
@@ -173,10 +174,11 @@ def _instability_evidence(run: Run) -> tuple[list[str], int | None, float, dict]
     d = divergence(run, "loss")
     loss = loss_series(run)
     if d is not None and d.nonfinite_step is not None and (
-            inputs_first(run) is not None or confined_terms(run) is not None or box_only_total(run) is not None):
+            inputs_first(run) is not None or confined_terms(run) is not None or box_only_total(run) is not None
+            or finite_grads(run) is not None):
         # the held-out loss went NaN first through finite weights (evidence/nan_inputs.py), or some loss terms stay
         # finite through it (evidence/nan_terms.py, evidence/nan_box.py): inputs or a term's op made it, not a step
-        # size, so the NaN is no divergence here
+        # size, so the NaN is no divergence here; so does a grad norm finite through it (evidence/nan_grads.py)
         d = None
     if d is not None and loss is not None:
         if d.nonfinite_step is not None:
@@ -394,6 +396,8 @@ def _unexplained_nan(run: Run, lrs: list) -> tuple[float, str, int | None] | Non
         return None  # the box term alone made the total's NaN: finite weights (evidence/nan_box.py)
     if after_one_update(run) is not None:
         return None  # NaN one update after a finite loss: no step size does that (evidence/nan_prior.py)
+    if finite_grads(run) is not None:
+        return None  # the grad norm stays finite through the NaN: finite weights (evidence/nan_grads.py)
     if ctx is None and not evts:
         return None
     half = training_precision(run).half
