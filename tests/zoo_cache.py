@@ -20,9 +20,10 @@ Trainings of fixed files are shared too, keyed by their inputs. A fix loop's ret
 shared_retrain) reads the same files as a fixed workspace whenever apply edits the workspace as the known fix does,
 and several fixed workspaces are the same files (five known fixes restore the healthy configuration); same files, same
 run (the trainer is deterministic: single-threaded, seeded by its config; test_zoo_symptoms checks a rerun gives the
-same losses). shared_training() keys a run on what a training reads (train.py, the top-level *.yaml configs, the
-phase1/ package) and its arguments (the --out folder left out), trains it once per code version into
-.cache/zoo/runs-<version>/ and hands later askers a copy, the workspace paths its warnings cite rewritten to theirs.
+same losses). shared_training() keys a run on what a training reads (train.py, the top-level *.yaml configs as the
+values the trainer parses from them, the phase1/ package) and its arguments (the --out folder left out), trains it
+once per code version into .cache/zoo/runs-<version>/ and hands later askers a copy, the workspace paths its warnings
+cite rewritten to theirs.
 Every shared training runs under train_workspace's pinned environment (single-threaded BLAS, a fixed hash seed, no
 PYTHONPATH), whoever asks, so the key needs no environment. Faulty workspaces are never shared: their runs are what
 the loops diagnose, and a retrain handed the diagnosed run back would be a copy, not a retrain.
@@ -122,11 +123,33 @@ def _out_arg(args: list[str]) -> str | None:
     return found[0] if len(found) == 1 else None
 
 
+def _input_bytes(ws: Path, path: Path) -> bytes:
+    """What a training reads from one input file. A top-level YAML config counts as the values the trainer parses
+    from it, not as its text: the trainer reads it with phase1.config.load_yaml (yaml.safe_load), so `5.0e-3` and
+    `0.005`, a comment or a blank line make the same run. apply writes a fixed value in the plan's spelling and a
+    known fix dumps it as PyYAML does: the lr_too_low loop's retrain (`optim.muon_lr: 5.0e-3`) and the fixed
+    workspace (`0.005`) trained the same run twice, equal effective config and equal losses at every step (measured
+    2026-12-07). Only where the workspace's own phase1/config.py still loads with yaml.safe_load (the phase1 files are
+    in the key too), and the text when it does not parse: the trainer then fails on it, its own run."""
+    data = path.read_bytes()
+    loader = ws / "phase1" / "config.py"
+    if path.parent != ws or path.suffix != ".yaml" or not loader.is_file() \
+            or b"yaml.safe_load(" not in loader.read_bytes():
+        return data
+    try:
+        import yaml
+
+        # key order kept: dotted keys and sections are applied in file order, a later one overriding
+        return b"yaml-values\0" + json.dumps(yaml.safe_load(data), default=repr).encode()
+    except (yaml.YAMLError, ValueError, TypeError):
+        return data
+
+
 def _training_key(ws: Path, args: list[str]) -> str:
     out = _out_arg(args)
     digest = hashlib.sha256(f"{sys.version}\0".encode())
     for path in _training_inputs(ws):
-        digest.update(str(path.relative_to(ws)).encode() + b"\0" + path.read_bytes() + b"\0")
+        digest.update(str(path.relative_to(ws)).encode() + b"\0" + _input_bytes(ws, path) + b"\0")
     for a in args:  # where the run is written is no input to it
         digest.update(b"<out>\0" if a in (out, f"--out={out}") else a.encode() + b"\0")
     return digest.hexdigest()[:16]
