@@ -1218,6 +1218,16 @@ def detect_overfitting(run: Run) -> list[Finding]:
         strength = UNJUDGED
     for m in metrics:
         better = heldout.still_improving(m, int(est[imin]))
+        noise = heldout.gain_within_noise(m, *better) if better is not None else None
+        if better is not None and noise is not None:
+            # an accuracy whose gain since the eval-loss minimum is a few examples of its evaluation set, under one
+            # standard error (heldout.QUANT_TOL's comment): a plateau, which cannot excuse the climbing held-out loss
+            n, flipped, se = noise
+            ev.append(f"{m.name} moved {fmt(m.value(better[0]))} -> {fmt(m.value(better[1]))} after the eval-loss "
+                      f"minimum: {flipped:.0f} of the {n} examples it is measured on (its values are whole "
+                      f"{n}ths), under one standard error ({fmt(se)}) of an accuracy on {n} examples: a plateau, "
+                      f"not a task still improving {cite_series(m.series)}")
+            continue
         if better is not None:
             then, now = better
             ev.append(f"{m.name} kept improving after the eval-loss minimum ({fmt(m.value(then))} -> "
