@@ -2899,6 +2899,9 @@ FORMATS: list[Format] = [
     Format("gan_pair", _own_module("_gan_pair_print", "parse_gan_pair"), counter_prefix=True),
     Format("tslib_epoch", _own_module("_tslib_epoch", "parse_tslib_epoch")),
     Format("epoch_banner_error", _own_module("_epoch_banner_error", "parse_epoch_banner_error")),
+    Format("rl_episode_print", _own_module("_rl_episode_print", "parse_rl_episode_print")),
+    Format("dlrm", _own_module("_dlrm_console", "parse_dlrm")),
+    Format("speechbrain_train_log", _own_module("_speechbrain_train_log", "parse_speechbrain_train_log")),
     Format("generic", parse_generic, specific=False),
 ]
 FORMAT_BY_NAME = {f.name: f for f in FORMATS}
