@@ -258,7 +258,8 @@ def test_whole_loop_moves_a_float16_run_to_bfloat16(name: str, tmp_path: Path,
 # file (HfArgumentParser), a config module plus --key=value overrides (nanoGPT), a dataclass default; its own part,
 # continuing from the base run's checkpoint, runs on all five. bench/bench_userproj.py loops all eleven
 # (LAYOUT:no_warmup), Lightning in code, Hydra, the HF flags and MLflow among them (~270 CPU-s of make test)
-WARMUP_LAYOUTS = ("plain_argparse", "hf_script", "hf_argparser_json", "nanogpt", "dataclass_config")
+WARMUP_LAYOUTS = ("plain_argparse", "hf_script", "hf_argparser_json", "nanogpt", "dataclass_config",
+                  "accelerate_deepspeed")
 
 
 @pytest.mark.parametrize("name", WARMUP_LAYOUTS)
