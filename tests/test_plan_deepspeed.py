@@ -1,8 +1,8 @@
-"""no_warmup where a DeepSpeed JSON holds the LR scheduler (src/traindoc/plan/fix_deepspeed.py), on a copy of the
-accelerate + DeepSpeed layout (tests/userproj/accelerate_deepspeed) whose ds_config.json gets a WarmupDecayLR
-scheduler warming up over 1 step. The edited JSON and Makefile are then read the way transformers reads them: the
-Trainer's arguments parsed from the launch line, and transformers' own DeepSpeed config check
-(HfTrainerDeepSpeedConfig, which refuses a warmup_num_steps that differs from the Trainer's warmup) run on the
+"""no_warmup and fp16_overflow where a DeepSpeed JSON holds the setting (src/traindoc/plan/fix_deepspeed.py), on a copy
+of the accelerate + DeepSpeed layout (tests/userproj/accelerate_deepspeed) whose ds_config.json gets a WarmupDecayLR
+scheduler warming up over 1 step, or DeepSpeed's fp16 turned on. The edited JSON and Makefile are then read the way
+transformers reads them: the Trainer's arguments parsed from the launch line, and transformers' own DeepSpeed config
+check (HfTrainerDeepSpeedConfig, which refuses a warmup_num_steps that differs from the Trainer's warmup) run on the
 JSON. DeepSpeed itself is not installed here; only that check, which needs none of it, runs."""
 
 from __future__ import annotations
@@ -89,3 +89,31 @@ def test_an_auto_deepspeed_warmup_keeps_the_trainer_fix(tmp_path: Path) -> None:
     assert changed(plan) == {"Makefile": [(before, before + " --warmup_steps 10")]}
     args = hf_args(launch_argv(root / "Makefile") + ["--max_grad_norm", "0.0"])
     assert hf_deepspeed_check(root / "ds_config.json", args, 200)["scheduler"]["params"]["warmup_num_steps"] == 10
+
+
+FP16_BLOCK = ('"zero_optimization"', '"fp16": {"enabled": true, "loss_scale": 0},\n  "zero_optimization"')
+
+
+def test_fp16_deepspeed_block_follows_the_trainers_bf16(tmp_path: Path) -> None:
+    """`--fp16` on the launch line and DeepSpeed's fp16 on in the JSON (transformers requires the two to agree):
+    the flag becomes --bf16 and the JSON's literal "auto", with a bf16 block added, so DeepSpeed trains in bf16."""
+    root = layout("accelerate_deepspeed", tmp_path, {"ds_config.json": FP16_BLOCK,
+                                                     "Makefile": ("--max_steps 160", "--max_steps 160 --fp16")})
+    plan = fix(root, "fp16_overflow")
+    assert changed(plan)["Makefile"][0][1].endswith("--max_steps 160 --bf16")
+    text = (root / "ds_config.json").read_text()
+    assert '"fp16": {"enabled": "auto", "loss_scale": 0},\n  "bf16": {"enabled": "auto"},\n  "zero_optimization"' \
+        in text, text
+    args = hf_args(launch_argv(root / "Makefile") + ["--max_grad_norm", "0.0", "--use_cpu"])
+    cfg = hf_deepspeed_check(root / "ds_config.json", args, 200)
+    assert (cfg["fp16"]["enabled"], cfg["bf16"]["enabled"]) == (False, True)
+
+
+def test_fp16_deepspeed_block_without_the_hf_trainer(tmp_path: Path) -> None:
+    root = layout("accelerate_deepspeed", tmp_path, {"ds_config.json": FP16_BLOCK})
+    (root / "train.py").write_text("import deepspeed\n\n\ndef main(model):\n"
+                                   "    return deepspeed.initialize(model=model, config='ds_config.json')\n")
+    plan = fix(root, "fp16_overflow")
+    assert list(changed(plan)) == ["ds_config.json"], changed(plan)
+    cfg = json.loads((root / "ds_config.json").read_text())
+    assert (cfg["fp16"], cfg["bf16"]) == ({"enabled": False, "loss_scale": 0}, {"enabled": True})
