@@ -93,6 +93,7 @@ def _uses_hf_trainer(ctx: Context) -> bool:
 
 
 def deepspeed_warmup(ctx: Context, rc: dict[str, Any]) -> bool:
+    """no_warmup in the DeepSpeed JSON the next run loads (module docstring); False where it holds no scheduler."""
     found = deepspeed_config(ctx)
     if found is None:
         return False
@@ -123,7 +124,6 @@ def deepspeed_warmup(ctx: Context, rc: dict[str, Any]) -> bool:
     return apply_config(ctx, rc, DS_KEY, "auto", path,
                         why=f'warmup_num_steps: {old} -> "auto": the Trainer fills it with its warmup_steps ({n}); '
                             "a number that differs stops the run at start") or done
-
 
 
 def _set_json(ctx: Context, rc: dict[str, Any], path: str, key: str, value: Any, why: str) -> bool:
@@ -178,6 +178,7 @@ def _add_bf16_block(ctx: Context, rc: dict[str, Any], path: str, enabled: Any) -
 
 
 def deepspeed_half_to_bf16(ctx: Context, rc: dict[str, Any]) -> bool:
+    """fp16_overflow in the DeepSpeed JSON the next run loads (module docstring); False where its fp16 is not on."""
     found = deepspeed_config(ctx, _ds_fp16)
     if found is None:
         return False
