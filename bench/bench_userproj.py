@@ -4,9 +4,10 @@ Per layout and cause (tests/userproj/layouts.py, the table the whole-loop test r
 of the twelve): lr_too_high and lr_too_low on every layout, scheduler_misuse on the twelve whose code runs a schedule
 and logs the LR (accelerate's once the user logs every 5 steps), fp16_overflow on the two Lightning ones, the dataclass
 module, Hydra, plain argparse, the notebook, MLflow (a dtype setting), HfArgumentParser's JSON and flags and accelerate
-(the model loaded under ModelArguments' torch_dtype), no_warmup on the eleven layouts (plain argparse, the three HF
-Trainer ones, Hydra, nanoGPT, the two Lightning ones, the dataclass module, the notebook, MLflow) whose code can
-continue from a checkpoint (its first run: the base run and the run continued from it), vanishing_gradients on the
+(the model loaded under ModelArguments' torch_dtype), no_warmup on the twelve layouts (plain argparse, the three HF
+Trainer ones, accelerate's CPU target, Hydra, nanoGPT, the two Lightning ones, the dataclass module, the notebook,
+MLflow) whose code can continue from a checkpoint (its first run: the base run and the run continued from it),
+vanishing_gradients on the
 seven whose model is defined in the user's code with depth/activation/LayerNorm options (Lightning in code,
 LightningCLI, Hydra, plain argparse, the dataclass module, the notebook, MLflow), grad_accum_bug on the eleven where
 the undivided loss shows (all but accelerate, whose plain Trainer divides the model's own loss:
@@ -126,7 +127,8 @@ def main() -> int:
             "the model loaded under its ModelArguments' torch_dtype float16); "
             "no_warmup = "
             "a base run (AdamW 3e-3 with a warmup) whose checkpoint the next run continues at 1e-2 with no warmup, "
-            "logging every step (only plain argparse, the three HF Trainer layouts, Hydra, nanoGPT, the two "
+            "logging every step (only plain argparse, the three HF Trainer layouts, accelerate (its CPU target, "
+            "batch 16 as HfArgumentParser's flags), Hydra, nanoGPT, the two "
             "Lightning ones, the dataclass module, the notebook and MLflow, which can start from a checkpoint; on "
             "Hydra and the two Lightning ones the model widened to 512 and continued at 3e-3, on nanoGPT, the "
             "dataclass module, the notebook and MLflow widened to 3072 and continued at its base run's 3e-3; "

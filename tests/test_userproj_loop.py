@@ -255,10 +255,12 @@ def test_whole_loop_moves_a_float16_run_to_bfloat16(name: str, tmp_path: Path,
 # no_warmup edits the same warmup setting that scheduler_misuse's loop above edits on every layout with a schedule
 # (hydra, Lightning in code, the HF flags and MLflow included), so make test loops it, as lr_too_low, on one layout
 # per kind of place the setting lives in: a launch flag (plain argparse), a keyword in code (the HF script), a JSON
-# file (HfArgumentParser), a config module plus --key=value overrides (nanoGPT), a dataclass default; its own part,
-# continuing from the base run's checkpoint, runs on all five. bench/bench_userproj.py loops all eleven
-# (LAYOUT:no_warmup), Lightning in code, Hydra, the HF flags and MLflow among them (~270 CPU-s of make test)
-WARMUP_LAYOUTS = ("plain_argparse", "hf_script", "hf_argparser_json", "nanogpt", "dataclass_config")
+# file (HfArgumentParser), a config module plus --key=value overrides (nanoGPT), a dataclass default, a Makefile's
+# flag (accelerate's CPU target, 80 CPU-s with its first run built, 2026-12-07); its own part, continuing from the
+# base run's checkpoint, runs on all six. bench/bench_userproj.py loops all twelve (LAYOUT:no_warmup), Lightning in
+# code, Hydra, the HF flags and MLflow among them (~270 CPU-s of make test before accelerate's was added)
+WARMUP_LAYOUTS = ("plain_argparse", "hf_script", "hf_argparser_json", "nanogpt", "dataclass_config",
+                  "accelerate_deepspeed")
 
 
 @pytest.mark.parametrize("name", WARMUP_LAYOUTS)
@@ -268,7 +270,8 @@ def test_whole_loop_adds_a_missing_warmup(name: str, tmp_path: Path, monkeypatch
     with the warmup removed: the fresh AdamW state's first updates knock the trained model off (loss ~2x, grad norm
     4-7x in the first 1-2 steps, then back at the same LR). no_warmup is listed with that evidence (a candidate: the
     user picks it, --fix no_warmup), the warmup set to 5% of the run where the next run reads it, and the retrain,
-    from the same checkpoint, keeps its grad norm bounded. On plain argparse, the three HF Trainer layouts, Hydra,
+    from the same checkpoint, keeps its grad norm bounded. On plain argparse, the three HF Trainer layouts (accelerate's
+    CPU target too, at the flags layout's batch of 16: a grad-norm jump of 4.3-5.9x, seeds 42 and 1-4), Hydra,
     nanoGPT (its model widened to 3072 and continued at the base run's own 3e-3: the loss alone jumps ~3x, the log
     holding no grad norm), Lightning in code (Hydra's scenario: width 512, continued at 3e-3 from the base run's
     Lightning checkpoint through LetterModel's init_from; LightningCLI in the bench), the dataclass module (nanoGPT's:

@@ -238,7 +238,22 @@ LAYOUTS = {
                                    # the Trainer's default batch of 8: AdamW's reference range scales down with the
                                    # batch (evidence/context.py, the square-root rule) and 3e-3 is above its top there,
                                    # which would read as the LR leading into the NaN; 1e-3 is inside it
-                                   fp16_lr="1e-3"),
+                                   fp16_lr="1e-3",
+                                   # no_warmup: as HfArgumentParser's flags, on the CPU target's line (the same
+                                   # tiny GPT-2 and batch of 16, ModelArguments' model_name_or_path): a base run
+                                   # (3e-3, 16 warmup steps, 160 steps, its end-of-run checkpoint in base/), then
+                                   # the run continued from it at 1e-2 with `--warmup_steps 0`, logging every step
+                                   # (the warmup flag first: the check reads the first standalone 0 as the warmup)
+                                   resume=(("Makefile", "--output_dir output-cpu ", "--output_dir base ",
+                                            f"--output_dir output-cpu --model_name_or_path {BASE_CKPT} "),
+                                           ("Makefile", "--learning_rate 0.1 --max_steps 60",
+                                            f"--learning_rate {BASE_LR} --max_steps 160 "
+                                            "--per_device_train_batch_size 16",
+                                            f"--learning_rate {RESUME_LR} --max_steps 160 "
+                                            "--per_device_train_batch_size 16"),
+                                           ("Makefile", "--max_grad_norm 0.0",
+                                            "--warmup_steps 16 --logging_steps 5 --max_grad_norm 0.0",
+                                            "--warmup_steps 0 --logging_steps 1 --max_grad_norm 0.0"))),
     # hparams in code, `python train.py` with no launch script: nothing records the command, the user gives it;
     # the new run is the logger's next version folder. fp16: the CSV logger's hparams.yaml holds the model's
     # arguments only, so the run folder does not say the Trainer ran in float16: the NaN reads as nan_inf first

@@ -27,6 +27,9 @@ CAUSE = Cause(
     ),
     plan=PlanPolicy(
         (
+            # DeepSpeed's scheduler, where its JSON holds one, is the warmup the next run trains with (and the HF
+            # Trainer's warmup must match it): plan/fix_deepspeed.py
+            Strategy("deepspeed_warmup"),
             SetKey("warmup_steps", "warmup_5pct", "linear warmup over ~5% of the steps", computed=True),
             SetKey("warmup_ratio", 0.05, "warm up over 5% of the steps"),
             Strategy("add_warmup"),

@@ -6,7 +6,8 @@ Where the project says how it trains: Lightning's / Fabric's `precision` ("16-mi
 `dtype = 'float16'` -> 'bfloat16'), the dtype a script loads its model in (HF examples'
 `torch_dtype` "float16" -> "bfloat16"), a HF `fp16: true` (-> `fp16: false` and `bf16: true`, the `bf16` key set
 where it exists, else added beside the training arguments; a bare `--fp16` launch flag becomes `--bf16`), and in
-code, `torch.autocast(..., dtype=torch.float16)` -> `torch.bfloat16` (a GradScaler beside it stays harmless).
+code, `torch.autocast(..., dtype=torch.float16)` -> `torch.bfloat16` (a GradScaler beside it stays harmless); a
+DeepSpeed JSON's `"fp16": {"enabled": true}` in plan/fix_deepspeed.py.
 
 bf16 needs a GPU that supports it (Ampere or newer: `torch.cuda.is_bf16_supported()`) or the CPU; the plan cannot
 see the machine the next run uses, so its note says to turn bf16 off too (fp32) on an older GPU.
@@ -23,6 +24,7 @@ from traindoc.plan import regression_probe
 from traindoc.plan.add_setting import add_setting
 from traindoc.plan.code_fix import add_test_file, render_template
 from traindoc.plan.config_sites import apply_config, first_value
+from traindoc.plan.fix_deepspeed import deepspeed_half_to_bf16
 from traindoc.plan.launch import command_at
 from traindoc.plan.workspace import Context, Edit, code_texts, level, rel
 
@@ -50,6 +52,7 @@ def half_to_bf16(ctx: Context, rc: dict[str, Any]) -> bool:
                              why=f"{m[1]}: {m[0]!r} -> 'bfloat16': the weights keep fp32's range")
     done |= _bare_flag(ctx, rc) or _fp16_key(ctx, rc)
     done |= _autocast_dtype(ctx, rc)
+    done |= deepspeed_half_to_bf16(ctx, rc)  # DeepSpeed's own fp16 block, where its JSON turns it on
     if done:
         ctx.ws.notes.append(SUPPORT_NOTE)
     return done

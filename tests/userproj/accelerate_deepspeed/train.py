@@ -10,6 +10,7 @@ from transformers import GPT2Config, GPT2LMHeadModel, HfArgumentParser, Trainer,
 
 @dataclass
 class ModelArguments:
+    model_name_or_path: str | None = field(default=None, metadata={"help": "a checkpoint to continue from"})
     n_embd: int = field(default=64)
     n_layer: int = field(default=2)
     # as HF's run_clm.py: load the model's weights under this dtype (None: float32)
@@ -30,7 +31,10 @@ def main():
         model_args, args = parser.parse_args_into_dataclasses()
     config = GPT2Config(vocab_size=VOCAB_SIZE, n_positions=32, n_embd=model_args.n_embd, n_layer=model_args.n_layer,
                         n_head=2, bos_token_id=PAD, eos_token_id=PAD, pad_token_id=PAD)
-    model = GPT2LMHeadModel(config)
+    if model_args.model_name_or_path:
+        model = GPT2LMHeadModel.from_pretrained(model_args.model_name_or_path)
+    else:
+        model = GPT2LMHeadModel(config)
     if model_args.torch_dtype is not None:
         model = model.to(getattr(torch, model_args.torch_dtype))
     trainer = Trainer(model=model, args=args, train_dataset=make_lines(3000, seed=1),
