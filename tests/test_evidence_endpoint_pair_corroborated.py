@@ -39,7 +39,7 @@ def test_a_corroborated_pair_is_not_capped_by_the_few_point_gate() -> None:
     findings = run_detectors(run)
     (r,) = [r for r in few_points(rank_causes(findings, run), findings) if r.cause == "overfitting"]
     assert r.confidence == calibrate("overfitting", r.score) and not r.ruled_out
-    doc = diagnose(run, ["train.log"])
+    doc = diagnose(run, ["train.log"], findings=findings)
     validate(doc)
     assert doc["root_causes"][0]["cause"] == "overfitting"
     assert (doc["verdict"] == "problems_found") == (doc["root_causes"][0]["confidence"] >= 0.5)
