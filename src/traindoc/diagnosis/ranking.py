@@ -162,10 +162,12 @@ def cap_ruled_out(confidence: float, ruled_out: bool) -> float:
 
 
 def final_pair_causes(findings: list[Finding]) -> set[str]:
-    """Causes whose every finding reads final figures alone (numbers["endpoints_only"]): see FEW_POINTS_CAP."""
+    """Causes whose every finding reads final figures alone (numbers["endpoints_only"]): see FEW_POINTS_CAP. A final
+    pair that a second measure corroborates (numbers["corroborated"]: transfer.py's PAIR_* comment) is not one."""
     causes: dict[str, bool] = {}
     for f in findings:
-        causes[f.cause] = causes.get(f.cause, True) and bool(f.numbers.get("endpoints_only"))
+        causes[f.cause] = causes.get(f.cause, True) and bool(f.numbers.get("endpoints_only")) and \
+            not f.numbers.get("corroborated")
     return {c for c, only in causes.items() if only}
 
 
