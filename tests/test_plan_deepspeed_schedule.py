@@ -135,3 +135,70 @@ def test_a_scheduler_only_in_the_runs_copy_is_a_manual_step(tmp_path: Path) -> N
     assert (root / "output" / "ds_config.json").read_text() == copy
     assert any("recorded only in output/ds_config.json" in n and "warmup_num_steps" in n for n in plan["notes"]), \
         plan["notes"]
+
+
+# ----------------------------------------------- which launch command the retrain uses (plan/launch.py, recover)
+FLAGS = "--output_dir output --learning_rate 0.1 --max_steps 160"
+PLAIN = f"train:\n\tpython train.py {FLAGS}\n"
+ACCEL = (f"train-ds:\n\taccelerate launch --config_file accelerate_config.yaml train.py --deepspeed ds_config.json \\\n"
+         f"\t\t{FLAGS}\n")
+DSL = f"train-dsl:\n\tdeepspeed train.py --deepspeed ds_config.json {FLAGS}\n"
+HF_SCRIPT = "from transformers import HfArgumentParser, TrainingArguments\n"
+
+
+def two_targets(tmp: Path, makefile: str, wandb_args: list[str] | None = None, log_head: str | None = None
+                ) -> tuple[object, list[str]]:
+    """A project whose Makefile has several targets writing the same `output/`, the run's W&B record and/or a
+    log whose first line echoes the command; the launch command recover() chooses, and its notes."""
+    from traindoc.plan import launch, targets
+
+    root = tmp / "proj"
+    (root / "output").mkdir(parents=True)
+    (root / "train.py").write_text(HF_SCRIPT)
+    (root / "Makefile").write_text(makefile)
+    (root / "output" / "trainer_state.json").write_text("{}")
+    runs, sources = [root / "output"], []
+    if wandb_args is not None:
+        meta = root / "wandb" / "run-1" / "files"
+        meta.mkdir(parents=True)
+        (meta / "wandb-metadata.json").write_text(json.dumps({"program": "train.py", "args": wandb_args}))
+        runs.append(root / "wandb" / "run-1")
+    if log_head is not None:
+        (root / "output" / "train.log").write_text(f"{log_head}\nstep 1 loss 2.0\n")
+        sources.append(root / "output" / "train.log")
+    outputs = targets.RunOutputs(root, runs)
+    return launch.recover(root, outputs.runs, sources, [str(root / "train.py")], outputs)
+
+
+def test_the_recorded_argv_picks_the_deepspeed_target_over_the_first(tmp_path: Path) -> None:
+    """Before: both targets write output/, so the first (plain python) was the retrain, although W&B recorded the
+    script's argv with --deepspeed: the user ran the accelerate target."""
+    lc, notes = two_targets(tmp_path, PLAIN + "\n" + ACCEL, ["--deepspeed", "ds_config.json", *FLAGS.split()])
+    assert lc.argv[:2] == ["accelerate", "launch"] and lc.source == "Makefile:5", (lc.argv, notes)
+    assert "W&B metadata" in notes[0], notes
+
+
+def test_an_echoed_command_names_the_launcher(tmp_path: Path) -> None:
+    """Both targets take the same flags, so the argv alone cannot tell them apart; the log's first line can."""
+    same = PLAIN + "\n" + ACCEL.replace(" --deepspeed ds_config.json", "")
+    lc, _ = two_targets(tmp_path / "a", same, log_head=f"$ accelerate launch --config_file accelerate_config.yaml "
+                                                       f"train.py {FLAGS}")
+    assert lc.argv[0] == "accelerate"
+    lc, _ = two_targets(tmp_path / "b", ACCEL + "\n" + PLAIN, log_head=f"$ python train.py {FLAGS}")
+    assert lc.argv[0] == "python" and lc.source == "Makefile:6"  # the recorded one, not the first
+    lc, notes = two_targets(tmp_path / "c", same, ["--output_dir", "output", "--learning_rate", "0.1",
+                                                   "--max_steps", "160"])
+    assert lc.argv[0] == "python" and "does not single one out" in notes[0], notes  # W&B names no launcher
+
+
+def test_the_deepspeed_launchers_rank_flag_names_it(tmp_path: Path) -> None:
+    """The deepspeed launcher appends --local_rank=N to the script's argv (W&B records it); accelerate does not."""
+    lc, _ = two_targets(tmp_path, ACCEL + "\n" + DSL,
+                        ["--local_rank=0", "--deepspeed", "ds_config.json", *FLAGS.split()])
+    assert lc.argv[0] == "deepspeed", lc.argv
+
+
+def test_without_a_record_the_first_target_is_used_and_said_so(tmp_path: Path) -> None:
+    lc, notes = two_targets(tmp_path, PLAIN + "\n" + ACCEL)
+    assert lc.argv[0] == "python"
+    assert "nothing the run recorded tells which one was run" in notes[0] and "--retrain-cmd" in notes[0], notes
