@@ -24,6 +24,9 @@ which no Trainer flag or accelerate setting changes. Under the HF Trainer the sa
 the JSON's literal becomes `"auto"` (a `"bf16": {"enabled": "auto"}` block added after the fp16 one where the JSON has
 none), so the Trainer's bf16 reaches DeepSpeed. Without the HF Trainer: `fp16.enabled` false and `bf16.enabled` true
 where the JSON has that block, else the block added.
+
+scheduler_misuse where the JSON holds a scheduler that does not fit the run or overrides the Trainer's own
+(deepspeed_schedule, below).
 """
 
 from __future__ import annotations

@@ -2,7 +2,8 @@
 
 Sources, in order (the first that yields a command wins; each is read as text, nothing is run):
 1. launch scripts and Makefiles in the project (`*.sh`, `Makefile`, `*.mk`, at the root and one folder down):
-   a line that runs python / accelerate / torchrun / deepspeed on a script that exists in the project;
+   a line that runs python / accelerate / torchrun / deepspeed on a script that exists in the project (with
+   several, the one that writes the diagnosed run, and among several such the one sources 2-3 record: as_recorded);
 2. the argv a tracker recorded with the run: W&B's `wandb-metadata.json` (`program` + `args`);
 3. a command echoed in the first lines of a text log the diagnosis read (`$ python train.py ...`,
    `command: ...`);
