@@ -30,6 +30,8 @@ CAUSE = Cause(
     outcomes=(
         MetricOutcome("lr*", "{metric} follows a decaying schedule (changes over the run)", "rel_change", "<", -0.01),
     ),
-    # the code fix for a schedule key nobody reads, and config edits for a schedule that does not fit the run
-    plan=PlanPolicy((FixCode(), Strategy("fit_schedule_to_run")), mode="all", fix_all_sites=True),
+    # the code fix for a schedule key nobody reads, and config edits for a schedule that does not fit the run: first
+    # in a DeepSpeed JSON that holds the scheduler (the one the next run trains with), then wherever else it is set
+    plan=PlanPolicy((FixCode(), Strategy("deepspeed_schedule"), Strategy("fit_schedule_to_run")), mode="all",
+                    fix_all_sites=True),
 )

@@ -24,6 +24,9 @@ which no Trainer flag or accelerate setting changes. Under the HF Trainer the sa
 the JSON's literal becomes `"auto"` (a `"bf16": {"enabled": "auto"}` block added after the fp16 one where the JSON has
 none), so the Trainer's bf16 reaches DeepSpeed. Without the HF Trainer: `fp16.enabled` false and `bf16.enabled` true
 where the JSON has that block, else the block added.
+
+scheduler_misuse where the JSON holds a scheduler that does not fit the run or overrides the Trainer's own
+(deepspeed_schedule, below).
 """
 
 from __future__ import annotations
@@ -34,8 +37,8 @@ from typing import Any
 
 from traindoc.plan.add_setting import add_setting
 from traindoc.plan.config_edit import ConfigEditError, edit_value
-from traindoc.plan.config_sites import apply_config, current_value
-from traindoc.plan.fix_schedule import warmup_steps
+from traindoc.plan.config_sites import apply_config, current_value, first_value
+from traindoc.plan.fix_schedule import run_length, warmup_for, warmup_steps
 from traindoc.plan.launch import launch_config_files
 from traindoc.plan.workspace import Context, Edit, code_texts, level, rel
 
@@ -201,4 +204,159 @@ def deepspeed_half_to_bf16(ctx: Context, rc: dict[str, Any]) -> bool:
         return _add_bf16_block(ctx, rc, path, True) or done
     if bf16.get("enabled") is not True:
         done |= _set_json(ctx, rc, path, "bf16.enabled", True, "bf16.enabled -> true: fp32's exponent range")
+    return done
+
+
+# ------------------------------------------------------------------------------------ scheduler_misuse (DeepSpeed)
+# DeepSpeed's schedulers that decay to `total_num_steps` (WarmupLR only warms up, then holds the LR)
+DS_DECAYING = ("WarmupDecayLR", "WarmupCosineLR")
+# the Trainer schedule each DeepSpeed scheduler stands for (the Trainer's DeepSpeed guide maps WarmupLR to
+# `constant_with_warmup`, WarmupDecayLR to `linear`; WarmupCosineLR is the cosine); a Trainer `lr_scheduler_type`
+# outside its scheduler's entry is a schedule the user asked for and never got (below)
+DS_AS_HF = {"WarmupLR": ("constant_with_warmup", "constant"), "WarmupDecayLR": ("linear",),
+            "WarmupCosineLR": ("cosine", "cosine_with_min_lr")}
+SCHEDULER_KEY = re.compile(r'"scheduler"\s*:\s*')
+
+
+def _steps(v: Any) -> int | None:
+    return v if isinstance(v, int) and not isinstance(v, bool) else None
+
+
+def _ds_schedule(path: str, text: str) -> dict[str, Any] | None:
+    """The `scheduler` block of a DeepSpeed JSON config with its params (None: the JSON has no such block)."""
+    cfg = _json(path, text)
+    sched = cfg.get("scheduler") if cfg else None
+    if not isinstance(sched, dict) or not isinstance(sched.get("params"), dict) or \
+            not ({"warmup_num_steps", "total_num_steps"} & set(sched["params"])):
+        return None
+    return sched
+
+
+def _trainer_warmup(ctx: Context, rc: dict[str, Any], n: int, why: str) -> bool:
+    """The Trainer's warmup set to `n` where the next run reads it, else added beside its training arguments."""
+    for key in HF_WARMUP_KEYS:
+        cur = current_value(ctx, key)
+        if cur is not None:
+            return apply_config(ctx, rc, key, n, why=f"{cur[1]}: {cur[0]!r} -> {n}: {why}")
+    return add_setting(ctx, rc, "warmup_steps", n, f"warmup_steps = {n}: {why}")
+
+
+def _drop_scheduler_block(ctx: Context, rc: dict[str, Any], path: str, why: str) -> bool:
+    """The JSON's top-level `"scheduler": {...}` removed with its comma, every other byte kept; the result is
+    re-read and must be the old config less that block."""
+    text = ctx.ws.text(path)
+    cfg = _json(path, text) or {}
+    for m in SCHEDULER_KEY.finditer(text):
+        try:
+            obj, stop = json.JSONDecoder().raw_decode(text, m.end())
+        except ValueError:
+            continue
+        if obj != cfg.get("scheduler"):
+            continue
+        start = m.start()
+        after = re.match(r"\s*,", text[stop:])
+        if after:  # `"scheduler": {...},` and what follows it on its line: the next key keeps its own indentation
+            end = stop + after.end()
+            line_start = text.rfind("\n", 0, start) + 1
+            if not text[line_start:start].strip() and text[end:].lstrip(" \t").startswith(("\n", "\r\n")):
+                start, end = line_start, end + len(text[end:]) - len(text[end:].lstrip(" \t"))
+                end += 2 if text.startswith("\r\n", end) else 1
+        else:  # the last key: its preceding comma goes with it
+            before = re.search(r",\s*$", text[:start])
+            if before is None:
+                return False
+            start, end = before.start(), stop
+        new = text[:start] + text[end:]
+        rest = {k: v for k, v in cfg.items() if k != "scheduler"}
+        if _json(path, new) != rest:
+            return False  # not an edit that reads back
+        old_lines = text.splitlines()
+        line = text.count("\n", 0, m.start())
+        ctx.ws.set_text(path, new, Edit(path, rc["cause"], "config", f"{why} (in {rel(ctx, path)}: DeepSpeed reads "
+                                        "it there)", level(rc, "impact", "high"), level(rc, "effort", "low"),
+                                        level(rc, "risk", "low"), [], [old_lines[line]],
+                                        setting=None))  # a removed block: nothing to read back but its absence
+        return True
+    return False
+
+
+def _manual_for_run_copy(ctx: Context) -> None:
+    """Only a copy a run wrote holds DeepSpeed's scheduler (the JSON its launch loaded is not in the project): that
+    copy is never edited, and the plan says what to change where training is launched."""
+    for f in ctx.config_files:
+        if ctx.outputs is None or not ctx.outputs.contains(f):
+            continue
+        try:
+            sched = _ds_schedule(f, ctx.ws.text(f))
+        except (OSError, UnicodeDecodeError):
+            continue
+        if sched is not None:
+            ctx.ws.notes.append(
+                f"scheduler_misuse: DeepSpeed's {sched.get('type') or 'LR'} scheduler is recorded only in "
+                f"{rel(ctx, f)}, a file the run wrote (not edited); in the DeepSpeed JSON you launch with, set "
+                "scheduler.params.warmup_num_steps to ~5% of the run and total_num_steps to its length (\"auto\" "
+                "for both under the HF Trainer, with its warmup_steps set where training is launched)")
+            return
+
+
+def deepspeed_schedule(ctx: Context, rc: dict[str, Any]) -> bool:
+    """scheduler_misuse where a DeepSpeed JSON holds the LR scheduler the next run trains with (WarmupLR,
+    WarmupDecayLR, WarmupCosineLR): DeepSpeed builds it from the JSON, so no warmup or schedule set elsewhere changes
+    it. Fixed there, as no_warmup is (deepspeed_warmup): a warmup as long as the run is cut to ~5% of it; a decay
+    whose `total_num_steps` ends before the run does (the LR at 0 for the rest: DeepSpeed's decay factor is clipped
+    at 0) is stretched to the run's length, and one that ends after a configured length is fitted to it. Under the
+    HF Trainer a literal that differs from the Trainer's own value stops the run at start (HfTrainerDeepSpeedConfig),
+    so the JSON's number becomes "auto" (the Trainer fills `total_num_steps` with the run's steps and
+    `warmup_num_steps` with its `warmup_steps`, which is set where the next run reads it); a Trainer
+    `lr_scheduler_type` that names another schedule than the JSON's is silently overridden by DeepSpeed's
+    (transformers' deepspeed_optim_sched uses the JSON's scheduler whenever it has one), so the JSON's block is
+    removed and the schedule the user configured runs."""
+    found = deepspeed_config(ctx, _ds_schedule)
+    if found is None:
+        _manual_for_run_copy(ctx)
+        return False
+    path, sched = found
+    name, kind, params = rel(ctx, path), str(sched.get("type", "")), sched["params"]
+    configured = first_value(ctx, "max_steps")
+    length = run_length(ctx)
+    if not length:
+        ctx.ws.notes.append(f"scheduler_misuse: {name} holds DeepSpeed's {kind or 'LR'} scheduler, which the next "
+                            "run trains with; the run's length is unknown, so its warmup_num_steps / total_num_steps "
+                            "were not checked against it")
+        return False
+    hf = _uses_hf_trainer(ctx)
+    if hf:
+        lst = current_value(ctx, "lr_scheduler_type")
+        if lst is not None and kind in DS_AS_HF and str(lst[0]) not in DS_AS_HF[kind]:
+            return _drop_scheduler_block(
+                ctx, rc, path, f"the scheduler block ({kind}) removed: DeepSpeed's scheduler replaces the Trainer's, "
+                               f"so {lst[1]}={lst[0]!r} was never applied; without the block the Trainer builds "
+                               f"its {lst[0]} schedule (with its warmup_steps)")
+    done = False
+    warm, total = _steps(params.get("warmup_num_steps")), _steps(params.get("total_num_steps"))
+    if warm is not None and warm >= length:
+        new = min(warmup_for(length), max(1, length // 2))
+        why = f"a {warm}-step warmup never ends in a {length}-step run, so the LR never reaches its peak"
+        if not hf:
+            done |= _set_json(ctx, rc, path, "scheduler.params.warmup_num_steps", new,
+                              f"warmup_num_steps: {warm} -> {new}: {why}")
+        elif _trainer_warmup(ctx, rc, new, why):
+            done |= _set_json(ctx, rc, path, "scheduler.params.warmup_num_steps", "auto",
+                              f'warmup_num_steps: {warm} -> "auto": the Trainer fills it with its warmup_steps '
+                              f"({new}); a number that differs stops the run at start") or True
+        else:
+            ctx.ws.notes.append(f"scheduler_misuse: set warmup_num_steps in {name} to \"auto\" and the Trainer's "
+                                f"warmup_steps to {new} where training is launched ({why})")
+    if total is not None and kind in DS_DECAYING and total != length:
+        # a decay that ends early is proven by the run itself; one that ends late only against a configured length
+        # (the diagnosed run may have been stopped before its end)
+        if hf:
+            done |= _set_json(ctx, rc, path, "scheduler.params.total_num_steps", "auto",
+                              f'total_num_steps: {total} -> "auto": the Trainer fills it with the run\'s steps '
+                              f"({length}); {kind} decays over it")
+        elif total < length or configured is not None:
+            why = (f"the decay ended at step {total} and left the LR at 0 for the last {length - total} steps"
+                   if total < length else f"the decay was set for {total} steps and the run stops at {length}")
+            done |= _set_json(ctx, rc, path, "scheduler.params.total_num_steps", length,
+                              f"total_num_steps: {total} -> {length}: {why}")
     return done

@@ -2,7 +2,8 @@
 
 Sources, in order (the first that yields a command wins; each is read as text, nothing is run):
 1. launch scripts and Makefiles in the project (`*.sh`, `Makefile`, `*.mk`, at the root and one folder down):
-   a line that runs python / accelerate / torchrun / deepspeed on a script that exists in the project;
+   a line that runs python / accelerate / torchrun / deepspeed on a script that exists in the project (with
+   several, the one that writes the diagnosed run, and among several such the one sources 2-3 record: as_recorded);
 2. the argv a tracker recorded with the run: W&B's `wandb-metadata.json` (`program` + `args`);
 3. a command echoed in the first lines of a text log the diagnosis read (`$ python train.py ...`,
    `command: ...`);
@@ -268,20 +269,81 @@ def from_code(root: Path, code_files: list[str]) -> Launch | None:
     return Launch(["python", p.name], 1, root, f"derived from {p.name}'s own options (no launch command recorded)")
 
 
+RANK_FLAG = re.compile(r"--local[_-]rank")  # what the deepspeed launcher adds to the script's argv
+
+
+def _launcher(lc: Launch) -> str:
+    return next((Path(w).name for w in lc.argv[:lc.script] if Path(w).name in LAUNCHERS), "python")
+
+
+def _script_args(lc: Launch) -> list[str]:
+    """The words after the script, `--key=value` split as the script's parser reads them, the launcher's rank
+    flag (`--local_rank=0`) dropped."""
+    words: list[str] = []
+    for w in lc.argv[lc.script + 1:]:
+        words += w.split("=", 1) if w.startswith("--") and "=" in w else [w]
+    out: list[str] = []
+    skip = False
+    for i, w in enumerate(words):
+        if skip:
+            skip = False
+        elif RANK_FLAG.fullmatch(w):
+            skip = i + 1 < len(words) and words[i + 1].isdigit()
+        else:
+            out.append(w)
+    return out
+
+
+def as_recorded(candidates: list[Launch], recorded: Launch) -> Launch | None:
+    """The one candidate that is the recorded command: the same script, and where the record names its launcher (a
+    command echoed in a log; W&B records the script's argv only) the same launcher; then the same words after the
+    script, else (a value edited since) the same flags. None when none or several match."""
+    def name(lc: Launch) -> str:
+        return Path(lc.argv[lc.script]).name if lc.script < len(lc.argv) else ""
+
+    def flags(lc: Launch) -> set[str]:
+        return {w for w in _script_args(lc) if w.startswith("-")}
+
+    pool = [lc for lc in candidates if name(lc) == name(recorded) and (
+        recorded.source.startswith("W&B") or _launcher(lc) == _launcher(recorded))]
+    rec_words = [w.split("=", 1)[0] for w in recorded.argv[recorded.script + 1:]]
+    if any(RANK_FLAG.fullmatch(w) for w in rec_words):  # only the deepspeed launcher (or torch's old launch) adds it
+        ranked = [lc for lc in pool if _launcher(lc) == "deepspeed" or "torch.distributed.launch" in lc.argv]
+        pool = ranked or pool
+    for same in (lambda lc: _script_args(lc) == _script_args(recorded), lambda lc: flags(lc) == flags(recorded)):
+        hits = [lc for lc in pool if same(lc)]
+        if hits:
+            return hits[0] if len(hits) == 1 else None
+    return None
+
+
 def recover(root: Path, run_dirs: list[Path], sources: list[Path], code_files: list[str], outputs: Any
             ) -> tuple[Launch | None, list[str]]:
     """The launch command and notes on how it was chosen."""
     notes: list[str] = []
     scripts = from_scripts(root, outputs)
     if scripts:
-        # several commands: the one that writes the diagnosed run, else the first
+        # several commands: those that write the diagnosed run (else all), and among them the one the run's own
+        # records say was run (a plain `train` target beside an accelerate / DeepSpeed one often writes the same
+        # folder), else the first
         def writes_run(lc: Launch) -> bool:
             val = output_value(lc)
             return val is not None and any((lc.cwd / val).resolve() == d for d in run_dirs)
-        best = next((lc for lc in scripts if writes_run(lc)), scripts[0])
+        writers = [lc for lc in scripts if writes_run(lc)]
+        pool = writers or scripts
+        best, why = pool[0], "it writes the diagnosed run" if writers else "the first one"
+        if len(pool) > 1:
+            recorded = from_wandb(run_dirs, root) or from_log_head(sources, root)
+            match = as_recorded(pool, recorded) if recorded is not None else None
+            if match is not None and recorded is not None:
+                best, why = match, f"it is the command {recorded.source} recorded"
+            else:
+                why = (f"{len(pool)} of them write the diagnosed run; " if writers else "") + (
+                    "the first; nothing the run recorded tells which one was run (give --retrain-cmd if it was "
+                    "another)" if recorded is None else
+                    f"the first; the command {recorded.source} recorded does not single one out")
         if len(scripts) > 1:
-            notes.append(f"{len(scripts)} launch commands in the project; using {best.source} "
-                         f"({'it writes the diagnosed run' if writes_run(best) else 'the first one'})")
+            notes.append(f"{len(scripts)} launch commands in the project; using {best.source} ({why})")
         return best, notes
     # the run's own records; imported here because they build on this module's Launch and readers
     from traindoc.plan.launch_lightning import from_lightning_cli

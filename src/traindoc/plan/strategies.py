@@ -10,7 +10,7 @@ from traindoc.causes.keys import KEYS
 from traindoc.plan.config_sites import apply_config, code_default, current_value, first_value, set_first
 from traindoc.plan.fix_accum import scale_accum_loss
 from traindoc.plan.fix_data import fix_data_pipeline
-from traindoc.plan.fix_deepspeed import deepspeed_warmup
+from traindoc.plan.fix_deepspeed import deepspeed_schedule, deepspeed_warmup
 from traindoc.plan.fix_distributed import fix_distributed
 from traindoc.plan.fix_lightning import lightning_warmup
 from traindoc.plan.fix_precision import half_to_bf16
@@ -103,6 +103,7 @@ STRATEGIES: dict[str, Callable[[Context, dict], bool]] = {
     "raise_train_cap": raise_train_cap,
     "add_warmup": add_warmup,
     "deepspeed_warmup": deepspeed_warmup,
+    "deepspeed_schedule": deepspeed_schedule,
     "lightning_warmup": lightning_warmup,
     "fit_schedule_to_run": fit_schedule_to_run,
     "half_to_bf16": half_to_bf16,
