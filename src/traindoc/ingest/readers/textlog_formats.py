@@ -1185,6 +1185,9 @@ def parse_table(line: str, st: State) -> Record | None:
                                    or c.lower().startswith(_TABLE_SPLIT_PREFIX) else f"valid_{c}" for c in cols[1:]]
             if cols != st.extra.get("table"):  # YOLO repeats its header above every row: the same table goes on
                 st.extra.pop("table_offset", None)
+                st.extra.pop("table_last", None)
+            else:
+                st.extra["table_reheader"] = True
             st.extra["table"] = cols
             st.extra.pop("table_rows", None)
         return None
@@ -1220,11 +1223,21 @@ def parse_table(line: str, st: State) -> Record | None:
         return None
     idx = int(first)
     is_epoch = cols[0].lower() == "epoch"
+    reheader = st.extra.pop("table_reheader", False)
     if is_epoch:
         # fastai numbers its epochs from 0: read as epochs completed (1..n), the clock of the same run's CSVLogger
         # history (readers/csv_metrics.py) and of Keras-style consoles; a table that counts from 1 keeps its numbers
         offset = st.extra.setdefault("table_offset", 1 if idx == 0 else 0)
+        last = st.extra.get("table_last")
+        # The same header again with its epoch counter back at or below the last row's: fastai's fine_tune prints
+        # its frozen epochs and then its unfrozen epochs as two tables, each from epoch 0, and fit calls run one
+        # after another on one Learner print one table each. The training goes on, so the new table's rows follow
+        # the last row read (read as a restart at 1, they would overwrite the first table's rows). YOLO's header
+        # repeated above every row keeps counting up and is not shifted.
+        if reheader and last is not None and idx + offset <= last:
+            offset = st.extra["table_offset"] = last + 1 - idx
         idx += offset
+        st.extra["table_last"] = idx
         inner = _within_epoch_step(cols, metrics, idx, st)
         if inner is not None:
             return Record(inner, metrics, epoch=idx)
