@@ -1185,6 +1185,9 @@ def parse_table(line: str, st: State) -> Record | None:
                                    or c.lower().startswith(_TABLE_SPLIT_PREFIX) else f"valid_{c}" for c in cols[1:]]
             if cols != st.extra.get("table"):  # YOLO repeats its header above every row: the same table goes on
                 st.extra.pop("table_offset", None)
+                st.extra.pop("table_last", None)
+            else:
+                st.extra["table_reheader"] = True
             st.extra["table"] = cols
             st.extra.pop("table_rows", None)
         return None
@@ -1220,11 +1223,21 @@ def parse_table(line: str, st: State) -> Record | None:
         return None
     idx = int(first)
     is_epoch = cols[0].lower() == "epoch"
+    reheader = st.extra.pop("table_reheader", False)
     if is_epoch:
         # fastai numbers its epochs from 0: read as epochs completed (1..n), the clock of the same run's CSVLogger
         # history (readers/csv_metrics.py) and of Keras-style consoles; a table that counts from 1 keeps its numbers
         offset = st.extra.setdefault("table_offset", 1 if idx == 0 else 0)
+        last = st.extra.get("table_last")
+        # The same header again with its epoch counter back at or below the last row's: fastai's fine_tune prints
+        # its frozen epochs and then its unfrozen epochs as two tables, each from epoch 0, and fit calls run one
+        # after another on one Learner print one table each. The training goes on, so the new table's rows follow
+        # the last row read (read as a restart at 1, they would overwrite the first table's rows). YOLO's header
+        # repeated above every row keeps counting up and is not shifted.
+        if reheader and last is not None and idx + offset <= last:
+            offset = st.extra["table_offset"] = last + 1 - idx
         idx += offset
+        st.extra["table_last"] = idx
         inner = _within_epoch_step(cols, metrics, idx, st)
         if inner is not None:
             return Record(inner, metrics, epoch=idx)
@@ -2226,7 +2239,9 @@ _TENSOR_REPR = re.compile(rf"tensor\(\[?\s*({NUM})\]?[^)]*\)")  # printing a ten
 _ONE_ELEMENT = re.compile(rf"([:=]\s*)\[\s*({NUM})\s*\](?!\s*[\[\d])")
 # Keys that name a process, not a measurement ("Train: Rank: 0, epoch: 1, step: 5310, ..."; the training session
 # a resumed run counts, "[session 1][epoch  1][iter    0/  88] loss: 4.7430", jwyang/faster-rcnn.pytorch).
-_GEN_NOT_METRIC = {"rank", "local_rank", "global_rank", "world_size", "pid", "session"}
+# "every" names an interval, never a measurement: "Loss: nan [28.90s every  120 data]" (a timing note: the seconds
+# per 120 samples), "log every 50 steps".
+_GEN_NOT_METRIC = {"rank", "local_rank", "global_rank", "world_size", "pid", "session", "every"}
 # a source location "train.py:42" (Rich's RichHandler prints the logging call's file and line at the right edge of
 # every record; loguru's "__main__:train:42" has no dot): a line number, not a metric named after a file
 _SOURCE_FILE = re.compile(r"\.(?:py|pyx|ipynb|cc|cpp|cxx|c|h|hpp|cu|rs|go|java|js|ts|lua|sh)$", re.I)
