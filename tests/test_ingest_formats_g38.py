@@ -1,7 +1,8 @@
 """Four console formats met in blind healthy real-world logs (issue 8, session 29, g38), each read by its own module:
 Torch7's nn.StochasticGradient (_torch7_stochastic_gradient.py), the MXNet R package's rounds (_mxnet_r_console.py),
 mlpack's RL episode print (_mlpack_rl_print.py) and GluonTS-MXNet's Trainer log (_gluonts_trainer.py). Synthetic
-logs in each layout, the guards, and the four corpus entries read as their formats."""
+logs in each layout, the guards, and the four corpus entries read as their formats; and a name printed before a
+copula ("average loss is: x", ingest/names.py)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import pytest
 
 from textlog_support import write_run_dir
 from traindoc.ingest.loader import load_run
+from traindoc.ingest.names import canonical_metric
 from traindoc.ingest.readers._mlpack_rl_print import parse_mlpack_rl
 from traindoc.ingest.readers._mxnet_r_console import parse_mxnet_r
 from traindoc.ingest.readers._torch7_stochastic_gradient import parse_torch7_stochastic_gradient
@@ -109,6 +111,15 @@ def test_gluonts_epochs_read_from_their_log_lines_not_the_bar(tmp_path):
     bar = "100%|██████████| 100/100 [00:01<00:00, 99.55it/s, avg_epoch_loss=5.41]"
     assert parse_lightning_bar(bar, State()) is None
     assert parse_lightning_bar("Epoch 0: 100%|██████████| 100/100 [00:01<00:00, 99.55it/s, loss=5.41]", State())
+
+
+def test_a_copula_after_a_known_name_is_dropped():
+    # DyNet's XOR tutorial prints "average loss is: x" (corpus entry dynet-tutorial-xor-simplesgd-8000-instances)
+    assert canonical_metric("average loss is") == "loss"
+    assert canonical_metric("Train loss is") == "loss" and canonical_metric("val loss is") == "eval_loss"
+    assert canonical_metric("this is") == "this is" and canonical_metric("is") == "is"  # unknown names stay
+    run = load_run([REALWORLD / "dynet-tutorial-xor-simplesgd-8000-instances" / "run"])
+    assert len(run.series("loss")) == 80 and run.series("loss").raw_name == "average loss is"
 
 
 @pytest.mark.parametrize(("entry", "fmt", "series", "points"), [
