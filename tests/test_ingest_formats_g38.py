@@ -1,8 +1,8 @@
-"""Four console formats met in blind healthy real-world logs (issue 8, session 29, g38), each read by its own module:
+"""Five console formats met in blind healthy real-world logs (issue 8, session 29, g38), each read by its own module:
 Torch7's nn.StochasticGradient (_torch7_stochastic_gradient.py), the MXNet R package's rounds (_mxnet_r_console.py),
-mlpack's RL episode print (_mlpack_rl_print.py) and GluonTS-MXNet's Trainer log (_gluonts_trainer.py). Synthetic
-logs in each layout, the guards, and the four corpus entries read as their formats; and a name printed before a
-copula ("average loss is: x", ingest/names.py)."""
+mlpack's RL episode print (_mlpack_rl_print.py), GluonTS-MXNet's Trainer log (_gluonts_trainer.py) and the
+Lasagne / TensorLayer epoch block (_epoch_of_took_block.py). Synthetic logs in each layout, the guards, and the
+corpus entries read as their formats; and a name printed before a copula ("average loss is: x", ingest/names.py)."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ import pytest
 from textlog_support import write_run_dir
 from traindoc.ingest.loader import load_run
 from traindoc.ingest.names import canonical_metric
+from traindoc.ingest.readers._epoch_of_took_block import parse_epoch_of_took
 from traindoc.ingest.readers._mlpack_rl_print import parse_mlpack_rl
 from traindoc.ingest.readers._mxnet_r_console import parse_mxnet_r
 from traindoc.ingest.readers._torch7_stochastic_gradient import parse_torch7_stochastic_gradient
@@ -113,6 +114,27 @@ def test_gluonts_epochs_read_from_their_log_lines_not_the_bar(tmp_path):
     assert parse_lightning_bar("Epoch 0: 100%|██████████| 100/100 [00:01<00:00, 99.55it/s, loss=5.41]", State())
 
 
+def test_epoch_of_took_blocks_step_at_their_epoch(tmp_path):
+    lines = ["Starting training..."]
+    for e in (1, 10, 20, 30):
+        lines += [f"  Epoch {e} of 500 took 0.35s", f"    train loss: {1 / e:.6f}", f"    val loss: {1.1 / e:.6f}",
+                  f"    val acc: {0.9 + e / 1000:.6f}"]
+    run = load_run([write_run_dir(tmp_path, "\n".join(lines) + "\n")])
+    assert _steps(run, "loss") == ([1, 10, 20, 30], [1.0, 0.1, 0.05, round(1 / 30, 6)])
+    assert _steps(run, "eval_loss")[0] == [1, 10, 20, 30] and _steps(run, "eval_accuracy")[1][0] == 0.901
+
+
+def test_epoch_of_took_guards():
+    st = State()
+    assert parse_epoch_of_took("training loss: 1.2", st) is None  # no banner yet
+    assert parse_epoch_of_took("Epoch 3 of 500 took 58.438s", st) is None
+    rec = parse_epoch_of_took("validation accuracy:  87.55 %%", st)
+    assert rec is not None and rec.step == 3 and rec.eval and rec.metrics == {"validation accuracy": 87.55}
+    assert parse_epoch_of_took("learning_rate: 0.0001", st) is None  # not a training/held-out value
+    assert parse_epoch_of_took("Epoch 1 of 500 took 1.0s", st) is None  # the epoch went back: another run
+    assert parse_epoch_of_took("training loss: 0.5", st) is None
+
+
 def test_a_copula_after_a_known_name_is_dropped():
     # DyNet's XOR tutorial prints "average loss is: x" (corpus entry dynet-tutorial-xor-simplesgd-8000-instances)
     assert canonical_metric("average loss is") == "loss"
@@ -127,6 +149,8 @@ def test_a_copula_after_a_known_name_is_dropped():
     ("mxnet-r-tutorial-linear-regression-boston-50-rounds", "mxnet_r", "rmse", 50),
     ("mlpack-examples-cartpole-dqn-2500-steps", "mlpack_rl", "avg_return", 97),
     ("gluonts-tutorial-simplefeedforward-m4-hourly-5-epochs", "gluonts_trainer", "loss", 5),
+    ("tensorlayer-tutorial-mnist-mlp-dropout-40-epochs", "epoch_of_took", "eval_loss", 5),
+    ("lasagne-docs-tutorial-mnist-mlp-first-epochs", "epoch_of_took", "loss", 4),
 ])
 def test_corpus_entries_read_as_their_format(entry, fmt, series, points):
     run = load_run([REALWORLD / entry / "run"])

@@ -2912,6 +2912,7 @@ FORMATS: list[Format] = [
     Format("mxnet_r", _own_module("_mxnet_r_console", "parse_mxnet_r")),
     Format("mlpack_rl", _own_module("_mlpack_rl_print", "parse_mlpack_rl")),
     Format("gluonts_trainer", _own_module("_gluonts_trainer", "parse_gluonts_trainer")),
+    Format("epoch_of_took", _own_module("_epoch_of_took_block", "parse_epoch_of_took")),
     Format("generic", parse_generic, specific=False),
 ]
 FORMAT_BY_NAME = {f.name: f for f in FORMATS}
