@@ -247,6 +247,13 @@ def _canonical_no_rank(raw: str) -> str:
     found = _base_canonical(n)
     if found is not None:
         return found
+    # a sentence print's copula after the name ("average loss is: 0.73", DyNet's XOR tutorial; "Train loss is 0.2"):
+    # the name is what precedes it, and only a name known without it is taken (an unknown one stays as printed)
+    if n.endswith("_is") and len(n) > len("_is"):
+        rest = n[: -len("_is")]
+        inner = _canonical_no_rank(rest)
+        if inner != rest or _base_canonical(rest) is not None:
+            return inner
     for prefix in _MEAN_PREFIXES:
         if n.startswith(prefix) and len(n) > len(prefix):
             rest = n[len(prefix):]

@@ -944,6 +944,11 @@ _DESC_EPOCH = re.compile(r"(?:Epoch|epoch|Ep)\s*[:#]?\s*(\d+)")
 _TORCHTUNE_DESC = re.compile(rf"^(\d+)\|(\d+)\|Loss: ({NUM})")
 
 
+# GluonTS-MXNet's epoch bar carries only the running mean of the epoch's loss: the epoch's exact value follows in its
+# own log line, read with the epoch by _gluonts_trainer.py (stepped here by the bar's n, every epoch fell on one step)
+_GLUONTS_BAR_KEYS = frozenset({"avg_epoch_loss", "validation_avg_epoch_loss"})
+
+
 def parse_lightning_bar(line: str, st: State) -> Record | None:
     m = _BAR.match(line)
     if not m:
@@ -954,7 +959,7 @@ def parse_lightning_bar(line: str, st: State) -> Record | None:
     if tune:
         _put(metrics, "loss", tune.group(3))
         return Record(int(tune.group(2)), metrics, epoch=int(tune.group(1)))
-    if not metrics:
+    if not metrics or set(metrics) <= _GLUONTS_BAR_KEYS:
         return None
     n, total = int(m.group("n")), int(m.group("total"))
     gs = metrics.pop("global_step", None)
@@ -2917,6 +2922,12 @@ FORMATS: list[Format] = [
     Format("rl_episode_print", _own_module("_rl_episode_print", "parse_rl_episode_print")),
     Format("dlrm", _own_module("_dlrm_console", "parse_dlrm")),
     Format("speechbrain_train_log", _own_module("_speechbrain_train_log", "parse_speechbrain_train_log")),
+    Format("torch7_stochastic_gradient", _own_module("_torch7_stochastic_gradient",
+                                                  "parse_torch7_stochastic_gradient")),
+    Format("mxnet_r", _own_module("_mxnet_r_console", "parse_mxnet_r")),
+    Format("mlpack_rl", _own_module("_mlpack_rl_print", "parse_mlpack_rl")),
+    Format("gluonts_trainer", _own_module("_gluonts_trainer", "parse_gluonts_trainer")),
+    Format("epoch_of_took", _own_module("_epoch_of_took_block", "parse_epoch_of_took")),
     Format("generic", parse_generic, specific=False),
 ]
 FORMAT_BY_NAME = {f.name: f for f in FORMATS}
