@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
-from traindoc.diagnosis import unexplained_nan
+from traindoc.diagnosis import ranking, unexplained_nan
 from traindoc.evidence import nan_prior
 from traindoc.evidence.detectors import numerics, optimisation
 from traindoc.ingest.loader import load_run
@@ -65,6 +65,9 @@ def test_an_early_nan_with_nothing_stated_puts_the_lr_first() -> None:
     # the LR first, listed, not confirmed from the log alone; fp16 and the op stay listed below it
     assert lr.strength <= 0.55 and lr.strength > fp16.strength >= op.strength > 0.2
     assert any("first suspect" in e for e in op.evidence)
+    # a look-alike listing: calibrated with the listings and capped below the report threshold
+    assert lr.numbers.get("listing") is True
+    assert ranking.calibrate("lr_too_high", lr.strength, listing=True) <= ranking.DIFFERENTIAL_CAP
 
 
 def test_the_lr_is_not_first_when_the_log_clears_it_or_states_the_precision() -> None:
@@ -205,7 +208,7 @@ def test_a_rise_into_the_nan_at_a_stated_lr_nothing_clears_puts_the_lr_first_aft
     fp16 = numerics.detect_fp16_overflow(run)[0]
     op = numerics.detect_nan_inf(run)[0]
     # the LR first, never confirmed from the log alone; float16 and the op below it
-    assert 0.5 < lr.strength <= 0.55 and fp16.strength == op.strength == 0.25
+    assert 0.5 < lr.strength <= 0.55 and fp16.strength == op.strength == 0.25 and lr.numbers.get("listing") is True
     assert any("rose from" in e for e in lr.evidence) and "rose from" in op.evidence[0]
 
 

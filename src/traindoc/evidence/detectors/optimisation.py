@@ -613,6 +613,12 @@ def detect_lr_too_high(run: Run) -> list[Finding]:
                 sym.append(late)
             strength = max(strength, LATE_CLIMB_STRENGTH if late is not None else 0.75)
         if lone_nan is not None:
+            if lone_nan[0] >= strength:
+                # nothing but the unexplained NaN speaks for the LR: a look-alike listing beside the op and fp16
+                # overflow (_unexplained_nan: "listed, never confirmed"), calibrated with the listings and kept below
+                # the report threshold (ranking.calibrate). Fitted on the cause's own curve it crossed 0.5 as the
+                # corpus grew (session 29: nine runs of other causes at 0.50-0.51, docs/diagnose.md)
+                nums["listing"] = True
             strength = max(strength, lone_nan[0])
     wide_top = LR_REFERENCE["unknown"][2] * 1.25
     if above and not named and all(c.value <= wide_top for c in above):
