@@ -198,3 +198,29 @@ def test_lightning_summary_size_is_read() -> None:
     assert sixteen_bit_weights(run) is not None
     run = load_run([REALLIB / "lightning-grad_accum_bug-s0" / "run"])
     assert run.meta["param_summary"]["size_mb"] == pytest.approx(0.023) and sixteen_bit_weights(run) is None
+
+
+HELD = Path(__file__).parent / "data" / "held_grad_norm"
+
+
+def test_phase_locked_folds_a_held_measurement_in_its_own_units() -> None:
+    """A correct Lightning manual-optimisation loop (accumulation 8, tests/userproj lightning_code after the
+    grad_accum_bug fix; the data folder's README) measures the grad norm once per update and logs it held at every
+    micro-batch, so every measurement sits at one phase of the 8-step cycle. Folded at any period, a 9-step one
+    swept the 80 updates in order and read the norm's slow drift (and each epoch's first, larger update: 63
+    micro-batches carry 7 into the next epoch) as the accumulation cycle at 0.65; that retrain failed its verify on
+    about 1 in 5 runs. Periods are now multiples of the held block: silent."""
+    run = load_run([HELD / "lightning_manual_accum"])
+    g = run.series("grad_norm")
+    assert g is not None and accumulation._held_block(g.finite()[1]) == 8
+    assert accumulation.detect_grad_norm_phase_locked(run) == []
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_phase_locked_still_reads_a_cycle_of_held_updates(seed: int) -> None:
+    """A buffer cleared every 4 updates while each one steps, measured once per update and held over 8 logged
+    micro-batches: the cycle is 4 x 8 = 32 logged steps and is still read."""
+    held = np.repeat(accum_norms(4, 90, seed), 8)
+    f = accumulation.detect_grad_norm_phase_locked(grad_run(held, 1))
+    assert f and f[0].numbers["period"] == 32
+    assert accumulation._held_block(held) == 8 and accumulation._held_block(accum_norms(4, 90, seed)) == 1

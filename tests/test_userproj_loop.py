@@ -50,8 +50,10 @@ def snapshot(folder: Path) -> dict[str, tuple[bytes, float]]:
 def check_loop(root: Path, run: str, fix: str | None = None, retrain_cmd: str | None = None) -> dict:
     before = snapshot(root / run)
     result = run_loop(root, run_dir=run, diagnose_paths=[run], retrain_timeout=600, fix=fix, retrain_cmd=retrain_cmd)
-    assert result["passed"], {k: result.get(k) for k in ("diagnosis", "changes", "plan_notes", "apply",
-                                                          "apply_reason", "retrain_exit", "retrain_tail", "verify")}
+    # a string: pytest prints it whole (a dict's repr is cut at ~240 characters, which hid the verify that failed)
+    assert result["passed"], json.dumps({k: result.get(k) for k in ("verify", "retrain_exit", "retrain_tail", "apply",
+                                                                     "apply_reason", "diagnosis", "changes",
+                                                                     "plan_notes")}, default=str)[:6000]
     assert snapshot(root / run) == before, "something wrote into the diagnosed run's folder"
     assert result["fixed_causes"] and all(c["gone"] for c in result["verify"]["causes"])
     assert {c["cause"] for c in result["verify"]["causes"]} >= set(result["fixed_causes"])

@@ -393,14 +393,15 @@ FOLD_MARGIN = 0.1  # and by 0.1 of correlation, so a value at the edge of the nu
 FOLD_RISE = 1.6
 
 
-def _fold_scores(st: np.ndarray, ranks: np.ndarray) -> tuple[np.ndarray, list[tuple[int, int]]]:
-    """Best correlation of the step's phase with each column of `ranks` (n x m), over periods and offsets."""
+def _fold_scores(st: np.ndarray, ranks: np.ndarray, unit: int = 1) -> tuple[np.ndarray, list[tuple[int, int]]]:
+    """Best correlation of the step's phase with each column of `ranks` (n x m), over periods (multiples of `unit`,
+    `_held_block`) and offsets."""
     span = float(st[-1] - st[0])
     rc = ranks - ranks.mean(axis=0)
     rn = np.linalg.norm(rc, axis=0)
     best = np.full(ranks.shape[1], -1.0)
     where: list[tuple[int, int]] = [(0, 0)] * ranks.shape[1]
-    for p in range(3, FOLD_MAX_PERIOD + 1):
+    for p in range(3 * unit, FOLD_MAX_PERIOD * unit + 1, unit):
         if span < FOLD_MIN_CYCLES * p:
             break
         ph = (st[None, :] - np.arange(p)[:, None]) % p  # (offsets x points)
@@ -429,14 +430,14 @@ FOLD_TREND = 3.0
 FOLD_DETREND_POINTS = 9
 
 
-def _fold(st: np.ndarray, v: np.ndarray, log_scale: bool) -> tuple[int, int, float, float, float] | None:
+def _fold(st: np.ndarray, v: np.ndarray, log_scale: bool, unit: int = 1) -> tuple[int, int, float, float, float] | None:
     """Period, offset, correlation, null best and the cycle's last-third / first-third rise of the best fold of `v`,
     or None when it does not beat its shuffled copies by FOLD_MARGIN or rises < FOLD_RISE (`log_scale`: `v` holds
-    log norms, the rise is exp of the difference of medians)."""
+    log norms, the rise is exp of the difference of medians). Periods are multiples of `unit` steps."""
     rng = np.random.default_rng(0)
     cols = [v] + [rng.permutation(v) for _ in range(FOLD_SHUFFLES)]
     ranks = np.stack([np.argsort(np.argsort(c, kind="stable"), kind="stable") for c in cols], axis=1).astype(float)
-    best, where = _fold_scores(st.astype(np.int64), ranks)
+    best, where = _fold_scores(st.astype(np.int64), ranks, unit)
     if best[0] < float(best[1:].max()) + FOLD_MARGIN:
         return None
     p, o = where[0]
@@ -460,6 +461,22 @@ def _distinct(st: np.ndarray, v: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     keep = np.ones(v.size, dtype=bool)
     keep[1:] = v[1:] != v[:-1]
     return st[keep], v[keep]
+
+
+# Held in blocks of b logged steps, a measurement is taken once per b micro-batches: once per optimiser step of a loop
+# that accumulates b of them, which is what a correct accumulation loop does (Lightning's manual optimisation logs
+# its on_before_optimizer_step norm so). A buffer cleared every c updates is then a cycle of c x b logged steps; any
+# other period is an alias: the measurements all sit at one phase of the micro-batch cycle, and a period of b + 1
+# steps sweeps them in order, so it folds the slow drift of an autocorrelated norm (the permutation test assumes
+# exchangeable points and fired on 2 of 10 correct Lightning runs at 9 steps for b = 8). b is the length most inner
+# runs of equal values have (the first and last may be cut by the log's ends), when at least half have it.
+def _held_block(v: np.ndarray) -> int:
+    bounds = np.concatenate(([0], np.flatnonzero(v[1:] != v[:-1]) + 1, [v.size]))
+    lens = np.diff(bounds)[1:-1]
+    if lens.size < FOLD_MIN_CYCLES:
+        return 1
+    b = int(np.median(lens))
+    return b if b >= 2 and float(np.mean(lens == b)) >= 0.5 else 1
 
 
 # A grad norm that follows the epoch (an unshuffled loader's fixed order of easy and hard batches, a short last
@@ -500,16 +517,18 @@ def detect_grad_norm_phase_locked(run: Run) -> list[Finding]:
     g = total_grad_norm(run)
     if g is None:
         return []
-    st, v = _distinct(*g.finite())
+    raw = g.finite()
+    unit = _held_block(raw[1])
+    st, v = _distinct(*raw)
     st, v = st[:FOLD_MAX_POINTS], v[:FOLD_MAX_POINTS]
     if v.size < FOLD_MIN_POINTS or float(v.min()) <= 0 or detect_zero_grad_sawtooth(run):
         return []
-    got = _fold(st, v, log_scale=False)
+    got = _fold(st, v, log_scale=False, unit=unit)
     detrended = False
     fifth = max(3, v.size // 5)
     drift = float(np.median(v[-fifth:])) / float(np.median(v[:fifth]))
     if got is None and (drift >= FOLD_TREND or drift <= 1 / FOLD_TREND):
-        got = _fold(st, _detrended(v), log_scale=True)
+        got = _fold(st, _detrended(v), log_scale=True, unit=unit)
         detrended = True
     if got is None:
         return []
