@@ -107,7 +107,6 @@ def still_improving(m: TaskMetric, since_step: int) -> tuple[float, float] | Non
     return None
 
 
-
 # An accuracy over an evaluation set of n examples moves in steps of 1/n, so a held-out accuracy whose every logged
 # value is a whole number of n-ths (to QUANT_TOL: a float32 of k/n is within ~1e-7 of it) shows the size of the set
 # it was measured on. Such a measurement has the binomial standard error sqrt(p (1 - p) / n) (Dietterich 1998,

@@ -79,9 +79,16 @@ def deepspeed_config(ctx: Context, read: Any = _ds_warmup) -> tuple[str, Any] | 
     """(path, what `read` finds) of the DeepSpeed JSON the next run loads: one the launch command names first, else
     the project's; never a file a run wrote."""
     loaded = launch_config_files(ctx.launch) if ctx.launch else []
-    for f in [*loaded, *ctx.config_files]:
-        if ctx.outputs is not None and ctx.outputs.contains(f):
-            continue
+    return _first_found(ctx, [f for f in [*loaded, *ctx.config_files] if not _run_wrote(ctx, f)], read)
+
+
+def _run_wrote(ctx: Context, f: str) -> bool:
+    return ctx.outputs is not None and ctx.outputs.contains(f)
+
+
+def _first_found(ctx: Context, files: list[str], read: Any) -> tuple[str, Any] | None:
+    """(path, what `read` finds) of the first of `files` it finds something in; unreadable files are skipped."""
+    for f in files:
         try:
             n = read(f, ctx.ws.text(f))
         except (OSError, UnicodeDecodeError):
@@ -283,20 +290,14 @@ def _drop_scheduler_block(ctx: Context, rc: dict[str, Any], path: str, why: str)
 def _manual_for_run_copy(ctx: Context) -> None:
     """Only a copy a run wrote holds DeepSpeed's scheduler (the JSON its launch loaded is not in the project): that
     copy is never edited, and the plan says what to change where training is launched."""
-    for f in ctx.config_files:
-        if ctx.outputs is None or not ctx.outputs.contains(f):
-            continue
-        try:
-            sched = _ds_schedule(f, ctx.ws.text(f))
-        except (OSError, UnicodeDecodeError):
-            continue
-        if sched is not None:
-            ctx.ws.notes.append(
-                f"scheduler_misuse: DeepSpeed's {sched.get('type') or 'LR'} scheduler is recorded only in "
-                f"{rel(ctx, f)}, a file the run wrote (not edited); in the DeepSpeed JSON you launch with, set "
-                "scheduler.params.warmup_num_steps to ~5% of the run and total_num_steps to its length (\"auto\" "
-                "for both under the HF Trainer, with its warmup_steps set where training is launched)")
-            return
+    found = _first_found(ctx, [f for f in ctx.config_files if _run_wrote(ctx, f)], _ds_schedule)
+    if found is not None:
+        f, sched = found
+        ctx.ws.notes.append(
+            f"scheduler_misuse: DeepSpeed's {sched.get('type') or 'LR'} scheduler is recorded only in "
+            f"{rel(ctx, f)}, a file the run wrote (not edited); in the DeepSpeed JSON you launch with, set "
+            "scheduler.params.warmup_num_steps to ~5% of the run and total_num_steps to its length (\"auto\" "
+            "for both under the HF Trainer, with its warmup_steps set where training is launched)")
 
 
 def deepspeed_schedule(ctx: Context, rc: dict[str, Any]) -> bool:

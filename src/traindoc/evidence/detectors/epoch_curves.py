@@ -60,7 +60,6 @@ from traindoc.ingest.model import ConfigValue, Run, Series
 # fall >= 10x to under the bound: a per-sample cross-entropy comes back to a classifier's range; the healthy
 # real-world runs with such losses fall 3-6x over their whole run (paddleocr-handwriting 22.9 -> 3.9, espnet 252
 # -> 91) and stay at their scale.
-ANY_LABELS_NATS = ANY_VOCAB_NATS
 BLOWUP_FALL = 10.0
 BLOWUP_STRENGTH = 0.5  # the textbook reading, not confirmed alone: grad_explosion and a missing zero_grad read alike
 # A blow-up inside the first logged interval puts a spike in that interval's mean; once the weights are back, the next
@@ -145,7 +144,7 @@ EPOCH_FROZEN_DIGITS = 4
 EPOCH_FROZEN_TRAIN_SHARE = 0.75
 
 # A cross-entropy is the mean of -ln p(true class). When the loss equals (1 - accuracy) x c, the correctly classified
-# samples cost ~0 and every misclassified one costs c nats. c >= ln 1e6 = 13.8 (ANY_LABELS_NATS) means each error
+# samples cost ~0 and every misclassified one costs c nats. c >= ln 1e6 = 13.8 (ANY_VOCAB_NATS) means each error
 # gives its true class <= 1e-6: the outputs are hard 0/1, a saturated sigmoid or softmax. Keras and TF compute the
 # cross-entropy on probabilities clipped to [eps, 1 - eps] (backend.epsilon() = 1e-7: c = 16.12; float32's 2^-23:
 # 15.94; Keras 0.x's 1e-15: 34.54), and the clip's gradient is 0 outside that range, so such an output gets no
@@ -155,7 +154,7 @@ EPOCH_FROZEN_TRAIN_SHARE = 0.75
 # within 1 % at every one of them (the 4-decimal rounding of a loss >= 0.5 moves it by < 0.02 %). The mechanism is
 # certain, its origin is not (an output ReLU that died, a blow-up that saturated the logits, inputs that push the
 # pre-activation off the scale), so dead_units is reported at 0.6 and the origins are listed below it.
-SATURATED_NATS = ANY_LABELS_NATS
+SATURATED_NATS = ANY_VOCAB_NATS
 SATURATED_MAX_NATS = 37.0
 SATURATED_MIN_POINTS = 3
 SATURATED_SPREAD = 2e-3
@@ -205,16 +204,16 @@ def detect_first_loss_blowup(run: Run) -> list[Finding]:
     if loss is None:
         return []
     st, v = loss.finite()
-    if v.size < 3 or not (v[0] > ANY_LABELS_NATS and float(v[0]) == float(v.max())):
+    if v.size < 3 or not (v[0] > ANY_VOCAB_NATS and float(v[0]) == float(v.max())):
         return []
     j = int(np.argmin(v))
     low = float(v[j])
-    if low <= 0 or v[0] / low < BLOWUP_FALL or low >= ANY_LABELS_NATS:
+    if low <= 0 or v[0] / low < BLOWUP_FALL or low >= ANY_VOCAB_NATS:
         return []
     head = v[:STEADY_POINTS]
     if bool(np.all(head[1:] > STEADY_KEEP * head[:-1])) and _accuracy_learned(run) >= STEADY_LEARNED:
         return []  # a steady fall from a large start while the task improves: the objective's scale, not a blow-up
-    ev = [f"the first logged loss is {fmt(float(v[0]))} at step {int(st[0])}, above ln 1e6 = {ANY_LABELS_NATS:.1f} "
+    ev = [f"the first logged loss is {fmt(float(v[0]))} at step {int(st[0])}, above ln 1e6 = {ANY_VOCAB_NATS:.1f} "
           f"nats, where no fresh classifier's cross-entropy starts: the loss went far above its starting point "
           f"within the first logged interval {cite_series(loss)}",
           f"it then fell {v[0] / low:.3g}x to {fmt(low)} by step {int(st[j])}, back in a classifier's range: the "
@@ -470,7 +469,7 @@ def _saturated_output(run: Run) -> Saturated | None:
           f"from step {int(st[j])} to {int(st[-1])} ({lv.size - j} points) {cite_series(loss)} {cite_series(acc)}",
           f"loss / (1 - accuracy) = {cm:.4g} nats at each of them: the correct predictions cost ~0 and every wrong "
           f"one costs {cm:.4g} nats, a probability of {math.exp(-cm):.1g} on the true class (>= ln 1e6 = "
-          f"{ANY_LABELS_NATS:.1f}): the outputs are hard 0/1, the sigmoid or softmax is saturated",
+          f"{ANY_VOCAB_NATS:.1f}): the outputs are hard 0/1, the sigmoid or softmax is saturated",
           "Keras and TF clip the probabilities inside the cross-entropy (eps 1e-7: 16.1 nats), and the clip passes "
           "no gradient: the output cannot leave saturation, which is why nothing moves"]
     return Saturated(int(st[j]), ev, {"nats_per_error": cm, "frozen_points": int(lv.size - j),
@@ -497,7 +496,7 @@ def _saturated_at_chance(run: Run, loss: Series, acc: Series, st: np.ndarray, lv
           f"{int(st[-1])} ({lv.size - j} points) {cite_series(loss)} {cite_series(acc)}",
           f"loss / (1 - accuracy) = {cm:.4g} nats at each of them: the correct predictions cost ~0 and every wrong "
           f"one costs {cm:.4g} nats, a probability of {math.exp(-cm):.1g} on the true class (>= ln 1e6 = "
-          f"{ANY_LABELS_NATS:.1f}): the outputs are hard 0/1, the sigmoid or softmax is saturated",
+          f"{ANY_VOCAB_NATS:.1f}): the outputs are hard 0/1, the sigmoid or softmax is saturated",
           f"hard outputs that score no better than a guess over {k} classes: the loss sits {over:.3g}x above "
           f"chance ln({k}) = {math.log(k):.3g}, and Keras and TF clip the probabilities inside the cross-entropy "
           "(eps 1e-7: 16.1 nats), a clip that passes no gradient: the run does not learn"]
@@ -617,7 +616,7 @@ def detect_epoch_spike(run: Run) -> list[Finding]:
         return []
     for j in range(1, v.size - 1):
         base = float(v[j - 1])
-        if (base >= ANY_LABELS_NATS or v[j] < SPIKE_JUMP * base or v[j] <= v[0]
+        if (base >= ANY_VOCAB_NATS or v[j] < SPIKE_JUMP * base or v[j] <= v[0]
                 or base > 1.5 * float(v[:j].min())):
             continue  # not from a stable level at the run's best so far (a climb or a blow-up is read elsewhere)
         later = v[j + 1:]
@@ -649,7 +648,7 @@ def _climb(v: np.ndarray) -> tuple[int, int] | None:
     seg = v[i:p + 1]
     ratios = seg[1:] / seg[:-1]
     tail = v[-max(2, int(math.ceil(CLIMB_TAIL * v.size))):]
-    if (p - i < CLIMB_MIN_EPOCHS or v[i] >= ANY_LABELS_NATS or v[p] < CLIMB_FACTOR * v[i]
+    if (p - i < CLIMB_MIN_EPOCHS or v[i] >= ANY_VOCAB_NATS or v[p] < CLIMB_FACTOR * v[i]
             or float((ratios > 1).mean()) < CLIMB_RISE_SHARE or float(ratios.max()) >= CLIMB_MAX_JUMP
             or float(np.median(tail)) < CLIMB_FACTOR * v[i]):
         return None
@@ -702,7 +701,7 @@ def _sane_start(run: Run, step: float, value: float) -> str:
     within SANE_EPOCH_OVER_HELDOUT of the held-out loss scored at the end of the same logged interval."""
     if not value > 0:
         return ""
-    if value < ANY_LABELS_NATS:
+    if value < ANY_VOCAB_NATS:
         return "a loss in a classifier's range"
     # a test split scored each epoch counts too, even where too few of its points are finite to be published as the
     # run's held-out curve (Run._test_split_as_heldout): one value at the same step is all the scale needs
