@@ -1398,6 +1398,31 @@ def test_perfect_overlap_silent_on_a_real_segmentation_score() -> None:
     assert data.detect_perfect_overlap(make_run()) == []
 
 
+def _pixel_accuracy_run(acc: list[float], name: str = "decode.acc_seg") -> Run:
+    """An mmseg-style training log: decode.loss_ce and decode.acc_seg (percent) every 50 iterations from 1100."""
+    run = Run()
+    st = 1100 + np.arange(len(acc)) * 50
+    run.add_series(Series("loss", st, np.geomspace(0.0045, 0.0001, st.size), "run/train.log"))
+    run.add_series(Series(name, st, np.array(acc), "run/train.log", name))
+    return run.finalize()
+
+
+def test_perfect_overlap_fires_on_a_training_pixel_accuracy_at_100_throughout() -> None:
+    f = fire(data.detect_perfect_overlap, _pixel_accuracy_run([100.0] * 6))
+    assert f.cause == "data_pipeline_bug" and f.step == 1100 and f.strength >= 0.5
+    assert f.numbers["metric"] == "decode.acc_seg"
+    f = fire(data.detect_perfect_overlap, _pixel_accuracy_run([1.0, 1.0, 1.0], "pixel_accuracy"))
+    assert f.numbers["top"] == 1.0
+
+
+def test_perfect_overlap_silent_on_a_real_or_short_training_pixel_accuracy() -> None:
+    assert data.detect_perfect_overlap(_pixel_accuracy_run([97.4, 97.3, 97.9, 97.6])) == []  # a real mask set
+    assert data.detect_perfect_overlap(_pixel_accuracy_run([99.98, 100.0, 100.0, 100.0])) == []  # not every window
+    assert data.detect_perfect_overlap(_pixel_accuracy_run([100.0, 100.0])) == []  # too few windows
+    # a classifier's training accuracy at 100 is a memorised training set, not this rule's picture
+    assert data.detect_perfect_overlap(_pixel_accuracy_run([100.0] * 6, "acc")) == []
+
+
 def test_curriculum_shock_fires_at_the_boundary() -> None:
     a = healthy_arrays()
     a["loss"][500:] *= 1.8  # the new stage never recovers

@@ -707,10 +707,19 @@ def _box_terms_zero(run: Run) -> Finding | None:
 
 # A held-out overlap score (mIoU, IoU, Dice: mmseg's val_mIoU, segmentation_models' val_dice) by name
 _HELDOUT_OVERLAP = re.compile(r"^(?:eval|val|valid|validation|test|dev)[_ /.-]?\w*(?:iou|dice)\w*$", re.IGNORECASE)
+# A segmentation pixel accuracy by name, on any split: mmseg's decode.acc_seg / aux.acc_seg (the mean over a logging
+# window of the pixels predicted right), pixel_accuracy, pixAcc. A classifier's acc is not one: a model that has
+# memorised its training images scores 100 % on them per image, but a pixel accuracy of exactly 100 needs every
+# boundary pixel of every mask in the window right.
+_PIXEL_ACCURACY = re.compile(r"(?:^|[_/ .-])(?:acc_seg|pixel_?acc(?:uracy)?|pix_?acc)$", re.IGNORECASE)
+# Logged points a training pixel accuracy must hold at its top: one window at 100 may be one that held no boundary at
+# all; three in a row, each a mean over its window's batches, do not (ZERO_EARLY_POINTS's reasoning).
+PERFECT_PIXEL_POINTS = 3
 
 
 def detect_perfect_overlap(run: Run) -> list[Finding]:
-    """A held-out segmentation overlap score (IoU, Dice) exactly at its top (100 % or 1.0) at every evaluation.
+    """A held-out segmentation overlap score (IoU, Dice) exactly at its top (100 % or 1.0) at every evaluation, or a
+    segmentation pixel accuracy (acc_seg, pixel_accuracy) at its top at every one of >= PERFECT_PIXEL_POINTS points.
 
     Predicted masks never match real annotations at every boundary pixel (annotators themselves disagree there), so
     a perfect overlap to every digit printed says the targets hold one class only: every mask is background (label
@@ -732,6 +741,27 @@ def detect_perfect_overlap(run: Run) -> list[Finding]:
               "values the loader reads (0/255 vs 0/1, an ignore index that swallows the foreground)"]
         return [Finding("detect_perfect_overlap", "data_pipeline_bug", 0.6,
                         "a perfect held-out overlap: the targets hold one class only", ev, int(st[0]),
+                        {"metric": name, "top": top})]
+    # The same fact on the training side: a segmentation pixel accuracy exactly at its top at every logged window
+    # (>= PERFECT_PIXEL_POINTS). Each point averages the pixels of every mask in its window, so 100 to every printed
+    # digit, window after window, says no mask holds a pixel the model gets wrong: every pixel one class.
+    for name, s in sorted(run.metrics.items()):
+        if not _PIXEL_ACCURACY.search(name.strip()):
+            continue
+        st, v = s.finite()
+        if v.size < PERFECT_PIXEL_POINTS or v.size < len(s):
+            continue
+        top = 100.0 if float(v.max()) > 1.0 else 1.0
+        if not np.all(v == top):
+            continue
+        ev = [f"{name} is exactly {fmt(top)} at all {v.size} logged point(s) from step {int(st[0])} "
+              f"{cite_series(s)}: each is a mean over the masks of its logging window, and no real segmentation "
+              f"gets every boundary pixel of every mask right window after window",
+              "a perfect pixel accuracy means the targets hold one class only (every mask background): check the "
+              "label values the loader reads (0/255 vs 0/1, reduce_zero_label, an ignore index that swallows the "
+              "foreground)"]
+        return [Finding("detect_perfect_overlap", "data_pipeline_bug", 0.6,
+                        "a perfect training pixel accuracy: the targets hold one class only", ev, int(st[0]),
                         {"metric": name, "top": top})]
     return []
 
