@@ -519,6 +519,18 @@ def detect_lr_too_high(run: Run) -> list[Finding]:
         # "loss stuck well above what the model reaches at a normal LR" (docs/causes.md)
         sym.append(f"loss decreased only {max(prog, 0):.1%} over the run {cite_series(loss_s)}")
         sev = 0.5
+    if above and not sym and loss_s is None:
+        # no loss logged, only an accuracy that never leaves chance (not_learning.never_learned: a constant one, or
+        # one at ~1/k at every evaluation): the same stuck run as above, seen through its predictions; an LR far
+        # above its range is the first reading of a run that never learns (the flat row of docs/diagnose.md, "Runs
+        # that do not learn"), weighed as the stuck loss is
+        from traindoc.evidence.detectors.not_learning import never_learned  # not_learning imports this module
+
+        nl = never_learned(run)
+        if nl is not None and nl.k_source == "accuracy":
+            sym.append(f"{nl.evidence[0]}: the run never left chance")
+            sev = 0.5
+            first = nl.first_step if first is None else min(first, nl.first_step)
     ev: list[str] = []
     sites = []
     ratio = 0.0

@@ -14,6 +14,12 @@ Three shapes count, each read from the parsed call (`ast`, never evaluated):
   count as `epochs`;
 - an optimiser built with a literal LR (`optim.SGD(params, lr=1e-2)`, `keras.optimizers.SGD(learning_rate=1e-3)`):
   its LR keyword and the optimiser's name as `optimizer`;
+- the `SGD` method of Michael Nielsen's `network.py` / `network2.py` (the NumPy networks of *Neural Networks and
+  Deep Learning*, widely copied): `net.SGD(training_data, epochs, mini_batch_size, eta, ...)`, its leading positional
+  arguments read as `epochs`, `batch_size` and `lr`, the optimiser as `sgd` (the method is plain mini-batch SGD).
+  Told apart from an optimiser class named SGD (`torch.optim.SGD(params, lr, momentum, ...)`) by its shape: at least
+  four positional arguments, the first not a literal (the data), the second and third whole numbers >= 1 (an epoch
+  count and a batch size; torch's second is the LR and its third a momentum below 1), the fourth a positive literal;
 - any other call with a literal learning-rate keyword (`training_loop(n_epochs=100, learning_rate=1e-4, ...)`):
   that keyword and the call's other literal numeric keywords (epochs, batch size, momentum, ...).
 A value that is not a literal number (a variable, an expression) is not read: the call does not say it.
@@ -47,7 +53,7 @@ _OPTIMISERS = {"sgd": "sgd", "adam": "adam", "adamw": "adamw", "rmsprop": "rmspr
                "lion": "lion", "adafactor": "adafactor"}
 # cheap test before parsing, so a metric line (`epoch 1 lr=0.001 loss=2.3`) never reaches ast.parse: a fit-family
 # name called, or an LR keyword inside the parentheses of a call (`name(... lr=`)
-_HINT = re.compile(r"\b(?:fit(?:_one_cycle|_flat_cos|_sgdr)?|fine_tune)\s*\(|\w\s*\([^()]*(?:\([^()]*\)[^()]*)*"
+_HINT = re.compile(r"\b(?:fit(?:_one_cycle|_flat_cos|_sgdr)?|fine_tune|SGD)\s*\(|\w\s*\([^()]*(?:\([^()]*\)[^()]*)*"
                    r"\b(?:learning_rate|lr|max_lr|lr_max|base_lr|peak_lr|init_lr|initial_lr)\s*=")
 _PROMPT = re.compile(r"^\s*(?:>>>|\.\.\.|In \[\d*\]:)?\s*")
 MAX_CHARS = 2000  # a launch call is one line or a few; a longer text is not one (and ast.parse stays cheap)
@@ -91,9 +97,27 @@ def _old_fit_order(args: list[ast.expr]) -> bool:
     return not isinstance(first, int) and isinstance(second, int)
 
 
+def _nielsen_sgd(call: ast.Call) -> list[tuple[str, str]]:
+    """`net.SGD(training_data, epochs, mini_batch_size, eta, ...)` of Nielsen's network.py (module docstring); [] for
+    a call of any other shape."""
+    if len(call.args) < 4 or _literal(call.args[0]) is not None:
+        return []
+    epochs, batch, eta = (_literal(a) for a in call.args[1:4])
+    if not (isinstance(epochs, int) and epochs >= 1 and isinstance(batch, int) and batch >= 1):
+        return []
+    if eta is None or eta <= 0:
+        return []
+    # the method is plain mini-batch SGD (no momentum): its name is the optimiser's
+    return [("optimizer", "sgd"), ("epochs", _text(epochs)), ("batch_size", _text(batch)), ("lr", _text(eta))]
+
+
 def _call_pairs(call: ast.Call) -> list[tuple[str, str]]:
     name = _name(call.func)
     pairs: list[tuple[str, str]] = []
+    if name == "SGD" and isinstance(call.func, ast.Attribute):
+        nielsen = _nielsen_sgd(call)
+        if nielsen:
+            return nielsen
     if name in _FASTAI:
         params = _FASTAI[name]
         if name == "fit" and _old_fit_order(call.args):
