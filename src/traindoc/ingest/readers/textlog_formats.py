@@ -2919,6 +2919,7 @@ FORMATS: list[Format] = [
     Format("gan_pair", _own_module("_gan_pair_print", "parse_gan_pair"), counter_prefix=True),
     Format("tslib_epoch", _own_module("_tslib_epoch", "parse_tslib_epoch")),
     Format("epoch_banner_error", _own_module("_epoch_banner_error", "parse_epoch_banner_error")),
+    Format("epoch_running", _own_module("_epoch_running_print", "parse_epoch_running")),
     Format("rl_episode_print", _own_module("_rl_episode_print", "parse_rl_episode_print")),
     Format("dlrm", _own_module("_dlrm_console", "parse_dlrm")),
     Format("speechbrain_train_log", _own_module("_speechbrain_train_log", "parse_speechbrain_train_log")),
