@@ -277,6 +277,26 @@ def test_memorised_noise_labels_silent_when_something_transfers_or_nothing_is_fi
     assert nl.detect_memorised_noise_labels(with_evals(collapsed, held, acc))[0].strength < 0.5
 
 
+def test_memorised_noise_labels_fire_when_the_heldout_loss_climbs_from_chance():
+    """Memorised random labels turn confidently wrong on held-out data: the held-out loss rises from ln k to 3 x ln k
+    while the held-out accuracy stays at 1/k (chance read from the held-out loss's first, lowest evaluation)."""
+    train, _, acc = memorising(10, seed=2)
+    climbing = math.log(10) * np.linspace(1.003, 3.0, EVALS.size)
+    (f,) = nl.detect_memorised_noise_labels(with_evals(train, climbing, acc))
+    assert f.cause == "data_pipeline_bug" and f.step == int(EVALS[0]) and f.strength >= 0.6
+    assert abs(f.numbers["chance_level"] - math.log(10)) < 1e-9
+
+
+def test_memorised_noise_labels_silent_when_the_climb_starts_under_chance_or_accuracy_transfers():
+    train, _, acc = memorising(10, seed=2)
+    # the held-out loss starts half way under ln 10 (no chance level k fits it) before it climbs: something transferred
+    off_chance = math.log(10) * np.linspace(0.5, 3.0, EVALS.size)
+    assert nl.detect_memorised_noise_labels(with_evals(train, off_chance, acc)) == []
+    climbing = math.log(10) * np.linspace(1.003, 3.0, EVALS.size)
+    learns = np.linspace(0.1, 0.6, EVALS.size)  # overfitting: the held-out accuracy left chance first
+    assert nl.detect_memorised_noise_labels(with_evals(train, climbing, learns)) == []
+
+
 def test_an_output_constant_for_every_input_reads_as_dead_units():
     """A loss pinned at ln 2 to the printed digits: the output ignores the input. Frozen random weights leave a loss
     that varies batch to batch (crossed off); labels detached from their inputs converge to the label marginal, a

@@ -37,6 +37,24 @@ def test_optimiser_and_keyword_calls():
     assert source_calls(text) == [(1, [("n_epochs", "100"), ("learning_rate", "0.0001")])]
 
 
+def test_optimiser_lr_by_position_and_keras_compile_fit():
+    """Keras and optax take the LR first (`RMSprop(1e-6)`), torch.optim second after the parameters; Keras's
+    `compile(optimizer="rmsprop")` names the optimiser; Keras's `fit(x, y, epochs=..., batch_size=...)` is not
+    fastai's fit (no fastai default optimiser is implied)."""
+    assert call_config("model.compile(optimizer=keras.optimizers.RMSprop(1e-6), loss='mse')") == [
+        ("optimizer", "rmsprop"), ("learning_rate", "1e-06")]
+    assert call_config("opt = optax.adam(1e-3)") == [("optimizer", "adam"), ("learning_rate", "0.001")]
+    assert call_config("opt = optim.SGD(model.parameters(), 0.1, momentum=0.9)") == [
+        ("optimizer", "sgd"), ("lr", "0.1")]
+    assert call_config("model.compile(optimizer='rmsprop', loss='binary_crossentropy')") == [("optimizer", "rmsprop")]
+    assert call_config("model.fit(x_train, y_train, epochs=10, batch_size=128, validation_split=0.2)") == [
+        ("epochs", "10"), ("batch_size", "128")]
+    # silent: an optimiser built from a variable LR, a non-positive literal, a compile with an optimiser object
+    assert call_config("opt = keras.optimizers.Adam(lr_schedule)") is None
+    assert call_config("opt = optim.SGD(params, 0)") is None
+    assert call_config("model.compile(optimizer=opt, loss='mse')") is None
+
+
 def test_silent_on_metrics_and_non_literal_values():
     assert call_config("epoch 1 lr=0.001 loss=2.30") is None  # a metric line is not Python
     assert call_config("lr = 0.01") is None  # an assignment, no call

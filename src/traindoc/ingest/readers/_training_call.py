@@ -13,7 +13,9 @@ Three shapes count, each read from the parsed call (`ast`, never evaluated):
   `slice(x)` as `x`. The LR is recorded under the name fastai gives it (lr, max_lr, lr_max, base_lr), the epoch
   count as `epochs`;
 - an optimiser built with a literal LR (`optim.SGD(params, lr=1e-2)`, `keras.optimizers.SGD(learning_rate=1e-3)`):
-  its LR keyword and the optimiser's name as `optimizer`;
+  its LR keyword and the optimiser's name as `optimizer`; or the LR passed by position where the library's
+  signature puts it: first in Keras and optax (`keras.optimizers.RMSprop(1e-6)`, `optax.adam(1e-3)`: recorded as
+  `learning_rate`), second after the parameters in torch.optim (`optim.SGD(model.parameters(), 0.1)`: `lr`);
 - the `SGD` method of Michael Nielsen's `network.py` / `network2.py` (the NumPy networks of *Neural Networks and
   Deep Learning*, widely copied): `net.SGD(training_data, epochs, mini_batch_size, eta, ...)`, its leading positional
   arguments read as `epochs`, `batch_size` and `lr`, the optimiser as `sgd` (the method is plain mini-batch SGD).
@@ -51,10 +53,16 @@ _LR_KEYWORDS = ("learning_rate", "lr", "max_lr", "lr_max", "base_lr", "peak_lr",
 _OPTIMISERS = {"sgd": "sgd", "adam": "adam", "adamw": "adamw", "rmsprop": "rmsprop", "adagrad": "adagrad",
                "adadelta": "adadelta", "adamax": "adamax", "nadam": "nadam", "radam": "radam", "lamb": "lamb",
                "lion": "lion", "adafactor": "adafactor"}
+# keywords of Keras's Model.fit that no fastai fit-family method takes
+_KERAS_FIT_ONLY = frozenset({"x", "y", "batch_size", "validation_split", "validation_data", "verbose",
+                             "steps_per_epoch", "validation_steps", "initial_epoch", "class_weight", "sample_weight",
+                             "shuffle", "validation_freq"})
 # cheap test before parsing, so a metric line (`epoch 1 lr=0.001 loss=2.3`) never reaches ast.parse: a fit-family
 # name called, or an LR keyword inside the parentheses of a call (`name(... lr=`)
 _HINT = re.compile(r"\b(?:fit(?:_one_cycle|_flat_cos|_sgdr)?|fine_tune|SGD)\s*\(|\w\s*\([^()]*(?:\([^()]*\)[^()]*)*"
                    r"\b(?:learning_rate|lr|max_lr|lr_max|base_lr|peak_lr|init_lr|initial_lr)\s*=")
+# an optimiser class called (its LR may be positional, with no keyword for _HINT to see)
+_OPT_HINT = re.compile(r"\b(?:" + "|".join(_OPTIMISERS) + r")\s*\(|\bcompile\s*\(|\bfit\s*\(", re.IGNORECASE)
 _PROMPT = re.compile(r"^\s*(?:>>>|\.\.\.|In \[\d*\]:)?\s*")
 MAX_CHARS = 2000  # a launch call is one line or a few; a longer text is not one (and ast.parse stays cheap)
 MAX_PAIRS = 50
@@ -111,6 +119,20 @@ def _nielsen_sgd(call: ast.Call) -> list[tuple[str, str]]:
     return [("optimizer", "sgd"), ("epochs", _text(epochs)), ("batch_size", _text(batch)), ("lr", _text(eta))]
 
 
+def _keras_fit(call: ast.Call) -> list[tuple[str, str]] | None:
+    """Keras's `model.fit(x, y, epochs=10, batch_size=128, validation_split=0.2)` shares fastai's method name: a
+    keyword only Keras's fit takes tells it apart (its literal epochs / batch size are read, no fastai default)."""
+    kws = {kw.arg for kw in call.keywords}
+    if not kws & _KERAS_FIT_ONLY:
+        return None
+    out = []
+    for kw in call.keywords:
+        v = _literal(kw.value) if kw.arg in ("epochs", "batch_size") else None
+        if kw.arg is not None and v is not None:
+            out.append((kw.arg, _text(v)))
+    return out
+
+
 def _call_pairs(call: ast.Call) -> list[tuple[str, str]]:
     name = _name(call.func)
     pairs: list[tuple[str, str]] = []
@@ -118,6 +140,14 @@ def _call_pairs(call: ast.Call) -> list[tuple[str, str]]:
         nielsen = _nielsen_sgd(call)
         if nielsen:
             return nielsen
+    if name == "fit" and (keras := _keras_fit(call)) is not None:
+        return keras
+    if name == "compile":
+        # Keras's `model.compile(optimizer="rmsprop")`: the optimiser named by its string, at Keras's default LR
+        opt = [kw.value.value for kw in call.keywords if kw.arg == "optimizer" and isinstance(kw.value, ast.Constant)
+               and isinstance(kw.value.value, str)]
+        if opt and opt[0].lower() in _OPTIMISERS:
+            return [("optimizer", _OPTIMISERS[opt[0].lower()])]
     if name in _FASTAI:
         params = _FASTAI[name]
         if name == "fit" and _old_fit_order(call.args):
@@ -139,6 +169,9 @@ def _call_pairs(call: ast.Call) -> list[tuple[str, str]]:
         return pairs
     lr = [(kw.arg, _literal(kw.value)) for kw in call.keywords if kw.arg in _LR_KEYWORDS]
     lr = [(k, v) for k, v in lr if k is not None and v is not None]
+    if not lr and name.lower() in _OPTIMISERS:
+        pos = _positional_lr(call)
+        return [("optimizer", _OPTIMISERS[name.lower()]), pos] if pos is not None else []
     if not lr:
         return []
     if name.lower() in _OPTIMISERS:
@@ -148,6 +181,18 @@ def _call_pairs(call: ast.Call) -> list[tuple[str, str]]:
         if kw.arg is not None and v is not None:
             pairs.append((kw.arg, _text(v)))
     return pairs
+
+
+def _positional_lr(call: ast.Call) -> tuple[str, str] | None:
+    """The LR an optimiser constructor takes by position: a literal first argument is Keras's / optax's
+    `learning_rate`; a literal second argument after a non-literal first (the parameters) is torch.optim's `lr`."""
+    if not call.args:
+        return None
+    first = _literal(call.args[0])
+    if first is not None:
+        return ("learning_rate", _text(first)) if first > 0 else None
+    second = _literal(call.args[1]) if len(call.args) > 1 else None
+    return ("lr", _text(second)) if second is not None and second > 0 else None
 
 
 def _parse(src: str) -> ast.AST | None:
@@ -174,7 +219,7 @@ def _tree_calls(tree: ast.AST) -> list[tuple[int, list[tuple[str, str]]]]:
 
 def call_config(text: str) -> list[tuple[str, str]] | None:
     """(key, value text) pairs of a training call on this line, or None when the line holds none."""
-    if len(text) > MAX_CHARS or _HINT.search(text) is None:
+    if len(text) > MAX_CHARS or (_HINT.search(text) is None and _OPT_HINT.search(text) is None):
         return None
     tree = _parse(_PROMPT.sub("", text, count=1).strip())
     pairs = [p for _, ps in _tree_calls(tree) for p in ps] if tree is not None else []
@@ -183,7 +228,7 @@ def call_config(text: str) -> list[tuple[str, str]] | None:
 
 def source_calls(text: str) -> list[tuple[int, list[tuple[str, str]]]]:
     """Training calls of a whole file that parses as Python (a call spread over lines is one), by line."""
-    if _HINT.search(text) is None:
+    if _HINT.search(text) is None and _OPT_HINT.search(text) is None:
         return []
     tree = _parse(text)
     return _tree_calls(tree) if tree is not None else []

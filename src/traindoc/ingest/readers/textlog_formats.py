@@ -2920,6 +2920,7 @@ FORMATS: list[Format] = [
     Format("tslib_epoch", _own_module("_tslib_epoch", "parse_tslib_epoch")),
     Format("epoch_banner_error", _own_module("_epoch_banner_error", "parse_epoch_banner_error")),
     Format("nielsen_network", _own_module("_nielsen_network_print", "parse_nielsen_network")),
+    Format("epoch_running", _own_module("_epoch_running_print", "parse_epoch_running")),
     Format("rl_episode_print", _own_module("_rl_episode_print", "parse_rl_episode_print")),
     Format("dlrm", _own_module("_dlrm_console", "parse_dlrm")),
     Format("speechbrain_train_log", _own_module("_speechbrain_train_log", "parse_speechbrain_train_log")),
