@@ -53,8 +53,9 @@ def test_the_print_is_read_only_whole_counted_up_and_within_its_total():
 def test_the_sgd_call_is_read_by_its_shape_and_torch_sgd_is_not():
     assert call_config(">>> net.SGD(training_data, 30, 10, 3.0, test_data=test_data)") == [
         ("optimizer", "sgd"), ("epochs", "30"), ("batch_size", "10"), ("lr", "3.0")]
-    assert call_config("opt = torch.optim.SGD(model.parameters(), 0.1, 0.9)") is None  # LR second, momentum third
-    assert call_config("opt = optim.SGD(model.parameters(), 1, 0, 0, 1e-4)") is None  # momentum 0 is no batch size
+    # torch's SGD: the LR second and momentum third, read as torch's positional LR, never as Nielsen's epochs/batch
+    assert call_config("opt = torch.optim.SGD(model.parameters(), 0.1, 0.9)") == [("optimizer", "sgd"), ("lr", "0.1")]
+    assert call_config("opt = optim.SGD(model.parameters(), 1, 0, 0, 1e-4)") == [("optimizer", "sgd"), ("lr", "1")]
     assert call_config("net.SGD(data, 30, 10, lr)") is None  # the rate is not a literal
     assert call_config("torch.optim.SGD(model.parameters(), lr=0.1)") == [("optimizer", "sgd"), ("lr", "0.1")]
 
