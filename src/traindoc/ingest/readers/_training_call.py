@@ -105,14 +105,15 @@ def _old_fit_order(args: list[ast.expr]) -> bool:
     return not isinstance(first, int) and isinstance(second, int)
 
 
-def _nielsen_sgd(call: ast.Call) -> list[tuple[str, str]]:
-    """`net.SGD(training_data, epochs, mini_batch_size, eta, ...)` of Nielsen's network.py (module docstring); [] for
-    a call of any other shape."""
+def _nielsen_sgd(call: ast.Call) -> list[tuple[str, str]] | None:
+    """`net.SGD(training_data, epochs, mini_batch_size, eta, ...)` of Nielsen's network.py (module docstring); None
+    for a call of any other shape, [] for that shape with a rate that is not a positive literal (then nothing is read:
+    torch's positional reading would take the epoch count for an LR)."""
     if len(call.args) < 4 or _literal(call.args[0]) is not None:
-        return []
+        return None
     epochs, batch, eta = (_literal(a) for a in call.args[1:4])
     if not (isinstance(epochs, int) and epochs >= 1 and isinstance(batch, int) and batch >= 1):
-        return []
+        return None
     if eta is None or eta <= 0:
         return []
     # the method is plain mini-batch SGD (no momentum): its name is the optimiser's
@@ -138,7 +139,7 @@ def _call_pairs(call: ast.Call) -> list[tuple[str, str]]:
     pairs: list[tuple[str, str]] = []
     if name == "SGD" and isinstance(call.func, ast.Attribute):
         nielsen = _nielsen_sgd(call)
-        if nielsen:
+        if nielsen is not None:
             return nielsen
     if name == "fit" and (keras := _keras_fit(call)) is not None:
         return keras
