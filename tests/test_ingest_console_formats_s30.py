@@ -1,8 +1,8 @@
-"""Three console formats met in blind healthy real-world logs of unseen stacks (issue 8, session 30, g5), each read by
+"""Four console formats met in blind healthy real-world logs of unseen stacks (issue 8, session 30, g5), each read by
 its own module: a pandas DataFrame print, wrapped into column blocks (H2O-3's score_history(); _pandas_frame_print.py),
-SuperGradients' `SUMMARY OF EPOCH N` trees (_super_gradients_summary.py) and Ludwig's box-drawn epoch tables
-(_ludwig_console.py). Synthetic logs in each layout, the guards against other families' lines, and the corpus
-entries read as their formats."""
+SuperGradients' `SUMMARY OF EPOCH N` trees (_super_gradients_summary.py), Ludwig's box-drawn epoch tables
+(_ludwig_console.py) and Microsoft Recommenders' LightGCN epoch line (_recommenders_epoch.py). Synthetic logs in each
+layout, the guards against other families' lines, and the corpus entries read as their formats."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from textlog_support import write_run_dir
 from traindoc.ingest.loader import load_run
 from traindoc.ingest.readers._ludwig_console import parse_ludwig
 from traindoc.ingest.readers._pandas_frame_print import parse_pandas_frame
+from traindoc.ingest.readers._recommenders_epoch import parse_recommenders_epoch
 from traindoc.ingest.readers._super_gradients_summary import parse_super_gradients
 from traindoc.ingest.readers.textlog_formats import State
 
@@ -162,6 +163,32 @@ def test_ludwig_guards():
     assert parse_ludwig("│ train      │ 7.9026 │     0.3968 │", st) is None
 
 
+# --- Microsoft Recommenders (LightGCN) ------------------------------------------------------------------------------
+
+def test_recommenders_lightgcn_epoch_lines(tmp_path):
+    lines = []
+    for e in range(1, 11):
+        line = f"Epoch {e} (train)0.9s: train loss = {0.5 / e:.5f} = (mf){0.5 / e - 0.001:.5f} + (embed)0.00100"
+        if e % 5 == 0:
+            line = line.replace("s: train", "s + (eval)0.2s: train") + f", recall = {0.1 + e / 100:.5f}, ndcg = 0.35"
+        lines.append(line)
+    lines.append("Took 47.25114500336349 seconds for training.")
+    run = load_run([write_run_dir(tmp_path, "\n".join(lines) + "\n")])
+    steps, values = _steps(run, "loss")
+    assert steps == list(range(1, 11)) and values[0] == 0.5
+    assert _steps(run, "eval_recall") == ([5, 10], [0.15, 0.2])
+    assert _steps(run, "embed_loss")[1][0] == 0.001
+
+
+def test_recommenders_guards():
+    st = State()
+    assert parse_recommenders_epoch("Epoch 1 (train)0.9s: train loss = 0.47 = (mf)0.46 + (embed)0.01", st).step == 1
+    assert parse_recommenders_epoch("Epoch 2 (train)0.9s: train loss = 0.47", st) is None  # not the whole print
+    assert parse_recommenders_epoch("Epoch 2: train loss = 0.4 = (mf)0.39 + (embed)0.01", st) is None
+    assert parse_recommenders_epoch("Epoch 1 (train)0.9s: train loss = 0.3 = (mf)0.29 + (embed)0.01", st) is None
+    assert parse_recommenders_epoch("Epoch 5 (train)0.9s: train loss = 0.3 = (mf)0.29 + (embed)0.01", st) is None
+
+
 # --- the corpus entries ---------------------------------------------------------------------------------------------
 
 def test_corpus_entries_read_as_their_formats():
@@ -176,3 +203,5 @@ def test_corpus_entries_read_as_their_formats():
     steps, values = _steps(lw, "loss")
     assert steps == list(range(1, 101)) and values[0] == 7.9026 and values[-1] == 1.3368
     assert _steps(lw, "eval_accuracy")[1][-1] == 0.716
+    lg = load_run([REALWORLD / "recommenders-lightgcn-movielens100k-50-epochs" / "run"])
+    assert _steps(lg, "loss")[0] == list(range(1, 51)) and _steps(lg, "eval_ndcg")[1][-1] == 0.453

@@ -2949,6 +2949,7 @@ FORMATS: list[Format] = [
     Format("pandas_frame", _own_module("_pandas_frame_print", "parse_pandas_frame")),
     Format("super_gradients", _own_module("_super_gradients_summary", "parse_super_gradients")),
     Format("ludwig", _own_module("_ludwig_console", "parse_ludwig")),
+    Format("recommenders_epoch", _own_module("_recommenders_epoch", "parse_recommenders_epoch")),
     Format("generic", parse_generic, specific=False),
 ]
 FORMAT_BY_NAME = {f.name: f for f in FORMATS}
