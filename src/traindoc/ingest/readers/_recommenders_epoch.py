@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import re
 
-from traindoc.ingest.readers.textlog_formats import NUM, Record, State, parse_number
+from traindoc.ingest.readers.textlog_formats import NUM, Record, State, counter_restarted, parse_number
 
 _LINE = re.compile(
     rf"^Epoch (\d+) \(train\)({NUM})s(?: \+ \(eval\)({NUM})s)?: train loss = ({NUM}) = \(mf\)({NUM}) \+ "
@@ -33,12 +33,8 @@ def parse_recommenders_epoch(line: str, st: State) -> Record | None:
     if m is None:
         return None
     epoch = int(m.group(1))
-    last = st.extra.get("rec_epoch")
-    if isinstance(last, int) and epoch <= last:
-        st.extra["rec_done"] = True
-    if st.extra.get("rec_done"):
+    if counter_restarted(st.extra, "rec_epoch", epoch, strict=True):
         return None
-    st.extra["rec_epoch"] = epoch
     metrics: dict[str, float] = {}
     for name, raw in (("loss", m.group(4)), ("mf_loss", m.group(5)), ("embed_loss", m.group(6))):
         value = parse_number(raw)

@@ -140,18 +140,24 @@ def epoch_loss_line(pattern: re.Pattern[str], line: str,
     return m, st.epoch, {"loss": loss}
 
 
+def counter_restarted(x: dict, key: str, value: int, strict: bool = False) -> bool:
+    """Keep a loop's counter in x[key]; True once it has gone back (with `strict`, once it has not risen): a second
+    training printed into the same file, whose lines the family's reader skips from then on (x[key + "_done"])."""
+    last = x.get(key)
+    if isinstance(last, int) and (value <= last if strict else value < last):
+        x[key + "_done"] = True
+    if x.get(key + "_done"):
+        return True
+    x[key] = value
+    return False
+
+
 def epoch_banner(text: str, banner: re.Pattern[str], x: dict, key: str) -> bool:
-    """Whether `text` is a family's epoch banner (`banner` group 1 the epoch): the epoch goes into x[key], and one that
-    goes back sets x[key + "_done"] (a second training printed into the same file, whose lines the reader skips, as
-    other loops' readers do)."""
+    """Whether `text` is a family's epoch banner (`banner` group 1 the epoch), kept by counter_restarted."""
     m = banner.match(text)
     if m is None:
         return False
-    epoch = int(m.group(1))
-    last = x.get(key)
-    if isinstance(last, int) and epoch < last:
-        x[key + "_done"] = True
-    x[key] = epoch
+    counter_restarted(x, key, int(m.group(1)))
     return True
 
 
