@@ -941,7 +941,10 @@ class _Parser:
                     rec = None
                 if rec is not None and rec.metrics:
                     break
+                claimed = rec is not None and rec.claimed
                 rec = None
+                if claimed:
+                    break  # the family's own line with nothing to read (Record.claimed)
             keras = self.states.get("keras")
             if keras is not None and "keras_restep" in keras.extra:
                 self.restep(*keras.extra.pop("keras_restep"))

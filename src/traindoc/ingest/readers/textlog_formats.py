@@ -140,6 +140,27 @@ def epoch_loss_line(pattern: re.Pattern[str], line: str,
     return m, st.epoch, {"loss": loss}
 
 
+def counter_restarted(x: dict, key: str, value: int, strict: bool = False) -> bool:
+    """Keep a loop's counter in x[key]; True once it has gone back (with `strict`, once it has not risen): a second
+    training printed into the same file, whose lines the family's reader skips from then on (x[key + "_done"])."""
+    last = x.get(key)
+    if isinstance(last, int) and (value <= last if strict else value < last):
+        x[key + "_done"] = True
+    if x.get(key + "_done"):
+        return True
+    x[key] = value
+    return False
+
+
+def epoch_banner(text: str, banner: re.Pattern[str], x: dict, key: str) -> bool:
+    """Whether `text` is a family's epoch banner (`banner` group 1 the epoch), kept by counter_restarted."""
+    m = banner.match(text)
+    if m is None:
+        return False
+    counter_restarted(x, key, int(m.group(1)))
+    return True
+
+
 def normalise(raw: str) -> Line:
     """Strip ANSI codes, control characters, backspaces, rank and logger prefixes and timestamps."""
     text = _ANSI.sub("", raw) if "\x1b" in raw else raw
@@ -244,6 +265,9 @@ class Record:
     eval: bool = False
     epoch: int | None = None
     from_epoch: bool = False  # the step is only the line's epoch number (no counter of its own)
+    # with no metrics: the line is this family's own but holds no point (a table row that repeats an earlier one, a
+    # row of missing values), and no later parser may read it as something else
+    claimed: bool = False
 
 
 @dataclass
@@ -2930,6 +2954,10 @@ FORMATS: list[Format] = [
     Format("mlpack_rl", _own_module("_mlpack_rl_print", "parse_mlpack_rl")),
     Format("gluonts_trainer", _own_module("_gluonts_trainer", "parse_gluonts_trainer")),
     Format("epoch_of_took", _own_module("_epoch_of_took_block", "parse_epoch_of_took")),
+    Format("pandas_frame", _own_module("_pandas_frame_print", "parse_pandas_frame")),
+    Format("super_gradients", _own_module("_super_gradients_summary", "parse_super_gradients")),
+    Format("ludwig", _own_module("_ludwig_console", "parse_ludwig")),
+    Format("recommenders_epoch", _own_module("_recommenders_epoch", "parse_recommenders_epoch")),
     Format("generic", parse_generic, specific=False),
 ]
 FORMAT_BY_NAME = {f.name: f for f in FORMATS}
