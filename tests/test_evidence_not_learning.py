@@ -297,6 +297,22 @@ def test_memorised_noise_labels_silent_when_the_climb_starts_under_chance_or_acc
     assert nl.detect_memorised_noise_labels(with_evals(train, climbing, learns)) == []
 
 
+def test_memorised_noise_labels_fire_when_the_held_out_loss_climbs_above_chance():
+    """Random labels memorised until the held-out answers are confident: the held-out loss starts at ln 8, never
+    goes below it, and climbs 40 % above it (keras-data_pipeline_bug-s2's picture) while the held-out accuracy stays
+    at 1/8. k is read from the held-out loss's lowest evaluation (the late level is far from any ln k); fires at the
+    first evaluation."""
+    train, _, acc = memorising()
+    climbing = math.log(8) * (1.002 + 0.4 * np.linspace(0, 1, EVALS.size) ** 2)
+    (f,) = nl.detect_memorised_noise_labels(with_evals(train, climbing, acc))
+    assert f.strength >= 0.6 and f.step == int(EVALS[0]) and "climbs above" in f.evidence[1]
+    # silent when the same climb follows a held-out loss that first fell below chance (memorisation after learning,
+    # overfitting's picture), or when the held-out accuracy left chance on the way
+    learned = climbing * np.concatenate([np.linspace(1.0, 0.7, 4), np.full(EVALS.size - 4, 1.0)])
+    assert nl.detect_memorised_noise_labels(with_evals(train, learned, acc)) == []
+    assert nl.detect_memorised_noise_labels(with_evals(train, climbing, np.linspace(0.125, 0.5, EVALS.size))) == []
+
+
 def test_an_output_constant_for_every_input_reads_as_dead_units():
     """A loss pinned at ln 2 to the printed digits: the output ignores the input. Frozen random weights leave a loss
     that varies batch to batch (crossed off); labels detached from their inputs converge to the label marginal, a

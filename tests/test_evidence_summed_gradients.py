@@ -94,3 +94,20 @@ def test_ramp_from_start_is_silent_on_a_sawtooths_first_tooth_unless_the_loss_su
     (f,) = accumulation.detect_grad_norm_ramp_from_start(
         build({"grad_norm": (t, g), "loss": (t, loss), "eval_loss": evals}))
     assert f.strength >= 0.65
+
+
+def test_sawtooth_whose_resets_miss_the_evaluations_is_not_read_as_validation_clearing() -> None:
+    """Resets every 16 steps beside validation every 15: the median period is within the cadence's tolerance, but
+    the resets drift across the evaluations and none falls where one ran: the buffer has a schedule of its own (an
+    accumulation loop), so the reading drops to the accumulation level (0.4), dated at the first ramp (step 0)."""
+    t = np.arange(128)
+    for seed in range(3):
+        run = build({"grad_norm": (t, (1 + t % 16) * noise(seed, t.size, 0.05)),
+                     "loss": (t, (2.0 * np.exp(-t / 60) + 0.5) * noise(seed + 1, t.size, 0.02)),
+                     "eval_loss": (np.arange(7, 128, 15), np.linspace(2.0, 0.8, 9))})
+        (f,) = optimisation.detect_zero_grad_sawtooth(run)
+        assert f.strength == 0.4 and f.numbers["at_validation"] is False
+        assert f.step == 0 and any("schedule of its own" in e for e in f.evidence)
+        # the same sawtooth with each reset right after a validation: validation clears it, a cause
+        (g,) = optimisation.detect_zero_grad_sawtooth(sawtooth_run(seed, 16, epoch=None))
+        assert g.strength >= 0.55 and g.numbers["at_validation"] is True

@@ -1089,6 +1089,15 @@ def detect_zero_grad_sawtooth(run: Run) -> list[Finding]:
     if period and cadence:
         tol = max(0.15 * cadence, 0.5 * float(np.median(np.diff(st))))
         at_validation = abs(period - cadence) <= tol
+        aligned = _resets_at_validation(run, [(int(st[a - 1]), int(st[a])) for a, _ in ramps[1:]])
+        if at_validation and aligned is not None and aligned < RESETS_AT_VALIDATION:
+            # a median period near the cadence is not enough: if validation is what clears the buffer, the resets
+            # fall where validation ran, one by one (Lightning's on_validation_model_zero_grad; nothing else
+            # clears). Resets of their own schedule (an accumulation loop's every k micro-batches) drift across
+            # the evaluations and meet one only now and then
+            ev.append(f"only {aligned:.0%} of the resets fall in a logging interval where validation ran (every "
+                      f"~{cadence:.0f} steps): the buffer is cleared on a schedule of its own")
+            at_validation = False
         at_epoch = _resets_at_epoch_starts(run, [(int(st[a - 1]), int(st[a])) for a, _ in ramps[1:]])
         if at_validation and at_epoch is not None and at_epoch >= EPOCH_START_SHARE:
             # validation at each epoch's end: the resets fall where an epoch also starts, and a loop that clears
@@ -1113,6 +1122,25 @@ def detect_zero_grad_sawtooth(run: Run) -> list[Finding]:
                     "gradients are summed across steps and cleared only occasionally", ev, int(st[ramps[0][0]]),
                     {"ramps": len(ramps), "ramp_coverage": covered / v.size, "period": period,
                      "validation_cadence": cadence, "at_validation": at_validation})]
+
+
+# If validation is the only thing that clears the buffer, every reset follows a validation; ramp cuts on a noisy
+# norm can add a spurious reset or two, so three in four (not all) must meet a validation. Resets of another
+# schedule meet a validation by chance at the share of logging intervals that hold one (dt / cadence: one in six for
+# a norm logged every 5 steps and validation every 30), far below it.
+RESETS_AT_VALIDATION = 0.75
+
+
+def _resets_at_validation(run: Run, resets: list[tuple[int, int]]) -> float | None:
+    """The share of resets, each known to lie in a logging interval [previous logged step, step], whose interval
+    holds an evaluation step (eval_loss); None without evaluations or resets. Both ends count: whether the logged
+    step's gradient was taken before or after that step's validation is not in the log."""
+    e = run.series("eval_loss")
+    if e is None or not resets:
+        return None
+    es = np.asarray(e.steps, dtype=np.float64)
+    hits = sum(bool(np.any((es >= lo) & (es <= hi))) for lo, hi in resets)
+    return hits / len(resets)
 
 
 AT_EPOCH_START = 0.45  # below the report threshold: the validation clear and an epoch-start clear read alike
