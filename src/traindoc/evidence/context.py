@@ -634,10 +634,16 @@ def metric(run: Run, name: str) -> Series | None:
 
 
 def first_nonfinite(s: Series | None) -> int | None:
+    """The step of the series' first non-finite value, or None. A lone leading one (the first record non-finite,
+    every later one of >= 2 finite) is a placeholder written before the first measurement, not a value that went
+    non-finite: a pandas score history's row 0 of NaN, an evaluation row logged before any metric exists. No
+    training failure draws it: a loss computed before any update has no update to blame, and a dynamic loss scaler
+    that overflows keeps overflowing each time it grows its scale again (every ~2000 steps, Micikevicius et al.
+    2018). No development corpus series has one."""
     if s is None:
         return None
     bad = ~np.isfinite(s.values)
-    if not bad.any():
+    if not bad.any() or (bad.size >= 3 and bool(bad[0]) and not bad[1:].any()):
         return None
     return int(s.steps[int(np.argmax(bad))])
 
