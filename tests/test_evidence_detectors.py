@@ -2055,3 +2055,20 @@ def test_climb_into_nan_from_the_start_stays_the_lrs() -> None:
     f = fire(optimisation.detect_lr_too_high, _climb_into_nan_run(1))
     assert f.strength >= 0.75
     assert not any("starts in epoch" in e for e in f.evidence)
+
+
+def test_a_compounding_loss_names_which_grad_norms_the_log_lacks() -> None:
+    """The loss-only explosion reading says "no grad norm is logged" only where none is: a log of per-parameter norms
+    (Ignite's grads_norm/<param>) holds them, and the evidence says that their total is not read."""
+    steps = np.arange(1, 13)
+    loss = 0.5 * 2.0 ** steps  # 2x per point: compounding (>= 1.5x each, >= 1000x in all, evidence/growth.py)
+    bare = Run()
+    bare.add_series(Series("loss", steps, loss, "run/train.log"))
+    (f,) = optimisation.detect_grad_explosion(bare.finalize())
+    assert "no grad norm is logged" in f.evidence[0]
+    per_param = Run()
+    per_param.add_series(Series("loss", steps, loss, "run/train.log"))
+    for p in ("fc1/weight", "fc2/weight"):  # Ignite's GradsScalarHandler names
+        per_param.add_series(Series(f"grads_norm/{p}", steps, np.full(steps.size, 0.3), "run/train.log"))
+    (f,) = optimisation.detect_grad_explosion(per_param.finalize())
+    assert "only per-parameter grad norms are logged" in f.evidence[0]
