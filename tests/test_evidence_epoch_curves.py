@@ -268,6 +268,9 @@ def test_steady_climb_is_silent_on_its_look_alikes():
     assert not epoch_curves.detect_steady_climb(_run(loss=CLIMB, grad_norm=[1.0] * 10))
     # a per-step log longer than an epoch history
     assert not epoch_curves.detect_steady_climb(_run(loss=list(np.geomspace(1.0, 40.0, 60))))
+    # one constant factor from the first logged point (gradient descent past its stable step on one weight, the
+    # Grokking Deep Learning ch. 4 demonstration: x9 per update): the LR's reading, not a step that grows
+    assert not epoch_curves.detect_steady_climb(_run(loss=[0.04 * 9.0 ** k for k in range(12)]))
 
 
 # hf_trainer-grad_explosion-s1 as an epoch history: 1.2, then two orders of magnitude and more per epoch, twice

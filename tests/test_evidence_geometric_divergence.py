@@ -1,6 +1,6 @@
 """A loss that compounds by one constant factor from its first point reads as the LR, not exploding gradients; a
 short training and held-out climb from the first epoch lists the LR (evidence/growth.py: constant_factor;
-evidence/detectors/optimisation.py: _geometric_from_start, _short_climb). Fires/silent tests on constructed runs."""
+evidence/detectors/optimisation.py: geometric_from_start, _short_climb). Fires/silent tests on constructed runs."""
 
 from __future__ import annotations
 

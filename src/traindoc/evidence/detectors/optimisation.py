@@ -294,7 +294,7 @@ def _recurrent(run: Run) -> bool:
     return any(_RECURRENT.search(t) for t in file_texts(run).values())
 
 
-def _geometric_from_start(run: Run) -> Compounding | None:
+def geometric_from_start(run: Run) -> Compounding | None:
     """A loss that compounds from its first logged point by one constant factor per evenly spaced point
     (evidence/growth.py, constant_factor), in a log with no grad norm and a model not known to recur: the
     divergence of gradient descent whose step is past 2/lambda_max (LeCun et al. 1998, "Efficient BackProp" §5:
@@ -433,7 +433,7 @@ def detect_lr_too_high(run: Run) -> list[Finding]:
     """
     lrs = configured_lrs(run)
     sym, first, sev, nums = _instability_evidence(run)
-    geo = _geometric_from_start(run)
+    geo = geometric_from_start(run)
     if geo is not None:
         sym.append(f"the loss grew by one constant factor ({geo.per_point:.3g}x per point) at every one of "
                    f"{geo.points} log points from the first, {geo.factor:.3g}x in all, with no learning first: "
@@ -603,7 +603,7 @@ def detect_lr_too_high(run: Run) -> list[Finding]:
                        "vocabulary): the first reading is a step size beyond the stable range")
             strength += 0.1
         if not in_range and (nums.get("geometric") or nums.get("short_climb")):
-            # a loss multiplied by one factor from the first update (_geometric_from_start), or a training and a
+            # a loss multiplied by one factor from the first update (geometric_from_start), or a training and a
             # held-out loss that both climb 10x from the first epoch (_short_climb), with no LR range to clear the
             # LR: read as the epoch climb is, a step size beyond the stable range first
             strength = max(strength, CLIMB_STRENGTH)
@@ -848,7 +848,7 @@ def detect_grad_explosion(run: Run) -> list[Finding]:
               f"({lc.factor:.3g}x, {lc.per_point:.3g}x per point) {cite_series(loss)}: compounding growth, the way "
               f"exploding gradients feed back into the weights ({missing})"]
         strength = 0.35 if clip else 0.55
-        if _geometric_from_start(run) is not None:
+        if geometric_from_start(run) is not None:
             # one constant factor from the first logged point, no recurrence known: gradient descent past its stable
             # step (detect_lr_too_high reads it); exploding gradients stay a candidate, as with clipping on
             ev.append("it grows by one constant factor from the first logged point, with no learning first and no "
