@@ -506,7 +506,7 @@ def _spikes(run: Run, name: str, z_min: float, ratio_min: float) -> list[Spike]:
 
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)
-            med = np.nanmedian(np.where(np.isfinite(blocks), blocks, np.nan), axis=1)
+            med = stats.block_median(np.where(np.isfinite(blocks), blocks, np.nan))
     for i in cand[:2000]:
         b = min(int(i) // w - 1, nblocks - 1)
         m = float(med[b]) if b >= 0 else float("nan")

@@ -46,6 +46,10 @@ class Series:
     values: np.ndarray  # float64, same length as steps
     source: str = ""  # path of the file it came from
     raw_name: str = ""  # the name as the run logged it
+    # finite()'s answer with the two arrays it was computed from: the detectors ask for it ~100 times a run, and on
+    # a million-point series each answer costs ~3 ms (bench/bench_diagnose.py)
+    _finite: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None = field(default=None, init=False,
+                                                                                repr=False, compare=False)
 
     def __post_init__(self) -> None:
         self.steps = np.asarray(self.steps, dtype=np.int64)
@@ -57,9 +61,16 @@ class Series:
         return int(self.steps.shape[0])
 
     def finite(self) -> tuple[np.ndarray, np.ndarray]:
-        """Steps and values where the value is finite."""
-        ok = np.isfinite(self.values)
-        return self.steps[ok], self.values[ok]
+        """Steps and values where the value is finite. Read-only arrays, shared by every caller (copy to change
+        them); recomputed when `steps` or `values` is replaced."""
+        c = self._finite
+        if c is None or c[0] is not self.steps or c[1] is not self.values:
+            ok = np.isfinite(self.values)
+            st, v = self.steps[ok], self.values[ok]
+            st.flags.writeable = False
+            v.flags.writeable = False
+            c = self._finite = (self.steps, self.values, st, v)
+        return c[2], c[3]
 
     def value_at(self, step: int) -> float | None:
         """Value at the last logged step <= `step`, or None before the first."""

@@ -471,7 +471,9 @@ def _distinct(st: np.ndarray, v: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 # exchangeable points and fired on 2 of 10 correct Lightning runs at 9 steps for b = 8). b is the length most inner
 # runs of equal values have (the first and last may be cut by the log's ends), when at least half have it.
 def _held_block(v: np.ndarray) -> int:
-    bounds = np.concatenate(([0], np.flatnonzero(v[1:] != v[:-1]) + 1, [v.size]))
+    # the runs of the folded stretch only (its first FOLD_MAX_POINTS distinct values): a million-point log is not
+    # measured whole for a fold of its start
+    bounds = np.concatenate(([0], np.flatnonzero(v[1:] != v[:-1]) + 1, [v.size]))[:FOLD_MAX_POINTS + 2]
     lens = np.diff(bounds)[1:-1]
     if lens.size < FOLD_MIN_CYCLES:
         return 1

@@ -207,12 +207,13 @@ def first_epoch_gap(run: Run) -> tuple[int, float, float, float, float] | None:
     end1 = _first_epoch_end(run, lst)
     if end1 is None:
         return None
-    ratios, prev = [], -math.inf
-    for t, e in zip(est, evv, strict=True):
-        w = lv[(lst > prev) & (lst <= t)]
-        prev = t
-        if w.size == 0:
-            w = lv[lst <= t][-1:]
+    ratios = []
+    # the training points in (previous evaluation, this one]: the steps ascend (Run.finalize), so two binary searches
+    # per evaluation, not a pass over the whole log each
+    his = np.searchsorted(lst, est, side="right")
+    los = np.concatenate(([0], his[:-1]))
+    for t, e, lo, hi in zip(est, evv, los, his, strict=True):
+        w = lv[lo:hi] if hi > lo else lv[:hi][-1:]
         # the later half of the points since the previous evaluation, at least two of them when there are: the
         # training loss near the evaluated model. One logged batch is no estimate of the first epoch's loss (a batch
         # mean scatters by the per-sample spread / sqrt(B), and a log of the last batch's loss jumps 0.93 -> 3.49
