@@ -66,7 +66,8 @@ class Series:
         c = self._finite
         if c is None or c[0] is not self.steps or c[1] is not self.values:
             ok = np.isfinite(self.values)
-            st, v = self.steps[ok], self.values[ok]
+            # all finite (the common case): read-only views of the series' own arrays, no copy to keep alive
+            st, v = (self.steps.view(), self.values.view()) if ok.all() else (self.steps[ok], self.values[ok])
             st.flags.writeable = False
             v.flags.writeable = False
             c = self._finite = (self.steps, self.values, st, v)
