@@ -70,7 +70,8 @@ def test_pytorch_kaldi_res_guards():
 def _coach_log(epochs: int = 12) -> str:
     out = ["2024-01-23 21:48:10,068:\t[PARSER] >>>", "[lr: 0.001] ", "[epochs: 12] ", "[eval_freq: 5] ", "",
            "2024-01-23 21:48:21,970:\t[Coach] >>> TRAIN @Epoch: 0    >>> ",
-           "2024-01-23 21:48:21,971:\t[Coach] >>> VALID @Epoch: 0    >>>  || HITRATE@10 Avg: 0.0008 || NDCG@10 Avg: 0.0003",
+           "2024-01-23 21:48:21,971:\t[Coach] >>> VALID @Epoch: 0    >>>  || HITRATE@10 Avg: 0.0008"
+           " || NDCG@10 Avg: 0.0003",
            "2024-01-23 21:48:21,971:\t[Coach] >>> TEST  @Epoch: 0    >>> "]
     for e in range(1, epochs + 1):
         out.append("2024-01-23 21:49:13,042:\t[Wall TIME] >>> ChiefCoach.train takes 51.070575 seconds ...")
@@ -84,8 +85,9 @@ def _coach_log(epochs: int = 12) -> str:
             "2   valid     NDCG@10  0.200000      10",
             "2024-01-24 00:37:00,385:\t[Coach] >>> Load best model @Epoch 10  ",
             "2024-01-24 00:37:05,385:\t[Coach] >>> TRAIN @Epoch: 10   >>> ",
-            "2024-01-24 00:37:05,385:\t[Coach] >>> VALID @Epoch: 10   >>>  || HITRATE@10 Avg: 0.3000 || NDCG@10 Avg: 0.2",
-            "2024-01-24 00:37:05,385:\t[Coach] >>> TEST  @Epoch: 10   >>>  || HITRATE@10 Avg: 0.2900 || NDCG@10 Avg: 0.19"]
+            "2024-01-24 00:37:05,385:\t[Coach] >>> VALID @Epoch: 10   >>>  || HITRATE@10 Avg: 0.3 || NDCG@10 Avg: 0.2",
+            "2024-01-24 00:37:05,385:\t[Coach] >>> TEST  @Epoch: 10   >>>  || HITRATE@10 Avg: 0.29"
+            " || NDCG@10 Avg: 0.19"]
     return "\n".join(out) + "\n"
 
 

@@ -5,10 +5,11 @@ the logging module's `<time>:\t` prefix:
 
     [Coach] >>> TRAIN @Epoch: 5    >>>  || LOSS Avg: 5.68662
     [Coach] >>> VALID @Epoch: 5    >>>  || HITRATE@1 Avg: 0.0560 || ... || NDCG@10 Avg: 0.1478 || MRR@10 Avg: 0.1104
-    [Coach] >>> TEST  @Epoch: 5    >>> 
+    [Coach] >>> TEST  @Epoch: 5    >>>
 
-A line lists the meters of its split that were computed that epoch (`|| NAME Avg: x`); one with none (the
-validation runs every `eval_freq` epochs, the test split only under `eval_test`) holds no point. TRAIN meters are read
+(each line as printed ends in a space after the last `>>>`). A line lists the meters of its split that were computed
+that epoch (`|| NAME Avg: x`); one with none (the validation runs every `eval_freq` epochs, the test split only under
+`eval_test`) holds no point. TRAIN meters are read
 under their names in lower case (`LOSS` as `loss`), VALID ones as held-out (`eval_<name>`), TEST ones as
 `test_<name>`. The step is the epoch; epoch 0 is the untrained model's validation. After training, FreeRec prints a
 summary table (`Prefix Metric Best @Epoch` and one row per meter), reloads the best epoch and prints its three lines

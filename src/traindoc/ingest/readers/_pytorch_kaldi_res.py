@@ -4,7 +4,7 @@ time(s)=t`.
 `run_exp.py` of PyTorch-Kaldi appends one line per epoch to `<out_folder>/res.res`, and after decoding the Kaldi
 scoring line of the test set:
 
-    ep=000 tr=['TIMIT_tr'] loss=3.398 err=0.721 valid=TIMIT_dev loss=2.268 err=0.591 lr_architecture1=0.080000 time(s)=86
+    ep=000 tr=['TIMIT_tr'] loss=3.398 err=0.721 valid=TIMIT_dev loss=2.268 err=0.591 lr_architecture1=0.08 time(s)=86
     %WER 18.1 | 192 7215 | 84.0 11.9 4.2 2.1 18.1 99.5 | -0.583 | .../score_6/ctm_39phn.filt.sys
 
 The first `loss` / `err` pair is the training set's (the cost and the frame error rate), each `valid=<set>` group
