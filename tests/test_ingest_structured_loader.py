@@ -38,6 +38,10 @@ DATA = Path(__file__).parent / "data" / "ingest"
         ("val_mean_loss", "eval_loss"), ("val_avg_loss", "eval_loss"),
         ("test_loss", "test_loss"), ("test loss", "test_loss"), ("test/loss", "test_loss"),  # a test split: its own
         ("test_val_foo", "test_val_foo"), ("val_lr", "val_lr"), ("val_loss_epoch", "val_loss_epoch"),
+        # issue 8, session 30 (g9): a known metric after the test split's word, however spelled (tch-rs "test acc")
+        ("test acc", "test_accuracy"), ("test_acc", "test_accuracy"), ("Test Accuracy", "test_accuracy"),
+        ("testing_acc", "test_accuracy"), ("test_lr", "test_lr"), ("test_epoch", "test_epoch"),
+        ("test_foo", "test_foo"),
     ],
 )
 def test_canonical_names(raw, canonical):

@@ -334,10 +334,11 @@ def test_a_split_heading_line_names_the_metric_after_it(tmp_path):
     run = read_text(tmp_path, "Cost after iteration 0: 0.6557\nCost after iteration 10000: 0.1633\n"
                               "On the training set:\nAccuracy: 0.947867298578\nOn the test set:\nAccuracy: 0.915\n")
     assert points(run, "accuracy") == {10000: 0.947867298578}
-    assert points(run, "test_Accuracy") == {10000: 0.915}  # the split's prefix on the name as printed
+    # the split's prefix on the name as printed, then named as the test split's accuracy (names.py)
+    assert points(run, "test_accuracy") == {10000: 0.915}
     # silent: the heading covers the next metric line only, and a sentence that merely mentions a set is no heading
     run = read_text(tmp_path, "On the test set:\nAccuracy: 0.9\nAccuracy: 0.8\n", name="b.log")
-    assert points(run, "test_Accuracy") == {1: 0.9} and points(run, "accuracy") == {2: 0.8}
+    assert points(run, "test_accuracy") == {1: 0.9} and points(run, "accuracy") == {2: 0.8}
     assert parse_generic("On the test set: accuracy 0.9", State()) is not None
 
 

@@ -277,6 +277,13 @@ def _canonical_no_rank(raw: str) -> str:
         inner = _canonical_no_rank(n.split("_", 1)[1])
         if inner.startswith("eval_"):
             return inner
+        # a known metric after the test split's word is that split's metric, whatever its spelling: tch-rs's example
+        # prints "test acc: 91.44%" (issue 8, session 30: tests/corpus/realworld/g9-tch-rs-jit-train-readme-test-acc),
+        # Objax's tutorial a "test accuracy" column; as printed, neither name was a test metric nor an accuracy
+        if n.startswith(("test_", "testing_")):
+            base = _base_canonical(n.split("_", 1)[1])
+            if base is not None and not base.startswith(("eval_", "test_", "lr", "epoch")):
+                return f"test_{base}"
     for prefix in _TRAIN_PREFIXES:
         if n.startswith(prefix):
             rest_raw = raw.strip()[len(prefix) :]

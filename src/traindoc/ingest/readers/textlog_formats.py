@@ -2959,6 +2959,8 @@ FORMATS: list[Format] = [
     Format("super_gradients", _own_module("_super_gradients_summary", "parse_super_gradients")),
     Format("ludwig", _own_module("_ludwig_console", "parse_ludwig")),
     Format("recommenders_epoch", _own_module("_recommenders_epoch", "parse_recommenders_epoch")),
+    Format("freerec_coach", _own_module("_freerec_coach", "parse_freerec_coach")),
+    Format("pytorch_kaldi_res", _own_module("_pytorch_kaldi_res", "parse_pytorch_kaldi_res")),
     Format("generic", parse_generic, specific=False),
 ]
 FORMAT_BY_NAME = {f.name: f for f in FORMATS}
