@@ -9,7 +9,7 @@ CAUSE = Cause(
     evidence="loss zero from the start; one class only; identical batches; loss periodic with the epoch; NaN in inputs",
     typical_fix="fix the loader, check a batch by eye",
     detectors=("detect_data_pipeline_bug", "detect_loss_exactly_zero", "detect_nan_from_start", "detect_chance_labels",
-               "detect_huge_loss_before_nan",
+               "detect_huge_loss_before_nan", "detect_loss_unbounded_below",
                "detect_saturation_inputs",
                "detect_memorised_noise_labels", "detect_heldout_nonfinite", "detect_heldout_nan_first",
                "detect_nan_confined_terms",

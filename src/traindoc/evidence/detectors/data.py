@@ -600,6 +600,60 @@ def _negative_classification_loss(run: Run, loss: Series) -> Finding | None:
                    {"median_loss": med, **({"endpoints_only": True} if v.size == 1 else {})})
 
 
+# A loss with no floor. Every training loss is built bounded below: >= 0 (a cross-entropy over targets in [0, 1], a
+# squared error), >= -1 (Dice-style terms), or above its data's negative entropy (a density's NLL), and a bounded loss
+# approaches its floor with shrinking steps. A loss already below zero whose magnitude at least doubles
+# (UNBOUNDED_RATIO) at every one of >= UNBOUNDED_INTERVALS consecutive logged intervals up to its last finite point,
+# ending under NEGATIVE_LOSS_FLOOR, is falling towards minus infinity: three doublings in a row are 8x in magnitude,
+# where noise around a negative level (an RL policy loss, a converged NLL) moves by fractions. The objective being
+# minimised has no lower bound: a cross-entropy fed targets outside [0, 1] (raw pixel values or class ids into a
+# binary cross-entropy, whose -(1 - y) log(1 - p) term then rewards saturating the output without limit), or a loss
+# term with its sign flipped. The first is the data fed not being the data intended; the second is a code bug that no
+# cause names. With no accuracy or loss name to rule the sign flip out (detect_data_pipeline_bug reads those runs),
+# listed at the level of the never-finite loss's data reading (NAN_FROM_START), below the report threshold.
+UNBOUNDED_RATIO = 2.0
+UNBOUNDED_INTERVALS = 3
+UNBOUNDED_STRENGTH = NAN_FROM_START
+
+
+def unbounded_below(loss: Series) -> tuple[int, np.ndarray] | None:
+    """(first step of the run-out, its values) when the loss's last finite points fall towards minus infinity
+    (module notes above), or None."""
+    st, v = loss.finite()
+    k = v.size
+    while k > 0 and v[k - 1] < 0:
+        k -= 1
+    neg = v[k:]
+    if neg.size < UNBOUNDED_INTERVALS + 1 or float(neg[-1]) >= NEGATIVE_LOSS_FLOOR:
+        return None
+    tail = neg[-(UNBOUNDED_INTERVALS + 1):]
+    if not bool(np.all(tail[1:] <= UNBOUNDED_RATIO * tail[:-1])):
+        return None
+    return int(st[v.size - tail.size]), tail
+
+
+def detect_loss_unbounded_below(run: Run) -> list[Finding]:
+    """The training loss runs towards minus infinity (unbounded_below): the objective has no floor, which targets
+    outside the loss's range give (module notes above). Left to detect_data_pipeline_bug where the run's accuracy or
+    the loss's name already says it is a classifier's loss below zero."""
+    loss = loss_series(run)
+    if loss is None or _negative_classification_loss(run, loss) is not None:
+        return []
+    got = unbounded_below(loss)
+    if got is None:
+        return []
+    step, tail = got
+    ev = [f"the training loss is negative and at least doubles in magnitude at each of its last {tail.size - 1} "
+          f"logged intervals, {', '.join(fmt(float(x)) for x in tail)} from step {step} {cite_series(loss)}: it is "
+          "falling towards minus infinity, which no loss with a floor does",
+          "the objective has no lower bound: a cross-entropy fed targets outside [0, 1] (raw pixel values or class ids "
+          "into a binary cross-entropy) or a loss term with its sign flipped; check that the targets are in the "
+          "loss's range, then the loss's sign"]
+    return [Finding("detect_loss_unbounded_below", "data_pipeline_bug", UNBOUNDED_STRENGTH,
+                    "the loss falls towards minus infinity: the objective has no lower bound", ev, step,
+                    {"last_loss": float(tail[-1])})]
+
+
 # A detector's loss terms, by name: the box-regression terms (Faster R-CNN's rpn_loss_box / loss_bbox /
 # loss_rpn_box_reg, SSD's loc loss, YOLO's box_loss, DETR's loss_giou, the IoU-family losses iou/giou/diou/ciou and
 # the distribution focal loss dfl of YOLOv6/v8, which regress box edges) and the classification terms computed in the
@@ -1481,7 +1535,7 @@ def detect_heldout_accuracy_zero(run: Run) -> list[Finding]:
 
 
 DETECTORS = [detect_label_leakage, detect_train_below_heldout_first_epoch, detect_data_pipeline_bug,
-             detect_loss_exactly_zero, detect_nan_from_start, detect_huge_loss_before_nan,
+             detect_loss_exactly_zero, detect_nan_from_start, detect_huge_loss_before_nan, detect_loss_unbounded_below,
              detect_heldout_nonfinite, detect_heldout_nan_first, detect_nan_confined_terms, detect_perfect_overlap,
              detect_curriculum_shock,
              detect_overfitting, detect_same_batch_every_step, detect_heldout_accuracy_zero]
