@@ -501,17 +501,15 @@ def detect_memorised_noise_labels(run: Run) -> list[Finding]:
     if lv.size < MIN_POINTS or evv.size < 3 or evv.size < len(ev_loss) or acc.error.size < 3:
         return []
     ev_late = float(np.median(evv[-max(2, int(math.ceil(0.3 * evv.size))):]))
+    accs = acc.top - acc.error  # _heldout_accuracy keeps accuracy-like metrics only: top is 1 or 100
+    frac = accs / acc.top
     k = _config_classes(run)
     rising = False  # the held-out loss left chance upwards: confident answers on held-out data, as wrong as chance
     if k is None:
-        # ln k read from the late held-out level, else from its lowest evaluation: a model that memorises noise
-        # labels grows confident, and confident answers that are right only 1 time in k cost more than the uniform
-        # guess, so its held-out loss climbs above ln k from the level it started at (Zhang et al. 2017, fig. 1a:
-        # the test loss of random-label fits rises as the train loss falls)
-        # the late level and the lowest can name different k (a climb that ends near ln 16 from ln 8): the k whose
-        # 1/k the held-out accuracy sits at (its median within 0.5/k, the test below) is the one
-        accs_ = acc.top - acc.error if acc.top is not None else acc.error
-        med = float(np.median(accs_ / (acc.top or 1.0)))
+        # ln k read from the late held-out level, else from its lowest evaluation (the climb of the notes above);
+        # the two can name different k (a climb that ends near ln 16 from ln 8): the k whose 1/k the held-out
+        # accuracy sits at (its median within 0.5/k, the test below) is the one
+        med = float(np.median(frac))
         for level in (ev_late, float(evv.min())):
             cand = int(round(math.exp(level))) if level < math.log(51) else 0
             if 2 <= cand <= 50 and _near(level, cand, INFERRED_REL_TOL) and abs(med - 1 / cand) <= 0.5 / cand:
@@ -524,8 +522,6 @@ def detect_memorised_noise_labels(run: Run) -> list[Finding]:
             return []  # the held-out loss ends below chance: something transfers
         rising = True
     chance = math.log(k)
-    accs = acc.top - acc.error if acc.top is not None else acc.error
-    frac = accs / acc.top
     if float(frac.max()) > HELDOUT_CHANCE_ACC / k or abs(float(np.median(frac)) - 1 / k) > 0.5 / k:
         return []  # the held-out accuracy left chance: something transfers
     if float(evv.min()) < (1 - CHANCE_REL_TOL) * chance:
