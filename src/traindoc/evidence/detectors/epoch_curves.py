@@ -48,6 +48,7 @@ from traindoc.evidence.detectors.not_learning import (
     never_learned,
 )
 from traindoc.evidence.finding import Finding
+from traindoc.evidence.geometric_start import geometric_from_start
 from traindoc.evidence.grad_total import total_grad_norm
 from traindoc.evidence.growth import compounding_growth
 from traindoc.evidence.stats import fmt
@@ -555,7 +556,7 @@ def detect_saturation_inputs(run: Run) -> list[Finding]:
 # point (a loss that comes back is a spike). A held-out loss, when logged, must climb too (>= 2x): the weights move
 # away from every solution, not one batch stream. zero_grad_missing first at 0.5; lr_too_high stays listed beside
 # it (an LR just past the edge, with Adam's moments growing, can climb late too). A climb that multiplies the loss by
-# one constant factor from the first logged point (optimisation.geometric_from_start) is not this picture: the first
+# one constant factor from the first logged point (evidence/geometric_start.py) is not this picture: the first
 # update of a loop that never clears its buffer applies g_1 alone, the step of a correct loop, and the summed step
 # then grows linearly, so no constant ratio runs from the first point; a step past 2/lambda_max multiplies the error
 # by |1 - lr*lambda| from the first update on (LeCun et al. 1998, Efficient BackProp §5), detect_lr_too_high's reading.
@@ -668,9 +669,6 @@ def detect_steady_climb(run: Run) -> list[Finding]:
     if loss is None:
         return []
     st, v = loss.finite()
-    # imported here: optimisation's import chain reaches this module
-    from traindoc.evidence.detectors.optimisation import geometric_from_start
-
     got = _climb(v)
     if got is None or geometric_from_start(run) is not None:
         return []  # no climb, or one constant factor from the first point: a step past the stable range (above)
