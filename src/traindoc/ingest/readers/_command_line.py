@@ -12,7 +12,9 @@ Two shapes count:
 - any other line with >= 2 `--name` flags (a console script such as `cgcnn-tr`, or a command wrapped onto a
   second line): a metric line never writes its names with a leading `--`.
 A flag's value is the next token unless that is another flag (then the flag is a switch, `True`); argparse turns
-`--batch-size` into `batch_size`, and so does this reader.
+`--batch-size` into `batch_size`, and so does this reader. A flag pasted into CJK prose is glued to the full-width
+punctuation before it (`参数设置：--lr_scheduler_type "cosine" ，--num_train_epochs 200`): that colon, comma,
+semicolon or enumeration comma separates like a space, since no flag name or shell word starts with one.
 """
 
 from __future__ import annotations
@@ -32,6 +34,8 @@ _LONG = re.compile(r"^--[A-Za-z][\w.-]*(?:=.*)?$")
 _SINGLE = re.compile(r"^-[A-Za-z][A-Za-z_][\w.-]*$")  # -learning_rate, -optim (not -v, not -1e-3)
 _NUMBER = re.compile(r"^-?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?$")
 _MIN_BARE_FLAGS = 2
+# full-width colon, comma, semicolon and the ideographic enumeration comma, directly before a `--name` flag
+_CJK_SEPARATOR = re.compile("[\uff1a\uff0c\uff1b\u3001](?=--[A-Za-z])")
 MAX_FLAGS = 500  # a hostile line cannot make one config with unbounded keys
 
 
@@ -39,6 +43,7 @@ def command_flags(text: str) -> list[tuple[str, str | None]] | None:
     """(name, value text or None for a switch) of a command line, or None when the line is not one."""
     if "-" not in text:
         return None
+    text = _CJK_SEPARATOR.sub(" ", text)
     launched = _LAUNCHER.match(text) is not None
     # a separator line ("-------") is not two flags: only "--" starting a word and followed by a letter counts
     if not launched and len(_LONG_IN_TEXT.findall(text, 0, 4096)) < _MIN_BARE_FLAGS:

@@ -344,6 +344,9 @@ def read_console_stream(f: BinaryIO, spath: str, run: Run) -> Source:
         _fold(run, event)
     if clock == "row":
         source.warnings.append("console log has no step counter: steps are log-row numbers")
+    elif clock == "epoch":
+        source.warnings.append("console log has no step counter: steps are the printed epoch in units of its "
+                               "densest logging interval")
     if banners > 1:
         source.warnings.append(f"{banners} training banners: the run was restarted (steps may overlap)")
     if stats.overlong:
@@ -404,6 +407,9 @@ def _console_steps(
     elif total_steps and num_epochs:
         per_epoch = total_steps / num_epochs
         clock = "banner+epoch"
+    elif (rate := _epoch_rate(parsed, epochs)) is not None:
+        per_epoch = rate
+        clock = "epoch"
     steps: list[int] = []
     last = 0
     train_rows = 0
@@ -411,6 +417,8 @@ def _console_steps(
         is_train = not any(k.startswith("eval_") for k in row) and "train_runtime" not in row
         if per_epoch and epoch is not None and math.isfinite(epoch):
             step = round(epoch * per_epoch)
+            if clock == "epoch":
+                step = max(step, 1)  # a first row at epoch 0.0 is still the first logged step, as row numbers had it
         elif is_train:
             train_rows += 1
             step = train_rows
@@ -423,6 +431,27 @@ def _console_steps(
         steps.append(step)
         last = step
     return steps, clock
+
+
+def _epoch_rate(parsed: list[tuple[int, dict]], epochs: list[float | None]) -> float | None:
+    """Rows per unit of epoch when the log has no step counter, or None (log-row numbers stay the clock).
+
+    The printed epoch is the row's position in the run even where no bar or banner says how many optimiser steps
+    an epoch holds. Numbering the rows 1, 2, 3 instead restarts every excerpt at step 1: two excerpts of one run
+    (epochs 72-90 and 153-160 pasted apart) collide on the same steps and one overwrites the other, and an excerpt
+    that starts mid-run reads as the run's start. So the densest logging interval printed (the smallest rise of
+    the epoch between consecutive training rows) is one step: for a log that logs evenly from its first interval
+    this numbers the rows exactly as 1, 2, 3 did, and it keeps an excerpt's place and the gap between excerpts.
+    Only a training-row epoch that never decreases is a clock (a restarted run prints epochs that go back, and
+    row numbers keep its rows apart); epochs that never rise (all 0.0) give no interval."""
+    train = [e for (_, row), e in zip(parsed, epochs, strict=True)
+             if e is not None and math.isfinite(e) and not any(k.startswith("eval_") for k in row)
+             and "train_runtime" not in row]
+    rises = [b - a for a, b in zip(train, train[1:], strict=False)]
+    if len(train) < 2 or any(r < 0 for r in rises):
+        return None
+    step = min((r for r in rises if r > 0), default=None)
+    return 1.0 / step if step else None
 
 
 def _fold(run: Run, event: LogEvent) -> None:
