@@ -1277,12 +1277,10 @@ def linear_slow(run: Run) -> LinearSlow | None:
     """A loss that falls slowly (< LEARNS over the run), steadily (STEADY_SIGMAS) and without decelerating
     (LINEAR_RATIO) from the run's first logging interval to the end of its planned length (PLANNED_LEFT); None when
     any of these is missing or the loss is ever non-finite."""
-    loss = loss_series(run)
-    if loss is None:
+    got = _loss_from_start(run, MIN_POINTS)
+    if got is None:
         return None
-    st, v = loss.finite()
-    if v.size < MIN_POINTS or v.size != len(loss) or not starts_at_first_interval(loss):
-        return None
+    loss, st, v = got
     epochs = run.meta.get("planned_epochs")
     if not planned_steps(run) and not (isinstance(epochs, int) and epochs > 0 and run.epoch_starts):
         return None  # how long the run was planned for is not in the log: an excerpt cannot be told from the run
@@ -1338,17 +1336,27 @@ SLOW_START_MIN_POINTS = 5
 SLOW_START_STALL = 0.2
 
 
+def _loss_from_start(run: Run, min_points: int) -> tuple[Series, np.ndarray, np.ndarray] | None:
+    """The training loss with its steps and values, when it has >= min_points points, every one finite, and its
+    first point is the run's first log line; None otherwise."""
+    loss = loss_series(run)
+    if loss is None:
+        return None
+    st, v = loss.finite()
+    if v.size < min_points or v.size != len(loss) or not starts_at_first_interval(loss):
+        return None
+    return loss, st, v
+
+
 def _slow_start_candidate(run: Run) -> list[Finding]:
     """lr_too_low listed for a slow start at chance that then stalls above half its start (SLOW_START_*), in a
     run whose log states no LR and no grad norm."""
     if configured_lrs(run) or run.series("grad_norm") is not None or logged_lr(run) is not None:
         return []  # the LR or the gradients are in the log: their rules read them directly
-    loss = loss_series(run)
-    if loss is None:
+    got = _loss_from_start(run, SLOW_START_MIN_POINTS)
+    if got is None:
         return []
-    st, v = loss.finite()
-    if v.size < SLOW_START_MIN_POINTS or v.size != len(loss) or not starts_at_first_interval(loss):
-        return []
+    loss, st, v = got
     first = float(v[0])
     k = next((k for k in range(2, MAX_INFERRED_K + 1) if _near(first, k, CHANCE_REL_TOL)), None)
     if k is None or never_learned(run) is not None:
@@ -1374,6 +1382,70 @@ def _slow_start_candidate(run: Run) -> list[Finding]:
                     "the loss sat at chance for the first tenth of the run, then fell slowly and stalled; the LR is "
                     "not logged", ev, int(st[0]),
                     {"chance_classes": k, "end_over_start": end / first, "shape_only": True, "listing": True})]
+
+
+# A plateau at chance, then an escape: the loss starts at ln k (k <= MAX_INFERRED_K, within CHANCE_REL_TOL, the
+# median of its first three points against one noisy batch), stays within PLATEAU_MOVE of it for the first
+# PLATEAU_SHARE of the logged run, and then falls below ESCAPE_END of its start. A sane init and LR move the loss
+# most in the first tenth of a run (the slow-start notes above); a loss that sits exactly at chance for a quarter
+# of it and then trains well was not short of steps but stuck on the saddle at the origin that a too-small
+# initialisation (or a gradient shrunk through depth) puts the network on: the plateau is long and the escape
+# abrupt, and the plateau grows as the init scale shrinks (Saxe et al. 2014, "Exact solutions to the nonlinear
+# dynamics of learning in deep linear neural networks"). The sibling reading above takes a run that ends above
+# half its start (a slow crawl, a too-low LR); this one takes the runs that end below it. A warmup gives a
+# plateau too (the LR ramps from 0): a warmup in the config, or a logged LR that changes over the plateau, leaves
+# the run to the warmup rules; an LR under its reference range leaves it to lr_too_low; a logged grad norm to the
+# grad-norm reading of detect_vanishing_gradients.
+PLATEAU_SHARE = 0.25
+PLATEAU_MOVE = SLOW_START_MOVE
+ESCAPE_END = SLOW_START_END
+PLATEAU_MIN_POINTS = 10
+# listed at the strength of detect_vanishing_gradients' grad-norm reading without a flat loss: the shape says the
+# gradient was too small at the start, not which of its causes (init scale, depth) made it so
+PLATEAU_ESCAPE = 0.5
+
+
+def plateau_escape(run: Run) -> list[Finding]:
+    """vanishing_gradients for a loss stuck at chance over the first quarter of the run that then trains to below
+    half its start (PLATEAU_*), in a run with no grad norm, no warmup and no LR under its range."""
+    if run.series("grad_norm") is not None or lrs_below_reference(run):
+        return []
+    if any(run.config_value(*KEYS[k]) is not None for k in ("warmup_steps", "warmup_ratio")):
+        return []
+    got = _loss_from_start(run, PLATEAU_MIN_POINTS)
+    if got is None:
+        return []
+    loss, st, v = got
+    first = float(np.median(v[:3]))
+    k = next((k for k in range(2, MAX_INFERRED_K + 1) if _near(first, k, CHANCE_REL_TOL)), None)
+    if k is None:
+        return []
+    span = float(st[-1] - st[0])
+    head = (st - st[0]) <= PLATEAU_SHARE * span
+    if int(head.sum()) < 3 or float(np.max(np.abs(v[head] / first - 1))) > PLATEAU_MOVE:
+        return []
+    lr = logged_lr(run)
+    if lr is not None:
+        lst, lv = lr.finite()
+        during = lv[lst <= st[0] + PLATEAU_SHARE * span]
+        if during.size and float(np.max(during)) > float(np.min(during)):
+            return []  # the LR moved during the plateau: a warmup or a schedule, which its own rules read
+    end = float(np.median(v[-max(1, v.size // 10):]))
+    if end >= ESCAPE_END * first:
+        return []
+    left = np.abs(v / first - 1) > PLATEAU_MOVE
+    exit_step = int(st[int(np.argmax(left))])
+    ev = [f"the loss starts at {fmt(first)}, chance for {k} classes (ln {k} = {math.log(k):.3g}), and stays within "
+          f"{PLATEAU_MOVE:.0%} of it until step {exit_step}, the first {PLATEAU_SHARE:.0%} of the logged run and more "
+          f"{cite_series(loss)}: the updates of that stretch moved nothing",
+          f"it then trains, ending at {fmt(end)}, below {ESCAPE_END:.0%} of its start: the model could learn, it was "
+          "stuck on the plateau an initialisation too small for the signal to pass (or gradients shrunk through "
+          "depth) puts it on",
+          "no grad norm is logged to confirm it, and no warmup or LR schedule explains the plateau"]
+    return [Finding("detect_vanishing_gradients", "vanishing_gradients", PLATEAU_ESCAPE,
+                    "the loss sat exactly at chance for the first quarter of the run, then trained: a plateau that a "
+                    "too-small gradient at the start gives", ev, int(st[0]),
+                    {"chance_classes": k, "plateau_exit_step": exit_step, "end_over_start": end / first})]
 
 
 def detect_lr_too_low(run: Run) -> list[Finding]:
@@ -1626,7 +1698,7 @@ def detect_vanishing_gradients(run: Run) -> list[Finding]:
     """
     g = run.series("grad_norm")
     if g is None or len(g) < 5:
-        return unexplained_candidate(run, "vanishing_gradients", "detect_vanishing_gradients")
+        return plateau_escape(run) or unexplained_candidate(run, "vanishing_gradients", "detect_vanishing_gradients")
     _, v = g.finite()
     if v.size < 5:
         return []
