@@ -1,9 +1,10 @@
-"""Five training outputs first met in real-world healthy logs of unseen stacks and domains (issue 8, session 31),
+"""Seven training outputs first met in real-world healthy logs of unseen stacks and domains (issue 8, session 31),
 each read by its own module: scikit-learn's t-SNE trace (_tsne_verbose.py), Stan's ADVI table (_stan_advi.py),
-DeePMD-kit's lcurve.out (_deepmd_lcurve.py), GPUMD's NEP loss.out (_gpumd_nep_loss.py) and NequIP's `log`
-(_nequip_log.py). Blind, all five were unreadable or, for t-SNE, read by the generic rules with the KL divergence
-as `error` and a timing as a metric. The "reads" cases load the corpus entries; the silent cases call the parsers on
-lines of other formats."""
+DeePMD-kit's lcurve.out (_deepmd_lcurve.py), GPUMD's NEP loss.out (_gpumd_nep_loss.py), NequIP's `log`
+(_nequip_log.py), and MACE's console and results file (_mace_console.py, _mace_results.py). Blind, five were
+unreadable, t-SNE's was read by the generic rules with the KL divergence as `error` and a timing as a metric, and
+MACE's results file kept each epoch's last batch loss. The "reads" cases load the corpus entries; the silent cases
+call the parsers on lines of other formats."""
 
 from __future__ import annotations
 
@@ -15,6 +16,8 @@ from tests.textlog_support import points, write_run_dir
 from traindoc.ingest.loader import load_run
 from traindoc.ingest.readers._deepmd_lcurve import parse_deepmd_lcurve
 from traindoc.ingest.readers._gpumd_nep_loss import parse_gpumd_nep_loss
+from traindoc.ingest.readers._mace_console import parse_mace_console
+from traindoc.ingest.readers._mace_results import sniff_mace_results
 from traindoc.ingest.readers._nequip_log import parse_nequip_log
 from traindoc.ingest.readers._stan_advi import parse_stan_advi
 from traindoc.ingest.readers._tsne_verbose import parse_tsne_verbose
@@ -187,3 +190,48 @@ def test_nequip_log_alone_reads_train_and_validation_rows(tmp_path: Path):
 ])
 def test_nequip_log_parser_silent_on_other_lines(line: str):
     assert parse_nequip_log(line, State()) is None
+
+
+# --- MACE ----------------------------------------------------------------------------------------------------------
+
+
+def test_mace_results_reads_epoch_means_and_validation_errors():
+    run = _run("g3s31-mace-tutorial-solvent-xtb-mace01")
+    loss = points(run, "loss", 3)
+    assert loss[0] == (0, 329.262) and loss[-1] == (49, 3.537) and len(loss) == 50
+    val = points(run, "eval_loss", 4)
+    assert val[0] == (0, 30.7212) and val[-1] == (48, 0.4545) and len(val) == 25
+    assert points(run, "eval_rmse_f", 3)[-1] == (48, 0.207) and points(run, "eval_rmse_f_mev", 1)[-1] == (48, 206.8)
+    assert not any(name.startswith(("with energy", "forces weight", "and learning")) for name in run.metrics)
+
+
+def test_mace_console_alone_reads_validation_lines(tmp_path: Path):
+    text = ("2026-02-25 13:49:37.362 INFO: Initial: head: Default, loss=1.92412590, RMSE_E_per_atom=  276.31 meV, "
+            "RMSE_F=  404.35 meV / A\n"
+            "2026-02-25 13:49:45.983 INFO: Epoch 0: head: Default, loss=1.99465336, RMSE_E_per_atom=   54.74 meV, "
+            "RMSE_F=  405.85 meV / A\n"
+            "2026-02-25 13:49:48.496 INFO: Epoch 1: head: Default, loss=0.53195376, RMSE_E_per_atom=   30.81 meV, "
+            "RMSE_F=  210.86 meV / A\n"
+            "2026-02-25 13:49:50.606 INFO: Epoch 2: head: Default, loss=0.46904881, RMSE_E_per_atom=   21.52 meV, "
+            "RMSE_F=  190.10 meV / A\n")
+    run = load_run([write_run_dir(tmp_path, text, name="mace_run-123.log")])
+    assert points(run, "eval_loss", 4) == [(0, 1.9947), (1, 0.532), (2, 0.469)]
+    assert points(run, "eval_rmse_f_mev", 2)[-1] == (2, 190.1)
+
+
+@pytest.mark.parametrize("line", [
+    "2024-07-21 14:16:41.934 INFO: Epoch None: loss=71.3685, RMSE_E_per_atom=6269.3 meV, RMSE_F=2604.0 meV / A",
+    "2024-07-21 14:16:39.920 INFO: WeightedEnergyForcesLoss(energy_weight=1.000, forces_weight=100.000)",
+    "Epoch 3: loss = 0.52",
+    "Epoch 3: train_loss=0.52",
+])
+def test_mace_console_parser_silent_on_other_lines(line: str):
+    assert not parse_mace_console(line, State())
+
+
+def test_mace_results_sniff_only_mace_modes():
+    assert sniff_mace_results(Path("x.txt"), b'{"loss": 2.0, "mode": "eval", "epoch": null}\n'
+                                             b'{"loss": 3.0, "time": 1.0, "mode": "opt", "epoch": 0}\n') > 0.8
+    assert sniff_mace_results(Path("x.jsonl"), b'{"loss": 2.0, "mode": "train", "epoch": 0}\n'
+                                               b'{"loss": 1.0, "mode": "val", "epoch": 0}\n') == 0.0
+    assert sniff_mace_results(Path("x.jsonl"), b'{"loss": 2.0, "step": 1}\n{"loss": 1.0, "step": 2}\n') == 0.0
