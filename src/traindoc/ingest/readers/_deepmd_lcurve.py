@@ -12,9 +12,10 @@ error"; Zhang et al. 2018, "Deep Potential Molecular Dynamics", Phys. Rev. Lett.
 `loss`, and `rmse_val` the same on `numb_btch` validation batches, read as `val_loss`. The per-term columns keep their
 names with the split put first (`rmse_e_trn` -> `rmse_e`, `rmse_f_val` -> `val_rmse_f`); older releases print `tst`
 for the validation split (and `batch` for the step, `l2_` for the errors), newer ones may print no validation
-columns, and multi-task runs suffix a task name, all read by the same rule. The prefactors move with the learning rate (`start_pref_*` to `limit_pref_*`), so the total's
-scale changes as the learning rate decays, as the per-term errors do not. A row is read only under the header (the
-numbers alone could be any table). The generic reader took nothing from this file.
+columns, and multi-task runs suffix a task name, all read by the same rule. The prefactors move with the learning
+rate (`start_pref_*` to `limit_pref_*`), so the total's scale changes as the learning rate decays, as the per-term
+errors do not. A row is read only under the header (the numbers alone could be any table). The generic reader took
+nothing from this file.
 """
 
 from __future__ import annotations
