@@ -24,29 +24,18 @@ from pathlib import Path
 from traindoc.ingest import budget
 from traindoc.ingest.model import Run, Source
 from traindoc.ingest.names import canonical_metric
-from traindoc.ingest.readers._structured import Columns, LineStats, head_lines, line_blocks, to_float
+from traindoc.ingest.readers._structured import Columns, LineStats, line_blocks, to_float
+from traindoc.ingest.readers.jsonl_metrics import _head_records
 from traindoc.ingest.registry import Reader, ReadError
 
 _MODES = {"opt", "eval"}
 _SKIP = {"mode", "epoch", "time"}
 
 
-def _records(head: bytes) -> list[dict]:
-    out = []
-    for line in head_lines(head, 12)[:10]:
-        try:
-            obj = json.loads(line)
-        except (ValueError, RecursionError):
-            continue
-        if isinstance(obj, dict):
-            out.append(obj)
-    return out
-
-
 def sniff_mace_results(path: Path, head: bytes) -> float:
     if not head.lstrip().startswith(b"{"):
         return 0.0
-    recs = _records(head)
+    recs = _head_records(head)
     if len(recs) < 2 or not all(r.get("mode") in _MODES and "epoch" in r and "loss" in r for r in recs):
         return 0.0
     return 0.9 if any(r["mode"] == "opt" for r in recs) else 0.0
