@@ -1,9 +1,10 @@
-"""Seven training outputs first met in real-world healthy logs of unseen stacks and domains (issue 8, session 31),
+"""Eight training outputs first met in real-world healthy logs of unseen stacks and domains (issue 8, session 31),
 each read by its own module: scikit-learn's t-SNE trace (_tsne_verbose.py), Stan's ADVI table (_stan_advi.py),
 DeePMD-kit's lcurve.out (_deepmd_lcurve.py), GPUMD's NEP loss.out (_gpumd_nep_loss.py), NequIP's `log`
-(_nequip_log.py), and MACE's console and results file (_mace_console.py, _mace_results.py). Blind, five were
-unreadable, t-SNE's was read by the generic rules with the KL divergence as `error` and a timing as a metric, and
-MACE's results file kept each epoch's last batch loss. The "reads" cases load the corpus entries; the silent cases
+(_nequip_log.py), MACE's console and results file (_mace_console.py, _mace_results.py) and Chemprop v1's verbose
+log (_chemprop_log.py). Blind, five were unreadable, t-SNE's was read by the generic rules with the KL divergence as
+`error` and a timing as a metric, MACE's results file kept each epoch's last batch loss, and Chemprop's validation
+scores were not read. The "reads" cases load the corpus entries; the silent cases
 call the parsers on lines of other formats."""
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import pytest
 from tests.textlog_support import points, write_run_dir
 
 from traindoc.ingest.loader import load_run
+from traindoc.ingest.readers._chemprop_log import parse_chemprop_log
 from traindoc.ingest.readers._deepmd_lcurve import parse_deepmd_lcurve
 from traindoc.ingest.readers._gpumd_nep_loss import parse_gpumd_nep_loss
 from traindoc.ingest.readers._mace_console import parse_mace_console
@@ -235,3 +237,38 @@ def test_mace_results_sniff_only_mace_modes():
     assert sniff_mace_results(Path("x.jsonl"), b'{"loss": 2.0, "mode": "train", "epoch": 0}\n'
                                                b'{"loss": 1.0, "mode": "val", "epoch": 0}\n') == 0.0
     assert sniff_mace_results(Path("x.jsonl"), b'{"loss": 2.0, "step": 1}\n{"loss": 1.0, "step": 2}\n') == 0.0
+
+
+# --- Chemprop ------------------------------------------------------------------------------------------------------
+
+
+def test_chemprop_reads_every_loss_line_and_the_validation_score():
+    run = _run("g3s31-chemprop-v1-mve-regression-30ep-verbose-log")
+    loss = points(run, "loss")
+    assert loss[0] == (1, 1.7687) and loss[-1] == (36, 0.4396) and len(loss) == 36
+    val = points(run, "val_rmse")
+    assert val[0] == (1, 1.497) and val[-1] == (36, 0.6783) and len(val) == 30
+    assert points(run, "param_norm")[0] == (1, 42.7364) and points(run, "lr", 6)[-1] == (36, 0.0001)
+
+
+def test_chemprop_classification_metric_and_lines_before_any_epoch():
+    st = State()
+    assert parse_chemprop_log("Loss = 1.6347e+00, PNorm = 34.0559, GNorm = 2.8431, lr_0 = 1.2475e-04", st) is None
+    assert parse_chemprop_log("Epoch 0", st) is not None
+    rec = parse_chemprop_log("Loss = 6.9340e-01, PNorm = 34.0559, GNorm = 2.8431, lr_0 = 1.2475e-04", st)
+    assert rec is not None and rec.step == 1 and rec.metrics["grad_norm"] == 2.8431
+    rec = parse_chemprop_log("Validation prc-auc = 0.812000", st)
+    assert rec is not None and rec.eval and rec.metrics == {"val_prc_auc": 0.812}
+
+
+@pytest.mark.parametrize("line", [
+    "Model 0 best validation rmse = 0.655130 on epoch 27",
+    "Model 0 test rmse = 0.658663",
+    "Overall test rmse = 0.658663 +/- 0.000000",
+    "Epoch 3: loss = 0.5",
+    "Loss = 0.52",
+])
+def test_chemprop_parser_silent_on_other_lines(line: str):
+    st = State()
+    parse_chemprop_log("Epoch 0", st)
+    assert not parse_chemprop_log(line, st)

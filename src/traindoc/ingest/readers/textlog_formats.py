@@ -2967,6 +2967,7 @@ FORMATS: list[Format] = [
     Format("gpumd_nep_loss", _own_module("_gpumd_nep_loss", "parse_gpumd_nep_loss")),
     Format("nequip_log", _own_module("_nequip_log", "parse_nequip_log")),
     Format("mace_console", _own_module("_mace_console", "parse_mace_console")),
+    Format("chemprop_log", _own_module("_chemprop_log", "parse_chemprop_log")),
     Format("generic", parse_generic, specific=False),
 ]
 FORMAT_BY_NAME = {f.name: f for f in FORMATS}
