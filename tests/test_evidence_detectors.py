@@ -1223,6 +1223,35 @@ def test_label_leakage_collapse_silent_on_a_loss_no_cross_entropy_starts_at() ->
     assert data.detect_label_leakage(make_run(a)) == []
 
 
+def test_label_leakage_collapse_silent_on_a_regression_whose_held_out_loss_falls_with_it() -> None:
+    # an MSE fit of a smooth target (NequIP's silicon forces, tests/corpus/realworld/g3s31-nequip-*): the training
+    # and validation errors fall to ~0 together, logged with their MAEs: a fit, not a shortcut
+    a = healthy_arrays()
+    a["loss"] = 0.8 * np.exp(-T / 20) + 1e-4
+    a["f_mae"] = 0.5 * np.exp(-T / 40) + 0.01
+    assert data.detect_label_leakage(make_run(a, eval_loss=a["loss"] * 0.9)) == []
+
+
+def test_label_leakage_collapse_fires_on_a_regression_with_a_held_out_gap() -> None:
+    # the same collapse of a regression loss with the held-out error left at the series' scale (an off-by-one
+    # forecasting window): the leak stays diagnosed, at the step the training loss collapsed
+    a = healthy_arrays()
+    a["loss"] = 0.8 * np.exp(-T / 20) + 1e-4
+    a["f_mae"] = 0.5 * np.exp(-T / 40) + 0.01
+    f = fire(data.detect_label_leakage, make_run(a, eval_loss=np.full(N, 0.7)))
+    assert f.strength >= 0.8 and f.step < 120
+
+
+def test_label_leakage_collapse_kept_for_a_classifier_whose_held_out_loss_falls_with_it() -> None:
+    # with an accuracy logged the loss is a cross-entropy: its collapse with the held-out loss is still a leak
+    a = healthy_arrays()
+    a["loss"] = 0.8 * np.exp(-T / 20) + 1e-4
+    a["f_mae"] = 0.5 * np.exp(-T / 40) + 0.01
+    a["accuracy"] = 1.0 - 0.5 * np.exp(-T / 20)
+    f = fire(data.detect_label_leakage, make_run(a, eval_loss=a["loss"] * 0.9))
+    assert f.strength == 0.5 and f.step < 120
+
+
 def test_data_pipeline_bug_fires_on_zero_loss_from_start() -> None:
     a = healthy_arrays()
     a["loss"] = np.full(N, 1e-7)

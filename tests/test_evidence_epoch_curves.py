@@ -329,6 +329,18 @@ def test_first_epoch_above_heldout_fires_as_lr_too_high_at_the_first_row():
     assert f[0].numbers["first_over_heldout"] > 600
 
 
+def test_first_epoch_above_heldout_reads_the_gap_against_the_one_the_run_ends_with():
+    # MACE's results file (tests/corpus/realworld/g3s31-mace-*, epoch means of its batch losses): the training loss
+    # stays 8-11x the validation loss from the first epoch to the last, a scale of its own, not a blow-up
+    mace_train = [329.3, 188.1, 93.95, 60.91, 49.54, 48.06, 34.62, 25.92, 21.67, 18.21, 13.92, 12.84]
+    mace_val = [30.72, 18.0, 8.41, 6.5, 4.86, 3.9, 2.67, 2.3, 1.86, 1.75, 1.7, 1.45]
+    assert not epoch_curves.detect_first_epoch_above_heldout(_run(loss=mace_train, eval_loss=mace_val))
+    # a first row 100x above where the same run's 8x gap would put it still reads as a blow-up
+    blown = [33000.0] + mace_train[1:]
+    f = epoch_curves.detect_first_epoch_above_heldout(_run(loss=blown, eval_loss=mace_val))
+    assert [x.cause for x in f] == ["lr_too_high"] and f[0].step == 0
+
+
 def test_first_epoch_above_heldout_is_silent_on_its_look_alikes():
     # a leaked label fits almost perfectly within the first epoch: 0.81 -> 0.002 by learning alone
     leak = [0.8135, 0.001975, 0.0009095, 0.0007734, 0.0007265, 0.000709, 0.0007033, 0.0006905]

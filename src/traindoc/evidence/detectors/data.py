@@ -38,6 +38,34 @@ from traindoc.evidence.stats import fmt
 from traindoc.evidence.unmeasured_loss import unmeasured_loss
 from traindoc.ingest.model import Run, Series
 
+# Regression error metrics by name ("f_mae", "val_rmse_e", "rmse_energy", "e/N_mae"), and the classification and
+# language-model metrics a regression does not log
+_REGRESSION_TOKENS = frozenset({"mae", "rmse", "mse", "mape", "rmsd"})
+_CLASSIFICATION_TOKENS = frozenset({"accuracy", "f1", "auc", "bleu", "rouge", "map", "precision", "recall", "iou",
+                                    "dice", "top1", "top5", "ppl", "perplexity", "wer", "cer", "chrf", "meteor"})
+# held-out loss / training loss at the end above which the held-out data did not share the training loss's fall
+LEAK_GAP = 5.0
+
+
+def regression_run(run: Run) -> bool:
+    """The run logs a regression error (MAE, RMSE, MSE of a predicted quantity) and no classification or language
+    metric: its loss is a regression loss, with no entropy floor."""
+    reg = cls = False
+    for name in run.metrics:
+        tokens = re.split(r"[^a-z0-9]+", name.lower())
+        reg = reg or any(t in _REGRESSION_TOKENS for t in tokens)
+        cls = cls or any(t in _CLASSIFICATION_TOKENS or t.startswith("acc") for t in tokens)
+    return reg and not cls
+
+
+def _leak_gap(ev_s: Series, end_train: float) -> bool:
+    """The held-out loss ends >= LEAK_GAP x the training loss's end: it did not fall with it."""
+    _, evv = ev_s.finite()
+    if evv.size == 0:
+        return False
+    e_end = float(np.median(evv[-max(1, evv.size // 4):]))
+    return e_end / max(end_train, 1e-6) >= LEAK_GAP
+
 
 def detect_label_leakage(run: Run) -> list[Finding]:
     """Train loss collapses to ~0 implausibly fast, far below what held-out data reaches, or while the model
@@ -70,6 +98,15 @@ def detect_label_leakage(run: Run) -> list[Finding]:
     strength = 0.0
     step = None
     end_train = float(np.median(v[-max(2, v.size // 10):]))
+    ev_s = run.series("eval_loss")
+    if below.size and ev_s is not None and regression_run(run) and not _leak_gap(ev_s, end_train):
+        # nor has a regression's error (a mean-squared or absolute error, logged with its MAE / RMSE): fitting a
+        # smooth target (interatomic forces from DFT, a simulated curve) drives it toward 0 on training and held-out
+        # data alike, so a collapse the held-out loss shares is a fit (NequIP on silicon forces, 0.825 -> 0.00048
+        # with the validation loss at 0.00042: tests/corpus/realworld/g3s31-nequip-*); a leak there shows as the
+        # held-out gap below, which this leaves to decide (an off-by-one forecasting window: the validation error
+        # stays at the series' scale while the training error collapses)
+        below = np.array([], dtype=int)
     if below.size:
         i = int(below[0])
         frac = i / v.size
@@ -83,12 +120,11 @@ def detect_label_leakage(run: Run) -> list[Finding]:
             fast = np.nonzero(sm < 0.01 * init)[0]
             if fast.size and fast[0] / v.size <= 0.2:
                 strength = 0.5
-    ev_s = run.series("eval_loss")
     if ev_s is not None:
         _, evv = ev_s.finite()
         if evv.size >= 1 and end_train < 0.1:
             e_end = float(np.median(evv[-max(1, evv.size // 4):]))
-            if e_end / max(end_train, 1e-6) >= 5 and e_end > 0.2:
+            if e_end / max(end_train, 1e-6) >= LEAK_GAP and e_end > 0.2:
                 ev.append(f"eval_loss ends at {fmt(e_end)}, {e_end / max(end_train, 1e-6):.3g}x the train loss "
                           f"{fmt(end_train)} {cite_series(ev_s)}")
                 strength = strength + 0.3 if strength else 0.35

@@ -2961,6 +2961,13 @@ FORMATS: list[Format] = [
     Format("recommenders_epoch", _own_module("_recommenders_epoch", "parse_recommenders_epoch")),
     Format("freerec_coach", _own_module("_freerec_coach", "parse_freerec_coach")),
     Format("pytorch_kaldi_res", _own_module("_pytorch_kaldi_res", "parse_pytorch_kaldi_res")),
+    Format("tsne_verbose", _own_module("_tsne_verbose", "parse_tsne_verbose")),
+    Format("stan_advi", _own_module("_stan_advi", "parse_stan_advi")),
+    Format("deepmd_lcurve", _own_module("_deepmd_lcurve", "parse_deepmd_lcurve")),
+    Format("gpumd_nep_loss", _own_module("_gpumd_nep_loss", "parse_gpumd_nep_loss")),
+    Format("nequip_log", _own_module("_nequip_log", "parse_nequip_log")),
+    Format("mace_console", _own_module("_mace_console", "parse_mace_console")),
+    Format("chemprop_log", _own_module("_chemprop_log", "parse_chemprop_log")),
     Format("generic", parse_generic, specific=False),
 ]
 FORMAT_BY_NAME = {f.name: f for f in FORMATS}
