@@ -273,7 +273,7 @@ def test_whole_loop_adds_a_missing_warmup(name: str, tmp_path: Path, monkeypatch
     4-7x in the first 1-2 steps, then back at the same LR). no_warmup is listed with that evidence (a candidate: the
     user picks it, --fix no_warmup), the warmup set to 5% of the run where the next run reads it, and the retrain,
     from the same checkpoint, keeps its grad norm bounded. On plain argparse, the three HF Trainer layouts (accelerate's
-    CPU target too, at the flags layout's batch of 16: a grad-norm jump of 4.3-5.9x, seeds 42 and 1-4), Hydra,
+    CPU target too; the four at a batch of 32, where the grad-norm jump is 4.3-8.2x over seeds, 2.9-6.1x at 16), Hydra,
     nanoGPT (its model widened to 3072 and continued at the base run's own 3e-3: the loss alone jumps ~3x, the log
     holding no grad norm), Lightning in code (Hydra's scenario: width 512, continued at 3e-3 from the base run's
     Lightning checkpoint through LetterModel's init_from; LightningCLI in the bench), the dataclass module (nanoGPT's:

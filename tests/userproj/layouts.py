@@ -80,6 +80,15 @@ class Layout:
 # RAdam), and the trained model's loss jumps ~2.2x and its grad norm ~5x in the first 2 steps before it settles
 # back at the same LR (docs/plan-apply-verify.md, "no_warmup", for the measured seeds)
 BASE_LR, RESUME_LR = "3e-3", "1e-2"
+# The HF layouts (HF script, HfArgumentParser JSON and flags, accelerate) run both no_warmup runs at a batch of 32, not
+# the 16 they ship: the jump is the first updates' damage, the level it is read against the later steps' gradient
+# noise, which falls with the batch. At 16 the grad-norm jump was 2.91-6.06x its later median over 24 seeds of the
+# JSON layout (under the detector's 3x on one: a CI machine drew such a trajectory); at 32, 4.31-6.23x (JSON, 8
+# seeds), 5.61-7.28x (HF script, 6), 4.47-8.18x (accelerate, 6) (docs/plan-apply-verify.md, "no_warmup")
+NW_BATCH_SIZE = 32
+NW_BATCH = {file: (file, text.format(16), text.format(NW_BATCH_SIZE), text.format(NW_BATCH_SIZE)) for file, text in (
+    ("train.py", "per_device_train_batch_size={},"), ("configs/train.json", '"per_device_train_batch_size": {},'),
+    ("launch.sh", "--per_device_train_batch_size {} "))}
 HYDRA_CKPT = "base/model.pt"  # where Hydra's base run saves its weights (trainer.save_to)
 NANO_CKPT = "base/ckpt.pt"  # where nanoGPT's base run (out_dir base) saves its weights
 DC_CKPT = "runs/base/model.pt"  # where the dataclass module's base run saves its weights (save_to)
@@ -153,7 +162,8 @@ LAYOUTS = {
                                  f"--output_dir output --init_from {BASE_CKPT}"),
                                 ("train.py", "warmup_steps=16,", "warmup_steps=16,", "warmup_steps=0,"),
                                 ("train.py", "logging_steps=5,", "logging_steps=5,", "logging_steps=1,"),
-                                ("train.py", 'save_strategy="no",', 'save_strategy="steps",', 'save_strategy="no",')),
+                                ("train.py", 'save_strategy="no",', 'save_strategy="steps",', 'save_strategy="no",'),
+                                NW_BATCH["train.py"]),
                         # the HF form: LetterTrainer computes its own mean loss and ships saying so
                         # (loss_is_scaled_for_ga = False); without that line the Trainer, told the loss is already
                         # normalised over the accumulated batch (the model accepts num_items_in_batch), does not
@@ -175,7 +185,8 @@ LAYOUTS = {
                                         ("configs/train.json", '"warmup_steps": 0,', '"warmup_steps": 16,',
                                          '"warmup_steps": 0,'),
                                         ("configs/train.json", '"logging_steps": 5,', '"logging_steps": 5,',
-                                         '"logging_steps": 1,')),
+                                         '"logging_steps": 1,'),
+                                        NW_BATCH["configs/train.json"]),
                                 # the model loaded in float16 (ModelArguments.torch_dtype, as HF's run_clm.py reads
                                 # it; the Trainer's own precision stays "no"): weights and AdamW's state in float16,
                                 # NaN from the first update (FP16_MODEL below); the Trainer's end-of-run checkpoint
@@ -199,7 +210,8 @@ LAYOUTS = {
                                           f"--output_dir output --model_name_or_path {BASE_CKPT} "),
                                          ("launch.sh", "--warmup_steps 0 ", "--warmup_steps 16 ", "--warmup_steps 0 "),
                                          ("launch.sh", "--logging_steps 5 ", "--logging_steps 5 ",
-                                          "--logging_steps 1 ")),
+                                          "--logging_steps 1 "),
+                                         NW_BATCH["launch.sh"]),
                                  # as the JSON layout, the dtype a flag of the launch script
                                  precision_at=("launch.sh", "--report_to none \\\n",
                                                "--report_to none \\\n    --torch_dtype {p} \\\n"),
@@ -240,17 +252,17 @@ LAYOUTS = {
                                    # which would read as the LR leading into the NaN; 1e-3 is inside it
                                    fp16_lr="1e-3",
                                    # no_warmup: as HfArgumentParser's flags, on the CPU target's line (the same
-                                   # tiny GPT-2 and batch of 16, ModelArguments' model_name_or_path): a base run
-                                   # (3e-3, 16 warmup steps, 160 steps, its end-of-run checkpoint in base/), then
+                                   # tiny GPT-2 and batch, NW_BATCH_SIZE, ModelArguments' model_name_or_path): a base
+                                   # run (3e-3, 16 warmup steps, 160 steps, its end-of-run checkpoint in base/), then
                                    # the run continued from it at 1e-2 with `--warmup_steps 0`, logging every step
                                    # (the warmup flag first: the check reads the first standalone 0 as the warmup)
                                    resume=(("Makefile", "--output_dir output-cpu ", "--output_dir base ",
                                             f"--output_dir output-cpu --model_name_or_path {BASE_CKPT} "),
                                            ("Makefile", "--learning_rate 0.1 --max_steps 60",
                                             f"--learning_rate {BASE_LR} --max_steps 160 "
-                                            "--per_device_train_batch_size 16",
+                                            f"--per_device_train_batch_size {NW_BATCH_SIZE}",
                                             f"--learning_rate {RESUME_LR} --max_steps 160 "
-                                            "--per_device_train_batch_size 16"),
+                                            f"--per_device_train_batch_size {NW_BATCH_SIZE}"),
                                            ("Makefile", "--max_grad_norm 0.0",
                                             "--warmup_steps 16 --logging_steps 5 --max_grad_norm 0.0",
                                             "--warmup_steps 0 --logging_steps 1 --max_grad_norm 0.0"))),
