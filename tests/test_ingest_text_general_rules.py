@@ -242,6 +242,21 @@ def test_metric_named_before_its_step_phrase(tmp_path):
     assert run.series("Saved") is None
 
 
+
+
+def test_learning_rate_named_before_its_step_phrase(tmp_path):
+    # the deeplearning.ai decay exercise prints the LR under each cost line: "learning rate after epoch 1000: 0.0001"
+    # (tests/corpus/realworld/s31-g4-dlai-optimization-lr-decay-every-epoch-lr-to-zero); one word ("rate") named no
+    # measurement, so the schedule was left unread
+    run = read_text(tmp_path, "Cost after epoch 0: 0.701091\nlearning rate after epoch 0: 0.100000\n"
+                              "Cost after epoch 1000: 0.661884\nlearning rate after epoch 1000: 0.000100\n"
+                              "Cost after epoch 2000: 0.658620\nlearning rate after epoch 2000: 0.000050\n")
+    assert points(run, "lr") == {0: 0.1, 1000: 0.0001, 2000: 0.00005}
+    assert points(run, "loss") == {0: 0.701091, 1000: 0.661884, 2000: 0.65862}
+    # silent: a two-word sentence whose words name no measurement keeps its text (no series from "success rate")
+    run = read_text(tmp_path, "success rate after epoch 3: 12 tries\nloss 0.5\nsuccess rate after epoch 4: 13 tries\n"
+                              "loss 0.4\n")
+    assert sorted(run.metrics) == ["loss"]
 # --- durations, training epoch summaries, held-out sentences, the planned length ----------------------------------
 
 

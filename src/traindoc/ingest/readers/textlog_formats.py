@@ -2401,9 +2401,12 @@ def _is_phrase(m: re.Match) -> str:
 # whole sentence becomes "step=1000; Cost=0.69" instead. Only a name the metric words know (cost, loss, accuracy ...)
 # is taken, so "Saved after epoch 3: 12 files" stays as printed. "for" reads the same, with a colon after the unit
 # and the value as a one-element list: "loss for step: 622 = [-0.9068]" (brain-segmentation-pytorch's per-step
-# print); read as a pair, the step number became the loss.
+# print); read as a pair, the step number became the loss. The one two-word name taken is "learning rate": the same
+# notebooks print "learning rate after epoch 1000: 0.000100" under each cost line of their decay exercise, and with
+# one word ("rate", which names no measurement) the schedule was left unread.
 _NAME_AFTER_STEP = re.compile(
-    rf"\b([A-Za-z][\w-]*)\s+(?:after|at|for)\s+(step|iteration|iter|update|batch|epoch)(?:\s*:\s*|\s+)(\d+)\s*[:=]\s*"
+    rf"\b(learning\s+rate|[A-Za-z][\w-]*)\s+(?:after|at|for)\s+(step|iteration|iter|update|batch|epoch)(?:\s*:\s*|\s+)"
+    rf"(\d+)\s*[:=]\s*"
     rf"(?:\[\s*({NUM})\s*\]|({NUM}))(?=[\s,;]|$)", re.I)
 
 
@@ -2411,7 +2414,8 @@ def _name_after_step(m: re.Match) -> str:
     if not _METRICY.search(m.group(1)):
         return m.group(0)
     unit = "epoch" if m.group(2).lower() == "epoch" else "step"
-    return f"; {unit}={m.group(3)}; {m.group(1)}={m.group(4) or m.group(5)} "
+    name = re.sub(r"\s+", "_", m.group(1))  # "learning rate" -> learning_rate, a name the pair scan reads whole
+    return f"; {unit}={m.group(3)}; {name}={m.group(4) or m.group(5)} "
 
 
 # A split named by a heading line of its own, the metric on the next line: "On the training set:" / "Accuracy: 0.948"
