@@ -24,6 +24,11 @@ KEYS: dict[str, tuple[str, ...]] = {
                     "adam_lr"),
     "warmup_steps": ("warmup_steps", "num_warmup_steps", "warmup_iters", "lr_warmup_steps", "warmup"),
     "warmup_ratio": ("warmup_ratio",),
+    # the weights a run starts from, where it names them (evidence/context.py: continued_from): HF Trainer's resume,
+    # nanoGPT's init_from ('resume'), Lightning's fit(ckpt_path=...), a script's --init_from / --resume flags, and
+    # HF's model_name_or_path, which names a checkpoint folder when a run continues another run's output
+    "start_weights": ("resume_from_checkpoint", "init_from", "init_from_checkpoint", "resume_from", "resume",
+                      "ckpt_path", "load_checkpoint", "init_checkpoint", "from_checkpoint", "model_name_or_path"),
     "lr_schedule": ("lr_scheduler_type", "scheduler", "lr_scheduler", "schedule", "lr_schedule", "decay_lr"),
     "grad_clip": ("grad_clip", "max_grad_norm", "gradient_clip_val", "clip_grad_norm", "clip_grad", "grad_clip_norm"),
     "freeze": ("freeze_backbone", "freeze", "freeze_base", "freeze_encoder", "freeze_embeddings", "freeze_layers"),

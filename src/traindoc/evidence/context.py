@@ -759,12 +759,37 @@ def mid_run(run: Run, s: Series | None) -> bool:
     return starts_mid_run(s) or late_window(run) is not None
 
 
+# A value of a KEYS["start_weights"] option that names trained weights to start from: a checkpoint file, an HF
+# `checkpoint-<N>` folder, nanoGPT's init_from = 'resume', Lightning's ckpt_path 'last' / 'best', or a bare True
+# (HF's resume_from_checkpoint=True: the output folder's last checkpoint). A hub model id ('gpt2', 'bert-base-
+# uncased') is not one: fine-tuning a pretrained model on a new task starts high on its new data and its loss does
+# measure the run; nor is 'scratch', a save folder ('checkpoints/') or an option switched off.
+_CHECKPOINT_VALUE = re.compile(r"(?:\.(?:pt|pth|ckpt|bin|safetensors|tar)$|(?:^|[/\\])checkpoint-\d+[/\\]?$)", re.I)
+
+
+def continued_from(run: Run) -> ConfigValue | None:
+    """The config value saying the run starts from an earlier run's trained weights, or None."""
+    for key in KEYS["start_weights"]:
+        cv = run.config_value(key)
+        if cv is None:
+            continue
+        v = cv.value
+        if v is True and key not in ("model_name_or_path", "init_from"):
+            return cv
+        if isinstance(v, str) and (_CHECKPOINT_VALUE.search(v.strip()) or (key == "init_from" and v == "resume")
+                                   or (key == "ckpt_path" and v in ("last", "best"))):
+            return cv
+    return None
+
+
 def progress(run: Run, name: str = "loss") -> float | None:
     """Relative loss decrease over the run, from the first 10 % of points to the last 10 % (1 = fell to 0, 0 = flat);
     None for a log that starts mid-run (`mid_run`: its first points are no start, so how far the run came, and
-    whether a flat stretch is a run that never learned or one that had converged, is unknown)."""
+    whether a flat stretch is a run that never learned or one that had converged, is unknown), and for a run that
+    starts from an earlier run's weights (`continued_from`): its first loss is already the trained model's, so how
+    little it fell says nothing of this run's LR or gradients."""
     s = metric(run, name)
-    if s is None or mid_run(run, s):
+    if s is None or mid_run(run, s) or continued_from(run) is not None:
         return None
     return window_progress(run, name)
 
