@@ -88,6 +88,28 @@ def test_pandas_frame_does_not_claim_other_tables():
     assert parse_pandas_frame("Epoch 1/10", st) is None
 
 
+def test_pandas_truncated_frame_reads_both_ends_and_a_split_suffix():
+    # NeuralProphet's fit frame (issue 8, session 31, the corpus entry below): pandas' dot row between the first and
+    # last rows, the held-out split written after the name
+    run = load_run([REALWORLD / "neuralprophet-tutorial10-validation-healthy" / "run"])
+    steps, values = _steps(run, "eval_loss")
+    assert steps == [0, 1, 2, 3, 4, 180, 181, 182, 183, 184]
+    assert values[0] == 2.067798 and values[-1] == 0.011789
+    assert _steps(run, "loss")[1][-1] == 0.004225
+    assert "eval_MAE" in run.metrics and "MAE" in run.metrics
+
+
+def test_pandas_dot_row_only_inside_a_frame():
+    st = State()
+    assert parse_pandas_frame("..        ...       ...", st) is None  # no header before it
+    assert parse_pandas_frame("          MAE      Loss  epoch", st) is None
+    assert parse_pandas_frame("0    67.432861  0.789800      0", st) is not None
+    rec = parse_pandas_frame("..        ...       ...    ...", st)
+    assert rec is not None and rec.claimed and not rec.metrics
+    rec = parse_pandas_frame("99   4.838150  0.016487     99", st)
+    assert rec is not None and rec.step == 99 and rec.metrics == {"MAE": 4.83815, "loss": 0.016487}
+
+
 # --- SuperGradients -------------------------------------------------------------------------------------------------
 
 def _sg_epoch(epoch: int, train: float, val: float, acc: float) -> list[str]:

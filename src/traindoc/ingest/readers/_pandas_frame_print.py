@@ -29,6 +29,14 @@ rows are claimed (Record.claimed), so that no other family reads them (a one-col
 prints). Names: H2O's `training_<m>` / `validation_<m>` (and `train_` / `val_` / `valid_`) put the split first; a
 loss-type metric (`logloss` for classification, `deviance` for regression: H2O's own loss functions) is the `loss` /
 `eval_loss`, any other keeps its name (`rmse`, `classification_error`, `auc`) with `eval_` on a validation one.
+NeuralProphet's `fit` frame puts the split last (`MAE_val`, `Loss_val` beside `MAE`, `Loss`): a `_val` / `_valid` /
+`_validation` suffix is the held-out split all the same.
+
+A frame longer than pandas' `display.max_rows` is printed truncated: the first and last rows, with one row of dots
+between them (`..` under the index, `...` in each cell; pandas' `DataFrameFormatter`, `show_dimensions` then adds
+`[185 rows x 9 columns]` under the last block). That row is no end of the frame: it is skipped (claimed), and the
+rows after it are read against the same header (issue 8, session 31: tests/corpus/realworld/
+neuralprophet-tutorial10-validation-healthy read only its first five epochs, the dot row ending the frame).
 
 Guards (another format's table must not be claimed): a header is two or more names separated by two or more spaces
 (a wrapped frame's last block may have one), none a number; a row must fit the header's alignment: its index token
@@ -55,6 +63,9 @@ _MISSING = ("NaN", "nan", "None", "NaT", "<NA>")
 # loss-type metric names: H2O's classification and regression losses, and the plain name
 _LOSS = re.compile(r"^(?:loss|logloss|deviance|cross_?entropy)$", re.I)
 _SPLIT = re.compile(r"^(training|train|validation|valid|val)_(.+)$", re.I)
+_SPLIT_LAST = re.compile(r"^(.+)_(validation|valid|val)$", re.I)
+# pandas' elision row of a truncated frame: ".." under the index, "..." in every cell (module docstring)
+_ELIDED = re.compile(r"^\.\.(?:\s+\.\.\.)+$")
 
 
 def _header(text: str) -> list[tuple[str, int]] | None:
@@ -70,6 +81,10 @@ def _header(text: str) -> list[tuple[str, int]] | None:
 
 
 def _metric_name(column: str) -> str:
+    last = _SPLIT_LAST.match(column)
+    if last is not None and _SPLIT.match(column) is None:
+        metric = "loss" if _LOSS.match(last.group(1)) else last.group(1)
+        return f"eval_{metric}"
     m = _SPLIT.match(column)
     if m is None:
         return "loss" if _LOSS.match(column) else column
@@ -102,6 +117,8 @@ def parse_pandas_frame(line: str, st: State) -> Record | None:
     x = st.extra
     if not text:
         return None  # the blank line between two blocks of a wrapped frame
+    if x.get("pf_columns") and _ELIDED.match(text):
+        return Record(None, {}, claimed=True)  # the dot row of a truncated frame (module docstring)
     if _ROW.match(text) is None:
         names = _header(text)
         if names is not None and (len(names) >= 2 or x.get("pf_wrapped")):

@@ -2893,6 +2893,9 @@ FORMATS: list[Format] = [
     Format("metric_logger", parse_metric_logger),
     Format("torchtitan", parse_torchtitan),
     Format("litgpt", parse_litgpt),
+    # before the Lightning bar, which reads their tqdm bars too but not their postfix layout (the modules say how)
+    Format("widedeep_trainer", _own_module("_widedeep_trainer", "parse_widedeep_trainer")),
+    Format("smp_epoch_runner", _own_module("_smp_epoch_runner", "parse_smp_epoch_runner")),
     Format("lightning_bar", parse_lightning_bar),
     Format("rich_bar", parse_rich_bar),
     Format("accelerate_epoch", parse_accelerate_epoch),
@@ -2919,6 +2922,7 @@ FORMATS: list[Format] = [
     Format("lightgbm", _own_module("_lightgbm_eval", "parse_lightgbm")),
     Format("catboost", _own_module("_catboost_console", "parse_catboost")),
     Format("vw_progress", _own_module("_vw_progress", "parse_vw_progress")),
+    Format("tesseract_lstmtraining", _own_module("_tesseract_lstmtraining", "parse_tesseract_lstmtraining")),
     Format("fasttext", parse_fasttext),
     Format("hf_metrics", parse_hf_metrics),
     Format("cntk", parse_cntk),
