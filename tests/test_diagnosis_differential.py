@@ -152,6 +152,20 @@ def test_memorised_fires_on_a_training_loss_near_0_with_no_held_out_loss() -> No
     assert "memorised" not in symptoms(make_run({"loss": healthy_loss()}))
 
 
+def test_an_objective_that_goes_below_zero_is_never_near_perfect() -> None:
+    # ENMF's whole-data loss (tests/corpus/realworld/bars-enmf-tf-gowalla-whole-data-loss): 0.07 at epoch 1, then
+    # negative by construction; falling past 0 is the objective working, not a collapse to a loss's floor
+    steps = np.arange(1, 41)
+    signed = np.concatenate([[0.0705, -678.5, -1970.1, -2527.4], -3700 + 200 * np.exp(-steps[4:] / 10)])
+    assert symptoms(make_run({"loss": (steps, signed)})) == {}
+    assert "too_good_early" not in symptoms(make_run({"loss": (steps, signed), "eval_loss": (steps, signed)}))
+    # the same early fall on a loss that stays >= 0 is still read
+    nonneg = np.concatenate([[0.0705, 0.0012, 0.0009, 0.0008], np.full(36, 0.0007)])
+    assert symptoms(make_run({"loss": (steps, nonneg)})).get("too_good_early") == 2
+    assert symptoms(make_run({"loss": (steps[:4], np.array([6.48, 2.06, 0.628, 0.196]))})) == {"memorised": 4}
+    assert symptoms(make_run({"loss": (steps[:4], np.array([6.48, 2.06, 0.628, -0.5]))})) == {}
+
+
 def test_a_non_finite_objective_under_another_name_is_a_non_finite_loss() -> None:
     steps = np.arange(1, 4)
     assert symptoms(make_run({"err": (steps, np.full(3, np.nan))})) == {"nonfinite": 1}

@@ -247,11 +247,19 @@ def _unstable(run: Run) -> Established | None:
     return None
 
 
+def _signed_objective(v: np.ndarray) -> bool:
+    """Whether a training objective goes below 0: no loss with a floor at 0 (a whole-data or weighted-negative
+    objective such as ENMF's, a log-likelihood bound). "Near perfect" means a loss near its floor of 0, which such an
+    objective does not have: falling to a few percent of its first value, or past 0, says nothing of how well it fits
+    (issue 8, session 31: ENMF's loss falls from 0.07 to -3757 in a healthy benchmark run)."""
+    return bool(v.size) and float(np.min(v)) < 0
+
+
 def _too_good_early(run: Run) -> Established | None:
     s = loss_series(run)
     if s is not None:
         steps, v = s.finite()
-        if v.size >= 4 and float(v[0]) > 0:
+        if v.size >= 4 and float(v[0]) > 0 and not _signed_objective(v):
             early = v[: max(2, int(np.ceil(EARLY_SHARE * v.size)))]
             hit = np.nonzero(early <= COLLAPSE * float(v[0]))[0]
             if hit.size and float(v[-1]) <= COLLAPSE * float(v[0]):
@@ -278,7 +286,7 @@ def _memorised(run: Run) -> Established | None:
     if s is None or _heldout_loss(run) is not None:
         return None
     steps, v = s.finite()
-    if v.size < 4 or float(v[0]) <= 0 or float(v[-1]) > COLLAPSE * float(v[0]):
+    if v.size < 4 or float(v[0]) <= 0 or float(v[-1]) > COLLAPSE * float(v[0]) or _signed_objective(v):
         return None
     return _est("memorised", f"the loss fell from {fmt(float(v[0]))} to {fmt(float(v[-1]))} (step {int(steps[-1])}) "
                              f"and no held-out loss is logged ({cite_series(s)})", int(steps[-1]))

@@ -2976,6 +2976,12 @@ FORMATS: list[Format] = [
     Format("nequip_log", _own_module("_nequip_log", "parse_nequip_log")),
     Format("mace_console", _own_module("_mace_console", "parse_mace_console")),
     Format("chemprop_log", _own_module("_chemprop_log", "parse_chemprop_log")),
+    Format("mlagents_summary", _own_module("_mlagents_summary", "parse_mlagents")),
+    Format("fuxictr_log", _own_module("_fuxictr_log", "parse_fuxictr")),
+    Format("ngcf_epoch", _own_module("_ngcf_epoch", "parse_ngcf_epoch")),
+    Format("enmf_console", _own_module("_enmf_console", "parse_enmf")),
+    Format("lr_gccf_print", _own_module("_lr_gccf_print", "parse_lr_gccf")),
+    Format("vits_loss_list", _own_module("_vits_loss_list", "parse_vits_loss_list")),
     Format("generic", parse_generic, specific=False),
 ]
 FORMAT_BY_NAME = {f.name: f for f in FORMATS}
