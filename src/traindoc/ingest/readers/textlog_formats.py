@@ -462,10 +462,31 @@ _MEGATRON = re.compile(r"^iteration\s+(\d+)\s*/\s*(\d+)\s*\|")
 _MEGATRON_VAL = re.compile(r"validation loss at iteration (\d+)")
 
 
+_MEGATRON_SKIPPED = "number of skipped iterations"
+_MEGATRON_NAN = "number of nan iterations"
+
+
+def _megatron_unprinted_loss(metrics: dict[str, float]) -> None:
+    """An iteration line that prints no loss at all, while its own counters say its iterations were not skipped for
+    an overflow, read as a NaN "lm loss" (the name Megatron's GPT, BERT and T5 pretraining scripts give it).
+    Megatron's training_log prints a loss only `if avg > 0.0`, and a NaN average fails that test: where DeepSpeed steps
+    the optimiser skipped_iter stays 0, so a NaN loss leaves the line without its loss and both counters at 0
+    (Megatron-DeepSpeed PR 434: "the only way we can judge this issue is no lm loss print"); where Megatron skips the
+    step itself its NaN counter says so. A line whose iterations were all skipped for an fp16 overflow (skipped > 0,
+    NaN 0: the loss-scale search) also prints no loss, and that loss was finite: it stays unread. Stateless, as the
+    layout fast path requires: a line without the loss does not match the learned layout, so it comes here."""
+    if _MEGATRON_SKIPPED not in metrics or any(k.endswith("loss") for k in metrics):
+        return
+    if metrics.get(_MEGATRON_NAN, 0.0) > 0 or metrics[_MEGATRON_SKIPPED] == 0:
+        metrics["lm loss"] = math.nan
+
+
 def parse_megatron(line: str, st: State) -> Record | None:
     m = _MEGATRON.match(line)
     if m:
-        return Record(int(m.group(1)), pipe_pairs(line[m.end():]))
+        metrics = pipe_pairs(line[m.end():])
+        _megatron_unprinted_loss(metrics)
+        return Record(int(m.group(1)), metrics)
     m = _MEGATRON_VAL.search(line)
     if m:
         metrics: dict[str, float] = {}
