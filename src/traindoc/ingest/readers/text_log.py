@@ -42,6 +42,7 @@ from traindoc.ingest.readers._device_line import device_line
 from traindoc.ingest.readers._insightface_verification import verification_record
 from traindoc.ingest.readers._metric_block import MetricBlock
 from traindoc.ingest.readers._metric_block import opens_block as opens_metric_block
+from traindoc.ingest.readers._mllog import mllog_config
 from traindoc.ingest.readers._nan_guard import anomaly_iteration, anomaly_loss_dict, loss_guard, step_marker
 from traindoc.ingest.readers._number_columns import number_columns
 from traindoc.ingest.readers._param_lines import param_line
@@ -900,7 +901,7 @@ class _Parser:
                 continue
             after_bar = text is line.after_bar
             text = unquote_numbers(text)  # PaddleDetection's "'loss': '1.02'": the number, not a string
-            hyper = config_pairs(text) or banner_pairs(text)
+            hyper = config_pairs(text) or banner_pairs(text) or mllog_config(text)
             if hyper is not None:  # printed hyperparameters are configuration, not one-point metric series
                 record_config(hyper, run, col.path, line_no)
                 continue

@@ -3003,6 +3003,7 @@ FORMATS: list[Format] = [
     Format("enmf_console", _own_module("_enmf_console", "parse_enmf")),
     Format("lr_gccf_print", _own_module("_lr_gccf_print", "parse_lr_gccf")),
     Format("vits_loss_list", _own_module("_vits_loss_list", "parse_vits_loss_list")),
+    Format("mllog", _own_module("_mllog", "parse_mllog")),
     Format("generic", parse_generic, specific=False),
 ]
 FORMAT_BY_NAME = {f.name: f for f in FORMATS}
