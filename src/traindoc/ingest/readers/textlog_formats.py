@@ -2033,8 +2033,9 @@ def _fill_groups(cells: list[str]) -> list[str]:
 
 def _md_header(cells: list[str], group: list[str] | None) -> list[str | None]:
     header: list[str | None] = []
+    lead = _STEPISH.match(cells[0]) is not None
     for i, c in enumerate(cells):
-        if not c or (i > 0 and _STEPISH.match(c)):
+        if not c or (i > 0 and lead and _STEPISH.match(c)):
             header.append(None)  # a spacer, or a step column repeated for the second group
         elif group and group[i] and not (i == 0 and _STEPISH.match(c)):
             header.append(f"{group[i]} {c}")
@@ -2047,12 +2048,19 @@ def _md_header(cells: list[str], group: list[str] | None) -> list[str | None]:
 # it in its `time` column (docs.fast.ai pages render that table as a Markdown table): no measurement of the model,
 # so it is no metric, and it does not disqualify the row the way a word in a metric column does.
 _MD_CLOCK = re.compile(r"^\d+:\d{2}(?::\d{2})?$")
+# The Hugging Face Trainer writes "No log" where nothing was logged yet (its notebook progress table and the
+# "Training results" table of a model card: "| No log | 1.0 | 459 | 0.3519 | 0.8627 |", the training loss not yet
+# logged at the first evaluation): a missing value in that cell only; the row's other columns are still read.
+_MD_NO_LOG = "no log"
+# A step column that is not the first one (a model card's "| Training Loss | Epoch | Step | Validation Loss |"):
+# the row's step is that column's integer, not the row's number.
+_MD_STEP_COL = re.compile(r"^(?:step|steps|global[_ ]step)$", re.I)
 
 
 def _md_values(header: list[str | None], cells: list[str]) -> list[float | None] | None:
     values: list[float | None] = []
     for name, c in zip(header, cells, strict=True):
-        if _MD_CLOCK.match(c):
+        if _MD_CLOCK.match(c) or (name is not None and c.lower() == _MD_NO_LOG):
             values.append(None)
             continue
         v = parse_number(c) if c else None
@@ -2070,6 +2078,10 @@ def _header_row(header: list[str] | list[str | None], values: list[float | None]
     a name (a spacer) is no metric."""
     first, head = values[0], header[0] or ""
     stepish = _STEPISH.match(head) is not None and first is not None and first.is_integer()
+    if not stepish:  # a step column further right (a model card's "| Training Loss | Epoch | Step | ...")
+        at = next((i for i, name in enumerate(header) if name and _MD_STEP_COL.match(name)), None)
+        if at is not None and values[at] is not None and values[at].is_integer():
+            first, head, stepish = values[at], header[at] or "", True
     metrics = {name: v for name, v in zip(header, values, strict=True) if v is not None and name}
     if stepish:
         metrics.pop(head, None)
