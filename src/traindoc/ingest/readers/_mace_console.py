@@ -21,7 +21,10 @@ import re
 
 from traindoc.ingest.readers.textlog_formats import NUM, Record, State, parse_number
 
-_EPOCH = re.compile(rf"\bEpoch (\d+): (?:head: [\w.-]+, )?loss=({NUM}),((?:\s*\w+=\s*{NUM}\s*[^,=]*,?)+)\s*$")
+# the errors after the loss are taken pair by pair (_ERROR) from the rest of the line: a pattern that also checked
+# their sequence, `((?:\s*\w+=\s*NUM\s*[^,=]*,?)+)\s*$`, backtracked exponentially on a line whose end did not
+# fit (ten `name=1 word` pairs then `=` took over a minute)
+_EPOCH = re.compile(rf"\bEpoch (\d+): (?:head: [\w.-]+, )?loss=({NUM}),(.*)$")
 _ERROR = re.compile(rf"(\w+)=\s*({NUM})\s*(meV)?")
 _SWA = re.compile(r"\bUsing stochastic weight averaging \(after \d+ epochs\) with energy weight :")
 
@@ -41,4 +44,6 @@ def parse_mace_console(line: str, st: State) -> Record | None:
         v = parse_number(raw)
         if v is not None:
             metrics[f"eval_{name.lower()}{'_mev' if unit else ''}"] = v
+    if len(metrics) == 1:
+        return None  # MACE prints its errors after the loss: a line with none is not its validation line
     return Record(int(m.group(1)), metrics, eval=True)

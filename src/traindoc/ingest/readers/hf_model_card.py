@@ -52,8 +52,11 @@ _RESULTS = re.compile(rb"^#{2,4}\s*Training results\s*$", re.MULTILINE)
 _HYPER = re.compile(rb"^#{2,4}\s*Training hyperparameters\s*$", re.MULTILINE)
 _TABLE_HEAD = re.compile(rb"^\|\s*Training Loss\s*\|", re.MULTILINE)
 _HYPER_INTRO = b"hyperparameters were used during training"
-_HEADING = re.compile(r"^(#{1,6})\s*(.*?)\s*$")
-_BULLET = re.compile(r"^[-*]\s+([A-Za-z_][\w]*)\s*:\s*(.+?)\s*$")
+# (the text after the marker is stripped in code: a lazy `(.*?)\s*$` is quadratic in a run of spaces inside a line)
+_HEADING = re.compile(r"^(#{1,6})(.*)$")
+_BULLET = re.compile(r"^[-*]\s+([A-Za-z_][\w]*)\s*:(.*)$")
+# a card's headings, bullets and table rows are short; a longer line is none of them and is not matched at all
+MAX_CARD_LINE = 8192
 MAX_LINES = 100_000  # a card is a page; past this the file is no card (the rest is left unread, with a warning)
 
 # card key -> TrainingArguments name (causes/keys.py reads these groups)
@@ -146,18 +149,21 @@ def read(path: Path, run: Run) -> Source:
             if line_no > MAX_LINES:
                 source.warnings.append(f"read the first {MAX_LINES} lines only")
                 break
+            if len(raw_bytes) > MAX_CARD_LINE:
+                continue
             line = raw_bytes.decode("utf-8", errors="replace").strip()
             heading = _HEADING.match(line)
             if heading:
-                section = heading.group(2).lower()
+                section = heading.group(2).strip().lower()
                 parse_md_table("end of table", st)
                 continue
             if section == "training hyperparameters":
                 bullet = _BULLET.match(line)
-                if bullet:
-                    for key, value in config_values(bullet.group(1), bullet.group(2)):
+                text = bullet.group(2).strip() if bullet else ""
+                if text:
+                    for key, value in config_values(bullet.group(1), text):
                         run.put_config(ConfigValue(key=key, value=value, file=spath, line=line_no, kind="hparams",
-                                                   text=bullet.group(2)))
+                                                   text=text))
             elif section == "training results" and line:
                 rec = parse_md_table(line, st)
                 if rec is None or rec.step is None:

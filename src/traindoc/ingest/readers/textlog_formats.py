@@ -2161,7 +2161,15 @@ def parse_julia_show(line: str, st: State) -> Record | None:
 # empty first cell keeping the section above); the table is one record, read when its closing rule comes. Its step
 # is the counter it prints: environment or global steps first, then iterations or updates, then the epoch. A table
 # without any counter is a table of settings, not a log record, and is not read.
-_KV_RULE = re.compile(r"^[-=+|]*[-=]{3,}[-=+|]*$")
+# a rule line: only rule characters, with a run of >= 3 dashes or equals signs. Two linear checks: the one pattern
+# `^[-=+|]*[-=]{3,}[-=+|]*$` backtracked cubically on a long run of dashes ending in another character (4,000 dashes
+# and a letter: over a minute)
+_KV_RULE_CHARS = re.compile(r"[-=+|]+\n?")
+_KV_RULE_RUN = re.compile(r"[-=]{3}")
+
+
+def _kv_rule(line: str) -> bool:
+    return _KV_RULE_CHARS.fullmatch(line) is not None and _KV_RULE_RUN.search(line) is not None
 _KV_ROW = re.compile(r"^\|([^|]*)\|([^|]*)\|(?:([^|]*)\|)?$")
 _KV_COUNTERS = (
     re.compile(r"^(?:global_?step|steps?|total_?steps|num_?steps|env_?steps|(?:total_?|num_?)?timesteps(?:_?total)?"
@@ -2181,7 +2189,7 @@ def parse_kv_table(line: str, st: State) -> Record | None:
     table = st.extra.get("kv")
     row = _KV_ROW.match(line)
     if row is None:
-        if not _KV_RULE.match(line):
+        if not _kv_rule(line):
             st.extra.pop("kv", None)
             return None
         st.extra["kv"] = {"rows": [], "section": ""}  # a rule closes the table before it and opens the next one
