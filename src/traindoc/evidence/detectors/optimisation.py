@@ -489,10 +489,11 @@ def detect_lr_too_high(run: Run) -> list[Finding]:
                        f"{lv[j] / lv[0]:.3g}x its first value: the first updates overshoot {cite_series(loss_s)}")
             sev = max(sev, 0.6)
             first = int(st_l[j]) if first is None else min(first, int(st_l[j]))
-    improving = _task_improving(run) if above and not sym and prog is not None and prog < 0.1 else None
+    moved_little = above and not sym and prog is not None and prog < 0.1
+    improving = _task_improving(run) if moved_little else None
     if improving is not None:
         assumed.insert(0, f"the loss moved little, but {improving}: the run is learning, not stuck")
-    if above and not sym and prog is not None and prog < 0.1 and loss_s is not None and improving is None:
+    elif moved_little and loss_s is not None:
         # "loss stuck well above what the model reaches at a normal LR" (docs/causes.md). A loss that moves little
         # while a held-out task metric is still improving at the end is no stuck run: a loss near its floor from
         # the first logs (a click-through model's cross-entropy at 0.13) has little left to fall, and what the model

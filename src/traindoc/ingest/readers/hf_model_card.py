@@ -44,6 +44,7 @@ import numpy as np
 
 from traindoc.ingest import budget
 from traindoc.ingest.model import ConfigValue, Run, Series, Source
+from traindoc.ingest.readers._config_line import scalar
 from traindoc.ingest.readers.textlog_formats import State, canonical, parse_md_table
 from traindoc.ingest.registry import Reader, ReadError
 
@@ -91,17 +92,6 @@ def sniff(path: Path, head: bytes) -> float:
     return 0.7 if results or hyper else 0.0
 
 
-def _scalar(raw: str) -> int | float | str:
-    try:
-        return int(raw)
-    except ValueError:
-        pass
-    try:
-        return float(raw)
-    except ValueError:
-        return raw
-
-
 def column_name(raw: str) -> str:
     """The name the Trainer logged a results column under: 'Validation Loss' -> eval_loss, 'Wer' -> eval_wer."""
     low = raw.strip().lower()
@@ -117,8 +107,8 @@ def config_values(key: str, raw: str) -> list[tuple[str, object]]:
         name = m.group(1) if m else raw
         out: list[tuple[str, object]] = [("optim", name.removeprefix("OptimizerNames.").lower())]
         if m and m.group(2):
-            out += [("adam_beta1", _scalar(m.group(2))), ("adam_beta2", _scalar(m.group(3))),
-                    ("adam_epsilon", _scalar(m.group(4)))]
+            out += [("adam_beta1", scalar(m.group(2))), ("adam_beta2", scalar(m.group(3))),
+                    ("adam_epsilon", scalar(m.group(4)))]
         return out
     if key == "mixed_precision_training":
         low = raw.lower()
@@ -129,7 +119,7 @@ def config_values(key: str, raw: str) -> list[tuple[str, object]]:
             return [("fp16", True)] + ([("fp16_opt_level", level.group(0))] if level else [])
         return [("mixed_precision", raw)]
     target = _CONFIG_KEYS.get(key)
-    return [(target, _scalar(raw))] if target else []
+    return [(target, scalar(raw))] if target else []
 
 
 def read(path: Path, run: Run) -> Source:
