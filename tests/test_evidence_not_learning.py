@@ -680,3 +680,27 @@ def test_a_relaxing_loss_is_not_at_chance_without_an_agreeing_accuracy_or_from_a
     # k <= 10: the fall from above chance needs the accuracy too, not the held-out or first loss alone
     assert nl.never_learned(build(relaxing_loss(8, excess=0.3), config=RELU2)) is None
     assert nl.never_learned(build(relaxing_loss(8, excess=0.3), config=RELU2, accuracy=0.126)) is not None
+
+
+def _accuracy_only(acc: list[float]) -> Run:
+    """A log with no loss, only a running training accuracy (correct / seen so far) printed as training goes."""
+    run = Run()
+    run.add_series(Series("accuracy", np.arange(1, len(acc) + 1), np.asarray(acc, dtype=np.float64), "run/train.log"))
+    return run.finalize()
+
+
+def test_a_running_accuracy_pinned_at_chance_after_its_first_print_never_learned():
+    """s30-g8-udacity-dl-sentiment-project3's shape: the first print covers one review (1 of 1 correct, 100 %), then
+    "Training Accuracy:50.0%" at every print: the predictions stopped changing at chance after the first sample."""
+    got = nl.never_learned(_accuracy_only([100.0] + [50.0] * 10))
+    assert got is not None and got.constant and got.k == 2 and got.first_step == 2
+    assert "after the first" in got.evidence[0]
+
+
+def test_a_running_accuracy_after_its_first_print_is_not_pinned_when_it_moves_converges_or_is_short():
+    # a learner: moves in the last digit
+    assert nl.never_learned(_accuracy_only([100.0, 50.0, 52.1, 55.3, 58.0, 61.2, 63.9, 66.0])) is None
+    # converged and printed with few digits: constant far from any 1/k chance level
+    assert nl.never_learned(_accuracy_only([0.61, 0.98, 0.98, 0.98, 0.98, 0.98, 0.98])) is None
+    # under CHANCE_ACC_POINTS identical prints is too short to read after a first point that differs
+    assert nl.never_learned(_accuracy_only([1.0] + [0.5] * (nl.CHANCE_ACC_POINTS - 1))) is None

@@ -220,15 +220,39 @@ def _constant_accuracy(run: Run) -> NotLearning | None:
     if got is None:
         return None
     st, v = got[1].finite()
-    if v.size < 3 or float(v.max() - v.min()) > 1e-12 * max(1.0, float(abs(v).max())):
-        return _chance_accuracy(run, got)
-    acc = got[0]
+    if v.size >= 3 and _identical(v):
+        acc = got[0]
+        k = int(round(1 / acc)) if acc > 0 else 0
+        if not (2 <= k and abs(acc - 1 / k) <= 0.5 / k):
+            return None
+        return NotLearning(float("nan"), float("nan"), k, "accuracy", int(st[0]), int(st[-1]),
+                           [f"{got[1].name} is exactly {acc:.4g} at all {v.size} points ({int(st[0])}..{int(st[-1])}), "
+                            f"~1/{k}: the predictions never change {cite_series(got[1])}"], constant=True)
+    if v.size > CHANCE_ACC_POINTS and _identical(v[1:]):
+        return _constant_after_first(got[1], st, v)
+    return _chance_accuracy(run, got)
+
+
+def _identical(v: np.ndarray) -> bool:
+    """Identical to the digits printed (a float parsed from the same text is the same float)."""
+    return float(v.max() - v.min()) <= 1e-12 * max(1.0, float(abs(v).max()))
+
+
+def _constant_after_first(s: Series, st: np.ndarray, v: np.ndarray) -> NotLearning | None:
+    """A running accuracy (correct / seen so far, printed as training goes) whose first print covers a single
+    sample or batch (1 of 1 correct: 100 %) and which then sits at exactly 1/k, to the digits printed, at the
+    >= CHANCE_ACC_POINTS prints after it: the predictions stopped changing at chance after the first batch. The
+    first print is the only point a learner could share with such a run; a model that learns anything moves its
+    accuracy in the last digit. Only at chance (within CHANCE_ACC_REL of 1/k): a constant accuracy elsewhere after a
+    moving first point is a converged metric printed with few digits (0.98 every epoch)."""
+    acc = float(v[-1]) / 100 if float(np.max(v)) > 1.0 else float(v[-1])
     k = int(round(1 / acc)) if acc > 0 else 0
-    if not (2 <= k and abs(acc - 1 / k) <= 0.5 / k):
+    if k < 2 or abs(acc * k - 1) > CHANCE_ACC_REL:
         return None
-    return NotLearning(float("nan"), float("nan"), k, "accuracy", int(st[0]), int(st[-1]),
-                       [f"{got[1].name} is exactly {acc:.4g} at all {v.size} points ({int(st[0])}..{int(st[-1])}), "
-                        f"~1/{k}: the predictions never change {cite_series(got[1])}"], constant=True)
+    return NotLearning(float("nan"), float("nan"), k, "accuracy", int(st[1]), int(st[-1]),
+                       [f"{s.name} is exactly {acc:.4g} at all {v.size - 1} points after the first "
+                        f"({int(st[1])}..{int(st[-1])}; the first, {fmt(float(v[0]))}, is over the first batch), "
+                        f"~1/{k}: the predictions never change {cite_series(s)}"], constant=True)
 
 
 def _inferred_tol(k: int, noise: float, n: int) -> float:
