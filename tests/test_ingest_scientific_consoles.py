@@ -184,6 +184,13 @@ def test_nequip_log_alone_reads_train_and_validation_rows(tmp_path: Path):
     assert "wal" not in run.metrics and "val_lr" not in run.metrics
 
 
+def test_nequip_metrics_csv_wall_column_is_the_clock_not_a_metric():
+    # metrics_epoch.csv's second column, `wall`, is seconds since the start (8.08, 12.75, ...): it climbs with time
+    run = _run("g3s31-nequip-si-aimd-50-epochs")
+    assert "wall" not in run.metrics
+    assert len(points(run, "loss")) == 50
+
+
 @pytest.mark.parametrize("line", [
     "      1    16        0.217        0.178       0.0382        0.289        0.383",  # a per-batch row
     "! Best model        1    0.219",

@@ -36,8 +36,10 @@ from traindoc.ingest.readers._structured import (
 from traindoc.ingest.registry import Reader, ReadError
 
 _STEP_COLUMNS = {k.lower() for k in STEP_KEYS} | {"global step", "iterations", "batch", "update", "updates"}
+# Clock columns: their series would "climb" with the wall time (NequIP's metrics_epoch.csv `wall`: seconds since start)
 _SKIP_COLUMNS = {"time", "timestamp", "wall time", "wall_time", "relative time (process)", "relative time (wall)",
-                 "created", "created_at", "_timestamp", "_runtime", "date", "datetime", "epoch_time"}
+                 "created", "created_at", "_timestamp", "_runtime", "date", "datetime", "epoch_time", "wall",
+                 "wallclock", "wall_clock", "elapsed", "elapsed_time", "time_elapsed", "duration"}
 
 
 def _delimiter(path: Path) -> str:
