@@ -89,3 +89,17 @@ def test_named_rmsprop_is_judged_on_its_own_range() -> None:
     assert all(f.strength < 0.5 for f in optimisation.detect_lr_too_high(unnamed))
     default = make_run({"optimizer": "RMSprop", "lr": 1e-2}, lr=np.full(N, 1e-2))
     assert optimisation.detect_lr_too_high(default) == []
+
+
+def test_named_lars_is_judged_on_its_own_range() -> None:
+    """LARS's global LR multiplies a per-layer trust ratio (~1e-3 |w|/|g|): MLPerf's ResNet-50 runs at 20.8-24.7
+    (batch 32k-65k, `opt_name: lars` in its MLLOG), where an unnamed optimiser's range would list a 25x-too-high LR;
+    an LR ten times over LARS's own top is still one."""
+    run = make_run({"opt_name": "lars", "lars_opt_base_learning_rate": 24.699}, lr=np.full(N, 24.699))
+    assert optimizer_family(run) == "lars"
+    assert optimisation.detect_lr_too_high(run) == []
+    assert optimisation.detect_lr_too_high(make_run({"lr": 24.699}, lr=np.full(N, 24.699)))  # unnamed: listed
+    flat = np.full(N, 1.0)
+    high = make_run({"opt_name": "lars", "lr": 500.0}, loss=flat, lr=np.full(N, 500.0))
+    found = optimisation.detect_lr_too_high(high)
+    assert found and found[0].strength >= 0.5 and any("LARS" in e for e in found[0].evidence)

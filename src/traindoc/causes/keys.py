@@ -11,9 +11,9 @@ from __future__ import annotations
 KEYS: dict[str, tuple[str, ...]] = {
     # learning rate of a single-optimiser run (HF `learning_rate`, Lightning/timm `lr`, schedules' peak/base/max)
     # where a run names its optimiser (every one present is read, not only the first)
-    # solver: scikit-learn's MLP ("sgd", "adam", "lbfgs")
+    # solver: scikit-learn's MLP ("sgd", "adam", "lbfgs"); opt_name: MLPerf's MLLOG ("lars", "sgd")
     "optimizer_name": ("optim.name", "optimizer", "optim", "optimizer_name", "optimizer.name", "optimizer_type", "opt",
-                       "solver"),
+                       "solver", "opt_name"),
     # lr0: YOLOv5/Ultralytics hyperparameters (the initial LR of every group; warmup_bias_lr only warms biases).
     # learning_rate_init first: scikit-learn's MLP keeps its LR there and its schedule's name ("constant",
     # "invscaling", "adaptive") in `learning_rate`

@@ -47,6 +47,11 @@ LR_REFERENCE: dict[str, tuple[float, float, float]] = {
     # in Hinton's lecture 6e (2012) and Keras's default, 1e-2 torch.optim.RMSprop's default, 1e-4 at the low end
     # (Graves 2013, "Generating Sequences With Recurrent Neural Networks")
     "rmsprop": (1e-4, 1e-3, 1e-2),
+    # LARS (You et al. 2017, "Large Batch Training of Convolutional Networks") multiplies its global LR by each
+    # layer's trust ratio eta * |w| / |g| (eta ~ 1e-3), so the global LR sits orders of magnitude above SGD's for
+    # the same step: MLPerf v0.7's ResNet-50 LARS submissions run 20.8 at batch 32,768 and 24.7 at 65,536
+    # (tests/corpus/realworld/mlperf-v07-*); no batch rule (those two grow far less than linearly)
+    "lars": (0.1, 10.0, 50.0),
     "mugrokfast_muon": (1e-3, 5e-3, 5e-3),
     "mugrokfast_adam": (3e-4, 3e-3, 3e-3),  # the trainer's AdamW side for embeddings/1-D params: 3e-3
     # wide: an unknown optimiser may be SGD (0.1 is a standard ResNet LR) or Adam; only extremes are flagged
@@ -75,6 +80,7 @@ BATCH_RULE: dict[str, tuple[int, float]] = {
 # how a family is named in evidence
 FAMILY_NAMES = {
     "rmsprop": "RMSprop",
+    "lars": "LARS",
     "unknown": "an unknown optimiser (wide range)",
     "adamw_finetune": "AdamW fine-tuning a pretrained model",
     "adamw_adapter": "AdamW training LoRA/PEFT adapters",
@@ -292,6 +298,8 @@ def _family_from_names(names: list[str]) -> str:
         return "mugrokfast"
     if "muon" in joined:
         return "muon"
+    if re.search(r"\blars", joined):  # LARS, LARSOptimizer, lars_momentum
+        return "lars"
     if "sgd" in joined:
         return "sgd"
     if "adam" in joined or "lamb" in joined:
