@@ -704,3 +704,48 @@ def test_a_running_accuracy_after_its_first_print_is_not_pinned_when_it_moves_co
     assert nl.never_learned(_accuracy_only([0.61, 0.98, 0.98, 0.98, 0.98, 0.98, 0.98])) is None
     # under CHANCE_ACC_POINTS identical prints is too short to read after a first point that differs
     assert nl.never_learned(_accuracy_only([1.0] + [0.5] * (nl.CHANCE_ACC_POINTS - 1))) is None
+
+
+def test_ungated_rnn_at_chance_reads_as_vanishing_gradients():
+    cfg = {"lr": 1e-4, "optimizer": "adam", "rnn_cell": "rnn"}
+    (f,) = nl.detect_saturating_depth(build(chance_loss(2), cfg, accuracy=0.5))
+    assert f.cause == "vanishing_gradients" and f.strength >= 0.7 and f.step == 1
+    assert "vanishing_gradients" in nl._explained(build(chance_loss(2), cfg, accuracy=0.5))
+    # a vanilla RNN that learns is no finding, and a gated cell at chance is not this reading
+    assert nl.detect_saturating_depth(build(learning_loss(), cfg)) == []
+    assert nl.detect_saturating_depth(build(chance_loss(2), {**cfg, "rnn_cell": "lstm"}, accuracy=0.5)) == []
+
+
+def _prior_loss_run(train_acc: np.ndarray, eval_acc: np.ndarray, floor: float = 0.325) -> Run:
+    """A sigmoid cross-entropy over 10 one-hot outputs that falls to the label prior's 0.325 and stays (not ln 10),
+    beside a per-batch training accuracy and a held-out accuracy every 4th point."""
+    rng = np.random.default_rng(5)
+    loss = floor + 0.36 * np.exp(-STEPS / 8) + 0.002 * rng.standard_normal(STEPS.size)
+    run = Run()
+    run.add_series(Series("loss", STEPS, loss, "run/train.log"))
+    run.add_series(Series("accuracy", STEPS, train_acc, "run/train.log"))
+    run.add_series(Series("eval_accuracy", STEPS[::4][:eval_acc.size], eval_acc, "run/train.log"))
+    return run.finalize()
+
+
+def test_heldout_accuracy_at_chance_beside_a_loss_not_at_ln_k():
+    rng = np.random.default_rng(6)
+    train = np.clip(0.1 + 0.04 * rng.standard_normal(STEPS.size), 0.0, 1.0)  # a batch of 64 at chance
+    held = 0.1 + 0.012 * rng.standard_normal(15)
+    got = nl.never_learned(_prior_loss_run(train, held))
+    assert got is not None and got.k == 10 and got.k_source == "accuracy" and got.first_step == 1
+    assert not math.isfinite(got.level)  # the loss gives no chance level; the accuracy does
+    assert nl.learned_then_lost(_prior_loss_run(train, held)) is None  # 0.325 is no fall "under ln 10"
+
+
+def test_heldout_accuracy_at_chance_silent_when_the_training_set_is_learned_or_the_heldout_rises():
+    rng = np.random.default_rng(6)
+    held = 0.1 + 0.012 * rng.standard_normal(15)
+    memorising = np.linspace(0.1, 0.8, STEPS.size)  # labels detached from inputs: the training accuracy climbs
+    assert nl.never_learned(_prior_loss_run(memorising, held)) is None
+    train = np.clip(0.1 + 0.04 * rng.standard_normal(STEPS.size), 0.0, 1.0)
+    assert nl.never_learned(_prior_loss_run(train, np.linspace(0.1, 0.6, 15))) is None  # held-out accuracy rises
+    # a loss that a softmax cross-entropy at that accuracy could score (here 4 % above ln 6, an output not yet
+    # uniform) is no loss of another kind: the rules for a cross-entropy read it, or nothing does
+    six = np.clip(1 / 6 + 0.03 * rng.standard_normal(STEPS.size), 0.0, 1.0)
+    assert nl.never_learned(_prior_loss_run(six, 1 / 6 + 0.01 * rng.standard_normal(15), floor=1.86)) is None

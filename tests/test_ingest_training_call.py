@@ -84,3 +84,13 @@ def test_hostile_calls_neither_recurse_nor_raise():
         ("epochs", "1"), ("lr", "0.1"), (FIT, "fit")]  # even count
     assert call_config("learn.fit(2, lr=--3e-4)") == [("epochs", "2"), ("lr", "0.0003"), (FIT, "fit")]
     assert call_config("learn.fit(" + "(" * 500 + "1" + ")" * 500 + ")") is None  # too deep for the parser
+
+
+def test_recurrent_layer_constructors_give_the_cell_type():
+    assert call_config("        self.rnn = nn.RNN(embedding_dim, hidden_dim)") == [("rnn_cell", "rnn")]
+    assert call_config("model.add(keras.layers.SimpleRNN(32, return_sequences=True))") == [("rnn_cell", "rnn")]
+    assert call_config("  (rnn): RNN(64, 128)") == [("rnn_cell", "rnn")]  # a printed torch model repr
+    assert call_config("self.lstm = nn.LSTM(10, 20, num_layers=2)") == [("rnn_cell", "lstm")]
+    assert call_config("x = layers.GRU(64)(inputs)") == [("rnn_cell", "gru")]
+    # a bare word in a log line is no constructor call
+    assert call_config("Epoch 3 | RNN loss 0.6931 | LSTM baseline 0.41") is None

@@ -84,6 +84,9 @@ KEYS: dict[str, tuple[str, ...]] = {
     # the hidden activation and the bias init of a network (a saturating or dead activation is read from them)
     "activation": ("activation", "act", "hidden_act", "activation_fn", "act_fn", "nonlinearity",
                    "hidden_activation", "activation_function"),
+    # the recurrent cell of a sequence model (readers/_training_call.py records the one its code builds): "rnn" is
+    # the ungated Elman cell, whose gradient through time vanishes (not_learning.ungated_recurrence)
+    "rnn_cell": ("rnn_cell", "rnn_type", "cell_type"),
     "bias_init": ("bias_init", "init_bias", "bias_init_value", "bias_fill", "initial_bias"),
     # normalisation layers in the network (batch/layer norm): what keeps a deep saturating net trainable
     "normalization": ("normalization", "norm", "norm_layer", "norm_type", "use_bn", "batch_norm", "batchnorm",

@@ -211,6 +211,44 @@ def _chance_accuracy(run: Run, got: tuple[float, Series]) -> NotLearning | None:
                         f"than guessing for the whole run {cite_series(got[1])}"])
 
 
+# A loss whose chance level is not ln(k) (a sigmoid cross-entropy over k one-hot outputs sits at the label prior's
+# binary entropy, ~0.325 for k = 10; a hinge or a summed loss anywhere) cannot be placed by the rules below, but a
+# held-out accuracy can: every one of >= CHANCE_ACC_POINTS held-out evaluations within CHANCE_ACC_REL of 1/k and not
+# rising (_chance_accuracy), the loss no longer falling (_never_learned's trend test runs first), and a training
+# accuracy logged beside it at chance as well (its median within the same band). An accuracy alone names k only by
+# 1/k ~ its level (a learner's steady 0.3 would pass for 1/3): a second, independent series at the same 1/k is what
+# confirms it, as an inferred class count is confirmed by a second series above. The training accuracy also keeps
+# labels detached from their inputs out: that run memorises its training set (its training accuracy climbs) while
+# the held-out accuracy stays at chance, and detect_memorised_noise_labels reads it. The loss must also be too low
+# to be a softmax cross-entropy of predictions that score that training accuracy: by Jensen the mean probability on
+# the true class is >= exp(-CE), and a true-class probability above 1/2 makes it the argmax, so such a loss gives an
+# accuracy >= 2 exp(-CE) - 1 (0.45 at CE 0.325). A cross-entropy at chance that merely misses ln(k) (an output not
+# yet uniform after oversized steps sits above it) is read by the rules below, or not at all.
+def _heldout_accuracy_at_chance(run: Run, loss: Series, level: float) -> NotLearning | None:
+    """A held-out accuracy at chance at every evaluation beside a loss that is not at any ln(k) (notes above)."""
+    ev = run.series("eval_accuracy")
+    got = _late_median(ev)
+    if ev is None or got is None:
+        return None
+    nl = _chance_accuracy(run, (got[0], ev))
+    if nl is None:
+        return None
+    tr = run.series("accuracy")
+    v = tr.finite()[1] if tr is not None else None
+    if tr is None or v is None or v.size < CHANCE_ACC_POINTS:
+        return None
+    acc = v / 100 if float(np.max(v)) > 1.0 else v
+    if abs(float(np.median(acc)) * nl.k - 1) > CHANCE_ACC_REL or 2 * math.exp(-level) - 1 <= float(np.median(acc)):
+        return None
+    nl.evidence.append(f"training accuracy median {fmt(float(np.median(acc)))}, at chance 1/{nl.k} too "
+                       f"{cite_series(tr)}")
+    nl.evidence.append(f"the loss flattens at {fmt(level)}, not at ln({nl.k}) = {math.log(nl.k):.4g}, and too low for "
+                       f"a softmax cross-entropy of predictions that score that accuracy (it would give >= "
+                       f"{2 * math.exp(-level) - 1:.2f}): a loss of another kind, so the accuracy gives the chance "
+                       f"level {cite_series(loss)}")
+    return nl
+
+
 def _constant_accuracy(run: Run) -> NotLearning | None:
     """No loss logged, an accuracy identical (to the digits printed) at every one of >= 3 evaluations from the
     first: the predictions never change (a model that learns moves its accuracy, if only in the last digit);
@@ -310,7 +348,7 @@ def _never_learned(run: Run) -> NotLearning | None:
               and _near(b, cand, _neighbour_gap(cand) / 2)):
             k, source = cand, "accuracy"
     if k is None:
-        return None
+        return _heldout_accuracy_at_chance(run, loss, b)
     if relaxed and (source == "loss" or not b <= a <= math.log(k) + INIT_EXCESS
                     or float(np.min(stats.smooth(v, 3))) < (1 - CHANCE_REL_TOL) * math.log(k)):
         return None  # fell from further up, or through the chance band and back: not a relaxation onto chance
@@ -438,7 +476,9 @@ def learned_then_lost(run: Run) -> LearnedThenLost | None:
     if nl is None or loss is None:
         return None
     st, v = loss.finite()
-    if v.size >= MIN_POINTS:
+    # the loss is read against ln(k) only where it is a cross-entropy at that chance level (nl.level finite), not
+    # where the held-out accuracy gave the chance level beside a loss of another kind (_heldout_accuracy_at_chance)
+    if v.size >= MIN_POINTS and math.isfinite(nl.level):
         sm = stats.smooth(v, 3)
         i = int(np.argmin(sm))
         if float(sm[i]) <= LEFT_CHANCE * math.log(nl.k):
@@ -749,6 +789,26 @@ def saturating_depth(run: Run) -> tuple[str, list[str]] | None:
                     "no normalisation layer configured"]
 
 
+# An ungated (Elman) recurrent layer is a saturating network as deep as its sequence: backpropagation through time
+# multiplies the gradient by the step Jacobian W_hh^T diag(tanh'(a_t)) once per time step, so what reaches an input T
+# steps before the loss scales like the T-th power of that Jacobian's norm and vanishes once the norm sits below 1
+# (Bengio, Simard & Frasconi 1994; Pascanu, Mikolov & Bengio 2013); gating (LSTM, Hochreiter & Schmidhuber 1997; the
+# GRU) is the fix. Such a layer trains on short sequences, so the cell type alone is no finding; with a loss that
+# never leaves chance it is the vanishing-gradient reading, as a deep sigmoid stack is (detect_saturating_depth).
+_UNGATED_CELLS = ("rnn", "simple_rnn", "simplernn", "elman", "vanilla")
+
+
+def ungated_recurrence(run: Run) -> list[str] | None:
+    """Evidence for an ungated recurrent layer in the run's model (config `rnn_cell`), else None."""
+    cv = run.config_value(*KEYS["rnn_cell"])
+    if cv is None or not isinstance(cv.value, str):
+        return None
+    if cv.value.strip().lower().replace("-", "_") not in _UNGATED_CELLS:
+        return None
+    return [f"{cv.key}={cv.text or cv.value} {cite_config(cv)}: an ungated recurrent layer, whose gradient is "
+            "multiplied by the recurrent Jacobian once per time step on its way back to the inputs"]
+
+
 def dead_init(run: Run) -> list[str] | None:
     """Evidence for ReLUs initialised dead: a ReLU activation with bias init <= DEAD_BIAS."""
     act = _activation(run)
@@ -813,7 +873,8 @@ def _explained(run: Run) -> list[str]:
     if (frozen_share(run) is not None or config_bool(run, *KEYS["freeze"])[0] or _grad_median(run, zero=True)
             or _code_freezes(run)):
         out.append("frozen_params")
-    if saturating_depth(run) is not None or _grad_median(run, tiny=True):
+    if (saturating_depth(run) is not None or _grad_median(run, tiny=True)
+            or (ungated_recurrence(run) is not None and never_learned(run) is not None)):
         out.append("vanishing_gradients")
     if dead_init(run) is not None or _dead_fraction(run):
         out.append("dead_units")
@@ -1100,8 +1161,8 @@ def _fits_only_training_batches(run: Run, nl: NotLearning) -> str | None:
     at chance by more than sampling explains (TRAIN_HELDOUT_GAP); None otherwise."""
     held = _late_median(run.series("eval_loss"))
     loss = loss_series(run)
-    if held is None or loss is None:
-        return None
+    if held is None or loss is None or not math.isfinite(nl.level):
+        return None  # no loss at a known chance level (a chance read from the accuracy) to compare against
     _, v = loss.finite()
     late = v[-max(5, int(0.3 * v.size)):]
     se = MEDIAN_SE * 1.4826 * stats.mad(late) / math.sqrt(late.size)
@@ -1749,7 +1810,7 @@ def detect_saturating_depth(run: Run) -> list[Finding]:
     dies on its way back through the saturating layers. The config alone is a risk (0.3): such nets can train."""
     sat = saturating_depth(run)
     if sat is None:
-        return []
+        return _ungated_at_chance(run)
     nl = never_learned(run)
     ev = list(sat[1])
     if nl is not None:
@@ -1757,6 +1818,19 @@ def detect_saturating_depth(run: Run) -> list[Finding]:
     return [Finding("detect_saturating_depth", "vanishing_gradients", 0.7 if nl is not None else 0.3,
                     "a deep saturating network without normalisation: gradients vanish before the first layers",
                     ev, nl.first_step if nl else None, {"activation": sat[0], "not_learning": nl is not None})]
+
+
+def _ungated_at_chance(run: Run) -> list[Finding]:
+    """An ungated recurrent layer (ungated_recurrence) whose loss never leaves chance: the gradient vanishes through
+    time before it reaches the inputs that decide the label (the cell alone is no finding: such layers train on short
+    sequences)."""
+    rec = ungated_recurrence(run)
+    nl = never_learned(run) if rec is not None else None
+    if rec is None or nl is None:
+        return []
+    return [Finding("detect_saturating_depth", "vanishing_gradients", 0.7,
+                    "an ungated recurrent network that never leaves chance: the gradient vanishes through time",
+                    rec + nl.evidence, nl.first_step, {"cell": "rnn", "not_learning": True})]
 
 
 def detect_frozen_params(run: Run) -> list[Finding]:

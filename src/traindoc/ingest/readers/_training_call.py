@@ -23,7 +23,11 @@ Three shapes count, each read from the parsed call (`ast`, never evaluated):
   four positional arguments, the first not a literal (the data), the second and third whole numbers >= 1 (an epoch
   count and a batch size; torch's second is the LR and its third a momentum below 1), the fourth a positive literal;
 - any other call with a literal learning-rate keyword (`training_loop(n_epochs=100, learning_rate=1e-4, ...)`):
-  that keyword and the call's other literal numeric keywords (epochs, batch size, momentum, ...).
+  that keyword and the call's other literal numeric keywords (epochs, batch size, momentum, ...);
+- a recurrent layer built in the model code kept beside the log (`self.rnn = nn.RNN(embedding_dim, hidden_dim)`,
+  `layers.SimpleRNN(32)`, `nn.LSTM(...)`, `GRU(64)`, their `...Cell` forms) or printed in a model repr
+  (`(rnn): RNN(64, 128)`): its cell type as `rnn_cell` (`rnn` for the ungated Elman cell, `lstm`, `gru`), which the
+  not-learning rules read (evidence/detectors/not_learning.py: ungated_recurrence).
 A value that is not a literal number (a variable, an expression) is not read: the call does not say it.
 """
 
@@ -63,6 +67,12 @@ _HINT = re.compile(r"\b(?:fit(?:_one_cycle|_flat_cos|_sgdr)?|fine_tune|SGD)\s*\(
                    r"\b(?:learning_rate|lr|max_lr|lr_max|base_lr|peak_lr|init_lr|initial_lr)\s*=")
 # an optimiser class called (its LR may be positional, with no keyword for _HINT to see)
 _OPT_HINT = re.compile(r"\b(?:" + "|".join(_OPTIMISERS) + r")\s*\(|\bcompile\s*\(|\bfit\s*\(", re.IGNORECASE)
+# recurrent layer classes of torch.nn / Keras -> the cell type recorded as `rnn_cell` (RNN / SimpleRNN: the ungated
+# Elman cell); a constructor call is what names it, so a bare word in a log line is never read
+_RNN_CELLS = {"RNN": "rnn", "RNNCell": "rnn", "SimpleRNN": "rnn", "SimpleRNNCell": "rnn", "LSTM": "lstm",
+              "LSTMCell": "lstm", "GRU": "gru", "GRUCell": "gru"}
+RNN_CELL = "rnn_cell"
+_RNN_HINT = re.compile(r"\b(?:Simple)?RNN(?:Cell)?\s*\(|\b(?:LSTM|GRU)(?:Cell)?\s*\(")
 _PROMPT = re.compile(r"^\s*(?:>>>|\.\.\.|In \[\d*\]:)?\s*")
 MAX_CHARS = 2000  # a launch call is one line or a few; a longer text is not one (and ast.parse stays cheap)
 MAX_PAIRS = 50
@@ -137,6 +147,8 @@ def _keras_fit(call: ast.Call) -> list[tuple[str, str]] | None:
 def _call_pairs(call: ast.Call) -> list[tuple[str, str]]:
     name = _name(call.func)
     pairs: list[tuple[str, str]] = []
+    if name in _RNN_CELLS:
+        return [(RNN_CELL, _RNN_CELLS[name])]
     if name == "SGD" and isinstance(call.func, ast.Attribute):
         nielsen = _nielsen_sgd(call)
         if nielsen is not None:
@@ -220,7 +232,8 @@ def _tree_calls(tree: ast.AST) -> list[tuple[int, list[tuple[str, str]]]]:
 
 def call_config(text: str) -> list[tuple[str, str]] | None:
     """(key, value text) pairs of a training call on this line, or None when the line holds none."""
-    if len(text) > MAX_CHARS or (_HINT.search(text) is None and _OPT_HINT.search(text) is None):
+    if len(text) > MAX_CHARS or (_HINT.search(text) is None and _OPT_HINT.search(text) is None
+                                 and _RNN_HINT.search(text) is None):
         return None
     tree = _parse(_PROMPT.sub("", text, count=1).strip())
     pairs = [p for _, ps in _tree_calls(tree) for p in ps] if tree is not None else []
@@ -229,7 +242,7 @@ def call_config(text: str) -> list[tuple[str, str]] | None:
 
 def source_calls(text: str) -> list[tuple[int, list[tuple[str, str]]]]:
     """Training calls of a whole file that parses as Python (a call spread over lines is one), by line."""
-    if _HINT.search(text) is None and _OPT_HINT.search(text) is None:
+    if _HINT.search(text) is None and _OPT_HINT.search(text) is None and _RNN_HINT.search(text) is None:
         return []
     tree = _parse(text)
     return _tree_calls(tree) if tree is not None else []
