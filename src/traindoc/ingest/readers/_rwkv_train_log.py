@@ -1,4 +1,4 @@
-"""RWKV-LM's `train_log.txt` (the trainer callback of BlinkDL/RWKV-LM, `src/trainer.py`, RWKV-v4neo to v7).
+"""RWKV-LM's `train_log.txt` (written by the RWKV-LM trainer's Lightning callback, RWKV-v4neo to RWKV-7).
 
 At the end of each mini-epoch (`--epoch_steps` optimiser steps) the trainer appends one space-separated line:
 
