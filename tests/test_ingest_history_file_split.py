@@ -37,7 +37,8 @@ def test_alignn_train_and_val_histories_read_as_two_splits(tmp_path: Path) -> No
 
 @pytest.mark.parametrize(("name", "split"), [
     ("history_val.json", "val_"), ("val-history.json", "val_"), ("history_validation.json", "val_"),
-    ("test_history.json", "test_"), ("history_train.json", None), ("history.json", None),
+    ("history_eval.json", "val_"), ("history_train.json", None), ("history.json", None),
+    ("test_history.json", None), ("history_test.json", None),  # also a quick trial run's name: training keys
     ("train_val_history.json", None),  # both splits named: the keys say which is which
     ("interval_history.json", None),  # `val` inside a word is no split
 ])

@@ -287,16 +287,20 @@ _SPLIT_KEY = re.compile(r"^(?:train|training|val|valid|validation|eval|evaluatio
                         re.IGNORECASE)
 
 
+# the words that make a file name a validation split's; not `test` or `dev`, which also name a trial run of a script
+# (`history_test.json` of a quick test), whose keys are then the training ones
+_FILE_HELD_OUT = {"val", "valid", "validation", "eval", "evaluation"}
+
+
 def file_split(path: Path) -> str | None:
-    """The held-out split a history file's name gives its metrics (`history_val.json` -> "val_", `test_history.json`
-    -> "test_"), or None: ALIGNN writes `history_train.json` and `history_val.json`, the same `loss` / `mae` keys in
-    each, and the split is said only by the file. A name with both a training and a held-out word (`train_val_
-    history.json`) says nothing about the split of its keys."""
+    """The held-out split a history file's name gives its metrics (`history_val.json` -> "val_"), or None: ALIGNN
+    writes `history_train.json` and `history_val.json`, the same `loss` / `mae` keys in each, and the split is said
+    only by the file. A name with both a training and a held-out word (`train_val_history.json`) says nothing about
+    the split of its keys."""
     words = {w.lower() for w in _NAME_WORD.split(path.name.rsplit(".", 1)[0]) if w}
-    held = {_SPLITS[w] for w in words if _SPLITS.get(w)}
-    if len(held) != 1 or words & {"train", "training"}:
+    if words & {"train", "training"} or not words & _FILE_HELD_OUT:
         return None
-    return held.pop()
+    return "val_"
 
 
 def read(path: Path, run: Run) -> Source:
