@@ -867,6 +867,16 @@ def run_length(run: Run) -> int:
     return max((int(s.steps[-1]) for s in run.metrics.values() if len(s)), default=0)
 
 
+def rows_are_epochs(run: Run, steps: np.ndarray) -> bool:
+    """Each training-loss row is an epoch's: it starts an epoch of its own in the log's epoch clock, or a held-out
+    evaluation is printed at every row (the per-epoch history of Keras, a CSV logger, a fit table)."""
+    starts = {s for s, _ in run.epoch_starts}
+    if len({e for _, e in run.epoch_starts}) >= steps.size and all(int(s) in starts for s in steps):
+        return True
+    ev = run.series("eval_loss")
+    return ev is not None and bool(np.isin(steps, ev.steps).all())
+
+
 # ------------------------------------------------------------------------------------------------------ samples
 
 

@@ -28,7 +28,7 @@ from __future__ import annotations
 import numpy as np
 
 from traindoc.evidence import heldout
-from traindoc.evidence.context import cite_series, loss_series
+from traindoc.evidence.context import cite_series, loss_series, rows_are_epochs
 from traindoc.evidence.detectors.epoch_curves import loss_without_grad_norm
 from traindoc.evidence.finding import Finding
 from traindoc.evidence.stats import fmt
@@ -83,16 +83,6 @@ def error_relapses(err: np.ndarray, scale: float) -> list[int]:
             out.append(j)
             open_episode = True
     return out
-
-
-def rows_are_epochs(run: Run, steps: np.ndarray) -> bool:
-    """Each training-loss row is an epoch's: it starts an epoch of its own in the log's epoch clock, or a held-out
-    evaluation is printed at every row (the per-epoch history of Keras, a CSV logger, a fit table)."""
-    starts = {s for s, _ in run.epoch_starts}
-    if len({e for _, e in run.epoch_starts}) >= steps.size and all(int(s) in starts for s in steps):
-        return True
-    ev = run.series("eval_loss")
-    return ev is not None and bool(np.isin(steps, ev.steps).all())
 
 
 def detect_loss_bounces(run: Run) -> list[Finding]:

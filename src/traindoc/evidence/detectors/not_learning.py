@@ -38,6 +38,7 @@ from traindoc.evidence.context import (
     loss_series,
     mid_run,
     progress,
+    rows_are_epochs,
     run_length,
     starts_at_first_interval,
     window_progress,
@@ -1632,6 +1633,23 @@ def detect_lr_too_low(run: Run) -> list[Finding]:
                     {"lr_under_reference": factor, "loss_progress": prog, "grad_norm_median": gmed}, sites)]
 
 
+def _warmup_in_updates(cv: ConfigValue | None) -> bool:
+    """The warmup key counts optimiser updates by its name (`warmup_steps`, `warmup_iters`), not epochs."""
+    key = cv.key.lower() if cv is not None else ""
+    return "step" in key or "iter" in key
+
+
+def _loss_rows_are_epochs(run: Run) -> bool:
+    """The training loss is logged once an epoch (rows_are_epochs): the step axis counts epochs, each of many
+    optimiser updates, so a warmup in updates is not comparable with the number of rows (ALIGNN's 44-epoch history
+    with `warmup_steps` 2000 of 14,385 updates an epoch)."""
+    loss = loss_series(run)
+    if loss is None:
+        return False
+    st, _ = loss.finite()
+    return st.size > 0 and rows_are_epochs(run, st)
+
+
 def detect_scheduler_misuse(run: Run) -> list[Finding]:
     """A schedule is configured (warmup > 0, decay/cosine scheduler) but the logged LR never changes; or the LR is
     0 at every logged point while training runs; or it hits 0 early; or warmup is longer than the run; or the
@@ -1690,7 +1708,8 @@ def detect_scheduler_misuse(run: Run) -> list[Finding]:
     # a 10k run) is shorter than a normal warmup, and a warmup longer than the planned run shows before it ends
     planned = planned_steps(run)
     length = planned or run_length(run)
-    if wv is not None and wv > 0 and length >= 20 and wv > length and (not stopped_early or planned):
+    if wv is not None and wv > 0 and length >= 20 and wv > length and (not stopped_early or planned) \
+            and not (planned is None and _warmup_in_updates(wcv) and _loss_rows_are_epochs(run)):
         of = f"the planned run ({planned} steps, as its progress counter prints it)" if planned else \
             f"the run ({length} steps)"
         ev.append(f"warmup_steps={wcv.text or wcv.value} is longer than {of} {cite_config(wcv)}")

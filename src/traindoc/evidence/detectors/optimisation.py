@@ -33,10 +33,10 @@ from traindoc.evidence.context import (
     near_boundary,
     optimizer_family,
     progress,
+    rows_are_epochs,
     run_length,
     spikes,
 )
-from traindoc.evidence.detectors.bouncing import rows_are_epochs
 from traindoc.evidence.finding import Finding
 from traindoc.evidence.geometric_start import geometric_from_start
 from traindoc.evidence.grad_total import total_grad_norm

@@ -280,6 +280,29 @@ def _skorch_lr(record: dict[str, Any]) -> float | None:
     return float(v) if isinstance(v, (int, float)) and not isinstance(v, bool) else None
 
 
+# a file name's words: `history_val.json`, `val-history.json`, `valHistory` is not split (one word)
+_NAME_WORD = re.compile(r"[^A-Za-z]+")
+# a key that already names its split keeps it (`val_loss` in `history_val.json` is not `val_val_loss`)
+_SPLIT_KEY = re.compile(r"^(?:train|training|val|valid|validation|eval|evaluation|dev|test)[_/.\s-]",
+                        re.IGNORECASE)
+
+
+# the words that make a file name a validation split's; not `test` or `dev`, which also name a trial run of a script
+# (`history_test.json` of a quick test), whose keys are then the training ones
+_FILE_HELD_OUT = {"val", "valid", "validation", "eval", "evaluation"}
+
+
+def file_split(path: Path) -> str | None:
+    """The held-out split a history file's name gives its metrics (`history_val.json` -> "val_"), or None: ALIGNN
+    writes `history_train.json` and `history_val.json`, the same `loss` / `mae` keys in each, and the split is said
+    only by the file. A name with both a training and a held-out word (`train_val_history.json`) says nothing about
+    the split of its keys."""
+    words = {w.lower() for w in _NAME_WORD.split(path.name.rsplit(".", 1)[0]) if w}
+    if words & {"train", "training"} or not words & _FILE_HELD_OUT:
+        return None
+    return "val_"
+
+
 def read(path: Path, run: Run) -> Source:
     with budget.open_input(path) as f:
         data = f.read(MAX_BYTES + 1)
@@ -287,6 +310,10 @@ def read(path: Path, run: Run) -> Source:
         raise ReadError(f"{path.name}: over {MAX_BYTES >> 20} MiB, not a per-epoch metric history")
     top = _mapping(path, data)
     source = Source(str(path), "history_dict")
+    split = file_split(path)
+    if split is not None and isinstance(top, dict) and not isinstance(top, _Excerpt):
+        top = {(k if not isinstance(k, str) or _SPLIT_KEY.match(k) or k.strip().lower() in _STEP_NAMES
+                or k.strip().lower() in _SPLITS else split + k): v for k, v in top.items()}
     names = add_records(top, run, str(path)) if isinstance(top, list) else add_histories(top, run, str(path))
     if not names:
         least = EXCERPT_MIN_VALUES if isinstance(top, _Excerpt) else MIN_VALUES
