@@ -2959,6 +2959,7 @@ FORMATS: list[Format] = [
     Format("r_nnet", _own_module("_r_nnet_trace", "parse_r_nnet")),
     Format("syncognite", _own_module("_syncognite_console", "parse_syncognite")),
     Format("julia_symbol_tuple", _own_module("_julia_symbol_tuple", "parse_julia_symbol_tuple")),
+    Format("pointnetlk_epoch", _own_module("_pointnetlk_epoch_log", "parse_pointnetlk_epoch")),
     Format("xgboost", _own_module("_xgboost_eval", "parse_xgboost")),
     Format("lightgbm", _own_module("_lightgbm_eval", "parse_lightgbm")),
     Format("catboost", _own_module("_catboost_console", "parse_catboost")),
