@@ -52,6 +52,31 @@ def test_global_counter_beside_epoch_is_unchanged(tmp_path):
     assert sorted(points(run, "loss")) == [0, 100, 200, 300, 400, 500, 600, 700, 800]
 
 
+def test_counter_at_its_first_iteration_every_epoch_restarts():
+    # COMPOSE #1 prints "Epoch e, Iter 0: Loss:x" once per epoch: the iteration counter stands at 0 in every epoch;
+    # read as a global step, the four epochs fell on step 0 and only the last (NaN) survived
+    run = read(REALWORLD / "g2s32-compose-1-own-input-data-nan-after-first-epoch" / "run" / "train.log")
+    loss = points(run, "loss")
+    assert list(loss) == [0, 1, 2, 3] and loss[0] == 1.0637 and all(np.isnan(v) for v in list(loss.values())[1:])
+    assert not [e for e in run.events if e.tag == "restart"]
+
+
+def test_one_based_first_iteration_every_epoch_constructed_variant(tmp_path):
+    lines = [f"epoch {e} iter 1 loss {3 - e / 2:.3f}" for e in (1, 2, 3)]
+    run = read_text(tmp_path, "\n".join(lines) + "\n")
+    # each epoch goes on one count after the previous one's largest (1), as for any restarting counter
+    assert sorted(points(run, "loss")) == [1, 3, 5]
+
+
+def test_counter_repeated_past_its_start_is_not_taken_for_a_restart(tmp_path):
+    # silent: a count above 1 printed again in the next epoch (an epoch-end line at the last global step) is not a
+    # counter back at its start: the steps stay as printed
+    lines = ["epoch 1 step 500 loss 2.000", "epoch 2 step 500 loss 1.900", "epoch 2 step 600 loss 1.800",
+             "epoch 3 step 700 loss 1.700"]
+    run = read_text(tmp_path, "\n".join(lines) + "\n")
+    assert sorted(points(run, "loss")) == [500, 600, 700]
+
+
 def test_epoch_pair_beside_a_per_epoch_fraction_keeps_the_epochs_apart():
     # jwyang/faster-rcnn.pytorch prints "[session 1][epoch  1][iter    0/  88] loss: 4.7430, lr: 1.00e-04": the epoch
     # is a pair of its own, read after the "iter 0/88" fraction; the epoch-2 line used to land on the same step and

@@ -2607,11 +2607,16 @@ def _epoch_position(st: State, epoch: int, count: int, update: bool, x: dict | N
         return count
     if epoch > last_epoch:
         offset = x["ep_offset"]
-        if x.get("ep_restarts") or count < x["ep_count"]:
+        # a counter back at its start value (0 or 1) in a later epoch restarts too, when the previous epoch printed no
+        # other count ("Epoch 0, Iter 0: ...", "Epoch 1, Iter 0: ...": one print per epoch at its first iteration):
+        # a global step cannot stand at its start after a whole epoch of training. Read as global, every epoch's
+        # line fell on the same step and only the last survived.
+        first_again = count == x["ep_count"] == x["ep_max"] <= 1
+        if x.get("ep_restarts") or count < x["ep_count"] or first_again:
             # epochs that printed nothing in between still took their steps
             offset += (x["ep_max"] + (x["ep_gap"] or 1)) * (epoch - last_epoch)
         if update:
-            x["ep_restarts"] = x.get("ep_restarts") or count < x["ep_count"]
+            x["ep_restarts"] = x.get("ep_restarts") or count < x["ep_count"] or first_again
             x.update(ep_epoch=epoch, ep_count=count, ep_max=count, ep_offset=offset)
         return offset + count
     if update:
@@ -2959,6 +2964,7 @@ FORMATS: list[Format] = [
     Format("r_nnet", _own_module("_r_nnet_trace", "parse_r_nnet")),
     Format("syncognite", _own_module("_syncognite_console", "parse_syncognite")),
     Format("julia_symbol_tuple", _own_module("_julia_symbol_tuple", "parse_julia_symbol_tuple")),
+    Format("pointnetlk_epoch", _own_module("_pointnetlk_epoch_log", "parse_pointnetlk_epoch")),
     Format("xgboost", _own_module("_xgboost_eval", "parse_xgboost")),
     Format("lightgbm", _own_module("_lightgbm_eval", "parse_lightgbm")),
     Format("catboost", _own_module("_catboost_console", "parse_catboost")),
