@@ -168,3 +168,22 @@ def test_a_fractional_epoch_and_a_duration_are_neither_step_nor_metric():
     rec = generic("Hit target accuracy AUC 0.8025 at epoch 0.90 in 265s. Average speed 14242580.3 records/s.")[0]
     assert rec is not None and "in" not in rec[1]
     assert generic("epoch 1.0 loss 0.5") == [(1, {"loss": 0.5})]  # a whole epoch written with a decimal stays one
+
+
+def test_an_epoch_and_its_batch_fraction_in_two_brackets_count_the_step():
+    # nasbench-19-imagenet-before-outage: "Epoch: [83][200/10010]\tTime 0.401 (0.418)\t...\tLoss 1.9176 (1.6593)"
+    run = read_without("nasbench-19-imagenet-before-outage", "imagenet_example")
+    loss = run.series("loss")
+    assert loss is not None and len(loss) == 6 and loss.values[:2].tolist() == [1.8135, 1.9176]
+    assert (loss.steps[1:] - loss.steps[:-1]).tolist() == [200] * 5  # the batch counter, inside epoch 83
+    # g8-spml-lac-4-maintainer-coco-stage2-first-800-iters: "Epoch: [0/40][ 100/2052]  Lx 0.032 (0.029) ...": the
+    # planned epochs inside the first bracket
+    assert [r[0] for r in generic(
+        "[05/03 23:15:56.145]: Epoch: [0/40][   0/2052]  Lx 0.023 (0.023)  LR 4.000e-06  Loss 4.002 (4.002)",
+        "[05/03 23:17:01.437]: Epoch: [0/40][ 100/2052]  Lx 0.032 (0.029)  LR 4.009e-06  Loss 5.981 (6.113)")] == [0, 100]
+
+
+def test_two_bracketed_numbers_that_are_no_counters_stay_as_they_were():
+    # a list of shapes and a date in brackets: no "epoch" word before them
+    assert generic("shape [3][224/224] loss: 0.5") == [(None, {"loss": 0.5})]
+    assert generic("[2021][03/16] loss: 0.5") == [(None, {"loss": 0.5})]

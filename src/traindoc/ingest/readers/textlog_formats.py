@@ -2291,6 +2291,17 @@ def loss_group(line: str) -> str:
 # "[1,  2000] loss: 2.182" (the CIFAR tutorial), "[10]\ttrain-rmse:0.3" (xgboost).
 _FRACTION = re.compile(r"\b(epoch|step|iter|iteration|batch)\s*[:#]?\s*[\[(]?\s*(\d+)\s*/\s*(\d+)\s*[\])]?", re.I)
 _BRACKET_PAIR = re.compile(r"^\[\s*(\d+),\s*(\d+)\]")
+# The epoch and the batch within it as two bracketed counters, "Epoch: [83][200/10010]" (the PyTorch ImageNet
+# example's ProgressMeter and the many scripts that copy it), "Epoch: [0/40][ 100/2052]", "Epoch: [1]  [7500/9465]"
+# (torchvision's MetricLogger): written as "epoch: 83 batch 200/10010", the fraction rule then counts the step
+_EPOCH_BRACKETS = re.compile(
+    r"\b(epoch):?[ \t]*\[[ \t]*(\d{1,9})[ \t]*(/[ \t]*\d{1,9}[ \t]*)?\][ \t]*\[[ \t]*(\d{1,12})[ \t]*/[ \t]*(\d{1,12})[ \t]*\]",
+    re.I)
+
+
+def _epoch_brackets(m: re.Match) -> str:
+    total = m.group(3).replace(" ", "").replace("\t", "") if m.group(3) else ""
+    return f"{m.group(1)} {m.group(2)}{total} batch {m.group(4)}/{m.group(5)} "
 # a counter name glued to its count in brackets, "Epoch[3]", "Iter[120]" (PyTorch-Ignite's README and examples), or
 # one space apart, "Epoch[0] Batch [199]" (MXNet's Speedometer, gluon-cv's training scripts: a batch counter that
 # restarts every epoch)
@@ -2704,6 +2715,8 @@ def parse_generic(line: str, st: State) -> Record | None:
     line = _sentences(line)
     if "#" in line:  # "Epoch #3: ..." (tianshou, many RL loops): the number sign is no part of the counter
         line = _NUMBER_SIGN.sub(r"\1 \2", line)
+    if "][" in line or "]  [" in line or "] [" in line:
+        line = _EPOCH_BRACKETS.sub(_epoch_brackets, line)
     if "]" in line and _BRACKETED_STEP.search(line):
         # "Epoch[3] Iter[120] loss=..." (PyTorch-Ignite's examples): counters in brackets. Only with a step
         # counter: the quickstart's "Epoch[3] Loss: 0.52", printed every few iterations, names its epoch alone, and
