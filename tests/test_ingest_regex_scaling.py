@@ -14,7 +14,14 @@ from collections.abc import Callable
 import pytest
 
 from traindoc.ingest.readers import _mace_console, _mllog, hf_model_card
-from traindoc.ingest.readers.textlog_formats import _BAR_DASH_PAIR, _BRACED_NAME, _EPOCH_BRACKETS, State, _kv_rule, parse_kv_table
+from traindoc.ingest.readers.textlog_formats import (
+    _BAR_DASH_PAIR,
+    _BRACED_NAME,
+    _EPOCH_BRACKETS,
+    State,
+    _kv_rule,
+    parse_kv_table,
+)
 
 RATIO = 8.0
 
