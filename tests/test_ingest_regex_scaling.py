@@ -56,7 +56,7 @@ CASES = {
     # the generic fallback's progress-bar postfix pairs over a run of rates glued into one long name
     "bar_dash_pair": (lambda n: "1it/sa" * n + " - x", lambda s: _BAR_DASH_PAIR.search(s), 2000),
     "bar_dash_pair_commas": (lambda n: ", a" * n + " - x", lambda s: _BAR_DASH_PAIR.search(s), 2000),
-    "epoch_brackets": (lambda n: "Epoch: [1][" + " " * n + "x", lambda s: _EPOCH_BRACKETS.search(s), 20000),
+    "epoch_brackets": (lambda n: "Epoch: [1][" + " " * n + "x", lambda s: _EPOCH_BRACKETS.search(s), 2000),
     "braced_name": (lambda n: "{a" * n + "} = 1", lambda s: _BRACED_NAME.search(s), 2000),
 }
 

@@ -2295,7 +2295,8 @@ _BRACKET_PAIR = re.compile(r"^\[\s*(\d+),\s*(\d+)\]")
 # example's ProgressMeter and the many scripts that copy it), "Epoch: [0/40][ 100/2052]", "Epoch: [1]  [7500/9465]"
 # (torchvision's MetricLogger): written as "epoch: 83 batch 200/10010", the fraction rule then counts the step
 _EPOCH_BRACKETS = re.compile(
-    r"\b(epoch):?[ \t]*\[[ \t]*(\d{1,9})[ \t]*(/[ \t]*\d{1,9}[ \t]*)?\][ \t]*\[[ \t]*(\d{1,12})[ \t]*/[ \t]*(\d{1,12})[ \t]*\]",
+    r"\b(epoch):?[ \t]*\[[ \t]*(\d{1,9})[ \t]*(/[ \t]*\d{1,9}[ \t]*)?\]"
+    r"[ \t]*\[[ \t]*(\d{1,12})[ \t]*/[ \t]*(\d{1,12})[ \t]*\]",
     re.I)
 
 
@@ -2814,9 +2815,7 @@ def parse_generic(line: str, st: State) -> Record | None:
             if "epoch" in fr:
                 continue
             v = parse_number(raw_val)
-            # "at epoch 0.84.": a fraction of the epochs done is progress, no epoch counter (as a count it put every
-            # line of the first epoch on step 0; the line order keeps them apart)
-            if v is not None and math.isfinite(v) and epoch is None and v == int(v):
+            if v is not None and math.isfinite(v) and epoch is None:
                 epoch = int(v)
             continue
         if low in _GEN_NOT_METRIC or duration_key(low) or _SOURCE_FILE.search(low) or _SETTING_COUNT.match(low):
