@@ -14,7 +14,14 @@ from collections.abc import Callable
 import pytest
 
 from traindoc.ingest.readers import _mace_console, _mllog, hf_model_card
-from traindoc.ingest.readers.textlog_formats import State, _kv_rule, parse_kv_table
+from traindoc.ingest.readers.textlog_formats import (
+    _BAR_DASH_PAIR,
+    _BRACED_NAME,
+    _EPOCH_BRACKETS,
+    State,
+    _kv_rule,
+    parse_kv_table,
+)
 
 RATIO = 8.0
 
@@ -46,6 +53,11 @@ CASES = {
                    lambda s: _mllog._V05.search(s), 20000),
     "card_heading": (lambda n: "# a" + " " * n + "x", lambda s: hf_model_card._HEADING.match(s), 20000),
     "card_bullet": (lambda n: "- key: a" + " " * n + "x", lambda s: hf_model_card._BULLET.match(s), 20000),
+    # the generic fallback's progress-bar postfix pairs over a run of rates glued into one long name
+    "bar_dash_pair": (lambda n: "1it/sa" * n + " - x", lambda s: _BAR_DASH_PAIR.search(s), 2000),
+    "bar_dash_pair_commas": (lambda n: ", a" * n + " - x", lambda s: _BAR_DASH_PAIR.search(s), 2000),
+    "epoch_brackets": (lambda n: "Epoch: [1][" + " " * n + "x", lambda s: _EPOCH_BRACKETS.search(s), 2000),
+    "braced_name": (lambda n: "{a" * n + "} = 1", lambda s: _BRACED_NAME.search(s), 2000),
 }
 
 

@@ -2242,7 +2242,10 @@ def _kv_record(rows: list[tuple[str, str, float]]) -> Record | None:
 # "Iter 860: Train loss 0.413, Learning Rate 1.000e-06" (mlx-lm), "step=10 loss=2.1 lr=0.001", "loss: 0.5, acc: 0.9".
 _GEN_PAIR = re.compile(
     rf"(?<![\w./])([A-Za-z_][\w./@\-]*(?: {{1,2}}[A-Za-z_][\w./@\-]*){{0,2}}?)\s*(?:[:=]\s*|\s+)({NUM})"
-    r"(?:%|ms|s|GiB|GB|MiB|MB)?(?![\w.]|:\d|-\d)"  # "2021-03-16", "00:16": a date or a time, not a value
+    # "2021-03-16", "00:16": a date or a time, not a value; "1.2.3": a version. A period after the value that ends a
+    # sentence ("Step: 2000. Mean Reward: 1.319. Std of Reward: 0.693.", ML-Agents' summaries; "Epochs 1. Current
+    # error: 0.2997876704.", FANN's reports) closes the value: a space or the line's end follows it
+    r"(?:%|ms|s|GiB|GB|MiB|MB)?(?![\w]|\.(?![ \t]|$)|:\d|-\d)"
 )
 STEP_KEYS = {"step", "iter", "iteration", "it", "global_step", "update", "num_updates", "batch", "global step",
              "steps", "iters", "train step", "optimizer step", "trainer/global_step", "_step",
@@ -2258,7 +2261,11 @@ EPOCH_KEYS = {"epoch", "ep", "epochs"}
 # restoration, "ROUGE" for summarisation): as whole words only, so that "mapping" or "dice_roll" stay out.
 _METRICY = re.compile(r"loss|cost|lr\b|learning|grad|norm|acc|ppl|perplexity|score|reward|error|mfu|tps|tok(?!eni[sz])"
                       r"|(?<![a-z])err(?![a-z])"  # "err-top1", "top5_err": an error rate
-                      r"|(?<![a-z])(?:f1|uas|las|bleu|wer|cer|auc|iou|miou|dice|psnr|ssim|rouge(?:lsum|l|\d)?)(?![a-z])",
+                      r"|(?<![a-z])(?:f1|uas|las|bleu|wer|cer|auc|iou|miou|dice|psnr|ssim|rouge(?:lsum|l|\d)?)(?![a-z])"
+                      # regression and likelihood metrics as boosting libraries and R/MXNet loops name them
+                      # ("train-rmse:21.6", "valid_1's mae: 3.0", "logloss"), and an RL loop's episode return ("Mean
+                      # Return: 18.0"); a process's "return code" is none
+                      r"|(?<![a-z])(?:r?mse|mae|mape|logloss|nll)(?![a-z])|(?<![a-z])returns?(?![a-z])(?!\s*code)",
                       re.I)
 # A loss printed as its components under one label, each a bare "name value" with no ':' or '=' of its own (the YOLO
 # v2/v3 PyTorch ports: marvis/pytorch-yolo2 and its forks print "loss: x 2.349184, y 2.490905, w 4.355775, h
@@ -2284,9 +2291,23 @@ def loss_group(line: str) -> str:
 # "[1,  2000] loss: 2.182" (the CIFAR tutorial), "[10]\ttrain-rmse:0.3" (xgboost).
 _FRACTION = re.compile(r"\b(epoch|step|iter|iteration|batch)\s*[:#]?\s*[\[(]?\s*(\d+)\s*/\s*(\d+)\s*[\])]?", re.I)
 _BRACKET_PAIR = re.compile(r"^\[\s*(\d+),\s*(\d+)\]")
-# a counter name glued to its count in brackets, "Epoch[3]", "Iter[120]" (PyTorch-Ignite's README and examples)
-_BRACKETED_COUNTER = re.compile(r"\b(epoch|iter|iteration|step)\[(\d{1,12})\]", re.I)
-_BRACKETED_STEP = re.compile(r"\b(?:iter|iteration|step)\[\d{1,12}\]", re.I)
+# The epoch and the batch within it as two bracketed counters, "Epoch: [83][200/10010]" (the PyTorch ImageNet
+# example's ProgressMeter and the many scripts that copy it), "Epoch: [0/40][ 100/2052]", "Epoch: [1]  [7500/9465]"
+# (torchvision's MetricLogger): written as "epoch: 83 batch 200/10010", the fraction rule then counts the step
+_EPOCH_BRACKETS = re.compile(
+    r"\b(epoch):?[ \t]*\[[ \t]*(\d{1,9})[ \t]*(/[ \t]*\d{1,9}[ \t]*)?\]"
+    r"[ \t]*\[[ \t]*(\d{1,12})[ \t]*/[ \t]*(\d{1,12})[ \t]*\]",
+    re.I)
+
+
+def _epoch_brackets(m: re.Match) -> str:
+    total = m.group(3).replace(" ", "").replace("\t", "") if m.group(3) else ""
+    return f"{m.group(1)} {m.group(2)}{total} batch {m.group(4)}/{m.group(5)} "
+# a counter name glued to its count in brackets, "Epoch[3]", "Iter[120]" (PyTorch-Ignite's README and examples), or
+# one space apart, "Epoch[0] Batch [199]" (MXNet's Speedometer, gluon-cv's training scripts: a batch counter that
+# restarts every epoch)
+_BRACKETED_COUNTER = re.compile(r"\b(epoch|iter|iteration|step|batch) ?\[(\d{1,12})\]", re.I)
+_BRACKETED_STEP = re.compile(r"\b(?:iter|iteration|step|batch) ?\[\d{1,12}\]", re.I)
 _BRACKET_STEP = re.compile(r"^\[(\d+)\]\s")
 
 
@@ -2303,6 +2324,14 @@ _LEAD_COUNTER = re.compile(r"^(\d{1,12})\s+\|\s+(?=[A-Za-z_][\w/.]*\s*[:=]?\s*[-
 _COMPOSER_HEADER = re.compile(r"^(?:\[epoch=(\d+)\])?\[batch=(\d+)/\d+\]:?$")
 
 
+# A progress bar's postfix whose pairs are joined by " - " ("46/46 [00:12<00:00,  3.59it/s, dice_loss - 0.2156,
+# iou_score - 0.6585]", segmentation_models.pytorch's epoch runner): inside the postfix, after the bar's rate, each
+# "name - value" is a pair. Only a name right after the rate or a comma, and a value that ends the item, so a range
+# or a negative number elsewhere on the line is left alone.
+_BAR_DASH_PAIR = re.compile(rf"((?:it/s|s/it|,)[ \t]*)([A-Za-z_][\w@]{{0,60}}) - ({NUM})(?=[ \t]*[,\]]|[ \t]*$)")
+# A metric name in braces before its value, "iter=199 {Training loss}=1.5021580457687378" (NNabla's monitors): the
+# name without its braces, so the pair scan reads it as any "name=value"
+_BRACED_NAME = re.compile(r"\{([A-Za-z_][\w ]{0,40})\}(?=\s*[:=])")
 _TENSOR_REPR = re.compile(rf"tensor\(\[?\s*({NUM})\]?[^)]*\)")  # printing a tensor: "loss=tensor(2.3456, device=...)"
 # A one-element array printed as the value (PaddlePaddle fetches numpy arrays: "loss: [10.000229]"). Arrays of
 # several values (per-device losses) stay unread: which element is the run's loss is not for us to choose.
@@ -2668,6 +2697,10 @@ def parse_generic(line: str, st: State) -> Record | None:
         line = _COUNT_SHARE.sub(_count_share, line)
     if "tensor(" in line:
         line = _TENSOR_REPR.sub(r"\1", line)
+    if "}" in line:
+        line = _BRACED_NAME.sub(r"\1", line)
+    if " - " in line and ("it/s" in line or "s/it" in line):
+        line = _BAR_DASH_PAIR.sub(r"\1\2=\3", line)
     if "[" in line:
         line = _ONE_ELEMENT.sub(r"\1\2", line)
     if _CODE.search(line):
@@ -2688,6 +2721,8 @@ def parse_generic(line: str, st: State) -> Record | None:
     line = _sentences(line)
     if "#" in line:  # "Epoch #3: ..." (tianshou, many RL loops): the number sign is no part of the counter
         line = _NUMBER_SIGN.sub(r"\1 \2", line)
+    if "][" in line or "]  [" in line or "] [" in line:
+        line = _EPOCH_BRACKETS.sub(_epoch_brackets, line)
     if "]" in line and _BRACKETED_STEP.search(line):
         # "Epoch[3] Iter[120] loss=..." (PyTorch-Ignite's examples): counters in brackets. Only with a step
         # counter: the quickstart's "Epoch[3] Loss: 0.52", printed every few iterations, names its epoch alone, and
@@ -2713,12 +2748,22 @@ def parse_generic(line: str, st: State) -> Record | None:
             st.extra["pending_epoch"] = int(only.group(2))
         return None
     # a percentage is progress, never a step or epoch counter ("Step: 100%|####| 1827/1827" is a tqdm bar)
-    found = [(" ".join(m.group(1).split()), m.group(2), m.group(0).endswith("%"), m.start())
-             for m in _GEN_PAIR.finditer(line)
-             if not _TIME_UNIT.match(line, m.end())]  # "Required: 31 hours": a duration, not a value
+    matches = [m for m in _GEN_PAIR.finditer(line)
+               if not _TIME_UNIT.match(line, m.end())]  # "Required: 31 hours": a duration, not a value
+    # "valid: 100%|####| 101/101 [...]": a bar's percentage is the progress of the phase it names, no metric; a
+    # held-out phase's name marks the bar's postfix metrics as held out
+    bar_phase = ""
+    if "%|" in line:
+        bars = [m for m in matches if m.group(0).endswith("%") and line.startswith("|", m.end())]
+        for m in bars:
+            bar_phase = bar_phase or _HELD_OUT_PREFIX.get(" ".join(m.group(1).split()).lower(), "")
+        matches = [m for m in matches if m not in bars]
+    found = [(" ".join(m.group(1).split()), m.group(2), m.group(0).endswith("%"), m.start()) for m in matches]
     if not found:
         return None
     phases = _phase_prefixes(line) if _may_mark_phase(line) else []
+    if bar_phase and not phases:
+        phases = [(0, bar_phase)]
     pending_phase = st.extra.pop("pending_phase", None)  # the heading covers the one metric line after it
     if pending_phase and not phases:
         phases = [(0, pending_phase)]
@@ -2759,7 +2804,8 @@ def parse_generic(line: str, st: State) -> Record | None:
         key = raw_key.strip()
         low = key.lower()
         words = low.split()
-        if low in STEP_KEYS or (words and words[-1] in ("step", "iter", "iteration") and len(words) <= 2):
+        # "Total steps: 33" (a count of every step so far, printed beside an RL loop's returns) is the counter too
+        if low in STEP_KEYS or (words and words[-1] in ("step", "steps", "iter", "iteration") and len(words) <= 2):
             if percent or (words and words[-1] in fr):
                 continue  # a progress percentage, or already taken from "step [i/n]"
             v = parse_number(raw_val)
@@ -2779,6 +2825,8 @@ def parse_generic(line: str, st: State) -> Record | None:
             continue
         if low in _GEN_NOT_METRIC or duration_key(low) or _SOURCE_FILE.search(low) or _SETTING_COUNT.match(low):
             continue
+        if words[-1] in ("in", "took"):
+            continue  # "batch done in 5.037s.", "at epoch 0.90 in 265s.": how long something took, not a metric
         v = parse_number(raw_val)
         if v is None:
             continue
