@@ -38,10 +38,9 @@ import json
 import re
 from pathlib import Path
 
-from traindoc.ingest import budget
 from traindoc.ingest.model import Run, Source
 from traindoc.ingest.names import canonical_metric
-from traindoc.ingest.readers._structured import Columns, LineStats, line_blocks, to_float
+from traindoc.ingest.readers._structured import Columns, LineStats, json_dicts, to_float
 from traindoc.ingest.readers.jsonl_metrics import _head_records
 from traindoc.ingest.readers.textlog_formats import NUM, Record, State, parse_number
 from traindoc.ingest.registry import Reader, ReadError
@@ -102,39 +101,25 @@ def read_stylegan_jsonl(path: Path, run: Run) -> Source:
     cols = Columns()
     stats = LineStats()
     records = 0
-    try:
-        f = budget.open_input(path)
-    except OSError as e:
-        raise ReadError(f"cannot open ({e.strerror})") from None
-    with f:
-        for block in line_blocks(f, stats):
-            for raw in block:
-                if not raw.strip():
-                    continue
-                try:
-                    rec = json.loads(raw)
-                except (ValueError, RecursionError):
-                    continue  # a cut last line of a run still writing
-                if not isinstance(rec, dict):
-                    continue
-                if _is_result(rec):
-                    step = snapshot_step(rec)
-                    metrics = result_metrics(rec)
-                    if step is None or not metrics:
-                        continue
-                    records += 1
-                    for name, value in metrics.items():
-                        cols.add(name, step, value, name.removeprefix("eval_"))
-                elif _is_stats(rec):
-                    kimg = to_float(rec[_KIMG].get("mean"))
-                    if kimg is None:
-                        continue
-                    records += 1
-                    for key, name in _STATS.items():
-                        stat = rec.get(key)
-                        value = to_float(stat.get("mean")) if isinstance(stat, dict) else None
-                        if value is not None:
-                            cols.add(name, _images(round(kimg, 1)), value, key)
+    for rec in json_dicts(path, stats):
+        if _is_result(rec):
+            step = snapshot_step(rec)
+            metrics = result_metrics(rec)
+            if step is None or not metrics:
+                continue
+            records += 1
+            for name, value in metrics.items():
+                cols.add(name, step, value, name.removeprefix("eval_"))
+        elif _is_stats(rec):
+            kimg = to_float(rec[_KIMG].get("mean"))
+            if kimg is None:
+                continue
+            records += 1
+            for key, name in _STATS.items():
+                stat = rec.get(key)
+                value = to_float(stat.get("mean")) if isinstance(stat, dict) else None
+                if value is not None:
+                    cols.add(name, _images(round(kimg, 1)), value, key)
     if not records:
         raise ReadError("no StyleGAN record (a tick's statistics or a snapshot's metric results)")
     source.records = records
