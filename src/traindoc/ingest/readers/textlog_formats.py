@@ -207,8 +207,9 @@ def normalise(raw: str) -> Line:
 # A console capture pasted as comments or quotes (a README's code block after "python mnist.py": "# Training Step:
 # 860  | total loss: 0.29368"; an issue's "> Epoch 1/10"): when most non-empty lines of a file's head open with the
 # same marker, it is stripped from every line of that file. A file only some of whose lines are comments (echoed
-# source code, a script) keeps them as they are.
-_COMMENT_MARKER = re.compile(r"^\s*(#|//|>)(?=\s|$)")
+# source code, a script) keeps them as they are. "#>" is the output comment of R's reprex and of knitr documents that
+# set it (README.Rmd files knit their code's output as "#> Epoch 1, Loss G: 1.1087, ...").
+_COMMENT_MARKER = re.compile(r"^\s*(#>|#|//|>)(?=\s|$)")
 COMMENTED_SHARE = 0.8  # share of the head's non-empty lines that must carry the marker
 COMMENTED_MIN_LINES = 3
 
@@ -3081,6 +3082,9 @@ FORMATS: list[Format] = [
     Format("lr_gccf_print", _own_module("_lr_gccf_print", "parse_lr_gccf")),
     Format("vits_loss_list", _own_module("_vits_loss_list", "parse_vits_loss_list")),
     Format("mllog", _own_module("_mllog", "parse_mllog")),
+    Format("stylegan_log", _own_module("_stylegan_training_loop", "parse_stylegan_log")),
+    Format("minitorch", _own_module("_minitorch_interface", "parse_minitorch")),
+    Format("lerobot", _own_module("_lerobot_train_log", "parse_lerobot")),
     Format("generic", parse_generic, specific=False),
 ]
 FORMAT_BY_NAME = {f.name: f for f in FORMATS}
