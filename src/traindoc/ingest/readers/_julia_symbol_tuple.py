@@ -27,7 +27,8 @@ _TUPLE = re.compile(r"^\(\s*:(\w+),\s*(\d+)((?:,\s*:\w+,\s*[^,()]+)+)\s*\)$")
 _PAIR = re.compile(r",\s*:(\w+),\s*([^,()]+)")
 _COUNTER = re.compile(r"^(?:epoch|epochs|ep|iter|iters|iteration|step|steps|i|e|n|t|k|batch|update|updates)$", re.I)
 # a Julia float literal: Float32's `f` exponent, NaN32 / Inf32
-_JULIA_F32 = re.compile(r"^([-+]?(?:\d+\.?\d*|\.\d+))f([-+]?\d+)$")
+# "\d+(?:\.\d*)?", not "\d+\.?\d*": the same literals, one way to split a run of digits (linear on a long value)
+_JULIA_F32 = re.compile(r"^([-+]?(?:\d+(?:\.\d*)?|\.\d+))f([-+]?\d+)$")
 _SPLITS = {"trn": ("loss", "accuracy"), "tst": ("test_loss", "test_accuracy")}
 _KIND = "julia_tuple_kind"  # "loss" | "accuracy"
 _PREV = "julia_tuple_prev_trn"
