@@ -1030,7 +1030,12 @@ def parse_lightning_bar(line: str, st: State) -> Record | None:
 # the following indented lines: "Epoch 3/3  ━━━━━━━━ 75/75 0:00:01 • 0:00:00 37.80it/s v_num: 0 train_loss_step: "
 # then "1.492 val_loss:", "1.428", ... The epoch is 0-based, so the step is epoch*total + n.
 _RICH = re.compile(r"^Epoch (\d+)/(\d+)\s+[━─╸╺╍ ]+\s*(\d+)/(\d+)\s+[\d:]+\s*•\s*[\d:-]+\s*[\d.]+\s*(?:it/s|s/it)(.*)$")
-_RICH_PART = re.compile(rf"^(?:{NUM})?\s*(?:[A-Za-z_][\w/.\-]*:)?\s*(?:{NUM})?$")
+# A wrapped line: [number] [name:] [number], as Rich word-wraps "name: value name: value". Written as two branches, with
+# and without the name, so that no two quantified parts can take the same characters: the old single form
+# "NUM? \s* (name:)? \s* NUM?" let two numbers split one run of digits, and two "\s*" split one run of spaces, either
+# way quadratic on a long line that does not fit (docs/architecture.md). Without a name, two numbers need space between
+# them: Rich prints none run together, so only shapes like "1-2" or "1.5.5" stop reading as a wrapped line.
+_RICH_PART = re.compile(rf"^(?:(?:{NUM})?\s*[A-Za-z_][\w/.\-]*:\s*(?:{NUM})?|(?:{NUM})?(?:\s+(?:{NUM})?)?)$")
 
 
 def parse_rich_bar(line: str, st: State) -> Record | None:
