@@ -33,6 +33,34 @@ NUM = (
 _NUM_RE = re.compile(NUM)
 
 
+def findall_keyed(pattern: re.Pattern[str], text: str, sep: str, run: re.Pattern[str], first: re.Pattern[str],
+                  gap: re.Pattern[str] | None = None) -> list[tuple[str, ...]]:
+    """What pattern.findall(text) gives (unmatched groups as ""), in time linear in the text, for a pattern whose
+    match starts with a key made of `run` characters, from a `first` character, that reaches the `sep` character
+    right after it ("name=value" pairs, MACE; "loss is: [2.3]", Paddle's tutorials). findall tries the pattern at
+    every position, and from each one the key scans its whole run for `sep`: quadratic in a long run with no `sep`
+    (docs/architecture.md). A key cannot cross `sep`, so every start in the run that ends at a `sep` reaches that same
+    `sep` and the same text after it: the pattern matches from the run's first `first` character or from none of it.
+    So each `sep` is looked at once, from there (never before where the last match ended). `gap`: the characters the
+    pattern allows between the key and `sep` (the "\\s*" of OpenNMT-tf's "name = value"), passed over first."""
+    found: list[tuple[str, ...]] = []
+    pos = 0
+    while (at := text.find(sep, pos)) >= 0:
+        start = end = at
+        while gap is not None and start > pos and gap.match(text, start - 1):
+            start = end = start - 1
+        while start > pos and run.match(text, start - 1):
+            start -= 1
+        key = first.search(text, start, end)
+        m = pattern.match(text, key.start()) if key else None
+        if m:
+            found.append(tuple(g or "" for g in m.groups()))
+            pos = m.end()
+        else:
+            pos = at + 1
+    return found
+
+
 def parse_number(text: str) -> float | None:
     """A float from a printed number ("1.3E+00", "7,282", "nan", "-Infinity", "12%"), or None."""
     try:  # fast path: plain numbers and Python's own nan/inf spellings
@@ -436,6 +464,7 @@ def layout_megatron(text: str, rec: Record) -> Layout | None:
 # modded-nanogpt: "step:1390/1390 val_loss:3.2773 train_time:79740ms step_avg:57.37ms"
 _MODDED = re.compile(r"^step:(\d+)/(\d+)\s")
 _MODDED_PAIR = re.compile(rf"(\w+):({NUM})(?:ms)?")
+_WORD = re.compile(r"\w")
 
 
 def plan_steps(st: State, total: int) -> None:
@@ -452,7 +481,7 @@ def parse_modded_nanogpt(line: str, st: State) -> Record | None:
         return None
     plan_steps(st, int(m.group(2)))
     metrics: dict[str, float] = {}
-    for k, v in _MODDED_PAIR.findall(line[m.end():]):
+    for k, v in findall_keyed(_MODDED_PAIR, line[m.end():], ":", _WORD, _WORD):  # findall's pairs, in linear time
         _put(metrics, k, v)
     return Record(int(m.group(1)), metrics, eval="val_loss" in metrics)
 
@@ -736,6 +765,8 @@ def parse_paddle_hapi(line: str, st: State) -> Record | None:
 _PADDLE_TUT = re.compile(r"^epoch(?:_id)?:\s*(\d+),\s*batch(?:_id)?:\s*(\d+),\s*(.+)$")
 _PADDLE_TUT_PAIR = re.compile(rf"([A-Za-z_][\w ]*?)(?: is)?:\s*\[?({NUM})\]?(?:,|\s|$)")
 _PADDLE_VALID = re.compile(r"^\[validation\]\s+([\w/ ]+?):\s*(\S+)\s*$")
+_WORD_OR_SPACE = re.compile(r"[\w ]")
+_KEY_START = re.compile(r"[A-Za-z_]")
 
 
 def parse_paddle_tutorial(line: str, st: State) -> Record | None:
@@ -743,7 +774,7 @@ def parse_paddle_tutorial(line: str, st: State) -> Record | None:
     if m:
         epoch, batch = int(m.group(1)), int(m.group(2))
         metrics = {}
-        for k, v in _PADDLE_TUT_PAIR.findall(m.group(3)):
+        for k, v in findall_keyed(_PADDLE_TUT_PAIR, m.group(3), ":", _WORD_OR_SPACE, _KEY_START):
             _put(metrics, k.strip().replace("valid ", "val_"), v)
         if not metrics:
             return None
@@ -820,6 +851,12 @@ def parse_mmcv(line: str, st: State) -> Record | None:
 _TIMM_TRAIN = re.compile(r"^Train: (\d+) \[\s*(\d+)/(\d+)\s*\(\s*\d+%\)\]")
 _TIMM_TEST = re.compile(r"^Test(?: \(EMA\))?: \[\s*(\d+)/(\d+)\]")
 _TIMM_VAL = re.compile(rf"([A-Za-z@\d]+):\s+({NUM})\s*\(\s*({NUM})\s*\)")
+_TIMM_KEY = re.compile(r"[A-Za-z@\d]")
+
+
+def _timm_pairs(line: str) -> list[tuple[str, ...]]:
+    """_TIMM_VAL.findall(line), in time linear in a long run of name characters with no ":" after it (findall_keyed)."""
+    return findall_keyed(_TIMM_VAL, line, ":", _TIMM_KEY, _TIMM_KEY)
 
 
 def parse_timm(line: str, st: State) -> Record | None:
@@ -828,7 +865,7 @@ def parse_timm(line: str, st: State) -> Record | None:
         ep, i, n = int(m.group(1)), int(m.group(2)), int(m.group(3))
         st.steps_per_epoch = n + 1 if n else None
         metrics: dict[str, float] = {}
-        for k, cur, avg in _TIMM_VAL.findall(line):
+        for k, cur, avg in _timm_pairs(line):
             if k == "Loss":  # the value before the parentheses is the current batch, inside: the running mean
                 _put(metrics, "loss", cur)
                 _put(metrics, "loss_avg", avg)
@@ -839,7 +876,7 @@ def parse_timm(line: str, st: State) -> Record | None:
     m = _TIMM_TEST.match(line)
     if m:
         metrics = {}
-        for k, _cur, avg in _TIMM_VAL.findall(line):
+        for k, _cur, avg in _timm_pairs(line):
             if k != "Time":
                 _put(metrics, "val_" + k.lower().replace("@", "_top"), avg)  # running mean over the eval set so far
         return Record(None, metrics, eval=True) if metrics else None
@@ -1349,6 +1386,7 @@ _ONMT_VALID = re.compile(rf"^Validation (perplexity|accuracy|xent|loss):\s*({NUM
 _ONMT_TF_STEP = re.compile(r"^Step = (\d+)\s*;(.*)$")
 _ONMT_TF_EVAL = re.compile(r"^Evaluation result for step (\d+):(.*)$")
 _ONMT_TF_PAIR = re.compile(rf"([A-Za-z][\w/ ]*?)\s*=\s*({NUM})")
+_ONMT_TF_KEY, _LETTER, _SPACE = re.compile(r"[\w/ ]"), re.compile(r"[A-Za-z]"), re.compile(r"\s")
 _ONMT_NAMES = {"xent": "loss", "acc": "accuracy", "ppl": "ppl", "lr": "lr", "learning rate": "lr", "loss": "loss",
                "perplexity": "ppl", "accuracy": "accuracy"}
 
@@ -1381,7 +1419,9 @@ def parse_opennmt(line: str, st: State) -> Record | None:
         return Record(None, {f"eval_{name}": float(parse_number(m.group(2)) or 0.0)}, eval=True)
     m = _ONMT_TF_STEP.match(line) or _ONMT_TF_EVAL.match(line)
     if m:
-        found = {k.strip(): parse_number(v) for k, v in _ONMT_TF_PAIR.findall(m.group(2))}
+        # findall_keyed: _ONMT_TF_PAIR.findall's pairs, linear in a long run of name characters with no "=" after it
+        pairs_ = findall_keyed(_ONMT_TF_PAIR, m.group(2), "=", _ONMT_TF_KEY, _LETTER, gap=_SPACE)
+        found = {k.strip(): parse_number(v) for k, v in pairs_}
         metrics = _onmt_metrics({k: v for k, v in found.items() if v is not None})
         if m.re is _ONMT_TF_EVAL:
             return Record(int(m.group(1)), {f"eval_{k}": v for k, v in metrics.items() if k != "lr"},
