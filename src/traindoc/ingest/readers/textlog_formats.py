@@ -2285,8 +2285,10 @@ def _kv_record(rows: list[tuple[str, str, float]]) -> Record | None:
 
 # Generic prints: "iter 100: loss 2.3", "Epoch: 0005 cost = 0.123", "step 100 | loss 2.3 | lr 1e-3",
 # "Iter 860: Train loss 0.413, Learning Rate 1.000e-06" (mlx-lm), "step=10 loss=2.1 lr=0.001", "loss: 0.5, acc: 0.9".
+# Between key and value "\s*[:=]\s*|\s+", not "\s*(?:[:=]\s*|\s+)": the same separators, but there "\s*" and "\s+"
+# split one run of spaces every way, quadratic on a key, a long run of spaces and no number (docs/architecture.md).
 _GEN_PAIR = re.compile(
-    rf"(?<![\w./])([A-Za-z_][\w./@\-]*(?: {{1,2}}[A-Za-z_][\w./@\-]*){{0,2}}?)\s*(?:[:=]\s*|\s+)({NUM})"
+    rf"(?<![\w./])([A-Za-z_][\w./@\-]*(?: {{1,2}}[A-Za-z_][\w./@\-]*){{0,2}}?)(?:\s*[:=]\s*|\s+)({NUM})"
     r"(?:%|ms|s|GiB|GB|MiB|MB)?(?![\w.]|:\d|-\d)"  # "2021-03-16", "00:16": a date or a time, not a value
 )
 STEP_KEYS = {"step", "iter", "iteration", "it", "global_step", "update", "num_updates", "batch", "global step",
