@@ -138,7 +138,9 @@ _PREFIXES = [
     re.compile(rf"^{_LEVEL}\s+"),  # "%(asctime)s %(levelname)s %(message)s" (MXNet's examples): the level left bare
 ]
 # A tqdm bar with text glued after it: "  8%|███  | 1999/24128 [1:52:09<20:27:23,  3.33s/it][2021-11-26 ...".
-_TQDM_HEAD = re.compile(r"^.*?\d+%\|[^|]*\|\s*[\d.]+[kMG]?/[\d.?]+[kMG]?\s*\[[^\]]*\]")
+# the count before "%" is tried from the start of its digits only (the earliest start is the one kept, and it reads
+# the same bar): trying it from every digit of a long run was quadratic (docs/architecture.md)
+_TQDM_HEAD = re.compile(r"^.*?(?<!\d)\d+%\|[^|]*\|\s*[\d.]+[kMG]?/[\d.?]+[kMG]?\s*\[[^\]]*\]")
 
 
 # One C-level test whether any prefix could start the line, so plain lines skip the per-prefix loop.
@@ -889,7 +891,10 @@ def parse_timm(line: str, st: State) -> Record | None:
 _IMNET_TRAIN = re.compile(r"^(?:Epoch|Train): \[(\d+)(?:/\d+)?\]\[\s*(\d+)/(\d+)\]\s")
 _IMNET_LR = re.compile(rf"\blr ({NUM})\s")
 _IMNET_TEST = re.compile(r"^Test: \[\s*(\d+)/(\d+)\]\s")
-_IMNET_METER = re.compile(rf"([A-Za-z][\w@]*)\s+({NUM})\s+\(\s*({NUM})\s*\)")
+# A meter is tried only from the start of a run of name characters, the name from its first letter: a name reaches
+# the end of its run wherever it starts in it, so a later start reads the same meter, and trying every letter of a
+# long run was quadratic (docs/architecture.md). A meter ends at ")", so the next is never tried from inside a run.
+_IMNET_METER = re.compile(rf"(?<![\w@])(?:(?![A-Za-z])[\w@])*([A-Za-z][\w@]*)\s+({NUM})\s+\(\s*({NUM})\s*\)")
 
 
 def parse_imagenet_example(line: str, st: State) -> Record | None:
@@ -1227,7 +1232,9 @@ _TABLE_CELL = re.compile(rf"^(?:{NUM}|\d+/\d+)[A-Za-z%]*$|^\d\d:\d\d(?::\d\d)?$|
 
 
 # the bar after a row: "...: 100%|####| 1626/1626" or, without a TTY's bar characters, "448: 100% 1626/1626 [...]"
-_TABLE_BAR = re.compile(r":?\s*\d+%(?:\||\s+\d+/\d+)")
+# tried only where a run of spaces starts, or a run of digits with no space before it: a later start in the same run
+# finds the same bar, and the search keeps the first; trying each was quadratic in a long run (docs/architecture.md)
+_TABLE_BAR = re.compile(r":?(?:(?<!\s)\s+|(?<![\s\d]))\d+%(?:\||\s+\d+/\d+)")
 _TABLE_ROW_DURATION = re.compile(r"\(\d+:\d{2}(?::\d{2})?\)")
 
 
