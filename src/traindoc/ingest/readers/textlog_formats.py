@@ -33,6 +33,34 @@ NUM = (
 _NUM_RE = re.compile(NUM)
 
 
+def findall_keyed(pattern: re.Pattern[str], text: str, sep: str, run: re.Pattern[str], first: re.Pattern[str],
+                  gap: re.Pattern[str] | None = None) -> list[tuple[str, ...]]:
+    """What pattern.findall(text) gives (unmatched groups as ""), in time linear in the text, for a pattern whose
+    match starts with a key made of `run` characters, from a `first` character, that reaches the `sep` character
+    right after it ("name=value" pairs, MACE; "loss is: [2.3]", Paddle's tutorials). findall tries the pattern at
+    every position, and from each one the key scans its whole run for `sep`: quadratic in a long run with no `sep`
+    (docs/architecture.md). A key cannot cross `sep`, so every start in the run that ends at a `sep` reaches that same
+    `sep` and the same text after it: the pattern matches from the run's first `first` character or from none of it.
+    So each `sep` is looked at once, from there (never before where the last match ended). `gap`: the characters the
+    pattern allows between the key and `sep` (the "\\s*" of OpenNMT-tf's "name = value"), passed over first."""
+    found: list[tuple[str, ...]] = []
+    pos = 0
+    while (at := text.find(sep, pos)) >= 0:
+        start = end = at
+        while gap is not None and start > pos and gap.match(text, start - 1):
+            start = end = start - 1
+        while start > pos and run.match(text, start - 1):
+            start -= 1
+        key = first.search(text, start, end)
+        m = pattern.match(text, key.start()) if key else None
+        if m:
+            found.append(tuple(g or "" for g in m.groups()))
+            pos = m.end()
+        else:
+            pos = at + 1
+    return found
+
+
 def parse_number(text: str) -> float | None:
     """A float from a printed number ("1.3E+00", "7,282", "nan", "-Infinity", "12%"), or None."""
     try:  # fast path: plain numbers and Python's own nan/inf spellings
@@ -110,7 +138,9 @@ _PREFIXES = [
     re.compile(rf"^{_LEVEL}\s+"),  # "%(asctime)s %(levelname)s %(message)s" (MXNet's examples): the level left bare
 ]
 # A tqdm bar with text glued after it: "  8%|███  | 1999/24128 [1:52:09<20:27:23,  3.33s/it][2021-11-26 ...".
-_TQDM_HEAD = re.compile(r"^.*?\d+%\|[^|]*\|\s*[\d.]+[kMG]?/[\d.?]+[kMG]?\s*\[[^\]]*\]")
+# the count before "%" is tried from the start of its digits only (the earliest start is the one kept, and it reads
+# the same bar): trying it from every digit of a long run was quadratic (docs/architecture.md)
+_TQDM_HEAD = re.compile(r"^.*?(?<!\d)\d+%\|[^|]*\|\s*[\d.]+[kMG]?/[\d.?]+[kMG]?\s*\[[^\]]*\]")
 
 
 # One C-level test whether any prefix could start the line, so plain lines skip the per-prefix loop.
@@ -437,6 +467,7 @@ def layout_megatron(text: str, rec: Record) -> Layout | None:
 # modded-nanogpt: "step:1390/1390 val_loss:3.2773 train_time:79740ms step_avg:57.37ms"
 _MODDED = re.compile(r"^step:(\d+)/(\d+)\s")
 _MODDED_PAIR = re.compile(rf"(\w+):({NUM})(?:ms)?")
+_WORD = re.compile(r"\w")
 
 
 def plan_steps(st: State, total: int) -> None:
@@ -453,7 +484,7 @@ def parse_modded_nanogpt(line: str, st: State) -> Record | None:
         return None
     plan_steps(st, int(m.group(2)))
     metrics: dict[str, float] = {}
-    for k, v in _MODDED_PAIR.findall(line[m.end():]):
+    for k, v in findall_keyed(_MODDED_PAIR, line[m.end():], ":", _WORD, _WORD):  # findall's pairs, in linear time
         _put(metrics, k, v)
     return Record(int(m.group(1)), metrics, eval="val_loss" in metrics)
 
@@ -737,6 +768,8 @@ def parse_paddle_hapi(line: str, st: State) -> Record | None:
 _PADDLE_TUT = re.compile(r"^epoch(?:_id)?:\s*(\d+),\s*batch(?:_id)?:\s*(\d+),\s*(.+)$")
 _PADDLE_TUT_PAIR = re.compile(rf"([A-Za-z_][\w ]*?)(?: is)?:\s*\[?({NUM})\]?(?:,|\s|$)")
 _PADDLE_VALID = re.compile(r"^\[validation\]\s+([\w/ ]+?):\s*(\S+)\s*$")
+_WORD_OR_SPACE = re.compile(r"[\w ]")
+_KEY_START = re.compile(r"[A-Za-z_]")
 
 
 def parse_paddle_tutorial(line: str, st: State) -> Record | None:
@@ -744,7 +777,7 @@ def parse_paddle_tutorial(line: str, st: State) -> Record | None:
     if m:
         epoch, batch = int(m.group(1)), int(m.group(2))
         metrics = {}
-        for k, v in _PADDLE_TUT_PAIR.findall(m.group(3)):
+        for k, v in findall_keyed(_PADDLE_TUT_PAIR, m.group(3), ":", _WORD_OR_SPACE, _KEY_START):
             _put(metrics, k.strip().replace("valid ", "val_"), v)
         if not metrics:
             return None
@@ -821,6 +854,12 @@ def parse_mmcv(line: str, st: State) -> Record | None:
 _TIMM_TRAIN = re.compile(r"^Train: (\d+) \[\s*(\d+)/(\d+)\s*\(\s*\d+%\)\]")
 _TIMM_TEST = re.compile(r"^Test(?: \(EMA\))?: \[\s*(\d+)/(\d+)\]")
 _TIMM_VAL = re.compile(rf"([A-Za-z@\d]+):\s+({NUM})\s*\(\s*({NUM})\s*\)")
+_TIMM_KEY = re.compile(r"[A-Za-z@\d]")
+
+
+def _timm_pairs(line: str) -> list[tuple[str, ...]]:
+    """_TIMM_VAL.findall(line), in time linear in a long run of name characters with no ":" after it (findall_keyed)."""
+    return findall_keyed(_TIMM_VAL, line, ":", _TIMM_KEY, _TIMM_KEY)
 
 
 def parse_timm(line: str, st: State) -> Record | None:
@@ -829,7 +868,7 @@ def parse_timm(line: str, st: State) -> Record | None:
         ep, i, n = int(m.group(1)), int(m.group(2)), int(m.group(3))
         st.steps_per_epoch = n + 1 if n else None
         metrics: dict[str, float] = {}
-        for k, cur, avg in _TIMM_VAL.findall(line):
+        for k, cur, avg in _timm_pairs(line):
             if k == "Loss":  # the value before the parentheses is the current batch, inside: the running mean
                 _put(metrics, "loss", cur)
                 _put(metrics, "loss_avg", avg)
@@ -840,7 +879,7 @@ def parse_timm(line: str, st: State) -> Record | None:
     m = _TIMM_TEST.match(line)
     if m:
         metrics = {}
-        for k, _cur, avg in _TIMM_VAL.findall(line):
+        for k, _cur, avg in _timm_pairs(line):
             if k != "Time":
                 _put(metrics, "val_" + k.lower().replace("@", "_top"), avg)  # running mean over the eval set so far
         return Record(None, metrics, eval=True) if metrics else None
@@ -853,7 +892,10 @@ def parse_timm(line: str, st: State) -> Record | None:
 _IMNET_TRAIN = re.compile(r"^(?:Epoch|Train): \[(\d+)(?:/\d+)?\]\[\s*(\d+)/(\d+)\]\s")
 _IMNET_LR = re.compile(rf"\blr ({NUM})\s")
 _IMNET_TEST = re.compile(r"^Test: \[\s*(\d+)/(\d+)\]\s")
-_IMNET_METER = re.compile(rf"([A-Za-z][\w@]*)\s+({NUM})\s+\(\s*({NUM})\s*\)")
+# A meter is tried only from the start of a run of name characters, the name from its first letter: a name reaches
+# the end of its run wherever it starts in it, so a later start reads the same meter, and trying every letter of a
+# long run was quadratic (docs/architecture.md). A meter ends at ")", so the next is never tried from inside a run.
+_IMNET_METER = re.compile(rf"(?<![\w@])(?:(?![A-Za-z])[\w@])*([A-Za-z][\w@]*)\s+({NUM})\s+\(\s*({NUM})\s*\)")
 
 
 def parse_imagenet_example(line: str, st: State) -> Record | None:
@@ -1031,7 +1073,12 @@ def parse_lightning_bar(line: str, st: State) -> Record | None:
 # the following indented lines: "Epoch 3/3  ━━━━━━━━ 75/75 0:00:01 • 0:00:00 37.80it/s v_num: 0 train_loss_step: "
 # then "1.492 val_loss:", "1.428", ... The epoch is 0-based, so the step is epoch*total + n.
 _RICH = re.compile(r"^Epoch (\d+)/(\d+)\s+[━─╸╺╍ ]+\s*(\d+)/(\d+)\s+[\d:]+\s*•\s*[\d:-]+\s*[\d.]+\s*(?:it/s|s/it)(.*)$")
-_RICH_PART = re.compile(rf"^(?:{NUM})?\s*(?:[A-Za-z_][\w/.\-]*:)?\s*(?:{NUM})?$")
+# A wrapped line: [number] [name:] [number], as Rich word-wraps "name: value name: value". Written as two branches, with
+# and without the name, so that no two quantified parts can take the same characters: the old single form
+# "NUM? \s* (name:)? \s* NUM?" let two numbers split one run of digits, and two "\s*" split one run of spaces, either
+# way quadratic on a long line that does not fit (docs/architecture.md). Without a name, two numbers need space between
+# them: Rich prints none run together, so only shapes like "1-2" or "1.5.5" stop reading as a wrapped line.
+_RICH_PART = re.compile(rf"^(?:(?:{NUM})?\s*[A-Za-z_][\w/.\-]*:\s*(?:{NUM})?|(?:{NUM})?(?:\s+(?:{NUM})?)?)$")
 
 
 def parse_rich_bar(line: str, st: State) -> Record | None:
@@ -1186,7 +1233,9 @@ _TABLE_CELL = re.compile(rf"^(?:{NUM}|\d+/\d+)[A-Za-z%]*$|^\d\d:\d\d(?::\d\d)?$|
 
 
 # the bar after a row: "...: 100%|####| 1626/1626" or, without a TTY's bar characters, "448: 100% 1626/1626 [...]"
-_TABLE_BAR = re.compile(r":?\s*\d+%(?:\||\s+\d+/\d+)")
+# tried only where a run of spaces starts, or a run of digits with no space before it: a later start in the same run
+# finds the same bar, and the search keeps the first; trying each was quadratic in a long run (docs/architecture.md)
+_TABLE_BAR = re.compile(r":?(?:(?<!\s)\s+|(?<![\s\d]))\d+%(?:\||\s+\d+/\d+)")
 _TABLE_ROW_DURATION = re.compile(r"\(\d+:\d{2}(?::\d{2})?\)")
 
 
@@ -1345,6 +1394,7 @@ _ONMT_VALID = re.compile(rf"^Validation (perplexity|accuracy|xent|loss):\s*({NUM
 _ONMT_TF_STEP = re.compile(r"^Step = (\d+)\s*;(.*)$")
 _ONMT_TF_EVAL = re.compile(r"^Evaluation result for step (\d+):(.*)$")
 _ONMT_TF_PAIR = re.compile(rf"([A-Za-z][\w/ ]*?)\s*=\s*({NUM})")
+_ONMT_TF_KEY, _LETTER, _SPACE = re.compile(r"[\w/ ]"), re.compile(r"[A-Za-z]"), re.compile(r"\s")
 _ONMT_NAMES = {"xent": "loss", "acc": "accuracy", "ppl": "ppl", "lr": "lr", "learning rate": "lr", "loss": "loss",
                "perplexity": "ppl", "accuracy": "accuracy"}
 
@@ -1377,7 +1427,9 @@ def parse_opennmt(line: str, st: State) -> Record | None:
         return Record(None, {f"eval_{name}": float(parse_number(m.group(2)) or 0.0)}, eval=True)
     m = _ONMT_TF_STEP.match(line) or _ONMT_TF_EVAL.match(line)
     if m:
-        found = {k.strip(): parse_number(v) for k, v in _ONMT_TF_PAIR.findall(m.group(2))}
+        # findall_keyed: _ONMT_TF_PAIR.findall's pairs, linear in a long run of name characters with no "=" after it
+        pairs_ = findall_keyed(_ONMT_TF_PAIR, m.group(2), "=", _ONMT_TF_KEY, _LETTER, gap=_SPACE)
+        found = {k.strip(): parse_number(v) for k, v in pairs_}
         metrics = _onmt_metrics({k: v for k, v in found.items() if v is not None})
         if m.re is _ONMT_TF_EVAL:
             return Record(int(m.group(1)), {f"eval_{k}": v for k, v in metrics.items() if k != "lr"},
@@ -2241,8 +2293,10 @@ def _kv_record(rows: list[tuple[str, str, float]]) -> Record | None:
 
 # Generic prints: "iter 100: loss 2.3", "Epoch: 0005 cost = 0.123", "step 100 | loss 2.3 | lr 1e-3",
 # "Iter 860: Train loss 0.413, Learning Rate 1.000e-06" (mlx-lm), "step=10 loss=2.1 lr=0.001", "loss: 0.5, acc: 0.9".
+# Between key and value "\s*[:=]\s*|\s+", not "\s*(?:[:=]\s*|\s+)": the same separators, but there "\s*" and "\s+"
+# split one run of spaces every way, quadratic on a key, a long run of spaces and no number (docs/architecture.md).
 _GEN_PAIR = re.compile(
-    rf"(?<![\w./])([A-Za-z_][\w./@\-]*(?: {{1,2}}[A-Za-z_][\w./@\-]*){{0,2}}?)\s*(?:[:=]\s*|\s+)({NUM})"
+    rf"(?<![\w./])([A-Za-z_][\w./@\-]*(?: {{1,2}}[A-Za-z_][\w./@\-]*){{0,2}}?)(?:\s*[:=]\s*|\s+)({NUM})"
     # "2021-03-16", "00:16": a date or a time, not a value; "1.2.3": a version. A period after the value that ends a
     # sentence ("Step: 2000. Mean Reward: 1.319. Std of Reward: 0.693.", ML-Agents' summaries; "Epochs 1. Current
     # error: 0.2997876704.", FANN's reports) closes the value: a space or the line's end follows it
