@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from traindoc.evidence import heldout
+from traindoc.evidence.detectors import data
 from traindoc.ingest.loader import load_run
 from traindoc.ingest.model import Run, Series
 
@@ -60,3 +61,19 @@ def test_the_loss_under_a_metric_name_is_not_a_second_metric() -> None:
     # with a regulariser the loss is larger than the metric: the metric is a measurement of its own
     got = heldout.task_metrics(_run(val_mse=VAL_LOSS * 0.8))
     assert [m.name for m in got] == ["val_mse"]
+
+
+def test_a_regression_error_beside_the_loss_does_not_settle_overfitting() -> None:
+    # reallib keras-healthy-s0: val_loss (MSE) 0.210 -> 0.268 in the last epoch, val_mae 0.367 -> 0.411 with it. The
+    # MAE measures the same errors: it is no second witness, and the loss-alone cap (UNJUDGED) still holds
+    run = load_run([str(CORPUS / "reallib" / "keras-healthy-s0")])
+    (f,) = data.detect_overfitting(run)
+    assert f.strength <= data.UNJUDGED
+    assert any("val_mae, a measure of the same errors as the loss" in e for e in f.evidence)
+    assert [heldout.restates_loss(m) for m in heldout.task_metrics(run)] == [True]
+
+
+def test_a_classification_metric_still_judges() -> None:
+    rising = np.array([0.5, 0.6, 0.7, 0.72, 0.73, 0.74])
+    (m,) = heldout.task_metrics(_run(val_accuracy=rising))
+    assert not heldout.restates_loss(m)

@@ -6,8 +6,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
+
 from textlog_support import read, read_text
-from traindoc.ingest.model import Run
+from traindoc.evidence.detectors import not_learning as nl
+from traindoc.ingest.loader import load_run
+from traindoc.ingest.model import Run, Series
 
 REALWORLD = Path(__file__).parent / "corpus" / "realworld"
 
@@ -59,3 +63,20 @@ def test_a_summary_before_any_step_is_dropped(tmp_path: Path) -> None:
 def test_a_final_word_inside_a_counted_line_keeps_the_line_step(tmp_path: Path) -> None:
     run = read_text(tmp_path, "step: 10, loss: 0.9\nstep: 20, loss: 0.7, final val acc: 0.8\nstep: 30, loss: 0.6\n")
     assert points(run, "eval_accuracy") == {20: 0.8}
+
+
+def test_the_final_point_of_a_run_at_chance_is_no_rise() -> None:
+    # the final validation accuracy (0.1142) closes a run that scatters 0.092-0.114 around 1/10: 0.018 above the
+    # first evaluation, but the medians of the first and last thirds are both 0.0986 (not_learning._chance_accuracy)
+    run = load_run([str(REALWORLD / "udacity-dl-batchnorm-20-conv-relu-no-bn-acc-0.1-flat")])
+    got = nl.never_learned(run)
+    assert got is not None and got.k == 10 and got.k_source == "accuracy"
+    assert got.first_step == 0 and got.last_step == 775
+
+
+def test_an_accuracy_whose_level_rises_through_the_band_is_not_chance() -> None:
+    run = Run()
+    steps = np.arange(9)
+    values = np.array([0.092, 0.095, 0.094, 0.100, 0.104, 0.103, 0.108, 0.110, 0.109])  # medians 0.094 -> 0.109
+    run.add_series(Series("eval_accuracy", steps, values, "run/train.log"))
+    assert nl.never_learned(run.finalize()) is None

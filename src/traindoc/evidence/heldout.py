@@ -133,6 +133,16 @@ def _nameless_direction(run: Run, steps: np.ndarray, values: np.ndarray) -> bool
     return after > before
 
 
+def restates_loss(m: TaskMetric) -> bool:
+    """Whether the metric measures the same errors the held-out loss does: a perplexity (exp of the same
+    cross-entropy) or a regression error beside a regression loss (an MAE or RMSE beside an MSE: distances to the
+    same targets, which rise together when the held-out loss rises). Such a metric can still excuse a rising loss
+    (it kept improving: the rise is a few outliers' squares), but it is no second witness that the task is hurt,
+    and its presence does not answer what a task metric would (data.detect_overfitting)."""
+    tail = m.name.lower().split("_", 1)[-1].split("/", 1)[-1]
+    return "ppl" in tail or "perplexity" in tail or REGRESSION_ERROR.search(tail) is not None
+
+
 # A regression trained on its own error metric logs that metric twice: Keras's `loss="mse", metrics=["mse"]` gives a
 # val_mse equal to val_loss, and an RMSE beside an MSE loss is its square root. Such a metric moves exactly as the
 # held-out loss does, so read as a task metric it would count the loss a second time (a "task that turned down"
