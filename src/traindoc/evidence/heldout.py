@@ -26,6 +26,11 @@ HIGHER_BETTER = ("acc", "f1", "bleu", "rouge", "map", "auc", "precision", "recal
                  "top1", "top5", "chrf", "meteor", "translation")
 LOWER_BETTER = ("wer", "cer", "error", "perplexity", "ppl")
 ERR = re.compile(r"(?:^|[^a-z])err(?:[^a-z]|or|$)")  # "err", "err-top1", "top1_err", "error"
+# Regression errors, lower-better by definition: the mean absolute / squared error and its root, the mean absolute
+# percentage error and its symmetric form, the mean squared log error and its root (Keras names them "mae", "mse",
+# "rmse", "mape", "msle"; fastai "mae", "rmse", "msle"). Matched as whole words of the name ("val_mae",
+# "valid_rmse"), so "mape" is never read as "map" (mean average precision, higher-better).
+REGRESSION_ERROR = re.compile(r"(?:^|[^a-z])(?:s?mape|r?msle|r?mse|mae)(?:[^a-z]|$)")
 MATERIAL = 0.03  # relative error reduction that counts as learning (module docstring)
 # A held-out loss under any of the names trainers print it (val_loss, eval_loss, "Vali Loss", test_loss, ...)
 HELDOUT_LOSS = re.compile(r"^(?:eval|val|vali|valid|validation|test|dev)[_ /.-]?loss$", re.IGNORECASE)
@@ -62,14 +67,23 @@ def task_metrics(run: Run, min_points: int = 3) -> list[TaskMetric]:
         if not low.startswith(("eval", "val", "test")) or "loss" in low:
             continue
         tail = low.split("_", 1)[-1].split("/", 1)[-1]
-        down = any(t in tail for t in LOWER_BETTER) or ERR.search(tail) is not None
+        regression = REGRESSION_ERROR.search(tail) is not None
+        down = any(t in tail for t in LOWER_BETTER) or ERR.search(tail) is not None or regression
         # an error rate named after what it counts ("err-top1", "top1_err") is an error, whatever else it names
-        up = any(t in tail for t in HIGHER_BETTER) and not ERR.search(tail)
-        if up == down:
+        up = any(t in tail for t in HIGHER_BETTER) and not ERR.search(tail) and not regression
+        nameless = NAMELESS.match(low) is not None
+        if up == down and not nameless:
             continue
         st, v = s.finite()
         if v.size < min_points:
             continue
+        if (regression or nameless) and _is_heldout_loss(run, st, v):
+            continue  # the loss itself under a metric's name: no evidence of its own (see SAME_AS_LOSS)
+        if nameless:
+            got = _nameless_direction(run, st, v)
+            if got is None:
+                continue
+            up = got
         top = None
         if up:
             # a percentage (0..100) or a fraction (0..1); anything else is not an accuracy-like score
@@ -81,6 +95,78 @@ def task_metrics(run: Run, min_points: int = 3) -> list[TaskMetric]:
             err = v.astype(np.float64)
         out.append(TaskMetric(name, s, st, err, top))
     return out
+
+
+# A metric the log names by its place alone: fastai's Recorder printed without a progress bar (`learn.no_bar()`) gives
+# each epoch as a bare list with no header, read as valid_metric_<k> (textlog_formats.parse_fastai_recorder). Its
+# stock metrics run both ways (accuracy, error_rate, rmse, mae ...), and a complementary pair such as accuracy and
+# error_rate cannot be told apart by its values, so no direction is assumed from them. What the run does show is
+# which way the metric moved while the model learned: from the first evaluation to the held-out loss's minimum, a
+# fall of the held-out loss by LEARNED_LOSS_DROP (a fifth, far beyond an evaluation's scatter) is learning that
+# transfers, and a task metric of the same model improves with it. The metric takes the direction it moved in over
+# that stretch, when it moved by MATERIAL relative (3 %: as an improvement is measured below); with a held-out loss
+# that never fell so far, or a metric that hardly moved, the direction stays unknown and the metric unread. A
+# metric named by a header or a history file (fastai's table, CSVLogger's history.csv) keeps that name and is read by
+# it.
+NAMELESS = re.compile(r"^(?:eval|val|valid)_metric_\d+$")
+LEARNED_LOSS_DROP = 0.2
+
+
+def _nameless_direction(run: Run, steps: np.ndarray, values: np.ndarray) -> bool | None:
+    """True (higher is better) or False for a metric the log did not name, from the way it moved while the held-out
+    loss fell to its minimum (see NAMELESS above); None when that cannot be read."""
+    loss = run.series("eval_loss")
+    if loss is None:
+        return None
+    ls, lv = loss.finite()
+    if lv.size < 3 or lv[0] <= 0:
+        return None
+    k = int(np.argmin(lv))
+    if lv[k] > (1.0 - LEARNED_LOSS_DROP) * lv[0]:
+        return None
+    first, at_min = values[steps <= ls[0]], values[steps <= ls[k]]
+    if first.size == 0 or at_min.size == 0:
+        return None
+    before, after = float(first[-1]), float(at_min[-1])
+    if abs(after - before) < MATERIAL * max(abs(before), abs(after), 1e-12):
+        return None
+    return after > before
+
+
+def restates_loss(m: TaskMetric) -> bool:
+    """Whether the metric measures the same errors the held-out loss does: a perplexity (exp of the same
+    cross-entropy) or a regression error beside a regression loss (an MAE or RMSE beside an MSE: distances to the
+    same targets, which rise together when the held-out loss rises). Such a metric can still excuse a rising loss
+    (it kept improving: the rise is a few outliers' squares), but it is no second witness that the task is hurt,
+    and its presence does not answer what a task metric would (data.detect_overfitting)."""
+    tail = m.name.lower().split("_", 1)[-1].split("/", 1)[-1]
+    return "ppl" in tail or "perplexity" in tail or REGRESSION_ERROR.search(tail) is not None
+
+
+# A regression trained on its own error metric logs that metric twice: Keras's `loss="mse", metrics=["mse"]` gives a
+# val_mse equal to val_loss, and an RMSE beside an MSE loss is its square root. Such a metric moves exactly as the
+# held-out loss does, so read as a task metric it would count the loss a second time (a "task that turned down"
+# beside the loss that rose). It is the loss when at every evaluation both share (>= 2) it equals the held-out loss,
+# or its square does, to SAME_AS_LOSS relative: the two are computed in float32 on the same batches, which agree to
+# ~1e-6; two different measurements agreeing to 0.1 % at every evaluation is no coincidence. With a regulariser the
+# Keras loss adds its penalty and no longer equals the metric, which then is kept as a measurement of its own.
+SAME_AS_LOSS = 1e-3
+
+
+def _is_heldout_loss(run: Run, steps: np.ndarray, values: np.ndarray) -> bool:
+    """Whether a regression metric's values are the held-out loss, or its square root, at every shared step."""
+    for name, s in run.metrics.items():
+        if not (name == "eval_loss" or HELDOUT_LOSS.match(name.strip())):
+            continue
+        ls, lv = s.finite()
+        shared, i, j = np.intersect1d(steps, ls, return_indices=True)
+        if shared.size < 2:
+            continue
+        a, b = values[i].astype(np.float64), lv[j].astype(np.float64)
+        for x in (a, a * a):
+            if np.all(np.abs(x - b) <= SAME_AS_LOSS * np.maximum(np.abs(b), 1e-12)):
+                return True
+    return False
 
 
 def worsens_to_end(m: TaskMetric, since_step: int) -> int:

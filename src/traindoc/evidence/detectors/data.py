@@ -1329,12 +1329,17 @@ def detect_overfitting(run: Run) -> list[Finding]:
     # the cross-entropy edges up from over-confidence, the task is not hurt (evidence/heldout.py). A metric that
     # moved by noise or already turned down does not excuse a rising held-out loss.
     metrics = heldout.task_metrics(run)
-    if not metrics and rise <= EDGING_UP and strength > UNJUDGED and (opened is None or opened < GAP_OPENED):
+    # a regression error beside the regression loss (val_mae beside an MSE val_loss) measures the same errors: it
+    # can excuse the rise (still improving), but it does not settle what the loss alone cannot (heldout.restates_loss)
+    judging = [m for m in metrics if not heldout.restates_loss(m)]
+    if not judging and rise <= EDGING_UP and strength > UNJUDGED and (opened is None or opened < GAP_OPENED):
         # no task metric in the log to say whether the task is hurt: a held-out loss up by no more than what
         # over-confidence alone produces (EDGING_UP), with the held-out/train ratio not even doubled, reads as
         # memorisation or as a calibration drift the metric would shrug off (CenterNet's maintainer: "check the
         # AP"); moderate, a candidate a task metric would settle
-        ev.append(f"no held-out task metric is logged: a {rise:.0%} rise of the held-out loss alone cannot tell "
+        what = (f"only {', '.join(m.name for m in metrics)}, a measure of the same errors as the loss, is logged"
+                if metrics else "no held-out task metric is logged")
+        ev.append(f"{what}: a {rise:.0%} rise of the held-out loss alone cannot tell "
                   f"memorisation from over-confidence (the task metric would)")
         strength = UNJUDGED
     for m in metrics:
@@ -1362,7 +1367,7 @@ def detect_overfitting(run: Run) -> list[Finding]:
     if small == "steady" and sustained_only:
         # a rise under 10 % read by ranks only (no unbroken run of rises): listed, whatever the metric says
         strength = min(strength, SUSTAINED_STRENGTH)
-    if small == "steady" and not metrics:
+    if small == "steady" and not judging:
         # the climb is a trend, but the loss alone cannot tell memorisation from a calibration drift the task would
         # shrug off (the UNJUDGED reasoning above) when no task metric is logged and the gap did not open: listed
         strength = min(strength, STEADY_UNJUDGED)
@@ -1371,9 +1376,7 @@ def detect_overfitting(run: Run) -> list[Finding]:
     elif small == "gap":
         strength = min(strength, GAP_WIDENS_STRENGTH)
     if steady and train_falls and not doubted and early is None and late is None:
-        for m in metrics:
-            if "ppl" in m.name.lower() or "perplexity" in m.name.lower():
-                continue  # exp of the held-out loss: the same curve, no second witness
+        for m in judging:  # a perplexity (exp of the held-out loss) or a regression error: no second witness
             worse = heldout.worsens_to_end(m, int(est[imin]))
             if worse >= CORROBORATING_EVALS:
                 k = int(m.steps.size)

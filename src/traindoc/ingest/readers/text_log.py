@@ -980,7 +980,14 @@ class _Parser:
                 if step is not None and trains:
                     self.explicit_seen = True
                     self.counter_seen = self.counter_seen or not rec.from_epoch
-                if step is None:
+                if rec.at_last:
+                    # the run's end-of-training summary: at the last step reached, never one of its own; with no
+                    # step before it there is no run for it to summarise
+                    step = self.last_step if self.explicit_seen or not self.used_implicit else self.implicit_step
+                    if step is None:
+                        continue
+                    trains = False
+                elif step is None:
                     if not self.explicit_seen:  # a log that never prints a step: each metric line is the next one
                         self.implicit_step += 1
                         self.used_implicit = True
@@ -1001,7 +1008,9 @@ class _Parser:
                     run.epoch_starts.append((step, rec.epoch))
                     self.last_epoch = rec.epoch
                 for raw_name, value in rec.metrics.items():
-                    name = col.name(raw_name)
+                    # a summary's value is the split's metric itself ("Final validation accuracy" beside the
+                    # "Validation accuracy" lines): it joins that series at its end, whatever the raw spelling
+                    name = canonical(raw_name) if rec.at_last else col.name(raw_name)
                     # per-rank copies of a metric stay apart, so a desync between ranks remains visible
                     col.add(f"{name}@rank{line.rank}" if other_rank else name, step, value)
                 src.records += 1

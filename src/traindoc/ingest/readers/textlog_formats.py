@@ -299,6 +299,9 @@ class Record:
     # with no metrics: the line is this family's own but holds no point (a table row that repeats an earlier one, a
     # row of missing values), and no later parser may read it as something else
     claimed: bool = False
+    # the run's end-of-training summary ("Final validation accuracy: 0.11"): placed at the last step the log reached,
+    # never on a step of its own, and dropped when no step came before it (the reader's doing)
+    at_last: bool = False
 
 
 @dataclass
@@ -2737,6 +2740,17 @@ def _count_share(m: re.Match) -> str:
     return f"{m.group(1)}{count / total:.6g} "
 
 
+# A finished run's summary: "Final validation accuracy: 0.11420" / "Final test accuracy: 0.12190" (the Udacity deep
+# learning course's batch-normalisation lesson, tests/corpus/realworld/udacity-dl-batchnorm-20-conv-relu-no-bn-acc-
+# 0.1-flat), "Last train loss = 0.2". "Final" / "last" says where the value belongs, the run's last step, and is no
+# part of what is measured; the split word after it names the split. Read as printed, each was a one-point series
+# named "Final validation accuracy" that no rule knew, while the held-out accuracy ended an evaluation earlier. Only
+# with a split word (a bare "Final loss" may be a training or a held-out figure: left as printed). A running best
+# ("Best val loss: x") is not the last step's value and stays unread (_BEST_SO_FAR below).
+_FINAL_KEY = re.compile(
+    r"^(?:final|last)[\s_]+((?:train|training|valid|validation|val|eval|evaluation|test|testing|dev)[\s_]+\S.*)$", re.I)
+
+
 # Counted training lines an epoch row must follow to close their epoch: two, so that a loop's lone first print
 # (cs231n's Solver prints "(Iteration 1 / 40) loss: ..." once, then only "(Epoch e / 20) train acc: ..." rows) leaves
 # the rows at their epochs; an epoch printed in batches shows two counted lines or more.
@@ -2855,8 +2869,12 @@ def parse_generic(line: str, st: State) -> Record | None:
     metrics: dict[str, float] = {}
     explicit: int | None = None
     held_out = 0  # metrics named for a held-out phase marker
+    summary: set[str] = set()  # metrics of the run's end-of-training summary (_FINAL_KEY)
     for raw_key, raw_val, percent, at in found:
         key = raw_key.strip()
+        final = _FINAL_KEY.match(key) if key[:1] in "FfLl" else None
+        if final:
+            key = final.group(1)
         low = key.lower()
         words = low.split()
         # "Total steps: 33" (a count of every step so far, printed beside an RL loop's returns) is the counter too
@@ -2893,6 +2911,8 @@ def parse_generic(line: str, st: State) -> Record | None:
                 key = prefix + key
             held_out += 1
         metrics[key] = v
+        if final:
+            summary.add(key)
     if not any(_METRICY.search(k) for k in metrics):
         return None
     if all(_BEST_SO_FAR.match(k) for k in metrics):
@@ -2911,6 +2931,10 @@ def parse_generic(line: str, st: State) -> Record | None:
     elif m is not None and m.re is _BRACKET_STEP:
         step = int(m.group(1))
     marked_eval = held_out == len(metrics)
+    if summary and summary == set(metrics) and step is None and epoch is None and explicit is None and inner is None:
+        # a summary line alone: at the run's last step, held-out unless every value is the training split's
+        return Record(None, metrics, eval=not all(_KEY_WORD_SEP.split(k.lower())[0] in _TRAIN_WORDS for k in metrics),
+                      at_last=True)
     if explicit is not None:
         step = explicit
         if epoch is None:
