@@ -77,3 +77,19 @@ def test_a_classification_metric_still_judges() -> None:
     rising = np.array([0.5, 0.6, 0.7, 0.72, 0.73, 0.74])
     (m,) = heldout.task_metrics(_run(val_accuracy=rising))
     assert not heldout.restates_loss(m)
+
+
+def test_generative_sample_distances_are_lower_better_task_metrics() -> None:
+    # StyleGAN3's metric-fid50k_full.jsonl (realworld g3s32-stylegan3-phytoplankton): FID 418 at the first snapshot,
+    # then falling; a lower distance is a better generator
+    run = load_run([str(CORPUS / "realworld" / "g3s32-stylegan3-phytoplankton-fid-3000kimg" / "run")])
+    (m,) = [m for m in heldout.task_metrics(run) if "fid" in m.name]
+    assert m.top is None and float(m.error[-1]) < float(m.error[0])
+    run = _run(eval_kid50k_full=np.array([0.3, 0.1, 0.05, 0.04, 0.04, 0.03]), eval_lpips=np.full(6, 0.2))
+    assert {m.name: m.top for m in heldout.task_metrics(run)} == {"eval_kid50k_full": None, "eval_lpips": None}
+
+
+def test_a_name_holding_fid_inside_a_word_is_not_a_sample_distance() -> None:
+    # "confidence" holds "fid": no direction from it, so no task metric
+    run = _run(eval_confidence=np.array([0.5, 0.6, 0.7, 0.72, 0.73, 0.74]))
+    assert heldout.task_metrics(run) == []

@@ -31,6 +31,10 @@ ERR = re.compile(r"(?:^|[^a-z])err(?:[^a-z]|or|$)")  # "err", "err-top1", "top1_
 # "rmse", "mape", "msle"; fastai "mae", "rmse", "msle"). Matched as whole words of the name ("val_mae",
 # "valid_rmse"), so "mape" is never read as "map" (mean average precision, higher-better).
 REGRESSION_ERROR = re.compile(r"(?:^|[^a-z])(?:s?mape|r?msle|r?mse|mae)(?:[^a-z]|$)")
+# Generative models' sample-quality distances, lower-better by definition: Frechet / kernel Inception distance
+# (Heusel et al. 2017; Binkowski et al. 2018; StyleGAN's "fid50k_full", "kid50k_full") and LPIPS (Zhang et al. 2018).
+# Whole tokens only ("confidence" holds "fid"), a sample count may follow ("fid50k").
+SAMPLE_DISTANCE = re.compile(r"(?:^|[^a-z])(?:fid|kid|lpips)(?:\d|[^a-z]|$)")
 MATERIAL = 0.03  # relative error reduction that counts as learning (module docstring)
 # A held-out loss under any of the names trainers print it (val_loss, eval_loss, "Vali Loss", test_loss, ...)
 HELDOUT_LOSS = re.compile(r"^(?:eval|val|vali|valid|validation|test|dev)[_ /.-]?loss$", re.IGNORECASE)
@@ -68,7 +72,8 @@ def task_metrics(run: Run, min_points: int = 3) -> list[TaskMetric]:
             continue
         tail = low.split("_", 1)[-1].split("/", 1)[-1]
         regression = REGRESSION_ERROR.search(tail) is not None
-        down = any(t in tail for t in LOWER_BETTER) or ERR.search(tail) is not None or regression
+        down = (any(t in tail for t in LOWER_BETTER) or ERR.search(tail) is not None or regression
+                or SAMPLE_DISTANCE.search(tail) is not None)
         # an error rate named after what it counts ("err-top1", "top1_err") is an error, whatever else it names
         up = any(t in tail for t in HIGHER_BETTER) and not ERR.search(tail) and not regression
         nameless = NAMELESS.match(low) is not None
