@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from textlog_support import points
 from traindoc.ingest.loader import load_run
 from traindoc.ingest.readers._kotlindl_console import parse_kotlindl
 from traindoc.ingest.readers.textlog_formats import State
@@ -17,8 +18,7 @@ REALWORLD = Path(__file__).parent / "corpus" / "realworld"
 
 
 def _points(entry: str, name: str) -> list[tuple[int, float]]:
-    s = load_run([REALWORLD / entry / "run"]).series(name)
-    return [(int(a), round(float(b), 4)) for a, b in zip(s.steps, s.values, strict=True)]
+    return points(load_run([REALWORLD / entry / "run"]), name)
 
 
 def test_readme_run_reads_epochs_and_the_evaluation_as_test_points():

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from textlog_support import points
 from traindoc.ingest.loader import load_run
 from traindoc.ingest.readers._r_neuralnet_lifesign import parse_r_neuralnet
 from traindoc.ingest.readers.textlog_formats import State
@@ -16,8 +17,7 @@ REALWORLD = Path(__file__).parent / "corpus" / "realworld"
 
 
 def _points(entry: str, name: str) -> list[tuple[int, float]]:
-    s = load_run([REALWORLD / entry / "run"]).series(name)
-    return [(int(a), round(float(b), 5)) for a, b in zip(s.steps, s.values, strict=True)]
+    return points(load_run([REALWORLD / entry / "run"]), name, 5)
 
 
 def test_knitted_trace_reads_min_thresh_and_the_final_error_as_the_loss():
