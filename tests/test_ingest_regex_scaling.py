@@ -4,6 +4,10 @@ Not a timed test: only the ratio time(4n) / time(n) for one line of each shape, 
 Linear matching gives ~4x; 8x leaves room for a loaded machine; the old patterns gave ~16x (a lazy `(.*?)\\s*$` over a
 run of spaces), ~64x (the rule-line pattern `^[-=+|]*[-=]{3,}[-=+|]*$` over a run of dashes) and exponential time
 (MACE's error pairs: ten `name=1 word` pairs then `=` took over a minute, so n is kept at 5 pairs there).
+The later shapes (issue 8, the line readers swept for them): two quantified parts over one run of digits
+(`\\d+\\.?\\d*`, `NUM? NUM?`), of spaces (`\\s*(?:[:=]\\s*|\\s+)`, `\\s*(?:name:)?\\s*`) or of "="
+(`={5,}...={5,}`), and a findall, sub or search that tries a key from every letter of a long run with no separator
+after it (~16x each).
 """
 
 from __future__ import annotations
@@ -13,8 +17,26 @@ from collections.abc import Callable
 
 import pytest
 
-from traindoc.ingest.readers import _mace_console, _mllog, hf_model_card
-from traindoc.ingest.readers.textlog_formats import State, _kv_rule, parse_kv_table
+from traindoc.ingest import names
+from traindoc.ingest.readers import (
+    _command_line,
+    _dl4j,
+    _julia_symbol_tuple,
+    _mace_console,
+    _mllog,
+    _smp_epoch_runner,
+    _yolo_console,
+    hf_model_card,
+)
+from traindoc.ingest.readers import textlog_formats as tf
+from traindoc.ingest.readers.textlog_formats import (
+    _BAR_DASH_PAIR,
+    _BRACED_NAME,
+    _EPOCH_BRACKETS,
+    State,
+    _kv_rule,
+    parse_kv_table,
+)
 
 RATIO = 8.0
 
@@ -46,6 +68,39 @@ CASES = {
                    lambda s: _mllog._V05.search(s), 20000),
     "card_heading": (lambda n: "# a" + " " * n + "x", lambda s: hf_model_card._HEADING.match(s), 20000),
     "card_bullet": (lambda n: "- key: a" + " " * n + "x", lambda s: hf_model_card._BULLET.match(s), 20000),
+    # the generic fallback's progress-bar postfix pairs over a run of rates glued into one long name
+    "bar_dash_pair": (lambda n: "1it/sa" * n + " - x", lambda s: _BAR_DASH_PAIR.search(s), 2000),
+    "bar_dash_pair_commas": (lambda n: ", a" * n + " - x", lambda s: _BAR_DASH_PAIR.search(s), 2000),
+    "epoch_brackets": (lambda n: "Epoch: [1][" + " " * n + "x", lambda s: _EPOCH_BRACKETS.search(s), 2000),
+    "braced_name": (lambda n: "{a" * n + "} = 1", lambda s: _BRACED_NAME.search(s), 2000),
+    # a run of digits two quantified parts could split: a flag's value, a Julia Float32, a wrapped Rich bar line
+    "command_number": (lambda n: "-" + "1" * n + "x", lambda s: _command_line._NUMBER.match(s), 2000),
+    "julia_f32": (lambda n: "1" * n + "x", lambda s: _julia_symbol_tuple._JULIA_F32.match(s), 2000),
+    "rich_part_digits": (lambda n: "1" * n + "x", lambda s: tf._RICH_PART.match(s), 2000),
+    "table_bar_digits": (lambda n: "1 0.5 " + "1" * n + "x", lambda s: tf._TABLE_BAR.search(s), 2000),
+    "tqdm_head_digits": (lambda n: "1" * n + "x", lambda s: tf._TQDM_HEAD.match(s), 2000),
+    # a run of spaces two quantified parts could split, or one tried from every space of the run
+    "rich_part_spaces": (lambda n: "1" + " " * n + "x", lambda s: tf._RICH_PART.match(s), 2000),
+    "generic_pair": (lambda n: "loss" + " " * n + "x", lambda s: list(tf._GEN_PAIR.finditer(s)), 2000),
+    "julia_tuple": (lambda n: "(:epoch, 1, :loss, 1" + " " * n + "x", lambda s: _julia_symbol_tuple._TUPLE.match(s),
+                    2000),
+    "yolo_bar": (lambda n: "a" + " " * n + "x", lambda s: _yolo_console._BAR.sub("", s), 2000),
+    "table_bar_spaces": (lambda n: "1 0.5" + " " * n + "x", lambda s: tf._TABLE_BAR.search(s), 2000),
+    "card_optimizer": (lambda n: "Adam" + " " * n + "x", lambda s: hf_model_card._OPTIMIZER.match(s), 2000),
+    "rank_suffix": (lambda n: "a" + " " * n + "x", names.split_rank, 2000),
+    # a run of "=" that both ends of a banner could take
+    "dl4j_banner": (lambda n: "=" * n + "x", _dl4j.banner, 2000),
+    # a long name with no separator after it, tried from each of its letters by findall
+    "paddle_pairs": (lambda n: "epoch: 0, batch_id: 1, " + "a" * n + ": x",
+                     lambda s: tf.parse_paddle_tutorial(s, State()), 2000),
+    "mace_errors": (lambda n: "Epoch 1: loss=1.0," + "a" * n + "=x",
+                    lambda s: _mace_console.parse_mace_console(s, State()), 2000),
+    "smp_pairs": (lambda n: "a" * n + " - 1b - 2", lambda s: _smp_epoch_runner._PAIR.findall(s), 2000),
+    "onmt_tf_pairs": (lambda n: "Step = 1 ;" + "a" * n + "=x", lambda s: tf.parse_opennmt(s, State()), 2000),
+    "modded_pairs": (lambda n: "step:1/2 " + "a" * n + ":x", lambda s: tf.parse_modded_nanogpt(s, State()), 2000),
+    "timm_pairs": (lambda n: "Train: 3 [ 1/5 ( 20%)]  " + "a" * n + ":x", lambda s: tf.parse_timm(s, State()), 2000),
+    "imagenet_meters": (lambda n: "Epoch: [0][2/10]\t" + "a" * n + " x",
+                        lambda s: tf.parse_imagenet_example(s, State()), 2000),
 }
 
 
@@ -69,3 +124,34 @@ def test_the_rule_check_reads_what_the_pattern_read() -> None:
         assert not _kv_rule(line), line
     st = State()
     assert parse_kv_table("-" * 4000 + "x", st) is None
+
+
+def test_the_rewritten_patterns_read_their_real_lines() -> None:
+    # Rich's wrapped metrics: a number, a name, both, or name and number; two numbers need a space between them now
+    for line in ("1.492 val_loss:", "1.428", "val_acc: 0.5", "0.5 train_loss_epoch: 1.2", "v_num:", "12 34"):
+        assert tf._RICH_PART.match(line), line
+    for line in ("loss: 1 x", "1-2", "a b"):
+        assert not tf._RICH_PART.match(line), line
+    assert [m.groups() for m in tf._GEN_PAIR.finditer("Epoch: 0005 cost = 0.123 lr 1e-3")] == [
+        ("Epoch", "0005"), ("cost", "0.123"), ("lr", "1e-3")]
+    rec = tf.parse_paddle_tutorial("epoch: 0, batch_id: 5, loss is: [2.3025851], acc is: [0.1]", State())
+    assert rec is not None and rec.metrics == {"loss": 2.3025851, "acc": 0.1}
+    rec = _mace_console.parse_mace_console("Epoch 4: loss=0.0123, RMSE_E_per_atom= 12.3 meV, RMSE_F= 45.6 meV",
+                                           State())
+    assert rec is not None and rec.metrics["eval_loss"] == 0.0123
+    assert tf.parse_opennmt("Step = 435100 ; steps/s = 2.97, source words/s = 12176 ; Learning rate = 1.202480 ; "
+                            "Loss = 185912.781250", State()).metrics == {"lr": 1.20248, "loss": 185912.78125}
+    assert _smp_epoch_runner._PAIR.findall("dice_loss - 0.2156, iou_score - 0.6585") == [
+        ("dice_loss", "0.2156"), ("iou_score", "0.6585")]
+    assert _dl4j.banner("========================Evaluation Metrics========================") == "eval"
+    assert _dl4j.banner("=" * 10) == "other" and _dl4j.banner("=" * 9) is None
+    m = hf_model_card._OPTIMIZER.match("Adam with betas=(0.9,0.999) and epsilon=1e-08 and optimizer_args=No args")
+    assert m is not None and m.groups() == ("Adam", "0.9", "0.999", "1e-08")
+    assert names.split_rank("loss_rank1") == ("loss", 1) and names.split_rank("loss (rank 2)") == ("loss", 2)
+    header = "Box(P  R  mAP50  mAP50-95): 100% 5/5 [00:01<00:00]"
+    assert _yolo_console._BAR.sub("", header) == "Box(P  R  mAP50  mAP50-95)"
+    bar = tf._TABLE_BAR.search("  1/500  2.44G  1.093  640: 100%|##| 63/63")
+    assert bar is not None and bar.group(0) == ": 100%|"
+    for tok in ("-1e-3", "-.5", "-1.", "3"):
+        assert _command_line._NUMBER.match(tok), tok
+    assert _julia_symbol_tuple._JULIA_F32.match("0.135f0").groups() == ("0.135", "0")

@@ -184,6 +184,9 @@ class _Walker:
                             stack.append(p)
                         elif p.is_file():
                             self.offer_file(p)
+                for p in reader.passthrough(d) if reader.passthrough is not None else []:
+                    if p.is_file():
+                        self.offer_file(p)  # a path met above already is not read twice (_admit)
                 continue
             try:
                 entries = sorted(os.scandir(d), key=lambda e: e.name)

@@ -153,7 +153,9 @@ _EVAL_FORM = {"loss": "eval_loss", "accuracy": "eval_accuracy"}
 _PHASE_PREFIXES = ("test_", "testing_", "evaluate_", "evaluating_")
 _KNOWN = frozenset(_ALIASES.values())
 
-_RANK_SUFFIX = re.compile(r"^(?P<base>.+?)(?:[@_/ .:-]|\s*[\[(])rank[_ -]?(?P<rank>\d+)[\])]?$", re.I)
+# "\s*[\[(]" only where a run of spaces starts: the base is the shortest that fits and is never empty (the name is
+# stripped), so an end inside the run is never the one kept, and trying each was quadratic (docs/architecture.md)
+_RANK_SUFFIX = re.compile(r"^(?P<base>.+?)(?:[@_/ .:-]|(?<!\s)\s*[\[(])rank[_ -]?(?P<rank>\d+)[\])]?$", re.I)
 _RANK_PREFIX = re.compile(r"^[\[(]?rank[_ -]?(?P<rank>\d+)[\])]?[/_ .:-]*(?P<base>.+)$", re.I)
 # lr, learning_rate, learning-rate, "learning rate", optionally prefixed by train/ (or cur_/current_: the LR of
 # this step, MindYOLO's "cur_lr"; epoch_: Keras's TensorBoard callback writes "epoch_learning_rate") and followed by

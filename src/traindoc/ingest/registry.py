@@ -29,6 +29,8 @@ class Reader:
     sniff: Callable[[Path, bytes], float]
     read: Callable[[Path, Run], Source]
     handles_dirs: bool = False  # True for folder formats (MLflow file store, W&B run folder)
+    # a folder reader's own files that other readers read (a W&B run's console capture): the loader offers them
+    passthrough: Callable[[Path], list[Path]] | None = None
 
 
 def all_readers() -> list[Reader]:

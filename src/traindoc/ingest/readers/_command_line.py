@@ -32,7 +32,9 @@ _LAUNCHER = re.compile(
 _LONG_IN_TEXT = re.compile(r"(?:^|\s)--[A-Za-z]")
 _LONG = re.compile(r"^--[A-Za-z][\w.-]*(?:=.*)?$")
 _SINGLE = re.compile(r"^-[A-Za-z][A-Za-z_][\w.-]*$")  # -learning_rate, -optim (not -v, not -1e-3)
-_NUMBER = re.compile(r"^-?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?$")
+# "\d+(?:\.\d*)?" rather than "\d+\.?\d*": the same numbers, but a run of digits has one split, so a long token that
+# is not a number (a "-", thousands of digits, an "x") is rejected in linear time, not quadratic (docs/architecture.md)
+_NUMBER = re.compile(r"^-?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?$")
 _MIN_BARE_FLAGS = 2
 # full-width colon, comma, semicolon and the ideographic enumeration comma, directly before a `--name` flag
 _CJK_SEPARATOR = re.compile("[\uff1a\uff0c\uff1b\u3001](?=--[A-Za-z])")

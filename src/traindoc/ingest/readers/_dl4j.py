@@ -37,7 +37,9 @@ import re
 # Java's Double.toString: "1.6235184989295723", "1.0E-4", "NaN", "Infinity", "-Infinity"
 _JAVA_DOUBLE = r"-?(?:\d+(?:\.\d+)?(?:E-?\d+)?|NaN|Infinity)"
 _SCORE = re.compile(rf"\bScore at iteration (\d{{1,18}}) is ({_JAVA_DOUBLE})\s*$")
-_BANNER = re.compile(r"^\s*={5,}([A-Za-z ]*?)={5,}\s*$")
+# "===== title =====" or a bare rule of ten or more "=": the bare rule is its own branch, as "={5,}={5,}" split a run
+# of "=" every way (quadratic on a long rule with something after it, docs/architecture.md)
+_BANNER = re.compile(r"^\s*(?:={5,}([A-Za-z ]+)|={5})={5,}\s*$")
 _EVAL_TITLES = {"Evaluation Metrics", "Scores"}
 _METRIC = re.compile(rf"^\s*(Accuracy|Precision|Recall|F1 Score|Top \d+ Accuracy):\s+({_JAVA_DOUBLE})\s*$")
 _NAMES = {"Accuracy": "accuracy", "Precision": "precision", "Recall": "recall", "F1 Score": "f1"}
@@ -57,7 +59,7 @@ def banner(text: str) -> str | None:
     m = _BANNER.match(text)
     if m is None:
         return None
-    return "eval" if m.group(1).strip() in _EVAL_TITLES else "other"
+    return "eval" if (m.group(1) or "").strip() in _EVAL_TITLES else "other"
 
 
 def eval_metric(text: str) -> tuple[str, float] | None:

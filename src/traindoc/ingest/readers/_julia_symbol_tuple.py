@@ -23,11 +23,14 @@ import re
 
 from traindoc.ingest.readers.textlog_formats import Record, State, canonical, parse_number
 
-_TUPLE = re.compile(r"^\(\s*:(\w+),\s*(\d+)((?:,\s*:\w+,\s*[^,()]+)+)\s*\)$")
+# a value's "[^,()]+" takes spaces too, so no "\s*" beside it: the same tuples and groups, while "\s*[^,()]+" and
+# "[^,()]+\s*" split a run of spaces every way (quadratic on a long one, docs/architecture.md)
+_TUPLE = re.compile(r"^\(\s*:(\w+),\s*(\d+)((?:,\s*:\w+,[^,()]+)+)\)$")
 _PAIR = re.compile(r",\s*:(\w+),\s*([^,()]+)")
 _COUNTER = re.compile(r"^(?:epoch|epochs|ep|iter|iters|iteration|step|steps|i|e|n|t|k|batch|update|updates)$", re.I)
 # a Julia float literal: Float32's `f` exponent, NaN32 / Inf32
-_JULIA_F32 = re.compile(r"^([-+]?(?:\d+\.?\d*|\.\d+))f([-+]?\d+)$")
+# "\d+(?:\.\d*)?", not "\d+\.?\d*": the same literals, one way to split a run of digits (linear on a long value)
+_JULIA_F32 = re.compile(r"^([-+]?(?:\d+(?:\.\d*)?|\.\d+))f([-+]?\d+)$")
 _SPLITS = {"trn": ("loss", "accuracy"), "tst": ("test_loss", "test_accuracy")}
 _KIND = "julia_tuple_kind"  # "loss" | "accuracy"
 _PREV = "julia_tuple_prev_trn"

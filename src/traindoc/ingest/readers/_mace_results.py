@@ -17,14 +17,12 @@ evaluation before training has no epoch of its own and is not read. `time` is a 
 
 from __future__ import annotations
 
-import json
 import math
 from pathlib import Path
 
-from traindoc.ingest import budget
 from traindoc.ingest.model import Run, Source
 from traindoc.ingest.names import canonical_metric
-from traindoc.ingest.readers._structured import Columns, LineStats, line_blocks, to_float
+from traindoc.ingest.readers._structured import Columns, LineStats, json_dicts, to_float
 from traindoc.ingest.readers.jsonl_metrics import _head_records
 from traindoc.ingest.registry import Reader, ReadError
 
@@ -55,42 +53,30 @@ def read_mace_results(path: Path, run: Run) -> Source:
             run.epoch_starts.append((epoch, epoch))
         batch.clear()
 
-    try:
-        f = budget.open_input(path)
-    except OSError as e:
-        raise ReadError(f"cannot open ({e.strerror})") from None
-    with f:
-        for block in line_blocks(f, stats):
-            for raw in block:
-                if not raw.strip():
-                    continue
-                try:
-                    rec = json.loads(raw)
-                except (ValueError, RecursionError):
-                    continue
-                if not isinstance(rec, dict) or rec.get("mode") not in _MODES:
-                    continue
-                records += 1
-                e = rec.get("epoch")
-                if rec["mode"] == "opt":
-                    if not isinstance(e, int):
-                        continue
-                    if e != epoch:
-                        close_epoch()
-                        epoch = e
-                    v = to_float(rec.get("loss"))
-                    if v is not None:
-                        batch.append(v)
-                    continue
-                if not isinstance(e, int):
-                    continue  # the evaluation before training
-                if e == epoch:
-                    close_epoch()
-                for k, v in rec.items():
-                    fv = to_float(v)
-                    if k in _SKIP or fv is None:
-                        continue
-                    cols.add(canonical_metric(k, "eval"), e, fv, k)
+    for rec in json_dicts(path, stats):
+        if rec.get("mode") not in _MODES:
+            continue
+        records += 1
+        e = rec.get("epoch")
+        if rec["mode"] == "opt":
+            if not isinstance(e, int):
+                continue
+            if e != epoch:
+                close_epoch()
+                epoch = e
+            v = to_float(rec.get("loss"))
+            if v is not None:
+                batch.append(v)
+            continue
+        if not isinstance(e, int):
+            continue  # the evaluation before training
+        if e == epoch:
+            close_epoch()
+        for k, v in rec.items():
+            fv = to_float(v)
+            if k in _SKIP or fv is None:
+                continue
+            cols.add(canonical_metric(k, "eval"), e, fv, k)
     close_epoch()
     if not records:
         raise ReadError("no MACE record (JSON lines with a mode of opt or eval)")

@@ -28,7 +28,11 @@ from traindoc.ingest.readers.textlog_formats import Record, State, parse_number
 _EPOCH = re.compile(r"^Epoch:\s*(\d+)\s*$")
 _BAR = re.compile(r"^(\w+):\s+\d{1,3}%\|[^|]*\|\s*(\d+)/(\d+)\s*\[[^\]]*?,\s*((?:[A-Za-z_][\w.]*\s+-\s+\S+"
                   r"(?:,\s*)?)+)\]\s*$")
-_PAIR = re.compile(r"([A-Za-z_][\w.]*)\s+-\s+(\S+?)(?:,|$)")
+# A pair is tried only from the start of a run of name characters, the first letter of the run the name: a name
+# reaches the end of its run wherever it starts in it, so a later start reads the same pair, and trying every
+# letter of a long run with no " - " after it was quadratic (docs/architecture.md). A pair ends at "," or the end,
+# so the next one is never tried from inside a run.
+_PAIR = re.compile(r"(?<![\w.])(?:(?![A-Za-z_])[\w.])*([A-Za-z_][\w.]*)\s+-\s+(\S+?)(?:,|$)")
 
 
 def parse_smp_epoch_runner(line: str, st: State) -> Record | None:

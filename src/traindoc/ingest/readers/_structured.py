@@ -88,6 +88,32 @@ _SPECIAL = {
 }
 
 
+def json_dicts(path: Path, stats: LineStats) -> Iterator[dict]:
+    """The JSON objects of a JSON-lines file, one per line, streamed through the file's read budget: blank lines,
+    lines that are no JSON (a cut last line of a run still writing) and JSON values that are no object are skipped.
+    ReadError (one line) when the file cannot be opened."""
+    import json
+
+    from traindoc.ingest import budget
+    from traindoc.ingest.registry import ReadError
+
+    try:
+        f = budget.open_input(path)
+    except OSError as e:
+        raise ReadError(f"cannot open ({e.strerror})") from None
+    with f:
+        for block in line_blocks(f, stats):
+            for raw in block:
+                if not raw.strip():
+                    continue
+                try:
+                    rec = json.loads(raw)
+                except (ValueError, RecursionError):
+                    continue
+                if isinstance(rec, dict):
+                    yield rec
+
+
 def to_float(v: Any) -> float | None:
     """A logged value as a float, or None when it is not a number (strings like "5/3766", lists, dicts)."""
     t = v.__class__

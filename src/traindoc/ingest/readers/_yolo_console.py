@@ -27,7 +27,9 @@ from traindoc.ingest.readers.textlog_formats import NUM, Record, State, parse_nu
 
 _TRAIN_HEAD = re.compile(r"^\s*Epoch\s+(?i:gpu_mem)\s")
 _VAL_HEAD = re.compile(r"^\s*Class\s+Images\s+(?:Instances|Labels|Targets)\s+(.+)$")
-_BAR = re.compile(r":?\s+\d+%.*$")  # the tqdm bar the header is the description of
+# the tqdm bar the header is the description of; tried only from the start of a run of spaces (a later start finds
+# the same bar), as trying every space of a long run with no "N%" after it was quadratic (docs/architecture.md)
+_BAR = re.compile(r":?(?<!\s)\s+\d+%.*$")
 _ALL_ROW = re.compile(rf"^\s*all\s+{NUM}\s+{NUM}((?:\s+{NUM})+)\s*$")
 # column names as the console prints them -> as results.csv spells them
 _NAMES = {"P": "precision", "R": "recall", "mAP50": "mAP50", "mAP50-95": "mAP50-95", "mAP@.5": "mAP_0.5",

@@ -79,8 +79,11 @@ _CONFIG_KEYS = {
     "label_smoothing_factor": "label_smoothing_factor",
 }
 # "Adam with betas=(0.9,0.999) and epsilon=1e-08"; newer cards name the enum ("OptimizerNames.ADAMW_TORCH with ...")
-_OPTIMIZER = re.compile(r"^(.+?)(?:\s+with\s+betas=\(\s*([^,\s]+)\s*,\s*([^)\s]+)\s*\)\s+and\s+epsilon=(\S+?))?"
-                        r"(?:\s+and\s+optimizer_args=.*)?$")
+# The name ends only where a run of spaces starts ("(?<!\s)"): a later end inside the run finds the same clauses,
+# and trying each made a long run of spaces quadratic (docs/architecture.md); the value is stripped, so the name is
+# never a space.
+_OPTIMIZER = re.compile(r"^(.+?)(?:(?<!\s)\s+with\s+betas=\(\s*([^,\s]+)\s*,\s*([^)\s]+)\s*\)\s+and\s+"
+                        r"epsilon=(\S+?))?(?:(?<!\s)\s+and\s+optimizer_args=.*)?$")
 _TRAINER_COLUMNS = {"training loss": "loss", "validation loss": "eval_loss", "epoch": "epoch"}
 
 

@@ -33,6 +33,34 @@ NUM = (
 _NUM_RE = re.compile(NUM)
 
 
+def findall_keyed(pattern: re.Pattern[str], text: str, sep: str, run: re.Pattern[str], first: re.Pattern[str],
+                  gap: re.Pattern[str] | None = None) -> list[tuple[str, ...]]:
+    """What pattern.findall(text) gives (unmatched groups as ""), in time linear in the text, for a pattern whose
+    match starts with a key made of `run` characters, from a `first` character, that reaches the `sep` character
+    right after it ("name=value" pairs, MACE; "loss is: [2.3]", Paddle's tutorials). findall tries the pattern at
+    every position, and from each one the key scans its whole run for `sep`: quadratic in a long run with no `sep`
+    (docs/architecture.md). A key cannot cross `sep`, so every start in the run that ends at a `sep` reaches that same
+    `sep` and the same text after it: the pattern matches from the run's first `first` character or from none of it.
+    So each `sep` is looked at once, from there (never before where the last match ended). `gap`: the characters the
+    pattern allows between the key and `sep` (the "\\s*" of OpenNMT-tf's "name = value"), passed over first."""
+    found: list[tuple[str, ...]] = []
+    pos = 0
+    while (at := text.find(sep, pos)) >= 0:
+        start = end = at
+        while gap is not None and start > pos and gap.match(text, start - 1):
+            start = end = start - 1
+        while start > pos and run.match(text, start - 1):
+            start -= 1
+        key = first.search(text, start, end)
+        m = pattern.match(text, key.start()) if key else None
+        if m:
+            found.append(tuple(g or "" for g in m.groups()))
+            pos = m.end()
+        else:
+            pos = at + 1
+    return found
+
+
 def parse_number(text: str) -> float | None:
     """A float from a printed number ("1.3E+00", "7,282", "nan", "-Infinity", "12%"), or None."""
     try:  # fast path: plain numbers and Python's own nan/inf spellings
@@ -110,7 +138,9 @@ _PREFIXES = [
     re.compile(rf"^{_LEVEL}\s+"),  # "%(asctime)s %(levelname)s %(message)s" (MXNet's examples): the level left bare
 ]
 # A tqdm bar with text glued after it: "  8%|███  | 1999/24128 [1:52:09<20:27:23,  3.33s/it][2021-11-26 ...".
-_TQDM_HEAD = re.compile(r"^.*?\d+%\|[^|]*\|\s*[\d.]+[kMG]?/[\d.?]+[kMG]?\s*\[[^\]]*\]")
+# the count before "%" is tried from the start of its digits only (the earliest start is the one kept, and it reads
+# the same bar): trying it from every digit of a long run was quadratic (docs/architecture.md)
+_TQDM_HEAD = re.compile(r"^.*?(?<!\d)\d+%\|[^|]*\|\s*[\d.]+[kMG]?/[\d.?]+[kMG]?\s*\[[^\]]*\]")
 
 
 # One C-level test whether any prefix could start the line, so plain lines skip the per-prefix loop.
@@ -207,8 +237,9 @@ def normalise(raw: str) -> Line:
 # A console capture pasted as comments or quotes (a README's code block after "python mnist.py": "# Training Step:
 # 860  | total loss: 0.29368"; an issue's "> Epoch 1/10"): when most non-empty lines of a file's head open with the
 # same marker, it is stripped from every line of that file. A file only some of whose lines are comments (echoed
-# source code, a script) keeps them as they are.
-_COMMENT_MARKER = re.compile(r"^\s*(#|//|>)(?=\s|$)")
+# source code, a script) keeps them as they are. "#>" is the output comment of R's reprex and of knitr documents that
+# set it (README.Rmd files knit their code's output as "#> Epoch 1, Loss G: 1.1087, ...").
+_COMMENT_MARKER = re.compile(r"^\s*(#>|#|//|>)(?=\s|$)")
 COMMENTED_SHARE = 0.8  # share of the head's non-empty lines that must carry the marker
 COMMENTED_MIN_LINES = 3
 
@@ -436,6 +467,7 @@ def layout_megatron(text: str, rec: Record) -> Layout | None:
 # modded-nanogpt: "step:1390/1390 val_loss:3.2773 train_time:79740ms step_avg:57.37ms"
 _MODDED = re.compile(r"^step:(\d+)/(\d+)\s")
 _MODDED_PAIR = re.compile(rf"(\w+):({NUM})(?:ms)?")
+_WORD = re.compile(r"\w")
 
 
 def plan_steps(st: State, total: int) -> None:
@@ -452,7 +484,7 @@ def parse_modded_nanogpt(line: str, st: State) -> Record | None:
         return None
     plan_steps(st, int(m.group(2)))
     metrics: dict[str, float] = {}
-    for k, v in _MODDED_PAIR.findall(line[m.end():]):
+    for k, v in findall_keyed(_MODDED_PAIR, line[m.end():], ":", _WORD, _WORD):  # findall's pairs, in linear time
         _put(metrics, k, v)
     return Record(int(m.group(1)), metrics, eval="val_loss" in metrics)
 
@@ -736,6 +768,8 @@ def parse_paddle_hapi(line: str, st: State) -> Record | None:
 _PADDLE_TUT = re.compile(r"^epoch(?:_id)?:\s*(\d+),\s*batch(?:_id)?:\s*(\d+),\s*(.+)$")
 _PADDLE_TUT_PAIR = re.compile(rf"([A-Za-z_][\w ]*?)(?: is)?:\s*\[?({NUM})\]?(?:,|\s|$)")
 _PADDLE_VALID = re.compile(r"^\[validation\]\s+([\w/ ]+?):\s*(\S+)\s*$")
+_WORD_OR_SPACE = re.compile(r"[\w ]")
+_KEY_START = re.compile(r"[A-Za-z_]")
 
 
 def parse_paddle_tutorial(line: str, st: State) -> Record | None:
@@ -743,7 +777,7 @@ def parse_paddle_tutorial(line: str, st: State) -> Record | None:
     if m:
         epoch, batch = int(m.group(1)), int(m.group(2))
         metrics = {}
-        for k, v in _PADDLE_TUT_PAIR.findall(m.group(3)):
+        for k, v in findall_keyed(_PADDLE_TUT_PAIR, m.group(3), ":", _WORD_OR_SPACE, _KEY_START):
             _put(metrics, k.strip().replace("valid ", "val_"), v)
         if not metrics:
             return None
@@ -820,6 +854,12 @@ def parse_mmcv(line: str, st: State) -> Record | None:
 _TIMM_TRAIN = re.compile(r"^Train: (\d+) \[\s*(\d+)/(\d+)\s*\(\s*\d+%\)\]")
 _TIMM_TEST = re.compile(r"^Test(?: \(EMA\))?: \[\s*(\d+)/(\d+)\]")
 _TIMM_VAL = re.compile(rf"([A-Za-z@\d]+):\s+({NUM})\s*\(\s*({NUM})\s*\)")
+_TIMM_KEY = re.compile(r"[A-Za-z@\d]")
+
+
+def _timm_pairs(line: str) -> list[tuple[str, ...]]:
+    """_TIMM_VAL.findall(line), in time linear in a long run of name characters with no ":" after it (findall_keyed)."""
+    return findall_keyed(_TIMM_VAL, line, ":", _TIMM_KEY, _TIMM_KEY)
 
 
 def parse_timm(line: str, st: State) -> Record | None:
@@ -828,7 +868,7 @@ def parse_timm(line: str, st: State) -> Record | None:
         ep, i, n = int(m.group(1)), int(m.group(2)), int(m.group(3))
         st.steps_per_epoch = n + 1 if n else None
         metrics: dict[str, float] = {}
-        for k, cur, avg in _TIMM_VAL.findall(line):
+        for k, cur, avg in _timm_pairs(line):
             if k == "Loss":  # the value before the parentheses is the current batch, inside: the running mean
                 _put(metrics, "loss", cur)
                 _put(metrics, "loss_avg", avg)
@@ -839,7 +879,7 @@ def parse_timm(line: str, st: State) -> Record | None:
     m = _TIMM_TEST.match(line)
     if m:
         metrics = {}
-        for k, _cur, avg in _TIMM_VAL.findall(line):
+        for k, _cur, avg in _timm_pairs(line):
             if k != "Time":
                 _put(metrics, "val_" + k.lower().replace("@", "_top"), avg)  # running mean over the eval set so far
         return Record(None, metrics, eval=True) if metrics else None
@@ -852,7 +892,10 @@ def parse_timm(line: str, st: State) -> Record | None:
 _IMNET_TRAIN = re.compile(r"^(?:Epoch|Train): \[(\d+)(?:/\d+)?\]\[\s*(\d+)/(\d+)\]\s")
 _IMNET_LR = re.compile(rf"\blr ({NUM})\s")
 _IMNET_TEST = re.compile(r"^Test: \[\s*(\d+)/(\d+)\]\s")
-_IMNET_METER = re.compile(rf"([A-Za-z][\w@]*)\s+({NUM})\s+\(\s*({NUM})\s*\)")
+# A meter is tried only from the start of a run of name characters, the name from its first letter: a name reaches
+# the end of its run wherever it starts in it, so a later start reads the same meter, and trying every letter of a
+# long run was quadratic (docs/architecture.md). A meter ends at ")", so the next is never tried from inside a run.
+_IMNET_METER = re.compile(rf"(?<![\w@])(?:(?![A-Za-z])[\w@])*([A-Za-z][\w@]*)\s+({NUM})\s+\(\s*({NUM})\s*\)")
 
 
 def parse_imagenet_example(line: str, st: State) -> Record | None:
@@ -1030,7 +1073,12 @@ def parse_lightning_bar(line: str, st: State) -> Record | None:
 # the following indented lines: "Epoch 3/3  ━━━━━━━━ 75/75 0:00:01 • 0:00:00 37.80it/s v_num: 0 train_loss_step: "
 # then "1.492 val_loss:", "1.428", ... The epoch is 0-based, so the step is epoch*total + n.
 _RICH = re.compile(r"^Epoch (\d+)/(\d+)\s+[━─╸╺╍ ]+\s*(\d+)/(\d+)\s+[\d:]+\s*•\s*[\d:-]+\s*[\d.]+\s*(?:it/s|s/it)(.*)$")
-_RICH_PART = re.compile(rf"^(?:{NUM})?\s*(?:[A-Za-z_][\w/.\-]*:)?\s*(?:{NUM})?$")
+# A wrapped line: [number] [name:] [number], as Rich word-wraps "name: value name: value". Written as two branches, with
+# and without the name, so that no two quantified parts can take the same characters: the old single form
+# "NUM? \s* (name:)? \s* NUM?" let two numbers split one run of digits, and two "\s*" split one run of spaces, either
+# way quadratic on a long line that does not fit (docs/architecture.md). Without a name, two numbers need space between
+# them: Rich prints none run together, so only shapes like "1-2" or "1.5.5" stop reading as a wrapped line.
+_RICH_PART = re.compile(rf"^(?:(?:{NUM})?\s*[A-Za-z_][\w/.\-]*:\s*(?:{NUM})?|(?:{NUM})?(?:\s+(?:{NUM})?)?)$")
 
 
 def parse_rich_bar(line: str, st: State) -> Record | None:
@@ -1185,7 +1233,9 @@ _TABLE_CELL = re.compile(rf"^(?:{NUM}|\d+/\d+)[A-Za-z%]*$|^\d\d:\d\d(?::\d\d)?$|
 
 
 # the bar after a row: "...: 100%|####| 1626/1626" or, without a TTY's bar characters, "448: 100% 1626/1626 [...]"
-_TABLE_BAR = re.compile(r":?\s*\d+%(?:\||\s+\d+/\d+)")
+# tried only where a run of spaces starts, or a run of digits with no space before it: a later start in the same run
+# finds the same bar, and the search keeps the first; trying each was quadratic in a long run (docs/architecture.md)
+_TABLE_BAR = re.compile(r":?(?:(?<!\s)\s+|(?<![\s\d]))\d+%(?:\||\s+\d+/\d+)")
 _TABLE_ROW_DURATION = re.compile(r"\(\d+:\d{2}(?::\d{2})?\)")
 
 
@@ -1344,6 +1394,7 @@ _ONMT_VALID = re.compile(rf"^Validation (perplexity|accuracy|xent|loss):\s*({NUM
 _ONMT_TF_STEP = re.compile(r"^Step = (\d+)\s*;(.*)$")
 _ONMT_TF_EVAL = re.compile(r"^Evaluation result for step (\d+):(.*)$")
 _ONMT_TF_PAIR = re.compile(rf"([A-Za-z][\w/ ]*?)\s*=\s*({NUM})")
+_ONMT_TF_KEY, _LETTER, _SPACE = re.compile(r"[\w/ ]"), re.compile(r"[A-Za-z]"), re.compile(r"\s")
 _ONMT_NAMES = {"xent": "loss", "acc": "accuracy", "ppl": "ppl", "lr": "lr", "learning rate": "lr", "loss": "loss",
                "perplexity": "ppl", "accuracy": "accuracy"}
 
@@ -1376,7 +1427,9 @@ def parse_opennmt(line: str, st: State) -> Record | None:
         return Record(None, {f"eval_{name}": float(parse_number(m.group(2)) or 0.0)}, eval=True)
     m = _ONMT_TF_STEP.match(line) or _ONMT_TF_EVAL.match(line)
     if m:
-        found = {k.strip(): parse_number(v) for k, v in _ONMT_TF_PAIR.findall(m.group(2))}
+        # findall_keyed: _ONMT_TF_PAIR.findall's pairs, linear in a long run of name characters with no "=" after it
+        pairs_ = findall_keyed(_ONMT_TF_PAIR, m.group(2), "=", _ONMT_TF_KEY, _LETTER, gap=_SPACE)
+        found = {k.strip(): parse_number(v) for k, v in pairs_}
         metrics = _onmt_metrics({k: v for k, v in found.items() if v is not None})
         if m.re is _ONMT_TF_EVAL:
             return Record(int(m.group(1)), {f"eval_{k}": v for k, v in metrics.items() if k != "lr"},
@@ -2240,9 +2293,14 @@ def _kv_record(rows: list[tuple[str, str, float]]) -> Record | None:
 
 # Generic prints: "iter 100: loss 2.3", "Epoch: 0005 cost = 0.123", "step 100 | loss 2.3 | lr 1e-3",
 # "Iter 860: Train loss 0.413, Learning Rate 1.000e-06" (mlx-lm), "step=10 loss=2.1 lr=0.001", "loss: 0.5, acc: 0.9".
+# Between key and value "\s*[:=]\s*|\s+", not "\s*(?:[:=]\s*|\s+)": the same separators, but there "\s*" and "\s+"
+# split one run of spaces every way, quadratic on a key, a long run of spaces and no number (docs/architecture.md).
 _GEN_PAIR = re.compile(
-    rf"(?<![\w./])([A-Za-z_][\w./@\-]*(?: {{1,2}}[A-Za-z_][\w./@\-]*){{0,2}}?)\s*(?:[:=]\s*|\s+)({NUM})"
-    r"(?:%|ms|s|GiB|GB|MiB|MB)?(?![\w.]|:\d|-\d)"  # "2021-03-16", "00:16": a date or a time, not a value
+    rf"(?<![\w./])([A-Za-z_][\w./@\-]*(?: {{1,2}}[A-Za-z_][\w./@\-]*){{0,2}}?)(?:\s*[:=]\s*|\s+)({NUM})"
+    # "2021-03-16", "00:16": a date or a time, not a value; "1.2.3": a version. A period after the value that ends a
+    # sentence ("Step: 2000. Mean Reward: 1.319. Std of Reward: 0.693.", ML-Agents' summaries; "Epochs 1. Current
+    # error: 0.2997876704.", FANN's reports) closes the value: a space or the line's end follows it
+    r"(?:%|ms|s|GiB|GB|MiB|MB)?(?![\w]|\.(?![ \t]|$)|:\d|-\d)"
 )
 STEP_KEYS = {"step", "iter", "iteration", "it", "global_step", "update", "num_updates", "batch", "global step",
              "steps", "iters", "train step", "optimizer step", "trainer/global_step", "_step",
@@ -2258,7 +2316,11 @@ EPOCH_KEYS = {"epoch", "ep", "epochs"}
 # restoration, "ROUGE" for summarisation): as whole words only, so that "mapping" or "dice_roll" stay out.
 _METRICY = re.compile(r"loss|cost|lr\b|learning|grad|norm|acc|ppl|perplexity|score|reward|error|mfu|tps|tok(?!eni[sz])"
                       r"|(?<![a-z])err(?![a-z])"  # "err-top1", "top5_err": an error rate
-                      r"|(?<![a-z])(?:f1|uas|las|bleu|wer|cer|auc|iou|miou|dice|psnr|ssim|rouge(?:lsum|l|\d)?)(?![a-z])",
+                      r"|(?<![a-z])(?:f1|uas|las|bleu|wer|cer|auc|iou|miou|dice|psnr|ssim|rouge(?:lsum|l|\d)?)(?![a-z])"
+                      # regression and likelihood metrics as boosting libraries and R/MXNet loops name them
+                      # ("train-rmse:21.6", "valid_1's mae: 3.0", "logloss"), and an RL loop's episode return ("Mean
+                      # Return: 18.0"); a process's "return code" is none
+                      r"|(?<![a-z])(?:r?mse|mae|mape|logloss|nll)(?![a-z])|(?<![a-z])returns?(?![a-z])(?!\s*code)",
                       re.I)
 # A loss printed as its components under one label, each a bare "name value" with no ':' or '=' of its own (the YOLO
 # v2/v3 PyTorch ports: marvis/pytorch-yolo2 and its forks print "loss: x 2.349184, y 2.490905, w 4.355775, h
@@ -2284,9 +2346,23 @@ def loss_group(line: str) -> str:
 # "[1,  2000] loss: 2.182" (the CIFAR tutorial), "[10]\ttrain-rmse:0.3" (xgboost).
 _FRACTION = re.compile(r"\b(epoch|step|iter|iteration|batch)\s*[:#]?\s*[\[(]?\s*(\d+)\s*/\s*(\d+)\s*[\])]?", re.I)
 _BRACKET_PAIR = re.compile(r"^\[\s*(\d+),\s*(\d+)\]")
-# a counter name glued to its count in brackets, "Epoch[3]", "Iter[120]" (PyTorch-Ignite's README and examples)
-_BRACKETED_COUNTER = re.compile(r"\b(epoch|iter|iteration|step)\[(\d{1,12})\]", re.I)
-_BRACKETED_STEP = re.compile(r"\b(?:iter|iteration|step)\[\d{1,12}\]", re.I)
+# The epoch and the batch within it as two bracketed counters, "Epoch: [83][200/10010]" (the PyTorch ImageNet
+# example's ProgressMeter and the many scripts that copy it), "Epoch: [0/40][ 100/2052]", "Epoch: [1]  [7500/9465]"
+# (torchvision's MetricLogger): written as "epoch: 83 batch 200/10010", the fraction rule then counts the step
+_EPOCH_BRACKETS = re.compile(
+    r"\b(epoch):?[ \t]*\[[ \t]*(\d{1,9})[ \t]*(/[ \t]*\d{1,9}[ \t]*)?\]"
+    r"[ \t]*\[[ \t]*(\d{1,12})[ \t]*/[ \t]*(\d{1,12})[ \t]*\]",
+    re.I)
+
+
+def _epoch_brackets(m: re.Match) -> str:
+    total = m.group(3).replace(" ", "").replace("\t", "") if m.group(3) else ""
+    return f"{m.group(1)} {m.group(2)}{total} batch {m.group(4)}/{m.group(5)} "
+# a counter name glued to its count in brackets, "Epoch[3]", "Iter[120]" (PyTorch-Ignite's README and examples), or
+# one space apart, "Epoch[0] Batch [199]" (MXNet's Speedometer, gluon-cv's training scripts: a batch counter that
+# restarts every epoch)
+_BRACKETED_COUNTER = re.compile(r"\b(epoch|iter|iteration|step|batch) ?\[(\d{1,12})\]", re.I)
+_BRACKETED_STEP = re.compile(r"\b(?:iter|iteration|step|batch) ?\[\d{1,12}\]", re.I)
 _BRACKET_STEP = re.compile(r"^\[(\d+)\]\s")
 
 
@@ -2303,6 +2379,14 @@ _LEAD_COUNTER = re.compile(r"^(\d{1,12})\s+\|\s+(?=[A-Za-z_][\w/.]*\s*[:=]?\s*[-
 _COMPOSER_HEADER = re.compile(r"^(?:\[epoch=(\d+)\])?\[batch=(\d+)/\d+\]:?$")
 
 
+# A progress bar's postfix whose pairs are joined by " - " ("46/46 [00:12<00:00,  3.59it/s, dice_loss - 0.2156,
+# iou_score - 0.6585]", segmentation_models.pytorch's epoch runner): inside the postfix, after the bar's rate, each
+# "name - value" is a pair. Only a name right after the rate or a comma, and a value that ends the item, so a range
+# or a negative number elsewhere on the line is left alone.
+_BAR_DASH_PAIR = re.compile(rf"((?:it/s|s/it|,)[ \t]*)([A-Za-z_][\w@]{{0,60}}) - ({NUM})(?=[ \t]*[,\]]|[ \t]*$)")
+# A metric name in braces before its value, "iter=199 {Training loss}=1.5021580457687378" (NNabla's monitors): the
+# name without its braces, so the pair scan reads it as any "name=value"
+_BRACED_NAME = re.compile(r"\{([A-Za-z_][\w ]{0,40})\}(?=\s*[:=])")
 _TENSOR_REPR = re.compile(rf"tensor\(\[?\s*({NUM})\]?[^)]*\)")  # printing a tensor: "loss=tensor(2.3456, device=...)"
 # A one-element array printed as the value (PaddlePaddle fetches numpy arrays: "loss: [10.000229]"). Arrays of
 # several values (per-device losses) stay unread: which element is the run's loss is not for us to choose.
@@ -2668,6 +2752,10 @@ def parse_generic(line: str, st: State) -> Record | None:
         line = _COUNT_SHARE.sub(_count_share, line)
     if "tensor(" in line:
         line = _TENSOR_REPR.sub(r"\1", line)
+    if "}" in line:
+        line = _BRACED_NAME.sub(r"\1", line)
+    if " - " in line and ("it/s" in line or "s/it" in line):
+        line = _BAR_DASH_PAIR.sub(r"\1\2=\3", line)
     if "[" in line:
         line = _ONE_ELEMENT.sub(r"\1\2", line)
     if _CODE.search(line):
@@ -2688,6 +2776,8 @@ def parse_generic(line: str, st: State) -> Record | None:
     line = _sentences(line)
     if "#" in line:  # "Epoch #3: ..." (tianshou, many RL loops): the number sign is no part of the counter
         line = _NUMBER_SIGN.sub(r"\1 \2", line)
+    if "][" in line or "]  [" in line or "] [" in line:
+        line = _EPOCH_BRACKETS.sub(_epoch_brackets, line)
     if "]" in line and _BRACKETED_STEP.search(line):
         # "Epoch[3] Iter[120] loss=..." (PyTorch-Ignite's examples): counters in brackets. Only with a step
         # counter: the quickstart's "Epoch[3] Loss: 0.52", printed every few iterations, names its epoch alone, and
@@ -2713,12 +2803,22 @@ def parse_generic(line: str, st: State) -> Record | None:
             st.extra["pending_epoch"] = int(only.group(2))
         return None
     # a percentage is progress, never a step or epoch counter ("Step: 100%|####| 1827/1827" is a tqdm bar)
-    found = [(" ".join(m.group(1).split()), m.group(2), m.group(0).endswith("%"), m.start())
-             for m in _GEN_PAIR.finditer(line)
-             if not _TIME_UNIT.match(line, m.end())]  # "Required: 31 hours": a duration, not a value
+    matches = [m for m in _GEN_PAIR.finditer(line)
+               if not _TIME_UNIT.match(line, m.end())]  # "Required: 31 hours": a duration, not a value
+    # "valid: 100%|####| 101/101 [...]": a bar's percentage is the progress of the phase it names, no metric; a
+    # held-out phase's name marks the bar's postfix metrics as held out
+    bar_phase = ""
+    if "%|" in line:
+        bars = [m for m in matches if m.group(0).endswith("%") and line.startswith("|", m.end())]
+        for m in bars:
+            bar_phase = bar_phase or _HELD_OUT_PREFIX.get(" ".join(m.group(1).split()).lower(), "")
+        matches = [m for m in matches if m not in bars]
+    found = [(" ".join(m.group(1).split()), m.group(2), m.group(0).endswith("%"), m.start()) for m in matches]
     if not found:
         return None
     phases = _phase_prefixes(line) if _may_mark_phase(line) else []
+    if bar_phase and not phases:
+        phases = [(0, bar_phase)]
     pending_phase = st.extra.pop("pending_phase", None)  # the heading covers the one metric line after it
     if pending_phase and not phases:
         phases = [(0, pending_phase)]
@@ -2759,7 +2859,8 @@ def parse_generic(line: str, st: State) -> Record | None:
         key = raw_key.strip()
         low = key.lower()
         words = low.split()
-        if low in STEP_KEYS or (words and words[-1] in ("step", "iter", "iteration") and len(words) <= 2):
+        # "Total steps: 33" (a count of every step so far, printed beside an RL loop's returns) is the counter too
+        if low in STEP_KEYS or (words and words[-1] in ("step", "steps", "iter", "iteration") and len(words) <= 2):
             if percent or (words and words[-1] in fr):
                 continue  # a progress percentage, or already taken from "step [i/n]"
             v = parse_number(raw_val)
@@ -2779,6 +2880,8 @@ def parse_generic(line: str, st: State) -> Record | None:
             continue
         if low in _GEN_NOT_METRIC or duration_key(low) or _SOURCE_FILE.search(low) or _SETTING_COUNT.match(low):
             continue
+        if words[-1] in ("in", "took"):
+            continue  # "batch done in 5.037s.", "at epoch 0.90 in 265s.": how long something took, not a metric
         v = parse_number(raw_val)
         if v is None:
             continue
@@ -3035,6 +3138,9 @@ FORMATS: list[Format] = [
     Format("lr_gccf_print", _own_module("_lr_gccf_print", "parse_lr_gccf")),
     Format("vits_loss_list", _own_module("_vits_loss_list", "parse_vits_loss_list")),
     Format("mllog", _own_module("_mllog", "parse_mllog")),
+    Format("stylegan_log", _own_module("_stylegan_training_loop", "parse_stylegan_log")),
+    Format("minitorch", _own_module("_minitorch_interface", "parse_minitorch")),
+    Format("lerobot", _own_module("_lerobot_train_log", "parse_lerobot")),
     Format("generic", parse_generic, specific=False),
 ]
 FORMAT_BY_NAME = {f.name: f for f in FORMATS}

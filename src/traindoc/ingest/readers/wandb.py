@@ -15,7 +15,9 @@ A CRC mismatch or short read ends the read with a warning (crashed or live write
 
 The folder reader also takes `files/config.yaml` (every key wrapped in `value:`; YAML 1.1 reads `5e-05` as a string,
 coerced back), `files/wandb-summary.json` (last values: a fallback when there is no history), and the legacy
-`wandb-history.jsonl`. `files/output.log` is left to the text-log readers (see loader.FOLDER_PASSTHROUGH).
+`wandb-history.jsonl`. `files/output.log` is left to the text-log readers (see loader.FOLDER_PASSTHROUGH): that of the
+run read here (`console_log`), also in a `wandb/` folder copied without its `latest-run` link, whose console (the
+only curve of a run whose binary was not kept) the static patterns did not reach.
 """
 
 from __future__ import annotations
@@ -418,7 +420,13 @@ def read_file(path: Path, run: Run) -> Source:
     return source
 
 
+def console_log(path: Path) -> list[Path]:
+    """The console capture (`files/output.log`) of the run folder read for `path`, for the text-log readers."""
+    run_dir = _run_dir_of(path)
+    return [] if run_dir is None else [run_dir / "files" / "output.log"]
+
+
 READERS = [
-    Reader("wandb_run", sniff_dir, read_dir, handles_dirs=True),
+    Reader("wandb_run", sniff_dir, read_dir, handles_dirs=True, passthrough=console_log),
     Reader("wandb_binary", sniff_file, read_file),
 ]

@@ -1,0 +1,189 @@
+"""Text-log reader: the generic fallback on logs whose own format parser is left out, as a format we have never seen
+is read (tools/reader_loo.py measures this over the whole real-world corpus). Each rule has a real excerpt it reads
+and lines it must leave alone (a config dump, a hyperparameter table, timestamps, a dataset size print)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+
+from textlog_support import read
+from traindoc.ingest.model import Run
+from traindoc.ingest.readers import text_log, textlog_formats
+from traindoc.ingest.readers.textlog_formats import State, parse_generic
+
+REALWORLD = Path(__file__).parent / "corpus" / "realworld"
+
+
+@contextmanager
+def without(name: str) -> Iterator[None]:
+    """The text reader without the format family `name`, as if it had never been written."""
+    fmt = textlog_formats.FORMAT_BY_NAME[name]
+    i = textlog_formats.FORMATS.index(fmt)
+    textlog_formats.FORMATS.pop(i)
+    text_log._SNIFFED.clear()
+    try:
+        yield
+    finally:
+        textlog_formats.FORMATS.insert(i, fmt)
+        text_log._SNIFFED.clear()
+
+
+def read_without(entry: str, name: str, log: str = "train.log") -> Run:
+    with without(name):
+        run = read(REALWORLD / entry / "run" / log)
+    assert not any(s.format == f"text_log:{name}" for s in run.sources)
+    return run
+
+
+def steps_values(run: Run, name: str) -> list[tuple[int, float]]:
+    s = run.series(name)
+    assert s is not None, f"no series {name}: {sorted(run.metrics)}"
+    return [(int(a), round(float(b), 4)) for a, b in zip(s.steps, s.values, strict=True)]
+
+
+def generic(*lines: str) -> list[tuple[int | None, dict[str, float]] | None]:
+    st = State()
+    out = []
+    for line in lines:
+        rec = parse_generic(line, st)
+        out.append(None if rec is None else (rec.step, rec.metrics))
+    return out
+
+
+# --- a period that ends a sentence after a value --------------------------------------------------------------------
+
+
+def test_values_closed_by_a_sentence_period_are_read():
+    # mlagents-getting-started-3dball-ppo: "Step: 1000. Mean Reward: 1.242. Std of Reward: 0.746. Training."
+    assert generic("INFO:mlagents.trainers: first3DBallRun: 3DBallLearning: Step: 1000. Mean Reward: 1.242. Std of "
+                   "Reward: 0.746. Training.") == [(1000, {"Mean Reward": 1.242, "Std of Reward": 0.746})]
+    run = read_without("mlagents-getting-started-3dball-ppo", "mlagents_summary")
+    reward = [s for s in run.metrics.values() if s.raw_name == "Mean Reward"]
+    assert reward and reward[0].steps[:3].tolist() == [1000, 2000, 3000]
+    assert reward[0].values[:3].tolist() == [1.242, 1.319, 1.804]
+    # fann-xor-train-node-fann-lite-readme: "Epochs            1. Current error: 0.2997876704. Bit fail 4."
+    run = read_without("fann-xor-train-node-fann-lite-readme", "fann")
+    err = [s for s in run.metrics.values() if s.raw_name == "Current error"]
+    assert err and err[0].steps[:3].tolist() == [1, 10, 20]
+    assert err[0].values[0] == 0.2997876704
+
+
+def test_a_period_inside_a_version_or_a_date_is_no_sentence_end():
+    assert generic("Using version 1.2.3. Loss function: mse.", "loss scale 2021.03.16 cost 12.5.4",
+                   "Process exited with return code 1.") == [None, None, None]
+
+
+# --- regression metrics and returns ---------------------------------------------------------------------------------
+
+
+def test_regression_metric_names_count_as_metrics():
+    # xgboost-gpu-readme-train-rmse: "[0]\ttrain-rmse:21.6024" ... then "[0]\tvalidation_0-rmse:21.6024"
+    run = read_without("xgboost-gpu-readme-train-rmse", "xgboost")
+    rmse = [s for s in run.metrics.values() if s.raw_name == "train-rmse"]
+    assert rmse and steps_values_raw(rmse[0])[:3] == [(0, 21.6024), (1, 19.5552), (2, 17.715)]
+
+
+def steps_values_raw(s) -> list[tuple[int, float]]:
+    return [(int(a), round(float(b), 4)) for a, b in zip(s.steps, s.values, strict=True)]
+
+
+def test_an_rl_loop_return_and_its_total_step_count():
+    # g36-keras-io-ppo-cartpole-30ep-return-200: " Epoch: 1. Mean Return: 18.01801801801802. Mean Length: ..."
+    run = read_without("g36-keras-io-ppo-cartpole-30ep-return-200", "rl_episode_print")
+    ret = [s for s in run.metrics.values() if s.raw_name == "Mean Return"]
+    assert ret and ret[0].steps[:3].tolist() == [1, 2, 3] and round(float(ret[0].values[0]), 4) == 18.018
+    # mlpack-examples-cartpole-dqn-2500-steps: "Avg return in last 50 episodes: 16.5\t Episode return: 14\t Total
+    # steps: 33": the total step count is the step, never a metric
+    assert generic("Avg return in last 50 episodes: 16.5\t Episode return: 14\t Total steps: 33")[0][0] == 33
+    run = read_without("mlpack-examples-cartpole-dqn-2500-steps", "mlpack_rl")
+    ep = [s for s in run.metrics.values() if s.raw_name == "Episode return"]
+    assert ep and ep[0].steps[:2].tolist() == [19, 33] and ep[0].values[:2].tolist() == [19.0, 14.0]
+    assert not [s for s in run.metrics.values() if "steps" in s.raw_name.lower()]
+
+
+# --- a progress bar's "name - value" postfix, a braced name --------------------------------------------------------
+
+
+def test_a_bar_postfix_joined_by_dashes_is_read():
+    # smp-camvid-fpn-healthy: "train: 100%|██████████| 46/46 [00:12<00:00,  3.59it/s, dice_loss - 0.2156, ..."
+    assert generic("train: 100%|██████████| 46/46 [00:12<00:00,  3.59it/s, dice_loss - 0.2156, "
+                   "iou_score - 0.6585]") == [(None, {"dice_loss": 0.2156, "iou_score": 0.6585})]
+    run = read_without("smp-camvid-fpn-healthy", "smp_epoch_runner")
+    assert run.series("dice_loss") is not None and round(float(run.series("dice_loss").values[0]), 4) == 0.2156
+    assert not [s for s in run.metrics.values() if s.raw_name in ("train", "valid")]  # the bar's 100% is progress
+
+
+def test_a_range_or_negative_number_outside_a_bar_postfix_stays_as_it_was():
+    assert generic("epoch 3 - loss - 0.5")[0] is None  # no bar: the dash is no pair separator
+    assert generic("100%|####| 5/5 [00:01<00:00, 3.1it/s] warmup 10 - 20 steps") == [None]
+
+
+def test_a_braced_metric_name_is_read():
+    # g24-nnabla-resnet18-caltech101-finetune-2000it: "iter=199 {Training loss}=1.5021580457687378"
+    assert generic("2019-07-05 14:26:26,885 [nnabla][INFO]: iter=199 {Training loss}=1.5021580457687378") == [
+        (199, {"Training loss": 1.5021580457687378})]
+    run = read_without("g24-nnabla-resnet18-caltech101-finetune-2000it", "nnabla_monitor")
+    loss = [s for s in run.metrics.values() if s.raw_name == "Training loss"]
+    assert loss and loss[0].steps[0] == 199
+
+
+# --- lines the fallback must not claim -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("line", [
+    "{'lr': 0.1, 'batch_size': 32, 'momentum': 0.9}",  # a config dump
+    "| learning_rate | 0.001 |",  # a hyperparameter table
+    "2021-03-16 12:00:01.123 Starting training.",  # a timestamp
+    "Loaded 50,000 training images and 10,000 test images.",  # a dataset size print
+    "Dataset size: 60000. Batch size: 128.",
+    "Training for 2500 steps.",
+    "{dataset} = 1.0",
+])
+def test_the_fallback_leaves_non_metric_lines_alone(line: str):
+    assert generic(line) == [None]
+
+
+# --- counters: a bracketed batch counter, a fractional epoch, durations ------------------------------------------
+
+
+def test_a_bracketed_batch_counter_one_space_apart_is_the_step_within_its_epoch():
+    # gluoncv-822-mobilenet025-lr04-one-gpu: "Epoch[0] Batch [199]\tSpeed: 1018.064893 samples/sec\taccuracy=0.000781
+    # \tlr=0.001599" (MXNet's Speedometer): 444 points on rising steps, not 51 merged on their epochs
+    run = read_without("gluoncv-822-mobilenet025-lr04-one-gpu", "mxnet", "mobilenet0.25.log")
+    acc = run.series("accuracy")
+    assert acc is not None and len(acc) == 444 and acc.steps[:3].tolist() == [199, 399, 599]
+    assert bool((acc.steps[1:] > acc.steps[:-1]).all())
+
+
+def test_a_duration_is_no_metric():
+    # g16-neuraltalk-4-cost-exploding-lower-lr: "253/15000 batch done in 5.037s. at epoch 0.84. loss cost = ..."
+    rec = generic("253/15000 batch done in 5.037s. at epoch 0.84. loss cost = 37.447347, reg cost = 0.000001, "
+                  "ppl2 = 26.10 (smooth 48.09)")[0]
+    assert rec is not None and "batch done in" not in rec[1] and rec[1]["loss cost"] == 37.447347
+    # mlperf-v07-nvidia-dgxa100-pytorch-dlrm-auc: "Hit target accuracy AUC 0.8025 at epoch 0.90 in 265s. ..."
+    rec = generic("Hit target accuracy AUC 0.8025 at epoch 0.90 in 265s. Average speed 14242580.3 records/s.")[0]
+    assert rec is not None and "in" not in rec[1]
+
+
+def test_an_epoch_and_its_batch_fraction_in_two_brackets_count_the_step():
+    # nasbench-19-imagenet-before-outage: "Epoch: [83][200/10010]\tTime 0.401 (0.418)\t...\tLoss 1.9176 (1.6593)"
+    run = read_without("nasbench-19-imagenet-before-outage", "imagenet_example")
+    loss = run.series("loss")
+    assert loss is not None and len(loss) == 6 and loss.values[:2].tolist() == [1.8135, 1.9176]
+    assert (loss.steps[1:] - loss.steps[:-1]).tolist() == [200] * 5  # the batch counter, inside epoch 83
+    # g8-spml-lac-4-maintainer-coco-stage2-first-800-iters: "Epoch: [0/40][ 100/2052]  Lx 0.032 (0.029) ...": the
+    # planned epochs inside the first bracket
+    steps = [r[0] for r in generic(
+        "[05/03 23:15:56.145]: Epoch: [0/40][   0/2052]  Lx 0.023 (0.023)  LR 4.000e-06  Loss 4.002 (4.002)",
+        "[05/03 23:17:01.437]: Epoch: [0/40][ 100/2052]  Lx 0.032 (0.029)  LR 4.009e-06  Loss 5.981 (6.113)")]
+    assert steps == [0, 100]
+
+
+def test_two_bracketed_numbers_that_are_no_counters_stay_as_they_were():
+    # a list of shapes and a date in brackets: no "epoch" word before them
+    assert generic("shape [3][224/224] loss: 0.5") == [(None, {"loss": 0.5})]
+    assert generic("[2021][03/16] loss: 0.5") == [(None, {"loss": 0.5})]
