@@ -187,3 +187,94 @@ def test_two_bracketed_numbers_that_are_no_counters_stay_as_they_were():
     # a list of shapes and a date in brackets: no "epoch" word before them
     assert generic("shape [3][224/224] loss: 0.5") == [(None, {"loss": 0.5})]
     assert generic("[2021][03/16] loss: 0.5") == [(None, {"loss": 0.5})]
+
+
+# --- sentence shapes: a change "from A to B", a count inside a name, a word that ends a sentence ---------------------
+
+
+def test_a_change_from_one_value_to_another_is_one_quantity_at_its_new_value():
+    # g20-deepspeed-chat-step2-reward-opt350m-1ep-reference-log: "[2023-04-18 03:36:00,502] [INFO]
+    # [fused_optimizer.py:363:_update_scale] Reducing dynamic loss scale from 65536 to 32768.0": one quantity, not
+    # "loss scale from" = 65536 and "to" = 32768
+    assert generic("[2023-04-18 03:36:00,502] [INFO] [fused_optimizer.py:363:_update_scale] Reducing dynamic loss "
+                   "scale from 65536 to 32768.0") == [(None, {"dynamic loss scale": 32768.0})]
+    # yolov2-keras-6-val-loss-rises: "... - loss: 1.6080Epoch 00001: val_loss improved from inf to 1.55635, saving
+    # model to ./backup/best_yolov2-01-1.56.weights": a new best that the epoch's own line repeats, no value
+    assert generic("12299/12300 [============================>.] - ETA: 0s - loss: 1.6080Epoch 00001: val_loss "
+                   "improved from inf to 1.55635, saving model to ./backup/best_yolov2-01-1.56.weights") == [None]
+    run = read_without("yolov2-keras-6-val-loss-rises", "keras")
+    assert steps_values(run, "eval_loss") == [(1, 1.5564), (2, 1.5285), (3, 1.551), (4, 1.5861)]
+
+
+@pytest.mark.parametrize("line", [
+    "Resizing images from 256 to 224",  # no metric named
+    "Python 3.8.10 from 2020 to 2021",
+    "Number of samples in 2 folds: 500",  # a dataset-size print with a count inside its name
+    "Training on 50000 samples: 3",
+])
+def test_a_change_or_a_count_phrase_in_a_non_metric_line_stays_unread(line: str):
+    assert generic(line) == [None]
+
+
+def test_a_count_inside_a_name_phrase_is_no_value():
+    # mlpack-examples-cartpole-dqn-2500-steps: "Avg return in last 50 episodes: 16.5\t Episode return: 14\t Total
+    # steps: 33": the 50 episodes say what the average is taken over, no "return in last" = 50 and "episodes" = 16.5
+    assert generic("Avg return in last 50 episodes: 16.5\t Episode return: 14\t Total steps: 33") == [
+        (33, {"Avg return": 16.5, "Episode return": 14.0})]
+    run = read_without("mlpack-examples-cartpole-dqn-2500-steps", "mlpack_rl")
+    assert sorted(s.raw_name for s in run.metrics.values()) == ["Avg return", "Episode return"]
+    # udacity-dl-batchnorm-20-conv-relu-no-bn-acc-0.1-flat (no family reads it): "Accuracy on 100 samples: 0.13"
+    assert generic("Accuracy on 100 samples: 0.13") == [(None, {"Accuracy": 0.13})]
+
+
+def test_a_word_that_ends_a_sentence_is_no_part_of_the_name():
+    # mst-7-maintainer-log-epoch-complete: "2022-07-20 11:54:51,376 - INFO: ===> Epoch 132 Complete: Avg. Loss:
+    # 0.014821 time: 666.83"
+    rec = generic("2022-07-20 11:54:51,376 - INFO: ===> Epoch 132 Complete: Avg. Loss: 0.014821 time: 666.83")[0]
+    assert rec is not None and rec[1]["Loss"] == 0.014821 and "Avg. Loss" not in rec[1]
+    assert generic("Done. loss: 0.5") == [(None, {"loss": 0.5})]
+
+
+# --- names: a set's possessive, a GAN's D_/G_ losses, a labelled sum ----------------------------------------------
+
+
+def test_a_possessive_name_is_a_measurement_of_that_set():
+    # lightgbm-interactive-plot-example-l1-l2: "[10]\ttraining's l1: 0.457448\ttraining's l2: 0.217995\tvalid_1's
+    # l1: 0.456464\tvalid_1's l2: 0.21641"
+    assert generic("[10]\ttraining's l1: 0.457448\ttraining's l2: 0.217995\tvalid_1's l1: 0.456464\tvalid_1's l2: "
+                   "0.21641") == [(10, {"l1": 0.457448, "l2": 0.217995, "val_l1": 0.456464, "val_l2": 0.21641})]
+    run = read_without("lightgbm-interactive-plot-example-l1-l2", "lightgbm")
+    assert steps_values(run, "val_l1")[:2] == [(10, 0.4565), (20, 0.4341)] and len(run.series("val_l1")) == 10
+
+
+@pytest.mark.parametrize("line", [
+    "It's 3: 12 files",  # an owner no set names and no metric: "It_3" is no measurement
+    "d_model: 512",  # a setting with a GAN-like name
+    "D_in: 784",
+])
+def test_names_like_a_possessive_or_a_gan_loss_in_settings_stay_unread(line: str):
+    assert generic(line) == [None]
+
+
+def test_a_gan_networks_losses_named_by_their_letter_are_metrics():
+    # g2-cyclegan-drone-research-bedroom-85ep, loss_log.txt: "(epoch: 1, iters: 100, time: 0.181, data: 0.135) D_A:
+    # 0.267 G_A: 0.371 cycle_A: 2.511 idt_A: 0.569 D_B: 0.552 G_B: 0.561 cycle_B: 1.310 idt_B: 1.347 "
+    rec = generic("(epoch: 1, iters: 100, time: 0.181, data: 0.135) D_A: 0.267 G_A: 0.371 cycle_A: 2.511 idt_A: "
+                  "0.569 D_B: 0.552 G_B: 0.561 cycle_B: 1.310 idt_B: 1.347 ")[0]
+    assert rec is not None and rec[0] == 100 and rec[1]["D_A"] == 0.267 and rec[1]["idt_B"] == 1.347
+    run = read_without("g2-cyclegan-drone-research-bedroom-85ep", "gan_visualizer", "loss_log.txt")
+    assert steps_values(run, "D_A")[:2] == [(100, 0.267), (200, 0.205)]
+
+
+def test_a_labelled_sum_after_a_value_is_no_source_code():
+    # recommenders-lightgcn-movielens100k-50-epochs: "Epoch 1 (train)1.4s: train loss = 0.47162 = (mf)0.47137 +
+    # (embed)0.00025" and "Epoch 5 (train)0.8s + (eval)0.4s: train loss = 0.22219 = ..., recall = 0.16303, ..."
+    assert generic("Epoch 1 (train)1.4s: train loss = 0.47162 = (mf)0.47137 + (embed)0.00025") == [
+        (1, {"train loss": 0.47162})]
+    rec = generic("Epoch 5 (train)0.8s + (eval)0.4s: train loss = 0.22219 = (mf)0.22098 + (embed)0.00121, recall = "
+                  "0.16303, ndcg = 0.35414, precision = 0.30817, map = 0.09479")[0]
+    assert rec is not None and rec[1]["train loss"] == 0.22219 and rec[1]["val_recall"] == 0.16303  # after "(eval)"
+    run = read_without("recommenders-lightgcn-movielens100k-50-epochs", "recommenders_epoch")
+    assert len(run.series("loss")) == 50 and len(run.series("val_ndcg")) == 10
+    # an assignment is still code
+    assert generic("loss = (a + b) * 0.5", "total = (mf) + 3") == [None, None]

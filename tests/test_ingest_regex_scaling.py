@@ -82,6 +82,17 @@ CASES = {
     # a run of spaces two quantified parts could split, or one tried from every space of the run
     "rich_part_spaces": (lambda n: "1" + " " * n + "x", lambda s: tf._RICH_PART.match(s), 2000),
     "generic_pair": (lambda n: "loss" + " " * n + "x", lambda s: list(tf._GEN_PAIR.finditer(s)), 2000),
+    # the fallback's sentence shapes: "from A to B" after a run of spaces or of participles, a count phrase, a
+    # possessive, the labelled sum after "=" (_CODE)
+    "from_to_spaces": (lambda n: "loss" + " " * n + "from 1 to x", lambda s: tf._FROM_TO.sub("", s), 2000),
+    "from_to_participles": (lambda n: "abed " * n + "from 1 tox", lambda s: tf._FROM_TO.sub("", s), 2000),
+    "count_phrase_spaces": (lambda n: "a" + " " * n + "on 1 x", lambda s: tf._COUNT_PHRASE.sub("", s), 2000),
+    "count_phrase_digits": (lambda n: "a on " + "1" * n + " b: 1", lambda s: tf._COUNT_PHRASE.sub("", s), 2000),
+    "possessive_spaces": (lambda n: "a's" + " " * n + "x", lambda s: tf._POSSESSIVE.sub("", s), 2000),
+    "possessive_letters": (lambda n: "a" * n + "'s x", lambda s: tf._POSSESSIVE.sub("", s), 2000),
+    "code_sum_spaces": (lambda n: "1 =" + " " * n + "x", lambda s: tf._CODE.search(s), 2000),
+    "generic_sentences": (lambda n: "a's b from 1 to 2 on 3 c. " * n + ": x", lambda s: tf.parse_generic(s, State()),
+                          200),
     "julia_tuple": (lambda n: "(:epoch, 1, :loss, 1" + " " * n + "x", lambda s: _julia_symbol_tuple._TUPLE.match(s),
                     2000),
     "yolo_bar": (lambda n: "a" + " " * n + "x", lambda s: _yolo_console._BAR.sub("", s), 2000),

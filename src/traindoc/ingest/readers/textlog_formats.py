@@ -2446,8 +2446,12 @@ def duration_key(key: str) -> bool:
     """Whether a printed key names a duration (an ETA, the time left or spent), never a metric."""
     words = set(_KEY_WORD_SEP.split(key.lower()))
     return bool(words & _DURATION_WORDS) or ("time" in words and "cost" in words)
+# (an assignment's right side opens with a name, a call, a bracket or a quote; a "(" right after a printed number and
+# its "=" is a labelled sum, "train loss = 0.47162 = (mf)0.47137 + (embed)0.00025" (Microsoft Recommenders' LightGCN
+# epoch line), no code)
 _CODE = re.compile(r"^\s*(?:def|class|import|from|return|if|elif|else|for|while|with|try|except|assert|raise|@)\b"
-                   r"|\bself\.|\s=\s*(?!(?:nan|NaN|inf|Inf|Infinity|None|N/A)\b)[A-Za-z_(\[{'\"]|^\s*#"
+                   r"|\bself\.|\s=\s*(?!(?:nan|NaN|inf|Inf|Infinity|None|N/A)\b)"
+                   r"(?:[A-Za-z_\[{'\"]|(?<!\d =)(?<!\d = )(?<!\d=)(?<!\d= )\()|^\s*#"
                    r"|:\s*(?:int|float|str|bool)\s*=|(?<![=<>!])==(?![=>])|\+=|-=")
 # An epoch and its inner counter glued by "_" ("Epoch: 4_Iter:8", a custom print): split into the spaced form the
 # pair regex reads ("Epoch: 4 Iter:8"). Only after an epoch number, so metric names with digits stay whole.
@@ -2751,6 +2755,54 @@ _FINAL_KEY = re.compile(
     r"^(?:final|last)[\s_]+((?:train|training|valid|validation|val|eval|evaluation|test|testing|dev)[\s_]+\S.*)$", re.I)
 
 
+# A change of one quantity told as a sentence: "Reducing dynamic loss scale from 65536 to 32768.0" (DeepSpeed's fp16
+# optimizer), "reducing learning rate from 0.1 to 0.01". Read as pairs it gave two series, "loss scale from" (the old
+# value) and "to" (the new one); it is the quantity named before "from", now at the value after "to": written as
+# "<name> <new value>". A participle between the name and "from" ("reduced", "changed") is the verb of the sentence,
+# no part of the name. "improved" announces a new best ("val_loss improved from 1.55635 to 1.52850, saving model to
+# ...", Keras' ModelCheckpoint, tests/corpus/realworld/yolov2-keras-6-val-loss-rises): a running best that repeats
+# the figure the epoch's own line prints, read as no value (as _BEST_SO_FAR's lines are), or the held-out series
+# would hold each improving epoch twice.
+_FROM_TO = re.compile(
+    rf"\b([A-Za-z_][\w./@-]{{0,60}})(?:[ \t]+([a-z]{{1,20}}ed))?[ \t]+from[ \t]+(?:{NUM})[ \t]+to[ \t]+({NUM})"
+    r"(?![\w]|\.\d)")
+
+
+def _from_to(m: re.Match) -> str:
+    return f"{m.group(1)} (best)" if m.group(2) == "improved" else f"{m.group(1)} {m.group(3)}"
+# A count inside a name phrase: "Avg return in last 50 episodes: 16.5" (mlpack's reinforcement-learning examples),
+# "Accuracy on 100 samples: 0.13" (the Udacity deep learning course notebooks). The count says over how many
+# episodes or samples the figure was taken, it is no value of its own: read as pairs it gave "return in last" = 50
+# and "episodes" = 16.5. The phrase (a preposition, an optional "the"/"last"/"first", the count and one word) is
+# dropped and the name before it keeps the value after the colon.
+_COUNT_PHRASE = re.compile(
+    r"(?<=[A-Za-z])[ \t]+(?:on|in|over|of|for|across)[ \t]+(?:the[ \t]+)?(?:(?:last|first|past|next)[ \t]+)?"
+    r"\d{1,12}[ \t]+[A-Za-z]{1,30}(?=[ \t]*[:=][ \t]*[-+.\d])", re.I)
+# A possessive name, "<set>'s <metric>": "[10]\ttraining's l1: 0.457448\tvalid_1's l1: 0.456464" (LightGBM's
+# evaluation lines, and any loop that names a metric after the data it was measured on). The possessive says the
+# value is a measurement of that set, whatever the metric's name (l1, l2, ndcg@5, ...): written as "<metric>" under
+# the set's prefix (a training set's none, a held-out set's "val_"/"test_" as the phase markers give), or as
+# "<set>_<metric>" for a set of another name.
+_POSSESSIVE = re.compile(r"(?<![\w.'-])([A-Za-z_][\w.-]{0,40})'s[ \t]+([A-Za-z_][\w@.-]{0,60})(?=[ \t]*[:=])")
+_SET_WORD = re.compile(rf"^({_PHASE_WORDS}|learn)(?:_?\d+)?$", re.I)
+
+
+def _possessive(m: re.Match) -> str:
+    owner, metric = m.group(1), m.group(2)
+    split = _SET_WORD.match(owner)
+    if split is None:
+        return f"{owner}_{metric}"
+    word = split.group(1).lower()
+    return metric if word in _TRAIN_WORDS or word == "learn" else f"{_HELD_OUT_PREFIX[word]}{metric}"
+
+
+# The losses of a GAN's two networks named by their letter, "D_A: 0.267 G_A: 0.371 ... D_B: 0.552" (CycleGAN),
+# "G_GAN: 0.8 G_L1: 20.1 D_real: 0.5 D_fake: 0.6" (pix2pix): D the discriminator's, G the generator's. Case
+# matters (a capital D or G, then "_" and a capital or one of the words a GAN's losses are named by), so that a
+# setting such as "d_model" or "D_in" stays out.
+_GAN_TERM = re.compile(r"(?<![A-Za-z0-9])[DG]_(?:[A-Z]|(?:real|fake|adv|gan|gp|cls|rec)(?![a-z]))")
+
+
 # Counted training lines an epoch row must follow to close their epoch: two, so that a loop's lone first print
 # (cs231n's Solver prints "(Iteration 1 / 40) loss: ..." once, then only "(Epoch e / 20) train acc: ..." rows) leaves
 # the rows at their epochs; an epoch printed in batches shows two counted lines or more.
@@ -2779,6 +2831,13 @@ def parse_generic(line: str, st: State) -> Record | None:
     if "_" in line:
         line = _GLUED_COUNTER.sub(r"\1 ", line)
     line = loss_group(line)
+    if "from" in line:
+        line = _FROM_TO.sub(_from_to, line)
+    owned: set[str] = set()  # the names a possessive gave: a set's measurement, whatever the metric's name
+    if "'s" in line:
+        line = _POSSESSIVE.sub(lambda m: owned.add(name := _possessive(m)) or name, line)
+    if ":" in line or "=" in line:
+        line = _COUNT_PHRASE.sub("", line)
     if "/" in line:
         if "(" in line:
             line = _SPLIT_PAIR.sub(_split_pair, line)
@@ -2872,6 +2931,10 @@ def parse_generic(line: str, st: State) -> Record | None:
     summary: set[str] = set()  # metrics of the run's end-of-training summary (_FINAL_KEY)
     for raw_key, raw_val, percent, at in found:
         key = raw_key.strip()
+        if ". " in key:
+            # a word that ends a sentence before the name ("Done. loss: 0.5", "Complete: Avg. Loss: 0.0148") is
+            # no part of it: the name is what follows the last period
+            key = key.rsplit(". ", 1)[1].strip()
         final = _FINAL_KEY.match(key) if key[:1] in "FfLl" else None
         if final:
             key = final.group(1)
@@ -2904,16 +2967,22 @@ def parse_generic(line: str, st: State) -> Record | None:
         if v is None:
             continue
         prefix = next((pre for pos, pre in reversed(phases) if pos <= at), "")
+        if prefix and words[0] in _TRAIN_WORDS:
+            # a name that says its split itself ("train loss" after "(eval)0.4s:", a timing label in Microsoft
+            # Recommenders' epoch line) is that split's, whatever marker came before it
+            prefix = ""
         if prefix:
             if _PROCESS_KEY.search(key):
                 continue
             if not _ALREADY_HELD_OUT.match(key):
                 key = prefix + key
             held_out += 1
+        elif key in owned and _ALREADY_HELD_OUT.match(key):
+            held_out += 1  # "valid_0's multi_logloss": the possessive named a held-out set
         metrics[key] = v
         if final:
             summary.add(key)
-    if not any(_METRICY.search(k) for k in metrics):
+    if not any(_METRICY.search(k) or k in owned or _GAN_TERM.match(k) for k in metrics):
         return None
     if all(_BEST_SO_FAR.match(k) for k in metrics):
         # "currently best f1 socre: 80.36 on epoch: 2" (GluonNLP's NER example), "best acc: 0.91 at step 300": a
