@@ -2397,8 +2397,9 @@ _ONE_ELEMENT = re.compile(rf"([:=]\s*)\[\s*({NUM})\s*\](?!\s*[\[\d])")
 # Keys that name a process, not a measurement ("Train: Rank: 0, epoch: 1, step: 5310, ..."; the training session
 # a resumed run counts, "[session 1][epoch  1][iter    0/  88] loss: 4.7430", jwyang/faster-rcnn.pytorch).
 # "every" names an interval, never a measurement: "Loss: nan [28.90s every  120 data]" (a timing note: the seconds
-# per 120 samples), "log every 50 steps".
-_GEN_NOT_METRIC = {"rank", "local_rank", "global_rank", "world_size", "pid", "session", "every"}
+# per 120 samples), "log every 50 steps". "fold" and "seed" name which training of a cross-validation (and of a
+# multi-seed average) a line belongs to ("seed: 0, FOLD: 1, EPOCH: 10, train_loss: ..."; _cv_fold).
+_GEN_NOT_METRIC = {"rank", "local_rank", "global_rank", "world_size", "pid", "session", "every", "fold", "seed"}
 # a source location "train.py:42" (Rich's RichHandler prints the logging call's file and line at the right edge of
 # every record; loguru's "__main__:train:42" has no dot): a line number, not a metric named after a file
 _SOURCE_FILE = re.compile(r"\.(?:py|pyx|ipynb|cc|cpp|cxx|c|h|hpp|cu|rs|go|java|js|ts|lua|sh)$", re.I)
