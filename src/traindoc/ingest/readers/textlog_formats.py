@@ -2443,6 +2443,15 @@ _TIME_UNIT = re.compile(r"\s*(?:hours?|hrs?|h|minutes?|mins?|days?)(?![\w/]|\s*[
 _KEY_WORD_SEP = re.compile(r"[\s_/.-]+")  # compiled once: duration_key runs for every pair of every line
 
 
+def _clock_t(m: re.Match[str]) -> bool:
+    """A bare `t` whose value carries seconds ("Epoch 01/20 \t lr=1.0e-03\t t=25s \tloss=0.870", the epoch's wall
+    time in a Kaggle solution's print, realworld theoviel-*): the clock, as "dt" is. A bare `t` without a unit is
+    left alone."""
+    if m.group(1).strip() not in ("t", "T"):
+        return False
+    return m.group(0)[m.end(2) - m.start(0):].lstrip().startswith(("s", "ms", "sec"))
+
+
 def duration_key(key: str) -> bool:
     """Whether a printed key names a duration (an ETA, the time left or spent), never a metric."""
     words = set(_KEY_WORD_SEP.split(key.lower()))
@@ -2819,7 +2828,8 @@ def parse_generic(line: str, st: State) -> Record | None:
         return None
     # a percentage is progress, never a step or epoch counter ("Step: 100%|####| 1827/1827" is a tqdm bar)
     matches = [m for m in _GEN_PAIR.finditer(line)
-               if not _TIME_UNIT.match(line, m.end())]  # "Required: 31 hours": a duration, not a value
+               if not _TIME_UNIT.match(line, m.end())  # "Required: 31 hours": a duration, not a value
+               and not _clock_t(m)]
     # "valid: 100%|####| 101/101 [...]": a bar's percentage is the progress of the phase it names, no metric; a
     # held-out phase's name marks the bar's postfix metrics as held out
     bar_phase = ""
