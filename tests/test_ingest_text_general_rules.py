@@ -512,3 +512,18 @@ def test_a_metric_whose_name_only_contains_py_stays(tmp_path):
     run = read_text(tmp_path, "".join(f"step={s} entropy: {0.5 + s / 100:.2f} copy_loss: {1 / (s + 1):.3f}\n"
                                       for s in range(5)))
     assert len(run.series("entropy")) == 5 and len(run.series("copy_loss")) == 5
+
+
+def test_a_bare_t_in_seconds_is_the_clock(tmp_path):
+    # a Kaggle solution's epoch print (realworld theoviel-nfl-resnet18-cls-5fold-auc): "t=25s" is the epoch's wall time
+    text = "".join(f"Epoch {e:02d}/20 \t lr=1.0e-03\t t={25 - e}s \tloss={0.9 - e / 100:.3f}\tval_loss=0.675 \t "
+                   f"auc=0.726\t aucs_aux=[0.712, 0.682, 0.749, 0.784]\n" for e in range(1, 6))
+    run = read_text(tmp_path, text)
+    assert run.series("t") is None
+    assert sorted(run.metrics) == ["auc", "eval_loss", "loss", "lr"] and len(run.series("loss")) == 5
+
+
+def test_a_bare_t_without_a_unit_stays(tmp_path):
+    # silent: "t: 0.07" names no unit (a temperature, a timestep): read as printed
+    run = read_text(tmp_path, "".join(f"step={s} t: {0.07 + s / 100:.2f} loss: {1 / (s + 1):.3f}\n" for s in range(5)))
+    assert len(run.series("t")) == 5 and len(run.series("loss")) == 5

@@ -55,3 +55,23 @@ def test_console_named_output_is_left_to_the_log_reader(tmp_path):
     p.write_text("iter 0: loss 4.2, time 10ms, mfu 1%\niter 10: loss 4.0, time 10ms, mfu 1%\n"
                  "iter 20: loss 3.9, time 10ms, mfu 1%\n")
     assert samples.sniff(p, p.read_bytes()) < 0.2
+
+
+# The head of a Kaggle solution's LightGBM console saved as lgb_2193_output.txt (realworld
+# avito-18th-lgb-10fold-rmse-early-stop), read as one generated sample before: its lines name no loss, step or LR.
+LGB_OUTPUT = (
+    "Training until validation scores don't improve for 200 rounds.\n"
+    "[100]\ttrain's rmse: 0.224799\tvalid's rmse: 0.227289\n"
+    "[200]\ttrain's rmse: 0.217056\tvalid's rmse: 0.221856\n"
+    "[300]\ttrain's rmse: 0.211977\tvalid's rmse: 0.2193\n"
+    "[400]\ttrain's rmse: 0.208181\tvalid's rmse: 0.218033\n"
+)
+
+
+def test_gbdt_console_named_output_is_left_to_the_log_reader(tmp_path):
+    p = tmp_path / "lgb_2193_output.txt"
+    p.write_text(LGB_OUTPUT)
+    assert samples.sniff(p, p.read_bytes()) < 0.2
+    generations = tmp_path / "outputs.txt"  # generations that print numbers stay samples
+    generations.write_text("[100] the answer is 42\n[200] the answer is 42\n[300] 3.14 is pi\n")
+    assert samples.sniff(generations, generations.read_bytes()) > 0.5

@@ -63,9 +63,20 @@ def sniff(path: Path, head: bytes) -> float:
     # "output.txt" is as often a captured console (python train.py > output.txt) as generations: a head full of
     # loss/step lines says log, and the text-log reader should have it.
     text = head[:16384].decode("utf-8", errors="replace")
-    if len(_LOGGY.findall(text)) >= 3:
+    if len(_LOGGY.findall(text)) >= 3 or _console_family(text):
         return 0.15
     return 0.85
+
+
+def _console_family(text: str) -> bool:
+    """Whether the head holds >= 3 lines of one training-console family the text-log reader knows (LightGBM's
+    "[100]\ttrain's rmse: 0.2248\tvalid's rmse: 0.2273" names no loss, step or LR, which _LOGGY looks for): a
+    captured console named "output" (lgb_2193_output.txt, a Kaggle solution's LightGBM folds), not generations."""
+    from traindoc.ingest.readers.text_log import detect  # the text-log reader imports no sample code
+    from traindoc.ingest.readers.textlog_formats import FORMAT_BY_NAME
+
+    hits, _ = detect(text.splitlines()[:400])
+    return any(n >= 3 for name, n in hits.items() if FORMAT_BY_NAME[name].specific)
 
 
 def _lines(f):

@@ -38,6 +38,7 @@ from traindoc.ingest.readers._command_line import record as record_flags
 from traindoc.ingest.readers._config_block import ConfigBlock, opens_block, opens_section
 from traindoc.ingest.readers._config_line import banner_pairs, config_pairs
 from traindoc.ingest.readers._config_line import record as record_config
+from traindoc.ingest.readers._cv_fold import fold_banner, fold_key
 from traindoc.ingest.readers._device_line import device_line
 from traindoc.ingest.readers._insightface_verification import verification_record
 from traindoc.ingest.readers._metric_block import MetricBlock
@@ -605,6 +606,11 @@ class _Parser:
         # line after them goes (_nan_guard, step_marker); read for that alone, they move no other line
         self.marker_step: int | None = None
         self.marker_epoch: int | None = None
+        # the cross-validation fold (and seed) last named, whether it changed since the last training line, and
+        # where this file's epoch starts begin in run.epoch_starts (_cv_fold: a new fold is a new training)
+        self.fold: tuple[int, ...] | None = None
+        self.fold_pending = False
+        self.epoch_base = len(run.epoch_starts)
 
     def _flush_metric_block(self) -> None:
         """Read the open metric block (_metric_block) as the one line it stands for, at its heading's line."""
@@ -625,6 +631,33 @@ class _Parser:
             self.last_step += shift
         if self.last_epoch is not None and self.last_epoch <= upto:
             self.last_epoch += shift
+
+    def _note_fold(self, rec: Record | None, text: str) -> None:
+        """Keep the fold a banner or a training line names; a change marks the next training line as the possible
+        start of a new fold (_cv_fold)."""
+        if rec is None:
+            k = fold_banner(text)
+            key = None if k is None else (-1, k)
+        else:
+            key = fold_key(text) if not rec.eval else None
+        if key is None:
+            return
+        if (key != self.fold and self.fold is not None) or (self.fold is None and self.last_step is not None):
+            # (a first banner after training lines: the first fold printed none, or the excerpt cut it off)
+            self.fold_pending = True
+        self.fold = key
+
+    def _new_fold(self, line_no: int) -> None:
+        """A new cross-validation fold starts over: the points and epoch starts of the earlier folds are set
+        aside, so that the last fold is read as the run (_cv_fold), never a splice of folds on shared steps."""
+        self.col.steps.clear()
+        self.col.values.clear()
+        del self.run.epoch_starts[self.epoch_base:]
+        self.last_step = self.last_epoch = None
+        self.implicit_step = 0
+        self.epoch_line = None
+        self.col.event("info", "a new cross-validation fold starts its step count over: the earlier folds' points "
+                       "are set aside and the last fold is read as the run", None, "cv_fold", line_no)
 
     def finish(self) -> None:
         self._flush_metric_block()
@@ -746,6 +779,10 @@ class _Parser:
         self.counter_seen = True
         if not other_rank:
             self.marker_step = self.marker_epoch = None  # metric lines: the position is theirs (_marker)
+            if self.fold_pending:  # the first lines after a fold banner: a new fold when its steps go back
+                self.fold_pending = False
+                if self.last_step is not None and int(steps[0]) <= self.last_step:
+                    self._new_fold(line_no)
             prev = self.last_step
             if (prev is None or steps[0] >= prev) and bool((steps[1:] >= steps[:-1]).all()):
                 if prev is None or bool((steps != prev).any()):
@@ -969,6 +1006,7 @@ class _Parser:
                 self._hf_dict(text)
             if line.rank is None or line.rank == 0:
                 self._marker(rec, text)
+                self._note_fold(rec, text)
             step_before = self.last_step
             if rec is not None:
                 step = rec.step
@@ -997,6 +1035,16 @@ class _Parser:
                 other_rank = line.rank is not None and line.rank > 0
                 if rec.from_epoch and not other_rank:
                     step = self._epoch_only(rec, step, line_no)
+                if self.fold_pending and trains and not other_rank and not rec.at_last:
+                    # the first training line after a fold changed: a new training when its own step goes back (a
+                    # line-order step always does: the fold's lines are counted from its own start); a line that
+                    # names no position of its own ("Fold 0 auc: 0.81" after the training) starts nothing
+                    self.fold_pending = False
+                    implicit = self.used_implicit and not self.explicit_seen
+                    if self.last_step is not None and (implicit or (rec.step is not None and step <= self.last_step)):
+                        self._new_fold(line_no)
+                        if implicit:
+                            self.implicit_step = step = 1
                 if trains and not other_rank:
                     if self.last_step is not None and step < self.last_step:
                         col.event("info", f"step went back from {self.last_step} to {step} (restart or resume)",

@@ -2397,8 +2397,9 @@ _ONE_ELEMENT = re.compile(rf"([:=]\s*)\[\s*({NUM})\s*\](?!\s*[\[\d])")
 # Keys that name a process, not a measurement ("Train: Rank: 0, epoch: 1, step: 5310, ..."; the training session
 # a resumed run counts, "[session 1][epoch  1][iter    0/  88] loss: 4.7430", jwyang/faster-rcnn.pytorch).
 # "every" names an interval, never a measurement: "Loss: nan [28.90s every  120 data]" (a timing note: the seconds
-# per 120 samples), "log every 50 steps".
-_GEN_NOT_METRIC = {"rank", "local_rank", "global_rank", "world_size", "pid", "session", "every"}
+# per 120 samples), "log every 50 steps". "fold" and "seed" name which training of a cross-validation (and of a
+# multi-seed average) a line belongs to ("seed: 0, FOLD: 1, EPOCH: 10, train_loss: ..."; _cv_fold).
+_GEN_NOT_METRIC = {"rank", "local_rank", "global_rank", "world_size", "pid", "session", "every", "fold", "seed"}
 # a source location "train.py:42" (Rich's RichHandler prints the logging call's file and line at the right edge of
 # every record; loguru's "__main__:train:42" has no dot): a line number, not a metric named after a file
 _SOURCE_FILE = re.compile(r"\.(?:py|pyx|ipynb|cc|cpp|cxx|c|h|hpp|cu|rs|go|java|js|ts|lua|sh)$", re.I)
@@ -2440,6 +2441,15 @@ _TIME_UNIT = re.compile(r"\s*(?:hours?|hrs?|h|minutes?|mins?|days?)(?![\w/]|\s*[
 
 
 _KEY_WORD_SEP = re.compile(r"[\s_/.-]+")  # compiled once: duration_key runs for every pair of every line
+
+
+def _clock_t(m: re.Match[str]) -> bool:
+    """A bare `t` whose value carries seconds ("Epoch 01/20 \t lr=1.0e-03\t t=25s \tloss=0.870", the epoch's wall
+    time in a Kaggle solution's print, realworld theoviel-*): the clock, as "dt" is. A bare `t` without a unit is
+    left alone."""
+    if m.group(1).strip() not in ("t", "T"):
+        return False
+    return m.group(0)[m.end(2) - m.start(0):].lstrip().startswith(("s", "ms", "sec"))
 
 
 def duration_key(key: str) -> bool:
@@ -2877,7 +2887,8 @@ def parse_generic(line: str, st: State) -> Record | None:
         return None
     # a percentage is progress, never a step or epoch counter ("Step: 100%|####| 1827/1827" is a tqdm bar)
     matches = [m for m in _GEN_PAIR.finditer(line)
-               if not _TIME_UNIT.match(line, m.end())]  # "Required: 31 hours": a duration, not a value
+               if not _TIME_UNIT.match(line, m.end())  # "Required: 31 hours": a duration, not a value
+               and not _clock_t(m)]
     # "valid: 100%|####| 101/101 [...]": a bar's percentage is the progress of the phase it names, no metric; a
     # held-out phase's name marks the bar's postfix metrics as held out
     bar_phase = ""
