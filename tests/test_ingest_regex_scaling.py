@@ -125,7 +125,14 @@ def test_a_line_that_does_not_fit_is_rejected_in_linear_time(case: str) -> None:
             rec = _mace_console.parse_mace_console(make(pairs), State())
             assert rec is not None and rec.metrics["eval_loss"] == 1.0 and rec.metrics["eval_abcdefgh"] == 1.0
         return
-    assert _ratio(make, match, n) < RATIO
+    # a pattern that backtracks super-linearly gives >= 16x on every try; a spike of the machine's load gives one
+    # high ratio now and then (36 cases in one run): the lowest of up to three tries is the pattern's own
+    ratio = float("inf")
+    for _ in range(3):
+        ratio = min(ratio, _ratio(make, match, n))
+        if ratio < RATIO:
+            break
+    assert ratio < RATIO
 
 
 def test_the_rule_check_reads_what_the_pattern_read() -> None:
