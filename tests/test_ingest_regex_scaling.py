@@ -22,6 +22,7 @@ from traindoc.ingest.readers import (
     _command_line,
     _dl4j,
     _julia_symbol_tuple,
+    _kotlindl_console,
     _mace_console,
     _mllog,
     _smp_epoch_runner,
@@ -39,6 +40,12 @@ from traindoc.ingest.readers.textlog_formats import (
 )
 
 RATIO = 8.0
+
+
+def _kotlindl_after_epoch(line: str) -> object:
+    st = State()
+    _kotlindl_console.parse_kotlindl("epochs: 1 loss: 0.5 metric: 0.9", st)
+    return _kotlindl_console.parse_kotlindl(line, st)
 
 
 def _best(fn: Callable[[], object]) -> float:
@@ -106,6 +113,9 @@ CASES = {
                      lambda s: tf.parse_paddle_tutorial(s, State()), 2000),
     "mace_errors": (lambda n: "Epoch 1: loss=1.0," + "a" * n + "=x",
                     lambda s: _mace_console.parse_mace_console(s, State()), 2000),
+    # a KotlinDL EvaluationResult whose metrics map holds one long name and no "=" (after an epoch line)
+    "kotlindl_eval": (lambda n: "EvaluationResult(lossValue=0.1, metrics={" + "a" * n + "})",
+                      lambda s: _kotlindl_after_epoch(s), 2000),
     "smp_pairs": (lambda n: "a" * n + " - 1b - 2", lambda s: _smp_epoch_runner._PAIR.findall(s), 2000),
     "onmt_tf_pairs": (lambda n: "Step = 1 ;" + "a" * n + "=x", lambda s: tf.parse_opennmt(s, State()), 2000),
     "modded_pairs": (lambda n: "step:1/2 " + "a" * n + ":x", lambda s: tf.parse_modded_nanogpt(s, State()), 2000),
