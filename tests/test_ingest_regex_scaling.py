@@ -23,6 +23,7 @@ from traindoc.ingest.readers import (
     _dl4j,
     _julia_symbol_tuple,
     _kotlindl_console,
+    _lightgbm_eval,
     _mace_console,
     _mllog,
     _smp_epoch_runner,
@@ -116,6 +117,8 @@ CASES = {
     # a KotlinDL EvaluationResult whose metrics map holds one long name and no "=" (after an epoch line)
     "kotlindl_eval": (lambda n: "EvaluationResult(lossValue=0.1, metrics={" + "a" * n + "})",
                       lambda s: _kotlindl_after_epoch(s), 2000),
+    # a LightGBM round line with a long run of spaces where a cell could start (the cell split's lookahead)
+    "lightgbm_cells": (lambda n: "[10] " + " " * n + ")", lambda s: _lightgbm_eval.parse_lightgbm(s, State()), 2000),
     "smp_pairs": (lambda n: "a" * n + " - 1b - 2", lambda s: _smp_epoch_runner._PAIR.findall(s), 2000),
     "onmt_tf_pairs": (lambda n: "Step = 1 ;" + "a" * n + "=x", lambda s: tf.parse_opennmt(s, State()), 2000),
     "modded_pairs": (lambda n: "step:1/2 " + "a" * n + ":x", lambda s: tf.parse_modded_nanogpt(s, State()), 2000),

@@ -26,6 +26,10 @@ _HEAD = re.compile(r"^\[(\d+)\]\s+(.*)$")
 _CELL = re.compile(rf"^([A-Za-z_][\w.\-]*)'s\s+([A-Za-z][\w@.\-]*)\s*:\s*({NUM})(?:\s*\+\s*{NUM})?$")
 _BEST = re.compile(r"best iteration is\s*:?\s*$", re.I)
 _KEY = "lightgbm_best_next"
+# Cells are split at tabs or at a run of >= 2 spaces before the next `<set>'s`. Tried only where a run of spaces
+# starts ("(?<!\s)"): from inside a run the lookahead sits at the same place, so nothing else could match, and trying
+# every position of a long run (each scanning to its end) was quadratic in its length (docs/architecture.md).
+_SPLIT = re.compile(r"\t+|(?<!\s)\s{2,}(?=[A-Za-z_][\w.\-]*'s\s)")
 
 
 def parse_lightgbm(line: str, st: State) -> Record | None:
@@ -37,7 +41,7 @@ def parse_lightgbm(line: str, st: State) -> Record | None:
     m = _HEAD.match(s)
     if m is None:
         return None
-    metrics = read_cells(re.split(r"\t+|\s{2,}(?=[A-Za-z_][\w.\-]*'s\s)", m.group(2)), _CELL)
+    metrics = read_cells(_SPLIT.split(m.group(2)), _CELL)
     if metrics is None:
         return None
     if st.extra.pop(_KEY, False):
