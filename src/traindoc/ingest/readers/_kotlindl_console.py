@@ -20,7 +20,15 @@ from __future__ import annotations
 
 import re
 
-from traindoc.ingest.readers.textlog_formats import NUM, Record, State, findall_keyed, parse_number
+from traindoc.ingest.readers.textlog_formats import (
+    KEY_CHAR,
+    KEY_START,
+    NUM,
+    Record,
+    State,
+    findall_keyed,
+    parse_number,
+)
 
 _LIST = r"\[[^\]]*\]"
 _EPOCH = re.compile(
@@ -28,8 +36,6 @@ _EPOCH = re.compile(
     rf"(?: val loss: ({NUM}) val metrics: ({_LIST}))?\s*$")
 _EVAL = re.compile(rf"^EvaluationResult\(lossValue=({NUM}), metrics=\{{([^}}]*)\}}\)\s*$")
 _NAMED = re.compile(rf"([A-Za-z_][\w]*)=({NUM})")
-_WORD = re.compile(r"\w")
-_KEY_START = re.compile(r"[A-Za-z_]")
 
 
 def _values(raw: str) -> list[float] | None:
@@ -71,7 +77,7 @@ def parse_kotlindl(line: str, st: State) -> Record | None:
         return None
     metrics = {"test_loss": loss}
     # findall's pairs in linear time: a long name with no `=` after it is scanned once, not from each of its letters
-    for name, raw in findall_keyed(_NAMED, m.group(2), "=", _WORD, _KEY_START):
+    for name, raw in findall_keyed(_NAMED, m.group(2), "=", KEY_CHAR, KEY_START):
         value = parse_number(raw)
         if value is not None:
             metrics[f"test_{name.lower()}"] = value

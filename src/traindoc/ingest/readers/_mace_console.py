@@ -19,14 +19,20 @@ from __future__ import annotations
 
 import re
 
-from traindoc.ingest.readers.textlog_formats import NUM, Record, State, findall_keyed, parse_number
+from traindoc.ingest.readers.textlog_formats import (
+    KEY_CHAR,
+    NUM,
+    Record,
+    State,
+    findall_keyed,
+    parse_number,
+)
 
 # the errors after the loss are taken pair by pair (_ERROR) from the rest of the line: a pattern that also checked
 # their sequence, `((?:\s*\w+=\s*NUM\s*[^,=]*,?)+)\s*$`, backtracked exponentially on a line whose end did not
 # fit (ten `name=1 word` pairs then `=` took over a minute)
 _EPOCH = re.compile(rf"\bEpoch (\d+): (?:head: [\w.-]+, )?loss=({NUM}),(.*)$")
 _ERROR = re.compile(rf"(\w+)=\s*({NUM})\s*(meV)?")
-_WORD = re.compile(r"\w")
 _SWA = re.compile(r"\bUsing stochastic weight averaging \(after \d+ epochs\) with energy weight :")
 
 
@@ -43,7 +49,7 @@ def parse_mace_console(line: str, st: State) -> Record | None:
     metrics = {"eval_loss": loss}
     # findall_keyed, not _ERROR.findall: the same pairs, but a long run of word characters with no "=" after it
     # took time quadratic in its length
-    for name, raw, unit in findall_keyed(_ERROR, m.group(3), "=", _WORD, _WORD):
+    for name, raw, unit in findall_keyed(_ERROR, m.group(3), "=", KEY_CHAR, KEY_CHAR):
         v = parse_number(raw)
         if v is not None:
             metrics[f"eval_{name.lower()}{'_mev' if unit else ''}"] = v

@@ -33,6 +33,11 @@ NUM = (
 _NUM_RE = re.compile(NUM)
 
 
+# findall_keyed's usual `run` and `first`: a key made of word characters, starting with a letter or "_"
+KEY_CHAR = re.compile(r"\w")
+KEY_START = re.compile(r"[A-Za-z_]")
+
+
 def findall_keyed(pattern: re.Pattern[str], text: str, sep: str, run: re.Pattern[str], first: re.Pattern[str],
                   gap: re.Pattern[str] | None = None) -> list[tuple[str, ...]]:
     """What pattern.findall(text) gives (unmatched groups as ""), in time linear in the text, for a pattern whose
@@ -470,7 +475,6 @@ def layout_megatron(text: str, rec: Record) -> Layout | None:
 # modded-nanogpt: "step:1390/1390 val_loss:3.2773 train_time:79740ms step_avg:57.37ms"
 _MODDED = re.compile(r"^step:(\d+)/(\d+)\s")
 _MODDED_PAIR = re.compile(rf"(\w+):({NUM})(?:ms)?")
-_WORD = re.compile(r"\w")
 
 
 def plan_steps(st: State, total: int) -> None:
@@ -487,7 +491,7 @@ def parse_modded_nanogpt(line: str, st: State) -> Record | None:
         return None
     plan_steps(st, int(m.group(2)))
     metrics: dict[str, float] = {}
-    for k, v in findall_keyed(_MODDED_PAIR, line[m.end():], ":", _WORD, _WORD):  # findall's pairs, in linear time
+    for k, v in findall_keyed(_MODDED_PAIR, line[m.end():], ":", KEY_CHAR, KEY_CHAR):  # findall's pairs, in linear time
         _put(metrics, k, v)
     return Record(int(m.group(1)), metrics, eval="val_loss" in metrics)
 
@@ -772,7 +776,6 @@ _PADDLE_TUT = re.compile(r"^epoch(?:_id)?:\s*(\d+),\s*batch(?:_id)?:\s*(\d+),\s*
 _PADDLE_TUT_PAIR = re.compile(rf"([A-Za-z_][\w ]*?)(?: is)?:\s*\[?({NUM})\]?(?:,|\s|$)")
 _PADDLE_VALID = re.compile(r"^\[validation\]\s+([\w/ ]+?):\s*(\S+)\s*$")
 _WORD_OR_SPACE = re.compile(r"[\w ]")
-_KEY_START = re.compile(r"[A-Za-z_]")
 
 
 def parse_paddle_tutorial(line: str, st: State) -> Record | None:
@@ -780,7 +783,7 @@ def parse_paddle_tutorial(line: str, st: State) -> Record | None:
     if m:
         epoch, batch = int(m.group(1)), int(m.group(2))
         metrics = {}
-        for k, v in findall_keyed(_PADDLE_TUT_PAIR, m.group(3), ":", _WORD_OR_SPACE, _KEY_START):
+        for k, v in findall_keyed(_PADDLE_TUT_PAIR, m.group(3), ":", _WORD_OR_SPACE, KEY_START):
             _put(metrics, k.strip().replace("valid ", "val_"), v)
         if not metrics:
             return None
