@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from traindoc.evidence import stats
 from traindoc.ingest.model import Run, Series
 
 # "translation": Marian's `--valid-metrics translation` validator scores the translated dev set with the user's
@@ -213,8 +214,7 @@ def scatter(m: TaskMetric) -> float | None:
     error units; None with fewer than HOLD_MIN_POINTS evaluations."""
     if m.error.size < HOLD_MIN_POINTS:
         return None
-    d = np.diff(m.error)
-    return float(1.4826 * np.median(np.abs(d - np.median(d))) / np.sqrt(2.0))
+    return 1.4826 * stats.mad(np.diff(m.error)) / float(np.sqrt(2.0))
 
 
 def holds_at_best(m: TaskMetric, then: float, end: float) -> bool:
