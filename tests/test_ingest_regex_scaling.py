@@ -123,6 +123,8 @@ CASES = {
     "onmt_tf_pairs": (lambda n: "Step = 1 ;" + "a" * n + "=x", lambda s: tf.parse_opennmt(s, State()), 2000),
     "modded_pairs": (lambda n: "step:1/2 " + "a" * n + ":x", lambda s: tf.parse_modded_nanogpt(s, State()), 2000),
     "timm_pairs": (lambda n: "Train: 3 [ 1/5 ( 20%)]  " + "a" * n + ":x", lambda s: tf.parse_timm(s, State()), 2000),
+    # Markdown strong emphasis opened on a long token and never closed
+    "md_strong": (lambda n: "**" + "a" * n + "*", lambda s: tf._MD_STRONG.sub(r"\1", s), 2000),
     "imagenet_meters": (lambda n: "Epoch: [0][2/10]\t" + "a" * n + " x",
                         lambda s: tf.parse_imagenet_example(s, State()), 2000),
 }

@@ -55,6 +55,29 @@ def test_opennmt_py_steps_xent_and_validation(tmp_path):
     assert values(run, "eval_ppl") == {5650: pytest.approx(9.73)}
 
 
+def test_opennmt_lua_epoch_iteration_lines(tmp_path):
+    # opennmt-lua-122-epoch-average-ppl-drop: OpenNMT (Lua) "Epoch e ; Iteration i/N ; Learning rate x ; Source
+    # tokens/s n ; Perplexity p" and a later release's "Optim SGD LR x" field; the perplexity gives the loss, and the
+    # step runs on across epochs as (e - 1) * N + i
+    run, src = read(tmp_path, (
+        "[02/10/17 10:00:00 INFO] Epoch 1 ; Iteration 77000/77776 ; Learning rate 1.0000 ; Source tokens/s 1270 ; "
+        "Perplexity 14.37\n"
+        "[02/10/17 10:00:01 INFO] Validation perplexity: 7.8701437591397\n"
+        "[02/10/17 10:00:02 INFO] Epoch 2 ; Iteration 1000/77776 ; Learning rate 1.0000 ; Source tokens/s 1274 ; "
+        "Perplexity 8.29\n"
+        "[01/15/18 08:32:07 INFO] Epoch 3 ; Iteration 500/77776 ; Optim SGD LR 0.100000 ; Source tokens/s 3264 ; "
+        "Perplexity 2907.71 ; Time 1.250 sec\n"
+    ))
+    assert src.format == "text_log:opennmt"
+    loss = values(run, "loss")
+    assert sorted(loss) == [77000, 77776 + 1000, 2 * 77776 + 500]
+    assert loss[77000] == pytest.approx(math.log(14.37))
+    assert values(run, "ppl")[78776] == pytest.approx(8.29)
+    assert values(run, "lr") == {77000: pytest.approx(1.0), 78776: pytest.approx(1.0), 156052: pytest.approx(0.1)}
+    assert values(run, "eval_ppl") == {77000: pytest.approx(7.8701437591397)}
+    assert "Source tokens/s" not in run.metrics  # a throughput, not a training metric
+
+
 def test_opennmt_tf_steps_and_evaluation(tmp_path):
     # opennmt-tf-744-gpt2small-lr2-loss-1e5
     run, src = read(tmp_path, (

@@ -10,7 +10,7 @@ import numpy as np
 
 from textlog_support import read, read_text
 from traindoc.ingest.model import Run
-from traindoc.ingest.readers.textlog_formats import State, comment_marker, held_out_line, parse_generic
+from traindoc.ingest.readers.textlog_formats import State, comment_marker, held_out_line, normalise, parse_generic
 
 REALWORLD = Path(__file__).parent / "corpus" / "realworld"
 
@@ -527,3 +527,22 @@ def test_a_bare_t_without_a_unit_stays(tmp_path):
     # silent: "t: 0.07" names no unit (a temperature, a timestep): read as printed
     run = read_text(tmp_path, "".join(f"step={s} t: {0.07 + s / 100:.2f} loss: {1 / (s + 1):.3f}\n" for s in range(5)))
     assert len(run.series("t")) == 5 and len(run.series("loss")) == 5
+
+
+# --- Markdown strong emphasis in a log pasted into an issue ---------------------------------------------------------
+
+
+def test_a_bolded_value_of_a_pasted_log_is_read():
+    # realworld lwhpe-100-logging-interval-loss-dip: the asker bolded "stage2_heatmaps_loss: **1.97...**", the
+    # value they asked about; GitHub renders the stars away, and the value belongs to its series like the others
+    run = read(REALWORLD / "lwhpe-100-logging-interval-loss-dip" / "run" / "train.log")
+    assert len(run.series("stage2_heatmaps_loss")) == 3
+    assert 1.9725639724731445 in points(run, "stage2_heatmaps_loss").values()
+
+
+def test_stars_that_are_not_emphasis_stay():
+    # silent: a power "2**16", a "*****" banner and a triple-starred "***NDCG@10***" keep their stars
+    assert normalise("loss scale 2**16 reached").text == "loss scale 2**16 reached"
+    assert normalise("***** Running training *****").text == "***** Running training *****"
+    assert normalise("Better ***NDCG@10*** of ***0.0003***").text == "Better ***NDCG@10*** of ***0.0003***"
+    assert normalise("perplexity=**17.432637**").text == "perplexity=17.432637"

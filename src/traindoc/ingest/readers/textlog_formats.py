@@ -196,9 +196,19 @@ def epoch_banner(text: str, banner: re.Pattern[str], x: dict, key: str) -> bool:
     return True
 
 
+# Markdown strong emphasis around one token of a log pasted into an issue ("stage2_heatmaps_loss: **1.97**",
+# "Epoch[29] **Validation-accuracy=0.58**", "perplexity=**17.43**"): the asker bolds the value they ask about, and
+# GitHub renders the stars away. Only a whitespace-free token between two "**" with no other star or word character
+# on either side: "2**16", "*** Epoch 1 ***" banners and "***NDCG@10***" keep their stars.
+_MD_STRONG = re.compile(r"(?<![*\w])\*\*([^\s*]+)\*\*(?![*\w])")
+
+
 def normalise(raw: str) -> Line:
-    """Strip ANSI codes, control characters, backspaces, rank and logger prefixes and timestamps."""
+    """Strip ANSI codes, control characters, backspaces, Markdown strong emphasis around a token, rank and logger
+    prefixes and timestamps."""
     text = _ANSI.sub("", raw) if "\x1b" in raw else raw
+    if "**" in text:
+        text = _MD_STRONG.sub(r"\1", text)
     if "\b" in text:
         text = text.replace("\b", "")
     if not text.isprintable():
@@ -1401,6 +1411,13 @@ _ONMT_TF_STEP = re.compile(r"^Step = (\d+)\s*;(.*)$")
 _ONMT_TF_EVAL = re.compile(r"^Evaluation result for step (\d+):(.*)$")
 _ONMT_TF_PAIR = re.compile(rf"([A-Za-z][\w/ ]*?)\s*=\s*({NUM})")
 _ONMT_TF_KEY, _LETTER, _SPACE = re.compile(r"[\w/ ]"), re.compile(r"[A-Za-z]"), re.compile(r"\s")
+# OpenNMT (Lua/Torch, onmt/train/EpochState.lua): "Epoch 1 ; Iteration 74000/77776 ; Learning rate 1.0000 ; Source
+# tokens/s 1270 ; Perplexity 14.64", later releases "... ; Optim SGD LR 0.100000 ; Source tokens/s 3264 ; Perplexity
+# 2907.71" (with " ; Time 1.2 sec" or ", FMem 123" after it); its validation line is the "Validation perplexity: x"
+# read above. Perplexity is exp(trainLoss / targetWords), the token cross-entropy the trainer minimises.
+_ONMT_LUA = re.compile(r"^Epoch (\d+) ; Iteration (\d+)/(\d+) ; (.*)$")
+_ONMT_LUA_PPL = re.compile(rf"(?:^|; )Perplexity ({NUM})")
+_ONMT_LUA_LR = re.compile(rf"(?:^|; )(?:Learning rate|Optim \w+ LR) ({NUM})")
 _ONMT_NAMES = {"xent": "loss", "acc": "accuracy", "ppl": "ppl", "lr": "lr", "learning rate": "lr", "loss": "loss",
                "perplexity": "ppl", "accuracy": "accuracy"}
 
@@ -1426,6 +1443,17 @@ def parse_opennmt(line: str, st: State) -> Record | None:
     if m:
         ep, i, n = int(m.group(1)), int(m.group(2)), int(m.group(3))
         metrics = _onmt_metrics(pairs(m.group(4)))
+        return Record(max(ep - 1, 0) * n + i, metrics, epoch=ep) if metrics else None
+    m = _ONMT_LUA.match(line)
+    if m:
+        ep, i, n = int(m.group(1)), int(m.group(2)), int(m.group(3))
+        found: dict[str, float] = {}
+        for key, rx in (("ppl", _ONMT_LUA_PPL), ("lr", _ONMT_LUA_LR)):
+            hit = rx.search(m.group(4))
+            v = parse_number(hit.group(1)) if hit else None
+            if v is not None:
+                found[key] = v
+        metrics = _onmt_metrics(found)
         return Record(max(ep - 1, 0) * n + i, metrics, epoch=ep) if metrics else None
     m = _ONMT_VALID.match(line)
     if m:
