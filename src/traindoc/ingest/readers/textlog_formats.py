@@ -1411,7 +1411,7 @@ _ONMT_TF_STEP = re.compile(r"^Step = (\d+)\s*;(.*)$")
 _ONMT_TF_EVAL = re.compile(r"^Evaluation result for step (\d+):(.*)$")
 _ONMT_TF_PAIR = re.compile(rf"([A-Za-z][\w/ ]*?)\s*=\s*({NUM})")
 _ONMT_TF_KEY, _LETTER, _SPACE = re.compile(r"[\w/ ]"), re.compile(r"[A-Za-z]"), re.compile(r"\s")
-# OpenNMT (Lua/Torch, onmt/train/EpochState.lua): "Epoch 1 ; Iteration 74000/77776 ; Learning rate 1.0000 ; Source
+# OpenNMT (Lua/Torch; docs/references.md, Log formats): "Epoch 1 ; Iteration 74000/77776 ; Learning rate 1.0000 ; Source
 # tokens/s 1270 ; Perplexity 14.64", later releases "... ; Optim SGD LR 0.100000 ; Source tokens/s 3264 ; Perplexity
 # 2907.71" (with " ; Time 1.2 sec" or ", FMem 123" after it); its validation line is the "Validation perplexity: x"
 # read above. Perplexity is exp(trainLoss / targetWords), the token cross-entropy the trainer minimises.
