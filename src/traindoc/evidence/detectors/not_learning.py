@@ -392,32 +392,51 @@ def _never_learned(run: Run) -> NotLearning | None:
 # and an accuracy, when logged, at ~1/k. Three rows are the fewest that show a run staying put; a model that learns
 # anything in an epoch leaves the band on at least one series (the dev healthy runs fall >= 4.5 % by then).
 SHORT_MIN_POINTS = 3
+# The first row of an epoch history is a mean over the first epoch's updates, the initialisation's loss and any
+# blow-up of the first steps included; a row *above* the chance band there says nothing of where the run went (a
+# Keras MLP under Adam at 0.5 averages 110.2 over its first epoch and sits at 2.31 = ln 10 from then on, with its
+# accuracy at 0.10 and its held-out loss at chance from the first evaluation). So the first row may sit above the
+# band when every later row (>= SHORT_MIN_POINTS of them) and the held-out loss at every evaluation, the first
+# included, sit in it: the held-out evaluation after the first epoch shows where the first epoch left the weights.
+# A first row *below* the band learned something and is left to learned_then_lost.
 
 
 def _short_history_at_chance(run: Run, loss: Series, k_cfg: int | None) -> NotLearning | None:
-    """A 3-7 row loss history at chance on every row, confirmed by a held-out loss at chance at every evaluation."""
+    """A 3-7 row loss history at chance on every row (the first may sit above it, notes above), confirmed by a
+    held-out loss at chance at every evaluation."""
     st, v = loss.finite()
     ev_s = run.series("eval_loss")
     if v.size < SHORT_MIN_POINTS or ev_s is None or float(v.min()) <= 0:
         return None
     ev_v = ev_s.finite()[1]
-    b = float(np.median(v))
+    rows = v[1:] if v.size > SHORT_MIN_POINTS else v
+    b = float(np.median(rows))
     k = k_cfg if k_cfg is not None else int(round(math.exp(min(b, math.log(MAX_INFERRED_K + 1)))))
     if k < 2 or (k_cfg is None and (k > MAX_INFERRED_K or not _near(b, k, INFERRED_REL_TOL))):
         return None
-    if ev_v.size < SHORT_MIN_POINTS or not all(_near(float(x), k, CHANCE_REL_TOL) for x in (*v, *ev_v)):
+    if ev_v.size < SHORT_MIN_POINTS or not all(_near(float(x), k, CHANCE_REL_TOL) for x in (*rows, *ev_v)):
         return None
+    first_above = rows.size < v.size and not _near(float(v[0]), k, CHANCE_REL_TOL)
+    if first_above and float(v[0]) < math.log(k):
+        return None  # the first row went under chance: learned, then lost
     acc = _accuracy(run)
     if acc is not None and abs(acc[0] - 1 / k) > 0.5 / k:
         return None
-    ev = [f"the loss is at chance at every one of its {v.size} rows ({int(st[0])}..{int(st[-1])}): "
-          f"{', '.join(fmt(float(x)) for x in v)} vs ln({k}) = {math.log(k):.4g} (k from "
+    at = rows if first_above else v
+    where = f"{at.size} rows after the first ({int(st[1])}..{int(st[-1])})" if first_above else \
+        f"{v.size} rows ({int(st[0])}..{int(st[-1])})"
+    ev = [f"the loss is at chance at every one of its {where}: "
+          f"{', '.join(fmt(float(x)) for x in at)} vs ln({k}) = {math.log(k):.4g} (k from "
           f"{'the configured class count' if k_cfg is not None else 'the loss'}), and the held-out loss at all "
           f"{ev_v.size} evaluations ({fmt(float(ev_v.min()))}..{fmt(float(ev_v.max()))}): the output does not "
           f"depend on the input {cite_series(loss)} {cite_series(ev_s)}"]
+    if first_above:
+        ev.append(f"the first row, {fmt(float(v[0]))}, is above chance: a mean over the first epoch's updates, "
+                  f"and the held-out loss after that epoch is already at chance")
     if acc is not None:
         ev.append(f"accuracy {acc[0]:.3g} vs chance 1/{k} = {1 / k:.3g} {cite_series(acc[1])}")
-    return NotLearning(b, float(v[0]), k, "config" if k_cfg is not None else "loss", int(st[0]), int(st[-1]), ev)
+    first = int(st[1]) if first_above else int(st[0])
+    return NotLearning(b, float(v[0]), k, "config" if k_cfg is not None else "loss", first, int(st[-1]), ev)
 
 
 # A held-out accuracy is the share of a fixed set whose predicted class is right: identical to every printed digit at
@@ -1101,6 +1120,21 @@ def ruled_out(run: Run) -> dict[str, str]:
         for cause in ("frozen_params", "vanishing_gradients", "data_pipeline_bug", "lr_too_low"):
             out.setdefault(cause, why)
     nl = never_learned(run)
+    if nl is not None:
+        # a first logged loss that blew up far above any fresh classifier's and fell back (detect_first_loss_blowup,
+        # imported here: epoch_curves imports this module): the weights took steps large enough to throw the output
+        # off its scale, which weights that do not move (frozen, a step too small) or a gradient that vanishes before
+        # it reaches them never give; what sits at chance after it is what those steps left (docs/diagnose.md, "Dead
+        # units that died during the run")
+        from traindoc.evidence.detectors.epoch_curves import detect_first_loss_blowup
+
+        blow = detect_first_loss_blowup(run)
+        if blow:
+            why = (f"the first logged loss, {fmt(blow[0].numbers['first_loss'])}, blew up and fell back "
+                   f"{blow[0].numbers['fall']:.3g}x: the weights took large steps, which frozen weights, a step too "
+                   "small or a vanishing gradient never give")
+            for cause in ("frozen_params", "lr_too_low", "vanishing_gradients"):
+                out.setdefault(cause, why)
     if nl is not None and nl.constant and "dead_units" not in out:
         # the same output for every input: frozen random weights still leave an output that follows the input (a
         # random network maps different inputs to different logits); units that no longer pass any signal give

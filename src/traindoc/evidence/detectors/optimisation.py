@@ -19,6 +19,7 @@ from traindoc.evidence.context import (
     cite_series,
     config_number,
     configured_lrs,
+    continued_from,
     divergence,
     family_name,
     fine_tune,
@@ -288,6 +289,8 @@ def _instability_evidence(run: Run) -> tuple[list[str], int | None, float, dict]
 # minibatch noise moves a loss 10x (context.BLOW_UP), and overfitting raises the held-out loss while the training
 # loss falls. The textbook first reading is a step size past the stable range (Goodfellow et al. 2016, §11.4.1).
 SHORT_CLIMB_ROWS = (3, 7)
+# The row counts `progress` leaves unread (it needs 8 points): 3-7 rows, the short epoch histories.
+SHORT_ROWS = (3, 8)
 
 
 def _short_climb(run: Run) -> tuple[str, int] | None:
@@ -490,6 +493,17 @@ def detect_lr_too_high(run: Run) -> list[Finding]:
             sev = max(sev, 0.6)
             first = int(st_l[j]) if first is None else min(first, int(st_l[j]))
     moved_little = above and not sym and prog is not None and prog < 0.1
+    # A history too short for `progress` (3-7 rows, each an epoch's mean: no minibatch noise to see through) is asked
+    # the stricter question instead, as the short lr_too_low rule is: did its last row end at or above its first? A
+    # model that learns anything at its LR lowers its epoch mean from the first epoch to the last; one whose last
+    # epoch is no better than its first made no progress over the whole run (realworld
+    # g1s33-ayush-dl-keras-adam-lr0.1-dying-relu-acc-falls: Adam at 0.1, 1.47 -> 1.36 -> 1.57, accuracy 0.51 -> 0.35).
+    short_stuck = (above and not sym and prog is None and loss_s is not None and SHORT_ROWS[0] <= lv.size
+                   < SHORT_ROWS[1] and lv.size == len(loss_s.values) and lv[0] > 0 and float(lv[-1]) >= float(lv[0])
+                   and not mid_run(run, loss_s) and continued_from(run) is None)
+    moved_little = moved_little or short_stuck
+    if short_stuck:
+        prog = float((lv[0] - lv[-1]) / lv[0])
     improving = _task_improving(run) if moved_little else None
     if improving is not None:
         assumed.insert(0, f"the loss moved little, but {improving}: the run is learning, not stuck")
