@@ -3223,6 +3223,8 @@ FORMATS: list[Format] = [
                                                   "parse_torch7_stochastic_gradient")),
     Format("mxnet_r", _own_module("_mxnet_r_console", "parse_mxnet_r")),
     Format("mlpack_rl", _own_module("_mlpack_rl_print", "parse_mlpack_rl")),
+    Format("rl_games", _own_module("_rl_games_console", "parse_rl_games")),
+    Format("fastshap", _own_module("_fastshap_print", "parse_fastshap")),
     Format("gluonts_trainer", _own_module("_gluonts_trainer", "parse_gluonts_trainer")),
     Format("epoch_of_took", _own_module("_epoch_of_took_block", "parse_epoch_of_took")),
     Format("pandas_frame", _own_module("_pandas_frame_print", "parse_pandas_frame")),
