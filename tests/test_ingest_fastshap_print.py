@@ -64,3 +64,10 @@ def test_plain_val_loss_prints_stay_with_the_generic_rules(tmp_path):
     text = "".join(f"Train loss = {1 / e:.4f}\nVal loss = {1.2 / e:.4f}\n" for e in range(1, 6))
     run = load_run([write_run_dir(tmp_path, text)])
     assert len(points(run, "eval_loss")) == 5 and len(points(run, "loss")) == 5
+
+
+def test_second_training_in_the_same_file_is_not_read(tmp_path):
+    # the explainer's print after the surrogate's: the epoch goes back, the first training is kept
+    text = EXCERPT + "----- Epoch = 1 -----\nVal loss = 9.000000\n\n"
+    run = load_run([write_run_dir(tmp_path, text)])
+    assert points(run, "eval_loss", 6)[0] == (1, 5.20866) and len(points(run, "eval_loss")) == 4

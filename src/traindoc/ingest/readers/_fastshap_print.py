@@ -16,19 +16,20 @@ label_leakage 0.68 on a healthy run. Here the banner's epoch is the step and `Va
 echo and the early-stop line are claimed (Record.claimed) so that no other family reads them.
 
 Guards: a `Val loss` line is read only after a banner and once per banner (one value per epoch); the echo is
-claimed only after a banner too.
+claimed only after a banner too; an epoch that goes back (the surrogate's training and the explainer's printed into
+one file) ends the reading, as other loops' readers keep the first run.
 """
 
 from __future__ import annotations
 
 import re
 
-from traindoc.ingest.readers.textlog_formats import NUM, Record, State, parse_number
+from traindoc.ingest.readers.textlog_formats import NUM, Record, State, epoch_banner, parse_number
 
 _BANNER = re.compile(r"^-{3,}\s*Epoch\s*=\s*(\d+)\s*-{3,}$")
 _VAL = re.compile(rf"^Val loss\s*=\s*({NUM})$")
-_ECHO = re.compile(rf"^New best epoch, loss\s*=\s*{NUM}$")
-_STOP = re.compile(r"^Stopping early at epoch\s*=\s*\d+$")
+# the "new best" echo of the validation loss and the early-stop notice: this family's, no point
+_OWN = re.compile(rf"^(?:New best epoch, loss\s*=\s*{NUM}|Stopping early at epoch\s*=\s*\d+)$")
 
 
 def parse_fastshap(line: str, st: State) -> Record | None:
@@ -36,13 +37,11 @@ def parse_fastshap(line: str, st: State) -> Record | None:
     text = line.strip()
     if not text or text[0] not in "-VNS":
         return None  # every line above opens with "---", "Val", "New" or "Stopping"
-    banner = _BANNER.match(text)
-    if banner is not None:
-        st.extra["fastshap_epoch"] = int(banner.group(1))
+    if epoch_banner(text, _BANNER, st.extra, "fastshap_epoch"):
         st.extra["fastshap_read"] = False
         return Record(None, {}, claimed=True)
     epoch = st.extra.get("fastshap_epoch")
-    if not isinstance(epoch, int):
+    if not isinstance(epoch, int) or st.extra.get("fastshap_epoch_done"):
         return None
     val = _VAL.match(text)
     if val is not None:
@@ -52,6 +51,6 @@ def parse_fastshap(line: str, st: State) -> Record | None:
         st.extra["fastshap_read"] = True
         st.epoch = epoch
         return Record(epoch, {"eval_loss": value}, epoch=epoch, from_epoch=True)
-    if _ECHO.match(text) or _STOP.match(text):
+    if _OWN.match(text):
         return Record(None, {}, claimed=True)
     return None

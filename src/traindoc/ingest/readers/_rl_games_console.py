@@ -33,7 +33,7 @@ from __future__ import annotations
 
 import re
 
-from traindoc.ingest.readers.textlog_formats import NUM, Record, State, parse_number
+from traindoc.ingest.readers.textlog_formats import NUM, Record, State, counter_restarted, parse_number
 
 _FPS = re.compile(rf"^fps step:\s*{NUM}(?:\s+fps step and policy inference:\s*{NUM})?\s+fps total:\s*{NUM}"
                   r"(?:\s+epoch:\s*(\d+)\s*/\s*(\d+)(?:\s+frames:\s*\d+)?)?$")
@@ -44,12 +44,9 @@ _CHECKPOINT = re.compile(rf"^=> saving checkpoint '[^']*_ep_(\d+)_rew__?({NUM})_
 def _point(epoch: int, raw: str, st: State) -> Record | None:
     """The epoch's mean reward, unless this epoch already has one or the epoch went back."""
     value = parse_number(raw)
-    last = st.extra.get("rl_games_last")
-    if value is None or st.extra.get("rl_games_done") or (isinstance(last, int) and epoch <= last):
-        if isinstance(last, int) and epoch < last:
-            st.extra["rl_games_done"] = True
+    last = st.extra.get("rl_games_read")
+    if value is None or counter_restarted(st.extra, "rl_games_read", epoch) or epoch == last:
         return None
-    st.extra["rl_games_last"] = epoch
     st.epoch = epoch
     return Record(epoch, {"mean_reward": value}, epoch=epoch, from_epoch=True)
 
