@@ -3225,6 +3225,7 @@ FORMATS: list[Format] = [
     Format("mlpack_rl", _own_module("_mlpack_rl_print", "parse_mlpack_rl")),
     Format("rl_games", _own_module("_rl_games_console", "parse_rl_games")),
     Format("fastshap", _own_module("_fastshap_print", "parse_fastshap")),
+    Format("tune_status", _own_module("_tune_status_table", "parse_tune_status")),
     Format("gluonts_trainer", _own_module("_gluonts_trainer", "parse_gluonts_trainer")),
     Format("epoch_of_took", _own_module("_epoch_of_took_block", "parse_epoch_of_took")),
     Format("pandas_frame", _own_module("_pandas_frame_print", "parse_pandas_frame")),
