@@ -20,6 +20,7 @@ import pytest
 from traindoc.ingest import names
 from traindoc.ingest.readers import (
     _command_line,
+    _config_line,
     _dl4j,
     _julia_symbol_tuple,
     _kotlindl_console,
@@ -99,6 +100,21 @@ CASES = {
     "possessive_spaces": (lambda n: "a's" + " " * n + "x", lambda s: tf._POSSESSIVE.sub("", s), 2000),
     "possessive_letters": (lambda n: "a" * n + "'s x", lambda s: tf._POSSESSIVE.sub("", s), 2000),
     "code_sum_spaces": (lambda n: "1 =" + " " * n + "x", lambda s: tf._CODE.search(s), 2000),
+    # a change announced verb first ("reducing learning rate of group 0 from 0.1 to 0.01") over runs of verbs, of
+    # words and of spaces; a " - " list of values; a clock word or a rate per second in a long key
+    "changed_to_verbs": (lambda n: "reducing " * n + "x", lambda s: tf._CHANGED_TO.sub("", s), 2000),
+    "changed_to_words": (lambda n: "setting a " * n + "of group 1 from 2 x", lambda s: tf._CHANGED_TO.sub("", s), 2000),
+    "changed_to_spaces": (lambda n: "reducing a" + " " * n + "to x", lambda s: tf._CHANGED_TO.sub("", s), 2000),
+    "dash_list_spaces": (lambda n: " " * n + "- 1x", lambda s: tf._DASH_LIST.match(s), 2000),
+    "dash_list_digits": (lambda n: " - " + "1" * n + "x", lambda s: tf._DASH_LIST.match(s), 2000),
+    "generic_dash_lists": (lambda n: "a: 1 - 2 " * n + "x", lambda s: tf.parse_generic(s, State()), 200),
+    "per_second": (lambda n: "per" * n + "/x", lambda s: tf._PER_SECOND.search(s), 2000),
+    "time_unit_spaces": (lambda n: "1" + " " * n + "x", lambda s: tf._TIME_UNIT.match(s, 1), 2000),
+    # an announced settings list ("Using SVI with steps: 501, ... and particles: 100."): long heads, items, values
+    "with_list_head": (lambda n: "using " + "a " * n + "x", _config_line._with_list_pairs, 2000),
+    "with_list_items": (lambda n: "using a with " + "a: 1, " * n + "x", _config_line._with_list_pairs, 2000),
+    "with_list_value": (lambda n: "using a with a: " + "1" * n + " x", _config_line._with_list_pairs, 2000),
+    "with_list_item_letters": (lambda n: "a" * n + ": x", lambda s: _config_line._WITH_LIST_ITEM.search(s), 2000),
     "generic_sentences": (lambda n: "a's b from 1 to 2 on 3 c. " * n + ": x", lambda s: tf.parse_generic(s, State()),
                           200),
     "julia_tuple": (lambda n: "(:epoch, 1, :loss, 1" + " " * n + "x", lambda s: _julia_symbol_tuple._TUPLE.match(s),

@@ -11,6 +11,8 @@ import pytest
 
 from textlog_support import read, read_text
 from traindoc.ingest.model import Run
+from traindoc.ingest.names import canonical_metric
+from traindoc.ingest.readers.textlog_formats import State, parse_generic
 
 REALWORLD = Path(__file__).parent / "corpus" / "realworld"
 W2V2 = REALWORLD / "g1-w2v2-vietnamese-hydra-finetune-102ep" / "run" / "hydra_train_finetune.log"
@@ -238,3 +240,143 @@ def test_words_three_spaces_apart_stay_separate_columns(tmp_path):
     # an aligned line's fields are three or more spaces apart: "model   loss 0.5" names the loss, not "model loss"
     run = read_text(tmp_path, "step 10 model   loss 0.52\nstep 20 model   loss 0.48\n")
     assert points(run, "loss") == {10: 0.52, 20: 0.48}
+
+
+# --- a change announced verb first: "reducing learning rate from 0.1 to 0.01" --------------------------------------
+KERAS_SSD = REALWORLD / "keras-ssd-nan-epoch1" / "run" / "train.log"
+SKLEARN_S18 = Path(__file__).parent / "corpus" / "reallib" / "sklearn-healthy-s18" / "run" / "train.log"
+DS_CHAT_RM = REALWORLD / "g20-deepspeed-chat-step2-reward-opt350m-1ep-reference-log" / "run" / \
+    "opt-350m_globalBatchSize-64.log"
+
+
+def test_a_scheduler_announcement_is_the_quantity_at_its_new_value(tmp_path):
+    # Keras' LearningRateScheduler "Epoch 00001: LearningRateScheduler setting learning rate to 0.001." and
+    # scikit-learn's MLP "... Setting learning rate to 0.010674": the LR, named without the verb
+    run = read_text(tmp_path, lines_of(KERAS_SSD, 3))
+    assert points(run, "lr") == {1: 0.001} and run.series("lr").raw_name == "learning rate"
+    rec = parse_generic(lines_of(SKLEARN_S18, 25).strip(), State())
+    assert rec is not None and rec.metrics.get("learning rate") == 0.010674
+    assert not any(k.lower().startswith("setting") for k in rec.metrics)
+    # DeepSpeed's scaler line through the fallback: the verb and the old value go, "dynamic loss scale" is the scale
+    rec = parse_generic(lines_of(DS_CHAT_RM, 8).strip(), State())
+    assert rec is not None and rec.metrics == {"dynamic loss scale": 32768.0}
+    # the brief's spellings: "from A to B" gives B; PyTorch's ReduceLROnPlateau names a parameter group, the first
+    # one is the LR itself, another a per-group LR
+    run = read_text(tmp_path, "Epoch 1: loss 0.9\nEpoch 2: loss 0.8\nreducing learning rate from 0.1 to 0.01\n"
+                              "Epoch 3: loss 0.7\nEpoch 00012: reducing learning rate of group 0 to 1.0000e-04.\n"
+                              "Epoch 00013: reducing learning rate of group 1 to 1.0000e-05.\nEpoch 13: loss 0.6\n")
+    assert points(run, "lr") == {2: 0.01, 12: 1e-4}
+    assert points(run, "lr/group_1") == {13: 1e-5}
+    assert not any("reducing" in name.lower() for name in run.metrics)
+
+
+def test_a_verb_without_a_new_value_gives_no_series(tmp_path):
+    # silent: a change told without "to <value>" (a factor) is no value; a verb not in the list stays
+    run = read_text(tmp_path, "step 1 loss 0.9\nreducing learning rate by a factor of 10\nstep 2 loss 0.8\n")
+    assert sorted(run.metrics) == ["loss"]
+    rec = parse_generic("Saving checkpoint to 3 files, loss 0.5", State())
+    assert rec is not None and rec.metrics.get("loss") == 0.5 and "checkpoint" not in rec.metrics
+
+
+# --- a loss scaler's scale under another spelling ------------------------------------------------------------------
+INSIGHTFACE = REALWORLD / "insightface-1430-arcface-torch-r100-maintainer-steps" / "run" / "train.log"
+
+
+def test_loss_scaler_spellings_are_the_loss_scale():
+    # "Training: 2021-03-16 00:16:03,415-Speed 3262.77 samples/sec   Loss 34.2626   Epoch: 0   Global Step: 1250
+    # Fp16 Grad Scale: 16384   Required: 31 hours" (arcface_torch): the GradScaler's scale, what the fp16 rules read
+    run = read(INSIGHTFACE)
+    scale = points(run, "loss_scale")
+    assert scale[1250] == 16384 and len(scale) == 8 and "Fp16 Grad Scale" not in run.metrics
+    for raw in ("dynamic loss scale", "Fp16 Grad Scale", "loss scale", "loss_scale", "grad scale", "scaler scale",
+                "cur_loss_scale", "amp_scale", "train/loss_scale"):
+        assert canonical_metric(raw) == "loss_scale", raw
+
+
+def test_other_scales_are_no_loss_scale():
+    # silent: orbit's "scale = 0.10131" (a fitted model's scale parameter), a kernel's lengthscale, a scaled loss
+    for raw in ("scale", "lengthscale", "scale_loss", "loss_scaled", "lr_scale", "grad_scale_factor"):
+        assert canonical_metric(raw) != "loss_scale", raw
+
+
+# --- a duration or a rate of the machine ---------------------------------------------------------------------------
+
+
+def test_durations_and_rates_on_a_metric_line_are_no_series(tmp_path):
+    # the same arcface_torch lines: "Speed 3262.77 samples/sec" is the machine's rate; the loss still reads
+    run = read(INSIGHTFACE)
+    assert run.series("Speed") is None and points(run, "loss")[1250] == 34.2626
+    run = read_text(tmp_path, "Epoch 3: loss 0.5 time: 519s\nstep 10 loss 0.4 elapsed 12.3s\n"
+                              "iter 11 loss 0.3 eta 0:01:02\nstep 12 loss 0.2 samples/sec 3262.1\n"
+                              "step 13, loss 0.1, speed: 1.2 it/s, time 0.25, data_time 0.01\n"
+                              "step 14 loss 0.05 examples_per_second 33.1 batch time 0.3\n")
+    assert sorted(run.metrics) == ["loss"] and len(run.series("loss")) == 6
+
+
+def test_tokens_per_second_and_time_words_inside_a_name_stay(tmp_path):
+    # silent: the throughput the project names (build-nanogpt's "tok/sec", names.py) stays, and so do a "timestep"
+    # and an "acc" whose words only contain the letters of a clock word
+    run = read_text(tmp_path, "step 10 | loss: 6.1 | tok/sec: 5198.52 | timestep 3\n"
+                              "step 20 | loss: 5.9 | tok/sec: 5201.10 | timestep 4\n")
+    assert points(run, "tokens_per_s") == {10: 5198.52, 20: 5201.10}
+    assert points(run, "timestep") == {10: 3.0, 20: 4.0}
+
+
+# --- a cross-validation summary and a list of values after one name ------------------------------------------------
+NFL_CLS = REALWORLD / "theoviel-nfl-resnet18-cls-5fold-auc" / "run" / "logs.txt"
+NFL_DET = REALWORLD / "theoviel-nfl-effdet-d4-scores-15ep" / "run" / "logs.txt"
+
+
+def test_a_cv_summary_and_a_dash_list_are_no_series(tmp_path):
+    # "  -> CV auc : 0.8880" after the last fold: the folds' pooled score, no point of fold 5's epochs
+    run = read(NFL_CLS)
+    assert run.series("CV auc") is None and len(points(run, "auc")) == 20
+    run = read_text(tmp_path, lines_of(NFL_CLS, 170, 177))
+    assert sorted(run.metrics) == ["auc", "eval_loss", "loss", "lr"]
+    # "scores : 0.8289 - 0.6422 - 0.2067": three scores under one name; which one "scores" is, the log does not say
+    run = read(NFL_DET)
+    assert run.series("scores") is None and points(run, "loss")[1] == 16.902 and len(points(run, "loss")) == 15
+
+
+def test_per_round_cv_and_dash_separated_pairs_still_read(tmp_path):
+    # silent: LightGBM's per-round "cv_agg's auc" is a series of rounds, and Keras's " - " between pairs separates
+    # names, it makes no list
+    run = read_text(tmp_path, "[10]\tcv_agg's auc: 0.8 + 0.01\n[20]\tcv_agg's auc: 0.82 + 0.01\n", name="cv.log")
+    assert len(run.metrics) == 1 and list(next(iter(run.metrics.values())).values) == [0.8, 0.82]
+    rec = parse_generic("Epoch 3 - loss: 0.5 - acc: 0.9 - val_loss: 0.6", State())
+    assert rec is not None and rec.metrics == {"loss": 0.5, "acc": 0.9, "val_loss": 0.6}
+
+
+# --- a settings sentence ("Using SVI (Pyro) with steps: 501, ..., learning rate: 0.2 ...") ------------------------
+ORBIT = REALWORLD / "orbit-ktr-simulation-svi-fit" / "run" / "fit_stderr.log"
+
+
+def test_an_announced_settings_list_is_configuration(tmp_path):
+    run = read_text(tmp_path, lines_of(ORBIT, 2, 5, 7))
+    assert sorted(run.metrics) == ["loss", "scale"]
+    assert {k: run.config[k].value for k in ("steps", "samples", "learning_rate", "learning_rate_total_decay",
+                                             "particles")} == {"steps": 501, "samples": 1000, "learning_rate": 0.2,
+                                                               "learning_rate_total_decay": 0.05, "particles": 100}
+
+
+def test_a_sentence_that_is_no_settings_list_is_no_configuration(tmp_path):
+    # silent: the Kaggle log's "Using 158 out of 1210 batches ..." and orbit's "Optimizing (CmdStanPy) with algorithm:
+    # LBFGS." hold no list of settings; a line with a loss is a metric line, not an announcement
+    run = read_text(tmp_path, lines_of(NFL_CLS, 9) + lines_of(ORBIT, 1)
+                    + "Training with lr: 0.1, loss: 0.52\nTraining with lr: 0.1, loss: 0.48\n")
+    assert not run.config
+    assert list(points(run, "loss").values()) == [0.52, 0.48]
+
+
+# --- bare number columns (pytorch_classification#9) ----------------------------------------------------------------
+LABEL_SMOOTHING = REALWORLD / "pytorch-classification-9-label-smoothing-loss-floor-0.6" / "run" / "train.log"
+
+
+def test_bare_number_columns_are_left_unnamed():
+    # "0.6104838848114014 0.13801012933254242": the owner says left is the label-smoothed loss, right the plain
+    # cross-entropy on the same batch. Named by shape, both are losses in [0, 1] that neither rise nor fall much:
+    # the rules (rises -> accuracy, falls -> loss) would name the plain CE "loss" and the optimised one nothing, and
+    # a rising loss would be named an accuracy, the symptom read as health. Only the named lines read.
+    run = read(LABEL_SMOOTHING)
+    assert points(run, "loss") == {310: 0.595441, 320: 0.611886}
+    assert sorted(run.metrics) == ["accuracy", "epochiter", "loss", "lr"]

@@ -124,10 +124,25 @@ _ALIASES: dict[str, str] = {
     "throughput_tps": "tokens_per_s",
     "throughput(tps)": "tokens_per_s",
     # numerics and model health
+    # the fp16 loss scaler's current scale, in the spellings trainers print it under: every one is the factor the
+    # loss is multiplied by before backward (Micikevicius et al. 2018 §3.2), whatever the trainer calls it. DeepSpeed
+    # says "dynamic loss scale" ("Reducing dynamic loss scale from 65536 to 32768.0"), insightface's arcface_torch
+    # "Fp16 Grad Scale: 256" (torch.cuda.amp.GradScaler's scale), fairseq and apex "loss scale", a GradScaler
+    # printed by name "scaler scale" / "amp scale"
     "loss_scale": "loss_scale",
     "lossscale": "loss_scale",
     "scaler_scale": "loss_scale",
     "grad_scale": "loss_scale",
+    "dynamic_loss_scale": "loss_scale",
+    "current_loss_scale": "loss_scale",
+    "cur_loss_scale": "loss_scale",
+    "fp16_loss_scale": "loss_scale",
+    "fp16_grad_scale": "loss_scale",
+    "amp_loss_scale": "loss_scale",
+    "amp_grad_scale": "loss_scale",
+    "amp_scale": "loss_scale",
+    "grad_scaler_scale": "loss_scale",
+    "gradscaler_scale": "loss_scale",
     "param_norm": "param_norm",
     "params_norm": "param_norm",
     "parameter_norm": "param_norm",

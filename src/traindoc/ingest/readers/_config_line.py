@@ -79,7 +79,7 @@ def config_pairs(text: str) -> list[tuple[str, str]] | None:
 def _announcement_pairs(text: str) -> list[tuple[str, str]] | None:
     """Pairs of a worded run announcement (`training mlp with adam lr=... batch=...`), see the module docstring."""
     if _PROSE_HEAD.match(text) is None:
-        return None
+        return _with_list_pairs(text)
     first = _KV.search(text)
     if first is None or any(ch.isdigit() for ch in text[: first.start()]):
         return None
@@ -90,6 +90,38 @@ def _announcement_pairs(text: str) -> list[tuple[str, str]] | None:
     named = _WITH_OPTIMISER.search(text, 0, first.start())
     if named is not None and "optimizer" not in keys and "optim" not in keys:
         found.insert(0, ("optimizer", named.group(1).lower()))
+    return found
+
+
+# The same announcement with its settings as a sentence's list, "name: value" items after "with" joined by commas and
+# a last "and": orbit's `Using SVI (Pyro) with steps: 501, samples: 1000, learning rate: 0.2,
+# learning_rate_total_decay: 0.05 and particles: 100.` (realworld orbit-ktr-simulation-svi-fit). Read as metric pairs
+# it gave one-point series "lr", "samples" and "and particles" at a step past the run's last. The whole rest of the
+# line must be that list (a metric line goes on with its step or loss), with the same conditions as above: the words
+# before "with" hold no number and no pair, >= 2 items, one a learning rate or a batch size, none a loss, an accuracy
+# or a counter. A name of words becomes one key ("learning rate" -> learning_rate).
+_WITH_LIST_HEAD = re.compile(r"^(?:using|fitting|training|running|optimi[sz]ing|starting)\b[^:=\d]*?\bwith\s+",
+                             re.IGNORECASE)
+_WITH_LIST_ITEM = re.compile(r"(?<![\w.\-])([A-Za-z_][\w.\-]*(?: [A-Za-z_][\w.\-]*){0,2})\s*:\s*([^\s,;:]+?)\.?"
+                             r"(?:,\s*|\s+and\s+|\s*$)")
+
+
+def _with_list_pairs(text: str) -> list[tuple[str, str]] | None:
+    """Pairs of an announcement's "with name: value, ... and name: value" list, see above."""
+    head = _WITH_LIST_HEAD.match(text)
+    if head is None:
+        return None
+    found: list[tuple[str, str]] = []
+    at = head.end()
+    while at < len(text) and len(found) < MAX_PAIRS:
+        item = _WITH_LIST_ITEM.match(text, at)
+        if item is None:
+            return None
+        found.append(("_".join(item.group(1).lower().split()), item.group(2)))
+        at = item.end()
+    keys = [k for k, _ in found]
+    if len(found) < _MIN_PAIRS or not _HYPER_KEYS.intersection(keys) or any(_METRIC_KEYS.search(k) for k in keys):
+        return None
     return found
 
 

@@ -2462,13 +2462,18 @@ def settings_dict(line: str) -> bool:
 # Durations are the clock, not the training: an ETA ("eta: 31", InsightFace's "Required: 31 hours"), the time left or
 # spent ("time left", "remaining", "elapsed", "time cost: 1194.5" per epoch). Their value follows the wall clock and
 # the run's length, so as a series they would read as a metric that "falls" or "climbs" with no meaning for the
-# model. A key is a duration when one of its words says so; a value is one when a time unit word of minutes or more
-# follows it ("31 hours", "12 min"); seconds are left alone (a per-iteration cost, "batch_cost: 0.32 sec", is the
-# timing every trainer prints), and so is a rate ("3262 samples/sec").
+# model. A key is a duration when one of its words says so; a value is one when a time unit word follows it ("31
+# hours", "12 min", "519s", "0.25 sec"). A time and a rate of the machine are the clock too, in the generic fallback
+# (clock_key): a key with the word "time" ("time: 519s" per epoch, "data_time", "Batch Time"), a speed ("Speed 4802.20
+# samples/sec", "speed: 1.2 it/s", "fps"), a throughput ("samples/sec", "img/s", "examples per second"). They follow
+# the hardware, the data loader and what else shares the machine, not what the model learns; no detector reads one,
+# and every detector that scans all series (a non-finite value, a rise, a plateau) would read a slower epoch as a
+# symptom. The one rate the project names, tokens per second (names.py: "tok/sec" -> tokens_per_s), stays.
 # "dt" is the time one iteration took, as Karpathy's minGPT ("iter_dt 78.12ms; iter 10: ...") and build-nanogpt
 # ("step 10 | loss: 6.1 | ... | dt: 412.3ms") name it: the clock, like the ETA
 _DURATION_WORDS = {"eta", "required", "remaining", "elapsed", "left", "duration", "took", "dt"}  # "Took 88.23 sec"
-_TIME_UNIT = re.compile(r"\s*(?:hours?|hrs?|h|minutes?|mins?|days?)(?![\w/]|\s*[=:])", re.I)
+# (the one- and two-letter units in lower case only, and not before a "-": "Loss:1.06 S-loss:0.96" names a metric)
+_TIME_UNIT = re.compile(r"(?<!\s)\s*(?:(?i:hours?|hrs?|minutes?|mins?|days?|seconds?|secs?)|h|s|ms)(?![\w/-]|\s*[=:])")
 
 
 _KEY_WORD_SEP = re.compile(r"[\s_/.-]+")  # compiled once: duration_key runs for every pair of every line
@@ -2487,6 +2492,19 @@ def duration_key(key: str) -> bool:
     """Whether a printed key names a duration (an ETA, the time left or spent), never a metric."""
     words = set(_KEY_WORD_SEP.split(key.lower()))
     return bool(words & _DURATION_WORDS) or ("time" in words and "cost" in words)
+
+
+_CLOCK_WORDS = {"time", "runtime", "speed", "fps", "throughput", "sec", "secs", "seconds"}
+# a rate per second: "samples/sec", "img/s", "it/s", "examples_per_second", "steps per sec"
+_PER_SECOND = re.compile(r"(?:/|(?<![a-z])per[ _-]?)(?:s|sec|second)(?![a-z])")
+
+
+def clock_key(key: str) -> bool:
+    """Whether a printed key names a time or a rate of the machine (see above), never a metric of the model."""
+    low = key.lower()
+    if not (set(_KEY_WORD_SEP.split(low)) & _CLOCK_WORDS or _PER_SECOND.search(low)):
+        return False
+    return canonical(key) != "tokens_per_s"
 # (an assignment's right side opens with a name, a call, a bracket or a quote; a "(" right after a printed number and
 # its "=" is a labelled sum, "train loss = 0.47162 = (mf)0.47137 + (embed)0.00025" (Microsoft Recommenders' LightGCN
 # epoch line), no code)
@@ -2811,6 +2829,38 @@ _FROM_TO = re.compile(
 
 def _from_to(m: re.Match) -> str:
     return f"{m.group(1)} (best)" if m.group(2) == "improved" else f"{m.group(1)} {m.group(3)}"
+# The same change told with the verb first, as schedulers and scalers announce a new value: "reducing learning rate
+# from 0.1 to 0.01", "Reducing dynamic loss scale from 65536 to 32768.0" (DeepSpeed's fp16 optimizer), PyTorch's
+# ReduceLROnPlateau(verbose=True) "Epoch 00012: reducing learning rate of group 0 to 1.0000e-04.", Keras' "Epoch 5:
+# ReduceLROnPlateau reducing learning rate to 0.0001.", "setting learning rate to 0.001". The verb says what happened
+# to the quantity and is no part of its name: read as pairs the series was "reducing learning rate" (or nothing, when
+# "of group 0" came between). The name is the one to three words after the verb, its value the one after "to" (the
+# new value, from that point on; the old one after "from" is dropped, as _FROM_TO does); a parameter group other
+# than the first is the name's group, "lr/group_1" as a per-group learning rate is named (ingest/names.py).
+# Values printed as a list joined by " - " after one name: "scores : 0.8289 - 0.6422 - 0.2067" (a Kaggle detection
+# solution's per-epoch print of three scores, realworld theoviel-nfl-effdet-d4-scores-15ep). The name covers all of
+# them and which one it means is not for us to choose (as with a printed array, _ONE_ELEMENT): read as a pair, the
+# first became a series "scores". The name is left unread. A " - " before a name ("ETA: 0s - loss: 0.5", Keras) is
+# the separator between pairs, not a list.
+_DASH_LIST = re.compile(rf"(?<![ \t])[ \t]+-[ \t]+{NUM}(?![\w:]|\.\d)")
+# A cross-validation summary: "-> CV auc : 0.8880" (printed after the last fold, realworld
+# theoviel-nfl-resnet18-cls-5fold-auc), "OOF score: 0.91", "CV score: 0.78". It is the mean (or the pooled score) of
+# every fold's held-out predictions, printed once after all folds: no point of the training the log's epochs trace,
+# and as a one-point series at the last epoch it stood beside that fold's own "auc" as another metric. A name that
+# starts with the word "CV" or "OOF" (out-of-fold) is left unread; LightGBM's per-round "cv_agg's auc: 0.8 + 0.01"
+# (one word after the possessive, `cv_agg_auc`) is a series of rounds and stays.
+_FOLD_SUMMARY = {"cv", "oof"}
+_CHANGED_TO = re.compile(
+    r"\b(?:reducing|decreasing|increasing|lowering|raising|setting|updating|changing|adjusting|decaying|dropping"
+    r"|cutting|annealing)[ \t]+([A-Za-z_][\w./@-]{0,40}(?:[ \t][A-Za-z_][\w./@-]{0,40}){0,2}?)"
+    r"(?:[ \t]+of[ \t]+(?:param(?:eter)?[ \t]+)?group[ \t]+(\d{1,6}))?"
+    rf"(?:[ \t]+from[ \t]+{NUM})?[ \t]+to[ \t]*:?[ \t]*({NUM})(?![\w]|\.\d)", re.I)
+
+
+def _changed_to(m: re.Match) -> str:
+    group = m.group(2)
+    name = m.group(1) if group is None or int(group) == 0 else f"{m.group(1)}/group_{int(group)}"
+    return f"; {name}={m.group(3)} "  # "; ": the words before the verb ("Epoch 00012:") join no name
 # A count inside a name phrase: "Avg return in last 50 episodes: 16.5" (mlpack's reinforcement-learning examples),
 # "Accuracy on 100 samples: 0.13" (the Udacity deep learning course notebooks). The count says over how many
 # episodes or samples the figure was taken, it is no value of its own: read as pairs it gave "return in last" = 50
@@ -2872,6 +2922,8 @@ def parse_generic(line: str, st: State) -> Record | None:
     if "_" in line:
         line = _GLUED_COUNTER.sub(r"\1 ", line)
     line = loss_group(line)
+    if "ing " in line or "ING " in line:
+        line = _CHANGED_TO.sub(_changed_to, line)
     if "from" in line:
         line = _FROM_TO.sub(_from_to, line)
     owned: set[str] = set()  # the names a possessive gave: a set's measurement, whatever the metric's name
@@ -2919,6 +2971,7 @@ def parse_generic(line: str, st: State) -> Record | None:
     # a percentage is progress, never a step or epoch counter ("Step: 100%|####| 1827/1827" is a tqdm bar)
     matches = [m for m in _GEN_PAIR.finditer(line)
                if not _TIME_UNIT.match(line, m.end())  # "Required: 31 hours": a duration, not a value
+               and m.group(0)[m.end(2) - m.start(0):] not in ("s", "ms")  # "time: 519s", "12.3ms"
                and not _clock_t(m)]
     # "valid: 100%|####| 101/101 [...]": a bar's percentage is the progress of the phase it names, no metric; a
     # held-out phase's name marks the bar's postfix metrics as held out
@@ -2929,6 +2982,7 @@ def parse_generic(line: str, st: State) -> Record | None:
             bar_phase = bar_phase or _HELD_OUT_PREFIX.get(" ".join(m.group(1).split()).lower(), "")
         matches = [m for m in matches if m not in bars]
     found = [(" ".join(m.group(1).split()), m.group(2), m.group(0).endswith("%"), m.start()) for m in matches]
+    listed = {m.start() for m in matches if _DASH_LIST.match(line, m.end())} if " - " in line else set()
     if not found:
         return None
     phases = _phase_prefixes(line) if _may_mark_phase(line) else []
@@ -3001,10 +3055,15 @@ def parse_generic(line: str, st: State) -> Record | None:
             if v is not None and math.isfinite(v) and epoch is None:
                 epoch = int(v)
             continue
-        if low in _GEN_NOT_METRIC or duration_key(low) or _SOURCE_FILE.search(low) or _SETTING_COUNT.match(low):
+        if (low in _GEN_NOT_METRIC or duration_key(low) or clock_key(low) or _SOURCE_FILE.search(low)
+                or _SETTING_COUNT.match(low)):
             continue
         if words[-1] in ("in", "took"):
             continue  # "batch done in 5.037s.", "at epoch 0.90 in 265s.": how long something took, not a metric
+        if at in listed:
+            continue  # "scores : 0.8289 - 0.6422 - 0.2067": the first of a list of values, no value of its own
+        if words[0] in _FOLD_SUMMARY:
+            continue  # "-> CV auc : 0.8880": the mean over every fold's held-out set, no point of this training
         v = parse_number(raw_val)
         if v is None:
             continue
