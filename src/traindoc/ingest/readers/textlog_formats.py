@@ -243,8 +243,10 @@ def normalise(raw: str) -> Line:
 # 860  | total loss: 0.29368"; an issue's "> Epoch 1/10"): when most non-empty lines of a file's head open with the
 # same marker, it is stripped from every line of that file. A file only some of whose lines are comments (echoed
 # source code, a script) keeps them as they are. "#>" is the output comment of R's reprex and of knitr documents that
-# set it (README.Rmd files knit their code's output as "#> Epoch 1, Loss G: 1.1087, ...").
-_COMMENT_MARKER = re.compile(r"^\s*(#>|#|//|>)(?=\s|$)")
+# set it (README.Rmd files knit their code's output as "#> Epoch 1, Loss G: 1.1087, ..."); "##" is knitr's default
+# output comment, the one R Markdown pages and the docs built from them carry ("    ## [1] Train-rmse=16.063282524034",
+# tests/corpus/realworld/mxnet-r-tutorial-linear-regression-boston-50-rounds): left on, every line read as a comment.
+_COMMENT_MARKER = re.compile(r"^\s*(#>|##|#|//|>)(?=\s|$)")
 COMMENTED_SHARE = 0.8  # share of the head's non-empty lines that must carry the marker
 COMMENTED_MIN_LINES = 3
 
@@ -2377,6 +2379,12 @@ _BRACKET_STEP = re.compile(r"^\[(\d+)\]\s")
 # pipe, so a table row of numbers is not taken for it.
 _NUMBER_SIGN = re.compile(r"\b(epoch|step|iter|iteration|episode)\s*#\s*(\d+)\b", re.I)
 _LEAD_COUNTER = re.compile(r"^(\d{1,12})\s+\|\s+(?=[A-Za-z_][\w/.]*\s*[:=]?\s*[-+]?\d)")
+# A progress bar's count before its bar, "  230/10000 [=>............] - ETA: 12s - loss: 7.4283 - acc: 0.5391" (Keras'
+# Progbar and the ports that draw it, tests/corpus/realworld/g25-geeksmental-dsse-relu-output-bce-acc-0.5): the
+# position within the epoch an "Epoch 2/10" line of its own announced, read as "epoch 2 batch 230/10000". Without
+# it each bar line had no step and the epoch's lines fell on one point (the last kept). Only under such an epoch line:
+# a count that restarts every epoch is no step of its own.
+_BAR_COUNT = re.compile(r"^[ \t]*(\d{1,12})/(\d{1,12})[ \t]+\[[=>.]{1,200}\]")
 
 
 # MosaicML Composer's console logger (llm-foundry): a header "[batch=12/500]:" (after "[epoch=1]" in some versions)
@@ -2504,8 +2512,9 @@ _STEP_PHRASE = re.compile(
 _IS_PHRASE = re.compile(
     r"\b(?:(train|training|valid|validation|val|eval|evaluation|test|testing|dev)\s+)?([A-Za-z][\w-]*)"
     rf"(?:\s+on\s+(?:the\s+)?(\w+)(?:\s+(?:batch|set|data|dataset|split|examples))?)?"
-    # "is 0.23", and "is : 0.677" / "is: 0.5" (caffe2 example scripts: "Overall validation accuracy is : 0.677")
-    rf"\s+(?:is|was|equals)(?:\s*:)?\s+({NUM})\.?(?=[\s,;]|$)", re.I)
+    # "is 0.23", and "is : 0.677" / "is: 0.5" (caffe2 example scripts: "Overall validation accuracy is : 0.677"), "is
+    # ==> -1020.8" (an arrow after the verb: keras-io's DDPG example, "Episode * 0 * Avg Reward is ==> -1020.82")
+    rf"\s+(?:is|was|equals)(?:\s*(?::|={{1,3}}>|-{{1,3}}>))?\s+({NUM})\.?(?=[\s,;]|$)", re.I)
 # "<metric> of/for <whom> [is] : <value>": "The accuracy for the model is : 0.156", "The loss of the training :
 # 2.43" (caffe2 example scripts, one metric per line under an "Iteration : N" line). Only when what is measured is the
 # model, the network or a split (never "accuracy for class cat: 0.8", a per-class figure that would join the overall
@@ -2809,6 +2818,32 @@ def _possessive(m: re.Match) -> str:
     return metric if word in _TRAIN_WORDS or word == "learn" else f"{_HELD_OUT_PREFIX[word]}{metric}"
 
 
+# A data set's metric joined to the set's name by a hyphen, "<set>-<metric>": "[500]\teval-logloss:0.41906\ttrain-logloss:
+# 0.160439" (XGBoost's evaluation lines, tests/corpus/realworld/g34-xgboost-2777-eval-logloss-rises-to-0.91), "[1]
+# Train-rmse=16.06" (MXNet's R package), "validation_0-rmse" (the sklearn wrapper's eval_set). The set is a split word
+# (with a set number), the metric any name: named as the boosting libraries' readers name them (_gbdt_names: the
+# training set's loss-type metric, rmse or logloss, is the `loss`, a held-out set's the `val_loss`; any other metric
+# keeps its name, with "val_" on a held-out set). As printed, "eval-logloss" was a name no rule knew, so a rising
+# held-out loss read as nothing. Only a metric a metric word or the boosters' metric list names (the ranking metrics
+# ndcg, map, pre, auc, and error rates): "train-images-idx3-ubyte: 60000" is a file and its size.
+_SET_HYPHEN = re.compile(rf"({_PHASE_WORDS}|learn)(?:_?\d{{1,3}})?-([A-Za-z][\w@.-]{{0,60}})", re.I)
+_BOOSTER_METRIC = re.compile(r"(?:ndcg|map|pre|aucpr|m?error|mlogloss|poisson-nloglik|gamma-deviance)(?:@[\w.-]+)?",
+                             re.I)
+
+
+def _set_hyphen(key: str, metrics: dict[str, float]) -> str | None:
+    """The name of a "<set>-<metric>" key (above), or None for any other key."""
+    m = _SET_HYPHEN.fullmatch(key)
+    if m is None:
+        return None
+    from traindoc.ingest.readers._gbdt_names import name_metric  # imports this module: not at load time
+
+    name = name_metric(m.group(1), m.group(2), metrics)
+    if name in ("loss", "val_loss") or _METRICY.search(m.group(2)) or _BOOSTER_METRIC.fullmatch(m.group(2)):
+        return name
+    return None
+
+
 # The losses of a GAN's two networks named by their letter, "D_A: 0.267 G_A: 0.371 ... D_B: 0.552" (CycleGAN),
 # "G_GAN: 0.8 G_L1: 20.1 D_real: 0.5 D_fake: 0.6" (pix2pix): D the discriminator's, G the generator's. Case
 # matters (a capital D or G, then "_" and a capital or one of the words a GAN's losses are named by), so that a
@@ -2869,6 +2904,8 @@ def parse_generic(line: str, st: State) -> Record | None:
         # counter: the quickstart's "Epoch[3] Loss: 0.52", printed every few iterations, names its epoch alone, and
         # the line order keeps its points apart
         line = _BRACKETED_COUNTER.sub(r"\1: \2 ", line)
+    if "header_epoch" in st.extra and "/" in line and (bar := _BAR_COUNT.match(line)) is not None:
+        line = f"epoch {st.extra['header_epoch']} batch {bar.group(1)}/{bar.group(2)} {line[bar.end():]}"
     lead = _LEAD_COUNTER.match(line)
     if lead:  # "120 | loss 4.84 | lr 3e-4 | 13671.82ms": a loop's own step column before the first pipe
         line = f"step={lead.group(1)} | {line[lead.end():]}"
@@ -2886,7 +2923,7 @@ def parse_generic(line: str, st: State) -> Record | None:
     if only:  # "step: 100" on its own line: the metric lines that follow belong to it
         st.extra["pending_step"] = int(only.group(2))
         if only.group(1).lower() == "epoch":
-            st.extra["pending_epoch"] = int(only.group(2))
+            st.extra["pending_epoch"] = st.extra["header_epoch"] = int(only.group(2))
         return None
     # a percentage is progress, never a step or epoch counter ("Step: 100%|####| 1827/1827" is a tqdm bar)
     matches = [m for m in _GEN_PAIR.finditer(line)
@@ -2952,6 +2989,9 @@ def parse_generic(line: str, st: State) -> Record | None:
         final = _FINAL_KEY.match(key) if key[:1] in "FfLl" else None
         if final:
             key = final.group(1)
+        if "-" in key and (hyphen := _set_hyphen(key, metrics)) is not None:
+            key = hyphen
+            owned.add(key)  # a set's measurement, whatever the metric's name (as the possessive's)
         low = key.lower()
         words = low.split()
         # "Total steps: 33" (a count of every step so far, printed beside an RL loop's returns) is the counter too
