@@ -2818,14 +2818,14 @@ def _possessive(m: re.Match) -> str:
     return metric if word in _TRAIN_WORDS or word == "learn" else f"{_HELD_OUT_PREFIX[word]}{metric}"
 
 
-# A data set's metric joined to the set's name by a hyphen, "<set>-<metric>": "[500]\teval-logloss:0.41906\ttrain-logloss:
-# 0.160439" (XGBoost's evaluation lines, tests/corpus/realworld/g34-xgboost-2777-eval-logloss-rises-to-0.91), "[1]
-# Train-rmse=16.06" (MXNet's R package), "validation_0-rmse" (the sklearn wrapper's eval_set). The set is a split word
-# (with a set number), the metric any name: named as the boosting libraries' readers name them (_gbdt_names: the
-# training set's loss-type metric, rmse or logloss, is the `loss`, a held-out set's the `val_loss`; any other metric
-# keeps its name, with "val_" on a held-out set). As printed, "eval-logloss" was a name no rule knew, so a rising
-# held-out loss read as nothing. Only a metric a metric word or the boosters' metric list names (the ranking metrics
-# ndcg, map, pre, auc, and error rates): "train-images-idx3-ubyte: 60000" is a file and its size.
+# A data set's metric joined to the set's name by a hyphen, "<set>-<metric>": "[500]\teval-logloss:0.41906\t
+# train-logloss:0.160439" (XGBoost's evaluation lines, tests/corpus/realworld/g34-xgboost-2777-eval-logloss-rises-to-
+# 0.91), "[1] Train-rmse=16.06" (MXNet's R package), "validation_0-rmse" (the sklearn wrapper's eval_set). The set is a
+# split word (with a set number), the metric any name: named as the boosting libraries' readers name them
+# (_gbdt_names: the training set's loss-type metric, rmse or logloss, is the `loss`, a held-out set's the `val_loss`;
+# any other metric keeps its name, with "val_" on a held-out set). As printed, "eval-logloss" was a name no rule knew,
+# so a rising held-out loss read as nothing. Only a metric a metric word or the boosters' metric list names (the
+# ranking metrics ndcg, map, pre, auc, and error rates): "train-images-idx3-ubyte: 60000" is a file and its size.
 _SET_HYPHEN = re.compile(rf"({_PHASE_WORDS}|learn)(?:_?\d{{1,3}})?-([A-Za-z][\w@.-]{{0,60}})", re.I)
 _BOOSTER_METRIC = re.compile(r"(?:ndcg|map|pre|aucpr|m?error|mlogloss|poisson-nloglik|gamma-deviance)(?:@[\w.-]+)?",
                              re.I)
