@@ -335,3 +335,32 @@ def test_a_progress_bars_count_under_an_epoch_line_is_the_step_within_that_epoch
     assert generic("  230/10000 [=>.......] - loss: 7.4283") == [(None, {"loss": 7.4283})]
     rec = generic("Epoch 1/10", "Loaded 230/10000 [files], loss: 0.5")[1]
     assert rec is not None and rec[0] == 1
+
+
+def test_a_record_that_names_its_metric_in_a_field_is_read():
+    # mlperf-v07-alibaba-v100-256-resnet, result_1.txt: ':::MLLOG {"metadata": {"epoch_num": 4, "file":
+    # "common/fit.py", "lineno": 971}, "value": 0.07864, "key": "eval_accuracy", "namespace": "", "time_s":
+    # 1593354446.380, "event_type": "POINT_IN_TIME" }'
+    assert generic(':::MLLOG {"metadata": {"epoch_num": 4, "file": "common/fit.py", "lineno": 971}, "value": 0.07864, '
+                   '"key": "eval_accuracy", "namespace": "", "time_s": 1593354446.380, "event_type": "POINT_IN_TIME" }'
+                   ) == [(4, {"eval_accuracy": 0.07864})]
+    run = read_without("mlperf-v07-alibaba-v100-256-resnet", "mllog", "result_1.txt")
+    assert steps_values(run, "eval_accuracy")[:2] == [(4, 0.0786), (8, 0.2503)]
+    # mlperf-v05-google-tpuv2-8-resnet-mlpv050, result_0.txt: the name before a dict that holds the value
+    assert generic(':::MLPv0.5.0 resnet 1541661299.421723366 (in_memory_eval.py:262) eval_accuracy: {"value": '
+                   '0.060302734375, "epoch": 0}') == [(0, {"eval_accuracy": 0.060302734375})]
+
+
+@pytest.mark.parametrize("line", [
+    # settings recorded once, at no step (the same result file)
+    ':::MLLOG {"metadata": {"file": "common/fit.py", "lineno": 641}, "value": 21.2, "key": '
+    '"lars_opt_base_learning_rate", "namespace": "", "time_s": 1593354214.519, "event_type": "POINT_IN_TIME" }',
+    ':::MLLOG {"namespace": "main", "time_s": 0.0, "key": "global_batch_size", "value": 33280, "metadata": {"lineno": '
+    '1, "file": "x.py", "epoch_num": 0}}',  # no metric word in the name
+    '{"key": "eval_accuracy", "value": null, "metadata": {"epoch_num": 1}}',  # no number
+    '{"key": "eval_accuracy", "value": {"BBOX": 0.05, "SEGM": 0.04}, "metadata": {"epoch_num": 1}}',
+    '{"name": "resnet50", "value": 3, "step": 1}',  # a name no metric word is in
+    "2021-03-16 12:00:01 {'value': 0.5, 'step': 3}",  # a value and no name
+])
+def test_records_with_a_value_field_that_hold_no_metric_stay_unread(line: str):
+    assert generic(line) == [None]

@@ -2844,6 +2844,34 @@ def _set_hyphen(key: str, metrics: dict[str, float]) -> str | None:
     return None
 
 
+# A record that names its metric in one field and holds its number in another: `{"key": "eval_accuracy", "value":
+# 0.07864, "metadata": {"epoch_num": 4, ...}}` (MLPerf's `:::MLLOG` event lines, tests/corpus/realworld/mlperf-v07-
+# alibaba-v100-256-resnet; the same key/value/step fields as a metric history exported from a tracking server), or a
+# name before such a dict, `eval_accuracy: {"value": 0.0603, "epoch": 0}` (MLPerf's v0.5 lines). As printed the pairs
+# were "lineno" and "value", so nothing was read; written as "epoch=4 eval_accuracy=0.07864" (the record's step, epoch
+# or sample count as its counter), the pair scan reads the metric. Only a record with such a counter: a setting is
+# recorded once and at no step ("key": "lars_opt_base_learning_rate", "value": 21.2), and only a number as the value
+# (a dict or a null is none).
+_NAME_FIELD = re.compile(r"""["'](?:key|name|metric|tag)["']\s*:\s*["']([A-Za-z_][\w./@-]{0,80})["']""")
+_VALUE_FIELD = re.compile(rf"""["']value["']\s*:\s*({NUM})(?=\s*[,}}])""")
+_NAME_BEFORE_DICT = re.compile(r"""(?<![\w./@-])([A-Za-z_][\w./@-]{0,80}):[ \t]*\{(?=[^{}]{0,2000}["']value["'])""")
+_COUNTER_FIELD = re.compile(
+    r"""["'](step|global_step|iteration|epoch|epoch_num|samples_count)["']\s*:\s*(\d{1,15})(?:\.0)?(?=\s*[,}])""")
+
+
+def _named_value(line: str) -> str | None:
+    """A named-value record (above) as "<counter>=<n> <name>=<value>", or None for any other line."""
+    value = _VALUE_FIELD.search(line)
+    if value is None:
+        return None
+    name = _NAME_FIELD.search(line) or _NAME_BEFORE_DICT.search(line)
+    counters = _COUNTER_FIELD.findall(line)
+    if name is None or not counters:
+        return None
+    spelled = {"epoch_num": "epoch", "samples_count": "step"}
+    return " ".join(f"{spelled.get(key, key)}={n}" for key, n in counters) + f" {name.group(1)}={value.group(1)}"
+
+
 # The losses of a GAN's two networks named by their letter, "D_A: 0.267 G_A: 0.371 ... D_B: 0.552" (CycleGAN),
 # "G_GAN: 0.8 G_L1: 20.1 D_real: 0.5 D_fake: 0.6" (pix2pix): D the discriminator's, G the generator's. Case
 # matters (a capital D or G, then "_" and a capital or one of the words a GAN's losses are named by), so that a
@@ -2862,6 +2890,8 @@ def parse_generic(line: str, st: State) -> Record | None:
         return None  # W&B's end-of-run summary repeats last values without steps; warnings are events
     if ("best" in line or "Best" in line) and _BEST_AT.search(line):
         return None  # an earlier best repeated (read before the sentence rules turn "at epoch 3" into a step)
+    if "value" in line and "{" in line and (named := _named_value(line)) is not None:
+        line = named
     if "%" in line and "/" in line:
         line = _COUNT_SHARE.sub(_count_share, line)
     if "tensor(" in line:
