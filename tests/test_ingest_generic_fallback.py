@@ -289,8 +289,12 @@ def test_a_set_joined_to_its_metric_by_a_hyphen_is_that_sets_measurement():
     assert steps_values(run, "eval_loss")[:3] == [(500, 0.4191), (1000, 0.4682), (1500, 0.523)]
     assert steps_values(run, "loss")[:2] == [(500, 0.1604), (1000, 0.0933)]
     # another metric keeps its name, under the held-out prefix for a held-out set
-    assert generic("[5]\ttrain-auc:0.96\ttest-auc:0.95\ttest-ndcg@5:0.8") == [
+    assert generic("[5]\ttrain-auc:0.96\teval-auc:0.95\teval-ndcg@5:0.8") == [
         (5, {"auc": 0.96, "val_auc": 0.95, "val_ndcg@5": 0.8})]
+    # g15-grokking-dl-ch8-mnist-1000-relu-mlp-test-err-rises: " I:0 Train-Err:0.722 Train-Acc:0.537 Test-Err:0.601
+    # Test-Acc:0.6488": the test set's error under the test prefix; a name the vocabulary knows stays as printed
+    rec = generic(" I:0 Train-Err:0.722 Train-Acc:0.537 Test-Err:0.601 Test-Acc:0.6488")[0]
+    assert rec is not None and rec[1]["Err"] == 0.722 and rec[1]["test_Err"] == 0.601 and rec[1]["Test-Acc"] == 0.6488
 
 
 @pytest.mark.parametrize("line", [

@@ -2821,11 +2821,12 @@ def _possessive(m: re.Match) -> str:
 # A data set's metric joined to the set's name by a hyphen, "<set>-<metric>": "[500]\teval-logloss:0.41906\t
 # train-logloss:0.160439" (XGBoost's evaluation lines, tests/corpus/realworld/g34-xgboost-2777-eval-logloss-rises-to-
 # 0.91), "[1] Train-rmse=16.06" (MXNet's R package), "validation_0-rmse" (the sklearn wrapper's eval_set). The set is a
-# split word (with a set number), the metric any name: named as the boosting libraries' readers name them
-# (_gbdt_names: the training set's loss-type metric, rmse or logloss, is the `loss`, a held-out set's the `val_loss`;
-# any other metric keeps its name, with "val_" on a held-out set). As printed, "eval-logloss" was a name no rule knew,
-# so a rising held-out loss read as nothing. Only a metric a metric word or the boosters' metric list names (the
-# ranking metrics ndcg, map, pre, auc, and error rates): "train-images-idx3-ubyte: 60000" is a file and its size.
+# split word (with a set number), the metric any name. A loss-type metric is named as the boosting libraries' readers
+# name it (_gbdt_names: rmse or logloss of the training set is the `loss`, of a held-out set the `val_loss`); any other
+# keeps its name with its held-out set's prefix ("Test-Err" is "test_Err", "eval-auc" "val_auc"), or as printed where
+# the shared vocabulary already knows it ("Validation-accuracy" is eval_accuracy). As printed, "eval-logloss" was a
+# name no rule knew, so a rising held-out loss read as nothing. Only a metric a metric word or the boosters' metric
+# list names (the ranking metrics ndcg, map, pre, error rates): "train-images-idx3-ubyte: 60000" is a file and its size.
 _SET_HYPHEN = re.compile(rf"({_PHASE_WORDS}|learn)(?:_?\d{{1,3}})?-([A-Za-z][\w@.-]{{0,60}})", re.I)
 _BOOSTER_METRIC = re.compile(r"(?:ndcg|map|pre|aucpr|m?error|mlogloss|poisson-nloglik|gamma-deviance)(?:@[\w.-]+)?",
                              re.I)
@@ -2838,10 +2839,16 @@ def _set_hyphen(key: str, metrics: dict[str, float]) -> str | None:
         return None
     from traindoc.ingest.readers._gbdt_names import name_metric  # imports this module: not at load time
 
-    name = name_metric(m.group(1), m.group(2), metrics)
-    if name in ("loss", "val_loss") or _METRICY.search(m.group(2)) or _BOOSTER_METRIC.fullmatch(m.group(2)):
+    set_name, metric = m.group(1), m.group(2)
+    name = name_metric(set_name, metric, metrics)
+    if name in ("loss", "val_loss"):
         return name
-    return None
+    if not (_METRICY.search(metric) or _BOOSTER_METRIC.fullmatch(metric)):
+        return None
+    if canonical_metric(key) != key:
+        return key  # a name the vocabulary knows as printed ("Train-accuracy", "Validation-accuracy"): kept for quoting
+    split = set_name.lower()
+    return metric if split in _TRAIN_WORDS or split == "learn" else f"{_HELD_OUT_PREFIX.get(split, 'val_')}{metric}"
 
 
 # A record that names its metric in one field and holds its number in another: `{"key": "eval_accuracy", "value":
