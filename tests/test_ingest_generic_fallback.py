@@ -4,6 +4,7 @@ and lines it must leave alone (a config dump, a hyperparameter table, timestamps
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -229,6 +230,28 @@ def test_a_word_that_ends_a_sentence_is_no_part_of_the_name():
     rec = generic("2022-07-20 11:54:51,376 - INFO: ===> Epoch 132 Complete: Avg. Loss: 0.014821 time: 666.83")[0]
     assert rec is not None and rec[1]["Loss"] == 0.014821 and "Avg. Loss" not in rec[1]
     assert generic("Done. loss: 0.5") == [(None, {"loss": 0.5})]
+
+
+def test_the_little_words_at_a_names_edges_belong_to_the_sentence():
+    # "Epoch 3 with loss of 0.5", "loss 0.3 and acc: 0.5": the loss and the accuracy, not "with loss of" and "and acc"
+    assert generic("Epoch 3 with loss of 0.5") == [(3, {"loss": 0.5})]
+    assert generic("loss 0.3 and acc: 0.5") == [(None, {"loss": 0.3, "acc": 0.5})]
+    # a NaN the sentence reports stays a NaN
+    rec = generic("step 3 got a loss of nan")[0]
+    assert rec is not None and rec[0] == 3 and math.isnan(rec[1]["loss"])
+    rec = generic("loss nan acc: 0.5")[0]
+    assert rec is not None and math.isnan(rec[1]["loss"]) and rec[1]["acc"] == 0.5
+
+
+def test_a_nan_inside_a_longer_name_or_a_class_number_is_no_value():
+    # bigscience-tr11-176b-spike-recovers-healthy (Megatron-DeepSpeed), read without its format: "... | number of
+    # skipped iterations:   0 | number of nan iterations:   0 | ..." gave "number of" = NaN on each healthy line
+    run = read_without("bigscience-tr11-176b-spike-recovers-healthy", "megatron")
+    assert not any(math.isnan(v) for s in run.metrics.values() for v in s.values)
+    assert "number of" not in {s.raw_name for s in run.metrics.values()}
+    # early-stopping-pytorch-mnist-val-below-train-dropout: per-class test lines, the 3 names the class, 97 % is its
+    # accuracy: no "Test Accuracy" series of class numbers 0..9
+    assert generic("Test Accuracy of     3: 97% (986/1008)") == [None]
 
 
 # --- names: a set's possessive, a GAN's D_/G_ losses, a labelled sum ----------------------------------------------

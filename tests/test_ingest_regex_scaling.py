@@ -108,6 +108,7 @@ CASES = {
     "dash_list_spaces": (lambda n: " " * n + "- 1x", lambda s: tf._DASH_LIST.match(s), 2000),
     "dash_list_digits": (lambda n: " - " + "1" * n + "x", lambda s: tf._DASH_LIST.match(s), 2000),
     "generic_dash_lists": (lambda n: "a: 1 - 2 " * n + "x", lambda s: tf.parse_generic(s, State()), 200),
+    "generic_edge_words": (lambda n: "loss of nan " * n + "x", lambda s: tf.parse_generic(s, State()), 200),
     "per_second": (lambda n: "per" * n + "/x", lambda s: tf._PER_SECOND.search(s), 2000),
     "time_unit_spaces": (lambda n: "1" + " " * n + "x", lambda s: tf._TIME_UNIT.match(s, 1), 2000),
     # an announced settings list ("Using SVI with steps: 501, ... and particles: 100."): long heads, items, values

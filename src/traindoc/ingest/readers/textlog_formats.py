@@ -2870,6 +2870,32 @@ def _changed_to(m: re.Match) -> str:
     group = m.group(2)
     name = m.group(1) if group is None or int(group) == 0 else f"{m.group(1)}/group_{int(group)}"
     return f"; {name}={m.group(3)} "  # "; ": the words before the verb ("Epoch 00012:") join no name
+# The little words at a name's edges belong to the sentence, not to the name: "Epoch 3 with loss of 0.5" is the loss,
+# "loss 0.3 and acc: 0.5" the accuracy. A name that ends in one of them before a non-finite word ("number of nan
+# iterations: 0", Megatron's count of skipped NaN steps) has no value there: the "nan" is a word of a longer name, and
+# read as a value it made a NaN series out of a healthy run's "0"; nor before a number a separator follows ("Test
+# Accuracy of 3: 97%", a per-class line: the 3 names the class). A name of only such words is no name.
+_EDGE_WORDS = frozenset({"a", "an", "and", "at", "by", "for", "from", "in", "of", "on", "or", "per", "the", "to",
+                         "with"})
+_SEPARATOR_NEXT = re.compile(r"[ \t]*[:=]")
+_NAME_REST = re.compile(r"[ \t]+[A-Za-z_]\w{0,40}(?:[ \t]+[A-Za-z_]\w{0,40}){0,2}[ \t]*[:=]")
+
+
+def _name_words(m: re.Match, line: str) -> str:
+    """The pair's printed name without the sentence's little words at its edges ("" when it has none, or no value)."""
+    words, value = m.group(1).split(), m.group(2)
+    if words[-1].lower() in _EDGE_WORDS and (
+            _SEPARATOR_NEXT.match(line, m.end())  # "Test Accuracy of 3: 97%": the number names a class, no value
+            or (value[-1].isalpha()  # "number of nan iterations: 0": "nan" is a word of the name the separator
+                and _NAME_REST.match(line, m.end()))):  # closes ("a loss of nan at step 3" stays)
+        return ""
+    while words and words[0].lower() in _EDGE_WORDS:
+        words.pop(0)
+    while words and words[-1].lower() in _EDGE_WORDS:
+        words.pop()
+    return " ".join(words)
+
+
 # A count inside a name phrase: "Avg return in last 50 episodes: 16.5" (mlpack's reinforcement-learning examples),
 # "Accuracy on 100 samples: 0.13" (the Udacity deep learning course notebooks). The count says over how many
 # episodes or samples the figure was taken, it is no value of its own: read as pairs it gave "return in last" = 50
@@ -3055,7 +3081,8 @@ def parse_generic(line: str, st: State) -> Record | None:
         for m in bars:
             bar_phase = bar_phase or _HELD_OUT_PREFIX.get(" ".join(m.group(1).split()).lower(), "")
         matches = [m for m in matches if m not in bars]
-    found = [(" ".join(m.group(1).split()), m.group(2), m.group(0).endswith("%"), m.start()) for m in matches]
+    found = [(name, m.group(2), m.group(0).endswith("%"), m.start())
+             for m in matches if (name := _name_words(m, line))]
     listed = {m.start() for m in matches if _DASH_LIST.match(line, m.end())} if " - " in line else set()
     if not found:
         return None
