@@ -50,16 +50,17 @@ LABELS: dict[tuple[str, str], str | None] = {
 # Variants: the same faults at another severity or with another recipe (schedule, seed, evaluation by epoch,
 # validation cadence), so calibration and detector thresholds are not fitted to one instance per cause. Not used
 # by the acceptance test; materialised by `tools/make_labelled_runs.py --variants`. (lib, name) -> (fault, recipe
-# overrides), the keys being those of hf_runs.recipe / lightning_runs.recipe.
+# overrides), the keys being those of hf_runs.recipe / lightning_runs.recipe. The HF variants keep the 300 steps
+# they were made with (the acceptance runs went to 200: hf_runs.STEPS).
 VARIANTS: dict[tuple[str, str], tuple[str, dict]] = {
     ("hf", "healthy-cosine"): (
         "healthy",
         {"lr": 1e-3, "scheduler": "cosine", "seed": 1, "batch": 32, "steps": 180, "eval_steps": 20,
          "tensorboard": True},
     ),
-    ("hf", "lr_too_high-stuck"): ("lr_too_high", {"lr": 1.0}),
+    ("hf", "lr_too_high-stuck"): ("lr_too_high", {"lr": 1.0, "steps": 300}),
     ("hf", "overfitting-by-epoch"): ("overfitting", {"train_lines": 32, "epochs": 60}),
-    ("hf", "label_leakage-eval-too"): ("label_leakage", {"leak_eval": True}),
+    ("hf", "label_leakage-eval-too"): ("label_leakage", {"leak_eval": True, "steps": 300}),
     ("lightning", "healthy-epoch-val"): (
         "healthy",
         {"train_lines": 1600, "epochs": 6, "val_check_interval": 1.0, "seed": 1},
