@@ -153,7 +153,7 @@ def _lr(metrics) -> list[float]:
 def test_lightning_healthy_learns_to_the_floor():
     run, m = _pl("healthy")
     losses, val = values(m["train_loss_step"]), values(m["val_loss"])
-    assert losses[0] > 2.7 and mean(losses[-5:]) < 1.2  # measured 3.0 -> 1.08
+    assert losses[0] > 2.7 and mean(losses[-5:]) < 1.2  # measured 3.0 -> 1.09 (1.088-1.092 over seeds 0-7)
     assert val[-1] < 1.15 and val[-1] <= min(val) + 0.02
     assert all(math.isfinite(g) for g in values(m["grad_norm"]))
     assert (lightning_dir(run) / "hparams.yaml").is_file()
@@ -165,7 +165,7 @@ def test_lightning_lr_too_high_unstable():
     losses = m["train_loss_step"]
     assert max(_lr(m)) >= 0.5  # Adam at 1.0
     early_min = min(v for s, v in losses if s < 60)
-    assert max(v for s, v in losses if s >= 60) > early_min + 0.5  # measured 2.3 -> 3.1
+    assert max(v for s, v in losses if s >= 60) > early_min + 0.5  # measured 1.9 -> 3.5 (+0.95..2.91 over seeds)
     assert values(m["val_loss"])[-1] > 1.8  # healthy 1.08
 
 
@@ -190,7 +190,7 @@ def test_lightning_frozen_params_only_the_head_trains():
     run, m = _pl("frozen_params")
     trainable, frozen = lightning_param_counts(run)
     assert trainable < 0.05 * (trainable + frozen)  # 2.7 K of 86.3 K
-    assert values(m["val_loss"])[-1] > 1.3  # measured 1.43; healthy 1.08 with the same recipe
+    assert values(m["val_loss"])[-1] > 1.3  # measured 1.52 (1.52-1.59 over seeds); healthy 1.08, the same recipe
     healthy = lightning_metrics(reallib_run("lightning", "healthy"))
     assert mean(values(m["grad_norm"])) < 0.6 * mean(values(healthy["grad_norm"]))
 
@@ -209,7 +209,7 @@ def test_lightning_label_leakage_train_near_zero_val_high():
     _, m = _pl("label_leakage")
     losses = m["train_loss_step"]
     assert min(v for s, v in losses if s <= 100) < 0.05 and mean(values(losses)[-5:]) < 0.02
-    assert values(m["val_loss"])[-1] > 5.0  # measured 7.7: the model learned to echo its input
+    assert values(m["val_loss"])[-1] > 5.0  # measured 7.3 (7.2-7.7 over seeds): it learned to echo its input
 
 
 def test_lightning_zero_grad_missing_grad_norm_ramps():
