@@ -3269,6 +3269,7 @@ FORMATS: list[Format] = [
     Format("catboost", _own_module("_catboost_console", "parse_catboost")),
     Format("vw_progress", _own_module("_vw_progress", "parse_vw_progress")),
     Format("tesseract_lstmtraining", _own_module("_tesseract_lstmtraining", "parse_tesseract_lstmtraining")),
+    Format("dtrb_console", _own_module("_dtrb_console", "parse_dtrb")),
     Format("rwkv_train_log", _own_module("_rwkv_train_log", "parse_rwkv_train_log")),
     Format("aenet_train", _own_module("_aenet_train", "parse_aenet_train")),
     Format("flaml_automl", _own_module("_flaml_automl", "parse_flaml_automl")),
