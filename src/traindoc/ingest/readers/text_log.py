@@ -384,6 +384,22 @@ class _Collector:
         self.same_step.clear()
 
 
+# A file of bare "step value" lines names no metric: the reader calls the value `loss`, what a loop prints when it
+# prints one number (textlog_formats.parse_step_value). A loop that writes its training and validation losses to two
+# such files (`log_train.txt` and `log_val.txt`: PoWeiChiao/CityScapes_Road_Car_Segmentation's train.py, the
+# corpus entry g6s33-cityscapes-segnet-road-car-37-epochs) names the split only in the file name; read as `loss`
+# both, the two series collided and the validation loss was lost. A word of the file's name that names a held-out
+# split makes the invented name that split's loss; a name the file printed is never changed.
+_SPLIT_WORD = {"val": "val", "valid": "val", "validation": "val", "eval": "val", "test": "test"}
+
+
+def _held_out_file(spath: str) -> str | None:
+    """The held-out split a file's name names by one of its words (`log_val.txt`, `valid.log`), or None."""
+    words = re.split(r"[^a-z]+", Path(spath).stem.lower())
+    found = {_SPLIT_WORD[w] for w in words if w in _SPLIT_WORD}
+    return found.pop() if len(found) == 1 and not ({"train", "training"} & set(words)) else None
+
+
 def read(path: Path, run: Run) -> Source:
     try:
         f = budget.open_input(path)  # confined to the run's folders and metered (ingest/budget.py)
@@ -430,8 +446,14 @@ def read_stream(f: BinaryIO, spath: str, run: Run) -> Source:
     except OSError as exc:
         raise ReadError(f"{path}: read failed ({exc.strerror or exc})") from None
 
-    for name, steps in col.steps.items():
-        run.add_series(Series(name, steps, col.values[name], source=spath, raw_name=col.raw_of.get(name, name)))
+    split = _held_out_file(spath) if primary == "step_value" else None
+    for key, steps in col.steps.items():
+        name, raw = key, col.raw_of.get(key, key)
+        if split is not None and name == raw == "loss":
+            # the name the bare "step value" lines were given, not one the file printed: a held-out file's
+            raw = f"{split}_loss"
+            name = canonical(raw)
+        run.add_series(Series(name, steps, col.values[key], source=spath, raw_name=raw))
         src.metrics.append(name)
     run.events.extend(col.events)
     if col.dropped_events:

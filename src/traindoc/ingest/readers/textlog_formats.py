@@ -2700,10 +2700,13 @@ _PHASE_WORDS = r"train|training|valid|validation|val|eval|evaluation|test|testin
 # A line that opens with a held-out split and then its counter ("eval epoch: 99, loss: 0.9427, accuracy: 76.42", the
 # Flax ImageNet example's train.py; "Test Epoch: 3 loss ...", "val step 200: loss ...") reports that split's metrics
 # too: read without the marker, the evaluation would join the training loss at its epoch number.
+# A sentence whose verb comes before the split ("The result of ResNet18 with Adam is test acc: 76.82%, loss: 0.68")
+# marks the pairs after it likewise (_COPULA_HEAD below takes the verb out of the first name).
 _HELD_OUT_WORDS = r"valid|validation|val|eval|evaluation|test|testing|dev"
 _PHASE = re.compile(rf"[(\[]({_PHASE_WORDS})[)\]]|(?<![\w/.-])({_PHASE_WORDS})\s*:\s*(?=[A-Za-z_])"
                     rf"|(?<![\w/.-])({_PHASE_WORDS})\s+(?:results?|metrics)\s*[-:|]"
-                    rf"|^({_HELD_OUT_WORDS})\s+(?=(?:epoch|step|iter|iteration)\b)", re.I)
+                    rf"|^({_HELD_OUT_WORDS})\s+(?=(?:epoch|step|iter|iteration)\b)"
+                    rf"|(?<![\w/.-])(?:is|are|was|were)\s+({_HELD_OUT_WORDS})\s+(?=[A-Za-z_][\w ]*:)", re.I)
 
 
 def _phase_word(m: re.Match[str]) -> str:
@@ -2822,6 +2825,13 @@ def _count_share(m: re.Match) -> str:
 _FINAL_KEY = re.compile(
     r"^(?:final|last)[\s_]+((?:train|training|valid|validation|val|eval|evaluation|test|testing|dev)[\s_]+\S.*)$", re.I)
 
+
+# A sentence that ends in the name: "The result of BN_Relu_RestNet18 with Adam is test acc: 76.82%, loss: 0.68" (a
+# CIFAR-10 script's evaluation print, tests/corpus/realworld/g6s33-cifar10-resnet18-adam-50-epochs-test-every-5). The
+# key the pairs rule takes holds the sentence's verb ("is test acc"), so the split word was not its first word and
+# the line read as training figures: its test loss landed in the training loss every fifth epoch. A copula is never
+# the first word of a metric's name; only a name of two or more words after it is cut ("is: 3" stays as printed).
+_COPULA_HEAD = re.compile(r"^(?:is|was|are|were)\s+(?=\S+\s+\S)", re.I)
 
 # A change of one quantity told as a sentence: "Reducing dynamic loss scale from 65536 to 32768.0" (DeepSpeed's fp16
 # optimizer), "reducing learning rate from 0.1 to 0.01". Read as pairs it gave two series, "loss scale from" (the old
@@ -3132,6 +3142,11 @@ def parse_generic(line: str, st: State) -> Record | None:
             # a word that ends a sentence before the name ("Done. loss: 0.5", "Complete: Avg. Loss: 0.0148") is
             # no part of it: the name is what follows the last period
             key = key.rsplit(". ", 1)[1].strip()
+        copula = _COPULA_HEAD.match(key)
+        if copula:
+            # "The result of ResNet18 with Adam is test acc: 76.82%": the verb of the sentence before the name
+            # is no part of it (no metric's name starts with "is"); the name is what follows
+            key = key[copula.end():]
         final = _FINAL_KEY.match(key) if key[:1] in "FfLl" else None
         if final:
             key = final.group(1)
@@ -3373,6 +3388,7 @@ FORMATS: list[Format] = [
     Format("catboost", _own_module("_catboost_console", "parse_catboost")),
     Format("vw_progress", _own_module("_vw_progress", "parse_vw_progress")),
     Format("tesseract_lstmtraining", _own_module("_tesseract_lstmtraining", "parse_tesseract_lstmtraining")),
+    Format("dtrb_console", _own_module("_dtrb_console", "parse_dtrb")),
     Format("rwkv_train_log", _own_module("_rwkv_train_log", "parse_rwkv_train_log")),
     Format("aenet_train", _own_module("_aenet_train", "parse_aenet_train")),
     Format("flaml_automl", _own_module("_flaml_automl", "parse_flaml_automl")),
