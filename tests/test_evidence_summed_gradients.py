@@ -1,9 +1,9 @@
 """Summed gradients read from what a log shows (detectors/accumulation.py, detectors/optimisation.py): a short log whose
-loss falls and then climbs steadily (a buffer never cleared, acting as momentum with no friction) is listed as
-zero_grad_missing, and a grad-norm sawtooth whose resets come with validation where an epoch also starts is
-listed, not confirmed, since a loop that clears by batch index at each epoch's start resets there too; and a
-grad-norm ramp from the first step is read once, by the sawtooth, where it is the sawtooth's first tooth. Synthetic
-series, several noise seeds each."""
+loss falls and then climbs steadily (a buffer never cleared, acting as momentum with no friction) is read as
+zero_grad_missing (confirmed when the first steps trained with no jump, listed otherwise), and a grad-norm sawtooth
+whose resets come with validation where an epoch also starts is listed, not confirmed, since a loop that clears by
+batch index at each epoch's start resets there too; and a grad-norm ramp from the first step is read once, by the
+sawtooth, where it is the sawtooth's first tooth. Synthetic series, several noise seeds each."""
 
 from __future__ import annotations
 
@@ -31,11 +31,33 @@ def fall_then_climb(seed: int, n: int = 10, low_at: int = 4) -> Run:
     return build({"loss": (np.arange(1, n + 1), shape * noise(seed, n, 0.05))})
 
 
-def test_a_short_log_that_falls_then_climbs_is_listed_as_a_never_cleared_buffer() -> None:
+def test_a_short_log_that_trains_then_climbs_is_read_as_a_never_cleared_buffer() -> None:
+    # the loss falls ~15x over the first four prints with no jump, then climbs: the first steps at this LR trained,
+    # which a step beyond the stable range does not do (it overshoots from the first updates): confirmed at the
+    # minimum (print 5, the fifth logged step)
     for seed in range(5):
         (f,) = accumulation.detect_loss_climbs_as_lr_decays(fall_then_climb(seed))
-        assert f.cause == "zero_grad_missing" and f.strength < 0.5 and f.numbers["climb"] >= 5  # margin over 3x
+        assert f.cause == "zero_grad_missing" and f.numbers["climb"] >= 5  # margin over 3x
+        assert f.strength == accumulation.TRAINED_FIRST_STRENGTH >= 0.5 and f.numbers["trained_first"]
         assert 3 <= f.step <= 6
+        assert any("the first steps at that LR had trained" in e for e in f.evidence)
+
+
+def test_a_climb_after_an_early_jump_or_from_the_first_print_stays_listed() -> None:
+    x = np.arange(10, dtype=float)
+    for seed in range(5):
+        # the second print jumps 2x above the first (an overshoot at the first updates, an LR's picture), the loss
+        # then falls below its first value and climbs: listed as before, not confirmed
+        jump = np.where(x <= 4, 1.0 * (0.06 / 1.0) ** (x / 4), 0.06 + 0.8 * (x - 4) / 5)
+        jump[1] = 2.0
+        (f,) = accumulation.detect_loss_climbs_as_lr_decays(
+            build({"loss": (np.arange(1, 11), jump * noise(seed, 10, 0.05))}))
+        assert f.strength < 0.5 and not f.numbers["trained_first"]
+        # a loss that barely moves before it climbs (the minimum within the first print's noise): listed
+        flat = np.where(x <= 4, 1.0 - 0.01 * x, 0.96 + 0.6 * (x - 4))
+        (f,) = accumulation.detect_loss_climbs_as_lr_decays(
+            build({"loss": (np.arange(1, 11), flat * noise(seed, 10, 0.01))}))
+        assert f.strength < 0.5 and not f.numbers["trained_first"]
 
 
 def test_short_log_climb_silent_when_late_too_short_or_a_blow_up() -> None:

@@ -4,6 +4,7 @@ and lines it must leave alone (a config dump, a hyperparameter table, timestamps
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -82,13 +83,9 @@ def test_a_period_inside_a_version_or_a_date_is_no_sentence_end():
 
 def test_regression_metric_names_count_as_metrics():
     # xgboost-gpu-readme-train-rmse: "[0]\ttrain-rmse:21.6024" ... then "[0]\tvalidation_0-rmse:21.6024"
+    # (the training set's rmse is its loss: "<set>-<metric>", test_a_set_joined_to_its_metric_by_a_hyphen_...)
     run = read_without("xgboost-gpu-readme-train-rmse", "xgboost")
-    rmse = [s for s in run.metrics.values() if s.raw_name == "train-rmse"]
-    assert rmse and steps_values_raw(rmse[0])[:3] == [(0, 21.6024), (1, 19.5552), (2, 17.715)]
-
-
-def steps_values_raw(s) -> list[tuple[int, float]]:
-    return [(int(a), round(float(b), 4)) for a, b in zip(s.steps, s.values, strict=True)]
+    assert steps_values(run, "loss")[:3] == [(0, 21.6024), (1, 19.5552), (2, 17.715)]
 
 
 def test_an_rl_loop_return_and_its_total_step_count():
@@ -235,6 +232,28 @@ def test_a_word_that_ends_a_sentence_is_no_part_of_the_name():
     assert generic("Done. loss: 0.5") == [(None, {"loss": 0.5})]
 
 
+def test_the_little_words_at_a_names_edges_belong_to_the_sentence():
+    # "Epoch 3 with loss of 0.5", "loss 0.3 and acc: 0.5": the loss and the accuracy, not "with loss of" and "and acc"
+    assert generic("Epoch 3 with loss of 0.5") == [(3, {"loss": 0.5})]
+    assert generic("loss 0.3 and acc: 0.5") == [(None, {"loss": 0.3, "acc": 0.5})]
+    # a NaN the sentence reports stays a NaN
+    rec = generic("step 3 got a loss of nan")[0]
+    assert rec is not None and rec[0] == 3 and math.isnan(rec[1]["loss"])
+    rec = generic("loss nan acc: 0.5")[0]
+    assert rec is not None and math.isnan(rec[1]["loss"]) and rec[1]["acc"] == 0.5
+
+
+def test_a_nan_inside_a_longer_name_or_a_class_number_is_no_value():
+    # bigscience-tr11-176b-spike-recovers-healthy (Megatron-DeepSpeed), read without its format: "... | number of
+    # skipped iterations:   0 | number of nan iterations:   0 | ..." gave "number of" = NaN on each healthy line
+    run = read_without("bigscience-tr11-176b-spike-recovers-healthy", "megatron")
+    assert not any(math.isnan(v) for s in run.metrics.values() for v in s.values)
+    assert "number of" not in {s.raw_name for s in run.metrics.values()}
+    # early-stopping-pytorch-mnist-val-below-train-dropout: per-class test lines, the 3 names the class, 97 % is its
+    # accuracy: no "Test Accuracy" series of class numbers 0..9
+    assert generic("Test Accuracy of     3: 97% (986/1008)") == [None]
+
+
 # --- names: a set's possessive, a GAN's D_/G_ losses, a labelled sum ----------------------------------------------
 
 
@@ -278,3 +297,97 @@ def test_a_labelled_sum_after_a_value_is_no_source_code():
     assert len(run.series("loss")) == 50 and len(run.series("val_ndcg")) == 10
     # an assignment is still code
     assert generic("loss = (a + b) * 0.5", "total = (mf) + 3") == [None, None]
+
+
+# --- a set joined to its metric by a hyphen, knitr's "##" comments, an arrow after "is", a bar's count ------------
+
+
+def test_a_set_joined_to_its_metric_by_a_hyphen_is_that_sets_measurement():
+    # g34-xgboost-2777-eval-logloss-rises-to-0.91: "[500]\teval-logloss:0.41906\ttrain-logloss:0.160439"; read as
+    # the boosting readers name it (the loss-type metric is the loss, a held-out set's the val_loss), so the rising
+    # held-out loss is one the held-out rules know
+    assert generic("[500]\teval-logloss:0.41906\ttrain-logloss:0.160439") == [
+        (500, {"val_loss": 0.41906, "loss": 0.160439})]
+    run = read_without("g34-xgboost-2777-eval-logloss-rises-to-0.91", "xgboost")
+    assert steps_values(run, "eval_loss")[:3] == [(500, 0.4191), (1000, 0.4682), (1500, 0.523)]
+    assert steps_values(run, "loss")[:2] == [(500, 0.1604), (1000, 0.0933)]
+    # another metric keeps its name, under the held-out prefix for a held-out set
+    assert generic("[5]\ttrain-auc:0.96\teval-auc:0.95\teval-ndcg@5:0.8") == [
+        (5, {"auc": 0.96, "val_auc": 0.95, "val_ndcg@5": 0.8})]
+    # g15-grokking-dl-ch8-mnist-1000-relu-mlp-test-err-rises: " I:0 Train-Err:0.722 Train-Acc:0.537 Test-Err:0.601
+    # Test-Acc:0.6488": the test set's error under the test prefix; a name the vocabulary knows stays as printed
+    rec = generic(" I:0 Train-Err:0.722 Train-Acc:0.537 Test-Err:0.601 Test-Acc:0.6488")[0]
+    assert rec is not None and rec[1]["Err"] == 0.722 and rec[1]["test_Err"] == 0.601 and rec[1]["Test-Acc"] == 0.6488
+
+
+@pytest.mark.parametrize("line", [
+    "train-images-idx3-ubyte: 60000",  # a dataset file and its size
+    "Using train-test split of 0.2 with seed 42",
+    "test-time augmentation: 8",
+    "auto-encoder hidden: 128",  # a setting whose name holds a hyphen, no set
+])
+def test_hyphenated_names_that_name_no_measured_set_stay_unread(line: str):
+    assert generic(line) == [None]
+
+
+def test_knitr_output_comments_are_stripped():
+    # mxnet-r-tutorial-linear-regression-boston-50-rounds: "    ## [1] Train-rmse=16.063282524034" (knitr's default
+    # "##" output comment): every line was taken for a comment and nothing was read
+    run = read_without("mxnet-r-tutorial-linear-regression-boston-50-rounds", "mxnet_r")
+    assert steps_values(run, "loss")[:2] == [(1, 16.0633), (2, 12.2792)] and len(run.series("loss")) == 50
+    assert textlog_formats.comment_marker(["## a", "## b", "## c"]) == "##"
+    # a Markdown page of "##" headings among its text is no commented capture
+    assert textlog_formats.comment_marker(["## Results", "loss: 0.5", "acc: 0.9", "## Setup", "lr: 0.1"]) is None
+
+
+def test_an_arrow_after_is_separates_name_and_value():
+    # g36-keras-io-ddpg-pendulum-100ep: "Episode * 0 * Avg Reward is ==> -1020.8244931732263"
+    assert generic("Episode * 0 * Avg Reward is ==> -1020.8244931732263") == [(None, {"Reward": -1020.8244931732263})]
+    run = read_without("g36-keras-io-ddpg-pendulum-100ep", "rl_episode_print")
+    reward = [s for s in run.metrics.values() if s.raw_name == "Reward"]
+    assert reward and len(reward[0]) == 100 and round(float(reward[0].values[1]), 4) == -1338.2811
+    # an arrow in a sentence with no metric name, or pointing at a path, stays unread
+    assert generic("The model is ==> 3 layers deep", "Saving is ==> ./ckpt/model-3.pt") == [None, None]
+
+
+def test_a_progress_bars_count_under_an_epoch_line_is_the_step_within_that_epoch():
+    # g25-geeksmental-dsse-relu-output-bce-acc-0.5: "Epoch 1/10" then "    5/10000 [....] - ETA: 8:07 - loss: 6.4472 -
+    # acc: 0.6000", "  230/10000 [....] - ETA: 12s - loss: 7.4283 - acc: 0.5391 ": one point per bar line, not one
+    # for the whole epoch
+    assert generic("Epoch 2/10", "  230/10000 [=>............................] - ETA: 12s - loss: 7.4283 - acc: "
+                   "0.5391 ") == [None, (10230, {"loss": 7.4283, "acc": 0.5391})]
+    run = read_without("g25-geeksmental-dsse-relu-output-bce-acc-0.5", "keras")
+    assert steps_values(run, "loss")[:3] == [(5, 6.4472), (230, 7.4283), (455, 7.8642)]
+    # without an epoch line the count is no step of its own, and a fraction before no bar is no count
+    assert generic("  230/10000 [=>.......] - loss: 7.4283") == [(None, {"loss": 7.4283})]
+    rec = generic("Epoch 1/10", "Loaded 230/10000 [files], loss: 0.5")[1]
+    assert rec is not None and rec[0] == 1
+
+
+def test_a_record_that_names_its_metric_in_a_field_is_read():
+    # mlperf-v07-alibaba-v100-256-resnet, result_1.txt: ':::MLLOG {"metadata": {"epoch_num": 4, "file":
+    # "common/fit.py", "lineno": 971}, "value": 0.07864, "key": "eval_accuracy", "namespace": "", "time_s":
+    # 1593354446.380, "event_type": "POINT_IN_TIME" }'
+    assert generic(':::MLLOG {"metadata": {"epoch_num": 4, "file": "common/fit.py", "lineno": 971}, "value": 0.07864, '
+                   '"key": "eval_accuracy", "namespace": "", "time_s": 1593354446.380, "event_type": "POINT_IN_TIME" }'
+                   ) == [(4, {"eval_accuracy": 0.07864})]
+    run = read_without("mlperf-v07-alibaba-v100-256-resnet", "mllog", "result_1.txt")
+    assert steps_values(run, "eval_accuracy")[:2] == [(4, 0.0786), (8, 0.2503)]
+    # mlperf-v05-google-tpuv2-8-resnet-mlpv050, result_0.txt: the name before a dict that holds the value
+    assert generic(':::MLPv0.5.0 resnet 1541661299.421723366 (in_memory_eval.py:262) eval_accuracy: {"value": '
+                   '0.060302734375, "epoch": 0}') == [(0, {"eval_accuracy": 0.060302734375})]
+
+
+@pytest.mark.parametrize("line", [
+    # settings recorded once, at no step (the same result file)
+    ':::MLLOG {"metadata": {"file": "common/fit.py", "lineno": 641}, "value": 21.2, "key": '
+    '"lars_opt_base_learning_rate", "namespace": "", "time_s": 1593354214.519, "event_type": "POINT_IN_TIME" }',
+    ':::MLLOG {"namespace": "main", "time_s": 0.0, "key": "global_batch_size", "value": 33280, "metadata": {"lineno": '
+    '1, "file": "x.py", "epoch_num": 0}}',  # no metric word in the name
+    '{"key": "eval_accuracy", "value": null, "metadata": {"epoch_num": 1}}',  # no number
+    '{"key": "eval_accuracy", "value": {"BBOX": 0.05, "SEGM": 0.04}, "metadata": {"epoch_num": 1}}',
+    '{"name": "resnet50", "value": 3, "step": 1}',  # a name no metric word is in
+    "2021-03-16 12:00:01 {'value': 0.5, 'step': 3}",  # a value and no name
+])
+def test_records_with_a_value_field_that_hold_no_metric_stay_unread(line: str):
+    assert generic(line) == [None]

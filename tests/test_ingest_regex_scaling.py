@@ -109,6 +109,7 @@ CASES = {
     "dash_list_spaces": (lambda n: " " * n + "- 1x", lambda s: tf._DASH_LIST.match(s), 2000),
     "dash_list_digits": (lambda n: " - " + "1" * n + "x", lambda s: tf._DASH_LIST.match(s), 2000),
     "generic_dash_lists": (lambda n: "a: 1 - 2 " * n + "x", lambda s: tf.parse_generic(s, State()), 200),
+    "generic_edge_words": (lambda n: "loss of nan " * n + "x", lambda s: tf.parse_generic(s, State()), 200),
     "per_second": (lambda n: "per" * n + "/x", lambda s: tf._PER_SECOND.search(s), 2000),
     "time_unit_spaces": (lambda n: "1" + " " * n + "x", lambda s: tf._TIME_UNIT.match(s, 1), 2000),
     # an announced settings list ("Using SVI with steps: 501, ... and particles: 100."): long heads, items, values
@@ -147,6 +148,15 @@ CASES = {
     "in_epoch_counter": (lambda n: "epoch" + "_" * n + "iter", lambda s: tf._IN_EPOCH_COUNTER.match(s), 2000),
     "imagenet_meters": (lambda n: "Epoch: [0][2/10]\t" + "a" * n + " x",
                         lambda s: tf.parse_imagenet_example(s, State()), 2000),
+    # the fallback's named-value records, "<set>-<metric>" names, an arrow after "is" and a bar's count: a long name,
+    # a run of spaces or of bar characters where the rest of the shape never comes
+    "named_value_letters": (lambda n: "a" * n + ': {"value": x', lambda s: tf._named_value(s), 2000),
+    "named_value_dicts": (lambda n: "a: {" * n + '"value": 1', lambda s: tf._NAME_BEFORE_DICT.search(s), 2000),
+    "named_value_spaces": (lambda n: '{"key"' + " " * n + ': "loss", "value": x, "step": 1}',
+                           lambda s: tf.parse_generic(s, State()), 2000),
+    "set_hyphen": (lambda n: "[1] train-" + "a" * n + ":1 x", lambda s: tf.parse_generic(s, State()), 2000),
+    "is_arrow_spaces": (lambda n: "loss is" + " " * n + "==> x", lambda s: tf._IS_PHRASE.search(s), 2000),
+    "bar_count": (lambda n: "1/2 [" + "=" * n + "x", lambda s: tf._BAR_COUNT.match(s), 2000),
 }
 
 

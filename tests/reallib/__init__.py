@@ -50,22 +50,24 @@ LABELS: dict[tuple[str, str], str | None] = {
 # Variants: the same faults at another severity or with another recipe (schedule, seed, evaluation by epoch,
 # validation cadence), so calibration and detector thresholds are not fitted to one instance per cause. Not used
 # by the acceptance test; materialised by `tools/make_labelled_runs.py --variants`. (lib, name) -> (fault, recipe
-# overrides), the keys being those of hf_runs.recipe / lightning_runs.recipe.
+# overrides), the keys being those of hf_runs.recipe / lightning_runs.recipe. The variants keep the length they were
+# made with, HF 300 steps and Lightning 4 epochs (the acceptance runs went to 200 steps, hf_runs.STEPS, and 3
+# epochs, lightning_runs.EPOCHS).
 VARIANTS: dict[tuple[str, str], tuple[str, dict]] = {
     ("hf", "healthy-cosine"): (
         "healthy",
         {"lr": 1e-3, "scheduler": "cosine", "seed": 1, "batch": 32, "steps": 180, "eval_steps": 20,
          "tensorboard": True},
     ),
-    ("hf", "lr_too_high-stuck"): ("lr_too_high", {"lr": 1.0}),
+    ("hf", "lr_too_high-stuck"): ("lr_too_high", {"lr": 1.0, "steps": 300}),
     ("hf", "overfitting-by-epoch"): ("overfitting", {"train_lines": 32, "epochs": 60}),
-    ("hf", "label_leakage-eval-too"): ("label_leakage", {"leak_eval": True}),
+    ("hf", "label_leakage-eval-too"): ("label_leakage", {"leak_eval": True, "steps": 300}),
     ("lightning", "healthy-epoch-val"): (
         "healthy",
         {"train_lines": 1600, "epochs": 6, "val_check_interval": 1.0, "seed": 1},
     ),
-    ("lightning", "lr_too_high-explode"): ("lr_too_high", {"lr": 3.0}),
-    ("lightning", "lr_too_low-1e-6"): ("lr_too_low", {"lr": 1e-6}),
+    ("lightning", "lr_too_high-explode"): ("lr_too_high", {"lr": 3.0, "epochs": 4}),
+    ("lightning", "lr_too_low-1e-6"): ("lr_too_low", {"lr": 1e-6, "epochs": 4}),
     ("lightning", "zero_grad_missing-epoch-val"): (
         "zero_grad_missing",
         {"train_lines": 1600, "epochs": 6, "val_check_interval": 1.0},

@@ -215,7 +215,8 @@ def detect_loss_climbs_as_lr_decays(run: Run) -> list[Finding]:
     never cleared does (each step applies the sum of every gradient so far). An LR too high diverges from the
     first steps or oscillates, and a decaying schedule calms it; a blow-up by orders of magnitude is left to the
     LR and gradient-explosion rules. Without a grad norm the log cannot show the sum itself, so this stays listed
-    (0.45) next to lr_too_high, unless the climb outlives a halved LR (0.55, _climbs_through_halved_lr)."""
+    (0.45) next to lr_too_high, unless the first steps at the LR trained before the climb (0.55,
+    _trained_before_climb) or the climb outlives a halved LR (0.55, _climbs_through_halved_lr)."""
     loss = loss_series(run)
     if loss is None:
         return []
@@ -242,6 +243,14 @@ def detect_loss_climbs_as_lr_decays(run: Run) -> list[Finding]:
           "while the LR stayed level or decayed: the updates grow by themselves, as when gradients are summed "
           "across steps (zero_grad missing); an LR too high is the other reading"]
     strength = 0.45
+    trained = _trained_before_climb(v, sm, i)
+    if trained is not None:
+        ev[-1] = (f"while the LR stayed level or decayed, after the first steps at that LR had trained: the loss fell "
+                  f"from {fmt(trained[0])} to {fmt(low)} by step {int(st[i])} with no logged point above "
+                  f"{fmt(trained[1])} ({OVERSHOOT:.3g}x the first) on the way: a step beyond the stable range "
+                  f"overshoots from the first updates; updates that sum every gradient so far start as plain steps "
+                  f"and grow with the step count (zero_grad missing)")
+        strength = TRAINED_FIRST_STRENGTH
     halved = _climbs_through_halved_lr(lr, st, sm, i)
     if halved is not None:
         ev[-1] = (f"while the LR decayed: from {fmt(halved[0])} at the minimum to half that by step {halved[1]}, and "
@@ -251,7 +260,38 @@ def detect_loss_climbs_as_lr_decays(run: Run) -> list[Finding]:
         strength = HALVED_LR_STRENGTH
     return [Finding("detect_loss_climbs_as_lr_decays", "zero_grad_missing", strength,
                     "the loss climbs steadily while the LR does not grow: gradients may accumulate", ev,
-                    int(st[i]), {"climb": end / low, "lr_halved": halved is not None})]
+                    int(st[i]), {"climb": end / low, "lr_halved": halved is not None,
+                                 "trained_first": trained is not None})]
+
+
+# The climb follows a phase where the first steps at the run's LR trained: the smoothed loss reached its minimum
+# after the first logged point, >= FELL below where it began, and no raw logged point before the minimum rose above
+# OVERSHOOT x the first one. A step size beyond the stable range overshoots from the first updates (gradient
+# descent diverges once lr x sharpness > 2; below that bound training settles at the edge of stability, where the
+# loss keeps falling over long horizons, non-monotonically, rather than climbing steadily: Cohen et al. 2021,
+# docs/references.md), so a too-high LR either jumps within the first logged points or does not climb 3x steadily.
+# A buffer never cleared applies lr x (g_1 + ... + g_t): its first updates are plain steps at a sane LR, which
+# train, and the sum then grows with t, carrying the weights past the minimum (momentum with no friction).
+# OVERSHOOT is lr_too_high's 25 % rise that is a trend, not mini-batch noise (the KEEPS_CLIMBING ratio); FELL asks
+# the smoothed minimum to lie >= 10 % below the first print, beyond the ~10 % print-to-print scatter of a mini-batch
+# quantity (SMOOTH above), so the fall is more than one noisy print. Confirmed at the level of the
+# halved-LR reading (HALVED_LR_STRENGTH): with lr_too_high at 0.5 or more, zero_grad_missing at >= 0.5 halves that
+# reading (its explained_by, when no stated LR is above its range).
+TRAINED_FIRST_STRENGTH = 0.55
+OVERSHOOT = 1.25
+FELL = 0.9
+
+
+def _trained_before_climb(v: np.ndarray, sm: np.ndarray, i: int) -> tuple[float, float] | None:
+    """(first logged loss, OVERSHOOT x it) when the loss fell to its smoothed minimum at index i (>= 1) by
+    >= 10 % of its first value (the minimum <= FELL x the first) with no raw point before it above OVERSHOOT x the
+    first; else None."""
+    if i < 1 or v[0] <= 0 or sm[i] > FELL * float(v[0]):
+        return None
+    ceiling = OVERSHOOT * float(v[0])
+    if float(np.max(v[: i + 1])) > ceiling:
+        return None
+    return float(v[0]), ceiling
 
 
 # The climb outlives a halved LR: the logged LR falls to <= half its value at the loss minimum during the climb, and

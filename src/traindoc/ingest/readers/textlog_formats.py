@@ -253,8 +253,10 @@ def normalise(raw: str) -> Line:
 # 860  | total loss: 0.29368"; an issue's "> Epoch 1/10"): when most non-empty lines of a file's head open with the
 # same marker, it is stripped from every line of that file. A file only some of whose lines are comments (echoed
 # source code, a script) keeps them as they are. "#>" is the output comment of R's reprex and of knitr documents that
-# set it (README.Rmd files knit their code's output as "#> Epoch 1, Loss G: 1.1087, ...").
-_COMMENT_MARKER = re.compile(r"^\s*(#>|#|//|>)(?=\s|$)")
+# set it (README.Rmd files knit their code's output as "#> Epoch 1, Loss G: 1.1087, ..."); "##" is knitr's default
+# output comment, the one R Markdown pages and the docs built from them carry ("    ## [1] Train-rmse=16.063282524034",
+# tests/corpus/realworld/mxnet-r-tutorial-linear-regression-boston-50-rounds): left on, every line read as a comment.
+_COMMENT_MARKER = re.compile(r"^\s*(#>|##|#|//|>)(?=\s|$)")
 COMMENTED_SHARE = 0.8  # share of the head's non-empty lines that must carry the marker
 COMMENTED_MIN_LINES = 3
 
@@ -2405,6 +2407,12 @@ _BRACKET_STEP = re.compile(r"^\[(\d+)\]\s")
 # pipe, so a table row of numbers is not taken for it.
 _NUMBER_SIGN = re.compile(r"\b(epoch|step|iter|iteration|episode)\s*#\s*(\d+)\b", re.I)
 _LEAD_COUNTER = re.compile(r"^(\d{1,12})\s+\|\s+(?=[A-Za-z_][\w/.]*\s*[:=]?\s*[-+]?\d)")
+# A progress bar's count before its bar, "  230/10000 [=>............] - ETA: 12s - loss: 7.4283 - acc: 0.5391" (Keras'
+# Progbar and the ports that draw it, tests/corpus/realworld/g25-geeksmental-dsse-relu-output-bce-acc-0.5): the
+# position within the epoch an "Epoch 2/10" line of its own announced, read as "epoch 2 batch 230/10000". Without
+# it each bar line had no step and the epoch's lines fell on one point (the last kept). Only under such an epoch line:
+# a count that restarts every epoch is no step of its own.
+_BAR_COUNT = re.compile(r"^[ \t]*(\d{1,12})/(\d{1,12})[ \t]+\[[=>.]{1,200}\]")
 
 
 # MosaicML Composer's console logger (llm-foundry): a header "[batch=12/500]:" (after "[epoch=1]" in some versions)
@@ -2553,8 +2561,9 @@ _STEP_PHRASE = re.compile(
 _IS_PHRASE = re.compile(
     r"\b(?:(train|training|valid|validation|val|eval|evaluation|test|testing|dev)\s+)?([A-Za-z][\w-]*)"
     rf"(?:\s+on\s+(?:the\s+)?(\w+)(?:\s+(?:batch|set|data|dataset|split|examples))?)?"
-    # "is 0.23", and "is : 0.677" / "is: 0.5" (caffe2 example scripts: "Overall validation accuracy is : 0.677")
-    rf"\s+(?:is|was|equals)(?:\s*:)?\s+({NUM})\.?(?=[\s,;]|$)", re.I)
+    # "is 0.23", and "is : 0.677" / "is: 0.5" (caffe2 example scripts: "Overall validation accuracy is : 0.677"), "is
+    # ==> -1020.8" (an arrow after the verb: keras-io's DDPG example, "Episode * 0 * Avg Reward is ==> -1020.82")
+    rf"\s+(?:is|was|equals)(?:\s*(?::|={{1,3}}>|-{{1,3}}>))?\s+({NUM})\.?(?=[\s,;]|$)", re.I)
 # "<metric> of/for <whom> [is] : <value>": "The accuracy for the model is : 0.156", "The loss of the training :
 # 2.43" (caffe2 example scripts, one metric per line under an "Iteration : N" line). Only when what is measured is the
 # model, the network or a split (never "accuracy for class cat: 0.8", a per-class figure that would join the overall
@@ -2864,6 +2873,32 @@ def _changed_to(m: re.Match) -> str:
     group = m.group(2)
     name = m.group(1) if group is None or int(group) == 0 else f"{m.group(1)}/group_{int(group)}"
     return f"; {name}={m.group(3)} "  # "; ": the words before the verb ("Epoch 00012:") join no name
+# The little words at a name's edges belong to the sentence, not to the name: "Epoch 3 with loss of 0.5" is the loss,
+# "loss 0.3 and acc: 0.5" the accuracy. A name that ends in one of them before a non-finite word ("number of nan
+# iterations: 0", Megatron's count of skipped NaN steps) has no value there: the "nan" is a word of a longer name, and
+# read as a value it made a NaN series out of a healthy run's "0"; nor before a number a separator follows ("Test
+# Accuracy of 3: 97%", a per-class line: the 3 names the class). A name of only such words is no name.
+_EDGE_WORDS = frozenset({"a", "an", "and", "at", "by", "for", "from", "in", "of", "on", "or", "per", "the", "to",
+                         "with"})
+_SEPARATOR_NEXT = re.compile(r"[ \t]*[:=]")
+_NAME_REST = re.compile(r"[ \t]+[A-Za-z_]\w{0,40}(?:[ \t]+[A-Za-z_]\w{0,40}){0,2}[ \t]*[:=]")
+
+
+def _name_words(m: re.Match, line: str) -> str:
+    """The pair's printed name without the sentence's little words at its edges ("" when it has none, or no value)."""
+    words, value = m.group(1).split(), m.group(2)
+    if words[-1].lower() in _EDGE_WORDS and (
+            _SEPARATOR_NEXT.match(line, m.end())  # "Test Accuracy of 3: 97%": the number names a class, no value
+            or (value[-1].isalpha()  # "number of nan iterations: 0": "nan" is a word of the name the separator
+                and _NAME_REST.match(line, m.end()))):  # closes ("a loss of nan at step 3" stays)
+        return ""
+    while words and words[0].lower() in _EDGE_WORDS:
+        words.pop(0)
+    while words and words[-1].lower() in _EDGE_WORDS:
+        words.pop()
+    return " ".join(words)
+
+
 # A count inside a name phrase: "Avg return in last 50 episodes: 16.5" (mlpack's reinforcement-learning examples),
 # "Accuracy on 100 samples: 0.13" (the Udacity deep learning course notebooks). The count says over how many
 # episodes or samples the figure was taken, it is no value of its own: read as pairs it gave "return in last" = 50
@@ -2890,6 +2925,67 @@ def _possessive(m: re.Match) -> str:
     return metric if word in _TRAIN_WORDS or word == "learn" else f"{_HELD_OUT_PREFIX[word]}{metric}"
 
 
+# A data set's metric joined to the set's name by a hyphen, "<set>-<metric>": "[500]\teval-logloss:0.41906\t
+# train-logloss:0.160439" (XGBoost's evaluation lines, tests/corpus/realworld/g34-xgboost-2777-eval-logloss-rises-to-
+# 0.91), "[1] Train-rmse=16.06" (MXNet's R package), "validation_0-rmse" (the sklearn wrapper's eval_set). The set is a
+# split word (with a set number), the metric any name. A loss-type metric is named as the boosting libraries' readers
+# name it (_gbdt_names: rmse or logloss of the training set is the `loss`, of a held-out set the `val_loss`); any other
+# keeps its name with its held-out set's prefix ("Test-Err" is "test_Err", "eval-auc" "val_auc"), or as printed where
+# the shared vocabulary already knows it ("Validation-accuracy" is eval_accuracy). As printed, "eval-logloss" was a
+# name no rule knew, so a rising held-out loss read as nothing. Only a metric a metric word or the boosters' metric
+# list names (the ranking metrics ndcg, map, pre, error rates): "train-images-idx3-ubyte: 60000" is a file and its size.
+_SET_HYPHEN = re.compile(rf"({_PHASE_WORDS}|learn)(?:_?\d{{1,3}})?-([A-Za-z][\w@.-]{{0,60}})", re.I)
+_BOOSTER_METRIC = re.compile(r"(?:ndcg|map|pre|aucpr|m?error|mlogloss|poisson-nloglik|gamma-deviance)(?:@[\w.-]+)?",
+                             re.I)
+
+
+def _set_hyphen(key: str, metrics: dict[str, float]) -> str | None:
+    """The name of a "<set>-<metric>" key (above), or None for any other key."""
+    m = _SET_HYPHEN.fullmatch(key)
+    if m is None:
+        return None
+    from traindoc.ingest.readers._gbdt_names import name_metric  # imports this module: not at load time
+
+    set_name, metric = m.group(1), m.group(2)
+    name = name_metric(set_name, metric, metrics)
+    if name in ("loss", "val_loss"):
+        return name
+    if not (_METRICY.search(metric) or _BOOSTER_METRIC.fullmatch(metric)):
+        return None
+    if canonical_metric(key) != key:
+        return key  # a name the vocabulary knows as printed ("Train-accuracy", "Validation-accuracy"): kept for quoting
+    split = set_name.lower()
+    return metric if split in _TRAIN_WORDS or split == "learn" else f"{_HELD_OUT_PREFIX.get(split, 'val_')}{metric}"
+
+
+# A record that names its metric in one field and holds its number in another: `{"key": "eval_accuracy", "value":
+# 0.07864, "metadata": {"epoch_num": 4, ...}}` (MLPerf's `:::MLLOG` event lines, tests/corpus/realworld/mlperf-v07-
+# alibaba-v100-256-resnet; the same key/value/step fields as a metric history exported from a tracking server), or a
+# name before such a dict, `eval_accuracy: {"value": 0.0603, "epoch": 0}` (MLPerf's v0.5 lines). As printed the pairs
+# were "lineno" and "value", so nothing was read; written as "epoch=4 eval_accuracy=0.07864" (the record's step, epoch
+# or sample count as its counter), the pair scan reads the metric. Only a record with such a counter: a setting is
+# recorded once and at no step ("key": "lars_opt_base_learning_rate", "value": 21.2), and only a number as the value
+# (a dict or a null is none).
+_NAME_FIELD = re.compile(r"""["'](?:key|name|metric|tag)["']\s*:\s*["']([A-Za-z_][\w./@-]{0,80})["']""")
+_VALUE_FIELD = re.compile(rf"""["']value["']\s*:\s*({NUM})(?=\s*[,}}])""")
+_NAME_BEFORE_DICT = re.compile(r"""(?<![\w./@-])([A-Za-z_][\w./@-]{0,80}):[ \t]*\{(?=[^{}]{0,2000}["']value["'])""")
+_COUNTER_FIELD = re.compile(
+    r"""["'](step|global_step|iteration|epoch|epoch_num|samples_count)["']\s*:\s*(\d{1,15})(?:\.0)?(?=\s*[,}])""")
+
+
+def _named_value(line: str) -> str | None:
+    """A named-value record (above) as "<counter>=<n> <name>=<value>", or None for any other line."""
+    value = _VALUE_FIELD.search(line)
+    if value is None:
+        return None
+    name = _NAME_FIELD.search(line) or _NAME_BEFORE_DICT.search(line)
+    counters = _COUNTER_FIELD.findall(line)
+    if name is None or not counters:
+        return None
+    spelled = {"epoch_num": "epoch", "samples_count": "step"}
+    return " ".join(f"{spelled.get(key, key)}={n}" for key, n in counters) + f" {name.group(1)}={value.group(1)}"
+
+
 # The losses of a GAN's two networks named by their letter, "D_A: 0.267 G_A: 0.371 ... D_B: 0.552" (CycleGAN),
 # "G_GAN: 0.8 G_L1: 20.1 D_real: 0.5 D_fake: 0.6" (pix2pix): D the discriminator's, G the generator's. Case
 # matters (a capital D or G, then "_" and a capital or one of the words a GAN's losses are named by), so that a
@@ -2908,6 +3004,8 @@ def parse_generic(line: str, st: State) -> Record | None:
         return None  # W&B's end-of-run summary repeats last values without steps; warnings are events
     if ("best" in line or "Best" in line) and _BEST_AT.search(line):
         return None  # an earlier best repeated (read before the sentence rules turn "at epoch 3" into a step)
+    if "value" in line and "{" in line and (named := _named_value(line)) is not None:
+        line = named
     if "%" in line and "/" in line:
         line = _COUNT_SHARE.sub(_count_share, line)
     if "tensor(" in line:
@@ -2952,6 +3050,8 @@ def parse_generic(line: str, st: State) -> Record | None:
         # counter: the quickstart's "Epoch[3] Loss: 0.52", printed every few iterations, names its epoch alone, and
         # the line order keeps its points apart
         line = _BRACKETED_COUNTER.sub(r"\1: \2 ", line)
+    if "header_epoch" in st.extra and "/" in line and (bar := _BAR_COUNT.match(line)) is not None:
+        line = f"epoch {st.extra['header_epoch']} batch {bar.group(1)}/{bar.group(2)} {line[bar.end():]}"
     lead = _LEAD_COUNTER.match(line)
     if lead:  # "120 | loss 4.84 | lr 3e-4 | 13671.82ms": a loop's own step column before the first pipe
         line = f"step={lead.group(1)} | {line[lead.end():]}"
@@ -2969,7 +3069,7 @@ def parse_generic(line: str, st: State) -> Record | None:
     if only:  # "step: 100" on its own line: the metric lines that follow belong to it
         st.extra["pending_step"] = int(only.group(2))
         if only.group(1).lower() == "epoch":
-            st.extra["pending_epoch"] = int(only.group(2))
+            st.extra["pending_epoch"] = st.extra["header_epoch"] = int(only.group(2))
         return None
     # a percentage is progress, never a step or epoch counter ("Step: 100%|####| 1827/1827" is a tqdm bar)
     matches = [m for m in _GEN_PAIR.finditer(line)
@@ -2984,7 +3084,8 @@ def parse_generic(line: str, st: State) -> Record | None:
         for m in bars:
             bar_phase = bar_phase or _HELD_OUT_PREFIX.get(" ".join(m.group(1).split()).lower(), "")
         matches = [m for m in matches if m not in bars]
-    found = [(" ".join(m.group(1).split()), m.group(2), m.group(0).endswith("%"), m.start()) for m in matches]
+    found = [(name, m.group(2), m.group(0).endswith("%"), m.start())
+             for m in matches if (name := _name_words(m, line))]
     listed = {m.start() for m in matches if _DASH_LIST.match(line, m.end())} if " - " in line else set()
     if not found:
         return None
@@ -3037,6 +3138,9 @@ def parse_generic(line: str, st: State) -> Record | None:
         final = _FINAL_KEY.match(key) if key[:1] in "FfLl" else None
         if final:
             key = final.group(1)
+        if "-" in key and (hyphen := _set_hyphen(key, metrics)) is not None:
+            key = hyphen
+            owned.add(key)  # a set's measurement, whatever the metric's name (as the possessive's)
         low = key.lower()
         words = low.split()
         # "Total steps: 33" (a count of every step so far, printed beside an RL loop's returns) is the counter too
