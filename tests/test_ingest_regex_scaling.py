@@ -30,6 +30,7 @@ from traindoc.ingest.readers import (
     _smp_epoch_runner,
     _yolo_console,
     hf_model_card,
+    text_log,
 )
 from traindoc.ingest.readers import textlog_formats as tf
 from traindoc.ingest.readers.textlog_formats import (
@@ -142,6 +143,9 @@ CASES = {
     "timm_pairs": (lambda n: "Train: 3 [ 1/5 ( 20%)]  " + "a" * n + ":x", lambda s: tf.parse_timm(s, State()), 2000),
     # Markdown strong emphasis opened on a long token and never closed
     "md_strong": (lambda n: "**" + "a" * n + "*", lambda s: tf._MD_STRONG.sub(r"\1", s), 2000),
+    # the text reader's own-print rules (issue 8, mixed formats): a save note's head, an epoch-glued counter name
+    "save_note": (lambda n: " " * n + "sav", lambda s: text_log._SAVE_NOTE.match(s), 2000),
+    "in_epoch_counter": (lambda n: "epoch" + "_" * n + "iter", lambda s: tf._IN_EPOCH_COUNTER.match(s), 2000),
     "imagenet_meters": (lambda n: "Epoch: [0][2/10]\t" + "a" * n + " x",
                         lambda s: tf.parse_imagenet_example(s, State()), 2000),
     # the fallback's named-value records, "<set>-<metric>" names, an arrow after "is" and a bar's count: a long name,

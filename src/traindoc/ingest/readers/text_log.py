@@ -73,6 +73,13 @@ from traindoc.ingest.registry import Reader, ReadError
 MAX_FRAME = 64 * 1024  # bytes kept of one frame; the rest of an over-long frame is skipped
 HEAD_FRAMES = 2000  # frames used to pick the format family
 MAX_HEAD_BYTES = 4 << 20  # how far to look for a known family when the first frames match none
+# A line shape (the metric names the generic rules read from a line that names its step or epoch) that no family of
+# the file reads is a script's own print when the head holds it this often: a loop prints its line every step or
+# epoch, while a one-off print (a setting, a dataset size, a start and an end banner) is there once or twice. Such
+# lines are read by the generic rules beside the family's (_Parser._own_print); lines of other shapes, and lines with
+# no position of their own, stay unread, so the fallback adds no noise.
+OWN_PRINT_MIN_LINES = 3
+OWN_PRINT_SUFFIX = "@print"  # an own print's series whose name the family's lines also give
 MAX_PLANNED_EPOCHS = 1_000_000  # an "epoch e/n" total beyond this is no epoch count
 MAX_PLANNED_STEPS = 10**12  # nor a step total beyond this (a sample or token count)
 MAX_EVENTS = 20000  # distinct events kept per file; later new ones are only counted (a warning storm is one event)
@@ -150,10 +157,13 @@ class _Detection:
         self.states = {f.name: State() for f in FORMATS}
         self.hf = 0
         self.lines: list[str] = []  # what was fed, to tell whether a later head starts with the same lines
+        # lines no specific family reads or claims that the generic rules read, by the metric names they give (the
+        # line's shape): a script's own prints beside a library's lines (see own_print_shapes)
+        self.unclaimed: dict[frozenset[str], int] = {}
 
     def feed(self, lines: Iterable[str]) -> None:
-        hits, fed = self.hits, self.lines
-        parsers = [(f.name, f.parse, self.states[f.name], f.counter_prefix) for f in FORMATS]
+        hits, fed, unclaimed = self.hits, self.lines, self.unclaimed
+        parsers = [(f.name, f.parse, self.states[f.name], f.counter_prefix, f.specific) for f in FORMATS]
         for raw in lines:
             fed.append(raw)
             line = normalise(raw)
@@ -164,13 +174,40 @@ class _Detection:
                     self.hf += 1
                     continue
                 counted = f"{line.rank} | {text}" if line.bare_rank and text is line.text else None
-                for name, parse, state, counter_prefix in parsers:
+                taken = False  # a specific family read or claimed the line
+                generic: Record | None = None
+                for name, parse, state, counter_prefix, specific in parsers:
                     try:
                         rec = parse(counted if counter_prefix and counted is not None else text, state)
                     except Exception:  # noqa: BLE001 - a parser bug must not stop detection
                         rec = None
                     if rec is not None and rec.metrics:
                         hits[name] += 1
+                    if not specific:
+                        generic = rec
+                    elif rec is not None and (rec.metrics or rec.claimed):
+                        taken = True
+                if (not taken and generic is not None and generic.metrics and _counted(generic, text)
+                        and text is line.text and not _BAR_FRAME.search(text)):
+                    shape = frozenset(generic.metrics)
+                    unclaimed[shape] = unclaimed.get(shape, 0) + 1
+
+    def own_print_shapes(self) -> frozenset[frozenset[str]]:
+        """The shapes of the counted lines no specific family reads that repeat (OWN_PRINT_MIN_LINES times or more in
+        the head): a training loop's own prints, read by the generic rules beside the family's lines."""
+        return frozenset(shape for shape, n in self.unclaimed.items() if n >= OWN_PRINT_MIN_LINES)
+
+
+# a line that tells of a save ("saved checkpoint ... (epoch 1 @ 85 updates, score 100.393)", fairseq's
+# checkpoint_utils; "saving next best rewards:  [53.92224]", rl_games): it quotes a value the run's own lines printed
+_SAVE_NOTE = re.compile(r"^\W*sav(?:ed|ing)\b", re.IGNORECASE)
+
+
+def _counted(rec: Record, text: str) -> bool:
+    """A line that names its own position, a step or an epoch ("step 40, loss = 4.35", "Epoch 3: loss 0.52"): how a
+    training loop prints its progress. A line without one that repeats is a note about the run, not a point of it (a
+    library's message printed once per rank), and so is a note of a save, with a position or not."""
+    return rec.step is not None and not rec.at_last and not _SAVE_NOTE.match(text)
 
 
 # Detections sniff() made, newest last, for read() to carry on (the loader sniffs a file, then reads it). Each is
@@ -421,7 +458,8 @@ def read_stream(f: BinaryIO, spath: str, run: Run) -> Source:
         frames = iter_frames(f)
         head = _take(frames, HEAD_FRAMES)
         marker = comment_marker(_decode(fr) for _, fr in head)
-        hits = dict(_resume(list(_uncommented((_decode(fr) for _, fr in head), marker))).hits)
+        det = _resume(list(_uncommented((_decode(fr) for _, fr in head), marker)))
+        hits = dict(det.hits)
         # Some logs open with thousands of lines that are not metrics (modded-nanogpt writes its whole source and
         # nvidia-smi first): when nothing specific matched, look further, up to a byte budget.
         size = sum(len(fr) for _, fr in head)
@@ -438,6 +476,8 @@ def read_stream(f: BinaryIO, spath: str, run: Run) -> Source:
         col = _Collector(spath)
         src = Source(path=spath, format=f"text_log:{primary}")
         parser = _Parser(order, col, run, src, marker)
+        if not parser.generic_in_order:
+            parser.own_prints = det.own_print_shapes()
         parser.bare_counter = bare_prefix_counts(_uncommented((_decode(fr) for _, fr in head), marker))
         fast = _FastLines.learn(order[0], (_decode(fr) for _, fr in head)) if FAST_PATH and not marker else None
         f.seek(0)  # the head was only for choosing: the whole file is parsed in one pass from the start
@@ -455,6 +495,13 @@ def read_stream(f: BinaryIO, spath: str, run: Run) -> Source:
             name = canonical(raw)
         run.add_series(Series(name, steps, col.values[key], source=spath, raw_name=raw))
         src.metrics.append(name)
+    own = parser.own_col
+    for name, steps in own.steps.items():
+        # the same quantity on another clock (a print's micro-batch count beside the family's optimizer steps) is
+        # never spliced into the family's series: it keeps a name of its own, as a second raw spelling does
+        final = f"{name}{OWN_PRINT_SUFFIX}" if name in col.steps else name
+        run.add_series(Series(final, steps, own.values[name], source=spath, raw_name=own.raw_of.get(name, name)))
+        src.metrics.append(final)
     run.events.extend(col.events)
     if col.dropped_events:
         src.warnings.append(f"{col.dropped_events} further distinct warning/error lines not kept (limit {MAX_EVENTS})")
@@ -633,6 +680,11 @@ class _Parser:
         self.fold: tuple[int, ...] | None = None
         self.fold_pending = False
         self.epoch_base = len(run.epoch_starts)
+        # the shapes of the script's own prints (_Detection.own_print_shapes), empty where the generic rules are in
+        # the order anyway, and the series they give, kept apart from the family's (read() names them)
+        self.own_prints: frozenset[frozenset[str]] = frozenset()
+        self.own_col = _Collector(col.path)
+        self.own_state = State()  # the generic rules' state over those lines (no planned length of the family's)
 
     def _flush_metric_block(self) -> None:
         """Read the open metric block (_metric_block) as the one line it stands for, at its heading's line."""
@@ -674,6 +726,8 @@ class _Parser:
         aside, so that the last fold is read as the run (_cv_fold), never a splice of folds on shared steps."""
         self.col.steps.clear()
         self.col.values.clear()
+        self.own_col.steps.clear()
+        self.own_col.values.clear()
         del self.run.epoch_starts[self.epoch_base:]
         self.last_step = self.last_epoch = None
         self.implicit_step = 0
@@ -845,6 +899,35 @@ class _Parser:
             rec.step = None
         return rec
 
+    def _own_print(self, text: str, rank: int | None) -> bool:
+        """A line no family of the file reads, of a shape the head repeats (a script's own print: "step 40, loss =
+        4.35" beside DeepSpeed's lines): its points, by the generic rules. Its step counter is its own clock
+        (micro-batches against the family's optimizer steps, say), so it moves no step of the family's (last step,
+        epochs, restart events); a print that names only its epoch is no position in the family's step count and
+        belongs to the family's last step, as _phase places one (before any, it is dropped). Its series are kept
+        apart from the family's (read() names a clash `<name>@print`)."""
+        try:
+            rec = FORMAT_BY_NAME["generic"].parse(text, self.own_state)
+        except Exception:  # noqa: BLE001 - one odd line must not lose the file
+            return False
+        if rec is None or not rec.metrics or not _counted(rec, text) or frozenset(rec.metrics) not in self.own_prints:
+            return False
+        if rec.step is not None and not rec.from_epoch:
+            step = rec.step
+        elif self.last_step is not None:
+            step = self.last_step
+        else:
+            return False
+        if not _INT64[0] <= step <= _INT64[1]:
+            return False
+        col = self.own_col
+        other_rank = rank is not None and rank > 0
+        for raw_name, value in rec.metrics.items():
+            name = canonical(raw_name) if rec.at_last else col.name(raw_name)
+            col.add(f"{name}@rank{rank}" if other_rank else name, step, value)
+        self.src.records += 1
+        return True
+
     def _guard_base(self) -> int | None:
         """The step a NaN guard line follows: the last step a metric line took, or a bare counter line's newer one
         ("Step: 13550" with no metric, the only position NeMo's excerpt gives; _nan_guard). A counter below the last
@@ -994,6 +1077,7 @@ class _Parser:
                     guard.epoch = self.marker_epoch  # "Starting epoch 251" between the counter and the guard
             # InsightFace's per-set verification lines (_insightface_verification.py): held-out points of their own
             verified = verification_record(text) if guard is None else None
+            claimed = False
             for fmt in order if guard is None and verified is None else ():
                 try:
                     rec = fmt.parse(text, self.states[fmt.name])
@@ -1014,6 +1098,9 @@ class _Parser:
                 rec = verified if verified.metrics else None  # Accuracy-Highest: this format's line, not kept
             elif rec is None and not self.generic_in_order and phase_line(text):
                 rec = self._phase(text)
+            # a script's own print beside the family's lines (OWN_PRINT_MIN_LINES): read, on a clock of its own
+            own = (rec is None and not claimed and guard is None and verified is None and order is self.order
+                   and bool(self.own_prints) and self._own_print(text, line.rank))
             if rec is not None and rec.eval and rec.from_epoch and self.counter_seen and all(
                     canonical(k).startswith(("eval_", "test_")) for k in rec.metrics):
                 # an evaluation that names only its epoch, in a log whose training lines count their own steps
@@ -1086,7 +1173,7 @@ class _Parser:
                 src.records += 1
             if rec is None and not param_line(text, run, col.path) and not precision_line(text, run):
                 device_line(text, run)
-            if rec is not None and not _eventy(text):
+            if (rec is not None or own) and not _eventy(text):
                 continue  # a metric line with no warning-ish word: skip the catalogue (most lines of a big log)
             message = strip_triggered(text) if "Triggered" in text else text
             got = classify(message)
@@ -1095,7 +1182,7 @@ class _Parser:
             if got is None:
                 continue
             kind, tag, _cause = got
-            if tag is None and rec is not None:
+            if tag is None and (rec is not None or own):
                 continue  # a metric line that merely mentions "error" is not an event
             col.event(kind, message, step_before if rec is None else self.last_step, tag, line_no)
             if tag == "stage_change":

@@ -2438,6 +2438,9 @@ _ONE_ELEMENT = re.compile(rf"([:=]\s*)\[\s*({NUM})\s*\](?!\s*[\[\d])")
 # "every" names an interval, never a measurement: "Loss: nan [28.90s every  120 data]" (a timing note: the seconds
 # per 120 samples), "log every 50 steps". "fold" and "seed" name which training of a cross-validation (and of a
 # multi-seed average) a line belongs to ("seed: 0, FOLD: 1, EPOCH: 10, train_loss: ..."; _cv_fold).
+# a counter inside the epoch named by gluing "epoch" to its unit ("epochiter: 32/139|| Totel iter 310", lxztju's
+# pytorch_classification): a position, no metric, and not the global step the line prints beside it
+_IN_EPOCH_COUNTER = re.compile(r"^(?:epoch|ep)_?(?:iter|iteration|step|batch)s?$")
 _GEN_NOT_METRIC = {"rank", "local_rank", "global_rank", "world_size", "pid", "session", "every", "fold", "seed"}
 # a source location "train.py:42" (Rich's RichHandler prints the logging call's file and line at the right edge of
 # every record; loguru's "__main__:train:42" has no dot): a line number, not a metric named after a file
@@ -3177,8 +3180,12 @@ def parse_generic(line: str, st: State) -> Record | None:
         if (low in _GEN_NOT_METRIC or duration_key(low) or clock_key(low) or _SOURCE_FILE.search(low)
                 or _SETTING_COUNT.match(low)):
             continue
-        if words[-1] in ("in", "took"):
-            continue  # "batch done in 5.037s.", "at epoch 0.90 in 265s.": how long something took, not a metric
+        if words[-1] in ("in", "took", "every"):
+            # "batch done in 5.037s.", "at epoch 0.90 in 265s.": how long something took, not a metric;
+            # "Decaying learning rate every 30 epochs": a schedule's period, no value of the rate
+            continue
+        if _IN_EPOCH_COUNTER.match(low):
+            continue  # "epochiter: 32/139": the batch within the epoch, a position beside the global "iter 310"
         if at in listed:
             continue  # "scores : 0.8289 - 0.6422 - 0.2067": the first of a list of values, no value of its own
         if words[0] in _FOLD_SUMMARY:
