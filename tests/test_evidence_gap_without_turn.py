@@ -58,3 +58,10 @@ def test_short_log_without_the_no_turn_gap_is_silent() -> None:
     steps = np.arange(1, 6)
     run = build(np.array([0.9, 0.3, 0.08, 0.03, 0.02]), np.array([0.8, 0.5, 0.4, 0.5, 0.7]), steps)
     assert detect_label_leakage(run) == []
+
+
+def test_high_heldout_accuracy_is_silent() -> None:
+    # the same gap beside a held-out accuracy at 96 %: the model generalises (NO_TURN_SCORE), the gap is over-confidence
+    run = build(curve(0.6, 0.012, 0.3), curve(0.5, 0.156, 0.3))
+    run.add_series(Series("eval_accuracy", EPOCHS, np.linspace(0.9, 0.96, EPOCHS.size), "run/training.csv"))
+    assert detect_label_leakage(run.finalize()) == []
