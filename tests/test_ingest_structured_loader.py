@@ -292,3 +292,13 @@ def test_plain_jsonl_fairseq_style_quoted_numbers_and_stepless_valid_rows(tmp_pa
     assert math.isnan(run.series("grad_norm").values[1]) and run.series("lr").values[1] == pytest.approx(2.5e-05)
     assert run.series("eval_loss").steps.tolist() == [200]  # the stepless valid row belongs to the last update
     assert run.series("seed") is None
+
+
+def test_a_single_path_not_in_a_list_is_one_path(tmp_path):
+    # load_run("run/") from a library caller: listed, a string is its characters, and "/" the whole file system
+    (tmp_path / "metrics.jsonl").write_text("".join(json.dumps({"step": i, "loss": 2.0 - 0.1 * i}) + "\n"
+                                                    for i in range(5)))
+    for given in (str(tmp_path), tmp_path):
+        run = load_run(given)
+        assert [p.name for p in map(Path, (s.path for s in run.sources))] == ["metrics.jsonl"]
+        assert len(run.series("loss")) == 5

@@ -226,6 +226,11 @@ def _canonical(paths: list[str | os.PathLike[str]]) -> list[Path]:
     return [seen[k] for k in sorted(seen)]
 
 
+def _as_list(paths: Iterable[str | os.PathLike[str]] | str | os.PathLike[str]) -> list[str | os.PathLike[str]]:
+    """`paths` as a list; a single path (a string or a path object) is a list of one."""
+    return [paths] if isinstance(paths, (str, os.PathLike)) else list(paths)
+
+
 def load_run(
     paths: Iterable[str | os.PathLike[str]],
     configs: Iterable[str | os.PathLike[str]] = (),
@@ -240,7 +245,8 @@ def load_run(
     The result does not depend on the order of the paths (see `_Walker`); traindoc's own outputs (the `.traindoc/`
     folder, and a diagnosis, plan or report wherever it was written: ingest/own_outputs.py) are never read.
     """
-    paths, configs, code_dirs = _canonical(list(paths)), _canonical(list(configs)), _canonical(list(code_dirs))
+    # one path given bare, not in a list: listed, a string is its characters, and "/" the whole file system
+    paths, configs, code_dirs = (_canonical(_as_list(x)) for x in (paths, configs, code_dirs))
     spend = budget or RunBudget()
     for p in [*paths, *configs, *code_dirs]:
         spend.add_root(p if p.is_dir() else p.parent)
