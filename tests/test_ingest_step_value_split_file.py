@@ -33,6 +33,7 @@ def test_file_name_words():
     assert _held_out_file("run/log_val.txt") == "val"
     assert _held_out_file("run/valid.log") == "val"
     assert _held_out_file("run/test_loss.txt") == "test"
+    assert _held_out_file("run/test.log") is None  # a trial run as often as the test split
     assert _held_out_file("run/interval.log") is None  # "val" inside a word is no split
     assert _held_out_file("run/val_test.txt") is None  # two splits: none
     assert _held_out_file("run/train_val.log") is None

@@ -433,6 +433,8 @@ _SPLIT_WORD = {"val": "val", "valid": "val", "validation": "val", "eval": "val",
 def _held_out_file(spath: str) -> str | None:
     """The held-out split a file's name names by one of its words (`log_val.txt`, `valid.log`), or None."""
     words = re.split(r"[^a-z]+", Path(spath).stem.lower())
+    if words == ["test"]:
+        return None  # "test.log": as often a trial run of the script as its test split
     found = {_SPLIT_WORD[w] for w in words if w in _SPLIT_WORD}
     return found.pop() if len(found) == 1 and not ({"train", "training"} & set(words)) else None
 
