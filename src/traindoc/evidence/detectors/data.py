@@ -66,15 +66,15 @@ NO_TURN_FLOOR = 0.1
 # model is right on held-out data 9 times in 10, it generalises, whatever its held-out loss (a Keras classifier at
 # 96 % held out whose training loss fell to 0.0005 in one epoch: 0.13 nats held out, 286x; realworld keras-1971)
 NO_TURN_SCORE = 0.9
+# the gap with no turn is evidence an engineer would act on (overfitting, the other reading of a gap, is ruled out
+# by its own telling sign being absent): listed at 0.5, the level of the first-epoch gap (FIRST_EPOCH_STRENGTH)
+NO_TURN_STRENGTH = 0.5
 
 
 def heldout_scores_high(run: Run) -> bool:
     """A held-out accuracy-like task metric ends at >= NO_TURN_SCORE of its scale."""
     return any(m.top is not None and m.value(float(m.error[-1])) >= NO_TURN_SCORE * m.top
                for m in heldout.task_metrics(run))
-# the gap with no turn is evidence an engineer would act on (overfitting, the other reading of a gap, is ruled out
-# by its own telling sign being absent): listed at 0.5, the level of the first-epoch gap (FIRST_EPOCH_STRENGTH)
-NO_TURN_STRENGTH = 0.5
 
 
 def heldout_never_turned(ev_s: Series) -> bool:
