@@ -2045,6 +2045,27 @@ def test_code_zero_grad_missing_confirmed_by_a_loss_that_degrades(tmp_path) -> N
     assert f and f[0].strength >= 0.7 and f"non-finite at step {N // 2}" in f[0].evidence[-1], f
 
 
+def test_code_zero_grad_missing_confirmed_by_a_loss_that_never_leaves_chance(tmp_path) -> None:
+    """The code site plus a loss at chance ln(10) from the first logged point to the last, with the accuracy at 1/10
+    (the run never learned: realworld g18-standalone-dl-assignment4, zero_grad once per epoch, a CIFAR-10 CNN pinned at
+    2.30): confirmed, citing the chance level; the same code beside a loss that falls from ln(10) to half of it and
+    then stalls (it learned; a stall alone is no harm) stays at 0.5."""
+    code = tmp_path / "train.py"
+    code.write_text(_NO_ZERO_GRAD)
+    t = np.arange(N, dtype=float)
+    rng = np.random.default_rng(0)
+    chance = np.log(10) + 0.002 * rng.standard_normal(N)
+    acc = 0.1 + 0.003 * rng.standard_normal(N)
+    f = code_lint.detect_code_zero_grad_missing(make_run({"loss": chance, "accuracy": acc}, code_files=[str(code)]))
+    assert f and f[0].strength == code_lint.CODE_ZERO_GRAD_WITH_LOSS, f
+    assert "chance level ln(10)" in f[0].evidence[-1] and f"to {N - 1}" in f[0].evidence[-1], f
+    stalls = np.log(10) * (0.5 + 0.5 * np.exp(-t / 50))
+    learned = np.minimum(0.9, 0.1 + 0.8 * (1 - np.exp(-t / 50)))
+    f = code_lint.detect_code_zero_grad_missing(make_run({"loss": stalls, "accuracy": learned},
+                                                         code_files=[str(code)]))
+    assert f and f[0].strength == 0.5 and len(f[0].evidence) == 1, f
+
+
 def test_lr_rising_only_after_the_nan_is_no_lead() -> None:
     # A warmup logged beside a loss that is finite once and NaN from the next line (paddledet#5337's 8.3e-5 ->
     # 8.8e-5): the LR points that show the ramp come after the NaN, so "the LR was still rising at the NaN" rests on

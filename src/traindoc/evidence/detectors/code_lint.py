@@ -6,6 +6,7 @@ pattern can be intended (an encoder is legitimately non-causal); the metrics dec
 from __future__ import annotations
 
 import ast
+import math
 import re
 
 import numpy as np
@@ -98,6 +99,12 @@ MIN_LOSS_POINTS = 5
 # keeps improving, or stalls, is no harm: 0.5 stays.
 HELDOUT_TURN = 1.1
 MIN_HELDOUT_POINTS = 4
+# The harm at its extreme: a loss that sits at its chance level ln(k) from the first logged point to the last
+# (not_learning.never_learned, the reading that makes the verdict "does not learn"). Steps along a sum of gradients
+# that grows with every batch overshoot as an LR too large does, and a step too large that saturates the network in
+# its first updates leaves the loss at chance (the flat row of the differential lists the LR first for that reason,
+# docs/diagnose.md, "The differential"); here the code shows where the oversized steps come from, and the run shows
+# that nothing was learned. A loss that falls from chance and then stalls is still no harm (it learned): 0.5 stays.
 
 
 def _loss_degrades(run: Run) -> str | None:
@@ -140,6 +147,18 @@ def _heldout_degrades(run: Run) -> str | None:
             f"ever larger steps along the summed gradients make the model worse on held-out data {cite_series(ev_s)}")
 
 
+def _never_learns(run: Run) -> str | None:
+    """Evidence that the loss sat at its chance level from start to end (never_learned); else None."""
+    got = never_learned(run)
+    if got is None:
+        return None
+    loss = loss_series(run)
+    return (f"the loss sits at its chance level ln({got.k}) = {math.log(got.k):.3g} from step {got.first_step} to "
+            f"{got.last_step} (late median {got.level:.4g}): the run never learned; steps along the summed gradients "
+            f"overshoot as an LR too high does and leave the network saturated at chance"
+            + (f" {cite_series(loss)}" if loss is not None else ""))
+
+
 def detect_code_zero_grad_missing(run: Run) -> list[Finding]:
     """A training loop that calls .backward() and optimizer.step() with no zero_grad (or grad = None)."""
     hits = _sites(run, "zero_grad_missing")
@@ -164,7 +183,7 @@ def detect_code_zero_grad_missing(run: Run) -> list[Finding]:
                           f"gradients of every step are summed")
                 strength = 0.8
     if strength < CODE_ZERO_GRAD_WITH_LOSS:
-        harm = _loss_degrades(run) or _heldout_degrades(run)
+        harm = _loss_degrades(run) or _heldout_degrades(run) or _never_learns(run)
         if harm is not None:
             ev.append(harm)
             strength = CODE_ZERO_GRAD_WITH_LOSS
