@@ -4,7 +4,11 @@ A PPO run's total loss (policy surrogate + value - entropy) sits near zero or be
 surrogate rises whenever the advantages grow; the supervised-loss rules (label_leakage's early collapse, a rise read
 as divergence) stay off it once the run shows a reward and an RL loss name. Fires: the same curves with no reward
 (a supervised run) keep their readings; a NaN in a surrogate is still a NaN. Silent: the RL runs. Not RL: preference
-training's "rewards/chosen" beside a real loss, a reward with no RL loss name."""
+training's "rewards/chosen" beside a real loss, a reward with no RL loss name.
+
+An LLM policy-gradient trainer (GRPO in TRL / Unsloth) logs a plain `loss`, 0 at the first steps by construction and
+rising with the KL, beside the reward, the completions' length and the KL: read as RL on all three. Without the
+completion length (KTO logs a KL beside `rewards/chosen`) or without the KL it stays a supervised loss."""
 
 from __future__ import annotations
 
@@ -91,5 +95,49 @@ def test_preference_rewards_or_a_bare_reward_are_no_rl_run() -> None:
     run.add_series(Series("loss", STEPS, 0.69 * np.exp(-STEPS / 50.0) + 0.1, "run/log.txt", "loss"))
     run.add_series(Series("rewards/chosen", STEPS, 0.01 * STEPS, "run/log.txt", "rewards/chosen"))
     run.add_series(Series("eval_reward", STEPS, 0.02 * STEPS, "run/log.txt", "eval_reward"))
+    run = run.finalize()
+    assert rl_run(run) is None and loss_series(run) is not None
+
+
+def grpo_run(kl: bool = True, length: bool = True, seed: int = 0) -> Run:
+    """TRL GRPOTrainer style, one row per step: loss exactly 0 for the first 30 steps then beta * KL (~1e-3), the
+    mean reward rising 0.5 -> 2 with the noise of a few sampled completions."""
+    rng = np.random.default_rng(seed)
+    steps = np.arange(1, 251)
+    kl_v = np.where(steps <= 30, 0.0, 0.03 * (1 - np.exp(-(steps - 30) / 60.0)))
+    run = Run()
+    run.add_series(Series("loss", steps, np.round(0.04 * kl_v, 4), "run/nb.ipynb", "Training Loss"))
+    run.add_series(Series("reward", steps, 0.5 + 1.5 * (1 - np.exp(-steps / 80.0)) + 0.6 * rng.standard_normal(250),
+                          "run/nb.ipynb", "reward"))
+    run.add_series(Series("reward_std", steps, 0.8 + 0.2 * rng.standard_normal(250), "run/nb.ipynb", "reward_std"))
+    if kl:
+        run.add_series(Series("kl", steps, kl_v, "run/nb.ipynb", "kl"))
+    if length:
+        run.add_series(Series("completion_length", steps, 200 + 40 * rng.standard_normal(250), "run/nb.ipynb",
+                              "completion_length"))
+    return run.finalize()
+
+
+def test_a_grpo_loss_at_zero_then_rising_is_no_pipeline_bug() -> None:
+    for seed in (0, 1, 2):
+        run = grpo_run(seed=seed)
+        rl = rl_run(run)
+        assert rl is not None and rl.sampled and "completion_length" in rl.evidence
+        assert loss_series(run) is None
+        assert not causes(run, 0.0) & {"data_pipeline_bug", "label_leakage", "lr_too_high"}
+
+
+def test_without_the_completion_length_or_the_kl_the_zero_loss_still_reads_as_a_pipeline_bug() -> None:
+    for run in (grpo_run(length=False), grpo_run(kl=False)):
+        assert rl_run(run) is None and loss_series(run) is not None
+        found = [f for f in run_detectors(run) if f.cause == "data_pipeline_bug" and f.strength >= 0.5]
+        assert found and found[0].step == 1
+
+
+def test_kto_style_kl_beside_preference_rewards_is_no_rl_run() -> None:
+    run = Run()
+    run.add_series(Series("loss", STEPS, 0.5 * np.exp(-STEPS / 60.0) + 0.05, "run/log.txt", "loss"))
+    run.add_series(Series("rewards/chosen_sum", STEPS, 0.01 * STEPS, "run/log.txt", "rewards/chosen_sum"))
+    run.add_series(Series("kl", STEPS, 0.001 * STEPS, "run/log.txt", "kl"))
     run = run.finalize()
     assert rl_run(run) is None and loss_series(run) is not None
