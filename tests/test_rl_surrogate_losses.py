@@ -8,15 +8,21 @@ training's "rewards/chosen" beside a real loss, a reward with no RL loss name.
 
 An LLM policy-gradient trainer (GRPO in TRL / Unsloth) logs a plain `loss`, 0 at the first steps by construction and
 rising with the KL, beside the reward, the completions' length and the KL: read as RL on all three. Without the
-completion length (KTO logs a KL beside `rewards/chosen`) or without the KL it stays a supervised loss."""
+completion length (KTO logs a KL beside `rewards/chosen`) or without the KL it stays a supervised loss. A notebook
+whose table keeps only `Step | Training Loss` is read as RL when its code constructs a GRPOTrainer and no other
+trainer; an SFTTrainer's notebook, or one that constructs both, keeps the supervised reading."""
 
 from __future__ import annotations
+
+import json
+from pathlib import Path
 
 import numpy as np
 
 from traindoc.evidence import run_detectors
 from traindoc.evidence.context import loss_series, nan_watch_series
 from traindoc.evidence.rl import rl_run
+from traindoc.ingest.loader import load_run
 from traindoc.ingest.model import Run, Series
 
 STEPS = np.arange(0, 150)
@@ -141,3 +147,47 @@ def test_kto_style_kl_beside_preference_rewards_is_no_rl_run() -> None:
     run.add_series(Series("kl", STEPS, 0.001 * STEPS, "run/log.txt", "kl"))
     run = run.finalize()
     assert rl_run(run) is None and loss_series(run) is not None
+
+
+# a GRPO loss in a notebook table with no reward column: 0.0129 at step 10, ~0 from step 20, then around 0 and
+# negative (the HF cookbook's VLM GRPO recipe has this shape)
+_GRPO_LOSSES = [0.0129, 0.0, -0.0392, 0.0034, -0.0566, -0.0366, 0.0255, -0.0066, 0.1006, -0.0028, -0.0177, 0.009,
+                0.0136, 0.0, 0.0338, 0.0388, -0.048, -0.0439, -0.0057, 0.002, -0.0521, 0.0032, 0.0318, 0.0333,
+                -0.0196, 0.0208, 0.0398, -0.0299, -0.0379, -0.0428]
+
+
+def _trainer_notebook(path: Path, trainer_cell: str) -> Path:
+    rows = "".join(f"<tr><td>{10 * (i + 1)}</td><td>{v:.6f}</td></tr>" for i, v in enumerate(_GRPO_LOSSES))
+    table = ("<table border=\"1\" class=\"dataframe\"><thead><tr style=\"text-align: left;\"><th>Step</th>"
+             f"<th>Training Loss</th></tr></thead><tbody>{rows}</tbody></table>")
+    cells = [{"cell_type": "code", "metadata": {}, "execution_count": 1, "outputs": [],
+              "source": trainer_cell.splitlines(keepends=True)},
+             {"cell_type": "code", "metadata": {}, "execution_count": 2, "source": ["trainer.train()\n"],
+              "outputs": [{"output_type": "display_data", "metadata": {},
+                           "data": {"text/plain": ["<IPython.core.display.HTML object>"], "text/html": [table]}}]}]
+    path.write_text(json.dumps({"nbformat": 4, "nbformat_minor": 2, "metadata": {}, "cells": cells}))
+    return path
+
+
+_GRPO_CELL = ("from trl import GRPOConfig, GRPOTrainer\n"
+              "trainer = GRPOTrainer(model=model, reward_funcs=[format_reward], args=args, train_dataset=ds)\n")
+_SFT_CELL = "from trl import SFTTrainer\ntrainer = SFTTrainer(model=model, args=args, train_dataset=ds)\n"
+
+
+def test_a_grpo_notebook_loss_without_a_reward_is_read_as_rl(tmp_path: Path) -> None:
+    run = load_run([_trainer_notebook(tmp_path / "grpo.ipynb", _GRPO_CELL)])
+    assert run.series("loss") is not None and len(run.series("loss")) == 30
+    rl = rl_run(run)
+    assert rl is not None and "GRPOTrainer" in rl.evidence and "code cell 1" in rl.evidence
+    assert loss_series(run) is None
+    assert not causes(run, 0.0) & {"label_leakage", "lr_too_high", "data_pipeline_bug"}
+
+
+def test_an_sft_notebook_or_one_with_two_trainers_keeps_the_supervised_reading(tmp_path: Path) -> None:
+    for name, cell in (("sft.ipynb", _SFT_CELL), ("both.ipynb", _GRPO_CELL + _SFT_CELL)):
+        folder = tmp_path / name.split(".")[0]
+        folder.mkdir()
+        run = load_run([_trainer_notebook(folder / name, cell)])
+        assert rl_run(run) is None and loss_series(run) is not None
+        found = [f for f in run_detectors(run) if f.cause == "label_leakage" and f.strength >= 0.5]
+        assert found and found[0].step == 20, (name, found)

@@ -23,6 +23,12 @@ is not; what remains is beta times the KL, which grows as the policy leaves the 
 0 at the first steps and rises through a healthy run. All three signals together read as RL: preference training on
 fixed pairs (DPO, ORPO, KTO) generates no completions, so it logs no completion length, and supervised fine-tuning
 logs no reward.
+
+A notebook (or script) that came with the run can say the same when the log does not: a Trainer's notebook table
+may keep only `Step | Training Loss`. When the run's code constructs a policy-gradient trainer (TRL's GRPOTrainer,
+RLOOTrainer, PPOTrainer) and no other trainer (an SFTTrainer, a plain Trainer, a DPOTrainer beside it would leave open
+which one printed the loss), its logged loss is that trainer's surrogate. Online DPO is left out: its loss is DPO's
+log-sigmoid, a real loss.
 """
 
 from __future__ import annotations
@@ -47,6 +53,10 @@ _RL_LOSS_RE = re.compile(r"(?:^|[_/ .-])(?:policy(?:_gradient)?|pg|actor|act|val
 # the length of the sampled completions (TRL's completion_length, completions/mean_length, a response_length)
 _KL_RE = re.compile(r"(?:^|[_/ .-])kl(?:_(?:div\w*|penalty|coef))?$", re.I)
 _COMPLETION_RE = re.compile(r"(?:^|[_/ .-])(?:completions?|responses?)(?:[_/ .-](?:mean[_ ])?len(?:gth)?s?\b)", re.I)
+# the policy-gradient trainers' constructors (module docstring), and any other trainer's: a supervised or preference
+# trainer (SFTTrainer, DPOTrainer, ...), a plain Trainer (transformers, Lightning's pl.Trainer)
+_TRAINER_CALL_RE = re.compile(r"\b(\w*?)Trainer\s*\(")
+_PG_PREFIX_RE = re.compile(r"(?:GRPO|RLOO|PPO|PPOv2)$")
 MIN_POINTS = 3  # a reward trend needs at least a start, a middle and an end
 
 
@@ -58,9 +68,14 @@ class RlRun:
     reward: str
     losses: tuple[str, ...]
     sampled: tuple[str, ...] = ()
+    trainer: str = ""  # the policy-gradient trainer the run's code constructs, when the log names no reward
 
     @property
     def evidence(self) -> str:
+        if self.trainer:
+            return (f"a reinforcement-learning run: its code trains with {self.trainer}, so its {self.losses[0]} is a "
+                    "policy-gradient surrogate (0 by construction at the first updates, then rising with the KL to "
+                    "the reference, or negative), no supervised loss; the reward it optimises is not in the log")
         if self.sampled:
             return (f"a reinforcement-learning run: it logs a reward ({self.reward}) of completions its policy sampled "
                     f"({', '.join(self.sampled[:3])}); its {self.losses[0]} is a policy-gradient surrogate, 0 by "
@@ -96,4 +111,28 @@ def rl_run(run: Run) -> RlRun | None:
         if not kl or not length or run.series("loss") is None:
             return None
         return RlRun(_raw(run, reward), (_raw(run, "loss"),), tuple(_raw(run, n) for n in (*length, *kl)))
-    return stats.cached(run, "rl_run", compute)
+
+    def compute_all() -> RlRun | None:
+        found = compute()
+        if found is not None or run.series("loss") is None:
+            return found
+        trainer = _policy_gradient_trainer(run)
+        if trainer is None:
+            return None
+        return RlRun("", (_raw(run, "loss"),), trainer=trainer)
+    return stats.cached(run, "rl_run", compute_all)
+
+
+def _policy_gradient_trainer(run: Run) -> str | None:
+    """`Name(` of the one policy-gradient trainer the run's code constructs (module docstring), as `file` cites it;
+    None when none is constructed, or when another trainer is constructed too."""
+    from traindoc.evidence import code_files  # the code readers import the evidence context, which imports this
+
+    texts = code_files.file_texts(run)
+    calls = [(path, m) for path, text in texts.items() for m in _TRAINER_CALL_RE.finditer(text)]
+    pg = [(path, m) for path, m in calls if _PG_PREFIX_RE.search(m.group(1))]
+    if not pg or len(pg) < len(calls):
+        return None
+    path, m = pg[0]
+    line = texts[path].count("\n", 0, m.start()) + 1
+    return f"{m.group(0).rstrip('( ')} [{code_files.where(path, line)}]"
