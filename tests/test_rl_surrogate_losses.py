@@ -97,12 +97,14 @@ def test_a_nan_in_a_surrogate_is_still_read() -> None:
 
 
 def test_preference_rewards_or_a_bare_reward_are_no_rl_run() -> None:
-    run = Run()
-    run.add_series(Series("loss", STEPS, 0.69 * np.exp(-STEPS / 50.0) + 0.1, "run/log.txt", "loss"))
-    run.add_series(Series("rewards/chosen", STEPS, 0.01 * STEPS, "run/log.txt", "rewards/chosen"))
-    run.add_series(Series("eval_reward", STEPS, 0.02 * STEPS, "run/log.txt", "eval_reward"))
-    run = run.finalize()
-    assert rl_run(run) is None and loss_series(run) is not None
+    # DPO's rewards beside a real loss and a bare eval reward; KTO's, with the KL it logs (no completion length)
+    for extra in ({"rewards/chosen": 0.01, "eval_reward": 0.02}, {"rewards/chosen_sum": 0.01, "kl": 0.001}):
+        run = Run()
+        run.add_series(Series("loss", STEPS, 0.69 * np.exp(-STEPS / 50.0) + 0.1, "run/log.txt", "loss"))
+        for name, slope in extra.items():
+            run.add_series(Series(name, STEPS, slope * STEPS, "run/log.txt", name))
+        run = run.finalize()
+        assert rl_run(run) is None and loss_series(run) is not None, extra
 
 
 def grpo_run(kl: bool = True, length: bool = True, seed: int = 0) -> Run:
@@ -138,15 +140,6 @@ def test_without_the_completion_length_or_the_kl_the_zero_loss_still_reads_as_a_
         assert rl_run(run) is None and loss_series(run) is not None
         found = [f for f in run_detectors(run) if f.cause == "data_pipeline_bug" and f.strength >= 0.5]
         assert found and found[0].step == 1
-
-
-def test_kto_style_kl_beside_preference_rewards_is_no_rl_run() -> None:
-    run = Run()
-    run.add_series(Series("loss", STEPS, 0.5 * np.exp(-STEPS / 60.0) + 0.05, "run/log.txt", "loss"))
-    run.add_series(Series("rewards/chosen_sum", STEPS, 0.01 * STEPS, "run/log.txt", "rewards/chosen_sum"))
-    run.add_series(Series("kl", STEPS, 0.001 * STEPS, "run/log.txt", "kl"))
-    run = run.finalize()
-    assert rl_run(run) is None and loss_series(run) is not None
 
 
 # a GRPO loss in a notebook table with no reward column: 0.0129 at step 10, ~0 from step 20, then around 0 and
