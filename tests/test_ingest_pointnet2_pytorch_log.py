@@ -13,7 +13,8 @@ from traindoc.ingest.readers.textlog_formats import State
 
 REALWORLD = Path(__file__).parent / "corpus" / "realworld"
 
-# the first two epochs of tests/corpus/realworld/g6s34-pointnet2-pytorch-modelnet40-cls-ssg-75ep/run/pointnet2_cls_ssg.txt
+# the first epoch of tests/corpus/realworld/g6s34-pointnet2-pytorch-modelnet40-cls-ssg-75ep/run/pointnet2_cls_ssg.txt
+# (one save note shortened)
 CLS = """\
 2021-04-15 05:30:26,801 - Model - INFO - No existing model, starting training from scratch...
 2021-04-15 05:30:26,803 - Model - INFO - Start training...
@@ -22,12 +23,13 @@ CLS = """\
 2021-04-15 05:32:36,125 - Model - INFO - Test Instance Accuracy: 0.625324, Class Accuracy: 0.561743
 2021-04-15 05:32:36,125 - Model - INFO - Best Instance Accuracy: 0.625324, Class Accuracy: 0.561743
 2021-04-15 05:32:36,125 - Model - INFO - Save model...
-2021-04-15 05:32:36,125 - Model - INFO - Saving at log/classification/pointnet2_ssg_wo_normals/checkpoints/best_model.pth
+2021-04-15 05:32:36,125 - Model - INFO - Saving at log/classification/pointnet2_ssg_wo_normals/best_model.pth
 2021-04-15 05:32:36,340 - Model - INFO - Epoch 2 (2/200):
 """
 
 # the first epoch of the project's semantic-segmentation log (log/sem_seg/pointnet2_sem_seg/logs/pointnet2_sem_seg.txt
-# of yanx27/Pointnet_Pointnet2_pytorch, three of its thirteen class lines), then the resumed run's first banner
+# of yanx27/Pointnet_Pointnet2_pytorch, three of its thirteen class lines, their trailing space dropped), then the
+# resumed run's first banner
 SEMSEG = """\
 2021-03-21 01:22:39,266 - Model - INFO - **** Epoch 1 (1/128) ****
 2021-03-21 01:22:39,267 - Model - INFO - Learning rate:0.001000
@@ -41,9 +43,9 @@ SEMSEG = """\
 2021-03-21 03:44:13,934 - Model - INFO - eval point accuracy: 0.780018
 2021-03-21 03:44:13,934 - Model - INFO - eval point avg class acc: 0.558046
 2021-03-21 03:44:13,934 - Model - INFO - ------- IoU --------
-class ceiling        weight: 0.091, IoU: 0.885 
-class floor          weight: 0.200, IoU: 0.963 
-class wall           weight: 0.166, IoU: 0.684 
+class ceiling        weight: 0.091, IoU: 0.885
+class floor          weight: 0.200, IoU: 0.963
+class wall           weight: 0.166, IoU: 0.684
 
 2021-03-21 03:44:13,934 - Model - INFO - Eval mean loss: 0.767204
 2021-03-21 03:44:13,934 - Model - INFO - Eval accuracy: 0.780018
