@@ -3390,6 +3390,8 @@ FORMATS: list[Format] = [
     Format("julia_symbol_tuple", _own_module("_julia_symbol_tuple", "parse_julia_symbol_tuple")),
     Format("kotlindl", _own_module("_kotlindl_console", "parse_kotlindl")),
     Format("pointnetlk_epoch", _own_module("_pointnetlk_epoch_log", "parse_pointnetlk_epoch")),
+    Format("pointnet2_pytorch", _own_module("_pointnet2_pytorch_log", "parse_pointnet2_pytorch")),
+    Format("dgcnn_iostream", _own_module("_dgcnn_iostream", "parse_dgcnn_iostream")),
     Format("xgboost", _own_module("_xgboost_eval", "parse_xgboost")),
     Format("lightgbm", _own_module("_lightgbm_eval", "parse_lightgbm")),
     Format("catboost", _own_module("_catboost_console", "parse_catboost")),
