@@ -196,17 +196,21 @@ def _accuracy_learned(run: Run) -> float:
     return best
 
 
+def _classifier_loss(run: Run) -> tuple[Series, np.ndarray, np.ndarray] | None:
+    """(loss series, finite steps, finite values) of a classifier's loss when no grad norm is logged (with grad norms,
+    the grad-norm rules tell a blow-up's cause apart); None otherwise."""
+    return loss_without_grad_norm(run) if _classifier(run) else None
+
+
 def detect_first_loss_blowup(run: Run) -> list[Finding]:
     """A classifier's first logged loss > ln 1e6 and the loss's maximum, then >= 10x lower and under ln 1e6, with a
     fall of more than half between two of the first logged points or no accuracy that improves: the weights blew up
     during the first logged interval (an epoch's mean, in an epoch-level history). A steady fall from a large start
     while the task improves is the objective's own scale (STEADY_POINTS)."""
-    if run.series("grad_norm") is not None or not _classifier(run):
-        return []  # with grad norms logged, the grad-norm rules tell a blow-up's cause apart
-    loss = loss_series(run)
-    if loss is None:
+    read = _classifier_loss(run)
+    if read is None:
         return []
-    st, v = loss.finite()
+    loss, st, v = read
     if v.size < 3 or not (v[0] > ANY_VOCAB_NATS and float(v[0]) == float(v.max())):
         return []
     j = int(np.argmin(v))
@@ -249,12 +253,10 @@ NEVER_BACK_POINTS = 3
 def detect_loss_never_back(run: Run) -> list[Finding]:
     """A classifier's loss above 37 nats (SATURATED_MAX_NATS) at every one of >= 3 logged points while no accuracy
     learned: the weights blew up within the first logged interval and never came back (lr_too_high 0.5)."""
-    if run.series("grad_norm") is not None or not _classifier(run):
-        return []  # with grad norms logged, the grad-norm rules tell a blow-up's cause apart
-    loss = loss_series(run)
-    if loss is None:
+    read = _classifier_loss(run)
+    if read is None:
         return []
-    st, v = loss.finite()
+    loss, st, v = read
     if v.size < NEVER_BACK_POINTS or float(v.min()) <= SATURATED_MAX_NATS:
         return []
     learned = _accuracy_learned(run)
