@@ -47,6 +47,39 @@ def test_first_loss_blowup_is_silent_on_its_look_alikes():
     assert not epoch_curves.detect_first_loss_blowup(_run(loss=BLOWN, eval_accuracy=ACC, grad_norm=[1.0] * 10))
 
 
+# a classifier thrown off its scale in its first epoch that never came back: epoch means of millions of nats, the
+# accuracy at chance (1/14) throughout (shaped on a Keras CSVLogger history of adamw at LR 3.28)
+NEVER_BACK = [2.08e6, 6.89e6, 3.04e6, 1.10e6, 5.88e5, 4.11e5, 7.21e5, 4.76e6, 1.41e7, 9.34e6]
+NEVER_BACK_ACC = [0.080, 0.068, 0.068, 0.073, 0.087, 0.073, 0.082, 0.073, 0.083, 0.080]
+
+
+def test_loss_never_back_fires_at_the_first_epoch():
+    f = epoch_curves.detect_loss_never_back(_run(loss=NEVER_BACK, accuracy=NEVER_BACK_ACC))
+    assert [x.cause for x in f] == ["lr_too_high"] and f[0].step == 0
+    assert f[0].strength == epoch_curves.BLOWUP_STRENGTH and f[0].numbers["lowest_loss"] == 4.11e5
+    # the recovered blow-up is not read again here (it comes back under the bound)
+    assert not epoch_curves.detect_loss_never_back(_run(loss=BLOWN, eval_accuracy=ACC))
+
+
+def test_loss_never_back_is_silent_on_its_look_alikes():
+    # no accuracy: a regression's or a summed loss has a scale of its own
+    assert not epoch_curves.detect_loss_never_back(_run(loss=NEVER_BACK))
+    # a summed loss far above the bound that falls while the task improves
+    summed = [4100.0, 2600.0, 1900.0, 1500.0, 1200.0, 1000.0, 900.0, 820.0, 760.0, 720.0]
+    assert not epoch_curves.detect_loss_never_back(_run(loss=summed, accuracy=list(np.linspace(0.1, 0.8, 10))))
+    # a clipped cross-entropy frozen at hard 0/1 guesses: (1 - 1/8) x 16.1 = 14.1 nats, the saturated-output reading
+    saturated = [14.1] * 10
+    assert not epoch_curves.detect_loss_never_back(_run(loss=saturated, accuracy=[0.125] * 10))
+    # a loss that comes down under the bound once
+    assert not epoch_curves.detect_loss_never_back(_run(loss=[*NEVER_BACK[:5], 20.0, *NEVER_BACK[6:]],
+                                                        accuracy=NEVER_BACK_ACC))
+    # two points are no history
+    assert not epoch_curves.detect_loss_never_back(_run(loss=NEVER_BACK[:2], accuracy=NEVER_BACK_ACC[:2]))
+    # with grad norms logged, their rules tell a blow-up's cause apart
+    assert not epoch_curves.detect_loss_never_back(_run(loss=NEVER_BACK, accuracy=NEVER_BACK_ACC,
+                                                        grad_norm=[1.0] * 10))
+
+
 # a margin softmax (ArcFace, s = 64) starts at tens of nats and falls a few percent per logged interval while the
 # verification accuracy climbs (shaped on g17-arcface-torch: 56.4, 55.9, 53.9, ... 3.7)
 MARGIN = [56.4, 55.9, 53.9, 51.4, 47.6, 44.5, 40.7, 33.5, 26.6, 18.0, 11.2, 7.9, 5.6, 4.4, 3.8]

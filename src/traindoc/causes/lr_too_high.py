@@ -19,7 +19,7 @@ CAUSE = Cause(
         "above its reference (the seed: Muon 1e-2 against 5e-3), the LR is the root cause and the boundary "
         "only its trigger."
     ),
-    detectors=("detect_lr_too_high", "detect_stall_during_warmup", "detect_first_loss_blowup",
+    detectors=("detect_lr_too_high", "detect_stall_during_warmup", "detect_first_loss_blowup", "detect_loss_never_back",
                "detect_saturation_blowup", "detect_first_epoch_above_heldout", "detect_loss_bounces",
                "detect_heldout_accuracy_bounces", "detect_drift_up_lr", "detect_constant_output_lr"),
     templates=("clip_grad_norm", "warmup_cosine"),

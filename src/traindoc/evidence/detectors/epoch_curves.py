@@ -196,17 +196,21 @@ def _accuracy_learned(run: Run) -> float:
     return best
 
 
+def _classifier_loss(run: Run) -> tuple[Series, np.ndarray, np.ndarray] | None:
+    """(loss series, finite steps, finite values) of a classifier's loss when no grad norm is logged (with grad norms,
+    the grad-norm rules tell a blow-up's cause apart); None otherwise."""
+    return loss_without_grad_norm(run) if _classifier(run) else None
+
+
 def detect_first_loss_blowup(run: Run) -> list[Finding]:
     """A classifier's first logged loss > ln 1e6 and the loss's maximum, then >= 10x lower and under ln 1e6, with a
     fall of more than half between two of the first logged points or no accuracy that improves: the weights blew up
     during the first logged interval (an epoch's mean, in an epoch-level history). A steady fall from a large start
     while the task improves is the objective's own scale (STEADY_POINTS)."""
-    if run.series("grad_norm") is not None or not _classifier(run):
-        return []  # with grad norms logged, the grad-norm rules tell a blow-up's cause apart
-    loss = loss_series(run)
-    if loss is None:
+    read = _classifier_loss(run)
+    if read is None:
         return []
-    st, v = loss.finite()
+    loss, st, v = read
     if v.size < 3 or not (v[0] > ANY_VOCAB_NATS and float(v[0]) == float(v.max())):
         return []
     j = int(np.argmin(v))
@@ -226,6 +230,48 @@ def detect_first_loss_blowup(run: Run) -> list[Finding]:
     return [Finding("detect_first_loss_blowup", "lr_too_high", BLOWUP_STRENGTH,
                     "the loss blew up in the first updates, then recovered", ev, int(st[0]),
                     {"first_loss": float(v[0]), "fall": float(v[0] / low)})]
+
+
+# The same blow-up without the recovery: a classifier's loss above SATURATED_MAX_NATS (37) at every one of >=
+# NEVER_BACK_POINTS logged points, with no accuracy that learned (_accuracy_learned under STEADY_LEARNED: the error
+# never fell a quarter below its first value). A fresh classifier's cross-entropy starts near ln k < ln 1e6
+# (ANY_VOCAB_NATS) and training only lowers it, so a loss above that bound from the first logged point to the last was
+# thrown off its scale within the first logged interval and never came back, while the task stayed at its first
+# level: the weights took steps far beyond the stable range at once and kept taking them (the textbook picture of a
+# step size past the edge: LeCun et al. 1998, "Efficient BackProp", section 5; Goodfellow et al. 2016, 8.2.4). The
+# bound is 37 nats, not 13.8: a probability-clipped cross-entropy (Keras, TF) frozen at hard 0/1 guesses sits at
+# (1 - accuracy) x 16.1 (up to ~36 with float64's epsilon), which for a classifier at chance over 8+ classes is above
+# ln 1e6; that output is detect_saturated_output's reading, and above 37 nats per example no clipped output can be:
+# the logits themselves are off by tens of nats or more. The look-alikes of detect_first_loss_blowup are kept out the
+# same way: a summed, per-sequence or margin loss that starts above the bound falls while its task improves (the
+# accuracy condition). Three points, as the other epoch-curve readings ask: one or two logged means could be a
+# single bad interval. Listed at BLOWUP_STRENGTH like the recovered blow-up: exploding gradients and a missing
+# zero_grad read alike without grad norms, so it is one reading beside the divergence rules, never confirmation alone.
+NEVER_BACK_POINTS = 3
+
+
+def detect_loss_never_back(run: Run) -> list[Finding]:
+    """A classifier's loss above 37 nats (SATURATED_MAX_NATS) at every one of >= 3 logged points while no accuracy
+    learned: the weights blew up within the first logged interval and never came back (lr_too_high 0.5)."""
+    read = _classifier_loss(run)
+    if read is None:
+        return []
+    loss, st, v = read
+    if v.size < NEVER_BACK_POINTS or float(v.min()) <= SATURATED_MAX_NATS:
+        return []
+    learned = _accuracy_learned(run)
+    if learned >= STEADY_LEARNED:
+        return []  # a loss on a scale of its own (summed, per-sequence, margin) falling while the task improves
+    ev = [f"the loss stays above {SATURATED_MAX_NATS:.0f} nats at all {v.size} logged points, from "
+          f"{fmt(float(v[0]))} at step {int(st[0])} to {fmt(float(v[-1]))} at step {int(st[-1])} (lowest "
+          f"{fmt(float(v.min()))}): no fresh classifier's cross-entropy starts above ln 1e6 = {ANY_VOCAB_NATS:.1f}, "
+          f"and no probability-clipped one reaches {SATURATED_MAX_NATS:.0f} {cite_series(loss)}",
+          f"and no accuracy improved (its error fell {learned:.0%} at best): the weights blew up within the first "
+          "logged interval and never came back; a step size far beyond the stable range is the first reading "
+          "(exploding gradients and a missing zero_grad read alike without grad norms)"]
+    return [Finding("detect_loss_never_back", "lr_too_high", BLOWUP_STRENGTH,
+                    "the loss blew up in the first updates and never came back", ev, int(st[0]),
+                    {"first_loss": float(v[0]), "lowest_loss": float(v.min())})]
 
 
 def _settled_gap(train: np.ndarray, held: np.ndarray) -> float:
@@ -757,6 +803,6 @@ def detect_epoch_compounding(run: Run) -> list[Finding]:
     return []
 
 
-DETECTORS = [detect_first_loss_blowup, detect_first_epoch_above_heldout, detect_creeping_heldout,
-             detect_heldout_frozen_midrun, detect_saturated_output, detect_saturation_blowup, detect_saturation_inputs,
-             detect_steady_climb, detect_epoch_compounding, detect_epoch_spike]
+DETECTORS = [detect_first_loss_blowup, detect_loss_never_back, detect_first_epoch_above_heldout,
+             detect_creeping_heldout, detect_heldout_frozen_midrun, detect_saturated_output, detect_saturation_blowup,
+             detect_saturation_inputs, detect_steady_climb, detect_epoch_compounding, detect_epoch_spike]
