@@ -53,37 +53,33 @@ def _later_phase(step: int, st: State) -> bool:
     return False
 
 
+def _fields(rest: str) -> dict[str, float]:
+    """The kept `| name: value` fields after the loss (_KEEP); timings and counters are left out."""
+    out = {}
+    for part in rest.split("|"):
+        f = _FIELD.fullmatch(part.rstrip()) if part.strip() else None
+        value = parse_number(f.group(2)) if f is not None else None
+        if f is not None and value is not None and f.group(1).strip() in _KEEP:
+            out[_KEEP[f.group(1).strip()]] = value
+    return out
+
+
 def parse_nanochat(line: str, st: State) -> Record | None:
     """A nanochat training or validation line (module docstring), or None for any other line."""
     text = line.strip()
-    m = _STEP.match(text)
-    if m is not None:
-        loss = parse_number(m.group(4))
-        if loss is None:
-            return None
-        step = int(m.group(1))
-        if _later_phase(step, st):
-            return Record(None, claimed=True)
-        metrics = {"loss": loss}
-        for part in m.group(5).split("|"):
-            f = _FIELD.fullmatch(part.rstrip()) if part.strip() else None
-            if f is None:
-                continue
-            name = f.group(1).strip()
-            value = parse_number(f.group(2))
-            if name in _KEEP and value is not None:
-                metrics[_KEEP[name]] = value
-        st.extra[_LAST] = max(step, st.extra.get(_LAST) or 0)
-        return Record(step, metrics)
-    m = _VAL.match(text)
-    if m is not None:
-        value = parse_number(m.group(2))
-        if value is None:
-            return None
-        step = int(m.group(1))
-        if _later_phase(step, st):
-            return Record(None, claimed=True)
-        return Record(step, {"val_bpb": value}, eval=True)
     if _CORE.match(text) or _TASK.match(text):
         return Record(None, claimed=True)
-    return None
+    train = _STEP.match(text)
+    found = train or _VAL.match(text)
+    if found is None:
+        return None
+    value = parse_number(found.group(4) if train else found.group(2))
+    if value is None:
+        return None
+    step = int(found.group(1))
+    if _later_phase(step, st):
+        return Record(None, claimed=True)
+    if train is None:
+        return Record(step, {"val_bpb": value}, eval=True)
+    st.extra[_LAST] = max(step, st.extra.get(_LAST) or 0)
+    return Record(step, {"loss": value, **_fields(train.group(5))})
