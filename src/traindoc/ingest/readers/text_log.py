@@ -1098,7 +1098,9 @@ class _Parser:
                 rec = guard
             elif verified is not None:
                 rec = verified if verified.metrics else None  # Accuracy-Highest: this format's line, not kept
-            elif rec is None and not self.generic_in_order and phase_line(text):
+            elif rec is None and not claimed and not self.generic_in_order and phase_line(text):
+                # (a line the family claimed is its own with nothing to read: Record.claimed says no later parser
+                # reads it, the phase rules included; nanochat's "Evaluating: <task> ... accuracy: x" lines)
                 rec = self._phase(text)
             # a script's own print beside the family's lines (OWN_PRINT_MIN_LINES): read, on a clock of its own
             own = (rec is None and not claimed and guard is None and verified is None and order is self.order

@@ -3467,6 +3467,7 @@ FORMATS: list[Format] = [
     Format("stylegan_log", _own_module("_stylegan_training_loop", "parse_stylegan_log")),
     Format("minitorch", _own_module("_minitorch_interface", "parse_minitorch")),
     Format("lerobot", _own_module("_lerobot_train_log", "parse_lerobot")),
+    Format("nanochat", _own_module("_nanochat_console", "parse_nanochat")),
     Format("generic", parse_generic, specific=False),
 ]
 FORMAT_BY_NAME = {f.name: f for f in FORMATS}
