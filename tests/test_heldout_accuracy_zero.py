@@ -55,3 +55,23 @@ def test_a_nan_loss_or_a_training_accuracy_near_zero_too_explains_the_zero() -> 
     learns = make_run("eval_accuracy", [100, 200, 300, 400], [0.0] * 4)
     learns.add_series(Series("accuracy", np.arange(10, 410, 10), np.linspace(0.1, 0.9, 40), "run/train.log", "acc"))
     assert data.detect_heldout_accuracy_zero(learns.finalize())[0].step == 100  # learns its split, 0 on the other
+
+
+def test_the_same_heads_loss_exactly_zero_too_is_an_unmeasured_pair() -> None:
+    # A custom Keras test_step that logs only the probe's metrics leaves the contrastive head's trackers at their
+    # initial 0 (keras.io's semi-supervised SimCLR example: val_c_acc and val_c_loss 0.0000e+00 at all 20 epochs,
+    # corpus entry g8s34-keras-io-simclr-stl10-infonce-val-contrastive-zero-20ep). A loss of 0 (every example
+    # right) beside an accuracy of 0 (none right) is no evaluation.
+    steps = [100, 200, 300, 400]
+    pair = make_run("eval_c_acc", steps, [0.0] * 4)
+    pair.add_series(Series("eval_c_loss", np.array(steps), np.zeros(4), "run/train.log", "val_c_loss"))
+    assert data.detect_heldout_accuracy_zero(pair.finalize()) == []
+    # the same accuracy beside a held-out loss that was measured still fires at the first evaluation
+    measured = make_run("eval_c_acc", steps, [0.0] * 4)
+    measured.add_series(Series("eval_c_loss", np.array(steps), np.array([2.3, 2.4, 2.4, 2.5]), "run/train.log",
+                               "val_c_loss"))
+    assert data.detect_heldout_accuracy_zero(measured.finalize())[0].step == 100
+    # another head's loss at 0 is no twin of this accuracy
+    other = make_run("eval_accuracy", steps, [0.0] * 4)
+    other.add_series(Series("eval_c_loss", np.array(steps), np.zeros(4), "run/train.log", "val_c_loss"))
+    assert data.detect_heldout_accuracy_zero(other.finalize())[0].step == 100

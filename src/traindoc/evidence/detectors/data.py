@@ -1604,9 +1604,26 @@ def _scores_nothing_anyway(run: Run) -> bool:
     return False
 
 
+def _loss_also_zero(run: Run, name: str, points: int) -> bool:
+    """The loss of the same head (`val_c_acc` -> `val_c_loss`, `val_accuracy` -> `val_loss`) is exactly 0 at as
+    many evaluations as the accuracy. A loss of exactly 0 says every example is right and an accuracy of exactly 0
+    says none is: one evaluation cannot give both, so the pair was never measured. A metric object the evaluation
+    step does not update reports its initial 0 (Keras's `Mean` and `SparseCategoricalAccuracy` before any
+    `update_state`: a custom `test_step` that logs only some of the model's metrics)."""
+    low = name.lower()
+    cut = low.rfind("acc")
+    twin = low[:cut] + "loss"
+    for other, s in run.metrics.items():
+        if other.lower() != twin:
+            continue
+        _, v = s.finite()
+        return v.size == points == len(s) and bool(np.all(v == 0))
+    return False
+
+
 def detect_heldout_accuracy_zero(run: Run) -> list[Finding]:
-    """Every logged held-out accuracy is exactly 0 (see ZERO_ACCURACY above), with every loss finite and any
-    training accuracy above 0."""
+    """Every logged held-out accuracy is exactly 0 (see ZERO_ACCURACY above), with every loss finite, any
+    training accuracy above 0, and the same head's held-out loss not exactly 0 beside it (`_loss_also_zero`)."""
     if _scores_nothing_anyway(run):
         return []
     for m in heldout.task_metrics(run, min_points=1):
@@ -1615,6 +1632,8 @@ def detect_heldout_accuracy_zero(run: Run) -> list[Finding]:
             continue
         st, v = m.series.finite()
         if v.size == 0 or v.size < len(m.series) or not np.all(v == 0):
+            continue
+        if _loss_also_zero(run, m.name, int(v.size)):
             continue
         points = "its only evaluation" if v.size == 1 else f"all {v.size} evaluations"
         ev = [f"{m.name} is exactly 0 at {points} {cite_series(m.series)}: "
