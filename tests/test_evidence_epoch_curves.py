@@ -61,6 +61,17 @@ def test_loss_never_back_fires_at_the_first_epoch():
     assert not epoch_curves.detect_loss_never_back(_run(loss=BLOWN, eval_accuracy=ACC))
 
 
+def test_loss_never_back_is_only_listed_for_a_steady_summed_level():
+    # `epoch_loss += loss.item()` over 100 batches of a 10-class classifier that never learns: ~230 nats, steady
+    summed = [230.4, 229.8, 230.9, 230.1, 229.5, 230.6, 230.2, 229.9]
+    chance = [0.10, 0.11, 0.10, 0.09, 0.10, 0.10, 0.11, 0.10]
+    f = epoch_curves.detect_loss_never_back(_run(loss=summed, accuracy=chance))
+    assert len(f) == 1 and f[0].strength < 0.5 and "listed only" in f[0].evidence[-1]
+    # the same level to every digit is a printed cap (exp(min(loss, 100))), not a sum of scattering batch means
+    f = epoch_curves.detect_loss_never_back(_run(loss=[100.0] * 8, accuracy=chance))
+    assert len(f) == 1 and f[0].strength == epoch_curves.BLOWUP_STRENGTH
+
+
 def test_loss_never_back_is_silent_on_its_look_alikes():
     # no accuracy: a regression's or a summed loss has a scale of its own
     assert not epoch_curves.detect_loss_never_back(_run(loss=NEVER_BACK))

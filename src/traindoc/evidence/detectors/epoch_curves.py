@@ -248,6 +248,16 @@ def detect_first_loss_blowup(run: Run) -> list[Finding]:
 # single bad interval. Listed at BLOWUP_STRENGTH like the recovered blow-up: exploding gradients and a missing
 # zero_grad read alike without grad norms, so it is one reading beside the divergence rules, never confirmation alone.
 NEVER_BACK_POINTS = 3
+# A loss that holds one level (its highest logged point under NEVER_BACK_SPREAD x its lowest) reads the same as a
+# loss summed over batches or examples (`epoch_loss += loss.item()` never divided, reduction="sum") of a classifier
+# that does not learn for any reason: N x ln k sits above 37 nats for N >= 17 and is as steady as the batch means are
+# (a few % from one logged point to the next). Weights thrown off their scale swing by factors from one interval to
+# the next (the reallib Keras run: 4e5 .. 1.4e7) or keep falling from the blow-up (fastai: 5950 -> 51); a level held
+# within 1.5x is listed only (NEVER_BACK_STEADY_STRENGTH). A level repeated to every printed digit is no sum (batch
+# means scatter) but a cap: OpenNMT-py prints exp(min(loss, 100)), so a loss at 100 nats at every point is a loss
+# beyond the cap (realworld opennmt-py-676, Adam at its default LR 1), and keeps the reading.
+NEVER_BACK_SPREAD = 1.5
+NEVER_BACK_STEADY_STRENGTH = 0.3
 
 
 def detect_loss_never_back(run: Run) -> list[Finding]:
@@ -269,7 +279,13 @@ def detect_loss_never_back(run: Run) -> list[Finding]:
           f"and no accuracy improved (its error fell {learned:.0%} at best): the weights blew up within the first "
           "logged interval and never came back; a step size far beyond the stable range is the first reading "
           "(exploding gradients and a missing zero_grad read alike without grad norms)"]
-    return [Finding("detect_loss_never_back", "lr_too_high", BLOWUP_STRENGTH,
+    strength = BLOWUP_STRENGTH
+    if float(v.max()) != float(v.min()) and float(v.max()) < NEVER_BACK_SPREAD * float(v.min()):
+        strength = NEVER_BACK_STEADY_STRENGTH
+        ev.append(f"but the loss holds one level (highest {fmt(float(v.max()))} within {NEVER_BACK_SPREAD}x of the "
+                  "lowest): a loss summed over batches of a classifier that does not learn for any reason reads the "
+                  "same, so the reading is listed only")
+    return [Finding("detect_loss_never_back", "lr_too_high", strength,
                     "the loss blew up in the first updates and never came back", ev, int(st[0]),
                     {"first_loss": float(v[0]), "lowest_loss": float(v.min())})]
 
