@@ -3429,6 +3429,7 @@ FORMATS: list[Format] = [
     Format("gan_pair", _own_module("_gan_pair_print", "parse_gan_pair"), counter_prefix=True),
     Format("tslib_epoch", _own_module("_tslib_epoch", "parse_tslib_epoch")),
     Format("epoch_banner_error", _own_module("_epoch_banner_error", "parse_epoch_banner_error")),
+    Format("fomm_log", _own_module("_fomm_log", "parse_fomm_log")),
     Format("error_prediction", _own_module("_error_prediction_print", "parse_error_prediction")),
     Format("nielsen_network", _own_module("_nielsen_network_print", "parse_nielsen_network")),
     Format("epoch_running", _own_module("_epoch_running_print", "parse_epoch_running")),
