@@ -3417,6 +3417,7 @@ FORMATS: list[Format] = [
     Format("nolearn_rows", parse_nolearn_rows),
     Format("gan_visualizer", parse_gan_visualizer),
     Format("basicsr", parse_basicsr),
+    Format("kair_val", _own_module("_kair_val", "parse_kair_val")),
     Format("fastai_recorder", parse_fastai_recorder),
     Format("table", parse_table),
     Format("md_table", parse_md_table),
