@@ -18,6 +18,7 @@ import operator
 import re
 import struct
 from array import array
+from collections.abc import Iterable
 from pathlib import Path
 
 from traindoc.ingest import budget
@@ -646,23 +647,19 @@ def read_jsonl(path: Path, run: Run) -> Source:
                     if k == key or k in _NOT_METRICS or k in _SPLIT_KEYS:
                         continue
                     if v.__class__ is list:
-                        for ck, cv in _coco_stats(k, v):
-                            nk = (ck, split)
-                            name = names.get(nk)
-                            if name is None:
-                                name = names[nk] = canonical_metric(ck, split)
-                            values[name] = cv
-                            add(name, step, cv, k)
-                        continue
-                    fv = to_float(v)
-                    if fv is None:
-                        continue
-                    nk = (k, split)
-                    name = names.get(nk)
-                    if name is None:
-                        name = names[nk] = canonical_metric(k, split)
-                    values[name] = fv
-                    add(name, step, fv, k)
+                        pairs: Iterable[tuple[str, float]] = _coco_stats(k, v)
+                    else:
+                        fv = to_float(v)
+                        if fv is None:
+                            continue
+                        pairs = ((k, fv),)
+                    for mk, mv in pairs:
+                        nk = (mk, split)
+                        name = names.get(nk)
+                        if name is None:
+                            name = names[nk] = canonical_metric(mk, split)
+                        values[name] = mv
+                        add(name, step, mv, k)
                 # HF's logging_nan_inf_filter: a NaN step loss is logged as exactly 0.0, with a NaN grad_norm.
                 if values.get("loss") == 0.0 and "grad_norm" in values and not math.isfinite(values["grad_norm"]):
                     cols.cols["loss"][1][-1] = _NAN
