@@ -18,6 +18,7 @@ import operator
 import re
 import struct
 from array import array
+from collections.abc import Iterable
 from pathlib import Path
 
 from traindoc.ingest import budget
@@ -509,6 +510,27 @@ _NOT_METRICS = {"type", "time", "timestamp", "_timestamp", "_runtime", "_step", 
                 "data_time", "percentage", "total_steps", "max_steps", "memory", "eta", "eta_seconds", "seed"}
 
 
+# DETR's `log.txt` and the code bases that copy its engine (Deformable DETR, Conditional DETR, DINO-DETR, D-FINE,
+# DEIM/DEIMv2) log the held-out COCO evaluation as `"test_coco_eval_bbox": [12 numbers]` (and `..._masks` for
+# segmentation): pycocotools' COCOeval.stats, whose order is fixed (Lin et al., ECCV 2014, the COCO detection
+# metrics; stats[0] = AP at IoU .50:.95, stats[1] = AP at IoU .50, then AP75, AP by object size and the ARs). The first
+# two are read, named mAP and mAP50 so that the held-out rules know them for higher-is-better scores; a -1 (the
+# evaluator's "no ground truth of this kind") is no score and is not read. Any other list is not a metric.
+_COCO_STATS = re.compile(r"(?:^|_)coco_eval_(?:bbox|masks|segm)$")
+
+
+def _coco_stats(key: str, v: list) -> list[tuple[str, float]]:
+    """(name, value) for COCOeval.stats under a `*coco_eval_bbox` key: AP and AP50; [] for any other list."""
+    if not _COCO_STATS.search(key) or len(v) != 12:
+        return []
+    out = []
+    for i, suffix in ((0, "mAP"), (1, "mAP50")):
+        fv = to_float(v[i])
+        if fv is not None and 0.0 <= fv <= 1.0:
+            out.append((f"{key}_{suffix}", fv))
+    return out
+
+
 def sniff_jsonl(path: Path, head: bytes) -> float:
     # No is_text(): a NUL or a bad byte on one line must not hide the file; the head's lines must still be JSON.
     if not head.lstrip().startswith(b"{"):
@@ -624,15 +646,20 @@ def read_jsonl(path: Path, run: Run) -> Source:
                 for k, v in flat.items():
                     if k == key or k in _NOT_METRICS or k in _SPLIT_KEYS:
                         continue
-                    fv = to_float(v)
-                    if fv is None:
-                        continue
-                    nk = (k, split)
-                    name = names.get(nk)
-                    if name is None:
-                        name = names[nk] = canonical_metric(k, split)
-                    values[name] = fv
-                    add(name, step, fv, k)
+                    if v.__class__ is list:
+                        pairs: Iterable[tuple[str, float]] = _coco_stats(k, v)
+                    else:
+                        fv = to_float(v)
+                        if fv is None:
+                            continue
+                        pairs = ((k, fv),)
+                    for mk, mv in pairs:
+                        nk = (mk, split)
+                        name = names.get(nk)
+                        if name is None:
+                            name = names[nk] = canonical_metric(mk, split)
+                        values[name] = mv
+                        add(name, step, mv, k)
                 # HF's logging_nan_inf_filter: a NaN step loss is logged as exactly 0.0, with a NaN grad_norm.
                 if values.get("loss") == 0.0 and "grad_norm" in values and not math.isfinite(values["grad_norm"]):
                     cols.cols["loss"][1][-1] = _NAN
