@@ -398,14 +398,25 @@ def test_records_with_a_value_field_that_hold_no_metric_stay_unread(line: str):
 
 def test_an_error_named_as_a_metric_is_no_error_message():
     # g7-grokking-dl-ch4-no-alpha-input-2-error-diverges: "Error:0.03999999999999998 Prediction:1.0", one line per
-    # update (a line that opened with "Error" was taken for an error message and the run was unread)
+    # update (a line that opened with "Error" was taken for an error message and the run was unread); a bare "Error"
+    # in a loop that names no loss is its objective, the training loss
     assert generic("Error:0.03999999999999998 Prediction:1.0") == [
-        (None, {"Error": 0.03999999999999998, "Prediction": 1.0})]
+        (None, {"loss": 0.03999999999999998, "Prediction": 1.0})]
     run = read_without("g7-grokking-dl-ch4-no-alpha-input-2-error-diverges", "error_prediction")
-    err = [s for s in run.metrics.values() if s.raw_name == "Error"]
-    assert err and len(err[0]) == 20 and round(float(err[0].values[0]), 4) == 0.04 and err[0].values[-1] > 1e16
+    loss = run.series("loss")
+    assert loss is not None and len(loss) == 20 and round(float(loss.values[0]), 4) == 0.04 and loss.values[-1] > 1e16
     # g32-nn-from-scratch-10-log-of-zero-error-nan: "Error:  nan" alone after the epoch's banner
-    assert generic("Error:  nan")[0] is not None
+    rec = generic("Error:  nan")[0]
+    assert rec is not None and math.isnan(rec[1]["loss"])
+
+
+def test_a_qualified_error_or_one_beside_a_loss_keeps_its_name():
+    # xgboost's classification error ("[0]\ttrain-error:0.04"), an error beside its rate, a held-out error
+    assert generic("[1]\ttrain-error:0.03\teval-error:0.05") == [(1, {"error": 0.03, "val_error": 0.05})]
+    assert generic("Epoch 1: error 0.12, error rate 0.1") == [(1, {"error": 0.12, "error rate": 0.1})]
+    assert generic("top1 error: 0.3") == [(None, {"top1 error": 0.3})]
+    # a log that names its loss: a bare error on a later line is something else it measures
+    assert generic("epoch 1 loss: 0.5", "epoch 1 error: 0.1") == [(1, {"loss": 0.5}), (1, {"error": 0.1})]
 
 
 @pytest.mark.parametrize("line", [

@@ -3080,6 +3080,18 @@ def _qualified_name(m: re.Match[str]) -> str:
     return m.group(1) if word in _AGGREGATE_WORDS else m.group(0)
 
 
+# A bare "Error" (or "error") in a loop that names no loss is the quantity it minimises: the squared error of
+# Grokking Deep Learning's loops ("Error:0.3025 Prediction:0.25"), the cross-entropy a from-scratch network prints
+# after each epoch ("Error:  nan", tests/corpus/realworld/g32-nn-from-scratch-10-log-of-zero-error-nan), R neuralnet's
+# and FANN's error, t-SNE's "error = 75.27" (its KL divergence). Read under its own name no detector knew it for the
+# training loss, and a run whose error diverged read as healthy. A name that qualifies it ("error rate", "top1 error",
+# "test error", XGBoost's "train-error", a classification error) is another quantity and keeps its name, and so does
+# a bare error beside another metric on its line ("error 0.12, error rate 0.1", "[learning_rate=0.001] [Best :
+# Accuracy(T1/T5)=65.93/86.76, Error=34.07/13.24]": a summary of other things), on a line about a best or a test,
+# or in a log whose lines name a loss (then the error is something else the loop measures).
+_BARE_ERROR = frozenset({"Error", "error", "ERROR"})
+
+
 def parse_generic(line: str, st: State) -> Record | None:
     if line.startswith("wandb:") or _GEN_SKIP.search(line) or _COCO_SUMMARY.match(line):
         return None  # W&B's end-of-run summary repeats last values without steps; warnings are events
@@ -3289,6 +3301,12 @@ def parse_generic(line: str, st: State) -> Record | None:
         metrics[key] = v
         if final:
             summary.add(key)
+    if any(canonical_metric(k) == "loss" for k in metrics):
+        st.extra["names_loss"] = True
+    elif (not st.extra.get("names_loss")
+          and len(errs := [k for k in metrics if _METRICY.search(k)]) == 1 and errs[0] in _BARE_ERROR
+          and errs[0] not in owned and "est" not in line):
+        metrics["loss"] = metrics.pop(errs[0])  # "Error:0.3025 Prediction:0.25": the loop's objective (_BARE_ERROR)
     if not any(_METRICY.search(k) or k in owned or _GAN_TERM.match(k) for k in metrics):
         return None
     if all(_BEST_SO_FAR.match(k) for k in metrics):
