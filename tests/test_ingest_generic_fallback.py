@@ -391,3 +391,136 @@ def test_a_record_that_names_its_metric_in_a_field_is_read():
 ])
 def test_records_with_a_value_field_that_hold_no_metric_stay_unread(line: str):
     assert generic(line) == [None]
+
+
+# --- "Error" as a metric's name, a count before its unit, a pipe before the value, a console saved as .md ---------
+
+
+def test_an_error_named_as_a_metric_is_no_error_message():
+    # g7-grokking-dl-ch4-no-alpha-input-2-error-diverges: "Error:0.03999999999999998 Prediction:1.0", one line per
+    # update (a line that opened with "Error" was taken for an error message and the run was unread); a bare "Error"
+    # in a loop that names no loss is its objective, the training loss
+    assert generic("Error:0.03999999999999998 Prediction:1.0") == [
+        (None, {"loss": 0.03999999999999998, "Prediction": 1.0})]
+    run = read_without("g7-grokking-dl-ch4-no-alpha-input-2-error-diverges", "error_prediction")
+    loss = run.series("loss")
+    assert loss is not None and len(loss) == 20 and round(float(loss.values[0]), 4) == 0.04 and loss.values[-1] > 1e16
+    # g32-nn-from-scratch-10-log-of-zero-error-nan: "Error:  nan" alone after the epoch's banner
+    rec = generic("Error:  nan")[0]
+    assert rec is not None and math.isnan(rec[1]["loss"])
+
+
+def test_a_qualified_error_or_one_beside_a_loss_keeps_its_name():
+    # xgboost's classification error ("[0]\ttrain-error:0.04"), an error beside its rate, a held-out error
+    assert generic("[1]\ttrain-error:0.03\teval-error:0.05") == [(1, {"error": 0.03, "val_error": 0.05})]
+    assert generic("Epoch 1: error 0.12, error rate 0.1") == [(1, {"error": 0.12, "error rate": 0.1})]
+    assert generic("top1 error: 0.3") == [(None, {"top1 error": 0.3})]
+    # a log that names its loss: a bare error on a later line is something else it measures
+    assert generic("epoch 1 loss: 0.5", "epoch 1 error: 0.1") == [(1, {"loss": 0.5}), (1, {"error": 0.1})]
+
+
+@pytest.mark.parametrize("line", [
+    "Error: 3 files could not be opened",
+    "Error: 404 Not Found",
+    "Error: 2 is not a valid rank: use 0 or 1",
+    "Error 137: killed",
+])
+def test_error_messages_that_hold_a_number_stay_unread(line: str):
+    assert generic(line) == [None]
+
+
+def test_a_count_before_its_unit_is_the_step_within_the_epoch():
+    # nlpia2-rnn-tanh-lr20-diverges (PyTorch's word_language_model): "| epoch   1 |   200/ 2983 batches | lr 20.0000 |
+    # ms/batch  7.59 | loss 12.28 | ppl 216359.45"
+    line = "| epoch   1 |   200/ 2983 batches | lr 20.0000 | ms/batch  7.59 | loss 12.28 | ppl 216359.45"
+    rec = generic(line)[0]
+    assert rec is not None and rec[0] == 200 and rec[1]["loss"] == 12.28
+    rec = generic("| epoch   2 |   400/ 2983 batches | lr 20.0000 | ms/batch  7.39 | loss 11.97 | ppl 157541.95")[0]
+    assert rec is not None and rec[0] == 2983 + 400
+    # a fraction with no unit after it, or another unit, counts no step
+    assert generic("Training with  2001 / 60000, loss: 0.5")[0][0] is None
+    assert generic("epoch 1 loaded 5/10 files loss: 0.5")[0][0] == 1
+
+
+def test_a_console_of_an_unknown_format_saved_as_markdown_is_read(tmp_path: Path):
+    # nlpia2-*: the word_language_model console saved as model_<...>.md; with its family left out the page was not
+    # taken for a log at all
+    page = next((REALWORLD / "nlpia2-rnn-tanh-lr20-diverges" / "run").glob("*.md"))
+    head = page.read_bytes()[:65536]
+    with without("word_lm"):
+        assert text_log.sniff(page, head) > 0
+        run = read(page)
+    assert steps_values(run, "loss")[:2] == [(200, 12.28), (400, 11.97)]
+    assert steps_values(run, "eval_loss")[0] == (2800, 18.46)
+    # a README that quotes a few log lines among its prose stays a document
+    readme = tmp_path / "README.md"
+    readme.write_text("# A model\n\nTrain it with `python train.py`. The log looks like this:\n\n"
+                      + "".join(f"    step {i} loss: {3 - i / 10}\n" for i in range(3))
+                      + "".join(f"Paragraph {i} of the documentation, about the model and its data.\n"
+                                for i in range(20)))
+    assert text_log.sniff(readme, readme.read_bytes()) == 0.0
+
+
+def test_a_pipe_between_a_name_and_the_value_after_the_counter_is_a_pair():
+    # g13-trax-readme-imdb-sentiment-2000-steps: "    Step    500: train WeightedCategoryCrossEntropy |  0.62914723",
+    # "    Step    500: eval      WeightedCategoryAccuracy |  0.74062500"
+    assert generic("    Step    500: train WeightedCategoryCrossEntropy |  0.62914723",
+                   "    Step    500: eval      WeightedCategoryAccuracy |  0.74062500") == [
+        (500, {"train WeightedCategoryCrossEntropy": 0.62914723}),
+        (500, {"eval WeightedCategoryAccuracy": 0.740625})]
+    run = read_without("g13-trax-readme-imdb-sentiment-2000-steps", "trax")
+    acc = [s for s in run.metrics.values() if s.raw_name == "eval WeightedCategoryAccuracy"]
+    assert acc and acc[0].steps.tolist() == [1, 500, 1000, 1500, 2000]
+
+
+@pytest.mark.parametrize("line", [
+    "lr | 0.001",  # a two-column settings table, with or without its borders
+    "| lr | 0.001 |",
+    "  learning_rate          | 0.001",
+    "  loss_scale             | 65536",
+    "2021-03-16 12:00:01 | 0.5",  # a timestamp before a bare value
+    "Step      1: Total number of trainable weights: 2327042",  # a count of weights, no metric
+])
+def test_settings_tables_and_counts_with_a_pipe_stay_unread(line: str):
+    assert generic(line) == [None]
+
+
+def test_a_counter_abbreviated_with_a_period_is_the_counter():
+    # marian-s2s-europarl-encs-early-stop-overfit: "[2018-12-07 21:41:48] Ep. 1 : Up. 500 : Sen. 180,689 : Cost
+    # 6.78076077 : Time 621.39s : 8698.01 words/s : L.r. 3.0000e-04"
+    rec = generic("[2018-12-07 21:41:48] Ep. 1 : Up. 500 : Sen. 180,689 : Cost 6.78076077 : Time 621.39s : 8698.01 "
+                  "words/s : L.r. 3.0000e-04")[0]
+    assert rec is not None and rec[0] == 500
+    assert rec[1]["Cost"] == 6.78076077 and rec[1]["lr"] == 3e-4 and "Ep." not in rec[1] and "Up." not in rec[1]
+    run = read_without("marian-s2s-europarl-encs-early-stop-overfit", "marian")
+    assert steps_values(run, "loss")[:2] == [(500, 6.7808), (1000, 5.0211)] and len(run.series("loss")) == 100
+
+
+@pytest.mark.parametrize("line", [
+    "Approx. 3 GB of memory in use",  # an abbreviation the map does not hold stays a word
+    "See Fig. 3 for the loss curve",
+    "Ep. 3 saved to ./ckpt",  # an abbreviated counter alone gives no metric
+])
+def test_other_abbreviations_stay_as_printed(line: str):
+    assert generic(line) == [None]
+
+
+def test_a_name_qualified_by_an_aggregate_or_a_split_in_parentheses_is_read():
+    # pytorch-unet-84-png-masks-negative-loss: "Epoch 1/5: 100%|██████████| 79/79 [00:12<00:00,  6.33img/s, loss
+    # (batch)=-9.27e+5]": the loss was cut from its value and lost
+    assert generic("Epoch 1/5: 100%|██████████| 79/79 [00:12<00:00,  6.33img/s, loss (batch)=-9.27e+5]") == [
+        (1, {"loss": -927000.0})]
+    run = read_without("pytorch-unet-84-png-masks-negative-loss", "lightning_bar")
+    assert steps_values(run, "loss")[:2] == [(1, -927000.0), (2, -4680000.0)]
+    rec = generic("loss (avg): 0.5, acc (val): 0.8")[0]
+    assert rec is not None and rec[1] == {"loss": 0.5, "val_acc": 0.8}
+
+
+@pytest.mark.parametrize("line", [
+    "lr (group 1): 0.1",  # a group, not an aggregate: which rate it is stays as printed
+    "elapsed time per iteration (ms): 63274.6",  # a unit
+    "batch_size (per device): 32",
+    "Number of parameters (M): 11.2",
+])
+def test_other_qualifiers_in_parentheses_stay_as_printed(line: str):
+    assert generic(line) == [None]

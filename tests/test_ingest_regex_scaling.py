@@ -159,6 +159,16 @@ CASES = {
     "set_hyphen": (lambda n: "[1] train-" + "a" * n + ":1 x", lambda s: tf.parse_generic(s, State()), 2000),
     "is_arrow_spaces": (lambda n: "loss is" + " " * n + "==> x", lambda s: tf._IS_PHRASE.search(s), 2000),
     "bar_count": (lambda n: "1/2 [" + "=" * n + "x", lambda s: tf._BAR_COUNT.match(s), 2000),
+    # a line that opens with "Error" and a value, then a long name or a long run of spaces with no separator after it;
+    # a count before a unit that never comes; a pipe before a value after a long run of words
+    "error_head_name": (lambda n: "Error: 1 " + "a" * n + " x", lambda s: tf._GEN_SKIP.search(s), 2000),
+    "error_head_spaces": (lambda n: "Error: 1" + " " * n + "x", lambda s: tf._GEN_SKIP.search(s), 2000),
+    "fraction_unit_spaces": (lambda n: "1/2" + " " * n + "x", lambda s: list(tf._FRACTION_UNIT_AFTER.finditer(s)),
+                             2000),
+    "fraction_unit_digits": (lambda n: "1/" * n + "x", lambda s: list(tf._FRACTION_UNIT_AFTER.finditer(s)), 2000),
+    "qualified_name_spaces": (lambda n: "a" + " " * n + "(batch)=x", lambda s: tf._QUALIFIED_NAME.sub("", s), 2000),
+    "qualified_name_letters": (lambda n: "a(" * n + "batch) x", lambda s: tf._QUALIFIED_NAME.sub("", s), 2000),
+    "pipe_value": (lambda n: "Step 1: " + "a " * n + "| x", lambda s: tf.parse_generic(s, State()), 200),
 }
 
 

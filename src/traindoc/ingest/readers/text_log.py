@@ -274,6 +274,13 @@ def sniff(path: Path, head: bytes) -> float:
     if suffix in _DOC_SUFFIXES:
         console = max((n for name, n in hits.items()
                        if FORMAT_BY_NAME[name].specific and name not in _DOC_FAMILIES_NOT_COUNTED), default=0)
+        if console == 0:
+            # a console of a format no family knows: the lines of one shape (the same metric names) that the generic
+            # rules read with their own step or epoch, no family claiming them, a loop's print ("| epoch   1 |
+            # 200/ 2983 batches | lr 20.00 | ... | loss 12.28 | ppl 216359.45", PyTorch's word_language_model
+            # saved as a .md page). The same share of the head as a family's lines: a README that quotes a few
+            # log lines stays a document
+            console = max(det.unclaimed.values(), default=0)
         return 0.4 if console >= 3 and console >= DOC_LOG_SHARE * len(frames) else 0.0
     best_specific = max((n for name, n in hits.items() if FORMAT_BY_NAME[name].specific), default=0)
     # HF Trainer console logs belong to the structured reader (it knows the step inference and the NaN filter).

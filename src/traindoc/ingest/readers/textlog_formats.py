@@ -2351,6 +2351,8 @@ EPOCH_KEYS = {"epoch", "ep", "epochs"}
 # dependency parsing, "BLEU", "WER"/"CER" for speech, "F1", "AUC", "IoU"/"Dice" for segmentation, "PSNR"/"SSIM" for
 # restoration, "ROUGE" for summarisation): as whole words only, so that "mapping" or "dice_roll" stay out.
 _METRICY = re.compile(r"loss|cost|lr\b|learning|grad|norm|acc|ppl|perplexity|score|reward|error|mfu|tps|tok(?!eni[sz])"
+                      # a cross-entropy named by its layer ("WeightedCategoryCrossEntropy", Trax's Loop) is a loss
+                      r"|crossentropy|(?<![a-z])xent(?![a-z])"
                       r"|(?<![a-z])err(?![a-z])"  # "err-top1", "top5_err": an error rate
                       r"|(?<![a-z])(?:f1|uas|las|bleu|wer|cer|auc|iou|miou|dice|psnr|ssim|rouge(?:lsum|l|\d)?)(?![a-z])"
                       # regression and likelihood metrics as boosting libraries and R/MXNet loops name them
@@ -2381,6 +2383,12 @@ def loss_group(line: str) -> str:
 # "Epoch [1/10], Step [100/600], Loss: 0.2" (the classic tutorial loop), "epoch 3/10 step 50/100 ...",
 # "[1,  2000] loss: 2.182" (the CIFAR tutorial), "[10]\ttrain-rmse:0.3" (xgboost).
 _FRACTION = re.compile(r"\b(epoch|step|iter|iteration|batch)\s*[:#]?\s*[\[(]?\s*(\d+)\s*/\s*(\d+)\s*[\])]?", re.I)
+# The count before its unit: "| epoch   1 |   200/ 2983 batches | lr 20.00 | ms/batch  7.59 | loss 12.28" (PyTorch's
+# word_language_model example, copied into many language-model scripts), "120/5000 steps", "40/100 iterations": the
+# same position as "batch 200/2983", with the unit after the numbers. Read as a step only when the unit follows the
+# fraction; a bare "2001 / 60000" (samples seen, "Training with 2001 / 60000") stays no counter.
+_FRACTION_UNIT_AFTER = re.compile(
+    r"(?<![\w./])(\d{1,12})[ \t]*/[ \t]*(\d{1,12})[ \t]+(batch|step|iter|iteration)(?:e?s)?\b", re.I)
 _BRACKET_PAIR = re.compile(r"^\[\s*(\d+),\s*(\d+)\]")
 # The epoch and the batch within it as two bracketed counters, "Epoch: [83][200/10010]" (the PyTorch ImageNet
 # example's ProgressMeter and the many scripts that copy it), "Epoch: [0/40][ 100/2052]", "Epoch: [1]  [7500/9465]"
@@ -2544,8 +2552,14 @@ POSITION_ONLY = _ONLY_STEP  # read by the reader too (_nan_guard.step_marker: wh
 # Warning and error lines carry numbers ("Attempted loss scale: 65536 ... Reducing hysteresis to 1") that are not
 # metrics: the catalogue owns them. An exception name is followed by a colon ("ValueError: 3 is not ..."); a metric
 # named like one is followed by its value ("AngleError 27.60").
+# A line that opens with "Error" is a message ("Error: 3 files missing"), unless the word is a metric's name: its
+# value closes the line or another "name: value" pair follows ("Error:0.3025 Prediction:0.25", the squared error a
+# one-unit gradient-descent loop prints after each update, Grokking Deep Learning ch. 4-6, tests/corpus/realworld/
+# g7-grokking-dl-ch4-no-alpha-input-2-error-diverges). The lookahead is anchored at the line's start and each of its
+# runs is bounded by what follows it, so the check stays linear.
 _GEN_SKIP = re.compile(
-    r"overflow|OVERFLOW|[Ww]arning|WARNING|\b[A-Z]\w*Error\b(?!\s+[-+]?(?:\d|\.\d|nan\b|inf\b))|^Error\b|ERROR"
+    r"overflow|OVERFLOW|[Ww]arning|WARNING|\b[A-Z]\w*Error\b(?!\s+[-+]?(?:\d|\.\d|nan\b|inf\b))"
+    rf"|^Error\b(?![ \t]*[:=][ \t]*{NUM}(?:[ \t]*$|[ \t,;|]+[A-Za-z_]\w{{0,40}}[ \t]*[:=][ \t]*[-+.\d]))|ERROR"
     r"|Exception|Traceback|Skipping"
 )
 
@@ -3009,6 +3023,75 @@ _GAN_TERM = re.compile(r"(?<![A-Za-z0-9])[DG]_(?:[A-Z]|(?:real|fake|adv|gan|gp|c
 _CLOSED_BY_ROW = 2
 
 
+# A metric and its value split by a pipe at the line's end, after the line's counter: "Step    500: train
+# WeightedCategoryCrossEntropy |  0.62914723", "Step    500: eval      WeightedCategoryAccuracy |  0.74062500" (Trax's
+# training Loop pads its names to one column). Written as "<split> <name>: <value>", so the pair scan reads it and a
+# held-out split word names the series as held out. Only with one pipe, the value closing the line, and something
+# before the name (the counter, with a digit): a two-column settings table ("lr | 0.001", "| lr | 0.001 |") has
+# nothing before the name and stays as printed. String operations, no pattern: linear in the line.
+_PIPE_SPLITS = frozenset(_PHASE_WORDS.split("|"))
+_PIPE_NAME = re.compile(r"[A-Za-z_][\w./@-]{0,80}")
+
+
+def _pipe_value(line: str) -> str:
+    left, right = line.split("|")
+    value = right.strip()
+    if _NUM_RE.fullmatch(value) is None:
+        return line
+    head = left.rstrip()
+    name = head.rsplit(None, 1)[-1] if head else ""
+    if _PIPE_NAME.fullmatch(name) is None:
+        return line
+    head = head[:len(head) - len(name)].rstrip()
+    split = head.rsplit(None, 1)[-1] if head else ""
+    if split.lower() in _PIPE_SPLITS:
+        head = head[:len(head) - len(split)].rstrip()
+        name = f"{split} {name}"
+    if not any(c.isdigit() for c in head):
+        return line
+    return f"{head} {name}: {value}"
+
+
+# A counter or a rate abbreviated with a period: "Ep. 1 : Up. 500 : Sen. 180,689 : Cost 6.78 : ... : L.r. 3.0000e-04"
+# (Marian's training line), "Best Validation (Ep. 097)": the epoch, the update count and the learning rate. Read as
+# printed, "Ep." and "Up." were metrics of their own and the line had no position (its 100 points fell on 29).
+# Only these spellings, each the head of its word: a sentence's period after another word stays where it was.
+_ABBREVIATED = {"ep.": "epoch", "epo.": "epoch", "it.": "iter", "itr.": "iter", "iter.": "iter", "up.": "update",
+                "upd.": "update", "l.r.": "lr"}
+_ABBREV_MAX = max(map(len, _ABBREVIATED))
+
+
+# A name with a one-word qualifier in parentheses before its separator: "loss (batch)=-9.27e+5" (a tqdm postfix,
+# milesial's Pytorch-UNet, tests/corpus/realworld/pytorch-unet-84-png-masks-negative-loss), "loss (avg): 0.5", "acc
+# (val): 0.8". An aggregate over the batch or the interval measures the same quantity and is the name alone; a split
+# names the split ("val_acc"), as a phase marker does. Any other qualifier (a unit, "(ms)"; a group, "(group 1)") is
+# left as printed: its name then has no pair. Read as printed, "(batch)" cut the name from its value and the run's
+# loss was lost.
+_QUALIFIED_NAME = re.compile(
+    r"(?<![\w.])([A-Za-z_]\w{0,40})[ \t]?\([ \t]{0,3}([A-Za-z]{1,12})[ \t]{0,3}\)(?=[ \t]*[:=])")
+_AGGREGATE_WORDS = frozenset({"batch", "avg", "average", "mean", "running", "smoothed", "step", "iter", "train",
+                              "training"})
+
+
+def _qualified_name(m: re.Match[str]) -> str:
+    word = m.group(2).lower()
+    if word in _HELD_OUT_PREFIX:
+        return f"{_HELD_OUT_PREFIX[word]}{m.group(1)}"
+    return m.group(1) if word in _AGGREGATE_WORDS else m.group(0)
+
+
+# A bare "Error" (or "error") in a loop that names no loss is the quantity it minimises: the squared error of
+# Grokking Deep Learning's loops ("Error:0.3025 Prediction:0.25"), the cross-entropy a from-scratch network prints
+# after each epoch ("Error:  nan", tests/corpus/realworld/g32-nn-from-scratch-10-log-of-zero-error-nan), R neuralnet's
+# and FANN's error, t-SNE's "error = 75.27" (its KL divergence). Read under its own name no detector knew it for the
+# training loss, and a run whose error diverged read as healthy. A name that qualifies it ("error rate", "top1 error",
+# "test error", XGBoost's "train-error", a classification error) is another quantity and keeps its name, and so does
+# a bare error beside another metric on its line ("error 0.12, error rate 0.1", "[learning_rate=0.001] [Best :
+# Accuracy(T1/T5)=65.93/86.76, Error=34.07/13.24]": a summary of other things), on a line about a best or a test,
+# or in a log whose lines name a loss (then the error is something else the loop measures).
+_BARE_ERROR = frozenset({"Error", "error", "ERROR"})
+
+
 def parse_generic(line: str, st: State) -> Record | None:
     if line.startswith("wandb:") or _GEN_SKIP.search(line) or _COCO_SUMMARY.match(line):
         return None  # W&B's end-of-run summary repeats last values without steps; warnings are events
@@ -3026,6 +3109,8 @@ def parse_generic(line: str, st: State) -> Record | None:
         line = _BAR_DASH_PAIR.sub(r"\1\2=\3", line)
     if "[" in line:
         line = _ONE_ELEMENT.sub(r"\1\2", line)
+    if "|" in line and line.count("|") == 1 and not line.lstrip().startswith("|"):
+        line = _pipe_value(line)
     if _CODE.search(line):
         return None  # source code echoed into the log ("lr: float = 0.0036", "loss = model(x)")
     if "{" in line and _QUOTED_METRIC_KEY.search(line) and not settings_dict(line):
@@ -3051,6 +3136,8 @@ def parse_generic(line: str, st: State) -> Record | None:
         if "est" in line:
             line = _BEST_AT_COUNTER.sub("", line)
     line = _sentences(line)
+    if "(" in line:
+        line = _QUALIFIED_NAME.sub(_qualified_name, line)
     if "#" in line:  # "Epoch #3: ..." (tianshou, many RL loops): the number sign is no part of the counter
         line = _NUMBER_SIGN.sub(r"\1 \2", line)
     if "][" in line or "]  [" in line or "] [" in line:
@@ -3108,6 +3195,9 @@ def parse_generic(line: str, st: State) -> Record | None:
     step: int | None = None
     epoch: int | None = None
     fr = {m.group(1).lower(): (int(m.group(2)), int(m.group(3))) for m in _FRACTION.finditer(line)}
+    if "/" in line:
+        for m in _FRACTION_UNIT_AFTER.finditer(line):
+            fr.setdefault(m.group(3).lower(), (int(m.group(1)), int(m.group(2))))
     if "epoch" in fr:
         epoch = fr["epoch"][0]
         # "epoch 5/50": the run is planned for 50 epochs (the reader hands the largest total on to run.meta)
@@ -3156,6 +3246,8 @@ def parse_generic(line: str, st: State) -> Record | None:
         if "-" in key and (hyphen := _set_hyphen(key, metrics)) is not None:
             key = hyphen
             owned.add(key)  # a set's measurement, whatever the metric's name (as the possessive's)
+        if key.endswith(".") and len(key) <= _ABBREV_MAX:
+            key = _ABBREVIATED.get(key.lower(), key)
         low = key.lower()
         words = low.split()
         # "Total steps: 33" (a count of every step so far, printed beside an RL loop's returns) is the counter too
@@ -3209,6 +3301,12 @@ def parse_generic(line: str, st: State) -> Record | None:
         metrics[key] = v
         if final:
             summary.add(key)
+    if any(canonical_metric(k) == "loss" for k in metrics):
+        st.extra["names_loss"] = True
+    elif (not st.extra.get("names_loss")
+          and len(errs := [k for k in metrics if _METRICY.search(k)]) == 1 and errs[0] in _BARE_ERROR
+          and errs[0] not in owned and "est" not in line):
+        metrics["loss"] = metrics.pop(errs[0])  # "Error:0.3025 Prediction:0.25": the loop's objective (_BARE_ERROR)
     if not any(_METRICY.search(k) or k in owned or _GAN_TERM.match(k) for k in metrics):
         return None
     if all(_BEST_SO_FAR.match(k) for k in metrics):
