@@ -472,3 +472,30 @@ def test_saturated_output_at_chance_is_silent_on_its_look_alikes():
     learning = [0.50, 0.52, 0.55, 0.62, 0.70, 0.78, 0.85]
     assert not epoch_curves.detect_saturated_output(_run(loss=[round((1 - a) * 16.1181, 4) for a in learning],
                                                          accuracy=learning))
+
+
+# an unscaled regression output descending from its own starting scale, orders of magnitude per interval for many
+# intervals (shaped on realworld g10-dd-fingerprint-resmlp24-*: MSE 2.2e11 at the untrained first evaluation), with an
+# accuracy-named side metric at chance: no one-interval spike
+DESCENT = [2.2e11, 1.55e9, 8.7e6, 7.2e5, 9.4e4, 1.2e4, 922.0, 22.9, 3.9, 2.3, 1.9, 2.9, 3.7, 4.0]
+
+
+def test_first_loss_blowup_is_silent_on_a_descent_from_its_own_scale():
+    flat = [0.0] * len(DESCENT)
+    assert not epoch_curves.detect_first_loss_blowup(_run(loss=DESCENT, eval_accuracy=flat))
+    # the same start back near its floor within the first STEADY_POINTS points is the one-interval spike: read
+    spike = [2.2e11, 40.0, 9.0, 3.0, 2.5, 2.3, 2.1, 2.0, 1.9, 1.9]
+    f = epoch_curves.detect_first_loss_blowup(_run(loss=spike, eval_accuracy=[0.0] * len(spike)))
+    assert [x.cause for x in f] == ["lr_too_high"] and f[0].step == 0
+
+
+def test_loss_never_back_is_silent_on_a_loss_lower_at_every_point():
+    # an unscaled regression output at a tiny LR: lower at every evaluation, 4900x in all (shaped on realworld
+    # g10-dd-fingerprint-resmlp24-adam-lr1e-6-*), beside an accuracy-named side metric that never moves
+    slow = [2.2e11, 2.09e11, 1.97e11, 1.85e11, 1.75e11, 1.64e11, 1.45e11, 1.2e11, 8.3e10, 5.1e10, 1.4e10, 1.4e9,
+            3.7e8, 1.7e8, 7.5e7, 4.5e7]
+    assert not epoch_curves.detect_loss_never_back(_run(loss=slow, accuracy=[0.0] * len(slow)))
+    # the same values out of order (one rise) wander off scale: read
+    wander = [*slow[:8], 3e11, *slow[8:]]
+    assert [x.cause for x in epoch_curves.detect_loss_never_back(_run(loss=wander, accuracy=[0.0] * len(wander)))] \
+        == ["lr_too_high"]
