@@ -135,8 +135,8 @@ def detect_label_leakage(run: Run) -> list[Finding]:
     # whose scale is the data's and whose fall to ~0 is a fit, not a shortcut: the collapse reading is left to the
     # held-out gap below. The test reads the first points' largest value as well as their median: the median is
     # robust to one noisy point, but a logged window averaging above ln(1e6) nats is no per-token mean of any model's
-    # cross-entropy whatever follows it (a loss summed over gradient-accumulation micro-batches logs ~k x the mean:
-    # a 2.2B VLM fine-tune's answer-token loss logged at 19.2 then 14.4 with 16 micro-batches per step,
+    # cross-entropy whatever follows it (a loss summed over k gradient-accumulation micro-batches logs ~k x the mean;
+    # a 2.2B VLM fine-tune with 16 micro-batches per step logged its answer-token loss at 19.2 then 14.4, healthy:
     # tests/corpus/realworld/g11s34-smolvlm2-*), and its fall to ~0 is read against the held-out loss as well
     per_token = init <= ANY_VOCAB_NATS and float(np.max(head)) <= ANY_VOCAB_NATS
     below = np.nonzero(sm < floor)[0] if per_token and v.size >= 10 else np.array([], dtype=int)
