@@ -196,6 +196,45 @@ def test_a_flat_loss_that_creeps_down_at_every_point_ranks_lr_too_low_up() -> No
     assert flat["lr_too_low"].strength == flat["lr_too_high"].strength <= differential.CAP
 
 
+def test_a_flat_loss_whose_held_out_loss_repeats_exactly_lists_an_lr_at_0_and_frozen_weights_first() -> None:
+    # a loss at chance over 8 evaluations; the held-out loss moves once, then repeats to every printed digit from
+    # evaluation 3 (step 20) on: no update reaches the weights, which an LR at 0 or nothing trainable gives
+    steps = np.arange(8) * 10
+    train = (steps, np.array([1.79, 1.82, 1.77, 1.80, 1.78, 1.81, 1.79, 1.80]))
+    still = (steps, np.array([1.7920, 1.7912, 1.7906, 1.7906, 1.7906, 1.7906, 1.7906, 1.7906]))
+    run = make_run({"loss": train, "eval_loss": still}, {"optimizer": "adam", "learning_rate": 1e-3})
+    assert symptoms(run) == {"flat": 0}
+    got = differential.candidates(run, [])
+    assert [f.cause for f in got][:2] == ["frozen_params", "scheduler_misuse"]
+    for c in ("frozen_params", "scheduler_misuse"):
+        f = next(f for f in got if f.cause == c)
+        assert f.numbers["telling"] == "seen" and f.strength <= differential.CAP
+        assert any("ranked up" in e and "5 times in 7" in e for e in f.evidence)
+    # the look-alikes that still move some weights are not ranked up by it
+    assert all(f.numbers["telling"] != "seen" for f in got if f.cause not in ("frozen_params", "scheduler_misuse"))
+
+
+def test_a_held_out_loss_that_moves_or_repeats_once_ranks_nothing_up() -> None:
+    steps = np.arange(8) * 10
+    train = (steps, np.array([1.79, 1.82, 1.77, 1.80, 1.78, 1.81, 1.79, 1.80]))
+    moves = (steps, np.array([1.7920, 1.7912, 1.7906, 1.7901, 1.7899, 1.7893, 1.7890, 1.7884]))
+    once = (steps, np.array([1.7920, 1.7912, 1.7906, 1.7906, 1.7899, 1.7893, 1.7890, 1.7884]))
+    for heldout in (moves, once):
+        got = {f.cause: f for f in differential.candidates(make_run({"loss": train, "eval_loss": heldout}), [])}
+        assert got["scheduler_misuse"].numbers["telling"] == got["frozen_params"].numbers["telling"] == "unseen"
+        assert got["scheduler_misuse"].strength == got["lr_too_high"].strength
+    # a logged LR that never falls to near 0 rules the schedule out, whatever the held-out loss does
+    still = (steps, np.array([1.7920, 1.7912, 1.7906, 1.7906, 1.7906, 1.7906, 1.7906, 1.7906]))
+    lr = (steps, np.full(8, 1e-3))
+    got = {f.cause: f for f in differential.candidates(make_run({"loss": train, "eval_loss": still, "lr": lr}), [])}
+    assert got["scheduler_misuse"].numbers["telling"] == "absent"
+    assert got["frozen_params"].numbers["telling"] == "seen"
+    # a healthy run repeats nothing and establishes no symptom
+    ts, tv = healthy_loss()
+    healthy = make_run({"loss": (ts, tv), "eval_loss": (ts[::6], 1.05 * tv[::6])})
+    assert symptoms(healthy) == {} and differential.candidates(healthy, []) == []
+
+
 # ---------------------------------------------------------------------------------- crossed off, ranked down
 
 

@@ -54,9 +54,10 @@ SYMPTOMS: tuple[Symptom, ...] = (
         Candidate("data_pipeline_bug", "targets detached from inputs (labels shuffled, one class, masked)"),
         Candidate("dead_units", "ReLUs with a dead fraction; a grad norm that collapses"),
         Candidate("lr_too_low", "an LR below its optimiser's range"),
-        Candidate("frozen_params", "a small trainable share; a grad norm of 0"),
+        Candidate("frozen_params", "a small trainable share; a grad norm of 0; a held-out loss that repeats exactly"),
         Candidate("vanishing_gradients", "a deep saturating net; grad norms near 0 from the start"),
-        Candidate("scheduler_misuse", "a logged LR at or near 0 while training runs"),
+        Candidate("scheduler_misuse", "a logged LR at or near 0 while training runs; a held-out loss that repeats "
+                                      "exactly"),
     )),
     Symptom("heldout_rises", "the held-out loss rose from its best", (
         Candidate("overfitting", "a training loss that keeps falling while the held-out loss rises"),

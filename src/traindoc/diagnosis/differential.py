@@ -89,6 +89,13 @@ TREND_Z = -1.645
 # a non-finite objective under another name than the loss (Torch7's "err", a "cost"): a NaN objective is the
 # symptom whatever the trainer calls it; task metrics (accuracy, F1) and the grad norm (a loss scaler's routine inf)
 # are not objectives
+# a held-out loss that stands still: of >= 4 evaluations, at least half repeat the one before to every printed digit
+# (and at least 2 do). A fixed held-out set scored by the same weights gives the same number; any optimiser step
+# moves it in its last digits, and a slow learner's value repeats now and then, not at every other evaluation. On a
+# flat loss this is the trace of updates that do not happen at all: an LR at 0 (scheduler_misuse's telling, read
+# where the LR is not logged) or nothing trainable (frozen_params); see docs/diagnose.md, "The differential"
+STILL_MIN_EVALS = 4
+STILL_SHARE = 0.5
 OBJECTIVE = re.compile(r"(^|[^a-z])(err|error|cost|objf?|objective|nll|ppl|perplexity)([^a-z]|$)", re.IGNORECASE)
 
 
@@ -337,6 +344,21 @@ def _trend_z(v: np.ndarray) -> float:
     return (s - np.sign(s)) / float(np.sqrt(var))
 
 
+def _heldout_still(run: Run) -> str | None:
+    """Why the held-out loss stands still (STILL_MIN_EVALS, STILL_SHARE), or None."""
+    h = _heldout_loss(run)
+    if h is None:
+        return None
+    v = h.finite()[1]
+    if v.size < STILL_MIN_EVALS:
+        return None
+    same = int(np.sum(np.diff(v) == 0))
+    if same < 2 or same < STILL_SHARE * (v.size - 1):
+        return None
+    return (f"the held-out loss {h.raw_name} repeats the evaluation before it to every printed digit {same} times "
+            f"in {v.size - 1}: no update moves the weights")
+
+
 def _low_floor(c: ConfiguredLR) -> float:
     """The LR under which lr_too_low stays a candidate. With no optimiser named, the mirror of lr_too_high's rule in
     `judge`: the unknown family's floor (1e-5) is set wide so that the detectors flag only extremes, but an LR of
@@ -386,16 +408,21 @@ def judge(run: Run, symptom: str, cause: str) -> tuple[str, str]:
         if cause == "zero_grad_missing" and late <= ACCUMULATE * max(early, 1e-12):
             return "absent", "the logged grad norm does not keep growing"
         return "unseen", ""
+    # a held-out loss standing still on a flat loss: an optimiser that takes no step, an LR decayed to 0 or nothing
+    # trainable. Dead units and vanishing gradients still leave some weights a gradient (the output bias at least)
+    # and a too-low LR still steps: for them the standstill counts neither way
+    still = _heldout_still(run) if symptom == "flat" and cause in ("scheduler_misuse", "frozen_params") else None
     if cause == "scheduler_misuse":
         lr = _lr_values(run)
-        if lr is None:
-            return "unseen", ""
-        peak = int(np.argmax(lr))
-        if symptom == "diverged" and np.all(np.diff(lr[peak:]) <= 0):
-            return "absent", "the logged LR never rises after its peak"
-        if symptom == "flat" and float(lr.min()) > 1e-2 * float(lr.max()) > 0:
-            return "absent", "the logged LR never falls to near 0"
-        return "unseen", ""
+        if lr is not None:
+            peak = int(np.argmax(lr))
+            if symptom == "diverged" and np.all(np.diff(lr[peak:]) <= 0):
+                return "absent", "the logged LR never rises after its peak"
+            if symptom == "flat" and float(lr.min()) > 1e-2 * float(lr.max()) > 0:
+                return "absent", "the logged LR never falls to near 0"
+        return ("seen", still) if still else ("unseen", "")
+    if cause == "frozen_params" and still:
+        return "seen", still
     if cause == "overfitting" and symptom == "heldout_rises":
         s, h = loss_series(run), _heldout_loss(run)
         if s is not None and h is not None:
