@@ -210,6 +210,54 @@ def _counted(rec: Record, text: str) -> bool:
     return rec.step is not None and not rec.at_last and not _SAVE_NOTE.match(text)
 
 
+def own_print_shapes(lines: Iterable[str]) -> frozenset[frozenset[str]]:
+    """The own-print shapes (_Detection.own_print_shapes) of a head of console lines: for a reader of another family
+    (the HF console's), whose own lines the detection sets apart as a text log's are (HF log dicts are skipped)."""
+    det = _Detection()
+    det.feed(lines)
+    return det.own_print_shapes()
+
+
+def own_print_record(text: str, state: State, shapes: frozenset[frozenset[str]]) -> Record | None:
+    """The generic rules' record of a line no family reads, when it is a script's own print: it names its own
+    position (_counted) and has a shape the head repeats (`shapes`); else None. `state` is the generic rules' state
+    over such lines alone."""
+    try:
+        rec = FORMAT_BY_NAME["generic"].parse(text, state)
+    except Exception:  # noqa: BLE001 - one odd line must not lose the file
+        return None
+    if rec is None or not rec.metrics or not _counted(rec, text) or frozenset(rec.metrics) not in shapes:
+        return None
+    return rec
+
+
+def own_print_step(rec: Record, last_step: int | None) -> int | None:
+    """The step of an own print (own_print_record): its own counter, a clock of its own; a print that names only its
+    epoch belongs to the family's last step (`last_step`; None before any, and the print is dropped)."""
+    step = rec.step if rec.step is not None and not rec.from_epoch else last_step
+    return step if step is not None and _INT64[0] <= step <= _INT64[1] else None
+
+
+def add_own_series(run: Run, src: Source, own: _Collector, family: set[str]) -> None:
+    """The own prints' series into the run. The same quantity on another clock (a print's micro-batch count beside
+    the family's optimizer steps) is never spliced into the family's series (names in `family`): it keeps a name of
+    its own, `<name>@print`, as a second raw spelling does."""
+    for name, steps in own.steps.items():
+        final = f"{name}{OWN_PRINT_SUFFIX}" if name in family else name
+        run.add_series(Series(final, steps, own.values[name], source=src.path, raw_name=own.raw_of.get(name, name)))
+        src.metrics.append(final)
+
+
+def add_own_print(col: _Collector, rec: Record, step: int, rank: int | None) -> None:
+    """An own print's points into `col`, the collector kept apart from the family's series (a name both give is
+    `<name>@print` once read)."""
+    other_rank = rank is not None and rank > 0
+    for raw_name, value in rec.metrics.items():
+        name = canonical(raw_name) if rec.at_last else col.name(raw_name)
+        col.add(f"{name}@rank{rank}" if other_rank else name, step, value)
+
+
+
 # Detections sniff() made, newest last, for read() to carry on (the loader sniffs a file, then reads it). Each is
 # taken at most once, as its states go on changing; a few are enough, as the loader reads right after sniffing a run
 # (up to this many text logs sniffed before the reads start keep their detection).
@@ -497,13 +545,7 @@ def read_stream(f: BinaryIO, spath: str, run: Run) -> Source:
             name = canonical(raw)
         run.add_series(Series(name, steps, col.values[key], source=spath, raw_name=raw))
         src.metrics.append(name)
-    own = parser.own_col
-    for name, steps in own.steps.items():
-        # the same quantity on another clock (a print's micro-batch count beside the family's optimizer steps) is
-        # never spliced into the family's series: it keeps a name of its own, as a second raw spelling does
-        final = f"{name}{OWN_PRINT_SUFFIX}" if name in col.steps else name
-        run.add_series(Series(final, steps, own.values[name], source=spath, raw_name=own.raw_of.get(name, name)))
-        src.metrics.append(final)
+    add_own_series(run, src, parser.own_col, set(col.steps))
     run.events.extend(col.events)
     if col.dropped_events:
         src.warnings.append(f"{col.dropped_events} further distinct warning/error lines not kept (limit {MAX_EVENTS})")
@@ -908,25 +950,13 @@ class _Parser:
         epochs, restart events); a print that names only its epoch is no position in the family's step count and
         belongs to the family's last step, as _phase places one (before any, it is dropped). Its series are kept
         apart from the family's (read() names a clash `<name>@print`)."""
-        try:
-            rec = FORMAT_BY_NAME["generic"].parse(text, self.own_state)
-        except Exception:  # noqa: BLE001 - one odd line must not lose the file
+        rec = own_print_record(text, self.own_state, self.own_prints)
+        if rec is None:
             return False
-        if rec is None or not rec.metrics or not _counted(rec, text) or frozenset(rec.metrics) not in self.own_prints:
+        step = own_print_step(rec, self.last_step)
+        if step is None:
             return False
-        if rec.step is not None and not rec.from_epoch:
-            step = rec.step
-        elif self.last_step is not None:
-            step = self.last_step
-        else:
-            return False
-        if not _INT64[0] <= step <= _INT64[1]:
-            return False
-        col = self.own_col
-        other_rank = rank is not None and rank > 0
-        for raw_name, value in rec.metrics.items():
-            name = canonical(raw_name) if rec.at_last else col.name(raw_name)
-            col.add(f"{name}@rank{rank}" if other_rank else name, step, value)
+        add_own_print(self.own_col, rec, step, rank)
         self.src.records += 1
         return True
 
