@@ -113,3 +113,21 @@ def test_the_trainers_banner_and_bars_are_never_own_prints(tmp_path: Path) -> No
     banner = lines_of(HF_BANNER, *range(2, 11))
     run = console(tmp_path, (banner + llava(1, 9)) * 3)
     assert not [m for m in run.metrics if m.endswith("@print") or m not in ("epoch", "loss", "lr")]
+
+
+# --- a print shape first seen after the head's frames (text_log.LateShapes) -----------------------------------------
+
+# a sweep script's console: the Trainer run nine times in a row (nine reallib HF consoles, 2,266 frames), then the
+# script's own loop: its prints start after the head's text_log.HEAD_FRAMES frames
+SWEEP = [Path(__file__).parent / "corpus" / "reallib" / f"hf_trainer-{cause}-s{seed}" / "run" / "train.log"
+         for cause in ("data_pipeline_bug", "dead_units", "frozen_params") for seed in (0, 1, 2)]
+
+
+def test_a_loop_printing_after_the_head_is_read(tmp_path: Path) -> None:
+    sweep = "".join(p.read_text() for p in SWEEP)
+    assert len([f for f in sweep.replace("\r", "\n").split("\n") if f.strip()]) > text_log.HEAD_FRAMES
+    run = console(tmp_path, sweep + lines_of(TF_CIFAR, 1, 2, 3, 4, 5))
+    assert points(run, "loss@print") == [(0, 4.67), (10, 4.59), (20, 4.43), (30, 4.43), (40, 4.35)]
+    plain = console(tmp_path, sweep)
+    assert plain.metrics.keys() == run.metrics.keys() - {"loss@print"}
+    assert points(plain, "loss") == points(run, "loss")

@@ -367,7 +367,8 @@ class _OwnPrints:
     (text_log.own_print_record; docs/ingest-structured.md): a counted line shape that no family reads and that the
     head's first text_log.HEAD_FRAMES frames repeat text_log.OWN_PRINT_MIN_LINES times, by the generic rules, on a
     clock of its own (a print that names only its epoch belongs to the step of the last log dict printed before it),
-    a name the dicts also give kept apart as `<name>@print`. Dicts, bars, warnings and the banner never come here."""
+    a name the dicts also give kept apart as `<name>@print`; a shape first printed after the head is taken once it is
+    seen that often (text_log.LateShapes). Dicts, bars, warnings and the banner never come here."""
 
     def __init__(self, spath: str) -> None:
         from traindoc.ingest.readers import text_log  # text_log imports this module (log_dicts)
@@ -378,6 +379,7 @@ class _OwnPrints:
         self.head_left = text_log.HEAD_FRAMES
         self.shapes: frozenset[frozenset[str]] | None = None
         self.head: list[tuple[str, int]] = []  # (line, rows before it), until the shapes are known
+        self.late = text_log.LateShapes()
         self.found: list[tuple[Record, int | None, int]] = []  # (record, rank, rows before it)
         self.spath = spath
 
@@ -392,21 +394,26 @@ class _OwnPrints:
         """A line no dict, bar, warning or banner took, printed after `rows_before` log dicts."""
         if self.shapes is None:
             self.head.append((seg, rows_before))
-        elif self.shapes:
+        else:
             self._read(seg, rows_before)
 
     def _decide(self) -> None:
         self.shapes = self._tl.own_print_shapes(seg for seg, _ in self.head)
         head, self.head = self.head, []
-        if self.shapes:
-            for seg, rows_before in head:
-                self._read(seg, rows_before)
+        for seg, rows_before in head:
+            self._read(seg, rows_before, in_head=True)
 
-    def _read(self, seg: str, rows_before: int) -> None:
+    def _read(self, seg: str, rows_before: int, in_head: bool = False) -> None:
         line = normalise(seg)
-        rec = self._tl.own_print_record(line.text, self.state, self.shapes or frozenset())
-        if rec is not None:
+        shapes = self.shapes or frozenset()
+        rec = self._tl.own_print_record(line.text, self.state, shapes if in_head else None)
+        if rec is None:
+            return
+        if frozenset(rec.metrics) in shapes:
             self.found.append((rec, line.rank, rows_before))
+        else:  # a shape first printed after the head (text_log.LateShapes)
+            for got, (at, rank) in self.late.offer(line.text, rec, (rows_before, line.rank)):
+                self.found.append((got, rank, at))
 
     def finish(self, run: Run, source: Source, steps: list[int]) -> None:
         """The prints' series, now that the dicts' steps are known."""
