@@ -10,7 +10,7 @@ from pathlib import Path
 
 from textlog_support import points, read, read_text
 from traindoc.ingest.readers import text_log
-from traindoc.ingest.readers.textlog_formats import State, parse_generic
+from traindoc.ingest.readers.textlog_formats import State, normalise, parse_generic
 
 REALWORLD = Path(__file__).parent / "corpus" / "realworld"
 # DeepSpeed-Chat's step-1 log: "[...] [Rank 0] step=10, skipped=6, lr=[9.649992967150629e-06, ...], mom=[...]"
@@ -147,3 +147,42 @@ def test_an_in_epoch_counter_glued_to_epoch_is_no_metric():
                         "0.00044660", State())
     assert rec is not None and rec.step == 310 and rec.epoch == 3
     assert rec.metrics == {"Loss": 0.595441, "ACC": 99.219, "LR": 0.0004466}
+
+
+# --- a print shape first seen after the head (text_log.LateShapes) --------------------------------------------------
+
+# Ludwig 0.1.1's Titanic experiment, 2,365 lines read as Ludwig's: a head of 2,000 frames with no print in it
+LUDWIG = REALWORLD / "ludwig-011-titanic-experiment-100-epochs" / "run" / "experiment.log"
+
+
+def test_a_shape_first_printed_after_the_head_is_read(tmp_path):
+    # the loop's prints start after the head (text_log.HEAD_FRAMES): held until OWN_PRINT_MIN_LINES are seen, then
+    # read, the first ones included
+    assert len(LUDWIG.read_text().splitlines()) > text_log.HEAD_FRAMES
+    run = read_text(tmp_path, LUDWIG.read_text() + lines_of(TF_CIFAR, 1, 2, 3, 4, 5))
+    assert points(run, "loss@print") == [(0, 4.67), (10, 4.59), (20, 4.43), (30, 4.43), (40, 4.35)]
+    assert read(LUDWIG).metrics.keys() == run.metrics.keys() - {"loss@print"}
+
+
+def test_two_late_prints_are_no_loop_and_stay_unread(tmp_path):
+    run = read_text(tmp_path, LUDWIG.read_text() + lines_of(TF_CIFAR, 1, 2))
+    assert not [n for n in run.metrics if n.endswith("@print")]
+
+
+def test_a_late_shape_of_a_familys_lines_is_never_an_own_print():
+    # Megatron's iteration lines offered after the head (as a family not in the file's order would leave them): the
+    # generic rules read them, but Megatron's parser takes them, so the shape is never an own print however often
+    late = text_log.LateShapes()
+    state = State()
+    for n in (1, 3, 1, 3):
+        text = normalise(lines_of(MEGATRON, n)).text
+        rec = parse_generic(text, state)
+        assert rec is not None and rec.metrics
+        assert late.offer(text, rec, (0, None)) == []
+    got: list = []
+    for n in (1, 2, 3):
+        text = normalise(lines_of(TF_CIFAR, n)).text
+        rec = parse_generic(text, state)
+        assert rec is not None
+        got = late.offer(text, rec, (n, None))
+    assert [place for _, place in got] == [(1, None), (2, None), (3, None)]  # the held first two, with the third

@@ -32,7 +32,7 @@ from traindoc.ingest.readers._config_line import record as record_config
 from traindoc.ingest.readers._param_lines import param_line
 from traindoc.ingest.readers._precision_line import precision_line
 from traindoc.ingest.readers._structured import Columns, LineStats, is_text, line_blocks, tag_line, to_float, to_step
-from traindoc.ingest.readers.textlog_formats import ACCELERATE_EPOCH_DICT
+from traindoc.ingest.readers.textlog_formats import ACCELERATE_EPOCH_DICT, Record, normalise
 from traindoc.ingest.registry import Reader, ReadError
 
 MAX_STATE_BYTES = 32 << 20  # one JSON document parsed whole (up to ~30x its size as objects): the budget cap
@@ -268,6 +268,7 @@ def read_console_stream(f: BinaryIO, spath: str, run: Run) -> Source:
     parsed: list[tuple[int, dict]] = []  # (line, row); steps are assigned once the whole log has been seen
     pending_events: list[tuple[int, LogEvent]] = []  # (index of the next row, event)
     warned: LogEvent | None = None  # the Python warning whose echoed source line may be the next line
+    prints = _OwnPrints(spath)
     for block in line_blocks(f, stats):
         for raw in block:
             lineno += 1
@@ -283,6 +284,7 @@ def read_console_stream(f: BinaryIO, spath: str, run: Run) -> Source:
                 seg = _ANSI.sub("", seg)
                 if not seg.strip():
                     continue
+                prints.frame()
                 for m in () if nested else _TQDM.finditer(seg):
                     n, total = int(m.group(1)), int(m.group(2))
                     if n <= total and bar_counts.get(total, -1) < n:
@@ -297,8 +299,10 @@ def read_console_stream(f: BinaryIO, spath: str, run: Run) -> Source:
                     total_steps = int(m.group(1).replace(",", ""))
                 if (m := _NUM_EPOCHS.search(seg)) is not None:
                     num_epochs = int(m.group(1).replace(",", ""))
+                own = _BANNER not in seg  # a line of the Trainer's banner is never the script's own print
                 if (accum := banner_pairs(seg)) is not None:  # "Gradient Accumulation steps = 8": configuration
                     record_config(accum, run, spath, lineno)
+                    own = False
                 found_dict = False
                 for dm in _DICT.finditer(seg):
                     row = parse_log_dict(dm.group(0))
@@ -321,6 +325,8 @@ def read_console_stream(f: BinaryIO, spath: str, run: Run) -> Source:
                         pending_events.append((len(parsed), event))
                         if kind == "warning" and _PY_CATEGORY.search(seg):
                             warned = event
+                    elif own:  # (text glued after a bar too: tqdm leaves no newline before a print)
+                        prints.line(seg, len(parsed))
     if not parsed:
         raise ReadError("no Hugging Face log dict found")
     keep = _not_echoes(parsed)
@@ -339,6 +345,7 @@ def read_console_stream(f: BinaryIO, spath: str, run: Run) -> Source:
         rows.add(row, step)
         source.records += 1
     rows.finish(spath)
+    prints.finish(run, source, steps)
     for index, event in pending_events:
         event.step = steps[index - 1] if index > 0 else None  # the step of the last row printed before it
         _fold(run, event)
@@ -352,6 +359,76 @@ def read_console_stream(f: BinaryIO, spath: str, run: Run) -> Source:
     if stats.overlong:
         source.warnings.append(f"{stats.overlong} line(s) longer than 1 MiB skipped")
     return source
+
+
+class _OwnPrints:
+    """A script's own prints in a Trainer console (a callback's `Epoch 3: val_acc=0.81`, a compute_metrics print, the
+    user's own loop before or after the Trainer), read as the text-log reader reads them beside a family's lines
+    (text_log.own_print_record; docs/ingest-structured.md): a counted line shape that no family reads and that the
+    head's first text_log.HEAD_FRAMES frames repeat text_log.OWN_PRINT_MIN_LINES times, by the generic rules, on a
+    clock of its own (a print that names only its epoch belongs to the step of the last log dict printed before it),
+    a name the dicts also give kept apart as `<name>@print`; a shape first printed after the head is taken once it is
+    seen that often (text_log.LateShapes). Dicts, bars, warnings and the banner never come here."""
+
+    def __init__(self, spath: str) -> None:
+        from traindoc.ingest.readers import text_log  # text_log imports this module (log_dicts)
+        from traindoc.ingest.readers.textlog_formats import State
+
+        self._tl = text_log
+        self.state = State()
+        self.head_left = text_log.HEAD_FRAMES
+        self.shapes: frozenset[frozenset[str]] | None = None
+        self.head: list[tuple[str, int]] = []  # (line, rows before it), until the shapes are known
+        self.late = text_log.LateShapes()
+        self.found: list[tuple[Record, int | None, int]] = []  # (record, rank, rows before it)
+        self.spath = spath
+
+    def frame(self) -> None:
+        """One more frame of the console seen (a `\\r` segment, as text_log counts its head)."""
+        if self.shapes is None:
+            self.head_left -= 1
+            if self.head_left <= 0:
+                self._decide()
+
+    def line(self, seg: str, rows_before: int) -> None:
+        """A line no dict, bar, warning or banner took, printed after `rows_before` log dicts."""
+        if self.shapes is None:
+            self.head.append((seg, rows_before))
+        else:
+            self._read(seg, rows_before)
+
+    def _decide(self) -> None:
+        self.shapes = self._tl.own_print_shapes(seg for seg, _ in self.head)
+        head, self.head = self.head, []
+        for seg, rows_before in head:
+            self._read(seg, rows_before, in_head=True)
+
+    def _read(self, seg: str, rows_before: int, in_head: bool = False) -> None:
+        line = normalise(seg)
+        shapes = self.shapes or frozenset()
+        rec = self._tl.own_print_record(line.text, self.state, shapes if in_head else None)
+        if rec is None:
+            return
+        if frozenset(rec.metrics) in shapes:
+            self.found.append((rec, line.rank, rows_before))
+        else:  # a shape first printed after the head (text_log.LateShapes)
+            for got, (at, rank) in self.late.offer(line.text, rec, (rows_before, line.rank)):
+                self.found.append((got, rank, at))
+
+    def finish(self, run: Run, source: Source, steps: list[int]) -> None:
+        """The prints' series, now that the dicts' steps are known."""
+        if self.shapes is None:
+            self._decide()
+        if not self.found:
+            return
+        tl = self._tl
+        col = tl._Collector(self.spath)
+        for rec, rank, rows_before in self.found:
+            step = tl.own_print_step(rec, steps[rows_before - 1] if rows_before > 0 else None)
+            if step is not None:
+                tl.add_own_print(col, rec, step, rank)
+                source.records += 1
+        tl.add_own_series(run, source, col, set(source.metrics))
 
 
 ECHO_RTOL = 1e-3  # a value echoed at 4 significant digits ("4.9999e-02" for 0.0499987...) agrees to this

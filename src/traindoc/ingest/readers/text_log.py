@@ -80,6 +80,10 @@ MAX_HEAD_BYTES = 4 << 20  # how far to look for a known family when the first fr
 # no position of their own, stay unread, so the fallback adds no noise.
 OWN_PRINT_MIN_LINES = 3
 OWN_PRINT_SUFFIX = "@print"  # an own print's series whose name the family's lines also give
+# A shape first printed after the head (a loop whose evaluation starts late, a second phase of the script) is taken
+# the same way, once OWN_PRINT_MIN_LINES of its lines are seen (the first ones are held until then); at most this many
+# such new shapes are watched in one file, so a file of ever-new line shapes holds a bounded amount
+MAX_LATE_SHAPES = 64
 MAX_PLANNED_EPOCHS = 1_000_000  # an "epoch e/n" total beyond this is no epoch count
 MAX_PLANNED_STEPS = 10**12  # nor a step total beyond this (a sample or token count)
 MAX_EVENTS = 20000  # distinct events kept per file; later new ones are only counted (a warning storm is one event)
@@ -208,6 +212,105 @@ def _counted(rec: Record, text: str) -> bool:
     training loop prints its progress. A line without one that repeats is a note about the run, not a point of it (a
     library's message printed once per rank), and so is a note of a save, with a position or not."""
     return rec.step is not None and not rec.at_last and not _SAVE_NOTE.match(text)
+
+
+def own_print_shapes(lines: Iterable[str]) -> frozenset[frozenset[str]]:
+    """The own-print shapes (_Detection.own_print_shapes) of a head of console lines: for a reader of another family
+    (the HF console's), whose own lines the detection sets apart as a text log's are (HF log dicts are skipped)."""
+    det = _Detection()
+    det.feed(lines)
+    return det.own_print_shapes()
+
+
+def own_print_record(text: str, state: State, shapes: frozenset[frozenset[str]] | None) -> Record | None:
+    """The generic rules' record of a line no family reads, when it may be a script's own print: it names its own
+    position (_counted) and has a shape the head repeats (`shapes`; None: any shape, for LateShapes to weigh); else
+    None. `state` is the generic rules' state over such lines alone."""
+    try:
+        rec = FORMAT_BY_NAME["generic"].parse(text, state)
+    except Exception:  # noqa: BLE001 - one odd line must not lose the file
+        return None
+    if rec is None or not rec.metrics or not _counted(rec, text):
+        return None
+    return rec if shapes is None or frozenset(rec.metrics) in shapes else None
+
+
+Place = tuple[int, int | None]  # where an own print held by LateShapes was printed: a step or a row count, and a rank
+
+
+class LateShapes:
+    """Own-print shapes first printed after the head (MAX_LATE_SHAPES). A line offered here is one no family of the
+    file reads, with a counted generic record whose shape the head did not repeat: as in the head (_Detection), it
+    counts only when no specific family reads or claims it (each family's parser on such lines alone) and it is no
+    progress-bar frame; the OWN_PRINT_MIN_LINES-th line of a shape makes it an own print, and the lines held so far
+    are given back with it, in order. A shape of lines a family takes OWN_PRINT_MIN_LINES times is dropped."""
+
+    def __init__(self) -> None:
+        self.known: set[frozenset[str]] = set()
+        self.held: dict[frozenset[str], list[tuple[Record, Place]]] = {}
+        self.taken: dict[frozenset[str], int] = {}
+        self.states = {f.name: State() for f in FORMATS if f.specific}
+
+    def offer(self, text: str, rec: Record, place: Place) -> list[tuple[Record, Place]]:
+        """The own prints to read now, with the place each was printed at (a step or a row count, and a rank): none
+        while the shape is not yet one, else this line's (and any held)."""
+        shape = frozenset(rec.metrics)
+        if shape in self.known:
+            return [(rec, place)]
+        if self.taken.get(shape, 0) >= OWN_PRINT_MIN_LINES or _BAR_FRAME.search(text):
+            return []
+        held = self.held.get(shape)
+        if held is None:
+            if len(self.held) >= MAX_LATE_SHAPES:
+                return []
+            held = self.held[shape] = []
+        if self._family_line(text):
+            self.taken[shape] = self.taken.get(shape, 0) + 1
+            return []
+        held.append((rec, place))
+        if len(held) < OWN_PRINT_MIN_LINES:
+            return []
+        self.known.add(shape)
+        return self.held.pop(shape)
+
+    def _family_line(self, text: str) -> bool:
+        for f in FORMATS:
+            if not f.specific:
+                continue
+            try:
+                got = f.parse(text, self.states[f.name])
+            except Exception:  # noqa: BLE001 - a parser bug must not stop the read
+                got = None
+            if got is not None and (got.metrics or got.claimed):
+                return True
+        return False
+
+
+def own_print_step(rec: Record, last_step: int | None) -> int | None:
+    """The step of an own print (own_print_record): its own counter, a clock of its own; a print that names only its
+    epoch belongs to the family's last step (`last_step`; None before any, and the print is dropped)."""
+    step = rec.step if rec.step is not None and not rec.from_epoch else last_step
+    return step if step is not None and _INT64[0] <= step <= _INT64[1] else None
+
+
+def add_own_series(run: Run, src: Source, own: _Collector, family: set[str]) -> None:
+    """The own prints' series into the run. The same quantity on another clock (a print's micro-batch count beside
+    the family's optimizer steps) is never spliced into the family's series (names in `family`): it keeps a name of
+    its own, `<name>@print`, as a second raw spelling does."""
+    for name, steps in own.steps.items():
+        final = f"{name}{OWN_PRINT_SUFFIX}" if name in family else name
+        run.add_series(Series(final, steps, own.values[name], source=src.path, raw_name=own.raw_of.get(name, name)))
+        src.metrics.append(final)
+
+
+def add_own_print(col: _Collector, rec: Record, step: int, rank: int | None) -> None:
+    """An own print's points into `col`, the collector kept apart from the family's series (a name both give is
+    `<name>@print` once read)."""
+    other_rank = rank is not None and rank > 0
+    for raw_name, value in rec.metrics.items():
+        name = canonical(raw_name) if rec.at_last else col.name(raw_name)
+        col.add(f"{name}@rank{rank}" if other_rank else name, step, value)
+
 
 
 # Detections sniff() made, newest last, for read() to carry on (the loader sniffs a file, then reads it). Each is
@@ -487,6 +590,7 @@ def read_stream(f: BinaryIO, spath: str, run: Run) -> Source:
         parser = _Parser(order, col, run, src, marker)
         if not parser.generic_in_order:
             parser.own_prints = det.own_print_shapes()
+            parser.own_late = LateShapes()
         parser.bare_counter = bare_prefix_counts(_uncommented((_decode(fr) for _, fr in head), marker))
         fast = _FastLines.learn(order[0], (_decode(fr) for _, fr in head)) if FAST_PATH and not marker else None
         f.seek(0)  # the head was only for choosing: the whole file is parsed in one pass from the start
@@ -504,13 +608,7 @@ def read_stream(f: BinaryIO, spath: str, run: Run) -> Source:
             name = canonical(raw)
         run.add_series(Series(name, steps, col.values[key], source=spath, raw_name=raw))
         src.metrics.append(name)
-    own = parser.own_col
-    for name, steps in own.steps.items():
-        # the same quantity on another clock (a print's micro-batch count beside the family's optimizer steps) is
-        # never spliced into the family's series: it keeps a name of its own, as a second raw spelling does
-        final = f"{name}{OWN_PRINT_SUFFIX}" if name in col.steps else name
-        run.add_series(Series(final, steps, own.values[name], source=spath, raw_name=own.raw_of.get(name, name)))
-        src.metrics.append(final)
+    add_own_series(run, src, parser.own_col, set(col.steps))
     run.events.extend(col.events)
     if col.dropped_events:
         src.warnings.append(f"{col.dropped_events} further distinct warning/error lines not kept (limit {MAX_EVENTS})")
@@ -692,6 +790,7 @@ class _Parser:
         # the shapes of the script's own prints (_Detection.own_print_shapes), empty where the generic rules are in
         # the order anyway, and the series they give, kept apart from the family's (read() names them)
         self.own_prints: frozenset[frozenset[str]] = frozenset()
+        self.own_late: LateShapes | None = None  # shapes first printed after the head, where own_prints is read
         self.own_col = _Collector(col.path)
         self.own_state = State()  # the generic rules' state over those lines (no planned length of the family's)
 
@@ -908,33 +1007,29 @@ class _Parser:
             rec.step = None
         return rec
 
-    def _own_print(self, text: str, rank: int | None) -> bool:
+    def _own_print(self, text: str, rank: int | None, after_bar: bool) -> bool:
         """A line no family of the file reads, of a shape the head repeats (a script's own print: "step 40, loss =
         4.35" beside DeepSpeed's lines): its points, by the generic rules. Its step counter is its own clock
         (micro-batches against the family's optimizer steps, say), so it moves no step of the family's (last step,
         epochs, restart events); a print that names only its epoch is no position in the family's step count and
         belongs to the family's last step, as _phase places one (before any, it is dropped). Its series are kept
         apart from the family's (read() names a clash `<name>@print`)."""
-        try:
-            rec = FORMAT_BY_NAME["generic"].parse(text, self.own_state)
-        except Exception:  # noqa: BLE001 - one odd line must not lose the file
+        late = self.own_late
+        rec = own_print_record(text, self.own_state, None if late is not None else self.own_prints)
+        if rec is None:
             return False
-        if rec is None or not rec.metrics or not _counted(rec, text) or frozenset(rec.metrics) not in self.own_prints:
+        step = own_print_step(rec, self.last_step)
+        if step is None:
             return False
-        if rec.step is not None and not rec.from_epoch:
-            step = rec.step
-        elif self.last_step is not None:
-            step = self.last_step
+        if frozenset(rec.metrics) in self.own_prints:
+            found: list[tuple[Record, Place]] = [(rec, (step, rank))]
+        elif late is not None and not after_bar:
+            found = late.offer(text, rec, (step, rank))
         else:
             return False
-        if not _INT64[0] <= step <= _INT64[1]:
-            return False
-        col = self.own_col
-        other_rank = rank is not None and rank > 0
-        for raw_name, value in rec.metrics.items():
-            name = canonical(raw_name) if rec.at_last else col.name(raw_name)
-            col.add(f"{name}@rank{rank}" if other_rank else name, step, value)
-        self.src.records += 1
+        for got, (at, at_rank) in found:
+            add_own_print(self.own_col, got, at, at_rank)
+            self.src.records += 1
         return True
 
     def _guard_base(self) -> int | None:
@@ -1111,7 +1206,8 @@ class _Parser:
                 rec = self._phase(text)
             # a script's own print beside the family's lines (OWN_PRINT_MIN_LINES): read, on a clock of its own
             own = (rec is None and not claimed and guard is None and verified is None and order is self.order
-                   and bool(self.own_prints) and self._own_print(text, line.rank))
+                   and (bool(self.own_prints) or self.own_late is not None)
+                   and self._own_print(text, line.rank, text is not line.text))
             if rec is not None and rec.eval and rec.from_epoch and self.counter_seen and all(
                     canonical(k).startswith(("eval_", "test_")) for k in rec.metrics):
                 # an evaluation that names only its epoch, in a log whose training lines count their own steps
