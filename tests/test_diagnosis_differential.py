@@ -16,7 +16,7 @@ from traindoc.causes.differential import BY_ID, SYMPTOMS
 from traindoc.diagnosis import differential
 from traindoc.diagnosis.build import diagnose, validate
 from traindoc.diagnosis.ranking import DIFFERENTIAL, DIFFERENTIAL_CAP, calibrate_differential
-from traindoc.evidence import synthetic
+from traindoc.evidence import run_detectors, synthetic
 from traindoc.ingest.model import ConfigValue, Run, Series
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -249,6 +249,56 @@ def test_fp16_overflow_is_crossed_off_where_the_run_states_bfloat16() -> None:
     listed = [f.cause for f in differential.candidates(nan_run(), [])]
     assert "fp16_overflow" in listed
     assert "fp16_overflow" not in [f.cause for f in differential.candidates(nan_run({"bf16": True}), [])]
+
+
+def climb_then_nan_run(grad: np.ndarray | None = None) -> Run:
+    """The loss falls to 1.0 by step 290, climbs to 4.0 by step 390 and is NaN from step 400 on."""
+    steps = np.arange(60) * 10
+    loss = np.concatenate([np.linspace(2.0, 1.0, 30), np.linspace(1.2, 4.0, 10), np.full(20, np.nan)])
+    series = {"loss": (steps, loss)}
+    if grad is not None:
+        series["grad_norm"] = (steps[:40], grad)
+    return make_run(series)
+
+
+def test_a_loss_that_climbs_into_the_nan_ranks_the_causes_of_growing_steps_up() -> None:
+    run = climb_then_nan_run()
+    assert symptoms(run) == {"nonfinite": 400}
+    got = {f.cause: f for f in differential.candidates(run, [])}
+    growth = ("lr_too_high", "grad_explosion", "zero_grad_missing", "grad_accum_bug")
+    for cause in growth:
+        assert got[cause].numbers["telling"] == "seen", cause
+        assert any(e.startswith("ranked up: the loss climbed") and "step 400" in e for e in got[cause].evidence)
+    for cause in ("fp16_overflow", "nan_inf", "data_pipeline_bug"):
+        assert got[cause].numbers["telling"] == "unseen"
+        assert min(got[c].strength for c in growth) > got[cause].strength
+    # the row's order among the look-alikes the log cannot tell apart: grad_explosion before the code bugs
+    listed = [f.cause for f in differential.candidates(run, [])]
+    assert listed[:4] == list(growth)
+    doc = diagnose(run, ["metrics.jsonl"])
+    assert all(rc["confidence"] < 0.5 for rc in doc["root_causes"] if rc.get("differential"))
+
+
+def test_a_steady_grad_norm_keeps_the_gradient_causes_down_despite_the_climb() -> None:
+    steady = 1.0 + 0.05 * np.sin(np.arange(40))
+    got = {f.cause: f for f in differential.candidates(climb_then_nan_run(steady), [])}
+    assert got["grad_explosion"].numbers["telling"] == "absent"
+    assert got["zero_grad_missing"].numbers["telling"] == "absent"
+    assert got["grad_accum_bug"].numbers["telling"] == "seen"  # the grad norm does not show an undivided sum
+
+
+def test_a_nan_at_once_ranks_no_cause_of_growing_steps_up() -> None:
+    # the loss falls steadily and is NaN from step 400: nothing climbs before it
+    got = {f.cause: f for f in differential.candidates(nan_run(), [])}
+    for cause in ("lr_too_high", "grad_explosion", "zero_grad_missing", "grad_accum_bug"):
+        assert got[cause].numbers["telling"] == "unseen", cause
+    assert got["fp16_overflow"].strength == got["grad_explosion"].strength
+    # a NaN from an unguarded op (the synthetic nan_inf run): nan_inf leads, the growth causes are not ranked up
+    run = synthetic.make("nan_inf", 7)
+    findings = run_detectors(run)
+    doc = diagnose(run, ["synthetic"], findings)
+    assert doc["root_causes"][0]["cause"] == "nan_inf"
+    assert all(f.numbers["telling"] != "seen" for f in differential.candidates(run, findings))
 
 
 def test_an_lr_stated_inside_its_range_ranks_lr_too_low_below_the_unseen_candidates() -> None:

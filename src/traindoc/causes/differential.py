@@ -37,9 +37,14 @@ SYMPTOMS: tuple[Symptom, ...] = (
         Candidate("fp16_overflow", "float16 training (stated, or shown by the numbers); loss-scaler messages"),
         Candidate("nan_inf", "an unguarded log/div/sqrt in code; an anomaly trace naming the op"),
         Candidate("data_pipeline_bug", "NaN/Inf or out-of-range values in the inputs or targets"),
-        Candidate("grad_explosion", "a logged grad norm growing by orders of magnitude before the NaN"),
-        Candidate("zero_grad_missing", "a logged grad norm that keeps growing (gradients summed across steps)"),
-        Candidate("grad_accum_bug", "an effective step N times too large (accumulation not divided)"),
+        # a loss that climbs into the NaN ranks these three and lr_too_high up alike: without a grad norm the log
+        # cannot tell steps grown by the LR, the network, stale gradients or undivided micro-batches apart
+        Candidate("grad_explosion", "a logged grad norm growing by orders of magnitude before the NaN; a loss "
+                                    "that climbs into it"),
+        Candidate("zero_grad_missing", "a logged grad norm that keeps growing (gradients summed across steps); a "
+                                       "loss that climbs into the NaN"),
+        Candidate("grad_accum_bug", "an effective step N times too large (accumulation not divided): a loss that "
+                                    "climbs into the NaN"),
     )),
     Symptom("diverged", "the loss fell and then rose", (
         Candidate("lr_too_high", "an LR above its optimiser's range"),

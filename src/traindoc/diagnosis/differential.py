@@ -40,6 +40,7 @@ from traindoc.evidence.context import (
     divergence,
     first_nonfinite,
     loss_series,
+    nan_context,
     nan_watch_series,
 )
 from traindoc.evidence.finding import Finding
@@ -359,6 +360,23 @@ def _heldout_still(run: Run) -> str | None:
             f"in {v.size - 1}: no update moves the weights")
 
 
+def _climb_before_nan(run: Run, symptom: str) -> str | None:
+    """On a non-finite loss, the climb or blow-up the log shows before it (`context.NanContext`: the loss >= 1.25x
+    its minimum over >= 5 finite points, >= 10x over 3-4, >= 1000x over 2; or the loss or grad norm > 10x its earlier
+    median just before the NaN), or None. A loss that climbs into the NaN is a run that diverged past representable
+    numbers: steps that grew too large (an LR above its range, gradients that grew through the network, summed across
+    steps or across undivided micro-batches), the causes the `diverged` row holds. The log cannot tell them apart
+    without a grad norm, so each is ranked up alike and the row keeps their order; a NaN at once, with no climb,
+    ranks none of them (docs/diagnose.md, "The differential")."""
+    if symptom != "nonfinite":
+        return None
+    c = nan_context(run)
+    if c is None or not c.loss_nan:
+        return None
+    lead = c.loss_rising or c.blowup
+    return f"{lead}: steps that grew before the NaN" if lead else None
+
+
 def _low_floor(c: ConfiguredLR) -> float:
     """The LR under which lr_too_low stays a candidate. With no optimiser named, the mirror of lr_too_high's rule in
     `judge`: the unknown family's floor (1e-5) is set wide so that the detectors flag only extremes, but an LR of
@@ -380,14 +398,18 @@ def judge(run: Run, symptom: str, cause: str) -> tuple[str, str]:
         n, _ = accumulation_steps(run)
         if n is not None and n <= 1:
             return "out", "no gradient accumulation is configured"
-        return "unseen", ""
+        climb = _climb_before_nan(run, symptom)
+        return ("seen", climb) if climb else ("unseen", "")
     if cause == "lr_too_high":
         why = lr_cleared(run)
+        climb = _climb_before_nan(run, symptom)
         if why and any(c.family == "unknown" for c in configured_lrs(run)):
             # an LR with no optimiser named is only "at most 1e-3": low for SGD, the default of Adam and the top of
             # a transformer's range, and safe ranges shrink with the batch (Goyal et al. 2017): not inside a range
-            return "unseen", ""
-        return ("absent", why) if why else ("unseen", "")
+            return ("seen", climb) if climb else ("unseen", "")
+        if why:
+            return "absent", why
+        return ("seen", climb) if climb else ("unseen", "")
     if cause == "lr_too_low":
         lrs = [c for c in configured_lrs(run) if c.peak_seen]
         if lrs and all(c.value >= _low_floor(c) for c in lrs):
@@ -398,16 +420,19 @@ def judge(run: Run, symptom: str, cause: str) -> tuple[str, str]:
                 return "seen", f"the {s.raw_name} creeps down (Mann-Kendall z {z:.1f}): slow, steady progress"
         return "unseen", ""
     if cause in ("grad_explosion", "zero_grad_missing"):
+        # a logged grad norm that stays steady rules the growth out before any climb of the loss ranks it up
         g = _grad(run)
         if g is None:
-            return "unseen", ""
+            climb = _climb_before_nan(run, symptom)
+            return ("seen", climb) if climb else ("unseen", "")
         q = max(1, g.size // 4)
         early, late = float(np.median(g[:q])), float(np.median(g[-q:]))
         if cause == "grad_explosion" and float(g.max()) <= EXPLODE * max(early, 1e-12):
             return "absent", f"the logged grad norm stays within {EXPLODE:.0f}x its early level"
         if cause == "zero_grad_missing" and late <= ACCUMULATE * max(early, 1e-12):
             return "absent", "the logged grad norm does not keep growing"
-        return "unseen", ""
+        climb = _climb_before_nan(run, symptom)
+        return ("seen", climb) if climb else ("unseen", "")
     # a held-out loss standing still on a flat loss: an optimiser that takes no step, an LR decayed to 0 or nothing
     # trainable. Dead units and vanishing gradients still leave some weights a gradient (the output bias at least)
     # and a too-low LR still steps: for them the standstill counts neither way
