@@ -112,3 +112,30 @@ def test_only_ipynb_files_are_claimed(tmp_path: Path) -> None:
     head = b'{"cells": [], "metadata": {}}'
     assert notebook.sniff(tmp_path / "a.ipynb", head) == 0.9
     assert notebook.sniff(tmp_path / "a.json", head) == 0.0
+
+
+REALWORLD = Path(__file__).parent / "corpus" / "realworld"
+
+
+def test_a_colab_notebook_whose_widget_state_pushes_cells_past_the_head_is_claimed() -> None:
+    # Colab writes `nbformat` and `metadata` (with every widget's state) before `cells`: in this ORPO run the cells
+    # start 111,928 bytes in, past the 64 KiB head the loader sniffs; it was unreadable before. Its two snapshots of
+    # one progress table (at step 94 and at step 382 of 400) read as one series, the later rows kept.
+    path = REALWORLD / "hoa10-trl-orpo-llama32-1b-vi-alpaca-preference-384-of-400" / "run" / "Orpo.ipynb.ipynb"
+    head = path.read_bytes()[:64 * 1024]
+    assert b'"cells"' not in head
+    assert notebook.sniff(path, head) == 0.9
+    run = load_run([path])
+    loss = run.series("loss")
+    assert run.sources[0].format.startswith("notebook:")
+    assert loss is not None and list(loss.steps) == list(range(1, 383))
+    assert loss.values[0] == pytest.approx(10.6108) and loss.values[-1] == pytest.approx(7.8381)
+
+
+def test_colab_key_order_is_claimed_and_other_json_is_not(tmp_path: Path) -> None:
+    # a Colab-ordered notebook, its cells beyond any head: claimed by `nbformat`
+    colab = b'{\n  "nbformat": 4,\n  "nbformat_minor": 0,\n  "metadata": {"widgets": {"state": {}}}'
+    assert notebook.sniff(tmp_path / "a.ipynb", colab) == 0.9
+    # JSON with neither notebook key, even named .ipynb, and a notebook's keys in a .json file: not claimed
+    assert notebook.sniff(tmp_path / "a.ipynb", b'{"log_history": [{"loss": 0.5, "step": 1}]}') == 0.0
+    assert notebook.sniff(tmp_path / "trainer_state.json", colab) == 0.0

@@ -37,7 +37,10 @@ def sniff(path: Path, head: bytes) -> float:
     if path.is_dir() or path.suffix.lower() != ".ipynb":
         return 0.0
     start = head.lstrip()[:1]
-    return 0.9 if start == b"{" and b'"cells"' in head else 0.0
+    # Jupyter writes the top-level keys sorted (`cells` first); Colab writes `nbformat`, `nbformat_minor` and
+    # `metadata` first, and a metadata holding the widgets' state can push `cells` past the head. Both keys are
+    # required by every nbformat version (nbformat 3 names the cells `worksheets`).
+    return 0.9 if start == b"{" and (b'"cells"' in head or b'"nbformat"' in head) else 0.0
 
 
 def _text(value: Any) -> str:
