@@ -91,3 +91,36 @@ def test_per_epoch_rows_alone_keep_their_epoch(tmp_path):
     run = _log(tmp_path, text)
     assert [s for s, _ in _points(run, "accuracy")] == [1, 2, 3, 4, 5]
     assert [s for s, _ in _points(run, "eval_accuracy")] == [1, 2, 3, 4, 5]
+
+
+def _appended_runs(epochs: int = 3, per_epoch: int = 4, runs: int = 2) -> str:
+    # a script that logs a global "Step N, Loss: x" every 100 steps and an epoch row, run twice into one file
+    out = []
+    for _ in range(runs):
+        step = 0
+        for e in range(1, epochs + 1):
+            for _ in range(per_epoch):
+                step += 100
+                out.append(f"Step {step}, Loss: {6.0 / (1 + step / 400):.4f}")
+            out.append(f"Epoch {e} completed. Average loss: {6.0 / (1 + step / 500):.4f}")
+        out.append("Training completed!")
+    return "\n".join(out) + "\n"
+
+
+def test_second_appended_run_goes_on_counting_after_its_restart(tmp_path):
+    # fires: the counter goes back once (the second run), then rises again across that run's epoch rows: the second
+    # run follows the first at one logging interval, and its later epochs are no longer pushed a whole epoch further
+    run = _log(tmp_path, _appended_runs())
+    steps = [s for s, _ in _points(run, "loss")]
+    assert steps == list(range(100, 1300, 100)) + list(range(1400, 2600, 100))
+
+
+def test_counter_that_restarts_every_epoch_still_restarts_at_an_equal_count(tmp_path):
+    # silent: after the counter has gone back, an epoch whose count only comes back to the previous epoch's largest
+    # (one print at its end) restarted as well, and goes after the previous epoch
+    lines = []
+    for e, counts in ((1, (200, 400, 600)), (2, (200, 400, 600)), (3, (600,))):
+        lines += [f"Minibatch: {b:04d} | Cost: {2.3 - 0.2 * e - b / 10000:.3f}" for b in counts]
+        lines.append(f"Epoch: {e:03d} | AvgCost: {2.2 - 0.2 * e:.3f}")
+    run = _log(tmp_path, "\n".join(lines) + "\n")
+    assert [s for s, _ in _points(run, "loss")] == [200, 400, 600, 1000, 1200, 1400, 2200]
