@@ -7,6 +7,8 @@ case and a case it must leave alone."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from textlog_support import load_text as _log
 from textlog_support import points as _points
 
@@ -53,12 +55,24 @@ def test_best_without_its_epoch_is_left_as_it_was(tmp_path):
     assert [n for n in run.metrics if "best_loss" in n]  # read as before this rule
 
 
-def _tf1(epochs: int = 3) -> str:
+def _counted_epochs(counts: list[tuple[int, ...]], line: Callable[[int, int], str],
+                    row: Callable[[int], str]) -> list[str]:
+    """Lines of a log that prints a counter per logging interval (`line(epoch, count)`) and closes each epoch with a
+    row (`row(epoch)`); `counts[e - 1]`: the counts epoch e prints."""
     out = []
-    for e in range(1, epochs + 1):
-        for b in (200, 400, 600):
-            out.append(f"Minibatch: {b:04d} | Cost: {2.3 - 0.2 * e - b / 10000:.3f}")
-        out.append(f"Epoch: {e:03d} | AvgCost: {2.2 - 0.2 * e:.3f} | Train/Valid ACC: {0.1 * e:.3f}/{0.09 * e:.3f}")
+    for e, per_epoch in enumerate(counts, start=1):
+        out += [line(e, b) for b in per_epoch]
+        out.append(row(e))
+    return out
+
+
+def _minibatch(e: int, b: int) -> str:
+    return f"Minibatch: {b:04d} | Cost: {2.3 - 0.2 * e - b / 10000:.3f}"
+
+
+def _tf1(epochs: int = 3) -> str:
+    out = _counted_epochs([(200, 400, 600)] * epochs, _minibatch, lambda e: (
+        f"Epoch: {e:03d} | AvgCost: {2.2 - 0.2 * e:.3f} | Train/Valid ACC: {0.1 * e:.3f}/{0.09 * e:.3f}"))
     out.append("Test ACC: 0.250")
     return "\n".join(out) + "\n"
 
@@ -91,3 +105,32 @@ def test_per_epoch_rows_alone_keep_their_epoch(tmp_path):
     run = _log(tmp_path, text)
     assert [s for s, _ in _points(run, "accuracy")] == [1, 2, 3, 4, 5]
     assert [s for s, _ in _points(run, "eval_accuracy")] == [1, 2, 3, 4, 5]
+
+
+
+def _appended_runs(epochs: int = 3, per_epoch: int = 4, runs: int = 2) -> str:
+    # a script that logs a global "Step N, Loss: x" every 100 steps and an epoch row, run twice into one file
+    counts = [tuple(range(100 * per_epoch * e + 100, 100 * per_epoch * (e + 1) + 1, 100)) for e in range(epochs)]
+    out: list[str] = []
+    for _ in range(runs):
+        out += _counted_epochs(counts, lambda e, step: f"Step {step}, Loss: {6.0 / (1 + step / 400):.4f}",
+                               lambda e: f"Epoch {e} completed. Average loss: {6.0 / (1 + e):.4f}")
+        out.append("Training completed!")
+    return "\n".join(out) + "\n"
+
+
+def test_second_appended_run_goes_on_counting_after_its_restart(tmp_path):
+    # fires: the counter goes back once (the second run), then rises again across that run's epoch rows: the second
+    # run follows the first at one logging interval, and its later epochs are no longer pushed a whole epoch further
+    run = _log(tmp_path, _appended_runs())
+    steps = [s for s, _ in _points(run, "loss")]
+    assert steps == list(range(100, 1300, 100)) + list(range(1400, 2600, 100))
+
+
+def test_counter_that_restarts_every_epoch_still_restarts_at_an_equal_count(tmp_path):
+    # silent: after the counter has gone back, an epoch whose count only comes back to the previous epoch's largest
+    # (one print at its end) restarted as well, and goes after the previous epoch
+    lines = _counted_epochs([(200, 400, 600), (200, 400, 600), (600,)], _minibatch,
+                            lambda e: f"Epoch: {e:03d} | AvgCost: {2.2 - 0.2 * e:.3f}")
+    run = _log(tmp_path, "\n".join(lines) + "\n")
+    assert [s for s, _ in _points(run, "loss")] == [200, 400, 600, 1000, 1200, 1400, 2200]

@@ -2791,7 +2791,13 @@ def _epoch_position(st: State, epoch: int, count: int, update: bool, x: dict | N
         # a global step cannot stand at its start after a whole epoch of training. Read as global, every epoch's
         # line fell on the same step and only the last survived.
         first_again = count == x["ep_count"] == x["ep_max"] <= 1
-        if x.get("ep_restarts") or count < x["ep_count"] or first_again:
+        # Once the counter has restarted, an epoch whose count does not rise past the previous epoch's largest
+        # ("Epoch 1, Iter 500", "Epoch 2, Iter 500") restarted too. One that rises past it went on counting: a
+        # global counter after the one step back of a second run appended to the same file (the script run again,
+        # "Step 100 .. 7600" twice, each run's epochs closed by a row). Read as restarting, each later epoch was
+        # pushed a whole epoch further and the run's steps grew ever larger gaps.
+        went_on = count > x["ep_max"]
+        if (x.get("ep_restarts") and not went_on) or count < x["ep_count"] or first_again:
             # epochs that printed nothing in between still took their steps
             offset += (x["ep_max"] + (x["ep_gap"] or 1)) * (epoch - last_epoch)
         if update:
