@@ -133,6 +133,25 @@ def test_epoch_periodicity_is_context_while_the_model_learns() -> None:
     assert data.detect_data_pipeline_bug(run)[0].strength >= 0.6
 
 
+def test_epoch_periodicity_of_a_running_mean_restarted_each_epoch_is_context() -> None:
+    # a loop printing the epoch's running mean: it falls from the epoch's first batches and restarts lower at each
+    # boundary (realworld g13s34-gpt-from-zero-*'s last quarter: 2.32 -> 1.60, 1.19 -> 0.83, 0.67 -> 0.52)
+    epoch = T // 30
+    per_step = (2.0 * np.exp(-T / 60) + 0.3) * 0.8 ** epoch  # a repeated pass drops the loss at each new epoch
+    loss = np.concatenate([np.cumsum(c) / np.arange(1, c.size + 1) for c in np.split(per_step, N // 30)])
+    run = build({"loss": loss})
+    run.epoch_starts = [(int(s), i) for i, s in enumerate(range(0, N, 30))]
+    f = data.detect_data_pipeline_bug(run)
+    assert f and f[0].strength <= 0.3 and any("steps down" in e for e in f[0].evidence)
+    # the same values reversed within each epoch: the loss climbs through every epoch, a pattern the position in the
+    # epoch drives (data in an order), and stays a cause
+    up = np.concatenate([c[::-1] for c in np.split(loss, N // 30)])
+    run = build({"loss": up})
+    run.epoch_starts = [(int(s), i) for i, s in enumerate(range(0, N, 30))]
+    g = data.detect_data_pipeline_bug(run)
+    assert g and g[0].strength >= 0.5 and not any("steps down" in e for e in g[0].evidence)
+
+
 # ------------------------------------------------------------------------------------------ accumulation
 
 

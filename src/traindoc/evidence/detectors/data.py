@@ -385,6 +385,38 @@ def detect_train_below_heldout_first_epoch(run: Run) -> list[Finding]:
 UNMEASURED_DATA = 0.35
 
 
+# The other sawtooth that repeats with the epoch and is no loader's: the loss falls within every epoch and steps DOWN
+# at each epoch boundary. A running mean restarted every epoch (the printed "Loss" of many loops and progress bars)
+# falls from the epoch's first batches towards the epoch's mean and restarts lower; a model that sees the same
+# examples again (a small set trained for several epochs) drops at each new pass. Data in an order repeats its
+# pattern at one level instead: it must come back up at the boundary to start the epoch's pattern again (data sorted
+# by class jumps up when the first class returns; one sorted by length or difficulty returns to its first items).
+# Read over >= SAW_BOUNDARIES boundaries with points on both sides: >= 3/4 of them step down and >= SAW_FALLS of the
+# steps within the epochs fall (a running mean falls at nearly every point; a per-step loss scatters and is read by
+# the jagged rule above).
+SAW_BOUNDARIES = 3
+SAW_FALLS = 0.7
+
+
+def _falls_and_steps_down(st: np.ndarray, v: np.ndarray, starts: list[int]) -> str | None:
+    """Why the epoch-periodic loss is a running mean restarted each epoch or a repeated pass (see SAW_FALLS), or
+    None."""
+    cut = np.searchsorted(st, np.asarray(starts[1:]))
+    cut = cut[(cut > 0) & (cut < v.size)]
+    if cut.size < SAW_BOUNDARIES:
+        return None
+    down = float(np.mean(v[cut] < v[cut - 1]))
+    inside = np.ones(v.size - 1, dtype=bool)
+    inside[cut - 1] = False  # the step across a boundary is not a step within an epoch
+    d = np.diff(v)[inside]
+    falls = float(np.mean(d < 0)) if d.size else 0.0
+    if down < 0.75 or falls < SAW_FALLS:
+        return None
+    return (f"but the loss falls within each epoch ({falls:.0%} of its steps) and steps down at {down:.0%} of the "
+            f"{cut.size} epoch boundaries: a running mean restarted each epoch or a repeated pass over the same "
+            "examples, not data in an order (which comes back up to repeat its pattern)")
+
+
 def detect_data_pipeline_bug(run: Run) -> list[Finding]:
     """Loss ~0 from the very start (1e-4 nats: no real task starts solved), a loss that falls to exactly 0 within
     its first updates and stays there, a classifier's loss below -1 (targets outside the loss's range), a NaN in a
@@ -466,6 +498,10 @@ def detect_data_pipeline_bug(run: Run) -> list[Finding]:
                     if prog >= 0.5 and r1 < 0.5:
                         ev.append(f"the loss still fell {prog:.0%} and the repeating pattern is jagged (lag-1 "
                                   f"autocorrelation {r1:.2f}): the same batches in a fixed order, the model learns")
+                        periodic = min(periodic, 0.3)
+                    saw = _falls_and_steps_down(st, v, starts)
+                    if saw is not None:
+                        ev.append(saw)
                         periodic = min(periodic, 0.3)
                     strength = max(strength, periodic)
     if not ev:
