@@ -343,6 +343,10 @@ def is_eval_metric(name: str) -> bool:
     return name.startswith("eval_") or name.startswith("test_")
 
 
+# Which training (of a multi-seed sweep, a cross-validation) or which process a value belongs to: an identifier, not a
+# measurement; the text-log and CSV readers read no metric of these names
+ID_KEYS = frozenset({"rank", "local_rank", "global_rank", "world_size", "pid", "fold", "seed"})
+
 # Keys that hold the optimiser step in structured logs, most specific first. `_step` (W&B) counts log calls and
 # `epoch` is per-epoch, so both come last.
 STEP_KEYS = (

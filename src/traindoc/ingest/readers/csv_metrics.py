@@ -20,7 +20,7 @@ from pathlib import Path
 
 from traindoc.ingest import budget
 from traindoc.ingest.model import Run, Source
-from traindoc.ingest.names import STEP_KEYS, canonical_metric
+from traindoc.ingest.names import ID_KEYS, STEP_KEYS, canonical_metric
 from traindoc.ingest.readers._structured import (
     Columns,
     LineStats,
@@ -40,10 +40,8 @@ _STEP_COLUMNS = {k.lower() for k in STEP_KEYS} | {"global step", "iterations", "
 _SKIP_COLUMNS = {"time", "timestamp", "wall time", "wall_time", "relative time (process)", "relative time (wall)",
                  "created", "created_at", "_timestamp", "_runtime", "date", "datetime", "epoch_time", "wall",
                  "wallclock", "wall_clock", "elapsed", "elapsed_time", "time_elapsed", "duration"}
-# Identifier columns: which training (of a multi-seed sweep, of a cross-validation) or which process a row belongs to,
-# not a measurement; the text-log reader drops the same keys (textlog_formats._GEN_NOT_METRIC). A pandas table of a
-# pathology sweep (`pathology,seed,epoch,train_loss,...`) otherwise gets a constant "seed" metric beside its losses.
-_ID_COLUMNS = {"seed", "fold", "rank", "local_rank", "global_rank", "world_size", "pid"}
+# Identifier columns (names.ID_KEYS, which the text-log reader drops too) are skipped: a pandas table of a pathology
+# sweep (`pathology,seed,epoch,train_loss,...`) otherwise gets a constant "seed" metric beside its losses.
 
 
 def _delimiter(path: Path) -> str:
@@ -151,7 +149,7 @@ def _read_table(path: Path, run: Run, source: Source, *, step_col: str | None, s
     rows.keep_going = budget.kept_meter(cols.nbytes)
     targets: list[tuple[int, str, str]] = []  # (column index, canonical name, raw name)
     for i, h in enumerate(header):
-        if i == step_i or not h or h.lower() in _SKIP_COLUMNS or h.lower() in _ID_COLUMNS:
+        if i == step_i or not h or h.lower() in _SKIP_COLUMNS or h.lower() in ID_KEYS:
             continue
         split = split_of(h) if split_of else None
         raw = rename.get(h, h) if rename else h

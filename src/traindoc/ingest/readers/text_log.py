@@ -312,7 +312,6 @@ def add_own_print(col: _Collector, rec: Record, step: int, rank: int | None) -> 
         col.add(f"{name}@rank{rank}" if other_rank else name, step, value)
 
 
-
 # Detections sniff() made, newest last, for read() to carry on (the loader sniffs a file, then reads it). Each is
 # taken at most once, as its states go on changing; a few are enough, as the loader reads right after sniffing a run
 # (up to this many text logs sniffed before the reads start keep their detection).

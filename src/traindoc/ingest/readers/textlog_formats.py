@@ -19,7 +19,7 @@ import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
-from traindoc.ingest.names import canonical_metric
+from traindoc.ingest.names import ID_KEYS, canonical_metric
 from traindoc.ingest.readers import _deepspeed_chat, _dl4j
 
 # --- numbers ---------------------------------------------------------------------------------------------------------
@@ -2449,7 +2449,7 @@ _ONE_ELEMENT = re.compile(rf"([:=]\s*)\[\s*({NUM})\s*\](?!\s*[\[\d])")
 # a counter inside the epoch named by gluing "epoch" to its unit ("epochiter: 32/139|| Totel iter 310", lxztju's
 # pytorch_classification): a position, no metric, and not the global step the line prints beside it
 _IN_EPOCH_COUNTER = re.compile(r"^(?:epoch|ep)_?(?:iter|iteration|step|batch)s?$")
-_GEN_NOT_METRIC = {"rank", "local_rank", "global_rank", "world_size", "pid", "session", "every", "fold", "seed"}
+_GEN_NOT_METRIC = ID_KEYS | {"session", "every"}
 # a source location "train.py:42" (Rich's RichHandler prints the logging call's file and line at the right edge of
 # every record; loguru's "__main__:train:42" has no dot): a line number, not a metric named after a file
 _SOURCE_FILE = re.compile(r"\.(?:py|pyx|ipynb|cc|cpp|cxx|c|h|hpp|cu|rs|go|java|js|ts|lua|sh)$", re.I)
