@@ -63,6 +63,10 @@ LR_REFERENCE: dict[str, tuple[float, float, float]] = {
     "adamw_adapter": (1e-4, 2e-4, 1e-3),
     # a fine-tune whose kind the log does not state: the whole model's floor and the adapters' ceiling
     "adamw_finetune_any": (1e-5, 1e-4, 1e-3),
+    # the policy of an LLM policy-gradient run (GRPO, RLOO, RLHF's PPO: `rl_policy`), adapters or the whole model:
+    # 1e-6 in DeepSeekMath's GRPO (Shao et al. 2024) and TRL's GRPOConfig default, 3e-7 for Tulu 3's RLVR (Lambert et
+    # al. 2024), ~1e-5 for InstructGPT's PPO policy (Ouyang et al. 2022); the adapters' ceiling, as a fine-tune's
+    "adamw_rl_policy": (3e-7, 1e-6, 1e-3),
 }
 
 
@@ -85,6 +89,7 @@ FAMILY_NAMES = {
     "adamw_finetune": "AdamW fine-tuning a pretrained model",
     "adamw_adapter": "AdamW training LoRA/PEFT adapters",
     "adamw_finetune_any": "AdamW fine-tuning a pretrained model (adapters or the whole model)",
+    "adamw_rl_policy": "AdamW training an LLM policy with a policy-gradient objective (GRPO, RLOO, PPO)",
 }
 
 
@@ -279,7 +284,22 @@ def _fine_tune(run: Run) -> FineTune | None:
     stack = run.meta.get("finetune_stack")
     if isinstance(stack, str) and stack:
         return FineTune(None, f"the log is written by {stack}, a fine-tuning stack on the HF Trainer")
+    policy = rl_policy(run)
+    if policy is not None:
+        return FineTune(None, policy)
     return None
+
+
+def rl_policy(run: Run) -> str | None:
+    """Evidence that the run trains an LLM policy with a policy-gradient objective (evidence/rl.py: a reward of the
+    completions it sampled beside the KL to a reference policy), or None. Such a run fine-tunes by construction: the
+    KL is measured against a frozen copy of the model it starts from, a pretrained or SFT checkpoint (Ouyang et al.
+    2022; Shao et al. 2024), so its LR is judged against the RL policy range, not from-scratch AdamW's."""
+    rl = rl_run(run)
+    if rl is None or not rl.sampled:
+        return None
+    return (f"an LLM policy-gradient run: a reward ({rl.reward}) of sampled completions and the KL to a reference "
+            f"policy ({', '.join(rl.sampled)}), a fine-tune of the model it starts from")
 
 
 def _regime(run: Run, family: str) -> str:
@@ -289,6 +309,11 @@ def _regime(run: Run, family: str) -> str:
     ft = fine_tune(run)
     if ft is None:
         return family
+    if rl_policy(run) is not None:
+        # adapters or the whole model alike: the policy's step is kept small so that the sampled completions stay
+        # near the reference's (the Unsloth LoRA GRPO notebooks run 5e-6, realworld
+        # unsloth-notebooks-llama31-8b-grpo-loss-zero-then-rising: 20x under the adapters' supervised floor of 1e-4)
+        return "adamw_rl_policy"
     return {True: "adamw_adapter", False: "adamw_finetune", None: "adamw_finetune_any"}[ft.adapter]
 
 
