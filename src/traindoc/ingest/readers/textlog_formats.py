@@ -3574,6 +3574,7 @@ FORMATS: list[Format] = [
     Format("minitorch", _own_module("_minitorch_interface", "parse_minitorch")),
     Format("lerobot", _own_module("_lerobot_train_log", "parse_lerobot")),
     Format("nanochat", _own_module("_nanochat_console", "parse_nanochat")),
+    Format("minimind_epoch", _own_module("_minimind_epoch_print", "parse_minimind_epoch")),
     Format("generic", parse_generic, specific=False),
 ]
 FORMAT_BY_NAME = {f.name: f for f in FORMATS}
