@@ -192,8 +192,12 @@ def _walk_yaml(node: yaml.Node, key: str, text: str, lines: _Lines, run: Run, sr
 
 # ------------------------------------------------------------------------------------------------------------ JSON
 
+# opt.json / opts.json / options.json: the options dump of scripts that keep them in one dict (Snell et al.'s
+# protonets writes `opt.json` beside its trace.txt, {"data.way": 60, "train.learning_rate": 0.001, ...}); read as
+# metrics, each option was a one-point series
 _JSON_NAMES = ("training_args.json", "config.json", "args.json", "hparams.json", "params.json", "hyperparameters.json",
-               "generation_config.json", "adapter_config.json", "ds_config.json", "deepspeed_config.json")
+               "generation_config.json", "adapter_config.json", "ds_config.json", "deepspeed_config.json", "opt.json",
+               "opts.json", "options.json")
 # JSON files that are metric logs or results (the structured readers' business), not configs.
 _JSON_NOT_CONFIG = re.compile(r"trainer_state|results|wandb-summary|metrics|\.log\.json$|tokenizer|vocab|"
                               r"index\.json$|special_tokens_map")

@@ -538,6 +538,11 @@ def sniff_jsonl(path: Path, head: bytes) -> float:
     recs = _head_records(head, 10)
     if not recs:
         return 0.0
+    # Records that nest their metrics under the split's name ({"train": {"loss": x, "acc": y}, "val": {...},
+    # "epoch": e}: the protonets trace.txt of Snell et al.'s Prototypical Networks code, and other per-split dumps)
+    # are judged by their flattened keys and values ("train.loss", "val.loss"), as read_jsonl reads them
+    if any(v.__class__ is dict for r in recs for v in r.values()):
+        recs = [flatten(r) for r in recs]
     numeric = sum(1 for r in recs if any(to_float(v) is not None for v in r.values()))
     if numeric == 0:
         return 0.0

@@ -914,14 +914,39 @@ _IMNET_TEST = re.compile(r"^Test: \[\s*(\d+)/(\d+)\]\s")
 # the end of its run wherever it starts in it, so a later start reads the same meter, and trying every letter of a
 # long run was quadratic (docs/architecture.md). A meter ends at ")", so the next is never tried from inside a run.
 _IMNET_METER = re.compile(rf"(?<![\w@])(?:(?![A-Za-z])[\w@])*([A-Za-z][\w@]*)\s+({NUM})\s+\(\s*({NUM})\s*\)")
+# The example's ProgressMeter joins its meters with tabs, and a meter's name may have several words: the Transfer-
+# Learning-Library's domain-adaptation scripts print "Loss   0.97 (  1.44)\tCls Acc 75.0 (67.3)\tDomain Acc 100.0
+# (94.2)". Where tabs separate the meters, each tab-separated piece is one meter and its name is all the words before
+# the value: read by the pattern above, both accuracies were "Acc" and the domain classifier's overwrote the task's.
+_IMNET_TAB_METER = re.compile(rf"^([A-Za-z][\w@]*(?: [A-Za-z][\w@]*)*)\s+({NUM})\s+\(\s*({NUM})\s*\)$")
+# The example's validate() ends with the averages over the whole held-out set, " * Acc@1 76.130 Acc@5 92.862" (older
+# copies " * Prec@1 ... Prec@5 ..."): the epoch's held-out result, which the last "Test: [i/N]" line only nears.
+_IMNET_SUMMARY = re.compile(rf"^\* ((?:Acc|Prec)@1) ({NUM}) ((?:Acc|Prec)@5) ({NUM})$")  # on the stripped line
+
+
+def _imnet_meters(line: str, start: int) -> list[tuple[str, str, str]]:
+    """(name, current, running mean) of each meter after the line's header."""
+    rest = line[start:]
+    if "\t" in rest:
+        out = []
+        for piece in rest.split("\t"):
+            m = _IMNET_TAB_METER.match(piece.strip())
+            if m:
+                out.append((m.group(1), m.group(2), m.group(3)))
+        return out
+    return _IMNET_METER.findall(line, start)
 
 
 def parse_imagenet_example(line: str, st: State) -> Record | None:
     m = _IMNET_TRAIN.match(line) or _IMNET_TEST.match(line)
     if not m:
-        return None
+        summary = _IMNET_SUMMARY.match(line) if line.startswith("* ") else None
+        if summary is None:
+            return None
+        return Record(None, {"val_" + summary.group(1): float(summary.group(2)),
+                             "val_" + summary.group(3): float(summary.group(4))}, eval=True)
     metrics: dict[str, float] = {}
-    for k, cur, avg in _IMNET_METER.findall(line, m.end()):
+    for k, cur, avg in _imnet_meters(line, m.end()):
         if k.lower() in ("time", "data"):
             continue
         if k.lower() == "loss":
@@ -935,7 +960,10 @@ def parse_imagenet_example(line: str, st: State) -> Record | None:
     if not metrics:
         return None
     if m.re is _IMNET_TEST:  # the running means over the validation set so far: the last line holds the result
-        return Record(None, {"val_" + k: v for k, v in metrics.items() if k != "loss"}, eval=True)
+        # (the loss's running mean is the held-out loss so far, read as such: named "val_loss_avg" it was no
+        # held-out loss to the rules that judge one)
+        return Record(None, {("val_loss" if k == "loss_avg" else "val_" + k): v for k, v in metrics.items()
+                             if k != "loss"}, eval=True)
     ep, i, n = int(m.group(1)), int(m.group(2)), int(m.group(3))
     return Record(ep * n + i, metrics, epoch=ep)
 
@@ -2414,6 +2442,10 @@ _BRACKET_STEP = re.compile(r"^\[(\d+)\]\s")
 # ("120 | loss 4.84 | ..."): both read as the step or epoch they print. The column needs a name-value pair after the
 # pipe, so a table row of numbers is not taken for it.
 _NUMBER_SIGN = re.compile(r"\b(epoch|step|iter|iteration|episode)\s*#\s*(\d+)\b", re.I)
+# The top-k idiom written with a space, "Top 1: 0.34", "top 5 acc: 0.91" (google-research/simclr's distillation colab
+# prints "[Iter 3] Loss: 6.06 Top 1: 0.34"): the k is part of the metric's name, not its value. Only before a name
+# separator and a number; "Top 1" glued to "Top1" so that the pair rules read "Top1: 0.34", not "Top: 1"
+_TOPK_SPACED = re.compile(rf"(?<![\w./])(top|Top|TOP) ([1-9]\d?)(?=(?: [A-Za-z_]\w*)?\s*[:=]\s*{NUM})")
 _LEAD_COUNTER = re.compile(r"^(\d{1,12})\s+\|\s+(?=[A-Za-z_][\w/.]*\s*[:=]?\s*[-+]?\d)")
 # A progress bar's count before its bar, "  230/10000 [=>............] - ETA: 12s - loss: 7.4283 - acc: 0.5391" (Keras'
 # Progbar and the ports that draw it, tests/corpus/realworld/g25-geeksmental-dsse-relu-output-bce-acc-0.5): the
@@ -3144,6 +3176,8 @@ def parse_generic(line: str, st: State) -> Record | None:
     line = _sentences(line)
     if "(" in line:
         line = _QUALIFIED_NAME.sub(_qualified_name, line)
+    if "op " in line or "OP " in line:
+        line = _TOPK_SPACED.sub(r"\1\2", line)
     if "#" in line:  # "Epoch #3: ..." (tianshou, many RL loops): the number sign is no part of the counter
         line = _NUMBER_SIGN.sub(r"\1 \2", line)
     if "][" in line or "]  [" in line or "] [" in line:
