@@ -183,9 +183,10 @@ def test_a_line_that_does_not_fit_is_rejected_in_linear_time(case: str) -> None:
             assert rec is not None and rec.metrics["eval_loss"] == 1.0 and rec.metrics["eval_abcdefgh"] == 1.0
         return
     # a pattern that backtracks super-linearly gives >= 16x on every try; a spike of the machine's load gives one
-    # high ratio now and then (36 cases in one run): the lowest of up to three tries is the pattern's own
+    # high ratio now and then (36 cases in one run; set_hyphen read 8.7 on three tries in a row with eight sessions
+    # sharing two cores): the lowest of up to five tries is the pattern's own
     ratio = float("inf")
-    for _ in range(3):
+    for _ in range(5):
         ratio = min(ratio, _ratio(make, match, n))
         if ratio < RATIO:
             break
