@@ -10,8 +10,9 @@ step lines, a Megatron log DeepSpeed overflow lines).
 Speed: a big log repeats one line shape (nanoGPT's "iter N: loss ...", Megatron's "iteration N/ M | ..."). After the
 head, the primary family may offer a whole-line layout of that shape (textlog_formats.Layout); the file is then read
 in 64 KiB blocks, every line of the layout taken by one `findall` per block and its numbers parsed a column at a time
-(_number_columns.py), while every other line goes through the per-line rules below, in file order. Both paths give
-the same result (tests/test_ingest_text_fastpath.py reads every fixture both ways).
+(_number_columns.py), or, for runs of such lines that differ only in digits, read straight from the block's bytes
+(_FastLines.same_shape_runs), while every other line goes through the per-line rules below, in file order. Both
+paths give the same result (tests/test_ingest_text_fastpath.py reads every fixture both ways).
 
 Events: each line the catalogue (ingest/catalogue.py) knows, and each line that looks like a warning or error,
 becomes a LogEvent with the step it belongs to, i.e. the last step seen before it. Identical events at the same
