@@ -142,8 +142,9 @@ def main() -> None:
     print("\nThe reader does per line what the baseline does once (a regex) plus normalisation, every metric, the "
           "catalogue check and storage; memory grows with the numbers kept, not with the text (streamed in blocks, "
           "frames capped at 64 KiB). Lines of the commonest shape (nanoGPT iter lines, Megatron iteration lines) "
-          "are read in bulk: one findall per block, then their numbers a column at a time (a column printed at one "
-          "width as a numpy digit matrix, any other with float(); both exactly float()).")
+          "are read in bulk: a run of such lines that differ only in digits straight from the block's bytes as a digit "
+          "matrix (no regex pass), any other stretch with one findall, then its numbers a column at a time (a column "
+          "printed at one width as a numpy digit matrix, any other with float(); both exactly float()).")
 
 
 if __name__ == "__main__":

@@ -85,3 +85,27 @@ def _place_values(width: int, point: int) -> tuple[np.ndarray, float]:
     weights[places] = 10 ** np.arange(len(places) - 1, -1, -1, dtype=np.int64)
     fraction = width - 1 - point if point >= 0 else 0
     return weights, float(f"1e{fraction}")  # parsed, so the nearest double: 10**f exactly for f <= 22
+
+
+def table_columns(digits: np.ndarray, first: Sequence[bytes], starts: Sequence[int], kinds: Sequence[Kind]
+                  ) -> list[np.ndarray] | None:
+    """Numbers at fixed places of equal-length lines, for the bulk path's lines that differ from their first line
+    only in digits (text_log._FastLines.same_shape_runs): `digits` is the lines as an (n, length) uint8 matrix less
+    ord("0"), `first` the first line's number strings and `starts` where each begins. Each column must be digits
+    with (for `float`) at most one decimal point, as `_fixed_width` takes it, else None; the values are the ones
+    `_fixed_width` gives, i.e. exactly `int()` / `float()` of each string."""
+    out = []
+    for text, start, kind in zip(first, starts, kinds, strict=True):
+        width, point = len(text), text.find(b".")
+        if (point >= 0 and kind is int) or not 0 < width - (point >= 0) <= _MAX_DIGITS[kind]:
+            return None
+        if not text.replace(b".", b"", 1).isdigit():  # (bytes.isdigit: ASCII digits only)
+            return None
+        weights, divisor = _place_values(width, point)
+        # the point's byte (ord(".") - ord("0") wrapped round) meets a place value of 0
+        mantissas = digits[:, start:start + width] @ weights[:width]
+        if kind is int:
+            out.append(mantissas)
+        else:
+            out.append(mantissas / divisor if divisor != 1 else mantissas.astype(np.float64))
+    return out

@@ -10,8 +10,9 @@ step lines, a Megatron log DeepSpeed overflow lines).
 Speed: a big log repeats one line shape (nanoGPT's "iter N: loss ...", Megatron's "iteration N/ M | ..."). After the
 head, the primary family may offer a whole-line layout of that shape (textlog_formats.Layout); the file is then read
 in 64 KiB blocks, every line of the layout taken by one `findall` per block and its numbers parsed a column at a time
-(_number_columns.py), while every other line goes through the per-line rules below, in file order. Both paths give
-the same result (tests/test_ingest_text_fastpath.py reads every fixture both ways).
+(_number_columns.py), or, for runs of such lines that differ only in digits, read straight from the block's bytes
+(_FastLines.same_shape_runs), while every other line goes through the per-line rules below, in file order. Both
+paths give the same result (tests/test_ingest_text_fastpath.py reads every fixture both ways).
 
 Events: each line the catalogue (ingest/catalogue.py) knows, and each line that looks like a warning or error,
 becomes a LogEvent with the step it belongs to, i.e. the last step seen before it. Identical events at the same
@@ -29,6 +30,8 @@ from operator import itemgetter
 from pathlib import Path
 from typing import BinaryIO
 
+import numpy as np
+
 from traindoc.ingest import budget
 from traindoc.ingest.catalogue import classify, strip_triggered
 from traindoc.ingest.model import LogEvent, Run, Series, Source
@@ -45,7 +48,7 @@ from traindoc.ingest.readers._metric_block import MetricBlock
 from traindoc.ingest.readers._metric_block import opens_block as opens_metric_block
 from traindoc.ingest.readers._mllog import mllog_config
 from traindoc.ingest.readers._nan_guard import anomaly_iteration, anomaly_loss_dict, loss_guard, step_marker
-from traindoc.ingest.readers._number_columns import number_columns
+from traindoc.ingest.readers._number_columns import MIN_FIXED_ROWS, number_columns, table_columns
 from traindoc.ingest.readers._param_lines import param_line
 from traindoc.ingest.readers._precision_line import precision_line
 from traindoc.ingest.readers._quoted_numbers import unquote_numbers
@@ -64,6 +67,7 @@ from traindoc.ingest.readers.textlog_formats import (
     State,
     canonical,
     comment_marker,
+    direct_parser,
     normalise,
     phase_line,
     uncomment,
@@ -167,7 +171,9 @@ class _Detection:
 
     def feed(self, lines: Iterable[str]) -> None:
         hits, fed, unclaimed = self.hits, self.lines, self.unclaimed
-        parsers = [(f.name, f.parse, self.states[f.name], f.counter_prefix, f.specific) for f in FORMATS]
+        # every parser on every head line (~120 x 2,000 calls: the reader's largest fixed cost), so the loop body
+        # does the least it can for the usual answer, None
+        parsers = [(f.name, direct_parser(f), self.states[f.name], f.counter_prefix, f.specific) for f in FORMATS]
         for raw in lines:
             fed.append(raw)
             line = normalise(raw)
@@ -177,19 +183,21 @@ class _Detection:
                 if HF_DICT.search(text) and not ACCELERATE_EPOCH_DICT.match(text):
                     self.hf += 1
                     continue
-                counted = f"{line.rank} | {text}" if line.bare_rank and text is line.text else None
+                counted = f"{line.rank} | {text}" if line.bare_rank and text is line.text else text
                 taken = False  # a specific family read or claimed the line
-                generic: Record | None = None
+                generic: Record | None = None  # (one parser is not specific: the generic rules)
                 for name, parse, state, counter_prefix, specific in parsers:
                     try:
-                        rec = parse(counted if counter_prefix and counted is not None else text, state)
+                        rec = parse(counted if counter_prefix else text, state)
                     except Exception:  # noqa: BLE001 - a parser bug must not stop detection
-                        rec = None
-                    if rec is not None and rec.metrics:
+                        continue
+                    if rec is None:
+                        continue
+                    if rec.metrics:
                         hits[name] += 1
                     if not specific:
                         generic = rec
-                    elif rec is not None and (rec.metrics or rec.claimed):
+                    elif rec.metrics or rec.claimed:
                         taken = True
                 if (not taken and generic is not None and generic.metrics and _counted(generic, text)
                         and text is line.text and not _BAR_FRAME.search(text)):
@@ -672,7 +680,58 @@ class _FastLines:
         # each match runs to the end of its line, so the next one starts on the next line: no scan for "^"
         # on the undecoded bytes: no str objects for the numbers; a line with bytes that are not UTF-8 cannot match
         # the layout's literals and digits, so it takes the per-line path, decoded with replacement characters
-        self.regex = re.compile(rf"(?:{prefix}{layout.body}[ \t]*\r?|(.*))(?:\n|\Z)".encode())
+        pattern = rf"(?:{prefix}{layout.body}[ \t]*\r?|(.*))(?:\n|\Z)"
+        self.regex = re.compile(pattern.encode())
+        self.kinds = [int if role == STEP else float for role in layout.roles]
+        self.digit_blind = digit_blind(pattern)
+
+    def same_shape_runs(self, data: bytes) -> list[tuple[int, int, list[np.ndarray]]]:
+        """Runs of lines of `data` that the layout takes without a regex pass: among at least MIN_FIXED_ROWS lines
+        in a row of one length whose first line is a line of the layout, those that are the same bytes but for
+        digits where the first has digits. The regex (digit_blind) cannot tell one digit from another, so it takes
+        each such line exactly as it takes the first, with its numbers at the same places: the findall of `_chunk`
+        would give the same rows. Per run: (first byte, end byte, the number columns); every other line is left to
+        `_chunk`. A loop's line printed with fixed formats ("%d" steps of one digit count, "%.4f" losses of one
+        magnitude) gives runs of hundreds of lines; their numbers are read straight from the block's bytes as an
+        (n, length) matrix, with no regex pass and no Python object per number (bench/RESULTS.md, "Text logs")."""
+        if not self.digit_blind:
+            return []
+        arr = np.frombuffer(data, dtype=np.uint8)
+        ends = np.flatnonzero(arr == _NEWLINE)  # each line's "\n"
+        if len(ends) < MIN_FIXED_ROWS:
+            return []
+        lengths = np.diff(ends, prepend=-1)
+        cuts = np.flatnonzero(lengths[1:] != lengths[:-1]) + 1
+        firsts = np.concatenate(([0], cuts))
+        lasts = np.concatenate((cuts, [len(ends)]))
+        runs = []
+        for k in np.flatnonzero(lasts - firsts >= MIN_FIXED_ROWS).tolist():
+            i, n = int(firsts[k]), int(lasts[k] - firsts[k])
+            start, length = (int(ends[i - 1]) + 1 if i else 0), int(lengths[i])
+            runs.extend(self._runs_of_one_length(data, arr[start:start + n * length].reshape(n, length), start))
+        return runs
+
+    def _runs_of_one_length(self, data: bytes, table: np.ndarray, start: int
+                            ) -> list[tuple[int, int, list[np.ndarray]]]:
+        """same_shape_runs within lines of one length (the rows of `table`, from byte `start` of `data`)."""
+        m = self.regex.match(data, start)  # as the findall meets the first line
+        groups = range(1, len(self.kinds) + 1)
+        length = table.shape[1]
+        if m is None or m.end() != start + length or any(m.start(g) < 0 for g in groups):
+            return []
+        digits = table - _ZERO  # uint8: every byte below "0" wraps round to above 9
+        is_digit = digits <= 9
+        same = ((table == table[0]) | (is_digit & is_digit[0])).all(axis=1)
+        columns = table_columns(digits, [m.group(g) for g in groups], [m.start(g) - start for g in groups],
+                                self.kinds)
+        if columns is None:
+            return []
+        if same.all():
+            return [(start, start + table.nbytes, columns)]
+        # the rows of the first line's shape, in stretches between the others (their numbers are not read here)
+        edges = np.flatnonzero(np.diff(same.astype(np.int8), prepend=0, append=0))
+        return [(start + a * length, start + b * length, [c[a:b] for c in columns])
+                for a, b in zip(edges[::2].tolist(), edges[1::2].tolist(), strict=True)]
 
     @classmethod
     def learn(cls, fmt: Format, head: Iterable[str]) -> _FastLines | None:
@@ -705,6 +764,40 @@ class _FastLines:
         if prefix is None:
             return None
         return cls(prefix, layout, line.rank, raw[:1] in (" ", "\t"))
+
+
+_NEWLINE, _ZERO = ord("\n"), ord("0")
+_QUANTIFIER = re.compile(r"\{\d*,?\d*\}")
+
+
+def digit_blind(pattern: str) -> bool:
+    """Whether a regex tests every ASCII digit alike: no digit written in it but in `\\d`, a class's full "0-9"
+    range or a repeat count, and no escape that names a character by number. Such a regex takes a line whose digits
+    are changed for other digits exactly as it takes the line (the same groups at the same places), which lets
+    _FastLines.same_shape_runs read lines of one shape without it. Conservative: a pattern it cannot vouch for is
+    refused (a class opening with "]", a "\\x41" escape), never the reverse."""
+    i, in_class = 0, False
+    while i < len(pattern):
+        c = pattern[i]
+        if c == "\\":
+            if pattern[i + 1:i + 2] in ("", "x", "u", "U", "N", "o") or pattern[i + 1].isdigit():
+                return False  # a backreference, or a character given by its number
+            i += 2
+            continue
+        if in_class and pattern.startswith("0-9", i):
+            i += 3
+            continue
+        if not in_class and c == "{" and (q := _QUANTIFIER.match(pattern, i)):
+            i = q.end()
+            continue
+        if c.isdigit():
+            return False
+        if c == "[" and not in_class:
+            in_class = True
+        elif c == "]" and in_class:
+            in_class = False
+        i += 1
+    return True
 
 
 _NUMBER = re.compile(r"[-+]?(?:\d[\d,.]*(?:[eE][-+]?\d+)?)")
@@ -903,6 +996,17 @@ class _Parser:
 
     def chunk(self, data: bytes, line_no: int, fast: _FastLines | None) -> int:
         """Every line of `data` (whole lines; it may end inside a line at a "\r"). Returns the next line number."""
+        pos = 0
+        for start, end, columns in fast.same_shape_runs(data) if fast is not None else ():
+            if start > pos:
+                line_no = self._chunk(data[pos:start], line_no, fast)
+            self.bulk(fast, columns, line_no)
+            line_no += len(columns[0])
+            pos = end
+        return self._chunk(data[pos:], line_no, fast) if pos < len(data) else line_no
+
+    def _chunk(self, data: bytes, line_no: int, fast: _FastLines | None) -> int:
+        """`chunk` for lines of no same-shape run: one findall of the layout over them."""
         complete = data.endswith(b"\n")
         n_lines = data.count(b"\n") + (0 if complete else 1)
         rows = fast.regex.findall(data) if fast is not None else None
@@ -921,8 +1025,11 @@ class _Parser:
                     other = steps.index(b"", start)
                 except ValueError:
                     other = len(rows)
-                if other > start and not self.bulk(fast, rows[start:other], line_no + start):
-                    # a number the layout cannot vouch for: these lines one by one
+                # every number of every line, one column per group, exactly as float() reads it (the step as int())
+                columns = number_columns(rows[start:other], fast.kinds) if other > start else None
+                if columns is not None:
+                    self.bulk(fast, columns, line_no + start)
+                elif other > start:  # a number the layout cannot vouch for: these lines one by one
                     lines = lines if lines is not None else _lines(data, complete)
                     for i in range(start, other):
                         self.row(line_no + i, lines[i])
@@ -938,13 +1045,9 @@ class _Parser:
                 cut = len(frame) >= MAX_FRAME
                 self.frame(line_no, frame[:MAX_FRAME] if cut else frame, cut_off=cut)
 
-    def bulk(self, fast: _FastLines, rows: list[tuple[bytes, ...]], line_no: int) -> bool:
-        """Lines of the learned layout, in order: what `frame` would do for each, one column at a time. False (and
-        nothing done) when a number is not one the family's parser reads: the caller then reads them line by line."""
-        # every number of every line, one column per group, exactly as float() reads it (the step as int())
-        columns = number_columns(rows, [int if role == STEP else float for role in fast.roles])
-        if columns is None:
-            return False
+    def bulk(self, fast: _FastLines, columns: list[np.ndarray], line_no: int) -> None:
+        """Lines of the learned layout, in order, as their number columns (one per group of the layout): what `frame`
+        would do for each, one column at a time."""
         steps = columns[fast.step]
         values = [(role, columns[g]) for g, role in enumerate(fast.roles) if role is not None and role != STEP]
         self.warning_event = None  # a metric line is not the source line of the warning before it
@@ -953,7 +1056,7 @@ class _Parser:
                 self.skip_next_indented = False
                 steps, values, line_no = steps[1:], [(r, v[1:]) for r, v in values], line_no + 1
             if self.in_traceback or not steps.size:
-                return True
+                return
         self.skip_next_indented = False
         self.in_traceback = False
         col = self.col
@@ -986,7 +1089,6 @@ class _Parser:
             name = col.name(role)
             col.extend(f"{name}@rank{fast.rank}" if other_rank else name, step_bytes, v.tobytes())
         self.src.records += int(steps.size)
-        return True
 
     def _phase(self, text: str) -> Record | None:
         """A phase-marked line ("[Epoch 0] validation: err-top1=0.93", "[Epoch 0] training: accuracy=0.03") that the
