@@ -63,3 +63,13 @@ def test_one_opening_line_repeated_is_no_new_run(tmp_path):
     assert not _rerun(src)
     plain, _ = read_text(tmp_path, _lines(1, 66) + _lines(37, 40))
     assert points(run, "loss") == points(plain, "loss") and len(points(run, "loss")) > 20
+
+
+def test_boxes_that_repeat_their_rows_are_no_opening(tmp_path):
+    # Stable-Baselines3's console: every box repeats its rows, "| ep_len_mean | 235 |" value and all. Rows with a value
+    # are no opening lines, so no box is read with fresh parse states and none is lost (boxes 5 and 6 were).
+    log = Path(__file__).parent / "corpus" / "realworld" / "sb3-dqn-breakout-lr-5e-3-plateau" / "run" / "train.log"
+    run, src = read_text(tmp_path, log.read_text())
+    assert not _rerun(src)
+    steps = [s for s, _ in points(run, "loss")]
+    assert steps[:6] == [16675, 24744, 32794, 41087, 49174, 57412] and len(steps) == 44

@@ -873,13 +873,15 @@ class _Parser:
         file prints its opening again (the first lines before its first metric: "Using device: cpu", "Training new
         tokenizer") and counts its steps from the start again. At the repeat the parse states start fresh (a second
         run's counter is no continuation of the first's epoch clock), the old ones kept until the next training line
-        says which it is (_rerun_step). The opening is the first OPENING_LINES distinct lines with a letter each, which
+        says which it is (_rerun_step). The opening is the first OPENING_LINES distinct lines with a letter and no digit
+        each (words, not values: SB3's "| ep_len_mean | 235 |" box rows repeat value and all, box after box), which
         must repeat in order, so that one line a loop prints every epoch is no opening repeated; a log with fewer
         before its first metric (a table's header, LightGBM's "Training until validation scores don't improve" per
         fold) has none. (The points of the second run's lines between its opening and its first training line are
         set aside with the first run's.)"""
         if self.src.records == 0 and self.last_step is None:
-            if len(self.opening) < OPENING_LINES and text not in self.opening and any(c.isalpha() for c in text):
+            if (len(self.opening) < OPENING_LINES and text not in self.opening and any(c.isalpha() for c in text)
+                    and not any(c.isdigit() for c in text)):
                 self.opening.append(text)
             return
         if len(self.opening) < OPENING_LINES or self.last_step is None or self.rerun_states is not None:
