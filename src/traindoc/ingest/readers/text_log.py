@@ -32,6 +32,7 @@ from typing import BinaryIO
 from traindoc.ingest import budget
 from traindoc.ingest.catalogue import classify, strip_triggered
 from traindoc.ingest.model import LogEvent, Run, Series, Source
+from traindoc.ingest.names import data_count_key
 from traindoc.ingest.readers import hf_trainer
 from traindoc.ingest.readers._command_line import command_flags
 from traindoc.ingest.readers._command_line import record as record_flags
@@ -604,6 +605,8 @@ def read_stream(f: BinaryIO, spath: str, run: Run) -> Source:
     split = _held_out_file(spath) if primary == "step_value" else None
     for key, steps in col.steps.items():
         name, raw = key, col.raw_of.get(key, key)
+        if data_count_key(raw.split("@", 1)[0]) and _only_rises(col.values[key]):
+            continue  # a count of the data gone through ("Total tokens: 12236"), no metric (names.data_count_key)
         if split is not None and name == raw == "loss":
             # the name the bare "step value" lines were given, not one the file printed: a held-out file's
             raw = f"{split}_loss"
@@ -1396,6 +1399,10 @@ class _Parser:
 
 _INT64 = (-(2 ** 63), 2 ** 63 - 1)
 
+
+def _only_rises(values: array) -> bool:
+    """Whether a series never goes down, in the order logged: a counter (a value printed once is one too)."""
+    return all(b >= a for a, b in zip(values, values[1:], strict=False))
 
 
 def _differ(a: tuple[float, ...], b: tuple[float, ...]) -> bool:

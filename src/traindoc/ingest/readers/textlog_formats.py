@@ -19,7 +19,7 @@ import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
-from traindoc.ingest.names import ID_KEYS, canonical_metric
+from traindoc.ingest.names import ID_KEYS, canonical_metric, data_count_key
 from traindoc.ingest.readers import _deepspeed_chat, _dl4j
 
 # --- numbers ---------------------------------------------------------------------------------------------------------
@@ -3276,7 +3276,7 @@ def parse_generic(line: str, st: State) -> Record | None:
                 epoch = int(v)
             continue
         if (low in _GEN_NOT_METRIC or duration_key(low) or clock_key(low) or _SOURCE_FILE.search(low)
-                or _SETTING_COUNT.match(low)):
+                or _SETTING_COUNT.match(low) or data_count_key(low)):  # "Total tokens: 12236": no measurement
             continue
         if words[-1] in ("in", "took", "every"):
             # "batch done in 5.037s.", "at epoch 0.90 in 265s.": how long something took, not a metric;
