@@ -18,6 +18,7 @@ import operator
 import re
 import struct
 from array import array
+from collections import deque
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -553,6 +554,13 @@ def sniff_jsonl(path: Path, head: bytes) -> float:
     return min(score, 0.9)
 
 
+# How many rows back a copy of a row is looked for. Processes that append their own rows drift apart by a few logging
+# steps (the corpus's two-process LLaMA-Factory log puts each copy 1 to 5 rows after its original); a resumed run
+# returns to a step from its checkpoint, many logging steps back (47-49 rows in that log, where the resumed rows must
+# win as the last value logged, Run._merge_series). 8 rows: four logging steps of two processes.
+COPY_WINDOW = 8
+
+
 def read_jsonl(path: Path, run: Run) -> Source:
     source = Source(str(path), "jsonl_metrics")
     cols = Columns()
@@ -567,6 +575,10 @@ def read_jsonl(path: Path, run: Run) -> Source:
     masked_nan = 0
     seen_step_key = False
     mm_layout = False  # training records with both "iter" and "step" seen (MMEngine's scalars.json)
+    # the step and fields of the last COPY_WINDOW rows, and how many rows repeated one of them (a log that more than
+    # one process appends to)
+    recent: deque[tuple[object, frozenset[str]]] = deque(maxlen=COPY_WINDOW)
+    copies = 0
     stats = LineStats()
     try:
         f = budget.open_input(path)  # confined and metered: ends early when the read budget is spent
@@ -599,6 +611,17 @@ def read_jsonl(path: Path, run: Run) -> Source:
                 if step is None and sv.__class__ in (int, float) and (not math.isfinite(sv) or abs(sv) > _MAX_STEP):
                     bad.add(_BAD_STEP, lineno)  # a number that is no step (10**30, inf): the line is garbage
                     continue
+                if key is not None:
+                    # LLaMA-Factory's trainer_log.jsonl written by every process of a multi-GPU run (each appends
+                    # its own row: "current_steps": 10 twice, the losses 0.8548 and 0.8547, or one process behind:
+                    # 1510, 1500, 1520, 1510, ...): a row with the step and the fields of one of the last COPY_WINDOW
+                    # rows is that step's copy, not a second measurement; the first is kept. (A train and an eval row
+                    # at one step differ in their fields.)
+                    shape = (rec[key], frozenset(k for k in rec if k not in _NOT_METRICS))
+                    if shape in recent:
+                        copies += 1
+                        continue
+                    recent.append(shape)
                 records += 1
                 row += 1
                 split = None
@@ -675,6 +698,9 @@ def read_jsonl(path: Path, run: Run) -> Source:
         source.warnings.append(
             f"{masked_nan} row(s) log loss 0.0 with a non-finite grad_norm: read as NaN (HF NaN filter)"
         )
+    if copies:
+        source.warnings.append(f"{copies} row(s) repeat the step and fields of a row just before them (the log "
+                               f"written by more than one process): the first row of each step is read")
     source.records = records
     source.metrics = cols.flush(run, str(path))
     if not source.metrics:
