@@ -9,9 +9,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from textlog_support import points
+from textlog_support import points, read_hf_console
 from traindoc.ingest.model import Run
-from traindoc.ingest.readers import hf_trainer
 
 REALWORLD = Path(__file__).parent / "corpus" / "realworld"
 # LLaVA#918's console: tqdm bars of 10485 steps and `{'loss': 0.6623, 'learning_rate': ..., 'epoch': 0.24}` dicts
@@ -27,11 +26,7 @@ def lines_of(path: Path, *numbers: int) -> str:
 
 
 def console(tmp_path: Path, text: str) -> Run:
-    path = tmp_path / "train.log"
-    path.write_text(text)
-    run = Run()
-    hf_trainer.read_console(path, run)
-    return run.finalize()
+    return read_hf_console(tmp_path, text)
 
 
 LLAVA_LOSS = [(2466, 0.6623), (2467, 0.8022), (2468, 4.2653), (2469, 0.77), (2470, 0.556), (2569, 0.8223)]
