@@ -32,16 +32,16 @@ def _copies(src) -> bool:
     return any("more than one process" in w for w in src.warnings)
 
 
-def test_pairs_of_rows_read_once_first_kept(tmp_path):
+def test_pairs_of_rows_read_once(tmp_path):
     src, loss = _read(tmp_path, "".join(ROWS[:6]))  # steps 10, 10, 20, 20, 30, 30
-    assert loss == [(10, 0.8548), (20, 0.7463), (30, 0.7308)]
+    assert loss == [(10, 0.8547), (20, 0.7463), (30, 0.7308)]
     assert src.records == 3 and _copies(src)
 
 
 def test_process_a_row_behind_is_a_copy(tmp_path):
     src, loss = _read(tmp_path, "".join(ROWS[299:309]))  # 1510, 1500, 1520, 1510, ... (file lines 300-309)
     assert [s for s, _ in loss] == [1500, 1510, 1520, 1530, 1540, 1550]
-    assert dict(loss)[1510] == 0.5368  # the first row of step 1510, not the other process's 0.5366
+    assert dict(loss)[1510] == 0.5366  # the last row of step 1510
     assert src.records == 6
 
 
@@ -49,8 +49,20 @@ def test_whole_two_process_log_keeps_the_resume(tmp_path):
     src, loss = _read(tmp_path, TWO.read_text())
     steps = [s for s, _ in loss]
     assert len(steps) == len(set(steps)) == 656
-    # the resumed run (elapsed time back at 0:02:38, 47 rows after step 5010 was first logged) is no copy: its row wins
+    # the resumed run (elapsed time back at 0:02:38, 47 rows after step 5010 was first logged) is no copy: counted
     assert dict(loss)[5010] == 0.394
+    assert src.records == 1360 - 679
+
+
+def test_detectron2_start_repeated_keeps_the_later_record(tmp_path):
+    # detectron2's metrics.json of a run started twice: its iteration-19 record twice, the second start's is the run's
+    path = REALWORLD / "g13-detectron2-balloon-metrics-json-300it" / "run" / "metrics.json"
+    (tmp_path / "metrics.json").write_text(path.read_text())
+    run = Run()
+    src = read_jsonl(tmp_path / "metrics.json", run)
+    run.finalize()
+    assert _copies(src)
+    assert round(float(run.metrics["loss_cls"].values[0]), 4) == 0.7157  # the later record (the first gave 0.7250)
 
 
 def test_one_process_log_has_no_copies(tmp_path):

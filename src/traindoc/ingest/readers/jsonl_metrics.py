@@ -556,8 +556,8 @@ def sniff_jsonl(path: Path, head: bytes) -> float:
 
 # How many rows back a copy of a row is looked for. Processes that append their own rows drift apart by a few logging
 # steps (the corpus's two-process LLaMA-Factory log puts each copy 1 to 5 rows after its original); a resumed run
-# returns to a step from its checkpoint, many logging steps back (47-49 rows in that log, where the resumed rows must
-# win as the last value logged, Run._merge_series). 8 rows: four logging steps of two processes.
+# returns to a step from its checkpoint, many logging steps back (47-49 rows in that log), and is no copy: its steps
+# are counted as read again. 8 rows: four logging steps of two processes.
 COPY_WINDOW = 8
 
 
@@ -611,18 +611,21 @@ def read_jsonl(path: Path, run: Run) -> Source:
                 if step is None and sv.__class__ in (int, float) and (not math.isfinite(sv) or abs(sv) > _MAX_STEP):
                     bad.add(_BAD_STEP, lineno)  # a number that is no step (10**30, inf): the line is garbage
                     continue
+                copy = False
                 if key is not None:
                     # LLaMA-Factory's trainer_log.jsonl written by every process of a multi-GPU run (each appends
                     # its own row: "current_steps": 10 twice, the losses 0.8548 and 0.8547, or one process behind:
                     # 1510, 1500, 1520, 1510, ...): a row with the step and the fields of one of the last COPY_WINDOW
-                    # rows is that step's copy, not a second measurement; the first is kept. (A train and an eval row
-                    # at one step differ in their fields.)
+                    # rows is that step's copy, not a second measurement: one record, its value the last logged (as
+                    # at any repeated step, Run._merge_series; detectron2's metrics.json of a run started twice
+                    # repeats its first record, and the second start's is the run's). A train and an eval row at one
+                    # step differ in their fields.
                     shape = (rec[key], frozenset(k for k in rec if k not in _NOT_METRICS))
-                    if shape in recent:
-                        copies += 1
-                        continue
-                    recent.append(shape)
-                records += 1
+                    copy = shape in recent
+                    copies += copy
+                    if not copy:
+                        recent.append(shape)
+                records += not copy
                 row += 1
                 split = None
                 for k in _SPLIT_KEYS:
@@ -700,7 +703,8 @@ def read_jsonl(path: Path, run: Run) -> Source:
         )
     if copies:
         source.warnings.append(f"{copies} row(s) repeat the step and fields of a row just before them (the log "
-                               f"written by more than one process): the first row of each step is read")
+                               f"written by more than one process, or a start repeated): one record per step, the "
+                               f"last value logged")
     source.records = records
     source.metrics = cols.flush(run, str(path))
     if not source.metrics:
