@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from textlog_support import points
+from textlog_support import points, read_hf_console
 from traindoc.ingest.loader import load_run
 from traindoc.ingest.model import Run
 from traindoc.ingest.readers import hf_trainer, text_log
@@ -39,11 +39,7 @@ def llava(first: int, last: int) -> str:
 
 
 def console(tmp_path: Path, text: str) -> Run:
-    path = tmp_path / "train.log"
-    path.write_text(text)
-    run = Run()
-    hf_trainer.read_console(path, run)
-    return run.finalize()
+    return read_hf_console(tmp_path, text)
 
 
 def llava_loss() -> list[tuple[int, float]]:

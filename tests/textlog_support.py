@@ -32,6 +32,17 @@ def load_text(tmp_path: Path, text: str, name: str = "train.log") -> Run:
     return load_run([path])
 
 
+def read_hf_console(tmp_path: Path, text: str) -> Run:
+    """`text` written to tmp_path/train.log and read by the Hugging Face console reader alone, finalised."""
+    from traindoc.ingest.readers import hf_trainer
+
+    path = tmp_path / "train.log"
+    path.write_text(text)
+    run = Run()
+    hf_trainer.read_console(path, run)
+    return run.finalize()
+
+
 def write_run_dir(tmp_path: Path, text: str, name: str = "train.log") -> Path:
     """`text` written as the one log of a run folder tmp_path/run, returned for load_run([folder])."""
     run = tmp_path / "run"

@@ -25,7 +25,12 @@ from traindoc.ingest.model import Run, Series
 # `--valid-script-path` (BLEU as a rule) and Marian counts a larger value as better ("new best" at the highest)
 HIGHER_BETTER = ("acc", "f1", "bleu", "rouge", "map", "auc", "precision", "recall", "iou", "dice", "exact_match",
                  "top1", "top5", "chrf", "meteor", "translation")
-LOWER_BETTER = ("wer", "cer", "error", "perplexity", "ppl")
+# "bpb" / "bpc": bits per byte / per character (nanochat's and parameter-golf's `val_bpb`, character-level LMs' `bpc`),
+# the cross-entropy in base 2 per unit of text: a loss on a log2 scale, lower is better. Not read as the held-out loss
+# itself: its scale (bits per byte) is not the training loss's (nats per token), so no gap to it is measured; and, as a
+# perplexity is, no second witness beside the held-out loss it restates (restates_loss).
+BITS_PER_UNIT = ("bpb", "bpc", "bits_per_byte")
+LOWER_BETTER = ("wer", "cer", "error", "perplexity", "ppl", *BITS_PER_UNIT)
 ERR = re.compile(r"(?:^|[^a-z])err(?:[^a-z]|or|$)")  # "err", "err-top1", "top1_err", "error"
 # Regression errors, lower-better by definition: the mean absolute / squared error and its root, the mean absolute
 # percentage error and its symmetric form, the mean squared log error and its root (Keras names them "mae", "mse",
@@ -141,12 +146,14 @@ def _nameless_direction(run: Run, steps: np.ndarray, values: np.ndarray) -> bool
 
 def restates_loss(m: TaskMetric) -> bool:
     """Whether the metric measures the same errors the held-out loss does: a perplexity (exp of the same
-    cross-entropy) or a regression error beside a regression loss (an MAE or RMSE beside an MSE: distances to the
+    cross-entropy), a bits-per-byte or per-character loss (the same cross-entropy in base 2 per unit of text) or a
+    regression error beside a regression loss (an MAE or RMSE beside an MSE: distances to the
     same targets, which rise together when the held-out loss rises). Such a metric can still excuse a rising loss
     (it kept improving: the rise is a few outliers' squares), but it is no second witness that the task is hurt,
     and its presence does not answer what a task metric would (data.detect_overfitting)."""
     tail = m.name.lower().split("_", 1)[-1].split("/", 1)[-1]
-    return "ppl" in tail or "perplexity" in tail or REGRESSION_ERROR.search(tail) is not None
+    return ("ppl" in tail or "perplexity" in tail or any(t in tail for t in BITS_PER_UNIT)
+            or REGRESSION_ERROR.search(tail) is not None)
 
 
 # A regression trained on its own error metric logs that metric twice: Keras's `loss="mse", metrics=["mse"]` gives a

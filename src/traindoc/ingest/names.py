@@ -347,6 +347,21 @@ def is_eval_metric(name: str) -> bool:
 # measurement; the text-log and CSV readers read no metric of these names
 ID_KEYS = frozenset({"rank", "local_rank", "global_rank", "world_size", "pid", "fold", "seed"})
 
+# A count of the data the run has gone through ("Total tokens: 12236", MLX's "Trained Tokens 8192", Megatron's
+# "consumed tokens: 5242880", "throughput/total_tokens=4,194,304", "num_input_tokens_seen"): a position in the data,
+# printed once or rising by each step's batch, no measurement of the model. A rate of it ("tokens_per_second",
+# "tok/sec") is a different name and stays a metric; so does a per-batch count that goes up and down ("ntokens").
+_DATA_COUNT = re.compile(
+    r"^(?:[\w ]+/)?(?:(?:total|trained|consumed|seen|processed|cumulative|cum|num|number[ _]of)[ _/]+)?"
+    r"(?:(?:train(?:ing)?|input|output)[ _]+)?(?:tokens?|samples|examples|sequences)"
+    r"(?:[ _]+(?:seen|processed|consumed|trained|so[ _]far))?$", re.I)
+
+
+def data_count_key(raw: str) -> bool:
+    """Whether `raw` names a count of tokens, samples, examples or sequences the run has gone through."""
+    return bool(_DATA_COUNT.match(raw.strip()))
+
+
 # Keys that hold the optimiser step in structured logs, most specific first. `_step` (W&B) counts log calls and
 # `epoch` is per-epoch, so both come last.
 STEP_KEYS = (

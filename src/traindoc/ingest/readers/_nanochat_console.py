@@ -9,8 +9,9 @@ bits per byte:
 
 (one line; earlier versions print `grad norm: x` after the loss and `mfu` for `bf16_mfu`). `loss` is read as `loss`,
 `grad norm` as `grad_norm`, the LR multiplier `lrm` and the throughput `tok/sec` under their printed names, the
-validation bpb as the held-out `val_bpb` (its name says no direction, so no detector takes it for a loss or a
-score); `dt`, `total time` and `eta` are timings, `epoch` the data epoch.
+validation bpb as the held-out `val_bpb` (bits per byte: a loss on a log2 scale, lower is better, which the held-out
+task metrics read as such, evidence/heldout.LOWER_BETTER; not as the held-out loss, whose scale is the training
+loss's); `dt`, `total time` and `eta` are timings, `epoch` the data epoch.
 
 `speedrun.sh` runs the pipeline's scripts one after another into the same log, and each counts its steps from 0 or 1
 again: the supervised fine-tuning prints `step 00001 (0.17%) | loss: 1.084291 | ...` (no total) and its own

@@ -210,6 +210,11 @@ _PAIR = re.compile(r"'((?:[^'\\]|\\.)*)'\s*:\s*('(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\
 _KEYS = re.compile(r"\{'(?:loss|eval_loss|train_runtime|learning_rate|grad_norm|epoch|eval_runtime)'\s*:")
 _TQDM = re.compile(r"\|\s*(\d+)/(\d+)\s*\[")
 _BAR = re.compile(r"\s*(?:[^|\n]{0,80}:\s*)?\d+%\|[^|]*\|\s*\d+/\d+\s*\[[^\]]*\]")
+# A tqdm bar's postfix ("steps:  5%|▊   | 100/2000 [00:57<18:14,  1.74it/s, avr_loss=0.0725]", a script's own loop set
+# with `set_postfix`): its description, count, total and the pairs after the rate. The Trainer's own bars print none.
+# Each part is bounded by the character that ends it, so the match stays linear.
+_BAR_POSTFIX = re.compile(r"\s*(?:([^|\n:]{0,80}):\s*)?\d+%\|[^|]*\|\s*(\d+)/(\d+)\s*\[[^\],]*,\s*"
+                          r"[^\],]*(?:it/s|s/it)\s*,\s*([^\]]+)\]")
 _TOTAL_STEPS = re.compile(r"Total optimization steps\s*=\s*([\d,]+)")
 # the samples one optimiser update sees, as the banner prints it (devices and accumulation included)
 _TOTAL_BATCH = re.compile(r"Total train batch size \(w\. parallel, distributed & accumulation\)\s*=\s*([\d,]+)")
@@ -311,6 +316,11 @@ def read_console_stream(f: BinaryIO, spath: str, run: Run) -> Source:
                         parsed.append((lineno, row))
                 if not found_dict:
                     bar = _BAR.match(seg)
+                    if bar is not None and own and not nested and (post := _BAR_POSTFIX.match(seg)) is not None:
+                        # the postfix of a script's own bar (its loop before or after the Trainer): an own print at
+                        # the bar's count, as "<description>: step n/total, <pairs>" (the generic rules' fraction)
+                        desc = f"{post.group(1).strip()}: " if post.group(1) and post.group(1).strip() else ""
+                        prints.line(f"{desc}step {post.group(2)}/{post.group(3)}, {post.group(4)}", len(parsed))
                     if bar is not None:  # a progress bar: only text glued after it can be a warning
                         seg = seg[bar.end() :]
                         if not seg.strip():

@@ -18,6 +18,7 @@ import operator
 import re
 import struct
 from array import array
+from collections import deque
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -558,6 +559,13 @@ def sniff_jsonl(path: Path, head: bytes) -> float:
     return min(score, 0.9)
 
 
+# How many rows back a copy of a row is looked for. Processes that append their own rows drift apart by a few logging
+# steps (the corpus's two-process LLaMA-Factory log puts each copy 1 to 5 rows after its original); a resumed run
+# returns to a step from its checkpoint, many logging steps back (47-49 rows in that log), and is no copy: its steps
+# are counted as read again. 8 rows: four logging steps of two processes.
+COPY_WINDOW = 8
+
+
 def read_jsonl(path: Path, run: Run) -> Source:
     source = Source(str(path), "jsonl_metrics")
     cols = Columns()
@@ -572,6 +580,10 @@ def read_jsonl(path: Path, run: Run) -> Source:
     masked_nan = 0
     seen_step_key = False
     mm_layout = False  # training records with both "iter" and "step" seen (MMEngine's scalars.json)
+    # the step and fields of the last COPY_WINDOW rows, and how many rows repeated one of them (a log that more than
+    # one process appends to)
+    recent: deque[tuple[object, frozenset[str]]] = deque(maxlen=COPY_WINDOW)
+    copies = 0
     stats = LineStats()
     try:
         f = budget.open_input(path)  # confined and metered: ends early when the read budget is spent
@@ -604,7 +616,21 @@ def read_jsonl(path: Path, run: Run) -> Source:
                 if step is None and sv.__class__ in (int, float) and (not math.isfinite(sv) or abs(sv) > _MAX_STEP):
                     bad.add(_BAD_STEP, lineno)  # a number that is no step (10**30, inf): the line is garbage
                     continue
-                records += 1
+                copy = False
+                if key is not None:
+                    # LLaMA-Factory's trainer_log.jsonl written by every process of a multi-GPU run (each appends
+                    # its own row: "current_steps": 10 twice, the losses 0.8548 and 0.8547, or one process behind:
+                    # 1510, 1500, 1520, 1510, ...): a row with the step and the fields of one of the last COPY_WINDOW
+                    # rows is that step's copy, not a second measurement: one record, its value the last logged (as
+                    # at any repeated step, Run._merge_series; detectron2's metrics.json of a run started twice
+                    # repeats its first record, and the second start's is the run's). A train and an eval row at one
+                    # step differ in their fields.
+                    shape = (rec[key], frozenset(k for k in rec if k not in _NOT_METRICS))
+                    copy = shape in recent
+                    copies += copy
+                    if not copy:
+                        recent.append(shape)
+                records += not copy
                 row += 1
                 split = None
                 for k in _SPLIT_KEYS:
@@ -680,6 +706,10 @@ def read_jsonl(path: Path, run: Run) -> Source:
         source.warnings.append(
             f"{masked_nan} row(s) log loss 0.0 with a non-finite grad_norm: read as NaN (HF NaN filter)"
         )
+    if copies:
+        source.warnings.append(f"{copies} row(s) repeat the step and fields of a row just before them (the log "
+                               f"written by more than one process, or a start repeated): one record per step, the "
+                               f"last value logged")
     source.records = records
     source.metrics = cols.flush(run, str(path))
     if not source.metrics:

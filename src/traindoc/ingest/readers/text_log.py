@@ -35,6 +35,7 @@ import numpy as np
 from traindoc.ingest import budget
 from traindoc.ingest.catalogue import classify, strip_triggered
 from traindoc.ingest.model import LogEvent, Run, Series, Source
+from traindoc.ingest.names import data_count_key
 from traindoc.ingest.readers import hf_trainer
 from traindoc.ingest.readers._command_line import command_flags
 from traindoc.ingest.readers._command_line import record as record_flags
@@ -76,6 +77,9 @@ from traindoc.ingest.registry import Reader, ReadError
 
 MAX_FRAME = 64 * 1024  # bytes kept of one frame; the rest of an over-long frame is skipped
 HEAD_FRAMES = 2000  # frames used to pick the format family
+# the opening lines a second run appended to the file must repeat (_Parser._rerun_opening): two, so that a line a loop
+# prints again every epoch, or a warning repeated, is no opening repeated; a script's first two prints are its own
+OPENING_LINES = 2
 MAX_HEAD_BYTES = 4 << 20  # how far to look for a known family when the first frames match none
 # A line shape (the metric names the generic rules read from a line that names its step or epoch) that no family of
 # the file reads is a script's own print when the head holds it this often: a loop prints its line every step or
@@ -609,6 +613,8 @@ def read_stream(f: BinaryIO, spath: str, run: Run) -> Source:
     split = _held_out_file(spath) if primary == "step_value" else None
     for key, steps in col.steps.items():
         name, raw = key, col.raw_of.get(key, key)
+        if data_count_key(raw.split("@", 1)[0]) and _only_rises(col.values[key]):
+            continue  # a count of the data gone through ("Total tokens: 12236"), no metric (names.data_count_key)
         if split is not None and name == raw == "loss":
             # the name the bare "step value" lines were given, not one the file printed: a held-out file's
             raw = f"{split}_loss"
@@ -885,6 +891,15 @@ class _Parser:
         self.own_late: LateShapes | None = None  # shapes first printed after the head, where own_prints is read
         self.own_col = _Collector(col.path)
         self.own_state = State()  # the generic rules' state over those lines (no planned length of the family's)
+        # a second run of the same script appended to the file (_rerun_opening): the log's opening lines (before its
+        # first metric line), how many of them the lines since the last training line repeated, the first training
+        # step of the run read so far, and the parse states set aside while a repeated opening awaits its first step
+        self.opening: list[str] = []
+        self.opening_matched = 0
+        self.first_step: int | None = None
+        self.first_epoch: int | None = None
+        self.rerun_states: dict[str, State] | None = None
+        self.rerun_line = 0
 
     def _flush_metric_block(self) -> None:
         """Read the open metric block (_metric_block) as the one line it stands for, at its heading's line."""
@@ -934,6 +949,81 @@ class _Parser:
         self.epoch_line = None
         self.col.event("info", "a new cross-validation fold starts its step count over: the earlier folds' points "
                        "are set aside and the last fold is read as the run", None, "cv_fold", line_no)
+
+    def _parse(self, text: str, order: list[Format]) -> tuple[Record | None, bool]:
+        """The first record with metrics a format of `order` reads from `text`, and whether a family claimed the line
+        as its own with nothing to read (Record.claimed: no later parser reads it)."""
+        for fmt in order:
+            try:
+                rec = fmt.parse(text, self.states[fmt.name])
+            except Exception:  # noqa: BLE001 - one odd line must not lose the file
+                rec = None
+            if rec is not None and rec.metrics:
+                return rec, False
+            if rec is not None and rec.claimed:
+                return None, True
+        return None, False
+
+    def _rerun_opening(self, text: str, line_no: int) -> None:
+        """Track the log's opening lines and their repeat. A script run again with its output appended to the same
+        file prints its opening again (the first lines before its first metric: "Using device: cpu", "Training new
+        tokenizer") and counts its steps from the start again. At the repeat the parse states start fresh (a second
+        run's counter is no continuation of the first's epoch clock), the old ones kept until the next training line
+        says which it is (_rerun_step). The opening is the first OPENING_LINES distinct lines with a letter and no digit
+        each (words, not values: SB3's "| ep_len_mean | 235 |" box rows repeat value and all, box after box), which
+        must repeat in order, so that one line a loop prints every epoch is no opening repeated; a log with fewer
+        before its first metric (a table's header, LightGBM's "Training until validation scores don't improve" per
+        fold) has none. (The points of the second run's lines between its opening and its first training line are
+        set aside with the first run's.)"""
+        if self.src.records == 0 and self.last_step is None:
+            if (len(self.opening) < OPENING_LINES and text not in self.opening and any(c.isalpha() for c in text)
+                    and not any(c.isdigit() for c in text)):
+                self.opening.append(text)
+            return
+        if len(self.opening) < OPENING_LINES or self.last_step is None or self.rerun_states is not None:
+            return  # (one line before the first metric, a table's header or a per-fold message, is no opening)
+        want = self.opening[self.opening_matched] if self.opening_matched < len(self.opening) else None
+        if text == want:
+            self.opening_matched += 1
+        else:
+            self.opening_matched = 1 if text == self.opening[0] else 0
+        if self.opening_matched == len(self.opening):
+            self.opening_matched = 0
+            self.rerun_states = self.states
+            self.states = {name: State() for name in self.states}
+            self.rerun_line = line_no - len(self.opening) + 1
+
+    def _rerun_step(self, step: int, epoch: int | None) -> bool:
+        """The first training line after a repeated opening (_rerun_opening): a new run when its step is back at the
+        first run's start (at most its first step, or 1) and its epoch, if it names one, not past the first run's
+        first epoch; then the earlier run is set aside (_new_run). Otherwise the run went on (a resume that prints its
+        opening again): the parse states set aside come back, and False says the line must be parsed again."""
+        saved, self.rerun_states = self.rerun_states, None
+        first = self.first_step if self.first_step is not None else 0
+        if step <= max(first, 1) and (epoch is None or self.first_epoch is None or epoch <= self.first_epoch):
+            self._new_run()
+            return True
+        if saved is not None:
+            self.states = saved
+        return False
+
+    def _new_run(self) -> None:
+        """A second run of the script appended to the file starts over: the earlier run's points, epoch starts and
+        events are set aside and the last run, the one the user is asking about, is read (as the last
+        cross-validation fold is, _new_fold)."""
+        self.col.steps.clear()
+        self.col.values.clear()
+        self.own_col.steps.clear()
+        self.own_col.values.clear()
+        self.col.events[:] = [e for e in self.col.events if e.line is None or e.line >= self.rerun_line]
+        self.col.same_step.clear()
+        del self.run.epoch_starts[self.epoch_base:]
+        self.last_step = self.last_epoch = self.first_step = self.first_epoch = None
+        self.implicit_step = 0
+        self.epoch_line = None
+        self.src.warnings.append(f"the log holds more than one run of the script (its opening lines and step count "
+                                 f"start again at line {self.rerun_line}): the earlier run is set aside and the last "
+                                 f"run is read")
 
     def finish(self) -> None:
         self._flush_metric_block()
@@ -1065,6 +1155,10 @@ class _Parser:
         self.counter_seen = True
         if not other_rank:
             self.marker_step = self.marker_epoch = None  # metric lines: the position is theirs (_marker)
+            if self.rerun_states is not None:  # the first training line after a repeated opening (_rerun_opening)
+                self._rerun_step(int(steps[0]), None)
+            if self.first_step is None:
+                self.first_step = int(steps[0])
             if self.fold_pending:  # the first lines after a fold banner: a new fold when its steps go back
                 self.fold_pending = False
                 if self.last_step is not None and int(steps[0]) <= self.last_step:
@@ -1218,6 +1312,10 @@ class _Parser:
         if self.bare_counter and line.bare_rank:
             # the counter column before the metrics, as the generic reader reads "120 | loss 4.84 | ..."
             line.text, line.rank, line.bare_rank = f"{line.rank} | {line.text}", None, False
+        if line.rank is None or line.rank == 0:
+            opening = line.text.strip()
+            if opening:
+                self._rerun_opening(opening, line_no)
         if self.in_traceback:
             if indented or not line.text:
                 return  # stack frames and source lines; the exception line after them is what matters
@@ -1282,18 +1380,11 @@ class _Parser:
                     guard.epoch = self.marker_epoch  # "Starting epoch 251" between the counter and the guard
             # InsightFace's per-set verification lines (_insightface_verification.py): held-out points of their own
             verified = verification_record(text) if guard is None else None
-            claimed = False
-            for fmt in order if guard is None and verified is None else ():
-                try:
-                    rec = fmt.parse(text, self.states[fmt.name])
-                except Exception:  # noqa: BLE001 - one odd line must not lose the file
-                    rec = None
-                if rec is not None and rec.metrics:
-                    break
-                claimed = rec is not None and rec.claimed
-                rec = None
-                if claimed:
-                    break  # the family's own line with nothing to read (Record.claimed)
+            rec, claimed = self._parse(text, order) if guard is None and verified is None else (None, False)
+            if (self.rerun_states is not None and rec is not None and not rec.eval and rec.step is not None
+                    and not rec.at_last and (line.rank is None or line.rank == 0)
+                    and not self._rerun_step(rec.step, rec.epoch)):
+                rec, claimed = self._parse(text, order)  # the run went on: read with the states it had
             keras = self.states.get("keras")
             if keras is not None and "keras_restep" in keras.extra:
                 self.restep(*keras.extra.pop("keras_restep"))
@@ -1362,7 +1453,11 @@ class _Parser:
                         self._new_fold(line_no)
                         if implicit:
                             self.implicit_step = step = 1
+                if self.src.records == 0 and self.opening and self.opening[-1] == line.text.strip():
+                    self.opening.pop()  # the first metric line is no part of the opening (_rerun_opening)
                 if trains and not other_rank:
+                    if self.first_step is None and rec.step is not None:  # a counter the line printed
+                        self.first_step, self.first_epoch = step, rec.epoch
                     if self.last_step is not None and step < self.last_step:
                         col.event("info", f"step went back from {self.last_step} to {step} (restart or resume)",
                                   step, "restart", line_no)
@@ -1405,6 +1500,11 @@ class _Parser:
 
 
 _INT64 = (-(2 ** 63), 2 ** 63 - 1)
+
+
+def _only_rises(values: array) -> bool:
+    """Whether a series never goes down, in the order logged: a counter (a value printed once is one too)."""
+    return all(b >= a for a, b in zip(values, values[1:], strict=False))
 
 
 def _differ(a: tuple[float, ...], b: tuple[float, ...]) -> bool:

@@ -19,7 +19,7 @@ import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
-from traindoc.ingest.names import ID_KEYS, canonical_metric
+from traindoc.ingest.names import ID_KEYS, canonical_metric, data_count_key
 from traindoc.ingest.readers import _deepspeed_chat, _dl4j
 
 # --- numbers ---------------------------------------------------------------------------------------------------------
@@ -3130,7 +3130,23 @@ def _qualified_name(m: re.Match[str]) -> str:
 _BARE_ERROR = frozenset({"Error", "error", "ERROR"})
 
 
+# A per-class row ("  Class 1: P=87.89%  R=77.91%  IoU=70.35%  Dice=82.60%", a DINOv3 segmentation script's final
+# block; "category 3 | AP: 0.41"): one class's figures, listed over the classes at one moment, no point of a curve
+# over steps. Read, the class number became a line-order step and every column a series over the classes. The label
+# is a number or a word, and named pairs follow it ("Class Loss: 0.5", a detector's classification loss, is no row).
+# The row of their mean or average right after the rows ("  Mean: P=52.88% R=61.59% mIoU=42.87%") belongs to the
+# block: it summarises the classes once, at no step of its own (read, it overwrote an epoch's mIoU).
+_PER_CLASS = re.compile(r"^\s*(?:class|category|cls|label)\s*#?\s*(?:\d+|[A-Za-z_][\w-]*)\s*[:|-]\s*"
+                        r"[A-Za-z][\w ./%-]{0,40}?\s*[:=]\s*[-+.\d]", re.I)
+_CLASS_MEAN = re.compile(r"^\s*(?:mean|average|avg|overall|macro(?:\s+avg)?|all(?:\s+classes)?)\s*[:|]", re.I)
+
+
 def parse_generic(line: str, st: State) -> Record | None:
+    if _PER_CLASS.match(line):
+        st.extra["class_rows"] = True
+        return None
+    if st.extra.pop("class_rows", False) and _CLASS_MEAN.match(line):
+        return None
     if line.startswith("wandb:") or _GEN_SKIP.search(line) or _COCO_SUMMARY.match(line):
         return None  # W&B's end-of-run summary repeats last values without steps; warnings are events
     if ("best" in line or "Best" in line) and _BEST_AT.search(line):
@@ -3310,7 +3326,7 @@ def parse_generic(line: str, st: State) -> Record | None:
                 epoch = int(v)
             continue
         if (low in _GEN_NOT_METRIC or duration_key(low) or clock_key(low) or _SOURCE_FILE.search(low)
-                or _SETTING_COUNT.match(low)):
+                or _SETTING_COUNT.match(low) or data_count_key(low)):  # "Total tokens: 12236": no measurement
             continue
         if words[-1] in ("in", "took", "every"):
             # "batch done in 5.037s.", "at epoch 0.90 in 265s.": how long something took, not a metric;
