@@ -25,23 +25,24 @@ import re
 
 from traindoc.ingest.readers.textlog_formats import NUM, Record, State, parse_number
 
-_TERM = rf"([A-Za-z][A-Za-z ]{{0,30}}?) loss = ({NUM})"
-_LINE = re.compile(rf"^Epoch (\d+): {_TERM}((?: \| {_TERM})+)\s*$")
-_MORE = re.compile(rf" \| {_TERM}")
+_EPOCH = re.compile(r"^Epoch (\d+): ")
+_TERM = re.compile(rf"^([A-Za-z][A-Za-z ]{{0,30}}?) loss = ({NUM})$")
 
 
 def parse_grad_tts(line: str, st: State) -> Record | None:
     """One epoch's loss terms, or None for any other line."""
-    m = _LINE.match(line.strip())
-    if m is None:
+    text = line.strip()
+    head = _EPOCH.match(text)
+    parts = text[head.end():].split(" | ") if head else []
+    if len(parts) < 2:
         return None
-    pairs = [(m.group(2), m.group(3)), *_MORE.findall(m.group(4))]
     metrics: dict[str, float] = {}
-    for name, text in pairs:
-        value = parse_number(text)
-        if value is None:
+    for part in parts:
+        term = _TERM.match(part.strip())
+        value = parse_number(term.group(2)) if term else None
+        if term is None or value is None:
             return None
-        metrics["_".join(name.lower().split()) + "_loss"] = value
-    epoch = int(m.group(1))
+        metrics["_".join(term.group(1).lower().split()) + "_loss"] = value
+    epoch = int(head.group(1)) if head else 0
     st.epoch = epoch
     return Record(epoch, metrics, epoch=epoch, from_epoch=True)
