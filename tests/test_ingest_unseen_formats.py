@@ -151,3 +151,28 @@ def test_keras_metric_names_keep_their_other_punctuation(tmp_path: Path) -> None
     run = load_run([tmp_path])
     assert np.allclose(run.series("loss").finite()[1], [0.5, 0.4])
     assert not any("top" in name for name in run.metrics)
+
+
+def test_step_value_lines_with_a_comma_and_a_rerun_appended() -> None:
+    # a loop that appends "epoch, loss" to loss_log.txt, stopped at epoch 3 and run again from epoch 1
+    # (tests/corpus/realworld/g15s35-mesh-deformation-edgeconv-loss-log-resumed)
+    st = State()
+    lines = ["1, 0.0040", "2, 0.0036", "3, 0.0037", "1, 0.0035", "2, 0.0026", "3, 0.0030"]
+    recs = [parse_step_value(x, st) for x in lines]
+    assert [r.step for r in recs] == [1, 2, 3, 4, 5, 6]
+    assert recs[3].metrics == {"loss": 0.0035}
+
+
+def test_step_value_rerun_only_from_the_first_counter() -> None:
+    st = State()
+    assert [parse_step_value(x, st) is not None for x in ("5, 0.9", "6, 0.8", "3, 0.7", "5, 0.6", "5, 0.5")] == [
+        True, True, False, True, False]  # back to 3: no step of this log; back to 5, the first: a rerun; 5 again: no
+    assert parse_step_value("1, 2", State()) is None  # integer pairs are counts
+    assert parse_step_value("1, 0.5, 0.7", State()) is None  # a row of a table
+
+
+def test_mesh_deformation_log_reads_both_runs_in_order() -> None:
+    run = load_run([REALWORLD / "g15s35-mesh-deformation-edgeconv-loss-log-resumed" / "run"])
+    loss = run.series("loss")
+    assert loss is not None and loss.steps.tolist() == list(range(1, 120))
+    assert loss.values[18] == 0.003160706356720766 and loss.values[19] == 0.0035515134841261897

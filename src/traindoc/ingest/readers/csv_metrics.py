@@ -40,6 +40,12 @@ _STEP_COLUMNS = {k.lower() for k in STEP_KEYS} | {"global step", "iterations", "
 _SKIP_COLUMNS = {"time", "timestamp", "wall time", "wall_time", "relative time (process)", "relative time (wall)",
                  "created", "created_at", "_timestamp", "_runtime", "date", "datetime", "epoch_time", "wall",
                  "wallclock", "wall_clock", "elapsed", "elapsed_time", "time_elapsed", "duration"}
+# Counters of the examples trained on so far: OpenAI's `logger` (improved-diffusion, guided-diffusion, consistency
+# models) writes `samples`, (step + 1) * global batch, beside `step` in its progress.csv; Megatron-style loops count
+# `consumed_samples`. A second clock, no measurement: read as a metric it is a series that rises with the step
+# (tests/corpus/realworld/g15s35-improved-diffusion-kernel-prior-progress-csv-10k-steps read it so blind).
+_COUNTER_COLUMNS = {"samples", "consumed_samples", "samples_seen", "total_samples"}
+_NOT_METRIC_COLUMNS = _SKIP_COLUMNS | _COUNTER_COLUMNS
 # Identifier columns (names.ID_KEYS, which the text-log reader drops too) are skipped: a pandas table of a pathology
 # sweep (`pathology,seed,epoch,train_loss,...`) otherwise gets a constant "seed" metric beside its losses.
 
@@ -149,7 +155,7 @@ def _read_table(path: Path, run: Run, source: Source, *, step_col: str | None, s
     rows.keep_going = budget.kept_meter(cols.nbytes)
     targets: list[tuple[int, str, str]] = []  # (column index, canonical name, raw name)
     for i, h in enumerate(header):
-        if i == step_i or not h or h.lower() in _SKIP_COLUMNS or h.lower() in ID_KEYS:
+        if i == step_i or not h or h.lower() in _NOT_METRIC_COLUMNS or h.lower() in ID_KEYS:
             continue
         split = split_of(h) if split_of else None
         raw = rename.get(h, h) if rename else h

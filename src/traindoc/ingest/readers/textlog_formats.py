@@ -2015,7 +2015,14 @@ def parse_nolearn_rows(line: str, st: State) -> Record | None:
 # then recognised as an adversarial game, evidence/context.py). `iters` counts images within the epoch and restarts
 # every epoch: the step is (epoch - 1) * images per epoch + iters, with the largest count seen so far standing in for
 # the images per epoch (the line does not print it).
+# Each training session appends to the same file under its own banner ("================ Training Loss (<date>)
+# ================"). A session resumed with `--continue_train` counts its epochs from `--epoch_count`, 1 unless the
+# user sets it, so its epochs can start again at 1 (tests/corpus/realworld/g15s35-pix2pix-facades-loss-log-resumed-run:
+# epochs 1-139, then 1-81): read at its printed epochs, it would interleave with the earlier session's points. A
+# session whose first point lies at or before the last one read continues the run after it, as parse_table does with
+# a repeated header whose epoch goes back; a session that sets --epoch_count past the earlier one keeps its steps.
 _GANVIS = re.compile(rf"^\(epoch: (\d+), iters: (\d+)(?:, time: {NUM})?(?:, data: {NUM})?\)\s*,?(.*)$")
+_GANVIS_BANNER = re.compile(r"^=+ Training Loss \(.*\) =+$")
 # "name: value" after a fixed prefix (the GAN visualizer's and BasicSR's loss prints)
 _COLON_PAIR = re.compile(rf"(?<![\w.])([A-Za-z][\w]*): ({NUM})(?![\w.])")
 
@@ -2023,6 +2030,8 @@ _COLON_PAIR = re.compile(rf"(?<![\w.])([A-Za-z][\w]*): ({NUM})(?![\w.])")
 def parse_gan_visualizer(line: str, st: State) -> Record | None:
     m = _GANVIS.match(line)
     if not m:
+        if "Training Loss" in line and _GANVIS_BANNER.match(line.strip()):
+            st.extra["ganvis_session"] = True  # a new session's banner: its first point may restart the count
         return None
     metrics: dict[str, float] = {}
     for name, val in _COLON_PAIR.findall(m.group(3)):
@@ -2031,7 +2040,14 @@ def parse_gan_visualizer(line: str, st: State) -> Record | None:
         return None
     ep, it = int(m.group(1)), int(m.group(2))
     per = st.extra["ganvis_images"] = max(st.extra.get("ganvis_images", 0), it)
-    return Record(max(ep - 1, 0) * per + it, metrics, epoch=ep)
+    step = max(ep - 1, 0) * per + it
+    offset = st.extra.get("ganvis_offset", 0)
+    last = st.extra.get("ganvis_last")
+    if st.extra.pop("ganvis_session", False) and last is not None and step + offset <= last:
+        offset = st.extra["ganvis_offset"] = last  # a resumed session whose epochs count from 1 again
+    step += offset
+    st.extra["ganvis_last"] = step
+    return Record(step, metrics, epoch=ep)
 
 
 # BasicSR's MessageLogger (and the restoration trainers built on it: Real-ESRGAN, GFPGAN, SwinIR/HAT training,
@@ -3432,22 +3448,31 @@ def parse_generic(line: str, st: State) -> Record | None:
 
 
 # Bare "step value" lines, the commonest print of a hand-written loop (`print(step, loss.item())`; yanmtt's
-# pretraining prints "76930 2.6496577"): an integer counter and one number, nothing else on the line. The value of
-# such a loop print is its training loss (what a loop prints when it prints one number), read under that name.
-# Guards against tables of numbers: the value has a decimal point or is non-finite (integer pairs are counts), and
-# the counter rises strictly (a line whose counter does not is no step of this log).
-_STEP_VALUE = re.compile(r"^(\d{1,12})\s+([-+]?(?:\d+\.\d*(?:[eE][-+]?\d+)?|\d+[eE][-+]?\d+|nan|NaN|inf|-inf|Inf))$")
+# pretraining prints "76930 2.6496577"), or the same pair written with a comma (`f.write(f"{epoch}, {avg_loss}\n")`,
+# a mesh-deformation loop's loss_log.txt: "1, 0.004008313849044498"): an integer counter and one number, nothing else
+# on the line. The value of such a loop print is its training loss (what a loop prints when it prints one number),
+# read under that name. Guards against tables of numbers: the value has a decimal point or is non-finite (integer
+# pairs are counts), and the counter rises strictly (a line whose counter does not is no step of this log), except
+# that a counter back at the value the log opened with is the same loop run again and appended to the same file
+# (tests/corpus/realworld/g15s35-mesh-deformation-edgeconv-loss-log-resumed: epochs 1-19, then 1-100): it continues
+# the run after the last step read, as a repeated table header whose epoch goes back does (parse_table).
+_STEP_VALUE = re.compile(r"^(\d{1,12})(?:\s+|\s*,\s*)"
+                         r"([-+]?(?:\d+\.\d*(?:[eE][-+]?\d+)?|\d+[eE][-+]?\d+|nan|NaN|inf|-inf|Inf))$")
 
 
 def parse_step_value(line: str, st: State) -> Record | None:
     m = _STEP_VALUE.match(line.strip())
     if not m:
         return None
-    step = int(m.group(1))
-    last = st.extra.get("step_value_last")
-    if last is not None and step <= last:
-        return None
-    st.extra["step_value_last"] = step
+    raw = int(m.group(1))
+    last_raw = st.extra.get("step_value_raw")
+    if last_raw is not None and raw <= last_raw:
+        if raw != st.extra.get("step_value_first") or raw == last_raw:
+            return None
+        st.extra["step_value_offset"] = st.extra["step_value_last"]  # the loop run again, appended
+    st.extra.setdefault("step_value_first", raw)
+    st.extra["step_value_raw"] = raw
+    step = st.extra["step_value_last"] = raw + st.extra.get("step_value_offset", 0)
     return Record(step, {"loss": float(m.group(2))})
 
 
@@ -3600,6 +3625,7 @@ FORMATS: list[Format] = [
     Format("gan_pair", _own_module("_gan_pair_print", "parse_gan_pair"), counter_prefix=True),
     Format("tslib_epoch", _own_module("_tslib_epoch", "parse_tslib_epoch")),
     Format("epoch_banner_error", _own_module("_epoch_banner_error", "parse_epoch_banner_error")),
+    Format("grad_tts", _own_module("_grad_tts_train_log", "parse_grad_tts")),
     Format("fomm_log", _own_module("_fomm_log", "parse_fomm_log")),
     Format("error_prediction", _own_module("_error_prediction_print", "parse_error_prediction")),
     Format("nielsen_network", _own_module("_nielsen_network_print", "parse_nielsen_network")),
