@@ -382,13 +382,18 @@ def test_the_markdown_says_a_candidate_is_a_differential_and_the_healthy_confide
     assert "differential, a usual cause of this symptom: the loss stays at" in md
 
 
-def test_differential_candidates_come_after_every_cause_with_a_finding() -> None:
+def test_differential_candidates_not_ranked_up_come_after_every_cause_with_a_finding() -> None:
+    # a candidate ranked up by telling evidence the log shows competes by confidence (ranking.listed); the others
+    # follow every cause with a finding of its own
     for label in ("lr_too_high", "nan_inf", "overfitting"):
-        doc = diagnose(synthetic.make(label, 7), ["synthetic"])
+        run = synthetic.make(label, 7)
+        findings = run_detectors(run)
+        up = {f.cause for f in differential.candidates(run, findings) if f.numbers["telling"] == "seen"}
+        doc = diagnose(run, ["synthetic"], findings)
         validate(doc)
-        flags = [bool(rc.get("differential")) for rc in doc["root_causes"]]
+        flags = [bool(rc.get("differential")) and rc["cause"] not in up for rc in doc["root_causes"]]
         assert flags == sorted(flags), (label, doc["root_causes"])
-        assert not flags[0], (label, doc["root_causes"])  # a cause with a finding comes first
+        assert not doc["root_causes"][0].get("differential"), (label, doc["root_causes"])  # a finding comes first
 
 
 def test_a_differential_confidence_is_its_share_without_a_fitted_model_and_capped_with_one() -> None:

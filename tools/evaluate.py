@@ -112,7 +112,7 @@ def rescore(run: LabelledRun, table: dict) -> dict:
         verdict = "problems_found"
     else:
         verdict = "healthy" if run.enough else "insufficient_data"
-    shown = listed(confirmed, possible, diff)
+    shown = listed(confirmed, possible, diff, conf, set(run.ranked_up))
     return {"verdict": verdict, "root_causes": [{"cause": c, "confidence": conf[c]} for c in shown],
             "confidences": conf}
 

@@ -54,6 +54,9 @@ class LabelledRun:
     # differential candidates, best first: [cause, prior share] (traindoc.diagnosis.differential); listed after the
     # causes with findings, never fitted (their confidence is the share)
     differential: list = field(default_factory=list)
+    # differential candidates the log's telling evidence ranked up (traindoc.diagnosis.ranking.ranked_up): listed with
+    # the causes with findings by confidence (ranking.listed)
+    ranked_up: list = field(default_factory=list)
     # causes whose every finding is a look-alike listing (traindoc.diagnosis.ranking.listing_causes): calibrated by
     # the listings' shared model, not their cause's
     listings: list = field(default_factory=list)
@@ -131,11 +134,14 @@ def listings_of(findings) -> list:
     return sorted(listing_causes(findings))
 
 
-def differential_of(run, findings) -> list:
-    """[cause, share] of every differential candidate, best first (traindoc.diagnosis.differential)."""
+def differential_of(run, findings) -> tuple[list, list]:
+    """[cause, share] of every differential candidate, best first (traindoc.diagnosis.differential), and the
+    candidates its telling evidence ranked up (traindoc.diagnosis.ranking.ranked_up)."""
     from traindoc.diagnosis import differential
 
-    return [[f.cause, float(f.strength)] for f in differential.candidates(run, findings)]
+    cands = differential.candidates(run, findings)
+    return ([[f.cause, float(f.strength)] for f in cands],
+            sorted(f.cause for f in cands if f.numbers.get("telling") == "seen"))
 
 
 def read_entry(entry: Path, run_dir: Path | None = None) -> LabelledRun:
@@ -174,7 +180,7 @@ def read_entry(entry: Path, run_dir: Path | None = None) -> LabelledRun:
     out.enough = _enough(run)
     out.stalled = never_healthy(run, findings)
     if out.enough:
-        out.differential = differential_of(run, findings)
+        out.differential, out.ranked_up = differential_of(run, findings)
     out.shipped = {"verdict": doc["verdict"],
                    "causes": [[rc["cause"], float(rc["confidence"])] for rc in doc.get("root_causes", [])]}
     return out
@@ -216,11 +222,11 @@ def load_synthetic(seeds: int, labels: list[str] | None = None) -> list[Labelled
         for seed in range(seeds):
             run = synthetic.make(label, 10_000 + seed)
             findings = run_detectors(run)
+            diff, up = differential_of(run, findings) if _enough(run) else ([], [])
             out.append(LabelledRun(f"synthetic/{label}/{seed}", "synthetic", label,
                                    {"source": "synthetic", "stack": "synthetic", "model_family": "synthetic"},
                                    scores_of(findings), _enough(run),
                                    max((len(s.values) for s in run.metrics.values()), default=0),
                                    stalled=never_healthy(run, findings),
-                                   differential=differential_of(run, findings) if _enough(run) else [],
-                                   listings=listings_of(findings)))
+                                   differential=diff, ranked_up=up, listings=listings_of(findings)))
     return out

@@ -5,8 +5,8 @@ reasoning for every row). A symptom says *that* something is wrong, rarely *whic
 "the loss went NaN" answers with a short list (lower the LR? fp16? a log of 0? bad inputs? exploding gradients?),
 and each cause module's `tell_apart` says what separates it from the others on its row. The diagnosis
 (traindoc.diagnosis.differential) lists the candidates a run's detectors did not already weigh, below every cause
-with evidence of its own and never at the report threshold; what it needs to see for each candidate to rank it
-down or cross it off is named here too (`telling`), and decided there.
+with evidence of its own (unless the log shows their telling evidence) and never at the report threshold; what it
+needs to see for each candidate to rank it up, down or cross it off is named here too (`telling`), and decided there.
 
 Plain data: this package imports no stage.
 """

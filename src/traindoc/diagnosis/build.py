@@ -20,6 +20,7 @@ from traindoc.diagnosis.ranking import (
     final_pair_causes,
     listed,
     rank_causes,
+    ranked_up,
 )
 from traindoc.diagnosis.remedies import REMEDIES, expected_outcomes
 from traindoc.evidence import run_detectors
@@ -327,11 +328,14 @@ def diagnose(run: Run, paths: list[str] | None = None, findings: list[Finding] |
         verdict = "insufficient_data"
     else:
         verdict = "healthy"
-    # the other causes of the run's symptoms, after every cause with a finding of its own; never confirmed
+    # the other causes of the run's symptoms, never confirmed: those the log's telling evidence ranked up listed with
+    # the causes with a finding of their own by confidence, the rest after them (ranking.listed)
     diff = differential_ranked(differential.candidates(run, findings)) if enough else []
     by_cause = {r.cause: r for r in possible + diff}
     shown = confirmed + [by_cause[c] for c in listed([r.cause for r in confirmed], [r.cause for r in possible],
-                                                     [r.cause for r in diff])[len(confirmed):]]
+                                                     [r.cause for r in diff],
+                                                     {c: r.confidence for c, r in by_cause.items()},
+                                                     {r.cause for r in diff if ranked_up(r)})[len(confirmed):]]
     nan_open = unexplained_nan.unexplained(findings, confirmed)
     roots = [_root_cause(run, rc, i + 1, metric_names) for i, rc in enumerate(shown)]
     quick: list[str] = []
@@ -362,8 +366,9 @@ def diagnose(run: Run, paths: list[str] | None = None, findings: list[Finding] |
             else "does not learn"
         summary = (f"The run {broken}: {what}. The evidence cannot tell which cause is behind it; check, in "
                    f"this order: {names}.")
-        if broken_eval and all(r.differential for r in shown):
-            # nothing else in the log to weigh (at most the NaN's differential, the same causes unweighed): the causes
+        if broken_eval and not possible:
+            # nothing else in the log to weigh (no cause with a finding of its own; at most the NaN's differential, the
+            # same causes unweighed, which ranking.listed may put alone in the list): the causes
             # that make a held-out loss NaN, in the order an engineer checks them (docs/diagnose.md, "A NaN with no
             # lead")
             summary = (f"The run is broken: {what}. The log shows nothing else to tell why; check the learning rate "

@@ -17,7 +17,8 @@ candidates of its row in the table (traindoc.causes.differential) that no detect
 The share is a score like a detector's: one Platt model for every differential candidate turns it into the
 confidence (tools/fit_calibration.py fits it apart from the detectors' shared curve, so their confidences do not
 move; ranking.calibrate_differential). Candidates never reach the report threshold, never change the verdict, and
-are listed after every cause with a finding of its own. docs/diagnose.md, "The differential", gives the reasoning.
+are listed after every cause with a finding of its own unless their telling evidence is seen in the log (then by
+confidence among them: ranking.listed). docs/diagnose.md, "The differential", gives the reasoning.
 """
 
 from __future__ import annotations

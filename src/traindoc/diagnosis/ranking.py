@@ -213,8 +213,29 @@ def differential_ranked(candidates: list[Finding], table: dict[str, Any] | None 
                         None, str(f.numbers.get("differential"))) for f in candidates]
 
 
-def listed(confirmed: list[str], possible: list[str], differential: list[str]) -> list[str]:
-    """The causes a diagnosis lists, in order: every confirmed one, then up to MAX_POSSIBLE more, those with a
-    finding of their own before the differential candidates of the run's symptoms."""
-    return confirmed + (possible + [c for c in differential if c not in confirmed and c not in possible])[
-        :MAX_POSSIBLE]
+def ranked_up(candidate: RankedCause) -> bool:
+    """Whether a differential candidate was ranked up by its telling evidence, seen in this log
+    (diagnosis/differential.py `judge`: a loss that climbs into the NaN, a loss that creeps down, a held-out loss that
+    repeats to every digit)."""
+    return any(f.numbers.get("telling") == "seen" for f in candidate.findings)
+
+
+def listed(confirmed: list[str], possible: list[str], differential: list[str],
+           confidence: dict[str, float] | None = None, seen: set[str] | frozenset[str] = frozenset()) -> list[str]:
+    """The causes a diagnosis lists, in order: every confirmed one, then up to MAX_POSSIBLE more, most likely first.
+
+    Below the report threshold the causes with a finding of their own and the differential candidates the log's
+    telling evidence ranked up (`seen`, ranked_up) are one list, by calibrated confidence (`confidence`; a finding
+    first on a tie): both are read from this log's own shape, and both confidences are Platt fits of the same
+    outcome, "this cause is the run's fault" (calibrate, calibrate_differential), so the higher one is the likelier
+    cause. An engineer reads the list top-down as "most likely first": a weak finding (a nan_inf op listing at
+    0.06) no longer stands above the causes a climb into the NaN ranked up (lr_too_high, grad_explosion,
+    zero_grad_missing, grad_accum_bug). The other candidates follow, in the differential's order: an equal share of
+    a symptom's row speaks for no cause in particular, and a finding names its cause from its own trace, so those
+    candidates never pass a finding (docs/diagnose.md, "The order of the listed causes": ranked by confidence too,
+    they cost the development corpora's top-1)."""
+    conf = confidence or {}
+    rest = [c for c in differential if c not in confirmed and c not in possible]
+    up = [c for c in rest if c in seen]
+    ordered = sorted(possible + up, key=lambda c: -conf.get(c, 0.0)) if conf else possible + up
+    return confirmed + (ordered + [c for c in rest if c not in seen])[:MAX_POSSIBLE]
