@@ -87,7 +87,11 @@ def heldout_never_turned(ev_s: Series) -> bool:
 
 def regression_run(run: Run) -> bool:
     """The run logs a regression error (MAE, RMSE, MSE of a predicted quantity) and no classification or language
-    metric: its loss is a regression loss, with no entropy floor."""
+    metric: its loss is a regression loss, with no entropy floor. A reader whose format logs a regression objective
+    by construction and names no metric that shows it (DeepXDE's loss.dat: sums of mean squared residuals) says so
+    in run.meta["regression_loss"]."""
+    if run.meta.get("regression_loss"):
+        return True
     reg = cls = False
     for name in run.metrics:
         tokens = re.split(r"[^a-z0-9]+", name.lower())

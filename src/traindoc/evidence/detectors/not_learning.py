@@ -1801,11 +1801,54 @@ def detect_heldout_unchanged(run: Run) -> list[Finding]:
                     int(est[0]), {"evaluations": int(ev_v.size)})]
 
 
+# A plateau scheduler (torch's ReduceLROnPlateau, Keras' callback of the same name) cuts the LR by a factor only
+# after the loss it monitors set no new best for `patience` evaluations: its cuts are sparse (evaluations between
+# them) and each follows a stall. Halved after every stall, its LR reaches 1e-3 x the peak after ten stalls, and a
+# run that converged early spends its last epochs at an LR of ~0 by the scheduler's design, not by a misuse (a
+# healthy PaiNN on QM9, ReduceLROnPlateau at factor 0.5 halved at epochs 87, 93, 110, ... 301 of 650, each after a
+# validation loss that set no new low: tests/corpus/realworld/g16s35-painn-*). A schedule stepped per batch cuts at
+# every logged point, several per evaluation, and a fixed schedule sized for a shorter run cuts while the loss still
+# sets lows: neither passes. The cuts read are those that brought the LR from its peak to the collapse; 80 % of them
+# must follow a stall (a noisy held-out loss can set a new low by a hair at one of the evaluations the scheduler,
+# reading its own threshold, counted as no improvement). The stalls are read on the held-out loss, what such a
+# scheduler monitors by default (Keras' `monitor="val_loss"`); a per-step training loss is too noisy to tell a stall
+# from a new low, and a plateau scheduler on it keeps the collapse reading.
+PLATEAU_MIN_CUTS = 3
+PLATEAU_MIN_GAP_EVALS = 2
+PLATEAU_STALLED_SHARE = 0.8
+
+
+def plateau_driven(run: Run, c: LRCollapse) -> tuple[int, int, str] | None:
+    """(cuts, cuts after a stall, the held-out series read) when the LR's cuts down to the collapse are a plateau
+    scheduler's (the comment above), else None."""
+    st, v = c.series.finite()
+    p = int(np.argmax(v))
+    cuts = [int(st[i]) for i in range(p + 1, v.size) if v[i] < v[i - 1] and st[i] <= c.step]
+    if len(cuts) < PLATEAU_MIN_CUTS:
+        return None
+    mon = run.series("eval_loss")
+    if mon is None:
+        return None
+    ms, mv = mon.finite()
+    between = [int(np.sum((ms > a) & (ms <= b))) for a, b in zip(cuts, cuts[1:], strict=False)]
+    if min(between) < PLATEAU_MIN_GAP_EVALS:
+        return None
+    stalled = 0
+    for cut in cuts:
+        seen = mv[ms <= cut]
+        if seen.size >= 2 and float(seen[-1]) >= float(seen[:-1].min()):
+            stalled += 1
+    return (len(cuts), stalled, mon.name) if stalled >= PLATEAU_STALLED_SHARE * len(cuts) else None
+
+
 def detect_lr_collapse(run: Run) -> list[Finding]:
     """The LR falls under 1e-3 x its peak with >= half the run still to go and stays there: a scheduler stepped
-    per batch instead of per epoch (or a decay far too fast); training goes on at an LR of ~0."""
+    per batch instead of per epoch (or a decay far too fast); training goes on at an LR of ~0. Silent when the cuts
+    are a plateau scheduler's answers to a stalled loss (plateau_driven)."""
     c = lr_collapse(run)
     if c is None:
+        return []
+    if plateau_driven(run, c) is not None:
         return []
     down = "" if c.floor == c.value else (" and to exactly 0 later" if c.floor == 0 else
                                           f" and to {fmt(c.floor)} later ({c.peak / c.floor:.2g}x down)")

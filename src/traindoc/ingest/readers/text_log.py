@@ -1045,6 +1045,10 @@ class _Parser:
         steps = max((st.extra.get("planned_steps", 0) for st in self.states.values()), default=0)
         if 0 < steps <= MAX_PLANNED_STEPS:
             self.run.meta["planned_steps"] = max(steps, self.run.meta.get("planned_steps", 0))
+        # a format whose objective is a regression error by construction (a physics-informed network's mean squared
+        # residuals) says so once: the detectors read such a loss without an entropy floor (data.regression_run)
+        if any(st.extra.get("regression_loss") for st in self.states.values()):
+            self.run.meta["regression_loss"] = True
         if self.used_implicit:
             self.src.warnings.append("some metric lines carry no step; their line order is used as the step")
         if self.truncated:

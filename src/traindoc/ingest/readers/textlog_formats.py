@@ -3651,6 +3651,7 @@ FORMATS: list[Format] = [
     Format("tsne_verbose", _own_module("_tsne_verbose", "parse_tsne_verbose")),
     Format("stan_advi", _own_module("_stan_advi", "parse_stan_advi")),
     Format("deepmd_lcurve", _own_module("_deepmd_lcurve", "parse_deepmd_lcurve")),
+    Format("deepxde_loss_dat", _own_module("_deepxde_loss_dat", "parse_deepxde_loss_dat")),
     Format("gpumd_nep_loss", _own_module("_gpumd_nep_loss", "parse_gpumd_nep_loss")),
     Format("nequip_log", _own_module("_nequip_log", "parse_nequip_log")),
     Format("mace_console", _own_module("_mace_console", "parse_mace_console")),
