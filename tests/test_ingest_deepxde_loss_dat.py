@@ -110,3 +110,15 @@ def test_label_leakage_still_fires_on_a_reader_marked_regression_with_a_held_out
     run = make_run(a, eval_loss=np.full(len(T), 0.04))
     run.meta["regression_loss"] = True
     assert data.detect_label_leakage(run)
+
+
+def test_a_row_whose_step_is_not_finite_is_no_row() -> None:
+    from traindoc.ingest.readers._deepxde_loss_dat import parse_deepxde_loss_dat
+    from traindoc.ingest.readers.textlog_formats import State
+
+    st = State()
+    parse_deepxde_loss_dat("# step, loss_train, loss_test, metrics_test", st)
+    assert parse_deepxde_loss_dat("inf 0.5 0.6 0.4", st) is None
+    assert parse_deepxde_loss_dat("nan 0.5 0.6 0.4", st) is None
+    rec = parse_deepxde_loss_dat("1000 0.5 0.6 0.4", st)
+    assert rec is not None and rec.step == 1000 and rec.metrics["loss"] == 0.5

@@ -32,6 +32,7 @@ file.
 
 from __future__ import annotations
 
+import math
 import re
 
 from traindoc.ingest.readers.textlog_formats import Record, State, parse_number
@@ -77,7 +78,7 @@ def parse_deepxde_loss_dat(line: str, st: State) -> Record | None:
         return None
     step_value = nums[0]
     assert step_value is not None
-    if step_value < 0 or step_value != int(step_value):
+    if not math.isfinite(step_value) or step_value < 0 or step_value != int(step_value):  # no step: not a row
         return None
     split = st.extra.get(_SPLIT)
     if split is None:
